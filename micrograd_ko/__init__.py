@@ -1,0 +1,37 @@
+"""micrograd_ko: a scalar autodiff engine for learning how neural networks learn.
+
+역전파를 한 노드씩 눈으로 보며 배우는 스칼라 자동미분 엔진.
+
+The engine (`Value`, `grad`, `no_grad`, ...) needs no other package. Drawing
+and plotting need the `viz` extra; they are imported on first use, so that
+`import micrograd_ko` stays fast and dependency-free.
+"""
+
+from importlib import import_module
+
+from .engine import Value, dot, grad, no_grad, softmax, sum
+from .gradcheck import GradcheckError, gradcheck
+from .i18n import get_language, set_language
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it, imported lazily
+_LAZY = {
+    "draw_graph": "micrograd_ko.graph",
+    "render_svg": "micrograd_ko.graph",
+    "BackpropStepper": "micrograd_ko.stepper",
+}
+_SUBMODULES = {"nn", "init", "losses", "optim", "datasets", "train", "diagnostics", "plots", "experiments", "graph", "stepper"}
+
+__all__ = [
+    "Value", "dot", "grad", "no_grad", "softmax", "sum", "gradcheck", "GradcheckError",
+    "get_language", "set_language", *_LAZY, *sorted(_SUBMODULES),
+]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    if name in _SUBMODULES:
+        return import_module(f"micrograd_ko.{name}")
+    raise AttributeError(f"module 'micrograd_ko' has no attribute {name!r}")
