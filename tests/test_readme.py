@@ -1,0 +1,36 @@
+"""README.md is a contract: its example runs, and CI runs its test command."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _marked_block(name):
+    section = re.search(rf"<!-- {name} -->(.*?)<!-- /{name} -->", README, re.S)
+    assert section, f"README.md has no {name} block"
+    code = re.search(r"```bash\n(.*?)\n```", section.group(1), re.S)
+    return code.group(1).strip()
+
+
+def test_readme_example_runs_and_matches_its_comment():
+    example = re.search(r"## 10줄 예제\s+```python\n(.*?)```", README, re.S).group(1)
+    namespace = {}
+    exec(compile(example, "README example", "exec"), namespace)
+    x, w, b, y = (namespace[k] for k in "xwby")
+    assert abs(y.data - (-0.9051482536448664)) < 1e-12
+    assert abs(x.grad - w.data * (1 - y.data**2)) < 1e-12
+    assert abs(w.grad - x.data * (1 - y.data**2)) < 1e-12
+    assert abs(b.grad - (1 - y.data**2)) < 1e-12
+
+
+def test_ci_runs_the_readme_test_command():
+    command = _marked_block("test-command")
+    assert "pytest" in command
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "test-command" in ci  # .ci/run extracts the command from README itself
+
+
+def test_main_command_runs_the_demo():
+    assert _marked_block("main-command").endswith("micrograd-ko demo")
