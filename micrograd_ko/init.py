@@ -1,0 +1,141 @@
+"""Weight initializers (가중치 초기화 / 초깃값): how the first weights are drawn.
+
+An initializer is a callable `draw(rng, fan_in, fan_out) -> float` that
+returns ONE number. `fan_in` is the number of inputs of the layer (n_in),
+`fan_out` its number of units (n_out); the scaled rules use them to choose
+the spread:
+
+    name            draws                              why
+    zeros           0                                  (every unit stays identical)
+    normal          N(0, std^2), std = 1 by default    Nielsen's biases b ~ N(0, 1)
+    uniform         U(a, b), U(-1, 1) by default       karpathy's micrograd
+    xavier_uniform  U(-r, r), r = sqrt(6 / (n_in + n_out))   Glorot & Bengio 2010
+    xavier_normal   N(0, 2 / (n_in + n_out))           Glorot & Bengio 2010
+    he_uniform      U(-r, r), r = sqrt(6 / n_in)       He et al. 2015, for ReLU
+    he_normal       N(0, 2 / n_in)                     He et al. 2015, for ReLU
+    lecun_normal    N(0, 1 / n_in)                     LeCun 1998; Nielsen's W ~ N(0, 1/n_in)
+
+The random numbers always come from the `random.Random` passed in (one per
+model, made from its seed), never from Python's global `random` state, so
+the same seed gives bit-identical weights.
+
+Any callable with the same signature works as an initializer too.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = [
+    "Initializer", "NAMES", "get",
+    "zeros", "normal", "uniform", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "lecun_normal",
+]
+
+
+class Initializer:
+    """A named rule for drawing one weight: `init(rng, fan_in, fan_out)`.
+
+    `std(fan_in, fan_out)` is the standard deviation of the numbers the rule
+    draws (used by tests and plots to compare with the formula).
+    """
+
+    def __init__(self, name, draw, std, **params):
+        self.name = name
+        self._draw = draw
+        self._std = std
+        self.params = params
+
+    def __call__(self, rng, fan_in, fan_out):
+        return self._draw(rng, fan_in, fan_out)
+
+    def std(self, fan_in, fan_out):
+        return self._std(fan_in, fan_out)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{self.name}({args})"
+
+
+def zeros():
+    return Initializer("zeros", lambda rng, fan_in, fan_out: 0.0, lambda fan_in, fan_out: 0.0)
+
+
+def normal(std=1.0, mean=0.0):
+    return Initializer(
+        "normal", lambda rng, fan_in, fan_out: rng.gauss(mean, std), lambda fan_in, fan_out: std, std=std, mean=mean
+    )
+
+
+def uniform(a=-1.0, b=1.0):
+    # U(a, b) has standard deviation (b - a) / sqrt(12).
+    return Initializer(
+        "uniform", lambda rng, fan_in, fan_out: rng.uniform(a, b), lambda fan_in, fan_out: (b - a) / math.sqrt(12.0),
+        a=a, b=b,
+    )
+
+
+def _scaled_uniform(name, bound):
+    # U(-r, r) has standard deviation r / sqrt(3).
+    return Initializer(
+        name,
+        lambda rng, fan_in, fan_out: rng.uniform(-bound(fan_in, fan_out), bound(fan_in, fan_out)),
+        lambda fan_in, fan_out: bound(fan_in, fan_out) / math.sqrt(3.0),
+    )
+
+
+def _scaled_normal(name, std):
+    return Initializer(name, lambda rng, fan_in, fan_out: rng.gauss(0.0, std(fan_in, fan_out)), std)
+
+
+def xavier_uniform(gain=1.0):
+    init = _scaled_uniform("xavier_uniform", lambda fan_in, fan_out: gain * math.sqrt(6.0 / (fan_in + fan_out)))
+    init.params["gain"] = gain
+    return init
+
+
+def xavier_normal(gain=1.0):
+    init = _scaled_normal("xavier_normal", lambda fan_in, fan_out: gain * math.sqrt(2.0 / (fan_in + fan_out)))
+    init.params["gain"] = gain
+    return init
+
+
+def he_uniform():
+    return _scaled_uniform("he_uniform", lambda fan_in, fan_out: math.sqrt(6.0 / fan_in))
+
+
+def he_normal():
+    return _scaled_normal("he_normal", lambda fan_in, fan_out: math.sqrt(2.0 / fan_in))
+
+
+def lecun_normal():
+    return _scaled_normal("lecun_normal", lambda fan_in, fan_out: math.sqrt(1.0 / fan_in))
+
+
+_FACTORIES = {
+    "zeros": zeros,
+    "normal": normal,
+    "uniform": uniform,
+    "xavier_uniform": xavier_uniform,
+    "xavier_normal": xavier_normal,
+    "he_uniform": he_uniform,
+    "he_normal": he_normal,
+    "lecun_normal": lecun_normal,
+}
+NAMES = tuple(_FACTORIES)
+
+
+def get(spec):
+    """The initializer for `spec`: a name from `NAMES`, or a callable as is."""
+    if isinstance(spec, str):
+        if spec not in _FACTORIES:
+            names = ", ".join(NAMES)
+            raise ValueError(
+                f"알 수 없는 초기화 방법 {spec!r}: 가능한 이름은 {names} / unknown initializer {spec!r}; valid names: {names}"
+            )
+        return _FACTORIES[spec]()
+    if callable(spec):
+        return spec
+    raise TypeError(
+        f"초기화 방법은 이름(str)이나 호출 가능한 객체여야 합니다: {spec!r} / "
+        f"an initializer must be a name or a callable (rng, fan_in, fan_out) -> float, got {spec!r}"
+    )

@@ -1,0 +1,380 @@
+"""Small neural networks built from `Value`s: Neuron, Layer, MLP, Dropout.
+
+A neuron computes act(w · x + b): ONE `dot` node for w · x (not 2n nodes
+of multiplications and additions), one `+` node for the bias and one node
+for the activation function (활성화 함수). A layer is a list of neurons that
+read the same inputs; an MLP is a list of layers.
+
+    model = MLP(2, [16, 16, 1])            # karpathy's micrograd network
+    model = MLP(2, [8, 1], activation='tanh', init='xavier_uniform', seed=0)
+    y = model([0.5, -1.0])                 # a Value (the last layer has 1 unit)
+
+Every parameter is a `Value`: `model.layers[i].neurons[j].w` (a list, the
+가중치) and `.b` (the 편향). `model.parameters()` lists them all.
+"""
+
+from __future__ import annotations
+
+import numbers
+import random
+
+from . import init
+from .engine import Value, dot
+from .i18n import tr
+
+__all__ = ["ACTIVATIONS", "Module", "Neuron", "Layer", "MLP", "Dropout", "Sequential", "init"]
+
+# Activation name -> the engine's method that applies it to one Value.
+_ACTIVATION_FUNCTIONS = {
+    "sigmoid": Value.sigmoid,
+    "tanh": Value.tanh,
+    "relu": Value.relu,
+    "leaky_relu": Value.leaky_relu,
+    "elu": Value.elu,
+    "softplus": Value.softplus,
+    "silu": Value.silu,
+    "gelu": Value.gelu,
+    "linear": Value.linear,
+}
+ACTIVATIONS = tuple(_ACTIVATION_FUNCTIONS)
+
+
+def check_activation(name):
+    """`name` if it is a known activation, else a ValueError listing them."""
+    if not isinstance(name, str) or name not in _ACTIVATION_FUNCTIONS:
+        names = ", ".join(ACTIVATIONS)
+        raise ValueError(
+            f"알 수 없는 활성화 함수 {name!r}: 가능한 이름은 {names} / unknown activation {name!r}; valid names: {names}"
+        )
+    return name
+
+
+def make_rng(rng):
+    """A `random.Random`: `rng` itself, or a new one seeded with `rng` (int or None)."""
+    if isinstance(rng, random.Random):
+        return rng
+    if rng is None or (isinstance(rng, int) and not isinstance(rng, bool)):
+        return random.Random(rng)
+    raise TypeError(f"rng는 random.Random 또는 정수 시드여야 합니다 / rng must be a random.Random or an int seed, got {rng!r}")
+
+
+def _check_size(n, what):
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"{what}는 양의 정수여야 합니다: {n!r} / {what} must be a positive int, got {n!r}")
+    return n
+
+
+class Module:
+    """Anything with parameters.
+
+    A module's parameters are found by looking at its attributes: a `Value`
+    or a list of `Value`s is a parameter slot, a `Module` or a list of
+    `Module`s is a sub-module whose parameters belong to this one too.
+    Attributes whose names start with `_` are private and skipped.
+    """
+
+    training = True  # train() / eval() switch it (it matters for Dropout)
+
+    def parameter_slots(self, prefix=""):
+        """(name, Value or list of Values) for every slot, in a fixed order."""
+        for name, attr in vars(self).items():
+            if name.startswith("_"):
+                continue
+            full = prefix + name
+            if isinstance(attr, Value):
+                yield full, attr
+            elif isinstance(attr, Module):
+                yield from attr.parameter_slots(full + ".")
+            elif isinstance(attr, list) and attr:
+                if all(isinstance(a, Value) for a in attr):
+                    yield full, attr
+                elif all(isinstance(a, Module) for a in attr):
+                    for i, module in enumerate(attr):
+                        yield from module.parameter_slots(f"{full}.{i}.")
+
+    def named_parameters(self):
+        """(name, Value) for every parameter, e.g. ('layers.0.neurons.1.w.0', Value)."""
+        for name, slot in self.parameter_slots():
+            if isinstance(slot, list):
+                for i, p in enumerate(slot):
+                    yield f"{name}.{i}", p
+            else:
+                yield name, slot
+
+    def parameters(self):
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self):
+        """Set every parameter's gradient (기울기) to 0 (gradients accumulate)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def modules(self):
+        """This module and every module inside it."""
+        yield self
+        for attr in vars(self).values():
+            children = attr if isinstance(attr, list) else [attr]
+            for child in children:
+                if isinstance(child, Module):
+                    yield from child.modules()
+
+    def train(self, mode=True):
+        """Training mode (Dropout drops units); returns the module."""
+        for module in self.modules():
+            module.training = bool(mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode (Dropout passes everything through); returns the module."""
+        return self.train(False)
+
+    def state_dict(self):
+        """{slot name: float or list of floats}: the parameters as plain numbers."""
+        from .serialize import state_dict
+
+        return state_dict(self)
+
+    def load_state_dict(self, state):
+        """Set every parameter from `state`; checks everything before changing anything."""
+        from .serialize import load_state_dict
+
+        load_state_dict(self, state)
+
+    def to_torch(self):
+        """The same network as a `torch.nn.Sequential` (float64), same weights."""
+        from .torch_bridge import to_torch
+
+        return to_torch(self)
+
+    def _count(self):
+        return tr(f"매개변수 {len(self.parameters())}개", f"{len(self.parameters())} parameters")
+
+
+class Neuron(Module):
+    """act(w · x + b) with `nin` weights `w` and a bias `b`.
+
+    `init` draws each weight (default U(-1, 1) as in micrograd), `bias_init`
+    the bias (default 0). `fan_out` is the width of the neuron's layer (the
+    Xavier rules use it). `rng`: a `random.Random` or an int seed.
+    """
+
+    def __init__(self, nin, activation="relu", init="uniform", bias_init="zeros", fan_out=1, rng=None):
+        _check_size(nin, "nin")
+        draw_w, draw_b = _initializer(init), _initializer(bias_init)
+        rng = make_rng(rng)
+        self.w = [Value(draw_w(rng, nin, fan_out)) for _ in range(nin)]
+        self.b = Value(draw_b(rng, nin, fan_out))
+        self.activation = check_activation(activation)
+
+    def __call__(self, x):
+        return _ACTIVATION_FUNCTIONS[self.activation](dot(self.w, x) + self.b)
+
+    def __repr__(self):
+        return f"Neuron(nin={len(self.w)}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """`nout` neurons reading the same `nin` inputs. Calling it returns a list."""
+
+    def __init__(self, nin, nout, activation="relu", init="uniform", bias_init="zeros", rng=None):
+        _check_size(nout, "nout")
+        rng = make_rng(rng)
+        self.neurons = [Neuron(nin, activation, init, bias_init, fan_out=nout, rng=rng) for _ in range(nout)]
+
+    @property
+    def nin(self):
+        return len(self.neurons[0].w)
+
+    @property
+    def nout(self):
+        return len(self.neurons)
+
+    @property
+    def activation(self):
+        """The activation function's name; setting it changes every neuron."""
+        return self.neurons[0].activation
+
+    @activation.setter
+    def activation(self, name):
+        check_activation(name)
+        for neuron in self.neurons:
+            neuron.activation = name
+
+    def __call__(self, x):
+        x = _as_inputs(x, self.nin)
+        return [neuron(x) for neuron in self.neurons]
+
+    def set_weights(self, weights, biases=None):
+        """Set the weights from a `nout` x `nin` matrix (and the biases from a list).
+
+        For weights that come from elsewhere (say, RBM pretraining). The shapes
+        are checked before anything changes.
+        """
+        from .serialize import check_numbers
+
+        rows = check_numbers(weights, (self.nout, self.nin), "weights")
+        bias = None if biases is None else check_numbers(biases, (self.nout,), "biases")
+        for j, neuron in enumerate(self.neurons):
+            for w, value in zip(neuron.w, rows[j]):
+                w.data = value
+            if bias is not None:
+                neuron.b.data = bias[j]
+
+    def __repr__(self):
+        return f"Layer({self.nin} → {self.nout}, activation={self.activation!r})"
+
+
+class Dropout(Module):
+    """Drop each input with probability `p` during training (드롭아웃).
+
+    Kept inputs are scaled by 1 / (1 - p) ("inverted dropout", as in PyTorch),
+    so nothing needs rescaling in evaluation mode, where inputs pass through.
+    """
+
+    def __init__(self, p=0.5, rng=None):
+        if not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
+            raise ValueError(f"드롭아웃 확률 p는 0 이상 1 미만이어야 합니다: {p!r} / dropout p must be in [0, 1), got {p!r}")
+        self.p = float(p)
+        self._rng = make_rng(rng)
+
+    def __call__(self, x):
+        if not self.training or self.p == 0.0:
+            return x
+        scale = 1.0 / (1.0 - self.p)
+        if isinstance(x, Value):
+            return x * (0.0 if self._rng.random() < self.p else scale)
+        return [v * (0.0 if self._rng.random() < self.p else scale) for v in x]
+
+    def __repr__(self):
+        return f"Dropout(p={self.p})"
+
+
+class Sequential(Module):
+    """Modules applied one after the other: `Sequential(Layer(2, 8), Dropout(0.2), Layer(8, 1, 'linear'))`."""
+
+    def __init__(self, *modules):
+        for m in modules:
+            if not isinstance(m, Module) or not callable(m):
+                raise TypeError(f"Sequential에는 Module만 / Sequential takes Modules, got {m!r}")
+        self.parts = list(modules)
+
+    def __call__(self, x):
+        for module in self.parts:
+            x = module(x)
+        return x
+
+    def __repr__(self):
+        inner = "".join(f"\n  ({i}): {m!r}" for i, m in enumerate(self.parts))
+        return f"Sequential({self._count()}{inner}\n)"
+
+
+class MLP(Module):
+    """A multilayer perceptron: `nin` inputs, then layers of widths `nouts`.
+
+    - `activation`: for every hidden layer (은닉층), a name or a list with one
+      name per hidden layer. `output_activation=None` means a linear output.
+      With the defaults, `MLP(nin, nouts)` is karpathy's micrograd MLP
+      (ReLU hidden layers, U(-1, 1) weights, zero biases, linear output).
+    - `init`, `bias_init`: a name from `micrograd_ko.init.NAMES`, a callable
+      `(rng, fan_in, fan_out) -> float`, or a list with one of those per layer.
+    - `dropout`: probability of Dropout after each hidden layer (0 = none).
+    - `seed`: all random numbers of this model (weights, dropout) come from one
+      `random.Random(seed)`; the same seed gives bit-identical weights.
+
+    Calling the model on a list of `nin` numbers or Values returns a `Value`
+    when the last layer has one unit, else a list of Values.
+    """
+
+    def __init__(self, nin, nouts, activation="relu", output_activation=None, init="uniform", bias_init="zeros",
+                 dropout=0.0, seed=None):
+        _check_size(nin, "nin")
+        if isinstance(nouts, int):
+            raise TypeError(
+                f"nouts는 층 너비의 목록입니다 (예: [16, 1]) / nouts is a list of layer widths (e.g. [16, 1]), got {nouts!r}"
+            )
+        nouts = [_check_size(n, "nouts") for n in nouts]
+        if not nouts:
+            raise ValueError("nouts가 비어 있습니다 / nouts is empty: give at least the output width")
+        hidden = len(nouts) - 1
+        if isinstance(activation, str):
+            check_activation(activation)  # even when there is no hidden layer to use it
+        activations = _per_layer(activation, hidden, "activation", str)
+        activations = [check_activation(a) for a in activations] + [check_activation(output_activation or "linear")]
+        inits = _per_layer(init, len(nouts), "init", (str, type(None)), callable_ok=True)
+        bias_inits = _per_layer(bias_init, len(nouts), "bias_init", (str, type(None)), callable_ok=True)
+        self._rng = random.Random(seed)
+        sizes = [nin] + nouts
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], activations[i], inits[i], bias_inits[i], rng=self._rng)
+            for i in range(len(nouts))
+        ]
+        self.dropout = Dropout(dropout, rng=self._rng) if dropout else None
+        self._config = {
+            "nin": nin, "nouts": nouts, "activation": activations[:-1],
+            "output_activation": activations[-1], "dropout": float(dropout),
+        }
+
+    @property
+    def config(self):
+        """The architecture, as keyword arguments for `MLP(**config)`."""
+        return dict(self._config, nouts=list(self._config["nouts"]), activation=list(self._config["activation"]))
+
+    def __call__(self, x):
+        x = _as_inputs(x, self.layers[0].nin)
+        last = len(self.layers) - 1
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if self.dropout is not None and i < last:
+                x = self.dropout(x)
+        return x[0] if len(x) == 1 else x
+
+    def save(self, path):
+        """Write the architecture and the weights to a JSON file."""
+        from .serialize import save
+
+        save(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """An MLP read from a file written by `save` (JSON, never pickle)."""
+        from .serialize import load
+
+        return load(path)
+
+    def __repr__(self):
+        widths = " → ".join(str(n) for n in [self.layers[0].nin] + [layer.nout for layer in self.layers])
+        inner = "".join(f"\n  (layers.{i}): {layer!r}" for i, layer in enumerate(self.layers))
+        if self.dropout is not None:
+            inner += f"\n  (dropout): {self.dropout!r}"
+        return f"MLP({widths}, {self._count()}{inner}\n)"
+
+
+def _initializer(spec):
+    return init.get("zeros" if spec is None else spec)
+
+
+def _per_layer(spec, count, what, single_types, callable_ok=False):
+    """`spec` repeated `count` times, or `spec` itself if it is a list of `count`."""
+    if isinstance(spec, (list, tuple)):
+        if len(spec) != count:
+            raise ValueError(
+                f"{what} 목록의 길이 {len(spec)} 가 층 수 {count} 와 다릅니다 / "
+                f"{what} has {len(spec)} entries but there are {count} layers to set"
+            )
+        return list(spec)
+    if isinstance(spec, single_types) or (callable_ok and callable(spec)):
+        return [spec] * count
+    raise TypeError(f"{what}: 이름 또는 목록이 필요합니다 / expected a name or a list, got {spec!r}")
+
+
+def _as_inputs(x, nin):
+    """`x` as a list of `nin` Values (numbers are wrapped once, here)."""
+    if isinstance(x, (Value, numbers.Real)):
+        x = [x]
+    try:
+        x = list(x)
+    except TypeError:
+        raise TypeError(f"입력은 숫자의 목록이어야 합니다 / the input must be a list of numbers, got {x!r}") from None
+    if len(x) != nin:
+        raise ValueError(f"입력의 길이 {len(x)} 가 nin={nin} 과 다릅니다 / the input has {len(x)} numbers, expected nin={nin}")
+    return [v if isinstance(v, Value) else Value(v) for v in x]
