@@ -1,0 +1,143 @@
+"""Small data sets as plain Python lists: `X` (a list of points) and `y` (labels).
+
+Toy sets for seeing decision boundaries, made from a seed:
+    xor()                      4 points, labels 0/1
+    moons(n, noise, seed)      two interleaving half circles (as scikit-learn's make_moons)
+    circles(n, noise, factor, seed)   a circle inside another (as make_circles)
+    spiral(n, classes, noise, seed)   arms of a spiral (CS231n), labels 0..classes-1
+and one real set, shipped inside the package (no download, no scikit-learn):
+    digits()                   1,797 handwritten digits, 8x8 pixels, labels 0..9
+
+Labels are ints 0, 1, ...; for the hinge loss use `[2 * t - 1 for t in y]`.
+`train_test_split(X, y, test_size, seed)` splits any of them.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import math
+from importlib import resources
+
+from .nn import make_rng
+
+__all__ = ["xor", "moons", "circles", "spiral", "digits", "train_test_split"]
+
+
+def _check_count(n, what="n", low=1):
+    if not isinstance(n, int) or isinstance(n, bool) or n < low:
+        raise ValueError(f"{what}는 {low} 이상의 정수여야 합니다: {n!r} / {what} must be an int >= {low}, got {n!r}")
+    return n
+
+
+def _check_noise(noise):
+    if not isinstance(noise, (int, float)) or isinstance(noise, bool) or not 0 <= noise < math.inf:
+        raise ValueError(f"noise는 0 이상이어야 합니다: {noise!r} / noise must be >= 0, got {noise!r}")
+    return float(noise)
+
+
+def _linspace(start, stop, n, endpoint=True):
+    if n == 1:
+        return [float(start)]
+    step = (stop - start) / (n - 1 if endpoint else n)
+    return [start + i * step for i in range(n)]
+
+
+def _noisy_shuffled(points, labels, noise, rng):
+    """Add N(0, noise^2) to each coordinate, then shuffle points and labels together."""
+    X = [[c + rng.gauss(0.0, noise) for c in p] if noise else list(p) for p in points]
+    order = list(range(len(X)))
+    rng.shuffle(order)
+    return [X[i] for i in order], [labels[i] for i in order]
+
+
+def xor():
+    """The four XOR points and labels: y = 1 when exactly one input is 1."""
+    return [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0]
+
+
+def moons(n=100, noise=0.1, seed=None):
+    """Two interleaving half circles, `n` points; label 0 = upper moon, 1 = lower."""
+    _check_count(n, low=2)
+    noise, rng = _check_noise(noise), make_rng(seed)
+    n_upper = n // 2
+    n_lower = n - n_upper
+    upper = [(math.cos(a), math.sin(a)) for a in _linspace(0.0, math.pi, n_upper)]
+    lower = [(1.0 - math.cos(a), 0.5 - math.sin(a)) for a in _linspace(0.0, math.pi, n_lower)]
+    return _noisy_shuffled(upper + lower, [0] * n_upper + [1] * n_lower, noise, rng)
+
+
+def circles(n=100, noise=0.05, factor=0.5, seed=None):
+    """A circle of radius `factor` (label 1) inside one of radius 1 (label 0), `n` points."""
+    _check_count(n, low=2)
+    if not isinstance(factor, (int, float)) or not 0 < factor < 1:
+        raise ValueError(f"factor는 0과 1 사이여야 합니다: {factor!r} / factor must be in (0, 1), got {factor!r}")
+    noise, rng = _check_noise(noise), make_rng(seed)
+    n_outer = n // 2
+    n_inner = n - n_outer
+    outer = [(math.cos(a), math.sin(a)) for a in _linspace(0.0, 2 * math.pi, n_outer, endpoint=False)]
+    inner = [(factor * math.cos(a), factor * math.sin(a)) for a in _linspace(0.0, 2 * math.pi, n_inner, endpoint=False)]
+    return _noisy_shuffled(outer + inner, [0] * n_outer + [1] * n_inner, noise, rng)
+
+
+def spiral(n=300, classes=3, noise=0.2, seed=None):
+    """`classes` spiral arms with `n` points in all (CS231n's data set); labels 0..classes-1.
+
+    Arm k has radii from 0 to 1 and angles from 4k to 4(k+1) radians, plus
+    N(0, noise^2) on the angle.
+    """
+    _check_count(classes, "classes", low=2)
+    _check_count(n, low=classes)
+    noise, rng = _check_noise(noise), make_rng(seed)
+    points, labels = [], []
+    for k in range(classes):
+        count = n // classes + (1 if k < n % classes else 0)
+        for r, angle in zip(_linspace(0.0, 1.0, count), _linspace(4.0 * k, 4.0 * (k + 1), count)):
+            angle += rng.gauss(0.0, noise) if noise else 0.0
+            points.append((r * math.sin(angle), r * math.cos(angle)))
+            labels.append(k)
+    return _noisy_shuffled(points, labels, 0.0, rng)
+
+
+def digits(scale=True):
+    """The 8x8 handwritten digits: `X` (1,797 lists of 64 pixels, row by row), `y` (0..9).
+
+    Pixels are on-pixel counts 0..16; with `scale=True` (default) they are
+    divided by 16 into [0, 1]. Data: E. Alpaydin & C. Kaynak (1998), UCI
+    "Optical Recognition of Handwritten Digits", CC BY 4.0,
+    https://doi.org/10.24432/C50P49 (test set, as scikit-learn ships it; see
+    micrograd_ko/data/digits_CITATION.txt).
+    """
+    raw = resources.files("micrograd_ko").joinpath("data", "digits.csv.gz").read_bytes()
+    X, y = [], []
+    for row in csv.reader(io.StringIO(gzip.decompress(raw).decode("ascii"))):
+        *pixels, label = (int(float(v)) for v in row)
+        X.append([p / 16.0 for p in pixels] if scale else [float(p) for p in pixels])
+        y.append(label)
+    return X, y
+
+
+def train_test_split(X, y, test_size=0.25, seed=None):
+    """Shuffle with `seed` and split: returns X_train, X_test, y_train, y_test.
+
+    `test_size` is a fraction in (0, 1) (rounded up, as scikit-learn) or a count.
+    """
+    if len(X) != len(y):
+        raise ValueError(f"X({len(X)})와 y({len(y)})의 길이가 다릅니다 / X and y differ in length ({len(X)} != {len(y)})")
+    n = len(X)
+    if isinstance(test_size, float) and 0.0 < test_size < 1.0:
+        n_test = math.ceil(test_size * n)
+    elif isinstance(test_size, int) and not isinstance(test_size, bool) and 0 < test_size < n:
+        n_test = test_size
+    else:
+        raise ValueError(
+            f"test_size는 (0, 1) 사이의 비율 또는 1..{n - 1}의 개수여야 합니다: {test_size!r} / "
+            f"test_size must be a fraction in (0, 1) or a count in 1..{n - 1}, got {test_size!r}"
+        )
+    if not 0 < n_test < n:
+        raise ValueError(f"나눌 데이터가 너무 적습니다 ({n}개) / too few samples to split ({n})")
+    order = list(range(n))
+    make_rng(seed).shuffle(order)
+    test, train = order[:n_test], order[n_test:]
+    return [X[i] for i in train], [X[i] for i in test], [y[i] for i in train], [y[i] for i in test]
