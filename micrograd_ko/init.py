@@ -39,11 +39,11 @@ class Initializer:
     draws (used by tests and plots to compare with the formula).
     """
 
-    def __init__(self, name, draw, std, **params):
+    def __init__(self, name, draw, std, params=None):
         self.name = name
         self._draw = draw
         self._std = std
-        self.params = params
+        self.params = dict(params or {})
 
     def __call__(self, rng, fan_in, fan_out):
         return self._draw(rng, fan_in, fan_out)
@@ -62,7 +62,8 @@ def zeros():
 
 def normal(std=1.0, mean=0.0):
     return Initializer(
-        "normal", lambda rng, fan_in, fan_out: rng.gauss(mean, std), lambda fan_in, fan_out: std, std=std, mean=mean
+        "normal", lambda rng, fan_in, fan_out: rng.gauss(mean, std), lambda fan_in, fan_out: std,
+        {"std": std, "mean": mean},
     )
 
 
@@ -70,7 +71,7 @@ def uniform(a=-1.0, b=1.0):
     # U(a, b) has standard deviation (b - a) / sqrt(12).
     return Initializer(
         "uniform", lambda rng, fan_in, fan_out: rng.uniform(a, b), lambda fan_in, fan_out: (b - a) / math.sqrt(12.0),
-        a=a, b=b,
+        {"a": a, "b": b},
     )
 
 

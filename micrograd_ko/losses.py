@@ -27,9 +27,10 @@ from .engine import Op, Value, _sigmoid, _softmax_of
 __all__ = ["mse", "bce", "bce_with_logits", "cross_entropy", "hinge", "LOSSES", "get"]
 
 # PyTorch's binary_cross_entropy clamps each log at -100 and the derivative's
-# denominator p (1 - p) at 1e-12, so p = 0 or 1 gives a finite loss.
+# denominator p (1 - p) at 1e-12 (a float32 constant in its kernel, hence the
+# odd digits), so p = 0 or 1 gives a finite loss and gradient.
 _BCE_LOG_MIN = -100.0
-_BCE_EPS = 1e-12
+_BCE_EPS = 9.999999960041972e-13
 
 
 def _value(x):
@@ -69,7 +70,7 @@ def mse(preds, targets):
             f"{len(preds)} predictions and {len(targets)} targets (must be equal and non-zero)"
         )
     n = len(preds)
-    value = math.fsum((p.data - t.data) ** 2 for p, t in zip(preds, targets)) / n
+    value = math.fsum((p.data - t.data) * (p.data - t.data) for p, t in zip(preds, targets)) / n
     return Value._make(value, MSE, preds + targets)
 
 

@@ -179,6 +179,7 @@ class Layer(Module):
     def __init__(self, nin, nout, activation="relu", init="uniform", bias_init="zeros", rng=None):
         _check_size(nout, "nout")
         rng = make_rng(rng)
+        init, bias_init = _initializer(init), _initializer(bias_init)  # resolve names once per layer
         self.neurons = [Neuron(nin, activation, init, bias_init, fan_out=nout, rng=rng) for _ in range(nout)]
 
     @property

@@ -19,6 +19,7 @@ __all__ = ["state_dict", "load_state_dict", "check_numbers", "save", "load", "FO
 
 FORMAT = "micrograd_ko.MLP"
 VERSION = 1
+_CONFIG_KEYS = {"nin", "nouts", "activation", "output_activation", "dropout"}
 
 
 def state_dict(module):
@@ -110,6 +111,12 @@ def load(path):
     config, state = document.get("config"), document.get("state_dict")
     if not isinstance(config, dict) or not isinstance(state, dict):
         raise ValueError(f"{path}: config 또는 state_dict가 없습니다 / missing 'config' or 'state_dict'")
+    unknown = sorted(set(config) - _CONFIG_KEYS)
+    if unknown or not {"nin", "nouts"} <= set(config):
+        raise ValueError(
+            f"{path}: 설정(config)이 올바르지 않습니다 / invalid config: unknown keys {unknown}, "
+            f"'nin' and 'nouts' are required (allowed: {sorted(_CONFIG_KEYS)})"
+        )
     try:
         model = MLP(**config, init="zeros")
         model.load_state_dict(state)

@@ -1,0 +1,205 @@
+"""Neuron, Layer, MLP, Dropout, Sequential: structure, contract names, errors."""
+
+import random
+
+import pytest
+
+from micrograd_ko.engine import Value, topological_order
+from micrograd_ko.i18n import language
+from micrograd_ko.nn import ACTIVATIONS, MLP, Dropout, Layer, Module, Neuron, Sequential
+
+
+def test_defaults_are_karpathys_mlp_bit_for_bit():
+    micrograd_nn = pytest.importorskip("micrograd.nn")
+    random.seed(7)
+    theirs = micrograd_nn.MLP(2, [16, 16, 1])
+    ours = MLP(2, [16, 16, 1], seed=7)
+    assert len(ours.parameters()) == len(theirs.parameters()) == 337
+    # random.Random(7) draws the same U(-1, 1) numbers as the seeded global state
+    assert [p.data for p in ours.parameters()] == [p.data for p in theirs.parameters()]
+    for x in ([0.3, -0.7], [2.0, 1.5], [-1.0, 0.0]):
+        assert ours(x).data == pytest.approx(theirs(x).data, abs=1e-12)
+    assert [layer.activation for layer in ours.layers] == ["relu", "relu", "linear"]
+
+
+def test_a_neuron_is_a_dot_node_a_bias_add_and_an_activation():
+    neuron = Neuron(5, activation="tanh", rng=0)
+    x = [Value(float(i)) for i in range(5)]
+    out = neuron(x)
+    assert out._op == "tanh"
+    (added,) = out._prev
+    assert added._op == "+"
+    dotted, bias = added._prev
+    assert dotted._op == "dot" and bias is neuron.b
+    assert len(topological_order(out)) == 5 + 5 + 1 + 3  # inputs, weights, bias, 3 nodes
+
+
+def test_output_is_a_value_for_one_unit_else_a_list():
+    assert isinstance(MLP(3, [4, 1], seed=0)([1, 2, 3]), Value)
+    out = MLP(3, [4, 2], seed=0)([1, 2, 3])
+    assert isinstance(out, list) and len(out) == 2 and all(isinstance(v, Value) for v in out)
+    assert isinstance(MLP(1, [3, 1], seed=0)(0.5), Value)  # one input may be a bare number
+
+
+def test_one_unit_middle_layer_works_forward_and_backward():
+    model = MLP(2, [1, 3, 1], activation="tanh", seed=1)
+    out = model([0.5, -0.25])
+    out.backward()
+    assert model.layers[0].nout == 1
+    assert any(p.grad != 0.0 for p in model.layers[0].parameters())
+
+
+def test_every_activation_name_is_accepted_and_recorded():
+    for name in ACTIVATIONS:
+        model = MLP(2, [3, 3, 1], activation=name, output_activation=name, seed=0)
+        assert [layer.activation for layer in model.layers] == [name] * 3
+        assert all(n.activation == name for layer in model.layers for n in layer.neurons)
+        out = model([0.3, -0.2])
+        assert out._op == ("+" if name == "linear" else name)
+
+
+def test_activation_per_hidden_layer_and_output_activation():
+    model = MLP(2, [4, 4, 4, 1], activation=["tanh", "relu", "gelu"], output_activation="sigmoid", seed=0)
+    assert [layer.activation for layer in model.layers] == ["tanh", "relu", "gelu", "sigmoid"]
+    assert 0.0 < model([1.0, 2.0]).data < 1.0
+    with pytest.raises(ValueError, match="3 layers"):
+        MLP(2, [4, 4, 4, 1], activation=["tanh", "relu"])
+
+
+def test_unknown_activation_lists_the_valid_names():
+    with pytest.raises(ValueError) as error:
+        MLP(2, [3, 1], activation="swish")
+    assert "'swish'" in str(error.value)
+    for name in ACTIVATIONS:
+        assert name in str(error.value)
+    with pytest.raises(ValueError, match="softmax"):
+        MLP(2, [1], output_activation="softmax")
+    with pytest.raises(ValueError):
+        MLP(2, [1], activation="nope")  # checked even without hidden layers
+    layer = Layer(2, 2)
+    with pytest.raises(ValueError):
+        layer.activation = "Tanh"
+    assert layer.activation == "relu"
+
+
+def test_setting_a_layers_activation_changes_its_neurons():
+    layer = Layer(2, 3, activation="relu", rng=0)
+    layer.activation = "tanh"
+    assert all(out._op == "tanh" for out in layer([1.0, -1.0]))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: MLP(0, [1]),
+        lambda: MLP(2, []),
+        lambda: MLP(2, [3, 0]),
+        lambda: MLP(2.5, [1]),
+        lambda: MLP(2, 3),
+        lambda: Neuron(True),
+    ],
+)
+def test_bad_sizes_are_rejected(call):
+    with pytest.raises((TypeError, ValueError)):
+        call()
+
+
+def test_wrong_input_length_names_the_sizes():
+    model = MLP(3, [2, 1], seed=0)
+    with pytest.raises(ValueError, match="nin=3"):
+        model([1.0, 2.0])
+    with pytest.raises(TypeError):
+        model(None)
+
+
+def test_parameters_named_parameters_and_zero_grad():
+    model = MLP(2, [3, 1], seed=0)
+    named = list(model.named_parameters())
+    assert len(named) == len(model.parameters()) == 2 * 3 + 3 + 3 + 1
+    names = [name for name, _ in named]
+    assert len(set(names)) == len(names)
+    assert names[:3] == ["layers.0.neurons.0.w.0", "layers.0.neurons.0.w.1", "layers.0.neurons.0.b"]
+    assert dict(named)["layers.1.neurons.0.b"] is model.layers[1].neurons[0].b
+    model([1.0, 2.0]).backward()
+    assert any(p.grad for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_a_custom_module_finds_the_parameters_of_its_parts():
+    class Net(Module):
+        def __init__(self):
+            self.hidden = Layer(2, 4, "tanh", rng=0)
+            self.drop = Dropout(0.5, rng=0)
+            self.out = Layer(4, 1, "linear", rng=1)
+            self.scale = Value(2.0)
+            self._cache = Value(9.0)  # private: not a parameter
+
+        def __call__(self, x):
+            return self.out(self.drop(self.hidden(x)))[0] * self.scale
+
+    net = Net()
+    assert len(net.parameters()) == 4 * 3 + 5 + 1
+    assert all(p is not net._cache for p in net.parameters())
+    net.eval()
+    assert net.drop.training is False and net.hidden.training is False
+    assert isinstance(net([1.0, 2.0]), Value)
+
+
+def test_repr_is_readable_in_both_languages():
+    model = MLP(2, [16, 16, 1], dropout=0.1, seed=0)
+    with language("ko"):
+        text = repr(model)
+    assert "2 → 16 → 16 → 1" in text and "매개변수 337개" in text
+    assert "Layer(16 → 1, activation='linear')" in text and "Dropout(p=0.1)" in text
+    with language("en"):
+        assert "337 parameters" in repr(model)
+    assert repr(Neuron(3, "tanh", rng=0)) == "Neuron(nin=3, activation='tanh')"
+
+
+def test_dropout_drops_and_rescales_in_training_and_passes_in_eval():
+    drop = Dropout(0.25, rng=3)
+    xs = [Value(1.0) for _ in range(4000)]
+    out = drop(xs)
+    kept = [v.data for v in out if v.data != 0.0]
+    assert 0.71 < len(kept) / len(xs) < 0.79
+    assert all(v == pytest.approx(1.0 / 0.75) for v in kept)
+    drop.eval()
+    assert drop(xs) is xs
+    for p in (-0.1, 1.0, "0.5"):
+        with pytest.raises(ValueError):
+            Dropout(p)
+
+
+def test_mlp_dropout_is_seeded_and_off_in_eval_mode():
+    a = MLP(4, [32, 1], dropout=0.5, seed=5)
+    b = MLP(4, [32, 1], dropout=0.5, seed=5)
+    no_dropout = MLP(4, [32, 1], seed=5)
+    x = [0.1, 0.2, 0.3, 0.4]
+    assert [p.data for p in a.parameters()] == [p.data for p in no_dropout.parameters()]
+    assert a(x).data == b(x).data  # same seed, same dropped units
+    assert a(x).data != no_dropout(x).data
+    a.eval()
+    assert a(x).data == no_dropout(x).data
+
+
+def test_sequential_composes_modules():
+    model = Sequential(Layer(2, 4, "tanh", rng=0), Dropout(0.5, rng=0), Layer(4, 1, "linear", rng=0))
+    assert len(model.parameters()) == 12 + 5
+    out = model.eval()([1.0, 2.0])
+    assert isinstance(out, list) and len(out) == 1
+    with pytest.raises(TypeError):
+        Sequential(Layer(2, 2), "relu")
+
+
+def test_layer_set_weights_checks_shapes_before_changing_anything():
+    layer = Layer(2, 3, rng=0)
+    layer.set_weights([[1, 2], [3, 4], [5, 6]], [0.5, 0.25, 0.0])
+    assert [[w.data for w in n.w] for n in layer.neurons] == [[1, 2], [3, 4], [5, 6]]
+    assert [n.b.data for n in layer.neurons] == [0.5, 0.25, 0.0]
+    before = [p.data for p in layer.parameters()]
+    with pytest.raises(ValueError, match=r"weights\[2\]"):
+        layer.set_weights([[9, 9], [9, 9], [9]])
+    with pytest.raises(ValueError, match="biases"):
+        layer.set_weights([[9, 9]] * 3, [1.0, 2.0])
+    assert [p.data for p in layer.parameters()] == before

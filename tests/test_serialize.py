@@ -1,0 +1,108 @@
+"""state_dict / save / load: exact round trips; corrupt or mismatched input is refused whole."""
+
+import json
+
+import pytest
+
+from micrograd_ko.nn import MLP
+
+
+def params(model):
+    return [p.data for p in model.parameters()]
+
+
+def test_save_then_load_reproduces_outputs_exactly(tmp_path):
+    model = MLP(3, [5, 4, 2], activation=["tanh", "gelu"], output_activation="sigmoid", dropout=0.1,
+                init="he_normal", bias_init="normal", seed=4)
+    path = tmp_path / "model.json"
+    model.save(path)
+    loaded = MLP.load(path)
+    assert loaded.config == model.config
+    assert [layer.activation for layer in loaded.layers] == ["tanh", "gelu", "sigmoid"]
+    assert params(loaded) == params(model)
+    model.eval(), loaded.eval()
+    for x in ([0.1, 0.2, 0.3], [-3.0, 1e-3, 7.5]):
+        assert [v.data for v in loaded(x)] == [v.data for v in model(x)]
+
+
+def test_the_file_is_plain_json_with_the_architecture(tmp_path):
+    path = tmp_path / "m.json"
+    MLP(2, [3, 1], seed=0).save(path)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["format"] == "micrograd_ko.MLP" and document["version"] == 1
+    assert document["config"] == {"nin": 2, "nouts": [3, 1], "activation": ["relu"],
+                                  "output_activation": "linear", "dropout": 0.0}
+    assert len(document["state_dict"]["layers.0.neurons.2.w"]) == 2
+
+
+def test_state_dict_round_trip_between_models():
+    a, b = MLP(2, [4, 1], seed=1), MLP(2, [4, 1], seed=2)
+    state = a.state_dict()
+    assert all(isinstance(v, (float, list)) for v in state.values())
+    b.load_state_dict(state)
+    assert params(b) == params(a)
+    state["layers.1.neurons.0.b"] = 123.0  # a copy, not a view of the model
+    assert a.layers[1].neurons[0].b.data != 123.0
+
+
+def test_a_mismatched_state_names_the_problem_and_changes_nothing():
+    model = MLP(2, [3, 1], seed=0)
+    before = params(model)
+    good = model.state_dict()
+
+    wider = MLP(3, [3, 1], seed=0).state_dict()
+    with pytest.raises(ValueError) as error:
+        model.load_state_dict(wider)
+    assert "layers.0.neurons.0.w" in str(error.value) and "expected 2 entries, got 3" in str(error.value)
+
+    deeper = MLP(2, [3, 3, 1], seed=0).state_dict()
+    with pytest.raises(ValueError, match=r"unexpected keys: .*layers\.2\.neurons\.0\.w"):
+        model.load_state_dict(deeper)
+
+    partial = dict(good)
+    del partial["layers.1.neurons.0.b"]
+    with pytest.raises(ValueError, match="missing keys: layers.1.neurons.0.b"):
+        model.load_state_dict(partial)
+
+    # every entry but the last is fine: still nothing may change
+    bad_last = {k: ([9.0] * len(v) if isinstance(v, list) else 9.0) for k, v in good.items()}
+    bad_last["layers.1.neurons.0.b"] = "nan"
+    with pytest.raises(ValueError, match="layers.1.neurons.0.b"):
+        model.load_state_dict(bad_last)
+    assert params(model) == before
+
+    with pytest.raises(TypeError):
+        model.load_state_dict([1, 2, 3])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        '{"format": "micrograd_ko.MLP", "version": 1, "config": {"nin": 2',  # truncated
+        "[1, 2, 3]",
+        '{"format": "something else"}',
+        '{"format": "micrograd_ko.MLP", "version": 99, "config": {}, "state_dict": {}}',
+        '{"format": "micrograd_ko.MLP", "version": 1}',
+        '{"format": "micrograd_ko.MLP", "version": 1, "config": {"nin": 2, "nouts": [1], "bogus": 1}, '
+        '"state_dict": {}}',
+        '{"format": "micrograd_ko.MLP", "version": 1, "config": {"nin": 1, "nouts": [1]}, '
+        '"state_dict": {"layers.0.neurons.0.w": [NaN], "layers.0.neurons.0.b": 0}}',
+    ],
+)
+def test_corrupt_files_are_rejected_with_the_path_in_the_message(tmp_path, text):
+    path = tmp_path / "bad.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError) as error:
+        MLP.load(path)
+    assert str(path) in str(error.value) and " / " in str(error.value)
+
+
+def test_a_file_with_the_wrong_shapes_names_the_mismatch(tmp_path):
+    path = tmp_path / "m.json"
+    MLP(2, [3, 1], seed=0).save(path)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["state_dict"]["layers.0.neurons.1.w"].append(0.5)
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"layers\.0\.neurons\.1\.w: .*expected 2 entries, got 3"):
+        MLP.load(path)

@@ -1,0 +1,131 @@
+"""fit/evaluate: small networks really learn; history, progress bar and errors."""
+
+import math
+
+import pytest
+
+from micrograd_ko import datasets
+from micrograd_ko.nn import MLP
+from micrograd_ko.optim import SGD, Adam
+from micrograd_ko.train import evaluate, fit
+
+
+def test_a_2_8_1_tanh_mlp_solves_xor_within_500_epochs():
+    X, y = datasets.xor()
+    model = MLP(2, [8, 1], activation="tanh", output_activation="sigmoid", seed=0)
+    history = fit(model, X, y, loss="bce", optimizer=SGD(model.parameters(), lr=0.5), epochs=500, progress=False)
+    assert len(history["loss"]) == len(history["accuracy"]) == 500
+    assert history["accuracy"][0] < 1.0 and history["accuracy"][-1] == 1.0
+    assert history["loss"][-1] < 0.05 < history["loss"][0]
+    result = evaluate(model, X, y, loss="bce")
+    assert result["accuracy"] == 1.0
+    assert [round(model(x).data) for x in X] == y
+
+
+def test_karpathys_moons_network_reaches_95_percent_on_new_points():
+    X, y = datasets.moons(100, noise=0.1, seed=0)
+    X_new, y_new = datasets.moons(200, noise=0.1, seed=1)
+    signs, signs_new = [2 * t - 1 for t in y], [2 * t - 1 for t in y_new]
+    model = MLP(2, [16, 16, 1], seed=0)
+    history = fit(model, X, signs, loss="hinge", optimizer=Adam(model.parameters(), lr=0.05), epochs=20,
+                  batch_size=25, seed=0, progress=False)
+    assert history["accuracy"][0] < 0.95 <= history["accuracy"][-1]
+    assert evaluate(model, X_new, signs_new, loss="hinge")["accuracy"] >= 0.95
+
+
+def test_validation_data_is_evaluated_after_every_epoch():
+    X, y = datasets.xor()
+    model = MLP(2, [4, 1], activation="tanh", output_activation="sigmoid", seed=0)
+    history = fit(model, X, y, loss="bce", epochs=3, progress=False, validation_data=(X[:2], y[:2]))
+    assert len(history["val_loss"]) == len(history["val_accuracy"]) == 3
+    assert history["val_loss"][-1] == evaluate(model, X[:2], y[:2], loss="bce")["loss"]
+
+
+def test_cross_entropy_training_on_a_few_digits_lowers_the_loss():
+    X, y = datasets.digits()
+    X, y = X[:40], y[:40]
+    model = MLP(64, [10], seed=0)
+    before = evaluate(model, X, y, loss="cross_entropy")
+    history = fit(model, X, y, loss="cross_entropy", optimizer=Adam(model.parameters(), lr=0.05), epochs=5,
+                  batch_size=10, seed=0, progress=False)
+    after = evaluate(model, X, y, loss="cross_entropy")
+    assert after["loss"] < before["loss"] / 2 and after["accuracy"] > before["accuracy"]
+    assert history["accuracy"][-1] > 0.8
+
+
+def test_the_same_seed_trains_to_the_same_weights():
+    X, y = datasets.moons(20, seed=0)
+
+    def trained():
+        model = MLP(2, [4, 1], dropout=0.2, seed=1)
+        fit(model, X, y, loss="bce_with_logits", optimizer=SGD(model.parameters(), lr=0.1), epochs=3,
+            batch_size=5, seed=2, progress=False)
+        return [p.data for p in model.parameters()]
+
+    assert trained() == trained()
+
+
+def test_progress_bar_shows_on_stderr_and_can_be_turned_off(capsys):
+    X, y = datasets.xor()
+    model = MLP(2, [2, 1], seed=0)
+    fit(model, X, y, epochs=2, progress=False)
+    assert capsys.readouterr().err == ""
+    fit(model, X, y, epochs=2, progress=True)
+    err = capsys.readouterr().err
+    assert "2/2" in err and "손실" in err
+
+
+def test_default_accuracy_follows_the_loss():
+    X = [[0.0], [1.0]]
+    model = MLP(1, [1], output_activation="linear", seed=0)
+    model.layers[0].set_weights([[4.0]], [-1.0])  # outputs -1 and 3
+    assert evaluate(model, X, [0, 1], loss="bce_with_logits")["accuracy"] == 1.0
+    assert evaluate(model, X, [-1, 1], loss="hinge")["accuracy"] == 1.0
+    assert evaluate(model, X, [-1, 3], loss="mse")["accuracy"] == 1.0
+    assert evaluate(model, X, [3, -1], loss="mse")["accuracy"] == 0.0
+    two = MLP(1, [2], seed=0)
+    two.layers[0].set_weights([[1.0], [-1.0]], [0.0, 0.5])
+    assert evaluate(two, X, [1, 0], loss="cross_entropy")["accuracy"] == 1.0
+    assert evaluate(two, X, [[0, 1], [1, 0]], loss="mse")["accuracy"] == 1.0
+
+
+def test_a_custom_loss_and_accuracy_can_be_given():
+    X, y = datasets.xor()
+    model = MLP(2, [4, 1], activation="tanh", seed=0)
+    history = fit(model, X, y, loss=lambda p, t: (p - t) ** 2, accuracy=lambda p, t: True, epochs=3, progress=False)
+    assert history["accuracy"] == [1.0, 1.0, 1.0]
+
+
+def test_evaluate_builds_no_graph_and_restores_the_mode():
+    X, y = datasets.xor()
+    model = MLP(2, [4, 1], dropout=0.5, seed=0)
+    evaluate(model, X, y)
+    assert model.training is True
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_divergence_is_reported_not_hidden():
+    model = MLP(1, [1], seed=0)
+    with pytest.raises(FloatingPointError, match="diverged"):  # the weight grows x(-179) per epoch
+        fit(model, [[3.0]], [1.0], loss="mse", optimizer=SGD(model.parameters(), lr=10.0), epochs=1000,
+            progress=False)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(epochs=0), dict(batch_size=0), dict(epochs=1.5), dict(loss="nll")],
+)
+def test_bad_arguments_are_rejected(kwargs):
+    X, y = datasets.xor()
+    with pytest.raises((TypeError, ValueError)):
+        fit(MLP(2, [1], seed=0), X, y, progress=False, **kwargs)
+    with pytest.raises(ValueError):
+        fit(MLP(2, [1], seed=0), X, y[:3], progress=False)
+
+
+def test_history_loss_is_the_mean_per_sample_loss():
+    X, y = [[1.0, 2.0], [3.0, -1.0]], [0.5, -0.5]
+    model = MLP(2, [1], seed=3)
+    expected = math.fsum((model(x).data - t) ** 2 for x, t in zip(X, y)) / 2
+    history = fit(model, X, y, loss="mse", optimizer=SGD(model.parameters(), lr=1e-3), epochs=1, progress=False)
+    assert history["loss"][0] == pytest.approx(expected, rel=1e-12)
