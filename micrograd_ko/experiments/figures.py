@@ -1,0 +1,99 @@
+"""Figures of the experiments (matplotlib, made only when a result is drawn)."""
+
+from __future__ import annotations
+
+import math
+
+
+def _new_figure(**kwargs):
+    """A matplotlib Figure without pyplot: no global state, nothing to close."""
+    import warnings
+
+    from matplotlib.figure import Figure
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # koreanize-matplotlib imports distutils
+        import koreanize_matplotlib  # noqa: F401  (a Korean font for titles and labels)
+    return Figure(**kwargs)
+
+
+def per_layer_figure(series, title, xlabel, ylabel):
+    """One line per network: a value per layer, on a log scale."""
+    fig = _new_figure(figsize=(6.4, 3.8))
+    ax = fig.subplots()
+    for label, values in series.items():
+        ax.plot(range(1, len(values) + 1), values, marker="o", label=label)
+    ax.set_yscale("log")
+    ax.set_xticks(range(1, max(len(v) for v in series.values()) + 1))
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def curves_figure(groups, title, xlabel, ylabel, hline=None, hline_label=None, log_y=False):
+    """Loss curves: `groups` maps a name to a list of curves; each name gets one colour.
+
+    Every curve is drawn faintly and the median curve of each group boldly.
+    """
+    fig = _new_figure(figsize=(6.4, 3.8))
+    ax = fig.subplots()
+    for colour, (label, curves) in zip((f"C{i}" for i in range(10)), groups.items()):
+        for curve in curves:
+            ax.plot(curve, color=colour, alpha=0.15, linewidth=0.8)
+        middle = [sorted(values)[len(values) // 2] for values in zip(*curves)]
+        ax.plot(middle, color=colour, linewidth=2.0, label=label)
+    if hline is not None:
+        ax.axhline(hline, color="black", linestyle="--", linewidth=1.0, label=hline_label)
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def histogram_grid(rows, value_range, title, xlabel):
+    """Histograms already counted: `rows` maps a row name to per-layer lists of bin counts over `value_range`."""
+    n_rows = len(rows)
+    n_cols = max(len(layers) for layers in rows.values())
+    fig = _new_figure(figsize=(2.0 * n_cols, 1.6 * n_rows + 0.6))
+    axes = fig.subplots(n_rows, n_cols, squeeze=False, sharex=True)
+    low, high = value_range
+    for r, (name, layers) in enumerate(rows.items()):
+        for c, counts in enumerate(layers):
+            edges = [low + (high - low) * k / len(counts) for k in range(len(counts) + 1)]
+            ax = axes[r][c]
+            ax.stairs(counts, edges, fill=True, color=f"C{r}")
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(f"{c + 1}", fontsize=9)
+            if c == 0:
+                ax.set_ylabel(name, fontsize=8)
+            if r == n_rows - 1:
+                ax.set_xlabel(xlabel, fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def bar_figure(labels, values, title, ylabel, log_y=False, reference=None):
+    fig = _new_figure(figsize=(6.4, 3.6))
+    ax = fig.subplots()
+    ax.bar(range(len(values)), values, color=[f"C{i}" for i in range(len(values))])
+    ax.set_xticks(range(len(values)), labels, rotation=20, ha="right", fontsize=8)
+    if reference is not None:
+        ax.axhline(reference, color="black", linestyle="--", linewidth=1.0)
+    if log_y and all(v > 0 and math.isfinite(v) for v in values):
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig

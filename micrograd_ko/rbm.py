@@ -1,0 +1,163 @@
+"""Restricted Boltzmann machines (RBM) and layer-wise pretraining of a sigmoid MLP.
+
+Before ReLU and careful initializers, deep sigmoid networks were trained by
+first *pretraining* them one layer at a time (Hinton, Osindero & Teh 2006,
+"A fast learning algorithm for deep belief nets"): the first hidden layer is
+trained as an RBM on the inputs, its hidden probabilities become the data for
+the next RBM, and so on. The learned weights and hidden biases then serve as
+the 초깃값 (initial values) of the MLP, which is trained by 역전파 as usual.
+
+An RBM is not trained by backpropagation: contrastive divergence (CD-1)
+compares the correlations <v h> of the data with those of a one-step
+reconstruction, so this module works on plain floats, not on `Value`s.
+
+    v0 --W--> h0 (sampled) --W^T--> v1 (probabilities) --W--> h1
+    dW = lr * (h0 v0^T - h1 v1^T) / batch
+"""
+
+from __future__ import annotations
+
+import random
+
+from .engine import _sigmoid_float as _sigmoid
+
+__all__ = ["RBM", "pretrain"]
+
+
+class RBM:
+    """A Bernoulli RBM with `n_visible` visible and `n_hidden` hidden units.
+
+    `W[j][i]` connects hidden unit j to visible unit i, the same layout as a
+    layer's neurons (`layer.neurons[j].w[i]`), so the weights can be copied
+    into an MLP layer as they are. Weights start small (N(0, 0.01^2), as in
+    Hinton's "A Practical Guide to Training RBMs").
+    """
+
+    def __init__(self, n_visible: int, n_hidden: int, seed=None, std: float = 0.01):
+        for name, n in (("n_visible", n_visible), ("n_hidden", n_hidden)):
+            if not isinstance(n, int) or n < 1:
+                raise ValueError(f"RBM: {name}은(는) 1 이상의 정수여야 합니다 / {name} must be a positive integer, got {n!r}")
+        rng = random.Random(seed)
+        self.W = [[rng.gauss(0.0, std) for _ in range(n_visible)] for _ in range(n_hidden)]
+        self.b_visible = [0.0] * n_visible
+        self.b_hidden = [0.0] * n_hidden
+
+    @property
+    def n_visible(self) -> int:
+        return len(self.b_visible)
+
+    @property
+    def n_hidden(self) -> int:
+        return len(self.b_hidden)
+
+    def hidden_probs(self, v):
+        """P(h_j = 1 | v) for every hidden unit."""
+        return [_sigmoid(sum(w * x for w, x in zip(row, v)) + c) for row, c in zip(self.W, self.b_hidden)]
+
+    def visible_probs(self, h):
+        """P(v_i = 1 | h) for every visible unit."""
+        W = self.W
+        return [
+            _sigmoid(sum(W[j][i] * h[j] for j in range(len(h))) + b)
+            for i, b in enumerate(self.b_visible)
+        ]
+
+    def cd1_step(self, batch, lr: float, rng: random.Random) -> float:
+        """One contrastive-divergence (CD-1) update on a mini-batch.
+
+        Returns the mean squared reconstruction error of the batch, the usual
+        (rough) sign that the RBM is learning.
+        """
+        n_h, n_v = self.n_hidden, self.n_visible
+        dW = [[0.0] * n_v for _ in range(n_h)]
+        db_v = [0.0] * n_v
+        db_h = [0.0] * n_h
+        error = 0.0
+        for v0 in batch:
+            h0 = self.hidden_probs(v0)
+            h0_sample = [1.0 if rng.random() < p else 0.0 for p in h0]
+            v1 = self.visible_probs(h0_sample)
+            h1 = self.hidden_probs(v1)
+            for j in range(n_h):
+                row, a, b = dW[j], h0[j], h1[j]
+                for i in range(n_v):
+                    row[i] += a * v0[i] - b * v1[i]
+                db_h[j] += a - b
+            for i in range(n_v):
+                db_v[i] += v0[i] - v1[i]
+                error += (v0[i] - v1[i]) ** 2
+        scale = lr / len(batch)
+        for j in range(n_h):
+            row, d = self.W[j], dW[j]
+            for i in range(n_v):
+                row[i] += scale * d[i]
+            self.b_hidden[j] += scale * db_h[j]
+        for i in range(n_v):
+            self.b_visible[i] += scale * db_v[i]
+        return error / (len(batch) * n_v)
+
+    def fit(self, data, epochs: int = 10, lr: float = 0.1, batch_size: int = 10, seed=None):
+        """Train with CD-1 on `data` (rows of numbers in [0, 1]).
+
+        Returns the mean reconstruction error of each epoch.
+        """
+        data = _check_data(data, self.n_visible)
+        rng = random.Random(seed)
+        order = list(range(len(data)))
+        history = []
+        for _ in range(epochs):
+            rng.shuffle(order)
+            total = 0.0
+            for start in range(0, len(order), batch_size):
+                batch = [data[k] for k in order[start:start + batch_size]]
+                total += self.cd1_step(batch, lr, rng) * len(batch)
+            history.append(total / len(data))
+        return history
+
+
+def _check_data(data, n_visible):
+    rows = [list(map(float, row)) for row in data]
+    if not rows:
+        raise ValueError("RBM: 데이터가 비어 있습니다 / no data")
+    for row in rows:
+        if len(row) != n_visible:
+            raise ValueError(
+                f"RBM: 입력 길이 {len(row)}이(가) 가시 유닛 수 {n_visible}와 다릅니다 / "
+                f"input length {len(row)} != n_visible {n_visible}"
+            )
+        if any(not 0.0 <= x <= 1.0 for x in row):
+            raise ValueError(
+                "RBM: 입력은 0과 1 사이의 값(확률)이어야 합니다; 먼저 [0, 1]로 조정하세요 / "
+                "inputs must lie in [0, 1] (probabilities); rescale them first"
+            )
+    return rows
+
+
+def pretrain(model, X, epochs: int = 10, lr: float = 0.1, batch_size: int = 10, seed=None):
+    """Layer-wise RBM pretraining of every hidden layer of a sigmoid MLP, in place.
+
+    Hidden layer k becomes an RBM trained on the hidden probabilities of
+    layer k-1 (on `X` itself for the first layer); its weights and hidden
+    biases overwrite the layer's `w` and `b`. The output layer keeps its
+    initial values: it is learned afterwards by backpropagation (fine-tuning).
+
+    Returns one list of per-epoch reconstruction errors per hidden layer.
+    """
+    hidden = model.layers[:-1]
+    if not hidden:
+        raise ValueError("pretrain: 은닉층이 없는 모델입니다 / the model has no hidden layer")
+    for k, layer in enumerate(hidden):
+        if layer.activation != "sigmoid":
+            raise ValueError(
+                f"pretrain: RBM 사전학습은 sigmoid 은닉층에만 맞습니다 (은닉층 {k}: {layer.activation!r}) / "
+                f"RBM pretraining needs sigmoid hidden layers (hidden layer {k} is {layer.activation!r})"
+            )
+    rng = random.Random(seed)  # one generator: the same seed gives the same weights
+    data = X
+    histories = []
+    for layer in hidden:
+        rbm = RBM(len(layer.neurons[0].w), len(layer.neurons), seed=rng.random())
+        histories.append(rbm.fit(data, epochs=epochs, lr=lr, batch_size=batch_size, seed=rng.random()))
+        layer.set_weights(rbm.W, rbm.b_hidden)
+        data = [rbm.hidden_probs(v) for v in data]
+    return histories
