@@ -20,7 +20,7 @@ import io
 import math
 from importlib import resources
 
-from .nn import make_rng
+from .module import make_rng
 
 __all__ = ["xor", "moons", "circles", "spiral", "digits", "train_test_split"]
 

@@ -4,8 +4,8 @@ import sys
 
 import pytest
 
-from micrograd_ko.nn import ACTIVATIONS, MLP, Dropout, Layer, Sequential
 from micrograd_ko.engine import Value
+from micrograd_ko.nn import ACTIVATIONS, MLP, Dropout, Layer, Sequential
 
 torch = pytest.importorskip("torch")
 
