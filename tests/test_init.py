@@ -24,8 +24,11 @@ EXPECTED = {
 }
 
 
-def test_every_name_has_an_expectation():
+def test_every_name_has_an_expectation_and_nn_init_is_this_module():
+    import micrograd_ko.nn
+
     assert set(EXPECTED) == set(init.NAMES)
+    assert micrograd_ko.nn.init is init
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
