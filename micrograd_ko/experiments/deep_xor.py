@@ -90,7 +90,7 @@ def deep_xor(seeds=50, steps=2000, lr=0.1, variants=DEFAULT_VARIANTS, lang=None,
         n = numbers["sigmoid"]
         claims.append(Claim(
             tr("시그모이드 은닉층: XOR을 푸는 시드", "sigmoid hidden layers: seeds that solve XOR", lang),
-            rate_text(n["solved"]), tr("5% 이하", "<= 5%", lang), n["solve_rate"] <= 0.05))
+            rate_text(n["solved"]), tr("5% 이하", "≤ 5%", lang), n["solve_rate"] <= 0.05))
         claims.append(Claim(
             tr("시그모이드: 손실이 ln 2 ≈ 0.6931에 머문다", "sigmoid: the loss stays at ln 2 ≈ 0.6931", lang),
             tr(f"최종 손실 중앙값 {median(n['final_loss']):.4f}, ln 2에 멈춘 시드 {rate_text(n['stuck_at_ln2'])}",
@@ -100,7 +100,7 @@ def deep_xor(seeds=50, steps=2000, lr=0.1, variants=DEFAULT_VARIANTS, lang=None,
     if "tanh" in numbers:
         n = numbers["tanh"]
         claims.append(Claim(tr("tanh 은닉층: XOR을 푸는 시드", "tanh hidden layers: seeds that solve XOR", lang),
-                            rate_text(n["solved"]), tr("90% 이상", ">= 90%", lang), n["solve_rate"] >= 0.9))
+                            rate_text(n["solved"]), tr("90% 이상", "≥ 90%", lang), n["solve_rate"] >= 0.9))
     if "relu" in numbers:
         n = numbers["relu"]
         claims.append(Claim(
@@ -109,7 +109,7 @@ def deep_xor(seeds=50, steps=2000, lr=0.1, variants=DEFAULT_VARIANTS, lang=None,
     if "relu_he_wide" in numbers:
         n = numbers["relu_he_wide"]
         claims.append(Claim(tr("ReLU + 너비 10 + He 초깃값", "ReLU + width 10 + He initialization", lang),
-                            rate_text(n["solved"]), tr("90% 이상", ">= 90%", lang), n["solve_rate"] >= 0.9))
+                            rate_text(n["solved"]), tr("90% 이상", "≥ 90%", lang), n["solve_rate"] >= 0.9))
 
     columns = [tr("은닉층", "hidden layers", lang), tr("XOR을 푼 시드", "seeds solving XOR", lang),
                tr("최종 손실 (중앙값)", "final loss (median)", lang), tr("ln 2에 멈춤", "stuck at ln 2", lang)]

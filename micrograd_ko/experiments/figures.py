@@ -1,4 +1,9 @@
-"""Figures of the experiments (matplotlib, made only when a result is drawn)."""
+"""Figures of the experiments (matplotlib, made only when a result is drawn).
+
+The library's own plots (`micrograd_ko.plots`) draw one model's diagnostics;
+these draw what an experiment measures over many seeds: medians per layer,
+bundles of loss curves, histograms counted in worker processes.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,21 @@ import math
 
 
 def _new_figure(**kwargs):
-    """A matplotlib Figure without pyplot: no global state, nothing to close."""
-    import warnings
-
+    """A matplotlib Figure without pyplot (no global state, nothing to close), with the Korean font."""
     from matplotlib.figure import Figure
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # koreanize-matplotlib imports distutils
-        import koreanize_matplotlib  # noqa: F401  (a Korean font for titles and labels)
+    from ..plots import use_korean_font
+
+    use_korean_font()
     return Figure(**kwargs)
+
+
+def _log_scale(ax):
+    """A log y axis with ASCII tick labels (1e-03): NanumGothic has no U+2212 minus for 10⁻³."""
+    from matplotlib.ticker import FuncFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0e}"))
 
 
 def per_layer_figure(series, title, xlabel, ylabel):
@@ -23,7 +34,7 @@ def per_layer_figure(series, title, xlabel, ylabel):
     ax = fig.subplots()
     for label, values in series.items():
         ax.plot(range(1, len(values) + 1), values, marker="o", label=label)
-    ax.set_yscale("log")
+    _log_scale(ax)
     ax.set_xticks(range(1, max(len(v) for v in series.values()) + 1))
     ax.set_title(title)
     ax.set_xlabel(xlabel)
@@ -49,7 +60,7 @@ def curves_figure(groups, title, xlabel, ylabel, hline=None, hline_label=None, l
     if hline is not None:
         ax.axhline(hline, color="black", linestyle="--", linewidth=1.0, label=hline_label)
     if log_y:
-        ax.set_yscale("log")
+        _log_scale(ax)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -91,9 +102,26 @@ def bar_figure(labels, values, title, ylabel, log_y=False, reference=None):
     if reference is not None:
         ax.axhline(reference, color="black", linestyle="--", linewidth=1.0)
     if log_y and all(v > 0 and math.isfinite(v) for v in values):
-        ax.set_yscale("log")
+        _log_scale(ax)
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     ax.grid(True, axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def line_figure(xs, series, title, xlabel, ylabel, points=None):
+    """Curves over the same x values; `points` = (xs, ys) adds the data as dots."""
+    fig = _new_figure(figsize=(6.4, 3.8))
+    ax = fig.subplots()
+    if points is not None:
+        ax.scatter(*points, s=6, color="0.6", zorder=1)
+    for label, ys in series.items():
+        ax.plot(xs, ys, linewidth=2.0, label=label, zorder=2)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

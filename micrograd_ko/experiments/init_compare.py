@@ -27,7 +27,7 @@ from ..nn import MLP
 from .common import fraction, mean_bce, median, rate_text, sci, seed_list, train_binary
 from .deep_xor import HIDDEN_LAYERS
 from .result import Claim, ExperimentResult, Table
-from .tasks import run_tasks
+from .tasks import call, run_tasks
 from .vanishing import bias_gradient_norms
 
 NAME = "init"
@@ -116,7 +116,7 @@ def init_comparison(seeds=20, hist_samples=1000, hist_depth=5, hist_width=100, t
     # one pool for all four kinds of task, so every core stays busy
     everything = ([(_histogram_task, t) for t in hist_tasks] + [(_gradient_task, t) for t in grad_tasks]
                   + [(_train_task, t) for t in train_tasks] + [(_depth_task, t) for t in depth_tasks])
-    outputs = run_tasks(_call, everything, jobs, progress, desc)
+    outputs = run_tasks(call, everything, jobs, progress, desc)
     hist_out = outputs[:len(hist_tasks)]
     grad_out = outputs[len(hist_tasks):len(hist_tasks) + len(grad_tasks)]
     train_out = outputs[len(hist_tasks) + len(grad_tasks):len(hist_tasks) + len(grad_tasks) + len(train_tasks)]
@@ -178,11 +178,6 @@ def init_comparison(seeds=20, hist_samples=1000, hist_depth=5, hist_width=100, t
     return result
 
 
-def _call(item):
-    fn, task = item
-    return fn(task)
-
-
 def fraction_mean(layers, key):
     return sum(layer[key] for layer in layers) / len(layers)
 
@@ -194,7 +189,7 @@ def _claims(histograms, numbers, solved, lang, deep_depth):
         tr("sigmoid + N(0,1): 출력이 0과 1에 몰린다", "sigmoid + N(0,1): outputs pile up at 0 and 1", lang),
         tr(f"<0.1 또는 >0.9인 출력 {sum(sat) / len(sat):.0%} (층별 {' / '.join(f'{s:.0%}' for s in sat)})",
            f"{sum(sat) / len(sat):.0%} of outputs <0.1 or >0.9 (per layer {' / '.join(f'{s:.0%}' for s in sat)})", lang),
-        tr(f"≥ {SATURATED:.0%} (책: 74–82%)", f">= {SATURATED:.0%} (book: 74–82%)", lang), sum(sat) / len(sat) >= SATURATED))
+        tr(f"≥ {SATURATED:.0%} (책: 74–82%)", f"≥ {SATURATED:.0%} (book: 74–82%)", lang), sum(sat) / len(sat) >= SATURATED))
     stds = [layer["std"] for layer in histograms[("sigmoid", "small")]]
     claims.append(Claim(
         tr("sigmoid + 0.01·N(0,1): 모든 출력이 0.5 근처", "sigmoid + 0.01·N(0,1): every output near 0.5", lang),
@@ -218,7 +213,7 @@ def _claims(histograms, numbers, solved, lang, deep_depth):
         tr("N(0,1)의 비보다 크다", "larger than with N(0,1)", lang), ratio["sigmoid/xavier"] > ratio["sigmoid/normal"]))
     if ("tanh", "xavier") in solved:
         claims.append(Claim(tr("tanh + Xavier: XOR을 푸는 시드", "tanh + Xavier: seeds solving XOR", lang),
-                            rate_text(solved[("tanh", "xavier")]), tr("90% 이상", ">= 90%", lang),
+                            rate_text(solved[("tanh", "xavier")]), tr("90% 이상", "≥ 90%", lang),
                             fraction(solved[("tanh", "xavier")]) >= 0.9))
     deep = numbers["deep_relu_std_ratio_median"]
     claims.append(Claim(

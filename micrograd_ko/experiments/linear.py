@@ -76,7 +76,7 @@ def linear_collapse(seeds=10, depth=10, width=10, n_points=100, steps=2000, lr=0
               f"< {TOLERANCE:g}", worst < TOLERANCE),
         Claim(tr("XOR 손실이 ln 2 아래로 내려가지 않는다", "the XOR loss never goes below ln 2", lang),
               tr(f"학습 중 가장 낮은 손실 {lowest:.10f}", f"lowest loss during training {lowest:.10f}", lang),
-              f">= ln 2 = {LN2:.10f}", lowest >= LN2 - TOLERANCE),
+              f"≥ ln 2 = {LN2:.10f}", lowest >= LN2 - TOLERANCE),
     ]
     columns = [tr("측정", "measurement", lang), tr("값", "value", lang)]
     rows = [

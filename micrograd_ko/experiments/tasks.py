@@ -42,3 +42,9 @@ def run_tasks(fn, tasks, jobs: int = 1, progress: bool = False, desc: str = ""):
                 results.append(result)
                 bar.update(1)
         return results
+
+
+def call(item):
+    """(fn, task) -> fn(task): lets one pool run tasks of different kinds."""
+    fn, task = item
+    return fn(task)

@@ -102,10 +102,10 @@ def vanishing_gradient(seeds=50, widths=(30, 30, 30, 30), digits_seeds=3, digits
     low, high = STABLE_RANGE
     claims = [Claim(
         tr(f"시그모이드: 마지막/첫 은닉층 기울기 비 ≥ {SIGMOID_RATIO:g}",
-           f"sigmoid: last/first hidden-layer gradient ratio >= {SIGMOID_RATIO:g}", lang),
+           f"sigmoid: last/first hidden-layer gradient ratio ≥ {SIGMOID_RATIO:g}", lang),
         tr(f"{rate_text(r >= SIGMOID_RATIO for r in ratios['sigmoid'])}, 중앙값 {median(ratios['sigmoid']):.0f}",
            f"{rate_text(r >= SIGMOID_RATIO for r in ratios['sigmoid'])}, median {median(ratios['sigmoid']):.0f}", lang),
-        tr(f"시드의 {RATE:.0%} 이상", f"on >= {RATE:.0%} of seeds", lang),
+        tr(f"시드의 {RATE:.0%} 이상", f"on ≥ {RATE:.0%} of seeds", lang),
         fraction(r >= SIGMOID_RATIO for r in ratios["sigmoid"]) >= RATE,
     )]
     for setup in ("tanh", "relu"):
@@ -115,7 +115,7 @@ def vanishing_gradient(seeds=50, widths=(30, 30, 30, 30), digits_seeds=3, digits
                f"{tr(*SETUP_LABELS[setup], lang)}: ratio within [{low:g}, {high:g}]", lang),
             tr(f"{rate_text(inside)}, 중앙값 {median(ratios[setup]):.2f}",
                f"{rate_text(inside)}, median {median(ratios[setup]):.2f}", lang),
-            tr(f"시드의 {RATE:.0%} 이상", f"on >= {RATE:.0%} of seeds", lang),
+            tr(f"시드의 {RATE:.0%} 이상", f"on ≥ {RATE:.0%} of seeds", lang),
             fraction(inside) >= RATE,
         ))
 
@@ -165,7 +165,8 @@ def _figure(result):
         series[tr("Nielsen, MNIST", "Nielsen, MNIST", lang)] = list(NIELSEN_MNIST)
     return per_layer_figure(
         series,
-        title=tr("은닉층별 편향 기울기 크기 ‖∂L/∂b‖ (초기화 직후)", "Bias gradient ‖∂L/∂b‖ per hidden layer (at initialization)", lang),
-        xlabel=tr("은닉층 (입력 → 출력)", "hidden layer (input → output)", lang),
-        ylabel="‖∂L/∂b‖",
+        title=tr(r"은닉층별 편향 기울기 크기 $\|\partial L/\partial b\|$ (초기화 직후)",
+                 r"Bias gradient $\|\partial L/\partial b\|$ per hidden layer (at initialization)", lang),
+        xlabel=tr("은닉층 (1 = 입력 쪽)", "hidden layer (1 = next to the input)", lang),
+        ylabel=r"$\|\partial L/\partial b\|$",
     )

@@ -1,0 +1,408 @@
+"""The `micrograd-ko` command (also `python -m micrograd_ko`).
+
+    micrograd-ko demo                      experiments 1-4, a summary table, an HTML report
+    micrograd-ko graph "tanh(x*w + b)" x=1.0 w=-2 b=0.5 -o graph.svg
+    micrograd-ko experiment NAME           one experiment at full size
+
+Help and messages are Korean; `--lang en` switches to English. Every error
+is one line on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import inspect
+import math
+import os
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+from . import i18n
+from .i18n import tr
+
+PROG = "micrograd-ko"
+DEFAULT_REPORT_DIR = "micrograd_ko_report"
+
+
+class UsageError(Exception):
+    """A mistake in what the user typed: reported as one line, exit code 2."""
+
+
+def _both(ko, en):
+    """An error message in both languages, as every message of the project."""
+    return f"{ko} / {en}"
+
+
+# --------------------------------------------------------------------------
+# `graph`: an expression, parsed with ast and built from a whitelist
+# --------------------------------------------------------------------------
+
+# The functions an expression may call: each is a method of `Value`.
+FUNCTIONS = (
+    "tanh", "sigmoid", "relu", "leaky_relu", "elu", "softplus", "silu", "gelu",
+    "exp", "log", "sqrt", "abs", "erf",
+)
+_BINARY = {ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__", ast.Div: "__truediv__", ast.Pow: "__pow__"}
+
+
+def parse_assignments(items):
+    """['x=1.0', 'w=-2'] -> {'x': 1.0, 'w': -2.0}, with a clear error for anything else."""
+    values = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise UsageError(_both(
+                f"값은 이름=숫자 꼴로 주세요 (예: x=1.0): {item!r}",
+                f"give values as name=number (e.g. x=1.0): {item!r}"))
+        if name in FUNCTIONS:
+            raise UsageError(_both(f"{name!r}은(는) 함수 이름이라 변수로 쓸 수 없습니다",
+                                f"{name!r} is a function name, not a variable"))
+        try:
+            number = float(text)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise UsageError(_both(f"{name}의 값이 유한한 숫자가 아닙니다: {text!r}",
+                                f"the value of {name} is not a finite number: {text!r}"))
+        if name in values:
+            raise UsageError(_both(f"{name}의 값이 두 번 주어졌습니다", f"{name} is given twice"))
+        values[name] = number
+    return values
+
+
+def build_expression(text, values):
+    """Build `text` (e.g. "tanh(x*w + b)") as a graph of `Value`s.
+
+    The text is parsed with `ast` and only numbers, the given names, + - * / **,
+    unary minus and the functions in `FUNCTIONS` are allowed: the text is never
+    evaluated as Python. Returns (output, {name: leaf Value}).
+    """
+    from .engine import Value
+
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as error:
+        raise UsageError(_both(f"식을 읽을 수 없습니다 ({error.msg}): {text!r}",
+                            f"cannot parse the expression ({error.msg}): {text!r}")) from None
+    leaves = {name: Value(number, label=name) for name, number in values.items()}
+    used = set()
+
+    def build(node):
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            return Value(node.value)
+        if isinstance(node, ast.Name):
+            if node.id not in leaves:
+                raise UsageError(_both(f"{node.id!r}의 값이 없습니다: {node.id}=1.0 처럼 주세요",
+                                    f"no value for {node.id!r}: give it like {node.id}=1.0"))
+            used.add(node.id)
+            return leaves[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            left, right = build(node.left), build(node.right)
+            if isinstance(node.op, ast.Pow) and right._op == "" and not right.label:
+                right = right.data  # a constant exponent: x ** 2, not x ** Value(2)
+            return getattr(left, _BINARY[type(node.op)])(right)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            operand = build(node.operand)
+            return -operand if isinstance(node.op, ast.USub) else operand
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+            if node.func.id not in FUNCTIONS:
+                raise UsageError(_both(
+                    f"모르는 함수 {node.func.id!r}; 쓸 수 있는 함수: {', '.join(FUNCTIONS)}",
+                    f"unknown function {node.func.id!r}; available: {', '.join(FUNCTIONS)}"))
+            if len(node.args) != 1:
+                raise UsageError(_both(f"{node.func.id}()는 인자 하나를 받습니다",
+                                    f"{node.func.id}() takes exactly one argument"))
+            return getattr(build(node.args[0]), node.func.id)()
+        snippet = ast.get_source_segment(text.strip(), node) or type(node).__name__
+        raise UsageError(_both(
+            f"식에 쓸 수 없는 부분: {snippet!r} (숫자, 변수, + - * / **, 함수 {', '.join(FUNCTIONS)}만 됩니다)",
+            f"not allowed in an expression: {snippet!r} (numbers, names, + - * / ** and "
+            f"the functions {', '.join(FUNCTIONS)} only)"))
+
+    try:
+        output = build(tree.body)
+    except (ValueError, OverflowError) as error:  # the engine's domain errors, e.g. log(-1)
+        raise UsageError(str(error)) from None
+    unused = sorted(set(leaves) - used)
+    if unused:
+        raise UsageError(_both(f"식에 없는 변수에 값이 주어졌습니다: {', '.join(unused)}",
+                            f"values given for names not in the expression: {', '.join(unused)}"))
+    if not isinstance(output, Value):
+        output = Value(output)
+    return output, leaves
+
+
+def command_graph(args):
+    from .graph import render_svg
+
+    lang = args.lang
+    values = parse_assignments(args.values)
+    output, leaves = build_expression(args.expression, values)
+    output.label = output.label or tr("출력", "out", lang)
+    output.backward()
+    svg = render_svg(output)
+    path = _writable_file(args.output)
+    path.write_text(svg, encoding="utf-8")
+    print(f"{args.expression.strip()} = {output.data:.6g}")
+    for name, leaf in leaves.items():
+        print(f"  ∂{tr('출력', 'out', lang)}/∂{name} = {leaf.grad:.6g}")
+    print(tr(f"계산 그래프를 저장했습니다: {path}", f"computation graph written to {path}", lang))
+    return 0
+
+
+# --------------------------------------------------------------------------
+# `demo` and `experiment`
+# --------------------------------------------------------------------------
+
+
+def command_demo(args):
+    from . import report
+    from .experiments import demo_suite
+
+    lang = args.lang
+    out_dir = _writable_dir(args.out)
+    started = time.perf_counter()
+    results = demo_suite(seed=args.seed, quick=args.quick, lang=lang, progress=True, jobs=args.jobs)
+    print()
+    print(format_summary(results, lang))
+    path = report.write_report(results, out_dir, lang=lang, graph_svg=report.small_network_graph(lang),
+                               title=tr("micrograd_ko 데모 보고서", "micrograd_ko demo report", lang))
+    seconds = time.perf_counter() - started
+    print()
+    print(tr(f"보고서를 저장했습니다 ({seconds:.0f}초): {path}", f"report written ({seconds:.0f} s): {path}", lang))
+    return 0
+
+
+def command_experiment(args):
+    from . import report
+    from .experiments import EXPERIMENTS, describe
+
+    lang = args.lang
+    if args.name is None:
+        print(tr("실험 목록 (micrograd-ko experiment 이름):", "experiments (micrograd-ko experiment NAME):", lang))
+        for name in EXPERIMENTS:
+            print(f"  {name:<10} {describe(name, lang)}")
+        return 0
+    out_dir = _writable_dir(args.out)
+    function = EXPERIMENTS[args.name]
+    options = {"lang": lang, "progress": True, "jobs": args.jobs}
+    parameters = inspect.signature(function).parameters
+    if "seeds" in parameters:
+        count = args.seeds if args.seeds is not None else parameters["seeds"].default
+        options["seeds"] = range(args.seed, args.seed + count)
+    elif args.seeds is not None:
+        raise UsageError(_both(f"{args.name} 실험은 시드 하나로 돕니다: --seed를 쓰세요",
+                               f"the {args.name} experiment runs one seed: use --seed"))
+    else:
+        options["seed"] = args.seed
+    result = function(**options)
+    print()
+    print(format_summary([result], lang))
+    path = report.write_report([result], out_dir, lang=lang, title=result.title, filename=f"{args.name}.html")
+    print()
+    print(tr(f"보고서를 저장했습니다 ({result.seconds:.0f}초): {path}",
+             f"report written ({result.seconds:.0f} s): {path}", lang))
+    return 0
+
+
+def format_summary(results, lang=None):
+    """The claims of every result as a plain-text table (Korean-width aware)."""
+    header = [tr("실험", "experiment", lang), tr("주장", "claim", lang), tr("측정", "measured", lang),
+              tr("기준", "expected", lang), tr("결과", "verdict", lang)]
+    rows = []
+    for result in results:
+        for claim in result.claims:
+            verdict = (tr("측정", "measured", lang) if claim.holds is None
+                       else tr("확인", "holds", lang) if claim.holds else tr("아님", "fails", lang))
+            rows.append([result.name, claim.statement, claim.measured, claim.expected, verdict])
+    widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = [_row(header, widths), "  ".join("-" * w for w in widths)]
+    lines += [_row(row, widths) for row in rows]
+    return "\n".join(lines)
+
+
+def _width(text):
+    """Columns taken by `text` in a terminal: Korean characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
+def _row(cells, widths):
+    return "  ".join(str(cell) + " " * (width - _width(cell)) for cell, width in zip(cells, widths)).rstrip()
+
+
+def _writable_dir(path):
+    path = Path(path).expanduser().resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(_both(f"출력 폴더를 만들 수 없습니다: {path} ({error.strerror})",
+                            f"cannot create the output folder {path} ({error.strerror})")) from None
+    if not os.access(path, os.W_OK):
+        raise UsageError(_both(f"출력 폴더에 쓸 수 없습니다: {path}", f"the output folder is not writable: {path}"))
+    return path
+
+
+def _writable_file(path):
+    path = Path(path).expanduser().resolve()
+    _writable_dir(path.parent)
+    if path.is_dir():
+        raise UsageError(_both(f"출력 파일 자리에 폴더가 있습니다: {path}", f"the output file is a folder: {path}"))
+    return path
+
+
+# --------------------------------------------------------------------------
+# Argument parsing, in the user's language
+# --------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage mistake as one line instead of usage + message."""
+
+    def error(self, message):
+        raise UsageError(f"명령줄을 이해할 수 없습니다 / bad command line: {message} ({PROG} --help)")
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    lang = None
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        if prefix is None:  # argparse passes '' when it builds a sub-command's name
+            prefix = tr("사용법: ", "usage: ", self.lang)
+        return super().add_usage(usage, actions, groups, prefix)
+
+
+def build_parser(lang=None):
+    from .experiments import EXPERIMENTS, describe
+
+    formatter = type("Formatter", (_Formatter,), {"lang": lang})
+
+    def parser(**kwargs):
+        return dict(formatter_class=formatter, add_help=False, **kwargs)
+
+    def add_common(p):
+        p.add_argument("-h", "--help", action="help", help=tr("이 도움말을 보이고 끝냅니다", "show this help and exit", lang))
+        p.add_argument("--lang", choices=i18n.LANGUAGES, default=lang or "ko",
+                       help=tr("출력 언어 (기본: ko)", "output language (default: ko)", lang))
+
+    main = _Parser(prog=PROG, **parser(description=tr(
+        "역전파를 눈으로 보는 스칼라 자동미분 엔진 micrograd_ko.\n처음이라면: micrograd-ko demo",
+        "micrograd_ko, a scalar autodiff engine for seeing backpropagation.\nStart with: micrograd-ko demo", lang)))
+    main._positionals.title = tr("명령", "commands", lang)
+    main._optionals.title = tr("옵션", "options", lang)
+    add_common(main)
+    commands = main.add_subparsers(dest="command", metavar="{demo,graph,experiment}", parser_class=_Parser)
+
+    demo = commands.add_parser("demo", **parser(
+        help=tr("실험 1-4를 돌리고 HTML 보고서를 만듭니다 (약 1분)", "run experiments 1-4 and write an HTML report (about a minute)", lang),
+        description=tr(
+            "기울기 소실, 깊은 시그모이드 신경망과 XOR, 0 초깃값, 선형 활성화 실험을 돌려 요약 표를 보이고,\n"
+            f"그림이 든 HTML 보고서를 ./{DEFAULT_REPORT_DIR}/index.html 에 씁니다.",
+            "Runs the vanishing-gradient, deep sigmoid XOR, zero-initialization and linear-activation\n"
+            f"experiments, prints a summary and writes an HTML report to ./{DEFAULT_REPORT_DIR}/index.html.", lang)))
+    demo._optionals.title = tr("옵션", "options", lang)
+    add_common(demo)
+    demo.add_argument("--out", default=DEFAULT_REPORT_DIR, metavar=tr("폴더", "DIR", lang),
+                      help=tr(f"보고서를 쓸 폴더 (기본: {DEFAULT_REPORT_DIR})", f"report folder (default: {DEFAULT_REPORT_DIR})", lang))
+    demo.add_argument("--seed", type=int, default=0, metavar="N",
+                      help=tr("첫 시드; 시드 N, N+1, ... 을 씁니다 (기본: 0)", "first seed; uses seeds N, N+1, ... (default: 0)", lang))
+    demo.add_argument("--quick", action="store_true",
+                      help=tr("더 작게, 몇 초 만에 (시드와 학습 단계를 줄임)", "smaller, in seconds (fewer seeds and steps)", lang))
+    add_jobs(demo, lang)
+    demo.set_defaults(run=command_demo)
+
+    graph = commands.add_parser("graph", **parser(
+        help=tr("식의 계산 그래프를 역전파 후 SVG로 그립니다", "draw an expression's computation graph after backward, as SVG", lang),
+        description=tr(
+            f'예: {PROG} graph "tanh(x*w + b)" x=1.0 w=-2 b=0.5 -o graph.svg\n'
+            f"쓸 수 있는 것: 숫자, 변수, + - * / **, 함수 {', '.join(FUNCTIONS)}",
+            f'example: {PROG} graph "tanh(x*w + b)" x=1.0 w=-2 b=0.5 -o graph.svg\n'
+            f"allowed: numbers, names, + - * / **, functions {', '.join(FUNCTIONS)}", lang)))
+    graph._positionals.title = tr("인자", "arguments", lang)
+    graph._optionals.title = tr("옵션", "options", lang)
+    add_common(graph)
+    graph.add_argument("expression", metavar=tr("식", "EXPRESSION", lang), help=tr("예: \"tanh(x*w + b)\"", 'e.g. "tanh(x*w + b)"', lang))
+    graph.add_argument("values", nargs="*", metavar=tr("이름=값", "NAME=VALUE", lang),
+                       help=tr("변수의 값, 예: x=1.0 w=-2", "values of the names, e.g. x=1.0 w=-2", lang))
+    graph.add_argument("-o", "--output", default="graph.svg", metavar=tr("파일", "FILE", lang),
+                       help=tr("SVG 파일 (기본: graph.svg)", "SVG file (default: graph.svg)", lang))
+    graph.set_defaults(run=command_graph)
+
+    experiment = commands.add_parser("experiment", **parser(
+        help=tr("실험 하나를 전체 크기로 돌립니다 (이름 없이: 목록)", "run one experiment at full size (no name: list them)", lang),
+        description="\n".join(f"  {name:<12} {describe(name, lang)}" for name in EXPERIMENTS)))
+    experiment._positionals.title = tr("인자", "arguments", lang)
+    experiment._optionals.title = tr("옵션", "options", lang)
+    add_common(experiment)
+    experiment.add_argument("name", nargs="?", choices=list(EXPERIMENTS), metavar=tr("이름", "NAME", lang),
+                            help=tr("실험 이름 (위 목록)", "experiment name (listed above)", lang))
+    experiment.add_argument("--seeds", type=int, metavar="K",
+                            help=tr("시드 개수 (기본: 실험마다 전체 크기)", "number of seeds (default: the full size)", lang))
+    experiment.add_argument("--seed", type=int, default=0, metavar="N", help=tr("첫 시드 (기본: 0)", "first seed (default: 0)", lang))
+    experiment.add_argument("--out", default=DEFAULT_REPORT_DIR, metavar=tr("폴더", "DIR", lang),
+                            help=tr(f"보고서를 쓸 폴더 (기본: {DEFAULT_REPORT_DIR})", f"report folder (default: {DEFAULT_REPORT_DIR})", lang))
+    add_jobs(experiment, lang)
+    experiment.set_defaults(run=command_experiment)
+    return main
+
+
+def add_jobs(parser, lang):
+    parser.add_argument("--jobs", type=_positive_int, default=None, metavar="J",
+                        help=tr("동시에 쓸 프로세스 수 (기본: CPU 코어 수)", "worker processes (default: number of cores)", lang))
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+def _language_from(argv):
+    """The --lang given anywhere on the line, so that even --help speaks it."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1] if argv[i + 1] in i18n.LANGUAGES else None
+        if arg.startswith("--lang="):
+            value = arg.split("=", 1)[1]
+            return value if value in i18n.LANGUAGES else None
+    return None
+
+
+COMMANDS = ("demo", "graph", "experiment")
+
+
+def main(argv=None):
+    """Run the command line; returns the exit code (0 ok, 2 usage error, 1 failure)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    lang = _language_from(argv) or "ko"
+    try:
+        command = next((a for a in argv if not a.startswith("-") and a not in i18n.LANGUAGES), None)
+        if command is not None and command not in COMMANDS:
+            raise UsageError(_both(f"모르는 명령 {command!r}: {', '.join(COMMANDS)} 중 하나를 쓰세요",
+                                   f"unknown command {command!r}: use one of {', '.join(COMMANDS)}"))
+        parser = build_parser(lang)
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 0
+        with i18n.language(args.lang):
+            return args.run(args)
+    except UsageError as error:
+        print(f"{PROG}: {tr('오류', 'error', lang)}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: {tr('중단했습니다', 'interrupted', lang)}", file=sys.stderr)
+        return 130
+    except Exception as error:  # one clear line, not a traceback; MICROGRAD_KO_DEBUG=1 shows it
+        if os.environ.get("MICROGRAD_KO_DEBUG"):
+            raise
+        print(f"{PROG}: {tr('오류', 'error', lang)}: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
