@@ -1,0 +1,216 @@
+"""Gradient-flow diagnostics (기울기 흐름 진단): how large gradients and activations are, layer by layer.
+
+Two questions a learner asks when a deep network does not learn:
+
+- `gradient_flow(model)`: after `loss.backward()`, how large is dL/dW in each
+  layer? With stacked sigmoids it shrinks layer by layer towards the input
+  (기울기 소실), because every sigmoid multiplies the gradient by at most 1/4.
+- `activation_stats(model, X)`: what do the layers output? Sigmoid units
+  piled up near 0 and 1 (saturated) pass almost no gradient; ReLU units that
+  output 0 for every input (dead) pass none at all.
+
+Both return one record per layer (a dataclass that also allows `record["field"]`
+and `record.to_dict()`), ready for `micrograd_ko.plots`.
+
+The model only needs the shape of `micrograd_ko.nn.MLP`: `model.layers`, each
+layer with `.neurons` (each neuron with a list of weights `.w` and a bias `.b`)
+and the name of its activation in `.activation`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+from .engine import Value, no_grad
+
+__all__ = ["LayerActivations", "LayerGradient", "activation_name", "activation_stats", "gradient_flow", "layer_parameters", "neuron_layers"]
+
+
+# --------------------------------------------------------------------------
+# Reading a model
+# --------------------------------------------------------------------------
+
+
+def neuron_layers(model):
+    """The (index, layer) pairs of `model.layers` that hold neurons.
+
+    Layers without neurons (a dropout, say) have no weights to diagnose; the
+    index still counts them, so `index` is always a valid `model.layers[index]`.
+    """
+    layers = getattr(model, "layers", None)
+    if layers is None:
+        raise TypeError(
+            f"모델에 layers 속성이 없습니다 ({type(model).__name__}); micrograd_ko.nn.MLP 같은 모델이 필요합니다 / "
+            f"the model has no `layers` attribute ({type(model).__name__}); expected a model like micrograd_ko.nn.MLP"
+        )
+    found = [(i, layer) for i, layer in enumerate(layers) if getattr(layer, "neurons", None)]
+    if not found:
+        raise ValueError("모델에 뉴런이 있는 층이 없습니다 / the model has no layer with neurons")
+    return found
+
+
+def layer_parameters(layer):
+    """The weights and the biases of one layer, as two lists of `Value`s."""
+    weights, biases = [], []
+    for neuron in layer.neurons:
+        weights.extend(neuron.w)
+        if getattr(neuron, "b", None) is not None:
+            biases.append(neuron.b)
+    return weights, biases
+
+
+def activation_name(layer):
+    """The layer's activation as a name ('sigmoid', 'relu', ..., 'linear')."""
+    activation = getattr(layer, "activation", None)
+    if activation is None:
+        return "linear"
+    if isinstance(activation, str):
+        return activation
+    return getattr(activation, "name", None) or getattr(activation, "__name__", None) or str(activation)
+
+
+# --------------------------------------------------------------------------
+# Records
+# --------------------------------------------------------------------------
+
+
+class _Record:
+    """Attribute access, plus `record["field"]` and `to_dict()` for tables."""
+
+    def __getitem__(self, key):
+        if key not in self.keys():
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def keys(self):
+        return [f.name for f in fields(self)]
+
+    def to_dict(self):
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LayerGradient(_Record):
+    """The size of dL/dW and dL/db in one layer (model.layers[layer])."""
+
+    layer: int
+    activation: str
+    n_weights: int
+    mean_abs_grad: float  # mean |dL/dw| over the layer's weights
+    max_abs_grad: float  # max |dL/dw|
+    grad_norm: float  # ||dL/dW||, the L2 norm over the layer's weights
+    bias_grad_norm: float  # ||dL/db||, the L2 norm over the layer's biases (Nielsen ch. 5)
+
+
+@dataclass(frozen=True)
+class LayerActivations(_Record):
+    """What one layer outputs over a data set (model.layers[layer]).
+
+    `activations[s][u]` is unit u's output for sample s. The saturation
+    fractions count outputs below `low` / above `high` (0.1 / 0.9 by default:
+    meaningful for sigmoid, where such units pass almost no gradient).
+    `dead_fraction` counts units whose output is exactly 0 for every sample
+    (dead ReLUs).
+    """
+
+    layer: int
+    activation: str
+    mean: float
+    std: float
+    saturated_low: float
+    saturated_high: float
+    dead_fraction: float
+    activations: list
+
+    @property
+    def saturated(self):
+        """The fraction of outputs in either saturated region."""
+        return self.saturated_low + self.saturated_high
+
+    @property
+    def values(self):
+        """Every output of the layer as one flat list (for histograms)."""
+        return [a for row in self.activations for a in row]
+
+
+# --------------------------------------------------------------------------
+# Diagnostics
+# --------------------------------------------------------------------------
+
+
+def _l2(xs):
+    return math.sqrt(math.fsum(x * x for x in xs))
+
+
+def gradient_flow(model):
+    """One `LayerGradient` per layer, read from the `.grad` of its parameters.
+
+    Call it after `loss.backward()`; the numbers are exactly the parameters'
+    `.grad` fields (a network initialized with zeros has every gradient
+    exactly 0, which is a finding, not an error).
+    """
+    records = []
+    for index, layer in neuron_layers(model):
+        weights, biases = layer_parameters(layer)
+        grads = [abs(w.grad) for w in weights]
+        records.append(
+            LayerGradient(
+                layer=index,
+                activation=activation_name(layer),
+                n_weights=len(grads),
+                mean_abs_grad=math.fsum(grads) / len(grads),
+                max_abs_grad=max(grads),
+                grad_norm=_l2(grads),
+                bias_grad_norm=_l2([b.grad for b in biases]),
+            )
+        )
+    return records
+
+
+def _samples(X):
+    try:
+        rows = [[float(v.data if isinstance(v, Value) else v) for v in x] for x in X]
+    except TypeError as error:
+        raise TypeError(
+            f"X는 샘플(숫자 목록)의 목록이어야 합니다 / X must be a list of samples (lists of numbers): {error}"
+        ) from None
+    if not rows:
+        raise ValueError("X가 비어 있습니다 / X is empty")
+    return rows
+
+
+def activation_stats(model, X, low=0.1, high=0.9):
+    """One `LayerActivations` per layer: the model's outputs, layer by layer, on the samples `X`.
+
+    The forward pass runs under `no_grad()`: nothing is recorded for backward.
+    """
+    chosen = dict(neuron_layers(model))
+    outputs = {index: [] for index in chosen}
+    with no_grad():
+        for x in _samples(X):
+            h = x
+            for index, layer in enumerate(model.layers):
+                out = layer(h)
+                h = [v.data if isinstance(v, Value) else float(v) for v in (out if isinstance(out, (list, tuple)) else [out])]
+                if index in outputs:
+                    outputs[index].append(h)
+    return [_layer_activations(index, chosen[index], rows, low, high) for index, rows in outputs.items()]
+
+
+def _layer_activations(index, layer, rows, low, high):
+    flat = [a for row in rows for a in row]
+    n = len(flat)
+    mean = math.fsum(flat) / n
+    n_units = len(rows[0])
+    dead = sum(1 for u in range(n_units) if all(row[u] == 0.0 for row in rows))
+    return LayerActivations(
+        layer=index,
+        activation=activation_name(layer),
+        mean=mean,
+        std=math.sqrt(math.fsum((a - mean) ** 2 for a in flat) / n),
+        saturated_low=sum(1 for a in flat if a < low) / n,
+        saturated_high=sum(1 for a in flat if a > high) / n,
+        dead_fraction=dead / n_units,
+        activations=rows,
+    )
