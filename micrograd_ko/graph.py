@@ -17,6 +17,7 @@ per layer and collapses each layer's parameters into one summary node.
 
 from __future__ import annotations
 
+import atexit
 import math
 import re
 import shutil
@@ -52,6 +53,14 @@ class GraphRenderError(RuntimeError):
 
 _wasm = None  # one WebAssembly instance per process: creating it takes ~0.5 s
 _wasm_lock = threading.Lock()
+
+
+@atexit.register
+def _drop_wasm():
+    # Freed at interpreter shutdown, wasmtime's finalizers find their module half torn
+    # down and print "Exception ignored in Managed.__del__": free the instance first.
+    global _wasm
+    _wasm = None
 
 
 def _render_wasm(source):

@@ -207,6 +207,7 @@ _TEMPLATE = """<div class="mgk-stepper" id="{uid}">
 <style>
 #{uid} {{ font-family: NanumGothic, "Noto Sans CJK KR", "Malgun Gothic", AppleGothic, sans-serif; }}
 #{uid} .mgk-controls {{ display: flex; gap: 0.5em; align-items: center; margin: 0.5em 0; }}
+#{uid} .mgk-controls[hidden] {{ display: none; }}
 #{uid} .mgk-slider {{ flex: 1; max-width: 30em; }}
 #{uid} .mgk-text {{ background: #f6f8fa; padding: 0.5em; white-space: pre-wrap; font-family: inherit; }}
 #{uid} .mgk-svg svg {{ max-width: 100%; height: auto; }}

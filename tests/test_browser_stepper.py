@@ -1,0 +1,107 @@
+"""The HTML backprop player in a real browser: headless Chromium driven by Playwright.
+
+Uses the system Chromium (`/usr/bin/chromium`, Debian's package), never a
+browser downloaded by Playwright; skipped with the reason when it is missing.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import micrograd_ko as mg
+from micrograd_ko.engine import topological_order
+from micrograd_ko.stepper import BackpropStepper
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).is_file():
+    pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's chromium package)", allow_module_level=True)
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    page.errors = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    yield page
+    context.close()
+
+
+def lecture_stepper():
+    a, b, c, f = mg.Value(2.0, label="a"), mg.Value(-3.0, label="b"), mg.Value(10.0, label="c"), mg.Value(-2.0, label="f")
+    L = ((a * b + c) * f).tanh()
+    L.label = "L"
+    return BackpropStepper(L)
+
+
+def current_node(player):
+    """The graphviz name of the highlighted value node in the visible frame."""
+    return player.locator(".mgk-frame.mgk-active g.value.current > title").text_content()
+
+
+def test_next_prev_and_slider_move_the_highlight(page, tmp_path):
+    stepper = lecture_stepper()
+    order = topological_order(stepper.root)
+    expected = [f"v{order.index(step.node)}" for step in stepper]
+    path = tmp_path / "player.html"
+    stepper.to_html(path)
+    page.goto(path.as_uri())
+    player = page.locator(".mgk-stepper")
+    assert page.locator(".mgk-frame.mgk-active").count() == 1
+    assert current_node(player) == expected[0]
+    assert player.locator(".mgk-prev").is_disabled()
+    seen = [current_node(player)]
+    for i in range(1, len(stepper)):
+        player.locator(".mgk-next").click()
+        seen.append(current_node(player))
+        assert player.locator(".mgk-counter").text_content() == f"{i + 1} / {len(stepper)}"
+        assert "연쇄법칙" in player.locator(".mgk-frame.mgk-active .mgk-text").text_content()
+    assert seen == expected
+    assert player.locator(".mgk-next").is_disabled()
+    player.locator(".mgk-prev").click()
+    assert current_node(player) == expected[-2]
+    slider = player.locator(".mgk-slider")
+    slider.evaluate("(s) => { s.value = '1'; s.dispatchEvent(new Event('input')); }")
+    assert current_node(player) == expected[1]
+    assert page.errors == []
+
+
+def test_two_players_on_one_page_are_independent(page):
+    first, second = lecture_stepper(), lecture_stepper()
+    page.set_content(f"<!DOCTYPE html><meta charset='utf-8'><body>{first._repr_html_()}{second._repr_html_()}</body>")
+    players = page.locator(".mgk-stepper")
+    assert players.count() == 2
+    before = current_node(players.nth(1))
+    players.nth(0).locator(".mgk-next").click()
+    assert current_node(players.nth(0)) != current_node(players.nth(1)) == before
+    assert page.errors == []
+
+
+def test_without_javascript_every_frame_is_shown(browser, tmp_path):
+    stepper = lecture_stepper()
+    path = tmp_path / "player.html"
+    stepper.to_html(path)
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(path.as_uri())
+    frames = page.locator(".mgk-frame")
+    assert frames.count() == len(stepper)
+    assert all(frames.nth(i).is_visible() for i in range(len(stepper)))
+    assert not page.locator(".mgk-controls").is_visible()  # buttons that could not work stay hidden
+    context.close()

@@ -1,0 +1,108 @@
+"""gradient_flow and activation_stats against independent computations (PyTorch, numpy)."""
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+import micrograd_ko as mg
+from micrograd_ko import nn
+from micrograd_ko.diagnostics import LayerGradient, activation_stats, gradient_flow
+
+
+def xor_loss(model):
+    X, y = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0.0, 1.0, 1.0, 0.0]
+    return mg.sum([(model(x) - t) ** 2 for x, t in zip(X, y)]), X, y
+
+
+def test_gradient_flow_equals_pytorch_gradients():
+    model = nn.MLP(2, [5, 4, 3, 1], activation="sigmoid", init="normal", bias_init="normal", seed=3)
+    loss, X, y = xor_loss(model)
+    loss.backward()
+    records = gradient_flow(model)
+
+    net = model.to_torch()
+    out = net(torch.tensor(X, dtype=torch.float64)).squeeze(1)
+    ((out - torch.tensor(y, dtype=torch.float64)) ** 2).sum().backward()
+    linears = [m for m in net if isinstance(m, torch.nn.Linear)]
+    assert [r.layer for r in records] == list(range(len(linears)))
+    assert [r.activation for r in records] == ["sigmoid", "sigmoid", "sigmoid", "linear"]
+    for record, linear in zip(records, linears):
+        gw, gb = linear.weight.grad.abs(), linear.bias.grad
+        assert record.n_weights == gw.numel()
+        assert record.mean_abs_grad == pytest.approx(gw.mean().item(), rel=1e-10)
+        assert record.max_abs_grad == pytest.approx(gw.max().item(), rel=1e-10)
+        assert record.grad_norm == pytest.approx(gw.norm().item(), rel=1e-10)
+        assert record.bias_grad_norm == pytest.approx(gb.norm().item(), rel=1e-10)
+
+
+def test_records_read_like_dicts():
+    model = nn.MLP(2, [3, 1], seed=0)
+    loss, _, _ = xor_loss(model)
+    loss.backward()
+    record = gradient_flow(model)[0]
+    assert isinstance(record, LayerGradient)
+    assert record["grad_norm"] == record.grad_norm
+    assert record.to_dict()["bias_grad_norm"] == record.bias_grad_norm
+    assert set(record.keys()) >= {"layer", "activation", "mean_abs_grad", "max_abs_grad", "grad_norm", "bias_grad_norm"}
+    with pytest.raises(KeyError):
+        record["nope"]
+
+
+def test_zero_initialized_network_has_exactly_zero_gradients():
+    model = nn.MLP(2, [4, 4, 1], activation="sigmoid", init="zeros", seed=0)
+    loss, _, _ = xor_loss(model)
+    loss.backward()
+    hidden = gradient_flow(model)[:-1]
+    assert all(r.mean_abs_grad == r.max_abs_grad == r.grad_norm == 0.0 for r in hidden)
+
+
+def numpy_forward(model, X):
+    """Each layer's activations, computed with numpy from the model's weights."""
+    act = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "relu": lambda z: np.maximum(z, 0), "tanh": np.tanh,
+           "linear": lambda z: z}
+    h, outs = np.array(X, dtype=float), []
+    for layer in model.layers:
+        W = np.array([[w.data for w in n.w] for n in layer.neurons])
+        b = np.array([n.b.data for n in layer.neurons])
+        h = act[layer.activation](h @ W.T + b)
+        outs.append(h)
+    return outs
+
+
+def test_activation_stats_equal_a_numpy_forward_pass():
+    rng = random.Random(0)
+    X = [[rng.gauss(0, 1) for _ in range(8)] for _ in range(50)]
+    model = nn.MLP(8, [6, 6, 6], activation="sigmoid", output_activation="sigmoid", init="normal", seed=1)
+    stats = activation_stats(model, X)
+    for s, a in zip(stats, numpy_forward(model, X)):
+        assert s.activation == "sigmoid"
+        assert np.allclose(s.activations, a, rtol=1e-12, atol=0)
+        assert s.mean == pytest.approx(a.mean(), rel=1e-12)
+        assert s.std == pytest.approx(a.std(), rel=1e-9)
+        assert s.saturated_low == pytest.approx((a < 0.1).mean())
+        assert s.saturated_high == pytest.approx((a > 0.9).mean())
+        assert s.saturated == pytest.approx(((a < 0.1) | (a > 0.9)).mean())
+        assert np.allclose(s.values, a.ravel(), rtol=1e-12, atol=0)  # flat, sample by sample
+    assert all(p.grad == 0.0 for p in model.parameters())  # nothing was backpropagated
+
+
+def test_dead_relu_units_are_counted():
+    rng = random.Random(1)
+    X = [[rng.uniform(-1, 1) for _ in range(3)] for _ in range(20)]
+    model = nn.MLP(3, [4, 2], activation="relu", seed=0)
+    model.layers[0].neurons[1].b.data = -100.0  # never positive: dead
+    stats = activation_stats(model, X)
+    assert stats[0].dead_fraction == 0.25
+    assert stats[0]["activation"] == "relu"
+
+
+def test_bad_models_and_inputs_give_clear_errors():
+    with pytest.raises(TypeError, match="layers"):
+        gradient_flow(object())
+    model = nn.MLP(2, [2, 1], seed=0)
+    with pytest.raises(ValueError, match="empty"):
+        activation_stats(model, [])
+    with pytest.raises(TypeError, match="samples"):
+        activation_stats(model, [3.0, 4.0])

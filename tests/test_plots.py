@@ -1,0 +1,107 @@
+"""Plots: Korean text drawn with real glyphs, the numbers the figures show, the engine's derivatives."""
+
+import logging
+import math
+import random
+import warnings
+
+import pytest
+from matplotlib import font_manager, rcParams
+from matplotlib.figure import Figure
+
+import micrograd_ko as mg
+from micrograd_ko import nn, plots
+from micrograd_ko.diagnostics import activation_stats, gradient_flow
+
+
+def save_cleanly(fig, tmp_path, caplog):
+    """Save as PNG and SVG with every warning an error; matplotlib's logged glyph complaints fail too."""
+    with caplog.at_level(logging.WARNING, logger="matplotlib"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig.savefig(tmp_path / "fig.png")
+        fig.savefig(tmp_path / "fig.svg")
+    complaints = [r.getMessage() for r in caplog.records if "glyph" in r.getMessage().lower() or "findfont" in r.getMessage()]
+    assert complaints == []
+    assert (tmp_path / "fig.png").stat().st_size > 0
+
+
+def test_the_default_font_is_the_bundled_korean_font():
+    path = font_manager.findfont(font_manager.FontProperties(family=rcParams["font.family"]), fallback_to_default=False)
+    assert path.endswith("NanumGothic.ttf")
+    plots.use_korean_font()  # idempotent
+    assert rcParams["font.family"][0] == "NanumGothic" and rcParams["font.family"].count("NanumGothic") == 1
+
+
+def test_the_glyph_check_can_fail(tmp_path):
+    fig = Figure()
+    fig.subplots().set_title("기울기 소실", fontfamily="DejaVu Sans")  # a font without Hangul
+    with warnings.catch_warnings(), pytest.raises(UserWarning, match="missing from font"):
+        warnings.simplefilter("error")
+        fig.savefig(tmp_path / "boxes.png")
+
+
+def trained_models():
+    X, y = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0.0, 1.0, 1.0, 0.0]
+    models = {}
+    for act in ("sigmoid", "relu"):
+        model = nn.MLP(2, [6, 6, 6, 1], activation=act, seed=0)
+        mg.sum([(model(x) - t) ** 2 for x, t in zip(X, y)]).backward()
+        models[act] = model
+    return models
+
+
+def test_gradient_flow_plot_shows_each_layers_gradient(tmp_path, caplog):
+    models = trained_models()
+    fig = plots.plot_gradient_flow(models)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    heights = [p.get_height() for p in ax.patches]
+    expected = [r.mean_abs_grad for m in models.values() for r in gradient_flow(m)]
+    assert heights == pytest.approx(expected, rel=1e-12)
+    assert "층별 기울기" in ax.get_title()
+    save_cleanly(fig, tmp_path, caplog)
+    english = plots.plot_gradient_flow(models, metric="bias_grad_norm", lang="en")
+    assert "‖∂L/∂b‖" in english.axes[0].get_ylabel() and "layer" in english.axes[0].get_xlabel()
+
+
+def test_zero_gradients_are_marked_not_dropped(tmp_path, caplog):
+    model = nn.MLP(2, [3, 3, 1], activation="sigmoid", init="zeros", seed=0)
+    (model([1.0, 0.0]) - 1.0).backward()
+    fig = plots.plot_gradient_flow({"zeros": model})
+    markers = [line for line in fig.axes[0].lines if line.get_marker() == "x"]
+    assert len(markers) == 1 and len(markers[0].get_xdata()) == 2  # both hidden layers have exactly 0
+    save_cleanly(fig, tmp_path, caplog)
+
+
+def test_activation_histograms_count_every_activation(tmp_path, caplog):
+    rng = random.Random(0)
+    X = [[rng.gauss(0, 1) for _ in range(20)] for _ in range(40)]
+    rows = {
+        "sigmoid": activation_stats(nn.MLP(20, [10] * 3, activation="sigmoid", output_activation="sigmoid", init="normal", seed=0), X),
+        "relu": activation_stats(nn.MLP(20, [10] * 3, activation="relu", output_activation="relu", init="he_normal", seed=0), X),
+    }
+    fig = plots.plot_activation_histograms(rows)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 6
+    for ax in axes:
+        assert sum(p.get_height() for p in ax.patches) == 40 * 10
+    assert axes[0].get_title() == "1층 (sigmoid)"
+    assert axes[0].get_xlim()[0] <= 0.0 and axes[0].get_xlim()[1] >= 1.0
+    save_cleanly(fig, tmp_path, caplog)
+
+
+def test_activation_functions_with_derivatives_from_backward(tmp_path, caplog):
+    fig = plots.plot_activation_functions(("sigmoid", "tanh", "relu"), x_range=(-3.0, 3.0), points=61)
+    sig, tanh, relu = fig.axes[:3]
+    xs, ds = sig.lines[0].get_xdata(), sig.lines[1].get_ydata()
+    for x, d in zip(xs, ds):
+        s = 1 / (1 + math.exp(-x))
+        assert d == pytest.approx(s * (1 - s), rel=1e-12)
+    assert max(ds) == pytest.approx(0.25)  # sigma' <= 1/4: the root of the vanishing gradient
+    for x, d in zip(tanh.lines[0].get_xdata(), tanh.lines[1].get_ydata()):
+        assert d == pytest.approx(1 - math.tanh(x) ** 2, rel=1e-12, abs=1e-15)
+    relu_d = dict(zip(relu.lines[0].get_xdata(), relu.lines[1].get_ydata()))
+    assert relu_d[0.0] == 0.0  # the engine's (and PyTorch's) choice at the kink
+    save_cleanly(fig, tmp_path, caplog)
+    with pytest.raises(ValueError, match="swish"):
+        plots.plot_activation_functions(["swish"])

@@ -1,0 +1,166 @@
+"""BackpropStepper: the chain rule one node at a time, its frames and its HTML export."""
+
+import math
+import re
+import xml.etree.ElementTree as ET
+from collections import Counter
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import micrograd_ko as mg
+from micrograd_ko.engine import topological_order
+from micrograd_ko.graph import fmt
+from micrograd_ko.stepper import BackpropStepper
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def lecture_graph():
+    a, b, c, f = mg.Value(2.0, label="a"), mg.Value(-3.0, label="b"), mg.Value(10.0, label="c"), mg.Value(-2.0, label="f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = (d * f).tanh() * 2.0
+    L.label = "L"
+    return L, [a, b, c, f]
+
+
+def leaf_sums(stepper):
+    """The sum of every contribution the stepper added into each node."""
+    sums = Counter()
+    for step in stepper:
+        for c in step.contributions:
+            sums[c.parent] += c.product
+    return sums
+
+
+def test_contributions_into_each_leaf_sum_to_its_grad():
+    L, leaves = lecture_graph()
+    stepper = BackpropStepper(L)
+    L.backward()
+    sums = leaf_sums(stepper)
+    for leaf in leaves:
+        assert math.isclose(sums[leaf], leaf.grad, rel_tol=1e-12, abs_tol=1e-300)
+        assert stepper.gradients[leaf] == pytest.approx(leaf.grad, rel=1e-12)
+
+
+# Random graphs with node reuse: a list of values, each op combining earlier ones.
+OPS = {
+    "add": lambda x, y: x + y,
+    "mul": lambda x, y: x * y,
+    "sub": lambda x, y: x - y,
+    "tanh": lambda x, y: x.tanh(),
+    "sigmoid": lambda x, y: x.sigmoid(),
+    "square": lambda x, y: x * x,
+    "dot": lambda x, y: mg.dot([x, y], [y, x]),
+}
+
+
+@given(
+    leaves=st.lists(st.floats(-1.5, 1.5), min_size=1, max_size=4),
+    steps=st.lists(st.tuples(st.sampled_from(sorted(OPS)), st.integers(0, 100), st.integers(0, 100)), min_size=1, max_size=8),
+)
+def test_stepper_matches_backward_on_random_graphs(leaves, steps):
+    values = [mg.Value(x) for x in leaves]
+    leaf_values = list(values)
+    for op, i, j in steps:
+        values.append(OPS[op](values[i % len(values)], values[j % len(values)]))
+    root = values[-1]
+    if not root._prev:
+        return
+    stepper = BackpropStepper(root)
+    root.backward()
+    sums = leaf_sums(stepper)
+    for leaf in leaf_values:
+        assert math.isclose(sums.get(leaf, 0.0), leaf.grad, rel_tol=1e-12, abs_tol=1e-12)
+    for step in stepper:  # the upstream gradient is complete when a node is reached
+        assert math.isclose(step.upstream, step.node.grad, rel_tol=1e-12, abs_tol=1e-12)
+
+
+def test_steps_walk_backward_in_topological_order():
+    L, _ = lecture_graph()
+    stepper = BackpropStepper(L)
+    order = topological_order(L)
+    assert [s.node for s in stepper] == [n for n in reversed(order) if n._prev]
+    assert stepper[0].node is L and stepper[0].upstream == 1.0
+    for step in stepper:
+        assert [c.parent for c in step.contributions] == list(step.node._prev)
+        assert [c.local for c in step.contributions] == list(step.node.local_grads())
+        assert all(c.product == step.upstream * c.local for c in step.contributions)
+
+
+def test_text_writes_the_chain_rule_with_numbers():
+    L, _ = lecture_graph()
+    stepper = BackpropStepper(L)
+    step = stepper[2]  # d * f -> d and f
+    text = stepper.text(2)
+    assert "연쇄법칙" in text and "위에서 흘러온 기울기" in text
+    for c in step.contributions:
+        assert f"{fmt(step.upstream)} × {fmt(c.local)} = {fmt(c.product)}" in text
+    assert "∂L/∂d +=" in text and "∂L/∂f +=" in text
+    english = stepper.text(2, lang="en")
+    assert "chain rule" in english and "upstream gradient" in english
+    assert "출발: ∂L/∂L = 1" in stepper.text(0)
+
+
+def highlighted(svg):
+    root = ET.fromstring(svg.encode("utf-8"))
+    return {g.find(f"{SVG}title").text for g in root.iter(f"{SVG}g") if "current" in (g.get("class") or "").split()}
+
+
+def test_each_frame_highlights_its_node_and_hides_future_gradients():
+    L, _ = lecture_graph()
+    stepper = BackpropStepper(L)
+    order = topological_order(L)
+    for i, step in enumerate(stepper):
+        index = order.index(step.node)
+        assert highlighted(stepper.svg(i)) == {f"v{index}", f"v{index}_op"}
+    first = stepper.svg(0)
+    shown = [(t.text or "").replace("\u200b", "") for t in ET.fromstring(first.encode("utf-8")).iter(f"{SVG}text")]
+    assert shown.count("기울기 ?") == len(order) - 3  # only L and its two parents are known after step 1
+    last = stepper.svg(len(stepper) - 1)
+    assert "기울기 ?" not in last
+
+
+def test_html_is_one_self_contained_page(tmp_path):
+    L, _ = lecture_graph()
+    stepper = BackpropStepper(L)
+    path = tmp_path / "player.html"
+    page = stepper.to_html(path)
+    assert path.read_text(encoding="utf-8") == page
+    assert page.count("<svg") == len(stepper)
+    assert "<?xml" not in page  # inline SVG carries no XML declaration
+    for outside in ("src=", "<link", "@import", "url("):
+        assert outside not in page
+    ids = Counter(re.findall(r'\bid="([^"]+)"', page))
+    assert ids and max(ids.values()) == 1
+    assert "이전" in page and "다음" in page
+    assert "previous" in stepper.to_html(lang="en")
+
+
+def test_notebook_fragment_has_its_own_ids():
+    L, _ = lecture_graph()
+    stepper = BackpropStepper(L)
+    one, two = stepper._repr_html_(), stepper._repr_html_()
+    assert "<html" not in one and "<script>" in one
+    ids_one = set(re.findall(r'\bid="([^"]+)"', one))
+    assert ids_one and not ids_one & set(re.findall(r'\bid="([^"]+)"', two))
+
+
+def test_bad_roots_give_clear_errors():
+    with pytest.raises(TypeError, match="Value"):
+        BackpropStepper(1.0)
+    with pytest.raises(ValueError, match="leaf"):
+        BackpropStepper(mg.Value(1.0))
+    x = mg.Value(0.3)
+    for _ in range(20):
+        x = x.tanh()
+    with pytest.raises(ValueError, match="max_steps"):
+        BackpropStepper(x, max_steps=5)
+    a = mg.Value(1.0)
+    odd = mg.Value(2.0, (a,), "mystery")  # micrograd's constructor form: no local derivative known
+    with pytest.raises(ValueError, match="local derivative"):
+        BackpropStepper(odd)
