@@ -140,13 +140,11 @@ def command_graph(args):
     from .graph import render_svg
 
     lang = args.lang
-    values = parse_assignments(args.values)
-    output, leaves = build_expression(args.expression, values)
+    path = _writable_file(args.output)
+    output, leaves = build_expression(args.expression, parse_assignments(args.values))
     output.label = output.label or tr("출력", "out", lang)
     output.backward()
-    svg = render_svg(output)
-    path = _writable_file(args.output)
-    path.write_text(svg, encoding="utf-8")
+    path.write_text(render_svg(output), encoding="utf-8")
     print(f"{args.expression.strip()} = {output.data:.6g}")
     for name, leaf in leaves.items():
         print(f"  ∂{tr('출력', 'out', lang)}/∂{name} = {leaf.grad:.6g}")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .i18n import get_language, tr
 
-__all__ = ["write_report", "render_report", "small_network_graph"]
+__all__ = ["render_report", "section_html", "small_network_graph", "write_report"]
 
 FONT_FAMILY = "MicrogradKoReport"
 
@@ -57,7 +57,7 @@ def render_report(results, lang=None, title=None, graph_svg=None):
     sections = [_summary(results, lang)]
     if graph_svg is not None:
         sections.append(_graph_section(graph_svg, lang))
-    sections += [_experiment_section(r, lang) for r in results]
+    sections += [section_html(r, lang) for r in results]
     seconds = sum(r.seconds for r in results)
     body = "\n".join([
         f"<header><h1>{_e(title)}</h1>",
@@ -111,7 +111,9 @@ def _graph_section(svg, lang):
             f"<p>{_e(note)}</p><figure class='graph'>{_scaled(_inline_svg(svg), GRAPH_SCALE)}</figure></section>")
 
 
-def _experiment_section(result, lang):
+def section_html(result, lang=None, figures=True):
+    """One experiment as an HTML section: notes, claims with verdicts, table, figures (inline SVG), settings."""
+    lang = lang or result.lang
     parts = [f"<section id='{_e(result.name)}'><h2>{_e(result.title)}</h2>"]
     parts += [f"<p>{_e(note)}</p>" for note in result.notes]
     parts.append("<ul class='claims'>" + "".join(
@@ -121,8 +123,8 @@ def _experiment_section(result, lang):
     parts.append("<table><thead><tr>" + "".join(f"<th>{_e(c)}</th>" for c in table.columns) + "</tr></thead><tbody>"
                  + "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>" for row in table.rows)
                  + "</tbody></table>")
-    for key in result.figure_names:
-        parts.append(f"<figure>{_inline_svg(result.svg(key))}</figure>")
+    if figures:
+        parts += [f"<figure>{_inline_svg(result.svg(key))}</figure>" for key in result.figure_names]
     config = ", ".join(f"{k}={_short(v)}" for k, v in result.config.items())
     parts.append(f"<p class='config'>{_e(tr('설정', 'settings', lang))}: {_e(config)} · "
                  f"{_e(tr(f'{result.seconds:.1f}초', f'{result.seconds:.1f} s', lang))}</p></section>")
@@ -138,7 +140,7 @@ def _short(value):
     return str(value)
 
 
-_XML_PROLOGUE = re.compile(r"^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?(<!--.*?-->\s*)*", re.S)
+_XML_PROLOGUE = re.compile(r"^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?(<!--.*?-->\s*)*", re.DOTALL)
 
 
 def _inline_svg(svg):
@@ -162,8 +164,8 @@ def _visible_text(markup):
     return html.unescape(markup)
 
 
-# Symbols (Greek, arrows, math) come from DejaVu Sans, which draws ∂ ‖ ≥ → clearly; everything else from NanumGothic.
-_SYMBOL_RANGE = "U+0370-03FF, U+2010-2BFF"
+# Symbols (< = >, Greek, arrows, math) come from DejaVu Sans, which draws ∂ ‖ ≥ → < clearly; the rest from NanumGothic.
+_SYMBOL_RANGE = "U+003C-003E, U+0370-03FF, U+2010-2BFF"
 
 
 def _font_face(text):
@@ -177,10 +179,10 @@ def _font_face(text):
     korean = font_manager.findfont(KOREAN_FONT, fallback_to_default=False)
     # For a character covered by several faces the browser tries the face defined LAST first: symbols go last.
     return "\n".join([
-        f"@font-face {{ font-family: '{FONT_FAMILY}'; "
-        f"src: url(data:font/ttf;base64,{_subset(korean, text)}) format('truetype'); }}",
-        f"@font-face {{ font-family: '{FONT_FAMILY}'; unicode-range: {_SYMBOL_RANGE}; "
-        f"src: url(data:font/ttf;base64,{_subset(symbols, text)}) format('truetype'); }}",
+        (f"@font-face {{ font-family: '{FONT_FAMILY}'; "
+        f"src: url(data:font/ttf;base64,{_subset(korean, text)}) format('truetype'); }}"),
+        (f"@font-face {{ font-family: '{FONT_FAMILY}'; unicode-range: {_SYMBOL_RANGE}; "
+        f"src: url(data:font/ttf;base64,{_subset(symbols, text)}) format('truetype'); }}"),
     ])
 
 
@@ -190,7 +192,7 @@ def _subset(font_path, text):
 
     options = subset.Options()
     options.layout_features = ["*"]
-    options.drop_tables += ["TSI0", "TSI1", "TSI2", "TSI3", "TSI5"]  # hinting sources fontTools cannot subset
+    options.drop_tables += ["TSI0", "TSI1", "TSI2", "TSI3", "TSI5", "FFTM"]  # tables fontTools cannot subset (hinting sources, a timestamp)
     font = subset.load_font(font_path, options)
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=text)

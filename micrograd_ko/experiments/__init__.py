@@ -21,6 +21,17 @@ from .vanishing import vanishing_gradient
 from .zero_init import zero_init
 
 __all__ = [
-    "vanishing_gradient", "deep_xor", "zero_init", "linear_collapse", "init_comparison", "rbm_pretraining",
-    "output_and_loss", "EXPERIMENTS", "describe", "demo_suite", "Claim", "ExperimentResult", "Table",
+    "EXPERIMENTS",
+    "Claim",
+    "ExperimentResult",
+    "Table",
+    "deep_xor",
+    "demo_suite",
+    "describe",
+    "init_comparison",
+    "linear_collapse",
+    "output_and_loss",
+    "rbm_pretraining",
+    "vanishing_gradient",
+    "zero_init",
 ]

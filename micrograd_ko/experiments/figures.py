@@ -58,7 +58,7 @@ def curves_figure(groups, title, xlabel, ylabel, hline=None, hline_label=None, l
         middle = [sorted(values)[len(values) // 2] for values in zip(*curves)]
         ax.plot(middle, color=colour, linewidth=2.0, label=label)
     if hline is not None:
-        ax.axhline(hline, color="black", linestyle="--", linewidth=1.0, label=hline_label)
+        ax.axhline(hline, color="0.4", linestyle=":", linewidth=1.2, label=hline_label, zorder=0)
     if log_y:
         _log_scale(ax)
     ax.set_title(title)

@@ -78,7 +78,7 @@ def _digits_task(task):
 
 
 def rbm_pretraining(seeds=10, steps=2000, lr=0.1, rbm_epochs=100, digits_seeds=2, digits_train=1000, digits_test=300,
-                    digits_epochs=10, digits_lr=0.5, digits_rbm_epochs=5, lang=None, progress=False, jobs=1):
+                    digits_epochs=10, digits_lr=0.5, digits_rbm_epochs=20, lang=None, progress=False, jobs=1):
     """Compare U(-1,1), Xavier and RBM pretraining as the initialization of deep sigmoid nets, on XOR and digits."""
     started = time.perf_counter()
     lang = lang or get_language()

@@ -8,8 +8,8 @@ everywhere in the same words.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 
 @dataclass
@@ -17,13 +17,14 @@ class Claim:
     """A statement from the lessons, checked against a measurement.
 
     `statement` says what is claimed, `measured` what this run saw, `expected`
-    the threshold it is held to; `holds` is the verdict.
+    the threshold it is held to; `holds` is the verdict, or None for a number
+    reported without a threshold ("measured only").
     """
 
     statement: str
     measured: str
     expected: str
-    holds: bool
+    holds: bool | None
 
 
 @dataclass
@@ -39,7 +40,8 @@ class ExperimentResult:
     `numbers` holds the raw measurements (plain Python numbers and lists, as
     JSON would), `config` the settings that produced them. Figures are made
     only when asked for: `figure(key)` returns a matplotlib Figure and
-    `svg(key)` its SVG text.
+    `svg(key)` its SVG text. In a notebook the result shows itself as its
+    claims and its table.
     """
 
     name: str
@@ -58,7 +60,7 @@ class ExperimentResult:
         return list(self.figure_makers)
 
     def figure(self, key: str):
-        """The figure named `key`, made now: a matplotlib Figure, or SVG text for a graph."""
+        """The matplotlib Figure named `key`, made now (not stored)."""
         try:
             maker: Callable = self.figure_makers[key]
         except KeyError:
@@ -71,12 +73,18 @@ class ExperimentResult:
     def svg(self, key: str) -> str:
         """The figure `key` as SVG text (text drawn as paths: no font needed to view it)."""
         fig = self.figure(key)
-        if isinstance(fig, str):  # already SVG (a computation graph)
-            return fig
         buffer = io.StringIO()
-        fig.savefig(buffer, format="svg", bbox_inches="tight")
+        # no metadata block: no date (the same figure gives the same SVG) and no RDF namespaces
+        fig.savefig(buffer, format="svg", bbox_inches="tight",
+                    metadata={"Creator": None, "Date": None, "Format": None, "Type": None})
         return buffer.getvalue()
 
     @property
     def all_hold(self) -> bool:
-        return all(claim.holds for claim in self.claims)
+        """Whether every claim with a threshold holds."""
+        return all(claim.holds for claim in self.claims if claim.holds is not None)
+
+    def _repr_html_(self):
+        from ..report import section_html
+
+        return section_html(self, figures=False)

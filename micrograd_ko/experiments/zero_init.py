@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 
 from .. import datasets
+from ..engine import no_grad
 from ..i18n import get_language, tr
 from ..nn import MLP
 from .common import LN2, mean_bce, train_binary
@@ -53,7 +54,8 @@ def zero_init(widths=(4, 4), steps=500, lr=0.5, seed=0, lang=None, progress=Fals
     model.zero_grad()
     loss.backward()
     grads = [p.grad for p in model.parameters()]
-    outputs = [model(x).sigmoid().data for x in X]
+    with no_grad():
+        outputs = [model(x).sigmoid().data for x in X]
     numbers = {
         "xor_loss": loss.data,
         "xor_grads": grads,

@@ -1,0 +1,175 @@
+"""The `micrograd-ko` command end to end: real processes, exit codes, files written, bad input."""
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from micrograd_ko.cli import (
+    UsageError,
+    _width,
+    build_expression,
+    format_summary,
+    parse_assignments,
+)
+from micrograd_ko.experiments import Claim, ExperimentResult, Table
+
+SCRIPT = Path(sys.executable).parent / "micrograd-ko"
+
+
+def run(*args, cwd=None):
+    """`python -m micrograd_ko ARGS` in a fresh process."""
+    return subprocess.run([sys.executable, "-m", "micrograd_ko", *args], check=False, capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def assert_one_line_error(proc, code=2):
+    assert proc.returncode == code, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("micrograd-ko: ")
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
+# -- help and usage ------------------------------------------------------------------
+
+
+def test_help_is_korean_by_default_and_english_with_lang_en():
+    ko = run("--help")
+    assert ko.returncode == 0
+    assert "사용법: micrograd-ko" in ko.stdout and "명령" in ko.stdout and "demo" in ko.stdout
+    en = run("demo", "--help", "--lang", "en")
+    assert en.returncode == 0
+    assert en.stdout.startswith("usage: micrograd-ko demo") and "--quick" in en.stdout
+    assert not any("\uac00" <= ch <= "\ud7a3" for ch in en.stdout)  # no Hangul left
+
+
+def test_the_console_script_is_installed_and_runs():
+    if not SCRIPT.exists():
+        pytest.skip(f"{SCRIPT} is not installed (pip install -e .)")
+    proc = subprocess.run([str(SCRIPT), "experiment"], check=False, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    for name in ("vanishing", "deep-xor", "zero-init", "linear", "init", "rbm", "output"):
+        assert name in proc.stdout
+
+
+@pytest.mark.parametrize("args", [["frobnicate"], ["experiment", "nope"], ["demo", "--seed", "abc"], ["graph"]])
+def test_usage_mistakes_exit_2_with_one_line(args):
+    line = assert_one_line_error(run(*args))
+    assert " / " in line  # Korean / English
+
+
+# -- graph ------------------------------------------------------------------------------
+
+
+def test_graph_writes_the_svg_of_the_expression_after_backward(tmp_path):
+    out = tmp_path / "graph.svg"
+    proc = run("graph", "tanh(x*w + b)", "x=1.0", "w=-2", "b=0.5", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "= -0.905148" in proc.stdout
+    assert "∂출력/∂x = -0.361413" in proc.stdout and "∂출력/∂w = 0.180707" in proc.stdout
+    assert str(out) in proc.stdout
+    root = ET.fromstring(out.read_text(encoding="utf-8"))
+    text = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    for label in ("x", "w", "b", "tanh"):
+        assert label in text.split() or label in text
+
+
+@pytest.mark.parametrize("expression, values, message", [
+    ("__import__('os').system('touch pwned')", ["x=1"], "__import__"),
+    ("x.data", ["x=1"], "x.data"),
+    ("tanh(x", ["x=1"], "tanh(x"),
+    ("y * 2", ["x=1"], "'y'"),
+    ("(lambda: x)()", ["x=1"], "lambda"),
+    ("[x, x]", ["x=1"], "[x, x]"),
+    ("x * 2", ["x=1", "z=3"], "z"),
+    ("x * 2", ["x=abc"], "abc"),
+    ("x * 2", ["x"], "x"),
+    ("x * 2", ["tanh=1"], "tanh"),
+    ("log(x - 1)", ["x=1"], "log"),
+    ("tanh(x, x)", ["x=1"], "tanh"),
+    ("x if x else x", ["x=1"], "x if x else x"),
+])
+def test_bad_expressions_are_refused_without_evaluating_them(expression, values, message, tmp_path):
+    with pytest.raises(UsageError) as error:
+        build_expression(expression, parse_assignments(values))
+    assert message in str(error.value) and " / " in str(error.value)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_a_bad_expression_exits_2_and_writes_nothing(tmp_path):
+    out = tmp_path / "g.svg"
+    line = assert_one_line_error(run("graph", "open('x')", "-o", str(out), cwd=tmp_path))
+    assert "open" in line
+    assert not out.exists()
+
+
+def test_graph_into_an_unwritable_place_exits_2(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    line = assert_one_line_error(run("graph", "x*2", "x=1", "-o", str(blocker / "g.svg")))
+    assert str(blocker) in line
+
+
+def test_expressions_build_the_same_values_as_python_arithmetic():
+    out, leaves = build_expression("x**2 / y - 3*x + exp(-y) + 2**x", {"x": 1.5, "y": 0.5})
+    x, y = 1.5, 0.5
+    assert out.data == pytest.approx(x**2 / y - 3 * x + 2.718281828459045**-y + 2**x, rel=1e-12)
+    out.backward()
+    assert leaves["x"].grad == pytest.approx(2 * x / y - 3 + 2**x * 0.6931471805599453, rel=1e-12)
+
+
+# -- demo and experiment --------------------------------------------------------------
+
+
+def test_quick_demo_in_english_writes_the_report_and_says_where(tmp_path):
+    out = tmp_path / "report"
+    proc = run("demo", "--quick", "--lang", "en", "--seed", "3", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    index = out / "index.html"
+    assert index.is_file()
+    assert "report written" in proc.stdout and str(index) in proc.stdout
+    for name in ("vanishing", "deep-xor", "zero-init", "linear"):
+        assert name in proc.stdout  # the summary table
+    page = index.read_text(encoding="utf-8")
+    assert page.count("<svg") >= 5  # the graph and the figures, inline
+    for external in ('src="http', "src='http", 'href="http', "href='http", "url(http", "<link", "<script"):
+        assert external not in page  # self-contained: nothing to fetch
+    assert "seeds=3..7" in page  # --seed 3: seeds 3, 4, ..., 7
+
+
+def test_demo_into_an_unwritable_folder_exits_2(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    line = assert_one_line_error(run("demo", "--quick", "--out", str(blocker / "sub")))
+    assert "sub" in line
+
+
+def test_experiment_runs_one_experiment_and_writes_its_page(tmp_path):
+    proc = run("experiment", "zero-init", "--out", str(tmp_path), "--lang", "en")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "zero-init.html").is_file()
+    assert "every gradient is exactly 0.0" in proc.stdout and "holds" in proc.stdout
+
+
+def test_experiment_with_one_seed_refuses_a_seed_count(tmp_path):
+    line = assert_one_line_error(run("experiment", "zero-init", "--seeds", "3", "--out", str(tmp_path)))
+    assert "--seed" in line
+
+
+# -- the summary table ----------------------------------------------------------------------
+
+
+def test_summary_table_aligns_korean_text_and_marks_each_verdict():
+    result = ExperimentResult(
+        name="t", title="t", lang="ko", config={}, numbers={}, table=Table([], []), seconds=0.0,
+        claims=[Claim("기울기", "1", "≥ 1", True), Claim("gradient", "0", "≥ 1", False), Claim("값", "2", "–", None)])
+    lines = format_summary([result], "ko").splitlines()
+    assert lines[1].startswith("----")
+    assert [line.split()[-1] for line in lines[2:]] == ["확인", "아님", "측정"]
+    # the verdict column starts at the same terminal column in every row (a Hangul syllable takes two)
+    starts = {_width(line[: line.rindex(line.split()[-1])]) for line in lines[2:]}
+    assert len(starts) == 1
