@@ -457,9 +457,10 @@ class _Drawer:
 
     def record(self, fields):
         """A record label showing `fields` literally, side by side."""
-        body = " | ".join(_record_text(f) for f in fields)
+        # No blanks around the separators: Graphviz 2.43 then drops the next blank after Hangul.
+        body = "|".join(_record_text(f) for f in fields)
         # In a left-to-right graph a record stacks its fields unless they are braced.
-        return graphviz.nohtml("{ " + body + " }" if self.rankdir in ("LR", "RL") else body)
+        return graphviz.nohtml("{" + body + "}" if self.rankdir in ("LR", "RL") else body)
 
     def node_attrs(self, node, kind):
         """The SVG class (value/op, plus 'current' when highlighted) and the highlight's border."""
@@ -494,8 +495,11 @@ class _Drawer:
                     self.add_boxes(cluster, key, nodes)
                 else:
                     self.add_nodes(cluster, nodes)
-                if self.collapsed and isinstance(key, int):
-                    self.add_summary(cluster, key, [n for n in nodes if n in self.param_layer])
+            if self.collapsed and isinstance(key, int):
+                # Outside the cluster: ranked before the layer's first nodes, inside it the box
+                # would stretch the cluster back over the previous layer's last rank, and
+                # Graphviz would then stack the clusters diagonally.
+                self.add_summary(g, key, [n for n in nodes if n in self.param_layer])
         if self.by_layer:
             self.add_box_edges(g)
         else:
@@ -560,7 +564,7 @@ class _Drawer:
                     key = (self.param_layer[parent], op_id)
                     if key not in summary_edges:
                         summary_edges.add(key)
-                        g.edge(f"layer{key[0]}_params", op_id, **_PARAMETER_EDGE, **self.edge_mark(node))
+                        g.edge(f"layer{key[0]}_params", op_id, **self.edge_mark(node))
                     continue
                 label = {"label": fmt(local)} if labelled and local is not None else {}
                 g.edge(self.id(parent), op_id, **label, **self.edge_mark(node))
@@ -613,7 +617,7 @@ class _Drawer:
                 edge = (self.box_of(parent), self.box_of(node))
                 if edge[0] != edge[1] and edge not in seen:
                     seen.add(edge)
-                    g.edge(*edge, **(_PARAMETER_EDGE if parent in self.param_layer else {}))
+                    g.edge(*edge)
 
     # -- legend and caption -------------------------------------------------------------
 
@@ -641,7 +645,3 @@ class _Drawer:
             )
         return " · ".join(lines)
 
-
-# Ranked by its edges, a layer's parameter box (it has no inputs) would sit in the
-# previous layer's last rank, and Graphviz would stack the clusters diagonally.
-_PARAMETER_EDGE = {"constraint": "false"}

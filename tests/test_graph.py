@@ -1,6 +1,7 @@
 """Computation graphs: what the SVG shows, escaping, colours, the layer view, and rendering without system Graphviz."""
 
 import os
+import shutil
 import stat
 import sys
 import xml.etree.ElementTree as ET
@@ -295,3 +296,40 @@ def test_ten_layer_mlp_every_neuron_for_one_sample():
     assert len(nodes) > 300  # every dot, + and sigmoid node of 101 neurons
     sigmoid_boxes = [t for t in texts(svg) if t == "sigmoid"]  # the op's field in each compact box
     assert len(sigmoid_boxes) == 100
+
+
+def test_renders_when_wasmtimes_code_cache_is_unavailable(monkeypatch):
+    import wasmtime
+
+    class NoCache(wasmtime.Config):
+        @property
+        def cache(self):
+            return None
+
+        @cache.setter
+        def cache(self, enabled):
+            raise wasmtime.WasmtimeError("no cache here")
+
+    monkeypatch.setattr(wasmtime, "Config", NoCache)
+    monkeypatch.setattr(graph, "_wasm", None)
+    L, _ = lecture_graph()
+    assert "a" in texts(render_svg(L, renderer="wasm"))
+
+
+def drawn(svg):
+    """What a reader sees, independent of layout: texts, highlighted nodes, fill colours."""
+    root = ET.fromstring(svg.encode("utf-8"))
+    current = sorted(g.find(f"{SVG}title").text for g in root.iter(f"{SVG}g") if "current" in (g.get("class") or ""))
+    return sorted(texts(svg)), current, sorted(p.get("fill") for p in root.iter(f"{SVG}polygon"))
+
+
+@pytest.mark.skipif(not shutil.which("dot"), reason="no system Graphviz `dot` on PATH (checked by hand with Debian's 2.43)")
+def test_system_dot_and_wasm_draw_the_same():
+    L, nodes = lecture_graph()
+    L.backward()
+    model = nn.MLP(2, [4, 4, 1], activation="sigmoid", seed=0)
+    loss = mg.sum([(model(x) - t) ** 2 for x, t in zip([[0, 1], [1, 0]], [1, 0])])
+    loss.backward()
+    for g in (draw_graph(L, highlight=nodes[4]), draw_graph(loss, group="layer", model=model, detail="neurons"),
+              draw_graph(loss, group="layer", model=model, detail="layers")):
+        assert drawn(render_svg(g, renderer="dot")) == drawn(render_svg(g, renderer="wasm"))
