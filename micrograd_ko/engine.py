@@ -23,6 +23,12 @@ Design notes (why the code looks the way it does):
 - One or two parents live in plain slots (`_a`, `_b` with local derivatives
   `_da`, `_db`); an operation with many inputs (`dot`, `sum`, `softmax`)
   keeps a tuple of parents in `_a` and a tuple of local derivatives in `_da`.
+  Nodes with one or two parents are by far the most common, so they are
+  built by two small helpers (`_unary`, `_binary`) that skip the general
+  list-and-tuple bookkeeping of `Value._make`.
+- `backward()` keeps the nodes' earlier gradients aside, computes this
+  pass's gradients from zero and then adds the two, so that a node that was
+  already holding a gradient does not pass it on to its parents again.
 - Each `Op` rule works on plain floats (the fast path, used in forward) and
   on `Value`s (used by `grad(..., create_graph=True)` to differentiate the
   derivative itself), so first and higher derivatives come from one rule.
@@ -33,6 +39,9 @@ from __future__ import annotations
 import math
 import numbers
 from contextlib import contextmanager
+from functools import lru_cache
+from itertools import filterfalse
+from operator import mul
 
 __all__ = ["Value", "Op", "no_grad", "is_grad_enabled", "softmax", "sum", "dot", "grad"]
 
@@ -87,9 +96,11 @@ class Op(str):
 
     `Op` is a `str`, so `node._op == 'tanh'` works as in micrograd and the
     name can be drawn in a graph. `op.derivative(inputs, out)` returns
-    d out / d input for each input. It is called with floats during the
-    forward pass, and with `Value`s (inputs = parent nodes, out = the node
-    itself) when a gradient must itself be differentiable.
+    d out / d input for each input (a sequence as long as `inputs`). It is
+    called with floats during the forward pass, and with `Value`s (inputs =
+    parent nodes, out = the node itself) when a gradient must itself be
+    differentiable, so a rule must only use operations that both support.
+    `params` keeps the constants of the op (an exponent, a slope) for display.
     """
 
     def __new__(cls, name, derivative, **params):
@@ -155,7 +166,7 @@ SQRT = Op("sqrt", lambda inputs, out: (0.5 / out,))
 ABS = Op("abs", lambda inputs, out: (1.0 if inputs[0] > 0 else -1.0 if inputs[0] < 0 else 0.0,))
 TANH = Op("tanh", lambda inputs, out: (1.0 - out * out,))
 SIGMOID = Op("sigmoid", lambda inputs, out: (out * (1.0 - out),))
-# PyTorch's choice at the kink: relu'(0) = 0.
+# PyTorch's choices at the kinks: relu'(0) = 0, abs'(0) = 0.
 RELU = Op("relu", lambda inputs, out: (1.0 if inputs[0] > 0 else 0.0,))
 SOFTPLUS = Op("softplus", lambda inputs, out: (_sigmoid(inputs[0]),))
 
@@ -171,36 +182,48 @@ GELU = Op("gelu", _gelu_derivative)
 ERF = Op("erf", lambda inputs, out: (_TWO_OVER_SQRT_PI * _exp(-inputs[0] * inputs[0]),))
 
 
+# Ops with a constant (an exponent, a slope) are made once per constant.
+@lru_cache(maxsize=256)
 def _power_op(exponent):
-    # x ** c with a constant c: d/dx = c x^(c-1)
-    return Op(f"**{exponent}", lambda inputs, out: (exponent * inputs[0] ** (exponent - 1),), exponent=exponent)
+    # x ** c with a constant c: d/dx = c x^(c-1), and 0 for c = 0 (as PyTorch,
+    # also at x = 0 where x^(c-1) would divide by zero).
+    def derivative(inputs, out):
+        return (exponent * inputs[0] ** (exponent - 1) if exponent else 0.0,)
+
+    return Op(f"**{exponent}", derivative, exponent=exponent)
 
 
+@lru_cache(maxsize=256)
 def _base_power_op(base):
     # c ** x with a constant c > 0: d/dx = c^x ln c
-    return Op(f"{base}**", lambda inputs, out: (out * math.log(base),), base=base)
+    log_base = math.log(base)
+    return Op(f"{base}**", lambda inputs, out: (out * log_base,), base=base)
 
 
+@lru_cache(maxsize=256)
 def _leaky_relu_op(alpha):
     # PyTorch's choice at the kink: the slope for x <= 0 is alpha.
     return Op("leaky_relu", lambda inputs, out: (1.0 if inputs[0] > 0 else alpha,), alpha=alpha)
 
 
+@lru_cache(maxsize=256)
 def _elu_op(alpha):
-    # elu(x) = alpha (e^x - 1) for x <= 0, so elu'(x) = alpha e^x = out + alpha.
+    # elu(x) = alpha (e^x - 1) for x <= 0, so elu'(x) = alpha e^x = out + alpha
+    # (PyTorch's choice at the kink: elu'(0) = alpha).
     return Op("elu", lambda inputs, out: (1.0 if inputs[0] > 0 else out + alpha,), alpha=alpha)
 
 
 def _dot_derivative(inputs, out):
     # out = sum_i w_i x_i with inputs = (w_1..w_n, x_1..x_n): d/dw_i = x_i, d/dx_i = w_i.
     n = len(inputs) // 2
-    return tuple(inputs[n:]) + tuple(inputs[:n])
+    return inputs[n:] + inputs[:n]
 
 
 SUM = Op("sum", lambda inputs, out: (1.0,) * len(inputs))
 DOT = Op("dot", _dot_derivative)
 
 
+@lru_cache(maxsize=1024)
 def _softmax_op(index):
     # s_i = e^{x_i} / sum_j e^{x_j}; d s_i / d x_j = s_i (delta_ij - s_j).
     def derivative(inputs, out):
@@ -226,6 +249,8 @@ def _softmax_of(xs):
 
 
 def _check_number(data, what="Value"):
+    if type(data) is float and math.isfinite(data):  # the common case, checked first
+        return data
     if isinstance(data, Value):
         raise TypeError(f"{what}: Value 안에 Value를 넣을 수 없습니다 / a Value cannot hold another Value; use it directly")
     if not isinstance(data, numbers.Real):
@@ -274,23 +299,15 @@ class Value:
     def _make(data, op, inputs, locals_=None):
         """A new node made by `op` from the `Value`s `inputs`.
 
-        The local derivatives are computed now, from floats, and kept
-        (`locals_` overrides them where the rule cannot be evaluated).
+        The local derivatives are computed now, from floats, by the op's
+        rule (`locals_` overrides them where the rule cannot be evaluated,
+        e.g. an infinite slope). Inside `no_grad()` the node is a leaf.
         """
-        out = _new_node(data)
-        if not _recording:
-            return out
-        out._op = op
-        if locals_ is None:
-            locals_ = op.derivative([x.data for x in inputs], data)
         if len(inputs) == 1:
-            out._a, out._da = inputs[0], locals_[0]
-        elif len(inputs) == 2:
-            out._a, out._da = inputs[0], locals_[0]
-            out._b, out._db = inputs[1], locals_[1]
-        else:
-            out._a, out._da = tuple(inputs), tuple(locals_)
-        return out
+            return _unary(data, op, inputs[0], None if locals_ is None else locals_[0])
+        if len(inputs) == 2 and locals_ is None:
+            return _binary(data, op, inputs[0], inputs[1])
+        return _nary(data, op, inputs, locals_=locals_)
 
     # -- inspecting --------------------------------------------------------
 
@@ -339,27 +356,33 @@ class Value:
         return self.data
 
     # -- arithmetic ----------------------------------------------------------
+    # `type(other) is Value` is a quick test for the common case; anything
+    # else (a number, a subclass of Value) goes through _as_value.
 
     def __add__(self, other):
-        other = _as_value(other)
-        return Value._make(self.data + other.data, ADD, (self, other))
+        if type(other) is not Value:
+            other = _as_value(other)
+        return _binary(self.data + other.data, ADD, self, other)
 
     def __mul__(self, other):
-        other = _as_value(other)
-        return Value._make(self.data * other.data, MUL, (self, other))
+        if type(other) is not Value:
+            other = _as_value(other)
+        return _binary(self.data * other.data, MUL, self, other)
 
     def __sub__(self, other):
-        other = _as_value(other)
-        return Value._make(self.data - other.data, SUB, (self, other))
+        if type(other) is not Value:
+            other = _as_value(other)
+        return _binary(self.data - other.data, SUB, self, other)
 
     def __truediv__(self, other):
-        other = _as_value(other)
+        if type(other) is not Value:
+            other = _as_value(other)
         if other.data == 0.0:
             raise _domain_error("/", other.data, "0으로 나눌 수 없습니다", "division by zero", ZeroDivisionMathError)
-        return Value._make(self.data / other.data, DIV, (self, other))
+        return _binary(self.data / other.data, DIV, self, other)
 
     def __neg__(self):
-        return Value._make(-self.data, NEG, (self,))
+        return _unary(-self.data, NEG, self)
 
     def __radd__(self, other):
         return _as_value(other) + self
@@ -380,7 +403,7 @@ class Value:
                 raise _domain_error(
                     "**", x, "지수가 Value이면 밑은 양수여야 합니다", "x ** y with a Value exponent needs x > 0"
                 )
-            return Value._make(_checked_pow(x, y), POW, (self, other))
+            return _binary(_checked_pow(x, y), POW, self, other)
         c = _check_number(other, "**")
         x = self.data
         if x == 0.0 and c < 0:
@@ -393,8 +416,8 @@ class Value:
             )
         if x == 0.0 and 0 < c < 1:
             # The derivative c x^(c-1) is +inf at 0, as in PyTorch.
-            return Value._make(0.0, _power_op(other), (self,), (math.inf,))
-        return Value._make(_checked_pow(x, c), _power_op(other), (self,))
+            return _unary(0.0, _power_op(other), self, math.inf)
+        return _unary(_checked_pow(x, c), _power_op(other), self)
 
     def __rpow__(self, other):
         base = _check_number(other, "**")
@@ -402,10 +425,10 @@ class Value:
             raise _domain_error(
                 f"{other}**", self.data, "지수가 Value이면 밑은 양수여야 합니다", "c ** x with a Value exponent needs c > 0"
             )
-        return Value._make(_checked_pow(base, self.data), _base_power_op(other), (self,))
+        return _unary(_checked_pow(base, self.data), _base_power_op(other), self)
 
     def __abs__(self):
-        return Value._make(abs(self.data), ABS, (self,))
+        return _unary(abs(self.data), ABS, self)
 
     # -- functions -----------------------------------------------------------
 
@@ -416,52 +439,53 @@ class Value:
             raise OverflowError(
                 f"exp({self.data!r}): 결과가 float 범위를 넘습니다 / result too large for a float"
             ) from None
-        return Value._make(out, EXP, (self,))
+        return _unary(out, EXP, self)
 
     def log(self):
         if self.data <= 0:
             raise _domain_error("log", self.data, "로그는 양수에서만 정의됩니다", "log needs a positive input")
-        return Value._make(math.log(self.data), LOG, (self,))
+        return _unary(math.log(self.data), LOG, self)
 
     def sqrt(self):
         if self.data < 0:
             raise _domain_error("sqrt", self.data, "음수의 제곱근은 실수가 아닙니다", "sqrt needs a non-negative input")
         if self.data == 0.0:
-            return Value._make(0.0, SQRT, (self,), (math.inf,))  # d sqrt/dx = +inf at 0
-        return Value._make(math.sqrt(self.data), SQRT, (self,))
+            return _unary(0.0, SQRT, self, math.inf)  # d sqrt/dx = +inf at 0, as in PyTorch
+        return _unary(math.sqrt(self.data), SQRT, self)
 
     def tanh(self):
-        return Value._make(math.tanh(self.data), TANH, (self,))
+        return _unary(math.tanh(self.data), TANH, self)
 
     def sigmoid(self):
-        return Value._make(_sigmoid_float(self.data), SIGMOID, (self,))
+        return _unary(_sigmoid_float(self.data), SIGMOID, self)
 
     def relu(self):
-        return Value._make(self.data if self.data > 0 else 0.0, RELU, (self,))
+        x = self.data
+        return _unary(x if x > 0 else 0.0, RELU, self)
 
     def leaky_relu(self, alpha=0.01):
         x = self.data
-        return Value._make(x if x > 0 else alpha * x, _leaky_relu_op(alpha), (self,))
+        return _unary(x if x > 0 else alpha * x, _leaky_relu_op(alpha), self)
 
     def elu(self, alpha=1.0):
         x = self.data
-        return Value._make(x if x > 0 else alpha * math.expm1(x), _elu_op(alpha), (self,))
+        return _unary(x if x > 0 else alpha * math.expm1(x), _elu_op(alpha), self)
 
     def softplus(self):
         # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow for large x.
         x = self.data
-        return Value._make(max(x, 0.0) + math.log1p(math.exp(-abs(x))), SOFTPLUS, (self,))
+        return _unary(max(x, 0.0) + math.log1p(math.exp(-abs(x))), SOFTPLUS, self)
 
     def silu(self):
-        return Value._make(self.data * _sigmoid_float(self.data), SILU, (self,))
+        return _unary(self.data * _sigmoid_float(self.data), SILU, self)
 
     def gelu(self):
         """GELU in its exact form x * Phi(x) (PyTorch's default)."""
         x = self.data
-        return Value._make(0.5 * x * (1.0 + math.erf(x * _SQRT1_2)), GELU, (self,))
+        return _unary(0.5 * x * (1.0 + math.erf(x * _SQRT1_2)), GELU, self)
 
     def erf(self):
-        return Value._make(math.erf(self.data), ERF, (self,))
+        return _unary(math.erf(self.data), ERF, self)
 
     def linear(self):
         """The identity, for a layer without activation (returns self)."""
@@ -474,18 +498,18 @@ class Value:
 
         Gradients accumulate (`+=`) as in micrograd and PyTorch: call
         `zero_grad()` (or set `.grad = 0.0`) between training steps. Calling
-        backward twice adds the same gradients twice; each pass first computes
-        its own gradients from zero, then adds them to what the nodes held.
+        backward twice adds the same gradients twice, on leaves and inner
+        nodes alike: each pass first computes its own gradients from zero,
+        then adds what the nodes held before.
         """
         order = topological_order(self)
-        before = [node.grad for node in order]
-        for node in order:
+        held = [(node, node.grad) for node in order if node.grad]
+        for node, _ in held:
             node.grad = 0.0
         self.grad = 1.0
         _propagate(order)
-        for node, previous in zip(order, before):
-            if previous:
-                node.grad += previous
+        for node, previous in held:
+            node.grad += previous
 
     def zero_grad(self):
         """Set the gradient of this node and every node it depends on to 0."""
@@ -504,11 +528,13 @@ def _checked_pow(x, y):
         raise OverflowError(f"pow({x!r}, {y!r}): 결과가 float 범위를 넘습니다 / result too large for a float") from None
 
 
+# Node construction without Value.__init__: the data comes from a float
+# computation, so it needs no checks. Every slot is set, so that backward
+# can read `_a`, `_b`, `_da`, `_db` on any node.
 _new = object.__new__
 
 
-def _new_node(data):
-    """A leaf with `data` (no checks: data comes from a float computation)."""
+def _leaf(data):
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -519,35 +545,99 @@ def _new_node(data):
     return out
 
 
+def _unary(data, op, x, local=None):
+    """The node `op(x)`; its local derivative comes from the op's rule unless given."""
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._b = None
+    out._db = 0.0
+    if _recording:
+        out._op = op
+        out._a = x
+        out._da = op.derivative((x.data,), data)[0] if local is None else local
+    else:
+        out._op = ""
+        out._a = out._da = None
+    return out
+
+
+def _binary(data, op, x, y):
+    """The node `op(x, y)`, with both local derivatives from the op's rule."""
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    if _recording:
+        out._op = op
+        out._a = x
+        out._b = y
+        out._da, out._db = op.derivative((x.data, y.data), data)
+    else:
+        out._op = ""
+        out._a = out._b = out._da = None
+        out._db = 0.0
+    return out
+
+
+def _nary(data, op, inputs, floats=None, locals_=None):
+    """The node `op(*inputs)` for any number of inputs, parents kept in a tuple.
+
+    `floats` are the inputs' data if the caller already has them at hand.
+    """
+    if not _recording:
+        return _leaf(data)
+    if locals_ is None:
+        locals_ = op.derivative([x.data for x in inputs] if floats is None else floats, data)
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._op = op
+    out._a = tuple(inputs)
+    out._da = tuple(locals_)
+    out._b = None
+    out._db = 0.0
+    return out
+
+
 # --------------------------------------------------------------------------
 # Operations on lists of Values: one node with many parents
 # --------------------------------------------------------------------------
 
 
+def _values_and_data(xs):
+    """`xs` as a list of Values (numbers become leaves), and the list of their numbers."""
+    xs = list(xs)
+    data = [x.data for x in xs if type(x) is Value]
+    if len(data) < len(xs):  # some are numbers (or subclasses of Value)
+        xs = [_as_value(x) for x in xs]
+        data = [x.data for x in xs]
+    return xs, data
+
+
 def sum(values):  # noqa: A001 - the public name mirrors Python's sum
     """The sum of `values` as ONE node (Python's sum would build a chain)."""
-    inputs = [_as_value(v) for v in values]
-    return Value._make(_builtin_sum(x.data for x in inputs), SUM, inputs)
+    inputs, data = _values_and_data(values)
+    return _nary(math.fsum(data), SUM, inputs, data)
 
 
 def dot(ws, xs):
     """sum_i ws[i] * xs[i] as ONE node: a neuron is one node, not 2n."""
-    ws, xs = list(ws), list(xs)
+    ws, w_data = _values_and_data(ws)
+    xs, x_data = _values_and_data(xs)
     if len(ws) != len(xs):
         raise ValueError(f"dot: 길이가 다릅니다 ({len(ws)} != {len(xs)}) / lengths differ ({len(ws)} != {len(xs)})")
-    inputs = [_as_value(v) for v in ws] + [_as_value(v) for v in xs]
-    n = len(ws)
-    total = math.fsum(inputs[i].data * inputs[n + i].data for i in range(n)) if n else 0.0
-    return Value._make(total, DOT, inputs)
+    return _nary(math.fsum(map(mul, w_data, x_data)), DOT, ws + xs, w_data + x_data)
 
 
 def softmax(xs):
     """Softmax of a list; each output is one node with every input as parent."""
-    inputs = [_as_value(v) for v in xs]
+    inputs, data = _values_and_data(xs)
     if not inputs:
         raise ValueError("softmax: 빈 목록입니다 / empty list")
-    probs = _softmax_of([x.data for x in inputs])
-    return [Value._make(p, _softmax_op(i), inputs) for i, p in enumerate(probs)]
+    return [_nary(p, _softmax_op(i), inputs, data) for i, p in enumerate(_softmax_of(data))]
 
 
 # --------------------------------------------------------------------------
@@ -562,32 +652,31 @@ def topological_order(root):
     million operations is fine). A node is pushed, then later a `None`
     marker on top of it; when the marker is popped again, everything pushed
     after it (the node's parents and their ancestors) is finished, so the
-    node itself can be appended.
+    node itself can be appended. A leaf has nothing to wait for and is
+    appended at once; a node reached a second time is skipped.
     """
     order = []
     visited = set()
     stack = [root]
+    pop, push = stack.pop, stack.append
     while stack:
-        node = stack.pop()
+        node = pop()
         if node is None:
-            order.append(stack.pop())
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append(node)
-        stack.append(None)
-        a = node._a
-        if a is None:
-            continue
-        if type(a) is tuple:
-            stack.extend(p for p in a if p not in visited)
-        else:
-            if a not in visited:
-                stack.append(a)
-            b = node._b
-            if b is not None and b not in visited:
-                stack.append(b)
+            order.append(pop())
+        elif node not in visited:
+            visited.add(node)
+            a = node._a
+            if a is None:
+                order.append(node)
+                continue
+            push(node)
+            push(None)
+            if type(a) is tuple:
+                stack.extend(filterfalse(visited.__contains__, a))
+            else:
+                push(a)
+                if node._b is not None:
+                    push(node._b)
     return order
 
 
@@ -629,8 +718,11 @@ def grad(output, inputs, create_graph=False):
     With `create_graph=False` the result is a list of floats. With
     `create_graph=True` it is a list of `Value`s built from the local
     derivative rules applied to Values, so they can be differentiated again
-    (second and higher derivatives).
+    (second and higher derivatives). `inputs` may also be a single Value;
+    then a single gradient is returned.
     """
+    if not isinstance(output, Value):
+        raise TypeError(f"grad: output은 Value여야 합니다 / output must be a Value, got {type(output).__name__}")
     single = isinstance(inputs, Value)
     inputs = [inputs] if single else list(inputs)
     for x in inputs:
@@ -654,6 +746,7 @@ def grad(output, inputs, create_graph=False):
 
 
 def _symbolic_gradients(output, order):
+    """Reverse mode again, but every product is a Value: the gradients form a graph."""
     if not _recording:
         raise RuntimeError("grad(create_graph=True)는 no_grad() 안에서 쓸 수 없습니다 / cannot be used inside no_grad()")
     grads = {output: Value(1.0)}
@@ -661,7 +754,7 @@ def _symbolic_gradients(output, order):
         g = grads.get(node)
         if g is None or node._a is None:
             continue
-        if node._da is None:
+        if node._da is None or not isinstance(node._op, Op):
             raise _unknown_derivative(node)
         parents = node._prev
         for parent, local in zip(parents, node._op.derivative(parents, node)):
