@@ -208,9 +208,10 @@ def _leaky_relu_op(alpha):
 
 @lru_cache(maxsize=256)
 def _elu_op(alpha):
-    # elu(x) = alpha (e^x - 1) for x <= 0, so elu'(x) = alpha e^x = out + alpha
-    # (PyTorch's choice at the kink: elu'(0) = alpha).
-    return Op("elu", lambda inputs, out: (1.0 if inputs[0] > 0 else out + alpha,), alpha=alpha)
+    # elu(x) = alpha (e^x - 1) for x <= 0, so elu'(x) = alpha e^x (PyTorch's
+    # choice at the kink: elu'(0) = alpha). alpha e^x equals out + alpha, but
+    # stays exact where out + alpha would round to 0 (x far below 0).
+    return Op("elu", lambda inputs, out: (1.0 if inputs[0] > 0 else alpha * _exp(inputs[0]),), alpha=alpha)
 
 
 def _dot_derivative(inputs, out):
