@@ -1,13 +1,13 @@
 """Check backward against numerical differentiation (수치 미분).
 
-The central difference (f(x + eps) - f(x - eps)) / (2 eps) has an error of
-order eps**2, so it is a trustworthy, if slow, reference for every
-analytic gradient the engine computes.
+The central difference (f(x + h) - f(x - h)) / (2 h) has an error of
+order h**2, so it is a trustworthy, if slow, reference for every
+analytic gradient the engine computes. The step is h = eps * max(1, |x|):
+for a large x a fixed step would be lost in rounding (x + 1e-6 == x once
+|x| is above about 1e10).
 """
 
 from __future__ import annotations
-
-import math
 
 from .engine import Value, no_grad
 
@@ -18,16 +18,17 @@ class GradcheckError(AssertionError):
 
 def numerical_grad(fn, inputs, eps=1e-6):
     """Central differences of `fn(*inputs)` with respect to each input."""
-    values = [x.data for x in inputs]
+    values = [x.data if isinstance(x, Value) else float(x) for x in inputs]
     grads = []
     with no_grad():
-        for i in range(len(inputs)):
+        for i, x in enumerate(values):
+            h = eps * max(1.0, abs(x))
             shifted = list(values)
-            shifted[i] = values[i] + eps
+            shifted[i] = x + h
             up = _as_float(fn(*[Value(v) for v in shifted]))
-            shifted[i] = values[i] - eps
+            shifted[i] = x - h
             down = _as_float(fn(*[Value(v) for v in shifted]))
-            grads.append((up - down) / (2 * eps))
+            grads.append((up - down) / (2 * h))
     return grads
 
 
@@ -50,11 +51,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4):
     bad = [
         (i, leaves[i].data, a, n)
         for i, (a, n) in enumerate(zip(analytic, numeric))
-        if not math.isclose(a, n, rel_tol=rtol, abs_tol=atol)
+        if not abs(a - n) <= atol + rtol * abs(n)
     ]
     if bad:
         lines = "\n".join(f"  input[{i}] = {x!r}: 역전파/analytic {a!r}, 수치 미분/numerical {n!r}" for i, x, a, n in bad)
-        raise GradcheckError(f"기울기가 일치하지 않습니다 / gradients disagree:\n{lines}")
+        raise GradcheckError(
+            f"기울기가 일치하지 않습니다 (atol={atol}, rtol={rtol}) / gradients disagree (atol={atol}, rtol={rtol}):\n{lines}"
+        )
     return True
 
 

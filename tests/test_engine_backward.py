@@ -1,0 +1,202 @@
+"""backward() and grad(): node reuse, accumulation, depth, no_grad, and the Op contract."""
+
+import sys
+
+import pytest
+import torch
+
+import micrograd_ko as ko
+from micrograd_ko import Value
+from micrograd_ko.engine import Op, is_grad_enabled, topological_order
+
+
+def test_a_node_used_twice_gets_both_contributions():
+    x = Value(3.0)
+    (x * x).backward()
+    assert x.grad == 6.0
+
+    a = Value(-2.0)
+    b = a + a
+    c = b + b
+    c.backward()
+    assert (a.grad, b.grad, c.grad) == (4.0, 2.0, 1.0)
+
+
+def _torch_graph(values):
+    x, y = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in values)
+    h1 = (x * y).tanh()
+    h2 = h1 * x + y.sigmoid()
+    h3 = (h2 * h1).exp()
+    for h in (h1, h2, h3):
+        h.retain_grad()
+    return h3, (x, y, h1, h2, h3)
+
+
+def _ko_graph(values):
+    x, y = (Value(v) for v in values)
+    h1 = (x * y).tanh()
+    h2 = h1 * x + y.sigmoid()
+    h3 = (h2 * h1).exp()
+    return h3, (x, y, h1, h2, h3)
+
+
+def test_two_backward_calls_add_up_on_leaves_and_inner_nodes_as_in_torch():
+    out, nodes = _ko_graph((0.4, -1.3))
+    t_out, t_nodes = _torch_graph((0.4, -1.3))
+    out.backward()
+    once = [n.grad for n in nodes]
+    out.backward()
+    t_out.backward(retain_graph=True)
+    t_out.backward()
+    # each pass computes its gradients from zero and then adds them: exactly twice, everywhere,
+    # including the inner nodes (a naive second pass would hand their old gradient on again)
+    assert [n.grad for n in nodes] == [2 * g for g in once]
+    assert [n.grad for n in nodes] == pytest.approx([t.grad.item() for t in t_nodes], rel=1e-12)
+
+
+def test_backward_adds_to_gradients_already_held():
+    x = Value(2.0)
+    x.grad = 10.0
+    (x * 3).backward()
+    assert x.grad == 13.0
+
+
+def test_zero_grad_clears_every_node():
+    x, y = Value(1.0), Value(2.0)
+    z = (x * y).tanh() + x
+    z.backward()
+    z.zero_grad()
+    assert all(n.grad == 0.0 for n in topological_order(z))
+
+
+def test_chain_of_a_million_ops_at_the_default_recursion_limit():
+    assert sys.getrecursionlimit() <= 1000
+    x = Value(0.5)
+    y = x
+    for _ in range(500_000):
+        y = -(y * 1.0)  # 1,000,000 ops (and 500,000 constant leaves) deep
+    assert len(topological_order(y)) == 1_500_001
+    y.backward()
+    assert y.data == 0.5 and x.grad == 1.0
+    assert ko.grad(y, [x]) == [1.0]
+
+
+def test_topological_order_puts_parents_first():
+    x, y = Value(1.0), Value(2.0)
+    s = ko.sum([x * y, x.tanh(), ko.dot([x, y], [y, x])])
+    order = topological_order(s)
+    position = {id(n): i for i, n in enumerate(order)}
+    assert len(position) == len(order) == 6 and order[-1] is s
+    assert all(position[id(p)] < position[id(n)] for n in order for p in n._prev)
+
+
+# --------------------------------------------------------------------------
+# no_grad
+# --------------------------------------------------------------------------
+
+
+def test_no_grad_records_no_graph():
+    w = Value(2.0)
+    with ko.no_grad():
+        assert not is_grad_enabled()
+        y = ko.dot([w], [Value(3.0)]).tanh() * w + 1
+        s = ko.softmax([w, y])[0]
+    assert is_grad_enabled()
+    for node in (y, s):
+        assert node._op == "" and node._prev == ()
+    y.backward()
+    assert w.grad == 0.0 and y.grad == 1.0
+
+
+def test_no_grad_is_restored_after_an_error_and_nests():
+    with pytest.raises(ValueError):
+        with ko.no_grad():
+            Value(-1.0).log()
+    assert is_grad_enabled()
+    with ko.no_grad():
+        with ko.no_grad():
+            pass
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+
+
+# --------------------------------------------------------------------------
+# grad()
+# --------------------------------------------------------------------------
+
+
+def test_grad_returns_gradients_and_leaves_grad_untouched():
+    x, y = Value(0.3), Value(-0.8)
+    h = x * y
+    out = (h + x).tanh()
+    out.backward()
+    before = [n.grad for n in topological_order(out)]
+    gx, gy = ko.grad(out, [x, y])
+    assert [n.grad for n in topological_order(out)] == before
+    assert (gx, gy) == (x.grad, y.grad)  # the same numbers backward found
+    assert ko.grad(out, x) == gx  # a single input gives a single gradient
+    assert ko.grad(out, [Value(1.0)]) == [0.0]  # not in the graph
+
+
+def test_grad_with_create_graph_returns_values_and_touches_no_grad():
+    x = Value(0.5)
+    out = x.sigmoid() * x
+    (g,) = ko.grad(out, [x], create_graph=True)
+    assert isinstance(g, Value) and x.grad == 0.0
+    s = 1 / (1 + 2.718281828459045**-0.5)
+    assert g.data == pytest.approx(s + 0.5 * s * (1 - s), rel=1e-12)
+
+
+def test_grad_rejects_non_values():
+    with pytest.raises(TypeError, match="float"):
+        ko.grad(Value(1.0) * 2, [1.0])
+    with pytest.raises(TypeError, match="float"):
+        ko.grad(2.0, [Value(1.0)])
+
+
+def test_create_graph_inside_no_grad_is_refused():
+    x = Value(1.0)
+    y = x * x
+    with ko.no_grad():
+        with pytest.raises(RuntimeError, match="no_grad"):
+            ko.grad(y, [x], create_graph=True)
+
+
+# --------------------------------------------------------------------------
+# The Op contract other modules build on: Op(name, derivative, **params) and Value._make
+# --------------------------------------------------------------------------
+
+
+def _cube_derivative(inputs, out):
+    (x,) = inputs
+    return (3 * x * x,)  # works on floats and on Values
+
+
+CUBE = Op("cube", _cube_derivative, note="x^3")
+
+
+def cube(x):
+    return Value._make(x.data**3, CUBE, (x,))
+
+
+def test_a_new_primitive_op_gets_first_and_second_derivatives_from_its_rule():
+    assert CUBE == "cube" and CUBE.params == {"note": "x^3"}
+    x = Value(2.0)
+    y = cube(x)
+    assert y._op == "cube" and y._prev == (x,) and y.local_grads() == (12.0,)
+    y.backward()
+    assert x.grad == 12.0
+    (g,) = ko.grad(cube(x), [x], create_graph=True)
+    assert ko.grad(g, x) == 12.0  # d2/dx2 x^3 = 6x
+
+
+def test_make_with_given_local_derivatives_and_many_inputs():
+    half_sum = Op("half_sum", lambda inputs, out: (0.5,) * len(inputs))
+    xs = [Value(v) for v in (1.0, 2.0, 3.0)]
+    y = Value._make(3.0, half_sum, xs)
+    assert y.local_grads() == (0.5, 0.5, 0.5)
+    z = Value._make(6.0, half_sum, xs, locals_=(1.0, 2.0, 3.0))
+    (y + z).backward()
+    assert [x.grad for x in xs] == [1.5, 2.5, 3.5]
+    with ko.no_grad():
+        assert Value._make(1.0, half_sum, xs)._prev == ()
