@@ -7,10 +7,12 @@ and ReLU, measured three ways:
    100 units, no bias, 1,000 inputs from N(0, 1). Sigmoid with N(0, 1) piles
    up at 0 and 1, with 0.01 everything sits at 0.5, Xavier spreads it out;
    for ReLU, He keeps the spread steady and Xavier shrinks it layer by layer.
-2. The last/first hidden-layer gradient ratio of the lecture's deep XOR net
-   (ten hidden layers of width 5, zero biases), and the fraction of seeds
-   that solve XOR for chosen pairs. Xavier helps tanh but not sigmoid:
-   Glorot's derivation assumes f'(0) = 1, and σ'(0) = 1/4.
+2. The last/first hidden-layer gradient ratio of a deep XOR net (the
+   lecture's ten hidden layers, at width 10, zero biases), and the fraction
+   of seeds that solve XOR for chosen pairs. Xavier helps tanh but not
+   sigmoid: Glorot's derivation assumes f'(0) = 1, and σ'(0) = 1/4. (At the
+   lecture's width 5, tanh + Xavier solved 8 of 10 seeds in our run; at
+   width 10 it solves them all.)
 3. A 30-layer ReLU net of width 10: the spread of the last layer's
    activations relative to the first, with Xavier and with He (He et al. 2015).
 """
@@ -28,7 +30,7 @@ from .common import fraction, mean_bce, median, rate_text, sci, seed_list, train
 from .deep_xor import HIDDEN_LAYERS
 from .result import Claim, ExperimentResult, Table
 from .tasks import call, run_tasks
-from .vanishing import bias_gradient_norms
+from .vanishing import bias_gradient_norms, last_first_ratio
 
 NAME = "init"
 
@@ -40,7 +42,9 @@ INITS = {
 }
 INIT_LABELS = {"normal": "N(0,1)", "small": "0.01·N(0,1)", "xavier": "Xavier", "he": "He"}
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
-DEFAULT_TRAIN_PAIRS = (("tanh", "xavier"), ("sigmoid", "xavier"), ("tanh", "normal"), ("relu", "he"))
+# ReLU + He on this net is experiment 2's "relu_he_wide"; no need to train it twice.
+DEFAULT_TRAIN_PAIRS = (("tanh", "xavier"), ("sigmoid", "xavier"), ("tanh", "normal"))
+XOR_WIDTH = 10
 SATURATED = 0.6  # sigmoid + N(0,1): at least this fraction below 0.1 or above 0.9
 NEAR_HALF_STD = 0.05  # sigmoid + 0.01: every layer's activations within this spread of 0.5
 HISTOGRAM_BINS = 30
@@ -67,22 +71,21 @@ def histogram(values, low, high, bins=HISTOGRAM_BINS):
     return counts
 
 
-def lecture_net(activation, init_key, seed, width=5):
+def deep_xor_net(activation, init_key, seed, width=XOR_WIDTH):
     return MLP(2, [width] * HIDDEN_LAYERS + [1], activation=activation, init=INITS[init_key], bias_init="zeros", seed=seed)
 
 
 def _gradient_task(task):
     activation, init_key, seed = task
     X, y = datasets.xor()
-    model = lecture_net(activation, init_key, seed)
-    norms = bias_gradient_norms(model, mean_bce(model, X, y))
-    return norms[-1] / norms[0] if norms[0] else float("inf")
+    model = deep_xor_net(activation, init_key, seed)
+    return last_first_ratio(bias_gradient_norms(model, mean_bce(model, X, y)))
 
 
 def _train_task(task):
     activation, init_key, seed, steps, lr = task
     X, y = datasets.xor()
-    _, final = train_binary(lecture_net(activation, init_key, seed), X, y, steps, lr)
+    _, final = train_binary(deep_xor_net(activation, init_key, seed), X, y, steps, lr)
     return final["accuracy"] == 1.0
 
 
@@ -163,12 +166,12 @@ def init_comparison(seeds=20, hist_samples=1000, hist_depth=5, hist_width=100, t
         numbers=numbers, claims=claims, table=Table(columns, rows), seconds=time.perf_counter() - started,
         notes=[tr(
             f"히스토그램: 너비 {hist_width}인 층 {hist_depth}개(편향 없음)에 N(0,1) 입력 {hist_samples}개를 넣은 각 층의 출력 "
-            f"(밑바닥부터 시작하는 딥러닝 6장). 기울기 비와 XOR: 모두를 위한 딥러닝 10강의 신경망(너비 5, 은닉층 {HIDDEN_LAYERS}개). "
+            f"(밑바닥부터 시작하는 딥러닝 6장). 기울기 비와 XOR: 은닉층 {HIDDEN_LAYERS}개(모두를 위한 딥러닝 10강의 깊이), 너비 {XOR_WIDTH}, 편향 0. "
             "Xavier 초깃값은 활성화 함수의 기울기가 0 근처에서 1이라고 가정하므로 tanh에는 맞지만, σ'(0) = 1/4인 시그모이드에는 "
             f"맞지 않습니다. 마지막으로 너비 {deep_width}, ReLU 층 {deep_depth}개에서 첫 층 대비 마지막 층 출력의 표준편차를 잽니다.",
             f"Histograms: the outputs of {hist_depth} layers of width {hist_width} (no bias) for {hist_samples} N(0,1) inputs "
-            f"(Deep Learning from Scratch, ch. 6). Gradient ratios and XOR: the lecture's network (width 5, {HIDDEN_LAYERS} hidden "
-            "layers). Xavier assumes the activation's slope near 0 is 1: right for tanh, wrong for sigmoid, whose σ'(0) = 1/4. "
+            f"(Deep Learning from Scratch, ch. 6). Gradient ratios and XOR: {HIDDEN_LAYERS} hidden layers (the lecture's depth), "
+            f"width {XOR_WIDTH}, zero biases. Xavier assumes the activation's slope near 0 is 1: right for tanh, wrong for sigmoid, whose σ'(0) = 1/4. "
             f"Last, {deep_depth} ReLU layers of width {deep_width}: the spread of the last layer's outputs relative to the first.",
             lang)],
     )

@@ -30,7 +30,7 @@ from .common import mean_bce, median, rate_text, sci, seed_list, train_binary
 from .deep_xor import HIDDEN_LAYERS
 from .result import Claim, ExperimentResult, Table
 from .tasks import call, run_tasks
-from .vanishing import bias_gradient_norms
+from .vanishing import bias_gradient_norms, last_first_ratio
 
 NAME = "rbm"
 
@@ -61,7 +61,7 @@ def _xor_task(task):
     model, errors = sigmoid_net(2, [5] * HIDDEN_LAYERS + [1], init_key, seed, X, rbm_epochs, rbm_batch=4)
     norms = bias_gradient_norms(model, mean_bce(model, X, y))
     _, final = train_binary(model, X, y, steps, lr)
-    return {"ratio": norms[-1] / norms[0] if norms[0] else float("inf"), "solved": final["accuracy"] == 1.0,
+    return {"ratio": last_first_ratio(norms), "solved": final["accuracy"] == 1.0,
             "loss": final["loss"], "rbm_errors": errors}
 
 
@@ -74,7 +74,7 @@ def _digits_task(task):
     norms = bias_gradient_norms(model, value_sum(cross_entropy(model(x), t) for x, t in zip(X_train[:100], y_train[:100])))
     history = fit(model, X_train, y_train, loss="cross_entropy", optimizer=SGD(model.parameters(), lr=lr),
                   epochs=epochs, batch_size=10, seed=seed, progress=False, validation_data=(X_test, y_test))
-    return {"ratio": norms[-1] / norms[0], "test_accuracy": history["val_accuracy"], "rbm_errors": errors}
+    return {"ratio": last_first_ratio(norms), "test_accuracy": history["val_accuracy"], "rbm_errors": errors}
 
 
 def rbm_pretraining(seeds=10, steps=2000, lr=0.1, rbm_epochs=100, digits_seeds=2, digits_train=1000, digits_test=300,

@@ -39,9 +39,9 @@ SETUPS = {
     "relu": {"activation": "relu", "init": "he_normal", "bias_init": "zeros"},
 }
 SETUP_LABELS = {
-    "sigmoid": ("sigmoid, W~N(0,1/n), b~N(0,1)", "sigmoid, W~N(0,1/n), b~N(0,1)"),
-    "tanh": ("tanh, Xavier, b=0", "tanh, Xavier, b=0"),
-    "relu": ("ReLU, He, b=0", "ReLU, He, b=0"),
+    "sigmoid": "sigmoid, W~N(0,1/n), b~N(0,1)",
+    "tanh": "tanh, Xavier, b=0",
+    "relu": "ReLU, He, b=0",
 }
 SIGMOID_RATIO = 20.0  # last/first hidden-layer ratio that counts as "vanished"
 STABLE_RANGE = (0.1, 10.0)
@@ -53,6 +53,11 @@ def bias_gradient_norms(model, loss):
     model.zero_grad()
     loss.backward()
     return [record.bias_grad_norm for record in gradient_flow(model)[:-1]]
+
+
+def last_first_ratio(norms):
+    """Last over first hidden layer's gradient norm: 1 means the gradient flows evenly (inf if the first is 0)."""
+    return norms[-1] / norms[0] if norms[0] else float("inf")
 
 
 def _xor_norms(task):
@@ -94,7 +99,7 @@ def vanishing_gradient(seeds=50, widths=(30, 30, 30, 30), digits_seeds=3, digits
         digits_norms = run_tasks(_digits_norms, [(s, digits_samples) for s in seed_list(digits_seeds)], jobs)
 
     numbers = {"per_layer": per_setup, "digits_per_layer": digits_norms, "nielsen_mnist": list(NIELSEN_MNIST)}
-    numbers["ratios"] = {setup: [n[-1] / n[0] for n in rows] for setup, rows in per_setup.items()}
+    numbers["ratios"] = {setup: [last_first_ratio(n) for n in rows] for setup, rows in per_setup.items()}
     numbers["median_per_layer"] = {setup: _median_layers(rows) for setup, rows in per_setup.items()}
     numbers["median_ratio"] = {setup: median(r) for setup, r in numbers["ratios"].items()}
 
@@ -111,8 +116,8 @@ def vanishing_gradient(seeds=50, widths=(30, 30, 30, 30), digits_seeds=3, digits
     for setup in ("tanh", "relu"):
         inside = [low <= r <= high for r in ratios[setup]]
         claims.append(Claim(
-            tr(f"{tr(*SETUP_LABELS[setup], lang)}: 비가 [{low:g}, {high:g}] 안",
-               f"{tr(*SETUP_LABELS[setup], lang)}: ratio within [{low:g}, {high:g}]", lang),
+            tr(f"{SETUP_LABELS[setup]}: 비가 [{low:g}, {high:g}] 안",
+               f"{SETUP_LABELS[setup]}: ratio within [{low:g}, {high:g}]", lang),
             tr(f"{rate_text(inside)}, 중앙값 {median(ratios[setup]):.2f}",
                f"{rate_text(inside)}, median {median(ratios[setup]):.2f}", lang),
             tr(f"시드의 {RATE:.0%} 이상", f"on ≥ {RATE:.0%} of seeds", lang),
@@ -122,15 +127,15 @@ def vanishing_gradient(seeds=50, widths=(30, 30, 30, 30), digits_seeds=3, digits
     n_hidden = len(widths)
     columns = [tr("신경망", "network", lang)] + [tr(f"은닉층 {k + 1}", f"hidden {k + 1}", lang) for k in range(n_hidden)]
     columns.append(tr("마지막/첫 비 (중앙값)", "last/first (median)", lang))
-    rows = [[tr(*SETUP_LABELS[s], lang)] + [sci(v) for v in numbers["median_per_layer"][s]] + [sci(numbers["median_ratio"][s])]
+    rows = [[SETUP_LABELS[s]] + [sci(v) for v in numbers["median_per_layer"][s]] + [sci(numbers["median_ratio"][s])]
             for s in SETUPS]
     if digits_norms:
         layers = _median_layers(digits_norms)
         rows.append([tr("digits [64,30,30,30,30,10] sigmoid (우리 측정)", "digits [64,30,30,30,30,10] sigmoid (ours)", lang)]
-                    + [sci(v) for v in layers] + [sci(layers[-1] / layers[0])])
+                    + [sci(v) for v in layers] + [sci(last_first_ratio(layers))])
     if n_hidden == len(NIELSEN_MNIST):
         rows.append([tr("Nielsen 5장, MNIST [784,30,30,30,30,10]", "Nielsen ch. 5, MNIST [784,30,30,30,30,10]", lang)]
-                    + [sci(v) for v in NIELSEN_MNIST] + [sci(NIELSEN_MNIST[-1] / NIELSEN_MNIST[0])])
+                    + [sci(v) for v in NIELSEN_MNIST] + [sci(last_first_ratio(NIELSEN_MNIST))])
 
     title = tr("1. 시그모이드를 쌓으면 기울기가 사라진다", "1. The gradient vanishes through stacked sigmoids", lang)
     result = ExperimentResult(
@@ -158,7 +163,7 @@ def _figure(result):
     from .figures import per_layer_figure
 
     lang = result.lang
-    series = {tr(*SETUP_LABELS[s], lang): v for s, v in result.numbers["median_per_layer"].items()}
+    series = {SETUP_LABELS[s]: v for s, v in result.numbers["median_per_layer"].items()}
     if result.numbers["digits_per_layer"]:
         series[tr("digits, sigmoid (우리 측정)", "digits, sigmoid (ours)", lang)] = _median_layers(result.numbers["digits_per_layer"])
     if len(result.config["widths"]) == len(NIELSEN_MNIST):
