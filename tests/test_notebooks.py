@@ -85,12 +85,14 @@ def test_notebook_runs_and_prints_what_is_committed(path, tmp_path):
     *cells, probe = code_cells(nb)
     assert probe.outputs[0].text.strip() == sys.executable, "the kernel must be the test run's own Python"
     stale = [
-        i for i, (cell, before) in enumerate(zip(cells, committed), 1)
+        (i, before, printed_text(cell)) for i, (cell, before) in enumerate(zip(cells, committed), 1)
         if not same_text(before, printed_text(cell))
     ]
     assert not stale, (
-        f"{path.name}: code cells {stale} now print something else than the committed outputs (which the prose quotes); "
-        f"re-execute it (jupyter execute --inplace {path.relative_to(NOTEBOOK_DIR.parent)}) and check its text"
+        f"{path.name}: code cells {[i for i, _, _ in stale]} now print something else than the committed outputs "
+        f"(which the prose quotes); re-execute it (jupyter execute --inplace {path.relative_to(NOTEBOOK_DIR.parent)}) "
+        f"and check its text. First difference, code cell {stale[0][0]}:\n"
+        f"--- committed:\n{stale[0][1][:1000]}\n--- now:\n{stale[0][2][:1000]}"
     )
     left = [p.name for p in tmp_path.iterdir() if p.name != ".hypothesis"]  # hypothesis's own cache is git-ignored
     assert not left, f"{path.name} left files behind: {left}"
