@@ -200,7 +200,8 @@ def command_experiment(args):
     result = function(**options)
     print()
     print(format_summary([result], lang))
-    path = report.write_report([result], out_dir, lang=lang, title=result.title, filename=f"{args.name}.html")
+    path = report.write_report([result], out_dir, lang=lang, filename=f"{args.name}.html",
+                               title=tr(f"micrograd_ko 실험 보고서: {args.name}", f"micrograd_ko experiment report: {args.name}", lang))
     print()
     print(tr(f"보고서를 저장했습니다 ({result.seconds:.0f}초): {path}",
              f"report written ({result.seconds:.0f} s): {path}", lang))

@@ -164,8 +164,8 @@ def _visible_text(markup):
     return html.unescape(markup)
 
 
-# Symbols (< = >, Greek, arrows, math) come from DejaVu Sans, which draws ∂ ‖ ≥ → < clearly; the rest from NanumGothic.
-_SYMBOL_RANGE = "U+003C-003E, U+0370-03FF, U+2010-2BFF"
+# Symbols (< = >, ², Greek, arrows, math) come from DejaVu Sans, which draws ∂ ‖ ≥ → < clearly; the rest from NanumGothic.
+_SYMBOL_RANGE = "U+003C-003E, U+00B2-00B3, U+0370-03FF, U+2010-2BFF"
 
 
 def _font_face(text):

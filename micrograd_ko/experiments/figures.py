@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from .common import median
+
 
 def _new_figure(**kwargs):
     """A matplotlib Figure without pyplot (no global state, nothing to close), with the Korean font."""
@@ -45,18 +47,19 @@ def per_layer_figure(series, title, xlabel, ylabel):
     return fig
 
 
-def curves_figure(groups, title, xlabel, ylabel, hline=None, hline_label=None, log_y=False):
+def curves_figure(groups, title, xlabel, ylabel, hline=None, hline_label=None, log_y=False, first_x=0):
     """Loss curves: `groups` maps a name to a list of curves; each name gets one colour.
 
-    Every curve is drawn faintly and the median curve of each group boldly.
+    Every curve is drawn faintly and the median curve of each group boldly;
+    point k of a curve sits at x = first_x + k.
     """
     fig = _new_figure(figsize=(6.4, 3.8))
     ax = fig.subplots()
     for colour, (label, curves) in zip((f"C{i}" for i in range(10)), groups.items()):
         for curve in curves:
-            ax.plot(curve, color=colour, alpha=0.15, linewidth=0.8)
-        middle = [sorted(values)[len(values) // 2] for values in zip(*curves)]
-        ax.plot(middle, color=colour, linewidth=2.0, label=label)
+            ax.plot(range(first_x, first_x + len(curve)), curve, color=colour, alpha=0.15, linewidth=0.8)
+        middle = [median(values) for values in zip(*curves)]
+        ax.plot(range(first_x, first_x + len(middle)), middle, color=colour, linewidth=2.0, label=label)
     if hline is not None:
         ax.axhline(hline, color="0.4", linestyle=":", linewidth=1.2, label=hline_label, zorder=0)
     if log_y:

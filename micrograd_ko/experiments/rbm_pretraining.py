@@ -166,4 +166,4 @@ def _figure(result):
     lang = result.lang
     groups = {init_label(i, lang): n["test_accuracy"] for i, n in result.numbers["digits"].items()}
     return curves_figure(groups, title=tr("digits 시험 정확도", "digits test accuracy", lang),
-                         xlabel=tr("에폭", "epoch", lang), ylabel=tr("정확도", "accuracy", lang))
+                         xlabel=tr("에폭", "epoch", lang), ylabel=tr("정확도", "accuracy", lang), first_x=1)
