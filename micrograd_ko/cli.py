@@ -5,7 +5,8 @@
     micrograd-ko experiment NAME           one experiment at full size
 
 Help and messages are Korean; `--lang en` switches to English. Every error
-is one line on stderr and a non-zero exit code, never a traceback.
+is one line on stderr and a non-zero exit code (2 for a usage mistake, 1 for
+a failure), never a traceback; MICROGRAD_KO_DEBUG=1 shows the traceback of a failure.
 """
 
 from __future__ import annotations
