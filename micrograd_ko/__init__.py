@@ -19,9 +19,10 @@ __version__ = "0.1.0"
 _LAZY = {
     "draw_graph": "micrograd_ko.graph",
     "render_svg": "micrograd_ko.graph",
+    "save_graph": "micrograd_ko.graph",
     "BackpropStepper": "micrograd_ko.stepper",
 }
-_SUBMODULES = {"nn", "init", "losses", "optim", "datasets", "train", "diagnostics", "plots", "experiments", "graph", "stepper"}
+_SUBMODULES = {"nn", "init", "losses", "optim", "datasets", "train", "diagnostics", "plots", "experiments", "graph", "stepper", "rbm", "report"}
 
 __all__ = [
     "Value", "dot", "grad", "no_grad", "softmax", "sum", "gradcheck", "GradcheckError",

@@ -145,7 +145,7 @@ def command_graph(args):
     output, leaves = build_expression(args.expression, parse_assignments(args.values))
     output.label = output.label or tr("출력", "out", lang)
     output.backward()
-    path.write_text(render_svg(output), encoding="utf-8")
+    path.write_text(render_svg(output, lang=lang), encoding="utf-8")
     print(f"{args.expression.strip()} = {output.data:.6g}")
     for name, leaf in leaves.items():
         print(f"  ∂{tr('출력', 'out', lang)}/∂{name} = {leaf.grad:.6g}")

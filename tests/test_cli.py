@@ -107,6 +107,14 @@ def test_a_bad_expression_exits_2_and_writes_nothing(tmp_path):
     assert not out.exists()
 
 
+def test_graph_labels_follow_lang(tmp_path):
+    out = tmp_path / "graph.svg"
+    proc = run("graph", "x*2", "x=1", "-o", str(out), "--lang", "en")
+    assert proc.returncode == 0, proc.stderr
+    svg = out.read_text(encoding="utf-8")
+    assert "grad" in svg and "기울기" not in svg
+
+
 def test_graph_into_an_unwritable_place_exits_2(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
