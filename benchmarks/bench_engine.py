@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import gc
 import math
+import os
 import platform
 import random
 import statistics
@@ -45,10 +46,7 @@ try:
     import micrograd.engine as mg
 except ImportError:  # pragma: no cover - the bench extra installs it
     mg = None
-try:
-    import torch
-except ImportError:  # pragma: no cover
-    torch = None
+torch = None  # imported in main() unless --no-torch
 
 SYSTEMS = ("ko", "ko dot", "micrograd", "torch", "floor")
 ALPHA = 1e-4  # L2 strength of the moons demo
@@ -99,13 +97,18 @@ def _torch_const(x):
     return torch.tensor(x, dtype=torch.float64)
 
 
-LEAF = {
-    "ko": ko.Value,
-    "ko dot": ko.Value,
-    "micrograd": (lambda x: mg.Value(x)) if mg else None,
-    "torch": _torch_leaf if torch else None,
-}
-CONST = {**LEAF, "torch": _torch_const if torch else None}
+LEAF = {"ko": ko.Value, "ko dot": ko.Value, "micrograd": (lambda x: mg.Value(x)) if mg else None, "torch": None}
+CONST = dict(LEAF)
+
+
+def _import_torch():
+    global torch
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - the bench extra installs it
+        return
+    torch.set_num_threads(1)
+    LEAF["torch"], CONST["torch"] = _torch_leaf, _torch_const
 
 
 def _grad_of(p):
@@ -194,11 +197,12 @@ def neuron(system, w, b, x):
 
 
 def mlp_forward(system, layers, x, act, last_act):
+    """Layer by layer; `act` / `last_act` name the activation method (None: linear)."""
+    last = len(layers) - 1
     for i, (W, bs) in enumerate(layers):
-        last = i == len(layers) - 1
         zs = [neuron(system, w, b, x) for w, b in zip(W, bs)]
-        name = last_act if last else act
-        x = [getattr(z, name)() for z in zs] if name else zs
+        name = last_act if i == last else act
+        x = list(map(getattr(type(zs[0]), name), zs)) if name else zs
     return x[0]
 
 
@@ -370,15 +374,22 @@ class Failed(Exception):
 
 
 def time_alternating(jobs, repeats):
-    """jobs: {system: zero-argument callable}. Returns {system: [seconds] or error text}."""
+    """jobs: {system: zero-argument callable}. Returns {system: [seconds] or error text}.
+
+    The garbage collector runs before each timed run, outside the timer. Short jobs
+    (< 50 ms) also get one untimed call before it: the first run after another
+    library's run was seen to take up to 5x longer, whichever system it is.
+    """
     results = {s: [] for s in jobs}
     for _ in range(repeats):
         for system, job in jobs.items():
             if isinstance(results[system], str):
                 continue
-            gc.collect()
-            start = time.perf_counter()
             try:
+                if not results[system] or results[system][-1] < 0.05:
+                    job()  # warm-up
+                gc.collect()  # also frees the warm-up's reference cycles (micrograd)
+                start = time.perf_counter()
                 job()
             except RecursionError:
                 results[system] = "RecursionError"
@@ -466,14 +477,18 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="a few seconds: small sizes, one repeat")
     parser.add_argument("--repeats", type=int, default=None, help="repeats per workload (default 5, quick 1)")
     parser.add_argument("--torch-1m", action="store_true", help="also time PyTorch on the 1,000,000-step chain")
+    parser.add_argument(
+        "--no-torch", action="store_true",
+        help="leave PyTorch out and unimported (its ~180,000 objects slow down the garbage collector of the others)",
+    )
     args = parser.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 5)
-    if torch is not None:
-        torch.set_num_threads(1)
+    if not args.no_torch:
+        _import_torch()
     systems = [s for s in SYSTEMS if s in ("ko", "ko dot", "floor") or LEAF.get(s)]
-    print(f"Python {platform.python_version()}, torch {torch.__version__ if torch else '-'}, "
-          f"micrograd {'0.1.0' if mg else '-'}, {platform.machine()}, repeats {repeats}, "
-          f"medians; recursion limit {sys.getrecursionlimit()}\n")
+    print(f"Python {platform.python_version()}, torch {torch.__version__ if torch else '- (not imported)'}, "
+          f"micrograd {'0.1.0' if mg else '-'}, {platform.machine()}, {os.cpu_count()} cores, repeats {repeats}, "
+          f"medians; recursion limit {sys.getrecursionlimit()}; {len(gc.get_objects()):,} objects tracked by gc\n")
     print(header())
     meds = {}
 
@@ -483,14 +498,15 @@ def main(argv=None):
         meds[name] = med
         print(line, flush=True)
 
-    # W1
-    for n in ((1000, 100_000) if args.quick else (1000, 1_000_000)):
+    # W1 (micrograd's recursive backward stops near 330 steps: N=300 gives it a number)
+    for n in ((300, 1000, 100_000) if args.quick else (300, 1000, 1_000_000)):
         data = w1_data(n)
         chain = {s: (lambda s=s: w1_run(s, data)) for s in systems if s != "ko dot"}
         if n > 1000 and not args.torch_1m:
             chain.pop("torch", None)
-        check_agreement(f"W1 N={n}", {s: f() for s, f in chain.items() if s != "micrograd" or n <= 300})
-        reps = repeats if n <= 1000 else max(1, min(repeats, 3))
+        if n <= 1000:
+            check_agreement(f"W1 N={n}", {s: f() for s, f in chain.items() if s != "micrograd" or n <= 300})
+        reps = repeats if n <= 1000 else min(repeats, 2)
         run(f"W1 chain N={n:,}", chain, reps)
 
     # W2
@@ -519,13 +535,14 @@ def main(argv=None):
     neurons = {s: (w4_w, 0.1) if s == "floor" else ([LEAF[s](v) for v in w4_w], LEAF[s](0.1)) for s in systems}
     run("W4 neuron, 10,000 inputs", {s: (lambda s=s: w4_run(s, *neurons[s], w4_x)) for s in systems})
 
-    print("\nCells: median time; ratios are peer time ÷ micrograd_ko time (elementary / dot), >1 means micrograd_ko is faster.")
+    print(f"\nW2 is one SGD step at learning rate 0 (the same work every repeat).")
+    print("Cells: median time; ratios are peer time ÷ micrograd_ko time (elementary / dot), >1 means micrograd_ko is faster.")
     print("RecursionError: the system fails at Python's default recursion limit.")
     if not args.torch_1m:
-        print("torch is not timed on the 1,000,000-step chain unless --torch-1m (about a minute and several GB).")
+        print("torch is not timed on the 1,000,000-step chain unless --torch-1m (about a minute per run and several GB).")
 
     print("\nPeak traced memory (tracemalloc) over W1 forward + backward, per graph node:")
-    for system, n in (("ko", 1000), ("ko", 10_000 if args.quick else 100_000), ("micrograd", 300)):
+    for system, n in (("ko", 1000), ("ko", 10_000 if args.quick else 1_000_000), ("micrograd", 300)):
         if system == "micrograd" and mg is None:
             continue
         per, nodes = bytes_per_node(system, n)

@@ -610,7 +610,8 @@ def _nary(data, op, inputs, floats=None, locals_=None):
 
 def _values_and_data(xs):
     """`xs` as a list of Values (numbers become leaves), and the list of their numbers."""
-    xs = list(xs)
+    if type(xs) is not list:
+        xs = list(xs)
     data = [x.data for x in xs if type(x) is Value]
     if len(data) < len(xs):  # some are numbers (or subclasses of Value)
         xs = [_as_value(x) for x in xs]
@@ -653,32 +654,35 @@ def topological_order(root):
     million operations is fine). A node is pushed, then later a `None`
     marker on top of it; when the marker is popped again, everything pushed
     after it (the node's parents and their ancestors) is finished, so the
-    node itself can be appended. A leaf has nothing to wait for and is
-    appended at once; a node reached a second time is skipped.
+    node itself is finished too. A leaf is finished as soon as it is popped.
+
+    `done` is a dict used as an ordered set: it keeps the finished nodes in
+    the order they were finished, which is the topological order, and
+    answers "already finished?" in one lookup. No node can be reached again
+    while it is in progress (that would need a cycle), so finished nodes
+    are the only ones to skip.
     """
-    order = []
-    visited = set()
+    done = {}
     stack = [root]
     pop, push = stack.pop, stack.append
     while stack:
         node = pop()
         if node is None:
-            order.append(pop())
-        elif node not in visited:
-            visited.add(node)
+            done[pop()] = None
+        elif node not in done:
             a = node._a
             if a is None:
-                order.append(node)
+                done[node] = None
                 continue
             push(node)
             push(None)
             if type(a) is tuple:
-                stack.extend(filterfalse(visited.__contains__, a))
+                stack.extend(filterfalse(done.__contains__, a))
             else:
                 push(a)
                 if node._b is not None:
                     push(node._b)
-    return order
+    return list(done)
 
 
 def _propagate(order):
