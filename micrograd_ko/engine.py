@@ -619,7 +619,7 @@ def _values_and_data(xs):
     return xs, data
 
 
-def sum(values):  # noqa: A001 - the public name mirrors Python's sum
+def sum(values):  # the public name mirrors Python's sum, on purpose
     """The sum of `values` as ONE node (Python's sum would build a chain)."""
     inputs, data = _values_and_data(values)
     return _nary(math.fsum(data), SUM, inputs, data)

@@ -109,9 +109,8 @@ def test_no_grad_records_no_graph():
 
 
 def test_no_grad_is_restored_after_an_error_and_nests():
-    with pytest.raises(ValueError):
-        with ko.no_grad():
-            Value(-1.0).log()
+    with pytest.raises(ValueError), ko.no_grad():
+        Value(-1.0).log()
     assert is_grad_enabled()
     with ko.no_grad():
         with ko.no_grad():
@@ -157,9 +156,8 @@ def test_grad_rejects_non_values():
 def test_create_graph_inside_no_grad_is_refused():
     x = Value(1.0)
     y = x * x
-    with ko.no_grad():
-        with pytest.raises(RuntimeError, match="no_grad"):
-            ko.grad(y, [x], create_graph=True)
+    with ko.no_grad(), pytest.raises(RuntimeError, match="no_grad"):
+        ko.grad(y, [x], create_graph=True)
 
 
 # --------------------------------------------------------------------------

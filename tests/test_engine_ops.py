@@ -4,8 +4,8 @@ derivative at each kink; second derivatives of every activation.
 """
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pytest
 import torch
