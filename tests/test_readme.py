@@ -34,3 +34,25 @@ def test_ci_runs_the_readme_test_command():
 
 def test_main_command_runs_the_demo():
     assert _marked_block("main-command").endswith("micrograd-ko demo")
+
+
+def _python_block_after(heading):
+    return re.search(rf"{re.escape(heading)}\s+```python\n(.*?)```", README, re.S).group(1)
+
+
+def test_readme_engine_tour_runs():
+    namespace = {}
+    exec(compile(_python_block_after("### 엔진: `Value`와 역전파"), "README engine", "exec"), namespace)
+    x, d1, d2 = namespace["x"], namespace["d1"], namespace["d2"]
+    assert abs(d1.data - x.grad) < 1e-12  # grad() and backward() agree
+    assert abs(d2) > 0
+
+
+def test_readme_network_tour_trains_xor(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = _python_block_after("### 작은 신경망").replace("epochs=300)", "epochs=300, progress=False)")
+    namespace = {}
+    exec(compile(code, "README nn", "exec"), namespace)
+    assert namespace["history"]["accuracy"][-1] == 1.0
+    model, same = namespace["model"], namespace["same"]
+    assert model([1.0, 0.0]).data == same([1.0, 0.0]).data
