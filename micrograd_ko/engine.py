@@ -564,8 +564,18 @@ def _unary(data, op, x, local=None):
     return out
 
 
+_LARGEST = 1.7976931348623157e308
+
+
+def _overflow(op, *inputs):
+    shown = ", ".join(f"{x!r}" for x in inputs)
+    return OverflowError(f"{op}({shown}): 결과가 float 범위를 넘습니다 / result too large for a float")
+
+
 def _binary(data, op, x, y):
     """The node `op(x, y)`, with both local derivatives from the op's rule."""
+    if not -_LARGEST <= data <= _LARGEST:  # 1e308 * 10 would silently be inf
+        raise _overflow(op, x.data, y.data)
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -622,7 +632,7 @@ def _values_and_data(xs):
 def sum(values):  # the public name mirrors Python's sum, on purpose
     """The sum of `values` as ONE node (Python's sum would build a chain)."""
     inputs, data = _values_and_data(values)
-    return _nary(math.fsum(data), SUM, inputs, data)
+    return _nary(_finite_fsum(data, SUM), SUM, inputs, data)
 
 
 def dot(ws, xs):
@@ -631,7 +641,18 @@ def dot(ws, xs):
     xs, x_data = _values_and_data(xs)
     if len(ws) != len(xs):
         raise ValueError(f"dot: 길이가 다릅니다 ({len(ws)} != {len(xs)}) / lengths differ ({len(ws)} != {len(xs)})")
-    return _nary(math.fsum(map(mul, w_data, x_data)), DOT, ws + xs, w_data + x_data)
+    return _nary(_finite_fsum(map(mul, w_data, x_data), DOT), DOT, ws + xs, w_data + x_data)
+
+
+def _finite_fsum(numbers, op):
+    """math.fsum, with a clear OverflowError where a term or the total leaves the float range."""
+    try:
+        total = math.fsum(numbers)
+    except (OverflowError, ValueError):  # fsum's own "intermediate overflow" / "-inf + inf"
+        total = math.inf
+    if not -_LARGEST <= total <= _LARGEST:
+        raise OverflowError(f"{op}: 결과가 float 범위를 넘습니다 / result too large for a float") from None
+    return total
 
 
 def softmax(xs):

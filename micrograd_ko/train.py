@@ -64,9 +64,13 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
         total, correct = 0.0, 0
         for start in range(0, len(order), batch_size):
             batch = order[start:start + batch_size]
-            preds = [model(X[i]) for i in batch]
-            batch_loss = value_sum(loss_fn(p, y[i]) for p, i in zip(preds, batch)) / len(batch)
-            _check_finite(batch_loss.data)
+            try:
+                preds = [model(X[i]) for i in batch]
+                batch_loss = value_sum(loss_fn(p, y[i]) for p, i in zip(preds, batch)) / len(batch)
+            except OverflowError as error:  # the engine refuses to make an inf
+                raise _diverged(error) from error
+            if not math.isfinite(batch_loss.data):
+                raise _diverged(batch_loss.data)
             optimizer.zero_grad()
             batch_loss.backward()
             optimizer.step()
@@ -141,8 +145,7 @@ def _check_positive_int(n, what):
     return n
 
 
-def _check_finite(value):
-    if not math.isfinite(value):
-        raise FloatingPointError(
-            f"손실이 발산했습니다({value}): 학습률을 낮춰 보세요 / the loss diverged ({value}); try a smaller learning rate"
-        )
+def _diverged(cause):
+    return FloatingPointError(
+        f"손실이 발산했습니다({cause}): 학습률을 낮춰 보세요 / the loss diverged ({cause}); try a smaller learning rate"
+    )

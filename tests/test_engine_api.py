@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+import micrograd_ko
 from micrograd_ko import Value
 
 # --------------------------------------------------------------------------
@@ -174,3 +175,19 @@ def test_numbers_on_either_side_and_powers():
         4.0, 4.0, 2.0, -2.0, 6.0, 6.0, 1.5, 2.0, -3.0, 3.0,
     ]
     assert (x**2).data == 9.0 and (2**x).data == 8.0 and (x ** Value(2.0)).data == 9.0
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Value(1e308) * 10,
+        lambda: Value(1e308) + Value(1e308),
+        lambda: Value(-1e308) - 1e308,
+        lambda: Value(1e300) / 1e-300,
+        lambda: micrograd_ko.dot([1e200, 1e200], [1e200, -1e200]),
+        lambda: micrograd_ko.sum([1e308, 1e308]),
+    ],
+)
+def test_overflow_is_an_error_not_a_silent_inf(make):
+    with pytest.raises(OverflowError, match="float"):
+        make()
