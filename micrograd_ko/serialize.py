@@ -95,15 +95,15 @@ def save(model, path):
 def load(path):
     from .nn import MLP
 
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
     try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
         document = json.loads(text, parse_constant=_reject_constant)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError is a ValueError; absurd nesting recurses
         raise ValueError(f"{path}: 올바른 JSON이 아닙니다(손상된 파일?) / not valid JSON (corrupt file?): {error}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f"{path}: micrograd_ko MLP 파일이 아닙니다 / not a micrograd_ko MLP file (format must be {FORMAT!r})")
-    if document.get("version") != VERSION:
+    if type(document.get("version")) is not int or document["version"] != VERSION:
         raise ValueError(
             f"{path}: 지원하지 않는 버전 {document.get('version')!r} / unsupported version {document.get('version')!r} "
             f"(expected {VERSION})"
@@ -117,12 +117,30 @@ def load(path):
             f"{path}: 설정(config)이 올바르지 않습니다 / invalid config: unknown keys {unknown}, "
             f"'nin' and 'nouts' are required (allowed: {sorted(_CONFIG_KEYS)})"
         )
+    _check_size_before_building(path, config, state)
     try:
         model = MLP(**config, init="zeros")
         model.load_state_dict(state)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: {error}") from None
     return model
+
+
+def _check_size_before_building(path, config, state):
+    """Compare the parameter count the config implies with the numbers stored, before any model is built.
+
+    A tiny file must not make us build a huge network only to find its weights missing.
+    """
+    widths = [config["nin"], *config["nouts"]] if isinstance(config["nouts"], list) else None
+    if not widths or not all(type(n) is int and n > 0 for n in widths):
+        raise ValueError(f"{path}: nin과 nouts는 양의 정수여야 합니다 / nin and nouts must be positive ints")
+    expected = sum((n_in + 1) * n_out for n_in, n_out in zip(widths, widths[1:]))
+    stored = sum(len(v) if isinstance(v, list) else 1 for v in state.values())
+    if stored < expected:  # (too many numbers is caught later, by name, against the built model)
+        raise ValueError(
+            f"{path}: 설정은 매개변수 {expected}개를 뜻하지만 파일에는 숫자 {stored}개가 있습니다 / "
+            f"the config implies {expected} parameters but the file stores {stored} numbers"
+        )
 
 
 def _reject_constant(name):

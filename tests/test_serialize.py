@@ -106,3 +106,22 @@ def test_a_file_with_the_wrong_shapes_names_the_mismatch(tmp_path):
     path.write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(ValueError, match=r"layers\.0\.neurons\.1\.w: .*expected 2 entries, got 3"):
         MLP.load(path)
+
+
+def test_a_tiny_file_cannot_make_us_build_a_huge_model(tmp_path):
+    path = tmp_path / "m.json"
+    MLP(2, [1], seed=0).save(path)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["config"].update(nin=100000, nouts=[100000, 1])
+    document["state_dict"] = {}
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ValueError, match="implies 10000200001 parameters but the file stores 0"):
+        MLP.load(path)
+
+
+@pytest.mark.parametrize("content", [bytes(range(256)), b"[" * 100000 + b"]" * 100000])
+def test_binary_or_absurdly_nested_files_are_rejected_as_corrupt(tmp_path, content):
+    path = tmp_path / "m.json"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match="not valid JSON"):
+        MLP.load(path)
