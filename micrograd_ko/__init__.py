@@ -24,8 +24,10 @@ _LAZY = {
 }
 _SUBMODULES = {"nn", "init", "losses", "optim", "datasets", "train", "diagnostics", "plots", "experiments", "graph", "stepper", "rbm", "report"}
 
+# `sum` is left out of __all__ so that `from micrograd_ko import *` never hides
+# Python's own sum (lecture code calls sum(generator, start)); use micrograd_ko.sum.
 __all__ = [
-    "Value", "dot", "grad", "no_grad", "softmax", "sum", "gradcheck", "GradcheckError",
+    "Value", "dot", "grad", "no_grad", "softmax", "gradcheck", "GradcheckError",
     "get_language", "set_language", *_LAZY, *sorted(_SUBMODULES),
 ]
 

@@ -49,6 +49,17 @@ FUNCTIONS = (
 _BINARY = {ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__", ast.Div: "__truediv__", ast.Pow: "__pow__"}
 
 
+def _signed_number(node):
+    """The number written by `node` if it is a literal like 2, -1 or +0.5, else None."""
+    sign = 1.0
+    while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        sign = -sign if isinstance(node.op, ast.USub) else sign
+        node = node.operand
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return sign * node.value
+    return None
+
+
 def parse_assignments(items):
     """['x=1.0', 'w=-2'] -> {'x': 1.0, 'w': -2.0}, with a clear error for anything else."""
     values = {}
@@ -102,9 +113,10 @@ def build_expression(text, values):
             used.add(node.id)
             return leaves[node.id]
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            left, right = build(node.left), build(node.right)
-            if isinstance(node.op, ast.Pow) and right._op == "" and not right.label:
-                right = right.data  # a constant exponent: x ** 2, not x ** Value(2)
+            left = build(node.left)
+            exponent = _signed_number(node.right) if isinstance(node.op, ast.Pow) else None
+            # a constant exponent (x ** 2, x ** -1) is part of the op, not a Value of its own
+            right = exponent if exponent is not None else build(node.right)
             return getattr(left, _BINARY[type(node.op)])(right)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             operand = build(node.operand)

@@ -418,7 +418,11 @@ class Value:
         if x == 0.0 and 0 < c < 1:
             # The derivative c x^(c-1) is +inf at 0, as in PyTorch.
             return _unary(0.0, _power_op(other), self, math.inf)
-        return _unary(_checked_pow(x, c), _power_op(other), self)
+        data = _checked_pow(x, c)
+        try:
+            return _unary(data, _power_op(other), self)
+        except OverflowError:  # e.g. 1e-300 ** -1 is fine, its slope -1e600 is not
+            raise _overflow(f"d/dx **{other}", x) from None
 
     def __rpow__(self, other):
         base = _check_number(other, "**")
@@ -569,7 +573,7 @@ _LARGEST = 1.7976931348623157e308
 
 def _overflow(op, *inputs):
     shown = ", ".join(f"{x!r}" for x in inputs)
-    return OverflowError(f"{op}({shown}): 결과가 float 범위를 넘습니다 / result too large for a float")
+    return OverflowError(f"{op}({shown}): 결과가 float 범위를 넘습니다 / the result is too large for a float")
 
 
 def _binary(data, op, x, y):

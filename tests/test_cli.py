@@ -181,3 +181,12 @@ def test_summary_table_aligns_korean_text_and_marks_each_verdict():
     # the verdict column starts at the same terminal column in every row (a Hangul syllable takes two)
     starts = {_width(line[: line.rindex(line.split()[-1])]) for line in lines[2:]}
     assert len(starts) == 1
+
+
+@pytest.mark.parametrize("text, x, expected, slope", [("x**-1", -2.0, -0.5, -0.25), ("x**(-2)", -3.0, 1 / 9, 2 / 27)])
+def test_negative_constant_exponents_are_part_of_the_power_op(text, x, expected, slope):
+    out, leaves = build_expression(text, {"x": x})
+    assert out.data == pytest.approx(expected, rel=1e-12)
+    assert len(out._prev) == 1  # no separate node for the exponent
+    out.backward()
+    assert leaves["x"].grad == pytest.approx(slope, rel=1e-12)

@@ -191,3 +191,15 @@ def test_numbers_on_either_side_and_powers():
 def test_overflow_is_an_error_not_a_silent_inf(make):
     with pytest.raises(OverflowError, match="float"):
         make()
+
+
+def test_a_power_whose_slope_overflows_says_so():
+    assert (Value(1e-100) ** -1).data == pytest.approx(1e100)
+    with pytest.raises(OverflowError, match="d/dx"):  # 1e300 fits, the slope -1e600 does not
+        Value(1e-300) ** -1
+
+
+def test_star_import_keeps_pythons_sum():
+    namespace = {}
+    exec("from micrograd_ko import *\nresult = sum((x for x in [1, 2]), 10)", namespace)
+    assert namespace["result"] == 13
