@@ -27,7 +27,7 @@ __all__ = ["xor", "moons", "circles", "spiral", "digits", "train_test_split"]
 
 def _check_count(n, what="n", low=1):
     if not isinstance(n, int) or isinstance(n, bool) or n < low:
-        raise ValueError(f"{what}는 {low} 이상의 정수여야 합니다: {n!r} / {what} must be an int >= {low}, got {n!r}")
+        raise ValueError(f"{what}은(는) {low} 이상의 정수여야 합니다: {n!r} / {what} must be an int >= {low}, got {n!r}")
     return n
 
 

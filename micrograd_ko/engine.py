@@ -256,7 +256,7 @@ def _check_number(data, what="Value"):
         raise TypeError(f"{what}: Value 안에 Value를 넣을 수 없습니다 / a Value cannot hold another Value; use it directly")
     if not isinstance(data, numbers.Real):
         raise TypeError(
-            f"{what}: 숫자가 필요하지만 {type(data).__name__} 을(를) 받았습니다 / "
+            f"{what}: 숫자가 필요하지만 받은 값의 자료형은 {type(data).__name__}입니다 / "
             f"expected a real number, got {type(data).__name__}"
         )
     data = float(data)
@@ -732,7 +732,7 @@ def _propagate(order):
 
 def _unknown_derivative(node):
     return RuntimeError(
-        f"'{node._op}' 노드의 국소 미분을 모릅니다: Value(data, _children, _op)로 만든 노드는 역전파할 수 없습니다 / "
+        f"'{node._op}' 노드의 국소적 미분을 모릅니다: Value(data, _children, _op)로 만든 노드는 역전파할 수 없습니다 / "
         f"no local derivative is known for op '{node._op}' built with Value(data, _children, _op)"
     )
 

@@ -14,7 +14,7 @@ _language = "ko"
 
 def _check(lang):
     if lang not in LANGUAGES:
-        raise ValueError(f"언어는 'ko' 또는 'en' 이어야 합니다 / language must be 'ko' or 'en', got {lang!r}")
+        raise ValueError(f"언어는 'ko' 또는 'en'이어야 합니다 / language must be 'ko' or 'en', got {lang!r}")
     return lang
 
 

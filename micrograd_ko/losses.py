@@ -95,7 +95,7 @@ def bce(p, target):
     p, t = _value(p), _label(target, "bce")
     if not 0.0 <= p.data <= 1.0 or not 0.0 <= t <= 1.0:
         raise ValueError(
-            f"bce: 확률 p={p.data!r} 와 목표 t={t!r} 는 [0, 1] 안이어야 합니다 / p and target must lie in [0, 1]"
+            f"bce: 확률 p와 목표 t는 [0, 1] 안이어야 합니다 (p={p.data!r}, t={t!r}) / p and target must lie in [0, 1]"
             " (for raw scores use bce_with_logits)"
         )
     x = p.data
@@ -135,7 +135,7 @@ def cross_entropy(logits, target_index):
         k = int(k)
     if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 0 <= k < len(logits):
         raise ValueError(
-            f"cross_entropy: 정답 번호 {target_index!r} 는 0 이상 {len(logits)} 미만의 정수여야 합니다 / "
+            f"cross_entropy: 정답 번호는 0 이상 {len(logits)} 미만의 정수여야 합니다 (받은 값 {target_index!r}) / "
             f"the target index must be an int in [0, {len(logits)})"
         )
     k = int(k)

@@ -51,7 +51,7 @@ def check_activation(name):
 
 def _check_size(n, what):
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{what}는 양의 정수여야 합니다: {n!r} / {what} must be a positive int, got {n!r}")
+        raise ValueError(f"{what}은(는) 양의 정수여야 합니다: {n!r} / {what} must be a positive int, got {n!r}")
     return n
 
 
@@ -267,7 +267,7 @@ def _per_layer(spec, count, what, single_types, callable_ok=False):
     if isinstance(spec, (list, tuple)):
         if len(spec) != count:
             raise ValueError(
-                f"{what} 목록의 길이 {len(spec)} 가 층 수 {count} 와 다릅니다 / "
+                f"{what} 목록의 길이와 층 수가 다릅니다 ({len(spec)} ≠ {count}) / "
                 f"{what} has {len(spec)} entries but there are {count} layers to set"
             )
         return list(spec)
@@ -285,5 +285,5 @@ def _as_inputs(x, nin):
     except TypeError:
         raise TypeError(f"입력은 숫자의 목록이어야 합니다 / the input must be a list of numbers, got {x!r}") from None
     if len(x) != nin:
-        raise ValueError(f"입력의 길이 {len(x)} 가 nin={nin} 과 다릅니다 / the input has {len(x)} numbers, expected nin={nin}")
+        raise ValueError(f"입력의 길이와 nin이 다릅니다 ({len(x)} ≠ nin={nin}) / the input has {len(x)} numbers, expected nin={nin}")
     return [v if isinstance(v, Value) else Value(v) for v in x]

@@ -141,7 +141,7 @@ def _check_data(X, y):
 
 def _check_positive_int(n, what):
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{what}는 양의 정수여야 합니다: {n!r} / {what} must be a positive int, got {n!r}")
+        raise ValueError(f"{what}은(는) 양의 정수여야 합니다: {n!r} / {what} must be a positive int, got {n!r}")
     return n
 
 
