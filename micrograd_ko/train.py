@@ -51,6 +51,12 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
     loss_fn = losses.get(loss)
     is_correct = accuracy or _default_accuracy(loss, y)
     optimizer = optimizer or SGD(model.parameters(), lr=0.1)
+    owned = {id(p) for p in model.parameters()}
+    if not any(id(p) in owned for p in optimizer.params):
+        raise ValueError(
+            "옵티마이저가 이 모델의 매개변수를 갖고 있지 않습니다: optim.SGD(model.parameters(), ...)처럼 만드세요 / "
+            "the optimizer holds none of this model's parameters: build it with model.parameters()"
+        )
     rng = random.Random(seed)
     history = {"loss": [], "accuracy": []}
     if validation_data is not None:

@@ -129,3 +129,10 @@ def test_history_loss_is_the_mean_per_sample_loss():
     expected = math.fsum((model(x).data - t) ** 2 for x, t in zip(X, y)) / 2
     history = fit(model, X, y, loss="mse", optimizer=SGD(model.parameters(), lr=1e-3), epochs=1, progress=False)
     assert history["loss"][0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_an_optimizer_of_another_model_is_refused():
+    X, y = datasets.xor()
+    model, other = MLP(2, [4, 1], seed=0), MLP(2, [4, 1], seed=1)
+    with pytest.raises(ValueError, match="none of this model's parameters"):
+        fit(model, X, y, optimizer=SGD(other.parameters(), lr=0.1), epochs=1, progress=False)
