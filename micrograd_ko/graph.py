@@ -28,6 +28,7 @@ import graphviz
 
 from .diagnostics import activation_name, layer_parameters, neuron_layers
 from .engine import Value, topological_order
+from .files import write_file
 from .i18n import tr
 
 __all__ = ["ComputationGraph", "GraphRenderError", "draw_graph", "grad_colour", "node_name", "render_svg", "save_graph"]
@@ -149,11 +150,7 @@ def save_graph(obj, path, *, renderer="auto", **draw_kwargs):
     if not fmt:
         raise ValueError(f"파일 확장자로 형식을 정합니다 (.svg, .png, ...) / the file suffix picks the format: {path}")
     source = _as_digraph(obj, draw_kwargs).source
-    if fmt in ("gv", "dot"):
-        path.write_text(source, encoding="utf-8")
-    else:
-        path.write_bytes(_render(source, fmt, renderer))
-    return path
+    return write_file(path, source if fmt in ("gv", "dot") else _render(source, fmt, renderer))
 
 
 class ComputationGraph(graphviz.Digraph):

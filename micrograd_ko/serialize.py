@@ -15,6 +15,8 @@ import json
 import math
 import numbers
 
+from .files import write_file
+
 __all__ = ["state_dict", "load_state_dict", "check_numbers", "save", "load", "FORMAT", "VERSION"]
 
 FORMAT = "micrograd_ko.MLP"
@@ -88,8 +90,7 @@ def _names(keys, limit=6):
 def save(model, path):
     document = {"format": FORMAT, "version": VERSION, "config": model.config, "state_dict": model.state_dict()}
     text = json.dumps(document, allow_nan=False)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
+    write_file(path, text)
 
 
 def load(path):

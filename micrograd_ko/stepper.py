@@ -20,9 +20,9 @@ import html
 import json
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 from .engine import Value, topological_order
+from .files import write_file
 from .graph import draw_graph, fmt, node_name, render_svg
 from .i18n import tr
 
@@ -196,7 +196,7 @@ class BackpropStepper:
             f"</head>\n<body>\n{self._fragment(lang)}\n</body>\n</html>\n"
         )
         if path is not None:
-            Path(path).write_text(page, encoding="utf-8")
+            write_file(path, page)
         return page
 
 

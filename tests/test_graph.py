@@ -333,3 +333,10 @@ def test_system_dot_and_wasm_draw_the_same():
     for g in (draw_graph(L, highlight=nodes[4]), draw_graph(loss, group="layer", model=model, detail="neurons"),
               draw_graph(loss, group="layer", model=model, detail="layers")):
         assert drawn(render_svg(g, renderer="dot")) == drawn(render_svg(g, renderer="wasm"))
+
+
+def test_saving_a_graph_into_a_missing_folder_is_a_clear_error(tmp_path):
+    from micrograd_ko import Value, save_graph
+
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        save_graph(Value(1.0) * 2, tmp_path / "nope" / "g.svg")

@@ -125,3 +125,9 @@ def test_binary_or_absurdly_nested_files_are_rejected_as_corrupt(tmp_path, conte
     path.write_bytes(content)
     with pytest.raises(ValueError, match="not valid JSON"):
         MLP.load(path)
+
+
+def test_saving_into_a_missing_folder_names_it_in_both_languages(tmp_path):
+    missing = tmp_path / "nope"
+    with pytest.raises(FileNotFoundError, match=r"폴더 .*nope.*does not exist"):
+        MLP(2, [1], seed=0).save(missing / "m.json")
