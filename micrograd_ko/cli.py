@@ -367,9 +367,12 @@ def add_jobs(parser, lang):
 
 
 def _positive_int(text):
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value < 1:
-        raise ValueError(text)
+        raise argparse.ArgumentTypeError(_both(f"양의 정수가 필요합니다: {text!r}", f"expected a positive integer, got {text!r}"))
     return value
 
 
@@ -392,7 +395,13 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     lang = _language_from(argv) or "ko"
     try:
-        command = next((a for a in argv if not a.startswith("-") and a not in i18n.LANGUAGES), None)
+        words = [a for i, a in enumerate(argv) if not a.startswith("-") and (i == 0 or argv[i - 1] != "--lang")]
+        given = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--lang"]
+        given += [a.split("=", 1)[1] for a in argv if a.startswith("--lang=")]
+        for value in given:
+            if value not in i18n.LANGUAGES:
+                raise UsageError(_both(f"--lang은 ko 또는 en입니다: {value!r}", f"--lang must be ko or en, got {value!r}"))
+        command = words[0] if words else None
         if command is not None and command not in COMMANDS:
             raise UsageError(_both(f"모르는 명령 {command!r}: {', '.join(COMMANDS)} 중 하나를 쓰세요",
                                    f"unknown command {command!r}: use one of {', '.join(COMMANDS)}"))

@@ -190,3 +190,14 @@ def test_negative_constant_exponents_are_part_of_the_power_op(text, x, expected,
     assert len(out._prev) == 1  # no separate node for the exponent
     out.backward()
     assert leaves["x"].grad == pytest.approx(slope, rel=1e-12)
+
+
+@pytest.mark.parametrize("args", [("--lang", "fr", "demo"), ("demo", "--lang=de")])
+def test_an_unknown_language_is_named(args):
+    line = assert_one_line_error(run(*args))
+    assert "--lang" in line and ("'fr'" in line or "'de'" in line)
+
+
+def test_jobs_must_be_a_positive_integer_and_the_message_says_so():
+    line = assert_one_line_error(run("demo", "--jobs", "0"))
+    assert "positive integer" in line and "_positive_int" not in line
