@@ -30,6 +30,17 @@ def _log_scale(ax):
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0e}"))
 
 
+def _finish(fig, ax, title, xlabel, ylabel, grid="major"):
+    """The same finish for every line figure: title, axis labels, a light grid, the legend."""
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which=grid, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 def per_layer_figure(series, title, xlabel, ylabel):
     """One line per network: a value per layer, on a log scale."""
     fig = _new_figure(figsize=(6.4, 3.8))
@@ -38,13 +49,7 @@ def per_layer_figure(series, title, xlabel, ylabel):
         ax.plot(range(1, len(values) + 1), values, marker="o", label=label)
     _log_scale(ax)
     ax.set_xticks(range(1, max(len(v) for v in series.values()) + 1))
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title, xlabel, ylabel, grid="both")
 
 
 def curves_figure(groups, title, xlabel, ylabel, hline=None, hline_label=None, log_y=False, first_x=0):
@@ -64,13 +69,7 @@ def curves_figure(groups, title, xlabel, ylabel, hline=None, hline_label=None, l
         ax.axhline(hline, color="0.4", linestyle=":", linewidth=1.2, label=hline_label, zorder=0)
     if log_y:
         _log_scale(ax)
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title, xlabel, ylabel)
 
 
 def histogram_grid(rows, value_range, title, xlabel):
@@ -121,10 +120,4 @@ def line_figure(xs, series, title, xlabel, ylabel, points=None):
         ax.scatter(*points, s=6, color="0.6", zorder=1)
     for label, ys in series.items():
         ax.plot(xs, ys, linewidth=2.0, label=label, zorder=2)
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, ax, title, xlabel, ylabel)
