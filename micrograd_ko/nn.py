@@ -49,7 +49,8 @@ def check_activation(name):
     return name
 
 
-def _check_size(n, what):
+def check_positive_int(n, what):
+    """`n` if it is a positive int (bools are not), else a ValueError naming `what`."""
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"{what}은(는) 양의 정수여야 합니다: {n!r} / {what} must be a positive int, got {n!r}")
     return n
@@ -64,7 +65,7 @@ class Neuron(Module):
     """
 
     def __init__(self, nin, activation="relu", init="uniform", bias_init="zeros", fan_out=1, rng=None):
-        _check_size(nin, "nin")
+        check_positive_int(nin, "nin")
         self.activation = check_activation(activation)
         draw_w, draw_b = _initializer(init), _initializer(bias_init)
         rng = make_rng(rng)
@@ -82,7 +83,7 @@ class Layer(Module):
     """`nout` neurons reading the same `nin` inputs. Calling it returns a list."""
 
     def __init__(self, nin, nout, activation="relu", init="uniform", bias_init="zeros", rng=None):
-        _check_size(nout, "nout")
+        check_positive_int(nout, "nout")
         rng = make_rng(rng)
         init, bias_init = _initializer(init), _initializer(bias_init)  # resolve names once per layer
         self.neurons = [Neuron(nin, activation, init, bias_init, fan_out=nout, rng=rng) for _ in range(nout)]
@@ -196,12 +197,12 @@ class MLP(Module):
 
     def __init__(self, nin, nouts, activation="relu", output_activation=None, init="uniform", bias_init="zeros",
                  dropout=0.0, seed=None):
-        _check_size(nin, "nin")
+        check_positive_int(nin, "nin")
         if isinstance(nouts, int):
             raise TypeError(
                 f"nouts는 층 너비의 목록입니다 (예: [16, 1]) / nouts is a list of layer widths (e.g. [16, 1]), got {nouts!r}"
             )
-        nouts = [_check_size(n, "nouts") for n in nouts]
+        nouts = [check_positive_int(n, "nouts") for n in nouts]
         if not nouts:
             raise ValueError("nouts가 비어 있습니다 / nouts is empty: give at least the output width")
         hidden = len(nouts) - 1

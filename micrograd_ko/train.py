@@ -20,6 +20,7 @@ from . import losses
 from .engine import Value, no_grad
 from .engine import sum as value_sum
 from .i18n import tr
+from .nn import check_positive_int
 from .optim import SGD
 
 __all__ = ["fit", "evaluate"]
@@ -46,8 +47,8 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
     an epoch are measured on the predictions made while training on it.
     """
     _check_data(X, y)
-    epochs = _check_positive_int(epochs, "epochs")
-    batch_size = len(X) if batch_size is None else _check_positive_int(batch_size, "batch_size")
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = len(X) if batch_size is None else check_positive_int(batch_size, "batch_size")
     loss_fn = losses.get(loss)
     is_correct = accuracy or _default_accuracy(loss, y)
     optimizer = optimizer or SGD(model.parameters(), lr=0.1)
@@ -143,12 +144,6 @@ def _check_data(X, y):
             f"X({len(X)})와 y({len(y)})의 길이가 같고 0이 아니어야 합니다 / "
             f"X and y must be equally long and non-empty ({len(X)}, {len(y)})"
         )
-
-
-def _check_positive_int(n, what):
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{what}은(는) 양의 정수여야 합니다: {n!r} / {what} must be a positive int, got {n!r}")
-    return n
 
 
 def _diverged(cause):
