@@ -1,7 +1,17 @@
-"""Korean first, English on request: one switch for every label the user sees.
+"""Korean first, English on request: one switch for every text the user sees.
 
-Strings are written in pairs where they are used, `tr("기울기", "gradient")`,
-so that a reader sees both languages side by side in the code.
+Policy (one way to say things):
+
+- Labels, titles, CLI output and report text follow the current language:
+  `tr("기울기", "gradient")` picks one. Strings are written in pairs where
+  they are used, so a reader sees both languages side by side in the code.
+- Error messages carry both languages, Korean first, built by one helper:
+  `raise ValueError(bilingual("로그는 양수에서만 정의됩니다", "log needs a positive input"))`
+  gives "로그는 양수에서만 정의됩니다 / log needs a positive input". An error
+  can be read long after the language was switched (in a log, in a saved
+  notebook, by a helper on a forum), so it never depends on the switch.
+- A language argument is checked with `check_language(lang)`, which names
+  the bad value in both languages.
 """
 
 from __future__ import annotations
@@ -12,16 +22,22 @@ LANGUAGES = ("ko", "en")
 _language = "ko"
 
 
-def _check(lang):
+def bilingual(ko: str, en: str) -> str:
+    """An error message in both languages: 'Korean / English'."""
+    return f"{ko} / {en}"
+
+
+def check_language(lang) -> str:
+    """`lang` itself if it is a known language, else a ValueError naming it."""
     if lang not in LANGUAGES:
-        raise ValueError(f"언어는 'ko' 또는 'en'이어야 합니다 / language must be 'ko' or 'en', got {lang!r}")
+        raise ValueError(bilingual("언어는 'ko' 또는 'en'이어야 합니다", f"language must be 'ko' or 'en', got {lang!r}"))
     return lang
 
 
 def set_language(lang: str) -> None:
     """Set the default language of labels, plots and messages ('ko' or 'en')."""
     global _language
-    _language = _check(lang)
+    _language = check_language(lang)
 
 
 def get_language() -> str:
@@ -41,4 +57,4 @@ def language(lang: str):
 
 def tr(ko: str, en: str, lang: str | None = None) -> str:
     """The Korean or the English text, by `lang` or else the default."""
-    return en if _check(lang or _language) == "en" else ko
+    return en if check_language(lang or _language) == "en" else ko
