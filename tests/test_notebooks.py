@@ -1,17 +1,24 @@
 """The notebooks (notebooks/NN_*.ipynb) run from top to bottom and still show what they say.
 
-Each notebook is executed in memory with nbclient, in a kernel started from this
-very Python (the `python3` kernel of the installed ipykernel), in a temporary
-working directory; the committed file is not changed. Any failing cell raises
-`CellExecutionError`, including the `assert`s of each notebook's exercise-check
-cell. The committed notebooks carry their outputs (so they read on GitHub); the
-text those outputs print, which the prose quotes, must still be what the code
-prints now.
+Each notebook is executed ONCE (a module-scoped fixture), in memory with
+nbclient, in a kernel started from this very Python, in a temporary working
+directory, with the reference solutions of notebooks/solutions/ filled into
+its exercise cells (notebooks/run_notebook.py does the filling, as when the
+notebooks are saved). Every check below reads that one run:
 
-After changing a notebook or the library, re-execute it in place:
-    jupyter execute --inplace notebooks/NN_name.ipynb
+- it ran without an error, within the time notebooks/README.md states;
+- every code cell prints what the committed file shows (the prose quotes it);
+- every exercise stub, run with its check cell, fails with an AssertionError
+  that tells the learner what to do (not a NameError or a bare
+  NotImplementedError);
+- every number typed in a markdown cell is in the notebook's outputs, in its
+  code (a setting such as 500 steps), or on a short list of constants.
+
+After changing a notebook or the library, save it again:
+    python notebooks/run_notebook.py notebooks/NN_name.ipynb
 """
 
+import importlib.util
 import math
 import re
 import sys
@@ -19,13 +26,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
-CHECK_TAG = "exercise-check"
 MAX_BYTES = 1_000_000
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+
+_spec = importlib.util.spec_from_file_location("run_notebook", NOTEBOOK_DIR / "run_notebook.py")
+runner = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(runner)
 
 
 def code_cells(nb):
@@ -33,13 +42,16 @@ def code_cells(nb):
 
 
 def printed_text(cell):
-    """What a cell printed (stdout) or returned as plain text; figures and stderr are left out."""
+    """What a cell printed (stdout) or showed as text or Markdown; figures, HTML and stderr are left out."""
     parts = []
     for output in cell.get("outputs", []):
         if output.output_type == "stream" and output.name == "stdout":
             parts.append(output.text)
-        elif output.output_type == "execute_result" and set(output.data) == {"text/plain"}:
-            parts.append(output.data["text/plain"] + "\n")
+        elif output.output_type in ("execute_result", "display_data"):
+            if "text/markdown" in output.data:
+                parts.append(output.data["text/markdown"] + "\n")
+            elif set(output.data) == {"text/plain"}:
+                parts.append(output.data["text/plain"] + "\n")
     return "".join(parts)
 
 
@@ -53,46 +65,174 @@ def same_text(committed, fresh):
     )
 
 
-def test_the_eight_lessons_are_there():
-    assert [p.name[:3] for p in NOTEBOOKS] == [f"{i:02d}_" for i in range(1, 9)]
+# ---- numbers in prose -------------------------------------------------------------------------
+
+SUPERSCRIPT = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
+# A number as prose writes it: 1,797 / 0.6931 / 7.5e+05 / 4.5 × 10⁻⁵ / 10⁻²² / 50% (the sign is left to the words).
+PROSE_NUMBER = re.compile(
+    r"(?<![\w.])(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)"
+    r"(?:\s*[×x]\s*10(?P<exp>[⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+))?(?P<pct>\s?%)?"
+)
+BARE_POWER = re.compile(r"(?<![\d.,×x ])10(?P<exp>[⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)")
+# Constants a sentence may use without measuring them: small counts (layers, sections, lectures, chapters),
+# σ'(0) = 1/4 and friends, ln 2, the Leaky ReLU slope, the publication years of the sources.
+CONSTANTS = {0.25, 0.5, 0.6931, 0.693, 0.01, 2.0, 1969, 1986, 2006, 2010, 2015}
+SMALL_COUNT = 12
+
+
+def prose_numbers(markdown):
+    """(text, value, tolerance) for each number typed in a markdown cell (code spans, links and math left out)."""
+    text = re.sub(r"`[^`]*`|\]\([^)]*\)|https?://\S+|\$[^$]*\$", " ", markdown)
+    text = re.sub(r"^#+ \d+\.", " ", text, flags=re.MULTILINE)  # section numbers
+    text = re.sub(r"[A-Za-z_]+\d+|[₀-₉]+|\d+(?=\s*(?:강|장|절|번째)\b)", " ", text)  # names like x1, W₁, lecture 10
+    found = []
+    for m in PROSE_NUMBER.finditer(text):
+        raw = m.group("num").replace(",", "")
+        value = float(raw)
+        decimals = len(raw.split(".")[1].split("e")[0].split("E")[0]) if "." in raw else 0
+        if "e" in raw.lower():
+            mantissa, exp = raw.lower().split("e")
+            tolerance = 0.5 * 10 ** (int(exp) - (len(mantissa.split(".")[1]) if "." in mantissa else 0))
+        else:
+            tolerance = 0.5 * 10 ** -decimals if decimals else 0.0
+        if m.group("exp"):
+            scale = 10 ** int(m.group("exp").translate(SUPERSCRIPT))
+            value, tolerance = value * scale, (tolerance or 0.5) * scale
+        found.append((m.group(0).strip(), value, tolerance, bool(m.group("pct"))))
+    for m in BARE_POWER.finditer(text):
+        exponent = int(m.group("exp").translate(SUPERSCRIPT))
+        found.append((m.group(0), 10.0 ** exponent, 0.9 * 10.0 ** exponent, False))  # an order of magnitude
+    return found
+
+
+def output_numbers(nb):
+    numbers = []
+    for cell in code_cells(nb):
+        text = printed_text(cell)
+        for output in cell.get("outputs", []):
+            if output.output_type in ("execute_result", "display_data") and "text/html" in output.data:
+                text += re.sub(r"<[^>]+>", " ", output.data["text/html"])
+        numbers += [float(n.replace(",", "")) for n in re.findall(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.?\d*(?:[eE][-+]?\d+)?", text)]
+    return numbers
+
+
+def code_numbers(nb):
+    return {float(n) for cell in code_cells(nb) for n in re.findall(r"(?<![\w.])\d+\.?\d*(?:e[-+]?\d+)?", cell.source)}
+
+
+def unsupported_prose_numbers(nb):
+    """Numbers typed in markdown that no output, code setting or constant backs."""
+    measured = output_numbers(nb)
+    settings = code_numbers(nb)
+    bad = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for text, value, tolerance, percent in prose_numbers(cell.source):
+            candidates = [value] + ([value / 100] if percent else [])
+            if value == int(value) and value <= SMALL_COUNT or any(c in CONSTANTS or c in settings for c in candidates):
+                continue
+            if any(abs(abs(m) - c) <= tolerance * (0.01 if c is not value else 1) + 1e-12 for m in measured for c in candidates):
+                continue
+            bad.append(text)
+    return bad
+
+
+def test_prose_number_check_catches_a_typed_number():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print(0.1234, '33/200', '1.28e+19')")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="0.1234 33/200 1.28e+19\n")]
+    nb.cells = [cell, nbformat.v4.new_markdown_cell("측정: 0.123, 33/200, 1.28e+19, 50% 그리고 **0.124**, 34개, 10⁻²²")]
+    assert unsupported_prose_numbers(nb) == ["0.124", "34", "10⁻²²"]
+
+
+# ---- one run per notebook ---------------------------------------------------------------------
+
+def stated_seconds():
+    """{notebook file name: seconds} from the time column of notebooks/README.md's table."""
+    stated = {}
+    for line in (NOTEBOOK_DIR / "README.md").read_text(encoding="utf-8").splitlines():
+        link = re.search(r"\]\((\d\d_[\w]+\.ipynb)\)", line)
+        time = re.search(r"\|\s*(\d+)\s*초\s*\|", line)
+        if link and time:
+            stated[link.group(1)] = int(time.group(1))
+    return stated
+
+
+@pytest.fixture(scope="module", params=NOTEBOOKS, ids=lambda p: p.stem)
+def run(request, tmp_path_factory):
+    path = request.param
+    committed = nbformat.read(path, as_version=4)
+    nb = runner.with_solutions(committed, runner.solutions_for(path))
+    nb.cells.append(nbformat.v4.new_code_cell("import sys\nprint(sys.executable)"))
+    stubs = {committed.cells[i].id: committed.cells[i].source for i, _ in runner.exercises(committed)}
+    cwd = tmp_path_factory.mktemp(path.stem)
+    result = runner.execute(nb, cwd, check_stubs=stubs)
+    *cells, probe = code_cells(nb)
+    left = [p.name for p in cwd.iterdir() if p.name != ".hypothesis"]  # hypothesis's own cache is git-ignored
+    return {"path": path, "committed": committed, "fresh": cells, "probe": probe, "left": left, **result}
+
+
+def test_the_lessons_are_there():
+    assert [p.name[:3] for p in NOTEBOOKS] == [f"{i:02d}_" for i in range(0, 9)]
     assert all(p.name.isascii() and " " not in p.name for p in NOTEBOOKS)  # file names that work on every OS
-    assert (NOTEBOOK_DIR / "README.md").is_file()
+    assert set(stated_seconds()) == {p.name for p in NOTEBOOKS}, "notebooks/README.md states a time for each notebook"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_committed_with_outputs_and_an_exercise_check(path):
+def test_committed_with_outputs_and_exercises(path):
     assert path.stat().st_size < MAX_BYTES
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     cells = code_cells(nb)
-    assert all(cell.execution_count for cell in cells), "every code cell is committed executed"
     assert [cell.execution_count for cell in cells] == list(range(1, len(cells) + 1)), "executed top to bottom, once"
     assert not [o for cell in cells for o in cell.outputs if o.output_type == "error"]
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith(f"# {path.name[:2]}.")
-    checks = [cell for cell in cells if CHECK_TAG in cell.metadata.get("tags", [])]
-    assert checks, f"{path.name}: no cell tagged {CHECK_TAG!r}"
-    assert all(re.search(r"^\s*assert\b", cell.source, re.MULTILINE) for cell in checks)
+    pairs = runner.exercises(nb)
+    assert pairs, f"{path.name}: no cell tagged {runner.EXERCISE_TAG!r}"
+    for exercise, check in pairs:
+        stub = nb.cells[exercise].source
+        assert re.search(r"raise NotImplementedError|= \.\.\.", stub), f"{nb.cells[exercise].id}: not a stub:\n{stub}"
+        assert re.search(r"^\s*assert\b", nb.cells[check].source, re.MULTILINE)
+    assert set(runner.solutions_for(path)) == {nb.cells[i].id for i, _ in pairs}, "one reference solution per exercise"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_and_prints_what_is_committed(path, tmp_path):
-    nb = nbformat.read(path, as_version=4)
-    committed = [printed_text(cell) for cell in code_cells(nb)]
-    nb.cells.append(nbformat.v4.new_code_cell("import sys\nprint(sys.executable)"))
+def test_runs_with_the_solutions_in_this_python(run):
+    assert run["probe"].outputs[0].text.strip() == sys.executable, "the kernel must be the test run's own Python"
+    assert not run["left"], f"{run['path'].name} left files behind: {run['left']}"
 
-    NotebookClient(nb, kernel_name="python3", timeout=600, resources={"metadata": {"path": str(tmp_path)}}).execute()
 
-    *cells, probe = code_cells(nb)
-    assert probe.outputs[0].text.strip() == sys.executable, "the kernel must be the test run's own Python"
+def test_prints_what_is_committed(run):
+    path = run["path"]
+    committed = [printed_text(cell) for cell in code_cells(run["committed"])]
     stale = [
-        (i, before, printed_text(cell)) for i, (cell, before) in enumerate(zip(cells, committed), 1)
+        (i, before, printed_text(cell)) for i, (cell, before) in enumerate(zip(run["fresh"], committed), 1)
         if not same_text(before, printed_text(cell))
     ]
     assert not stale, (
         f"{path.name}: code cells {[i for i, _, _ in stale]} now print something else than the committed outputs "
-        f"(which the prose quotes); re-execute it (jupyter execute --inplace {path.relative_to(NOTEBOOK_DIR.parent)}) "
+        f"(which the prose quotes); save it again (python notebooks/run_notebook.py {path.relative_to(NOTEBOOK_DIR.parent)}) "
         f"and check its text. First difference, code cell {stale[0][0]}:\n"
         f"--- committed:\n{stale[0][1][:1000]}\n--- now:\n{stale[0][2][:1000]}"
     )
-    left = [p.name for p in tmp_path.iterdir() if p.name != ".hypothesis"]  # hypothesis's own cache is git-ignored
-    assert not left, f"{path.name} left files behind: {left}"
+
+
+def test_each_stub_fails_its_check_with_a_helpful_message(run):
+    assert run["stub_failures"]
+    for key, failure in run["stub_failures"].items():
+        assert failure is not None, f"{key}: the check cell passes with the stub"
+        name, message = failure
+        assert name == "AssertionError", f"{key}: the stub fails with {name}, not with a message to the learner"
+        assert re.search(r"[가-힣]", message) and len(message) > 15, f"{key}: say in Korean what to do, not {message!r}"
+
+
+def test_numbers_in_prose_come_from_the_outputs(run):
+    assert not unsupported_prose_numbers(run["committed"]), (
+        f"{run['path'].name}: numbers typed in markdown that no output shows: {unsupported_prose_numbers(run['committed'])}"
+    )
+
+
+def test_runs_within_the_time_the_readme_states(run):
+    stated = stated_seconds()[run["path"].name]
+    measured = sum(run["seconds"].values())
+    assert measured <= stated, f"{run['path'].name}: {measured:.0f} s, README says {stated} s"

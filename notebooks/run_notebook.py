@@ -1,0 +1,117 @@
+"""Run a lesson notebook with the reference solutions filled in, and save it with the exercises left blank.
+
+The committed notebooks hold exercise stubs (cells tagged ``exercise``: the
+learner's code, ending in ``raise NotImplementedError`` or ``...``); the
+reference solutions live apart in ``notebooks/solutions/NN_name.py``, one
+section per exercise cell, keyed by the cell's id::
+
+    # %% exercise: 02-softsign
+    def softsign_derivative(x):
+        ...
+
+Saving a notebook (``python notebooks/run_notebook.py notebooks/02_*.ipynb``)
+executes it top to bottom with the solutions in place, then puts the stubs
+back, so the saved outputs show what a correct answer prints. The tests
+(tests/test_notebooks.py) use the same functions: they execute each notebook
+once with the solutions, then run each stub with its check cell, which must
+fail with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+NOTEBOOK_DIR = Path(__file__).resolve().parent
+SOLUTION_DIR = NOTEBOOK_DIR / "solutions"
+EXERCISE_TAG = "exercise"
+CHECK_TAG = "exercise-check"
+SECTION = re.compile(r"^# %% exercise: (\S+)[ \t]*$", re.MULTILINE)
+
+
+def solutions_for(path):
+    """{exercise cell id: solution source} from notebooks/solutions/<notebook stem>.py."""
+    file = SOLUTION_DIR / f"{Path(path).stem}.py"
+    if not file.is_file():
+        return {}
+    parts = SECTION.split(file.read_text(encoding="utf-8"))
+    return {key: source.strip("\n") for key, source in zip(parts[1::2], parts[2::2])}
+
+
+def exercises(nb):
+    """[(index of the exercise cell, index of the check cell that follows it)]."""
+    pairs = []
+    for i, cell in enumerate(nb.cells):
+        if EXERCISE_TAG in cell.metadata.get("tags", []):
+            check = next((j for j in range(i + 1, len(nb.cells)) if CHECK_TAG in nb.cells[j].metadata.get("tags", [])), None)
+            if check is None:
+                raise ValueError(f"exercise cell {cell.id!r} has no {CHECK_TAG!r} cell after it")
+            pairs.append((i, check))
+    return pairs
+
+
+def with_solutions(nb, solutions):
+    """A copy of `nb` whose exercise cells hold the reference solutions."""
+    nb = nbformat.from_dict(nb)
+    ids = [nb.cells[i].id for i, _ in exercises(nb)]
+    if sorted(ids) != sorted(solutions):
+        raise ValueError(f"exercise cells {sorted(ids)} and solutions {sorted(solutions)} do not match")
+    for i, _ in exercises(nb):
+        nb.cells[i].source = solutions[nb.cells[i].id]
+    return nb
+
+
+def execute(nb, cwd, timeout=600, check_stubs=None):
+    """Execute `nb` in place (kernel: this Python's ``python3``); returns seconds per code cell.
+
+    With `check_stubs` ({exercise id: stub source}), after the whole notebook
+    has run, each stub is run followed by its check cell, and the check's
+    failure is recorded as (error name, message) in the returned
+    ``stub_failures`` (None if the check passed); the solution is then run
+    again so the next check sees a working answer.
+    """
+    client = NotebookClient(nb, kernel_name="python3", timeout=timeout, resources={"metadata": {"path": str(cwd)}})
+    seconds, stub_failures = {}, {}
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            started = time.perf_counter()
+            client.execute_cell(cell, index)
+            if cell.cell_type == "code":
+                seconds[index] = time.perf_counter() - started
+        for exercise, check in exercises(nb) if check_stubs is not None else []:
+            key = nb.cells[exercise].id
+            client.execute_cell(nbformat.v4.new_code_cell(check_stubs[key]), exercise)
+            try:
+                client.execute_cell(nbformat.from_dict(nb.cells[check]), check)
+                stub_failures[key] = None
+            except CellExecutionError as error:
+                stub_failures[key] = (error.ename, error.evalue)
+            client.execute_cell(nbformat.from_dict(nb.cells[exercise]), exercise)
+    return {"seconds": seconds, "stub_failures": stub_failures}
+
+
+def save(path):
+    """Execute the notebook at `path` with the solutions and write it back with its stubs and fresh outputs."""
+    path = Path(path)
+    original = nbformat.read(path, as_version=4)
+    nb = with_solutions(original, solutions_for(path))
+    with tempfile.TemporaryDirectory() as cwd:
+        timing = execute(nb, cwd)
+    for i, _ in exercises(nb):
+        if nb.cells[i].outputs:
+            raise ValueError(f"{path.name}: the solution of {nb.cells[i].id!r} prints something; the stub would not")
+        nb.cells[i].source = original.cells[i].source
+    nbformat.write(nb, path)
+    return sum(timing["seconds"].values())
+
+
+if __name__ == "__main__":
+    for name in sys.argv[1:]:
+        print(f"{name}: {save(name):.1f} s", flush=True)
