@@ -15,7 +15,7 @@ BAD_SQUARE = Op("bad_square", lambda inputs, out: (inputs[0],))
 
 
 def bad_square(x):
-    return Value._make(x.data**2, BAD_SQUARE, (x,))
+    return Value.from_op(x.data**2, BAD_SQUARE, (x,))
 
 
 def test_passes_for_a_correct_function():
