@@ -72,12 +72,12 @@ def execute(nb, cwd, timeout=600, check_stubs=None):
     """Execute `nb` in place (kernel: this Python's ``python3``); returns seconds per code cell.
 
     With `check_stubs` ({exercise id: stub source}), after the whole notebook
-    has run, each stub is run followed by its check cell, and the check's
-    failure is recorded as (error name, message) in the returned
-    ``stub_failures`` (None if the check passed); the solution is then run
-    again so the next check sees a working answer.
+    has run, each stub is run, then the cells up to its check cell, then the
+    check; the check's failure is recorded as (error name, message) in the
+    returned ``stub_failures`` (None if the check passed). The solution and
+    the cells after it are then run again, so the next check sees a working answer.
     """
-    client = NotebookClient(nb, kernel_name="python3", timeout=timeout, resources={"metadata": {"path": str(cwd)}})
+    client = NotebookClient(nb, kernel_name="python3", timeout=timeout, record_timing=False, resources={"metadata": {"path": str(cwd)}})
     seconds, stub_failures = {}, {}
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
@@ -87,13 +87,17 @@ def execute(nb, cwd, timeout=600, check_stubs=None):
                 seconds[index] = time.perf_counter() - started
         for exercise, check in exercises(nb) if check_stubs is not None else []:
             key = nb.cells[exercise].id
+            between = [nbformat.from_dict(nb.cells[i]) for i in range(exercise + 1, check)]
             client.execute_cell(nbformat.v4.new_code_cell(check_stubs[key]), exercise)
+            for i, cell in enumerate(between, exercise + 1):  # the given code the exercise feeds, as a learner runs it
+                client.execute_cell(cell, i)
             try:
                 client.execute_cell(nbformat.from_dict(nb.cells[check]), check)
                 stub_failures[key] = None
             except CellExecutionError as error:
                 stub_failures[key] = (error.ename, error.evalue)
-            client.execute_cell(nbformat.from_dict(nb.cells[exercise]), exercise)
+            for i in range(exercise, check):
+                client.execute_cell(nbformat.from_dict(nb.cells[i]), i)
     return {"seconds": seconds, "stub_failures": stub_failures}
 
 
