@@ -72,19 +72,29 @@ def curves_figure(groups, title, xlabel, ylabel, hline=None, hline_label=None, l
     return _finish(fig, ax, title, xlabel, ylabel)
 
 
-def histogram_grid(rows, value_range, title, xlabel):
-    """Histograms already counted: `rows` maps a row name to per-layer lists of bin counts over `value_range`."""
+def histogram_grid(rows, value_range, title, xlabel, ylim=None):
+    """Histograms already counted: `rows` maps a row name to per-layer lists of bin counts over `value_range`.
+
+    With `ylim` every panel shares that height (as 밑바닥부터 시작하는 딥러닝 ch. 6 fixes it), so a
+    spread that shrinks from layer to layer is seen as a shape, not hidden by each panel's own scale;
+    a bin taller than `ylim` is cut at the top. Without it each panel scales to its own tallest bin.
+    """
     n_rows = len(rows)
     n_cols = max(len(layers) for layers in rows.values())
     fig = _new_figure(figsize=(2.0 * n_cols, 1.6 * n_rows + 0.6))
-    axes = fig.subplots(n_rows, n_cols, squeeze=False, sharex=True)
+    axes = fig.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey=ylim is not None)
     low, high = value_range
     for r, (name, layers) in enumerate(rows.items()):
         for c, counts in enumerate(layers):
             edges = [low + (high - low) * k / len(counts) for k in range(len(counts) + 1)]
             ax = axes[r][c]
             ax.stairs(counts, edges, fill=True, color=f"C{r}")
-            ax.set_yticks([])
+            if ylim is None:
+                ax.set_yticks([])
+            else:
+                ax.set_ylim(0, ylim)
+                if c > 0:
+                    ax.tick_params(labelleft=False)
             if r == 0:
                 ax.set_title(f"{c + 1}", fontsize=9)
             if c == 0:
@@ -96,15 +106,24 @@ def histogram_grid(rows, value_range, title, xlabel):
     return fig
 
 
-def bar_figure(labels, values, title, ylabel, log_y=False, reference=None):
-    fig = _new_figure(figsize=(6.4, 3.6))
+def bar_figure(labels, values, title, ylabel, log_y=False, reference=None, zero_label="0"):
+    """Bars per label. On a log axis a value that cannot be drawn (0, negative, inf, nan) gets no bar but a
+    marked label at the bottom (`zero_label` for 0, else the value), so the axis stays logarithmic and
+    the other bars stay readable."""
+    fig = _new_figure(figsize=(max(6.4, 0.75 * len(values)), 3.8))
     ax = fig.subplots()
-    ax.bar(range(len(values)), values, color=[f"C{i}" for i in range(len(values))])
-    ax.set_xticks(range(len(values)), labels, rotation=20, ha="right", fontsize=8)
+    drawable = [v > 0 and math.isfinite(v) for v in values] if log_y else [math.isfinite(v) for v in values]
+    ax.bar([i for i, ok in enumerate(drawable) if ok], [v for v, ok in zip(values, drawable) if ok],
+           color=[f"C{i}" for i, ok in enumerate(drawable) if ok])
+    ax.set_xticks(range(len(values)), labels, fontsize=7)
     if reference is not None:
         ax.axhline(reference, color="black", linestyle="--", linewidth=1.0)
-    if log_y and all(v > 0 and math.isfinite(v) for v in values):
+    if log_y:
         _log_scale(ax)
+    for i, (v, ok) in enumerate(zip(values, drawable)):
+        if not ok:
+            ax.annotate(zero_label if v == 0 else f"{v:g}", (i, 0), xycoords=("data", "axes fraction"), xytext=(0, 4),
+                        textcoords="offset points", ha="center", va="bottom", rotation=90, fontsize=8, color="C3")
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     ax.grid(True, axis="y", alpha=0.3)

@@ -49,6 +49,8 @@ SATURATED = 0.6  # sigmoid + N(0,1): at least this fraction below 0.1 or above 0
 NEAR_HALF_STD = 0.05  # sigmoid + 0.01: every layer's activations within this spread of 0.5
 HISTOGRAM_BINS = 30
 HISTOGRAM_RANGE = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, 3.0)}
+# One height for every panel, as the book fixes it (its ReLU figures: 7,000 of 100,000 values per bin).
+HISTOGRAM_YLIM = 0.07
 
 
 def _histogram_task(task):
@@ -234,10 +236,11 @@ def _histogram_figure(result, histograms, activation):
 
     lang = result.lang
     rows = {INIT_LABELS[i]: [layer["counts"] for layer in histograms[(activation, i)]] for i in INITS}
+    values_per_layer = result.config["hist_samples"] * result.config["hist_width"]
     return histogram_grid(
         rows, HISTOGRAM_RANGE[activation],
-        title=tr(f"{activation}: 층별 출력 분포 (열: 층 번호)", f"{activation}: outputs per layer (columns: layer)", lang),
-        xlabel=tr("출력", "output", lang))
+        title=tr(f"{activation}: 층별 출력 분포 (열: 층 번호, 세로축 공통)", f"{activation}: outputs per layer (columns: layer, shared y axis)", lang),
+        xlabel=tr("출력", "output", lang), ylim=HISTOGRAM_YLIM * values_per_layer)
 
 
 def _ratio_figure(result):
@@ -249,4 +252,5 @@ def _ratio_figure(result):
     return bar_figure(
         labels, [result.numbers["gradient_ratio_median"][k] for k in keys],
         title=tr("마지막/첫 은닉층 기울기 비 (1이면 고르게 흐름)", "last/first hidden-layer gradient ratio (1 = even flow)", lang),
-        ylabel=tr("비 (로그 눈금)", "ratio (log scale)", lang), log_y=True, reference=1.0)
+        ylabel=tr("비 (로그 눈금)", "ratio (log scale)", lang), log_y=True, reference=1.0,
+        zero_label=tr("0 (상쇄: 측정 불가)", "0 (cancelled: not measurable)", lang))
