@@ -83,7 +83,7 @@ SMALL_COUNT = 12
 
 def prose_numbers(markdown):
     """(text, value, tolerance, is_percent) for each number typed in a markdown cell (code spans, links, math left out)."""
-    text = re.sub(r"`[^`]*`|\]\([^)]*\)|https?://\S+|\$[^$]*\$", " ", markdown)
+    text = re.sub(r"<[^>]*>|`[^`]*`|\]\([^)]*\)|https?://\S+|\$[^$]*\$", " ", markdown)
     text = re.sub(r"^#+ \d+\.", " ", text, flags=re.MULTILINE)  # section numbers
     text = re.sub(r"[A-Za-z_]+\d+|[₀-₉]+", " ", text)  # names such as x1, W₁
     found = []
