@@ -40,11 +40,14 @@ import numbers
 import operator
 import threading
 from contextlib import contextmanager
+from fractions import Fraction
 from functools import lru_cache
 from itertools import filterfalse
 from operator import mul
 
 from .i18n import bilingual
+
+_builtin_sum = sum
 
 __all__ = ["Value", "Op", "no_grad", "is_grad_enabled", "softmax", "sum", "dot", "grad"]
 
@@ -361,7 +364,22 @@ def _dot_derivative(inputs, out):
 
 def _dot_forward(inputs):
     n = len(inputs) // 2
-    return _finite_fsum(map(mul, inputs[:n], inputs[n:]), "dot")
+    return _dot_of_floats(inputs[:n], inputs[n:])
+
+
+def _dot_of_floats(ws, xs):
+    """sum_i ws[i] * xs[i], exact: rounded once, like math.fsum.
+
+    A product can overflow while the sum is finite (1e200*1e200 - 1e200*1e200);
+    then the sum is done again in exact rational arithmetic (slow, but rare).
+    """
+    try:
+        return _finite_fsum(map(mul, ws, xs), DOT)
+    except OverflowError:
+        try:
+            return _finite(float(_builtin_sum(map(mul, map(Fraction, ws), map(Fraction, xs)))), DOT)
+        except OverflowError:
+            raise _overflow(DOT, *ws[:3]) from None
 
 
 SUM = Op("sum", lambda inputs, out: (1.0,) * len(inputs), lambda inputs: _finite_fsum(inputs, "sum"), "합")
@@ -394,9 +412,13 @@ def _finite_fsum(numbers_, op):
         total = math.fsum(numbers_)
     except (OverflowError, ValueError):  # fsum's own "intermediate overflow" / "-inf + inf"
         total = math.inf
-    if not -_LARGEST <= total <= _LARGEST:
+    return _finite(total, op)
+
+
+def _finite(x, op):
+    if not -_LARGEST <= x <= _LARGEST:
         raise OverflowError(f"{op}: " + bilingual("결과가 float 범위를 넘습니다", "the result is too large for a float"))
-    return total
+    return x
 
 
 # --------------------------------------------------------------------------
@@ -792,7 +814,7 @@ def dot(ws, xs):
     xs, x_data = _values_and_data(xs)
     if len(ws) != len(xs):
         raise ValueError("dot: " + bilingual(f"길이가 다릅니다 ({len(ws)} != {len(xs)})", f"lengths differ ({len(ws)} != {len(xs)})"))
-    return _node_n(_finite_fsum(map(mul, w_data, x_data), DOT), DOT, ws + xs, w_data + x_data)
+    return _node_n(_dot_of_floats(w_data, x_data), DOT, ws + xs, w_data + x_data)
 
 
 def softmax(xs):
