@@ -23,7 +23,7 @@ Design notes (why the code looks the way it does):
 - One or two parents live in plain slots, many parents in a tuple (the
   layout is a table in `Value`'s docstring). Nodes with one or two parents
   are by far the most common, so they are built by two small helpers
-  (`_node1`, `_node2`) that skip the general bookkeeping of `Value.from_op`.
+  (`_apply1`, `_apply2`) that skip the general bookkeeping of `Value.from_op`.
 - `backward()` keeps the nodes' earlier gradients aside, computes this
   pass's gradients from zero and then adds the two, so that a node that was
   already holding a gradient does not pass it on to its parents again.
@@ -707,24 +707,34 @@ def _apply1(op, x):
     if op.check is not None:
         op.check(xd)
     data = op.f(xd)
-    if not _paused_threads or _recording():
-        try:
-            local = op.df(xd, data)
-        except (OverflowError, ZeroDivisionError):  # 1e-300 ** -2, sqrt'(0) = 0.5 / 0
-            raise _slope_overflow(op, xd) from None
-        if not -_LARGEST <= local <= _LARGEST:  # 1 / 5e-324 is a silent inf
-            raise _slope_overflow(op, xd)
-        return _node1(data, op, x, local)
-    return _leaf(data)
+    if _paused_threads and not _recording():
+        return _leaf(data)
+    try:
+        local = op.df(xd, data)
+    except (OverflowError, ZeroDivisionError):  # 1e-300 ** -2, sqrt'(0) = 0.5 / 0
+        raise _slope_overflow(op, xd) from None
+    if not -_LARGEST <= local <= _LARGEST:  # 1 / 5e-324 is a silent inf
+        raise _slope_overflow(op, xd)
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._op = op
+    out._a = x
+    out._da = local
+    out._b = None
+    out._db = 0.0
+    return out
 
 
 def _apply2(op, x, y):
     """The node op(x, y) (a number y becomes a leaf first)."""
     if type(y) is not Value:
         y = _as_value(y)
-    data = op.f(x.data, y.data)
+    xd, yd = x.data, y.data
+    data = op.f(xd, yd)
     if not -_LARGEST <= data <= _LARGEST:  # 1e308 * 10 would silently be inf
-        raise _overflow(op, x.data, y.data)
+        raise _overflow(op, xd, yd)
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -733,7 +743,7 @@ def _apply2(op, x, y):
         out._op = op
         out._a = x
         out._b = y
-        out._da, out._db = op.df(x.data, y.data, data)
+        out._da, out._db = op.df(xd, yd, data)
     else:
         out._op = ""
         out._a = out._b = out._da = None
@@ -748,19 +758,6 @@ def _leaf(data):
     out.label = ""
     out._op = ""
     out._a = out._b = out._da = None
-    out._db = 0.0
-    return out
-
-
-def _node1(data, op, x, local):
-    out = _new(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    out._op = op
-    out._a = x
-    out._da = local
-    out._b = None
     out._db = 0.0
     return out
 
