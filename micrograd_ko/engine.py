@@ -41,7 +41,7 @@ import operator
 import threading
 from contextlib import contextmanager
 from fractions import Fraction
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import filterfalse
 from operator import mul
 
@@ -217,10 +217,6 @@ def _exp_float(x):
         raise _overflow("exp", x) from None
 
 
-def _relu_float(x):
-    return x if x > 0 else 0.0
-
-
 def _softplus_float(x):
     # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow for large x.
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
@@ -280,7 +276,7 @@ ABS = Unary("abs", "절댓값", abs, lambda x, out: _sign(x))
 ERF = Unary("erf", "오차 함수", math.erf, lambda x, out: _TWO_OVER_SQRT_PI * _exp(-x * x))
 TANH = Unary("tanh", "쌍곡탄젠트", math.tanh, lambda x, out: 1.0 - out * out)
 SIGMOID = Unary("sigmoid", "시그모이드", _sigmoid_float, lambda x, out: out * (1.0 - out))
-RELU = Unary("relu", "ReLU", _relu_float, lambda x, out: 1.0 if x > 0 else 0.0)
+RELU = Unary("relu", "ReLU", partial(max, 0.0), lambda x, out: 1.0 if x > 0 else 0.0)
 SOFTPLUS = Unary("softplus", "소프트플러스", _softplus_float, lambda x, out: sigmoid_of(x))
 SILU = Unary("silu", "SiLU", lambda x: x * _sigmoid_float(x), _silu_derivative)
 GELU = Unary("gelu", "GELU", _gelu_float, _gelu_derivative)
@@ -359,7 +355,7 @@ def _checked_pow(op, x, y):
 def _dot_derivative(inputs, out):
     # out = sum_i w_i x_i with inputs = (w_1..w_n, x_1..x_n): d/dw_i = x_i, d/dx_i = w_i.
     n = len(inputs) // 2
-    return tuple(inputs[n:]) + tuple(inputs[:n])
+    return inputs[n:] + inputs[:n]
 
 
 def _dot_forward(inputs):
