@@ -183,3 +183,65 @@ def test_no_grad_nests_and_restores_within_a_thread():
         assert not is_grad_enabled()
         assert (Value(1.0) * 2)._prev == ()
     assert is_grad_enabled()
+
+
+# -- every op at the edges of the floats: exact where the math is finite, OverflowError where not --
+
+BIG = 1e308
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda: ko.sum([BIG]), BIG),
+        (lambda: ko.sum([BIG, -BIG]), 0.0),
+        (lambda: ko.sum([BIG, -BIG, 1.0]), 1.0),  # fsum: no cancellation error
+        (lambda: ko.sum([BIG, 1.0, -BIG, 1e-300]), 1.0),
+        (lambda: ko.dot([1e200], [1e-200]), 1.0),
+        (lambda: ko.dot([1e200, 1e200], [1e200, -1e200]), 0.0),  # products overflow, the sum does not
+        (lambda: ko.dot([1e200, 1e200, 3.0], [1e200, -1e200, 2.0]), 6.0),
+        (lambda: Value(BIG) + Value(-BIG), 0.0),
+        (lambda: Value(BIG).tanh(), 1.0),
+        (lambda: Value(-BIG).tanh(), -1.0),
+        (lambda: Value(-BIG).sigmoid(), 0.0),
+        (lambda: Value(BIG).sigmoid(), 1.0),
+        (lambda: Value(BIG).softplus(), BIG),
+        (lambda: Value(-BIG).softplus(), 0.0),
+        (lambda: Value(-BIG).elu(), -1.0),
+        (lambda: Value(-BIG).gelu(), 0.0),
+        (lambda: Value(-BIG).silu(), 0.0),
+        (lambda: Value(BIG).gelu(), BIG),
+        (lambda: Value(BIG).log(), math.log(BIG)),
+        (lambda: Value(BIG).sqrt(), math.sqrt(BIG)),
+        (lambda: ko.softmax([BIG, -BIG, 0.0])[0], 1.0),
+        (lambda: ko.softmax([1e16, 1e16, 1e16])[1], 1 / 3),
+        (lambda: ko.softmax([BIG])[0], 1.0),
+    ],
+)
+def test_finite_where_the_math_is_finite(make, expected):
+    out = make()
+    assert out.data == expected
+    out.backward()  # and the backward pass stays finite too
+    assert all(math.isfinite(p.grad) for p in out._prev)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ko.sum([BIG, BIG]),
+        lambda: ko.sum([BIG, BIG, -1.0]),
+        lambda: ko.dot([BIG], [10.0]),
+        lambda: ko.dot([BIG, 1.0], [10.0, 1.0]),
+        lambda: ko.dot([BIG, BIG, BIG], [1.0, 1.0, 1.0]),
+        lambda: Value(BIG) + BIG,
+        lambda: Value(BIG) * 10,
+        lambda: Value(BIG) - (-BIG),
+        lambda: Value(BIG).exp(),
+        lambda: Value(BIG) ** 2,
+        lambda: 2 ** Value(BIG),
+        lambda: Value(10.0) ** Value(400.0),
+    ],
+)
+def test_overflow_where_the_math_leaves_the_floats(make):
+    with pytest.raises(OverflowError, match="/ the result is too large for a float"):
+        make()
