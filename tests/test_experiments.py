@@ -110,6 +110,15 @@ def test_deep_xor_keeps_a_loss_curve_per_seed(deep):
     assert all(c[0] > c[-1] for c in curves)  # tanh learns
 
 
+def test_width_init_grid_changes_one_thing_at_a_time():
+    from micrograd_ko.experiments.deep_xor import VARIANTS, WIDTH_INIT_GRID, lecture_network
+
+    cells = {VARIANTS[v][1:] for v in WIDTH_INIT_GRID}
+    assert cells == {(5, "uniform"), (5, "he_normal"), (10, "uniform"), (10, "he_normal")}
+    assert all(VARIANTS[v][0] == "relu" for v in WIDTH_INIT_GRID)
+    assert [len(layer.neurons) for layer in lecture_network("relu_wide", 0).layers] == [10] * 10 + [1]
+
+
 def test_deep_xor_rejects_an_unknown_variant():
     with pytest.raises(ValueError, match="unknown variant"):
         deep_xor(seeds=1, variants=("swish",))
@@ -261,6 +270,36 @@ def test_results_draw_their_figures_as_svg():
         assert svg.lstrip().startswith("<?xml") and "<svg" in svg
     with pytest.raises(KeyError, match="loss_curves"):
         result.figure("nope")
+
+
+def test_log_bar_chart_keeps_its_log_axis_and_marks_a_zero():
+    from micrograd_ko.experiments.figures import bar_figure
+
+    fig = bar_figure(["a", "b", "c"], [1e-5, 0.0, 1e19], "t", "y", log_y=True, zero_label="0 (상쇄)")
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    assert len(ax.patches) == 2  # the zero gets no bar ...
+    assert [t.get_text() for t in ax.texts] == ["0 (상쇄)"]  # ... but a label where its bar would be
+
+
+def test_histograms_share_the_books_fixed_height():
+    from micrograd_ko.experiments.figures import histogram_grid
+
+    fig = histogram_grid({"x": [[5, 900, 10], [1, 2, 3]], "y": [[0, 0, 50], [7, 7, 7]]}, (0.0, 1.0), "t", "x", ylim=70)
+    assert {ax.get_ylim() for ax in fig.axes} == {(0.0, 70.0)}
+
+
+def test_stored_measurements_load_with_their_settings():
+    from micrograd_ko.experiments import measured
+    from micrograd_ko.experiments.deep_xor import WIDTH_INIT_GRID
+
+    grid = measured.load("deep-xor-grid")
+    assert set(grid["numbers"]) == set(WIDTH_INIT_GRID)
+    assert all(len(n["solved"]) == len(grid["config"]["seeds"]) for n in grid["numbers"].values())
+    rbm_full = measured.load("rbm")
+    assert set(rbm_full["numbers"]["digits"]) == {"uniform", "xavier", "rbm"}
+    with pytest.raises(ValueError, match="no stored measurement"):
+        measured.load("nope")
 
 
 def test_registry_names_every_experiment():
