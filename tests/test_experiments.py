@@ -302,6 +302,23 @@ def test_stored_measurements_load_with_their_settings():
         measured.load("nope")
 
 
+def test_readme_quotes_the_stored_width_init_grid():
+    import re
+    from pathlib import Path
+
+    from micrograd_ko.experiments import measured
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if "deep-xor-grid" in line)
+    quoted = re.findall(r"너비 (5|10) (U\(-1,1\)|He) (\d+)/(\d+)", row)
+    grid = measured.load("deep-xor-grid")["numbers"]
+    names = {("5", "U(-1,1)"): "relu", ("5", "He"): "relu_he", ("10", "U(-1,1)"): "relu_wide", ("10", "He"): "relu_he_wide"}
+    assert len(quoted) == 4
+    for width, init, solved, seeds in quoted:
+        n = grid[names[width, init]]["solved"]
+        assert (int(solved), int(seeds)) == (sum(n), len(n)), (width, init)
+
+
 def test_registry_names_every_experiment():
     assert list(EXPERIMENTS) == ["vanishing", "deep-xor", "zero-init", "linear", "init", "rbm", "output"]
 
