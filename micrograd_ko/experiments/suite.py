@@ -35,7 +35,7 @@ def describe(name, lang=None):
 # Sizes for the demo: about a minute on 2 cores. `quick`: a few seconds, for a first look and for tests.
 DEMO_SIZES = {
     "vanishing": {"seeds": 20, "digits_seeds": 1, "digits_samples": 300},
-    "deep-xor": {"seeds": 3},
+    "deep-xor": {"seeds": 3, "variants": ("sigmoid", "tanh", "relu", "relu_he_wide")},  # the 2 x 2 grid is the full size
     "zero-init": {},
     "linear": {"seeds": 2, "steps": 300},
 }
