@@ -319,6 +319,26 @@ def test_readme_quotes_the_stored_width_init_grid():
         assert (int(solved), int(seeds)) == (sum(n), len(n)), (width, init)
 
 
+def test_readme_quotes_the_stored_rbm_run():
+    import re
+    import statistics
+    from pathlib import Path
+
+    from micrograd_ko.experiments import measured
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| 6 rbm"))
+    stored = measured.load("rbm")["numbers"]
+    quoted = dict(re.findall(r"(RBM|U\(-1,1\)|Xavier) (\d+\.\d)%", row))
+    keys = {"RBM": "rbm", "U(-1,1)": "uniform", "Xavier": "xavier"}
+    for label, percent in quoted.items():
+        accuracy = statistics.median(run[-1] for run in stored["digits"][keys[label]]["test_accuracy"])
+        assert f"{100 * accuracy:.1f}" == percent, label
+    assert len(quoted) == 3
+    solved = {sum(n["solved"]) for n in stored["xor"].values()}
+    assert solved == {0} and f"(0/{len(stored['xor']['rbm']['solved'])})" in row
+
+
 def test_registry_names_every_experiment():
     assert list(EXPERIMENTS) == ["vanishing", "deep-xor", "zero-init", "linear", "init", "rbm", "output"]
 
