@@ -125,14 +125,17 @@ def vanishing_gradient(seeds=50, widths=(30, 30, 30, 30), digits_seeds=3, digits
         ))
 
     n_hidden = len(widths)
-    columns = [tr("신경망", "network", lang)] + [tr(f"은닉층 {k + 1}", f"hidden {k + 1}", lang) for k in range(n_hidden)]
-    columns.append(tr("마지막/첫 비 (중앙값)", "last/first (median)", lang))
+    # Every row's ratio is the median over seeds of each seed's own last/first ratio (not the ratio of the
+    # per-layer medians shown beside it, which can differ); Nielsen's row is his single measurement.
+    columns = [tr("신경망", "network", lang)] + [tr(f"은닉층 {k + 1} (중앙값)", f"hidden {k + 1} (median)", lang)
+                                              for k in range(n_hidden)]
+    columns.append(tr("마지막/첫 비 (시드마다 구한 비의 중앙값)", "last/first (median of per-seed ratios)", lang))
     rows = [[SETUP_LABELS[s]] + [sci(v) for v in numbers["median_per_layer"][s]] + [sci(numbers["median_ratio"][s])]
             for s in SETUPS]
     if digits_norms:
         layers = _median_layers(digits_norms)
         rows.append([tr("digits [64,30,30,30,30,10] sigmoid (우리 측정)", "digits [64,30,30,30,30,10] sigmoid (ours)", lang)]
-                    + [sci(v) for v in layers] + [sci(last_first_ratio(layers))])
+                    + [sci(v) for v in layers] + [sci(median([last_first_ratio(norms) for norms in digits_norms]))])
     if n_hidden == len(NIELSEN_MNIST):
         rows.append([tr("Nielsen 5장, MNIST [784,30,30,30,30,10]", "Nielsen ch. 5, MNIST [784,30,30,30,30,10]", lang)]
                     + [sci(v) for v in NIELSEN_MNIST] + [sci(last_first_ratio(NIELSEN_MNIST))])
