@@ -1,0 +1,379 @@
+"""Backpropagation one step at a time (역전파 단계별 보기): node by node, or layer by layer for an MLP.
+
+`BackpropStepper(loss)` walks the graph backwards in the same order as
+`loss.backward()` (the reverse of `engine.topological_order`). At each step one
+node passes its gradient to its parents, and the stepper records the chain
+rule (연쇄법칙) with numbers:
+
+    dL/d(parent) += dL/d(node) * d(node)/d(parent)
+                    (upstream)    (local derivative, stored on the node)
+
+`BackpropStepper(loss, model=mlp)` steps one layer at a time instead, from
+the output layer down: the gradient entering the layer, the factor its
+activation's local derivative multiplies it by, its weights' mean |∂L/∂W|,
+and what it passes to the layer below.
+
+The player (`to_html(path)`, and the notebook display) lists every step as
+text plus picture, which is what a saved, untrusted notebook shows (it keeps
+no scripts); its script, which runs once the cell runs, turns the list into
+one step at a time with 이전/다음 buttons and a slider.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import uuid
+from dataclasses import dataclass
+
+from ..engine import Value, topological_order
+from ..files import write_file
+from ..i18n import bilingual, check_language, tr
+from . import display
+from .layer_view import LayerView
+from .layers import INPUT, assign_layers
+from .node_view import draw_graph, fmt, node_name
+
+__all__ = ["BackpropStepper", "Contribution", "LayerStep", "Step"]
+
+PLAYER_WIDTH = display.OUTPUT_WIDTH - 30  # the player's padding
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one step adds to one parent's gradient."""
+
+    parent: Value
+    local: float  # d node / d parent, the local derivative (국소적 미분)
+    product: float  # upstream * local: added to the parent's gradient
+    total: float  # the parent's gradient after this addition
+
+
+@dataclass(frozen=True)
+class Step:
+    """One node passing its gradient to its parents."""
+
+    index: int
+    node: Value
+    upstream: float  # dL/d node, complete when the node is reached
+    contributions: tuple
+
+
+@dataclass(frozen=True)
+class LayerStep:
+    """One layer of an MLP passing the gradient down (means of absolute values over the layer)."""
+
+    index: int
+    layer: int  # model.layers[layer]
+    activation: str
+    upstream: float  # mean |∂L/∂output| over the layer's outputs: what enters the layer
+    local: float  # mean |f'| of the activation at the outputs: the factor lost in it (1 for linear)
+    weight_grad: float  # mean |∂L/∂W| over the layer's weights
+    downstream: float  # mean |∂L/∂input| over the layer's inputs: what it passes down
+
+
+def _d(a, b):
+    """The partial derivative of `a` with respect to `b`, as written in the texts."""
+    return f"∂{a}/∂{b}"
+
+
+def _mean_abs(values):
+    values = list(values)
+    return math.fsum(abs(v) for v in values) / len(values) if values else 0.0
+
+
+class BackpropStepper:
+    """Backpropagation of `root` (usually a loss), one node per step, or one layer per step with `model=`.
+
+    `stepper[i]` is a `Step` (or `LayerStep`); `text(i)` writes it out,
+    `picture(i)` draws it (`graph(i)` / `svg(i)`), `to_html(path)` exports the
+    player. `gradients` holds the final gradient of every node (equal to
+    `.grad` after one `root.backward()`). Node by node, graphs with more
+    than `max_steps` steps are refused: each step is a frame.
+    `rankdir=None` picks the layout that fits a notebook.
+    """
+
+    def __init__(self, root, lang=None, rankdir=None, max_steps=200, *, model=None):
+        if not isinstance(root, Value):
+            raise TypeError(bilingual("BackpropStepper에는 Value가 필요합니다", f"BackpropStepper needs a Value, got {type(root).__name__}"))
+        if lang is not None:
+            check_language(lang)
+        self.root, self.lang, self.model = root, lang, model
+        self.order = topological_order(root)
+        self.names = {node: node_name(node, i) for i, node in enumerate(self.order)}
+        inner = sum(1 for node in self.order if node._prev)
+        if inner == 0:
+            raise ValueError(bilingual("root가 잎 노드라 역전파할 것이 없습니다", "root is a leaf: there is nothing to backpropagate"))
+        if model is None and inner > max_steps:
+            raise ValueError(bilingual(
+                f"단계가 {inner}개로 너무 많습니다 (max_steps={max_steps}); 더 작은 그래프나 model=(층별 단계)을 쓰세요",
+                f"{inner} steps is too many (max_steps={max_steps}); use a smaller graph, or model= to step layer by layer",
+            ))
+        if model is None:
+            self.steps, self._states = self._walk(keep_states=True)
+            self.gradients = self._states[-1]
+            self.rankdir = rankdir or self._fitting_rankdir()
+        else:
+            _, self.gradients = self._walk(keep_states=False)
+            self.steps = self._layer_steps()
+            self.rankdir = rankdir
+
+    def _walk(self, keep_states):
+        """The chain rule in reverse topological order, recording every addition."""
+        grads = {self.root: 1.0}
+        steps, states = [], []
+        for node in reversed(self.order):
+            parents = node._prev
+            if not parents:
+                continue
+            locals_ = node.local_grads()
+            if len(locals_) != len(parents):
+                raise ValueError(bilingual(f"노드 {self.names[node]}('{node._op}')의 국소적 미분을 모릅니다",
+                                           f"node {self.names[node]} ('{node._op}') has no known local derivative"))
+            upstream = grads.get(node, 0.0)  # every node that uses this one came earlier: the sum is complete
+            contributions = []
+            for parent, local in zip(parents, locals_):
+                product = upstream * local
+                grads[parent] = grads.get(parent, 0.0) + product
+                contributions.append(Contribution(parent, local, product, grads[parent]))
+            if keep_states:
+                steps.append(Step(len(steps), node, upstream, tuple(contributions)))
+                states.append(dict(grads))
+        return (steps, states) if keep_states else (steps, grads)
+
+    def _layer_steps(self):
+        groups = assign_layers(self.order, self.model)
+        self._groups = groups
+        layers = sorted(groups.activations, reverse=True)
+        steps = []
+        for position, k in enumerate(layers):
+            outputs = groups.exits(k)
+            below = layers[position + 1] if position + 1 < len(layers) else INPUT
+            activation = groups.activations[k]
+            if activation == "linear":
+                local = 1.0
+            else:
+                local = _mean_abs(o.local_grads()[0] for o in outputs if len(o._prev) == 1)
+            steps.append(LayerStep(
+                index=position, layer=k, activation=activation,
+                upstream=_mean_abs(self.gradients.get(o, 0.0) for o in outputs), local=local,
+                weight_grad=_mean_abs(self.gradients.get(w, 0.0) for w in groups.weights(k)),
+                downstream=_mean_abs(self.gradients.get(n, 0.0) for n in groups.exits(below)),
+            ))
+        return steps
+
+    def _fitting_rankdir(self):
+        """'LR' if the first frame is readable at the player's width, else 'TB' if that reads better."""
+        first = self.graph(0, rankdir="LR").svg()
+        if display.fits(first, PLAYER_WIDTH):
+            return "LR"
+        turned = self.graph(0, rankdir="TB").svg()
+        return "TB" if display.on_screen_text(turned, PLAYER_WIDTH) > display.on_screen_text(first, PLAYER_WIDTH) else "LR"
+
+    # -- a sequence of steps ---------------------------------------------------------
+
+    def __len__(self):
+        return len(self.steps)
+
+    def __getitem__(self, i):
+        return self.steps[i]
+
+    def __iter__(self):
+        return iter(self.steps)
+
+    def __repr__(self):
+        unit = "layers" if self.model is not None else "steps"
+        return f"BackpropStepper({self.names[self.root]}, {len(self)} {unit})"
+
+    # -- one step in words -----------------------------------------------------------------
+
+    def text(self, i, lang=None):
+        """Step `i` written out: node by node, the chain rule with numbers; layer by layer, the means."""
+        lang = lang or self.lang
+        if self.model is not None:
+            return self._layer_text(i, lang)
+        step = self.steps[i]
+        root, node = self.names[self.root], self.names[step.node]
+        lines = [
+            tr(f"{i + 1}/{len(self)}단계: 노드 {node} (연산 {step.node._op}, 데이터 {fmt(step.node.data)})",
+               f"step {i + 1}/{len(self)}: node {node} (op {step.node._op}, data {fmt(step.node.data)})", lang),
+        ]
+        if step.node is self.root:
+            lines.append(tr(f"출발: {_d(root, root)} = 1", f"start: {_d(root, root)} = 1", lang))
+        else:
+            lines.append(tr(f"위에서 흘러온 기울기 {_d(root, node)} = {fmt(step.upstream)}",
+                            f"upstream gradient {_d(root, node)} = {fmt(step.upstream)}", lang))
+        lines.append(tr("연쇄법칙:", "chain rule:", lang))
+        for c in step.contributions:
+            parent = self.names[c.parent]
+            lines.append(
+                f"  {_d(root, parent)} += {_d(root, node)} × {_d(node, parent)} = {fmt(step.upstream)} × {fmt(c.local)}"
+                f" = {fmt(c.product)}   " + tr(f"(이제 {_d(root, parent)} = {fmt(c.total)})", f"(now {_d(root, parent)} = {fmt(c.total)})", lang)
+            )
+        return "\n".join(lines)
+
+    def _layer_text(self, i, lang):
+        s = self.steps[i]
+        factor = f"×{s.downstream / s.upstream:.2g}" if s.upstream else "-"
+        name = tr(f"{s.layer + 1}층", f"layer {s.layer + 1}", lang)
+        lines = [
+            tr(f"{i + 1}/{len(self)}단계: {name} (layers[{s.layer}], 활성화 함수 {s.activation})",
+               f"step {i + 1}/{len(self)}: {name} (layers[{s.layer}], activation {s.activation})", lang),
+            tr(f"들어온 기울기: 출력의 평균 |∂L/∂출력| = {fmt(s.upstream)}",
+               f"gradient coming in: mean |∂L/∂output| = {fmt(s.upstream)}", lang),
+            tr(f"활성화 함수의 국소적 미분 평균 |f′| = {fmt(s.local)} → 기울기가 ×{s.local:.2g}배",
+               f"the activation's local derivative, mean |f′| = {fmt(s.local)} → the gradient is multiplied by {s.local:.2g}", lang),
+            tr(f"가중치 기울기: 평균 |∂L/∂W| = {fmt(s.weight_grad)}", f"weight gradient: mean |∂L/∂W| = {fmt(s.weight_grad)}", lang),
+            tr(f"아래로 넘기는 기울기: 입력의 평균 |∂L/∂입력| = {fmt(s.downstream)} (들어온 것의 {factor})",
+               f"gradient passed down: mean |∂L/∂input| = {fmt(s.downstream)} ({factor} of what came in)", lang),
+        ]
+        return "\n".join(lines)
+
+    # -- one step as a picture -----------------------------------------------------------
+
+    def graph(self, i, lang=None, rankdir=None):
+        """Step `i` drawn: node by node, the graph with the current node highlighted and '?' for gradients
+        not known yet; layer by layer, the layer view with the current layer highlighted."""
+        lang = lang or self.lang
+        if self.model is not None:
+            done = {self.steps[j].layer for j in range(i + 1)}
+            known = {w: self.gradients.get(w, 0.0) for k in done for w in self._groups.weights(k)}
+            return LayerView.from_model(self.model, grads=known, lang=lang, highlight={self.steps[i].layer})
+        step = self.steps[i]
+        return draw_graph(self.root, rankdir=rankdir or self.rankdir, lang=lang, highlight=step.node,
+                          grads=self._states[i], name_unlabeled=True, fit=False)
+
+    picture = graph
+
+    def svg(self, i, lang=None):
+        return self.graph(i, lang).svg()
+
+    # -- the player ----------------------------------------------------------------------
+
+    def _fragment(self, lang):
+        """The player as an HTML fragment with ids scoped to this player (safe to embed twice in a page)."""
+        uid = "mgk" + uuid.uuid4().hex[:10]
+        frames = []
+        for i in range(len(self)):
+            picture = self.graph(i, lang)
+            if isinstance(picture, LayerView):
+                picture.uid = f"{uid}_f{i}"
+            else:
+                picture.attr(id=f"{uid}_f{i}")  # Graphviz prefixes every SVG id with it: no clashes between frames
+            current = self.steps[i].node if self.model is None else None
+            where = self.names[current] if current is not None else f"layers[{self.steps[i].layer}]"
+            alt = tr(f"{i + 1}단계 그림", f"picture of step {i + 1}", lang)
+            frames.append(
+                f'<li class="mgk-frame" data-step="{i}" data-node="{html.escape(where)}">'
+                f'<pre class="mgk-text">{html.escape(self.text(i, lang))}</pre>'
+                f'{display.img_tag(picture.svg(), alt, css_class="mgk-img")}</li>'
+            )
+        return _TEMPLATE.format(
+            uid=uid, frames="\n".join(frames), uid_json=json.dumps(uid),
+            title=html.escape(tr("역전파 단계별 보기", "backpropagation step by step", lang)),
+            note=html.escape(tr("단계 목록입니다. 셀을 실행하면(저장된 노트북은 다시 실행하면) 이전/다음 버튼과 슬라이더로 한 단계씩 볼 수 있습니다.",
+                                "A list of the steps. Run the cell (re-run a saved notebook) to step through them with previous/next buttons and a slider.",
+                                lang)),
+            labels=html.escape(json.dumps({"prev": tr("이전", "previous", lang), "next": tr("다음", "next", lang),
+                                           "step": tr("단계", "step", lang)}, ensure_ascii=False)),
+        )
+
+    def _repr_html_(self):
+        return self._fragment(self.lang)
+
+    def to_html(self, path=None, lang=None):
+        """One self-contained HTML page with every step (works offline); written to `path` if given."""
+        lang = lang or self.lang
+        page = (
+            f'<!DOCTYPE html>\n<html lang="{tr("ko", "en", lang)}">\n<head>\n<meta charset="utf-8">\n'
+            f"<title>{html.escape(tr('역전파 단계별 보기', 'backpropagation step by step', lang))}</title>\n"
+            f"</head>\n<body>\n{self._fragment(lang)}\n</body>\n</html>\n"
+        )
+        if path is not None:
+            write_file(path, page)
+        return page
+
+
+# Saved and untrusted (no script, no style): a title, one line on how to make it
+# interactive, and the numbered steps, each its text and its picture (<img>).
+# With the script: the note goes, controls are made (none exist before: no dead
+# buttons), each picture becomes inline SVG (so its nodes can be found), and
+# one step is shown at a time.
+_TEMPLATE = """<div class="mgk-stepper" id="{uid}" data-labels="{labels}">
+<style>
+#{uid} {{ font-family: NanumGothic, "Noto Sans CJK KR", "Malgun Gothic", AppleGothic, sans-serif; max-width: 100%; }}
+#{uid} .mgk-controls {{ display: flex; gap: 0.5em; align-items: center; margin: 0.5em 0; }}
+#{uid} .mgk-slider {{ flex: 1; max-width: 30em; }}
+#{uid} .mgk-text {{ background: #f6f8fa; padding: 0.5em; white-space: pre-wrap; font-family: inherit; margin: 0.3em 0; }}
+#{uid} .mgk-steps {{ padding-left: 1.5em; }}
+#{uid} .mgk-svg svg, #{uid} img {{ max-width: 100%; height: auto; }}
+#{uid}.mgk-js .mgk-steps {{ list-style: none; padding-left: 0; }}
+#{uid}.mgk-js .mgk-frame {{ display: none; }}
+#{uid}.mgk-js .mgk-frame.mgk-active {{ display: block; }}
+</style>
+<div class="mgk-title"><b>{title}</b></div>
+<p class="mgk-note"><i>{note}</i></p>
+<ol class="mgk-steps">
+{frames}
+</ol>
+<script>
+(function () {{
+  var script = document.currentScript;
+  var root = (script && script.closest(".mgk-stepper")) || document.getElementById({uid_json});
+  if (!root || root.classList.contains("mgk-js")) return;
+  var labels = JSON.parse(root.getAttribute("data-labels"));
+  var frames = root.querySelectorAll(".mgk-frame");
+  root.querySelectorAll("img.mgk-img").forEach(function (img) {{
+    var bytes = Uint8Array.from(atob(img.src.split(",")[1]), function (c) {{ return c.charCodeAt(0); }});
+    var doc = new DOMParser().parseFromString(new TextDecoder().decode(bytes), "image/svg+xml");
+    var svg = document.importNode(doc.documentElement, true);
+    svg.style.maxWidth = "100%";
+    svg.style.height = "auto";
+    var box = document.createElement("div");
+    box.className = "mgk-svg";
+    box.appendChild(svg);
+    img.replaceWith(box);
+  }});
+  var controls = document.createElement("div");
+  controls.className = "mgk-controls";
+  function button(cls, text) {{
+    var b = document.createElement("button");
+    b.type = "button"; b.className = cls; b.textContent = text;
+    controls.appendChild(b);
+    return b;
+  }}
+  var prev = button("mgk-prev", labels.prev);
+  var slider = document.createElement("input");
+  slider.type = "range"; slider.className = "mgk-slider"; slider.min = "0"; slider.max = String(frames.length - 1);
+  slider.value = "0"; slider.setAttribute("aria-label", labels.step);
+  controls.appendChild(slider);
+  var next = button("mgk-next", labels.next);
+  var counter = document.createElement("span");
+  counter.className = "mgk-counter";
+  controls.appendChild(counter);
+  var note = root.querySelector(".mgk-note");
+  note.replaceWith(controls);
+  var current = 0;
+  function show(i) {{
+    current = Math.max(0, Math.min(frames.length - 1, i));
+    for (var k = 0; k < frames.length; k++) {{
+      frames[k].classList.toggle("mgk-active", k === current);
+    }}
+    slider.value = String(current);
+    counter.textContent = (current + 1) + " / " + frames.length;
+    prev.disabled = current === 0;
+    next.disabled = current === frames.length - 1;
+  }}
+  prev.addEventListener("click", function () {{ show(current - 1); }});
+  next.addEventListener("click", function () {{ show(current + 1); }});
+  slider.addEventListener("input", function () {{ show(parseInt(slider.value, 10)); }});
+  root.addEventListener("keydown", function (e) {{
+    if (e.key === "ArrowLeft") show(current - 1);
+    if (e.key === "ArrowRight") show(current + 1);
+  }});
+  root.classList.add("mgk-js");
+  show(0);
+}})();
+</script>
+</div>"""
