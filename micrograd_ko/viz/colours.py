@@ -101,9 +101,11 @@ def _e(text):
 def colour_bar(scale, *, width, uid, lang=None, zero=True, pending=False, font="sans-serif", font_size=12, title=None):
     """SVG elements (no <svg> wrapper) drawing the scale as a horizontal bar, `width` user units wide.
 
-    Returns (markup, height). Below the bar: decade ticks; beside it the
-    swatches for exactly 0 and (for a stepper) 'not computed yet'.
+    Returns (markup, height): a title, the bar with decade ticks under it,
+    and under those the swatches for exactly 0 and (for a stepper) 'not
+    computed yet'.
     """
+    fs = font_size
     title = title or tr("|기울기| (로그 눈금)", "|grad| (log scale)", lang)
     if scale.vanishing_low:
         title += tr(f" · 빨강: 기울기 소실 (< {VANISHING_BELOW:.0e})", f" · red: vanishing (< {VANISHING_BELOW:.0e})", lang)
@@ -112,27 +114,33 @@ def colour_bar(scale, *, width, uid, lang=None, zero=True, pending=False, font="
         swatches.append((ZERO, tr("0: 입력이 0이거나 연결이 끊김", "0: input was 0 or no path", lang)))
     if pending:
         swatches.append((PENDING, tr("? = 아직 계산 전", "? = not computed yet", lang)))
-    swatch_width = 0 if not swatches else max(len(t) for _, t in swatches) * font_size * 0.62 + 24
-    bar_width = max(120.0, width - swatch_width - 12)
-    fs = font_size
     stops = "".join(f'<stop offset="{k / 20:.2f}" stop-color="{scale._colour_at(k / 20)}"/>' for k in range(21))
     parts = [
         f'<defs><linearGradient id="{uid}_bar">{stops}</linearGradient></defs>',
         f'<text x="0" y="{fs}" font-size="{fs}" font-family="{font}">{_e(title)}</text>',
-        f'<rect x="0" y="{fs + 4}" width="{bar_width:.1f}" height="{fs}" fill="url(#{uid}_bar)" stroke="#777" stroke-width="0.5"/>',
+        f'<rect x="0" y="{fs + 4}" width="{width:.1f}" height="{fs}" fill="url(#{uid}_bar)" stroke="#777" stroke-width="0.5"/>',
     ]
     tick_y = 2 * fs + 4
-    for value in scale.decades():
-        x = scale.position(value) * bar_width
-        anchor = "start" if x < 1 else "end" if x > bar_width - 1 else "middle"
+    decades = scale.decades()
+    room = max(1, int(width // (fs * 4)))  # labels at least four em apart
+    step = -(-len(decades) // room)
+    for value in decades[::step]:
+        x = scale.position(value) * width
+        anchor = "start" if x < 1 else "end" if x > width - 1 else "middle"
         parts.append(f'<line x1="{x:.1f}" y1="{tick_y}" x2="{x:.1f}" y2="{tick_y + 3}" stroke="#555" stroke-width="0.7"/>')
         parts.append(f'<text x="{x:.1f}" y="{tick_y + 3 + fs}" font-size="{fs}" text-anchor="{anchor}" font-family="{font}">{value:.0e}</text>')
     if scale.vanishing_low:  # the threshold, marked across the bar
-        x = scale.position(VANISHING_BELOW) * bar_width
+        x = scale.position(VANISHING_BELOW) * width
         parts.append(f'<line x1="{x:.1f}" y1="{fs + 2}" x2="{x:.1f}" y2="{2 * fs + 6}" stroke="#000" stroke-width="1"/>')
-    for k, (fill, text) in enumerate(swatches):
-        x, y = bar_width + 16, fs + 4 + k * (fs + 6)
+    y, x = tick_y + 3 + fs + 8, 0.0
+    for fill, text in swatches:
         parts.append(f'<rect x="{x:.1f}" y="{y}" width="{fs}" height="{fs}" fill="{fill}" stroke="#777" stroke-width="0.5"/>')
-        parts.append(f'<text x="{x + fs + 4:.1f}" y="{y + fs - 2}" font-size="{fs}" font-family="{font}">{_e(text)}</text>')
-    height = max(tick_y + 3 + fs + 4, fs + 4 + len(swatches) * (fs + 6))
+        parts.append(f'<text x="{x + fs + 4:.1f}" y="{y + fs - 1.5}" font-size="{fs}" font-family="{font}">{_e(text)}</text>')
+        x += fs + 4 + _text_width(text, fs) + 2 * fs
+    height = y + (fs + 4 if swatches else 0)
     return "\n".join(parts), height
+
+
+def _text_width(text, font_size):
+    """About how wide `text` is drawn: Hangul and other wide characters 1 em, the rest 0.6 em."""
+    return sum(font_size if ord(c) >= 0x1100 else 0.6 * font_size for c in text)

@@ -33,6 +33,7 @@ FONT_SIZE = 13  # px
 SMALL = 12  # px
 MARGIN, LABEL_WIDTH, CELL_HEIGHT, GAP = 12, 175, 26, 18
 MAX_WIDTH = 840  # px: inside a notebook output at a 1280 px window
+MIN_WIDTH = 560  # px: room for the colour bar and its legend
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class LayerView:
     def svg(self):
         depth = max(r.layer for rows in self.columns.values() for r in rows) + 1
         n = len(self.columns)
-        col_width = min(220, (MAX_WIDTH - 2 * MARGIN - LABEL_WIDTH) // n)
+        col_width = min(max(220, (MIN_WIDTH - 2 * MARGIN - LABEL_WIDTH) // n), (MAX_WIDTH - 2 * MARGIN - LABEL_WIDTH) // n)
         if col_width < 110:
             raise ValueError(bilingual(f"모델 {n}개는 한 그림에 너무 많습니다 (최대 6개)", f"{n} models are too many for one picture (at most 6)"))
         width = 2 * MARGIN + LABEL_WIDTH + n * col_width

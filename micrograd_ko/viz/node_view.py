@@ -184,11 +184,10 @@ class ComputationGraph(graphviz.Digraph):
         if self._scale is None:
             return drawn
         lang = self._options.lang if self._options else None
-        width = max(360.0, display.size_px(drawn)[0] * 0.75 - 16)
+        width = min(max(360.0, display.size_px(drawn)[0] * 0.75 - 16), 480.0)  # pt
         uid = (self.graph_attr.get("id") or "mgk") + "_legend"
-        bar, height = colour_bar(self._scale, width=min(width, 560.0), uid=uid, lang=lang, pending=self._pending,
-                                 font=FONTNAME, font_size=10)
-        return display.compose(drawn, bar, height, min(width, 560.0), FONTNAME)
+        bar, height = colour_bar(self._scale, width=width, uid=uid, lang=lang, pending=self._pending, font=FONTNAME, font_size=10)
+        return display.compose(drawn, bar, height, width, FONTNAME)
 
     def _repr_image_svg_xml(self):
         return self.svg()

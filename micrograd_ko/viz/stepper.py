@@ -260,7 +260,7 @@ class BackpropStepper:
             if isinstance(picture, LayerView):
                 picture.uid = f"{uid}_f{i}"
             else:
-                picture.attr(id=f"{uid}_f{i}")  # Graphviz prefixes every SVG id with it: no clashes between frames
+                picture.graph_attr["id"] = f"{uid}_f{i}"  # Graphviz prefixes every SVG id with it: no clashes between frames
             current = self.steps[i].node if self.model is None else None
             where = self.names[current] if current is not None else f"layers[{self.steps[i].layer}]"
             alt = tr(f"{i + 1}단계 그림", f"picture of step {i + 1}", lang)
