@@ -297,11 +297,15 @@ class _Drawer:
         return self.record(fields)
 
     def record(self, fields):
-        """A record label showing `fields` literally, side by side."""
+        """A record label showing `fields` literally, one above the other.
+
+        Stacked fields make narrow boxes: a picture about half as wide as
+        with the fields side by side, which is what lets it fit a notebook.
+        """
         # No blanks around the separators: Graphviz 2.43 then drops the next blank after Hangul.
         body = "|".join(_record_text(f) for f in fields)
-        # In a left-to-right graph a record stacks its fields unless they are braced.
-        return graphviz.nohtml("{" + body + "}" if self.opts.rankdir in ("LR", "RL") else body)
+        # A left-to-right graph stacks a record's fields unless they are braced; top-to-bottom, the reverse.
+        return graphviz.nohtml(body if self.opts.rankdir in ("LR", "RL") else "{" + body + "}")
 
     def node_attrs(self, node, kind):
         """The SVG class (value/op, plus 'current' when highlighted) and the highlight's border."""
@@ -398,7 +402,7 @@ class _Drawer:
                 self.add_node(container, vid, self.value_label(node), **attrs)
             if node._op and not self.compact:
                 self.add_node(container, vid + "_op", plain_text(node._op), shape="ellipse", **self.node_attrs(node, "op"))
-                self.add_edge(container, vid + "_op", vid, **self.edge_mark(node))
+                self.add_edge(container, vid + "_op", vid, weight="4", **self.edge_mark(node))
 
     def add_summary(self, container, layer, params):
         weights = [p for p in params if p not in self.layers.biases]
@@ -438,7 +442,10 @@ class _Drawer:
                     k = use_count[parent] = use_count.get(parent, -1) + 1
                     tail = f"{tail}_u{k}"
                 label = {"label": fmt(local)} if labelled and local is not None else {}
-                self.add_edge(g, tail, op_id, **label, **self.edge_mark(node))
+                # Edges between computed nodes weigh more: dot then keeps a long chain straight and hangs
+                # the leaves beside it, instead of drifting sideways by half a box at every step.
+                spine = {"weight": "4"} if parent._prev else {}
+                self.add_edge(g, tail, op_id, **label, **spine, **self.edge_mark(node))
 
     def caption(self):
         lines = []
