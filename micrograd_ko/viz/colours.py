@@ -128,7 +128,7 @@ def colour_bar(scale, *, width, uid, lang=None, zero=True, pending=False, font="
         x = scale.position(value) * width
         anchor = "start" if x < 1 else "end" if x > width - 1 else "middle"
         parts.append(f'<line x1="{x:.1f}" y1="{tick_y}" x2="{x:.1f}" y2="{tick_y + 3}" stroke="#555" stroke-width="0.7"/>')
-        parts.append(f'<text x="{x:.1f}" y="{tick_y + 3 + fs}" font-size="{fs}" text-anchor="{anchor}" font-family="{font}">{value:.0e}</text>')
+        parts.append(f'<text x="{x:.1f}" y="{tick_y + 3 + fs}" font-size="{fs}" text-anchor="{anchor}" font-family="{font}">{_decade(value)}</text>')
     if scale.vanishing_low:  # the threshold, marked across the bar
         x = scale.position(VANISHING_BELOW) * width
         parts.append(f'<line x1="{x:.1f}" y1="{fs + 2}" x2="{x:.1f}" y2="{2 * fs + 6}" stroke="#000" stroke-width="1"/>')
@@ -139,6 +139,10 @@ def colour_bar(scale, *, width, uid, lang=None, zero=True, pending=False, font="
         x += fs + 4 + _text_width(text, fs) + 2 * fs
     height = y + (fs + 4 if swatches else 0)
     return "\n".join(parts), height
+
+
+def _decade(value):
+    return f"{value:g}" if 1e-3 <= value <= 1e3 else f"{value:.0e}"
 
 
 def _text_width(text, font_size):

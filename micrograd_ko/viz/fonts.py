@@ -4,8 +4,7 @@ A picture shown as `<img>` (a notebook output, a player frame) can use only
 the fonts of the machine or those it embeds; many machines (and CI) have no
 Korean font, and the text would be drawn as boxes. `embed(svg)` puts in the
 SVG the glyphs it uses, as a subset of NanumGothic (which
-koreanize-matplotlib ships) under the family names the drawing already asks
-for, with DejaVu Sans (which matplotlib ships) for symbols such as ∂ ‖ ≥ →.
+koreanize-matplotlib ships), with DejaVu Sans (which matplotlib ships) for symbols such as ∂ ‖ ≥ →.
 A subset for a graph's few dozen distinct characters is a few kilobytes.
 """
 
@@ -15,11 +14,12 @@ import base64
 import functools
 import importlib.util
 import io
+import re
 from pathlib import Path
 
 from ..i18n import bilingual
 
-__all__ = ["KOREAN_FONT", "embed", "font_face_css", "korean_font_file"]
+__all__ = ["EMBEDDED_FAMILY", "KOREAN_FONT", "embed", "font_face_css", "korean_font_file"]
 
 KOREAN_FONT = "NanumGothic"
 # Symbols (< = >, ², Greek, arrows, math) come from DejaVu Sans, which draws ∂ ‖ ≥ → < clearly; the rest from NanumGothic.
@@ -75,11 +75,24 @@ def font_face_css(text, family):
             f"src: url(data:font/ttf;base64,{_subset(_symbol_font_file(), characters)}) format('truetype'); }}")
 
 
+EMBEDDED_FAMILY = "MicrogradKoPicture"
+
+
 def embed(svg):
-    """`svg` with the glyphs it uses embedded as the font family 'NanumGothic' (the first the drawings ask for)."""
-    if "@font-face" in svg:
+    """`svg` with the glyphs it uses embedded, put first in every font-family list of the drawing.
+
+    The family has its own name: once a player inlines the SVG into a page,
+    its @font-face rules hold for the whole page, and a subset named after a
+    real font would take over text it has no glyphs for.
+    """
+    if EMBEDDED_FAMILY in svg:
         return svg
     start = svg.index("<svg")
     end = svg.index(">", start) + 1
-    style = f"<style>\n{font_face_css(svg[end:], KOREAN_FONT)}\n</style>"
-    return svg[:end] + style + svg[end:]
+    style = f"<style>\n{font_face_css(svg[end:], EMBEDDED_FAMILY)}\n</style>"
+    body = re.sub(r'font-family="', f'font-family="{EMBEDDED_FAMILY}, ', svg[end:])
+    if 'font-family="' not in svg[start:end]:
+        head = svg[:end - 1] + f' font-family="{EMBEDDED_FAMILY}, sans-serif">'
+    else:
+        head = re.sub(r'font-family="', f'font-family="{EMBEDDED_FAMILY}, ', svg[:end])
+    return head + style + body
