@@ -17,7 +17,7 @@ from micrograd_ko import graph, i18n, nn
 from micrograd_ko.diagnostics import gradient_flow
 from micrograd_ko.graph import FONTNAME, draw_graph, fmt, render_svg
 from micrograd_ko.viz import colours, display, layers, render
-from micrograd_ko.viz.colours import PENDING, VANISHING_BELOW, ZERO, GradScale
+from micrograd_ko.viz.colours import PENDING, ZERO, GradScale
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -391,3 +391,13 @@ def test_saving_a_graph_into_a_missing_folder_is_a_clear_error(tmp_path):
 
     with pytest.raises(FileNotFoundError, match="does not exist"):
         save_graph(Value(1.0) * 2, tmp_path / "nope" / "g.svg")
+
+
+def test_the_readme_states_the_drawing_limits_the_code_uses():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = " ".join(readme[readme.index("### 보기"):readme.index("### 명령줄")].split())
+    assert f"시간 제한({render.TIME_LIMIT:.0f}초)" in section
+    assert float(re.search(r"0이 아닌데 ([0-9e.-]+)보다 작은 기울기", section).group(1)) == colours.VANISHING_BELOW
+    assert f"약 {display.OUTPUT_WIDTH} px" in section and f"{display.MIN_TEXT:.0f} px보다 작아지지" in section

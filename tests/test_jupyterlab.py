@@ -18,7 +18,6 @@ them is the notebook's job). Screenshots go to tests/screenshots/ (not
 committed) for a person to look at.
 """
 
-import json
 import os
 import re
 import shutil

@@ -125,9 +125,8 @@ class LayerView:
                                  f'text-anchor="middle" class="factor">↓ ×{below.value / row.value:.2g}</text>')
         grid_bottom = top + depth * pitch - GAP + 14
         pending = any(r.value is None for rows in self.columns.values() for r in rows)
-        zero = True
-        bar, bar_height = colour_bar(self.scale, width=width - 2 * MARGIN, uid=self.uid, lang=self.lang, zero=zero,
-                                     pending=pending, font=FONT, font_size=SMALL)
+        bar, bar_height = colour_bar(self.scale, width=width - 2 * MARGIN, uid=self.uid, lang=self.lang, pending=pending,
+                                     font=FONT, font_size=SMALL)
         parts.append(f'<g transform="translate({MARGIN} {grid_bottom})">{bar}</g>')
         height = grid_bottom + bar_height + MARGIN
         return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}px" height="{height}px" viewBox="0 0 {width} {height}" '

@@ -30,7 +30,7 @@ from ..i18n import bilingual
 
 __all__ = ["GraphRenderError", "TIME_LIMIT", "render"]
 
-TIME_LIMIT = 20.0  # seconds; what the layout-cost check lets through takes well under one
+TIME_LIMIT = 20.0  # seconds; what the layout-cost check lets through takes a few seconds at most
 RENDERERS = ("auto", "dot", "wasm")
 
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import html
 import platform
-import re
 from datetime import datetime
 from pathlib import Path
 
 from ..i18n import get_language, tr
-from . import fonts
+from . import display, fonts
 
 __all__ = ["render_report", "section_html", "small_network_graph", "write_report"]
 
@@ -140,12 +139,9 @@ def _short(value):
     return str(value)
 
 
-_XML_PROLOGUE = re.compile(r"^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?(<!--.*?-->\s*)*", re.DOTALL)
-
-
 def _inline_svg(svg):
     """SVG text ready to sit inside HTML: no XML prologue or DOCTYPE."""
-    return _XML_PROLOGUE.sub("", svg, count=1)
+    return display.inline(svg)
 
 
 def _visible_text(markup):

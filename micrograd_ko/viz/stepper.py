@@ -87,7 +87,7 @@ class BackpropStepper:
     """Backpropagation of `root` (usually a loss), one node per step, or one layer per step with `model=`.
 
     `stepper[i]` is a `Step` (or `LayerStep`); `text(i)` writes it out,
-    `picture(i)` draws it (`graph(i)` / `svg(i)`), `to_html(path)` exports the
+    `graph(i)` / `svg(i)` draw it, `to_html(path)` exports the
     player. `gradients` holds the final gradient of every node (equal to
     `.grad` after one `root.backward()`). Node by node, graphs with more
     than `max_steps` steps are refused: each step is a frame.
@@ -243,8 +243,6 @@ class BackpropStepper:
         step = self.steps[i]
         return draw_graph(self.root, rankdir=rankdir or self.rankdir, lang=lang, highlight=step.node,
                           grads=self._states[i], name_unlabeled=True, fit=False)
-
-    picture = graph
 
     def svg(self, i, lang=None):
         return self.graph(i, lang).svg()
