@@ -262,6 +262,7 @@ class _Drawer:
             for p in node._prev:
                 self.uses[p] = self.uses.get(p, 0) + 1
         self.nodes, self.edges = [], []  # ids, for the layout-cost estimate
+        self.straight_spine = False
         self.scale = GradScale.fit(self.grad_of(n) for n in self.order) if self.has_grads else None
 
     # -- helpers -----------------------------------------------------------------
@@ -334,6 +335,25 @@ class _Drawer:
     # -- the graph ---------------------------------------------------------------
 
     def draw(self):
+        """The Digraph; refused if its layout would be slow.
+
+        Edges between computed nodes weigh more when nothing crosses the
+        picture: dot then keeps a long chain straight with its leaves beside
+        it, instead of drifting sideways by half a box at every step (a
+        picture twice as wide). With long edges the weights make the layout
+        several times slower, so they are left out there.
+        """
+        self.straight_spine = False
+        g = self.build()
+        hidden = long_edge_nodes(self.nodes, self.edges)
+        self.refuse_slow_layout(hidden)
+        if hidden == 0:
+            self.straight_spine = True
+            g = self.build()
+        return g
+
+    def build(self):
+        self.nodes, self.edges = [], []
         g = ComputationGraph(
             # Grouped graphs have dense layer-to-layer edges: curved splines through them take
             # seconds and loop far around the clusters, so straight lines; and the network
@@ -358,7 +378,6 @@ class _Drawer:
                 # would stretch the cluster back over the previous layer's last rank.
                 self.add_summary(g, key, [n for n in nodes if n in self.param_layer])
         self.add_edges(g)
-        self.refuse_slow_layout()
         caption = self.caption()
         if caption:
             g.attr(label=plain_text(caption), labelloc="b")
@@ -367,8 +386,7 @@ class _Drawer:
         g._options, g._roots = self.opts, self.roots
         return g
 
-    def refuse_slow_layout(self):
-        hidden = long_edge_nodes(self.nodes, self.edges)
+    def refuse_slow_layout(self, hidden):
         if hidden > MAX_LONG_EDGE_NODES:
             shared = sorted((n for n in self.order if not n._prev and self.uses.get(n, 0) > 2),
                             key=lambda n: -self.uses[n])[:3]
@@ -402,7 +420,8 @@ class _Drawer:
                 self.add_node(container, vid, self.value_label(node), **attrs)
             if node._op and not self.compact:
                 self.add_node(container, vid + "_op", plain_text(node._op), shape="ellipse", **self.node_attrs(node, "op"))
-                self.add_edge(container, vid + "_op", vid, weight="4", **self.edge_mark(node))
+                spine = {"weight": "4"} if self.straight_spine else {}
+                self.add_edge(container, vid + "_op", vid, **spine, **self.edge_mark(node))
 
     def add_summary(self, container, layer, params):
         weights = [p for p in params if p not in self.layers.biases]
@@ -442,9 +461,7 @@ class _Drawer:
                     k = use_count[parent] = use_count.get(parent, -1) + 1
                     tail = f"{tail}_u{k}"
                 label = {"label": fmt(local)} if labelled and local is not None else {}
-                # Edges between computed nodes weigh more: dot then keeps a long chain straight and hangs
-                # the leaves beside it, instead of drifting sideways by half a box at every step.
-                spine = {"weight": "4"} if parent._prev else {}
+                spine = {"weight": "4"} if self.straight_spine and parent._prev else {}
                 self.add_edge(g, tail, op_id, **label, **spine, **self.edge_mark(node))
 
     def caption(self):
