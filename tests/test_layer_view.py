@@ -128,3 +128,23 @@ def test_screenshot_of_the_flagship_picture(flagship):
         assert box["width"] <= 850
         page.screenshot(path=str(SCREENSHOTS / "layer_view_flagship.png"), full_page=True)
         browser.close()
+
+
+def test_gradient_flow_player_steps_through_epochs_on_one_scale():
+    import test_plots
+
+    history = test_plots.history_by_hand(epochs=6)
+    model = nn.MLP(2, [4, 4, 4, 1], activation="sigmoid", seed=0)
+    player = mg.viz.gradient_flow_player(history, model=model, max_frames=4)
+    assert len(player) == 4  # every 2nd epoch, and the last: 1, 3, 5, 6
+    page = player.to_html()
+    svgs = [base64.b64decode(b).decode("utf-8") for b in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page)]
+    assert len(svgs) == 4
+    flows = history["gradient_flow"]
+    for svg, epoch in zip(svgs, (0, 2, 4, 5)):
+        values = [float(v) if v else None for v in re.findall(r'data-value="([^"]*)"', svg)]
+        assert sorted(v for v in values if v is not None) == sorted(v for v in flows[epoch] if v > 0 or v == 0)
+        assert f"에폭 {epoch + 1}" in svg
+    stops = {re.search(r"<linearGradient.*?</linearGradient>", s, re.S).group(0).split(">", 1)[1] for s in svgs}
+    assert len(stops) == 1  # the same colour scale in every frame
+    assert "1층 · sigmoid" in svgs[0]

@@ -7,19 +7,19 @@
 - `display`: how a picture shows in a notebook (saved or live) and fits its width.
 - `node_view`: `draw_graph`, `render_svg`, `save_graph` (one box per node).
 - `layers`: which layer of an MLP each node belongs to.
-- `layer_view`: one row per layer; `compare_gradient_flow`.
-- `stepper`: `BackpropStepper`, node by node or layer by layer.
+- `layer_view`: one row per layer; `compare_gradient_flow`; `gradient_flow_player` (epochs).
+- `stepper`: `BackpropStepper`, node by node or layer by layer; `player`: the saved-or-live player they share.
 - `plots`: matplotlib figures; `report`: the HTML report.
 
 `micrograd_ko.draw_graph`, `micrograd_ko.graph`, `micrograd_ko.stepper`, ...
 keep working: they lead here.
 """
 
-from .layer_view import LayerView, compare_gradient_flow
+from .layer_view import LayerView, compare_gradient_flow, gradient_flow_player
 from .node_view import ComputationGraph, GraphTooComplexError, draw_graph, render_svg, save_graph
 from .options import DrawOptions
 from .render import GraphRenderError
 from .stepper import BackpropStepper
 
 __all__ = ["BackpropStepper", "ComputationGraph", "DrawOptions", "GraphRenderError", "GraphTooComplexError", "LayerView",
-           "compare_gradient_flow", "draw_graph", "render_svg", "save_graph"]
+           "compare_gradient_flow", "draw_graph", "gradient_flow_player", "render_svg", "save_graph"]

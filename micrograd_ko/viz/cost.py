@@ -4,11 +4,13 @@ Graphviz's `dot` puts every node on a rank and turns an edge that spans k
 ranks into a chain of k - 1 invisible nodes, then reorders every rank to
 reduce crossings. Its time follows those invisible nodes, not the visible
 ones: a 50-step recurrence `h = tanh(w*h + u*c)` has 253 nodes, but `w`, `u`
-and `c` feed every step, so their edges cross the whole picture (~15,000
+and `c` feed every step, so their edges cross the whole picture (~22,000
 invisible nodes) and the layout runs for minutes. With the WebAssembly
-build (`python benchmarks/bench_layout.py`: 15 steps, 1,890 of them, ~0.5 s;
-20 steps, 3,420, ~1.6 s; 30 steps, 7,830, ~24 s) the time grows about as the
-cube; `MAX_LONG_EDGE_NODES` keeps a drawing to a few seconds.
+build (`python benchmarks/bench_layout.py`, 2 cores shared with other jobs)
+the time grows faster than the square of that count, and the shape matters
+too (one node feeding every step is worse): recurrence 15 steps, 1,890 of
+them, 0.75 s; 20 steps, 3,420, 4 s; `x + x + ...` 40 terms, 1,482, 2.3 s; 60
+terms, 3,422, 22 s. `MAX_LONG_EDGE_NODES` keeps a drawing to a few seconds.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from graphlib import TopologicalSorter
 
 __all__ = ["MAX_LONG_EDGE_NODES", "long_edge_nodes"]
 
-MAX_LONG_EDGE_NODES = 4000
+MAX_LONG_EDGE_NODES = 2000
 
 
 def long_edge_nodes(nodes, edges):

@@ -56,12 +56,13 @@ def _subset(font_path, characters):
     options = subset.Options()
     options.layout_features = ["*"]
     options.drop_tables += ["TSI0", "TSI1", "TSI2", "TSI3", "TSI5", "FFTM"]  # tables fontTools cannot subset (hinting sources, a timestamp)
-    font = subset.load_font(str(font_path), options)
+    font = subset.load_font(io.BytesIO(Path(font_path).read_bytes()), options)  # read whole: no file left open
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=characters)
     subsetter.subset(font)
     buffer = io.BytesIO()
     subset.save_font(font, buffer, options)
+    font.close()
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 

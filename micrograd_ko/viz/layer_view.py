@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from ..diagnostics import activation_name, gradient_flow, layer_parameters, neuron_layers
 from ..files import write_file
 from ..i18n import bilingual, tr
-from . import display
+from . import display, player
 from .colours import HIGHLIGHT, GradScale, colour_bar, text_colour
 
-__all__ = ["LayerRow", "LayerView", "compare_gradient_flow"]
+__all__ = ["GradientFlowPlayer", "LayerRow", "LayerView", "compare_gradient_flow", "gradient_flow_history", "gradient_flow_player"]
 
 FONT = "NanumGothic, Noto Sans CJK KR, Malgun Gothic, AppleGothic, sans-serif"
 FONT_SIZE = 13  # px
@@ -69,14 +69,14 @@ def _e(text):
 class LayerView:
     """Models side by side, one row per layer; `svg()`, `save(path)`, and a notebook display."""
 
-    def __init__(self, columns, *, lang=None, title=None, highlight=(), uid=None):
+    def __init__(self, columns, *, lang=None, title=None, highlight=(), uid=None, scale=None):
         if not columns:
             raise ValueError(bilingual("그릴 모델이 없습니다", "no model to draw"))
         self.columns = {str(name): list(rows) for name, rows in columns.items()}
         self.lang, self.title = lang, title
         self.highlight = set(highlight)
         self.uid = uid or "mgkl" + hashlib.sha1(repr(sorted(self.columns.items())).encode()).hexdigest()[:8]
-        self.scale = GradScale.fit(r.value for rows in self.columns.values() for r in rows)
+        self.scale = scale or GradScale.fit(r.value for rows in self.columns.values() for r in rows)
 
     @classmethod
     def from_model(cls, model, grads=None, **kwargs):
@@ -86,7 +86,7 @@ class LayerView:
     # -- drawing -------------------------------------------------------------------
 
     def row_label(self, row, depth):
-        text = tr(f"{row.layer + 1}층 · {row.activation}", f"layer {row.layer + 1} · {row.activation}", self.lang)
+        text = tr(f"{row.layer + 1}층", f"layer {row.layer + 1}", self.lang) + (f" · {row.activation}" if row.activation else "")
         if row.layer == depth - 1:
             text += tr(" (출력)", " (output)", self.lang)
         return text
@@ -175,3 +175,67 @@ def compare_gradient_flow(models, *, lang=None, title=None):
         else:
             columns[name] = [LayerRow(r.layer, r.activation, r.n_weights, r.mean_abs_grad) for r in gradient_flow(model)]
     return LayerView(columns, lang=lang, title=title)
+
+
+# --------------------------------------------------------------------------
+# During training: one layer view per epoch
+# --------------------------------------------------------------------------
+
+
+def gradient_flow_history(history):
+    """`history['gradient_flow']` (one list of per-layer mean |∂L/∂W| per epoch), checked."""
+    flows = history.get("gradient_flow") if isinstance(history, dict) else None
+    if not flows:
+        raise ValueError(bilingual("history에 'gradient_flow'가 없습니다: fit(..., track_gradients=True)로 학습하세요",
+                                   "history has no 'gradient_flow': train with fit(..., track_gradients=True)"))
+    depth = len(flows[0])
+    if depth == 0 or any(len(row) != depth for row in flows):
+        raise ValueError(bilingual("gradient_flow의 에폭마다 층 수가 같아야 합니다",
+                                   "every epoch of gradient_flow must list the same number of layers"))
+    return flows
+
+
+class GradientFlowPlayer:
+    """The layer view epoch by epoch, on one colour scale: a list in a saved notebook, a player once run."""
+
+    def __init__(self, frames, lang):
+        self.frames, self.lang = frames, lang
+
+    def __len__(self):
+        return len(self.frames)
+
+    def _repr_html_(self):
+        title = tr("학습 중 층별 기울기 흐름", "gradient flow per layer during training", self.lang)
+        return player.fragment(self.frames, title=title, lang=self.lang)
+
+    def to_html(self, path=None):
+        title = tr("학습 중 층별 기울기 흐름", "gradient flow per layer during training", self.lang)
+        return player.page(self._repr_html_(), title, self.lang, path)
+
+
+def gradient_flow_player(history, model=None, lang=None, max_frames=40):
+    """Step through `fit(..., track_gradients=True)`'s epochs as layer views (every k-th epoch past `max_frames`).
+
+    `model` (optional) names each layer's activation. One colour scale for
+    all epochs, so a layer that starts learning visibly darkens.
+    """
+    flows = gradient_flow_history(history)
+    activations = [activation_name(layer) for _, layer in neuron_layers(model)] if model is not None else [""] * len(flows[0])
+    scale = GradScale.fit(v for row in flows for v in row)
+    step = -(-len(flows) // max_frames)
+    epochs = list(range(0, len(flows), step))
+    if epochs[-1] != len(flows) - 1:
+        epochs.append(len(flows) - 1)
+    frames = []
+    for e in epochs:
+        rows = [LayerRow(i, activations[i], 0, v) for i, v in enumerate(flows[e])]
+        ratio = f"{flows[e][-1] / flows[e][0]:.3g}" if flows[e][0] else "-"
+        text = tr(f"에폭 {e + 1}/{len(flows)}: 마지막 층의 평균 |∂L/∂W|는 1층의 {ratio}배",
+                  f"epoch {e + 1}/{len(flows)}: the last layer's mean |∂L/∂W| is {ratio} times the first layer's", lang)
+
+        def svg_of(uid, rows=rows, e=e):
+            title = tr(f"에폭 {e + 1} 뒤 층별 평균 |∂L/∂W|", f"mean |∂L/∂W| per layer after epoch {e + 1}", lang)
+            return LayerView({"": rows}, lang=lang, title=title, uid=uid, scale=scale).svg()
+
+        frames.append((text, svg_of, f"epoch {e + 1}"))
+    return GradientFlowPlayer(frames, lang)

@@ -22,6 +22,7 @@ from ..diagnostics import gradient_flow
 from ..engine import Value
 from ..i18n import bilingual, tr
 from .fonts import KOREAN_FONT, korean_font_file
+from .layer_view import gradient_flow_history
 
 __all__ = ["KOREAN_FONT", "plot_activation_functions", "plot_activation_histograms", "plot_gradient_flow",
            "plot_gradient_flow_history", "use_korean_font"]
@@ -116,14 +117,8 @@ def plot_gradient_flow_history(history, lang=None, title=None):
     """
     from matplotlib.colors import LogNorm
 
-    flows = history.get("gradient_flow") if isinstance(history, dict) else None
-    if not flows:
-        raise ValueError(bilingual("history에 'gradient_flow'가 없습니다: fit(..., track_gradients=True)로 학습하세요",
-                                   "history has no 'gradient_flow': train with fit(..., track_gradients=True)"))
+    flows = gradient_flow_history(history)
     depth = len(flows[0])
-    if depth == 0 or any(len(row) != depth for row in flows):
-        raise ValueError(bilingual("gradient_flow의 에폭마다 층 수가 같아야 합니다",
-                                   "every epoch of gradient_flow must list the same number of layers"))
     grid = [[flows[e][i] for e in range(len(flows))] for i in range(depth)]  # rows: layers, columns: epochs
     positive = [v for row in grid for v in row if v > 0]
     fig = Figure(figsize=(7.0, 0.35 * depth + 1.8), layout="constrained")

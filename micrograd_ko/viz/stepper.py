@@ -13,24 +13,19 @@ the output layer down: the gradient entering the layer, the factor its
 activation's local derivative multiplies it by, its weights' mean |∂L/∂W|,
 and what it passes to the layer below.
 
-The player (`to_html(path)`, and the notebook display) lists every step as
-text plus picture, which is what a saved, untrusted notebook shows (it keeps
-no scripts); its script, which runs once the cell runs, turns the list into
-one step at a time with 이전/다음 buttons and a slider.
+The player (`to_html(path)`, and the notebook display; see `viz.player`) is
+a list of the steps, text plus picture, in a saved notebook, and steps one
+at a time with 이전/다음 buttons and a slider once the cell runs.
 """
 
 from __future__ import annotations
 
-import html
-import json
 import math
-import uuid
 from dataclasses import dataclass
 
 from ..engine import Value, topological_order
-from ..files import write_file
 from ..i18n import bilingual, check_language, tr
-from . import display
+from . import display, player
 from .layer_view import LayerView
 from .layers import INPUT, assign_layers
 from .node_view import draw_graph, fmt, node_name
@@ -250,32 +245,20 @@ class BackpropStepper:
     # -- the player ----------------------------------------------------------------------
 
     def _fragment(self, lang):
-        """The player as an HTML fragment with ids scoped to this player (safe to embed twice in a page)."""
-        uid = "mgk" + uuid.uuid4().hex[:10]
+        """The player as an HTML fragment (ids scoped to it: safe to embed twice in a page)."""
         frames = []
         for i in range(len(self)):
-            picture = self.graph(i, lang)
-            if isinstance(picture, LayerView):
-                picture.uid = f"{uid}_f{i}"
-            else:
-                picture.graph_attr["id"] = f"{uid}_f{i}"  # Graphviz prefixes every SVG id with it: no clashes between frames
-            current = self.steps[i].node if self.model is None else None
-            where = self.names[current] if current is not None else f"layers[{self.steps[i].layer}]"
-            alt = tr(f"{i + 1}단계 그림", f"picture of step {i + 1}", lang)
-            frames.append(
-                f'<li class="mgk-frame" data-step="{i}" data-node="{html.escape(where)}">'
-                f'<pre class="mgk-text">{html.escape(self.text(i, lang))}</pre>'
-                f'{display.img_tag(picture.svg(), alt, css_class="mgk-img")}</li>'
-            )
-        return _TEMPLATE.format(
-            uid=uid, frames="\n".join(frames), uid_json=json.dumps(uid),
-            title=html.escape(tr("역전파 단계별 보기", "backpropagation step by step", lang)),
-            note=html.escape(tr("단계 목록입니다. 셀을 실행하면(저장된 노트북은 다시 실행하면) 이전/다음 버튼과 슬라이더로 한 단계씩 볼 수 있습니다.",
-                                "A list of the steps. Run the cell (re-run a saved notebook) to step through them with previous/next buttons and a slider.",
-                                lang)),
-            labels=html.escape(json.dumps({"prev": tr("이전", "previous", lang), "next": tr("다음", "next", lang),
-                                           "step": tr("단계", "step", lang)}, ensure_ascii=False)),
-        )
+            where = self.names[self.steps[i].node] if self.model is None else f"layers[{self.steps[i].layer}]"
+            frames.append((self.text(i, lang), lambda uid, i=i: self._frame_svg(i, lang, uid), where))
+        return player.fragment(frames, title=tr("역전파 단계별 보기", "backpropagation step by step", lang), lang=lang)
+
+    def _frame_svg(self, i, lang, uid):
+        picture = self.graph(i, lang)
+        if isinstance(picture, LayerView):
+            picture.uid = uid
+        else:
+            picture.graph_attr["id"] = uid  # Graphviz prefixes every SVG id with it: no clashes between frames
+        return picture.svg()
 
     def _repr_html_(self):
         return self._fragment(self.lang)
@@ -283,95 +266,4 @@ class BackpropStepper:
     def to_html(self, path=None, lang=None):
         """One self-contained HTML page with every step (works offline); written to `path` if given."""
         lang = lang or self.lang
-        page = (
-            f'<!DOCTYPE html>\n<html lang="{tr("ko", "en", lang)}">\n<head>\n<meta charset="utf-8">\n'
-            f"<title>{html.escape(tr('역전파 단계별 보기', 'backpropagation step by step', lang))}</title>\n"
-            f"</head>\n<body>\n{self._fragment(lang)}\n</body>\n</html>\n"
-        )
-        if path is not None:
-            write_file(path, page)
-        return page
-
-
-# Saved and untrusted (no script, no style): a title, one line on how to make it
-# interactive, and the numbered steps, each its text and its picture (<img>).
-# With the script: the note goes, controls are made (none exist before: no dead
-# buttons), each picture becomes inline SVG (so its nodes can be found), and
-# one step is shown at a time.
-_TEMPLATE = """<div class="mgk-stepper" id="{uid}" data-labels="{labels}">
-<style>
-#{uid} {{ font-family: NanumGothic, "Noto Sans CJK KR", "Malgun Gothic", AppleGothic, sans-serif; max-width: 100%; }}
-#{uid} .mgk-controls {{ display: flex; gap: 0.5em; align-items: center; margin: 0.5em 0; }}
-#{uid} .mgk-slider {{ flex: 1; max-width: 30em; }}
-#{uid} .mgk-text {{ background: #f6f8fa; padding: 0.5em; white-space: pre-wrap; font-family: inherit; margin: 0.3em 0; }}
-#{uid} .mgk-steps {{ padding-left: 1.5em; }}
-#{uid} .mgk-svg svg, #{uid} img {{ max-width: 100%; height: auto; }}
-#{uid}.mgk-js .mgk-steps {{ list-style: none; padding-left: 0; }}
-#{uid}.mgk-js .mgk-frame {{ display: none; }}
-#{uid}.mgk-js .mgk-frame.mgk-active {{ display: block; }}
-</style>
-<div class="mgk-title"><b>{title}</b></div>
-<p class="mgk-note"><i>{note}</i></p>
-<ol class="mgk-steps">
-{frames}
-</ol>
-<script>
-(function () {{
-  var script = document.currentScript;
-  var root = (script && script.closest(".mgk-stepper")) || document.getElementById({uid_json});
-  if (!root || root.classList.contains("mgk-js")) return;
-  var labels = JSON.parse(root.getAttribute("data-labels"));
-  var frames = root.querySelectorAll(".mgk-frame");
-  root.querySelectorAll("img.mgk-img").forEach(function (img) {{
-    var bytes = Uint8Array.from(atob(img.src.split(",")[1]), function (c) {{ return c.charCodeAt(0); }});
-    var doc = new DOMParser().parseFromString(new TextDecoder().decode(bytes), "image/svg+xml");
-    var svg = document.importNode(doc.documentElement, true);
-    svg.style.maxWidth = "100%";
-    svg.style.height = "auto";
-    var box = document.createElement("div");
-    box.className = "mgk-svg";
-    box.appendChild(svg);
-    img.replaceWith(box);
-  }});
-  var controls = document.createElement("div");
-  controls.className = "mgk-controls";
-  function button(cls, text) {{
-    var b = document.createElement("button");
-    b.type = "button"; b.className = cls; b.textContent = text;
-    controls.appendChild(b);
-    return b;
-  }}
-  var prev = button("mgk-prev", labels.prev);
-  var slider = document.createElement("input");
-  slider.type = "range"; slider.className = "mgk-slider"; slider.min = "0"; slider.max = String(frames.length - 1);
-  slider.value = "0"; slider.setAttribute("aria-label", labels.step);
-  controls.appendChild(slider);
-  var next = button("mgk-next", labels.next);
-  var counter = document.createElement("span");
-  counter.className = "mgk-counter";
-  controls.appendChild(counter);
-  var note = root.querySelector(".mgk-note");
-  note.replaceWith(controls);
-  var current = 0;
-  function show(i) {{
-    current = Math.max(0, Math.min(frames.length - 1, i));
-    for (var k = 0; k < frames.length; k++) {{
-      frames[k].classList.toggle("mgk-active", k === current);
-    }}
-    slider.value = String(current);
-    counter.textContent = (current + 1) + " / " + frames.length;
-    prev.disabled = current === 0;
-    next.disabled = current === frames.length - 1;
-  }}
-  prev.addEventListener("click", function () {{ show(current - 1); }});
-  next.addEventListener("click", function () {{ show(current + 1); }});
-  slider.addEventListener("input", function () {{ show(parseInt(slider.value, 10)); }});
-  root.addEventListener("keydown", function (e) {{
-    if (e.key === "ArrowLeft") show(current - 1);
-    if (e.key === "ArrowRight") show(current + 1);
-  }});
-  root.classList.add("mgk-js");
-  show(0);
-}})();
-</script>
-</div>"""
+        return player.page(self._fragment(lang), tr("역전파 단계별 보기", "backpropagation step by step", lang), lang, path)
