@@ -97,8 +97,8 @@ def test_what_is_refused_and_what_is_drawn():
         mg.draw_graph(y)  # 100 terms: minutes, refused, naming the reused node
 
 
-def heavy_source(steps=30):
-    """DOT source that takes the WebAssembly Graphviz ~25 s (a recurrence drawn without the cost check)."""
+def heavy_source(steps=50):
+    """DOT source that takes the WebAssembly Graphviz minutes (a recurrence drawn without the cost check)."""
     w, u, c, h = mg.Value(0.5), mg.Value(0.3), mg.Value(1.0), mg.Value(0.0)
     for _ in range(steps):
         h = (w * h + u * c).tanh()
