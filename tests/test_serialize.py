@@ -112,10 +112,24 @@ def test_a_tiny_file_cannot_make_us_build_a_huge_model(tmp_path):
     path = tmp_path / "m.json"
     MLP(2, [1], seed=0).save(path)
     document = json.loads(path.read_text(encoding="utf-8"))
-    document["config"].update(nin=100000, nouts=[100000, 1])
+    document["config"].update(nin=1000, nouts=[900, 1])
     document["state_dict"] = {}
     path.write_text(json.dumps(document), encoding="utf-8")
-    with pytest.raises(ValueError, match="implies 10000200001 parameters but the file stores 0"):
+    with pytest.raises(ValueError, match="implies 901801 parameters but the file stores 0"):
+        MLP.load(path)
+
+
+@pytest.mark.parametrize("nouts, message", [
+    ([100000, 1], "10,000,200,001 parameters is too large"),
+    ([1] * 1001, "1001 layers and 2,002 parameters is too large"),
+])
+def test_a_model_beyond_the_stated_caps_is_refused_before_it_is_built(tmp_path, nouts, message):
+    path = tmp_path / "m.json"
+    MLP(2, [1], seed=0).save(path)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["config"].update(nin=100000 if len(nouts) == 2 else 1, nouts=nouts, activation="relu")
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
         MLP.load(path)
 
 
