@@ -145,3 +145,45 @@ def test_saving_into_a_missing_folder_names_it_in_both_languages(tmp_path):
     missing = tmp_path / "nope"
     with pytest.raises(FileNotFoundError, match=r"폴더 .*nope.*does not exist"):
         MLP(2, [1], seed=0).save(missing / "m.json")
+
+
+def test_a_missing_file_and_a_folder_are_named_in_both_languages(tmp_path):
+    with pytest.raises(FileNotFoundError) as error:
+        MLP.load(tmp_path / "nope.json")
+    assert "nope.json: 파일이 없습니다 / no such file" in str(error.value)
+    with pytest.raises(IsADirectoryError) as error:
+        MLP.load(tmp_path)
+    assert f"{tmp_path}: 파일이 아니라 폴더입니다 / is a folder, not a file" in str(error.value)
+
+
+@pytest.mark.parametrize("where", ["weight", "nin", "version"])
+def test_a_400_digit_number_is_refused_with_a_short_clear_message(tmp_path, where):
+    path = tmp_path / "m.json"
+    MLP(2, [1], seed=0).save(path)
+    huge = "9" * 400
+    text = path.read_text(encoding="utf-8")
+    if where == "weight":
+        document = json.loads(text)
+        document["state_dict"]["layers.0.neurons.0.b"] = "HUGE"
+        text = json.dumps(document).replace('"HUGE"', huge)
+    elif where == "nin":
+        text = text.replace('"nin": 2', f'"nin": {huge}')
+    else:
+        text = text.replace('"version": 1', f'"version": {huge}')
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError) as error:
+        MLP.load(path)
+    message = str(error.value)
+    assert " / " in message and str(path) in message and huge not in message and len(message) < 600
+
+
+def test_a_file_beyond_the_size_cap_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    from micrograd_ko import serialize
+
+    path = tmp_path / "m.json"
+    MLP(2, [3, 1], seed=0).save(path)
+    monkeypatch.setattr(serialize, "MAX_FILE_BYTES", 100)
+    with pytest.raises(ValueError, match=r"the file is too large \(\d+ bytes, at most 100\)"):
+        MLP.load(path)
+    with pytest.raises(ValueError, match=r"the file is too large \(at most 100 bytes\)"):
+        MLP.load("/dev/zero")  # a device has no size to check first: reading stops at the cap
