@@ -20,10 +20,11 @@ import math
 import numbers
 import random
 
+from .engine import ACTIVATIONS
 from .i18n import bilingual
 
 __all__ = [
-    "make_rng", "check_positive_int", "check_numbers", "check_dataset", "check_loss_output",
+    "make_rng", "check_positive_int", "check_activation", "check_numbers", "check_dataset", "check_loss_output",
     "ELEMENTWISE_LOSSES",
 ]
 
@@ -52,27 +53,35 @@ def check_positive_int(n, what):
     return n
 
 
+def check_activation(name):
+    """`name` if it is one of the engine's `ACTIVATIONS`, else a ValueError listing them."""
+    if not isinstance(name, str) or name not in ACTIVATIONS:
+        names = ", ".join(ACTIVATIONS)
+        raise ValueError(bilingual(f"알 수 없는 활성화 함수 {name!r}: 가능한 이름은 {names}",
+                                   f"unknown activation {name!r}; valid names: {names}"))
+    return name
+
+
 def check_numbers(value, shape, name):
     """`value` as floats of the given shape (() = one number, (3,) = a list of 3, ...), or a clear error."""
     if not shape:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(bilingual(f"{name}: 숫자가 필요합니다", f"{name}: expected a number, got {type(value).__name__}"))
+            raise TypeError(f"{name}: " + bilingual("숫자가 필요합니다", f"expected a number, got {type(value).__name__}"))
         try:
-            value = float(value)
+            number = float(value)
         except OverflowError:  # an int with hundreds of digits
-            value = math.inf
-        if not math.isfinite(value):
-            shown = f"{value}" if isinstance(value, float) else f"{str(value)[:12]}… ({len(str(value))} digits)"
-            raise ValueError(bilingual(f"{name}: 유한한 float가 필요합니다", f"{name}: expected a finite float, got {shown}"))
-        return value
+            number = math.inf
+        if not math.isfinite(number):
+            digits = str(value)
+            shown = digits if len(digits) <= 24 else f"{digits[:10]}… ({len(digits)} digits)"
+            raise ValueError(f"{name}: " + bilingual("유한한 float가 필요합니다", f"expected a finite float, got {shown}"))
+        return number
     if not isinstance(value, (list, tuple)):
-        raise TypeError(bilingual(
-            f"{name}: 길이 {shape[0]}의 목록이 필요합니다",
-            f"{name}: expected a list of {shape[0]}, got {type(value).__name__}"))
+        raise TypeError(f"{name}: " + bilingual(f"길이 {shape[0]}의 목록이 필요합니다",
+                                                f"expected a list of {shape[0]}, got {type(value).__name__}"))
     if len(value) != shape[0]:
-        raise ValueError(bilingual(
-            f"{name}: 길이가 {shape[0]}이어야 하는데 {len(value)}입니다",
-            f"{name}: expected {shape[0]} entries, got {len(value)}"))
+        raise ValueError(f"{name}: " + bilingual(f"길이가 {shape[0]}이어야 하는데 {len(value)}입니다",
+                                                 f"expected {shape[0]} entries, got {len(value)}"))
     return [check_numbers(v, shape[1:], f"{name}[{i}]") for i, v in enumerate(value)]
 
 

@@ -18,36 +18,16 @@ from __future__ import annotations
 import numbers
 
 from . import init, serialize
-from .checks import check_numbers, check_positive_int, make_rng
-from .engine import Value, dot
+from .checks import check_activation, check_numbers, check_positive_int, make_rng
+from .engine import ACTIVATIONS, Value, dot
 from .i18n import bilingual
 from .module import Module
 
 __all__ = ["ACTIVATIONS", "Module", "Neuron", "Layer", "MLP", "Dropout", "Sequential", "init", "check_activation",
            "check_positive_int"]
 
-# Activation name -> the engine's method that applies it to one Value.
-_ACTIVATION_FUNCTIONS = {
-    "sigmoid": Value.sigmoid,
-    "tanh": Value.tanh,
-    "relu": Value.relu,
-    "leaky_relu": Value.leaky_relu,
-    "elu": Value.elu,
-    "softplus": Value.softplus,
-    "silu": Value.silu,
-    "gelu": Value.gelu,
-    "linear": Value.linear,
-}
-ACTIVATIONS = tuple(_ACTIVATION_FUNCTIONS)
-
-
-def check_activation(name):
-    """`name` if it is a known activation, else a ValueError listing them."""
-    if not isinstance(name, str) or name not in _ACTIVATION_FUNCTIONS:
-        names = ", ".join(ACTIVATIONS)
-        raise ValueError(bilingual(f"알 수 없는 활성화 함수 {name!r}: 가능한 이름은 {names}",
-                                   f"unknown activation {name!r}; valid names: {names}"))
-    return name
+# Activation name -> the engine's method that applies it to one Value ('linear' is the identity).
+_ACTIVATION_FUNCTIONS = {name: getattr(Value, name) for name in ACTIVATIONS}
 
 
 class Neuron(Module):
