@@ -23,7 +23,7 @@ Design notes (why the code looks the way it does):
 - One or two parents live in plain slots, many parents in a tuple (the
   layout is a table in `Value`'s docstring). Nodes with one or two parents
   are by far the most common, so they are built by two small helpers
-  (`_node1`, `_node2`) that skip the general bookkeeping of `Value.from_op`.
+  (`_apply1`, `_apply2`) that skip the general bookkeeping of `Value.from_op`.
 - `backward()` keeps the nodes' earlier gradients aside, computes this
   pass's gradients from zero and then adds the two, so that a node that was
   already holding a gradient does not pass it on to its parents again.
@@ -41,7 +41,7 @@ import operator
 import threading
 from contextlib import contextmanager
 from fractions import Fraction
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import filterfalse
 from operator import mul
 
@@ -217,10 +217,6 @@ def _exp_float(x):
         raise _overflow("exp", x) from None
 
 
-def _relu_float(x):
-    return x if x > 0 else 0.0
-
-
 def _softplus_float(x):
     # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow for large x.
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
@@ -280,7 +276,7 @@ ABS = Unary("abs", "절댓값", abs, lambda x, out: _sign(x))
 ERF = Unary("erf", "오차 함수", math.erf, lambda x, out: _TWO_OVER_SQRT_PI * _exp(-x * x))
 TANH = Unary("tanh", "쌍곡탄젠트", math.tanh, lambda x, out: 1.0 - out * out)
 SIGMOID = Unary("sigmoid", "시그모이드", _sigmoid_float, lambda x, out: out * (1.0 - out))
-RELU = Unary("relu", "ReLU", _relu_float, lambda x, out: 1.0 if x > 0 else 0.0)
+RELU = Unary("relu", "ReLU", partial(max, 0.0), lambda x, out: 1.0 if x > 0 else 0.0)
 SOFTPLUS = Unary("softplus", "소프트플러스", _softplus_float, lambda x, out: sigmoid_of(x))
 SILU = Unary("silu", "SiLU", lambda x: x * _sigmoid_float(x), _silu_derivative)
 GELU = Unary("gelu", "GELU", _gelu_float, _gelu_derivative)
@@ -359,7 +355,7 @@ def _checked_pow(op, x, y):
 def _dot_derivative(inputs, out):
     # out = sum_i w_i x_i with inputs = (w_1..w_n, x_1..x_n): d/dw_i = x_i, d/dx_i = w_i.
     n = len(inputs) // 2
-    return tuple(inputs[n:]) + tuple(inputs[:n])
+    return inputs[n:] + inputs[:n]
 
 
 def _dot_forward(inputs):
@@ -707,24 +703,34 @@ def _apply1(op, x):
     if op.check is not None:
         op.check(xd)
     data = op.f(xd)
-    if not _paused_threads or _recording():
-        try:
-            local = op.df(xd, data)
-        except (OverflowError, ZeroDivisionError):  # 1e-300 ** -2, sqrt'(0) = 0.5 / 0
-            raise _slope_overflow(op, xd) from None
-        if not -_LARGEST <= local <= _LARGEST:  # 1 / 5e-324 is a silent inf
-            raise _slope_overflow(op, xd)
-        return _node1(data, op, x, local)
-    return _leaf(data)
+    if _paused_threads and not _recording():
+        return _leaf(data)
+    try:
+        local = op.df(xd, data)
+    except (OverflowError, ZeroDivisionError):  # 1e-300 ** -2, sqrt'(0) = 0.5 / 0
+        raise _slope_overflow(op, xd) from None
+    if not -_LARGEST <= local <= _LARGEST:  # 1 / 5e-324 is a silent inf
+        raise _slope_overflow(op, xd)
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._op = op
+    out._a = x
+    out._da = local
+    out._b = None
+    out._db = 0.0
+    return out
 
 
 def _apply2(op, x, y):
     """The node op(x, y) (a number y becomes a leaf first)."""
     if type(y) is not Value:
         y = _as_value(y)
-    data = op.f(x.data, y.data)
+    xd, yd = x.data, y.data
+    data = op.f(xd, yd)
     if not -_LARGEST <= data <= _LARGEST:  # 1e308 * 10 would silently be inf
-        raise _overflow(op, x.data, y.data)
+        raise _overflow(op, xd, yd)
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -733,7 +739,7 @@ def _apply2(op, x, y):
         out._op = op
         out._a = x
         out._b = y
-        out._da, out._db = op.df(x.data, y.data, data)
+        out._da, out._db = op.df(xd, yd, data)
     else:
         out._op = ""
         out._a = out._b = out._da = None
@@ -748,19 +754,6 @@ def _leaf(data):
     out.label = ""
     out._op = ""
     out._a = out._b = out._da = None
-    out._db = 0.0
-    return out
-
-
-def _node1(data, op, x, local):
-    out = _new(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    out._op = op
-    out._a = x
-    out._da = local
-    out._b = None
     out._db = 0.0
     return out
 
