@@ -178,7 +178,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage mistake as one line instead of usage + message."""
 
     def error(self, message):
-        raise UsageError(f"명령줄을 이해할 수 없습니다 / bad command line: {message} ({PROG} --help)")
+        raise UsageError(bilingual("명령줄을 이해할 수 없습니다", f"bad command line: {message}") + f" ({PROG} --help)")
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):

@@ -282,7 +282,7 @@ def _check_config(path, config, state):
     widths = [config["nin"], *config["nouts"]] if isinstance(config["nouts"], list) else None
     if not widths or not all(type(n) is int and 0 < n <= MAX_PARAMETERS for n in widths):
         raise ValueError(f"{path}: " + bilingual(f"nin과 nouts는 {MAX_PARAMETERS:,} 이하의 양의 정수여야 합니다",
-                                   f"nin and nouts must be positive ints up to {MAX_PARAMETERS:,}"))
+                                                 f"nin and nouts must be positive ints up to {MAX_PARAMETERS:,}"))
     expected = sum((n_in + 1) * n_out for n_in, n_out in zip(widths, widths[1:]))
     if len(widths) - 1 > MAX_LAYERS or expected > MAX_PARAMETERS:
         raise ValueError(f"{path}: " + bilingual(
