@@ -82,6 +82,8 @@ def check_numbers(value, shape, name):
     if len(value) != shape[0]:
         raise ValueError(f"{name}: " + bilingual(f"길이가 {shape[0]}이어야 하는데 {len(value)}입니다",
                                                  f"expected {shape[0]} entries, got {len(value)}"))
+    if len(shape) == 1 and all(type(v) is float and math.isfinite(v) for v in value):
+        return list(value)  # the common case (floats read from a file), in one pass
     return [check_numbers(v, shape[1:], f"{name}[{i}]") for i, v in enumerate(value)]
 
 

@@ -238,7 +238,11 @@ class MLP(Module):
         return layers
 
     def save(self, path):
-        """Write the architecture and the weights to a JSON file (see `micrograd_ko.serialize`)."""
+        """Write the architecture and the weights to a JSON file (see `micrograd_ko.serialize`).
+
+        A model beyond `MAX_LAYERS` or `MAX_PARAMETERS` is refused, as `load` would refuse its file.
+        """
+        _check_size(path, [self.layers[0].nin] + [layer.nout for layer in self.layers])
         serialize.write(path, self.config, self.state_dict())
 
     @classmethod
@@ -246,8 +250,7 @@ class MLP(Module):
         """An MLP read from a file written by `save` (JSON, never pickle).
 
         Everything is checked before the model is built, and a model larger
-        than `MAX_LAYERS` layers or `MAX_PARAMETERS` parameters is refused:
-        a small file must not make us build a huge network.
+        than `MAX_LAYERS` layers or `MAX_PARAMETERS` parameters is refused.
         """
         config, state = serialize.read(path)
         _check_config(path, config, state)
@@ -266,8 +269,10 @@ class MLP(Module):
         return f"MLP({widths}, {self._count()}{inner}\n)"
 
 
+# Files beyond these sizes are refused before a model is built (and are never written):
+# a small file must not make us build a huge network.
 MAX_LAYERS = 1_000
-MAX_PARAMETERS = 1_000_000
+MAX_PARAMETERS = 2_000_000
 _CONFIG_KEYS = {"nin", "nouts", "activation", "output_activation", "dropout"}
 
 
@@ -283,18 +288,25 @@ def _check_config(path, config, state):
     if not widths or not all(type(n) is int and 0 < n <= MAX_PARAMETERS for n in widths):
         raise ValueError(f"{path}: " + bilingual(f"nin과 nouts는 {MAX_PARAMETERS:,} 이하의 양의 정수여야 합니다",
                                                  f"nin and nouts must be positive ints up to {MAX_PARAMETERS:,}"))
-    expected = sum((n_in + 1) * n_out for n_in, n_out in zip(widths, widths[1:]))
-    if len(widths) - 1 > MAX_LAYERS or expected > MAX_PARAMETERS:
-        raise ValueError(f"{path}: " + bilingual(
-            f"층 {len(widths) - 1}개, 매개변수 {expected:,}개는 너무 큽니다 "
-            f"(최대 층 {MAX_LAYERS:,}개, 매개변수 {MAX_PARAMETERS:,}개)",
-            f"{len(widths) - 1} layers and {expected:,} parameters is too large "
-            f"(at most {MAX_LAYERS:,} layers and {MAX_PARAMETERS:,} parameters)"))
+    expected = _check_size(path, widths)
     stored = sum(len(v) if isinstance(v, list) else 1 for v in state.values())
     if stored < expected:  # (too many numbers is caught later, by name, against the built model)
         raise ValueError(f"{path}: " + bilingual(
             f"설정은 매개변수 {expected}개를 뜻하지만 파일에는 숫자 {stored}개가 있습니다",
             f"the config implies {expected} parameters but the file stores {stored} numbers"))
+
+
+def _check_size(path, widths):
+    """The parameter count of layers of these widths, or a ValueError if beyond the caps."""
+    layers = len(widths) - 1
+    count = sum((n_in + 1) * n_out for n_in, n_out in zip(widths, widths[1:]))
+    if layers > MAX_LAYERS or count > MAX_PARAMETERS:
+        raise ValueError(f"{path}: " + bilingual(
+            f"층 {layers}개, 매개변수 {count:,}개는 파일로 다루기에 너무 큽니다 "
+            f"(최대 층 {MAX_LAYERS:,}개, 매개변수 {MAX_PARAMETERS:,}개)",
+            f"{layers} layers and {count:,} parameters is too large for a model file "
+            f"(at most {MAX_LAYERS:,} layers and {MAX_PARAMETERS:,} parameters)"))
+    return count
 
 
 def _initializer(spec):

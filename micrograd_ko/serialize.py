@@ -23,7 +23,7 @@ __all__ = ["write", "read", "FORMAT", "VERSION", "MAX_FILE_BYTES"]
 
 FORMAT = "micrograd_ko.MLP"
 VERSION = 1
-MAX_FILE_BYTES = 64_000_000  # a model of a million parameters takes about 21 MB
+MAX_FILE_BYTES = 100_000_000  # a model of 2 million parameters (nn.MAX_PARAMETERS) takes about 42 MB
 
 
 def write(path, config, state):

@@ -187,3 +187,14 @@ def test_a_file_beyond_the_size_cap_is_refused_before_it_is_read(tmp_path, monke
         MLP.load(path)
     with pytest.raises(ValueError, match=r"the file is too large \(at most 100 bytes\)"):
         MLP.load("/dev/zero")  # a device has no size to check first: reading stops at the cap
+
+
+def test_save_refuses_what_load_would_refuse_so_every_saved_file_loads(tmp_path, monkeypatch):
+    from micrograd_ko import nn
+
+    monkeypatch.setattr(nn, "MAX_PARAMETERS", 13)
+    MLP(2, [3, 1], seed=0).save(tmp_path / "at_cap.json")  # (2 + 1) * 3 + (3 + 1) * 1 = 13 parameters
+    assert params(MLP.load(tmp_path / "at_cap.json")) == params(MLP(2, [3, 1], seed=0))
+    with pytest.raises(ValueError, match="17 parameters is too large for a model file"):
+        MLP(2, [4, 1], seed=0).save(tmp_path / "over.json")
+    assert not (tmp_path / "over.json").exists()
