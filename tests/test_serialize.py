@@ -198,3 +198,12 @@ def test_save_refuses_what_load_would_refuse_so_every_saved_file_loads(tmp_path,
     with pytest.raises(ValueError, match="17 parameters is too large for a model file"):
         MLP(2, [4, 1], seed=0).save(tmp_path / "over.json")
     assert not (tmp_path / "over.json").exists()
+
+
+def test_the_readme_states_the_caps_the_code_uses():
+    from pathlib import Path
+
+    from micrograd_ko import nn
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert f"최대 {nn.MAX_LAYERS:,}층·매개변수 {nn.MAX_PARAMETERS:,}개" in readme
