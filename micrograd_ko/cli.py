@@ -57,14 +57,14 @@ def command_graph(args):
 
 
 def _svg_file(path):
-    """`path` if it can take the SVG we write; another image suffix (.png, .pdf) is refused, not faked."""
+    """`path` if it can take the SVG we write: a suffix other than .svg (.png, .pdf) is refused, not faked."""
     suffix = Path(path).suffix
     if suffix and suffix.lower() != ".svg":
         raise UsageError(bilingual(
-            f"graph는 SVG만 씁니다: {path}의 확장자 {suffix}는 다른 형식입니다. -o 이름을 .svg로 끝내세요 "
-            "(PNG는 브라우저에서 SVG를 열어 저장하세요)",
-            f"graph writes SVG only, and {path} names another format ({suffix}): end the -o name with .svg "
-            "(for a PNG, open the SVG in a browser and save it)"))
+            f"graph는 SVG만 씁니다: -o 이름을 .svg로 끝내세요 ({path}의 확장자는 {suffix}). "
+            "PNG가 필요하면 SVG를 브라우저에서 열어 저장하세요",
+            f"graph writes SVG only: end the -o name with .svg ({path} ends with {suffix}); "
+            "for a PNG, open the SVG in a browser and save it"))
     return _writable_file(path)
 
 
