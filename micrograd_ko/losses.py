@@ -187,9 +187,9 @@ def _bce_slope(p, t):
 def bce(p, target):
     """-(t log p + (1 - t) log(1 - p)) for probabilities p in [0, 1]; logs clamped at -100. Lists: the mean."""
     preds = _predictions(p, "bce")
+    targets = _targets(target, len(preds), "bce", _target_in_unit_interval("bce"))
     for x in preds:
         _check_probability(x.data)
-    targets = _targets(target, len(preds), "bce", _target_in_unit_interval("bce"))
     return _apply(_elementwise_op("bce", "이진 교차 엔트로피", _bce_term, _bce_slope, targets), preds)
 
 

@@ -61,7 +61,7 @@ def _parameter_list(params):
     """
     if hasattr(params, "parameters") and callable(params.parameters):
         raise TypeError(bilingual(
-            f"옵티마이저에는 모델이 아니라 매개변수 목록을 주세요: {type(params).__name__}.parameters()",
+            "옵티마이저에는 모델이 아니라 매개변수 목록을 주세요: optim.SGD(model.parameters(), ...)",
             "pass the model's parameters, not the model: optim.SGD(model.parameters(), ...) "
             f"(got a {type(params).__name__})"))
     if callable(params) and getattr(params, "__name__", "") == "parameters":
