@@ -28,7 +28,7 @@ def _import_torch():
 
 def _activation(torch, name):
     nn = torch.nn
-    return {
+    modules = {
         "sigmoid": nn.Sigmoid,
         "tanh": nn.Tanh,
         "relu": nn.ReLU,
@@ -37,7 +37,11 @@ def _activation(torch, name):
         "softplus": nn.Softplus,
         "silu": nn.SiLU,
         "gelu": nn.GELU,  # exact erf form, as the engine
-    }[name]()
+    }
+    if name not in modules:
+        raise NotImplementedError(bilingual(f"to_torch: 활성화 함수 {name!r}에 맞는 torch 모듈이 없습니다",
+                                            f"to_torch: no torch module for the activation {name!r}"))
+    return modules[name]()
 
 
 def _linear(torch, weights, biases):
