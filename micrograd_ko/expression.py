@@ -54,14 +54,27 @@ def parse_assignments(items):
     return values
 
 
-def _signed_number(node):
+def _literal(node, text):
+    """The number literal `node` as a float; 1e400 or a 400-digit integer is a clear error."""
+    try:
+        number = float(node.value)
+    except OverflowError:  # an int too large for a float
+        number = math.inf
+    if not math.isfinite(number):
+        written = ast.get_source_segment(text, node) or str(node.value)
+        shown = written if len(written) <= 24 else f"{written[:12]}… ({len(written)} digits)"
+        raise ExpressionError(bilingual(f"숫자 {shown}은(는) float 범위를 넘습니다", f"the number {shown} is beyond the float range"))
+    return number
+
+
+def _signed_number(node, text):
     """The number written by `node` if it is a literal like 2, -1 or +0.5, else None."""
     sign = 1.0
     while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         sign = -sign if isinstance(node.op, ast.USub) else sign
         node = node.operand
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return sign * node.value
+        return sign * _literal(node, text)
     return None
 
 
@@ -78,11 +91,11 @@ def _parse(text):
 
 def _operands(node, text):
     """The sub-expressions `node` needs built first; refuses anything not allowed."""
-    if isinstance(node, (ast.Constant, ast.Name)) and (isinstance(node, ast.Name) or type(node.value) in (int, float)):
+    if isinstance(node, ast.Name) or (isinstance(node, ast.Constant) and type(node.value) in (int, float)):
         return []
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
         # a constant exponent (x ** 2, x ** -1) is part of the power op, not a Value of its own
-        constant_exponent = isinstance(node.op, ast.Pow) and _signed_number(node.right) is not None
+        constant_exponent = isinstance(node.op, ast.Pow) and _signed_number(node.right, text) is not None
         return [node.left] if constant_exponent else [node.left, node.right]
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         return [node.operand]
@@ -101,17 +114,17 @@ def _operands(node, text):
         f"the functions {', '.join(FUNCTIONS)} only)"))
 
 
-def _combine(node, operands, leaves):
+def _combine(node, operands, leaves, text):
     """The Value of `node` from the Values of its operands."""
     if isinstance(node, ast.Constant):
-        return Value(node.value)
+        return Value(_literal(node, text))
     if isinstance(node, ast.Name):
         if node.id not in leaves:
             raise ExpressionError(bilingual(f"{node.id!r}의 값이 없습니다: {node.id}=1.0 처럼 주세요",
                                             f"no value for {node.id!r}: give it like {node.id}=1.0"))
         return leaves[node.id]
     if isinstance(node, ast.BinOp):
-        right = operands[1] if len(operands) == 2 else _signed_number(node.right)
+        right = operands[1] if len(operands) == 2 else _signed_number(node.right, text)
         return getattr(operands[0], _BINARY[type(node.op)])(right)
     if isinstance(node, ast.UnaryOp):
         return -operands[0] if isinstance(node.op, ast.USub) else operands[0]
@@ -134,7 +147,7 @@ def build_expression(text, values):
             node, operands_ready = stack.pop()
             operands = _operands(node, text)
             if operands_ready:
-                built[node] = _combine(node, [built.pop(child) for child in operands], leaves)
+                built[node] = _combine(node, [built.pop(child) for child in operands], leaves, text)
             else:
                 stack.append((node, True))
                 stack.extend((child, False) for child in reversed(operands))

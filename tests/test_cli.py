@@ -92,6 +92,10 @@ def test_graph_writes_the_svg_of_the_expression_after_backward(tmp_path):
     ("log(x - 1)", ["x=1"], "log"),
     ("tanh(x, x)", ["x=1"], "tanh"),
     ("x if x else x", ["x=1"], "x if x else x"),
+    ("x * 1e400", ["x=1"], "the number 1e400 is beyond the float range"),
+    ("x * " + "9" * 400, ["x=1"], "999999999999… (400 digits) is beyond"),
+    ("x ** -" + "9" * 400, ["x=1"], "(400 digits) is beyond"),
+    ("'a' * x", ["x=1"], "'a'"),
 ])
 def test_bad_expressions_are_refused_without_evaluating_them(expression, values, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # where `touch pwned` would write if the text were ever run
