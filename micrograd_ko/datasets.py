@@ -22,7 +22,7 @@ import io
 import math
 from importlib import resources
 
-from .checks import make_rng
+from .checks import check_dataset, make_rng
 from .i18n import bilingual
 
 __all__ = ["xor", "moons", "circles", "spiral", "digits", "train_test_split"]
@@ -126,8 +126,7 @@ def train_test_split(X, y, test_size=0.25, seed=None):
 
     `test_size` is a fraction in (0, 1) (rounded up, as scikit-learn) or a count.
     """
-    if len(X) != len(y):
-        raise ValueError(bilingual(f"X({len(X)})와 y({len(y)})의 길이가 다릅니다", f"X and y differ in length ({len(X)} != {len(y)})"))
+    check_dataset(X, y)
     n = len(X)
     if isinstance(test_size, float) and 0.0 < test_size < 1.0:
         n_test = math.ceil(test_size * n)
