@@ -29,7 +29,8 @@ __all__ = [
 ]
 
 
-# The random.Random behind the module functions (random.seed, random.uniform, ...).
+# The module functions (random.seed, random.uniform, ...) are, as the random
+# module documents, bound methods of one hidden random.Random: this one.
 _GLOBAL_RANDOM = random.random.__self__
 
 
