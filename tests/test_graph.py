@@ -401,3 +401,13 @@ def test_the_readme_states_the_drawing_limits_the_code_uses():
     assert f"시간 제한({render.TIME_LIMIT:.0f}초)" in section
     assert float(re.search(r"0이 아닌데 ([0-9e.-]+)보다 작은 기울기", section).group(1)) == colours.VANISHING_BELOW
     assert f"약 {display.OUTPUT_WIDTH} px" in section and f"{display.MIN_TEXT:.0f} px보다 작아지지" in section
+
+
+def test_an_mlp_too_large_to_read_node_by_node_is_shown_as_its_layer_view():
+    model = nn.MLP(2, [10] * 10 + [1], activation="sigmoid", seed=0)
+    loss = (model([1.0, 0.0]) - 1.0) ** 2
+    loss.backward()
+    g = draw_graph(loss, group="layer", model=model, detail="neurons")
+    assert not display.fits(g.svg()) and not display.fits(draw_graph(loss, group="layer", model=model, detail="neurons", rankdir="TB").svg())
+    svg, note = g.fitted_svg()
+    assert 'class="layer-view"' in svg and display.fits(svg) and "층 보기" in note

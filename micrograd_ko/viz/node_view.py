@@ -171,7 +171,8 @@ class ComputationGraph(graphviz.Digraph):
     Everything of the Digraph API stays (`.source`, `.node`, `.subgraph`, ...).
     `svg()` is the drawing with its colour bar; the notebook shows it as an
     <img> scaled to the output's width, redrawn top-to-bottom when that is
-    needed for its text to stay readable (see `display`).
+    needed for its text to stay readable, and for an MLP whose every node
+    cannot be read at that width, as its layer view (see `display`).
     """
 
     _scale = None  # the GradScale of the colour bar, or None for no bar
@@ -210,9 +211,15 @@ class ComputationGraph(graphviz.Digraph):
             note = tr(f"노트북 폭에 맞추려고 rankdir='{turned}'로 그렸습니다", f"drawn with rankdir='{turned}' to fit the notebook's width", lang)
         else:
             note = None
-        if not display.fits(svg, width):
-            note = tr("이 폭에서는 글자가 작습니다: save_graph(그래프, 'graph.svg')로 저장해 크게 보거나, MLP라면 group='layer'를 쓰세요",
-                      "the text is small at this width: save_graph(graph, 'graph.svg') to view it large, or use group='layer' for an MLP", lang)
+        if not display.fits(svg, width) and opts.group == "layer":  # an MLP: its layer view always fits
+            from .layer_view import LayerView
+
+            svg = LayerView.from_model(opts.model, grads=opts.grads, lang=lang).svg()
+            note = tr("노드마다 그리면 이 폭에서 읽을 수 없어 층 보기로 그렸습니다 (노드마다: save_graph(그래프, 'graph.svg'))",
+                      "every node would be unreadable at this width: drawn as the layer view (every node: save_graph(graph, 'graph.svg'))", lang)
+        elif not display.fits(svg, width):
+            note = tr("이 폭에서는 글자가 작습니다: save_graph(그래프, 'graph.svg')로 저장해 크게 보세요",
+                      "the text is small at this width: save_graph(graph, 'graph.svg') to view it large", lang)
         return svg, note
 
     def _repr_mimebundle_(self, include=None, exclude=None, **_):
