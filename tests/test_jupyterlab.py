@@ -120,6 +120,9 @@ def lab(tmp_path_factory):
     make_notebook(root / "pictures.ipynb")
     for path in committed_with_pictures():
         shutil.copy(path, root / path.name)
+    news = home / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True)
+    news.write_text('{"fetchNews": "false"}')  # no "official Jupyter news?" toast over the pictures
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "JUPYTER_CONFIG_DIR": str(home / "config"),
            "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
@@ -181,9 +184,6 @@ def outputs(page):
 
 
 def screenshot(page, name):
-    news = page.get_by_role("button", name="No")  # JupyterLab's "official Jupyter news?" toast covers the pictures
-    if news.count() == 1:
-        news.click()
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / name), full_page=False)
 

@@ -5,7 +5,7 @@ the fonts of the machine or those it embeds; many machines (and CI) have no
 Korean font, and the text would be drawn as boxes. `embed(svg)` puts in the
 SVG the glyphs it uses, as a subset of NanumGothic (which
 koreanize-matplotlib ships), with DejaVu Sans (which matplotlib ships) for symbols such as ∂ ‖ ≥ →.
-A subset for a graph's few dozen distinct characters is a few kilobytes.
+A graph's few dozen Hangul syllables make a subset of a few kilobytes.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import functools
 import importlib.util
+import html
 import io
 import re
 from pathlib import Path
@@ -24,6 +25,7 @@ __all__ = ["EMBEDDED_FAMILY", "KOREAN_FONT", "embed", "font_face_css", "korean_f
 KOREAN_FONT = "NanumGothic"
 # Symbols (< = >, ², Greek, arrows, math) come from DejaVu Sans, which draws ∂ ‖ ≥ → < clearly; the rest from NanumGothic.
 _SYMBOL_RANGE = "U+003C-003E, U+00B2-00B3, U+00D7, U+0370-03FF, U+2010-2BFF"
+_WIDE = re.compile("[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")  # Hangul, CJK, full width
 
 
 def korean_font_file():
@@ -50,11 +52,17 @@ def _symbol_font_file():
 
 @functools.lru_cache(maxsize=64)
 def _subset(font_path, characters):
-    """The font at `font_path` cut down to `characters`, base64-encoded."""
+    """The font at `font_path` cut down to `characters`, as base64 WOFF.
+
+    No layout features and no hinting: neither matters for a label, and
+    without them a Hangul glyph costs ~150 bytes.
+    """
     from fontTools import subset
 
     options = subset.Options()
-    options.layout_features = ["*"]
+    options.layout_features = []
+    options.hinting = False
+    options.flavor = "woff"
     options.drop_tables += ["TSI0", "TSI1", "TSI2", "TSI3", "TSI5", "FFTM"]  # tables fontTools cannot subset (hinting sources, a timestamp)
     font = subset.load_font(io.BytesIO(Path(font_path).read_bytes()), options)  # read whole: no file left open
     subsetter = subset.Subsetter(options)
@@ -66,34 +74,50 @@ def _subset(font_path, characters):
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def _face(family, font_path, characters, ranges=None):
+    ranges = ranges or ", ".join(f"U+{ord(c):04X}" for c in characters)
+    return (f"@font-face {{ font-family: '{family}'; unicode-range: {ranges}; "
+            f"src: url(data:font/woff;base64,{_subset(font_path, characters)}) format('woff'); }}")
+
+
 def font_face_css(text, family):
-    """@font-face rules for `family`, subset to the characters of `text`, as data: URLs."""
+    """@font-face rules for `family` covering every character of `text`, as data: URLs."""
     characters = "".join(sorted(set(text)))
     # For a character covered by several faces the browser tries the face defined LAST first: symbols go last.
     return (f"@font-face {{ font-family: '{family}'; "
-            f"src: url(data:font/ttf;base64,{_subset(korean_font_file(), characters)}) format('truetype'); }}\n"
-            f"@font-face {{ font-family: '{family}'; unicode-range: {_SYMBOL_RANGE}; "
-            f"src: url(data:font/ttf;base64,{_subset(_symbol_font_file(), characters)}) format('truetype'); }}")
+            f"src: url(data:font/woff;base64,{_subset(korean_font_file(), characters)}) format('woff'); }}\n"
+            + _face(family, _symbol_font_file(), characters, _SYMBOL_RANGE))
 
 
 EMBEDDED_FAMILY = "MicrogradKoPicture"
+_TEXT = re.compile(r"<text\b[^>]*>([^<]*)</text>")
 
 
 def embed(svg):
-    """`svg` with the glyphs it uses embedded, put first in every font-family list of the drawing.
+    """`svg` with the glyphs of its non-ASCII text embedded, its family put first in every font-family list.
 
+    Only what a machine may lack travels: Hangul from NanumGothic, other
+    symbols (∂ × ↓ ‖) from DejaVu Sans, each face limited to its characters,
+    so Latin letters and digits still come from the machine's own fonts.
     The family has its own name: once a player inlines the SVG into a page,
     its @font-face rules hold for the whole page, and a subset named after a
     real font would take over text it has no glyphs for.
     """
     if EMBEDDED_FAMILY in svg:
         return svg
+    shown = {c for text in _TEXT.findall(svg) for c in html.unescape(text) if ord(c) > 0x7F and not c.isspace()}
+    wide = "".join(sorted(c for c in shown if _WIDE.match(c)))
+    symbols = "".join(sorted(shown - set(wide) - {"\u200b"}))
+    faces = ([_face(EMBEDDED_FAMILY, korean_font_file(), wide)] if wide else []) + (
+        [_face(EMBEDDED_FAMILY, _symbol_font_file(), symbols)] if symbols else [])
+    if not faces:
+        return svg
     start = svg.index("<svg")
     end = svg.index(">", start) + 1
-    style = f"<style>\n{font_face_css(svg[end:], EMBEDDED_FAMILY)}\n</style>"
-    body = re.sub(r'font-family="', f'font-family="{EMBEDDED_FAMILY}, ', svg[end:])
-    if 'font-family="' not in svg[start:end]:
-        head = svg[:end - 1] + f' font-family="{EMBEDDED_FAMILY}, sans-serif">'
+    style = "<style>\n" + "\n".join(faces) + "\n</style>"
+    body = svg[end:].replace('font-family="', f'font-family="{EMBEDDED_FAMILY}, ')
+    if 'font-family="' in svg[start:end]:
+        head = svg[:end].replace('font-family="', f'font-family="{EMBEDDED_FAMILY}, ')
     else:
-        head = re.sub(r'font-family="', f'font-family="{EMBEDDED_FAMILY}, ', svg[:end])
+        head = svg[:end - 1] + f' font-family="{EMBEDDED_FAMILY}, sans-serif">'
     return head + style + body
