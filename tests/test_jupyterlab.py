@@ -183,7 +183,10 @@ def outputs(page):
     return page.locator(".jp-Notebook .jp-CodeCell .jp-OutputArea")
 
 
-def screenshot(page, name):
+def screenshot(page, name, element=None):
+    if element is not None:  # JupyterLab draws only the cells in view: scroll, then let it draw
+        element.scroll_into_view_if_needed()
+        page.wait_for_timeout(800)
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / name), full_page=False)
 
@@ -235,10 +238,8 @@ def test_saved_notebook_shows_pictures_and_a_step_list(lab, browser):
     assert stepper.locator("button").count() == 0 and stepper.locator("input").count() == 0  # nothing dead
     assert "셀을 실행하면" in stepper.text_content()
     assert "연쇄법칙" in frames.nth(0).text_content()
-    stepper.scroll_into_view_if_needed()
-    screenshot(page, "jupyterlab_saved_stepper.png")
-    areas.nth(2).scroll_into_view_if_needed()
-    screenshot(page, "jupyterlab_saved_layer_view.png")
+    screenshot(page, "jupyterlab_saved_stepper.png", stepper)
+    screenshot(page, "jupyterlab_saved_layer_view.png", areas.nth(2))
     page.close()
 
 
@@ -272,12 +273,9 @@ def test_after_run_all_the_stepper_plays_and_every_picture_fits(lab, browser):
             assert picture["loaded"], (i, picture)
             assert picture["width"] <= picture["area"] + 0.5, (i, picture)  # whole, no sideways scrolling
             assert picture["text"] >= 10, (i, picture)
-    stepper.scroll_into_view_if_needed()
-    screenshot(page, "jupyterlab_run_stepper.png")
-    areas.nth(1).scroll_into_view_if_needed()
-    screenshot(page, "jupyterlab_run_wide_graph.png")
-    areas.nth(4).scroll_into_view_if_needed()
-    screenshot(page, "jupyterlab_run_compare.png")
+    screenshot(page, "jupyterlab_run_stepper.png", stepper)
+    screenshot(page, "jupyterlab_run_wide_graph.png", areas.nth(1))
+    screenshot(page, "jupyterlab_run_compare.png", areas.nth(4))
     assert page.errors == []
     page.close()
 
@@ -293,8 +291,9 @@ def test_committed_notebook_unrun_shows_pictures(lab, browser, path):
     for stepper in page.locator(".mgk-stepper").all():
         assert stepper.locator("button").count() == 0
         assert stepper.locator(".mgk-frame img").count() == stepper.locator(".mgk-frame").count() > 0
-    for img in page.locator(".mgk-output img").all():
+    images = page.locator(".mgk-output img").all()
+    for img in images:
         img.scroll_into_view_if_needed()
         assert img.evaluate("i => i.complete && i.naturalWidth > 0")
-    screenshot(page, f"jupyterlab_saved_{path.stem}.png")
+    screenshot(page, f"jupyterlab_saved_{path.stem}.png", images[0] if images else None)
     page.close()

@@ -148,3 +148,9 @@ def test_gradient_flow_player_steps_through_epochs_on_one_scale():
     stops = {re.search(r"<linearGradient.*?</linearGradient>", s, re.S).group(0).split(">", 1)[1] for s in svgs}
     assert len(stops) == 1  # the same colour scale in every frame
     assert "1층 · sigmoid" in svgs[0]
+
+
+def test_rows_name_the_activation_only_when_every_model_shares_it(flagship):
+    mixed = mg.compare_gradient_flow({"sigmoid": flagship, "relu": after_backward("relu", "he_normal", hidden=2)})
+    texts = [t.text for t in ET.fromstring(mixed.svg().encode()).iter(f"{SVG}text")]
+    assert "1층" in texts and "1층 · sigmoid" not in texts and "11층 · linear (출력)" in texts

@@ -116,8 +116,11 @@ class LayerView:
                     continue
                 y = top + k * pitch
                 if c == 0:
+                    activations = {r.activation for rows_ in self.columns.values() for r in rows_ if r.layer == row.layer}
+                    # Models with different activations: the column names say which.
+                    label = self.row_label(row if len(activations) == 1 else LayerRow(row.layer, "", 0, None), depth)
                     parts.append(f'<text x="{MARGIN}" y="{y + CELL_HEIGHT / 2 + 4.5:.1f}" font-size="{FONT_SIZE}">'
-                                 f'{_e(self.row_label(row, depth))}</text>')
+                                 f'{_e(label)}</text>')
                 parts.append(self._cell(row, x, y, col_width - 8))
                 below = by_layer.get(row.layer - 1)
                 if below is not None and row.value and below.value:  # the factor on the way down
