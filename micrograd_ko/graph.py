@@ -6,4 +6,9 @@ from .viz.options import DrawOptions
 from .viz.render import GraphRenderError
 
 __all__ = ["ComputationGraph", "DrawOptions", "FONTNAME", "GradScale", "GraphRenderError", "GraphTooComplexError",
-           "VANISHING_BELOW", "ZERO", "draw_graph", "fmt", "node_name", "render_svg", "save_graph"]
+           "VANISHING_BELOW", "ZERO", "draw_graph", "fmt", "grad_colour", "node_name", "render_svg", "save_graph"]
+
+
+def grad_colour(grad):
+    """The fill colour for a gradient on the fixed scale 1e-6 .. 1 (drawings fit their scale to their numbers)."""
+    return GradScale().colour(grad)

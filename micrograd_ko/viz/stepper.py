@@ -105,14 +105,13 @@ class BackpropStepper:
                 f"단계가 {inner}개로 너무 많습니다 (max_steps={max_steps}); 더 작은 그래프나 model=(층별 단계)을 쓰세요",
                 f"{inner} steps is too many (max_steps={max_steps}); use a smaller graph, or model= to step layer by layer",
             ))
+        self._rankdir = rankdir
         if model is None:
             self.steps, self._states = self._walk(keep_states=True)
             self.gradients = self._states[-1]
-            self.rankdir = rankdir or self._fitting_rankdir()
         else:
             _, self.gradients = self._walk(keep_states=False)
             self.steps = self._layer_steps()
-            self.rankdir = rankdir
 
     def _walk(self, keep_states):
         """The chain rule in reverse topological order, recording every addition."""
@@ -158,8 +157,15 @@ class BackpropStepper:
             ))
         return steps
 
+    @property
+    def rankdir(self):
+        """The frames' layout: as given, else (found on first use) 'LR' if the first frame reads at the
+        player's width, else 'TB' if that reads better."""
+        if self._rankdir is None and self.model is None:
+            self._rankdir = self._fitting_rankdir()
+        return self._rankdir
+
     def _fitting_rankdir(self):
-        """'LR' if the first frame is readable at the player's width, else 'TB' if that reads better."""
         first = self.graph(0, rankdir="LR").svg()
         if display.fits(first, PLAYER_WIDTH):
             return "LR"
