@@ -412,3 +412,18 @@ def test_an_mlp_too_large_to_read_node_by_node_is_shown_as_its_layer_view():
     assert not display.fits(g.svg()) and not display.fits(draw_graph(loss, group="layer", model=model, detail="neurons", rankdir="TB").svg())
     svg, note = g.fitted_svg()
     assert 'class="layer-view"' in svg and display.fits(svg) and "층 보기" in note
+
+
+def test_the_reports_graph_paints_the_weights_of_the_zero_input_grey_as_its_note_says():
+    from micrograd_ko.viz import report
+
+    svg = report.small_network_graph()
+    assert display.fits(svg, report.REPORT_WIDTH)
+    root = ET.fromstring(svg.encode("utf-8"))
+    fills = {}
+    for g in root.iter(f"{SVG}g"):
+        if "node" in (g.get("class") or "").split():
+            shown = [(t.text or "").replace("\u200b", "") for t in g.iter(f"{SVG}text")]
+            fills[shown[0]] = fill_of(g)
+    assert fills["w1_12"] == fills["w1_22"] == ZERO  # both multiply x2 = 0
+    assert fills["w1_11"] != ZERO and fills["x1"] != ZERO

@@ -103,9 +103,11 @@ def _summary(results, lang):
 
 def _graph_section(svg, lang):
     note = tr("x1 = 1, x2 = 0, 정답 1인 점 하나에 대한 2-2-1 시그모이드 신경망의 계산 그래프입니다. 역전파 후 각 노드에 "
-              "값(data)과 기울기(grad)가, 각 간선에 국소적 미분이 적혀 있고, 기울기가 작을수록 옅게 칠해집니다.",
+              "값(data)과 기울기(grad)가, 각 간선에 국소적 미분이 적혀 있고, 기울기가 작을수록 옅게, 정확히 0이면 "
+              "(x2 = 0에 곱해지는 가중치) 회색으로 칠해집니다.",
               "The computation graph of a 2-2-1 sigmoid network on one point (x1 = 1, x2 = 0, label 1), after backward: "
-              "each node shows its data and grad, each edge its local derivative; the smaller the gradient, the paler the node.", lang)
+              "each node shows its data and grad, each edge its local derivative; the smaller the gradient, the paler the node, "
+              "and exactly 0 (the weights multiplied by x2 = 0) is grey.", lang)
     return (f"<section id='graph'><h2>{_e(tr('작은 신경망의 계산 그래프', 'The computation graph of a small network', lang))}</h2>"
             f"<p>{_e(note)}</p><figure class='graph'>{_inline_svg(svg)}</figure></section>")
 
