@@ -182,6 +182,8 @@ def test_bad_arguments_give_clear_errors():
         draw_graph(x, max_nodes=10)
     with pytest.raises(TypeError, match="rankdri"):
         draw_graph(L, rankdri="TB")  # a misspelt option is named, with the known ones
+    with pytest.raises(TypeError, match="drawing options need a Value"):
+        render_svg(draw_graph(L), lang="en")  # a drawing is not redrawn: the option would be lost silently
 
 
 def test_options_object_and_keywords_draw_the_same():

@@ -121,20 +121,24 @@ def draw_graph(root, options=None, /, **kwargs):
     return drawer.draw()
 
 
-def _svg_of(obj, options, kwargs, renderer):
-    from .layer_view import LayerView
+def _drawing(obj, options, kwargs):
+    """`obj` drawn with the options if it is a Value (or a list of them); a drawing as it is, without options."""
+    if isinstance(obj, (Value, list, tuple)):
+        return draw_graph(obj, options, **kwargs)
+    if options is not None or kwargs:
+        raise TypeError(bilingual("이미 그린 그림에는 그리기 옵션을 줄 수 없습니다",
+                                  f"drawing options need a Value, not a drawing: {sorted(kwargs) or 'options'}"))
+    return obj
 
-    if isinstance(obj, (graphviz.Digraph, graphviz.Graph, graphviz.Source, LayerView)):
-        if options is not None or kwargs:
-            raise TypeError(bilingual("이미 그린 그림에는 그리기 옵션을 줄 수 없습니다",
-                                      f"drawing options need a Value, not a drawing: {sorted(kwargs) or 'options'}"))
-        if isinstance(obj, LayerView):
-            return obj.svg()
-        if isinstance(obj, ComputationGraph):
-            return obj.svg(renderer)
-        return render(obj.source, "svg", renderer).decode("utf-8")
-    drawing = draw_graph(obj, options, **kwargs)
-    return drawing.svg() if isinstance(drawing, LayerView) else drawing.svg(renderer)
+
+def _svg_of(drawing, renderer):
+    if isinstance(drawing, ComputationGraph):
+        return drawing.svg(renderer)
+    if hasattr(drawing, "source"):  # any graphviz Digraph, Graph or Source
+        return render(drawing.source, "svg", renderer).decode("utf-8")
+    if hasattr(drawing, "svg"):  # a LayerView
+        return drawing.svg()
+    raise TypeError(bilingual("그릴 수 없는 객체입니다", f"cannot draw a {type(drawing).__name__}: pass a Value or a drawing"))
 
 
 def render_svg(obj, options=None, /, *, renderer="auto", **kwargs):
@@ -142,7 +146,7 @@ def render_svg(obj, options=None, /, *, renderer="auto", **kwargs):
 
     `renderer`: 'auto' (system `dot` if on PATH, else WebAssembly), 'dot' or 'wasm'.
     """
-    return _svg_of(obj, options, kwargs, renderer)
+    return _svg_of(_drawing(obj, options, kwargs), renderer)
 
 
 def save_graph(obj, path, options=None, /, *, renderer="auto", **kwargs):
@@ -155,9 +159,9 @@ def save_graph(obj, path, options=None, /, *, renderer="auto", **kwargs):
     fmt_ = path.suffix.lower().lstrip(".")
     if not fmt_:
         raise ValueError(bilingual("파일 확장자로 형식을 정합니다 (.svg, .png, ...)", f"the file suffix picks the format: {path}"))
+    drawing = _drawing(obj, options, kwargs)
     if fmt_ == "svg":
-        return write_file(path, _svg_of(obj, options, kwargs, renderer))
-    drawing = obj if not isinstance(obj, Value) and not isinstance(obj, (list, tuple)) else draw_graph(obj, options, **kwargs)
+        return write_file(path, _svg_of(drawing, renderer))
     if not hasattr(drawing, "source"):
         raise GraphRenderError(bilingual("층 보기는 .svg로만 저장합니다", f"a layer view is saved as .svg only, not .{fmt_}"))
     if fmt_ in ("gv", "dot"):
