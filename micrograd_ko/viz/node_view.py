@@ -26,6 +26,7 @@ from ..i18n import bilingual, tr
 from . import display
 from .colours import HIGHLIGHT, PENDING, GradScale, colour_bar, text_colour
 from .cost import MAX_LONG_EDGE_NODES, long_edge_nodes
+from .layer_view import LayerView
 from .layers import INPUT, LOSS, assign_layers
 from .options import DrawOptions
 from .render import GraphRenderError, render
@@ -110,8 +111,6 @@ def draw_graph(root, options=None, /, **kwargs):
     roots = _roots(root)
     drawer = _Drawer(roots, opts)
     if drawer.by_layer:
-        from .layer_view import LayerView
-
         return LayerView.from_model(opts.model, grads=opts.grads, lang=opts.lang)
     if drawer.size > opts.max_nodes:
         raise GraphTooComplexError(bilingual(
@@ -216,8 +215,6 @@ class ComputationGraph(graphviz.Digraph):
         else:
             note = None
         if not display.fits(svg, width) and opts.group == "layer":  # an MLP: its layer view always fits
-            from .layer_view import LayerView
-
             svg = LayerView.from_model(opts.model, grads=opts.grads, lang=lang).svg()
             note = tr("노드마다 그리면 이 폭에서 읽을 수 없어 층 보기로 그렸습니다 (노드마다: save_graph(그래프, 'graph.svg'))",
                       "every node would be unreadable at this width: drawn as the layer view (every node: save_graph(graph, 'graph.svg'))", lang)
