@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import uuid
 
 from ..files import write_file
 from ..i18n import tr
-from . import display
+from . import display, fonts
 
 __all__ = ["fragment", "page"]
 
@@ -43,11 +44,21 @@ def fragment(frames, *, title, lang=None):
     )
 
 
+PAGE_FONT = "MicrogradKoPage"
+
+
 def page(fragment_html, title, lang=None, path=None):
-    """One self-contained HTML page around a player (works offline); written to `path` if given."""
+    """One self-contained HTML page around a player (works offline); written to `path` if given.
+
+    The page carries the glyphs of its own text (`fonts.font_face_css`), so
+    the steps' Korean text reads on a machine without a Korean font too.
+    """
+    shown = html.unescape(re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", fragment_html, flags=re.S))
+    # The player's text asks for var(--mgk-font) first; the pictures carry their own glyphs (`fonts.embed`).
+    css = fonts.font_face_css(shown + title, PAGE_FONT) + f"\n:root {{ --mgk-font: '{PAGE_FONT}'; }}"
     text = (
         f'<!DOCTYPE html>\n<html lang="{tr("ko", "en", lang)}">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{html.escape(title)}</title>\n</head>\n<body>\n{fragment_html}\n</body>\n</html>\n"
+        f"<title>{html.escape(title)}</title>\n<style>\n{css}\n</style>\n</head>\n<body>\n{fragment_html}\n</body>\n</html>\n"
     )
     if path is not None:
         write_file(path, text)
@@ -56,7 +67,8 @@ def page(fragment_html, title, lang=None, path=None):
 
 _TEMPLATE = """<div class="mgk-stepper" id="{uid}" data-labels="{labels}">
 <style>
-#{uid} {{ font-family: NanumGothic, "Noto Sans CJK KR", "Malgun Gothic", AppleGothic, sans-serif; max-width: 100%; }}
+#{uid} {{ font-family: var(--mgk-font, NanumGothic), "Noto Sans CJK KR", "Malgun Gothic", AppleGothic, sans-serif; max-width: 100%; }}
+#{uid} button {{ font-family: inherit; }}
 #{uid} .mgk-controls {{ display: flex; gap: 0.5em; align-items: center; margin: 0.5em 0; }}
 #{uid} .mgk-slider {{ flex: 1; max-width: 30em; }}
 #{uid} .mgk-text {{ background: #f6f8fa; padding: 0.5em; white-space: pre-wrap; font-family: inherit; margin: 0.3em 0; }}

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from ..engine import Value, topological_order
 from ..i18n import bilingual, check_language, tr
 from . import display, player
+from .colours import GradScale
 from .layer_view import LayerView
 from .layers import INPUT, assign_layers
 from .node_view import draw_graph, fmt, node_name
@@ -223,7 +224,7 @@ class BackpropStepper:
                f"step {i + 1}/{len(self)}: {name} (layers[{s.layer}], activation {s.activation})", lang),
             tr(f"들어온 기울기: 출력의 평균 |∂L/∂출력| = {fmt(s.upstream)}",
                f"gradient coming in: mean |∂L/∂output| = {fmt(s.upstream)}", lang),
-            tr(f"활성화 함수의 국소적 미분 평균 |f′| = {fmt(s.local)} → 기울기가 ×{s.local:.2g}배",
+            tr(f"활성화 함수의 국소적 미분 평균 |f′| = {fmt(s.local)} → 기울기가 {s.local:.2g}배로",
                f"the activation's local derivative, mean |f′| = {fmt(s.local)} → the gradient is multiplied by {s.local:.2g}", lang),
             tr(f"가중치 기울기: 평균 |∂L/∂W| = {fmt(s.weight_grad)}", f"weight gradient: mean |∂L/∂W| = {fmt(s.weight_grad)}", lang),
             tr(f"아래로 넘기는 기울기: 입력의 평균 |∂L/∂입력| = {fmt(s.downstream)} (들어온 것의 {factor})",
@@ -240,7 +241,9 @@ class BackpropStepper:
         if self.model is not None:
             done = {self.steps[j].layer for j in range(i + 1)}
             known = {w: self.gradients.get(w, 0.0) for k in done for w in self._groups.weights(k)}
-            return LayerView.from_model(self.model, grads=known, lang=lang, highlight={self.steps[i].layer})
+            # One scale for every frame, fitted to the final gradients: a layer keeps its colour from step to step.
+            scale = GradScale.fit(s.weight_grad for s in self.steps)
+            return LayerView.from_model(self.model, grads=known, lang=lang, highlight={self.steps[i].layer}, scale=scale)
         step = self.steps[i]
         return draw_graph(self.root, rankdir=rankdir or self.rankdir, lang=lang, highlight=step.node,
                           grads=self._states[i], name_unlabeled=True, fit=False)
