@@ -4,7 +4,8 @@
 - `cost`: how long a layout will take, estimated before trying.
 - `options`: `DrawOptions`, everything `draw_graph` can be told.
 - `colours`: the log colour scale of |grad| and its colour bar.
-- `display`: how a picture shows in a notebook (saved or live) and fits its width.
+- `display`: how a picture shows in a notebook (saved or live) and fits its width;
+  `fonts`: the glyphs a picture carries so that its Korean reads anywhere.
 - `node_view`: `draw_graph`, `render_svg`, `save_graph` (one box per node).
 - `layers`: which layer of an MLP each node belongs to.
 - `layer_view`: one row per layer; `compare_gradient_flow`; `gradient_flow_player` (epochs).

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import LogFormatter
 
 from ..diagnostics import gradient_flow
-from ..engine import Value
+from ..engine import ACTIVATIONS, Value
 from ..i18n import bilingual, tr
 from .fonts import KOREAN_FONT, korean_font_file
 from .layer_view import gradient_flow_history
@@ -201,15 +201,18 @@ def _curve(name, xs):
     return ys, ds
 
 
-def plot_activation_functions(names=("sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "silu", "gelu"),
-                              x_range=(-5.0, 5.0), points=201, lang=None, title=None):
+def plot_activation_functions(names=None, x_range=(-5.0, 5.0), points=201, lang=None, title=None):
     """Each activation function (활성화 함수) with its derivative, both computed by the engine.
 
-    The derivative curve is `x.grad` after `f(x).backward()` at each point,
-    so it shows exactly what backpropagation uses (e.g. sigmoid' <= 1/4).
+    `names`: a name or a list; by default every activation of the engine
+    but `linear`. The derivative curve is `x.grad` after `f(x).backward()`
+    at each point, so it shows exactly what backpropagation uses (e.g.
+    sigmoid' <= 1/4).
     """
     from ..nn import check_activation
 
+    if names is None:
+        names = [a for a in ACTIVATIONS if a != "linear"]
     names = [check_activation(n) for n in ([names] if isinstance(names, str) else names)]
     if not names:
         raise ValueError(bilingual("그릴 활성화 함수가 없습니다", "no activation function to plot"))
