@@ -17,12 +17,14 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it, imported lazily
 _LAZY = {
-    "draw_graph": "micrograd_ko.graph",
-    "render_svg": "micrograd_ko.graph",
-    "save_graph": "micrograd_ko.graph",
-    "BackpropStepper": "micrograd_ko.stepper",
+    "draw_graph": "micrograd_ko.viz.node_view",
+    "render_svg": "micrograd_ko.viz.node_view",
+    "save_graph": "micrograd_ko.viz.node_view",
+    "BackpropStepper": "micrograd_ko.viz.stepper",
+    "compare_gradient_flow": "micrograd_ko.viz.layer_view",
 }
-_SUBMODULES = {"nn", "init", "losses", "optim", "datasets", "train", "diagnostics", "plots", "experiments", "graph", "stepper", "rbm", "report"}
+_SUBMODULES = {"nn", "init", "losses", "optim", "datasets", "train", "diagnostics", "plots", "experiments", "graph", "stepper", "rbm",
+               "report", "viz"}
 
 # `sum` is left out of __all__ so that `from micrograd_ko import *` never hides
 # Python's own sum (lecture code calls sum(generator, start)); use micrograd_ko.sum.
