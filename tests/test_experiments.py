@@ -298,6 +298,9 @@ def test_stored_measurements_load_with_their_settings():
     assert all(len(n["solved"]) == len(grid["config"]["seeds"]) for n in grid["numbers"].values())
     rbm_full = measured.load("rbm")
     assert set(rbm_full["numbers"]["digits"]) == {"uniform", "xavier", "rbm"}
+    digits = measured.load("digits-init")
+    assert [len(n["curve"]) for n in digits["numbers"].values()] == [
+        digits["config"]["n_train"] * digits["config"]["epochs"] // (digits["config"]["batch_size"] * digits["config"]["every"])] * 4
     with pytest.raises(ValueError, match="no stored measurement"):
         measured.load("nope")
 
@@ -337,6 +340,17 @@ def test_readme_quotes_the_stored_rbm_run():
     assert len(quoted) == 3
     solved = {sum(n["solved"]) for n in stored["xor"].values()}
     assert solved == {0} and f"(0/{len(stored['xor']['rbm']['solved'])})" in row
+
+
+def test_digits_init_curves_record_every_mini_batch_and_std_001_starts_at_ln_10():
+    from micrograd_ko.experiments.digits_init import digits_init_curves
+
+    runs = digits_init_curves(names=("ReLU, std 0.01", "ReLU, He"), n_train=30, n_test=20, epochs=1, batch_size=10, every=1)
+    assert [len(r["curve"]) for r in runs.values()] == [3, 3]
+    assert abs(runs["ReLU, std 0.01"]["curve"][0] - math.log(10)) < 0.01  # all logits ~0: a tenth for each class
+    assert all(0.0 <= r["test_accuracy"] <= 1.0 and r["one_digit_share"] >= 0.1 for r in runs.values())
+    with pytest.raises(ValueError, match="unknown settings"):
+        digits_init_curves(names=("tanh, He",))
 
 
 def test_registry_names_every_experiment():

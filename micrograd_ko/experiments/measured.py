@@ -1,6 +1,6 @@
 """Results measured at a size too slow for a notebook, stored with the package so notebooks can quote them.
 
-    python -m micrograd_ko.experiments.measured deep-xor-grid rbm   # measure again (minutes)
+    python -m micrograd_ko.experiments.measured deep-xor-grid rbm digits-init   # measure again (minutes)
 
 Each run writes ``micrograd_ko/data/measured-NAME.json`` with its settings,
 its numbers (per-seed lists, no curves) and how long it took. A notebook
@@ -23,16 +23,26 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 def _deep_xor_grid():
     from .deep_xor import WIDTH_INIT_GRID, deep_xor
 
-    return deep_xor(seeds=10, steps=2000, variants=WIDTH_INIT_GRID, jobs=1)
+    result = deep_xor(seeds=10, steps=2000, variants=WIDTH_INIT_GRID, jobs=1)
+    return result.name, result.config, result.numbers
 
 
 def _rbm():
     from .rbm_pretraining import rbm_pretraining
 
-    return rbm_pretraining(seeds=10, digits_seeds=2, jobs=1)
+    result = rbm_pretraining(seeds=10, digits_seeds=2, jobs=1)
+    return result.name, result.config, result.numbers
 
 
-RUNS = {"deep-xor-grid": _deep_xor_grid, "rbm": _rbm}
+def _digits_init():
+    from .digits_init import digits_init_curves
+
+    config = {"hidden": [16, 16, 16, 16], "n_train": 1000, "n_test": 300, "epochs": 10, "batch_size": 10, "lr": 0.1,
+              "seed": 0, "every": 10}
+    return "digits-init", config, digits_init_curves(**config, jobs=2)
+
+
+RUNS = {"deep-xor-grid": _deep_xor_grid, "rbm": _rbm, "digits-init": _digits_init}
 
 
 def path(name):
@@ -51,9 +61,10 @@ def measure(name):
     """Run the measurement `name` again and store it."""
     file = path(name)
     started = time.perf_counter()
-    result = RUNS[name]()
-    numbers = {key: _without_curves(value) for key, value in result.numbers.items()}
-    record = {"experiment": result.name, "config": result.config, "numbers": numbers,
+    experiment, config, numbers = RUNS[name]()
+    if name != "digits-init":  # there the curves are the measurement
+        numbers = {key: _without_curves(value) for key, value in numbers.items()}
+    record = {"experiment": experiment, "config": config, "numbers": numbers,
               "seconds": round(time.perf_counter() - started)}
     file.write_text(json.dumps(record, ensure_ascii=False, indent=1, default=list) + "\n", encoding="utf-8")
     return record
