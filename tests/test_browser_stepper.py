@@ -52,7 +52,7 @@ def lecture_stepper():
 
 def current_node(player):
     """The graphviz name of the highlighted value node in the visible frame."""
-    return player.locator(".mgk-frame.mgk-active g.value.current > title").text_content()
+    return player.locator(".mgk-drawing g.value.current > title").text_content()
 
 
 def test_next_prev_and_slider_move_the_highlight(page, tmp_path):

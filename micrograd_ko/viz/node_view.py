@@ -27,7 +27,7 @@ from . import display
 from .colours import HIGHLIGHT, PENDING, GradScale, colour_bar, text_colour
 from .cost import MAX_LONG_EDGE_NODES, long_edge_nodes
 from .layer_view import LayerView
-from .layers import INPUT, LOSS, assign_layers
+from .layers import INPUT, LOSS, assign_layers, parameter_names
 from .options import DrawOptions
 from .render import GraphRenderError, render
 
@@ -43,13 +43,18 @@ class GraphTooComplexError(ValueError):
 
 
 def fmt(x):
-    """A number as drawn: 4 significant digits, so 1e-07 stays visible."""
-    return f"{x:.4g}"
+    """A number as drawn: 4 significant digits, so 1e-07 stays visible; -0.0 is written 0."""
+    return f"{x + 0.0:.4g}" if x == 0 else f"{x:.4g}"
 
 
-def node_name(node, index):
-    """How a node is called in drawings and texts: its label, else '#index' (its place in the order)."""
-    return " ".join(node.label.split()) if node.label else f"#{index}"
+def node_name(node, index, names=None):
+    """How a node is called in drawings and texts: its label, else its name in `names`
+    (a model's parameters: `layers.parameter_names`), else '#index' (its place in the order)."""
+    if node.label:
+        return " ".join(node.label.split())
+    if names and node in names:
+        return names[node]
+    return f"#{index}"
 
 
 # --------------------------------------------------------------------------
@@ -68,19 +73,20 @@ _WIDE = re.compile("[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-
 _WIDTH_PAD = "\u200b"
 
 
-def _one_line(text):
+def one_line(text):
+    """`text` on one line, padded for its full-width characters, as it appears in the drawn SVG."""
     text = " ".join(str(text).split())
     return text + _WIDTH_PAD * -(-len(_WIDE.findall(text)) // 3)
 
 
 def _record_text(text):
     """Text shown literally in one field of a record label."""
-    return _one_line(text).translate(_RECORD_ESCAPES)
+    return one_line(text).translate(_RECORD_ESCAPES)
 
 
 def plain_text(text):
     """Text shown literally in a plain label (`graphviz.nohtml` keeps it from being read as HTML)."""
-    return graphviz.nohtml(_one_line(text).translate(_PLAIN_ESCAPES))
+    return graphviz.nohtml(one_line(text).translate(_PLAIN_ESCAPES))
 
 
 # --------------------------------------------------------------------------
@@ -252,6 +258,7 @@ class _Drawer:
         self.roots, self.opts, self.lang = roots, opts, opts.lang
         self.order = _order(roots)
         self.index = {node: i for i, node in enumerate(self.order)}
+        self.param_names = parameter_names(opts.model) if opts.model is not None else {}
         self.highlight = (set() if opts.highlight is None else {opts.highlight} if isinstance(opts.highlight, Value)
                           else set(opts.highlight))
         # Before any backward every gradient is 0: colouring all of them "0" would mislead.
@@ -278,6 +285,9 @@ class _Drawer:
     def id(self, node):
         return f"v{self.index[node]}"
 
+    def name(self, node):
+        return node_name(node, self.index[node], self.param_names)
+
     def grad_of(self, node):
         return node.grad if self.opts.grads is None else self.opts.grads.get(node)
 
@@ -298,8 +308,8 @@ class _Drawer:
 
     def value_label(self, node):
         fields = [node._op] if self.compact and node._op else []
-        if node.label or self.name_unlabeled:
-            fields.append(node_name(node, self.index[node]))
+        if node.label or node in self.param_names or self.name_unlabeled:
+            fields.append(self.name(node))
         fields.append(f"{tr('데이터', 'data', self.lang)} {fmt(node.data)}")
         if self.opts.show_grad:
             fields.append(f"{tr('기울기', 'grad', self.lang)} {self.grad_text(self.grad_of(node))}")
@@ -398,7 +408,7 @@ class _Drawer:
         if hidden > MAX_LONG_EDGE_NODES:
             shared = sorted((n for n in self.order if not n._prev and self.uses.get(n, 0) > 2),
                             key=lambda n: -self.uses[n])[:3]
-            names = ", ".join(f"{node_name(n, self.index[n])} ({self.uses[n]}x)" for n in shared) or "-"
+            names = ", ".join(f"{self.name(n)} ({self.uses[n]}x)" for n in shared) or "-"
             raise GraphTooComplexError(bilingual(
                 f"이 그래프는 배치에 몇 분이 걸립니다: 여러 번 쓰인 노드({names})의 간선이 그림 전체를 가로지릅니다; "
                 "repeat_shared_leaves=True(공유 잎 노드를 쓰일 때마다 따로 그림), 더 짧은 그래프, 또는 MLP라면 group='layer'를 쓰세요",
