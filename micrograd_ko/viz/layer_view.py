@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from ..diagnostics import activation_name, gradient_flow, layer_parameters, neuron_layers
 from ..files import write_file
 from ..i18n import bilingual, tr
-from . import display, player
+from . import display, fonts, player
 from .colours import HIGHLIGHT, GradScale, colour_bar, text_colour
 
 __all__ = ["GradientFlowPlayer", "LayerRow", "LayerView", "compare_gradient_flow", "gradient_flow_history", "gradient_flow_player"]
@@ -184,10 +184,10 @@ class LayerView:
                                   include=include, exclude=exclude)
 
     def save(self, path):
-        """Write the SVG to `path` (.svg); returns the path."""
+        """Write the SVG, with the glyphs of its text, to `path` (.svg); returns the path."""
         if not str(path).lower().endswith(".svg"):
             raise ValueError(bilingual("층 보기는 .svg로 저장합니다", f"a layer view is saved as .svg, got {path}"))
-        return write_file(path, self.svg())
+        return write_file(path, fonts.embed(self.svg()))  # with its glyphs: the Korean reads on any machine
 
     def __repr__(self):
         return f"LayerView({', '.join(self.columns) or 'model'})"

@@ -18,18 +18,19 @@ import math
 import re
 from pathlib import Path
 
-import graphviz
-
 from ..engine import Value, topological_order
 from ..files import write_file
 from ..i18n import bilingual, tr
-from . import display
+from . import display, fonts
 from .colours import HIGHLIGHT, PENDING, GradScale, colour_bar, text_colour
 from .cost import MAX_LONG_EDGE_NODES, long_edge_nodes
 from .layer_view import LayerView
 from .layers import INPUT, LOSS, assign_layers, parameter_names
 from .options import DrawOptions
+from .extra import require
 from .render import GraphRenderError, render
+
+graphviz = require("graphviz", "draw_graph")
 
 __all__ = ["ComputationGraph", "GraphTooComplexError", "draw_graph", "fmt", "node_name", "render_svg", "save_graph"]
 
@@ -146,27 +147,32 @@ def _svg_of(drawing, renderer):
     raise TypeError(bilingual("그릴 수 없는 객체입니다", f"cannot draw a {type(drawing).__name__}: pass a Value or a drawing"))
 
 
-def render_svg(obj, options=None, /, *, renderer="auto", **kwargs):
+def render_svg(obj, options=None, /, *, renderer="auto", embed_font=True, **kwargs):
     """SVG text of a drawing: `obj` is a `Value` (drawn with `draw_graph(obj, options, **kwargs)`) or a drawing.
 
     `renderer`: 'auto' (system `dot` if on PATH, else WebAssembly), 'dot' or 'wasm'.
+    `embed_font`: carry the glyphs of its non-ASCII text (`fonts.embed`, a
+    few kB), so that the Korean in a saved file reads on machines without a
+    Korean font (CI, containers) too.
     """
-    return _svg_of(_drawing(obj, options, kwargs), renderer)
+    svg = _svg_of(_drawing(obj, options, kwargs), renderer)
+    return fonts.embed(svg) if embed_font else svg
 
 
 def save_graph(obj, path, options=None, /, *, renderer="auto", **kwargs):
     """Write a drawing to `path`; the suffix picks the format. Returns the path.
 
-    .svg always works; .gv / .dot write the DOT source of a node view; other
-    formats (.png, .pdf, ...) need the system Graphviz.
+    .svg always works, and carries the glyphs of its Korean text; .gv / .dot
+    write the DOT source of a node view; other formats (.png, .pdf, ...)
+    need the system Graphviz.
     """
     path = Path(path)
     fmt_ = path.suffix.lower().lstrip(".")
     if not fmt_:
         raise ValueError(bilingual("파일 확장자로 형식을 정합니다 (.svg, .png, ...)", f"the file suffix picks the format: {path}"))
     drawing = _drawing(obj, options, kwargs)
-    if fmt_ == "svg":
-        return write_file(path, _svg_of(drawing, renderer))
+    if fmt_ == "svg":  # with its glyphs (`fonts.embed`): the Korean reads on any machine
+        return write_file(path, fonts.embed(_svg_of(drawing, renderer)))
     if not hasattr(drawing, "source"):
         raise GraphRenderError(bilingual("층 보기는 .svg로만 저장합니다", f"a layer view is saved as .svg only, not .{fmt_}"))
     if fmt_ in ("gv", "dot"):

@@ -71,14 +71,17 @@ def fragment(frames, *, title, lang=None, drawing=None, note=None):
         data = (f' data-drawing="{html.escape(json.dumps(drawing.states, ensure_ascii=False, separators=(",", ":")))}"'
                 f' data-min-width="{drawing.min_width or 0}"')
     extra = f'<p class="mgk-fit"><i>{html.escape(note)}</i></p>' if note else ""
+    notice = tr("단계 목록입니다. 셀을 실행하면(저장된 노트북은 다시 실행하면) 이전/다음 버튼과 슬라이더로 한 단계씩 볼 수 있습니다.",
+                "A list of the steps. Run the cell (re-run a saved notebook) to step through them with previous/next buttons and a slider.",
+                lang)
+    labels = {"prev": tr("이전", "previous", lang), "next": tr("다음", "next", lang), "step": tr("단계", "step", lang)}
+    # The player's own text carries its glyphs: a live notebook on a machine without a Korean font still reads.
+    shown = " ".join([title, notice, note or "", html.unescape(re.sub(r"<[^>]+>", " ", shared)), *labels.values(), *(text for text, _, _ in frames), "0123456789/"])
     return _TEMPLATE.format(
+        fonts=fonts.font_face_css(shown, f"{uid}text"), family=f"{uid}text", note=html.escape(notice),
+        labels=html.escape(json.dumps(labels, ensure_ascii=False)),
         uid=uid, frames="\n".join(items), uid_json=json.dumps(uid), title=html.escape(title), data=data,
         shared=shared, extra=extra, script=drawing_states.SCRIPT,
-        note=html.escape(tr("단계 목록입니다. 셀을 실행하면(저장된 노트북은 다시 실행하면) 이전/다음 버튼과 슬라이더로 한 단계씩 볼 수 있습니다.",
-                            "A list of the steps. Run the cell (re-run a saved notebook) to step through them with previous/next buttons and a slider.",
-                            lang)),
-        labels=html.escape(json.dumps({"prev": tr("이전", "previous", lang), "next": tr("다음", "next", lang),
-                                       "step": tr("단계", "step", lang)}, ensure_ascii=False)),
     )
 
 
@@ -105,7 +108,8 @@ def page(fragment_html, title, lang=None, path=None):
 
 _TEMPLATE = """<div class="mgk-stepper" id="{uid}" data-labels="{labels}"{data}>
 <style>
-#{uid} {{ font-family: var(--mgk-font, NanumGothic), "Noto Sans CJK KR", "Malgun Gothic", AppleGothic, sans-serif; max-width: 100%; }}
+{fonts}
+#{uid} {{ font-family: var(--mgk-font, "{family}"), NanumGothic, "Noto Sans CJK KR", "Malgun Gothic", AppleGothic, sans-serif; max-width: 100%; }}
 #{uid} button {{ font-family: inherit; }}
 #{uid} .mgk-controls {{ display: flex; gap: 0.5em; align-items: center; margin: 0.5em 0; }}
 #{uid} .mgk-slider {{ flex: 1; max-width: 30em; }}

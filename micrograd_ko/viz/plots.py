@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import math
 
-import matplotlib
-from matplotlib import font_manager
-from matplotlib.figure import Figure
-from matplotlib.ticker import LogFormatter
+from .extra import require
+
+matplotlib = require("matplotlib", "micrograd_ko.plots")
+from matplotlib import font_manager  # noqa: E402 (after the check that matplotlib is there)
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import LogFormatter  # noqa: E402
 
 from ..diagnostics import gradient_flow
 from ..engine import ACTIVATIONS, Value

@@ -334,10 +334,12 @@ class BackpropStepper:
                    self.names[step.node]) for i, step in enumerate(self.steps)]
         note = None
         if min_width is not None:
+            layered = ("BackpropStepper(loss, model=모델)", "BackpropStepper(loss, model=model)") if self.model is None else (
+                "by='layer'", "by='layer'")
             note = tr(f"이 그래프는 이 폭에 줄이면 글자가 {display.MIN_TEXT:g}px보다 작아져, 읽을 수 있는 크기로 두고 옆으로 스크롤합니다. "
-                      "MLP라면 BackpropStepper(loss, model=모델)로 층별로 보세요",
+                      f"MLP라면 {layered[0]}로 층별로 보세요",
                       f"shrunk to this width the text would be under {display.MIN_TEXT:g} px: the drawing keeps a readable size "
-                      "and scrolls sideways. For an MLP, step layer by layer: BackpropStepper(loss, model=model)", lang)
+                      f"and scrolls sideways. For an MLP, step layer by layer: {layered[1]}", lang)
         return player.fragment(frames, title=title, lang=lang, note=note,
                                drawing=player.SharedDrawing(svg, _states_json(states), min_width))
 
