@@ -491,3 +491,15 @@ def test_without_graphviz_the_error_says_how_to_install_it(tmp_path):
         assert "pip install 'micrograd_ko[viz]'" in line and "graphviz" in line and "No module named" not in line
     assert "패키지가 필요합니다" in done.stdout
     assert not (tmp_path / "never.svg").exists()
+
+
+def test_the_layer_view_note_only_when_the_switch_was_automatic():
+    model = mg.nn.MLP(2, [4, 4, 1], activation="sigmoid", output_activation="sigmoid", seed=0)
+    loss = mg.losses.bce([model(x) for x in ([0, 0], [0, 1], [1, 0], [1, 1])], [0, 1, 1, 0])
+    loss.backward()
+    asked = draw_graph(loss, group="layer", model=model)._repr_mimebundle_()
+    automatic = draw_graph(loss, model=model)._repr_mimebundle_()
+    for bundle in (asked, automatic):
+        assert 'class="layer-view"' in bundle["image/svg+xml"]  # every node would be unreadable at 850 px
+    assert "mgk-note" not in asked["text/html"]  # group='layer' asked for layers: nothing to explain
+    assert "층 보기로 그렸습니다" in automatic["text/html"]
