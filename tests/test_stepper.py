@@ -194,6 +194,7 @@ def test_layer_by_layer_steps_match_backward():
     assert 0 < sig.local <= 0.25 and stepper[0].local == 1.0  # the output layer is linear
     text = stepper.text(1)
     assert "4층" in text and "국소적 미분" in text and fmt(sig.weight_grad) in text
+    assert f"기울기가 {sig.local:.2g}배가 됩니다" in text  # a whole sentence, not "기울기가 0.24배로"
     assert "layer 4" in stepper.text(1, lang="en")
 
 

@@ -288,7 +288,7 @@ class BackpropStepper:
                f"step {i + 1}/{len(self)}: {name} (layers[{s.layer}], activation {s.activation})", lang),
             tr(f"들어온 기울기: 출력의 평균 |∂L/∂출력| = {fmt(s.upstream)}",
                f"gradient coming in: mean |∂L/∂output| = {fmt(s.upstream)}", lang),
-            tr(f"활성화 함수의 국소적 미분 평균 |f′| = {fmt(s.local)} → 기울기가 {s.local:.2g}배로",
+            tr(f"활성화 함수의 국소적 미분 평균 |f′| = {fmt(s.local)} → 이 층을 지나며 기울기가 {s.local:.2g}배가 됩니다",
                f"the activation's local derivative, mean |f′| = {fmt(s.local)} → the gradient is multiplied by {s.local:.2g}", lang),
             tr(f"가중치 기울기: 평균 |∂L/∂W| = {fmt(s.weight_grad)}", f"weight gradient: mean |∂L/∂W| = {fmt(s.weight_grad)}", lang),
             tr(f"아래로 넘기는 기울기: 입력의 평균 |∂L/∂입력| = {fmt(s.downstream)} (들어온 것의 {factor})",
