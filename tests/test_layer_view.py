@@ -148,6 +148,8 @@ def test_gradient_flow_player_steps_through_epochs_on_one_scale():
     stops = {re.search(r"<linearGradient.*?</linearGradient>", s, re.S).group(0).split(">", 1)[1] for s in svgs}
     assert len(stops) == 1  # the same colour scale in every frame
     assert "1층 · sigmoid" in svgs[0]
+    live = player._repr_html_()  # shown in a live notebook: its own text carries its glyphs
+    assert "@font-face" in live.split("<script>")[0] and "font-family: var(--mgk-font" in live
 
 
 def test_rows_name_the_activation_only_when_every_model_shares_it(flagship):

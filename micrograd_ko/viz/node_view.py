@@ -226,10 +226,11 @@ class ComputationGraph(graphviz.Digraph):
             note = tr(f"노트북 폭에 맞추려고 rankdir='{turned}'로 그렸습니다", f"drawn with rankdir='{turned}' to fit the notebook's width", lang)
         else:
             note = None
-        if not display.fits(svg, width) and opts.model is not None and opts.detail != "neurons":  # an MLP: its layer view fits
+        if not display.fits(svg, width) and opts.model is not None:  # an MLP: its layer view always fits
             svg = LayerView.from_model(opts.model, grads=opts.grads, lang=lang).svg()
-            # Asked for by layer (group='layer'), the layer view is what was asked for: no note. Otherwise say why.
-            note = None if opts.group == "layer" else tr(
+            # group='layer' (without detail='neurons') asked for layers: the layer view is one, nothing to explain.
+            # Otherwise (model= alone, or every node asked for) the switch was ours: say why.
+            note = None if opts.group == "layer" and opts.detail is None else tr(
                 "노드마다 그리면 이 폭에서 읽을 수 없어 층 보기로 그렸습니다 (노드마다: save_graph(그래프, 'graph.svg'))",
                 "every node would be unreadable at this width: drawn as the layer view (every node: save_graph(graph, 'graph.svg'))", lang)
         elif not display.fits(svg, width):
