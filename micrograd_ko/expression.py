@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import math
+import unicodedata
 
 from .engine import UNARY_OPS, Value
 from .i18n import bilingual
@@ -30,11 +31,16 @@ class ExpressionError(ValueError):
 
 
 def parse_assignments(items):
-    """['x=1.0', 'w=-2'] -> {'x': 1.0, 'w': -2.0}, with a clear error for anything else."""
+    """['x=1.0', 'w=-2'] -> {'x': 1.0, 'w': -2.0}, with a clear error for anything else.
+
+    Names are NFKC-normalised, as Python's parser does to the names in the
+    expression: a Korean compatibility jamo (ㅌ, U+314C) typed in both places
+    becomes the same name (ᄐ, U+1110), and so does a full-width ｘ and x.
+    """
     values = {}
     for item in items:
         name, sep, text = item.partition("=")
-        name = name.strip()
+        name = unicodedata.normalize("NFKC", name.strip())
         if not sep or not name.isidentifier():
             raise ExpressionError(bilingual(f"값은 이름=숫자 꼴로 주세요 (예: x=1.0): {item!r}",
                                             f"give values as name=number (e.g. x=1.0): {item!r}"))
@@ -131,6 +137,14 @@ def _combine(node, operands, leaves, text):
     return getattr(operands[0], node.func.id)()  # an allowed function (checked by _operands)
 
 
+def _spelling(root, text, name):
+    """`name` as typed in the expression (Python keeps only the NFKC form: ᄐ for a typed ㅌ)."""
+    for node in ast.walk(root):
+        if isinstance(node, ast.Name) and node.id == name:
+            return ast.get_source_segment(text, node) or name
+    return name
+
+
 def build_expression(text, values):
     """Build `text` (e.g. "tanh(x*w + b)") as a graph of `Value`s; returns (output, {name: leaf}).
 
@@ -139,7 +153,8 @@ def build_expression(text, values):
     """
     text = text.strip()
     root = _parse(text)
-    leaves = {name: Value(number, label=name) for name, number in values.items()}
+    values = {unicodedata.normalize("NFKC", name): number for name, number in values.items()}
+    leaves = {name: Value(number, label=_spelling(root, text, name)) for name, number in values.items()}
     built = {}
     stack = [(root, False)]
     try:
