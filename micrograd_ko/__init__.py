@@ -9,7 +9,7 @@ and plotting need the `viz` extra; they are imported on first use, so that
 
 from importlib import import_module
 
-from .engine import Value, dot, grad, is_grad_enabled, no_grad, softmax, sum
+from .engine import Op, Value, dot, grad, is_grad_enabled, no_grad, softmax, sum
 from .gradcheck import GradcheckError, gradcheck
 from .i18n import get_language, set_language
 
@@ -29,7 +29,7 @@ _SUBMODULES = {"nn", "init", "losses", "optim", "datasets", "train", "diagnostic
 # `sum` is left out of __all__ so that `from micrograd_ko import *` never hides
 # Python's own sum (lecture code calls sum(generator, start)); use micrograd_ko.sum.
 __all__ = [
-    "Value", "dot", "grad", "is_grad_enabled", "no_grad", "softmax", "gradcheck", "GradcheckError",
+    "Op", "Value", "dot", "grad", "is_grad_enabled", "no_grad", "softmax", "gradcheck", "GradcheckError",
     "get_language", "set_language", *_LAZY, *sorted(_SUBMODULES),
 ]
 
