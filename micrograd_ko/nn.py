@@ -370,7 +370,7 @@ def _as_inputs(x, nin):
                                   f"the input must be a list of {nin} numbers, got {x!r}")) from None
     if len(x) != nin:
         raise ValueError(bilingual(f"입력의 길이와 nin이 다릅니다 ({len(x)} ≠ nin={nin})",
-                                   f"the input has {len(x)} numbers, expected nin={nin}"))
+                                   f"the input has {len(x)} number{'s' * (len(x) != 1)}, expected nin={nin}"))
     for i, v in enumerate(x):
         if not isinstance(v, (Value, numbers.Real)):
             raise TypeError(bilingual(f"입력 [{i}]이(가) 숫자가 아닙니다: {v!r}",

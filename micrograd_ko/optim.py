@@ -183,6 +183,10 @@ class Adam(Optimizer):
             raise TypeError(bilingual(f"betas는 두 수의 쌍 (beta1, beta2)입니다, 예: betas=(0.9, 0.999); 받은 것 {betas!r}",
                                       f"betas is a pair (beta1, beta2), e.g. betas=(0.9, 0.999), got {betas!r}"))
         self.betas = (_check_rate(betas[0], "beta1", high=1.0), _check_rate(betas[1], "beta2", high=1.0))
+        if eps == 0:
+            raise ValueError(bilingual("eps=0은 안 됩니다: eps는 기울기가 0일 때 0으로 나누지 않게 해 주는 작은 양수입니다 (기본 1e-8)",
+                                       "eps=0 is refused: eps is the small positive number that keeps the step finite "
+                                       "when a gradient is 0 (default 1e-8)"))
         self.eps = _check_rate(eps, "eps", include_low=False)
         self.weight_decay = _check_rate(weight_decay, "weight_decay")
         self.m = [0.0] * len(self.params)

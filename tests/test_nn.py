@@ -305,7 +305,7 @@ def test_a_bad_width_is_named_by_its_place():
 
 
 @pytest.mark.parametrize("call, error_type, message", [
-    (lambda: Neuron(3, rng=0)(5.0), ValueError, "the input has 1 numbers, expected nin=3"),
+    (lambda: Neuron(3, rng=0)(5.0), ValueError, "the input has 1 number, expected nin=3"),
     (lambda: Neuron(2, rng=0)("ab"), TypeError, "the input must be a list of 2 numbers"),
     (lambda: Neuron(2, rng=0)(None), TypeError, "the input must be a list of 2 numbers"),
     (lambda: Layer(2, 2, rng=0)([1.0, "x"]), TypeError, r"input \[1\] is not a number"),

@@ -120,8 +120,10 @@ def test_betas_that_are_not_a_pair_say_so(betas):
 
 
 def test_adam_eps_must_be_positive_so_a_zero_gradient_never_divides_by_zero():
-    with pytest.raises(ValueError, match=r"0.0 < eps < inf"):
+    with pytest.raises(ValueError, match="keeps the step finite when a gradient is 0"):
         Adam([Value(1.0)], lr=0.1, eps=0)
+    with pytest.raises(ValueError, match=r"0.0 < eps < inf"):
+        Adam([Value(1.0)], lr=0.1, eps=-1e-8)
     p = Value(1.0)  # a zero gradient with the smallest eps moves nothing and divides nothing by zero
     opt = Adam([p], lr=0.1, eps=5e-324)
     opt.step()
