@@ -300,17 +300,17 @@ class _Parser(argparse.ArgumentParser):
         return matches[0] if len(matches) == 1 else name
 
 
-# argparse's own messages (Python 3.9 - 3.13), each with its Korean: the Korean half of an error is never English.
+# argparse's own messages as Python words them, each with its Korean, so that the Korean half of an
+# error is Korean; a message worded otherwise (another Python version) gets a general Korean line.
 _ARGPARSE_MESSAGES = [
     (r"argument (?P<arg>[^:]+): invalid choice: (?P<value>'.*?') \(choose from (?P<choices>.*)\)",
      "{arg}: {value}은(는) 고를 수 있는 값이 아닙니다 (가능한 값: {choices})"),
     (r"argument (?P<arg>[^:]+): invalid (?P<type>int|float) value: (?P<value>'.*')",
      "{arg}: {value}은(는) {type_ko}가 아닙니다"),
     (r"argument (?P<arg>[^:]+): expected one argument", "{arg}: 값이 하나 필요합니다"),
-    (r"argument (?P<arg>[^:]+): ambiguous option: (?P<value>.*)", "{arg}: 모호한 옵션입니다: {value}"),
     (r"the following arguments are required: (?P<args>.*)", "꼭 주어야 하는 인자가 빠졌습니다: {args}"),
     (r"unrecognized arguments: (?P<args>.*)", "알 수 없는 인자: {args}"),
-    (r"ambiguous option: (?P<value>.*)", "모호한 옵션입니다: {value}"),
+    (r"ambiguous option: (?P<option>\S+) could match (?P<matches>.*)", "{option}은(는) 여러 옵션과 맞습니다: {matches}"),
 ]
 _TYPE_NAMES_KO = {"int": "정수", "float": "실수"}
 
@@ -381,9 +381,11 @@ def build_parser(lang=None):
         help=tr("식의 계산 그래프를 역전파 후 SVG로 그립니다", "draw an expression's computation graph after backward, as SVG", lang),
         description=tr(
             f'예: {PROG} graph "tanh(x*w + b)" x=1.0 w=-2 b=0.5 -o graph.svg\n'
-            f"쓸 수 있는 것: 숫자, 변수, + - * / **, 함수 {', '.join(FUNCTIONS)}",
+            f"쓸 수 있는 것: 숫자, 변수, + - * / **, 함수 {', '.join(FUNCTIONS)}\n"
+            f'식은 -로 시작해도 됩니다: {PROG} graph "-x*w" x=1 w=2',
             f'example: {PROG} graph "tanh(x*w + b)" x=1.0 w=-2 b=0.5 -o graph.svg\n'
-            f"allowed: numbers, names, + - * / **, functions {', '.join(FUNCTIONS)}", lang)))
+            f"allowed: numbers, names, + - * / **, functions {', '.join(FUNCTIONS)}\n"
+            f'an expression may start with -: {PROG} graph "-x*w" x=1 w=2', lang)))
     graph._positionals.title = tr("인자", "arguments", lang)
     graph._optionals.title = tr("옵션", "options", lang)
     add_common(graph)

@@ -137,16 +137,20 @@ def _combine(node, operands, leaves, text):
     return getattr(operands[0], node.func.id)()  # an allowed function (checked by _operands)
 
 
-def _spelling(root, text, name):
-    """`name` as typed in the expression (Python keeps only the NFKC form: ᄐ for a typed ㅌ)."""
+def _spellings(root, text):
+    """Each name as first typed in the expression: Python keeps only the NFKC form (ᄐ for a typed ㅌ)."""
+    spellings = {}
     for node in ast.walk(root):
-        if isinstance(node, ast.Name) and node.id == name:
-            return ast.get_source_segment(text, node) or name
-    return name
+        if isinstance(node, ast.Name) and node.id not in spellings:
+            spellings[node.id] = ast.get_source_segment(text, node) or node.id
+    return spellings
 
 
 def build_expression(text, values):
     """Build `text` (e.g. "tanh(x*w + b)") as a graph of `Value`s; returns (output, {name: leaf}).
+
+    Names are matched as Python reads them (NFKC-normalised, the keys of the
+    returned dict); each leaf is labelled as its name was typed.
 
     Post-order with an explicit stack: a node is pushed twice, first to push
     its operands, then (once they are built) to combine them.
@@ -154,7 +158,8 @@ def build_expression(text, values):
     text = text.strip()
     root = _parse(text)
     values = {unicodedata.normalize("NFKC", name): number for name, number in values.items()}
-    leaves = {name: Value(number, label=_spelling(root, text, name)) for name, number in values.items()}
+    spellings = _spellings(root, text)
+    leaves = {name: Value(number, label=spellings.get(name, name)) for name, number in values.items()}
     built = {}
     stack = [(root, False)]
     try:

@@ -353,6 +353,7 @@ def test_a_folder_that_exists_but_cannot_take_the_file_says_cannot_write():
     (["graph"], "꼭 주어야 하는 인자가 빠졌습니다: 식"),
     (["demo", "--frob"], "알 수 없는 인자: --frob"),
     (["graph", "x", "x=1", "-o"], "-o/--output: 값이 하나 필요합니다"),
+    (["graph", "x", "x=1", "--r", "TB"], "--r은(는) 여러 옵션과 맞습니다: --rankdir, --repeat-shared-leaves"),
 ])
 def test_argparse_errors_have_a_korean_half_in_korean(args, korean):
     line = assert_one_line_error(run(*args))
@@ -361,4 +362,19 @@ def test_argparse_errors_have_a_korean_half_in_korean(args, korean):
     assert korean_half.startswith(korean)
     for english in ("invalid", "required", "unrecognized", "expected", "argument"):
         assert english not in korean_half
-    assert english_half.startswith(("argument", "the following", "unrecognized"))
+    assert english_half.startswith(("argument", "the following", "unrecognized", "ambiguous"))
+
+
+def test_a_drawing_that_fails_to_render_is_one_line_without_the_class_name(capsys, monkeypatch, tmp_path):
+    import micrograd_ko
+    from micrograd_ko.viz import GraphRenderError
+
+    def timed_out(*args, **kwargs):
+        raise GraphRenderError("배치가 끝나지 않았습니다 / the layout did not finish")
+
+    monkeypatch.setattr(micrograd_ko, "render_svg", timed_out)
+    code, _, stderr = graph_in_process(capsys, "x*2", "x=1", "-o", str(tmp_path / "g.svg"))
+    assert code == 1 and len(stderr.strip().splitlines()) == 1
+    assert "GraphRenderError" not in stderr and "the layout did not finish" in stderr
+    assert "on the command line: --rankdir TB, --repeat-shared-leaves, or a shorter expression" in stderr
+    assert not (tmp_path / "g.svg").exists()
