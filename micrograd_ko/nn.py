@@ -361,13 +361,10 @@ def _as_inputs(x, nin):
     """`x` as a list of `nin` Values (numbers are wrapped once, here)."""
     if isinstance(x, (Value, numbers.Real)):
         x = [x]
-    try:
-        if isinstance(x, (str, bytes, dict)):
-            raise TypeError
-        x = list(x)
-    except TypeError:
+    if isinstance(x, (str, bytes, dict)) or not hasattr(x, "__iter__"):
         raise TypeError(bilingual(f"입력은 숫자 {nin}개의 목록이어야 합니다: {x!r}",
-                                  f"the input must be a list of {nin} numbers, got {x!r}")) from None
+                                  f"the input must be a list of {nin} numbers, got {x!r}"))
+    x = list(x)
     if len(x) != nin:
         raise ValueError(bilingual(f"입력의 길이와 nin이 다릅니다 ({len(x)} ≠ nin={nin})",
                                    f"the input has {len(x)} number{'s' * (len(x) != 1)}, expected nin={nin}"))
