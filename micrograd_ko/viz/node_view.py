@@ -52,7 +52,7 @@ def node_name(node, index, names=None):
     """How a node is called in drawings and texts: its label, else its name in `names`
     (a model's parameters: `layers.parameter_names`), else '#index' (its place in the order)."""
     if node.label:
-        return " ".join(node.label.split())
+        return " ".join(str(node.label).split())  # a label set by hand may be a number
     if names and node in names:
         return names[node]
     return f"#{index}"
