@@ -550,7 +550,8 @@ class Value:
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
+        grad = "None" if self.grad is None else f"{self.grad:.6g}"  # None: PyTorch's habit of clearing a gradient
+        return f"Value(data={self.data:.6g}, grad={grad}{label})"
 
     # Values compare by their numbers (handy in rules and in user code).
     # __eq__ is left alone on purpose: nodes are hashed by identity.

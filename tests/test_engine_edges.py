@@ -362,3 +362,27 @@ def test_gradcheck_names_a_step_outside_the_domain_and_takes_one_number():
     with pytest.raises(ValueError, match="input\\[0\\] = 1e-09 stepped to .*smaller eps"):
         ko.gradcheck(lambda a: a.log(), [1e-9], eps=1.0)
     assert ko.gradcheck(lambda a: a.tanh(), 0.3)
+
+
+def test_repr_of_a_cleared_gradient():
+    x = Value(2.0)
+    x.grad = None
+    assert repr(x) == "Value(data=2, grad=None)"
+
+
+def test_written_files_name_a_missing_folder_apart_from_an_unwritable_place(tmp_path):
+    from micrograd_ko.files import write_file
+
+    with pytest.raises(FileNotFoundError, match="the folder .*missing does not exist"):
+        write_file(tmp_path / "missing" / "g.svg", "x")
+    with pytest.raises(OSError, match="cannot write the file") as info:
+        write_file("/proc/x.svg", "x")  # the folder exists, the file cannot be made
+    assert "does not exist" not in str(info.value)
+
+
+def test_a_label_set_by_hand_to_a_number_still_draws():
+    from micrograd_ko.viz.node_view import node_name
+
+    x = Value(1.0)
+    x.label = 5
+    assert node_name(x, 0) == "5"
