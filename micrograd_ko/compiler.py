@@ -1,0 +1,652 @@
+"""`compile(fn, *example_args)`: backpropagation as straight-line Python code.
+
+The interpreted engine builds a graph of `Value` nodes on every call and then
+walks it backwards. But when the *shape* of the computation never changes (a
+training step: same network, new numbers), the walk is the same every time.
+So: run `fn` once on example arguments (tracing), read the graph it built,
+and write the forward and backward pass out as one Python function with one
+line per node and one line per edge, the *Wengert list*:
+
+    >>> w, b = Value(0.5, label="w"), Value(0.1, label="b")
+    >>> step = micrograd_ko.compile(lambda x: (w * x + b).tanh(), 2.0)
+    >>> print(step.source)
+    def compiled(X, P, seed):
+        # 순전파 (forward)
+        x0, = X
+        w = P[0].data
+        b = P[1].data
+        v1 = w * x0
+        v2 = v1 + b
+        v3 = _tanh(v2)
+        # 역전파 (backward): 연쇄법칙, one line per edge
+        g_v3 = seed
+        g_v2 = g_v3 * (1.0 - v3 * v3)
+        ...
+
+Calling `step(3.0)` returns the output's value (a float) and adds into the
+`.grad` of every parameter exactly what `fn(3.0).backward()` adds: the
+generated lines apply the same local-derivative rules to the same floats in
+the same order as the engine's `backward()`.
+
+Which leaf is what:
+- *inputs*: the numbers in `example_args` (numbers or nested lists of them)
+  become input leaves; each call replaces them with the new arguments, which
+  must have the same structure (same nesting and lengths), else
+  `StructureError`. A new structure means a new graph: compile again.
+- *parameters*: leaves that existed before tracing (a model's weights). The
+  compiled code reads their current `.data` at every call and adds into
+  their `.grad`.
+- *constants*: leaves created while `fn` ran (`x * 2`, a target label) are
+  frozen: their numbers are written into the code.
+
+Python control flow is frozen too. `if h > 0:` inside `fn` took one branch
+while tracing, and the code only knows that branch. Comparisons of traced
+Values (`<`, `<=`, `>`, `>=`, hence `max`, `min`, `sorted`) and `float(value)`
+are recorded while tracing and become *guards* in the code: if a call would
+take the other branch (or `float()` would read another number), it raises
+`GuardError` before touching any gradient, naming the line of `fn` that
+branched. Reading `.data` directly cannot be seen and is not guarded: use
+the engine's ops (`relu`, `abs`, ...) for data-dependent choices, which the
+code follows exactly. Random numbers drawn inside `fn` (dropout) are frozen
+as well: make them inputs, or don't compile.
+
+Tracing patches `Value`'s comparison methods for its duration, so do not
+trace in two threads at once.
+"""
+
+from __future__ import annotations
+
+import gc
+import keyword
+import math
+import numbers
+import re
+import sys
+
+from . import engine
+from .engine import Value, topological_order
+from .i18n import bilingual
+
+__all__ = ["compile", "CompiledFunction", "CompileError", "StructureError", "GuardError"]
+
+
+class CompileError(RuntimeError):
+    """`fn` cannot be compiled (an op without a forward rule, a bad return value, ...)."""
+
+
+class StructureError(CompileError, ValueError):
+    """The arguments of a call have another structure than the example arguments."""
+
+
+class GuardError(CompileError):
+    """A Python branch inside `fn` would now go the other way than while tracing."""
+
+
+# --------------------------------------------------------------------------
+# Arguments: numbers and nested lists of numbers
+# --------------------------------------------------------------------------
+
+
+def _structure(arg, where="args"):
+    """The nesting of `arg`: None for a number, else a tuple of the items' structures."""
+    if isinstance(arg, (list, tuple)):
+        return tuple(_structure(a, f"{where}[{i}]") for i, a in enumerate(arg))
+    if isinstance(arg, numbers.Real) and not isinstance(arg, bool) and not isinstance(arg, Value):
+        return None
+    raise TypeError(bilingual(
+        f"compile: 인자는 숫자나 숫자의 (중첩) 목록이어야 합니다: {where}는 {type(arg).__name__}입니다",
+        f"compile: arguments must be numbers or (nested) lists of numbers; {where} is a {type(arg).__name__}",
+    ))
+
+
+def _flatten(arg, structure, out):
+    if structure is None:
+        out.append(arg)
+    else:
+        for item, s in zip(arg, structure):
+            _flatten(item, s, out)
+    return out
+
+
+def _wrap(arg, structure, leaves):
+    """`arg` with every number replaced by a new leaf (appended to `leaves`)."""
+    if structure is None:
+        leaf = Value(arg)
+        leaves.append(leaf)
+        return leaf
+    return [_wrap(item, s, leaves) for item, s in zip(arg, structure)]
+
+
+def _describe(structure):
+    if structure is None:
+        return "number"
+    return "[" + ", ".join(_describe(s) for s in structure) + "]"
+
+
+# --------------------------------------------------------------------------
+# Tracing: which leaves existed before, which branches Python took
+# --------------------------------------------------------------------------
+
+_COMPARISONS = {"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">="}
+
+
+class _Guard:
+    """One recorded Python decision on traced numbers: `left op right` gave `result`."""
+
+    __slots__ = ("left", "op", "right", "result", "where")
+
+    def __init__(self, left, op, right, result, where):
+        self.left, self.op, self.right, self.result, self.where = left, op, right, result, where
+
+
+class Tracer:
+    """A tracing session: `with Tracer() as t: out = fn(...)`, then `t.compile(out, inputs)`.
+
+    On entry it notes every `Value` alive (they are the parameters if they
+    show up in a graph) and starts recording comparisons and `float()` of
+    Values; on exit it stops. `compile` may be called several times, e.g.
+    once per output; each program gets the guards recorded since the
+    previous `compile`.
+    """
+
+    def __init__(self):
+        self._existing = None
+        self._guards = []
+        self._saved = {}
+
+    def __enter__(self):
+        gc.collect()  # dead nodes still waiting for the collector must not count as parameters
+        # Kept alive (not just their ids) so no new node can reuse an id.
+        self._existing = {id(o): o for o in gc.get_objects() if isinstance(o, Value)}
+        for name, symbol in _COMPARISONS.items():
+            self._saved[name] = getattr(Value, name)
+            setattr(Value, name, self._recording_comparison(self._saved[name], symbol))
+        self._saved["__float__"] = Value.__float__
+        Value.__float__ = self._recording_float(Value.__float__)
+        return self
+
+    def __exit__(self, *exc):
+        for name, method in self._saved.items():
+            setattr(Value, name, method)
+        self._saved.clear()
+        return False
+
+    def _recording_comparison(self, method, symbol):
+        guards = self._guards
+
+        def compare(a, b):
+            result = method(a, b)
+            if isinstance(result, bool):
+                guards.append(_Guard(a, symbol, b, result, _caller()))
+            return result
+
+        return compare
+
+    def _recording_float(self, method):
+        guards = self._guards
+
+        def to_float(a):
+            result = method(a)
+            guards.append(_Guard(a, "==", result, True, _caller()))
+            return result
+
+        return to_float
+
+    def is_parameter(self, leaf):
+        return id(leaf) in self._existing
+
+    def compile(self, output, inputs, structures=(), aux=None):
+        """A `CompiledFunction` for `output` (a Value), whose input leaves are `inputs`."""
+        guards, self._guards[:] = list(self._guards), []
+        return _generate(self, output, inputs, tuple(structures), guards, aux)
+
+
+def _caller():
+    """'file:line' of the code outside this module and the engine that made the comparison."""
+    frame = sys._getframe(2)
+    skip = (__file__, engine.__file__)
+    while frame is not None and frame.f_code.co_filename in skip:
+        frame = frame.f_back
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"
+
+
+# --------------------------------------------------------------------------
+# Code generation: one line per node (forward), one per edge (backward)
+# --------------------------------------------------------------------------
+
+# Names the generated code uses besides its variables.
+_NAMESPACE = {
+    "_exp": math.exp, "_log": math.log, "_sqrt": math.sqrt, "_tanh": math.tanh, "_erf": math.erf,
+    "_pow": math.pow, "_fsum": math.fsum, "_expm1": math.expm1, "_log1p": math.log1p, "_inf": math.inf,
+    "_isfinite": math.isfinite,
+}
+
+# Forward expression templates, {0}, {1} = the inputs' variables, {o} = the output's.
+# Each computes exactly what the engine computes for the op (same float operations).
+_UNARY_FORWARD = {
+    "neg": "-{0}",
+    "exp": "_exp({0})",
+    "log": "_log({0})",
+    "sqrt": "_sqrt({0})",
+    "abs": "abs({0})",
+    "tanh": "_tanh({0})",
+    "sigmoid": "_sigmoid({0})",
+    "relu": "{0} if {0} > 0 else 0.0",
+    "softplus": "max({0}, 0.0) + _log1p(_exp(-abs({0})))",
+    "silu": "{0} * _sigmoid({0})",
+    "gelu": "0.5 * {0} * (1.0 + _erf({0} * %r))" % (1.0 / math.sqrt(2.0)),
+    "erf": "_erf({0})",
+}
+# Local derivative templates (d out / d input), as the engine's rules compute them.
+_UNARY_LOCAL = {
+    "neg": "-1.0",
+    "exp": "{o}",
+    "log": "1.0 / {0}",
+    "sqrt": "(0.5 / {o} if {o} else _inf)",
+    "abs": "(1.0 if {0} > 0 else -1.0 if {0} < 0 else 0.0)",
+    "tanh": "(1.0 - {o} * {o})",
+    "sigmoid": "({o} * (1.0 - {o}))",
+    "relu": "(1.0 if {0} > 0 else 0.0)",
+}
+_BINARY_FORWARD = {"+": "{0} + {1}", "-": "{0} - {1}", "*": "{0} * {1}", "/": "{0} / {1}", "**": "_pow({0}, {1})"}
+_BINARY_LOCAL = {
+    "+": ("1.0", "1.0"),
+    "-": ("1.0", "-1.0"),
+    "*": ("{1}", "{0}"),
+    "/": ("(1.0 / {1})", "(-{o} / {1})"),
+}
+
+
+def _forward_of(op):
+    """The op's own forward rule (`op.forward(inputs)` on floats), if the engine gives one."""
+    return getattr(op, "forward", None)
+
+
+class _Writer:
+    """Names for nodes and the lines of the generated function."""
+
+    def __init__(self):
+        self.lines = []
+        self.names = {}
+        self.namespace = dict(_NAMESPACE, _sigmoid=_sigmoid_float())
+        self._taken = set(self.namespace) | {"X", "P", "seed", "compiled"}
+        self._objects = {}
+        self._counts = {}
+
+    def name(self, node, prefix="v"):
+        name = self.names.get(node)
+        if name is None:
+            label = getattr(node, "label", "")
+            if _usable_label(label) and label not in self._taken:
+                name = label
+            else:
+                count = self._counts.get(prefix, 0)
+                self._counts[prefix] = count + 1
+                name = f"{prefix}{count}"
+                while name in self._taken:
+                    name += "_"
+            self._taken.add(name)
+            self.names[node] = name
+        return name
+
+    def constant(self, obj, stem):
+        """A name in the generated code's namespace for a Python object (an op's rule)."""
+        key = id(obj)
+        if key not in self._objects:
+            name = f"_{stem}{len(self._objects)}"
+            self._objects[key] = name
+            self.namespace[name] = obj
+        return self._objects[key]
+
+    def emit(self, line):
+        self.lines.append("    " + line)
+
+
+def _usable_label(label):
+    return (isinstance(label, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", label) is not None
+            and not keyword.iskeyword(label) and not re.fullmatch(r"[vgxp]\d+_*", label))
+
+
+def _sigmoid_float():
+    return getattr(engine, "sigmoid_of", None) or engine._sigmoid_float
+
+
+def _literal(x):
+    text = repr(float(x)) if not isinstance(x, int) else repr(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+def _generate(tracer, output, inputs, structures, guards, aux):
+    if not isinstance(output, Value):
+        raise CompileError(bilingual(
+            f"compile: fn은 Value를 돌려줘야 합니다 ({type(output).__name__}을(를) 돌려줌)",
+            f"compile: fn must return a Value (it returned a {type(output).__name__})",
+        ))
+    order = topological_order(output)
+    seen = set(order)
+    extra_roots = [g.left for g in guards] + [g.right for g in guards if isinstance(g.right, Value)]
+    aux_nodes = list(_aux_values(aux)) if aux is not None else []
+    extra = []
+    for root in extra_roots + aux_nodes:
+        if root not in seen:
+            for node in topological_order(root):
+                if node not in seen:
+                    seen.add(node)
+                    extra.append(node)
+    forward_order = extra + order
+    input_index = {id(leaf): i for i, leaf in enumerate(inputs)}
+
+    w = _Writer()
+    kinds = {}  # node -> "input" | "parameter" | "constant" | "node"
+    parameters = []
+    for node in forward_order:
+        if node._prev:
+            kinds[node] = "node"
+        elif id(node) in input_index:
+            kinds[node] = "input"
+        elif tracer.is_parameter(node):
+            kinds[node] = "parameter"
+            parameters.append(node)
+        else:
+            kinds[node] = "constant"
+
+    def ref(node):
+        if kinds.get(node) == "constant":
+            return _literal(node.data)
+        return w.name(node)
+
+    w.emit("# 순전파 (forward)")
+    if inputs:
+        names = [w.name(leaf, "x") for leaf in inputs]
+        w.emit(f"{', '.join(names)}, = X")
+    for k, p in enumerate(parameters):
+        w.emit(f"{w.name(p, 'p')} = P[{k}].data")
+    # Each guard is checked as soon as its numbers are known, before a wrong
+    # branch could reach an op outside its domain.
+    position = {node: i for i, node in enumerate(forward_order)}
+    guards_after = {}
+    for i, g in enumerate(guards):
+        ready = max(position[v] for v in (g.left, g.right) if isinstance(v, Value))
+        guards_after.setdefault(forward_order[ready], []).append(i)
+    locals_of = {}
+    leaf_guards = [i for node in forward_order if kinds[node] != "node" for i in guards_after.get(node, ())]
+    for i in sorted(leaf_guards):
+        _emit_guard(w, i, guards[i], ref)
+    for node in forward_order:
+        if kinds[node] == "node":
+            locals_of[node] = _emit_forward(w, node, ref)
+            for i in guards_after.get(node, ()):
+                _emit_guard(w, i, guards[i], ref)
+
+    # Which nodes need a gradient: those that depend on a parameter.
+    needs = set(parameters)
+    for node in order:
+        if kinds[node] == "node" and any(p in needs for p in node._prev):
+            needs.add(node)
+
+    w.emit("# 역전파 (backward): 연쇄법칙, one line per edge")
+    grads = {}  # node -> gradient variable name (once assigned)
+    if output in needs:
+        grads[output] = "g_" + w.name(output)
+        w.emit(f"{grads[output]} = seed")
+    for node in reversed(order):
+        g = grads.get(node)
+        if g is None or kinds[node] != "node":
+            continue
+        for j, parent in enumerate(node._prev):
+            if parent not in needs:
+                continue
+            term = locals_of[node](j, g)
+            if parent in grads:
+                w.emit(f"{grads[parent]} += {term}")
+            else:
+                grads[parent] = "g_" + w.name(parent)
+                w.emit(f"{grads[parent]} = {term}")
+    touched = [(k, p) for k, p in enumerate(parameters) if p in grads]
+    out_ref = ref(output)
+    w.emit("# 값과 기울기가 모두 유한할 때만 매개변수의 .grad에 더하기 (add into .grad only if all are finite)")
+    w.emit(f"if not _isfinite(sum(({', '.join([out_ref] + [grads[p] for _, p in touched])},))):")
+    w.emit("    raise OverflowError('inf or nan')")
+    for k, p in touched:
+        w.emit(f"P[{k}].grad += {grads[p]}")
+    if aux is None:
+        w.emit(f"return {out_ref}")
+    else:
+        w.emit(f"return {out_ref}, {_aux_source(aux, ref)}")
+
+    source = "def compiled(X, P, seed):\n" + "\n".join(w.lines) + "\n"
+    namespace = w.namespace
+    exec(_python_compile(source, "<micrograd_ko.compile>", "exec"), namespace)
+    return CompiledFunction(namespace["compiled"], source, parameters, structures, guards, aux,
+                            nodes=sum(1 for n in forward_order if kinds[n] == "node"))
+
+
+_python_compile = compile  # the built-in, before this module's `compile` hides it
+
+
+def _aux_values(aux):
+    if isinstance(aux, Value):
+        yield aux
+    else:
+        for a in aux:
+            yield from _aux_values(a)
+
+
+def _aux_source(aux, ref):
+    if isinstance(aux, Value):
+        return ref(aux)
+    return "[" + ", ".join(_aux_source(a, ref) for a in aux) + "]"
+
+
+def _emit_guard(w, i, g, ref):
+    left = ref(g.left)
+    right = ref(g.right) if isinstance(g.right, Value) else _literal(g.right) if isinstance(g.right, numbers.Real) else None
+    if right is None:
+        return
+    test = f"{left} {g.op} {right}"
+    w.emit(f"if ({test}) is not {g.result}: _guard_failed({i})  # {g.where}")
+
+
+def _emit_forward(w, node, ref):
+    """Emit the node's forward line; returns a function (j, g) -> the gradient term for parent j."""
+    op, parents = node._op, node._prev
+    out = w.name(node)
+    args = [ref(p) for p in parents]
+    name = str(op)
+    params = getattr(op, "params", {}) or {}
+
+    if len(parents) == 2 and name in _BINARY_FORWARD and not params:
+        w.emit(f"{out} = {_BINARY_FORWARD[name].format(*args)}")
+        if name in _BINARY_LOCAL:
+            templates = [t.format(*args, o=out) for t in _BINARY_LOCAL[name]]
+            return lambda j, g: g if templates[j] == "1.0" else f"{g} * {templates[j]}"
+        return _fallback_locals(w, node, args, out)
+    if len(parents) == 1 and not params and name in _UNARY_FORWARD:
+        w.emit(f"{out} = {_UNARY_FORWARD[name].format(*args, o=out)}")
+        if name == "relu":  # multiply by 1.0 or 0.0: the same floats as the engine's g * local
+            return lambda j, g: f"({g} if {args[0]} > 0 else 0.0)"
+        if name in _UNARY_LOCAL:
+            local = _UNARY_LOCAL[name].format(*args, o=out)
+            return lambda j, g: f"{g} * {local}"
+        return _fallback_locals(w, node, args, out)
+    if "exponent" in params and len(parents) == 1:
+        c = params["exponent"]
+        w.emit(f"{out} = _pow({args[0]}, {_literal(c)})")
+        if not c:
+            return lambda j, g: f"{g} * 0.0"
+        local = f"{_literal(c)} * {args[0]} ** {_literal(c - 1)}"
+        if 0 < c < 1:  # the engine's slope at 0 is +inf
+            local = f"({local} if {args[0]} else _inf)"
+        return lambda j, g: f"{g} * {local}"
+    if "base" in params and len(parents) == 1:
+        base = params["base"]
+        w.emit(f"{out} = _pow({_literal(base)}, {args[0]})")
+        return lambda j, g: f"{g} * ({out} * {_literal(math.log(base))})"
+    if name == "leaky_relu" and "alpha" in params:
+        a = _literal(params["alpha"])
+        w.emit(f"{out} = {args[0]} if {args[0]} > 0 else {a} * {args[0]}")
+        return lambda j, g: f"{g} * (1.0 if {args[0]} > 0 else {a})"
+    if name == "elu" and "alpha" in params:
+        a = _literal(params["alpha"])
+        w.emit(f"{out} = {args[0]} if {args[0]} > 0 else {a} * _expm1({args[0]})")
+        return lambda j, g: f"{g} * (1.0 if {args[0]} > 0 else {a} * _exp({args[0]}))"
+    if name == "sum":
+        w.emit(f"{out} = _fsum(({', '.join(args)},))")
+        return lambda j, g: g
+    if name == "dot":
+        n = len(args) // 2
+        w.emit(f"{out} = _fsum(({', '.join(f'{args[i]} * {args[n + i]}' for i in range(n))},))")
+        return lambda j, g: f"{g} * {args[j + n] if j < n else args[j - n]}"
+    if name == "hinge" and "target" in params:
+        t = _literal(params["target"])
+        w.emit(f"{out} = max(0.0, 1.0 - {t} * {args[0]})")
+        return lambda j, g: f"{g} * ({_literal(-params['target'])} if 1.0 - {t} * {args[0]} > 0 else 0.0)"
+    if name == "bce_with_logits" and "target" in params:
+        t = _literal(params["target"])
+        x = args[0]
+        w.emit(f"{out} = max({x}, 0.0) - {x} * {t} + _log1p(_exp(-abs({x})))")
+        return lambda j, g: f"{g} * (_sigmoid({x}) - {t})"
+    forward = _forward_of(op) or _LEGACY_FORWARD.get(name)
+    if forward is None or getattr(op, "derivative", None) is None:
+        raise CompileError(bilingual(
+            f"compile: '{name}' 연산은 순전파 규칙(op.forward)이 없어 컴파일할 수 없습니다",
+            f"compile: the op '{name}' has no forward rule (op.forward), so it cannot be compiled",
+        ))
+    f = w.constant(forward, "forward")
+    w.emit(f"{out} = {f}(({', '.join(args)},){_legacy_extra(name, params)})")
+    return _fallback_locals(w, node, args, out)
+
+
+def _fallback_locals(w, node, args, out):
+    """Local derivatives from the op's own rule, called on floats (as the engine's forward pass does)."""
+    d = w.constant(node._op.derivative, "derivative")
+    local = "d_" + out
+    w.emit(f"{local} = {d}(({', '.join(args)},), {out})")
+    return lambda j, g: f"{g} * {local}[{j}]"
+
+
+# Forward rules for ops of an engine whose ops do not yet carry `op.forward`.
+def _softmax_forward(xs, index):
+    return engine._softmax_of(list(xs))[index]
+
+
+_LEGACY_FORWARD = {"softmax": _softmax_forward}
+
+
+def _legacy_extra(name, params):
+    if name == "softmax" and "index" in params and _LEGACY_FORWARD.get(name):
+        return f", {params['index']}"
+    return ""
+
+
+# --------------------------------------------------------------------------
+# The compiled function
+# --------------------------------------------------------------------------
+
+
+class CompiledFunction:
+    """What `compile` returns: call it with arguments shaped like the example arguments.
+
+    - `source`: the generated Python code (forward, guards, backward).
+    - `parameters`: the leaves read live at each call (`.data`) whose `.grad` it adds into.
+    - `nodes`: how many graph nodes the code computes per call.
+    """
+
+    def __init__(self, function, source, parameters, structures, guards, aux, nodes):
+        self._function = function
+        self.source = source
+        self.parameters = parameters
+        self._structures = structures
+        self._guards = guards
+        self._aux = aux
+        self.nodes = nodes
+        function.__globals__["_guard_failed"] = self._guard_failed
+
+    def __call__(self, *args):
+        if len(args) != len(self._structures):
+            raise StructureError(bilingual(
+                f"컴파일한 함수는 인자 {len(self._structures)}개를 받습니다 ({len(args)}개를 받음)",
+                f"the compiled function takes {len(self._structures)} arguments ({len(args)} given)",
+            ))
+        flat = []
+        for i, (arg, structure) in enumerate(zip(args, self._structures)):
+            try:
+                same = _structure(arg, f"args[{i}]") == structure
+            except TypeError:
+                same = False
+            if not same:
+                raise StructureError(bilingual(
+                    f"args[{i}]의 구조가 추적할 때와 다릅니다 (추적: {_describe(structure)}): "
+                    "새 구조로 micrograd_ko.compile을 다시 부르세요",
+                    f"args[{i}] has another structure than when traced (traced: {_describe(structure)}); "
+                    "call micrograd_ko.compile again for the new structure",
+                ))
+            _flatten(arg, structure, flat)
+        return self.run(flat)
+
+    def run(self, inputs, seed=1.0):
+        """Run on the flat list of input numbers (no structure check); `seed` = d(final)/d(output)."""
+        try:
+            return self._function(inputs, self.parameters, seed)
+        except GuardError:
+            raise
+        except (ArithmeticError, ValueError) as error:
+            raise _float_error(error) from error
+
+    def _guard_failed(self, i):
+        g = self._guards[i]
+        raise GuardError(bilingual(
+            f"fn 안의 파이썬 분기({g.where})가 추적할 때와 다르게 갑니다: 추적할 때 "
+            f"{_shown(g.left)} {g.op} {_shown(g.right)}는 {g.result}였습니다. 컴파일된 코드는 그때의 분기만 압니다. "
+            "분기 대신 엔진의 연산(relu, abs 등)을 쓰거나 다시 compile하세요",
+            f"a Python branch in fn ({g.where}) now goes another way than while tracing: "
+            f"{_shown(g.left)} {g.op} {_shown(g.right)} was {g.result} then, and the compiled code knows only "
+            "that branch; use engine ops (relu, abs, ...) instead of the branch, or compile again",
+        ))
+
+    def __repr__(self):
+        return f"<compiled function: {self.nodes} nodes, {len(self.parameters)} parameters>"
+
+
+def _shown(x):
+    return f"Value({x.data!r})" if isinstance(x, Value) else repr(x)
+
+
+def _float_error(error):
+    if isinstance(error, OverflowError):
+        return OverflowError(bilingual(
+            f"컴파일된 함수: 값이나 기울기가 float 범위를 넘었습니다 ({error})",
+            f"compiled function: a value or gradient left the float range ({error})",
+        ))
+    return ValueError(bilingual(
+        f"컴파일된 함수: 정의역을 벗어난 입력입니다 ({type(error).__name__}: {error}); 해석 실행으로 어느 노드인지 확인하세요",
+        f"compiled function: an input outside an op's domain ({type(error).__name__}: {error}); "
+        "run fn interpreted to see which node",
+    ))
+
+
+def compile(fn, *example_args):  # noqa: A001 - the public name is micrograd_ko.compile
+    """Trace `fn(*example_args)` once and return its forward + backward pass as straight-line code.
+
+    `example_args`: numbers or (nested) lists of numbers; each becomes an input
+    leaf. `fn` returns a `Value`, or a pair `(value, extra)` where `extra` is a
+    Value or a (nested) list of Values whose numbers the calls also return
+    (e.g. the prediction next to the loss).
+
+    The result, called with arguments of the same structure, returns the
+    output's value (or `(value, extra numbers)`) and adds into every
+    parameter's `.grad` what `fn(*args).backward()` would. See the module
+    docstring for what is frozen (constants, Python branches) and what is
+    read live (parameters).
+    """
+    if not callable(fn):
+        raise TypeError(bilingual("compile: fn은 함수여야 합니다", f"compile: fn must be callable, got {fn!r}"))
+    structures = [_structure(a, f"args[{i}]") for i, a in enumerate(example_args)]
+    inputs = []
+    wrapped = [_wrap(a, s, inputs) for a, s in zip(example_args, structures)]
+    with Tracer() as tracer:
+        result = fn(*wrapped)
+    aux = None
+    if isinstance(result, tuple) and len(result) == 2:
+        result, aux = result
+    return tracer.compile(result, inputs, structures, aux)
