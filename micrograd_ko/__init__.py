@@ -9,7 +9,7 @@ and plotting need the `viz` extra; they are imported on first use, so that
 
 from importlib import import_module
 
-from .engine import Value, dot, grad, no_grad, softmax, sum
+from .engine import Value, dot, grad, is_grad_enabled, no_grad, softmax, sum
 from .gradcheck import GradcheckError, gradcheck
 from .i18n import get_language, set_language
 
@@ -29,7 +29,7 @@ _SUBMODULES = {"nn", "init", "losses", "optim", "datasets", "train", "diagnostic
 # never hides Python's own sum (lecture code calls sum(generator, start)) or
 # compile; use micrograd_ko.sum and micrograd_ko.compile.
 __all__ = [
-    "Value", "dot", "grad", "no_grad", "softmax", "gradcheck", "GradcheckError",
+    "Value", "dot", "grad", "is_grad_enabled", "no_grad", "softmax", "gradcheck", "GradcheckError",
     "get_language", "set_language", *(name for name in _LAZY if name != "compile"), *sorted(_SUBMODULES),
 ]
 

@@ -2,11 +2,11 @@
 
 Backpropagation in three ideas:
 
-1. Forward. Every operation creates a new `Value` node and stores, right on
-   it, its parents and the *local derivative* of its output with respect to
-   each parent (국소적 미분: d out / d parent), computed while the inputs are
-   at hand. The local-derivative rule of each operation is written once, in
-   an `Op`, right beside its forward formula.
+1. Forward (순전파). Every operation creates a new `Value` node and stores,
+   right on it, its parents and the *local derivative* of its output with
+   respect to each parent (국소적 미분: d out / d parent), computed while the
+   inputs are at hand. Each operation is one row of the op table below: its
+   name, its forward formula and its local derivative, side by side.
 2. Order. `backward()` lists every node reachable from the output so that
    each node comes after all of its parents (a topological order), with an
    explicit stack instead of recursion, so graphs of any depth work.
@@ -20,32 +20,38 @@ Design notes (why the code looks the way it does):
   which makes every node part of a reference cycle, and Python's cyclic
   garbage collector then dominates the run time. Here a node refers only to
   its parents, so memory is freed by reference counting alone.
-- One or two parents live in plain slots (`_a`, `_b` with local derivatives
-  `_da`, `_db`); an operation with many inputs (`dot`, `sum`, `softmax`)
-  keeps a tuple of parents in `_a` and a tuple of local derivatives in `_da`.
-  Nodes with one or two parents are by far the most common, so they are
-  built by two small helpers (`_unary`, `_binary`) that skip the general
-  list-and-tuple bookkeeping of `Value._make`.
+- One or two parents live in plain slots, many parents in a tuple (the
+  layout is a table in `Value`'s docstring). Nodes with one or two parents
+  are by far the most common, so they are built by two small helpers
+  (`_apply1`, `_apply2`) that skip the general bookkeeping of `Value.from_op`.
 - `backward()` keeps the nodes' earlier gradients aside, computes this
   pass's gradients from zero and then adds the two, so that a node that was
   already holding a gradient does not pass it on to its parents again.
-- Each `Op` rule works on plain floats (the fast path, used in forward) and
-  on `Value`s (used by `grad(..., create_graph=True)` to differentiate the
-  derivative itself), so first and higher derivatives come from one rule.
+- Each local-derivative rule works on plain floats (the fast path, used in
+  forward) and on `Value`s (used by `grad(..., create_graph=True)` to
+  differentiate the derivative itself), so first and higher derivatives come
+  from one rule.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import operator
+import threading
 from contextlib import contextmanager
-from functools import lru_cache
+from fractions import Fraction
+from functools import lru_cache, partial
 from itertools import filterfalse
 from operator import mul
 
-__all__ = ["Value", "Op", "no_grad", "is_grad_enabled", "softmax", "sum", "dot", "grad"]
+from .i18n import bilingual
 
 _builtin_sum = sum
+
+__all__ = ["Value", "Op", "no_grad", "is_grad_enabled", "softmax", "sum", "dot", "grad"]
+
+_LARGEST = 1.7976931348623157e308  # the largest finite float
 
 
 class MathDomainError(ValueError):
@@ -57,56 +63,123 @@ class ZeroDivisionMathError(MathDomainError, ZeroDivisionError):
 
 
 def _domain_error(op, value, ko, en, kind=MathDomainError):
-    return kind(f"{op}({value!r}): {ko} / {en}")
+    return kind(f"{op}({value!r}): {bilingual(ko, en)}")
+
+
+def _overflow(op, *inputs):
+    shown = ", ".join(f"{x!r}" for x in inputs)
+    return OverflowError(f"{op}({shown}): {bilingual('결과가 float 범위를 넘습니다', 'the result is too large for a float')}")
+
+
+def _slope_overflow(op, *inputs):
+    shown = ", ".join(f"{x!r}" for x in inputs)
+    return OverflowError(f"d/dx {op}({shown}): " + bilingual(
+        "국소적 미분이 무한대이거나 float 범위를 넘어 역전파할 수 없습니다 (값만 필요하면 no_grad() 안에서 계산하세요)",
+        "the local derivative is infinite or too large for a float, so this node cannot be backpropagated "
+        "(compute it inside no_grad() if only the value is needed)"))
 
 
 # --------------------------------------------------------------------------
-# Recording switch (DeZero's Config.enable_backprop)
+# Recording switch (DeZero's Config.enable_backprop), one per thread
 # --------------------------------------------------------------------------
+# Each thread has its own switch, as in PyTorch: one thread evaluating a
+# model inside no_grad() must not stop another thread's graph. Reading a
+# thread-local on every operation would slow every node down, so a global
+# counter says whether ANY thread is inside no_grad(); only then is the
+# thread's own switch looked up.
 
-_recording = True
+_thread_state = threading.local()
+_paused_threads = 0  # how many no_grad() blocks are open, over all threads
+_pause_lock = threading.Lock()
+
+
+def is_grad_enabled() -> bool:
+    """True unless this thread is inside `no_grad()`."""
+    return getattr(_thread_state, "enabled", True)
+
+
+def _recording():
+    return _paused_threads == 0 or getattr(_thread_state, "enabled", True)
 
 
 @contextmanager
 def no_grad():
-    """Inside this block operations compute values but record no graph.
+    """Inside this block this thread's operations compute values but record no graph.
 
     Useful for evaluation: results are plain leaves, nothing is kept for
-    backward and nothing costs memory.
+    backward and nothing costs memory. Other threads keep recording.
     """
-    global _recording
-    previous, _recording = _recording, False
+    global _paused_threads
+    previous = is_grad_enabled()
+    _thread_state.enabled = False
+    with _pause_lock:
+        _paused_threads += 1
     try:
         yield
     finally:
-        _recording = previous
-
-
-def is_grad_enabled() -> bool:
-    return _recording
+        _thread_state.enabled = previous
+        with _pause_lock:
+            _paused_threads -= 1
 
 
 # --------------------------------------------------------------------------
-# Operations and their local derivatives
+# Operations: what an op is
 # --------------------------------------------------------------------------
 
 
 class Op(str):
-    """The name of an operation, together with its local-derivative rule.
+    """The name of an operation, with its forward formula and local-derivative rule.
 
     `Op` is a `str`, so `node._op == 'tanh'` works as in micrograd and the
-    name can be drawn in a graph. `op.derivative(inputs, out)` returns
-    d out / d input for each input (a sequence as long as `inputs`). It is
-    called with floats during the forward pass, and with `Value`s (inputs =
-    parent nodes, out = the node itself) when a gradient must itself be
-    differentiable, so a rule must only use operations that both support.
-    `params` keeps the constants of the op (an exponent, a slope) for display.
+    name can be drawn in a graph.
+
+    - `op.forward(inputs)`: the output as a float, from the inputs' floats.
+    - `op.derivative(inputs, out)`: d out / d input for each input (a
+      sequence as long as `inputs`). It is called with floats during the
+      forward pass, and with `Value`s (inputs = parent nodes, out = the node
+      itself) when a gradient must itself be differentiable, so a rule must
+      only use operations that both support.
+    - `op.korean`: the Korean name, for drawings and tables.
+    - `op.params`: the constants of the op (an exponent, a slope), for display.
+
+    New ops (a loss, say) are made with `Op(...)` and applied with
+    `Value.from_op(data, op, parents)`.
     """
 
-    def __new__(cls, name, derivative, **params):
+    def __new__(cls, name, derivative, forward=None, korean="", **params):
         op = super().__new__(cls, name)
         op.derivative = derivative
+        op.forward = forward
+        op.korean = korean or name
         op.params = params
+        return op
+
+    @property
+    def name(self):
+        return str(self)
+
+
+class Unary(Op):
+    """A one-input op, written as `f(x)` and `df(x, out)` = d out / dx.
+
+    `check(x)` raises a clear error for inputs outside the domain; `Value`
+    methods apply a row with `_apply1`.
+    """
+
+    def __new__(cls, name, korean, f, df, check=None, **params):
+        op = super().__new__(cls, name, lambda inputs, out: (df(inputs[0], out),),
+                             lambda inputs: f(inputs[0]), korean, **params)
+        op.f, op.df, op.check = f, df, check
+        return op
+
+
+class Binary(Op):
+    """A two-input op, written as `f(x, y)` and `df(x, y, out)` = (d out/dx, d out/dy)."""
+
+    def __new__(cls, name, korean, f, df, **params):
+        op = super().__new__(cls, name, lambda inputs, out: df(inputs[0], inputs[1], out),
+                             lambda inputs: f(inputs[0], inputs[1]), korean, **params)
+        op.f, op.df = f, df
         return op
 
 
@@ -114,21 +187,18 @@ def _is_value(x):
     return isinstance(x, Value)
 
 
-# Helpers that let one rule serve floats and Values alike.
+# Functions that serve floats and Values alike, so one rule does both.
 def _exp(x):
     return x.exp() if _is_value(x) else math.exp(x)
 
 
-def _log(x):
-    return x.log() if _is_value(x) else math.log(x)
-
-
-def _sigmoid(x):
-    return x.sigmoid() if _is_value(x) else _sigmoid_float(x)
-
-
 def _erf(x):
     return x.erf() if _is_value(x) else math.erf(x)
+
+
+def sigmoid_of(x):
+    """1 / (1 + e^-x) of a float or a Value, never overflowing."""
+    return x.sigmoid() if _is_value(x) else _sigmoid_float(x)
 
 
 def _sigmoid_float(x):
@@ -140,78 +210,146 @@ def _sigmoid_float(x):
     return e / (1.0 + e)
 
 
+def _exp_float(x):
+    try:
+        return math.exp(x)
+    except OverflowError:
+        raise _overflow("exp", x) from None
+
+
+def _softplus_float(x):
+    # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow for large x.
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _gelu_float(x):
+    return 0.5 * x * (1.0 + math.erf(x * _SQRT1_2))
+
+
+def _sign(x):
+    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0  # abs'(0) = 0, as PyTorch
+
+
+def _positive(op):
+    def check(x):
+        if x <= 0:
+            raise _domain_error(op, x, "양수에서만 정의됩니다", f"{op} needs a positive input")
+    return check
+
+
+def _non_negative(op):
+    def check(x):
+        if x < 0:
+            raise _domain_error(op, x, "음수에서는 실수가 아닙니다", f"{op} needs a non-negative input")
+    return check
+
+
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
-def _gelu_derivative(inputs, out):
-    (x,) = inputs
+def _gelu_derivative(x, out):
+    # gelu(x) = x Phi(x), so gelu'(x) = Phi(x) + x phi(x).
     cdf = 0.5 * (1.0 + _erf(x * _SQRT1_2))
     pdf = _exp(-0.5 * x * x) * _INV_SQRT_2PI
-    return (cdf + x * pdf,)
+    return cdf + x * pdf
 
 
-# Each rule receives (inputs, out) and returns one local derivative per input.
-ADD = Op("+", lambda inputs, out: (1.0, 1.0))
-MUL = Op("*", lambda inputs, out: (inputs[1], inputs[0]))
-SUB = Op("-", lambda inputs, out: (1.0, -1.0))
-DIV = Op("/", lambda inputs, out: (1.0 / inputs[1], -out / inputs[1]))
-NEG = Op("neg", lambda inputs, out: (-1.0,))
-# x ** y with a Value exponent: d/dx = y x^(y-1), d/dy = x^y ln x.
-POW = Op("**", lambda inputs, out: (inputs[1] * inputs[0] ** (inputs[1] - 1), out * _log(inputs[0])))
-EXP = Op("exp", lambda inputs, out: (out,))
-LOG = Op("log", lambda inputs, out: (1.0 / inputs[0],))
-SQRT = Op("sqrt", lambda inputs, out: (0.5 / out,))
-ABS = Op("abs", lambda inputs, out: (1.0 if inputs[0] > 0 else -1.0 if inputs[0] < 0 else 0.0,))
-TANH = Op("tanh", lambda inputs, out: (1.0 - out * out,))
-SIGMOID = Op("sigmoid", lambda inputs, out: (out * (1.0 - out),))
-# PyTorch's choices at the kinks: relu'(0) = 0, abs'(0) = 0.
-RELU = Op("relu", lambda inputs, out: (1.0 if inputs[0] > 0 else 0.0,))
-SOFTPLUS = Op("softplus", lambda inputs, out: (_sigmoid(inputs[0]),))
-
-
-def _silu_derivative(inputs, out):
+def _silu_derivative(x, out):
     # silu(x) = x s(x), so silu'(x) = s + x s (1 - s) = s + out (1 - s).
-    s = _sigmoid(inputs[0])
-    return (s + out * (1.0 - s),)
+    s = sigmoid_of(x)
+    return s + out * (1.0 - s)
 
 
-SILU = Op("silu", _silu_derivative)
-GELU = Op("gelu", _gelu_derivative)
-ERF = Op("erf", lambda inputs, out: (_TWO_OVER_SQRT_PI * _exp(-inputs[0] * inputs[0]),))
+# --------------------------------------------------------------------------
+# The op table: one row per operation, read top to bottom
+# --------------------------------------------------------------------------
+#   name        Korean        forward f(x)      local derivative df(x, out) = d out / dx
+# Kinks take PyTorch's choices: relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) = alpha, elu'(0) = alpha.
+
+NEG = Unary("neg", "부호 반전", operator.neg, lambda x, out: -1.0)
+EXP = Unary("exp", "지수 함수", _exp_float, lambda x, out: out)
+LOG = Unary("log", "자연로그", math.log, lambda x, out: 1.0 / x, check=_positive("log"))
+SQRT = Unary("sqrt", "제곱근", math.sqrt, lambda x, out: 0.5 / out, check=_non_negative("sqrt"))
+ABS = Unary("abs", "절댓값", abs, lambda x, out: _sign(x))
+ERF = Unary("erf", "오차 함수", math.erf, lambda x, out: _TWO_OVER_SQRT_PI * _exp(-x * x))
+TANH = Unary("tanh", "쌍곡탄젠트", math.tanh, lambda x, out: 1.0 - out * out)
+SIGMOID = Unary("sigmoid", "시그모이드", _sigmoid_float, lambda x, out: out * (1.0 - out))
+RELU = Unary("relu", "ReLU", partial(max, 0.0), lambda x, out: 1.0 if x > 0 else 0.0)
+SOFTPLUS = Unary("softplus", "소프트플러스", _softplus_float, lambda x, out: sigmoid_of(x))
+SILU = Unary("silu", "SiLU", lambda x: x * _sigmoid_float(x), _silu_derivative)
+GELU = Unary("gelu", "GELU", _gelu_float, _gelu_derivative)
+
+#   name  Korean   forward f(x, y)   local derivatives df(x, y, out) = (d out/dx, d out/dy)
+ADD = Binary("+", "덧셈", operator.add, lambda x, y, out: (1.0, 1.0))
+SUB = Binary("-", "뺄셈", operator.sub, lambda x, y, out: (1.0, -1.0))
+MUL = Binary("*", "곱셈", operator.mul, lambda x, y, out: (y, x))
+DIV = Binary("/", "나눗셈", operator.truediv, lambda x, y, out: (1.0 / y, -out / y))
+POW = Binary("**", "거듭제곱", math.pow, lambda x, y, out: (y * x ** (y - 1), out * x.log() if _is_value(x) else out * math.log(x)))
 
 
-# Ops with a constant (an exponent, a slope) are made once per constant.
+# Ops with a constant (a slope, an exponent, a base) are one row per constant,
+# made on first use and cached.
+def _check_constant(op, c):
+    if isinstance(c, bool) or not isinstance(c, numbers.Real) or isinstance(c, Value):
+        raise TypeError(f"{op}: " + bilingual(
+            f"상수는 숫자여야 합니다 (받은 자료형: {type(c).__name__})",
+            f"the constant must be a plain number, got {type(c).__name__}"))
+    c = float(c)
+    if not math.isfinite(c):
+        raise ValueError(f"{op}: " + bilingual(f"상수는 유한한 숫자여야 합니다: {c}", f"the constant must be finite, got {c}"))
+    return c
+
+
+@lru_cache(maxsize=256)
+def _leaky_relu_op(alpha):
+    return Unary("leaky_relu", "Leaky ReLU", lambda x: x if x > 0 else alpha * x,
+                 lambda x, out: 1.0 if x > 0 else alpha, alpha=alpha)
+
+
+@lru_cache(maxsize=256)
+def _elu_op(alpha):
+    # elu(x) = alpha (e^x - 1) for x <= 0, so elu'(x) = alpha e^x. That equals
+    # out + alpha, but alpha e^x stays exact where out + alpha would round to 0.
+    return Unary("elu", "ELU", lambda x: x if x > 0 else alpha * math.expm1(x),
+                 lambda x, out: 1.0 if x > 0 else alpha * _exp(x), alpha=alpha)
+
+
+# Every one-input method of Value, by name (the CLI and the drawings read it);
+# negation is the operator -x.
+UNARY_OPS = {op.name: op for op in (EXP, LOG, SQRT, ABS, ERF, TANH, SIGMOID, RELU, SOFTPLUS, SILU, GELU)}
+UNARY_OPS["leaky_relu"] = _leaky_relu_op(0.01)
+UNARY_OPS["elu"] = _elu_op(1.0)
+
+# The activation functions a layer can use: each a Value method with no argument.
+ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "silu", "gelu")
+
+
+# --------------------------------------------------------------------------
+# Ops that need more than a row: powers, and ops on many inputs
+# --------------------------------------------------------------------------
+
+
 @lru_cache(maxsize=256)
 def _power_op(exponent):
-    # x ** c with a constant c: d/dx = c x^(c-1), and 0 for c = 0 (as PyTorch,
-    # also at x = 0 where x^(c-1) would divide by zero).
-    def derivative(inputs, out):
-        return (exponent * inputs[0] ** (exponent - 1) if exponent else 0.0,)
-
-    return Op(f"**{exponent}", derivative, exponent=exponent)
+    # x ** c with a constant c: d/dx = c x^(c-1), and 0 for c = 0 (as PyTorch).
+    return Unary(f"**{exponent}", "거듭제곱", lambda x: math.pow(x, exponent),
+                 lambda x, out: exponent * x ** (exponent - 1) if exponent else 0.0, exponent=exponent)
 
 
 @lru_cache(maxsize=256)
 def _base_power_op(base):
     # c ** x with a constant c > 0: d/dx = c^x ln c
     log_base = math.log(base)
-    return Op(f"{base}**", lambda inputs, out: (out * log_base,), base=base)
+    return Unary(f"{base}**", "거듭제곱", lambda x: math.pow(base, x), lambda x, out: out * log_base, base=base)
 
 
-@lru_cache(maxsize=256)
-def _leaky_relu_op(alpha):
-    # PyTorch's choice at the kink: the slope for x <= 0 is alpha.
-    return Op("leaky_relu", lambda inputs, out: (1.0 if inputs[0] > 0 else alpha,), alpha=alpha)
-
-
-@lru_cache(maxsize=256)
-def _elu_op(alpha):
-    # elu(x) = alpha (e^x - 1) for x <= 0, so elu'(x) = alpha e^x (PyTorch's
-    # choice at the kink: elu'(0) = alpha). alpha e^x equals out + alpha, but
-    # stays exact where out + alpha would round to 0 (x far below 0).
-    return Op("elu", lambda inputs, out: (1.0 if inputs[0] > 0 else alpha * _exp(inputs[0]),), alpha=alpha)
+def _checked_pow(op, x, y):
+    try:
+        return math.pow(x, y)
+    except OverflowError:
+        raise _overflow(op, x, y) from None
 
 
 def _dot_derivative(inputs, out):
@@ -220,21 +358,41 @@ def _dot_derivative(inputs, out):
     return inputs[n:] + inputs[:n]
 
 
-SUM = Op("sum", lambda inputs, out: (1.0,) * len(inputs))
-DOT = Op("dot", _dot_derivative)
+def _dot_forward(inputs):
+    n = len(inputs) // 2
+    return _dot_of_floats(inputs[:n], inputs[n:])
+
+
+def _dot_of_floats(ws, xs):
+    """sum_i ws[i] * xs[i], exact: rounded once, like math.fsum.
+
+    A product can overflow while the sum is finite (1e200*1e200 - 1e200*1e200);
+    then the sum is done again in exact rational arithmetic (slow, but rare).
+    """
+    try:
+        return _finite_fsum(map(mul, ws, xs), DOT)
+    except OverflowError:
+        try:
+            return _finite(float(_builtin_sum(map(mul, map(Fraction, ws), map(Fraction, xs)))), DOT)
+        except OverflowError:
+            raise _overflow(DOT, *ws[:3]) from None
+
+
+SUM = Op("sum", lambda inputs, out: (1.0,) * len(inputs), lambda inputs: _finite_fsum(inputs, "sum"), "합")
+DOT = Op("dot", _dot_derivative, _dot_forward, "내적")
 
 
 @lru_cache(maxsize=1024)
 def _softmax_op(index):
     # s_i = e^{x_i} / sum_j e^{x_j}; d s_i / d x_j = s_i (delta_ij - s_j).
     def derivative(inputs, out):
-        s = _softmax_of(inputs)
+        s = softmax_of(inputs)
         return tuple(out * ((1.0 if j == index else 0.0) - s[j]) for j in range(len(inputs)))
 
-    return Op("softmax", derivative, index=index)
+    return Op("softmax", derivative, lambda inputs: softmax_of(inputs)[index], "소프트맥스", index=index)
 
 
-def _softmax_of(xs):
+def softmax_of(xs):
     """softmax of floats or Values, shifted by the max so exp never overflows."""
     shift = max(x.data if _is_value(x) else x for x in xs)
     exps = [_exp(x - shift) for x in xs]
@@ -242,6 +400,21 @@ def _softmax_of(xs):
     for e in exps[1:]:
         total = total + e
     return [e / total for e in exps]
+
+
+def _finite_fsum(numbers_, op):
+    """math.fsum, with a clear OverflowError where a term or the total leaves the float range."""
+    try:
+        total = math.fsum(numbers_)
+    except (OverflowError, ValueError):  # fsum's own "intermediate overflow" / "-inf + inf"
+        total = math.inf
+    return _finite(total, op)
+
+
+def _finite(x, op):
+    if not -_LARGEST <= x <= _LARGEST:
+        raise OverflowError(f"{op}: " + bilingual("결과가 float 범위를 넘습니다", "the result is too large for a float"))
+    return x
 
 
 # --------------------------------------------------------------------------
@@ -253,15 +426,13 @@ def _check_number(data, what="Value"):
     if type(data) is float and math.isfinite(data):  # the common case, checked first
         return data
     if isinstance(data, Value):
-        raise TypeError(f"{what}: Value 안에 Value를 넣을 수 없습니다 / a Value cannot hold another Value; use it directly")
+        raise TypeError(f"{what}: " + bilingual("Value 안에 Value를 넣을 수 없습니다", "a Value cannot hold another Value; use it directly"))
     if not isinstance(data, numbers.Real):
-        raise TypeError(
-            f"{what}: 숫자가 필요하지만 받은 값의 자료형은 {type(data).__name__}입니다 / "
-            f"expected a real number, got {type(data).__name__}"
-        )
+        raise TypeError(f"{what}: " + bilingual(
+            f"숫자가 필요하지만 받은 값의 자료형은 {type(data).__name__}입니다", f"expected a real number, got {type(data).__name__}"))
     data = float(data)
     if not math.isfinite(data):
-        raise ValueError(f"{what}({data}): 유한한 숫자가 필요합니다 / expected a finite number")
+        raise ValueError(f"{what}({data}): " + bilingual("유한한 숫자가 필요합니다", "expected a finite number"))
     return data
 
 
@@ -274,7 +445,20 @@ class Value:
 
     `data`: the number. `grad`: d(output)/d(this), filled by `backward()`.
     `label`: an optional name for drawings. `_op`: the operation that made it
-    ('' for a leaf). `_prev`: its parents.
+    ('' for a leaf). `_prev`: its parents; `local_grads()`: d self / d parent
+    for each of them.
+
+    How a node keeps its parents (the slots behind `_prev` and `local_grads()`):
+
+        state                     _a               _b       _da              _db
+        leaf (or in no_grad)      None             None     None             0.0
+        one parent: tanh(x)       x                None     d out/dx         0.0
+        two parents: x * y        x                y        d out/dx         d out/dy
+        many parents: dot, sum    tuple of parents None     tuple of floats  0.0
+        micrograd's constructor   tuple of parents None     None (unknown)   0.0
+
+    Plain slots for one or two parents keep the common nodes small and fast;
+    only the many-parent ops pay for tuples.
     """
 
     __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_da", "_db")
@@ -294,21 +478,26 @@ class Value:
         self._b = None
         self._db = 0.0
 
-    # -- building nodes ----------------------------------------------------
-
     @staticmethod
-    def _make(data, op, inputs, locals_=None):
-        """A new node made by `op` from the `Value`s `inputs`.
+    def from_op(data, op, parents, local_grads=None):
+        """A new node made by the `Op` `op` from the `Value`s `parents`, holding `data`.
 
-        The local derivatives are computed now, from floats, by the op's
-        rule (`locals_` overrides them where the rule cannot be evaluated,
-        e.g. an infinite slope). Inside `no_grad()` the node is a leaf.
+        The public way to add an operation (a loss, say) to the engine. The
+        local derivatives are `local_grads` (one float per parent) if given,
+        else the op's rule applied to the parents' numbers. Inside
+        `no_grad()` the node is a leaf.
         """
-        if len(inputs) == 1:
-            return _unary(data, op, inputs[0], None if locals_ is None else locals_[0])
-        if len(inputs) == 2 and locals_ is None:
-            return _binary(data, op, inputs[0], inputs[1])
-        return _nary(data, op, inputs, locals_=locals_)
+        parents = list(parents)
+        if not all(isinstance(p, Value) for p in parents):
+            raise TypeError(bilingual("from_op: 부모는 모두 Value여야 합니다", "from_op: every parent must be a Value"))
+        data = _check_number(data, str(op))
+        if local_grads is not None:
+            local_grads = tuple(local_grads)
+            if len(local_grads) != len(parents):
+                raise ValueError(bilingual(
+                    f"from_op: 부모 {len(parents)}개에 국소적 미분 {len(local_grads)}개",
+                    f"from_op: {len(parents)} parents but {len(local_grads)} local derivatives"))
+        return _node_n(data, op, parents, local_grads=local_grads)
 
     # -- inspecting --------------------------------------------------------
 
@@ -356,145 +545,117 @@ class Value:
     def __float__(self):
         return self.data
 
-    # -- arithmetic ----------------------------------------------------------
-    # `type(other) is Value` is a quick test for the common case; anything
-    # else (a number, a subclass of Value) goes through _as_value.
+    # -- operations: each applies a row of the op table --------------------
 
     def __add__(self, other):
-        if type(other) is not Value:
-            other = _as_value(other)
-        return _binary(self.data + other.data, ADD, self, other)
-
-    def __mul__(self, other):
-        if type(other) is not Value:
-            other = _as_value(other)
-        return _binary(self.data * other.data, MUL, self, other)
+        return _apply2(ADD, self, other)
 
     def __sub__(self, other):
-        if type(other) is not Value:
-            other = _as_value(other)
-        return _binary(self.data - other.data, SUB, self, other)
+        return _apply2(SUB, self, other)
+
+    def __mul__(self, other):
+        return _apply2(MUL, self, other)
 
     def __truediv__(self, other):
         if type(other) is not Value:
             other = _as_value(other)
         if other.data == 0.0:
             raise _domain_error("/", other.data, "0으로 나눌 수 없습니다", "division by zero", ZeroDivisionMathError)
-        return _binary(self.data / other.data, DIV, self, other)
-
-    def __neg__(self):
-        return _unary(-self.data, NEG, self)
+        out = _apply2(DIV, self, other)
+        if not -_LARGEST <= out._db <= _LARGEST:  # x / 1e-300: -out/y is beyond the floats
+            raise _slope_overflow("/", self.data, other.data)
+        return out
 
     def __radd__(self, other):
-        return _as_value(other) + self
-
-    def __rmul__(self, other):
-        return _as_value(other) * self
+        return _apply2(ADD, _as_value(other), self)
 
     def __rsub__(self, other):
-        return _as_value(other) - self
+        return _apply2(SUB, _as_value(other), self)
+
+    def __rmul__(self, other):
+        return _apply2(MUL, _as_value(other), self)
 
     def __rtruediv__(self, other):
         return _as_value(other) / self
 
-    def __pow__(self, other):
-        if isinstance(other, Value):
-            x, y = self.data, other.data
-            if x <= 0:
-                raise _domain_error(
-                    "**", x, "지수가 Value이면 밑은 양수여야 합니다", "x ** y with a Value exponent needs x > 0"
-                )
-            return _binary(_checked_pow(x, y), POW, self, other)
-        c = _check_number(other, "**")
-        x = self.data
-        if x == 0.0 and c < 0:
-            raise _domain_error(
-                f"**{other}", x, "0의 음수 거듭제곱은 정의되지 않습니다", "0 to a negative power is undefined"
-            )
-        if x < 0 and not c.is_integer():
-            raise _domain_error(
-                f"**{other}", x, "음수의 정수가 아닌 거듭제곱은 실수가 아닙니다", "a negative number to a non-integer power is not real"
-            )
-        if x == 0.0 and 0 < c < 1:
-            # The derivative c x^(c-1) is +inf at 0, as in PyTorch.
-            return _unary(0.0, _power_op(other), self, math.inf)
-        data = _checked_pow(x, c)
-        try:
-            return _unary(data, _power_op(other), self)
-        except OverflowError:  # e.g. 1e-300 ** -1 is fine, its slope -1e600 is not
-            raise _overflow(f"d/dx **{other}", x) from None
-
-    def __rpow__(self, other):
-        base = _check_number(other, "**")
-        if base <= 0:
-            raise _domain_error(
-                f"{other}**", self.data, "지수가 Value이면 밑은 양수여야 합니다", "c ** x with a Value exponent needs c > 0"
-            )
-        return _unary(_checked_pow(base, self.data), _base_power_op(other), self)
+    def __neg__(self):
+        return _apply1(NEG, self)
 
     def __abs__(self):
-        return _unary(abs(self.data), ABS, self)
+        return _apply1(ABS, self)
 
-    # -- functions -----------------------------------------------------------
+    def abs(self):
+        return _apply1(ABS, self)
 
     def exp(self):
-        try:
-            out = math.exp(self.data)
-        except OverflowError:
-            raise OverflowError(
-                f"exp({self.data!r}): 결과가 float 범위를 넘습니다 / result too large for a float"
-            ) from None
-        return _unary(out, EXP, self)
+        return _apply1(EXP, self)
 
     def log(self):
-        if self.data <= 0:
-            raise _domain_error("log", self.data, "로그는 양수에서만 정의됩니다", "log needs a positive input")
-        return _unary(math.log(self.data), LOG, self)
+        return _apply1(LOG, self)
 
     def sqrt(self):
-        if self.data < 0:
-            raise _domain_error("sqrt", self.data, "음수의 제곱근은 실수가 아닙니다", "sqrt needs a non-negative input")
-        if self.data == 0.0:
-            return _unary(0.0, SQRT, self, math.inf)  # d sqrt/dx = +inf at 0, as in PyTorch
-        return _unary(math.sqrt(self.data), SQRT, self)
+        return _apply1(SQRT, self)
+
+    def erf(self):
+        return _apply1(ERF, self)
 
     def tanh(self):
-        return _unary(math.tanh(self.data), TANH, self)
+        return _apply1(TANH, self)
 
     def sigmoid(self):
-        return _unary(_sigmoid_float(self.data), SIGMOID, self)
+        return _apply1(SIGMOID, self)
 
     def relu(self):
-        x = self.data
-        return _unary(x if x > 0 else 0.0, RELU, self)
-
-    def leaky_relu(self, alpha=0.01):
-        x = self.data
-        return _unary(x if x > 0 else alpha * x, _leaky_relu_op(alpha), self)
-
-    def elu(self, alpha=1.0):
-        x = self.data
-        return _unary(x if x > 0 else alpha * math.expm1(x), _elu_op(alpha), self)
+        return _apply1(RELU, self)
 
     def softplus(self):
-        # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow for large x.
-        x = self.data
-        return _unary(max(x, 0.0) + math.log1p(math.exp(-abs(x))), SOFTPLUS, self)
+        return _apply1(SOFTPLUS, self)
 
     def silu(self):
-        return _unary(self.data * _sigmoid_float(self.data), SILU, self)
+        return _apply1(SILU, self)
 
     def gelu(self):
         """GELU in its exact form x * Phi(x) (PyTorch's default)."""
-        x = self.data
-        return _unary(0.5 * x * (1.0 + math.erf(x * _SQRT1_2)), GELU, self)
+        return _apply1(GELU, self)
 
-    def erf(self):
-        return _unary(math.erf(self.data), ERF, self)
+    def leaky_relu(self, alpha=0.01):
+        return _apply1(_leaky_relu_op(_check_constant("leaky_relu(alpha)", alpha)), self)
+
+    def elu(self, alpha=1.0):
+        return _apply1(_elu_op(_check_constant("elu(alpha)", alpha)), self)
 
     def linear(self):
         """The identity, for a layer without activation (returns self)."""
         return self
+
+    # -- powers: three cases, each with its own domain ----------------------
+
+    def __pow__(self, other):
+        if isinstance(other, Value):  # x ** y: both are nodes
+            x = self.data
+            if x <= 0:
+                raise _domain_error("**", x, "지수가 Value이면 밑은 양수여야 합니다", "x ** y with a Value exponent needs x > 0")
+            _checked_pow("**", x, other.data)
+            try:
+                return _apply2(POW, self, other)
+            except (OverflowError, ZeroDivisionError):  # y x^(y-1) beyond the floats
+                raise _slope_overflow("**", x, other.data) from None
+        c = _check_number(other, "**")  # x ** c: the exponent is a constant
+        x = self.data
+        name = f"**{other}"
+        if x == 0.0 and c < 0:
+            raise _domain_error(name, x, "0의 음수 거듭제곱은 정의되지 않습니다", "0 to a negative power is undefined")
+        if x < 0 and not c.is_integer():
+            raise _domain_error(name, x, "음수의 정수가 아닌 거듭제곱은 실수가 아닙니다", "a negative number to a non-integer power is not real")
+        _checked_pow(name, x, c)
+        return _apply1(_power_op(other), self)
+
+    def __rpow__(self, other):  # c ** x: the base is a constant
+        base = _check_number(other, "**")
+        if base <= 0:
+            raise _domain_error(f"{other}**", self.data, "지수가 Value이면 밑은 양수여야 합니다", "c ** x with a Value exponent needs c > 0")
+        _checked_pow(f"{other}**", base, self.data)
+        return _apply1(_base_power_op(other), self)
 
     # -- backpropagation -----------------------------------------------------
 
@@ -526,17 +687,64 @@ def _data_of(x):
     return x.data if isinstance(x, Value) else x
 
 
-def _checked_pow(x, y):
-    try:
-        return math.pow(x, y)
-    except OverflowError:
-        raise OverflowError(f"pow({x!r}, {y!r}): 결과가 float 범위를 넘습니다 / result too large for a float") from None
-
-
-# Node construction without Value.__init__: the data comes from a float
+# --------------------------------------------------------------------------
+# Applying a row: building nodes
+# --------------------------------------------------------------------------
+# Nodes are made without Value.__init__: their data comes from a float
 # computation, so it needs no checks. Every slot is set, so that backward
 # can read `_a`, `_b`, `_da`, `_db` on any node.
+
 _new = object.__new__
+
+
+def _apply1(op, x):
+    """The node op(x): forward on the float, then the local derivative."""
+    xd = x.data
+    if op.check is not None:
+        op.check(xd)
+    data = op.f(xd)
+    if _paused_threads and not _recording():
+        return _leaf(data)
+    try:
+        local = op.df(xd, data)
+    except (OverflowError, ZeroDivisionError):  # 1e-300 ** -2, sqrt'(0) = 0.5 / 0
+        raise _slope_overflow(op, xd) from None
+    if not -_LARGEST <= local <= _LARGEST:  # 1 / 5e-324 is a silent inf
+        raise _slope_overflow(op, xd)
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out._op = op
+    out._a = x
+    out._da = local
+    out._b = None
+    out._db = 0.0
+    return out
+
+
+def _apply2(op, x, y):
+    """The node op(x, y) (a number y becomes a leaf first)."""
+    if type(y) is not Value:
+        y = _as_value(y)
+    xd, yd = x.data, y.data
+    data = op.f(xd, yd)
+    if not -_LARGEST <= data <= _LARGEST:  # 1e308 * 10 would silently be inf
+        raise _overflow(op, xd, yd)
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    if not _paused_threads or _recording():
+        out._op = op
+        out._a = x
+        out._b = y
+        out._da, out._db = op.df(xd, yd, data)
+    else:
+        out._op = ""
+        out._a = out._b = out._da = None
+        out._db = 0.0
+    return out
 
 
 def _leaf(data):
@@ -550,68 +758,22 @@ def _leaf(data):
     return out
 
 
-def _unary(data, op, x, local=None):
-    """The node `op(x)`; its local derivative comes from the op's rule unless given."""
-    out = _new(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    out._b = None
-    out._db = 0.0
-    if _recording:
-        out._op = op
-        out._a = x
-        out._da = op.derivative((x.data,), data)[0] if local is None else local
-    else:
-        out._op = ""
-        out._a = out._da = None
-    return out
-
-
-_LARGEST = 1.7976931348623157e308
-
-
-def _overflow(op, *inputs):
-    shown = ", ".join(f"{x!r}" for x in inputs)
-    return OverflowError(f"{op}({shown}): 결과가 float 범위를 넘습니다 / the result is too large for a float")
-
-
-def _binary(data, op, x, y):
-    """The node `op(x, y)`, with both local derivatives from the op's rule."""
-    if not -_LARGEST <= data <= _LARGEST:  # 1e308 * 10 would silently be inf
-        raise _overflow(op, x.data, y.data)
-    out = _new(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    if _recording:
-        out._op = op
-        out._a = x
-        out._b = y
-        out._da, out._db = op.derivative((x.data, y.data), data)
-    else:
-        out._op = ""
-        out._a = out._b = out._da = None
-        out._db = 0.0
-    return out
-
-
-def _nary(data, op, inputs, floats=None, locals_=None):
+def _node_n(data, op, inputs, floats=None, local_grads=None):
     """The node `op(*inputs)` for any number of inputs, parents kept in a tuple.
 
     `floats` are the inputs' data if the caller already has them at hand.
     """
-    if not _recording:
+    if _paused_threads and not _recording():
         return _leaf(data)
-    if locals_ is None:
-        locals_ = op.derivative([x.data for x in inputs] if floats is None else floats, data)
+    if local_grads is None:
+        local_grads = op.derivative([x.data for x in inputs] if floats is None else floats, data)
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
     out._op = op
     out._a = tuple(inputs)
-    out._da = tuple(locals_)
+    out._da = tuple(local_grads)
     out._b = None
     out._db = 0.0
     return out
@@ -636,7 +798,7 @@ def _values_and_data(xs):
 def sum(values):  # the public name mirrors Python's sum, on purpose
     """The sum of `values` as ONE node (Python's sum would build a chain)."""
     inputs, data = _values_and_data(values)
-    return _nary(_finite_fsum(data, SUM), SUM, inputs, data)
+    return _node_n(_finite_fsum(data, SUM), SUM, inputs, data)
 
 
 def dot(ws, xs):
@@ -644,27 +806,16 @@ def dot(ws, xs):
     ws, w_data = _values_and_data(ws)
     xs, x_data = _values_and_data(xs)
     if len(ws) != len(xs):
-        raise ValueError(f"dot: 길이가 다릅니다 ({len(ws)} != {len(xs)}) / lengths differ ({len(ws)} != {len(xs)})")
-    return _nary(_finite_fsum(map(mul, w_data, x_data), DOT), DOT, ws + xs, w_data + x_data)
-
-
-def _finite_fsum(numbers, op):
-    """math.fsum, with a clear OverflowError where a term or the total leaves the float range."""
-    try:
-        total = math.fsum(numbers)
-    except (OverflowError, ValueError):  # fsum's own "intermediate overflow" / "-inf + inf"
-        total = math.inf
-    if not -_LARGEST <= total <= _LARGEST:
-        raise OverflowError(f"{op}: 결과가 float 범위를 넘습니다 / result too large for a float") from None
-    return total
+        raise ValueError("dot: " + bilingual(f"길이가 다릅니다 ({len(ws)} != {len(xs)})", f"lengths differ ({len(ws)} != {len(xs)})"))
+    return _node_n(_dot_of_floats(w_data, x_data), DOT, ws + xs, w_data + x_data)
 
 
 def softmax(xs):
     """Softmax of a list; each output is one node with every input as parent."""
     inputs, data = _values_and_data(xs)
     if not inputs:
-        raise ValueError("softmax: 빈 목록입니다 / empty list")
-    return [_nary(p, _softmax_op(i), inputs, data) for i, p in enumerate(_softmax_of(data))]
+        raise ValueError("softmax: " + bilingual("빈 목록입니다", "empty list"))
+    return [_node_n(p, _softmax_op(i), inputs, data) for i, p in enumerate(softmax_of(data))]
 
 
 # --------------------------------------------------------------------------
@@ -711,7 +862,17 @@ def topological_order(root):
 
 
 def _propagate(order):
-    """The chain rule over a topological order, from the output backwards."""
+    """The chain rule over a topological order, from the output backwards.
+
+    It is the textbook loop
+
+        for node in reversed(order):
+            for parent, local in zip(node._prev, node.local_grads()):
+                parent.grad += node.grad * local
+
+    written out for each node layout (see `Value`), so that one- and
+    two-parent nodes need no tuples.
+    """
     for node in reversed(order):
         a = node._a
         if a is None:
@@ -731,10 +892,9 @@ def _propagate(order):
 
 
 def _unknown_derivative(node):
-    return RuntimeError(
-        f"'{node._op}' 노드의 국소적 미분을 모릅니다: Value(data, _children, _op)로 만든 노드는 역전파할 수 없습니다 / "
-        f"no local derivative is known for op '{node._op}' built with Value(data, _children, _op)"
-    )
+    return RuntimeError(bilingual(
+        f"'{node._op}' 노드의 국소적 미분을 모릅니다: Value(data, _children, _op)로 만든 노드는 역전파할 수 없습니다",
+        f"no local derivative is known for op '{node._op}' built with Value(data, _children, _op)"))
 
 
 # --------------------------------------------------------------------------
@@ -752,12 +912,12 @@ def grad(output, inputs, create_graph=False):
     then a single gradient is returned.
     """
     if not isinstance(output, Value):
-        raise TypeError(f"grad: output은 Value여야 합니다 / output must be a Value, got {type(output).__name__}")
+        raise TypeError("grad: " + bilingual("output은 Value여야 합니다", f"output must be a Value, got {type(output).__name__}"))
     single = isinstance(inputs, Value)
     inputs = [inputs] if single else list(inputs)
     for x in inputs:
         if not isinstance(x, Value):
-            raise TypeError(f"grad: inputs에는 Value만 / inputs must be Values, got {type(x).__name__}")
+            raise TypeError("grad: " + bilingual("inputs에는 Value만 넣을 수 있습니다", f"inputs must be Values, got {type(x).__name__}"))
     order = topological_order(output)
     if create_graph:
         grads = _symbolic_gradients(output, order)
@@ -777,8 +937,8 @@ def grad(output, inputs, create_graph=False):
 
 def _symbolic_gradients(output, order):
     """Reverse mode again, but every product is a Value: the gradients form a graph."""
-    if not _recording:
-        raise RuntimeError("grad(create_graph=True)는 no_grad() 안에서 쓸 수 없습니다 / cannot be used inside no_grad()")
+    if not is_grad_enabled():
+        raise RuntimeError("grad(create_graph=True): " + bilingual("no_grad() 안에서 쓸 수 없습니다", "cannot be used inside no_grad()"))
     grads = {output: Value(1.0)}
     for node in reversed(order):
         g = grads.get(node)

@@ -10,6 +10,7 @@ for a large x a fixed step would be lost in rounding (x + 1e-6 == x once
 from __future__ import annotations
 
 from .engine import Value, no_grad
+from .i18n import bilingual
 
 
 class GradcheckError(AssertionError):
@@ -44,7 +45,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4):
     leaves = [Value(x.data) for x in inputs]
     out = fn(*leaves)
     if not isinstance(out, Value):
-        raise TypeError(f"gradcheck: fn은 Value 하나를 돌려줘야 합니다 / fn must return one Value, got {type(out).__name__}")
+        raise TypeError("gradcheck: " + bilingual("fn은 Value 하나를 돌려줘야 합니다", f"fn must return one Value, got {type(out).__name__}"))
     out.backward()
     analytic = [x.grad for x in leaves]
     numeric = numerical_grad(fn, leaves, eps)
@@ -54,10 +55,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4):
         if not abs(a - n) <= atol + rtol * abs(n)
     ]
     if bad:
-        lines = "\n".join(f"  input[{i}] = {x!r}: 역전파/analytic {a!r}, 수치 미분/numerical {n!r}" for i, x, a, n in bad)
-        raise GradcheckError(
-            f"기울기가 일치하지 않습니다 (atol={atol}, rtol={rtol}) / gradients disagree (atol={atol}, rtol={rtol}):\n{lines}"
+        lines = "\n".join(
+            f"  input[{i}] = {x!r}: " + bilingual(f"역전파 {a!r}, 수치 미분 {n!r}", f"backward {a!r}, numerical {n!r}")
+            for i, x, a, n in bad
         )
+        raise GradcheckError(bilingual(
+            f"기울기가 일치하지 않습니다 (atol={atol}, rtol={rtol})", f"gradients disagree (atol={atol}, rtol={rtol})") + f":\n{lines}")
     return True
 
 

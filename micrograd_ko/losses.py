@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from .engine import Op, Value, _sigmoid, _softmax_of
+from .engine import Op, Value, sigmoid_of, softmax_of
 
 __all__ = ["mse", "bce", "bce_with_logits", "cross_entropy", "hinge", "LOSSES", "get"]
 
@@ -71,7 +71,7 @@ def mse(preds, targets):
         )
     n = len(preds)
     value = math.fsum((p.data - t.data) * (p.data - t.data) for p, t in zip(preds, targets)) / n
-    return Value._make(value, MSE, preds + targets)
+    return Value.from_op(value, MSE, preds + targets)
 
 
 # -- binary cross-entropy (이진 교차 엔트로피) --------------------------------
@@ -101,11 +101,11 @@ def bce(p, target):
     x = p.data
     log_p = max(math.log(x), _BCE_LOG_MIN) if x > 0.0 else _BCE_LOG_MIN
     log_q = max(math.log1p(-x), _BCE_LOG_MIN) if x < 1.0 else _BCE_LOG_MIN  # log(1 - p), precise for small p
-    return Value._make((t - 1.0) * log_q - t * log_p, _bce_op(t), (p,))
+    return Value.from_op((t - 1.0) * log_q - t * log_p, _bce_op(t), (p,))
 
 
 def _bce_logits_op(t):
-    return Op("bce_with_logits", lambda inputs, out: (_sigmoid(inputs[0]) - t,), target=t)
+    return Op("bce_with_logits", lambda inputs, out: (sigmoid_of(inputs[0]) - t,), target=t)
 
 
 def bce_with_logits(z, target):
@@ -113,7 +113,7 @@ def bce_with_logits(z, target):
     z, t = _value(z), _label(target, "bce_with_logits")
     x = z.data
     value = max(x, 0.0) - x * t + math.log1p(math.exp(-abs(x)))
-    return Value._make(value, _bce_logits_op(t), (z,))
+    return Value.from_op(value, _bce_logits_op(t), (z,))
 
 
 # -- softmax cross-entropy (교차 엔트로피 오차) -------------------------------
@@ -121,7 +121,7 @@ def bce_with_logits(z, target):
 
 def _cross_entropy_op(k):
     def derivative(inputs, out):
-        s = _softmax_of(inputs)
+        s = softmax_of(inputs)
         return tuple(s[j] - 1.0 if j == k else s[j] for j in range(len(inputs)))
 
     return Op("cross_entropy", derivative, target=k)
@@ -142,7 +142,7 @@ def cross_entropy(logits, target_index):
     xs = [x.data for x in logits]
     shift = max(xs)
     log_sum_exp = shift + math.log(math.fsum(math.exp(x - shift) for x in xs))
-    return Value._make(log_sum_exp - xs[k], _cross_entropy_op(k), logits)
+    return Value.from_op(log_sum_exp - xs[k], _cross_entropy_op(k), logits)
 
 
 # -- hinge (max-margin) ------------------------------------------------------
@@ -157,7 +157,7 @@ def hinge(score, target):
     score, t = _value(score), _label(target, "hinge")
     if t not in (-1.0, 1.0):
         raise ValueError(f"hinge: 목표는 -1 또는 +1 이어야 합니다 / the target must be -1 or +1, got {target!r}")
-    return Value._make(max(0.0, 1.0 - t * score.data), _hinge_op(t), (score,))
+    return Value.from_op(max(0.0, 1.0 - t * score.data), _hinge_op(t), (score,))
 
 
 LOSSES = {"mse": mse, "bce": bce, "bce_with_logits": bce_with_logits, "cross_entropy": cross_entropy, "hinge": hinge}

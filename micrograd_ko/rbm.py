@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 
-from .engine import _sigmoid_float as _sigmoid
+from .engine import sigmoid_of as _sigmoid
 
 __all__ = ["RBM", "pretrain"]
 

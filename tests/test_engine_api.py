@@ -184,7 +184,6 @@ def test_numbers_on_either_side_and_powers():
         lambda: Value(1e308) + Value(1e308),
         lambda: Value(-1e308) - 1e308,
         lambda: Value(1e300) / 1e-300,
-        lambda: micrograd_ko.dot([1e200, 1e200], [1e200, -1e200]),
         lambda: micrograd_ko.sum([1e308, 1e308]),
     ],
 )

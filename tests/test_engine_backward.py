@@ -174,7 +174,7 @@ CUBE = Op("cube", _cube_derivative, note="x^3")
 
 
 def cube(x):
-    return Value._make(x.data**3, CUBE, (x,))
+    return Value.from_op(x.data**3, CUBE, (x,))
 
 
 def test_a_new_primitive_op_gets_first_and_second_derivatives_from_its_rule():
@@ -191,10 +191,10 @@ def test_a_new_primitive_op_gets_first_and_second_derivatives_from_its_rule():
 def test_make_with_given_local_derivatives_and_many_inputs():
     half_sum = Op("half_sum", lambda inputs, out: (0.5,) * len(inputs))
     xs = [Value(v) for v in (1.0, 2.0, 3.0)]
-    y = Value._make(3.0, half_sum, xs)
+    y = Value.from_op(3.0, half_sum, xs)
     assert y.local_grads() == (0.5, 0.5, 0.5)
-    z = Value._make(6.0, half_sum, xs, locals_=(1.0, 2.0, 3.0))
+    z = Value.from_op(6.0, half_sum, xs, local_grads=(1.0, 2.0, 3.0))
     (y + z).backward()
     assert [x.grad for x in xs] == [1.5, 2.5, 3.5]
     with ko.no_grad():
-        assert Value._make(1.0, half_sum, xs)._prev == ()
+        assert Value.from_op(1.0, half_sum, xs)._prev == ()

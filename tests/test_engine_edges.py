@@ -1,0 +1,247 @@
+"""Edges of the engine: infinite slopes, bad constants, and the per-thread no_grad switch."""
+
+import math
+import threading
+
+import pytest
+
+import micrograd_ko as ko
+from micrograd_ko import Value, grad, no_grad
+from micrograd_ko.engine import is_grad_enabled
+
+
+# -- a local derivative that is infinite or beyond the floats is one clear error --
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda x: x.sqrt(),  # sqrt'(0) = +inf
+        lambda x: x**0.5,
+        lambda x: x**0.25,
+    ],
+)
+def test_infinite_slope_at_zero_is_one_clear_error_in_every_path(make):
+    x = Value(0.0)
+    with pytest.raises(OverflowError, match="국소적 미분.*/ the local derivative is infinite"):
+        make(x)
+    # grad(), with or without create_graph, goes through the same forward: same error.
+    for create_graph in (False, True):
+        with pytest.raises(OverflowError, match="the local derivative is infinite"):
+            grad(make(Value(0.0)), Value(0.0), create_graph=create_graph)
+    with no_grad():  # only the value is wanted: fine
+        assert make(Value(0.0)).data == 0.0
+
+
+def test_reciprocal_as_power_and_as_division_agree_at_tiny_inputs():
+    # 1/x and x**-1 have the same slope -1/x^2 = -1e600 at 1e-300: both refuse.
+    for make in (lambda x: x**-1, lambda x: 1 / x, lambda x: Value(1.0) / x):
+        with pytest.raises(OverflowError, match="the local derivative"):
+            make(Value(1e-300))
+    # where the slope is a float, both give the same gradient
+    a, b = Value(1e-100), Value(1e-100)
+    (a**-1).backward()
+    (1 / b).backward()
+    assert a.grad == pytest.approx(b.grad, rel=1e-12) and math.isfinite(a.grad)
+
+
+def test_log_of_the_smallest_subnormal_has_a_slope_beyond_the_floats():
+    with pytest.raises(OverflowError, match="d/dx log"):
+        Value(5e-324).log()
+    assert Value(1e-300).log().local_grads() == (1.0 / 1e-300,)
+
+
+@pytest.mark.parametrize("method", ["leaky_relu", "elu"])
+@pytest.mark.parametrize("alpha, error", [(math.nan, ValueError), (math.inf, ValueError), (Value(0.1), TypeError), ("0.1", TypeError), (True, TypeError)])
+def test_activation_constants_must_be_finite_plain_numbers(method, alpha, error):
+    with pytest.raises(error, match=f"{method}\\(alpha\\).*/ the constant must be"):
+        getattr(Value(-1.0), method)(alpha)
+
+
+def test_abs_is_a_method_as_well_as_the_builtin():
+    x = Value(-3.0)
+    y = x.abs()
+    y.backward()
+    assert y.data == 3.0 and x.grad == -1.0 and abs(x)._op == "abs"
+
+
+def test_op_rows_carry_forward_derivative_and_korean_name():
+    from micrograd_ko.engine import ACTIVATIONS, UNARY_OPS
+
+    for name, op in UNARY_OPS.items():
+        assert op.name == name and op.korean
+        x = 0.7
+        out = op.forward([x])
+        assert out == getattr(Value(x), name)().data
+        (d,) = op.derivative([x], out)
+        v = Value(x)
+        assert d == grad(getattr(v, name)(), v)
+    for name in ACTIVATIONS:
+        assert callable(getattr(Value, name))
+
+
+def test_from_op_checks_its_arguments():
+    from micrograd_ko.engine import Op
+
+    half = Op("half", lambda inputs, out: (0.5,), lambda inputs: inputs[0] / 2)
+    x = Value(4.0)
+    y = Value.from_op(2.0, half, [x])
+    y.backward()
+    assert x.grad == 0.5 and y._op == "half"
+    with pytest.raises(TypeError, match="every parent must be a Value"):
+        Value.from_op(2.0, half, [4.0])
+    with pytest.raises(ValueError, match="1 parents but 2 local derivatives"):
+        Value.from_op(2.0, half, [x], local_grads=(1.0, 2.0))
+    with pytest.raises(ValueError, match="expected a finite number"):
+        Value.from_op(math.inf, half, [x])
+
+
+# -- no_grad is per thread ------------------------------------------------------
+
+
+def test_no_grad_in_one_thread_does_not_stop_another_threads_graph():
+    inside, release = threading.Event(), threading.Event()
+
+    def evaluator():
+        with no_grad():
+            inside.set()
+            release.wait(10)
+
+    t = threading.Thread(target=evaluator)
+    t.start()
+    assert inside.wait(10)
+    try:
+        assert is_grad_enabled() and ko.is_grad_enabled()
+        x = Value(3.0)
+        y = x * x
+        y.backward()
+        assert x.grad == 6.0
+        assert (x.tanh() + x.relu())._prev  # one- and two-parent nodes record too
+        assert ko.sum([x, x])._prev and ko.dot([x], [x])._prev
+    finally:
+        release.set()
+        t.join()
+
+
+def test_concurrent_evaluation_never_zeroes_the_training_threads_gradients():
+    stop = threading.Event()
+
+    def evaluate_forever():
+        while not stop.is_set():
+            with no_grad():
+                Value(1.0) * Value(2.0)
+
+    workers = [threading.Thread(target=evaluate_forever) for _ in range(2)]
+    for w in workers:
+        w.start()
+    try:
+        zeros = 0
+        for i in range(2000):
+            x = Value((i % 7 + 1) / 10)
+            (x * x).tanh().backward()
+            zeros += x.grad == 0.0
+    finally:
+        stop.set()
+        for w in workers:
+            w.join()
+    assert zeros == 0
+
+
+def test_interleaved_exits_of_two_threads_leave_recording_on():
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+
+    def thread_a():
+        with no_grad():
+            a_in.set()
+            b_in.wait(10)
+        a_out.set()
+
+    def thread_b():
+        a_in.wait(10)
+        with no_grad():
+            b_in.set()
+            a_out.wait(10)  # A leaves first, then B
+
+    threads = [threading.Thread(target=thread_a), threading.Thread(target=thread_b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert is_grad_enabled()
+    x = Value(2.0)
+    (x * x).backward()
+    assert x.grad == 4.0
+    from micrograd_ko import engine
+
+    assert engine._paused_threads == 0
+
+
+def test_no_grad_nests_and_restores_within_a_thread():
+    with no_grad():
+        with no_grad():
+            assert not is_grad_enabled()
+        assert not is_grad_enabled()
+        assert (Value(1.0) * 2)._prev == ()
+    assert is_grad_enabled()
+
+
+# -- every op at the edges of the floats: exact where the math is finite, OverflowError where not --
+
+BIG = 1e308
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda: ko.sum([BIG]), BIG),
+        (lambda: ko.sum([BIG, -BIG]), 0.0),
+        (lambda: ko.sum([BIG, -BIG, 1.0]), 1.0),  # fsum: no cancellation error
+        (lambda: ko.sum([BIG, 1.0, -BIG, 1e-300]), 1.0),
+        (lambda: ko.dot([1e200], [1e-200]), 1.0),
+        (lambda: ko.dot([1e200, 1e200], [1e200, -1e200]), 0.0),  # products overflow, the sum does not
+        (lambda: ko.dot([1e200, 1e200, 3.0], [1e200, -1e200, 2.0]), 6.0),
+        (lambda: Value(BIG) + Value(-BIG), 0.0),
+        (lambda: Value(BIG).tanh(), 1.0),
+        (lambda: Value(-BIG).tanh(), -1.0),
+        (lambda: Value(-BIG).sigmoid(), 0.0),
+        (lambda: Value(BIG).sigmoid(), 1.0),
+        (lambda: Value(BIG).softplus(), BIG),
+        (lambda: Value(-BIG).softplus(), 0.0),
+        (lambda: Value(-BIG).elu(), -1.0),
+        (lambda: Value(-BIG).gelu(), 0.0),
+        (lambda: Value(-BIG).silu(), 0.0),
+        (lambda: Value(BIG).gelu(), BIG),
+        (lambda: Value(BIG).log(), math.log(BIG)),
+        (lambda: Value(BIG).sqrt(), math.sqrt(BIG)),
+        (lambda: ko.softmax([BIG, -BIG, 0.0])[0], 1.0),
+        (lambda: ko.softmax([1e16, 1e16, 1e16])[1], 1 / 3),
+        (lambda: ko.softmax([BIG])[0], 1.0),
+    ],
+)
+def test_finite_where_the_math_is_finite(make, expected):
+    out = make()
+    assert out.data == expected
+    out.backward()  # and the backward pass stays finite too
+    assert all(math.isfinite(p.grad) for p in out._prev)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ko.sum([BIG, BIG]),
+        lambda: ko.sum([BIG, BIG, -1.0]),
+        lambda: ko.dot([BIG], [10.0]),
+        lambda: ko.dot([BIG, 1.0], [10.0, 1.0]),
+        lambda: ko.dot([BIG, BIG, BIG], [1.0, 1.0, 1.0]),
+        lambda: Value(BIG) + BIG,
+        lambda: Value(BIG) * 10,
+        lambda: Value(BIG) - (-BIG),
+        lambda: Value(BIG).exp(),
+        lambda: Value(BIG) ** 2,
+        lambda: 2 ** Value(BIG),
+        lambda: Value(10.0) ** Value(400.0),
+    ],
+)
+def test_overflow_where_the_math_leaves_the_floats(make):
+    with pytest.raises(OverflowError, match="/ the result is too large for a float"):
+        make()
