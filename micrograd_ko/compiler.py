@@ -155,7 +155,6 @@ class Tracer:
         self._saved = {}
 
     def __enter__(self):
-        gc.collect()  # dead nodes still waiting for the collector must not count as parameters
         # Kept alive (not just their ids) so no new node can reuse an id.
         self._existing = {id(o): o for o in gc.get_objects() if isinstance(o, Value)}
         for name, symbol in _COMPARISONS.items():
@@ -216,13 +215,14 @@ def _caller():
 
 # Names the generated code uses besides its variables.
 _NAMESPACE = {
-    "_exp": math.exp, "_log": math.log, "_sqrt": math.sqrt, "_tanh": math.tanh, "_erf": math.erf,
-    "_pow": math.pow, "_fsum": math.fsum, "_expm1": math.expm1, "_log1p": math.log1p, "_inf": math.inf,
-    "_isfinite": math.isfinite,
+    "_exp": math.exp, "_log": math.log, "_sqrt": math.sqrt, "_tanh": math.tanh, "_pow": math.pow,
+    "_fsum": math.fsum, "_log1p": math.log1p, "_isfinite": math.isfinite, "_sigmoid": engine.SIGMOID.f,
 }
 
-# Forward expression templates, {0}, {1} = the inputs' variables, {o} = the output's.
-# Each computes exactly what the engine computes for the op (same float operations).
+# The hot ops are written out inline, so a step costs no function call per node.
+# Each template computes exactly what the op's row in the engine computes
+# (the same float operations in the same order): {0}, {1} are the inputs'
+# variables, {o} the output's. Every other op calls its row's own functions.
 _UNARY_FORWARD = {
     "neg": "-{0}",
     "exp": "_exp({0})",
@@ -232,21 +232,16 @@ _UNARY_FORWARD = {
     "tanh": "_tanh({0})",
     "sigmoid": "_sigmoid({0})",
     "relu": "{0} if {0} > 0 else 0.0",
-    "softplus": "max({0}, 0.0) + _log1p(_exp(-abs({0})))",
-    "silu": "{0} * _sigmoid({0})",
-    "gelu": "0.5 * {0} * (1.0 + _erf({0} * %r))" % (1.0 / math.sqrt(2.0)),
-    "erf": "_erf({0})",
 }
-# Local derivative templates (d out / d input), as the engine's rules compute them.
+# Local derivatives d out / d input, as the engine's rules compute them.
 _UNARY_LOCAL = {
     "neg": "-1.0",
     "exp": "{o}",
-    "log": "1.0 / {0}",
-    "sqrt": "(0.5 / {o} if {o} else _inf)",
+    "log": "(1.0 / {0})",
+    "sqrt": "(0.5 / {o})",
     "abs": "(1.0 if {0} > 0 else -1.0 if {0} < 0 else 0.0)",
     "tanh": "(1.0 - {o} * {o})",
     "sigmoid": "({o} * (1.0 - {o}))",
-    "relu": "(1.0 if {0} > 0 else 0.0)",
 }
 _BINARY_FORWARD = {"+": "{0} + {1}", "-": "{0} - {1}", "*": "{0} * {1}", "/": "{0} / {1}", "**": "_pow({0}, {1})"}
 _BINARY_LOCAL = {
@@ -257,18 +252,13 @@ _BINARY_LOCAL = {
 }
 
 
-def _forward_of(op):
-    """The op's own forward rule (`op.forward(inputs)` on floats), if the engine gives one."""
-    return getattr(op, "forward", None)
-
-
 class _Writer:
     """Names for nodes and the lines of the generated function."""
 
     def __init__(self):
         self.lines = []
         self.names = {}
-        self.namespace = dict(_NAMESPACE, _sigmoid=_sigmoid_float())
+        self.namespace = dict(_NAMESPACE)
         self._taken = set(self.namespace) | {"X", "P", "seed", "compiled"}
         self._objects = {}
         self._counts = {}
@@ -305,10 +295,6 @@ class _Writer:
 def _usable_label(label):
     return (isinstance(label, str) and re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", label) is not None
             and not keyword.iskeyword(label) and not re.fullmatch(r"[vgxp]\d+_*", label))
-
-
-def _sigmoid_float():
-    return getattr(engine, "sigmoid_of", None) or engine._sigmoid_float
 
 
 def _literal(x):
@@ -455,41 +441,24 @@ def _emit_forward(w, node, ref):
     name = str(op)
     params = getattr(op, "params", {}) or {}
 
+    def times(local):
+        return lambda j, g: f"{g} * {local}"
+
     if len(parents) == 2 and name in _BINARY_FORWARD and not params:
         w.emit(f"{out} = {_BINARY_FORWARD[name].format(*args)}")
         if name in _BINARY_LOCAL:
             templates = [t.format(*args, o=out) for t in _BINARY_LOCAL[name]]
             return lambda j, g: g if templates[j] == "1.0" else f"{g} * {templates[j]}"
-        return _fallback_locals(w, node, args, out)
+        return _rule_locals(w, node, args, out)
     if len(parents) == 1 and not params and name in _UNARY_FORWARD:
-        w.emit(f"{out} = {_UNARY_FORWARD[name].format(*args, o=out)}")
-        if name == "relu":  # multiply by 1.0 or 0.0: the same floats as the engine's g * local
+        w.emit(f"{out} = {_UNARY_FORWARD[name].format(*args)}")
+        if name == "relu":  # g * 1.0 or g * 0.0, the engine's product, without the multiplication
             return lambda j, g: f"({g} if {args[0]} > 0 else 0.0)"
-        if name in _UNARY_LOCAL:
-            local = _UNARY_LOCAL[name].format(*args, o=out)
-            return lambda j, g: f"{g} * {local}"
-        return _fallback_locals(w, node, args, out)
-    if "exponent" in params and len(parents) == 1:
+        return times(_UNARY_LOCAL[name].format(*args, o=out))
+    if len(parents) == 1 and "exponent" in params:  # x ** c
         c = params["exponent"]
         w.emit(f"{out} = _pow({args[0]}, {_literal(c)})")
-        if not c:
-            return lambda j, g: f"{g} * 0.0"
-        local = f"{_literal(c)} * {args[0]} ** {_literal(c - 1)}"
-        if 0 < c < 1:  # the engine's slope at 0 is +inf
-            local = f"({local} if {args[0]} else _inf)"
-        return lambda j, g: f"{g} * {local}"
-    if "base" in params and len(parents) == 1:
-        base = params["base"]
-        w.emit(f"{out} = _pow({_literal(base)}, {args[0]})")
-        return lambda j, g: f"{g} * ({out} * {_literal(math.log(base))})"
-    if name == "leaky_relu" and "alpha" in params:
-        a = _literal(params["alpha"])
-        w.emit(f"{out} = {args[0]} if {args[0]} > 0 else {a} * {args[0]}")
-        return lambda j, g: f"{g} * (1.0 if {args[0]} > 0 else {a})"
-    if name == "elu" and "alpha" in params:
-        a = _literal(params["alpha"])
-        w.emit(f"{out} = {args[0]} if {args[0]} > 0 else {a} * _expm1({args[0]})")
-        return lambda j, g: f"{g} * (1.0 if {args[0]} > 0 else {a} * _exp({args[0]}))"
+        return times(f"({_literal(c)} * {args[0]} ** {_literal(c - 1)})" if c else "0.0")
     if name == "sum":
         w.emit(f"{out} = _fsum(({', '.join(args)},))")
         return lambda j, g: g
@@ -497,27 +466,37 @@ def _emit_forward(w, node, ref):
         n = len(args) // 2
         w.emit(f"{out} = _fsum(({', '.join(f'{args[i]} * {args[n + i]}' for i in range(n))},))")
         return lambda j, g: f"{g} * {args[j + n] if j < n else args[j - n]}"
+    if name == "mse":
+        n = len(args) // 2
+        diffs = [f"({args[i]} - {args[n + i]})" for i in range(n)]
+        w.emit(f"{out} = _fsum(({', '.join(f'{d} * {d}' for d in diffs)},)) / {n}")
+        scale = _literal(2.0 / n)
+        return lambda j, g: f"{g} * ({diffs[j]} * {scale})" if j < n else f"{g} * -({diffs[j - n]} * {scale})"
     if name == "hinge" and "target" in params:
         t = _literal(params["target"])
         w.emit(f"{out} = max(0.0, 1.0 - {t} * {args[0]})")
-        return lambda j, g: f"{g} * ({_literal(-params['target'])} if 1.0 - {t} * {args[0]} > 0 else 0.0)"
+        return times(f"({_literal(-params['target'])} if 1.0 - {t} * {args[0]} > 0 else 0.0)")
     if name == "bce_with_logits" and "target" in params:
-        t = _literal(params["target"])
-        x = args[0]
+        t, x = _literal(params["target"]), args[0]
         w.emit(f"{out} = max({x}, 0.0) - {x} * {t} + _log1p(_exp(-abs({x})))")
-        return lambda j, g: f"{g} * (_sigmoid({x}) - {t})"
-    forward = _forward_of(op) or _LEGACY_FORWARD.get(name)
+        return times(f"(_sigmoid({x}) - {t})")
+    if len(parents) == 1 and callable(getattr(op, "f", None)) and callable(getattr(op, "df", None)):
+        # A row of the engine's op table: call its own forward and derivative.
+        if getattr(op, "check", None) is not None:
+            w.emit(f"{w.constant(op.check, 'check')}({args[0]})")
+        w.emit(f"{out} = {w.constant(op.f, 'f')}({args[0]})")
+        return times(f"{w.constant(op.df, 'df')}({args[0]}, {out})")
+    forward = getattr(op, "forward", None) or _loss_forward(name, params)
     if forward is None or getattr(op, "derivative", None) is None:
         raise CompileError(bilingual(
             f"compile: '{name}' 연산은 순전파 규칙(op.forward)이 없어 컴파일할 수 없습니다",
             f"compile: the op '{name}' has no forward rule (op.forward), so it cannot be compiled",
         ))
-    f = w.constant(forward, "forward")
-    w.emit(f"{out} = {f}(({', '.join(args)},){_legacy_extra(name, params)})")
-    return _fallback_locals(w, node, args, out)
+    w.emit(f"{out} = {w.constant(forward, 'forward')}(({', '.join(args)},))")
+    return _rule_locals(w, node, args, out)
 
 
-def _fallback_locals(w, node, args, out):
+def _rule_locals(w, node, args, out):
     """Local derivatives from the op's own rule, called on floats (as the engine's forward pass does)."""
     d = w.constant(node._op.derivative, "derivative")
     local = "d_" + out
@@ -525,18 +504,15 @@ def _fallback_locals(w, node, args, out):
     return lambda j, g: f"{g} * {local}[{j}]"
 
 
-# Forward rules for ops of an engine whose ops do not yet carry `op.forward`.
-def _softmax_forward(xs, index):
-    return engine._softmax_of(list(xs))[index]
+def _loss_forward(name, params):
+    """Forward rules for the losses whose ops do not carry `op.forward` (yet): the loss itself, on leaves."""
+    from . import losses
 
-
-_LEGACY_FORWARD = {"softmax": _softmax_forward}
-
-
-def _legacy_extra(name, params):
-    if name == "softmax" and "index" in params and _LEGACY_FORWARD.get(name):
-        return f", {params['index']}"
-    return ""
+    if name == "bce" and "target" in params:
+        return lambda inputs, t=params["target"]: losses.bce(Value(inputs[0]), t).data
+    if name == "cross_entropy" and "target" in params:
+        return lambda inputs, k=params["target"]: losses.cross_entropy([Value(x) for x in inputs], k).data
+    return None
 
 
 # --------------------------------------------------------------------------
@@ -613,7 +589,7 @@ def _shown(x):
 
 
 def _float_error(error):
-    if isinstance(error, OverflowError):
+    if isinstance(error, (OverflowError, ZeroDivisionError)):  # 0.5 / 0 is an infinite slope
         return OverflowError(bilingual(
             f"컴파일된 함수: 값이나 기울기가 float 범위를 넘었습니다 ({error})",
             f"compiled function: a value or gradient left the float range ({error})",
