@@ -4,29 +4,32 @@ The interpreted engine builds a graph of `Value` nodes on every call and then
 walks it backwards. But when the *shape* of the computation never changes (a
 training step: same network, new numbers), the walk is the same every time.
 So: run `fn` once on example arguments (tracing), read the graph it built,
-and write the forward and backward pass out as one Python function with one
-line per node and one line per edge, the *Wengert list*:
+and write the forward and backward pass out as one Python function: one
+line per node forward, one line per gradient backward, the *Wengert list*:
 
     >>> w, b = Value(0.5, label="w"), Value(0.1, label="b")
     >>> step = micrograd_ko.compile(lambda x: (w * x + b).tanh(), 2.0)
     >>> print(step.source)
-    def compiled(X, P, seed):
+    def compiled(X, P, output_grad):
         # 순전파 (forward)
         x0, = X
-        w = P[0].data
-        b = P[1].data
-        v1 = w * x0
-        v2 = v1 + b
-        v3 = _tanh(v2)
-        # 역전파 (backward): 연쇄법칙, one line per edge
-        g_v3 = seed
-        g_v2 = g_v3 * (1.0 - v3 * v3)
+        b = P[0].data
+        w = P[1].data
+        v0 = w * x0
+        v1 = v0 + b
+        v2 = _tanh(v1)
+        # 역전파 (backward): 각 노드의 기울기 = 그 노드를 쓰는 노드들이 보낸 값의 합 (연쇄법칙)
+        g_v1 = output_grad * (1.0 - v2 * v2)
+        g_b = g_v1
+        g_w = g_v1 * x0
         ...
 
 Calling `step(3.0)` returns the output's value (a float) and adds into the
 `.grad` of every parameter exactly what `fn(3.0).backward()` adds: the
 generated lines apply the same local-derivative rules to the same floats in
-the same order as the engine's `backward()`.
+the same order as the engine's `backward()`. Each node's gradient is one
+line, the sum of what the nodes that use it pass back; a `+` node's parents
+simply share its gradient's variable.
 
 Which leaf is what:
 - *inputs*: the numbers in `example_args` (numbers or nested lists of them)
@@ -231,7 +234,7 @@ _UNARY_FORWARD = {
     "abs": "abs({0})",
     "tanh": "_tanh({0})",
     "sigmoid": "_sigmoid({0})",
-    "relu": "{0} if {0} > 0 else 0.0",
+    "relu": "max(0.0, {0})",
 }
 # Local derivatives d out / d input, as the engine's rules compute them.
 _UNARY_LOCAL = {
@@ -239,7 +242,7 @@ _UNARY_LOCAL = {
     "exp": "{o}",
     "log": "(1.0 / {0})",
     "sqrt": "(0.5 / {o})",
-    "abs": "(1.0 if {0} > 0 else -1.0 if {0} < 0 else 0.0)",
+    "abs": "(({0} > 0) - ({0} < 0))",
     "tanh": "(1.0 - {o} * {o})",
     "sigmoid": "({o} * (1.0 - {o}))",
 }
@@ -259,7 +262,7 @@ class _Writer:
         self.lines = []
         self.names = {}
         self.namespace = dict(_NAMESPACE)
-        self._taken = set(self.namespace) | {"X", "P", "seed", "compiled"}
+        self._taken = set(self.namespace) | {"X", "P", "output_grad", "compiled"}
         self._objects = {}
         self._counts = {}
 
@@ -370,25 +373,24 @@ def _generate(tracer, output, inputs, structures, guards, aux):
         if kinds[node] == "node" and any(p in needs for p in node._prev):
             needs.add(node)
 
-    w.emit("# 역전파 (backward): 연쇄법칙, one line per edge")
-    grads = {}  # node -> gradient variable name (once assigned)
-    if output in needs:
-        grads[output] = "g_" + w.name(output)
-        w.emit(f"{grads[output]} = seed")
+    # Backward: walking the nodes in reverse order, each node's gradient is
+    # the sum of what its consumers pass it (연쇄법칙). All of them come
+    # before it in this walk, so its gradient is written as ONE line, just
+    # before it passes gradients on: the terms in the order the engine's
+    # backward() adds them, so the floats are the same.
+    w.emit("# 역전파 (backward): 각 노드의 기울기 = 그 노드를 쓰는 노드들이 보낸 값의 합 (연쇄법칙)")
+    terms = {output: ["output_grad"]} if output in needs else {}
+    grads = {}  # node -> its gradient's variable (or another variable holding the same float)
     for node in reversed(order):
-        g = grads.get(node)
-        if g is None or kinds[node] != "node":
+        if kinds[node] != "node" or node not in terms:
             continue
+        g = grads[node] = _write_gradient(w, node, terms.pop(node))
         for j, parent in enumerate(node._prev):
-            if parent not in needs:
-                continue
-            term = locals_of[node](j, g)
-            if parent in grads:
-                w.emit(f"{grads[parent]} += {term}")
-            else:
-                grads[parent] = "g_" + w.name(parent)
-                w.emit(f"{grads[parent]} = {term}")
-    touched = [(k, p) for k, p in enumerate(parameters) if p in grads]
+            if parent in needs:
+                terms.setdefault(parent, []).append(locals_of[node](j, g))
+    touched = [(k, p) for k, p in enumerate(parameters) if p in terms]
+    for _, p in touched:
+        grads[p] = _write_gradient(w, p, terms.pop(p), share=False)
     out_ref = ref(output)
     w.emit("# 값과 기울기가 모두 유한할 때만 매개변수의 .grad에 더하기 (add into .grad only if all are finite)")
     w.emit(f"if not _isfinite(sum(({', '.join([out_ref] + [grads[p] for _, p in touched])},))):")
@@ -400,7 +402,7 @@ def _generate(tracer, output, inputs, structures, guards, aux):
     else:
         w.emit(f"return {out_ref}, {_aux_source(aux, ref)}")
 
-    source = "def compiled(X, P, seed):\n" + "\n".join(w.lines) + "\n"
+    source = "def compiled(X, P, output_grad):\n" + "\n".join(w.lines) + "\n"
     namespace = w.namespace
     exec(_python_compile(source, "<micrograd_ko.compile>", "exec"), namespace)
     return CompiledFunction(namespace["compiled"], source, parameters, structures, guards, aux,
@@ -408,6 +410,23 @@ def _generate(tracer, output, inputs, structures, guards, aux):
 
 
 _python_compile = compile  # the built-in, before this module's `compile` hides it
+
+_TERMS_PER_LINE = 100  # long sums are split (left to right, the same order) so Python's parser never nests too deep
+
+
+def _write_gradient(w, node, terms, share=True):
+    """Emit `g_node = t1 + t2 + ...`; returns the variable that holds it.
+
+    One term that is already a variable needs no line (with `share`): the
+    node shares it (the `+` node's parents share its gradient).
+    """
+    if share and len(terms) == 1 and terms[0].isidentifier():
+        return terms[0]
+    g = "g_" + w.name(node)
+    w.emit(f"{g} = {' + '.join(terms[:_TERMS_PER_LINE])}")
+    for start in range(_TERMS_PER_LINE, len(terms), _TERMS_PER_LINE):
+        w.emit(f"{g} = {g} + {' + '.join(terms[start:start + _TERMS_PER_LINE])}")
+    return g
 
 
 def _aux_values(aux):
@@ -452,8 +471,8 @@ def _emit_forward(w, node, ref):
         return _rule_locals(w, node, args, out)
     if len(parents) == 1 and not params and name in _UNARY_FORWARD:
         w.emit(f"{out} = {_UNARY_FORWARD[name].format(*args)}")
-        if name == "relu":  # g * 1.0 or g * 0.0, the engine's product, without the multiplication
-            return lambda j, g: f"({g} if {args[0]} > 0 else 0.0)"
+        if name == "relu":  # g * True is g * 1, g * False is g * 0: the engine's g * 1.0, g * 0.0
+            return lambda j, g: f"{g} * ({args[0]} > 0)"
         return times(_UNARY_LOCAL[name].format(*args, o=out))
     if len(parents) == 1 and "exponent" in params:  # x ** c
         c = params["exponent"]
@@ -475,7 +494,7 @@ def _emit_forward(w, node, ref):
     if name == "hinge" and "target" in params:
         t = _literal(params["target"])
         w.emit(f"{out} = max(0.0, 1.0 - {t} * {args[0]})")
-        return times(f"({_literal(-params['target'])} if 1.0 - {t} * {args[0]} > 0 else 0.0)")
+        return times(f"({_literal(-params['target'])} * (1.0 - {t} * {args[0]} > 0))")
     if name == "bce_with_logits" and "target" in params:
         t, x = _literal(params["target"]), args[0]
         w.emit(f"{out} = max({x}, 0.0) - {x} * {t} + _log1p(_exp(-abs({x})))")
@@ -538,7 +557,12 @@ class CompiledFunction:
         self.nodes = nodes
         function.__globals__["_guard_failed"] = self._guard_failed
 
-    def __call__(self, *args):
+    def __call__(self, *args, output_grad=1.0):
+        """The output's value for `args`; adds `output_grad` * d(output)/d(p) into each parameter's `.grad`.
+
+        `output_grad` is what `backward()` starts from at the output: 1.0.
+        A mean over n calls (a mini-batch) passes 1.0 / n to each.
+        """
         if len(args) != len(self._structures):
             raise StructureError(bilingual(
                 f"컴파일한 함수는 인자 {len(self._structures)}개를 받습니다 ({len(args)}개를 받음)",
@@ -558,12 +582,8 @@ class CompiledFunction:
                     "call micrograd_ko.compile again for the new structure",
                 ))
             _flatten(arg, structure, flat)
-        return self.run(flat)
-
-    def run(self, inputs, seed=1.0):
-        """Run on the flat list of input numbers (no structure check); `seed` = d(final)/d(output)."""
         try:
-            return self._function(inputs, self.parameters, seed)
+            return self._function(flat, self.parameters, output_grad)
         except GuardError:
             raise
         except (ArithmeticError, ValueError) as error:
