@@ -72,8 +72,12 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
         from .diagnostics import gradient_flow
 
         history["gradient_flow"] = []
-    compiled = _CompiledSamples(model, loss, loss_fn) if compile and _compilable(model) else None
     order = list(range(len(X)))
+    compiled = None
+    if compile and _compilable(model):
+        samples = _CompiledSamples(model, loss, loss_fn)
+        # Without shuffling every epoch has the same batches: compile each batch whole.
+        compiled = samples if shuffle else _CompiledBatches(model, loss_fn, samples, math.ceil(len(X) / batch_size))
     bar = tqdm(range(epochs), desc=tr("학습", "training"), unit=tr("에폭", "epoch"), disable=not progress)
     for _ in bar:
         model.train()
@@ -105,11 +109,16 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
     return history
 
 
+def _batch_loss(model, loss_fn, X, y, batch):
+    """The batch's mean loss as one graph, and the predictions."""
+    preds = [model(X[i]) for i in batch]
+    return value_sum(loss_fn(p, y[i]) for p, i in zip(preds, batch)) / len(batch), preds
+
+
 def _interpreted_step(model, loss_fn, optimizer, X, y, batch):
     """Forward and backward of one batch with the engine; returns (mean loss, predictions)."""
     try:
-        preds = [model(X[i]) for i in batch]
-        batch_loss = value_sum(loss_fn(p, y[i]) for p, i in zip(preds, batch)) / len(batch)
+        batch_loss, preds = _batch_loss(model, loss_fn, X, y, batch)
     except OverflowError as error:  # the engine refuses to make an inf
         raise _diverged(error) from error
     if not math.isfinite(batch_loss.data):
@@ -125,6 +134,51 @@ def _compilable(model):
 
     modules = model.modules() if hasattr(model, "modules") else [model]
     return not any(isinstance(m, Dropout) and m.p > 0 for m in modules)
+
+
+class _CompiledBatches:
+    """Whole batches as compiled programs, for training without shuffling.
+
+    The batches are the same every epoch, so each is traced once, exactly as
+    the interpreted step builds it (inputs and targets frozen as constants).
+    If all batches together would be more than `MAX_NODES` nodes of code,
+    it hands over to per-sample programs (`samples`).
+    """
+
+    MAX_NODES = 200_000
+
+    def __init__(self, model, loss_fn, samples, n_batches):
+        self.model, self.loss_fn, self.samples, self.n_batches = model, loss_fn, samples, n_batches
+        self.programs = {}
+
+    def step(self, X, y, batch):
+        if self.samples.programs or self.programs is None:
+            return self.samples.step(X, y, batch)
+        key = tuple(batch)
+        program = self.programs.get(key)
+        if program is None:
+            model, loss_fn = self.model, self.loss_fn
+            try:
+                program = compile_function(lambda: _batch_loss(model, loss_fn, X, y, batch))
+            except CompileError:
+                return None
+            except OverflowError as error:
+                raise _diverged(error) from error
+            if program.nodes * self.n_batches > self.MAX_NODES:
+                self.programs = None
+                return self.samples.step(X, y, batch)
+            self.programs[key] = program
+        parameters = self.model.parameters()
+        held = [p.grad for p in parameters]
+        try:
+            batch_loss, preds = program()
+        except CompileError:
+            for p, g in zip(parameters, held):
+                p.grad = g
+            return None
+        except OverflowError as error:
+            raise _diverged(error) from error
+        return batch_loss, [_as_values(p) for p in preds]
 
 
 class _CompiledSamples:

@@ -166,7 +166,8 @@ def _twin_runs(make_model, X, y, monkeypatch, **kwargs):
 
 @pytest.mark.parametrize(
     "case",
-    ["hinge-minibatch-adam", "bce_with_logits-full-batch", "mse-list-targets", "cross_entropy", "bce-sigmoid-output"],
+    ["hinge-minibatch-adam", "bce_with_logits-full-batch", "unshuffled-minibatches", "mse-list-targets", "cross_entropy",
+     "bce-sigmoid-output"],
 )
 def test_compiled_and_interpreted_fit_give_equal_histories_and_weights(case, monkeypatch):
     X, labels = datasets.moons(24, noise=0.1, seed=0)
@@ -184,6 +185,9 @@ def test_compiled_and_interpreted_fit_give_equal_histories_and_weights(case, mon
     elif case == "bce_with_logits-full-batch":
         runs = _twin_runs(lambda: MLP(2, [5, 5, 1], activation="sigmoid", seed=1), X, labels, monkeypatch,
                           loss="bce_with_logits", epochs=8, shuffle=False)
+    elif case == "unshuffled-minibatches":  # the same batches every epoch: each compiled whole
+        runs = _twin_runs(lambda: MLP(2, [5, 1], activation="elu", seed=1), X, labels, monkeypatch,
+                          loss="bce_with_logits", epochs=4, batch_size=5, shuffle=False)
     elif case == "mse-list-targets":
         one_hot = [[1.0, 0.0] if t else [0.0, 1.0] for t in labels]
         runs = _twin_runs(lambda: MLP(2, [6, 2], activation="tanh", seed=2), X, one_hot, monkeypatch,
