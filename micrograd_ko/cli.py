@@ -12,9 +12,7 @@ a failure), never a traceback; MICROGRAD_KO_DEBUG=1 shows the traceback of a fai
 from __future__ import annotations
 
 import argparse
-import ast
 import inspect
-import math
 import os
 import sys
 import time
@@ -22,7 +20,9 @@ import unicodedata
 from pathlib import Path
 
 from . import i18n
-from .i18n import tr
+from .expression import FUNCTIONS, ExpressionError, build_expression, parse_assignments
+from .files import write_file
+from .i18n import bilingual, tr
 
 PROG = "micrograd-ko"
 DEFAULT_REPORT_DIR = "micrograd_ko_report"
@@ -32,137 +32,40 @@ class UsageError(Exception):
     """A mistake in what the user typed: reported as one line, exit code 2."""
 
 
-def _both(ko, en):
-    """An error message in both languages, as every message of the project."""
-    return f"{ko} / {en}"
-
-
 # --------------------------------------------------------------------------
-# `graph`: an expression, parsed with ast and built from a whitelist
+# `graph`: an expression (built safely by `micrograd_ko.expression`), drawn after backward
 # --------------------------------------------------------------------------
-
-# The functions an expression may call: each is a method of `Value`.
-FUNCTIONS = (
-    "tanh", "sigmoid", "relu", "leaky_relu", "elu", "softplus", "silu", "gelu",
-    "exp", "log", "sqrt", "abs", "erf",
-)
-_BINARY = {ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__", ast.Div: "__truediv__", ast.Pow: "__pow__"}
-
-
-def _signed_number(node):
-    """The number written by `node` if it is a literal like 2, -1 or +0.5, else None."""
-    sign = 1.0
-    while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        sign = -sign if isinstance(node.op, ast.USub) else sign
-        node = node.operand
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return sign * node.value
-    return None
-
-
-def parse_assignments(items):
-    """['x=1.0', 'w=-2'] -> {'x': 1.0, 'w': -2.0}, with a clear error for anything else."""
-    values = {}
-    for item in items:
-        name, sep, text = item.partition("=")
-        name = name.strip()
-        if not sep or not name.isidentifier():
-            raise UsageError(_both(
-                f"값은 이름=숫자 꼴로 주세요 (예: x=1.0): {item!r}",
-                f"give values as name=number (e.g. x=1.0): {item!r}"))
-        if name in FUNCTIONS:
-            raise UsageError(_both(f"{name!r}은(는) 함수 이름이라 변수로 쓸 수 없습니다",
-                                f"{name!r} is a function name, not a variable"))
-        try:
-            number = float(text)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
-            raise UsageError(_both(f"{name}의 값이 유한한 숫자가 아닙니다: {text!r}",
-                                f"the value of {name} is not a finite number: {text!r}"))
-        if name in values:
-            raise UsageError(_both(f"{name}의 값이 두 번 주어졌습니다", f"{name} is given twice"))
-        values[name] = number
-    return values
-
-
-def build_expression(text, values):
-    """Build `text` (e.g. "tanh(x*w + b)") as a graph of `Value`s.
-
-    The text is parsed with `ast` and only numbers, the given names, + - * / **,
-    unary minus and the functions in `FUNCTIONS` are allowed: the text is never
-    evaluated as Python. Returns (output, {name: leaf Value}).
-    """
-    from .engine import Value
-
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as error:
-        raise UsageError(_both(f"식을 읽을 수 없습니다 ({error.msg}): {text!r}",
-                            f"cannot parse the expression ({error.msg}): {text!r}")) from None
-    leaves = {name: Value(number, label=name) for name, number in values.items()}
-    used = set()
-
-    def build(node):
-        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-            return Value(node.value)
-        if isinstance(node, ast.Name):
-            if node.id not in leaves:
-                raise UsageError(_both(f"{node.id!r}의 값이 없습니다: {node.id}=1.0 처럼 주세요",
-                                    f"no value for {node.id!r}: give it like {node.id}=1.0"))
-            used.add(node.id)
-            return leaves[node.id]
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            left = build(node.left)
-            exponent = _signed_number(node.right) if isinstance(node.op, ast.Pow) else None
-            # a constant exponent (x ** 2, x ** -1) is part of the op, not a Value of its own
-            right = exponent if exponent is not None else build(node.right)
-            return getattr(left, _BINARY[type(node.op)])(right)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-            operand = build(node.operand)
-            return -operand if isinstance(node.op, ast.USub) else operand
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
-            if node.func.id not in FUNCTIONS:
-                raise UsageError(_both(
-                    f"모르는 함수 {node.func.id!r}; 쓸 수 있는 함수: {', '.join(FUNCTIONS)}",
-                    f"unknown function {node.func.id!r}; available: {', '.join(FUNCTIONS)}"))
-            if len(node.args) != 1:
-                raise UsageError(_both(f"{node.func.id}()는 인자 하나를 받습니다",
-                                    f"{node.func.id}() takes exactly one argument"))
-            return getattr(build(node.args[0]), node.func.id)()
-        snippet = ast.get_source_segment(text.strip(), node) or type(node).__name__
-        raise UsageError(_both(
-            f"식에 쓸 수 없는 부분: {snippet!r} (숫자, 변수, + - * / **, 함수 {', '.join(FUNCTIONS)}만 됩니다)",
-            f"not allowed in an expression: {snippet!r} (numbers, names, + - * / ** and "
-            f"the functions {', '.join(FUNCTIONS)} only)"))
-
-    try:
-        output = build(tree.body)
-    except (ValueError, OverflowError) as error:  # the engine's domain errors, e.g. log(-1)
-        raise UsageError(str(error)) from None
-    unused = sorted(set(leaves) - used)
-    if unused:
-        raise UsageError(_both(f"식에 없는 변수에 값이 주어졌습니다: {', '.join(unused)}",
-                            f"values given for names not in the expression: {', '.join(unused)}"))
-    if not isinstance(output, Value):
-        output = Value(output)
-    return output, leaves
 
 
 def command_graph(args):
-    from .graph import render_svg
+    from . import render_svg
 
     lang = args.lang
-    path = _writable_file(args.output)
-    output, leaves = build_expression(args.expression, parse_assignments(args.values))
+    path = _svg_file(args.output)
+    try:
+        output, leaves = build_expression(args.expression, parse_assignments(args.values))
+    except ExpressionError as error:
+        raise UsageError(str(error)) from None
     output.label = output.label or tr("출력", "out", lang)
     output.backward()
-    path.write_text(render_svg(output, lang=lang), encoding="utf-8")
+    write_file(path, render_svg(output, lang=lang))
     print(f"{args.expression.strip()} = {output.data:.6g}")
     for name, leaf in leaves.items():
         print(f"  ∂{tr('출력', 'out', lang)}/∂{name} = {leaf.grad:.6g}")
     print(tr(f"계산 그래프를 저장했습니다: {path}", f"computation graph written to {path}", lang))
     return 0
+
+
+def _svg_file(path):
+    """`path` if it can take the SVG we write: a suffix other than .svg (.png, .pdf) is refused, not faked."""
+    suffix = Path(path).suffix
+    if suffix and suffix.lower() != ".svg":
+        raise UsageError(bilingual(
+            f"graph는 SVG만 씁니다: -o 이름을 .svg로 끝내세요 ({path}의 확장자는 {suffix}). "
+            "PNG가 필요하면 SVG를 브라우저에서 열어 저장하세요",
+            f"graph writes SVG only: end the -o name with .svg ({path} ends with {suffix}); "
+            "for a PNG, open the SVG in a browser and save it"))
+    return _writable_file(path)
 
 
 # --------------------------------------------------------------------------
@@ -206,7 +109,7 @@ def command_experiment(args):
         count = args.seeds if args.seeds is not None else parameters["seeds"].default
         options["seeds"] = range(args.seed, args.seed + count)
     elif args.seeds is not None:
-        raise UsageError(_both(f"{args.name} 실험은 시드 하나로 돕니다: --seed를 쓰세요",
+        raise UsageError(bilingual(f"{args.name} 실험은 시드 하나로 돕니다: --seed를 쓰세요",
                                f"the {args.name} experiment runs one seed: use --seed"))
     else:
         options["seed"] = args.seed
@@ -251,10 +154,10 @@ def _writable_dir(path):
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise UsageError(_both(f"출력 폴더를 만들 수 없습니다: {path} ({error.strerror})",
+        raise UsageError(bilingual(f"출력 폴더를 만들 수 없습니다: {path} ({error.strerror})",
                             f"cannot create the output folder {path} ({error.strerror})")) from None
     if not os.access(path, os.W_OK):
-        raise UsageError(_both(f"출력 폴더에 쓸 수 없습니다: {path}", f"the output folder is not writable: {path}"))
+        raise UsageError(bilingual(f"출력 폴더에 쓸 수 없습니다: {path}", f"the output folder is not writable: {path}"))
     return path
 
 
@@ -262,7 +165,7 @@ def _writable_file(path):
     path = Path(path).expanduser().resolve()
     _writable_dir(path.parent)
     if path.is_dir():
-        raise UsageError(_both(f"출력 파일 자리에 폴더가 있습니다: {path}", f"the output file is a folder: {path}"))
+        raise UsageError(bilingual(f"출력 파일 자리에 폴더가 있습니다: {path}", f"the output file is a folder: {path}"))
     return path
 
 
@@ -275,7 +178,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage mistake as one line instead of usage + message."""
 
     def error(self, message):
-        raise UsageError(f"명령줄을 이해할 수 없습니다 / bad command line: {message} ({PROG} --help)")
+        raise UsageError(bilingual("명령줄을 이해할 수 없습니다", f"bad command line: {message}") + f" ({PROG} --help)")
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -372,7 +275,7 @@ def _positive_int(text):
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(_both(f"양의 정수가 필요합니다: {text!r}", f"expected a positive integer, got {text!r}"))
+        raise argparse.ArgumentTypeError(bilingual(f"양의 정수가 필요합니다: {text!r}", f"expected a positive integer, got {text!r}"))
     return value
 
 
@@ -399,11 +302,13 @@ def main(argv=None):
         given = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--lang"]
         given += [a.split("=", 1)[1] for a in argv if a.startswith("--lang=")]
         for value in given:
-            if value not in i18n.LANGUAGES:
-                raise UsageError(_both(f"--lang은 ko 또는 en입니다: {value!r}", f"--lang must be ko or en, got {value!r}"))
+            try:
+                i18n.check_language(value)
+            except ValueError as error:
+                raise UsageError(f"--lang: {error}") from None
         command = words[0] if words else None
         if command is not None and command not in COMMANDS:
-            raise UsageError(_both(f"모르는 명령 {command!r}: {', '.join(COMMANDS)} 중 하나를 쓰세요",
+            raise UsageError(bilingual(f"모르는 명령 {command!r}: {', '.join(COMMANDS)} 중 하나를 쓰세요",
                                    f"unknown command {command!r}: use one of {', '.join(COMMANDS)}"))
         parser = build_parser(lang)
         args = parser.parse_args(argv)
@@ -418,10 +323,16 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"{PROG}: {tr('중단했습니다', 'interrupted', lang)}", file=sys.stderr)
         return 130
+    except OSError as error:  # a file we could not write: `write_file`'s message names it in both languages
+        if os.environ.get("MICROGRAD_KO_DEBUG"):
+            raise
+        print(f"{PROG}: {tr('오류', 'error', lang)}: {error}", file=sys.stderr)
+        return 1
     except Exception as error:  # one clear line, not a traceback; MICROGRAD_KO_DEBUG=1 shows it
         if os.environ.get("MICROGRAD_KO_DEBUG"):
             raise
-        print(f"{PROG}: {tr('오류', 'error', lang)}: {type(error).__name__}: {error}", file=sys.stderr)
+        first_line = (str(error).strip().splitlines() or [""])[0]
+        print(f"{PROG}: {tr('오류', 'error', lang)}: {type(error).__name__}: {first_line}", file=sys.stderr)
         return 1
 
 

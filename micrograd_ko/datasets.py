@@ -9,6 +9,8 @@ and one real set, shipped inside the package (no download, no scikit-learn):
     digits()                   1,797 handwritten digits, 8x8 pixels, labels 0..9
 
 Labels are ints 0, 1, ...; for the hinge loss use `[2 * t - 1 for t in y]`.
+`seed`: an int for a private generator (the same data every time), or None
+for Python's global `random` (so `random.seed(0)` makes a notebook repeatable).
 `train_test_split(X, y, test_size, seed)` splits any of them.
 """
 
@@ -20,20 +22,21 @@ import io
 import math
 from importlib import resources
 
-from .module import make_rng
+from .checks import check_dataset, make_rng
+from .i18n import bilingual
 
 __all__ = ["xor", "moons", "circles", "spiral", "digits", "train_test_split"]
 
 
 def _check_count(n, what="n", low=1):
     if not isinstance(n, int) or isinstance(n, bool) or n < low:
-        raise ValueError(f"{what}은(는) {low} 이상의 정수여야 합니다: {n!r} / {what} must be an int >= {low}, got {n!r}")
+        raise ValueError(bilingual(f"{what}은(는) {low} 이상의 정수여야 합니다: {n!r}", f"{what} must be an int >= {low}, got {n!r}"))
     return n
 
 
 def _check_noise(noise):
     if not isinstance(noise, (int, float)) or isinstance(noise, bool) or not 0 <= noise < math.inf:
-        raise ValueError(f"noise는 0 이상이어야 합니다: {noise!r} / noise must be >= 0, got {noise!r}")
+        raise ValueError(bilingual(f"noise는 0 이상이어야 합니다: {noise!r}", f"noise must be >= 0, got {noise!r}"))
     return float(noise)
 
 
@@ -72,7 +75,7 @@ def circles(n=100, noise=0.05, factor=0.5, seed=None):
     """A circle of radius `factor` (label 1) inside one of radius 1 (label 0), `n` points."""
     _check_count(n, low=2)
     if not isinstance(factor, (int, float)) or not 0 < factor < 1:
-        raise ValueError(f"factor는 0과 1 사이여야 합니다: {factor!r} / factor must be in (0, 1), got {factor!r}")
+        raise ValueError(bilingual(f"factor는 0과 1 사이여야 합니다: {factor!r}", f"factor must be in (0, 1), got {factor!r}"))
     noise, rng = _check_noise(noise), make_rng(seed)
     n_outer = n // 2
     n_inner = n - n_outer
@@ -123,20 +126,18 @@ def train_test_split(X, y, test_size=0.25, seed=None):
 
     `test_size` is a fraction in (0, 1) (rounded up, as scikit-learn) or a count.
     """
-    if len(X) != len(y):
-        raise ValueError(f"X({len(X)})와 y({len(y)})의 길이가 다릅니다 / X and y differ in length ({len(X)} != {len(y)})")
+    check_dataset(X, y)
     n = len(X)
     if isinstance(test_size, float) and 0.0 < test_size < 1.0:
         n_test = math.ceil(test_size * n)
     elif isinstance(test_size, int) and not isinstance(test_size, bool) and 0 < test_size < n:
         n_test = test_size
     else:
-        raise ValueError(
-            f"test_size는 (0, 1) 사이의 비율 또는 1..{n - 1}의 개수여야 합니다: {test_size!r} / "
-            f"test_size must be a fraction in (0, 1) or a count in 1..{n - 1}, got {test_size!r}"
-        )
+        raise ValueError(bilingual(
+            f"test_size는 (0, 1) 사이의 비율 또는 1..{n - 1}의 개수여야 합니다: {test_size!r}",
+            f"test_size must be a fraction in (0, 1) or a count in 1..{n - 1}, got {test_size!r}"))
     if not 0 < n_test < n:
-        raise ValueError(f"나눌 데이터가 너무 적습니다 ({n}개) / too few samples to split ({n})")
+        raise ValueError(bilingual(f"나눌 데이터가 너무 적습니다 ({n}개)", f"too few samples to split ({n})"))
     order = list(range(n))
     make_rng(seed).shuffle(order)
     test, train = order[:n_test], order[n_test:]

@@ -15,9 +15,10 @@ the spread:
     he_normal       N(0, 2 / n_in)                     He et al. 2015, for ReLU
     lecun_normal    N(0, 1 / n_in)                     LeCun 1998; Nielsen's W ~ N(0, 1/n_in)
 
-The random numbers always come from the `random.Random` passed in (one per
-model, made from its seed), never from Python's global `random` state, so
-the same seed gives bit-identical weights.
+The random numbers come from the `rng` passed in: the model's private
+`random.Random(seed)` when it was given an int seed (the same seed gives
+bit-identical weights), or Python's global `random` module when the seed is
+None, as in micrograd (see `checks.make_rng`).
 
 Any callable with the same signature works as an initializer too.
 """
@@ -25,6 +26,8 @@ Any callable with the same signature works as an initializer too.
 from __future__ import annotations
 
 import math
+
+from .i18n import bilingual
 
 __all__ = [
     "Initializer", "NAMES", "get",
@@ -130,13 +133,11 @@ def get(spec):
     if isinstance(spec, str):
         if spec not in _FACTORIES:
             names = ", ".join(NAMES)
-            raise ValueError(
-                f"알 수 없는 초기화 방법 {spec!r}: 가능한 이름은 {names} / unknown initializer {spec!r}; valid names: {names}"
-            )
+            raise ValueError(bilingual(f"알 수 없는 초기화 방법 {spec!r}: 가능한 이름은 {names}",
+                                       f"unknown initializer {spec!r}; valid names: {names}"))
         return _FACTORIES[spec]()
     if callable(spec):
         return spec
-    raise TypeError(
-        f"초기화 방법은 이름(str)이나 호출 가능한 객체여야 합니다: {spec!r} / "
-        f"an initializer must be a name or a callable (rng, fan_in, fan_out) -> float, got {spec!r}"
-    )
+    raise TypeError(bilingual(
+        f"초기화 방법은 이름(str)이나 호출 가능한 객체여야 합니다: {spec!r}",
+        f"an initializer must be a name or a callable (rng, fan_in, fan_out) -> float, got {spec!r}"))

@@ -2,8 +2,8 @@
 
 Writing a loss as many small operations works, but it draws a big graph and
 can overflow (exp(1000)) or take log(0). Here each loss is a single
-primitive operation: its value is computed in a numerically stable way and
-its local derivative (국소적 미분) is written out by hand:
+operation (an `Op` with a `forward` on floats and a hand-written local
+derivative, 국소적 미분), applied with `Value.from_op`:
 
     loss                 value                                   d loss / d input
     mse(p, t)            mean (p_i - t_i)^2                       2 (p_i - t_i) / n
@@ -11,6 +11,18 @@ its local derivative (국소적 미분) is written out by hand:
     bce_with_logits(z,t) max(z, 0) - z t + log(1 + e^-|z|)        sigmoid(z) - t
     cross_entropy(x, k)  log sum_j e^{x_j} - x_k                  softmax(x)_j - [j = k]
     hinge(s, t)          max(0, 1 - t s)                          -t if t s < 1 else 0
+
+One prediction or a batch: `mse`, `bce`, `bce_with_logits` and `hinge` take
+a number and a target, or two equally long lists; a list gives the mean over
+the pairs (as `torch.nn.functional` does by default), still one node, each
+derivative divided by n. `cross_entropy` takes ONE sample: its list of scores
+(logits) and the index of the right class.
+
+At the edges: each value is computed so that it is finite and exact (to a
+rounding or two) whenever the mathematical value is a float, for inputs up
+to ±1e308 and any number of inputs: `cross_entropy([1e16] * 3, 0)` is ln 3,
+`mse([1e154] * 3, [0] * 3)` is 1e308. Where the true value is beyond the
+float range, the loss raises a clear OverflowError instead of returning inf.
 
 The values and gradients match `torch.nn.functional` (see the tests).
 Targets (labels) are constants: a `Value` given as a target is read, not
@@ -23,6 +35,7 @@ import math
 import numbers
 
 from .engine import Op, Value, sigmoid_of, softmax_of
+from .i18n import bilingual
 
 __all__ = ["mse", "bce", "bce_with_logits", "cross_entropy", "hinge", "LOSSES", "get"]
 
@@ -33,23 +46,93 @@ _BCE_LOG_MIN = -100.0
 _BCE_EPS = 9.999999960041972e-13
 
 
-def _value(x):
-    return x if isinstance(x, Value) else Value(x)
+# -- shared helpers ------------------------------------------------------------
 
 
-def _label(t, what):
-    """A target as a float (a Value target is read as a constant)."""
-    t = t.data if isinstance(t, Value) else t
-    if isinstance(t, bool) or not isinstance(t, numbers.Real) or not math.isfinite(t):
-        raise TypeError(f"{what}: 목표값은 유한한 숫자여야 합니다 / the target must be a finite number, got {t!r}")
-    return float(t)
+def _overflow(loss):
+    return OverflowError(f"{loss}: " + bilingual(
+        "손실이 float 범위를 넘습니다 (입력이 너무 큽니다)", "the loss is too large for a float (the inputs are too large)"))
 
 
-def _as_list(x):
-    return list(x) if isinstance(x, (list, tuple)) else [x]
+def _mean(terms, loss, square=False):
+    """The mean of `terms` (or of their squares), as if floats had no largest value.
+
+    fsum(terms) / n would overflow on the way (3 x 1e308) although the mean
+    is a float. So every term is first scaled by the same power of two,
+    which changes no digit, and the mean is scaled back at the end; only a
+    mean beyond the float range raises.
+    """
+    biggest = max(map(abs, terms))
+    if biggest == 0.0:
+        return 0.0
+    if biggest == math.inf:
+        raise _overflow(loss)
+    exponent = math.frexp(biggest)[1]
+    scaled = [math.ldexp(t, -exponent) for t in terms]  # all in [-1, 1]
+    if square:
+        scaled = [s * s for s in scaled]
+        exponent *= 2
+    try:
+        return math.ldexp(math.fsum(scaled) / len(terms), exponent)
+    except OverflowError:
+        raise _overflow(loss) from None
+
+
+def _predictions(preds, loss):
+    """`preds` (a number, a Value or a list of them) as a non-empty list of Values."""
+    preds = list(preds) if isinstance(preds, (list, tuple)) else [preds]
+    if not preds:
+        raise ValueError(f"{loss}: " + bilingual("예측이 비어 있습니다", "no predictions"))
+    return [p if isinstance(p, Value) else Value(p) for p in preds]
+
+
+def _targets(targets, n, loss, check=None):
+    """`targets` as n floats (Values are read as constants), each passing `check`."""
+    targets = list(targets) if isinstance(targets, (list, tuple)) else [targets]
+    if len(targets) != n:
+        raise ValueError(f"{loss}: " + bilingual(
+            f"예측 {n}개와 목표 {len(targets)}개: 개수가 같아야 합니다",
+            f"{n} predictions and {len(targets)} targets: they must be equally many"))
+    floats = []
+    for t in targets:
+        t = t.data if isinstance(t, Value) else t
+        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not math.isfinite(t):
+            raise TypeError(f"{loss}: " + bilingual("목표값은 유한한 숫자여야 합니다", f"the target must be a finite number, got {t!r}"))
+        if check is not None:
+            check(float(t))
+        floats.append(float(t))
+    return floats
+
+
+def _apply(op, parents):
+    """The node `op(parents)`: its value is the op's own forward, so the two can never disagree."""
+    return Value.from_op(op.forward([p.data for p in parents]), op, parents)
+
+
+def _elementwise_op(name, korean, term, slope, targets):
+    """The mean over i of term(p_i, t_i), with local derivatives slope(p_i, t_i) / n.
+
+    `term` works on floats (the forward), `slope` on floats and Values (so
+    the derivative can itself be differentiated).
+    """
+    n = len(targets)
+
+    def forward(preds):
+        return _mean([term(p, t) for p, t in zip(preds, targets)], name)
+
+    def derivative(preds, out):
+        return tuple(slope(p, t) / n for p, t in zip(preds, targets))
+
+    return Op(name, derivative, forward, korean, targets=tuple(targets))
 
 
 # -- mean squared error (평균 제곱 오차) ---------------------------------------
+
+
+def _mse_forward(inputs):
+    n = len(inputs) // 2
+    diffs = [inputs[i] - inputs[n + i] for i in range(n)]
+    return _mean(diffs, "mse", square=True)
 
 
 def _mse_derivative(inputs, out):
@@ -58,106 +141,130 @@ def _mse_derivative(inputs, out):
     return tuple(diffs) + tuple(-d for d in diffs)
 
 
-MSE = Op("mse", _mse_derivative)
+MSE = Op("mse", _mse_derivative, _mse_forward, "평균 제곱 오차")
 
 
 def mse(preds, targets):
-    """Mean of (pred - target)^2 over two equally long lists (or two numbers)."""
-    preds, targets = [_value(p) for p in _as_list(preds)], [_value(t) for t in _as_list(targets)]
-    if len(preds) != len(targets) or not preds:
-        raise ValueError(
-            f"mse: 예측 {len(preds)}개와 목표 {len(targets)}개 (같은 수, 1개 이상이어야 합니다) / "
-            f"{len(preds)} predictions and {len(targets)} targets (must be equal and non-zero)"
-        )
-    n = len(preds)
-    value = math.fsum((p.data - t.data) * (p.data - t.data) for p, t in zip(preds, targets)) / n
-    return Value.from_op(value, MSE, preds + targets)
+    """Mean of (pred - target)^2 over two equally long lists (or two numbers); targets may be Values."""
+    preds = _predictions(preds, "mse")
+    targets = list(targets) if isinstance(targets, (list, tuple)) else [targets]
+    if len(preds) != len(targets):
+        raise ValueError("mse: " + bilingual(
+            f"예측 {len(preds)}개와 목표 {len(targets)}개: 개수가 같아야 합니다",
+            f"{len(preds)} predictions and {len(targets)} targets: they must be equally many"))
+    return _apply(MSE, preds + [t if isinstance(t, Value) else Value(t) for t in targets])
 
 
 # -- binary cross-entropy (이진 교차 엔트로피) --------------------------------
 
 
-def _clamp_below(x, low):
-    # works for floats and Values (Values compare by their numbers)
-    return x if x > low else low
+def _target_in_unit_interval(loss):
+    def check(t):
+        if not 0.0 <= t <= 1.0:
+            raise ValueError(f"{loss}: " + bilingual(
+                f"목표는 [0, 1] 안의 확률이어야 합니다 (받은 값 {t!r})", f"the target must be a probability in [0, 1], got {t!r}"))
+    return check
 
 
-def _bce_op(t):
-    def derivative(inputs, out):
-        (p,) = inputs
-        return ((p - t) / _clamp_below(p * (1.0 - p), _BCE_EPS),)
+def _check_probability(p):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError("bce: " + bilingual(
+            f"예측 p는 [0, 1] 안의 확률이어야 합니다 (받은 값 {p!r}); 점수(로짓)에는 bce_with_logits를 쓰세요",
+            f"the prediction p must be a probability in [0, 1], got {p!r}; for raw scores use bce_with_logits"))
 
-    return Op("bce", derivative, target=t)
+
+def _bce_term(p, t):
+    log_p = max(math.log(p), _BCE_LOG_MIN) if p > 0.0 else _BCE_LOG_MIN
+    log_q = max(math.log1p(-p), _BCE_LOG_MIN) if p < 1.0 else _BCE_LOG_MIN  # log(1 - p), precise for small p
+    return (t - 1.0) * log_q - t * log_p
+
+
+def _bce_slope(p, t):
+    q = p * (1.0 - p)
+    return (p - t) / (q if q > _BCE_EPS else _BCE_EPS)  # (Values compare by their numbers)
 
 
 def bce(p, target):
-    """-(t log p + (1 - t) log(1 - p)) for a probability p in [0, 1]; logs clamped at -100."""
-    p, t = _value(p), _label(target, "bce")
-    if not 0.0 <= p.data <= 1.0 or not 0.0 <= t <= 1.0:
-        raise ValueError(
-            f"bce: 확률 p와 목표 t는 [0, 1] 안이어야 합니다 (p={p.data!r}, t={t!r}) / p and target must lie in [0, 1]"
-            " (for raw scores use bce_with_logits)"
-        )
-    x = p.data
-    log_p = max(math.log(x), _BCE_LOG_MIN) if x > 0.0 else _BCE_LOG_MIN
-    log_q = max(math.log1p(-x), _BCE_LOG_MIN) if x < 1.0 else _BCE_LOG_MIN  # log(1 - p), precise for small p
-    return Value.from_op((t - 1.0) * log_q - t * log_p, _bce_op(t), (p,))
+    """-(t log p + (1 - t) log(1 - p)) for probabilities p in [0, 1]; logs clamped at -100. Lists: the mean."""
+    preds = _predictions(p, "bce")
+    targets = _targets(target, len(preds), "bce", _target_in_unit_interval("bce"))
+    for x in preds:
+        _check_probability(x.data)
+    return _apply(_elementwise_op("bce", "이진 교차 엔트로피", _bce_term, _bce_slope, targets), preds)
 
 
-def _bce_logits_op(t):
-    return Op("bce_with_logits", lambda inputs, out: (sigmoid_of(inputs[0]) - t,), target=t)
+def _bce_logits_term(z, t):
+    return max(z, 0.0) - z * t + math.log1p(math.exp(-abs(z)))
+
+
+def _bce_logits_slope(z, t):
+    return sigmoid_of(z) - t
 
 
 def bce_with_logits(z, target):
-    """bce(sigmoid(z), t) computed from the logit z without overflow, even for z = ±1000."""
-    z, t = _value(z), _label(target, "bce_with_logits")
-    x = z.data
-    value = max(x, 0.0) - x * t + math.log1p(math.exp(-abs(x)))
-    return Value.from_op(value, _bce_logits_op(t), (z,))
+    """bce(sigmoid(z), t) computed from the logit z, exact even for z = ±1e308. Lists: the mean."""
+    preds = _predictions(z, "bce_with_logits")
+    targets = _targets(target, len(preds), "bce_with_logits", _target_in_unit_interval("bce_with_logits"))
+    op = _elementwise_op("bce_with_logits", "로짓 이진 교차 엔트로피", _bce_logits_term, _bce_logits_slope, targets)
+    return _apply(op, preds)
 
 
 # -- softmax cross-entropy (교차 엔트로피 오차) -------------------------------
 
 
 def _cross_entropy_op(k):
-    def derivative(inputs, out):
-        s = softmax_of(inputs)
-        return tuple(s[j] - 1.0 if j == k else s[j] for j in range(len(inputs)))
+    def forward(xs):
+        # log sum_j e^{x_j} - x_k, written as (max - x_k) + log sum_j e^{x_j - max}:
+        # the second term lies in [0, log n], so nothing large is cancelled
+        # (max + log 3 - max would round away the log 3 at 1e16).
+        shift = max(xs)
+        gap = shift - xs[k]
+        if gap == math.inf:  # e.g. [1e308, -1e308]: the loss is about 2e308
+            raise _overflow("cross_entropy")
+        return gap + math.log(math.fsum(math.exp(x - shift) for x in xs))
 
-    return Op("cross_entropy", derivative, target=k)
+    def derivative(xs, out):
+        s = softmax_of(xs)
+        return tuple(s[j] - 1.0 if j == k else s[j] for j in range(len(xs)))
+
+    return Op("cross_entropy", derivative, forward, "교차 엔트로피 오차", target=k)
 
 
 def cross_entropy(logits, target_index):
     """-log softmax(logits)[k] for one sample, via log-sum-exp (as torch's CrossEntropyLoss)."""
-    logits = [_value(x) for x in _as_list(logits)]
+    logits = list(logits) if isinstance(logits, (list, tuple)) else [logits]
+    logits = [x if isinstance(x, Value) else Value(x) for x in logits]
     k = target_index.data if isinstance(target_index, Value) else target_index
     if isinstance(k, float) and k.is_integer():
         k = int(k)
     if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 0 <= k < len(logits):
-        raise ValueError(
-            f"cross_entropy: 정답 번호는 0 이상 {len(logits)} 미만의 정수여야 합니다 (받은 값 {target_index!r}) / "
-            f"the target index must be an int in [0, {len(logits)})"
-        )
-    k = int(k)
-    xs = [x.data for x in logits]
-    shift = max(xs)
-    log_sum_exp = shift + math.log(math.fsum(math.exp(x - shift) for x in xs))
-    return Value.from_op(log_sum_exp - xs[k], _cross_entropy_op(k), logits)
+        raise ValueError("cross_entropy: " + bilingual(
+            f"정답 번호는 0 이상 {len(logits)} 미만의 정수여야 합니다 (받은 값 {target_index!r})",
+            f"the target index must be an int in [0, {len(logits)}), got {target_index!r}"))
+    return _apply(_cross_entropy_op(int(k)), logits)
 
 
 # -- hinge (max-margin) ------------------------------------------------------
 
 
-def _hinge_op(t):
-    return Op("hinge", lambda inputs, out: (-t if 1.0 - t * inputs[0] > 0 else 0.0,), target=t)
+def _hinge_term(s, t):
+    return max(0.0, 1.0 - t * s)
+
+
+def _hinge_slope(s, t):
+    return -t if 1.0 - t * s > 0 else 0.0
+
+
+def _plus_or_minus_one(t):
+    if t not in (-1.0, 1.0):
+        raise ValueError("hinge: " + bilingual("목표는 -1 또는 +1이어야 합니다", f"the target must be -1 or +1, got {t!r}"))
 
 
 def hinge(score, target):
-    """max(0, 1 - t * score) for a label t of -1 or +1 (micrograd's SVM loss)."""
-    score, t = _value(score), _label(target, "hinge")
-    if t not in (-1.0, 1.0):
-        raise ValueError(f"hinge: 목표는 -1 또는 +1 이어야 합니다 / the target must be -1 or +1, got {target!r}")
-    return Value.from_op(max(0.0, 1.0 - t * score.data), _hinge_op(t), (score,))
+    """max(0, 1 - t * score) for a label t of -1 or +1 (micrograd's SVM loss). Lists: the mean."""
+    preds = _predictions(score, "hinge")
+    targets = _targets(target, len(preds), "hinge", _plus_or_minus_one)
+    return _apply(_elementwise_op("hinge", "힌지 손실", _hinge_term, _hinge_slope, targets), preds)
 
 
 LOSSES = {"mse": mse, "bce": bce, "bce_with_logits": bce_with_logits, "cross_entropy": cross_entropy, "hinge": hinge}
@@ -169,5 +276,6 @@ def get(spec):
         return spec
     if spec not in LOSSES:
         names = ", ".join(LOSSES)
-        raise ValueError(f"알 수 없는 손실 함수 {spec!r}: 가능한 이름은 {names} / unknown loss {spec!r}; valid names: {names}")
+        raise ValueError(bilingual(f"알 수 없는 손실 함수 {spec!r}: 가능한 이름은 {names}",
+                                   f"unknown loss {spec!r}; valid names: {names}"))
     return LOSSES[spec]

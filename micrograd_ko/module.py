@@ -5,25 +5,19 @@ registration step): a `Value` or a list of `Value`s is a parameter slot; a
 `Module` or a list of `Module`s is a part whose parameters belong to it too.
 On top of that: `parameters()`, `zero_grad()`, train/eval modes,
 `state_dict()` / `load_state_dict()` and `to_torch()`.
+
+A state dict maps each parameter slot's name to its numbers:
+    {"layers.0.neurons.0.w": [0.12, -0.5], "layers.0.neurons.0.b": 0.0, ...}
 """
 
 from __future__ import annotations
 
-import random
-
+from .checks import check_numbers
 from .engine import Value
-from .i18n import tr
+from .i18n import bilingual, tr
+from .torch_bridge import to_torch
 
-__all__ = ["Module", "make_rng"]
-
-
-def make_rng(rng):
-    """A `random.Random`: `rng` itself, or a new one seeded with `rng` (int or None)."""
-    if isinstance(rng, random.Random):
-        return rng
-    if rng is None or (isinstance(rng, int) and not isinstance(rng, bool)):
-        return random.Random(rng)
-    raise TypeError(f"rng는 random.Random 또는 정수 시드여야 합니다 / rng must be a random.Random or an int seed, got {rng!r}")
+__all__ = ["Module"]
 
 
 class Module:
@@ -85,22 +79,63 @@ class Module:
         return self.train(False)
 
     def state_dict(self):
-        """{slot name: float or list of floats}: the parameters as plain numbers."""
-        from .serialize import state_dict
-
-        return state_dict(self)
+        """{slot name: float or list of floats}: the parameters as plain numbers (a copy)."""
+        return {
+            name: [p.data for p in slot] if isinstance(slot, list) else slot.data
+            for name, slot in self.parameter_slots()
+        }
 
     def load_state_dict(self, state):
-        """Set every parameter from `state`; checks everything before changing anything."""
-        from .serialize import load_state_dict
+        """Set every parameter from `state`; checks everything first, so a bad state changes nothing."""
+        if not isinstance(state, dict):
+            raise TypeError(bilingual("state_dict는 dict여야 합니다", f"a state dict must be a dict, got {type(state).__name__}"))
+        slots = dict(self.parameter_slots())
+        missing = [k for k in slots if k not in state]
+        unexpected = [k for k in state if k not in slots]
+        problems = []
+        if missing:
+            problems.append(f"없는 키 / missing keys: {_names(missing)}")
+        if unexpected:
+            problems.append(f"모르는 키 / unexpected keys: {_names(unexpected)}")
+        checked = {}
+        for name, slot in slots.items():
+            if name in state:
+                shape = (len(slot),) if isinstance(slot, list) else ()
+                try:
+                    checked[name] = check_numbers(state[name], shape, name)
+                except (TypeError, ValueError) as error:
+                    problems.append(str(error))
+        if problems:
+            raise ValueError(bilingual("state_dict가 모델과 맞지 않아 아무것도 바꾸지 않았습니다",
+                                       "the state dict does not match the model; nothing was changed")
+                             + ":\n  " + "\n  ".join(problems))
+        for name, slot in slots.items():
+            if isinstance(slot, list):
+                for p, value in zip(slot, checked[name]):
+                    p.data = value
+            else:
+                slot.data = checked[name]
 
-        load_state_dict(self, state)
+    def as_layers(self):
+        """This module as standard layers, for `to_torch`: a list of
+        ("linear", weight rows, biases), ("activation", name) and ("dropout", p).
+
+        Modules that have a standard equivalent (Layer, Dropout, MLP,
+        Sequential) override it.
+        """
+        name = type(self).__name__
+        raise TypeError(bilingual(
+            f"to_torch: {name}은(는) 변환할 수 없습니다", f"cannot convert {name} "
+            "(MLP, Layer, Dropout and Sequential can be converted)"))
 
     def to_torch(self):
         """The same network as a `torch.nn.Sequential` (float64), same weights."""
-        from .torch_bridge import to_torch
-
         return to_torch(self)
 
     def _count(self):
         return tr(f"매개변수 {len(self.parameters())}개", f"{len(self.parameters())} parameters")
+
+
+def _names(keys, limit=6):
+    shown = ", ".join(keys[:limit])
+    return shown + (f", … (+{len(keys) - limit})" if len(keys) > limit else "")

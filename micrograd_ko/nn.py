@@ -16,44 +16,18 @@ Every parameter is a `Value`: `model.layers[i].neurons[j].w` (a list, the
 from __future__ import annotations
 
 import numbers
-import random
 
-from . import init
-from .engine import Value, dot
-from .module import Module, make_rng
+from . import init, serialize
+from .checks import check_activation, check_numbers, check_positive_int, make_rng
+from .engine import ACTIVATIONS, Value, dot
+from .i18n import bilingual
+from .module import Module
 
-__all__ = ["ACTIVATIONS", "Module", "Neuron", "Layer", "MLP", "Dropout", "Sequential", "init"]
+__all__ = ["ACTIVATIONS", "Module", "Neuron", "Layer", "MLP", "Dropout", "Sequential", "init", "check_activation",
+           "check_positive_int"]
 
-# Activation name -> the engine's method that applies it to one Value.
-_ACTIVATION_FUNCTIONS = {
-    "sigmoid": Value.sigmoid,
-    "tanh": Value.tanh,
-    "relu": Value.relu,
-    "leaky_relu": Value.leaky_relu,
-    "elu": Value.elu,
-    "softplus": Value.softplus,
-    "silu": Value.silu,
-    "gelu": Value.gelu,
-    "linear": Value.linear,
-}
-ACTIVATIONS = tuple(_ACTIVATION_FUNCTIONS)
-
-
-def check_activation(name):
-    """`name` if it is a known activation, else a ValueError listing them."""
-    if not isinstance(name, str) or name not in _ACTIVATION_FUNCTIONS:
-        names = ", ".join(ACTIVATIONS)
-        raise ValueError(
-            f"알 수 없는 활성화 함수 {name!r}: 가능한 이름은 {names} / unknown activation {name!r}; valid names: {names}"
-        )
-    return name
-
-
-def check_positive_int(n, what):
-    """`n` if it is a positive int (bools are not), else a ValueError naming `what`."""
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{what}은(는) 양의 정수여야 합니다: {n!r} / {what} must be a positive int, got {n!r}")
-    return n
+# Activation name -> the engine's method that applies it to one Value ('linear' is the identity).
+_ACTIVATION_FUNCTIONS = {name: getattr(Value, name) for name in ACTIVATIONS}
 
 
 class Neuron(Module):
@@ -61,7 +35,8 @@ class Neuron(Module):
 
     `init` draws each weight (default U(-1, 1) as in micrograd), `bias_init`
     the bias (default 0). `fan_out` is the width of the neuron's layer (the
-    Xavier rules use it). `rng`: a `random.Random` or an int seed.
+    Xavier rules use it). `rng`: None (Python's global `random`, as
+    micrograd), an int seed or a `random.Random` (see `checks.make_rng`).
     """
 
     def __init__(self, nin, activation="relu", init="uniform", bias_init="zeros", fan_out=1, rng=None):
@@ -120,8 +95,6 @@ class Layer(Module):
         For weights that come from elsewhere (say, RBM pretraining). The shapes
         are checked before anything changes.
         """
-        from .serialize import check_numbers
-
         rows = check_numbers(weights, (self.nout, self.nin), "weights")
         bias = None if biases is None else check_numbers(biases, (self.nout,), "biases")
         for j, neuron in enumerate(self.neurons):
@@ -129,6 +102,12 @@ class Layer(Module):
                 w.data = value
             if bias is not None:
                 neuron.b.data = bias[j]
+
+    def as_layers(self):
+        weights = [[w.data for w in neuron.w] for neuron in self.neurons]
+        biases = [neuron.b.data for neuron in self.neurons]
+        activation = [] if self.activation == "linear" else [("activation", self.activation)]
+        return [("linear", weights, biases)] + activation
 
     def __repr__(self):
         return f"Layer({self.nin} → {self.nout}, activation={self.activation!r})"
@@ -143,7 +122,8 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, rng=None):
         if not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
-            raise ValueError(f"드롭아웃 확률 p는 0 이상 1 미만이어야 합니다: {p!r} / dropout p must be in [0, 1), got {p!r}")
+            raise ValueError(bilingual(f"드롭아웃 확률 p는 0 이상 1 미만이어야 합니다: {p!r}",
+                                       f"dropout p must be in [0, 1), got {p!r}"))
         self.p = float(p)
         self._rng = make_rng(rng)
 
@@ -155,6 +135,9 @@ class Dropout(Module):
             return x * (0.0 if self._rng.random() < self.p else scale)
         return [v * (0.0 if self._rng.random() < self.p else scale) for v in x]
 
+    def as_layers(self):
+        return [("dropout", self.p)]
+
     def __repr__(self):
         return f"Dropout(p={self.p})"
 
@@ -165,13 +148,16 @@ class Sequential(Module):
     def __init__(self, *modules):
         for m in modules:
             if not isinstance(m, Module) or not callable(m):
-                raise TypeError(f"Sequential에는 Module만 / Sequential takes Modules, got {m!r}")
+                raise TypeError(bilingual("Sequential에는 Module만 넣을 수 있습니다", f"Sequential takes Modules, got {m!r}"))
         self.parts = list(modules)
 
     def __call__(self, x):
         for module in self.parts:
             x = module(x)
         return x
+
+    def as_layers(self):
+        return [layer for module in self.parts for layer in module.as_layers()]
 
     def __repr__(self):
         inner = "".join(f"\n  ({i}): {m!r}" for i, m in enumerate(self.parts))
@@ -188,8 +174,14 @@ class MLP(Module):
     - `init`, `bias_init`: a name from `micrograd_ko.init.NAMES`, a callable
       `(rng, fan_in, fan_out) -> float`, or a list with one of those per layer.
     - `dropout`: probability of Dropout after each hidden layer (0 = none).
-    - `seed`: all random numbers of this model (weights, dropout) come from one
-      `random.Random(seed)`; the same seed gives bit-identical weights.
+    - `seed`: where the random numbers (weights, dropout) come from.
+      `None` (the default): Python's global `random` module, drawn in
+      micrograd's order (for each layer, each neuron: its weights one by
+      one; a zero bias draws nothing), so `random.seed(1337); MLP(2, [16,
+      16, 1])` has micrograd 0.1.0's weights bit for bit, and every
+      initializer draws from the global state too. An int: a private
+      `random.Random(seed)` that leaves the global state alone; the same
+      seed gives bit-identical weights on every run.
 
     Calling the model on a list of `nin` numbers or Values returns a `Value`
     when the last layer has one unit, else a list of Values.
@@ -199,12 +191,11 @@ class MLP(Module):
                  dropout=0.0, seed=None):
         check_positive_int(nin, "nin")
         if isinstance(nouts, int):
-            raise TypeError(
-                f"nouts는 층 너비의 목록입니다 (예: [16, 1]) / nouts is a list of layer widths (e.g. [16, 1]), got {nouts!r}"
-            )
+            raise TypeError(bilingual("nouts는 층 너비의 목록입니다 (예: [16, 1])",
+                                      f"nouts is a list of layer widths (e.g. [16, 1]), got {nouts!r}"))
         nouts = [check_positive_int(n, "nouts") for n in nouts]
         if not nouts:
-            raise ValueError("nouts가 비어 있습니다 / nouts is empty: give at least the output width")
+            raise ValueError(bilingual("nouts가 비어 있습니다: 출력 너비라도 주세요", "nouts is empty: give at least the output width"))
         hidden = len(nouts) - 1
         if isinstance(activation, str):
             check_activation(activation)  # even when there is no hidden layer to use it
@@ -212,7 +203,7 @@ class MLP(Module):
         activations = [check_activation(a) for a in activations] + [check_activation(output_activation or "linear")]
         inits = _per_layer(init, len(nouts), "init", (str, type(None)), callable_ok=True)
         bias_inits = _per_layer(bias_init, len(nouts), "bias_init", (str, type(None)), callable_ok=True)
-        self._rng = random.Random(seed)
+        self._rng = make_rng(seed)
         sizes = [nin] + nouts
         self.layers = [
             Layer(sizes[i], sizes[i + 1], activations[i], inits[i], bias_inits[i], rng=self._rng)
@@ -238,18 +229,37 @@ class MLP(Module):
                 x = self.dropout(x)
         return x[0] if len(x) == 1 else x
 
-    def save(self, path):
-        """Write the architecture and the weights to a JSON file."""
-        from .serialize import save
+    def as_layers(self):
+        layers = []
+        for i, layer in enumerate(self.layers):
+            layers += layer.as_layers()
+            if self.dropout is not None and i < len(self.layers) - 1:
+                layers += self.dropout.as_layers()
+        return layers
 
-        save(self, path)
+    def save(self, path):
+        """Write the architecture and the weights to a JSON file (see `micrograd_ko.serialize`).
+
+        A model beyond `MAX_LAYERS` or `MAX_PARAMETERS` is refused, as `load` would refuse its file.
+        """
+        _check_size(path, [self.layers[0].nin] + [layer.nout for layer in self.layers])
+        serialize.write(path, self.config, self.state_dict())
 
     @classmethod
     def load(cls, path):
-        """An MLP read from a file written by `save` (JSON, never pickle)."""
-        from .serialize import load
+        """An MLP read from a file written by `save` (JSON, never pickle).
 
-        return load(path)
+        Everything is checked before the model is built, and a model larger
+        than `MAX_LAYERS` layers or `MAX_PARAMETERS` parameters is refused.
+        """
+        config, state = serialize.read(path)
+        _check_config(path, config, state)
+        try:
+            model = cls(**config, init="zeros")
+            model.load_state_dict(state)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{path}: {error}") from None
+        return model
 
     def __repr__(self):
         widths = " → ".join(str(n) for n in [self.layers[0].nin] + [layer.nout for layer in self.layers])
@@ -257,6 +267,46 @@ class MLP(Module):
         if self.dropout is not None:
             inner += f"\n  (dropout): {self.dropout!r}"
         return f"MLP({widths}, {self._count()}{inner}\n)"
+
+
+# Files beyond these sizes are refused before a model is built (and are never written):
+# a small file must not make us build a huge network.
+MAX_LAYERS = 1_000
+MAX_PARAMETERS = 2_000_000
+_CONFIG_KEYS = {"nin", "nouts", "activation", "output_activation", "dropout"}
+
+
+def _check_config(path, config, state):
+    """The config names known keys, sane widths and a size within the caps, matching the numbers stored."""
+    unknown = sorted(map(str, set(config) - _CONFIG_KEYS))
+    if unknown or not {"nin", "nouts"} <= set(config):
+        raise ValueError(f"{path}: " + bilingual(
+            f"설정(config)이 올바르지 않습니다: 모르는 키 {unknown}, 'nin'과 'nouts'는 꼭 있어야 합니다",
+            f"invalid config: unknown keys {unknown}, 'nin' and 'nouts' are required "
+            f"(allowed: {sorted(_CONFIG_KEYS)})"))
+    widths = [config["nin"], *config["nouts"]] if isinstance(config["nouts"], list) else None
+    if not widths or not all(type(n) is int and 0 < n <= MAX_PARAMETERS for n in widths):
+        raise ValueError(f"{path}: " + bilingual(f"nin과 nouts는 {MAX_PARAMETERS:,} 이하의 양의 정수여야 합니다",
+                                                 f"nin and nouts must be positive ints up to {MAX_PARAMETERS:,}"))
+    expected = _check_size(path, widths)
+    stored = sum(len(v) if isinstance(v, list) else 1 for v in state.values())
+    if stored < expected:  # (too many numbers is caught later, by name, against the built model)
+        raise ValueError(f"{path}: " + bilingual(
+            f"설정은 매개변수 {expected}개를 뜻하지만 파일에는 숫자 {stored}개가 있습니다",
+            f"the config implies {expected} parameters but the file stores {stored} numbers"))
+
+
+def _check_size(path, widths):
+    """The parameter count of layers of these widths, or a ValueError if beyond the caps."""
+    layers = len(widths) - 1
+    count = sum((n_in + 1) * n_out for n_in, n_out in zip(widths, widths[1:]))
+    if layers > MAX_LAYERS or count > MAX_PARAMETERS:
+        raise ValueError(f"{path}: " + bilingual(
+            f"층 {layers}개, 매개변수 {count:,}개는 파일로 다루기에 너무 큽니다 "
+            f"(최대 층 {MAX_LAYERS:,}개, 매개변수 {MAX_PARAMETERS:,}개)",
+            f"{layers} layers and {count:,} parameters is too large for a model file "
+            f"(at most {MAX_LAYERS:,} layers and {MAX_PARAMETERS:,} parameters)"))
+    return count
 
 
 def _initializer(spec):
@@ -267,14 +317,12 @@ def _per_layer(spec, count, what, single_types, callable_ok=False):
     """`spec` repeated `count` times, or `spec` itself if it is a list of `count`."""
     if isinstance(spec, (list, tuple)):
         if len(spec) != count:
-            raise ValueError(
-                f"{what} 목록의 길이와 층 수가 다릅니다 ({len(spec)} ≠ {count}) / "
-                f"{what} has {len(spec)} entries but there are {count} layers to set"
-            )
+            raise ValueError(bilingual(f"{what} 목록의 길이와 층 수가 다릅니다 ({len(spec)} ≠ {count})",
+                                       f"{what} has {len(spec)} entries but there are {count} layers to set"))
         return list(spec)
     if isinstance(spec, single_types) or (callable_ok and callable(spec)):
         return [spec] * count
-    raise TypeError(f"{what}: 이름 또는 목록이 필요합니다 / expected a name or a list, got {spec!r}")
+    raise TypeError(bilingual(f"{what}: 이름 또는 목록이 필요합니다", f"{what}: expected a name or a list, got {spec!r}"))
 
 
 def _as_inputs(x, nin):
@@ -284,7 +332,8 @@ def _as_inputs(x, nin):
     try:
         x = list(x)
     except TypeError:
-        raise TypeError(f"입력은 숫자의 목록이어야 합니다 / the input must be a list of numbers, got {x!r}") from None
+        raise TypeError(bilingual("입력은 숫자의 목록이어야 합니다", f"the input must be a list of numbers, got {x!r}")) from None
     if len(x) != nin:
-        raise ValueError(f"입력의 길이와 nin이 다릅니다 ({len(x)} ≠ nin={nin}) / the input has {len(x)} numbers, expected nin={nin}")
+        raise ValueError(bilingual(f"입력의 길이와 nin이 다릅니다 ({len(x)} ≠ nin={nin})",
+                                   f"the input has {len(x)} numbers, expected nin={nin}"))
     return [v if isinstance(v, Value) else Value(v) for v in x]

@@ -16,6 +16,7 @@ import math
 import numbers
 
 from .engine import Value
+from .i18n import bilingual
 
 __all__ = ["Optimizer", "SGD", "Adam"]
 
@@ -24,7 +25,9 @@ def _check_rate(value, name, low=0.0, high=math.inf, include_low=True):
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
     ok = ok and (low <= value if include_low else low < value) and value < high
     if not ok:
-        raise ValueError(f"{name}={value!r}: 범위를 벗어났습니다 / out of range")
+        bounds = f"{low}{' <=' if include_low else ' <'} {name} < {high}"
+        raise ValueError(bilingual(f"{name}={value!r}: 범위를 벗어났습니다 ({bounds})",
+                                   f"{name}={value!r} is out of range ({bounds})"))
     return float(value)
 
 
@@ -32,12 +35,7 @@ class Optimizer:
     """Holds the parameters; `zero_grad()` clears their gradients, `step()` updates them."""
 
     def __init__(self, params):
-        self.params = list(params)
-        if not self.params:
-            raise ValueError("최적화할 매개변수가 없습니다 / the parameter list is empty")
-        for p in self.params:
-            if not isinstance(p, Value):
-                raise TypeError(f"매개변수는 Value여야 합니다 / parameters must be Values, got {type(p).__name__}")
+        self.params = _parameter_list(params)
 
     def zero_grad(self):
         for p in self.params:
@@ -46,14 +44,42 @@ class Optimizer:
     def step(self):
         for p in self.params:
             if not math.isfinite(p.grad):
-                raise FloatingPointError(
-                    f"기울기가 유한하지 않아({p.grad}) 갱신하지 않았습니다: 학습률을 낮춰 보세요 / "
-                    f"a gradient is not finite ({p.grad}); nothing was updated (try a smaller learning rate)"
-                )
+                raise FloatingPointError(bilingual(
+                    f"기울기가 유한하지 않아({p.grad}) 갱신하지 않았습니다: 학습률을 낮춰 보세요",
+                    f"a gradient is not finite ({p.grad}); nothing was updated (try a smaller learning rate)"))
         self._update()
 
     def _update(self):
         raise NotImplementedError
+
+
+def _parameter_list(params):
+    """`params` as a list of Values, or an error that says what to pass.
+
+    The usual slips are passing the model itself, or the method without
+    calling it: both are named, with the fix, `model.parameters()`.
+    """
+    if hasattr(params, "parameters") and callable(params.parameters):
+        raise TypeError(bilingual(
+            "옵티마이저에는 모델이 아니라 매개변수 목록을 주세요: optim.SGD(model.parameters(), ...)",
+            "pass the model's parameters, not the model: optim.SGD(model.parameters(), ...) "
+            f"(got a {type(params).__name__})"))
+    if callable(params) and getattr(params, "__name__", "") == "parameters":
+        raise TypeError(bilingual(
+            "model.parameters 뒤에 괄호를 붙여 호출하세요: model.parameters()",
+            "call the method: pass model.parameters(), with the parentheses"))
+    try:
+        params = list(params)
+    except TypeError:
+        raise TypeError(bilingual("매개변수는 Value의 목록이어야 합니다: model.parameters()를 주세요",
+                                  f"parameters must be a list of Values, got {type(params).__name__}; "
+                                  "pass model.parameters()")) from None
+    if not params:
+        raise ValueError(bilingual("최적화할 매개변수가 없습니다", "the parameter list is empty"))
+    for p in params:
+        if not isinstance(p, Value):
+            raise TypeError(bilingual("매개변수는 Value여야 합니다", f"parameters must be Values, got {type(p).__name__}"))
+    return params
 
 
 class SGD(Optimizer):
@@ -64,7 +90,7 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
         super().__init__(params)
-        self.lr = _check_rate(lr, "학습률 lr / learning rate lr", include_low=False)
+        self.lr = _check_rate(lr, "lr", include_low=False)
         self.momentum = _check_rate(momentum, "momentum")
         self.weight_decay = _check_rate(weight_decay, "weight_decay")
         self.velocity = [None] * len(self.params)
@@ -88,7 +114,7 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params)
-        self.lr = _check_rate(lr, "학습률 lr / learning rate lr", include_low=False)
+        self.lr = _check_rate(lr, "lr", include_low=False)
         beta1, beta2 = betas
         self.betas = (_check_rate(beta1, "beta1", high=1.0), _check_rate(beta2, "beta2", high=1.0))
         self.eps = _check_rate(eps, "eps")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import random
 
 from .engine import sigmoid_of as _sigmoid
+from .i18n import bilingual
 
 __all__ = ["RBM", "pretrain"]
 
@@ -36,7 +37,7 @@ class RBM:
     def __init__(self, n_visible: int, n_hidden: int, seed=None, std: float = 0.01):
         for name, n in (("n_visible", n_visible), ("n_hidden", n_hidden)):
             if not isinstance(n, int) or n < 1:
-                raise ValueError(f"RBM: {name}은(는) 1 이상의 정수여야 합니다 / {name} must be a positive integer, got {n!r}")
+                raise ValueError("RBM: " + bilingual(f"{name}은(는) 1 이상의 정수여야 합니다", f"{name} must be a positive integer, got {n!r}"))
         rng = random.Random(seed)
         self.W = [[rng.gauss(0.0, std) for _ in range(n_visible)] for _ in range(n_hidden)]
         self.b_visible = [0.0] * n_visible
@@ -118,18 +119,14 @@ class RBM:
 def _check_data(data, n_visible):
     rows = [list(map(float, row)) for row in data]
     if not rows:
-        raise ValueError("RBM: 데이터가 비어 있습니다 / no data")
+        raise ValueError("RBM: " + bilingual("데이터가 비어 있습니다", "no data"))
     for row in rows:
         if len(row) != n_visible:
-            raise ValueError(
-                f"RBM: 입력 길이 {len(row)}이(가) 가시 유닛 수 {n_visible}와 다릅니다 / "
-                f"input length {len(row)} != n_visible {n_visible}"
-            )
+            raise ValueError("RBM: " + bilingual(f"입력 길이 {len(row)}이(가) 가시 유닛 수 {n_visible}와 다릅니다",
+                                                 f"input length {len(row)} != n_visible {n_visible}"))
         if any(not 0.0 <= x <= 1.0 for x in row):
-            raise ValueError(
-                "RBM: 입력은 0과 1 사이의 값(확률)이어야 합니다; 먼저 [0, 1]로 조정하세요 / "
-                "inputs must lie in [0, 1] (probabilities); rescale them first"
-            )
+            raise ValueError("RBM: " + bilingual("입력은 0과 1 사이의 값(확률)이어야 합니다; 먼저 [0, 1]로 조정하세요",
+                                                 "inputs must lie in [0, 1] (probabilities); rescale them first"))
     return rows
 
 
@@ -145,13 +142,12 @@ def pretrain(model, X, epochs: int = 10, lr: float = 0.1, batch_size: int = 10, 
     """
     hidden = model.layers[:-1]
     if not hidden:
-        raise ValueError("pretrain: 은닉층이 없는 모델입니다 / the model has no hidden layer")
+        raise ValueError("pretrain: " + bilingual("은닉층이 없는 모델입니다", "the model has no hidden layer"))
     for k, layer in enumerate(hidden):
         if layer.activation != "sigmoid":
-            raise ValueError(
-                f"pretrain: RBM 사전학습은 sigmoid 은닉층에만 맞습니다 (은닉층 {k}: {layer.activation!r}) / "
-                f"RBM pretraining needs sigmoid hidden layers (hidden layer {k} is {layer.activation!r})"
-            )
+            raise ValueError("pretrain: " + bilingual(
+                f"RBM 사전학습은 sigmoid 은닉층에만 맞습니다 (은닉층 {k}: {layer.activation!r})",
+                f"RBM pretraining needs sigmoid hidden layers (hidden layer {k} is {layer.activation!r})"))
     rng = random.Random(seed)  # one generator: the same seed gives the same weights
     data = X
     histories = []

@@ -11,6 +11,8 @@ the engine computes log(1 + e^x) exactly; the two differ there by < 2.1e-9.
 
 from __future__ import annotations
 
+from .i18n import bilingual
+
 __all__ = ["to_torch"]
 
 
@@ -18,16 +20,15 @@ def _import_torch():
     try:
         import torch
     except ImportError:
-        raise ImportError(
-            "to_torch()에는 PyTorch가 필요합니다: pip install 'micrograd_ko[torch]' / "
-            "to_torch() needs PyTorch: pip install 'micrograd_ko[torch]'"
-        ) from None
+        raise ImportError(bilingual(
+            "to_torch()에는 PyTorch가 필요합니다: pip install 'micrograd_ko[torch]'",
+            "to_torch() needs PyTorch: pip install 'micrograd_ko[torch]'")) from None
     return torch
 
 
 def _activation(torch, name):
     nn = torch.nn
-    return {
+    modules = {
         "sigmoid": nn.Sigmoid,
         "tanh": nn.Tanh,
         "relu": nn.ReLU,
@@ -36,44 +37,32 @@ def _activation(torch, name):
         "softplus": nn.Softplus,
         "silu": nn.SiLU,
         "gelu": nn.GELU,  # exact erf form, as the engine
-        "linear": None,
-    }[name]
+    }
+    if name not in modules:
+        raise NotImplementedError(bilingual(f"to_torch: 활성화 함수 {name!r}에 맞는 torch 모듈이 없습니다",
+                                            f"to_torch: no torch module for the activation {name!r}"))
+    return modules[name]()
 
 
-def _linear(torch, layer):
-    linear = torch.nn.Linear(layer.nin, layer.nout, dtype=torch.float64)
+def _linear(torch, weights, biases):
+    linear = torch.nn.Linear(len(weights[0]), len(weights), dtype=torch.float64)
     with torch.no_grad():
-        linear.weight.copy_(torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64))
-        linear.bias.copy_(torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64))
+        linear.weight.copy_(torch.tensor(weights, dtype=torch.float64))
+        linear.bias.copy_(torch.tensor(biases, dtype=torch.float64))
     return linear
 
 
-def _parts(torch, module):
-    """The torch modules that compute what `module` computes."""
-    from .nn import MLP, Dropout, Layer, Sequential
-
-    if isinstance(module, Layer):
-        make_activation = _activation(torch, module.activation)
-        return [_linear(torch, module)] + ([make_activation()] if make_activation else [])
-    if isinstance(module, Dropout):
-        return [torch.nn.Dropout(module.p)]
-    if isinstance(module, MLP):
-        parts = []
-        for i, layer in enumerate(module.layers):
-            parts += _parts(torch, layer)
-            if module.dropout is not None and i < len(module.layers) - 1:
-                parts += _parts(torch, module.dropout)
-        return parts
-    if isinstance(module, Sequential):
-        return [part for m in module.parts for part in _parts(torch, m)]
-    raise TypeError(
-        f"to_torch: {type(module).__name__}은(는) 변환할 수 없습니다 / cannot convert {type(module).__name__} "
-        "(MLP, Layer, Dropout and Sequential can be converted)"
-    )
-
-
 def to_torch(module):
+    """`module.as_layers()` (standard layers described with plain numbers) as torch modules."""
     torch = _import_torch()
-    model = torch.nn.Sequential(*_parts(torch, module))
+    parts = []
+    for kind, *args in module.as_layers():
+        if kind == "linear":
+            parts.append(_linear(torch, *args))
+        elif kind == "activation":
+            parts.append(_activation(torch, *args))
+        else:  # "dropout"
+            parts.append(torch.nn.Dropout(*args))
+    model = torch.nn.Sequential(*parts)
     model.train(module.training)
     return model

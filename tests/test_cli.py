@@ -1,5 +1,6 @@
 """The `micrograd-ko` command end to end: real processes, exit codes, files written, bad input."""
 
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -7,14 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from micrograd_ko.cli import (
-    UsageError,
-    _width,
-    build_expression,
-    format_summary,
-    parse_assignments,
-)
+from micrograd_ko.cli import _width, format_summary
+from micrograd_ko.engine import UNARY_OPS
 from micrograd_ko.experiments import Claim, ExperimentResult, Table
+from micrograd_ko.expression import FUNCTIONS, ExpressionError, build_expression, parse_assignments
+
+SVG_TEXT = "{http://www.w3.org/2000/svg}text"
 
 SCRIPT = Path(sys.executable).parent / "micrograd-ko"
 
@@ -73,9 +72,10 @@ def test_graph_writes_the_svg_of_the_expression_after_backward(tmp_path):
     assert "∂출력/∂x = -0.361413" in proc.stdout and "∂출력/∂w = 0.180707" in proc.stdout
     assert str(out) in proc.stdout
     root = ET.fromstring(out.read_text(encoding="utf-8"))
-    text = " ".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
-    for label in ("x", "w", "b", "tanh"):
-        assert label in text.split() or label in text
+    # each label is a text element of its own (not just a letter somewhere in "tanh(x*w + b)")
+    texts = [(t.text or "").strip("\u200b ") for t in root.iter(SVG_TEXT)]
+    for label in ("x", "w", "b", "tanh", "+", "*"):
+        assert label in texts, (label, texts)
 
 
 @pytest.mark.parametrize("expression, values, message", [
@@ -92,12 +92,30 @@ def test_graph_writes_the_svg_of_the_expression_after_backward(tmp_path):
     ("log(x - 1)", ["x=1"], "log"),
     ("tanh(x, x)", ["x=1"], "tanh"),
     ("x if x else x", ["x=1"], "x if x else x"),
+    ("x * 1e400", ["x=1"], "the number 1e400 is beyond the float range"),
+    ("x * " + "9" * 400, ["x=1"], "999999999999… (400 digits) is beyond"),
+    ("x ** -" + "9" * 400, ["x=1"], "(400 digits) is beyond"),
+    ("'a' * x", ["x=1"], "'a'"),
 ])
-def test_bad_expressions_are_refused_without_evaluating_them(expression, values, message, tmp_path):
-    with pytest.raises(UsageError) as error:
+def test_bad_expressions_are_refused_without_evaluating_them(expression, values, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # where `touch pwned` would write if the text were ever run
+    with pytest.raises(ExpressionError) as error:
         build_expression(expression, parse_assignments(values))
     assert message in str(error.value) and " / " in str(error.value)
     assert not (tmp_path / "pwned").exists()
+
+
+def test_a_hostile_expression_on_the_command_line_runs_nothing(tmp_path):
+    line = assert_one_line_error(run("graph", "__import__('os').system('touch pwned')", "-o", "g.svg", cwd=tmp_path))
+    assert "__import__" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no pwned, and no graph either
+
+
+def test_the_pwned_check_can_fail(tmp_path, monkeypatch):
+    # the check above looks where the command would write: running the text as Python creates the file there
+    monkeypatch.chdir(tmp_path)
+    os.system("touch pwned")  # what the hostile expression would run, were it ever evaluated
+    assert (tmp_path / "pwned").exists()
 
 
 def test_a_bad_expression_exits_2_and_writes_nothing(tmp_path):
@@ -201,3 +219,44 @@ def test_an_unknown_language_is_named(args):
 def test_jobs_must_be_a_positive_integer_and_the_message_says_so():
     line = assert_one_line_error(run("demo", "--jobs", "0"))
     assert "positive integer" in line and "_positive_int" not in line
+
+
+def test_every_function_the_help_lists_can_be_drawn(tmp_path):
+    assert set(FUNCTIONS) == set(UNARY_OPS) - {"neg"}
+    for name in FUNCTIONS:
+        out, leaves = build_expression(f"{name}(x)", {"x": 0.5})
+        out.backward()
+        assert out._op == name and leaves["x"].grad != 0.0
+    proc = run("graph", "abs(x)", "x=-1.5", "-o", str(tmp_path / "abs.svg"))
+    assert proc.returncode == 0, proc.stderr
+    assert "abs(x) = 1.5" in proc.stdout and "= -1" in proc.stdout
+
+
+@pytest.mark.parametrize("name", ["g.png", "g.PDF", "graph.jpeg"])
+def test_another_image_suffix_is_refused_not_filled_with_svg(tmp_path, name):
+    line = assert_one_line_error(run("graph", "x*2", "x=1", "-o", str(tmp_path / name)))
+    assert ".svg" in line and " / " in line
+    assert not (tmp_path / name).exists()
+
+
+def test_writing_to_a_full_device_is_one_clear_line():
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    line = assert_one_line_error(run("graph", "x*2", "x=1", "-o", "/dev/full"), code=1)
+    assert "/dev/full" in line and "파일을 쓸 수 없습니다 / cannot write the file" in line and "Errno" not in line
+
+
+def test_a_2000_term_expression_builds_without_recursion():
+    out, leaves = build_expression("+".join(["x"] * 2000), {"x": 1.0})
+    out.backward()
+    assert out.data == 2000.0 and leaves["x"].grad == 2000.0
+    for text in ["+".join(["x"] * 20000), "-" * 100000 + "x"]:  # deeper than Python's own parser goes
+        with pytest.raises(ExpressionError, match="nested too deeply"):
+            build_expression(text, {"x": 1.0})
+
+
+def test_a_2000_term_expression_on_the_command_line_never_prints_a_recursion_error(tmp_path):
+    proc = run("graph", "+".join(["x"] * 2000), "x=1", "-o", str(tmp_path / "big.svg"))
+    assert "RecursionError" not in proc.stderr and "Traceback" not in proc.stderr
+    if proc.returncode != 0:  # the drawing may refuse a graph this size: then in one line
+        assert_one_line_error(proc, code=proc.returncode)

@@ -97,3 +97,9 @@ def test_train_test_split_partitions_with_a_seed():
             datasets.train_test_split(X, y, test_size=bad)
     with pytest.raises(ValueError):
         datasets.train_test_split(X, y[:-1])
+
+
+def test_train_test_split_refuses_a_generator_with_a_clear_message():
+    X, y = datasets.xor()
+    with pytest.raises(TypeError, match=r"X must be a list \(got generator\)"):
+        datasets.train_test_split((x for x in X), y)

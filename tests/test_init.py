@@ -69,7 +69,7 @@ def test_same_seed_is_bit_identical_and_different_seeds_differ():
     assert weights(42) != weights(43)
 
 
-def test_the_global_random_state_is_never_used():
+def test_with_an_int_seed_the_global_random_state_is_never_used():
     random.seed(123)
     state = random.getstate()
     a = MLP(2, [16, 16, 1], dropout=0.2, seed=1)

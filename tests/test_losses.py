@@ -172,3 +172,44 @@ def test_a_value_target_is_read_as_a_constant():
     losses.bce_with_logits(z, t).backward()
     assert t.grad == 0.0 and z.grad == pytest.approx(1 / (1 + math.exp(-0.3)) - 1.0)
     assert losses.cross_entropy([Value(0.0), Value(0.0)], Value(1.0)).data == pytest.approx(math.log(2))
+
+
+@given(st.lists(st.tuples(probability, target01), min_size=1, max_size=5))
+def test_bce_of_a_batch_is_the_mean_as_in_torch(pairs):
+    preds, targets = [p for p, _ in pairs], [t for _, t in pairs]
+    xs = [Value(p) for p in preds]
+    out = losses.bce(xs, targets)
+    out.backward()
+    p = torch.tensor(preds, dtype=torch.float64, requires_grad=True)
+    expected = F.binary_cross_entropy(p, torch.tensor(targets, dtype=torch.float64))
+    expected.backward()
+    assert close(out.data, expected.item()) and len(out._prev) == len(preds)
+    assert all(math.isclose(x.grad, g, rel_tol=1e-12, abs_tol=1e-12) for x, g in zip(xs, p.grad.tolist()))
+
+
+@pytest.mark.parametrize("loss, preds, targets, torch_fn", [
+    (losses.bce_with_logits, [2.0, -1.0, 0.5], [1.0, 0.0, 0.25], F.binary_cross_entropy_with_logits),
+    (losses.hinge, [2.0, -0.5, 0.5], [1.0, 1.0, -1.0], lambda s, t: torch.relu(1 - t * s).mean()),
+])
+def test_elementwise_losses_take_a_batch_and_return_the_mean(loss, preds, targets, torch_fn):
+    xs = [Value(p) for p in preds]
+    out = loss(xs, targets)
+    out.backward()
+    value, grads = torch_and_grads(lambda v: torch_fn(v, torch.tensor(targets, dtype=torch.float64)), preds)
+    assert close(out.data, value) and all(close(x.grad, g) for x, g in zip(xs, grads))
+
+
+def test_a_batch_and_its_targets_must_be_equally_long_and_the_loss_is_named():
+    with pytest.raises(ValueError, match=r"bce: .*2 predictions and 1 targets"):
+        losses.bce([Value(0.2), Value(0.7)], 1)
+    with pytest.raises(ValueError, match=r"hinge: .*1 predictions and 2 targets"):
+        losses.hinge(Value(0.2), [1, -1])
+
+
+def test_every_loss_op_has_a_forward_and_a_korean_name():
+    z = [Value(0.5), Value(-1.0), Value(2.0)]
+    outs = [losses.mse(z, [0.0, 1.0, 2.0]), losses.bce(Value(0.3), 1), losses.bce_with_logits(z, [0, 1, 0.5]),
+            losses.cross_entropy(z, 2), losses.hinge(z, [-1, 1, 1])]
+    for out in outs:
+        assert out._op.forward([p.data for p in out._prev]) == out.data
+        assert out._op.korean and out._op.korean != out._op.name

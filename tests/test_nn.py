@@ -22,6 +22,68 @@ def test_defaults_are_karpathys_mlp_bit_for_bit():
     assert [layer.activation for layer in ours.layers] == ["relu", "relu", "linear"]
 
 
+def test_without_a_seed_the_weights_come_from_the_global_random_as_in_micrograd():
+    micrograd_nn = pytest.importorskip("micrograd.nn")
+    random.seed(1337)
+    theirs = micrograd_nn.MLP(2, [16, 16, 1])
+    after_theirs = random.getstate()
+    random.seed(1337)
+    ours = MLP(2, [16, 16, 1])
+    assert [p.data for p in ours.parameters()] == [p.data for p in theirs.parameters()]
+    assert random.getstate() == after_theirs  # the same numbers were drawn, no more
+    random.seed(5)
+    theirs_neuron = micrograd_nn.Neuron(3)
+    random.seed(5)
+    ours_neuron = Neuron(3)
+    assert [p.data for p in ours_neuron.parameters()] == [p.data for p in theirs_neuron.parameters()]
+
+
+def test_an_int_seed_keeps_a_private_generator_and_other_inits_keep_their_rules():
+    random.seed(0)
+    state = random.getstate()
+    seeded = MLP(2, [4, 1], init="he_normal", seed=3)
+    assert random.getstate() == state
+    assert [p.data for p in seeded.parameters()] == [p.data for p in MLP(2, [4, 1], init="he_normal", seed=3).parameters()]
+    # the same rule drawn from the global state: the same numbers when the global state is seeded alike
+    random.seed(3)
+    from_global = MLP(2, [4, 1], init="he_normal")
+    assert [p.data for p in from_global.parameters()] == [p.data for p in seeded.parameters()]
+
+
+def _karpathy_demo_losses(value_class, model, X, y, steps):
+    """The training loop of karpathy's demo.ipynb (SVM max-margin loss, L2, decaying learning rate), unchanged."""
+    curve = []
+    for k in range(steps):
+        inputs = [list(map(value_class, xrow)) for xrow in X]
+        scores = list(map(model, inputs))
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = 1e-4 * sum((p * p for p in model.parameters()))
+        total_loss = data_loss + reg_loss
+        model.zero_grad()
+        total_loss.backward()
+        learning_rate = 1.0 - 0.9 * k / 100
+        for p in model.parameters():
+            p.data -= learning_rate * p.grad
+        curve.append(total_loss.data)
+    return curve
+
+
+def test_karpathys_demo_loop_reproduces_micrograds_loss_curve_after_random_seed():
+    micrograd_engine = pytest.importorskip("micrograd.engine")
+    micrograd_nn = pytest.importorskip("micrograd.nn")
+    from micrograd_ko import datasets
+
+    X, labels = datasets.moons(16, noise=0.1, seed=0)
+    y = [2 * t - 1 for t in labels]
+    random.seed(1337)
+    theirs = _karpathy_demo_losses(micrograd_engine.Value, micrograd_nn.MLP(2, [16, 16, 1]), X, y, steps=4)
+    random.seed(1337)
+    ours = _karpathy_demo_losses(Value, MLP(2, [16, 16, 1]), X, y, steps=4)
+    assert ours == pytest.approx(theirs, rel=1e-12)
+    assert ours[-1] < ours[0]
+
+
 def test_a_neuron_is_a_dot_node_a_bias_add_and_an_activation():
     neuron = Neuron(5, activation="tanh", rng=0)
     x = [Value(float(i)) for i in range(5)]

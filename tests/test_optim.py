@@ -5,6 +5,7 @@ import math
 import pytest
 
 from micrograd_ko.engine import Value
+from micrograd_ko.nn import MLP
 from micrograd_ko.optim import SGD, Adam
 
 torch = pytest.importorskip("torch")
@@ -93,3 +94,18 @@ def test_a_non_finite_gradient_stops_the_step_before_any_update():
 def test_bad_settings_are_rejected(call):
     with pytest.raises((TypeError, ValueError)):
         call()
+
+
+@pytest.mark.parametrize("optimizer", [SGD, Adam])
+def test_passing_the_model_or_the_uncalled_method_says_pass_model_parameters(optimizer):
+    model = MLP(2, [3, 1], seed=0)
+    for wrong in (model, model.parameters):
+        with pytest.raises(TypeError) as error:
+            optimizer(wrong, lr=0.1)
+        message = str(error.value)
+        assert "model.parameters()" in message and " / " in message and "not iterable" not in message
+
+
+def test_a_learning_rate_out_of_range_is_named_with_its_bounds():
+    with pytest.raises(ValueError, match=r"lr=0: .* / lr=0 is out of range \(0.0 < lr < inf\)"):
+        SGD([Value(1.0)], lr=0)

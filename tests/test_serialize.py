@@ -112,10 +112,24 @@ def test_a_tiny_file_cannot_make_us_build_a_huge_model(tmp_path):
     path = tmp_path / "m.json"
     MLP(2, [1], seed=0).save(path)
     document = json.loads(path.read_text(encoding="utf-8"))
-    document["config"].update(nin=100000, nouts=[100000, 1])
+    document["config"].update(nin=1000, nouts=[900, 1])
     document["state_dict"] = {}
     path.write_text(json.dumps(document), encoding="utf-8")
-    with pytest.raises(ValueError, match="implies 10000200001 parameters but the file stores 0"):
+    with pytest.raises(ValueError, match="implies 901801 parameters but the file stores 0"):
+        MLP.load(path)
+
+
+@pytest.mark.parametrize("nouts, message", [
+    ([100000, 1], "10,000,200,001 parameters is too large"),
+    ([1] * 1001, "1001 layers and 2,002 parameters is too large"),
+])
+def test_a_model_beyond_the_stated_caps_is_refused_before_it_is_built(tmp_path, nouts, message):
+    path = tmp_path / "m.json"
+    MLP(2, [1], seed=0).save(path)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document["config"].update(nin=100000 if len(nouts) == 2 else 1, nouts=nouts, activation="relu")
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
         MLP.load(path)
 
 
@@ -131,3 +145,65 @@ def test_saving_into_a_missing_folder_names_it_in_both_languages(tmp_path):
     missing = tmp_path / "nope"
     with pytest.raises(FileNotFoundError, match=r"폴더 .*nope.*does not exist"):
         MLP(2, [1], seed=0).save(missing / "m.json")
+
+
+def test_a_missing_file_and_a_folder_are_named_in_both_languages(tmp_path):
+    with pytest.raises(FileNotFoundError) as error:
+        MLP.load(tmp_path / "nope.json")
+    assert "nope.json: 파일이 없습니다 / no such file" in str(error.value)
+    with pytest.raises(IsADirectoryError) as error:
+        MLP.load(tmp_path)
+    assert f"{tmp_path}: 파일이 아니라 폴더입니다 / is a folder, not a file" in str(error.value)
+
+
+@pytest.mark.parametrize("where", ["weight", "nin", "version"])
+def test_a_400_digit_number_is_refused_with_a_short_clear_message(tmp_path, where):
+    path = tmp_path / "m.json"
+    MLP(2, [1], seed=0).save(path)
+    huge = "9" * 400
+    text = path.read_text(encoding="utf-8")
+    if where == "weight":
+        document = json.loads(text)
+        document["state_dict"]["layers.0.neurons.0.b"] = "HUGE"
+        text = json.dumps(document).replace('"HUGE"', huge)
+    elif where == "nin":
+        text = text.replace('"nin": 2', f'"nin": {huge}')
+    else:
+        text = text.replace('"version": 1', f'"version": {huge}')
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError) as error:
+        MLP.load(path)
+    message = str(error.value)
+    assert " / " in message and str(path) in message and huge not in message and len(message) < 600
+
+
+def test_a_file_beyond_the_size_cap_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    from micrograd_ko import serialize
+
+    path = tmp_path / "m.json"
+    MLP(2, [3, 1], seed=0).save(path)
+    monkeypatch.setattr(serialize, "MAX_FILE_BYTES", 100)
+    with pytest.raises(ValueError, match=r"the file is too large \(\d+ bytes, at most 100\)"):
+        MLP.load(path)
+    with pytest.raises(ValueError, match=r"the file is too large \(at most 100 bytes\)"):
+        MLP.load("/dev/zero")  # a device has no size to check first: reading stops at the cap
+
+
+def test_save_refuses_what_load_would_refuse_so_every_saved_file_loads(tmp_path, monkeypatch):
+    from micrograd_ko import nn
+
+    monkeypatch.setattr(nn, "MAX_PARAMETERS", 13)
+    MLP(2, [3, 1], seed=0).save(tmp_path / "at_cap.json")  # (2 + 1) * 3 + (3 + 1) * 1 = 13 parameters
+    assert params(MLP.load(tmp_path / "at_cap.json")) == params(MLP(2, [3, 1], seed=0))
+    with pytest.raises(ValueError, match="17 parameters is too large for a model file"):
+        MLP(2, [4, 1], seed=0).save(tmp_path / "over.json")
+    assert not (tmp_path / "over.json").exists()
+
+
+def test_the_readme_states_the_caps_the_code_uses():
+    from pathlib import Path
+
+    from micrograd_ko import nn
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert f"최대 {nn.MAX_LAYERS:,}층·매개변수 {nn.MAX_PARAMETERS:,}개" in readme

@@ -80,3 +80,11 @@ def test_without_torch_the_error_says_how_to_install_it(monkeypatch):
     with pytest.raises(ImportError, match=r"micrograd_ko\[torch\]") as error:
         MLP(2, [1], seed=0).to_torch()
     assert "PyTorch가 필요합니다" in str(error.value)
+
+
+def test_every_engine_activation_has_a_torch_module():
+    for name in ACTIVATIONS:
+        layer = Layer(2, 1, activation=name, rng=0)
+        converted = layer.to_torch()
+        x = [0.3, -1.2]
+        assert converted(torch.tensor([x], dtype=torch.float64)).item() == pytest.approx(layer(x)[0].data, rel=1e-8)

@@ -1,0 +1,163 @@
+"""Typed expressions such as "tanh(x*w + b)" built as a graph of `Value`s, safely.
+
+The text is parsed with `ast` and only numbers, the given names, + - * / **,
+unary minus and the engine's one-input functions (`engine.UNARY_OPS`:
+tanh, exp, log, abs, ...) are allowed; anything else is refused with a
+message naming it. The text is never evaluated as Python, so an expression
+cannot import, call, read or write anything.
+
+The tree is walked with an explicit stack, not recursion, so an expression
+of thousands of terms builds like a short one.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+
+from .engine import UNARY_OPS, Value
+from .i18n import bilingual
+
+__all__ = ["FUNCTIONS", "ExpressionError", "parse_assignments", "build_expression"]
+
+# The functions an expression may call: the engine's one-input ops that are Value methods.
+FUNCTIONS = tuple(name for name in UNARY_OPS if callable(getattr(Value, name, None)))
+_BINARY = {ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__", ast.Div: "__truediv__", ast.Pow: "__pow__"}
+
+
+class ExpressionError(ValueError):
+    """An expression or a value that cannot be used, with a message in both languages."""
+
+
+def parse_assignments(items):
+    """['x=1.0', 'w=-2'] -> {'x': 1.0, 'w': -2.0}, with a clear error for anything else."""
+    values = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise ExpressionError(bilingual(f"값은 이름=숫자 꼴로 주세요 (예: x=1.0): {item!r}",
+                                            f"give values as name=number (e.g. x=1.0): {item!r}"))
+        if name in FUNCTIONS:
+            raise ExpressionError(bilingual(f"{name!r}은(는) 함수 이름이라 변수로 쓸 수 없습니다",
+                                            f"{name!r} is a function name, not a variable"))
+        try:
+            number = float(text)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise ExpressionError(bilingual(f"{name}의 값이 유한한 숫자가 아닙니다: {text!r}",
+                                            f"the value of {name} is not a finite number: {text!r}"))
+        if name in values:
+            raise ExpressionError(bilingual(f"{name}의 값이 두 번 주어졌습니다", f"{name} is given twice"))
+        values[name] = number
+    return values
+
+
+def _literal(node, text):
+    """The number literal `node` as a float; 1e400 or a 400-digit integer is a clear error."""
+    try:
+        number = float(node.value)
+    except OverflowError:  # an int too large for a float
+        number = math.inf
+    if not math.isfinite(number):
+        written = ast.get_source_segment(text, node) or str(node.value)
+        shown = written if len(written) <= 24 else f"{written[:12]}… ({len(written)} digits)"
+        raise ExpressionError(bilingual(f"숫자 {shown}은(는) float 범위를 넘습니다", f"the number {shown} is beyond the float range"))
+    return number
+
+
+def _signed_number(node, text):
+    """The number written by `node` if it is a literal like 2, -1 or +0.5, else None."""
+    sign = 1.0
+    while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        sign = -sign if isinstance(node.op, ast.USub) else sign
+        node = node.operand
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return sign * _literal(node, text)
+    return None
+
+
+def _parse(text):
+    try:
+        return ast.parse(text, mode="eval").body
+    except SyntaxError as error:
+        raise ExpressionError(bilingual(f"식을 읽을 수 없습니다 ({error.msg}): {text[:80]!r}",
+                                        f"cannot parse the expression ({error.msg}): {text[:80]!r}")) from None
+    except (RecursionError, MemoryError):  # Python's own parser recurses on very deep nesting
+        raise ExpressionError(bilingual("식이 너무 깊게 중첩되어 있어 읽을 수 없습니다",
+                                        "the expression is nested too deeply to parse")) from None
+
+
+def _operands(node, text):
+    """The sub-expressions `node` needs built first; refuses anything not allowed."""
+    if isinstance(node, ast.Name) or (isinstance(node, ast.Constant) and type(node.value) in (int, float)):
+        return []
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        # a constant exponent (x ** 2, x ** -1) is part of the power op, not a Value of its own
+        constant_exponent = isinstance(node.op, ast.Pow) and _signed_number(node.right, text) is not None
+        return [node.left] if constant_exponent else [node.left, node.right]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return [node.operand]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+        name = node.func.id
+        if name not in FUNCTIONS:
+            raise ExpressionError(bilingual(f"모르는 함수 {name!r}; 쓸 수 있는 함수: {', '.join(FUNCTIONS)}",
+                                            f"unknown function {name!r}; available: {', '.join(FUNCTIONS)}"))
+        if len(node.args) != 1:
+            raise ExpressionError(bilingual(f"{name}()는 인자 하나를 받습니다", f"{name}() takes exactly one argument"))
+        return [node.args[0]]
+    snippet = ast.get_source_segment(text, node) or type(node).__name__
+    raise ExpressionError(bilingual(
+        f"식에 쓸 수 없는 부분: {snippet[:80]!r} (숫자, 변수, + - * / **, 함수 {', '.join(FUNCTIONS)}만 됩니다)",
+        f"not allowed in an expression: {snippet[:80]!r} (numbers, names, + - * / ** and "
+        f"the functions {', '.join(FUNCTIONS)} only)"))
+
+
+def _combine(node, operands, leaves, text):
+    """The Value of `node` from the Values of its operands."""
+    if isinstance(node, ast.Constant):
+        return Value(_literal(node, text))
+    if isinstance(node, ast.Name):
+        if node.id not in leaves:
+            raise ExpressionError(bilingual(f"{node.id!r}의 값이 없습니다: {node.id}=1.0 처럼 주세요",
+                                            f"no value for {node.id!r}: give it like {node.id}=1.0"))
+        return leaves[node.id]
+    if isinstance(node, ast.BinOp):
+        right = operands[1] if len(operands) == 2 else _signed_number(node.right, text)
+        return getattr(operands[0], _BINARY[type(node.op)])(right)
+    if isinstance(node, ast.UnaryOp):
+        return -operands[0] if isinstance(node.op, ast.USub) else operands[0]
+    return getattr(operands[0], node.func.id)()  # an allowed function (checked by _operands)
+
+
+def build_expression(text, values):
+    """Build `text` (e.g. "tanh(x*w + b)") as a graph of `Value`s; returns (output, {name: leaf}).
+
+    Post-order with an explicit stack: a node is pushed twice, first to push
+    its operands, then (once they are built) to combine them.
+    """
+    text = text.strip()
+    root = _parse(text)
+    leaves = {name: Value(number, label=name) for name, number in values.items()}
+    built = {}
+    stack = [(root, False)]
+    try:
+        while stack:
+            node, operands_ready = stack.pop()
+            operands = _operands(node, text)
+            if operands_ready:
+                built[node] = _combine(node, [built.pop(child) for child in operands], leaves, text)
+            else:
+                stack.append((node, True))
+                stack.extend((child, False) for child in reversed(operands))
+    except ExpressionError:
+        raise
+    except (ValueError, OverflowError) as error:  # the engine's domain errors, e.g. log(-1)
+        raise ExpressionError(str(error)) from None
+    output = built[root]
+    unused = sorted(set(leaves) - {n.id for n in ast.walk(root) if isinstance(n, ast.Name)})
+    if unused:
+        raise ExpressionError(bilingual(f"식에 없는 변수에 값이 주어졌습니다: {', '.join(unused)}",
+                                        f"values given for names not in the expression: {', '.join(unused)}"))
+    return output, leaves
