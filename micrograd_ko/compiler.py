@@ -485,27 +485,13 @@ def _emit_forward(w, node, ref):
         n = len(args) // 2
         w.emit(f"{out} = _fsum(({', '.join(f'{args[i]} * {args[n + i]}' for i in range(n))},))")
         return lambda j, g: f"{g} * {args[j + n] if j < n else args[j - n]}"
-    if name == "mse":
-        n = len(args) // 2
-        diffs = [f"({args[i]} - {args[n + i]})" for i in range(n)]
-        w.emit(f"{out} = _fsum(({', '.join(f'{d} * {d}' for d in diffs)},)) / {n}")
-        scale = _literal(2.0 / n)
-        return lambda j, g: f"{g} * ({diffs[j]} * {scale})" if j < n else f"{g} * -({diffs[j - n]} * {scale})"
-    if name == "hinge" and "target" in params:
-        t = _literal(params["target"])
-        w.emit(f"{out} = max(0.0, 1.0 - {t} * {args[0]})")
-        return times(f"({_literal(-params['target'])} * (1.0 - {t} * {args[0]} > 0))")
-    if name == "bce_with_logits" and "target" in params:
-        t, x = _literal(params["target"]), args[0]
-        w.emit(f"{out} = max({x}, 0.0) - {x} * {t} + _log1p(_exp(-abs({x})))")
-        return times(f"(_sigmoid({x}) - {t})")
     if len(parents) == 1 and callable(getattr(op, "f", None)) and callable(getattr(op, "df", None)):
         # A row of the engine's op table: call its own forward and derivative.
         if getattr(op, "check", None) is not None:
             w.emit(f"{w.constant(op.check, 'check')}({args[0]})")
         w.emit(f"{out} = {w.constant(op.f, 'f')}({args[0]})")
         return times(f"{w.constant(op.df, 'df')}({args[0]}, {out})")
-    forward = getattr(op, "forward", None) or _loss_forward(name, params)
+    forward = getattr(op, "forward", None)
     if forward is None or getattr(op, "derivative", None) is None:
         raise CompileError(bilingual(
             f"compile: '{name}' 연산은 순전파 규칙(op.forward)이 없어 컴파일할 수 없습니다",
@@ -521,17 +507,6 @@ def _rule_locals(w, node, args, out):
     local = "d_" + out
     w.emit(f"{local} = {d}(({', '.join(args)},), {out})")
     return lambda j, g: f"{g} * {local}[{j}]"
-
-
-def _loss_forward(name, params):
-    """Forward rules for the losses whose ops do not carry `op.forward` (yet): the loss itself, on leaves."""
-    from . import losses
-
-    if name == "bce" and "target" in params:
-        return lambda inputs, t=params["target"]: losses.bce(Value(inputs[0]), t).data
-    if name == "cross_entropy" and "target" in params:
-        return lambda inputs, k=params["target"]: losses.cross_entropy([Value(x) for x in inputs], k).data
-    return None
 
 
 # --------------------------------------------------------------------------

@@ -21,12 +21,12 @@ import random
 from tqdm import tqdm
 
 from . import losses
+from .checks import check_dataset, check_loss_output, check_positive_int
 from .compiler import CompileError
 from .compiler import compile as compile_function
 from .engine import Value, no_grad
 from .engine import sum as value_sum
-from .i18n import tr
-from .nn import check_positive_int
+from .i18n import bilingual, tr
 from .optim import SGD
 
 __all__ = ["fit", "evaluate"]
@@ -52,18 +52,21 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
     "val_accuracy" with validation data). The training loss and accuracy of
     an epoch are measured on the predictions made while training on it.
     """
-    _check_data(X, y)
+    check_dataset(X, y)
     epochs = check_positive_int(epochs, "epochs")
     batch_size = len(X) if batch_size is None else check_positive_int(batch_size, "batch_size")
     loss_fn = losses.get(loss)
+    width = _output_width(model)
+    if isinstance(loss, str) and width is not None:
+        check_loss_output(loss, width, y[0])
     is_correct = accuracy or _default_accuracy(loss, y)
     optimizer = optimizer or SGD(model.parameters(), lr=0.1)
     owned = {id(p) for p in model.parameters()}
     if not any(id(p) in owned for p in optimizer.params):
-        raise ValueError(
-            "옵티마이저가 이 모델의 매개변수를 갖고 있지 않습니다: optim.SGD(model.parameters(), ...)처럼 만드세요 / "
-            "the optimizer holds none of this model's parameters: build it with model.parameters()"
-        )
+        raise ValueError(bilingual(
+            "옵티마이저가 이 모델의 매개변수를 갖고 있지 않습니다: optim.SGD(model.parameters(), ...)처럼 만드세요",
+            "the optimizer holds none of this model's parameters: build it with model.parameters()",
+        ))
     rng = random.Random(seed)
     history = {"loss": [], "accuracy": []}
     if validation_data is not None:
@@ -261,7 +264,7 @@ def _as_values(pred):
 
 def evaluate(model, X, y, loss="mse", accuracy=None):
     """Mean loss and accuracy of `model` on `(X, y)`, in eval mode and without building a graph."""
-    _check_data(X, y)
+    check_dataset(X, y)
     loss_fn = losses.get(loss)
     is_correct = accuracy or _default_accuracy(loss, y)
     was_training = model.training
@@ -302,15 +305,15 @@ def _number(t):
     return t.data if isinstance(t, Value) else t
 
 
-def _check_data(X, y):
-    if len(X) != len(y) or not len(X):
-        raise ValueError(
-            f"X({len(X)})와 y({len(y)})의 길이가 같고 0이 아니어야 합니다 / "
-            f"X and y must be equally long and non-empty ({len(X)}, {len(y)})"
-        )
-
-
 def _diverged(cause):
-    return FloatingPointError(
-        f"손실이 발산했습니다({cause}): 학습률을 낮춰 보세요 / the loss diverged ({cause}); try a smaller learning rate"
-    )
+    return FloatingPointError(bilingual(
+        f"손실이 발산했습니다({cause}): 학습률을 낮춰 보세요", f"the loss diverged ({cause}); try a smaller learning rate"
+    ))
+
+
+def _output_width(model):
+    """How many numbers the model outputs, read from its last layer (None if it has no `layers`)."""
+    layers = getattr(model, "layers", None)
+    last = layers[-1] if isinstance(layers, list) and layers else None
+    width = getattr(last, "nout", None)
+    return width if isinstance(width, int) else None

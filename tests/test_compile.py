@@ -45,6 +45,8 @@ OPS = {
     "bce_with_logits": (1, lambda v, c: losses.bce_with_logits(v[0], 1.0 if c > 0 else 0.0)),
     "cross_entropy": (3, lambda v, c: losses.cross_entropy(v, 2)),
     "hinge": (1, lambda v, c: losses.hinge(v[0], 1.0 if c > 0 else -1.0)),
+    "batch hinge": (2, lambda v, c: losses.hinge(v, [1.0, -1.0])),
+    "batch bce_with_logits": (3, lambda v, c: losses.bce_with_logits(v, [0.0, 1.0, abs(c) / 2])),
 }
 
 numbers = st.floats(-2, 2, allow_nan=False)

@@ -246,3 +246,13 @@ def test_gradient_flow_is_recorded_after_each_epochs_last_backward():
     assert len(history["gradient_flow"]) == 3 and len(history["gradient_flow"][0]) == 3
     assert history["gradient_flow"] == expected
     assert "gradient_flow" not in fit(model, X, y, epochs=1, progress=False)
+
+
+def test_fit_checks_the_data_and_the_loss_against_the_output_width():
+    X, y = datasets.xor()
+    with pytest.raises(TypeError, match="generator"):
+        fit(MLP(2, [1], seed=0), (x for x in X), y, progress=False)
+    with pytest.raises(ValueError, match="output width is 2"):
+        fit(MLP(2, [2], seed=0), X, y, loss="bce", progress=False)
+    with pytest.raises(ValueError, match="cross_entropy"):
+        fit(MLP(2, [1], seed=0), X, y, loss="cross_entropy", progress=False)
