@@ -103,8 +103,12 @@ def _structure(arg, where="args"):
 
 
 def _flatten(arg, structure, out):
+    """The numbers of `arg` as floats appended to `out` (as `Value(x)` would read them)."""
     if structure is None:
-        out.append(arg)
+        x = float(arg)
+        if not math.isfinite(x):
+            raise ValueError(bilingual(f"유한한 숫자가 필요합니다: {x}", f"expected a finite number, got {x}"))
+        out.append(x)
     else:
         for item, s in zip(arg, structure):
             _flatten(item, s, out)
@@ -405,6 +409,9 @@ def _generate(tracer, output, inputs, structures, guards, aux):
     source = "def compiled(X, P, output_grad):\n" + "\n".join(w.lines) + "\n"
     namespace = w.namespace
     exec(_python_compile(source, "<micrograd_ko.compile>", "exec"), namespace)
+    # The guards keep only their text: holding the traced nodes would keep the whole traced graph alive.
+    guards = [f"{_shown(g.left)} {g.op} {_shown(g.right)}" for g in guards], [g.result for g in guards], \
+        [g.where for g in guards]
     return CompiledFunction(namespace["compiled"], source, parameters, structures, guards, aux,
                             nodes=sum(1 for n in forward_order if kinds[n] == "node"))
 
@@ -565,14 +572,14 @@ class CompiledFunction:
             raise _float_error(error) from error
 
     def _guard_failed(self, i):
-        g = self._guards[i]
+        texts, results, wheres = self._guards
+        test, result, where = texts[i], results[i], wheres[i]
         raise GuardError(bilingual(
-            f"fn 안의 파이썬 분기({g.where})가 추적할 때와 다르게 갑니다: 추적할 때 "
-            f"{_shown(g.left)} {g.op} {_shown(g.right)}는 {g.result}였습니다. 컴파일된 코드는 그때의 분기만 압니다. "
-            "분기 대신 엔진의 연산(relu, abs 등)을 쓰거나 다시 compile하세요",
-            f"a Python branch in fn ({g.where}) now goes another way than while tracing: "
-            f"{_shown(g.left)} {g.op} {_shown(g.right)} was {g.result} then, and the compiled code knows only "
-            "that branch; use engine ops (relu, abs, ...) instead of the branch, or compile again",
+            f"fn 안의 파이썬 분기({where})가 추적할 때와 다르게 갑니다: 추적할 때 {test}는 {result}였습니다. "
+            "컴파일된 코드는 그때의 분기만 압니다. 분기 대신 엔진의 연산(relu, abs 등)을 쓰거나 다시 compile하세요",
+            f"a Python branch in fn ({where}) now goes another way than while tracing: {test} was {result} then, "
+            "and the compiled code knows only that branch; use engine ops (relu, abs, ...) instead of the branch, "
+            "or compile again",
         ))
 
     def __repr__(self):
