@@ -201,10 +201,10 @@ class Tracer:
     def is_parameter(self, leaf):
         return id(leaf) in self._existing
 
-    def compile(self, output, inputs, structures=(), aux=None):
+    def compile(self, output, inputs, structures=(), aux=None, gradients=True):
         """A `CompiledFunction` for `output` (a Value), whose input leaves are `inputs`."""
         guards, self._guards[:] = list(self._guards), []
-        return _generate(self, output, inputs, tuple(structures), guards, aux)
+        return _generate(self, output, inputs, tuple(structures), guards, aux, gradients)
 
 
 def _caller():
@@ -309,13 +309,14 @@ def _literal(x):
     return f"({text})" if text.startswith("-") else text
 
 
-def _generate(tracer, output, inputs, structures, guards, aux):
-    if not isinstance(output, Value):
+def _generate(tracer, output, inputs, structures, guards, aux, gradients=True):
+    """The compiled function of `output` (None: forward only, returning the numbers of `aux`)."""
+    if not (isinstance(output, Value) or output is None and not gradients) or not _all_values(aux):
         raise CompileError(bilingual(
             f"compile: fn은 Value를 돌려줘야 합니다 ({type(output).__name__}을(를) 돌려줌)",
             f"compile: fn must return a Value (it returned a {type(output).__name__})",
         ))
-    order = topological_order(output)
+    order = topological_order(output) if output is not None else []
     seen = set(order)
     extra_roots = [g.left for g in guards] + [g.right for g in guards if isinstance(g.right, Value)]
     aux_nodes = list(_aux_values(aux)) if aux is not None else []
@@ -372,7 +373,7 @@ def _generate(tracer, output, inputs, structures, guards, aux):
                 _emit_guard(w, i, guards[i], ref)
 
     # Which nodes need a gradient: those that depend on a parameter.
-    needs = set(parameters)
+    needs = set(parameters) if gradients else set()
     for node in order:
         if kinds[node] == "node" and any(p in needs for p in node._prev):
             needs.add(node)
@@ -395,16 +396,18 @@ def _generate(tracer, output, inputs, structures, guards, aux):
     touched = [(k, p) for k, p in enumerate(parameters) if p in terms]
     for _, p in touched:
         grads[p] = _write_gradient(w, p, terms.pop(p), share=False)
-    out_ref = ref(output)
+    results = [ref(output)] if output is not None else [ref(v) for v in _aux_values(aux)]
     w.emit("# 값과 기울기가 모두 유한할 때만 매개변수의 .grad에 더하기 (add into .grad only if all are finite)")
-    w.emit(f"if not _isfinite(sum(({', '.join([out_ref] + [grads[p] for _, p in touched])},))):")
+    w.emit(f"if not _isfinite(sum(({', '.join(results + [grads[p] for _, p in touched])},))):")
     w.emit("    raise OverflowError('inf or nan')")
     for k, p in touched:
         w.emit(f"P[{k}].grad += {grads[p]}")
-    if aux is None:
-        w.emit(f"return {out_ref}")
+    if output is None:
+        w.emit(f"return {_aux_source(aux, ref)}")
+    elif aux is None:
+        w.emit(f"return {results[0]}")
     else:
-        w.emit(f"return {out_ref}, {_aux_source(aux, ref)}")
+        w.emit(f"return {results[0]}, {_aux_source(aux, ref)}")
 
     source = "def compiled(X, P, output_grad):\n" + "\n".join(w.lines) + "\n"
     namespace = w.namespace
@@ -434,6 +437,13 @@ def _write_gradient(w, node, terms, share=True):
     for start in range(_TERMS_PER_LINE, len(terms), _TERMS_PER_LINE):
         w.emit(f"{g} = {g} + {' + '.join(terms[start:start + _TERMS_PER_LINE])}")
     return g
+
+
+def _all_values(aux):
+    """Whether `aux` is None, a Value or (nested) lists of Values."""
+    if aux is None or isinstance(aux, Value):
+        return True
+    return isinstance(aux, (list, tuple)) and all(_all_values(a) for a in aux) and len(aux) > 0
 
 
 def _aux_values(aux):
@@ -603,22 +613,27 @@ def _float_error(error):
     ))
 
 
-def compile(fn, *example_args):  # noqa: A001 - the public name is micrograd_ko.compile
+def compile(fn, *example_args, gradients=True):  # noqa: A001 - the public name is micrograd_ko.compile
     """Trace `fn(*example_args)` once and return its forward + backward pass as straight-line code.
 
     `example_args`: numbers or (nested) lists of numbers; each becomes an input
     leaf. `fn` returns a `Value`, or a pair `(value, extra)` where `extra` is a
     Value or a (nested) list of Values whose numbers the calls also return
-    (e.g. the prediction next to the loss).
+    (e.g. the prediction next to the loss). With `gradients=False`, `fn` may
+    also return a (nested) list of Values.
 
     The result, called with arguments of the same structure, returns the
     output's value (or `(value, extra numbers)`) and adds into every
-    parameter's `.grad` what `fn(*args).backward()` would. See the module
+    parameter's `.grad` what `fn(*args).backward()` would; with
+    `gradients=False` it only computes the forward pass (evaluation) and
+    touches no `.grad`. See the module
     docstring for what is frozen (constants, Python branches) and what is
     read live (parameters).
     """
     if not callable(fn):
         raise TypeError(bilingual("compile: fn은 함수여야 합니다", f"compile: fn must be callable, got {fn!r}"))
+    if not engine.is_grad_enabled():  # the trace would be leaves only: every number frozen
+        raise CompileError(bilingual("compile는 no_grad() 안에서 쓸 수 없습니다", "compile cannot trace inside no_grad()"))
     structures = [_structure(a, f"args[{i}]") for i, a in enumerate(example_args)]
     inputs = []
     wrapped = [_wrap(a, s, inputs) for a, s in zip(example_args, structures)]
@@ -627,4 +642,6 @@ def compile(fn, *example_args):  # noqa: A001 - the public name is micrograd_ko.
     aux = None
     if isinstance(result, tuple) and len(result) == 2:
         result, aux = result
-    return tracer.compile(result, inputs, structures, aux)
+    elif not gradients and isinstance(result, list):  # forward only: a list of outputs
+        result, aux = None, result
+    return tracer.compile(result, inputs, structures, aux, gradients)

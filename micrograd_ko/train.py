@@ -76,8 +76,9 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
 
         history["gradient_flow"] = []
     order = list(range(len(X)))
-    compiled = None
+    compiled, predict = None, model
     if compile and _compilable(model):
+        predict = _CompiledForward(model)
         samples = _CompiledSamples(model, loss, loss_fn)
         # Without shuffling every epoch has the same batches: compile each batch whole.
         compiled = samples if shuffle else _CompiledBatches(model, loss_fn, samples, math.ceil(len(X) / batch_size))
@@ -104,7 +105,7 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
         history["accuracy"].append(correct / len(X))
         postfix = {tr("손실", "loss"): f"{history['loss'][-1]:.4f}", tr("정확도", "accuracy"): f"{history['accuracy'][-1]:.1%}"}
         if validation_data is not None:
-            result = evaluate(model, *validation_data, loss=loss, accuracy=is_correct)
+            result = _evaluate(model, *validation_data, loss, is_correct, predict)
             history["val_loss"].append(result["loss"])
             history["val_accuracy"].append(result["accuracy"])
             postfix[tr("검증 정확도", "val accuracy")] = f"{result['accuracy']:.1%}"
@@ -137,6 +138,32 @@ def _compilable(model):
 
     modules = model.modules() if hasattr(model, "modules") else [model]
     return not any(isinstance(m, Dropout) and m.p > 0 for m in modules)
+
+
+class _CompiledForward:
+    """The model's forward pass alone as compiled code, for evaluating on validation data every epoch.
+
+    Made on the first call (in eval mode, so dropout is off); anything it
+    cannot follow (another input shape, a branch) goes to the model itself.
+    """
+
+    def __init__(self, model):
+        self.model, self.program = model, None
+
+    def prepare(self, x):
+        if self.program is None:
+            try:
+                self.program = compile_function(self.model, x, gradients=False)
+            except (CompileError, TypeError):
+                self.program = False
+
+    def __call__(self, x):
+        if self.program:
+            try:
+                return _as_values(self.program(x))
+            except CompileError:
+                self.program = False
+        return self.model(x)
 
 
 class _CompiledBatches:
@@ -264,14 +291,21 @@ def _as_values(pred):
 
 def evaluate(model, X, y, loss="mse", accuracy=None):
     """Mean loss and accuracy of `model` on `(X, y)`, in eval mode and without building a graph."""
+    return _evaluate(model, X, y, loss, accuracy, model)
+
+
+def _evaluate(model, X, y, loss, accuracy, predict):
+    """`evaluate` with the predictions made by `predict(x)` (the model, or its compiled forward pass)."""
     check_dataset(X, y)
     loss_fn = losses.get(loss)
     is_correct = accuracy or _default_accuracy(loss, y)
     was_training = model.training
     model.eval()
     try:
+        if isinstance(predict, _CompiledForward):
+            predict.prepare(X[0])  # traced outside no_grad, which would freeze every number
         with no_grad():
-            preds = [model(x) for x in X]
+            preds = [predict(x) for x in X]
             total = math.fsum(loss_fn(p, t).data for p, t in zip(preds, y))
             correct = sum(bool(is_correct(p, t)) for p, t in zip(preds, y))
     finally:

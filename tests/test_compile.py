@@ -199,6 +199,8 @@ def test_bad_calls_are_refused():
         ko.compile(lambda x: 3.0, 1.0)
     with pytest.raises(TypeError, match="lists of numbers"):
         ko.compile(lambda x: x, Value(1.0))
+    with ko.no_grad(), pytest.raises(CompileError, match="no_grad"):
+        ko.compile(lambda x: x * 2, 1.0)
 
 
 def test_star_import_keeps_pythons_compile():
@@ -225,3 +227,14 @@ def test_an_mlp_step_equals_backward():
     expected.backward()
     assert loss == expected.data
     assert got == [p.grad for p in model.parameters()]
+
+
+def test_forward_only_returns_the_numbers_and_touches_no_gradient():
+    from micrograd_ko.nn import MLP
+
+    model = MLP(3, [4, 2], activation="tanh", seed=0)
+    predict = ko.compile(model, [0.1, 0.2, 0.3], gradients=False)
+    x = [1.0, -0.5, 2.0]
+    assert predict(x) == [v.data for v in model(x)]
+    assert all(p.grad == 0.0 for p in model.parameters())
+    assert "P[0].grad" not in predict.source
