@@ -83,8 +83,8 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
         # Without shuffling every epoch has the same batches: compile each batch whole.
         compiled = samples if shuffle else _CompiledBatches(model, loss_fn, samples, math.ceil(len(X) / batch_size))
     bar = tqdm(range(epochs), desc=tr("학습", "training"), unit=tr("에폭", "epoch"), disable=not progress)
+    model.train()  # (evaluate puts the mode back as it found it)
     for _ in bar:
-        model.train()
         if shuffle:
             rng.shuffle(order)
         total, correct = 0.0, 0
@@ -179,6 +179,7 @@ class _CompiledBatches:
 
     def __init__(self, model, loss_fn, samples, n_batches):
         self.model, self.loss_fn, self.samples, self.n_batches = model, loss_fn, samples, n_batches
+        self.parameters = model.parameters()
         self.programs = {}
 
     def step(self, X, y, batch):
@@ -198,7 +199,7 @@ class _CompiledBatches:
                 self.programs = None
                 return self.samples.step(X, y, batch)
             self.programs[key] = program
-        parameters = self.model.parameters()
+        parameters = self.parameters
         held = [p.grad for p in parameters]
         try:
             batch_loss, preds = program()
@@ -227,13 +228,14 @@ class _CompiledSamples:
 
     def __init__(self, model, loss, loss_fn):
         self.model, self.loss_fn = model, loss_fn
+        self.parameters = model.parameters()
         self.targets_are_inputs = loss == "mse"
         self.programs = {}
 
     def step(self, X, y, batch):
         """Mean loss and predictions of the batch, with the gradients added; None if it cannot compile."""
         weight = 1.0 / len(batch)  # d(mean)/d(one sample's loss), as backward() computes it
-        parameters = self.model.parameters()
+        parameters = self.parameters
         held = [p.grad for p in parameters]
         values, preds = [], []
         try:
