@@ -14,6 +14,9 @@ zero_grad, one call of the compiled function, SGD on every parameter.
 
 Also: tracing + code generation time, the memory of the compiled step (the code and
 its namespace; the peak of one call), and fit() on the moons data, compiled or not.
+
+PyTorch is imported (not timed) unless --no-torch, as in bench_engine.py: its objects make
+micrograd's garbage collector slower, so micrograd's ratio is given both ways in the README.
 """
 
 from __future__ import annotations
@@ -107,10 +110,18 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one repeat, micrograd left out")
     parser.add_argument("--repeats", type=int, default=None, help="repeats (default 7, quick 1)")
+    parser.add_argument(
+        "--no-torch", action="store_true",
+        help="do not import PyTorch (bench_engine.py imports it by default; its objects slow micrograd's garbage collector)",
+    )
     args = parser.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 7)
-    print(f"Python {platform.python_version()}, micrograd {'0.1.0' if be.mg else '-'}, {platform.machine()}, "
-          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, repeats {repeats}, medians\n")
+    if not args.no_torch:
+        be._import_torch()
+    print(f"Python {platform.python_version()}, micrograd {'0.1.0' if be.mg else '-'}, "
+          f"torch {be.torch.__version__ + ' imported' if be.torch else 'not imported'}, {platform.machine()}, "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, repeats {repeats}, medians; "
+          f"{len(gc.get_objects()):,} objects tracked by gc\n")
 
     X, Y = be.moons()
     base = be.init_mlp([2, 16, 16, 1], seed=3)
@@ -140,8 +151,8 @@ def main(argv=None):
         lines = f"{len(programs[s].source.splitlines()):,}" if s in programs else "—"
         print(f"| {s} | {be.fmt_time(med[s])} | {ratio:.2f} | {vs_mg} | {trace} | {nodes} | {lines} |")
 
-    print("\nMemory of the compiled step (tracemalloc):")
-    for s in steps:
+    print("\nMemory of the compiled step (tracemalloc, which slows the tracing down ~10x):")
+    for s in ("compiled (dot)",):
         kept = memory_kept_by_compile(systems[s], base, X, Y)
         print(f"- {s}: code and namespace kept {kept / 1e6:.1f} MB; peak of one call "
               f"{peak_of_one_call(steps[s]) / 1e3:.0f} kB")
