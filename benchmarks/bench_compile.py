@@ -12,8 +12,8 @@ zero_grad, one call of the compiled function, SGD on every parameter.
 - compiled (elem)  the graph of `ko` (one node per elementary op, as micrograd) compiled
 - ko dot           the interpreted engine on the same graph (built anew every step)
 
-Also: tracing + code generation time, the memory of the compiled step (the code and
-its namespace; the peak of one call), and fit() on the moons data, compiled or not.
+Also: tracing + code generation time, the memory of the compiled step (the generated code;
+what one call holds), and fit() on the moons data, compiled or not.
 
 PyTorch is imported (not timed) unless --no-torch, as in bench_engine.py: its objects make
 micrograd's garbage collector slower, so micrograd's ratio is given both ways in the README.
@@ -28,7 +28,6 @@ import platform
 import statistics
 import sys
 import time
-import tracemalloc
 
 sys.path.insert(0, os.path.dirname(__file__))
 
@@ -71,29 +70,22 @@ def compiled_w2(system, base, X, Y):
     return step, seconds, compiled
 
 
-def memory_kept_by_compile(system, base, X, Y):
-    """Bytes still allocated after compiling (the code object, its constants and namespace)."""
-    model = be.to_params(system, base)
-    loss, _ = w2_loss_function(system, model)
-    gc.collect()
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    compiled = ko.compile(loss, X, Y)
-    gc.collect()
-    kept = tracemalloc.get_traced_memory()[0] - before
-    tracemalloc.stop()
-    del compiled
-    return kept
+def code_bytes(compiled):
+    """Bytes of the generated function: its code object (bytecode, constants, names, line table) and source."""
+    code = compiled._function.__code__
+    parts = [code, code.co_code, code.co_consts, code.co_names, code.co_varnames, code.co_linetable,
+             code.co_exceptiontable, compiled.source]
+    parts += [c for c in code.co_consts if isinstance(c, (float, str))]
+    return sum(sys.getsizeof(part) for part in parts)
 
 
-def peak_of_one_call(step):
-    gc.collect()
-    tracemalloc.start()
-    base = tracemalloc.get_traced_memory()[0]
-    step()
-    peak = tracemalloc.get_traced_memory()[1] - base
-    tracemalloc.stop()
-    return peak
+def frame_bytes(compiled):
+    """Upper bound of what one call holds: a frame slot (8 bytes) and a float object per local variable.
+
+    Not measured with tracemalloc: it looks up the current line of the function for every
+    allocation, which in a function of 20,000 lines makes a call take minutes.
+    """
+    return compiled._function.__code__.co_nlocals * (8 + sys.getsizeof(1.0))
 
 
 def fit_seconds(compile_, epochs):
@@ -151,11 +143,11 @@ def main(argv=None):
         lines = f"{len(programs[s].source.splitlines()):,}" if s in programs else "—"
         print(f"| {s} | {be.fmt_time(med[s])} | {ratio:.2f} | {vs_mg} | {trace} | {nodes} | {lines} |")
 
-    print("\nMemory of the compiled step (tracemalloc, which slows the tracing down ~10x):")
-    for s in ("compiled (dot)",):
-        kept = memory_kept_by_compile(systems[s], base, X, Y)
-        print(f"- {s}: code and namespace kept {kept / 1e6:.1f} MB; peak of one call "
-              f"{peak_of_one_call(steps[s]) / 1e3:.0f} kB")
+    print("\nMemory of the compiled step:")
+    for s in steps:
+        print(f"- {s}: generated code {code_bytes(programs[s]) / 1e6:.1f} MB (code object and source); "
+              f"one call holds at most {frame_bytes(programs[s]) / 1e6:.1f} MB "
+              f"({programs[s]._function.__code__.co_nlocals:,} local variables)")
 
     epochs = 2 if args.quick else 10
     times = {}
