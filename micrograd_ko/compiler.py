@@ -103,16 +103,25 @@ def _structure(arg, where="args"):
 
 
 def _flatten(arg, structure, out):
-    """The numbers of `arg` as floats appended to `out` (as `Value(x)` would read them)."""
+    """Append the numbers of `arg` to `out` as floats; False if `arg` has another structure."""
     if structure is None:
-        x = float(arg)
-        if not math.isfinite(x):
-            raise ValueError(bilingual(f"유한한 숫자가 필요합니다: {x}", f"expected a finite number, got {x}"))
-        out.append(x)
-    else:
-        for item, s in zip(arg, structure):
-            _flatten(item, s, out)
-    return out
+        if isinstance(arg, numbers.Real) and not isinstance(arg, (bool, Value)):
+            out.append(float(arg))
+            return True
+        return False
+    if not isinstance(arg, (list, tuple)) or len(arg) != len(structure):
+        return False
+    if structure.count(None) == len(structure) and all(type(v) is float for v in arg):
+        out.extend(arg)  # a list of floats: the common case, in one step
+        return True
+    return all(_flatten(item, s, out) for item, s in zip(arg, structure))
+
+
+def _check_finite(flat):
+    if not math.isfinite(sum(flat)):  # one cheap test; the sum of huge finite numbers may be inf too
+        for x in flat:
+            if not math.isfinite(x):
+                raise ValueError(bilingual(f"유한한 숫자가 필요합니다: {x}", f"expected a finite number, got {x}"))
 
 
 def _wrap(arg, structure, leaves):
@@ -163,7 +172,8 @@ class Tracer:
 
     def __enter__(self):
         # Kept alive (not just their ids) so no new node can reuse an id.
-        self._existing = {id(o): o for o in gc.get_objects() if isinstance(o, Value)}
+        # issubclass(type(o)), not isinstance(o): no object's __class__ is read (some warn when read).
+        self._existing = {id(o): o for o in gc.get_objects() if issubclass(type(o), Value)}
         for name, symbol in _COMPARISONS.items():
             self._saved[name] = getattr(Value, name)
             setattr(Value, name, self._recording_comparison(self._saved[name], symbol))
@@ -496,11 +506,11 @@ def _emit_forward(w, node, ref):
         w.emit(f"{out} = _pow({args[0]}, {_literal(c)})")
         return times(f"({_literal(c)} * {args[0]} ** {_literal(c - 1)})" if c else "0.0")
     if name == "sum":
-        w.emit(f"{out} = _fsum(({', '.join(args)},))")
+        w.emit(f"{out} = {_exact_sum(args)}")
         return lambda j, g: g
     if name == "dot":
         n = len(args) // 2
-        w.emit(f"{out} = _fsum(({', '.join(f'{args[i]} * {args[n + i]}' for i in range(n))},))")
+        w.emit(f"{out} = {_exact_sum([f'{args[i]} * {args[n + i]}' for i in range(n)])}")
         return lambda j, g: f"{g} * {args[j + n] if j < n else args[j - n]}"
     if len(parents) == 1 and callable(getattr(op, "f", None)) and callable(getattr(op, "df", None)):
         # A row of the engine's op table: call its own forward and derivative.
@@ -516,6 +526,16 @@ def _emit_forward(w, node, ref):
         ))
     w.emit(f"{out} = {w.constant(forward, 'forward')}(({', '.join(args)},))")
     return _rule_locals(w, node, args, out)
+
+
+def _exact_sum(terms):
+    """The exactly rounded sum, as the engine's sum and dot compute it (math.fsum).
+
+    For one or two terms, `+` is already exactly rounded, and much faster.
+    """
+    if len(terms) <= 2:
+        return " + ".join(terms)
+    return f"_fsum(({', '.join(terms)},))"
 
 
 def _rule_locals(w, node, args, out):
@@ -562,18 +582,14 @@ class CompiledFunction:
             ))
         flat = []
         for i, (arg, structure) in enumerate(zip(args, self._structures)):
-            try:
-                same = _structure(arg, f"args[{i}]") == structure
-            except TypeError:
-                same = False
-            if not same:
+            if not _flatten(arg, structure, flat):
                 raise StructureError(bilingual(
                     f"args[{i}]의 구조가 추적할 때와 다릅니다 (추적: {_describe(structure)}): "
                     "새 구조로 micrograd_ko.compile을 다시 부르세요",
                     f"args[{i}] has another structure than when traced (traced: {_describe(structure)}); "
                     "call micrograd_ko.compile again for the new structure",
                 ))
-            _flatten(arg, structure, flat)
+        _check_finite(flat)
         try:
             return self._function(flat, self.parameters, output_grad)
         except GuardError:
