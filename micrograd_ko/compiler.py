@@ -39,8 +39,10 @@ Which leaf is what:
 - *parameters*: leaves that existed before tracing (a model's weights). The
   compiled code reads their current `.data` at every call and adds into
   their `.grad`.
-- *constants*: leaves created while `fn` ran (`x * 2`, a target label) are
-  frozen: their numbers are written into the code.
+- *constants*: leaves created with `Value(...)` while `fn` ran (`x * 2`, a
+  target label) are frozen: their numbers are written into the code. (A
+  result computed inside `no_grad()` within `fn` is a leaf too; it is frozen
+  the same way, though listed among the parameters.)
 
 Python control flow is frozen too. `if h > 0:` inside `fn` took one branch
 while tracing, and the code only knows that branch. Comparisons of traced
@@ -59,7 +61,6 @@ trace in two threads at once.
 
 from __future__ import annotations
 
-import gc
 import keyword
 import math
 import numbers
@@ -158,22 +159,21 @@ class _Guard:
 class Tracer:
     """A tracing session: `with Tracer() as t: out = fn(...)`, then `t.compile(out, inputs)`.
 
-    On entry it notes every `Value` alive (they are the parameters if they
-    show up in a graph) and starts recording comparisons and `float()` of
-    Values; on exit it stops. `compile` may be called several times, e.g.
+    While active it records every `Value` made with `Value(...)` (the
+    constants of `fn`: every other leaf in the graph is a parameter, or an
+    input) and every comparison and `float()` of Values; on exit it stops. `compile` may be called several times, e.g.
     once per output; each program gets the guards recorded since the
     previous `compile`.
     """
 
     def __init__(self):
-        self._existing = None
+        self._created = {}  # id -> the Value itself, kept alive so no later Value reuses the id
         self._guards = []
         self._saved = {}
 
     def __enter__(self):
-        # Kept alive (not just their ids) so no new node can reuse an id.
-        # issubclass(type(o)), not isinstance(o): no object's __class__ is read (some warn when read).
-        self._existing = {id(o): o for o in gc.get_objects() if issubclass(type(o), Value)}
+        self._saved["__init__"] = Value.__init__
+        Value.__init__ = self._recording_init(Value.__init__)
         for name, symbol in _COMPARISONS.items():
             self._saved[name] = getattr(Value, name)
             setattr(Value, name, self._recording_comparison(self._saved[name], symbol))
@@ -186,6 +186,15 @@ class Tracer:
             setattr(Value, name, method)
         self._saved.clear()
         return False
+
+    def _recording_init(self, init):
+        created = self._created
+
+        def recording_init(value, *args, **kwargs):
+            init(value, *args, **kwargs)
+            created[id(value)] = value
+
+        return recording_init
 
     def _recording_comparison(self, method, symbol):
         guards = self._guards
@@ -209,7 +218,8 @@ class Tracer:
         return to_float
 
     def is_parameter(self, leaf):
-        return id(leaf) in self._existing
+        """A leaf not made while tracing: it existed before (a weight), so it is read live."""
+        return id(leaf) not in self._created
 
     def compile(self, output, inputs, structures=(), aux=None, gradients=True):
         """A `CompiledFunction` for `output` (a Value), whose input leaves are `inputs`."""

@@ -201,6 +201,11 @@ def test_bad_calls_are_refused():
         ko.compile(lambda x: x, Value(1.0))
     with ko.no_grad(), pytest.raises(CompileError, match="no_grad"):
         ko.compile(lambda x: x * 2, 1.0)
+    double = ko.compile(lambda xs: xs[0] * Value(2.0), [1.0])
+    with pytest.raises(ValueError, match="finite"):
+        double([math.nan])
+    with pytest.raises(StructureError):
+        double([True])
 
 
 def test_star_import_keeps_pythons_compile():
