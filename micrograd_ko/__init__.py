@@ -9,7 +9,7 @@ and plotting need the `viz` extra; they are imported on first use, so that
 
 from importlib import import_module
 
-from .engine import Value, dot, grad, is_grad_enabled, no_grad, softmax, sum
+from .engine import Op, Value, dot, grad, is_grad_enabled, no_grad, softmax, sum
 from .gradcheck import GradcheckError, gradcheck
 from .i18n import get_language, set_language
 
@@ -17,19 +17,21 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it, imported lazily
 _LAZY = {
-    "draw_graph": "micrograd_ko.graph",
-    "render_svg": "micrograd_ko.graph",
-    "save_graph": "micrograd_ko.graph",
-    "BackpropStepper": "micrograd_ko.stepper",
+    "draw_graph": "micrograd_ko.viz.node_view",
+    "render_svg": "micrograd_ko.viz.node_view",
+    "save_graph": "micrograd_ko.viz.node_view",
+    "BackpropStepper": "micrograd_ko.viz.stepper",
+    "compare_gradient_flow": "micrograd_ko.viz.layer_view",
     "compile": "micrograd_ko.compiler",
 }
-_SUBMODULES = {"nn", "init", "losses", "optim", "datasets", "train", "diagnostics", "plots", "experiments", "graph", "stepper", "rbm", "report"}
+_SUBMODULES = {"nn", "init", "losses", "optim", "datasets", "train", "diagnostics", "plots", "experiments", "graph", "stepper", "rbm",
+               "report", "viz"}
 
 # `sum` and `compile` are left out of __all__ so that `from micrograd_ko import *`
 # never hides Python's own sum (lecture code calls sum(generator, start)) or
 # compile; use micrograd_ko.sum and micrograd_ko.compile.
 __all__ = [
-    "Value", "dot", "grad", "is_grad_enabled", "no_grad", "softmax", "gradcheck", "GradcheckError",
+    "Op", "Value", "dot", "grad", "is_grad_enabled", "no_grad", "softmax", "gradcheck", "GradcheckError",
     "get_language", "set_language", *(name for name in _LAZY if name != "compile"), *sorted(_SUBMODULES),
 ]
 

@@ -2,6 +2,7 @@
 
     micrograd-ko demo                      experiments 1-4, a summary table, an HTML report
     micrograd-ko graph "tanh(x*w + b)" x=1.0 w=-2 b=0.5 -o graph.svg
+    micrograd-ko graph "-x*w" x=1 w=2      (an expression may start with '-')
     micrograd-ko experiment NAME           one experiment at full size
 
 Help and messages are Korean; `--lang en` switches to English. Every error
@@ -14,6 +15,8 @@ from __future__ import annotations
 import argparse
 import inspect
 import os
+import re
+import stat
 import sys
 import time
 import unicodedata
@@ -23,6 +26,7 @@ from . import i18n
 from .expression import FUNCTIONS, ExpressionError, build_expression, parse_assignments
 from .files import write_file
 from .i18n import bilingual, tr
+from .viz.options import RANKDIRS
 
 PROG = "micrograd-ko"
 DEFAULT_REPORT_DIR = "micrograd_ko_report"
@@ -32,6 +36,10 @@ class UsageError(Exception):
     """A mistake in what the user typed: reported as one line, exit code 2."""
 
 
+class CommandFailure(Exception):
+    """A command that could not finish, with a message for the user: one line, exit code 1."""
+
+
 # --------------------------------------------------------------------------
 # `graph`: an expression (built safely by `micrograd_ko.expression`), drawn after backward
 # --------------------------------------------------------------------------
@@ -39,6 +47,7 @@ class UsageError(Exception):
 
 def command_graph(args):
     from . import render_svg
+    from .viz import GraphRenderError, GraphTooComplexError
 
     lang = args.lang
     path = _svg_file(args.output)
@@ -48,24 +57,86 @@ def command_graph(args):
         raise UsageError(str(error)) from None
     output.label = output.label or tr("출력", "out", lang)
     output.backward()
-    write_file(path, render_svg(output, lang=lang))
+    try:
+        svg = render_svg(output, lang=lang, rankdir=args.rankdir, repeat_shared_leaves=args.repeat_shared_leaves)
+    except GraphTooComplexError as error:  # the input cannot be drawn: a usage matter, exit 2
+        repeat = [] if args.repeat_shared_leaves else ["--repeat-shared-leaves"]
+        raise UsageError(f"{error}{_drawing_hint(repeat)}") from None
+    except GraphRenderError as error:  # e.g. the layout ran out of time: a failure, exit 1
+        flags = [] if args.rankdir == "TB" else ["--rankdir TB"]
+        flags += [] if args.repeat_shared_leaves else ["--repeat-shared-leaves"]
+        raise CommandFailure(f"{error}{_drawing_hint(flags)}") from None
+    write_file(path, svg)
     print(f"{args.expression.strip()} = {output.data:.6g}")
-    for name, leaf in leaves.items():
-        print(f"  ∂{tr('출력', 'out', lang)}/∂{name} = {leaf.grad:.6g}")
+    for leaf in leaves.values():
+        print(f"  ∂{tr('출력', 'out', lang)}/∂{leaf.label} = {leaf.grad:.6g}")
     print(tr(f"계산 그래프를 저장했습니다: {path}", f"computation graph written to {path}", lang))
     return 0
 
 
+def _drawing_hint(flags):
+    """The command line's own way out of a refused drawing (the library's message names Python keywords)."""
+    shown = ", ".join(flags)
+    ko = f"{shown} 또는 더 짧은 식을 쓰세요" if flags else "더 짧은 식을 쓰세요"
+    en = f"{shown}, or a shorter expression" if flags else "a shorter expression"
+    return " — " + bilingual(f"명령줄에서는 {ko} (group='layer'는 파이썬에서 MLP를 그릴 때 씁니다)",
+                             f"on the command line: {en} (group='layer' is for an MLP, in Python)")
+
+
 def _svg_file(path):
-    """`path` if it can take the SVG we write: a suffix other than .svg (.png, .pdf) is refused, not faked."""
-    suffix = Path(path).suffix
-    if suffix and suffix.lower() != ".svg":
+    """`path` if it can take the SVG we write, checked before any work.
+
+    The name must end in .svg: .png or .pdf would get SVG inside, and a name
+    without a suffix is refused the same way (`save_graph` needs the suffix
+    too). A device or pipe that exists, such as /dev/stdout, is taken as is.
+    """
+    path = Path(path).expanduser()
+    suffix = path.suffix
+    if suffix.lower() != ".svg" and not _is_device(path):
+        found_ko = f"{path}의 확장자는 {suffix}" if suffix else f"{path}에는 확장자가 없습니다"
+        found_en = f"{path} ends with {suffix}" if suffix else f"{path} has no suffix"
         raise UsageError(bilingual(
-            f"graph는 SVG만 씁니다: -o 이름을 .svg로 끝내세요 ({path}의 확장자는 {suffix}). "
+            f"graph는 SVG만 씁니다: -o 이름을 .svg로 끝내세요 ({found_ko}). "
             "PNG가 필요하면 SVG를 브라우저에서 열어 저장하세요",
-            f"graph writes SVG only: end the -o name with .svg ({path} ends with {suffix}); "
+            f"graph writes SVG only: end the -o name with .svg ({found_en}); "
             "for a PNG, open the SVG in a browser and save it"))
     return _writable_file(path)
+
+
+def _is_device(path):
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
+def _writable_file(path):
+    """`path` if a file can be written there, else a UsageError saying why.
+
+    A missing folder is refused, not created (as `save_graph` refuses it), and
+    a folder that exists but cannot take the file is reported with the
+    system's reason, found by opening the file for appending (nothing is
+    written; a file made by the probe is removed).
+    """
+    path = Path(path).resolve()
+    if path.parent.exists() and not path.parent.is_dir():
+        raise UsageError(bilingual(f"{path}: {path.parent}는 폴더가 아니라 파일입니다",
+                                   f"{path}: {path.parent} is a file, not a folder"))
+    if not path.parent.is_dir():
+        raise UsageError(bilingual(f"{path}: 폴더 {path.parent}가 없습니다", f"{path}: the folder {path.parent} does not exist"))
+    if path.is_dir():
+        raise UsageError(bilingual(f"출력 파일 자리에 폴더가 있습니다: {path}", f"the output file is a folder: {path}"))
+    existed = path.exists()
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise UsageError(bilingual(f"{path}: 파일을 쓸 수 없습니다 ({reason})", f"{path}: cannot write the file ({reason})")) from None
+    if not existed:
+        path.unlink()
+    return path
 
 
 # --------------------------------------------------------------------------
@@ -161,24 +232,101 @@ def _writable_dir(path):
     return path
 
 
-def _writable_file(path):
-    path = Path(path).expanduser().resolve()
-    _writable_dir(path.parent)
-    if path.is_dir():
-        raise UsageError(bilingual(f"출력 파일 자리에 폴더가 있습니다: {path}", f"the output file is a folder: {path}"))
-    return path
-
-
 # --------------------------------------------------------------------------
 # Argument parsing, in the user's language
 # --------------------------------------------------------------------------
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage mistake as one line instead of usage + message."""
+    """argparse that reports a usage mistake as one line, in both languages, instead of usage + message.
+
+    It also remembers which of its options take a value (`takes_value`), so
+    that `positionals_last` can tell an option from an argument that merely
+    starts with '-' (an expression such as "-x*w").
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.takes_value = {}
+
+    def add_argument(self, *args, **kwargs):
+        action = super().add_argument(*args, **kwargs)
+        for option in action.option_strings:
+            self.takes_value[option] = action.nargs != 0
+        return action
 
     def error(self, message):
-        raise UsageError(bilingual("명령줄을 이해할 수 없습니다", f"bad command line: {message}") + f" ({PROG} --help)")
+        raise UsageError(_argparse_message(message) + f" ({PROG} --help)")
+
+    def positionals_last(self, args):
+        """`args` with the options first, then '--', then every other argument in its order.
+
+        argparse takes any argument starting with '-' for an option, so the
+        expression "-x*w" would be refused. Here only this parser's own options
+        are options: a long one ('--output', or a unique abbreviation, with '='
+        or a following value), or exactly '-h' or '-o' (followed by its value).
+        Anything else is an argument, even after a '--' typed by the user
+        (which is dropped, so `-o` after it still names the output file).
+        """
+        options, positionals = [], []
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            option = self._own_option(arg)
+            if arg == "--":
+                pass
+            elif option is None:
+                positionals.append(arg)
+            else:
+                options.append(arg)
+                if self.takes_value.get(option) and "=" not in arg and i + 1 < len(args):
+                    options.append(args[i + 1])
+                    i += 1
+            i += 1
+        return options + ["--"] + positionals
+
+    def _own_option(self, arg):
+        """The option `arg` names ('--out=g.svg' -> '--output'), or None if it is an argument.
+
+        Any '--name' is an option (argparse reports an unknown one); a single
+        '-' starts an option only as exactly '-h' or '-o'.
+        """
+        if arg in self.takes_value:
+            return arg
+        if not arg.startswith("--") or arg == "--":
+            return None
+        name = arg.split("=", 1)[0]
+        matches = [option for option in self.takes_value if option.startswith("--") and option.startswith(name)]
+        return matches[0] if len(matches) == 1 else name
+
+
+# argparse's own messages as Python words them, each with its Korean, so that the Korean half of an
+# error is Korean; a message worded otherwise (another Python version) gets a general Korean line.
+_ARGPARSE_MESSAGES = [
+    (r"argument (?P<arg>[^:]+): invalid choice: (?P<value>'.*?') \(choose from (?P<choices>.*)\)",
+     "{arg}: {value}은(는) 고를 수 있는 값이 아닙니다 (가능한 값: {choices})"),
+    (r"argument (?P<arg>[^:]+): invalid (?P<type>int|float) value: (?P<value>'.*')",
+     "{arg}: {value}은(는) {type_ko}가 아닙니다"),
+    (r"argument (?P<arg>[^:]+): expected one argument", "{arg}: 값이 하나 필요합니다"),
+    (r"the following arguments are required: (?P<args>.*)", "꼭 주어야 하는 인자가 빠졌습니다: {args}"),
+    (r"unrecognized arguments: (?P<args>.*)", "알 수 없는 인자: {args}"),
+    (r"ambiguous option: (?P<option>\S+) could match (?P<matches>.*)", "{option}은(는) 여러 옵션과 맞습니다: {matches}"),
+]
+_TYPE_NAMES_KO = {"int": "정수", "float": "실수"}
+
+
+def _argparse_message(message):
+    """argparse's English `message` as 'Korean / English' (an unknown message keeps a general Korean line)."""
+    already = re.fullmatch(r"argument (?P<arg>[^:]+): (?P<text>.* / .*)", message)
+    if already:  # our own type checks (e.g. --jobs) are bilingual already
+        return f"{already['arg']}: {already['text']}"
+    for pattern, korean in _ARGPARSE_MESSAGES:
+        match = re.fullmatch(pattern, message)
+        if match:
+            fields = match.groupdict()
+            fields["type_ko"] = _TYPE_NAMES_KO.get(fields.get("type"), "")
+            return bilingual(korean.format(**fields), message)
+    return bilingual("명령줄을 이해할 수 없습니다", f"bad command line: {message}")
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -233,9 +381,11 @@ def build_parser(lang=None):
         help=tr("식의 계산 그래프를 역전파 후 SVG로 그립니다", "draw an expression's computation graph after backward, as SVG", lang),
         description=tr(
             f'예: {PROG} graph "tanh(x*w + b)" x=1.0 w=-2 b=0.5 -o graph.svg\n'
-            f"쓸 수 있는 것: 숫자, 변수, + - * / **, 함수 {', '.join(FUNCTIONS)}",
+            f"쓸 수 있는 것: 숫자, 변수, + - * / **, 함수 {', '.join(FUNCTIONS)}\n"
+            f'식은 -로 시작해도 됩니다: {PROG} graph "-x*w" x=1 w=2',
             f'example: {PROG} graph "tanh(x*w + b)" x=1.0 w=-2 b=0.5 -o graph.svg\n'
-            f"allowed: numbers, names, + - * / **, functions {', '.join(FUNCTIONS)}", lang)))
+            f"allowed: numbers, names, + - * / **, functions {', '.join(FUNCTIONS)}\n"
+            f'an expression may start with -: {PROG} graph "-x*w" x=1 w=2', lang)))
     graph._positionals.title = tr("인자", "arguments", lang)
     graph._optionals.title = tr("옵션", "options", lang)
     add_common(graph)
@@ -244,7 +394,14 @@ def build_parser(lang=None):
                        help=tr("변수의 값, 예: x=1.0 w=-2", "values of the names, e.g. x=1.0 w=-2", lang))
     graph.add_argument("-o", "--output", default="graph.svg", metavar=tr("파일", "FILE", lang),
                        help=tr("SVG 파일 (기본: graph.svg)", "SVG file (default: graph.svg)", lang))
+    graph.add_argument("--rankdir", choices=RANKDIRS, default="LR",
+                       help=tr("방향: LR 왼쪽→오른쪽 (기본), TB 위→아래, RL, BT",
+                               "direction: LR left to right (default), TB top to bottom, RL, BT", lang))
+    graph.add_argument("--repeat-shared-leaves", action="store_true",
+                       help=tr("여러 번 쓰인 변수를 쓰일 때마다 따로 그립니다 (긴 간선이 없어 배치가 빨라집니다)",
+                               "draw a name used many times once per use (no long edges, so the layout is fast)", lang))
     graph.set_defaults(run=command_graph)
+    main.commands = {"graph": graph}  # for `positionals_last` (an expression may start with '-')
 
     experiment = commands.add_parser("experiment", **parser(
         help=tr("실험 하나를 전체 크기로 돌립니다 (이름 없이: 목록)", "run one experiment at full size (no name: list them)", lang),
@@ -311,6 +468,9 @@ def main(argv=None):
             raise UsageError(bilingual(f"모르는 명령 {command!r}: {', '.join(COMMANDS)} 중 하나를 쓰세요",
                                    f"unknown command {command!r}: use one of {', '.join(COMMANDS)}"))
         parser = build_parser(lang)
+        if command == "graph":
+            at = argv.index("graph")
+            argv = argv[:at + 1] + parser.commands["graph"].positionals_last(argv[at + 1:])
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help()
@@ -320,6 +480,9 @@ def main(argv=None):
     except UsageError as error:
         print(f"{PROG}: {tr('오류', 'error', lang)}: {error}", file=sys.stderr)
         return 2
+    except CommandFailure as error:
+        print(f"{PROG}: {tr('오류', 'error', lang)}: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"{PROG}: {tr('중단했습니다', 'interrupted', lang)}", file=sys.stderr)
         return 130

@@ -23,6 +23,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 
 from .engine import Value, no_grad
+from .i18n import bilingual
 
 __all__ = ["LayerActivations", "LayerGradient", "activation_name", "activation_stats", "gradient_flow", "layer_parameters", "neuron_layers"]
 
@@ -40,13 +41,13 @@ def neuron_layers(model):
     """
     layers = getattr(model, "layers", None)
     if layers is None:
-        raise TypeError(
-            f"모델에 layers 속성이 없습니다 ({type(model).__name__}); micrograd_ko.nn.MLP 같은 모델이 필요합니다 / "
-            f"the model has no `layers` attribute ({type(model).__name__}); expected a model like micrograd_ko.nn.MLP"
-        )
+        raise TypeError(bilingual(
+            f"모델에 layers 속성이 없습니다 ({type(model).__name__}); micrograd_ko.nn.MLP 같은 모델이 필요합니다",
+            f"the model has no `layers` attribute ({type(model).__name__}); expected a model like micrograd_ko.nn.MLP",
+        ))
     found = [(i, layer) for i, layer in enumerate(layers) if getattr(layer, "neurons", None)]
     if not found:
-        raise ValueError("모델에 뉴런이 있는 층이 없습니다 / the model has no layer with neurons")
+        raise ValueError(bilingual("모델에 뉴런이 있는 층이 없습니다", "the model has no layer with neurons"))
     return found
 
 
@@ -172,11 +173,9 @@ def _samples(X):
     try:
         rows = [[float(v.data if isinstance(v, Value) else v) for v in x] for x in X]
     except TypeError as error:
-        raise TypeError(
-            f"X는 샘플(숫자 목록)의 목록이어야 합니다 / X must be a list of samples (lists of numbers): {error}"
-        ) from None
+        raise TypeError(bilingual("X는 샘플(숫자 목록)의 목록이어야 합니다", f"X must be a list of samples (lists of numbers): {error}")) from None
     if not rows:
-        raise ValueError("X가 비어 있습니다 / X is empty")
+        raise ValueError(bilingual("X가 비어 있습니다", "X is empty"))
     return rows
 
 

@@ -68,6 +68,9 @@ def _domain_error(op, value, ko, en, kind=MathDomainError):
 
 def _overflow(op, *inputs):
     shown = ", ".join(f"{x!r}" for x in inputs)
+    if any(x != x for x in inputs):  # NaN can only come from a .data set by hand
+        return ValueError(f"{op}({shown}): " + bilingual(
+            "입력이 NaN입니다 (.data를 직접 바꾸었나요?)", "an input is NaN (was .data set by hand?)"))
     return OverflowError(f"{op}({shown}): {bilingual('결과가 float 범위를 넘습니다', 'the result is too large for a float')}")
 
 
@@ -157,6 +160,19 @@ class Op(str):
     @property
     def name(self):
         return str(self)
+
+    # An op is immutable: a copied graph shares its ops. Its rules are
+    # functions, which pickle cannot store, so pickling says what to do instead.
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError(bilingual(
+            f"연산 '{self}'(그리고 그것으로 만든 노드)은 pickle할 수 없습니다: 모델은 model.save(경로)로 저장하세요",
+            f"the op '{self}' (and nodes made by it) cannot be pickled; save a model with model.save(path)"))
 
 
 class Unary(Op):
@@ -430,7 +446,11 @@ def _check_number(data, what="Value"):
     if not isinstance(data, numbers.Real):
         raise TypeError(f"{what}: " + bilingual(
             f"숫자가 필요하지만 받은 값의 자료형은 {type(data).__name__}입니다", f"expected a real number, got {type(data).__name__}"))
-    data = float(data)
+    try:
+        data = float(data)
+    except OverflowError:  # an int with hundreds of digits
+        raise ValueError(f"{what}: " + bilingual(
+            f"float 범위를 넘는 수입니다 ({len(str(data))}자리)", f"the number is too large for a float ({len(str(data))} digits)")) from None
     if not math.isfinite(data):
         raise ValueError(f"{what}({data}): " + bilingual("유한한 숫자가 필요합니다", "expected a finite number"))
     return data
@@ -466,6 +486,8 @@ class Value:
     def __init__(self, data, _children=(), _op="", label=""):
         self.data = _check_number(data)
         self.grad = 0.0
+        if not isinstance(label, str):
+            raise TypeError(bilingual(f"label은 문자열이어야 합니다: {label!r}", f"label must be a str, got {type(label).__name__}"))
         self.label = label
         self._op = _op
         # micrograd's constructor form: parents without a known local
@@ -487,17 +509,19 @@ class Value:
         else the op's rule applied to the parents' numbers. Inside
         `no_grad()` the node is a leaf.
         """
-        parents = list(parents)
+        if not isinstance(op, Op):
+            raise TypeError(bilingual(
+                f"from_op: op은 micrograd_ko.Op여야 합니다 (받은 자료형: {type(op).__name__})",
+                f"from_op: op must be a micrograd_ko.Op, got {type(op).__name__}"))
+        parents = _as_list(parents, f"from_op({op})")
         if not all(isinstance(p, Value) for p in parents):
-            raise TypeError(bilingual("from_op: 부모는 모두 Value여야 합니다", "from_op: every parent must be a Value"))
+            raise TypeError(bilingual(f"from_op({op}): 부모는 모두 Value여야 합니다", f"from_op({op}): every parent must be a Value"))
         data = _check_number(data, str(op))
-        if local_grads is not None:
-            local_grads = tuple(local_grads)
-            if len(local_grads) != len(parents):
-                raise ValueError(bilingual(
-                    f"from_op: 부모 {len(parents)}개에 국소적 미분 {len(local_grads)}개",
-                    f"from_op: {len(parents)} parents but {len(local_grads)} local derivatives"))
-        return _node_n(data, op, parents, local_grads=local_grads)
+        if local_grads is None:
+            if op.derivative is None:
+                raise _unknown_derivative(op)
+            local_grads = op.derivative([p.data for p in parents], data)
+        return _node_n(data, op, parents, local_grads=_checked_local_grads(op, local_grads, len(parents)))
 
     # -- inspecting --------------------------------------------------------
 
@@ -526,7 +550,8 @@ class Value:
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
+        grad = "None" if self.grad is None else f"{self.grad:.6g}"  # None: PyTorch's habit of clearing a gradient
+        return f"Value(data={self.data:.6g}, grad={grad}{label})"
 
     # Values compare by their numbers (handy in rules and in user code).
     # __eq__ is left alone on purpose: nodes are hashed by identity.
@@ -543,7 +568,11 @@ class Value:
         return self.data >= _data_of(other)
 
     def __float__(self):
-        return self.data
+        # math.exp(x) would call this and quietly leave the graph: its gradient would be 0.
+        raise TypeError(bilingual(
+            "Value를 float로 바꾸면 계산 그래프가 끊겨 기울기가 0이 됩니다: math.exp(x) 대신 x.exp()를 쓰고, 숫자만 필요하면 x.data를 쓰세요",
+            "turning a Value into a float cuts the computation graph (its gradient would be 0): "
+            "use x.exp() instead of math.exp(x), and x.data when you need the number"))
 
     # -- operations: each applies a row of the op table --------------------
 
@@ -637,9 +666,12 @@ class Value:
                 raise _domain_error("**", x, "지수가 Value이면 밑은 양수여야 합니다", "x ** y with a Value exponent needs x > 0")
             _checked_pow("**", x, other.data)
             try:
-                return _apply2(POW, self, other)
+                out = _apply2(POW, self, other)
             except (OverflowError, ZeroDivisionError):  # y x^(y-1) beyond the floats
                 raise _slope_overflow("**", x, other.data) from None
+            if out._a is not None and not (-_LARGEST <= out._da <= _LARGEST and -_LARGEST <= out._db <= _LARGEST):
+                raise _slope_overflow("**", x, other.data)  # 2 ** 1023.9: the value fits, x^y ln x does not
+            return out
         c = _check_number(other, "**")  # x ** c: the exponent is a constant
         x = self.data
         name = f"**{other}"
@@ -673,9 +705,28 @@ class Value:
         for node, _ in held:
             node.grad = 0.0
         self.grad = 1.0
-        _propagate(order)
+        try:
+            _propagate(order)
+        except BaseException:  # e.g. a node without a known derivative: leave every gradient as it was
+            for node in order:
+                node.grad = 0.0
+            for node, previous in held:
+                node.grad = previous
+            raise
         for node, previous in held:
             node.grad += previous
+
+    def _backward(self):
+        """One step of the chain rule: pass this node's gradient on to its parents.
+
+        This is what karpathy's lecture calls by hand (`o.grad = 1.0;
+        o._backward(); n._backward(); ...`) before writing `backward()`,
+        which does it for every node in reverse topological order.
+        """
+        if type(self._a) is tuple and self._da is None:
+            raise _unknown_derivative(self)
+        for parent, local in zip(self._prev, self.local_grads()):
+            parent.grad += self.grad * local
 
     def zero_grad(self):
         """Set the gradient of this node and every node it depends on to 0."""
@@ -784,10 +835,45 @@ def _node_n(data, op, inputs, floats=None, local_grads=None):
 # --------------------------------------------------------------------------
 
 
-def _values_and_data(xs):
+def _as_list(xs, what):
+    """`xs` as a list, or a clear error if it is not a sequence (softmax(5), dot(1, 2))."""
+    if type(xs) is list:
+        return xs
+    if isinstance(xs, (str, bytes, Value)) or not hasattr(xs, "__iter__"):
+        raise TypeError(f"{what}: " + bilingual(
+            f"숫자나 Value의 목록이 필요합니다 (받은 자료형: {type(xs).__name__})",
+            f"expected a list of numbers or Values, got {type(xs).__name__}"))
+    return list(xs)
+
+
+def _checked_local_grads(op, local_grads, n):
+    """One finite float per parent, or a clear error naming the op."""
+    try:
+        local_grads = tuple(local_grads)
+    except TypeError:
+        local_grads = None
+    if local_grads is None or len(local_grads) != n:
+        got = "?" if local_grads is None else len(local_grads)
+        raise ValueError(f"from_op({op}): " + bilingual(
+            f"부모 {n}개에 국소적 미분이 {got}개입니다 (부모마다 하나씩 필요)",
+            f"{n} parents but {got} local derivatives (one per parent)"))
+    checked = []
+    for i, d in enumerate(local_grads):
+        if isinstance(d, bool) or not isinstance(d, numbers.Real) or isinstance(d, Value):
+            raise TypeError(f"from_op({op}): " + bilingual(
+                f"{i}번째 국소적 미분이 숫자가 아닙니다 ({type(d).__name__})",
+                f"local derivative {i} is not a plain number ({type(d).__name__})"))
+        d = float(d)
+        if not -_LARGEST <= d <= _LARGEST:
+            raise _slope_overflow(op, i)
+        checked.append(d)
+    return checked
+
+
+def _values_and_data(xs, what="sum"):
     """`xs` as a list of Values (numbers become leaves), and the list of their numbers."""
     if type(xs) is not list:
-        xs = list(xs)
+        xs = _as_list(xs, what)
     data = [x.data for x in xs if type(x) is Value]
     if len(data) < len(xs):  # some are numbers (or subclasses of Value)
         xs = [_as_value(x) for x in xs]
@@ -803,8 +889,8 @@ def sum(values):  # the public name mirrors Python's sum, on purpose
 
 def dot(ws, xs):
     """sum_i ws[i] * xs[i] as ONE node: a neuron is one node, not 2n."""
-    ws, w_data = _values_and_data(ws)
-    xs, x_data = _values_and_data(xs)
+    ws, w_data = _values_and_data(ws, "dot")
+    xs, x_data = _values_and_data(xs, "dot")
     if len(ws) != len(xs):
         raise ValueError("dot: " + bilingual(f"길이가 다릅니다 ({len(ws)} != {len(xs)})", f"lengths differ ({len(ws)} != {len(xs)})"))
     return _node_n(_dot_of_floats(w_data, x_data), DOT, ws + xs, w_data + x_data)
@@ -812,7 +898,7 @@ def dot(ws, xs):
 
 def softmax(xs):
     """Softmax of a list; each output is one node with every input as parent."""
-    inputs, data = _values_and_data(xs)
+    inputs, data = _values_and_data(xs, "softmax")
     if not inputs:
         raise ValueError("softmax: " + bilingual("빈 목록입니다", "empty list"))
     return [_node_n(p, _softmax_op(i), inputs, data) for i, p in enumerate(softmax_of(data))]
@@ -891,10 +977,12 @@ def _propagate(order):
                 b.grad += g * node._db
 
 
-def _unknown_derivative(node):
+def _unknown_derivative(node_or_op):
+    op = node_or_op._op if isinstance(node_or_op, Value) else node_or_op
     return RuntimeError(bilingual(
-        f"'{node._op}' 노드의 국소적 미분을 모릅니다: Value(data, _children, _op)로 만든 노드는 역전파할 수 없습니다",
-        f"no local derivative is known for op '{node._op}' built with Value(data, _children, _op)"))
+        f"'{op}' 노드의 국소적 미분 규칙이 없습니다: Value(data, _children, _op)로 만든 노드나 derivative 없는 Op는 역전파할 수 없습니다",
+        f"no local-derivative rule is known for op '{op}': nodes built with Value(data, _children, _op), "
+        f"and Ops without a derivative, cannot be backpropagated"))
 
 
 # --------------------------------------------------------------------------
@@ -914,7 +1002,7 @@ def grad(output, inputs, create_graph=False):
     if not isinstance(output, Value):
         raise TypeError("grad: " + bilingual("output은 Value여야 합니다", f"output must be a Value, got {type(output).__name__}"))
     single = isinstance(inputs, Value)
-    inputs = [inputs] if single else list(inputs)
+    inputs = [inputs] if single else _as_list(inputs, "grad")
     for x in inputs:
         if not isinstance(x, Value):
             raise TypeError("grad: " + bilingual("inputs에는 Value만 넣을 수 있습니다", f"inputs must be Values, got {type(x).__name__}"))
@@ -944,7 +1032,7 @@ def _symbolic_gradients(output, order):
         g = grads.get(node)
         if g is None or node._a is None:
             continue
-        if node._da is None or not isinstance(node._op, Op):
+        if node._da is None or not isinstance(node._op, Op) or node._op.derivative is None:
             raise _unknown_derivative(node)
         parents = node._prev
         for parent, local in zip(parents, node._op.derivative(parents, node)):

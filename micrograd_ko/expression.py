@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import math
+import unicodedata
 
 from .engine import UNARY_OPS, Value
 from .i18n import bilingual
@@ -30,11 +31,16 @@ class ExpressionError(ValueError):
 
 
 def parse_assignments(items):
-    """['x=1.0', 'w=-2'] -> {'x': 1.0, 'w': -2.0}, with a clear error for anything else."""
+    """['x=1.0', 'w=-2'] -> {'x': 1.0, 'w': -2.0}, with a clear error for anything else.
+
+    Names are NFKC-normalised, as Python's parser does to the names in the
+    expression: a Korean compatibility jamo (ㅌ, U+314C) typed in both places
+    becomes the same name (ᄐ, U+1110), and so does a full-width ｘ and x.
+    """
     values = {}
     for item in items:
         name, sep, text = item.partition("=")
-        name = name.strip()
+        name = unicodedata.normalize("NFKC", name.strip())
         if not sep or not name.isidentifier():
             raise ExpressionError(bilingual(f"값은 이름=숫자 꼴로 주세요 (예: x=1.0): {item!r}",
                                             f"give values as name=number (e.g. x=1.0): {item!r}"))
@@ -131,15 +137,29 @@ def _combine(node, operands, leaves, text):
     return getattr(operands[0], node.func.id)()  # an allowed function (checked by _operands)
 
 
+def _spellings(root, text):
+    """Each name as first typed in the expression: Python keeps only the NFKC form (ᄐ for a typed ㅌ)."""
+    spellings = {}
+    for node in ast.walk(root):
+        if isinstance(node, ast.Name) and node.id not in spellings:
+            spellings[node.id] = ast.get_source_segment(text, node) or node.id
+    return spellings
+
+
 def build_expression(text, values):
     """Build `text` (e.g. "tanh(x*w + b)") as a graph of `Value`s; returns (output, {name: leaf}).
+
+    Names are matched as Python reads them (NFKC-normalised, the keys of the
+    returned dict); each leaf is labelled as its name was typed.
 
     Post-order with an explicit stack: a node is pushed twice, first to push
     its operands, then (once they are built) to combine them.
     """
     text = text.strip()
     root = _parse(text)
-    leaves = {name: Value(number, label=name) for name, number in values.items()}
+    values = {unicodedata.normalize("NFKC", name): number for name, number in values.items()}
+    spellings = _spellings(root, text)
+    leaves = {name: Value(number, label=spellings.get(name, name)) for name, number in values.items()}
     built = {}
     stack = [(root, False)]
     try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .i18n import bilingual
+
 
 def write_file(path, content) -> Path:
     """Write `content` (str as UTF-8, or bytes) to `path`.
@@ -17,10 +19,10 @@ def write_file(path, content) -> Path:
             path.write_bytes(content)
         else:
             path.write_text(content, encoding="utf-8")
-    except FileNotFoundError:
-        raise FileNotFoundError(
-            f"{path}: 폴더 {path.parent}가 없습니다 / the folder {path.parent} does not exist"
-        ) from None
     except OSError as error:
-        raise OSError(f"{path}: 파일을 쓸 수 없습니다 / cannot write the file ({error.strerror or error})") from None
+        if not path.parent.is_dir():
+            raise FileNotFoundError(f"{path}: " + bilingual(
+                f"폴더 {path.parent}가 없습니다", f"the folder {path.parent} does not exist")) from None
+        raise OSError(f"{path}: " + bilingual(
+            f"파일을 쓸 수 없습니다 ({error.strerror or error})", f"cannot write the file ({error.strerror or error})")) from None
     return path

@@ -9,7 +9,7 @@ for a large x a fixed step would be lost in rounding (x + 1e-6 == x once
 
 from __future__ import annotations
 
-from .engine import Value, no_grad
+from .engine import MathDomainError, Value, no_grad
 from .i18n import bilingual
 
 
@@ -25,10 +25,17 @@ def numerical_grad(fn, inputs, eps=1e-6):
         for i, x in enumerate(values):
             h = eps * max(1.0, abs(x))
             shifted = list(values)
-            shifted[i] = x + h
-            up = _as_float(fn(*[Value(v) for v in shifted]))
-            shifted[i] = x - h
-            down = _as_float(fn(*[Value(v) for v in shifted]))
+            try:
+                shifted[i] = x + h
+                up = _as_float(fn(*[Value(v) for v in shifted]))
+                shifted[i] = x - h
+                down = _as_float(fn(*[Value(v) for v in shifted]))
+            except MathDomainError as error:  # log near 0: x - h is already outside the domain
+                raise ValueError(bilingual(
+                    f"수치 미분의 한 걸음이 정의역을 벗어났습니다: input[{i}] = {x!r}에서 {shifted[i]!r}을(를) 계산하다가 ({error}). "
+                    f"eps를 줄이거나 정의역 경계에서 더 떨어진 점을 고르세요",
+                    f"a numerical-differentiation step left the domain: input[{i}] = {x!r} stepped to {shifted[i]!r}; "
+                    f"use a smaller eps or a point further from the domain's edge")) from None
             grads.append((up - down) / (2 * h))
     return grads
 
@@ -37,10 +44,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4):
     """Compare backward with central differences for `fn(*inputs)`.
 
     `fn` takes `Value`s and returns one `Value`; `inputs` are numbers or
-    `Value`s. Returns True, or raises `GradcheckError` listing every input
+    `Value`s (or a single one). Returns True, or raises `GradcheckError` listing every input
     whose analytic and numerical gradients differ by more than
     atol + rtol * |numerical|.
     """
+    if isinstance(inputs, (Value, int, float)):  # gradcheck(f, 0.3): one input
+        inputs = [inputs]
     inputs = [x if isinstance(x, Value) else Value(x) for x in inputs]
     leaves = [Value(x.data) for x in inputs]
     out = fn(*leaves)

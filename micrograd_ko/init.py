@@ -25,6 +25,7 @@ Any callable with the same signature works as an initializer too.
 
 from __future__ import annotations
 
+import inspect
 import math
 
 from .i18n import bilingual
@@ -137,7 +138,25 @@ def get(spec):
                                        f"unknown initializer {spec!r}; valid names: {names}"))
         return _FACTORIES[spec]()
     if callable(spec):
+        _check_signature(spec)
         return spec
     raise TypeError(bilingual(
         f"초기화 방법은 이름(str)이나 호출 가능한 객체여야 합니다: {spec!r}",
         f"an initializer must be a name or a callable (rng, fan_in, fan_out) -> float, got {spec!r}"))
+
+
+def _check_signature(draw):
+    """A callable initializer must take (rng, fan_in, fan_out): checked once, before any weight is drawn."""
+    try:
+        signature = inspect.signature(draw)
+    except (TypeError, ValueError):  # some built-in callables have no signature to read: trust them
+        return
+    try:
+        signature.bind(None, 1, 1)
+    except TypeError:
+        name = getattr(draw, "__name__", type(draw).__name__)
+        raise TypeError(bilingual(
+            f"초기화 함수 {name}{signature}의 인자가 맞지 않습니다: (rng, fan_in, fan_out)을 받아 숫자 하나를 "
+            "돌려줘야 합니다, 예: lambda rng, fan_in, fan_out: rng.gauss(0, 1)",
+            f"the initializer {name}{signature} has the wrong parameters: an initializer is called as "
+            "draw(rng, fan_in, fan_out) -> float, e.g. lambda rng, fan_in, fan_out: rng.gauss(0, 1)")) from None

@@ -16,6 +16,7 @@ Every parameter is a `Value`: `model.layers[i].neurons[j].w` (a list, the
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 
 from . import init, serialize
 from .checks import check_activation, check_numbers, check_positive_int, make_rng
@@ -41,13 +42,18 @@ class Neuron(Module):
 
     def __init__(self, nin, activation="relu", init="uniform", bias_init="zeros", fan_out=1, rng=None):
         check_positive_int(nin, "nin")
+        _check_size([nin, 1])
         self.activation = check_activation(activation)
         draw_w, draw_b = _initializer(init), _initializer(bias_init)
         rng = make_rng(rng)
-        self.w = [Value(draw_w(rng, nin, fan_out)) for _ in range(nin)]
-        self.b = Value(draw_b(rng, nin, fan_out))
+        self.w = [Value(_draw(draw_w, rng, nin, fan_out, "init")) for _ in range(nin)]
+        self.b = Value(_draw(draw_b, rng, nin, fan_out, "bias_init"))
 
     def __call__(self, x):
+        return self.forward(_as_inputs(x, len(self.w)))
+
+    def forward(self, x):
+        """act(w · x + b) for `x`, a list of `nin` Values (unchecked: callers check once)."""
         return _ACTIVATION_FUNCTIONS[self.activation](dot(self.w, x) + self.b)
 
     def __repr__(self):
@@ -58,7 +64,9 @@ class Layer(Module):
     """`nout` neurons reading the same `nin` inputs. Calling it returns a list."""
 
     def __init__(self, nin, nout, activation="relu", init="uniform", bias_init="zeros", rng=None):
+        check_positive_int(nin, "nin")
         check_positive_int(nout, "nout")
+        _check_size([nin, nout])
         rng = make_rng(rng)
         init, bias_init = _initializer(init), _initializer(bias_init)  # resolve names once per layer
         self.neurons = [Neuron(nin, activation, init, bias_init, fan_out=nout, rng=rng) for _ in range(nout)]
@@ -87,7 +95,7 @@ class Layer(Module):
 
     def forward(self, x):
         """The outputs for `x`, a list of `nin` Values (unchecked: callers check once)."""
-        return [neuron(x) for neuron in self.neurons]
+        return [neuron.forward(x) for neuron in self.neurons]
 
     def set_weights(self, weights, biases=None):
         """Set the weights from a `nout` x `nin` matrix (and the biases from a list).
@@ -190,19 +198,21 @@ class MLP(Module):
     def __init__(self, nin, nouts, activation="relu", output_activation=None, init="uniform", bias_init="zeros",
                  dropout=0.0, seed=None):
         check_positive_int(nin, "nin")
-        if isinstance(nouts, int):
-            raise TypeError(bilingual("nouts는 층 너비의 목록입니다 (예: [16, 1])",
+        if not isinstance(nouts, Sequence) or isinstance(nouts, str):
+            raise TypeError(bilingual(f"nouts는 층 너비의 목록입니다 (예: [16, 1]), 받은 것: {nouts!r}",
                                       f"nouts is a list of layer widths (e.g. [16, 1]), got {nouts!r}"))
-        nouts = [check_positive_int(n, "nouts") for n in nouts]
+        nouts = [check_positive_int(n, f"nouts[{i}]") for i, n in enumerate(nouts)]
         if not nouts:
             raise ValueError(bilingual("nouts가 비어 있습니다: 출력 너비라도 주세요", "nouts is empty: give at least the output width"))
+        _check_size([nin] + nouts)  # before a single weight is drawn: a typo must not hang the kernel
         hidden = len(nouts) - 1
         if isinstance(activation, str):
             check_activation(activation)  # even when there is no hidden layer to use it
-        activations = _per_layer(activation, hidden, "activation", str)
+        activations = _per_layer(activation, hidden, "activation", str, ("은닉층마다", "per hidden layer"))
         activations = [check_activation(a) for a in activations] + [check_activation(output_activation or "linear")]
-        inits = _per_layer(init, len(nouts), "init", (str, type(None)), callable_ok=True)
-        bias_inits = _per_layer(bias_init, len(nouts), "bias_init", (str, type(None)), callable_ok=True)
+        every_layer = ("층마다(은닉층과 출력층)", "per layer (hidden and output)")
+        inits = _per_layer(init, len(nouts), "init", (str, type(None)), every_layer, callable_ok=True)
+        bias_inits = _per_layer(bias_init, len(nouts), "bias_init", (str, type(None)), every_layer, callable_ok=True)
         self._rng = make_rng(seed)
         sizes = [nin] + nouts
         self.layers = [
@@ -242,7 +252,7 @@ class MLP(Module):
 
         A model beyond `MAX_LAYERS` or `MAX_PARAMETERS` is refused, as `load` would refuse its file.
         """
-        _check_size(path, [self.layers[0].nin] + [layer.nout for layer in self.layers])
+        _check_size([self.layers[0].nin] + [layer.nout for layer in self.layers], path)
         serialize.write(path, self.config, self.state_dict())
 
     @classmethod
@@ -269,8 +279,10 @@ class MLP(Module):
         return f"MLP({widths}, {self._count()}{inner}\n)"
 
 
-# Files beyond these sizes are refused before a model is built (and are never written):
-# a small file must not make us build a huge network.
+# Networks beyond these sizes are refused before anything is built: every parameter is a
+# Python object, so a typo such as MLP(2, [10**9]) would otherwise fill the memory for
+# minutes. The same caps keep a small file from making us build a huge network (files
+# beyond them are never written either).
 MAX_LAYERS = 1_000
 MAX_PARAMETERS = 2_000_000
 _CONFIG_KEYS = {"nin", "nouts", "activation", "output_activation", "dropout"}
@@ -288,7 +300,7 @@ def _check_config(path, config, state):
     if not widths or not all(type(n) is int and 0 < n <= MAX_PARAMETERS for n in widths):
         raise ValueError(f"{path}: " + bilingual(f"nin과 nouts는 {MAX_PARAMETERS:,} 이하의 양의 정수여야 합니다",
                                                  f"nin and nouts must be positive ints up to {MAX_PARAMETERS:,}"))
-    expected = _check_size(path, widths)
+    expected = _check_size(widths, path)
     stored = sum(len(v) if isinstance(v, list) else 1 for v in state.values())
     if stored < expected:  # (too many numbers is caught later, by name, against the built model)
         raise ValueError(f"{path}: " + bilingual(
@@ -296,29 +308,49 @@ def _check_config(path, config, state):
             f"the config implies {expected} parameters but the file stores {stored} numbers"))
 
 
-def _check_size(path, widths):
-    """The parameter count of layers of these widths, or a ValueError if beyond the caps."""
+def _check_size(widths, path=None):
+    """The parameter count of layers of these widths (counted, not built), or a ValueError beyond the caps.
+
+    With a `path`, the model is being saved or loaded and the message names the file.
+    """
     layers = len(widths) - 1
     count = sum((n_in + 1) * n_out for n_in, n_out in zip(widths, widths[1:]))
-    if layers > MAX_LAYERS or count > MAX_PARAMETERS:
+    if layers <= MAX_LAYERS and count <= MAX_PARAMETERS:
+        return count
+    caps_ko = f"최대 층 {MAX_LAYERS:,}개, 매개변수 {MAX_PARAMETERS:,}개"
+    caps_en = f"at most {MAX_LAYERS:,} layers and {MAX_PARAMETERS:,} parameters"
+    if path is not None:
         raise ValueError(f"{path}: " + bilingual(
-            f"층 {layers}개, 매개변수 {count:,}개는 파일로 다루기에 너무 큽니다 "
-            f"(최대 층 {MAX_LAYERS:,}개, 매개변수 {MAX_PARAMETERS:,}개)",
-            f"{layers} layers and {count:,} parameters is too large for a model file "
-            f"(at most {MAX_LAYERS:,} layers and {MAX_PARAMETERS:,} parameters)"))
-    return count
+            f"층 {layers}개, 매개변수 {count:,}개는 파일로 다루기에 너무 큽니다 ({caps_ko})",
+            f"{layers} layers and {count:,} parameters is too large for a model file ({caps_en})"))
+    shape = " → ".join(f"{n:,}" for n in widths)
+    raise ValueError(bilingual(
+        f"너비 {shape}: 층 {layers}개, 매개변수 {count:,}개는 만들기에 너무 큽니다 ({caps_ko}; 모델 파일과 같은 "
+        "한도). 매개변수 하나하나가 파이썬 객체라서 몇 분 동안 메모리를 채우게 됩니다: 너비를 확인하세요",
+        f"widths {shape}: {layers} layer{'s' * (layers != 1)} and {count:,} parameters is too large to build ({caps_en}, the caps "
+        "of a model file); every parameter is a Python object, so this would fill the memory for minutes: "
+        "check the widths"))
+
+
+def _draw(initializer, rng, fan_in, fan_out, what):
+    """One number from `initializer`, checked: a custom callable returning None or nan is named."""
+    return check_numbers(initializer(rng, fan_in, fan_out), (), what)
 
 
 def _initializer(spec):
     return init.get("zeros" if spec is None else spec)
 
 
-def _per_layer(spec, count, what, single_types, callable_ok=False):
-    """`spec` repeated `count` times, or `spec` itself if it is a list of `count`."""
+def _per_layer(spec, count, what, single_types, layers, callable_ok=False):
+    """`spec` repeated `count` times, or `spec` itself if it is a list of `count`.
+
+    `layers` says in both languages which layers the list is for ("per hidden layer").
+    """
     if isinstance(spec, (list, tuple)):
         if len(spec) != count:
-            raise ValueError(bilingual(f"{what} 목록의 길이와 층 수가 다릅니다 ({len(spec)} ≠ {count})",
-                                       f"{what} has {len(spec)} entries but there are {count} layers to set"))
+            raise ValueError(bilingual(
+                f"{what} 목록은 {layers[0]} 하나씩, {count}개여야 하는데 {len(spec)}개입니다",
+                f"{what} takes one entry {layers[1]}: {count} expected, got {len(spec)}"))
         return list(spec)
     if isinstance(spec, single_types) or (callable_ok and callable(spec)):
         return [spec] * count
@@ -329,11 +361,15 @@ def _as_inputs(x, nin):
     """`x` as a list of `nin` Values (numbers are wrapped once, here)."""
     if isinstance(x, (Value, numbers.Real)):
         x = [x]
-    try:
-        x = list(x)
-    except TypeError:
-        raise TypeError(bilingual("입력은 숫자의 목록이어야 합니다", f"the input must be a list of numbers, got {x!r}")) from None
+    if isinstance(x, (str, bytes, dict)) or not hasattr(x, "__iter__"):
+        raise TypeError(bilingual(f"입력은 숫자 {nin}개의 목록이어야 합니다: {x!r}",
+                                  f"the input must be a list of {nin} numbers, got {x!r}"))
+    x = list(x)
     if len(x) != nin:
         raise ValueError(bilingual(f"입력의 길이와 nin이 다릅니다 ({len(x)} ≠ nin={nin})",
-                                   f"the input has {len(x)} numbers, expected nin={nin}"))
+                                   f"the input has {len(x)} number{'s' * (len(x) != 1)}, expected nin={nin}"))
+    for i, v in enumerate(x):
+        if not isinstance(v, (Value, numbers.Real)):
+            raise TypeError(bilingual(f"입력 [{i}]이(가) 숫자가 아닙니다: {v!r}",
+                                      f"input [{i}] is not a number: {v!r}"))
     return [v if isinstance(v, Value) else Value(v) for v in x]

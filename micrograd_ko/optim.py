@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 
 from .engine import Value
 from .i18n import bilingual
@@ -22,8 +23,9 @@ __all__ = ["Optimizer", "SGD", "Adam"]
 
 
 def _check_rate(value, name, low=0.0, high=math.inf, include_low=True):
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (low <= value if include_low else low < value) and value < high
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(bilingual(f"{name}은(는) 숫자여야 합니다: {value!r}", f"{name} must be a number, got {value!r}"))
+    ok = math.isfinite(value) and (low <= value if include_low else low < value) and value < high
     if not ok:
         bounds = f"{low}{' <=' if include_low else ' <'} {name} < {high}"
         raise ValueError(bilingual(f"{name}={value!r}: 범위를 벗어났습니다 ({bounds})",
@@ -32,7 +34,15 @@ def _check_rate(value, name, low=0.0, high=math.inf, include_low=True):
 
 
 class Optimizer:
-    """Holds the parameters; `zero_grad()` clears their gradients, `step()` updates them."""
+    """Holds the parameters; `zero_grad()` clears their gradients, `step()` updates them.
+
+    A step is all or nothing: every new value is computed first, and nothing
+    changes if a gradient is not finite or a new weight would be (a learning
+    rate too large for the gradient overflows to inf, and inf never comes
+    back). A parameter whose `grad` is None has no gradient and is skipped,
+    as in PyTorch (`p.grad = None` is how PyTorch code clears a gradient).
+    Subclasses give `_compute(grads)`: the new values and the new state.
+    """
 
     def __init__(self, params):
         self.params = _parameter_list(params)
@@ -42,15 +52,47 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self):
-        for p in self.params:
-            if not math.isfinite(p.grad):
-                raise FloatingPointError(bilingual(
-                    f"기울기가 유한하지 않아({p.grad}) 갱신하지 않았습니다: 학습률을 낮춰 보세요",
-                    f"a gradient is not finite ({p.grad}); nothing was updated (try a smaller learning rate)"))
-        self._update()
+        grads = [_gradient(p, i) for i, p in enumerate(self.params)]
+        new_values, new_state = self._compute(grads)
+        for i, (p, value) in enumerate(zip(self.params, new_values)):
+            if value is not None and not math.isfinite(value):
+                raise OverflowError(bilingual(
+                    f"매개변수 {i}의 새 값이 float 범위를 넘어({value}) 아무것도 바꾸지 않았습니다 "
+                    f"(값 {p.data:.6g}, 기울기 {p.grad:.6g}): 학습률 lr={self.lr:g}을(를) 낮추세요",
+                    f"parameter {i} would become {value} (value {p.data:.6g}, gradient {p.grad:.6g}); "
+                    f"nothing was updated: use a smaller learning rate than lr={self.lr:g}"))
+        if not all(math.isfinite(x) for row in new_state for x in row if x is not None):
+            raise OverflowError(bilingual(
+                f"기울기가 너무 커서 옵티마이저의 상태가 float 범위를 넘었습니다; 아무것도 바꾸지 않았습니다: "
+                f"학습률 lr={self.lr:g}을(를) 낮추세요",
+                f"the optimizer's running state would overflow (gradients too large); nothing was updated: "
+                f"use a smaller learning rate than lr={self.lr:g}"))
+        for p, value in zip(self.params, new_values):
+            if value is not None:
+                p.data = value
+        self._commit(new_state)
 
-    def _update(self):
+    def _compute(self, grads):
+        """(new value per parameter or None to skip it, new state as lists of floats) for these gradients."""
         raise NotImplementedError
+
+    def _commit(self, state):
+        raise NotImplementedError
+
+
+def _gradient(p, index):
+    """The gradient of parameter `index` as a float, None if it has none, or a clear error."""
+    g = p.grad
+    if g is None:
+        return None
+    if isinstance(g, bool) or not isinstance(g, numbers.Real):
+        raise TypeError(bilingual(f"매개변수 {index}의 기울기가 숫자가 아닙니다: {g!r}",
+                                  f"the gradient of parameter {index} is not a number: {g!r}"))
+    if not math.isfinite(g):
+        raise FloatingPointError(bilingual(
+            f"매개변수 {index}의 기울기가 유한하지 않아({g}) 갱신하지 않았습니다: 학습률을 낮춰 보세요",
+            f"the gradient of parameter {index} is not finite ({g}); nothing was updated (try a smaller learning rate)"))
+    return float(g)
 
 
 def _parameter_list(params):
@@ -76,9 +118,15 @@ def _parameter_list(params):
                                   "pass model.parameters()")) from None
     if not params:
         raise ValueError(bilingual("최적화할 매개변수가 없습니다", "the parameter list is empty"))
-    for p in params:
+    first_place = {}
+    for i, p in enumerate(params):
         if not isinstance(p, Value):
             raise TypeError(bilingual("매개변수는 Value여야 합니다", f"parameters must be Values, got {type(p).__name__}"))
+        if id(p) in first_place:  # it would be moved twice per step
+            raise ValueError(bilingual(
+                f"옵티마이저에 같은 매개변수가 두 번 들어왔습니다 (매개변수 {first_place[id(p)]}번과 {i}번이 같습니다)",
+                f"optimizer got duplicate parameters (parameter {i} is parameter {first_place[id(p)]} again)"))
+        first_place[id(p)] = i
     return params
 
 
@@ -86,52 +134,83 @@ class SGD(Optimizer):
     """Stochastic gradient descent (확률적 경사 하강법), with optional momentum and L2 weight decay.
 
     g = grad + weight_decay * p;  v = momentum * v + g (v = g at the first step);  p -= lr * v
+
+    `lr` defaults to 1e-3 as in PyTorch (`torch.optim.SGD` has that default
+    since 2.x), so code written for one runs on the other with the same
+    numbers; micrograd-size problems usually learn faster with 0.05 - 0.5.
     """
 
-    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
+    def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0):
         super().__init__(params)
         self.lr = _check_rate(lr, "lr", include_low=False)
         self.momentum = _check_rate(momentum, "momentum")
         self.weight_decay = _check_rate(weight_decay, "weight_decay")
         self.velocity = [None] * len(self.params)
 
-    def _update(self):
-        for i, p in enumerate(self.params):
-            g = p.grad
+    def _compute(self, grads):
+        values, velocity = [], list(self.velocity)
+        for i, (p, g) in enumerate(zip(self.params, grads)):
+            if g is None:
+                values.append(None)
+                continue
             if self.weight_decay:
                 g = g + self.weight_decay * p.data
             if self.momentum:
-                v = self.velocity[i]
-                g = self.velocity[i] = g if v is None else self.momentum * v + g
-            p.data -= self.lr * g
+                v = velocity[i]
+                g = velocity[i] = g if v is None else self.momentum * v + g
+            values.append(p.data - self.lr * g)
+        return values, [velocity]
+
+    def _commit(self, state):
+        (self.velocity,) = state
 
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015): a step per parameter scaled by running averages of g and g^2.
 
     m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  p -= lr / (1 - b1^t) * m / (sqrt(v / (1 - b2^t)) + eps)
+
+    `t` counts the steps of each parameter (a parameter skipped with
+    `grad = None` keeps its count, as in PyTorch). `eps` must be above 0:
+    it is what keeps the division finite when every gradient so far was 0
+    (PyTorch accepts eps=0 and then writes nan into the weight).
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params)
         self.lr = _check_rate(lr, "lr", include_low=False)
-        beta1, beta2 = betas
-        self.betas = (_check_rate(beta1, "beta1", high=1.0), _check_rate(beta2, "beta2", high=1.0))
-        self.eps = _check_rate(eps, "eps")
+        if isinstance(betas, (str, bytes)) or not isinstance(betas, Sequence) or len(betas) != 2:
+            raise TypeError(bilingual(f"betas는 두 수의 쌍 (beta1, beta2)입니다, 예: betas=(0.9, 0.999); 받은 것 {betas!r}",
+                                      f"betas is a pair (beta1, beta2), e.g. betas=(0.9, 0.999), got {betas!r}"))
+        self.betas = (_check_rate(betas[0], "beta1", high=1.0), _check_rate(betas[1], "beta2", high=1.0))
+        if eps == 0:
+            raise ValueError(bilingual("eps=0은 안 됩니다: eps는 기울기가 0일 때 0으로 나누지 않게 해 주는 작은 양수입니다 (기본 1e-8)",
+                                       "eps=0 is refused: eps is the small positive number that keeps the step finite "
+                                       "when a gradient is 0 (default 1e-8)"))
+        self.eps = _check_rate(eps, "eps", include_low=False)
         self.weight_decay = _check_rate(weight_decay, "weight_decay")
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
-        self.t = 0
+        self.steps = [0] * len(self.params)
+        self.t = 0  # step() calls that updated the parameters
 
-    def _update(self):
+    def _compute(self, grads):
         beta1, beta2 = self.betas
-        self.t += 1
-        step_size = self.lr / (1.0 - beta1**self.t)
-        correction2_sqrt = math.sqrt(1.0 - beta2**self.t)
-        for i, p in enumerate(self.params):
-            g = p.grad
+        values, m, v, steps = [], list(self.m), list(self.v), list(self.steps)
+        for i, (p, g) in enumerate(zip(self.params, grads)):
+            if g is None:
+                values.append(None)
+                continue
             if self.weight_decay:
                 g = g + self.weight_decay * p.data
-            m = self.m[i] = self.m[i] + (1.0 - beta1) * (g - self.m[i])  # torch's lerp form
-            v = self.v[i] = beta2 * self.v[i] + (1.0 - beta2) * g * g
-            p.data -= step_size * m / (math.sqrt(v) / correction2_sqrt + self.eps)
+            steps[i] += 1
+            step_size = self.lr / (1.0 - beta1 ** steps[i])
+            correction2_sqrt = math.sqrt(1.0 - beta2 ** steps[i])
+            m[i] = m[i] + (1.0 - beta1) * (g - m[i])  # torch's lerp form
+            v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
+            values.append(p.data - step_size * m[i] / (math.sqrt(v[i]) / correction2_sqrt + self.eps))
+        return values, [m, v, steps]
+
+    def _commit(self, state):
+        self.m, self.v, self.steps = state
+        self.t += 1

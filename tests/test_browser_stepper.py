@@ -105,3 +105,15 @@ def test_without_javascript_every_frame_is_shown(browser, tmp_path):
     assert all(frames.nth(i).is_visible() for i in range(len(stepper)))
     assert not page.locator(".mgk-controls").is_visible()  # buttons that could not work stay hidden
     context.close()
+
+
+def test_the_page_carries_the_glyphs_of_its_text(page, tmp_path):
+    """Opened on a machine without a Korean font (as this one may be), the steps' Korean text still has glyphs."""
+    path = tmp_path / "player.html"
+    lecture_stepper().to_html(path)
+    page.goto(path.as_uri())
+    page.evaluate("document.fonts.ready.then(() => true)")
+    assert page.evaluate("document.fonts.check('16px MicrogradKoPage', '연쇄법칙 위에서 흘러온 기울기')")
+    family = page.locator(".mgk-frame.mgk-active .mgk-text").evaluate("e => getComputedStyle(e).fontFamily")
+    assert family.split(',')[0].strip('"') == 'MicrogradKoPage'
+    assert page.errors == []

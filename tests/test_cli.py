@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from micrograd_ko.cli import _width, format_summary
+from micrograd_ko.cli import _width, format_summary, main
 from micrograd_ko.engine import UNARY_OPS
 from micrograd_ko.experiments import Claim, ExperimentResult, Table
 from micrograd_ko.expression import FUNCTIONS, ExpressionError, build_expression, parse_assignments
@@ -243,7 +243,7 @@ def test_writing_to_a_full_device_is_one_clear_line():
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full here")
     line = assert_one_line_error(run("graph", "x*2", "x=1", "-o", "/dev/full"), code=1)
-    assert "/dev/full" in line and "파일을 쓸 수 없습니다 / cannot write the file" in line and "Errno" not in line
+    assert "/dev/full" in line and "파일을 쓸 수 없습니다" in line and "cannot write the file" in line and "Errno" not in line
 
 
 def test_a_2000_term_expression_builds_without_recursion():
@@ -260,3 +260,121 @@ def test_a_2000_term_expression_on_the_command_line_never_prints_a_recursion_err
     assert "RecursionError" not in proc.stderr and "Traceback" not in proc.stderr
     if proc.returncode != 0:  # the drawing may refuse a graph this size: then in one line
         assert_one_line_error(proc, code=proc.returncode)
+
+
+# -- what a fresh-eyes review found --------------------------------------------------
+
+
+def graph_in_process(capsys, *args):
+    """`micrograd-ko graph ARGS` in this process (faster than a new one): (exit code, stdout, stderr)."""
+    code = main(["graph", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_an_expression_starting_with_minus_is_an_expression_not_an_option(tmp_path):
+    out = tmp_path / "neg.svg"
+    proc = run("graph", "-x*w", "x=1", "w=2", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "-x*w = -2" in proc.stdout and "∂출력/∂x = -2" in proc.stdout and "∂출력/∂w = -1" in proc.stdout
+    assert out.exists()
+
+
+@pytest.mark.parametrize("args", [
+    ["--", "-x*w", "x=1", "w=2", "-o", "{out}"],  # '--' does not turn -o into an argument
+    ["-o", "{out}", "-x*w", "x=1", "w=2"],
+    ["--out={out}", "-x*w", "x=1", "w=2"],  # an abbreviation of --output, as argparse allows
+    ["-x*w", "--output", "{out}", "x=1", "w=2", "--lang", "en"],
+    ["-(x)*w", "x=1", "w=2", "-o", "{out}", "--rankdir", "TB"],
+])
+def test_options_stay_options_around_an_expression_starting_with_minus(tmp_path, capsys, args):
+    out = tmp_path / "g.svg"
+    code, stdout, stderr = graph_in_process(capsys, *[a.format(out=out) for a in args])
+    assert code == 0, stderr
+    assert "= -2" in stdout and out.exists()
+
+
+def test_an_unknown_long_option_is_still_refused_by_name(capsys):
+    code, _, stderr = graph_in_process(capsys, "x", "x=1", "--frob")
+    assert code == 2 and "알 수 없는 인자: --frob / unrecognized arguments: --frob" in stderr
+
+
+def test_korean_compatibility_jamo_names_match_as_python_reads_them(tmp_path):
+    out = tmp_path / "jamo.svg"
+    proc = run("graph", "ㅌ*2 + ｙ", "ㅌ=1", "ｙ=0.5", "-o", str(out))  # Python reads ㅌ as ᄐ and ｙ as y
+    assert proc.returncode == 0, proc.stderr
+    assert "= 2.5" in proc.stdout and "∂출력/∂ㅌ = 2" in proc.stdout
+    texts = [(t.text or "").strip("\u200b ") for t in ET.fromstring(out.read_text(encoding="utf-8")).iter(SVG_TEXT)]
+    assert "ㅌ" in texts  # the leaf is labelled as it was typed
+
+
+def test_assigned_names_are_nfkc_normalised_and_a_repeat_in_another_form_is_caught():
+    assert parse_assignments(["ㅌ=1", "ｘ=2"]) == {"ᄐ": 1.0, "x": 2.0}
+    with pytest.raises(ExpressionError, match="x is given twice"):
+        parse_assignments(["x=1", "ｘ=2"])
+    with pytest.raises(ExpressionError, match="'tanh' is a function name"):
+        parse_assignments(["ｔａｎｈ=1"])
+
+
+def test_a_graph_too_complex_to_draw_exits_2_with_the_command_lines_own_option(tmp_path):
+    expression = "+".join(["x"] * 80)  # x feeds every step: ~6000 long-edge nodes, refused before layout
+    line = assert_one_line_error(run("graph", expression, "x=1", "-o", str(tmp_path / "g.svg")), code=2)
+    assert "GraphTooComplexError" not in line and "take minutes" in line
+    assert "on the command line: --repeat-shared-leaves" in line and "명령줄에서는 --repeat-shared-leaves" in line
+    proc = run("graph", expression, "x=1", "-o", str(tmp_path / "g.svg"), "--repeat-shared-leaves")
+    assert proc.returncode == 0, proc.stderr
+    assert "= 80" in proc.stdout and (tmp_path / "g.svg").exists()
+
+
+def test_a_missing_output_folder_is_refused_not_created(tmp_path):
+    target = tmp_path / "missing" / "g.svg"
+    line = assert_one_line_error(run("graph", "x*2", "x=1", "-o", str(target)))
+    assert f"the folder {target.parent} does not exist" in line and "가 없습니다" in line
+    assert not target.parent.exists()
+
+
+def test_an_output_name_without_svg_suffix_is_refused(tmp_path):
+    line = assert_one_line_error(run("graph", "x*2", "x=1", "-o", str(tmp_path / "graph")))
+    assert "end the -o name with .svg" in line and "has no suffix" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_that_exists_but_cannot_take_the_file_says_cannot_write():
+    if not Path("/proc/self").is_dir():
+        pytest.skip("no /proc here")
+    line = assert_one_line_error(run("graph", "x*2", "x=1", "-o", "/proc/x.svg"))
+    assert "/proc/x.svg: cannot write the file (" in line and "파일을 쓸 수 없습니다" in line
+    assert "does not exist" not in line
+
+
+@pytest.mark.parametrize("args, korean", [
+    (["experiment", "nope"], "이름: 'nope'은(는) 고를 수 있는 값이 아닙니다"),
+    (["demo", "--seed", "abc"], "--seed: 'abc'은(는) 정수가 아닙니다"),
+    (["graph"], "꼭 주어야 하는 인자가 빠졌습니다: 식"),
+    (["demo", "--frob"], "알 수 없는 인자: --frob"),
+    (["graph", "x", "x=1", "-o"], "-o/--output: 값이 하나 필요합니다"),
+    (["graph", "x", "x=1", "--r", "TB"], "--r은(는) 여러 옵션과 맞습니다: --rankdir, --repeat-shared-leaves"),
+])
+def test_argparse_errors_have_a_korean_half_in_korean(args, korean):
+    line = assert_one_line_error(run(*args))
+    message = line.split("오류: ", 1)[1]
+    korean_half, english_half = message.split(" / ", 1)
+    assert korean_half.startswith(korean)
+    for english in ("invalid", "required", "unrecognized", "expected", "argument"):
+        assert english not in korean_half
+    assert english_half.startswith(("argument", "the following", "unrecognized", "ambiguous"))
+
+
+def test_a_drawing_that_fails_to_render_is_one_line_without_the_class_name(capsys, monkeypatch, tmp_path):
+    import micrograd_ko
+    from micrograd_ko.viz import GraphRenderError
+
+    def timed_out(*args, **kwargs):
+        raise GraphRenderError("배치가 끝나지 않았습니다 / the layout did not finish")
+
+    monkeypatch.setattr(micrograd_ko, "render_svg", timed_out)
+    code, _, stderr = graph_in_process(capsys, "x*2", "x=1", "-o", str(tmp_path / "g.svg"))
+    assert code == 1 and len(stderr.strip().splitlines()) == 1
+    assert "GraphRenderError" not in stderr and "the layout did not finish" in stderr
+    assert "on the command line: --rankdir TB, --repeat-shared-leaves, or a shorter expression" in stderr
+    assert not (tmp_path / "g.svg").exists()

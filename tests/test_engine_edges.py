@@ -245,3 +245,136 @@ def test_finite_where_the_math_is_finite(make, expected):
 def test_overflow_where_the_math_leaves_the_floats(make):
     with pytest.raises(OverflowError, match="/ the result is too large for a float"):
         make()
+
+
+# -- found by a fresh-eyes review ------------------------------------------------
+
+
+def test_math_functions_on_a_value_are_an_error_not_a_silent_zero_gradient():
+    x, w = Value(0.5), Value(2.0)
+    with pytest.raises(TypeError, match="x.exp\\(\\) instead of math.exp\\(x\\)"):
+        math.exp(-(x * w))
+    with pytest.raises(TypeError, match="cuts the computation graph"):
+        float(x)
+
+
+def test_power_with_a_value_exponent_refuses_an_infinite_slope():
+    for base, exponent in ((1e300, 1.02), (2.0, 1023.9)):
+        with pytest.raises(OverflowError, match="the local derivative"):
+            Value(base) ** Value(exponent)
+    with no_grad():
+        assert (Value(2.0) ** Value(1023.9)).data == 2.0**1023.9
+
+
+@pytest.mark.parametrize(
+    "local_grads, error, message",
+    [
+        ([math.nan], OverflowError, "the local derivative"),
+        ([math.inf], OverflowError, "the local derivative"),
+        ([Value(2.0)], TypeError, "local derivative 0 is not a plain number"),
+        (["a"], TypeError, "local derivative 0 is not a plain number"),
+        ([1.0, 2.0, 3.0], ValueError, "1 parents but 3 local derivatives"),
+        (2.0, ValueError, "1 parents but \\? local derivatives"),
+    ],
+)
+def test_from_op_checks_the_local_derivatives_it_is_given(local_grads, error, message):
+    op = ko.Op("twice", lambda inputs, out: (2.0,), lambda inputs: 2 * inputs[0])
+    with pytest.raises(error, match=message):
+        Value.from_op(2.0, op, [Value(1.0)], local_grads=local_grads)
+    bad_rule = ko.Op("bad", lambda inputs, out: (math.inf,))
+    with pytest.raises(OverflowError, match="the local derivative"):
+        Value.from_op(2.0, bad_rule, [Value(1.0)])
+
+
+def test_from_op_wants_an_op_with_a_rule():
+    with pytest.raises(TypeError, match="op must be a micrograd_ko.Op, got str"):
+        Value.from_op(1.0, "sin", [Value(1.0)], local_grads=[1.0])
+    ruleless = ko.Op("sin", None)
+    x = Value(0.5)
+    y = Value.from_op(math.sin(0.5), ruleless, [x], local_grads=[math.cos(0.5)])
+    y.backward()
+    assert x.grad == math.cos(0.5)
+    with pytest.raises(RuntimeError, match="no local-derivative rule is known for op 'sin'"):
+        grad(y, x, create_graph=True)
+    with pytest.raises(RuntimeError, match="no local-derivative rule"):
+        Value.from_op(1.0, ruleless, [x])
+
+
+def test_lecture_style_backward_by_hand():
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = a * b
+    d = c + Value(10.0)
+    d.grad = 1.0
+    d._backward()
+    c._backward()
+    assert (a.grad, b.grad) == (-3.0, 2.0)
+    Value(1.0)._backward()  # a leaf: nothing to do
+    with pytest.raises(RuntimeError, match="no local-derivative rule"):
+        Value(5.0, (a, b), "+")._backward()
+
+
+def test_a_failed_backward_leaves_every_gradient_as_it_was():
+    a, b = Value(2.0), Value(3.0)
+    (a * b).backward()
+    before = (a.grad, b.grad)
+    unknown = Value(5.0, (a, b), "+")
+    with pytest.raises(RuntimeError, match="no local-derivative rule"):
+        (unknown * 2).backward()
+    assert (a.grad, b.grad) == before
+
+
+@pytest.mark.parametrize("make, what", [
+    (lambda: ko.softmax(5), "softmax"),
+    (lambda: ko.dot(1, 2), "dot"),
+    (lambda: ko.sum(None), "sum"),
+    (lambda: grad(Value(1.0) * 2, 5), "grad"),
+])
+def test_a_number_where_a_list_is_needed_is_named(make, what):
+    with pytest.raises(TypeError, match=f"{what}: .*/ expected a list of numbers or Values, got"):
+        make()
+
+
+def test_huge_ints_labels_and_nan_data_get_clear_messages():
+    with pytest.raises(ValueError, match="too large for a float \\(401 digits\\)"):
+        Value(10**400)
+    with pytest.raises(TypeError, match="label must be a str"):
+        Value(1.0, label=5)
+    x = Value(1.0)
+    x.data = math.nan
+    with pytest.raises(ValueError, match="an input is NaN"):
+        x * 2
+
+
+def test_graphs_copy_and_refuse_pickle_clearly():
+    import copy
+    import pickle
+
+    x = Value(3.0)
+    y = (x * 2).tanh()
+    z = copy.deepcopy(y)
+    z.backward()
+    assert z.data == y.data and z._op is y._op and x.grad == 0.0
+    with pytest.raises(TypeError, match="cannot be pickled; save a model with model.save"):
+        pickle.dumps(y)
+
+
+def test_gradcheck_names_a_step_outside_the_domain_and_takes_one_number():
+    with pytest.raises(ValueError, match="input\\[0\\] = 1e-09 stepped to .*smaller eps"):
+        ko.gradcheck(lambda a: a.log(), [1e-9], eps=1.0)
+    assert ko.gradcheck(lambda a: a.tanh(), 0.3)
+
+
+def test_repr_of_a_cleared_gradient():
+    x = Value(2.0)
+    x.grad = None
+    assert repr(x) == "Value(data=2, grad=None)"
+
+
+def test_written_files_name_a_missing_folder_apart_from_an_unwritable_place(tmp_path):
+    from micrograd_ko.files import write_file
+
+    with pytest.raises(FileNotFoundError, match="the folder .*missing does not exist"):
+        write_file(tmp_path / "missing" / "g.svg", "x")
+    with pytest.raises(OSError, match="cannot write the file") as info:
+        write_file("/proc/x.svg", "x")  # the folder exists, the file cannot be made
+    assert "does not exist" not in str(info.value)

@@ -1,6 +1,8 @@
 """Computation graphs: what the SVG shows, escaping, colours, the layer view, and rendering without system Graphviz."""
 
+import base64
 import os
+import re
 import shutil
 import stat
 import sys
@@ -13,14 +15,9 @@ from hypothesis import strategies as st
 import micrograd_ko as mg
 from micrograd_ko import graph, i18n, nn
 from micrograd_ko.diagnostics import gradient_flow
-from micrograd_ko.graph import (
-    FONTNAME,
-    GRAD_LEVELS,
-    VANISHED_COLOUR,
-    draw_graph,
-    fmt,
-    render_svg,
-)
+from micrograd_ko.graph import FONTNAME, draw_graph, fmt, render_svg
+from micrograd_ko.viz import colours, display, layers, render
+from micrograd_ko.viz.colours import PENDING, ZERO, GradScale
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -115,31 +112,40 @@ def test_any_printable_label_renders(label):
         assert expected in shown
 
 
-def test_colours_follow_grad_on_a_log_scale_and_vanished_stands_out():
-    assert graph.grad_colour(3.0) == GRAD_LEVELS[0][1]
-    assert graph.grad_colour(-0.5) == GRAD_LEVELS[1][1]
-    assert graph.grad_colour(1e-3) == GRAD_LEVELS[2][1]
-    assert graph.grad_colour(1e-5) == GRAD_LEVELS[3][1]
-    assert graph.grad_colour(1e-7) == graph.grad_colour(0.0) == VANISHED_COLOUR
+def test_colours_follow_grad_on_a_log_scale_zero_and_vanishing_have_their_own():
+    scale = GradScale(1e-8, 1.0)
+    shades = [scale.colour(10.0 ** -e) for e in range(0, 9)]  # strong to faint, vanishing included
+    assert len(set(shades)) == len(shades)
+    assert scale.colour(0.0) == ZERO and scale.colour(None) == PENDING
+    assert ZERO not in shades and PENDING not in shades
+    red = [colours._rgb(scale.colour(g)) for g in (1e-7, 1e-8)]  # below the threshold: reds
+    assert all(r > g and r > b for r, g, b in red)
+    assert GradScale.fit([3e-5, 0.0, -0.2, None]) == GradScale(1e-5, 1.0)
+    assert graph.grad_colour(0.0) == ZERO and graph.grad_colour(1e-7) != graph.grad_colour(1.0)  # the old name still works
     x = mg.Value(-1.0, label="x")
-    dead = x.relu()  # relu'(-1) = 0: x gets no gradient
+    dead = x.relu()  # relu'(-1) = 0: x gets exactly 0, which is not "vanishing"
     dead.label = "dead"
     out = dead + mg.Value(2.0, label="k")
     out.label = "out"
     out.backward()
-    groups = node_groups(render_svg(out))
+    svg = render_svg(out)
+    groups = node_groups(svg)
     ids = {n.label: f"v{i}" for i, n in enumerate(mg.engine.topological_order(out))}
-    assert fill_of(groups[ids["x"]]) == VANISHED_COLOUR
-    assert fill_of(groups[ids["out"]]) == GRAD_LEVELS[0][1]
-    shown = texts(render_svg(out))
-    assert any("기울기 소실" in t for t in shown)  # the legend
+    assert fill_of(groups[ids["x"]]) == ZERO
+    assert fill_of(groups[ids["out"]]) not in (ZERO, PENDING)
+    assert any("입력이 0이거나 연결이 끊김" in t for t in texts(svg))  # the colour bar's entry for 0
+    tiny = mg.Value(1e-8, label="tiny") * mg.Value(1e-8, label="also")
+    tiny.backward()
+    fills = {fill_of(g) for g in node_groups(render_svg(tiny)).values() if g.find(f"{SVG}title").text.startswith("v") and not g.find(f"{SVG}title").text.endswith("_op")}
+    assert any(colours._rgb(f)[0] > 2 * max(colours._rgb(f)[1:]) for f in fills)  # |grad| 1e-8 < 1e-6: red
+    assert any("기울기 소실" in t for t in texts(render_svg(tiny)))
 
 
 def test_before_backward_nothing_is_coloured_and_the_caption_says_why():
     L, _ = lecture_graph()
     svg = render_svg(L)
     assert any("역전파 전" in t for t in texts(svg))
-    assert {fill_of(g) for name, g in node_groups(svg).items() if not name.endswith("_op")} == {"white"}
+    assert {fill_of(g) for name, g in node_groups(svg).items() if not name.endswith("_op")} == {PENDING}
 
 
 def test_highlight_marks_the_node_with_a_class():
@@ -174,6 +180,30 @@ def test_bad_arguments_give_clear_errors():
         x = x.tanh()
     with pytest.raises(ValueError, match="max_nodes"):
         draw_graph(x, max_nodes=10)
+    with pytest.raises(TypeError, match="rankdri"):
+        draw_graph(L, rankdri="TB")  # a misspelt option is named, with the known ones
+    with pytest.raises(TypeError, match="drawing options need a Value"):
+        render_svg(draw_graph(L), lang="en")  # a drawing is not redrawn: the option would be lost silently
+
+
+def test_options_object_and_keywords_draw_the_same():
+    L, _ = lecture_graph()
+    L.backward()
+    opts = graph.DrawOptions(rankdir="TB", lang="en", show_local=False)
+    assert draw_graph(L, opts).source == draw_graph(L, rankdir="TB", lang="en", show_local=False).source
+    assert draw_graph(L, opts, rankdir="LR").source == draw_graph(L, opts.but(rankdir="LR")).source
+
+
+def test_unlabelled_nodes_are_named_as_in_the_stepper():
+    from micrograd_ko.stepper import BackpropStepper
+
+    x = mg.Value(0.5, label="x")
+    y = (x * 3.0).tanh()
+    stepper = BackpropStepper(y)
+    shown = texts(render_svg(y))
+    for node, name in stepper.names.items():
+        assert name in shown
+    assert any(n.startswith("#") for n in stepper.names.values())
 
 
 # --------------------------------------------------------------------------
@@ -222,15 +252,44 @@ def test_save_graph_and_notebook_display(monkeypatch, tmp_path):
     assert graph.save_graph(L, tmp_path / "g.gv").read_text(encoding="utf-8") == g.source
     with pytest.raises(graph.GraphRenderError, match="SVG"):
         graph.save_graph(g, tmp_path / "g.png")
+    assert g._repr_svg_() == svg_file.read_text(encoding="utf-8")
     bundle = g._repr_mimebundle_()
-    assert list(bundle) == ["image/svg+xml"] and bundle["image/svg+xml"] == svg_file.read_text(encoding="utf-8")
-    assert g._repr_svg_() == bundle["image/svg+xml"]
+    assert set(bundle) == {"text/html", "image/svg+xml"} and bundle["image/svg+xml"] == g.svg()  # fits as drawn
+    assert display.fits(g.svg()) and "mgk-note" not in bundle["text/html"]
     assert g._repr_mimebundle_(include=["image/png"]) == {}
+    # The untrusted-safe part: one <img> whose data URI is the same drawing, with its Korean font inside.
+    img = re.search(r'<img [^>]*src="data:image/svg\+xml;base64,([^"]+)"[^>]*>', bundle["text/html"])
+    assert bundle["text/html"].count("<img") == 1
+    shown = base64.b64decode(img.group(1)).decode("utf-8")
+    assert "@font-face" in shown and texts(shown) == texts(bundle["image/svg+xml"])
+    assert "<script" not in bundle["text/html"] and "<svg" not in bundle["text/html"]
+
+
+def long_chain(steps=6):
+    y = mg.Value(0.5, label="x")
+    for k in range(steps):
+        y = (y * mg.Value(0.9, label=f"w{k}") + mg.Value(0.1, label=f"b{k}")).tanh()
+    y.label = "y"
+    y.backward()
+    return y
+
+
+def test_a_graph_too_wide_to_read_is_redrawn_top_to_bottom_and_says_so():
+    y = long_chain()
+    g = draw_graph(y)
+    wide = g.svg()
+    # Left to right it is so wide that, scaled to a notebook's 850 px, its edge numbers would be under 10 px.
+    assert display.size_px(wide)[0] > 850 and not display.fits(wide)
+    bundle = g._repr_mimebundle_()
+    assert bundle["image/svg+xml"] == render_svg(y, rankdir="TB") and display.fits(bundle["image/svg+xml"])
+    assert "rankdir=&#x27;TB&#x27;" in bundle["text/html"]
+    assert draw_graph(y, fit=False)._repr_mimebundle_()["image/svg+xml"] == wide  # fit=False keeps the layout asked for
 
 
 def test_a_failed_wasm_render_does_not_break_the_next():
-    with pytest.raises(graph.GraphRenderError):
-        graph._render("digraph { a -> ", renderer="wasm")
+    with pytest.raises(graph.GraphRenderError) as failed:
+        render.render("digraph { a -> ", renderer="wasm")
+    assert "\n" not in str(failed.value)  # one line, not wasmtime's page of frames
     L, _ = lecture_graph()
     assert ET.fromstring(render_svg(L, renderer="wasm").encode("utf-8")).tag == f"{SVG}svg"
 
@@ -254,13 +313,13 @@ def test_layer_clusters_hold_each_layers_nodes():
     out, per_layer = forward_by_layer(model, [0.5, -1.0])
     loss = (out - 1.0) ** 2
     loss.backward()
-    group = graph._assign_layers(mg.engine.topological_order(loss), model)[0]
+    group = layers.assign_layers(mg.engine.topological_order(loss), model).group
     for i, outs in enumerate(per_layer):
         assert {group[v] for v in outs} == {i}
         for v in outs:  # the neuron's own nodes: act(dot + b)
             plus = v._prev[0]
             assert group[plus] == group[plus._prev[0]] == i
-    assert group[loss] == group[loss._prev[0]] == graph.LOSS
+    assert group[loss] == group[loss._prev[0]] == layers.LOSS
     svg = render_svg(loss, group="layer", model=model, detail="neurons")
     titles = {t.text for t in ET.fromstring(svg.encode("utf-8")).iter(f"{SVG}title")}
     assert {"cluster_layer0", "cluster_layer1", "cluster_layer2", "cluster_input", "cluster_loss"} <= titles
@@ -270,20 +329,15 @@ def test_layer_clusters_hold_each_layers_nodes():
     assert "1층 · layers[0] · sigmoid" in shown
 
 
-def test_ten_layer_mlp_layer_view_for_a_batch():
+def test_a_large_layer_grouping_gives_the_layer_view():
     model = nn.MLP(2, [10] * 10 + [1], activation="sigmoid", seed=0)
     X, y = [[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0]
     loss = mg.sum([(model(x) - t) ** 2 for x, t in zip(X, y)])
     loss.backward()
-    svg = render_svg(loss, group="layer", model=model)  # large: one box per layer is chosen
-    root = ET.fromstring(svg.encode("utf-8"))
-    titles = {t.text for t in root.iter(f"{SVG}title")}
-    assert {f"cluster_layer{i}" for i in range(11)} <= titles
-    assert len(node_groups(svg)) < 40
-    shown = texts(svg)
-    for record in gradient_flow(model):
-        assert f"가중치 평균 |기울기| {fmt(record.mean_abs_grad)}" in shown
-    assert any("detail='neurons'" in t for t in shown)
+    view = draw_graph(loss, group="layer", model=model)  # large: one row per layer is chosen
+    assert isinstance(view, mg.viz.LayerView)
+    shown = texts(render_svg(view))
+    assert "1층 · sigmoid" in shown and "11층 · linear (출력)" in shown
 
 
 def test_ten_layer_mlp_every_neuron_for_one_sample():
@@ -311,7 +365,7 @@ def test_renders_when_wasmtimes_code_cache_is_unavailable(monkeypatch):
             raise wasmtime.WasmtimeError("no cache here")
 
     monkeypatch.setattr(wasmtime, "Config", NoCache)
-    monkeypatch.setattr(graph, "_wasm", None)
+    monkeypatch.setattr(render, "_wasm", None)
     L, _ = lecture_graph()
     assert "a" in texts(render_svg(L, renderer="wasm"))
 
@@ -340,3 +394,38 @@ def test_saving_a_graph_into_a_missing_folder_is_a_clear_error(tmp_path):
 
     with pytest.raises(FileNotFoundError, match="does not exist"):
         save_graph(Value(1.0) * 2, tmp_path / "nope" / "g.svg")
+
+
+def test_the_readme_states_the_drawing_limits_the_code_uses():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = " ".join(readme[readme.index("### 보기"):readme.index("### 명령줄")].split())
+    assert f"시간 제한({render.TIME_LIMIT:.0f}초)" in section
+    assert float(re.search(r"0이 아닌데 ([0-9e.-]+)보다 작은 기울기", section).group(1)) == colours.VANISHING_BELOW
+    assert f"약 {display.OUTPUT_WIDTH} px" in section and f"{display.MIN_TEXT:.0f} px보다 작아지지" in section
+
+
+def test_an_mlp_too_large_to_read_node_by_node_is_shown_as_its_layer_view():
+    model = nn.MLP(2, [10] * 10 + [1], activation="sigmoid", seed=0)
+    loss = (model([1.0, 0.0]) - 1.0) ** 2
+    loss.backward()
+    g = draw_graph(loss, group="layer", model=model, detail="neurons")
+    assert not display.fits(g.svg()) and not display.fits(draw_graph(loss, group="layer", model=model, detail="neurons", rankdir="TB").svg())
+    svg, note = g.fitted_svg()
+    assert 'class="layer-view"' in svg and display.fits(svg) and "층 보기" in note
+
+
+def test_the_reports_graph_paints_the_weights_of_the_zero_input_grey_as_its_note_says():
+    from micrograd_ko.viz import report
+
+    svg = report.small_network_graph()
+    assert display.fits(svg, report.REPORT_WIDTH)
+    root = ET.fromstring(svg.encode("utf-8"))
+    fills = {}
+    for g in root.iter(f"{SVG}g"):
+        if "node" in (g.get("class") or "").split():
+            shown = [(t.text or "").replace("\u200b", "") for t in g.iter(f"{SVG}text")]
+            fills[shown[0]] = fill_of(g)
+    assert fills["w1_12"] == fills["w1_22"] == ZERO  # both multiply x2 = 0
+    assert fills["w1_11"] != ZERO and fills["x1"] != ZERO

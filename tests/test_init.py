@@ -86,7 +86,7 @@ def test_per_layer_initializers_and_callables():
     assert all(w.data == 0.0 for n in model.layers[0].neurons for w in n.w)
     assert any(n.b.data != 0.0 for n in model.layers[0].neurons)
     assert all(w.data == 63.0 for n in model.layers[1].neurons for w in n.w)
-    with pytest.raises(ValueError, match="2 layers"):
+    with pytest.raises(ValueError, match=r"one entry per layer \(hidden and output\): 2 expected, got 1"):
         MLP(4, [6, 3], init=["zeros"])
 
 

@@ -4,6 +4,7 @@ import random
 
 import pytest
 
+from micrograd_ko import nn
 from micrograd_ko.engine import Value, topological_order
 from micrograd_ko.i18n import language
 from micrograd_ko.nn import ACTIVATIONS, MLP, Dropout, Layer, Module, Neuron, Sequential
@@ -124,7 +125,7 @@ def test_activation_per_hidden_layer_and_output_activation():
     model = MLP(2, [4, 4, 4, 1], activation=["tanh", "relu", "gelu"], output_activation="sigmoid", seed=0)
     assert [layer.activation for layer in model.layers] == ["tanh", "relu", "gelu", "sigmoid"]
     assert 0.0 < model([1.0, 2.0]).data < 1.0
-    with pytest.raises(ValueError, match="3 layers"):
+    with pytest.raises(ValueError, match="one entry per hidden layer: 3 expected"):
         MLP(2, [4, 4, 4, 1], activation=["tanh", "relu"])
 
 
@@ -265,3 +266,81 @@ def test_layer_set_weights_checks_shapes_before_changing_anything():
     with pytest.raises(ValueError, match="biases"):
         layer.set_weights([[9, 9]] * 3, [1.0, 2.0])
     assert [p.data for p in layer.parameters()] == before
+
+
+@pytest.mark.parametrize("build, shape", [
+    (lambda: MLP(2, [10**9]), "2 → 1,000,000,000"),
+    (lambda: MLP(784, [100000, 10]), "784 → 100,000 → 10"),
+    (lambda: MLP(1, [1] * 1001), "1001 layers"),
+    (lambda: Layer(784, 100000), "784 → 100,000"),
+    (lambda: Neuron(10**9), "1,000,000,000 → 1"),
+])
+def test_a_network_beyond_the_load_caps_is_refused_before_anything_is_built(build, shape):
+    # counted, not allocated: without the check these take minutes and gigabytes (the test would hang)
+    with pytest.raises(ValueError) as error:
+        build()
+    message = str(error.value)
+    assert shape in message and "too large to build" in message and "만들기에 너무 큽니다" in message
+    assert f"{nn.MAX_PARAMETERS:,} parameters" in message
+
+
+def test_a_network_at_the_cap_is_built(monkeypatch):
+    monkeypatch.setattr(nn, "MAX_PARAMETERS", 13)
+    assert len(MLP(2, [3, 1], seed=0).parameters()) == 13  # (2 + 1) * 3 + (3 + 1) * 1
+    with pytest.raises(ValueError, match="17 parameters is too large to build"):
+        MLP(2, [4, 1], seed=0)
+
+
+@pytest.mark.parametrize("nouts", [None, "16", 3.0, {4, 1}])
+def test_nouts_that_is_not_a_list_of_widths_says_so(nouts):
+    with pytest.raises(TypeError) as error:
+        MLP(2, nouts)
+    assert "nouts is a list of layer widths" in str(error.value) and "nouts는" in str(error.value)
+    assert "not iterable" not in str(error.value)
+
+
+def test_a_bad_width_is_named_by_its_place():
+    with pytest.raises(ValueError, match=r"nouts\[1\] must be a positive int, got 2.0"):
+        MLP(2, [3, 2.0])
+
+
+@pytest.mark.parametrize("call, error_type, message", [
+    (lambda: Neuron(3, rng=0)(5.0), ValueError, "the input has 1 number, expected nin=3"),
+    (lambda: Neuron(2, rng=0)("ab"), TypeError, "the input must be a list of 2 numbers"),
+    (lambda: Neuron(2, rng=0)(None), TypeError, "the input must be a list of 2 numbers"),
+    (lambda: Layer(2, 2, rng=0)([1.0, "x"]), TypeError, r"input \[1\] is not a number"),
+    (lambda: MLP(2, [1], seed=0)({"a": 1, "b": 2}), TypeError, "the input must be a list of 2 numbers"),
+])
+def test_a_neuron_layer_or_mlp_called_on_a_wrong_input_names_it(call, error_type, message):
+    with pytest.raises(error_type, match=message) as error:
+        call()
+    assert " / " in str(error.value)
+
+
+def test_a_neuron_called_on_the_right_input_matches_its_formula():
+    neuron = Neuron(2, activation="linear", rng=0)
+    out = neuron([2.0, Value(-1.0)])
+    assert out.data == pytest.approx(neuron.w[0].data * 2.0 - neuron.w[1].data + neuron.b.data, rel=1e-15)
+
+
+@pytest.mark.parametrize("draw", [lambda: 0.5, lambda rng: 0.5, lambda rng, fan_in, fan_out, extra: 0.5])
+def test_an_initializer_with_the_wrong_signature_says_how_it_is_called(draw):
+    with pytest.raises(TypeError) as error:
+        MLP(2, [1], init=draw)
+    message = str(error.value)
+    assert "draw(rng, fan_in, fan_out) -> float" in message and "(rng, fan_in, fan_out)을 받아" in message
+    assert "positional argument" not in message
+
+
+def test_an_initializer_returning_none_is_named():
+    with pytest.raises(TypeError, match="bias_init: .* expected a number, got NoneType"):
+        MLP(2, [1], bias_init=lambda rng, fan_in, fan_out: None)
+
+
+def test_a_list_of_activations_says_it_is_one_per_hidden_layer_and_how_many():
+    with pytest.raises(ValueError) as error:
+        MLP(2, [4, 4, 1], activation=["relu"])
+    message = str(error.value)
+    assert "은닉층마다 하나씩, 2개여야 하는데 1개입니다" in message
+    assert "one entry per hidden layer: 2 expected, got 1" in message
+    assert MLP(2, [4, 4, 1], activation=["relu", "tanh"], seed=0).config["activation"] == ["relu", "tanh"]

@@ -74,7 +74,7 @@ def test_a_non_finite_gradient_stops_the_step_before_any_update():
     ps = [Value(1.0), Value(2.0)]
     ps[0].grad, ps[1].grad = 1.0, math.inf
     opt = Adam(ps, lr=0.1)
-    with pytest.raises(FloatingPointError, match="not finite"):
+    with pytest.raises(FloatingPointError, match="the gradient of parameter 1 is not finite"):
         opt.step()
     assert [p.data for p in ps] == [1.0, 2.0] and opt.t == 0
 
@@ -109,3 +109,89 @@ def test_passing_the_model_or_the_uncalled_method_says_pass_model_parameters(opt
 def test_a_learning_rate_out_of_range_is_named_with_its_bounds():
     with pytest.raises(ValueError, match=r"lr=0: .* / lr=0 is out of range \(0.0 < lr < inf\)"):
         SGD([Value(1.0)], lr=0)
+
+
+@pytest.mark.parametrize("betas", [0.9, (0.9,), (0.9, 0.99, 0.999), "ab"])
+def test_betas_that_are_not_a_pair_say_so(betas):
+    with pytest.raises(TypeError) as error:
+        Adam([Value(1.0)], betas=betas)
+    assert "betas is a pair (beta1, beta2)" in str(error.value) and "두 수의 쌍" in str(error.value)
+    assert "unpack" not in str(error.value)
+
+
+def test_adam_eps_must_be_positive_so_a_zero_gradient_never_divides_by_zero():
+    with pytest.raises(ValueError, match="keeps the step finite when a gradient is 0"):
+        Adam([Value(1.0)], lr=0.1, eps=0)
+    with pytest.raises(ValueError, match=r"0.0 < eps < inf"):
+        Adam([Value(1.0)], lr=0.1, eps=-1e-8)
+    p = Value(1.0)  # a zero gradient with the smallest eps moves nothing and divides nothing by zero
+    opt = Adam([p], lr=0.1, eps=5e-324)
+    opt.step()
+    assert p.data == 1.0
+
+
+def test_sgd_without_lr_uses_torchs_default():
+    p, theirs = Value(1.0), torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
+    opt, topt = SGD([p]), torch.optim.SGD([theirs])
+    assert opt.lr == topt.defaults["lr"] == 1e-3
+    p.grad, theirs.grad = 2.0, torch.tensor([2.0], dtype=torch.float64)
+    opt.step()
+    topt.step()
+    assert p.data == theirs.item()
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_parameter_whose_grad_is_none_is_skipped_as_in_torch(case):
+    kwargs = CASES[case]
+    ours = [Value(x) for x in START[:2]]
+    theirs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in START[:2]]
+    make_ours, make_torch = (SGD, torch.optim.SGD) if case.startswith("sgd") else (Adam, torch.optim.Adam)
+    opt, topt = make_ours(ours, **kwargs), make_torch(theirs, **kwargs)
+    for step in range(4):  # parameter 0 has no gradient at steps 1 and 2
+        grads = [0.5 * (step + 1), -1.0 + step]
+        for i in range(2):
+            none = i == 0 and step in (1, 2)
+            ours[i].grad = None if none else grads[i]
+            theirs[i].grad = None if none else torch.tensor(grads[i], dtype=torch.float64)
+        opt.step()
+        topt.step()
+        for a, b in zip(ours, theirs):
+            assert abs(a.data - b.item()) <= 1e-12
+
+
+def test_duplicate_parameters_are_refused_like_torch():
+    p = Value(1.0)
+    with pytest.raises(ValueError) as error:
+        SGD([p, Value(2.0), p], lr=0.1)
+    assert "optimizer got duplicate parameters (parameter 2 is parameter 0 again)" in str(error.value)
+    assert "같은 매개변수가 두 번" in str(error.value)
+
+
+@pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=1e10), lambda ps: SGD(ps, lr=1e10, momentum=0.9),
+                                  lambda ps: Adam(ps, lr=0.1)])
+def test_a_step_never_writes_a_non_finite_weight_or_state(make):
+    ps = [Value(1.0), Value(2.0)]
+    ps[0].grad, ps[1].grad = 1.0, 1e300
+    opt = make(ps)
+    with pytest.raises(OverflowError) as error:
+        opt.step()
+    message = str(error.value)
+    assert "nothing was updated" in message and "smaller learning rate" in message and "학습률" in message
+    assert [p.data for p in ps] == [1.0, 2.0]  # all or nothing: parameter 0 did not move either
+    if isinstance(opt, SGD):
+        assert "parameter 1 would become -inf" in message
+        assert opt.velocity == [None, None]
+    else:
+        assert opt.m == [0.0, 0.0] and opt.steps == [0, 0] and opt.t == 0
+
+
+def test_a_gradient_that_is_not_a_number_is_named():
+    p = Value(1.0)
+    p.grad = "0.5"
+    with pytest.raises(TypeError, match="the gradient of parameter 0 is not a number"):
+        SGD([p], lr=0.1).step()
+
+
+def test_a_learning_rate_that_is_not_a_number_is_a_type_error():
+    with pytest.raises(TypeError, match="lr must be a number, got '0.1'"):
+        SGD([Value(1.0)], lr="0.1")

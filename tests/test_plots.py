@@ -105,3 +105,44 @@ def test_activation_functions_with_derivatives_from_backward(tmp_path, caplog):
     save_cleanly(fig, tmp_path, caplog)
     with pytest.raises(ValueError, match="swish"):
         plots.plot_activation_functions(["swish"])
+
+
+def history_by_hand(epochs=6):
+    """What fit(..., track_gradients=True) records, made here the same way: after each epoch's last backward,
+    [r.mean_abs_grad for r in gradient_flow(model)]."""
+    X, y = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0.0, 1.0, 1.0, 0.0]
+    model = nn.MLP(2, [4, 4, 4, 1], activation="sigmoid", seed=0)
+    flows = []
+    for _ in range(epochs):
+        model.zero_grad()
+        mg.sum([(model(x) - t) ** 2 for x, t in zip(X, y)]).backward()
+        flows.append([r.mean_abs_grad for r in gradient_flow(model)])
+        for p in model.parameters():
+            p.data -= 0.5 * p.grad
+    flows[2][0] = 0.0  # an exactly-zero entry, as a zero-initialized layer gives
+    return {"loss": [0.0] * epochs, "gradient_flow": flows}
+
+
+def test_gradient_flow_history_is_a_layer_by_epoch_heatmap(tmp_path, caplog):
+    history = history_by_hand()
+    fig = plots.plot_gradient_flow_history(history)
+    ax = fig.axes[0]
+    image = ax.images[0]
+    data = image.get_array()
+    flows = history["gradient_flow"]
+    assert data.shape == (4, 6)  # layers x epochs
+    for e, row in enumerate(flows):
+        for i, value in enumerate(row):
+            if value > 0:
+                assert data[i, e] == pytest.approx(value, rel=1e-12)
+            else:
+                assert bool(data.mask[i, e])  # exactly 0 has no place on a log scale: shown as the grey background
+    assert type(image.norm).__name__ == "LogNorm"
+    positive = [v for row in flows for v in row if v > 0]
+    assert image.norm.vmin == min(positive) and image.norm.vmax == max(positive)
+    assert "에폭" in ax.get_xlabel() and "회색 = 0" in fig.axes[1].get_ylabel()
+    save_cleanly(fig, tmp_path, caplog)
+    with pytest.raises(ValueError, match="track_gradients=True"):
+        plots.plot_gradient_flow_history({"loss": [1.0]})
+    with pytest.raises(ValueError, match="same number of layers"):
+        plots.plot_gradient_flow_history({"gradient_flow": [[1.0, 2.0], [1.0]]})

@@ -58,9 +58,17 @@ def test_report_shows_every_figure_and_the_computation_graph(page):
     for i in range(figures.count()):
         box = figures.nth(i).bounding_box()
         assert box and box["width"] > 200 and box["height"] > 100
-    graph = page.locator("#graph figure svg")
+    graph = page.locator("#graph figure > svg")
     assert graph.locator("g.node").count() > 10  # the 2-2-1 network's values and operations
     assert "x1" in graph.text_content() and "손실" in graph.text_content()
+
+
+def test_the_graph_fits_the_page_and_its_text_reads(page):
+    figure = page.locator("#graph figure").bounding_box()
+    graph = page.locator("#graph figure > svg").bounding_box()
+    assert graph["width"] <= figure["width"] + 0.5  # no clipping, no sideways scrolling
+    heights = page.locator("#graph figure > svg text").evaluate_all("ts => ts.map(t => t.getBoundingClientRect().height)")
+    assert heights and min(h for h in heights if h > 0) >= 10
 
 
 def test_report_summary_lists_each_claim_with_a_verdict(page):

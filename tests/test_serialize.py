@@ -192,11 +192,12 @@ def test_a_file_beyond_the_size_cap_is_refused_before_it_is_read(tmp_path, monke
 def test_save_refuses_what_load_would_refuse_so_every_saved_file_loads(tmp_path, monkeypatch):
     from micrograd_ko import nn
 
+    over = MLP(2, [4, 1], seed=0)  # built before the cap is lowered (building checks the cap too)
     monkeypatch.setattr(nn, "MAX_PARAMETERS", 13)
     MLP(2, [3, 1], seed=0).save(tmp_path / "at_cap.json")  # (2 + 1) * 3 + (3 + 1) * 1 = 13 parameters
     assert params(MLP.load(tmp_path / "at_cap.json")) == params(MLP(2, [3, 1], seed=0))
     with pytest.raises(ValueError, match="17 parameters is too large for a model file"):
-        MLP(2, [4, 1], seed=0).save(tmp_path / "over.json")
+        over.save(tmp_path / "over.json")
     assert not (tmp_path / "over.json").exists()
 
 

@@ -1,5 +1,6 @@
 """BackpropStepper: the chain rule one node at a time, its frames and its HTML export."""
 
+import base64
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 import micrograd_ko as mg
 from micrograd_ko.engine import topological_order
 from micrograd_ko.graph import fmt
+from micrograd_ko.diagnostics import gradient_flow
 from micrograd_ko.stepper import BackpropStepper
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -125,20 +127,41 @@ def test_each_frame_highlights_its_node_and_hides_future_gradients():
     assert "기울기 ?" not in last
 
 
+def frame_svgs(page):
+    """The SVG of each step's picture, decoded from its <img> data URI."""
+    return [base64.b64decode(b).decode("utf-8") for b in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page)]
+
+
 def test_html_is_one_self_contained_page(tmp_path):
     L, _ = lecture_graph()
     stepper = BackpropStepper(L)
     path = tmp_path / "player.html"
     page = stepper.to_html(path)
     assert path.read_text(encoding="utf-8") == page
-    assert page.count("<svg") == len(stepper)
-    assert "<?xml" not in page  # inline SVG carries no XML declaration
-    for outside in ("src=", "<link", "@import", "url("):
-        assert outside not in page
+    assert len(frame_svgs(page)) == len(stepper)
+    assert re.findall(r'src="(?!data:)', page) == []  # nothing fetched from outside
+    for outside in ("<link", "@import", "http:", "https:"):
+        assert outside not in page.split("<script>")[0]
     ids = Counter(re.findall(r'\bid="([^"]+)"', page))
     assert ids and max(ids.values()) == 1
+    for svg in frame_svgs(page):  # ids stay unique once the script inlines the pictures
+        ids.update(re.findall(r'\bid="([^"]+)"', svg))
+    assert max(ids.values()) == 1
     assert "이전" in page and "다음" in page
     assert "previous" in stepper.to_html(lang="en")
+
+
+def test_saved_form_is_a_list_of_steps_without_controls():
+    """What an untrusted notebook keeps: no script or style, so no buttons may be in the markup itself."""
+    L, _ = lecture_graph()
+    stepper = BackpropStepper(L)
+    fragment = stepper._repr_html_()
+    without_script = re.sub(r"<script>.*?</script>|<style>.*?</style>", "", fragment, flags=re.S)
+    assert "<button" not in without_script and "<input" not in without_script and "<svg" not in without_script
+    assert without_script.count("<li class=\"mgk-frame\"") == len(stepper)
+    assert "셀을 실행하면" in without_script  # the one line that says how to make it interactive
+    for i, svg in enumerate(frame_svgs(fragment)):
+        assert highlighted(svg) >= {f"v{topological_order(L).index(stepper[i].node)}"}
 
 
 def test_notebook_fragment_has_its_own_ids():
@@ -148,6 +171,42 @@ def test_notebook_fragment_has_its_own_ids():
     assert "<html" not in one and "<script>" in one
     ids_one = set(re.findall(r'\bid="([^"]+)"', one))
     assert ids_one and not ids_one & set(re.findall(r'\bid="([^"]+)"', two))
+
+
+def xor_deep(activation="sigmoid", seed=0):
+    model = mg.nn.MLP(2, [4] * 4 + [1], activation=activation, seed=seed)
+    X, y = [[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0]
+    loss = mg.sum([mg.losses.bce_with_logits(model(x), t) for x, t in zip(X, y)]) / 4
+    return model, loss
+
+
+def test_layer_by_layer_steps_match_backward():
+    model, loss = xor_deep()
+    stepper = BackpropStepper(loss, model=model)
+    loss.backward()
+    flow = gradient_flow(model)
+    assert [s.layer for s in stepper] == [4, 3, 2, 1, 0]  # from the output layer down
+    for step in stepper:
+        assert math.isclose(step.weight_grad, flow[step.layer].mean_abs_grad, rel_tol=1e-12)
+    for upper, lower in zip(stepper.steps, stepper.steps[1:]):
+        assert upper.downstream == lower.upstream  # what one layer passes down is what the next receives
+    sig = stepper[1]  # a sigmoid layer: its local derivative is at most 1/4
+    assert 0 < sig.local <= 0.25 and stepper[0].local == 1.0  # the output layer is linear
+    text = stepper.text(1)
+    assert "4층" in text and "국소적 미분" in text and fmt(sig.weight_grad) in text
+    assert "layer 4" in stepper.text(1, lang="en")
+
+
+def test_layer_by_layer_frames_highlight_the_layer_and_hide_the_layers_below():
+    model, loss = xor_deep()
+    stepper = BackpropStepper(loss, model=model)
+    svg = stepper.svg(1)
+    root = ET.fromstring(svg.encode("utf-8"))
+    cells = {int(g.get("data-layer")): g for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or "").split()}
+    assert "current" in cells[3].get("class").split()
+    assert [cells[k].get("data-value") == "" for k in range(5)] == [True, True, True, False, False]
+    page = stepper.to_html()
+    assert len(frame_svgs(page)) == len(stepper) == 5
 
 
 def test_bad_roots_give_clear_errors():

@@ -1,0 +1,240 @@
+"""Plots with matplotlib, Korean first: gradient flow, activation histograms, activation functions.
+
+Every function returns a `matplotlib.figure.Figure` made without pyplot (no
+global figure state, works with any backend, headless included): show it in a
+notebook or call `fig.savefig("name.png")`.
+
+Importing this module makes NanumGothic (the font that koreanize-matplotlib
+ships) the default font, with DejaVu Sans behind it for any symbol it lacks,
+so Korean text is drawn with glyphs, not boxes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+from matplotlib.ticker import LogFormatter
+
+from ..diagnostics import gradient_flow
+from ..engine import ACTIVATIONS, Value
+from ..i18n import bilingual, tr
+from .fonts import KOREAN_FONT, korean_font_file
+from .layer_view import gradient_flow_history
+
+__all__ = ["KOREAN_FONT", "plot_activation_functions", "plot_activation_histograms", "plot_gradient_flow",
+           "plot_gradient_flow_history", "use_korean_font"]
+
+
+def use_korean_font():
+    """Register NanumGothic with matplotlib and make it the default font (idempotent).
+
+    DejaVu Sans stays behind it in the family list: matplotlib takes each glyph
+    NanumGothic lacks (the minus sign U+2212, say) from there.
+    """
+    if KOREAN_FONT not in {f.name for f in font_manager.fontManager.ttflist}:
+        font_manager.fontManager.addfont(str(korean_font_file()))
+    families = [KOREAN_FONT] + [f for f in matplotlib.rcParams["font.family"] if f != KOREAN_FONT]
+    if "DejaVu Sans" not in families:
+        families.append("DejaVu Sans")
+    matplotlib.rcParams["font.family"] = families
+
+
+use_korean_font()
+
+
+# --------------------------------------------------------------------------
+# Gradient magnitude per layer
+# --------------------------------------------------------------------------
+
+_METRICS = {
+    "mean_abs_grad": ("평균 |∂L/∂W|", "mean |∂L/∂W|"),
+    "max_abs_grad": ("최대 |∂L/∂W|", "max |∂L/∂W|"),
+    "grad_norm": ("‖∂L/∂W‖", "‖∂L/∂W‖"),
+    "bias_grad_norm": ("‖∂L/∂b‖", "‖∂L/∂b‖"),
+}
+
+
+def _records(model_or_records):
+    if isinstance(model_or_records, (list, tuple)):
+        return list(model_or_records)
+    return gradient_flow(model_or_records)
+
+
+def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
+    """Per-layer gradient size on a log scale, several models side by side.
+
+    `models`: a model, or a dict name -> model (after `loss.backward()`) or
+    name -> list of `gradient_flow` records. `metric`: 'mean_abs_grad',
+    'max_abs_grad', 'grad_norm' or 'bias_grad_norm'. A gradient that is
+    exactly 0 cannot sit on a log axis: it is marked with a grey x at the bottom.
+    """
+    if metric not in _METRICS:
+        raise ValueError(bilingual(f"metric은 {list(_METRICS)} 중 하나입니다", f"metric must be one of {list(_METRICS)}, got {metric!r}"))
+    if not isinstance(models, dict):
+        models = {tr("모델", "model", lang): models}
+    if not models:
+        raise ValueError(bilingual("그릴 모델이 없습니다", "no model to plot"))
+    series = {name: [r[metric] for r in _records(m)] for name, m in models.items()}
+
+    fig = Figure(figsize=(7.0, 4.0), layout="constrained")
+    ax = fig.subplots()
+    ax.set_yscale("log")
+    # Plain "1e-05" labels: the default 10^x labels are mathtext, which takes every glyph from
+    # the first font (NanumGothic has no U+2212 minus sign) and draws a dummy box instead.
+    ax.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=True))
+    width = 0.8 / len(series)
+    zero_marked = False
+    for k, (name, values) in enumerate(series.items()):
+        xs = [i + 1 + (k - (len(series) - 1) / 2) * width for i in range(len(values))]
+        ax.bar([x for x, v in zip(xs, values) if v > 0], [v for v in values if v > 0], width=width, label=name)
+        zeros = [x for x, v in zip(xs, values) if v <= 0]
+        if zeros:
+            ax.plot(zeros, [0.0] * len(zeros), "x", color="#555555", markersize=9, clip_on=False,
+                    transform=ax.get_xaxis_transform(),
+                    label=None if zero_marked else tr("기울기 = 0 (입력이 0이거나 연결이 끊김)", "gradient = 0 (input was 0 or no path)", lang))
+            zero_marked = True
+    depth = max(len(v) for v in series.values())
+    ax.set_xticks(range(1, depth + 1))
+    ax.set_xlabel(tr("층 (1 = 입력 쪽)", "layer (1 = input side)", lang))
+    ax.set_ylabel(tr(f"{_METRICS[metric][0]} (로그 눈금)", f"{_METRICS[metric][1]} (log scale)", lang))
+    ax.set_title(title or tr("층별 기울기 크기: 입력 쪽으로 갈수록 작아지면 기울기 소실",
+                             "gradient size per layer: shrinking towards the input is a vanishing gradient", lang))
+    ax.grid(True, which="major", axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return fig
+
+
+def plot_gradient_flow_history(history, lang=None, title=None):
+    """Each layer's mean |∂L/∂W| over training, as a layer x epoch heatmap on a log colour scale.
+
+    `history` is what `fit(..., track_gradients=True)` returns:
+    `history['gradient_flow'][e][i]` is layer i's mean |∂L/∂W| right after
+    epoch e's last backward. A learner sees whether the layers near the
+    input ever start learning. Exactly 0 (no log value) is drawn grey.
+    """
+    from matplotlib.colors import LogNorm
+
+    flows = gradient_flow_history(history)
+    depth = len(flows[0])
+    grid = [[flows[e][i] for e in range(len(flows))] for i in range(depth)]  # rows: layers, columns: epochs
+    positive = [v for row in grid for v in row if v > 0]
+    fig = Figure(figsize=(7.0, 0.35 * depth + 1.8), layout="constrained")
+    ax = fig.subplots()
+    ax.set_facecolor("#bdbdbd")  # exactly 0: masked below, so the background shows
+    masked = [[v if v > 0 else float("nan") for v in row] for row in grid]
+    norm = LogNorm(vmin=min(positive), vmax=max(positive)) if positive else None
+    image = ax.imshow(masked, aspect="auto", origin="lower", cmap="YlGnBu", norm=norm, interpolation="nearest",
+                      extent=(0.5, len(flows) + 0.5, 0.5, depth + 0.5))
+    bar = fig.colorbar(image, ax=ax)
+    bar.formatter = LogFormatter(labelOnlyBase=True)
+    bar.update_ticks()
+    bar.set_label(tr("평균 |∂L/∂W| (로그 눈금, 회색 = 0)", "mean |∂L/∂W| (log scale, grey = 0)", lang))
+    ax.set_yticks(range(1, depth + 1))
+    ax.set_xlabel(tr("에폭", "epoch", lang))
+    ax.set_ylabel(tr("층 (1 = 입력 쪽)", "layer (1 = input side)", lang))
+    ax.set_title(title or tr("학습 중 층별 기울기: 입력 쪽 층도 배우기 시작하나요?",
+                             "gradient per layer during training: do the input-side layers ever start learning?", lang))
+    return fig
+
+
+# --------------------------------------------------------------------------
+# Activation histograms (밑바닥부터 시작하는 딥러닝, ch. 6)
+# --------------------------------------------------------------------------
+
+_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+
+
+def plot_activation_histograms(stats, bins=30, lang=None, title=None):
+    """One histogram per layer of `activation_stats(model, X)`, as in 밑바닥부터 시작하는 딥러닝 ch. 6.
+
+    `stats`: a list of records (one row), or a dict name -> list (one row per name).
+    Each panel notes the saturated fraction (sigmoid) or the dead units (ReLU).
+    """
+    rows = stats if isinstance(stats, dict) else {"": stats}
+    if not rows or not all(rows.values()):
+        raise ValueError(bilingual("그릴 활성화 통계가 없습니다", "no activation statistics to plot"))
+    n_cols = max(len(r) for r in rows.values())
+    fig = Figure(figsize=(2.4 * n_cols, 2.4 * len(rows) + 0.6), layout="constrained")
+    axes = fig.subplots(len(rows), n_cols, squeeze=False, sharey="row")
+    for r, (name, records) in enumerate(rows.items()):
+        for c in range(n_cols):
+            ax = axes[r][c]
+            if c >= len(records):
+                ax.set_visible(False)
+                continue
+            s = records[c]
+            ax.hist(s.values, bins=bins, range=_RANGES.get(s.activation), color="#4292c6")
+            ax.set_title(tr(f"{s.layer + 1}층 ({s.activation})", f"layer {s.layer + 1} ({s.activation})", lang), fontsize=9)
+            ax.text(0.97, 0.95, _note(s, lang), transform=ax.transAxes, ha="right", va="top", fontsize=8)
+            ax.tick_params(labelsize=7)
+        if name:
+            axes[r][0].set_ylabel(name, fontsize=9)
+    fig.suptitle(title or tr("층별 활성화 값 분포", "activation values per layer", lang))
+    return fig
+
+
+def _note(s, lang):
+    if s.activation == "sigmoid":
+        return tr(f"포화 {s.saturated:.0%}", f"saturated {s.saturated:.0%}", lang)
+    if s.activation == "relu":
+        return tr(f"죽은 뉴런 {s.dead_fraction:.0%}", f"dead units {s.dead_fraction:.0%}", lang)
+    return f"std {s.std:.3g}"
+
+
+# --------------------------------------------------------------------------
+# Activation functions and their derivatives, both from the engine
+# --------------------------------------------------------------------------
+
+
+def _curve(name, xs):
+    """f(x) and f'(x) at every x: the derivative is what backward() computes, not a formula."""
+    ys, ds = [], []
+    for x in xs:
+        v = Value(x)
+        y = getattr(v, name)()
+        y.backward()
+        ys.append(y.data)
+        ds.append(v.grad)
+    return ys, ds
+
+
+def plot_activation_functions(names=None, x_range=(-5.0, 5.0), points=201, lang=None, title=None):
+    """Each activation function (활성화 함수) with its derivative, both computed by the engine.
+
+    `names`: a name or a list; by default every activation of the engine
+    but `linear`. The derivative curve is `x.grad` after `f(x).backward()`
+    at each point, so it shows exactly what backpropagation uses (e.g.
+    sigmoid' <= 1/4).
+    """
+    from ..nn import check_activation
+
+    if names is None:
+        names = [a for a in ACTIVATIONS if a != "linear"]
+    names = [check_activation(n) for n in ([names] if isinstance(names, str) else names)]
+    if not names:
+        raise ValueError(bilingual("그릴 활성화 함수가 없습니다", "no activation function to plot"))
+    lo, hi = x_range
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi) or points < 2:
+        raise ValueError(bilingual("x_range는 (작은 값, 큰 값), points >= 2", "x_range must be (low, high) with low < high and points >= 2"))
+    xs = [lo + (hi - lo) * i / (points - 1) for i in range(points)]
+    n_cols = min(4, len(names))
+    n_rows = math.ceil(len(names) / n_cols)
+    fig = Figure(figsize=(3.0 * n_cols, 2.6 * n_rows + 0.6), layout="constrained")
+    axes = fig.subplots(n_rows, n_cols, squeeze=False)
+    for k, ax in enumerate(ax for row in axes for ax in row):
+        if k >= len(names):
+            ax.set_visible(False)
+            continue
+        ys, ds = _curve(names[k], xs)
+        ax.plot(xs, ys, label="f(x)")
+        ax.plot(xs, ds, "--", label=tr("f′(x) (역전파)", "f′(x) (backward)", lang))
+        ax.axhline(0.0, color="grey", linewidth=0.5)
+        ax.set_title(names[k], fontsize=10)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=7)
+    fig.suptitle(title or tr("활성화 함수와 그 도함수 (도함수는 backward()로 계산)",
+                             "activation functions and their derivatives (computed by backward())", lang))
+    return fig

@@ -1,0 +1,177 @@
+"""A drawing finishes in seconds or stops with a one-line reason; it never hangs and never leaves a process behind.
+
+Layout time follows edges that cross the picture (a weight reused at every
+step of a recurrence), not the number of nodes: such graphs are refused before
+Graphviz starts. Whatever still runs long is stopped by the time limit: the
+WebAssembly build by wasmtime's epoch interruption, the system `dot` by
+killing its process (which also dies with its parent).
+"""
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+import micrograd_ko as mg
+from micrograd_ko.viz import render
+from micrograd_ko.viz.node_view import GraphTooComplexError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+RECURRENCE = """
+import micrograd_ko as mg
+w, u, c, h = mg.Value(0.5, label="w"), mg.Value(0.3, label="u"), mg.Value(1.0, label="c"), mg.Value(0.0, label="h0")
+for _ in range({steps}):
+    h = (w * h + u * c).tanh()
+root = h
+"""
+REPEATED_SUM = """
+import micrograd_ko as mg
+x = mg.Value(1.0, label="x")
+root = x
+for _ in range({terms} - 1):
+    root = root + x
+"""
+
+
+def processes_in_session(sid):
+    """Pids of live processes in session `sid` (a child started with start_new_session has sid == its pid)."""
+    found = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            found.append(int(stat_file.parent.name))
+    return found
+
+
+def draw_in_subprocess(build, **options):
+    """Build a graph and draw it in a fresh Python; (seconds, return code, stderr's last line, pids left behind)."""
+    code = textwrap.dedent(build) + textwrap.dedent(f"""
+        import sys
+        from micrograd_ko.viz.node_view import GraphTooComplexError
+        root.backward()
+        try:
+            mg.render_svg(root, **{options!r})
+        except GraphTooComplexError as error:
+            sys.exit(str(error))
+        print("drawn")
+    """)
+    start = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    out, err = proc.communicate(timeout=60)
+    seconds = time.monotonic() - start
+    return seconds, proc.returncode, out.strip(), err.strip().splitlines(), processes_in_session(proc.pid)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc to see leftover processes")
+@pytest.mark.parametrize("build", [RECURRENCE.format(steps=50), REPEATED_SUM.format(terms=100)], ids=["recurrence-50", "x+x-100"])
+def test_slow_layouts_are_refused_at_once_in_one_line(build):
+    seconds, code, out, err, left = draw_in_subprocess(build)
+    assert seconds < 30 and left == []
+    assert code == 1 and len(err) == 1  # one line, not a traceback
+    assert "repeat_shared_leaves=True" in err[0] and " / " in err[0]  # what to do instead, in Korean and English
+    # The alternative offered works: each shared leaf drawn once per use, in seconds.
+    seconds, code, out, err, left = draw_in_subprocess(build, repeat_shared_leaves=True)
+    assert (code, out) == (0, "drawn") and seconds < 30 and left == []
+
+
+def test_what_is_refused_and_what_is_drawn():
+    x = mg.Value(1.0, label="x")
+    y = x
+    for _ in range(39):
+        y = y + x
+    mg.draw_graph(y)  # 40 terms: ~1 s of layout, drawn
+    for _ in range(60):
+        y = y + x
+    with pytest.raises(GraphTooComplexError, match=r"x \(100x\)"):
+        mg.draw_graph(y)  # 100 terms: minutes, refused, naming the reused node
+
+
+def heavy_source(steps=50):
+    """DOT source that takes the WebAssembly Graphviz minutes (a recurrence drawn without the cost check)."""
+    w, u, c, h = mg.Value(0.5), mg.Value(0.3), mg.Value(1.0), mg.Value(0.0)
+    for _ in range(steps):
+        h = (w * h + u * c).tanh()
+    lines = []
+    for node in mg.engine.topological_order(h):
+        lines += [f"n{id(p)} -> n{id(node)}" for p in node._prev]
+    return "digraph { " + "; ".join(lines) + " }"
+
+
+def test_wasm_render_is_stopped_at_the_time_limit_and_the_next_one_works():
+    start = time.monotonic()
+    with pytest.raises(render.GraphRenderError, match="did not finish within 1 s") as stopped:
+        render.render(heavy_source(), renderer="wasm", time_limit=1)
+    assert time.monotonic() - start < 10
+    assert "\n" not in str(stopped.value)
+    assert "<svg" in mg.render_svg(mg.Value(1.0, label="a") * 2, renderer="wasm")
+
+
+SLOW_DOT = """#!{python}
+# Stands in for a Graphviz `dot` stuck in a layout: records its pid, then sleeps.
+import os, time
+open({pidfile!r}, "w").write(str(os.getpid()))
+time.sleep(120)
+"""
+
+
+@pytest.fixture
+def slow_dot(tmp_path, monkeypatch):
+    pidfile = tmp_path / "dot.pid"
+    dot = tmp_path / "dot"
+    dot.write_text(SLOW_DOT.format(python=sys.executable, pidfile=str(pidfile)))
+    dot.chmod(dot.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", str(tmp_path) + os.pathsep + os.environ.get("PATH", ""))
+    return pidfile
+
+
+def alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_for(predicate, seconds=10.0):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="checks processes through /proc")
+def test_system_dot_is_killed_at_the_time_limit(slow_dot):
+    start = time.monotonic()
+    with pytest.raises(render.GraphRenderError, match="did not finish within 1 s"):
+        render.render("digraph { a -> b }", renderer="dot", time_limit=1)
+    assert time.monotonic() - start < 10
+    pid = int(slow_dot.read_text())
+    assert not alive(pid)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="checks processes through /proc; PR_SET_PDEATHSIG is Linux")
+def test_system_dot_dies_with_a_killed_python(slow_dot):
+    code = "from micrograd_ko.viz import render; render.render('digraph { a -> b }', renderer='dot', time_limit=100)"
+    parent = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert wait_for(slow_dot.exists)
+        pid = int(slow_dot.read_text())
+        assert alive(pid)
+        parent.send_signal(signal.SIGKILL)  # as when a notebook kernel is killed
+        parent.wait()
+        assert wait_for(lambda: not alive(pid)), "dot outlived the Python that started it"
+    finally:
+        parent.kill()

@@ -1,0 +1,299 @@
+"""The pictures in a real JupyterLab, as a learner meets them: a saved notebook opened unrun, then Run All.
+
+A fixture starts `jupyter lab` on 127.0.0.1 (free port, token, no browser, a
+temporary root holding the notebooks), and Playwright drives Debian's Chromium
+in a 1280 px window:
+
+(a) saved and untrusted (JupyterLab keeps no <svg>, <script>, <style> then):
+    every graph shows a picture, not `<... at 0x...>`; the stepper is a list
+    of its steps with no dead buttons and one line on how to make it live;
+(b) after Run All: the stepper's next button and slider move the highlight,
+    no console errors, and every picture fits the output area with its text
+    at least 10 px on screen.
+
+The notebook is written and executed (nbclient) here, so the test does not
+depend on the lessons' text; committed notebooks with pictures are opened
+too, unless their outputs predate the current pictures (then re-executing
+them is the notebook's job). Screenshots go to tests/screenshots/ (not
+committed) for a person to look at.
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).is_file():
+    pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's chromium package)", allow_module_level=True)
+if shutil.which("jupyter-lab", path=str(Path(sys.executable).parent)) is None:
+    pytest.skip("jupyterlab is not installed (it is in the test extra)", allow_module_level=True)
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+TOKEN = "micrograd-ko-test"
+
+CELLS = [
+    """import micrograd_ko as mg
+from micrograd_ko import datasets, losses, nn
+
+a, b, c, f = mg.Value(2.0, label="a"), mg.Value(-3.0, label="b"), mg.Value(10.0, label="c"), mg.Value(-2.0, label="f")
+L = (a * b + c) * f
+L.label = "L"
+L.backward()
+mg.draw_graph(L)""",
+    """y = mg.Value(0.5, label="x")
+for k in range(6):
+    y = (y * mg.Value(0.9, label=f"w{k}") + mg.Value(0.1, label=f"b{k}")).tanh()
+y.backward()
+mg.draw_graph(y)  # too wide left to right: drawn top to bottom""",
+    """X, Y = datasets.xor()
+
+def after_backward(activation, init):
+    model = nn.MLP(2, [10] * 10 + [1], activation=activation, init=init, seed=0)
+    loss = mg.sum([losses.bce_with_logits(model(x), t) for x, t in zip(X, Y)]) / len(X)
+    loss.backward()
+    return model, loss
+
+deep, deep_loss = after_backward("sigmoid", "uniform")
+mg.draw_graph(deep_loss, group="layer", model=deep)""",
+    """mg.BackpropStepper(L)""",
+    """mg.compare_gradient_flow({"sigmoid": deep, "tanh": after_backward("tanh", "xavier_uniform")[0],
+                          "relu": after_backward("relu", "he_normal")[0]})""",
+]
+PICTURE_CELLS = (0, 1, 2, 4)  # code cells whose output is one picture
+STEPPER_CELL = 3
+STEPS = 3  # (a*b + c)*f: one step per operation
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_notebook(path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    nbformat.write(nb, path)  # saved as a learner saves it: opening it later, it is untrusted
+
+
+def current_pictures(nb):
+    """Whether a committed notebook's outputs were made by the current drawing code (an <img> per graph)."""
+    html = [o.get("data", {}).get("text/html", "") for cell in nb.cells for o in cell.get("outputs", [])]
+    html = ["".join(h) if isinstance(h, list) else h for h in html]
+    svg_only = any("image/svg+xml" in o.get("data", {}) and "text/html" not in o.get("data", {})
+                   for cell in nb.cells for o in cell.get("outputs", []))
+    old_stepper = any("mgk-stepper" in h and "<button" in h.split("<script>")[0] for h in html)
+    return not svg_only and not old_stepper
+
+
+def committed_with_pictures():
+    found = []
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        text = path.read_text(encoding="utf-8")
+        if "image/svg+xml" in text or "mgk-stepper" in text or "mgk-output" in text:
+            found.append(path)
+    return found
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    home = tmp_path_factory.mktemp("lab")
+    root = home / "root"
+    root.mkdir()
+    make_notebook(root / "pictures.ipynb")
+    for path in committed_with_pictures():
+        shutil.copy(path, root / path.name)
+    news = home / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True)
+    news.write_text('{"fetchNews": "false"}')  # no "official Jupyter news?" toast over the pictures
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "JUPYTER_CONFIG_DIR": str(home / "config"),
+           "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+           "JUPYTERLAB_SETTINGS_DIR": str(home / "settings")}
+    log = open(home / "lab.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--port-retries=0",
+         f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={TOKEN}", "--LabApp.expose_app_in_browser=True",
+         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+        + (["--allow-root"] if hasattr(os, "getuid") and os.getuid() == 0 else []),
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(f"jupyter lab exited: {(home / 'lab.log').read_text()[-2000:]}")
+                time.sleep(0.5)
+        else:
+            pytest.fail("jupyter lab did not start within 60 s")
+        yield url, root
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def open_notebook(browser, url, name):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.errors = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.goto(f"{url}/lab/tree/{name}?token={TOKEN}&reset")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_function("document.querySelectorAll('.jp-Notebook .jp-Cell').length > 0")
+    page.wait_for_timeout(1500)
+    return page
+
+
+def outputs(page):
+    """The output area of each code cell, in order."""
+    return page.locator(".jp-Notebook .jp-CodeCell .jp-OutputArea")
+
+
+def screenshot(page, name, element=None):
+    if element is not None:  # JupyterLab draws only the cells in view: scroll, then let it draw
+        element.scroll_into_view_if_needed()
+        page.wait_for_timeout(800)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=False)
+
+
+# Measures every picture in an output area: its box against the area's, and its smallest text on screen.
+MEASURE = r"""
+(area) => {
+  const width = area.getBoundingClientRect().width;
+  const found = [];
+  const decode = (src) => new TextDecoder().decode(Uint8Array.from(atob(src.split(",")[1]), c => c.charCodeAt(0)));
+  const px = (v) => { const m = /^([0-9.]+)(pt|px)?$/.exec(v || ""); return m ? parseFloat(m[1]) * (m[2] === "pt" ? 4 / 3 : 1) : NaN; };
+  for (const img of area.querySelectorAll("img")) {
+    const box = img.getBoundingClientRect();
+    const svg = new DOMParser().parseFromString(decode(img.src), "image/svg+xml").documentElement;
+    const natural = px(svg.getAttribute("width"));
+    const view = (svg.getAttribute("viewBox") || "").split(/\s+/).map(Number);
+    const unit = view.length === 4 ? natural / view[2] : 1;
+    const sizes = [...svg.querySelectorAll("text")].map(t => parseFloat(t.getAttribute("font-size") || "14"));
+    found.push({kind: "img", width: box.width, area: width, loaded: img.complete && img.naturalWidth > 0,
+                text: Math.min(...sizes) * unit * box.width / natural});
+  }
+  for (const svg of area.querySelectorAll(".mgk-frame.mgk-active svg:not(svg svg)")) {
+    const box = svg.getBoundingClientRect();
+    const texts = [...svg.querySelectorAll("text")].filter(t => t.getBBox().width > 0);
+    const sizes = texts.map(t => t.getScreenCTM().a * parseFloat(getComputedStyle(t).fontSize));
+    found.push({kind: "svg", width: box.width, area: width, loaded: true, text: Math.min(...sizes)});
+  }
+  return found;
+}
+"""
+
+
+def test_saved_notebook_shows_pictures_and_a_step_list(lab, browser):
+    url, _ = lab
+    page = open_notebook(browser, url, "pictures.ipynb")
+    areas = outputs(page)
+    page.wait_for_function("document.querySelectorAll('.jp-OutputArea-output img').length >= 4", timeout=30_000)
+    assert "at 0x" not in page.locator(".jp-Notebook").text_content()
+    for i in PICTURE_CELLS:
+        area = areas.nth(i)
+        area.scroll_into_view_if_needed()
+        assert area.locator(".jp-OutputArea-output img").count() == 1
+        assert area.locator(".jp-OutputArea-output svg").count() == 0  # untrusted: JupyterLab kept no SVG, the <img> is what shows
+        pictures = area.evaluate(MEASURE)
+        assert pictures and all(p["loaded"] for p in pictures)
+    stepper = areas.nth(STEPPER_CELL)
+    frames = stepper.locator(".mgk-frame")
+    assert frames.count() == STEPS and stepper.locator("img").count() == STEPS
+    assert stepper.locator("button").count() == 0 and stepper.locator("input").count() == 0  # nothing dead
+    assert "셀을 실행하면" in stepper.text_content()
+    assert "연쇄법칙" in frames.nth(0).text_content()
+    screenshot(page, "jupyterlab_saved_stepper.png", stepper)
+    screenshot(page, "jupyterlab_saved_layer_view.png", areas.nth(2))
+    page.close()
+
+
+def active_node(stepper):
+    return stepper.locator(".mgk-frame.mgk-active g.value.current > title").first.text_content()
+
+
+def test_after_run_all_the_stepper_plays_and_every_picture_fits(lab, browser):
+    url, _ = lab
+    page = open_notebook(browser, url, "pictures.ipynb")
+    page.wait_for_function("window.jupyterapp !== undefined", timeout=30_000)
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_selector(".mgk-stepper.mgk-js .mgk-next", timeout=120_000)
+    # Run All marks every queued cell [*] at once: done when none is left.
+    page.wait_for_function("[...document.querySelectorAll('.jp-InputArea-prompt')].every(p => !p.textContent.includes('*'))",
+                           timeout=120_000)
+    page.wait_for_timeout(1000)
+    areas = outputs(page)
+    stepper = areas.nth(STEPPER_CELL).locator(".mgk-stepper")
+    first = active_node(stepper)
+    stepper.locator(".mgk-next").click()
+    second = active_node(stepper)
+    assert second != first and stepper.locator(".mgk-counter").text_content() == f"2 / {STEPS}"
+    stepper.locator(".mgk-slider").evaluate(f"(s) => {{ s.value = '{STEPS - 1}'; s.dispatchEvent(new Event('input')); }}")
+    assert active_node(stepper) not in (first, second)
+    assert stepper.locator(".mgk-next").is_disabled()
+    for i in range(len(CELLS)):
+        areas.nth(i).scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        for picture in areas.nth(i).evaluate(MEASURE):
+            assert picture["loaded"], (i, picture)
+            assert picture["width"] <= picture["area"] + 0.5, (i, picture)  # whole, no sideways scrolling
+            assert picture["text"] >= 10, (i, picture)
+    screenshot(page, "jupyterlab_run_stepper.png", stepper)
+    screenshot(page, "jupyterlab_run_wide_graph.png", areas.nth(1))
+    screenshot(page, "jupyterlab_run_compare.png", areas.nth(4))
+    assert page.errors == []
+    page.close()
+
+
+@pytest.mark.parametrize("path", committed_with_pictures(), ids=lambda p: p.stem)
+def test_committed_notebook_unrun_shows_pictures(lab, browser, path):
+    if not current_pictures(nbformat.read(path, as_version=4)):
+        pytest.skip(f"{path.name}: its outputs predate the current pictures; re-execute it (jupyter execute --inplace)")
+    url, _ = lab
+    page = open_notebook(browser, url, path.name)
+    text = page.locator(".jp-Notebook").text_content()
+    assert not re.search(r"<micrograd_ko\.[\w.]+ (object )?at 0x", text)
+    for stepper in page.locator(".mgk-stepper").all():
+        assert stepper.locator("button").count() == 0
+        assert stepper.locator(".mgk-frame img").count() == stepper.locator(".mgk-frame").count() > 0
+    images = page.locator(".mgk-output img").all()
+    for img in images:
+        img.scroll_into_view_if_needed()
+        assert img.evaluate("i => i.complete && i.naturalWidth > 0")
+    screenshot(page, f"jupyterlab_saved_{path.stem}.png", images[0] if images else None)
+    page.close()
