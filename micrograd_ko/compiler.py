@@ -46,17 +46,17 @@ Which leaf is what:
 
 Python control flow is frozen too. `if h > 0:` inside `fn` took one branch
 while tracing, and the code only knows that branch. Comparisons of traced
-Values (`<`, `<=`, `>`, `>=`, hence `max`, `min`, `sorted`) and `float(value)`
-are recorded while tracing and become *guards* in the code: if a call would
-take the other branch (or `float()` would read another number), it raises
-`GuardError` before touching any gradient, naming the line of `fn` that
-branched. Reading `.data` directly cannot be seen and is not guarded: use
+Values (`<`, `<=`, `>`, `>=`, hence `max`, `min`, `sorted`) are recorded
+while tracing and become *guards* in the code: if a call would take the
+other branch, it raises `GuardError` before touching any gradient, naming
+the line of `fn` that branched. (`float(value)` is an error in the engine
+itself.) Reading `.data` directly cannot be seen and is not guarded: use
 the engine's ops (`relu`, `abs`, ...) for data-dependent choices, which the
 code follows exactly. Random numbers drawn inside `fn` (dropout) are frozen
 as well: make them inputs, or don't compile.
 
-Tracing patches `Value`'s comparison methods for its duration, so do not
-trace in two threads at once.
+Tracing patches `Value`'s comparison methods and `__init__` for its
+duration, so do not trace in two threads at once.
 """
 
 from __future__ import annotations
@@ -161,9 +161,9 @@ class Tracer:
 
     While active it records every `Value` made with `Value(...)` (the
     constants of `fn`: every other leaf in the graph is a parameter, or an
-    input) and every comparison and `float()` of Values; on exit it stops. `compile` may be called several times, e.g.
-    once per output; each program gets the guards recorded since the
-    previous `compile`.
+    input) and every comparison of Values; on exit it stops. `compile` may
+    be called several times, e.g. once per output; each program gets the
+    guards recorded since the previous `compile`.
     """
 
     def __init__(self):
@@ -177,8 +177,6 @@ class Tracer:
         for name, symbol in _COMPARISONS.items():
             self._saved[name] = getattr(Value, name)
             setattr(Value, name, self._recording_comparison(self._saved[name], symbol))
-        self._saved["__float__"] = Value.__float__
-        Value.__float__ = self._recording_float(Value.__float__)
         return self
 
     def __exit__(self, *exc):
@@ -206,16 +204,6 @@ class Tracer:
             return result
 
         return compare
-
-    def _recording_float(self, method):
-        guards = self._guards
-
-        def to_float(a):
-            result = method(a)
-            guards.append(_Guard(a, "==", result, True, _caller()))
-            return result
-
-        return to_float
 
     def is_parameter(self, leaf):
         """A leaf not made while tracing: it existed before (a weight), so it is read live."""

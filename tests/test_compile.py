@@ -155,15 +155,6 @@ def test_a_branch_on_a_traced_value_is_guarded_and_touches_no_gradient():
     assert w.grad == 6.0
 
 
-def test_float_of_a_parameter_is_guarded():
-    w = Value(1.5)
-    step = ko.compile(lambda x: x * float(w), 1.0)  # float() freezes w's number
-    assert step(2.0) == 3.0
-    w.data = 2.5
-    with pytest.raises(GuardError):
-        step(2.0)
-
-
 def test_max_of_values_is_guarded_by_its_comparisons():
     a, b = Value(1.0), Value(2.0)
     step = ko.compile(lambda x: max(a * x, b * x), 1.0)
