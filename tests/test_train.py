@@ -256,3 +256,20 @@ def test_fit_checks_the_data_and_the_loss_against_the_output_width():
         fit(MLP(2, [2], seed=0), X, y, loss="bce", progress=False)
     with pytest.raises(ValueError, match="cross_entropy"):
         fit(MLP(2, [1], seed=0), X, y, loss="cross_entropy", progress=False)
+
+
+def test_batches_too_big_to_compile_whole_go_per_sample_with_the_same_history(monkeypatch):
+    from micrograd_ko import train
+
+    X, y = datasets.xor()
+    histories = []
+    for max_nodes in (200_000, 1):  # whole batches, then per-sample programs
+        monkeypatch.setattr(train._CompiledBatches, "MAX_NODES", max_nodes)
+        model = MLP(2, [3, 1], activation="tanh", seed=0)
+        histories.append(fit(model, X, y, loss="bce_with_logits", epochs=5, batch_size=2, shuffle=False,
+                             progress=False))
+    monkeypatch.undo()
+    model = MLP(2, [3, 1], activation="tanh", seed=0)
+    interpreted = fit(model, X, y, loss="bce_with_logits", epochs=5, batch_size=2, shuffle=False, progress=False,
+                      compile=False)
+    assert histories[0] == histories[1] == interpreted
