@@ -97,9 +97,9 @@ def _svg_file(path):
         found_en = f"{path} ends with {suffix}" if suffix else f"{path} has no suffix"
         raise UsageError(bilingual(
             f"graph는 SVG만 씁니다: -o 이름을 .svg로 끝내세요 ({found_ko}). "
-            "PNG가 필요하면 SVG를 브라우저에서 열어 저장하세요",
+            "SVG는 브라우저나 Inkscape로 열 수 있고, PNG가 필요하면 Inkscape에서 내보내기 하세요",
             f"graph writes SVG only: end the -o name with .svg ({found_en}); "
-            "for a PNG, open the SVG in a browser and save it"))
+            "an SVG opens in any browser or Inkscape; for a PNG, export it from Inkscape"))
     return _writable_file(path)
 
 

@@ -378,3 +378,11 @@ def test_written_files_name_a_missing_folder_apart_from_an_unwritable_place(tmp_
     with pytest.raises(OSError, match="cannot write the file") as info:
         write_file("/proc/x.svg", "x")  # the folder exists, the file cannot be made
     assert "does not exist" not in str(info.value)
+
+
+def test_a_label_set_by_hand_to_a_number_still_draws():
+    from micrograd_ko.viz.node_view import node_name
+
+    x = Value(1.0)
+    x.label = 5
+    assert node_name(x, 0) == "5"

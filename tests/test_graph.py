@@ -16,7 +16,7 @@ import micrograd_ko as mg
 from micrograd_ko import graph, i18n, nn
 from micrograd_ko.diagnostics import gradient_flow
 from micrograd_ko.graph import FONTNAME, draw_graph, fmt, render_svg
-from micrograd_ko.viz import colours, display, layers, render
+from micrograd_ko.viz import colours, display, fonts, layers, render
 from micrograd_ko.viz.colours import PENDING, ZERO, GradScale
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -79,9 +79,11 @@ def test_korean_font_list_and_no_html_labels():
     L.backward()
     g = draw_graph(L)
     assert "label=<" not in g.source  # the WebAssembly Graphviz drops HTML-like labels silently
-    root = ET.fromstring(render_svg(g).encode("utf-8"))
+    root = ET.fromstring(render_svg(g, embed_font=False).encode("utf-8"))
     families = {t.get("font-family") for t in root.iter(f"{SVG}text")}
     assert families == {FONTNAME}
+    root = ET.fromstring(render_svg(g).encode("utf-8"))  # a file's SVG: its own glyphs first
+    assert {t.get("font-family") for t in root.iter(f"{SVG}text")} == {f"{fonts.EMBEDDED_FAMILY}, {FONTNAME}"}
     assert "NanumGothic" in FONTNAME and "Malgun Gothic" in FONTNAME
 
 
@@ -252,7 +254,7 @@ def test_save_graph_and_notebook_display(monkeypatch, tmp_path):
     assert graph.save_graph(L, tmp_path / "g.gv").read_text(encoding="utf-8") == g.source
     with pytest.raises(graph.GraphRenderError, match="SVG"):
         graph.save_graph(g, tmp_path / "g.png")
-    assert g._repr_svg_() == svg_file.read_text(encoding="utf-8")
+    assert fonts.embed(g._repr_svg_()) == svg_file.read_text(encoding="utf-8")
     bundle = g._repr_mimebundle_()
     assert set(bundle) == {"text/html", "image/svg+xml"} and bundle["image/svg+xml"] == g.svg()  # fits as drawn
     assert display.fits(g.svg()) and "mgk-note" not in bundle["text/html"]
@@ -281,8 +283,9 @@ def test_a_graph_too_wide_to_read_is_redrawn_top_to_bottom_and_says_so():
     # Left to right it is so wide that, scaled to a notebook's 850 px, its edge numbers would be under 10 px.
     assert display.size_px(wide)[0] > 850 and not display.fits(wide)
     bundle = g._repr_mimebundle_()
-    assert bundle["image/svg+xml"] == render_svg(y, rankdir="TB") and display.fits(bundle["image/svg+xml"])
+    assert bundle["image/svg+xml"] == render_svg(y, rankdir="TB", embed_font=False) and display.fits(bundle["image/svg+xml"])
     assert "rankdir=&#x27;TB&#x27;" in bundle["text/html"]
+    assert "<style>@font-face" in bundle["text/html"]  # the note under the picture carries its glyphs (live notebooks)
     assert draw_graph(y, fit=False)._repr_mimebundle_()["image/svg+xml"] == wide  # fit=False keeps the layout asked for
 
 
@@ -429,3 +432,74 @@ def test_the_reports_graph_paints_the_weights_of_the_zero_input_grey_as_its_note
             fills[shown[0]] = fill_of(g)
     assert fills["w1_12"] == fills["w1_22"] == ZERO  # both multiply x2 = 0
     assert fills["w1_11"] != ZERO and fills["x1"] != ZERO
+
+
+def embedded_characters(svg):
+    """Every character the fonts embedded in `svg` have a glyph for."""
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    found = set()
+    for data in re.findall(r"data:font/woff;base64,([A-Za-z0-9+/=]+)", svg):
+        font = TTFont(io.BytesIO(base64.b64decode(data)))
+        found.update(chr(c) for c in font.getBestCmap())
+    return found
+
+
+def test_saved_svg_files_carry_the_glyphs_of_their_korean_text(tmp_path):
+    """A file from save_graph (or the CLI, through render_svg) reads on a machine without a Korean font."""
+    L, _ = lecture_graph()
+    L.backward()
+    model = mg.nn.MLP(2, [2, 1], seed=0)
+    (model([1.0, 0.0]) - 1.0).backward()
+    for svg in (graph.save_graph(L, tmp_path / "g.svg").read_text(encoding="utf-8"), render_svg(L),
+                mg.compare_gradient_flow(model).save(tmp_path / "flow.svg").read_text(encoding="utf-8")):
+        korean = {c for t in texts(svg) for c in t if "\uac00" <= c <= "\ud7a3"}
+        assert korean and korean <= embedded_characters(svg)
+
+
+MISSING_GRAPHVIZ = r"""
+import sys
+sys.modules["graphviz"] = None  # as if the viz extra's graphviz were not installed
+import micrograd_ko as mg
+from micrograd_ko import plots  # matplotlib only: must not need Graphviz
+assert sys.modules.get("graphviz") is None
+x = mg.Value(1.0, label="x")
+y = x * 2.0
+y.backward()
+for name, call in [("draw_graph", lambda: mg.draw_graph(y)), ("render_svg", lambda: mg.render_svg(y)),
+                   ("save_graph", lambda: mg.save_graph(y, "never.svg"))]:
+    try:
+        call()
+    except ImportError as error:
+        print(name, "|", str(error).replace("\n", " "))
+from micrograd_ko.cli import main
+sys.exit(main(["graph", "x*2", "x=1", "-o", "never.svg"]))
+"""
+
+
+def test_without_graphviz_the_error_says_how_to_install_it(tmp_path):
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", MISSING_GRAPHVIZ], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 1, done.stderr  # the CLI's failure code, after the three messages
+    lines = done.stdout.strip().splitlines()
+    assert [line.split(" |")[0] for line in lines] == ["draw_graph", "render_svg", "save_graph"]
+    for line in lines + [done.stderr]:
+        assert "pip install 'micrograd_ko[viz]'" in line and "graphviz" in line and "No module named" not in line
+    assert "패키지가 필요합니다" in done.stdout
+    assert not (tmp_path / "never.svg").exists()
+
+
+def test_the_layer_view_note_only_when_the_switch_was_automatic():
+    model = mg.nn.MLP(2, [4, 4, 1], activation="sigmoid", output_activation="sigmoid", seed=0)
+    loss = mg.losses.bce([model(x) for x in ([0, 0], [0, 1], [1, 0], [1, 1])], [0, 1, 1, 0])
+    loss.backward()
+    asked = draw_graph(loss, group="layer", model=model)._repr_mimebundle_()
+    automatic = draw_graph(loss, model=model)._repr_mimebundle_()
+    for bundle in (asked, automatic):
+        assert 'class="layer-view"' in bundle["image/svg+xml"]  # every node would be unreadable at 850 px
+    assert "mgk-note" not in asked["text/html"]  # group='layer' asked for layers: nothing to explain
+    assert "층 보기로 그렸습니다" in automatic["text/html"]

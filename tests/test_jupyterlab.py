@@ -208,7 +208,7 @@ MEASURE = r"""
     found.push({kind: "img", width: box.width, area: width, loaded: img.complete && img.naturalWidth > 0,
                 text: Math.min(...sizes) * unit * box.width / natural});
   }
-  for (const svg of area.querySelectorAll(".mgk-frame.mgk-active svg:not(svg svg)")) {
+  for (const svg of area.querySelectorAll(".mgk-frame.mgk-active svg:not(svg svg), .mgk-drawing svg:not(svg svg)")) {
     const box = svg.getBoundingClientRect();
     const texts = [...svg.querySelectorAll("text")].filter(t => t.getBBox().width > 0);
     const sizes = texts.map(t => t.getScreenCTM().a * parseFloat(getComputedStyle(t).fontSize));
@@ -244,7 +244,7 @@ def test_saved_notebook_shows_pictures_and_a_step_list(lab, browser):
 
 
 def active_node(stepper):
-    return stepper.locator(".mgk-frame.mgk-active g.value.current > title").first.text_content()
+    return stepper.locator(".mgk-drawing g.value.current > title").first.text_content()
 
 
 def test_after_run_all_the_stepper_plays_and_every_picture_fits(lab, browser):

@@ -12,7 +12,7 @@ import pytest
 import micrograd_ko as mg
 from micrograd_ko import losses, nn
 from micrograd_ko.diagnostics import gradient_flow
-from micrograd_ko.viz import LayerView, colours, display
+from micrograd_ko.viz import LayerView, colours, display, fonts
 
 SVG = "{http://www.w3.org/2000/svg}"
 XOR = ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0.0, 1.0, 1.0, 0.0])
@@ -101,11 +101,11 @@ def test_sigmoid_fades_while_tanh_and_relu_stay_level_side_by_side(flagship, tmp
     assert len(columns) == 3
     spread = {name: max(v) / min(v) for name, v in zip(models, (columns[x] for x in sorted(columns)))}
     assert spread["sigmoid"] > 1000 and spread["tanh"] < 100 and spread["relu"] < 100
-    assert view.save(tmp_path / "flow.svg").read_text(encoding="utf-8") == svg
+    assert view.save(tmp_path / "flow.svg").read_text(encoding="utf-8") == fonts.embed(svg)  # a file carries its glyphs
     bundle = view._repr_mimebundle_()
     data = re.search(r'base64,([^"]+)"', bundle["text/html"]).group(1)
     assert "@font-face" in base64.b64decode(data).decode("utf-8")  # the Korean glyphs travel with the picture
-    assert mg.render_svg(view) == svg
+    assert mg.render_svg(view, embed_font=False) == svg
     with pytest.raises(ValueError, match="svg"):
         view.save(tmp_path / "flow.png")
 
@@ -148,9 +148,37 @@ def test_gradient_flow_player_steps_through_epochs_on_one_scale():
     stops = {re.search(r"<linearGradient.*?</linearGradient>", s, re.S).group(0).split(">", 1)[1] for s in svgs}
     assert len(stops) == 1  # the same colour scale in every frame
     assert "1층 · sigmoid" in svgs[0]
+    live = player._repr_html_()  # shown in a live notebook: its own text carries its glyphs
+    assert "@font-face" in live.split("<script>")[0] and "font-family: var(--mgk-font" in live
 
 
 def test_rows_name_the_activation_only_when_every_model_shares_it(flagship):
     mixed = mg.compare_gradient_flow({"sigmoid": flagship, "relu": after_backward("relu", "he_normal", hidden=2)})
     texts = [t.text for t in ET.fromstring(mixed.svg().encode()).iter(f"{SVG}text")]
     assert "1층" in texts and "1층 · sigmoid" not in texts and "11층 · linear (출력)" in texts
+
+
+def test_a_list_of_models_is_a_clear_type_error(flagship):
+    with pytest.raises(TypeError, match=r"dict name -> model") as caught:
+        mg.compare_gradient_flow([flagship])
+    assert "사전" in str(caught.value)
+    with pytest.raises(TypeError, match="gradient_flow"):
+        mg.compare_gradient_flow({"m": [1, 2]})
+
+
+def test_before_backward_the_picture_says_so_instead_of_painting_zeros():
+    fresh = nn.MLP(2, [3, 1], seed=0)  # never through backward(): every grad is exactly 0.0
+    for view in (mg.compare_gradient_flow({"fresh": fresh, "trained": after_backward(hidden=1)}), LayerView.from_model(fresh)):
+        svg = view.svg()
+        texts = [t.text or "" for t in ET.fromstring(svg.encode()).iter(f"{SVG}text")]
+        assert any("loss.backward()를 먼저 호출하세요" in t for t in texts)
+        root = ET.fromstring(svg.encode("utf-8"))
+        first_column = min(float(g.find(f"{SVG}rect").get("x")) for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or ""))
+        fresh_cells = [g for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or "")
+                       and float(g.find(f"{SVG}rect").get("x")) == first_column]
+        assert fresh_cells and all(g.find(f"{SVG}rect").get("fill") == colours.PENDING and g.find(f"{SVG}text").text == "?"
+                                   for g in fresh_cells)
+    assert "call loss.backward() first" in LayerView.from_model(fresh, lang="en").svg()
+    zero_init = nn.MLP(2, [3, 3, 1], activation="sigmoid", init="zeros", seed=0)
+    (zero_init([1.0, 0.0]) - 1.0).backward()  # exactly-zero weight gradients after a real backward: still "0"
+    assert "backward()" not in LayerView.from_model(zero_init).svg()

@@ -61,7 +61,21 @@ def test_gradient_flow_plot_shows_each_layers_gradient(tmp_path, caplog):
     assert "층별 기울기" in ax.get_title()
     save_cleanly(fig, tmp_path, caplog)
     english = plots.plot_gradient_flow(models, metric="bias_grad_norm", lang="en")
-    assert "‖∂L/∂b‖" in english.axes[0].get_ylabel() and "layer" in english.axes[0].get_xlabel()
+    assert r"$\|\partial L/\partial b\|$" in english.axes[0].get_ylabel() and "layer" in english.axes[0].get_xlabel()
+    save_cleanly(english, tmp_path, caplog)
+
+
+def test_math_in_labels_is_mathtext_not_the_korean_fonts_tiny_glyph(tmp_path, caplog):
+    """NanumGothic draws ∂ tiny and misshapen: every ∂ and ‖ in a label is mathtext (DejaVu Sans glyphs)."""
+    models = trained_models()
+    figures = [plots.plot_gradient_flow(models, metric=m) for m in ("mean_abs_grad", "max_abs_grad", "grad_norm", "bias_grad_norm")]
+    history = {"gradient_flow": [[r.mean_abs_grad for r in gradient_flow(models["relu"])]] * 3}
+    figures.append(plots.plot_gradient_flow_history(history))
+    labels = [t for fig in figures for ax in fig.axes for t in (ax.get_xlabel(), ax.get_ylabel(), ax.get_title())]
+    assert any(r"\partial" in t for t in labels)
+    assert not any("∂" in t or "‖" in t for t in labels)
+    for fig in figures:  # a narrow range gets labels between decades: every glyph found
+        save_cleanly(fig, tmp_path, caplog)
 
 
 def test_zero_gradients_are_marked_not_dropped(tmp_path, caplog):

@@ -194,6 +194,7 @@ def test_layer_by_layer_steps_match_backward():
     assert 0 < sig.local <= 0.25 and stepper[0].local == 1.0  # the output layer is linear
     text = stepper.text(1)
     assert "4층" in text and "국소적 미분" in text and fmt(sig.weight_grad) in text
+    assert f"기울기가 {sig.local:.2g}배가 됩니다" in text  # a whole sentence, not "기울기가 0.24배로"
     assert "layer 4" in stepper.text(1, lang="en")
 
 
@@ -223,3 +224,65 @@ def test_bad_roots_give_clear_errors():
     odd = mg.Value(2.0, (a,), "mystery")  # micrograd's constructor form: no local derivative known
     with pytest.raises(ValueError, match="local derivative"):
         BackpropStepper(odd)
+
+
+def xor_batch(seed=0):
+    """XOR MLP 2-4-4-1 on a batch of 4: 109 steps node by node."""
+    model = mg.nn.MLP(2, [4, 4, 1], activation="sigmoid", output_activation="sigmoid", seed=seed)
+    X, y = [[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0]
+    loss = mg.losses.bce([model(x) for x in X], y)
+    return model, loss
+
+
+def test_frames_share_one_layout(monkeypatch):
+    """Node by node the graph is laid out once or twice (which layout fits), not once per step: the player's
+    size follows the graph, not graph x steps (it was 68 MB for these 109 steps)."""
+    from micrograd_ko.viz import node_view
+
+    calls = []
+    real = node_view.render
+    monkeypatch.setattr(node_view, "render", lambda *a, **k: calls.append(1) or real(*a, **k))
+    _, loss = xor_batch()
+    stepper = BackpropStepper(loss)
+    assert len(stepper) == 109
+    fragment = stepper._repr_html_()
+    assert len(calls) <= 2
+    assert len(fragment) < 2_000_000
+    assert fragment.count("<img") == 1  # too many steps for a picture each: the last step's, once
+    assert fragment.count('<li class="mgk-frame"') == 109
+
+
+def test_svg_of_a_step_is_the_shared_drawing_in_that_state():
+    L, _ = lecture_graph()
+    stepper = BackpropStepper(L)
+    order = topological_order(L)
+    last = stepper.svg(len(stepper) - 1)
+    texts = [(t.text or "").replace("\u200b", "") for t in ET.fromstring(last.encode("utf-8")).iter(f"{SVG}text")]
+    for node in order:
+        assert f"기울기 {fmt(node.grad if node.grad else stepper.gradients[node])}" in texts
+
+
+def test_parameters_are_named_from_the_model_in_the_graph_and_the_stepper():
+    model, loss = xor_batch()
+    loss.backward()
+    w = model.layers[1].neurons[2].w[3]
+    b = model.layers[0].neurons[1].b
+    svg = mg.render_svg(loss, model=model)
+    shown = {(t.text or "").replace("\u200b", "") for t in ET.fromstring(svg.encode("utf-8")).iter(f"{SVG}text")}
+    assert {"w[1][2][3]", "b[0][1]"} <= shown
+    stepper = BackpropStepper(loss, model=model, by="node")
+    assert stepper.names[w] == "w[1][2][3]" and stepper.names[b] == "b[0][1]"
+    assert any("∂L/∂w[1][2][3]" in stepper.text(i).replace("#", "") or "w[1][2][3]" in stepper.text(i) for i in range(len(stepper)))
+    assert BackpropStepper(loss, model=model).by == "layer"
+    with pytest.raises(ValueError, match="by"):
+        BackpropStepper(loss, by="neuron")
+
+
+def test_negative_zero_is_written_0():
+    x, c, w = mg.Value(0.0, label="x"), mg.Value(3.0, label="c"), mg.Value(-0.1708, label="w")
+    a = x * c
+    a.label = "a"
+    y = a * w
+    y.label = "y"
+    text = BackpropStepper(y).text(1)  # upstream -0.1708 into a, local derivative ∂a/∂c = x = 0
+    assert "-0.1708 × 0 = 0" in text and "= -0 " not in text and fmt(-0.0) == "0"

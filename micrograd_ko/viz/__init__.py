@@ -7,20 +7,38 @@
 - `display`: how a picture shows in a notebook (saved or live) and fits its width;
   `fonts`: the glyphs a picture carries so that its Korean reads anywhere.
 - `node_view`: `draw_graph`, `render_svg`, `save_graph` (one box per node).
-- `layers`: which layer of an MLP each node belongs to.
+- `layers`: which layer of an MLP each node belongs to, and the parameters' names.
 - `layer_view`: one row per layer; `compare_gradient_flow`; `gradient_flow_player` (epochs).
-- `stepper`: `BackpropStepper`, node by node or layer by layer; `player`: the saved-or-live player they share.
+- `stepper`: `BackpropStepper`, node by node or layer by layer; `player`: the saved-or-live player they share;
+  `drawing_states`: one drawing shown in each step's state.
 - `plots`: matplotlib figures; `report`: the HTML report.
+- `extra`: the `viz` extra's packages, with an install hint when one is missing.
 
 `micrograd_ko.draw_graph`, `micrograd_ko.graph`, `micrograd_ko.stepper`, ...
-keep working: they lead here.
+keep working: they lead here. The names below are imported on first use, so
+that `micrograd_ko.plots` (matplotlib only) does not need Graphviz.
 """
 
-from .layer_view import LayerView, compare_gradient_flow, gradient_flow_player
-from .node_view import ComputationGraph, GraphTooComplexError, draw_graph, render_svg, save_graph
-from .options import DrawOptions
-from .render import GraphRenderError
-from .stepper import BackpropStepper
+from importlib import import_module
 
-__all__ = ["BackpropStepper", "ComputationGraph", "DrawOptions", "GraphRenderError", "GraphTooComplexError", "LayerView",
-           "compare_gradient_flow", "draw_graph", "gradient_flow_player", "render_svg", "save_graph"]
+_LAZY = {
+    "BackpropStepper": "stepper",
+    "ComputationGraph": "node_view",
+    "DrawOptions": "options",
+    "GraphRenderError": "render",
+    "GraphTooComplexError": "node_view",
+    "LayerView": "layer_view",
+    "compare_gradient_flow": "layer_view",
+    "draw_graph": "node_view",
+    "gradient_flow_player": "layer_view",
+    "render_svg": "node_view",
+    "save_graph": "node_view",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,6 +20,7 @@ their owner (see `node_view.ComputationGraph`), not shrunk further.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import re
 
@@ -94,7 +95,10 @@ def mimebundle(svg, alt, note=None, include=None, exclude=None):
     """The notebook display of `svg`: an untrusted-safe <img> (text/html) and the SVG itself."""
     body = img_tag(svg, alt)
     if note:
-        body += f'<div class="mgk-note" style="font-size:0.85em;color:#555">{html.escape(note)}</div>'
+        # The note's own glyphs (live notebooks keep <style>; a saved one drops it and uses the machine's fonts).
+        family = "MgkNote" + hashlib.sha1(note.encode("utf-8")).hexdigest()[:8]
+        body += (f"<style>{fonts.font_face_css(note, family)}</style>"
+                 f'<div class="mgk-note" style="font-size:0.85em;color:#555;font-family:{family}, sans-serif">{html.escape(note)}</div>')
     bundle = {"text/html": f'<div class="mgk-output">{body}</div>', "image/svg+xml": svg}
     if include is not None:
         bundle = {k: v for k, v in bundle.items() if k in set(include)}

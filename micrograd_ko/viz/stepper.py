@@ -25,11 +25,11 @@ from dataclasses import dataclass
 
 from ..engine import Value, topological_order
 from ..i18n import bilingual, check_language, tr
-from . import display, player
-from .colours import GradScale
+from . import display, drawing_states, player
+from .colours import PENDING, GradScale
 from .layer_view import LayerView
-from .layers import INPUT, assign_layers
-from .node_view import draw_graph, fmt, node_name
+from .layers import INPUT, assign_layers, parameter_names
+from .node_view import draw_graph, fmt, node_name, one_line
 
 __all__ = ["BackpropStepper", "Contribution", "LayerStep", "Step"]
 
@@ -69,6 +69,15 @@ class LayerStep:
     downstream: float  # mean |∂L/∂input| over the layer's inputs: what it passes down
 
 
+def _states_json(states):
+    """The frames' states for the player's script: the first in full, then what each frame changes."""
+    frames, before = [], {}
+    for state in states:
+        frames.append({"c": sorted(state.current), "v": {k: list(v) for k, v in state.values.items() if before.get(k) != v}})
+        before = state.values
+    return {"init": frames[0]["v"], "frames": [{"c": f["c"], "v": f["v"] if k else {}} for k, f in enumerate(frames)]}
+
+
 def _d(a, b):
     """The partial derivative of `a` with respect to `b`, as written in the texts."""
     return f"∂{a}/∂{b}"
@@ -86,28 +95,44 @@ class BackpropStepper:
     `graph(i)` / `svg(i)` draw it, `to_html(path)` exports the
     player. `gradients` holds the final gradient of every node (equal to
     `.grad` after one `root.backward()`). Node by node, graphs with more
-    than `max_steps` steps are refused: each step is a frame.
+    than `max_steps` steps are refused.
     `rankdir=None` picks the layout that fits a notebook.
+
+    `by`: 'layer' (the default with `model=`) or 'node' (the default
+    without). Node by node with `model=`, the parameters are called by
+    their place in the model (`w[0][1][2]`, `b[0][1]`), as `draw_graph(...,
+    model=)` calls them.
+
+    Node by node, the graph is laid out once and every frame shows the same
+    drawing in another state (`viz.drawing_states`): the player's size
+    grows with the graph, not with graph x steps.
     """
 
-    def __init__(self, root, lang=None, rankdir=None, max_steps=200, *, model=None):
+    def __init__(self, root, lang=None, rankdir=None, max_steps=200, *, model=None, by=None):
         if not isinstance(root, Value):
             raise TypeError(bilingual("BackpropStepper에는 Value가 필요합니다", f"BackpropStepper needs a Value, got {type(root).__name__}"))
         if lang is not None:
             check_language(lang)
+        if by not in (None, "node", "layer"):
+            raise ValueError(bilingual("by는 'node' 또는 'layer'입니다", f"by must be 'node' or 'layer', got {by!r}"))
+        if by == "layer" and model is None:
+            raise ValueError(bilingual("by='layer'에는 model=이 필요합니다", "by='layer' needs model= (to know the layers)"))
+        self.by = by or ("node" if model is None else "layer")
         self.root, self.lang, self.model = root, lang, model
         self.order = topological_order(root)
-        self.names = {node: node_name(node, i) for i, node in enumerate(self.order)}
+        known = parameter_names(model) if model is not None else {}
+        self.names = {node: node_name(node, i, known) for i, node in enumerate(self.order)}
         inner = sum(1 for node in self.order if node._prev)
         if inner == 0:
             raise ValueError(bilingual("root가 잎 노드라 역전파할 것이 없습니다", "root is a leaf: there is nothing to backpropagate"))
-        if model is None and inner > max_steps:
+        if self.by == "node" and inner > max_steps:
             raise ValueError(bilingual(
                 f"단계가 {inner}개로 너무 많습니다 (max_steps={max_steps}); 더 작은 그래프나 model=(층별 단계)을 쓰세요",
                 f"{inner} steps is too many (max_steps={max_steps}); use a smaller graph, or model= to step layer by layer",
             ))
         self._rankdir = rankdir
-        if model is None:
+        self._drawings = {}  # lang -> (drawing, min_width): one layout for every frame
+        if self.by == "node":
             self.steps, self._states = self._walk(keep_states=True)
             self.gradients = self._states[-1]
         else:
@@ -162,16 +187,55 @@ class BackpropStepper:
     def rankdir(self):
         """The frames' layout: as given, else (found on first use) 'LR' if the first frame reads at the
         player's width, else 'TB' if that reads better."""
-        if self._rankdir is None and self.model is None:
-            self._rankdir = self._fitting_rankdir()
+        if self._rankdir is None and self.by == "node":
+            self._drawing(self.lang)
         return self._rankdir
 
-    def _fitting_rankdir(self):
-        first = self.graph(0, rankdir="LR").svg()
-        if display.fits(first, PLAYER_WIDTH):
-            return "LR"
-        turned = self.graph(0, rankdir="TB").svg()
-        return "TB" if display.on_screen_text(turned, PLAYER_WIDTH) > display.on_screen_text(first, PLAYER_WIDTH) else "LR"
+    def _base(self, lang, rankdir):
+        """The whole graph with its final gradients: the layout every frame shares."""
+        graph = draw_graph(self.root, rankdir=rankdir, lang=lang, grads=self.gradients, name_unlabeled=True, fit=False,
+                           model=self.model)
+        graph.graph_attr["id"] = player.DRAWING_ID  # Graphviz prefixes every SVG id with it; the player renames it
+        return graph
+
+    def _drawing(self, lang):
+        """(SVG of the shared drawing, the width in px below which its text is under `display.MIN_TEXT`).
+
+        The layout is the one that reads at the player's width: as given,
+        else 'LR' if it fits, else 'TB' if that reads better. A graph that
+        reads in neither keeps its readable size and scrolls sideways in
+        the player (the note says so and points to `model=`).
+        """
+        if lang not in self._drawings:
+            rankdirs = [self._rankdir] if self._rankdir else ["LR", "TB"]
+            best = None
+            for rankdir in rankdirs:
+                graph = self._base(lang, rankdir)
+                svg = graph.svg()
+                if best is None or display.on_screen_text(svg, PLAYER_WIDTH) > display.on_screen_text(best[1], PLAYER_WIDTH):
+                    best = (graph, svg, rankdir)
+                if display.fits(svg, PLAYER_WIDTH):
+                    break
+            graph, svg, self._rankdir = best
+            shown = display.on_screen_text(svg, PLAYER_WIDTH)
+            min_width = None if shown >= display.MIN_TEXT else round(PLAYER_WIDTH * display.MIN_TEXT / shown)
+            self._drawings[lang] = (drawing_states.prepare(svg), graph._scale, min_width)
+        return self._drawings[lang]
+
+    def _state(self, i, lang):
+        """What frame `i` shows on the shared drawing: the current node and every box's gradient so far."""
+        _, scale, _ = self._drawing(lang)
+        known = self._states[i]
+        node = self.steps[i].node
+        index = {n: k for k, n in enumerate(self.order)}
+        label = tr("기울기", "grad", lang)
+        values = {}
+        for k, n in enumerate(self.order):
+            grad = known.get(n)
+            fill = PENDING if grad is None else scale.colour(grad)
+            values[f"v{k}"] = (fill, one_line(f"{label} {'?' if grad is None else fmt(grad)}"))
+        vid = f"v{index[node]}"
+        return drawing_states.State(frozenset({vid, vid + "_op"}), values)
 
     # -- a sequence of steps ---------------------------------------------------------
 
@@ -185,7 +249,7 @@ class BackpropStepper:
         return iter(self.steps)
 
     def __repr__(self):
-        unit = "layers" if self.model is not None else "steps"
+        unit = "layers" if self.by == "layer" else "steps"
         return f"BackpropStepper({self.names[self.root]}, {len(self)} {unit})"
 
     # -- one step in words -----------------------------------------------------------------
@@ -193,7 +257,7 @@ class BackpropStepper:
     def text(self, i, lang=None):
         """Step `i` written out: node by node, the chain rule with numbers; layer by layer, the means."""
         lang = lang or self.lang
-        if self.model is not None:
+        if self.by == "layer":
             return self._layer_text(i, lang)
         step = self.steps[i]
         root, node = self.names[self.root], self.names[step.node]
@@ -224,7 +288,7 @@ class BackpropStepper:
                f"step {i + 1}/{len(self)}: {name} (layers[{s.layer}], activation {s.activation})", lang),
             tr(f"들어온 기울기: 출력의 평균 |∂L/∂출력| = {fmt(s.upstream)}",
                f"gradient coming in: mean |∂L/∂output| = {fmt(s.upstream)}", lang),
-            tr(f"활성화 함수의 국소적 미분 평균 |f′| = {fmt(s.local)} → 기울기가 {s.local:.2g}배로",
+            tr(f"활성화 함수의 국소적 미분 평균 |f′| = {fmt(s.local)} → 이 층을 지나며 기울기가 {s.local:.2g}배가 됩니다",
                f"the activation's local derivative, mean |f′| = {fmt(s.local)} → the gradient is multiplied by {s.local:.2g}", lang),
             tr(f"가중치 기울기: 평균 |∂L/∂W| = {fmt(s.weight_grad)}", f"weight gradient: mean |∂L/∂W| = {fmt(s.weight_grad)}", lang),
             tr(f"아래로 넘기는 기울기: 입력의 평균 |∂L/∂입력| = {fmt(s.downstream)} (들어온 것의 {factor})",
@@ -238,7 +302,7 @@ class BackpropStepper:
         """Step `i` drawn: node by node, the graph with the current node highlighted and '?' for gradients
         not known yet; layer by layer, the layer view with the current layer highlighted."""
         lang = lang or self.lang
-        if self.model is not None:
+        if self.by == "layer":
             done = {self.steps[j].layer for j in range(i + 1)}
             known = {w: self.gradients.get(w, 0.0) for k in done for w in self._groups.weights(k)}
             # One scale for every frame, fitted to the final gradients: a layer keeps its colour from step to step.
@@ -246,27 +310,42 @@ class BackpropStepper:
             return LayerView.from_model(self.model, grads=known, lang=lang, highlight={self.steps[i].layer}, scale=scale)
         step = self.steps[i]
         return draw_graph(self.root, rankdir=rankdir or self.rankdir, lang=lang, highlight=step.node,
-                          grads=self._states[i], name_unlabeled=True, fit=False)
+                          grads=self._states[i], name_unlabeled=True, fit=False, model=self.model)
 
     def svg(self, i, lang=None):
-        return self.graph(i, lang).svg()
+        """Step `i` as SVG: node by node, the shared drawing in the state of step `i` (no new layout)."""
+        lang = lang or self.lang
+        if self.by == "layer":
+            return self.graph(i, lang).svg()
+        return drawing_states.apply(self._drawing(lang)[0], self._state(i, lang))
 
     # -- the player ----------------------------------------------------------------------
 
     def _fragment(self, lang):
         """The player as an HTML fragment (ids scoped to it: safe to embed twice in a page)."""
-        frames = []
-        for i in range(len(self)):
-            where = self.names[self.steps[i].node] if self.model is None else f"layers[{self.steps[i].layer}]"
-            frames.append((self.text(i, lang), lambda uid, i=i: self._frame_svg(i, lang, uid), where))
-        return player.fragment(frames, title=tr("역전파 단계별 보기", "backpropagation step by step", lang), lang=lang)
+        title = tr("역전파 단계별 보기", "backpropagation step by step", lang)
+        if self.by == "layer":
+            frames = [(self.text(i, lang), lambda uid, i=i: self._layer_svg(i, lang, uid), f"layers[{s.layer}]")
+                      for i, s in enumerate(self.steps)]
+            return player.fragment(frames, title=title, lang=lang)
+        svg, _, min_width = self._drawing(lang)
+        states = [self._state(i, lang) for i in range(len(self))]
+        frames = [(self.text(i, lang), lambda uid, i=i: drawing_states.apply(svg, states[i]).replace(player.DRAWING_ID, uid),
+                   self.names[step.node]) for i, step in enumerate(self.steps)]
+        note = None
+        if min_width is not None:
+            layered = ("BackpropStepper(loss, model=모델)", "BackpropStepper(loss, model=model)") if self.model is None else (
+                "by='layer'", "by='layer'")
+            note = tr(f"이 그래프는 이 폭에 줄이면 글자가 {display.MIN_TEXT:g}px보다 작아져, 읽을 수 있는 크기로 두고 옆으로 스크롤합니다. "
+                      f"MLP라면 {layered[0]}로 층별로 보세요",
+                      f"shrunk to this width the text would be under {display.MIN_TEXT:g} px: the drawing keeps a readable size "
+                      f"and scrolls sideways. For an MLP, step layer by layer: {layered[1]}", lang)
+        return player.fragment(frames, title=title, lang=lang, note=note,
+                               drawing=player.SharedDrawing(svg, _states_json(states), min_width))
 
-    def _frame_svg(self, i, lang, uid):
+    def _layer_svg(self, i, lang, uid):
         picture = self.graph(i, lang)
-        if isinstance(picture, LayerView):
-            picture.uid = uid
-        else:
-            picture.graph_attr["id"] = uid  # Graphviz prefixes every SVG id with it: no clashes between frames
+        picture.uid = uid
         return picture.svg()
 
     def _repr_html_(self):
