@@ -55,8 +55,8 @@ the engine's ops (`relu`, `abs`, ...) for data-dependent choices, which the
 code follows exactly. Random numbers drawn inside `fn` (dropout) are frozen
 as well: make them inputs, or don't compile.
 
-Tracing patches `Value`'s comparison methods and `__init__` for its
-duration, so do not trace in two threads at once.
+The engine reports the `Value(...)` calls and comparisons of the tracing
+thread only (`engine.observe`), so other threads may go on computing.
 """
 
 from __future__ import annotations
@@ -144,8 +144,6 @@ def _describe(structure):
 # Tracing: which leaves existed before, which branches Python took
 # --------------------------------------------------------------------------
 
-_COMPARISONS = {"__lt__": "<", "__le__": "<=", "__gt__": ">", "__ge__": ">="}
-
 
 class _Guard:
     """One recorded Python decision on traced numbers: `left op right` gave `result`."""
@@ -169,41 +167,23 @@ class Tracer:
     def __init__(self):
         self._created = {}  # id -> the Value itself, kept alive so no later Value reuses the id
         self._guards = []
-        self._saved = {}
+        self._watching = None
 
     def __enter__(self):
-        self._saved["__init__"] = Value.__init__
-        Value.__init__ = self._recording_init(Value.__init__)
-        for name, symbol in _COMPARISONS.items():
-            self._saved[name] = getattr(Value, name)
-            setattr(Value, name, self._recording_comparison(self._saved[name], symbol))
+        self._watching = engine.observe(self)
+        self._watching.__enter__()
         return self
 
     def __exit__(self, *exc):
-        for name, method in self._saved.items():
-            setattr(Value, name, method)
-        self._saved.clear()
+        self._watching.__exit__(*exc)
         return False
 
-    def _recording_init(self, init):
-        created = self._created
+    # called by the engine (engine.observe) for this thread only
+    def created(self, value):
+        self._created[id(value)] = value
 
-        def recording_init(value, *args, **kwargs):
-            init(value, *args, **kwargs)
-            created[id(value)] = value
-
-        return recording_init
-
-    def _recording_comparison(self, method, symbol):
-        guards = self._guards
-
-        def compare(a, b):
-            result = method(a, b)
-            if isinstance(result, bool):
-                guards.append(_Guard(a, symbol, b, result, _caller()))
-            return result
-
-        return compare
+    def compared(self, left, symbol, right, result):
+        self._guards.append(_Guard(left, symbol, right, result, _caller()))
 
     def is_parameter(self, leaf):
         """A leaf not made while tracing: it existed before (a weight), so it is read live."""

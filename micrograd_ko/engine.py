@@ -126,6 +126,46 @@ def no_grad():
 
 
 # --------------------------------------------------------------------------
+# Watching a computation (what `micrograd_ko.compile` needs while it traces)
+# --------------------------------------------------------------------------
+# Tracing a function has to know which leaves the function made itself (its
+# constants) and which Python decisions it took on Values (`if x > 0`). The
+# engine reports both to this thread's observer, if any; like no_grad, other
+# threads are not affected, and a global count keeps the common case cheap.
+
+_observed_threads = 0
+
+
+@contextmanager
+def observe(observer):
+    """Report this thread's `Value(...)` calls and comparisons of Values to `observer`.
+
+    `observer.created(value)` is called for each new `Value(...)`, and
+    `observer.compared(left, symbol, right, result)` for each `<`, `<=`, `>`, `>=`.
+    """
+    global _observed_threads
+    if getattr(_thread_state, "observer", None) is not None:
+        raise RuntimeError(bilingual("이미 이 스레드를 추적하는 중입니다", "this thread is already being traced"))
+    _thread_state.observer = observer
+    with _pause_lock:
+        _observed_threads += 1
+    try:
+        yield observer
+    finally:
+        _thread_state.observer = None
+        with _pause_lock:
+            _observed_threads -= 1
+
+
+def _compared(left, symbol, right, result):
+    if _observed_threads:
+        observer = getattr(_thread_state, "observer", None)
+        if observer is not None:
+            observer.compared(left, symbol, right, result)
+    return result
+
+
+# --------------------------------------------------------------------------
 # Operations: what an op is
 # --------------------------------------------------------------------------
 
@@ -499,6 +539,10 @@ class Value:
             self._a = self._da = None
         self._b = None
         self._db = 0.0
+        if _observed_threads:
+            observer = getattr(_thread_state, "observer", None)
+            if observer is not None:
+                observer.created(self)
 
     @staticmethod
     def from_op(data, op, parents, local_grads=None):
@@ -556,16 +600,16 @@ class Value:
     # Values compare by their numbers (handy in rules and in user code).
     # __eq__ is left alone on purpose: nodes are hashed by identity.
     def __lt__(self, other):
-        return self.data < _data_of(other)
+        return _compared(self, "<", other, self.data < _data_of(other))
 
     def __le__(self, other):
-        return self.data <= _data_of(other)
+        return _compared(self, "<=", other, self.data <= _data_of(other))
 
     def __gt__(self, other):
-        return self.data > _data_of(other)
+        return _compared(self, ">", other, self.data > _data_of(other))
 
     def __ge__(self, other):
-        return self.data >= _data_of(other)
+        return _compared(self, ">=", other, self.data >= _data_of(other))
 
     def __float__(self):
         # math.exp(x) would call this and quietly leave the graph: its gradient would be 0.

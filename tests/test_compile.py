@@ -234,3 +234,35 @@ def test_forward_only_returns_the_numbers_and_touches_no_gradient():
     assert predict(x) == [v.data for v in model(x)]
     assert all(p.grad == 0.0 for p in model.parameters())
     assert "P[0].grad" not in predict.source
+
+
+def test_tracing_watches_only_its_own_thread():
+    """A Value made by another thread while one thread traces is not taken for a constant of fn."""
+    import threading
+
+    from micrograd_ko import compile as compile_fn
+
+    started, go_on = threading.Event(), threading.Event()
+    others = []
+
+    def other_thread():
+        started.wait(10)
+        others.append(Value(7.0))  # made while the main thread traces
+        others.append(others[0] > 1.0)  # a comparison there is no guard here
+        go_on.set()
+
+    w = Value(0.5)
+    t = threading.Thread(target=other_thread)
+    t.start()
+
+    def fn(x):
+        started.set()
+        go_on.wait(10)
+        return w * x + others[0]  # the other thread's leaf: a parameter, read live
+
+    step = compile_fn(fn, 2.0)
+    t.join()
+    assert step(3.0) == 0.5 * 3.0 + 7.0
+    others[0].data = 8.0
+    assert step(3.0) == 0.5 * 3.0 + 8.0
+    assert not any(step._guards) and any(p is others[0] for p in step.parameters)
