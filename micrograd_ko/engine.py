@@ -252,6 +252,10 @@ def _erf(x):
     return x.erf() if _is_value(x) else math.erf(x)
 
 
+def _log(x):
+    return x.log() if _is_value(x) else math.log(x)
+
+
 def sigmoid_of(x):
     """1 / (1 + e^-x) of a float or a Value, never overflowing."""
     return x.sigmoid() if _is_value(x) else _sigmoid_float(x)
@@ -332,7 +336,7 @@ ABS = Unary("abs", "절댓값", abs, lambda x, out: _sign(x))
 ERF = Unary("erf", "오차 함수", math.erf, lambda x, out: _TWO_OVER_SQRT_PI * _exp(-x * x))
 TANH = Unary("tanh", "쌍곡탄젠트", math.tanh, lambda x, out: 1.0 - out * out)
 SIGMOID = Unary("sigmoid", "시그모이드", _sigmoid_float, lambda x, out: out * (1.0 - out))
-RELU = Unary("relu", "ReLU", partial(max, 0.0), lambda x, out: 1.0 if x > 0 else 0.0)
+RELU = Unary("relu", "ReLU", partial(max, 0.0), lambda x, out: 1.0 if x > 0 else 0.0)  # forward: max(0, x)
 SOFTPLUS = Unary("softplus", "소프트플러스", _softplus_float, lambda x, out: sigmoid_of(x))
 SILU = Unary("silu", "SiLU", lambda x: x * _sigmoid_float(x), _silu_derivative)
 GELU = Unary("gelu", "GELU", _gelu_float, _gelu_derivative)
@@ -341,8 +345,8 @@ GELU = Unary("gelu", "GELU", _gelu_float, _gelu_derivative)
 ADD = Binary("+", "덧셈", operator.add, lambda x, y, out: (1.0, 1.0))
 SUB = Binary("-", "뺄셈", operator.sub, lambda x, y, out: (1.0, -1.0))
 MUL = Binary("*", "곱셈", operator.mul, lambda x, y, out: (y, x))
-DIV = Binary("/", "나눗셈", operator.truediv, lambda x, y, out: (1.0 / y, -out / y))
-POW = Binary("**", "거듭제곱", math.pow, lambda x, y, out: (y * x ** (y - 1), out * x.log() if _is_value(x) else out * math.log(x)))
+DIV = Binary("/", "나눗셈", operator.truediv, lambda x, y, out: (1.0 / y, -out / y))  # d(x/y)/dy = -x/y² = -out/y
+POW = Binary("**", "거듭제곱", math.pow, lambda x, y, out: (y * x ** (y - 1), out * _log(x)))  # x^y, both Values
 
 
 # Ops with a constant (a slope, an exponent, a base) are one row per constant,
