@@ -22,15 +22,17 @@ _LAZY = {
     "save_graph": "micrograd_ko.viz.node_view",
     "BackpropStepper": "micrograd_ko.viz.stepper",
     "compare_gradient_flow": "micrograd_ko.viz.layer_view",
+    "compile": "micrograd_ko.compiler",
 }
 _SUBMODULES = {"nn", "init", "losses", "optim", "datasets", "train", "diagnostics", "plots", "experiments", "graph", "stepper", "rbm",
                "report", "viz"}
 
-# `sum` is left out of __all__ so that `from micrograd_ko import *` never hides
-# Python's own sum (lecture code calls sum(generator, start)); use micrograd_ko.sum.
+# `sum` and `compile` are left out of __all__ so that `from micrograd_ko import *`
+# never hides Python's own sum (lecture code calls sum(generator, start)) or
+# compile; use micrograd_ko.sum and micrograd_ko.compile.
 __all__ = [
     "Op", "Value", "dot", "grad", "is_grad_enabled", "no_grad", "softmax", "gradcheck", "GradcheckError",
-    "get_language", "set_language", *_LAZY, *sorted(_SUBMODULES),
+    "get_language", "set_language", *(name for name in _LAZY if name != "compile"), *sorted(_SUBMODULES),
 ]
 
 

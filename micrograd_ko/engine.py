@@ -126,6 +126,46 @@ def no_grad():
 
 
 # --------------------------------------------------------------------------
+# Watching a computation (what `micrograd_ko.compile` needs while it traces)
+# --------------------------------------------------------------------------
+# Tracing a function has to know which leaves the function made itself (its
+# constants) and which Python decisions it took on Values (`if x > 0`). The
+# engine reports both to this thread's observer, if any; like no_grad, other
+# threads are not affected, and a global count keeps the common case cheap.
+
+_observed_threads = 0
+
+
+@contextmanager
+def observe(observer):
+    """Report this thread's `Value(...)` calls and comparisons of Values to `observer`.
+
+    `observer.created(value)` is called for each new `Value(...)`, and
+    `observer.compared(left, symbol, right, result)` for each `<`, `<=`, `>`, `>=`.
+    """
+    global _observed_threads
+    if getattr(_thread_state, "observer", None) is not None:
+        raise RuntimeError(bilingual("이미 이 스레드를 추적하는 중입니다", "this thread is already being traced"))
+    _thread_state.observer = observer
+    with _pause_lock:
+        _observed_threads += 1
+    try:
+        yield observer
+    finally:
+        _thread_state.observer = None
+        with _pause_lock:
+            _observed_threads -= 1
+
+
+def _compared(left, symbol, right, result):
+    if _observed_threads:
+        observer = getattr(_thread_state, "observer", None)
+        if observer is not None:
+            observer.compared(left, symbol, right, result)
+    return result
+
+
+# --------------------------------------------------------------------------
 # Operations: what an op is
 # --------------------------------------------------------------------------
 
@@ -212,6 +252,10 @@ def _erf(x):
     return x.erf() if _is_value(x) else math.erf(x)
 
 
+def _log(x):
+    return x.log() if _is_value(x) else math.log(x)
+
+
 def sigmoid_of(x):
     """1 / (1 + e^-x) of a float or a Value, never overflowing."""
     return x.sigmoid() if _is_value(x) else _sigmoid_float(x)
@@ -292,7 +336,7 @@ ABS = Unary("abs", "절댓값", abs, lambda x, out: _sign(x))
 ERF = Unary("erf", "오차 함수", math.erf, lambda x, out: _TWO_OVER_SQRT_PI * _exp(-x * x))
 TANH = Unary("tanh", "쌍곡탄젠트", math.tanh, lambda x, out: 1.0 - out * out)
 SIGMOID = Unary("sigmoid", "시그모이드", _sigmoid_float, lambda x, out: out * (1.0 - out))
-RELU = Unary("relu", "ReLU", partial(max, 0.0), lambda x, out: 1.0 if x > 0 else 0.0)
+RELU = Unary("relu", "ReLU", partial(max, 0.0), lambda x, out: 1.0 if x > 0 else 0.0)  # forward: max(0, x)
 SOFTPLUS = Unary("softplus", "소프트플러스", _softplus_float, lambda x, out: sigmoid_of(x))
 SILU = Unary("silu", "SiLU", lambda x: x * _sigmoid_float(x), _silu_derivative)
 GELU = Unary("gelu", "GELU", _gelu_float, _gelu_derivative)
@@ -301,8 +345,8 @@ GELU = Unary("gelu", "GELU", _gelu_float, _gelu_derivative)
 ADD = Binary("+", "덧셈", operator.add, lambda x, y, out: (1.0, 1.0))
 SUB = Binary("-", "뺄셈", operator.sub, lambda x, y, out: (1.0, -1.0))
 MUL = Binary("*", "곱셈", operator.mul, lambda x, y, out: (y, x))
-DIV = Binary("/", "나눗셈", operator.truediv, lambda x, y, out: (1.0 / y, -out / y))
-POW = Binary("**", "거듭제곱", math.pow, lambda x, y, out: (y * x ** (y - 1), out * x.log() if _is_value(x) else out * math.log(x)))
+DIV = Binary("/", "나눗셈", operator.truediv, lambda x, y, out: (1.0 / y, -out / y))  # d(x/y)/dy = -x/y² = -out/y
+POW = Binary("**", "거듭제곱", math.pow, lambda x, y, out: (y * x ** (y - 1), out * _log(x)))  # x^y, both Values
 
 
 # Ops with a constant (a slope, an exponent, a base) are one row per constant,
@@ -499,6 +543,10 @@ class Value:
             self._a = self._da = None
         self._b = None
         self._db = 0.0
+        if _observed_threads:
+            observer = getattr(_thread_state, "observer", None)
+            if observer is not None:
+                observer.created(self)
 
     @staticmethod
     def from_op(data, op, parents, local_grads=None):
@@ -556,16 +604,16 @@ class Value:
     # Values compare by their numbers (handy in rules and in user code).
     # __eq__ is left alone on purpose: nodes are hashed by identity.
     def __lt__(self, other):
-        return self.data < _data_of(other)
+        return _compared(self, "<", other, self.data < _data_of(other))
 
     def __le__(self, other):
-        return self.data <= _data_of(other)
+        return _compared(self, "<=", other, self.data <= _data_of(other))
 
     def __gt__(self, other):
-        return self.data > _data_of(other)
+        return _compared(self, ">", other, self.data > _data_of(other))
 
     def __ge__(self, other):
-        return self.data >= _data_of(other)
+        return _compared(self, ">=", other, self.data >= _data_of(other))
 
     def __float__(self):
         # math.exp(x) would call this and quietly leave the graph: its gradient would be 0.

@@ -4,8 +4,6 @@ Uses the system Chromium (`/usr/bin/chromium`, Debian's package), never a
 browser downloaded by Playwright; skipped with the reason when it is missing.
 """
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,23 +11,6 @@ import pytest
 import micrograd_ko as mg
 from micrograd_ko.engine import topological_order
 from micrograd_ko.stepper import BackpropStepper
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
-
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).is_file():
-    pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's chromium package)", allow_module_level=True)
-
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -32,18 +32,11 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
-
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).is_file():
-    pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's chromium package)", allow_module_level=True)
 if shutil.which("jupyter-lab", path=str(Path(sys.executable).parent)) is None:
     pytest.skip("jupyterlab is not installed (it is in the test extra)", allow_module_level=True)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = Path(__file__).parent / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 TOKEN = "micrograd-ko-test"
 
 CELLS = [
@@ -156,14 +149,6 @@ def lab(tmp_path_factory):
             os.killpg(proc.pid, 9)
             proc.wait()
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def open_notebook(browser, url, name):

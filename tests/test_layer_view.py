@@ -1,9 +1,7 @@
 """The layer view: one row per layer, a continuous log colour scale, the factor between layers, models side by side."""
 
 import base64
-import os
 import re
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -110,24 +108,18 @@ def test_sigmoid_fades_while_tanh_and_relu_stay_level_side_by_side(flagship, tmp
         view.save(tmp_path / "flow.png")
 
 
-def test_screenshot_of_the_flagship_picture(flagship):
+def test_screenshot_of_the_flagship_picture(flagship, browser):
     """Drawn by Chromium into tests/screenshots/ (not committed), for a person to look at."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).is_file():
-        pytest.skip(f"no Chromium at {chromium}")
     SCREENSHOTS.mkdir(exist_ok=True)
     html = mg.compare_gradient_flow(flagship)._repr_mimebundle_()["text/html"]
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 900, "height": 700})
-        page.set_content(f"<!DOCTYPE html><meta charset='utf-8'><body style='margin:0;width:850px'>{html}</body>")
-        img = page.locator("img")
-        img.evaluate("i => i.decode()")
-        box = img.bounding_box()
-        assert box["width"] <= 850
-        page.screenshot(path=str(SCREENSHOTS / "layer_view_flagship.png"), full_page=True)
-        browser.close()
+    page = browser.new_page(viewport={"width": 900, "height": 700})
+    page.set_content(f"<!DOCTYPE html><meta charset='utf-8'><body style='margin:0;width:850px'>{html}</body>")
+    img = page.locator("img")
+    img.evaluate("i => i.decode()")
+    box = img.bounding_box()
+    assert box["width"] <= 850
+    page.screenshot(path=str(SCREENSHOTS / "layer_view_flagship.png"), full_page=True)
+    page.close()
 
 
 def test_gradient_flow_player_steps_through_epochs_on_one_scale():

@@ -56,3 +56,16 @@ def test_readme_network_tour_trains_xor(tmp_path, monkeypatch):
     assert namespace["history"]["accuracy"][-1] == 1.0
     model, same = namespace["model"], namespace["same"]
     assert model([1.0, 0.0]).data == same([1.0, 0.0]).data
+
+
+def test_readme_compile_tour_runs_and_equals_backward():
+    namespace = {}
+    exec(compile(_python_block_after("### 역전파는 한 줄씩 쓴 코드일 뿐: `micrograd_ko.compile`"), "README compile", "exec"), namespace)
+    w, b, y, step = namespace["w"], namespace["b"], namespace["y"], namespace["step"]
+    assert "def " in step.source and "tanh" in step.source
+    from micrograd_ko import Value
+
+    w2, b2, x = Value(w.data), Value(b.data), Value(3.0)
+    out = (w2 * x + b2).tanh()
+    out.backward()
+    assert y == out.data and (w.grad, b.grad) == (w2.grad, b2.grad)

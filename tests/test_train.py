@@ -136,3 +136,140 @@ def test_an_optimizer_of_another_model_is_refused():
     model, other = MLP(2, [4, 1], seed=0), MLP(2, [4, 1], seed=1)
     with pytest.raises(ValueError, match="none of this model's parameters"):
         fit(model, X, y, optimizer=SGD(other.parameters(), lr=0.1), epochs=1, progress=False)
+
+
+# -- compiled training (micrograd_ko.compile under fit) ------------------------
+
+
+def _no_interpreted_steps(monkeypatch):
+    """Make sure fit really runs compiled code: an interpreted step would fail the test."""
+    from micrograd_ko import train
+
+    def refuse(*args):
+        raise AssertionError("fit fell back to the interpreted engine")
+
+    monkeypatch.setattr(train, "_interpreted_step", refuse)
+
+
+def _twin_runs(make_model, X, y, monkeypatch, **kwargs):
+    results = []
+    for compile_ in (False, True):
+        model = make_model()
+        optimizer = SGD(model.parameters(), lr=0.1)
+        with monkeypatch.context() as m:
+            if compile_:
+                _no_interpreted_steps(m)
+            history = fit(model, X, y, optimizer=optimizer, progress=False, compile=compile_, **kwargs)
+        results.append((history, [p.data for p in model.parameters()]))
+    return results
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["hinge-minibatch-adam", "bce_with_logits-full-batch", "unshuffled-minibatches", "mse-list-targets", "cross_entropy",
+     "bce-sigmoid-output"],
+)
+def test_compiled_and_interpreted_fit_give_equal_histories_and_weights(case, monkeypatch):
+    X, labels = datasets.moons(24, noise=0.1, seed=0)
+    if case == "hinge-minibatch-adam":
+        signs = [2 * t - 1 for t in labels]
+        runs = [None, None]
+        for k, compile_ in enumerate((False, True)):
+            model = MLP(2, [8, 8, 1], seed=0)
+            with monkeypatch.context() as m:
+                if compile_:
+                    _no_interpreted_steps(m)
+                history = fit(model, X, signs, loss="hinge", optimizer=Adam(model.parameters(), lr=0.05), epochs=6,
+                              batch_size=5, seed=0, progress=False, compile=compile_, validation_data=(X[:5], signs[:5]))
+            runs[k] = (history, [p.data for p in model.parameters()])
+    elif case == "bce_with_logits-full-batch":
+        runs = _twin_runs(lambda: MLP(2, [5, 5, 1], activation="sigmoid", seed=1), X, labels, monkeypatch,
+                          loss="bce_with_logits", epochs=8, shuffle=False)
+    elif case == "unshuffled-minibatches":  # the same batches every epoch: each compiled whole
+        runs = _twin_runs(lambda: MLP(2, [5, 1], activation="elu", seed=1), X, labels, monkeypatch,
+                          loss="bce_with_logits", epochs=4, batch_size=5, shuffle=False)
+    elif case == "mse-list-targets":
+        one_hot = [[1.0, 0.0] if t else [0.0, 1.0] for t in labels]
+        runs = _twin_runs(lambda: MLP(2, [6, 2], activation="tanh", seed=2), X, one_hot, monkeypatch,
+                          loss="mse", epochs=5, batch_size=7, seed=3)
+    elif case == "cross_entropy":
+        runs = _twin_runs(lambda: MLP(2, [6, 2], activation="gelu", seed=2), X, labels, monkeypatch,
+                          loss="cross_entropy", epochs=5, batch_size=8, seed=4)
+    else:
+        runs = _twin_runs(lambda: MLP(2, [4, 1], activation="leaky_relu", output_activation="sigmoid", seed=5), X,
+                          labels, monkeypatch, loss="bce", epochs=5, batch_size=6, seed=5)
+    (interpreted, w_interpreted), (compiled, w_compiled) = runs
+    assert compiled == interpreted
+    assert w_compiled == w_interpreted
+
+
+def test_fit_falls_back_when_a_branch_in_the_loss_changes_and_the_history_stays_equal():
+    X, labels = datasets.moons(16, noise=0.1, seed=1)
+
+    def branchy(p, t):  # a Python branch on a traced Value: the compiled code guards it
+        return (p - t) ** 2 if p > t else (t - p) * 0.5
+
+    histories = []
+    for compile_ in (False, True):
+        model = MLP(2, [4, 1], activation="tanh", seed=0)
+        histories.append(fit(model, X, labels, loss=branchy, epochs=4, batch_size=4, seed=0, progress=False,
+                             compile=compile_))
+    assert histories[0] == histories[1]
+
+
+def test_dropout_models_train_interpreted(monkeypatch):
+    X, y = datasets.xor()
+    model = MLP(2, [4, 1], dropout=0.5, seed=0)
+    _no_interpreted_steps(monkeypatch)
+    with pytest.raises(AssertionError, match="interpreted"):
+        fit(model, X, y, epochs=1, progress=False)
+
+
+def test_gradient_flow_is_recorded_after_each_epochs_last_backward():
+    from micrograd_ko import diagnostics
+    from micrograd_ko.engine import sum as value_sum
+    from micrograd_ko.losses import bce_with_logits
+
+    X, y = datasets.xor()
+    model = MLP(2, [3, 3, 1], activation="sigmoid", seed=0)
+    history = fit(model, X, y, loss="bce_with_logits", optimizer=SGD(model.parameters(), lr=0.5), epochs=3,
+                  shuffle=False, progress=False, track_gradients=True)
+    twin = MLP(2, [3, 3, 1], activation="sigmoid", seed=0)
+    expected = []
+    for _ in range(3):  # full batch: one backward per epoch
+        loss = value_sum(bce_with_logits(twin(x), t) for x, t in zip(X, y)) / len(X)
+        twin.zero_grad()
+        loss.backward()
+        expected.append([r.mean_abs_grad for r in diagnostics.gradient_flow(twin)])
+        for p in twin.parameters():
+            p.data -= 0.5 * p.grad
+    assert len(history["gradient_flow"]) == 3 and len(history["gradient_flow"][0]) == 3
+    assert history["gradient_flow"] == expected
+    assert "gradient_flow" not in fit(model, X, y, epochs=1, progress=False)
+
+
+def test_fit_checks_the_data_and_the_loss_against_the_output_width():
+    X, y = datasets.xor()
+    with pytest.raises(TypeError, match="generator"):
+        fit(MLP(2, [1], seed=0), (x for x in X), y, progress=False)
+    with pytest.raises(ValueError, match="output width is 2"):
+        fit(MLP(2, [2], seed=0), X, y, loss="bce", progress=False)
+    with pytest.raises(ValueError, match="cross_entropy"):
+        fit(MLP(2, [1], seed=0), X, y, loss="cross_entropy", progress=False)
+
+
+def test_batches_too_big_to_compile_whole_go_per_sample_with_the_same_history(monkeypatch):
+    from micrograd_ko import train
+
+    X, y = datasets.xor()
+    histories = []
+    for max_nodes in (200_000, 1):  # whole batches, then per-sample programs
+        monkeypatch.setattr(train._CompiledBatches, "MAX_NODES", max_nodes)
+        model = MLP(2, [3, 1], activation="tanh", seed=0)
+        histories.append(fit(model, X, y, loss="bce_with_logits", epochs=5, batch_size=2, shuffle=False,
+                             progress=False))
+    monkeypatch.undo()
+    model = MLP(2, [3, 1], activation="tanh", seed=0)
+    interpreted = fit(model, X, y, loss="bce_with_logits", epochs=5, batch_size=2, shuffle=False, progress=False,
+                      compile=False)
+    assert histories[0] == histories[1] == interpreted
