@@ -123,7 +123,7 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
             history["val_loss"].append(result["loss"])
             history["val_accuracy"].append(result["accuracy"])
             postfix[tr("검증 정확도", "val accuracy")] = f"{result['accuracy']:.1%}"
-        bar.set_postfix(postfix)
+        bar.set_postfix(postfix, refresh=False)  # drawn at tqdm's own pace, not once per epoch into a log
     return history
 
 
