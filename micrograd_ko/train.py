@@ -27,7 +27,7 @@ from .compiler import compile as compile_function
 from .engine import Value, no_grad
 from .engine import sum as value_sum
 from .i18n import bilingual, tr
-from .optim import SGD
+from .optim import SGD, Optimizer
 
 __all__ = ["fit", "evaluate"]
 
@@ -53,14 +53,25 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
     an epoch are measured on the predictions made while training on it.
     """
     check_dataset(X, y)
+    _check_model(model)
     epochs = check_positive_int(epochs, "epochs")
     batch_size = len(X) if batch_size is None else check_positive_int(batch_size, "batch_size")
     loss_fn = losses.get(loss)
     width = _output_width(model)
     if isinstance(loss, str) and width is not None:
         check_loss_output(loss, width, y[0])
+    _check_loss_function(model, loss, loss_fn, X[0], y[0])
     is_correct = accuracy or _default_accuracy(loss, y)
     optimizer = optimizer or SGD(model.parameters(), lr=0.1)
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(bilingual(
+            f"optimizer는 optim.Adam(model.parameters(), lr=0.01)처럼 만든 옵티마이저여야 합니다 (받은 것: {optimizer!r})",
+            f"optimizer must be an optimizer object such as optim.Adam(model.parameters(), lr=0.01), got {optimizer!r}"))
+    if validation_data is not None and not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+        raise TypeError(bilingual(
+            "validation_data는 (X_val, y_val) 두 개짜리 튜플이어야 합니다",
+            f"validation_data must be a pair (X_val, y_val), got {type(validation_data).__name__}"
+            + (f" of length {len(validation_data)}" if hasattr(validation_data, "__len__") else "")))
     owned = {id(p) for p in model.parameters()}
     if not any(id(p) in owned for p in optimizer.params):
         raise ValueError(bilingual(
@@ -98,7 +109,10 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
             batch_loss, preds = step
             if track_gradients and start + batch_size >= len(order):
                 history["gradient_flow"].append([r.mean_abs_grad for r in gradient_flow(model)])
-            optimizer.step()
+            try:
+                optimizer.step()
+            except OverflowError as error:  # the step would write an infinite weight
+                raise _diverged(error) from error
             total += batch_loss * len(batch)
             correct += sum(bool(is_correct(p, y[i])) for p, i in zip(preds, batch))
         history["loss"].append(total / len(X))
@@ -109,7 +123,7 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
             history["val_loss"].append(result["loss"])
             history["val_accuracy"].append(result["accuracy"])
             postfix[tr("검증 정확도", "val accuracy")] = f"{result['accuracy']:.1%}"
-        bar.set_postfix(postfix)
+        bar.set_postfix(postfix, refresh=False)  # drawn at tqdm's own pace, not once per epoch into a log
     return history
 
 
@@ -317,9 +331,11 @@ def _evaluate(model, X, y, loss, accuracy, predict):
 
 def _default_accuracy(loss, y):
     """Whether a prediction is right, judged the way the loss reads predictions."""
-    labels = sorted({_number(t) for t in y if not isinstance(t, (list, tuple))})
+    labels = sorted({_number(_unwrap(t)) for t in y if not isinstance(_unwrap(t), (list, tuple))})
 
     def is_correct(pred, target):
+        if not isinstance(pred, list):
+            target = _unwrap(target)  # one output, its target written as [t]
         if isinstance(pred, list):
             scores = [p.data for p in pred]
             predicted = scores.index(max(scores))
@@ -341,10 +357,42 @@ def _number(t):
     return t.data if isinstance(t, Value) else t
 
 
+def _unwrap(t):
+    return t[0] if isinstance(t, (list, tuple)) and len(t) == 1 else t
+
+
+def _check_model(model):
+    if not (callable(model) and callable(getattr(model, "parameters", None))):
+        raise TypeError(bilingual(
+            f"model은 nn.MLP(...)처럼 parameters()가 있는 모델이어야 합니다 (받은 것: {type(model).__name__})",
+            f"model must be a model with parameters(), such as nn.MLP(...), got {type(model).__name__}"))
+
+
+def _check_loss_function(model, loss, loss_fn, x, t):
+    """A loss function of the user's must give a Value: a plain number would train nothing, silently.
+
+    Tried once on the first sample, in eval mode (no dropout draws, so the
+    random stream of training is untouched) and without building a graph.
+    """
+    if isinstance(loss, str):
+        return
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            result = loss_fn(model(x), t)
+    finally:
+        model.train(was_training)
+    if not isinstance(result, Value):
+        raise TypeError(bilingual(
+            f"손실 함수는 Value를 돌려줘야 합니다 (받은 것: {type(result).__name__}); 숫자를 돌려주면 기울기가 없어 아무것도 배우지 않습니다",
+            f"the loss function must return a Value, got {type(result).__name__}; a plain number has no gradient, so nothing would be learned"))
+
+
 def _diverged(cause):
-    return FloatingPointError(bilingual(
-        f"손실이 발산했습니다({cause}): 학습률을 낮춰 보세요", f"the loss diverged ({cause}); try a smaller learning rate"
-    ))
+    # the cause (often a message in both languages itself) goes after, once, not inside each half
+    return FloatingPointError(bilingual("손실이 발산했습니다: 학습률을 낮춰 보세요", "the loss diverged; try a smaller learning rate")
+                              + f" [{cause}]")
 
 
 def _output_width(model):

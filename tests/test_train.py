@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from micrograd_ko import datasets
+from micrograd_ko import datasets, nn, optim
 from micrograd_ko.nn import MLP
 from micrograd_ko.optim import SGD, Adam
 from micrograd_ko.train import evaluate, fit
@@ -273,3 +273,45 @@ def test_batches_too_big_to_compile_whole_go_per_sample_with_the_same_history(mo
     interpreted = fit(model, X, y, loss="bce_with_logits", epochs=5, batch_size=2, shuffle=False, progress=False,
                       compile=False)
     assert histories[0] == histories[1] == interpreted
+
+
+# -- mistakes a learner makes with fit (from a fresh-eyes review) ------------------
+
+
+def _xor_model():
+    return nn.MLP(2, [4, 1], activation="tanh", output_activation="sigmoid", seed=0)
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"optimizer": "adam"}, TypeError, "optimizer must be an optimizer object"),
+    ({"optimizer": optim.Adam}, TypeError, "optimizer must be an optimizer object"),
+    ({"validation_data": [[0.0, 0.0]] * 4}, TypeError, "validation_data must be a pair \\(X_val, y_val\\)"),
+    ({"loss": lambda p, t: 0.0}, TypeError, "the loss function must return a Value, got float"),
+])
+def test_fit_names_a_wrong_argument(kwargs, error, message):
+    X, y = datasets.xor()
+    with pytest.raises(error, match=message):
+        fit(_xor_model(), X, y, epochs=2, progress=False, **kwargs)
+
+
+def test_fit_needs_a_model_with_parameters():
+    X, y = datasets.xor()
+    with pytest.raises(TypeError, match="model must be a model with parameters\\(\\)"):
+        fit(lambda x: x, X, y, epochs=2, progress=False)
+
+
+def test_one_output_targets_written_as_one_element_lists_train_like_numbers():
+    X, y = datasets.xor()
+    as_numbers = fit(_xor_model(), X, y, epochs=20, progress=False)
+    as_lists = fit(_xor_model(), X, [[t] for t in y], epochs=20, progress=False)
+    assert as_lists == as_numbers
+
+
+def test_a_step_that_would_write_an_infinite_weight_is_divergence_said_once():
+    X, y = datasets.xor()
+    model = _xor_model()
+    with pytest.raises(FloatingPointError) as info:
+        fit(model, X, [1e150] * 4, optimizer=optim.SGD(model.parameters(), lr=1e300), epochs=3, progress=False)
+    message = str(info.value)
+    assert message.startswith("손실이 발산했습니다: 학습률을 낮춰 보세요 / the loss diverged; try a smaller learning rate [")
+    assert message.count("the loss diverged") == 1
