@@ -12,6 +12,7 @@ import math
 import statistics
 
 from ..engine import sum as value_sum
+from ..i18n import bilingual
 from ..losses import bce_with_logits
 from ..optim import SGD
 from ..train import evaluate, fit
@@ -19,15 +20,20 @@ from ..train import evaluate, fit
 LN2 = math.log(2.0)
 
 
+def seeds_text(n):
+    """'1 seed', '50 seeds': for the English half of a sentence."""
+    return f"{n} seed" if n == 1 else f"{n} seeds"
+
+
 def seed_list(seeds):
     """`seeds` as a list of ints: an int n means seeds 0..n-1."""
     if isinstance(seeds, int) and not isinstance(seeds, bool):
         if seeds < 1:
-            raise ValueError(f"seeds는 1 이상이어야 합니다: {seeds} / seeds must be at least 1, got {seeds}")
+            raise ValueError(bilingual(f"seeds는 1 이상이어야 합니다: {seeds}", f"seeds must be at least 1, got {seeds}"))
         return list(range(seeds))
     seeds = list(seeds)
     if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
-        raise ValueError(f"seeds는 정수 목록이어야 합니다: {seeds!r} / seeds must be a non-empty list of ints")
+        raise ValueError(bilingual(f"seeds는 정수 목록이어야 합니다: {seeds!r}", "seeds must be a non-empty list of ints"))
     return seeds
 
 

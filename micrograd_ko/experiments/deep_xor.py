@@ -15,9 +15,9 @@ from __future__ import annotations
 import time
 
 from .. import datasets
-from ..i18n import get_language, tr
+from ..i18n import bilingual, get_language, tr
 from ..nn import MLP
-from .common import LN2, fraction, median, rate_text, seed_list, train_binary
+from .common import LN2, fraction, median, rate_text, seed_list, seeds_text, train_binary
 from .result import Claim, ExperimentResult, Table
 from .tasks import run_tasks
 
@@ -73,7 +73,8 @@ def deep_xor(seeds=50, steps=2000, lr=0.1, variants=DEFAULT_VARIANTS, lang=None,
     variants = list(variants)
     for v in variants:
         if v not in VARIANTS:
-            raise ValueError(f"모르는 변형 {v!r}; 가능한 것: {', '.join(VARIANTS)} / unknown variant {v!r}; valid: {', '.join(VARIANTS)}")
+            raise ValueError(bilingual(f"모르는 변형 {v!r}; 가능한 것: {', '.join(VARIANTS)}",
+                                       f"unknown variant {v!r}; valid: {', '.join(VARIANTS)}"))
     tasks = [(v, seed, steps, lr) for v in variants for seed in seeds]
     runs = run_tasks(_train, tasks, jobs, progress, tr("2 깊은 신경망과 XOR", "2 deep net on XOR", lang))
     per_variant = {v: [] for v in variants}
@@ -126,14 +127,15 @@ def deep_xor(seeds=50, steps=2000, lr=0.1, variants=DEFAULT_VARIANTS, lang=None,
         title=tr("2. 깊은 시그모이드 신경망은 XOR에서 50%에 멈춘다", "2. A deep sigmoid network is stuck at 50% on XOR", lang),
         lang=lang,
         config={"seeds": seeds, "steps": steps, "lr": lr, "variants": variants,
-                "network": f"2 -> [width] x {HIDDEN_LAYERS} -> 1", "loss": "BCE", "optimizer": "full-batch GD"},
+                "network": f"2 -> [width] x {HIDDEN_LAYERS} -> 1", "loss": "BCE",
+                "optimizer": tr("전체 배치 경사 하강법", "full-batch GD", lang)},
         numbers=numbers, claims=claims, table=Table(columns, rows), seconds=time.perf_counter() - started,
         notes=[tr(
             f"모두를 위한 딥러닝 10강의 신경망(은닉층 10개)을 XOR 네 점으로 학습률 {lr}, {steps} 단계 학습합니다 (시드 {len(seeds)}개). "
             "'푼다'는 학습 후 네 점을 모두 맞힌다는 뜻입니다. 강의는 ReLU가 문제를 해결한다고 하지만, 너비 5인 좁은 신경망에서는 "
             "죽은 ReLU 때문에 일부 시드만 풉니다. 너비 10과 He 초깃값을 함께 써야 거의 모든 시드가 풉니다.",
             f"The lecture's network (ten hidden layers) trained on the four XOR points with learning rate {lr} for {steps} steps "
-            f"({len(seeds)} seeds). 'Solved' means all four points are classified correctly after training. The lecture says ReLU "
+            f"({seeds_text(len(seeds))}). 'Solved' means all four points are classified correctly after training. The lecture says ReLU "
             "fixes it; in the narrow width-5 net dead ReLUs leave only part of the seeds solved. Width 10 with He initialization "
             "solves nearly all.", lang)],
     )

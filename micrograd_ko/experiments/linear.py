@@ -15,7 +15,7 @@ from .. import datasets
 from ..engine import no_grad
 from ..i18n import get_language, tr
 from ..nn import MLP
-from .common import LN2, median, rate_text, seed_list, train_binary
+from .common import LN2, median, rate_text, seed_list, seeds_text, train_binary
 from .result import Claim, ExperimentResult, Table
 from .tasks import run_tasks
 
@@ -77,7 +77,7 @@ def linear_collapse(seeds=10, depth=10, width=10, n_points=100, steps=2000, lr=0
     claims = [
         Claim(tr(f"선형 층 {depth}개 = 가중치를 곱한 아핀 변환 하나", f"{depth} linear layers = one affine map (weights multiplied)", lang),
               tr(f"최대 차이 {worst:.1e} (점 {n_points}개 × 시드 {len(seeds)}개)",
-                 f"largest difference {worst:.1e} ({n_points} points × {len(seeds)} seeds)", lang),
+                 f"largest difference {worst:.1e} ({n_points} points × {seeds_text(len(seeds))})", lang),
               f"< {TOLERANCE:g}", worst < TOLERANCE),
         Claim(tr("XOR 손실이 ln 2 아래로 내려가지 않는다", "the XOR loss never goes below ln 2", lang),
               tr(f"학습 중 가장 낮은 손실 {lowest:.10f}", f"lowest loss during training {lowest:.10f}", lang),

@@ -13,6 +13,8 @@ import os
 
 from tqdm import tqdm
 
+from ..i18n import bilingual
+
 
 def default_jobs() -> int:
     """The number of worker processes to use when the caller says `jobs=None`: every core."""
@@ -25,7 +27,7 @@ def run_tasks(fn, tasks, jobs: int = 1, progress: bool = False, desc: str = ""):
     if jobs is None:
         jobs = default_jobs()
     if not isinstance(jobs, int) or jobs < 1:
-        raise ValueError(f"jobs는 1 이상의 정수여야 합니다 / jobs must be a positive integer, got {jobs!r}")
+        raise ValueError(bilingual("jobs는 1 이상의 정수여야 합니다", f"jobs must be a positive integer, got {jobs!r}"))
     jobs = min(jobs, len(tasks))
     with tqdm(total=len(tasks), desc=desc, disable=not progress, leave=True) as bar:
         if jobs <= 1:

@@ -23,7 +23,7 @@ from ..engine import sum as value_sum
 from ..i18n import get_language, tr
 from ..losses import bce_with_logits
 from ..nn import MLP
-from .common import fraction, mean_bce, median, rate_text, sci, seed_list
+from .common import fraction, mean_bce, median, rate_text, sci, seed_list, seeds_text
 from .result import Claim, ExperimentResult, Table
 from .tasks import run_tasks
 
@@ -151,7 +151,7 @@ def vanishing_gradient(seeds=50, widths=(30, 30, 30, 30), digits_seeds=3, digits
             f"XOR에서 [2,{','.join(map(str, widths))},1] 신경망을 초기화한 직후 한 번 역전파하여 각 은닉층 편향의 기울기 크기 ‖∂L/∂b‖를 잽니다 "
             f"(시드 {len(seeds)}개의 중앙값). 시그모이드의 국소적 미분은 σ'(z) ≤ 1/4 이므로 입력 쪽 층으로 갈수록 기울기가 작아집니다.",
             f"Right after initialization, one backward pass on XOR through [2,{','.join(map(str, widths))},1] gives each hidden "
-            f"layer's bias gradient ‖∂L/∂b‖ (median of {len(seeds)} seeds). Sigmoid's local derivative is σ'(z) ≤ 1/4, "
+            f"layer's bias gradient ‖∂L/∂b‖ (median of {seeds_text(len(seeds))}). Sigmoid's local derivative is σ'(z) ≤ 1/4, "
             "so the gradient shrinks towards the input.", lang)],
     )
     result.figure_makers["gradient_per_layer"] = lambda: _figure(result)

@@ -190,7 +190,8 @@ class LayerView:
         return write_file(path, fonts.embed(self.svg()))  # with its glyphs: the Korean reads on any machine
 
     def __repr__(self):
-        return f"LayerView({', '.join(self.columns) or 'model'})"
+        names = ", ".join(self.columns)
+        return tr(f"<층 보기: {names or '모델'}>", f"<layer view: {names or 'model'}>", self.lang)
 
 
 def compare_gradient_flow(models, *, lang=None, title=None):

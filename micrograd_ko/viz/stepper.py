@@ -249,8 +249,10 @@ class BackpropStepper:
         return iter(self.steps)
 
     def __repr__(self):
-        unit = "layers" if self.by == "layer" else "steps"
-        return f"BackpropStepper({self.names[self.root]}, {len(self)} {unit})"
+        n, name = len(self), self.names[self.root]
+        if self.by == "layer":
+            return tr(f"BackpropStepper({name}, 층 {n}개)", f"BackpropStepper({name}, {n} layers)", self.lang)
+        return tr(f"BackpropStepper({name}, {n}단계)", f"BackpropStepper({name}, {n} steps)", self.lang)
 
     # -- one step in words -----------------------------------------------------------------
 
