@@ -342,6 +342,127 @@ def test_readme_quotes_the_stored_rbm_run():
     assert solved == {0} and f"(0/{len(stored['xor']['rbm']['solved'])})" in row
 
 
+def _readme_row(start):
+    """The line of README.md's table of measured numbers that starts with `start`."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    return next(line for line in readme.splitlines() if line.startswith(start))
+
+
+def _printed_like(quoted, value):
+    """`value` printed the way README printed `quoted`: as many decimals, or as many in an e-notation mantissa.
+
+    Both come back with an ASCII minus, so `_printed_like(q, v) == q.replace("−", "-")` says README shows v.
+    """
+    quoted = quoted.replace("−", "-")
+    if "e" in quoted:
+        mantissa, _ = quoted.split("e")
+        shown, exponent = f"{value:.{len(mantissa.partition('.')[2])}e}".split("e")
+        return f"{shown}e{int(exponent)}"
+    return f"{value:.{len(quoted.partition('.')[2])}f}"
+
+
+def _assert_quotes(pairs):
+    for quoted, value in pairs:
+        assert _printed_like(quoted, value) == quoted.replace("−", "-"), (quoted, value)
+
+
+def test_readme_quotes_the_stored_vanishing_run():
+    import re
+    import statistics
+
+    from micrograd_ko.experiments import measured
+    from micrograd_ko.experiments.vanishing import SIGMOID_RATIO
+
+    row = _readme_row("| 1 vanishing")
+    stored = measured.load("vanishing")
+    numbers = stored["numbers"]
+    sigmoid = numbers["ratios"]["sigmoid"]
+    found = re.search(r"비 ≥ (\d+)이 (\d+)/(\d+) 시드 \(중앙값 (\S+), 최소 (\S+)\); "
+                      r"tanh\+Xavier (\S+), ReLU\+He (\S+) \(중앙값\)", row)
+    assert found, row
+    threshold, solved, seeds, middle, lowest, tanh, relu = found.groups()
+    assert float(threshold) == SIGMOID_RATIO and int(seeds) == len(stored["config"]["seeds"])
+    assert int(solved) == sum(r >= SIGMOID_RATIO for r in sigmoid)
+    _assert_quotes([(middle, statistics.median(sigmoid)), (lowest, min(sigmoid)),
+                    (tanh, numbers["median_ratio"]["tanh"]), (relu, numbers["median_ratio"]["relu"])])
+    digits = re.search(r"층별 ([\d., ]+) \(Nielsen", row).group(1).split(", ")
+    per_layer = [statistics.median(layer) for layer in zip(*numbers["digits_per_layer"])]
+    assert len(digits) == len(per_layer) == 4
+    _assert_quotes(zip(digits, per_layer))
+
+
+def test_readme_quotes_the_stored_zero_init_run():
+    import re
+
+    from micrograd_ko.experiments import measured
+
+    row = _readme_row("| 3 zero-init")
+    numbers = measured.load("zero-init")["numbers"]
+    count = int(re.search(r"기울기 (\d+)개 모두 정확히 0\.0", row).group(1))
+    assert count == len(numbers["xor_grads"]) and numbers["xor_nonzero_grads"] == 0
+    assert "출력 0.5" in row and set(numbers["xor_outputs"]) == {0.5}
+    assert "손실 ln 2" in row and numbers["xor_loss"] == pytest.approx(math.log(2), abs=1e-12)
+    assert "은닉 유닛이 모두 같음" in row and set(numbers["unbalanced_zeros"]["distinct_units"]) == {1}
+
+
+def test_readme_quotes_the_stored_linear_run():
+    import re
+
+    from micrograd_ko.experiments import measured
+    from micrograd_ko.experiments.linear import TOLERANCE
+
+    row = _readme_row("| 4 linear")
+    stored = measured.load("linear")
+    found = re.search(r"선형 층 (\d+)개 = 아핀 변환 하나 \(점 (\d+)개 × 시드 (\d+)개에서 최대 차이 (\S+)\)", row)
+    assert found, row
+    depth, points, seeds, difference = found.groups()
+    assert (int(depth), int(points), int(seeds)) == (stored["config"]["depth"], stored["config"]["points"],
+                                                     len(stored["config"]["seeds"]))
+    _assert_quotes([(difference, max(stored["numbers"]["difference"]))])
+    assert "XOR 손실은 ln 2 아래로 내려가지 않음" in row
+    assert min(stored["numbers"]["min_loss"]) >= math.log(2) - TOLERANCE
+
+
+def test_readme_quotes_the_stored_init_run():
+    import re
+
+    from micrograd_ko.experiments import measured
+
+    row = _readme_row("| 5 init")
+    stored = measured.load("init")
+    numbers = stored["numbers"]
+    found = re.search(r"출력의 (\d+)%가 포화; Xavier는 tanh를 돕고\(비 (\S+), (\d+)/(\d+) 해결\) "
+                      r"시그모이드는 악화\(비 (\S+), N\(0,1\)은 (\S+)\); ReLU (\d+)층: Xavier는 신호를 (\S+)으로, He는 (\S+)로", row)
+    assert found, row
+    saturated, tanh, solved, seeds, sigmoid, normal, depth, xavier, he = found.groups()
+    layers = numbers["histograms"]["sigmoid/normal"]
+    ratio = numbers["gradient_ratio_median"]
+    tanh_solved = numbers["solved"]["tanh/xavier"]
+    assert (int(solved), int(seeds)) == (sum(tanh_solved), len(tanh_solved))
+    assert int(depth) == stored["config"]["deep_depth"]
+    _assert_quotes([(saturated, 100 * sum(layer["saturated"] for layer in layers) / len(layers)),
+                    (tanh, ratio["tanh/xavier"]), (sigmoid, ratio["sigmoid/xavier"]), (normal, ratio["sigmoid/normal"]),
+                    (xavier, numbers["deep_relu_std_ratio_median"]["xavier"]),
+                    (he, numbers["deep_relu_std_ratio_median"]["he"])])
+
+
+def test_readme_quotes_the_stored_output_run():
+    import re
+
+    from micrograd_ko.experiments import measured
+
+    row = _readme_row("| 7 output")
+    numbers = measured.load("output")["numbers"]
+    found = re.search(r"테스트 정확도 (\S+)%; z = (\S+)에서 BCE 기울기 (\S+), MSE (\S+) \|", row)
+    assert found, row
+    accuracy, z, bce, mse = found.groups()
+    wrong = numbers["gradient_at_wrong_output"]
+    assert float(z.replace("−", "-")) == wrong["z"]
+    _assert_quotes([(accuracy, 100 * numbers["digits_test_accuracy"][-1]), (bce, wrong["bce"]), (mse, wrong["mse"])])
+
+
 def test_digits_init_curves_record_every_mini_batch_and_std_001_starts_at_ln_10():
     from micrograd_ko.experiments.digits_init import digits_init_curves
 

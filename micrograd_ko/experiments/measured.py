@@ -1,6 +1,7 @@
 """Results measured at a size too slow for a notebook, stored with the package so notebooks can quote them.
 
     python -m micrograd_ko.experiments.measured deep-xor-grid rbm digits-init   # measure again (minutes)
+    python -m micrograd_ko.experiments.measured vanishing deep-xor zero-init linear init output   # README's table
 
 Each run writes ``micrograd_ko/data/measured-NAME.json`` with its settings,
 its numbers (per-seed lists, no curves) and how long it took. A notebook
@@ -42,7 +43,18 @@ def _digits_init():
     return "digits-init", config, digits_init_curves(**config, jobs=2)
 
 
-RUNS = {"deep-xor-grid": _deep_xor_grid, "rbm": _rbm, "digits-init": _digits_init}
+def _full_size(name):
+    """The experiment `name` at its full-size defaults: what `micrograd-ko experiment NAME` runs (one process)."""
+    def run():
+        from .suite import EXPERIMENTS
+
+        result = EXPERIMENTS[name](jobs=1)
+        return result.name, result.config, result.numbers
+    return run
+
+
+RUNS = {"deep-xor-grid": _deep_xor_grid, "rbm": _rbm, "digits-init": _digits_init,
+        **{name: _full_size(name) for name in ("vanishing", "deep-xor", "zero-init", "linear", "init", "output")}}
 
 
 def path(name):
@@ -63,7 +75,7 @@ def measure(name):
     started = time.perf_counter()
     experiment, config, numbers = RUNS[name]()
     if name != "digits-init":  # there the curves are the measurement
-        numbers = {key: _without_curves(value) for key, value in numbers.items()}
+        numbers = _without_curves(numbers)
     record = {"experiment": experiment, "config": config, "numbers": numbers,
               "seconds": round(time.perf_counter() - started)}
     file.write_text(json.dumps(record, ensure_ascii=False, indent=1, default=list) + "\n", encoding="utf-8")
