@@ -33,3 +33,18 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def fake_dot(tmp_path, monkeypatch):
+    """`fake_dot(source)` puts an executable `dot` (a Python script) first on PATH, standing in for Graphviz's."""
+    import stat
+
+    def install(source):
+        dot = tmp_path / "dot"
+        dot.write_text(source)
+        dot.chmod(dot.stat().st_mode | stat.S_IEXEC)
+        monkeypatch.setenv("PATH", str(tmp_path) + os.pathsep + os.environ.get("PATH", ""))
+        return dot
+
+    return install

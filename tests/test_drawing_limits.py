@@ -9,7 +9,6 @@ killing its process (which also dies with its parent).
 
 import os
 import signal
-import stat
 import subprocess
 import sys
 import textwrap
@@ -126,12 +125,9 @@ time.sleep(120)
 
 
 @pytest.fixture
-def slow_dot(tmp_path, monkeypatch):
+def slow_dot(tmp_path, fake_dot):
     pidfile = tmp_path / "dot.pid"
-    dot = tmp_path / "dot"
-    dot.write_text(SLOW_DOT.format(python=sys.executable, pidfile=str(pidfile)))
-    dot.chmod(dot.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", str(tmp_path) + os.pathsep + os.environ.get("PATH", ""))
+    fake_dot(SLOW_DOT.format(python=sys.executable, pidfile=str(pidfile)))
     return pidfile
 
 

