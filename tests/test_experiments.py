@@ -393,6 +393,26 @@ def test_readme_quotes_the_stored_vanishing_run():
     _assert_quotes(zip(digits, per_layer))
 
 
+def test_readme_quotes_the_stored_deep_xor_run():
+    import re
+
+    from micrograd_ko.experiments import measured
+
+    row = _readme_row("| 2 deep-xor")
+    numbers = measured.load("deep-xor")["numbers"]
+    found = re.search(r"시그모이드 (\d+)/(\d+) \((\d+)개 모두 손실 ln 2\), tanh (\d+)/(\d+), "
+                      r"ReLU\(너비 5\) (\d+)/(\d+), ReLU\+He\(너비 10\) (\d+)/(\d+)", row)
+    assert found, row
+    counts = [int(n) for n in found.groups()]
+    sigmoid, tanh, relu, relu_he_wide = (numbers[v] for v in ("sigmoid", "tanh", "relu", "relu_he_wide"))
+    assert counts[:3] == [sum(sigmoid["solved"]), len(sigmoid["solved"]), sum(sigmoid["stuck_at_ln2"])]
+    assert counts[1] == counts[2]  # "모두": every seed stuck at ln 2
+    for (solved, seeds), n in zip([counts[3:5], counts[5:7], counts[7:9]], (tanh, relu, relu_he_wide)):
+        assert (solved, seeds) == (sum(n["solved"]), len(n["solved"]))
+    grid = measured.load("deep-xor-grid")["numbers"]  # the same seeds give the same outcomes in both stored runs
+    assert all(grid[v]["solved"] == numbers[v]["solved"][:len(grid[v]["solved"])] for v in grid)
+
+
 def test_readme_quotes_the_stored_zero_init_run():
     import re
 

@@ -6,7 +6,8 @@
 Each run writes ``micrograd_ko/data/measured-NAME.json`` with its settings,
 its numbers (per-seed lists, no curves) and how long it took. A notebook
 loads one with `load(NAME)` and prints what it quotes from it, so its prose
-never carries a measured number typed by hand.
+never carries a measured number typed by hand; tests/test_experiments.py
+checks README's table of measured numbers against them the same way.
 """
 
 from __future__ import annotations
