@@ -391,6 +391,9 @@ def test_readme_quotes_the_stored_vanishing_run():
     per_layer = [statistics.median(layer) for layer in zip(*numbers["digits_per_layer"])]
     assert len(digits) == len(per_layer) == 4
     _assert_quotes(zip(digits, per_layer))
+    nielsen = re.search(r"\(Nielsen: ([\d., ]+)\)", row).group(1).split(", ")
+    assert [float(n) for n in nielsen] == list(numbers["nielsen_mnist"])
+    assert f"[2,{','.join(map(str, stored['config']['widths']))},1]" in row
 
 
 def test_readme_quotes_the_stored_deep_xor_run():
