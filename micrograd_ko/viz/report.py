@@ -127,7 +127,8 @@ def section_html(result, lang=None, figures=True):
     if figures:
         parts += [f"<figure>{_inline_svg(result.svg(key))}</figure>" for key in result.figure_names]
     config = ", ".join(f"{k}={_short(v)}" for k, v in result.config.items())
-    parts.append(f"<p class='config'>{_e(tr('설정', 'settings', lang))}: {_e(config)} · "
+    settings = tr("설정 (실험 함수의 인자)", "settings (the experiment function's arguments)", lang)
+    parts.append(f"<p class='config'>{_e(settings)}: {_e(config)} · "
                  f"{_e(tr(f'{result.seconds:.1f}초', f'{result.seconds:.1f} s', lang))}</p></section>")
     return "\n".join(parts)
 
