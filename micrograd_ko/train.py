@@ -105,7 +105,7 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
             step = compiled.step(X, y, batch) if compiled is not None else None
             if step is None:  # interpreted (or the compiled code could not follow this batch)
                 compiled = None
-                step = _interpreted_step(model, loss_fn, optimizer, X, y, batch)
+                step = _interpreted_step(model, loss_fn, X, y, batch)
             batch_loss, preds = step
             if track_gradients and start + batch_size >= len(order):
                 history["gradient_flow"].append([r.mean_abs_grad for r in gradient_flow(model)])
@@ -133,15 +133,14 @@ def _batch_loss(model, loss_fn, X, y, batch):
     return value_sum(loss_fn(p, y[i]) for p, i in zip(preds, batch)) / len(batch), preds
 
 
-def _interpreted_step(model, loss_fn, optimizer, X, y, batch):
-    """Forward and backward of one batch with the engine; returns (mean loss, predictions)."""
+def _interpreted_step(model, loss_fn, X, y, batch):
+    """Forward and backward of one batch with the engine (gradients already zeroed by fit); returns (mean loss, predictions)."""
     try:
         batch_loss, preds = _batch_loss(model, loss_fn, X, y, batch)
     except OverflowError as error:  # the engine refuses to make an inf
         raise _diverged(error) from error
     if not math.isfinite(batch_loss.data):
         raise _diverged(batch_loss.data)
-    optimizer.zero_grad()
     batch_loss.backward()
     return batch_loss.data, preds
 
