@@ -394,13 +394,33 @@ SUB = Binary("-", "뺄셈", operator.sub, lambda x, y, out: (1.0, -1.0))
 MUL = Binary("*", "곱셈", operator.mul, lambda x, y, out: (y, x))
 DIV = Binary("/", "나눗셈", operator.truediv, lambda x, y, out: (1.0 / y, -out / y),  # d(x/y)/dy = -x/y² = -out/y
              chain=lambda g, x, y, out: _div_chain(g, y, out))
-POW = Binary("**", "거듭제곱", math.pow, lambda x, y, out: (y * x ** (y - 1), out * _log(x)))  # x^y, both Values
+POW = Binary("**", "거듭제곱", math.pow, lambda x, y, out: (_pow_slope(x, y, out), out * _log(x)))  # x^y, both Values (x > 0)
 
 
 def _div_chain(g, y, out):
     # (g / y, -(g / y) out): g * (1 / y) would make the node 1 / y, whose own slope -1 / y^2 may overflow.
     first = g / y
     return first, -(first * out)
+
+
+def _pow_slope(x, y, out):
+    """d(x^y)/dx = y x^(y-1), also where x^(y-1) is beyond the floats but y x^y / x is not (x = y = 1e-300).
+
+    The quotient is used only then, and only if out = x^y has not underflowed (and lost its digits).
+    """
+    try:
+        return y * x ** (y - 1)
+    except OverflowError:
+        if abs(_data_or_float(out)) < _SMALLEST_NORMAL:
+            raise
+        return (y * out) / x
+
+
+def _data_or_float(x):
+    return x.data if _is_value(x) else x
+
+
+_SMALLEST_NORMAL = 2.2250738585072014e-308
 
 
 # Ops with a constant (a slope, an exponent, a base) are one row per constant,
