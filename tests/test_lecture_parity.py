@@ -236,6 +236,18 @@ def test_only_nodes_made_by_the_constructor_take_a_closure():
     assert kinds == ["leaf", "op", "op", "closure", "missing"]
 
 
+def test_a_closure_node_refuses_to_be_copied_or_pickled():
+    import copy
+    import pickle
+
+    y = lecture_exp(Value(0.5))
+    with pytest.raises(TypeError, match="closure refers to the original nodes"):
+        copy.deepcopy(y)
+    with pytest.raises(TypeError, match="cannot be pickled") as error:
+        pickle.dumps(y)
+    assert " / " in str(error.value)
+
+
 def test_a_closure_that_overflows_is_caught_by_the_policy():
     x = Value(1e300)
 
