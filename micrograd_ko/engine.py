@@ -52,11 +52,14 @@ from inside the library. In detail:
   (b) every gradient the call hands back is finite; if one is not, the
       call raises GradientOverflowError (an OverflowError) naming the first
       node, in backward order, whose gradient is not finite, and leaves
-      every `.grad` as it was before the call. `backward()` hands back the
-      gradient of every node of the graph (it fills each node's `.grad`),
-      so any gradient beyond the floats raises; `grad(output, inputs)`
-      hands back only those of `inputs`, so an overflow that reaches them
-      only through zero local derivatives gives their exact gradient.
+      every `.grad` as it was before the call.
+  `backward()` hands back the gradient of every node of the graph (it
+  fills each node's `.grad`), so it raises as soon as any node's gradient,
+  inner nodes included, is beyond the floats; then (a) decides nothing.
+  Compiled code stands for `backward()` and raises exactly where it does.
+  `grad(output, inputs)` hands back only the gradients of `inputs`, so an
+  overflow that reaches them only through zero local derivatives gives
+  their exact gradient (`x.relu() * 1e300 * 1e300` at x = -1: 0.0).
   Nodes with a `_backward` closure follow (b); (a) is up to the closure.
 - `grad(..., create_graph=True)` builds the gradients from Values, so each
   of its steps follows the forward rules; its rules are written so that
