@@ -33,7 +33,9 @@ Design notes (why the code looks the way it does):
   from one rule.
 - The lecture's way of adding an op also works: make the node with
   `out = Value(data, (x,), 'tanh')` and give it `out._backward = closure`.
-  Only such nodes run a closure; every other node stays closure-free.
+  Only such nodes hold and run a closure (and pay for its reference
+  cycle); every node made by the op table stays closure-free.
+  `node_kind(node)` tells the two apart ('op', 'closure', 'missing', 'leaf').
 
 The numerical policy (one policy for forward, backward and `grad`):
 finite and right where the math is finite; one clear bilingual error where
