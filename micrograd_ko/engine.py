@@ -875,13 +875,14 @@ class Value:
             except TypeError:  # a .grad set to None (or to something else) by hand
                 _clear_gradients(order, self)
                 _propagate(order)
-            try:
-                for node, previous in held:
+            for node, previous in held:
+                try:
                     node.grad += previous
-            except TypeError:
-                raise _not_a_number(node, previous) from None
+                except TypeError:
+                    raise _not_a_number(node, previous) from None
+                if node.grad - node.grad:  # the sum with what it held is beyond the floats
+                    raise _gradient_overflow(node)
             self.grad = 1.0
-            _check_gradients(order)
         except BaseException:  # leave every gradient as it was
             for node in order:
                 node.grad = 0.0
@@ -1160,16 +1161,19 @@ def _propagate(order):
     two-parent nodes need no tuples. Nodes made with micrograd's constructor
     run their `_backward` closure instead.
 
-    Overflow is not checked here, once per multiply: a gradient that
-    overflows (inf) or meets another overflow (inf - inf = nan) stays
-    non-finite through every later + and *, so checking the gradients once
-    the pass is over finds it (`_check_gradients`).
+    Rule (b) of the policy is checked once per node, not once per multiply:
+    when a node is reached its gradient is complete, and a product or sum
+    that overflowed (inf), or met another overflow (inf - inf = nan), leaves
+    it non-finite; g - g is 0.0 for every finite g and nan for inf and nan.
+    The first node found is where the overflow happened.
     """
     for node in reversed(order):
+        g = node.grad
+        if g - g:  # not finite: GradientOverflowError (policy (b))
+            raise _gradient_overflow(node)
         a = node._a
         if a is None:
             continue
-        g = node.grad
         if type(a) is tuple:
             local = node._da
             if type(local) is not tuple:  # micrograd's constructor: the closure, or a clear error
@@ -1185,12 +1189,13 @@ def _propagate(order):
 
 
 def _propagate_skipping_zeros(order):
-    """`_propagate` with rule (a) of the policy: a local derivative of exactly 0.0 adds nothing.
+    """`_propagate` with rule (a) of the policy, and no check: a local derivative of exactly 0.0 adds nothing.
 
     The same sums as `_propagate` wherever its gradients are finite (adding
     g * 0.0 = ±0.0 changes no sum); it differs only where an overflowed
     gradient meets a zero derivative: inf * 0.0 is nan, a skipped term is
-    exact. `grad()` uses it when the fast loop's result is not finite.
+    exact. `grad()` uses it when an inner gradient overflows, to see whether
+    the overflow reaches the inputs it hands back.
     """
     for node in reversed(order):
         a = node._a
@@ -1255,23 +1260,6 @@ def _chain_step(node):
             parent.grad += g * local
             if not -_LARGEST <= parent.grad <= _LARGEST:
                 raise _gradient_overflow(parent)
-
-
-def _check_gradients(order):
-    """Rule (b) for backward(): every node's gradient is finite, or GradientOverflowError.
-
-    One sum over the pass: inf and nan make it non-finite. Finite gradients
-    can also add up beyond the floats, so only then is each one looked at.
-    """
-    total = _builtin_sum(map(_get_grad, order))
-    if -_LARGEST <= total <= _LARGEST:
-        return
-    for node in reversed(order):  # backward order: the first one is where the overflow started
-        if not -_LARGEST <= node.grad <= _LARGEST:
-            raise _gradient_overflow(node)
-
-
-_get_grad = operator.attrgetter("grad")
 
 
 def _clear_gradients(order, output):
@@ -1377,10 +1365,11 @@ def _float_gradients(output, order, inputs):
         for node in nodes:
             node.grad = 0.0
         output.grad = 1.0
-        _propagate(order)
-        result = [x.grad for x in inputs]
-        if not all(-_LARGEST <= g <= _LARGEST for g in result):
-            # An overflow reached an input; through zero derivatives only, it is no overflow.
+        try:
+            _propagate(order)
+            result = [x.grad for x in inputs]
+        except GradientOverflowError:
+            # An inner gradient overflowed; it reaches the inputs only if not through zero derivatives.
             for node in nodes:
                 node.grad = 0.0
             output.grad = 1.0
