@@ -1290,9 +1290,9 @@ def _describe(node):
 def _gradient_overflow(node):
     what = _describe(node)
     return GradientOverflowError(bilingual(
-        f"역전파: 노드 {what}의 기울기가 float 범위를 넘었습니다 (기울기가 폭발했습니다: 학습률이나 가중치 크기를 확인하세요)",
+        f"역전파: 노드 {what}의 기울기가 float 범위를 넘었습니다 (기울기 폭발: 학습 중이라면 학습률과 가중치 크기를 확인하세요)",
         f"backward: the gradient of node {what} is beyond the float range "
-        f"(the gradients exploded: check the learning rate and the size of the weights)"))
+        f"(exploding gradients: when training, check the learning rate and the size of the weights)"))
 
 
 def node_kind(node):
