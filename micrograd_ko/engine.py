@@ -394,13 +394,33 @@ SUB = Binary("-", "뺄셈", operator.sub, lambda x, y, out: (1.0, -1.0))
 MUL = Binary("*", "곱셈", operator.mul, lambda x, y, out: (y, x))
 DIV = Binary("/", "나눗셈", operator.truediv, lambda x, y, out: (1.0 / y, -out / y),  # d(x/y)/dy = -x/y² = -out/y
              chain=lambda g, x, y, out: _div_chain(g, y, out))
-POW = Binary("**", "거듭제곱", math.pow, lambda x, y, out: (y * x ** (y - 1), out * _log(x)))  # x^y, both Values
+POW = Binary("**", "거듭제곱", math.pow, lambda x, y, out: (_pow_slope(x, y, out), out * _log(x)))  # x^y, both Values (x > 0)
 
 
 def _div_chain(g, y, out):
     # (g / y, -(g / y) out): g * (1 / y) would make the node 1 / y, whose own slope -1 / y^2 may overflow.
     first = g / y
     return first, -(first * out)
+
+
+def _pow_slope(x, y, out):
+    """d(x^y)/dx = y x^(y-1), also where x^(y-1) is beyond the floats but y x^y / x is not (x = y = 1e-300).
+
+    The quotient is used only then, and only if out = x^y has not underflowed (and lost its digits).
+    """
+    try:
+        return y * x ** (y - 1)
+    except OverflowError:
+        if abs(_data_or_float(out)) < _SMALLEST_NORMAL:
+            raise
+        return (y * out) / x
+
+
+def _data_or_float(x):
+    return x.data if _is_value(x) else x
+
+
+_SMALLEST_NORMAL = 2.2250738585072014e-308
 
 
 # Ops with a constant (a slope, an exponent, a base) are one row per constant,
@@ -668,12 +688,13 @@ class Value:
         return (a,) if self._b is None else (a, self._b)
 
     def local_grads(self):
-        """d self / d parent for each parent in `_prev` (floats)."""
+        """d self / d parent for each parent in `_prev` (floats); () for a leaf, and for a node
+        made with Value(data, children, op), whose rule (if any) is a `_backward` closure."""
         a = self._a
         if a is None:
             return ()
         if type(a) is tuple:
-            return self._da if self._da is not None else ()
+            return self._da if type(self._da) is tuple else ()
         return (self._da,) if self._b is None else (self._da, self._db)
 
     @property
@@ -847,10 +868,13 @@ class Value:
             try:
                 _propagate(order)
             except TypeError:  # a .grad set to None (or to something else) by hand
-                _clear_gradients(order, held, self)
+                _clear_gradients(order, self)
                 _propagate(order)
-            for node, previous in held:
-                node.grad += previous
+            try:
+                for node, previous in held:
+                    node.grad += previous
+            except TypeError:
+                raise _not_a_number(node, previous) from None
             self.grad = 1.0
             _check_gradients(order)
         except BaseException:  # leave every gradient as it was
@@ -872,8 +896,8 @@ class Value:
         that closure for this node (and for no other).
         """
         rule = self._da
-        if callable(rule):
-            return rule
+        if type(rule) is _Closure:
+            return rule.function
         return partial(_chain_step, self)
 
     @_backward.setter
@@ -882,7 +906,7 @@ class Value:
             raise TypeError(bilingual(
                 f"_backward에는 함수를 넣어야 합니다 (받은 자료형: {type(closure).__name__})",
                 f"_backward must be a function, got {type(closure).__name__}"))
-        if type(self._a) is not tuple or not (self._da is None or callable(self._da)):
+        if type(self._a) is not tuple or not (self._da is None or type(self._da) is _Closure):
             if self._a is None:
                 ko, en = "부모가 없는 노드입니다: Value(data, (부모, ...), '연산')으로 만드세요", \
                     "this node has no parents; make it with Value(data, (parent, ...), 'op')"
@@ -890,7 +914,7 @@ class Value:
                 ko, en = f"이 노드는 연산 '{self._op}'의 규칙으로 이미 역전파됩니다", \
                     f"this node is already backpropagated by the rule of its op '{self._op}'"
             raise AttributeError(f"_backward: {bilingual(ko, en)}")
-        self._da = closure
+        self._da = _Closure(closure)
 
     def zero_grad(self):
         """Set the gradient of this node and every node it depends on to 0."""
@@ -1189,7 +1213,31 @@ def _run_closure(node):
     closure = node._da
     if closure is None:
         raise _unknown_derivative(node)
-    closure()
+    closure.function()
+
+
+class _Closure:
+    """A `_backward` closure as a node holds it (in its `_da` slot).
+
+    The closure refers to the very nodes it was written for, so a copy of
+    the node would update the original's parents: copying refuses, as does
+    pickling (a function defined in a function cannot be stored).
+    """
+
+    __slots__ = ("function",)
+
+    def __init__(self, function):
+        self.function = function
+
+    def __deepcopy__(self, memo):
+        raise TypeError(bilingual(
+            "_backward 함수가 있는 노드는 복사할 수 없습니다: 함수가 원래 노드들을 가리킵니다",
+            "a node with a _backward closure cannot be copied: the closure refers to the original nodes"))
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError(bilingual(
+            "_backward 함수가 있는 노드는 pickle할 수 없습니다: 연산은 Op와 Value.from_op로 만드세요",
+            "a node with a _backward closure cannot be pickled; define the op with Op and Value.from_op"))
 
 
 def _chain_step(node):
@@ -1221,20 +1269,23 @@ def _check_gradients(order):
 _get_grad = operator.attrgetter("grad")
 
 
-def _clear_gradients(order, held, output):
+def _clear_gradients(order, output):
     """After a pass met a .grad that is not a number: None counts as 0.0, anything else is an error."""
     for node in order:
         g = node.grad
         if g is None:
             node.grad = 0.0
         elif isinstance(g, bool) or not isinstance(g, numbers.Real):
-            raise TypeError(bilingual(
-                f"노드 {_describe(node)}의 .grad가 숫자가 아닙니다 ({type(g).__name__}): 0.0이나 None으로 두세요",
-                f"the .grad of node {_describe(node)} is not a number ({type(g).__name__}); set it to 0.0 or None"))
+            raise _not_a_number(node, g)
         else:
             node.grad = 0.0
     output.grad = 1.0
-    held[:] = [(node, previous) for node, previous in held if previous is not None]
+
+
+def _not_a_number(node, g):
+    return TypeError(bilingual(
+        f"노드 {_describe(node)}의 .grad가 숫자가 아닙니다 ({type(g).__name__}): 0.0이나 None으로 두세요",
+        f"the .grad of node {_describe(node)} is not a number ({type(g).__name__}); set it to 0.0 or None"))
 
 
 def _describe(node):
@@ -1266,7 +1317,7 @@ def node_kind(node):
         rule = node._da
         if rule is None:
             return "missing"
-        if type(rule) is not tuple:
+        if type(rule) is _Closure:
             return "closure"
     return "op"
 
