@@ -52,7 +52,7 @@ class Culprit:
             what = bilingual(f"input[{self.index}]에 대한 이 노드의 미분", f"this node's derivative by input[{self.index}]")
             numbers = f"역전파 (backward) {self.backward!r}, 수치 미분 (numerical) {self.numeric!r}"
             if self.kink:
-                numbers += "; " + bilingual("꺾인 점", "a kink") + f": left {self.left!r}, right {self.right!r}"
+                numbers += "; " + bilingual("꺾이거나 끊긴 점", "a kink or a jump") + f": left {self.left!r}, right {self.right!r}"
         else:
             a, b = self.index
             head = bilingual("처음으로 어긋난 미분 규칙", "first derivative rule to disagree")
@@ -104,8 +104,15 @@ def _first_wrong_first_derivative(fn, point, rtol, atol, eps):
         analytic = grad(node, leaves)
         for j, (numeric, left, right) in enumerate(slopes[m]):
             if not _close(analytic[j], numeric, rtol, atol):
-                return Culprit(node, m, len(inner), j, analytic[j], numeric, left, right, not _close(left, right, rtol, atol))
+                kink = not _smooth(node_values, point, j, eps, m, numeric, left, right, rtol, atol)
+                return Culprit(node, m, len(inner), j, analytic[j], numeric, left, right, kink)
     return None
+
+
+def _smooth(f, point, j, eps, key, numeric, left, right, rtol, atol):
+    """One-sided slopes that agree, and a central difference that halving the step does not change."""
+    down, up, h = shifted_values(f, point, j, eps / 2)
+    return _close(left, right, rtol, atol) and _close((up[key] - down[key]) / (2 * h), numeric, rtol, atol)
 
 
 def _first_wrong_rule_derivative(fn, point, rtol, atol, eps):
@@ -140,8 +147,8 @@ def _check_rule(node, position, total, rule, derivative, parents, rtol, atol, ep
             if not _close(row[b], numeric, rtol, atol):
                 centre = rule(parents)[a]
                 left, right = (centre - down[a]) / h, (up[a] - centre) / h
-                return Culprit(node, position, total, (a, b), row[b], numeric, left, right,
-                               not _close(left, right, rtol, atol), order=2)
+                kink = not _smooth(rule, parents, b, eps, a, numeric, left, right, rtol, atol)
+                return Culprit(node, position, total, (a, b), row[b], numeric, left, right, kink, order=2)
     return None
 
 

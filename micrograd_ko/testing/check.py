@@ -110,8 +110,16 @@ def _numeric_level(fn, point, k, eps):
         down, up, h = shifted_values(lower, point, j, eps)
         for index in centre:
             found[index + (j,)] = ((up[index] - down[index]) / (2 * h),
-                                   (centre[index] - down[index]) / h, (up[index] - centre[index]) / h)
+                                   (centre[index] - down[index]) / h, (up[index] - centre[index]) / h,
+                                   _ROUNDING * max(abs(up[index]), abs(down[index])) / (2 * h))
     return found
+
+
+# The central difference cannot be more precise than the rounding of f(x + h) and f(x - h):
+# a few units in the last place of the larger, divided by 2h. This term only matters where f is
+# much larger than its derivative times h (e^e^x, at x = 2: about 1e-4), where the difference
+# is noise rather than a reference.
+_ROUNDING = 8 * 2.0**-52
 
 
 def _close(a, b, rtol, atol):
@@ -163,21 +171,43 @@ def check_grads(fn, args, order=1, against="numeric", rtol=None, atol=None, eps=
         reference = torch_derivatives(fn, point, order)
     elif against == "micrograd":
         reference = micrograd_derivatives(fn, point, order)
+    if reference is not None and not _close(analytic[0][()], reference[0][()], rtol, atol):
+        raise CheckGradsError("check_grads: " + bilingual(f"값이 {_REFERENCE_NAMES[against][0]} 다릅니다",
+                                                          f"the value disagrees with {against}")
+                              + f": {analytic[0][()]!r} != {reference[0][()]!r} (rtol={rtol}, atol={atol})",
+                              (), analytic[0][()], reference[0][()])
     for k in range(1, order + 1):
         if reference is None:
             numeric = _numeric_level(fn, point, k, eps)
-            expected = {index: n for index, (n, _, _) in numeric.items()}
+            expected = {index: n for index, (n, _, _, _) in numeric.items()}
+            noise = {index: rounding for index, (_, _, _, rounding) in numeric.items()}
         else:
-            numeric, expected = None, reference[k]
-        bad = [index for index in analytic[k] if not _close(analytic[k][index], expected[index], rtol, atol)]
+            numeric, expected, noise = None, reference[k], dict.fromkeys(reference[k], 0.0)
+        bad = [index for index in analytic[k]
+               if not _close(analytic[k][index], expected[index], rtol, atol + noise[index])]
         if bad:
             return _fail(fn, point, k, bad, analytic[k], expected, numeric, against, rtol, atol, eps, kinks)
     return True
 
 
+def _smooth(numeric, halved, index, rtol, atol):
+    """Is the function smooth at the step's scale? Its one-sided slopes agree, and halving the step changes nothing.
+
+    A kink (relu at 0) shows as different left and right slopes; a jump (the
+    derivative of abs at 0, when checking second derivatives) as a central
+    difference that doubles when the step is halved.
+    """
+    central, left, right, noise = numeric[index]
+    # one-sided slopes carry twice the rounding noise of the central difference, half a step twice again
+    return _close(left, right, rtol, atol + 4 * noise) and _close(central, halved[index][0], rtol, atol + 3 * noise)
+
+
 def _fail(fn, point, k, bad, analytic, expected, numeric, against, rtol, atol, eps, kinks):
-    # A kink between x - h and x + h: the one-sided slopes differ by more than the tolerance.
-    at_kink = numeric is not None and any(not _close(numeric[i][1], numeric[i][2], rtol, atol) for i in bad)
+    kinked = set()
+    if numeric is not None:
+        halved = _numeric_level(fn, point, k, eps / 2)
+        kinked = {index for index in bad if not _smooth(numeric, halved, index, rtol, atol)}
+    at_kink = bool(kinked)
     culprit = first_wrong_node(fn, point, k, rtol, atol, eps)
     if culprit is not None and culprit.kink:  # libraries may also choose differently at a kink (elu''(0))
         at_kink = True
@@ -190,8 +220,9 @@ def _fail(fn, point, k, bad, analytic, expected, numeric, against, rtol, atol, e
     for index in bad:
         a, e = analytic[index], expected[index]
         lines.append(f"  {_describe(index, point)}: 역전파 (backward) {a!r}, {ko_ref} ({en_ref}) {e!r}")
-        if numeric is not None and not _close(numeric[index][1], numeric[index][2], rtol, atol):
-            lines.append("    " + bilingual("꺾인 점", "a kink") + f": left {numeric[index][1]!r}, right {numeric[index][2]!r}")
+        if index in kinked:
+            lines.append("    " + bilingual("꺾이거나 끊긴 점", "a kink or a jump") + f": left {numeric[index][1]!r}, right {numeric[index][2]!r}, "
+                         f"central at h/2 {halved[index][0]!r}")
     if culprit is None:
         lines.append("  " + bilingual("어느 노드의 국소적 미분이 틀렸는지 가려내지 못했습니다 (함수가 값에 따라 다른 그래프를 만드나요?)",
                                       "could not single out a node whose local derivative is wrong "

@@ -9,8 +9,9 @@ derivatives are being checked.
 
 Each op is replayed with the *mathematical* function, not PyTorch's
 approximation of it: softplus as logaddexp(x, 0) (torch's softplus returns x
-itself above 20, so its second derivative there is 0, not e^-x), hinge as
-relu(1 - t s) (the engine's and PyTorch's relu'(0) = 0).
+itself above 20, so its second derivative there is 0, not e^-x), x ** y as
+exp(y log x) (see below), hinge as relu(1 - t s) (the engine's and PyTorch's
+relu'(0) = 0).
 """
 
 from __future__ import annotations
@@ -72,7 +73,10 @@ def _torch_apply(torch):
         "erf": torch.erf, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu,
         "softplus": lambda t: torch.logaddexp(t, torch.zeros_like(t)), "silu": F.silu, "gelu": F.gelu,
     }
-    binary = {"+": torch.add, "-": torch.sub, "*": torch.mul, "/": torch.div, "**": torch.pow}
+    # x ** y as exp(y log x) (the engine allows only x > 0): torch.pow masks its derivative by the
+    # exponent to 0 where the exponent is exactly 0, so its mixed second derivative there is 0, not 1/x.
+    binary = {"+": torch.add, "-": torch.sub, "*": torch.mul, "/": torch.div,
+              "**": lambda x, y: torch.exp(y * torch.log(x))}
 
     def many(name, op, args):
         stack = torch.stack(args)
