@@ -62,9 +62,15 @@ def node_name(node, index, names=None):
 # Text inside Graphviz labels
 # --------------------------------------------------------------------------
 
-# Characters with a meaning inside a record label, plus the DOT string's own.
-_RECORD_ESCAPES = str.maketrans({c: "\\" + c for c in '{}|<>"\\'})
-_PLAIN_ESCAPES = str.maketrans({c: "\\" + c for c in '"\\'})
+# Characters with a meaning inside a record label, plus the DOT string's own. Graphviz decodes
+# HTML entities in every label (`&lt;` would be drawn as `<`): an `&` is written `&amp;`, which
+# Graphviz decodes back to `&` and writes to the SVG escaped, so `&lt;` is drawn as those 4 characters.
+_RECORD_ESCAPES = str.maketrans({c: "\\" + c for c in '{}|<>"\\'} | {"&": "&amp;"})
+_PLAIN_ESCAPES = str.maketrans({c: "\\" + c for c in '"\\'} | {"&": "&amp;"})
+# Characters a drawing cannot show: control characters (a NUL ends a DOT string; the others are
+# invalid in SVG or invisible) and lone surrogates (not UTF-8). Each is drawn as its Python escape,
+# as repr() shows it: "a\0b" is drawn a\x00b. (Whitespace such as tab and newline becomes a blank.)
+_UNDRAWABLE = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]")
 
 # Hangul and other full-width characters. Without font files (the WebAssembly build has
 # none) Graphviz estimates text width at 1/4 em per UTF-8 byte: 0.75 em for a Hangul
@@ -76,7 +82,7 @@ _WIDTH_PAD = "\u200b"
 
 def one_line(text):
     """`text` on one line, padded for its full-width characters, as it appears in the drawn SVG."""
-    text = " ".join(str(text).split())
+    text = _UNDRAWABLE.sub(lambda m: repr(m[0])[1:-1], " ".join(str(text).split()))
     return text + _WIDTH_PAD * -(-len(_WIDE.findall(text)) // 3)
 
 
