@@ -23,7 +23,7 @@ from ..files import write_file
 from ..i18n import bilingual, tr
 from . import display, fonts
 from .colours import HIGHLIGHT, PENDING, GradScale, colour_bar, text_colour
-from .cost import MAX_LONG_EDGE_NODES, long_edge_nodes
+from .cost import MAX_CROSSING_WORK, MAX_EDGES, MAX_LONG_EDGE_NODES, layout_cost
 from .layer_view import LayerView
 from .layers import INPUT, LOSS, assign_layers, parameter_names
 from .options import DrawOptions
@@ -382,11 +382,17 @@ class _Drawer:
         picture twice as wide). With long edges the weights make the layout
         several times slower, so they are left out there.
         """
+        edges = sum(len(node._prev) for node in self.order)
+        if edges > MAX_EDGES:  # too dense to build the Digraph for: refused at once
+            self.refuse_dense(edges)
         self.straight_spine = False
         g = self.build()
-        hidden = long_edge_nodes(self.nodes, self.edges)
-        self.refuse_slow_layout(hidden)
-        if hidden == 0:
+        cost = layout_cost(self.nodes, self.edges)
+        if cost.long_edge_nodes > MAX_LONG_EDGE_NODES:
+            self.refuse_long_edges(cost.long_edge_nodes)
+        if cost.crossing_work > MAX_CROSSING_WORK:
+            self.refuse_dense(len(self.edges), cost)
+        if cost.long_edge_nodes == 0:
             self.straight_spine = True
             g = self.build()
         return g
@@ -425,18 +431,34 @@ class _Drawer:
         g._options, g._roots = self.opts, self.roots
         return g
 
-    def refuse_slow_layout(self, hidden):
-        if hidden > MAX_LONG_EDGE_NODES:
-            shared = sorted((n for n in self.order if not n._prev and self.uses.get(n, 0) > 2),
-                            key=lambda n: -self.uses[n])[:3]
-            names = ", ".join(f"{self.name(n)} ({self.uses[n]}x)" for n in shared) or "-"
-            raise GraphTooComplexError(bilingual(
-                f"이 그래프는 배치에 몇 분이 걸립니다: 여러 번 쓰인 노드({names})의 간선이 그림 전체를 가로지릅니다; "
-                "repeat_shared_leaves=True(공유 잎 노드를 쓰일 때마다 따로 그림), 더 짧은 그래프, 또는 MLP라면 group='layer'를 쓰세요",
-                f"this graph would take minutes to lay out: edges of reused nodes ({names}) cross the whole picture "
-                f"({hidden} long-edge nodes > {MAX_LONG_EDGE_NODES}); use repeat_shared_leaves=True (a copy of each shared "
-                "leaf per use), a shorter graph, or group='layer' for an MLP",
-            ))
+    def refuse_long_edges(self, hidden):
+        shared = sorted((n for n in self.order if not n._prev and self.uses.get(n, 0) > 2),
+                        key=lambda n: -self.uses[n])[:3]
+        names = ", ".join(f"{self.name(n)} ({self.uses[n]}x)" for n in shared) or "-"
+        raise GraphTooComplexError(bilingual(
+            f"이 그래프는 배치에 몇 분이 걸립니다: 여러 번 쓰인 노드({names})의 간선이 그림 전체를 가로지릅니다; "
+            "repeat_shared_leaves=True(공유 잎 노드를 쓰일 때마다 따로 그림), 더 짧은 그래프, 또는 MLP라면 group='layer'를 쓰세요",
+            f"this graph would take minutes to lay out: edges of reused nodes ({names}) cross the whole picture "
+            f"({hidden} long-edge nodes > {MAX_LONG_EDGE_NODES}); use repeat_shared_leaves=True (a copy of each shared "
+            "leaf per use), a shorter graph, or group='layer' for an MLP",
+        ))
+
+    def refuse_dense(self, edges, cost=None):
+        """Refuse a graph whose nodes each read many others (softmax, all-to-all layers)."""
+        widest = max(self.order, key=lambda n: len(n._prev))
+        fan_in = f"{self.name(widest)} ({widest._op}): {len(widest._prev)}"
+        if cost is None:
+            ko, en = f"간선 {edges}개 > {MAX_EDGES}", f"{edges} edges > {MAX_EDGES}"
+        else:
+            ko = f"이웃한 두 단 사이 간선 {cost.busiest_edges}개, 교차 계산량 {cost.crossing_work:,} > {MAX_CROSSING_WORK:,}"
+            en = (f"{cost.busiest_edges} edges between two neighbouring ranks, "
+                  f"crossing work {cost.crossing_work:,} > {MAX_CROSSING_WORK:,}")
+        raise GraphTooComplexError(bilingual(
+            f"이 그래프는 너무 조밀해 몇 초 안에 배치할 수 없습니다: 노드마다 입력이 많습니다(가장 많은 노드 {fan_in}개; {ko}); "
+            "입력을 줄인 더 작은 그래프를 그리거나, MLP라면 group='layer'를 쓰세요",
+            f"this graph is too dense to lay out in seconds: its nodes read many inputs each (most: {fan_in}; {en}); "
+            "draw a smaller graph with fewer inputs, or use group='layer' for an MLP",
+        ))
 
     def cluster_label(self, key):
         if key == INPUT:
