@@ -135,11 +135,15 @@ def test_dense_graphs_are_drawn_or_refused_with_the_reason(kind, n):
 def test_the_dense_refusal_comes_before_the_digraph_is_built(monkeypatch):
     from micrograd_ko.viz import node_view
 
+    def no_digraph(*args, **kwargs):
+        pytest.fail("built a Digraph of a refused graph")
+
+    monkeypatch.setattr(node_view, "ComputationGraph", no_digraph)
     xs = [mg.Value(float(i)) for i in range(999)]
-    root = mg.sum(mg.softmax(xs))  # 2,000 values, 999,000 edges
-    monkeypatch.setattr(node_view._Drawer, "build", lambda self: pytest.fail("built a Digraph of a refused graph"))
     with pytest.raises(GraphTooComplexError, match=r"999000 edges > 10000"):
-        mg.draw_graph(root)
+        mg.draw_graph(mg.sum(mg.softmax(xs)))  # 2,000 values, 999,000 edges: not even sketched
+    with pytest.raises(GraphTooComplexError, match=r"8100 edges between two neighbouring ranks"):
+        mg.draw_graph(mg.sum(mg.softmax(xs[:90])))  # sketched (ids only), estimated, refused
 
 
 def heavy_source(steps=50):

@@ -56,7 +56,7 @@ def test_lecture_style_is_the_lectures_draw_dot():
     assert "rankdir=LR" in source
     # One record per value: { label | data %.4f | grad %.4f }, fields side by side.
     for v in values:
-        assert f"{{ {v.label} | data {v.data:.4f} | grad {v.grad:.4f} }}" in source
+        assert f"{{{v.label}|data {v.data:.4f}|grad {v.grad:.4f}}}" in source
     assert "fillcolor" not in source and "style=filled" not in source  # no colours
     svg = mg.render_svg(L, style="lecture", lang="en", renderer="wasm")
     drawn = nodes_of(svg)
@@ -92,7 +92,7 @@ def test_lecture_style_leaves_unlabeled_values_unnamed_and_follows_the_language(
     y.backward()
     source = mg.draw_graph(y, style="lecture", lang="en").source
     assert not any("#" in label for label in re.findall(r'label="([^"]*)"', source))  # no '#i' names
-    assert "{  | data 3.0000 | grad 1.0000 }" in source
+    assert "{|data 3.0000|grad 1.0000}" in source
     assert "데이터 3.0000" in mg.draw_graph(y, style="lecture", lang="ko").source
 
 

@@ -14,6 +14,7 @@ graph it gives the layer view instead (`viz.layer_view`).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from pathlib import Path
@@ -23,8 +24,8 @@ from ..files import write_file
 from ..i18n import bilingual, tr
 from . import display, fonts
 from .colours import HIGHLIGHT, PENDING, GradScale, colour_bar, text_colour
-from .dot_parts import Part, expand
 from .cost import MAX_CROSSING_WORK, MAX_EDGES, MAX_LONG_EDGE_NODES, layout_cost
+from .dot_parts import Part, expand
 from .layer_view import LayerView
 from .layers import INPUT, LOSS, assign_layers, parameter_names
 from .options import EXPAND_DOT_UP_TO, DrawOptions
@@ -280,6 +281,19 @@ def _order(roots):
     return order
 
 
+class _Sketch:
+    """Stands in for a Digraph while the drawer only counts nodes and edges (`_Drawer.draw`)."""
+
+    def node(self, *args, **kwargs):
+        pass
+
+    edge = attr = node
+
+    @contextlib.contextmanager
+    def subgraph(self, **kwargs):
+        yield self
+
+
 class _Drawer:
     """Builds one Digraph; the state shared by the small drawing steps."""
 
@@ -402,7 +416,8 @@ class _Drawer:
         if self.opts.show_grad:
             grad = self.grad_of(node)
             fields.append(f"{tr('기울기', 'grad', self.lang)} {'?' if grad is None else lecture_number(grad)}")
-        return graphviz.nohtml("{ " + " | ".join(_record_text(f) for f in fields) + " }")
+        # Braced whatever the rankdir, as in the lecture; no blanks around '|' (see `record`).
+        return graphviz.nohtml("{" + "|".join(_record_text(f) for f in fields) + "}")
 
     def record(self, fields):
         """A record label showing `fields` literally, one above the other.
@@ -435,7 +450,7 @@ class _Drawer:
         self.edges.append((tail, head))
         g.edge(tail, head if port is None else f"{head}:{port}", **attrs)
 
-    def local_locals(self, node):
+    def input_locals(self, node):
         """The local derivatives of `node`'s inputs (None where its op has no known rule)."""
         locals_ = self.local_grads(node)
         if len(locals_) != len(self.parents(node)):  # built with Value(data, children, op): no known derivative
@@ -460,7 +475,7 @@ class _Drawer:
         if not self.ported(node):
             return plain_text(self.op(node))
         ports = "|".join(f"<p{k}>" + ("?" if local is None else _record_text(fmt(local)))
-                         for k, local in enumerate(self.local_locals(node)))
+                         for k, local in enumerate(self.input_locals(node)))
         # The inputs' side first: left when drawn left to right, on top when top to bottom.
         parts = ["{" + ports + "}", _record_text(self.op(node))]
         if self.opts.rankdir in ("RL", "BT"):
@@ -483,23 +498,21 @@ class _Drawer:
         several times slower, so they are left out there.
         """
         edges = sum(len(node._prev) for node in self.order)
-        if edges > MAX_EDGES:  # too dense to build the Digraph for: refused at once
+        if edges > MAX_EDGES:  # too dense to sketch: refused at once
             self.refuse_dense(edges)
-        self.straight_spine = False
-        g = self.build()
+        self.build(_Sketch())  # the node and edge ids only, for the estimate
         cost = layout_cost(self.nodes, self.edges)
         if cost.long_edge_nodes > MAX_LONG_EDGE_NODES:
             self.refuse_long_edges(cost.long_edge_nodes)
         if cost.crossing_work > MAX_CROSSING_WORK:
             self.refuse_dense(len(self.edges), cost)
-        if cost.long_edge_nodes == 0:
-            self.straight_spine = True
-            g = self.build()
-        return g
+        self.straight_spine = cost.long_edge_nodes == 0
+        return self.build()
 
-    def build(self):
+    def build(self, g=None):
+        """The Digraph, or with `g` a `_Sketch`, the same steps recording only what is drawn."""
         self.nodes, self.edges = [], []
-        g = ComputationGraph(
+        g = g if g is not None else ComputationGraph(
             # Grouped graphs have dense layer-to-layer edges: curved splines through them take
             # seconds and loop far around the clusters, so straight lines; and the network
             # simplex passes that place and rank the nodes are capped (nslimit).
@@ -609,7 +622,7 @@ class _Drawer:
                 continue
             op_id = self.id(node) if self.compact else self.id(node) + "_op"
             labelled, ported = self.labelled(node), self.ported(node)
-            for k, (parent, local) in enumerate(zip(parents, self.local_locals(node))):
+            for port, (parent, local) in enumerate(zip(parents, self.input_locals(node))):
                 if self.collapsed and parent in self.param_layer:
                     key = (self.param_layer[parent], op_id)
                     if key not in summary_edges:
@@ -622,7 +635,7 @@ class _Drawer:
                     tail = f"{tail}_u{k}"
                 label = {"label": fmt(local)} if labelled and not ported and local is not None else {}
                 spine = {"weight": "4"} if self.straight_spine and self.parents(parent) else {}
-                self.add_edge(g, tail, op_id, port=f"p{k}" if ported else None, **label, **spine, **self.edge_mark(node))
+                self.add_edge(g, tail, op_id, port=f"p{port}" if ported else None, **label, **spine, **self.edge_mark(node))
 
     def caption(self):
         if self.lecture:  # the lecture's picture has no caption
