@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from ..engine import Value, topological_order
 from ..i18n import bilingual, check_language, tr
 from . import display, drawing_states, player
-from .colours import PENDING, GradScale
+from .colours import PENDING
 from .layer_view import LayerView
 from .layers import INPUT, assign_layers, parameter_names
 from .node_view import draw_graph, fmt, node_name, one_line
@@ -307,9 +307,8 @@ class BackpropStepper:
         if self.by == "layer":
             done = {self.steps[j].layer for j in range(i + 1)}
             known = {w: self.gradients.get(w, 0.0) for k in done for w in self._groups.weights(k)}
-            # One scale for every frame, fitted to the final gradients: a layer keeps its colour from step to step.
-            scale = GradScale.fit(s.weight_grad for s in self.steps)
-            return LayerView.from_model(self.model, grads=known, lang=lang, highlight={self.steps[i].layer}, scale=scale)
+            # The shared fixed scale: a layer keeps its colour from step to step, and matches every other picture.
+            return LayerView.from_model(self.model, grads=known, loss=self.root, lang=lang, highlight={self.steps[i].layer})
         step = self.steps[i]
         return draw_graph(self.root, rankdir=rankdir or self.rankdir, lang=lang, highlight=step.node,
                           grads=self._states[i], name_unlabeled=True, fit=False, model=self.model)
