@@ -286,3 +286,28 @@ def test_negative_zero_is_written_0():
     y.label = "y"
     text = BackpropStepper(y).text(1)  # upstream -0.1708 into a, local derivative ∂a/∂c = x = 0
     assert "-0.1708 × 0 = 0" in text and "= -0 " not in text and fmt(-0.0) == "0"
+
+
+def test_a_graph_too_big_to_draw_is_refused_before_the_walk():
+    import tracemalloc
+
+    xs = [mg.Value(0.001 * i) for i in range(1000)]
+    ws = [mg.Value(0.002 * i) for i in range(1000)]
+    root = mg.sum([mg.dot(ws, xs) for _ in range(199)])  # 199 dot nodes over 1,000 + 1,000 leaves
+    tracemalloc.start()
+    with pytest.raises(ValueError, match="max_nodes=2000") as caught:
+        mg.BackpropStepper(root, max_steps=300)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert "노드" in str(caught.value) and "model=" in str(caught.value)
+    assert peak < 50_000_000  # no state per step was built (that took 1.9 GB)
+
+
+def test_a_step_out_of_range_is_a_bilingual_index_error():
+    a = mg.Value(2.0)
+    stepper = mg.BackpropStepper(a * a + 1.0)
+    assert stepper[-1] is stepper.steps[-1] and stepper[0:1] == stepper.steps[0:1]
+    with pytest.raises(IndexError, match="there is no step 999") as caught:
+        stepper[999]
+    assert "999단계는 없습니다" in str(caught.value)
+    assert list(stepper) == stepper.steps  # iteration still stops where the steps end

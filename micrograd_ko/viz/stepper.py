@@ -30,10 +30,12 @@ from .colours import PENDING
 from .layer_view import LayerView
 from .layers import INPUT, assign_layers, parameter_names
 from .node_view import draw_graph, fmt, node_name, one_line
+from .options import DrawOptions
 
 __all__ = ["BackpropStepper", "Contribution", "LayerStep", "Step"]
 
 PLAYER_WIDTH = display.OUTPUT_WIDTH - 30  # the player's padding
+MAX_NODES = DrawOptions.max_nodes  # the most nodes a drawing takes; a stepper refuses more before it walks
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,8 @@ class BackpropStepper:
     `graph(i)` / `svg(i)` draw it, `to_html(path)` exports the
     player. `gradients` holds the final gradient of every node (equal to
     `.grad` after one `root.backward()`). Node by node, graphs with more
-    than `max_steps` steps are refused.
+    than `max_steps` steps or `max_nodes` nodes are refused before any step
+    is computed (a state per step of a huge graph would take gigabytes).
     `rankdir=None` picks the layout that fits a notebook.
 
     `by`: 'layer' (the default with `model=`) or 'node' (the default
@@ -108,7 +111,7 @@ class BackpropStepper:
     grows with the graph, not with graph x steps.
     """
 
-    def __init__(self, root, lang=None, rankdir=None, max_steps=200, *, model=None, by=None):
+    def __init__(self, root, lang=None, rankdir=None, max_steps=200, *, model=None, by=None, max_nodes=MAX_NODES):
         if not isinstance(root, Value):
             raise TypeError(bilingual("BackpropStepper에는 Value가 필요합니다", f"BackpropStepper needs a Value, got {type(root).__name__}"))
         if lang is not None:
@@ -129,6 +132,13 @@ class BackpropStepper:
             raise ValueError(bilingual(
                 f"단계가 {inner}개로 너무 많습니다 (max_steps={max_steps}); 더 작은 그래프나 model=(층별 단계)을 쓰세요",
                 f"{inner} steps is too many (max_steps={max_steps}); use a smaller graph, or model= to step layer by layer",
+            ))
+        if self.by == "node" and len(self.order) > max_nodes:  # refused before the walk keeps a state per step
+            raise ValueError(bilingual(
+                f"그래프의 노드가 {len(self.order)}개로 한 그림에 그릴 수 있는 수(max_nodes={max_nodes})보다 많습니다; "
+                "더 작은 그래프나, MLP라면 model=(층별 단계)을 쓰세요",
+                f"the graph has {len(self.order)} nodes, more than one drawing holds (max_nodes={max_nodes}); "
+                "use a smaller graph, or model= to step layer by layer for an MLP",
             ))
         self._rankdir = rankdir
         self._drawings = {}  # lang -> (drawing, min_width): one layout for every frame
@@ -243,6 +253,9 @@ class BackpropStepper:
         return len(self.steps)
 
     def __getitem__(self, i):
+        if isinstance(i, int) and not -len(self.steps) <= i < len(self.steps):
+            raise IndexError(bilingual(f"{i}단계는 없습니다: 단계는 0부터 {len(self.steps) - 1}까지입니다 (len = {len(self.steps)})",
+                                       f"there is no step {i}: steps run from 0 to {len(self.steps) - 1} (len = {len(self.steps)})"))
         return self.steps[i]
 
     def __iter__(self):
