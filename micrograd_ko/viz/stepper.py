@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..diagnostics import layer_factors
 from ..engine import Value, topological_order
 from ..i18n import bilingual, check_language, tr
 from . import display, drawing_states, player
@@ -35,6 +36,7 @@ from .options import DrawOptions
 __all__ = ["BackpropStepper", "Contribution", "LayerStep", "Step"]
 
 PLAYER_WIDTH = display.OUTPUT_WIDTH - 30  # the player's padding
+PLAYER_HEIGHT = 520  # px for the drawing under the controls and the step's text, in a 900 px JupyterLab window
 MAX_NODES = DrawOptions.max_nodes  # the most nodes a drawing takes; a stepper refuses more before it walks
 
 
@@ -148,6 +150,8 @@ class BackpropStepper:
         else:
             _, self.gradients = self._walk(keep_states=False)
             self.steps = self._layer_steps()
+            # {layer whose weights multiply: the row of the layer below}, as the layer view draws them
+            self._factors = {f.gain_layer: f for f in layer_factors(model, root, grads=self.gradients) if f.gain_layer is not None}
 
     def _walk(self, keep_states):
         """The chain rule in reverse topological order, recording every addition."""
@@ -209,26 +213,29 @@ class BackpropStepper:
         return graph
 
     def _drawing(self, lang):
-        """(SVG of the shared drawing, the width in px below which its text is under `display.MIN_TEXT`).
+        """(SVG of the shared drawing, its colour scale, the width in px below which its text is under
+        `display.MIN_TEXT`, or None when it reads in the player's box).
 
-        The layout is the one that reads at the player's width: as given,
-        else 'LR' if it fits, else 'TB' if that reads better. A graph that
-        reads in neither keeps its readable size and scrolls sideways in
-        the player (the note says so and points to `model=`).
+        The player shows the drawing in a box of about `PLAYER_WIDTH` x
+        `PLAYER_HEIGHT` px under the step's text (one screen). The layout is
+        the one that reads there: as given, else 'LR' if it fits, else 'TB'
+        if that reads better. A graph that reads in neither keeps its
+        readable size and scrolls inside the box to the current node (the
+        note says so and points to `model=`).
         """
         if lang not in self._drawings:
             rankdirs = [self._rankdir] if self._rankdir else ["LR", "TB"]
-            best = None
+            best, best_text = None, -1.0
             for rankdir in rankdirs:
                 graph = self._base(lang, rankdir)
                 svg = graph.svg()
-                if best is None or display.on_screen_text(svg, PLAYER_WIDTH) > display.on_screen_text(best[1], PLAYER_WIDTH):
-                    best = (graph, svg, rankdir)
-                if display.fits(svg, PLAYER_WIDTH):
+                shown = display.on_screen_text(svg, PLAYER_WIDTH, PLAYER_HEIGHT)
+                if shown > best_text:
+                    best, best_text = (graph, svg, rankdir), shown
+                if shown >= display.MIN_TEXT:
                     break
             graph, svg, self._rankdir = best
-            shown = display.on_screen_text(svg, PLAYER_WIDTH)
-            min_width = None if shown >= display.MIN_TEXT else round(PLAYER_WIDTH * display.MIN_TEXT / shown)
+            min_width = None if best_text >= display.MIN_TEXT else round(display.readable_width(svg))
             self._drawings[lang] = (drawing_states.prepare(svg), graph._scale, min_width)
         return self._drawings[lang]
 
@@ -309,6 +316,12 @@ class BackpropStepper:
             tr(f"아래로 넘기는 기울기: 입력의 평균 |∂L/∂입력| = {fmt(s.downstream)} (들어온 것의 {factor})",
                f"gradient passed down: mean |∂L/∂input| = {fmt(s.downstream)} ({factor} of what came in)", lang),
         ]
+        below = self._factors.get(s.layer)
+        if below is not None and below.gain is not None:  # the picture's factor between this row and the next, explained
+            lines.append(tr(
+                f"그림에서 아래층 평균 |∂L/∂W|는 이 층의 ×{below.factor:.2g} = 아래층 σ′ {below.mean_local:.2g} × 이 층 가중치가 곱하는 배수 {below.gain:.2g}",
+                f"in the picture the layer below's mean |∂L/∂W| is ×{below.factor:.2g} this layer's = the layer below's σ′ "
+                f"{below.mean_local:.2g} × this layer's weight gain {below.gain:.2g}", lang))
         return "\n".join(lines)
 
     # -- one step as a picture -----------------------------------------------------------
@@ -350,10 +363,10 @@ class BackpropStepper:
         if min_width is not None:
             layered = ("BackpropStepper(loss, model=모델)", "BackpropStepper(loss, model=model)") if self.model is None else (
                 "by='layer'", "by='layer'")
-            note = tr(f"이 그래프는 이 폭에 줄이면 글자가 {display.MIN_TEXT:g}px보다 작아져, 읽을 수 있는 크기로 두고 옆으로 스크롤합니다. "
+            note = tr(f"이 그래프는 한 화면에 줄이면 글자가 {display.MIN_TEXT:g}px보다 작아져, 읽을 수 있는 크기로 두고 지금 단계의 노드로 스크롤합니다. "
                       f"MLP라면 {layered[0]}로 층별로 보세요",
-                      f"shrunk to this width the text would be under {display.MIN_TEXT:g} px: the drawing keeps a readable size "
-                      f"and scrolls sideways. For an MLP, step layer by layer: {layered[1]}", lang)
+                      f"shrunk to one screen the text would be under {display.MIN_TEXT:g} px: the drawing keeps a readable size "
+                      f"and scrolls to the current node. For an MLP, step layer by layer: {layered[1]}", lang)
         return player.fragment(frames, title=title, lang=lang, note=note,
                                drawing=player.SharedDrawing(svg, _states_json(states), min_width))
 
