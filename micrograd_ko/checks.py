@@ -31,7 +31,7 @@ __all__ = [
 
 # The module functions (random.seed, random.uniform, ...) are, as the random
 # module documents, bound methods of one hidden random.Random: this one.
-_GLOBAL_RANDOM = random.random.__self__
+_GLOBAL_RANDOM: random.Random = random.random.__self__  # type: ignore[attr-defined]
 
 
 def make_rng(seed):

@@ -148,7 +148,7 @@ def build_parser(lang: str = "ko") -> argparse.ArgumentParser:
     graph.add_argument("--repeat-shared-leaves", action="store_true", help=repeat_help)
     # argparse reads a word starting with '-' as an argument when it is no option and looks like a negative
     # number; for graph every such word does ("-x*w", "--x"). Set after the options, which argparse checks against it.
-    graph._negative_number_matcher = re.compile("-")  # type: ignore[attr-defined]
+    graph._negative_number_matcher = re.compile("-")
     graph.set_defaults(run=command_graph)
 
     experiment = command("experiment", tr(

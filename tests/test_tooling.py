@@ -44,3 +44,9 @@ def test_the_command_line_modules_are_clean_under_ruff():
     for args in (["check"], ["format", "--check"]):
         done = subprocess.run([ruff, *args, *CLI_FILES], cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_package_ships_its_type_information():
+    assert (ROOT / "micrograd_ko" / "py.typed").is_file()
+    package_data = re.search(r"^\[tool\.setuptools\.package-data\]\nmicrograd_ko = (\[.*\])", PYPROJECT, re.M).group(1)
+    assert '"py.typed"' in package_data
