@@ -19,12 +19,13 @@ from __future__ import annotations
 import math
 import numbers
 import random
+from typing import Any
 
 from .engine import ACTIVATIONS
 from .i18n import bilingual
 
 __all__ = [
-    "make_rng", "check_positive_int", "check_activation", "check_numbers", "check_dataset", "check_loss_output",
+    "Seed", "make_rng", "check_positive_int", "check_activation", "check_numbers", "check_dataset", "check_loss_output",
     "ELEMENTWISE_LOSSES",
 ]
 
@@ -33,8 +34,11 @@ __all__ = [
 # module documents, bound methods of one hidden random.Random: this one.
 _GLOBAL_RANDOM: random.Random = random.random.__self__  # type: ignore[attr-defined]
 
+# What `seed=` takes everywhere in the package (see the module docstring).
+Seed = int | random.Random | None
 
-def make_rng(seed):
+
+def make_rng(seed: Seed) -> random.Random:
     """The random number source for `seed` (see the module docstring): None, an int or a `random.Random`."""
     if isinstance(seed, random.Random):
         return seed
@@ -47,14 +51,14 @@ def make_rng(seed):
         f"a seed must be an int, None or a random.Random, got {seed!r}"))
 
 
-def check_positive_int(n, what):
+def check_positive_int(n: object, what: str) -> int:
     """`n` if it is a positive int (bools are not), else a ValueError naming `what`."""
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(bilingual(f"{what}은(는) 양의 정수여야 합니다: {n!r}", f"{what} must be a positive int, got {n!r}"))
     return n
 
 
-def check_activation(name):
+def check_activation(name: object) -> str:
     """`name` if it is one of the engine's `ACTIVATIONS`, else a ValueError listing them."""
     if not isinstance(name, str) or name not in ACTIVATIONS:
         names = ", ".join(ACTIVATIONS)
@@ -63,7 +67,7 @@ def check_activation(name):
     return name
 
 
-def check_numbers(value, shape, name):
+def check_numbers(value: Any, shape: tuple[int, ...], name: str) -> Any:
     """`value` as floats of the given shape (() = one number, (3,) = a list of 3, ...), or a clear error."""
     if not shape:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -88,7 +92,7 @@ def check_numbers(value, shape, name):
     return [check_numbers(v, shape[1:], f"{name}[{i}]") for i, v in enumerate(value)]
 
 
-def check_dataset(X, y):
+def check_dataset(X: Any, y: Any) -> tuple[Any, Any]:
     """`(X, y)` if both are sequences of the same non-zero length, else a clear error.
 
     A generator is refused, not read: training goes over the data once per
@@ -112,7 +116,7 @@ def check_dataset(X, y):
 ELEMENTWISE_LOSSES = ("bce", "bce_with_logits", "hinge", "mse")
 
 
-def check_loss_output(loss_name, output_width, target):
+def check_loss_output(loss_name: str, output_width: int, target: Any) -> None:
     """Whether a loss can compare a model's output (`output_width` numbers) with a `target`.
 
     Call it once, with the first sample's target, before training: the error
@@ -127,9 +131,9 @@ def check_loss_output(loss_name, output_width, target):
                 "출력을 클래스 수만큼 두거나 (예: MLP(2, [8, 3])), 두 클래스라면 loss='bce_with_logits'를 쓰세요",
                 f"loss='cross_entropy' needs one score per class but the model's output width is {output_width}: "
                 "give the last layer one unit per class (e.g. MLP(2, [8, 3])), or use loss='bce_with_logits' for two classes"))
-        label = target.data if hasattr(target, "data") else target
-        is_index = isinstance(label, numbers.Real) and not isinstance(label, bool) and math.isfinite(label) \
-            and label == int(label) and 0 <= label < output_width
+        label: Any = target.data if hasattr(target, "data") else target
+        is_number = isinstance(label, numbers.Real) and not isinstance(label, bool)
+        is_index = is_number and math.isfinite(label) and label == int(label) and 0 <= label < output_width
         if not is_index:
             raise ValueError(bilingual(
                 f"loss='cross_entropy'의 목표는 0 이상 {output_width} 미만의 클래스 번호입니다 (받은 값 {target!r})",

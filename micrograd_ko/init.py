@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import inspect
 import math
+import random
+from collections.abc import Callable, Mapping
 
 from .i18n import bilingual
 
@@ -36,6 +38,11 @@ __all__ = [
 ]
 
 
+# draw(rng, fan_in, fan_out) -> one weight; spread(fan_in, fan_out) -> the standard deviation of the draws
+Draw = Callable[[random.Random, int, int], float]
+Spread = Callable[[int, int], float]
+
+
 class Initializer:
     """A named rule for drawing one weight: `init(rng, fan_in, fan_out)`.
 
@@ -43,35 +50,35 @@ class Initializer:
     draws (used by tests and plots to compare with the formula).
     """
 
-    def __init__(self, name, draw, std, params=None):
+    def __init__(self, name: str, draw: Draw, std: Spread, params: Mapping[str, float] | None = None) -> None:
         self.name = name
         self._draw = draw
         self._std = std
         self.params = dict(params or {})
 
-    def __call__(self, rng, fan_in, fan_out):
+    def __call__(self, rng: random.Random, fan_in: int, fan_out: int) -> float:
         return self._draw(rng, fan_in, fan_out)
 
-    def std(self, fan_in, fan_out):
+    def std(self, fan_in: int, fan_out: int) -> float:
         return self._std(fan_in, fan_out)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{self.name}({args})"
 
 
-def zeros():
+def zeros() -> Initializer:
     return Initializer("zeros", lambda rng, fan_in, fan_out: 0.0, lambda fan_in, fan_out: 0.0)
 
 
-def normal(std=1.0, mean=0.0):
+def normal(std: float = 1.0, mean: float = 0.0) -> Initializer:
     return Initializer(
         "normal", lambda rng, fan_in, fan_out: rng.gauss(mean, std), lambda fan_in, fan_out: std,
         {"std": std, "mean": mean},
     )
 
 
-def uniform(a=-1.0, b=1.0):
+def uniform(a: float = -1.0, b: float = 1.0) -> Initializer:
     # U(a, b) has standard deviation (b - a) / sqrt(12).
     return Initializer(
         "uniform", lambda rng, fan_in, fan_out: rng.uniform(a, b), lambda fan_in, fan_out: (b - a) / math.sqrt(12.0),
@@ -79,7 +86,7 @@ def uniform(a=-1.0, b=1.0):
     )
 
 
-def _scaled_uniform(name, bound):
+def _scaled_uniform(name: str, bound: Spread) -> Initializer:
     # U(-r, r) has standard deviation r / sqrt(3).
     return Initializer(
         name,
@@ -88,35 +95,35 @@ def _scaled_uniform(name, bound):
     )
 
 
-def _scaled_normal(name, std):
+def _scaled_normal(name: str, std: Spread) -> Initializer:
     return Initializer(name, lambda rng, fan_in, fan_out: rng.gauss(0.0, std(fan_in, fan_out)), std)
 
 
-def xavier_uniform(gain=1.0):
+def xavier_uniform(gain: float = 1.0) -> Initializer:
     init = _scaled_uniform("xavier_uniform", lambda fan_in, fan_out: gain * math.sqrt(6.0 / (fan_in + fan_out)))
     init.params["gain"] = gain
     return init
 
 
-def xavier_normal(gain=1.0):
+def xavier_normal(gain: float = 1.0) -> Initializer:
     init = _scaled_normal("xavier_normal", lambda fan_in, fan_out: gain * math.sqrt(2.0 / (fan_in + fan_out)))
     init.params["gain"] = gain
     return init
 
 
-def he_uniform():
+def he_uniform() -> Initializer:
     return _scaled_uniform("he_uniform", lambda fan_in, fan_out: math.sqrt(6.0 / fan_in))
 
 
-def he_normal():
+def he_normal() -> Initializer:
     return _scaled_normal("he_normal", lambda fan_in, fan_out: math.sqrt(2.0 / fan_in))
 
 
-def lecun_normal():
+def lecun_normal() -> Initializer:
     return _scaled_normal("lecun_normal", lambda fan_in, fan_out: math.sqrt(1.0 / fan_in))
 
 
-_FACTORIES = {
+_FACTORIES: dict[str, Callable[[], Initializer]] = {
     "zeros": zeros,
     "normal": normal,
     "uniform": uniform,
@@ -129,7 +136,7 @@ _FACTORIES = {
 NAMES = tuple(_FACTORIES)
 
 
-def get(spec):
+def get(spec: str | Draw) -> Draw:
     """The initializer for `spec`: a name from `NAMES`, or a callable as is."""
     if isinstance(spec, str):
         if spec not in _FACTORIES:
@@ -145,7 +152,7 @@ def get(spec):
         f"an initializer must be a name or a callable (rng, fan_in, fan_out) -> float, got {spec!r}"))
 
 
-def _check_signature(draw):
+def _check_signature(draw: Callable[..., object]) -> None:
     """A callable initializer must take (rng, fan_in, fan_out): checked once, before any weight is drawn."""
     try:
         signature = inspect.signature(draw)

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from .engine import Value
 from .i18n import bilingual
@@ -22,10 +23,10 @@ from .i18n import bilingual
 __all__ = ["Optimizer", "SGD", "Adam"]
 
 
-def _check_rate(value, name, low=0.0, high=math.inf, include_low=True):
+def _check_rate(value: object, name: str, low: float = 0.0, high: float = math.inf, include_low: bool = True) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(bilingual(f"{name}은(는) 숫자여야 합니다: {value!r}", f"{name} must be a number, got {value!r}"))
-    ok = math.isfinite(value) and (low <= value if include_low else low < value) and value < high
+    ok = math.isfinite(value) and (low <= value if include_low else low < value) and value < high  # type: ignore[operator]
     if not ok:
         bounds = f"{low}{' <=' if include_low else ' <'} {name} < {high}"
         raise ValueError(bilingual(f"{name}={value!r}: 범위를 벗어났습니다 ({bounds})",
@@ -44,14 +45,16 @@ class Optimizer:
     Subclasses give `_compute(grads)`: the new values and the new state.
     """
 
-    def __init__(self, params):
+    lr: float  # every optimizer has a learning rate; the messages of `step` name it
+
+    def __init__(self, params: Iterable[Value]) -> None:
         self.params = _parameter_list(params)
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         for p in self.params:
             p.grad = 0.0
 
-    def step(self):
+    def step(self) -> None:
         grads = [_gradient(p, i) for i, p in enumerate(self.params)]
         new_values, new_state = self._compute(grads)
         for i, (p, value) in enumerate(zip(self.params, new_values)):
@@ -72,15 +75,15 @@ class Optimizer:
                 p.data = value
         self._commit(new_state)
 
-    def _compute(self, grads):
+    def _compute(self, grads: list[float | None]) -> tuple[list[float | None], list[list[Any]]]:
         """(new value per parameter or None to skip it, new state as lists of floats) for these gradients."""
         raise NotImplementedError
 
-    def _commit(self, state):
+    def _commit(self, state: list[list[Any]]) -> None:
         raise NotImplementedError
 
 
-def _gradient(p, index):
+def _gradient(p: Value, index: int) -> float | None:
     """The gradient of parameter `index` as a float, None if it has none, or a clear error."""
     g = p.grad
     if g is None:
@@ -95,7 +98,7 @@ def _gradient(p, index):
     return float(g)
 
 
-def _parameter_list(params):
+def _parameter_list(params: Any) -> list[Value]:
     """`params` as a list of Values, or an error that says what to pass.
 
     The usual slips are passing the model itself, or the method without
@@ -118,7 +121,7 @@ def _parameter_list(params):
                                   "pass model.parameters()")) from None
     if not params:
         raise ValueError(bilingual("최적화할 매개변수가 없습니다", "the parameter list is empty"))
-    first_place = {}
+    first_place: dict[int, int] = {}
     for i, p in enumerate(params):
         if not isinstance(p, Value):
             raise TypeError(bilingual("매개변수는 Value여야 합니다", f"parameters must be Values, got {type(p).__name__}"))
@@ -140,15 +143,16 @@ class SGD(Optimizer):
     numbers; micrograd-size problems usually learn faster with 0.05 - 0.5.
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0):
+    def __init__(self, params: Iterable[Value], lr: float = 1e-3, momentum: float = 0.0, weight_decay: float = 0.0) -> None:
         super().__init__(params)
         self.lr = _check_rate(lr, "lr", include_low=False)
         self.momentum = _check_rate(momentum, "momentum")
         self.weight_decay = _check_rate(weight_decay, "weight_decay")
-        self.velocity = [None] * len(self.params)
+        self.velocity: list[float | None] = [None] * len(self.params)
 
-    def _compute(self, grads):
-        values, velocity = [], list(self.velocity)
+    def _compute(self, grads: list[float | None]) -> tuple[list[float | None], list[list[Any]]]:
+        values: list[float | None] = []
+        velocity = list(self.velocity)
         for i, (p, g) in enumerate(zip(self.params, grads)):
             if g is None:
                 values.append(None)
@@ -161,7 +165,7 @@ class SGD(Optimizer):
             values.append(p.data - self.lr * g)
         return values, [velocity]
 
-    def _commit(self, state):
+    def _commit(self, state: list[list[Any]]) -> None:
         (self.velocity,) = state
 
 
@@ -176,7 +180,14 @@ class Adam(Optimizer):
     (PyTorch accepts eps=0 and then writes nan into the weight).
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
         super().__init__(params)
         self.lr = _check_rate(lr, "lr", include_low=False)
         if isinstance(betas, (str, bytes)) or not isinstance(betas, Sequence) or len(betas) != 2:
@@ -194,9 +205,10 @@ class Adam(Optimizer):
         self.steps = [0] * len(self.params)
         self.t = 0  # step() calls that updated the parameters
 
-    def _compute(self, grads):
+    def _compute(self, grads: list[float | None]) -> tuple[list[float | None], list[list[Any]]]:
         beta1, beta2 = self.betas
-        values, m, v, steps = [], list(self.m), list(self.v), list(self.steps)
+        values: list[float | None] = []
+        m, v, steps = list(self.m), list(self.v), list(self.steps)
         for i, (p, g) in enumerate(zip(self.params, grads)):
             if g is None:
                 values.append(None)
@@ -211,6 +223,6 @@ class Adam(Optimizer):
             values.append(p.data - step_size * m[i] / (math.sqrt(v[i]) / correction2_sqrt + self.eps))
         return values, [m, v, steps]
 
-    def _commit(self, state):
+    def _commit(self, state: list[list[Any]]) -> None:
         self.m, self.v, self.steps = state
         self.t += 1
