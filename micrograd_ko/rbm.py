@@ -18,9 +18,14 @@ reconstruction, so this module works on plain floats, not on `Value`s.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from .engine import sigmoid_of as _sigmoid
 from .i18n import bilingual
+
+if TYPE_CHECKING:
+    from .nn import MLP
 
 __all__ = ["RBM", "pretrain"]
 
@@ -34,7 +39,7 @@ class RBM:
     Hinton's "A Practical Guide to Training RBMs").
     """
 
-    def __init__(self, n_visible: int, n_hidden: int, seed=None, std: float = 0.01):
+    def __init__(self, n_visible: int, n_hidden: int, seed: float | None = None, std: float = 0.01) -> None:
         for name, n in (("n_visible", n_visible), ("n_hidden", n_hidden)):
             if not isinstance(n, int) or n < 1:
                 raise ValueError("RBM: " + bilingual(f"{name}은(는) 1 이상의 정수여야 합니다", f"{name} must be a positive integer, got {n!r}"))
@@ -51,11 +56,11 @@ class RBM:
     def n_hidden(self) -> int:
         return len(self.b_hidden)
 
-    def hidden_probs(self, v):
+    def hidden_probs(self, v: Sequence[float]) -> list[float]:
         """P(h_j = 1 | v) for every hidden unit."""
         return [_sigmoid(sum(w * x for w, x in zip(row, v)) + c) for row, c in zip(self.W, self.b_hidden)]
 
-    def visible_probs(self, h):
+    def visible_probs(self, h: Sequence[float]) -> list[float]:
         """P(v_i = 1 | h) for every visible unit."""
         W = self.W
         return [
@@ -63,7 +68,7 @@ class RBM:
             for i, b in enumerate(self.b_visible)
         ]
 
-    def cd1_step(self, batch, lr: float, rng: random.Random) -> float:
+    def cd1_step(self, batch: Sequence[Sequence[float]], lr: float, rng: random.Random) -> float:
         """One contrastive-divergence (CD-1) update on a mini-batch.
 
         Returns the mean squared reconstruction error of the batch, the usual
@@ -97,7 +102,9 @@ class RBM:
             self.b_visible[i] += scale * db_v[i]
         return error / (len(batch) * n_v)
 
-    def fit(self, data, epochs: int = 10, lr: float = 0.1, batch_size: int = 10, seed=None):
+    def fit(
+        self, data: Iterable[Iterable[float]], epochs: int = 10, lr: float = 0.1, batch_size: int = 10, seed: float | None = None
+    ) -> list[float]:
         """Train with CD-1 on `data` (rows of numbers in [0, 1]).
 
         Returns the mean reconstruction error of each epoch.
@@ -116,7 +123,7 @@ class RBM:
         return history
 
 
-def _check_data(data, n_visible):
+def _check_data(data: Iterable[Iterable[float]], n_visible: int) -> list[list[float]]:
     rows = [list(map(float, row)) for row in data]
     if not rows:
         raise ValueError("RBM: " + bilingual("데이터가 비어 있습니다", "no data"))
@@ -130,7 +137,14 @@ def _check_data(data, n_visible):
     return rows
 
 
-def pretrain(model, X, epochs: int = 10, lr: float = 0.1, batch_size: int = 10, seed=None):
+def pretrain(
+    model: MLP,
+    X: Sequence[Sequence[float]],
+    epochs: int = 10,
+    lr: float = 0.1,
+    batch_size: int = 10,
+    seed: float | None = None,
+) -> list[list[float]]:
     """Layer-wise RBM pretraining of every hidden layer of a sigmoid MLP, in place.
 
     Hidden layer k becomes an RBM trained on the hidden probabilities of

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 from .files import write_file
 from .i18n import bilingual
@@ -26,13 +27,13 @@ VERSION = 1
 MAX_FILE_BYTES = 100_000_000  # a model of 2 million parameters (nn.MAX_PARAMETERS) takes about 42 MB
 
 
-def write(path, config, state):
+def write(path: str | os.PathLike[str], config: dict[str, Any], state: dict[str, Any]) -> None:
     """Write `config` and `state` (a state dict) to `path` as one JSON document."""
     document = {"format": FORMAT, "version": VERSION, "config": config, "state_dict": state}
     write_file(path, json.dumps(document, allow_nan=False))
 
 
-def read(path):
+def read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(config, state) from a file written by `write`; a clear ValueError or OSError naming `path` otherwise."""
     document = _parse(path)
     if not isinstance(document, dict) or document.get("format") != FORMAT:
@@ -49,7 +50,7 @@ def read(path):
     return config, state
 
 
-def _parse(path):
+def _parse(path: str | os.PathLike[str]) -> Any:
     text = _read_text(path)
     try:
         return json.loads(text, parse_constant=_reject_constant)
@@ -58,7 +59,7 @@ def _parse(path):
                                                  f"not valid JSON (corrupt file?): {error}")) from None
 
 
-def _read_text(path):
+def _read_text(path: str | os.PathLike[str]) -> str:
     try:
         size = os.stat(path).st_size
         if os.path.isdir(path):
@@ -85,5 +86,5 @@ def _read_text(path):
     return text
 
 
-def _reject_constant(name):
+def _reject_constant(name: str) -> Any:
     raise ValueError(bilingual(f"{name}: 유한한 숫자만 저장할 수 있습니다", f"{name}: only finite numbers are allowed"))

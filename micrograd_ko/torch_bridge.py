@@ -11,12 +11,19 @@ the engine computes log(1 + e^x) exactly; the two differ there by < 2.1e-9.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .i18n import bilingual
+
+if TYPE_CHECKING:
+    import torch
+
+    from .module import Module
 
 __all__ = ["to_torch"]
 
 
-def _import_torch():
+def _import_torch() -> Any:
     try:
         import torch
     except ImportError:
@@ -26,7 +33,7 @@ def _import_torch():
     return torch
 
 
-def _activation(torch, name):
+def _activation(torch: Any, name: str) -> Any:
     nn = torch.nn
     modules = {
         "sigmoid": nn.Sigmoid,
@@ -44,7 +51,7 @@ def _activation(torch, name):
     return modules[name]()
 
 
-def _linear(torch, weights, biases):
+def _linear(torch: Any, weights: list[list[float]], biases: list[float]) -> Any:
     linear = torch.nn.Linear(len(weights[0]), len(weights), dtype=torch.float64)
     with torch.no_grad():
         linear.weight.copy_(torch.tensor(weights, dtype=torch.float64))
@@ -52,7 +59,7 @@ def _linear(torch, weights, biases):
     return linear
 
 
-def to_torch(module):
+def to_torch(module: Module) -> torch.nn.Sequential:
     """`module.as_layers()` (standard layers described with plain numbers) as torch modules."""
     torch = _import_torch()
     parts = []
