@@ -33,7 +33,7 @@ from collections.abc import Callable, Mapping
 from .i18n import bilingual
 
 __all__ = [
-    "Initializer", "NAMES", "get",
+    "Initializer", "InitSpec", "NAMES", "get",
     "zeros", "normal", "uniform", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "lecun_normal",
 ]
 
@@ -41,6 +41,7 @@ __all__ = [
 # draw(rng, fan_in, fan_out) -> one weight; spread(fan_in, fan_out) -> the standard deviation of the draws
 Draw = Callable[[random.Random, int, int], float]
 Spread = Callable[[int, int], float]
+InitSpec = str | Draw  # what `init=` takes: a name from NAMES or a draw function
 
 
 class Initializer:
@@ -136,7 +137,7 @@ _FACTORIES: dict[str, Callable[[], Initializer]] = {
 NAMES = tuple(_FACTORIES)
 
 
-def get(spec: str | Draw) -> Draw:
+def get(spec: InitSpec) -> Draw:
     """The initializer for `spec`: a name from `NAMES`, or a callable as is."""
     if isinstance(spec, str):
         if spec not in _FACTORIES:
