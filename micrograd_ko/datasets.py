@@ -37,7 +37,9 @@ Label = TypeVar("Label")
 
 def _check_count(n: object, what: str = "n", low: int = 1) -> int:
     if not isinstance(n, int) or isinstance(n, bool) or n < low:
-        raise ValueError(bilingual(f"{what}은(는) {low} 이상의 정수여야 합니다: {n!r}", f"{what} must be an int >= {low}, got {n!r}"))
+        raise ValueError(
+            bilingual(f"{what}은(는) {low} 이상의 정수여야 합니다: {n!r}", f"{what} must be an int >= {low}, got {n!r}")
+        )
     return n
 
 
@@ -84,7 +86,9 @@ def circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: Seed =
     """A circle of radius `factor` (label 1) inside one of radius 1 (label 0), `n` points."""
     _check_count(n, low=2)
     if not isinstance(factor, (int, float)) or not 0 < factor < 1:
-        raise ValueError(bilingual(f"factor는 0과 1 사이여야 합니다: {factor!r}", f"factor must be in (0, 1), got {factor!r}"))
+        raise ValueError(
+            bilingual(f"factor는 0과 1 사이여야 합니다: {factor!r}", f"factor must be in (0, 1), got {factor!r}")
+        )
     noise, rng = _check_noise(noise), make_rng(seed)
     n_outer = n // 2
     n_inner = n - n_outer
@@ -144,9 +148,12 @@ def train_test_split(
     elif isinstance(test_size, int) and not isinstance(test_size, bool) and 0 < test_size < n:
         n_test = test_size
     else:
-        raise ValueError(bilingual(
-            f"test_size는 (0, 1) 사이의 비율 또는 1..{n - 1}의 개수여야 합니다: {test_size!r}",
-            f"test_size must be a fraction in (0, 1) or a count in 1..{n - 1}, got {test_size!r}"))
+        raise ValueError(
+            bilingual(
+                f"test_size는 (0, 1) 사이의 비율 또는 1..{n - 1}의 개수여야 합니다: {test_size!r}",
+                f"test_size must be a fraction in (0, 1) or a count in 1..{n - 1}, got {test_size!r}",
+            )
+        )
     if not 0 < n_test < n:
         raise ValueError(bilingual(f"나눌 데이터가 너무 적습니다 ({n}개)", f"too few samples to split ({n})"))
     order = list(range(n))

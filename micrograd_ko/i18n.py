@@ -31,7 +31,9 @@ def bilingual(ko: str, en: str) -> str:
 def check_language(lang: object) -> str:
     """`lang` itself if it is a known language, else a ValueError naming it."""
     if not isinstance(lang, str) or lang not in LANGUAGES:
-        raise ValueError(bilingual("언어는 'ko' 또는 'en'이어야 합니다", f"language must be 'ko' or 'en', got {lang!r}"))
+        raise ValueError(
+            bilingual("언어는 'ko' 또는 'en'이어야 합니다", f"language must be 'ko' or 'en', got {lang!r}")
+        )
     return lang
 
 

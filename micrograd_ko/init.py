@@ -33,8 +33,18 @@ from collections.abc import Callable, Mapping
 from .i18n import bilingual
 
 __all__ = [
-    "Initializer", "InitSpec", "NAMES", "get",
-    "zeros", "normal", "uniform", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "lecun_normal",
+    "Initializer",
+    "InitSpec",
+    "NAMES",
+    "get",
+    "zeros",
+    "normal",
+    "uniform",
+    "xavier_uniform",
+    "xavier_normal",
+    "he_uniform",
+    "he_normal",
+    "lecun_normal",
 ]
 
 
@@ -74,7 +84,9 @@ def zeros() -> Initializer:
 
 def normal(std: float = 1.0, mean: float = 0.0) -> Initializer:
     return Initializer(
-        "normal", lambda rng, fan_in, fan_out: rng.gauss(mean, std), lambda fan_in, fan_out: std,
+        "normal",
+        lambda rng, fan_in, fan_out: rng.gauss(mean, std),
+        lambda fan_in, fan_out: std,
         {"std": std, "mean": mean},
     )
 
@@ -82,7 +94,9 @@ def normal(std: float = 1.0, mean: float = 0.0) -> Initializer:
 def uniform(a: float = -1.0, b: float = 1.0) -> Initializer:
     # U(a, b) has standard deviation (b - a) / sqrt(12).
     return Initializer(
-        "uniform", lambda rng, fan_in, fan_out: rng.uniform(a, b), lambda fan_in, fan_out: (b - a) / math.sqrt(12.0),
+        "uniform",
+        lambda rng, fan_in, fan_out: rng.uniform(a, b),
+        lambda fan_in, fan_out: (b - a) / math.sqrt(12.0),
         {"a": a, "b": b},
     )
 
@@ -142,15 +156,22 @@ def get(spec: InitSpec) -> Draw:
     if isinstance(spec, str):
         if spec not in _FACTORIES:
             names = ", ".join(NAMES)
-            raise ValueError(bilingual(f"알 수 없는 초기화 방법 {spec!r}: 가능한 이름은 {names}",
-                                       f"unknown initializer {spec!r}; valid names: {names}"))
+            raise ValueError(
+                bilingual(
+                    f"알 수 없는 초기화 방법 {spec!r}: 가능한 이름은 {names}",
+                    f"unknown initializer {spec!r}; valid names: {names}",
+                )
+            )
         return _FACTORIES[spec]()
     if callable(spec):
         _check_signature(spec)
         return spec
-    raise TypeError(bilingual(
-        f"초기화 방법은 이름(str)이나 호출 가능한 객체여야 합니다: {spec!r}",
-        f"an initializer must be a name or a callable (rng, fan_in, fan_out) -> float, got {spec!r}"))
+    raise TypeError(
+        bilingual(
+            f"초기화 방법은 이름(str)이나 호출 가능한 객체여야 합니다: {spec!r}",
+            f"an initializer must be a name or a callable (rng, fan_in, fan_out) -> float, got {spec!r}",
+        )
+    )
 
 
 def _check_signature(draw: Callable[..., object]) -> None:
@@ -163,8 +184,11 @@ def _check_signature(draw: Callable[..., object]) -> None:
         signature.bind(None, 1, 1)
     except TypeError:
         name = getattr(draw, "__name__", type(draw).__name__)
-        raise TypeError(bilingual(
-            f"초기화 함수 {name}{signature}의 인자가 맞지 않습니다: (rng, fan_in, fan_out)을 받아 숫자 하나를 "
-            "돌려줘야 합니다, 예: lambda rng, fan_in, fan_out: rng.gauss(0, 1)",
-            f"the initializer {name}{signature} has the wrong parameters: an initializer is called as "
-            "draw(rng, fan_in, fan_out) -> float, e.g. lambda rng, fan_in, fan_out: rng.gauss(0, 1)")) from None
+        raise TypeError(
+            bilingual(
+                f"초기화 함수 {name}{signature}의 인자가 맞지 않습니다: (rng, fan_in, fan_out)을 받아 숫자 하나를 "
+                "돌려줘야 합니다, 예: lambda rng, fan_in, fan_out: rng.gauss(0, 1)",
+                f"the initializer {name}{signature} has the wrong parameters: an initializer is called as "
+                "draw(rng, fan_in, fan_out) -> float, e.g. lambda rng, fan_in, fan_out: rng.gauss(0, 1)",
+            )
+        ) from None

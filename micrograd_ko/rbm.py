@@ -42,7 +42,12 @@ class RBM:
     def __init__(self, n_visible: int, n_hidden: int, seed: float | None = None, std: float = 0.01) -> None:
         for name, n in (("n_visible", n_visible), ("n_hidden", n_hidden)):
             if not isinstance(n, int) or n < 1:
-                raise ValueError("RBM: " + bilingual(f"{name}은(는) 1 이상의 정수여야 합니다", f"{name} must be a positive integer, got {n!r}"))
+                raise ValueError(
+                    "RBM: "
+                    + bilingual(
+                        f"{name}은(는) 1 이상의 정수여야 합니다", f"{name} must be a positive integer, got {n!r}"
+                    )
+                )
         rng = random.Random(seed)
         self.W = [[rng.gauss(0.0, std) for _ in range(n_visible)] for _ in range(n_hidden)]
         self.b_visible = [0.0] * n_visible
@@ -63,10 +68,7 @@ class RBM:
     def visible_probs(self, h: Sequence[float]) -> list[float]:
         """P(v_i = 1 | h) for every visible unit."""
         W = self.W
-        return [
-            _sigmoid(sum(W[j][i] * h[j] for j in range(len(h))) + b)
-            for i, b in enumerate(self.b_visible)
-        ]
+        return [_sigmoid(sum(W[j][i] * h[j] for j in range(len(h))) + b) for i, b in enumerate(self.b_visible)]
 
     def cd1_step(self, batch: Sequence[Sequence[float]], lr: float, rng: random.Random) -> float:
         """One contrastive-divergence (CD-1) update on a mini-batch.
@@ -103,7 +105,12 @@ class RBM:
         return error / (len(batch) * n_v)
 
     def fit(
-        self, data: Iterable[Iterable[float]], epochs: int = 10, lr: float = 0.1, batch_size: int = 10, seed: float | None = None
+        self,
+        data: Iterable[Iterable[float]],
+        epochs: int = 10,
+        lr: float = 0.1,
+        batch_size: int = 10,
+        seed: float | None = None,
     ) -> list[float]:
         """Train with CD-1 on `data` (rows of numbers in [0, 1]).
 
@@ -117,7 +124,7 @@ class RBM:
             rng.shuffle(order)
             total = 0.0
             for start in range(0, len(order), batch_size):
-                batch = [data[k] for k in order[start:start + batch_size]]
+                batch = [data[k] for k in order[start : start + batch_size]]
                 total += self.cd1_step(batch, lr, rng) * len(batch)
             history.append(total / len(data))
         return history
@@ -129,11 +136,21 @@ def _check_data(data: Iterable[Iterable[float]], n_visible: int) -> list[list[fl
         raise ValueError("RBM: " + bilingual("데이터가 비어 있습니다", "no data"))
     for row in rows:
         if len(row) != n_visible:
-            raise ValueError("RBM: " + bilingual(f"입력 길이 {len(row)}이(가) 가시 유닛 수 {n_visible}와 다릅니다",
-                                                 f"input length {len(row)} != n_visible {n_visible}"))
+            raise ValueError(
+                "RBM: "
+                + bilingual(
+                    f"입력 길이 {len(row)}이(가) 가시 유닛 수 {n_visible}와 다릅니다",
+                    f"input length {len(row)} != n_visible {n_visible}",
+                )
+            )
         if any(not 0.0 <= x <= 1.0 for x in row):
-            raise ValueError("RBM: " + bilingual("입력은 0과 1 사이의 값(확률)이어야 합니다; 먼저 [0, 1]로 조정하세요",
-                                                 "inputs must lie in [0, 1] (probabilities); rescale them first"))
+            raise ValueError(
+                "RBM: "
+                + bilingual(
+                    "입력은 0과 1 사이의 값(확률)이어야 합니다; 먼저 [0, 1]로 조정하세요",
+                    "inputs must lie in [0, 1] (probabilities); rescale them first",
+                )
+            )
     return rows
 
 
@@ -159,9 +176,13 @@ def pretrain(
         raise ValueError("pretrain: " + bilingual("은닉층이 없는 모델입니다", "the model has no hidden layer"))
     for k, layer in enumerate(hidden):
         if layer.activation != "sigmoid":
-            raise ValueError("pretrain: " + bilingual(
-                f"RBM 사전학습은 sigmoid 은닉층에만 맞습니다 (은닉층 {k}: {layer.activation!r})",
-                f"RBM pretraining needs sigmoid hidden layers (hidden layer {k} is {layer.activation!r})"))
+            raise ValueError(
+                "pretrain: "
+                + bilingual(
+                    f"RBM 사전학습은 sigmoid 은닉층에만 맞습니다 (은닉층 {k}: {layer.activation!r})",
+                    f"RBM pretraining needs sigmoid hidden layers (hidden layer {k} is {layer.activation!r})",
+                )
+            )
     rng = random.Random(seed)  # one generator: the same seed gives the same weights
     data = X
     histories = []

@@ -27,9 +27,12 @@ def _import_torch() -> Any:
     try:
         import torch
     except ImportError:
-        raise ImportError(bilingual(
-            "to_torch()에는 PyTorch가 필요합니다: pip install 'micrograd_ko[torch]'",
-            "to_torch() needs PyTorch: pip install 'micrograd_ko[torch]'")) from None
+        raise ImportError(
+            bilingual(
+                "to_torch()에는 PyTorch가 필요합니다: pip install 'micrograd_ko[torch]'",
+                "to_torch() needs PyTorch: pip install 'micrograd_ko[torch]'",
+            )
+        ) from None
     return torch
 
 
@@ -46,8 +49,12 @@ def _activation(torch: Any, name: str) -> Any:
         "gelu": nn.GELU,  # exact erf form, as the engine
     }
     if name not in modules:
-        raise NotImplementedError(bilingual(f"to_torch: 활성화 함수 {name!r}에 맞는 torch 모듈이 없습니다",
-                                            f"to_torch: no torch module for the activation {name!r}"))
+        raise NotImplementedError(
+            bilingual(
+                f"to_torch: 활성화 함수 {name!r}에 맞는 torch 모듈이 없습니다",
+                f"to_torch: no torch module for the activation {name!r}",
+            )
+        )
     return modules[name]()
 
 
