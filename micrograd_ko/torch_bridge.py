@@ -11,16 +11,22 @@ the engine computes log(1 + e^x) exactly; the two differ there by < 2.1e-9.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .i18n import bilingual
 
 if TYPE_CHECKING:
     import torch
 
-    from .module import Module
-
 __all__ = ["to_torch"]
+
+
+class _Layered(Protocol):
+    """What `to_torch` reads of a `Module` (named structurally: module.py imports this file)."""
+
+    training: bool
+
+    def as_layers(self) -> list[tuple[Any, ...]]: ...
 
 
 def _import_torch() -> Any:
@@ -66,7 +72,7 @@ def _linear(torch: Any, weights: list[list[float]], biases: list[float]) -> Any:
     return linear
 
 
-def to_torch(module: Module) -> torch.nn.Sequential:
+def to_torch(module: _Layered) -> torch.nn.Sequential:
     """`module.as_layers()` (standard layers described with plain numbers) as torch modules."""
     torch = _import_torch()
     parts = []
