@@ -500,3 +500,11 @@ def test_an_infinite_derivative_of_a_division_exits_non_zero(tmp_path):
     proc = run("graph", "x/y", "x=0", "y=1e-320", "-o", str(tmp_path / "g.svg"))
     assert " / " in assert_one_line_error(proc)  # the engine's message, in both languages
     assert "inf" not in proc.stdout and not (tmp_path / "g.svg").exists()
+
+
+def test_a_gradient_beyond_the_float_range_in_backward_exits_2_with_the_engines_line(tmp_path, capsys):
+    # forward is finite (x*w = 1, then 1e300); d/dx = w*w = 1e600 overflows inside backward
+    code, stdout, stderr = graph_in_process(capsys, "x*w*w", "x=1e-300", "w=1e300", "-o", str(tmp_path / "g.svg"))
+    assert code == 2 and stdout == ""
+    assert len(stderr.strip().splitlines()) == 1 and "backward: the gradient of node 'x'" in stderr
+    assert "Traceback" not in stderr and not (tmp_path / "g.svg").exists()
