@@ -29,8 +29,22 @@ class ReadError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
+    """argparse that hands a mistake back (a ReadError, or the ArgumentError naming the argument) instead of exiting."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["exit_on_error"] = False
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> Any:
         raise ReadError(message)
+
+
+def read_error_message(error: ReadError | argparse.ArgumentError) -> str:
+    """The message of a mistake, in argparse's current language (3.10 leaves 'argument X: ' untranslated itself)."""
+    if isinstance(error, argparse.ArgumentError) and error.argument_name is not None:
+        message = gettext("argument %(argument_name)s: %(message)s")
+        return message % {"argument_name": error.argument_name, "message": error.message}
+    return str(error)
 
 
 class _CommandParser(_Parser):
@@ -174,5 +188,5 @@ def language_of(words: Sequence[str]) -> str:
     first.add_argument("--lang", choices=i18n.LANGUAGES, default="ko")
     try:
         return str(first.parse_known_args(words)[0].lang)
-    except ReadError:
+    except (ReadError, argparse.ArgumentError):
         return "ko"
