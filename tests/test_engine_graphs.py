@@ -21,15 +21,35 @@ ROWS = {row.name: row for row in table_rows()}
 # A row's constant (an exponent, a base) may narrow it: see `domain`.
 WIDE, MID = (-1e6, 1e6), (-1e3, 1e3)
 DOMAINS = {
-    "neg": [WIDE], "abs": [WIDE], "relu": [WIDE], "leaky_relu": [WIDE],
-    "exp": [(-700, 50)], "log": [(1e-2, 1e12)], "sqrt": [(1e-2, 1e12)], "tanh": [(-40, 40)],
-    "sigmoid": [(-700, 700)], "softplus": [(-700, 700)], "silu": [(-700, 700)], "gelu": [(-30, 30)],
-    "erf": [(-10, 10)], "elu": [(-700, 1e6)],
-    "+": [MID, MID], "-": [MID, MID], "*": [MID, MID], "/": [MID, MID], "**": [(1e-2, 1e2), (-5, 5)],
-    "**c": [MID], "c**": [(-300, 300)],
-    "sum": [(-30, 30)] * 3, "dot": [(-30, 30)] * 4, "softmax": [(-30, 30)] * 3,
-    "mse": [MID] * 4, "bce": [(1e-2, 0.99)] * 2, "bce_with_logits": [(-30, 30)] * 2,
-    "cross_entropy": [(-30, 30)] * 3, "hinge": [MID] * 2,
+    "neg": [WIDE],
+    "abs": [WIDE],
+    "relu": [WIDE],
+    "leaky_relu": [WIDE],
+    "exp": [(-700, 50)],
+    "log": [(1e-2, 1e12)],
+    "sqrt": [(1e-2, 1e12)],
+    "tanh": [(-40, 40)],
+    "sigmoid": [(-700, 700)],
+    "softplus": [(-700, 700)],
+    "silu": [(-700, 700)],
+    "gelu": [(-30, 30)],
+    "erf": [(-10, 10)],
+    "elu": [(-700, 1e6)],
+    "+": [MID, MID],
+    "-": [MID, MID],
+    "*": [MID, MID],
+    "/": [MID, MID],
+    "**": [(1e-2, 1e2), (-5, 5)],
+    "**c": [MID],
+    "c**": [(-300, 300)],
+    "sum": [(-30, 30)] * 3,
+    "dot": [(-30, 30)] * 4,
+    "softmax": [(-30, 30)] * 3,
+    "mse": [MID] * 4,
+    "bce": [(1e-2, 0.99)] * 2,
+    "bce_with_logits": [(-30, 30)] * 2,
+    "cross_entropy": [(-30, 30)] * 3,
+    "hinge": [MID] * 2,
 }
 KINKS = {"abs": (0.0,), "relu": (0.0,), "leaky_relu": (0.0,), "elu": (0.0,), "/": (), "hinge": (1.0, -1.0)}
 
@@ -153,9 +173,12 @@ def test_random_graphs_match_central_differences(expr, xs):
 
 
 # unguarded: micrograd has no sigmoid to guard with; a point outside a domain is left out
-@given(expr=mst.expressions(n_inputs=2, max_nodes=8, rows=["+", "-", "*", "/", "**c", "relu", "neg", "sum", "dot"],
-                            guard_domains=False),
-       xs=mst.inputs(2, -3, 3))
+@given(
+    expr=mst.expressions(
+        n_inputs=2, max_nodes=8, rows=["+", "-", "*", "/", "**c", "relu", "neg", "sum", "dot"], guard_domains=False
+    ),
+    xs=mst.inputs(2, -3, 3),
+)
 def test_random_graphs_match_karpathys_micrograd(expr, xs):
     assume(_evaluates(expr, xs))
     try:
@@ -166,5 +189,10 @@ def test_random_graphs_match_karpathys_micrograd(expr, xs):
 
 def test_the_kinks_are_pytorchs_choice_in_a_graph():
     # on the kink no central difference applies, but PyTorch's convention does: compare with it
-    assert check_grads(lambda x, y: x.relu() * y + (x * y).abs() + x.leaky_relu(0.3) + x.elu(0.4), [0.0, 1.5],
-                       against="torch", rtol=1e-12, atol=1e-15)
+    assert check_grads(
+        lambda x, y: x.relu() * y + (x * y).abs() + x.leaky_relu(0.3) + x.elu(0.4),
+        [0.0, 1.5],
+        against="torch",
+        rtol=1e-12,
+        atol=1e-15,
+    )

@@ -84,6 +84,7 @@ def test_shifted_values_names_the_input_that_left_the_domain():
 @given(x=mst.values(-3, 3, avoid=(0.0,), gap=1e-3), y=mst.values(-3, 3))
 def test_gradcheck_and_check_grads_agree(x, y):
     """check_grads shares gradcheck's numeric core: on the same function and point they pass or fail together."""
+
     def f(a, b):
         return bad_square(a) * b.tanh() + a.relu()
 
