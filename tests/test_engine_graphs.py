@@ -5,13 +5,15 @@ derivatives), then random graphs drawn from every row: what the library
 offers its users for their own ops, used on its own.
 """
 
+import math
+
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import micrograd_ko as ko
 from micrograd_ko.engine import MathDomainError
-from micrograd_ko.testing import check_grads
+from micrograd_ko.testing import check_grads, derivatives
 from micrograd_ko.testing import strategies as mst
 from micrograd_ko.testing.graphs import table_rows
 
@@ -139,6 +141,11 @@ def test_mixed_second_derivatives_match_torch(x, y):
 @given(x=mst.values(-3, 3))
 def test_third_derivative_of_tanh(x):
     assert check_grads(lambda v: v.tanh(), [x], order=3, against="torch", rtol=1e-9, atol=1e-15)
+    # and the closed forms: tanh'' = -2 t (1 - t^2), and the third derivative (1 - t^2)(6 t^2 - 2)
+    _, _, second, third = derivatives(lambda v: v.tanh(), [x], 3)
+    t, dt = math.tanh(x), 1 - math.tanh(x) ** 2
+    assert math.isclose(second[(0, 0)], -2 * t * dt, rel_tol=1e-12, abs_tol=1e-300)
+    assert math.isclose(third[(0, 0, 0)], dt * (6 * t * t - 2), rel_tol=1e-9, abs_tol=1e-15)
 
 
 # -- random graphs over every row --------------------------------------------------------------
