@@ -116,8 +116,7 @@ class Expression:
                     f"expected {self.n_inputs} inputs, got {len(xs)}",
                 )
             )
-        out = self.root.build([x if isinstance(x, Value) else Value(x) for x in xs])
-        return out
+        return self.root.build([x if isinstance(x, Value) else Value(x) for x in xs])
 
     def __repr__(self):
         names = ", ".join(f"x{i}" for i in range(self.n_inputs))
