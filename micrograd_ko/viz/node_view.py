@@ -39,6 +39,7 @@ __all__ = ["ComputationGraph", "GraphTooComplexError", "draw_graph", "fmt", "nod
 # Korean fonts first: the SVG names this list and the browser picks the first it has.
 FONTNAME = "NanumGothic, Noto Sans CJK KR, Malgun Gothic, AppleGothic, sans-serif"
 LAYER_VIEW_ABOVE = 400  # a layer grouping with more boxes than this becomes the layer view
+MAX_LOCAL_FIELDS = 32  # an op with more inputs (a dot of 17 products) is drawn without their local derivatives
 
 
 class GraphTooComplexError(ValueError):
@@ -323,7 +324,7 @@ class _Drawer:
         for node in self.drawn:
             for p in self.parents(node):
                 self.uses[p] = self.uses.get(p, 0) + 1
-        self.nodes, self.edges = [], []  # ids, for the layout-cost estimate
+        self.nodes, self.edges, self.numbers = [], [], set()  # ids, for the layout-cost estimate
         self.straight_spine = False
         self.scale = GradScale.fit(self.grad_of(n) for n in self.order) if self.has_grads else None
 
@@ -448,6 +449,8 @@ class _Drawer:
 
     def add_edge(self, g, tail, head, port=None, **attrs):
         self.edges.append((tail, head))
+        if "label" in attrs:
+            self.numbers.add("edges")
         g.edge(tail, head if port is None else f"{head}:{port}", **attrs)
 
     def input_locals(self, node):
@@ -458,9 +461,14 @@ class _Drawer:
         return locals_
 
     def labelled(self, node):
-        """Whether the edges into `node` carry their local derivatives."""
-        # In a grouped view a neuron's dot has 2n inputs: n labels per neuron would bury the picture.
-        return self.show_local and not (self.grouped and len(self.parents(node)) > 2)
+        """Whether the edges into `node` carry their local derivatives.
+
+        Not in a grouped view for a neuron's dot (2n inputs: n labels per neuron
+        would bury the picture), nor for an op of more than `MAX_LOCAL_FIELDS`
+        inputs (a softmax of 40 would write 1,600 numbers in 40 columns of 40).
+        """
+        inputs = len(self.parents(node))
+        return self.show_local and not (self.grouped and inputs > 2) and inputs <= MAX_LOCAL_FIELDS
 
     def ported(self, node):
         """Whether `node`'s op is drawn with one field per input holding its local derivative.
@@ -511,7 +519,7 @@ class _Drawer:
 
     def build(self, g=None):
         """The Digraph, or with `g` a `_Sketch`, the same steps recording only what is drawn."""
-        self.nodes, self.edges = [], []
+        self.nodes, self.edges, self.numbers = [], [], set()  # numbers: where local derivatives are written
         g = g if g is not None else ComputationGraph(
             # Grouped graphs have dense layer-to-layer edges: curved splines through them take
             # seconds and loop far around the clusters, so straight lines; and the network
@@ -596,6 +604,8 @@ class _Drawer:
             if self.op(node) and not self.compact:
                 # ordering='in': the inputs in the order of their fields, so that no two edges cross there.
                 shape = {"shape": "Mrecord", "ordering": "in"} if self.ported(node) else {"shape": "ellipse"}
+                if self.ported(node):
+                    self.numbers.add("fields")
                 self.add_node(container, vid + "_op", self.op_label(node), **shape, **self.node_attrs(node, "op"))
                 spine = {"weight": "4"} if self.straight_spine else {}
                 self.add_edge(container, vid + "_op", vid, **spine, **self.edge_mark(node))
@@ -641,8 +651,10 @@ class _Drawer:
         if self.lecture:  # the lecture's picture has no caption
             return ""
         lines = []
-        if self.show_local:
-            lines.append(tr("간선의 숫자: 국소적 미분 ∂출력/∂입력", "numbers on edges: local derivatives ∂out/∂in", self.lang))
+        where = {frozenset({"edges"}): ("간선의", "on edges"), frozenset({"fields"}): ("연산 칸의", "in op fields"),
+                 frozenset({"edges", "fields"}): ("간선과 연산 칸의", "on edges and in op fields")}.get(frozenset(self.numbers))
+        if where:
+            lines.append(tr(f"{where[0]} 숫자: 국소적 미분 ∂출력/∂입력", f"numbers {where[1]}: local derivatives ∂out/∂in", self.lang))
         if self.opts.show_grad and not self.has_grads:
             lines.append(tr("역전파 전: 기울기가 모두 0입니다 (먼저 loss.backward()를 호출하세요)",
                             "before backward: every gradient is 0 (call loss.backward() first)", self.lang))
