@@ -325,6 +325,7 @@ class _Drawer:
             for p in self.parents(node):
                 self.uses[p] = self.uses.get(p, 0) + 1
         self.nodes, self.edges, self.numbers = [], [], set()  # ids, for the layout-cost estimate
+        self.numbers_shown = True  # local derivatives drawn, unless they would make the layout slow (`draw`)
         self.straight_spine = False
         self.scale = GradScale.fit(self.grad_of(n) for n in self.order) if self.has_grads else None
 
@@ -468,7 +469,7 @@ class _Drawer:
         inputs (a softmax of 40 would write 1,600 numbers in 40 columns of 40).
         """
         inputs = len(self.parents(node))
-        return self.show_local and not (self.grouped and inputs > 2) and inputs <= MAX_LOCAL_FIELDS
+        return self.show_local and self.numbers_shown and not (self.grouped and inputs > 2) and inputs <= MAX_LOCAL_FIELDS
 
     def ported(self, node):
         """Whether `node`'s op is drawn with one field per input holding its local derivative.
@@ -510,9 +511,18 @@ class _Drawer:
             self.refuse_dense(edges)
         self.build(_Sketch())  # the node and edge ids only, for the estimate
         cost = layout_cost(self.nodes, self.edges)
+        numbered = layout_cost(self.nodes, self.edges, labels=True) if "edges" in self.numbers else cost
+        if self.numbers and numbered.too_slow(numbers=True):
+            # The numbers are most of the work (an edge label doubles every rank; a record of
+            # many fields is placed field by field): without them the layout may be quick.
+            if self.opts.show_local:
+                self.refuse_numbers()
+            self.numbers_shown = False
+            self.build(_Sketch())
+            cost = layout_cost(self.nodes, self.edges)
         if cost.long_edge_nodes > MAX_LONG_EDGE_NODES:
             self.refuse_long_edges(cost.long_edge_nodes)
-        if cost.crossing_work > MAX_CROSSING_WORK:
+        if cost.too_slow(numbers=False):
             self.refuse_dense(len(self.edges), cost)
         self.straight_spine = cost.long_edge_nodes == 0
         return self.build()
@@ -562,6 +572,13 @@ class _Drawer:
             f"this graph would take minutes to lay out: edges of reused nodes ({names}) cross the whole picture "
             f"({hidden} long-edge nodes > {MAX_LONG_EDGE_NODES}); use repeat_shared_leaves=True (a copy of each shared "
             "leaf per use), a shorter graph, or group='layer' for an MLP",
+        ))
+
+    def refuse_numbers(self):
+        raise GraphTooComplexError(bilingual(
+            "국소적 미분 숫자를 쓰면 이 그래프의 배치가 오래 걸립니다: show_local=False로 (또는 기본값으로, 숫자 없이) 그리세요",
+            "with its local derivatives this graph would take long to lay out: draw it with show_local=False "
+            "(or the default, which leaves them out)",
         ))
 
     def refuse_dense(self, edges, cost=None):
@@ -655,6 +672,9 @@ class _Drawer:
                  frozenset({"edges", "fields"}): ("간선과 연산 칸의", "on edges and in op fields")}.get(frozenset(self.numbers))
         if where:
             lines.append(tr(f"{where[0]} 숫자: 국소적 미분 ∂출력/∂입력", f"numbers {where[1]}: local derivatives ∂out/∂in", self.lang))
+        if self.show_local and not self.numbers_shown:
+            lines.append(tr("국소적 미분 숫자는 생략: 이 그래프에 쓰면 배치가 오래 걸립니다",
+                            "local derivatives left out: with them this graph would take long to lay out", self.lang))
         if self.opts.show_grad and not self.has_grads:
             lines.append(tr("역전파 전: 기울기가 모두 0입니다 (먼저 loss.backward()를 호출하세요)",
                             "before backward: every gradient is 0 (call loss.backward() first)", self.lang))
