@@ -147,7 +147,7 @@ def test_colours_follow_grad_on_a_log_scale_zero_and_vanishing_have_their_own():
     assert ZERO not in shades and PENDING not in shades
     red = [colours._rgb(scale.colour(g)) for g in (1e-7, 1e-8)]  # below the threshold: reds
     assert all(r > g and r > b for r, g, b in red)
-    assert GradScale.fit([3e-5, 0.0, -0.2, None]) == GradScale(1e-5, 1.0)
+    assert GradScale.fit([3e-5, 0.0, -0.2, None]) == GradScale()  # the fixed scale every picture shares
     assert graph.grad_colour(0.0) == ZERO and graph.grad_colour(1e-7) != graph.grad_colour(1.0)  # the old name still works
     x = mg.Value(-1.0, label="x")
     dead = x.relu()  # relu'(-1) = 0: x gets exactly 0, which is not "vanishing"
@@ -369,7 +369,7 @@ def test_ten_layer_mlp_every_neuron_for_one_sample():
     model = nn.MLP(2, [10] * 10 + [1], activation="sigmoid", seed=0)
     loss = (model([1.0, 0.0]) - 1.0) ** 2
     loss.backward()
-    g = draw_graph(loss, group="layer", model=model)
+    g = draw_graph(loss, group="layer", model=model, detail="neurons")
     svg = render_svg(g)
     nodes = node_groups(svg)
     assert len(nodes) > 300  # every dot, + and sigmoid node of 101 neurons

@@ -7,9 +7,9 @@ every edge from an input to an operation carries the local derivative
 on a continuous log scale, explained by a colour bar under the graph; exactly
 0 has its own grey, a vanishing gradient (기울기 소실) turns red.
 
-For an MLP, `draw_graph(loss, group='layer', model=model)` draws one cluster
-per layer with each layer's parameters collapsed into one box; for a large
-graph it gives the layer view instead (`viz.layer_view`).
+For an MLP, `draw_graph(loss, group='layer', model=model)` gives the layer
+view (`viz.layer_view`), the same picture for every size of MLP;
+`detail='neurons'` asks for one cluster per layer instead, every node drawn.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ __all__ = ["ComputationGraph", "GraphTooComplexError", "draw_graph", "fmt", "nod
 
 # Korean fonts first: the SVG names this list and the browser picks the first it has.
 FONTNAME = "NanumGothic, Noto Sans CJK KR, Malgun Gothic, AppleGothic, sans-serif"
-LAYER_VIEW_ABOVE = 400  # a layer grouping with more boxes than this becomes the layer view
 MAX_LOCAL_FIELDS = 32  # an op with more inputs (a dot of 17 products) is drawn without their local derivatives
 
 
@@ -133,7 +132,7 @@ def draw_graph(root, options=None, /, **kwargs):
     roots = _roots(root)
     drawer = _Drawer(roots, opts)
     if drawer.by_layer:
-        return LayerView.from_model(opts.model, grads=opts.grads, lang=opts.lang)
+        return LayerView.from_model(opts.model, grads=opts.grads, lang=opts.lang, loss=roots[0] if len(roots) == 1 else None)
     if drawer.size > opts.max_nodes:
         raise GraphTooComplexError(bilingual(
             f"노드가 {drawer.size}개로 너무 많습니다 (max_nodes={opts.max_nodes}); 더 작은 그래프나 group='layer'를 쓰세요",
@@ -319,7 +318,7 @@ class _Drawer:
         self.show_local = not self.lecture if opts.show_local is None else opts.show_local
         self.drawn, self.shown = self.expanded_order()
         self.size = sum(1 for n in self.drawn if not (self.collapsed and n in self.param_layer))
-        self.by_layer = self.grouped and (opts.detail == "layers" or (opts.detail is None and self.size > LAYER_VIEW_ABOVE))
+        self.by_layer = self.grouped and opts.detail != "neurons"  # one picture for group='layer' at every size
         self.uses = {}
         for node in self.drawn:
             for p in self.parents(node):

@@ -44,11 +44,11 @@ class DrawOptions:
       drawing shows the graph's own gradients, not for `grads=` (the stepper
       steps through the engine's nodes, one `dot` per step). Not in `group='layer'`.
     - `lang`: 'ko' or 'en' (default: `micrograd_ko.set_language`).
-    - `group='layer'` with `model=`: one cluster per layer of an MLP;
-      `collapse_params`: each layer's parameters become one box with their
-      mean |grad|. `detail='neurons'` draws every node; `detail='layers'`
-      draws the layer view (one row per layer, `viz.layer_view`); the default
-      picks 'neurons' up to `LAYER_VIEW_ABOVE` boxes, else 'layers'.
+    - `group='layer'` with `model=`: the layer view (one row per layer,
+      `viz.layer_view`) for every size of MLP (`detail='layers'`, the
+      default). `detail='neurons'` draws one cluster per layer instead, every
+      node in it; `collapse_params`: each layer's parameters become one box
+      with their mean |grad|.
     - `highlight`: a node (or nodes) to mark, with the edges its gradient flows along.
     - `grads`: a mapping node -> gradient to show instead of `.grad`; a node
       missing from it shows '?' (used by `BackpropStepper`).
