@@ -209,8 +209,9 @@ MEASURE = r"""
     found.push({kind: "img", width: box.width, area: width, loaded: img.complete && img.naturalWidth > 0,
                 text: Math.min(...sizes) * unit * box.width / natural});
   }
-  for (const svg of area.querySelectorAll(".mgk-frame.mgk-active svg:not(svg svg), .mgk-drawing svg:not(svg svg)")) {
-    const box = svg.getBoundingClientRect();
+  for (const svg of area.querySelectorAll(".mgk-drawing svg:not(svg svg)")) {
+    // A player's drawing: its box must fit (a drawing kept readable scrolls inside it, to the current node).
+    const box = svg.closest(".mgk-drawing").getBoundingClientRect();
     const texts = [...svg.querySelectorAll("text")].filter(t => t.getBBox().width > 0);
     const sizes = texts.map(t => t.getScreenCTM().a * parseFloat(getComputedStyle(t).fontSize));
     found.push({kind: "svg", width: box.width, area: width, loaded: true, text: Math.min(...sizes)});

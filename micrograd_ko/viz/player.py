@@ -175,7 +175,13 @@ _TEMPLATE = """<div class="mgk-stepper" id="{uid}" data-labels="{labels}"{data}>
     pictures = [parse(stageImg)];
     showState = mgkDrawingStates(pictures[0], states);
   }} else {{
-    pictures = Array.prototype.map.call(frames, function (f) {{ var img = f.querySelector("img"); return img ? parse(img) : null; }});
+    pictures = Array.prototype.map.call(frames, function (f) {{
+      var img = f.querySelector("img");
+      if (!img) return null;
+      var svg = parse(img);
+      img.remove();  // shown on the stage from now on
+      return svg;
+    }});
   }}
   pictures.forEach(function (svg) {{
     if (!svg) return;
