@@ -231,7 +231,7 @@ _TEMPLATE = """<div class="mgk-stepper" id="{uid}" data-labels="{labels}"{data}>
     box.style.maxHeight = room + "px";
   }}
   function focusNode() {{
-    var node = box.querySelector("g.node.current");
+    var node = box.querySelector("g.value.current") || box.querySelector("g.node.current");  // the value box first
     if (!node) return;
     var b = box.getBoundingClientRect(), at = node.getBoundingClientRect();
     box.scrollLeft += at.left + at.width / 2 - b.left - b.width / 2;
