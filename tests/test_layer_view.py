@@ -265,3 +265,19 @@ def test_before_backward_the_picture_says_so_instead_of_painting_zeros():
     zero_init = nn.MLP(2, [3, 3, 1], activation="sigmoid", init="zeros", seed=0)
     (zero_init([1.0, 0.0]) - 1.0).backward()  # exactly-zero weight gradients after a real backward: still "0"
     assert "backward()" not in LayerView.from_model(zero_init).svg()
+
+
+def test_gradients_past_the_fixed_scale_widen_it_so_nothing_is_clamped():
+    from micrograd_ko.viz.layer_view import LayerRow
+
+    values = [10.0 ** -e for e in range(13, 0, -1)]  # 1e-13 ... 0.1: five decades below the fixed scale
+    view = LayerView({"": [LayerRow(k, "sigmoid", 4, v) for k, v in enumerate(values)]})
+    assert view.scale == colours.GradScale(1e-13, 10.0)
+    svg = view.svg()
+    shown = cells(svg)
+    fills = [shown[k][0] for k in range(len(values))]
+    assert len(set(fills)) == len(values) and all(luminance(a) < luminance(b) for a, b in zip(fills, fills[1:]))
+    root = ET.fromstring(svg.encode("utf-8"))
+    bars = [float(g.find(f"{SVG}rect").get("width")) for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or "")]
+    assert all(a > b for a, b in zip(bars, bars[1:]))  # drawn top (last layer) first: longest first
+    assert "10⁻¹³" in texts_of(svg)

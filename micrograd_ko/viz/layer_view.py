@@ -4,7 +4,8 @@ The picture a learner needs for vanishing gradients (기울기 소실): rows fro
 output layer (top, where backpropagation starts) down to the first layer.
 
 - Small is loud: each layer's bar is as long as log10 of its mean |∂L/∂W|
-  on the shared fixed scale (`colours.GradScale`), and coloured on it: the
+  on the shared scale (`colours.GradScale.fit`: fixed, widened only past
+  its ends), and coloured on it: the
   smaller, the shorter and the redder; below `VANISHING_BELOW` a ⚠.
 - The why: between two rows, the factor the gradient was multiplied by on
   its way down, written as the lower layer's mean σ′(z) times the weight
@@ -136,7 +137,9 @@ class LayerView:
     """Models side by side, one row per layer; `svg()`, `save(path)`, `factors`, and a notebook display.
 
     `scale`: a `GradScale` or (low, high); by default the fixed scale every
-    picture shares, so one gradient has one colour and one bar length everywhere.
+    picture shares (`GradScale.fit`: widened by whole decades only when a
+    gradient lies past its ends), so one gradient has one colour and one bar
+    length in every picture whose gradients lie in 10⁻⁸..10.
     """
 
     def __init__(self, columns, *, lang=None, title=None, highlight=(), uid=None, scale=None, states=None):
@@ -150,7 +153,10 @@ class LayerView:
         self.lang, self.title = lang, title
         self.highlight = set(highlight)
         self.uid = uid or "mgkl" + hashlib.sha1(repr(sorted(self.columns.items())).encode()).hexdigest()[:8]
-        self.scale = GradScale.of(scale)
+        values = [r.value for rows in self.columns.values() for r in rows]
+        # Given, or the shared fixed scale, widened by whole decades only if a gradient lies past its ends (so that
+        # bars and colours stay ordered by size: nothing is clamped).
+        self.scale = GradScale.fit(values) if scale is None else GradScale.of(scale)
 
     @classmethod
     def from_model(cls, model, grads=None, loss=None, **kwargs):
@@ -286,7 +292,7 @@ class LayerView:
         return "".join(lines)
 
     def _axis(self, x, y, track):
-        most = max(2, int(track // (SMALL * 3.4)))
+        most = max(2, int(track // (SMALL * 4.5)))  # labels such as 10⁻¹⁰ need about four em and a gap
         parts = []
         for value in self.scale.decades(most):
             gx = x + self.scale.position(value) * track
@@ -376,7 +382,8 @@ def compare_gradient_flow(models, *, losses=None, lang=None, title=None, scale=N
     factor between rows is written as σ′ × weight gain, and a model with
     every gradient exactly 0 is told apart from one not backpropagated yet.
     `scale`: a `GradScale` (or (low, high)) shared by every model; by
-    default the fixed scale of every picture. Returns a `LayerView`: it
+    default the fixed scale of every picture (widened past its ends only
+    for gradients outside it). Returns a `LayerView`: it
     displays in Jupyter (saved notebooks included), `.factors` holds the
     numbers, `.save('flow.svg')` writes it.
     """
@@ -460,7 +467,7 @@ def gradient_flow_player(history, model=None, lang=None, max_frames=40):
     """
     flows = gradient_flow_history(history)
     activations = [activation_name(layer) for _, layer in neuron_layers(model)] if model is not None else [""] * len(flows[0])
-    scale = GradScale()
+    scale = GradScale.fit(v for row in flows for v in row)  # one scale for every epoch
     step = -(-len(flows) // max_frames)
     epochs = list(range(0, len(flows), step))
     if epochs[-1] != len(flows) - 1:
