@@ -216,7 +216,7 @@ def test_gradient_flow_player_steps_through_epochs_on_one_scale():
     assert len(player) == 4  # every 2nd epoch, and the last: 1, 3, 5, 6
     page = player.to_html()
     stage, *svgs = [base64.b64decode(b).decode("utf-8") for b in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page)]
-    assert len(svgs) == 4 and stage == svgs[0].replace("_f0", "_s")  # the saved view shows the first epoch, then one per frame
+    assert len(svgs) == 4 and stage == svgs[-1].replace("_f3", "_s")  # the saved view shows the last epoch, then one per frame
     flows = history["gradient_flow"]
     for svg, epoch in zip(svgs, (0, 2, 4, 5)):
         values = [float(v) if v else None for v in re.findall(r'data-value="([^"]*)"', svg)]

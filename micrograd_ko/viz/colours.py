@@ -124,7 +124,7 @@ class GradScale:
         lo, hi = round(_log10(self.low)), round(_log10(self.high))
         least = max(1, math.ceil((hi - lo) / max(1, most - 1)))
         # A step that divides the span puts a label at both ends (10⁻⁸ ... 10); else count down from the top.
-        step = next((k for k in range(least, least + 4) if (hi - lo) % k == 0), least)
+        step = next((k for k in range(least, max(least, hi - lo) + 1) if (hi - lo) % k == 0), least)
         return [10.0 ** e for e in range(hi, lo - 1, -step)][::-1]
 
 

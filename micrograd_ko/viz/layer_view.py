@@ -292,7 +292,7 @@ class LayerView:
         return "".join(lines)
 
     def _axis(self, x, y, track):
-        most = max(2, int(track // (SMALL * 4.5)))  # labels such as 10⁻¹⁰ need about four em and a gap
+        most = max(2, int(track // (SMALL * 3.6)))  # labels such as 10⁻¹⁰ need about three em and a gap
         parts = []
         for value in self.scale.decades(most):
             gx = x + self.scale.position(value) * track
@@ -313,7 +313,7 @@ class LayerView:
             return None
         name = tr(f"{first.layer + 1}층", f"layer {first.layer + 1}", self.lang)
         loud = first.value / output.value < 1e-3 or first.value < VANISHING_BELOW
-        return tr(f"{name} = 출력층의 {words}", f"{name} = {words} of the output layer's", self.lang), loud
+        return tr(f"{name} = 출력층의 {words}", f"{name} = {words} of output", self.lang), loud
 
     def _state_text(self, name, state):
         which = f" ({name})" if name else ""
@@ -452,7 +452,9 @@ class GradientFlowPlayer:
 
     def _repr_html_(self):
         title = tr("학습 중 층별 기울기 흐름", "gradient flow per layer during training", self.lang)
-        return player.fragment(self.frames, title=title, lang=self.lang)
+        note = tr("저장된 그림은 마지막 에폭입니다. 셀을 실행하면 슬라이더로 에폭을 옮겨 봅니다.",
+                  "The saved picture is the last epoch. Run the cell to move through the epochs with the slider.", self.lang)
+        return player.fragment(self.frames, title=title, lang=self.lang, shown=-1, saved_note=note)
 
     def to_html(self, path=None):
         title = tr("학습 중 층별 기울기 흐름", "gradient flow per layer during training", self.lang)
