@@ -305,7 +305,7 @@ def test_after_run_all_the_stepper_plays_and_every_picture_fits(lab, browser):
             assert picture["text"] >= 10, (i, picture)
     screenshot(page, "jupyterlab_run_wide_graph.png", areas.nth(1))
     screenshot(page, "jupyterlab_run_compare.png", areas.nth(4))
-    for cell, current in ((NEURON_CELL, ".mgk-drawing g.node.current"), (STEPPER_CELL, ".mgk-drawing g.node.current"),
+    for cell, current in ((NEURON_CELL, ".mgk-drawing g.value.current"), (STEPPER_CELL, ".mgk-drawing g.value.current"),
                           (REPLAY_CELL, ".mgk-drawing")):
         player = areas.nth(cell).locator(".mgk-stepper")
         player.evaluate("e => e.scrollIntoView({block: 'start'})")
