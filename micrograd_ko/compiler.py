@@ -86,7 +86,7 @@ from .i18n import bilingual
 
 __all__ = ["compile", "CompiledFunction", "CompileError", "StructureError", "GuardError"]
 
-MAX_TERMS = 150_000  # per program; see the module docstring
+MAX_TERMS = 40_000  # per program; see the module docstring
 _LARGEST = sys.float_info.max
 
 
@@ -462,10 +462,10 @@ def _generate(tracer, output, inputs, fn, structures, aux, gradients, fallback):
                         "interpreted but not in compiled code: move that computation into fn")
     terms = sum(len(n._prev) for n in forward_nodes)
     if terms + len(forward_nodes) > MAX_TERMS:
-        _refuse(f"그래프가 너무 큽니다 (노드 {len(forward_nodes):,}개, 간선 {terms:,}개 > {MAX_TERMS:,}): "
-                "컴파일 비용이 이득보다 큽니다. 해석 실행을 쓰세요",
-                f"the graph is too large ({len(forward_nodes):,} nodes, {terms:,} edges > {MAX_TERMS:,}): "
-                "compiling would cost more than it saves; run it interpreted")
+        _refuse(f"그래프가 너무 큽니다 (노드 {len(forward_nodes):,}개 + 간선 {terms:,}개 > {MAX_TERMS:,}): "
+                "코드 생성 시간과 메모리가 그래프보다 빨리 커집니다. 해석 실행을 쓰세요",
+                f"the graph is too large ({len(forward_nodes):,} nodes + {terms:,} edges > {MAX_TERMS:,}): "
+                "code generation time and memory would grow faster than the graph; run it interpreted")
 
     prog = _Program()
     names = {}  # id(node) -> variable or literal
