@@ -86,7 +86,7 @@ from .i18n import bilingual
 
 __all__ = ["compile", "CompiledFunction", "CompileError", "StructureError", "GuardError"]
 
-MAX_TERMS = 40_000  # per program; see the module docstring
+MAX_TERMS = 100_000  # per program; see the module docstring
 _LARGEST = sys.float_info.max
 
 
@@ -408,7 +408,6 @@ class _Program:
 
     def __init__(self):
         self.forward = []  # (kind, line)
-        self.checked_values = []
         self.checked_locals = []
         self.namespace = dict(_NAMESPACE)
         self._objects = {}
@@ -446,8 +445,12 @@ def _generate(tracer, output, inputs, fn, structures, aux, gradients, fallback):
     roots = ([output] if output is not None else []) + list(_aux_values(aux) if aux is not None else [])
     roots += [g[0] for g in tracer._guards] + [g[2] for g in tracer._guards if isinstance(g[2], Value)]
     leaves = {}
+    orders = {}
     for root in roots:
-        for node in topological_order(root):
+        if id(root) in orders:
+            continue
+        orders[id(root)] = topological_order(root)
+        for node in orders[id(root)]:
             if node._a is None:
                 leaves[id(node)] = node
             elif engine.node_kind(node) in ("missing", "closure"):
@@ -528,9 +531,9 @@ def _generate(tracer, output, inputs, fn, structures, aux, gradients, fallback):
 
     backward = []
     param_terms = {}
-    grad_vars = []
+    leaf_grads = []
     if output is not None and gradients:
-        order = topological_order(output)
+        order = orders[id(output)]
         terms_of = {id(output): ["output_grad"]}
         for node in reversed(order):
             terms = terms_of.pop(id(node), None)
@@ -541,19 +544,43 @@ def _generate(tracer, output, inputs, fn, structures, aux, gradients, fallback):
                 if names[key].startswith("p"):
                     param_terms[key] = terms
                 else:  # an input or a constant: its gradient only has to be finite, as in the engine
-                    g = f"g_{len(grad_vars)}"
-                    backward.append(f"{g} = {' + '.join(terms)}")
-                    grad_vars.append(g)
+                    g = f"g_{len(leaf_grads)}"
+                    _emit_sum(backward, g, terms)
+                    leaf_grads.append(g)
                 continue
             if len(terms) == 1 and terms[0].isidentifier():
                 g = terms[0]
             else:
                 g = f"g{names[key][1:]}"
                 _emit_sum(backward, g, terms)
-                grad_vars.append(g)
             local = locals_of[key]
             for j, parent in enumerate(node._prev):
                 terms_of.setdefault(id(parent), []).append(local(j, g))
+
+    # Which numbers are checked for inf and nan. A non-finite number passes
+    # through +, -, *, neg, abs, log, sqrt and the sums to the node it feeds
+    # (inf * 0 is nan, still not finite), so only the numbers that leave the
+    # code or enter an op that may turn inf into a finite number (tanh, exp,
+    # relu, /, comparisons, any other rule) are checked. Backward multiplies
+    # every gradient into every parent's without skipping zeros, so a
+    # non-finite gradient anywhere reaches a leaf: the leaves' gradients are checked.
+    passing = {engine.ADD, engine.SUB, engine.MUL, engine.NEG, engine.ABS, engine.LOG, engine.SQRT, engine.SUM,
+               engine.DOT}
+    passing = {op for op in passing if op in _INLINE_BINARY or op in _INLINE_UNARY or op in (engine.SUM, engine.DOT)}
+    consumed, leave = set(), set()
+    for node in forward_nodes:
+        through = node._op in passing
+        for parent in node._prev:
+            consumed.add(id(parent))
+            if not through:
+                leave.add(id(parent))
+    leave.update(id(v) for v in roots)
+    leave.update(id(n) for n in forward_nodes if id(n) not in consumed)
+    checked_values = [names[id(leaf)] for leaf in inputs] + [f"p{k}" for k in range(len(parameters))]
+    checked_values += [f"v{k}" for k, n in enumerate(forward_nodes) if id(n) in leave]
+    in_backward = {f"v{k}" for k, n in enumerate(forward_nodes)} if output is None or not gradients else \
+        {names[id(n)] for n in orders[id(output)] if n._a is not None}
+    unchecked_locals = [d for d in prog.checked_locals if d.split("_")[0].replace("d", "v", 1) not in in_backward]
 
     index_of = {id(p): k for k, p in enumerate(parameters)}
     touched = [(index_of[key], terms) for key, terms in param_terms.items()]
@@ -573,7 +600,8 @@ def _generate(tracer, output, inputs, fn, structures, aux, gradients, fallback):
             if kind == "local" and not with_locals or kind == "end":
                 continue
             lines.append("    " + line)
-        checked = prog.checked_values + (prog.checked_locals if with_locals else [])
+        checked = checked_values + (prog.checked_locals if variant == "forward_locals" else
+                                    unchecked_locals if with_locals else [])
         lines.append("    # 모든 값이 유한한지 확인 (all numbers finite? else the engine decides)")
         _emit_check(lines, checked)
         if variant.startswith("full"):
@@ -590,7 +618,7 @@ def _generate(tracer, output, inputs, fn, structures, aux, gradients, fallback):
                     _emit_sum(lines, f"s{k}", terms, indent="    ")
                     lines.append(f"    t{k} = P[{k}].grad + s{k}")
                 totals.append(f"t{k}")
-            _emit_check(lines, grad_vars + totals)
+            _emit_check(lines, leaf_grads + totals)
             lines.append("    # 모두 유한하면 매개변수의 .grad에 쓰기 (written only after every check)")
             lines.extend(f"    P[{k}].grad = t{k}" for k, _ in touched)
         if output is None:
@@ -643,7 +671,6 @@ def _emit_node(prog, node, names):
         if len(parents) == 2 and op in _INLINE_BINARY:
             forward, locals_, check = _INLINE_BINARY[op]
             emit(("value", f"{out} = {forward.format(*args)}"))
-            prog.checked_values.append(out)
             if check:  # d0, d1 as variables: they are checked
                 d = [f"d{out[1:]}_{j}" for j in range(2)]
                 for j in range(2):
@@ -657,7 +684,6 @@ def _emit_node(prog, node, names):
         if len(parents) == 1 and op in _INLINE_UNARY:
             forward, local, check = _INLINE_UNARY[op]
             emit(("value", f"{out} = {forward.format(*args)}"))
-            prog.checked_values.append(out)
             local = local.format(*args, o=out)
             if check:
                 d = f"d{out[1:]}"
@@ -672,7 +698,6 @@ def _emit_node(prog, node, names):
             emit(("value", f"{out} = {prog.constant(op.f, 'f')}({args[0]})"))
             d = f"d{out[1:]}"
             emit(("local", f"{d} = {prog.constant(op.df, 'df')}({args[0]}, {out})"))
-            prog.checked_values.append(out)
             prog.checked_locals.append(d)
             emit(("end", ""))
             return lambda j, g: f"{g} * {d}"
@@ -682,7 +707,6 @@ def _emit_node(prog, node, names):
             emit(("value", f"{out} = {prog.constant(op.f, 'f')}({args[0]}, {args[1]})"))
             d = [f"d{out[1:]}_{j}" for j in range(2)]
             emit(("local", f"{d[0]}, {d[1]} = {prog.constant(op.df, 'df')}({args[0]}, {args[1]}, {out})"))
-            prog.checked_values.append(out)
             prog.checked_locals.extend(d)
             emit(("end", ""))
             return lambda j, g: f"{g} * {d[j]}"
@@ -695,14 +719,12 @@ def _emit_node(prog, node, names):
     n = len(parents)
     if op is engine.SUM:
         emit(("value", f"{out} = " + (f"0.0 + {' + '.join(args)}" if n <= 2 else f"_fsum(({', '.join(args)},))")))
-        prog.checked_values.append(out)
         emit(("end", ""))
         return lambda j, g: g
     if op is engine.DOT:
         half = n // 2
         products = [f"{args[i]} * {args[half + i]}" for i in range(half)]
         emit(("value", f"{out} = " + (f"0.0 + {' + '.join(products)}" if half <= 2 else f"_fsum(({', '.join(products)},))")))
-        prog.checked_values.append(out)
         emit(("end", ""))
         return lambda j, g: f"{g} * {args[j + half] if j < half else args[j - half]}"
     if not isinstance(op, engine.Op):
@@ -732,7 +754,6 @@ def _emit_node(prog, node, names):
     replay = prog.constant(_replayer(op, frozen_data, frozen_locals), "replay")
     d = f"d{out[1:]}"
     emit(("value", f"{out}, {d} = {replay}([{', '.join(args)}])"))
-    prog.checked_values.append(out)
     emit(("end", ""))
     return lambda j, g: f"{g} * {d}[{j}]"
 
@@ -837,6 +858,8 @@ class CompiledFunction:
         else:
             variant = "full" if recording else "forward"
         try:
+            if variant == "full" and _holds_negative_zero(self.parameters):
+                raise _Bail  # -0.0 + a zero keeps the engine's exact signs of zero only in the engine
             return self._variant(variant)[0](flat, self.parameters, output_grad)
         except _GuardMiss as miss:
             if not self._fallback:
@@ -888,6 +911,15 @@ class CompiledFunction:
 
     def __repr__(self):
         return f"<compiled function: {self.nodes} nodes, {len(self.parameters)} parameters>"
+
+
+def _holds_negative_zero(parameters):
+    """Whether a gradient was set to -0.0 by hand (backward() keeps it; the generated sums may not)."""
+    for p in parameters:
+        g = p.grad
+        if g == 0.0 and math.copysign(1.0, g) < 0.0:
+            return True
+    return False
 
 
 def compile(fn, *example_args, gradients=True, fallback=True):  # noqa: A001 - the public name is micrograd_ko.compile

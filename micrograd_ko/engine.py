@@ -222,10 +222,10 @@ def _watch_nodes(change):
             return node
 
         def read(value):
-            observer = getattr(_thread_state, "observer", None)
-            if observer is not None:
-                frame = sys._getframe(1)
-                if frame.f_code.co_filename != __file__:
+            frame = sys._getframe(1)
+            if frame.f_code.co_filename != __file__:  # the engine's own reads (most of them) first, cheaply
+                observer = getattr(_thread_state, "observer", None)
+                if observer is not None:
                     observer.touched(value, frame, False)
             return get(value)
 
