@@ -96,7 +96,8 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
     compiled, predict = None, model
     if compile and _compilable(model):
         predict = _CompiledForward(model)
-        compiled = _CompiledSamples(model, loss, loss_fn)
+        samples = _CompiledSamples(model, loss, loss_fn)
+        compiled = _CompiledBatches(model, loss_fn, samples) if samples.targets_are_inputs else samples
     parameters = model.parameters()
     bar = tqdm(range(epochs), desc=tr("학습", "training"), unit=tr("에폭", "epoch"), disable=not progress)
     model.train()  # (evaluate puts the mode back as it found it)
@@ -135,8 +136,13 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
 
 def _batch_loss(model, loss_fn, X, y, batch):
     """The batch's mean loss as one graph, and the predictions."""
-    preds = [model(X[i]) for i in batch]
-    return value_sum(loss_fn(p, y[i]) for p, i in zip(preds, batch)) / len(batch), preds
+    return _mean_loss(model, loss_fn, [X[i] for i in batch], [y[i] for i in batch])
+
+
+def _mean_loss(model, loss_fn, xs, ts):
+    """The mean loss over the pairs (xs[k], ts[k]) as one graph, and the predictions (what compiled batches trace)."""
+    preds = [model(x) for x in xs]
+    return value_sum(loss_fn(p, t) for p, t in zip(preds, ts)) / len(xs), preds
 
 
 def _interpreted_step(model, loss_fn, X, y, batch):
@@ -250,6 +256,59 @@ class _CompiledForward:
             except StructureError:
                 self.program = False
         return self.model(x)
+
+
+class _CompiledBatches:
+    """Whole batches as compiled programs `(inputs, targets) -> (mean loss, predictions)`, for a built-in loss.
+
+    Inputs and targets are both inputs of the program, so every batch of one
+    size runs the same code, shuffled or not: one program, plus one for a
+    shorter last batch. It is the batch's own graph, so the gradients are
+    backward()'s by construction. A batch too large to compile whole goes
+    sample by sample (`samples`).
+    """
+
+    def __init__(self, model, loss_fn, samples):
+        self.model, self.loss_fn, self.samples = model, loss_fn, samples
+        self.programs = {}  # batch size -> (program, structures), or None: per sample
+        self._unchecked = False
+
+    @property
+    def unchecked(self):
+        return self._unchecked or self.samples.unchecked
+
+    @unchecked.setter
+    def unchecked(self, value):
+        self._unchecked = self.samples.unchecked = value
+
+    def step(self, X, y, batch):
+        xs, ts = [X[i] for i in batch], [_plain(y[i]) for i in batch]
+        entry = self.programs.get(len(batch), False)
+        if entry is False:
+            model, loss_fn = self.model, self.loss_fn
+            try:
+                structures = (_structure(xs), _structure(ts))
+                program = compile_function(lambda xs, ts: _mean_loss(model, loss_fn, xs, ts), xs, ts)
+            except CompileError as refusal:
+                if "too large" not in str(refusal):
+                    raise
+                entry = None
+            except TypeError as error:  # a target or input that is not a number: the engine will say so
+                raise CompileError(error) from None
+            else:
+                entry = (program, structures)
+                self._unchecked = True
+            self.programs[len(batch)] = entry
+        if entry is None:
+            return self.samples.step(X, y, batch)
+        program, structures = entry
+        flat = []
+        if not (_flatten(xs, structures[0], flat) and _flatten(ts, structures[1], flat)):
+            return None
+        result = program.fast(flat)
+        if result is None:  # a number out of range, a guard: the engine decides this batch
+            return None
+        return result[0], [_as_values(p) for p in result[1]]
 
 
 class _CompiledSamples:

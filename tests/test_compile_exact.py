@@ -343,7 +343,7 @@ def test_fit_falls_back_when_the_compiled_step_differs(capsys):
         def __call__(self, x):
             self.calls += 1
             z = self.mlp(x)
-            return z * 2.0 if self.calls % 2 else z
+            return z * 2.0 if self.calls <= 6 else z  # a branch on Python state, not on the numbers
 
         def parameters(self):
             return self.mlp.parameters()

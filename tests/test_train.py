@@ -264,12 +264,12 @@ def test_fit_checks_the_data_and_the_loss_against_the_output_width():
         fit(MLP(2, [1], seed=0), X, y, loss="cross_entropy", progress=False)
 
 
-def test_shuffled_minibatches_compile_one_program_checked_once(monkeypatch):
+def test_shuffled_minibatches_compile_once_plus_one_for_the_last_batch(monkeypatch):
     from micrograd_ko import train
 
     X, labels = datasets.moons(23, noise=0.1, seed=0)
     made, checks = [], []
-    original, interpreted = train._CompiledSamples.__init__, train._interpreted_step
+    original, interpreted = train._CompiledBatches.__init__, train._interpreted_step
 
     def remember(self, *args):
         original(self, *args)
@@ -279,14 +279,14 @@ def test_shuffled_minibatches_compile_one_program_checked_once(monkeypatch):
         checks.append(args[-1])
         return interpreted(*args)
 
-    monkeypatch.setattr(train._CompiledSamples, "__init__", remember)
+    monkeypatch.setattr(train._CompiledBatches, "__init__", remember)
     monkeypatch.setattr(train, "_interpreted_step", counted)
     for loss, y in (("cross_entropy", labels), ("bce_with_logits", labels), ("hinge", [2 * t - 1 for t in labels])):
         width = 2 if loss == "cross_entropy" else 1
         model = MLP(2, [6, width], activation="tanh", seed=0)
         history = fit(model, X, y, loss=loss, epochs=3, batch_size=5, seed=1, progress=False)  # 23 = 4 x 5 + 3
-        assert len(made[-1].programs) == 1 and not made[-1].unchecked
-        assert len(checks) == 1  # one interpreted step, to check the one program
+        assert sorted(made[-1].programs) == [3, 5] and not made[-1].unchecked  # batches of 5, and the last of 3
+        assert len(checks) == 2  # one interpreted step to check each program
         checks.clear()
         monkeypatch.setattr(train, "_interpreted_step", interpreted)
         plain = fit(MLP(2, [6, width], activation="tanh", seed=0), X, y, loss=loss, epochs=3, batch_size=5, seed=1,
