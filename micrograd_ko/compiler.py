@@ -18,7 +18,19 @@ line per node forward, one line per gradient backward, the *Wengert list*:
         v0 = p1 * x0
         v1 = v0 + p0
         v2 = _tanh(v1)
+        # 모든 값이 유한한지 확인 (all numbers finite? else the engine decides)
+        _s = _sum((x0, p0, p1, v1, v2,))
+        if _s - _s: raise _Bail
+        # 역전파 (backward): ...
+        g1 = output_grad * (1.0 - v2 * v2)
+        g_0 = g1 * p1
         ...
+        P[0].grad = t0
+        P[1].grad = t1
+        return v2
+
+Names are the generator's own (`x` inputs, `p` parameters, `v` nodes, `g`
+gradients, `_` helpers): no label or other text of the user's reaches the source.
 
 Calling `step(3.0)` returns exactly what `out = fn(3.0); out.backward();
 out.data` returns, and adds into every parameter's `.grad` exactly what that
