@@ -174,6 +174,8 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
     from then on. Otherwise fit goes on interpreted, with one line saying why.
     `step` None: run this batch interpreted (the gradients are as zero_grad left them).
     """
+    if compiled.ready(batch):  # a program already checked: nothing to keep aside
+        return compiled.step(X, y, batch), compiled
     state = random.getstate()
     held = [p.grad for p in parameters]
     try:
@@ -281,6 +283,10 @@ class _CompiledBatches:
     def unchecked(self, value):
         self._unchecked = self.samples.unchecked = value
 
+    def ready(self, batch):
+        """Whether this batch runs a program already checked (so the step needs no state kept aside)."""
+        return type(self.programs.get(len(batch))) is tuple and not self._unchecked
+
     def step(self, X, y, batch):
         xs, ts = [X[i] for i in batch], [_plain(y[i]) for i in batch]
         entry = self.programs.get(len(batch), False)
@@ -332,6 +338,9 @@ class _CompiledSamples:
         self.targets_are_inputs = loss_fn in losses.LOSSES.values()
         self.programs = {}
         self.unchecked = False
+
+    def ready(self, batch):
+        return False  # a sample may need a new program (a new target): keep the state aside every time
 
     def step(self, X, y, batch):
         """Mean loss and predictions of the batch, with the gradients added; None: run this batch interpreted.
