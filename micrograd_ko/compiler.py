@@ -296,7 +296,7 @@ _INLINE_UNARY = {
     engine.ABS: ("_abs({0})", "(({0} > 0) - ({0} < 0))", False),
     engine.TANH: ("_tanh({0})", "(1.0 - {o} * {o})", False),
     engine.SIGMOID: ("_sigmoid({0})", "({o} * (1.0 - {o}))", False),
-    engine.RELU: ("_max(0.0, {0})", "({0} > 0)", False),
+    engine.RELU: ("({0} if {0} > 0.0 else 0.0)", "({0} > 0)", False),  # max(0.0, x) without a call
 }
 _INLINE_BINARY = {
     engine.ADD: ("{0} + {1}", ("1.0", "1.0"), False),
