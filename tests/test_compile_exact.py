@@ -352,3 +352,26 @@ def test_fit_falls_back_when_the_compiled_step_differs(capsys):
     fit(Counting(), X, y, loss="bce_with_logits", epochs=3, batch_size=4, seed=0, progress=False)
     said = capsys.readouterr().err.strip().splitlines()
     assert len(said) == 1 and "differ" in said[0]  # (tracing called the module once more: its own state moved on)
+
+
+def test_every_hot_row_is_written_inline():
+    """Each inline template was checked against its row at import; one dropped means the engine's rule changed."""
+    from micrograd_ko import compiler, engine
+
+    assert set(compiler._INLINE_UNARY) == {engine.NEG, engine.EXP, engine.LOG, engine.SQRT, engine.ABS, engine.TANH,
+                                           engine.SIGMOID, engine.RELU}
+    assert set(compiler._INLINE_BINARY) == {engine.ADD, engine.SUB, engine.MUL, engine.DIV}
+
+
+def test_fit_with_a_loss_function_of_the_users_equals_interpreted():
+    X, y = datasets.moons(12, noise=0.1, seed=0)
+
+    def squared(p, t):
+        return (p - t) ** 2 + abs(p) * 0.01
+
+    runs = []
+    for compile_ in (True, False):
+        model = nn.MLP(2, [5, 1], activation="tanh", seed=3)
+        runs.append((fit(model, X, y, loss=squared, epochs=3, batch_size=4, seed=2, progress=False, compile=compile_),
+                     [p.data for p in model.parameters()]))
+    assert runs[0] == runs[1]
