@@ -223,10 +223,10 @@ class Tracer:
         self._guards.append((left, symbol, right, result, _where(sys._getframe(2))))
 
     # ------------------------------------------------------------------------
-    def compile(self, output, inputs, fn, structures=(), aux=None, gradients=True, fallback=True):
+    def compile(self, output, inputs, fn, structures=(), aux=None, gradients=True, fallback=True, max_terms=None):
         """A `CompiledFunction` for `output` (a Value), whose input leaves are `inputs`."""
         self._refuse_unfaithful()
-        return _generate(self, output, inputs, fn, tuple(structures), aux, gradients, fallback)
+        return _generate(self, output, inputs, fn, tuple(structures), aux, gradients, fallback, max_terms)
 
     def _refuse_unfaithful(self):
         if self._touched:
@@ -447,7 +447,7 @@ def _op_name(op):
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _generate(tracer, output, inputs, fn, structures, aux, gradients, fallback):
+def _generate(tracer, output, inputs, fn, structures, aux, gradients, fallback, max_terms=None):
     if not (isinstance(output, Value) or output is None and not gradients) or not _all_values(aux):
         _refuse(f"fn은 Value를 돌려줘야 합니다 ({type(output).__name__}을(를) 돌려줌)",
                 f"fn must return a Value (it returned a {type(output).__name__})")
@@ -480,11 +480,12 @@ def _generate(tracer, output, inputs, fn, structures, aux, gradients, fallback):
                         "fn uses a node computed outside fn (before compile); its number is fixed when run "
                         "interpreted but not in compiled code: move that computation into fn")
     terms = sum(len(n._prev) for n in forward_nodes)
-    if terms + len(forward_nodes) > MAX_TERMS or len(forward_nodes) > MAX_NODES:
+    limit = MAX_TERMS if max_terms is None else min(max_terms, MAX_TERMS)
+    if terms + len(forward_nodes) > limit or len(forward_nodes) > MAX_NODES:
         _refuse(f"그래프가 너무 큽니다 (노드 {len(forward_nodes):,}개, 간선 {terms:,}개; 한도는 노드 {MAX_NODES:,}개, "
-                f"노드 + 간선 {MAX_TERMS:,}개): 코드를 만들고 컴파일하는 시간과 메모리가 너무 큽니다. 해석 실행을 쓰세요",
+                f"노드 + 간선 {limit:,}개): 코드를 만들고 컴파일하는 시간과 메모리가 너무 큽니다. 해석 실행을 쓰세요",
                 f"the graph is too large ({len(forward_nodes):,} nodes, {terms:,} edges; the limits are {MAX_NODES:,} "
-                f"nodes and {MAX_TERMS:,} nodes + edges): writing and compiling its code would take too long and too "
+                f"nodes and {limit:,} nodes + edges): writing and compiling its code would take too long and too "
                 "much memory; run it interpreted")
 
     prog = _Program()
@@ -939,7 +940,7 @@ def _holds_negative_zero(parameters):
     return False
 
 
-def compile(fn, *example_args, gradients=True, fallback=True):  # noqa: A001 - the public name is micrograd_ko.compile
+def compile(fn, *example_args, gradients=True, fallback=True, max_terms=None):  # noqa: A001 - the public name is micrograd_ko.compile
     """Trace `fn(*example_args)` once and return its forward + backward pass as straight-line code.
 
     `example_args`: numbers or (nested) lists of numbers; each becomes an input
@@ -953,6 +954,8 @@ def compile(fn, *example_args, gradients=True, fallback=True):  # noqa: A001 - t
     into the parameters), or refuses: see the module docstring for the rule,
     what is refused at compile time and when a call is handed to the engine
     (`fallback=False`: a failing guard raises `GuardError` instead).
+    `max_terms`: a lower size limit than `MAX_TERMS` (nodes + edges), for a
+    caller that has a cheaper way for large graphs (`fit`: sample by sample).
     """
     if not callable(fn):
         raise TypeError(bilingual("compile: fn은 함수여야 합니다", "compile: fn must be callable"))
@@ -980,4 +983,4 @@ def compile(fn, *example_args, gradients=True, fallback=True):  # noqa: A001 - t
         result, aux = result
     elif not gradients and isinstance(result, list):  # forward only: a list of outputs
         result, aux = None, result
-    return tracer.compile(result, inputs, fn, structures, aux, gradients, fallback)
+    return tracer.compile(result, inputs, fn, structures, aux, gradients, fallback, max_terms)
