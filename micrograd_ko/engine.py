@@ -73,6 +73,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+import sys
 import threading
 from contextlib import contextmanager
 from fractions import Fraction
@@ -181,19 +182,71 @@ def observe(observer):
 
     `observer.created(value)` is called for each new `Value(...)`, and
     `observer.compared(left, symbol, right, result)` for each `<`, `<=`, `>`, `>=`.
+    An observer that also has `made(node)` and `touched(value, frame, wrote)`
+    is told of every node the engine builds (including no_grad leaves) and of
+    every read or write of `.data` made outside this module (`frame` is the
+    reader's): while any such observer is active, `Value.data` is a property
+    and node building goes through a recording function (slower, for tracing only).
     """
     global _observed_threads
     if getattr(_thread_state, "observer", None) is not None:
         raise RuntimeError(bilingual("이미 이 스레드를 추적하는 중입니다", "this thread is already being traced"))
+    watching = callable(getattr(observer, "made", None)) and callable(getattr(observer, "touched", None))
     _thread_state.observer = observer
     with _pause_lock:
         _observed_threads += 1
+        if watching:
+            _watch_nodes(+1)
     try:
         yield observer
     finally:
         _thread_state.observer = None
         with _pause_lock:
             _observed_threads -= 1
+            if watching:
+                _watch_nodes(-1)
+
+
+_watchers = 0
+_SLOT_DATA = None  # Value's own `data` slot, kept aside while it is replaced by a watching property
+
+
+def _watch_nodes(change):
+    """Install (first watcher) or remove (last one) the hooks that report node building and `.data` access."""
+    global _watchers, _new, _SLOT_DATA
+    _watchers += change
+    if _watchers == 1 and change > 0:
+        _SLOT_DATA = Value.__dict__["data"]
+        get, put, build = _SLOT_DATA.__get__, _SLOT_DATA.__set__, object.__new__
+
+        def watched_new(cls):
+            node = build(cls)
+            observer = getattr(_thread_state, "observer", None)
+            if observer is not None:
+                observer.made(node)
+            return node
+
+        def read(value):
+            frame = sys._getframe(1)
+            if frame.f_code.co_filename != __file__:  # the engine's own reads (most of them) first, cheaply
+                observer = getattr(_thread_state, "observer", None)
+                if observer is not None:
+                    observer.touched(value, frame, False)
+            return get(value)
+
+        def write(value, data):
+            observer = getattr(_thread_state, "observer", None)
+            if observer is not None:
+                frame = sys._getframe(1)
+                if frame.f_code.co_filename != __file__:
+                    observer.touched(value, frame, True)
+            put(value, data)
+
+        _new = watched_new
+        Value.data = property(read, write)
+    elif _watchers == 0:
+        _new = object.__new__
+        Value.data = _SLOT_DATA
 
 
 def _compared(left, symbol, right, result):
