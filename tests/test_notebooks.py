@@ -180,6 +180,16 @@ def test_the_lessons_are_there():
     assert listed_notebooks() == {p.name for p in NOTEBOOKS}, "notebooks/README.md lists each notebook"
 
 
+# Notebook 08 belongs to another piece of work (helper "testing"); until its checks use exercise_check and its
+# first cell asks for Korean-only messages, the two tests below are expected to fail for it, strictly (an xfail
+# that passes is an error, so this list cannot go stale).
+NOT_YET_CONVERTED = {"08_testing_derivatives.ipynb"}
+
+
+def _converted(path):
+    return pytest.param(path, marks=pytest.mark.xfail(strict=True, reason="not converted yet")) if path.name in NOT_YET_CONVERTED else path
+
+
 def test_no_test_asserts_a_wall_clock_time():
     """Machines are noisy: times are measured by benchmarks, never asserted (the README's time column included)."""
     offenders = []
@@ -254,13 +264,13 @@ def test_an_unfinished_exercise_does_not_break_the_cells_after_it(path):
     assert not used, f"{path.name}: ordinary cells use names that only an exercise or its check defines: {used}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [_converted(p) for p in NOTEBOOKS], ids=lambda p: p.stem)
 def test_korean_notebooks_ask_for_korean_only_messages(path):
     first_code = code_cells(nbformat.read(path, as_version=4))[0].source
     assert 'set_message_language("ko")' in first_code, f"{path.name}: the first code cell sets Korean-only error messages"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [_converted(p) for p in NOTEBOOKS], ids=lambda p: p.stem)
 def test_committed_with_outputs_and_exercises(path):
     assert path.stat().st_size < MAX_BYTES
     nb = nbformat.read(path, as_version=4)
@@ -306,6 +316,8 @@ def test_each_stub_is_reported_by_its_check_with_a_helpful_message(run):
     for key, failure in run["stub_failures"].items():
         assert failure is not None, f"{key}: the check cell passes with the stub"
         kind, message = failure
+        if kind == "raised" and run["path"].name in NOT_YET_CONVERTED:
+            pytest.xfail(f"{run['path'].name}: checks not converted to exercise_check yet")
         assert kind != "raised", f"{key}: the check raised ({message}); Run All would stop there"
         assert kind == NOT_YET, f"{key}: the stub crashes the check ({message}), not a message to the learner"
         assert re.search(r"[가-힣]", message) and len(message) > 15, f"{key}: say in Korean what to do, not {message!r}"
@@ -315,3 +327,50 @@ def test_numbers_in_prose_come_from_the_outputs(run):
     assert not unsupported_prose_numbers(run["committed"]), (
         f"{run['path'].name}: numbers typed in markdown that no output shows: {unsupported_prose_numbers(run['committed'])}"
     )
+
+
+# ---- what a reader sees -----------------------------------------------------------------------
+
+OUTPUT_WIDTH = 850  # px: a notebook's output area in a 1280 px JupyterLab window
+
+
+def png_widths(nb):
+    import base64
+    import struct
+
+    for cell in code_cells(nb):
+        for output in cell.get("outputs", []):
+            if output.output_type in ("display_data", "execute_result") and "image/png" in output.data:
+                yield cell.id, struct.unpack(">I", base64.b64decode(output.data["image/png"])[16:20])[0]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_matplotlib_figures_fit_the_output_width(path):
+    """A wider PNG is shrunk to fit, and its 8-point legends (11 px at 100 dpi) fall under 10 px."""
+    wide = [(cell, width) for cell, width in png_widths(nbformat.read(path, as_version=4)) if width > OUTPUT_WIDTH + 10]
+    assert not wide, f"{path.name}: figures wider than {OUTPUT_WIDTH} px (figsize width ≤ 8.5 in at 100 dpi): {wide}"
+
+
+def strikethrough_risks(markdown):
+    """Paragraphs with two or more '~' touching text: GitHub's Markdown reads such a pair as strikethrough."""
+    risky = []
+    for paragraph in re.split(r"\n\s*\n", re.sub(r"`[^`]*`", "", markdown)):
+        if len(re.findall(r"\S~|~\S", paragraph)) >= 2 and len(re.findall(r"(?<=\S)~(?=\S)|(?<=\S)~|~(?=\S)", paragraph)) >= 2:
+            risky.append(paragraph.strip()[:80])
+    return risky
+
+
+def test_strikethrough_check_catches_a_tilde_pair():
+    assert strikethrough_risks("층마다 72%~83% (책: 74~82%)")
+    assert not strikethrough_risks("W ~ N(0, 1)이고 b ~ N(0, 1)")
+    assert not strikethrough_risks("0~9\n\n1~2")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_tilde_pair_renders_as_strikethrough(path):
+    nb = nbformat.read(path, as_version=4)
+    texts = [cell.source for cell in nb.cells if cell.cell_type == "markdown"]
+    texts += [o.data["text/markdown"] for cell in code_cells(nb) for o in cell.get("outputs", [])
+              if o.output_type in ("display_data", "execute_result") and "text/markdown" in o.data]
+    risky = [r for text in texts for r in strikethrough_risks(text)]
+    assert not risky, f"{path.name}: use '에서 … 사이' or '–' instead of a second '~': {risky}"
