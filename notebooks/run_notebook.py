@@ -100,6 +100,7 @@ def execute(nb, cwd, timeout=600, check_stubs=None):
                 seconds[index] = time.perf_counter() - started
         for exercise, check in exercises(nb) if check_stubs is not None else []:
             key = nb.cells[exercise].id
+            solution_run = nb.cells[exercise:check + 1]  # nbclient puts each executed copy in their place: restored below
             between = [nbformat.from_dict(nb.cells[i]) for i in range(exercise + 1, check)]
             client.execute_cell(nbformat.v4.new_code_cell(check_stubs[key]), exercise)
             for i, cell in enumerate(between, exercise + 1):  # the given code the exercise feeds, as a learner runs it
@@ -111,7 +112,8 @@ def execute(nb, cwd, timeout=600, check_stubs=None):
             except CellExecutionError as error:
                 stub_failures[key] = ("raised", f"{error.ename}: {error.evalue}")
             for i in range(exercise, check):
-                client.execute_cell(nbformat.from_dict(nb.cells[i]), i)
+                client.execute_cell(nbformat.from_dict(solution_run[i - exercise]), i)
+            nb.cells[exercise:check + 1] = solution_run
     return {"seconds": seconds, "stub_failures": stub_failures}
 
 
