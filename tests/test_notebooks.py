@@ -374,3 +374,41 @@ def test_no_tilde_pair_renders_as_strikethrough(path):
               if o.output_type in ("display_data", "execute_result") and "text/markdown" in o.data]
     risky = [r for text in texts for r in strikethrough_risks(text)]
     assert not risky, f"{path.name}: use '에서 … 사이' or '–' instead of a second '~': {risky}"
+
+
+# ---- one install line -------------------------------------------------------------------------
+
+# The distribution that provides each top-level module a notebook may import (the standard library aside).
+PROVIDED_BY = {"micrograd_ko": "micrograd_ko", "matplotlib": "matplotlib", "hypothesis": "hypothesis", "IPython": "jupyterlab"}
+
+
+def notebook_extra():
+    """The requirement names of pyproject's [notebooks] extra, with micrograd_ko[...] extras resolved."""
+    import tomllib
+
+    extras = tomllib.loads((NOTEBOOK_DIR.parent / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    names, todo = {"micrograd_ko"}, list(extras["notebooks"])
+    while todo:
+        requirement = todo.pop()
+        name = re.match(r"[A-Za-z0-9_.-]+", requirement).group(0)
+        inner = re.search(r"\[(.*)\]", requirement)
+        if name == "micrograd_ko" and inner:
+            todo += [r for extra in inner.group(1).split(",") for r in extras[extra.strip()]]
+        names.add(name)
+    return names
+
+
+def test_the_notebooks_extra_installs_everything_the_notebooks_import():
+    imported = set()
+    for path in NOTEBOOKS:
+        for cell in code_cells(nbformat.read(path, as_version=4)):
+            for node in ast.walk(_python(cell.source)):
+                if isinstance(node, ast.Import):
+                    imported |= {alias.name.split(".")[0] for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                    imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names)
+    assert third_party <= set(PROVIDED_BY), f"the notebooks import {sorted(third_party - set(PROVIDED_BY))}: add them to [notebooks]"
+    assert {PROVIDED_BY[m] for m in third_party} <= notebook_extra()
+    for readme in (NOTEBOOK_DIR / "README.md", NOTEBOOK_DIR.parent / "README.md"):
+        assert 'pip install ".[notebooks]"' in readme.read_text(encoding="utf-8"), f"{readme} documents the install line"
