@@ -31,6 +31,36 @@ Design notes (why the code looks the way it does):
   forward) and on `Value`s (used by `grad(..., create_graph=True)` to
   differentiate the derivative itself), so first and higher derivatives come
   from one rule.
+- The lecture's way of adding an op also works: make the node with
+  `out = Value(data, (x,), 'tanh')` and give it `out._backward = closure`.
+  Only such nodes run a closure; every other node stays closure-free.
+
+The numerical policy (one policy for forward, backward and `grad`):
+finite and right where the math is finite; one clear bilingual error where
+it is not; never inf or nan handed back silently; never a raw Python error
+from inside the library. In detail:
+
+- Forward: a value beyond the float range raises OverflowError, an input
+  outside an op's domain MathDomainError (ZeroDivisionMathError for x / 0).
+  A local derivative is stored only if it is a finite float; where it is
+  not (sqrt at 0, x / 1e-320), building the node raises OverflowError
+  ("d/dx ..."): the value alone can still be had inside `no_grad()`.
+- Backward (`backward()`, `grad()`, and compiled code, which must agree):
+  (a) a contribution whose local derivative is exactly 0.0 adds exactly
+      nothing, whatever the gradient above it (0 times an overflowed
+      gradient is 0, not nan);
+  (b) every gradient the call hands back is finite; if one is not, the
+      call raises GradientOverflowError (an OverflowError) naming the first
+      node, in backward order, whose gradient is not finite, and leaves
+      every `.grad` as it was before the call. `backward()` hands back the
+      gradient of every node of the graph (it fills each node's `.grad`),
+      so any gradient beyond the floats raises; `grad(output, inputs)`
+      hands back only those of `inputs`, so an overflow that reaches them
+      only through zero local derivatives gives their exact gradient.
+  Nodes with a `_backward` closure follow (b); (a) is up to the closure.
+- `grad(..., create_graph=True)` builds the gradients from Values, so each
+  of its steps follows the forward rules; its rules are written so that
+  their own intermediate steps do not overflow where the result is finite.
 """
 
 from __future__ import annotations
@@ -60,6 +90,10 @@ class MathDomainError(ValueError):
 
 class ZeroDivisionMathError(MathDomainError, ZeroDivisionError):
     """Division by zero: a `ValueError`, and still a `ZeroDivisionError`."""
+
+
+class GradientOverflowError(OverflowError):
+    """A gradient that backward would hand back is beyond the float range (rule (b) of the policy)."""
 
 
 def _domain_error(op, value, ko, en, kind=MathDomainError):
@@ -219,23 +253,28 @@ class Unary(Op):
     """A one-input op, written as `f(x)` and `df(x, out)` = d out / dx.
 
     `check(x)` raises a clear error for inputs outside the domain; `Value`
-    methods apply a row with `_apply1`.
+    methods apply a row with `_apply1`. `chain(g, x, out)`, if given, is
+    g * df(x, out) written so that it does not overflow where the product is
+    finite (log: g / x, where 1 / x would need the slope -1 / x^2);
+    `grad(create_graph=True)` uses it.
     """
 
-    def __new__(cls, name, korean, f, df, check=None, **params):
+    def __new__(cls, name, korean, f, df, check=None, chain=None, **params):
         op = super().__new__(cls, name, lambda inputs, out: (df(inputs[0], out),),
                              lambda inputs: f(inputs[0]), korean, **params)
         op.f, op.df, op.check = f, df, check
+        op.chain = None if chain is None else (lambda g, inputs, out: (chain(g, inputs[0], out),))
         return op
 
 
 class Binary(Op):
-    """A two-input op, written as `f(x, y)` and `df(x, y, out)` = (d out/dx, d out/dy)."""
+    """A two-input op, written as `f(x, y)` and `df(x, y, out)` = (d out/dx, d out/dy); `chain` as in `Unary`."""
 
-    def __new__(cls, name, korean, f, df, **params):
+    def __new__(cls, name, korean, f, df, chain=None, **params):
         op = super().__new__(cls, name, lambda inputs, out: df(inputs[0], inputs[1], out),
                              lambda inputs: f(inputs[0], inputs[1]), korean, **params)
         op.f, op.df = f, df
+        op.chain = None if chain is None else (lambda g, inputs, out: chain(g, inputs[0], inputs[1], out))
         return op
 
 
@@ -254,6 +293,11 @@ def _erf(x):
 
 def _log(x):
     return x.log() if _is_value(x) else math.log(x)
+
+
+def _gaussian(x):
+    """e^(-x^2) of a float or a Value. For |x| > 27 it is 0; as one op, x * x never overflows on the way."""
+    return _apply1(GAUSSIAN, x) if _is_value(x) else math.exp(-x * x)
 
 
 def sigmoid_of(x):
@@ -310,9 +354,9 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
 def _gelu_derivative(x, out):
-    # gelu(x) = x Phi(x), so gelu'(x) = Phi(x) + x phi(x).
+    # gelu(x) = x Phi(x), so gelu'(x) = Phi(x) + x phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi).
     cdf = 0.5 * (1.0 + _erf(x * _SQRT1_2))
-    pdf = _exp(-0.5 * x * x) * _INV_SQRT_2PI
+    pdf = _gaussian(x * _SQRT1_2) * _INV_SQRT_2PI
     return cdf + x * pdf
 
 
@@ -330,23 +374,53 @@ def _silu_derivative(x, out):
 
 NEG = Unary("neg", "부호 반전", operator.neg, lambda x, out: -1.0)
 EXP = Unary("exp", "지수 함수", _exp_float, lambda x, out: out)
-LOG = Unary("log", "자연로그", math.log, lambda x, out: 1.0 / x, check=_positive("log"))
+LOG = Unary("log", "자연로그", math.log, lambda x, out: 1.0 / x, check=_positive("log"), chain=lambda g, x, out: g / x)
 SQRT = Unary("sqrt", "제곱근", math.sqrt, lambda x, out: 0.5 / out, check=_non_negative("sqrt"))
 ABS = Unary("abs", "절댓값", abs, lambda x, out: _sign(x))
-ERF = Unary("erf", "오차 함수", math.erf, lambda x, out: _TWO_OVER_SQRT_PI * _exp(-x * x))
+ERF = Unary("erf", "오차 함수", math.erf, lambda x, out: _TWO_OVER_SQRT_PI * _gaussian(x))
 TANH = Unary("tanh", "쌍곡탄젠트", math.tanh, lambda x, out: 1.0 - out * out)
 SIGMOID = Unary("sigmoid", "시그모이드", _sigmoid_float, lambda x, out: out * (1.0 - out))
 RELU = Unary("relu", "ReLU", partial(max, 0.0), lambda x, out: 1.0 if x > 0 else 0.0)  # forward: max(0, x)
 SOFTPLUS = Unary("softplus", "소프트플러스", _softplus_float, lambda x, out: sigmoid_of(x))
 SILU = Unary("silu", "SiLU", lambda x: x * _sigmoid_float(x), _silu_derivative)
 GELU = Unary("gelu", "GELU", _gelu_float, _gelu_derivative)
+# e^(-x^2), for the derivatives of erf and gelu (not a Value method). x * out
+# comes first in its slope -2 x e^(-x^2), so no step overflows where it is 0.
+GAUSSIAN = Unary("gaussian", "가우스 함수", lambda x: math.exp(-x * x), lambda x, out: -2.0 * (x * out))
 
 #   name  Korean   forward f(x, y)   local derivatives df(x, y, out) = (d out/dx, d out/dy)
 ADD = Binary("+", "덧셈", operator.add, lambda x, y, out: (1.0, 1.0))
 SUB = Binary("-", "뺄셈", operator.sub, lambda x, y, out: (1.0, -1.0))
 MUL = Binary("*", "곱셈", operator.mul, lambda x, y, out: (y, x))
-DIV = Binary("/", "나눗셈", operator.truediv, lambda x, y, out: (1.0 / y, -out / y))  # d(x/y)/dy = -x/y² = -out/y
-POW = Binary("**", "거듭제곱", math.pow, lambda x, y, out: (y * x ** (y - 1), out * _log(x)))  # x^y, both Values
+DIV = Binary("/", "나눗셈", operator.truediv, lambda x, y, out: (1.0 / y, -out / y),  # d(x/y)/dy = -x/y² = -out/y
+             chain=lambda g, x, y, out: _div_chain(g, y, out))
+POW = Binary("**", "거듭제곱", math.pow, lambda x, y, out: (_pow_slope(x, y, out), out * _log(x)))  # x^y, both Values (x > 0)
+
+
+def _div_chain(g, y, out):
+    # (g / y, -(g / y) out): g * (1 / y) would make the node 1 / y, whose own slope -1 / y^2 may overflow.
+    first = g / y
+    return first, -(first * out)
+
+
+def _pow_slope(x, y, out):
+    """d(x^y)/dx = y x^(y-1), also where x^(y-1) is beyond the floats but y x^y / x is not (x = y = 1e-300).
+
+    The quotient is used only then, and only if out = x^y has not underflowed (and lost its digits).
+    """
+    try:
+        return y * x ** (y - 1)
+    except OverflowError:
+        if abs(_data_or_float(out)) < _SMALLEST_NORMAL:
+            raise
+        return (y * out) / x
+
+
+def _data_or_float(x):
+    return x.data if _is_value(x) else x
+
+
+_SMALLEST_NORMAL = 2.2250738585072014e-308
 
 
 # Ops with a constant (a slope, an exponent, a base) are one row per constant,
@@ -356,7 +430,12 @@ def _check_constant(op, c):
         raise TypeError(f"{op}: " + bilingual(
             f"상수는 숫자여야 합니다 (받은 자료형: {type(c).__name__})",
             f"the constant must be a plain number, got {type(c).__name__}"))
-    c = float(c)
+    try:
+        c = float(c)
+    except OverflowError:  # an int with hundreds of digits
+        digits = _digits(c)
+        raise ValueError(f"{op}: " + bilingual(f"상수가 float 범위를 넘습니다 ({digits}자리)",
+                                               f"the constant is too large for a float ({digits} digits)")) from None
     if not math.isfinite(c):
         raise ValueError(f"{op}: " + bilingual(f"상수는 유한한 숫자여야 합니다: {c}", f"the constant must be finite, got {c}"))
     return c
@@ -364,8 +443,15 @@ def _check_constant(op, c):
 
 @lru_cache(maxsize=256)
 def _leaky_relu_op(alpha):
-    return Unary("leaky_relu", "Leaky ReLU", lambda x: x if x > 0 else alpha * x,
-                 lambda x, out: 1.0 if x > 0 else alpha, alpha=alpha)
+    def forward(x):
+        if x > 0:
+            return x
+        y = alpha * x  # |alpha| > 1 can push -1e308 beyond the floats
+        if not -_LARGEST <= y <= _LARGEST:
+            raise _overflow(f"leaky_relu(alpha={alpha!r})", x)
+        return y
+
+    return Unary("leaky_relu", "Leaky ReLU", forward, lambda x, out: 1.0 if x > 0 else alpha, alpha=alpha)
 
 
 @lru_cache(maxsize=256)
@@ -424,21 +510,36 @@ def _dot_forward(inputs):
 
 
 def _dot_of_floats(ws, xs):
-    """sum_i ws[i] * xs[i], exact: rounded once, like math.fsum.
+    """sum_i ws[i] * xs[i], exact: rounded once, like math.fsum."""
+    return _exact_sum(lambda: map(mul, ws, xs), lambda: map(mul, map(Fraction, ws), map(Fraction, xs)), DOT, ws[:3])
 
-    A product can overflow while the sum is finite (1e200*1e200 - 1e200*1e200);
-    then the sum is done again in exact rational arithmetic (slow, but rare).
+
+def _sum_of_floats(xs):
+    """sum_i xs[i], exact: rounded once, like math.fsum."""
+    return _exact_sum(lambda: xs, lambda: map(Fraction, xs), SUM, xs[:3])
+
+
+def _exact_sum(terms, exact_terms, op, shown):
+    """The exactly rounded sum of `terms()`, or a clear OverflowError if it is no float.
+
+    math.fsum rounds once, but its running total can overflow while the sum
+    is finite (1e308 + 1e308 - 1e308), and a product can overflow while the
+    dot product is finite (1e200*1e200 - 1e200*1e200). Then the sum is done
+    again from `exact_terms()` in rational arithmetic (slow, but rare).
     """
     try:
-        return _finite_fsum(map(mul, ws, xs), DOT)
+        total = math.fsum(terms())
+    except (OverflowError, ValueError):  # fsum's "intermediate overflow" / "-inf + inf"
+        total = math.inf
+    if -_LARGEST <= total <= _LARGEST:
+        return total
+    try:
+        return _finite(float(_builtin_sum(exact_terms())), op)
     except OverflowError:
-        try:
-            return _finite(float(_builtin_sum(map(mul, map(Fraction, ws), map(Fraction, xs)))), DOT)
-        except OverflowError:
-            raise _overflow(DOT, *ws[:3]) from None
+        raise _overflow(op, *shown) from None
 
 
-SUM = Op("sum", lambda inputs, out: (1.0,) * len(inputs), lambda inputs: _finite_fsum(inputs, "sum"), "합")
+SUM = Op("sum", lambda inputs, out: (1.0,) * len(inputs), lambda inputs: _sum_of_floats(list(inputs)), "합")
 DOT = Op("dot", _dot_derivative, _dot_forward, "내적")
 
 
@@ -460,15 +561,6 @@ def softmax_of(xs):
     for e in exps[1:]:
         total = total + e
     return [e / total for e in exps]
-
-
-def _finite_fsum(numbers_, op):
-    """math.fsum, with a clear OverflowError where a term or the total leaves the float range."""
-    try:
-        total = math.fsum(numbers_)
-    except (OverflowError, ValueError):  # fsum's own "intermediate overflow" / "-inf + inf"
-        total = math.inf
-    return _finite(total, op)
 
 
 def _finite(x, op):
@@ -494,10 +586,15 @@ def _check_number(data, what="Value"):
         data = float(data)
     except OverflowError:  # an int with hundreds of digits
         raise ValueError(f"{what}: " + bilingual(
-            f"float 범위를 넘는 수입니다 ({len(str(data))}자리)", f"the number is too large for a float ({len(str(data))} digits)")) from None
+            f"float 범위를 넘는 수입니다 ({_digits(data)}자리)", f"the number is too large for a float ({_digits(data)} digits)")) from None
     if not math.isfinite(data):
         raise ValueError(f"{what}({data}): " + bilingual("유한한 숫자가 필요합니다", "expected a finite number"))
     return data
+
+
+def _digits(number):
+    """How many digits the integer part of a number too large for a float has (str() refuses past 4300)."""
+    return math.floor(math.log10(abs(int(number)))) + 1
 
 
 def _as_value(x):
@@ -519,10 +616,12 @@ class Value:
         one parent: tanh(x)       x                None     d out/dx         0.0
         two parents: x * y        x                y        d out/dx         d out/dy
         many parents: dot, sum    tuple of parents None     tuple of floats  0.0
-        micrograd's constructor   tuple of parents None     None (unknown)   0.0
+        micrograd's constructor   tuple of parents None     None, or the     0.0
+                                                            `_backward` closure
 
     Plain slots for one or two parents keep the common nodes small and fast;
-    only the many-parent ops pay for tuples.
+    only the many-parent ops pay for tuples. `node_kind(node)` says which row
+    a node is in.
     """
 
     __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_da", "_db")
@@ -535,9 +634,14 @@ class Value:
         self.label = label
         self._op = _op
         # micrograd's constructor form: parents without a known local
-        # derivative. backward() refuses such nodes with a clear message.
+        # derivative, until a `_backward` closure is assigned (the lecture's way).
         children = tuple(_children)
         if children:
+            for child in children:
+                if not isinstance(child, Value):
+                    raise TypeError(bilingual(
+                        f"Value(data, _children, _op): 자식은 모두 Value여야 합니다 (받은 자료형: {type(child).__name__})",
+                        f"Value(data, _children, _op): every child must be a Value, got {type(child).__name__}"))
             self._a, self._da = children, None
         else:
             self._a = self._da = None
@@ -584,12 +688,13 @@ class Value:
         return (a,) if self._b is None else (a, self._b)
 
     def local_grads(self):
-        """d self / d parent for each parent in `_prev` (floats)."""
+        """d self / d parent for each parent in `_prev` (floats); () for a leaf, and for a node
+        made with Value(data, children, op), whose rule (if any) is a `_backward` closure."""
         a = self._a
         if a is None:
             return ()
         if type(a) is tuple:
-            return self._da if self._da is not None else ()
+            return self._da if type(self._da) is tuple else ()
         return (self._da,) if self._b is None else (self._da, self._db)
 
     @property
@@ -597,23 +702,23 @@ class Value:
         return self._op
 
     def __repr__(self):
+        # Every digit (Python's shortest repr), as the lecture prints: 0.16578526021381612, not 0.165785.
         label = f", label={self.label!r}" if self.label else ""
-        grad = "None" if self.grad is None else f"{self.grad:.6g}"  # None: PyTorch's habit of clearing a gradient
-        return f"Value(data={self.data:.6g}, grad={grad}{label})"
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"  # grad None: PyTorch's habit of clearing it
 
     # Values compare by their numbers (handy in rules and in user code).
     # __eq__ is left alone on purpose: nodes are hashed by identity.
     def __lt__(self, other):
-        return _compared(self, "<", other, self.data < _data_of(other))
+        return _compared(self, "<", other, self.data < _number_to_compare(other, "<"))
 
     def __le__(self, other):
-        return _compared(self, "<=", other, self.data <= _data_of(other))
+        return _compared(self, "<=", other, self.data <= _number_to_compare(other, "<="))
 
     def __gt__(self, other):
-        return _compared(self, ">", other, self.data > _data_of(other))
+        return _compared(self, ">", other, self.data > _number_to_compare(other, ">"))
 
     def __ge__(self, other):
-        return _compared(self, ">=", other, self.data >= _data_of(other))
+        return _compared(self, ">=", other, self.data >= _number_to_compare(other, ">="))
 
     def __float__(self):
         # math.exp(x) would call this and quietly leave the graph: its gradient would be 0.
@@ -639,7 +744,8 @@ class Value:
         if other.data == 0.0:
             raise _domain_error("/", other.data, "0으로 나눌 수 없습니다", "division by zero", ZeroDivisionMathError)
         out = _apply2(DIV, self, other)
-        if not -_LARGEST <= out._db <= _LARGEST:  # x / 1e-300: -out/y is beyond the floats
+        # x / 1e-300: -out/y is beyond the floats; 0 / 1e-320: 1/y is.
+        if out._a is not None and not (-_LARGEST <= out._da <= _LARGEST and -_LARGEST <= out._db <= _LARGEST):
             raise _slope_overflow("/", self.data, other.data)
         return out
 
@@ -746,35 +852,69 @@ class Value:
         `zero_grad()` (or set `.grad = 0.0`) between training steps. Calling
         backward twice adds the same gradients twice, on leaves and inner
         nodes alike: each pass first computes its own gradients from zero,
-        then adds what the nodes held before.
+        then adds what the nodes held before. The output's own gradient is
+        d self / d self = 1.0 after every call, as in micrograd. A `.grad`
+        of None (PyTorch's way of clearing it) counts as 0.
+
+        Follows the module's policy: if any gradient is not finite, nothing
+        changes and GradientOverflowError names the node where it started.
         """
         order = topological_order(self)
         held = [(node, node.grad) for node in order if node.grad]
-        for node, _ in held:
-            node.grad = 0.0
-        self.grad = 1.0
         try:
-            _propagate(order)
-        except BaseException:  # e.g. a node without a known derivative: leave every gradient as it was
+            for node, _ in held:
+                node.grad = 0.0
+            self.grad = 1.0
+            try:
+                _propagate(order)
+            except TypeError:  # a .grad set to None (or to something else) by hand
+                _clear_gradients(order, self)
+                _propagate(order)
+            try:
+                for node, previous in held:
+                    node.grad += previous
+            except TypeError:
+                raise _not_a_number(node, previous) from None
+            self.grad = 1.0
+            _check_gradients(order)
+        except BaseException:  # leave every gradient as it was
             for node in order:
                 node.grad = 0.0
             for node, previous in held:
                 node.grad = previous
             raise
-        for node, previous in held:
-            node.grad += previous
 
+    @property
     def _backward(self):
-        """One step of the chain rule: pass this node's gradient on to its parents.
+        """One step of the chain rule: a function that passes this node's gradient on to its parents.
 
         This is what karpathy's lecture calls by hand (`o.grad = 1.0;
         o._backward(); n._backward(); ...`) before writing `backward()`,
-        which does it for every node in reverse topological order.
+        which does it for every node in reverse topological order. A node
+        made as `out = Value(data, (x,), 'tanh')` is given its step the
+        lecture's way, `out._backward = closure`; `backward()` then calls
+        that closure for this node (and for no other).
         """
-        if type(self._a) is tuple and self._da is None:
-            raise _unknown_derivative(self)
-        for parent, local in zip(self._prev, self.local_grads()):
-            parent.grad += self.grad * local
+        rule = self._da
+        if type(rule) is _Closure:
+            return rule.function
+        return partial(_chain_step, self)
+
+    @_backward.setter
+    def _backward(self, closure):
+        if not callable(closure):
+            raise TypeError(bilingual(
+                f"_backward에는 함수를 넣어야 합니다 (받은 자료형: {type(closure).__name__})",
+                f"_backward must be a function, got {type(closure).__name__}"))
+        if type(self._a) is not tuple or not (self._da is None or type(self._da) is _Closure):
+            if self._a is None:
+                ko, en = "부모가 없는 노드입니다: Value(data, (부모, ...), '연산')으로 만드세요", \
+                    "this node has no parents; make it with Value(data, (parent, ...), 'op')"
+            else:
+                ko, en = f"이 노드는 연산 '{self._op}'의 규칙으로 이미 역전파됩니다", \
+                    f"this node is already backpropagated by the rule of its op '{self._op}'"
+            raise AttributeError(f"_backward: {bilingual(ko, en)}")
+        self._da = _Closure(closure)
 
     def zero_grad(self):
         """Set the gradient of this node and every node it depends on to 0."""
@@ -782,8 +922,15 @@ class Value:
             node.grad = 0.0
 
 
-def _data_of(x):
-    return x.data if isinstance(x, Value) else x
+def _number_to_compare(x, symbol):
+    """The number a Value is compared with: another Value's data, or a plain number."""
+    if isinstance(x, Value):
+        return x.data
+    if isinstance(x, numbers.Real):
+        return x
+    raise TypeError(bilingual(
+        f"Value {symbol} {type(x).__name__}: Value는 숫자나 다른 Value하고만 비교할 수 있습니다",
+        f"Value {symbol} {type(x).__name__}: a Value compares only with numbers and Values"))
 
 
 # --------------------------------------------------------------------------
@@ -932,7 +1079,7 @@ def _values_and_data(xs, what="sum"):
 def sum(values):  # the public name mirrors Python's sum, on purpose
     """The sum of `values` as ONE node (Python's sum would build a chain)."""
     inputs, data = _values_and_data(values)
-    return _node_n(_finite_fsum(data, SUM), SUM, inputs, data)
+    return _node_n(_sum_of_floats(data), SUM, inputs, data)
 
 
 def dot(ws, xs):
@@ -1005,7 +1152,13 @@ def _propagate(order):
                 parent.grad += node.grad * local
 
     written out for each node layout (see `Value`), so that one- and
-    two-parent nodes need no tuples.
+    two-parent nodes need no tuples. Nodes made with micrograd's constructor
+    run their `_backward` closure instead.
+
+    Overflow is not checked here, once per multiply: a gradient that
+    overflows (inf) or meets another overflow (inf - inf = nan) stays
+    non-finite through every later + and *, so checking the gradients once
+    the pass is over finds it (`_check_gradients`).
     """
     for node in reversed(order):
         a = node._a
@@ -1014,8 +1167,9 @@ def _propagate(order):
         g = node.grad
         if type(a) is tuple:
             local = node._da
-            if local is None:
-                raise _unknown_derivative(node)
+            if type(local) is not tuple:  # micrograd's constructor: the closure, or a clear error
+                _run_closure(node)
+                continue
             for parent, d in zip(a, local):
                 parent.grad += g * d
         else:
@@ -1025,12 +1179,159 @@ def _propagate(order):
                 b.grad += g * node._db
 
 
+def _propagate_skipping_zeros(order):
+    """`_propagate` with rule (a) of the policy: a local derivative of exactly 0.0 adds nothing.
+
+    The same sums as `_propagate` wherever its gradients are finite (adding
+    g * 0.0 = ±0.0 changes no sum); it differs only where an overflowed
+    gradient meets a zero derivative: inf * 0.0 is nan, a skipped term is
+    exact. `grad()` uses it when the fast loop's result is not finite.
+    """
+    for node in reversed(order):
+        a = node._a
+        if a is None:
+            continue
+        g = node.grad
+        if type(a) is tuple:
+            local = node._da
+            if type(local) is not tuple:
+                _run_closure(node)
+                continue
+            for parent, d in zip(a, local):
+                if d != 0.0:
+                    parent.grad += g * d
+        else:
+            if node._da != 0.0:
+                a.grad += g * node._da
+            b = node._b
+            if b is not None and node._db != 0.0:
+                b.grad += g * node._db
+
+
+def _run_closure(node):
+    """Call the `_backward` closure of a node made with Value(data, children, op), as micrograd does."""
+    closure = node._da
+    if closure is None:
+        raise _unknown_derivative(node)
+    closure.function()
+
+
+class _Closure:
+    """A `_backward` closure as a node holds it (in its `_da` slot).
+
+    The closure refers to the very nodes it was written for, so a copy of
+    the node would update the original's parents: copying refuses, as does
+    pickling (a function defined in a function cannot be stored).
+    """
+
+    __slots__ = ("function",)
+
+    def __init__(self, function):
+        self.function = function
+
+    def __deepcopy__(self, memo):
+        raise TypeError(bilingual(
+            "_backward 함수가 있는 노드는 복사할 수 없습니다: 함수가 원래 노드들을 가리킵니다",
+            "a node with a _backward closure cannot be copied: the closure refers to the original nodes"))
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError(bilingual(
+            "_backward 함수가 있는 노드는 pickle할 수 없습니다: 연산은 Op와 Value.from_op로 만드세요",
+            "a node with a _backward closure cannot be pickled; define the op with Op and Value.from_op"))
+
+
+def _chain_step(node):
+    """`node._backward()` for a node with a rule: one step of the chain rule, following the policy."""
+    if type(node._a) is tuple and node._da is None:
+        raise _unknown_derivative(node)
+    g = node.grad
+    for parent, local in zip(node._prev, node.local_grads()):
+        if local != 0.0:
+            parent.grad += g * local
+            if not -_LARGEST <= parent.grad <= _LARGEST:
+                raise _gradient_overflow(parent)
+
+
+def _check_gradients(order):
+    """Rule (b) for backward(): every node's gradient is finite, or GradientOverflowError.
+
+    One sum over the pass: inf and nan make it non-finite. Finite gradients
+    can also add up beyond the floats, so only then is each one looked at.
+    """
+    total = _builtin_sum(map(_get_grad, order))
+    if -_LARGEST <= total <= _LARGEST:
+        return
+    for node in reversed(order):  # backward order: the first one is where the overflow started
+        if not -_LARGEST <= node.grad <= _LARGEST:
+            raise _gradient_overflow(node)
+
+
+_get_grad = operator.attrgetter("grad")
+
+
+def _clear_gradients(order, output):
+    """After a pass met a .grad that is not a number: None counts as 0.0, anything else is an error."""
+    for node in order:
+        g = node.grad
+        if g is None:
+            node.grad = 0.0
+        elif isinstance(g, bool) or not isinstance(g, numbers.Real):
+            raise _not_a_number(node, g)
+        else:
+            node.grad = 0.0
+    output.grad = 1.0
+
+
+def _not_a_number(node, g):
+    return TypeError(bilingual(
+        f"노드 {_describe(node)}의 .grad가 숫자가 아닙니다 ({type(g).__name__}): 0.0이나 None으로 두세요",
+        f"the .grad of node {_describe(node)} is not a number ({type(g).__name__}); set it to 0.0 or None"))
+
+
+def _describe(node):
+    name = f"'{node.label}' " if node.label else ""
+    op = f"'{node._op}'" if node._op else "leaf" if node._a is None else "?"
+    return f"{name}({op}, data={node.data!r})"
+
+
+def _gradient_overflow(node):
+    what = _describe(node)
+    return GradientOverflowError(bilingual(
+        f"역전파: 노드 {what}의 기울기가 float 범위를 넘었습니다 (기울기가 폭발했습니다: 학습률이나 가중치 크기를 확인하세요)",
+        f"backward: the gradient of node {what} is beyond the float range "
+        f"(the gradients exploded: check the learning rate and the size of the weights)"))
+
+
+def node_kind(node):
+    """How `node` is backpropagated: 'leaf', 'op' (a row of the op table, an `Op`),
+    'closure' (micrograd's constructor plus a `_backward` closure), or 'missing'
+    (micrograd's constructor without a closure: backward() refuses it).
+
+    Compiled code can treat 'op' nodes by their `_op`; 'closure' nodes only
+    run their closure (on floats), and 'missing' nodes have no rule at all.
+    """
+    a = node._a
+    if a is None:
+        return "leaf"
+    if type(a) is tuple:
+        rule = node._da
+        if rule is None:
+            return "missing"
+        if type(rule) is _Closure:
+            return "closure"
+    return "op"
+
+
 def _unknown_derivative(node_or_op):
     op = node_or_op._op if isinstance(node_or_op, Value) else node_or_op
+    if isinstance(node_or_op, Value) and node_kind(node_or_op) == "missing":
+        return RuntimeError(bilingual(
+            f"'{op}' 노드에 국소적 미분 규칙이 없습니다: 강의처럼 out._backward = 함수 로 주거나, Op와 Value.from_op로 연산을 만드세요",
+            f"the node '{op}' has no local-derivative rule: give it one as the lecture does (out._backward = closure), "
+            f"or define the op with Op and Value.from_op"))
     return RuntimeError(bilingual(
-        f"'{op}' 노드의 국소적 미분 규칙이 없습니다: Value(data, _children, _op)로 만든 노드나 derivative 없는 Op는 역전파할 수 없습니다",
-        f"no local-derivative rule is known for op '{op}': nodes built with Value(data, _children, _op), "
-        f"and Ops without a derivative, cannot be backpropagated"))
+        f"연산 '{op}'에 국소적 미분 규칙(Op의 derivative)이 없어 미분할 수 없습니다",
+        f"no local-derivative rule is known for op '{op}' (its Op has no derivative), so it cannot be differentiated"))
 
 
 # --------------------------------------------------------------------------
@@ -1059,20 +1360,44 @@ def grad(output, inputs, create_graph=False):
         grads = _symbolic_gradients(output, order)
         result = [grads.get(x, Value(0.0)) for x in inputs]
     else:
-        nodes = order + inputs
-        before = [node.grad for node in nodes]
+        result = _float_gradients(output, order, inputs)
+    return result[0] if single else result
+
+
+def _float_gradients(output, order, inputs):
+    """d output / d x for each x in `inputs` as floats, every `.grad` left as it was (policy (a) and (b))."""
+    nodes = order + inputs
+    before = [node.grad for node in nodes]
+    try:
         for node in nodes:
             node.grad = 0.0
         output.grad = 1.0
         _propagate(order)
         result = [x.grad for x in inputs]
+        if not all(-_LARGEST <= g <= _LARGEST for g in result):
+            # An overflow reached an input; through zero derivatives only, it is no overflow.
+            for node in nodes:
+                node.grad = 0.0
+            output.grad = 1.0
+            _propagate_skipping_zeros(order)
+            result = [x.grad for x in inputs]
+            for x in inputs:
+                if not -_LARGEST <= x.grad <= _LARGEST:
+                    raise _gradient_overflow(x)
+    finally:
         for node, previous in zip(nodes, before):
             node.grad = previous
-    return result[0] if single else result
+    return result
 
 
 def _symbolic_gradients(output, order):
-    """Reverse mode again, but every product is a Value: the gradients form a graph."""
+    """Reverse mode again, but every product is a Value: the gradients form a graph.
+
+    A local derivative that is a plain 0.0 (relu at x < 0) adds nothing, as
+    in backward; one that is a Value, even of value 0, is kept: its own
+    derivative may not be 0. Ops with a `chain` rule give their
+    contributions directly (log: g / x, see `Unary`).
+    """
     if not is_grad_enabled():
         raise RuntimeError("grad(create_graph=True): " + bilingual("no_grad() 안에서 쓸 수 없습니다", "cannot be used inside no_grad()"))
     grads = {output: Value(1.0)}
@@ -1080,11 +1405,29 @@ def _symbolic_gradients(output, order):
         g = grads.get(node)
         if g is None or node._a is None:
             continue
-        if node._da is None or not isinstance(node._op, Op) or node._op.derivative is None:
+        kind = node_kind(node)
+        if kind == "closure":
+            raise RuntimeError("grad(create_graph=True): " + bilingual(
+                f"'{node._op}' 노드의 역전파 규칙은 _backward 함수(float 계산)라서 다시 미분할 수 없습니다: "
+                f"두 번 미분하려면 Op와 Value.from_op로 연산을 만드세요",
+                f"the node '{node._op}' is backpropagated by a _backward closure (which works on floats), "
+                f"so its derivative cannot be differentiated again; define the op with Op and Value.from_op instead"))
+        op = node._op
+        if kind == "missing" or not isinstance(op, Op) or op.derivative is None:
             raise _unknown_derivative(node)
         parents = node._prev
-        for parent, local in zip(parents, node._op.derivative(parents, node)):
-            contribution = g * local
+        chain = getattr(op, "chain", None)
+        if chain is not None:
+            contributions = chain(g, parents, node)
+        else:
+            contributions = [None if _is_zero(local) else g * local for local in op.derivative(parents, node)]
+        for parent, contribution in zip(parents, contributions):
+            if contribution is None:
+                continue
             previous = grads.get(parent)
             grads[parent] = contribution if previous is None else previous + contribution
     return grads
+
+
+def _is_zero(local):
+    return type(local) is float and local == 0.0

@@ -17,25 +17,46 @@ class GradcheckError(AssertionError):
     """backward and the numerical derivative disagree; the message lists where."""
 
 
+def step(x, eps=1e-6):
+    """The central-difference step for an input at x: eps, or eps * |x| for |x| > 1."""
+    return eps * max(1.0, abs(x))
+
+
+def shifted_values(f, values, i, eps=1e-6):
+    """f at `values` with input i moved by -h and by +h: (down, up, h).
+
+    `f` takes a list of floats and returns a float. The numeric core of
+    `numerical_grad` and of `micrograd_ko.testing.check_grads`. A step that
+    leaves f's domain (log near 0) raises a ValueError naming the input.
+    """
+    x = values[i]
+    h = step(x, eps)
+    shifted = list(values)
+    try:
+        shifted[i] = x + h
+        up = f(shifted)
+        shifted[i] = x - h
+        down = f(shifted)
+    except MathDomainError as error:  # log near 0: x - h is already outside the domain
+        raise ValueError(bilingual(
+            f"수치 미분의 한 걸음이 정의역을 벗어났습니다: input[{i}] = {x!r}에서 {shifted[i]!r}을(를) 계산하다가 ({error}). "
+            f"eps를 줄이거나 정의역 경계에서 더 떨어진 점을 고르세요",
+            f"a numerical-differentiation step left the domain: input[{i}] = {x!r} stepped to {shifted[i]!r}; "
+            f"use a smaller eps or a point further from the domain's edge")) from None
+    return down, up, h
+
+
 def numerical_grad(fn, inputs, eps=1e-6):
     """Central differences of `fn(*inputs)` with respect to each input."""
     values = [x.data if isinstance(x, Value) else float(x) for x in inputs]
+
+    def f(floats):
+        return _as_float(fn(*[Value(v) for v in floats]))
+
     grads = []
     with no_grad():
-        for i, x in enumerate(values):
-            h = eps * max(1.0, abs(x))
-            shifted = list(values)
-            try:
-                shifted[i] = x + h
-                up = _as_float(fn(*[Value(v) for v in shifted]))
-                shifted[i] = x - h
-                down = _as_float(fn(*[Value(v) for v in shifted]))
-            except MathDomainError as error:  # log near 0: x - h is already outside the domain
-                raise ValueError(bilingual(
-                    f"수치 미분의 한 걸음이 정의역을 벗어났습니다: input[{i}] = {x!r}에서 {shifted[i]!r}을(를) 계산하다가 ({error}). "
-                    f"eps를 줄이거나 정의역 경계에서 더 떨어진 점을 고르세요",
-                    f"a numerical-differentiation step left the domain: input[{i}] = {x!r} stepped to {shifted[i]!r}; "
-                    f"use a smaller eps or a point further from the domain's edge")) from None
+        for i in range(len(values)):
+            down, up, h = shifted_values(f, values, i, eps)
             grads.append((up - down) / (2 * h))
     return grads
 

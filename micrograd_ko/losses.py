@@ -214,20 +214,47 @@ def bce_with_logits(z, target):
 
 def _cross_entropy_op(k):
     def forward(xs):
-        # log sum_j e^{x_j} - x_k, written as (max - x_k) + log sum_j e^{x_j - max}:
-        # the second term lies in [0, log n], so nothing large is cancelled
-        # (max + log 3 - max would round away the log 3 at 1e16).
+        # log sum_j e^{x_j} - x_k = (max - x_k) + log1p(sum_{j != top} e^{x_j - max}),
+        # where `top` is one index holding the max (k itself if it can be).
+        # Both terms are >= 0, so nothing large is cancelled (max + log 3 - max
+        # would round away the log 3 at 1e16), and log1p keeps a confident
+        # loss such as [40, 0] -> e^-40 = 4.2e-18, where log(1 + 4.2e-18) = 0.
         shift = max(xs)
         gap = shift - xs[k]
         if gap == math.inf:  # e.g. [1e308, -1e308]: the loss is about 2e308
             raise _overflow("cross_entropy")
-        return gap + math.log(math.fsum(math.exp(x - shift) for x in xs))
+        top = k if gap == 0.0 else xs.index(shift)
+        rest = math.fsum(_exp_of_difference(x, shift) for j, x in enumerate(xs) if j != top)
+        return gap + math.log1p(rest)
 
     def derivative(xs, out):
+        # softmax(x)_j - [j = k]; for j = k that is -(sum of the other s_j),
+        # which stays exact where s_k - 1 would round a confident 1 - 4e-18 to 0.
         s = softmax_of(xs)
-        return tuple(s[j] - 1.0 if j == k else s[j] for j in range(len(xs)))
+        others = [s[j] for j in range(len(xs)) if j != k]
+        total = math.fsum(others) if not any(map(_is_value, others)) else sum(others[1:], others[0])
+        return tuple(-total if j == k else s[j] for j in range(len(xs))) if others else (0.0,)
 
     return Op("cross_entropy", derivative, forward, "교차 엔트로피 오차", target=k)
+
+
+def _is_value(x):
+    return isinstance(x, Value)
+
+
+def _exp_of_difference(x, shift):
+    """e^(x - shift) for x <= shift, with the rounding of the subtraction undone.
+
+    d = x - shift is rounded; its exact error e (Knuth's two-sum) is tiny, so
+    e^(d + e) = e^d (1 + e) to within a rounding.
+    """
+    d = x - shift
+    if d < -746.0:  # e^d underflows to 0 (also for x - shift = -inf)
+        return 0.0
+    back = d + shift
+    error = (x - back) - (shift - (back - d))  # x - shift - d, exactly
+    e = math.exp(d)
+    return e + e * error
 
 
 def cross_entropy(logits, target_index):

@@ -96,6 +96,56 @@ def test_what_is_refused_and_what_is_drawn():
         mg.draw_graph(y)  # 100 terms: minutes, refused, naming the reused node
 
 
+DENSE = """
+import micrograd_ko as mg
+xs = [mg.Value(0.01 * i, label=f"x{{i}}") for i in range({n})]
+kind = {kind!r}
+if kind == "softmax":
+    root = mg.sum(mg.softmax(xs))
+elif kind == "softmax-builtin-sum":
+    root = sum(mg.softmax(xs))
+elif kind == "softmax-twice":
+    root = mg.sum(mg.softmax(mg.softmax(xs)))
+else:  # two all-to-all layers: each of n nodes reads all n of the layer before
+    h = xs
+    for _ in range(2):
+        h = [mg.sum(h) * (j + 1) for j in range(len(h))]
+    root = mg.sum(h)
+"""
+DENSE_FAMILY = [("softmax", n) for n in (20, 40, 60, 90, 300)] + [("softmax-builtin-sum", n) for n in (30, 60)] + \
+    [("softmax-twice", n) for n in (20, 40, 60)] + [("all-to-all", n) for n in (20, 30, 50)]
+
+
+@pytest.mark.parametrize("kind, n", DENSE_FAMILY, ids=[f"{k}-{n}" for k, n in DENSE_FAMILY])
+def test_dense_graphs_are_drawn_or_refused_with_the_reason(kind, n):
+    # Every output of softmax reads every input: few nodes, but thousands of edges between two
+    # ranks. Each graph is either drawn or refused before any layout, in one bilingual line saying
+    # why; never a trap or the 20 s time limit (which would print a traceback: one line is asserted).
+    seconds, code, out, err, left = draw_in_subprocess(DENSE.format(kind=kind, n=n), renderer="wasm", max_nodes=2000)
+    assert left == [] and seconds < 60
+    if code == 0:
+        assert out == "drawn"
+    else:
+        assert code == 1 and len(err) == 1, err  # one line, not a traceback
+        # Why, in Korean and English: too dense, or (the builtin sum's chain) edges across the picture.
+        assert ("too dense to lay out in seconds" in err[0] and "조밀" in err[0]) or \
+            ("cross the whole picture" in err[0] and "가로지릅니다" in err[0])
+
+
+def test_the_dense_refusal_comes_before_the_digraph_is_built(monkeypatch):
+    from micrograd_ko.viz import node_view
+
+    def no_digraph(*args, **kwargs):
+        pytest.fail("built a Digraph of a refused graph")
+
+    monkeypatch.setattr(node_view, "ComputationGraph", no_digraph)
+    xs = [mg.Value(float(i)) for i in range(999)]
+    with pytest.raises(GraphTooComplexError, match=r"999000 edges > 10000"):
+        mg.draw_graph(mg.sum(mg.softmax(xs)))  # 2,000 values, 999,000 edges: not even sketched
+    with pytest.raises(GraphTooComplexError, match=r"8100 edges between two neighbouring ranks"):
+        mg.draw_graph(mg.sum(mg.softmax(xs[:90])))  # sketched (ids only), estimated, refused
+
+
 def heavy_source(steps=50):
     """DOT source that takes the WebAssembly Graphviz minutes (a recurrence drawn without the cost check)."""
     w, u, c, h = mg.Value(0.5), mg.Value(0.3), mg.Value(1.0), mg.Value(0.0)
@@ -167,3 +217,15 @@ def test_system_dot_dies_with_a_killed_python(slow_dot):
         assert wait_for(lambda: not alive(pid)), "dot outlived the Python that started it"
     finally:
         parent.kill()
+
+
+def test_a_wasm_trap_names_its_cause_in_one_line():
+    # A 20,000-node chain exhausts the WebAssembly Graphviz's call stack at once. wasmtime's message
+    # starts "error while executing at wasm backtrace:" and ends with the cause: the cause is shown.
+    chain = "digraph { " + " ".join(f"a{i} -> a{i + 1};" for i in range(20000)) + " }"
+    with pytest.raises(render.GraphRenderError) as trapped:
+        render.render(chain, renderer="wasm")
+    message = str(trapped.value)
+    assert "call stack exhausted" in message and "호출 스택" in message
+    assert "\n" not in message and "backtrace" not in message
+    assert "<svg" in mg.render_svg(mg.Value(1.0, label="a") * 2, renderer="wasm")  # the next drawing works

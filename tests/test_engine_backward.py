@@ -49,9 +49,11 @@ def test_two_backward_calls_add_up_on_leaves_and_inner_nodes_as_in_torch():
     t_out.backward(retain_graph=True)
     t_out.backward()
     # each pass computes its gradients from zero and then adds them: exactly twice, everywhere,
-    # including the inner nodes (a naive second pass would hand their old gradient on again)
-    assert [n.grad for n in nodes] == [2 * g for g in once]
-    assert [n.grad for n in nodes] == pytest.approx([t.grad.item() for t in t_nodes], rel=1e-12)
+    # including the inner nodes (a naive second pass would hand their old gradient on again);
+    # the output's own gradient stays 1.0, as in micrograd (torch would say 2)
+    assert [n.grad for n in nodes[:-1]] == [2 * g for g in once[:-1]]
+    assert nodes[-1].grad == 1.0
+    assert [n.grad for n in nodes[:-1]] == pytest.approx([t.grad.item() for t in t_nodes[:-1]], rel=1e-12)
 
 
 def test_backward_adds_to_gradients_already_held():
@@ -198,3 +200,26 @@ def test_make_with_given_local_derivatives_and_many_inputs():
     assert [x.grad for x in xs] == [1.5, 2.5, 3.5]
     with ko.no_grad():
         assert Value.from_op(1.0, half_sum, xs)._prev == ()
+
+
+def test_a_gradient_cleared_to_none_counts_as_zero_and_junk_is_a_clear_error():
+    x = Value(2.0)
+    x.grad = None  # PyTorch's way of clearing a gradient (the optimizers accept it)
+    (x * 3).backward()
+    assert x.grad == 3.0
+    y = Value(2.0)
+    out = (y * 3).tanh()
+    y.grad = [1.0]
+    with pytest.raises(TypeError, match="is not a number") as error:
+        out.backward()
+    assert " / " in str(error.value)
+
+
+def test_the_output_gradient_is_one_after_every_backward_even_if_it_held_one():
+    x = Value(0.3)
+    h = x.tanh()
+    out = h * 2.0
+    out.backward()
+    h.backward()  # h already held 2.0 from the first pass
+    assert h.grad == 1.0
+    assert x.grad == pytest.approx(3 * (1 - h.data**2))

@@ -367,7 +367,7 @@ def test_gradcheck_names_a_step_outside_the_domain_and_takes_one_number():
 def test_repr_of_a_cleared_gradient():
     x = Value(2.0)
     x.grad = None
-    assert repr(x) == "Value(data=2, grad=None)"
+    assert repr(x) == "Value(data=2.0, grad=None)"
 
 
 def test_written_files_name_a_missing_folder_apart_from_an_unwritable_place(tmp_path):

@@ -102,6 +102,32 @@ def test_label_that_looks_like_html_stays_text():
     assert "<b>x</b>" in texts(render_svg(y))
 
 
+@pytest.mark.parametrize("renderer", ["wasm", pytest.param("dot", marks=pytest.mark.skipif(not shutil.which("dot"), reason="no system Graphviz"))])
+@pytest.mark.parametrize("label", ["&lt;", "&#60;script&#62;", "&amp;", "&#x3c;b&#x3e;", "a & b", 'say "hi"', "\\N \\n \\G",
+                                   "{x|y}", "שלום עולם", "مرحبا 12", "x = עברית 3"])
+def test_labels_are_drawn_exactly_as_written(label, renderer):
+    # Graphviz decodes HTML entities in labels: unescaped, "&lt;" would be drawn as "<".
+    x = mg.Value(0.5, label=label)
+    y = x.tanh()
+    y.label = label
+    y.backward()
+    svg = render_svg(y, renderer=renderer)
+    assert texts(svg).count(label) == 2  # in a record (x) and as text with an op field (y, compact or not)
+    assert texts(render_svg(y, renderer=renderer, group=None, compact=True)).count(label) == 2
+
+
+def test_a_label_with_control_characters_is_drawn_with_their_python_escapes():
+    # A NUL ends a DOT string ("dot failed: syntax error") and other control characters are not
+    # allowed in SVG: each is drawn as repr() writes it; a tab or newline is a blank.
+    x = mg.Value(0.5, label="a\x00b\x1bc\x7f")
+    y = x * 2.0
+    y.label = "tab\there\nnew \ud800"
+    y.backward()
+    shown = texts(render_svg(y, renderer="wasm"))
+    assert "a\\x00b\\x1bc\\x7f" in shown
+    assert "tab here new \\ud800" in shown
+
+
 @given(st.text(alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Zs"]), min_size=1, max_size=20))
 def test_any_printable_label_renders(label):
     x = mg.Value(0.5, label=label)
@@ -121,7 +147,7 @@ def test_colours_follow_grad_on_a_log_scale_zero_and_vanishing_have_their_own():
     assert ZERO not in shades and PENDING not in shades
     red = [colours._rgb(scale.colour(g)) for g in (1e-7, 1e-8)]  # below the threshold: reds
     assert all(r > g and r > b for r, g, b in red)
-    assert GradScale.fit([3e-5, 0.0, -0.2, None]) == GradScale(1e-5, 1.0)
+    assert GradScale.fit([3e-5, 0.0, -0.2, None]) == GradScale()  # the fixed scale every picture shares
     assert graph.grad_colour(0.0) == ZERO and graph.grad_colour(1e-7) != graph.grad_colour(1.0)  # the old name still works
     x = mg.Value(-1.0, label="x")
     dead = x.relu()  # relu'(-1) = 0: x gets exactly 0, which is not "vanishing"
@@ -343,7 +369,7 @@ def test_ten_layer_mlp_every_neuron_for_one_sample():
     model = nn.MLP(2, [10] * 10 + [1], activation="sigmoid", seed=0)
     loss = (model([1.0, 0.0]) - 1.0) ** 2
     loss.backward()
-    g = draw_graph(loss, group="layer", model=model)
+    g = draw_graph(loss, group="layer", model=model, detail="neurons")
     svg = render_svg(g)
     nodes = node_groups(svg)
     assert len(nodes) > 300  # every dot, + and sigmoid node of 101 neurons

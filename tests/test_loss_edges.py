@@ -77,7 +77,7 @@ def test_hinge_is_exact_at_huge_scores(target):
         check(lambda: losses.hinge([Value(s) for s in scores], [target] * len(scores)), exact, (scores, target))
 
 
-@mpmath.workdps(60)
+@mpmath.workdps(800)  # e^-700 must survive 1 + e^-700
 def test_bce_is_exact_at_the_ends_of_the_unit_interval():
     probabilities = [0.0, 1.0, 1e-308, 5e-324, 1e-16, 1 - 2**-53, 0.5]
 
@@ -127,3 +127,29 @@ def test_mse_of_three_1e154_is_1e308_not_an_intermediate_overflow():
     assert losses.mse([1e154] * 3, [0] * 3).data == pytest.approx(1e308, rel=1e-15)
     # one big difference among many small ones: the square overflows, the mean does not
     assert losses.mse([1.5e154] + [0.0] * 99, [0.0] * 100).data == float(Fraction(1.5e154) ** 2 / 100)
+
+
+# -- issue 15, item 7: confident logits keep their tiny loss and gradient --------------------
+
+
+@mpmath.workdps(800)  # e^-700 must survive 1 + e^-700
+@pytest.mark.parametrize("logits, k", [
+    ([40.0, 0.0], 0), ([30.0, 0.0], 0), ([0.0, 40.0], 1), ([700.0, 0.0, -5.0], 0), ([40.0, 40.0, 0.0], 1),
+    ([1e16, 1e16 - 50, 3.0], 0), ([0.1, 0.2, 0.3], 1), ([2.5], 0), ([-1e308, 0.0], 1), ([745.0, 0.0, 0.0], 0),
+])
+def test_cross_entropy_of_confident_logits_is_exact(logits, k):
+    exps = [mpmath.exp(mpmath.mpf(x)) for x in logits]
+    total = mpmath.fsum(exps)
+    expected = float(mpmath.log(total) - logits[k])
+    xs = [Value(x) for x in logits]
+    out = losses.cross_entropy(xs, k)
+    assert out.data == expected or within_2_ulps(out.data, expected), (out.data, expected)
+    out.backward()
+    for j, x in enumerate(xs):
+        slope = exps[j] / total - (1 if j == k else 0)
+        assert abs(x.grad - float(slope)) <= 4 * math.ulp(float(slope)), (j, x.grad, float(slope))
+
+
+def test_cross_entropy_of_40_to_0_is_not_zero():
+    # the issue's case: log(1 + e^-40) rounded to 0.0 before; it is 4.25e-18
+    assert losses.cross_entropy([40, 0], 0).data == pytest.approx(4.248354255291589e-18, rel=1e-15)

@@ -26,7 +26,7 @@ import re
 
 from . import fonts
 
-__all__ = ["OUTPUT_WIDTH", "MIN_TEXT", "compose", "fits", "img_tag", "mimebundle", "on_screen_text", "size_px"]
+__all__ = ["OUTPUT_WIDTH", "MIN_TEXT", "compose", "fits", "img_tag", "mimebundle", "on_screen_text", "readable_width", "size_px"]
 
 OUTPUT_WIDTH = 850  # px: a JupyterLab output area in a 1280 px window
 MIN_TEXT = 10.0  # px on screen
@@ -64,11 +64,18 @@ def _min_font_px(svg):
     return min(sizes) * unit if sizes else None
 
 
-def on_screen_text(svg, width=OUTPUT_WIDTH):
-    """The smallest text's height in px once the SVG is scaled down to `width` (never up)."""
+def on_screen_text(svg, width=OUTPUT_WIDTH, height=None):
+    """The smallest text's height in px once the SVG is scaled down (never up) to `width`, and to `height` if given."""
+    w, h = size_px(svg)
+    smallest = _min_font_px(svg) or 14.0
+    return smallest * min(1.0, width / w, height / h if height else 1.0)
+
+
+def readable_width(svg):
+    """The width in px at which the SVG's smallest text is `MIN_TEXT` px (its own width if it is never smaller)."""
     w, _ = size_px(svg)
     smallest = _min_font_px(svg) or 14.0
-    return smallest * min(1.0, width / w)
+    return w * min(1.0, MIN_TEXT / smallest)
 
 
 def fits(svg, width=OUTPUT_WIDTH):

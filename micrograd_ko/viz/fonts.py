@@ -46,9 +46,12 @@ def korean_font_file():
 
 
 def _symbol_font_file():
-    import matplotlib
-
-    return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    """DejaVuSans.ttf from matplotlib, found without importing it (the import alone takes ~1 s)."""
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(bilingual("matplotlib이 없습니다: pip install 'micrograd_ko[viz]'",
+                                    "matplotlib is missing: pip install 'micrograd_ko[viz]'"))
+    return Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf"
 
 
 @functools.lru_cache(maxsize=64)
@@ -64,7 +67,9 @@ def _subset(font_path, characters):
     options.layout_features = []
     options.hinting = False
     options.flavor = "woff"
-    options.drop_tables += ["TSI0", "TSI1", "TSI2", "TSI3", "TSI5", "FFTM"]  # tables fontTools cannot subset (hinting sources, a timestamp)
+    # Tables fontTools cannot subset (hinting sources, a timestamp), and the old-style kerning:
+    # decoding NanumGothic's takes most of a second, and a label's Hangul is not kerned.
+    options.drop_tables += ["TSI0", "TSI1", "TSI2", "TSI3", "TSI5", "FFTM", "kern"]
     font = subset.load_font(io.BytesIO(Path(font_path).read_bytes()), options)  # read whole: no file left open
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=characters)

@@ -7,13 +7,14 @@ every edge from an input to an operation carries the local derivative
 on a continuous log scale, explained by a colour bar under the graph; exactly
 0 has its own grey, a vanishing gradient (기울기 소실) turns red.
 
-For an MLP, `draw_graph(loss, group='layer', model=model)` draws one cluster
-per layer with each layer's parameters collapsed into one box; for a large
-graph it gives the layer view instead (`viz.layer_view`).
+For an MLP, `draw_graph(loss, group='layer', model=model)` gives the layer
+view (`viz.layer_view`), the same picture for every size of MLP;
+`detail='neurons'` asks for one cluster per layer instead, every node drawn.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from pathlib import Path
@@ -23,10 +24,11 @@ from ..files import write_file
 from ..i18n import bilingual, tr
 from . import display, fonts
 from .colours import HIGHLIGHT, PENDING, GradScale, colour_bar, text_colour
-from .cost import MAX_LONG_EDGE_NODES, long_edge_nodes
+from .cost import MAX_CROSSING_WORK, MAX_EDGES, MAX_LONG_EDGE_NODES, layout_cost
+from .dot_parts import Part, expand
 from .layer_view import LayerView
 from .layers import INPUT, LOSS, assign_layers, parameter_names
-from .options import DrawOptions
+from .options import EXPAND_DOT_UP_TO, DrawOptions
 from .extra import require
 from .render import GraphRenderError, render
 
@@ -36,7 +38,6 @@ __all__ = ["ComputationGraph", "GraphTooComplexError", "draw_graph", "fmt", "nod
 
 # Korean fonts first: the SVG names this list and the browser picks the first it has.
 FONTNAME = "NanumGothic, Noto Sans CJK KR, Malgun Gothic, AppleGothic, sans-serif"
-LAYER_VIEW_ABOVE = 400  # a layer grouping with more boxes than this becomes the layer view
 
 
 class GraphTooComplexError(ValueError):
@@ -46,6 +47,12 @@ class GraphTooComplexError(ValueError):
 def fmt(x):
     """A number as drawn: 4 significant digits, so 1e-07 stays visible; -0.0 is written 0."""
     return f"{x + 0.0:.4g}" if x == 0 else f"{x:.4g}"
+
+
+def lecture_number(x):
+    """A number as the lecture's `draw_dot` writes it ('%.4f'), in exponent form from 1e15 up
+    (where '%.4f' would write every digit of 1e300)."""
+    return f"{x:.4f}" if abs(x) < 1e15 else f"{x:.4e}"
 
 
 def node_name(node, index, names=None):
@@ -62,9 +69,15 @@ def node_name(node, index, names=None):
 # Text inside Graphviz labels
 # --------------------------------------------------------------------------
 
-# Characters with a meaning inside a record label, plus the DOT string's own.
-_RECORD_ESCAPES = str.maketrans({c: "\\" + c for c in '{}|<>"\\'})
-_PLAIN_ESCAPES = str.maketrans({c: "\\" + c for c in '"\\'})
+# Characters with a meaning inside a record label, plus the DOT string's own. Graphviz decodes
+# HTML entities in every label (`&lt;` would be drawn as `<`): an `&` is written `&amp;`, which
+# Graphviz decodes back to `&` and writes to the SVG escaped, so `&lt;` is drawn as those 4 characters.
+_RECORD_ESCAPES = str.maketrans({c: "\\" + c for c in '{}|<>"\\'} | {"&": "&amp;"})
+_PLAIN_ESCAPES = str.maketrans({c: "\\" + c for c in '"\\'} | {"&": "&amp;"})
+# Characters a drawing cannot show: control characters (a NUL ends a DOT string; the others are
+# invalid in SVG or invisible) and lone surrogates (not UTF-8). Each is drawn as its Python escape,
+# as repr() shows it: "a\0b" is drawn a\x00b. (Whitespace such as tab and newline becomes a blank.)
+_UNDRAWABLE = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]")
 
 # Hangul and other full-width characters. Without font files (the WebAssembly build has
 # none) Graphviz estimates text width at 1/4 em per UTF-8 byte: 0.75 em for a Hangul
@@ -76,7 +89,7 @@ _WIDTH_PAD = "\u200b"
 
 def one_line(text):
     """`text` on one line, padded for its full-width characters, as it appears in the drawn SVG."""
-    text = " ".join(str(text).split())
+    text = _UNDRAWABLE.sub(lambda m: repr(m[0])[1:-1], " ".join(str(text).split()))
     return text + _WIDTH_PAD * -(-len(_WIDE.findall(text)) // 3)
 
 
@@ -118,7 +131,7 @@ def draw_graph(root, options=None, /, **kwargs):
     roots = _roots(root)
     drawer = _Drawer(roots, opts)
     if drawer.by_layer:
-        return LayerView.from_model(opts.model, grads=opts.grads, lang=opts.lang)
+        return LayerView.from_model(opts.model, grads=opts.grads, lang=opts.lang, loss=roots[0] if len(roots) == 1 else None)
     if drawer.size > opts.max_nodes:
         raise GraphTooComplexError(bilingual(
             f"노드가 {drawer.size}개로 너무 많습니다 (max_nodes={opts.max_nodes}); 더 작은 그래프나 group='layer'를 쓰세요",
@@ -222,17 +235,18 @@ class ComputationGraph(graphviz.Digraph):
         opts = self._options
         if opts is None or not opts.fit or display.fits(svg, width):
             return svg, None
-        turned = "TB" if opts.rankdir in ("LR", "RL") else "LR"
-        other = draw_graph(self._roots, opts.but(rankdir=turned))
-        other.graph_attr.update({k: v for k, v in self.graph_attr.items() if k == "id"})
-        other_svg = other.svg()
         lang = opts.lang
-        if display.on_screen_text(other_svg, width) > display.on_screen_text(svg, width):
-            svg = other_svg
-            note = tr(f"노트북 폭에 맞추려고 rankdir='{turned}'로 그렸습니다", f"drawn with rankdir='{turned}' to fit the notebook's width", lang)
-        else:
-            note = None
-        if not display.fits(svg, width) and opts.model is not None:  # an MLP: its layer view always fits
+        note = None
+        lecture = opts.style == "lecture"  # the lecture's picture is drawn as it was asked for
+        turned = "TB" if opts.rankdir in ("LR", "RL") else "LR"
+        if not lecture:
+            other = draw_graph(self._roots, opts.but(rankdir=turned))
+            other.graph_attr.update({k: v for k, v in self.graph_attr.items() if k == "id"})
+            other_svg = other.svg()
+            if display.on_screen_text(other_svg, width) > display.on_screen_text(svg, width):
+                svg = other_svg
+                note = tr(f"노트북 폭에 맞추려고 rankdir='{turned}'로 그렸습니다", f"drawn with rankdir='{turned}' to fit the notebook's width", lang)
+        if not display.fits(svg, width) and opts.model is not None and not lecture:  # an MLP: its layer view always fits
             svg = LayerView.from_model(opts.model, grads=opts.grads, lang=lang).svg()
             # group='layer' (without detail='neurons') asked for layers: the layer view is one, nothing to explain.
             # Otherwise (model= alone, or every node asked for) the switch was ours: say why.
@@ -266,6 +280,19 @@ def _order(roots):
     return order
 
 
+class _Sketch:
+    """Stands in for a Digraph while the drawer only counts nodes and edges (`_Drawer.draw`)."""
+
+    def node(self, *args, **kwargs):
+        pass
+
+    edge = attr = node
+
+    @contextlib.contextmanager
+    def subgraph(self, **kwargs):
+        yield self
+
+
 class _Drawer:
     """Builds one Digraph; the state shared by the small drawing steps."""
 
@@ -283,28 +310,75 @@ class _Drawer:
         self.group = self.layers.group if self.grouped else {}
         self.param_layer = self.layers.param_layer if self.grouped else {}
         self.compact = self.grouped if opts.compact is None else opts.compact
-        self.name_unlabeled = not self.grouped if opts.name_unlabeled is None else opts.name_unlabeled
         self.collapsed = opts.collapse_params and self.grouped
-        self.size = sum(1 for n in self.order if not (self.collapsed and n in self.param_layer))
-        self.by_layer = self.grouped and (opts.detail == "layers" or (opts.detail is None and self.size > LAYER_VIEW_ABOVE))
+        self.lecture = opts.style == "lecture"
+        # The lecture leaves an unlabeled value's label field empty; ours names it '#i'.
+        self.name_unlabeled = not (self.grouped or self.lecture) if opts.name_unlabeled is None else opts.name_unlabeled
+        self.show_local = not self.lecture if opts.show_local is None else opts.show_local
+        self.drawn, self.shown = self.expanded_order()
+        self.size = sum(1 for n in self.drawn if not (self.collapsed and n in self.param_layer))
+        self.by_layer = self.grouped and opts.detail != "neurons"  # one picture for group='layer' at every size
         self.uses = {}
-        for node in self.order:
-            for p in node._prev:
+        for node in self.drawn:
+            for p in self.parents(node):
                 self.uses[p] = self.uses.get(p, 0) + 1
         self.nodes, self.edges = [], []  # ids, for the layout-cost estimate
         self.straight_spine = False
         self.scale = GradScale.fit(self.grad_of(n) for n in self.order) if self.has_grads else None
 
+    def expanded_order(self):
+        """(the nodes to draw, {dot node: how it is drawn}): each `dot` of a few products with its steps
+        before it (`dot_parts`), when `expand_dot` asks for it (see `DrawOptions`)."""
+        expand_dot = self.opts.grads is None if self.opts.expand_dot is None else self.opts.expand_dot
+        if not expand_dot or self.grouped:
+            return self.order, {}
+        drawn, shown = [], {}
+        for node in self.order:
+            steps = expand(node, EXPAND_DOT_UP_TO)
+            if steps is not None:
+                drawn += steps[0]
+                shown[node] = steps[1]
+            drawn.append(node)
+        return drawn, shown
+
     # -- helpers -----------------------------------------------------------------
 
+    def parents(self, node):
+        """The nodes whose edges come into `node` in the drawing."""
+        return self.shown[node].parents if node in self.shown else node._prev
+
+    def op(self, node):
+        return self.shown[node].op if node in self.shown else node._op
+
+    def local_grads(self, node):
+        return self.shown[node].locals if node in self.shown else node.local_grads()
+
     def id(self, node):
+        if isinstance(node, Part):
+            return f"{self.id(node.whole)}_{node.key}"
         return f"v{self.index[node]}"
 
     def name(self, node):
         return node_name(node, self.index[node], self.param_names)
 
+    def shown_name(self, node):
+        """The name written in `node`'s box, or None. A product inside a `dot` is named after its
+        factors ('w*x') when both have a name; a partial sum is not named."""
+        if isinstance(node, Part):
+            names = [self.shown_name(p) for p in node._prev]
+            return "*".join(names) if node._op == "*" and all(names) else None
+        if node.label or node in self.param_names or self.name_unlabeled:
+            return self.name(node)
+        return None
+
     def grad_of(self, node):
+        if isinstance(node, Part):  # d dot / d step = 1: the step's gradient is the dot node's
+            node = node.whole
         return node.grad if self.opts.grads is None else self.opts.grads.get(node)
+
+    def marked(self, node):
+        """Whether `node` is highlighted (a step inside a `dot` node is, with it)."""
+        return (node.whole if isinstance(node, Part) else node) in self.highlight
 
     def mean_abs_grad(self, nodes):
         """Mean |grad| of `nodes`, or None while any of them has no gradient yet."""
@@ -322,13 +396,27 @@ class _Drawer:
         return "?" if grad is None else fmt(grad)
 
     def value_label(self, node):
-        fields = [node._op] if self.compact and node._op else []
-        if node.label or node in self.param_names or self.name_unlabeled:
-            fields.append(self.name(node))
+        if self.lecture:
+            return self.lecture_label(node)
+        fields = [self.op(node)] if self.compact and self.op(node) else []
+        name = self.shown_name(node)
+        if name is not None:
+            fields.append(name)
         fields.append(f"{tr('데이터', 'data', self.lang)} {fmt(node.data)}")
         if self.opts.show_grad:
             fields.append(f"{tr('기울기', 'grad', self.lang)} {self.grad_text(self.grad_of(node))}")
         return self.record(fields)
+
+    def lecture_label(self, node):
+        """The lecture's record: `{ label | data %.4f | grad %.4f }`, side by side left to right."""
+        fields = [self.op(node)] if self.compact and self.op(node) else []
+        fields.append(self.shown_name(node) or "")
+        fields.append(f"{tr('데이터', 'data', self.lang)} {lecture_number(node.data)}")
+        if self.opts.show_grad:
+            grad = self.grad_of(node)
+            fields.append(f"{tr('기울기', 'grad', self.lang)} {'?' if grad is None else lecture_number(grad)}")
+        # Braced whatever the rankdir, as in the lecture; no blanks around '|' (see `record`).
+        return graphviz.nohtml("{" + "|".join(_record_text(f) for f in fields) + "}")
 
     def record(self, fields):
         """A record label showing `fields` literally, one above the other.
@@ -343,12 +431,12 @@ class _Drawer:
 
     def node_attrs(self, node, kind):
         """The SVG class (value/op, plus 'current' when highlighted) and the highlight's border."""
-        if node in self.highlight:
+        if self.marked(node):
             return {"class": f"{kind} current", "penwidth": "3", "color": HIGHLIGHT}
         return {"class": kind}
 
     def edge_mark(self, node):
-        return {"color": HIGHLIGHT, "penwidth": "2.5"} if node in self.highlight else {}
+        return {"color": HIGHLIGHT, "penwidth": "2.5"} if self.marked(node) else {}
 
     def add_node(self, container, vid, label, **attrs):
         self.nodes.append(vid)
@@ -357,13 +445,45 @@ class _Drawer:
             attrs["fontcolor"] = text_colour(fill)
         container.node(vid, label, **attrs)
 
-    def add_edge(self, g, tail, head, **attrs):
+    def add_edge(self, g, tail, head, port=None, **attrs):
         self.edges.append((tail, head))
-        g.edge(tail, head, **attrs)
+        g.edge(tail, head if port is None else f"{head}:{port}", **attrs)
+
+    def input_locals(self, node):
+        """The local derivatives of `node`'s inputs (None where its op has no known rule)."""
+        locals_ = self.local_grads(node)
+        if len(locals_) != len(self.parents(node)):  # built with Value(data, children, op): no known derivative
+            return (None,) * len(self.parents(node))
+        return locals_
+
+    def labelled(self, node):
+        """Whether the edges into `node` carry their local derivatives."""
+        # In a grouped view a neuron's dot has 2n inputs: n labels per neuron would bury the picture.
+        return self.show_local and not (self.grouped and len(self.parents(node)) > 2)
+
+    def ported(self, node):
+        """Whether `node`'s op is drawn with one field per input holding its local derivative.
+
+        Edge labels of an op with many inputs crowd around it and sit on each
+        other's edges; in a field where its edge arrives, each number is clearly its edge's.
+        """
+        return not self.compact and self.labelled(node) and len(self.parents(node)) > 2
+
+    def op_label(self, node):
+        """The op's label: its name, or with `ported`, its name beside a field per input (port p0, p1, ...)."""
+        if not self.ported(node):
+            return plain_text(self.op(node))
+        ports = "|".join(f"<p{k}>" + ("?" if local is None else _record_text(fmt(local)))
+                         for k, local in enumerate(self.input_locals(node)))
+        # The inputs' side first: left when drawn left to right, on top when top to bottom.
+        parts = ["{" + ports + "}", _record_text(self.op(node))]
+        if self.opts.rankdir in ("RL", "BT"):
+            parts.reverse()
+        return graphviz.nohtml("{" + "|".join(parts) + "}")
 
     def repeated(self, node):
         """Whether `node` is a shared leaf drawn once per use."""
-        return self.opts.repeat_shared_leaves and not node._prev and self.uses.get(node, 0) > 1
+        return self.opts.repeat_shared_leaves and not self.parents(node) and self.uses.get(node, 0) > 1
 
     # -- the graph ---------------------------------------------------------------
 
@@ -376,18 +496,22 @@ class _Drawer:
         picture twice as wide). With long edges the weights make the layout
         several times slower, so they are left out there.
         """
-        self.straight_spine = False
-        g = self.build()
-        hidden = long_edge_nodes(self.nodes, self.edges)
-        self.refuse_slow_layout(hidden)
-        if hidden == 0:
-            self.straight_spine = True
-            g = self.build()
-        return g
+        edges = sum(len(node._prev) for node in self.order)
+        if edges > MAX_EDGES:  # too dense to sketch: refused at once
+            self.refuse_dense(edges)
+        self.build(_Sketch())  # the node and edge ids only, for the estimate
+        cost = layout_cost(self.nodes, self.edges)
+        if cost.long_edge_nodes > MAX_LONG_EDGE_NODES:
+            self.refuse_long_edges(cost.long_edge_nodes)
+        if cost.crossing_work > MAX_CROSSING_WORK:
+            self.refuse_dense(len(self.edges), cost)
+        self.straight_spine = cost.long_edge_nodes == 0
+        return self.build()
 
-    def build(self):
+    def build(self, g=None):
+        """The Digraph, or with `g` a `_Sketch`, the same steps recording only what is drawn."""
         self.nodes, self.edges = [], []
-        g = ComputationGraph(
+        g = g if g is not None else ComputationGraph(
             # Grouped graphs have dense layer-to-layer edges: curved splines through them take
             # seconds and loop far around the clusters, so straight lines; and the network
             # simplex passes that place and rank the nodes are capped (nslimit).
@@ -397,7 +521,7 @@ class _Drawer:
             edge_attr={"fontname": FONTNAME, "fontsize": "10"},
         )
         members = {}
-        for node in self.order:
+        for node in self.drawn:
             members.setdefault(self.group.get(node), []).append(node)
         for key, nodes in members.items():
             if key is None:
@@ -414,23 +538,39 @@ class _Drawer:
         caption = self.caption()
         if caption:
             g.attr(label=plain_text(caption), labelloc="b")
-        if self.opts.show_grad and self.has_grads and self.opts.legend:
+        if self.opts.show_grad and self.has_grads and self.opts.legend and not self.lecture:
             g._scale, g._pending = self.scale, self.opts.grads is not None
         g._options, g._roots = self.opts, self.roots
         return g
 
-    def refuse_slow_layout(self, hidden):
-        if hidden > MAX_LONG_EDGE_NODES:
-            shared = sorted((n for n in self.order if not n._prev and self.uses.get(n, 0) > 2),
-                            key=lambda n: -self.uses[n])[:3]
-            names = ", ".join(f"{self.name(n)} ({self.uses[n]}x)" for n in shared) or "-"
-            raise GraphTooComplexError(bilingual(
-                f"이 그래프는 배치에 몇 분이 걸립니다: 여러 번 쓰인 노드({names})의 간선이 그림 전체를 가로지릅니다; "
-                "repeat_shared_leaves=True(공유 잎 노드를 쓰일 때마다 따로 그림), 더 짧은 그래프, 또는 MLP라면 group='layer'를 쓰세요",
-                f"this graph would take minutes to lay out: edges of reused nodes ({names}) cross the whole picture "
-                f"({hidden} long-edge nodes > {MAX_LONG_EDGE_NODES}); use repeat_shared_leaves=True (a copy of each shared "
-                "leaf per use), a shorter graph, or group='layer' for an MLP",
-            ))
+    def refuse_long_edges(self, hidden):
+        shared = sorted((n for n in self.order if not n._prev and self.uses.get(n, 0) > 2),
+                        key=lambda n: -self.uses[n])[:3]
+        names = ", ".join(f"{self.name(n)} ({self.uses[n]}x)" for n in shared) or "-"
+        raise GraphTooComplexError(bilingual(
+            f"이 그래프는 배치에 몇 분이 걸립니다: 여러 번 쓰인 노드({names})의 간선이 그림 전체를 가로지릅니다; "
+            "repeat_shared_leaves=True(공유 잎 노드를 쓰일 때마다 따로 그림), 더 짧은 그래프, 또는 MLP라면 group='layer'를 쓰세요",
+            f"this graph would take minutes to lay out: edges of reused nodes ({names}) cross the whole picture "
+            f"({hidden} long-edge nodes > {MAX_LONG_EDGE_NODES}); use repeat_shared_leaves=True (a copy of each shared "
+            "leaf per use), a shorter graph, or group='layer' for an MLP",
+        ))
+
+    def refuse_dense(self, edges, cost=None):
+        """Refuse a graph whose nodes each read many others (softmax, all-to-all layers)."""
+        widest = max(self.order, key=lambda n: len(n._prev))
+        fan_in = f"{self.name(widest)} ({widest._op}): {len(widest._prev)}"
+        if cost is None:
+            ko, en = f"간선 {edges}개 > {MAX_EDGES}", f"{edges} edges > {MAX_EDGES}"
+        else:
+            ko = f"이웃한 두 단 사이 간선 {cost.busiest_edges}개, 교차 계산량 {cost.crossing_work:,} > {MAX_CROSSING_WORK:,}"
+            en = (f"{cost.busiest_edges} edges between two neighbouring ranks, "
+                  f"crossing work {cost.crossing_work:,} > {MAX_CROSSING_WORK:,}")
+        raise GraphTooComplexError(bilingual(
+            f"이 그래프는 너무 조밀해 몇 초 안에 배치할 수 없습니다: 노드마다 입력이 많습니다(가장 많은 노드 {fan_in}개; {ko}); "
+            "입력을 줄인 더 작은 그래프를 그리거나, MLP라면 group='layer'를 쓰세요",
+            f"this graph is too dense to lay out in seconds: its nodes read many inputs each (most: {fan_in}; {en}); "
+            "draw a smaller graph with fewer inputs, or use group='layer' for an MLP",
+        ))
 
     def cluster_label(self, key):
         if key == INPUT:
@@ -445,14 +585,17 @@ class _Drawer:
             if self.collapsed and node in self.param_layer:
                 continue
             vid = self.id(node)
-            attrs = dict(shape="record", style="filled", fillcolor=self.fill(self.grad_of(node)), **self.node_attrs(node, "value"))
+            colour = {} if self.lecture else {"style": "filled", "fillcolor": self.fill(self.grad_of(node))}  # the lecture's: none
+            attrs = dict(shape="record", **colour, **self.node_attrs(node, "value"))
             if self.repeated(node):
                 for k in range(self.uses[node]):
                     self.add_node(container, f"{vid}_u{k}", self.value_label(node), **attrs)
             else:
                 self.add_node(container, vid, self.value_label(node), **attrs)
-            if node._op and not self.compact:
-                self.add_node(container, vid + "_op", plain_text(node._op), shape="ellipse", **self.node_attrs(node, "op"))
+            if self.op(node) and not self.compact:
+                # ordering='in': the inputs in the order of their fields, so that no two edges cross there.
+                shape = {"shape": "Mrecord", "ordering": "in"} if self.ported(node) else {"shape": "ellipse"}
+                self.add_node(container, vid + "_op", self.op_label(node), **shape, **self.node_attrs(node, "op"))
                 spine = {"weight": "4"} if self.straight_spine else {}
                 self.add_edge(container, vid + "_op", vid, **spine, **self.edge_mark(node))
 
@@ -472,17 +615,13 @@ class _Drawer:
     def add_edges(self, g):
         summary_edges = set()
         use_count = {}
-        for node in self.order:
-            parents = node._prev
+        for node in self.drawn:
+            parents = self.parents(node)
             if not parents:
                 continue
-            locals_ = node.local_grads()
-            if len(locals_) != len(parents):  # built with Value(data, children, op): no known derivative
-                locals_ = (None,) * len(parents)
             op_id = self.id(node) if self.compact else self.id(node) + "_op"
-            # In a grouped view a neuron's dot has 2n inputs: n labels per neuron would bury the picture.
-            labelled = self.opts.show_local and not (self.grouped and len(parents) > 2)
-            for parent, local in zip(parents, locals_):
+            labelled, ported = self.labelled(node), self.ported(node)
+            for port, (parent, local) in enumerate(zip(parents, self.input_locals(node))):
                 if self.collapsed and parent in self.param_layer:
                     key = (self.param_layer[parent], op_id)
                     if key not in summary_edges:
@@ -493,13 +632,15 @@ class _Drawer:
                 if self.repeated(parent):
                     k = use_count[parent] = use_count.get(parent, -1) + 1
                     tail = f"{tail}_u{k}"
-                label = {"label": fmt(local)} if labelled and local is not None else {}
-                spine = {"weight": "4"} if self.straight_spine and parent._prev else {}
-                self.add_edge(g, tail, op_id, **label, **spine, **self.edge_mark(node))
+                label = {"label": fmt(local)} if labelled and not ported and local is not None else {}
+                spine = {"weight": "4"} if self.straight_spine and self.parents(parent) else {}
+                self.add_edge(g, tail, op_id, port=f"p{port}" if ported else None, **label, **spine, **self.edge_mark(node))
 
     def caption(self):
+        if self.lecture:  # the lecture's picture has no caption
+            return ""
         lines = []
-        if self.opts.show_local:
+        if self.show_local:
             lines.append(tr("간선의 숫자: 국소적 미분 ∂출력/∂입력", "numbers on edges: local derivatives ∂out/∂in", self.lang))
         if self.opts.show_grad and not self.has_grads:
             lines.append(tr("역전파 전: 기울기가 모두 0입니다 (먼저 loss.backward()를 호출하세요)",

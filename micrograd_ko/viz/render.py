@@ -193,7 +193,26 @@ def _render_wasm(source, time_limit):
         if isinstance(error, GraphRenderError):
             raise error
         if isinstance(error, (RenderError, wasmtime.Trap, wasmtime.WasmtimeError)):
-            first = str(error).strip().splitlines()
-            raise GraphRenderError(bilingual("Graphviz(WebAssembly)가 그래프를 그리지 못했습니다",
-                                             f"Graphviz (WebAssembly) failed: {first[0] if first else type(error).__name__}")) from None
+            raise GraphRenderError(_wasm_failure(error, wasmtime)) from None
         raise error
+
+
+def _wasm_failure(error, wasmtime):
+    """One line saying why the WebAssembly Graphviz stopped.
+
+    wasmtime's message is "error while executing at wasm backtrace:", a page of
+    frames, then "Caused by: wasm trap: call stack exhausted": the cause is the last line.
+    """
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    if "Caused by:" in lines and lines[-1] != "Caused by:":
+        cause = lines[-1]
+    else:
+        cause = lines[0] if lines else type(error).__name__
+    if isinstance(error, wasmtime.Trap) and error.trap_code == wasmtime.TrapCode.STACK_OVERFLOW:
+        return bilingual(
+            f"Graphviz(WebAssembly)의 호출 스택이 바닥났습니다({cause}): 그래프가 너무 조밀하거나 깊습니다; "
+            "더 작은 그래프, 또는 MLP라면 group='layer'를 쓰세요",
+            f"Graphviz (WebAssembly) ran out of call stack ({cause}): the graph is too dense or too deep to lay out; "
+            "draw a smaller graph, or use group='layer' for an MLP",
+        )
+    return bilingual(f"Graphviz(WebAssembly)가 그래프를 그리지 못했습니다: {cause}", f"Graphviz (WebAssembly) failed: {cause}")

@@ -23,17 +23,21 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..diagnostics import layer_factors
 from ..engine import Value, topological_order
 from ..i18n import bilingual, check_language, tr
 from . import display, drawing_states, player
-from .colours import PENDING, GradScale
+from .colours import PENDING
 from .layer_view import LayerView
 from .layers import INPUT, assign_layers, parameter_names
 from .node_view import draw_graph, fmt, node_name, one_line
+from .options import DrawOptions
 
 __all__ = ["BackpropStepper", "Contribution", "LayerStep", "Step"]
 
 PLAYER_WIDTH = display.OUTPUT_WIDTH - 30  # the player's padding
+PLAYER_HEIGHT = 520  # px for the drawing under the controls and the step's text, in a 900 px JupyterLab window
+MAX_NODES = DrawOptions.max_nodes  # the most nodes a drawing takes; a stepper refuses more before it walks
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,8 @@ class BackpropStepper:
     `graph(i)` / `svg(i)` draw it, `to_html(path)` exports the
     player. `gradients` holds the final gradient of every node (equal to
     `.grad` after one `root.backward()`). Node by node, graphs with more
-    than `max_steps` steps are refused.
+    than `max_steps` steps or `max_nodes` nodes are refused before any step
+    is computed (a state per step of a huge graph would take gigabytes).
     `rankdir=None` picks the layout that fits a notebook.
 
     `by`: 'layer' (the default with `model=`) or 'node' (the default
@@ -108,7 +113,7 @@ class BackpropStepper:
     grows with the graph, not with graph x steps.
     """
 
-    def __init__(self, root, lang=None, rankdir=None, max_steps=200, *, model=None, by=None):
+    def __init__(self, root, lang=None, rankdir=None, max_steps=200, *, model=None, by=None, max_nodes=MAX_NODES):
         if not isinstance(root, Value):
             raise TypeError(bilingual("BackpropStepper에는 Value가 필요합니다", f"BackpropStepper needs a Value, got {type(root).__name__}"))
         if lang is not None:
@@ -130,6 +135,13 @@ class BackpropStepper:
                 f"단계가 {inner}개로 너무 많습니다 (max_steps={max_steps}); 더 작은 그래프나 model=(층별 단계)을 쓰세요",
                 f"{inner} steps is too many (max_steps={max_steps}); use a smaller graph, or model= to step layer by layer",
             ))
+        if self.by == "node" and len(self.order) > max_nodes:  # refused before the walk keeps a state per step
+            raise ValueError(bilingual(
+                f"그래프의 노드가 {len(self.order)}개로 한 그림에 그릴 수 있는 수(max_nodes={max_nodes})보다 많습니다; "
+                "더 작은 그래프나, MLP라면 model=(층별 단계)을 쓰세요",
+                f"the graph has {len(self.order)} nodes, more than one drawing holds (max_nodes={max_nodes}); "
+                "use a smaller graph, or model= to step layer by layer for an MLP",
+            ))
         self._rankdir = rankdir
         self._drawings = {}  # lang -> (drawing, min_width): one layout for every frame
         if self.by == "node":
@@ -138,6 +150,8 @@ class BackpropStepper:
         else:
             _, self.gradients = self._walk(keep_states=False)
             self.steps = self._layer_steps()
+            # {layer whose weights multiply: the row of the layer below}, as the layer view draws them
+            self._factors = {f.gain_layer: f for f in layer_factors(model, root, grads=self.gradients) if f.gain_layer is not None}
 
     def _walk(self, keep_states):
         """The chain rule in reverse topological order, recording every addition."""
@@ -199,26 +213,29 @@ class BackpropStepper:
         return graph
 
     def _drawing(self, lang):
-        """(SVG of the shared drawing, the width in px below which its text is under `display.MIN_TEXT`).
+        """(SVG of the shared drawing, its colour scale, the width in px below which its text is under
+        `display.MIN_TEXT`, or None when it reads in the player's box).
 
-        The layout is the one that reads at the player's width: as given,
-        else 'LR' if it fits, else 'TB' if that reads better. A graph that
-        reads in neither keeps its readable size and scrolls sideways in
-        the player (the note says so and points to `model=`).
+        The player shows the drawing in a box of about `PLAYER_WIDTH` x
+        `PLAYER_HEIGHT` px under the step's text (one screen). The layout is
+        the one that reads there: as given, else 'LR' if it fits, else 'TB'
+        if that reads better. A graph that reads in neither keeps its
+        readable size and scrolls inside the box to the current node (the
+        note says so and points to `model=`).
         """
         if lang not in self._drawings:
             rankdirs = [self._rankdir] if self._rankdir else ["LR", "TB"]
-            best = None
+            best, best_text = None, -1.0
             for rankdir in rankdirs:
                 graph = self._base(lang, rankdir)
                 svg = graph.svg()
-                if best is None or display.on_screen_text(svg, PLAYER_WIDTH) > display.on_screen_text(best[1], PLAYER_WIDTH):
-                    best = (graph, svg, rankdir)
-                if display.fits(svg, PLAYER_WIDTH):
+                shown = display.on_screen_text(svg, PLAYER_WIDTH, PLAYER_HEIGHT)
+                if shown > best_text:
+                    best, best_text = (graph, svg, rankdir), shown
+                if shown >= display.MIN_TEXT:
                     break
             graph, svg, self._rankdir = best
-            shown = display.on_screen_text(svg, PLAYER_WIDTH)
-            min_width = None if shown >= display.MIN_TEXT else round(PLAYER_WIDTH * display.MIN_TEXT / shown)
+            min_width = None if best_text >= display.MIN_TEXT else round(display.readable_width(svg))
             self._drawings[lang] = (drawing_states.prepare(svg), graph._scale, min_width)
         return self._drawings[lang]
 
@@ -243,6 +260,9 @@ class BackpropStepper:
         return len(self.steps)
 
     def __getitem__(self, i):
+        if isinstance(i, int) and not -len(self.steps) <= i < len(self.steps):
+            raise IndexError(bilingual(f"{i}단계는 없습니다: 단계는 0부터 {len(self.steps) - 1}까지입니다 (len = {len(self.steps)})",
+                                       f"there is no step {i}: steps run from 0 to {len(self.steps) - 1} (len = {len(self.steps)})"))
         return self.steps[i]
 
     def __iter__(self):
@@ -296,6 +316,12 @@ class BackpropStepper:
             tr(f"아래로 넘기는 기울기: 입력의 평균 |∂L/∂입력| = {fmt(s.downstream)} (들어온 것의 {factor})",
                f"gradient passed down: mean |∂L/∂input| = {fmt(s.downstream)} ({factor} of what came in)", lang),
         ]
+        below = self._factors.get(s.layer)
+        if below is not None and below.gain is not None:  # the picture's factor between this row and the next, explained
+            lines.append(tr(
+                f"그림에서 아래층 평균 |∂L/∂W|는 이 층의 ×{below.factor:.2g} = 아래층 σ′ {below.mean_local:.2g} × 이 층 가중치가 곱하는 배수 {below.gain:.2g}",
+                f"in the picture the layer below's mean |∂L/∂W| is ×{below.factor:.2g} this layer's = the layer below's σ′ "
+                f"{below.mean_local:.2g} × this layer's weight gain {below.gain:.2g}", lang))
         return "\n".join(lines)
 
     # -- one step as a picture -----------------------------------------------------------
@@ -307,9 +333,8 @@ class BackpropStepper:
         if self.by == "layer":
             done = {self.steps[j].layer for j in range(i + 1)}
             known = {w: self.gradients.get(w, 0.0) for k in done for w in self._groups.weights(k)}
-            # One scale for every frame, fitted to the final gradients: a layer keeps its colour from step to step.
-            scale = GradScale.fit(s.weight_grad for s in self.steps)
-            return LayerView.from_model(self.model, grads=known, lang=lang, highlight={self.steps[i].layer}, scale=scale)
+            # The shared fixed scale: a layer keeps its colour from step to step, and matches every other picture.
+            return LayerView.from_model(self.model, grads=known, loss=self.root, lang=lang, highlight={self.steps[i].layer})
         step = self.steps[i]
         return draw_graph(self.root, rankdir=rankdir or self.rankdir, lang=lang, highlight=step.node,
                           grads=self._states[i], name_unlabeled=True, fit=False, model=self.model)
@@ -338,10 +363,10 @@ class BackpropStepper:
         if min_width is not None:
             layered = ("BackpropStepper(loss, model=모델)", "BackpropStepper(loss, model=model)") if self.model is None else (
                 "by='layer'", "by='layer'")
-            note = tr(f"이 그래프는 이 폭에 줄이면 글자가 {display.MIN_TEXT:g}px보다 작아져, 읽을 수 있는 크기로 두고 옆으로 스크롤합니다. "
+            note = tr(f"이 그래프는 한 화면에 줄이면 글자가 {display.MIN_TEXT:g}px보다 작아져, 읽을 수 있는 크기로 두고 지금 단계의 노드로 스크롤합니다. "
                       f"MLP라면 {layered[0]}로 층별로 보세요",
-                      f"shrunk to this width the text would be under {display.MIN_TEXT:g} px: the drawing keeps a readable size "
-                      f"and scrolls sideways. For an MLP, step layer by layer: {layered[1]}", lang)
+                      f"shrunk to one screen the text would be under {display.MIN_TEXT:g} px: the drawing keeps a readable size "
+                      f"and scrolls to the current node. For an MLP, step layer by layer: {layered[1]}", lang)
         return player.fragment(frames, title=title, lang=lang, note=note,
                                drawing=player.SharedDrawing(svg, _states_json(states), min_width))
 

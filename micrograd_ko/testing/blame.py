@@ -1,0 +1,171 @@
+"""Which node's local derivative is wrong: the first, in topological order, to disagree.
+
+First derivatives. The function is built again at x ± h along each input,
+which gives every node's value at the shifted points, so every node's
+derivative with respect to the inputs can be taken numerically and compared
+with `grad(node, inputs)`. Walking the nodes in topological order (parents
+first), the first node that disagrees while all its parents agree has the
+wrong local derivative (국소적 미분), or sits on a kink (its left and right
+slopes differ). No op needs a `forward` for this: a `sin` made with
+`Value.from_op` is found by its name.
+
+Second derivatives. Each op's derivative rule, applied to Values (what
+`grad(..., create_graph=True)` uses), is differentiated by the engine and
+compared with central differences of the same rule on floats; this needs
+the op's `forward` to recompute the output at the shifted inputs.
+"""
+
+from __future__ import annotations
+
+from ..engine import Value, grad, topological_order
+from ..gradcheck import shifted_values
+from ..i18n import bilingual
+
+__all__ = ["Culprit", "first_wrong_node", "local_derivatives_note"]
+
+
+class _Reshaped(Exception):
+    """The function built a different graph at a shifted point (it branches on values)."""
+
+
+class Culprit:
+    """The node blamed: its op, where it is, and the two numbers that disagree."""
+
+    def __init__(self, node, position, total, parent_or_input, backward, numeric, left=None, right=None, kink=False, order=1):
+        self.node, self.position, self.total = node, position, total
+        self.index, self.backward, self.numeric = parent_or_input, backward, numeric
+        self.left, self.right, self.kink, self.order = left, right, kink, order
+
+    @property
+    def op(self):
+        return str(self.node._op)
+
+    def _shown(self):
+        parents = ", ".join(repr(p.data) for p in self.node._prev)
+        return f"{self.op}({parents}) = {self.node.data!r}"
+
+    def describe(self):
+        """Two lines: which node, then the two numbers that disagree."""
+        where = bilingual(f"연산 노드 {self.total}개 중 {self.position + 1}번째", f"op node {self.position + 1} of {self.total}")
+        if self.order == 1:
+            head = bilingual("처음으로 어긋난 노드", "first node to disagree")
+            what = bilingual(f"input[{self.index}]에 대한 이 노드의 미분", f"this node's derivative by input[{self.index}]")
+            numbers = f"역전파 (backward) {self.backward!r}, 수치 미분 (numerical) {self.numeric!r}"
+            if self.kink:
+                numbers += "; " + bilingual("꺾이거나 끊긴 점", "a kink or a jump") + f": left {self.left!r}, right {self.right!r}"
+        else:
+            a, b = self.index
+            head = bilingual("처음으로 어긋난 미분 규칙", "first derivative rule to disagree")
+            what = bilingual(f"국소적 미분 {a}을(를) 부모 {b}로 미분한 값", f"local derivative {a} differentiated by parent {b}")
+            numbers = f"create_graph {self.backward!r}, 수치 미분 (numerical) {self.numeric!r}"
+            if self.kink:  # the first derivative jumps here (elu at 0 with alpha != 1)
+                numbers += "; " + bilingual("미분이 꺾인 점", "a kink of the derivative") + f": left {self.left!r}, right {self.right!r}"
+        return f"{head}: '{self.op}', {where}: {self._shown()}\n    {what}: {numbers}"
+
+
+def _close(a, b, rtol, atol):
+    return abs(a - b) <= atol + rtol * abs(b)
+
+
+def _graph(fn, point):
+    leaves = [Value(x) for x in point]
+    out = fn(*leaves)
+    inner = [node for node in topological_order(out) if node._a is not None] if isinstance(out, Value) else []
+    return leaves, inner
+
+
+def first_wrong_node(fn, point, order, rtol, atol, eps):
+    """The `Culprit` for a disagreement in derivatives of `order`, or None if no node can be singled out."""
+    try:
+        if order == 1:
+            return _first_wrong_first_derivative(fn, point, rtol, atol, eps)
+        return _first_wrong_rule_derivative(fn, point, rtol, atol, eps)
+    except (_Reshaped, ArithmeticError, ValueError, RuntimeError):
+        return None  # the graph changes shape, leaves a domain, or has a node without a rule
+
+
+def _first_wrong_first_derivative(fn, point, rtol, atol, eps):
+    leaves, inner = _graph(fn, point)
+    shape = [str(node._op) for node in inner]
+
+    def node_values(floats):
+        _, nodes = _graph(fn, floats)
+        if [str(node._op) for node in nodes] != shape:
+            raise _Reshaped
+        return [node.data for node in nodes]
+
+    centre = [node.data for node in inner]
+    slopes = [[None] * len(point) for _ in inner]
+    for j in range(len(point)):
+        down, up, h = shifted_values(node_values, point, j, eps)
+        for m in range(len(inner)):
+            slopes[m][j] = ((up[m] - down[m]) / (2 * h), (centre[m] - down[m]) / h, (up[m] - centre[m]) / h)
+    for m, node in enumerate(inner):
+        analytic = grad(node, leaves)
+        for j, (numeric, left, right) in enumerate(slopes[m]):
+            if not _close(analytic[j], numeric, rtol, atol):
+                kink = not _smooth(node_values, point, j, eps, m, numeric, left, right, rtol, atol)
+                return Culprit(node, m, len(inner), j, analytic[j], numeric, left, right, kink)
+    return None
+
+
+def _smooth(f, point, j, eps, key, numeric, left, right, rtol, atol):
+    """One-sided slopes that agree, and a central difference that halving the step does not change."""
+    down, up, h = shifted_values(f, point, j, eps / 2)
+    return _close(left, right, rtol, atol) and _close((up[key] - down[key]) / (2 * h), numeric, rtol, atol)
+
+
+def _first_wrong_rule_derivative(fn, point, rtol, atol, eps):
+    _, inner = _graph(fn, point)
+    for m, node in enumerate(inner):
+        op = node._op
+        forward, derivative = getattr(op, "forward", None), getattr(op, "derivative", None)
+        if forward is None or derivative is None:
+            continue  # without a forward the rule cannot be evaluated at shifted inputs
+        parents = [p.data for p in node._prev]
+
+        def rule(floats, forward=forward, derivative=derivative):
+            return [float(d) for d in derivative(floats, forward(floats))]
+
+        try:
+            culprit = _check_rule(node, m, len(inner), rule, derivative, parents, rtol, atol, eps)
+        except (ArithmeticError, ValueError, TypeError):
+            continue  # this rule cannot be evaluated near here: look at the next node
+        if culprit is not None:
+            return culprit
+    return None
+
+
+def _check_rule(node, position, total, rule, derivative, parents, rtol, atol, eps):
+    leaves = [Value(p) for p in parents]
+    made = Value.from_op(node._op.forward(parents), node._op, leaves)
+    for a, local in enumerate(derivative(leaves, made)):
+        row = grad(local, leaves) if isinstance(local, Value) else [0.0] * len(leaves)
+        for b in range(len(leaves)):
+            down, up, h = shifted_values(rule, parents, b, eps)
+            numeric = (up[a] - down[a]) / (2 * h)
+            if not _close(row[b], numeric, rtol, atol):
+                centre = rule(parents)[a]
+                left, right = (centre - down[a]) / h, (up[a] - centre) / h
+                kink = not _smooth(rule, parents, b, eps, a, numeric, left, right, rtol, atol)
+                return Culprit(node, position, total, (a, b), row[b], numeric, left, right, kink, order=2)
+    return None
+
+
+def local_derivatives_note(culprit, eps):
+    """The blamed node's stored local derivatives beside central differences of its op's forward, if it has one."""
+    node = culprit.node
+    forward = getattr(node._op, "forward", None)
+    if culprit.order != 1 or forward is None:
+        return None
+    parents = [p.data for p in node._prev]
+    try:
+        numeric = []
+        for j in range(len(parents)):
+            down, up, h = shifted_values(forward, parents, j, eps)
+            numeric.append((up - down) / (2 * h))
+    except (ArithmeticError, ValueError):
+        return None
+    stored = list(node.local_grads())
+    return (bilingual("저장된 국소적 미분", "stored local derivatives") + f" {stored!r}, "
+            + bilingual("순전파의 중앙 차분", "central differences of the forward") + f" {numeric!r}")
