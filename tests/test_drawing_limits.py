@@ -122,7 +122,7 @@ def test_dense_graphs_are_drawn_or_refused_with_the_reason(kind, n):
     # ranks. Each graph is either drawn or refused before any layout, in one bilingual line saying
     # why; never a trap or the 20 s time limit (which would print a traceback: one line is asserted).
     seconds, code, out, err, left = draw_in_subprocess(DENSE.format(kind=kind, n=n), renderer="wasm", max_nodes=2000)
-    assert left == [] and seconds < 60
+    assert left == []  # communicate(timeout=60) is the watchdog: a hang fails, no speed is asserted
     if code == 0:
         assert out == "drawn"
     else:
