@@ -3,9 +3,13 @@
 `draw_graph(loss)` returns a `ComputationGraph` (a `graphviz.Digraph`): every
 `Value` is a record box (name | data | grad), every operation an ellipse, and
 every edge from an input to an operation carries the local derivative
-(국소적 미분) d out / d input stored on the node. Boxes are coloured by |grad|
-on a continuous log scale, explained by a colour bar under the graph; exactly
-0 has its own grey, a vanishing gradient (기울기 소실) turns red.
+(국소적 미분) d out / d input stored on the node (an op of 3 to 32 inputs
+writes them in its own fields, one where each edge arrives). Boxes are
+coloured by |grad| on a continuous log scale, explained by a colour bar under
+the graph; exactly 0 has its own grey, a vanishing gradient (기울기 소실) turns red.
+A neuron's `dot` node of up to 8 products is drawn as the lecture writes it,
+one `*` per input and a `+` chain (`dot_parts`); `style='lecture'` draws what
+karpathy's lecture `draw_dot` draws. Labels are drawn exactly as written.
 
 For an MLP, `draw_graph(loss, group='layer', model=model)` gives the layer
 view (`viz.layer_view`), the same picture for every size of MLP;
