@@ -302,7 +302,7 @@ def _log(x):
 
 def _gaussian(x):
     """e^(-x^2) of a float or a Value. For |x| > 27 it is 0; as one op, x * x never overflows on the way."""
-    return _apply1(GAUSSIAN, x) if _is_value(x) else math.exp(-x * x)
+    return _apply1(_gaussian_op(), x) if _is_value(x) else math.exp(-x * x)
 
 
 def sigmoid_of(x):
@@ -389,9 +389,6 @@ RELU = Unary("relu", "ReLU", partial(max, 0.0), lambda x, out: 1.0 if x > 0 else
 SOFTPLUS = Unary("softplus", "소프트플러스", _softplus_float, lambda x, out: sigmoid_of(x))
 SILU = Unary("silu", "SiLU", lambda x: x * _sigmoid_float(x), _silu_derivative)
 GELU = Unary("gelu", "GELU", _gelu_float, _gelu_derivative)
-# e^(-x^2), for the derivatives of erf and gelu (not a Value method). x * out
-# comes first in its slope -2 x e^(-x^2), so no step overflows where it is 0.
-GAUSSIAN = Unary("gaussian", "가우스 함수", lambda x: math.exp(-x * x), lambda x, out: -2.0 * (x * out))
 
 #   name  Korean   forward f(x, y)   local derivatives df(x, y, out) = (d out/dx, d out/dy)
 ADD = Binary("+", "덧셈", operator.add, lambda x, y, out: (1.0, 1.0))
@@ -426,6 +423,14 @@ def _data_or_float(x):
 
 
 _SMALLEST_NORMAL = 2.2250738585072014e-308
+
+
+@lru_cache(maxsize=1)
+def _gaussian_op():
+    # e^(-x^2): not a row of the table (no Value method), only a step inside the
+    # derivatives of erf and gelu when they are differentiated again. x * out
+    # comes first in its slope -2 x e^(-x^2), so no step overflows where it is 0.
+    return Unary("gaussian", "가우스 함수", lambda x: math.exp(-x * x), lambda x, out: -2.0 * (x * out))
 
 
 # Ops with a constant (a slope, an exponent, a base) are one row per constant,
