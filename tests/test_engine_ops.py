@@ -194,7 +194,11 @@ def test_softmax_local_derivatives_are_s_i_times_delta_minus_s_j():
 
 NARY = [
     ("sum", lambda *v: ko.sum(v), lambda *t: torch.stack(t).sum()),
-    ("dot", lambda *v: ko.dot(v[: len(v) // 2], v[len(v) // 2 :]), lambda *t: torch.stack(t[: len(t) // 2]) @ torch.stack(t[len(t) // 2 :])),
+    (
+        "dot",
+        lambda *v: ko.dot(v[: len(v) // 2], v[len(v) // 2 :]),
+        lambda *t: torch.stack(t[: len(t) // 2]) @ torch.stack(t[len(t) // 2 :]),
+    ),
     ("softmax[0]", lambda *v: ko.softmax(v)[0], lambda *t: torch.softmax(torch.stack(t), 0)[0]),
     ("softmax[-1]", lambda *v: ko.softmax(v)[-1], lambda *t: torch.softmax(torch.stack(t), 0)[-1]),
 ]
@@ -261,7 +265,9 @@ def test_mixed_second_derivatives_match_torch(x, y):
     va, vb = Value(x), Value(y)
     ga, gb = ko.grad(f(va, vb), [va, vb], create_graph=True)
     hessian = [ko.grad(ga, [va, vb]), ko.grad(gb, [va, vb])]
-    t = torch.autograd.functional.hessian(f, (torch.tensor(x, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)))
+    t = torch.autograd.functional.hessian(
+        f, (torch.tensor(x, dtype=torch.float64), torch.tensor(y, dtype=torch.float64))
+    )
     for i in range(2):
         for j in range(2):
             assert_close(hessian[i][j], t[i][j].item(), 1e-9, abs_=1e-12, what=f"H[{i}][{j}]")
