@@ -169,7 +169,8 @@ def check_grads(fn, args, order=1, against="numeric", rtol=None, atol=None, eps=
       or "skip" (return False without comparing a point that sits on a kink).
 
     Raises `CheckGradsError` (an `AssertionError`) naming the input, both numbers
-    and the node whose local derivative is the first to disagree.
+    and the node whose local derivative is the first to disagree. An error of `fn`
+    itself (a value beyond the floats, an input outside a domain) is raised as it is.
     """
     if against not in REFERENCES:
         raise ValueError(
