@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -94,9 +95,14 @@ class Optimizer:
         raise NotImplementedError
 
 
+_LARGEST = sys.float_info.max
+
+
 def _gradient(p: Value, index: int) -> float | None:
     """The gradient of parameter `index` as a float, None if it has none, or a clear error."""
     g = p.grad
+    if type(g) is float and -_LARGEST <= g <= _LARGEST:  # the common case, without the slow abstract-class checks
+        return g
     if g is None:
         return None
     if isinstance(g, bool) or not isinstance(g, numbers.Real):

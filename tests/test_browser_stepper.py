@@ -161,7 +161,7 @@ def test_controls_text_and_highlight_are_on_one_1280x900_screen_at_every_step(pa
     if kind == "neuron":
         x1, x2, w1, w2 = mg.Value(2.0, label="x1"), mg.Value(0.0, label="x2"), mg.Value(-3.0, label="w1"), mg.Value(1.0, label="w2")
         o = (x1 * w1 + x2 * w2 + mg.Value(6.8813735870195432, label="b")).tanh()
-        stepper, current = BackpropStepper(o), ".mgk-drawing g.node.current"
+        stepper, current = BackpropStepper(o), ".mgk-drawing g.value.current"
     elif kind == "layers":
         model = mg.nn.MLP(2, [10] * 10 + [1], activation="sigmoid", seed=0)
         loss = mg.sum([mg.losses.bce_with_logits(model(x), t) for x, t in zip([[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0])]) / 4
@@ -169,7 +169,7 @@ def test_controls_text_and_highlight_are_on_one_1280x900_screen_at_every_step(pa
     else:
         model = mg.nn.MLP(2, [4, 4, 1], activation="sigmoid", output_activation="sigmoid", seed=0)
         loss = mg.losses.bce([model(x) for x in ([0, 0], [0, 1], [1, 0], [1, 1])], [0, 1, 1, 0])
-        stepper, current = BackpropStepper(loss, model=model, by="node"), ".mgk-drawing g.node.current"
+        stepper, current = BackpropStepper(loss, model=model, by="node"), ".mgk-drawing g.value.current"
     path = tmp_path / "player.html"
     stepper.to_html(path)
     page.set_viewport_size({"width": 1280, "height": 900})

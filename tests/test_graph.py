@@ -369,7 +369,7 @@ def test_ten_layer_mlp_every_neuron_for_one_sample():
     model = nn.MLP(2, [10] * 10 + [1], activation="sigmoid", seed=0)
     loss = (model([1.0, 0.0]) - 1.0) ** 2
     loss.backward()
-    g = draw_graph(loss, group="layer", model=model, detail="neurons")
+    g = draw_graph(loss, group="layer", model=model, detail="neurons")  # every node, asked for (else the layer view)
     svg = render_svg(g)
     nodes = node_groups(svg)
     assert len(nodes) > 300  # every dot, + and sigmoid node of 101 neurons

@@ -209,8 +209,9 @@ MEASURE = r"""
     found.push({kind: "img", width: box.width, area: width, loaded: img.complete && img.naturalWidth > 0,
                 text: Math.min(...sizes) * unit * box.width / natural});
   }
-  for (const svg of area.querySelectorAll(".mgk-frame.mgk-active svg:not(svg svg), .mgk-drawing svg:not(svg svg)")) {
-    const box = svg.getBoundingClientRect();
+  for (const svg of area.querySelectorAll(".mgk-drawing svg:not(svg svg)")) {
+    // A player's drawing: its box must fit (a drawing kept readable scrolls inside it, to the current node).
+    const box = svg.closest(".mgk-drawing").getBoundingClientRect();
     const texts = [...svg.querySelectorAll("text")].filter(t => t.getBBox().width > 0);
     const sizes = texts.map(t => t.getScreenCTM().a * parseFloat(getComputedStyle(t).fontSize));
     found.push({kind: "svg", width: box.width, area: width, loaded: true, text: Math.min(...sizes)});
@@ -304,7 +305,7 @@ def test_after_run_all_the_stepper_plays_and_every_picture_fits(lab, browser):
             assert picture["text"] >= 10, (i, picture)
     screenshot(page, "jupyterlab_run_wide_graph.png", areas.nth(1))
     screenshot(page, "jupyterlab_run_compare.png", areas.nth(4))
-    for cell, current in ((NEURON_CELL, ".mgk-drawing g.node.current"), (STEPPER_CELL, ".mgk-drawing g.node.current"),
+    for cell, current in ((NEURON_CELL, ".mgk-drawing g.value.current"), (STEPPER_CELL, ".mgk-drawing g.value.current"),
                           (REPLAY_CELL, ".mgk-drawing")):
         player = areas.nth(cell).locator(".mgk-stepper")
         player.evaluate("e => e.scrollIntoView({block: 'start'})")

@@ -215,8 +215,8 @@ def test_gradient_flow_player_steps_through_epochs_on_one_scale():
     player = mg.viz.gradient_flow_player(history, model=model, max_frames=4)
     assert len(player) == 4  # every 2nd epoch, and the last: 1, 3, 5, 6
     page = player.to_html()
-    svgs = [base64.b64decode(b).decode("utf-8") for b in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page)]
-    assert len(svgs) == 4
+    stage, *svgs = [base64.b64decode(b).decode("utf-8") for b in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page)]
+    assert len(svgs) == 4 and stage == svgs[-1].replace("_f3", "_s")  # the saved view shows the last epoch, then one per frame
     flows = history["gradient_flow"]
     for svg, epoch in zip(svgs, (0, 2, 4, 5)):
         values = [float(v) if v else None for v in re.findall(r'data-value="([^"]*)"', svg)]
@@ -265,3 +265,19 @@ def test_before_backward_the_picture_says_so_instead_of_painting_zeros():
     zero_init = nn.MLP(2, [3, 3, 1], activation="sigmoid", init="zeros", seed=0)
     (zero_init([1.0, 0.0]) - 1.0).backward()  # exactly-zero weight gradients after a real backward: still "0"
     assert "backward()" not in LayerView.from_model(zero_init).svg()
+
+
+def test_gradients_past_the_fixed_scale_widen_it_so_nothing_is_clamped():
+    from micrograd_ko.viz.layer_view import LayerRow
+
+    values = [10.0 ** -e for e in range(13, 0, -1)]  # 1e-13 ... 0.1: five decades below the fixed scale
+    view = LayerView({"": [LayerRow(k, "sigmoid", 4, v) for k, v in enumerate(values)]})
+    assert view.scale == colours.GradScale(1e-13, 10.0)
+    svg = view.svg()
+    shown = cells(svg)
+    fills = [shown[k][0] for k in range(len(values))]
+    assert len(set(fills)) == len(values) and all(luminance(a) < luminance(b) for a, b in zip(fills, fills[1:]))
+    root = ET.fromstring(svg.encode("utf-8"))
+    bars = [float(g.find(f"{SVG}rect").get("width")) for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or "")]
+    assert all(a > b for a, b in zip(bars, bars[1:]))  # drawn top (last layer) first: longest first
+    assert "10⁻¹³" in texts_of(svg)

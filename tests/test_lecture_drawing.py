@@ -182,7 +182,20 @@ def test_an_op_with_many_inputs_writes_each_local_derivative_where_its_edge_arri
         svg = g.svg()
         assert nodes_of(svg)[op] == [fmt(local) for local in d.local_grads()] + ["dot"]
         assert edge_texts(svg) == []  # no numbers left on the edges
+        assert "numbers in op fields: local derivatives" in mg.render_svg(d, rankdir=rankdir, lang="en")
     # Two inputs keep their numbers on the edges.
     two = mg.Value(2.0, label="a") * mg.Value(3.0, label="b")
     two.backward()
     assert sorted(edge_texts(mg.render_svg(two))) == ["2", "3"]
+
+
+def test_an_op_with_more_inputs_than_fields_allow_is_drawn_without_numbers():
+    from micrograd_ko.viz.node_view import MAX_LOCAL_FIELDS
+
+    xs = [mg.Value(0.1 * i, label=f"x{i}") for i in range(MAX_LOCAL_FIELDS + 1)]
+    s = mg.sum(xs)
+    s.backward()
+    svg = mg.render_svg(s, lang="en")
+    assert ops_drawn(svg) == ["sum"] and edge_texts(svg) == []
+    assert "local derivatives" not in svg  # the caption does not promise numbers that are not drawn
+    assert "numbers in op fields" in mg.render_svg(mg.sum(xs[:MAX_LOCAL_FIELDS]), lang="en")

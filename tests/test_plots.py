@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 import micrograd_ko as mg
 from micrograd_ko import nn, plots
 from micrograd_ko.diagnostics import activation_stats, gradient_flow
+from micrograd_ko.viz import colours
 
 
 def save_cleanly(fig, tmp_path, caplog):
@@ -153,7 +154,11 @@ def test_gradient_flow_history_is_a_layer_by_epoch_heatmap(tmp_path, caplog):
                 assert bool(data.mask[i, e])  # exactly 0 has no place on a log scale: shown as the grey background
     assert type(image.norm).__name__ == "LogNorm"
     positive = [v for row in flows for v in row if v > 0]
-    assert image.norm.vmin == min(positive) and image.norm.vmax == max(positive)
+    scale = colours.GradScale.fit(positive)  # the shared scale, widened by whole decades only past its ends
+    assert (image.norm.vmin, image.norm.vmax) == (scale.low, scale.high) and scale.low == colours.FIXED_LOW
+    for value in positive:  # the same colour as in the layer view
+        assert image.cmap(image.norm(value))[:3] == pytest.approx(
+            [int(scale.colour(value)[k:k + 2], 16) / 255 for k in (1, 3, 5)], abs=0.02)
     assert "에폭" in ax.get_xlabel() and "회색 = 0" in fig.axes[1].get_ylabel()
     save_cleanly(fig, tmp_path, caplog)
     with pytest.raises(ValueError, match="track_gradients=True"):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from ..i18n import bilingual, tr
 
-__all__ = ["FIXED_HIGH", "FIXED_LOW", "GradScale", "HIGHLIGHT", "PENDING", "VANISHING_BELOW", "ZERO", "colour_bar",
+__all__ = ["FIXED_HIGH", "FIXED_LOW", "GRAD_PALETTE", "GradScale", "HIGHLIGHT", "PENDING", "VANISHING_BELOW", "ZERO", "colour_bar",
            "decade_label", "text_colour"]
 
 PENDING = "#ffffff"
@@ -30,7 +30,7 @@ VANISHING_BELOW = 1e-6
 FIXED_LOW, FIXED_HIGH = 1e-8, 1e1  # the default scale: nine decades, the same in every picture
 
 # ColorBrewer YlOrRd, from the smallest gradient (deep red, loudest) to the largest (pale yellow).
-_SCALE = ("#800026", "#bd0026", "#e31a1c", "#fc4e2a", "#fd8d3c", "#feb24c", "#fed976", "#ffeda0", "#ffffcc")
+GRAD_PALETTE = ("#800026", "#bd0026", "#e31a1c", "#fc4e2a", "#fd8d3c", "#feb24c", "#fed976", "#ffeda0", "#ffffcc")
 _MIN_EXP, _MAX_EXP = -323, 308  # decades a float can hold (10.0 ** -324 is 0.0)
 
 
@@ -117,14 +117,14 @@ class GradScale:
         return self._colour_at(self.position(grad))
 
     def _colour_at(self, t):
-        return _interpolate(_SCALE, t)
+        return _interpolate(GRAD_PALETTE, t)
 
     def decades(self, most=7):
         """The powers of ten to label, at most `most` of them, evenly spaced, both ends included when they fit."""
         lo, hi = round(_log10(self.low)), round(_log10(self.high))
         least = max(1, math.ceil((hi - lo) / max(1, most - 1)))
         # A step that divides the span puts a label at both ends (10⁻⁸ ... 10); else count down from the top.
-        step = next((k for k in range(least, least + 4) if (hi - lo) % k == 0), least)
+        step = next((k for k in range(least, max(least, hi - lo) + 1) if (hi - lo) % k == 0), least)
         return [10.0 ** e for e in range(hi, lo - 1, -step)][::-1]
 
 

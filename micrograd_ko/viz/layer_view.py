@@ -4,7 +4,8 @@ The picture a learner needs for vanishing gradients (기울기 소실): rows fro
 output layer (top, where backpropagation starts) down to the first layer.
 
 - Small is loud: each layer's bar is as long as log10 of its mean |∂L/∂W|
-  on the shared fixed scale (`colours.GradScale`), and coloured on it: the
+  on the shared scale (`colours.GradScale.fit`: fixed, widened only past
+  its ends), and coloured on it: the
   smaller, the shorter and the redder; below `VANISHING_BELOW` a ⚠.
 - The why: between two rows, the factor the gradient was multiplied by on
   its way down, written as the lower layer's mean σ′(z) times the weight
@@ -136,7 +137,9 @@ class LayerView:
     """Models side by side, one row per layer; `svg()`, `save(path)`, `factors`, and a notebook display.
 
     `scale`: a `GradScale` or (low, high); by default the fixed scale every
-    picture shares, so one gradient has one colour and one bar length everywhere.
+    picture shares (`GradScale.fit`: widened by whole decades only when a
+    gradient lies past its ends), so one gradient has one colour and one bar
+    length in every picture whose gradients lie in 10⁻⁸..10.
     """
 
     def __init__(self, columns, *, lang=None, title=None, highlight=(), uid=None, scale=None, states=None):
@@ -150,7 +153,10 @@ class LayerView:
         self.lang, self.title = lang, title
         self.highlight = set(highlight)
         self.uid = uid or "mgkl" + hashlib.sha1(repr(sorted(self.columns.items())).encode()).hexdigest()[:8]
-        self.scale = GradScale.of(scale)
+        values = [r.value for rows in self.columns.values() for r in rows]
+        # Given, or the shared fixed scale, widened by whole decades only if a gradient lies past its ends (so that
+        # bars and colours stay ordered by size: nothing is clamped).
+        self.scale = GradScale.fit(values) if scale is None else GradScale.of(scale)
 
     @classmethod
     def from_model(cls, model, grads=None, loss=None, **kwargs):
@@ -286,7 +292,7 @@ class LayerView:
         return "".join(lines)
 
     def _axis(self, x, y, track):
-        most = max(2, int(track // (SMALL * 3.4)))
+        most = max(2, int(track // (SMALL * 3.6)))  # labels such as 10⁻¹⁰ need about three em and a gap
         parts = []
         for value in self.scale.decades(most):
             gx = x + self.scale.position(value) * track
@@ -307,7 +313,7 @@ class LayerView:
             return None
         name = tr(f"{first.layer + 1}층", f"layer {first.layer + 1}", self.lang)
         loud = first.value / output.value < 1e-3 or first.value < VANISHING_BELOW
-        return tr(f"{name} = 출력층의 {words}", f"{name} = {words} of the output layer's", self.lang), loud
+        return tr(f"{name} = 출력층의 {words}", f"{name} = {words} of output", self.lang), loud
 
     def _state_text(self, name, state):
         which = f" ({name})" if name else ""
@@ -376,7 +382,8 @@ def compare_gradient_flow(models, *, losses=None, lang=None, title=None, scale=N
     factor between rows is written as σ′ × weight gain, and a model with
     every gradient exactly 0 is told apart from one not backpropagated yet.
     `scale`: a `GradScale` (or (low, high)) shared by every model; by
-    default the fixed scale of every picture. Returns a `LayerView`: it
+    default the fixed scale of every picture (widened past its ends only
+    for gradients outside it). Returns a `LayerView`: it
     displays in Jupyter (saved notebooks included), `.factors` holds the
     numbers, `.save('flow.svg')` writes it.
     """
@@ -445,7 +452,9 @@ class GradientFlowPlayer:
 
     def _repr_html_(self):
         title = tr("학습 중 층별 기울기 흐름", "gradient flow per layer during training", self.lang)
-        return player.fragment(self.frames, title=title, lang=self.lang)
+        note = tr("저장된 그림은 마지막 에폭입니다. 셀을 실행하면 슬라이더로 에폭을 옮겨 봅니다.",
+                  "The saved picture is the last epoch. Run the cell to move through the epochs with the slider.", self.lang)
+        return player.fragment(self.frames, title=title, lang=self.lang, shown=-1, saved_note=note)
 
     def to_html(self, path=None):
         title = tr("학습 중 층별 기울기 흐름", "gradient flow per layer during training", self.lang)
@@ -460,7 +469,7 @@ def gradient_flow_player(history, model=None, lang=None, max_frames=40):
     """
     flows = gradient_flow_history(history)
     activations = [activation_name(layer) for _, layer in neuron_layers(model)] if model is not None else [""] * len(flows[0])
-    scale = GradScale()
+    scale = GradScale.fit(v for row in flows for v in row)  # one scale for every epoch
     step = -(-len(flows) // max_frames)
     epochs = list(range(0, len(flows), step))
     if epochs[-1] != len(flows) - 1:

@@ -38,6 +38,7 @@ __all__ = ["ComputationGraph", "GraphTooComplexError", "draw_graph", "fmt", "nod
 
 # Korean fonts first: the SVG names this list and the browser picks the first it has.
 FONTNAME = "NanumGothic, Noto Sans CJK KR, Malgun Gothic, AppleGothic, sans-serif"
+MAX_LOCAL_FIELDS = 32  # an op with more inputs (a dot of 17 products) is drawn without their local derivatives
 
 
 class GraphTooComplexError(ValueError):
@@ -322,7 +323,8 @@ class _Drawer:
         for node in self.drawn:
             for p in self.parents(node):
                 self.uses[p] = self.uses.get(p, 0) + 1
-        self.nodes, self.edges = [], []  # ids, for the layout-cost estimate
+        self.nodes, self.edges, self.numbers = [], [], set()  # ids, for the layout-cost estimate
+        self.numbers_shown = True  # local derivatives drawn, unless they would make the layout slow (`draw`)
         self.straight_spine = False
         self.scale = GradScale.fit(self.grad_of(n) for n in self.order) if self.has_grads else None
 
@@ -447,6 +449,8 @@ class _Drawer:
 
     def add_edge(self, g, tail, head, port=None, **attrs):
         self.edges.append((tail, head))
+        if "label" in attrs:
+            self.numbers.add("edges")
         g.edge(tail, head if port is None else f"{head}:{port}", **attrs)
 
     def input_locals(self, node):
@@ -457,9 +461,14 @@ class _Drawer:
         return locals_
 
     def labelled(self, node):
-        """Whether the edges into `node` carry their local derivatives."""
-        # In a grouped view a neuron's dot has 2n inputs: n labels per neuron would bury the picture.
-        return self.show_local and not (self.grouped and len(self.parents(node)) > 2)
+        """Whether the edges into `node` carry their local derivatives.
+
+        Not in a grouped view for a neuron's dot (2n inputs: n labels per neuron
+        would bury the picture), nor for an op of more than `MAX_LOCAL_FIELDS`
+        inputs (a softmax of 40 would write 1,600 numbers in 40 columns of 40).
+        """
+        inputs = len(self.parents(node))
+        return self.show_local and self.numbers_shown and not (self.grouped and inputs > 2) and inputs <= MAX_LOCAL_FIELDS
 
     def ported(self, node):
         """Whether `node`'s op is drawn with one field per input holding its local derivative.
@@ -501,16 +510,25 @@ class _Drawer:
             self.refuse_dense(edges)
         self.build(_Sketch())  # the node and edge ids only, for the estimate
         cost = layout_cost(self.nodes, self.edges)
+        numbered = layout_cost(self.nodes, self.edges, labels=True) if "edges" in self.numbers else cost
+        if self.numbers and numbered.too_slow(numbers=True):
+            # The numbers are most of the work (an edge label doubles every rank; a record of
+            # many fields is placed field by field): without them the layout may be quick.
+            if self.opts.show_local:
+                self.refuse_numbers()
+            self.numbers_shown = False
+            self.build(_Sketch())
+            cost = layout_cost(self.nodes, self.edges)
         if cost.long_edge_nodes > MAX_LONG_EDGE_NODES:
             self.refuse_long_edges(cost.long_edge_nodes)
-        if cost.crossing_work > MAX_CROSSING_WORK:
+        if cost.too_slow(numbers=False):
             self.refuse_dense(len(self.edges), cost)
         self.straight_spine = cost.long_edge_nodes == 0
         return self.build()
 
     def build(self, g=None):
         """The Digraph, or with `g` a `_Sketch`, the same steps recording only what is drawn."""
-        self.nodes, self.edges = [], []
+        self.nodes, self.edges, self.numbers = [], [], set()  # numbers: where local derivatives are written
         g = g if g is not None else ComputationGraph(
             # Grouped graphs have dense layer-to-layer edges: curved splines through them take
             # seconds and loop far around the clusters, so straight lines; and the network
@@ -555,6 +573,13 @@ class _Drawer:
             "leaf per use), a shorter graph, or group='layer' for an MLP",
         ))
 
+    def refuse_numbers(self):
+        raise GraphTooComplexError(bilingual(
+            "국소적 미분 숫자를 쓰면 이 그래프의 배치가 오래 걸립니다: show_local=False로 (또는 기본값으로, 숫자 없이) 그리세요",
+            "with its local derivatives this graph would take long to lay out: draw it with show_local=False "
+            "(or the default, which leaves them out)",
+        ))
+
     def refuse_dense(self, edges, cost=None):
         """Refuse a graph whose nodes each read many others (softmax, all-to-all layers)."""
         widest = max(self.order, key=lambda n: len(n._prev))
@@ -595,6 +620,8 @@ class _Drawer:
             if self.op(node) and not self.compact:
                 # ordering='in': the inputs in the order of their fields, so that no two edges cross there.
                 shape = {"shape": "Mrecord", "ordering": "in"} if self.ported(node) else {"shape": "ellipse"}
+                if self.ported(node):
+                    self.numbers.add("fields")
                 self.add_node(container, vid + "_op", self.op_label(node), **shape, **self.node_attrs(node, "op"))
                 spine = {"weight": "4"} if self.straight_spine else {}
                 self.add_edge(container, vid + "_op", vid, **spine, **self.edge_mark(node))
@@ -640,8 +667,13 @@ class _Drawer:
         if self.lecture:  # the lecture's picture has no caption
             return ""
         lines = []
-        if self.show_local:
-            lines.append(tr("간선의 숫자: 국소적 미분 ∂출력/∂입력", "numbers on edges: local derivatives ∂out/∂in", self.lang))
+        where = {frozenset({"edges"}): ("간선의", "on edges"), frozenset({"fields"}): ("연산 칸의", "in op fields"),
+                 frozenset({"edges", "fields"}): ("간선과 연산 칸의", "on edges and in op fields")}.get(frozenset(self.numbers))
+        if where:
+            lines.append(tr(f"{where[0]} 숫자: 국소적 미분 ∂출력/∂입력", f"numbers {where[1]}: local derivatives ∂out/∂in", self.lang))
+        if self.show_local and not self.numbers_shown:
+            lines.append(tr("국소적 미분 숫자는 생략: 이 그래프에 쓰면 배치가 오래 걸립니다",
+                            "local derivatives left out: with them this graph would take long to lay out", self.lang))
         if self.opts.show_grad and not self.has_grads:
             lines.append(tr("역전파 전: 기울기가 모두 0입니다 (먼저 loss.backward()를 호출하세요)",
                             "before backward: every gradient is 0 (call loss.backward() first)", self.lang))

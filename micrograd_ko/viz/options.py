@@ -33,7 +33,10 @@ class DrawOptions:
     - `rankdir`: 'LR' (inputs left), 'TB' (inputs on top), 'RL', 'BT'.
     - `show_grad`: show each node's gradient and colour it by |grad| (log scale).
     - `show_local`: write the local derivative d out / d input on each input
-      edge (default: yes, except in the lecture style).
+      edge, or for an op of 3 to 32 inputs in a field of the op where the
+      edge arrives. Default: yes, except in the lecture style, and left out
+      (the caption says so) where they would make the layout slow; True on such
+      a graph is refused (`GraphTooComplexError`).
     - `expand_dot`: draw a `dot` node (a neuron's w · x) of at most
       `EXPAND_DOT_UP_TO` products as the lecture does: one `*` per input, then
       a chain of `+`; each drawn product and partial sum carries the `dot`

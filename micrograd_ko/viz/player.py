@@ -175,7 +175,13 @@ _TEMPLATE = """<div class="mgk-stepper" id="{uid}" data-labels="{labels}"{data}>
     pictures = [parse(stageImg)];
     showState = mgkDrawingStates(pictures[0], states);
   }} else {{
-    pictures = Array.prototype.map.call(frames, function (f) {{ var img = f.querySelector("img"); return img ? parse(img) : null; }});
+    pictures = Array.prototype.map.call(frames, function (f) {{
+      var img = f.querySelector("img");
+      if (!img) return null;
+      var svg = parse(img);
+      img.remove();  // shown on the stage from now on
+      return svg;
+    }});
   }}
   pictures.forEach(function (svg) {{
     if (!svg) return;
@@ -225,7 +231,7 @@ _TEMPLATE = """<div class="mgk-stepper" id="{uid}" data-labels="{labels}"{data}>
     box.style.maxHeight = room + "px";
   }}
   function focusNode() {{
-    var node = box.querySelector("g.node.current");
+    var node = box.querySelector("g.value.current") || box.querySelector("g.node.current");  // the value box first
     if (!node) return;
     var b = box.getBoundingClientRect(), at = node.getBoundingClientRect();
     box.scrollLeft += at.left + at.width / 2 - b.left - b.width / 2;

@@ -24,6 +24,7 @@ from ..diagnostics import gradient_flow
 from ..engine import ACTIVATIONS, Value
 from ..i18n import bilingual, tr
 from .fonts import KOREAN_FONT, korean_font_file
+from .colours import GRAD_PALETTE, GradScale
 from .layer_view import gradient_flow_history
 
 __all__ = ["KOREAN_FONT", "plot_activation_functions", "plot_activation_histograms", "plot_gradient_flow",
@@ -121,7 +122,7 @@ def plot_gradient_flow_history(history, lang=None, title=None):
     epoch e's last backward. A learner sees whether the layers near the
     input ever start learning. Exactly 0 (no log value) is drawn grey.
     """
-    from matplotlib.colors import LogNorm
+    from matplotlib.colors import LinearSegmentedColormap, LogNorm
 
     flows = gradient_flow_history(history)
     depth = len(flows[0])
@@ -131,8 +132,11 @@ def plot_gradient_flow_history(history, lang=None, title=None):
     ax = fig.subplots()
     ax.set_facecolor("#bdbdbd")  # exactly 0: masked below, so the background shows
     masked = [[v if v > 0 else float("nan") for v in row] for row in grid]
-    norm = LogNorm(vmin=min(positive), vmax=max(positive)) if positive else None
-    image = ax.imshow(masked, aspect="auto", origin="lower", cmap="YlGnBu", norm=norm, interpolation="nearest",
+    # The shared scale and palette of every picture (`colours`): one gradient, one colour, here as in the layer view.
+    scale = GradScale.fit(positive)
+    norm = LogNorm(vmin=scale.low, vmax=scale.high)
+    cmap = LinearSegmentedColormap.from_list("mgk_grad", list(GRAD_PALETTE))
+    image = ax.imshow(masked, aspect="auto", origin="lower", cmap=cmap, norm=norm, interpolation="nearest",
                       extent=(0.5, len(flows) + 0.5, 0.5, depth + 0.5))
     bar = fig.colorbar(image, ax=ax)
     bar.formatter = LogFormatter(labelOnlyBase=True)

@@ -6,8 +6,8 @@
 
 Each frame shows, per model (a column): the loss so far, the decision
 boundary over the 2-D inputs (when the inputs are 2-D), and the layer view
-(a bar per layer, log mean |∂L/∂W| on the shared fixed scale, so a layer
-whose gradient grows visibly lengthens). A learner watches the sigmoid
+(a bar per layer, log mean |∂L/∂W| on the shared scale, one for every
+frame, so a layer whose gradient grows visibly lengthens). A learner watches the sigmoid
 stack's loss stay flat, its boundary not move and its first layers stay
 red, while tanh or ReLU learns.
 
@@ -49,7 +49,7 @@ class TrainingReplay:
         self.X, self.y, self.lang = X, y, lang
         self.frames = sorted(snapshots[names[0]])
         self.epochs = len(history[names[0]]["loss"])
-        self.scale = GradScale()
+        self.scale = GradScale.fit(v for h in history.values() for flow in h["gradient_flow"] for v in flow)
         self.top_loss = max(max(h["loss"]) for h in history.values()) or 1.0
 
     def __len__(self):

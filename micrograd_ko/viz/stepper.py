@@ -27,7 +27,7 @@ from ..diagnostics import layer_factors
 from ..engine import Value, topological_order
 from ..i18n import bilingual, check_language, tr
 from . import display, drawing_states, player
-from .colours import PENDING
+from .colours import PENDING, GradScale
 from .layer_view import LayerView
 from .layers import INPUT, assign_layers, parameter_names
 from .node_view import draw_graph, fmt, node_name, one_line
@@ -333,8 +333,11 @@ class BackpropStepper:
         if self.by == "layer":
             done = {self.steps[j].layer for j in range(i + 1)}
             known = {w: self.gradients.get(w, 0.0) for k in done for w in self._groups.weights(k)}
-            # The shared fixed scale: a layer keeps its colour from step to step, and matches every other picture.
-            return LayerView.from_model(self.model, grads=known, loss=self.root, lang=lang, highlight={self.steps[i].layer})
+            # One scale for every frame (the shared one, widened only for the final gradients past its ends):
+            # a layer keeps its colour from step to step.
+            scale = GradScale.fit(s.weight_grad for s in self.steps)
+            return LayerView.from_model(self.model, grads=known, loss=self.root, lang=lang, highlight={self.steps[i].layer},
+                                        scale=scale)
         step = self.steps[i]
         return draw_graph(self.root, rankdir=rankdir or self.rankdir, lang=lang, highlight=step.node,
                           grads=self._states[i], name_unlabeled=True, fit=False, model=self.model)
