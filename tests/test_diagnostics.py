@@ -60,8 +60,12 @@ def test_zero_initialized_network_has_exactly_zero_gradients():
 
 def numpy_forward(model, X):
     """Each layer's activations, computed with numpy from the model's weights."""
-    act = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "relu": lambda z: np.maximum(z, 0), "tanh": np.tanh,
-           "linear": lambda z: z}
+    act = {
+        "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+        "relu": lambda z: np.maximum(z, 0),
+        "tanh": np.tanh,
+        "linear": lambda z: z,
+    }
     h, outs = np.array(X, dtype=float), []
     for layer in model.layers:
         W = np.array([[w.data for w in n.w] for n in layer.neurons])
@@ -135,6 +139,8 @@ def test_layer_factors_sigma_prime_is_pytorchs_and_sigma_prime_times_gain_is_the
         assert row.mean_local * row.gain == pytest.approx(row.factor, rel=1e-12)
     assert rows[-1].factor is None and rows[-1].gain is None
     bare = layer_factors(model)  # without the loss: the factors, but no sigma' and so no gain
-    assert [r.factor for r in bare] == [r.factor for r in rows] and all(r.mean_local is None and r.gain is None for r in bare)
+    assert [r.factor for r in bare] == [r.factor for r in rows] and all(
+        r.mean_local is None and r.gain is None for r in bare
+    )
     with pytest.raises(TypeError, match="Value"):
         layer_factors(model, loss=3.0)
