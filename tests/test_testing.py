@@ -497,6 +497,26 @@ def test_without_hypothesis_check_grads_works_and_strategies_say_how_to_install(
     assert "pip install 'micrograd_ko[testing]'" in result.stdout and "hypothesis" in result.stdout
 
 
+def test_testing_is_a_lazy_attribute_of_the_package_without_importing_hypothesis():
+    code = (
+        "import sys, micrograd_ko\n"
+        "assert 'micrograd_ko.testing' not in sys.modules and 'hypothesis' not in sys.modules\n"
+        "assert 'testing' in micrograd_ko.__all__\n"
+        "assert micrograd_ko.testing.check_grads(lambda x: x.tanh(), [0.5])\n"
+        "assert 'hypothesis' not in sys.modules\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": ROOT},
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
 # ------------------------------------------------------------------------------------------------
 # README's section runs and prints what its comments say
 # ------------------------------------------------------------------------------------------------
