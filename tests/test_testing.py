@@ -92,12 +92,35 @@ def test_inputs_are_read_not_changed():
         ({"order": 1.5}, "order"),
         ({"against": "jax"}, "against"),
         ({"kinks": "ignore"}, "kinks"),
+        ({"eps": 0}, "eps"),
+        ({"eps": -1e-6}, "eps"),
+        ({"eps": "a"}, "eps"),
+        ({"eps": float("nan")}, "eps"),
+        ({"eps": 1.0}, "eps"),
+        ({"eps": True}, "eps"),
+        ({"rtol": "a"}, "rtol"),
+        ({"rtol": float("nan")}, "rtol"),
+        ({"rtol": -1e-4}, "rtol"),
+        ({"rtol": float("inf")}, "rtol"),
+        ({"atol": "a"}, "atol"),
+        ({"atol": float("nan")}, "atol"),
+        ({"atol": -1.0}, "atol"),
     ],
 )
 def test_bad_arguments_are_named_in_both_languages(bad, match):
     with pytest.raises(ValueError, match=match) as info:
         check_grads(lambda x: x * x, [1.0], **bad)
     assert " / " in str(info.value)
+
+
+@pytest.mark.parametrize("x", [1.7976931348623157e308, -1.7976931348623157e308, 1.7976931e308])
+def test_a_step_beyond_the_largest_float_is_named_not_blamed_on_an_inf_input(x):
+    # the user passed a finite number; it is x + h that leaves the float range
+    for check in (lambda: check_grads(lambda v: v * 1.0, [x]), lambda: gradcheck(lambda v: v * 1.0, [x])):
+        with pytest.raises(ValueError, match="leaves the float range") as info:
+            check()
+        assert "input[0]" in str(info.value) and " / " in str(info.value) and "Value(inf)" not in str(info.value)
+    assert check_grads(lambda v: v * 1.0, [x], against="torch")  # no step: nothing to refuse
 
 
 def test_fn_must_return_a_value():

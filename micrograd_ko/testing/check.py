@@ -76,6 +76,31 @@ def _point(args):
     return point
 
 
+def _tolerance(name, x):
+    """rtol or atol: a finite number >= 0 (a NaN tolerance would make every comparison fail)."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x) or x < 0:
+        raise ValueError(
+            "check_grads: "
+            + bilingual(
+                f"{name}는 0 이상의 유한한 숫자여야 합니다: {x!r}", f"{name} must be a finite number >= 0, got {x!r}"
+            )
+        )
+    return float(x)
+
+
+def _step_size(eps):
+    """eps: a finite number > 0 and below 1 (the step is eps * max(1, |x|))."""
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not (0 < eps < 1):
+        raise ValueError(
+            "check_grads: "
+            + bilingual(
+                f"eps는 0보다 크고 1보다 작은 숫자여야 합니다: {eps!r}",
+                f"eps must be a number above 0 and below 1, got {eps!r}",
+            )
+        )
+    return float(eps)
+
+
 def _call(fn, leaves):
     out = fn(*leaves)
     if not isinstance(out, Value):
@@ -195,8 +220,9 @@ def check_grads(fn, args, order=1, against="numeric", rtol=None, atol=None, eps=
             "check_grads: " + bilingual("fn은 Value를 받는 함수여야 합니다", "fn must be a function of Values")
         )
     default_rtol, default_atol = _TOLERANCES[against]
-    rtol = default_rtol if rtol is None else rtol
-    atol = default_atol if atol is None else atol
+    rtol = default_rtol if rtol is None else _tolerance("rtol", rtol)
+    atol = default_atol if atol is None else _tolerance("atol", atol)
+    eps = _step_size(eps)
     point = _point(args)
     analytic = derivatives(fn, point, order)
     reference = None
