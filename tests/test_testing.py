@@ -283,9 +283,44 @@ def test_values_respect_bounds_and_avoid(x):
     assert -3 <= x <= 0.5 and abs(x) >= 1e-3 and math.isfinite(x)
 
 
-def test_values_bad_bounds():
-    with pytest.raises(ValueError, match="min_value"):
-        mst.values(2, 1)
+@pytest.mark.parametrize(
+    "bounds, match",
+    [
+        ((2, 1), "no finite float in"),
+        ((math.inf, None), "no finite float in"),
+        ((None, -math.inf), "no finite float in"),
+        ((10**400, None), "no finite float in"),
+        ((None, -(10**400)), "no finite float in"),
+        (("a", 1), "min_value must be a number"),
+        ((0, "b"), "max_value must be a number"),
+        ((True, 2), "min_value must be a number"),
+        ((math.nan, 1.0), r"min_value must be a number \(not NaN\)"),
+        ((0.0, math.nan), r"max_value must be a number \(not NaN\)"),
+    ],
+)
+def test_values_bad_bounds(bounds, match):
+    with pytest.raises(ValueError, match=match) as info:
+        mst.values(*bounds)
+    assert " / " in str(info.value)
+
+
+@pytest.mark.parametrize("bounds", [(-(10**400), 0), (-math.inf, 0), (0, 10**400), (0, math.inf)])
+def test_values_bounds_beyond_the_floats_allow_every_float_on_that_side(bounds):
+    drawn = find(mst.values(*bounds), lambda x: abs(x) == 1.7976931348623157e308, settings=settings(database=None))
+    assert abs(drawn) == 1.7976931348623157e308 and (drawn <= 0 if bounds[1] == 0 else drawn >= 0)
+
+
+def test_values_integer_bounds_are_not_crossed_by_rounding():
+    lo, hi = 10**17 + 1, 10**17 + 100  # float(10**17 + 1) == 1e17, below the bound
+    drawn = find(mst.values(lo, hi, edges=False), lambda x: True, settings=settings(database=None))
+    assert lo <= drawn <= hi
+
+
+@pytest.mark.parametrize("options", [{"kinks": ["a"]}, {"avoid": [math.nan]}, {"gap": math.nan}, {"gap": -1.0}])
+def test_values_bad_options(options):
+    with pytest.raises(ValueError, match="values: ") as info:
+        mst.values(**options)
+    assert " / " in str(info.value)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -398,6 +433,43 @@ def test_rows_and_ops_choose_the_table():
         mst.expressions(rows=["sin"])
     with pytest.raises(ValueError, match="identifier"):
         mst.expressions(ops={"my op": square})
+
+
+@pytest.mark.parametrize("name", ["lambda", "if", "None", "x0", "x1", "x7", "ko"])
+def test_an_op_name_that_the_printed_code_cannot_call_is_refused(name):
+    # `lambda x0, x1: x0(x0)` or `lambda(x0)` would not run when pasted
+    with pytest.raises(ValueError, match="op name") as info:
+        mst.expressions(ops={name: square})
+    assert " / " in str(info.value)
+
+
+def test_ops_must_be_a_mapping_and_constants_a_strategy():
+    with pytest.raises(TypeError, match="ops must be a dict") as info:
+        mst.expressions(ops=[("square", square)])
+    assert " / " in str(info.value)
+    with pytest.raises(TypeError, match="constants must be a hypothesis strategy"):
+        mst.expressions(constants=2.5)
+
+
+@pytest.mark.parametrize("constant", [math.inf, -math.inf, math.nan, "a", True])
+def test_a_constant_that_is_not_a_finite_number_is_refused(constant):
+    # `(inf * x1)` is not runnable code
+    with pytest.raises(ValueError, match="a constant of the graph must be a finite number"):
+        find(
+            mst.expressions(rows=["*"], constants=st.just(constant)),
+            lambda e: False,  # any graph that draws a constant raises
+            settings=settings(database=None),
+        )
+
+
+def test_finite_constants_print_as_runnable_code():
+    for constant in (1e300, -0.0, -1.5):
+        expr = find(
+            mst.expressions(n_inputs=1, rows=["*", "-"], constants=st.just(constant)),
+            lambda e: repr(constant) in repr(e),
+            settings=settings(database=None),
+        )
+        assert eval(repr(expr))(Value(0.5)).data == expr(Value(0.5)).data
 
 
 def test_guarded_domains_always_evaluate_inside_the_domain():
