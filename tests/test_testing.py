@@ -206,6 +206,67 @@ def test_unknown_op_against_torch_says_to_check_numerically():
         check_grads(lambda x: Value.from_op(x.data, mystery, [x]), [0.3], against="torch")
 
 
+LOSS_GRAPHS = {
+    "bce": (lambda z, w: losses.bce([z.sigmoid(), w.sigmoid()], [0.25, 1.0]), [0.3, -1.2]),
+    "bce_with_logits": (lambda z: losses.bce_with_logits(z, 0.25), [0.3]),
+    "bce_with_logits list": (lambda z, w: losses.bce_with_logits([z, w * z], [0.0, 0.75]), [0.3, -2.0]),
+    "hinge": (lambda z, w: losses.hinge([z, w], [1.0, -1.0]), [0.3, -0.2]),
+    "hinge of a graph": (lambda z: losses.hinge(z.tanh() * 3, -1.0), [0.1]),
+    "cross_entropy": (lambda a, b, c: losses.cross_entropy([a, b * a, c], 1), [0.3, 0.1, -0.5]),
+    "cross_entropy, index 0.0": (lambda a, b: losses.cross_entropy([a, b], 0.0), [0.3, 2.0]),
+    "cross_entropy, one logit": (lambda a: losses.cross_entropy([a * a], 0), [0.3]),
+    "mse": (lambda a, b: losses.mse([a, b.tanh()], [b, 0.5]), [0.3, 0.1]),
+    "mse of numbers": (lambda a: losses.mse(a, 0.7), [0.3]),
+}
+
+
+@pytest.mark.parametrize("order", [1, 2])
+@pytest.mark.parametrize("name", sorted(LOSS_GRAPHS))
+def test_every_loss_is_replayed_in_torch_to_second_order(name, order):
+    fn, point = LOSS_GRAPHS[name]
+    assert check_grads(fn, point, order=order, against="torch") is True
+    assert check_grads(fn, point, order=order) is True
+
+
+def _named_like(name, n_inputs, params=None):
+    """A user's op that shares a name with a library function but not its meaning or its number of inputs."""
+    op = Op(name, lambda inputs, out: (1.0,) + (0.0,) * (len(inputs) - 1), lambda inputs: inputs[0])
+    if params is not None:
+        op.params = params
+    return (lambda *xs: Value.from_op(xs[0].data, op, list(xs))), [0.3] * n_inputs
+
+
+@pytest.mark.parametrize(
+    "name, n_inputs, params",
+    [
+        ("pow", 1, None),
+        ("clamp", 1, None),
+        ("rand", 1, None),
+        ("tensor", 1, None),
+        ("sort", 1, None),
+        ("softmax", 1, None),
+        ("softmax", 2, {"index": 5}),
+        ("leaky_relu", 1, None),
+        ("elu", 1, None),
+        ("cross_entropy", 1, None),
+        ("bce", 1, None),
+        ("bce", 3, None),
+        ("mse", 1, None),
+        ("dot", 3, None),
+        ("hinge", 1, None),
+        ("max", 1, None),
+        ("**", 3, None),
+    ],
+)
+@pytest.mark.parametrize("order", [1, 2])
+def test_an_op_torch_cannot_replay_is_named_never_a_raw_error(name, n_inputs, params, order):
+    fn, point = _named_like(name, n_inputs, params)
+    with pytest.raises(NotImplementedError) as info:
+        check_grads(fn, point, order=order, against="torch")
+    message = str(info.value)
+    assert f"'{name}'" in message and "against='numeric'" in message and " / " in message
+
+
 # ------------------------------------------------------------------------------------------------
 # kinks: as gradcheck
 # ------------------------------------------------------------------------------------------------
