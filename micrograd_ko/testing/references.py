@@ -80,14 +80,17 @@ def _replay(out, leaves, inputs, constant, apply, library, is_number):
 
 
 def _failed(library, node, error):
-    return ValueError(
-        bilingual(
-            f"{library}가 이 점에서 연산 '{node._op}'를 계산하지 못했습니다 ({type(error).__name__}: {error}): "
-            f"against='numeric'으로 확인하세요",
+    """The library's own error (OverflowError, ZeroDivisionError, ValueError), with the op and a bilingual message."""
+    message = bilingual(
+        f"{library}가 이 점에서 연산 '{node._op}'를 계산하지 못했습니다 ({type(error).__name__}: {error}): "
+        f"against='numeric'으로 확인하세요",
             f"{library} could not compute the op '{node._op}' at this point ({type(error).__name__}: {error}); "
             f"check it with against='numeric'",
-        )
     )
+    try:
+        return type(error)(message)
+    except TypeError:  # an error class that takes other arguments
+        return ValueError(message)
 
 
 # --------------------------------------------------------------------------
