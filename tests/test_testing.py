@@ -116,7 +116,12 @@ def test_bad_arguments_are_named_in_both_languages(bad, match):
 @pytest.mark.parametrize("x", [1.7976931348623157e308, -1.7976931348623157e308, 1.7976931e308])
 def test_a_step_beyond_the_largest_float_is_named_not_blamed_on_an_inf_input(x):
     # the user passed a finite number; it is x + h that leaves the float range
-    for check in (lambda: check_grads(lambda v: v * 1.0, [x]), lambda: gradcheck(lambda v: v * 1.0, [x])):
+    checks = [lambda: gradcheck(lambda v: v * 1.0, [x])]
+    if abs(x) == 1.7976931348623157e308:
+        checks.append(lambda: check_grads(lambda v: v * 1.0, [x]))  # no step fits: the largest float has no x + h
+    else:
+        assert check_grads(lambda v: v * 1.0, [x])  # check_grads shrinks its step until x + h is a float
+    for check in checks:
         with pytest.raises(ValueError, match="leaves the float range") as info:
             check()
         assert "input[0]" in str(info.value) and " / " in str(info.value) and "Value(inf)" not in str(info.value)
@@ -311,6 +316,92 @@ def test_skip_does_not_hide_a_wrong_rule_next_to_a_kink():
     with pytest.raises(CheckGradsError) as info:
         check_grads(lambda x: wrong_sin(x + 2.5) + x.relu(), [0.3], kinks="skip")
     assert info.value.op == "sin"
+
+
+# -- a wrong rule is never taken for a kink (kink detection has its own, finite-difference scale) --
+
+SIN_FROM_OUT = Op("sin", lambda xs, out: ((1 - out * out) ** 0.5,), lambda xs: math.sin(xs[0]))  # |cos|
+
+
+def _lecture_sin(x):
+    """The lecture's way: Value(data, children, op) and a _backward closure, here with |cos| as the rule."""
+    out = Value(math.sin(x.data), (x,), "sin")
+
+    def _backward():
+        x.grad += (1 - out.data**2) ** 0.5 * out.grad
+
+    out._backward = _backward
+    return out
+
+
+@pytest.mark.parametrize("x", [2.0, 2.5, 3.0])
+@pytest.mark.parametrize("against", ["torch", "numeric"])
+@pytest.mark.parametrize("make", ["from_op", "lecture"])
+def test_a_wrong_rule_fails_and_is_named_not_called_a_kink(x, against, make):
+    sin = (lambda v: Value.from_op(math.sin(v.data), SIN_FROM_OUT, [v])) if make == "from_op" else _lecture_sin
+    fn = lambda v: sin(v) * v.tanh()  # noqa: E731
+    for kinks in ("skip", "raise"):
+        with pytest.raises(CheckGradsError) as info:
+            check_grads(fn, [x], against=against, kinks=kinks)
+        assert info.value.op == "sin" and not info.value.kink
+        assert "kink" not in str(info.value) and "꺾" not in str(info.value)
+
+
+@pytest.mark.parametrize("x", [0.3, 2.0])
+@pytest.mark.parametrize("against", ["torch", "numeric"])
+def test_a_rule_constant_on_values_fails_at_second_order_as_a_wrong_rule(x, against):
+    # right on floats (backward passes), a constant on Values: create_graph differentiates it to 0
+    op = Op(
+        "sin",
+        lambda xs, out: (math.cos(xs[0].data if isinstance(xs[0], Value) else xs[0]),),
+        lambda xs: math.sin(xs[0]),
+    )
+    fn = lambda v: Value.from_op(math.sin(v.data), op, [v]) * v  # noqa: E731
+    assert check_grads(fn, [x], against=against, kinks="skip")
+    with pytest.raises(CheckGradsError) as info:
+        check_grads(fn, [x], order=2, against=against, kinks="skip")
+    assert info.value.op == "sin" and not info.value.kink and "kink" not in str(info.value)
+
+
+# -- a step that is large next to a singularity: refined, never a false failure, kink or blame ----
+
+
+@pytest.mark.parametrize("y", [1e-5, 3e-6, 2e-6, 1.5e-6, -1e-5])
+@pytest.mark.parametrize("order", [1, 2])
+def test_a_right_function_near_a_singularity_passes(y, order):
+    # h = 1e-6 is a tenth of y and more: the central difference alone is off by 1% and more
+    assert check_grads(lambda x, z: x / z, [1.0, y], order=order) is True
+    assert check_grads(lambda z: z**-2, [y], order=order) is True
+    if y > 0:
+        assert check_grads(lambda z: z.log(), [y], order=order) is True
+        assert check_grads(lambda z: z.sqrt() * 3, [y], order=order) is True
+
+
+@pytest.mark.parametrize("x", [1e-6, 5e-7])
+def test_a_first_step_that_leaves_the_domain_shrinks(x):
+    # log at 1e-6 with h = 1e-6 would evaluate log(0): the step shrinks with the distance to the edge
+    assert check_grads(lambda z: z.log(), [x], order=2) is True
+    assert check_grads(lambda z: (z * 2).sqrt(), [x]) is True
+
+
+def test_a_wrong_rule_near_a_singularity_is_still_blamed():
+    wrong_div = Op("/", lambda xs, out: (1 / xs[1], xs[0] / xs[1] ** 2), lambda xs: xs[0] / xs[1])  # sign of d/dy
+    fn = lambda x, y: Value.from_op(x.data / y.data, wrong_div, [x, y]) * x  # noqa: E731
+    for against in ("numeric", "torch"):
+        with pytest.raises(CheckGradsError) as info:
+            check_grads(fn, [1.0, 1e-5], against=against, kinks="skip")
+        assert info.value.op == "/" and info.value.index == (1,) and not info.value.kink
+
+
+def test_a_step_across_a_singularity_blames_no_one_and_calls_nothing_a_kink():
+    # y = 5e-7, h = 1e-6: y - h is on the other side of the pole; x / y is right, the differences say nothing
+    with pytest.raises(CheckGradsError) as info:
+        check_grads(lambda x, y: x / y, [1.0, 5e-7])
+    message = str(info.value)
+    assert info.value.op is None and not info.value.kink
+    assert "do not settle" in message and "kink" not in message
+    assert check_grads(lambda x, y: x / y, [1.0, 5e-7], kinks="skip") is False
+    assert check_grads(lambda x, y: x / y, [1.0, 5e-7], against="torch") is True
 
 
 # ------------------------------------------------------------------------------------------------

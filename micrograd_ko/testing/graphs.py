@@ -84,7 +84,8 @@ class Node:
         if isinstance(c, bool) or not isinstance(c, numbers.Real) or not math.isfinite(c):
             raise ValueError(
                 bilingual(
-                    f"그래프의 상수는 유한한 숫자여야 합니다: {c!r}", f"a constant of the graph must be a finite number, got {c!r}"
+                    f"그래프의 상수는 유한한 숫자여야 합니다: {c!r}",
+                    f"a constant of the graph must be a finite number, got {c!r}",
                 )
             )
         return cls(constant=float(c))

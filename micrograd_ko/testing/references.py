@@ -84,8 +84,8 @@ def _failed(library, node, error):
     message = bilingual(
         f"{library}가 이 점에서 연산 '{node._op}'를 계산하지 못했습니다 ({type(error).__name__}: {error}): "
         f"against='numeric'으로 확인하세요",
-            f"{library} could not compute the op '{node._op}' at this point ({type(error).__name__}: {error}); "
-            f"check it with against='numeric'",
+        f"{library} could not compute the op '{node._op}' at this point ({type(error).__name__}: {error}); "
+        f"check it with against='numeric'",
     )
     try:
         return type(error)(message)
@@ -221,9 +221,7 @@ def torch_derivatives(fn, point, order):
         for index, t in current.items():
             if t.requires_grad:
                 try:
-                    grads = torch.autograd.grad(
-                        t, inputs, create_graph=k < order, retain_graph=True, allow_unused=True
-                    )
+                    grads = torch.autograd.grad(t, inputs, create_graph=k < order, retain_graph=True, allow_unused=True)
                 except RuntimeError as error:  # a replayed function torch cannot differentiate this often
                     raise _failed("PyTorch", out, error) from None
             else:

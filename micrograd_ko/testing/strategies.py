@@ -109,7 +109,10 @@ def values(min_value=None, max_value=None, *, edges=True, kinks=KINKS, avoid=(),
             )
     if not (_finite(gap) and gap >= 0):
         raise ValueError(
-            bilingual(f"values: gap은 0 이상의 유한한 숫자여야 합니다: {gap!r}", f"values: gap must be a finite number >= 0, got {gap!r}")
+            bilingual(
+                f"values: gap은 0 이상의 유한한 숫자여야 합니다: {gap!r}",
+                f"values: gap must be a finite number >= 0, got {gap!r}",
+            )
         )
     parts = [st.floats(lo, hi, allow_nan=False, allow_infinity=False)]
     if edges:
@@ -137,8 +140,10 @@ def _bound(name, x, default, outside):
         return default
     if isinstance(x, bool) or not isinstance(x, numbers.Real) or x != x:
         raise ValueError(
-            bilingual(f"values: {name}는 NaN이 아닌 숫자나 None이어야 합니다: {x!r}",
-                f"values: {name} must be a number (not NaN) or None, got {x!r}",)
+            bilingual(
+                f"values: {name}는 NaN이 아닌 숫자나 None이어야 합니다: {x!r}",
+                f"values: {name} must be a number (not NaN) or None, got {x!r}",
+            )
         )
     try:
         bound = float(x)
