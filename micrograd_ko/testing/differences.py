@@ -5,7 +5,10 @@ singularity (1/y at y = 1e-5, with h = 1e-6 a tenth of y) that error is not
 small, so before a disagreement is reported the difference is refined: the
 steps h, h/2, h/4, ... are extrapolated to h = 0 (Richardson's tableau, as in
 Ridders' method), which removes the h², h⁴, ... terms and estimates its own
-error.
+error. If the differences still do not settle, or look like a kink or a jump,
+or a smaller step cannot be evaluated, the ladder starts again at a smaller
+step: a pole inside the step (x / y at y = 1e-9) looks like a jump at h = 1e-6
+and goes away, while a kink (relu at 0) stays one at every step.
 
 A kink (relu at 0) or a jump (the derivative of abs at 0) is told from
 curvature by how the differences change as the step is halved, never by the
@@ -30,6 +33,8 @@ ROUNDING = 8 * 2.0**-52
 _HALVINGS = 8
 # A first step that leaves f's domain is quartered up to this many times (eps / 4**10 is about 1e-12).
 _EDGE_SHRINKS = 10
+# A ladder whose smaller steps cannot be evaluated starts again below them, down to eps times this.
+_SMALLEST_RESTART = 2.0**-30
 # A smooth function's one-sided gap halves (ratio 0.5) and its central difference's change shrinks
 # fourfold (0.25) with each halving of the step; a ratio above this is a kink or a jump.
 _STAYS = 0.7
@@ -46,8 +51,9 @@ class Ladder:
     evaluated (it leaves a domain) ends the ladder there.
     """
 
-    def __init__(self, f, point, j, eps, centre):
+    def __init__(self, f, point, j, eps, centre, smallest_eps=None):
         self.f, self.point, self.j, self.centre = f, point, j, centre
+        self.smallest_eps = eps * _SMALLEST_RESTART if smallest_eps is None else smallest_eps
         self.eps, self._levels, self._ended = self._first_step(eps), [], False
         self._levels.append(self._first)
 
@@ -135,10 +141,28 @@ class Ladder:
         central = self.central(key)
         if abs(value - central) <= atol + rtol * abs(central) + self.noise(key):
             return "agrees"
+        self.level(2)
+        if self._ended:
+            # a smaller step could not be evaluated, so this one straddles a pole or an edge (x / y at y = 5e-7,
+            # h = 1e-6, where y - h / 2 = 0): start again below the step that failed
+            return self._again(self.eps / 2 ** (len(self._levels) + 1), key, value, rtol, atol) or "unsure"
         estimate, error, noise = self.refined(key)
         tolerance = atol + rtol * abs(estimate) + noise
         if abs(value - estimate) <= tolerance and error <= tolerance:
             return "agrees"
-        if self.bends(key):
-            return "bends"
-        return "wrong" if error <= tolerance else "unsure"
+        bends = self.bends(key)
+        if not bends and error <= tolerance:
+            return "wrong"
+        # A kink stays a kink at every step; a pole inside the step (x / y at y = 1e-9) looks like a jump,
+        # and higher-order terms that still dominate do not settle: both go away at smaller steps.
+        return self._again(self.eps / 2**_HALVINGS, key, value, rtol, atol) or ("bends" if bends else "unsure")
+
+    def _again(self, eps, key, value, rtol, atol):
+        """The verdict of a ladder that starts at the smaller step `eps`, or None below `smallest_eps`."""
+        if eps < self.smallest_eps:
+            return None
+        try:
+            smaller = Ladder(self.f, self.point, self.j, eps, self.centre, self.smallest_eps)
+        except (ArithmeticError, ValueError):
+            return None
+        return smaller.verdict(key, value, rtol, atol)
