@@ -128,6 +128,13 @@ def test_a_step_beyond_the_largest_float_is_named_not_blamed_on_an_inf_input(x):
     assert check_grads(lambda v: v * 1.0, [x], against="torch")  # no step: nothing to refuse
 
 
+@pytest.mark.parametrize("args", [None, "0.5", b"1", object()])
+def test_args_that_are_no_list_of_numbers_are_named(args):
+    with pytest.raises(TypeError, match="args must be a list of numbers or Values") as info:
+        check_grads(lambda x: x * x, args)
+    assert " / " in str(info.value)
+
+
 def test_fn_must_return_a_value():
     with pytest.raises(TypeError, match="Value"):
         check_grads(lambda x: 3.0, [1.0])

@@ -70,6 +70,14 @@ class CheckGradsError(GradcheckError):
 def _point(args):
     if isinstance(args, (Value, numbers.Real)):
         args = [args]
+    if isinstance(args, (str, bytes)) or not hasattr(args, "__iter__"):
+        raise TypeError(
+            "check_grads: "
+            + bilingual(
+                f"args는 숫자나 Value의 리스트여야 합니다: {args!r}",
+                f"args must be a list of numbers or Values, got {args!r}",
+            )
+        )
     point = []
     for x in args:
         x = x.data if isinstance(x, Value) else x
