@@ -607,6 +607,32 @@ def test_an_op_name_that_the_printed_code_cannot_call_is_refused(name):
     assert " / " in str(info.value)
 
 
+def test_a_users_op_that_returns_no_value_is_named():
+    expr = find(
+        mst.expressions(n_inputs=1, rows=(), ops={"half": lambda x: 0.5}),
+        lambda e: len(e) > 0,
+        settings=settings(database=None),
+    )
+    with pytest.raises(TypeError, match=r"ops\['half'\] must return a Value"):
+        expr(Value(1.0))
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: mst.expressions(n_inputs=True), ValueError, "n_inputs"),
+        (lambda: mst.expressions(max_nodes=False), ValueError, "max_nodes"),
+        (lambda: mst.expressions(rows="tanh"), TypeError, "rows must be a list"),
+        (lambda: mst.inputs("a"), ValueError, "inputs: n must be"),
+        (lambda: mst.inputs(-1), ValueError, "inputs: n must be"),
+    ],
+)
+def test_strategy_arguments_are_named(call, error, match):
+    with pytest.raises(error, match=match) as info:
+        call()
+    assert " / " in str(info.value)
+
+
 def test_ops_must_be_a_mapping_and_constants_a_strategy():
     with pytest.raises(TypeError, match="ops must be a dict") as info:
         mst.expressions(ops=[("square", square)])

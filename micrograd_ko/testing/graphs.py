@@ -361,7 +361,19 @@ def user_row(name, fn):
             )
             or 1
         )
-    return Row(name, (arity,), lambda c, p: fn(*c), lambda c, p: f"{name}({', '.join(c)})")
+
+    def apply(c, p):
+        out = fn(*c)
+        if not isinstance(out, Value):  # else the op above it fails with a raw AttributeError
+            raise TypeError(
+                bilingual(
+                    f"ops[{name!r}]는 Value를 돌려줘야 합니다 (받은 자료형: {type(out).__name__})",
+                    f"ops[{name!r}] must return a Value, got {type(out).__name__}",
+                )
+            )
+        return out
+
+    return Row(name, (arity,), apply, lambda c, p: f"{name}({', '.join(c)})")
 
 
 # Guards: subtrees rewritten so that the op receives an input inside its domain.

@@ -160,6 +160,10 @@ def _bound(name, x, default, outside):
 
 def inputs(n, min_value=-3.0, max_value=3.0, **options):
     """A list of `n` numbers from `values(min_value, max_value, **options)`: the arguments of an expression."""
+    if isinstance(n, bool) or not (isinstance(n, int) and n >= 0):
+        raise ValueError(
+            bilingual(f"inputs: n은 0 이상의 정수여야 합니다: {n!r}", f"inputs: n must be an int >= 0, got {n!r}")
+        )
     return st.lists(values(min_value, max_value, **options), min_size=n, max_size=n)
 
 
@@ -184,13 +188,13 @@ def expressions(n_inputs=2, max_nodes=8, ops=None, rows=None, guard_domains=True
 
     Hypothesis shrinks a failing graph towards fewer ops and simpler rows.
     """
-    if not (isinstance(n_inputs, int) and n_inputs >= 1):
+    if isinstance(n_inputs, bool) or not (isinstance(n_inputs, int) and n_inputs >= 1):
         raise ValueError(
             bilingual(
                 f"n_inputs는 1 이상의 정수여야 합니다: {n_inputs!r}", f"n_inputs must be an int >= 1, got {n_inputs!r}"
             )
         )
-    if not (isinstance(max_nodes, int) and 0 <= max_nodes <= 200):
+    if isinstance(max_nodes, bool) or not (isinstance(max_nodes, int) and 0 <= max_nodes <= 200):
         raise ValueError(
             bilingual(
                 f"max_nodes는 0 이상 200 이하의 정수여야 합니다: {max_nodes!r}",
@@ -198,6 +202,13 @@ def expressions(n_inputs=2, max_nodes=8, ops=None, rows=None, guard_domains=True
             )
         )
     table = table_rows()
+    if isinstance(rows, str):
+        raise TypeError(
+            bilingual(
+                f"rows는 행 이름의 리스트여야 합니다 (예: rows=[{rows!r}])",
+                f"rows must be a list of row names (e.g. rows=[{rows!r}])",
+            )
+        )
     if rows is not None:
         known = {row.name: row for row in table}
         unknown = [name for name in rows if name not in known]
