@@ -72,7 +72,7 @@ def compiled_w2(system, base, X, Y):
 
 def code_bytes(compiled):
     """Bytes of the generated function: its code object (bytecode, constants, names, line table) and source."""
-    code = compiled._function.__code__
+    code = compiled._main[0].__code__
     parts = [code, code.co_code, code.co_consts, code.co_names, code.co_varnames, code.co_linetable,
              code.co_exceptiontable, compiled.source]
     parts += [c for c in code.co_consts if isinstance(c, (float, str))]
@@ -85,7 +85,7 @@ def frame_bytes(compiled):
     Not measured with tracemalloc: it looks up the current line of the function for every
     allocation, which in a function of 20,000 lines makes a call take minutes.
     """
-    return compiled._function.__code__.co_nlocals * (8 + sys.getsizeof(1.0))
+    return compiled._main[0].__code__.co_nlocals * (8 + sys.getsizeof(1.0))
 
 
 def fit_seconds(compile_, epochs):
@@ -147,7 +147,7 @@ def main(argv=None):
     for s in steps:
         print(f"- {s}: generated code {code_bytes(programs[s]) / 1e6:.1f} MB (code object and source); "
               f"one call holds at most {frame_bytes(programs[s]) / 1e6:.1f} MB "
-              f"({programs[s]._function.__code__.co_nlocals:,} local variables)")
+              f"({programs[s]._main[0].__code__.co_nlocals:,} local variables)")
 
     epochs = 2 if args.quick else 10
     times = {}

@@ -68,19 +68,29 @@ print(f"{kind:<10} {n:>4} {len(drawer.nodes):>6} {len(drawer.edges):>6} {estimat
       f"{estimate.crossing_work:>9,} {refused:>7}   {seconds}", flush=True)
 """
 
-CASES = ([("recurrence", n) for n in (5, 10, 15, 20, 25, 30)] + [("sum", n) for n in (20, 40, 60, 80)]
-         + [("softmax", n) for n in (20, 40, 50, 70, 90)] + [("softmax2", n) for n in (20, 30, 40, 50)]
-         + [("layers", n) for n in (20, 30, 40, 50)])
+CASES = (
+    [("recurrence", n) for n in (5, 10, 15, 20, 25, 30)]
+    + [("sum", n) for n in (20, 40, 60, 80)]
+    + [("softmax", n) for n in (20, 40, 50, 70, 90)]
+    + [("softmax2", n) for n in (20, 30, 40, 50)]
+    + [("layers", n) for n in (20, 30, 40, 50)]
+)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-limit", type=float, default=60.0)
     args = parser.parse_args()
-    print(f"{'graph':<10} {'n':>4} {'nodes':>6} {'edges':>6} {'long':>6} {'crossing':>9} {'refused':>7}   layout (WebAssembly)")
+    print(
+        f"{'graph':<10} {'n':>4} {'nodes':>6} {'edges':>6} {'long':>6} {'crossing':>9} {'refused':>7}   layout (WebAssembly)"
+    )
     for kind, n in CASES:
-        subprocess.run([sys.executable, "-c", WORKER, kind, str(n), str(args.time_limit)], cwd=ROOT, check=True,
-                       env={"PYTHONPATH": str(ROOT), "PATH": ""})
+        subprocess.run(
+            [sys.executable, "-c", WORKER, kind, str(n), str(args.time_limit)],
+            cwd=ROOT,
+            check=True,
+            env={"PYTHONPATH": str(ROOT), "PATH": ""},
+        )
 
 
 if __name__ == "__main__":

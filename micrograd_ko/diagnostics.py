@@ -30,8 +30,19 @@ from dataclasses import asdict, dataclass, fields
 from .engine import Value, no_grad, topological_order
 from .i18n import bilingual
 
-__all__ = ["LayerActivations", "LayerFactor", "LayerGradient", "activation_name", "activation_stats", "gradient_flow", "factor_table", "layer_factors",
-           "layer_parameters", "mean_local_derivatives", "neuron_layers"]
+__all__ = [
+    "LayerActivations",
+    "LayerFactor",
+    "LayerGradient",
+    "activation_name",
+    "activation_stats",
+    "gradient_flow",
+    "factor_table",
+    "layer_factors",
+    "layer_parameters",
+    "mean_local_derivatives",
+    "neuron_layers",
+]
 
 
 # --------------------------------------------------------------------------
@@ -47,10 +58,12 @@ def neuron_layers(model):
     """
     layers = getattr(model, "layers", None)
     if layers is None:
-        raise TypeError(bilingual(
-            f"모델에 layers 속성이 없습니다 ({type(model).__name__}); micrograd_ko.nn.MLP 같은 모델이 필요합니다",
-            f"the model has no `layers` attribute ({type(model).__name__}); expected a model like micrograd_ko.nn.MLP",
-        ))
+        raise TypeError(
+            bilingual(
+                f"모델에 layers 속성이 없습니다 ({type(model).__name__}); micrograd_ko.nn.MLP 같은 모델이 필요합니다",
+                f"the model has no `layers` attribute ({type(model).__name__}); expected a model like micrograd_ko.nn.MLP",
+            )
+        )
     found = [(i, layer) for i, layer in enumerate(layers) if getattr(layer, "neurons", None)]
     if not found:
         raise ValueError(bilingual("모델에 뉴런이 있는 층이 없습니다", "the model has no layer with neurons"))
@@ -247,7 +260,9 @@ def factor_table(layers):
         above = layers[position + 1] if position + 1 < len(layers) else None
         factor = size / above[2] if above is not None and size is not None and above[2] else None
         gain = factor / mean_local if factor is not None and mean_local else None
-        rows.append(LayerFactor(index, activation, size, factor, mean_local, gain, above[0] if above is not None else None))
+        rows.append(
+            LayerFactor(index, activation, size, factor, mean_local, gain, above[0] if above is not None else None)
+        )
     return rows
 
 
@@ -266,7 +281,9 @@ def layer_factors(model, loss=None, grads=None):
     for index, layer in neuron_layers(model):
         weights, _ = layer_parameters(layer)
         values = [w.grad if grads is None else grads.get(w, 0.0) for w in weights]
-        entries.append((index, activation_name(layer), math.fsum(abs(v) for v in values) / len(values), local.get(index)))
+        entries.append(
+            (index, activation_name(layer), math.fsum(abs(v) for v in values) / len(values), local.get(index))
+        )
     return factor_table(entries)
 
 
@@ -274,7 +291,11 @@ def _samples(X):
     try:
         rows = [[float(v.data if isinstance(v, Value) else v) for v in x] for x in X]
     except TypeError as error:
-        raise TypeError(bilingual("X는 샘플(숫자 목록)의 목록이어야 합니다", f"X must be a list of samples (lists of numbers): {error}")) from None
+        raise TypeError(
+            bilingual(
+                "X는 샘플(숫자 목록)의 목록이어야 합니다", f"X must be a list of samples (lists of numbers): {error}"
+            )
+        ) from None
     if not rows:
         raise ValueError(bilingual("X가 비어 있습니다", "X is empty"))
     return rows
@@ -292,7 +313,10 @@ def activation_stats(model, X, low=0.1, high=0.9):
             h = x
             for index, layer in enumerate(model.layers):
                 out = layer(h)
-                h = [v.data if isinstance(v, Value) else float(v) for v in (out if isinstance(out, (list, tuple)) else [out])]
+                h = [
+                    v.data if isinstance(v, Value) else float(v)
+                    for v in (out if isinstance(out, (list, tuple)) else [out])
+                ]
                 if index in outputs:
                     outputs[index].append(h)
     return [_layer_activations(index, chosen[index], rows, low, high) for index, rows in outputs.items()]

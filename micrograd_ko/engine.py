@@ -33,7 +33,9 @@ Design notes (why the code looks the way it does):
   from one rule.
 - The lecture's way of adding an op also works: make the node with
   `out = Value(data, (x,), 'tanh')` and give it `out._backward = closure`.
-  Only such nodes run a closure; every other node stays closure-free.
+  Only such nodes hold and run a closure (and pay for its reference
+  cycle); every node made by the op table stays closure-free.
+  `node_kind(node)` tells the two apart ('op', 'closure', 'missing', 'leaf').
 
 The numerical policy (one policy for forward, backward and `grad`):
 finite and right where the math is finite; one clear bilingual error where
@@ -52,11 +54,14 @@ from inside the library. In detail:
   (b) every gradient the call hands back is finite; if one is not, the
       call raises GradientOverflowError (an OverflowError) naming the first
       node, in backward order, whose gradient is not finite, and leaves
-      every `.grad` as it was before the call. `backward()` hands back the
-      gradient of every node of the graph (it fills each node's `.grad`),
-      so any gradient beyond the floats raises; `grad(output, inputs)`
-      hands back only those of `inputs`, so an overflow that reaches them
-      only through zero local derivatives gives their exact gradient.
+      every `.grad` as it was before the call.
+  `backward()` hands back the gradient of every node of the graph (it
+  fills each node's `.grad`), so it raises as soon as any node's gradient,
+  inner nodes included, is beyond the floats; then (a) decides nothing.
+  Compiled code stands for `backward()` and raises exactly where it does.
+  `grad(output, inputs)` hands back only the gradients of `inputs`, so an
+  overflow that reaches them only through zero local derivatives gives
+  their exact gradient (`x.relu() * 1e300 * 1e300` at x = -1: 0.0).
   Nodes with a `_backward` closure follow (b); (a) is up to the closure.
 - `grad(..., create_graph=True)` builds the gradients from Values, so each
   of its steps follows the forward rules; its rules are written so that
@@ -68,6 +73,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+import sys
 import threading
 from contextlib import contextmanager
 from fractions import Fraction
@@ -176,19 +182,71 @@ def observe(observer):
 
     `observer.created(value)` is called for each new `Value(...)`, and
     `observer.compared(left, symbol, right, result)` for each `<`, `<=`, `>`, `>=`.
+    An observer that also has `made(node)` and `touched(value, frame, wrote)`
+    is told of every node the engine builds (including no_grad leaves) and of
+    every read or write of `.data` made outside this module (`frame` is the
+    reader's): while any such observer is active, `Value.data` is a property
+    and node building goes through a recording function (slower, for tracing only).
     """
     global _observed_threads
     if getattr(_thread_state, "observer", None) is not None:
         raise RuntimeError(bilingual("이미 이 스레드를 추적하는 중입니다", "this thread is already being traced"))
+    watching = callable(getattr(observer, "made", None)) and callable(getattr(observer, "touched", None))
     _thread_state.observer = observer
     with _pause_lock:
         _observed_threads += 1
+        if watching:
+            _watch_nodes(+1)
     try:
         yield observer
     finally:
         _thread_state.observer = None
         with _pause_lock:
             _observed_threads -= 1
+            if watching:
+                _watch_nodes(-1)
+
+
+_watchers = 0
+_SLOT_DATA = None  # Value's own `data` slot, kept aside while it is replaced by a watching property
+
+
+def _watch_nodes(change):
+    """Install (first watcher) or remove (last one) the hooks that report node building and `.data` access."""
+    global _watchers, _new, _SLOT_DATA
+    _watchers += change
+    if _watchers == 1 and change > 0:
+        _SLOT_DATA = Value.__dict__["data"]
+        get, put, build = _SLOT_DATA.__get__, _SLOT_DATA.__set__, object.__new__
+
+        def watched_new(cls):
+            node = build(cls)
+            observer = getattr(_thread_state, "observer", None)
+            if observer is not None:
+                observer.made(node)
+            return node
+
+        def read(value):
+            frame = sys._getframe(1)
+            if frame.f_code.co_filename != __file__:  # the engine's own reads (most of them) first, cheaply
+                observer = getattr(_thread_state, "observer", None)
+                if observer is not None:
+                    observer.touched(value, frame, False)
+            return get(value)
+
+        def write(value, data):
+            observer = getattr(_thread_state, "observer", None)
+            if observer is not None:
+                frame = sys._getframe(1)
+                if frame.f_code.co_filename != __file__:
+                    observer.touched(value, frame, True)
+            put(value, data)
+
+        _new = watched_new
+        Value.data = property(read, write)
+    elif _watchers == 0:
+        _new = object.__new__
+        Value.data = _SLOT_DATA
 
 
 def _compared(left, symbol, right, result):
@@ -870,13 +928,14 @@ class Value:
             except TypeError:  # a .grad set to None (or to something else) by hand
                 _clear_gradients(order, self)
                 _propagate(order)
-            try:
-                for node, previous in held:
+            for node, previous in held:
+                try:
                     node.grad += previous
-            except TypeError:
-                raise _not_a_number(node, previous) from None
+                except TypeError:
+                    raise _not_a_number(node, previous) from None
+                if node.grad - node.grad:  # the sum with what it held is beyond the floats
+                    raise _gradient_overflow(node)
             self.grad = 1.0
-            _check_gradients(order)
         except BaseException:  # leave every gradient as it was
             for node in order:
                 node.grad = 0.0
@@ -1155,16 +1214,19 @@ def _propagate(order):
     two-parent nodes need no tuples. Nodes made with micrograd's constructor
     run their `_backward` closure instead.
 
-    Overflow is not checked here, once per multiply: a gradient that
-    overflows (inf) or meets another overflow (inf - inf = nan) stays
-    non-finite through every later + and *, so checking the gradients once
-    the pass is over finds it (`_check_gradients`).
+    Rule (b) of the policy is checked once per node, not once per multiply:
+    when a node is reached its gradient is complete, and a product or sum
+    that overflowed (inf), or met another overflow (inf - inf = nan), leaves
+    it non-finite; g - g is 0.0 for every finite g and nan for inf and nan.
+    The first node found is where the overflow happened.
     """
     for node in reversed(order):
+        g = node.grad
+        if g - g:  # not finite: GradientOverflowError (policy (b))
+            raise _gradient_overflow(node)
         a = node._a
         if a is None:
             continue
-        g = node.grad
         if type(a) is tuple:
             local = node._da
             if type(local) is not tuple:  # micrograd's constructor: the closure, or a clear error
@@ -1180,12 +1242,13 @@ def _propagate(order):
 
 
 def _propagate_skipping_zeros(order):
-    """`_propagate` with rule (a) of the policy: a local derivative of exactly 0.0 adds nothing.
+    """`_propagate` with rule (a) of the policy, and no check: a local derivative of exactly 0.0 adds nothing.
 
     The same sums as `_propagate` wherever its gradients are finite (adding
     g * 0.0 = ±0.0 changes no sum); it differs only where an overflowed
     gradient meets a zero derivative: inf * 0.0 is nan, a skipped term is
-    exact. `grad()` uses it when the fast loop's result is not finite.
+    exact. `grad()` uses it when an inner gradient overflows, to see whether
+    the overflow reaches the inputs it hands back.
     """
     for node in reversed(order):
         a = node._a
@@ -1252,23 +1315,6 @@ def _chain_step(node):
                 raise _gradient_overflow(parent)
 
 
-def _check_gradients(order):
-    """Rule (b) for backward(): every node's gradient is finite, or GradientOverflowError.
-
-    One sum over the pass: inf and nan make it non-finite. Finite gradients
-    can also add up beyond the floats, so only then is each one looked at.
-    """
-    total = _builtin_sum(map(_get_grad, order))
-    if -_LARGEST <= total <= _LARGEST:
-        return
-    for node in reversed(order):  # backward order: the first one is where the overflow started
-        if not -_LARGEST <= node.grad <= _LARGEST:
-            raise _gradient_overflow(node)
-
-
-_get_grad = operator.attrgetter("grad")
-
-
 def _clear_gradients(order, output):
     """After a pass met a .grad that is not a number: None counts as 0.0, anything else is an error."""
     for node in order:
@@ -1297,9 +1343,9 @@ def _describe(node):
 def _gradient_overflow(node):
     what = _describe(node)
     return GradientOverflowError(bilingual(
-        f"역전파: 노드 {what}의 기울기가 float 범위를 넘었습니다 (기울기가 폭발했습니다: 학습률이나 가중치 크기를 확인하세요)",
+        f"역전파: 노드 {what}의 기울기가 float 범위를 넘었습니다 (기울기 폭발: 학습 중이라면 학습률과 가중치 크기를 확인하세요)",
         f"backward: the gradient of node {what} is beyond the float range "
-        f"(the gradients exploded: check the learning rate and the size of the weights)"))
+        f"(exploding gradients: when training, check the learning rate and the size of the weights)"))
 
 
 def node_kind(node):
@@ -1372,10 +1418,11 @@ def _float_gradients(output, order, inputs):
         for node in nodes:
             node.grad = 0.0
         output.grad = 1.0
-        _propagate(order)
-        result = [x.grad for x in inputs]
-        if not all(-_LARGEST <= g <= _LARGEST for g in result):
-            # An overflow reached an input; through zero derivatives only, it is no overflow.
+        try:
+            _propagate(order)
+            result = [x.grad for x in inputs]
+        except GradientOverflowError:
+            # An inner gradient overflowed; it reaches the inputs only if not through zero derivatives.
             for node in nodes:
                 node.grad = 0.0
             output.grad = 1.0

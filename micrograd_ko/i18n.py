@@ -22,11 +22,12 @@ Policy (one way to say things):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 LANGUAGES = ("ko", "en")
 _language = "ko"
-_message_language = None  # None: error messages in both languages
+_message_language: str | None = None  # None: error messages in both languages
 
 
 def bilingual(ko: str, en: str) -> str:
@@ -48,10 +49,12 @@ def get_message_language() -> str | None:
     return _message_language
 
 
-def check_language(lang) -> str:
+def check_language(lang: object) -> str:
     """`lang` itself if it is a known language, else a ValueError naming it."""
-    if lang not in LANGUAGES:
-        raise ValueError(bilingual("언어는 'ko' 또는 'en'이어야 합니다", f"language must be 'ko' or 'en', got {lang!r}"))
+    if not isinstance(lang, str) or lang not in LANGUAGES:
+        raise ValueError(
+            bilingual("언어는 'ko' 또는 'en'이어야 합니다", f"language must be 'ko' or 'en', got {lang!r}")
+        )
     return lang
 
 
@@ -66,7 +69,7 @@ def get_language() -> str:
 
 
 @contextmanager
-def language(lang: str):
+def language(lang: str) -> Iterator[None]:
     """Temporarily use `lang` as the default language."""
     previous = _language
     set_language(lang)

@@ -25,14 +25,18 @@ to ±1e308 and any number of inputs: `cross_entropy([1e16] * 3, 0)` is ln 3,
 float range, the loss raises a clear OverflowError instead of returning inf.
 
 The values and gradients match `torch.nn.functional` (see the tests).
-Targets (labels) are constants: a `Value` given as a target is read, not
-differentiated, except in `mse`, where targets may be Values in the graph.
+Targets (labels, class indices) are parents of the loss node, numbers in the
+graph like the predictions, so that compiled code (`micrograd_ko.compile`)
+takes them as inputs. Only `mse` differentiates with respect to them; the
+other losses give each target the local derivative 0, and check its range
+(a probability, ±1, a class index) in the op's forward, on every call.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import operator
 
 from .engine import Op, Value, sigmoid_of, softmax_of
 from .i18n import bilingual
@@ -86,44 +90,59 @@ def _predictions(preds, loss):
     return [p if isinstance(p, Value) else Value(p) for p in preds]
 
 
-def _targets(targets, n, loss, check=None):
-    """`targets` as n floats (Values are read as constants), each passing `check`."""
+def _targets(targets, n, loss):
+    """`targets` as n Values: numbers become leaves, Values are taken as they are (never read here).
+
+    A target is a parent of the loss node with local derivative 0: the loss
+    is not differentiated with respect to it, but its number enters through
+    the graph, so compiled code takes targets as inputs. Its range is
+    checked by the op's forward, on every call.
+    """
     targets = list(targets) if isinstance(targets, (list, tuple)) else [targets]
     if len(targets) != n:
         raise ValueError(f"{loss}: " + bilingual(
             f"예측 {n}개와 목표 {len(targets)}개: 개수가 같아야 합니다",
             f"{n} predictions and {len(targets)} targets: they must be equally many"))
-    floats = []
+    values = []
     for t in targets:
-        t = t.data if isinstance(t, Value) else t
-        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not math.isfinite(t):
-            raise TypeError(f"{loss}: " + bilingual("목표값은 유한한 숫자여야 합니다", f"the target must be a finite number, got {t!r}"))
-        if check is not None:
-            check(float(t))
-        floats.append(float(t))
-    return floats
+        if not isinstance(t, Value):
+            if isinstance(t, bool) or not isinstance(t, numbers.Real) or not math.isfinite(t):
+                raise TypeError(f"{loss}: " + bilingual("목표값은 유한한 숫자여야 합니다", f"the target must be a finite number, got {t!r}"))
+            t = Value(float(t))
+        values.append(t)
+    return values
+
+
+_data = operator.attrgetter("data")
 
 
 def _apply(op, parents):
     """The node `op(parents)`: its value is the op's own forward, so the two can never disagree."""
-    return Value.from_op(op.forward([p.data for p in parents]), op, parents)
+    return Value.from_op(op.forward(list(map(_data, parents))), op, parents)
 
 
-def _elementwise_op(name, korean, term, slope, targets):
-    """The mean over i of term(p_i, t_i), with local derivatives slope(p_i, t_i) / n.
+def _elementwise_op(name, korean, term, slope, check=None):
+    """The mean over i of term(p_i, t_i) over parents (p_1..p_n, t_1..t_n).
 
-    `term` works on floats (the forward), `slope` on floats and Values (so
-    the derivative can itself be differentiated).
+    Local derivatives: slope(p_i, t_i) / n for each prediction, 0 for each
+    target. `term` works on floats (the forward), `slope` on floats and
+    Values (so the derivative can itself be differentiated). `check(p, t)`
+    refuses a pair outside the loss's domain (a target that is no probability).
     """
-    n = len(targets)
 
-    def forward(preds):
-        return _mean([term(p, t) for p, t in zip(preds, targets)], name)
+    def forward(inputs):
+        n = len(inputs) // 2
+        pairs = list(zip(inputs[:n], inputs[n:]))
+        if check is not None:
+            for p, t in pairs:
+                check(p, t)
+        return _mean([term(p, t) for p, t in pairs], name)
 
-    def derivative(preds, out):
-        return tuple(slope(p, t) / n for p, t in zip(preds, targets))
+    def derivative(inputs, out):
+        n = len(inputs) // 2
+        return tuple(slope(p, t) / n for p, t in zip(inputs[:n], inputs[n:])) + (0.0,) * n
 
-    return Op(name, derivative, forward, korean, targets=tuple(targets))
+    return Op(name, derivative, forward, korean)
 
 
 # -- mean squared error (평균 제곱 오차) ---------------------------------------
@@ -158,12 +177,10 @@ def mse(preds, targets):
 # -- binary cross-entropy (이진 교차 엔트로피) --------------------------------
 
 
-def _target_in_unit_interval(loss):
-    def check(t):
-        if not 0.0 <= t <= 1.0:
-            raise ValueError(f"{loss}: " + bilingual(
-                f"목표는 [0, 1] 안의 확률이어야 합니다 (받은 값 {t!r})", f"the target must be a probability in [0, 1], got {t!r}"))
-    return check
+def _target_in_unit_interval(loss, t):
+    if not 0.0 <= t <= 1.0:
+        raise ValueError(f"{loss}: " + bilingual(
+            f"목표는 [0, 1] 안의 확률이어야 합니다 (받은 값 {t!r})", f"the target must be a probability in [0, 1], got {t!r}"))
 
 
 def _check_probability(p):
@@ -171,6 +188,11 @@ def _check_probability(p):
         raise ValueError("bce: " + bilingual(
             f"예측 p는 [0, 1] 안의 확률이어야 합니다 (받은 값 {p!r}); 점수(로짓)에는 bce_with_logits를 쓰세요",
             f"the prediction p must be a probability in [0, 1], got {p!r}; for raw scores use bce_with_logits"))
+
+
+def _bce_check(p, t):
+    _target_in_unit_interval("bce", t)
+    _check_probability(p)
 
 
 def _bce_term(p, t):
@@ -184,13 +206,13 @@ def _bce_slope(p, t):
     return (p - t) / (q if q > _BCE_EPS else _BCE_EPS)  # (Values compare by their numbers)
 
 
+BCE = _elementwise_op("bce", "이진 교차 엔트로피", _bce_term, _bce_slope, _bce_check)
+
+
 def bce(p, target):
     """-(t log p + (1 - t) log(1 - p)) for probabilities p in [0, 1]; logs clamped at -100. Lists: the mean."""
     preds = _predictions(p, "bce")
-    targets = _targets(target, len(preds), "bce", _target_in_unit_interval("bce"))
-    for x in preds:
-        _check_probability(x.data)
-    return _apply(_elementwise_op("bce", "이진 교차 엔트로피", _bce_term, _bce_slope, targets), preds)
+    return _apply(BCE, preds + _targets(target, len(preds), "bce"))
 
 
 def _bce_logits_term(z, t):
@@ -201,41 +223,67 @@ def _bce_logits_slope(z, t):
     return sigmoid_of(z) - t
 
 
+BCE_WITH_LOGITS = _elementwise_op("bce_with_logits", "로짓 이진 교차 엔트로피", _bce_logits_term, _bce_logits_slope,
+                                  lambda z, t: _target_in_unit_interval("bce_with_logits", t))
+
+
 def bce_with_logits(z, target):
     """bce(sigmoid(z), t) computed from the logit z, exact even for z = ±1e308. Lists: the mean."""
     preds = _predictions(z, "bce_with_logits")
-    targets = _targets(target, len(preds), "bce_with_logits", _target_in_unit_interval("bce_with_logits"))
-    op = _elementwise_op("bce_with_logits", "로짓 이진 교차 엔트로피", _bce_logits_term, _bce_logits_slope, targets)
-    return _apply(op, preds)
+    return _apply(BCE_WITH_LOGITS, preds + _targets(target, len(preds), "bce_with_logits"))
 
 
 # -- softmax cross-entropy (교차 엔트로피 오차) -------------------------------
 
 
-def _cross_entropy_op(k):
-    def forward(xs):
-        # log sum_j e^{x_j} - x_k = (max - x_k) + log1p(sum_{j != top} e^{x_j - max}),
-        # where `top` is one index holding the max (k itself if it can be).
-        # Both terms are >= 0, so nothing large is cancelled (max + log 3 - max
-        # would round away the log 3 at 1e16), and log1p keeps a confident
-        # loss such as [40, 0] -> e^-40 = 4.2e-18, where log(1 + 4.2e-18) = 0.
-        shift = max(xs)
-        gap = shift - xs[k]
-        if gap == math.inf:  # e.g. [1e308, -1e308]: the loss is about 2e308
-            raise _overflow("cross_entropy")
-        top = k if gap == 0.0 else xs.index(shift)
-        rest = math.fsum(_exp_of_difference(x, shift) for j, x in enumerate(xs) if j != top)
-        return gap + math.log1p(rest)
+def _cross_entropy_of(xs, k):
+    # log sum_j e^{x_j} - x_k = (max - x_k) + log1p(sum_{j != top} e^{x_j - max}),
+    # where `top` is one index holding the max (k itself if it can be).
+    # Both terms are >= 0, so nothing large is cancelled (max + log 3 - max
+    # would round away the log 3 at 1e16), and log1p keeps a confident
+    # loss such as [40, 0] -> e^-40 = 4.2e-18, where log(1 + 4.2e-18) = 0.
+    shift = max(xs)
+    gap = shift - xs[k]
+    if gap == math.inf:  # e.g. [1e308, -1e308]: the loss is about 2e308
+        raise _overflow("cross_entropy")
+    top = k if gap == 0.0 else xs.index(shift)
+    rest = math.fsum(_exp_of_difference(x, shift) for j, x in enumerate(xs) if j != top)
+    return gap + math.log1p(rest)
 
-    def derivative(xs, out):
-        # softmax(x)_j - [j = k]; for j = k that is -(sum of the other s_j),
-        # which stays exact where s_k - 1 would round a confident 1 - 4e-18 to 0.
-        s = softmax_of(xs)
-        others = [s[j] for j in range(len(xs)) if j != k]
-        total = math.fsum(others) if not any(map(_is_value, others)) else sum(others[1:], others[0])
-        return tuple(-total if j == k else s[j] for j in range(len(xs))) if others else (0.0,)
 
-    return Op("cross_entropy", derivative, forward, "교차 엔트로피 오차", target=k)
+def _cross_entropy_slopes(xs, k):
+    # softmax(x)_j - [j = k]; for j = k that is -(sum of the other s_j),
+    # which stays exact where s_k - 1 would round a confident 1 - 4e-18 to 0.
+    s = softmax_of(xs)
+    others = [s[j] for j in range(len(xs)) if j != k]
+    total = math.fsum(others) if not any(map(_is_value, others)) else sum(others[1:], others[0])
+    return tuple(-total if j == k else s[j] for j in range(len(xs))) if others else (0.0,)
+
+
+def _class_index(k, n, shown):
+    """The class index k (an int, or a float with an integer value) as an int in [0, n), or a clear error."""
+    if isinstance(k, float) and k.is_integer():
+        k = int(k)
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 0 <= k < n:
+        raise ValueError("cross_entropy: " + bilingual(
+            f"정답 번호는 0 이상 {n} 미만의 정수여야 합니다 (받은 값 {shown!r})",
+            f"the target index must be an int in [0, {n}), got {shown!r}"))
+    return int(k)
+
+
+def _cross_entropy_forward(inputs):
+    # parents: the n logits, then the class index (a number in the graph, so compiled code takes it as an input)
+    xs = inputs[:-1]
+    return _cross_entropy_of(xs, _class_index(inputs[-1], len(xs), inputs[-1]))
+
+
+def _cross_entropy_derivative(inputs, out):
+    xs = inputs[:-1]
+    k = _class_index(inputs[-1].data if isinstance(inputs[-1], Value) else inputs[-1], len(xs), inputs[-1])
+    return _cross_entropy_slopes(xs, k) + (0.0,)
+
+
+CROSS_ENTROPY = Op("cross_entropy", _cross_entropy_derivative, _cross_entropy_forward, "교차 엔트로피 오차")
 
 
 def _is_value(x):
@@ -261,14 +309,9 @@ def cross_entropy(logits, target_index):
     """-log softmax(logits)[k] for one sample, via log-sum-exp (as torch's CrossEntropyLoss)."""
     logits = list(logits) if isinstance(logits, (list, tuple)) else [logits]
     logits = [x if isinstance(x, Value) else Value(x) for x in logits]
-    k = target_index.data if isinstance(target_index, Value) else target_index
-    if isinstance(k, float) and k.is_integer():
-        k = int(k)
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 0 <= k < len(logits):
-        raise ValueError("cross_entropy: " + bilingual(
-            f"정답 번호는 0 이상 {len(logits)} 미만의 정수여야 합니다 (받은 값 {target_index!r})",
-            f"the target index must be an int in [0, {len(logits)}), got {target_index!r}"))
-    return _apply(_cross_entropy_op(int(k)), logits)
+    if not isinstance(target_index, Value):
+        target_index = Value(_class_index(target_index, len(logits), target_index))
+    return _apply(CROSS_ENTROPY, logits + [target_index])
 
 
 # -- hinge (max-margin) ------------------------------------------------------
@@ -282,16 +325,18 @@ def _hinge_slope(s, t):
     return -t if 1.0 - t * s > 0 else 0.0
 
 
-def _plus_or_minus_one(t):
+def _plus_or_minus_one(s, t):
     if t not in (-1.0, 1.0):
         raise ValueError("hinge: " + bilingual("목표는 -1 또는 +1이어야 합니다", f"the target must be -1 or +1, got {t!r}"))
+
+
+HINGE = _elementwise_op("hinge", "힌지 손실", _hinge_term, _hinge_slope, _plus_or_minus_one)
 
 
 def hinge(score, target):
     """max(0, 1 - t * score) for a label t of -1 or +1 (micrograd's SVM loss). Lists: the mean."""
     preds = _predictions(score, "hinge")
-    targets = _targets(target, len(preds), "hinge", _plus_or_minus_one)
-    return _apply(_elementwise_op("hinge", "힌지 손실", _hinge_term, _hinge_slope, targets), preds)
+    return _apply(HINGE, preds + _targets(target, len(preds), "hinge"))
 
 
 LOSSES = {"mse": mse, "bce": bce, "bce_with_logits": bce_with_logits, "cross_entropy": cross_entropy, "hinge": hinge}

@@ -10,20 +10,26 @@ one node, zero_grad, backward (역전파), optimizer step.
 
 By default the per-sample forward + backward runs as compiled straight-line
 code (`micrograd_ko.compile`): the same floats as the interpreted engine,
-several times faster. See `_CompiledSamples` for when `fit` does not compile.
+several times faster. `fit` does not take that on trust: the first batch a
+compiled program serves is also run interpreted from the same state (weights,
+gradients, random numbers), and unless the two agree bit for bit `fit` goes on
+interpreted and says why in one line. See `_CompiledSamples`.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import struct
+import sys
 
 from tqdm import tqdm
 
 from . import losses
 from .checks import check_dataset, check_loss_output, check_positive_int
-from .compiler import CompileError
+from .compiler import CompileError, StructureError
 from .compiler import compile as compile_function
+from .compiler import _flatten, _structure
 from .engine import Value, no_grad
 from .engine import sum as value_sum
 from .i18n import bilingual, tr
@@ -91,8 +97,8 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
     if compile and _compilable(model):
         predict = _CompiledForward(model)
         samples = _CompiledSamples(model, loss, loss_fn)
-        # Without shuffling every epoch has the same batches: compile each batch whole.
-        compiled = samples if shuffle else _CompiledBatches(model, loss_fn, samples, math.ceil(len(X) / batch_size))
+        compiled = _CompiledBatches(model, loss_fn, samples) if samples.targets_are_inputs else samples
+    parameters = model.parameters()
     bar = tqdm(range(epochs), desc=tr("학습", "training"), unit=tr("에폭", "epoch"), disable=not progress)
     model.train()  # (evaluate puts the mode back as it found it)
     for _ in bar:
@@ -102,9 +108,10 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
         for start in range(0, len(order), batch_size):
             batch = order[start:start + batch_size]
             optimizer.zero_grad()
-            step = compiled.step(X, y, batch) if compiled is not None else None
-            if step is None:  # interpreted (or the compiled code could not follow this batch)
-                compiled = None
+            step = None
+            if compiled is not None:
+                step, compiled = _compiled_step(compiled, parameters, model, loss_fn, X, y, batch)
+            if step is None:  # interpreted (or the compiled code handed this batch over)
                 step = _interpreted_step(model, loss_fn, X, y, batch)
             batch_loss, preds = step
             if track_gradients and start + batch_size >= len(order):
@@ -129,8 +136,13 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
 
 def _batch_loss(model, loss_fn, X, y, batch):
     """The batch's mean loss as one graph, and the predictions."""
-    preds = [model(X[i]) for i in batch]
-    return value_sum(loss_fn(p, y[i]) for p, i in zip(preds, batch)) / len(batch), preds
+    return _mean_loss(model, loss_fn, [X[i] for i in batch], [y[i] for i in batch])
+
+
+def _mean_loss(model, loss_fn, xs, ts):
+    """The mean loss over the pairs (xs[k], ts[k]) as one graph, and the predictions (what compiled batches trace)."""
+    preds = [model(x) for x in xs]
+    return value_sum(loss_fn(p, t) for p, t in zip(preds, ts)) / len(xs), preds
 
 
 def _interpreted_step(model, loss_fn, X, y, batch):
@@ -153,11 +165,80 @@ def _compilable(model):
     return not any(isinstance(m, Dropout) and m.p > 0 for m in modules)
 
 
+def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
+    """The batch's step by compiled code: `(step or None, compiled or None)`.
+
+    A batch served by a program not yet checked is run both ways from the
+    same state; the compiled result is trusted only if the two agree bit for
+    bit (loss, predictions, every gradient, the random module's state), and
+    from then on. Otherwise fit goes on interpreted, with one line saying why.
+    `step` None: run this batch interpreted (the gradients are as zero_grad left them).
+    """
+    if compiled.ready(batch):  # a program already checked: nothing to keep aside
+        return compiled.step(X, y, batch), compiled
+    state = random.getstate()
+    held = [p.grad for p in parameters]
+    try:
+        step = compiled.step(X, y, batch)
+    except Exception as refusal:  # noqa: BLE001 - a refusal, or an error while tracing: the engine takes over
+        for p, g in zip(parameters, held):
+            p.grad = g
+        random.setstate(state)
+        _notice(refusal)
+        return None, None
+    if step is None or not compiled.unchecked:
+        return step, compiled
+    got = [p.grad for p in parameters]
+    for p, g in zip(parameters, held):
+        p.grad = g
+    random.setstate(state)
+    expected = _interpreted_step(model, loss_fn, X, y, batch)
+    why = _difference(step, expected, got, [p.grad for p in parameters], state != random.getstate())
+    if why is not None:
+        _notice(why)
+        return expected, None
+    compiled.unchecked = False
+    return expected, compiled
+
+
+def _difference(step, expected, got, want, drew):
+    """Why the compiled step differs from the interpreted one (None: bit for bit the same)."""
+    if drew:
+        return bilingual("모델이 학습 중에 난수를 뽑습니다", "the model draws random numbers while training")
+    if _bits(step[0]) != _bits(expected[0]):
+        return bilingual(f"손실이 다릅니다 ({step[0]!r} != {expected[0]!r})", f"the losses differ ({step[0]!r} != {expected[0]!r})")
+    if _bits(_numbers(step[1])) != _bits(_numbers(expected[1])):
+        return bilingual("예측이 다릅니다", "the predictions differ")
+    for k, (a, b) in enumerate(zip(got, want)):
+        if _bits(a) != _bits(b):
+            return bilingual(f"매개변수 {k}의 기울기가 다릅니다 ({a!r} != {b!r})", f"the gradient of parameter {k} differs ({a!r} != {b!r})")
+    return None
+
+
+def _numbers(pred):
+    if isinstance(pred, list):
+        return [_numbers(p) for p in pred]
+    return pred.data if isinstance(pred, Value) else pred
+
+
+def _bits(x):
+    if isinstance(x, list):
+        return [_bits(v) for v in x]
+    return struct.pack("d", x) if isinstance(x, float) else repr(x)
+
+
+def _notice(why):
+    """One line: fit goes on interpreted, and why."""
+    reason = str(why).splitlines()[0] if str(why) else type(why).__name__
+    print(bilingual("fit: 컴파일하지 않고 해석 실행으로 학습합니다", "fit: training interpreted, not compiled")
+          + f" ({reason})", file=sys.stderr)
+
+
 class _CompiledForward:
     """The model's forward pass alone as compiled code, for evaluating on validation data every epoch.
 
-    Made on the first call (in eval mode, so dropout is off); anything it
-    cannot follow (another input shape, a branch) goes to the model itself.
+    Made on the first call (in eval mode, so dropout is off); a call the code
+    cannot follow is handed to the engine by the compiled function itself.
     """
 
     def __init__(self, model):
@@ -174,67 +255,85 @@ class _CompiledForward:
         if self.program:
             try:
                 return _as_values(self.program(x))
-            except CompileError:
+            except StructureError:
                 self.program = False
         return self.model(x)
 
 
 class _CompiledBatches:
-    """Whole batches as compiled programs, for training without shuffling.
+    """Whole batches as compiled programs `(inputs, targets) -> (mean loss, predictions)`, for a built-in loss.
 
-    The batches are the same every epoch, so each is traced once, exactly as
-    the interpreted step builds it (inputs and targets frozen as constants).
-    If all batches together would be more than `MAX_NODES` nodes of code,
-    it hands over to per-sample programs (`samples`).
+    Inputs and targets are both inputs of the program, so every batch of one
+    size runs the same code, shuffled or not: one program, plus one for a
+    shorter last batch. It is the batch's own graph, so the gradients are
+    backward()'s by construction. A batch larger than `MAX_TERMS` goes sample
+    by sample (`samples`): one program per sample shape, its terms added onto
+    the gradients in backward()'s order.
     """
 
-    MAX_NODES = 200_000
+    # Past this size (nodes + edges) Python's compile of the whole batch costs more than
+    # the per-sample calls save (digits 64-32-10, batch 32: 160,000, 16 s to compile).
+    MAX_TERMS = 30_000
 
-    def __init__(self, model, loss_fn, samples, n_batches):
-        self.model, self.loss_fn, self.samples, self.n_batches = model, loss_fn, samples, n_batches
-        self.parameters = model.parameters()
-        self.programs = {}
+    def __init__(self, model, loss_fn, samples):
+        self.model, self.loss_fn, self.samples = model, loss_fn, samples
+        self.programs = {}  # batch size -> (program, structures), or None: per sample
+        self._unchecked = False
+
+    @property
+    def unchecked(self):
+        return self._unchecked or self.samples.unchecked
+
+    @unchecked.setter
+    def unchecked(self, value):
+        self._unchecked = self.samples.unchecked = value
+
+    def ready(self, batch):
+        """Whether this batch runs a program already checked (so the step needs no state kept aside)."""
+        return type(self.programs.get(len(batch))) is tuple and not self._unchecked
 
     def step(self, X, y, batch):
-        if self.samples.programs or self.programs is None:
-            return self.samples.step(X, y, batch)
-        key = tuple(batch)
-        program = self.programs.get(key)
-        if program is None:
+        xs, ts = [X[i] for i in batch], [_plain(y[i]) for i in batch]
+        entry = self.programs.get(len(batch), False)
+        if entry is False:
             model, loss_fn = self.model, self.loss_fn
             try:
-                program = compile_function(lambda: _batch_loss(model, loss_fn, X, y, batch))
-            except CompileError:
-                return None
-            except OverflowError as error:
-                raise _diverged(error) from error
-            if program.nodes * self.n_batches > self.MAX_NODES:
-                self.programs = None
-                return self.samples.step(X, y, batch)
-            self.programs[key] = program
-        parameters = self.parameters
-        held = [p.grad for p in parameters]
-        try:
-            batch_loss, preds = program()
-        except CompileError:
-            for p, g in zip(parameters, held):
-                p.grad = g
+                structures = (_structure(xs), _structure(ts))
+                program = compile_function(lambda xs, ts: _mean_loss(model, loss_fn, xs, ts), xs, ts,
+                                           max_terms=self.MAX_TERMS)
+            except CompileError as refusal:
+                if "too large" not in str(refusal):
+                    raise
+                entry = None
+            except TypeError as error:  # a target or input that is not a number: the engine will say so
+                raise CompileError(error) from None
+            else:
+                entry = (program, structures)
+                self._unchecked = True
+            self.programs[len(batch)] = entry
+        if entry is None:
+            return self.samples.step(X, y, batch)
+        program, structures = entry
+        flat = []
+        if not (_flatten(xs, structures[0], flat) and _flatten(ts, structures[1], flat)):
             return None
-        except OverflowError as error:
-            raise _diverged(error) from error
-        return batch_loss, [_as_values(p) for p in preds]
+        result = program.fast(flat)
+        if result is None:  # a number out of range, a guard: the engine decides this batch
+            return None
+        return result[0], [_as_values(p) for p in result[1]]
 
 
 class _CompiledSamples:
-    """Each sample's loss, forward and backward, as compiled code: one program per target.
+    """Each sample's loss, forward and backward, as compiled code, added up as one backward() would.
 
-    A program is `x -> (loss, prediction)` for one target value `t`, which
-    the losses read as a constant, so samples with equal targets (classes,
-    labels) share one program; `mse` takes its targets as inputs instead, so
-    one program serves every target. The parameters are read live, so one
-    trace serves the whole training. Programs are made on first use; past
-    `MAX_PROGRAMS` distinct targets (a custom loss on continuous targets)
-    `step` gives up and `fit` continues interpreted.
+    With a built-in loss the program is `(x, t) -> (loss, prediction)`:
+    targets and class indices are inputs, so one program serves every sample
+    of one shape (shuffled mini-batches compile once). A loss function of the
+    user's gets its target as a constant (it may do anything with a number),
+    hence one program per target value, up to `MAX_PROGRAMS`. Each sample's
+    gradient terms are added onto the parameters' `.grad` one at a time, in
+    the order in which the batch's one `backward()` adds them. A new program
+    leaves `unchecked` set until `fit` has compared it with the engine.
     """
 
     MAX_PROGRAMS = 16
@@ -242,46 +341,62 @@ class _CompiledSamples:
     def __init__(self, model, loss, loss_fn):
         self.model, self.loss_fn = model, loss_fn
         self.parameters = model.parameters()
-        self.targets_are_inputs = loss == "mse"
+        self.targets_are_inputs = loss_fn in losses.LOSSES.values()
         self.programs = {}
+        self.unchecked = False
+
+    def ready(self, batch):
+        return False  # a sample may need a new program (a new target): keep the state aside every time
 
     def step(self, X, y, batch):
-        """Mean loss and predictions of the batch, with the gradients added; None if it cannot compile."""
+        """Mean loss and predictions of the batch, with the gradients added; None: run this batch interpreted.
+
+        Raises CompileError when fit cannot compile this model at all.
+        """
         weight = 1.0 / len(batch)  # d(mean)/d(one sample's loss), as backward() computes it
         parameters = self.parameters
         held = [p.grad for p in parameters]
         values, preds = [], []
-        try:
-            for i in batch:
-                program = self._program(X[i], y[i])
-                if program is None:
-                    raise CompileError("no program")
-                args = (X[i], _plain(y[i])) if self.targets_are_inputs else (X[i],)
-                value, pred = program(*args, output_grad=weight)
-                values.append(value)
-                preds.append(_as_values(pred))
-        except CompileError:  # also a GuardError or StructureError: this batch starts again, interpreted
-            for p, g in zip(parameters, held):
-                p.grad = g
-            return None
-        except OverflowError as error:
-            raise _diverged(error) from error
+        for i in batch:
+            program, flat = self._program(X[i], y[i])
+            result = program.fast(flat, weight, accumulate=True) if program is not None else None
+            if result is None:  # a number out of range, a guard: the engine decides this batch
+                for p, g in zip(parameters, held):
+                    p.grad = g
+                return None
+            values.append(result[0])
+            preds.append(_as_values(result[1]))
         return math.fsum(values) / len(batch), preds
 
     def _program(self, x, t):
-        key = None if self.targets_are_inputs else _target_key(t)
-        program = self.programs.get(key)
-        if program is None and len(self.programs) < self.MAX_PROGRAMS:
-            model, loss_fn = self.model, self.loss_fn
+        """(program, flattened arguments) for one sample; program None: none for this sample."""
+        model, loss_fn = self.model, self.loss_fn
+        if self.targets_are_inputs:
+            args = (x, _plain(t))
             try:
-                if self.targets_are_inputs:
-                    program = compile_function(lambda x, t: _with_prediction(model(x), loss_fn, t), x, _plain(t))
-                else:
-                    program = compile_function(lambda x: _with_prediction(model(x), loss_fn, t), x)
-            except (CompileError, TypeError):
-                return None
+                key = tuple(_structure(a) for a in args)
+            except TypeError as error:  # a target that is not a number: the loss itself will say so
+                raise CompileError(error) from None
+        else:
+            args = (x,)
+            key = ("target", _target_key(t))
+        program = self.programs.get(key)
+        if program is None:
+            if len(self.programs) >= self.MAX_PROGRAMS:
+                raise CompileError(bilingual(
+                    f"목표값의 종류가 {self.MAX_PROGRAMS}개를 넘습니다 (사용자 손실 함수)",
+                    f"more than {self.MAX_PROGRAMS} distinct targets for a loss function of the user's"))
+            if self.targets_are_inputs:
+                program = compile_function(lambda x, t: _with_prediction(model(x), loss_fn, t), *args)
+            else:
+                program = compile_function(lambda x: _with_prediction(model(x), loss_fn, t), x)
             self.programs[key] = program
-        return program
+            self.unchecked = True
+        flat = []
+        for a, structure in zip(args, key if self.targets_are_inputs else (_structure(x),)):
+            if not _flatten(a, structure, flat):
+                return None, None
+        return program, flat
 
 
 def _with_prediction(prediction, loss_fn, target):

@@ -5,13 +5,15 @@ derivatives), then random graphs drawn from every row: what the library
 offers its users for their own ops, used on its own.
 """
 
+import math
+
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import micrograd_ko as ko
 from micrograd_ko.engine import MathDomainError
-from micrograd_ko.testing import check_grads
+from micrograd_ko.testing import check_grads, derivatives
 from micrograd_ko.testing import strategies as mst
 from micrograd_ko.testing.graphs import table_rows
 
@@ -21,15 +23,35 @@ ROWS = {row.name: row for row in table_rows()}
 # A row's constant (an exponent, a base) may narrow it: see `domain`.
 WIDE, MID = (-1e6, 1e6), (-1e3, 1e3)
 DOMAINS = {
-    "neg": [WIDE], "abs": [WIDE], "relu": [WIDE], "leaky_relu": [WIDE],
-    "exp": [(-700, 50)], "log": [(1e-2, 1e12)], "sqrt": [(1e-2, 1e12)], "tanh": [(-40, 40)],
-    "sigmoid": [(-700, 700)], "softplus": [(-700, 700)], "silu": [(-700, 700)], "gelu": [(-30, 30)],
-    "erf": [(-10, 10)], "elu": [(-700, 1e6)],
-    "+": [MID, MID], "-": [MID, MID], "*": [MID, MID], "/": [MID, MID], "**": [(1e-2, 1e2), (-5, 5)],
-    "**c": [MID], "c**": [(-300, 300)],
-    "sum": [(-30, 30)] * 3, "dot": [(-30, 30)] * 4, "softmax": [(-30, 30)] * 3,
-    "mse": [MID] * 4, "bce": [(1e-2, 0.99)] * 2, "bce_with_logits": [(-30, 30)] * 2,
-    "cross_entropy": [(-30, 30)] * 3, "hinge": [MID] * 2,
+    "neg": [WIDE],
+    "abs": [WIDE],
+    "relu": [WIDE],
+    "leaky_relu": [WIDE],
+    "exp": [(-700, 50)],
+    "log": [(1e-2, 1e12)],
+    "sqrt": [(1e-2, 1e12)],
+    "tanh": [(-40, 40)],
+    "sigmoid": [(-700, 700)],
+    "softplus": [(-700, 700)],
+    "silu": [(-700, 700)],
+    "gelu": [(-30, 30)],
+    "erf": [(-10, 10)],
+    "elu": [(-700, 1e6)],
+    "+": [MID, MID],
+    "-": [MID, MID],
+    "*": [MID, MID],
+    "/": [MID, MID],
+    "**": [(1e-2, 1e2), (-5, 5)],
+    "**c": [MID],
+    "c**": [(-300, 300)],
+    "sum": [(-30, 30)] * 3,
+    "dot": [(-30, 30)] * 4,
+    "softmax": [(-30, 30)] * 3,
+    "mse": [MID] * 4,
+    "bce": [(1e-2, 0.99)] * 2,
+    "bce_with_logits": [(-30, 30)] * 2,
+    "cross_entropy": [(-30, 30)] * 3,
+    "hinge": [MID] * 2,
 }
 KINKS = {"abs": (0.0,), "relu": (0.0,), "leaky_relu": (0.0,), "elu": (0.0,), "/": (), "hinge": (1.0, -1.0)}
 
@@ -119,6 +141,11 @@ def test_mixed_second_derivatives_match_torch(x, y):
 @given(x=mst.values(-3, 3))
 def test_third_derivative_of_tanh(x):
     assert check_grads(lambda v: v.tanh(), [x], order=3, against="torch", rtol=1e-9, atol=1e-15)
+    # and the closed forms: tanh'' = -2 t (1 - t^2), and the third derivative (1 - t^2)(6 t^2 - 2)
+    _, _, second, third = derivatives(lambda v: v.tanh(), [x], 3)
+    t, dt = math.tanh(x), 1 - math.tanh(x) ** 2
+    assert math.isclose(second[(0, 0)], -2 * t * dt, rel_tol=1e-12, abs_tol=1e-300)
+    assert math.isclose(third[(0, 0, 0)], dt * (6 * t * t - 2), rel_tol=1e-9, abs_tol=1e-15)
 
 
 # -- random graphs over every row --------------------------------------------------------------
@@ -153,9 +180,12 @@ def test_random_graphs_match_central_differences(expr, xs):
 
 
 # unguarded: micrograd has no sigmoid to guard with; a point outside a domain is left out
-@given(expr=mst.expressions(n_inputs=2, max_nodes=8, rows=["+", "-", "*", "/", "**c", "relu", "neg", "sum", "dot"],
-                            guard_domains=False),
-       xs=mst.inputs(2, -3, 3))
+@given(
+    expr=mst.expressions(
+        n_inputs=2, max_nodes=8, rows=["+", "-", "*", "/", "**c", "relu", "neg", "sum", "dot"], guard_domains=False
+    ),
+    xs=mst.inputs(2, -3, 3),
+)
 def test_random_graphs_match_karpathys_micrograd(expr, xs):
     assume(_evaluates(expr, xs))
     try:
@@ -166,5 +196,10 @@ def test_random_graphs_match_karpathys_micrograd(expr, xs):
 
 def test_the_kinks_are_pytorchs_choice_in_a_graph():
     # on the kink no central difference applies, but PyTorch's convention does: compare with it
-    assert check_grads(lambda x, y: x.relu() * y + (x * y).abs() + x.leaky_relu(0.3) + x.elu(0.4), [0.0, 1.5],
-                       against="torch", rtol=1e-12, atol=1e-15)
+    assert check_grads(
+        lambda x, y: x.relu() * y + (x * y).abs() + x.leaky_relu(0.3) + x.elu(0.4),
+        [0.0, 1.5],
+        against="torch",
+        rtol=1e-12,
+        atol=1e-15,
+    )

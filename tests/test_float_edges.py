@@ -362,3 +362,99 @@ def test_item10_huge_constants_and_bad_comparisons_are_bilingual_errors():
             eval(f"Value(1) {symbol} 'a'")
         bilingual_error(error.value)
     assert (Value(1) < 2) and (Value(1) <= Value(1)) and not (Value(1) > 2.5)
+
+
+# -- losses, first and second order, at the edges -------------------------------------------------
+
+LOSS_CASES = [
+    ("mse", lambda xs: ko.losses.mse(xs, [0.5] * len(xs))),
+    ("bce", lambda xs: ko.losses.bce([x.sigmoid() for x in xs], [1.0] * len(xs))),
+    ("bce_with_logits", lambda xs: ko.losses.bce_with_logits(xs, [1.0] * len(xs))),
+    ("cross_entropy", lambda xs: ko.losses.cross_entropy(xs, 0)),
+    ("hinge", lambda xs: ko.losses.hinge(xs, [1.0] * len(xs))),
+]
+
+
+def _finite_or_policy_error(call):
+    """call() returns finite numbers, or raises the policy's bilingual OverflowError; anything else fails."""
+    try:
+        result = call()
+    except OverflowError as error:
+        bilingual_error(error)
+        return None
+    numbers = result if isinstance(result, list) else [result]
+    numbers = [n.data if isinstance(n, Value) else n for n in numbers]
+    assert all(math.isfinite(n) for n in numbers), numbers
+    return result
+
+
+@pytest.mark.parametrize("name, loss", LOSS_CASES, ids=[c[0] for c in LOSS_CASES])
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_every_loss_first_and_second_order_is_finite_or_a_clear_error(name, loss, n):
+    for values in combinations([1e308, -1e308, 1e200, 1e-320, -0.0, 40.0], n):
+        xs = [Value(v) for v in values]
+        out = _finite_or_policy_error(lambda: loss(xs))
+        if out is None:
+            continue
+        slopes = _finite_or_policy_error(lambda: grad(out, xs))
+        first = _finite_or_policy_error(lambda: grad(out, xs, create_graph=True))
+        if first is None:
+            continue
+        assert [g.data for g in first] == pytest.approx(slopes, rel=1e-12, abs=1e-300)
+        for g in first:
+            _finite_or_policy_error(lambda: grad(g, xs))
+
+
+@pytest.mark.parametrize("z", [1e308, -1e308, 1e200, -40.0, 40.0, 1e-320, 0.0, 1.5])
+def test_bce_with_logits_and_mse_second_derivatives_are_exact_at_the_edges(z):
+    x = Value(z)
+    curvature = grad(grad(ko.losses.bce_with_logits(x, 1.0), x, create_graph=True), x)
+    with mpmath.workdps(60):
+        s = _sig(mpmath.mpf(z))
+        expected_ = float(s * (1 - s))
+    assert close(curvature, expected_), (z, curvature, expected_)
+    small = z if abs(z) < 1e150 else math.copysign(1e150, z)  # (1e308)^2 / 3 is no float
+    xs = [Value(small), Value(0.5), Value(-small)]
+    hessian_row = grad(grad(ko.losses.mse(xs, [0.0] * 3), xs, create_graph=True)[0], xs)
+    assert hessian_row == [2 / 3, 0.0, 0.0]
+
+
+# -- random small graphs at the edges: backward and grad agree, and follow the policy ---------------
+
+_BUILDERS = [
+    lambda a, b: a * b, lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a / b,
+    lambda a, b: a.relu() * b, lambda a, b: a.tanh() + b, lambda a, b: a.exp() * b, lambda a, b: (a * a).log() + b,
+    lambda a, b: a.sigmoid() * b, lambda a, b: a.gelu() - b, lambda a, b: ko.sum([a, b, a]), lambda a, b: ko.dot([a, b], [b, a]),
+]
+
+
+@given(
+    values=st.lists(st.sampled_from(EDGES + [1e150, 1e-150, 2.0, -0.5]), min_size=2, max_size=4),
+    steps=st.lists(st.tuples(st.integers(0, len(_BUILDERS) - 1), st.integers(0, 99), st.integers(0, 99)),
+                   min_size=1, max_size=6),
+)
+def test_random_graphs_at_the_edges_follow_the_policy(values, steps):
+    leaves = [Value(v) for v in values]
+    nodes = list(leaves)
+    try:
+        for k, i, j in steps:
+            nodes.append(_BUILDERS[k](nodes[i % len(nodes)], nodes[j % len(nodes)]))
+    except (OverflowError, MathDomainError) as error:  # forward: the policy's errors only
+        return bilingual_error(error)
+    out = nodes[-1]
+    graph = ko.engine.topological_order(out)
+    try:
+        out.backward()
+    except GradientOverflowError as error:
+        bilingual_error(error)
+        assert all(n.grad == 0.0 for n in graph)  # nothing changed
+        # grad() hands back only the leaves' gradients: finite, or the same error
+        try:
+            slopes = grad(out, leaves)
+        except GradientOverflowError:
+            return
+        assert all(math.isfinite(s) for s in slopes)
+        return
+    assert all(math.isfinite(n.grad) for n in graph)
+    assert out.grad == 1.0
+    assert grad(out, leaves) == [x.grad for x in leaves]

@@ -106,9 +106,14 @@ def current_pictures(nb):
     """Whether a committed notebook's outputs were made by the current drawing code (an <img> per graph)."""
     html = [o.get("data", {}).get("text/html", "") for cell in nb.cells for o in cell.get("outputs", [])]
     html = ["".join(h) if isinstance(h, list) else h for h in html]
-    svg_only = any("image/svg+xml" in o.get("data", {}) and "text/html" not in o.get("data", {})
-                   for cell in nb.cells for o in cell.get("outputs", []))
-    old_stepper = any("mgk-stepper" in h and ("<button" in h.split("<script>")[0] or "mgk-stage" not in h) for h in html)
+    svg_only = any(
+        "image/svg+xml" in o.get("data", {}) and "text/html" not in o.get("data", {})
+        for cell in nb.cells
+        for o in cell.get("outputs", [])
+    )
+    old_stepper = any(
+        "mgk-stepper" in h and ("<button" in h.split("<script>")[0] or "mgk-stage" not in h) for h in html
+    )
     return not svg_only and not old_stepper
 
 
@@ -133,16 +138,36 @@ def lab(tmp_path_factory):
     news.parent.mkdir(parents=True)
     news.write_text('{"fetchNews": "false"}')  # no "official Jupyter news?" toast over the pictures
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "JUPYTER_CONFIG_DIR": str(home / "config"),
-           "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
-           "JUPYTERLAB_SETTINGS_DIR": str(home / "settings")}
-    log = open(home / "lab.log", "w")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+        "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
+    }
+    log = open(home / "lab.log", "w")  # noqa: SIM115 (open while the server runs; closed in the finally below)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--port-retries=0",
-         f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={TOKEN}", "--LabApp.expose_app_in_browser=True",
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--port-retries=0",
+            f"--ServerApp.root_dir={root}",
+            f"--IdentityProvider.token={TOKEN}",
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]
         + (["--allow-root"] if hasattr(os, "getuid") and os.getuid() == 0 else []),
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -209,8 +234,9 @@ MEASURE = r"""
     found.push({kind: "img", width: box.width, area: width, loaded: img.complete && img.naturalWidth > 0,
                 text: Math.min(...sizes) * unit * box.width / natural});
   }
-  for (const svg of area.querySelectorAll(".mgk-frame.mgk-active svg:not(svg svg), .mgk-drawing svg:not(svg svg)")) {
-    const box = svg.getBoundingClientRect();
+  for (const svg of area.querySelectorAll(".mgk-drawing svg:not(svg svg)")) {
+    // A player's drawing: its box must fit (a drawing kept readable scrolls inside it, to the current node).
+    const box = svg.closest(".mgk-drawing").getBoundingClientRect();
     const texts = [...svg.querySelectorAll("text")].filter(t => t.getBBox().width > 0);
     const sizes = texts.map(t => t.getScreenCTM().a * parseFloat(getComputedStyle(t).fontSize));
     found.push({kind: "svg", width: box.width, area: width, loaded: true, text: Math.min(...sizes)});
@@ -230,7 +256,9 @@ def test_saved_notebook_shows_pictures_and_a_step_list(lab, browser):
         area = areas.nth(i)
         area.scroll_into_view_if_needed()
         assert area.locator(".jp-OutputArea-output img").count() == 1
-        assert area.locator(".jp-OutputArea-output svg").count() == 0  # untrusted: JupyterLab kept no SVG, the <img> is what shows
+        assert (
+            area.locator(".jp-OutputArea-output svg").count() == 0
+        )  # untrusted: JupyterLab kept no SVG, the <img> is what shows
         pictures = area.evaluate(MEASURE)
         assert pictures and all(p["loaded"] for p in pictures)
     for cell in (STEPPER_CELL, NEURON_CELL, REPLAY_CELL):
@@ -283,8 +311,10 @@ def test_after_run_all_the_stepper_plays_and_every_picture_fits(lab, browser):
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_selector(".mgk-stepper.mgk-js .mgk-next", timeout=120_000)
     # Run All marks every queued cell [*] at once: done when none is left.
-    page.wait_for_function("[...document.querySelectorAll('.jp-InputArea-prompt')].every(p => !p.textContent.includes('*'))",
-                           timeout=120_000)
+    page.wait_for_function(
+        "[...document.querySelectorAll('.jp-InputArea-prompt')].every(p => !p.textContent.includes('*'))",
+        timeout=120_000,
+    )
     page.wait_for_timeout(1000)
     areas = outputs(page)
     stepper = areas.nth(STEPPER_CELL).locator(".mgk-stepper")
@@ -292,7 +322,9 @@ def test_after_run_all_the_stepper_plays_and_every_picture_fits(lab, browser):
     stepper.locator(".mgk-next").click()
     second = active_node(stepper)
     assert second != first and stepper.locator(".mgk-counter").text_content() == f"2 / {STEPS}"
-    stepper.locator(".mgk-slider").evaluate(f"(s) => {{ s.value = '{STEPS - 1}'; s.dispatchEvent(new Event('input')); }}")
+    stepper.locator(".mgk-slider").evaluate(
+        f"(s) => {{ s.value = '{STEPS - 1}'; s.dispatchEvent(new Event('input')); }}"
+    )
     assert active_node(stepper) not in (first, second)
     assert stepper.locator(".mgk-next").is_disabled()
     for i in range(len(CELLS)):
@@ -304,14 +336,19 @@ def test_after_run_all_the_stepper_plays_and_every_picture_fits(lab, browser):
             assert picture["text"] >= 10, (i, picture)
     screenshot(page, "jupyterlab_run_wide_graph.png", areas.nth(1))
     screenshot(page, "jupyterlab_run_compare.png", areas.nth(4))
-    for cell, current in ((NEURON_CELL, ".mgk-drawing g.node.current"), (STEPPER_CELL, ".mgk-drawing g.node.current"),
-                          (REPLAY_CELL, ".mgk-drawing")):
+    for cell, current in (
+        (NEURON_CELL, ".mgk-drawing g.value.current"),
+        (STEPPER_CELL, ".mgk-drawing g.value.current"),
+        (REPLAY_CELL, ".mgk-drawing"),
+    ):
         player = areas.nth(cell).locator(".mgk-stepper")
         player.evaluate("e => e.scrollIntoView({block: 'start'})")
         page.wait_for_timeout(500)
         n = int(player.locator(".mgk-slider").get_attribute("max")) + 1
         for i in range(n):
-            player.locator(".mgk-slider").evaluate(f"(s) => {{ s.value = '{i}'; s.dispatchEvent(new Event('input')); }}")
+            player.locator(".mgk-slider").evaluate(
+                f"(s) => {{ s.value = '{i}'; s.dispatchEvent(new Event('input')); }}"
+            )
             for part in (".mgk-controls", ".mgk-current", current):
                 assert visible(page, player.locator(part)), (cell, i, part)
         page.screenshot(path=str(SCREENSHOTS / f"jupyterlab_run_player_{cell}.png"))

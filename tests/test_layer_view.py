@@ -73,8 +73,11 @@ def test_small_is_loud_the_weakest_layer_is_the_darkest_red_and_shortest_bar(fla
     assert all(luminance(a) < luminance(b) for a, b in zip(fills, fills[1:]))
     r, g, b = colours._rgb(fills[0])
     assert r > 3 * max(g, b) and luminance(fills[0]) < 100
-    bars = {int(g_.get("data-layer")): float(g_.find(f"{SVG}rect").get("width"))
-            for g_ in ET.fromstring(svg.encode()).iter(f"{SVG}g") if "cell" in (g_.get("class") or "")}
+    bars = {
+        int(g_.get("data-layer")): float(g_.find(f"{SVG}rect").get("width"))
+        for g_ in ET.fromstring(svg.encode()).iter(f"{SVG}g")
+        if "cell" in (g_.get("class") or "")
+    }
     assert all(bars[a] < bars[b] for a, b in zip(weakest_first, weakest_first[1:]))  # length for magnitude, too
     texts = texts_of(svg)
     assert {"10⁻⁸", "10⁻²", "10"} <= set(texts)  # 10⁻ⁿ ticks
@@ -119,8 +122,12 @@ def test_the_same_gradient_gets_the_same_colour_in_every_picture(flagship):
     beside = mg.compare_gradient_flow({"a": flagship, "b": after_backward("relu", "he_normal", hidden=2)})
     root = ET.fromstring(beside.svg().encode("utf-8"))
     first = [g for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or "")][:11]
-    assert {int(g.get("data-layer")): g.find(f"{SVG}rect").get("fill") for g in first} == {k: v[0] for k, v in alone.items()}
-    assert colours.GradScale.fit([3e-5, 0.2]) == colours.GradScale()  # a node view of the same numbers uses this scale too
+    assert {int(g.get("data-layer")): g.find(f"{SVG}rect").get("fill") for g in first} == {
+        k: v[0] for k, v in alone.items()
+    }
+    assert (
+        colours.GradScale.fit([3e-5, 0.2]) == colours.GradScale()
+    )  # a node view of the same numbers uses this scale too
     shared = colours.GradScale(1e-4, 1.0)  # a scale given once, used by several pictures
     one = cells(LayerView.from_model(flagship, scale=shared).svg())
     two = cells(mg.compare_gradient_flow({"x": flagship}, scale=(1e-4, 1.0)).svg())
@@ -153,7 +160,9 @@ def test_group_layer_is_the_layer_view_at_every_size_and_never_taller_than_two_s
         width, height = display.size_px(picture.svg())
         assert width <= 850 and height <= 1800
     small = nn.MLP(2, [2, 1], seed=0)
-    asked = mg.draw_graph(xor_loss(small), group="layer", model=small, detail="neurons")  # every node: asked for explicitly
+    asked = mg.draw_graph(
+        xor_loss(small), group="layer", model=small, detail="neurons"
+    )  # every node: asked for explicitly
     assert not isinstance(asked, LayerView)
 
 
@@ -172,7 +181,11 @@ def test_extreme_gradients_draw_without_a_raw_error():
 
 
 def test_sigmoid_fades_while_tanh_and_relu_stay_level_side_by_side(flagship, tmp_path):
-    models = {"sigmoid": flagship, "tanh": after_backward("tanh", "xavier_uniform"), "relu": after_backward("relu", "he_normal")}
+    models = {
+        "sigmoid": flagship,
+        "tanh": after_backward("tanh", "xavier_uniform"),
+        "relu": after_backward("relu", "he_normal"),
+    }
     view = mg.compare_gradient_flow(models)
     svg = view.svg()
     root = ET.fromstring(svg.encode("utf-8"))
@@ -215,8 +228,12 @@ def test_gradient_flow_player_steps_through_epochs_on_one_scale():
     player = mg.viz.gradient_flow_player(history, model=model, max_frames=4)
     assert len(player) == 4  # every 2nd epoch, and the last: 1, 3, 5, 6
     page = player.to_html()
-    svgs = [base64.b64decode(b).decode("utf-8") for b in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page)]
-    assert len(svgs) == 4
+    stage, *svgs = [
+        base64.b64decode(b).decode("utf-8") for b in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page)
+    ]
+    assert len(svgs) == 4 and stage == svgs[-1].replace(
+        "_f3", "_s"
+    )  # the saved view shows the last epoch, then one per frame
     flows = history["gradient_flow"]
     for svg, epoch in zip(svgs, (0, 2, 4, 5)):
         values = [float(v) if v else None for v in re.findall(r'data-value="([^"]*)"', svg)]
@@ -247,16 +264,25 @@ def test_before_backward_the_picture_says_so_instead_of_painting_zeros():
     fresh = nn.MLP(2, [3, 1], seed=0)  # never through backward(): every grad is exactly 0.0
     fresh_loss = xor_loss(fresh)
     trained, trained_loss = after_backward(hidden=1, with_loss=True)
-    both = mg.compare_gradient_flow({"fresh": fresh, "trained": trained}, losses={"fresh": fresh_loss, "trained": trained_loss})
+    both = mg.compare_gradient_flow(
+        {"fresh": fresh, "trained": trained}, losses={"fresh": fresh_loss, "trained": trained_loss}
+    )
     for view in (both, LayerView.from_model(fresh, loss=fresh_loss)):
         svg = view.svg()
         assert any("loss.backward()를 먼저 호출하세요" in t for t in texts_of(svg))
         root = ET.fromstring(svg.encode("utf-8"))
-        first_column = min(float(g.find(f"{SVG}rect").get("x")) for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or ""))
-        fresh_cells = [g for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or "")
-                       and float(g.find(f"{SVG}rect").get("x")) == first_column]
-        assert fresh_cells and all(g.find(f"{SVG}rect").get("fill") == colours.PENDING and g.find(f"{SVG}text").text == "?"
-                                   for g in fresh_cells)
+        first_column = min(
+            float(g.find(f"{SVG}rect").get("x")) for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or "")
+        )
+        fresh_cells = [
+            g
+            for g in root.iter(f"{SVG}g")
+            if "cell" in (g.get("class") or "") and float(g.find(f"{SVG}rect").get("x")) == first_column
+        ]
+        assert fresh_cells and all(
+            g.find(f"{SVG}rect").get("fill") == colours.PENDING and g.find(f"{SVG}text").text == "?"
+            for g in fresh_cells
+        )
     assert "call loss.backward() first" in LayerView.from_model(fresh, loss=fresh_loss, lang="en").svg()
     # Without the loss nothing tells "not yet" from "exactly 0 after backward": the picture says both, and draws 0.
     unknown = LayerView.from_model(fresh).svg()
@@ -265,3 +291,19 @@ def test_before_backward_the_picture_says_so_instead_of_painting_zeros():
     zero_init = nn.MLP(2, [3, 3, 1], activation="sigmoid", init="zeros", seed=0)
     (zero_init([1.0, 0.0]) - 1.0).backward()  # exactly-zero weight gradients after a real backward: still "0"
     assert "backward()" not in LayerView.from_model(zero_init).svg()
+
+
+def test_gradients_past_the_fixed_scale_widen_it_so_nothing_is_clamped():
+    from micrograd_ko.viz.layer_view import LayerRow
+
+    values = [10.0**-e for e in range(13, 0, -1)]  # 1e-13 ... 0.1: five decades below the fixed scale
+    view = LayerView({"": [LayerRow(k, "sigmoid", 4, v) for k, v in enumerate(values)]})
+    assert view.scale == colours.GradScale(1e-13, 10.0)
+    svg = view.svg()
+    shown = cells(svg)
+    fills = [shown[k][0] for k in range(len(values))]
+    assert len(set(fills)) == len(values) and all(luminance(a) < luminance(b) for a, b in zip(fills, fills[1:]))
+    root = ET.fromstring(svg.encode("utf-8"))
+    bars = [float(g.find(f"{SVG}rect").get("width")) for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or "")]
+    assert all(a > b for a, b in zip(bars, bars[1:]))  # drawn top (last layer) first: longest first
+    assert "10⁻¹³" in texts_of(svg)

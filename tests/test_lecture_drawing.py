@@ -28,7 +28,9 @@ def nodes_of(svg):
 
 def edge_texts(svg):
     root = ET.fromstring(svg.encode("utf-8"))
-    return [t.text for g in root.iter(f"{SVG}g") if "edge" in (g.get("class") or "").split() for t in g.iter(f"{SVG}text")]
+    return [
+        t.text for g in root.iter(f"{SVG}g") if "edge" in (g.get("class") or "").split() for t in g.iter(f"{SVG}text")
+    ]
 
 
 def ops_drawn(svg):
@@ -38,7 +40,12 @@ def ops_drawn(svg):
 
 def lecture_example():
     """The first lecture's L = (a*b + c) * f, labelled as in the video."""
-    a, b, c, f = mg.Value(2.0, label="a"), mg.Value(-3.0, label="b"), mg.Value(10.0, label="c"), mg.Value(-2.0, label="f")
+    a, b, c, f = (
+        mg.Value(2.0, label="a"),
+        mg.Value(-3.0, label="b"),
+        mg.Value(10.0, label="c"),
+        mg.Value(-2.0, label="f"),
+    )
     e = a * b
     e.label = "e"
     d = e + c
@@ -61,7 +68,8 @@ def test_lecture_style_is_the_lectures_draw_dot():
     svg = mg.render_svg(L, style="lecture", lang="en", renderer="wasm")
     drawn = nodes_of(svg)
     assert sorted(t for name, t in drawn.items() if not name.endswith("_op")) == sorted(
-        [v.label, f"data {v.data:.4f}", f"grad {v.grad:.4f}"] for v in values)
+        [v.label, f"data {v.data:.4f}", f"grad {v.grad:.4f}"] for v in values
+    )
     assert ops_drawn(svg) == ["*", "*", "+"]
     assert "<ellipse" in svg and edge_texts(svg) == []  # op ellipses, no numbers on edges
     assert "기울기" not in svg and "|grad|" not in svg  # no caption, no colour bar
@@ -132,8 +140,11 @@ def test_expanded_products_and_sums_carry_the_dot_nodes_gradient(inputs):
     drawn = nodes_of(svg)
     assert ops_drawn(svg).count("*") == inputs and "dot" not in ops_drawn(svg)
     assert ops_drawn(svg).count("+") == max(inputs - 1, 0) + 1
-    dot_id = next(name for name, texts in drawn.items() if f"data {fmt(d.data)}" in texts and not name.endswith("_op")
-                  and name.count("_") == 0)
+    dot_id = next(
+        name
+        for name, texts in drawn.items()
+        if f"data {fmt(d.data)}" in texts and not name.endswith("_op") and name.count("_") == 0
+    )
     products = {name: texts for name, texts in drawn.items() if re.fullmatch(rf"{dot_id}_p\d+", name)}
     sums = {name: texts for name, texts in drawn.items() if re.fullmatch(rf"{dot_id}_s\d+", name)}
     assert len(products) == (inputs if inputs > 1 else 0) and len(sums) == max(inputs - 2, 0)
@@ -141,8 +152,10 @@ def test_expanded_products_and_sums_carry_the_dot_nodes_gradient(inputs):
         texts = products[f"{dot_id}_p{i}"]
         assert texts == [f"w{i}*x{i}", f"data {fmt(ws[i].data * xs[i].data)}", f"grad {fmt(d.grad)}"]
     for k in range(1, inputs - 1):
-        assert sums[f"{dot_id}_s{k}"] == [f"data {fmt(math.fsum(w.data * x.data for w, x in zip(ws[:k + 1], xs[:k + 1])))}",
-                                          f"grad {fmt(d.grad)}"]
+        assert sums[f"{dot_id}_s{k}"] == [
+            f"data {fmt(math.fsum(w.data * x.data for w, x in zip(ws[: k + 1], xs[: k + 1])))}",
+            f"grad {fmt(d.grad)}",
+        ]
     # The chain rule reads off the picture: w_i.grad = (product's grad) * (local derivative x_i on its edge).
     for w, x in zip(ws, xs):
         assert w.grad == pytest.approx(d.grad * x.data) and fmt(x.data) in edge_texts(svg)
@@ -177,12 +190,25 @@ def test_an_op_with_many_inputs_writes_each_local_derivative_where_its_edge_arri
     for rankdir in ("LR", "TB"):
         g = mg.draw_graph(d, rankdir=rankdir)
         op = next(name for name in nodes_of(g.svg()) if name.endswith("_op"))
-        for k, local in enumerate(d.local_grads()):
+        for k in range(len(d.local_grads())):
             assert f"-> {op}:p{k}" in g.source
         svg = g.svg()
         assert nodes_of(svg)[op] == [fmt(local) for local in d.local_grads()] + ["dot"]
         assert edge_texts(svg) == []  # no numbers left on the edges
+        assert "numbers in op fields: local derivatives" in mg.render_svg(d, rankdir=rankdir, lang="en")
     # Two inputs keep their numbers on the edges.
     two = mg.Value(2.0, label="a") * mg.Value(3.0, label="b")
     two.backward()
     assert sorted(edge_texts(mg.render_svg(two))) == ["2", "3"]
+
+
+def test_an_op_with_more_inputs_than_fields_allow_is_drawn_without_numbers():
+    from micrograd_ko.viz.node_view import MAX_LOCAL_FIELDS
+
+    xs = [mg.Value(0.1 * i, label=f"x{i}") for i in range(MAX_LOCAL_FIELDS + 1)]
+    s = mg.sum(xs)
+    s.backward()
+    svg = mg.render_svg(s, lang="en")
+    assert ops_drawn(svg) == ["sum"] and edge_texts(svg) == []
+    assert "local derivatives" not in svg  # the caption does not promise numbers that are not drawn
+    assert "numbers in op fields" in mg.render_svg(mg.sum(xs[:MAX_LOCAL_FIELDS]), lang="en")

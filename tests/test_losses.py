@@ -128,10 +128,10 @@ def test_each_loss_is_one_node_over_its_inputs():
     z = [Value(0.5), Value(-1.0), Value(2.0)]
     cases = [
         (losses.mse(z, [0.0, 1.0, 2.0]), "mse", 6),
-        (losses.bce(z[0], 1), "bce", 1),
-        (losses.bce_with_logits(z[1], 0), "bce_with_logits", 1),
-        (losses.cross_entropy(z, 2), "cross_entropy", 3),
-        (losses.hinge(z[2], -1), "hinge", 1),
+        (losses.bce(z[0], 1), "bce", 2),  # targets are parents too (local derivative 0), so compile takes them as inputs
+        (losses.bce_with_logits(z[1], 0), "bce_with_logits", 2),
+        (losses.cross_entropy(z, 2), "cross_entropy", 4),
+        (losses.hinge(z[2], -1), "hinge", 2),
     ]
     for out, name, parents in cases:
         assert out._op == name and len(out._prev) == parents
@@ -183,7 +183,7 @@ def test_bce_of_a_batch_is_the_mean_as_in_torch(pairs):
     p = torch.tensor(preds, dtype=torch.float64, requires_grad=True)
     expected = F.binary_cross_entropy(p, torch.tensor(targets, dtype=torch.float64))
     expected.backward()
-    assert close(out.data, expected.item()) and len(out._prev) == len(preds)
+    assert close(out.data, expected.item()) and len(out._prev) == 2 * len(preds)
     assert all(math.isclose(x.grad, g, rel_tol=1e-12, abs_tol=1e-12) for x, g in zip(xs, p.grad.tolist()))
 
 

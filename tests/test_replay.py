@@ -18,12 +18,14 @@ X, Y = datasets.xor()
 
 
 def models():
-    return {"sigmoid": nn.MLP(2, [6] * 4 + [1], activation="sigmoid", seed=0),
-            "tanh": nn.MLP(2, [6] * 4 + [1], activation="tanh", init="xavier_uniform", seed=0)}
+    return {
+        "sigmoid": nn.MLP(2, [6] * 4 + [1], activation="sigmoid", seed=0),
+        "tanh": nn.MLP(2, [6] * 4 + [1], activation="tanh", init="xavier_uniform", seed=0),
+    }
 
 
 def mean_bce(model):
-    return (mg.sum([losses.bce_with_logits(model(x), t) for x, t in zip(X, Y)]) / len(X))
+    return mg.sum([losses.bce_with_logits(model(x), t) for x, t in zip(X, Y)]) / len(X)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +50,9 @@ def test_the_history_is_plain_gradient_descent_written_out():
 
 def test_frames_spread_over_the_epochs_first_and_last_included(replay):
     assert replay.frames[0] == 0 and replay.frames[-1] == 59 and len(replay) == 7
-    assert replay.history["tanh"]["loss"][-1] < 0.1 < replay.history["sigmoid"]["loss"][-1]  # tanh learns, sigmoid stays flat
+    assert (
+        replay.history["tanh"]["loss"][-1] < 0.1 < replay.history["sigmoid"]["loss"][-1]
+    )  # tanh learns, sigmoid stays flat
 
 
 def test_each_frame_draws_the_loss_so_far_the_boundary_and_the_layers(replay):
@@ -91,8 +95,11 @@ def test_bad_input_is_refused_clearly():
         mg.viz.training_replay({"m": nn.MLP(2, [1])}, X, Y, lr=-1)
     with pytest.raises(ValueError, match="one output"):
         mg.viz.training_replay({"m": nn.MLP(2, [2])}, X, Y, epochs=1)
-    assert math.isfinite(mg.viz.training_replay({"m": nn.MLP(3, [2, 1], seed=0)}, [[0, 0, 1], [1, 0, 0]], [0, 1],
-                                                epochs=2, frames=2).history["m"]["loss"][-1])  # 3-D inputs: no boundary panel
+    assert math.isfinite(
+        mg.viz.training_replay(
+            {"m": nn.MLP(3, [2, 1], seed=0)}, [[0, 0, 1], [1, 0, 0]], [0, 1], epochs=2, frames=2
+        ).history["m"]["loss"][-1]
+    )  # 3-D inputs: no boundary panel
 
 
 def test_the_replay_plays_live_on_one_screen(browser, tmp_path, replay):

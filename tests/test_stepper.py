@@ -11,16 +11,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import micrograd_ko as mg
+from micrograd_ko.diagnostics import gradient_flow
 from micrograd_ko.engine import topological_order
 from micrograd_ko.graph import fmt
-from micrograd_ko.diagnostics import gradient_flow
 from micrograd_ko.stepper import BackpropStepper
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 
 def lecture_graph():
-    a, b, c, f = mg.Value(2.0, label="a"), mg.Value(-3.0, label="b"), mg.Value(10.0, label="c"), mg.Value(-2.0, label="f")
+    a, b, c, f = (
+        mg.Value(2.0, label="a"),
+        mg.Value(-3.0, label="b"),
+        mg.Value(10.0, label="c"),
+        mg.Value(-2.0, label="f"),
+    )
     e = a * b
     e.label = "e"
     d = e + c
@@ -63,7 +68,9 @@ OPS = {
 
 @given(
     leaves=st.lists(st.floats(-1.5, 1.5), min_size=1, max_size=4),
-    steps=st.lists(st.tuples(st.sampled_from(sorted(OPS)), st.integers(0, 100), st.integers(0, 100)), min_size=1, max_size=8),
+    steps=st.lists(
+        st.tuples(st.sampled_from(sorted(OPS)), st.integers(0, 100), st.integers(0, 100)), min_size=1, max_size=8
+    ),
 )
 def test_stepper_matches_backward_on_random_graphs(leaves, steps):
     values = [mg.Value(x) for x in leaves]
@@ -158,7 +165,7 @@ def test_saved_form_is_a_list_of_steps_without_controls():
     fragment = stepper._repr_html_()
     without_script = re.sub(r"<script>.*?</script>|<style>.*?</style>", "", fragment, flags=re.S)
     assert "<button" not in without_script and "<input" not in without_script and "<svg" not in without_script
-    assert without_script.count("<li class=\"mgk-frame\"") == len(stepper)
+    assert without_script.count('<li class="mgk-frame"') == len(stepper)
     assert "셀을 실행하면" in without_script  # the one line that says how to make it interactive
     # Saved, one step is shown: its text above its picture (the highlight on its node); the others' texts folded.
     stage = re.search(r'<div class="mgk-stage".*?</div>', without_script, re.S).group(0)
@@ -278,7 +285,10 @@ def test_parameters_are_named_from_the_model_in_the_graph_and_the_stepper():
     assert {"w[1][2][3]", "b[0][1]"} <= shown
     stepper = BackpropStepper(loss, model=model, by="node")
     assert stepper.names[w] == "w[1][2][3]" and stepper.names[b] == "b[0][1]"
-    assert any("∂L/∂w[1][2][3]" in stepper.text(i).replace("#", "") or "w[1][2][3]" in stepper.text(i) for i in range(len(stepper)))
+    assert any(
+        "∂L/∂w[1][2][3]" in stepper.text(i).replace("#", "") or "w[1][2][3]" in stepper.text(i)
+        for i in range(len(stepper))
+    )
     assert BackpropStepper(loss, model=model).by == "layer"
     with pytest.raises(ValueError, match="by"):
         BackpropStepper(loss, by="neuron")

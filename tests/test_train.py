@@ -142,13 +142,19 @@ def test_an_optimizer_of_another_model_is_refused():
 
 
 def _no_interpreted_steps(monkeypatch):
-    """Make sure fit really runs compiled code: an interpreted step would fail the test."""
+    """Make sure fit really runs compiled code: an interpreted step, other than fit's check of a new program, fails the test."""
+    import sys
+
     from micrograd_ko import train
 
-    def refuse(*args):
-        raise AssertionError("fit fell back to the interpreted engine")
+    interpreted = train._interpreted_step
 
-    monkeypatch.setattr(train, "_interpreted_step", refuse)
+    def only_to_check(*args):
+        if sys._getframe(1).f_code is not train._compiled_step.__code__:
+            raise AssertionError("fit fell back to the interpreted engine")
+        return interpreted(*args)
+
+    monkeypatch.setattr(train, "_interpreted_step", only_to_check)
 
 
 def _twin_runs(make_model, X, y, monkeypatch, **kwargs):
@@ -258,21 +264,35 @@ def test_fit_checks_the_data_and_the_loss_against_the_output_width():
         fit(MLP(2, [1], seed=0), X, y, loss="cross_entropy", progress=False)
 
 
-def test_batches_too_big_to_compile_whole_go_per_sample_with_the_same_history(monkeypatch):
+def test_shuffled_minibatches_compile_once_plus_one_for_the_last_batch(monkeypatch):
     from micrograd_ko import train
 
-    X, y = datasets.xor()
-    histories = []
-    for max_nodes in (200_000, 1):  # whole batches, then per-sample programs
-        monkeypatch.setattr(train._CompiledBatches, "MAX_NODES", max_nodes)
-        model = MLP(2, [3, 1], activation="tanh", seed=0)
-        histories.append(fit(model, X, y, loss="bce_with_logits", epochs=5, batch_size=2, shuffle=False,
-                             progress=False))
-    monkeypatch.undo()
-    model = MLP(2, [3, 1], activation="tanh", seed=0)
-    interpreted = fit(model, X, y, loss="bce_with_logits", epochs=5, batch_size=2, shuffle=False, progress=False,
-                      compile=False)
-    assert histories[0] == histories[1] == interpreted
+    X, labels = datasets.moons(23, noise=0.1, seed=0)
+    made, checks = [], []
+    original, interpreted = train._CompiledBatches.__init__, train._interpreted_step
+
+    def remember(self, *args):
+        original(self, *args)
+        made.append(self)
+
+    def counted(*args):
+        checks.append(args[-1])
+        return interpreted(*args)
+
+    monkeypatch.setattr(train._CompiledBatches, "__init__", remember)
+    monkeypatch.setattr(train, "_interpreted_step", counted)
+    for loss, y in (("cross_entropy", labels), ("bce_with_logits", labels), ("hinge", [2 * t - 1 for t in labels])):
+        width = 2 if loss == "cross_entropy" else 1
+        model = MLP(2, [6, width], activation="tanh", seed=0)
+        history = fit(model, X, y, loss=loss, epochs=3, batch_size=5, seed=1, progress=False)  # 23 = 4 x 5 + 3
+        assert sorted(made[-1].programs) == [3, 5] and not made[-1].unchecked  # batches of 5, and the last of 3
+        assert len(checks) == 2  # one interpreted step to check each program
+        checks.clear()
+        monkeypatch.setattr(train, "_interpreted_step", interpreted)
+        plain = fit(MLP(2, [6, width], activation="tanh", seed=0), X, y, loss=loss, epochs=3, batch_size=5, seed=1,
+                    progress=False, compile=False)
+        monkeypatch.setattr(train, "_interpreted_step", counted)
+        assert history == plain
 
 
 # -- mistakes a learner makes with fit (from a fresh-eyes review) ------------------

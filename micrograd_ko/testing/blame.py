@@ -31,7 +31,9 @@ class _Reshaped(Exception):
 class Culprit:
     """The node blamed: its op, where it is, and the two numbers that disagree."""
 
-    def __init__(self, node, position, total, parent_or_input, backward, numeric, left=None, right=None, kink=False, order=1):
+    def __init__(
+        self, node, position, total, parent_or_input, backward, numeric, left=None, right=None, kink=False, order=1
+    ):
         self.node, self.position, self.total = node, position, total
         self.index, self.backward, self.numeric = parent_or_input, backward, numeric
         self.left, self.right, self.kink, self.order = left, right, kink, order
@@ -46,20 +48,34 @@ class Culprit:
 
     def describe(self):
         """Two lines: which node, then the two numbers that disagree."""
-        where = bilingual(f"연산 노드 {self.total}개 중 {self.position + 1}번째", f"op node {self.position + 1} of {self.total}")
+        where = bilingual(
+            f"연산 노드 {self.total}개 중 {self.position + 1}번째", f"op node {self.position + 1} of {self.total}"
+        )
         if self.order == 1:
             head = bilingual("처음으로 어긋난 노드", "first node to disagree")
-            what = bilingual(f"input[{self.index}]에 대한 이 노드의 미분", f"this node's derivative by input[{self.index}]")
+            what = bilingual(
+                f"input[{self.index}]에 대한 이 노드의 미분", f"this node's derivative by input[{self.index}]"
+            )
             numbers = f"역전파 (backward) {self.backward!r}, 수치 미분 (numerical) {self.numeric!r}"
             if self.kink:
-                numbers += "; " + bilingual("꺾이거나 끊긴 점", "a kink or a jump") + f": left {self.left!r}, right {self.right!r}"
+                numbers += (
+                    "; "
+                    + bilingual("꺾이거나 끊긴 점", "a kink or a jump")
+                    + f": left {self.left!r}, right {self.right!r}"
+                )
         else:
             a, b = self.index
             head = bilingual("처음으로 어긋난 미분 규칙", "first derivative rule to disagree")
-            what = bilingual(f"국소적 미분 {a}을(를) 부모 {b}로 미분한 값", f"local derivative {a} differentiated by parent {b}")
+            what = bilingual(
+                f"국소적 미분 {a}을(를) 부모 {b}로 미분한 값", f"local derivative {a} differentiated by parent {b}"
+            )
             numbers = f"create_graph {self.backward!r}, 수치 미분 (numerical) {self.numeric!r}"
             if self.kink:  # the first derivative jumps here (elu at 0 with alpha != 1)
-                numbers += "; " + bilingual("미분이 꺾인 점", "a kink of the derivative") + f": left {self.left!r}, right {self.right!r}"
+                numbers += (
+                    "; "
+                    + bilingual("미분이 꺾인 점", "a kink of the derivative")
+                    + f": left {self.left!r}, right {self.right!r}"
+                )
         return f"{head}: '{self.op}', {where}: {self._shown()}\n    {what}: {numbers}"
 
 
@@ -167,5 +183,9 @@ def local_derivatives_note(culprit, eps):
     except (ArithmeticError, ValueError):
         return None
     stored = list(node.local_grads())
-    return (bilingual("저장된 국소적 미분", "stored local derivatives") + f" {stored!r}, "
-            + bilingual("순전파의 중앙 차분", "central differences of the forward") + f" {numeric!r}")
+    return (
+        bilingual("저장된 국소적 미분", "stored local derivatives")
+        + f" {stored!r}, "
+        + bilingual("순전파의 중앙 차분", "central differences of the forward")
+        + f" {numeric!r}"
+    )

@@ -37,8 +37,11 @@ REFERENCES = ("numeric", "torch", "micrograd")
 # h = 1e-6 (notebook 08 measures it), exact references to rounding.
 _TOLERANCES = {"numeric": (1e-4, 1e-5), "torch": (1e-7, 1e-9), "micrograd": (1e-7, 1e-9)}
 # (Korean with its particle, Korean label, English)
-_REFERENCE_NAMES = {"numeric": ("수치 미분과", "수치 미분", "numerical"), "torch": ("PyTorch와", "PyTorch", "PyTorch"),
-                    "micrograd": ("micrograd와", "micrograd", "micrograd")}
+_REFERENCE_NAMES = {
+    "numeric": ("수치 미분과", "수치 미분", "numerical"),
+    "torch": ("PyTorch와", "PyTorch", "PyTorch"),
+    "micrograd": ("micrograd와", "micrograd", "micrograd"),
+}
 _ORDINALS = {1: ("1차 미분", "first derivatives"), 2: ("2차 미분", "second derivatives")}
 
 
@@ -62,8 +65,13 @@ def _point(args):
     for x in args:
         x = x.data if isinstance(x, Value) else x
         if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
-            raise TypeError("check_grads: " + bilingual(f"입력은 유한한 숫자나 Value여야 합니다: {x!r}",
-                                                        f"inputs must be finite numbers or Values, got {x!r}"))
+            raise TypeError(
+                "check_grads: "
+                + bilingual(
+                    f"입력은 유한한 숫자나 Value여야 합니다: {x!r}",
+                    f"inputs must be finite numbers or Values, got {x!r}",
+                )
+            )
         point.append(float(x))
     return point
 
@@ -71,8 +79,13 @@ def _point(args):
 def _call(fn, leaves):
     out = fn(*leaves)
     if not isinstance(out, Value):
-        raise TypeError("check_grads: " + bilingual(f"fn은 Value 하나를 돌려줘야 합니다 (받은 자료형: {type(out).__name__})",
-                                                    f"fn must return one Value, got {type(out).__name__}"))
+        raise TypeError(
+            "check_grads: "
+            + bilingual(
+                f"fn은 Value 하나를 돌려줘야 합니다 (받은 자료형: {type(out).__name__})",
+                f"fn must return one Value, got {type(out).__name__}",
+            )
+        )
     return out
 
 
@@ -89,15 +102,19 @@ def derivatives(fn, point, order):
         out.backward()
         levels.append({(i,): x.grad for i, x in enumerate(leaves)})
     current = {(): out}
-    for k in range(2, order + 1):
-        current = {index + (i,): g for index, node in current.items()
-                   for i, g in enumerate(grad(node, leaves, create_graph=True))}
+    for _ in range(2, order + 1):
+        current = {
+            index + (i,): g
+            for index, node in current.items()
+            for i, g in enumerate(grad(node, leaves, create_graph=True))
+        }
         levels.append({index + (i,): g for index, node in current.items() for i, g in enumerate(grad(node, leaves))})
     return levels
 
 
 def _numeric_level(fn, point, k, eps):
     """Central differences of the engine's (k-1)-th derivatives: {index + (j,): (numeric, left, right)}."""
+
     def lower(floats):
         if k == 1:
             with no_grad():
@@ -109,9 +126,12 @@ def _numeric_level(fn, point, k, eps):
     for j in range(len(point)):
         down, up, h = shifted_values(lower, point, j, eps)
         for index in centre:
-            found[index + (j,)] = ((up[index] - down[index]) / (2 * h),
-                                   (centre[index] - down[index]) / h, (up[index] - centre[index]) / h,
-                                   _ROUNDING * max(abs(up[index]), abs(down[index])) / (2 * h))
+            found[index + (j,)] = (
+                (up[index] - down[index]) / (2 * h),
+                (centre[index] - down[index]) / h,
+                (up[index] - centre[index]) / h,
+                _ROUNDING * max(abs(up[index]), abs(down[index])) / (2 * h),
+            )
     return found
 
 
@@ -152,15 +172,27 @@ def check_grads(fn, args, order=1, against="numeric", rtol=None, atol=None, eps=
     and the node whose local derivative is the first to disagree.
     """
     if against not in REFERENCES:
-        raise ValueError(bilingual(f"against는 {REFERENCES} 중 하나여야 합니다: {against!r}",
-                                   f"against must be one of {REFERENCES}, got {against!r}"))
+        raise ValueError(
+            bilingual(
+                f"against는 {REFERENCES} 중 하나여야 합니다: {against!r}",
+                f"against must be one of {REFERENCES}, got {against!r}",
+            )
+        )
     if isinstance(order, bool) or not isinstance(order, int) or order < 1:
-        raise ValueError(bilingual(f"order는 1 이상의 정수여야 합니다: {order!r}", f"order must be an int >= 1, got {order!r}"))
+        raise ValueError(
+            bilingual(f"order는 1 이상의 정수여야 합니다: {order!r}", f"order must be an int >= 1, got {order!r}")
+        )
     if kinks not in ("raise", "skip"):
-        raise ValueError(bilingual(f"kinks는 'raise' 또는 'skip'이어야 합니다: {kinks!r}",
-                                   f"kinks must be 'raise' or 'skip', got {kinks!r}"))
+        raise ValueError(
+            bilingual(
+                f"kinks는 'raise' 또는 'skip'이어야 합니다: {kinks!r}",
+                f"kinks must be 'raise' or 'skip', got {kinks!r}",
+            )
+        )
     if not callable(fn):
-        raise TypeError("check_grads: " + bilingual("fn은 Value를 받는 함수여야 합니다", "fn must be a function of Values"))
+        raise TypeError(
+            "check_grads: " + bilingual("fn은 Value를 받는 함수여야 합니다", "fn must be a function of Values")
+        )
     default_rtol, default_atol = _TOLERANCES[against]
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol
@@ -172,10 +204,14 @@ def check_grads(fn, args, order=1, against="numeric", rtol=None, atol=None, eps=
     elif against == "micrograd":
         reference = micrograd_derivatives(fn, point, order)
     if reference is not None and not _close(analytic[0][()], reference[0][()], rtol, atol):
-        raise CheckGradsError("check_grads: " + bilingual(f"값이 {_REFERENCE_NAMES[against][0]} 다릅니다",
-                                                          f"the value disagrees with {against}")
-                              + f": {analytic[0][()]!r} != {reference[0][()]!r} (rtol={rtol}, atol={atol})",
-                              (), analytic[0][()], reference[0][()])
+        raise CheckGradsError(
+            "check_grads: "
+            + bilingual(f"값이 {_REFERENCE_NAMES[against][0]} 다릅니다", f"the value disagrees with {against}")
+            + f": {analytic[0][()]!r} != {reference[0][()]!r} (rtol={rtol}, atol={atol})",
+            (),
+            analytic[0][()],
+            reference[0][()],
+        )
     for k in range(1, order + 1):
         if reference is None:
             numeric = _numeric_level(fn, point, k, eps)
@@ -183,8 +219,9 @@ def check_grads(fn, args, order=1, against="numeric", rtol=None, atol=None, eps=
             noise = {index: rounding for index, (_, _, _, rounding) in numeric.items()}
         else:
             numeric, expected, noise = None, reference[k], dict.fromkeys(reference[k], 0.0)
-        bad = [index for index in analytic[k]
-               if not _close(analytic[k][index], expected[index], rtol, atol + noise[index])]
+        bad = [
+            index for index in analytic[k] if not _close(analytic[k][index], expected[index], rtol, atol + noise[index])
+        ]
         if bad:
             return _fail(fn, point, k, bad, analytic[k], expected, numeric, against, rtol, atol, eps, kinks)
     return True
@@ -215,28 +252,45 @@ def _fail(fn, point, k, bad, analytic, expected, numeric, against, rtol, atol, e
         return False
     ko_with, ko_ref, en_ref = _REFERENCE_NAMES[against]
     ko_order, en_order = _ORDINALS.get(k, (f"{k}차 미분", f"derivatives of order {k}"))
-    lines = ["check_grads: " + bilingual(f"역전파가 {ko_with} 다릅니다", f"backward disagrees with {en_ref}")
-             + f" ({bilingual(ko_order, en_order)}, rtol={rtol}, atol={atol})"]
+    lines = [
+        "check_grads: "
+        + bilingual(f"역전파가 {ko_with} 다릅니다", f"backward disagrees with {en_ref}")
+        + f" ({bilingual(ko_order, en_order)}, rtol={rtol}, atol={atol})"
+    ]
     for index in bad:
         a, e = analytic[index], expected[index]
         lines.append(f"  {_describe(index, point)}: 역전파 (backward) {a!r}, {ko_ref} ({en_ref}) {e!r}")
         if index in kinked:
-            lines.append("    " + bilingual("꺾이거나 끊긴 점", "a kink or a jump") + f": left {numeric[index][1]!r}, right {numeric[index][2]!r}, "
-                         f"central at h/2 {halved[index][0]!r}")
+            lines.append(
+                "    "
+                + bilingual("꺾이거나 끊긴 점", "a kink or a jump")
+                + f": left {numeric[index][1]!r}, right {numeric[index][2]!r}, "
+                f"central at h/2 {halved[index][0]!r}"
+            )
     if culprit is None:
-        lines.append("  " + bilingual("어느 노드의 국소적 미분이 틀렸는지 가려내지 못했습니다 (함수가 값에 따라 다른 그래프를 만드나요?)",
-                                      "could not single out a node whose local derivative is wrong "
-                                      "(does the function build a different graph for nearby inputs?)"))
+        lines.append(
+            "  "
+            + bilingual(
+                "어느 노드의 국소적 미분이 틀렸는지 가려내지 못했습니다 (함수가 값에 따라 다른 그래프를 만드나요?)",
+                "could not single out a node whose local derivative is wrong "
+                "(does the function build a different graph for nearby inputs?)",
+            )
+        )
     else:
         lines.append("  " + culprit.describe())
         note = local_derivatives_note(culprit, eps)
         if note:
             lines.append("    " + note)
     if at_kink:
-        lines.append("  " + bilingual(
-            "꺾인 점에서는 중앙 차분이 미분이 아니므로 gradcheck처럼 실패합니다: 꺾인 점에서 떨어진 입력을 쓰거나 kinks='skip'을 쓰세요",
-            "on a kink a central difference is no derivative, so this fails as gradcheck does: "
-            "use inputs away from the kink, or kinks='skip'"))
+        lines.append(
+            "  "
+            + bilingual(
+                "꺾인 점에서는 중앙 차분이 미분이 아니므로 gradcheck처럼 실패합니다: 꺾인 점에서 떨어진 입력을 쓰거나 kinks='skip'을 쓰세요",
+                "on a kink a central difference is no derivative, so this fails as gradcheck does: "
+                "use inputs away from the kink, or kinks='skip'",
+            )
+        )
     first = bad[0]
-    raise CheckGradsError("\n".join(lines), first, analytic[first], expected[first],
-                          None if culprit is None else culprit.op, at_kink)
+    raise CheckGradsError(
+        "\n".join(lines), first, analytic[first], expected[first], None if culprit is None else culprit.op, at_kink
+    )

@@ -28,15 +28,21 @@ def _import(name, extra):
     try:
         return import_module(name)
     except ImportError:
-        raise ImportError(bilingual(
-            f"against={name.split('.')[0]!r}에는 {name}이(가) 필요합니다: pip install 'micrograd_ko[{extra}]'",
-            f"against={name.split('.')[0]!r} needs {name}: pip install 'micrograd_ko[{extra}]'")) from None
+        raise ImportError(
+            bilingual(
+                f"against={name.split('.')[0]!r}에는 {name}이(가) 필요합니다: pip install 'micrograd_ko[{extra}]'",
+                f"against={name.split('.')[0]!r} needs {name}: pip install 'micrograd_ko[{extra}]'",
+            )
+        ) from None
 
 
 def _unknown(library, op):
-    return NotImplementedError(bilingual(
-        f"{library}에서 연산 '{op}'에 해당하는 것을 모릅니다: against='numeric'으로 확인하세요",
-        f"no {library} counterpart is known for the op '{op}'; check it with against='numeric'"))
+    return NotImplementedError(
+        bilingual(
+            f"{library}에서 연산 '{op}'에 해당하는 것을 모릅니다: against='numeric'으로 확인하세요",
+            f"no {library} counterpart is known for the op '{op}'; check it with against='numeric'",
+        )
+    )
 
 
 def _replay(out, leaves, inputs, constant, apply):
@@ -69,14 +75,28 @@ def _torch_apply(torch):
         return torch.tensor(op.params["targets"], dtype=f64)
 
     unary = {
-        "neg": torch.neg, "exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt, "abs": torch.abs,
-        "erf": torch.erf, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu,
-        "softplus": lambda t: torch.logaddexp(t, torch.zeros_like(t)), "silu": F.silu, "gelu": F.gelu,
+        "neg": torch.neg,
+        "exp": torch.exp,
+        "log": torch.log,
+        "sqrt": torch.sqrt,
+        "abs": torch.abs,
+        "erf": torch.erf,
+        "tanh": torch.tanh,
+        "sigmoid": torch.sigmoid,
+        "relu": torch.relu,
+        "softplus": lambda t: torch.logaddexp(t, torch.zeros_like(t)),
+        "silu": F.silu,
+        "gelu": F.gelu,
     }
     # x ** y as exp(y log x) (the engine allows only x > 0): torch.pow masks its derivative by the
     # exponent to 0 where the exponent is exactly 0, so its mixed second derivative there is 0, not 1/x.
-    binary = {"+": torch.add, "-": torch.sub, "*": torch.mul, "/": torch.div,
-              "**": lambda x, y: torch.exp(y * torch.log(x))}
+    binary = {
+        "+": torch.add,
+        "-": torch.sub,
+        "*": torch.mul,
+        "/": torch.div,
+        "**": lambda x, y: torch.exp(y * torch.log(x)),
+    }
 
     def many(name, op, args):
         stack = torch.stack(args)
@@ -178,8 +198,12 @@ def _micrograd_apply(node, args):
 def micrograd_derivatives(fn, point, order):
     """[value, {(i,): d/dx_i}] from karpathy's micrograd (first derivatives only)."""
     if order != 1:
-        raise ValueError(bilingual("micrograd는 1차 미분만 계산합니다: order=1로 쓰거나 against='torch'를 쓰세요",
-                                   "micrograd computes first derivatives only: use order=1, or against='torch'"))
+        raise ValueError(
+            bilingual(
+                "micrograd는 1차 미분만 계산합니다: order=1로 쓰거나 against='torch'를 쓰세요",
+                "micrograd computes first derivatives only: use order=1, or against='torch'",
+            )
+        )
     engine = _import("micrograd.engine", "test")
     leaves = [Value(x) for x in point]
     out = fn(*leaves)

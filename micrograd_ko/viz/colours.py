@@ -20,8 +20,19 @@ from dataclasses import dataclass
 
 from ..i18n import bilingual, tr
 
-__all__ = ["FIXED_HIGH", "FIXED_LOW", "GradScale", "HIGHLIGHT", "PENDING", "VANISHING_BELOW", "ZERO", "colour_bar",
-           "decade_label", "text_colour"]
+__all__ = [
+    "FIXED_HIGH",
+    "FIXED_LOW",
+    "GRAD_PALETTE",
+    "GradScale",
+    "HIGHLIGHT",
+    "PENDING",
+    "VANISHING_BELOW",
+    "ZERO",
+    "colour_bar",
+    "decade_label",
+    "text_colour",
+]
 
 PENDING = "#ffffff"
 ZERO = "#bdbdbd"
@@ -30,12 +41,12 @@ VANISHING_BELOW = 1e-6
 FIXED_LOW, FIXED_HIGH = 1e-8, 1e1  # the default scale: nine decades, the same in every picture
 
 # ColorBrewer YlOrRd, from the smallest gradient (deep red, loudest) to the largest (pale yellow).
-_SCALE = ("#800026", "#bd0026", "#e31a1c", "#fc4e2a", "#fd8d3c", "#feb24c", "#fed976", "#ffeda0", "#ffffcc")
+GRAD_PALETTE = ("#800026", "#bd0026", "#e31a1c", "#fc4e2a", "#fd8d3c", "#feb24c", "#fed976", "#ffeda0", "#ffffcc")
 _MIN_EXP, _MAX_EXP = -323, 308  # decades a float can hold (10.0 ** -324 is 0.0)
 
 
 def _rgb(hex_colour):
-    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
 
 
 def _interpolate(palette, t):
@@ -68,8 +79,12 @@ class GradScale:
     def __post_init__(self):
         ok = all(isinstance(v, (int, float)) and math.isfinite(v) and v > 0 for v in (self.low, self.high))
         if not ok or self.low >= self.high:
-            raise ValueError(bilingual(f"눈금은 0 < low < high인 유한한 수입니다: low={self.low!r}, high={self.high!r}",
-                                       f"a scale needs finite 0 < low < high, got low={self.low!r}, high={self.high!r}"))
+            raise ValueError(
+                bilingual(
+                    f"눈금은 0 < low < high인 유한한 수입니다: low={self.low!r}, high={self.high!r}",
+                    f"a scale needs finite 0 < low < high, got low={self.low!r}, high={self.high!r}",
+                )
+            )
 
     @classmethod
     def of(cls, scale):
@@ -80,8 +95,12 @@ class GradScale:
             return scale
         if isinstance(scale, (tuple, list)) and len(scale) == 2:
             return cls(*scale)
-        raise TypeError(bilingual("scale은 GradScale 또는 (low, high)입니다",
-                                  f"scale must be a GradScale or a pair (low, high), got {scale!r}"))
+        raise TypeError(
+            bilingual(
+                "scale은 GradScale 또는 (low, high)입니다",
+                f"scale must be a GradScale or a pair (low, high), got {scale!r}",
+            )
+        )
 
     @classmethod
     def fit(cls, grads):
@@ -96,7 +115,7 @@ class GradScale:
             return cls()
         lo = max(_MIN_EXP, min(round(_log10(FIXED_LOW)), math.floor(min(exps))))
         hi = min(_MAX_EXP, max(round(_log10(FIXED_HIGH)), math.ceil(max(exps))))
-        return cls(10.0 ** lo, 10.0 ** hi)
+        return cls(10.0**lo, 10.0**hi)
 
     @property
     def vanishing_low(self):
@@ -117,15 +136,15 @@ class GradScale:
         return self._colour_at(self.position(grad))
 
     def _colour_at(self, t):
-        return _interpolate(_SCALE, t)
+        return _interpolate(GRAD_PALETTE, t)
 
     def decades(self, most=7):
         """The powers of ten to label, at most `most` of them, evenly spaced, both ends included when they fit."""
         lo, hi = round(_log10(self.low)), round(_log10(self.high))
         least = max(1, math.ceil((hi - lo) / max(1, most - 1)))
         # A step that divides the span puts a label at both ends (10⁻⁸ ... 10); else count down from the top.
-        step = next((k for k in range(least, least + 4) if (hi - lo) % k == 0), least)
-        return [10.0 ** e for e in range(hi, lo - 1, -step)][::-1]
+        step = next((k for k in range(least, max(least, hi - lo) + 1) if (hi - lo) % k == 0), least)
+        return [10.0**e for e in range(hi, lo - 1, -step)][::-1]
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -151,8 +170,11 @@ def colour_bar(scale, *, width, uid, lang=None, zero=True, pending=False, font="
     fs = font_size
     title = title or tr("|기울기| (로그 눈금)", "|grad| (log scale)", lang)
     if scale.vanishing_low:
-        title += tr(f" · 진한 빨강: 기울기 소실 (< {decade_label(VANISHING_BELOW)})",
-                    f" · deep red: vanishing (< {decade_label(VANISHING_BELOW)})", lang)
+        title += tr(
+            f" · 진한 빨강: 기울기 소실 (< {decade_label(VANISHING_BELOW)})",
+            f" · deep red: vanishing (< {decade_label(VANISHING_BELOW)})",
+            lang,
+        )
     swatches = []
     if zero:
         swatches.append((ZERO, tr("0: 입력이 0이거나 연결이 끊김", "0: input was 0 or no path", lang)))
@@ -171,15 +193,25 @@ def colour_bar(scale, *, width, uid, lang=None, zero=True, pending=False, font="
     for value in decades[::step]:
         x = scale.position(value) * width
         anchor = "start" if x < 1 else "end" if x > width - 1 else "middle"
-        parts.append(f'<line x1="{x:.1f}" y1="{tick_y}" x2="{x:.1f}" y2="{tick_y + 3}" stroke="#555" stroke-width="0.7"/>')
-        parts.append(f'<text x="{x:.1f}" y="{tick_y + 3 + fs}" font-size="{fs}" text-anchor="{anchor}" font-family="{font}">{decade_label(value)}</text>')
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{tick_y}" x2="{x:.1f}" y2="{tick_y + 3}" stroke="#555" stroke-width="0.7"/>'
+        )
+        parts.append(
+            f'<text x="{x:.1f}" y="{tick_y + 3 + fs}" font-size="{fs}" text-anchor="{anchor}" font-family="{font}">{decade_label(value)}</text>'
+        )
     if scale.vanishing_low:  # the threshold, marked across the bar
         x = scale.position(VANISHING_BELOW) * width
-        parts.append(f'<line x1="{x:.1f}" y1="{fs + 2}" x2="{x:.1f}" y2="{2 * fs + 6}" stroke="#000" stroke-width="1"/>')
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{fs + 2}" x2="{x:.1f}" y2="{2 * fs + 6}" stroke="#000" stroke-width="1"/>'
+        )
     y, x = tick_y + 3 + fs + 8, 0.0
     for fill, text in swatches:
-        parts.append(f'<rect x="{x:.1f}" y="{y}" width="{fs}" height="{fs}" fill="{fill}" stroke="#777" stroke-width="0.5"/>')
-        parts.append(f'<text x="{x + fs + 4:.1f}" y="{y + fs - 1.5}" font-size="{fs}" font-family="{font}">{_e(text)}</text>')
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y}" width="{fs}" height="{fs}" fill="{fill}" stroke="#777" stroke-width="0.5"/>'
+        )
+        parts.append(
+            f'<text x="{x + fs + 4:.1f}" y="{y + fs - 1.5}" font-size="{fs}" font-family="{font}">{_e(text)}</text>'
+        )
         x += fs + 4 + _text_width(text, fs) + 2 * fs
     height = y + (fs + 4 if swatches else 0)
     return "\n".join(parts), height

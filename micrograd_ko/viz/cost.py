@@ -3,24 +3,28 @@
 Graphviz's `dot` puts every node on a rank and turns an edge that spans k
 ranks into a chain of k - 1 invisible nodes, then reorders every rank many
 times to reduce crossings: for each pair of neighbouring ranks, work in
-proportion to the edges between them times the width of the wider rank.
-Two shapes make that work explode while the node count stays small:
+proportion to the edges between them times the width of the wider rank
+(`LayoutCost.crossing_work`). Two shapes make it explode while the node
+count stays small:
 
-- long edges: a 50-step recurrence `h = tanh(w*h + u*c)` has 253 nodes, but
+- long edges: a 50-step recurrence `h = tanh(w*h + u*c)` has 204 values, but
   `w`, `u` and `c` feed every step, so their edges cross the whole picture
-  (~22,000 invisible nodes) and the layout runs for minutes;
+  (~14,700 invisible nodes by this estimate) and the layout runs for minutes;
 - dense layers: every output of `softmax(xs)` reads every input, so 90
-  inputs put 8,100 edges between two ranks 90 wide; the layout runs 25 s
-  and then exhausts the WebAssembly call stack.
+  inputs put 8,100 edges between two ranks 90 wide; with a number on each
+  edge the layout ran 25 s and then exhausted the WebAssembly call stack.
 
-Measured with the WebAssembly build (`python benchmarks/bench_layout.py`, 2
-cores shared with other jobs): the time follows the crossing work
-(`LayoutCost.crossing_work`) over both shapes: sum(softmax) of 40 inputs,
-67,000, 1.3 s; of 50, 130,000, 2.8 s; softmax twice of 40, 133,000, 3.7 s;
-two all-to-all layers of 40, 152,000, 4.7 s; of 50, 288,000, 11 s. A node
-feeding every step is slower for the same work (`x + x + ...` 60 terms,
-144,000, 20 s), which the count of invisible nodes catches: 40 terms, 1,482
-of them, 1.5 s; 60 terms, 3,422. The limits below keep a drawing to a few seconds.
+The numbers (local derivatives) are most of the work: an edge label makes
+`dot` double every rank. Measured with the WebAssembly build on 2 cores
+shared with other jobs (load 8-10), the same layout with and without them:
+recurrence of 15 steps 5.7 s / 0.6 s; `sum(softmax(xs))` with Python's
+`sum` over 30 inputs 16 s / 2.4 s; a 10-layer MLP of width 10, 8.4 s / 1.5 s.
+Without numbers, dense graphs up to the limit below took at most 4.5 s there
+(two all-to-all layers of 40, crossing work 152,000; softmax of 70, 353,000,
+is refused). So a drawing keeps its numbers while `MAX_NUMBERED_WORK` and
+`MAX_LONG_EDGE_NODES` allow (counted with doubled ranks when edges carry
+them), else is drawn without them, else refused (`node_view._Drawer.draw`).
+`python benchmarks/bench_layout.py` prints the estimate against the time.
 """
 
 from __future__ import annotations
@@ -28,10 +32,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
 
-__all__ = ["LayoutCost", "MAX_CROSSING_WORK", "MAX_EDGES", "MAX_LONG_EDGE_NODES", "layout_cost"]
+__all__ = ["LayoutCost", "MAX_CROSSING_WORK", "MAX_EDGES", "MAX_LONG_EDGE_NODES", "MAX_NUMBERED_WORK", "layout_cost"]
 
 MAX_LONG_EDGE_NODES = 2000
-MAX_CROSSING_WORK = 100_000
+MAX_CROSSING_WORK = 250_000  # a drawing without numbers (local derivatives)
+MAX_NUMBERED_WORK = 50_000  # with numbers on edges or in op fields
 MAX_EDGES = 10_000  # checked first, before a Digraph is built: more is never drawn in seconds
 
 
@@ -49,9 +54,10 @@ class LayoutCost:
     crossing_work: int
     busiest_edges: int
 
-    @property
-    def too_slow(self):
-        return self.long_edge_nodes > MAX_LONG_EDGE_NODES or self.crossing_work > MAX_CROSSING_WORK
+    def too_slow(self, numbers):
+        """Whether the layout would take more than a few seconds; `numbers`: with local derivatives drawn."""
+        limit = MAX_NUMBERED_WORK if numbers else MAX_CROSSING_WORK
+        return self.long_edge_nodes > MAX_LONG_EDGE_NODES or self.crossing_work > limit
 
 
 def ranks(nodes, edges):
@@ -82,9 +88,15 @@ def ranks(nodes, edges):
     return rank
 
 
-def layout_cost(nodes, edges):
-    """The `LayoutCost` of a graph of `nodes` (ids) and `edges` (pairs of ids)."""
+def layout_cost(nodes, edges, labels=False):
+    """The `LayoutCost` of a graph of `nodes` (ids) and `edges` (pairs of ids).
+
+    `labels`: some edges carry a label. `dot` then doubles every rank (a label
+    sits on a rank of its own, halfway), so every edge spans two ranks at least.
+    """
     rank = ranks(nodes, edges)
+    if labels:
+        rank = {node: 2 * r for node, r in rank.items()}
     top = max(rank.values(), default=0) + 2
     # Difference arrays: an edge from rank a to rank b crosses the gaps a .. b-1 and
     # puts an invisible node on each rank a+1 .. b-1.

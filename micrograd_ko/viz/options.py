@@ -33,7 +33,10 @@ class DrawOptions:
     - `rankdir`: 'LR' (inputs left), 'TB' (inputs on top), 'RL', 'BT'.
     - `show_grad`: show each node's gradient and colour it by |grad| (log scale).
     - `show_local`: write the local derivative d out / d input on each input
-      edge (default: yes, except in the lecture style).
+      edge, or for an op of 3 to 32 inputs in a field of the op where the
+      edge arrives. Default: yes, except in the lecture style, and left out
+      (the caption says so) where they would make the layout slow; True on such
+      a graph is refused (`GraphTooComplexError`).
     - `expand_dot`: draw a `dot` node (a neuron's w · x) of at most
       `EXPAND_DOT_UP_TO` products as the lecture does: one `*` per input, then
       a chain of `+`; each drawn product and partial sum carries the `dot`
@@ -86,23 +89,43 @@ class DrawOptions:
 
     def __post_init__(self):
         if self.style not in STYLES:
-            raise ValueError(bilingual(f"style은 {STYLES} 중 하나입니다", f"style must be one of {STYLES}, got {self.style!r}"))
+            raise ValueError(
+                bilingual(f"style은 {STYLES} 중 하나입니다", f"style must be one of {STYLES}, got {self.style!r}")
+            )
         if self.style == "lecture" and self.group is not None:
-            raise ValueError(bilingual("style='lecture'는 노드를 모두 그립니다; group='layer'와 함께 쓸 수 없습니다",
-                                       "style='lecture' draws every node; it does not combine with group='layer'"))
+            raise ValueError(
+                bilingual(
+                    "style='lecture'는 노드를 모두 그립니다; group='layer'와 함께 쓸 수 없습니다",
+                    "style='lecture' draws every node; it does not combine with group='layer'",
+                )
+            )
         if self.rankdir not in RANKDIRS:
-            raise ValueError(bilingual(f"rankdir는 {RANKDIRS} 중 하나입니다", f"rankdir must be one of {RANKDIRS}, got {self.rankdir!r}"))
+            raise ValueError(
+                bilingual(
+                    f"rankdir는 {RANKDIRS} 중 하나입니다", f"rankdir must be one of {RANKDIRS}, got {self.rankdir!r}"
+                )
+            )
         if self.group not in (None, "layer"):
-            raise ValueError(bilingual("group은 None 또는 'layer'입니다", f"group must be None or 'layer', got {self.group!r}"))
+            raise ValueError(
+                bilingual("group은 None 또는 'layer'입니다", f"group must be None or 'layer', got {self.group!r}")
+            )
         if self.detail not in DETAILS:
-            raise ValueError(bilingual(f"detail은 {DETAILS} 중 하나입니다", f"detail must be one of {DETAILS}, got {self.detail!r}"))
+            raise ValueError(
+                bilingual(f"detail은 {DETAILS} 중 하나입니다", f"detail must be one of {DETAILS}, got {self.detail!r}")
+            )
         if self.group == "layer" and self.model is None:
-            raise ValueError(bilingual("group='layer'에는 model=이 필요합니다 (층마다 매개변수를 알아야 합니다)",
-                                       "group='layer' needs model= (to know each layer's parameters)"))
+            raise ValueError(
+                bilingual(
+                    "group='layer'에는 model=이 필요합니다 (층마다 매개변수를 알아야 합니다)",
+                    "group='layer' needs model= (to know each layer's parameters)",
+                )
+            )
         if self.lang is not None:
             check_language(self.lang)
         if not isinstance(self.max_nodes, int) or self.max_nodes < 1:
-            raise ValueError(bilingual("max_nodes는 양의 정수입니다", f"max_nodes must be a positive int, got {self.max_nodes!r}"))
+            raise ValueError(
+                bilingual("max_nodes는 양의 정수입니다", f"max_nodes must be a positive int, got {self.max_nodes!r}")
+            )
 
     @classmethod
     def build(cls, options=None, **changes):
@@ -110,11 +133,19 @@ class DrawOptions:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(changes) - known)
         if unknown:
-            raise TypeError(bilingual(f"모르는 그리기 옵션: {unknown}", f"unknown drawing option(s) {unknown}; known: {sorted(known)}"))
+            raise TypeError(
+                bilingual(
+                    f"모르는 그리기 옵션: {unknown}", f"unknown drawing option(s) {unknown}; known: {sorted(known)}"
+                )
+            )
         if options is None:
             return cls(**changes)
         if not isinstance(options, cls):
-            raise TypeError(bilingual("options는 DrawOptions여야 합니다", f"options must be a DrawOptions, got {type(options).__name__}"))
+            raise TypeError(
+                bilingual(
+                    "options는 DrawOptions여야 합니다", f"options must be a DrawOptions, got {type(options).__name__}"
+                )
+            )
         return replace(options, **changes) if changes else options
 
     def but(self, **changes):

@@ -50,7 +50,8 @@ class SharedDrawing:
 def _img(svg, alt, css_class):
     """`display.img_tag`, also limited in height, so that a saved picture fits the screen with its text."""
     return display.img_tag(svg, alt, css_class=css_class).replace(
-        'style="max-width:100%;height:auto"', f'style="max-width:100%;max-height:{SAVED_HEIGHT};width:auto;height:auto"')
+        'style="max-width:100%;height:auto"', f'style="max-width:100%;max-height:{SAVED_HEIGHT};width:auto;height:auto"'
+    )
 
 
 def fragment(frames, *, title, lang=None, drawing=None, note=None, shown=0, saved_note=None):
@@ -72,30 +73,63 @@ def fragment(frames, *, title, lang=None, drawing=None, note=None, shown=0, save
         )
     text, svg_of, _ = frames[shown]
     alt = tr(f"{shown + 1}단계 그림", f"picture of step {shown + 1}", lang)
-    lines = min(8, max(t.count("\n") + 1 for t, _, _ in frames))  # the live text box's height: the longest text, up to 8 lines
-    stage = (f'<div class="mgk-stage" data-shown="{shown}" data-lines="{lines}"><pre class="mgk-text mgk-current">{html.escape(text)}</pre>'
-             f'{_img(svg_of(f"{uid}_s"), alt, "mgk-img mgk-stage-img")}'
-             + (f'<p class="mgk-saved-note"><i>{html.escape(saved_note)}</i></p>' if saved_note else "") + "</div>")
+    lines = min(
+        8, max(t.count("\n") + 1 for t, _, _ in frames)
+    )  # the live text box's height: the longest text, up to 8 lines
+    stage = (
+        f'<div class="mgk-stage" data-shown="{shown}" data-lines="{lines}"><pre class="mgk-text mgk-current">{html.escape(text)}</pre>'
+        f"{_img(svg_of(f'{uid}_s'), alt, 'mgk-img mgk-stage-img')}"
+        + (f'<p class="mgk-saved-note"><i>{html.escape(saved_note)}</i></p>' if saved_note else "")
+        + "</div>"
+    )
     data = ""
     if drawing is not None:
-        data = (f' data-drawing="{html.escape(json.dumps(drawing.states, ensure_ascii=False, separators=(",", ":")))}"'
-                f' data-min-width="{drawing.min_width or 0}"')
+        data = (
+            f' data-drawing="{html.escape(json.dumps(drawing.states, ensure_ascii=False, separators=(",", ":")))}"'
+            f' data-min-width="{drawing.min_width or 0}"'
+        )
     extra = f'<p class="mgk-fit"><i>{html.escape(note)}</i></p>' if note else ""
-    notice = tr("셀을 실행하면(저장된 노트북은 다시 실행하면) 이전/다음 버튼, 슬라이더, ←/→ 키로 한 단계씩 봅니다. 아래는 "
-                f"{shown + 1}단계입니다.",
-                "Run the cell (re-run a saved notebook) to step with previous/next buttons, a slider and the ←/→ keys. "
-                f"Below: step {shown + 1}.", lang)
+    notice = tr(
+        "셀을 실행하면(저장된 노트북은 다시 실행하면) 이전/다음 버튼, 슬라이더, ←/→ 키로 한 단계씩 봅니다. 아래는 "
+        f"{shown + 1}단계입니다.",
+        "Run the cell (re-run a saved notebook) to step with previous/next buttons, a slider and the ←/→ keys. "
+        f"Below: step {shown + 1}.",
+        lang,
+    )
     summary = tr(f"모든 단계 ({len(frames)}개) 펼쳐 보기", f"all {len(frames)} steps", lang)
-    labels = {"prev": tr("이전", "previous", lang), "next": tr("다음", "next", lang), "step": tr("단계", "step", lang),
-              "keys": tr("←/→ 키", "←/→ keys", lang)}
+    labels = {
+        "prev": tr("이전", "previous", lang),
+        "next": tr("다음", "next", lang),
+        "step": tr("단계", "step", lang),
+        "keys": tr("←/→ 키", "←/→ keys", lang),
+    }
     # The player's own text carries its glyphs: a live notebook on a machine without a Korean font still reads.
-    shown_text = " ".join([title, notice, note or "", saved_note or "", summary, *labels.values(), *(t for t, _, _ in frames),
-                           "0123456789/"])
+    shown_text = " ".join(
+        [
+            title,
+            notice,
+            note or "",
+            saved_note or "",
+            summary,
+            *labels.values(),
+            *(t for t, _, _ in frames),
+            "0123456789/",
+        ]
+    )
     return _TEMPLATE.format(
-        fonts=fonts.font_face_css(shown_text, f"{uid}text"), family=f"{uid}text", note=html.escape(notice),
-        labels=html.escape(json.dumps(labels, ensure_ascii=False)), summary=html.escape(summary),
-        uid=uid, frames="\n".join(items), uid_json=json.dumps(uid), title=html.escape(title), data=data,
-        stage=stage, extra=extra, script=drawing_states.SCRIPT,
+        fonts=fonts.font_face_css(shown_text, f"{uid}text"),
+        family=f"{uid}text",
+        note=html.escape(notice),
+        labels=html.escape(json.dumps(labels, ensure_ascii=False)),
+        summary=html.escape(summary),
+        uid=uid,
+        frames="\n".join(items),
+        uid_json=json.dumps(uid),
+        title=html.escape(title),
+        data=data,
+        stage=stage,
+        extra=extra,
+        script=drawing_states.SCRIPT,
     )
 
 
@@ -175,7 +209,13 @@ _TEMPLATE = """<div class="mgk-stepper" id="{uid}" data-labels="{labels}"{data}>
     pictures = [parse(stageImg)];
     showState = mgkDrawingStates(pictures[0], states);
   }} else {{
-    pictures = Array.prototype.map.call(frames, function (f) {{ var img = f.querySelector("img"); return img ? parse(img) : null; }});
+    pictures = Array.prototype.map.call(frames, function (f) {{
+      var img = f.querySelector("img");
+      if (!img) return null;
+      var svg = parse(img);
+      img.remove();  // shown on the stage from now on
+      return svg;
+    }});
   }}
   pictures.forEach(function (svg) {{
     if (!svg) return;
@@ -225,7 +265,7 @@ _TEMPLATE = """<div class="mgk-stepper" id="{uid}" data-labels="{labels}"{data}>
     box.style.maxHeight = room + "px";
   }}
   function focusNode() {{
-    var node = box.querySelector("g.node.current");
+    var node = box.querySelector("g.value.current") || box.querySelector("g.node.current");  // the value box first
     if (!node) return;
     var b = box.getBoundingClientRect(), at = node.getBoundingClientRect();
     box.scrollLeft += at.left + at.width / 2 - b.left - b.width / 2;

@@ -51,17 +51,23 @@ def _timeout_message(seconds):
 def render(source, fmt="svg", renderer="auto", time_limit=TIME_LIMIT):
     """The rendered bytes of a DOT `source`, within `time_limit` seconds."""
     if renderer not in RENDERERS:
-        raise ValueError(bilingual("renderer는 'auto', 'dot', 'wasm' 중 하나입니다",
-                                   f"renderer must be 'auto', 'dot' or 'wasm', got {renderer!r}"))
+        raise ValueError(
+            bilingual(
+                "renderer는 'auto', 'dot', 'wasm' 중 하나입니다",
+                f"renderer must be 'auto', 'dot' or 'wasm', got {renderer!r}",
+            )
+        )
     if renderer == "auto":
         renderer = "dot" if shutil.which("dot") else "wasm"
     if renderer == "dot":
         return _render_dot(source, fmt, time_limit)
     if fmt != "svg":
-        raise GraphRenderError(bilingual(
-            f"내장 렌더러는 SVG만 만듭니다; {fmt} 파일에는 시스템 Graphviz가 필요합니다",
-            f"the built-in renderer makes SVG only; a .{fmt} file needs a system Graphviz (`dot` on PATH)",
-        ))
+        raise GraphRenderError(
+            bilingual(
+                f"내장 렌더러는 SVG만 만듭니다; {fmt} 파일에는 시스템 Graphviz가 필요합니다",
+                f"the built-in renderer makes SVG only; a .{fmt} file needs a system Graphviz (`dot` on PATH)",
+            )
+        )
     return _render_wasm(source, time_limit)
 
 
@@ -86,8 +92,12 @@ def _render_dot(source, fmt, time_limit):
         raise GraphRenderError(bilingual("PATH에 Graphviz dot이 없습니다", "the Graphviz `dot` program is not on PATH"))
     linux = sys.platform.startswith("linux")
     proc = subprocess.Popen(
-        [dot, f"-T{fmt}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        start_new_session=True, preexec_fn=_die_with_parent if linux else None,
+        [dot, f"-T{fmt}"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=_die_with_parent if linux else None,
     )
     try:
         out, err = proc.communicate(source.encode("utf-8"), timeout=time_limit)
@@ -99,7 +109,9 @@ def _render_dot(source, fmt, time_limit):
         raise
     if proc.returncode != 0:
         detail = err.decode("utf-8", "replace").strip().splitlines()
-        raise GraphRenderError(bilingual("Graphviz dot이 실패했습니다", f"Graphviz dot failed: {detail[0] if detail else proc.returncode}"))
+        raise GraphRenderError(
+            bilingual("Graphviz dot이 실패했습니다", f"Graphviz dot failed: {detail[0] if detail else proc.returncode}")
+        )
     return out
 
 
@@ -215,4 +227,6 @@ def _wasm_failure(error, wasmtime):
             f"Graphviz (WebAssembly) ran out of call stack ({cause}): the graph is too dense or too deep to lay out; "
             "draw a smaller graph, or use group='layer' for an MLP",
         )
-    return bilingual(f"Graphviz(WebAssembly)가 그래프를 그리지 못했습니다: {cause}", f"Graphviz (WebAssembly) failed: {cause}")
+    return bilingual(
+        f"Graphviz(WebAssembly)가 그래프를 그리지 못했습니다: {cause}", f"Graphviz (WebAssembly) failed: {cause}"
+    )
