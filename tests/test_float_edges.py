@@ -28,7 +28,24 @@ from micrograd_ko import Value, grad, no_grad
 from micrograd_ko.engine import GradientOverflowError, MathDomainError
 
 mp = mpmath.mp
-EDGES = [1e308, -1e308, 1e200, -1e200, 1e-300, -1e-300, 1e-320, -1e-320, 5e-324, -5e-324, 0.0, -0.0, 1.5, -1.5, 30.0, -30.0]
+EDGES = [
+    1e308,
+    -1e308,
+    1e200,
+    -1e200,
+    1e-300,
+    -1e-300,
+    1e-320,
+    -1e-320,
+    5e-324,
+    -5e-324,
+    0.0,
+    -0.0,
+    1.5,
+    -1.5,
+    30.0,
+    -30.0,
+]
 
 
 class Undefined(Exception):
@@ -73,33 +90,83 @@ UNARY = {
     "neg": (lambda v: -v, lambda x: -x, lambda x: -1, lambda x: 0),
     "exp": (lambda v: v.exp(), mpmath.exp, mpmath.exp, mpmath.exp),
     "log": (lambda v: v.log(), lambda x: (_need(x > 0), mpmath.log(x))[1], lambda x: 1 / x, lambda x: -1 / x**2),
-    "sqrt": (lambda v: v.sqrt(), lambda x: (_need(x >= 0), mpmath.sqrt(x))[1],
-             lambda x: 1 / (2 * mpmath.sqrt(x)) if x else mpmath.inf, lambda x: -1 / (4 * x * mpmath.sqrt(x)) if x else mpmath.inf),
+    "sqrt": (
+        lambda v: v.sqrt(),
+        lambda x: (_need(x >= 0), mpmath.sqrt(x))[1],
+        lambda x: 1 / (2 * mpmath.sqrt(x)) if x else mpmath.inf,
+        lambda x: -1 / (4 * x * mpmath.sqrt(x)) if x else mpmath.inf,
+    ),
     "abs": (lambda v: abs(v), abs, lambda x: mpmath.sign(x), lambda x: 0),
-    "erf": (lambda v: v.erf(), mpmath.erf, lambda x: 2 / mpmath.sqrt(mpmath.pi) * mpmath.exp(-x * x),
-            lambda x: -4 * x / mpmath.sqrt(mpmath.pi) * mpmath.exp(-x * x)),
-    "tanh": (lambda v: v.tanh(), mpmath.tanh, lambda x: 1 - mpmath.tanh(x) ** 2,
-             lambda x: -2 * mpmath.tanh(x) * (1 - mpmath.tanh(x) ** 2)),
-    "sigmoid": (lambda v: v.sigmoid(), _sig, lambda x: _sig(x) * (1 - _sig(x)),
-                lambda x: _sig(x) * (1 - _sig(x)) * (1 - 2 * _sig(x))),
+    "erf": (
+        lambda v: v.erf(),
+        mpmath.erf,
+        lambda x: 2 / mpmath.sqrt(mpmath.pi) * mpmath.exp(-x * x),
+        lambda x: -4 * x / mpmath.sqrt(mpmath.pi) * mpmath.exp(-x * x),
+    ),
+    "tanh": (
+        lambda v: v.tanh(),
+        mpmath.tanh,
+        lambda x: 1 - mpmath.tanh(x) ** 2,
+        lambda x: -2 * mpmath.tanh(x) * (1 - mpmath.tanh(x) ** 2),
+    ),
+    "sigmoid": (
+        lambda v: v.sigmoid(),
+        _sig,
+        lambda x: _sig(x) * (1 - _sig(x)),
+        lambda x: _sig(x) * (1 - _sig(x)) * (1 - 2 * _sig(x)),
+    ),
     "relu": (lambda v: v.relu(), lambda x: max(x, 0), lambda x: 1 if x > 0 else 0, lambda x: 0),
-    "softplus": (lambda v: v.softplus(), lambda x: mpmath.log1p(mpmath.exp(x)), _sig, lambda x: _sig(x) * (1 - _sig(x))),
-    "silu": (lambda v: v.silu(), lambda x: x * _sig(x), lambda x: _sig(x) + x * _sig(x) * (1 - _sig(x)),
-             lambda x: _sig(x) * (1 - _sig(x)) * (2 + x * (1 - 2 * _sig(x)))),
-    "gelu": (lambda v: v.gelu(), lambda x: x * _ncdf(x), lambda x: _ncdf(x) + x * _phi(x),
-             lambda x: _phi(x) * (2 - x * x)),
-    "leaky_relu(0.01)": (lambda v: v.leaky_relu(0.01), lambda x: x if x > 0 else mpmath.mpf(0.01) * x,
-                         lambda x: 1 if x > 0 else mpmath.mpf(0.01), lambda x: 0),
-    "leaky_relu(2)": (lambda v: v.leaky_relu(2.0), lambda x: x if x > 0 else 2 * x, lambda x: 1 if x > 0 else 2, lambda x: 0),
-    "elu(1)": (lambda v: v.elu(), lambda x: x if x > 0 else mpmath.expm1(x), lambda x: 1 if x > 0 else mpmath.exp(x),
-               lambda x: 0 if x > 0 else mpmath.exp(x)),
+    "softplus": (
+        lambda v: v.softplus(),
+        lambda x: mpmath.log1p(mpmath.exp(x)),
+        _sig,
+        lambda x: _sig(x) * (1 - _sig(x)),
+    ),
+    "silu": (
+        lambda v: v.silu(),
+        lambda x: x * _sig(x),
+        lambda x: _sig(x) + x * _sig(x) * (1 - _sig(x)),
+        lambda x: _sig(x) * (1 - _sig(x)) * (2 + x * (1 - 2 * _sig(x))),
+    ),
+    "gelu": (
+        lambda v: v.gelu(),
+        lambda x: x * _ncdf(x),
+        lambda x: _ncdf(x) + x * _phi(x),
+        lambda x: _phi(x) * (2 - x * x),
+    ),
+    "leaky_relu(0.01)": (
+        lambda v: v.leaky_relu(0.01),
+        lambda x: x if x > 0 else mpmath.mpf(0.01) * x,
+        lambda x: 1 if x > 0 else mpmath.mpf(0.01),
+        lambda x: 0,
+    ),
+    "leaky_relu(2)": (
+        lambda v: v.leaky_relu(2.0),
+        lambda x: x if x > 0 else 2 * x,
+        lambda x: 1 if x > 0 else 2,
+        lambda x: 0,
+    ),
+    "elu(1)": (
+        lambda v: v.elu(),
+        lambda x: x if x > 0 else mpmath.expm1(x),
+        lambda x: 1 if x > 0 else mpmath.exp(x),
+        lambda x: 0 if x > 0 else mpmath.exp(x),
+    ),
     "**2": (lambda v: v**2, lambda x: x**2, lambda x: 2 * x, lambda x: 2),
     "**3": (lambda v: v**3, lambda x: x**3, lambda x: 3 * x**2, lambda x: 6 * x),
     "**-1": (lambda v: v**-1, lambda x: (_need(x != 0), 1 / x)[1], lambda x: -1 / x**2, lambda x: 2 / x**3),
-    "**0.5": (lambda v: v**0.5, lambda x: (_need(x >= 0), mpmath.sqrt(x))[1],
-              lambda x: 1 / (2 * mpmath.sqrt(x)) if x else mpmath.inf, lambda x: -1 / (4 * x * mpmath.sqrt(x)) if x else mpmath.inf),
-    "2**": (lambda v: 2**v, lambda x: mpmath.mpf(2) ** x, lambda x: mpmath.mpf(2) ** x * mpmath.log(2),
-            lambda x: mpmath.mpf(2) ** x * mpmath.log(2) ** 2),
+    "**0.5": (
+        lambda v: v**0.5,
+        lambda x: (_need(x >= 0), mpmath.sqrt(x))[1],
+        lambda x: 1 / (2 * mpmath.sqrt(x)) if x else mpmath.inf,
+        lambda x: -1 / (4 * x * mpmath.sqrt(x)) if x else mpmath.inf,
+    ),
+    "2**": (
+        lambda v: 2**v,
+        lambda x: mpmath.mpf(2) ** x,
+        lambda x: mpmath.mpf(2) ** x * mpmath.log(2),
+        lambda x: mpmath.mpf(2) ** x * mpmath.log(2) ** 2,
+    ),
 }
 
 
@@ -160,12 +227,21 @@ BINARY = {
     "+": (lambda a, b: a + b, lambda x, y: x + y, lambda x, y: (1, 1), lambda x, y: ((0, 0), (0, 0))),
     "-": (lambda a, b: a - b, lambda x, y: x - y, lambda x, y: (1, -1), lambda x, y: ((0, 0), (0, 0))),
     "*": (lambda a, b: a * b, lambda x, y: x * y, lambda x, y: (y, x), lambda x, y: ((0, 1), (1, 0))),
-    "/": (lambda a, b: a / b, lambda x, y: (_need(y != 0), x / y)[1], lambda x, y: (1 / y, -x / y**2),
-          lambda x, y: ((0, -1 / y**2), (-1 / y**2, 2 * x / y**3))),
-    "**": (lambda a, b: a**b, lambda x, y: (_need(x > 0), x**y)[1],
-           lambda x, y: (y * x ** (y - 1), x**y * mpmath.log(x)),
-           lambda x, y: ((y * (y - 1) * x ** (y - 2), x ** (y - 1) * (1 + y * mpmath.log(x))),
-                         (x ** (y - 1) * (1 + y * mpmath.log(x)), x**y * mpmath.log(x) ** 2))),
+    "/": (
+        lambda a, b: a / b,
+        lambda x, y: (_need(y != 0), x / y)[1],
+        lambda x, y: (1 / y, -x / y**2),
+        lambda x, y: ((0, -1 / y**2), (-1 / y**2, 2 * x / y**3)),
+    ),
+    "**": (
+        lambda a, b: a**b,
+        lambda x, y: (_need(x > 0), x**y)[1],
+        lambda x, y: (y * x ** (y - 1), x**y * mpmath.log(x)),
+        lambda x, y: (
+            (y * (y - 1) * x ** (y - 2), x ** (y - 1) * (1 + y * mpmath.log(x))),
+            (x ** (y - 1) * (1 + y * mpmath.log(x)), x**y * mpmath.log(x) ** 2),
+        ),
+    ),
 }
 _SMALLEST_NORMAL = 2.2250738585072014e-308
 PAIR_EDGES = [1e308, -1e308, 1e200, 1e-300, -1e-320, 5e-324, 0.0, -0.0, 1.5, -2.0]
@@ -234,8 +310,10 @@ def combinations(values, n):
 def test_sum_and_dot_are_exact_or_overflow_clearly(n):
     for xs in combinations(SUM_EDGES, n):
         exact = sum(map(Fraction, xs))
-        for result, what in ((lambda: ko.sum([Value(x) for x in xs]), "sum"),
-                             (lambda: ko.dot([Value(x) for x in xs], [1.0] * n), "dot")):
+        for result, what in (
+            (lambda: ko.sum([Value(x) for x in xs]), "sum"),
+            (lambda: ko.dot([Value(x) for x in xs], [1.0] * n), "dot"),
+        ):
             try:
                 expected_ = float(exact)
             except OverflowError:
@@ -422,16 +500,26 @@ def test_bce_with_logits_and_mse_second_derivatives_are_exact_at_the_edges(z):
 # -- random small graphs at the edges: backward and grad agree, and follow the policy ---------------
 
 _BUILDERS = [
-    lambda a, b: a * b, lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a / b,
-    lambda a, b: a.relu() * b, lambda a, b: a.tanh() + b, lambda a, b: a.exp() * b, lambda a, b: (a * a).log() + b,
-    lambda a, b: a.sigmoid() * b, lambda a, b: a.gelu() - b, lambda a, b: ko.sum([a, b, a]), lambda a, b: ko.dot([a, b], [b, a]),
+    lambda a, b: a * b,
+    lambda a, b: a + b,
+    lambda a, b: a - b,
+    lambda a, b: a / b,
+    lambda a, b: a.relu() * b,
+    lambda a, b: a.tanh() + b,
+    lambda a, b: a.exp() * b,
+    lambda a, b: (a * a).log() + b,
+    lambda a, b: a.sigmoid() * b,
+    lambda a, b: a.gelu() - b,
+    lambda a, b: ko.sum([a, b, a]),
+    lambda a, b: ko.dot([a, b], [b, a]),
 ]
 
 
 @given(
     values=st.lists(st.sampled_from(EDGES + [1e150, 1e-150, 2.0, -0.5]), min_size=2, max_size=4),
-    steps=st.lists(st.tuples(st.integers(0, len(_BUILDERS) - 1), st.integers(0, 99), st.integers(0, 99)),
-                   min_size=1, max_size=6),
+    steps=st.lists(
+        st.tuples(st.integers(0, len(_BUILDERS) - 1), st.integers(0, 99), st.integers(0, 99)), min_size=1, max_size=6
+    ),
 )
 def test_random_graphs_at_the_edges_follow_the_policy(values, steps):
     leaves = [Value(v) for v in values]
