@@ -1034,6 +1034,20 @@ class Value:
                 node.grad = previous
             raise
 
+    def __copy__(self):
+        # A shallow copy shares the closure, which updates the ORIGINAL node's
+        # parents from the ORIGINAL node's .grad: the copy's gradient would be
+        # lost. So a node with a closure refuses, as deepcopy does (a copy of
+        # a node whose parents have closures is fine: it shares those parents).
+        if type(self._da) is _Closure:
+            raise _closure_copy_error()
+        copied = object.__new__(type(self))
+        for slot in Value.__slots__:
+            setattr(copied, slot, getattr(self, slot))
+        if hasattr(self, "__dict__"):  # a subclass without __slots__
+            copied.__dict__.update(self.__dict__)
+        return copied
+
     @property
     def _backward(self):
         """One step of the chain rule: a function that passes this node's gradient on to its parents.
@@ -1408,12 +1422,7 @@ class _Closure:
         self.function = function
 
     def __deepcopy__(self, memo):
-        raise TypeError(
-            bilingual(
-                "_backward 함수가 있는 노드는 복사할 수 없습니다: 함수가 원래 노드들을 가리킵니다",
-                "a node with a _backward closure cannot be copied: the closure refers to the original nodes",
-            )
-        )
+        raise _closure_copy_error()
 
     def __reduce_ex__(self, protocol):
         raise TypeError(
@@ -1422,6 +1431,15 @@ class _Closure:
                 "a node with a _backward closure cannot be pickled; define the op with Op and Value.from_op",
             )
         )
+
+
+def _closure_copy_error():
+    return TypeError(
+        bilingual(
+            "_backward 함수가 있는 노드는 복사할 수 없습니다: 함수가 원래 노드들을 가리킵니다",
+            "a node with a _backward closure cannot be copied: the closure refers to the original nodes",
+        )
+    )
 
 
 def _chain_step(node):

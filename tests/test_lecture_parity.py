@@ -248,6 +248,31 @@ def test_a_closure_node_refuses_to_be_copied_or_pickled():
     assert " / " in str(error.value)
 
 
+def test_a_shallow_copy_of_a_closure_node_refuses_and_a_copy_below_it_is_right():
+    # copy.copy(out) would share the closure, which reads the ORIGINAL node's .grad: x.grad stayed 0.0.
+    import copy
+
+    x = Value(0.5)
+    out = lecture_tanh(x)
+    with pytest.raises(TypeError, match="closure refers to the original nodes") as error:
+        copy.copy(out)
+    assert " / " in str(error.value)
+    missing = Value(1.0, (x,), "f")  # no closure yet: copying is harmless, and the copy still refuses backward
+    assert copy.copy(missing)._prev == (x,)
+    # A copy of a node ABOVE a closure node shares that node, so its gradient is right.
+    above = copy.copy(out * 2.0)
+    above.backward()
+    assert x.grad == pytest.approx(2 * (1 - math.tanh(0.5) ** 2), rel=1e-15)
+    # An op node copies shallowly as before: same parents, same local derivatives, its own grad.
+    a = Value(3.0)
+    b = a * a
+    b.grad = 5.0
+    c = copy.copy(b)
+    assert c is not b and c._prev == b._prev and c.local_grads() == b.local_grads() and c.grad == 5.0
+    c.backward()
+    assert a.grad == 6.0 and b.grad == 5.0
+
+
 def test_a_closure_that_overflows_is_caught_by_the_policy():
     x = Value(1e300)
 
