@@ -499,6 +499,7 @@ def _data_or_float(x):
 
 
 _SMALLEST_NORMAL = 2.2250738585072014e-308
+_EXP_UNDERFLOW = -746.0  # e^x is 0.0 in floats below this (e^-745.2 is the smallest subnormal)
 
 
 @lru_cache(maxsize=1)
@@ -661,9 +662,15 @@ def _softmax_op(index):
 
 
 def softmax_of(xs):
-    """softmax of floats or Values, shifted by the max so exp never overflows."""
+    """softmax of floats or Values, shifted by the max so exp never overflows.
+
+    A term with x - max < -746 is e^(x - max) = 0 in floats, and so is each of
+    its derivatives (e^(x - max) again): it is the constant 0.0, not a node.
+    So the Values' version never builds x - max where that subtraction
+    overflows ([1e308, -1e308]), and its derivatives stay finite.
+    """
     shift = max(x.data if _is_value(x) else x for x in xs)
-    exps = [_exp(x - shift) for x in xs]
+    exps = [0.0 if (x.data if _is_value(x) else x) - shift < _EXP_UNDERFLOW else _exp(x - shift) for x in xs]
     total = exps[0]
     for e in exps[1:]:
         total = total + e

@@ -343,6 +343,38 @@ def test_softmax_at_the_edges(n):
             assert all(abs(s - e) <= 1e-15 for s, e in zip(slopes, expected_slopes)), (xs, i, slopes)
 
 
+@pytest.mark.parametrize("n", [2, 3])
+def test_softmax_and_cross_entropy_second_derivatives_at_the_edges(n):
+    # [1e308, -1e308] used to raise OverflowError -(-1e+308, 1e+308) in the second-order graph (x - max),
+    # where every second derivative is a float (torch: all zeros).
+    for xs in combinations([1e308, -1e308, 1e200, 0.0, 30.0, -745.5], n):
+        with mpmath.workdps(60):
+            es = [mpmath.exp(mpmath.mpf(x) - max(xs)) for x in xs]
+            ps = [e / mpmath.fsum(es) for e in es]
+        delta = [[1 if i == j else 0 for j in range(n)] for i in range(n)]
+        vs = [Value(x) for x in xs]
+        for i in range(n):
+            first = grad(ko.softmax(vs)[i], vs, create_graph=True)
+            for j, g in enumerate(first):
+                second = grad(g, vs)
+                expected = [
+                    float(ps[i] * ((delta[i][j] - ps[j]) * (delta[i][k] - ps[k]) - ps[j] * (delta[j][k] - ps[k])))
+                    for k in range(n)
+                ]
+                assert all(abs(a - b) <= 1e-15 for a, b in zip(second, expected)), (xs, i, j, second, expected)
+        for k in range(n):
+            if max(xs) - xs[k] > 1e308:  # the loss itself (about 2e308) is beyond the floats
+                with pytest.raises(OverflowError):
+                    ko.losses.cross_entropy(vs, k)
+                continue
+            first = grad(ko.losses.cross_entropy(vs, k), vs, create_graph=True)
+            assert all(abs(g.data - float(ps[j] - delta[j][k])) <= 1e-15 for j, g in enumerate(first))
+            for j, g in enumerate(first):
+                second = grad(g, vs)
+                expected = [float(ps[j] * (delta[j][m] - ps[m])) for m in range(n)]
+                assert all(abs(a - b) <= 1e-15 for a, b in zip(second, expected)), (xs, k, j, second, expected)
+
+
 # -- the cases, as regression tests ----------------------------------------------------
 
 
