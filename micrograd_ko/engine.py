@@ -65,7 +65,10 @@ from inside the library. In detail:
   Nodes with a `_backward` closure follow (b); (a) is up to the closure.
 - `grad(..., create_graph=True)` builds the gradients from Values, so each
   of its steps follows the forward rules; its rules are written so that
-  their own intermediate steps do not overflow where the result is finite.
+  their own intermediate steps do not overflow where the result is finite,
+  and it builds only the branches that lead to the requested inputs (a
+  `_backward` closure elsewhere, or an unrequested d/dx whose own slope
+  overflows, does not stop it).
 """
 
 from __future__ import annotations
@@ -333,12 +336,19 @@ class Unary(Op):
             cls, name, lambda inputs, out: (df(inputs[0], out),), lambda inputs: f(inputs[0]), korean, **params
         )
         op.f, op.df, op.check = f, df, check
-        op.chain = None if chain is None else (lambda g, inputs, out: (chain(g, inputs[0], out),))
+        op.chain = None if chain is None else (lambda g, inputs, out, wanted: (chain(g, inputs[0], out),))
         return op
 
 
 class Binary(Op):
-    """A two-input op, written as `f(x, y)` and `df(x, y, out)` = (d out/dx, d out/dy); `chain` as in `Unary`."""
+    """A two-input op, written as `f(x, y)` and `df(x, y, out)` = (d out/dx, d out/dy).
+
+    `chain(g, x, y, out, wanted)`, if given, is as in `Unary`, with one
+    contribution per input, each only if `wanted` says so (else None):
+    `grad(create_graph=True)` builds no branch that no requested input needs,
+    since that branch's own slope may overflow (d/dx x^y at x = 1e-300,
+    y = 0.5, where only d/dy is asked for).
+    """
 
     def __new__(cls, name, korean, f, df, chain=None, **params):
         op = super().__new__(
@@ -350,7 +360,7 @@ class Binary(Op):
             **params,
         )
         op.f, op.df = f, df
-        op.chain = None if chain is None else (lambda g, inputs, out: chain(g, inputs[0], inputs[1], out))
+        op.chain = None if chain is None else (lambda g, inputs, out, wanted: chain(g, *inputs, out, wanted))
         return op
 
 
@@ -470,15 +480,22 @@ ADD = Binary("+", "덧셈", operator.add, lambda x, y, out: (1.0, 1.0))
 SUB = Binary("-", "뺄셈", operator.sub, lambda x, y, out: (1.0, -1.0))
 MUL = Binary("*", "곱셈", operator.mul, lambda x, y, out: (y, x))
 DIV = Binary("/", "나눗셈", operator.truediv, lambda x, y, out: (1.0 / y, -out / y),  # d(x/y)/dy = -x/y² = -out/y
-             chain=lambda g, x, y, out: _div_chain(g, y, out))
-POW = Binary("**", "거듭제곱", math.pow, lambda x, y, out: (_pow_slope(x, y, out), out * _log(x)))  # x^y, both Values (x > 0)
+             chain=lambda g, x, y, out, wanted: _div_chain(g, y, out, wanted))
+POW = Binary("**", "거듭제곱", math.pow, lambda x, y, out: (_pow_slope(x, y, out), out * _log(x)),  # x^y, both Values (x > 0)
+             chain=lambda g, x, y, out, wanted: _pow_chain(g, x, y, out, wanted))
 # fmt: on
 
 
-def _div_chain(g, y, out):
+def _div_chain(g, y, out, wanted):
     # (g / y, -(g / y) out): g * (1 / y) would make the node 1 / y, whose own slope -1 / y^2 may overflow.
     first = g / y
-    return first, -(first * out)
+    return first if wanted[0] else None, -(first * out) if wanted[1] else None
+
+
+def _pow_chain(g, x, y, out, wanted):
+    # g times each row's derivative, but only the wanted one: y x^(y-1) has the slope y (y-1) x^(y-2),
+    # beyond the floats at x = 1e-300, y = 0.5, where d/dy = x^y ln x and its derivatives are finite.
+    return (g * _pow_slope(x, y, out) if wanted[0] else None, g * (out * _log(x)) if wanted[1] else None)
 
 
 def _pow_slope(x, y, out):
@@ -1566,7 +1583,7 @@ def grad(output, inputs, create_graph=False):
             )
     order = topological_order(output)
     if create_graph:
-        grads = _symbolic_gradients(output, order)
+        grads = _symbolic_gradients(output, order, inputs)
         result = [grads.get(x, Value(0.0)) for x in inputs]
     else:
         result = _float_gradients(output, order, inputs)
@@ -1600,8 +1617,16 @@ def _float_gradients(output, order, inputs):
     return result
 
 
-def _symbolic_gradients(output, order):
+def _symbolic_gradients(output, order, inputs):
     """Reverse mode again, but every product is a Value: the gradients form a graph.
+
+    Only what the requested `inputs` need is built: a node is visited only if
+    some input lies on a path below it, and it passes contributions only to
+    such parents. So a `_backward` closure elsewhere in the graph (which
+    cannot be differentiated again) does not matter, and no rule builds a
+    branch whose own slope overflows where nobody asked for it. A node with
+    no rule at all is refused wherever it is, as `grad()` without
+    create_graph and `backward()` refuse it.
 
     A local derivative that is a plain 0.0 (relu at x < 0) adds nothing, as
     in backward; one that is a Value, even of value 0, is kept: its own
@@ -1613,12 +1638,17 @@ def _symbolic_gradients(output, order):
             "grad(create_graph=True): "
             + bilingual("no_grad() 안에서 쓸 수 없습니다", "cannot be used inside no_grad()")
         )
+    needed = _leading_to(order, inputs)
     grads = {output: Value(1.0)}
     for node in reversed(order):
-        g = grads.get(node)
-        if g is None or node._a is None:
+        if node._a is None:
             continue
         kind = node_kind(node)
+        if kind == "missing":
+            raise _unknown_derivative(node)
+        g = grads.get(node)
+        if g is None or node not in needed:
+            continue
         if kind == "closure":
             raise RuntimeError(
                 "grad(create_graph=True): "
@@ -1630,20 +1660,33 @@ def _symbolic_gradients(output, order):
                 )
             )
         op = node._op
-        if kind == "missing" or not isinstance(op, Op) or op.derivative is None:
+        if not isinstance(op, Op) or op.derivative is None:
             raise _unknown_derivative(node)
         parents = node._prev
+        wanted = [parent in needed for parent in parents]
         chain = getattr(op, "chain", None)
         if chain is not None:
-            contributions = chain(g, parents, node)
+            contributions = chain(g, parents, node, wanted)
         else:
-            contributions = [None if _is_zero(local) else g * local for local in op.derivative(parents, node)]
-        for parent, contribution in zip(parents, contributions):
-            if contribution is None:
+            contributions = [
+                g * local if want and not _is_zero(local) else None
+                for local, want in zip(op.derivative(parents, node), wanted)
+            ]
+        for parent, contribution, want in zip(parents, contributions, wanted):
+            if contribution is None or not want:
                 continue
             previous = grads.get(parent)
             grads[parent] = contribution if previous is None else previous + contribution
     return grads
+
+
+def _leading_to(order, inputs):
+    """The nodes of `order` (a topological order) from which some node of `inputs` can be reached, inputs included."""
+    needed = set(inputs)
+    for node in order:
+        if node not in needed and any(parent in needed for parent in node._prev):
+            needed.add(node)
+    return needed
 
 
 def _is_zero(local):

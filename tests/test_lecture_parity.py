@@ -222,6 +222,28 @@ def test_a_closure_node_is_refused_by_create_graph_with_a_clear_error():
     assert " / " in str(error.value)
 
 
+def test_create_graph_refuses_a_closure_node_only_on_a_path_to_a_requested_input():
+    c, x = Value(0.3), Value(2.0)
+    out = lecture_tanh(c) * x + x * x
+    (first,) = grad(out, [x], create_graph=True)  # the closure node is a constant for x
+    assert first.data == math.tanh(0.3) + 4.0
+    assert grad(first, [x]) == [2.0]
+    assert grad(first, [c]) == [pytest.approx(1 - math.tanh(0.3) ** 2, rel=1e-15)]  # first-order through the closure
+    for requested in ([c], [x, c]):
+        with pytest.raises(RuntimeError, match="_backward closure"):
+            grad(out, requested, create_graph=True)
+    # Deeper: the closure sits below a node that does not lead to x, and above one that does not either.
+    y = lecture_exp(lecture_tanh(c) + 1.0) * x.exp()
+    (dy,) = grad(y, [x], create_graph=True)
+    assert dy.data == pytest.approx(math.exp(math.tanh(0.3) + 1.0) * math.exp(2.0), rel=1e-15)
+    # A node with no rule at all is still refused anywhere, as grad() without create_graph refuses it.
+    z = Value(1.0, (c,), "f") * x + x
+    with pytest.raises(RuntimeError, match="no local-derivative rule"):
+        grad(z, [x])
+    with pytest.raises(RuntimeError, match="no local-derivative rule"):
+        grad(z, [x], create_graph=True)
+
+
 def test_only_nodes_made_by_the_constructor_take_a_closure():
     a = Value(1.0)
     with pytest.raises(AttributeError, match="already backpropagated by the rule of its op"):
