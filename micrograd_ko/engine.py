@@ -47,6 +47,16 @@ from inside the library. In detail:
   A local derivative is stored only if it is a finite float; where it is
   not (sqrt at 0, x / 1e-320), building the node raises OverflowError
   ("d/dx ..."): the value alone can still be had inside `no_grad()`.
+- A NaN or ±inf in an input's `.data` (set by hand, or left by a diverged
+  manual step `p.data += -lr * p.grad`) is refused by every op, with a
+  bilingual ".data set by hand?" message: ValueError for NaN (as
+  `Value(nan)`), OverflowError for ±inf (a number beyond the float range).
+  Where it is checked keeps the hot path cheap: +, -, * check only their
+  result, which a non-finite input always makes non-finite (inf * 0 is
+  nan); one-input ops check their input, since tanh, sigmoid, erf, relu
+  and abs would turn inf or nan into a finite number; /, **, sum, dot
+  (on the slow path of a non-finite total), softmax, `Value.from_op` and
+  the losses check what could turn it into one (1 / inf = 0).
 - Backward (`backward()`, `grad()`, and compiled code, which must agree):
   (a) a contribution whose local derivative is exactly 0.0 adds exactly
       nothing, whatever the gradient above it (0 times an overflowed
@@ -110,11 +120,17 @@ def _domain_error(op, value, ko, en, kind=MathDomainError):
 
 
 def _overflow(op, *inputs):
+    """The error for an op whose result is not a float: a NaN or infinite input (set by hand), or too large a result."""
     shown = ", ".join(f"{x!r}" for x in inputs)
     if any(x != x for x in inputs):  # NaN can only come from a .data set by hand
         return ValueError(
             f"{op}({shown}): "
             + bilingual("입력이 NaN입니다 (.data를 직접 바꾸었나요?)", "an input is NaN (was .data set by hand?)")
+        )
+    if any(x in (math.inf, -math.inf) for x in inputs):  # so can inf (or a diverged p.data += -lr * p.grad)
+        return OverflowError(
+            f"{op}({shown}): "
+            + bilingual("입력이 무한대입니다 (.data를 직접 바꾸었나요?)", "an input is infinite (was .data set by hand?)")
         )
     return OverflowError(
         f"{op}({shown}): {bilingual('결과가 float 범위를 넘습니다', 'the result is too large for a float')}"
@@ -636,21 +652,25 @@ def _dot_forward(inputs):
 
 def _dot_of_floats(ws, xs):
     """sum_i ws[i] * xs[i], exact: rounded once, like math.fsum."""
-    return _exact_sum(lambda: map(mul, ws, xs), lambda: map(mul, map(Fraction, ws), map(Fraction, xs)), DOT, ws[:3])
+    return _exact_sum(
+        lambda: map(mul, ws, xs), lambda: map(mul, map(Fraction, ws), map(Fraction, xs)), DOT, ws[:3], ws + xs
+    )
 
 
 def _sum_of_floats(xs):
     """sum_i xs[i], exact: rounded once, like math.fsum."""
-    return _exact_sum(lambda: xs, lambda: map(Fraction, xs), SUM, xs[:3])
+    return _exact_sum(lambda: xs, lambda: map(Fraction, xs), SUM, xs[:3], xs)
 
 
-def _exact_sum(terms, exact_terms, op, shown):
+def _exact_sum(terms, exact_terms, op, shown, inputs):
     """The exactly rounded sum of `terms()`, or a clear OverflowError if it is no float.
 
     math.fsum rounds once, but its running total can overflow while the sum
     is finite (1e308 + 1e308 - 1e308), and a product can overflow while the
     dot product is finite (1e200*1e200 - 1e200*1e200). Then the sum is done
     again from `exact_terms()` in rational arithmetic (slow, but rare).
+    A NaN or infinite number among `inputs` always makes the float sum
+    non-finite (inf * 0 is nan), so they are looked for only then.
     """
     try:
         total = math.fsum(terms())
@@ -658,6 +678,9 @@ def _exact_sum(terms, exact_terms, op, shown):
         total = math.inf
     if -_LARGEST <= total <= _LARGEST:
         return total
+    bad = [x for x in inputs if not -_LARGEST <= x <= _LARGEST]
+    if bad:
+        raise _overflow(op, *bad[:3])
     try:
         return _finite(float(_builtin_sum(exact_terms())), op)
     except OverflowError:
@@ -692,6 +715,13 @@ def softmax_of(xs):
     for e in exps[1:]:
         total = total + e
     return [e / total for e in exps]
+
+
+def _check_finite_inputs(op, data):
+    """A clear error (ValueError for NaN, OverflowError for inf) if some number of `data` is not finite."""
+    for x in data:
+        if not -_LARGEST <= x <= _LARGEST:
+            raise _overflow(op, x)
 
 
 def _finite(x, op):
@@ -826,6 +856,7 @@ class Value:
                     f"from_op({op}): 부모는 모두 Value여야 합니다", f"from_op({op}): every parent must be a Value"
                 )
             )
+        _check_finite_inputs(op, [p.data for p in parents])
         data = _check_number(data, str(op))
         if local_grads is None:
             if op.derivative is None:
@@ -904,6 +935,8 @@ class Value:
             other = _as_value(other)
         if other.data == 0.0:
             raise _domain_error("/", other.data, "0으로 나눌 수 없습니다", "division by zero", ZeroDivisionMathError)
+        if not -_LARGEST <= other.data <= _LARGEST:  # x / inf is a finite 0.0 (the rest of +-*/ gives inf or nan)
+            raise _overflow("/", self.data, other.data)
         out = _apply2(DIV, self, other)
         # x / 1e-300: -out/y is beyond the floats; 0 / 1e-320: 1/y is.
         if out._a is not None and not (-_LARGEST <= out._da <= _LARGEST and -_LARGEST <= out._db <= _LARGEST):
@@ -977,6 +1010,8 @@ class Value:
     def __pow__(self, other):
         if isinstance(other, Value):  # x ** y: both are nodes
             x = self.data
+            if not (-_LARGEST <= x <= _LARGEST and -_LARGEST <= other.data <= _LARGEST):  # 1 ** nan is 1.0
+                raise _overflow("**", x, other.data)
             if x <= 0:
                 raise _domain_error(
                     "**", x, "지수가 Value이면 밑은 양수여야 합니다", "x ** y with a Value exponent needs x > 0"
@@ -991,6 +1026,8 @@ class Value:
             return out
         c = _check_number(other, "**")  # x ** c: the exponent is a constant
         x = self.data
+        if not -_LARGEST <= x <= _LARGEST:  # before the domain checks: (-inf) ** 0.5 is about the inf
+            raise _overflow(f"**{other}", x)
         name = f"**{other}"
         if x == 0.0 and c < 0:
             raise _domain_error(name, x, "0의 음수 거듭제곱은 정의되지 않습니다", "0 to a negative power is undefined")
@@ -1144,6 +1181,8 @@ _new = object.__new__
 def _apply1(op, x):
     """The node op(x): forward on the float, then the local derivative."""
     xd = x.data
+    if not -_LARGEST <= xd <= _LARGEST:  # tanh(inf) = 1.0, relu(nan) = 0.0: the input itself must be checked
+        raise _overflow(op, xd)
     if op.check is not None:
         op.check(xd)
     data = op.f(xd)
@@ -1308,6 +1347,7 @@ def softmax(xs):
     inputs, data = _values_and_data(xs, "softmax")
     if not inputs:
         raise ValueError("softmax: " + bilingual("빈 목록입니다", "empty list"))
+    _check_finite_inputs("softmax", data)  # softmax([-inf, 1]) would be a finite [0, 1]
     return [_node_n(p, _softmax_op(i), inputs, data) for i, p in enumerate(softmax_of(data))]
 
 
