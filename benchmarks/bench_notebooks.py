@@ -47,8 +47,14 @@ def notebook_seconds(path):
 def demo_seconds():
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "micrograd_ko", "demo", "--out", out], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=out, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        subprocess.run(
+            [sys.executable, "-m", "micrograd_ko", "demo", "--out", out],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=out,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         return time.perf_counter() - start
 
 
@@ -57,7 +63,9 @@ def measure(label, run, repeats):
     for _ in range(repeats):
         seconds.append(run())
         loads.append(load())
-    shown = f"{statistics.median(seconds):7.1f} s" + (f" (min {min(seconds):.1f}, max {max(seconds):.1f}, {repeats} runs)" if repeats > 1 else "")
+    shown = f"{statistics.median(seconds):7.1f} s" + (
+        f" (min {min(seconds):.1f}, max {max(seconds):.1f}, {repeats} runs)" if repeats > 1 else ""
+    )
     print(f"| {label} | {shown} | {min(loads):.1f}–{max(loads):.1f} |", flush=True)
     return seconds
 
@@ -65,18 +73,22 @@ def measure(label, run, repeats):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", help="notebook numbers (default: all)")
-    parser.add_argument("--repeats", type=int, default=1, help="runs per notebook (default 1: a full pass takes minutes)")
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="runs per notebook (default 1: a full pass takes minutes)"
+    )
     parser.add_argument("--demo-repeats", type=int, default=3)
     parser.add_argument("--no-demo", action="store_true")
     args = parser.parse_args(argv)
     paths = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if args.notebooks:
         paths = [p for p in paths if p.name[:2] in args.notebooks]
-    print(f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}, "
-          f"{os.cpu_count()} CPUs, 1-minute load average {load():.1f} at the start")
+    print(
+        f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}, "
+        f"{os.cpu_count()} CPUs, 1-minute load average {load():.1f} at the start"
+    )
     print("\n| run | time (median) | load average during the run |\n|---|---|---|")
     for path in paths:
-        measure(path.name, lambda: notebook_seconds(path), args.repeats)
+        measure(path.name, lambda path=path: notebook_seconds(path), args.repeats)
     if not args.no_demo:
         measure("micrograd-ko demo", demo_seconds, args.demo_repeats)
 

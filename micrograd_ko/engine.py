@@ -1540,6 +1540,15 @@ def _not_a_number(node, g):
     )
 
 
+def grad_number(node):
+    """`node.grad` as it may be read: a number, or None (PyTorch's way of clearing it); anything else is the
+    bilingual TypeError that backward() gives for it. For code that shows gradients (the drawings)."""
+    g = node.grad
+    if g is None or (isinstance(g, numbers.Real) and not isinstance(g, bool)):
+        return g
+    raise _not_a_number(node, g)
+
+
 def _describe(node):
     name = f"'{node.label}' " if node.label else ""
     op = f"'{node._op}'" if node._op else "leaf" if node._a is None else "?"

@@ -8,7 +8,7 @@ offers its users for their own ops, used on its own.
 import math
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import micrograd_ko as ko
@@ -18,6 +18,10 @@ from micrograd_ko.testing import strategies as mst
 from micrograd_ko.testing.graphs import table_rows
 
 ROWS = {row.name: row for row in table_rows()}
+
+# About 40 rows, each tested on its own: fewer examples per row than the profile gives a whole test (CI cost).
+PER_ROW = settings(max_examples=min(settings.default.max_examples, 60))
+PER_ROW_SECOND = settings(max_examples=min(settings.default.max_examples, 40))
 
 # Each row's domain: one (low, high) per input, and the kinks to stay 1e-3 away from for central differences.
 # A row's constant (an exponent, a base) may narrow it: see `domain`.
@@ -90,6 +94,7 @@ def _cases():
 
 
 @pytest.mark.parametrize("name, side", list(_cases()))
+@PER_ROW
 @given(data=st.data())
 def test_each_row_matches_torch_and_central_differences(name, side, data):
     row = ROWS[name]
@@ -113,6 +118,7 @@ def test_each_row_matches_torch_and_central_differences(name, side, data):
 
 
 @pytest.mark.parametrize("name", sorted(set(ROWS) - {"+", "-", "*", "/"}))
+@PER_ROW_SECOND
 @given(data=st.data())
 def test_each_row_has_the_second_derivatives_of_torch(name, data):
     row = ROWS[name]

@@ -69,6 +69,17 @@ def test_svg_shows_every_label_data_grad_and_local_derivative():
     assert shown.count("*") == 2 and shown.count("+") == 1  # the op nodes
 
 
+@pytest.mark.parametrize("junk", ["x", [1.0], True])
+def test_a_grad_set_by_hand_to_something_else_than_a_number_is_named(junk):
+    a = mg.Value(2.0)
+    out = a * a
+    out.backward()
+    out.grad = junk
+    with pytest.raises(TypeError, match="is not a number") as caught:
+        render_svg(out)
+    assert ".grad가 숫자가 아닙니다" in str(caught.value)
+
+
 def test_english_labels_and_default_language():
     L, _ = lecture_graph()
     L.backward()

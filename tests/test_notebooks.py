@@ -107,7 +107,7 @@ def prose_numbers(markdown):
         found.append((m.group(0).strip(), value, tolerance, bool(m.group("pct"))))
     for m in BARE_POWER.finditer(PROSE_NUMBER.sub(" ", text)):
         exponent = int(m.group("exp").translate(SUPERSCRIPT))
-        found.append((m.group(0), 10.0 ** exponent, 0.9 * 10.0 ** exponent, False))  # an order of magnitude
+        found.append((m.group(0), 10.0**exponent, 0.9 * 10.0**exponent, False))  # an order of magnitude
     return found
 
 
@@ -118,7 +118,10 @@ def output_numbers(nb):
         for output in cell.get("outputs", []):
             if output.output_type in ("execute_result", "display_data") and "text/html" in output.data:
                 text += re.sub(r"<[^>]+>", " ", output.data["text/html"])
-        numbers += [float(n.replace(",", "")) for n in re.findall(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.?\d*(?:[eE][-+]?\d+)?", text)]
+        numbers += [
+            float(n.replace(",", ""))
+            for n in re.findall(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+\.?\d*(?:[eE][-+]?\d+)?", text)
+        ]
     return numbers
 
 
@@ -138,7 +141,11 @@ def unsupported_prose_numbers(nb):
             candidates = [value] + ([value / 100] if percent else [])
             if value == int(value) and value <= SMALL_COUNT or any(c in CONSTANTS or c in settings for c in candidates):
                 continue
-            if any(abs(abs(m) - c) <= tolerance * (0.01 if c is not value else 1) + 1e-12 for m in measured for c in candidates):
+            if any(
+                abs(abs(m) - c) <= tolerance * (0.01 if c is not value else 1) + 1e-12
+                for m in measured
+                for c in candidates
+            ):
                 continue
             bad.append(text)
     return bad
@@ -153,6 +160,7 @@ def test_prose_number_check_catches_a_typed_number():
 
 
 # ---- one run per notebook ---------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module", params=NOTEBOOKS, ids=lambda p: p.stem)
 def run(request, tmp_path_factory):
@@ -187,7 +195,11 @@ NOT_YET_CONVERTED = {"08_testing_derivatives.ipynb"}
 
 
 def _converted(path):
-    return pytest.param(path, marks=pytest.mark.xfail(strict=True, reason="not converted yet")) if path.name in NOT_YET_CONVERTED else path
+    return (
+        pytest.param(path, marks=pytest.mark.xfail(strict=True, reason="not converted yet"))
+        if path.name in NOT_YET_CONVERTED
+        else path
+    )
 
 
 def test_no_test_asserts_a_wall_clock_time():
@@ -202,6 +214,7 @@ def test_no_test_asserts_a_wall_clock_time():
 
 
 # ---- Run All never stops ----------------------------------------------------------------------
+
 
 def _bound_names(tree):
     names = set()
@@ -224,7 +237,11 @@ def _loaded_names(tree):
             names.add(node.id)
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.Lambda)):
-                todo += child.args.defaults + [d for d in child.args.kw_defaults if d] + getattr(child, "decorator_list", [])
+                todo += (
+                    child.args.defaults
+                    + [d for d in child.args.kw_defaults if d]
+                    + getattr(child, "decorator_list", [])
+                )
             else:
                 todo.append(child)
     return names
@@ -253,9 +270,14 @@ def names_used_after_an_exercise(nb):
 
 def test_the_use_after_an_exercise_check_catches_a_later_use():
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("def f(x):\n    raise NotImplementedError", metadata={"tags": ["exercise"]}),
-                nbformat.v4.new_code_cell("with exercise_check('f'):\n    assert f(1) == 2\n    table = [f(2)]", metadata={"tags": ["exercise-check"]}),
-                nbformat.v4.new_code_cell("print(table)\ndef g(x):\n    return f(x)"), nbformat.v4.new_code_cell("f = len\nprint(f([1]))")]
+    nb.cells = [
+        nbformat.v4.new_code_cell("def f(x):\n    raise NotImplementedError", metadata={"tags": ["exercise"]}),
+        nbformat.v4.new_code_cell(
+            "with exercise_check('f'):\n    assert f(1) == 2\n    table = [f(2)]", metadata={"tags": ["exercise-check"]}
+        ),
+        nbformat.v4.new_code_cell("print(table)\ndef g(x):\n    return f(x)"),
+        nbformat.v4.new_code_cell("f = len\nprint(f([1]))"),
+    ]
     assert names_used_after_an_exercise(nb) == [(2, "table")]  # g calls f only when called
 
 
@@ -268,7 +290,9 @@ def test_an_unfinished_exercise_does_not_break_the_cells_after_it(path):
 @pytest.mark.parametrize("path", [_converted(p) for p in NOTEBOOKS], ids=lambda p: p.stem)
 def test_korean_notebooks_ask_for_korean_only_messages(path):
     first_code = code_cells(nbformat.read(path, as_version=4))[0].source
-    assert 'set_message_language("ko")' in first_code, f"{path.name}: the first code cell sets Korean-only error messages"
+    assert 'set_message_language("ko")' in first_code, (
+        f"{path.name}: the first code cell sets Korean-only error messages"
+    )
 
 
 @pytest.mark.parametrize("path", [_converted(p) for p in NOTEBOOKS], ids=lambda p: p.stem)
@@ -286,7 +310,9 @@ def test_committed_with_outputs_and_exercises(path):
         stub = nb.cells[exercise].source
         assert re.search(r"raise NotImplementedError|= \.\.\.", stub), f"{nb.cells[exercise].id}: not a stub:\n{stub}"
         assert re.search(r"^\s*(assert\b|raise AssertionError)", nb.cells[check].source, re.MULTILINE)
-        assert "exercise_check(" in nb.cells[check].source, f"{nb.cells[check].id}: a check reports, it does not stop Run All"
+        assert "exercise_check(" in nb.cells[check].source, (
+            f"{nb.cells[check].id}: a check reports, it does not stop Run All"
+        )
     assert set(runner.solutions_for(path)) == {nb.cells[i].id for i, _ in pairs}, "one reference solution per exercise"
 
 
@@ -301,7 +327,8 @@ def test_prints_what_is_committed(run):
     path = run["path"]
     committed = [printed_text(cell) for cell in code_cells(run["committed"])]
     stale = [
-        (i, before, printed_text(cell)) for i, (cell, before) in enumerate(zip(run["fresh"], committed), 1)
+        (i, before, printed_text(cell))
+        for i, (cell, before) in enumerate(zip(run["fresh"], committed), 1)
         if not same_text(before, printed_text(cell))
     ]
     assert not stale, (
@@ -356,7 +383,10 @@ def strikethrough_risks(markdown):
     """Paragraphs with two or more '~' touching text: GitHub's Markdown reads such a pair as strikethrough."""
     risky = []
     for paragraph in re.split(r"\n\s*\n", re.sub(r"`[^`]*`", "", markdown)):
-        if len(re.findall(r"\S~|~\S", paragraph)) >= 2 and len(re.findall(r"(?<=\S)~(?=\S)|(?<=\S)~|~(?=\S)", paragraph)) >= 2:
+        if (
+            len(re.findall(r"\S~|~\S", paragraph)) >= 2
+            and len(re.findall(r"(?<=\S)~(?=\S)|(?<=\S)~|~(?=\S)", paragraph)) >= 2
+        ):
             risky.append(paragraph.strip()[:80])
     return risky
 
@@ -371,8 +401,12 @@ def test_strikethrough_check_catches_a_tilde_pair():
 def test_no_tilde_pair_renders_as_strikethrough(path):
     nb = nbformat.read(path, as_version=4)
     texts = [cell.source for cell in nb.cells if cell.cell_type == "markdown"]
-    texts += [o.data["text/markdown"] for cell in code_cells(nb) for o in cell.get("outputs", [])
-              if o.output_type in ("display_data", "execute_result") and "text/markdown" in o.data]
+    texts += [
+        o.data["text/markdown"]
+        for cell in code_cells(nb)
+        for o in cell.get("outputs", [])
+        if o.output_type in ("display_data", "execute_result") and "text/markdown" in o.data
+    ]
     risky = [r for text in texts for r in strikethrough_risks(text)]
     assert not risky, f"{path.name}: use '에서 … 사이' or '–' instead of a second '~': {risky}"
 
@@ -380,21 +414,36 @@ def test_no_tilde_pair_renders_as_strikethrough(path):
 # ---- one install line -------------------------------------------------------------------------
 
 # The distribution that provides each top-level module a notebook may import (the standard library aside).
-PROVIDED_BY = {"micrograd_ko": "micrograd_ko", "matplotlib": "matplotlib", "hypothesis": "hypothesis", "IPython": "jupyterlab"}
+PROVIDED_BY = {
+    "micrograd_ko": "micrograd_ko",
+    "matplotlib": "matplotlib",
+    "hypothesis": "hypothesis",
+    "IPython": "jupyterlab",
+}
 
 
 def notebook_extra():
-    """The requirement names of pyproject's [notebooks] extra, with micrograd_ko[...] extras resolved."""
-    import tomllib
+    """The requirement names of pyproject's [notebooks] extra, with micrograd_ko[...] extras resolved.
 
-    extras = tomllib.loads((NOTEBOOK_DIR.parent / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
-    names, todo = {"micrograd_ko"}, list(extras["notebooks"])
+    Read with a regular expression, not tomllib: the package supports Python 3.10, which has no tomllib.
+    """
+    text = (NOTEBOOK_DIR.parent / "pyproject.toml").read_text(encoding="utf-8")
+
+    def extra(name):
+        block = re.search(rf"^{name} = \[(.*?)\]$", text, re.S | re.M)
+        return (
+            re.findall(r'^\s*"([^"]+)"', block.group(1), re.M)
+            if "\n" in block.group(1)
+            else re.findall(r'"([^"]+)"', block.group(1))
+        )
+
+    names, todo = {"micrograd_ko"}, extra("notebooks")
     while todo:
         requirement = todo.pop()
         name = re.match(r"[A-Za-z0-9_.-]+", requirement).group(0)
         inner = re.search(r"\[(.*)\]", requirement)
         if name == "micrograd_ko" and inner:
-            todo += [r for extra in inner.group(1).split(",") for r in extras[extra.strip()]]
+            todo += [r for part in inner.group(1).split(",") for r in extra(part.strip())]
         names.add(name)
     return names
 
@@ -409,7 +458,11 @@ def test_the_notebooks_extra_installs_everything_the_notebooks_import():
                 elif isinstance(node, ast.ImportFrom) and node.level == 0:
                     imported.add(node.module.split(".")[0])
     third_party = imported - set(sys.stdlib_module_names)
-    assert third_party <= set(PROVIDED_BY), f"the notebooks import {sorted(third_party - set(PROVIDED_BY))}: add them to [notebooks]"
+    assert third_party <= set(PROVIDED_BY), (
+        f"the notebooks import {sorted(third_party - set(PROVIDED_BY))}: add them to [notebooks]"
+    )
     assert {PROVIDED_BY[m] for m in third_party} <= notebook_extra()
     for readme in (NOTEBOOK_DIR / "README.md", NOTEBOOK_DIR.parent / "README.md"):
-        assert 'pip install ".[notebooks]"' in readme.read_text(encoding="utf-8"), f"{readme} documents the install line"
+        assert 'pip install ".[notebooks]"' in readme.read_text(encoding="utf-8"), (
+            f"{readme} documents the install line"
+        )

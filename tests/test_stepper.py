@@ -329,6 +329,15 @@ def test_a_step_out_of_range_is_a_bilingual_index_error():
     assert list(stepper) == stepper.steps  # iteration still stops where the steps end
 
 
+@pytest.mark.parametrize("index", ["a", 1.5, None])
+def test_a_step_number_that_is_not_an_integer_is_a_bilingual_type_error(index):
+    a = mg.Value(2.0)
+    stepper = mg.BackpropStepper(a * a + 1.0)
+    with pytest.raises(TypeError, match="a step number must be an integer") as caught:
+        stepper[index]
+    assert "단계 번호는 정수여야 합니다" in str(caught.value)
+
+
 def test_layer_steps_explain_the_pictures_factor_as_sigma_prime_times_gain():
     model, loss = xor_deep()
     stepper = BackpropStepper(loss, model=model)

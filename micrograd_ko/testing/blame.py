@@ -48,35 +48,36 @@ class Culprit:
 
     def describe(self):
         """Two lines: which node, then the two numbers that disagree."""
-        where = bilingual(
-            f"연산 노드 {self.total}개 중 {self.position + 1}번째", f"op node {self.position + 1} of {self.total}"
-        )
+        n, of, shown = self.position + 1, self.total, self._shown()
         if self.order == 1:
-            head = bilingual("처음으로 어긋난 노드", "first node to disagree")
-            what = bilingual(
-                f"input[{self.index}]에 대한 이 노드의 미분", f"this node's derivative by input[{self.index}]"
+            head = bilingual(
+                f"처음으로 어긋난 노드: '{self.op}' (연산 노드 {of}개 중 {n}번째, {shown})",
+                f"first node to disagree: '{self.op}' (op node {n} of {of}, {shown})",
             )
-            numbers = f"역전파 (backward) {self.backward!r}, 수치 미분 (numerical) {self.numeric!r}"
-            if self.kink:
-                numbers += (
-                    "; "
-                    + bilingual("꺾이거나 끊긴 점", "a kink or a jump")
-                    + f": left {self.left!r}, right {self.right!r}"
-                )
+            i = self.index
+            numbers = bilingual(
+                f"input[{i}]에 대한 이 노드의 미분: 역전파 {self.backward!r}, 수치 미분 {self.numeric!r}",
+                f"this node's derivative by input[{i}]: backward {self.backward!r}, numerical {self.numeric!r}",
+            )
+            kink_ko, kink_en = "꺾이거나 끊긴 점", "a kink or a jump"
         else:
             a, b = self.index
-            head = bilingual("처음으로 어긋난 미분 규칙", "first derivative rule to disagree")
-            what = bilingual(
-                f"국소적 미분 {a}을(를) 부모 {b}로 미분한 값", f"local derivative {a} differentiated by parent {b}"
+            head = bilingual(
+                f"처음으로 어긋난 미분 규칙: '{self.op}' (연산 노드 {of}개 중 {n}번째, {shown})",
+                f"first derivative rule to disagree: '{self.op}' (op node {n} of {of}, {shown})",
             )
-            numbers = f"create_graph {self.backward!r}, 수치 미분 (numerical) {self.numeric!r}"
-            if self.kink:  # the first derivative jumps here (elu at 0 with alpha != 1)
-                numbers += (
-                    "; "
-                    + bilingual("미분이 꺾인 점", "a kink of the derivative")
-                    + f": left {self.left!r}, right {self.right!r}"
-                )
-        return f"{head}: '{self.op}', {where}: {self._shown()}\n    {what}: {numbers}"
+            numbers = bilingual(
+                f"국소적 미분 {a}을(를) 부모 {b}로 미분한 값: create_graph {self.backward!r}, 수치 미분 {self.numeric!r}",
+                f"local derivative {a} differentiated by parent {b}: create_graph {self.backward!r}, "
+                f"numerical {self.numeric!r}",
+            )
+            kink_ko, kink_en = "미분이 꺾인 점", "a kink of the derivative"  # elu' at 0 with alpha != 1
+        if self.kink:
+            numbers += "; " + bilingual(
+                f"{kink_ko}: 왼쪽 기울기 {self.left!r}, 오른쪽 기울기 {self.right!r}",
+                f"{kink_en}: left slope {self.left!r}, right slope {self.right!r}",
+            )
+        return f"{head}\n    {numbers}"
 
 
 def _close(a, b, rtol, atol):
@@ -183,9 +184,7 @@ def local_derivatives_note(culprit, eps):
     except (ArithmeticError, ValueError):
         return None
     stored = list(node.local_grads())
-    return (
-        bilingual("저장된 국소적 미분", "stored local derivatives")
-        + f" {stored!r}, "
-        + bilingual("순전파의 중앙 차분", "central differences of the forward")
-        + f" {numeric!r}"
+    return bilingual(
+        f"저장된 국소적 미분 {stored!r}, 순전파의 중앙 차분 {numeric!r}",
+        f"stored local derivatives {stored!r}, central differences of the forward {numeric!r}",
     )

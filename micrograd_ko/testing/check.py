@@ -151,7 +151,7 @@ def _describe(index, point):
         return f"input[{index[0]}] = {point[index[0]]!r}"
     by = ", ".join(f"input[{i}]" for i in index)
     at = ", ".join(f"x{i} = {point[i]!r}" for i in sorted(set(index)))
-    return f"d/d({by}) at {at}"
+    return f"d/d({by}) ({at})"
 
 
 def check_grads(fn, args, order=1, against="numeric", rtol=None, atol=None, eps=1e-6, kinks="raise"):
@@ -169,7 +169,8 @@ def check_grads(fn, args, order=1, against="numeric", rtol=None, atol=None, eps=
       or "skip" (return False without comparing a point that sits on a kink).
 
     Raises `CheckGradsError` (an `AssertionError`) naming the input, both numbers
-    and the node whose local derivative is the first to disagree.
+    and the node whose local derivative is the first to disagree. An error of `fn`
+    itself (a value beyond the floats, an input outside a domain) is raised as it is.
     """
     if against not in REFERENCES:
         raise ValueError(
@@ -254,18 +255,25 @@ def _fail(fn, point, k, bad, analytic, expected, numeric, against, rtol, atol, e
     ko_order, en_order = _ORDINALS.get(k, (f"{k}차 미분", f"derivatives of order {k}"))
     lines = [
         "check_grads: "
-        + bilingual(f"역전파가 {ko_with} 다릅니다", f"backward disagrees with {en_ref}")
-        + f" ({bilingual(ko_order, en_order)}, rtol={rtol}, atol={atol})"
+        + bilingual(
+            f"역전파가 {ko_with} 다릅니다 ({ko_order}, rtol={rtol}, atol={atol})",
+            f"backward disagrees with {en_ref} ({en_order}, rtol={rtol}, atol={atol})",
+        )
     ]
     for index in bad:
         a, e = analytic[index], expected[index]
-        lines.append(f"  {_describe(index, point)}: 역전파 (backward) {a!r}, {ko_ref} ({en_ref}) {e!r}")
+        lines.append(
+            f"  {_describe(index, point)}: "
+            + bilingual(f"역전파 {a!r}, {ko_ref} {e!r}", f"backward {a!r}, {en_ref} {e!r}")
+        )
         if index in kinked:
+            left, right, half = numeric[index][1], numeric[index][2], halved[index][0]
             lines.append(
                 "    "
-                + bilingual("꺾이거나 끊긴 점", "a kink or a jump")
-                + f": left {numeric[index][1]!r}, right {numeric[index][2]!r}, "
-                f"central at h/2 {halved[index][0]!r}"
+                + bilingual(
+                    f"꺾이거나 끊긴 점: 왼쪽 기울기 {left!r}, 오른쪽 기울기 {right!r}, 걸음을 반으로 줄인 중앙 차분 {half!r}",
+                    f"a kink or a jump: left slope {left!r}, right slope {right!r}, central difference at half the step {half!r}",
+                )
             )
     if culprit is None:
         lines.append(

@@ -215,16 +215,16 @@ def _many_rows():
     def listed(c):
         return "[" + ", ".join(c) + "]"
 
-    total = Row("sum", (1, 2, 3), lambda c, p: engine.sum(c), lambda c, p: f"ko.sum({listed(c)})")
+    total = Row("sum", (1, 2, 3, 4), lambda c, p: engine.sum(c), lambda c, p: f"ko.sum({listed(c)})")
     dot = Row(
         "dot",
-        (2, 4),
+        (2, 4, 6),
         lambda c, p: engine.dot(c[: len(c) // 2], c[len(c) // 2 :]),
         lambda c, p: f"ko.dot({listed(c[: len(c) // 2])}, {listed(c[len(c) // 2 :])})",
     )
     soft = Row(
         "softmax",
-        (1, 2, 3),
+        (1, 2, 3, 4),
         lambda c, p: engine.softmax(c)[p],
         lambda c, p: f"ko.softmax({listed(c)})[{p}]",
         params=lambda k: tuple(range(k)),

@@ -69,10 +69,6 @@ _NOT_ELEMENTWISE = {"sum", "mean", "prod", "max", "min", "softmax", "std", "var"
 
 def _torch_apply(torch):
     F = torch.nn.functional
-    f64 = torch.float64
-
-    def targets(op):
-        return torch.tensor(op.params["targets"], dtype=f64)
 
     unary = {
         "neg": torch.neg,
@@ -99,8 +95,11 @@ def _torch_apply(torch):
     }
 
     def many(name, op, args):
+        # Losses: the parents are the predictions, then the targets (constants of the graph: only
+        # mse differentiates with respect to them) or, for cross_entropy, the class index.
         stack = torch.stack(args)
         n = len(args) // 2
+        predictions, targets = stack[:n], stack[n:].detach()
         if name == "sum":
             return stack.sum()
         if name == "dot":
@@ -110,13 +109,13 @@ def _torch_apply(torch):
         if name == "mse":
             return F.mse_loss(stack[:n], stack[n:])
         if name == "bce":
-            return F.binary_cross_entropy(stack, targets(op))
+            return F.binary_cross_entropy(predictions, targets)
         if name == "bce_with_logits":
-            return F.binary_cross_entropy_with_logits(stack, targets(op))
+            return F.binary_cross_entropy_with_logits(predictions, targets)
         if name == "cross_entropy":
-            return F.cross_entropy(stack[None], torch.tensor([op.params["target"]]))
+            return F.cross_entropy(stack[None, :-1], torch.tensor([int(args[-1].item())]))
         if name == "hinge":
-            return torch.relu(1.0 - targets(op) * stack).mean()
+            return torch.relu(1.0 - targets * predictions).mean()
         raise _unknown("PyTorch", name)
 
     def apply(node, args):

@@ -23,7 +23,7 @@ import math
 import re
 from pathlib import Path
 
-from ..engine import Value, topological_order
+from ..engine import Value, grad_number, topological_order
 from ..files import write_file
 from ..i18n import bilingual, tr
 from . import display, fonts
@@ -420,7 +420,7 @@ class _Drawer:
     def grad_of(self, node):
         if isinstance(node, Part):  # d dot / d step = 1: the step's gradient is the dot node's
             node = node.whole
-        return node.grad if self.opts.grads is None else self.opts.grads.get(node)
+        return grad_number(node) if self.opts.grads is None else self.opts.grads.get(node)
 
     def marked(self, node):
         """Whether `node` is highlighted (a step inside a `dot` node is, with it)."""

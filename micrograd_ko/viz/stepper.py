@@ -21,6 +21,7 @@ at a time with 이전/다음 buttons and a slider once the cell runs.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 from ..diagnostics import layer_factors
@@ -295,7 +296,14 @@ class BackpropStepper:
         return len(self.steps)
 
     def __getitem__(self, i):
-        if isinstance(i, int) and not -len(self.steps) <= i < len(self.steps):
+        if not isinstance(i, (numbers.Integral, slice)):
+            raise TypeError(
+                bilingual(
+                    f"단계 번호는 정수여야 합니다 (받은 자료형: {type(i).__name__})",
+                    f"a step number must be an integer, got {type(i).__name__}",
+                )
+            )
+        if isinstance(i, numbers.Integral) and not -len(self.steps) <= i < len(self.steps):
             raise IndexError(
                 bilingual(
                     f"{i}단계는 없습니다: 단계는 0부터 {len(self.steps) - 1}까지입니다 (len = {len(self.steps)})",
