@@ -693,12 +693,25 @@ DOT = Op("dot", _dot_derivative, _dot_forward, "내적")
 
 @lru_cache(maxsize=1024)
 def _softmax_op(index):
-    # s_i = e^{x_i} / sum_j e^{x_j}; d s_i / d x_j = s_i (delta_ij - s_j).
+    # s_i = e^{x_i} / sum_j e^{x_j}; d s_i / d x_j = s_i (delta_ij - s_j). For j = i, 1 - s_i is the sum
+    # of the other s_j: a confident s_i = 1 - 4e-18 would round 1 - s_i to 0 (softmax([40, 0])).
     def derivative(inputs, out):
         s = softmax_of(inputs)
-        return tuple(out * ((1.0 if j == index else 0.0) - s[j]) for j in range(len(inputs)))
+        others = [s[j] for j in range(len(s)) if j != index]
+        rest = _sum_of_terms(others) if others else 0.0
+        return tuple(out * rest if j == index else -(out * s[j]) for j in range(len(s)))
 
     return Op("softmax", derivative, lambda inputs: softmax_of(inputs)[index], "소프트맥스", index=index)
+
+
+def _sum_of_terms(terms):
+    """The sum of floats (exactly rounded) or of Values (a chain of +)."""
+    if not any(map(_is_value, terms)):
+        return math.fsum(terms)
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
 
 
 def softmax_of(xs):

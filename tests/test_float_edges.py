@@ -375,6 +375,28 @@ def test_softmax_and_cross_entropy_second_derivatives_at_the_edges(n):
                 assert all(abs(a - b) <= 1e-15 for a, b in zip(second, expected)), (xs, k, j, second, expected)
 
 
+def exact_to_a_few_roundings(ours, reference):
+    # 1e-12 relative, no absolute slack (but for results that are subnormal, where a float has fewer digits)
+    return ours == reference or abs(ours - reference) <= 1e-12 * abs(reference) + 1e-310
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_softmax_of_confident_logits_keeps_its_tiny_derivatives(n):
+    # d softmax([40, 0])[0] / dx_0 = s_0 (1 - s_0) was 0.0 (1 - s_0 rounded away); true 4.25e-18.
+    for xs in combinations([40.0, 0.0, -40.0, 700.0, 1.5], n):
+        with mpmath.workdps(60):
+            es = [mpmath.exp(mpmath.mpf(x) - max(xs)) for x in xs]
+            ps = [e / mpmath.fsum(es) for e in es]
+        vs = [Value(x) for x in xs]
+        for i in range(n):
+            others = mpmath.fsum(ps[j] for j in range(n) if j != i)  # 1 - p_i without its cancellation
+            wanted = [float(ps[i] * others) if j == i else float(-ps[i] * ps[j]) for j in range(n)]
+            found = grad(ko.softmax(vs)[i], vs)
+            symbolic = [g.data for g in grad(ko.softmax(vs)[i], vs, create_graph=True)]
+            assert all(map(exact_to_a_few_roundings, found, wanted)), (xs, i, found, wanted)
+            assert all(map(exact_to_a_few_roundings, symbolic, wanted)), (xs, i, symbolic, wanted)
+
+
 def test_create_graph_builds_only_the_branches_the_requested_inputs_need():
     # d/dx x^y at x = 1e-300, y = 0.5 has the slope y (y-1) x^(y-2), about 2.5e449: building it made
     # grad(x ** y, [y], create_graph=True) refuse, though d/dy and all its derivatives are floats.
