@@ -38,7 +38,7 @@ import math
 import numbers
 import operator
 
-from .engine import Op, Value, sigmoid_of, softmax_of
+from .engine import Op, Value, _check_finite_inputs, sigmoid_of, softmax_of
 from .i18n import bilingual
 
 __all__ = ["mse", "bce", "bce_with_logits", "cross_entropy", "hinge", "LOSSES", "get"]
@@ -117,8 +117,14 @@ _data = operator.attrgetter("data")
 
 
 def _apply(op, parents):
-    """The node `op(parents)`: its value is the op's own forward, so the two can never disagree."""
-    return Value.from_op(op.forward(list(map(_data, parents))), op, parents)
+    """The node `op(parents)`: its value is the op's own forward, so the two can never disagree.
+
+    A NaN or infinite number (a .data set by hand) is refused before the forward sees it:
+    hinge(nan, 1) would be max(0, nan) = 0.0.
+    """
+    data = list(map(_data, parents))
+    _check_finite_inputs(op, data)
+    return Value.from_op(op.forward(data), op, parents)
 
 
 def _elementwise_op(name, korean, term, slope, check=None):
