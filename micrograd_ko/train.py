@@ -369,31 +369,38 @@ class _CompiledSamples:
         return math.fsum(values) / len(batch), preds
 
     def _program(self, x, t):
-        """(program, flattened arguments) for one sample; program None: none for this sample."""
+        """(program, flattened arguments) for one sample; program None: none for this sample.
+
+        Programs are looked up by a cheap key (the lengths); `_flatten` then
+        checks the full structure, and a sample that does not fit runs its
+        batch interpreted.
+        """
         model, loss_fn = self.model, self.loss_fn
         if self.targets_are_inputs:
             args = (x, _plain(t))
-            try:
-                key = tuple(_structure(a) for a in args)
-            except TypeError as error:  # a target that is not a number: the loss itself will say so
-                raise CompileError(error) from None
+            key = tuple(len(a) if isinstance(a, (list, tuple)) else None for a in args)
         else:
             args = (x,)
             key = ("target", _target_key(t))
-        program = self.programs.get(key)
-        if program is None:
+        entry = self.programs.get(key)
+        if entry is None:
             if len(self.programs) >= self.MAX_PROGRAMS:
                 raise CompileError(bilingual(
                     f"목표값의 종류가 {self.MAX_PROGRAMS}개를 넘습니다 (사용자 손실 함수)",
                     f"more than {self.MAX_PROGRAMS} distinct targets for a loss function of the user's"))
+            try:
+                structures = tuple(_structure(a) for a in args)
+            except TypeError as error:  # a target that is not a number: the loss itself will say so
+                raise CompileError(error) from None
             if self.targets_are_inputs:
                 program = compile_function(lambda x, t: _with_prediction(model(x), loss_fn, t), *args)
             else:
                 program = compile_function(lambda x: _with_prediction(model(x), loss_fn, t), x)
-            self.programs[key] = program
+            entry = self.programs[key] = (program, structures)
             self.unchecked = True
+        program, structures = entry
         flat = []
-        for a, structure in zip(args, key if self.targets_are_inputs else (_structure(x),)):
+        for a, structure in zip(args, structures):
             if not _flatten(a, structure, flat):
                 return None, None
         return program, flat
