@@ -97,7 +97,8 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
     if compile and _compilable(model):
         predict = _CompiledForward(model)
         samples = _CompiledSamples(model, loss, loss_fn)
-        compiled = _CompiledBatches(model, loss_fn, samples) if samples.targets_are_inputs else samples
+        steps = epochs * math.ceil(len(X) / batch_size)
+        compiled = _CompiledBatches(model, loss_fn, samples, steps) if samples.targets_are_inputs else samples
     parameters = model.parameters()
     bar = tqdm(range(epochs), desc=tr("학습", "training"), unit=tr("에폭", "epoch"), disable=not progress)
     model.train()  # (evaluate puts the mode back as it found it)
@@ -266,17 +267,22 @@ class _CompiledBatches:
     Inputs and targets are both inputs of the program, so every batch of one
     size runs the same code, shuffled or not: one program, plus one for a
     shorter last batch. It is the batch's own graph, so the gradients are
-    backward()'s by construction. A batch larger than `MAX_TERMS` goes sample
+    backward()'s by construction. A batch larger than `MAX_TERMS` (in a run
+    shorter than `LONG_RUN` steps) or than the compiler's limit goes sample
     by sample (`samples`): one program per sample shape, its terms added onto
     the gradients in backward()'s order.
     """
 
-    # Past this size (nodes + edges) Python's compile of the whole batch costs more than
-    # the per-sample calls save (digits 64-32-10, batch 32: 160,000, 16 s to compile).
+    # Past this size (nodes + edges) Python's compile of a whole batch costs more than the
+    # per-sample calls save in a short run (digits 64-32-10, batch 32, 8 epochs: 160,000,
+    # 16 s to compile); a run of LONG_RUN steps or more earns it back (deep XOR nets, 2,000
+    # full-batch steps, write every weight once per step instead of once per sample).
     MAX_TERMS = 30_000
+    LONG_RUN = 1_000
 
-    def __init__(self, model, loss_fn, samples):
+    def __init__(self, model, loss_fn, samples, steps=0):
         self.model, self.loss_fn, self.samples = model, loss_fn, samples
+        self.max_terms = None if steps >= self.LONG_RUN else self.MAX_TERMS
         self.programs = {}  # batch size -> (program, structures), or None: per sample
         self._unchecked = False
 
@@ -300,7 +306,7 @@ class _CompiledBatches:
             try:
                 structures = (_structure(xs), _structure(ts))
                 program = compile_function(lambda xs, ts: _mean_loss(model, loss_fn, xs, ts), xs, ts,
-                                           max_terms=self.MAX_TERMS)
+                                           max_terms=self.max_terms)
             except CompileError as refusal:
                 if "too large" not in str(refusal):
                     raise
