@@ -20,34 +20,45 @@ import csv
 import gzip
 import io
 import math
+import random
+from collections.abc import Sequence
 from importlib import resources
+from typing import TypeVar
 
-from .checks import check_dataset, make_rng
+from .checks import Seed, check_dataset, make_rng
 from .i18n import bilingual
 
 __all__ = ["xor", "moons", "circles", "spiral", "digits", "train_test_split"]
 
+Dataset = tuple[list[list[float]], list[int]]  # (X, y): points as lists of floats, labels as ints
+Sample = TypeVar("Sample")
+Label = TypeVar("Label")
 
-def _check_count(n, what="n", low=1):
+
+def _check_count(n: object, what: str = "n", low: int = 1) -> int:
     if not isinstance(n, int) or isinstance(n, bool) or n < low:
-        raise ValueError(bilingual(f"{what}은(는) {low} 이상의 정수여야 합니다: {n!r}", f"{what} must be an int >= {low}, got {n!r}"))
+        raise ValueError(
+            bilingual(f"{what}은(는) {low} 이상의 정수여야 합니다: {n!r}", f"{what} must be an int >= {low}, got {n!r}")
+        )
     return n
 
 
-def _check_noise(noise):
+def _check_noise(noise: object) -> float:
     if not isinstance(noise, (int, float)) or isinstance(noise, bool) or not 0 <= noise < math.inf:
         raise ValueError(bilingual(f"noise는 0 이상이어야 합니다: {noise!r}", f"noise must be >= 0, got {noise!r}"))
     return float(noise)
 
 
-def _linspace(start, stop, n, endpoint=True):
+def _linspace(start: float, stop: float, n: int, endpoint: bool = True) -> list[float]:
     if n == 1:
         return [float(start)]
     step = (stop - start) / (n - 1 if endpoint else n)
     return [start + i * step for i in range(n)]
 
 
-def _noisy_shuffled(points, labels, noise, rng):
+def _noisy_shuffled(
+    points: Sequence[Sequence[float]], labels: Sequence[int], noise: float, rng: random.Random
+) -> Dataset:
     """Add N(0, noise^2) to each coordinate, then shuffle points and labels together."""
     X = [[c + rng.gauss(0.0, noise) for c in p] if noise else list(p) for p in points]
     order = list(range(len(X)))
@@ -55,12 +66,12 @@ def _noisy_shuffled(points, labels, noise, rng):
     return [X[i] for i in order], [labels[i] for i in order]
 
 
-def xor():
+def xor() -> Dataset:
     """The four XOR points and labels: y = 1 when exactly one input is 1."""
     return [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0]
 
 
-def moons(n=100, noise=0.1, seed=None):
+def moons(n: int = 100, noise: float = 0.1, seed: Seed = None) -> Dataset:
     """Two interleaving half circles, `n` points; label 0 = upper moon, 1 = lower."""
     _check_count(n, low=2)
     noise, rng = _check_noise(noise), make_rng(seed)
@@ -71,11 +82,13 @@ def moons(n=100, noise=0.1, seed=None):
     return _noisy_shuffled(upper + lower, [0] * n_upper + [1] * n_lower, noise, rng)
 
 
-def circles(n=100, noise=0.05, factor=0.5, seed=None):
+def circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: Seed = None) -> Dataset:
     """A circle of radius `factor` (label 1) inside one of radius 1 (label 0), `n` points."""
     _check_count(n, low=2)
     if not isinstance(factor, (int, float)) or not 0 < factor < 1:
-        raise ValueError(bilingual(f"factor는 0과 1 사이여야 합니다: {factor!r}", f"factor must be in (0, 1), got {factor!r}"))
+        raise ValueError(
+            bilingual(f"factor는 0과 1 사이여야 합니다: {factor!r}", f"factor must be in (0, 1), got {factor!r}")
+        )
     noise, rng = _check_noise(noise), make_rng(seed)
     n_outer = n // 2
     n_inner = n - n_outer
@@ -84,7 +97,7 @@ def circles(n=100, noise=0.05, factor=0.5, seed=None):
     return _noisy_shuffled(outer + inner, [0] * n_outer + [1] * n_inner, noise, rng)
 
 
-def spiral(n=300, classes=3, noise=0.2, seed=None):
+def spiral(n: int = 300, classes: int = 3, noise: float = 0.2, seed: Seed = None) -> Dataset:
     """`classes` spiral arms with `n` points in all (CS231n's data set); labels 0..classes-1.
 
     Arm k has radii from 0 to 1 and angles from 4k to 4(k+1) radians, plus
@@ -103,7 +116,7 @@ def spiral(n=300, classes=3, noise=0.2, seed=None):
     return _noisy_shuffled(points, labels, 0.0, rng)
 
 
-def digits(scale=True):
+def digits(scale: bool = True) -> Dataset:
     """The 8x8 handwritten digits: `X` (1,797 lists of 64 pixels, row by row), `y` (0..9).
 
     Pixels are on-pixel counts 0..16; with `scale=True` (default) they are
@@ -112,7 +125,7 @@ def digits(scale=True):
     https://doi.org/10.24432/C50P49 (test set, as scikit-learn ships it; see
     micrograd_ko/data/digits_CITATION.txt).
     """
-    raw = resources.files("micrograd_ko").joinpath("data", "digits.csv.gz").read_bytes()
+    raw = (resources.files("micrograd_ko") / "data" / "digits.csv.gz").read_bytes()
     X, y = [], []
     for row in csv.reader(io.StringIO(gzip.decompress(raw).decode("ascii"))):
         *pixels, label = (int(float(v)) for v in row)
@@ -121,7 +134,9 @@ def digits(scale=True):
     return X, y
 
 
-def train_test_split(X, y, test_size=0.25, seed=None):
+def train_test_split(
+    X: Sequence[Sample], y: Sequence[Label], test_size: float = 0.25, seed: Seed = None
+) -> tuple[list[Sample], list[Sample], list[Label], list[Label]]:
     """Shuffle with `seed` and split: returns X_train, X_test, y_train, y_test.
 
     `test_size` is a fraction in (0, 1) (rounded up, as scikit-learn) or a count.
@@ -133,9 +148,12 @@ def train_test_split(X, y, test_size=0.25, seed=None):
     elif isinstance(test_size, int) and not isinstance(test_size, bool) and 0 < test_size < n:
         n_test = test_size
     else:
-        raise ValueError(bilingual(
-            f"test_size는 (0, 1) 사이의 비율 또는 1..{n - 1}의 개수여야 합니다: {test_size!r}",
-            f"test_size must be a fraction in (0, 1) or a count in 1..{n - 1}, got {test_size!r}"))
+        raise ValueError(
+            bilingual(
+                f"test_size는 (0, 1) 사이의 비율 또는 1..{n - 1}의 개수여야 합니다: {test_size!r}",
+                f"test_size must be a fraction in (0, 1) or a count in 1..{n - 1}, got {test_size!r}",
+            )
+        )
     if not 0 < n_test < n:
         raise ValueError(bilingual(f"나눌 데이터가 너무 적습니다 ({n}개)", f"too few samples to split ({n})"))
     order = list(range(n))

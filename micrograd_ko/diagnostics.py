@@ -5,6 +5,11 @@ Two questions a learner asks when a deep network does not learn:
 - `gradient_flow(model)`: after `loss.backward()`, how large is dL/dW in each
   layer? With stacked sigmoids it shrinks layer by layer towards the input
   (기울기 소실), because every sigmoid multiplies the gradient by at most 1/4.
+- `layer_factors(model, loss)`: *why* does it shrink? Between two layers
+  the mean |dL/dW| changes by a factor, and that factor is exactly the
+  lower layer's mean σ′(z) (its activation's mean local derivative, at most
+  1/4 for sigmoid) times the weight gain (가중치가 곱하는 배수) of the layer
+  above, defined as factor / mean σ′.
 - `activation_stats(model, X)`: what do the layers output? Sigmoid units
   piled up near 0 and 1 (saturated) pass almost no gradient; ReLU units that
   output 0 for every input (dead) pass none at all.
@@ -22,10 +27,22 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields
 
-from .engine import Value, no_grad
+from .engine import Value, no_grad, topological_order
 from .i18n import bilingual
 
-__all__ = ["LayerActivations", "LayerGradient", "activation_name", "activation_stats", "gradient_flow", "layer_parameters", "neuron_layers"]
+__all__ = [
+    "LayerActivations",
+    "LayerFactor",
+    "LayerGradient",
+    "activation_name",
+    "activation_stats",
+    "gradient_flow",
+    "factor_table",
+    "layer_factors",
+    "layer_parameters",
+    "mean_local_derivatives",
+    "neuron_layers",
+]
 
 
 # --------------------------------------------------------------------------
@@ -41,10 +58,12 @@ def neuron_layers(model):
     """
     layers = getattr(model, "layers", None)
     if layers is None:
-        raise TypeError(bilingual(
-            f"모델에 layers 속성이 없습니다 ({type(model).__name__}); micrograd_ko.nn.MLP 같은 모델이 필요합니다",
-            f"the model has no `layers` attribute ({type(model).__name__}); expected a model like micrograd_ko.nn.MLP",
-        ))
+        raise TypeError(
+            bilingual(
+                f"모델에 layers 속성이 없습니다 ({type(model).__name__}); micrograd_ko.nn.MLP 같은 모델이 필요합니다",
+                f"the model has no `layers` attribute ({type(model).__name__}); expected a model like micrograd_ko.nn.MLP",
+            )
+        )
     found = [(i, layer) for i, layer in enumerate(layers) if getattr(layer, "neurons", None)]
     if not found:
         raise ValueError(bilingual("모델에 뉴런이 있는 층이 없습니다", "the model has no layer with neurons"))
@@ -169,11 +188,114 @@ def gradient_flow(model):
     return records
 
 
+@dataclass(frozen=True)
+class LayerFactor(_Record):
+    """One layer's row of the table "mean σ′ × weight gain = factor" (model.layers[layer]).
+
+    - `mean_abs_grad`: mean |dL/dW| over the layer's weights (as `gradient_flow`).
+    - `factor`: this layer's mean |dL/dW| divided by the layer above's: what
+      the gradient was multiplied by on its way down to this layer. None for
+      the output layer (nothing above it) or when the layer above's is 0.
+    - `mean_local`: the mean σ′(z) of this layer's activation over its units
+      and the samples of the loss (the mean |f′|; 1 for a linear layer; None
+      when the loss graph does not show the activations).
+    - `gain`: factor / mean_local, the weight gain (가중치가 곱하는 배수) of the
+      layer above (`gain_layer`): everything in the factor that is not σ′,
+      mostly |W| times how many units add up (with, in dL/dW = δ · a, the
+      ratio of the two layers' input sizes). Defined so that
+      mean_local × gain == factor (to rounding). None where it is undefined.
+    """
+
+    layer: int
+    activation: str
+    mean_abs_grad: float
+    factor: float | None
+    mean_local: float | None
+    gain: float | None
+    gain_layer: int | None
+
+
+def mean_local_derivatives(model, loss):
+    """{layer index: mean |σ′(z)|} over each layer's units and every sample in the graph of `loss`.
+
+    A neuron computes act(w · x + b): the nodes that use its bias (or, without
+    one, its weights) are its z, one per sample; the activation node on each
+    z holds σ′(z) as its local derivative. A linear layer's is 1. A layer
+    whose activation nodes are not in the graph is left out.
+    """
+    if not isinstance(loss, Value):
+        raise TypeError(bilingual("loss는 Value여야 합니다", f"loss must be a Value, got {type(loss).__name__}"))
+    children = {}
+    for node in topological_order(loss):
+        for parent in node._prev:
+            children.setdefault(parent, []).append(node)
+    means = {}
+    for index, layer in neuron_layers(model):
+        name = activation_name(layer)
+        slopes = []
+        for neuron in layer.neurons:
+            anchor = getattr(neuron, "b", None)
+            anchor = anchor if anchor is not None else neuron.w[0]
+            for z in children.get(anchor, ()):
+                if name == "linear":
+                    slopes.append(1.0)
+                    continue
+                for out in children.get(z, ()):
+                    if out._op == name and len(out._prev) == 1:
+                        slopes.append(abs(out.local_grads()[0]))
+        if slopes:
+            means[index] = math.fsum(slopes) / len(slopes)
+    return means
+
+
+def factor_table(layers):
+    """`LayerFactor` rows from `layers`: (index, activation, mean |dL/dW| or None, mean σ′ or None), input side first.
+
+    The one place the factor and the gain are computed: `layer_factors` and
+    the layer view both use it, so the table and the picture agree.
+    """
+    layers = list(layers)
+    rows = []
+    for position, (index, activation, size, mean_local) in enumerate(layers):
+        above = layers[position + 1] if position + 1 < len(layers) else None
+        factor = size / above[2] if above is not None and size is not None and above[2] else None
+        gain = factor / mean_local if factor is not None and mean_local else None
+        rows.append(
+            LayerFactor(index, activation, size, factor, mean_local, gain, above[0] if above is not None else None)
+        )
+    return rows
+
+
+def layer_factors(model, loss=None, grads=None):
+    """One `LayerFactor` per layer, input side first: mean σ′ × weight gain = the factor between layers.
+
+    Call it after `loss.backward()` (or give `grads`, node -> gradient, for
+    the weights). Without `loss`, `mean_local` and `gain` are None: σ′(z)
+    needs the graph the gradients came through.
+
+        for row in layer_factors(model, loss):
+            print(row.layer + 1, row.mean_local, row.gain, row.factor)
+    """
+    local = mean_local_derivatives(model, loss) if loss is not None else {}
+    entries = []
+    for index, layer in neuron_layers(model):
+        weights, _ = layer_parameters(layer)
+        values = [w.grad if grads is None else grads.get(w, 0.0) for w in weights]
+        entries.append(
+            (index, activation_name(layer), math.fsum(abs(v) for v in values) / len(values), local.get(index))
+        )
+    return factor_table(entries)
+
+
 def _samples(X):
     try:
         rows = [[float(v.data if isinstance(v, Value) else v) for v in x] for x in X]
     except TypeError as error:
-        raise TypeError(bilingual("X는 샘플(숫자 목록)의 목록이어야 합니다", f"X must be a list of samples (lists of numbers): {error}")) from None
+        raise TypeError(
+            bilingual(
+                "X는 샘플(숫자 목록)의 목록이어야 합니다", f"X must be a list of samples (lists of numbers): {error}"
+            )
+        ) from None
     if not rows:
         raise ValueError(bilingual("X가 비어 있습니다", "X is empty"))
     return rows
@@ -191,7 +313,10 @@ def activation_stats(model, X, low=0.1, high=0.9):
             h = x
             for index, layer in enumerate(model.layers):
                 out = layer(h)
-                h = [v.data if isinstance(v, Value) else float(v) for v in (out if isinstance(out, (list, tuple)) else [out])]
+                h = [
+                    v.data if isinstance(v, Value) else float(v)
+                    for v in (out if isinstance(out, (list, tuple)) else [out])
+                ]
                 if index in outputs:
                     outputs[index].append(h)
     return [_layer_activations(index, chosen[index], rows, low, high) for index, rows in outputs.items()]

@@ -33,7 +33,9 @@ Design notes (why the code looks the way it does):
   from one rule.
 - The lecture's way of adding an op also works: make the node with
   `out = Value(data, (x,), 'tanh')` and give it `out._backward = closure`.
-  Only such nodes run a closure; every other node stays closure-free.
+  Only such nodes hold and run a closure (and pay for its reference
+  cycle); every node made by the op table stays closure-free.
+  `node_kind(node)` tells the two apart ('op', 'closure', 'missing', 'leaf').
 
 The numerical policy (one policy for forward, backward and `grad`):
 finite and right where the math is finite; one clear bilingual error where
@@ -52,11 +54,14 @@ from inside the library. In detail:
   (b) every gradient the call hands back is finite; if one is not, the
       call raises GradientOverflowError (an OverflowError) naming the first
       node, in backward order, whose gradient is not finite, and leaves
-      every `.grad` as it was before the call. `backward()` hands back the
-      gradient of every node of the graph (it fills each node's `.grad`),
-      so any gradient beyond the floats raises; `grad(output, inputs)`
-      hands back only those of `inputs`, so an overflow that reaches them
-      only through zero local derivatives gives their exact gradient.
+      every `.grad` as it was before the call.
+  `backward()` hands back the gradient of every node of the graph (it
+  fills each node's `.grad`), so it raises as soon as any node's gradient,
+  inner nodes included, is beyond the floats; then (a) decides nothing.
+  Compiled code stands for `backward()` and raises exactly where it does.
+  `grad(output, inputs)` hands back only the gradients of `inputs`, so an
+  overflow that reaches them only through zero local derivatives gives
+  their exact gradient (`x.relu() * 1e300 * 1e300` at x = -1: 0.0).
   Nodes with a `_backward` closure follow (b); (a) is up to the closure.
 - `grad(..., create_graph=True)` builds the gradients from Values, so each
   of its steps follows the forward rules; its rules are written so that
@@ -104,17 +109,25 @@ def _domain_error(op, value, ko, en, kind=MathDomainError):
 def _overflow(op, *inputs):
     shown = ", ".join(f"{x!r}" for x in inputs)
     if any(x != x for x in inputs):  # NaN can only come from a .data set by hand
-        return ValueError(f"{op}({shown}): " + bilingual(
-            "입력이 NaN입니다 (.data를 직접 바꾸었나요?)", "an input is NaN (was .data set by hand?)"))
-    return OverflowError(f"{op}({shown}): {bilingual('결과가 float 범위를 넘습니다', 'the result is too large for a float')}")
+        return ValueError(
+            f"{op}({shown}): "
+            + bilingual("입력이 NaN입니다 (.data를 직접 바꾸었나요?)", "an input is NaN (was .data set by hand?)")
+        )
+    return OverflowError(
+        f"{op}({shown}): {bilingual('결과가 float 범위를 넘습니다', 'the result is too large for a float')}"
+    )
 
 
 def _slope_overflow(op, *inputs):
     shown = ", ".join(f"{x!r}" for x in inputs)
-    return OverflowError(f"d/dx {op}({shown}): " + bilingual(
-        "국소적 미분이 무한대이거나 float 범위를 넘어 역전파할 수 없습니다 (값만 필요하면 no_grad() 안에서 계산하세요)",
-        "the local derivative is infinite or too large for a float, so this node cannot be backpropagated "
-        "(compute it inside no_grad() if only the value is needed)"))
+    return OverflowError(
+        f"d/dx {op}({shown}): "
+        + bilingual(
+            "국소적 미분이 무한대이거나 float 범위를 넘어 역전파할 수 없습니다 (값만 필요하면 no_grad() 안에서 계산하세요)",
+            "the local derivative is infinite or too large for a float, so this node cannot be backpropagated "
+            "(compute it inside no_grad() if only the value is needed)",
+        )
+    )
 
 
 # --------------------------------------------------------------------------
@@ -297,9 +310,12 @@ class Op(str):
         return self
 
     def __reduce_ex__(self, protocol):
-        raise TypeError(bilingual(
-            f"연산 '{self}'(그리고 그것으로 만든 노드)은 pickle할 수 없습니다: 모델은 model.save(경로)로 저장하세요",
-            f"the op '{self}' (and nodes made by it) cannot be pickled; save a model with model.save(path)"))
+        raise TypeError(
+            bilingual(
+                f"연산 '{self}'(그리고 그것으로 만든 노드)은 pickle할 수 없습니다: 모델은 model.save(경로)로 저장하세요",
+                f"the op '{self}' (and nodes made by it) cannot be pickled; save a model with model.save(path)",
+            )
+        )
 
 
 class Unary(Op):
@@ -313,8 +329,9 @@ class Unary(Op):
     """
 
     def __new__(cls, name, korean, f, df, check=None, chain=None, **params):
-        op = super().__new__(cls, name, lambda inputs, out: (df(inputs[0], out),),
-                             lambda inputs: f(inputs[0]), korean, **params)
+        op = super().__new__(
+            cls, name, lambda inputs, out: (df(inputs[0], out),), lambda inputs: f(inputs[0]), korean, **params
+        )
         op.f, op.df, op.check = f, df, check
         op.chain = None if chain is None else (lambda g, inputs, out: (chain(g, inputs[0], out),))
         return op
@@ -324,8 +341,14 @@ class Binary(Op):
     """A two-input op, written as `f(x, y)` and `df(x, y, out)` = (d out/dx, d out/dy); `chain` as in `Unary`."""
 
     def __new__(cls, name, korean, f, df, chain=None, **params):
-        op = super().__new__(cls, name, lambda inputs, out: df(inputs[0], inputs[1], out),
-                             lambda inputs: f(inputs[0], inputs[1]), korean, **params)
+        op = super().__new__(
+            cls,
+            name,
+            lambda inputs, out: df(inputs[0], inputs[1], out),
+            lambda inputs: f(inputs[0], inputs[1]),
+            korean,
+            **params,
+        )
         op.f, op.df = f, df
         op.chain = None if chain is None else (lambda g, inputs, out: chain(g, inputs[0], inputs[1], out))
         return op
@@ -350,7 +373,7 @@ def _log(x):
 
 def _gaussian(x):
     """e^(-x^2) of a float or a Value. For |x| > 27 it is 0; as one op, x * x never overflows on the way."""
-    return _apply1(GAUSSIAN, x) if _is_value(x) else math.exp(-x * x)
+    return _apply1(_gaussian_op(), x) if _is_value(x) else math.exp(-x * x)
 
 
 def sigmoid_of(x):
@@ -391,6 +414,7 @@ def _positive(op):
     def check(x):
         if x <= 0:
             raise _domain_error(op, x, "양수에서만 정의됩니다", f"{op} needs a positive input")
+
     return check
 
 
@@ -398,6 +422,7 @@ def _non_negative(op):
     def check(x):
         if x < 0:
             raise _domain_error(op, x, "음수에서는 실수가 아닙니다", f"{op} needs a non-negative input")
+
     return check
 
 
@@ -424,7 +449,9 @@ def _silu_derivative(x, out):
 # --------------------------------------------------------------------------
 #   name        Korean        forward f(x)      local derivative df(x, out) = d out / dx
 # Kinks take PyTorch's choices: relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) = alpha, elu'(0) = alpha.
+# (fmt: off keeps the formatter from breaking the rows: one op, one line.)
 
+# fmt: off
 NEG = Unary("neg", "부호 반전", operator.neg, lambda x, out: -1.0)
 EXP = Unary("exp", "지수 함수", _exp_float, lambda x, out: out)
 LOG = Unary("log", "자연로그", math.log, lambda x, out: 1.0 / x, check=_positive("log"), chain=lambda g, x, out: g / x)
@@ -437,9 +464,6 @@ RELU = Unary("relu", "ReLU", partial(max, 0.0), lambda x, out: 1.0 if x > 0 else
 SOFTPLUS = Unary("softplus", "소프트플러스", _softplus_float, lambda x, out: sigmoid_of(x))
 SILU = Unary("silu", "SiLU", lambda x: x * _sigmoid_float(x), _silu_derivative)
 GELU = Unary("gelu", "GELU", _gelu_float, _gelu_derivative)
-# e^(-x^2), for the derivatives of erf and gelu (not a Value method). x * out
-# comes first in its slope -2 x e^(-x^2), so no step overflows where it is 0.
-GAUSSIAN = Unary("gaussian", "가우스 함수", lambda x: math.exp(-x * x), lambda x, out: -2.0 * (x * out))
 
 #   name  Korean   forward f(x, y)   local derivatives df(x, y, out) = (d out/dx, d out/dy)
 ADD = Binary("+", "덧셈", operator.add, lambda x, y, out: (1.0, 1.0))
@@ -447,7 +471,8 @@ SUB = Binary("-", "뺄셈", operator.sub, lambda x, y, out: (1.0, -1.0))
 MUL = Binary("*", "곱셈", operator.mul, lambda x, y, out: (y, x))
 DIV = Binary("/", "나눗셈", operator.truediv, lambda x, y, out: (1.0 / y, -out / y),  # d(x/y)/dy = -x/y² = -out/y
              chain=lambda g, x, y, out: _div_chain(g, y, out))
-POW = Binary("**", "거듭제곱", math.pow, lambda x, y, out: (y * x ** (y - 1), out * _log(x)))  # x^y, both Values
+POW = Binary("**", "거듭제곱", math.pow, lambda x, y, out: (_pow_slope(x, y, out), out * _log(x)))  # x^y, both Values (x > 0)
+# fmt: on
 
 
 def _div_chain(g, y, out):
@@ -456,21 +481,60 @@ def _div_chain(g, y, out):
     return first, -(first * out)
 
 
+def _pow_slope(x, y, out):
+    """d(x^y)/dx = y x^(y-1), also where x^(y-1) is beyond the floats but y x^y / x is not (x = y = 1e-300).
+
+    The quotient is used only then, and only if out = x^y has not underflowed (and lost its digits).
+    """
+    try:
+        return y * x ** (y - 1)
+    except OverflowError:
+        if abs(_data_or_float(out)) < _SMALLEST_NORMAL:
+            raise
+        return (y * out) / x
+
+
+def _data_or_float(x):
+    return x.data if _is_value(x) else x
+
+
+_SMALLEST_NORMAL = 2.2250738585072014e-308
+
+
+@lru_cache(maxsize=1)
+def _gaussian_op():
+    # e^(-x^2): not a row of the table (no Value method), only a step inside the
+    # derivatives of erf and gelu when they are differentiated again. x * out
+    # comes first in its slope -2 x e^(-x^2), so no step overflows where it is 0.
+    return Unary("gaussian", "가우스 함수", lambda x: math.exp(-x * x), lambda x, out: -2.0 * (x * out))
+
+
 # Ops with a constant (a slope, an exponent, a base) are one row per constant,
 # made on first use and cached.
 def _check_constant(op, c):
     if isinstance(c, bool) or not isinstance(c, numbers.Real) or isinstance(c, Value):
-        raise TypeError(f"{op}: " + bilingual(
-            f"상수는 숫자여야 합니다 (받은 자료형: {type(c).__name__})",
-            f"the constant must be a plain number, got {type(c).__name__}"))
+        raise TypeError(
+            f"{op}: "
+            + bilingual(
+                f"상수는 숫자여야 합니다 (받은 자료형: {type(c).__name__})",
+                f"the constant must be a plain number, got {type(c).__name__}",
+            )
+        )
     try:
         c = float(c)
     except OverflowError:  # an int with hundreds of digits
         digits = _digits(c)
-        raise ValueError(f"{op}: " + bilingual(f"상수가 float 범위를 넘습니다 ({digits}자리)",
-                                               f"the constant is too large for a float ({digits} digits)")) from None
+        raise ValueError(
+            f"{op}: "
+            + bilingual(
+                f"상수가 float 범위를 넘습니다 ({digits}자리)",
+                f"the constant is too large for a float ({digits} digits)",
+            )
+        ) from None
     if not math.isfinite(c):
-        raise ValueError(f"{op}: " + bilingual(f"상수는 유한한 숫자여야 합니다: {c}", f"the constant must be finite, got {c}"))
+        raise ValueError(
+            f"{op}: " + bilingual(f"상수는 유한한 숫자여야 합니다: {c}", f"the constant must be finite, got {c}")
+        )
     return c
 
 
@@ -491,8 +555,13 @@ def _leaky_relu_op(alpha):
 def _elu_op(alpha):
     # elu(x) = alpha (e^x - 1) for x <= 0, so elu'(x) = alpha e^x. That equals
     # out + alpha, but alpha e^x stays exact where out + alpha would round to 0.
-    return Unary("elu", "ELU", lambda x: x if x > 0 else alpha * math.expm1(x),
-                 lambda x, out: 1.0 if x > 0 else alpha * _exp(x), alpha=alpha)
+    return Unary(
+        "elu",
+        "ELU",
+        lambda x: x if x > 0 else alpha * math.expm1(x),
+        lambda x, out: 1.0 if x > 0 else alpha * _exp(x),
+        alpha=alpha,
+    )
 
 
 # Every one-input method of Value, by name (the CLI and the drawings read it);
@@ -513,8 +582,13 @@ ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softpl
 @lru_cache(maxsize=256)
 def _power_op(exponent):
     # x ** c with a constant c: d/dx = c x^(c-1), and 0 for c = 0 (as PyTorch).
-    return Unary(f"**{exponent}", "거듭제곱", lambda x: math.pow(x, exponent),
-                 lambda x, out: exponent * x ** (exponent - 1) if exponent else 0.0, exponent=exponent)
+    return Unary(
+        f"**{exponent}",
+        "거듭제곱",
+        lambda x: math.pow(x, exponent),
+        lambda x, out: exponent * x ** (exponent - 1) if exponent else 0.0,
+        exponent=exponent,
+    )
 
 
 @lru_cache(maxsize=256)
@@ -598,7 +672,9 @@ def softmax_of(xs):
 
 def _finite(x, op):
     if not -_LARGEST <= x <= _LARGEST:
-        raise OverflowError(f"{op}: " + bilingual("결과가 float 범위를 넘습니다", "the result is too large for a float"))
+        raise OverflowError(
+            f"{op}: " + bilingual("결과가 float 범위를 넘습니다", "the result is too large for a float")
+        )
     return x
 
 
@@ -611,15 +687,28 @@ def _check_number(data, what="Value"):
     if type(data) is float and math.isfinite(data):  # the common case, checked first
         return data
     if isinstance(data, Value):
-        raise TypeError(f"{what}: " + bilingual("Value 안에 Value를 넣을 수 없습니다", "a Value cannot hold another Value; use it directly"))
+        raise TypeError(
+            f"{what}: "
+            + bilingual("Value 안에 Value를 넣을 수 없습니다", "a Value cannot hold another Value; use it directly")
+        )
     if not isinstance(data, numbers.Real):
-        raise TypeError(f"{what}: " + bilingual(
-            f"숫자가 필요하지만 받은 값의 자료형은 {type(data).__name__}입니다", f"expected a real number, got {type(data).__name__}"))
+        raise TypeError(
+            f"{what}: "
+            + bilingual(
+                f"숫자가 필요하지만 받은 값의 자료형은 {type(data).__name__}입니다",
+                f"expected a real number, got {type(data).__name__}",
+            )
+        )
     try:
         data = float(data)
     except OverflowError:  # an int with hundreds of digits
-        raise ValueError(f"{what}: " + bilingual(
-            f"float 범위를 넘는 수입니다 ({_digits(data)}자리)", f"the number is too large for a float ({_digits(data)} digits)")) from None
+        raise ValueError(
+            f"{what}: "
+            + bilingual(
+                f"float 범위를 넘는 수입니다 ({_digits(data)}자리)",
+                f"the number is too large for a float ({_digits(data)} digits)",
+            )
+        ) from None
     if not math.isfinite(data):
         raise ValueError(f"{what}({data}): " + bilingual("유한한 숫자가 필요합니다", "expected a finite number"))
     return data
@@ -663,7 +752,9 @@ class Value:
         self.data = _check_number(data)
         self.grad = 0.0
         if not isinstance(label, str):
-            raise TypeError(bilingual(f"label은 문자열이어야 합니다: {label!r}", f"label must be a str, got {type(label).__name__}"))
+            raise TypeError(
+                bilingual(f"label은 문자열이어야 합니다: {label!r}", f"label must be a str, got {type(label).__name__}")
+            )
         self.label = label
         self._op = _op
         # micrograd's constructor form: parents without a known local
@@ -672,9 +763,12 @@ class Value:
         if children:
             for child in children:
                 if not isinstance(child, Value):
-                    raise TypeError(bilingual(
-                        f"Value(data, _children, _op): 자식은 모두 Value여야 합니다 (받은 자료형: {type(child).__name__})",
-                        f"Value(data, _children, _op): every child must be a Value, got {type(child).__name__}"))
+                    raise TypeError(
+                        bilingual(
+                            f"Value(data, _children, _op): 자식은 모두 Value여야 합니다 (받은 자료형: {type(child).__name__})",
+                            f"Value(data, _children, _op): every child must be a Value, got {type(child).__name__}",
+                        )
+                    )
             self._a, self._da = children, None
         else:
             self._a = self._da = None
@@ -695,12 +789,19 @@ class Value:
         `no_grad()` the node is a leaf.
         """
         if not isinstance(op, Op):
-            raise TypeError(bilingual(
-                f"from_op: op은 micrograd_ko.Op여야 합니다 (받은 자료형: {type(op).__name__})",
-                f"from_op: op must be a micrograd_ko.Op, got {type(op).__name__}"))
+            raise TypeError(
+                bilingual(
+                    f"from_op: op은 micrograd_ko.Op여야 합니다 (받은 자료형: {type(op).__name__})",
+                    f"from_op: op must be a micrograd_ko.Op, got {type(op).__name__}",
+                )
+            )
         parents = _as_list(parents, f"from_op({op})")
         if not all(isinstance(p, Value) for p in parents):
-            raise TypeError(bilingual(f"from_op({op}): 부모는 모두 Value여야 합니다", f"from_op({op}): every parent must be a Value"))
+            raise TypeError(
+                bilingual(
+                    f"from_op({op}): 부모는 모두 Value여야 합니다", f"from_op({op}): every parent must be a Value"
+                )
+            )
         data = _check_number(data, str(op))
         if local_grads is None:
             if op.derivative is None:
@@ -721,12 +822,13 @@ class Value:
         return (a,) if self._b is None else (a, self._b)
 
     def local_grads(self):
-        """d self / d parent for each parent in `_prev` (floats)."""
+        """d self / d parent for each parent in `_prev` (floats); () for a leaf, and for a node
+        made with Value(data, children, op), whose rule (if any) is a `_backward` closure."""
         a = self._a
         if a is None:
             return ()
         if type(a) is tuple:
-            return self._da if self._da is not None else ()
+            return self._da if type(self._da) is tuple else ()
         return (self._da,) if self._b is None else (self._da, self._db)
 
     @property
@@ -754,10 +856,13 @@ class Value:
 
     def __float__(self):
         # math.exp(x) would call this and quietly leave the graph: its gradient would be 0.
-        raise TypeError(bilingual(
-            "Value를 float로 바꾸면 계산 그래프가 끊겨 기울기가 0이 됩니다: math.exp(x) 대신 x.exp()를 쓰고, 숫자만 필요하면 x.data를 쓰세요",
-            "turning a Value into a float cuts the computation graph (its gradient would be 0): "
-            "use x.exp() instead of math.exp(x), and x.data when you need the number"))
+        raise TypeError(
+            bilingual(
+                "Value를 float로 바꾸면 계산 그래프가 끊겨 기울기가 0이 됩니다: math.exp(x) 대신 x.exp()를 쓰고, 숫자만 필요하면 x.data를 쓰세요",
+                "turning a Value into a float cuts the computation graph (its gradient would be 0): "
+                "use x.exp() instead of math.exp(x), and x.data when you need the number",
+            )
+        )
 
     # -- operations: each applies a row of the op table --------------------
 
@@ -849,7 +954,9 @@ class Value:
         if isinstance(other, Value):  # x ** y: both are nodes
             x = self.data
             if x <= 0:
-                raise _domain_error("**", x, "지수가 Value이면 밑은 양수여야 합니다", "x ** y with a Value exponent needs x > 0")
+                raise _domain_error(
+                    "**", x, "지수가 Value이면 밑은 양수여야 합니다", "x ** y with a Value exponent needs x > 0"
+                )
             _checked_pow("**", x, other.data)
             try:
                 out = _apply2(POW, self, other)
@@ -864,14 +971,24 @@ class Value:
         if x == 0.0 and c < 0:
             raise _domain_error(name, x, "0의 음수 거듭제곱은 정의되지 않습니다", "0 to a negative power is undefined")
         if x < 0 and not c.is_integer():
-            raise _domain_error(name, x, "음수의 정수가 아닌 거듭제곱은 실수가 아닙니다", "a negative number to a non-integer power is not real")
+            raise _domain_error(
+                name,
+                x,
+                "음수의 정수가 아닌 거듭제곱은 실수가 아닙니다",
+                "a negative number to a non-integer power is not real",
+            )
         _checked_pow(name, x, c)
         return _apply1(_power_op(other), self)
 
     def __rpow__(self, other):  # c ** x: the base is a constant
         base = _check_number(other, "**")
         if base <= 0:
-            raise _domain_error(f"{other}**", self.data, "지수가 Value이면 밑은 양수여야 합니다", "c ** x with a Value exponent needs c > 0")
+            raise _domain_error(
+                f"{other}**",
+                self.data,
+                "지수가 Value이면 밑은 양수여야 합니다",
+                "c ** x with a Value exponent needs c > 0",
+            )
         _checked_pow(f"{other}**", base, self.data)
         return _apply1(_base_power_op(other), self)
 
@@ -900,12 +1017,16 @@ class Value:
             try:
                 _propagate(order)
             except TypeError:  # a .grad set to None (or to something else) by hand
-                _clear_gradients(order, held, self)
+                _clear_gradients(order, self)
                 _propagate(order)
             for node, previous in held:
-                node.grad += previous
+                try:
+                    node.grad += previous
+                except TypeError:
+                    raise _not_a_number(node, previous) from None
+                if node.grad - node.grad:  # the sum with what it held is beyond the floats
+                    raise _gradient_overflow(node)
             self.grad = 1.0
-            _check_gradients(order)
         except BaseException:  # leave every gradient as it was
             for node in order:
                 node.grad = 0.0
@@ -925,25 +1046,32 @@ class Value:
         that closure for this node (and for no other).
         """
         rule = self._da
-        if callable(rule):
-            return rule
+        if type(rule) is _Closure:
+            return rule.function
         return partial(_chain_step, self)
 
     @_backward.setter
     def _backward(self, closure):
         if not callable(closure):
-            raise TypeError(bilingual(
-                f"_backward에는 함수를 넣어야 합니다 (받은 자료형: {type(closure).__name__})",
-                f"_backward must be a function, got {type(closure).__name__}"))
-        if type(self._a) is not tuple or not (self._da is None or callable(self._da)):
+            raise TypeError(
+                bilingual(
+                    f"_backward에는 함수를 넣어야 합니다 (받은 자료형: {type(closure).__name__})",
+                    f"_backward must be a function, got {type(closure).__name__}",
+                )
+            )
+        if type(self._a) is not tuple or not (self._da is None or type(self._da) is _Closure):
             if self._a is None:
-                ko, en = "부모가 없는 노드입니다: Value(data, (부모, ...), '연산')으로 만드세요", \
-                    "this node has no parents; make it with Value(data, (parent, ...), 'op')"
+                ko, en = (
+                    "부모가 없는 노드입니다: Value(data, (부모, ...), '연산')으로 만드세요",
+                    "this node has no parents; make it with Value(data, (parent, ...), 'op')",
+                )
             else:
-                ko, en = f"이 노드는 연산 '{self._op}'의 규칙으로 이미 역전파됩니다", \
-                    f"this node is already backpropagated by the rule of its op '{self._op}'"
+                ko, en = (
+                    f"이 노드는 연산 '{self._op}'의 규칙으로 이미 역전파됩니다",
+                    f"this node is already backpropagated by the rule of its op '{self._op}'",
+                )
             raise AttributeError(f"_backward: {bilingual(ko, en)}")
-        self._da = closure
+        self._da = _Closure(closure)
 
     def zero_grad(self):
         """Set the gradient of this node and every node it depends on to 0."""
@@ -957,9 +1085,12 @@ def _number_to_compare(x, symbol):
         return x.data
     if isinstance(x, numbers.Real):
         return x
-    raise TypeError(bilingual(
-        f"Value {symbol} {type(x).__name__}: Value는 숫자나 다른 Value하고만 비교할 수 있습니다",
-        f"Value {symbol} {type(x).__name__}: a Value compares only with numbers and Values"))
+    raise TypeError(
+        bilingual(
+            f"Value {symbol} {type(x).__name__}: Value는 숫자나 다른 Value하고만 비교할 수 있습니다",
+            f"Value {symbol} {type(x).__name__}: a Value compares only with numbers and Values",
+        )
+    )
 
 
 # --------------------------------------------------------------------------
@@ -1064,9 +1195,13 @@ def _as_list(xs, what):
     if type(xs) is list:
         return xs
     if isinstance(xs, (str, bytes, Value)) or not hasattr(xs, "__iter__"):
-        raise TypeError(f"{what}: " + bilingual(
-            f"숫자나 Value의 목록이 필요합니다 (받은 자료형: {type(xs).__name__})",
-            f"expected a list of numbers or Values, got {type(xs).__name__}"))
+        raise TypeError(
+            f"{what}: "
+            + bilingual(
+                f"숫자나 Value의 목록이 필요합니다 (받은 자료형: {type(xs).__name__})",
+                f"expected a list of numbers or Values, got {type(xs).__name__}",
+            )
+        )
     return list(xs)
 
 
@@ -1078,15 +1213,23 @@ def _checked_local_grads(op, local_grads, n):
         local_grads = None
     if local_grads is None or len(local_grads) != n:
         got = "?" if local_grads is None else len(local_grads)
-        raise ValueError(f"from_op({op}): " + bilingual(
-            f"부모 {n}개에 국소적 미분이 {got}개입니다 (부모마다 하나씩 필요)",
-            f"{n} parents but {got} local derivatives (one per parent)"))
+        raise ValueError(
+            f"from_op({op}): "
+            + bilingual(
+                f"부모 {n}개에 국소적 미분이 {got}개입니다 (부모마다 하나씩 필요)",
+                f"{n} parents but {got} local derivatives (one per parent)",
+            )
+        )
     checked = []
     for i, d in enumerate(local_grads):
         if isinstance(d, bool) or not isinstance(d, numbers.Real) or isinstance(d, Value):
-            raise TypeError(f"from_op({op}): " + bilingual(
-                f"{i}번째 국소적 미분이 숫자가 아닙니다 ({type(d).__name__})",
-                f"local derivative {i} is not a plain number ({type(d).__name__})"))
+            raise TypeError(
+                f"from_op({op}): "
+                + bilingual(
+                    f"{i}번째 국소적 미분이 숫자가 아닙니다 ({type(d).__name__})",
+                    f"local derivative {i} is not a plain number ({type(d).__name__})",
+                )
+            )
         d = float(d)
         if not -_LARGEST <= d <= _LARGEST:
             raise _slope_overflow(op, i)
@@ -1116,7 +1259,9 @@ def dot(ws, xs):
     ws, w_data = _values_and_data(ws, "dot")
     xs, x_data = _values_and_data(xs, "dot")
     if len(ws) != len(xs):
-        raise ValueError("dot: " + bilingual(f"길이가 다릅니다 ({len(ws)} != {len(xs)})", f"lengths differ ({len(ws)} != {len(xs)})"))
+        raise ValueError(
+            "dot: " + bilingual(f"길이가 다릅니다 ({len(ws)} != {len(xs)})", f"lengths differ ({len(ws)} != {len(xs)})")
+        )
     return _node_n(_dot_of_floats(w_data, x_data), DOT, ws + xs, w_data + x_data)
 
 
@@ -1184,16 +1329,19 @@ def _propagate(order):
     two-parent nodes need no tuples. Nodes made with micrograd's constructor
     run their `_backward` closure instead.
 
-    Overflow is not checked here, once per multiply: a gradient that
-    overflows (inf) or meets another overflow (inf - inf = nan) stays
-    non-finite through every later + and *, so checking the gradients once
-    the pass is over finds it (`_check_gradients`).
+    Rule (b) of the policy is checked once per node, not once per multiply:
+    when a node is reached its gradient is complete, and a product or sum
+    that overflowed (inf), or met another overflow (inf - inf = nan), leaves
+    it non-finite; g - g is 0.0 for every finite g and nan for inf and nan.
+    The first node found is where the overflow happened.
     """
     for node in reversed(order):
+        g = node.grad
+        if g - g:  # not finite: GradientOverflowError (policy (b))
+            raise _gradient_overflow(node)
         a = node._a
         if a is None:
             continue
-        g = node.grad
         if type(a) is tuple:
             local = node._da
             if type(local) is not tuple:  # micrograd's constructor: the closure, or a clear error
@@ -1209,12 +1357,13 @@ def _propagate(order):
 
 
 def _propagate_skipping_zeros(order):
-    """`_propagate` with rule (a) of the policy: a local derivative of exactly 0.0 adds nothing.
+    """`_propagate` with rule (a) of the policy, and no check: a local derivative of exactly 0.0 adds nothing.
 
     The same sums as `_propagate` wherever its gradients are finite (adding
     g * 0.0 = ±0.0 changes no sum); it differs only where an overflowed
     gradient meets a zero derivative: inf * 0.0 is nan, a skipped term is
-    exact. `grad()` uses it when the fast loop's result is not finite.
+    exact. `grad()` uses it when an inner gradient overflows, to see whether
+    the overflow reaches the inputs it hands back.
     """
     for node in reversed(order):
         a = node._a
@@ -1242,7 +1391,37 @@ def _run_closure(node):
     closure = node._da
     if closure is None:
         raise _unknown_derivative(node)
-    closure()
+    closure.function()
+
+
+class _Closure:
+    """A `_backward` closure as a node holds it (in its `_da` slot).
+
+    The closure refers to the very nodes it was written for, so a copy of
+    the node would update the original's parents: copying refuses, as does
+    pickling (a function defined in a function cannot be stored).
+    """
+
+    __slots__ = ("function",)
+
+    def __init__(self, function):
+        self.function = function
+
+    def __deepcopy__(self, memo):
+        raise TypeError(
+            bilingual(
+                "_backward 함수가 있는 노드는 복사할 수 없습니다: 함수가 원래 노드들을 가리킵니다",
+                "a node with a _backward closure cannot be copied: the closure refers to the original nodes",
+            )
+        )
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError(
+            bilingual(
+                "_backward 함수가 있는 노드는 pickle할 수 없습니다: 연산은 Op와 Value.from_op로 만드세요",
+                "a node with a _backward closure cannot be pickled; define the op with Op and Value.from_op",
+            )
+        )
 
 
 def _chain_step(node):
@@ -1257,37 +1436,35 @@ def _chain_step(node):
                 raise _gradient_overflow(parent)
 
 
-def _check_gradients(order):
-    """Rule (b) for backward(): every node's gradient is finite, or GradientOverflowError.
-
-    One sum over the pass: inf and nan make it non-finite. Finite gradients
-    can also add up beyond the floats, so only then is each one looked at.
-    """
-    total = _builtin_sum(map(_get_grad, order))
-    if -_LARGEST <= total <= _LARGEST:
-        return
-    for node in reversed(order):  # backward order: the first one is where the overflow started
-        if not -_LARGEST <= node.grad <= _LARGEST:
-            raise _gradient_overflow(node)
-
-
-_get_grad = operator.attrgetter("grad")
-
-
-def _clear_gradients(order, held, output):
+def _clear_gradients(order, output):
     """After a pass met a .grad that is not a number: None counts as 0.0, anything else is an error."""
     for node in order:
         g = node.grad
         if g is None:
             node.grad = 0.0
         elif isinstance(g, bool) or not isinstance(g, numbers.Real):
-            raise TypeError(bilingual(
-                f"노드 {_describe(node)}의 .grad가 숫자가 아닙니다 ({type(g).__name__}): 0.0이나 None으로 두세요",
-                f"the .grad of node {_describe(node)} is not a number ({type(g).__name__}); set it to 0.0 or None"))
+            raise _not_a_number(node, g)
         else:
             node.grad = 0.0
     output.grad = 1.0
-    held[:] = [(node, previous) for node, previous in held if previous is not None]
+
+
+def _not_a_number(node, g):
+    return TypeError(
+        bilingual(
+            f"노드 {_describe(node)}의 .grad가 숫자가 아닙니다 ({type(g).__name__}): 0.0이나 None으로 두세요",
+            f"the .grad of node {_describe(node)} is not a number ({type(g).__name__}); set it to 0.0 or None",
+        )
+    )
+
+
+def grad_number(node):
+    """`node.grad` as it may be read: a number, or None (PyTorch's way of clearing it); anything else is the
+    bilingual TypeError that backward() gives for it. For code that shows gradients (the drawings)."""
+    g = node.grad
+    if g is None or (isinstance(g, numbers.Real) and not isinstance(g, bool)):
+        return g
+    raise _not_a_number(node, g)
 
 
 def _describe(node):
@@ -1298,10 +1475,13 @@ def _describe(node):
 
 def _gradient_overflow(node):
     what = _describe(node)
-    return GradientOverflowError(bilingual(
-        f"역전파: 노드 {what}의 기울기가 float 범위를 넘었습니다 (기울기가 폭발했습니다: 학습률이나 가중치 크기를 확인하세요)",
-        f"backward: the gradient of node {what} is beyond the float range "
-        f"(the gradients exploded: check the learning rate and the size of the weights)"))
+    return GradientOverflowError(
+        bilingual(
+            f"역전파: 노드 {what}의 기울기가 float 범위를 넘었습니다 (기울기 폭발: 학습 중이라면 학습률과 가중치 크기를 확인하세요)",
+            f"backward: the gradient of node {what} is beyond the float range "
+            f"(exploding gradients: when training, check the learning rate and the size of the weights)",
+        )
+    )
 
 
 def node_kind(node):
@@ -1319,7 +1499,7 @@ def node_kind(node):
         rule = node._da
         if rule is None:
             return "missing"
-        if type(rule) is not tuple:
+        if type(rule) is _Closure:
             return "closure"
     return "op"
 
@@ -1327,13 +1507,19 @@ def node_kind(node):
 def _unknown_derivative(node_or_op):
     op = node_or_op._op if isinstance(node_or_op, Value) else node_or_op
     if isinstance(node_or_op, Value) and node_kind(node_or_op) == "missing":
-        return RuntimeError(bilingual(
-            f"'{op}' 노드에 국소적 미분 규칙이 없습니다: 강의처럼 out._backward = 함수 로 주거나, Op와 Value.from_op로 연산을 만드세요",
-            f"the node '{op}' has no local-derivative rule: give it one as the lecture does (out._backward = closure), "
-            f"or define the op with Op and Value.from_op"))
-    return RuntimeError(bilingual(
-        f"연산 '{op}'에 국소적 미분 규칙(Op의 derivative)이 없어 미분할 수 없습니다",
-        f"no local-derivative rule is known for op '{op}' (its Op has no derivative), so it cannot be differentiated"))
+        return RuntimeError(
+            bilingual(
+                f"'{op}' 노드에 국소적 미분 규칙이 없습니다: 강의처럼 out._backward = 함수 로 주거나, Op와 Value.from_op로 연산을 만드세요",
+                f"the node '{op}' has no local-derivative rule: give it one as the lecture does (out._backward = closure), "
+                f"or define the op with Op and Value.from_op",
+            )
+        )
+    return RuntimeError(
+        bilingual(
+            f"연산 '{op}'에 국소적 미분 규칙(Op의 derivative)이 없어 미분할 수 없습니다",
+            f"no local-derivative rule is known for op '{op}' (its Op has no derivative), so it cannot be differentiated",
+        )
+    )
 
 
 # --------------------------------------------------------------------------
@@ -1351,12 +1537,17 @@ def grad(output, inputs, create_graph=False):
     then a single gradient is returned.
     """
     if not isinstance(output, Value):
-        raise TypeError("grad: " + bilingual("output은 Value여야 합니다", f"output must be a Value, got {type(output).__name__}"))
+        raise TypeError(
+            "grad: " + bilingual("output은 Value여야 합니다", f"output must be a Value, got {type(output).__name__}")
+        )
     single = isinstance(inputs, Value)
     inputs = [inputs] if single else _as_list(inputs, "grad")
     for x in inputs:
         if not isinstance(x, Value):
-            raise TypeError("grad: " + bilingual("inputs에는 Value만 넣을 수 있습니다", f"inputs must be Values, got {type(x).__name__}"))
+            raise TypeError(
+                "grad: "
+                + bilingual("inputs에는 Value만 넣을 수 있습니다", f"inputs must be Values, got {type(x).__name__}")
+            )
     order = topological_order(output)
     if create_graph:
         grads = _symbolic_gradients(output, order)
@@ -1374,10 +1565,11 @@ def _float_gradients(output, order, inputs):
         for node in nodes:
             node.grad = 0.0
         output.grad = 1.0
-        _propagate(order)
-        result = [x.grad for x in inputs]
-        if not all(-_LARGEST <= g <= _LARGEST for g in result):
-            # An overflow reached an input; through zero derivatives only, it is no overflow.
+        try:
+            _propagate(order)
+            result = [x.grad for x in inputs]
+        except GradientOverflowError:
+            # An inner gradient overflowed; it reaches the inputs only if not through zero derivatives.
             for node in nodes:
                 node.grad = 0.0
             output.grad = 1.0
@@ -1385,7 +1577,7 @@ def _float_gradients(output, order, inputs):
             result = [x.grad for x in inputs]
             for x in inputs:
                 if not -_LARGEST <= x.grad <= _LARGEST:
-                    raise _gradient_overflow(x)
+                    raise _gradient_overflow(x) from None
     finally:
         for node, previous in zip(nodes, before):
             node.grad = previous
@@ -1401,7 +1593,10 @@ def _symbolic_gradients(output, order):
     contributions directly (log: g / x, see `Unary`).
     """
     if not is_grad_enabled():
-        raise RuntimeError("grad(create_graph=True): " + bilingual("no_grad() 안에서 쓸 수 없습니다", "cannot be used inside no_grad()"))
+        raise RuntimeError(
+            "grad(create_graph=True): "
+            + bilingual("no_grad() 안에서 쓸 수 없습니다", "cannot be used inside no_grad()")
+        )
     grads = {output: Value(1.0)}
     for node in reversed(order):
         g = grads.get(node)
@@ -1409,11 +1604,15 @@ def _symbolic_gradients(output, order):
             continue
         kind = node_kind(node)
         if kind == "closure":
-            raise RuntimeError("grad(create_graph=True): " + bilingual(
-                f"'{node._op}' 노드의 역전파 규칙은 _backward 함수(float 계산)라서 다시 미분할 수 없습니다: "
-                f"두 번 미분하려면 Op와 Value.from_op로 연산을 만드세요",
-                f"the node '{node._op}' is backpropagated by a _backward closure (which works on floats), "
-                f"so its derivative cannot be differentiated again; define the op with Op and Value.from_op instead"))
+            raise RuntimeError(
+                "grad(create_graph=True): "
+                + bilingual(
+                    f"'{node._op}' 노드의 역전파 규칙은 _backward 함수(float 계산)라서 다시 미분할 수 없습니다: "
+                    f"두 번 미분하려면 Op와 Value.from_op로 연산을 만드세요",
+                    f"the node '{node._op}' is backpropagated by a _backward closure (which works on floats), "
+                    f"so its derivative cannot be differentiated again; define the op with Op and Value.from_op instead",
+                )
+            )
         op = node._op
         if kind == "missing" or not isinstance(op, Op) or op.derivative is None:
             raise _unknown_derivative(node)

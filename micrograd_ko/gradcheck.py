@@ -38,11 +38,14 @@ def shifted_values(f, values, i, eps=1e-6):
         shifted[i] = x - h
         down = f(shifted)
     except MathDomainError as error:  # log near 0: x - h is already outside the domain
-        raise ValueError(bilingual(
-            f"수치 미분의 한 걸음이 정의역을 벗어났습니다: input[{i}] = {x!r}에서 {shifted[i]!r}을(를) 계산하다가 ({error}). "
-            f"eps를 줄이거나 정의역 경계에서 더 떨어진 점을 고르세요",
-            f"a numerical-differentiation step left the domain: input[{i}] = {x!r} stepped to {shifted[i]!r}; "
-            f"use a smaller eps or a point further from the domain's edge")) from None
+        raise ValueError(
+            bilingual(
+                f"수치 미분의 한 걸음이 정의역을 벗어났습니다: input[{i}] = {x!r}에서 {shifted[i]!r}을(를) 계산하다가 ({error}). "
+                f"eps를 줄이거나 정의역 경계에서 더 떨어진 점을 고르세요",
+                f"a numerical-differentiation step left the domain: input[{i}] = {x!r} stepped to {shifted[i]!r}; "
+                f"use a smaller eps or a point further from the domain's edge",
+            )
+        ) from None
     return down, up, h
 
 
@@ -75,7 +78,10 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4):
     leaves = [Value(x.data) for x in inputs]
     out = fn(*leaves)
     if not isinstance(out, Value):
-        raise TypeError("gradcheck: " + bilingual("fn은 Value 하나를 돌려줘야 합니다", f"fn must return one Value, got {type(out).__name__}"))
+        raise TypeError(
+            "gradcheck: "
+            + bilingual("fn은 Value 하나를 돌려줘야 합니다", f"fn must return one Value, got {type(out).__name__}")
+        )
     out.backward()
     analytic = [x.grad for x in leaves]
     numeric = numerical_grad(fn, leaves, eps)
@@ -89,8 +95,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4):
             f"  input[{i}] = {x!r}: " + bilingual(f"역전파 {a!r}, 수치 미분 {n!r}", f"backward {a!r}, numerical {n!r}")
             for i, x, a, n in bad
         )
-        raise GradcheckError(bilingual(
-            f"기울기가 일치하지 않습니다 (atol={atol}, rtol={rtol})", f"gradients disagree (atol={atol}, rtol={rtol})") + f":\n{lines}")
+        raise GradcheckError(
+            bilingual(
+                f"기울기가 일치하지 않습니다 (atol={atol}, rtol={rtol})",
+                f"gradients disagree (atol={atol}, rtol={rtol})",
+            )
+            + f":\n{lines}"
+        )
     return True
 
 

@@ -27,13 +27,31 @@ from __future__ import annotations
 
 import inspect
 import math
+import random
+from collections.abc import Callable, Mapping
 
 from .i18n import bilingual
 
 __all__ = [
-    "Initializer", "NAMES", "get",
-    "zeros", "normal", "uniform", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "lecun_normal",
+    "Initializer",
+    "InitSpec",
+    "NAMES",
+    "get",
+    "zeros",
+    "normal",
+    "uniform",
+    "xavier_uniform",
+    "xavier_normal",
+    "he_uniform",
+    "he_normal",
+    "lecun_normal",
 ]
+
+
+# draw(rng, fan_in, fan_out) -> one weight; spread(fan_in, fan_out) -> the standard deviation of the draws
+Draw = Callable[[random.Random, int, int], float]
+Spread = Callable[[int, int], float]
+InitSpec = str | Draw  # what `init=` takes: a name from NAMES or a draw function
 
 
 class Initializer:
@@ -43,43 +61,47 @@ class Initializer:
     draws (used by tests and plots to compare with the formula).
     """
 
-    def __init__(self, name, draw, std, params=None):
+    def __init__(self, name: str, draw: Draw, std: Spread, params: Mapping[str, float] | None = None) -> None:
         self.name = name
         self._draw = draw
         self._std = std
         self.params = dict(params or {})
 
-    def __call__(self, rng, fan_in, fan_out):
+    def __call__(self, rng: random.Random, fan_in: int, fan_out: int) -> float:
         return self._draw(rng, fan_in, fan_out)
 
-    def std(self, fan_in, fan_out):
+    def std(self, fan_in: int, fan_out: int) -> float:
         return self._std(fan_in, fan_out)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{self.name}({args})"
 
 
-def zeros():
+def zeros() -> Initializer:
     return Initializer("zeros", lambda rng, fan_in, fan_out: 0.0, lambda fan_in, fan_out: 0.0)
 
 
-def normal(std=1.0, mean=0.0):
+def normal(std: float = 1.0, mean: float = 0.0) -> Initializer:
     return Initializer(
-        "normal", lambda rng, fan_in, fan_out: rng.gauss(mean, std), lambda fan_in, fan_out: std,
+        "normal",
+        lambda rng, fan_in, fan_out: rng.gauss(mean, std),
+        lambda fan_in, fan_out: std,
         {"std": std, "mean": mean},
     )
 
 
-def uniform(a=-1.0, b=1.0):
+def uniform(a: float = -1.0, b: float = 1.0) -> Initializer:
     # U(a, b) has standard deviation (b - a) / sqrt(12).
     return Initializer(
-        "uniform", lambda rng, fan_in, fan_out: rng.uniform(a, b), lambda fan_in, fan_out: (b - a) / math.sqrt(12.0),
+        "uniform",
+        lambda rng, fan_in, fan_out: rng.uniform(a, b),
+        lambda fan_in, fan_out: (b - a) / math.sqrt(12.0),
         {"a": a, "b": b},
     )
 
 
-def _scaled_uniform(name, bound):
+def _scaled_uniform(name: str, bound: Spread) -> Initializer:
     # U(-r, r) has standard deviation r / sqrt(3).
     return Initializer(
         name,
@@ -88,35 +110,35 @@ def _scaled_uniform(name, bound):
     )
 
 
-def _scaled_normal(name, std):
+def _scaled_normal(name: str, std: Spread) -> Initializer:
     return Initializer(name, lambda rng, fan_in, fan_out: rng.gauss(0.0, std(fan_in, fan_out)), std)
 
 
-def xavier_uniform(gain=1.0):
+def xavier_uniform(gain: float = 1.0) -> Initializer:
     init = _scaled_uniform("xavier_uniform", lambda fan_in, fan_out: gain * math.sqrt(6.0 / (fan_in + fan_out)))
     init.params["gain"] = gain
     return init
 
 
-def xavier_normal(gain=1.0):
+def xavier_normal(gain: float = 1.0) -> Initializer:
     init = _scaled_normal("xavier_normal", lambda fan_in, fan_out: gain * math.sqrt(2.0 / (fan_in + fan_out)))
     init.params["gain"] = gain
     return init
 
 
-def he_uniform():
+def he_uniform() -> Initializer:
     return _scaled_uniform("he_uniform", lambda fan_in, fan_out: math.sqrt(6.0 / fan_in))
 
 
-def he_normal():
+def he_normal() -> Initializer:
     return _scaled_normal("he_normal", lambda fan_in, fan_out: math.sqrt(2.0 / fan_in))
 
 
-def lecun_normal():
+def lecun_normal() -> Initializer:
     return _scaled_normal("lecun_normal", lambda fan_in, fan_out: math.sqrt(1.0 / fan_in))
 
 
-_FACTORIES = {
+_FACTORIES: dict[str, Callable[[], Initializer]] = {
     "zeros": zeros,
     "normal": normal,
     "uniform": uniform,
@@ -129,23 +151,30 @@ _FACTORIES = {
 NAMES = tuple(_FACTORIES)
 
 
-def get(spec):
+def get(spec: InitSpec) -> Draw:
     """The initializer for `spec`: a name from `NAMES`, or a callable as is."""
     if isinstance(spec, str):
         if spec not in _FACTORIES:
             names = ", ".join(NAMES)
-            raise ValueError(bilingual(f"알 수 없는 초기화 방법 {spec!r}: 가능한 이름은 {names}",
-                                       f"unknown initializer {spec!r}; valid names: {names}"))
+            raise ValueError(
+                bilingual(
+                    f"알 수 없는 초기화 방법 {spec!r}: 가능한 이름은 {names}",
+                    f"unknown initializer {spec!r}; valid names: {names}",
+                )
+            )
         return _FACTORIES[spec]()
     if callable(spec):
         _check_signature(spec)
         return spec
-    raise TypeError(bilingual(
-        f"초기화 방법은 이름(str)이나 호출 가능한 객체여야 합니다: {spec!r}",
-        f"an initializer must be a name or a callable (rng, fan_in, fan_out) -> float, got {spec!r}"))
+    raise TypeError(
+        bilingual(
+            f"초기화 방법은 이름(str)이나 호출 가능한 객체여야 합니다: {spec!r}",
+            f"an initializer must be a name or a callable (rng, fan_in, fan_out) -> float, got {spec!r}",
+        )
+    )
 
 
-def _check_signature(draw):
+def _check_signature(draw: Callable[..., object]) -> None:
     """A callable initializer must take (rng, fan_in, fan_out): checked once, before any weight is drawn."""
     try:
         signature = inspect.signature(draw)
@@ -155,8 +184,11 @@ def _check_signature(draw):
         signature.bind(None, 1, 1)
     except TypeError:
         name = getattr(draw, "__name__", type(draw).__name__)
-        raise TypeError(bilingual(
-            f"초기화 함수 {name}{signature}의 인자가 맞지 않습니다: (rng, fan_in, fan_out)을 받아 숫자 하나를 "
-            "돌려줘야 합니다, 예: lambda rng, fan_in, fan_out: rng.gauss(0, 1)",
-            f"the initializer {name}{signature} has the wrong parameters: an initializer is called as "
-            "draw(rng, fan_in, fan_out) -> float, e.g. lambda rng, fan_in, fan_out: rng.gauss(0, 1)")) from None
+        raise TypeError(
+            bilingual(
+                f"초기화 함수 {name}{signature}의 인자가 맞지 않습니다: (rng, fan_in, fan_out)을 받아 숫자 하나를 "
+                "돌려줘야 합니다, 예: lambda rng, fan_in, fan_out: rng.gauss(0, 1)",
+                f"the initializer {name}{signature} has the wrong parameters: an initializer is called as "
+                "draw(rng, fan_in, fan_out) -> float, e.g. lambda rng, fan_in, fan_out: rng.gauss(0, 1)",
+            )
+        ) from None

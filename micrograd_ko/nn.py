@@ -16,12 +16,15 @@ Every parameter is a `Value`: `model.layers[i].neurons[j].w` (a list, the
 from __future__ import annotations
 
 import numbers
+import os
 from collections.abc import Sequence
+from typing import Any
 
 from . import init, serialize
-from .checks import check_activation, check_numbers, check_positive_int, make_rng
+from .checks import Seed, check_activation, check_numbers, check_positive_int, make_rng
 from .engine import ACTIVATIONS, Value, dot
 from .i18n import bilingual
+from .init import InitSpec
 from .module import Module
 
 __all__ = ["ACTIVATIONS", "Module", "Neuron", "Layer", "MLP", "Dropout", "Sequential", "init", "check_activation",
@@ -40,7 +43,15 @@ class Neuron(Module):
     micrograd), an int seed or a `random.Random` (see `checks.make_rng`).
     """
 
-    def __init__(self, nin, activation="relu", init="uniform", bias_init="zeros", fan_out=1, rng=None):
+    def __init__(
+        self,
+        nin: int,
+        activation: str = "relu",
+        init: InitSpec = "uniform",
+        bias_init: InitSpec = "zeros",
+        fan_out: int = 1,
+        rng: Seed = None,
+    ) -> None:
         check_positive_int(nin, "nin")
         _check_size([nin, 1])
         self.activation = check_activation(activation)
@@ -49,7 +60,7 @@ class Neuron(Module):
         self.w = [Value(_draw(draw_w, rng, nin, fan_out, "init")) for _ in range(nin)]
         self.b = Value(_draw(draw_b, rng, nin, fan_out, "bias_init"))
 
-    def __call__(self, x):
+    def __call__(self, x: Sequence[float | Value]) -> Value:
         return self.forward(_as_inputs(x, len(self.w)))
 
     def forward(self, x):
@@ -63,7 +74,15 @@ class Neuron(Module):
 class Layer(Module):
     """`nout` neurons reading the same `nin` inputs. Calling it returns a list."""
 
-    def __init__(self, nin, nout, activation="relu", init="uniform", bias_init="zeros", rng=None):
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str = "relu",
+        init: InitSpec = "uniform",
+        bias_init: InitSpec = "zeros",
+        rng: Seed = None,
+    ) -> None:
         check_positive_int(nin, "nin")
         check_positive_int(nout, "nout")
         _check_size([nin, nout])
@@ -90,14 +109,14 @@ class Layer(Module):
         for neuron in self.neurons:
             neuron.activation = name
 
-    def __call__(self, x):
+    def __call__(self, x: Sequence[float | Value]) -> list[Value]:
         return self.forward(_as_inputs(x, self.nin))
 
     def forward(self, x):
         """The outputs for `x`, a list of `nin` Values (unchecked: callers check once)."""
         return [neuron.forward(x) for neuron in self.neurons]
 
-    def set_weights(self, weights, biases=None):
+    def set_weights(self, weights: Sequence[Sequence[float]], biases: Sequence[float] | None = None) -> None:
         """Set the weights from a `nout` x `nin` matrix (and the biases from a list).
 
         For weights that come from elsewhere (say, RBM pretraining). The shapes
@@ -128,7 +147,7 @@ class Dropout(Module):
     so nothing needs rescaling in evaluation mode, where inputs pass through.
     """
 
-    def __init__(self, p=0.5, rng=None):
+    def __init__(self, p: float = 0.5, rng: Seed = None) -> None:
         if not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
             raise ValueError(bilingual(f"드롭아웃 확률 p는 0 이상 1 미만이어야 합니다: {p!r}",
                                        f"dropout p must be in [0, 1), got {p!r}"))
@@ -153,7 +172,7 @@ class Dropout(Module):
 class Sequential(Module):
     """Modules applied one after the other: `Sequential(Layer(2, 8), Dropout(0.2), Layer(8, 1, 'linear'))`."""
 
-    def __init__(self, *modules):
+    def __init__(self, *modules: Module) -> None:
         for m in modules:
             if not isinstance(m, Module) or not callable(m):
                 raise TypeError(bilingual("Sequential에는 Module만 넣을 수 있습니다", f"Sequential takes Modules, got {m!r}"))
@@ -195,8 +214,17 @@ class MLP(Module):
     when the last layer has one unit, else a list of Values.
     """
 
-    def __init__(self, nin, nouts, activation="relu", output_activation=None, init="uniform", bias_init="zeros",
-                 dropout=0.0, seed=None):
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str | Sequence[str] = "relu",
+        output_activation: str | None = None,
+        init: InitSpec | Sequence[InitSpec] = "uniform",
+        bias_init: InitSpec | Sequence[InitSpec] = "zeros",
+        dropout: float = 0.0,
+        seed: Seed = None,
+    ) -> None:
         check_positive_int(nin, "nin")
         if not isinstance(nouts, Sequence) or isinstance(nouts, str):
             raise TypeError(bilingual(f"nouts는 층 너비의 목록입니다 (예: [16, 1]), 받은 것: {nouts!r}",
@@ -220,17 +248,18 @@ class MLP(Module):
             for i in range(len(nouts))
         ]
         self.dropout = Dropout(dropout, rng=self._rng) if dropout else None
-        self._config = {
+        self._config: dict[str, Any] = {
             "nin": nin, "nouts": nouts, "activation": activations[:-1],
             "output_activation": activations[-1], "dropout": float(dropout),
         }
 
     @property
-    def config(self):
+    def config(self) -> dict[str, Any]:
         """The architecture, as keyword arguments for `MLP(**config)`."""
         return dict(self._config, nouts=list(self._config["nouts"]), activation=list(self._config["activation"]))
 
-    def __call__(self, x):
+    def __call__(self, x: Sequence[float | Value]) -> Any:
+        """A `Value` when the last layer has one unit, else a list of Values (typed Any: `model(x).backward()`)."""
         x = _as_inputs(x, self.layers[0].nin)
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
@@ -247,7 +276,7 @@ class MLP(Module):
                 layers += self.dropout.as_layers()
         return layers
 
-    def save(self, path):
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Write the architecture and the weights to a JSON file (see `micrograd_ko.serialize`).
 
         A model beyond `MAX_LAYERS` or `MAX_PARAMETERS` is refused, as `load` would refuse its file.
@@ -256,7 +285,7 @@ class MLP(Module):
         serialize.write(path, self.config, self.state_dict())
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str | os.PathLike[str]) -> MLP:
         """An MLP read from a file written by `save` (JSON, never pickle).
 
         Everything is checked before the model is built, and a model larger

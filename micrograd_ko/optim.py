@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 import numbers
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from .engine import Value
 from .i18n import bilingual
@@ -23,14 +24,19 @@ from .i18n import bilingual
 __all__ = ["Optimizer", "SGD", "Adam"]
 
 
-def _check_rate(value, name, low=0.0, high=math.inf, include_low=True):
+def _check_rate(value: object, name: str, low: float = 0.0, high: float = math.inf, include_low: bool = True) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(bilingual(f"{name}은(는) 숫자여야 합니다: {value!r}", f"{name} must be a number, got {value!r}"))
-    ok = math.isfinite(value) and (low <= value if include_low else low < value) and value < high
+        raise TypeError(
+            bilingual(f"{name}은(는) 숫자여야 합니다: {value!r}", f"{name} must be a number, got {value!r}")
+        )
+    ok = math.isfinite(value) and (low <= value if include_low else low < value) and value < high  # type: ignore[operator]
     if not ok:
         bounds = f"{low}{' <=' if include_low else ' <'} {name} < {high}"
-        raise ValueError(bilingual(f"{name}={value!r}: 범위를 벗어났습니다 ({bounds})",
-                                   f"{name}={value!r} is out of range ({bounds})"))
+        raise ValueError(
+            bilingual(
+                f"{name}={value!r}: 범위를 벗어났습니다 ({bounds})", f"{name}={value!r} is out of range ({bounds})"
+            )
+        )
     return float(value)
 
 
@@ -45,46 +51,54 @@ class Optimizer:
     Subclasses give `_compute(grads)`: the new values and the new state.
     """
 
-    def __init__(self, params):
+    lr: float  # every optimizer has a learning rate; the messages of `step` name it
+
+    def __init__(self, params: Iterable[Value]) -> None:
         self.params = _parameter_list(params)
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         for p in self.params:
             p.grad = 0.0
 
-    def step(self):
+    def step(self) -> None:
         grads = [_gradient(p, i) for i, p in enumerate(self.params)]
         new_values, new_state = self._compute(grads)
         for i, (p, value) in enumerate(zip(self.params, new_values)):
             if value is not None and not math.isfinite(value):
-                raise OverflowError(bilingual(
-                    f"매개변수 {i}의 새 값이 float 범위를 넘어({value}) 아무것도 바꾸지 않았습니다 "
-                    f"(값 {p.data:.6g}, 기울기 {p.grad:.6g}): 학습률 lr={self.lr:g}을(를) 낮추세요",
-                    f"parameter {i} would become {value} (value {p.data:.6g}, gradient {p.grad:.6g}); "
-                    f"nothing was updated: use a smaller learning rate than lr={self.lr:g}"))
+                raise OverflowError(
+                    bilingual(
+                        f"매개변수 {i}의 새 값이 float 범위를 넘어({value}) 아무것도 바꾸지 않았습니다 "
+                        f"(값 {p.data:.6g}, 기울기 {p.grad:.6g}): 학습률 lr={self.lr:g}을(를) 낮추세요",
+                        f"parameter {i} would become {value} (value {p.data:.6g}, gradient {p.grad:.6g}); "
+                        f"nothing was updated: use a smaller learning rate than lr={self.lr:g}",
+                    )
+                )
         if not all(math.isfinite(x) for row in new_state for x in row if x is not None):
-            raise OverflowError(bilingual(
-                f"기울기가 너무 커서 옵티마이저의 상태가 float 범위를 넘었습니다; 아무것도 바꾸지 않았습니다: "
-                f"학습률 lr={self.lr:g}을(를) 낮추세요",
-                f"the optimizer's running state would overflow (gradients too large); nothing was updated: "
-                f"use a smaller learning rate than lr={self.lr:g}"))
+            raise OverflowError(
+                bilingual(
+                    f"기울기가 너무 커서 옵티마이저의 상태가 float 범위를 넘었습니다; 아무것도 바꾸지 않았습니다: "
+                    f"학습률 lr={self.lr:g}을(를) 낮추세요",
+                    f"the optimizer's running state would overflow (gradients too large); nothing was updated: "
+                    f"use a smaller learning rate than lr={self.lr:g}",
+                )
+            )
         for p, value in zip(self.params, new_values):
             if value is not None:
                 p.data = value
         self._commit(new_state)
 
-    def _compute(self, grads):
+    def _compute(self, grads: list[float | None]) -> tuple[list[float | None], list[list[Any]]]:
         """(new value per parameter or None to skip it, new state as lists of floats) for these gradients."""
         raise NotImplementedError
 
-    def _commit(self, state):
+    def _commit(self, state: list[list[Any]]) -> None:
         raise NotImplementedError
 
 
 _LARGEST = sys.float_info.max
 
 
-def _gradient(p, index):
+def _gradient(p: Value, index: int) -> float | None:
     """The gradient of parameter `index` as a float, None if it has none, or a clear error."""
     g = p.grad
     if type(g) is float and -_LARGEST <= g <= _LARGEST:  # the common case, without the slow abstract-class checks
@@ -92,46 +106,67 @@ def _gradient(p, index):
     if g is None:
         return None
     if isinstance(g, bool) or not isinstance(g, numbers.Real):
-        raise TypeError(bilingual(f"매개변수 {index}의 기울기가 숫자가 아닙니다: {g!r}",
-                                  f"the gradient of parameter {index} is not a number: {g!r}"))
+        raise TypeError(
+            bilingual(
+                f"매개변수 {index}의 기울기가 숫자가 아닙니다: {g!r}",
+                f"the gradient of parameter {index} is not a number: {g!r}",
+            )
+        )
     if not math.isfinite(g):
-        raise FloatingPointError(bilingual(
-            f"매개변수 {index}의 기울기가 유한하지 않아({g}) 갱신하지 않았습니다: 학습률을 낮춰 보세요",
-            f"the gradient of parameter {index} is not finite ({g}); nothing was updated (try a smaller learning rate)"))
+        raise FloatingPointError(
+            bilingual(
+                f"매개변수 {index}의 기울기가 유한하지 않아({g}) 갱신하지 않았습니다: 학습률을 낮춰 보세요",
+                f"the gradient of parameter {index} is not finite ({g}); nothing was updated (try a smaller learning rate)",
+            )
+        )
     return float(g)
 
 
-def _parameter_list(params):
+def _parameter_list(params: Any) -> list[Value]:
     """`params` as a list of Values, or an error that says what to pass.
 
     The usual slips are passing the model itself, or the method without
     calling it: both are named, with the fix, `model.parameters()`.
     """
     if hasattr(params, "parameters") and callable(params.parameters):
-        raise TypeError(bilingual(
-            "옵티마이저에는 모델이 아니라 매개변수 목록을 주세요: optim.SGD(model.parameters(), ...)",
-            "pass the model's parameters, not the model: optim.SGD(model.parameters(), ...) "
-            f"(got a {type(params).__name__})"))
+        raise TypeError(
+            bilingual(
+                "옵티마이저에는 모델이 아니라 매개변수 목록을 주세요: optim.SGD(model.parameters(), ...)",
+                "pass the model's parameters, not the model: optim.SGD(model.parameters(), ...) "
+                f"(got a {type(params).__name__})",
+            )
+        )
     if callable(params) and getattr(params, "__name__", "") == "parameters":
-        raise TypeError(bilingual(
-            "model.parameters 뒤에 괄호를 붙여 호출하세요: model.parameters()",
-            "call the method: pass model.parameters(), with the parentheses"))
+        raise TypeError(
+            bilingual(
+                "model.parameters 뒤에 괄호를 붙여 호출하세요: model.parameters()",
+                "call the method: pass model.parameters(), with the parentheses",
+            )
+        )
     try:
         params = list(params)
     except TypeError:
-        raise TypeError(bilingual("매개변수는 Value의 목록이어야 합니다: model.parameters()를 주세요",
-                                  f"parameters must be a list of Values, got {type(params).__name__}; "
-                                  "pass model.parameters()")) from None
+        raise TypeError(
+            bilingual(
+                "매개변수는 Value의 목록이어야 합니다: model.parameters()를 주세요",
+                f"parameters must be a list of Values, got {type(params).__name__}; pass model.parameters()",
+            )
+        ) from None
     if not params:
         raise ValueError(bilingual("최적화할 매개변수가 없습니다", "the parameter list is empty"))
-    first_place = {}
+    first_place: dict[int, int] = {}
     for i, p in enumerate(params):
         if not isinstance(p, Value):
-            raise TypeError(bilingual("매개변수는 Value여야 합니다", f"parameters must be Values, got {type(p).__name__}"))
+            raise TypeError(
+                bilingual("매개변수는 Value여야 합니다", f"parameters must be Values, got {type(p).__name__}")
+            )
         if id(p) in first_place:  # it would be moved twice per step
-            raise ValueError(bilingual(
-                f"옵티마이저에 같은 매개변수가 두 번 들어왔습니다 (매개변수 {first_place[id(p)]}번과 {i}번이 같습니다)",
-                f"optimizer got duplicate parameters (parameter {i} is parameter {first_place[id(p)]} again)"))
+            raise ValueError(
+                bilingual(
+                    f"옵티마이저에 같은 매개변수가 두 번 들어왔습니다 (매개변수 {first_place[id(p)]}번과 {i}번이 같습니다)",
+                    f"optimizer got duplicate parameters (parameter {i} is parameter {first_place[id(p)]} again)",
+                )
+            )
         first_place[id(p)] = i
     return params
 
@@ -146,15 +181,18 @@ class SGD(Optimizer):
     numbers; micrograd-size problems usually learn faster with 0.05 - 0.5.
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0):
+    def __init__(
+        self, params: Iterable[Value], lr: float = 1e-3, momentum: float = 0.0, weight_decay: float = 0.0
+    ) -> None:
         super().__init__(params)
         self.lr = _check_rate(lr, "lr", include_low=False)
         self.momentum = _check_rate(momentum, "momentum")
         self.weight_decay = _check_rate(weight_decay, "weight_decay")
-        self.velocity = [None] * len(self.params)
+        self.velocity: list[float | None] = [None] * len(self.params)
 
-    def _compute(self, grads):
-        values, velocity = [], list(self.velocity)
+    def _compute(self, grads: list[float | None]) -> tuple[list[float | None], list[list[Any]]]:
+        values: list[float | None] = []
+        velocity = list(self.velocity)
         for i, (p, g) in enumerate(zip(self.params, grads)):
             if g is None:
                 values.append(None)
@@ -167,7 +205,7 @@ class SGD(Optimizer):
             values.append(p.data - self.lr * g)
         return values, [velocity]
 
-    def _commit(self, state):
+    def _commit(self, state: list[list[Any]]) -> None:
         (self.velocity,) = state
 
 
@@ -182,17 +220,32 @@ class Adam(Optimizer):
     (PyTorch accepts eps=0 and then writes nan into the weight).
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
         super().__init__(params)
         self.lr = _check_rate(lr, "lr", include_low=False)
         if isinstance(betas, (str, bytes)) or not isinstance(betas, Sequence) or len(betas) != 2:
-            raise TypeError(bilingual(f"betas는 두 수의 쌍 (beta1, beta2)입니다, 예: betas=(0.9, 0.999); 받은 것 {betas!r}",
-                                      f"betas is a pair (beta1, beta2), e.g. betas=(0.9, 0.999), got {betas!r}"))
+            raise TypeError(
+                bilingual(
+                    f"betas는 두 수의 쌍 (beta1, beta2)입니다, 예: betas=(0.9, 0.999); 받은 것 {betas!r}",
+                    f"betas is a pair (beta1, beta2), e.g. betas=(0.9, 0.999), got {betas!r}",
+                )
+            )
         self.betas = (_check_rate(betas[0], "beta1", high=1.0), _check_rate(betas[1], "beta2", high=1.0))
         if eps == 0:
-            raise ValueError(bilingual("eps=0은 안 됩니다: eps는 기울기가 0일 때 0으로 나누지 않게 해 주는 작은 양수입니다 (기본 1e-8)",
-                                       "eps=0 is refused: eps is the small positive number that keeps the step finite "
-                                       "when a gradient is 0 (default 1e-8)"))
+            raise ValueError(
+                bilingual(
+                    "eps=0은 안 됩니다: eps는 기울기가 0일 때 0으로 나누지 않게 해 주는 작은 양수입니다 (기본 1e-8)",
+                    "eps=0 is refused: eps is the small positive number that keeps the step finite "
+                    "when a gradient is 0 (default 1e-8)",
+                )
+            )
         self.eps = _check_rate(eps, "eps", include_low=False)
         self.weight_decay = _check_rate(weight_decay, "weight_decay")
         self.m = [0.0] * len(self.params)
@@ -200,9 +253,10 @@ class Adam(Optimizer):
         self.steps = [0] * len(self.params)
         self.t = 0  # step() calls that updated the parameters
 
-    def _compute(self, grads):
+    def _compute(self, grads: list[float | None]) -> tuple[list[float | None], list[list[Any]]]:
         beta1, beta2 = self.betas
-        values, m, v, steps = [], list(self.m), list(self.v), list(self.steps)
+        values: list[float | None] = []
+        m, v, steps = list(self.m), list(self.v), list(self.steps)
         for i, (p, g) in enumerate(zip(self.params, grads)):
             if g is None:
                 values.append(None)
@@ -217,6 +271,6 @@ class Adam(Optimizer):
             values.append(p.data - step_size * m[i] / (math.sqrt(v[i]) / correction2_sqrt + self.eps))
         return values, [m, v, steps]
 
-    def _commit(self, state):
+    def _commit(self, state: list[list[Any]]) -> None:
         self.m, self.v, self.steps = state
         self.t += 1

@@ -18,9 +18,14 @@ reconstruction, so this module works on plain floats, not on `Value`s.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from .engine import sigmoid_of as _sigmoid
 from .i18n import bilingual
+
+if TYPE_CHECKING:
+    from .nn import MLP
 
 __all__ = ["RBM", "pretrain"]
 
@@ -34,10 +39,15 @@ class RBM:
     Hinton's "A Practical Guide to Training RBMs").
     """
 
-    def __init__(self, n_visible: int, n_hidden: int, seed=None, std: float = 0.01):
+    def __init__(self, n_visible: int, n_hidden: int, seed: float | None = None, std: float = 0.01) -> None:
         for name, n in (("n_visible", n_visible), ("n_hidden", n_hidden)):
             if not isinstance(n, int) or n < 1:
-                raise ValueError("RBM: " + bilingual(f"{name}은(는) 1 이상의 정수여야 합니다", f"{name} must be a positive integer, got {n!r}"))
+                raise ValueError(
+                    "RBM: "
+                    + bilingual(
+                        f"{name}은(는) 1 이상의 정수여야 합니다", f"{name} must be a positive integer, got {n!r}"
+                    )
+                )
         rng = random.Random(seed)
         self.W = [[rng.gauss(0.0, std) for _ in range(n_visible)] for _ in range(n_hidden)]
         self.b_visible = [0.0] * n_visible
@@ -51,19 +61,16 @@ class RBM:
     def n_hidden(self) -> int:
         return len(self.b_hidden)
 
-    def hidden_probs(self, v):
+    def hidden_probs(self, v: Sequence[float]) -> list[float]:
         """P(h_j = 1 | v) for every hidden unit."""
         return [_sigmoid(sum(w * x for w, x in zip(row, v)) + c) for row, c in zip(self.W, self.b_hidden)]
 
-    def visible_probs(self, h):
+    def visible_probs(self, h: Sequence[float]) -> list[float]:
         """P(v_i = 1 | h) for every visible unit."""
         W = self.W
-        return [
-            _sigmoid(sum(W[j][i] * h[j] for j in range(len(h))) + b)
-            for i, b in enumerate(self.b_visible)
-        ]
+        return [_sigmoid(sum(W[j][i] * h[j] for j in range(len(h))) + b) for i, b in enumerate(self.b_visible)]
 
-    def cd1_step(self, batch, lr: float, rng: random.Random) -> float:
+    def cd1_step(self, batch: Sequence[Sequence[float]], lr: float, rng: random.Random) -> float:
         """One contrastive-divergence (CD-1) update on a mini-batch.
 
         Returns the mean squared reconstruction error of the batch, the usual
@@ -97,7 +104,14 @@ class RBM:
             self.b_visible[i] += scale * db_v[i]
         return error / (len(batch) * n_v)
 
-    def fit(self, data, epochs: int = 10, lr: float = 0.1, batch_size: int = 10, seed=None):
+    def fit(
+        self,
+        data: Iterable[Iterable[float]],
+        epochs: int = 10,
+        lr: float = 0.1,
+        batch_size: int = 10,
+        seed: float | None = None,
+    ) -> list[float]:
         """Train with CD-1 on `data` (rows of numbers in [0, 1]).
 
         Returns the mean reconstruction error of each epoch.
@@ -110,27 +124,44 @@ class RBM:
             rng.shuffle(order)
             total = 0.0
             for start in range(0, len(order), batch_size):
-                batch = [data[k] for k in order[start:start + batch_size]]
+                batch = [data[k] for k in order[start : start + batch_size]]
                 total += self.cd1_step(batch, lr, rng) * len(batch)
             history.append(total / len(data))
         return history
 
 
-def _check_data(data, n_visible):
+def _check_data(data: Iterable[Iterable[float]], n_visible: int) -> list[list[float]]:
     rows = [list(map(float, row)) for row in data]
     if not rows:
         raise ValueError("RBM: " + bilingual("데이터가 비어 있습니다", "no data"))
     for row in rows:
         if len(row) != n_visible:
-            raise ValueError("RBM: " + bilingual(f"입력 길이 {len(row)}이(가) 가시 유닛 수 {n_visible}와 다릅니다",
-                                                 f"input length {len(row)} != n_visible {n_visible}"))
+            raise ValueError(
+                "RBM: "
+                + bilingual(
+                    f"입력 길이 {len(row)}이(가) 가시 유닛 수 {n_visible}와 다릅니다",
+                    f"input length {len(row)} != n_visible {n_visible}",
+                )
+            )
         if any(not 0.0 <= x <= 1.0 for x in row):
-            raise ValueError("RBM: " + bilingual("입력은 0과 1 사이의 값(확률)이어야 합니다; 먼저 [0, 1]로 조정하세요",
-                                                 "inputs must lie in [0, 1] (probabilities); rescale them first"))
+            raise ValueError(
+                "RBM: "
+                + bilingual(
+                    "입력은 0과 1 사이의 값(확률)이어야 합니다; 먼저 [0, 1]로 조정하세요",
+                    "inputs must lie in [0, 1] (probabilities); rescale them first",
+                )
+            )
     return rows
 
 
-def pretrain(model, X, epochs: int = 10, lr: float = 0.1, batch_size: int = 10, seed=None):
+def pretrain(
+    model: MLP,
+    X: Sequence[Sequence[float]],
+    epochs: int = 10,
+    lr: float = 0.1,
+    batch_size: int = 10,
+    seed: float | None = None,
+) -> list[list[float]]:
     """Layer-wise RBM pretraining of every hidden layer of a sigmoid MLP, in place.
 
     Hidden layer k becomes an RBM trained on the hidden probabilities of
@@ -145,9 +176,13 @@ def pretrain(model, X, epochs: int = 10, lr: float = 0.1, batch_size: int = 10, 
         raise ValueError("pretrain: " + bilingual("은닉층이 없는 모델입니다", "the model has no hidden layer"))
     for k, layer in enumerate(hidden):
         if layer.activation != "sigmoid":
-            raise ValueError("pretrain: " + bilingual(
-                f"RBM 사전학습은 sigmoid 은닉층에만 맞습니다 (은닉층 {k}: {layer.activation!r})",
-                f"RBM pretraining needs sigmoid hidden layers (hidden layer {k} is {layer.activation!r})"))
+            raise ValueError(
+                "pretrain: "
+                + bilingual(
+                    f"RBM 사전학습은 sigmoid 은닉층에만 맞습니다 (은닉층 {k}: {layer.activation!r})",
+                    f"RBM pretraining needs sigmoid hidden layers (hidden layer {k} is {layer.activation!r})",
+                )
+            )
     rng = random.Random(seed)  # one generator: the same seed gives the same weights
     data = X
     histories = []

@@ -14,7 +14,9 @@ executes it top to bottom with the solutions in place, then puts the stubs
 back, so the saved outputs show what a correct answer prints. The tests
 (tests/test_notebooks.py) use the same functions: they execute each notebook
 once with the solutions, then run each stub with its check cell, which must
-fail with a message that says what to do.
+report (not raise: Run All goes on) a message that says what to do.
+A check cell wraps its asserts in `micrograd_ko.exercises.exercise_check`,
+which prints that report to stderr under a marker line read by `check_report`.
 """
 
 from __future__ import annotations
@@ -29,11 +31,21 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from micrograd_ko.exercises import MARK
+
 NOTEBOOK_DIR = Path(__file__).resolve().parent
 SOLUTION_DIR = NOTEBOOK_DIR / "solutions"
 EXERCISE_TAG = "exercise"
 CHECK_TAG = "exercise-check"
 SECTION = re.compile(r"^# %% exercise: (\S+)[ \t]*$", re.MULTILINE)
+REPORT = re.compile(re.escape(MARK) + r" (?P<name>\S+): (?P<kind>[^\n]+)\n(?P<message>.*)", re.DOTALL)
+
+
+def check_report(cell):
+    """(kind, message) of the failure a check cell reported, or None if it reported none."""
+    stderr = "".join(o.text for o in cell.get("outputs", []) if o.output_type == "stream" and o.name == "stderr")
+    found = REPORT.search(stderr)
+    return (found["kind"].strip(), found["message"].strip()) if found else None
 
 
 def solutions_for(path):
@@ -73,9 +85,10 @@ def execute(nb, cwd, timeout=600, check_stubs=None):
 
     With `check_stubs` ({exercise id: stub source}), after the whole notebook
     has run, each stub is run, then the cells up to its check cell, then the
-    check; the check's failure is recorded as (error name, message) in the
-    returned ``stub_failures`` (None if the check passed). The solution and
-    the cells after it are then run again, so the next check sees a working answer.
+    check; the failure the check reported is recorded as (kind, message) in the
+    returned ``stub_failures`` (None if the check passed; ("raised", error) if
+    the check cell raised, which stops Run All). The solution and the cells
+    after it are then run again, so the next check sees a working answer.
     """
     client = NotebookClient(nb, kernel_name="python3", timeout=timeout, record_timing=False, resources={"metadata": {"path": str(cwd)}})
     seconds, stub_failures = {}, {}
@@ -87,17 +100,20 @@ def execute(nb, cwd, timeout=600, check_stubs=None):
                 seconds[index] = time.perf_counter() - started
         for exercise, check in exercises(nb) if check_stubs is not None else []:
             key = nb.cells[exercise].id
+            solution_run = nb.cells[exercise:check + 1]  # nbclient puts each executed copy in their place: restored below
             between = [nbformat.from_dict(nb.cells[i]) for i in range(exercise + 1, check)]
             client.execute_cell(nbformat.v4.new_code_cell(check_stubs[key]), exercise)
             for i, cell in enumerate(between, exercise + 1):  # the given code the exercise feeds, as a learner runs it
                 client.execute_cell(cell, i)
+            check_cell = nbformat.from_dict(nb.cells[check])
             try:
-                client.execute_cell(nbformat.from_dict(nb.cells[check]), check)
-                stub_failures[key] = None
+                client.execute_cell(check_cell, check)
+                stub_failures[key] = check_report(check_cell)
             except CellExecutionError as error:
-                stub_failures[key] = (error.ename, error.evalue)
+                stub_failures[key] = ("raised", f"{error.ename}: {error.evalue}")
             for i in range(exercise, check):
-                client.execute_cell(nbformat.from_dict(nb.cells[i]), i)
+                client.execute_cell(nbformat.from_dict(solution_run[i - exercise]), i)
+            nb.cells[exercise:check + 1] = solution_run
     return {"seconds": seconds, "stub_failures": stub_failures}
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from micrograd_ko.cli import _width, format_summary, main
+from micrograd_ko.cli import main
+from micrograd_ko.cli_commands import _width, format_summary
 from micrograd_ko.engine import UNARY_OPS
 from micrograd_ko.experiments import Claim, ExperimentResult, Table
 from micrograd_ko.expression import FUNCTIONS, ExpressionError, build_expression, parse_assignments
@@ -20,8 +21,9 @@ SCRIPT = Path(sys.executable).parent / "micrograd-ko"
 
 def run(*args, cwd=None):
     """`python -m micrograd_ko ARGS` in a fresh process."""
-    return subprocess.run([sys.executable, "-m", "micrograd_ko", *args], check=False, capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "micrograd_ko", *args], check=False, capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 def assert_one_line_error(proc, code=2):
@@ -78,25 +80,28 @@ def test_graph_writes_the_svg_of_the_expression_after_backward(tmp_path):
         assert label in texts, (label, texts)
 
 
-@pytest.mark.parametrize("expression, values, message", [
-    ("__import__('os').system('touch pwned')", ["x=1"], "__import__"),
-    ("x.data", ["x=1"], "x.data"),
-    ("tanh(x", ["x=1"], "tanh(x"),
-    ("y * 2", ["x=1"], "'y'"),
-    ("(lambda: x)()", ["x=1"], "lambda"),
-    ("[x, x]", ["x=1"], "[x, x]"),
-    ("x * 2", ["x=1", "z=3"], "z"),
-    ("x * 2", ["x=abc"], "abc"),
-    ("x * 2", ["x"], "x"),
-    ("x * 2", ["tanh=1"], "tanh"),
-    ("log(x - 1)", ["x=1"], "log"),
-    ("tanh(x, x)", ["x=1"], "tanh"),
-    ("x if x else x", ["x=1"], "x if x else x"),
-    ("x * 1e400", ["x=1"], "the number 1e400 is beyond the float range"),
-    ("x * " + "9" * 400, ["x=1"], "999999999999… (400 digits) is beyond"),
-    ("x ** -" + "9" * 400, ["x=1"], "(400 digits) is beyond"),
-    ("'a' * x", ["x=1"], "'a'"),
-])
+@pytest.mark.parametrize(
+    "expression, values, message",
+    [
+        ("__import__('os').system('touch pwned')", ["x=1"], "__import__"),
+        ("x.data", ["x=1"], "x.data"),
+        ("tanh(x", ["x=1"], "tanh(x"),
+        ("y * 2", ["x=1"], "'y'"),
+        ("(lambda: x)()", ["x=1"], "lambda"),
+        ("[x, x]", ["x=1"], "[x, x]"),
+        ("x * 2", ["x=1", "z=3"], "z"),
+        ("x * 2", ["x=abc"], "abc"),
+        ("x * 2", ["x"], "x"),
+        ("x * 2", ["tanh=1"], "tanh"),
+        ("log(x - 1)", ["x=1"], "log"),
+        ("tanh(x, x)", ["x=1"], "tanh"),
+        ("x if x else x", ["x=1"], "x if x else x"),
+        ("x * 1e400", ["x=1"], "the number 1e400 is beyond the float range"),
+        ("x * " + "9" * 400, ["x=1"], "999999999999… (400 digits) is beyond"),
+        ("x ** -" + "9" * 400, ["x=1"], "(400 digits) is beyond"),
+        ("'a' * x", ["x=1"], "'a'"),
+    ],
+)
 def test_bad_expressions_are_refused_without_evaluating_them(expression, values, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # where `touch pwned` would write if the text were ever run
     with pytest.raises(ExpressionError) as error:
@@ -191,8 +196,15 @@ def test_experiment_with_one_seed_refuses_a_seed_count(tmp_path):
 
 def test_summary_table_aligns_korean_text_and_marks_each_verdict():
     result = ExperimentResult(
-        name="t", title="t", lang="ko", config={}, numbers={}, table=Table([], []), seconds=0.0,
-        claims=[Claim("기울기", "1", "≥ 1", True), Claim("gradient", "0", "≥ 1", False), Claim("값", "2", "–", None)])
+        name="t",
+        title="t",
+        lang="ko",
+        config={},
+        numbers={},
+        table=Table([], []),
+        seconds=0.0,
+        claims=[Claim("기울기", "1", "≥ 1", True), Claim("gradient", "0", "≥ 1", False), Claim("값", "2", "–", None)],
+    )
     lines = format_summary([result], "ko").splitlines()
     assert lines[1].startswith("----")
     assert [line.split()[-1] for line in lines[2:]] == ["확인", "아님", "측정"]
@@ -243,7 +255,12 @@ def test_writing_to_a_full_device_is_one_clear_line():
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full here")
     line = assert_one_line_error(run("graph", "x*2", "x=1", "-o", "/dev/full"), code=1)
-    assert "/dev/full" in line and "파일을 쓸 수 없습니다" in line and "cannot write the file" in line and "Errno" not in line
+    assert (
+        "/dev/full" in line
+        and "파일을 쓸 수 없습니다" in line
+        and "cannot write the file" in line
+        and "Errno" not in line
+    )
 
 
 def test_a_2000_term_expression_builds_without_recursion():
@@ -280,13 +297,16 @@ def test_an_expression_starting_with_minus_is_an_expression_not_an_option(tmp_pa
     assert out.exists()
 
 
-@pytest.mark.parametrize("args", [
-    ["--", "-x*w", "x=1", "w=2", "-o", "{out}"],  # '--' does not turn -o into an argument
-    ["-o", "{out}", "-x*w", "x=1", "w=2"],
-    ["--out={out}", "-x*w", "x=1", "w=2"],  # an abbreviation of --output, as argparse allows
-    ["-x*w", "--output", "{out}", "x=1", "w=2", "--lang", "en"],
-    ["-(x)*w", "x=1", "w=2", "-o", "{out}", "--rankdir", "TB"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--", "-x*w", "x=1", "w=2", "-o", "{out}"],  # '--' does not turn -o into an argument
+        ["-o", "{out}", "-x*w", "x=1", "w=2"],
+        ["--out={out}", "-x*w", "x=1", "w=2"],  # an abbreviation of --output, as argparse allows
+        ["-x*w", "--output", "{out}", "x=1", "w=2", "--lang", "en"],
+        ["-(x)*w", "x=1", "w=2", "-o", "{out}", "--rankdir", "TB"],
+    ],
+)
 def test_options_stay_options_around_an_expression_starting_with_minus(tmp_path, capsys, args):
     out = tmp_path / "g.svg"
     code, stdout, stderr = graph_in_process(capsys, *[a.format(out=out) for a in args])
@@ -347,14 +367,17 @@ def test_a_folder_that_exists_but_cannot_take_the_file_says_cannot_write():
     assert "does not exist" not in line
 
 
-@pytest.mark.parametrize("args, korean", [
-    (["experiment", "nope"], "이름: 'nope'은(는) 고를 수 있는 값이 아닙니다"),
-    (["demo", "--seed", "abc"], "--seed: 'abc'은(는) 정수가 아닙니다"),
-    (["graph"], "꼭 주어야 하는 인자가 빠졌습니다: 식"),
-    (["demo", "--frob"], "알 수 없는 인자: --frob"),
-    (["graph", "x", "x=1", "-o"], "-o/--output: 값이 하나 필요합니다"),
-    (["graph", "x", "x=1", "--r", "TB"], "--r은(는) 여러 옵션과 맞습니다: --rankdir, --repeat-shared-leaves"),
-])
+@pytest.mark.parametrize(
+    "args, korean",
+    [
+        (["experiment", "nope"], "이름: 'nope'은(는) 고를 수 있는 값이 아닙니다"),
+        (["demo", "--seed", "abc"], "--seed: 'abc'은(는) 정수가 아닙니다"),
+        (["graph"], "꼭 주어야 하는 인자가 빠졌습니다: 식"),
+        (["demo", "--frob"], "알 수 없는 인자: --frob"),
+        (["graph", "x", "x=1", "-o"], "-o/--output: 값이 하나 필요합니다"),
+        (["graph", "x", "x=1", "--r", "TB"], "--r은(는) 여러 옵션과 맞습니다: --rankdir, --repeat-shared-leaves"),
+    ],
+)
 def test_argparse_errors_have_a_korean_half_in_korean(args, korean):
     line = assert_one_line_error(run(*args))
     message = line.split("오류: ", 1)[1]
@@ -378,3 +401,131 @@ def test_a_drawing_that_fails_to_render_is_one_line_without_the_class_name(capsy
     assert "GraphRenderError" not in stderr and "the layout did not finish" in stderr
     assert "on the command line: --rankdir TB, --repeat-shared-leaves, or a shorter expression" in stderr
     assert not (tmp_path / "g.svg").exists()
+
+
+# -- argparse in Korean, words starting with '-', and the system's errors in both languages ----------
+
+
+def test_an_expression_of_two_minuses_is_an_expression(tmp_path, capsys):
+    code, stdout, stderr = graph_in_process(capsys, "--x", "x=2", "-o", str(tmp_path / "g.svg"))
+    assert code == 0, stderr
+    assert "--x = 2" in stdout and "∂출력/∂x = 1" in stdout
+
+
+def test_every_korean_message_id_is_one_argparse_still_uses():
+    import argparse
+    import inspect
+
+    from micrograd_ko import cli_messages, cli_parser
+
+    own = inspect.getsource(cli_parser)  # the command line's own type checks use the same catalogue
+    source = inspect.getsource(argparse)
+    for message_id in cli_messages.KOREAN:
+        assert repr(message_id) in source or f'gettext("{message_id}")' in own, message_id
+
+
+def test_korean_help_has_no_english_left_from_argparse():
+    for args in (["--help"], ["graph", "--help"], ["demo", "-h"]):
+        proc = run(*args)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.startswith("사용법: micrograd-ko")
+        for english in ("usage:", "show this help", "positional arguments", "options:"):
+            assert english not in proc.stdout, (args, english)
+
+
+def test_a_flag_given_a_value_is_named_in_both_languages():
+    line = assert_one_line_error(run("demo", "--quick=1"))
+    assert (
+        "--quick: 값을 받지 않는 옵션에 값 '1'이(가) 주어졌습니다" in line and "ignored explicit argument '1'" in line
+    )
+
+
+def test_a_300_character_output_name_is_one_bilingual_line(tmp_path):
+    line = assert_one_line_error(run("graph", "x*2", "x=1", "-o", str(tmp_path / ("a" * 300 + ".svg"))))
+    assert "파일 이름이 너무 깁니다" in line and "the file name is too long" in line and "Errno" not in line
+
+
+def test_a_closed_pipe_is_one_bilingual_line(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "micrograd_ko", "graph", "x*2", "x=1", "-o", str(tmp_path / "g.svg")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    proc.stdout.close()  # as `| head -0` does: nobody reads what the command prints
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=300) == 1, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert (
+        "받는 쪽이 파이프를 닫았습니다" in lines[0]
+        and "the reader closed the pipe" in lines[0]
+        and "Errno" not in stderr
+    )
+    assert (tmp_path / "g.svg").exists()  # the drawing was written before the summary lines
+
+
+def test_a_full_disk_under_standard_output_is_one_bilingual_line(tmp_path):
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "micrograd_ko", "experiment"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    line = assert_one_line_error(proc, code=1)
+    assert "디스크에 남은 공간이 없습니다" in line and "no space left on the disk" in line and "Errno" not in line
+
+
+def test_an_engine_error_in_backward_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch):
+    from micrograd_ko import Value
+
+    def refuses(self):
+        raise OverflowError("x/y: 기울기가 float 범위를 넘습니다 / the gradient is too large for a float")
+
+    monkeypatch.setattr(Value, "backward", refuses)
+    code, _, stderr = graph_in_process(capsys, "x/y", "x=0", "y=1", "-o", str(tmp_path / "g.svg"))
+    assert code == 2 and stderr.strip().splitlines() == [
+        "micrograd-ko: 오류: x/y: 기울기가 float 범위를 넘습니다 / the gradient is too large for a float"
+    ]
+    assert not (tmp_path / "g.svg").exists()
+
+
+def test_an_infinite_derivative_of_a_division_exits_non_zero(tmp_path):
+    # issue 15 item 3: d(x/y)/dx = 1/y overflows for y = 1e-320; the engine refuses, the command line says so
+    proc = run("graph", "x/y", "x=0", "y=1e-320", "-o", str(tmp_path / "g.svg"))
+    assert " / " in assert_one_line_error(proc)  # the engine's message, in both languages
+    assert "inf" not in proc.stdout and not (tmp_path / "g.svg").exists()
+
+
+def test_a_gradient_beyond_the_float_range_in_backward_exits_2_with_the_engines_line(tmp_path, capsys):
+    # forward is finite (x*w = 1, then 1e300); d/dx = w*w = 1e600 overflows inside backward
+    code, stdout, stderr = graph_in_process(capsys, "x*w*w", "x=1e-300", "w=1e300", "-o", str(tmp_path / "g.svg"))
+    assert code == 2 and stdout == ""
+    assert len(stderr.strip().splitlines()) == 1 and "backward: the gradient of node 'x'" in stderr
+    assert "Traceback" not in stderr and not (tmp_path / "g.svg").exists()
+
+
+def test_an_argument_error_is_worded_by_the_catalogue_on_every_python():
+    # Python 3.10 builds "argument X: ..." without gettext; the CLI words it through the catalogue itself
+    import argparse
+
+    from micrograd_ko.cli_messages import argparse_language
+    from micrograd_ko.cli_parser import read_error_message
+
+    action = argparse.ArgumentParser().add_argument("--seed")
+    with argparse_language("ko"):
+        assert (
+            read_error_message(argparse.ArgumentError(action, "값이 하나 필요합니다")) == "--seed: 값이 하나 필요합니다"
+        )
+    with argparse_language("en"):
+        assert read_error_message(argparse.ArgumentError(action, "expected one argument")) == (
+            "argument --seed: expected one argument"
+        )
+    assert read_error_message(argparse.ArgumentError(None, "unrecognized arguments: --frob")) == (
+        "unrecognized arguments: --frob"
+    )

@@ -60,8 +60,12 @@ def test_zero_initialized_network_has_exactly_zero_gradients():
 
 def numpy_forward(model, X):
     """Each layer's activations, computed with numpy from the model's weights."""
-    act = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "relu": lambda z: np.maximum(z, 0), "tanh": np.tanh,
-           "linear": lambda z: z}
+    act = {
+        "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+        "relu": lambda z: np.maximum(z, 0),
+        "tanh": np.tanh,
+        "linear": lambda z: z,
+    }
     h, outs = np.array(X, dtype=float), []
     for layer in model.layers:
         W = np.array([[w.data for w in n.w] for n in layer.neurons])
@@ -106,3 +110,37 @@ def test_bad_models_and_inputs_give_clear_errors():
         activation_stats(model, [])
     with pytest.raises(TypeError, match="samples"):
         activation_stats(model, [3.0, 4.0])
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+def test_layer_factors_sigma_prime_is_pytorchs_and_sigma_prime_times_gain_is_the_factor(activation):
+    from micrograd_ko.diagnostics import layer_factors
+
+    model = nn.MLP(2, [5, 4, 3, 1], activation=activation, init="normal", bias_init="normal", seed=3)
+    loss, X, _ = xor_loss(model)
+    loss.backward()
+    rows = layer_factors(model, loss)
+    flow = [r.mean_abs_grad for r in gradient_flow(model)]
+    # sigma'(z) from PyTorch's own forward pass, every unit and sample of each hidden layer
+    net = model.to_torch()
+    h = torch.tensor(X, dtype=torch.float64, requires_grad=False)
+    slopes = []
+    for module in net:
+        if isinstance(module, torch.nn.Linear):
+            z = module(h).detach().requires_grad_(True)
+            continue
+        out = module(z)
+        slopes.append(torch.autograd.grad(out.sum(), z)[0].abs().mean().item())
+        h = out.detach()
+    assert [r.layer for r in rows] == [0, 1, 2, 3] and rows[-1].activation == "linear" and rows[-1].mean_local == 1.0
+    for k, row in enumerate(rows[:-1]):
+        assert row.mean_local == pytest.approx(slopes[k], rel=1e-9)
+        assert row.factor == flow[k] / flow[k + 1] and row.gain_layer == k + 1
+        assert row.mean_local * row.gain == pytest.approx(row.factor, rel=1e-12)
+    assert rows[-1].factor is None and rows[-1].gain is None
+    bare = layer_factors(model)  # without the loss: the factors, but no sigma' and so no gain
+    assert [r.factor for r in bare] == [r.factor for r in rows] and all(
+        r.mean_local is None and r.gain is None for r in bare
+    )
+    with pytest.raises(TypeError, match="Value"):
+        layer_factors(model, loss=3.0)

@@ -172,7 +172,16 @@ def test_lecture_constructor_form_builds_but_cannot_backpropagate():
 def test_numbers_on_either_side_and_powers():
     x = Value(3.0)
     assert [v.data for v in (x + 1, 1 + x, x - 1, 1 - x, 2 * x, x * 2, x / 2, 6 / x, -x, abs(-x))] == [
-        4.0, 4.0, 2.0, -2.0, 6.0, 6.0, 1.5, 2.0, -3.0, 3.0,
+        4.0,
+        4.0,
+        2.0,
+        -2.0,
+        6.0,
+        6.0,
+        1.5,
+        2.0,
+        -3.0,
+        3.0,
     ]
     assert (x**2).data == 9.0 and (2**x).data == 8.0 and (x ** Value(2.0)).data == 9.0
 

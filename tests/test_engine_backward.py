@@ -200,3 +200,26 @@ def test_make_with_given_local_derivatives_and_many_inputs():
     assert [x.grad for x in xs] == [1.5, 2.5, 3.5]
     with ko.no_grad():
         assert Value.from_op(1.0, half_sum, xs)._prev == ()
+
+
+def test_a_gradient_cleared_to_none_counts_as_zero_and_junk_is_a_clear_error():
+    x = Value(2.0)
+    x.grad = None  # PyTorch's way of clearing a gradient (the optimizers accept it)
+    (x * 3).backward()
+    assert x.grad == 3.0
+    y = Value(2.0)
+    out = (y * 3).tanh()
+    y.grad = [1.0]
+    with pytest.raises(TypeError, match="is not a number") as error:
+        out.backward()
+    assert " / " in str(error.value)
+
+
+def test_the_output_gradient_is_one_after_every_backward_even_if_it_held_one():
+    x = Value(0.3)
+    h = x.tanh()
+    out = h * 2.0
+    out.backward()
+    h.backward()  # h already held 2.0 from the first pass
+    assert h.grad == 1.0
+    assert x.grad == pytest.approx(3 * (1 - h.data**2))

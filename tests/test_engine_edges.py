@@ -9,7 +9,6 @@ import micrograd_ko as ko
 from micrograd_ko import Value, grad, no_grad
 from micrograd_ko.engine import is_grad_enabled
 
-
 # -- a local derivative that is infinite or beyond the floats is one clear error --
 
 
@@ -52,7 +51,10 @@ def test_log_of_the_smallest_subnormal_has_a_slope_beyond_the_floats():
 
 
 @pytest.mark.parametrize("method", ["leaky_relu", "elu"])
-@pytest.mark.parametrize("alpha, error", [(math.nan, ValueError), (math.inf, ValueError), (Value(0.1), TypeError), ("0.1", TypeError), (True, TypeError)])
+@pytest.mark.parametrize(
+    "alpha, error",
+    [(math.nan, ValueError), (math.inf, ValueError), (Value(0.1), TypeError), ("0.1", TypeError), (True, TypeError)],
+)
 def test_activation_constants_must_be_finite_plain_numbers(method, alpha, error):
     with pytest.raises(error, match=f"{method}\\(alpha\\).*/ the constant must be"):
         getattr(Value(-1.0), method)(alpha)
@@ -323,12 +325,15 @@ def test_a_failed_backward_leaves_every_gradient_as_it_was():
     assert (a.grad, b.grad) == before
 
 
-@pytest.mark.parametrize("make, what", [
-    (lambda: ko.softmax(5), "softmax"),
-    (lambda: ko.dot(1, 2), "dot"),
-    (lambda: ko.sum(None), "sum"),
-    (lambda: grad(Value(1.0) * 2, 5), "grad"),
-])
+@pytest.mark.parametrize(
+    "make, what",
+    [
+        (lambda: ko.softmax(5), "softmax"),
+        (lambda: ko.dot(1, 2), "dot"),
+        (lambda: ko.sum(None), "sum"),
+        (lambda: grad(Value(1.0) * 2, 5), "grad"),
+    ],
+)
 def test_a_number_where_a_list_is_needed_is_named(make, what):
     with pytest.raises(TypeError, match=f"{what}: .*/ expected a list of numbers or Values, got"):
         make()

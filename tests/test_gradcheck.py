@@ -4,11 +4,12 @@ import re
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 from micrograd_ko import GradcheckError, Value, gradcheck
 from micrograd_ko.engine import Op
-from micrograd_ko.gradcheck import numerical_grad
+from micrograd_ko.gradcheck import numerical_grad, shifted_values, step
+from micrograd_ko.testing import check_grads
+from micrograd_ko.testing import strategies as mst
 
 # x**2 with a wrong local derivative (x instead of 2x): the bug gradcheck is for.
 BAD_SQUARE = Op("bad_square", lambda inputs, out: (inputs[0],))
@@ -64,8 +65,36 @@ def test_step_grows_with_the_input():
     assert g == pytest.approx(2.0, rel=1e-9)
 
 
-@given(x=st.floats(-3, 3), y=st.floats(0.5, 3))
+@given(x=mst.values(-3, 3), y=mst.values(0.5, 3))
 def test_numerical_grad_is_close_to_the_true_derivative(x, y):
     gx, gy = numerical_grad(lambda a, b: a * a * b + b.log(), [Value(x), Value(y)])
     assert gx == pytest.approx(2 * x * y, abs=1e-6)
     assert gy == pytest.approx(x * x + 1 / y, abs=1e-6)
+
+
+def test_the_step_is_eps_or_eps_times_x():
+    assert step(0.5) == 1e-6 and step(-1e12) == 1e-6 * 1e12 and step(3.0, eps=1e-3) == 3e-3
+
+
+def test_shifted_values_names_the_input_that_left_the_domain():
+    with pytest.raises(ValueError, match=r"input\[1\] = 1e-07"):
+        shifted_values(lambda xs: Value(xs[1]).log().data, [1.0, 1e-7], 1, eps=1.0)
+
+
+@given(x=mst.values(-3, 3, avoid=(0.0,), gap=1e-3), y=mst.values(-3, 3))
+def test_gradcheck_and_check_grads_agree(x, y):
+    """check_grads shares gradcheck's numeric core: on the same function and point they pass or fail together."""
+
+    def f(a, b):
+        return bad_square(a) * b.tanh() + a.relu()
+
+    try:
+        gradcheck(f, [x, y])
+        passed = True
+    except GradcheckError:
+        passed = False
+    try:
+        check_grads(f, [x, y])
+        assert passed
+    except GradcheckError:  # CheckGradsError is a GradcheckError
+        assert not passed

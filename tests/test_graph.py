@@ -39,7 +39,12 @@ def fill_of(group):
 
 def lecture_graph():
     """karpathy's lecture example: L = (a*b + c) * f, with labels."""
-    a, b, c, f = mg.Value(2.0, label="a"), mg.Value(-3.0, label="b"), mg.Value(10.0, label="c"), mg.Value(-2.0, label="f")
+    a, b, c, f = (
+        mg.Value(2.0, label="a"),
+        mg.Value(-3.0, label="b"),
+        mg.Value(10.0, label="c"),
+        mg.Value(-2.0, label="f"),
+    )
     e = a * b
     e.label = "e"
     d = e + c
@@ -62,6 +67,17 @@ def test_svg_shows_every_label_data_grad_and_local_derivative():
         for local in node.local_grads():
             assert fmt(local) in shown  # each edge label
     assert shown.count("*") == 2 and shown.count("+") == 1  # the op nodes
+
+
+@pytest.mark.parametrize("junk", ["x", [1.0], True])
+def test_a_grad_set_by_hand_to_something_else_than_a_number_is_named(junk):
+    a = mg.Value(2.0)
+    out = a * a
+    out.backward()
+    out.grad = junk
+    with pytest.raises(TypeError, match="is not a number") as caught:
+        render_svg(out)
+    assert ".grad가 숫자가 아닙니다" in str(caught.value)
 
 
 def test_english_labels_and_default_language():
@@ -102,6 +118,49 @@ def test_label_that_looks_like_html_stays_text():
     assert "<b>x</b>" in texts(render_svg(y))
 
 
+@pytest.mark.parametrize(
+    "renderer",
+    ["wasm", pytest.param("dot", marks=pytest.mark.skipif(not shutil.which("dot"), reason="no system Graphviz"))],
+)
+@pytest.mark.parametrize(
+    "label",
+    [
+        "&lt;",
+        "&#60;script&#62;",
+        "&amp;",
+        "&#x3c;b&#x3e;",
+        "a & b",
+        'say "hi"',
+        "\\N \\n \\G",
+        "{x|y}",
+        "שלום עולם",
+        "مرحبا 12",
+        "x = עברית 3",
+    ],
+)
+def test_labels_are_drawn_exactly_as_written(label, renderer):
+    # Graphviz decodes HTML entities in labels: unescaped, "&lt;" would be drawn as "<".
+    x = mg.Value(0.5, label=label)
+    y = x.tanh()
+    y.label = label
+    y.backward()
+    svg = render_svg(y, renderer=renderer)
+    assert texts(svg).count(label) == 2  # in a record (x) and as text with an op field (y, compact or not)
+    assert texts(render_svg(y, renderer=renderer, group=None, compact=True)).count(label) == 2
+
+
+def test_a_label_with_control_characters_is_drawn_with_their_python_escapes():
+    # A NUL ends a DOT string ("dot failed: syntax error") and other control characters are not
+    # allowed in SVG: each is drawn as repr() writes it; a tab or newline is a blank.
+    x = mg.Value(0.5, label="a\x00b\x1bc\x7f")
+    y = x * 2.0
+    y.label = "tab\there\nnew \ud800"
+    y.backward()
+    shown = texts(render_svg(y, renderer="wasm"))
+    assert "a\\x00b\\x1bc\\x7f" in shown
+    assert "tab here new \\ud800" in shown
+
+
 @given(st.text(alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Zs"]), min_size=1, max_size=20))
 def test_any_printable_label_renders(label):
     x = mg.Value(0.5, label=label)
@@ -115,14 +174,16 @@ def test_any_printable_label_renders(label):
 
 def test_colours_follow_grad_on_a_log_scale_zero_and_vanishing_have_their_own():
     scale = GradScale(1e-8, 1.0)
-    shades = [scale.colour(10.0 ** -e) for e in range(0, 9)]  # strong to faint, vanishing included
+    shades = [scale.colour(10.0**-e) for e in range(0, 9)]  # strong to faint, vanishing included
     assert len(set(shades)) == len(shades)
     assert scale.colour(0.0) == ZERO and scale.colour(None) == PENDING
     assert ZERO not in shades and PENDING not in shades
     red = [colours._rgb(scale.colour(g)) for g in (1e-7, 1e-8)]  # below the threshold: reds
     assert all(r > g and r > b for r, g, b in red)
-    assert GradScale.fit([3e-5, 0.0, -0.2, None]) == GradScale(1e-5, 1.0)
-    assert graph.grad_colour(0.0) == ZERO and graph.grad_colour(1e-7) != graph.grad_colour(1.0)  # the old name still works
+    assert GradScale.fit([3e-5, 0.0, -0.2, None]) == GradScale()  # the fixed scale every picture shares
+    assert graph.grad_colour(0.0) == ZERO and graph.grad_colour(1e-7) != graph.grad_colour(
+        1.0
+    )  # the old name still works
     x = mg.Value(-1.0, label="x")
     dead = x.relu()  # relu'(-1) = 0: x gets exactly 0, which is not "vanishing"
     dead.label = "dead"
@@ -137,7 +198,11 @@ def test_colours_follow_grad_on_a_log_scale_zero_and_vanishing_have_their_own():
     assert any("입력이 0이거나 연결이 끊김" in t for t in texts(svg))  # the colour bar's entry for 0
     tiny = mg.Value(1e-8, label="tiny") * mg.Value(1e-8, label="also")
     tiny.backward()
-    fills = {fill_of(g) for g in node_groups(render_svg(tiny)).values() if g.find(f"{SVG}title").text.startswith("v") and not g.find(f"{SVG}title").text.endswith("_op")}
+    fills = {
+        fill_of(g)
+        for g in node_groups(render_svg(tiny)).values()
+        if g.find(f"{SVG}title").text.startswith("v") and not g.find(f"{SVG}title").text.endswith("_op")
+    }
     assert any(colours._rgb(f)[0] > 2 * max(colours._rgb(f)[1:]) for f in fills)  # |grad| 1e-8 < 1e-6: red
     assert any("기울기 소실" in t for t in texts(render_svg(tiny)))
 
@@ -202,7 +267,7 @@ def test_unlabelled_nodes_are_named_as_in_the_stepper():
     y = (x * 3.0).tanh()
     stepper = BackpropStepper(y)
     shown = texts(render_svg(y))
-    for node, name in stepper.names.items():
+    for name in stepper.names.values():
         assert name in shown
     assert any(n.startswith("#") for n in stepper.names.values())
 
@@ -279,7 +344,9 @@ def test_a_graph_too_wide_to_read_is_redrawn_top_to_bottom_and_says_so():
     # Left to right it is so wide that, scaled to a notebook's 850 px, its edge numbers would be under 10 px.
     assert display.size_px(wide)[0] > 850 and not display.fits(wide)
     bundle = g._repr_mimebundle_()
-    assert bundle["image/svg+xml"] == render_svg(y, rankdir="TB", embed_font=False) and display.fits(bundle["image/svg+xml"])
+    assert bundle["image/svg+xml"] == render_svg(y, rankdir="TB", embed_font=False) and display.fits(
+        bundle["image/svg+xml"]
+    )
     assert "rankdir=&#x27;TB&#x27;" in bundle["text/html"]
     assert "<style>@font-face" in bundle["text/html"]  # the note under the picture carries its glyphs (live notebooks)
     assert draw_graph(y, fit=False)._repr_mimebundle_()["image/svg+xml"] == wide  # fit=False keeps the layout asked for
@@ -343,7 +410,7 @@ def test_ten_layer_mlp_every_neuron_for_one_sample():
     model = nn.MLP(2, [10] * 10 + [1], activation="sigmoid", seed=0)
     loss = (model([1.0, 0.0]) - 1.0) ** 2
     loss.backward()
-    g = draw_graph(loss, group="layer", model=model)
+    g = draw_graph(loss, group="layer", model=model, detail="neurons")  # every node, asked for (else the layer view)
     svg = render_svg(g)
     nodes = node_groups(svg)
     assert len(nodes) > 300  # every dot, + and sigmoid node of 101 neurons
@@ -376,15 +443,20 @@ def drawn(svg):
     return sorted(texts(svg)), current, sorted(p.get("fill") for p in root.iter(f"{SVG}polygon"))
 
 
-@pytest.mark.skipif(not shutil.which("dot"), reason="no system Graphviz `dot` on PATH (checked by hand with Debian's 2.43)")
+@pytest.mark.skipif(
+    not shutil.which("dot"), reason="no system Graphviz `dot` on PATH (checked by hand with Debian's 2.43)"
+)
 def test_system_dot_and_wasm_draw_the_same():
     L, nodes = lecture_graph()
     L.backward()
     model = nn.MLP(2, [4, 4, 1], activation="sigmoid", seed=0)
     loss = mg.sum([(model(x) - t) ** 2 for x, t in zip([[0, 1], [1, 0]], [1, 0])])
     loss.backward()
-    for g in (draw_graph(L, highlight=nodes[4]), draw_graph(loss, group="layer", model=model, detail="neurons"),
-              draw_graph(loss, group="layer", model=model, detail="layers")):
+    for g in (
+        draw_graph(L, highlight=nodes[4]),
+        draw_graph(loss, group="layer", model=model, detail="neurons"),
+        draw_graph(loss, group="layer", model=model, detail="layers"),
+    ):
         assert drawn(render_svg(g, renderer="dot")) == drawn(render_svg(g, renderer="wasm"))
 
 
@@ -399,7 +471,7 @@ def test_the_readme_states_the_drawing_limits_the_code_uses():
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    section = " ".join(readme[readme.index("### 보기"):readme.index("### 명령줄")].split())
+    section = " ".join(readme[readme.index("### 보기") : readme.index("### 명령줄")].split())
     assert f"시간 제한({render.TIME_LIMIT:.0f}초)" in section
     assert float(re.search(r"0이 아닌데 ([0-9e.-]+)보다 작은 기울기", section).group(1)) == colours.VANISHING_BELOW
     assert f"약 {display.OUTPUT_WIDTH} px" in section and f"{display.MIN_TEXT:.0f} px보다 작아지지" in section
@@ -410,7 +482,9 @@ def test_an_mlp_too_large_to_read_node_by_node_is_shown_as_its_layer_view():
     loss = (model([1.0, 0.0]) - 1.0) ** 2
     loss.backward()
     g = draw_graph(loss, group="layer", model=model, detail="neurons")
-    assert not display.fits(g.svg()) and not display.fits(draw_graph(loss, group="layer", model=model, detail="neurons", rankdir="TB").svg())
+    assert not display.fits(g.svg()) and not display.fits(
+        draw_graph(loss, group="layer", model=model, detail="neurons", rankdir="TB").svg()
+    )
     svg, note = g.fitted_svg()
     assert 'class="layer-view"' in svg and display.fits(svg) and "층 보기" in note
 
@@ -449,8 +523,11 @@ def test_saved_svg_files_carry_the_glyphs_of_their_korean_text(tmp_path):
     L.backward()
     model = mg.nn.MLP(2, [2, 1], seed=0)
     (model([1.0, 0.0]) - 1.0).backward()
-    for svg in (graph.save_graph(L, tmp_path / "g.svg").read_text(encoding="utf-8"), render_svg(L),
-                mg.compare_gradient_flow(model).save(tmp_path / "flow.svg").read_text(encoding="utf-8")):
+    for svg in (
+        graph.save_graph(L, tmp_path / "g.svg").read_text(encoding="utf-8"),
+        render_svg(L),
+        mg.compare_gradient_flow(model).save(tmp_path / "flow.svg").read_text(encoding="utf-8"),
+    ):
         korean = {c for t in texts(svg) for c in t if "\uac00" <= c <= "\ud7a3"}
         assert korean and korean <= embedded_characters(svg)
 
@@ -478,8 +555,14 @@ sys.exit(main(["graph", "x*2", "x=1", "-o", "never.svg"]))
 def test_without_graphviz_the_error_says_how_to_install_it(tmp_path):
     import subprocess
 
-    done = subprocess.run([sys.executable, "-c", MISSING_GRAPHVIZ], cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    done = subprocess.run(
+        [sys.executable, "-c", MISSING_GRAPHVIZ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
     assert done.returncode == 1, done.stderr  # the CLI's failure code, after the three messages
     lines = done.stdout.strip().splitlines()
     assert [line.split(" |")[0] for line in lines] == ["draw_graph", "render_svg", "save_graph"]

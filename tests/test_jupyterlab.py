@@ -64,11 +64,27 @@ def after_backward(activation, init):
 deep, deep_loss = after_backward("sigmoid", "uniform")
 mg.draw_graph(deep_loss, group="layer", model=deep)""",
     """mg.BackpropStepper(L)""",
-    """mg.compare_gradient_flow({"sigmoid": deep, "tanh": after_backward("tanh", "xavier_uniform")[0],
-                          "relu": after_backward("relu", "he_normal")[0]})""",
+    """tanh_net, tanh_loss = after_backward("tanh", "xavier_uniform")
+relu_net, relu_loss = after_backward("relu", "he_normal")
+mg.compare_gradient_flow({"sigmoid": deep, "tanh": tanh_net, "relu": relu_net},
+                         losses={"sigmoid": deep_loss, "tanh": tanh_loss, "relu": relu_loss})""",
+    """x1, x2, w1, w2 = mg.Value(2.0, label="x1"), mg.Value(0.0, label="x2"), mg.Value(-3.0, label="w1"), mg.Value(1.0, label="w2")
+o = (x1 * w1 + x2 * w2 + mg.Value(6.8813735870195432, label="b")).tanh()
+o.label = "o"
+o.backward()
+mg.BackpropStepper(o)""",
+    """dead = nn.MLP(2, [5] * 10 + [1], "relu", seed=2)
+dead_loss = mg.sum([losses.bce_with_logits(dead(x), t) for x, t in zip(X, Y)]) / len(X)
+dead_loss.backward()
+mg.draw_graph(dead_loss, group="layer", model=dead)""",
+    """mg.viz.training_replay({"sigmoid": nn.MLP(2, [8] * 4 + [1], activation="sigmoid", seed=0),
+                         "tanh": nn.MLP(2, [8] * 4 + [1], activation="tanh", init="xavier_uniform", seed=0)},
+                        X, Y, epochs=30, frames=10)""",
 ]
-PICTURE_CELLS = (0, 1, 2, 4)  # code cells whose output is one picture
+PICTURE_CELLS = (0, 1, 2, 4, 6)  # code cells whose output is one picture
 STEPPER_CELL = 3
+NEURON_CELL = 5  # the lecture's neuron, stepped node by node
+REPLAY_CELL = 7
 STEPS = 3  # (a*b + c)*f: one step per operation
 
 
@@ -90,9 +106,14 @@ def current_pictures(nb):
     """Whether a committed notebook's outputs were made by the current drawing code (an <img> per graph)."""
     html = [o.get("data", {}).get("text/html", "") for cell in nb.cells for o in cell.get("outputs", [])]
     html = ["".join(h) if isinstance(h, list) else h for h in html]
-    svg_only = any("image/svg+xml" in o.get("data", {}) and "text/html" not in o.get("data", {})
-                   for cell in nb.cells for o in cell.get("outputs", []))
-    old_stepper = any("mgk-stepper" in h and "<button" in h.split("<script>")[0] for h in html)
+    svg_only = any(
+        "image/svg+xml" in o.get("data", {}) and "text/html" not in o.get("data", {})
+        for cell in nb.cells
+        for o in cell.get("outputs", [])
+    )
+    old_stepper = any(
+        "mgk-stepper" in h and ("<button" in h.split("<script>")[0] or "mgk-stage" not in h) for h in html
+    )
     return not svg_only and not old_stepper
 
 
@@ -117,16 +138,36 @@ def lab(tmp_path_factory):
     news.parent.mkdir(parents=True)
     news.write_text('{"fetchNews": "false"}')  # no "official Jupyter news?" toast over the pictures
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "JUPYTER_CONFIG_DIR": str(home / "config"),
-           "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
-           "JUPYTERLAB_SETTINGS_DIR": str(home / "settings")}
-    log = open(home / "lab.log", "w")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+        "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
+    }
+    log = open(home / "lab.log", "w")  # noqa: SIM115 (open while the server runs; closed in the finally below)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--port-retries=0",
-         f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={TOKEN}", "--LabApp.expose_app_in_browser=True",
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--port-retries=0",
+            f"--ServerApp.root_dir={root}",
+            f"--IdentityProvider.token={TOKEN}",
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]
         + (["--allow-root"] if hasattr(os, "getuid") and os.getuid() == 0 else []),
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -193,8 +234,9 @@ MEASURE = r"""
     found.push({kind: "img", width: box.width, area: width, loaded: img.complete && img.naturalWidth > 0,
                 text: Math.min(...sizes) * unit * box.width / natural});
   }
-  for (const svg of area.querySelectorAll(".mgk-frame.mgk-active svg:not(svg svg), .mgk-drawing svg:not(svg svg)")) {
-    const box = svg.getBoundingClientRect();
+  for (const svg of area.querySelectorAll(".mgk-drawing svg:not(svg svg)")) {
+    // A player's drawing: its box must fit (a drawing kept readable scrolls inside it, to the current node).
+    const box = svg.closest(".mgk-drawing").getBoundingClientRect();
     const texts = [...svg.querySelectorAll("text")].filter(t => t.getBBox().width > 0);
     const sizes = texts.map(t => t.getScreenCTM().a * parseFloat(getComputedStyle(t).fontSize));
     found.push({kind: "svg", width: box.width, area: width, loaded: true, text: Math.min(...sizes)});
@@ -214,18 +256,48 @@ def test_saved_notebook_shows_pictures_and_a_step_list(lab, browser):
         area = areas.nth(i)
         area.scroll_into_view_if_needed()
         assert area.locator(".jp-OutputArea-output img").count() == 1
-        assert area.locator(".jp-OutputArea-output svg").count() == 0  # untrusted: JupyterLab kept no SVG, the <img> is what shows
+        assert (
+            area.locator(".jp-OutputArea-output svg").count() == 0
+        )  # untrusted: JupyterLab kept no SVG, the <img> is what shows
         pictures = area.evaluate(MEASURE)
         assert pictures and all(p["loaded"] for p in pictures)
-    stepper = areas.nth(STEPPER_CELL)
-    frames = stepper.locator(".mgk-frame")
-    assert frames.count() == STEPS and stepper.locator("img").count() == STEPS
-    assert stepper.locator("button").count() == 0 and stepper.locator("input").count() == 0  # nothing dead
-    assert "셀을 실행하면" in stepper.text_content()
-    assert "연쇄법칙" in frames.nth(0).text_content()
-    screenshot(page, "jupyterlab_saved_stepper.png", stepper)
+    for cell in (STEPPER_CELL, NEURON_CELL, REPLAY_CELL):
+        player = areas.nth(cell)
+        assert player.locator(".mgk-frame").count() >= STEPS and player.locator(".mgk-stage img").count() == 1
+        assert player.locator("button").count() == 0 and player.locator("input").count() == 0  # nothing dead
+        assert "셀을 실행하면" in player.text_content()
+        player.evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(500)
+        height = player.evaluate("e => e.getBoundingClientRect().height")
+        assert height <= 1800, (cell, height)  # a small graph's saved player: within two screens
+        shown = [player.locator(".mgk-stage .mgk-text"), player.locator(".mgk-stage img")]
+        assert all(visible(page, part) for part in shown), cell  # the step's text and its picture, on one screen
+    assert "연쇄법칙" in areas.nth(STEPPER_CELL).locator(".mgk-stage").text_content()
+    dead = areas.nth(6).locator("img").evaluate(DECODE)
+    assert "모든 기울기가 정확히 0입니다" in dead and "backward()를 먼저" not in dead
+    screenshot(page, "jupyterlab_saved_stepper.png", areas.nth(NEURON_CELL))
     screenshot(page, "jupyterlab_saved_layer_view.png", areas.nth(2))
+    screenshot(page, "jupyterlab_saved_replay.png", areas.nth(REPLAY_CELL))
     page.close()
+
+
+DECODE = "img => new TextDecoder().decode(Uint8Array.from(atob(img.src.split(',')[1]), c => c.charCodeAt(0)))"
+
+# The part of the window where the notebook shows: its scrolling panel's box, within the 1280 x 900 window.
+VISIBLE = r"""
+(el) => {
+  let panel = el.parentElement;
+  while (panel && !(/(auto|scroll)/.test(getComputedStyle(panel).overflowY) && panel.scrollHeight > panel.clientHeight)) panel = panel.parentElement;
+  const p = panel ? panel.getBoundingClientRect() : {top: 0, left: 0, bottom: innerHeight, right: innerWidth};
+  const b = el.getBoundingClientRect();
+  return b.width > 0 && b.top >= Math.max(0, p.top) - 4 && b.bottom <= Math.min(innerHeight, p.bottom) + 4
+      && b.left >= Math.max(0, p.left) - 4 && b.right <= Math.min(innerWidth, p.right) + 4;
+}
+"""
+
+
+def visible(page, locator):
+    return locator.first.evaluate(VISIBLE)
 
 
 def active_node(stepper):
@@ -239,8 +311,10 @@ def test_after_run_all_the_stepper_plays_and_every_picture_fits(lab, browser):
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_selector(".mgk-stepper.mgk-js .mgk-next", timeout=120_000)
     # Run All marks every queued cell [*] at once: done when none is left.
-    page.wait_for_function("[...document.querySelectorAll('.jp-InputArea-prompt')].every(p => !p.textContent.includes('*'))",
-                           timeout=120_000)
+    page.wait_for_function(
+        "[...document.querySelectorAll('.jp-InputArea-prompt')].every(p => !p.textContent.includes('*'))",
+        timeout=120_000,
+    )
     page.wait_for_timeout(1000)
     areas = outputs(page)
     stepper = areas.nth(STEPPER_CELL).locator(".mgk-stepper")
@@ -248,7 +322,9 @@ def test_after_run_all_the_stepper_plays_and_every_picture_fits(lab, browser):
     stepper.locator(".mgk-next").click()
     second = active_node(stepper)
     assert second != first and stepper.locator(".mgk-counter").text_content() == f"2 / {STEPS}"
-    stepper.locator(".mgk-slider").evaluate(f"(s) => {{ s.value = '{STEPS - 1}'; s.dispatchEvent(new Event('input')); }}")
+    stepper.locator(".mgk-slider").evaluate(
+        f"(s) => {{ s.value = '{STEPS - 1}'; s.dispatchEvent(new Event('input')); }}"
+    )
     assert active_node(stepper) not in (first, second)
     assert stepper.locator(".mgk-next").is_disabled()
     for i in range(len(CELLS)):
@@ -258,9 +334,31 @@ def test_after_run_all_the_stepper_plays_and_every_picture_fits(lab, browser):
             assert picture["loaded"], (i, picture)
             assert picture["width"] <= picture["area"] + 0.5, (i, picture)  # whole, no sideways scrolling
             assert picture["text"] >= 10, (i, picture)
-    screenshot(page, "jupyterlab_run_stepper.png", stepper)
     screenshot(page, "jupyterlab_run_wide_graph.png", areas.nth(1))
     screenshot(page, "jupyterlab_run_compare.png", areas.nth(4))
+    for cell, current in (
+        (NEURON_CELL, ".mgk-drawing g.value.current"),
+        (STEPPER_CELL, ".mgk-drawing g.value.current"),
+        (REPLAY_CELL, ".mgk-drawing"),
+    ):
+        player = areas.nth(cell).locator(".mgk-stepper")
+        player.evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(500)
+        n = int(player.locator(".mgk-slider").get_attribute("max")) + 1
+        for i in range(n):
+            player.locator(".mgk-slider").evaluate(
+                f"(s) => {{ s.value = '{i}'; s.dispatchEvent(new Event('input')); }}"
+            )
+            for part in (".mgk-controls", ".mgk-current", current):
+                assert visible(page, player.locator(part)), (cell, i, part)
+        page.screenshot(path=str(SCREENSHOTS / f"jupyterlab_run_player_{cell}.png"))
+    neuron = areas.nth(NEURON_CELL).locator(".mgk-stepper")
+    neuron.locator(".mgk-slider").evaluate("(s) => { s.value = '0'; s.dispatchEvent(new Event('input')); }")
+    neuron.locator(".mgk-next").click()
+    page.keyboard.press("ArrowRight")
+    assert neuron.locator(".mgk-counter").text_content().startswith("3 / ")
+    page.keyboard.press("ArrowLeft")
+    assert neuron.locator(".mgk-counter").text_content().startswith("2 / ")
     assert page.errors == []
     page.close()
 
@@ -275,7 +373,7 @@ def test_committed_notebook_unrun_shows_pictures(lab, browser, path):
     assert not re.search(r"<micrograd_ko\.[\w.]+ (object )?at 0x", text)
     for stepper in page.locator(".mgk-stepper").all():
         assert stepper.locator("button").count() == 0
-        assert stepper.locator(".mgk-frame img").count() == stepper.locator(".mgk-frame").count() > 0
+        assert stepper.locator(".mgk-stage img").count() == 1 and stepper.locator(".mgk-frame").count() > 0
     images = page.locator(".mgk-output img").all()
     for img in images:
         img.scroll_into_view_if_needed()

@@ -17,12 +17,16 @@ XOR = ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0.0, 1.0, 1.0, 0.0])
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 
 
-def after_backward(activation="sigmoid", init="uniform", hidden=10, seed=0):
-    model = nn.MLP(2, [10] * hidden + [1], activation=activation, init=init, seed=seed)
-    X, y = XOR
-    loss = mg.sum([losses.bce_with_logits(model(x), t) for x, t in zip(X, y)]) / len(X)
+def after_backward(activation="sigmoid", init="uniform", hidden=10, seed=0, width=10, with_loss=False):
+    model = nn.MLP(2, [width] * hidden + [1], activation=activation, init=init, seed=seed)
+    loss = xor_loss(model)
     loss.backward()
-    return model
+    return (model, loss) if with_loss else model
+
+
+def xor_loss(model):
+    X, y = XOR
+    return mg.sum([losses.bce_with_logits(model(x), t) for x, t in zip(X, y)]) / len(X)
 
 
 def cells(svg):
@@ -35,59 +39,153 @@ def cells(svg):
     return found
 
 
+def texts_of(svg):
+    return [t.text or "" for t in ET.fromstring(svg.encode("utf-8")).iter(f"{SVG}text")]
+
+
 def luminance(fill):
     r, g, b = colours._rgb(fill)
     return 0.299 * r + 0.587 * g + 0.114 * b
 
 
 @pytest.fixture(scope="module")
-def flagship():
-    return after_backward()
+def flagship_pair():
+    return after_backward(with_loss=True)
 
 
-def test_flagship_fits_and_gives_each_layer_its_own_shade_in_order(flagship):
-    svg = mg.compare_gradient_flow(flagship).svg()
+@pytest.fixture(scope="module")
+def flagship(flagship_pair):
+    return flagship_pair[0]
+
+
+def test_small_is_loud_the_weakest_layer_is_the_darkest_red_and_shortest_bar(flagship_pair):
+    model, loss = flagship_pair
+    svg = mg.draw_graph(loss, group="layer", model=model).svg()
     width_attr = ET.fromstring(svg.encode("utf-8")).get("width")
-    assert width_attr.endswith("px") and float(width_attr[:-2]) <= 900
+    assert width_attr.endswith("px") and float(width_attr[:-2]) <= 850
     assert display.fits(svg)  # every text at least 10 px at a notebook's width
-    flow = [r.mean_abs_grad for r in gradient_flow(flagship)]
+    flow = [r.mean_abs_grad for r in gradient_flow(model)]
     shown = cells(svg)
-    hidden = sorted(range(10), key=lambda i: flow[i])  # the ten sigmoid layers, weakest gradient first
-    fills = [shown[i][0] for i in hidden]
-    assert len(set(fills)) == 10
-    # Stronger gradient, darker shade: strictly ordered, so neighbouring layers never share a colour.
-    assert all(luminance(a) > luminance(b) for a, b in zip(fills, fills[1:]))
-    assert colours.ZERO not in fills
+    weakest_first = sorted(range(11), key=lambda i: flow[i])
+    fills = [shown[i][0] for i in weakest_first]
+    assert len(set(fills)) == 11
+    # Colour strength ordered by size: the weaker, the darker; the weakest is a deep red.
+    assert all(luminance(a) < luminance(b) for a, b in zip(fills, fills[1:]))
+    r, g, b = colours._rgb(fills[0])
+    assert r > 3 * max(g, b) and luminance(fills[0]) < 100
+    bars = {
+        int(g_.get("data-layer")): float(g_.find(f"{SVG}rect").get("width"))
+        for g_ in ET.fromstring(svg.encode()).iter(f"{SVG}g")
+        if "cell" in (g_.get("class") or "")
+    }
+    assert all(bars[a] < bars[b] for a, b in zip(weakest_first, weakest_first[1:]))  # length for magnitude, too
+    texts = texts_of(svg)
+    assert {"10⁻⁸", "10⁻²", "10"} <= set(texts)  # 10⁻ⁿ ticks
+    ratio = flow[-1] / flow[0]
+    assert f"1층 = 출력층의 1/{float(f'{ratio:.2g}'):,.0f}" in texts and ratio > 10_000
 
 
-def test_each_layer_shows_its_mean_and_the_factor_to_the_next(flagship):
-    svg = mg.compare_gradient_flow(flagship).svg()
-    flow = [r.mean_abs_grad for r in gradient_flow(flagship)]
-    texts = [t.text for t in ET.fromstring(svg.encode("utf-8")).iter(f"{SVG}text")]
-    factors = [float(t.split("×")[1]) for t in texts if t and t.startswith("↓ ×")]
-    expected = [flow[i - 1] / flow[i] for i in range(len(flow) - 1, 0, -1)]  # top (output) to bottom
-    assert factors == pytest.approx(expected, rel=0.05)  # two significant digits shown
-    sigmoid_factors = expected[1:]  # between sigmoid layers: every one a shrink, none above 1/4 * 4 = 1
-    assert all(f < 1 for f in sigmoid_factors)
-    assert [c[1] for _, c in sorted(cells(svg).items())] == [f"{v:.2g}" if v >= 1e-3 else f"{v:.1e}" for v in flow]
+def test_sigma_prime_times_gain_is_the_factor_drawn_and_sigma_prime_is_the_activations_own(flagship_pair):
+    import math
 
-
-def test_exactly_zero_has_its_own_colour_and_legend_entry():
-    model = nn.MLP(2, [3, 3, 1], activation="sigmoid", init="zeros", seed=0)
-    (model([1.0, 0.0]) - 1.0).backward()  # zero init: the hidden layers' weights get exactly 0
-    view = LayerView.from_model(model)
+    model, loss = flagship_pair
+    view = mg.draw_graph(loss, group="layer", model=model)
     svg = view.svg()
-    shown = cells(svg)
-    assert shown[0] == (colours.ZERO, "0") and shown[1] == (colours.ZERO, "0")
-    assert shown[2][0] != colours.ZERO
-    assert any("입력이 0이거나 연결이 끊김" in (t.text or "") for t in ET.fromstring(svg.encode()).iter(f"{SVG}text"))
-    tiny = LayerView({"": [view.columns[""][0].__class__(0, "sigmoid", 4, 1e-8), view.columns[""][0].__class__(1, "sigmoid", 4, 1e-2)]})
-    vanishing = cells(tiny.svg())[0][0]
-    assert vanishing != colours.ZERO and colours._rgb(vanishing)[0] > 2 * max(colours._rgb(vanishing)[1:])
+    root = ET.fromstring(svg.encode("utf-8"))
+    flow = [r.mean_abs_grad for r in gradient_flow(model)]
+    drawn = {int(t.get("data-layer")): t for t in root.iter(f"{SVG}text") if t.get("class") == "factor"}
+    assert sorted(drawn) == list(range(10))
+    # sigma'(z) of every sigmoid unit and sample, computed here from the forward pass alone
+    X, _ = XOR
+    sig = {k: [] for k in range(10)}
+    for x in X:
+        h = x
+        for k, layer in enumerate(model.layers):
+            z = [math.fsum(w.data * v for w, v in zip(n.w, h)) + n.b.data for n in layer.neurons]
+            if k < 10:
+                h = [1 / (1 + math.exp(-v)) for v in z]
+                sig[k].extend(s * (1 - s) for s in h)
+    for k, t in drawn.items():
+        factor, sigma, gain = (float(t.get(f"data-{a}")) for a in ("factor", "sigma", "gain"))
+        assert factor == flow[k] / flow[k + 1]
+        assert sigma == pytest.approx(math.fsum(sig[k]) / len(sig[k]), rel=1e-9) and sigma <= 0.25
+        assert sigma * gain == pytest.approx(factor, rel=1e-12)
+        assert t.text == f"↓ ×{factor:.2g} = σ′ {sigma:.2g} × {'출력층 가중치' if k == 9 else '가중치'} {gain:.2g}"
+    table = mg.diagnostics.layer_factors(model, loss)
+    assert table == view.factors[""]  # the numbers behind the picture, for a notebook's table
+    assert [row.gain_layer for row in table] == list(range(1, 11)) + [None]
+    assert table[-1].factor is None and table[-1].mean_local == 1.0  # the linear output layer
+
+
+def test_the_same_gradient_gets_the_same_colour_in_every_picture(flagship):
+    alone = cells(LayerView.from_model(flagship).svg())
+    beside = mg.compare_gradient_flow({"a": flagship, "b": after_backward("relu", "he_normal", hidden=2)})
+    root = ET.fromstring(beside.svg().encode("utf-8"))
+    first = [g for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or "")][:11]
+    assert {int(g.get("data-layer")): g.find(f"{SVG}rect").get("fill") for g in first} == {
+        k: v[0] for k, v in alone.items()
+    }
+    assert (
+        colours.GradScale.fit([3e-5, 0.2]) == colours.GradScale()
+    )  # a node view of the same numbers uses this scale too
+    shared = colours.GradScale(1e-4, 1.0)  # a scale given once, used by several pictures
+    one = cells(LayerView.from_model(flagship, scale=shared).svg())
+    two = cells(mg.compare_gradient_flow({"x": flagship}, scale=(1e-4, 1.0)).svg())
+    assert one == two and one != alone
+
+
+def test_dead_relu_net_after_backward_says_every_gradient_is_exactly_zero():
+    model = nn.MLP(2, [5] * 10 + [1], "relu", seed=2)
+    loss = xor_loss(model)
+    before = mg.draw_graph(loss, group="layer", model=model).svg()
+    assert any("loss.backward()를 먼저 호출하세요" in t for t in texts_of(before))
+    assert all(v == (colours.PENDING, "?") for v in cells(before).values())
+    loss.backward()
+    after = mg.draw_graph(loss, group="layer", model=model).svg()
+    texts = texts_of(after)
+    assert not any("backward()를 먼저" in t for t in texts)
+    assert any(t.startswith("모든 기울기가 정확히 0입니다") and "ReLU" in t for t in texts)
+    assert all(fill == colours.ZERO and text == "0 (정확히)" for fill, text in cells(after).values())
+    english = mg.draw_graph(loss, group="layer", model=model, lang="en").svg()
+    assert any("every gradient is exactly 0" in t for t in texts_of(english))
+
+
+def test_group_layer_is_the_layer_view_at_every_size_and_never_taller_than_two_screens():
+    for sizes in ([3] * 6 + [1], [2, 1], [10] * 10 + [1], [4] * 30 + [1]):
+        model = nn.MLP(2, sizes, activation="sigmoid", seed=0)
+        loss = xor_loss(model)
+        loss.backward()
+        picture = mg.draw_graph(loss, group="layer", model=model)
+        assert isinstance(picture, LayerView)
+        width, height = display.size_px(picture.svg())
+        assert width <= 850 and height <= 1800
+    small = nn.MLP(2, [2, 1], seed=0)
+    asked = mg.draw_graph(
+        xor_loss(small), group="layer", model=small, detail="neurons"
+    )  # every node: asked for explicitly
+    assert not isinstance(asked, LayerView)
+
+
+def test_extreme_gradients_draw_without_a_raw_error():
+    for tiny in (5e-324, 1e-320, 1.5e308, -1.5e308):
+        a = mg.Value(tiny)
+        o = a * mg.Value(1.0)
+        o.backward()
+        svg = mg.render_svg(o, embed_font=False)
+        assert "<svg" in svg
+        scale = colours.GradScale.fit([tiny, 1.0])
+        assert 0.0 <= scale.position(tiny) <= 1.0
+    assert colours.GradScale().colour(5e-324) == colours.GradScale().colour(1e-12)  # below the scale: its deepest red
+    with pytest.raises(ValueError, match="low < high"):
+        colours.GradScale(0.0, 1.0)
 
 
 def test_sigmoid_fades_while_tanh_and_relu_stay_level_side_by_side(flagship, tmp_path):
-    models = {"sigmoid": flagship, "tanh": after_backward("tanh", "xavier_uniform"), "relu": after_backward("relu", "he_normal")}
+    models = {
+        "sigmoid": flagship,
+        "tanh": after_backward("tanh", "xavier_uniform"),
+        "relu": after_backward("relu", "he_normal"),
+    }
     view = mg.compare_gradient_flow(models)
     svg = view.svg()
     root = ET.fromstring(svg.encode("utf-8"))
@@ -130,8 +228,12 @@ def test_gradient_flow_player_steps_through_epochs_on_one_scale():
     player = mg.viz.gradient_flow_player(history, model=model, max_frames=4)
     assert len(player) == 4  # every 2nd epoch, and the last: 1, 3, 5, 6
     page = player.to_html()
-    svgs = [base64.b64decode(b).decode("utf-8") for b in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page)]
-    assert len(svgs) == 4
+    stage, *svgs = [
+        base64.b64decode(b).decode("utf-8") for b in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page)
+    ]
+    assert len(svgs) == 4 and stage == svgs[-1].replace(
+        "_f3", "_s"
+    )  # the saved view shows the last epoch, then one per frame
     flows = history["gradient_flow"]
     for svg, epoch in zip(svgs, (0, 2, 4, 5)):
         values = [float(v) if v else None for v in re.findall(r'data-value="([^"]*)"', svg)]
@@ -146,7 +248,7 @@ def test_gradient_flow_player_steps_through_epochs_on_one_scale():
 
 def test_rows_name_the_activation_only_when_every_model_shares_it(flagship):
     mixed = mg.compare_gradient_flow({"sigmoid": flagship, "relu": after_backward("relu", "he_normal", hidden=2)})
-    texts = [t.text for t in ET.fromstring(mixed.svg().encode()).iter(f"{SVG}text")]
+    texts = texts_of(mixed.svg())
     assert "1층" in texts and "1층 · sigmoid" not in texts and "11층 · linear (출력)" in texts
 
 
@@ -160,17 +262,48 @@ def test_a_list_of_models_is_a_clear_type_error(flagship):
 
 def test_before_backward_the_picture_says_so_instead_of_painting_zeros():
     fresh = nn.MLP(2, [3, 1], seed=0)  # never through backward(): every grad is exactly 0.0
-    for view in (mg.compare_gradient_flow({"fresh": fresh, "trained": after_backward(hidden=1)}), LayerView.from_model(fresh)):
+    fresh_loss = xor_loss(fresh)
+    trained, trained_loss = after_backward(hidden=1, with_loss=True)
+    both = mg.compare_gradient_flow(
+        {"fresh": fresh, "trained": trained}, losses={"fresh": fresh_loss, "trained": trained_loss}
+    )
+    for view in (both, LayerView.from_model(fresh, loss=fresh_loss)):
         svg = view.svg()
-        texts = [t.text or "" for t in ET.fromstring(svg.encode()).iter(f"{SVG}text")]
-        assert any("loss.backward()를 먼저 호출하세요" in t for t in texts)
+        assert any("loss.backward()를 먼저 호출하세요" in t for t in texts_of(svg))
         root = ET.fromstring(svg.encode("utf-8"))
-        first_column = min(float(g.find(f"{SVG}rect").get("x")) for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or ""))
-        fresh_cells = [g for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or "")
-                       and float(g.find(f"{SVG}rect").get("x")) == first_column]
-        assert fresh_cells and all(g.find(f"{SVG}rect").get("fill") == colours.PENDING and g.find(f"{SVG}text").text == "?"
-                                   for g in fresh_cells)
-    assert "call loss.backward() first" in LayerView.from_model(fresh, lang="en").svg()
+        first_column = min(
+            float(g.find(f"{SVG}rect").get("x")) for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or "")
+        )
+        fresh_cells = [
+            g
+            for g in root.iter(f"{SVG}g")
+            if "cell" in (g.get("class") or "") and float(g.find(f"{SVG}rect").get("x")) == first_column
+        ]
+        assert fresh_cells and all(
+            g.find(f"{SVG}rect").get("fill") == colours.PENDING and g.find(f"{SVG}text").text == "?"
+            for g in fresh_cells
+        )
+    assert "call loss.backward() first" in LayerView.from_model(fresh, loss=fresh_loss, lang="en").svg()
+    # Without the loss nothing tells "not yet" from "exactly 0 after backward": the picture says both, and draws 0.
+    unknown = LayerView.from_model(fresh).svg()
+    assert any("backward()를 아직 부르지 않았다면" in t and "losses=" in t for t in texts_of(unknown))
+    assert all(v == (colours.ZERO, "0") for v in cells(unknown).values())
     zero_init = nn.MLP(2, [3, 3, 1], activation="sigmoid", init="zeros", seed=0)
     (zero_init([1.0, 0.0]) - 1.0).backward()  # exactly-zero weight gradients after a real backward: still "0"
     assert "backward()" not in LayerView.from_model(zero_init).svg()
+
+
+def test_gradients_past_the_fixed_scale_widen_it_so_nothing_is_clamped():
+    from micrograd_ko.viz.layer_view import LayerRow
+
+    values = [10.0**-e for e in range(13, 0, -1)]  # 1e-13 ... 0.1: five decades below the fixed scale
+    view = LayerView({"": [LayerRow(k, "sigmoid", 4, v) for k, v in enumerate(values)]})
+    assert view.scale == colours.GradScale(1e-13, 10.0)
+    svg = view.svg()
+    shown = cells(svg)
+    fills = [shown[k][0] for k in range(len(values))]
+    assert len(set(fills)) == len(values) and all(luminance(a) < luminance(b) for a, b in zip(fills, fills[1:]))
+    root = ET.fromstring(svg.encode("utf-8"))
+    bars = [float(g.find(f"{SVG}rect").get("width")) for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or "")]
+    assert all(a > b for a, b in zip(bars, bars[1:]))  # drawn top (last layer) first: longest first
+    assert "10⁻¹³" in texts_of(svg)

@@ -86,8 +86,9 @@ def test_bce_is_exact_at_the_ends_of_the_unit_interval():
 
     for ps in cases(probabilities, max_n=2):
         for t in (0.0, 1.0, 0.3):
-            exact = mpmath.fsum(-(t * clamped(mpmath.log(p)) + (1 - t) * clamped(mpmath.log1p(-mpmath.mpf(p))))
-                                for p in ps) / len(ps)
+            exact = mpmath.fsum(
+                -(t * clamped(mpmath.log(p)) + (1 - t) * clamped(mpmath.log1p(-mpmath.mpf(p)))) for p in ps
+            ) / len(ps)
             check(lambda: losses.bce([Value(p) for p in ps], [t] * len(ps)), exact, (ps, t))
 
 
@@ -133,10 +134,21 @@ def test_mse_of_three_1e154_is_1e308_not_an_intermediate_overflow():
 
 
 @mpmath.workdps(800)  # e^-700 must survive 1 + e^-700
-@pytest.mark.parametrize("logits, k", [
-    ([40.0, 0.0], 0), ([30.0, 0.0], 0), ([0.0, 40.0], 1), ([700.0, 0.0, -5.0], 0), ([40.0, 40.0, 0.0], 1),
-    ([1e16, 1e16 - 50, 3.0], 0), ([0.1, 0.2, 0.3], 1), ([2.5], 0), ([-1e308, 0.0], 1), ([745.0, 0.0, 0.0], 0),
-])
+@pytest.mark.parametrize(
+    "logits, k",
+    [
+        ([40.0, 0.0], 0),
+        ([30.0, 0.0], 0),
+        ([0.0, 40.0], 1),
+        ([700.0, 0.0, -5.0], 0),
+        ([40.0, 40.0, 0.0], 1),
+        ([1e16, 1e16 - 50, 3.0], 0),
+        ([0.1, 0.2, 0.3], 1),
+        ([2.5], 0),
+        ([-1e308, 0.0], 1),
+        ([745.0, 0.0, 0.0], 0),
+    ],
+)
 def test_cross_entropy_of_confident_logits_is_exact(logits, k):
     exps = [mpmath.exp(mpmath.mpf(x)) for x in logits]
     total = mpmath.fsum(exps)

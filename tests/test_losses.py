@@ -187,10 +187,13 @@ def test_bce_of_a_batch_is_the_mean_as_in_torch(pairs):
     assert all(math.isclose(x.grad, g, rel_tol=1e-12, abs_tol=1e-12) for x, g in zip(xs, p.grad.tolist()))
 
 
-@pytest.mark.parametrize("loss, preds, targets, torch_fn", [
-    (losses.bce_with_logits, [2.0, -1.0, 0.5], [1.0, 0.0, 0.25], F.binary_cross_entropy_with_logits),
-    (losses.hinge, [2.0, -0.5, 0.5], [1.0, 1.0, -1.0], lambda s, t: torch.relu(1 - t * s).mean()),
-])
+@pytest.mark.parametrize(
+    "loss, preds, targets, torch_fn",
+    [
+        (losses.bce_with_logits, [2.0, -1.0, 0.5], [1.0, 0.0, 0.25], F.binary_cross_entropy_with_logits),
+        (losses.hinge, [2.0, -0.5, 0.5], [1.0, 1.0, -1.0], lambda s, t: torch.relu(1 - t * s).mean()),
+    ],
+)
 def test_elementwise_losses_take_a_batch_and_return_the_mean(loss, preds, targets, torch_fn):
     xs = [Value(p) for p in preds]
     out = loss(xs, targets)
@@ -208,8 +211,13 @@ def test_a_batch_and_its_targets_must_be_equally_long_and_the_loss_is_named():
 
 def test_every_loss_op_has_a_forward_and_a_korean_name():
     z = [Value(0.5), Value(-1.0), Value(2.0)]
-    outs = [losses.mse(z, [0.0, 1.0, 2.0]), losses.bce(Value(0.3), 1), losses.bce_with_logits(z, [0, 1, 0.5]),
-            losses.cross_entropy(z, 2), losses.hinge(z, [-1, 1, 1])]
+    outs = [
+        losses.mse(z, [0.0, 1.0, 2.0]),
+        losses.bce(Value(0.3), 1),
+        losses.bce_with_logits(z, [0, 1, 0.5]),
+        losses.cross_entropy(z, 2),
+        losses.hinge(z, [-1, 1, 1]),
+    ]
     for out in outs:
         assert out._op.forward([p.data for p in out._prev]) == out.data
         assert out._op.korean and out._op.korean != out._op.name

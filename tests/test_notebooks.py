@@ -6,18 +6,24 @@ directory, with the reference solutions of notebooks/solutions/ filled into
 its exercise cells (notebooks/run_notebook.py does the filling, as when the
 notebooks are saved). Every check below reads that one run:
 
-- it ran without an error, within the time notebooks/README.md states;
+- it ran without an error, and every check cell passed with the solutions;
 - every code cell prints what the committed file shows (the prose quotes it);
-- every exercise stub, run with its check cell, fails with an AssertionError
-  that tells the learner what to do (not a NameError or a bare
-  NotImplementedError);
+- every exercise stub, run with its check cell, is reported by the check
+  (in Korean, saying what to do) without raising, so Run All goes on;
+- no ordinary cell after an exercise uses a name only the exercise or its
+  check defines (an unfinished exercise must not break the rest);
 - every number typed in a markdown cell is in the notebook's outputs, in its
   code (a setting such as 500 steps), or on a short list of constants.
+
+No test here times anything: how long the notebooks take is measured by
+benchmarks/bench_notebooks.py, and notebooks/README.md quotes its figures with
+the machine and load they come from.
 
 After changing a notebook or the library, save it again:
     python notebooks/run_notebook.py notebooks/NN_name.ipynb
 """
 
+import ast
 import importlib.util
 import math
 import re
@@ -26,6 +32,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from micrograd_ko.exercises import NOT_YET
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
@@ -146,17 +154,6 @@ def test_prose_number_check_catches_a_typed_number():
 
 # ---- one run per notebook ---------------------------------------------------------------------
 
-def stated_seconds():
-    """{notebook file name: seconds} from the time column of notebooks/README.md's table."""
-    stated = {}
-    for line in (NOTEBOOK_DIR / "README.md").read_text(encoding="utf-8").splitlines():
-        link = re.search(r"\]\((\d\d_[\w]+\.ipynb)\)", line)
-        time = re.search(r"\|\s*(\d+)\s*초\s*\|", line)
-        if link and time:
-            stated[link.group(1)] = int(time.group(1))
-    return stated
-
-
 @pytest.fixture(scope="module", params=NOTEBOOKS, ids=lambda p: p.stem)
 def run(request, tmp_path_factory):
     path = request.param
@@ -171,13 +168,110 @@ def run(request, tmp_path_factory):
     return {"path": path, "committed": committed, "fresh": cells, "probe": probe, "left": left, **result}
 
 
+def listed_notebooks():
+    """The notebook files linked from the rows of notebooks/README.md's table."""
+    text = (NOTEBOOK_DIR / "README.md").read_text(encoding="utf-8")
+    return {m.group(1) for m in re.finditer(r"^\|[^\n]*\]\((\d\d_\w+\.ipynb)\)", text, re.MULTILINE)}
+
+
 def test_the_lessons_are_there():
-    assert [p.name[:3] for p in NOTEBOOKS] == [f"{i:02d}_" for i in range(0, 9)]
+    assert [p.name[:3] for p in NOTEBOOKS] == [f"{i:02d}_" for i in range(len(NOTEBOOKS))]
     assert all(p.name.isascii() and " " not in p.name for p in NOTEBOOKS)  # file names that work on every OS
-    assert set(stated_seconds()) == {p.name for p in NOTEBOOKS}, "notebooks/README.md states a time for each notebook"
+    assert listed_notebooks() == {p.name for p in NOTEBOOKS}, "notebooks/README.md lists each notebook"
+
+
+# Notebook 08 belongs to another piece of work (helper "testing"); until its checks use exercise_check and its
+# first cell asks for Korean-only messages, the two tests below are expected to fail for it, strictly (an xfail
+# that passes is an error, so this list cannot go stale).
+NOT_YET_CONVERTED = {"08_testing_derivatives.ipynb"}
+
+
+def _converted(path):
+    return pytest.param(path, marks=pytest.mark.xfail(strict=True, reason="not converted yet")) if path.name in NOT_YET_CONVERTED else path
+
+
+def test_no_test_asserts_a_wall_clock_time():
+    """Machines are noisy: times are measured by benchmarks, never asserted (the README's time column included)."""
+    offenders = []
+    for test_file in sorted(Path(__file__).parent.glob("test_*.py")):
+        for number, line in enumerate(test_file.read_text(encoding="utf-8").splitlines(), 1):
+            timed = r"\b(seconds|elapsed)\s*[<>]|[<>]=?\s*(seconds|elapsed)\b|perf_counter\(|monotonic\(|time\.time\("
+            if re.search(r"^\s*assert\b.*(" + timed + ")", line) or "README says" in line:
+                offenders.append(f"{test_file.name}:{number}: {line.strip()}")
+    assert not [o for o in offenders if not o.startswith(Path(__file__).name)], offenders
+
+
+# ---- Run All never stops ----------------------------------------------------------------------
+
+def _bound_names(tree):
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+    return names
+
+
+def _loaded_names(tree):
+    """Names the cell reads when it runs (a function body reads its names only when called, so it is skipped)."""
+    names, todo = set(), [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.Lambda)):
+                todo += child.args.defaults + [d for d in child.args.kw_defaults if d] + getattr(child, "decorator_list", [])
+            else:
+                todo.append(child)
+    return names
+
+
+def _python(source):
+    return ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+
+
+def names_used_after_an_exercise(nb):
+    """Names that an ordinary cell loads but only an exercise or check cell (before it) binds: [(cell index, name)]."""
+    tags = [set(cell.metadata.get("tags", [])) for cell in nb.cells]
+    ordinary, exercise_only, used = set(), set(), []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        tree = _python(cell.source)
+        if tags[i] & {runner.EXERCISE_TAG, runner.CHECK_TAG}:
+            exercise_only |= _bound_names(tree) - ordinary
+            continue
+        used += [(i, name) for name in sorted((_loaded_names(tree) & exercise_only) - _bound_names(tree))]
+        ordinary |= _bound_names(tree)
+        exercise_only -= _bound_names(tree)
+    return used
+
+
+def test_the_use_after_an_exercise_check_catches_a_later_use():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("def f(x):\n    raise NotImplementedError", metadata={"tags": ["exercise"]}),
+                nbformat.v4.new_code_cell("with exercise_check('f'):\n    assert f(1) == 2\n    table = [f(2)]", metadata={"tags": ["exercise-check"]}),
+                nbformat.v4.new_code_cell("print(table)\ndef g(x):\n    return f(x)"), nbformat.v4.new_code_cell("f = len\nprint(f([1]))")]
+    assert names_used_after_an_exercise(nb) == [(2, "table")]  # g calls f only when called
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_an_unfinished_exercise_does_not_break_the_cells_after_it(path):
+    used = names_used_after_an_exercise(nbformat.read(path, as_version=4))
+    assert not used, f"{path.name}: ordinary cells use names that only an exercise or its check defines: {used}"
+
+
+@pytest.mark.parametrize("path", [_converted(p) for p in NOTEBOOKS], ids=lambda p: p.stem)
+def test_korean_notebooks_ask_for_korean_only_messages(path):
+    first_code = code_cells(nbformat.read(path, as_version=4))[0].source
+    assert 'set_message_language("ko")' in first_code, f"{path.name}: the first code cell sets Korean-only error messages"
+
+
+@pytest.mark.parametrize("path", [_converted(p) for p in NOTEBOOKS], ids=lambda p: p.stem)
 def test_committed_with_outputs_and_exercises(path):
     assert path.stat().st_size < MAX_BYTES
     nb = nbformat.read(path, as_version=4)
@@ -192,12 +286,15 @@ def test_committed_with_outputs_and_exercises(path):
         stub = nb.cells[exercise].source
         assert re.search(r"raise NotImplementedError|= \.\.\.", stub), f"{nb.cells[exercise].id}: not a stub:\n{stub}"
         assert re.search(r"^\s*(assert\b|raise AssertionError)", nb.cells[check].source, re.MULTILINE)
+        assert "exercise_check(" in nb.cells[check].source, f"{nb.cells[check].id}: a check reports, it does not stop Run All"
     assert set(runner.solutions_for(path)) == {nb.cells[i].id for i, _ in pairs}, "one reference solution per exercise"
 
 
 def test_runs_with_the_solutions_in_this_python(run):
     assert run["probe"].outputs[0].text.strip() == sys.executable, "the kernel must be the test run's own Python"
     assert not run["left"], f"{run['path'].name} left files behind: {run['left']}"
+    reported = [(i, runner.check_report(cell)) for i, cell in enumerate(run["fresh"], 1) if runner.check_report(cell)]
+    assert not reported, f"{run['path'].name}: checks fail with the reference solutions: {reported}"
 
 
 def test_prints_what_is_committed(run):
@@ -215,12 +312,15 @@ def test_prints_what_is_committed(run):
     )
 
 
-def test_each_stub_fails_its_check_with_a_helpful_message(run):
+def test_each_stub_is_reported_by_its_check_with_a_helpful_message(run):
     assert run["stub_failures"]
     for key, failure in run["stub_failures"].items():
         assert failure is not None, f"{key}: the check cell passes with the stub"
-        name, message = failure
-        assert name == "AssertionError", f"{key}: the stub fails with {name}, not with a message to the learner"
+        kind, message = failure
+        if kind == "raised" and run["path"].name in NOT_YET_CONVERTED:
+            pytest.xfail(f"{run['path'].name}: checks not converted to exercise_check yet")
+        assert kind != "raised", f"{key}: the check raised ({message}); Run All would stop there"
+        assert kind == NOT_YET, f"{key}: the stub crashes the check ({message}), not a message to the learner"
         assert re.search(r"[가-힣]", message) and len(message) > 15, f"{key}: say in Korean what to do, not {message!r}"
 
 
@@ -230,7 +330,86 @@ def test_numbers_in_prose_come_from_the_outputs(run):
     )
 
 
-def test_runs_within_the_time_the_readme_states(run):
-    stated = stated_seconds()[run["path"].name]
-    measured = sum(run["seconds"].values())
-    assert measured <= stated, f"{run['path'].name}: {measured:.0f} s, README says {stated} s"
+# ---- what a reader sees -----------------------------------------------------------------------
+
+OUTPUT_WIDTH = 850  # px: a notebook's output area in a 1280 px JupyterLab window
+
+
+def png_widths(nb):
+    import base64
+    import struct
+
+    for cell in code_cells(nb):
+        for output in cell.get("outputs", []):
+            if output.output_type in ("display_data", "execute_result") and "image/png" in output.data:
+                yield cell.id, struct.unpack(">I", base64.b64decode(output.data["image/png"])[16:20])[0]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_matplotlib_figures_fit_the_output_width(path):
+    """A wider PNG is shrunk to fit, and its 8-point legends (11 px at 100 dpi) fall under 10 px."""
+    wide = [(cell, width) for cell, width in png_widths(nbformat.read(path, as_version=4)) if width > OUTPUT_WIDTH + 10]
+    assert not wide, f"{path.name}: figures wider than {OUTPUT_WIDTH} px (figsize width ≤ 8.5 in at 100 dpi): {wide}"
+
+
+def strikethrough_risks(markdown):
+    """Paragraphs with two or more '~' touching text: GitHub's Markdown reads such a pair as strikethrough."""
+    risky = []
+    for paragraph in re.split(r"\n\s*\n", re.sub(r"`[^`]*`", "", markdown)):
+        if len(re.findall(r"\S~|~\S", paragraph)) >= 2 and len(re.findall(r"(?<=\S)~(?=\S)|(?<=\S)~|~(?=\S)", paragraph)) >= 2:
+            risky.append(paragraph.strip()[:80])
+    return risky
+
+
+def test_strikethrough_check_catches_a_tilde_pair():
+    assert strikethrough_risks("층마다 72%~83% (책: 74~82%)")
+    assert not strikethrough_risks("W ~ N(0, 1)이고 b ~ N(0, 1)")
+    assert not strikethrough_risks("0~9\n\n1~2")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_tilde_pair_renders_as_strikethrough(path):
+    nb = nbformat.read(path, as_version=4)
+    texts = [cell.source for cell in nb.cells if cell.cell_type == "markdown"]
+    texts += [o.data["text/markdown"] for cell in code_cells(nb) for o in cell.get("outputs", [])
+              if o.output_type in ("display_data", "execute_result") and "text/markdown" in o.data]
+    risky = [r for text in texts for r in strikethrough_risks(text)]
+    assert not risky, f"{path.name}: use '에서 … 사이' or '–' instead of a second '~': {risky}"
+
+
+# ---- one install line -------------------------------------------------------------------------
+
+# The distribution that provides each top-level module a notebook may import (the standard library aside).
+PROVIDED_BY = {"micrograd_ko": "micrograd_ko", "matplotlib": "matplotlib", "hypothesis": "hypothesis", "IPython": "jupyterlab"}
+
+
+def notebook_extra():
+    """The requirement names of pyproject's [notebooks] extra, with micrograd_ko[...] extras resolved."""
+    import tomllib
+
+    extras = tomllib.loads((NOTEBOOK_DIR.parent / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    names, todo = {"micrograd_ko"}, list(extras["notebooks"])
+    while todo:
+        requirement = todo.pop()
+        name = re.match(r"[A-Za-z0-9_.-]+", requirement).group(0)
+        inner = re.search(r"\[(.*)\]", requirement)
+        if name == "micrograd_ko" and inner:
+            todo += [r for extra in inner.group(1).split(",") for r in extras[extra.strip()]]
+        names.add(name)
+    return names
+
+
+def test_the_notebooks_extra_installs_everything_the_notebooks_import():
+    imported = set()
+    for path in NOTEBOOKS:
+        for cell in code_cells(nbformat.read(path, as_version=4)):
+            for node in ast.walk(_python(cell.source)):
+                if isinstance(node, ast.Import):
+                    imported |= {alias.name.split(".")[0] for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                    imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names)
+    assert third_party <= set(PROVIDED_BY), f"the notebooks import {sorted(third_party - set(PROVIDED_BY))}: add them to [notebooks]"
+    assert {PROVIDED_BY[m] for m in third_party} <= notebook_extra()
+    for readme in (NOTEBOOK_DIR / "README.md", NOTEBOOK_DIR.parent / "README.md"):
+        assert 'pip install ".[notebooks]"' in readme.read_text(encoding="utf-8"), f"{readme} documents the install line"

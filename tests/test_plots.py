@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 import micrograd_ko as mg
 from micrograd_ko import nn, plots
 from micrograd_ko.diagnostics import activation_stats, gradient_flow
+from micrograd_ko.viz import colours
 
 
 def save_cleanly(fig, tmp_path, caplog):
@@ -20,7 +21,9 @@ def save_cleanly(fig, tmp_path, caplog):
         warnings.simplefilter("error")
         fig.savefig(tmp_path / "fig.png")
         fig.savefig(tmp_path / "fig.svg")
-    complaints = [r.getMessage() for r in caplog.records if "glyph" in r.getMessage().lower() or "findfont" in r.getMessage()]
+    complaints = [
+        r.getMessage() for r in caplog.records if "glyph" in r.getMessage().lower() or "findfont" in r.getMessage()
+    ]
     assert complaints == []
     assert (tmp_path / "fig.png").stat().st_size > 0
 
@@ -68,7 +71,10 @@ def test_gradient_flow_plot_shows_each_layers_gradient(tmp_path, caplog):
 def test_math_in_labels_is_mathtext_not_the_korean_fonts_tiny_glyph(tmp_path, caplog):
     """NanumGothic draws ∂ tiny and misshapen: every ∂ and ‖ in a label is mathtext (DejaVu Sans glyphs)."""
     models = trained_models()
-    figures = [plots.plot_gradient_flow(models, metric=m) for m in ("mean_abs_grad", "max_abs_grad", "grad_norm", "bias_grad_norm")]
+    figures = [
+        plots.plot_gradient_flow(models, metric=m)
+        for m in ("mean_abs_grad", "max_abs_grad", "grad_norm", "bias_grad_norm")
+    ]
     history = {"gradient_flow": [[r.mean_abs_grad for r in gradient_flow(models["relu"])]] * 3}
     figures.append(plots.plot_gradient_flow_history(history))
     labels = [t for fig in figures for ax in fig.axes for t in (ax.get_xlabel(), ax.get_ylabel(), ax.get_title())]
@@ -91,8 +97,12 @@ def test_activation_histograms_count_every_activation(tmp_path, caplog):
     rng = random.Random(0)
     X = [[rng.gauss(0, 1) for _ in range(20)] for _ in range(40)]
     rows = {
-        "sigmoid": activation_stats(nn.MLP(20, [10] * 3, activation="sigmoid", output_activation="sigmoid", init="normal", seed=0), X),
-        "relu": activation_stats(nn.MLP(20, [10] * 3, activation="relu", output_activation="relu", init="he_normal", seed=0), X),
+        "sigmoid": activation_stats(
+            nn.MLP(20, [10] * 3, activation="sigmoid", output_activation="sigmoid", init="normal", seed=0), X
+        ),
+        "relu": activation_stats(
+            nn.MLP(20, [10] * 3, activation="relu", output_activation="relu", init="he_normal", seed=0), X
+        ),
     }
     fig = plots.plot_activation_histograms(rows)
     axes = [ax for ax in fig.axes if ax.get_visible()]
@@ -153,7 +163,12 @@ def test_gradient_flow_history_is_a_layer_by_epoch_heatmap(tmp_path, caplog):
                 assert bool(data.mask[i, e])  # exactly 0 has no place on a log scale: shown as the grey background
     assert type(image.norm).__name__ == "LogNorm"
     positive = [v for row in flows for v in row if v > 0]
-    assert image.norm.vmin == min(positive) and image.norm.vmax == max(positive)
+    scale = colours.GradScale.fit(positive)  # the shared scale, widened by whole decades only past its ends
+    assert (image.norm.vmin, image.norm.vmax) == (scale.low, scale.high) and scale.low == colours.FIXED_LOW
+    for value in positive:  # the same colour as in the layer view
+        assert image.cmap(image.norm(value))[:3] == pytest.approx(
+            [int(scale.colour(value)[k : k + 2], 16) / 255 for k in (1, 3, 5)], abs=0.02
+        )
     assert "에폭" in ax.get_xlabel() and "회색 = 0" in fig.axes[1].get_ylabel()
     save_cleanly(fig, tmp_path, caplog)
     with pytest.raises(ValueError, match="track_gradients=True"):

@@ -13,12 +13,16 @@ import sys
 import pytest
 
 
-
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
-    proc = subprocess.run([sys.executable, "-m", "micrograd_ko", "demo", "--quick", "--out", str(out)],
-                          check=False, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "micrograd_ko", "demo", "--quick", "--out", str(out)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     return out / "index.html"
 
@@ -29,7 +33,10 @@ def page(report, browser):
     page.errors = []
     page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: page.errors.append(str(e)))
-    page.on("request", lambda r: page.errors.append(f"request {r.url}") if not r.url.startswith(("file:", "data:")) else None)
+    page.on(
+        "request",
+        lambda r: page.errors.append(f"request {r.url}") if not r.url.startswith(("file:", "data:")) else None,
+    )
     page.goto(report.as_uri())
     page.wait_for_load_state("load")
     page.evaluate("document.fonts.ready.then(() => true)")
@@ -56,7 +63,9 @@ def test_the_graph_fits_the_page_and_its_text_reads(page):
     figure = page.locator("#graph figure").bounding_box()
     graph = page.locator("#graph figure > svg").bounding_box()
     assert graph["width"] <= figure["width"] + 0.5  # no clipping, no sideways scrolling
-    heights = page.locator("#graph figure > svg text").evaluate_all("ts => ts.map(t => t.getBoundingClientRect().height)")
+    heights = page.locator("#graph figure > svg text").evaluate_all(
+        "ts => ts.map(t => t.getBoundingClientRect().height)"
+    )
     assert heights and min(h for h in heights if h > 0) >= 10
 
 
@@ -70,8 +79,7 @@ def test_report_summary_lists_each_claim_with_a_verdict(page):
 
 
 def test_korean_text_is_drawn_with_the_embedded_font(page):
-    loaded = page.evaluate("[...document.fonts].filter(f => f.family.includes('MicrogradKoReport'))"
-                           ".map(f => f.status)")
+    loaded = page.evaluate("[...document.fonts].filter(f => f.family.includes('MicrogradKoReport')).map(f => f.status)")
     assert loaded and all(status == "loaded" for status in loaded)
     assert page.evaluate("document.fonts.check('16px MicrogradKoReport', '기울기 소실')")
     assert "기울기" in page.locator("#summary").text_content()

@@ -11,16 +11,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import micrograd_ko as mg
+from micrograd_ko.diagnostics import gradient_flow
 from micrograd_ko.engine import topological_order
 from micrograd_ko.graph import fmt
-from micrograd_ko.diagnostics import gradient_flow
 from micrograd_ko.stepper import BackpropStepper
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 
 def lecture_graph():
-    a, b, c, f = mg.Value(2.0, label="a"), mg.Value(-3.0, label="b"), mg.Value(10.0, label="c"), mg.Value(-2.0, label="f")
+    a, b, c, f = (
+        mg.Value(2.0, label="a"),
+        mg.Value(-3.0, label="b"),
+        mg.Value(10.0, label="c"),
+        mg.Value(-2.0, label="f"),
+    )
     e = a * b
     e.label = "e"
     d = e + c
@@ -63,7 +68,9 @@ OPS = {
 
 @given(
     leaves=st.lists(st.floats(-1.5, 1.5), min_size=1, max_size=4),
-    steps=st.lists(st.tuples(st.sampled_from(sorted(OPS)), st.integers(0, 100), st.integers(0, 100)), min_size=1, max_size=8),
+    steps=st.lists(
+        st.tuples(st.sampled_from(sorted(OPS)), st.integers(0, 100), st.integers(0, 100)), min_size=1, max_size=8
+    ),
 )
 def test_stepper_matches_backward_on_random_graphs(leaves, steps):
     values = [mg.Value(x) for x in leaves]
@@ -138,7 +145,7 @@ def test_html_is_one_self_contained_page(tmp_path):
     path = tmp_path / "player.html"
     page = stepper.to_html(path)
     assert path.read_text(encoding="utf-8") == page
-    assert len(frame_svgs(page)) == len(stepper)
+    assert len(frame_svgs(page)) == 1  # one drawing, its state changes per step
     assert re.findall(r'src="(?!data:)', page) == []  # nothing fetched from outside
     for outside in ("<link", "@import", "http:", "https:"):
         assert outside not in page.split("<script>")[0]
@@ -158,10 +165,14 @@ def test_saved_form_is_a_list_of_steps_without_controls():
     fragment = stepper._repr_html_()
     without_script = re.sub(r"<script>.*?</script>|<style>.*?</style>", "", fragment, flags=re.S)
     assert "<button" not in without_script and "<input" not in without_script and "<svg" not in without_script
-    assert without_script.count("<li class=\"mgk-frame\"") == len(stepper)
+    assert without_script.count('<li class="mgk-frame"') == len(stepper)
     assert "셀을 실행하면" in without_script  # the one line that says how to make it interactive
-    for i, svg in enumerate(frame_svgs(fragment)):
-        assert highlighted(svg) >= {f"v{topological_order(L).index(stepper[i].node)}"}
+    # Saved, one step is shown: its text above its picture (the highlight on its node); the others' texts folded.
+    stage = re.search(r'<div class="mgk-stage".*?</div>', without_script, re.S).group(0)
+    assert stepper.text(0).split("\n")[0] in stage
+    (svg,) = frame_svgs(fragment)
+    assert highlighted(svg) >= {f"v{topological_order(L).index(stepper[0].node)}"}
+    assert '<details class="mgk-all">' in without_script and "max-height:62vh" in stage
 
 
 def test_notebook_fragment_has_its_own_ids():
@@ -207,7 +218,9 @@ def test_layer_by_layer_frames_highlight_the_layer_and_hide_the_layers_below():
     assert "current" in cells[3].get("class").split()
     assert [cells[k].get("data-value") == "" for k in range(5)] == [True, True, True, False, False]
     page = stepper.to_html()
-    assert len(frame_svgs(page)) == len(stepper) == 5
+    pictures = frame_svgs(page)
+    assert len(pictures) == len(stepper) + 1 == 6  # the saved view's shown step, then one per step for the live player
+    assert pictures[0] == pictures[1].replace("_f0", "_s")
 
 
 def test_bad_roots_give_clear_errors():
@@ -272,7 +285,10 @@ def test_parameters_are_named_from_the_model_in_the_graph_and_the_stepper():
     assert {"w[1][2][3]", "b[0][1]"} <= shown
     stepper = BackpropStepper(loss, model=model, by="node")
     assert stepper.names[w] == "w[1][2][3]" and stepper.names[b] == "b[0][1]"
-    assert any("∂L/∂w[1][2][3]" in stepper.text(i).replace("#", "") or "w[1][2][3]" in stepper.text(i) for i in range(len(stepper)))
+    assert any(
+        "∂L/∂w[1][2][3]" in stepper.text(i).replace("#", "") or "w[1][2][3]" in stepper.text(i)
+        for i in range(len(stepper))
+    )
     assert BackpropStepper(loss, model=model).by == "layer"
     with pytest.raises(ValueError, match="by"):
         BackpropStepper(loss, by="neuron")
@@ -286,3 +302,51 @@ def test_negative_zero_is_written_0():
     y.label = "y"
     text = BackpropStepper(y).text(1)  # upstream -0.1708 into a, local derivative ∂a/∂c = x = 0
     assert "-0.1708 × 0 = 0" in text and "= -0 " not in text and fmt(-0.0) == "0"
+
+
+def test_a_graph_too_big_to_draw_is_refused_before_the_walk():
+    import tracemalloc
+
+    xs = [mg.Value(0.001 * i) for i in range(1000)]
+    ws = [mg.Value(0.002 * i) for i in range(1000)]
+    root = mg.sum([mg.dot(ws, xs) for _ in range(199)])  # 199 dot nodes over 1,000 + 1,000 leaves
+    tracemalloc.start()
+    with pytest.raises(ValueError, match="max_nodes=2000") as caught:
+        mg.BackpropStepper(root, max_steps=300)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert "노드" in str(caught.value) and "model=" in str(caught.value)
+    assert peak < 50_000_000  # no state per step was built (that took 1.9 GB)
+
+
+def test_a_step_out_of_range_is_a_bilingual_index_error():
+    a = mg.Value(2.0)
+    stepper = mg.BackpropStepper(a * a + 1.0)
+    assert stepper[-1] is stepper.steps[-1] and stepper[0:1] == stepper.steps[0:1]
+    with pytest.raises(IndexError, match="there is no step 999") as caught:
+        stepper[999]
+    assert "999단계는 없습니다" in str(caught.value)
+    assert list(stepper) == stepper.steps  # iteration still stops where the steps end
+
+
+@pytest.mark.parametrize("index", ["a", 1.5, None])
+def test_a_step_number_that_is_not_an_integer_is_a_bilingual_type_error(index):
+    a = mg.Value(2.0)
+    stepper = mg.BackpropStepper(a * a + 1.0)
+    with pytest.raises(TypeError, match="a step number must be an integer") as caught:
+        stepper[index]
+    assert "단계 번호는 정수여야 합니다" in str(caught.value)
+
+
+def test_layer_steps_explain_the_pictures_factor_as_sigma_prime_times_gain():
+    model, loss = xor_deep()
+    stepper = BackpropStepper(loss, model=model)
+    loss.backward()
+    table = {f.gain_layer: f for f in mg.diagnostics.layer_factors(model, loss)}
+    for i, step in enumerate(stepper):
+        text = stepper.text(i)
+        if step.layer == 0:
+            assert "가중치가 곱하는 배수" not in text  # nothing below the first layer
+            continue
+        f = table[step.layer]
+        assert f"×{f.factor:.2g} = 아래층 σ′ {f.mean_local:.2g} × 이 층 가중치가 곱하는 배수 {f.gain:.2g}" in text

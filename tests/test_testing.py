@@ -1,5 +1,6 @@
 """micrograd_ko.testing: check_grads to second order, the op to blame, kinks, graph strategies, shrinking."""
 
+import contextlib
 import math
 import os
 import re
@@ -68,8 +69,9 @@ def test_third_order_against_torch():
 
 
 def test_micrograd_reference_for_the_ops_it_has():
-    assert check_grads(lambda x, y: (x * y - y / (x**2 + 1)).relu() * 3 + ko.sum([x, y, x * x]), [0.8, 1.7],
-                       against="micrograd")
+    assert check_grads(
+        lambda x, y: (x * y - y / (x**2 + 1)).relu() * 3 + ko.sum([x, y, x * x]), [0.8, 1.7], against="micrograd"
+    )
     with pytest.raises(NotImplementedError, match="'tanh'"):
         check_grads(lambda x: x.tanh(), [0.5], against="micrograd")
     with pytest.raises(ValueError, match="order=1"):
@@ -83,9 +85,15 @@ def test_inputs_are_read_not_changed():
     assert (x.data, x.grad) == (0.7, 5.0)
 
 
-@pytest.mark.parametrize("bad, match", [
-    ({"order": 0}, "order"), ({"order": 1.5}, "order"), ({"against": "jax"}, "against"), ({"kinks": "ignore"}, "kinks"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ({"order": 0}, "order"),
+        ({"order": 1.5}, "order"),
+        ({"against": "jax"}, "against"),
+        ({"kinks": "ignore"}, "kinks"),
+    ],
+)
 def test_bad_arguments_are_named_in_both_languages(bad, match):
     with pytest.raises(ValueError, match=match) as info:
         check_grads(lambda x: x * x, [1.0], **bad)
@@ -143,8 +151,11 @@ def test_the_wrong_op_is_blamed_against_torch_too():
 
 def test_a_rule_right_on_floats_but_wrong_on_values_fails_at_second_order():
     # d(x^2)/dx: 2x on floats (so backward is right), 3x on Values (what create_graph differentiates)
-    square = Op("square", lambda inputs, out: (2 * inputs[0] if isinstance(inputs[0], float) else 3 * inputs[0],),
-                lambda inputs: inputs[0] ** 2)
+    square = Op(
+        "square",
+        lambda inputs, out: (2 * inputs[0] if isinstance(inputs[0], float) else 3 * inputs[0],),
+        lambda inputs: inputs[0] ** 2,
+    )
 
     def f(x, y):
         return Value.from_op((x * y).data ** 2, square, [x * y]).tanh()
@@ -225,14 +236,21 @@ def test_skip_does_not_hide_a_wrong_rule_next_to_a_kink():
 
 @pytest.mark.parametrize("edge", [0.0, 5e-324, 1e-320, 1.7976931348623157e308, -1e308])
 def test_values_reach_the_edges(edge):
-    found = find(mst.values(), lambda x: x == edge and math.copysign(1, x) == math.copysign(1, edge),
-                 settings=settings(database=None, max_examples=2000))
+    found = find(
+        mst.values(),
+        lambda x: x == edge and math.copysign(1, x) == math.copysign(1, edge),
+        settings=settings(database=None, max_examples=2000),
+    )
     assert found == edge
 
 
 def test_values_reach_negative_zero_and_near_kinks():
-    assert math.copysign(1, find(mst.values(), lambda x: x == 0 and math.copysign(1, x) < 0,
-                                 settings=settings(database=None))) < 0
+    assert (
+        math.copysign(
+            1, find(mst.values(), lambda x: x == 0 and math.copysign(1, x) < 0, settings=settings(database=None))
+        )
+        < 0
+    )
     assert find(mst.values(-2, 2), lambda x: 0 < abs(x - 1.0) < 1e-9, settings=settings(database=None)) != 1.0
 
 
@@ -263,34 +281,45 @@ def _row_of(node):
 
 
 def _every_row_of_the_table():
-    """Read from the engine and the losses here, independently of the strategy."""
-    unary = {op.name for op in vars(engine).values() if isinstance(op, engine.Unary) and not op.params}
+    """(rows a graph calls, rows only derivative rules call), read from the engine and the losses, not from the strategy."""
+    unary = {op.name for op in vars(engine).values() if isinstance(op, engine.Unary) and not op.params} | set(
+        engine.UNARY_OPS
+    )
+    helpers = {name for name in unary if name != "neg" and not callable(getattr(Value, name, None))}  # e.g. gaussian
     binary = {op.name for op in vars(engine).values() if isinstance(op, engine.Binary)}
-    return unary | set(engine.UNARY_OPS) | binary | {"**c", "c**", "sum", "dot", "softmax"} | set(losses.LOSSES)
+    called = (unary - helpers) | binary | {"**c", "c**", "sum", "dot", "softmax"} | set(losses.LOSSES)
+    return called, helpers
 
 
 def test_every_row_of_the_table_is_drawn_over_a_few_hundred_graphs():
-    counts = Counter()
+    called_rows, helper_rows = _every_row_of_the_table()
+    counts, in_derivatives = Counter(), Counter()
     graphs = []
 
-    @settings(max_examples=300, database=None, derandomize=True, deadline=None,
-              suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        max_examples=300, database=None, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
     @given(mst.expressions(n_inputs=3, max_nodes=10))
     def draw(expr):
         graphs.append(expr)
+        leaves = [Value(0.3), Value(-0.7), Value(1.1)]
         try:
-            out = expr(0.3, -0.7, 1.1)
+            out = expr(*leaves)
+            first = ko.grad(out, leaves, create_graph=True)
         except (OverflowError, MathDomainError):
             return
         counts.update(_row_of(node) for node in topological_order(out) if node._a is not None)
+        for g in first:
+            in_derivatives.update(_row_of(node) for node in topological_order(g) if node._a is not None)
 
     draw()
     assert len(graphs) == 300
-    rows = _every_row_of_the_table()
-    assert len(rows) >= 29  # 14 one-input rows, 5 two-input rows, 2 powers, sum/dot/softmax, 5 losses
-    missing = rows - set(counts)
+    assert len(called_rows) >= 29  # 14 one-input rows, 5 two-input rows, 2 powers, sum/dot/softmax, 5 losses
+    missing = called_rows - set(counts)
     assert not missing, f"rows never drawn in 300 graphs: {sorted(missing)}; counts: {counts}"
-    assert min(counts[row] for row in rows) >= 5, counts
+    assert min(counts[row] for row in called_rows) >= 5, counts
+    # rows that only derivative rules use (gaussian in erf' and gelu') appear in second-order graphs
+    assert not helper_rows - set(in_derivatives), (helper_rows, in_derivatives)
     assert unreachable_rows() == []
 
 
@@ -336,8 +365,11 @@ def test_a_graph_without_ops_is_an_input():
 
 
 def test_rows_and_ops_choose_the_table():
-    expr = find(mst.expressions(rows=["tanh"], ops={"square": square}),
-                lambda e: {"tanh", "square"} <= set(e.rows()), settings=settings(database=None))
+    expr = find(
+        mst.expressions(rows=["tanh"], ops={"square": square}),
+        lambda e: {"tanh", "square"} <= set(e.rows()),
+        settings=settings(database=None),
+    )
     assert set(expr.rows()) == {"tanh", "square"}
     with pytest.raises(ValueError, match="sin"):
         mst.expressions(rows=["sin"])
@@ -349,10 +381,10 @@ def test_guarded_domains_always_evaluate_inside_the_domain():
     @settings(max_examples=150, database=None, derandomize=True, deadline=None)
     @given(mst.expressions(n_inputs=2, rows=["log", "sqrt", "/", "**", "**c", "bce"]), mst.inputs(2, -50, 50))
     def evaluate(expr, xs):
-        try:
+        with contextlib.suppress(
+            OverflowError
+        ):  # values may leave the float range; a domain error would be a broken guard
             expr(*xs)
-        except OverflowError:
-            pass  # values may leave the float range; a domain error would be a broken guard
 
     evaluate()
 
@@ -383,7 +415,7 @@ def _fails(case):
 def test_a_planted_wrong_derivative_is_found_and_shrunk_to_runnable_code():
     cases = st.tuples(mst.expressions(n_inputs=2, ops={"cube": cube}), mst.inputs(2))
     expr, xs = find(cases, _fails, settings=settings(database=None, derandomize=True, max_examples=1000))
-    assert len(expr) <= 3, repr(expr)
+    assert len(expr) <= 2, repr(expr)  # one or two ops: cube(x1), measured
     assert "cube(" in repr(expr)
     # the printed code, pasted back, reproduces the failure and names the op
     with pytest.raises(CheckGradsError) as info:
@@ -407,6 +439,21 @@ def test_hypothesis_prints_the_smallest_failing_graph_as_a_lambda():
     assert code.count("(") <= 6, code  # a few nodes
     with pytest.raises(CheckGradsError, match="'cube'"):
         check_grads(eval(code), xs)
+
+
+def test_skipping_kinks_leaves_most_random_points_checked():
+    results = Counter()
+
+    @settings(max_examples=200, database=None, derandomize=True, deadline=None)
+    @given(mst.expressions(n_inputs=2), mst.inputs(2))
+    def run(expr, xs):
+        try:
+            results[check_grads(expr, xs, kinks="skip")] += 1
+        except (OverflowError, MathDomainError):
+            results["error"] += 1
+
+    run()
+    assert results[True] >= 0.75 * sum(results.values()), results  # skipped (False) or not evaluable: a minority
 
 
 # ------------------------------------------------------------------------------------------------
@@ -438,7 +485,33 @@ def test_without_hypothesis_check_grads_works_and_strategies_say_how_to_install(
         "except ImportError as e:\n"
         "    print(e)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": ROOT})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": ROOT},
+    )
     assert result.returncode == 0, result.stderr
     assert "pip install 'micrograd_ko[testing]'" in result.stdout and "hypothesis" in result.stdout
+
+
+# ------------------------------------------------------------------------------------------------
+# README's section runs and prints what its comments say
+# ------------------------------------------------------------------------------------------------
+
+
+def test_readme_testing_section_runs_and_its_comments_are_true(capsys):
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as file:
+        readme = file.read()
+    code = re.search(r"### 미분 테스트하기: `micrograd_ko.testing`.*?```python\n(.*?)```", readme, re.S).group(1)
+    namespace = {}
+    exec(compile(code, "README testing", "exec"), namespace)
+    op, backward, reference = capsys.readouterr().out.split()
+    assert op == "sin" and backward.startswith("0.416") and reference.startswith("-0.416")
+    assert float(backward) == pytest.approx(abs(math.cos(2.0))) and float(reference) == pytest.approx(math.cos(2.0))
+    with pytest.raises(CheckGradsError) as info:
+        namespace["test_sin"]()
+    notes = "\n".join(info.value.__notes__)
+    assert "expr=lambda x0, x1: sin(x1)," in notes and "xs=[-0.0, 2.0]," in notes

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..i18n import tr
 from .deep_xor import deep_xor
 from .init_compare import init_comparison
 from .linear import linear_collapse
 from .output_loss import output_and_loss
 from .rbm_pretraining import rbm_pretraining
+from .result import ExperimentResult
 from .vanishing import vanishing_gradient
 from .zero_init import zero_init
 
 # name -> (function, Korean description, English description); the defaults are the full size.
-_REGISTRY = {
+_REGISTRY: dict[str, tuple[Callable[..., ExperimentResult], str, str]] = {
     "vanishing": (vanishing_gradient, "1. 시그모이드를 쌓으면 기울기가 사라진다 (층별 기울기, Nielsen 5장)",
                   "1. vanishing gradient through stacked sigmoids (per-layer gradients, Nielsen ch. 5)"),
     "deep-xor": (deep_xor, "2. 깊은 시그모이드 신경망과 XOR (모두를 위한 딥러닝 10강, 시드 50개)",

@@ -31,7 +31,9 @@ class _Reshaped(Exception):
 class Culprit:
     """The node blamed: its op, where it is, and the two numbers that disagree."""
 
-    def __init__(self, node, position, total, parent_or_input, backward, numeric, left=None, right=None, kink=False, order=1):
+    def __init__(
+        self, node, position, total, parent_or_input, backward, numeric, left=None, right=None, kink=False, order=1
+    ):
         self.node, self.position, self.total = node, position, total
         self.index, self.backward, self.numeric = parent_or_input, backward, numeric
         self.left, self.right, self.kink, self.order = left, right, kink, order
@@ -46,21 +48,36 @@ class Culprit:
 
     def describe(self):
         """Two lines: which node, then the two numbers that disagree."""
-        where = bilingual(f"연산 노드 {self.total}개 중 {self.position + 1}번째", f"op node {self.position + 1} of {self.total}")
+        n, of, shown = self.position + 1, self.total, self._shown()
         if self.order == 1:
-            head = bilingual("처음으로 어긋난 노드", "first node to disagree")
-            what = bilingual(f"input[{self.index}]에 대한 이 노드의 미분", f"this node's derivative by input[{self.index}]")
-            numbers = f"역전파 (backward) {self.backward!r}, 수치 미분 (numerical) {self.numeric!r}"
-            if self.kink:
-                numbers += "; " + bilingual("꺾인 점", "a kink") + f": left {self.left!r}, right {self.right!r}"
+            head = bilingual(
+                f"처음으로 어긋난 노드: '{self.op}' (연산 노드 {of}개 중 {n}번째, {shown})",
+                f"first node to disagree: '{self.op}' (op node {n} of {of}, {shown})",
+            )
+            i = self.index
+            numbers = bilingual(
+                f"input[{i}]에 대한 이 노드의 미분: 역전파 {self.backward!r}, 수치 미분 {self.numeric!r}",
+                f"this node's derivative by input[{i}]: backward {self.backward!r}, numerical {self.numeric!r}",
+            )
+            kink_ko, kink_en = "꺾이거나 끊긴 점", "a kink or a jump"
         else:
             a, b = self.index
-            head = bilingual("처음으로 어긋난 미분 규칙", "first derivative rule to disagree")
-            what = bilingual(f"국소적 미분 {a}을(를) 부모 {b}로 미분한 값", f"local derivative {a} differentiated by parent {b}")
-            numbers = f"create_graph {self.backward!r}, 수치 미분 (numerical) {self.numeric!r}"
-            if self.kink:  # the first derivative jumps here (elu at 0 with alpha != 1)
-                numbers += "; " + bilingual("미분이 꺾인 점", "a kink of the derivative") + f": left {self.left!r}, right {self.right!r}"
-        return f"{head}: '{self.op}', {where}: {self._shown()}\n    {what}: {numbers}"
+            head = bilingual(
+                f"처음으로 어긋난 미분 규칙: '{self.op}' (연산 노드 {of}개 중 {n}번째, {shown})",
+                f"first derivative rule to disagree: '{self.op}' (op node {n} of {of}, {shown})",
+            )
+            numbers = bilingual(
+                f"국소적 미분 {a}을(를) 부모 {b}로 미분한 값: create_graph {self.backward!r}, 수치 미분 {self.numeric!r}",
+                f"local derivative {a} differentiated by parent {b}: create_graph {self.backward!r}, "
+                f"numerical {self.numeric!r}",
+            )
+            kink_ko, kink_en = "미분이 꺾인 점", "a kink of the derivative"  # elu' at 0 with alpha != 1
+        if self.kink:
+            numbers += "; " + bilingual(
+                f"{kink_ko}: 왼쪽 기울기 {self.left!r}, 오른쪽 기울기 {self.right!r}",
+                f"{kink_en}: left slope {self.left!r}, right slope {self.right!r}",
+            )
+        return f"{head}\n    {numbers}"
 
 
 def _close(a, b, rtol, atol):
@@ -104,8 +121,15 @@ def _first_wrong_first_derivative(fn, point, rtol, atol, eps):
         analytic = grad(node, leaves)
         for j, (numeric, left, right) in enumerate(slopes[m]):
             if not _close(analytic[j], numeric, rtol, atol):
-                return Culprit(node, m, len(inner), j, analytic[j], numeric, left, right, not _close(left, right, rtol, atol))
+                kink = not _smooth(node_values, point, j, eps, m, numeric, left, right, rtol, atol)
+                return Culprit(node, m, len(inner), j, analytic[j], numeric, left, right, kink)
     return None
+
+
+def _smooth(f, point, j, eps, key, numeric, left, right, rtol, atol):
+    """One-sided slopes that agree, and a central difference that halving the step does not change."""
+    down, up, h = shifted_values(f, point, j, eps / 2)
+    return _close(left, right, rtol, atol) and _close((up[key] - down[key]) / (2 * h), numeric, rtol, atol)
 
 
 def _first_wrong_rule_derivative(fn, point, rtol, atol, eps):
@@ -140,8 +164,8 @@ def _check_rule(node, position, total, rule, derivative, parents, rtol, atol, ep
             if not _close(row[b], numeric, rtol, atol):
                 centre = rule(parents)[a]
                 left, right = (centre - down[a]) / h, (up[a] - centre) / h
-                return Culprit(node, position, total, (a, b), row[b], numeric, left, right,
-                               not _close(left, right, rtol, atol), order=2)
+                kink = not _smooth(rule, parents, b, eps, a, numeric, left, right, rtol, atol)
+                return Culprit(node, position, total, (a, b), row[b], numeric, left, right, kink, order=2)
     return None
 
 
@@ -160,5 +184,7 @@ def local_derivatives_note(culprit, eps):
     except (ArithmeticError, ValueError):
         return None
     stored = list(node.local_grads())
-    return (bilingual("저장된 국소적 미분", "stored local derivatives") + f" {stored!r}, "
-            + bilingual("순전파의 중앙 차분", "central differences of the forward") + f" {numeric!r}")
+    return bilingual(
+        f"저장된 국소적 미분 {stored!r}, 순전파의 중앙 차분 {numeric!r}",
+        f"stored local derivatives {stored!r}, central differences of the forward {numeric!r}",
+    )

@@ -37,8 +37,11 @@ REFERENCES = ("numeric", "torch", "micrograd")
 # h = 1e-6 (notebook 08 measures it), exact references to rounding.
 _TOLERANCES = {"numeric": (1e-4, 1e-5), "torch": (1e-7, 1e-9), "micrograd": (1e-7, 1e-9)}
 # (Korean with its particle, Korean label, English)
-_REFERENCE_NAMES = {"numeric": ("수치 미분과", "수치 미분", "numerical"), "torch": ("PyTorch와", "PyTorch", "PyTorch"),
-                    "micrograd": ("micrograd와", "micrograd", "micrograd")}
+_REFERENCE_NAMES = {
+    "numeric": ("수치 미분과", "수치 미분", "numerical"),
+    "torch": ("PyTorch와", "PyTorch", "PyTorch"),
+    "micrograd": ("micrograd와", "micrograd", "micrograd"),
+}
 _ORDINALS = {1: ("1차 미분", "first derivatives"), 2: ("2차 미분", "second derivatives")}
 
 
@@ -62,8 +65,13 @@ def _point(args):
     for x in args:
         x = x.data if isinstance(x, Value) else x
         if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(x):
-            raise TypeError("check_grads: " + bilingual(f"입력은 유한한 숫자나 Value여야 합니다: {x!r}",
-                                                        f"inputs must be finite numbers or Values, got {x!r}"))
+            raise TypeError(
+                "check_grads: "
+                + bilingual(
+                    f"입력은 유한한 숫자나 Value여야 합니다: {x!r}",
+                    f"inputs must be finite numbers or Values, got {x!r}",
+                )
+            )
         point.append(float(x))
     return point
 
@@ -71,8 +79,13 @@ def _point(args):
 def _call(fn, leaves):
     out = fn(*leaves)
     if not isinstance(out, Value):
-        raise TypeError("check_grads: " + bilingual(f"fn은 Value 하나를 돌려줘야 합니다 (받은 자료형: {type(out).__name__})",
-                                                    f"fn must return one Value, got {type(out).__name__}"))
+        raise TypeError(
+            "check_grads: "
+            + bilingual(
+                f"fn은 Value 하나를 돌려줘야 합니다 (받은 자료형: {type(out).__name__})",
+                f"fn must return one Value, got {type(out).__name__}",
+            )
+        )
     return out
 
 
@@ -89,15 +102,19 @@ def derivatives(fn, point, order):
         out.backward()
         levels.append({(i,): x.grad for i, x in enumerate(leaves)})
     current = {(): out}
-    for k in range(2, order + 1):
-        current = {index + (i,): g for index, node in current.items()
-                   for i, g in enumerate(grad(node, leaves, create_graph=True))}
+    for _ in range(2, order + 1):
+        current = {
+            index + (i,): g
+            for index, node in current.items()
+            for i, g in enumerate(grad(node, leaves, create_graph=True))
+        }
         levels.append({index + (i,): g for index, node in current.items() for i, g in enumerate(grad(node, leaves))})
     return levels
 
 
 def _numeric_level(fn, point, k, eps):
     """Central differences of the engine's (k-1)-th derivatives: {index + (j,): (numeric, left, right)}."""
+
     def lower(floats):
         if k == 1:
             with no_grad():
@@ -109,9 +126,20 @@ def _numeric_level(fn, point, k, eps):
     for j in range(len(point)):
         down, up, h = shifted_values(lower, point, j, eps)
         for index in centre:
-            found[index + (j,)] = ((up[index] - down[index]) / (2 * h),
-                                   (centre[index] - down[index]) / h, (up[index] - centre[index]) / h)
+            found[index + (j,)] = (
+                (up[index] - down[index]) / (2 * h),
+                (centre[index] - down[index]) / h,
+                (up[index] - centre[index]) / h,
+                _ROUNDING * max(abs(up[index]), abs(down[index])) / (2 * h),
+            )
     return found
+
+
+# The central difference cannot be more precise than the rounding of f(x + h) and f(x - h):
+# a few units in the last place of the larger, divided by 2h. This term only matters where f is
+# much larger than its derivative times h (e^e^x, at x = 2: about 1e-4), where the difference
+# is noise rather than a reference.
+_ROUNDING = 8 * 2.0**-52
 
 
 def _close(a, b, rtol, atol):
@@ -123,7 +151,7 @@ def _describe(index, point):
         return f"input[{index[0]}] = {point[index[0]]!r}"
     by = ", ".join(f"input[{i}]" for i in index)
     at = ", ".join(f"x{i} = {point[i]!r}" for i in sorted(set(index)))
-    return f"d/d({by}) at {at}"
+    return f"d/d({by}) ({at})"
 
 
 def check_grads(fn, args, order=1, against="numeric", rtol=None, atol=None, eps=1e-6, kinks="raise"):
@@ -141,18 +169,31 @@ def check_grads(fn, args, order=1, against="numeric", rtol=None, atol=None, eps=
       or "skip" (return False without comparing a point that sits on a kink).
 
     Raises `CheckGradsError` (an `AssertionError`) naming the input, both numbers
-    and the node whose local derivative is the first to disagree.
+    and the node whose local derivative is the first to disagree. An error of `fn`
+    itself (a value beyond the floats, an input outside a domain) is raised as it is.
     """
     if against not in REFERENCES:
-        raise ValueError(bilingual(f"against는 {REFERENCES} 중 하나여야 합니다: {against!r}",
-                                   f"against must be one of {REFERENCES}, got {against!r}"))
+        raise ValueError(
+            bilingual(
+                f"against는 {REFERENCES} 중 하나여야 합니다: {against!r}",
+                f"against must be one of {REFERENCES}, got {against!r}",
+            )
+        )
     if isinstance(order, bool) or not isinstance(order, int) or order < 1:
-        raise ValueError(bilingual(f"order는 1 이상의 정수여야 합니다: {order!r}", f"order must be an int >= 1, got {order!r}"))
+        raise ValueError(
+            bilingual(f"order는 1 이상의 정수여야 합니다: {order!r}", f"order must be an int >= 1, got {order!r}")
+        )
     if kinks not in ("raise", "skip"):
-        raise ValueError(bilingual(f"kinks는 'raise' 또는 'skip'이어야 합니다: {kinks!r}",
-                                   f"kinks must be 'raise' or 'skip', got {kinks!r}"))
+        raise ValueError(
+            bilingual(
+                f"kinks는 'raise' 또는 'skip'이어야 합니다: {kinks!r}",
+                f"kinks must be 'raise' or 'skip', got {kinks!r}",
+            )
+        )
     if not callable(fn):
-        raise TypeError("check_grads: " + bilingual("fn은 Value를 받는 함수여야 합니다", "fn must be a function of Values"))
+        raise TypeError(
+            "check_grads: " + bilingual("fn은 Value를 받는 함수여야 합니다", "fn must be a function of Values")
+        )
     default_rtol, default_atol = _TOLERANCES[against]
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol
@@ -163,21 +204,48 @@ def check_grads(fn, args, order=1, against="numeric", rtol=None, atol=None, eps=
         reference = torch_derivatives(fn, point, order)
     elif against == "micrograd":
         reference = micrograd_derivatives(fn, point, order)
+    if reference is not None and not _close(analytic[0][()], reference[0][()], rtol, atol):
+        raise CheckGradsError(
+            "check_grads: "
+            + bilingual(f"값이 {_REFERENCE_NAMES[against][0]} 다릅니다", f"the value disagrees with {against}")
+            + f": {analytic[0][()]!r} != {reference[0][()]!r} (rtol={rtol}, atol={atol})",
+            (),
+            analytic[0][()],
+            reference[0][()],
+        )
     for k in range(1, order + 1):
         if reference is None:
             numeric = _numeric_level(fn, point, k, eps)
-            expected = {index: n for index, (n, _, _) in numeric.items()}
+            expected = {index: n for index, (n, _, _, _) in numeric.items()}
+            noise = {index: rounding for index, (_, _, _, rounding) in numeric.items()}
         else:
-            numeric, expected = None, reference[k]
-        bad = [index for index in analytic[k] if not _close(analytic[k][index], expected[index], rtol, atol)]
+            numeric, expected, noise = None, reference[k], dict.fromkeys(reference[k], 0.0)
+        bad = [
+            index for index in analytic[k] if not _close(analytic[k][index], expected[index], rtol, atol + noise[index])
+        ]
         if bad:
             return _fail(fn, point, k, bad, analytic[k], expected, numeric, against, rtol, atol, eps, kinks)
     return True
 
 
+def _smooth(numeric, halved, index, rtol, atol):
+    """Is the function smooth at the step's scale? Its one-sided slopes agree, and halving the step changes nothing.
+
+    A kink (relu at 0) shows as different left and right slopes; a jump (the
+    derivative of abs at 0, when checking second derivatives) as a central
+    difference that doubles when the step is halved.
+    """
+    central, left, right, noise = numeric[index]
+    # one-sided slopes carry twice the rounding noise of the central difference, half a step twice again
+    return _close(left, right, rtol, atol + 4 * noise) and _close(central, halved[index][0], rtol, atol + 3 * noise)
+
+
 def _fail(fn, point, k, bad, analytic, expected, numeric, against, rtol, atol, eps, kinks):
-    # A kink between x - h and x + h: the one-sided slopes differ by more than the tolerance.
-    at_kink = numeric is not None and any(not _close(numeric[i][1], numeric[i][2], rtol, atol) for i in bad)
+    kinked = set()
+    if numeric is not None:
+        halved = _numeric_level(fn, point, k, eps / 2)
+        kinked = {index for index in bad if not _smooth(numeric, halved, index, rtol, atol)}
+    at_kink = bool(kinked)
     culprit = first_wrong_node(fn, point, k, rtol, atol, eps)
     if culprit is not None and culprit.kink:  # libraries may also choose differently at a kink (elu''(0))
         at_kink = True
@@ -185,27 +253,52 @@ def _fail(fn, point, k, bad, analytic, expected, numeric, against, rtol, atol, e
         return False
     ko_with, ko_ref, en_ref = _REFERENCE_NAMES[against]
     ko_order, en_order = _ORDINALS.get(k, (f"{k}차 미분", f"derivatives of order {k}"))
-    lines = ["check_grads: " + bilingual(f"역전파가 {ko_with} 다릅니다", f"backward disagrees with {en_ref}")
-             + f" ({bilingual(ko_order, en_order)}, rtol={rtol}, atol={atol})"]
+    lines = [
+        "check_grads: "
+        + bilingual(
+            f"역전파가 {ko_with} 다릅니다 ({ko_order}, rtol={rtol}, atol={atol})",
+            f"backward disagrees with {en_ref} ({en_order}, rtol={rtol}, atol={atol})",
+        )
+    ]
     for index in bad:
         a, e = analytic[index], expected[index]
-        lines.append(f"  {_describe(index, point)}: 역전파 (backward) {a!r}, {ko_ref} ({en_ref}) {e!r}")
-        if numeric is not None and not _close(numeric[index][1], numeric[index][2], rtol, atol):
-            lines.append("    " + bilingual("꺾인 점", "a kink") + f": left {numeric[index][1]!r}, right {numeric[index][2]!r}")
+        lines.append(
+            f"  {_describe(index, point)}: "
+            + bilingual(f"역전파 {a!r}, {ko_ref} {e!r}", f"backward {a!r}, {en_ref} {e!r}")
+        )
+        if index in kinked:
+            left, right, half = numeric[index][1], numeric[index][2], halved[index][0]
+            lines.append(
+                "    "
+                + bilingual(
+                    f"꺾이거나 끊긴 점: 왼쪽 기울기 {left!r}, 오른쪽 기울기 {right!r}, 걸음을 반으로 줄인 중앙 차분 {half!r}",
+                    f"a kink or a jump: left slope {left!r}, right slope {right!r}, central difference at half the step {half!r}",
+                )
+            )
     if culprit is None:
-        lines.append("  " + bilingual("어느 노드의 국소적 미분이 틀렸는지 가려내지 못했습니다 (함수가 값에 따라 다른 그래프를 만드나요?)",
-                                      "could not single out a node whose local derivative is wrong "
-                                      "(does the function build a different graph for nearby inputs?)"))
+        lines.append(
+            "  "
+            + bilingual(
+                "어느 노드의 국소적 미분이 틀렸는지 가려내지 못했습니다 (함수가 값에 따라 다른 그래프를 만드나요?)",
+                "could not single out a node whose local derivative is wrong "
+                "(does the function build a different graph for nearby inputs?)",
+            )
+        )
     else:
         lines.append("  " + culprit.describe())
         note = local_derivatives_note(culprit, eps)
         if note:
             lines.append("    " + note)
     if at_kink:
-        lines.append("  " + bilingual(
-            "꺾인 점에서는 중앙 차분이 미분이 아니므로 gradcheck처럼 실패합니다: 꺾인 점에서 떨어진 입력을 쓰거나 kinks='skip'을 쓰세요",
-            "on a kink a central difference is no derivative, so this fails as gradcheck does: "
-            "use inputs away from the kink, or kinks='skip'"))
+        lines.append(
+            "  "
+            + bilingual(
+                "꺾인 점에서는 중앙 차분이 미분이 아니므로 gradcheck처럼 실패합니다: 꺾인 점에서 떨어진 입력을 쓰거나 kinks='skip'을 쓰세요",
+                "on a kink a central difference is no derivative, so this fails as gradcheck does: "
+                "use inputs away from the kink, or kinks='skip'",
+            )
+        )
     first = bad[0]
-    raise CheckGradsError("\n".join(lines), first, analytic[first], expected[first],
-                          None if culprit is None else culprit.op, at_kink)
+    raise CheckGradsError(
+        "\n".join(lines), first, analytic[first], expected[first], None if culprit is None else culprit.op, at_kink
+    )

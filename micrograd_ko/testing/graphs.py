@@ -110,10 +110,13 @@ class Expression:
 
     def __call__(self, *xs):
         if len(xs) != self.n_inputs:
-            raise TypeError(bilingual(f"입력이 {self.n_inputs}개 필요합니다 (받은 개수 {len(xs)})",
-                                      f"expected {self.n_inputs} inputs, got {len(xs)}"))
-        out = self.root.build([x if isinstance(x, Value) else Value(x) for x in xs])
-        return out
+            raise TypeError(
+                bilingual(
+                    f"입력이 {self.n_inputs}개 필요합니다 (받은 개수 {len(xs)})",
+                    f"expected {self.n_inputs} inputs, got {len(xs)}",
+                )
+            )
+        return self.root.build([x if isinstance(x, Value) else Value(x) for x in xs])
 
     def __repr__(self):
         names = ", ".join(f"x{i}" for i in range(self.n_inputs))
@@ -165,34 +168,46 @@ def _unary_row(op):
     return Row(name, (1,), apply, code, params, guard)
 
 
+# Which subtrees of a two-input row are moved into its domain: the denominator; the base (and the exponent, squashed).
+_BINARY_GUARDS = {"/": ((1, "positive"),), "**": ((0, "positive"), (1, "squash"))}
+
+
 def _binary_row(op):
     name = op.name
     fn = _SYMBOLS.get(name)
-    if fn is not None:
-        code = (lambda c, p: f"({c[0]} {name} {c[1]})")
-    else:
-        method = getattr(Value, name, None)
-        if not callable(method):
+    if fn is None:
+        fn = getattr(Value, name, None)
+        if not callable(fn):
             return None
-        fn = method
-        code = (lambda c, p: f"{c[0]}.{name}({c[1]})")
-    guard = None
-    if name == "/":
-        guard = lambda k, p: ((1, "positive"),)
-    elif name == "**":
-        guard = lambda k, p: ((0, "positive"), (1, "squash"))
+
+    def code(c, p):
+        return f"({c[0]} {name} {c[1]})" if name in _SYMBOLS else f"{c[0]}.{name}({c[1]})"
+
+    guards = _BINARY_GUARDS.get(name, ())
     # x ** c and c ** x are rows of their own (other ops); every other binary row takes a number on either side.
-    return Row(name, (2,), lambda c, p: fn(c[0], c[1]), code, guard=guard, constants=name != "**")
+    return Row(name, (2,), lambda c, p: fn(c[0], c[1]), code, guard=lambda k, p: guards, constants=name != "**")
 
 
 def _power_rows():
     def power_guard(k, c):
         return ((0, "positive"),) if c < 0 or not float(c).is_integer() else ()
 
-    power = Row("**c", (1,), lambda c, p: c[0] ** p, lambda c, p: f"({c[0]} ** {p!r})",
-                params=lambda k: _EXPONENTS, guard=power_guard)
-    base = Row("c**", (1,), lambda c, p: p ** c[0], lambda c, p: f"({p!r} ** {c[0]})",
-               params=lambda k: _BASES, guard=lambda k, p: ((0, "squash"),))
+    power = Row(
+        "**c",
+        (1,),
+        lambda c, p: c[0] ** p,
+        lambda c, p: f"({c[0]} ** {p!r})",
+        params=lambda k: _EXPONENTS,
+        guard=power_guard,
+    )
+    base = Row(
+        "c**",
+        (1,),
+        lambda c, p: p ** c[0],
+        lambda c, p: f"({p!r} ** {c[0]})",
+        params=lambda k: _BASES,
+        guard=lambda k, p: ((0, "squash"),),
+    )
     return [power, base]
 
 
@@ -200,41 +215,68 @@ def _many_rows():
     def listed(c):
         return "[" + ", ".join(c) + "]"
 
-    total = Row("sum", (1, 2, 3), lambda c, p: engine.sum(c), lambda c, p: f"ko.sum({listed(c)})")
-    dot = Row("dot", (2, 4), lambda c, p: engine.dot(c[: len(c) // 2], c[len(c) // 2:]),
-              lambda c, p: f"ko.dot({listed(c[: len(c) // 2])}, {listed(c[len(c) // 2:])})")
-    soft = Row("softmax", (1, 2, 3), lambda c, p: engine.softmax(c)[p], lambda c, p: f"ko.softmax({listed(c)})[{p}]",
-               params=lambda k: tuple(range(k)))
+    total = Row("sum", (1, 2, 3, 4), lambda c, p: engine.sum(c), lambda c, p: f"ko.sum({listed(c)})")
+    dot = Row(
+        "dot",
+        (2, 4, 6),
+        lambda c, p: engine.dot(c[: len(c) // 2], c[len(c) // 2 :]),
+        lambda c, p: f"ko.dot({listed(c[: len(c) // 2])}, {listed(c[len(c) // 2 :])})",
+    )
+    soft = Row(
+        "softmax",
+        (1, 2, 3, 4),
+        lambda c, p: engine.softmax(c)[p],
+        lambda c, p: f"ko.softmax({listed(c)})[{p}]",
+        params=lambda k: tuple(range(k)),
+    )
     return [total, dot, soft]
 
 
 def _targets(choices):
     """All k-tuples of targets drawn from `choices`, for k subtrees (k is 1 or 2 here)."""
+
     def params(k):
         if k == 1:
             return tuple((t,) for t in choices)
         return tuple((a, b) for a in choices for b in choices)
+
     return params
 
 
 def _loss_rows():
     """How to call each loss of `losses.LOSSES`; a loss missing here is listed by `unreachable_rows()`."""
+
     def listed(c):
         return "[" + ", ".join(c) + "]"
 
     def elementwise(name, choices, guard=None):
         fn = losses.LOSSES[name]
-        return Row(name, (1, 2), lambda c, p: fn(c, list(p)),
-                   lambda c, p: f"ko.losses.{name}({listed(c)}, {list(p)!r})", params=_targets(choices), guard=guard)
+        return Row(
+            name,
+            (1, 2),
+            lambda c, p: fn(c, list(p)),
+            lambda c, p: f"ko.losses.{name}({listed(c)}, {list(p)!r})",
+            params=_targets(choices),
+            guard=guard,
+        )
 
     rows = {
-        "mse": Row("mse", (2, 4), lambda c, p: losses.mse(c[: len(c) // 2], c[len(c) // 2:]),
-                   lambda c, p: f"ko.losses.mse({listed(c[: len(c) // 2])}, {listed(c[len(c) // 2:])})"),
+        "mse": Row(
+            "mse",
+            (2, 4),
+            lambda c, p: losses.mse(c[: len(c) // 2], c[len(c) // 2 :]),
+            lambda c, p: f"ko.losses.mse({listed(c[: len(c) // 2])}, {listed(c[len(c) // 2 :])})",
+        ),
         "bce": elementwise("bce", (0.0, 0.25, 1.0), guard=lambda k, p: tuple((i, "probability") for i in range(k))),
         "bce_with_logits": elementwise("bce_with_logits", (0.0, 0.25, 1.0)),
         "hinge": elementwise("hinge", (1.0, -1.0)),
-        "cross_entropy": Row("cross_entropy", (2, 3), lambda c, p: losses.cross_entropy(c, p),
-                             lambda c, p: f"ko.losses.cross_entropy({listed(c)}, {p})", params=lambda k: tuple(range(k))),
+        "cross_entropy": Row(
+            "cross_entropy",
+            (2, 3),
+            lambda c, p: losses.cross_entropy(c, p),
+            lambda c, p: f"ko.losses.cross_entropy({listed(c)}, {p})",
+            params=lambda k: tuple(range(k)),
+        ),
     }
     return [rows[name] for name in losses.LOSSES if name in rows]
 
@@ -257,26 +299,45 @@ def table_rows():
 
 
 def unreachable_rows():
-    """Names of the engine's rows and losses that `table_rows()` cannot draw (kept empty by a test)."""
+    """Names of the engine's rows a user can call, and of the losses, that `table_rows()` cannot draw (kept empty by a test).
+
+    A one-input row that is neither `-x` nor a `Value` method (the engine's
+    `gaussian`, e^(-x^2)) is a helper of other rules (erf's and gelu's
+    derivatives): graphs reach it through `grad(..., create_graph=True)`, not
+    by calling it, so it is not listed here.
+    """
     drawn = {row.name for row in table_rows()}
-    names = [op.name for op in _engine_unary_ops()] + [op.name for op in _engine_binary_ops()] + list(losses.LOSSES)
+    callable_unary = [
+        op.name for op in _engine_unary_ops() if op.name == "neg" or callable(getattr(Value, op.name, None))
+    ]
+    names = callable_unary + [op.name for op in _engine_binary_ops()] + list(losses.LOSSES)
     return [name for name in names if name not in drawn]
 
 
 def user_row(name, fn):
     """A row for a user's op `fn` (a function of Values returning a Value), printed as `name(...)`."""
     if not isinstance(name, str) or not name.isidentifier():
-        raise ValueError(bilingual(f"연산 이름은 파이썬 식별자여야 합니다: {name!r} (코드로 출력되기 때문입니다)",
-                                   f"an op name must be a Python identifier, got {name!r} (it is printed as code)"))
+        raise ValueError(
+            bilingual(
+                f"연산 이름은 파이썬 식별자여야 합니다: {name!r} (코드로 출력되기 때문입니다)",
+                f"an op name must be a Python identifier, got {name!r} (it is printed as code)",
+            )
+        )
     if not callable(fn):
-        raise TypeError(bilingual(f"ops[{name!r}]는 Value를 받는 함수여야 합니다", f"ops[{name!r}] must be a function of Values"))
+        raise TypeError(
+            bilingual(f"ops[{name!r}]는 Value를 받는 함수여야 합니다", f"ops[{name!r}] must be a function of Values")
+        )
     try:
         parameters = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         arity = 1
     else:
-        arity = sum(1 for p in parameters if p.default is p.empty
-                    and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)) or 1
+        arity = (
+            sum(
+                1 for p in parameters if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            )
+            or 1
+        )
     return Row(name, (arity,), lambda c, p: fn(*c), lambda c, p: f"{name}({', '.join(c)})")
 
 

@@ -9,8 +9,9 @@ derivatives are being checked.
 
 Each op is replayed with the *mathematical* function, not PyTorch's
 approximation of it: softplus as logaddexp(x, 0) (torch's softplus returns x
-itself above 20, so its second derivative there is 0, not e^-x), hinge as
-relu(1 - t s) (the engine's and PyTorch's relu'(0) = 0).
+itself above 20, so its second derivative there is 0, not e^-x), x ** y as
+exp(y log x) (see below), hinge as relu(1 - t s) (the engine's and PyTorch's
+relu'(0) = 0).
 """
 
 from __future__ import annotations
@@ -27,15 +28,21 @@ def _import(name, extra):
     try:
         return import_module(name)
     except ImportError:
-        raise ImportError(bilingual(
-            f"against={name.split('.')[0]!r}에는 {name}이(가) 필요합니다: pip install 'micrograd_ko[{extra}]'",
-            f"against={name.split('.')[0]!r} needs {name}: pip install 'micrograd_ko[{extra}]'")) from None
+        raise ImportError(
+            bilingual(
+                f"against={name.split('.')[0]!r}에는 {name}이(가) 필요합니다: pip install 'micrograd_ko[{extra}]'",
+                f"against={name.split('.')[0]!r} needs {name}: pip install 'micrograd_ko[{extra}]'",
+            )
+        ) from None
 
 
 def _unknown(library, op):
-    return NotImplementedError(bilingual(
-        f"{library}에서 연산 '{op}'에 해당하는 것을 모릅니다: against='numeric'으로 확인하세요",
-        f"no {library} counterpart is known for the op '{op}'; check it with against='numeric'"))
+    return NotImplementedError(
+        bilingual(
+            f"{library}에서 연산 '{op}'에 해당하는 것을 모릅니다: against='numeric'으로 확인하세요",
+            f"no {library} counterpart is known for the op '{op}'; check it with against='numeric'",
+        )
+    )
 
 
 def _replay(out, leaves, inputs, constant, apply):
@@ -62,21 +69,37 @@ _NOT_ELEMENTWISE = {"sum", "mean", "prod", "max", "min", "softmax", "std", "var"
 
 def _torch_apply(torch):
     F = torch.nn.functional
-    f64 = torch.float64
-
-    def targets(op):
-        return torch.tensor(op.params["targets"], dtype=f64)
 
     unary = {
-        "neg": torch.neg, "exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt, "abs": torch.abs,
-        "erf": torch.erf, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu,
-        "softplus": lambda t: torch.logaddexp(t, torch.zeros_like(t)), "silu": F.silu, "gelu": F.gelu,
+        "neg": torch.neg,
+        "exp": torch.exp,
+        "log": torch.log,
+        "sqrt": torch.sqrt,
+        "abs": torch.abs,
+        "erf": torch.erf,
+        "tanh": torch.tanh,
+        "sigmoid": torch.sigmoid,
+        "relu": torch.relu,
+        "softplus": lambda t: torch.logaddexp(t, torch.zeros_like(t)),
+        "silu": F.silu,
+        "gelu": F.gelu,
     }
-    binary = {"+": torch.add, "-": torch.sub, "*": torch.mul, "/": torch.div, "**": torch.pow}
+    # x ** y as exp(y log x) (the engine allows only x > 0): torch.pow masks its derivative by the
+    # exponent to 0 where the exponent is exactly 0, so its mixed second derivative there is 0, not 1/x.
+    binary = {
+        "+": torch.add,
+        "-": torch.sub,
+        "*": torch.mul,
+        "/": torch.div,
+        "**": lambda x, y: torch.exp(y * torch.log(x)),
+    }
 
     def many(name, op, args):
+        # Losses: the parents are the predictions, then the targets (constants of the graph: only
+        # mse differentiates with respect to them) or, for cross_entropy, the class index.
         stack = torch.stack(args)
         n = len(args) // 2
+        predictions, targets = stack[:n], stack[n:].detach()
         if name == "sum":
             return stack.sum()
         if name == "dot":
@@ -86,13 +109,13 @@ def _torch_apply(torch):
         if name == "mse":
             return F.mse_loss(stack[:n], stack[n:])
         if name == "bce":
-            return F.binary_cross_entropy(stack, targets(op))
+            return F.binary_cross_entropy(predictions, targets)
         if name == "bce_with_logits":
-            return F.binary_cross_entropy_with_logits(stack, targets(op))
+            return F.binary_cross_entropy_with_logits(predictions, targets)
         if name == "cross_entropy":
-            return F.cross_entropy(stack[None], torch.tensor([op.params["target"]]))
+            return F.cross_entropy(stack[None, :-1], torch.tensor([int(args[-1].item())]))
         if name == "hinge":
-            return torch.relu(1.0 - targets(op) * stack).mean()
+            return torch.relu(1.0 - targets * predictions).mean()
         raise _unknown("PyTorch", name)
 
     def apply(node, args):
@@ -174,8 +197,12 @@ def _micrograd_apply(node, args):
 def micrograd_derivatives(fn, point, order):
     """[value, {(i,): d/dx_i}] from karpathy's micrograd (first derivatives only)."""
     if order != 1:
-        raise ValueError(bilingual("micrograd는 1차 미분만 계산합니다: order=1로 쓰거나 against='torch'를 쓰세요",
-                                   "micrograd computes first derivatives only: use order=1, or against='torch'"))
+        raise ValueError(
+            bilingual(
+                "micrograd는 1차 미분만 계산합니다: order=1로 쓰거나 against='torch'를 쓰세요",
+                "micrograd computes first derivatives only: use order=1, or against='torch'",
+            )
+        )
     engine = _import("micrograd.engine", "test")
     leaves = [Value(x) for x in point]
     out = fn(*leaves)

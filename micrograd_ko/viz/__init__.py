@@ -11,6 +11,7 @@
 - `layer_view`: one row per layer; `compare_gradient_flow`; `gradient_flow_player` (epochs).
 - `stepper`: `BackpropStepper`, node by node or layer by layer; `player`: the saved-or-live player they share;
   `drawing_states`: one drawing shown in each step's state.
+- `replay`: `training_replay`, models trained side by side and replayed epoch by epoch (one offline player).
 - `plots`: matplotlib figures; `report`: the HTML report.
 - `extra`: the `viz` extra's packages, with an install hint when one is missing.
 
@@ -33,6 +34,8 @@ _LAZY = {
     "gradient_flow_player": "layer_view",
     "render_svg": "node_view",
     "save_graph": "node_view",
+    "TrainingReplay": "replay",
+    "training_replay": "replay",
 }
 
 __all__ = sorted(_LAZY)

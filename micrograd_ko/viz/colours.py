@@ -1,14 +1,16 @@
-"""Colours for gradients: a continuous log scale, its colour bar, and the two cases that are not on it.
+"""Colours for gradients: one fixed log scale shared by every picture, its colour bar, and the two cases off it.
 
-- A nonzero |grad| sits on a log scale: the stronger, the darker blue; a
-  vanishing gradient (0 < |grad| < `VANISHING_BELOW`) continues the scale in
-  reds, so it stands out and still keeps its order.
+- A nonzero |grad| sits on a log scale from `FIXED_LOW` to `FIXED_HIGH`
+  (outside it, the end colour). Small is loud: the smaller the gradient,
+  the stronger the colour, from a pale yellow for large gradients through
+  orange to a deep red for vanishing ones (below `VANISHING_BELOW`). One
+  palette, so colour strength is ordered by size everywhere.
+- The scale is the same in every picture by default, so the same gradient
+  gets the same colour in every picture of a notebook; pass one `GradScale`
+  to several pictures (`scale=`) to share another.
 - A gradient that is exactly 0 is not "very small": an input was 0, a ReLU was
   off, or the node does not reach the loss. It gets its own grey.
 - No gradient yet (before backward, or not reached by a stepper): white.
-
-The scale's range is fitted to the numbers drawn (whole decades), so
-neighbouring layers of a deep network get neighbouring, distinct shades.
 """
 
 from __future__ import annotations
@@ -16,22 +18,35 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..i18n import tr
+from ..i18n import bilingual, tr
 
-__all__ = ["GradScale", "HIGHLIGHT", "PENDING", "VANISHING_BELOW", "ZERO", "colour_bar", "text_colour"]
+__all__ = [
+    "FIXED_HIGH",
+    "FIXED_LOW",
+    "GRAD_PALETTE",
+    "GradScale",
+    "HIGHLIGHT",
+    "PENDING",
+    "VANISHING_BELOW",
+    "ZERO",
+    "colour_bar",
+    "decade_label",
+    "text_colour",
+]
 
 PENDING = "#ffffff"
 ZERO = "#bdbdbd"
-HIGHLIGHT = "#ff7f0e"
+HIGHLIGHT = "#1f77b4"
 VANISHING_BELOW = 1e-6
+FIXED_LOW, FIXED_HIGH = 1e-8, 1e1  # the default scale: nine decades, the same in every picture
 
-# ColorBrewer YlGnBu, faint to strong; the vanishing part, faint (at the threshold) to deep red.
-_SCALE = ("#ffffd9", "#edf8b1", "#c7e9b4", "#7fcdbb", "#41b6c4", "#1d91c0", "#225ea8", "#253494", "#081d58")
-_VANISHING = ("#fcbba1", "#fb6a4a", "#a50f15")
+# ColorBrewer YlOrRd, from the smallest gradient (deep red, loudest) to the largest (pale yellow).
+GRAD_PALETTE = ("#800026", "#bd0026", "#e31a1c", "#fc4e2a", "#fd8d3c", "#feb24c", "#fed976", "#ffeda0", "#ffffcc")
+_MIN_EXP, _MAX_EXP = -323, 308  # decades a float can hold (10.0 ** -324 is 0.0)
 
 
 def _rgb(hex_colour):
-    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
 
 
 def _interpolate(palette, t):
@@ -49,31 +64,69 @@ def text_colour(fill):
     return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 140 else "#ffffff"
 
 
+def _log10(x):
+    """log10 |x| for any nonzero finite float, denormals included."""
+    return math.log10(abs(x))
+
+
 @dataclass(frozen=True)
 class GradScale:
-    """A log scale of |grad| from `low` to `high` (powers of ten)."""
+    """A log scale of |grad| from `low` to `high` (powers of ten); the default is the fixed shared scale."""
 
-    low: float = 1e-6
-    high: float = 1.0
+    low: float = FIXED_LOW
+    high: float = FIXED_HIGH
+
+    def __post_init__(self):
+        ok = all(isinstance(v, (int, float)) and math.isfinite(v) and v > 0 for v in (self.low, self.high))
+        if not ok or self.low >= self.high:
+            raise ValueError(
+                bilingual(
+                    f"눈금은 0 < low < high인 유한한 수입니다: low={self.low!r}, high={self.high!r}",
+                    f"a scale needs finite 0 < low < high, got low={self.low!r}, high={self.high!r}",
+                )
+            )
+
+    @classmethod
+    def of(cls, scale):
+        """`scale` as a GradScale: None (the fixed default), a GradScale, or a pair (low, high)."""
+        if scale is None:
+            return cls()
+        if isinstance(scale, cls):
+            return scale
+        if isinstance(scale, (tuple, list)) and len(scale) == 2:
+            return cls(*scale)
+        raise TypeError(
+            bilingual(
+                "scale은 GradScale 또는 (low, high)입니다",
+                f"scale must be a GradScale or a pair (low, high), got {scale!r}",
+            )
+        )
 
     @classmethod
     def fit(cls, grads):
-        """The smallest whole-decade scale holding every nonzero |grad| in `grads` (None ignored)."""
-        sizes = [abs(g) for g in grads if g is not None and g != 0 and math.isfinite(g)]
-        if not sizes:
+        """The fixed scale, widened by whole decades only if a nonzero finite |grad| in `grads` lies outside it.
+
+        Gradients inside the default range get the same colour as in every
+        other picture; denormals (5e-324) and huge values (1.5e308) widen
+        it without overflow.
+        """
+        exps = [_log10(g) for g in grads if g is not None and g != 0 and math.isfinite(g)]
+        if not exps:
             return cls()
-        low = 10.0 ** math.floor(math.log10(min(sizes)))
-        high = 10.0 ** math.ceil(math.log10(max(sizes)))
-        return cls(low, max(high, low * 10))
+        lo = max(_MIN_EXP, min(round(_log10(FIXED_LOW)), math.floor(min(exps))))
+        hi = min(_MAX_EXP, max(round(_log10(FIXED_HIGH)), math.ceil(max(exps))))
+        return cls(10.0**lo, 10.0**hi)
 
     @property
     def vanishing_low(self):
         return self.low < VANISHING_BELOW
 
     def position(self, grad):
-        """Where |grad| sits on the bar: 0 (low end) to 1 (high end)."""
-        span = math.log10(self.high) - math.log10(self.low)
-        return min(1.0, max(0.0, (math.log10(abs(grad)) - math.log10(self.low)) / span))
+        """Where |grad| sits on the bar: 0 (low end) to 1 (high end), clamped."""
+        if grad == 0 or not math.isfinite(grad):
+            return 0.0 if grad == 0 else 1.0
+        span = _log10(self.high) - _log10(self.low)
+        return min(1.0, max(0.0, (_log10(grad) - _log10(self.low)) / span))
 
     def colour(self, grad):
         if grad is None:
@@ -83,15 +136,24 @@ class GradScale:
         return self._colour_at(self.position(grad))
 
     def _colour_at(self, t):
-        cut = self.position(VANISHING_BELOW) if self.vanishing_low else 0.0
-        if t < cut:
-            return _interpolate(_VANISHING[::-1], t / cut)  # deepest red at the very bottom
-        return _interpolate(_SCALE, (t - cut) / (1.0 - cut) if cut < 1.0 else 1.0)
+        return _interpolate(GRAD_PALETTE, t)
 
-    def decades(self):
-        lo, hi = round(math.log10(self.low)), round(math.log10(self.high))
-        step = max(1, math.ceil((hi - lo) / 6))
-        return [10.0 ** e for e in range(lo, hi + 1, step)]
+    def decades(self, most=7):
+        """The powers of ten to label, at most `most` of them, evenly spaced, both ends included when they fit."""
+        lo, hi = round(_log10(self.low)), round(_log10(self.high))
+        least = max(1, math.ceil((hi - lo) / max(1, most - 1)))
+        # A step that divides the span puts a label at both ends (10⁻⁸ ... 10); else count down from the top.
+        step = next((k for k in range(least, max(least, hi - lo) + 1) if (hi - lo) % k == 0), least)
+        return [10.0**e for e in range(hi, lo - 1, -step)][::-1]
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def decade_label(value):
+    """A power of ten as it is written in a book: 10⁻⁶, 10⁻¹, 1, 10, 10²."""
+    e = round(_log10(value))
+    return "1" if e == 0 else "10" if e == 1 else "10" + str(e).translate(_SUPERSCRIPT)
 
 
 def _e(text):
@@ -108,7 +170,11 @@ def colour_bar(scale, *, width, uid, lang=None, zero=True, pending=False, font="
     fs = font_size
     title = title or tr("|기울기| (로그 눈금)", "|grad| (log scale)", lang)
     if scale.vanishing_low:
-        title += tr(f" · 빨강: 기울기 소실 (< {VANISHING_BELOW:.0e})", f" · red: vanishing (< {VANISHING_BELOW:.0e})", lang)
+        title += tr(
+            f" · 진한 빨강: 기울기 소실 (< {decade_label(VANISHING_BELOW)})",
+            f" · deep red: vanishing (< {decade_label(VANISHING_BELOW)})",
+            lang,
+        )
     swatches = []
     if zero:
         swatches.append((ZERO, tr("0: 입력이 0이거나 연결이 끊김", "0: input was 0 or no path", lang)))
@@ -127,22 +193,28 @@ def colour_bar(scale, *, width, uid, lang=None, zero=True, pending=False, font="
     for value in decades[::step]:
         x = scale.position(value) * width
         anchor = "start" if x < 1 else "end" if x > width - 1 else "middle"
-        parts.append(f'<line x1="{x:.1f}" y1="{tick_y}" x2="{x:.1f}" y2="{tick_y + 3}" stroke="#555" stroke-width="0.7"/>')
-        parts.append(f'<text x="{x:.1f}" y="{tick_y + 3 + fs}" font-size="{fs}" text-anchor="{anchor}" font-family="{font}">{_decade(value)}</text>')
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{tick_y}" x2="{x:.1f}" y2="{tick_y + 3}" stroke="#555" stroke-width="0.7"/>'
+        )
+        parts.append(
+            f'<text x="{x:.1f}" y="{tick_y + 3 + fs}" font-size="{fs}" text-anchor="{anchor}" font-family="{font}">{decade_label(value)}</text>'
+        )
     if scale.vanishing_low:  # the threshold, marked across the bar
         x = scale.position(VANISHING_BELOW) * width
-        parts.append(f'<line x1="{x:.1f}" y1="{fs + 2}" x2="{x:.1f}" y2="{2 * fs + 6}" stroke="#000" stroke-width="1"/>')
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{fs + 2}" x2="{x:.1f}" y2="{2 * fs + 6}" stroke="#000" stroke-width="1"/>'
+        )
     y, x = tick_y + 3 + fs + 8, 0.0
     for fill, text in swatches:
-        parts.append(f'<rect x="{x:.1f}" y="{y}" width="{fs}" height="{fs}" fill="{fill}" stroke="#777" stroke-width="0.5"/>')
-        parts.append(f'<text x="{x + fs + 4:.1f}" y="{y + fs - 1.5}" font-size="{fs}" font-family="{font}">{_e(text)}</text>')
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y}" width="{fs}" height="{fs}" fill="{fill}" stroke="#777" stroke-width="0.5"/>'
+        )
+        parts.append(
+            f'<text x="{x + fs + 4:.1f}" y="{y + fs - 1.5}" font-size="{fs}" font-family="{font}">{_e(text)}</text>'
+        )
         x += fs + 4 + _text_width(text, fs) + 2 * fs
     height = y + (fs + 4 if swatches else 0)
     return "\n".join(parts), height
-
-
-def _decade(value):
-    return f"{value:g}" if 1e-3 <= value <= 1e3 else f"{value:.0e}"
 
 
 def _text_width(text, font_size):

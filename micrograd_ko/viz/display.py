@@ -26,7 +26,17 @@ import re
 
 from . import fonts
 
-__all__ = ["OUTPUT_WIDTH", "MIN_TEXT", "compose", "fits", "img_tag", "mimebundle", "on_screen_text", "size_px"]
+__all__ = [
+    "OUTPUT_WIDTH",
+    "MIN_TEXT",
+    "compose",
+    "fits",
+    "img_tag",
+    "mimebundle",
+    "on_screen_text",
+    "readable_width",
+    "size_px",
+]
 
 OUTPUT_WIDTH = 850  # px: a JupyterLab output area in a 1280 px window
 MIN_TEXT = 10.0  # px on screen
@@ -64,11 +74,18 @@ def _min_font_px(svg):
     return min(sizes) * unit if sizes else None
 
 
-def on_screen_text(svg, width=OUTPUT_WIDTH):
-    """The smallest text's height in px once the SVG is scaled down to `width` (never up)."""
+def on_screen_text(svg, width=OUTPUT_WIDTH, height=None):
+    """The smallest text's height in px once the SVG is scaled down (never up) to `width`, and to `height` if given."""
+    w, h = size_px(svg)
+    smallest = _min_font_px(svg) or 14.0
+    return smallest * min(1.0, width / w, height / h if height else 1.0)
+
+
+def readable_width(svg):
+    """The width in px at which the SVG's smallest text is `MIN_TEXT` px (its own width if it is never smaller)."""
     w, _ = size_px(svg)
     smallest = _min_font_px(svg) or 14.0
-    return smallest * min(1.0, width / w)
+    return w * min(1.0, MIN_TEXT / smallest)
 
 
 def fits(svg, width=OUTPUT_WIDTH):
@@ -87,8 +104,10 @@ def data_uri(svg):
 def img_tag(svg, alt, css_class="mgk-picture"):
     """An <img> showing `svg` (with its font embedded) at its own size, scaled down to the width it is given."""
     w, h = size_px(svg)
-    return (f'<img class="{css_class}" src="{data_uri(fonts.embed(svg))}" alt="{html.escape(alt)}" width="{round(w)}" '
-            f'style="max-width:100%;height:auto" data-width="{round(w)}" data-height="{round(h)}">')
+    return (
+        f'<img class="{css_class}" src="{data_uri(fonts.embed(svg))}" alt="{html.escape(alt)}" width="{round(w)}" '
+        f'style="max-width:100%;height:auto" data-width="{round(w)}" data-height="{round(h)}">'
+    )
 
 
 def mimebundle(svg, alt, note=None, include=None, exclude=None):
@@ -97,8 +116,10 @@ def mimebundle(svg, alt, note=None, include=None, exclude=None):
     if note:
         # The note's own glyphs (live notebooks keep <style>; a saved one drops it and uses the machine's fonts).
         family = "MgkNote" + hashlib.sha1(note.encode("utf-8")).hexdigest()[:8]
-        body += (f"<style>{fonts.font_face_css(note, family)}</style>"
-                 f'<div class="mgk-note" style="font-size:0.85em;color:#555;font-family:{family}, sans-serif">{html.escape(note)}</div>')
+        body += (
+            f"<style>{fonts.font_face_css(note, family)}</style>"
+            f'<div class="mgk-note" style="font-size:0.85em;color:#555;font-family:{family}, sans-serif">{html.escape(note)}</div>'
+        )
     bundle = {"text/html": f'<div class="mgk-output">{body}</div>', "image/svg+xml": svg}
     if include is not None:
         bundle = {k: v for k, v in bundle.items() if k in set(include)}
@@ -116,9 +137,16 @@ def compose(graph_svg, extra, extra_height, extra_width, font):
     w_pt, h_pt = w * 0.75, h * 0.75
     total_w = max(w_pt, extra_width + 16)
     total_h = h_pt + extra_height + 8
-    nested = _ROOT.sub(lambda m: re.sub(r'\b(width|height)="[^"]*"', "", m.group(0)).replace(
-        "<svg", f'<svg x="0" y="0" width="{w_pt:.2f}" height="{h_pt:.2f}"', 1), body, count=1)
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-            f'width="{total_w:.2f}pt" height="{total_h:.2f}pt" viewBox="0 0 {total_w:.2f} {total_h:.2f}">\n'
-            f'<rect width="100%" height="100%" fill="white"/>\n{nested}\n'
-            f'<g transform="translate(8 {h_pt + 4:.2f})" font-family="{html.escape(font)}">\n{extra}\n</g>\n</svg>\n')
+    nested = _ROOT.sub(
+        lambda m: re.sub(r'\b(width|height)="[^"]*"', "", m.group(0)).replace(
+            "<svg", f'<svg x="0" y="0" width="{w_pt:.2f}" height="{h_pt:.2f}"', 1
+        ),
+        body,
+        count=1,
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        f'width="{total_w:.2f}pt" height="{total_h:.2f}pt" viewBox="0 0 {total_w:.2f} {total_h:.2f}">\n'
+        f'<rect width="100%" height="100%" fill="white"/>\n{nested}\n'
+        f'<g transform="translate(8 {h_pt + 4:.2f})" font-family="{html.escape(font)}">\n{extra}\n</g>\n</svg>\n'
+    )

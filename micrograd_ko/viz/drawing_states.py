@@ -47,9 +47,11 @@ def prepare(svg):
     A class, not Graphviz's own colours, so that a frame changes a few
     classes instead of being drawn again.
     """
-    style = (f"<style>.node.current > polygon, .node.current > ellipse {{ stroke: {HIGHLIGHT}; stroke-width: 3px; }}"
-             f" .edge.flow > path {{ stroke: {HIGHLIGHT}; stroke-width: 2.5px; }}"
-             f" .edge.flow > polygon {{ stroke: {HIGHLIGHT}; fill: {HIGHLIGHT}; }}</style>")
+    style = (
+        f"<style>.node.current > polygon, .node.current > ellipse {{ stroke: {HIGHLIGHT}; stroke-width: 3px; }}"
+        f" .edge.flow > path {{ stroke: {HIGHLIGHT}; stroke-width: 2.5px; }}"
+        f" .edge.flow > polygon {{ stroke: {HIGHLIGHT}; fill: {HIGHLIGHT}; }}</style>"
+    )
     end = _ROOT.search(svg).end()
     return svg[:end] + style + svg[end:]
 

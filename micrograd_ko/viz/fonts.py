@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import base64
 import functools
-import importlib.util
 import html
+import importlib.util
 import io
 import re
 from pathlib import Path
@@ -37,18 +37,31 @@ def korean_font_file():
     """
     spec = importlib.util.find_spec("koreanize_matplotlib")
     if spec is None or not spec.submodule_search_locations:
-        raise ImportError(bilingual("한글 글꼴 패키지 koreanize-matplotlib가 없습니다: pip install 'micrograd_ko[viz]'",
-                                    "the Korean font package koreanize-matplotlib is missing: pip install 'micrograd_ko[viz]'"))
+        raise ImportError(
+            bilingual(
+                "한글 글꼴 패키지 koreanize-matplotlib가 없습니다: pip install 'micrograd_ko[viz]'",
+                "the Korean font package koreanize-matplotlib is missing: pip install 'micrograd_ko[viz]'",
+            )
+        )
     path = Path(next(iter(spec.submodule_search_locations))) / "fonts" / f"{KOREAN_FONT}.ttf"
     if not path.is_file():
-        raise ImportError(bilingual(f"koreanize-matplotlib에 {path.name}이 없습니다", f"koreanize-matplotlib ships no {path.name}"))
+        raise ImportError(
+            bilingual(f"koreanize-matplotlib에 {path.name}이 없습니다", f"koreanize-matplotlib ships no {path.name}")
+        )
     return path
 
 
 def _symbol_font_file():
-    import matplotlib
-
-    return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    """DejaVuSans.ttf from matplotlib, found without importing it (the import alone takes ~1 s)."""
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(
+            bilingual(
+                "matplotlib이 없습니다: pip install 'micrograd_ko[viz]'",
+                "matplotlib is missing: pip install 'micrograd_ko[viz]'",
+            )
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "fonts" / "ttf" / "DejaVuSans.ttf"
 
 
 @functools.lru_cache(maxsize=64)
@@ -64,7 +77,9 @@ def _subset(font_path, characters):
     options.layout_features = []
     options.hinting = False
     options.flavor = "woff"
-    options.drop_tables += ["TSI0", "TSI1", "TSI2", "TSI3", "TSI5", "FFTM"]  # tables fontTools cannot subset (hinting sources, a timestamp)
+    # Tables fontTools cannot subset (hinting sources, a timestamp), and the old-style kerning:
+    # decoding NanumGothic's takes most of a second, and a label's Hangul is not kerned.
+    options.drop_tables += ["TSI0", "TSI1", "TSI2", "TSI3", "TSI5", "FFTM", "kern"]
     font = subset.load_font(io.BytesIO(Path(font_path).read_bytes()), options)  # read whole: no file left open
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=characters)
@@ -77,17 +92,21 @@ def _subset(font_path, characters):
 
 def _face(family, font_path, characters, ranges=None):
     ranges = ranges or ", ".join(f"U+{ord(c):04X}" for c in characters)
-    return (f"@font-face {{ font-family: '{family}'; unicode-range: {ranges}; "
-            f"src: url(data:font/woff;base64,{_subset(font_path, characters)}) format('woff'); }}")
+    return (
+        f"@font-face {{ font-family: '{family}'; unicode-range: {ranges}; "
+        f"src: url(data:font/woff;base64,{_subset(font_path, characters)}) format('woff'); }}"
+    )
 
 
 def font_face_css(text, family):
     """@font-face rules for `family` covering every character of `text`, as data: URLs."""
     characters = "".join(sorted(set(text)))
     # For a character covered by several faces the browser tries the face defined LAST first: symbols go last.
-    return (f"@font-face {{ font-family: '{family}'; "
-            f"src: url(data:font/woff;base64,{_subset(korean_font_file(), characters)}) format('woff'); }}\n"
-            + _face(family, _symbol_font_file(), characters, _SYMBOL_RANGE))
+    return (
+        f"@font-face {{ font-family: '{family}'; "
+        f"src: url(data:font/woff;base64,{_subset(korean_font_file(), characters)}) format('woff'); }}\n"
+        + _face(family, _symbol_font_file(), characters, _SYMBOL_RANGE)
+    )
 
 
 EMBEDDED_FAMILY = "MicrogradKoPicture"
@@ -110,7 +129,8 @@ def embed(svg):
     wide = "".join(sorted(c for c in shown if _WIDE.match(c)))
     symbols = "".join(sorted(shown - set(wide) - {"\u200b"}))
     faces = ([_face(EMBEDDED_FAMILY, korean_font_file(), wide)] if wide else []) + (
-        [_face(EMBEDDED_FAMILY, _symbol_font_file(), symbols)] if symbols else [])
+        [_face(EMBEDDED_FAMILY, _symbol_font_file(), symbols)] if symbols else []
+    )
     if not faces:
         return svg
     start = svg.index("<svg")
@@ -120,5 +140,5 @@ def embed(svg):
     if 'font-family="' in svg[start:end]:
         head = svg[:end].replace('font-family="', f'font-family="{EMBEDDED_FAMILY}, ')
     else:
-        head = svg[:end - 1] + f' font-family="{EMBEDDED_FAMILY}, sans-serif">'
+        head = svg[: end - 1] + f' font-family="{EMBEDDED_FAMILY}, sans-serif">'
     return head + style + body

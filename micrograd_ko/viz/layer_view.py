@@ -1,13 +1,25 @@
-"""The layer view: one row per layer, coloured by its mean |dL/dW|, with the factor lost between layers.
+"""The layer view: one bar per layer, its length the log of mean |∂L/∂W|, and why it shrinks between layers.
 
 The picture a learner needs for vanishing gradients (기울기 소실): rows from the
-output layer (top, where backpropagation starts) down to the first layer;
-each row's colour on a continuous log scale (so neighbouring layers get
-neighbouring, distinct shades), its mean |∂L/∂W|, and between two rows the
-factor by which the gradient changed on the way down (`×0.23`: a sigmoid
-layer passes at most 1/4). Several models sit side by side on one scale:
+output layer (top, where backpropagation starts) down to the first layer.
 
-    compare_gradient_flow({"sigmoid": m1, "tanh": m2, "relu": m3})
+- Small is loud: each layer's bar is as long as log10 of its mean |∂L/∂W|
+  on the shared scale (`colours.GradScale.fit`: fixed, widened only past
+  its ends), and coloured on it: the
+  smaller, the shorter and the redder; below `VANISHING_BELOW` a ⚠.
+- The why: between two rows, the factor the gradient was multiplied by on
+  its way down, written as the lower layer's mean σ′(z) times the weight
+  gain of the layer above (가중치가 곱하는 배수, defined as factor / σ′ so that
+  the product is exactly the factor drawn): `×0.50 = σ′ 0.23 × 2.2`. The
+  table behind it: `LayerView.factors` (or `diagnostics.layer_factors`).
+- Under each model one line: how the first layer's gradient compares with
+  the output layer's ("1층 = 출력층의 1/31,000").
+- Honest states: '?' only when backward() is known not to have run; every
+  gradient exactly 0 after backward is drawn grey, with what it means.
+
+Several models sit side by side on one scale:
+
+    compare_gradient_flow({"sigmoid": m1, "tanh": m2}, losses={"sigmoid": l1, "tanh": l2})
 
 Drawn directly as SVG (no Graphviz, no layout time), sized to fit a notebook
 output (~850 px) with text of at least 12 px.
@@ -20,38 +32,54 @@ import html
 import math
 from dataclasses import dataclass
 
-from ..diagnostics import activation_name, gradient_flow, layer_parameters, neuron_layers
+from ..diagnostics import (
+    activation_name,
+    factor_table,
+    gradient_flow,
+    layer_parameters,
+    mean_local_derivatives,
+    neuron_layers,
+)
+from ..engine import Value
 from ..files import write_file
 from ..i18n import bilingual, tr
 from . import display, fonts, player
-from .colours import HIGHLIGHT, GradScale, colour_bar, text_colour
+from .colours import HIGHLIGHT, PENDING, VANISHING_BELOW, ZERO, GradScale, colour_bar, decade_label, text_colour
 
-__all__ = ["GradientFlowPlayer", "LayerRow", "LayerView", "compare_gradient_flow", "gradient_flow_history", "gradient_flow_player"]
+__all__ = [
+    "GradientFlowPlayer",
+    "LayerRow",
+    "LayerView",
+    "compare_gradient_flow",
+    "gradient_flow_history",
+    "gradient_flow_player",
+]
 
 FONT = "NanumGothic, Noto Sans CJK KR, Malgun Gothic, AppleGothic, sans-serif"
-FONT_SIZE = 13  # px
+FONT_SIZE = 14  # px
 SMALL = 12  # px
-MARGIN, LABEL_WIDTH, CELL_HEIGHT, GAP = 12, 175, 26, 18
+MARGIN, BAR_HEIGHT, GAP = 12, 22, 20
 MAX_WIDTH = 840  # px: inside a notebook output at a 1280 px window
-MIN_WIDTH = 560  # px: room for the colour bar and its legend
+MAX_MODELS = 4
+
+# A column's state, when it is not simply "gradients drawn".
+PENDING_STATE = "pending"  # backward() has not run (known: the loss's own gradient is still 0)
+ZERO_STATE = "zero"  # backward() ran and every gradient is exactly 0
+UNKNOWN_ZERO_STATE = "zero?"  # every gradient is 0 and nothing says whether backward() ran
 
 
 @dataclass(frozen=True)
 class LayerRow:
-    """One layer as drawn: `value` is its mean |∂L/∂W| (None: not computed yet)."""
+    """One layer as drawn: `value` is its mean |∂L/∂W| (None: not computed yet), `mean_local` its mean σ′(z)."""
 
     layer: int
     activation: str
     n_weights: int
     value: float | None
+    mean_local: float | None = None
 
 
-def _no_gradients(model):
-    """Whether every weight and bias of `model` has a gradient of exactly 0.0: backward() has not run yet.
-
-    After a backward pass at least the output layer's biases receive
-    ∂L/∂output, which is 0 only at an exact stationary point of the loss.
-    """
+def _all_zero(model):
     for _, layer in neuron_layers(model):
         weights, biases = layer_parameters(layer)
         if any(p.grad != 0.0 for p in weights + biases):
@@ -59,16 +87,31 @@ def _no_gradients(model):
     return True
 
 
-def _rows_of(model, grads=None):
-    if grads is None and _no_gradients(model):  # shown as not known yet, not as "0: input was 0"
-        return [LayerRow(index, activation_name(layer), len(layer_parameters(layer)[0]), None)
-                for index, layer in neuron_layers(model)]
+def _state(model, loss, grads):
+    """The column's state: None (gradients to draw), or one of the *_STATE names.
+
+    `backward()` sets the loss's own gradient to 1, so with the loss at hand
+    an all-zero model is either before backward (loss.grad == 0) or a real
+    finding: every path to the weights multiplies by 0 (dead ReLUs, say).
+    """
+    if grads is not None or not _all_zero(model):
+        return None
+    if loss is None:
+        return UNKNOWN_ZERO_STATE
+    return PENDING_STATE if loss.grad == 0 else ZERO_STATE
+
+
+def _rows_of(model, loss=None, grads=None, state=None):
+    local = mean_local_derivatives(model, loss) if loss is not None else {}
     rows = []
     for index, layer in neuron_layers(model):
         weights, _ = layer_parameters(layer)
-        values = [w.grad if grads is None else grads.get(w) for w in weights]
-        value = None if any(v is None for v in values) else math.fsum(abs(v) for v in values) / len(values)
-        rows.append(LayerRow(index, activation_name(layer), len(weights), value))
+        if state == PENDING_STATE:
+            value = None
+        else:
+            values = [w.grad if grads is None else grads.get(w) for w in weights]
+            value = None if any(v is None for v in values) else math.fsum(abs(v) for v in values) / len(values)
+        rows.append(LayerRow(index, activation_name(layer), len(weights), value, local.get(index)))
     return rows
 
 
@@ -78,110 +121,341 @@ def _short(x):
     return "0" if x == 0 else f"{x:.2g}" if 1e-3 <= abs(x) < 1e3 else f"{x:.1e}"
 
 
+def _num(x):
+    """A factor or a σ′ as drawn: two significant digits."""
+    return f"{x:.2g}" if 1e-3 <= abs(x) < 1e4 else f"{x:.1e}"
+
+
 def _e(text):
     return html.escape(str(text), quote=True)
 
 
-class LayerView:
-    """Models side by side, one row per layer; `svg()`, `save(path)`, and a notebook display."""
+def _text_width(text, size):
+    """About how wide `text` is drawn (a little generous): Hangul 1 em, spaces and dots 0.3 em, the rest 0.58 em."""
+    return sum(size if ord(c) >= 0x1100 else 0.3 * size if c in " .,′()" else 0.58 * size for c in text)
 
-    def __init__(self, columns, *, lang=None, title=None, highlight=(), uid=None, scale=None, before_backward=()):
+
+def _ratio_words(first, output, lang):
+    """ "1/31,000" or "2.3배": the first layer's mean |∂L/∂W| against the output layer's."""
+    if not first or not output:
+        return None
+    r = first / output
+    if r < 1:
+        n = output / first
+        rounded = float(f"{n:.2g}")
+        return f"1/{rounded:,.0f}" if rounded >= 10 else f"1/{rounded:g}"
+    return tr(f"{r:.2g}배", f"{r:.2g}×", lang)
+
+
+class LayerView:
+    """Models side by side, one row per layer; `svg()`, `save(path)`, `factors`, and a notebook display.
+
+    `scale`: a `GradScale` or (low, high); by default the fixed scale every
+    picture shares (`GradScale.fit`: widened by whole decades only when a
+    gradient lies past its ends), so one gradient has one colour and one bar
+    length in every picture whose gradients lie in 10⁻⁸..10.
+    """
+
+    def __init__(self, columns, *, lang=None, title=None, highlight=(), uid=None, scale=None, states=None):
         if not columns:
             raise ValueError(bilingual("그릴 모델이 없습니다", "no model to draw"))
+        if len(columns) > MAX_MODELS:
+            raise ValueError(
+                bilingual(
+                    f"모델 {len(columns)}개는 한 그림에 너무 많습니다 (최대 {MAX_MODELS}개)",
+                    f"{len(columns)} models are too many for one picture (at most {MAX_MODELS})",
+                )
+            )
         self.columns = {str(name): list(rows) for name, rows in columns.items()}
-        # Columns whose every gradient was exactly 0: backward() has not run; the picture says so.
-        self.before_backward = [str(name) for name in before_backward]
+        self.states = {str(k): v for k, v in (states or {}).items() if v}
         self.lang, self.title = lang, title
         self.highlight = set(highlight)
         self.uid = uid or "mgkl" + hashlib.sha1(repr(sorted(self.columns.items())).encode()).hexdigest()[:8]
-        self.scale = scale or GradScale.fit(r.value for rows in self.columns.values() for r in rows)
+        values = [r.value for rows in self.columns.values() for r in rows]
+        # Given, or the shared fixed scale, widened by whole decades only if a gradient lies past its ends (so that
+        # bars and colours stay ordered by size: nothing is clamped).
+        self.scale = GradScale.fit(values) if scale is None else GradScale.of(scale)
 
     @classmethod
-    def from_model(cls, model, grads=None, **kwargs):
-        """The layer view of one model, from its parameters' `.grad` (or from `grads`, node -> gradient)."""
-        unbacked = [""] if grads is None and _no_gradients(model) else []
-        return cls({"": _rows_of(model, grads)}, before_backward=unbacked, **kwargs)
+    def from_model(cls, model, grads=None, loss=None, **kwargs):
+        """The layer view of one model, from its parameters' `.grad` (or from `grads`, node -> gradient).
+
+        `loss` (the Value backward ran from) gives each layer's mean σ′(z) and
+        tells "before backward" from "every gradient exactly 0".
+        """
+        if loss is not None and not isinstance(loss, Value):
+            raise TypeError(bilingual("loss는 Value여야 합니다", f"loss must be a Value, got {type(loss).__name__}"))
+        state = _state(model, loss, grads)
+        return cls({"": _rows_of(model, loss, grads, state)}, states={"": state}, **kwargs)
+
+    @property
+    def factors(self):
+        """{column name: [diagnostics.LayerFactor, ...]} input side first: mean σ′ × gain = factor, as drawn."""
+        return {
+            name: factor_table(
+                (r.layer, r.activation, r.value, r.mean_local) for r in sorted(rows, key=lambda r: r.layer)
+            )
+            for name, rows in self.columns.items()
+        }
 
     # -- drawing -------------------------------------------------------------------
 
-    def row_label(self, row, depth):
-        text = tr(f"{row.layer + 1}층", f"layer {row.layer + 1}", self.lang) + (f" · {row.activation}" if row.activation else "")
+    def row_label(self, row, depth, with_activation=True):
+        text = tr(f"{row.layer + 1}층", f"layer {row.layer + 1}", self.lang)
+        if with_activation and row.activation:
+            text += f" · {row.activation}"
         if row.layer == depth - 1:
             text += tr(" (출력)", " (output)", self.lang)
         return text
 
+    def _factor_texts(self, f, output_layer):
+        """`↓ ×0.50 = σ′ 0.23 × 가중치 2.2` in ever shorter forms; the output layer's gain always says whose it is."""
+        head = f"↓ ×{_num(f.factor)}"
+        if f.gain is None:
+            return [head]
+        out = f.gain_layer == output_layer
+        sigma, gain = _num(f.mean_local), _num(f.gain)
+        full = tr("출력층 가중치", "output W", self.lang) if out else tr("가중치", "W", self.lang)
+        short = tr("출력층 ", "output ", self.lang) if out else ""
+        return [
+            f"{head} = σ′ {sigma} × {full} {gain}",
+            f"{head} = σ′ {sigma} × {short if out else full + ' '}{gain}",
+            f"{head} = σ′ {sigma} × {short}{gain}",
+            f"×{_num(f.factor)} = σ′ {sigma} × {short}{gain}",
+            head,
+        ]
+
+    def _factor_level(self, factors, output_layer, room):
+        """The most complete form (index into `_factor_texts`) in which every factor of a column fits `room` px."""
+        forms = [self._factor_texts(f, output_layer) for f in factors if f.factor is not None]
+        for level in range(5):
+            if all(_text_width(texts[min(level, len(texts) - 1)], SMALL) <= room for texts in forms):
+                return level
+        return 4
+
     def svg(self):
         depth = max(r.layer for rows in self.columns.values() for r in rows) + 1
         n = len(self.columns)
-        col_width = min(max(220, (MIN_WIDTH - 2 * MARGIN - LABEL_WIDTH) // n), (MAX_WIDTH - 2 * MARGIN - LABEL_WIDTH) // n)
-        if col_width < 110:
-            raise ValueError(bilingual(f"모델 {n}개는 한 그림에 너무 많습니다 (최대 6개)", f"{n} models are too many for one picture (at most 6)"))
-        width = 2 * MARGIN + LABEL_WIDTH + n * col_width
-        title = self.title or tr("층별 가중치 기울기 평균 |∂L/∂W| · 위에서 아래로 역전파",
-                                 "mean |∂L/∂W| per layer · backpropagation runs top to bottom", self.lang)
+        # A layer's activation is named in its label when every model shares it; otherwise the column names say.
+        shared = {
+            k: len({r.activation for rows in self.columns.values() for r in rows if r.layer == k}) <= 1
+            for k in range(depth)
+        }
+        sample = next(iter(self.columns.values()))
+        labels = [self.row_label(r, depth, shared[r.layer]) for r in sample]
+        label_width = max(_text_width(t, FONT_SIZE) for t in labels) + 14
+        col_width = (MAX_WIDTH - 2 * MARGIN - label_width) / n
+        width = MAX_WIDTH
+        title = self.title or tr(
+            "층별 평균 |∂L/∂W| · 막대 길이는 로그 눈금 · 역전파는 위에서 아래로",
+            "mean |∂L/∂W| per layer · bar length on a log scale · backpropagation runs top to bottom",
+            self.lang,
+        )
+        factors = self.factors
+        explained = any(f.gain is not None for rows in factors.values() for f in rows)
+        lines = [(title, "bold", "#000", "title")]
+        if explained:
+            lines.append(
+                (
+                    tr(
+                        "행 사이: 기울기가 곱해진 배수 = 아래층 활성화 함수의 평균 σ′(z) × 위층 가중치가 곱하는 배수",
+                        "between rows: the factor = the lower layer's mean σ′(z) × the weight gain of the layer above",
+                        self.lang,
+                    ),
+                    "normal",
+                    "#333",
+                    "legend",
+                )
+            )
+        for name, state in self.states.items():
+            lines.append(
+                (
+                    self._state_text(name, state),
+                    "normal",
+                    "#a50f15" if state != ZERO_STATE else "#555",
+                    f"state {state}",
+                )
+            )
+        parts = []
+        y = MARGIN
+        for text, weight, fill, cls in lines:
+            size = FONT_SIZE if cls == "title" else SMALL
+            y += size + 6
+            parts.append(
+                f'<text x="{MARGIN}" y="{y}" font-size="{size}" font-weight="{weight}" fill="{fill}" class="{cls}">{_e(text)}</text>'
+            )
         headed = any(self.columns)
-        warning = self._warning()
-        top = MARGIN + FONT_SIZE + 8 + (FONT_SIZE + 8 if headed else 0) + (FONT_SIZE + 8 if warning else 0)
-        parts = [f'<text x="{MARGIN}" y="{MARGIN + FONT_SIZE}" font-size="{FONT_SIZE}" font-weight="bold">{_e(title)}</text>']
-        if warning:
-            parts.append(f'<text x="{MARGIN}" y="{MARGIN + 2 * FONT_SIZE + 8}" font-size="{FONT_SIZE}" fill="#a50f15" '
-                         f'class="before-backward">{_e(warning)}</text>')
-        pitch = CELL_HEIGHT + GAP
+        top = y + 10 + (FONT_SIZE + 8 if headed else 0)
+        pitch = BAR_HEIGHT + GAP
         for c, (name, rows) in enumerate(self.columns.items()):
-            x = MARGIN + LABEL_WIDTH + c * col_width
+            x = MARGIN + label_width + c * col_width
+            track = col_width - 12
             if headed:
-                parts.append(f'<text x="{x + col_width / 2 - 4:.0f}" y="{top - 8}" font-size="{FONT_SIZE}" font-weight="bold" '
-                             f'text-anchor="middle">{_e(name)}</text>')
+                parts.append(
+                    f'<text x="{x:.1f}" y="{top - 10}" font-size="{FONT_SIZE}" font-weight="bold" class="model">{_e(name)}</text>'
+                )
             by_layer = {r.layer: r for r in rows}
+            by_factor = {f.layer: f for f in factors[name]}
+            level = self._factor_level(factors[name], depth - 1, col_width - 8)
+            parts.append(self._grid(x, top, track, depth * pitch - GAP))
             for k in range(depth):
                 row = by_layer.get(depth - 1 - k)
                 if row is None:
                     continue
                 y = top + k * pitch
                 if c == 0:
-                    activations = {r.activation for rows_ in self.columns.values() for r in rows_ if r.layer == row.layer}
-                    # Models with different activations: the column names say which.
-                    label = self.row_label(row if len(activations) == 1 else LayerRow(row.layer, "", 0, None), depth)
-                    parts.append(f'<text x="{MARGIN}" y="{y + CELL_HEIGHT / 2 + 4.5:.1f}" font-size="{FONT_SIZE}">'
-                                 f'{_e(label)}</text>')
-                parts.append(self._cell(row, x, y, col_width - 8))
-                below = by_layer.get(row.layer - 1)
-                if below is not None and row.value and below.value:  # the factor on the way down
-                    parts.append(f'<text x="{x + (col_width - 8) / 2:.0f}" y="{y + CELL_HEIGHT + GAP - 4}" font-size="{SMALL}" '
-                                 f'text-anchor="middle" class="factor">↓ ×{below.value / row.value:.2g}</text>')
-        grid_bottom = top + depth * pitch - GAP + 14
+                    parts.append(
+                        f'<text x="{MARGIN}" y="{y + BAR_HEIGHT / 2 + 5:.1f}" font-size="{FONT_SIZE}">'
+                        f"{_e(self.row_label(row, depth, shared[row.layer]))}</text>"
+                    )
+                parts.append(self._cell(row, x, y, track, self.states.get(name)))
+                f = by_factor.get(row.layer - 1)
+                if f is not None and f.factor is not None:
+                    texts = self._factor_texts(f, depth - 1)
+                    text = texts[min(level, len(texts) - 1)]
+                    data = " ".join(
+                        f'data-{k}="{"" if v is None else repr(v)}"'
+                        for k, v in (
+                            ("factor", f.factor),
+                            ("sigma", f.mean_local),
+                            ("gain", f.gain),
+                            ("layer", f.layer),
+                        )
+                    )
+                    parts.append(
+                        f'<text x="{x + 2:.1f}" y="{y + BAR_HEIGHT + GAP - 5}" font-size="{SMALL}" fill="#333" '
+                        f'class="factor" {data}>{_e(text)}</text>'
+                    )
+            bottom = top + depth * pitch - GAP
+            parts.append(self._axis(x, bottom, track))
+            summary = self._summary(rows, depth)
+            if summary:
+                text, loud = summary
+                parts.append(
+                    f'<text x="{x:.1f}" y="{bottom + 2 * SMALL + 14}" font-size="{SMALL + 1}" font-weight="bold" '
+                    f'fill="{"#a50f15" if loud else "#333"}" class="summary">{_e(text)}</text>'
+                )
+        grid_bottom = top + depth * pitch - GAP + 2 * SMALL + 34
         pending = any(r.value is None for rows in self.columns.values() for r in rows)
-        bar, bar_height = colour_bar(self.scale, width=width - 2 * MARGIN, uid=self.uid, lang=self.lang, pending=pending,
-                                     font=FONT, font_size=SMALL)
+        bar, bar_height = colour_bar(
+            self.scale,
+            width=min(520, width - 2 * MARGIN),
+            uid=self.uid,
+            lang=self.lang,
+            pending=pending,
+            font=FONT,
+            font_size=SMALL,
+        )
         parts.append(f'<g transform="translate({MARGIN} {grid_bottom})">{bar}</g>')
         height = grid_bottom + bar_height + MARGIN
-        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}px" height="{height}px" viewBox="0 0 {width} {height}" '
-                f'font-family="{_e(FONT)}" class="layer-view">\n<rect width="100%" height="100%" fill="white"/>\n'
-                + "\n".join(parts) + "\n</svg>\n")
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}px" height="{height:.0f}px" viewBox="0 0 {width} {height:.0f}" '
+            f'font-family="{_e(FONT)}" class="layer-view">\n<rect width="100%" height="100%" fill="white"/>\n'
+            + "\n".join(parts)
+            + "\n</svg>\n"
+        )
 
-    def _warning(self):
-        if not self.before_backward:
+    def _grid(self, x, top, track, height):
+        """Faint lines at every power of ten behind the bars, so a bar's length reads as a number of decades."""
+        lo, hi = round(math.log10(self.scale.low)), round(math.log10(self.scale.high))
+        lines = []
+        for e in range(lo, hi + 1):
+            gx = x + self.scale.position(10.0**e) * track
+            lines.append(
+                f'<line x1="{gx:.1f}" y1="{top - 3}" x2="{gx:.1f}" y2="{top + height + 3}" stroke="#e6e6e6" stroke-width="1"/>'
+            )
+        return "".join(lines)
+
+    def _axis(self, x, y, track):
+        most = max(2, int(track // (SMALL * 3.6)))  # labels such as 10⁻¹⁰ need about three em and a gap
+        parts = []
+        for value in self.scale.decades(most):
+            gx = x + self.scale.position(value) * track
+            anchor = "start" if gx - x < 1 else "end" if gx > x + track - 1 else "middle"
+            parts.append(
+                f'<line x1="{gx:.1f}" y1="{y + 2}" x2="{gx:.1f}" y2="{y + 7}" stroke="#555" stroke-width="0.8"/>'
+            )
+            parts.append(
+                f'<text x="{gx:.1f}" y="{y + 8 + SMALL}" font-size="{SMALL}" text-anchor="{anchor}" class="tick">'
+                f"{_e(decade_label(value))}</text>"
+            )
+        return "".join(parts)
+
+    def _summary(self, rows, depth):
+        """(one line comparing the first layer with the output layer, whether it is a warning), or None."""
+        by_layer = {r.layer: r for r in rows}
+        first, output = by_layer.get(min(by_layer)), by_layer.get(depth - 1)
+        if first is None or output is None or first is output:
             return None
-        which = ", ".join(n for n in self.before_backward if n)
-        which = f" ({which})" if which else ""
-        return tr(f"기울기가 모두 정확히 0입니다{which}: loss.backward()를 먼저 호출하세요",
-                  f"every gradient is exactly 0{which}: call loss.backward() first", self.lang)
+        words = _ratio_words(first.value, output.value, self.lang)
+        if words is None:
+            return None
+        name = tr(f"{first.layer + 1}층", f"layer {first.layer + 1}", self.lang)
+        loud = first.value / output.value < 1e-3 or first.value < VANISHING_BELOW
+        return tr(f"{name} = 출력층의 {words}", f"{name} = {words} of output", self.lang), loud
 
-    def _cell(self, row, x, y, w):
-        fill = self.scale.colour(row.value)
+    def _state_text(self, name, state):
+        which = f" ({name})" if name else ""
+        if state == PENDING_STATE:
+            return tr(
+                f"아직 역전파 전입니다{which}: loss.backward()를 먼저 호출하세요",
+                f"not backpropagated yet{which}: call loss.backward() first",
+                self.lang,
+            )
+        if state == ZERO_STATE:
+            return tr(
+                f"모든 기울기가 정확히 0입니다{which}: 손실에서 어느 가중치로 가는 길이든 0을 곱합니다 (예: 모든 ReLU가 꺼짐). "
+                "이대로는 한 걸음도 학습하지 않습니다",
+                f"every gradient is exactly 0{which}: every path from the loss to a weight multiplies by 0 "
+                "(all ReLUs off, say). It cannot learn a single step",
+                self.lang,
+            )
+        return tr(
+            f"모든 기울기가 정확히 0입니다{which}: backward()를 아직 부르지 않았다면 먼저 부르세요. "
+            "불렀다면 모든 길이 0을 곱합니다 (손실을 함께 주면 구별합니다: losses=)",
+            f"every gradient is exactly 0{which}: call backward() first if you have not; if you have, every path "
+            "multiplies by 0 (pass the loss to tell which: losses=)",
+            self.lang,
+        )
+
+    def _cell(self, row, x, y, track, state):
         current = row.layer in self.highlight
-        stroke = f'stroke="{HIGHLIGHT}" stroke-width="3"' if current else 'stroke="#666" stroke-width="0.6"'
+        value = row.value
+        fill = self.scale.colour(value)
+        stroke = f'stroke="{HIGHLIGHT}" stroke-width="3"' if current else 'stroke="#999" stroke-width="0.6"'
         cls = "cell current" if current else "cell"
-        return (f'<g class="{cls}" data-layer="{row.layer}" data-value="{"" if row.value is None else repr(row.value)}">'
-                f'<rect x="{x}" y="{y}" width="{w}" height="{CELL_HEIGHT}" rx="4" fill="{fill}" {stroke}/>'
-                f'<text x="{x + w / 2:.0f}" y="{y + CELL_HEIGHT / 2 + 4.5:.1f}" font-size="{FONT_SIZE}" text-anchor="middle" '
-                f'fill="{text_colour(fill)}">{_e(_short(row.value))}</text></g>')
+        data = f'data-layer="{row.layer}" data-value="{"" if value is None else repr(value)}"'
+        track_rect = (
+            f'<rect x="{x:.1f}" y="{y}" width="{track:.1f}" height="{BAR_HEIGHT}" rx="3" fill="none" {stroke}/>'
+        )
+        if value is None or value == 0:
+            text = "?" if value is None else tr("0 (정확히)", "0 (exactly)", self.lang) if state == ZERO_STATE else "0"
+            body = (
+                f'<rect class="bar" x="{x:.1f}" y="{y}" width="{track:.1f}" height="{BAR_HEIGHT}" rx="3" fill="{PENDING if value is None else ZERO}"/>'
+                f'<text x="{x + 6:.1f}" y="{y + BAR_HEIGHT / 2 + 5:.1f}" font-size="{FONT_SIZE}" fill="#000">{_e(text)}</text>'
+            )
+            return f'<g class="{cls}" {data} data-fill="{fill}">{body}{track_rect}</g>'
+        length = max(3.0, self.scale.position(value) * track)
+        text = ("⚠ " if abs(value) < VANISHING_BELOW else "") + _short(value)
+        tw = _text_width(text, FONT_SIZE)
+        if length + 6 + tw <= track:
+            tx, anchor, ink = x + length + 5, "start", "#000"
+        else:
+            tx, anchor, ink = x + length - 5, "end", text_colour(fill)
+        weight = ' font-weight="bold"' if abs(value) < VANISHING_BELOW else ""
+        return (
+            f'<g class="{cls}" {data} data-fill="{fill}">'
+            f'<rect class="bar" x="{x:.1f}" y="{y}" width="{length:.1f}" height="{BAR_HEIGHT}" rx="3" fill="{fill}"/>'
+            f'{track_rect}<text x="{tx:.1f}" y="{y + BAR_HEIGHT / 2 + 5:.1f}" font-size="{FONT_SIZE}" text-anchor="{anchor}" '
+            f'fill="{ink}"{weight}>{_e(text)}</text></g>'
+        )
 
     # -- showing and saving -------------------------------------------------------------
 
     def _repr_mimebundle_(self, include=None, exclude=None, **_):
-        return display.mimebundle(self.svg(), tr("층별 기울기 흐름", "gradient flow per layer", self.lang),
-                                  include=include, exclude=exclude)
+        return display.mimebundle(
+            self.svg(), tr("층별 기울기 흐름", "gradient flow per layer", self.lang), include=include, exclude=exclude
+        )
 
     def save(self, path):
         """Write the SVG, with the glyphs of its text, to `path` (.svg); returns the path."""
@@ -194,44 +468,71 @@ class LayerView:
         return tr(f"<층 보기: {names or '모델'}>", f"<layer view: {names or 'model'}>", self.lang)
 
 
-def compare_gradient_flow(models, *, lang=None, title=None):
-    """Several models' layer views side by side on one colour scale (after `loss.backward()` on each).
+def compare_gradient_flow(models, *, losses=None, lang=None, title=None, scale=None):
+    """Several models' layer views side by side on one scale (after `loss.backward()` on each).
 
     `models`: a model, or a dict name -> model (or name -> list of
-    `diagnostics.gradient_flow` records). Returns a `LayerView`: it displays
-    in Jupyter (saved notebooks included) and `.save('flow.svg')` writes it.
-
-    A model whose every weight and bias gradient is exactly 0 has not been
-    through `backward()` yet: its cells show '?' (not known) instead of the
-    grey of an exactly-zero gradient, and a red line in the picture says
-    to call `loss.backward()` first. (A picture rather than an error, so a
-    notebook cell still shows what it was asked for.)
+    `diagnostics.gradient_flow` records). `losses`: the loss each model's
+    backward ran from (a Value, or a dict name -> Value): with it every
+    factor between rows is written as σ′ × weight gain, and a model with
+    every gradient exactly 0 is told apart from one not backpropagated yet.
+    `scale`: a `GradScale` (or (low, high)) shared by every model; by
+    default the fixed scale of every picture (widened past its ends only
+    for gradients outside it). Returns a `LayerView`: it
+    displays in Jupyter (saved notebooks included), `.factors` holds the
+    numbers, `.save('flow.svg')` writes it.
     """
     if isinstance(models, (list, tuple, set)):
-        raise TypeError(bilingual(
-            "compare_gradient_flow에는 이름 → 모델 사전을 주세요: compare_gradient_flow({'sigmoid': m1, 'relu': m2})",
-            f"compare_gradient_flow takes a dict name -> model, got a {type(models).__name__}: "
-            "compare_gradient_flow({'sigmoid': m1, 'relu': m2})",
-        ))
+        raise TypeError(
+            bilingual(
+                "compare_gradient_flow에는 이름 → 모델 사전을 주세요: compare_gradient_flow({'sigmoid': m1, 'relu': m2})",
+                f"compare_gradient_flow takes a dict name -> model, got a {type(models).__name__}: "
+                "compare_gradient_flow({'sigmoid': m1, 'relu': m2})",
+            )
+        )
     if not isinstance(models, dict):
-        models = {"": models}
-    columns, unbacked = {}, []
+        models, losses = {"": models}, ({"": losses} if losses is not None else None)
+    if losses is not None and not isinstance(losses, dict):
+        raise TypeError(
+            bilingual(
+                "losses는 이름 → 손실 사전입니다", f"losses must be a dict name -> loss, got {type(losses).__name__}"
+            )
+        )
+    unknown = set(losses or {}) - set(models)
+    if unknown:
+        raise ValueError(
+            bilingual(
+                f"losses에 모델에 없는 이름이 있습니다: {sorted(unknown)}",
+                f"losses names models that are not given: {sorted(unknown)}",
+            )
+        )
+    columns, states = {}, {}
     for name, model in models.items():
+        loss = (losses or {}).get(name)
+        if loss is not None and not isinstance(loss, Value):
+            raise TypeError(
+                bilingual(
+                    f"'{name}'의 손실은 Value여야 합니다",
+                    f"the loss for {name!r} must be a Value, got {type(loss).__name__}",
+                )
+            )
         if isinstance(model, (list, tuple)):
             if not all(hasattr(r, "mean_abs_grad") for r in model):
-                raise TypeError(bilingual(
-                    f"'{name}'의 목록은 diagnostics.gradient_flow(모델)의 결과여야 합니다",
-                    f"the list for {name!r} must be diagnostics.gradient_flow(model) records; pass the model itself otherwise",
-                ))
+                raise TypeError(
+                    bilingual(
+                        f"'{name}'의 목록은 diagnostics.gradient_flow(모델)의 결과여야 합니다",
+                        f"the list for {name!r} must be diagnostics.gradient_flow(model) records; pass the model itself otherwise",
+                    )
+                )
             records = list(model)
-        else:
-            records = gradient_flow(model)
-        if records and all(r.mean_abs_grad == 0 and r.bias_grad_norm == 0 for r in records):
-            unbacked.append(name)
-            columns[name] = [LayerRow(r.layer, r.activation, r.n_weights, None) for r in records]
-        else:
+            zero = records and all(r.mean_abs_grad == 0 and r.bias_grad_norm == 0 for r in records)
+            states[name] = UNKNOWN_ZERO_STATE if zero else None
             columns[name] = [LayerRow(r.layer, r.activation, r.n_weights, r.mean_abs_grad) for r in records]
-    return LayerView(columns, lang=lang, title=title, before_backward=unbacked)
+        else:
+            gradient_flow(model)  # the model's shape, checked with its own message
+            states[name] = _state(model, loss, None)
+            columns[name] = _rows_of(model, loss, None, states[name])
+    return LayerView(columns, lang=lang, title=title, states=states, scale=scale)
 
 
 # --------------------------------------------------------------------------
@@ -243,12 +544,20 @@ def gradient_flow_history(history):
     """`history['gradient_flow']` (one list of per-layer mean |∂L/∂W| per epoch), checked."""
     flows = history.get("gradient_flow") if isinstance(history, dict) else None
     if not flows:
-        raise ValueError(bilingual("history에 'gradient_flow'가 없습니다: fit(..., track_gradients=True)로 학습하세요",
-                                   "history has no 'gradient_flow': train with fit(..., track_gradients=True)"))
+        raise ValueError(
+            bilingual(
+                "history에 'gradient_flow'가 없습니다: fit(..., track_gradients=True)로 학습하세요",
+                "history has no 'gradient_flow': train with fit(..., track_gradients=True)",
+            )
+        )
     depth = len(flows[0])
     if depth == 0 or any(len(row) != depth for row in flows):
-        raise ValueError(bilingual("gradient_flow의 에폭마다 층 수가 같아야 합니다",
-                                   "every epoch of gradient_flow must list the same number of layers"))
+        raise ValueError(
+            bilingual(
+                "gradient_flow의 에폭마다 층 수가 같아야 합니다",
+                "every epoch of gradient_flow must list the same number of layers",
+            )
+        )
     return flows
 
 
@@ -263,7 +572,12 @@ class GradientFlowPlayer:
 
     def _repr_html_(self):
         title = tr("학습 중 층별 기울기 흐름", "gradient flow per layer during training", self.lang)
-        return player.fragment(self.frames, title=title, lang=self.lang)
+        note = tr(
+            "저장된 그림은 마지막 에폭입니다. 셀을 실행하면 슬라이더로 에폭을 옮겨 봅니다.",
+            "The saved picture is the last epoch. Run the cell to move through the epochs with the slider.",
+            self.lang,
+        )
+        return player.fragment(self.frames, title=title, lang=self.lang, shown=-1, saved_note=note)
 
     def to_html(self, path=None):
         title = tr("학습 중 층별 기울기 흐름", "gradient flow per layer during training", self.lang)
@@ -273,12 +587,14 @@ class GradientFlowPlayer:
 def gradient_flow_player(history, model=None, lang=None, max_frames=40):
     """Step through `fit(..., track_gradients=True)`'s epochs as layer views (every k-th epoch past `max_frames`).
 
-    `model` (optional) names each layer's activation. One colour scale for
-    all epochs, so a layer that starts learning visibly darkens.
+    `model` (optional) names each layer's activation. The shared fixed scale
+    for all epochs, so a layer whose gradient grows visibly lengthens.
     """
     flows = gradient_flow_history(history)
-    activations = [activation_name(layer) for _, layer in neuron_layers(model)] if model is not None else [""] * len(flows[0])
-    scale = GradScale.fit(v for row in flows for v in row)
+    activations = (
+        [activation_name(layer) for _, layer in neuron_layers(model)] if model is not None else [""] * len(flows[0])
+    )
+    scale = GradScale.fit(v for row in flows for v in row)  # one scale for every epoch
     step = -(-len(flows) // max_frames)
     epochs = list(range(0, len(flows), step))
     if epochs[-1] != len(flows) - 1:
@@ -287,8 +603,11 @@ def gradient_flow_player(history, model=None, lang=None, max_frames=40):
     for e in epochs:
         rows = [LayerRow(i, activations[i], 0, v) for i, v in enumerate(flows[e])]
         ratio = f"{flows[e][-1] / flows[e][0]:.3g}" if flows[e][0] else "-"
-        text = tr(f"에폭 {e + 1}/{len(flows)}: 마지막 층의 평균 |∂L/∂W|는 1층의 {ratio}배",
-                  f"epoch {e + 1}/{len(flows)}: the last layer's mean |∂L/∂W| is {ratio} times the first layer's", lang)
+        text = tr(
+            f"에폭 {e + 1}/{len(flows)}: 마지막 층의 평균 |∂L/∂W|는 1층의 {ratio}배",
+            f"epoch {e + 1}/{len(flows)}: the last layer's mean |∂L/∂W| is {ratio} times the first layer's",
+            lang,
+        )
 
         def svg_of(uid, rows=rows, e=e):
             title = tr(f"에폭 {e + 1} 뒤 층별 평균 |∂L/∂W|", f"mean |∂L/∂W| per layer after epoch {e + 1}", lang)

@@ -23,8 +23,11 @@ class LayerGroups:
 
     def exits(self, key):
         """The nodes of group `key` that another group uses: a layer's outputs, or the network's inputs."""
-        return [n for n, g in self.group.items()
-                if g == key and n not in self.param_layer and any(self.group[c] != key for c in self.children.get(n, ()))]
+        return [
+            n
+            for n, g in self.group.items()
+            if g == key and n not in self.param_layer and any(self.group[c] != key for c in self.children.get(n, ()))
+        ]
 
     def weights(self, layer):
         return [p for p, k in self.param_layer.items() if k == layer and p not in self.biases]
@@ -63,7 +66,9 @@ def assign_layers(order, model):
         biases.update(layer_biases)
         activations[index] = activation_name(layer)
     if not any(node in param_layer for node in order):
-        raise ValueError(bilingual("이 그래프에는 모델의 매개변수가 없습니다", "the graph contains none of the model's parameters"))
+        raise ValueError(
+            bilingual("이 그래프에는 모델의 매개변수가 없습니다", "the graph contains none of the model's parameters")
+        )
 
     group = {}
     for node in order:

@@ -3,31 +3,37 @@
 `draw_graph(loss)` returns a `ComputationGraph` (a `graphviz.Digraph`): every
 `Value` is a record box (name | data | grad), every operation an ellipse, and
 every edge from an input to an operation carries the local derivative
-(국소적 미분) d out / d input stored on the node. Boxes are coloured by |grad|
-on a continuous log scale, explained by a colour bar under the graph; exactly
-0 has its own grey, a vanishing gradient (기울기 소실) turns red.
+(국소적 미분) d out / d input stored on the node (an op of 3 to 32 inputs
+writes them in its own fields, one where each edge arrives). Boxes are
+coloured by |grad| on a continuous log scale, explained by a colour bar under
+the graph; exactly 0 has its own grey, a vanishing gradient (기울기 소실) turns red.
+A neuron's `dot` node of up to 8 products is drawn as the lecture writes it,
+one `*` per input and a `+` chain (`dot_parts`); `style='lecture'` draws what
+karpathy's lecture `draw_dot` draws. Labels are drawn exactly as written.
 
-For an MLP, `draw_graph(loss, group='layer', model=model)` draws one cluster
-per layer with each layer's parameters collapsed into one box; for a large
-graph it gives the layer view instead (`viz.layer_view`).
+For an MLP, `draw_graph(loss, group='layer', model=model)` gives the layer
+view (`viz.layer_view`), the same picture for every size of MLP;
+`detail='neurons'` asks for one cluster per layer instead, every node drawn.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from pathlib import Path
 
-from ..engine import Value, topological_order
+from ..engine import Value, grad_number, topological_order
 from ..files import write_file
 from ..i18n import bilingual, tr
 from . import display, fonts
 from .colours import HIGHLIGHT, PENDING, GradScale, colour_bar, text_colour
-from .cost import MAX_LONG_EDGE_NODES, long_edge_nodes
+from .cost import MAX_CROSSING_WORK, MAX_EDGES, MAX_LONG_EDGE_NODES, layout_cost
+from .dot_parts import Part, expand
+from .extra import require
 from .layer_view import LayerView
 from .layers import INPUT, LOSS, assign_layers, parameter_names
-from .options import DrawOptions
-from .extra import require
+from .options import EXPAND_DOT_UP_TO, DrawOptions
 from .render import GraphRenderError, render
 
 graphviz = require("graphviz", "draw_graph")
@@ -36,7 +42,7 @@ __all__ = ["ComputationGraph", "GraphTooComplexError", "draw_graph", "fmt", "nod
 
 # Korean fonts first: the SVG names this list and the browser picks the first it has.
 FONTNAME = "NanumGothic, Noto Sans CJK KR, Malgun Gothic, AppleGothic, sans-serif"
-LAYER_VIEW_ABOVE = 400  # a layer grouping with more boxes than this becomes the layer view
+MAX_LOCAL_FIELDS = 32  # an op with more inputs (a dot of 17 products) is drawn without their local derivatives
 
 
 class GraphTooComplexError(ValueError):
@@ -46,6 +52,12 @@ class GraphTooComplexError(ValueError):
 def fmt(x):
     """A number as drawn: 4 significant digits, so 1e-07 stays visible; -0.0 is written 0."""
     return f"{x + 0.0:.4g}" if x == 0 else f"{x:.4g}"
+
+
+def lecture_number(x):
+    """A number as the lecture's `draw_dot` writes it ('%.4f'), in exponent form from 1e15 up
+    (where '%.4f' would write every digit of 1e300)."""
+    return f"{x:.4f}" if abs(x) < 1e15 else f"{x:.4e}"
 
 
 def node_name(node, index, names=None):
@@ -62,9 +74,15 @@ def node_name(node, index, names=None):
 # Text inside Graphviz labels
 # --------------------------------------------------------------------------
 
-# Characters with a meaning inside a record label, plus the DOT string's own.
-_RECORD_ESCAPES = str.maketrans({c: "\\" + c for c in '{}|<>"\\'})
-_PLAIN_ESCAPES = str.maketrans({c: "\\" + c for c in '"\\'})
+# Characters with a meaning inside a record label, plus the DOT string's own. Graphviz decodes
+# HTML entities in every label (`&lt;` would be drawn as `<`): an `&` is written `&amp;`, which
+# Graphviz decodes back to `&` and writes to the SVG escaped, so `&lt;` is drawn as those 4 characters.
+_RECORD_ESCAPES = str.maketrans({c: "\\" + c for c in '{}|<>"\\'} | {"&": "&amp;"})
+_PLAIN_ESCAPES = str.maketrans({c: "\\" + c for c in '"\\'} | {"&": "&amp;"})
+# Characters a drawing cannot show: control characters (a NUL ends a DOT string; the others are
+# invalid in SVG or invisible) and lone surrogates (not UTF-8). Each is drawn as its Python escape,
+# as repr() shows it: "a\0b" is drawn a\x00b. (Whitespace such as tab and newline becomes a blank.)
+_UNDRAWABLE = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff]")
 
 # Hangul and other full-width characters. Without font files (the WebAssembly build has
 # none) Graphviz estimates text width at 1/4 em per UTF-8 byte: 0.75 em for a Hangul
@@ -76,7 +94,7 @@ _WIDTH_PAD = "\u200b"
 
 def one_line(text):
     """`text` on one line, padded for its full-width characters, as it appears in the drawn SVG."""
-    text = " ".join(str(text).split())
+    text = _UNDRAWABLE.sub(lambda m: repr(m[0])[1:-1], " ".join(str(text).split()))
     return text + _WIDTH_PAD * -(-len(_WIDE.findall(text)) // 3)
 
 
@@ -98,8 +116,12 @@ def plain_text(text):
 def _roots(root):
     roots = [root] if isinstance(root, Value) else list(root) if isinstance(root, (list, tuple)) else None
     if not roots or not all(isinstance(r, Value) for r in roots):
-        raise TypeError(bilingual("draw_graph에는 Value(또는 Value 목록)가 필요합니다",
-                                  f"draw_graph needs a Value or a list of Values, got {type(root).__name__}"))
+        raise TypeError(
+            bilingual(
+                "draw_graph에는 Value(또는 Value 목록)가 필요합니다",
+                f"draw_graph needs a Value or a list of Values, got {type(root).__name__}",
+            )
+        )
     return roots
 
 
@@ -118,12 +140,16 @@ def draw_graph(root, options=None, /, **kwargs):
     roots = _roots(root)
     drawer = _Drawer(roots, opts)
     if drawer.by_layer:
-        return LayerView.from_model(opts.model, grads=opts.grads, lang=opts.lang)
+        return LayerView.from_model(
+            opts.model, grads=opts.grads, lang=opts.lang, loss=roots[0] if len(roots) == 1 else None
+        )
     if drawer.size > opts.max_nodes:
-        raise GraphTooComplexError(bilingual(
-            f"노드가 {drawer.size}개로 너무 많습니다 (max_nodes={opts.max_nodes}); 더 작은 그래프나 group='layer'를 쓰세요",
-            f"{drawer.size} nodes is too many to lay out (max_nodes={opts.max_nodes}); draw a smaller graph or use group='layer'",
-        ))
+        raise GraphTooComplexError(
+            bilingual(
+                f"노드가 {drawer.size}개로 너무 많습니다 (max_nodes={opts.max_nodes}); 더 작은 그래프나 group='layer'를 쓰세요",
+                f"{drawer.size} nodes is too many to lay out (max_nodes={opts.max_nodes}); draw a smaller graph or use group='layer'",
+            )
+        )
     return drawer.draw()
 
 
@@ -132,8 +158,12 @@ def _drawing(obj, options, kwargs):
     if isinstance(obj, (Value, list, tuple)):
         return draw_graph(obj, options, **kwargs)
     if options is not None or kwargs:
-        raise TypeError(bilingual("이미 그린 그림에는 그리기 옵션을 줄 수 없습니다",
-                                  f"drawing options need a Value, not a drawing: {sorted(kwargs) or 'options'}"))
+        raise TypeError(
+            bilingual(
+                "이미 그린 그림에는 그리기 옵션을 줄 수 없습니다",
+                f"drawing options need a Value, not a drawing: {sorted(kwargs) or 'options'}",
+            )
+        )
     return obj
 
 
@@ -144,7 +174,9 @@ def _svg_of(drawing, renderer):
         return render(drawing.source, "svg", renderer).decode("utf-8")
     if hasattr(drawing, "svg"):  # a LayerView
         return drawing.svg()
-    raise TypeError(bilingual("그릴 수 없는 객체입니다", f"cannot draw a {type(drawing).__name__}: pass a Value or a drawing"))
+    raise TypeError(
+        bilingual("그릴 수 없는 객체입니다", f"cannot draw a {type(drawing).__name__}: pass a Value or a drawing")
+    )
 
 
 def render_svg(obj, options=None, /, *, renderer="auto", embed_font=True, **kwargs):
@@ -169,12 +201,16 @@ def save_graph(obj, path, options=None, /, *, renderer="auto", **kwargs):
     path = Path(path)
     fmt_ = path.suffix.lower().lstrip(".")
     if not fmt_:
-        raise ValueError(bilingual("파일 확장자로 형식을 정합니다 (.svg, .png, ...)", f"the file suffix picks the format: {path}"))
+        raise ValueError(
+            bilingual("파일 확장자로 형식을 정합니다 (.svg, .png, ...)", f"the file suffix picks the format: {path}")
+        )
     drawing = _drawing(obj, options, kwargs)
     if fmt_ == "svg":  # with its glyphs (`fonts.embed`): the Korean reads on any machine
         return write_file(path, fonts.embed(_svg_of(drawing, renderer)))
     if not hasattr(drawing, "source"):
-        raise GraphRenderError(bilingual("층 보기는 .svg로만 저장합니다", f"a layer view is saved as .svg only, not .{fmt_}"))
+        raise GraphRenderError(
+            bilingual("층 보기는 .svg로만 저장합니다", f"a layer view is saved as .svg only, not .{fmt_}")
+        )
     if fmt_ in ("gv", "dot"):
         return write_file(path, drawing.source)
     return write_file(path, render(drawing.source, fmt_, renderer))
@@ -202,7 +238,9 @@ class ComputationGraph(graphviz.Digraph):
         lang = self._options.lang if self._options else None
         width = min(max(360.0, display.size_px(drawn)[0] * 0.75 - 16), 480.0)  # pt
         uid = (self.graph_attr.get("id") or "mgk") + "_legend"
-        bar, height = colour_bar(self._scale, width=width, uid=uid, lang=lang, pending=self._pending, font=FONTNAME, font_size=10)
+        bar, height = colour_bar(
+            self._scale, width=width, uid=uid, lang=lang, pending=self._pending, font=FONTNAME, font_size=10
+        )
         return display.compose(drawn, bar, height, width, FONTNAME)
 
     def _repr_image_svg_xml(self):
@@ -222,26 +260,42 @@ class ComputationGraph(graphviz.Digraph):
         opts = self._options
         if opts is None or not opts.fit or display.fits(svg, width):
             return svg, None
-        turned = "TB" if opts.rankdir in ("LR", "RL") else "LR"
-        other = draw_graph(self._roots, opts.but(rankdir=turned))
-        other.graph_attr.update({k: v for k, v in self.graph_attr.items() if k == "id"})
-        other_svg = other.svg()
         lang = opts.lang
-        if display.on_screen_text(other_svg, width) > display.on_screen_text(svg, width):
-            svg = other_svg
-            note = tr(f"노트북 폭에 맞추려고 rankdir='{turned}'로 그렸습니다", f"drawn with rankdir='{turned}' to fit the notebook's width", lang)
-        else:
-            note = None
-        if not display.fits(svg, width) and opts.model is not None:  # an MLP: its layer view always fits
+        note = None
+        lecture = opts.style == "lecture"  # the lecture's picture is drawn as it was asked for
+        turned = "TB" if opts.rankdir in ("LR", "RL") else "LR"
+        if not lecture:
+            other = draw_graph(self._roots, opts.but(rankdir=turned))
+            other.graph_attr.update({k: v for k, v in self.graph_attr.items() if k == "id"})
+            other_svg = other.svg()
+            if display.on_screen_text(other_svg, width) > display.on_screen_text(svg, width):
+                svg = other_svg
+                note = tr(
+                    f"노트북 폭에 맞추려고 rankdir='{turned}'로 그렸습니다",
+                    f"drawn with rankdir='{turned}' to fit the notebook's width",
+                    lang,
+                )
+        if (
+            not display.fits(svg, width) and opts.model is not None and not lecture
+        ):  # an MLP: its layer view always fits
             svg = LayerView.from_model(opts.model, grads=opts.grads, lang=lang).svg()
             # group='layer' (without detail='neurons') asked for layers: the layer view is one, nothing to explain.
             # Otherwise (model= alone, or every node asked for) the switch was ours: say why.
-            note = None if opts.group == "layer" and opts.detail is None else tr(
-                "노드마다 그리면 이 폭에서 읽을 수 없어 층 보기로 그렸습니다 (노드마다: save_graph(그래프, 'graph.svg'))",
-                "every node would be unreadable at this width: drawn as the layer view (every node: save_graph(graph, 'graph.svg'))", lang)
+            note = (
+                None
+                if opts.group == "layer" and opts.detail is None
+                else tr(
+                    "노드마다 그리면 이 폭에서 읽을 수 없어 층 보기로 그렸습니다 (노드마다: save_graph(그래프, 'graph.svg'))",
+                    "every node would be unreadable at this width: drawn as the layer view (every node: save_graph(graph, 'graph.svg'))",
+                    lang,
+                )
+            )
         elif not display.fits(svg, width):
-            note = tr("이 폭에서는 글자가 작습니다: save_graph(그래프, 'graph.svg')로 저장해 크게 보세요",
-                      "the text is small at this width: save_graph(graph, 'graph.svg') to view it large", lang)
+            note = tr(
+                "이 폭에서는 글자가 작습니다: save_graph(그래프, 'graph.svg')로 저장해 크게 보세요",
+                "the text is small at this width: save_graph(graph, 'graph.svg') to view it large",
+                lang,
+            )
         return svg, note
 
     def _repr_mimebundle_(self, include=None, exclude=None, **_):
@@ -266,6 +320,19 @@ def _order(roots):
     return order
 
 
+class _Sketch:
+    """Stands in for a Digraph while the drawer only counts nodes and edges (`_Drawer.draw`)."""
+
+    def node(self, *args, **kwargs):
+        pass
+
+    edge = attr = node
+
+    @contextlib.contextmanager
+    def subgraph(self, **kwargs):
+        yield self
+
+
 class _Drawer:
     """Builds one Digraph; the state shared by the small drawing steps."""
 
@@ -274,8 +341,13 @@ class _Drawer:
         self.order = _order(roots)
         self.index = {node: i for i, node in enumerate(self.order)}
         self.param_names = parameter_names(opts.model) if opts.model is not None else {}
-        self.highlight = (set() if opts.highlight is None else {opts.highlight} if isinstance(opts.highlight, Value)
-                          else set(opts.highlight))
+        self.highlight = (
+            set()
+            if opts.highlight is None
+            else {opts.highlight}
+            if isinstance(opts.highlight, Value)
+            else set(opts.highlight)
+        )
         # Before any backward every gradient is 0: colouring all of them "0" would mislead.
         self.has_grads = opts.grads is not None or any(node.grad != 0.0 for node in self.order)
         self.grouped = opts.group == "layer"
@@ -283,28 +355,76 @@ class _Drawer:
         self.group = self.layers.group if self.grouped else {}
         self.param_layer = self.layers.param_layer if self.grouped else {}
         self.compact = self.grouped if opts.compact is None else opts.compact
-        self.name_unlabeled = not self.grouped if opts.name_unlabeled is None else opts.name_unlabeled
         self.collapsed = opts.collapse_params and self.grouped
-        self.size = sum(1 for n in self.order if not (self.collapsed and n in self.param_layer))
-        self.by_layer = self.grouped and (opts.detail == "layers" or (opts.detail is None and self.size > LAYER_VIEW_ABOVE))
+        self.lecture = opts.style == "lecture"
+        # The lecture leaves an unlabeled value's label field empty; ours names it '#i'.
+        self.name_unlabeled = not (self.grouped or self.lecture) if opts.name_unlabeled is None else opts.name_unlabeled
+        self.show_local = not self.lecture if opts.show_local is None else opts.show_local
+        self.drawn, self.shown = self.expanded_order()
+        self.size = sum(1 for n in self.drawn if not (self.collapsed and n in self.param_layer))
+        self.by_layer = self.grouped and opts.detail != "neurons"  # one picture for group='layer' at every size
         self.uses = {}
-        for node in self.order:
-            for p in node._prev:
+        for node in self.drawn:
+            for p in self.parents(node):
                 self.uses[p] = self.uses.get(p, 0) + 1
-        self.nodes, self.edges = [], []  # ids, for the layout-cost estimate
+        self.nodes, self.edges, self.numbers = [], [], set()  # ids, for the layout-cost estimate
+        self.numbers_shown = True  # local derivatives drawn, unless they would make the layout slow (`draw`)
         self.straight_spine = False
         self.scale = GradScale.fit(self.grad_of(n) for n in self.order) if self.has_grads else None
 
+    def expanded_order(self):
+        """(the nodes to draw, {dot node: how it is drawn}): each `dot` of a few products with its steps
+        before it (`dot_parts`), when `expand_dot` asks for it (see `DrawOptions`)."""
+        expand_dot = self.opts.grads is None if self.opts.expand_dot is None else self.opts.expand_dot
+        if not expand_dot or self.grouped:
+            return self.order, {}
+        drawn, shown = [], {}
+        for node in self.order:
+            steps = expand(node, EXPAND_DOT_UP_TO)
+            if steps is not None:
+                drawn += steps[0]
+                shown[node] = steps[1]
+            drawn.append(node)
+        return drawn, shown
+
     # -- helpers -----------------------------------------------------------------
 
+    def parents(self, node):
+        """The nodes whose edges come into `node` in the drawing."""
+        return self.shown[node].parents if node in self.shown else node._prev
+
+    def op(self, node):
+        return self.shown[node].op if node in self.shown else node._op
+
+    def local_grads(self, node):
+        return self.shown[node].locals if node in self.shown else node.local_grads()
+
     def id(self, node):
+        if isinstance(node, Part):
+            return f"{self.id(node.whole)}_{node.key}"
         return f"v{self.index[node]}"
 
     def name(self, node):
         return node_name(node, self.index[node], self.param_names)
 
+    def shown_name(self, node):
+        """The name written in `node`'s box, or None. A product inside a `dot` is named after its
+        factors ('w*x') when both have a name; a partial sum is not named."""
+        if isinstance(node, Part):
+            names = [self.shown_name(p) for p in node._prev]
+            return "*".join(names) if node._op == "*" and all(names) else None
+        if node.label or node in self.param_names or self.name_unlabeled:
+            return self.name(node)
+        return None
+
     def grad_of(self, node):
-        return node.grad if self.opts.grads is None else self.opts.grads.get(node)
+        if isinstance(node, Part):  # d dot / d step = 1: the step's gradient is the dot node's
+            node = node.whole
+        return grad_number(node) if self.opts.grads is None else self.opts.grads.get(node)
+
+    def marked(self, node):
+        """Whether `node` is highlighted (a step inside a `dot` node is, with it)."""
+        return (node.whole if isinstance(node, Part) else node) in self.highlight
 
     def mean_abs_grad(self, nodes):
         """Mean |grad| of `nodes`, or None while any of them has no gradient yet."""
@@ -322,13 +442,27 @@ class _Drawer:
         return "?" if grad is None else fmt(grad)
 
     def value_label(self, node):
-        fields = [node._op] if self.compact and node._op else []
-        if node.label or node in self.param_names or self.name_unlabeled:
-            fields.append(self.name(node))
+        if self.lecture:
+            return self.lecture_label(node)
+        fields = [self.op(node)] if self.compact and self.op(node) else []
+        name = self.shown_name(node)
+        if name is not None:
+            fields.append(name)
         fields.append(f"{tr('데이터', 'data', self.lang)} {fmt(node.data)}")
         if self.opts.show_grad:
             fields.append(f"{tr('기울기', 'grad', self.lang)} {self.grad_text(self.grad_of(node))}")
         return self.record(fields)
+
+    def lecture_label(self, node):
+        """The lecture's record: `{ label | data %.4f | grad %.4f }`, side by side left to right."""
+        fields = [self.op(node)] if self.compact and self.op(node) else []
+        fields.append(self.shown_name(node) or "")
+        fields.append(f"{tr('데이터', 'data', self.lang)} {lecture_number(node.data)}")
+        if self.opts.show_grad:
+            grad = self.grad_of(node)
+            fields.append(f"{tr('기울기', 'grad', self.lang)} {'?' if grad is None else lecture_number(grad)}")
+        # Braced whatever the rankdir, as in the lecture; no blanks around '|' (see `record`).
+        return graphviz.nohtml("{" + "|".join(_record_text(f) for f in fields) + "}")
 
     def record(self, fields):
         """A record label showing `fields` literally, one above the other.
@@ -343,12 +477,12 @@ class _Drawer:
 
     def node_attrs(self, node, kind):
         """The SVG class (value/op, plus 'current' when highlighted) and the highlight's border."""
-        if node in self.highlight:
+        if self.marked(node):
             return {"class": f"{kind} current", "penwidth": "3", "color": HIGHLIGHT}
         return {"class": kind}
 
     def edge_mark(self, node):
-        return {"color": HIGHLIGHT, "penwidth": "2.5"} if node in self.highlight else {}
+        return {"color": HIGHLIGHT, "penwidth": "2.5"} if self.marked(node) else {}
 
     def add_node(self, container, vid, label, **attrs):
         self.nodes.append(vid)
@@ -357,13 +491,56 @@ class _Drawer:
             attrs["fontcolor"] = text_colour(fill)
         container.node(vid, label, **attrs)
 
-    def add_edge(self, g, tail, head, **attrs):
+    def add_edge(self, g, tail, head, port=None, **attrs):
         self.edges.append((tail, head))
-        g.edge(tail, head, **attrs)
+        if "label" in attrs:
+            self.numbers.add("edges")
+        g.edge(tail, head if port is None else f"{head}:{port}", **attrs)
+
+    def input_locals(self, node):
+        """The local derivatives of `node`'s inputs (None where its op has no known rule)."""
+        locals_ = self.local_grads(node)
+        if len(locals_) != len(self.parents(node)):  # built with Value(data, children, op): no known derivative
+            return (None,) * len(self.parents(node))
+        return locals_
+
+    def labelled(self, node):
+        """Whether the edges into `node` carry their local derivatives.
+
+        Not in a grouped view for a neuron's dot (2n inputs: n labels per neuron
+        would bury the picture), nor for an op of more than `MAX_LOCAL_FIELDS`
+        inputs (a softmax of 40 would write 1,600 numbers in 40 columns of 40).
+        """
+        inputs = len(self.parents(node))
+        return (
+            self.show_local and self.numbers_shown and not (self.grouped and inputs > 2) and inputs <= MAX_LOCAL_FIELDS
+        )
+
+    def ported(self, node):
+        """Whether `node`'s op is drawn with one field per input holding its local derivative.
+
+        Edge labels of an op with many inputs crowd around it and sit on each
+        other's edges; in a field where its edge arrives, each number is clearly its edge's.
+        """
+        return not self.compact and self.labelled(node) and len(self.parents(node)) > 2
+
+    def op_label(self, node):
+        """The op's label: its name, or with `ported`, its name beside a field per input (port p0, p1, ...)."""
+        if not self.ported(node):
+            return plain_text(self.op(node))
+        ports = "|".join(
+            f"<p{k}>" + ("?" if local is None else _record_text(fmt(local)))
+            for k, local in enumerate(self.input_locals(node))
+        )
+        # The inputs' side first: left when drawn left to right, on top when top to bottom.
+        parts = ["{" + ports + "}", _record_text(self.op(node))]
+        if self.opts.rankdir in ("RL", "BT"):
+            parts.reverse()
+        return graphviz.nohtml("{" + "|".join(parts) + "}")
 
     def repeated(self, node):
         """Whether `node` is a shared leaf drawn once per use."""
-        return self.opts.repeat_shared_leaves and not node._prev and self.uses.get(node, 0) > 1
+        return self.opts.repeat_shared_leaves and not self.parents(node) and self.uses.get(node, 0) > 1
 
     # -- the graph ---------------------------------------------------------------
 
@@ -376,28 +553,45 @@ class _Drawer:
         picture twice as wide). With long edges the weights make the layout
         several times slower, so they are left out there.
         """
-        self.straight_spine = False
-        g = self.build()
-        hidden = long_edge_nodes(self.nodes, self.edges)
-        self.refuse_slow_layout(hidden)
-        if hidden == 0:
-            self.straight_spine = True
-            g = self.build()
-        return g
+        edges = sum(len(node._prev) for node in self.order)
+        if edges > MAX_EDGES:  # too dense to sketch: refused at once
+            self.refuse_dense(edges)
+        self.build(_Sketch())  # the node and edge ids only, for the estimate
+        cost = layout_cost(self.nodes, self.edges)
+        numbered = layout_cost(self.nodes, self.edges, labels=True) if "edges" in self.numbers else cost
+        if self.numbers and numbered.too_slow(numbers=True):
+            # The numbers are most of the work (an edge label doubles every rank; a record of
+            # many fields is placed field by field): without them the layout may be quick.
+            if self.opts.show_local:
+                self.refuse_numbers()
+            self.numbers_shown = False
+            self.build(_Sketch())
+            cost = layout_cost(self.nodes, self.edges)
+        if cost.long_edge_nodes > MAX_LONG_EDGE_NODES:
+            self.refuse_long_edges(cost.long_edge_nodes)
+        if cost.too_slow(numbers=False):
+            self.refuse_dense(len(self.edges), cost)
+        self.straight_spine = cost.long_edge_nodes == 0
+        return self.build()
 
-    def build(self):
-        self.nodes, self.edges = [], []
-        g = ComputationGraph(
-            # Grouped graphs have dense layer-to-layer edges: curved splines through them take
-            # seconds and loop far around the clusters, so straight lines; and the network
-            # simplex passes that place and rank the nodes are capped (nslimit).
-            graph_attr={"rankdir": self.opts.rankdir, "fontname": FONTNAME, "fontsize": "12"}
-            | ({"splines": "line", "nslimit": "1", "nslimit1": "1"} if self.grouped else {}),
-            node_attr={"fontname": FONTNAME, "fontsize": "12"},
-            edge_attr={"fontname": FONTNAME, "fontsize": "10"},
+    def build(self, g=None):
+        """The Digraph, or with `g` a `_Sketch`, the same steps recording only what is drawn."""
+        self.nodes, self.edges, self.numbers = [], [], set()  # numbers: where local derivatives are written
+        g = (
+            g
+            if g is not None
+            else ComputationGraph(
+                # Grouped graphs have dense layer-to-layer edges: curved splines through them take
+                # seconds and loop far around the clusters, so straight lines; and the network
+                # simplex passes that place and rank the nodes are capped (nslimit).
+                graph_attr={"rankdir": self.opts.rankdir, "fontname": FONTNAME, "fontsize": "12"}
+                | ({"splines": "line", "nslimit": "1", "nslimit1": "1"} if self.grouped else {}),
+                node_attr={"fontname": FONTNAME, "fontsize": "12"},
+                edge_attr={"fontname": FONTNAME, "fontsize": "10"},
+            )
         )
         members = {}
-        for node in self.order:
+        for node in self.drawn:
             members.setdefault(self.group.get(node), []).append(node)
         for key, nodes in members.items():
             if key is None:
@@ -414,23 +608,55 @@ class _Drawer:
         caption = self.caption()
         if caption:
             g.attr(label=plain_text(caption), labelloc="b")
-        if self.opts.show_grad and self.has_grads and self.opts.legend:
+        if self.opts.show_grad and self.has_grads and self.opts.legend and not self.lecture:
             g._scale, g._pending = self.scale, self.opts.grads is not None
         g._options, g._roots = self.opts, self.roots
         return g
 
-    def refuse_slow_layout(self, hidden):
-        if hidden > MAX_LONG_EDGE_NODES:
-            shared = sorted((n for n in self.order if not n._prev and self.uses.get(n, 0) > 2),
-                            key=lambda n: -self.uses[n])[:3]
-            names = ", ".join(f"{self.name(n)} ({self.uses[n]}x)" for n in shared) or "-"
-            raise GraphTooComplexError(bilingual(
+    def refuse_long_edges(self, hidden):
+        shared = sorted(
+            (n for n in self.order if not n._prev and self.uses.get(n, 0) > 2), key=lambda n: -self.uses[n]
+        )[:3]
+        names = ", ".join(f"{self.name(n)} ({self.uses[n]}x)" for n in shared) or "-"
+        raise GraphTooComplexError(
+            bilingual(
                 f"이 그래프는 배치에 몇 분이 걸립니다: 여러 번 쓰인 노드({names})의 간선이 그림 전체를 가로지릅니다; "
                 "repeat_shared_leaves=True(공유 잎 노드를 쓰일 때마다 따로 그림), 더 짧은 그래프, 또는 MLP라면 group='layer'를 쓰세요",
                 f"this graph would take minutes to lay out: edges of reused nodes ({names}) cross the whole picture "
                 f"({hidden} long-edge nodes > {MAX_LONG_EDGE_NODES}); use repeat_shared_leaves=True (a copy of each shared "
                 "leaf per use), a shorter graph, or group='layer' for an MLP",
-            ))
+            )
+        )
+
+    def refuse_numbers(self):
+        raise GraphTooComplexError(
+            bilingual(
+                "국소적 미분 숫자를 쓰면 이 그래프의 배치가 오래 걸립니다: show_local=False로 (또는 기본값으로, 숫자 없이) 그리세요",
+                "with its local derivatives this graph would take long to lay out: draw it with show_local=False "
+                "(or the default, which leaves them out)",
+            )
+        )
+
+    def refuse_dense(self, edges, cost=None):
+        """Refuse a graph whose nodes each read many others (softmax, all-to-all layers)."""
+        widest = max(self.order, key=lambda n: len(n._prev))
+        fan_in = f"{self.name(widest)} ({widest._op}): {len(widest._prev)}"
+        if cost is None:
+            ko, en = f"간선 {edges}개 > {MAX_EDGES}", f"{edges} edges > {MAX_EDGES}"
+        else:
+            ko = f"이웃한 두 단 사이 간선 {cost.busiest_edges}개, 교차 계산량 {cost.crossing_work:,} > {MAX_CROSSING_WORK:,}"
+            en = (
+                f"{cost.busiest_edges} edges between two neighbouring ranks, "
+                f"crossing work {cost.crossing_work:,} > {MAX_CROSSING_WORK:,}"
+            )
+        raise GraphTooComplexError(
+            bilingual(
+                f"이 그래프는 너무 조밀해 몇 초 안에 배치할 수 없습니다: 노드마다 입력이 많습니다(가장 많은 노드 {fan_in}개; {ko}); "
+                "입력을 줄인 더 작은 그래프를 그리거나, MLP라면 group='layer'를 쓰세요",
+                f"this graph is too dense to lay out in seconds: its nodes read many inputs each (most: {fan_in}; {en}); "
+                "draw a smaller graph with fewer inputs, or use group='layer' for an MLP",
+            )
+        )
 
     def cluster_label(self, key):
         if key == INPUT:
@@ -445,14 +671,21 @@ class _Drawer:
             if self.collapsed and node in self.param_layer:
                 continue
             vid = self.id(node)
-            attrs = dict(shape="record", style="filled", fillcolor=self.fill(self.grad_of(node)), **self.node_attrs(node, "value"))
+            colour = (
+                {} if self.lecture else {"style": "filled", "fillcolor": self.fill(self.grad_of(node))}
+            )  # the lecture's: none
+            attrs = dict(shape="record", **colour, **self.node_attrs(node, "value"))
             if self.repeated(node):
                 for k in range(self.uses[node]):
                     self.add_node(container, f"{vid}_u{k}", self.value_label(node), **attrs)
             else:
                 self.add_node(container, vid, self.value_label(node), **attrs)
-            if node._op and not self.compact:
-                self.add_node(container, vid + "_op", plain_text(node._op), shape="ellipse", **self.node_attrs(node, "op"))
+            if self.op(node) and not self.compact:
+                # ordering='in': the inputs in the order of their fields, so that no two edges cross there.
+                shape = {"shape": "Mrecord", "ordering": "in"} if self.ported(node) else {"shape": "ellipse"}
+                if self.ported(node):
+                    self.numbers.add("fields")
+                self.add_node(container, vid + "_op", self.op_label(node), **shape, **self.node_attrs(node, "op"))
                 spine = {"weight": "4"} if self.straight_spine else {}
                 self.add_edge(container, vid + "_op", vid, **spine, **self.edge_mark(node))
 
@@ -461,28 +694,34 @@ class _Drawer:
         mean = self.mean_abs_grad(weights)
         fields = [
             tr(f"{layer + 1}층 매개변수", f"layer {layer + 1} parameters", self.lang),
-            tr(f"가중치 {len(weights)}개, 편향 {len(params) - len(weights)}개",
-               f"{len(weights)} weights, {len(params) - len(weights)} biases", self.lang),
+            tr(
+                f"가중치 {len(weights)}개, 편향 {len(params) - len(weights)}개",
+                f"{len(weights)} weights, {len(params) - len(weights)} biases",
+                self.lang,
+            ),
         ]
         if self.opts.show_grad:
             fields.append(tr("가중치 평균 |기울기| ", "mean |grad| of weights ", self.lang) + self.grad_text(mean))
-        self.add_node(container, f"layer{layer}_params", self.record(fields), shape="record", style="filled",
-                      fillcolor=self.fill(mean), **{"class": "params"})
+        self.add_node(
+            container,
+            f"layer{layer}_params",
+            self.record(fields),
+            shape="record",
+            style="filled",
+            fillcolor=self.fill(mean),
+            **{"class": "params"},
+        )
 
     def add_edges(self, g):
         summary_edges = set()
         use_count = {}
-        for node in self.order:
-            parents = node._prev
+        for node in self.drawn:
+            parents = self.parents(node)
             if not parents:
                 continue
-            locals_ = node.local_grads()
-            if len(locals_) != len(parents):  # built with Value(data, children, op): no known derivative
-                locals_ = (None,) * len(parents)
             op_id = self.id(node) if self.compact else self.id(node) + "_op"
-            # In a grouped view a neuron's dot has 2n inputs: n labels per neuron would bury the picture.
-            labelled = self.opts.show_local and not (self.grouped and len(parents) > 2)
-            for parent, local in zip(parents, locals_):
+            labelled, ported = self.labelled(node), self.ported(node)
+            for port, (parent, local) in enumerate(zip(parents, self.input_locals(node))):
                 if self.collapsed and parent in self.param_layer:
                     key = (self.param_layer[parent], op_id)
                     if key not in summary_edges:
@@ -493,15 +732,43 @@ class _Drawer:
                 if self.repeated(parent):
                     k = use_count[parent] = use_count.get(parent, -1) + 1
                     tail = f"{tail}_u{k}"
-                label = {"label": fmt(local)} if labelled and local is not None else {}
-                spine = {"weight": "4"} if self.straight_spine and parent._prev else {}
-                self.add_edge(g, tail, op_id, **label, **spine, **self.edge_mark(node))
+                label = {"label": fmt(local)} if labelled and not ported and local is not None else {}
+                spine = {"weight": "4"} if self.straight_spine and self.parents(parent) else {}
+                self.add_edge(
+                    g, tail, op_id, port=f"p{port}" if ported else None, **label, **spine, **self.edge_mark(node)
+                )
 
     def caption(self):
+        if self.lecture:  # the lecture's picture has no caption
+            return ""
         lines = []
-        if self.opts.show_local:
-            lines.append(tr("간선의 숫자: 국소적 미분 ∂출력/∂입력", "numbers on edges: local derivatives ∂out/∂in", self.lang))
+        where = {
+            frozenset({"edges"}): ("간선의", "on edges"),
+            frozenset({"fields"}): ("연산 칸의", "in op fields"),
+            frozenset({"edges", "fields"}): ("간선과 연산 칸의", "on edges and in op fields"),
+        }.get(frozenset(self.numbers))
+        if where:
+            lines.append(
+                tr(
+                    f"{where[0]} 숫자: 국소적 미분 ∂출력/∂입력",
+                    f"numbers {where[1]}: local derivatives ∂out/∂in",
+                    self.lang,
+                )
+            )
+        if self.show_local and not self.numbers_shown:
+            lines.append(
+                tr(
+                    "국소적 미분 숫자는 생략: 이 그래프에 쓰면 배치가 오래 걸립니다",
+                    "local derivatives left out: with them this graph would take long to lay out",
+                    self.lang,
+                )
+            )
         if self.opts.show_grad and not self.has_grads:
-            lines.append(tr("역전파 전: 기울기가 모두 0입니다 (먼저 loss.backward()를 호출하세요)",
-                            "before backward: every gradient is 0 (call loss.backward() first)", self.lang))
+            lines.append(
+                tr(
+                    "역전파 전: 기울기가 모두 0입니다 (먼저 loss.backward()를 호출하세요)",
+                    "before backward: every gradient is 0 (call loss.backward() first)",
+                    self.lang,
+                )
+            )
         return " · ".join(lines)

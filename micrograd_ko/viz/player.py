@@ -1,19 +1,22 @@
-"""A player: frames (text + picture) that a saved notebook shows as a list and a live one plays.
+"""A player: frames (text + picture) that fit one screen, saved or live.
 
 Saved and untrusted, JupyterLab keeps no <script>, <style> or <svg>: the
-fragment is then a title, one line saying how to make it interactive, and the
-numbered frames, each its text and its picture (an <img>). No control exists
-in that markup, so none can sit there dead. Once the cell runs, the script
-removes the line, makes the controls (이전/다음 and a slider), turns each
-picture into inline SVG (so its nodes can be found and styled) and shows one
-frame at a time. Used by `BackpropStepper` and `gradient_flow_player`.
+fragment is then a title, one line saying how to make it play, the shown
+frame (its text above its picture, scaled to the window's height), and
+every frame's text folded in a <details> (with its picture when the frames
+have their own). No control exists in that markup, so none can sit there
+dead, and a small graph's saved player stays within a screen.
+
+Once the cell runs, the script puts the controls (이전/다음, a slider, keys
+←/→) above a stage: the current frame's text, then its picture scaled to
+what is left of the window's height; a drawing that would read too small
+keeps a readable size inside a box that scrolls to the highlighted node.
+Controls, explanation and highlight are on screen together at every step.
+Used by `BackpropStepper`, `gradient_flow_player` and `training_replay`.
 
 With a `SharedDrawing` (the node-by-node stepper) the frames are states of
-one drawing: the live player shows that drawing once and the script changes
-its colours, gradient texts and highlight per frame (`drawing_states`). The
-saved list then has a picture per step only while they stay small
-(`SAVED_PICTURES_BUDGET`); past that, one picture (the last step) above the
-list of steps.
+one drawing: it is carried once, and the script changes its colours,
+gradient texts and highlight per frame (`drawing_states`).
 """
 
 from __future__ import annotations
@@ -28,10 +31,10 @@ from ..files import write_file
 from ..i18n import tr
 from . import display, drawing_states, fonts
 
-__all__ = ["DRAWING_ID", "SAVED_PICTURES_BUDGET", "SharedDrawing", "fragment", "page"]
+__all__ = ["DRAWING_ID", "SharedDrawing", "fragment", "page"]
 
 DRAWING_ID = "mgkDRAWING"  # the id prefix a shared drawing is made with; each player renames it
-SAVED_PICTURES_BUDGET = 2_000_000  # characters of per-step pictures a saved list may hold
+SAVED_HEIGHT = "62vh"  # the saved picture's most height: its text above it and the title stay on the same screen
 
 
 @dataclass(frozen=True)
@@ -44,44 +47,89 @@ class SharedDrawing:
     min_width: int | None = None
 
 
-def fragment(frames, *, title, lang=None, drawing=None, note=None):
+def _img(svg, alt, css_class):
+    """`display.img_tag`, also limited in height, so that a saved picture fits the screen with its text."""
+    return display.img_tag(svg, alt, css_class=css_class).replace(
+        'style="max-width:100%;height:auto"', f'style="max-width:100%;max-height:{SAVED_HEIGHT};width:auto;height:auto"'
+    )
+
+
+def fragment(frames, *, title, lang=None, drawing=None, note=None, shown=0, saved_note=None):
     """The player for `frames`: (text, svg_of(uid) -> SVG, name) per frame; `svg_of` gets an id prefix to use.
 
-    `drawing`: a `SharedDrawing` the frames are states of; `note`: a line shown under the title.
+    `drawing`: a `SharedDrawing` the frames are states of; `note`: a line shown under the title;
+    `shown`: the frame a saved notebook shows (default the first; -1 the last); `saved_note`:
+    a line under that saved picture saying which frame it is.
     """
     uid = "mgk" + uuid.uuid4().hex[:10]
-    pictures = drawing is None or len(drawing.svg) * len(frames) * 4 // 3 <= SAVED_PICTURES_BUDGET
+    shown = range(len(frames))[shown]
     items = []
     for i, (text, svg_of, name) in enumerate(frames):
         alt = tr(f"{i + 1}단계 그림", f"picture of step {i + 1}", lang)
-        picture = display.img_tag(svg_of(f"{uid}_f{i}"), alt, css_class="mgk-img") if pictures else ""
+        picture = _img(svg_of(f"{uid}_f{i}"), alt, "mgk-img") if drawing is None else ""
         items.append(
             f'<li class="mgk-frame" data-step="{i}" data-node="{html.escape(name)}">'
             f'<pre class="mgk-text">{html.escape(text)}</pre>{picture}</li>'
         )
-    shared, data = "", ""
+    text, svg_of, _ = frames[shown]
+    alt = tr(f"{shown + 1}단계 그림", f"picture of step {shown + 1}", lang)
+    lines = min(
+        8, max(t.count("\n") + 1 for t, _, _ in frames)
+    )  # the live text box's height: the longest text, up to 8 lines
+    stage = (
+        f'<div class="mgk-stage" data-shown="{shown}" data-lines="{lines}"><pre class="mgk-text mgk-current">{html.escape(text)}</pre>'
+        f"{_img(svg_of(f'{uid}_s'), alt, 'mgk-img mgk-stage-img')}"
+        + (f'<p class="mgk-saved-note"><i>{html.escape(saved_note)}</i></p>' if saved_note else "")
+        + "</div>"
+    )
+    data = ""
     if drawing is not None:
-        if not pictures:  # the last step's picture, once
-            last = len(frames) - 1
-            shared = (display.img_tag(frames[last][1](f"{uid}_f{last}"), tr("마지막 단계 그림", "picture of the last step", lang),
-                                      css_class="mgk-img mgk-shared")
-                      + '<p class="mgk-note-shared"><i>' + html.escape(tr(
-                          "그림은 마지막 단계입니다. 셀을 실행하면 단계마다 바뀝니다.",
-                          "The picture shows the last step. Run the cell to see it change step by step.", lang)) + "</i></p>")
-        data = (f' data-drawing="{html.escape(json.dumps(drawing.states, ensure_ascii=False, separators=(",", ":")))}"'
-                f' data-min-width="{drawing.min_width or 0}"')
+        data = (
+            f' data-drawing="{html.escape(json.dumps(drawing.states, ensure_ascii=False, separators=(",", ":")))}"'
+            f' data-min-width="{drawing.min_width or 0}"'
+        )
     extra = f'<p class="mgk-fit"><i>{html.escape(note)}</i></p>' if note else ""
-    notice = tr("단계 목록입니다. 셀을 실행하면(저장된 노트북은 다시 실행하면) 이전/다음 버튼과 슬라이더로 한 단계씩 볼 수 있습니다.",
-                "A list of the steps. Run the cell (re-run a saved notebook) to step through them with previous/next buttons and a slider.",
-                lang)
-    labels = {"prev": tr("이전", "previous", lang), "next": tr("다음", "next", lang), "step": tr("단계", "step", lang)}
+    notice = tr(
+        "셀을 실행하면(저장된 노트북은 다시 실행하면) 이전/다음 버튼, 슬라이더, ←/→ 키로 한 단계씩 봅니다. 아래는 "
+        f"{shown + 1}단계입니다.",
+        "Run the cell (re-run a saved notebook) to step with previous/next buttons, a slider and the ←/→ keys. "
+        f"Below: step {shown + 1}.",
+        lang,
+    )
+    summary = tr(f"모든 단계 ({len(frames)}개) 펼쳐 보기", f"all {len(frames)} steps", lang)
+    labels = {
+        "prev": tr("이전", "previous", lang),
+        "next": tr("다음", "next", lang),
+        "step": tr("단계", "step", lang),
+        "keys": tr("←/→ 키", "←/→ keys", lang),
+    }
     # The player's own text carries its glyphs: a live notebook on a machine without a Korean font still reads.
-    shown = " ".join([title, notice, note or "", html.unescape(re.sub(r"<[^>]+>", " ", shared)), *labels.values(), *(text for text, _, _ in frames), "0123456789/"])
+    shown_text = " ".join(
+        [
+            title,
+            notice,
+            note or "",
+            saved_note or "",
+            summary,
+            *labels.values(),
+            *(t for t, _, _ in frames),
+            "0123456789/",
+        ]
+    )
     return _TEMPLATE.format(
-        fonts=fonts.font_face_css(shown, f"{uid}text"), family=f"{uid}text", note=html.escape(notice),
+        fonts=fonts.font_face_css(shown_text, f"{uid}text"),
+        family=f"{uid}text",
+        note=html.escape(notice),
         labels=html.escape(json.dumps(labels, ensure_ascii=False)),
-        uid=uid, frames="\n".join(items), uid_json=json.dumps(uid), title=html.escape(title), data=data,
-        shared=shared, extra=extra, script=drawing_states.SCRIPT,
+        summary=html.escape(summary),
+        uid=uid,
+        frames="\n".join(items),
+        uid_json=json.dumps(uid),
+        title=html.escape(title),
+        data=data,
+        stage=stage,
+        extra=extra,
+        script=drawing_states.SCRIPT,
     )
 
 
@@ -111,23 +159,26 @@ _TEMPLATE = """<div class="mgk-stepper" id="{uid}" data-labels="{labels}"{data}>
 {fonts}
 #{uid} {{ font-family: var(--mgk-font, "{family}"), NanumGothic, "Noto Sans CJK KR", "Malgun Gothic", AppleGothic, sans-serif; max-width: 100%; }}
 #{uid} button {{ font-family: inherit; }}
-#{uid} .mgk-controls {{ display: flex; gap: 0.5em; align-items: center; margin: 0.5em 0; }}
+#{uid}:focus {{ outline: none; }}
+#{uid} .mgk-controls {{ display: flex; gap: 0.5em; align-items: center; margin: 0.4em 0; position: sticky; top: 0; background: white; z-index: 1; }}
 #{uid} .mgk-slider {{ flex: 1; max-width: 30em; }}
-#{uid} .mgk-text {{ background: #f6f8fa; padding: 0.5em; white-space: pre-wrap; font-family: inherit; margin: 0.3em 0; }}
+#{uid} .mgk-keys {{ color: #777; font-size: 0.85em; }}
+#{uid} .mgk-text {{ background: #f6f8fa; padding: 0.4em 0.5em; white-space: pre-wrap; font-family: inherit; margin: 0.3em 0; }}
+#{uid}.mgk-js .mgk-current {{ overflow: auto; line-height: 1.3; }}
 #{uid} .mgk-steps {{ padding-left: 1.5em; }}
-#{uid} .mgk-svg svg, #{uid} img {{ max-width: 100%; height: auto; }}
-#{uid} .mgk-drawing {{ overflow-x: auto; }}
-#{uid}.mgk-js .mgk-steps {{ list-style: none; padding-left: 0; }}
-#{uid}.mgk-js .mgk-frame {{ display: none; }}
-#{uid}.mgk-js .mgk-frame.mgk-active {{ display: block; }}
+#{uid} .mgk-drawing {{ overflow: auto; }}
+#{uid} .mgk-drawing svg {{ display: block; }}
+#{uid}.mgk-js .mgk-all, #{uid}.mgk-js .mgk-saved-note {{ display: none; }}
 </style>
 <div class="mgk-title"><b>{title}</b></div>
 <p class="mgk-note"><i>{note}</i></p>
 {extra}
-{shared}
+{stage}
+<details class="mgk-all"><summary>{summary}</summary>
 <ol class="mgk-steps">
 {frames}
 </ol>
+</details>
 <script>
 {script}
 (function () {{
@@ -136,69 +187,104 @@ _TEMPLATE = """<div class="mgk-stepper" id="{uid}" data-labels="{labels}"{data}>
   if (!root || root.classList.contains("mgk-js")) return;
   var labels = JSON.parse(root.getAttribute("data-labels"));
   var frames = root.querySelectorAll(".mgk-frame");
-  function inline(img) {{
+  var stage = root.querySelector(".mgk-stage");
+  var textBox = stage.querySelector(".mgk-current");
+  textBox.style.height = (1.3 * parseInt(stage.getAttribute("data-lines"), 10)) + "em";  // the same for every step: nothing jumps
+  function parse(img) {{
     var bytes = Uint8Array.from(atob(img.src.split(",")[1]), function (c) {{ return c.charCodeAt(0); }});
     var doc = new DOMParser().parseFromString(new TextDecoder().decode(bytes), "image/svg+xml");
-    var svg = document.importNode(doc.documentElement, true);
-    svg.style.maxWidth = "100%";
-    svg.style.height = "auto";
-    var box = document.createElement("div");
-    box.className = "mgk-svg";
-    box.appendChild(svg);
-    img.replaceWith(box);
-    return box;
+    return document.importNode(doc.documentElement, true);
   }}
+  function px(v) {{
+    var m = /^([0-9.]+)(pt|px)?$/.exec(v || "");
+    return m ? parseFloat(m[1]) * (m[2] === "pt" ? 4 / 3 : 1) : 0;
+  }}
+  var box = document.createElement("div");
+  box.className = "mgk-drawing";
+  var stageImg = stage.querySelector("img");
   var states = root.hasAttribute("data-drawing") ? JSON.parse(root.getAttribute("data-drawing")) : null;
-  var drawing = null, showState = null;
-  if (states) {{
-    // One drawing for every frame: keep one picture, drop the others, change its state per frame.
-    var images = root.querySelectorAll("img.mgk-img");
-    drawing = inline(images[0]);
-    drawing.classList.add("mgk-drawing");
-    for (var j = 1; j < images.length; j++) images[j].remove();
-    var shared = root.querySelector(".mgk-note-shared");
-    if (shared) shared.remove();
-    var svgEl = drawing.querySelector("svg");
-    var least = parseInt(root.getAttribute("data-min-width") || "0", 10);
-    if (least) {{ svgEl.style.maxWidth = "none"; svgEl.style.width = least + "px"; }}
-    showState = mgkDrawingStates(svgEl, states);
+  var least = parseInt(root.getAttribute("data-min-width") || "0", 10);
+  var pictures, showState = null;
+  if (states) {{  // one drawing for every frame: its state changes per frame
+    pictures = [parse(stageImg)];
+    showState = mgkDrawingStates(pictures[0], states);
   }} else {{
-    root.querySelectorAll("img.mgk-img").forEach(inline);
+    pictures = Array.prototype.map.call(frames, function (f) {{
+      var img = f.querySelector("img");
+      if (!img) return null;
+      var svg = parse(img);
+      img.remove();  // shown on the stage from now on
+      return svg;
+    }});
   }}
+  pictures.forEach(function (svg) {{
+    if (!svg) return;
+    svg.setAttribute("data-w", px(svg.getAttribute("width")));
+    svg.setAttribute("data-h", px(svg.getAttribute("height")));
+    svg.style.maxWidth = "none";
+  }});
+  stageImg.replaceWith(box);
   var controls = document.createElement("div");
   controls.className = "mgk-controls";
+  function add(el) {{ controls.appendChild(el); return el; }}
   function button(cls, text) {{
     var b = document.createElement("button");
     b.type = "button"; b.className = cls; b.textContent = text;
-    controls.appendChild(b);
-    return b;
+    return add(b);
   }}
   var prev = button("mgk-prev", labels.prev);
   var slider = document.createElement("input");
   slider.type = "range"; slider.className = "mgk-slider"; slider.min = "0"; slider.max = String(frames.length - 1);
   slider.value = "0"; slider.setAttribute("aria-label", labels.step);
-  controls.appendChild(slider);
+  add(slider);
   var next = button("mgk-next", labels.next);
-  var counter = document.createElement("span");
+  var counter = add(document.createElement("span"));
   counter.className = "mgk-counter";
-  controls.appendChild(counter);
-  var note = root.querySelector(".mgk-note");
-  note.replaceWith(controls);
-  if (drawing) controls.parentNode.insertBefore(drawing, root.querySelector(".mgk-steps"));
+  var keys = add(document.createElement("span"));
+  keys.className = "mgk-keys"; keys.textContent = labels.keys;
+  root.querySelector(".mgk-note").replaceWith(controls);
+  root.tabIndex = 0;
+  function viewportHeight() {{
+    // The nearest scrolling ancestor (a notebook's panel) or the window: what one screen shows.
+    for (var el = root.parentElement; el; el = el.parentElement) {{
+      var style = getComputedStyle(el);
+      if (/(auto|scroll)/.test(style.overflowY) && el.clientHeight > 0 && el.scrollHeight > el.clientHeight) return el.clientHeight;
+    }}
+    return window.innerHeight;
+  }}
+  var shownSvg = null;
+  function fit(svg) {{
+    // The whole drawing in the room left under the text, never enlarged; too small to read: readable, and the box scrolls.
+    var w = parseFloat(svg.getAttribute("data-w")), h = parseFloat(svg.getAttribute("data-h"));
+    var room = Math.max(200, viewportHeight() - (box.getBoundingClientRect().top - root.getBoundingClientRect().top) - 24);
+    var width = box.clientWidth || root.clientWidth;
+    var scale = Math.min(1, width / w, room / h);
+    if (least && w * scale < least) scale = Math.min(1, least / w);
+    svg.style.width = (w * scale) + "px";
+    svg.style.height = (h * scale) + "px";
+    box.style.maxHeight = room + "px";
+  }}
+  function focusNode() {{
+    var node = box.querySelector("g.value.current") || box.querySelector("g.node.current");  // the value box first
+    if (!node) return;
+    var b = box.getBoundingClientRect(), at = node.getBoundingClientRect();
+    box.scrollLeft += at.left + at.width / 2 - b.left - b.width / 2;
+    box.scrollTop += at.top + at.height / 2 - b.top - b.height / 2;
+  }}
   var current = 0;
   function show(i) {{
     current = Math.max(0, Math.min(frames.length - 1, i));
-    for (var k = 0; k < frames.length; k++) {{
-      frames[k].classList.toggle("mgk-active", k === current);
+    for (var k = 0; k < frames.length; k++) frames[k].classList.toggle("mgk-active", k === current);
+    textBox.textContent = frames[current].querySelector(".mgk-text").textContent;
+    var svg = states ? pictures[0] : pictures[current];
+    if (svg !== shownSvg) {{
+      box.textContent = "";
+      if (svg) box.appendChild(svg);
+      shownSvg = svg;
     }}
-    if (showState) {{
-      showState(current);
-      var node = drawing.querySelector("g.node.current");
-      if (node && drawing.scrollWidth > drawing.clientWidth) {{  // a wide drawing: bring the current node into view
-        var box = drawing.getBoundingClientRect(), at = node.getBoundingClientRect();
-        drawing.scrollLeft += at.left + at.width / 2 - box.left - box.width / 2;
-      }}
-    }}
+    if (svg) fit(svg);
+    if (showState) showState(current);
+    focusNode();
     slider.value = String(current);
     counter.textContent = (current + 1) + " / " + frames.length;
     prev.disabled = current === 0;
@@ -208,9 +294,15 @@ _TEMPLATE = """<div class="mgk-stepper" id="{uid}" data-labels="{labels}"{data}>
   next.addEventListener("click", function () {{ show(current + 1); }});
   slider.addEventListener("input", function () {{ show(parseInt(slider.value, 10)); }});
   root.addEventListener("keydown", function (e) {{
+    if (e.target === slider) return;  // the slider moves itself with the arrow keys
     if (e.key === "ArrowLeft") show(current - 1);
-    if (e.key === "ArrowRight") show(current + 1);
+    else if (e.key === "ArrowRight") show(current + 1);
+    else return;
+    e.preventDefault();
+    e.stopPropagation();
   }});
+  root.addEventListener("click", function (e) {{ if (e.target.tagName !== "INPUT") root.focus({{preventScroll: true}}); }});
+  window.addEventListener("resize", function () {{ show(current); }});
   root.classList.add("mgk-js");
   show(0);
 }})();

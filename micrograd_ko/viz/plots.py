@@ -23,11 +23,18 @@ from matplotlib.ticker import LogFormatter  # noqa: E402
 from ..diagnostics import gradient_flow
 from ..engine import ACTIVATIONS, Value
 from ..i18n import bilingual, tr
+from .colours import GRAD_PALETTE, GradScale
 from .fonts import KOREAN_FONT, korean_font_file
 from .layer_view import gradient_flow_history
 
-__all__ = ["KOREAN_FONT", "plot_activation_functions", "plot_activation_histograms", "plot_gradient_flow",
-           "plot_gradient_flow_history", "use_korean_font"]
+__all__ = [
+    "KOREAN_FONT",
+    "plot_activation_functions",
+    "plot_activation_histograms",
+    "plot_gradient_flow",
+    "plot_gradient_flow_history",
+    "use_korean_font",
+]
 
 
 def use_korean_font():
@@ -77,7 +84,11 @@ def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
     exactly 0 cannot sit on a log axis: it is marked with a grey x at the bottom.
     """
     if metric not in _METRICS:
-        raise ValueError(bilingual(f"metric은 {list(_METRICS)} 중 하나입니다", f"metric must be one of {list(_METRICS)}, got {metric!r}"))
+        raise ValueError(
+            bilingual(
+                f"metric은 {list(_METRICS)} 중 하나입니다", f"metric must be one of {list(_METRICS)}, got {metric!r}"
+            )
+        )
     if not isinstance(models, dict):
         models = {tr("모델", "model", lang): models}
     if not models:
@@ -90,7 +101,9 @@ def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
     # Plain "1e-05" labels: the default 10^x labels are mathtext, which takes every glyph from
     # the first font (NanumGothic has no U+2212 minus sign) and draws a dummy box instead.
     ax.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=True))
-    ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))  # labels between decades (a narrow range): plain too
+    ax.yaxis.set_minor_formatter(
+        LogFormatter(labelOnlyBase=False)
+    )  # labels between decades (a narrow range): plain too
     width = 0.8 / len(series)
     zero_marked = False
     for k, (name, values) in enumerate(series.items()):
@@ -98,16 +111,31 @@ def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
         ax.bar([x for x, v in zip(xs, values) if v > 0], [v for v in values if v > 0], width=width, label=name)
         zeros = [x for x, v in zip(xs, values) if v <= 0]
         if zeros:
-            ax.plot(zeros, [0.0] * len(zeros), "x", color="#555555", markersize=9, clip_on=False,
-                    transform=ax.get_xaxis_transform(),
-                    label=None if zero_marked else tr("기울기 = 0 (입력이 0이거나 연결이 끊김)", "gradient = 0 (input was 0 or no path)", lang))
+            ax.plot(
+                zeros,
+                [0.0] * len(zeros),
+                "x",
+                color="#555555",
+                markersize=9,
+                clip_on=False,
+                transform=ax.get_xaxis_transform(),
+                label=None
+                if zero_marked
+                else tr("기울기 = 0 (입력이 0이거나 연결이 끊김)", "gradient = 0 (input was 0 or no path)", lang),
+            )
             zero_marked = True
     depth = max(len(v) for v in series.values())
     ax.set_xticks(range(1, depth + 1))
     ax.set_xlabel(tr("층 (1 = 입력 쪽)", "layer (1 = input side)", lang))
     ax.set_ylabel(tr(f"{_METRICS[metric][0]} (로그 눈금)", f"{_METRICS[metric][1]} (log scale)", lang))
-    ax.set_title(title or tr("층별 기울기 크기: 입력 쪽으로 갈수록 작아지면 기울기 소실",
-                             "gradient size per layer: shrinking towards the input is a vanishing gradient", lang))
+    ax.set_title(
+        title
+        or tr(
+            "층별 기울기 크기: 입력 쪽으로 갈수록 작아지면 기울기 소실",
+            "gradient size per layer: shrinking towards the input is a vanishing gradient",
+            lang,
+        )
+    )
     ax.grid(True, which="major", axis="y", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
@@ -121,7 +149,7 @@ def plot_gradient_flow_history(history, lang=None, title=None):
     epoch e's last backward. A learner sees whether the layers near the
     input ever start learning. Exactly 0 (no log value) is drawn grey.
     """
-    from matplotlib.colors import LogNorm
+    from matplotlib.colors import LinearSegmentedColormap, LogNorm
 
     flows = gradient_flow_history(history)
     depth = len(flows[0])
@@ -131,9 +159,19 @@ def plot_gradient_flow_history(history, lang=None, title=None):
     ax = fig.subplots()
     ax.set_facecolor("#bdbdbd")  # exactly 0: masked below, so the background shows
     masked = [[v if v > 0 else float("nan") for v in row] for row in grid]
-    norm = LogNorm(vmin=min(positive), vmax=max(positive)) if positive else None
-    image = ax.imshow(masked, aspect="auto", origin="lower", cmap="YlGnBu", norm=norm, interpolation="nearest",
-                      extent=(0.5, len(flows) + 0.5, 0.5, depth + 0.5))
+    # The shared scale and palette of every picture (`colours`): one gradient, one colour, here as in the layer view.
+    scale = GradScale.fit(positive)
+    norm = LogNorm(vmin=scale.low, vmax=scale.high)
+    cmap = LinearSegmentedColormap.from_list("mgk_grad", list(GRAD_PALETTE))
+    image = ax.imshow(
+        masked,
+        aspect="auto",
+        origin="lower",
+        cmap=cmap,
+        norm=norm,
+        interpolation="nearest",
+        extent=(0.5, len(flows) + 0.5, 0.5, depth + 0.5),
+    )
     bar = fig.colorbar(image, ax=ax)
     bar.formatter = LogFormatter(labelOnlyBase=True)
     bar.update_ticks()
@@ -141,8 +179,14 @@ def plot_gradient_flow_history(history, lang=None, title=None):
     ax.set_yticks(range(1, depth + 1))
     ax.set_xlabel(tr("에폭", "epoch", lang))
     ax.set_ylabel(tr("층 (1 = 입력 쪽)", "layer (1 = input side)", lang))
-    ax.set_title(title or tr("학습 중 층별 기울기: 입력 쪽 층도 배우기 시작하나요?",
-                             "gradient per layer during training: do the input-side layers ever start learning?", lang))
+    ax.set_title(
+        title
+        or tr(
+            "학습 중 층별 기울기: 입력 쪽 층도 배우기 시작하나요?",
+            "gradient per layer during training: do the input-side layers ever start learning?",
+            lang,
+        )
+    )
     return fig
 
 
@@ -173,7 +217,9 @@ def plot_activation_histograms(stats, bins=30, lang=None, title=None):
                 continue
             s = records[c]
             ax.hist(s.values, bins=bins, range=_RANGES.get(s.activation), color="#4292c6")
-            ax.set_title(tr(f"{s.layer + 1}층 ({s.activation})", f"layer {s.layer + 1} ({s.activation})", lang), fontsize=9)
+            ax.set_title(
+                tr(f"{s.layer + 1}층 ({s.activation})", f"layer {s.layer + 1} ({s.activation})", lang), fontsize=9
+            )
             ax.text(0.97, 0.95, _note(s, lang), transform=ax.transAxes, ha="right", va="top", fontsize=8)
             ax.tick_params(labelsize=7)
         if name:
@@ -224,7 +270,11 @@ def plot_activation_functions(names=None, x_range=(-5.0, 5.0), points=201, lang=
         raise ValueError(bilingual("그릴 활성화 함수가 없습니다", "no activation function to plot"))
     lo, hi = x_range
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi) or points < 2:
-        raise ValueError(bilingual("x_range는 (작은 값, 큰 값), points >= 2", "x_range must be (low, high) with low < high and points >= 2"))
+        raise ValueError(
+            bilingual(
+                "x_range는 (작은 값, 큰 값), points >= 2", "x_range must be (low, high) with low < high and points >= 2"
+            )
+        )
     xs = [lo + (hi - lo) * i / (points - 1) for i in range(points)]
     n_cols = min(4, len(names))
     n_rows = math.ceil(len(names) / n_cols)
@@ -241,6 +291,12 @@ def plot_activation_functions(names=None, x_range=(-5.0, 5.0), points=201, lang=
         ax.set_title(names[k], fontsize=10)
         ax.tick_params(labelsize=7)
         ax.legend(fontsize=7)
-    fig.suptitle(title or tr("활성화 함수와 그 도함수 (도함수는 backward()로 계산)",
-                             "activation functions and their derivatives (computed by backward())", lang))
+    fig.suptitle(
+        title
+        or tr(
+            "활성화 함수와 그 도함수 (도함수는 backward()로 계산)",
+            "activation functions and their derivatives (computed by backward())",
+            lang,
+        )
+    )
     return fig

@@ -51,17 +51,23 @@ def _timeout_message(seconds):
 def render(source, fmt="svg", renderer="auto", time_limit=TIME_LIMIT):
     """The rendered bytes of a DOT `source`, within `time_limit` seconds."""
     if renderer not in RENDERERS:
-        raise ValueError(bilingual("renderer는 'auto', 'dot', 'wasm' 중 하나입니다",
-                                   f"renderer must be 'auto', 'dot' or 'wasm', got {renderer!r}"))
+        raise ValueError(
+            bilingual(
+                "renderer는 'auto', 'dot', 'wasm' 중 하나입니다",
+                f"renderer must be 'auto', 'dot' or 'wasm', got {renderer!r}",
+            )
+        )
     if renderer == "auto":
         renderer = "dot" if shutil.which("dot") else "wasm"
     if renderer == "dot":
         return _render_dot(source, fmt, time_limit)
     if fmt != "svg":
-        raise GraphRenderError(bilingual(
-            f"내장 렌더러는 SVG만 만듭니다; {fmt} 파일에는 시스템 Graphviz가 필요합니다",
-            f"the built-in renderer makes SVG only; a .{fmt} file needs a system Graphviz (`dot` on PATH)",
-        ))
+        raise GraphRenderError(
+            bilingual(
+                f"내장 렌더러는 SVG만 만듭니다; {fmt} 파일에는 시스템 Graphviz가 필요합니다",
+                f"the built-in renderer makes SVG only; a .{fmt} file needs a system Graphviz (`dot` on PATH)",
+            )
+        )
     return _render_wasm(source, time_limit)
 
 
@@ -86,8 +92,12 @@ def _render_dot(source, fmt, time_limit):
         raise GraphRenderError(bilingual("PATH에 Graphviz dot이 없습니다", "the Graphviz `dot` program is not on PATH"))
     linux = sys.platform.startswith("linux")
     proc = subprocess.Popen(
-        [dot, f"-T{fmt}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        start_new_session=True, preexec_fn=_die_with_parent if linux else None,
+        [dot, f"-T{fmt}"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=_die_with_parent if linux else None,
     )
     try:
         out, err = proc.communicate(source.encode("utf-8"), timeout=time_limit)
@@ -99,7 +109,9 @@ def _render_dot(source, fmt, time_limit):
         raise
     if proc.returncode != 0:
         detail = err.decode("utf-8", "replace").strip().splitlines()
-        raise GraphRenderError(bilingual("Graphviz dot이 실패했습니다", f"Graphviz dot failed: {detail[0] if detail else proc.returncode}"))
+        raise GraphRenderError(
+            bilingual("Graphviz dot이 실패했습니다", f"Graphviz dot failed: {detail[0] if detail else proc.returncode}")
+        )
     return out
 
 
@@ -193,7 +205,28 @@ def _render_wasm(source, time_limit):
         if isinstance(error, GraphRenderError):
             raise error
         if isinstance(error, (RenderError, wasmtime.Trap, wasmtime.WasmtimeError)):
-            first = str(error).strip().splitlines()
-            raise GraphRenderError(bilingual("Graphviz(WebAssembly)가 그래프를 그리지 못했습니다",
-                                             f"Graphviz (WebAssembly) failed: {first[0] if first else type(error).__name__}")) from None
+            raise GraphRenderError(_wasm_failure(error, wasmtime)) from None
         raise error
+
+
+def _wasm_failure(error, wasmtime):
+    """One line saying why the WebAssembly Graphviz stopped.
+
+    wasmtime's message is "error while executing at wasm backtrace:", a page of
+    frames, then "Caused by: wasm trap: call stack exhausted": the cause is the last line.
+    """
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    if "Caused by:" in lines and lines[-1] != "Caused by:":
+        cause = lines[-1]
+    else:
+        cause = lines[0] if lines else type(error).__name__
+    if isinstance(error, wasmtime.Trap) and error.trap_code == wasmtime.TrapCode.STACK_OVERFLOW:
+        return bilingual(
+            f"Graphviz(WebAssembly)의 호출 스택이 바닥났습니다({cause}): 그래프가 너무 조밀하거나 깊습니다; "
+            "더 작은 그래프, 또는 MLP라면 group='layer'를 쓰세요",
+            f"Graphviz (WebAssembly) ran out of call stack ({cause}): the graph is too dense or too deep to lay out; "
+            "draw a smaller graph, or use group='layer' for an MLP",
+        )
+    return bilingual(
+        f"Graphviz(WebAssembly)가 그래프를 그리지 못했습니다: {cause}", f"Graphviz (WebAssembly) failed: {cause}"
+    )

@@ -25,9 +25,9 @@ REPORT_WIDTH = 1030  # px: the page's 1080 px column less its padding; the graph
 def small_network_graph(lang=None, seed=0):
     """SVG of the computation graph of a 2-2-1 sigmoid net on one XOR point, after backward."""
     from ..engine import Value
-    from .node_view import draw_graph
     from ..losses import bce_with_logits
     from ..nn import MLP
+    from .node_view import draw_graph
 
     model = MLP(2, [2, 1], activation="sigmoid", seed=seed)
     for i, layer in enumerate(model.layers, start=1):
@@ -58,16 +58,22 @@ def render_report(results, lang=None, title=None, graph_svg=None):
         sections.append(_graph_section(graph_svg, lang))
     sections += [section_html(r, lang) for r in results]
     seconds = sum(r.seconds for r in results)
-    body = "\n".join([
-        f"<header><h1>{_e(title)}</h1>",
-        f"<p class='meta'>{_e(_meta(seconds, lang))}</p></header>",
-        "<main>", *sections, "</main>",
-        f"<footer>{_e(tr('전체 크기로 다시 재려면: micrograd-ko experiment 이름 (이름 목록: micrograd-ko experiment)', 'To measure at full size: micrograd-ko experiment NAME (list: micrograd-ko experiment)', lang))}</footer>",
-    ])
+    body = "\n".join(
+        [
+            f"<header><h1>{_e(title)}</h1>",
+            f"<p class='meta'>{_e(_meta(seconds, lang))}</p></header>",
+            "<main>",
+            *sections,
+            "</main>",
+            f"<footer>{_e(tr('전체 크기로 다시 재려면: micrograd-ko experiment 이름 (이름 목록: micrograd-ko experiment)', 'To measure at full size: micrograd-ko experiment NAME (list: micrograd-ko experiment)', lang))}</footer>",
+        ]
+    )
     font_css = _font_face(_visible_text(body))
-    return (f"<!DOCTYPE html>\n<html lang='{lang}'>\n<head>\n<meta charset='utf-8'>\n"
-            f"<meta name='viewport' content='width=device-width, initial-scale=1'>\n<title>{_e(title)}</title>\n"
-            f"<style>\n{font_css}\n{_CSS}\n</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
+    return (
+        f"<!DOCTYPE html>\n<html lang='{lang}'>\n<head>\n<meta charset='utf-8'>\n"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'>\n<title>{_e(title)}</title>\n"
+        f"<style>\n{font_css}\n{_CSS}\n</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
 
 
 def _e(text):
@@ -76,8 +82,11 @@ def _e(text):
 
 def _meta(seconds, lang):
     when = datetime.now().strftime("%Y-%m-%d %H:%M")
-    return tr(f"{when} · 실험 시간 {seconds:.0f}초 · Python {platform.python_version()}",
-              f"{when} · {seconds:.0f} s of experiments · Python {platform.python_version()}", lang)
+    return tr(
+        f"{when} · 실험 시간 {seconds:.0f}초 · Python {platform.python_version()}",
+        f"{when} · {seconds:.0f} s of experiments · Python {platform.python_version()}",
+        lang,
+    )
 
 
 def _verdict(holds, lang):
@@ -89,27 +98,41 @@ def _verdict(holds, lang):
 
 
 def _summary(results, lang):
-    head = [tr("실험", "experiment", lang), tr("주장", "claim", lang), tr("측정", "measured", lang),
-            tr("기준", "expected", lang), tr("결과", "verdict", lang)]
+    head = [
+        tr("실험", "experiment", lang),
+        tr("주장", "claim", lang),
+        tr("측정", "measured", lang),
+        tr("기준", "expected", lang),
+        tr("결과", "verdict", lang),
+    ]
     rows = []
     for r in results:
         for c in r.claims:
-            rows.append(f"<tr><td><a href='#{_e(r.name)}'>{_e(r.name)}</a></td><td>{_e(c.statement)}</td>"
-                        f"<td>{_e(c.measured)}</td><td>{_e(c.expected)}</td><td>{_verdict(c.holds, lang)}</td></tr>")
-    return (f"<section id='summary'><h2>{_e(tr('요약', 'Summary', lang))}</h2>"
-            f"<table><thead><tr>{''.join(f'<th>{_e(h)}</th>' for h in head)}</tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table></section>")
+            rows.append(
+                f"<tr><td><a href='#{_e(r.name)}'>{_e(r.name)}</a></td><td>{_e(c.statement)}</td>"
+                f"<td>{_e(c.measured)}</td><td>{_e(c.expected)}</td><td>{_verdict(c.holds, lang)}</td></tr>"
+            )
+    return (
+        f"<section id='summary'><h2>{_e(tr('요약', 'Summary', lang))}</h2>"
+        f"<table><thead><tr>{''.join(f'<th>{_e(h)}</th>' for h in head)}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></section>"
+    )
 
 
 def _graph_section(svg, lang):
-    note = tr("x1 = 1, x2 = 0, 정답 1인 점 하나에 대한 2-2-1 시그모이드 신경망의 계산 그래프입니다. 역전파 후 각 노드에 "
-              "값(data)과 기울기(grad)가, 각 간선에 국소적 미분이 적혀 있고, 기울기가 작을수록 옅게, 정확히 0이면 "
-              "(x2 = 0에 곱해지는 가중치) 회색으로 칠해집니다.",
-              "The computation graph of a 2-2-1 sigmoid network on one point (x1 = 1, x2 = 0, label 1), after backward: "
-              "each node shows its data and grad, each edge its local derivative; the smaller the gradient, the paler the node, "
-              "and exactly 0 (the weights multiplied by x2 = 0) is grey.", lang)
-    return (f"<section id='graph'><h2>{_e(tr('작은 신경망의 계산 그래프', 'The computation graph of a small network', lang))}</h2>"
-            f"<p>{_e(note)}</p><figure class='graph'>{_inline_svg(svg)}</figure></section>")
+    note = tr(
+        "x1 = 1, x2 = 0, 정답 1인 점 하나에 대한 2-2-1 시그모이드 신경망의 계산 그래프입니다. 역전파 후 각 노드에 "
+        "값(data)과 기울기(grad)가, 각 간선에 국소적 미분이 적혀 있고, 기울기가 작을수록 옅게, 정확히 0이면 "
+        "(x2 = 0에 곱해지는 가중치) 회색으로 칠해집니다.",
+        "The computation graph of a 2-2-1 sigmoid network on one point (x1 = 1, x2 = 0, label 1), after backward: "
+        "each node shows its data and grad, each edge its local derivative; the smaller the gradient, the paler the node, "
+        "and exactly 0 (the weights multiplied by x2 = 0) is grey.",
+        lang,
+    )
+    return (
+        f"<section id='graph'><h2>{_e(tr('작은 신경망의 계산 그래프', 'The computation graph of a small network', lang))}</h2>"
+        f"<p>{_e(note)}</p><figure class='graph'>{_inline_svg(svg)}</figure></section>"
+    )
 
 
 def section_html(result, lang=None, figures=True):
@@ -117,19 +140,31 @@ def section_html(result, lang=None, figures=True):
     lang = lang or result.lang
     parts = [f"<section id='{_e(result.name)}'><h2>{_e(result.title)}</h2>"]
     parts += [f"<p>{_e(note)}</p>" for note in result.notes]
-    parts.append("<ul class='claims'>" + "".join(
-        f"<li>{_verdict(c.holds, lang)} {_e(c.statement)}: <b>{_e(c.measured)}</b> "
-        f"<span class='expected'>({_e(tr('기준', 'expected', lang))}: {_e(c.expected)})</span></li>" for c in result.claims) + "</ul>")
+    parts.append(
+        "<ul class='claims'>"
+        + "".join(
+            f"<li>{_verdict(c.holds, lang)} {_e(c.statement)}: <b>{_e(c.measured)}</b> "
+            f"<span class='expected'>({_e(tr('기준', 'expected', lang))}: {_e(c.expected)})</span></li>"
+            for c in result.claims
+        )
+        + "</ul>"
+    )
     table = result.table
-    parts.append("<table><thead><tr>" + "".join(f"<th>{_e(c)}</th>" for c in table.columns) + "</tr></thead><tbody>"
-                 + "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>" for row in table.rows)
-                 + "</tbody></table>")
+    parts.append(
+        "<table><thead><tr>"
+        + "".join(f"<th>{_e(c)}</th>" for c in table.columns)
+        + "</tr></thead><tbody>"
+        + "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>" for row in table.rows)
+        + "</tbody></table>"
+    )
     if figures:
         parts += [f"<figure>{_inline_svg(result.svg(key))}</figure>" for key in result.figure_names]
     config = ", ".join(f"{k}={_short(v)}" for k, v in result.config.items())
     settings = tr("설정 (실험 함수의 인자)", "settings (the experiment function's arguments)", lang)
-    parts.append(f"<p class='config'>{_e(settings)}: {_e(config)} · "
-                 f"{_e(tr(f'{result.seconds:.1f}초', f'{result.seconds:.1f} s', lang))}</p></section>")
+    parts.append(
+        f"<p class='config'>{_e(settings)}: {_e(config)} · "
+        f"{_e(tr(f'{result.seconds:.1f}초', f'{result.seconds:.1f} s', lang))}</p></section>"
+    )
     return "\n".join(parts)
 
 

@@ -21,8 +21,10 @@ at a time with 이전/다음 buttons and a slider once the cell runs.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
+from ..diagnostics import layer_factors
 from ..engine import Value, topological_order
 from ..i18n import bilingual, check_language, tr
 from . import display, drawing_states, player
@@ -30,10 +32,13 @@ from .colours import PENDING, GradScale
 from .layer_view import LayerView
 from .layers import INPUT, assign_layers, parameter_names
 from .node_view import draw_graph, fmt, node_name, one_line
+from .options import DrawOptions
 
 __all__ = ["BackpropStepper", "Contribution", "LayerStep", "Step"]
 
 PLAYER_WIDTH = display.OUTPUT_WIDTH - 30  # the player's padding
+PLAYER_HEIGHT = 520  # px for the drawing under the controls and the step's text, in a 900 px JupyterLab window
+MAX_NODES = DrawOptions.max_nodes  # the most nodes a drawing takes; a stepper refuses more before it walks
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,9 @@ def _states_json(states):
     """The frames' states for the player's script: the first in full, then what each frame changes."""
     frames, before = [], {}
     for state in states:
-        frames.append({"c": sorted(state.current), "v": {k: list(v) for k, v in state.values.items() if before.get(k) != v}})
+        frames.append(
+            {"c": sorted(state.current), "v": {k: list(v) for k, v in state.values.items() if before.get(k) != v}}
+        )
         before = state.values
     return {"init": frames[0]["v"], "frames": [{"c": f["c"], "v": f["v"] if k else {}} for k, f in enumerate(frames)]}
 
@@ -95,7 +102,8 @@ class BackpropStepper:
     `graph(i)` / `svg(i)` draw it, `to_html(path)` exports the
     player. `gradients` holds the final gradient of every node (equal to
     `.grad` after one `root.backward()`). Node by node, graphs with more
-    than `max_steps` steps are refused.
+    than `max_steps` steps or `max_nodes` nodes are refused before any step
+    is computed (a state per step of a huge graph would take gigabytes).
     `rankdir=None` picks the layout that fits a notebook.
 
     `by`: 'layer' (the default with `model=`) or 'node' (the default
@@ -108,15 +116,22 @@ class BackpropStepper:
     grows with the graph, not with graph x steps.
     """
 
-    def __init__(self, root, lang=None, rankdir=None, max_steps=200, *, model=None, by=None):
+    def __init__(self, root, lang=None, rankdir=None, max_steps=200, *, model=None, by=None, max_nodes=MAX_NODES):
         if not isinstance(root, Value):
-            raise TypeError(bilingual("BackpropStepper에는 Value가 필요합니다", f"BackpropStepper needs a Value, got {type(root).__name__}"))
+            raise TypeError(
+                bilingual(
+                    "BackpropStepper에는 Value가 필요합니다",
+                    f"BackpropStepper needs a Value, got {type(root).__name__}",
+                )
+            )
         if lang is not None:
             check_language(lang)
         if by not in (None, "node", "layer"):
             raise ValueError(bilingual("by는 'node' 또는 'layer'입니다", f"by must be 'node' or 'layer', got {by!r}"))
         if by == "layer" and model is None:
-            raise ValueError(bilingual("by='layer'에는 model=이 필요합니다", "by='layer' needs model= (to know the layers)"))
+            raise ValueError(
+                bilingual("by='layer'에는 model=이 필요합니다", "by='layer' needs model= (to know the layers)")
+            )
         self.by = by or ("node" if model is None else "layer")
         self.root, self.lang, self.model = root, lang, model
         self.order = topological_order(root)
@@ -124,12 +139,27 @@ class BackpropStepper:
         self.names = {node: node_name(node, i, known) for i, node in enumerate(self.order)}
         inner = sum(1 for node in self.order if node._prev)
         if inner == 0:
-            raise ValueError(bilingual("root가 잎 노드라 역전파할 것이 없습니다", "root is a leaf: there is nothing to backpropagate"))
+            raise ValueError(
+                bilingual(
+                    "root가 잎 노드라 역전파할 것이 없습니다", "root is a leaf: there is nothing to backpropagate"
+                )
+            )
         if self.by == "node" and inner > max_steps:
-            raise ValueError(bilingual(
-                f"단계가 {inner}개로 너무 많습니다 (max_steps={max_steps}); 더 작은 그래프나 model=(층별 단계)을 쓰세요",
-                f"{inner} steps is too many (max_steps={max_steps}); use a smaller graph, or model= to step layer by layer",
-            ))
+            raise ValueError(
+                bilingual(
+                    f"단계가 {inner}개로 너무 많습니다 (max_steps={max_steps}); 더 작은 그래프나 model=(층별 단계)을 쓰세요",
+                    f"{inner} steps is too many (max_steps={max_steps}); use a smaller graph, or model= to step layer by layer",
+                )
+            )
+        if self.by == "node" and len(self.order) > max_nodes:  # refused before the walk keeps a state per step
+            raise ValueError(
+                bilingual(
+                    f"그래프의 노드가 {len(self.order)}개로 한 그림에 그릴 수 있는 수(max_nodes={max_nodes})보다 많습니다; "
+                    "더 작은 그래프나, MLP라면 model=(층별 단계)을 쓰세요",
+                    f"the graph has {len(self.order)} nodes, more than one drawing holds (max_nodes={max_nodes}); "
+                    "use a smaller graph, or model= to step layer by layer for an MLP",
+                )
+            )
         self._rankdir = rankdir
         self._drawings = {}  # lang -> (drawing, min_width): one layout for every frame
         if self.by == "node":
@@ -138,6 +168,10 @@ class BackpropStepper:
         else:
             _, self.gradients = self._walk(keep_states=False)
             self.steps = self._layer_steps()
+            # {layer whose weights multiply: the row of the layer below}, as the layer view draws them
+            self._factors = {
+                f.gain_layer: f for f in layer_factors(model, root, grads=self.gradients) if f.gain_layer is not None
+            }
 
     def _walk(self, keep_states):
         """The chain rule in reverse topological order, recording every addition."""
@@ -149,8 +183,12 @@ class BackpropStepper:
                 continue
             locals_ = node.local_grads()
             if len(locals_) != len(parents):
-                raise ValueError(bilingual(f"노드 {self.names[node]}('{node._op}')의 국소적 미분을 모릅니다",
-                                           f"node {self.names[node]} ('{node._op}') has no known local derivative"))
+                raise ValueError(
+                    bilingual(
+                        f"노드 {self.names[node]}('{node._op}')의 국소적 미분을 모릅니다",
+                        f"node {self.names[node]} ('{node._op}') has no known local derivative",
+                    )
+                )
             upstream = grads.get(node, 0.0)  # every node that uses this one came earlier: the sum is complete
             contributions = []
             for parent, local in zip(parents, locals_):
@@ -175,12 +213,17 @@ class BackpropStepper:
                 local = 1.0
             else:
                 local = _mean_abs(o.local_grads()[0] for o in outputs if len(o._prev) == 1)
-            steps.append(LayerStep(
-                index=position, layer=k, activation=activation,
-                upstream=_mean_abs(self.gradients.get(o, 0.0) for o in outputs), local=local,
-                weight_grad=_mean_abs(self.gradients.get(w, 0.0) for w in groups.weights(k)),
-                downstream=_mean_abs(self.gradients.get(n, 0.0) for n in groups.exits(below)),
-            ))
+            steps.append(
+                LayerStep(
+                    index=position,
+                    layer=k,
+                    activation=activation,
+                    upstream=_mean_abs(self.gradients.get(o, 0.0) for o in outputs),
+                    local=local,
+                    weight_grad=_mean_abs(self.gradients.get(w, 0.0) for w in groups.weights(k)),
+                    downstream=_mean_abs(self.gradients.get(n, 0.0) for n in groups.exits(below)),
+                )
+            )
         return steps
 
     @property
@@ -193,32 +236,42 @@ class BackpropStepper:
 
     def _base(self, lang, rankdir):
         """The whole graph with its final gradients: the layout every frame shares."""
-        graph = draw_graph(self.root, rankdir=rankdir, lang=lang, grads=self.gradients, name_unlabeled=True, fit=False,
-                           model=self.model)
+        graph = draw_graph(
+            self.root,
+            rankdir=rankdir,
+            lang=lang,
+            grads=self.gradients,
+            name_unlabeled=True,
+            fit=False,
+            model=self.model,
+        )
         graph.graph_attr["id"] = player.DRAWING_ID  # Graphviz prefixes every SVG id with it; the player renames it
         return graph
 
     def _drawing(self, lang):
-        """(SVG of the shared drawing, the width in px below which its text is under `display.MIN_TEXT`).
+        """(SVG of the shared drawing, its colour scale, the width in px below which its text is under
+        `display.MIN_TEXT`, or None when it reads in the player's box).
 
-        The layout is the one that reads at the player's width: as given,
-        else 'LR' if it fits, else 'TB' if that reads better. A graph that
-        reads in neither keeps its readable size and scrolls sideways in
-        the player (the note says so and points to `model=`).
+        The player shows the drawing in a box of about `PLAYER_WIDTH` x
+        `PLAYER_HEIGHT` px under the step's text (one screen). The layout is
+        the one that reads there: as given, else 'LR' if it fits, else 'TB'
+        if that reads better. A graph that reads in neither keeps its
+        readable size and scrolls inside the box to the current node (the
+        note says so and points to `model=`).
         """
         if lang not in self._drawings:
             rankdirs = [self._rankdir] if self._rankdir else ["LR", "TB"]
-            best = None
+            best, best_text = None, -1.0
             for rankdir in rankdirs:
                 graph = self._base(lang, rankdir)
                 svg = graph.svg()
-                if best is None or display.on_screen_text(svg, PLAYER_WIDTH) > display.on_screen_text(best[1], PLAYER_WIDTH):
-                    best = (graph, svg, rankdir)
-                if display.fits(svg, PLAYER_WIDTH):
+                shown = display.on_screen_text(svg, PLAYER_WIDTH, PLAYER_HEIGHT)
+                if shown > best_text:
+                    best, best_text = (graph, svg, rankdir), shown
+                if shown >= display.MIN_TEXT:
                     break
             graph, svg, self._rankdir = best
-            shown = display.on_screen_text(svg, PLAYER_WIDTH)
-            min_width = None if shown >= display.MIN_TEXT else round(PLAYER_WIDTH * display.MIN_TEXT / shown)
+            min_width = None if best_text >= display.MIN_TEXT else round(display.readable_width(svg))
             self._drawings[lang] = (drawing_states.prepare(svg), graph._scale, min_width)
         return self._drawings[lang]
 
@@ -243,6 +296,20 @@ class BackpropStepper:
         return len(self.steps)
 
     def __getitem__(self, i):
+        if not isinstance(i, (numbers.Integral, slice)):
+            raise TypeError(
+                bilingual(
+                    f"단계 번호는 정수여야 합니다 (받은 자료형: {type(i).__name__})",
+                    f"a step number must be an integer, got {type(i).__name__}",
+                )
+            )
+        if isinstance(i, numbers.Integral) and not -len(self.steps) <= i < len(self.steps):
+            raise IndexError(
+                bilingual(
+                    f"{i}단계는 없습니다: 단계는 0부터 {len(self.steps) - 1}까지입니다 (len = {len(self.steps)})",
+                    f"there is no step {i}: steps run from 0 to {len(self.steps) - 1} (len = {len(self.steps)})",
+                )
+            )
         return self.steps[i]
 
     def __iter__(self):
@@ -264,20 +331,29 @@ class BackpropStepper:
         step = self.steps[i]
         root, node = self.names[self.root], self.names[step.node]
         lines = [
-            tr(f"{i + 1}/{len(self)}단계: 노드 {node} (연산 {step.node._op}, 데이터 {fmt(step.node.data)})",
-               f"step {i + 1}/{len(self)}: node {node} (op {step.node._op}, data {fmt(step.node.data)})", lang),
+            tr(
+                f"{i + 1}/{len(self)}단계: 노드 {node} (연산 {step.node._op}, 데이터 {fmt(step.node.data)})",
+                f"step {i + 1}/{len(self)}: node {node} (op {step.node._op}, data {fmt(step.node.data)})",
+                lang,
+            ),
         ]
         if step.node is self.root:
             lines.append(tr(f"출발: {_d(root, root)} = 1", f"start: {_d(root, root)} = 1", lang))
         else:
-            lines.append(tr(f"위에서 흘러온 기울기 {_d(root, node)} = {fmt(step.upstream)}",
-                            f"upstream gradient {_d(root, node)} = {fmt(step.upstream)}", lang))
+            lines.append(
+                tr(
+                    f"위에서 흘러온 기울기 {_d(root, node)} = {fmt(step.upstream)}",
+                    f"upstream gradient {_d(root, node)} = {fmt(step.upstream)}",
+                    lang,
+                )
+            )
         lines.append(tr("연쇄법칙:", "chain rule:", lang))
         for c in step.contributions:
             parent = self.names[c.parent]
             lines.append(
                 f"  {_d(root, parent)} += {_d(root, node)} × {_d(node, parent)} = {fmt(step.upstream)} × {fmt(c.local)}"
-                f" = {fmt(c.product)}   " + tr(f"(이제 {_d(root, parent)} = {fmt(c.total)})", f"(now {_d(root, parent)} = {fmt(c.total)})", lang)
+                f" = {fmt(c.product)}   "
+                + tr(f"(이제 {_d(root, parent)} = {fmt(c.total)})", f"(now {_d(root, parent)} = {fmt(c.total)})", lang)
             )
         return "\n".join(lines)
 
@@ -286,16 +362,44 @@ class BackpropStepper:
         factor = f"×{s.downstream / s.upstream:.2g}" if s.upstream else "-"
         name = tr(f"{s.layer + 1}층", f"layer {s.layer + 1}", lang)
         lines = [
-            tr(f"{i + 1}/{len(self)}단계: {name} (layers[{s.layer}], 활성화 함수 {s.activation})",
-               f"step {i + 1}/{len(self)}: {name} (layers[{s.layer}], activation {s.activation})", lang),
-            tr(f"들어온 기울기: 출력의 평균 |∂L/∂출력| = {fmt(s.upstream)}",
-               f"gradient coming in: mean |∂L/∂output| = {fmt(s.upstream)}", lang),
-            tr(f"활성화 함수의 국소적 미분 평균 |f′| = {fmt(s.local)} → 이 층을 지나며 기울기가 {s.local:.2g}배가 됩니다",
-               f"the activation's local derivative, mean |f′| = {fmt(s.local)} → the gradient is multiplied by {s.local:.2g}", lang),
-            tr(f"가중치 기울기: 평균 |∂L/∂W| = {fmt(s.weight_grad)}", f"weight gradient: mean |∂L/∂W| = {fmt(s.weight_grad)}", lang),
-            tr(f"아래로 넘기는 기울기: 입력의 평균 |∂L/∂입력| = {fmt(s.downstream)} (들어온 것의 {factor})",
-               f"gradient passed down: mean |∂L/∂input| = {fmt(s.downstream)} ({factor} of what came in)", lang),
+            tr(
+                f"{i + 1}/{len(self)}단계: {name} (layers[{s.layer}], 활성화 함수 {s.activation})",
+                f"step {i + 1}/{len(self)}: {name} (layers[{s.layer}], activation {s.activation})",
+                lang,
+            ),
+            tr(
+                f"들어온 기울기: 출력의 평균 |∂L/∂출력| = {fmt(s.upstream)}",
+                f"gradient coming in: mean |∂L/∂output| = {fmt(s.upstream)}",
+                lang,
+            ),
+            tr(
+                f"활성화 함수의 국소적 미분 평균 |f′| = {fmt(s.local)} → 이 층을 지나며 기울기가 {s.local:.2g}배가 됩니다",
+                f"the activation's local derivative, mean |f′| = {fmt(s.local)} → the gradient is multiplied by {s.local:.2g}",
+                lang,
+            ),
+            tr(
+                f"가중치 기울기: 평균 |∂L/∂W| = {fmt(s.weight_grad)}",
+                f"weight gradient: mean |∂L/∂W| = {fmt(s.weight_grad)}",
+                lang,
+            ),
+            tr(
+                f"아래로 넘기는 기울기: 입력의 평균 |∂L/∂입력| = {fmt(s.downstream)} (들어온 것의 {factor})",
+                f"gradient passed down: mean |∂L/∂input| = {fmt(s.downstream)} ({factor} of what came in)",
+                lang,
+            ),
         ]
+        below = self._factors.get(s.layer)
+        if (
+            below is not None and below.gain is not None
+        ):  # the picture's factor between this row and the next, explained
+            lines.append(
+                tr(
+                    f"그림에서 아래층 평균 |∂L/∂W|는 이 층의 ×{below.factor:.2g} = 아래층 σ′ {below.mean_local:.2g} × 이 층 가중치가 곱하는 배수 {below.gain:.2g}",
+                    f"in the picture the layer below's mean |∂L/∂W| is ×{below.factor:.2g} this layer's = the layer below's σ′ "
+                    f"{below.mean_local:.2g} × this layer's weight gain {below.gain:.2g}",
+                    lang,
+                )
+            )
         return "\n".join(lines)
 
     # -- one step as a picture -----------------------------------------------------------
@@ -307,12 +411,23 @@ class BackpropStepper:
         if self.by == "layer":
             done = {self.steps[j].layer for j in range(i + 1)}
             known = {w: self.gradients.get(w, 0.0) for k in done for w in self._groups.weights(k)}
-            # One scale for every frame, fitted to the final gradients: a layer keeps its colour from step to step.
+            # One scale for every frame (the shared one, widened only for the final gradients past its ends):
+            # a layer keeps its colour from step to step.
             scale = GradScale.fit(s.weight_grad for s in self.steps)
-            return LayerView.from_model(self.model, grads=known, lang=lang, highlight={self.steps[i].layer}, scale=scale)
+            return LayerView.from_model(
+                self.model, grads=known, loss=self.root, lang=lang, highlight={self.steps[i].layer}, scale=scale
+            )
         step = self.steps[i]
-        return draw_graph(self.root, rankdir=rankdir or self.rankdir, lang=lang, highlight=step.node,
-                          grads=self._states[i], name_unlabeled=True, fit=False, model=self.model)
+        return draw_graph(
+            self.root,
+            rankdir=rankdir or self.rankdir,
+            lang=lang,
+            highlight=step.node,
+            grads=self._states[i],
+            name_unlabeled=True,
+            fit=False,
+            model=self.model,
+        )
 
     def svg(self, i, lang=None):
         """Step `i` as SVG: node by node, the shared drawing in the state of step `i` (no new layout)."""
@@ -327,23 +442,42 @@ class BackpropStepper:
         """The player as an HTML fragment (ids scoped to it: safe to embed twice in a page)."""
         title = tr("역전파 단계별 보기", "backpropagation step by step", lang)
         if self.by == "layer":
-            frames = [(self.text(i, lang), lambda uid, i=i: self._layer_svg(i, lang, uid), f"layers[{s.layer}]")
-                      for i, s in enumerate(self.steps)]
+            frames = [
+                (self.text(i, lang), lambda uid, i=i: self._layer_svg(i, lang, uid), f"layers[{s.layer}]")
+                for i, s in enumerate(self.steps)
+            ]
             return player.fragment(frames, title=title, lang=lang)
         svg, _, min_width = self._drawing(lang)
         states = [self._state(i, lang) for i in range(len(self))]
-        frames = [(self.text(i, lang), lambda uid, i=i: drawing_states.apply(svg, states[i]).replace(player.DRAWING_ID, uid),
-                   self.names[step.node]) for i, step in enumerate(self.steps)]
+        frames = [
+            (
+                self.text(i, lang),
+                lambda uid, i=i: drawing_states.apply(svg, states[i]).replace(player.DRAWING_ID, uid),
+                self.names[step.node],
+            )
+            for i, step in enumerate(self.steps)
+        ]
         note = None
         if min_width is not None:
-            layered = ("BackpropStepper(loss, model=모델)", "BackpropStepper(loss, model=model)") if self.model is None else (
-                "by='layer'", "by='layer'")
-            note = tr(f"이 그래프는 이 폭에 줄이면 글자가 {display.MIN_TEXT:g}px보다 작아져, 읽을 수 있는 크기로 두고 옆으로 스크롤합니다. "
-                      f"MLP라면 {layered[0]}로 층별로 보세요",
-                      f"shrunk to this width the text would be under {display.MIN_TEXT:g} px: the drawing keeps a readable size "
-                      f"and scrolls sideways. For an MLP, step layer by layer: {layered[1]}", lang)
-        return player.fragment(frames, title=title, lang=lang, note=note,
-                               drawing=player.SharedDrawing(svg, _states_json(states), min_width))
+            layered = (
+                ("BackpropStepper(loss, model=모델)", "BackpropStepper(loss, model=model)")
+                if self.model is None
+                else ("by='layer'", "by='layer'")
+            )
+            note = tr(
+                f"이 그래프는 한 화면에 줄이면 글자가 {display.MIN_TEXT:g}px보다 작아져, 읽을 수 있는 크기로 두고 지금 단계의 노드로 스크롤합니다. "
+                f"MLP라면 {layered[0]}로 층별로 보세요",
+                f"shrunk to one screen the text would be under {display.MIN_TEXT:g} px: the drawing keeps a readable size "
+                f"and scrolls to the current node. For an MLP, step layer by layer: {layered[1]}",
+                lang,
+            )
+        return player.fragment(
+            frames,
+            title=title,
+            lang=lang,
+            note=note,
+            drawing=player.SharedDrawing(svg, _states_json(states), min_width),
+        )
 
     def _layer_svg(self, i, lang, uid):
         picture = self.graph(i, lang)
@@ -356,4 +490,6 @@ class BackpropStepper:
     def to_html(self, path=None, lang=None):
         """One self-contained HTML page with every step (works offline); written to `path` if given."""
         lang = lang or self.lang
-        return player.page(self._fragment(lang), tr("역전파 단계별 보기", "backpropagation step by step", lang), lang, path)
+        return player.page(
+            self._fragment(lang), tr("역전파 단계별 보기", "backpropagation step by step", lang), lang, path
+        )

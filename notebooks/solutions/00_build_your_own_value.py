@@ -47,22 +47,3 @@ class MyValue:
 
     __radd__ = __add__
     __rmul__ = __mul__
-
-# %% exercise: 00-loop
-def train_by_hand(model, steps, lr):
-    """손으로 쓴 경사 하강법. 단계마다의 손실을 돌려줍니다."""
-    history = []
-    for step in range(steps):
-        model.zero_grad()              # 1. 지난 단계의 기울기를 지웁니다
-        loss = mean_loss(model)        # 2. 순전파
-        loss.backward()                # 3. 역전파: p.grad = ∂L/∂p
-        for p in model.parameters():   # 4. 경사 하강법
-            p.data -= lr * p.grad
-        history.append(loss.data)
-    return history
-
-# %% exercise: 00-op
-def sin_derivative(inputs, out):
-    """[∂sin(x)/∂x]: 입력 하나에 국소적 미분 하나."""
-    (x,) = inputs
-    return [math.cos(x)]

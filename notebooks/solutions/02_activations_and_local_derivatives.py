@@ -12,3 +12,10 @@ def softsign(x):
 def softsign_derivative(x):
     """softsign'(x)를 손으로 유도한 공식."""
     return 1.0 / (1.0 + abs(x)) ** 2
+
+
+# %% exercise: 02-sin
+def sin_derivative(inputs, out):
+    """[∂sin(x)/∂x]: 입력 하나에 국소적 미분 하나."""
+    (x,) = inputs
+    return [math.cos(x)]
