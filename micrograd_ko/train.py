@@ -27,9 +27,8 @@ from tqdm import tqdm
 
 from . import losses
 from .checks import check_dataset, check_loss_output, check_positive_int
-from .compiler import CompileError, StructureError
+from .compiler import CompileError, StructureError, _flatten, _structure
 from .compiler import compile as compile_function
-from .compiler import _flatten, _structure
 from .engine import Value, no_grad
 from .engine import sum as value_sum
 from .i18n import bilingual, tr
@@ -38,8 +37,22 @@ from .optim import SGD, Optimizer
 __all__ = ["fit", "evaluate"]
 
 
-def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, shuffle=True, seed=None,
-        progress=True, validation_data=None, accuracy=None, compile=True, track_gradients=False):
+def fit(
+    model,
+    X,
+    y,
+    loss="mse",
+    optimizer=None,
+    epochs=100,
+    batch_size=None,
+    shuffle=True,
+    seed=None,
+    progress=True,
+    validation_data=None,
+    accuracy=None,
+    compile=True,
+    track_gradients=False,
+):
     """Train `model` on inputs `X` and targets `y`; returns the history per epoch.
 
     - `loss`: a name from `micrograd_ko.losses.LOSSES` or a function
@@ -70,20 +83,28 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
     is_correct = accuracy or _default_accuracy(loss, y)
     optimizer = optimizer or SGD(model.parameters(), lr=0.1)
     if not isinstance(optimizer, Optimizer):
-        raise TypeError(bilingual(
-            f"optimizer는 optim.Adam(model.parameters(), lr=0.01)처럼 만든 옵티마이저여야 합니다 (받은 것: {optimizer!r})",
-            f"optimizer must be an optimizer object such as optim.Adam(model.parameters(), lr=0.01), got {optimizer!r}"))
+        raise TypeError(
+            bilingual(
+                f"optimizer는 optim.Adam(model.parameters(), lr=0.01)처럼 만든 옵티마이저여야 합니다 (받은 것: {optimizer!r})",
+                f"optimizer must be an optimizer object such as optim.Adam(model.parameters(), lr=0.01), got {optimizer!r}",
+            )
+        )
     if validation_data is not None and not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
-        raise TypeError(bilingual(
-            "validation_data는 (X_val, y_val) 두 개짜리 튜플이어야 합니다",
-            f"validation_data must be a pair (X_val, y_val), got {type(validation_data).__name__}"
-            + (f" of length {len(validation_data)}" if hasattr(validation_data, "__len__") else "")))
+        raise TypeError(
+            bilingual(
+                "validation_data는 (X_val, y_val) 두 개짜리 튜플이어야 합니다",
+                f"validation_data must be a pair (X_val, y_val), got {type(validation_data).__name__}"
+                + (f" of length {len(validation_data)}" if hasattr(validation_data, "__len__") else ""),
+            )
+        )
     owned = {id(p) for p in model.parameters()}
     if not any(id(p) in owned for p in optimizer.params):
-        raise ValueError(bilingual(
-            "옵티마이저가 이 모델의 매개변수를 갖고 있지 않습니다: optim.SGD(model.parameters(), ...)처럼 만드세요",
-            "the optimizer holds none of this model's parameters: build it with model.parameters()",
-        ))
+        raise ValueError(
+            bilingual(
+                "옵티마이저가 이 모델의 매개변수를 갖고 있지 않습니다: optim.SGD(model.parameters(), ...)처럼 만드세요",
+                "the optimizer holds none of this model's parameters: build it with model.parameters()",
+            )
+        )
     rng = random.Random(seed)
     history = {"loss": [], "accuracy": []}
     if validation_data is not None:
@@ -107,7 +128,7 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
             rng.shuffle(order)
         total, correct = 0.0, 0
         for start in range(0, len(order), batch_size):
-            batch = order[start:start + batch_size]
+            batch = order[start : start + batch_size]
             optimizer.zero_grad()
             step = None
             if compiled is not None:
@@ -125,7 +146,10 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
             correct += sum(bool(is_correct(p, y[i])) for p, i in zip(preds, batch))
         history["loss"].append(total / len(X))
         history["accuracy"].append(correct / len(X))
-        postfix = {tr("손실", "loss"): f"{history['loss'][-1]:.4f}", tr("정확도", "accuracy"): f"{history['accuracy'][-1]:.1%}"}
+        postfix = {
+            tr("손실", "loss"): f"{history['loss'][-1]:.4f}",
+            tr("정확도", "accuracy"): f"{history['accuracy'][-1]:.1%}",
+        }
         if validation_data is not None:
             result = _evaluate(model, *validation_data, loss, is_correct, predict)
             history["val_loss"].append(result["loss"])
@@ -207,12 +231,17 @@ def _difference(step, expected, got, want, drew):
     if drew:
         return bilingual("모델이 학습 중에 난수를 뽑습니다", "the model draws random numbers while training")
     if _bits(step[0]) != _bits(expected[0]):
-        return bilingual(f"손실이 다릅니다 ({step[0]!r} != {expected[0]!r})", f"the losses differ ({step[0]!r} != {expected[0]!r})")
+        return bilingual(
+            f"손실이 다릅니다 ({step[0]!r} != {expected[0]!r})", f"the losses differ ({step[0]!r} != {expected[0]!r})"
+        )
     if _bits(_numbers(step[1])) != _bits(_numbers(expected[1])):
         return bilingual("예측이 다릅니다", "the predictions differ")
     for k, (a, b) in enumerate(zip(got, want)):
         if _bits(a) != _bits(b):
-            return bilingual(f"매개변수 {k}의 기울기가 다릅니다 ({a!r} != {b!r})", f"the gradient of parameter {k} differs ({a!r} != {b!r})")
+            return bilingual(
+                f"매개변수 {k}의 기울기가 다릅니다 ({a!r} != {b!r})",
+                f"the gradient of parameter {k} differs ({a!r} != {b!r})",
+            )
     return None
 
 
@@ -231,8 +260,11 @@ def _bits(x):
 def _notice(why):
     """One line: fit goes on interpreted, and why."""
     reason = str(why).splitlines()[0] if str(why) else type(why).__name__
-    print(bilingual("fit: 컴파일하지 않고 해석 실행으로 학습합니다", "fit: training interpreted, not compiled")
-          + f" ({reason})", file=sys.stderr)
+    print(
+        bilingual("fit: 컴파일하지 않고 해석 실행으로 학습합니다", "fit: training interpreted, not compiled")
+        + f" ({reason})",
+        file=sys.stderr,
+    )
 
 
 class _CompiledForward:
@@ -305,8 +337,9 @@ class _CompiledBatches:
             model, loss_fn = self.model, self.loss_fn
             try:
                 structures = (_structure(xs), _structure(ts))
-                program = compile_function(lambda xs, ts: _mean_loss(model, loss_fn, xs, ts), xs, ts,
-                                           max_terms=self.max_terms)
+                program = compile_function(
+                    lambda xs, ts: _mean_loss(model, loss_fn, xs, ts), xs, ts, max_terms=self.max_terms
+                )
             except CompileError as refusal:
                 if "too large" not in str(refusal):
                     raise
@@ -391,9 +424,12 @@ class _CompiledSamples:
         entry = self.programs.get(key)
         if entry is None:
             if len(self.programs) >= self.MAX_PROGRAMS:
-                raise CompileError(bilingual(
-                    f"목표값의 종류가 {self.MAX_PROGRAMS}개를 넘습니다 (사용자 손실 함수)",
-                    f"more than {self.MAX_PROGRAMS} distinct targets for a loss function of the user's"))
+                raise CompileError(
+                    bilingual(
+                        f"목표값의 종류가 {self.MAX_PROGRAMS}개를 넘습니다 (사용자 손실 함수)",
+                        f"more than {self.MAX_PROGRAMS} distinct targets for a loss function of the user's",
+                    )
+                )
             try:
                 structures = tuple(_structure(a) for a in args)
             except TypeError as error:  # a target that is not a number: the loss itself will say so
@@ -490,9 +526,12 @@ def _unwrap(t):
 
 def _check_model(model):
     if not (callable(model) and callable(getattr(model, "parameters", None))):
-        raise TypeError(bilingual(
-            f"model은 nn.MLP(...)처럼 parameters()가 있는 모델이어야 합니다 (받은 것: {type(model).__name__})",
-            f"model must be a model with parameters(), such as nn.MLP(...), got {type(model).__name__}"))
+        raise TypeError(
+            bilingual(
+                f"model은 nn.MLP(...)처럼 parameters()가 있는 모델이어야 합니다 (받은 것: {type(model).__name__})",
+                f"model must be a model with parameters(), such as nn.MLP(...), got {type(model).__name__}",
+            )
+        )
 
 
 def _check_loss_function(model, loss, loss_fn, x, t):
@@ -511,15 +550,20 @@ def _check_loss_function(model, loss, loss_fn, x, t):
     finally:
         model.train(was_training)
     if not isinstance(result, Value):
-        raise TypeError(bilingual(
-            f"손실 함수는 Value를 돌려줘야 합니다 (받은 것: {type(result).__name__}); 숫자를 돌려주면 기울기가 없어 아무것도 배우지 않습니다",
-            f"the loss function must return a Value, got {type(result).__name__}; a plain number has no gradient, so nothing would be learned"))
+        raise TypeError(
+            bilingual(
+                f"손실 함수는 Value를 돌려줘야 합니다 (받은 것: {type(result).__name__}); 숫자를 돌려주면 기울기가 없어 아무것도 배우지 않습니다",
+                f"the loss function must return a Value, got {type(result).__name__}; a plain number has no gradient, so nothing would be learned",
+            )
+        )
 
 
 def _diverged(cause):
     # the cause (often a message in both languages itself) goes after, once, not inside each half
-    return FloatingPointError(bilingual("손실이 발산했습니다: 학습률을 낮춰 보세요", "the loss diverged; try a smaller learning rate")
-                              + f" [{cause}]")
+    return FloatingPointError(
+        bilingual("손실이 발산했습니다: 학습률을 낮춰 보세요", "the loss diverged; try a smaller learning rate")
+        + f" [{cause}]"
+    )
 
 
 def _output_width(model):
