@@ -429,7 +429,13 @@ def _softplus_float(x):
 
 
 def _gelu_float(x):
-    return 0.5 * x * (1.0 + math.erf(x * _SQRT1_2))
+    # x Phi(x) with Phi(x) = erfc(-x / sqrt 2) / 2: 1 + erf(x / sqrt 2) would round to 0 below x = -8.
+    return 0.5 * x * math.erfc(-x * _SQRT1_2)
+
+
+def _erfc(x):
+    """1 - erf(x) of a float or a Value, without the cancellation (erfc(7) = 4e-23, where 1 - erf(7) = 0)."""
+    return _apply1(_erfc_op(), x) if _is_value(x) else math.erfc(x)
 
 
 def _sign(x):
@@ -457,17 +463,36 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
+def _tanh_derivative(x, out):
+    # tanh'(x) = 1 - tanh(x)^2 = sech(x)^2. Once tanh(x) rounds to +-1 (|x| > 19) the first form is 0,
+    # so for |tanh(x)| >= 1/2 it is sech(x) = 2t / (1 + t^2) squared, t = e^-|x|: no cancellation.
+    if -0.5 < out < 0.5:
+        return 1.0 - out * out
+    t = _exp(-x) if x > 0 else _exp(x)
+    sech = 2.0 * t / (1.0 + t * t)
+    return sech * sech
+
+
+def _sigmoid_derivative(x, out):
+    # s'(x) = s(x) (1 - s(x)) = s(x) s(-x). For x > 0, 1 - s(x) loses digits (and is 0 above x = 37),
+    # so s(-x) is computed afresh there; for x <= 0, 1 - s(x) is in [1/2, 1] and exact enough.
+    if x > 0:
+        return out * sigmoid_of(-x)
+    return out * (1.0 - out)
+
+
 def _gelu_derivative(x, out):
     # gelu(x) = x Phi(x), so gelu'(x) = Phi(x) + x phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi).
-    cdf = 0.5 * (1.0 + _erf(x * _SQRT1_2))
+    cdf = 0.5 * _erfc(-x * _SQRT1_2)
     pdf = _gaussian(x * _SQRT1_2) * _INV_SQRT_2PI
     return cdf + x * pdf
 
 
 def _silu_derivative(x, out):
-    # silu(x) = x s(x), so silu'(x) = s + x s (1 - s) = s + out (1 - s).
+    # silu(x) = x s(x), so silu'(x) = s + x s (1 - s) = s + out (1 - s), with 1 - s = s(-x) computed afresh
+    # for x > 0 as in sigmoid' (there 1 - s loses its digits, and silu'' would carry x times that error).
     s = sigmoid_of(x)
-    return s + out * (1.0 - s)
+    return s + out * (sigmoid_of(-x) if x > 0 else 1.0 - s)
 
 
 # --------------------------------------------------------------------------
@@ -484,8 +509,8 @@ LOG = Unary("log", "자연로그", math.log, lambda x, out: 1.0 / x, check=_posi
 SQRT = Unary("sqrt", "제곱근", math.sqrt, lambda x, out: 0.5 / out, check=_non_negative("sqrt"))
 ABS = Unary("abs", "절댓값", abs, lambda x, out: _sign(x))
 ERF = Unary("erf", "오차 함수", math.erf, lambda x, out: _TWO_OVER_SQRT_PI * _gaussian(x))
-TANH = Unary("tanh", "쌍곡탄젠트", math.tanh, lambda x, out: 1.0 - out * out)
-SIGMOID = Unary("sigmoid", "시그모이드", _sigmoid_float, lambda x, out: out * (1.0 - out))
+TANH = Unary("tanh", "쌍곡탄젠트", math.tanh, _tanh_derivative)  # 1 - out^2, = sech(x)^2 where tanh saturates
+SIGMOID = Unary("sigmoid", "시그모이드", _sigmoid_float, _sigmoid_derivative)  # out (1 - out) = s(x) s(-x)
 RELU = Unary("relu", "ReLU", partial(max, 0.0), lambda x, out: 1.0 if x > 0 else 0.0)  # forward: max(0, x)
 SOFTPLUS = Unary("softplus", "소프트플러스", _softplus_float, lambda x, out: sigmoid_of(x))
 SILU = Unary("silu", "SiLU", lambda x: x * _sigmoid_float(x), _silu_derivative)
@@ -533,6 +558,12 @@ def _data_or_float(x):
 
 _SMALLEST_NORMAL = 2.2250738585072014e-308
 _EXP_UNDERFLOW = -746.0  # e^x is 0.0 in floats below this (e^-745.2 is the smallest subnormal)
+
+
+@lru_cache(maxsize=1)
+def _erfc_op():
+    # erfc(x) = 1 - erf(x): a step inside gelu's derivative when it is differentiated again.
+    return Unary("erfc", "상보 오차 함수", math.erfc, lambda x, out: -_TWO_OVER_SQRT_PI * _gaussian(x))
 
 
 @lru_cache(maxsize=1)

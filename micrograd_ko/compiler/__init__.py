@@ -22,7 +22,7 @@ line per node forward, one line per gradient backward, the *Wengert list*:
         _s = _sum((x0, p0, p1, v1, v2,))
         if _s - _s: raise _Bail
         # 역전파 (backward): ...
-        g1 = output_grad * (1.0 - v2 * v2)
+        g1 = output_grad * (1.0 - v2 * v2 if -0.5 < v2 < 0.5 else (_s := 2.0 * (_t := _exp(...)) ...) * _s)
         g_0 = g1 * p1
         ...
         P[0].grad = t0
