@@ -8,7 +8,7 @@ derivative, 국소적 미분), applied with `Value.from_op`:
     loss                 value                                   d loss / d input
     mse(p, t)            mean (p_i - t_i)^2                       2 (p_i - t_i) / n
     bce(p, t)            -(t log p + (1 - t) log(1 - p))          (p - t) / (p (1 - p))
-    bce_with_logits(z,t) max(z, 0) - z t + log(1 + e^-|z|)        sigmoid(z) - t
+    bce_with_logits(z,t) max(z, 0) - z t + log(1 + e^-|z|)        sigmoid(z) - t = (1-t) s(z) - t s(-z)
     cross_entropy(x, k)  log sum_j e^{x_j} - x_k                  softmax(x)_j - [j = k]
     hinge(s, t)          max(0, 1 - t s)                          -t if t s < 1 else 0
 
@@ -251,7 +251,9 @@ def _bce_logits_term(z, t):
 
 
 def _bce_logits_slope(z, t):
-    return sigmoid_of(z) - t
+    # sigmoid(z) - t = (1 - t) sigmoid(z) - t sigmoid(-z): sigmoid(40) - 1 would round to 0.0, where the
+    # slope is -sigmoid(-40) = -4.25e-18. Each term is exact to a rounding; for t = 0 or 1 only one is left.
+    return (1.0 - t) * sigmoid_of(z) - t * sigmoid_of(-z)
 
 
 BCE_WITH_LOGITS = _elementwise_op(

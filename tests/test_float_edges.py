@@ -468,6 +468,22 @@ def test_saturated_rules_are_exact_to_a_few_roundings(name):
         assert grad(out, v) == w.grad
 
 
+@pytest.mark.parametrize("z", [40.0, -40.0, 36.0, 100.0, 700.0, -700.0, 3.0])
+@pytest.mark.parametrize("t", [0.0, 1.0, 0.25])
+def test_bce_with_logits_slope_is_exact_for_confident_logits(z, t):
+    # bce_with_logits(40, 1) had d/dz = sigmoid(40) - 1 = 0.0; the slope is -sigmoid(-40) = -4.25e-18.
+    with mpmath.workdps(60):
+        Z = mpmath.mpf(z)
+        slope = float((1 - mpmath.mpf(t)) * _sig(Z) - mpmath.mpf(t) * _sig(-Z))  # sigmoid(z) - t, without its cancellation
+        curvature = float(_sig(Z) * _sig(-Z))
+    x = Value(z)
+    loss = ko.losses.bce_with_logits(x, t)
+    first = grad(loss, x, create_graph=True)
+    assert exact_to_a_few_roundings(grad(loss, x), slope), (grad(loss, x), slope)
+    assert exact_to_a_few_roundings(first.data, slope)
+    assert exact_to_a_few_roundings(grad(first, x), curvature), (grad(first, x), curvature)
+
+
 # -- the cases, as regression tests ----------------------------------------------------
 
 
