@@ -130,7 +130,9 @@ def _overflow(op, *inputs):
     if any(x in (math.inf, -math.inf) for x in inputs):  # so can inf (or a diverged p.data += -lr * p.grad)
         return OverflowError(
             f"{op}({shown}): "
-            + bilingual("입력이 무한대입니다 (.data를 직접 바꾸었나요?)", "an input is infinite (was .data set by hand?)")
+            + bilingual(
+                "입력이 무한대입니다 (.data를 직접 바꾸었나요?)", "an input is infinite (was .data set by hand?)"
+            )
         )
     return OverflowError(
         f"{op}({shown}): {bilingual('결과가 float 범위를 넘습니다', 'the result is too large for a float')}"

@@ -7,9 +7,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import micrograd_ko as ko
-from micrograd_ko import Value, losses
+from micrograd_ko import Value, engine, losses
 from micrograd_ko.compiler import CompileError, GuardError, StructureError
-from micrograd_ko import engine
 from micrograd_ko.engine import Op
 
 # name -> (arity, build(values, constant) -> Value). Domain-restricted ops get

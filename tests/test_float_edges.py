@@ -423,8 +423,26 @@ def test_create_graph_builds_only_the_branches_the_requested_inputs_need():
         grad(out, [w], create_graph=True)
 
 
-SATURATED = [-745.0, -300.0, -100.0, -40.0, -36.0, -30.0, -20.0, -10.0, -5.0, 5.0, 10.0, 20.0, 30.0, 36.0, 40.0,
-             100.0, 300.0, 700.0]
+SATURATED = [
+    -745.0,
+    -300.0,
+    -100.0,
+    -40.0,
+    -36.0,
+    -30.0,
+    -20.0,
+    -10.0,
+    -5.0,
+    5.0,
+    10.0,
+    20.0,
+    30.0,
+    36.0,
+    40.0,
+    100.0,
+    300.0,
+    700.0,
+]
 
 
 # The references without their own cancellation (1 - tanh(300)^2 is 0 even at 60 digits).
@@ -474,7 +492,8 @@ def test_bce_with_logits_slope_is_exact_for_confident_logits(z, t):
     # bce_with_logits(40, 1) had d/dz = sigmoid(40) - 1 = 0.0; the slope is -sigmoid(-40) = -4.25e-18.
     with mpmath.workdps(60):
         Z = mpmath.mpf(z)
-        slope = float((1 - mpmath.mpf(t)) * _sig(Z) - mpmath.mpf(t) * _sig(-Z))  # sigmoid(z) - t, without its cancellation
+        T = mpmath.mpf(t)
+        slope = float((1 - T) * _sig(Z) - T * _sig(-Z))  # sigmoid(z) - t, without its cancellation
         curvature = float(_sig(Z) * _sig(-Z))
     x = Value(z)
     loss = ko.losses.bce_with_logits(x, t)

@@ -56,7 +56,11 @@ _INLINE_UNARY = {
         "(_s := 2.0 * (_t := _exp(-{0} if {0} > 0 else {0})) / (1.0 + _t * _t)) * _s)",
         False,
     ),
-    engine.SIGMOID: ("_sigmoid({0})", "({o} * ((_e := _exp(-{0})) / (1.0 + _e)) if {0} > 0 else {o} * (1.0 - {o}))", False),
+    engine.SIGMOID: (
+        "_sigmoid({0})",
+        "({o} * ((_e := _exp(-{0})) / (1.0 + _e)) if {0} > 0 else {o} * (1.0 - {o}))",
+        False,
+    ),
     engine.RELU: ("({0} if {0} > 0.0 else 0.0)", "({0} > 0)", False),  # max(0.0, x) without a call
 }
 _INLINE_BINARY = {
