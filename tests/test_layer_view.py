@@ -307,3 +307,30 @@ def test_gradients_past_the_fixed_scale_widen_it_so_nothing_is_clamped():
     bars = [float(g.find(f"{SVG}rect").get("width")) for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or "")]
     assert all(a > b for a, b in zip(bars, bars[1:]))  # drawn top (last layer) first: longest first
     assert "10⁻¹³" in texts_of(svg)
+
+
+def test_models_of_different_depth_each_label_their_own_output_layer_and_summary():
+    deep = nn.MLP(2, [10] * 10 + [1], "sigmoid", seed=0)
+    shallow = nn.MLP(2, [8, 8, 1], "tanh", seed=0)
+    found = {}
+    for order in (("deep", "shallow"), ("shallow", "deep")):  # the shallow model first, too
+        models = {"deep": deep, "shallow": shallow}
+        models = {k: models[k] for k in order}
+        loss = {k: xor_loss(m) for k, m in models.items()}
+        for v in loss.values():
+            v.backward()
+        svg = mg.compare_gradient_flow(models, losses=loss).svg()
+        root = ET.fromstring(svg.encode("utf-8"))
+        factors = [t for t in root.iter(f"{SVG}text") if t.get("class") == "factor"]
+        outputs = [t for t in factors if "출력층 가중치" in t.text]
+        # each model's last factor names its own output layer's weights: deep's layer 11, shallow's layer 3
+        assert sorted(int(t.get("data-layer")) for t in outputs) == [1, 9]
+        summaries = sorted(t.text for t in root.iter(f"{SVG}text") if t.get("class") == "summary")
+        assert len(summaries) == 2 and all(s.startswith("1층 = 출력층의 ") for s in summaries)
+        labels = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "row-label"]
+        assert len(labels) == 11 and "11층 · linear (출력)" in labels  # every row of the deeper model, any order
+        marks = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "output-mark"]
+        assert marks == ["▼ 출력층 (역전파 시작)"]  # the shallow model's row 3 is its output, in its own column
+        assert "3층" in labels and display.fits(svg)
+        found[order] = summaries
+    assert found[("deep", "shallow")] == found[("shallow", "deep")]

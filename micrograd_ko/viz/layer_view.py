@@ -200,13 +200,31 @@ class LayerView:
 
     # -- drawing -------------------------------------------------------------------
 
-    def row_label(self, row, depth, with_activation=True):
-        text = tr(f"{row.layer + 1}층", f"layer {row.layer + 1}", self.lang)
-        if with_activation and row.activation:
-            text += f" · {row.activation}"
-        if row.layer == depth - 1:
+    def depths(self):
+        """{column name: its number of layers}: each model's own output layer is its top one."""
+        return {name: max((r.layer for r in rows), default=-1) + 1 for name, rows in self.columns.items()}
+
+    def row_label(self, layer, activation="", output=False):
+        """The label left of a row: `3층 · tanh (출력)`; '(출력)' when the row is the output of every model having it."""
+        text = tr(f"{layer + 1}층", f"layer {layer + 1}", self.lang)
+        if activation:
+            text += f" · {activation}"
+        if output:
             text += tr(" (출력)", " (output)", self.lang)
         return text
+
+    def _row_labels(self, depth):
+        """{layer: its label}: the activation named when every model having the layer shares it."""
+        depths = self.depths()
+        labels = {}
+        for k in range(depth):
+            having = [(name, r) for name, rows in self.columns.items() for r in rows if r.layer == k]
+            if not having:
+                continue
+            acts = {r.activation for _, r in having}
+            output = all(depths[name] == k + 1 for name, _ in having)
+            labels[k] = self.row_label(k, next(iter(acts)) if len(acts) == 1 else "", output)
+        return labels
 
     def _factor_texts(self, f, output_layer):
         """`↓ ×0.50 = σ′ 0.23 × 가중치 2.2` in ever shorter forms; the output layer's gain always says whose it is."""
@@ -234,16 +252,12 @@ class LayerView:
         return 4
 
     def svg(self):
-        depth = max(r.layer for rows in self.columns.values() for r in rows) + 1
+        depths = self.depths()
+        depth = max(depths.values())
         n = len(self.columns)
         # A layer's activation is named in its label when every model shares it; otherwise the column names say.
-        shared = {
-            k: len({r.activation for rows in self.columns.values() for r in rows if r.layer == k}) <= 1
-            for k in range(depth)
-        }
-        sample = next(iter(self.columns.values()))
-        labels = [self.row_label(r, depth, shared[r.layer]) for r in sample]
-        label_width = max(_text_width(t, FONT_SIZE) for t in labels) + 14
+        labels = self._row_labels(depth)
+        label_width = max(_text_width(t, FONT_SIZE) for t in labels.values()) + 14
         col_width = (MAX_WIDTH - 2 * MARGIN - label_width) / n
         width = MAX_WIDTH
         title = self.title or tr(
@@ -287,6 +301,11 @@ class LayerView:
         headed = any(self.columns)
         top = y + 10 + (FONT_SIZE + 8 if headed else 0)
         pitch = BAR_HEIGHT + GAP
+        for k, label in labels.items():  # every layer any model has, the deepest model's included
+            parts.append(
+                f'<text x="{MARGIN}" y="{top + (depth - 1 - k) * pitch + BAR_HEIGHT / 2 + 5:.1f}" '
+                f'font-size="{FONT_SIZE}" class="row-label">{_e(label)}</text>'
+            )
         for c, (name, rows) in enumerate(self.columns.items()):
             x = MARGIN + label_width + c * col_width
             track = col_width - 12
@@ -296,22 +315,23 @@ class LayerView:
                 )
             by_layer = {r.layer: r for r in rows}
             by_factor = {f.layer: f for f in factors[name]}
-            level = self._factor_level(factors[name], depth - 1, col_width - 8)
+            output_layer = depths[name] - 1  # this model's own output layer
+            level = self._factor_level(factors[name], output_layer, col_width - 8)
             parts.append(self._grid(x, top, track, depth * pitch - GAP))
             for k in range(depth):
                 row = by_layer.get(depth - 1 - k)
                 if row is None:
                     continue
                 y = top + k * pitch
-                if c == 0:
+                if row.layer == output_layer < depth - 1:  # a shallower model: its output row says so in its column
                     parts.append(
-                        f'<text x="{MARGIN}" y="{y + BAR_HEIGHT / 2 + 5:.1f}" font-size="{FONT_SIZE}">'
-                        f"{_e(self.row_label(row, depth, shared[row.layer]))}</text>"
+                        f'<text x="{x + 2:.1f}" y="{y - 5}" font-size="{SMALL}" font-weight="bold" fill="#333" '
+                        f'class="output-mark">{_e(tr("▼ 출력층 (역전파 시작)", "▼ output layer (backprop starts)", self.lang))}</text>'
                     )
                 parts.append(self._cell(row, x, y, track, self.states.get(name)))
                 f = by_factor.get(row.layer - 1)
                 if f is not None and f.factor is not None:
-                    texts = self._factor_texts(f, depth - 1)
+                    texts = self._factor_texts(f, output_layer)
                     text = texts[min(level, len(texts) - 1)]
                     data = " ".join(
                         f'data-{k}="{"" if v is None else repr(v)}"'
@@ -328,7 +348,7 @@ class LayerView:
                     )
             bottom = top + depth * pitch - GAP
             parts.append(self._axis(x, bottom, track))
-            summary = self._summary(rows, depth)
+            summary = self._summary(rows, depths[name])
             if summary:
                 text, loud = summary
                 parts.append(
