@@ -145,7 +145,7 @@ def test_dead_relu_net_after_backward_says_every_gradient_is_exactly_zero():
     texts = texts_of(after)
     assert not any("backward()를 먼저" in t for t in texts)
     assert any(t.startswith("모든 기울기가 정확히 0입니다") and "ReLU" in t for t in texts)
-    assert all(fill == colours.ZERO and text == "0 (정확히)" for fill, text in cells(after).values())
+    assert all(fill == colours.ZERO and text == "0 (정확히): 배우지 않음" for fill, text in cells(after).values())
     english = mg.draw_graph(loss, group="layer", model=model, lang="en").svg()
     assert any("every gradient is exactly 0" in t for t in texts_of(english))
 
@@ -334,3 +334,35 @@ def test_models_of_different_depth_each_label_their_own_output_layer_and_summary
         assert "3층" in labels and display.fits(svg)
         found[order] = summaries
     assert found[("deep", "shallow")] == found[("shallow", "deep")]
+
+
+def test_one_layer_with_gradient_exactly_zero_is_salient_never_the_longest_bar_and_summarised():
+    z = nn.MLP(2, [4, 4, 4, 1], "tanh", seed=0)
+    for neuron in z.layers[1].neurons:  # layer 2's weights 0: nothing flows back to layer 1
+        for w in neuron.w:
+            w.data = 0.0
+        neuron.b.data = 0.5
+    loss = xor_loss(z)
+    loss.backward()
+    svg = mg.draw_graph(loss, group="layer", model=z).svg()
+    root = ET.fromstring(svg.encode("utf-8"))
+    groups = {int(g.get("data-layer")): g for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or "").split()}
+    bars = {k: float(g.find(f"{SVG}rect").get("width")) for k, g in groups.items()}
+    values = {k: float(g.get("data-value")) for k, g in groups.items()}
+    assert values[0] == 0.0 and all(values[k] > 0 for k in (1, 2, 3))
+    assert bars[0] == 0.0 and bars[0] < min(bars[k] for k in (1, 2, 3))  # no length: never the longest
+    assert groups[0].find(f"{SVG}rect[@class='zero-mark']").get("fill") == colours.ZERO
+    assert cells(svg)[0] == (colours.ZERO, "0 (정확히): 배우지 않음")
+    factor = next(t for t in root.iter(f"{SVG}text") if t.get("class") == "factor" and t.get("data-layer") == "0")
+    assert factor.text.startswith("↓ ×0 = σ′ ") and factor.text.endswith("× 가중치 0") and "e+00" not in svg
+    summaries = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "summary"]
+    assert summaries == ["1층: 기울기 정확히 0"]
+    # the replay draws a layer of exactly 0 the same way: no length, named
+    from micrograd_ko.viz.replay import TrainingReplay
+
+    history = {"m": {"loss": [0.7], "accuracy": [0.5], "gradient_flow": [[0.0, 1e-3, 2e-2]]}}
+    replay = TrainingReplay(["m"], history, {"m": {0: {"boundary": None}}}, XOR[0], XOR[1], "ko")
+    frame = ET.fromstring(replay.svg(0).encode("utf-8"))
+    first = next(g for g in frame.iter(f"{SVG}g") if g.get("class") == "cell" and g.get("data-layer") == "0")
+    assert float(first.findall(f"{SVG}rect")[0].get("width")) == 0.0
+    assert "0 (정확히)" in "".join(t.text or "" for t in first.iter(f"{SVG}text"))

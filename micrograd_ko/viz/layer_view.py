@@ -122,7 +122,9 @@ def _short(x):
 
 
 def _num(x):
-    """A factor or a σ′ as drawn: two significant digits."""
+    """A factor or a σ′ as drawn: two significant digits; exactly 0 is "0"."""
+    if x == 0:
+        return "0"
     return f"{x:.2g}" if 1e-3 <= abs(x) < 1e4 else f"{x:.1e}"
 
 
@@ -404,6 +406,10 @@ class LayerView:
     def _summary(self, rows, depth):
         """(one line comparing the first layer with the output layer, whether it is a warning), or None."""
         by_layer = {r.layer: r for r in rows}
+        zero = [r.layer for r in rows if r.value == 0]
+        if zero and len(zero) < len(rows):  # some layers, not all (that is the column's state line): say which
+            names = "·".join(str(k + 1) for k in sorted(zero))
+            return tr(f"{names}층: 기울기 정확히 0", f"layer {names}: gradient exactly 0", self.lang), True
         first, output = by_layer.get(min(by_layer)), by_layer.get(depth - 1)
         if first is None or output is None or first is output:
             return None
@@ -448,11 +454,22 @@ class LayerView:
         track_rect = (
             f'<rect x="{x:.1f}" y="{y}" width="{track:.1f}" height="{BAR_HEIGHT}" rx="3" fill="none" {stroke}/>'
         )
-        if value is None or value == 0:
-            text = "?" if value is None else tr("0 (정확히)", "0 (exactly)", self.lang) if state == ZERO_STATE else "0"
+        if value is None:
             body = (
-                f'<rect class="bar" x="{x:.1f}" y="{y}" width="{track:.1f}" height="{BAR_HEIGHT}" rx="3" fill="{PENDING if value is None else ZERO}"/>'
-                f'<text x="{x + 6:.1f}" y="{y + BAR_HEIGHT / 2 + 5:.1f}" font-size="{FONT_SIZE}" fill="#000">{_e(text)}</text>'
+                f'<rect class="bar" x="{x:.1f}" y="{y}" width="{track:.1f}" height="{BAR_HEIGHT}" rx="3" fill="{PENDING}"/>'
+                f'<text x="{x + 6:.1f}" y="{y + BAR_HEIGHT / 2 + 5:.1f}" font-size="{FONT_SIZE}" fill="#000">?</text>'
+            )
+            return f'<g class="{cls}" {data} data-fill="{fill}">{body}{track_rect}</g>'
+        if value == 0:
+            # Exactly 0 is no length at all (never longer than a small gradient's bar): a grey marker and its meaning.
+            # Without the loss, an all-zero model may simply be before backward: then only "0".
+            text = "0" if state == UNKNOWN_ZERO_STATE else tr("0 (정확히): 배우지 않음", "0 (exactly): not learning", self.lang)
+            body = (
+                f'<rect class="bar" x="{x:.1f}" y="{y}" width="0" height="{BAR_HEIGHT}" fill="{ZERO}"/>'
+                f'<rect class="zero-mark" x="{x + 4:.1f}" y="{y + 4}" width="{BAR_HEIGHT - 8}" height="{BAR_HEIGHT - 8}" '
+                f'fill="{ZERO}" stroke="#555" stroke-width="1"/>'
+                f'<text x="{x + BAR_HEIGHT:.1f}" y="{y + BAR_HEIGHT / 2 + 5:.1f}" font-size="{FONT_SIZE}" fill="#333" '
+                f'font-weight="bold">{_e(text)}</text>'
             )
             return f'<g class="{cls}" {data} data-fill="{fill}">{body}{track_rect}</g>'
         length = max(3.0, self.scale.position(value) * track)

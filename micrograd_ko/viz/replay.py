@@ -180,14 +180,14 @@ class TrainingReplay:
             layer = len(flow) - k
             ry = y + k * 17
             fill = self.scale.colour(value)
-            length = track if value == 0 else max(3.0, self.scale.position(value) * track)
+            length = 0.0 if value == 0 else max(3.0, self.scale.position(value) * track)  # exactly 0: no length
             parts.append(
                 f'<g class="cell" data-layer="{layer - 1}" data-value="{value!r}">'
                 f'<text x="{x}" y="{ry + 11}" font-size="{FS - 1}">{_e(tr(f"{layer}층", f"L{layer}", self.lang))}</text>'
                 f'<rect x="{x + label_w}" y="{ry}" width="{length:.1f}" height="13" fill="{fill}"/>'
                 f'<rect x="{x + label_w}" y="{ry}" width="{track:.1f}" height="13" fill="none" stroke="#bbb" stroke-width="0.6"/>'
                 f'<text x="{x + label_w + track - 2:.1f}" y="{ry + 11}" font-size="{FS - 1}" text-anchor="end">'
-                f"{'⚠ ' if 0 < value < VANISHING_BELOW else ''}{value:.1e}</text></g>"
+                f"{'⚠ ' if 0 < value < VANISHING_BELOW else ''}{_e(tr('0 (정확히)', '0 (exactly)', self.lang)) if value == 0 else f'{value:.1e}'}</text></g>"
             )
         axis = y + len(flow) * 17 + 2
         for value in self.scale.decades(4):
