@@ -110,7 +110,8 @@ def test_sigma_prime_times_gain_is_the_factor_drawn_and_sigma_prime_is_the_activ
         assert factor == flow[k] / flow[k + 1]
         assert sigma == pytest.approx(math.fsum(sig[k]) / len(sig[k]), rel=1e-9) and sigma <= 0.25
         assert sigma * gain == pytest.approx(factor, rel=1e-12)
-        assert t.text == f"↓ ×{factor:.2g} = σ′ {sigma:.2g} × {'출력층 가중치' if k == 9 else '가중치'} {gain:.2g}"
+        shown = re.fullmatch(rf"↓ ×{factor:.2g} = σ′ ([0-9.]+) × {'출력층 가중치' if k == 9 else '가중치'} ([0-9.]+)", t.text)
+        assert shown and any(shown.groups() == (f"{sigma:.{d}g}", f"{gain:.{d}g}") for d in (2, 3, 4))  # rounded, not cut
     table = mg.diagnostics.layer_factors(model, loss)
     assert table == view.factors[""]  # the numbers behind the picture, for a notebook's table
     assert [row.gain_layer for row in table] == list(range(1, 11)) + [None]
@@ -366,3 +367,34 @@ def test_one_layer_with_gradient_exactly_zero_is_salient_never_the_longest_bar_a
     first = next(g for g in frame.iter(f"{SVG}g") if g.get("class") == "cell" and g.get("data-layer") == "0")
     assert float(first.findall(f"{SVG}rect")[0].get("width")) == 0.0
     assert "0 (정확히)" in "".join(t.text or "" for t in first.iter(f"{SVG}text"))
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        (2, [6] * 5 + [1], "relu", 2),  # drew "×0.28 = σ′ 0.12 × 출력층 가중치 2.2" (0.12 × 2.2 = 0.26)
+        (2, [10] * 10 + [1], "sigmoid", 0),
+        (2, [8, 8, 1], "tanh", 0),
+        (2, [5] * 6 + [1], "tanh", 3),
+        (2, [4] * 8 + [1], "relu", 1),
+    ],
+)
+def test_the_printed_sigma_prime_times_gain_is_the_printed_factor(spec):
+    from micrograd_ko.viz.layer_view import _num
+
+    n_in, sizes, activation, seed = spec
+    model = nn.MLP(n_in, sizes, activation, seed=seed)
+    loss = xor_loss(model)
+    loss.backward()
+    root = ET.fromstring(mg.draw_graph(loss, group="layer", model=model).svg().encode("utf-8"))
+    drawn = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "factor"]
+    checked = 0
+    number = r"([0-9.]+(?:e[+-][0-9]+)?)"
+    for text in drawn:
+        shown = re.fullmatch(rf"↓ ×{number} ([=≈]) σ′ {number} × (?:출력층 )?(?:가중치 )?{number}", text)
+        assert shown, text
+        factor, sign, sigma, gain = shown[1], shown[2], float(shown[3]), float(shown[4])
+        if sign == "=":  # the product of the numbers drawn, rounded as the factor is, is the factor drawn
+            assert _num(sigma * gain) == factor, text
+            checked += 1
+    assert checked == len(drawn) >= 2

@@ -10,8 +10,9 @@ output layer (top, where backpropagation starts) down to the first layer.
 - The why: between two rows, the factor the gradient was multiplied by on
   its way down, written as the lower layer's mean σ′(z) times the weight
   gain of the layer above (가중치가 곱하는 배수, defined as factor / σ′ so that
-  the product is exactly the factor drawn): `×0.50 = σ′ 0.23 × 2.2`. The
-  table behind it: `LayerView.factors` (or `diagnostics.layer_factors`).
+  the product is exactly the factor): `×0.5 = σ′ 0.23 × 2.17`, σ′ and the
+  gain with as many digits (2 to 4) as it takes for their product, rounded
+  like the factor, to be the factor drawn (else "≈"). The table behind it: `LayerView.factors` (or `diagnostics.layer_factors`).
 - Under each model one line: how the first layer's gradient compares with
   the output layer's ("1층 = 출력층의 1/31,000").
 - Honest states: '?' only when backward() is known not to have run; every
@@ -128,6 +129,23 @@ def _num(x):
     return f"{x:.2g}" if 1e-3 <= abs(x) < 1e4 else f"{x:.1e}"
 
 
+def _num_digits(x, digits):
+    if x == 0:
+        return "0"
+    return f"{x:.{digits}g}" if 1e-3 <= abs(x) < 1e4 else f"{x:.{digits - 1}e}"
+
+
+def _product_numbers(factor, sigma, gain):
+    """(factor, σ′, gain, sign) as drawn: σ′ and gain with the fewest digits (2 to 4) whose product, rounded as the
+    factor is, is the factor drawn; sign "=", or "≈" if even four digits do not get there."""
+    shown = _num(factor)
+    for digits in (2, 3, 4):
+        s, g = _num_digits(sigma, digits), _num_digits(gain, digits)
+        if _num(float(s) * float(g)) == shown:
+            return shown, s, g, "="
+    return shown, _num_digits(sigma, 3), _num_digits(gain, 3), "≈"
+
+
 def _e(text):
     return html.escape(str(text), quote=True)
 
@@ -234,14 +252,14 @@ class LayerView:
         if f.gain is None:
             return [head]
         out = f.gain_layer == output_layer
-        sigma, gain = _num(f.mean_local), _num(f.gain)
+        factor, sigma, gain, eq = _product_numbers(f.factor, f.mean_local, f.gain)
         full = tr("출력층 가중치", "output W", self.lang) if out else tr("가중치", "W", self.lang)
         short = tr("출력층 ", "output ", self.lang) if out else ""
         return [
-            f"{head} = σ′ {sigma} × {full} {gain}",
-            f"{head} = σ′ {sigma} × {short if out else full + ' '}{gain}",
-            f"{head} = σ′ {sigma} × {short}{gain}",
-            f"×{_num(f.factor)} = σ′ {sigma} × {short}{gain}",
+            f"{head} {eq} σ′ {sigma} × {full} {gain}",
+            f"{head} {eq} σ′ {sigma} × {short if out else full + ' '}{gain}",
+            f"{head} {eq} σ′ {sigma} × {short}{gain}",
+            f"×{factor} {eq} σ′ {sigma} × {short}{gain}",
             head,
         ]
 
