@@ -78,7 +78,9 @@ class TrainingReplay:
         n = len(self.names)
         col = (WIDTH - 2 * MARGIN) / n
         side = min(col - 24, 190.0)
-        depth = len(self.history[self.names[0]]["gradient_flow"][0])
+        # The frame is as tall as its tallest column: the deepest model's layers, a boundary if any model has one.
+        depth = max(len(self.history[name]["gradient_flow"][0]) for name in self.names)
+        bounded = any(self.snapshots[name][e]["boundary"] is not None for name in self.names)
         parts = [
             f'<text x="{MARGIN}" y="{MARGIN + 14}" font-size="14" font-weight="bold">'
             f"{_e(tr(f'에폭 {e + 1}/{self.epochs}', f'epoch {e + 1}/{self.epochs}', self.lang))}</text>"
@@ -102,7 +104,7 @@ class TrainingReplay:
             + 26
             + CHART_HEIGHT
             + 30
-            + (side + 24 if self.snapshots[self.names[0]][e]["boundary"] is not None else 0)
+            + (side + 24 if bounded else 0)
             + 20
             + depth * 17
             + 48
