@@ -13,6 +13,7 @@ from micrograd_ko.diagnostics import gradient_flow
 from micrograd_ko.viz import LayerView, colours, display, fonts
 
 SVG = "{http://www.w3.org/2000/svg}"
+VANISHING = colours.VANISHING_BELOW
 XOR = ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0.0, 1.0, 1.0, 0.0])
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 
@@ -127,7 +128,7 @@ def test_the_same_gradient_gets_the_same_colour_in_every_picture(flagship):
         k: v[0] for k, v in alone.items()
     }
     assert (
-        colours.GradScale.fit([3e-5, 0.2]) == colours.GradScale()
+        colours.GradScale().length_axis([3e-5, 0.2]) == colours.GradScale()
     )  # a node view of the same numbers uses this scale too
     shared = colours.GradScale(1e-4, 1.0)  # a scale given once, used by several pictures
     one = cells(LayerView.from_model(flagship, scale=shared).svg())
@@ -174,7 +175,7 @@ def test_extreme_gradients_draw_without_a_raw_error():
         o.backward()
         svg = mg.render_svg(o, embed_font=False)
         assert "<svg" in svg
-        scale = colours.GradScale.fit([tiny, 1.0])
+        scale = colours.GradScale().length_axis([tiny, 1.0])
         assert 0.0 <= scale.position(tiny) <= 1.0
     assert colours.GradScale().colour(5e-324) == colours.GradScale().colour(1e-12)  # below the scale: its deepest red
     with pytest.raises(ValueError, match="low < high"):
@@ -294,20 +295,49 @@ def test_before_backward_the_picture_says_so_instead_of_painting_zeros():
     assert "backward()" not in LayerView.from_model(zero_init).svg()
 
 
-def test_gradients_past_the_fixed_scale_widen_it_so_nothing_is_clamped():
+def test_gradients_past_the_fixed_scale_lengthen_the_axis_but_take_the_end_colour():
     from micrograd_ko.viz.layer_view import LayerRow
 
     values = [10.0**-e for e in range(13, 0, -1)]  # 1e-13 ... 0.1: five decades below the fixed scale
     view = LayerView({"": [LayerRow(k, "sigmoid", 4, v) for k, v in enumerate(values)]})
-    assert view.scale == colours.GradScale(1e-13, 10.0)
+    assert view.scale == colours.GradScale() and view.axis == colours.GradScale(1e-13, 10.0)
     svg = view.svg()
     shown = cells(svg)
     fills = [shown[k][0] for k in range(len(values))]
-    assert len(set(fills)) == len(values) and all(luminance(a) < luminance(b) for a, b in zip(fills, fills[1:]))
+    # colour: one fixed mapping, clamped: everything at or below 10⁻⁸ is the deepest red, above it ordered by size
+    assert set(fills[:6]) == {colours.GRAD_PALETTE[0]}
+    assert len(set(fills[5:])) == 8 and all(luminance(a) < luminance(b) for a, b in zip(fills[5:], fills[6:]))
     root = ET.fromstring(svg.encode("utf-8"))
     bars = [float(g.find(f"{SVG}rect").get("width")) for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or "")]
-    assert all(a > b for a, b in zip(bars, bars[1:]))  # drawn top (last layer) first: longest first
-    assert "10⁻¹³" in texts_of(svg)
+    assert all(a > b for a, b in zip(bars, bars[1:]))  # length is magnitude: drawn top (last layer) first, longest first
+    texts = texts_of(svg)
+    assert "10⁻¹³" in texts and {"≤10⁻⁸", "≥10"} <= set(texts)  # the length axis, and the colour bar's clamped ends
+
+
+def test_the_same_gradient_is_the_same_colour_beside_a_deeper_model_and_in_the_node_view(flagship_pair):
+    model, loss = flagship_pair
+    deeper = after_backward(hidden=20, with_loss=True)
+    alone = cells(mg.draw_graph(loss, group="layer", model=model).svg())
+    both = mg.compare_gradient_flow({"10": model, "20": deeper[0]}, losses={"10": loss, "20": deeper[1]})
+    root = ET.fromstring(both.svg().encode("utf-8"))
+    groups = [g for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or "").split()]
+    beside = {int(g.get("data-layer")): g.get("data-fill") for g in groups[:11]}
+    assert beside == {k: fill for k, (fill, _) in alone.items()}  # 1.8e-06 is one colour in both pictures
+    values = [(float(g.get("data-value")), g.get("data-fill")) for g in groups]
+    assert min(v for v, _ in values) < 1e-8  # the 20-layer model reaches past the scale's low end
+    for (a, fa), (b, fb) in ((x, y) for x in values for y in values):
+        if a < b:  # never a smaller gradient in a lighter colour
+            assert luminance(fa) <= luminance(fb)
+        if a < VANISHING:  # the legend's "deep red: vanishing (< 10⁻⁶)": deep red means a red well over green
+            r, g, _ = colours._rgb(fa)
+            assert r > 120 and g < 60, (a, fa)  # the widened scale drew 1.8e-06 orange (#fc6d33)
+    # the node view colours a node by the same fixed mapping, whatever else the graph holds
+    x = mg.Value(2.0, label="x")
+    y = (x * mg.Value(1e-12, label="tiny")) * mg.Value(1.8e-6 / 1e-12, label="k")
+    y.backward()
+    node_svg = mg.draw_graph(y).svg()
+    assert colours.GradScale().colour(1.8e-6) in node_svg.lower() and x.grad == pytest.approx(1.8e-6)
+    assert "≤10⁻⁸" in node_svg
 
 
 def test_models_of_different_depth_each_label_their_own_output_layer_and_summary():

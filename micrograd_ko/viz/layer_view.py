@@ -3,9 +3,10 @@
 The picture a learner needs for vanishing gradients (기울기 소실): rows from the
 output layer (top, where backpropagation starts) down to the first layer.
 
-- Small is loud: each layer's bar is as long as log10 of its mean |∂L/∂W|
-  on the shared scale (`colours.GradScale.fit`: fixed, widened only past
-  its ends), and coloured on it: the
+- Small is loud: each layer's bar is coloured by its mean |∂L/∂W| on the
+  fixed colour scale every picture shares (clamped at its ends, never
+  rescaled), and as long as its log10 on an axis that reaches past the
+  scale's ends only when a gradient does (`GradScale.length_axis`): the
   smaller, the shorter and the redder; below `VANISHING_BELOW` a ⚠.
 - The why: between two rows, the factor the gradient was multiplied by on
   its way down, written as the lower layer's mean σ′(z) times the weight
@@ -170,13 +171,17 @@ def _ratio_words(first, output, lang):
 class LayerView:
     """Models side by side, one row per layer; `svg()`, `save(path)`, `factors`, and a notebook display.
 
-    `scale`: a `GradScale` or (low, high); by default the fixed scale every
-    picture shares (`GradScale.fit`: widened by whole decades only when a
-    gradient lies past its ends), so one gradient has one colour and one bar
-    length in every picture whose gradients lie in 10⁻⁸..10.
+    `scale`: the colour scale, a `GradScale` or (low, high); by default the
+    fixed scale every picture shares, so one gradient has one colour
+    everywhere (past its ends, the end colour). `axis`: the log axis of the
+    bar lengths (a `GradScale`); by default the colour scale, widened by
+    whole decades only when a gradient lies past its ends, so bars stay
+    ordered by size. A player passes one axis to all its frames.
     """
 
-    def __init__(self, columns, *, lang=None, title=None, highlight=(), uid=None, scale=None, states=None):
+    def __init__(
+        self, columns, *, lang=None, title=None, highlight=(), uid=None, scale=None, states=None, axis=None
+    ):
         if not columns:
             raise ValueError(bilingual("그릴 모델이 없습니다", "no model to draw"))
         if len(columns) > MAX_MODELS:
@@ -192,9 +197,8 @@ class LayerView:
         self.highlight = set(highlight)
         self.uid = uid or "mgkl" + hashlib.sha1(repr(sorted(self.columns.items())).encode()).hexdigest()[:8]
         values = [r.value for rows in self.columns.values() for r in rows]
-        # Given, or the shared fixed scale, widened by whole decades only if a gradient lies past its ends (so that
-        # bars and colours stay ordered by size: nothing is clamped).
-        self.scale = GradScale.fit(values) if scale is None else GradScale.of(scale)
+        self.scale = GradScale.of(scale)  # colours: fixed, clamped at the ends
+        self.axis = self.scale.length_axis(values) if axis is None else GradScale.of(axis)  # lengths
 
     @classmethod
     def from_model(cls, model, grads=None, loss=None, **kwargs):
@@ -397,10 +401,10 @@ class LayerView:
 
     def _grid(self, x, top, track, height):
         """Faint lines at every power of ten behind the bars, so a bar's length reads as a number of decades."""
-        lo, hi = round(math.log10(self.scale.low)), round(math.log10(self.scale.high))
+        lo, hi = round(math.log10(self.axis.low)), round(math.log10(self.axis.high))
         lines = []
         for e in range(lo, hi + 1):
-            gx = x + self.scale.position(10.0**e) * track
+            gx = x + self.axis.position(10.0**e) * track
             lines.append(
                 f'<line x1="{gx:.1f}" y1="{top - 3}" x2="{gx:.1f}" y2="{top + height + 3}" stroke="#e6e6e6" stroke-width="1"/>'
             )
@@ -409,8 +413,8 @@ class LayerView:
     def _axis(self, x, y, track):
         most = max(2, int(track // (SMALL * 3.6)))  # labels such as 10⁻¹⁰ need about three em and a gap
         parts = []
-        for value in self.scale.decades(most):
-            gx = x + self.scale.position(value) * track
+        for value in self.axis.decades(most):
+            gx = x + self.axis.position(value) * track
             anchor = "start" if gx - x < 1 else "end" if gx > x + track - 1 else "middle"
             parts.append(
                 f'<line x1="{gx:.1f}" y1="{y + 2}" x2="{gx:.1f}" y2="{y + 7}" stroke="#555" stroke-width="0.8"/>'
@@ -490,7 +494,7 @@ class LayerView:
                 f'font-weight="bold">{_e(text)}</text>'
             )
             return f'<g class="{cls}" {data} data-fill="{fill}">{body}{track_rect}</g>'
-        length = max(3.0, self.scale.position(value) * track)
+        length = max(3.0, self.axis.position(value) * track)
         text = ("⚠ " if abs(value) < VANISHING_BELOW else "") + _short(value)
         tw = _text_width(text, FONT_SIZE)
         if length + 6 + tw <= track:
@@ -531,9 +535,9 @@ def compare_gradient_flow(models, *, losses=None, lang=None, title=None, scale=N
     backward ran from (a Value, or a dict name -> Value): with it every
     factor between rows is written as σ′ × weight gain, and a model with
     every gradient exactly 0 is told apart from one not backpropagated yet.
-    `scale`: a `GradScale` (or (low, high)) shared by every model; by
-    default the fixed scale of every picture (widened past its ends only
-    for gradients outside it). Returns a `LayerView`: it
+    `scale`: the colour scale, a `GradScale` (or (low, high)) shared by
+    every model; by default the fixed scale of every picture (bar lengths
+    reach past its ends when a gradient does; colours never rescale). Returns a `LayerView`: it
     displays in Jupyter (saved notebooks included), `.factors` holds the
     numbers, `.save('flow.svg')` writes it.
     """
@@ -642,14 +646,14 @@ class GradientFlowPlayer:
 def gradient_flow_player(history, model=None, lang=None, max_frames=40):
     """Step through `fit(..., track_gradients=True)`'s epochs as layer views (every k-th epoch past `max_frames`).
 
-    `model` (optional) names each layer's activation. The shared fixed scale
-    for all epochs, so a layer whose gradient grows visibly lengthens.
+    `model` (optional) names each layer's activation. The shared fixed colour
+    scale and one length axis for all epochs, so a layer whose gradient grows visibly lengthens.
     """
     flows = gradient_flow_history(history)
     activations = (
         [activation_name(layer) for _, layer in neuron_layers(model)] if model is not None else [""] * len(flows[0])
     )
-    scale = GradScale.fit(v for row in flows for v in row)  # one scale for every epoch
+    axis = GradScale().length_axis(v for row in flows for v in row)  # one length axis for every epoch
     step = -(-len(flows) // max_frames)
     epochs = list(range(0, len(flows), step))
     if epochs[-1] != len(flows) - 1:
@@ -666,7 +670,7 @@ def gradient_flow_player(history, model=None, lang=None, max_frames=40):
 
         def svg_of(uid, rows=rows, e=e):
             title = tr(f"에폭 {e + 1} 뒤 층별 평균 |∂L/∂W|", f"mean |∂L/∂W| per layer after epoch {e + 1}", lang)
-            return LayerView({"": rows}, lang=lang, title=title, uid=uid, scale=scale).svg()
+            return LayerView({"": rows}, lang=lang, title=title, uid=uid, axis=axis).svg()
 
         frames.append((text, svg_of, f"epoch {e + 1}"))
     return GradientFlowPlayer(frames, lang)

@@ -370,7 +370,7 @@ class _Drawer:
         self.nodes, self.edges, self.numbers = [], [], set()  # ids, for the layout-cost estimate
         self.numbers_shown = True  # local derivatives drawn, unless they would make the layout slow (`draw`)
         self.straight_spine = False
-        self.scale = GradScale.fit(self.grad_of(n) for n in self.order) if self.has_grads else None
+        self.scale = GradScale() if self.has_grads else None  # the fixed colours of every picture, never rescaled
 
     def expanded_order(self):
         """(the nodes to draw, {dot node: how it is drawn}): each `dot` of a few products with its steps

@@ -49,7 +49,9 @@ class TrainingReplay:
         self.X, self.y, self.lang = X, y, lang
         self.frames = sorted(snapshots[names[0]])
         self.epochs = len(history[names[0]]["loss"])
-        self.scale = GradScale.fit(v for h in history.values() for flow in h["gradient_flow"] for v in flow)
+        self.scale = GradScale()  # colours: the fixed scale of every picture
+        # lengths: one axis for every frame, past the scale's ends only when a gradient is
+        self.axis = self.scale.length_axis(v for h in history.values() for flow in h["gradient_flow"] for v in flow)
         self.top_loss = max(max(h["loss"]) for h in history.values()) or 1.0
 
     def __len__(self):
@@ -182,7 +184,7 @@ class TrainingReplay:
             layer = len(flow) - k
             ry = y + k * 17
             fill = self.scale.colour(value)
-            length = 0.0 if value == 0 else max(3.0, self.scale.position(value) * track)  # exactly 0: no length
+            length = 0.0 if value == 0 else max(3.0, self.axis.position(value) * track)  # exactly 0: no length
             parts.append(
                 f'<g class="cell" data-layer="{layer - 1}" data-value="{value!r}">'
                 f'<text x="{x}" y="{ry + 11}" font-size="{FS - 1}">{_e(tr(f"{layer}층", f"L{layer}", self.lang))}</text>'
@@ -192,8 +194,8 @@ class TrainingReplay:
                 f"{'⚠ ' if 0 < value < VANISHING_BELOW else ''}{_e(tr('0 (정확히)', '0 (exactly)', self.lang)) if value == 0 else f'{value:.1e}'}</text></g>"
             )
         axis = y + len(flow) * 17 + 2
-        for value in self.scale.decades(4):
-            gx = x + label_w + self.scale.position(value) * track
+        for value in self.axis.decades(4):
+            gx = x + label_w + self.axis.position(value) * track
             anchor = "start" if gx - x - label_w < 1 else "end" if gx > x + label_w + track - 1 else "middle"
             parts.append(
                 f'<text x="{gx:.1f}" y="{axis + FS}" font-size="{FS - 1}" text-anchor="{anchor}">{decade_label(value)}</text>'
