@@ -290,6 +290,12 @@ class ComputationGraph(graphviz.Digraph):
                     lang,
                 )
             )
+        elif lecture and not display.fits(svg, width):  # the lecture's layout kept: readable, scrolled sideways
+            note = tr(
+                "강의처럼 왼쪽에서 오른쪽으로 그린 그림입니다: 옆으로 스크롤해 보세요 (save_graph로 저장해도 됩니다)",
+                "drawn left to right as in the lecture: scroll sideways (or save_graph it)",
+                lang,
+            )
         elif not display.fits(svg, width):
             note = tr(
                 "이 폭에서는 글자가 작습니다: save_graph(그래프, 'graph.svg')로 저장해 크게 보세요",
@@ -302,7 +308,8 @@ class ComputationGraph(graphviz.Digraph):
         svg, note = self.fitted_svg()
         lang = self._options.lang if self._options else None
         alt = tr("계산 그래프", "computation graph", lang)
-        return display.mimebundle(svg, alt, note=note, include=include, exclude=exclude)
+        lecture = self._options is not None and self._options.style == "lecture"
+        return display.mimebundle(svg, alt, note=note, include=include, exclude=exclude, scroll=lecture)
 
 
 # --------------------------------------------------------------------------
