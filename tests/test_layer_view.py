@@ -111,8 +111,12 @@ def test_sigma_prime_times_gain_is_the_factor_drawn_and_sigma_prime_is_the_activ
         assert factor == flow[k] / flow[k + 1]
         assert sigma == pytest.approx(math.fsum(sig[k]) / len(sig[k]), rel=1e-9) and sigma <= 0.25
         assert sigma * gain == pytest.approx(factor, rel=1e-12)
-        shown = re.fullmatch(rf"↓ ×{factor:.2g} = σ′ ([0-9.]+) × {'출력층 가중치' if k == 9 else '가중치'} ([0-9.]+)", t.text)
-        assert shown and any(shown.groups() == (f"{sigma:.{d}g}", f"{gain:.{d}g}") for d in (2, 3, 4))  # rounded, not cut
+        shown = re.fullmatch(
+            rf"↓ ×{factor:.2g} = σ′ ([0-9.]+) × {'출력층 가중치' if k == 9 else '가중치'} ([0-9.]+)", t.text
+        )
+        assert shown and any(
+            shown.groups() == (f"{sigma:.{d}g}", f"{gain:.{d}g}") for d in (2, 3, 4)
+        )  # rounded, not cut
     table = mg.diagnostics.layer_factors(model, loss)
     assert table == view.factors[""]  # the numbers behind the picture, for a notebook's table
     assert [row.gain_layer for row in table] == list(range(1, 11)) + [None]
@@ -309,7 +313,9 @@ def test_gradients_past_the_fixed_scale_lengthen_the_axis_but_take_the_end_colou
     assert len(set(fills[5:])) == 8 and all(luminance(a) < luminance(b) for a, b in zip(fills[5:], fills[6:]))
     root = ET.fromstring(svg.encode("utf-8"))
     bars = [float(g.find(f"{SVG}rect").get("width")) for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or "")]
-    assert all(a > b for a, b in zip(bars, bars[1:]))  # length is magnitude: drawn top (last layer) first, longest first
+    assert all(
+        a > b for a, b in zip(bars, bars[1:])
+    )  # length is magnitude: drawn top (last layer) first, longest first
     texts = texts_of(svg)
     assert "10⁻¹³" in texts and {"≤10⁻⁸", "≥10"} <= set(texts)  # the length axis, and the colour bar's clamped ends
 

@@ -179,9 +179,7 @@ class LayerView:
     ordered by size. A player passes one axis to all its frames.
     """
 
-    def __init__(
-        self, columns, *, lang=None, title=None, highlight=(), uid=None, scale=None, states=None, axis=None
-    ):
+    def __init__(self, columns, *, lang=None, title=None, highlight=(), uid=None, scale=None, states=None, axis=None):
         if not columns:
             raise ValueError(bilingual("그릴 모델이 없습니다", "no model to draw"))
         if len(columns) > MAX_MODELS:
@@ -485,7 +483,11 @@ class LayerView:
         if value == 0:
             # Exactly 0 is no length at all (never longer than a small gradient's bar): a grey marker and its meaning.
             # Without the loss, an all-zero model may simply be before backward: then only "0".
-            text = "0" if state == UNKNOWN_ZERO_STATE else tr("0 (정확히): 배우지 않음", "0 (exactly): not learning", self.lang)
+            text = (
+                "0"
+                if state == UNKNOWN_ZERO_STATE
+                else tr("0 (정확히): 배우지 않음", "0 (exactly): not learning", self.lang)
+            )
             body = (
                 f'<rect class="bar" x="{x:.1f}" y="{y}" width="0" height="{BAR_HEIGHT}" fill="{ZERO}"/>'
                 f'<rect class="zero-mark" x="{x + 4:.1f}" y="{y + 4}" width="{BAR_HEIGHT - 8}" height="{BAR_HEIGHT - 8}" '

@@ -101,16 +101,7 @@ class TrainingReplay:
                 parts.append(self._boundary(boundary, x, y, side))
                 y += side + 24
             parts.append(self._layers(name, e, x, y, col - 16))
-        height = (
-            top
-            + 26
-            + CHART_HEIGHT
-            + 30
-            + (side + 24 if bounded else 0)
-            + 20
-            + depth * 17
-            + 48
-        )
+        height = top + 26 + CHART_HEIGHT + 30 + (side + 24 if bounded else 0) + 20 + depth * 17 + 48
         return (
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}px" height="{height:.0f}px" '
             f'viewBox="0 0 {WIDTH} {height:.0f}" font-family="{_e(FONT)}" class="training-replay">\n'
