@@ -73,8 +73,16 @@ def compiled_w2(system, base, X, Y):
 def code_bytes(compiled):
     """Bytes of the generated function: its code object (bytecode, constants, names, line table) and source."""
     code = compiled._main[0].__code__
-    parts = [code, code.co_code, code.co_consts, code.co_names, code.co_varnames, code.co_linetable,
-             code.co_exceptiontable, compiled.source]
+    parts = [
+        code,
+        code.co_code,
+        code.co_consts,
+        code.co_names,
+        code.co_varnames,
+        code.co_linetable,
+        code.co_exceptiontable,
+        compiled.source,
+    ]
     parts += [c for c in code.co_consts if isinstance(c, (float, str))]
     return sum(sys.getsizeof(part) for part in parts)
 
@@ -93,8 +101,18 @@ def fit_seconds(compile_, epochs):
     signs = [2 * t - 1 for t in y]
     model = ko.nn.MLP(2, [16, 16, 1], seed=0)
     start = time.perf_counter()
-    history = ko.train.fit(model, X, signs, loss="hinge", optimizer=ko.optim.SGD(model.parameters(), lr=0.05),
-                           epochs=epochs, batch_size=25, seed=0, progress=False, compile=compile_)
+    history = ko.train.fit(
+        model,
+        X,
+        signs,
+        loss="hinge",
+        optimizer=ko.optim.SGD(model.parameters(), lr=0.05),
+        epochs=epochs,
+        batch_size=25,
+        seed=0,
+        progress=False,
+        compile=compile_,
+    )
     return time.perf_counter() - start, history
 
 
@@ -103,17 +121,20 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="one repeat, micrograd left out")
     parser.add_argument("--repeats", type=int, default=None, help="repeats (default 7, quick 1)")
     parser.add_argument(
-        "--no-torch", action="store_true",
+        "--no-torch",
+        action="store_true",
         help="do not import PyTorch (bench_engine.py imports it by default; its objects slow micrograd's garbage collector)",
     )
     args = parser.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 7)
     if not args.no_torch:
         be._import_torch()
-    print(f"Python {platform.python_version()}, micrograd {'0.1.0' if be.mg else '-'}, "
-          f"torch {be.torch.__version__ + ' imported' if be.torch else 'not imported'}, {platform.machine()}, "
-          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, repeats {repeats}, medians; "
-          f"{len(gc.get_objects()):,} objects tracked by gc\n")
+    print(
+        f"Python {platform.python_version()}, micrograd {'0.1.0' if be.mg else '-'}, "
+        f"torch {be.torch.__version__ + ' imported' if be.torch else 'not imported'}, {platform.machine()}, "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, repeats {repeats}, medians; "
+        f"{len(gc.get_objects()):,} objects tracked by gc\n"
+    )
 
     X, Y = be.moons()
     base = be.init_mlp([2, 16, 16, 1], seed=3)
@@ -133,7 +154,9 @@ def main(argv=None):
 
     results = be.time_alternating(jobs, repeats)
     med = {s: statistics.median(v) for s, v in results.items()}
-    print("| W2 moons step (2-16-16-1, 100 points) | time | ÷ floor | micrograd ÷ this | trace + codegen | nodes | lines |")
+    print(
+        "| W2 moons step (2-16-16-1, 100 points) | time | ÷ floor | micrograd ÷ this | trace + codegen | nodes | lines |"
+    )
     print("|---|---|---|---|---|---|---|")
     for s in jobs:
         ratio = med[s] / med["floor"]
@@ -145,9 +168,11 @@ def main(argv=None):
 
     print("\nMemory of the compiled step:")
     for s in steps:
-        print(f"- {s}: generated code {code_bytes(programs[s]) / 1e6:.1f} MB (code object and source); "
-              f"one call holds at most {frame_bytes(programs[s]) / 1e6:.1f} MB "
-              f"({programs[s]._main[0].__code__.co_nlocals:,} local variables)")
+        print(
+            f"- {s}: generated code {code_bytes(programs[s]) / 1e6:.1f} MB (code object and source); "
+            f"one call holds at most {frame_bytes(programs[s]) / 1e6:.1f} MB "
+            f"({programs[s]._main[0].__code__.co_nlocals:,} local variables)"
+        )
 
     epochs = 2 if args.quick else 10
     times = {}
@@ -155,18 +180,24 @@ def main(argv=None):
         seconds, history = fit_seconds(compile_, epochs)
         times[compile_] = (seconds, history)
     same = times[True][1] == times[False][1]
-    print(f"\nfit(MLP(2, [16, 16, 1]), moons 100 points, hinge, batch 25, {epochs} epochs): "
-          f"interpreted {times[False][0]:.2f} s, compiled {times[True][0]:.2f} s "
-          f"(including tracing), {times[False][0] / times[True][0]:.1f}x; histories equal: {same}")
+    print(
+        f"\nfit(MLP(2, [16, 16, 1]), moons 100 points, hinge, batch 25, {epochs} epochs): "
+        f"interpreted {times[False][0]:.2f} s, compiled {times[True][0]:.2f} s "
+        f"(including tracing), {times[False][0] / times[True][0]:.1f}x; histories equal: {same}"
+    )
 
     print("\nTargets of issue 10:")
     c = "compiled (dot)"
-    print(f"- W2 compiled <= 0.7x floor: {med[c] / med['floor']:.2f}x ({'met' if med[c] <= 0.7 * med['floor'] else 'NOT met'})")
+    print(
+        f"- W2 compiled <= 0.7x floor: {med[c] / med['floor']:.2f}x ({'met' if med[c] <= 0.7 * med['floor'] else 'NOT met'})"
+    )
     if "micrograd" in med:
         r = med["micrograd"] / med[c]
         print(f"- W2 compiled >= 200x faster than micrograd: {r:.0f}x ({'met' if r >= 200 else 'NOT met'})")
-    print(f"- trace + codegen <= 1 s: {traces[c]:.2f} s ({'met' if traces[c] <= 1 else 'NOT met'}; "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    print(
+        f"- trace + codegen <= 1 s: {traces[c]:.2f} s ({'met' if traces[c] <= 1 else 'NOT met'}; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
+    )
 
 
 if __name__ == "__main__":

@@ -75,8 +75,9 @@ def ko_digits(X, y, loss):
     def make_run():
         model = MLP(64, [32, 10], seed=0)
         opt = SGD(model.parameters(), lr=LR)
-        return lambda: fit(model, X, y, loss=loss, optimizer=opt, epochs=1, batch_size=BATCH, shuffle=False,
-                           progress=False)
+        return lambda: fit(
+            model, X, y, loss=loss, optimizer=opt, epochs=1, batch_size=BATCH, shuffle=False, progress=False
+        )
 
     return make_run
 
@@ -91,17 +92,30 @@ def shuffled_digits(compile_, epochs):
     model = MLP(64, [32, 10], seed=0)
     gc.collect()
     start = time.perf_counter()
-    history = fit(model, X, y, loss="cross_entropy", optimizer=SGD(model.parameters(), lr=LR), epochs=epochs,
-                  batch_size=BATCH, shuffle=True, seed=0, progress=False, compile=compile_)
+    history = fit(
+        model,
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer=SGD(model.parameters(), lr=LR),
+        epochs=epochs,
+        batch_size=BATCH,
+        shuffle=True,
+        seed=0,
+        progress=False,
+        compile=compile_,
+    )
     return time.perf_counter() - start, history, [p.data for p in model.parameters()]
 
 
 def report_shuffled(epochs):
     runs = {c: shuffled_digits(c, epochs) for c in (False, True)}
     (t_off, h_off, w_off), (t_on, h_on, w_on) = runs[False], runs[True]
-    print(f"shuffled mini-batches: digits MLP 64-32-10, cross-entropy, batch {BATCH}, {epochs} epochs, one run each: "
-          f"compile=False {t_off:.1f} s, compile=True {t_on:.1f} s (tracing and fit's check included), "
-          f"{t_off / t_on:.1f}x; histories equal: {h_off == h_on}; final weights equal: {w_off == w_on}")
+    print(
+        f"shuffled mini-batches: digits MLP 64-32-10, cross-entropy, batch {BATCH}, {epochs} epochs, one run each: "
+        f"compile=False {t_off:.1f} s, compile=True {t_on:.1f} s (tracing and fit's check included), "
+        f"{t_off / t_on:.1f}x; histories equal: {h_off == h_on}; final weights equal: {w_off == w_on}"
+    )
     return t_off / t_on, h_off == h_on and w_off == w_on
 
 
@@ -141,9 +155,7 @@ def mg_digits(X, onehot, n_batches):
         def run():
             for start in range(0, n_batches * BATCH, BATCH):
                 batch = range(start, start + BATCH)
-                per_image = [
-                    sum((o - t) ** 2 for o, t in zip(model(X[i]), onehot[i])) * (1.0 / 10) for i in batch
-                ]
+                per_image = [sum((o - t) ** 2 for o, t in zip(model(X[i]), onehot[i])) * (1.0 / 10) for i in batch]
                 mg_step(model, sum(per_image) * (1.0 / BATCH))
 
         return run
@@ -157,8 +169,11 @@ def mg_digits(X, onehot, n_batches):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few repeats and a tiny fraction (smoke run)")
-    parser.add_argument("--shuffled", action="store_true",
-                        help="only the shuffled mini-batch run (digits, 8 epochs, compile=True against compile=False)")
+    parser.add_argument(
+        "--shuffled",
+        action="store_true",
+        help="only the shuffled mini-batch run (digits, 8 epochs, compile=True against compile=False)",
+    )
     args = parser.parse_args(argv)
     if args.shuffled:
         report_shuffled(1 if args.quick else 8)
@@ -192,8 +207,10 @@ def main(argv=None):
     rows.append(("digits, MLP 64-32-10, 1,797 images, cross-entropy, batch 32", ko_s, None, "micrograd has no exp/log"))
 
     mg_version = getattr(micrograd, "__version__", "0.1.0") if MicrogradMLP is not None else "not installed"
-    print(f"Python {platform.python_version()} on {platform.machine()}, micrograd {mg_version}"
-          f"{' (quick run)' if args.quick else ''}\n")
+    print(
+        f"Python {platform.python_version()} on {platform.machine()}, micrograd {mg_version}"
+        f"{' (quick run)' if args.quick else ''}\n"
+    )
     print("| workload | micrograd_ko epochs/s | micrograd epochs/s | speed-up | note |")
     print("| --- | ---: | ---: | ---: | --- |")
     for name, ko_seconds, mg_seconds, note in rows:

@@ -25,7 +25,7 @@ _LAZY = {
     "compile": "micrograd_ko.compiler",
 }
 _SUBMODULES = {"nn", "init", "losses", "optim", "datasets", "train", "diagnostics", "plots", "experiments", "graph", "stepper", "rbm",
-               "report", "viz"}
+               "report", "viz", "testing"}
 
 # `sum` and `compile` are left out of __all__ so that `from micrograd_ko import *`
 # never hides Python's own sum (lecture code calls sum(generator, start)) or

@@ -47,6 +47,16 @@ from inside the library. In detail:
   A local derivative is stored only if it is a finite float; where it is
   not (sqrt at 0, x / 1e-320), building the node raises OverflowError
   ("d/dx ..."): the value alone can still be had inside `no_grad()`.
+- A NaN or ±inf in an input's `.data` (set by hand, or left by a diverged
+  manual step `p.data += -lr * p.grad`) is refused by every op, with a
+  bilingual ".data set by hand?" message: ValueError for NaN (as
+  `Value(nan)`), OverflowError for ±inf (a number beyond the float range).
+  Where it is checked keeps the hot path cheap: +, -, * check only their
+  result, which a non-finite input always makes non-finite (inf * 0 is
+  nan); one-input ops check their input, since tanh, sigmoid, erf, relu
+  and abs would turn inf or nan into a finite number; /, **, sum, dot
+  (on the slow path of a non-finite total), softmax, `Value.from_op` and
+  the losses check what could turn it into one (1 / inf = 0).
 - Backward (`backward()`, `grad()`, and compiled code, which must agree):
   (a) a contribution whose local derivative is exactly 0.0 adds exactly
       nothing, whatever the gradient above it (0 times an overflowed
@@ -65,7 +75,10 @@ from inside the library. In detail:
   Nodes with a `_backward` closure follow (b); (a) is up to the closure.
 - `grad(..., create_graph=True)` builds the gradients from Values, so each
   of its steps follows the forward rules; its rules are written so that
-  their own intermediate steps do not overflow where the result is finite.
+  their own intermediate steps do not overflow where the result is finite,
+  and it builds only the branches that lead to the requested inputs (a
+  `_backward` closure elsewhere, or an unrequested d/dx whose own slope
+  overflows, does not stop it).
 """
 
 from __future__ import annotations
@@ -107,11 +120,17 @@ def _domain_error(op, value, ko, en, kind=MathDomainError):
 
 
 def _overflow(op, *inputs):
+    """The error for an op whose result is not a float: a NaN or infinite input (set by hand), or too large a result."""
     shown = ", ".join(f"{x!r}" for x in inputs)
     if any(x != x for x in inputs):  # NaN can only come from a .data set by hand
         return ValueError(
             f"{op}({shown}): "
             + bilingual("입력이 NaN입니다 (.data를 직접 바꾸었나요?)", "an input is NaN (was .data set by hand?)")
+        )
+    if any(x in (math.inf, -math.inf) for x in inputs):  # so can inf (or a diverged p.data += -lr * p.grad)
+        return OverflowError(
+            f"{op}({shown}): "
+            + bilingual("입력이 무한대입니다 (.data를 직접 바꾸었나요?)", "an input is infinite (was .data set by hand?)")
         )
     return OverflowError(
         f"{op}({shown}): {bilingual('결과가 float 범위를 넘습니다', 'the result is too large for a float')}"
@@ -333,12 +352,19 @@ class Unary(Op):
             cls, name, lambda inputs, out: (df(inputs[0], out),), lambda inputs: f(inputs[0]), korean, **params
         )
         op.f, op.df, op.check = f, df, check
-        op.chain = None if chain is None else (lambda g, inputs, out: (chain(g, inputs[0], out),))
+        op.chain = None if chain is None else (lambda g, inputs, out, wanted: (chain(g, inputs[0], out),))
         return op
 
 
 class Binary(Op):
-    """A two-input op, written as `f(x, y)` and `df(x, y, out)` = (d out/dx, d out/dy); `chain` as in `Unary`."""
+    """A two-input op, written as `f(x, y)` and `df(x, y, out)` = (d out/dx, d out/dy).
+
+    `chain(g, x, y, out, wanted)`, if given, is as in `Unary`, with one
+    contribution per input, each only if `wanted` says so (else None):
+    `grad(create_graph=True)` builds no branch that no requested input needs,
+    since that branch's own slope may overflow (d/dx x^y at x = 1e-300,
+    y = 0.5, where only d/dy is asked for).
+    """
 
     def __new__(cls, name, korean, f, df, chain=None, **params):
         op = super().__new__(
@@ -350,7 +376,7 @@ class Binary(Op):
             **params,
         )
         op.f, op.df = f, df
-        op.chain = None if chain is None else (lambda g, inputs, out: chain(g, inputs[0], inputs[1], out))
+        op.chain = None if chain is None else (lambda g, inputs, out, wanted: chain(g, *inputs, out, wanted))
         return op
 
 
@@ -470,15 +496,22 @@ ADD = Binary("+", "덧셈", operator.add, lambda x, y, out: (1.0, 1.0))
 SUB = Binary("-", "뺄셈", operator.sub, lambda x, y, out: (1.0, -1.0))
 MUL = Binary("*", "곱셈", operator.mul, lambda x, y, out: (y, x))
 DIV = Binary("/", "나눗셈", operator.truediv, lambda x, y, out: (1.0 / y, -out / y),  # d(x/y)/dy = -x/y² = -out/y
-             chain=lambda g, x, y, out: _div_chain(g, y, out))
-POW = Binary("**", "거듭제곱", math.pow, lambda x, y, out: (_pow_slope(x, y, out), out * _log(x)))  # x^y, both Values (x > 0)
+             chain=lambda g, x, y, out, wanted: _div_chain(g, y, out, wanted))
+POW = Binary("**", "거듭제곱", math.pow, lambda x, y, out: (_pow_slope(x, y, out), out * _log(x)),  # x^y, both Values (x > 0)
+             chain=lambda g, x, y, out, wanted: _pow_chain(g, x, y, out, wanted))
 # fmt: on
 
 
-def _div_chain(g, y, out):
+def _div_chain(g, y, out, wanted):
     # (g / y, -(g / y) out): g * (1 / y) would make the node 1 / y, whose own slope -1 / y^2 may overflow.
     first = g / y
-    return first, -(first * out)
+    return first if wanted[0] else None, -(first * out) if wanted[1] else None
+
+
+def _pow_chain(g, x, y, out, wanted):
+    # g times each row's derivative, but only the wanted one: y x^(y-1) has the slope y (y-1) x^(y-2),
+    # beyond the floats at x = 1e-300, y = 0.5, where d/dy = x^y ln x and its derivatives are finite.
+    return (g * _pow_slope(x, y, out) if wanted[0] else None, g * (out * _log(x)) if wanted[1] else None)
 
 
 def _pow_slope(x, y, out):
@@ -499,6 +532,7 @@ def _data_or_float(x):
 
 
 _SMALLEST_NORMAL = 2.2250738585072014e-308
+_EXP_UNDERFLOW = -746.0  # e^x is 0.0 in floats below this (e^-745.2 is the smallest subnormal)
 
 
 @lru_cache(maxsize=1)
@@ -618,21 +652,25 @@ def _dot_forward(inputs):
 
 def _dot_of_floats(ws, xs):
     """sum_i ws[i] * xs[i], exact: rounded once, like math.fsum."""
-    return _exact_sum(lambda: map(mul, ws, xs), lambda: map(mul, map(Fraction, ws), map(Fraction, xs)), DOT, ws[:3])
+    return _exact_sum(
+        lambda: map(mul, ws, xs), lambda: map(mul, map(Fraction, ws), map(Fraction, xs)), DOT, ws[:3], ws + xs
+    )
 
 
 def _sum_of_floats(xs):
     """sum_i xs[i], exact: rounded once, like math.fsum."""
-    return _exact_sum(lambda: xs, lambda: map(Fraction, xs), SUM, xs[:3])
+    return _exact_sum(lambda: xs, lambda: map(Fraction, xs), SUM, xs[:3], xs)
 
 
-def _exact_sum(terms, exact_terms, op, shown):
+def _exact_sum(terms, exact_terms, op, shown, inputs):
     """The exactly rounded sum of `terms()`, or a clear OverflowError if it is no float.
 
     math.fsum rounds once, but its running total can overflow while the sum
     is finite (1e308 + 1e308 - 1e308), and a product can overflow while the
     dot product is finite (1e200*1e200 - 1e200*1e200). Then the sum is done
     again from `exact_terms()` in rational arithmetic (slow, but rare).
+    A NaN or infinite number among `inputs` always makes the float sum
+    non-finite (inf * 0 is nan), so they are looked for only then.
     """
     try:
         total = math.fsum(terms())
@@ -640,6 +678,9 @@ def _exact_sum(terms, exact_terms, op, shown):
         total = math.inf
     if -_LARGEST <= total <= _LARGEST:
         return total
+    bad = [x for x in inputs if not -_LARGEST <= x <= _LARGEST]
+    if bad:
+        raise _overflow(op, *bad[:3])
     try:
         return _finite(float(_builtin_sum(exact_terms())), op)
     except OverflowError:
@@ -652,22 +693,48 @@ DOT = Op("dot", _dot_derivative, _dot_forward, "내적")
 
 @lru_cache(maxsize=1024)
 def _softmax_op(index):
-    # s_i = e^{x_i} / sum_j e^{x_j}; d s_i / d x_j = s_i (delta_ij - s_j).
+    # s_i = e^{x_i} / sum_j e^{x_j}; d s_i / d x_j = s_i (delta_ij - s_j). For j = i, 1 - s_i is the sum
+    # of the other s_j: a confident s_i = 1 - 4e-18 would round 1 - s_i to 0 (softmax([40, 0])).
     def derivative(inputs, out):
         s = softmax_of(inputs)
-        return tuple(out * ((1.0 if j == index else 0.0) - s[j]) for j in range(len(inputs)))
+        others = [s[j] for j in range(len(s)) if j != index]
+        rest = _sum_of_terms(others) if others else 0.0
+        return tuple(out * rest if j == index else -(out * s[j]) for j in range(len(s)))
 
     return Op("softmax", derivative, lambda inputs: softmax_of(inputs)[index], "소프트맥스", index=index)
 
 
+def _sum_of_terms(terms):
+    """The sum of floats (exactly rounded) or of Values (a chain of +)."""
+    if not any(map(_is_value, terms)):
+        return math.fsum(terms)
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
 def softmax_of(xs):
-    """softmax of floats or Values, shifted by the max so exp never overflows."""
+    """softmax of floats or Values, shifted by the max so exp never overflows.
+
+    A term with x - max < -746 is e^(x - max) = 0 in floats, and so is each of
+    its derivatives (e^(x - max) again): it is the constant 0.0, not a node.
+    So the Values' version never builds x - max where that subtraction
+    overflows ([1e308, -1e308]), and its derivatives stay finite.
+    """
     shift = max(x.data if _is_value(x) else x for x in xs)
-    exps = [_exp(x - shift) for x in xs]
+    exps = [0.0 if (x.data if _is_value(x) else x) - shift < _EXP_UNDERFLOW else _exp(x - shift) for x in xs]
     total = exps[0]
     for e in exps[1:]:
         total = total + e
     return [e / total for e in exps]
+
+
+def _check_finite_inputs(op, data):
+    """A clear error (ValueError for NaN, OverflowError for inf) if some number of `data` is not finite."""
+    for x in data:
+        if not -_LARGEST <= x <= _LARGEST:
+            raise _overflow(op, x)
 
 
 def _finite(x, op):
@@ -802,6 +869,7 @@ class Value:
                     f"from_op({op}): 부모는 모두 Value여야 합니다", f"from_op({op}): every parent must be a Value"
                 )
             )
+        _check_finite_inputs(op, [p.data for p in parents])
         data = _check_number(data, str(op))
         if local_grads is None:
             if op.derivative is None:
@@ -880,6 +948,8 @@ class Value:
             other = _as_value(other)
         if other.data == 0.0:
             raise _domain_error("/", other.data, "0으로 나눌 수 없습니다", "division by zero", ZeroDivisionMathError)
+        if not -_LARGEST <= other.data <= _LARGEST:  # x / inf is a finite 0.0 (the rest of +-*/ gives inf or nan)
+            raise _overflow("/", self.data, other.data)
         out = _apply2(DIV, self, other)
         # x / 1e-300: -out/y is beyond the floats; 0 / 1e-320: 1/y is.
         if out._a is not None and not (-_LARGEST <= out._da <= _LARGEST and -_LARGEST <= out._db <= _LARGEST):
@@ -953,6 +1023,8 @@ class Value:
     def __pow__(self, other):
         if isinstance(other, Value):  # x ** y: both are nodes
             x = self.data
+            if not (-_LARGEST <= x <= _LARGEST and -_LARGEST <= other.data <= _LARGEST):  # 1 ** nan is 1.0
+                raise _overflow("**", x, other.data)
             if x <= 0:
                 raise _domain_error(
                     "**", x, "지수가 Value이면 밑은 양수여야 합니다", "x ** y with a Value exponent needs x > 0"
@@ -967,6 +1039,8 @@ class Value:
             return out
         c = _check_number(other, "**")  # x ** c: the exponent is a constant
         x = self.data
+        if not -_LARGEST <= x <= _LARGEST:  # before the domain checks: (-inf) ** 0.5 is about the inf
+            raise _overflow(f"**{other}", x)
         name = f"**{other}"
         if x == 0.0 and c < 0:
             raise _domain_error(name, x, "0의 음수 거듭제곱은 정의되지 않습니다", "0 to a negative power is undefined")
@@ -1033,6 +1107,20 @@ class Value:
             for node, previous in held:
                 node.grad = previous
             raise
+
+    def __copy__(self):
+        # A shallow copy shares the closure, which updates the ORIGINAL node's
+        # parents from the ORIGINAL node's .grad: the copy's gradient would be
+        # lost. So a node with a closure refuses, as deepcopy does (a copy of
+        # a node whose parents have closures is fine: it shares those parents).
+        if type(self._da) is _Closure:
+            raise _closure_copy_error()
+        copied = object.__new__(type(self))
+        for slot in Value.__slots__:
+            setattr(copied, slot, getattr(self, slot))
+        if hasattr(self, "__dict__"):  # a subclass without __slots__
+            copied.__dict__.update(self.__dict__)
+        return copied
 
     @property
     def _backward(self):
@@ -1106,6 +1194,8 @@ _new = object.__new__
 def _apply1(op, x):
     """The node op(x): forward on the float, then the local derivative."""
     xd = x.data
+    if not -_LARGEST <= xd <= _LARGEST:  # tanh(inf) = 1.0, relu(nan) = 0.0: the input itself must be checked
+        raise _overflow(op, xd)
     if op.check is not None:
         op.check(xd)
     data = op.f(xd)
@@ -1270,6 +1360,7 @@ def softmax(xs):
     inputs, data = _values_and_data(xs, "softmax")
     if not inputs:
         raise ValueError("softmax: " + bilingual("빈 목록입니다", "empty list"))
+    _check_finite_inputs("softmax", data)  # softmax([-inf, 1]) would be a finite [0, 1]
     return [_node_n(p, _softmax_op(i), inputs, data) for i, p in enumerate(softmax_of(data))]
 
 
@@ -1408,12 +1499,7 @@ class _Closure:
         self.function = function
 
     def __deepcopy__(self, memo):
-        raise TypeError(
-            bilingual(
-                "_backward 함수가 있는 노드는 복사할 수 없습니다: 함수가 원래 노드들을 가리킵니다",
-                "a node with a _backward closure cannot be copied: the closure refers to the original nodes",
-            )
-        )
+        raise _closure_copy_error()
 
     def __reduce_ex__(self, protocol):
         raise TypeError(
@@ -1422,6 +1508,15 @@ class _Closure:
                 "a node with a _backward closure cannot be pickled; define the op with Op and Value.from_op",
             )
         )
+
+
+def _closure_copy_error():
+    return TypeError(
+        bilingual(
+            "_backward 함수가 있는 노드는 복사할 수 없습니다: 함수가 원래 노드들을 가리킵니다",
+            "a node with a _backward closure cannot be copied: the closure refers to the original nodes",
+        )
+    )
 
 
 def _chain_step(node):
@@ -1550,7 +1645,7 @@ def grad(output, inputs, create_graph=False):
             )
     order = topological_order(output)
     if create_graph:
-        grads = _symbolic_gradients(output, order)
+        grads = _symbolic_gradients(output, order, inputs)
         result = [grads.get(x, Value(0.0)) for x in inputs]
     else:
         result = _float_gradients(output, order, inputs)
@@ -1584,8 +1679,16 @@ def _float_gradients(output, order, inputs):
     return result
 
 
-def _symbolic_gradients(output, order):
+def _symbolic_gradients(output, order, inputs):
     """Reverse mode again, but every product is a Value: the gradients form a graph.
+
+    Only what the requested `inputs` need is built: a node is visited only if
+    some input lies on a path below it, and it passes contributions only to
+    such parents. So a `_backward` closure elsewhere in the graph (which
+    cannot be differentiated again) does not matter, and no rule builds a
+    branch whose own slope overflows where nobody asked for it. A node with
+    no rule at all is refused wherever it is, as `grad()` without
+    create_graph and `backward()` refuse it.
 
     A local derivative that is a plain 0.0 (relu at x < 0) adds nothing, as
     in backward; one that is a Value, even of value 0, is kept: its own
@@ -1597,12 +1700,17 @@ def _symbolic_gradients(output, order):
             "grad(create_graph=True): "
             + bilingual("no_grad() 안에서 쓸 수 없습니다", "cannot be used inside no_grad()")
         )
+    needed = _leading_to(order, inputs)
     grads = {output: Value(1.0)}
     for node in reversed(order):
-        g = grads.get(node)
-        if g is None or node._a is None:
+        if node._a is None:
             continue
         kind = node_kind(node)
+        if kind == "missing":
+            raise _unknown_derivative(node)
+        g = grads.get(node)
+        if g is None or node not in needed:
+            continue
         if kind == "closure":
             raise RuntimeError(
                 "grad(create_graph=True): "
@@ -1614,20 +1722,33 @@ def _symbolic_gradients(output, order):
                 )
             )
         op = node._op
-        if kind == "missing" or not isinstance(op, Op) or op.derivative is None:
+        if not isinstance(op, Op) or op.derivative is None:
             raise _unknown_derivative(node)
         parents = node._prev
+        wanted = [parent in needed for parent in parents]
         chain = getattr(op, "chain", None)
         if chain is not None:
-            contributions = chain(g, parents, node)
+            contributions = chain(g, parents, node, wanted)
         else:
-            contributions = [None if _is_zero(local) else g * local for local in op.derivative(parents, node)]
-        for parent, contribution in zip(parents, contributions):
-            if contribution is None:
+            contributions = [
+                g * local if want and not _is_zero(local) else None
+                for local, want in zip(op.derivative(parents, node), wanted)
+            ]
+        for parent, contribution, want in zip(parents, contributions, wanted):
+            if contribution is None or not want:
                 continue
             previous = grads.get(parent)
             grads[parent] = contribution if previous is None else previous + contribution
     return grads
+
+
+def _leading_to(order, inputs):
+    """The nodes of `order` (a topological order) from which some node of `inputs` can be reached, inputs included."""
+    needed = set(inputs)
+    for node in order:
+        if node not in needed and any(parent in needed for parent in node._prev):
+            needed.add(node)
+    return needed
 
 
 def _is_zero(local):

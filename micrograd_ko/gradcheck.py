@@ -9,6 +9,8 @@ for a large x a fixed step would be lost in rounding (x + 1e-6 == x once
 
 from __future__ import annotations
 
+import math
+
 from .engine import MathDomainError, Value, no_grad
 from .i18n import bilingual
 
@@ -31,6 +33,15 @@ def shifted_values(f, values, i, eps=1e-6):
     """
     x = values[i]
     h = step(x, eps)
+    if not (math.isfinite(x + h) and math.isfinite(x - h)):  # near the largest float x * (1 + eps) is inf
+        raise ValueError(
+            bilingual(
+                f"수치 미분의 한 걸음이 실수(float) 범위를 벗어납니다: input[{i}] = {x!r}에서 x ± {h!r}는 무한대입니다. "
+                f"더 작은 입력을 쓰세요",
+                f"a numerical-differentiation step leaves the float range: input[{i}] = {x!r} shifted by ± {h!r} "
+                f"is infinite; use a smaller input",
+            )
+        )
     shifted = list(values)
     try:
         shifted[i] = x + h

@@ -38,7 +38,7 @@ import math
 import numbers
 import operator
 
-from .engine import Op, Value, sigmoid_of, softmax_of
+from .engine import Op, Value, _check_finite_inputs, sigmoid_of, softmax_of
 from .i18n import bilingual
 
 __all__ = ["mse", "bce", "bce_with_logits", "cross_entropy", "hinge", "LOSSES", "get"]
@@ -54,8 +54,13 @@ _BCE_EPS = 9.999999960041972e-13
 
 
 def _overflow(loss):
-    return OverflowError(f"{loss}: " + bilingual(
-        "손실이 float 범위를 넘습니다 (입력이 너무 큽니다)", "the loss is too large for a float (the inputs are too large)"))
+    return OverflowError(
+        f"{loss}: "
+        + bilingual(
+            "손실이 float 범위를 넘습니다 (입력이 너무 큽니다)",
+            "the loss is too large for a float (the inputs are too large)",
+        )
+    )
 
 
 def _mean(terms, loss, square=False):
@@ -100,14 +105,21 @@ def _targets(targets, n, loss):
     """
     targets = list(targets) if isinstance(targets, (list, tuple)) else [targets]
     if len(targets) != n:
-        raise ValueError(f"{loss}: " + bilingual(
-            f"예측 {n}개와 목표 {len(targets)}개: 개수가 같아야 합니다",
-            f"{n} predictions and {len(targets)} targets: they must be equally many"))
+        raise ValueError(
+            f"{loss}: "
+            + bilingual(
+                f"예측 {n}개와 목표 {len(targets)}개: 개수가 같아야 합니다",
+                f"{n} predictions and {len(targets)} targets: they must be equally many",
+            )
+        )
     values = []
     for t in targets:
         if not isinstance(t, Value):
             if isinstance(t, bool) or not isinstance(t, numbers.Real) or not math.isfinite(t):
-                raise TypeError(f"{loss}: " + bilingual("목표값은 유한한 숫자여야 합니다", f"the target must be a finite number, got {t!r}"))
+                raise TypeError(
+                    f"{loss}: "
+                    + bilingual("목표값은 유한한 숫자여야 합니다", f"the target must be a finite number, got {t!r}")
+                )
             t = Value(float(t))
         values.append(t)
     return values
@@ -117,8 +129,14 @@ _data = operator.attrgetter("data")
 
 
 def _apply(op, parents):
-    """The node `op(parents)`: its value is the op's own forward, so the two can never disagree."""
-    return Value.from_op(op.forward(list(map(_data, parents))), op, parents)
+    """The node `op(parents)`: its value is the op's own forward, so the two can never disagree.
+
+    A NaN or infinite number (a .data set by hand) is refused before the forward sees it:
+    hinge(nan, 1) would be max(0, nan) = 0.0.
+    """
+    data = list(map(_data, parents))
+    _check_finite_inputs(op, data)
+    return Value.from_op(op.forward(data), op, parents)
 
 
 def _elementwise_op(name, korean, term, slope, check=None):
@@ -168,9 +186,13 @@ def mse(preds, targets):
     preds = _predictions(preds, "mse")
     targets = list(targets) if isinstance(targets, (list, tuple)) else [targets]
     if len(preds) != len(targets):
-        raise ValueError("mse: " + bilingual(
-            f"예측 {len(preds)}개와 목표 {len(targets)}개: 개수가 같아야 합니다",
-            f"{len(preds)} predictions and {len(targets)} targets: they must be equally many"))
+        raise ValueError(
+            "mse: "
+            + bilingual(
+                f"예측 {len(preds)}개와 목표 {len(targets)}개: 개수가 같아야 합니다",
+                f"{len(preds)} predictions and {len(targets)} targets: they must be equally many",
+            )
+        )
     return _apply(MSE, preds + [t if isinstance(t, Value) else Value(t) for t in targets])
 
 
@@ -179,15 +201,24 @@ def mse(preds, targets):
 
 def _target_in_unit_interval(loss, t):
     if not 0.0 <= t <= 1.0:
-        raise ValueError(f"{loss}: " + bilingual(
-            f"목표는 [0, 1] 안의 확률이어야 합니다 (받은 값 {t!r})", f"the target must be a probability in [0, 1], got {t!r}"))
+        raise ValueError(
+            f"{loss}: "
+            + bilingual(
+                f"목표는 [0, 1] 안의 확률이어야 합니다 (받은 값 {t!r})",
+                f"the target must be a probability in [0, 1], got {t!r}",
+            )
+        )
 
 
 def _check_probability(p):
     if not 0.0 <= p <= 1.0:
-        raise ValueError("bce: " + bilingual(
-            f"예측 p는 [0, 1] 안의 확률이어야 합니다 (받은 값 {p!r}); 점수(로짓)에는 bce_with_logits를 쓰세요",
-            f"the prediction p must be a probability in [0, 1], got {p!r}; for raw scores use bce_with_logits"))
+        raise ValueError(
+            "bce: "
+            + bilingual(
+                f"예측 p는 [0, 1] 안의 확률이어야 합니다 (받은 값 {p!r}); 점수(로짓)에는 bce_with_logits를 쓰세요",
+                f"the prediction p must be a probability in [0, 1], got {p!r}; for raw scores use bce_with_logits",
+            )
+        )
 
 
 def _bce_check(p, t):
@@ -223,8 +254,13 @@ def _bce_logits_slope(z, t):
     return sigmoid_of(z) - t
 
 
-BCE_WITH_LOGITS = _elementwise_op("bce_with_logits", "로짓 이진 교차 엔트로피", _bce_logits_term, _bce_logits_slope,
-                                  lambda z, t: _target_in_unit_interval("bce_with_logits", t))
+BCE_WITH_LOGITS = _elementwise_op(
+    "bce_with_logits",
+    "로짓 이진 교차 엔트로피",
+    _bce_logits_term,
+    _bce_logits_slope,
+    lambda z, t: _target_in_unit_interval("bce_with_logits", t),
+)
 
 
 def bce_with_logits(z, target):
@@ -265,9 +301,13 @@ def _class_index(k, n, shown):
     if isinstance(k, float) and k.is_integer():
         k = int(k)
     if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 0 <= k < n:
-        raise ValueError("cross_entropy: " + bilingual(
-            f"정답 번호는 0 이상 {n} 미만의 정수여야 합니다 (받은 값 {shown!r})",
-            f"the target index must be an int in [0, {n}), got {shown!r}"))
+        raise ValueError(
+            "cross_entropy: "
+            + bilingual(
+                f"정답 번호는 0 이상 {n} 미만의 정수여야 합니다 (받은 값 {shown!r})",
+                f"the target index must be an int in [0, {n}), got {shown!r}",
+            )
+        )
     return int(k)
 
 
@@ -327,7 +367,9 @@ def _hinge_slope(s, t):
 
 def _plus_or_minus_one(s, t):
     if t not in (-1.0, 1.0):
-        raise ValueError("hinge: " + bilingual("목표는 -1 또는 +1이어야 합니다", f"the target must be -1 or +1, got {t!r}"))
+        raise ValueError(
+            "hinge: " + bilingual("목표는 -1 또는 +1이어야 합니다", f"the target must be -1 or +1, got {t!r}")
+        )
 
 
 HINGE = _elementwise_op("hinge", "힌지 손실", _hinge_term, _hinge_slope, _plus_or_minus_one)
@@ -348,6 +390,9 @@ def get(spec):
         return spec
     if spec not in LOSSES:
         names = ", ".join(LOSSES)
-        raise ValueError(bilingual(f"알 수 없는 손실 함수 {spec!r}: 가능한 이름은 {names}",
-                                   f"unknown loss {spec!r}; valid names: {names}"))
+        raise ValueError(
+            bilingual(
+                f"알 수 없는 손실 함수 {spec!r}: 가능한 이름은 {names}", f"unknown loss {spec!r}; valid names: {names}"
+            )
+        )
     return LOSSES[spec]

@@ -27,9 +27,8 @@ from tqdm import tqdm
 
 from . import losses
 from .checks import check_dataset, check_loss_output, check_positive_int
-from .compiler import CompileError, StructureError
+from .compiler import CompileError, StructureError, _flatten, _structure
 from .compiler import compile as compile_function
-from .compiler import _flatten, _structure
 from .engine import Value, no_grad
 from .engine import sum as value_sum
 from .i18n import bilingual, tr
@@ -38,8 +37,22 @@ from .optim import SGD, Optimizer
 __all__ = ["fit", "evaluate"]
 
 
-def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, shuffle=True, seed=None,
-        progress=True, validation_data=None, accuracy=None, compile=True, track_gradients=False):
+def fit(
+    model,
+    X,
+    y,
+    loss="mse",
+    optimizer=None,
+    epochs=100,
+    batch_size=None,
+    shuffle=True,
+    seed=None,
+    progress=True,
+    validation_data=None,
+    accuracy=None,
+    compile=True,
+    track_gradients=False,
+):
     """Train `model` on inputs `X` and targets `y`; returns the history per epoch.
 
     - `loss`: a name from `micrograd_ko.losses.LOSSES` or a function
@@ -70,20 +83,28 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
     is_correct = accuracy or _default_accuracy(loss, y)
     optimizer = optimizer or SGD(model.parameters(), lr=0.1)
     if not isinstance(optimizer, Optimizer):
-        raise TypeError(bilingual(
-            f"optimizer는 optim.Adam(model.parameters(), lr=0.01)처럼 만든 옵티마이저여야 합니다 (받은 것: {optimizer!r})",
-            f"optimizer must be an optimizer object such as optim.Adam(model.parameters(), lr=0.01), got {optimizer!r}"))
+        raise TypeError(
+            bilingual(
+                f"optimizer는 optim.Adam(model.parameters(), lr=0.01)처럼 만든 옵티마이저여야 합니다 (받은 것: {optimizer!r})",
+                f"optimizer must be an optimizer object such as optim.Adam(model.parameters(), lr=0.01), got {optimizer!r}",
+            )
+        )
     if validation_data is not None and not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
-        raise TypeError(bilingual(
-            "validation_data는 (X_val, y_val) 두 개짜리 튜플이어야 합니다",
-            f"validation_data must be a pair (X_val, y_val), got {type(validation_data).__name__}"
-            + (f" of length {len(validation_data)}" if hasattr(validation_data, "__len__") else "")))
+        raise TypeError(
+            bilingual(
+                "validation_data는 (X_val, y_val) 두 개짜리 튜플이어야 합니다",
+                f"validation_data must be a pair (X_val, y_val), got {type(validation_data).__name__}"
+                + (f" of length {len(validation_data)}" if hasattr(validation_data, "__len__") else ""),
+            )
+        )
     owned = {id(p) for p in model.parameters()}
     if not any(id(p) in owned for p in optimizer.params):
-        raise ValueError(bilingual(
-            "옵티마이저가 이 모델의 매개변수를 갖고 있지 않습니다: optim.SGD(model.parameters(), ...)처럼 만드세요",
-            "the optimizer holds none of this model's parameters: build it with model.parameters()",
-        ))
+        raise ValueError(
+            bilingual(
+                "옵티마이저가 이 모델의 매개변수를 갖고 있지 않습니다: optim.SGD(model.parameters(), ...)처럼 만드세요",
+                "the optimizer holds none of this model's parameters: build it with model.parameters()",
+            )
+        )
     rng = random.Random(seed)
     history = {"loss": [], "accuracy": []}
     if validation_data is not None:
@@ -97,7 +118,8 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
     if compile and _compilable(model):
         predict = _CompiledForward(model)
         samples = _CompiledSamples(model, loss, loss_fn)
-        compiled = _CompiledBatches(model, loss_fn, samples) if samples.targets_are_inputs else samples
+        steps = epochs * math.ceil(len(X) / batch_size)
+        compiled = _CompiledBatches(model, loss_fn, samples, steps) if samples.targets_are_inputs else samples
     parameters = model.parameters()
     bar = tqdm(range(epochs), desc=tr("학습", "training"), unit=tr("에폭", "epoch"), disable=not progress)
     model.train()  # (evaluate puts the mode back as it found it)
@@ -106,7 +128,7 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
             rng.shuffle(order)
         total, correct = 0.0, 0
         for start in range(0, len(order), batch_size):
-            batch = order[start:start + batch_size]
+            batch = order[start : start + batch_size]
             optimizer.zero_grad()
             step = None
             if compiled is not None:
@@ -124,7 +146,10 @@ def fit(model, X, y, loss="mse", optimizer=None, epochs=100, batch_size=None, sh
             correct += sum(bool(is_correct(p, y[i])) for p, i in zip(preds, batch))
         history["loss"].append(total / len(X))
         history["accuracy"].append(correct / len(X))
-        postfix = {tr("손실", "loss"): f"{history['loss'][-1]:.4f}", tr("정확도", "accuracy"): f"{history['accuracy'][-1]:.1%}"}
+        postfix = {
+            tr("손실", "loss"): f"{history['loss'][-1]:.4f}",
+            tr("정확도", "accuracy"): f"{history['accuracy'][-1]:.1%}",
+        }
         if validation_data is not None:
             result = _evaluate(model, *validation_data, loss, is_correct, predict)
             history["val_loss"].append(result["loss"])
@@ -206,12 +231,17 @@ def _difference(step, expected, got, want, drew):
     if drew:
         return bilingual("모델이 학습 중에 난수를 뽑습니다", "the model draws random numbers while training")
     if _bits(step[0]) != _bits(expected[0]):
-        return bilingual(f"손실이 다릅니다 ({step[0]!r} != {expected[0]!r})", f"the losses differ ({step[0]!r} != {expected[0]!r})")
+        return bilingual(
+            f"손실이 다릅니다 ({step[0]!r} != {expected[0]!r})", f"the losses differ ({step[0]!r} != {expected[0]!r})"
+        )
     if _bits(_numbers(step[1])) != _bits(_numbers(expected[1])):
         return bilingual("예측이 다릅니다", "the predictions differ")
     for k, (a, b) in enumerate(zip(got, want)):
         if _bits(a) != _bits(b):
-            return bilingual(f"매개변수 {k}의 기울기가 다릅니다 ({a!r} != {b!r})", f"the gradient of parameter {k} differs ({a!r} != {b!r})")
+            return bilingual(
+                f"매개변수 {k}의 기울기가 다릅니다 ({a!r} != {b!r})",
+                f"the gradient of parameter {k} differs ({a!r} != {b!r})",
+            )
     return None
 
 
@@ -230,8 +260,11 @@ def _bits(x):
 def _notice(why):
     """One line: fit goes on interpreted, and why."""
     reason = str(why).splitlines()[0] if str(why) else type(why).__name__
-    print(bilingual("fit: 컴파일하지 않고 해석 실행으로 학습합니다", "fit: training interpreted, not compiled")
-          + f" ({reason})", file=sys.stderr)
+    print(
+        bilingual("fit: 컴파일하지 않고 해석 실행으로 학습합니다", "fit: training interpreted, not compiled")
+        + f" ({reason})",
+        file=sys.stderr,
+    )
 
 
 class _CompiledForward:
@@ -266,17 +299,22 @@ class _CompiledBatches:
     Inputs and targets are both inputs of the program, so every batch of one
     size runs the same code, shuffled or not: one program, plus one for a
     shorter last batch. It is the batch's own graph, so the gradients are
-    backward()'s by construction. A batch larger than `MAX_TERMS` goes sample
+    backward()'s by construction. A batch larger than `MAX_TERMS` (in a run
+    shorter than `LONG_RUN` steps) or than the compiler's limit goes sample
     by sample (`samples`): one program per sample shape, its terms added onto
     the gradients in backward()'s order.
     """
 
-    # Past this size (nodes + edges) Python's compile of the whole batch costs more than
-    # the per-sample calls save (digits 64-32-10, batch 32: 160,000, 16 s to compile).
+    # Past this size (nodes + edges) Python's compile of a whole batch costs more than the
+    # per-sample calls save in a short run (digits 64-32-10, batch 32, 8 epochs: 160,000,
+    # 16 s to compile); a run of LONG_RUN steps or more earns it back (deep XOR nets, 2,000
+    # full-batch steps, write every weight once per step instead of once per sample).
     MAX_TERMS = 30_000
+    LONG_RUN = 1_000
 
-    def __init__(self, model, loss_fn, samples):
+    def __init__(self, model, loss_fn, samples, steps=0):
         self.model, self.loss_fn, self.samples = model, loss_fn, samples
+        self.max_terms = None if steps >= self.LONG_RUN else self.MAX_TERMS
         self.programs = {}  # batch size -> (program, structures), or None: per sample
         self._unchecked = False
 
@@ -299,8 +337,9 @@ class _CompiledBatches:
             model, loss_fn = self.model, self.loss_fn
             try:
                 structures = (_structure(xs), _structure(ts))
-                program = compile_function(lambda xs, ts: _mean_loss(model, loss_fn, xs, ts), xs, ts,
-                                           max_terms=self.MAX_TERMS)
+                program = compile_function(
+                    lambda xs, ts: _mean_loss(model, loss_fn, xs, ts), xs, ts, max_terms=self.max_terms
+                )
             except CompileError as refusal:
                 if "too large" not in str(refusal):
                     raise
@@ -369,31 +408,41 @@ class _CompiledSamples:
         return math.fsum(values) / len(batch), preds
 
     def _program(self, x, t):
-        """(program, flattened arguments) for one sample; program None: none for this sample."""
+        """(program, flattened arguments) for one sample; program None: none for this sample.
+
+        Programs are looked up by a cheap key (the lengths); `_flatten` then
+        checks the full structure, and a sample that does not fit runs its
+        batch interpreted.
+        """
         model, loss_fn = self.model, self.loss_fn
         if self.targets_are_inputs:
             args = (x, _plain(t))
-            try:
-                key = tuple(_structure(a) for a in args)
-            except TypeError as error:  # a target that is not a number: the loss itself will say so
-                raise CompileError(error) from None
+            key = tuple(len(a) if isinstance(a, (list, tuple)) else None for a in args)
         else:
             args = (x,)
             key = ("target", _target_key(t))
-        program = self.programs.get(key)
-        if program is None:
+        entry = self.programs.get(key)
+        if entry is None:
             if len(self.programs) >= self.MAX_PROGRAMS:
-                raise CompileError(bilingual(
-                    f"목표값의 종류가 {self.MAX_PROGRAMS}개를 넘습니다 (사용자 손실 함수)",
-                    f"more than {self.MAX_PROGRAMS} distinct targets for a loss function of the user's"))
+                raise CompileError(
+                    bilingual(
+                        f"목표값의 종류가 {self.MAX_PROGRAMS}개를 넘습니다 (사용자 손실 함수)",
+                        f"more than {self.MAX_PROGRAMS} distinct targets for a loss function of the user's",
+                    )
+                )
+            try:
+                structures = tuple(_structure(a) for a in args)
+            except TypeError as error:  # a target that is not a number: the loss itself will say so
+                raise CompileError(error) from None
             if self.targets_are_inputs:
                 program = compile_function(lambda x, t: _with_prediction(model(x), loss_fn, t), *args)
             else:
                 program = compile_function(lambda x: _with_prediction(model(x), loss_fn, t), x)
-            self.programs[key] = program
+            entry = self.programs[key] = (program, structures)
             self.unchecked = True
+        program, structures = entry
         flat = []
-        for a, structure in zip(args, key if self.targets_are_inputs else (_structure(x),)):
+        for a, structure in zip(args, structures):
             if not _flatten(a, structure, flat):
                 return None, None
         return program, flat
@@ -477,9 +526,12 @@ def _unwrap(t):
 
 def _check_model(model):
     if not (callable(model) and callable(getattr(model, "parameters", None))):
-        raise TypeError(bilingual(
-            f"model은 nn.MLP(...)처럼 parameters()가 있는 모델이어야 합니다 (받은 것: {type(model).__name__})",
-            f"model must be a model with parameters(), such as nn.MLP(...), got {type(model).__name__}"))
+        raise TypeError(
+            bilingual(
+                f"model은 nn.MLP(...)처럼 parameters()가 있는 모델이어야 합니다 (받은 것: {type(model).__name__})",
+                f"model must be a model with parameters(), such as nn.MLP(...), got {type(model).__name__}",
+            )
+        )
 
 
 def _check_loss_function(model, loss, loss_fn, x, t):
@@ -498,15 +550,20 @@ def _check_loss_function(model, loss, loss_fn, x, t):
     finally:
         model.train(was_training)
     if not isinstance(result, Value):
-        raise TypeError(bilingual(
-            f"손실 함수는 Value를 돌려줘야 합니다 (받은 것: {type(result).__name__}); 숫자를 돌려주면 기울기가 없어 아무것도 배우지 않습니다",
-            f"the loss function must return a Value, got {type(result).__name__}; a plain number has no gradient, so nothing would be learned"))
+        raise TypeError(
+            bilingual(
+                f"손실 함수는 Value를 돌려줘야 합니다 (받은 것: {type(result).__name__}); 숫자를 돌려주면 기울기가 없어 아무것도 배우지 않습니다",
+                f"the loss function must return a Value, got {type(result).__name__}; a plain number has no gradient, so nothing would be learned",
+            )
+        )
 
 
 def _diverged(cause):
     # the cause (often a message in both languages itself) goes after, once, not inside each half
-    return FloatingPointError(bilingual("손실이 발산했습니다: 학습률을 낮춰 보세요", "the loss diverged; try a smaller learning rate")
-                              + f" [{cause}]")
+    return FloatingPointError(
+        bilingual("손실이 발산했습니다: 학습률을 낮춰 보세요", "the loss diverged; try a smaller learning rate")
+        + f" [{cause}]"
+    )
 
 
 def _output_width(model):

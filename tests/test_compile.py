@@ -52,7 +52,8 @@ OPS = {
 numbers = st.floats(-2, 2, allow_nan=False)
 steps = st.lists(
     st.tuples(st.sampled_from(sorted(OPS)), st.lists(st.integers(0, 1000), min_size=4, max_size=4), numbers),
-    min_size=1, max_size=10,
+    min_size=1,
+    max_size=10,
 )
 
 
@@ -64,7 +65,7 @@ def build(program, params):
         for name, picks, c in program:
             arity, op = OPS[name]
             pool.append(op([pool[i % len(pool)] for i in picks[:arity]], c))
-        return ko.sum(pool[len(xs) + len(params):]) if len(program) > 1 else pool[-1]
+        return ko.sum(pool[len(xs) + len(params) :]) if len(program) > 1 else pool[-1]
 
     return fn
 

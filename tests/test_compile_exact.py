@@ -68,11 +68,14 @@ def check(fn, example, calls, params):
 # -- 1. targets and class indices passed as arguments are inputs -----------------------
 
 
-@pytest.mark.parametrize("loss, example, calls", [
-    (losses.bce_with_logits, (0.5, 1.0), [(0.5, 0.0), (0.5, 1.0), (-3.0, 0.25)]),
-    (lambda z, t: losses.bce(z.sigmoid(), t), (0.5, 1.0), [(0.5, 0.0), (2.0, 0.5)]),
-    (losses.hinge, (0.5, 1.0), [(0.5, -1.0), (2.0, 1.0), (-2.0, -1.0)]),
-])
+@pytest.mark.parametrize(
+    "loss, example, calls",
+    [
+        (losses.bce_with_logits, (0.5, 1.0), [(0.5, 0.0), (0.5, 1.0), (-3.0, 0.25)]),
+        (lambda z, t: losses.bce(z.sigmoid(), t), (0.5, 1.0), [(0.5, 0.0), (2.0, 0.5)]),
+        (losses.hinge, (0.5, 1.0), [(0.5, -1.0), (2.0, 1.0), (-2.0, -1.0)]),
+    ],
+)
 def test_targets_passed_as_arguments_are_inputs(loss, example, calls):
     w = Value(1.5)
     check(lambda z, t: loss(w * z, t), example, calls, [w])
@@ -198,7 +201,7 @@ def test_no_grad_inside_fn_is_refused():
 @pytest.mark.parametrize("label", ["sum", "abs", "max", "_exp", "X", "P", "output_grad", "v0", "x\nimport os"])
 def test_labels_never_reach_the_source(label):
     w = Value(1.5, label=label)
-    s = (w * 2.0)
+    s = w * 2.0
     s.label = label
 
     def fn(x):
@@ -219,8 +222,10 @@ def test_a_guard_filename_and_an_int_subclass_never_reach_the_source():
         __str__ = __repr__
 
     namespace = {"ko": ko}
-    exec(compile("def fn(x):\n    h = x * 2.0\n    return h if h > 0 else -h\n", "evil\nraise SystemExit",
-                 "exec"), namespace)
+    exec(
+        compile("def fn(x):\n    h = x * 2.0\n    return h if h > 0 else -h\n", "evil\nraise SystemExit", "exec"),
+        namespace,
+    )
     step = ko.compile(namespace["fn"], 1.0)
     assert "evil" not in step.source and "SystemExit" not in step.source
     w = Value(1.5)
@@ -232,21 +237,27 @@ def test_a_guard_filename_and_an_int_subclass_never_reach_the_source():
 # -- 5. errors and edge numbers are the engine's -----------------------------------------
 
 
-@pytest.mark.parametrize("name, fn, calls", [
-    ("p*x at 1e308", lambda p: (lambda x: p * x), [(1e308,), (-1e308,)]),
-    ("tanh of an overflowed product", lambda p: (lambda x, y: (x * y).tanh() * p), [(1e200, 1e200), (1.0, 2.0)]),
-    ("relu of a difference that overflows", lambda p: (lambda x, y: (x * y - x * y).relu() * p), [(1e200, 1e200)]),
-    ("1 / overflowed product", lambda p: (lambda x, y: p / (x * y)), [(1e200, 1e200), (1e-200, 1e-200)]),
-    ("w / x at 0", lambda p: (lambda x, y: p / x + y), [(0.0, 1.0), (-0.0, 1.0), (5e-324, 1.0)]),
-    ("sum([x*w]) at -0.0", lambda p: (lambda x, y: ko.sum([x * p])), [(-0.0, 1.0), (0.0, 1.0)]),
-    ("log at 0 and below", lambda p: (lambda x, y: (x * p).log()), [(0.0, 1.0), (-1.0, 1.0), (1e-320, 1.0)]),
-    ("sqrt at 0", lambda p: (lambda x, y: (x * p).sqrt()), [(0.0, 1.0), (-0.0, 1.0), (4.0, 1.0)]),
-    ("exp overflow", lambda p: (lambda x, y: (x * p).exp()), [(800.0, 1.0), (1.0, 1.0)]),
-    ("pow with a Value exponent at 0", lambda p: (lambda x, y: (x * p) ** y), [(0.0, 2.0), (2.0, 1100.0)]),
-    ("relu blocks an overflowed gradient", lambda p: (lambda x, y: (x.relu() * p) * p * y),
-     [(-1.0, 1e300), (1.0, 1e300), (-1.0, 1.0)]),
-    ("denormals", lambda p: (lambda x, y: x * p * y), [(5e-324, 1.0), (1e-320, 1e-320)]),
-])
+@pytest.mark.parametrize(
+    "name, fn, calls",
+    [
+        ("p*x at 1e308", lambda p: lambda x: p * x, [(1e308,), (-1e308,)]),
+        ("tanh of an overflowed product", lambda p: lambda x, y: (x * y).tanh() * p, [(1e200, 1e200), (1.0, 2.0)]),
+        ("relu of a difference that overflows", lambda p: lambda x, y: (x * y - x * y).relu() * p, [(1e200, 1e200)]),
+        ("1 / overflowed product", lambda p: lambda x, y: p / (x * y), [(1e200, 1e200), (1e-200, 1e-200)]),
+        ("w / x at 0", lambda p: lambda x, y: p / x + y, [(0.0, 1.0), (-0.0, 1.0), (5e-324, 1.0)]),
+        ("sum([x*w]) at -0.0", lambda p: lambda x, y: ko.sum([x * p]), [(-0.0, 1.0), (0.0, 1.0)]),
+        ("log at 0 and below", lambda p: lambda x, y: (x * p).log(), [(0.0, 1.0), (-1.0, 1.0), (1e-320, 1.0)]),
+        ("sqrt at 0", lambda p: lambda x, y: (x * p).sqrt(), [(0.0, 1.0), (-0.0, 1.0), (4.0, 1.0)]),
+        ("exp overflow", lambda p: lambda x, y: (x * p).exp(), [(800.0, 1.0), (1.0, 1.0)]),
+        ("pow with a Value exponent at 0", lambda p: lambda x, y: (x * p) ** y, [(0.0, 2.0), (2.0, 1100.0)]),
+        (
+            "relu blocks an overflowed gradient",
+            lambda p: lambda x, y: (x.relu() * p) * p * y,
+            [(-1.0, 1e300), (1.0, 1e300), (-1.0, 1.0)],
+        ),
+        ("denormals", lambda p: lambda x, y: x * p * y, [(5e-324, 1.0), (1e-320, 1e-320)]),
+    ],
+)
 def test_errors_and_edge_values_are_the_engines(name, fn, calls):
     p = Value(1.0)
     f = fn(p)
@@ -325,8 +336,9 @@ def test_fit_histories_are_equal_for_a_learners_module(make, capsys):
     for compile_ in (True, False):
         random.seed(1)
         model = make()
-        histories.append(fit(model, X, y, loss="bce_with_logits", epochs=4, batch_size=5, seed=0, progress=False,
-                             compile=compile_))
+        histories.append(
+            fit(model, X, y, loss="bce_with_logits", epochs=4, batch_size=5, seed=0, progress=False, compile=compile_)
+        )
         histories.append([p.data for p in model.parameters()])
     assert histories[0] == histories[2] and histories[1] == histories[3]
     said = capsys.readouterr().err.strip().splitlines()
@@ -358,8 +370,16 @@ def test_every_hot_row_is_written_inline():
     """Each inline template was checked against its row at import; one dropped means the engine's rule changed."""
     from micrograd_ko import compiler, engine
 
-    assert set(compiler._INLINE_UNARY) == {engine.NEG, engine.EXP, engine.LOG, engine.SQRT, engine.ABS, engine.TANH,
-                                           engine.SIGMOID, engine.RELU}
+    assert set(compiler._INLINE_UNARY) == {
+        engine.NEG,
+        engine.EXP,
+        engine.LOG,
+        engine.SQRT,
+        engine.ABS,
+        engine.TANH,
+        engine.SIGMOID,
+        engine.RELU,
+    }
     assert set(compiler._INLINE_BINARY) == {engine.ADD, engine.SUB, engine.MUL, engine.DIV}
 
 
@@ -372,6 +392,21 @@ def test_fit_with_a_loss_function_of_the_users_equals_interpreted():
     runs = []
     for compile_ in (True, False):
         model = nn.MLP(2, [5, 1], activation="tanh", seed=3)
-        runs.append((fit(model, X, y, loss=squared, epochs=3, batch_size=4, seed=2, progress=False, compile=compile_),
-                     [p.data for p in model.parameters()]))
+        runs.append(
+            (
+                fit(model, X, y, loss=squared, epochs=3, batch_size=4, seed=2, progress=False, compile=compile_),
+                [p.data for p in model.parameters()],
+            )
+        )
     assert runs[0] == runs[1]
+
+
+def test_an_inline_template_that_differs_from_its_row_is_dropped(monkeypatch):
+    from micrograd_ko import engine
+    from micrograd_ko.compiler import generate
+
+    monkeypatch.setitem(generate._INLINE_UNARY, engine.TANH, ("_tanh({0})", "(1.0 - {o} * {o} * 1.0000001)", False))
+    monkeypatch.setitem(generate._INLINE_BINARY, engine.MUL, ("{0} * {1}", ("{0}", "{1}"), False))  # parents swapped
+    generate._verify_inline()
+    assert engine.TANH not in generate._INLINE_UNARY and engine.MUL not in generate._INLINE_BINARY
+    assert engine.NEG in generate._INLINE_UNARY and engine.ADD in generate._INLINE_BINARY

@@ -35,8 +35,13 @@ def ste(x):
 
 USER_OPS = {"cube": cube, "product": product, "ste": ste}
 
-FUZZ = settings(max_examples=120, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+FUZZ = settings(
+    max_examples=120,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 
 def bits(x):
@@ -57,6 +62,7 @@ def interpreted(fn, xs):
         out = fn([Value(x) for x in xs])
         out.backward()
         return out.data
+
     return call
 
 
@@ -64,16 +70,23 @@ def interpreted(fn, xs):
 def cases(draw):
     n_inputs = draw(st.integers(1, 2))
     n_params = draw(st.integers(1, 2))
-    expr = draw(mst.expressions(n_inputs=n_inputs + n_params, max_nodes=6, ops=USER_OPS,
-                                guard_domains=draw(st.booleans())))
+    expr = draw(
+        mst.expressions(n_inputs=n_inputs + n_params, max_nodes=6, ops=USER_OPS, guard_domains=draw(st.booleans()))
+    )
     numbers = mst.values(-3.0, 3.0) if draw(st.booleans()) else mst.values()
     example = draw(st.lists(numbers, min_size=n_inputs, max_size=n_inputs))
     params = draw(st.lists(numbers, min_size=n_params, max_size=n_params))
-    calls = draw(st.lists(st.tuples(
-        st.lists(numbers, min_size=n_inputs, max_size=n_inputs),  # new inputs
-        st.one_of(st.none(), st.lists(numbers, min_size=n_params, max_size=n_params)),  # new parameters
-        st.sampled_from(["keep", "zero_grad", "held", "no_grad"]),
-    ), min_size=1, max_size=4))
+    calls = draw(
+        st.lists(
+            st.tuples(
+                st.lists(numbers, min_size=n_inputs, max_size=n_inputs),  # new inputs
+                st.one_of(st.none(), st.lists(numbers, min_size=n_params, max_size=n_params)),  # new parameters
+                st.sampled_from(["keep", "zero_grad", "held", "no_grad"]),
+            ),
+            min_size=1,
+            max_size=4,
+        )
+    )
     held = draw(st.lists(mst.values(-2.0, 2.0), min_size=n_params, max_size=n_params))
     return expr, n_inputs, example, params, calls, held
 
@@ -124,15 +137,23 @@ def test_compiled_calls_equal_interpreted_calls_bit_for_bit(case):
 
 
 @settings(max_examples=60, deadline=None, derandomize=True, database=None)
-@given(st.sampled_from(sorted(losses.LOSSES)), st.lists(mst.values(-4.0, 4.0), min_size=3, max_size=3),
-       st.lists(st.integers(0, 1), min_size=4, max_size=4))
+@given(
+    st.sampled_from(sorted(losses.LOSSES)),
+    st.lists(mst.values(-4.0, 4.0), min_size=3, max_size=3),
+    st.lists(st.integers(0, 1), min_size=4, max_size=4),
+)
 def test_every_loss_takes_its_targets_as_inputs(name, weights, labels):
     """One program per loss serves every target: class indices, labels, probabilities, ±1."""
     w = [Value(v) for v in weights]
 
     def target(k):
-        return {"cross_entropy": k, "hinge": 2.0 * k - 1.0, "bce": 0.25 + 0.5 * k, "bce_with_logits": float(k),
-                "mse": float(k)}[name]
+        return {
+            "cross_entropy": k,
+            "hinge": 2.0 * k - 1.0,
+            "bce": 0.25 + 0.5 * k,
+            "bce_with_logits": float(k),
+            "mse": float(k),
+        }[name]
 
     def fn(x, t):
         z = [w[0] * x + w[1], w[2] * x]

@@ -343,6 +343,84 @@ def test_softmax_at_the_edges(n):
             assert all(abs(s - e) <= 1e-15 for s, e in zip(slopes, expected_slopes)), (xs, i, slopes)
 
 
+@pytest.mark.parametrize("n", [2, 3])
+def test_softmax_and_cross_entropy_second_derivatives_at_the_edges(n):
+    # [1e308, -1e308] used to raise OverflowError -(-1e+308, 1e+308) in the second-order graph (x - max),
+    # where every second derivative is a float (torch: all zeros).
+    for xs in combinations([1e308, -1e308, 1e200, 0.0, 30.0, -745.5], n):
+        with mpmath.workdps(60):
+            es = [mpmath.exp(mpmath.mpf(x) - max(xs)) for x in xs]
+            ps = [e / mpmath.fsum(es) for e in es]
+        delta = [[1 if i == j else 0 for j in range(n)] for i in range(n)]
+        vs = [Value(x) for x in xs]
+        for i in range(n):
+            first = grad(ko.softmax(vs)[i], vs, create_graph=True)
+            for j, g in enumerate(first):
+                second = grad(g, vs)
+                expected = [
+                    float(ps[i] * ((delta[i][j] - ps[j]) * (delta[i][k] - ps[k]) - ps[j] * (delta[j][k] - ps[k])))
+                    for k in range(n)
+                ]
+                assert all(abs(a - b) <= 1e-15 for a, b in zip(second, expected)), (xs, i, j, second, expected)
+        for k in range(n):
+            if max(xs) - xs[k] > 1e308:  # the loss itself (about 2e308) is beyond the floats
+                with pytest.raises(OverflowError):
+                    ko.losses.cross_entropy(vs, k)
+                continue
+            first = grad(ko.losses.cross_entropy(vs, k), vs, create_graph=True)
+            assert all(abs(g.data - float(ps[j] - delta[j][k])) <= 1e-15 for j, g in enumerate(first))
+            for j, g in enumerate(first):
+                second = grad(g, vs)
+                expected = [float(ps[j] * (delta[j][m] - ps[m])) for m in range(n)]
+                assert all(abs(a - b) <= 1e-15 for a, b in zip(second, expected)), (xs, k, j, second, expected)
+
+
+def exact_to_a_few_roundings(ours, reference):
+    # 1e-12 relative, no absolute slack (but for results that are subnormal, where a float has fewer digits)
+    return ours == reference or abs(ours - reference) <= 1e-12 * abs(reference) + 1e-310
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_softmax_of_confident_logits_keeps_its_tiny_derivatives(n):
+    # d softmax([40, 0])[0] / dx_0 = s_0 (1 - s_0) was 0.0 (1 - s_0 rounded away); true 4.25e-18.
+    for xs in combinations([40.0, 0.0, -40.0, 700.0, 1.5], n):
+        with mpmath.workdps(60):
+            es = [mpmath.exp(mpmath.mpf(x) - max(xs)) for x in xs]
+            ps = [e / mpmath.fsum(es) for e in es]
+        vs = [Value(x) for x in xs]
+        for i in range(n):
+            others = mpmath.fsum(ps[j] for j in range(n) if j != i)  # 1 - p_i without its cancellation
+            wanted = [float(ps[i] * others) if j == i else float(-ps[i] * ps[j]) for j in range(n)]
+            found = grad(ko.softmax(vs)[i], vs)
+            symbolic = [g.data for g in grad(ko.softmax(vs)[i], vs, create_graph=True)]
+            assert all(map(exact_to_a_few_roundings, found, wanted)), (xs, i, found, wanted)
+            assert all(map(exact_to_a_few_roundings, symbolic, wanted)), (xs, i, symbolic, wanted)
+
+
+def test_create_graph_builds_only_the_branches_the_requested_inputs_need():
+    # d/dx x^y at x = 1e-300, y = 0.5 has the slope y (y-1) x^(y-2), about 2.5e449: building it made
+    # grad(x ** y, [y], create_graph=True) refuse, though d/dy and all its derivatives are floats.
+    x, y = Value(1e-300), Value(0.5)
+    (dy,) = grad(x**y, [y], create_graph=True)
+    with mpmath.workdps(60):
+        X, Y = mpmath.mpf(1e-300), mpmath.mpf(0.5)
+        expected_dy = float(X**Y * mpmath.log(X))
+        expected_dydx = float(X ** (Y - 1) * (Y * mpmath.log(X) + 1))
+        expected_dydy = float(X**Y * mpmath.log(X) ** 2)
+    assert close(dy.data, expected_dy)
+    dydx, dydy = grad(dy, [x, y])
+    assert close(dydx, expected_dydx) and close(dydy, expected_dydy)  # -3.44e152, as torch
+    with pytest.raises(OverflowError, match="d/dx"):  # d/dx itself is asked for: its slope is beyond the floats
+        grad(x**y, [x], create_graph=True)
+    # A product whose unrequested branch overflows: d/dw = 1e310, d/dx = 1e290.
+    a, w = Value(1e10), Value(1e-10)
+    out = (a * w) * 1e300
+    assert grad(out, [a]) == [1e290]
+    assert [v.data for v in grad(out, [a], create_graph=True)] == [1e290]
+    with pytest.raises(OverflowError):
+        grad(out, [w], create_graph=True)
+
+
 # -- the cases, as regression tests ----------------------------------------------------
 
 

@@ -222,6 +222,28 @@ def test_a_closure_node_is_refused_by_create_graph_with_a_clear_error():
     assert " / " in str(error.value)
 
 
+def test_create_graph_refuses_a_closure_node_only_on_a_path_to_a_requested_input():
+    c, x = Value(0.3), Value(2.0)
+    out = lecture_tanh(c) * x + x * x
+    (first,) = grad(out, [x], create_graph=True)  # the closure node is a constant for x
+    assert first.data == math.tanh(0.3) + 4.0
+    assert grad(first, [x]) == [2.0]
+    assert grad(first, [c]) == [pytest.approx(1 - math.tanh(0.3) ** 2, rel=1e-15)]  # first-order through the closure
+    for requested in ([c], [x, c]):
+        with pytest.raises(RuntimeError, match="_backward closure"):
+            grad(out, requested, create_graph=True)
+    # Deeper: the closure sits below a node that does not lead to x, and above one that does not either.
+    y = lecture_exp(lecture_tanh(c) + 1.0) * x.exp()
+    (dy,) = grad(y, [x], create_graph=True)
+    assert dy.data == pytest.approx(math.exp(math.tanh(0.3) + 1.0) * math.exp(2.0), rel=1e-15)
+    # A node with no rule at all is still refused anywhere, as grad() without create_graph refuses it.
+    z = Value(1.0, (c,), "f") * x + x
+    with pytest.raises(RuntimeError, match="no local-derivative rule"):
+        grad(z, [x])
+    with pytest.raises(RuntimeError, match="no local-derivative rule"):
+        grad(z, [x], create_graph=True)
+
+
 def test_only_nodes_made_by_the_constructor_take_a_closure():
     a = Value(1.0)
     with pytest.raises(AttributeError, match="already backpropagated by the rule of its op"):
@@ -246,6 +268,31 @@ def test_a_closure_node_refuses_to_be_copied_or_pickled():
     with pytest.raises(TypeError, match="cannot be pickled") as error:
         pickle.dumps(y)
     assert " / " in str(error.value)
+
+
+def test_a_shallow_copy_of_a_closure_node_refuses_and_a_copy_below_it_is_right():
+    # copy.copy(out) would share the closure, which reads the ORIGINAL node's .grad: x.grad stayed 0.0.
+    import copy
+
+    x = Value(0.5)
+    out = lecture_tanh(x)
+    with pytest.raises(TypeError, match="closure refers to the original nodes") as error:
+        copy.copy(out)
+    assert " / " in str(error.value)
+    missing = Value(1.0, (x,), "f")  # no closure yet: copying is harmless, and the copy still refuses backward
+    assert copy.copy(missing)._prev == (x,)
+    # A copy of a node ABOVE a closure node shares that node, so its gradient is right.
+    above = copy.copy(out * 2.0)
+    above.backward()
+    assert x.grad == pytest.approx(2 * (1 - math.tanh(0.5) ** 2), rel=1e-15)
+    # An op node copies shallowly as before: same parents, same local derivatives, its own grad.
+    a = Value(3.0)
+    b = a * a
+    b.grad = 5.0
+    c = copy.copy(b)
+    assert c is not b and c._prev == b._prev and c.local_grads() == b.local_grads() and c.grad == 5.0
+    c.backward()
+    assert a.grad == 6.0 and b.grad == 5.0
 
 
 def test_a_closure_that_overflows_is_caught_by_the_policy():

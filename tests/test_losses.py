@@ -128,7 +128,11 @@ def test_each_loss_is_one_node_over_its_inputs():
     z = [Value(0.5), Value(-1.0), Value(2.0)]
     cases = [
         (losses.mse(z, [0.0, 1.0, 2.0]), "mse", 6),
-        (losses.bce(z[0], 1), "bce", 2),  # targets are parents too (local derivative 0), so compile takes them as inputs
+        (
+            losses.bce(z[0], 1),
+            "bce",
+            2,
+        ),  # targets are parents too (local derivative 0), so compile takes them as inputs
         (losses.bce_with_logits(z[1], 0), "bce_with_logits", 2),
         (losses.cross_entropy(z, 2), "cross_entropy", 4),
         (losses.hinge(z[2], -1), "hinge", 2),

@@ -188,20 +188,6 @@ def test_the_lessons_are_there():
     assert listed_notebooks() == {p.name for p in NOTEBOOKS}, "notebooks/README.md lists each notebook"
 
 
-# Notebook 08 belongs to another piece of work (helper "testing"); until its checks use exercise_check and its
-# first cell asks for Korean-only messages, the two tests below are expected to fail for it, strictly (an xfail
-# that passes is an error, so this list cannot go stale).
-NOT_YET_CONVERTED = {"08_testing_derivatives.ipynb"}
-
-
-def _converted(path):
-    return (
-        pytest.param(path, marks=pytest.mark.xfail(strict=True, reason="not converted yet"))
-        if path.name in NOT_YET_CONVERTED
-        else path
-    )
-
-
 def test_no_test_asserts_a_wall_clock_time():
     """Machines are noisy: times are measured by benchmarks, never asserted (the README's time column included)."""
     offenders = []
@@ -287,7 +273,7 @@ def test_an_unfinished_exercise_does_not_break_the_cells_after_it(path):
     assert not used, f"{path.name}: ordinary cells use names that only an exercise or its check defines: {used}"
 
 
-@pytest.mark.parametrize("path", [_converted(p) for p in NOTEBOOKS], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_korean_notebooks_ask_for_korean_only_messages(path):
     first_code = code_cells(nbformat.read(path, as_version=4))[0].source
     assert 'set_message_language("ko")' in first_code, (
@@ -295,7 +281,7 @@ def test_korean_notebooks_ask_for_korean_only_messages(path):
     )
 
 
-@pytest.mark.parametrize("path", [_converted(p) for p in NOTEBOOKS], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_committed_with_outputs_and_exercises(path):
     assert path.stat().st_size < MAX_BYTES
     nb = nbformat.read(path, as_version=4)
@@ -344,8 +330,6 @@ def test_each_stub_is_reported_by_its_check_with_a_helpful_message(run):
     for key, failure in run["stub_failures"].items():
         assert failure is not None, f"{key}: the check cell passes with the stub"
         kind, message = failure
-        if kind == "raised" and run["path"].name in NOT_YET_CONVERTED:
-            pytest.xfail(f"{run['path'].name}: checks not converted to exercise_check yet")
         assert kind != "raised", f"{key}: the check raised ({message}); Run All would stop there"
         assert kind == NOT_YET, f"{key}: the stub crashes the check ({message}), not a message to the learner"
         assert re.search(r"[가-힣]", message) and len(message) > 15, f"{key}: say in Korean what to do, not {message!r}"

@@ -92,11 +92,46 @@ def test_inputs_are_read_not_changed():
         ({"order": 1.5}, "order"),
         ({"against": "jax"}, "against"),
         ({"kinks": "ignore"}, "kinks"),
+        ({"eps": 0}, "eps"),
+        ({"eps": -1e-6}, "eps"),
+        ({"eps": "a"}, "eps"),
+        ({"eps": float("nan")}, "eps"),
+        ({"eps": 1.0}, "eps"),
+        ({"eps": True}, "eps"),
+        ({"rtol": "a"}, "rtol"),
+        ({"rtol": float("nan")}, "rtol"),
+        ({"rtol": -1e-4}, "rtol"),
+        ({"rtol": float("inf")}, "rtol"),
+        ({"atol": "a"}, "atol"),
+        ({"atol": float("nan")}, "atol"),
+        ({"atol": -1.0}, "atol"),
     ],
 )
 def test_bad_arguments_are_named_in_both_languages(bad, match):
     with pytest.raises(ValueError, match=match) as info:
         check_grads(lambda x: x * x, [1.0], **bad)
+    assert " / " in str(info.value)
+
+
+@pytest.mark.parametrize("x", [1.7976931348623157e308, -1.7976931348623157e308, 1.7976931e308])
+def test_a_step_beyond_the_largest_float_is_named_not_blamed_on_an_inf_input(x):
+    # the user passed a finite number; it is x + h that leaves the float range
+    checks = [lambda: gradcheck(lambda v: v * 1.0, [x])]
+    if abs(x) == 1.7976931348623157e308:
+        checks.append(lambda: check_grads(lambda v: v * 1.0, [x]))  # no step fits: the largest float has no x + h
+    else:
+        assert check_grads(lambda v: v * 1.0, [x])  # check_grads shrinks its step until x + h is a float
+    for check in checks:
+        with pytest.raises(ValueError, match="leaves the float range") as info:
+            check()
+        assert "input[0]" in str(info.value) and " / " in str(info.value) and "Value(inf)" not in str(info.value)
+    assert check_grads(lambda v: v * 1.0, [x], against="torch")  # no step: nothing to refuse
+
+
+@pytest.mark.parametrize("args", [None, "0.5", b"1", object()])
+def test_args_that_are_no_list_of_numbers_are_named(args):
+    with pytest.raises(TypeError, match="args must be a list of numbers or Values") as info:
+        check_grads(lambda x: x * x, args)
     assert " / " in str(info.value)
 
 
@@ -183,6 +218,67 @@ def test_unknown_op_against_torch_says_to_check_numerically():
         check_grads(lambda x: Value.from_op(x.data, mystery, [x]), [0.3], against="torch")
 
 
+LOSS_GRAPHS = {
+    "bce": (lambda z, w: losses.bce([z.sigmoid(), w.sigmoid()], [0.25, 1.0]), [0.3, -1.2]),
+    "bce_with_logits": (lambda z: losses.bce_with_logits(z, 0.25), [0.3]),
+    "bce_with_logits list": (lambda z, w: losses.bce_with_logits([z, w * z], [0.0, 0.75]), [0.3, -2.0]),
+    "hinge": (lambda z, w: losses.hinge([z, w], [1.0, -1.0]), [0.3, -0.2]),
+    "hinge of a graph": (lambda z: losses.hinge(z.tanh() * 3, -1.0), [0.1]),
+    "cross_entropy": (lambda a, b, c: losses.cross_entropy([a, b * a, c], 1), [0.3, 0.1, -0.5]),
+    "cross_entropy, index 0.0": (lambda a, b: losses.cross_entropy([a, b], 0.0), [0.3, 2.0]),
+    "cross_entropy, one logit": (lambda a: losses.cross_entropy([a * a], 0), [0.3]),
+    "mse": (lambda a, b: losses.mse([a, b.tanh()], [b, 0.5]), [0.3, 0.1]),
+    "mse of numbers": (lambda a: losses.mse(a, 0.7), [0.3]),
+}
+
+
+@pytest.mark.parametrize("order", [1, 2])
+@pytest.mark.parametrize("name", sorted(LOSS_GRAPHS))
+def test_every_loss_is_replayed_in_torch_to_second_order(name, order):
+    fn, point = LOSS_GRAPHS[name]
+    assert check_grads(fn, point, order=order, against="torch") is True
+    assert check_grads(fn, point, order=order) is True
+
+
+def _named_like(name, n_inputs, params=None):
+    """A user's op that shares a name with a library function but not its meaning or its number of inputs."""
+    op = Op(name, lambda inputs, out: (1.0,) + (0.0,) * (len(inputs) - 1), lambda inputs: inputs[0])
+    if params is not None:
+        op.params = params
+    return (lambda *xs: Value.from_op(xs[0].data, op, list(xs))), [0.3] * n_inputs
+
+
+@pytest.mark.parametrize(
+    "name, n_inputs, params",
+    [
+        ("pow", 1, None),
+        ("clamp", 1, None),
+        ("rand", 1, None),
+        ("tensor", 1, None),
+        ("sort", 1, None),
+        ("softmax", 1, None),
+        ("softmax", 2, {"index": 5}),
+        ("leaky_relu", 1, None),
+        ("elu", 1, None),
+        ("cross_entropy", 1, None),
+        ("bce", 1, None),
+        ("bce", 3, None),
+        ("mse", 1, None),
+        ("dot", 3, None),
+        ("hinge", 1, None),
+        ("max", 1, None),
+        ("**", 3, None),
+    ],
+)
+@pytest.mark.parametrize("order", [1, 2])
+def test_an_op_torch_cannot_replay_is_named_never_a_raw_error(name, n_inputs, params, order):
+    fn, point = _named_like(name, n_inputs, params)
+    with pytest.raises(NotImplementedError) as info:
+        check_grads(fn, point, order=order, against="torch")
+    message = str(info.value)
+    assert f"'{name}'" in message and "against='numeric'" in message and " / " in message
+
+
 # ------------------------------------------------------------------------------------------------
 # kinks: as gradcheck
 # ------------------------------------------------------------------------------------------------
@@ -229,6 +325,97 @@ def test_skip_does_not_hide_a_wrong_rule_next_to_a_kink():
     assert info.value.op == "sin"
 
 
+# -- a wrong rule is never taken for a kink (kink detection has its own, finite-difference scale) --
+
+SIN_FROM_OUT = Op("sin", lambda xs, out: ((1 - out * out) ** 0.5,), lambda xs: math.sin(xs[0]))  # |cos|
+
+
+def _lecture_sin(x):
+    """The lecture's way: Value(data, children, op) and a _backward closure, here with |cos| as the rule."""
+    out = Value(math.sin(x.data), (x,), "sin")
+
+    def _backward():
+        x.grad += (1 - out.data**2) ** 0.5 * out.grad
+
+    out._backward = _backward
+    return out
+
+
+@pytest.mark.parametrize("x", [2.0, 2.5, 3.0])
+@pytest.mark.parametrize("against", ["torch", "numeric"])
+@pytest.mark.parametrize("make", ["from_op", "lecture"])
+def test_a_wrong_rule_fails_and_is_named_not_called_a_kink(x, against, make):
+    sin = (lambda v: Value.from_op(math.sin(v.data), SIN_FROM_OUT, [v])) if make == "from_op" else _lecture_sin
+    fn = lambda v: sin(v) * v.tanh()  # noqa: E731
+    for kinks in ("skip", "raise"):
+        with pytest.raises(CheckGradsError) as info:
+            check_grads(fn, [x], against=against, kinks=kinks)
+        assert info.value.op == "sin" and not info.value.kink
+        assert "kink" not in str(info.value) and "꺾" not in str(info.value)
+
+
+@pytest.mark.parametrize("x", [0.3, 2.0])
+@pytest.mark.parametrize("against", ["torch", "numeric"])
+def test_a_rule_constant_on_values_fails_at_second_order_as_a_wrong_rule(x, against):
+    # right on floats (backward passes), a constant on Values: create_graph differentiates it to 0
+    op = Op(
+        "sin",
+        lambda xs, out: (math.cos(xs[0].data if isinstance(xs[0], Value) else xs[0]),),
+        lambda xs: math.sin(xs[0]),
+    )
+    fn = lambda v: Value.from_op(math.sin(v.data), op, [v]) * v  # noqa: E731
+    assert check_grads(fn, [x], against=against, kinks="skip")
+    with pytest.raises(CheckGradsError) as info:
+        check_grads(fn, [x], order=2, against=against, kinks="skip")
+    assert info.value.op == "sin" and not info.value.kink and "kink" not in str(info.value)
+
+
+# -- a step that is large next to a singularity: refined, never a false failure, kink or blame ----
+
+
+@pytest.mark.parametrize("y", [1e-5, 3e-6, 2e-6, 1.5e-6, -1e-5])
+@pytest.mark.parametrize("order", [1, 2])
+def test_a_right_function_near_a_singularity_passes(y, order):
+    # h = 1e-6 is a tenth of y and more: the central difference alone is off by 1% and more
+    assert check_grads(lambda x, z: x / z, [1.0, y], order=order) is True
+    assert check_grads(lambda z: z**-2, [y], order=order) is True
+    if y > 0:
+        assert check_grads(lambda z: z.log(), [y], order=order) is True
+        assert check_grads(lambda z: z.sqrt() * 3, [y], order=order) is True
+
+
+@pytest.mark.parametrize("x", [1e-6, 5e-7])
+def test_a_first_step_that_leaves_the_domain_shrinks(x):
+    # log at 1e-6 with h = 1e-6 would evaluate log(0): the step shrinks with the distance to the edge
+    assert check_grads(lambda z: z.log(), [x], order=2) is True
+    assert check_grads(lambda z: (z * 2).sqrt(), [x]) is True
+
+
+def test_a_wrong_rule_near_a_singularity_is_still_blamed():
+    wrong_div = Op("/", lambda xs, out: (1 / xs[1], xs[0] / xs[1] ** 2), lambda xs: xs[0] / xs[1])  # sign of d/dy
+    fn = lambda x, y: Value.from_op(x.data / y.data, wrong_div, [x, y]) * x  # noqa: E731
+    for against in ("numeric", "torch"):
+        with pytest.raises(CheckGradsError) as info:
+            check_grads(fn, [1.0, 1e-5], against=against, kinks="skip")
+        assert info.value.op == "/" and info.value.index == (1,) and not info.value.kink
+
+
+@pytest.mark.parametrize("y", [5e-7, -5e-7, 1e-9, 1e-12])
+@pytest.mark.parametrize("order", [1, 2])
+def test_a_step_across_a_pole_starts_again_below_it(y, order):
+    # h = 1e-6 > |y|: x / (y - h) is on the other side of the pole (or y - h/2 = 0 is the pole itself);
+    # the differences look like a jump at that step and settle at smaller ones
+    assert check_grads(lambda x, z: x / z, [1.0, y], order=order) is True
+
+
+def test_a_kink_stays_a_kink_at_every_step_and_a_hair_from_it_the_derivative_is_checked():
+    with pytest.raises(CheckGradsError) as info:
+        check_grads(Value.relu, [0.0])
+    assert info.value.kink and info.value.op == "relu"
+    # relu'(1e-12) = 1: the steps shrink below 1e-12 and agree (gradcheck, with its one step, fails there)
+    assert check_grads(Value.relu, [1e-12]) is True and _gradcheck_fails(Value.relu, 1e-12)
+
+
 # ------------------------------------------------------------------------------------------------
 # strategies: values
 # ------------------------------------------------------------------------------------------------
@@ -260,9 +447,44 @@ def test_values_respect_bounds_and_avoid(x):
     assert -3 <= x <= 0.5 and abs(x) >= 1e-3 and math.isfinite(x)
 
 
-def test_values_bad_bounds():
-    with pytest.raises(ValueError, match="min_value"):
-        mst.values(2, 1)
+@pytest.mark.parametrize(
+    "bounds, match",
+    [
+        ((2, 1), "no finite float in"),
+        ((math.inf, None), "no finite float in"),
+        ((None, -math.inf), "no finite float in"),
+        ((10**400, None), "no finite float in"),
+        ((None, -(10**400)), "no finite float in"),
+        (("a", 1), "min_value must be a number"),
+        ((0, "b"), "max_value must be a number"),
+        ((True, 2), "min_value must be a number"),
+        ((math.nan, 1.0), r"min_value must be a number \(not NaN\)"),
+        ((0.0, math.nan), r"max_value must be a number \(not NaN\)"),
+    ],
+)
+def test_values_bad_bounds(bounds, match):
+    with pytest.raises(ValueError, match=match) as info:
+        mst.values(*bounds)
+    assert " / " in str(info.value)
+
+
+@pytest.mark.parametrize("bounds", [(-(10**400), 0), (-math.inf, 0), (0, 10**400), (0, math.inf)])
+def test_values_bounds_beyond_the_floats_allow_every_float_on_that_side(bounds):
+    drawn = find(mst.values(*bounds), lambda x: abs(x) == 1.7976931348623157e308, settings=settings(database=None))
+    assert abs(drawn) == 1.7976931348623157e308 and (drawn <= 0 if bounds[1] == 0 else drawn >= 0)
+
+
+def test_values_integer_bounds_are_not_crossed_by_rounding():
+    lo, hi = 10**17 + 1, 10**17 + 100  # float(10**17 + 1) == 1e17, below the bound
+    drawn = find(mst.values(lo, hi, edges=False), lambda x: True, settings=settings(database=None))
+    assert lo <= drawn <= hi
+
+
+@pytest.mark.parametrize("options", [{"kinks": ["a"]}, {"avoid": [math.nan]}, {"gap": math.nan}, {"gap": -1.0}])
+def test_values_bad_options(options):
+    with pytest.raises(ValueError, match="values: ") as info:
+        mst.values(**options)
+    assert " / " in str(info.value)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -375,6 +597,69 @@ def test_rows_and_ops_choose_the_table():
         mst.expressions(rows=["sin"])
     with pytest.raises(ValueError, match="identifier"):
         mst.expressions(ops={"my op": square})
+
+
+@pytest.mark.parametrize("name", ["lambda", "if", "None", "x0", "x1", "x7", "ko"])
+def test_an_op_name_that_the_printed_code_cannot_call_is_refused(name):
+    # `lambda x0, x1: x0(x0)` or `lambda(x0)` would not run when pasted
+    with pytest.raises(ValueError, match="op name") as info:
+        mst.expressions(ops={name: square})
+    assert " / " in str(info.value)
+
+
+def test_a_users_op_that_returns_no_value_is_named():
+    expr = find(
+        mst.expressions(n_inputs=1, rows=(), ops={"half": lambda x: 0.5}),
+        lambda e: len(e) > 0,
+        settings=settings(database=None),
+    )
+    with pytest.raises(TypeError, match=r"ops\['half'\] must return a Value"):
+        expr(Value(1.0))
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: mst.expressions(n_inputs=True), ValueError, "n_inputs"),
+        (lambda: mst.expressions(max_nodes=False), ValueError, "max_nodes"),
+        (lambda: mst.expressions(rows="tanh"), TypeError, "rows must be a list"),
+        (lambda: mst.inputs("a"), ValueError, "inputs: n must be"),
+        (lambda: mst.inputs(-1), ValueError, "inputs: n must be"),
+    ],
+)
+def test_strategy_arguments_are_named(call, error, match):
+    with pytest.raises(error, match=match) as info:
+        call()
+    assert " / " in str(info.value)
+
+
+def test_ops_must_be_a_mapping_and_constants_a_strategy():
+    with pytest.raises(TypeError, match="ops must be a dict") as info:
+        mst.expressions(ops=[("square", square)])
+    assert " / " in str(info.value)
+    with pytest.raises(TypeError, match="constants must be a hypothesis strategy"):
+        mst.expressions(constants=2.5)
+
+
+@pytest.mark.parametrize("constant", [math.inf, -math.inf, math.nan, "a", True])
+def test_a_constant_that_is_not_a_finite_number_is_refused(constant):
+    # `(inf * x1)` is not runnable code
+    with pytest.raises(ValueError, match="a constant of the graph must be a finite number"):
+        find(
+            mst.expressions(rows=["*"], constants=st.just(constant)),
+            lambda e: False,  # any graph that draws a constant raises
+            settings=settings(database=None),
+        )
+
+
+def test_finite_constants_print_as_runnable_code():
+    for constant in (1e300, -0.0, -1.5):
+        expr = find(
+            mst.expressions(n_inputs=1, rows=["*", "-"], constants=st.just(constant)),
+            lambda e: repr(constant) in repr(e),
+            settings=settings(database=None),
+        )
+        assert eval(repr(expr))(Value(0.5)).data == expr(Value(0.5)).data
 
 
 def test_guarded_domains_always_evaluate_inside_the_domain():
@@ -495,6 +780,26 @@ def test_without_hypothesis_check_grads_works_and_strategies_say_how_to_install(
     )
     assert result.returncode == 0, result.stderr
     assert "pip install 'micrograd_ko[testing]'" in result.stdout and "hypothesis" in result.stdout
+
+
+def test_testing_is_a_lazy_attribute_of_the_package_without_importing_hypothesis():
+    code = (
+        "import sys, micrograd_ko\n"
+        "assert 'micrograd_ko.testing' not in sys.modules and 'hypothesis' not in sys.modules\n"
+        "assert 'testing' in micrograd_ko.__all__\n"
+        "assert micrograd_ko.testing.check_grads(lambda x: x.tanh(), [0.5])\n"
+        "assert 'hypothesis' not in sys.modules\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": ROOT},
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
 
 
 # ------------------------------------------------------------------------------------------------

@@ -27,8 +27,17 @@ def test_karpathys_moons_network_reaches_95_percent_on_new_points():
     X_new, y_new = datasets.moons(200, noise=0.1, seed=1)
     signs, signs_new = [2 * t - 1 for t in y], [2 * t - 1 for t in y_new]
     model = MLP(2, [16, 16, 1], seed=0)
-    history = fit(model, X, signs, loss="hinge", optimizer=Adam(model.parameters(), lr=0.05), epochs=20,
-                  batch_size=25, seed=0, progress=False)
+    history = fit(
+        model,
+        X,
+        signs,
+        loss="hinge",
+        optimizer=Adam(model.parameters(), lr=0.05),
+        epochs=20,
+        batch_size=25,
+        seed=0,
+        progress=False,
+    )
     assert history["accuracy"][0] < 0.95 <= history["accuracy"][-1]
     assert evaluate(model, X_new, signs_new, loss="hinge")["accuracy"] >= 0.95
 
@@ -46,8 +55,17 @@ def test_cross_entropy_training_on_a_few_digits_lowers_the_loss():
     X, y = X[:40], y[:40]
     model = MLP(64, [10], seed=0)
     before = evaluate(model, X, y, loss="cross_entropy")
-    history = fit(model, X, y, loss="cross_entropy", optimizer=Adam(model.parameters(), lr=0.05), epochs=5,
-                  batch_size=10, seed=0, progress=False)
+    history = fit(
+        model,
+        X,
+        y,
+        loss="cross_entropy",
+        optimizer=Adam(model.parameters(), lr=0.05),
+        epochs=5,
+        batch_size=10,
+        seed=0,
+        progress=False,
+    )
     after = evaluate(model, X, y, loss="cross_entropy")
     assert after["loss"] < before["loss"] / 2 and after["accuracy"] > before["accuracy"]
     assert history["accuracy"][-1] > 0.8
@@ -58,8 +76,17 @@ def test_the_same_seed_trains_to_the_same_weights():
 
     def trained():
         model = MLP(2, [4, 1], dropout=0.2, seed=1)
-        fit(model, X, y, loss="bce_with_logits", optimizer=SGD(model.parameters(), lr=0.1), epochs=3,
-            batch_size=5, seed=2, progress=False)
+        fit(
+            model,
+            X,
+            y,
+            loss="bce_with_logits",
+            optimizer=SGD(model.parameters(), lr=0.1),
+            epochs=3,
+            batch_size=5,
+            seed=2,
+            progress=False,
+        )
         return [p.data for p in model.parameters()]
 
     assert trained() == trained()
@@ -107,8 +134,7 @@ def test_evaluate_builds_no_graph_and_restores_the_mode():
 def test_divergence_is_reported_not_hidden():
     model = MLP(1, [1], seed=0)
     with pytest.raises(FloatingPointError, match="diverged"):  # the weight grows x(-179) per epoch
-        fit(model, [[3.0]], [1.0], loss="mse", optimizer=SGD(model.parameters(), lr=10.0), epochs=1000,
-            progress=False)
+        fit(model, [[3.0]], [1.0], loss="mse", optimizer=SGD(model.parameters(), lr=10.0), epochs=1000, progress=False)
 
 
 @pytest.mark.parametrize(
@@ -172,8 +198,14 @@ def _twin_runs(make_model, X, y, monkeypatch, **kwargs):
 
 @pytest.mark.parametrize(
     "case",
-    ["hinge-minibatch-adam", "bce_with_logits-full-batch", "unshuffled-minibatches", "mse-list-targets", "cross_entropy",
-     "bce-sigmoid-output"],
+    [
+        "hinge-minibatch-adam",
+        "bce_with_logits-full-batch",
+        "unshuffled-minibatches",
+        "mse-list-targets",
+        "cross_entropy",
+        "bce-sigmoid-output",
+    ],
 )
 def test_compiled_and_interpreted_fit_give_equal_histories_and_weights(case, monkeypatch):
     X, labels = datasets.moons(24, noise=0.1, seed=0)
@@ -185,25 +217,75 @@ def test_compiled_and_interpreted_fit_give_equal_histories_and_weights(case, mon
             with monkeypatch.context() as m:
                 if compile_:
                     _no_interpreted_steps(m)
-                history = fit(model, X, signs, loss="hinge", optimizer=Adam(model.parameters(), lr=0.05), epochs=6,
-                              batch_size=5, seed=0, progress=False, compile=compile_, validation_data=(X[:5], signs[:5]))
+                history = fit(
+                    model,
+                    X,
+                    signs,
+                    loss="hinge",
+                    optimizer=Adam(model.parameters(), lr=0.05),
+                    epochs=6,
+                    batch_size=5,
+                    seed=0,
+                    progress=False,
+                    compile=compile_,
+                    validation_data=(X[:5], signs[:5]),
+                )
             runs[k] = (history, [p.data for p in model.parameters()])
     elif case == "bce_with_logits-full-batch":
-        runs = _twin_runs(lambda: MLP(2, [5, 5, 1], activation="sigmoid", seed=1), X, labels, monkeypatch,
-                          loss="bce_with_logits", epochs=8, shuffle=False)
+        runs = _twin_runs(
+            lambda: MLP(2, [5, 5, 1], activation="sigmoid", seed=1),
+            X,
+            labels,
+            monkeypatch,
+            loss="bce_with_logits",
+            epochs=8,
+            shuffle=False,
+        )
     elif case == "unshuffled-minibatches":  # the same batches every epoch: each compiled whole
-        runs = _twin_runs(lambda: MLP(2, [5, 1], activation="elu", seed=1), X, labels, monkeypatch,
-                          loss="bce_with_logits", epochs=4, batch_size=5, shuffle=False)
+        runs = _twin_runs(
+            lambda: MLP(2, [5, 1], activation="elu", seed=1),
+            X,
+            labels,
+            monkeypatch,
+            loss="bce_with_logits",
+            epochs=4,
+            batch_size=5,
+            shuffle=False,
+        )
     elif case == "mse-list-targets":
         one_hot = [[1.0, 0.0] if t else [0.0, 1.0] for t in labels]
-        runs = _twin_runs(lambda: MLP(2, [6, 2], activation="tanh", seed=2), X, one_hot, monkeypatch,
-                          loss="mse", epochs=5, batch_size=7, seed=3)
+        runs = _twin_runs(
+            lambda: MLP(2, [6, 2], activation="tanh", seed=2),
+            X,
+            one_hot,
+            monkeypatch,
+            loss="mse",
+            epochs=5,
+            batch_size=7,
+            seed=3,
+        )
     elif case == "cross_entropy":
-        runs = _twin_runs(lambda: MLP(2, [6, 2], activation="gelu", seed=2), X, labels, monkeypatch,
-                          loss="cross_entropy", epochs=5, batch_size=8, seed=4)
+        runs = _twin_runs(
+            lambda: MLP(2, [6, 2], activation="gelu", seed=2),
+            X,
+            labels,
+            monkeypatch,
+            loss="cross_entropy",
+            epochs=5,
+            batch_size=8,
+            seed=4,
+        )
     else:
-        runs = _twin_runs(lambda: MLP(2, [4, 1], activation="leaky_relu", output_activation="sigmoid", seed=5), X,
-                          labels, monkeypatch, loss="bce", epochs=5, batch_size=6, seed=5)
+        runs = _twin_runs(
+            lambda: MLP(2, [4, 1], activation="leaky_relu", output_activation="sigmoid", seed=5),
+            X,
+            labels,
+            monkeypatch,
+            loss="bce",
+            epochs=5,
+            batch_size=6,
+            seed=5,
+        )
     (interpreted, w_interpreted), (compiled, w_compiled) = runs
     assert compiled == interpreted
     assert w_compiled == w_interpreted
@@ -218,8 +300,9 @@ def test_fit_falls_back_when_a_branch_in_the_loss_changes_and_the_history_stays_
     histories = []
     for compile_ in (False, True):
         model = MLP(2, [4, 1], activation="tanh", seed=0)
-        histories.append(fit(model, X, labels, loss=branchy, epochs=4, batch_size=4, seed=0, progress=False,
-                             compile=compile_))
+        histories.append(
+            fit(model, X, labels, loss=branchy, epochs=4, batch_size=4, seed=0, progress=False, compile=compile_)
+        )
     assert histories[0] == histories[1]
 
 
@@ -238,8 +321,17 @@ def test_gradient_flow_is_recorded_after_each_epochs_last_backward():
 
     X, y = datasets.xor()
     model = MLP(2, [3, 3, 1], activation="sigmoid", seed=0)
-    history = fit(model, X, y, loss="bce_with_logits", optimizer=SGD(model.parameters(), lr=0.5), epochs=3,
-                  shuffle=False, progress=False, track_gradients=True)
+    history = fit(
+        model,
+        X,
+        y,
+        loss="bce_with_logits",
+        optimizer=SGD(model.parameters(), lr=0.5),
+        epochs=3,
+        shuffle=False,
+        progress=False,
+        track_gradients=True,
+    )
     twin = MLP(2, [3, 3, 1], activation="sigmoid", seed=0)
     expected = []
     for _ in range(3):  # full batch: one backward per epoch
@@ -289,8 +381,17 @@ def test_shuffled_minibatches_compile_once_plus_one_for_the_last_batch(monkeypat
         assert len(checks) == 2  # one interpreted step to check each program
         checks.clear()
         monkeypatch.setattr(train, "_interpreted_step", interpreted)
-        plain = fit(MLP(2, [6, width], activation="tanh", seed=0), X, y, loss=loss, epochs=3, batch_size=5, seed=1,
-                    progress=False, compile=False)
+        plain = fit(
+            MLP(2, [6, width], activation="tanh", seed=0),
+            X,
+            y,
+            loss=loss,
+            epochs=3,
+            batch_size=5,
+            seed=1,
+            progress=False,
+            compile=False,
+        )
         monkeypatch.setattr(train, "_interpreted_step", counted)
         assert history == plain
 
@@ -302,12 +403,15 @@ def _xor_model():
     return nn.MLP(2, [4, 1], activation="tanh", output_activation="sigmoid", seed=0)
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    ({"optimizer": "adam"}, TypeError, "optimizer must be an optimizer object"),
-    ({"optimizer": optim.Adam}, TypeError, "optimizer must be an optimizer object"),
-    ({"validation_data": [[0.0, 0.0]] * 4}, TypeError, "validation_data must be a pair \\(X_val, y_val\\)"),
-    ({"loss": lambda p, t: 0.0}, TypeError, "the loss function must return a Value, got float"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"optimizer": "adam"}, TypeError, "optimizer must be an optimizer object"),
+        ({"optimizer": optim.Adam}, TypeError, "optimizer must be an optimizer object"),
+        ({"validation_data": [[0.0, 0.0]] * 4}, TypeError, "validation_data must be a pair \\(X_val, y_val\\)"),
+        ({"loss": lambda p, t: 0.0}, TypeError, "the loss function must return a Value, got float"),
+    ],
+)
 def test_fit_names_a_wrong_argument(kwargs, error, message):
     X, y = datasets.xor()
     with pytest.raises(error, match=message):
@@ -333,5 +437,7 @@ def test_a_step_that_would_write_an_infinite_weight_is_divergence_said_once():
     with pytest.raises(FloatingPointError) as info:
         fit(model, X, [1e150] * 4, optimizer=optim.SGD(model.parameters(), lr=1e300), epochs=3, progress=False)
     message = str(info.value)
-    assert message.startswith("손실이 발산했습니다: 학습률을 낮춰 보세요 / the loss diverged; try a smaller learning rate [")
+    assert message.startswith(
+        "손실이 발산했습니다: 학습률을 낮춰 보세요 / the loss diverged; try a smaller learning rate ["
+    )
     assert message.count("the loss diverged") == 1

@@ -20,6 +20,7 @@ from __future__ import annotations
 from ..engine import Value, grad, topological_order
 from ..gradcheck import shifted_values
 from ..i18n import bilingual
+from .differences import Ladder
 
 __all__ = ["Culprit", "first_wrong_node", "local_derivatives_note"]
 
@@ -112,24 +113,30 @@ def _first_wrong_first_derivative(fn, point, rtol, atol, eps):
         return [node.data for node in nodes]
 
     centre = [node.data for node in inner]
-    slopes = [[None] * len(point) for _ in inner]
-    for j in range(len(point)):
-        down, up, h = shifted_values(node_values, point, j, eps)
-        for m in range(len(inner)):
-            slopes[m][j] = ((up[m] - down[m]) / (2 * h), (centre[m] - down[m]) / h, (up[m] - centre[m]) / h)
+    ladders = [Ladder(node_values, point, j, eps, centre) for j in range(len(point))]
     for m, node in enumerate(inner):
         analytic = grad(node, leaves)
-        for j, (numeric, left, right) in enumerate(slopes[m]):
-            if not _close(analytic[j], numeric, rtol, atol):
-                kink = not _smooth(node_values, point, j, eps, m, numeric, left, right, rtol, atol)
-                return Culprit(node, m, len(inner), j, analytic[j], numeric, left, right, kink)
+        for j, ladder in enumerate(ladders):
+            seen = _judge(ladder, m, analytic[j], rtol, atol)
+            if seen is not None:
+                return Culprit(node, m, len(inner), j, **seen)
     return None
 
 
-def _smooth(f, point, j, eps, key, numeric, left, right, rtol, atol):
-    """One-sided slopes that agree, and a central difference that halving the step does not change."""
-    down, up, h = shifted_values(f, point, j, eps / 2)
-    return _close(left, right, rtol, atol) and _close((up[key] - down[key]) / (2 * h), numeric, rtol, atol)
+def _judge(ladder, key, backward, rtol, atol):
+    """What a `Culprit` shows if `backward` is wrong (or on a kink) by the differences of `ladder`;
+    None if it agrees, or if the differences do not settle (they cannot blame anyone)."""
+    verdict = ladder.verdict(key, backward, rtol, atol)
+    if verdict in ("agrees", "unsure"):
+        return None
+    left, right = ladder.slopes(key)
+    return {
+        "backward": backward,
+        "numeric": ladder.central(key),
+        "left": left,
+        "right": right,
+        "kink": verdict == "bends",
+    }
 
 
 def _first_wrong_rule_derivative(fn, point, rtol, atol, eps):
@@ -156,16 +163,14 @@ def _first_wrong_rule_derivative(fn, point, rtol, atol, eps):
 def _check_rule(node, position, total, rule, derivative, parents, rtol, atol, eps):
     leaves = [Value(p) for p in parents]
     made = Value.from_op(node._op.forward(parents), node._op, leaves)
+    centre = rule(parents)
+    ladders = [Ladder(rule, parents, b, eps, centre) for b in range(len(leaves))]
     for a, local in enumerate(derivative(leaves, made)):
         row = grad(local, leaves) if isinstance(local, Value) else [0.0] * len(leaves)
-        for b in range(len(leaves)):
-            down, up, h = shifted_values(rule, parents, b, eps)
-            numeric = (up[a] - down[a]) / (2 * h)
-            if not _close(row[b], numeric, rtol, atol):
-                centre = rule(parents)[a]
-                left, right = (centre - down[a]) / h, (up[a] - centre) / h
-                kink = not _smooth(rule, parents, b, eps, a, numeric, left, right, rtol, atol)
-                return Culprit(node, position, total, (a, b), row[b], numeric, left, right, kink, order=2)
+        for b, ladder in enumerate(ladders):
+            seen = _judge(ladder, a, row[b], rtol, atol)
+            if seen is not None:
+                return Culprit(node, position, total, (a, b), order=2, **seen)
     return None
 
 

@@ -20,8 +20,11 @@ This module needs no hypothesis; `strategies` draws the trees.
 from __future__ import annotations
 
 import inspect
+import keyword
 import math
+import numbers
 import operator
+import re
 from collections import Counter
 
 from .. import engine, losses
@@ -77,6 +80,14 @@ class Node:
 
     @classmethod
     def number(cls, c):
+        """A constant of the graph: a finite number, so that its repr is Python code (not `inf` or `nan`)."""
+        if isinstance(c, bool) or not isinstance(c, numbers.Real) or not math.isfinite(c):
+            raise ValueError(
+                bilingual(
+                    f"그래프의 상수는 유한한 숫자여야 합니다: {c!r}",
+                    f"a constant of the graph must be a finite number, got {c!r}",
+                )
+            )
         return cls(constant=float(c))
 
     def build(self, inputs):
@@ -314,13 +325,25 @@ def unreachable_rows():
     return [name for name in names if name not in drawn]
 
 
+# Names the printed lambda uses itself: its inputs are x0, x1, ... and the engine is reached as `ko`.
+RESERVED_NAMES = frozenset({"ko"})
+
+
 def user_row(name, fn):
     """A row for a user's op `fn` (a function of Values returning a Value), printed as `name(...)`."""
-    if not isinstance(name, str) or not name.isidentifier():
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
         raise ValueError(
             bilingual(
-                f"연산 이름은 파이썬 식별자여야 합니다: {name!r} (코드로 출력되기 때문입니다)",
-                f"an op name must be a Python identifier, got {name!r} (it is printed as code)",
+                f"연산 이름은 파이썬 키워드가 아닌 식별자여야 합니다: {name!r} (코드로 출력되기 때문입니다)",
+                f"an op name must be a Python identifier that is not a keyword, got {name!r} (it is printed as code)",
+            )
+        )
+    if name in RESERVED_NAMES or re.fullmatch(r"x[0-9]+", name):
+        raise ValueError(
+            bilingual(
+                f"연산 이름 {name!r}은(는) 출력되는 코드에서 이미 쓰입니다 (입력 x0, x1, ...과 모듈 ko): 다른 이름을 고르세요",
+                f"the op name {name!r} is already used by the printed code (the inputs x0, x1, ... and the module ko); "
+                f"choose another name",
             )
         )
     if not callable(fn):
@@ -338,7 +361,19 @@ def user_row(name, fn):
             )
             or 1
         )
-    return Row(name, (arity,), lambda c, p: fn(*c), lambda c, p: f"{name}({', '.join(c)})")
+
+    def apply(c, p):
+        out = fn(*c)
+        if not isinstance(out, Value):  # else the op above it fails with a raw AttributeError
+            raise TypeError(
+                bilingual(
+                    f"ops[{name!r}]는 Value를 돌려줘야 합니다 (받은 자료형: {type(out).__name__})",
+                    f"ops[{name!r}] must return a Value, got {type(out).__name__}",
+                )
+            )
+        return out
+
+    return Row(name, (arity,), apply, lambda c, p: f"{name}({', '.join(c)})")
 
 
 # Guards: subtrees rewritten so that the op receives an input inside its domain.

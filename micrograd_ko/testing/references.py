@@ -36,26 +36,61 @@ def _import(name, extra):
         ) from None
 
 
-def _unknown(library, op):
-    return NotImplementedError(
+class UnknownOpError(NotImplementedError):
+    """No counterpart of an op in the reference library."""
+
+
+def _unknown(library, op, node=None, error=None):
+    inputs = "" if node is None else f" ({len(node._prev)} inputs)"
+    why = "" if error is None else f" ({type(error).__name__}: {error})"
+    return UnknownOpError(
         bilingual(
-            f"{library}에서 연산 '{op}'에 해당하는 것을 모릅니다: against='numeric'으로 확인하세요",
-            f"no {library} counterpart is known for the op '{op}'; check it with against='numeric'",
+            f"{library}에서 연산 '{op}'{inputs}에 해당하는 것을 모릅니다{why}: against='numeric'으로 확인하세요",
+            f"no {library} counterpart is known for the op '{op}'{inputs}{why}; check it with against='numeric'",
         )
     )
 
 
-def _replay(out, leaves, inputs, constant, apply):
-    """Tensors (or micrograd Values) for every node of `out`'s graph, inputs first."""
+def _replay(out, leaves, inputs, constant, apply, library, is_number):
+    """Tensors (or micrograd Values) for every node of `out`'s graph, inputs first.
+
+    A node is replayed by its op's name. A name the library has but with another
+    meaning (a user's op called "pow" with one input, "softmax" without an index)
+    or a number the library cannot represent is reported here, bilingually, with
+    the node: never as a raw error from inside the library.
+    """
     made = dict(zip(leaves, inputs))
     for node in topological_order(out):
         if node in made:
             continue
         if node._a is None:  # a constant made inside the function
             made[node] = constant(node.data)
-        else:
+            continue
+        try:
             made[node] = apply(node, [made[p] for p in node._prev])
+        except UnknownOpError:
+            raise
+        except (ArithmeticError, ValueError) as error:
+            raise _failed(library, node, error) from None
+        except (TypeError, KeyError, IndexError, AttributeError, RuntimeError) as error:
+            raise _unknown(library, str(node._op), node, error) from None
+        if not is_number(made[node]):
+            raise _unknown(library, str(node._op), node)
     return made[out]
+
+
+def _failed(library, node, error):
+    """The library's own error (OverflowError, ZeroDivisionError, ValueError), with the op and a bilingual message."""
+    message = bilingual(
+        f"{library}가 이 점에서 연산 '{node._op}'를 계산하지 못했습니다 ({type(error).__name__}: {error}): "
+        f"against='numeric'으로 확인하세요",
+        f"{library} could not compute the op '{node._op}' at this point ({type(error).__name__}: {error}); "
+        f"check it with against='numeric'",
+    )
+    try:
+        return type(error)(message)
+    except TypeError:  # an error class that takes other arguments
+        return ValueError(message)
 
 
 # --------------------------------------------------------------------------
@@ -65,6 +100,22 @@ def _replay(out, leaves, inputs, constant, apply):
 
 # torch functions of one tensor that are not elementwise functions of a number
 _NOT_ELEMENTWISE = {"sum", "mean", "prod", "max", "min", "softmax", "std", "var", "norm", "cumsum", "argmax", "argmin"}
+
+
+# ops of many inputs: predictions then as many targets; cross_entropy: logits then the class index
+_PAIRED = {"dot", "mse", "bce", "bce_with_logits", "hinge"}
+
+
+def _arity_fits(name, op, n):
+    """Do n inputs fit the engine's op of this name? (A user's op may share the name, not the shape.)"""
+    if name in _PAIRED:
+        return n >= 2 and n % 2 == 0
+    if name == "cross_entropy":
+        return n >= 2
+    if name == "softmax":
+        index = getattr(op, "params", {}).get("index")
+        return isinstance(index, int) and 0 <= index < n
+    return n >= 1
 
 
 def _torch_apply(torch):
@@ -94,9 +145,11 @@ def _torch_apply(torch):
         "**": lambda x, y: torch.exp(y * torch.log(x)),
     }
 
-    def many(name, op, args):
+    def many(node, name, op, args):
         # Losses: the parents are the predictions, then the targets (constants of the graph: only
         # mse differentiates with respect to them) or, for cross_entropy, the class index.
+        if not _arity_fits(name, op, len(args)):
+            raise _unknown("PyTorch", name, node)
         stack = torch.stack(args)
         n = len(args) // 2
         predictions, targets = stack[:n], stack[n:].detach()
@@ -135,10 +188,13 @@ def _torch_apply(torch):
             if name in unary:
                 return unary[name](args[0])
             if name.isidentifier() and callable(getattr(torch, name, None)) and name not in _NOT_ELEMENTWISE:
-                return getattr(torch, name)(args[0])  # sin, cos, atan, ...
+                result = getattr(torch, name)(args[0])  # sin, cos, atan, ...
+                if not (isinstance(result, torch.Tensor) and result.requires_grad == args[0].requires_grad):
+                    raise _unknown("PyTorch", name, node)  # torch.tensor(x), torch.rand(...): no function of x
+                return result
         if len(args) == 2 and name in binary:
             return binary[name](args[0], args[1])
-        return many(name, op, args)
+        return many(node, name, op, args)
 
     return apply
 
@@ -149,14 +205,25 @@ def torch_derivatives(fn, point, order):
     leaves = [Value(x) for x in point]
     out = fn(*leaves)
     inputs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in point]
-    result = _replay(out, leaves, inputs, lambda c: torch.tensor(c, dtype=torch.float64), _torch_apply(torch))
+    result = _replay(
+        out,
+        leaves,
+        inputs,
+        lambda c: torch.tensor(c, dtype=torch.float64),
+        _torch_apply(torch),
+        "PyTorch",
+        lambda t: isinstance(t, torch.Tensor) and t.dim() == 0 and t.dtype == torch.float64,
+    )
     levels = [{(): result.item()}]
     current = {(): result}
     for k in range(1, order + 1):
         following = {}
         for index, t in current.items():
             if t.requires_grad:
-                grads = torch.autograd.grad(t, inputs, create_graph=k < order, retain_graph=True, allow_unused=True)
+                try:
+                    grads = torch.autograd.grad(t, inputs, create_graph=k < order, retain_graph=True, allow_unused=True)
+                except RuntimeError as error:  # a replayed function torch cannot differentiate this often
+                    raise _failed("PyTorch", out, error) from None
             else:
                 grads = [None] * len(inputs)
             for i, g in enumerate(grads):
@@ -207,6 +274,11 @@ def micrograd_derivatives(fn, point, order):
     leaves = [Value(x) for x in point]
     out = fn(*leaves)
     inputs = [engine.Value(x) for x in point]
-    result = _replay(out, leaves, inputs, engine.Value, _micrograd_apply)
-    result.backward()
+    result = _replay(
+        out, leaves, inputs, engine.Value, _micrograd_apply, "micrograd", lambda v: isinstance(v, engine.Value)
+    )
+    try:
+        result.backward()
+    except ArithmeticError as error:  # its float arithmetic raises OverflowError where the engine's stays finite
+        raise _failed("micrograd", out, error) from None
     return [{(): float(result.data)}, {(i,): float(x.grad) for i, x in enumerate(inputs)}]

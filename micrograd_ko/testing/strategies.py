@@ -19,6 +19,8 @@ Load it with `hypothesis.settings.load_profile(PROFILE)`.
 from __future__ import annotations
 
 import math
+import numbers
+from collections.abc import Mapping
 
 try:
     from hypothesis import HealthCheck, Phase, settings
@@ -88,13 +90,28 @@ def values(min_value=None, max_value=None, *, edges=True, kinks=KINKS, avoid=(),
     (k ± 1e-12), where one-sided derivatives differ. `avoid`: points to
     stay at least `gap` away from (a kink, for a numerical check).
     """
-    lo = -_LARGEST if min_value is None else float(min_value)
-    hi = _LARGEST if max_value is None else float(max_value)
-    if not lo <= hi:
+    lo = _bound("min_value", min_value, -_LARGEST, math.inf)
+    hi = _bound("max_value", max_value, _LARGEST, -math.inf)
+    if lo > hi:
         raise ValueError(
             bilingual(
-                f"values: min_value {lo!r}가 max_value {hi!r}보다 큽니다",
-                f"values: min_value {lo!r} is above max_value {hi!r}",
+                f"values: [{min_value!r}, {max_value!r}] 안에 유한한 float이 없습니다",
+                f"values: there is no finite float in [{min_value!r}, {max_value!r}]",
+            )
+        )
+    for name, points in (("kinks", kinks), ("avoid", avoid)):
+        if not all(_finite(k) for k in points):
+            raise ValueError(
+                bilingual(
+                    f"values: {name}는 유한한 숫자들이어야 합니다: {points!r}",
+                    f"values: {name} must be finite numbers, got {points!r}",
+                )
+            )
+    if not (_finite(gap) and gap >= 0):
+        raise ValueError(
+            bilingual(
+                f"values: gap은 0 이상의 유한한 숫자여야 합니다: {gap!r}",
+                f"values: gap must be a finite number >= 0, got {gap!r}",
             )
         )
     parts = [st.floats(lo, hi, allow_nan=False, allow_infinity=False)]
@@ -111,8 +128,42 @@ def values(min_value=None, max_value=None, *, edges=True, kinks=KINKS, avoid=(),
     return drawn
 
 
+def _finite(x):
+    return not isinstance(x, bool) and isinstance(x, numbers.Real) and math.isfinite(x)
+
+
+def _bound(name, x, default, outside):
+    """A bound of `values` as the nearest float inside the range it allows: the default for None,
+    the largest float for a number beyond the floats (-10**400 allows every negative float),
+    `outside` (an empty range) for an infinity on the wrong side."""
+    if x is None:
+        return default
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or x != x:
+        raise ValueError(
+            bilingual(
+                f"values: {name}는 NaN이 아닌 숫자나 None이어야 합니다: {x!r}",
+                f"values: {name} must be a number (not NaN) or None, got {x!r}",
+            )
+        )
+    try:
+        bound = float(x)
+    except OverflowError:  # an int beyond the floats
+        bound = math.inf if x > 0 else -math.inf
+    if math.isinf(bound):
+        return max(-_LARGEST, min(_LARGEST, bound)) if (bound < 0) == (default < 0) else outside
+    if name == "min_value" and bound < x:  # an int rounded down: the next float is the first one allowed
+        bound = math.nextafter(bound, math.inf)
+    if name == "max_value" and bound > x:
+        bound = math.nextafter(bound, -math.inf)
+    return bound
+
+
 def inputs(n, min_value=-3.0, max_value=3.0, **options):
     """A list of `n` numbers from `values(min_value, max_value, **options)`: the arguments of an expression."""
+    if isinstance(n, bool) or not (isinstance(n, int) and n >= 0):
+        raise ValueError(
+            bilingual(f"inputs: n은 0 이상의 정수여야 합니다: {n!r}", f"inputs: n must be an int >= 0, got {n!r}")
+        )
     return st.lists(values(min_value, max_value, **options), min_size=n, max_size=n)
 
 
@@ -137,13 +188,13 @@ def expressions(n_inputs=2, max_nodes=8, ops=None, rows=None, guard_domains=True
 
     Hypothesis shrinks a failing graph towards fewer ops and simpler rows.
     """
-    if not (isinstance(n_inputs, int) and n_inputs >= 1):
+    if isinstance(n_inputs, bool) or not (isinstance(n_inputs, int) and n_inputs >= 1):
         raise ValueError(
             bilingual(
                 f"n_inputs는 1 이상의 정수여야 합니다: {n_inputs!r}", f"n_inputs must be an int >= 1, got {n_inputs!r}"
             )
         )
-    if not (isinstance(max_nodes, int) and 0 <= max_nodes <= 200):
+    if isinstance(max_nodes, bool) or not (isinstance(max_nodes, int) and 0 <= max_nodes <= 200):
         raise ValueError(
             bilingual(
                 f"max_nodes는 0 이상 200 이하의 정수여야 합니다: {max_nodes!r}",
@@ -151,6 +202,13 @@ def expressions(n_inputs=2, max_nodes=8, ops=None, rows=None, guard_domains=True
             )
         )
     table = table_rows()
+    if isinstance(rows, str):
+        raise TypeError(
+            bilingual(
+                f"rows는 행 이름의 리스트여야 합니다 (예: rows=[{rows!r}])",
+                f"rows must be a list of row names (e.g. rows=[{rows!r}])",
+            )
+        )
     if rows is not None:
         known = {row.name: row for row in table}
         unknown = [name for name in rows if name not in known]
@@ -162,6 +220,20 @@ def expressions(n_inputs=2, max_nodes=8, ops=None, rows=None, guard_domains=True
                 )
             )
         table = [known[name] for name in rows]
+    if ops is not None and not isinstance(ops, Mapping):
+        raise TypeError(
+            bilingual(
+                f"ops는 이름에서 함수로 가는 dict여야 합니다 (예: {{'square': square}}), 받은 자료형: {type(ops).__name__}",
+                f"ops must be a dict from names to functions (e.g. {{'square': square}}), got {type(ops).__name__}",
+            )
+        )
+    if constants is not None and not isinstance(constants, st.SearchStrategy):
+        raise TypeError(
+            bilingual(
+                f"constants는 hypothesis 전략이어야 합니다 (예: st.sampled_from([2.5])): {constants!r}",
+                f"constants must be a hypothesis strategy (e.g. st.sampled_from([2.5])), got {constants!r}",
+            )
+        )
     mine = [user_row(name, fn) for name, fn in (ops or {}).items()]
     if not (table or mine) and max_nodes:
         raise ValueError(

@@ -1,0 +1,149 @@
+"""`compile(fn, *example_args)`: backpropagation as straight-line Python code.
+
+The interpreted engine builds a graph of `Value` nodes on every call and then
+walks it backwards. But when the *shape* of the computation never changes (a
+training step: same network, new numbers), the walk is the same every time.
+So: run `fn` once on example arguments (tracing), read the graph it built,
+and write the forward and backward pass out as one Python function: one
+line per node forward, one line per gradient backward, the *Wengert list*:
+
+    >>> w, b = Value(0.5, label="w"), Value(0.1, label="b")
+    >>> step = micrograd_ko.compile(lambda x: (w * x + b).tanh(), 2.0)
+    >>> print(step.source)
+    def compiled(X, P, output_grad):
+        # 순전파 (forward)
+        x0, = X
+        p0 = P[0].data
+        p1 = P[1].data
+        v0 = p1 * x0
+        v1 = v0 + p0
+        v2 = _tanh(v1)
+        # 모든 값이 유한한지 확인 (all numbers finite? else the engine decides)
+        _s = _sum((x0, p0, p1, v1, v2,))
+        if _s - _s: raise _Bail
+        # 역전파 (backward): ...
+        g1 = output_grad * (1.0 - v2 * v2)
+        g_0 = g1 * p1
+        ...
+        P[0].grad = t0
+        P[1].grad = t1
+        return v2
+
+Names are the generator's own (`x` inputs, `p` parameters, `v` nodes, `g`
+gradients, `_` helpers): no label or other text of the user's reaches the source.
+
+Calling `step(3.0)` returns exactly what `out = fn(3.0); out.backward();
+out.data` returns, and adds into every parameter's `.grad` exactly what that
+`backward()` adds: the generated lines apply the engine's own rules (chosen
+by the identity of the op table's rows, never by an op's name) to the same
+floats in the same order.
+
+The rule: exact or it refuses
+-----------------------------
+A compiled call returns what the interpreted call returns: the value, every
+gradient, the sign of a zero, the error and its class. Where the compiler
+cannot promise that, it refuses, and what it does instead is stated here.
+
+Leaves:
+- *inputs*: every number in `example_args` (numbers or nested lists of them;
+  inputs, targets, class indices alike) becomes an input leaf; each call
+  replaces them with the new arguments, which must have the same structure
+  (same nesting and lengths), else `StructureError`.
+- *parameters*: leaves that existed before tracing (a model's weights),
+  read live (`.data`) at every call; the call adds into their `.grad`.
+- *constants*: leaves `fn` made with `Value(...)`; their numbers are frozen.
+
+Refused at compile time (`CompileError`, naming the line of `fn` where known):
+- a read or write of a traced node's `.data` inside `fn` (the engine's
+  `observe` hook reports it): the Python code that used the number is not in
+  the trace. Reading a constant `fn` made itself is fine;
+- `fn` drew random numbers from `random` (the state is put back after tracing);
+- a `no_grad()` block inside `fn`, a node computed before `fn` ran (its
+  number would be stale in the engine and live here), a node made with
+  micrograd's constructor `Value(data, children, op)` (whatever `backward()`
+  refuses or treats specially), a subclass of Value, a node whose op is
+  not an `Op`. A user `Op` is replayed through its own `forward` and
+  `derivative` wherever they give the traced node's numbers bit for bit (as
+  `Value.from_op` computes them); a number or local derivatives that `fn`
+  handed to `from_op` otherwise (without reading any traced `.data`) are
+  frozen, like constants (a straight-through estimator's 1.0);
+- a graph of more than `MAX_NODES` nodes or `MAX_TERMS` nodes + edges, before
+  any code is written (Python's own compile of a huge function is the
+  cost; the interpreted engine is the fallback).
+
+Python control flow is frozen: a comparison of Values (`<`, `<=`, `>`, `>=`,
+hence `max`, `min`, `sorted`) becomes a *guard*. When a call would branch
+another way, or when any number along the way is not finite, or an op raises,
+the call is handed to the interpreted engine (`fn` is run again with the
+call's arguments and backward() is called): the result, or the error, is
+then the engine's own. Only gradients are added at the end of a call, after
+every check, so a call that hands over has changed nothing. With
+`compile(..., fallback=False)` a failing guard raises `GuardError` (naming
+the line of `fn`) instead, for learners who want to see what the trace froze.
+Inside `no_grad()` a call computes the forward pass only and touches no `.grad`,
+as the interpreted call does.
+
+The engine reports node building, `.data` reads and comparisons of the
+tracing thread only (`engine.observe`), so other threads may go on computing.
+
+What the trace cannot see, so neither guard nor refusal covers it: numbers
+read through the engine's own helpers (`repr`, `local_grads()`, `grad()`),
+random generators other than the `random` module's, Python state that changes
+between calls (a counter in a module). `fit(compile=True)` runs the first
+batch of each new program both ways and compares them bit for bit, which
+catches these where they change that batch.
+
+The compiler works in three stages, one module each: `trace` (run fn once,
+record what the engine reports), `generate` (write the source) and `run`
+(the compiled function, with its hand-over to the engine).
+"""
+
+from __future__ import annotations
+
+from .. import engine
+from ..i18n import bilingual
+from .errors import CompileError, GuardError, StructureError
+from .generate import _INLINE_BINARY as _INLINE_BINARY  # (for tests: the rows written inline)
+from .generate import _INLINE_UNARY as _INLINE_UNARY
+from .generate import MAX_NODES as MAX_NODES
+from .generate import MAX_TERMS as MAX_TERMS
+from .generate import generate_program
+from .run import CompiledFunction
+from .trace import Tracer as Tracer
+from .trace import _flatten as _flatten  # (for fit: its batches are flattened as calls are)
+from .trace import _structure as _structure
+from .trace import trace_fn
+
+__all__ = ["compile", "CompiledFunction", "CompileError", "StructureError", "GuardError"]
+
+
+def compile(fn, *example_args, gradients=True, fallback=True, max_terms=None):  # noqa: A001 - the public name is micrograd_ko.compile
+    """Trace `fn(*example_args)` once and return its forward + backward pass as straight-line code.
+
+    `example_args`: numbers or (nested) lists of numbers; each becomes an input
+    leaf. `fn` returns a `Value`, or a pair `(value, extra)` where `extra` is a
+    Value or a (nested) list of Values whose numbers the calls also return
+    (e.g. the prediction next to the loss). With `gradients=False`, `fn` may
+    also return a (nested) list of Values, and calls compute the forward pass only.
+
+    The result, called with arguments of the same structure, returns what
+    `out = fn(*args); out.backward()` gives (`out.data`, the gradients added
+    into the parameters), or refuses: see the module docstring for the rule,
+    what is refused at compile time and when a call is handed to the engine
+    (`fallback=False`: a failing guard raises `GuardError` instead).
+    `max_terms`: a lower size limit than `MAX_TERMS` (nodes + edges), for a
+    caller that has a cheaper way for large graphs (`fit`: sample by sample).
+    """
+    if not callable(fn):
+        raise TypeError(bilingual("compile: fn은 함수여야 합니다", "compile: fn must be callable"))
+    if not engine.is_grad_enabled():  # the trace would be leaves only: every number frozen
+        raise CompileError(
+            bilingual("compile는 no_grad() 안에서 쓸 수 없습니다", "compile cannot trace inside no_grad()")
+        )
+    tracer, result, inputs, structures = trace_fn(fn, example_args)
+    aux = None
+    if isinstance(result, tuple) and len(result) == 2:
+        result, aux = result
+    elif not gradients and isinstance(result, list):  # forward only: a list of outputs
+        result, aux = None, result
+    return generate_program(tracer, result, inputs, fn, tuple(structures), aux, gradients, fallback, max_terms)

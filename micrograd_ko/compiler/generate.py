@@ -1,0 +1,584 @@
+"""Stage 2 of compile, *generate*: write the traced graph out as Python source, one line per node.
+
+Forward lines apply each node's rule, chosen by the identity of its op (the
+op table's rows; the hot ones inline, each template checked against its row
+at import), a user `Op` through its own forward and derivative. Then the
+checks for inf and nan, the backward lines (each gradient the sum of its
+consumers' terms, in the order `backward()` adds them), and the writes into
+the parameters' `.grad`. Graphs over the size limits are refused before any
+code is written. Returns a `run.CompiledFunction`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import struct
+import sys
+
+from .. import engine
+from ..engine import Value, topological_order
+from ..i18n import bilingual
+from .errors import CompileError, _Bail, _GuardMiss
+from .run import CompiledFunction
+
+# Per program (see the module docstring): karpathy's moons step written one node per op (65,177 nodes,
+# 126,954 edges) fits; a graph of 100,000 nodes does not, whatever its edges.
+MAX_NODES = 80_000
+MAX_TERMS = 200_000  # nodes + edges
+_LARGEST = sys.float_info.max
+
+
+def _float_text(x):
+    """Source text for a float, made from its bits (never from a user object's repr)."""
+    x = struct.unpack("d", struct.pack("d", x))[0]  # a genuine float, whatever x's type was
+    text = float.__repr__(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+# The hot rows of the op table written out inline, so a step costs no function
+# call per node. Each must compute exactly what its row computes; every entry
+# is checked against the row when this module is imported (`_verify_inline`),
+# and a row whose check fails is called through its own functions instead.
+# {0}, {1}: the inputs' variables, {o}: the output's. Local derivative None:
+# the term needs no multiplication ("g", "-g"); "1", "-1" spelled as such.
+_INLINE_UNARY = {
+    # row: (forward, local derivative, local derivative needs a finiteness check)
+    engine.NEG: ("-{0}", "-1.0", False),
+    engine.EXP: ("_exp({0})", "{o}", False),
+    engine.LOG: ("_log({0})", "(1.0 / {0})", True),
+    engine.SQRT: ("_sqrt({0})", "(0.5 / {o})", True),
+    engine.ABS: ("_abs({0})", "(({0} > 0) - ({0} < 0))", False),
+    engine.TANH: ("_tanh({0})", "(1.0 - {o} * {o})", False),
+    engine.SIGMOID: ("_sigmoid({0})", "({o} * (1.0 - {o}))", False),
+    engine.RELU: ("({0} if {0} > 0.0 else 0.0)", "({0} > 0)", False),  # max(0.0, x) without a call
+}
+_INLINE_BINARY = {
+    engine.ADD: ("{0} + {1}", ("1.0", "1.0"), False),
+    engine.SUB: ("{0} - {1}", ("1.0", "-1.0"), False),
+    engine.MUL: ("{0} * {1}", ("{1}", "{0}"), False),
+    engine.DIV: ("{0} / {1}", ("(1.0 / {1})", "(-{o} / {1})"), True),
+}
+_NAMESPACE = {
+    "_exp": math.exp,
+    "_log": math.log,
+    "_sqrt": math.sqrt,
+    "_tanh": math.tanh,
+    "_abs": abs,
+    "_max": max,
+    "_sigmoid": engine._sigmoid_float,
+    "_fsum": math.fsum,
+    "_sum": sum,
+    "_Bail": _Bail,
+    "_GuardMiss": _GuardMiss,
+}
+
+
+def _outcome(f, *args):
+    """The bits of f(*args) as a float, or None where it raises (a template must raise where its row does)."""
+    try:
+        return struct.pack("d", float(f(*args)))
+    except Exception:
+        return None
+
+
+def _local_of(df, j, *args):
+    """d out / d input j, as a two-input row computes it."""
+    return df(*args)[j]
+
+
+def _binary_agrees(row, f, ds, x, y):
+    out = _outcome(row.f, x, y)
+    if _outcome(f, x, y) != out:
+        return False
+    if out is None:
+        return True
+    o = struct.unpack("d", out)[0]
+    return all(_outcome(d, x, y, o) == _outcome(_local_of, row.df, j, x, y, o) for j, d in enumerate(ds))
+
+
+def _unary_agrees(row, f, d, x):
+    out = _outcome(row.f, x)
+    if _outcome(f, x) != out:
+        return False
+    if out is None:
+        return True
+    o = struct.unpack("d", out)[0]
+    return _outcome(d, x, o) == _outcome(row.df, x, o)
+
+
+def _verify_inline():
+    """Drop any inline template that does not give the row's own floats (bit for bit) on probe values."""
+    probes = [-1e308, -710.0, -3.5, -1.0, -0.5, -1e-300, -5e-324, -0.0, 0.0, 5e-324, 1e-300, 0.5, 1.0, 2.0, 3.5,
+              20.0, 700.0, 1e308]  # fmt: skip
+    for row, (forward, local, _) in list(_INLINE_UNARY.items()):
+        f = eval("lambda x0: " + forward.format("x0"), dict(_NAMESPACE))  # our own template, no user text
+        d = eval("lambda x0, o: " + local.format("x0", o="o"), dict(_NAMESPACE))
+        if not all(_unary_agrees(row, f, d, x) for x in probes):
+            del _INLINE_UNARY[row]
+    for row, (forward, locals_, _) in list(_INLINE_BINARY.items()):
+        f = eval("lambda x0, x1: " + forward.format("x0", "x1"), dict(_NAMESPACE))
+        ds = [eval("lambda x0, x1, o: " + t.format("x0", "x1", o="o"), dict(_NAMESPACE)) for t in locals_]
+        if not all(_binary_agrees(row, f, ds, x, y) for x in probes for y in probes[::3]):
+            del _INLINE_BINARY[row]
+
+
+_verify_inline()
+
+
+def _replayer(op, frozen_data, frozen_locals):
+    """The node's number and local derivatives from its op's rule, as `Value.from_op` computes them.
+
+    `frozen_data` / `frozen_locals`: what to use instead where the traced node
+    did not come from the rule (a number or derivatives given to from_op).
+    """
+    forward, derivative, name = op.forward, op.derivative, str(op)
+
+    def replay(floats):
+        out = frozen_data if frozen_data is not None else forward(floats)
+        if type(out) is not float:
+            out = engine._check_number(out, name)
+        elif not -_LARGEST <= out <= _LARGEST:
+            raise _Bail
+        if frozen_locals is not None:
+            return out, frozen_locals
+        local = derivative(floats, out)
+        checked = []
+        for d in local:
+            if type(d) is not float:
+                if isinstance(d, bool) or not isinstance(d, numbers.Real) or isinstance(d, Value):
+                    raise _Bail
+                d = float(d)
+            if not -_LARGEST <= d <= _LARGEST:
+                raise _Bail
+            checked.append(d)
+        if len(checked) != len(floats):
+            raise _Bail
+        return out, checked
+
+    return replay
+
+
+def _bits(x):
+    return struct.pack("d", x)
+
+
+def _same_floats(a, b):
+    return len(a) == len(b) and all(type(x) in (float, int) and _bits(float(x)) == _bits(y) for x, y in zip(a, b))
+
+
+class _Program:
+    """The lines of the generated function, kept apart by kind so that variants can be assembled.
+
+    Kinds: "value" (a node's number), "local" (a local derivative: only when
+    gradients are recorded), "guard", plus the lists of variables whose
+    finiteness is checked.
+    """
+
+    def __init__(self):
+        self.forward = []  # (kind, line)
+        self.checked_locals = []
+        self.namespace = dict(_NAMESPACE)
+        self._objects = {}
+
+    def constant(self, obj, stem):
+        """A name in the generated code's namespace for a Python object (an op's rule, a guard's number)."""
+        key = id(obj)
+        if key not in self._objects:
+            name = f"_{stem}{len(self._objects)}"
+            self._objects[key] = (name, obj)
+            self.namespace[name] = obj
+        return self._objects[key][0]
+
+
+def _refuse(ko, en):
+    raise CompileError(bilingual("compile: " + ko, "compile: " + en))
+
+
+def _op_name(op):
+    text = str(op)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fallback, max_terms=None):
+    if not (isinstance(output, Value) or output is None and not gradients) or not _all_values(aux):
+        _refuse(
+            f"fn은 Value를 돌려줘야 합니다 ({type(output).__name__}을(를) 돌려줌)",
+            f"fn must return a Value (it returned a {type(output).__name__})",
+        )
+    if output is not None and output._a is None:
+        _refuse(
+            "fn이 잎 노드(연산으로 만들지 않은 Value)를 돌려줍니다: 컴파일할 계산이 없습니다",
+            "fn returned a leaf (a Value no operation made): there is no computation to compile",
+        )
+    made_ids = {id(n) for n in tracer._made}
+    forward_nodes = [n for n in tracer._made if n._a is not None]
+    # Every node reachable from what the call returns must have been made by fn.
+    roots = ([output] if output is not None else []) + list(_aux_values(aux) if aux is not None else [])
+    roots += [g[0] for g in tracer._guards] + [g[2] for g in tracer._guards if isinstance(g[2], Value)]
+    leaves = {}
+    orders = {}
+    for root in roots:
+        if id(root) in orders:
+            continue
+        orders[id(root)] = topological_order(root)
+        for node in orders[id(root)]:
+            if node._a is None:
+                leaves[id(node)] = node
+            elif engine.node_kind(node) in ("missing", "closure"):
+                _refuse(
+                    f"'{_op_name(node._op)}' 노드는 Value(data, children, op)로 만들어졌습니다: 컴파일러는 그 "
+                    "국소적 미분 규칙을 읽을 수 없습니다. Op와 Value.from_op로 연산을 만드세요",
+                    f"the node '{_op_name(node._op)}' was made with Value(data, children, op); the compiler "
+                    "cannot read its local-derivative rule: make the op with Op and Value.from_op",
+                )
+            elif id(node) not in made_ids:
+                _refuse(
+                    "fn이 fn 밖에서(컴파일 전에) 계산한 노드를 씁니다: 해석 실행에서는 그 숫자가 고정되지만 "
+                    "컴파일된 코드에서는 아닙니다. 그 계산을 fn 안으로 옮기세요",
+                    "fn uses a node computed outside fn (before compile); its number is fixed when run "
+                    "interpreted but not in compiled code: move that computation into fn",
+                )
+    terms = sum(len(n._prev) for n in forward_nodes)
+    limit = MAX_TERMS if max_terms is None else min(max_terms, MAX_TERMS)
+    if terms + len(forward_nodes) > limit or len(forward_nodes) > MAX_NODES:
+        _refuse(
+            f"그래프가 너무 큽니다 (노드 {len(forward_nodes):,}개, 간선 {terms:,}개; 한도는 노드 {MAX_NODES:,}개, "
+            f"노드 + 간선 {limit:,}개): 코드를 만들고 컴파일하는 시간과 메모리가 너무 큽니다. 해석 실행을 쓰세요",
+            f"the graph is too large ({len(forward_nodes):,} nodes, {terms:,} edges; the limits are {MAX_NODES:,} "
+            f"nodes and {limit:,} nodes + edges): writing and compiling its code would take too long and too "
+            "much memory; run it interpreted",
+        )
+
+    prog = _Program()
+    names = {}  # id(node) -> variable or literal
+    parameters = []
+    for i, leaf in enumerate(inputs):
+        names[id(leaf)] = f"x{i}"
+    for node in leaves.values():
+        key = id(node)
+        if key in names:
+            continue
+        if key in tracer._created:
+            if type(node.data) is not float:
+                _refuse("상수의 값이 float가 아닙니다", "a constant does not hold a float")
+            names[key] = _float_text(node.data)
+        elif key in made_ids:
+            _refuse("no_grad() 안에서 만든 노드를 씁니다", "fn uses a node made inside no_grad()")
+        else:
+            names[key] = f"p{len(parameters)}"
+            parameters.append(node)
+    for leaf in inputs:
+        leaves.setdefault(id(leaf), leaf)
+
+    locals_of = {}  # id(node) -> function (j, g) -> the gradient term for parent j
+    for k, node in enumerate(forward_nodes):
+        names[id(node)] = f"v{k}"
+    for node in forward_nodes:
+        for parent in node._prev:
+            if id(parent) not in names:  # a leaf of a dead computation (not reachable from the roots)
+                key = id(parent)
+                if parent._a is not None:
+                    _refuse("fn 밖에서 계산한 노드를 씁니다", "fn uses a node computed outside fn")
+                if key in tracer._created:
+                    names[key] = _float_text(parent.data)
+                elif key in made_ids:
+                    _refuse("no_grad() 안에서 만든 노드를 씁니다", "fn uses a node made inside no_grad()")
+                else:
+                    names[key] = f"p{len(parameters)}"
+                    parameters.append(parent)
+        locals_of[id(node)] = _emit_node(prog, node, names)
+
+    guards = []
+    position = {id(n): k for k, n in enumerate(forward_nodes)}
+    guard_lines = {}
+    for i, (left, symbol, right, result, where) in enumerate(tracer._guards):
+        a = names[id(left)]
+        b = names[id(right)] if isinstance(right, Value) else prog.constant(right, "k")
+        after = max((position.get(id(v), -1) for v in (left, right) if isinstance(v, Value)), default=-1)
+        guard_lines.setdefault(after, []).append(f"if ({a} {symbol} {b}) is not {result}: raise _GuardMiss({i})")
+        guards.append((symbol, result, where))
+    # Place each guard right after the last node it reads.
+    placed = [(k, line) for k, line in prog.forward]
+    forward = [("guard", line) for line in guard_lines.get(-1, ())]
+    node_index = 0
+    for kind, line in placed:
+        forward.append((kind, line))
+        if kind == "end":
+            forward.extend(("guard", g) for g in guard_lines.get(node_index, ()))
+            node_index += 1
+    prog.forward = forward
+
+    backward = []
+    param_terms = {}
+    leaf_grads = []
+    if output is not None and gradients:
+        order = orders[id(output)]
+        terms_of = {id(output): ["output_grad"]}
+        for node in reversed(order):
+            terms = terms_of.pop(id(node), None)
+            if terms is None:
+                continue  # no path from the output reaches it: its gradient is 0 and it passes nothing on
+            key = id(node)
+            if node._a is None:
+                if names[key].startswith("p"):
+                    param_terms[key] = terms
+                else:  # an input or a constant: its gradient only has to be finite, as in the engine
+                    g = f"g_{len(leaf_grads)}"
+                    _emit_sum(backward, g, terms)
+                    leaf_grads.append(g)
+                continue
+            if len(terms) == 1 and terms[0].isidentifier():
+                g = terms[0]
+            else:
+                g = f"g{names[key][1:]}"
+                _emit_sum(backward, g, terms)
+            local = locals_of[key]
+            for j, parent in enumerate(node._prev):
+                terms_of.setdefault(id(parent), []).append(local(j, g))
+
+    # Which numbers are checked for inf and nan. A non-finite number passes
+    # through +, -, *, neg, abs, log, sqrt and the sums to the node it feeds
+    # (inf * 0 is nan, still not finite), so only the numbers that leave the
+    # code or enter an op that may turn inf into a finite number (tanh, exp,
+    # relu, /, comparisons, any other rule) are checked. Backward multiplies
+    # every gradient into every parent's without skipping zeros, so a
+    # non-finite gradient anywhere reaches a leaf: the leaves' gradients are checked.
+    passing = {
+        engine.ADD,
+        engine.SUB,
+        engine.MUL,
+        engine.NEG,
+        engine.ABS,
+        engine.LOG,
+        engine.SQRT,
+        engine.SUM,
+        engine.DOT,
+    }
+    passing = {op for op in passing if op in _INLINE_BINARY or op in _INLINE_UNARY or op in (engine.SUM, engine.DOT)}
+    consumed, leave = set(), set()
+    for node in forward_nodes:
+        through = node._op in passing
+        for parent in node._prev:
+            consumed.add(id(parent))
+            if not through:
+                leave.add(id(parent))
+    leave.update(id(v) for v in roots)
+    leave.update(id(n) for n in forward_nodes if id(n) not in consumed)
+    checked_values = [names[id(leaf)] for leaf in inputs] + [f"p{k}" for k in range(len(parameters))]
+    checked_values += [f"v{k}" for k, n in enumerate(forward_nodes) if id(n) in leave]
+    in_backward = (
+        {f"v{k}" for k, n in enumerate(forward_nodes)}
+        if output is None or not gradients
+        else {names[id(n)] for n in orders[id(output)] if n._a is not None}
+    )
+    unchecked_locals = [d for d in prog.checked_locals if d.split("_")[0].replace("d", "v", 1) not in in_backward]
+
+    index_of = {id(p): k for k, p in enumerate(parameters)}
+    touched = [(index_of[key], terms) for key, terms in param_terms.items()]
+    touched.sort()
+    results = [names[id(output)]] if output is not None else []
+    aux_source = _aux_source(aux, names) if aux is not None else None
+
+    def assemble(variant):
+        """variant: 'full', 'full_acc' (gradients added one term at a time), 'forward', 'forward_locals'."""
+        with_locals = variant != "forward"
+        lines = ["def compiled(X, P, output_grad):", "    # 순전파 (forward)"]
+        if inputs:
+            lines.append(f"    {', '.join(names[id(leaf)] for leaf in inputs)}, = X")
+        for k in range(len(parameters)):
+            lines.append(f"    p{k} = P[{k}].data")
+        for kind, line in prog.forward:
+            if kind == "local" and not with_locals or kind == "end":
+                continue
+            lines.append("    " + line)
+        checked = checked_values + (
+            prog.checked_locals if variant == "forward_locals" else unchecked_locals if with_locals else []
+        )
+        lines.append("    # 모든 값이 유한한지 확인 (all numbers finite? else the engine decides)")
+        _emit_check(lines, checked)
+        if variant.startswith("full"):
+            lines.append("    # 역전파 (backward): 각 노드의 기울기 = 그 노드를 쓰는 노드들이 보낸 값의 합 (연쇄법칙)")
+            lines.extend("    " + line for line in backward)
+            totals = []
+            for k, terms in touched:
+                if variant == "full_acc":  # one term at a time onto the running sum (a batch's one backward)
+                    chunks = [f"P[{k}].grad"] + terms
+                    lines.append(f"    t{k} = {' + '.join(chunks[:100])}")
+                    for start in range(100, len(chunks), 100):
+                        lines.append(f"    t{k} = t{k} + {' + '.join(chunks[start : start + 100])}")
+                else:  # the engine's backward: this call's sum first, then what the parameter held
+                    _emit_sum(lines, f"s{k}", terms, indent="    ")
+                    lines.append(f"    t{k} = P[{k}].grad + s{k}")
+                totals.append(f"t{k}")
+            _emit_check(lines, leaf_grads + totals)
+            lines.append("    # 모두 유한하면 매개변수의 .grad에 쓰기 (written only after every check)")
+            lines.extend(f"    P[{k}].grad = t{k}" for k, _ in touched)
+        if output is None:
+            lines.append(f"    return {aux_source}")
+        elif aux is None:
+            lines.append(f"    return {results[0]}")
+        else:
+            lines.append(f"    return {results[0]}, {aux_source}")
+        return "\n".join(lines) + "\n"
+
+    return CompiledFunction(
+        assemble, prog.namespace, parameters, structures, guards, aux, fn, gradients, fallback, nodes=len(forward_nodes)
+    )
+
+
+def _emit_sum(lines, target, terms, indent=""):
+    """`target = t1 + t2 + ...`, left to right, split so Python's parser never nests too deep."""
+    lines.append(f"{indent}{target} = {' + '.join(terms[:100])}")
+    for start in range(100, len(terms), 100):
+        lines.append(f"{indent}{target} = {target} + {' + '.join(terms[start : start + 100])}")
+
+
+def _emit_check(lines, variables):
+    """Raise _Bail if any of `variables` is inf or nan (their sum is; a sum that overflows only bails too)."""
+    if not variables:
+        return
+    for start in range(0, len(variables), 250):
+        chunk = ", ".join(variables[start : start + 250])
+        lines.append(f"    _s = _sum(({chunk},))" if start == 0 else f"    _s = _s + _sum(({chunk},))")
+    lines.append("    if _s - _s: raise _Bail")  # 0.0 for a finite sum, nan otherwise
+
+
+def _emit_node(prog, node, names):
+    """Emit the node's forward lines; returns a function (j, g) -> its gradient term for parent j."""
+    op, parents = node._op, node._prev
+    out = names[id(node)]
+    args = [names[id(p)] for p in parents]
+    emit = prog.forward.append
+
+    def times(local):
+        if local == "1.0":
+            return lambda j, g: g
+        if local == "-1.0":
+            return lambda j, g: f"-{g}"
+        return lambda j, g: f"{g} * {local}"
+
+    if type(node) is not Value:
+        _refuse(
+            f"Value의 하위 클래스({type(node).__name__})는 컴파일할 수 없습니다",
+            f"a subclass of Value ({type(node).__name__}) cannot be compiled",
+        )
+    if type(node._a) is not tuple:  # one or two parents: built by a Value method from a row of the table
+        if len(parents) == 2 and op in _INLINE_BINARY:
+            forward, locals_, check = _INLINE_BINARY[op]
+            emit(("value", f"{out} = {forward.format(*args)}"))
+            if check:  # d0, d1 as variables: they are checked
+                d = [f"d{out[1:]}_{j}" for j in range(2)]
+                for j in range(2):
+                    emit(("local", f"{d[j]} = {locals_[j].format(*args, o=out)}"))
+                prog.checked_locals.extend(d)
+                emit(("end", ""))
+                return lambda j, g: f"{g} * {d[j]}"
+            emit(("end", ""))
+            terms = [times(t.format(*args, o=out)) for t in locals_]
+            return lambda j, g: terms[j](j, g)
+        if len(parents) == 1 and op in _INLINE_UNARY:
+            forward, local, check = _INLINE_UNARY[op]
+            emit(("value", f"{out} = {forward.format(*args)}"))
+            local = local.format(*args, o=out)
+            if check:
+                d = f"d{out[1:]}"
+                emit(("local", f"{d} = {local}"))
+                prog.checked_locals.append(d)
+                local = d
+            emit(("end", ""))
+            return times(local)
+        if len(parents) == 1 and isinstance(op, engine.Unary):  # the row's own check, forward and derivative
+            if op.check is not None:
+                emit(("value", f"{prog.constant(op.check, 'check')}({args[0]})"))
+            emit(("value", f"{out} = {prog.constant(op.f, 'f')}({args[0]})"))
+            d = f"d{out[1:]}"
+            emit(("local", f"{d} = {prog.constant(op.df, 'df')}({args[0]}, {out})"))
+            prog.checked_locals.append(d)
+            emit(("end", ""))
+            return lambda j, g: f"{g} * {d}"
+        if len(parents) == 2 and isinstance(op, engine.Binary):
+            if op is engine.POW:  # x ** y with a Value exponent: the engine asks x > 0 first
+                emit(("value", f"if {args[0]} <= 0.0: raise _Bail"))
+            emit(("value", f"{out} = {prog.constant(op.f, 'f')}({args[0]}, {args[1]})"))
+            d = [f"d{out[1:]}_{j}" for j in range(2)]
+            emit(("local", f"{d[0]}, {d[1]} = {prog.constant(op.df, 'df')}({args[0]}, {args[1]}, {out})"))
+            prog.checked_locals.extend(d)
+            emit(("end", ""))
+            return lambda j, g: f"{g} * {d[j]}"
+        _refuse(f"'{_op_name(op)}' 노드를 만든 규칙을 모릅니다", f"no known rule made the node '{_op_name(op)}'")
+    if type(node._da) is not tuple:  # micrograd's constructor, with or without a _backward closure
+        _refuse(
+            f"'{_op_name(op)}' 노드는 Value(data, children, op)로 만들어져 국소적 미분 규칙이 없습니다. "
+            "Op와 Value.from_op로 연산을 만드세요",
+            f"the node '{_op_name(op)}' was made with Value(data, children, op) and has no local-derivative "
+            "rule the compiler can read; make the op with Op and Value.from_op",
+        )
+    n = len(parents)
+    if op is engine.SUM:
+        emit(("value", f"{out} = " + (f"0.0 + {' + '.join(args)}" if n <= 2 else f"_fsum(({', '.join(args)},))")))
+        emit(("end", ""))
+        return lambda j, g: g
+    if op is engine.DOT:
+        half = n // 2
+        products = [f"{args[i]} * {args[half + i]}" for i in range(half)]
+        emit(
+            (
+                "value",
+                f"{out} = " + (f"0.0 + {' + '.join(products)}" if half <= 2 else f"_fsum(({', '.join(products)},))"),
+            )
+        )
+        emit(("end", ""))
+        return lambda j, g: f"{g} * {args[j + half] if j < half else args[j - half]}"
+    if not isinstance(op, engine.Op):
+        _refuse(
+            f"'{_op_name(op)}' 노드의 연산이 Op가 아닙니다", f"the node '{_op_name(op)}' has an op that is not an Op"
+        )
+    floats = [p.data for p in parents]
+    frozen_data = frozen_locals = None
+    if not callable(op.forward):
+        frozen_data = node.data
+    else:
+        try:
+            same = _bits(float(op.forward(list(floats)))) == _bits(node.data)
+        except Exception:  # noqa: BLE001 - a rule that fails here cannot be replayed
+            same = False
+        if not same:
+            frozen_data = node.data
+    out_data = node.data
+    stored = list(node._da)
+    if not callable(op.derivative):
+        frozen_locals = stored
+    else:
+        try:
+            same = _same_floats(list(op.derivative(list(floats), out_data)), stored)
+        except Exception:  # noqa: BLE001
+            same = False
+        if not same:
+            frozen_locals = stored
+    replay = prog.constant(_replayer(op, frozen_data, frozen_locals), "replay")
+    d = f"d{out[1:]}"
+    emit(("value", f"{out}, {d} = {replay}([{', '.join(args)}])"))
+    emit(("end", ""))
+    return lambda j, g: f"{g} * {d}[{j}]"
+
+
+def _all_values(aux):
+    """Whether `aux` is None, a Value or (nested) lists of Values."""
+    if aux is None or isinstance(aux, Value):
+        return True
+    return isinstance(aux, (list, tuple)) and all(_all_values(a) for a in aux) and len(aux) > 0
+
+
+def _aux_values(aux):
+    if isinstance(aux, Value):
+        yield aux
+    else:
+        for a in aux:
+            yield from _aux_values(a)
+
+
+def _aux_source(aux, names):
+    if isinstance(aux, Value):
+        return names[id(aux)]
+    return "[" + ", ".join(_aux_source(a, names) for a in aux) + "]"

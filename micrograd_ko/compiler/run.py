@@ -1,0 +1,158 @@
+"""Stage 3 of compile, *run*: the compiled function, called with new arguments.
+
+`CompiledFunction` flattens a call's arguments, runs the generated code and,
+where that code cannot vouch for its numbers (a guard fails, a number is not
+finite, an op raises), hands the call to the interpreted engine, whose result
+or error is then returned: exact either way.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import engine
+from ..engine import Value
+from ..i18n import bilingual
+from .errors import GuardError, StructureError, _Bail, _GuardMiss
+from .trace import _describe, _flatten, _wrap
+
+
+def _aux_numbers(aux):
+    if isinstance(aux, Value):
+        return aux.data
+    return [_aux_numbers(a) for a in aux]
+
+
+class CompiledFunction:
+    """What `compile` returns: call it with arguments shaped like the example arguments.
+
+    - `source`: the generated Python code (forward, checks, backward).
+    - `parameters`: the leaves read live at each call (`.data`) whose `.grad` it adds into.
+    - `nodes`: how many graph nodes the code computes per call.
+    - `handed_over`: how many calls were handed to the interpreted engine (see the module docstring).
+    """
+
+    def __init__(self, assemble, namespace, parameters, structures, guards, aux, fn, gradients, fallback, nodes):
+        self._assemble, self._namespace = assemble, namespace
+        self._variants = {}
+        self.parameters = parameters
+        self._structures = structures
+        self._guards = guards
+        self._aux = aux
+        self._fn = fn
+        self._gradients = gradients
+        self._fallback = fallback
+        self.nodes = nodes
+        self.handed_over = 0
+        self._main = self._variant("full" if gradients else "forward")
+
+    @property
+    def source(self):
+        return self._main[1]
+
+    def _variant(self, name):
+        made = self._variants.get(name)
+        if made is None:
+            source = self._assemble(name)
+            namespace = dict(self._namespace)
+            exec(compile(source, "<micrograd_ko.compile>", "exec"), namespace)  # noqa: S102 - our own code
+            made = self._variants[name] = (namespace["compiled"], source)
+        return made
+
+    def _flat(self, args):
+        if len(args) != len(self._structures):
+            raise StructureError(
+                bilingual(
+                    f"컴파일한 함수는 인자 {len(self._structures)}개를 받습니다 ({len(args)}개를 받음)",
+                    f"the compiled function takes {len(self._structures)} arguments ({len(args)} given)",
+                )
+            )
+        flat = []
+        for i, (arg, structure) in enumerate(zip(args, self._structures)):
+            if not _flatten(arg, structure, flat):
+                raise StructureError(
+                    bilingual(
+                        f"args[{i}]의 구조가 추적할 때와 다릅니다 (추적: {_describe(structure)}): "
+                        "새 구조로 micrograd_ko.compile을 다시 부르세요",
+                        f"args[{i}] has another structure than when traced (traced: {_describe(structure)}); "
+                        "call micrograd_ko.compile again for the new structure",
+                    )
+                )
+        return flat
+
+    def __call__(self, *args, output_grad=1.0):
+        """The output's value for `args`; adds `output_grad` * d(output)/d(p) into each parameter's `.grad`.
+
+        `output_grad` is what `backward()` starts from at the output: 1.0.
+        """
+        flat = self._flat(args)
+        recording = engine.is_grad_enabled()
+        if not self._gradients:
+            variant = "forward_locals" if recording else "forward"
+        else:
+            variant = "full" if recording else "forward"
+        try:
+            if variant == "full" and _holds_negative_zero(self.parameters):
+                raise _Bail  # -0.0 + a zero keeps the engine's exact signs of zero only in the engine
+            return self._variant(variant)[0](flat, self.parameters, output_grad)
+        except _GuardMiss as miss:
+            if not self._fallback:
+                self._guard_failed(miss.args[0])
+        except Exception:  # noqa: BLE001,S110 - any trouble: the engine itself decides, below
+            pass
+        self.handed_over += 1
+        return self._interpreted(args, output_grad, recording)
+
+    def fast(self, flat, output_grad=1.0, accumulate=False):
+        """The compiled call alone, on already flattened float arguments; None where it would hand over.
+
+        With `accumulate`, each gradient term is added onto the parameter's
+        `.grad` one at a time, as ONE `backward()` over a sum of such calls
+        (a mini-batch) adds them. Nothing is changed when it returns None.
+        """
+        try:
+            return self._variant("full_acc" if accumulate else "full")[0](flat, self.parameters, output_grad)
+        except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
+            return None
+
+    def _interpreted(self, args, output_grad, recording):
+        wrapped = []
+        leaves = []
+        for a, s in zip(args, self._structures):
+            wrapped.append(_wrap(a, s, leaves))
+        result = self._fn(*wrapped)
+        aux = None
+        if self._aux is not None:
+            if self._gradients or isinstance(result, tuple):
+                result, aux = result
+            else:
+                result, aux = None, result
+        if result is not None and self._gradients and recording:
+            (result if output_grad == 1.0 else result * output_grad).backward()
+        if result is None:
+            return _aux_numbers(aux)
+        return result.data if aux is None else (result.data, _aux_numbers(aux))
+
+    def _guard_failed(self, i):
+        symbol, result, (filename, line) = self._guards[i]
+        raise GuardError(
+            bilingual(
+                f"fn 안의 파이썬 분기({filename}:{line})가 추적할 때와 다르게 갑니다 (그때 비교 {symbol}의 결과는 {result}). "
+                "컴파일된 코드는 그때의 분기만 압니다. 분기 대신 엔진의 연산(relu, abs 등)을 쓰거나 다시 compile하세요",
+                f"a Python branch in fn ({filename}:{line}) now goes another way than while tracing (the comparison "
+                f"{symbol} was {result} then); the compiled code knows only that branch: use engine ops (relu, abs, ...) "
+                "instead of the branch, or compile again",
+            )
+        )
+
+    def __repr__(self):
+        return f"<compiled function: {self.nodes} nodes, {len(self.parameters)} parameters>"
+
+
+def _holds_negative_zero(parameters):
+    """Whether a gradient was set to -0.0 by hand (backward() keeps it; the generated sums may not)."""
+    for p in parameters:
+        g = p.grad
+        if g == 0.0 and math.copysign(1.0, g) < 0.0:
+            return True
+    return False

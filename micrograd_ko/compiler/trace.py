@@ -1,0 +1,187 @@
+"""Stage 1 of compile, *trace*: run `fn` once on input leaves and record what the engine reports.
+
+The arguments become input leaves (`_structure`, `_wrap`; `_flatten` reads a
+call's arguments the same way). While `fn` runs, the engine's `observe` hook
+tells a `Tracer` which leaves fn made (constants), which nodes it built,
+every `.data` read or write outside the engine and every comparison of
+Values (the guards). `trace` refuses what the code could not repeat
+faithfully: reads of traced numbers, no_grad() inside fn, random numbers.
+"""
+
+from __future__ import annotations
+
+import numbers
+import random
+import sys
+
+from .. import engine, losses
+from ..engine import Value
+from ..i18n import bilingual
+from .errors import CompileError
+
+# --------------------------------------------------------------------------
+# Arguments: numbers and nested lists of numbers
+# --------------------------------------------------------------------------
+
+
+def _structure(arg, where="args"):
+    """The nesting of `arg`: None for a number, else a tuple of the items' structures."""
+    if isinstance(arg, (list, tuple)):
+        return tuple(_structure(a, f"{where}[{i}]") for i, a in enumerate(arg))
+    if isinstance(arg, numbers.Real) and not isinstance(arg, bool) and not isinstance(arg, Value):
+        return None
+    raise TypeError(
+        bilingual(
+            f"compile: 인자는 숫자나 숫자의 (중첩) 목록이어야 합니다: {where}는 {type(arg).__name__}입니다",
+            f"compile: arguments must be numbers or (nested) lists of numbers; {where} is a {type(arg).__name__}",
+        )
+    )
+
+
+def _flatten(arg, structure, out):
+    """Append the numbers of `arg` to `out` as floats; False if `arg` has another structure or a number is odd."""
+    if structure is None:
+        if type(arg) is float or isinstance(arg, numbers.Real) and not isinstance(arg, (bool, Value)):
+            try:
+                out.append(float(arg))
+            except (OverflowError, TypeError, ValueError):
+                return False
+            return True
+        return False
+    if not isinstance(arg, (list, tuple)) or len(arg) != len(structure):
+        return False
+    if structure.count(None) == len(structure) and all(type(v) is float for v in arg):
+        out.extend(arg)  # a list of floats: the common case, in one step
+        return True
+    return all(_flatten(item, s, out) for item, s in zip(arg, structure))
+
+
+def _wrap(arg, structure, leaves):
+    """`arg` with every number replaced by a new leaf (appended to `leaves`)."""
+    if structure is None:
+        leaf = Value(arg)
+        leaves.append(leaf)
+        return leaf
+    return [_wrap(item, s, leaves) for item, s in zip(arg, structure)]
+
+
+def _describe(structure):
+    if structure is None:
+        return "number"
+    return "[" + ", ".join(_describe(s) for s in structure) + "]"
+
+
+# --------------------------------------------------------------------------
+# Tracing: what fn made, read and compared
+# --------------------------------------------------------------------------
+
+# Library code that reads `.data` only to compute what the compiler replays
+# itself (the losses compute a node's number with its op's own forward).
+_FAITHFUL_READERS = {losses._apply.__code__}
+
+
+class Tracer:
+    """A tracing session: `with Tracer() as t: out = fn(...)` (see `trace`).
+
+    While active, the engine tells it (for this thread only) of every
+    `Value(...)` (the constants of fn), every node it builds, every `.data`
+    read or write outside the engine, and every comparison of Values.
+    """
+
+    def __init__(self):
+        self._created = {}  # id -> the Value itself, kept alive so no later Value reuses the id
+        self._made = []  # the nodes the engine built, in the order fn built them
+        self._guards = []
+        self._touched = []  # (value, where, wrote)
+        self._in_no_grad = None
+        self._watching = None
+
+    def __enter__(self):
+        self._watching = engine.observe(self)
+        self._watching.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self._watching.__exit__(*exc)
+        return False
+
+    # -- called by the engine (engine.observe), for this thread only --------
+    def created(self, value):
+        self._created[id(value)] = value
+
+    def made(self, node):
+        self._made.append(node)
+        if self._in_no_grad is None and not engine.is_grad_enabled():
+            self._in_no_grad = _where(sys._getframe(2))
+
+    def touched(self, value, frame, wrote):
+        if frame.f_code in _FAITHFUL_READERS and not wrote:
+            return
+        if not wrote and id(value) in self._created and value._a is None:
+            return  # a constant fn made itself: its number is frozen anyway
+        if not self._touched:  # the first one is enough to refuse
+            self._touched.append((value, _where(frame), wrote))
+
+    def compared(self, left, symbol, right, result):
+        self._guards.append((left, symbol, right, result, _where(sys._getframe(2))))
+
+    def _refuse_unfaithful(self):
+        if self._touched:
+            _, (filename, line), wrote = self._touched[0]
+            verb_ko, verb_en = ("바꿉니다", "writes") if wrote else ("읽습니다", "reads")
+            raise CompileError(
+                bilingual(
+                    f"compile: fn이 {filename}:{line}에서 추적 중인 노드의 .data를 {verb_ko}. 그 숫자로 한 파이썬 계산은 "
+                    "추적에 남지 않으므로 컴파일하면 다른 숫자가 나올 수 있습니다. 엔진의 연산(relu, abs, 비교 등)을 쓰거나 "
+                    "컴파일하지 말고 실행하세요",
+                    f"compile: fn {verb_en} the .data of a traced node at {filename}:{line}; what Python computes from "
+                    "that number is not in the trace, so compiled code could give other numbers. Use engine ops "
+                    "(relu, abs, comparisons, ...) or run fn interpreted",
+                )
+            )
+        if self._in_no_grad is not None:
+            filename, line = self._in_no_grad
+            raise CompileError(
+                bilingual(
+                    f"compile: fn이 {filename}:{line}에서 no_grad() 안에서 계산합니다: 그 결과는 입력에 따라 바뀌는 상수가 되므로 컴파일할 수 없습니다",
+                    f"compile: fn computes inside no_grad() at {filename}:{line}; the result would be a constant that "
+                    "depends on the inputs, so it cannot be compiled",
+                )
+            )
+
+
+def _where(frame):
+    """(file, line) of the first frame outside this module, the engine and the losses' node builder."""
+    skip = (__file__, engine.__file__)
+    while frame is not None and (frame.f_code.co_filename in skip or frame.f_code in _FAITHFUL_READERS):
+        frame = frame.f_back
+    return (frame.f_code.co_filename, frame.f_lineno) if frame is not None else ("?", 0)
+
+
+def trace_fn(fn, example_args):
+    """Run fn on input leaves made from `example_args`: (tracer, result, inputs, structures).
+
+    The random module's state is put back afterwards (tracing must not use up
+    the caller's random numbers), and fn that drew any is refused.
+    """
+    structures = [_structure(a, f"args[{i}]") for i, a in enumerate(example_args)]
+    inputs = []
+    wrapped = [_wrap(a, s, inputs) for a, s in zip(example_args, structures)]
+    state = random.getstate()
+    try:
+        with Tracer() as tracer:
+            result = fn(*wrapped)
+    finally:
+        drew = random.getstate() != state
+        random.setstate(state)
+    if drew:
+        raise CompileError(
+            bilingual(
+                "compile: fn이 random 모듈의 난수를 뽑습니다: 컴파일하면 그 난수가 고정되므로 컴파일할 수 없습니다 "
+                "(난수를 인자로 넘기거나 컴파일하지 마세요)",
+                "compile: fn draws random numbers (the random module); compiled code would freeze them, so it "
+                "cannot be compiled (pass them as arguments, or don't compile)",
+            )
+        )
+    tracer._refuse_unfaithful()
+    return tracer, result, inputs, structures
