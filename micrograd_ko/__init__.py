@@ -9,7 +9,8 @@ and plotting need the `viz` extra; they are imported on first use, so that
 
 from importlib import import_module
 
-from .engine import Op, Value, dot, grad, is_grad_enabled, no_grad, softmax, sum
+from .engine import Op, Value, dot, grad, is_grad_enabled, no_grad, softmax
+from .engine import sum as sum  # the redundant alias marks a re-export (kept out of __all__, see below)
 from .gradcheck import GradcheckError, gradcheck
 from .i18n import get_language, set_language
 
@@ -24,15 +25,41 @@ _LAZY = {
     "compare_gradient_flow": "micrograd_ko.viz.layer_view",
     "compile": "micrograd_ko.compiler",
 }
-_SUBMODULES = {"nn", "init", "losses", "optim", "datasets", "train", "diagnostics", "plots", "experiments", "graph", "stepper", "rbm",
-               "report", "viz", "testing"}
+_SUBMODULES = {
+    "nn",
+    "init",
+    "losses",
+    "optim",
+    "datasets",
+    "train",
+    "diagnostics",
+    "plots",
+    "experiments",
+    "graph",
+    "stepper",
+    "rbm",
+    "report",
+    "viz",
+    "testing",
+}
 
 # `sum` and `compile` are left out of __all__ so that `from micrograd_ko import *`
 # never hides Python's own sum (lecture code calls sum(generator, start)) or
 # compile; use micrograd_ko.sum and micrograd_ko.compile.
 __all__ = [
-    "Op", "Value", "dot", "grad", "is_grad_enabled", "no_grad", "softmax", "gradcheck", "GradcheckError",
-    "get_language", "set_language", *(name for name in _LAZY if name != "compile"), *sorted(_SUBMODULES),
+    "Op",
+    "Value",
+    "dot",
+    "grad",
+    "is_grad_enabled",
+    "no_grad",
+    "softmax",
+    "gradcheck",
+    "GradcheckError",
+    "get_language",
+    "set_language",
+    *(name for name in _LAZY if name != "compile"),
+    *sorted(_SUBMODULES),
 ]
 
 

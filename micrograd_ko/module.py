@@ -88,7 +88,9 @@ class Module:
     def load_state_dict(self, state):
         """Set every parameter from `state`; checks everything first, so a bad state changes nothing."""
         if not isinstance(state, dict):
-            raise TypeError(bilingual("state_dict는 dict여야 합니다", f"a state dict must be a dict, got {type(state).__name__}"))
+            raise TypeError(
+                bilingual("state_dict는 dict여야 합니다", f"a state dict must be a dict, got {type(state).__name__}")
+            )
         slots = dict(self.parameter_slots())
         missing = [k for k in slots if k not in state]
         unexpected = [k for k in state if k not in slots]
@@ -106,9 +108,14 @@ class Module:
                 except (TypeError, ValueError) as error:
                     problems.append(str(error))
         if problems:
-            raise ValueError(bilingual("state_dict가 모델과 맞지 않아 아무것도 바꾸지 않았습니다",
-                                       "the state dict does not match the model; nothing was changed")
-                             + ":\n  " + "\n  ".join(problems))
+            raise ValueError(
+                bilingual(
+                    "state_dict가 모델과 맞지 않아 아무것도 바꾸지 않았습니다",
+                    "the state dict does not match the model; nothing was changed",
+                )
+                + ":\n  "
+                + "\n  ".join(problems)
+            )
         for name, slot in slots.items():
             if isinstance(slot, list):
                 for p, value in zip(slot, checked[name]):
@@ -124,9 +131,12 @@ class Module:
         Sequential) override it.
         """
         name = type(self).__name__
-        raise TypeError(bilingual(
-            f"to_torch: {name}은(는) 변환할 수 없습니다", f"cannot convert {name} "
-            "(MLP, Layer, Dropout and Sequential can be converted)"))
+        raise TypeError(
+            bilingual(
+                f"to_torch: {name}은(는) 변환할 수 없습니다",
+                f"cannot convert {name} (MLP, Layer, Dropout and Sequential can be converted)",
+            )
+        )
 
     def to_torch(self):
         """The same network as a `torch.nn.Sequential` (float64), same weights."""

@@ -60,7 +60,12 @@ def test_readme_network_tour_trains_xor(tmp_path, monkeypatch):
 
 def test_readme_compile_tour_runs_and_equals_backward():
     namespace = {}
-    exec(compile(_python_block_after("### 역전파는 한 줄씩 쓴 코드일 뿐: `micrograd_ko.compile`"), "README compile", "exec"), namespace)
+    exec(
+        compile(
+            _python_block_after("### 역전파는 한 줄씩 쓴 코드일 뿐: `micrograd_ko.compile`"), "README compile", "exec"
+        ),
+        namespace,
+    )
     w, b, y, step = namespace["w"], namespace["b"], namespace["y"], namespace["step"]
     assert "def " in step.source and "tanh" in step.source
     from micrograd_ko import Value
