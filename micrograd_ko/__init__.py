@@ -8,6 +8,7 @@ and plotting need the `viz` extra; they are imported on first use, so that
 """
 
 from importlib import import_module
+from typing import Any
 
 from .engine import Op, Value, dot, grad, is_grad_enabled, no_grad, softmax
 from .engine import sum as sum  # the redundant alias marks a re-export (kept out of __all__, see below)
@@ -63,7 +64,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
     if name in _SUBMODULES:

@@ -190,7 +190,7 @@ def build_expression(text, values):
     values = {unicodedata.normalize("NFKC", name): number for name, number in values.items()}
     spellings = _spellings(root, text)
     leaves = {name: Value(number, label=spellings.get(name, name)) for name, number in values.items()}
-    built = {}
+    built: dict[ast.AST, Value] = {}
     stack = [(root, False)]
     try:
         while stack:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import random
 from collections.abc import Sequence
 from typing import Any
 
@@ -157,6 +158,9 @@ class Dropout(Module):
     so nothing needs rescaling in evaluation mode, where inputs pass through.
     """
 
+    p: float
+    _rng: random.Random
+
     def __init__(self, p: float = 0.5, rng: Seed = None) -> None:
         if not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
             raise ValueError(
@@ -167,7 +171,7 @@ class Dropout(Module):
         self.p = float(p)
         self._rng = make_rng(rng)
 
-    def __call__(self, x):
+    def __call__(self, x: Any) -> Any:  # a Value or a list of them, as given
         if not self.training or self.p == 0.0:
             return x
         scale = 1.0 / (1.0 - self.p)
@@ -175,10 +179,10 @@ class Dropout(Module):
             return x * (0.0 if self._rng.random() < self.p else scale)
         return [v * (0.0 if self._rng.random() < self.p else scale) for v in x]
 
-    def as_layers(self):
+    def as_layers(self) -> list[tuple[Any, ...]]:
         return [("dropout", self.p)]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Dropout(p={self.p})"
 
 
@@ -191,9 +195,9 @@ class Sequential(Module):
                 raise TypeError(
                     bilingual("Sequential에는 Module만 넣을 수 있습니다", f"Sequential takes Modules, got {m!r}")
                 )
-        self.parts = list(modules)
+        self.parts: list[Any] = list(modules)  # Modules, each callable (checked above)
 
-    def __call__(self, x):
+    def __call__(self, x: Any) -> Any:
         for module in self.parts:
             x = module(x)
         return x

@@ -53,7 +53,8 @@ def _curve(task):
             curve.append(loss.data)
     with no_grad():
         outputs = [model(x) for x in X_test]
-    predicted = [max(range(10), key=lambda j, out=out: out[j].data) for out in outputs]
+    scores = [[o.data for o in out] for out in outputs]
+    predicted = [max(range(10), key=row.__getitem__) for row in scores]
     return {
         "curve": [sum(curve[k : k + every]) / len(curve[k : k + every]) for k in range(0, len(curve), every)],
         "test_accuracy": sum(p == t for p, t in zip(predicted, y_test)) / len(y_test),
