@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ..engine import Value, grad_number, topological_order
 from ..files import write_file
@@ -125,7 +128,9 @@ def _roots(root):
     return roots
 
 
-def draw_graph(root, options=None, /, **kwargs):
+def draw_graph(
+    root: Value | Sequence[Value], options: DrawOptions | None = None, /, **kwargs: Any
+) -> ComputationGraph | LayerView:
     """The computation graph of `root` (a `Value`, or a list of them).
 
     Options come as a `DrawOptions` or as its fields by keyword (see
@@ -179,7 +184,9 @@ def _svg_of(drawing, renderer):
     )
 
 
-def render_svg(obj, options=None, /, *, renderer="auto", embed_font=True, **kwargs):
+def render_svg(
+    obj: Any, options: DrawOptions | None = None, /, *, renderer: str = "auto", embed_font: bool = True, **kwargs: Any
+) -> str:
     """SVG text of a drawing: `obj` is a `Value` (drawn with `draw_graph(obj, options, **kwargs)`) or a drawing.
 
     `renderer`: 'auto' (system `dot` if on PATH, else WebAssembly), 'dot' or 'wasm'.
@@ -191,7 +198,15 @@ def render_svg(obj, options=None, /, *, renderer="auto", embed_font=True, **kwar
     return fonts.embed(svg) if embed_font else svg
 
 
-def save_graph(obj, path, options=None, /, *, renderer="auto", **kwargs):
+def save_graph(
+    obj: Any,
+    path: str | os.PathLike[str],
+    options: DrawOptions | None = None,
+    /,
+    *,
+    renderer: str = "auto",
+    **kwargs: Any,
+) -> Path:
     """Write a drawing to `path`; the suffix picks the format. Returns the path.
 
     .svg always works, and carries the glyphs of its Korean text; .gv / .dot
