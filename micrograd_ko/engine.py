@@ -88,11 +88,13 @@ import numbers
 import operator
 import sys
 import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from fractions import Fraction
 from functools import lru_cache, partial
 from itertools import filterfalse
 from operator import mul
+from typing import Any, Literal, NoReturn, overload
 
 from .i18n import bilingual
 
@@ -175,7 +177,7 @@ def _recording():
 
 
 @contextmanager
-def no_grad():
+def no_grad() -> Iterator[None]:
     """Inside this block this thread's operations compute values but record no graph.
 
     Useful for evaluation: results are plain leaves, nothing is kept for
@@ -310,6 +312,11 @@ class Op(str):
     `Value.from_op(data, op, parents)`.
     """
 
+    derivative: Callable[..., Any] | None
+    forward: Callable[..., float] | None
+    korean: str
+    params: dict[str, Any]
+
     def __new__(cls, name, derivative, forward=None, korean="", **params):
         op = super().__new__(cls, name)
         op.derivative = derivative
@@ -349,6 +356,11 @@ class Unary(Op):
     `grad(create_graph=True)` uses it.
     """
 
+    f: Callable[[float], float]
+    df: Callable[[Any, Any], Any]
+    check: Callable[[float], None] | None
+    chain: Callable[..., Any] | None
+
     def __new__(cls, name, korean, f, df, check=None, chain=None, **params):
         op = super().__new__(
             cls, name, lambda inputs, out: (df(inputs[0], out),), lambda inputs: f(inputs[0]), korean, **params
@@ -367,6 +379,10 @@ class Binary(Op):
     since that branch's own slope may overflow (d/dx x^y at x = 1e-300,
     y = 0.5, where only d/dy is asked for).
     """
+
+    f: Callable[[float, float], float]
+    df: Callable[[Any, Any, Any], Any]
+    chain: Callable[..., Any] | None
 
     def __new__(cls, name, korean, f, df, chain=None, **params):
         op = super().__new__(
@@ -819,7 +835,7 @@ def _digits(number):
     return math.floor(math.log10(abs(int(number)))) + 1
 
 
-def _as_value(x):
+def _as_value(x: Value | float) -> Value:
     return x if isinstance(x, Value) else Value(x)
 
 
@@ -847,8 +863,16 @@ class Value:
     """
 
     __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_da", "_db")
+    data: float
+    grad: float
+    label: str
+    _op: str
+    _a: Any  # the slots behind the table above, in its shapes
+    _b: Any
+    _da: Any
+    _db: Any
 
-    def __init__(self, data, _children=(), _op="", label=""):
+    def __init__(self, data: float, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> None:
         self.data = _check_number(data)
         self.grad = 0.0
         if not isinstance(label, str):
@@ -880,7 +904,7 @@ class Value:
                 observer.created(self)
 
     @staticmethod
-    def from_op(data, op, parents, local_grads=None):
+    def from_op(data: float, op: Op, parents: Sequence[Value], local_grads: Iterable[float] | None = None) -> Value:
         """A new node made by the `Op` `op` from the `Value`s `parents`, holding `data`.
 
         The public way to add an operation (a loss, say) to the engine. The
@@ -913,7 +937,7 @@ class Value:
     # -- inspecting --------------------------------------------------------
 
     @property
-    def _prev(self):
+    def _prev(self) -> tuple[Value, ...]:
         """The parents, in the order of `local_grads()`."""
         a = self._a
         if a is None:
@@ -922,7 +946,7 @@ class Value:
             return a
         return (a,) if self._b is None else (a, self._b)
 
-    def local_grads(self):
+    def local_grads(self) -> tuple[float, ...]:
         """d self / d parent for each parent in `_prev` (floats); () for a leaf, and for a node
         made with Value(data, children, op), whose rule (if any) is a `_backward` closure."""
         a = self._a
@@ -933,29 +957,29 @@ class Value:
         return (self._da,) if self._b is None else (self._da, self._db)
 
     @property
-    def op(self):
+    def op(self) -> str:
         return self._op
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         # Every digit (Python's shortest repr), as the lecture prints: 0.16578526021381612, not 0.165785.
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"  # grad None: PyTorch's habit of clearing it
 
     # Values compare by their numbers (handy in rules and in user code).
     # __eq__ is left alone on purpose: nodes are hashed by identity.
-    def __lt__(self, other):
+    def __lt__(self, other: Value | float) -> bool:
         return _compared(self, "<", other, self.data < _number_to_compare(other, "<"))
 
-    def __le__(self, other):
+    def __le__(self, other: Value | float) -> bool:
         return _compared(self, "<=", other, self.data <= _number_to_compare(other, "<="))
 
-    def __gt__(self, other):
+    def __gt__(self, other: Value | float) -> bool:
         return _compared(self, ">", other, self.data > _number_to_compare(other, ">"))
 
-    def __ge__(self, other):
+    def __ge__(self, other: Value | float) -> bool:
         return _compared(self, ">=", other, self.data >= _number_to_compare(other, ">="))
 
-    def __float__(self):
+    def __float__(self) -> NoReturn:
         # math.exp(x) would call this and quietly leave the graph: its gradient would be 0.
         raise TypeError(
             bilingual(
@@ -967,16 +991,16 @@ class Value:
 
     # -- operations: each applies a row of the op table --------------------
 
-    def __add__(self, other):
+    def __add__(self, other: Value | float) -> Value:
         return _apply2(ADD, self, other)
 
-    def __sub__(self, other):
+    def __sub__(self, other: Value | float) -> Value:
         return _apply2(SUB, self, other)
 
-    def __mul__(self, other):
+    def __mul__(self, other: Value | float) -> Value:
         return _apply2(MUL, self, other)
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: Value | float) -> Value:
         if type(other) is not Value:
             other = _as_value(other)
         if other.data == 0.0:
@@ -989,71 +1013,71 @@ class Value:
             raise _slope_overflow("/", self.data, other.data)
         return out
 
-    def __radd__(self, other):
+    def __radd__(self, other: float) -> Value:
         return _apply2(ADD, _as_value(other), self)
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: float) -> Value:
         return _apply2(SUB, _as_value(other), self)
 
-    def __rmul__(self, other):
+    def __rmul__(self, other: float) -> Value:
         return _apply2(MUL, _as_value(other), self)
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other: float) -> Value:
         return _as_value(other) / self
 
-    def __neg__(self):
+    def __neg__(self) -> Value:
         return _apply1(NEG, self)
 
-    def __abs__(self):
+    def __abs__(self) -> Value:
         return _apply1(ABS, self)
 
-    def abs(self):
+    def abs(self) -> Value:
         return _apply1(ABS, self)
 
-    def exp(self):
+    def exp(self) -> Value:
         return _apply1(EXP, self)
 
-    def log(self):
+    def log(self) -> Value:
         return _apply1(LOG, self)
 
-    def sqrt(self):
+    def sqrt(self) -> Value:
         return _apply1(SQRT, self)
 
-    def erf(self):
+    def erf(self) -> Value:
         return _apply1(ERF, self)
 
-    def tanh(self):
+    def tanh(self) -> Value:
         return _apply1(TANH, self)
 
-    def sigmoid(self):
+    def sigmoid(self) -> Value:
         return _apply1(SIGMOID, self)
 
-    def relu(self):
+    def relu(self) -> Value:
         return _apply1(RELU, self)
 
-    def softplus(self):
+    def softplus(self) -> Value:
         return _apply1(SOFTPLUS, self)
 
-    def silu(self):
+    def silu(self) -> Value:
         return _apply1(SILU, self)
 
-    def gelu(self):
+    def gelu(self) -> Value:
         """GELU in its exact form x * Phi(x) (PyTorch's default)."""
         return _apply1(GELU, self)
 
-    def leaky_relu(self, alpha=0.01):
+    def leaky_relu(self, alpha: float = 0.01) -> Value:
         return _apply1(_leaky_relu_op(_check_constant("leaky_relu(alpha)", alpha)), self)
 
-    def elu(self, alpha=1.0):
+    def elu(self, alpha: float = 1.0) -> Value:
         return _apply1(_elu_op(_check_constant("elu(alpha)", alpha)), self)
 
-    def linear(self):
+    def linear(self) -> Value:
         """The identity, for a layer without activation (returns self)."""
         return self
 
     # -- powers: three cases, each with its own domain ----------------------
 
-    def __pow__(self, other):
+    def __pow__(self, other: Value | float) -> Value:
         if isinstance(other, Value):  # x ** y: both are nodes
             x = self.data
             if not (-_LARGEST <= x <= _LARGEST and -_LARGEST <= other.data <= _LARGEST):  # 1 ** nan is 1.0
@@ -1087,7 +1111,7 @@ class Value:
         _checked_pow(name, x, c)
         return _apply1(_power_op(other), self)
 
-    def __rpow__(self, other):  # c ** x: the base is a constant
+    def __rpow__(self, other: float) -> Value:  # c ** x: the base is a constant
         base = _check_number(other, "**")
         if base <= 0:
             raise _domain_error(
@@ -1101,7 +1125,7 @@ class Value:
 
     # -- backpropagation -----------------------------------------------------
 
-    def backward(self):
+    def backward(self) -> None:
         """Add d(self)/d(node) to the `.grad` of every node this one depends on.
 
         Gradients accumulate (`+=`) as in micrograd and PyTorch: call
@@ -1141,7 +1165,7 @@ class Value:
                 node.grad = previous
             raise
 
-    def __copy__(self):
+    def __copy__(self) -> Value:
         # A shallow copy shares the closure, which updates the ORIGINAL node's
         # parents from the ORIGINAL node's .grad: the copy's gradient would be
         # lost. So a node with a closure refuses, as deepcopy does (a copy of
@@ -1156,7 +1180,7 @@ class Value:
         return copied
 
     @property
-    def _backward(self):
+    def _backward(self) -> Callable[[], object]:
         """One step of the chain rule: a function that passes this node's gradient on to its parents.
 
         This is what karpathy's lecture calls by hand (`o.grad = 1.0;
@@ -1172,7 +1196,7 @@ class Value:
         return partial(_chain_step, self)
 
     @_backward.setter
-    def _backward(self, closure):
+    def _backward(self, closure: Callable[[], object]) -> None:
         if not callable(closure):
             raise TypeError(
                 bilingual(
@@ -1194,7 +1218,7 @@ class Value:
             raise AttributeError(f"_backward: {bilingual(ko, en)}")
         self._da = _Closure(closure)
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         """Set the gradient of this node and every node it depends on to 0."""
         for node in topological_order(self):
             node.grad = 0.0
@@ -1313,7 +1337,7 @@ def _node_n(data, op, inputs, floats=None, local_grads=None):
 # --------------------------------------------------------------------------
 
 
-def _as_list(xs, what):
+def _as_list(xs: Iterable[Any], what: str) -> list[Any]:
     """`xs` as a list, or a clear error if it is not a sequence (softmax(5), dot(1, 2))."""
     if type(xs) is list:
         return xs
@@ -1360,7 +1384,7 @@ def _checked_local_grads(op, local_grads, n):
     return checked
 
 
-def _values_and_data(xs, what="sum"):
+def _values_and_data(xs: Any, what: str = "sum") -> tuple[list[Value], list[float]]:
     """`xs` as a list of Values (numbers become leaves), and the list of their numbers."""
     if type(xs) is not list:
         xs = _as_list(xs, what)
@@ -1371,13 +1395,13 @@ def _values_and_data(xs, what="sum"):
     return xs, data
 
 
-def sum(values):  # the public name mirrors Python's sum, on purpose
+def sum(values: Iterable[Value | float]) -> Value:  # the public name mirrors Python's sum, on purpose
     """The sum of `values` as ONE node (Python's sum would build a chain)."""
     inputs, data = _values_and_data(values)
     return _node_n(_sum_of_floats(data), SUM, inputs, data)
 
 
-def dot(ws, xs):
+def dot(ws: Iterable[Value | float], xs: Iterable[Value | float]) -> Value:
     """sum_i ws[i] * xs[i] as ONE node: a neuron is one node, not 2n."""
     ws, w_data = _values_and_data(ws, "dot")
     xs, x_data = _values_and_data(xs, "dot")
@@ -1388,7 +1412,7 @@ def dot(ws, xs):
     return _node_n(_dot_of_floats(w_data, x_data), DOT, ws + xs, w_data + x_data)
 
 
-def softmax(xs):
+def softmax(xs: Iterable[Value | float]) -> list[Value]:
     """Softmax of a list; each output is one node with every input as parent."""
     inputs, data = _values_and_data(xs, "softmax")
     if not inputs:
@@ -1655,7 +1679,17 @@ def _unknown_derivative(node_or_op):
 # --------------------------------------------------------------------------
 
 
-def grad(output, inputs, create_graph=False):
+@overload
+def grad(output: Value, inputs: Value, create_graph: Literal[False] = False) -> float: ...
+@overload
+def grad(output: Value, inputs: Value, create_graph: Literal[True]) -> Value: ...
+@overload
+def grad(output: Value, inputs: Iterable[Value], create_graph: Literal[False] = False) -> list[float]: ...
+@overload
+def grad(output: Value, inputs: Iterable[Value], create_graph: Literal[True]) -> list[Value]: ...
+@overload
+def grad(output: Value, inputs: Value | Iterable[Value], create_graph: bool) -> Any: ...
+def grad(output: Value, inputs: Any, create_graph: bool = False) -> Any:
     """d output / d x for each x in `inputs`, without touching any `.grad`.
 
     With `create_graph=False` the result is a list of floats. With

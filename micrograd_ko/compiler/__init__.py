@@ -100,6 +100,9 @@ record what the engine reports), `generate` (write the source) and `run`
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from .. import engine
 from ..i18n import bilingual
 from .errors import CompileError, GuardError, StructureError
@@ -117,7 +120,13 @@ from .trace import trace_fn
 __all__ = ["compile", "CompiledFunction", "CompileError", "StructureError", "GuardError"]
 
 
-def compile(fn, *example_args, gradients=True, fallback=True, max_terms=None):  # noqa: A001 - the public name is micrograd_ko.compile
+def compile(
+    fn: Callable[..., Any],
+    *example_args: Any,
+    gradients: bool = True,
+    fallback: bool = True,
+    max_terms: int | None = None,
+) -> CompiledFunction:  # noqa: A001 - the public name is micrograd_ko.compile
     """Trace `fn(*example_args)` once and return its forward + backward pass as straight-line code.
 
     `example_args`: numbers or (nested) lists of numbers; each becomes an input
