@@ -251,13 +251,24 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
                 )
     terms = sum(len(n._prev) for n in forward_nodes)
     limit = MAX_TERMS if max_terms is None else min(max_terms, MAX_TERMS)
-    if terms + len(forward_nodes) > limit or len(forward_nodes) > MAX_NODES:
+    size = terms + len(forward_nodes)
+    if len(forward_nodes) > MAX_NODES:  # name the one limit that was passed, not both
+        ko_size, en_size = (
+            f"노드 {len(forward_nodes):,}개 > 한도 {MAX_NODES:,}개",
+            f"{len(forward_nodes):,} nodes > the limit of {MAX_NODES:,}",
+        )
+    elif size > limit:
+        ko_size, en_size = (
+            f"노드 + 간선 {size:,}개 > 한도 {limit:,}개",
+            f"{size:,} nodes + edges > the limit of {limit:,}",
+        )
+    else:
+        ko_size = en_size = ""
+    if ko_size:
         _refuse(
-            f"그래프가 너무 큽니다 (노드 {len(forward_nodes):,}개, 간선 {terms:,}개; 한도는 노드 {MAX_NODES:,}개, "
-            f"노드 + 간선 {limit:,}개): 코드를 만들고 컴파일하는 시간과 메모리가 너무 큽니다. 해석 실행을 쓰세요",
-            f"the graph is too large ({len(forward_nodes):,} nodes, {terms:,} edges; the limits are {MAX_NODES:,} "
-            f"nodes and {limit:,} nodes + edges): writing and compiling its code would take too long and too "
-            "much memory; run it interpreted",
+            f"그래프가 너무 큽니다 ({ko_size}): 코드를 만들고 컴파일하는 데 시간과 메모리가 너무 듭니다",
+            f"the graph is too large ({en_size}): writing and compiling its code would take too long and too much "
+            "memory",
         )
 
     prog = _Program()
