@@ -393,19 +393,26 @@ class _CompiledSamples:
         Raises CompileError when fit cannot compile this model at all.
         """
         weight = 1.0 / len(batch)  # d(mean)/d(one sample's loss), as backward() computes it
-        parameters = self.parameters
-        held = [p.grad for p in parameters]
-        values, preds = [], []
+        runs = []  # (program, its samples' flat arguments) for each stretch of samples one program serves, in order
         for i in batch:
             program, flat = self._program(X[i], y[i])
-            result = program.fast(flat, weight, accumulate=True) if program is not None else None
-            if result is None:  # a number out of range, a guard: the engine decides this batch
-                for p, g in zip(parameters, held):
+            if program is None:
+                return None
+            if runs and runs[-1][0] is program:
+                runs[-1][1].append(flat)
+            else:
+                runs.append((program, [flat]))
+        parameters = self.parameters
+        held = [p.grad for p in parameters] if len(runs) > 1 else None  # one run writes nothing when it hands over
+        results = []
+        for program, flats in runs:
+            done = program.fast_batch(flats, weight)
+            if done is None:  # a number out of range, a guard: the engine decides this batch
+                for p, g in zip(parameters, held or ()):
                     p.grad = g
                 return None
-            values.append(result[0])
-            preds.append(_as_values(result[1]))
-        return math.fsum(values) / len(batch), preds
+            results.extend(done)
+        return math.fsum([r[0] for r in results]) / len(batch), [_as_values(r[1]) for r in results]
 
     def _program(self, x, t):
         """(program, flattened arguments) for one sample; program None: none for this sample.
