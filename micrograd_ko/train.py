@@ -22,6 +22,8 @@ import math
 import random
 import struct
 import sys
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from tqdm import tqdm
 
@@ -32,27 +34,28 @@ from .compiler import compile as compile_function
 from .engine import Value, no_grad
 from .engine import sum as value_sum
 from .i18n import bilingual, tr
+from .module import Module
 from .optim import SGD, Optimizer
 
 __all__ = ["fit", "evaluate"]
 
 
 def fit(
-    model,
-    X,
-    y,
-    loss="mse",
-    optimizer=None,
-    epochs=100,
-    batch_size=None,
-    shuffle=True,
-    seed=None,
-    progress=True,
-    validation_data=None,
-    accuracy=None,
-    compile=True,
-    track_gradients=False,
-):
+    model: Module,
+    X: Sequence[Any],
+    y: Sequence[Any],
+    loss: str | Callable[[Any, Any], Value] = "mse",
+    optimizer: Optimizer | None = None,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    seed: int | float | str | None = None,
+    progress: bool = True,
+    validation_data: tuple[Sequence[Any], Sequence[Any]] | None = None,
+    accuracy: Callable[[Any, Any], bool] | None = None,
+    compile: bool = True,
+    track_gradients: bool = False,
+) -> dict[str, list[Any]]:
     """Train `model` on inputs `X` and targets `y`; returns the history per epoch.
 
     - `loss`: a name from `micrograd_ko.losses.LOSSES` or a function
@@ -106,7 +109,7 @@ def fit(
             )
         )
     rng = random.Random(seed)
-    history = {"loss": [], "accuracy": []}
+    history: dict[str, list[Any]] = {"loss": [], "accuracy": []}
     if validation_data is not None:
         history.update(val_loss=[], val_accuracy=[])
     if track_gradients:
@@ -114,7 +117,8 @@ def fit(
 
         history["gradient_flow"] = []
     order = list(range(len(X)))
-    compiled, predict = None, model
+    compiled = None
+    predict: Module | _CompiledForward = model  # what makes the predictions on validation data
     if compile and _compilable(model):
         predict = _CompiledForward(model)
         samples = _CompiledSamples(model, loss, loss_fn)

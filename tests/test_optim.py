@@ -167,8 +167,9 @@ def test_duplicate_parameters_are_refused_like_torch():
     assert "같은 매개변수가 두 번" in str(error.value)
 
 
-@pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=1e10), lambda ps: SGD(ps, lr=1e10, momentum=0.9),
-                                  lambda ps: Adam(ps, lr=0.1)])
+@pytest.mark.parametrize(
+    "make", [lambda ps: SGD(ps, lr=1e10), lambda ps: SGD(ps, lr=1e10, momentum=0.9), lambda ps: Adam(ps, lr=0.1)]
+)
 def test_a_step_never_writes_a_non_finite_weight_or_state(make):
     ps = [Value(1.0), Value(2.0)]
     ps[0].grad, ps[1].grad = 1.0, 1e300
@@ -250,7 +251,7 @@ def test_step_over_whole_lists_is_the_rule_one_parameter_at_a_time_bit_for_bit(m
     ps = [Value(rng.uniform(-2, 2)) for _ in range(40)] + [Value(-0.0), Value(0.0)]
     opt = make(ps)
     for step in range(12):
-        for i, p in enumerate(ps):
+        for p in ps:
             kind = rng.random()
             if step % 3 == 1 and kind < 0.1:
                 p.grad = None  # skipped: keeps its value, velocity and Adam's step count
