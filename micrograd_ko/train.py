@@ -18,6 +18,7 @@ interpreted and says why in one line. See `_CompiledSamples`.
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 import struct
@@ -522,9 +523,32 @@ def _default_accuracy(loss, y):
             return (z >= 0.0) == (t >= 0.5)
         if loss == "hinge":
             return (z > 0.0) == (t > 0.0)
-        return min(labels, key=lambda label: abs(label - z)) == t
+        return _nearest(labels, z) == t
 
     return is_correct
+
+
+def _nearest(labels, z):
+    """`min(labels, key=lambda label: abs(label - z))` for sorted `labels`, by bisection instead of a scan.
+
+    (A regression's targets are all different, so the scan looked at every
+    target for every prediction.) Rounded distances grow away from z on each
+    side, so the nearest label is next to z's place; `min` keeps the first of
+    equal distances, so on the left the walk goes back over equal ones, and
+    the left side wins a tie. No labels, or z = nan: the scan itself.
+    """
+    if not labels or z != z:
+        return min(labels, key=lambda label: abs(label - z))
+    i = bisect.bisect_left(labels, z)
+    best, best_distance = None, None
+    if i > 0:
+        j, best_distance = i - 1, abs(labels[i - 1] - z)
+        while j > 0 and abs(labels[j - 1] - z) == best_distance:
+            j -= 1
+        best = labels[j]
+    if i < len(labels) and (best is None or abs(labels[i] - z) < best_distance):
+        best = labels[i]
+    return best
 
 
 def _number(t):

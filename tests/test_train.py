@@ -484,3 +484,29 @@ def test_a_batch_loop_adds_what_one_call_per_sample_adds_or_changes_nothing():
     held = [p.grad for p in parameters]
     assert program.fast_batch([flats[0], [1e308, 1e308, 1e308, 0.0]], 0.5) is None  # the second sample hands over
     assert [p.grad for p in parameters] == held  # and nothing was written, not even the first sample's terms
+
+
+def test_the_nearest_label_by_bisection_is_the_scans_choice():
+    import random
+
+    from micrograd_ko.train import _nearest
+
+    rng = random.Random(0)
+    label_sets = [
+        [0, 1],
+        [-1, 1],
+        [0.1, 0.2, 0.3, 0.30000000000000004],
+        sorted({rng.gauss(0, 1) for _ in range(50)}),
+        sorted({1e16 + k for k in range(0, 40, 2)} | {1e16 - 3.0}),  # equal rounded distances on one side
+        [5e-324, 1e-300, 1.0, 1e300],
+    ]
+    for labels in label_sets:
+        points = [*labels, *(a + (b - a) / 2 for a, b in zip(labels, labels[1:]))]
+        points += [rng.uniform(labels[0] - 2, labels[-1] + 2) for _ in range(200)]
+        points += [-math.inf, math.inf, -0.0, 0.0, labels[0] - 1e-9, labels[-1] + 1e-9, 1e16 + 1.0, 1e16 - 1.0]
+        for z in points:
+            scan = min(labels, key=lambda label: abs(label - z))
+            assert _nearest(labels, z) == scan and type(_nearest(labels, z)) is type(scan), (labels, z)
+    assert _nearest([0.0, 1.0], math.nan) == 0.0
+    with pytest.raises(ValueError):
+        _nearest([], 0.5)
