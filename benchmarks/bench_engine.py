@@ -238,10 +238,7 @@ def w2_step(system, model, X, Y, lr=0.5):
     losses = [(1 + -yi * s).relu() for yi, s in zip(Y, scores)]
     params = flat_params(model)
     data_loss = total(system, losses) * (1.0 / len(losses))
-    if system == "ko dot":
-        reg_loss = ALPHA * ko.dot(params, params)
-    else:
-        reg_loss = ALPHA * sum(p * p for p in params)
+    reg_loss = ALPHA * ko.dot(params, params) if system == "ko dot" else ALPHA * sum(p * p for p in params)
     loss = data_loss + reg_loss
     for p in params:
         p.grad = None if system == "torch" else 0.0
@@ -342,7 +339,7 @@ def w2_floor(layers, X, Y, lr):
         data_loss += floor_forward_backward(layers, x, "relu", None, dout_of, grads) / n
     reg = 0.0
     for (W, bs), (gW, gb) in zip(layers, grads):
-        for w, gw, b, g_b in zip(W, gW, bs, gb):
+        for w, gw, b in zip(W, gW, bs):
             reg += math.fsum(v * v for v in w) + b * b
             for k, v in enumerate(w):
                 gw[k] += 2 * ALPHA * v
@@ -361,7 +358,9 @@ def w3_floor(layers, X, Y):
     grads = _zero_grads(layers)
     loss = 0.0
     for x, t in zip(X, Y):
-        loss += floor_forward_backward(layers, x, "sigmoid", "sigmoid", lambda o, t=t: ((o - t) ** 2, 2 * (o - t)), grads)
+        loss += floor_forward_backward(
+            layers, x, "sigmoid", "sigmoid", lambda o, t=t: ((o - t) ** 2, 2 * (o - t)), grads
+        )
     return grads[0][0][0][0]
 
 
@@ -478,7 +477,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=None, help="repeats per workload (default 5, quick 1)")
     parser.add_argument("--torch-1m", action="store_true", help="also time PyTorch on the 1,000,000-step chain")
     parser.add_argument(
-        "--no-torch", action="store_true",
+        "--no-torch",
+        action="store_true",
         help="leave PyTorch out and unimported (its ~180,000 objects slow down the garbage collector of the others)",
     )
     args = parser.parse_args(argv)
@@ -486,9 +486,11 @@ def main(argv=None):
     if not args.no_torch:
         _import_torch()
     systems = [s for s in SYSTEMS if s in ("ko", "ko dot", "floor") or LEAF.get(s)]
-    print(f"Python {platform.python_version()}, torch {torch.__version__ if torch else '- (not imported)'}, "
-          f"micrograd {'0.1.0' if mg else '-'}, {platform.machine()}, {os.cpu_count()} cores, repeats {repeats}, "
-          f"medians; recursion limit {sys.getrecursionlimit()}; {len(gc.get_objects()):,} objects tracked by gc\n")
+    print(
+        f"Python {platform.python_version()}, torch {torch.__version__ if torch else '- (not imported)'}, "
+        f"micrograd {'0.1.0' if mg else '-'}, {platform.machine()}, {os.cpu_count()} cores, repeats {repeats}, "
+        f"medians; recursion limit {sys.getrecursionlimit()}; {len(gc.get_objects()):,} objects tracked by gc\n"
+    )
     print(header())
     meds = {}
 
@@ -505,7 +507,7 @@ def main(argv=None):
         print(line, flush=True)
 
     # W1 (micrograd's recursive backward stops near 330 steps: N=300 gives it a number)
-    for n in ((300, 1000, 100_000) if args.quick else (300, 1000, 1_000_000)):
+    for n in (300, 1000, 100_000) if args.quick else (300, 1000, 1_000_000):
         data = w1_data(n)
         chain = {s: (lambda s=s, data=data: w1_run(s, data)) for s in systems if s != "ko dot"}
         if n > 1000 and not args.torch_1m:
@@ -532,7 +534,10 @@ def main(argv=None):
     # W3
     xor_x, xor_y = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0.0, 1.0, 1.0, 0.0]
     base3 = init_mlp([2] + [10] * 10 + [1], seed=4)
-    models3 = {s: ([([list(r) for r in W], list(bs)) for W, bs in base3] if s == "floor" else to_params(s, base3)) for s in systems}
+    models3 = {
+        s: ([([list(r) for r in W], list(bs)) for W, bs in base3] if s == "floor" else to_params(s, base3))
+        for s in systems
+    }
     check_agreement("W3 dL/dw", {s: w3_run(s, models3[s], xor_x, xor_y) for s in systems}, rel=1e-5)
     run("W3 XOR 10x10 sigmoid", {s: (lambda s=s: w3_run(s, models3[s], xor_x, xor_y)) for s in systems})
 
@@ -544,10 +549,14 @@ def main(argv=None):
     run("W4 neuron, 10,000 inputs", {s: (lambda s=s: w4_run(s, *neurons[s], w4_x)) for s in systems})
 
     print("\nW2 is one SGD step at learning rate 0 (the same work every repeat).")
-    print("Cells: median time; ratios are peer time ÷ micrograd_ko time (elementary / dot), >1 means micrograd_ko is faster.")
+    print(
+        "Cells: median time; ratios are peer time ÷ micrograd_ko time (elementary / dot), >1 means micrograd_ko is faster."
+    )
     print("RecursionError: the system fails at Python's default recursion limit.")
     if not args.torch_1m:
-        print("torch is not timed on the 1,000,000-step chain unless --torch-1m (about a minute per run and several GB).")
+        print(
+            "torch is not timed on the 1,000,000-step chain unless --torch-1m (about a minute per run and several GB)."
+        )
 
     print("\nPeak traced memory (tracemalloc) over W1 forward + backward, per graph node:")
     ko_bytes = []
@@ -577,11 +586,14 @@ def print_targets(meds, ko_bytes):
     print(f"- W3 micrograd ÷ ko dot >= 5x: {verdict(ratio('W3', 'micrograd', 'ko dot'), 5)}")
     slowest = [
         (name, m["torch"] / min(m[s] for s in ("ko", "ko dot") if s in m))
-        for name, m in meds.items() if "torch" in m and ("ko" in m or "ko dot" in m)
+        for name, m in meds.items()
+        if "torch" in m and ("ko" in m or "ko dot" in m)
     ]
     if slowest:
         name, r = min(slowest, key=lambda item: item[1])
-        print(f"- faster than torch on every workload: smallest torch ÷ ko is {r:.1f}x ({name}) ({'met' if r > 1 else 'NOT met'})")
+        print(
+            f"- faster than torch on every workload: smallest torch ÷ ko is {r:.1f}x ({name}) ({'met' if r > 1 else 'NOT met'})"
+        )
     done = any(k.startswith("W1 chain N=1,000,000") and "ko" in m for k, m in meds.items())
     print(f"- W1 N=1,000,000 completes: {'met' if done else 'not run'}")
     print(f"- <= 250 bytes/node: largest {max(ko_bytes):.0f} ({'met' if max(ko_bytes) <= 250 else 'NOT met'})")

@@ -51,8 +51,10 @@ def w1(m, ws, bs):
 
 def mlp(m, sizes, seed):
     rng = random.Random(seed)
-    return [([[m.Value(rng.uniform(-1, 1)) for _ in range(a)] for _ in range(b)], [m.Value(0.0) for _ in range(b)])
-            for a, b in zip(sizes, sizes[1:])]
+    return [
+        ([[m.Value(rng.uniform(-1, 1)) for _ in range(a)] for _ in range(b)], [m.Value(0.0) for _ in range(b)])
+        for a, b in zip(sizes, sizes[1:])
+    ]
 
 
 def forward(m, layers, x, act, last_act, use_dot):
@@ -122,8 +124,10 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as folder:
         old = import_revision(args.rev, folder)
         jobs = {"old": workloads(old), "new": workloads(new)}
-        print(f"Python {sys.version.split()[0]}; old = {args.rev}, new = this checkout; medians of {args.repeats}, alternating\n")
-        print(f"| workload | old | new | new / old |\n|---|---:|---:|---:|")
+        print(
+            f"Python {sys.version.split()[0]}; old = {args.rev}, new = this checkout; medians of {args.repeats}, alternating\n"
+        )
+        print("| workload | old | new | new / old |\n|---|---:|---:|---:|")
         for name in jobs["new"]:
             if jobs["old"][name]() != jobs["new"][name]():
                 print(f"| {name} | results differ: not timed | | |")

@@ -83,8 +83,11 @@ def main():
     print(f"{'workload':40} {'first: draw+render':>19} {'(render)':>9} {'later: draw+render':>19} {'SVG':>8}")
     for label, name in WORKLOADS.items():
         runs = [
-            json.loads(subprocess.run([sys.executable, __file__, "--once", name], capture_output=True, text=True,
-                                      check=True).stdout)
+            json.loads(
+                subprocess.run(
+                    [sys.executable, __file__, "--once", name], capture_output=True, text=True, check=True
+                ).stdout
+            )
             for _ in range(args.repeats)
         ]
         first = statistics.median(r["draw"] + r["render"] for r in runs)

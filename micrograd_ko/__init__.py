@@ -8,12 +8,37 @@ and plotting need the `viz` extra; they are imported on first use, so that
 """
 
 from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from .engine import Op, Value, dot, grad, is_grad_enabled, no_grad, softmax, sum
+from .engine import Op, Value, dot, grad, is_grad_enabled, no_grad, softmax
+from .engine import sum as sum  # the redundant alias marks a re-export (kept out of __all__, see below)
 from .gradcheck import GradcheckError, gradcheck
 from .i18n import get_language, set_language
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:  # the lazy names below, for editors and mypy (at run time each loads on first use)
+    from . import datasets as datasets
+    from . import diagnostics as diagnostics
+    from . import experiments as experiments
+    from . import graph as graph
+    from . import init as init
+    from . import losses as losses
+    from . import nn as nn
+    from . import optim as optim
+    from . import plots as plots
+    from . import rbm as rbm
+    from . import report as report
+    from . import stepper as stepper
+    from . import testing as testing
+    from . import train as train
+    from . import viz as viz
+    from .compiler import compile as compile
+    from .viz.layer_view import compare_gradient_flow as compare_gradient_flow
+    from .viz.node_view import draw_graph as draw_graph
+    from .viz.node_view import render_svg as render_svg
+    from .viz.node_view import save_graph as save_graph
+    from .viz.stepper import BackpropStepper as BackpropStepper
 
 # public name -> module that defines it, imported lazily
 _LAZY = {
@@ -24,19 +49,45 @@ _LAZY = {
     "compare_gradient_flow": "micrograd_ko.viz.layer_view",
     "compile": "micrograd_ko.compiler",
 }
-_SUBMODULES = {"nn", "init", "losses", "optim", "datasets", "train", "diagnostics", "plots", "experiments", "graph", "stepper", "rbm",
-               "report", "viz", "testing"}
+_SUBMODULES = {
+    "nn",
+    "init",
+    "losses",
+    "optim",
+    "datasets",
+    "train",
+    "diagnostics",
+    "plots",
+    "experiments",
+    "graph",
+    "stepper",
+    "rbm",
+    "report",
+    "viz",
+    "testing",
+}
 
 # `sum` and `compile` are left out of __all__ so that `from micrograd_ko import *`
 # never hides Python's own sum (lecture code calls sum(generator, start)) or
 # compile; use micrograd_ko.sum and micrograd_ko.compile.
 __all__ = [
-    "Op", "Value", "dot", "grad", "is_grad_enabled", "no_grad", "softmax", "gradcheck", "GradcheckError",
-    "get_language", "set_language", *(name for name in _LAZY if name != "compile"), *sorted(_SUBMODULES),
+    "Op",
+    "Value",
+    "dot",
+    "grad",
+    "is_grad_enabled",
+    "no_grad",
+    "softmax",
+    "gradcheck",
+    "GradcheckError",
+    "get_language",
+    "set_language",
+    *(name for name in _LAZY if name != "compile"),
+    *sorted(_SUBMODULES),
 ]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
     if name in _SUBMODULES:

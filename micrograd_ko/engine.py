@@ -88,11 +88,13 @@ import numbers
 import operator
 import sys
 import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from fractions import Fraction
 from functools import lru_cache, partial
 from itertools import filterfalse
 from operator import mul
+from typing import Any, Literal, NoReturn, overload
 
 from .i18n import bilingual
 
@@ -130,7 +132,9 @@ def _overflow(op, *inputs):
     if any(x in (math.inf, -math.inf) for x in inputs):  # so can inf (or a diverged p.data += -lr * p.grad)
         return OverflowError(
             f"{op}({shown}): "
-            + bilingual("입력이 무한대입니다 (.data를 직접 바꾸었나요?)", "an input is infinite (was .data set by hand?)")
+            + bilingual(
+                "입력이 무한대입니다 (.data를 직접 바꾸었나요?)", "an input is infinite (was .data set by hand?)"
+            )
         )
     return OverflowError(
         f"{op}({shown}): {bilingual('결과가 float 범위를 넘습니다', 'the result is too large for a float')}"
@@ -173,7 +177,7 @@ def _recording():
 
 
 @contextmanager
-def no_grad():
+def no_grad() -> Iterator[None]:
     """Inside this block this thread's operations compute values but record no graph.
 
     Useful for evaluation: results are plain leaves, nothing is kept for
@@ -308,6 +312,11 @@ class Op(str):
     `Value.from_op(data, op, parents)`.
     """
 
+    derivative: Callable[..., Any] | None
+    forward: Callable[..., float] | None
+    korean: str
+    params: dict[str, Any]
+
     def __new__(cls, name, derivative, forward=None, korean="", **params):
         op = super().__new__(cls, name)
         op.derivative = derivative
@@ -347,6 +356,11 @@ class Unary(Op):
     `grad(create_graph=True)` uses it.
     """
 
+    f: Callable[[float], float]
+    df: Callable[[Any, Any], Any]
+    check: Callable[[float], None] | None
+    chain: Callable[..., Any] | None
+
     def __new__(cls, name, korean, f, df, check=None, chain=None, **params):
         op = super().__new__(
             cls, name, lambda inputs, out: (df(inputs[0], out),), lambda inputs: f(inputs[0]), korean, **params
@@ -365,6 +379,10 @@ class Binary(Op):
     since that branch's own slope may overflow (d/dx x^y at x = 1e-300,
     y = 0.5, where only d/dy is asked for).
     """
+
+    f: Callable[[float, float], float]
+    df: Callable[[Any, Any, Any], Any]
+    chain: Callable[..., Any] | None
 
     def __new__(cls, name, korean, f, df, chain=None, **params):
         op = super().__new__(
@@ -429,7 +447,13 @@ def _softplus_float(x):
 
 
 def _gelu_float(x):
-    return 0.5 * x * (1.0 + math.erf(x * _SQRT1_2))
+    # x Phi(x) with Phi(x) = erfc(-x / sqrt 2) / 2: 1 + erf(x / sqrt 2) would round to 0 below x = -8.
+    return 0.5 * x * math.erfc(-x * _SQRT1_2)
+
+
+def _erfc(x):
+    """1 - erf(x) of a float or a Value, without the cancellation (erfc(7) = 4e-23, where 1 - erf(7) = 0)."""
+    return _apply1(_erfc_op(), x) if _is_value(x) else math.erfc(x)
 
 
 def _sign(x):
@@ -457,17 +481,36 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
+def _tanh_derivative(x, out):
+    # tanh'(x) = 1 - tanh(x)^2 = sech(x)^2. Once tanh(x) rounds to +-1 (|x| > 19) the first form is 0,
+    # so for |tanh(x)| >= 1/2 it is sech(x) = 2t / (1 + t^2) squared, t = e^-|x|: no cancellation.
+    if -0.5 < out < 0.5:
+        return 1.0 - out * out
+    t = _exp(-x) if x > 0 else _exp(x)
+    sech = 2.0 * t / (1.0 + t * t)
+    return sech * sech
+
+
+def _sigmoid_derivative(x, out):
+    # s'(x) = s(x) (1 - s(x)) = s(x) s(-x). For x > 0, 1 - s(x) loses digits (and is 0 above x = 37),
+    # so s(-x) is computed afresh there; for x <= 0, 1 - s(x) is in [1/2, 1] and exact enough.
+    if x > 0:
+        return out * sigmoid_of(-x)
+    return out * (1.0 - out)
+
+
 def _gelu_derivative(x, out):
     # gelu(x) = x Phi(x), so gelu'(x) = Phi(x) + x phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi).
-    cdf = 0.5 * (1.0 + _erf(x * _SQRT1_2))
+    cdf = 0.5 * _erfc(-x * _SQRT1_2)
     pdf = _gaussian(x * _SQRT1_2) * _INV_SQRT_2PI
     return cdf + x * pdf
 
 
 def _silu_derivative(x, out):
-    # silu(x) = x s(x), so silu'(x) = s + x s (1 - s) = s + out (1 - s).
+    # silu(x) = x s(x), so silu'(x) = s + x s (1 - s) = s + out (1 - s), with 1 - s = s(-x) computed afresh
+    # for x > 0 as in sigmoid' (there 1 - s loses its digits, and silu'' would carry x times that error).
     s = sigmoid_of(x)
-    return s + out * (1.0 - s)
+    return s + out * (sigmoid_of(-x) if x > 0 else 1.0 - s)
 
 
 # --------------------------------------------------------------------------
@@ -484,8 +527,8 @@ LOG = Unary("log", "자연로그", math.log, lambda x, out: 1.0 / x, check=_posi
 SQRT = Unary("sqrt", "제곱근", math.sqrt, lambda x, out: 0.5 / out, check=_non_negative("sqrt"))
 ABS = Unary("abs", "절댓값", abs, lambda x, out: _sign(x))
 ERF = Unary("erf", "오차 함수", math.erf, lambda x, out: _TWO_OVER_SQRT_PI * _gaussian(x))
-TANH = Unary("tanh", "쌍곡탄젠트", math.tanh, lambda x, out: 1.0 - out * out)
-SIGMOID = Unary("sigmoid", "시그모이드", _sigmoid_float, lambda x, out: out * (1.0 - out))
+TANH = Unary("tanh", "쌍곡탄젠트", math.tanh, _tanh_derivative)  # 1 - out^2, = sech(x)^2 where tanh saturates
+SIGMOID = Unary("sigmoid", "시그모이드", _sigmoid_float, _sigmoid_derivative)  # out (1 - out) = s(x) s(-x)
 RELU = Unary("relu", "ReLU", partial(max, 0.0), lambda x, out: 1.0 if x > 0 else 0.0)  # forward: max(0, x)
 SOFTPLUS = Unary("softplus", "소프트플러스", _softplus_float, lambda x, out: sigmoid_of(x))
 SILU = Unary("silu", "SiLU", lambda x: x * _sigmoid_float(x), _silu_derivative)
@@ -533,6 +576,12 @@ def _data_or_float(x):
 
 _SMALLEST_NORMAL = 2.2250738585072014e-308
 _EXP_UNDERFLOW = -746.0  # e^x is 0.0 in floats below this (e^-745.2 is the smallest subnormal)
+
+
+@lru_cache(maxsize=1)
+def _erfc_op():
+    # erfc(x) = 1 - erf(x): a step inside gelu's derivative when it is differentiated again.
+    return Unary("erfc", "상보 오차 함수", math.erfc, lambda x, out: -_TWO_OVER_SQRT_PI * _gaussian(x))
 
 
 @lru_cache(maxsize=1)
@@ -786,7 +835,7 @@ def _digits(number):
     return math.floor(math.log10(abs(int(number)))) + 1
 
 
-def _as_value(x):
+def _as_value(x: Value | float) -> Value:
     return x if isinstance(x, Value) else Value(x)
 
 
@@ -814,8 +863,16 @@ class Value:
     """
 
     __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_da", "_db")
+    data: float
+    grad: float
+    label: str
+    _op: str
+    _a: Any  # the slots behind the table above, in its shapes
+    _b: Any
+    _da: Any
+    _db: Any
 
-    def __init__(self, data, _children=(), _op="", label=""):
+    def __init__(self, data: float, _children: Iterable[Value] = (), _op: str = "", label: str = "") -> None:
         self.data = _check_number(data)
         self.grad = 0.0
         if not isinstance(label, str):
@@ -847,7 +904,7 @@ class Value:
                 observer.created(self)
 
     @staticmethod
-    def from_op(data, op, parents, local_grads=None):
+    def from_op(data: float, op: Op, parents: Sequence[Value], local_grads: Iterable[float] | None = None) -> Value:
         """A new node made by the `Op` `op` from the `Value`s `parents`, holding `data`.
 
         The public way to add an operation (a loss, say) to the engine. The
@@ -880,7 +937,7 @@ class Value:
     # -- inspecting --------------------------------------------------------
 
     @property
-    def _prev(self):
+    def _prev(self) -> tuple[Value, ...]:
         """The parents, in the order of `local_grads()`."""
         a = self._a
         if a is None:
@@ -889,7 +946,7 @@ class Value:
             return a
         return (a,) if self._b is None else (a, self._b)
 
-    def local_grads(self):
+    def local_grads(self) -> tuple[float, ...]:
         """d self / d parent for each parent in `_prev` (floats); () for a leaf, and for a node
         made with Value(data, children, op), whose rule (if any) is a `_backward` closure."""
         a = self._a
@@ -900,29 +957,29 @@ class Value:
         return (self._da,) if self._b is None else (self._da, self._db)
 
     @property
-    def op(self):
+    def op(self) -> str:
         return self._op
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         # Every digit (Python's shortest repr), as the lecture prints: 0.16578526021381612, not 0.165785.
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"  # grad None: PyTorch's habit of clearing it
 
     # Values compare by their numbers (handy in rules and in user code).
     # __eq__ is left alone on purpose: nodes are hashed by identity.
-    def __lt__(self, other):
+    def __lt__(self, other: Value | float) -> bool:
         return _compared(self, "<", other, self.data < _number_to_compare(other, "<"))
 
-    def __le__(self, other):
+    def __le__(self, other: Value | float) -> bool:
         return _compared(self, "<=", other, self.data <= _number_to_compare(other, "<="))
 
-    def __gt__(self, other):
+    def __gt__(self, other: Value | float) -> bool:
         return _compared(self, ">", other, self.data > _number_to_compare(other, ">"))
 
-    def __ge__(self, other):
+    def __ge__(self, other: Value | float) -> bool:
         return _compared(self, ">=", other, self.data >= _number_to_compare(other, ">="))
 
-    def __float__(self):
+    def __float__(self) -> NoReturn:
         # math.exp(x) would call this and quietly leave the graph: its gradient would be 0.
         raise TypeError(
             bilingual(
@@ -934,16 +991,16 @@ class Value:
 
     # -- operations: each applies a row of the op table --------------------
 
-    def __add__(self, other):
+    def __add__(self, other: Value | float) -> Value:
         return _apply2(ADD, self, other)
 
-    def __sub__(self, other):
+    def __sub__(self, other: Value | float) -> Value:
         return _apply2(SUB, self, other)
 
-    def __mul__(self, other):
+    def __mul__(self, other: Value | float) -> Value:
         return _apply2(MUL, self, other)
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: Value | float) -> Value:
         if type(other) is not Value:
             other = _as_value(other)
         if other.data == 0.0:
@@ -956,71 +1013,71 @@ class Value:
             raise _slope_overflow("/", self.data, other.data)
         return out
 
-    def __radd__(self, other):
+    def __radd__(self, other: float) -> Value:
         return _apply2(ADD, _as_value(other), self)
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: float) -> Value:
         return _apply2(SUB, _as_value(other), self)
 
-    def __rmul__(self, other):
+    def __rmul__(self, other: float) -> Value:
         return _apply2(MUL, _as_value(other), self)
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other: float) -> Value:
         return _as_value(other) / self
 
-    def __neg__(self):
+    def __neg__(self) -> Value:
         return _apply1(NEG, self)
 
-    def __abs__(self):
+    def __abs__(self) -> Value:
         return _apply1(ABS, self)
 
-    def abs(self):
+    def abs(self) -> Value:
         return _apply1(ABS, self)
 
-    def exp(self):
+    def exp(self) -> Value:
         return _apply1(EXP, self)
 
-    def log(self):
+    def log(self) -> Value:
         return _apply1(LOG, self)
 
-    def sqrt(self):
+    def sqrt(self) -> Value:
         return _apply1(SQRT, self)
 
-    def erf(self):
+    def erf(self) -> Value:
         return _apply1(ERF, self)
 
-    def tanh(self):
+    def tanh(self) -> Value:
         return _apply1(TANH, self)
 
-    def sigmoid(self):
+    def sigmoid(self) -> Value:
         return _apply1(SIGMOID, self)
 
-    def relu(self):
+    def relu(self) -> Value:
         return _apply1(RELU, self)
 
-    def softplus(self):
+    def softplus(self) -> Value:
         return _apply1(SOFTPLUS, self)
 
-    def silu(self):
+    def silu(self) -> Value:
         return _apply1(SILU, self)
 
-    def gelu(self):
+    def gelu(self) -> Value:
         """GELU in its exact form x * Phi(x) (PyTorch's default)."""
         return _apply1(GELU, self)
 
-    def leaky_relu(self, alpha=0.01):
+    def leaky_relu(self, alpha: float = 0.01) -> Value:
         return _apply1(_leaky_relu_op(_check_constant("leaky_relu(alpha)", alpha)), self)
 
-    def elu(self, alpha=1.0):
+    def elu(self, alpha: float = 1.0) -> Value:
         return _apply1(_elu_op(_check_constant("elu(alpha)", alpha)), self)
 
-    def linear(self):
+    def linear(self) -> Value:
         """The identity, for a layer without activation (returns self)."""
         return self
 
     # -- powers: three cases, each with its own domain ----------------------
 
-    def __pow__(self, other):
+    def __pow__(self, other: Value | float) -> Value:
         if isinstance(other, Value):  # x ** y: both are nodes
             x = self.data
             if not (-_LARGEST <= x <= _LARGEST and -_LARGEST <= other.data <= _LARGEST):  # 1 ** nan is 1.0
@@ -1054,7 +1111,7 @@ class Value:
         _checked_pow(name, x, c)
         return _apply1(_power_op(other), self)
 
-    def __rpow__(self, other):  # c ** x: the base is a constant
+    def __rpow__(self, other: float) -> Value:  # c ** x: the base is a constant
         base = _check_number(other, "**")
         if base <= 0:
             raise _domain_error(
@@ -1068,7 +1125,7 @@ class Value:
 
     # -- backpropagation -----------------------------------------------------
 
-    def backward(self):
+    def backward(self) -> None:
         """Add d(self)/d(node) to the `.grad` of every node this one depends on.
 
         Gradients accumulate (`+=`) as in micrograd and PyTorch: call
@@ -1108,7 +1165,7 @@ class Value:
                 node.grad = previous
             raise
 
-    def __copy__(self):
+    def __copy__(self) -> Value:
         # A shallow copy shares the closure, which updates the ORIGINAL node's
         # parents from the ORIGINAL node's .grad: the copy's gradient would be
         # lost. So a node with a closure refuses, as deepcopy does (a copy of
@@ -1123,7 +1180,7 @@ class Value:
         return copied
 
     @property
-    def _backward(self):
+    def _backward(self) -> Callable[[], object]:
         """One step of the chain rule: a function that passes this node's gradient on to its parents.
 
         This is what karpathy's lecture calls by hand (`o.grad = 1.0;
@@ -1139,7 +1196,7 @@ class Value:
         return partial(_chain_step, self)
 
     @_backward.setter
-    def _backward(self, closure):
+    def _backward(self, closure: Callable[[], object]) -> None:
         if not callable(closure):
             raise TypeError(
                 bilingual(
@@ -1161,7 +1218,7 @@ class Value:
             raise AttributeError(f"_backward: {bilingual(ko, en)}")
         self._da = _Closure(closure)
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         """Set the gradient of this node and every node it depends on to 0."""
         for node in topological_order(self):
             node.grad = 0.0
@@ -1280,7 +1337,7 @@ def _node_n(data, op, inputs, floats=None, local_grads=None):
 # --------------------------------------------------------------------------
 
 
-def _as_list(xs, what):
+def _as_list(xs: Iterable[Any], what: str) -> list[Any]:
     """`xs` as a list, or a clear error if it is not a sequence (softmax(5), dot(1, 2))."""
     if type(xs) is list:
         return xs
@@ -1327,7 +1384,7 @@ def _checked_local_grads(op, local_grads, n):
     return checked
 
 
-def _values_and_data(xs, what="sum"):
+def _values_and_data(xs: Any, what: str = "sum") -> tuple[list[Value], list[float]]:
     """`xs` as a list of Values (numbers become leaves), and the list of their numbers."""
     if type(xs) is not list:
         xs = _as_list(xs, what)
@@ -1338,13 +1395,13 @@ def _values_and_data(xs, what="sum"):
     return xs, data
 
 
-def sum(values):  # the public name mirrors Python's sum, on purpose
+def sum(values: Iterable[Value | float]) -> Value:  # the public name mirrors Python's sum, on purpose
     """The sum of `values` as ONE node (Python's sum would build a chain)."""
     inputs, data = _values_and_data(values)
     return _node_n(_sum_of_floats(data), SUM, inputs, data)
 
 
-def dot(ws, xs):
+def dot(ws: Iterable[Value | float], xs: Iterable[Value | float]) -> Value:
     """sum_i ws[i] * xs[i] as ONE node: a neuron is one node, not 2n."""
     ws, w_data = _values_and_data(ws, "dot")
     xs, x_data = _values_and_data(xs, "dot")
@@ -1355,7 +1412,7 @@ def dot(ws, xs):
     return _node_n(_dot_of_floats(w_data, x_data), DOT, ws + xs, w_data + x_data)
 
 
-def softmax(xs):
+def softmax(xs: Iterable[Value | float]) -> list[Value]:
     """Softmax of a list; each output is one node with every input as parent."""
     inputs, data = _values_and_data(xs, "softmax")
     if not inputs:
@@ -1622,7 +1679,17 @@ def _unknown_derivative(node_or_op):
 # --------------------------------------------------------------------------
 
 
-def grad(output, inputs, create_graph=False):
+@overload
+def grad(output: Value, inputs: Value, create_graph: Literal[False] = False) -> float: ...
+@overload
+def grad(output: Value, inputs: Value, create_graph: Literal[True]) -> Value: ...
+@overload
+def grad(output: Value, inputs: Iterable[Value], create_graph: Literal[False] = False) -> list[float]: ...
+@overload
+def grad(output: Value, inputs: Iterable[Value], create_graph: Literal[True]) -> list[Value]: ...
+@overload
+def grad(output: Value, inputs: Value | Iterable[Value], create_graph: bool) -> Any: ...
+def grad(output: Value, inputs: Any, create_graph: bool = False) -> Any:
     """d output / d x for each x in `inputs`, without touching any `.grad`.
 
     With `create_graph=False` the result is a list of floats. With

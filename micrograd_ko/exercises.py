@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 NOT_YET = "아직 맞지 않습니다"
@@ -33,7 +34,7 @@ UNFINISHED = "아직 빈칸이 있습니다 ({}). 위 연습 셀의 raise NotImp
 
 
 @contextmanager
-def exercise_check(name: str):
+def exercise_check(name: str) -> Iterator[None]:
     """Run a check's asserts; on failure print a Korean report instead of raising (see the module docstring)."""
     try:
         yield
@@ -46,5 +47,5 @@ def exercise_check(name: str):
         _report(name, CRASHED, f"{type(error).__name__}: {error} (줄 {where.lineno}: {where.line})")
 
 
-def _report(name, kind, message):
+def _report(name: str, kind: str, message: str) -> None:
     print(f"{MARK} {name}: {kind}\n{message}", file=sys.stderr, flush=True)

@@ -42,18 +42,30 @@ def parse_assignments(items):
         name, sep, text = item.partition("=")
         name = unicodedata.normalize("NFKC", name.strip())
         if not sep or not name.isidentifier():
-            raise ExpressionError(bilingual(f"값은 이름=숫자 꼴로 주세요 (예: x=1.0): {item!r}",
-                                            f"give values as name=number (e.g. x=1.0): {item!r}"))
+            raise ExpressionError(
+                bilingual(
+                    f"값은 이름=숫자 꼴로 주세요 (예: x=1.0): {item!r}",
+                    f"give values as name=number (e.g. x=1.0): {item!r}",
+                )
+            )
         if name in FUNCTIONS:
-            raise ExpressionError(bilingual(f"{name!r}은(는) 함수 이름이라 변수로 쓸 수 없습니다",
-                                            f"{name!r} is a function name, not a variable"))
+            raise ExpressionError(
+                bilingual(
+                    f"{name!r}은(는) 함수 이름이라 변수로 쓸 수 없습니다",
+                    f"{name!r} is a function name, not a variable",
+                )
+            )
         try:
             number = float(text)
         except ValueError:
             number = math.nan
         if not math.isfinite(number):
-            raise ExpressionError(bilingual(f"{name}의 값이 유한한 숫자가 아닙니다: {text!r}",
-                                            f"the value of {name} is not a finite number: {text!r}"))
+            raise ExpressionError(
+                bilingual(
+                    f"{name}의 값이 유한한 숫자가 아닙니다: {text!r}",
+                    f"the value of {name} is not a finite number: {text!r}",
+                )
+            )
         if name in values:
             raise ExpressionError(bilingual(f"{name}의 값이 두 번 주어졌습니다", f"{name} is given twice"))
         values[name] = number
@@ -69,7 +81,9 @@ def _literal(node, text):
     if not math.isfinite(number):
         written = ast.get_source_segment(text, node) or str(node.value)
         shown = written if len(written) <= 24 else f"{written[:12]}… ({len(written)} digits)"
-        raise ExpressionError(bilingual(f"숫자 {shown}은(는) float 범위를 넘습니다", f"the number {shown} is beyond the float range"))
+        raise ExpressionError(
+            bilingual(f"숫자 {shown}은(는) float 범위를 넘습니다", f"the number {shown} is beyond the float range")
+        )
     return number
 
 
@@ -88,11 +102,16 @@ def _parse(text):
     try:
         return ast.parse(text, mode="eval").body
     except SyntaxError as error:
-        raise ExpressionError(bilingual(f"식을 읽을 수 없습니다 ({error.msg}): {text[:80]!r}",
-                                        f"cannot parse the expression ({error.msg}): {text[:80]!r}")) from None
+        raise ExpressionError(
+            bilingual(
+                f"식을 읽을 수 없습니다 ({error.msg}): {text[:80]!r}",
+                f"cannot parse the expression ({error.msg}): {text[:80]!r}",
+            )
+        ) from None
     except (RecursionError, MemoryError):  # Python's own parser recurses on very deep nesting
-        raise ExpressionError(bilingual("식이 너무 깊게 중첩되어 있어 읽을 수 없습니다",
-                                        "the expression is nested too deeply to parse")) from None
+        raise ExpressionError(
+            bilingual("식이 너무 깊게 중첩되어 있어 읽을 수 없습니다", "the expression is nested too deeply to parse")
+        ) from None
 
 
 def _operands(node, text):
@@ -108,16 +127,23 @@ def _operands(node, text):
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
         name = node.func.id
         if name not in FUNCTIONS:
-            raise ExpressionError(bilingual(f"모르는 함수 {name!r}; 쓸 수 있는 함수: {', '.join(FUNCTIONS)}",
-                                            f"unknown function {name!r}; available: {', '.join(FUNCTIONS)}"))
+            raise ExpressionError(
+                bilingual(
+                    f"모르는 함수 {name!r}; 쓸 수 있는 함수: {', '.join(FUNCTIONS)}",
+                    f"unknown function {name!r}; available: {', '.join(FUNCTIONS)}",
+                )
+            )
         if len(node.args) != 1:
             raise ExpressionError(bilingual(f"{name}()는 인자 하나를 받습니다", f"{name}() takes exactly one argument"))
         return [node.args[0]]
     snippet = ast.get_source_segment(text, node) or type(node).__name__
-    raise ExpressionError(bilingual(
-        f"식에 쓸 수 없는 부분: {snippet[:80]!r} (숫자, 변수, + - * / **, 함수 {', '.join(FUNCTIONS)}만 됩니다)",
-        f"not allowed in an expression: {snippet[:80]!r} (numbers, names, + - * / ** and "
-        f"the functions {', '.join(FUNCTIONS)} only)"))
+    raise ExpressionError(
+        bilingual(
+            f"식에 쓸 수 없는 부분: {snippet[:80]!r} (숫자, 변수, + - * / **, 함수 {', '.join(FUNCTIONS)}만 됩니다)",
+            f"not allowed in an expression: {snippet[:80]!r} (numbers, names, + - * / ** and "
+            f"the functions {', '.join(FUNCTIONS)} only)",
+        )
+    )
 
 
 def _combine(node, operands, leaves, text):
@@ -126,8 +152,12 @@ def _combine(node, operands, leaves, text):
         return Value(_literal(node, text))
     if isinstance(node, ast.Name):
         if node.id not in leaves:
-            raise ExpressionError(bilingual(f"{node.id!r}의 값이 없습니다: {node.id}=1.0 처럼 주세요",
-                                            f"no value for {node.id!r}: give it like {node.id}=1.0"))
+            raise ExpressionError(
+                bilingual(
+                    f"{node.id!r}의 값이 없습니다: {node.id}=1.0 처럼 주세요",
+                    f"no value for {node.id!r}: give it like {node.id}=1.0",
+                )
+            )
         return leaves[node.id]
     if isinstance(node, ast.BinOp):
         right = operands[1] if len(operands) == 2 else _signed_number(node.right, text)
@@ -160,7 +190,7 @@ def build_expression(text, values):
     values = {unicodedata.normalize("NFKC", name): number for name, number in values.items()}
     spellings = _spellings(root, text)
     leaves = {name: Value(number, label=spellings.get(name, name)) for name, number in values.items()}
-    built = {}
+    built: dict[ast.AST, Value] = {}
     stack = [(root, False)]
     try:
         while stack:
@@ -178,6 +208,10 @@ def build_expression(text, values):
     output = built[root]
     unused = sorted(set(leaves) - {n.id for n in ast.walk(root) if isinstance(n, ast.Name)})
     if unused:
-        raise ExpressionError(bilingual(f"식에 없는 변수에 값이 주어졌습니다: {', '.join(unused)}",
-                                        f"values given for names not in the expression: {', '.join(unused)}"))
+        raise ExpressionError(
+            bilingual(
+                f"식에 없는 변수에 값이 주어졌습니다: {', '.join(unused)}",
+                f"values given for names not in the expression: {', '.join(unused)}",
+            )
+        )
     return output, leaves

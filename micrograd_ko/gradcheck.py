@@ -10,6 +10,8 @@ for a large x a fixed step would be lost in rounding (x + 1e-6 == x once
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .engine import MathDomainError, Value, no_grad
 from .i18n import bilingual
@@ -19,12 +21,14 @@ class GradcheckError(AssertionError):
     """backward and the numerical derivative disagree; the message lists where."""
 
 
-def step(x, eps=1e-6):
+def step(x: float, eps: float = 1e-6) -> float:
     """The central-difference step for an input at x: eps, or eps * |x| for |x| > 1."""
     return eps * max(1.0, abs(x))
 
 
-def shifted_values(f, values, i, eps=1e-6):
+def shifted_values(
+    f: Callable[[list[float]], float], values: Sequence[float], i: int, eps: float = 1e-6
+) -> tuple[float, float, float]:
     """f at `values` with input i moved by -h and by +h: (down, up, h).
 
     `f` takes a list of floats and returns a float. The numeric core of
@@ -60,11 +64,11 @@ def shifted_values(f, values, i, eps=1e-6):
     return down, up, h
 
 
-def numerical_grad(fn, inputs, eps=1e-6):
+def numerical_grad(fn: Callable[..., Value | float], inputs: Sequence[Value | float], eps: float = 1e-6) -> list[float]:
     """Central differences of `fn(*inputs)` with respect to each input."""
     values = [x.data if isinstance(x, Value) else float(x) for x in inputs]
 
-    def f(floats):
+    def f(floats: list[float]) -> float:
         return _as_float(fn(*[Value(v) for v in floats]))
 
     grads = []
@@ -75,7 +79,13 @@ def numerical_grad(fn, inputs, eps=1e-6):
     return grads
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4):
+def gradcheck(
+    fn: Callable[..., Value],
+    inputs: Value | float | Sequence[Value | float],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+) -> bool:
     """Compare backward with central differences for `fn(*inputs)`.
 
     `fn` takes `Value`s and returns one `Value`; `inputs` are numbers or
@@ -83,10 +93,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4):
     whose analytic and numerical gradients differ by more than
     atol + rtol * |numerical|.
     """
-    if isinstance(inputs, (Value, int, float)):  # gradcheck(f, 0.3): one input
-        inputs = [inputs]
-    inputs = [x if isinstance(x, Value) else Value(x) for x in inputs]
-    leaves = [Value(x.data) for x in inputs]
+    items: Any = [inputs] if isinstance(inputs, (Value, int, float)) else inputs  # gradcheck(f, 0.3): one input
+    nodes = [x if isinstance(x, Value) else Value(x) for x in items]
+    leaves = [Value(x.data) for x in nodes]
     out = fn(*leaves)
     if not isinstance(out, Value):
         raise TypeError(
@@ -116,5 +125,5 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4):
     return True
 
 
-def _as_float(x):
+def _as_float(x: Value | float) -> float:
     return x.data if isinstance(x, Value) else float(x)

@@ -32,6 +32,6 @@ __all__ = [
 ]
 
 
-def grad_colour(grad):
+def grad_colour(grad: float) -> str:
     """The fill colour for a gradient on the fixed scale 1e-6 .. 1 (drawings fit their scale to their numbers)."""
     return GradScale().colour(grad)

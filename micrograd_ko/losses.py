@@ -8,7 +8,7 @@ derivative, 국소적 미분), applied with `Value.from_op`:
     loss                 value                                   d loss / d input
     mse(p, t)            mean (p_i - t_i)^2                       2 (p_i - t_i) / n
     bce(p, t)            -(t log p + (1 - t) log(1 - p))          (p - t) / (p (1 - p))
-    bce_with_logits(z,t) max(z, 0) - z t + log(1 + e^-|z|)        sigmoid(z) - t
+    bce_with_logits(z,t) max(z, 0) - z t + log(1 + e^-|z|)        sigmoid(z) - t = (1-t) s(z) - t s(-z)
     cross_entropy(x, k)  log sum_j e^{x_j} - x_k                  softmax(x)_j - [j = k]
     hinge(s, t)          max(0, 1 - t s)                          -t if t s < 1 else 0
 
@@ -37,6 +37,8 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .engine import Op, Value, _check_finite_inputs, sigmoid_of, softmax_of
 from .i18n import bilingual
@@ -87,7 +89,7 @@ def _mean(terms, loss, square=False):
         raise _overflow(loss) from None
 
 
-def _predictions(preds, loss):
+def _predictions(preds: Any, loss: str) -> list[Value]:
     """`preds` (a number, a Value or a list of them) as a non-empty list of Values."""
     preds = list(preds) if isinstance(preds, (list, tuple)) else [preds]
     if not preds:
@@ -95,7 +97,7 @@ def _predictions(preds, loss):
     return [p if isinstance(p, Value) else Value(p) for p in preds]
 
 
-def _targets(targets, n, loss):
+def _targets(targets: Any, n: int, loss: str) -> list[Value]:
     """`targets` as n Values: numbers become leaves, Values are taken as they are (never read here).
 
     A target is a parent of the loss node with local derivative 0: the loss
@@ -128,7 +130,7 @@ def _targets(targets, n, loss):
 _data = operator.attrgetter("data")
 
 
-def _apply(op, parents):
+def _apply(op: Op, parents: list[Value]) -> Value:
     """The node `op(parents)`: its value is the op's own forward, so the two can never disagree.
 
     A NaN or infinite number (a .data set by hand) is refused before the forward sees it:
@@ -136,6 +138,7 @@ def _apply(op, parents):
     """
     data = list(map(_data, parents))
     _check_finite_inputs(op, data)
+    assert op.forward is not None  # every loss op is made with its forward
     return Value.from_op(op.forward(data), op, parents)
 
 
@@ -181,19 +184,19 @@ def _mse_derivative(inputs, out):
 MSE = Op("mse", _mse_derivative, _mse_forward, "평균 제곱 오차")
 
 
-def mse(preds, targets):
+def mse(preds: Value | float | Sequence[Value | float], targets: Value | float | Sequence[Value | float]) -> Value:
     """Mean of (pred - target)^2 over two equally long lists (or two numbers); targets may be Values."""
     preds = _predictions(preds, "mse")
-    targets = list(targets) if isinstance(targets, (list, tuple)) else [targets]
-    if len(preds) != len(targets):
+    target_list: list[Any] = list(targets) if isinstance(targets, (list, tuple)) else [targets]
+    if len(preds) != len(target_list):
         raise ValueError(
             "mse: "
             + bilingual(
-                f"예측 {len(preds)}개와 목표 {len(targets)}개: 개수가 같아야 합니다",
-                f"{len(preds)} predictions and {len(targets)} targets: they must be equally many",
+                f"예측 {len(preds)}개와 목표 {len(target_list)}개: 개수가 같아야 합니다",
+                f"{len(preds)} predictions and {len(target_list)} targets: they must be equally many",
             )
         )
-    return _apply(MSE, preds + [t if isinstance(t, Value) else Value(t) for t in targets])
+    return _apply(MSE, preds + [t if isinstance(t, Value) else Value(t) for t in target_list])
 
 
 # -- binary cross-entropy (이진 교차 엔트로피) --------------------------------
@@ -240,7 +243,7 @@ def _bce_slope(p, t):
 BCE = _elementwise_op("bce", "이진 교차 엔트로피", _bce_term, _bce_slope, _bce_check)
 
 
-def bce(p, target):
+def bce(p: Value | float | Sequence[Value | float], target: Value | float | Sequence[Value | float]) -> Value:
     """-(t log p + (1 - t) log(1 - p)) for probabilities p in [0, 1]; logs clamped at -100. Lists: the mean."""
     preds = _predictions(p, "bce")
     return _apply(BCE, preds + _targets(target, len(preds), "bce"))
@@ -251,7 +254,9 @@ def _bce_logits_term(z, t):
 
 
 def _bce_logits_slope(z, t):
-    return sigmoid_of(z) - t
+    # sigmoid(z) - t = (1 - t) sigmoid(z) - t sigmoid(-z): sigmoid(40) - 1 would round to 0.0, where the
+    # slope is -sigmoid(-40) = -4.25e-18. Each term is exact to a rounding; for t = 0 or 1 only one is left.
+    return (1.0 - t) * sigmoid_of(z) - t * sigmoid_of(-z)
 
 
 BCE_WITH_LOGITS = _elementwise_op(
@@ -263,7 +268,9 @@ BCE_WITH_LOGITS = _elementwise_op(
 )
 
 
-def bce_with_logits(z, target):
+def bce_with_logits(
+    z: Value | float | Sequence[Value | float], target: Value | float | Sequence[Value | float]
+) -> Value:
     """bce(sigmoid(z), t) computed from the logit z, exact even for z = ±1e308. Lists: the mean."""
     preds = _predictions(z, "bce_with_logits")
     return _apply(BCE_WITH_LOGITS, preds + _targets(target, len(preds), "bce_with_logits"))
@@ -296,11 +303,11 @@ def _cross_entropy_slopes(xs, k):
     return tuple(-total if j == k else s[j] for j in range(len(xs))) if others else (0.0,)
 
 
-def _class_index(k, n, shown):
+def _class_index(k: Any, n: int, shown: object) -> int:
     """The class index k (an int, or a float with an integer value) as an int in [0, n), or a clear error."""
     if isinstance(k, float) and k.is_integer():
         k = int(k)
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 0 <= k < n:
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 0 <= int(k) < n:
         raise ValueError(
             "cross_entropy: "
             + bilingual(
@@ -345,13 +352,13 @@ def _exp_of_difference(x, shift):
     return e + e * error
 
 
-def cross_entropy(logits, target_index):
+def cross_entropy(logits: Sequence[Value | float], target_index: int | Value) -> Value:
     """-log softmax(logits)[k] for one sample, via log-sum-exp (as torch's CrossEntropyLoss)."""
-    logits = list(logits) if isinstance(logits, (list, tuple)) else [logits]
-    logits = [x if isinstance(x, Value) else Value(x) for x in logits]
+    items: list[Any] = list(logits) if isinstance(logits, (list, tuple)) else [logits]
+    nodes = [x if isinstance(x, Value) else Value(x) for x in items]
     if not isinstance(target_index, Value):
-        target_index = Value(_class_index(target_index, len(logits), target_index))
-    return _apply(CROSS_ENTROPY, logits + [target_index])
+        target_index = Value(_class_index(target_index, len(nodes), target_index))
+    return _apply(CROSS_ENTROPY, nodes + [target_index])
 
 
 # -- hinge (max-margin) ------------------------------------------------------
@@ -375,7 +382,7 @@ def _plus_or_minus_one(s, t):
 HINGE = _elementwise_op("hinge", "힌지 손실", _hinge_term, _hinge_slope, _plus_or_minus_one)
 
 
-def hinge(score, target):
+def hinge(score: Value | float | Sequence[Value | float], target: Value | float | Sequence[Value | float]) -> Value:
     """max(0, 1 - t * score) for a label t of -1 or +1 (micrograd's SVM loss). Lists: the mean."""
     preds = _predictions(score, "hinge")
     return _apply(HINGE, preds + _targets(target, len(preds), "hinge"))
@@ -384,7 +391,7 @@ def hinge(score, target):
 LOSSES = {"mse": mse, "bce": bce, "bce_with_logits": bce_with_logits, "cross_entropy": cross_entropy, "hinge": hinge}
 
 
-def get(spec):
+def get(spec: str | Callable[..., Value]) -> Callable[..., Value]:
     """The loss function for a name in `LOSSES`, or a callable as is."""
     if callable(spec):
         return spec

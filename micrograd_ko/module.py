@@ -12,10 +12,18 @@ A state dict maps each parameter slot's name to its numbers:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
 from .checks import check_numbers
 from .engine import Value
 from .i18n import bilingual, tr
 from .torch_bridge import to_torch
+
+if TYPE_CHECKING:
+    import torch
+
+_M = TypeVar("_M", bound="Module")
 
 __all__ = ["Module"]
 
@@ -25,7 +33,7 @@ class Module:
 
     training = True  # train() / eval() switch it (it matters for Dropout)
 
-    def parameter_slots(self, prefix=""):
+    def parameter_slots(self, prefix: str = "") -> Iterator[tuple[str, Value | list[Value]]]:
         """(name, Value or list of Values) for every slot, in a fixed order."""
         for name, attr in vars(self).items():
             if name.startswith("_"):
@@ -42,7 +50,7 @@ class Module:
                     for i, module in enumerate(attr):
                         yield from module.parameter_slots(f"{full}.{i}.")
 
-    def named_parameters(self):
+    def named_parameters(self) -> Iterator[tuple[str, Value]]:
         """(name, Value) for every parameter, e.g. ('layers.0.neurons.1.w.0', Value)."""
         for name, slot in self.parameter_slots():
             if isinstance(slot, list):
@@ -51,15 +59,15 @@ class Module:
             else:
                 yield name, slot
 
-    def parameters(self):
+    def parameters(self) -> list[Value]:
         return [p for _, p in self.named_parameters()]
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         """Set every parameter's gradient (기울기) to 0 (gradients accumulate)."""
         for p in self.parameters():
             p.grad = 0.0
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         """This module and every module inside it."""
         yield self
         for attr in vars(self).values():
@@ -68,27 +76,29 @@ class Module:
                 if isinstance(child, Module):
                     yield from child.modules()
 
-    def train(self, mode=True):
+    def train(self: _M, mode: bool = True) -> _M:
         """Training mode (Dropout drops units); returns the module."""
         for module in self.modules():
             module.training = bool(mode)
         return self
 
-    def eval(self):
+    def eval(self: _M) -> _M:
         """Evaluation mode (Dropout passes everything through); returns the module."""
         return self.train(False)
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, float | list[float]]:
         """{slot name: float or list of floats}: the parameters as plain numbers (a copy)."""
         return {
             name: [p.data for p in slot] if isinstance(slot, list) else slot.data
             for name, slot in self.parameter_slots()
         }
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         """Set every parameter from `state`; checks everything first, so a bad state changes nothing."""
         if not isinstance(state, dict):
-            raise TypeError(bilingual("state_dict는 dict여야 합니다", f"a state dict must be a dict, got {type(state).__name__}"))
+            raise TypeError(
+                bilingual("state_dict는 dict여야 합니다", f"a state dict must be a dict, got {type(state).__name__}")
+            )
         slots = dict(self.parameter_slots())
         missing = [k for k in slots if k not in state]
         unexpected = [k for k in state if k not in slots]
@@ -106,9 +116,14 @@ class Module:
                 except (TypeError, ValueError) as error:
                     problems.append(str(error))
         if problems:
-            raise ValueError(bilingual("state_dict가 모델과 맞지 않아 아무것도 바꾸지 않았습니다",
-                                       "the state dict does not match the model; nothing was changed")
-                             + ":\n  " + "\n  ".join(problems))
+            raise ValueError(
+                bilingual(
+                    "state_dict가 모델과 맞지 않아 아무것도 바꾸지 않았습니다",
+                    "the state dict does not match the model; nothing was changed",
+                )
+                + ":\n  "
+                + "\n  ".join(problems)
+            )
         for name, slot in slots.items():
             if isinstance(slot, list):
                 for p, value in zip(slot, checked[name]):
@@ -116,7 +131,7 @@ class Module:
             else:
                 slot.data = checked[name]
 
-    def as_layers(self):
+    def as_layers(self) -> list[tuple[Any, ...]]:
         """This module as standard layers, for `to_torch`: a list of
         ("linear", weight rows, biases), ("activation", name) and ("dropout", p).
 
@@ -124,18 +139,21 @@ class Module:
         Sequential) override it.
         """
         name = type(self).__name__
-        raise TypeError(bilingual(
-            f"to_torch: {name}은(는) 변환할 수 없습니다", f"cannot convert {name} "
-            "(MLP, Layer, Dropout and Sequential can be converted)"))
+        raise TypeError(
+            bilingual(
+                f"to_torch: {name}은(는) 변환할 수 없습니다",
+                f"cannot convert {name} (MLP, Layer, Dropout and Sequential can be converted)",
+            )
+        )
 
-    def to_torch(self):
+    def to_torch(self) -> torch.nn.Sequential:
         """The same network as a `torch.nn.Sequential` (float64), same weights."""
         return to_torch(self)
 
-    def _count(self):
+    def _count(self) -> str:
         return tr(f"매개변수 {len(self.parameters())}개", f"{len(self.parameters())} parameters")
 
 
-def _names(keys, limit=6):
+def _names(keys: list[str], limit: int = 6) -> str:
     shown = ", ".join(keys[:limit])
     return shown + (f", … (+{len(keys) - limit})" if len(keys) > limit else "")

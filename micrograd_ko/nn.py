@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import random
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,8 +28,18 @@ from .i18n import bilingual
 from .init import InitSpec
 from .module import Module
 
-__all__ = ["ACTIVATIONS", "Module", "Neuron", "Layer", "MLP", "Dropout", "Sequential", "init", "check_activation",
-           "check_positive_int"]
+__all__ = [
+    "ACTIVATIONS",
+    "Module",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "Dropout",
+    "Sequential",
+    "init",
+    "check_activation",
+    "check_positive_int",
+]
 
 # Activation name -> the engine's method that applies it to one Value ('linear' is the identity).
 _ACTIVATION_FUNCTIONS = {name: getattr(Value, name) for name in ACTIVATIONS}
@@ -147,14 +158,20 @@ class Dropout(Module):
     so nothing needs rescaling in evaluation mode, where inputs pass through.
     """
 
+    p: float
+    _rng: random.Random
+
     def __init__(self, p: float = 0.5, rng: Seed = None) -> None:
         if not isinstance(p, numbers.Real) or not 0.0 <= p < 1.0:
-            raise ValueError(bilingual(f"드롭아웃 확률 p는 0 이상 1 미만이어야 합니다: {p!r}",
-                                       f"dropout p must be in [0, 1), got {p!r}"))
+            raise ValueError(
+                bilingual(
+                    f"드롭아웃 확률 p는 0 이상 1 미만이어야 합니다: {p!r}", f"dropout p must be in [0, 1), got {p!r}"
+                )
+            )
         self.p = float(p)
         self._rng = make_rng(rng)
 
-    def __call__(self, x):
+    def __call__(self, x: Any) -> Any:  # a Value or a list of them, as given
         if not self.training or self.p == 0.0:
             return x
         scale = 1.0 / (1.0 - self.p)
@@ -162,10 +179,10 @@ class Dropout(Module):
             return x * (0.0 if self._rng.random() < self.p else scale)
         return [v * (0.0 if self._rng.random() < self.p else scale) for v in x]
 
-    def as_layers(self):
+    def as_layers(self) -> list[tuple[Any, ...]]:
         return [("dropout", self.p)]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Dropout(p={self.p})"
 
 
@@ -175,10 +192,12 @@ class Sequential(Module):
     def __init__(self, *modules: Module) -> None:
         for m in modules:
             if not isinstance(m, Module) or not callable(m):
-                raise TypeError(bilingual("Sequential에는 Module만 넣을 수 있습니다", f"Sequential takes Modules, got {m!r}"))
-        self.parts = list(modules)
+                raise TypeError(
+                    bilingual("Sequential에는 Module만 넣을 수 있습니다", f"Sequential takes Modules, got {m!r}")
+                )
+        self.parts: list[Any] = list(modules)  # Modules, each callable (checked above)
 
-    def __call__(self, x):
+    def __call__(self, x: Any) -> Any:
         for module in self.parts:
             x = module(x)
         return x
@@ -227,11 +246,19 @@ class MLP(Module):
     ) -> None:
         check_positive_int(nin, "nin")
         if not isinstance(nouts, Sequence) or isinstance(nouts, str):
-            raise TypeError(bilingual(f"nouts는 층 너비의 목록입니다 (예: [16, 1]), 받은 것: {nouts!r}",
-                                      f"nouts is a list of layer widths (e.g. [16, 1]), got {nouts!r}"))
+            raise TypeError(
+                bilingual(
+                    f"nouts는 층 너비의 목록입니다 (예: [16, 1]), 받은 것: {nouts!r}",
+                    f"nouts is a list of layer widths (e.g. [16, 1]), got {nouts!r}",
+                )
+            )
         nouts = [check_positive_int(n, f"nouts[{i}]") for i, n in enumerate(nouts)]
         if not nouts:
-            raise ValueError(bilingual("nouts가 비어 있습니다: 출력 너비라도 주세요", "nouts is empty: give at least the output width"))
+            raise ValueError(
+                bilingual(
+                    "nouts가 비어 있습니다: 출력 너비라도 주세요", "nouts is empty: give at least the output width"
+                )
+            )
         _check_size([nin] + nouts)  # before a single weight is drawn: a typo must not hang the kernel
         hidden = len(nouts) - 1
         if isinstance(activation, str):
@@ -249,8 +276,11 @@ class MLP(Module):
         ]
         self.dropout = Dropout(dropout, rng=self._rng) if dropout else None
         self._config: dict[str, Any] = {
-            "nin": nin, "nouts": nouts, "activation": activations[:-1],
-            "output_activation": activations[-1], "dropout": float(dropout),
+            "nin": nin,
+            "nouts": nouts,
+            "activation": activations[:-1],
+            "output_activation": activations[-1],
+            "dropout": float(dropout),
         }
 
     @property
@@ -321,20 +351,33 @@ def _check_config(path, config, state):
     """The config names known keys, sane widths and a size within the caps, matching the numbers stored."""
     unknown = sorted(map(str, set(config) - _CONFIG_KEYS))
     if unknown or not {"nin", "nouts"} <= set(config):
-        raise ValueError(f"{path}: " + bilingual(
-            f"설정(config)이 올바르지 않습니다: 모르는 키 {unknown}, 'nin'과 'nouts'는 꼭 있어야 합니다",
-            f"invalid config: unknown keys {unknown}, 'nin' and 'nouts' are required "
-            f"(allowed: {sorted(_CONFIG_KEYS)})"))
+        raise ValueError(
+            f"{path}: "
+            + bilingual(
+                f"설정(config)이 올바르지 않습니다: 모르는 키 {unknown}, 'nin'과 'nouts'는 꼭 있어야 합니다",
+                f"invalid config: unknown keys {unknown}, 'nin' and 'nouts' are required "
+                f"(allowed: {sorted(_CONFIG_KEYS)})",
+            )
+        )
     widths = [config["nin"], *config["nouts"]] if isinstance(config["nouts"], list) else None
     if not widths or not all(type(n) is int and 0 < n <= MAX_PARAMETERS for n in widths):
-        raise ValueError(f"{path}: " + bilingual(f"nin과 nouts는 {MAX_PARAMETERS:,} 이하의 양의 정수여야 합니다",
-                                                 f"nin and nouts must be positive ints up to {MAX_PARAMETERS:,}"))
+        raise ValueError(
+            f"{path}: "
+            + bilingual(
+                f"nin과 nouts는 {MAX_PARAMETERS:,} 이하의 양의 정수여야 합니다",
+                f"nin and nouts must be positive ints up to {MAX_PARAMETERS:,}",
+            )
+        )
     expected = _check_size(widths, path)
     stored = sum(len(v) if isinstance(v, list) else 1 for v in state.values())
     if stored < expected:  # (too many numbers is caught later, by name, against the built model)
-        raise ValueError(f"{path}: " + bilingual(
-            f"설정은 매개변수 {expected}개를 뜻하지만 파일에는 숫자 {stored}개가 있습니다",
-            f"the config implies {expected} parameters but the file stores {stored} numbers"))
+        raise ValueError(
+            f"{path}: "
+            + bilingual(
+                f"설정은 매개변수 {expected}개를 뜻하지만 파일에는 숫자 {stored}개가 있습니다",
+                f"the config implies {expected} parameters but the file stores {stored} numbers",
+            )
+        )
 
 
 def _check_size(widths, path=None):
@@ -349,16 +392,23 @@ def _check_size(widths, path=None):
     caps_ko = f"최대 층 {MAX_LAYERS:,}개, 매개변수 {MAX_PARAMETERS:,}개"
     caps_en = f"at most {MAX_LAYERS:,} layers and {MAX_PARAMETERS:,} parameters"
     if path is not None:
-        raise ValueError(f"{path}: " + bilingual(
-            f"층 {layers}개, 매개변수 {count:,}개는 파일로 다루기에 너무 큽니다 ({caps_ko})",
-            f"{layers} layers and {count:,} parameters is too large for a model file ({caps_en})"))
+        raise ValueError(
+            f"{path}: "
+            + bilingual(
+                f"층 {layers}개, 매개변수 {count:,}개는 파일로 다루기에 너무 큽니다 ({caps_ko})",
+                f"{layers} layers and {count:,} parameters is too large for a model file ({caps_en})",
+            )
+        )
     shape = " → ".join(f"{n:,}" for n in widths)
-    raise ValueError(bilingual(
-        f"너비 {shape}: 층 {layers}개, 매개변수 {count:,}개는 만들기에 너무 큽니다 ({caps_ko}; 모델 파일과 같은 "
-        "한도). 매개변수 하나하나가 파이썬 객체라서 몇 분 동안 메모리를 채우게 됩니다: 너비를 확인하세요",
-        f"widths {shape}: {layers} layer{'s' * (layers != 1)} and {count:,} parameters is too large to build ({caps_en}, the caps "
-        "of a model file); every parameter is a Python object, so this would fill the memory for minutes: "
-        "check the widths"))
+    raise ValueError(
+        bilingual(
+            f"너비 {shape}: 층 {layers}개, 매개변수 {count:,}개는 만들기에 너무 큽니다 ({caps_ko}; 모델 파일과 같은 "
+            "한도). 매개변수 하나하나가 파이썬 객체라서 몇 분 동안 메모리를 채우게 됩니다: 너비를 확인하세요",
+            f"widths {shape}: {layers} layer{'s' * (layers != 1)} and {count:,} parameters is too large to build ({caps_en}, the caps "
+            "of a model file); every parameter is a Python object, so this would fill the memory for minutes: "
+            "check the widths",
+        )
+    )
 
 
 def _draw(initializer, rng, fan_in, fan_out, what):
@@ -377,13 +427,18 @@ def _per_layer(spec, count, what, single_types, layers, callable_ok=False):
     """
     if isinstance(spec, (list, tuple)):
         if len(spec) != count:
-            raise ValueError(bilingual(
-                f"{what} 목록은 {layers[0]} 하나씩, {count}개여야 하는데 {len(spec)}개입니다",
-                f"{what} takes one entry {layers[1]}: {count} expected, got {len(spec)}"))
+            raise ValueError(
+                bilingual(
+                    f"{what} 목록은 {layers[0]} 하나씩, {count}개여야 하는데 {len(spec)}개입니다",
+                    f"{what} takes one entry {layers[1]}: {count} expected, got {len(spec)}",
+                )
+            )
         return list(spec)
     if isinstance(spec, single_types) or (callable_ok and callable(spec)):
         return [spec] * count
-    raise TypeError(bilingual(f"{what}: 이름 또는 목록이 필요합니다", f"{what}: expected a name or a list, got {spec!r}"))
+    raise TypeError(
+        bilingual(f"{what}: 이름 또는 목록이 필요합니다", f"{what}: expected a name or a list, got {spec!r}")
+    )
 
 
 def _as_inputs(x, nin):
@@ -391,14 +446,23 @@ def _as_inputs(x, nin):
     if isinstance(x, (Value, numbers.Real)):
         x = [x]
     if isinstance(x, (str, bytes, dict)) or not hasattr(x, "__iter__"):
-        raise TypeError(bilingual(f"입력은 숫자 {nin}개의 목록이어야 합니다: {x!r}",
-                                  f"the input must be a list of {nin} numbers, got {x!r}"))
+        raise TypeError(
+            bilingual(
+                f"입력은 숫자 {nin}개의 목록이어야 합니다: {x!r}",
+                f"the input must be a list of {nin} numbers, got {x!r}",
+            )
+        )
     x = list(x)
     if len(x) != nin:
-        raise ValueError(bilingual(f"입력의 길이와 nin이 다릅니다 ({len(x)} ≠ nin={nin})",
-                                   f"the input has {len(x)} number{'s' * (len(x) != 1)}, expected nin={nin}"))
+        raise ValueError(
+            bilingual(
+                f"입력의 길이와 nin이 다릅니다 ({len(x)} ≠ nin={nin})",
+                f"the input has {len(x)} number{'s' * (len(x) != 1)}, expected nin={nin}",
+            )
+        )
     for i, v in enumerate(x):
         if not isinstance(v, (Value, numbers.Real)):
-            raise TypeError(bilingual(f"입력 [{i}]이(가) 숫자가 아닙니다: {v!r}",
-                                      f"input [{i}] is not a number: {v!r}"))
+            raise TypeError(
+                bilingual(f"입력 [{i}]이(가) 숫자가 아닙니다: {v!r}", f"input [{i}] is not a number: {v!r}")
+            )
     return [v if isinstance(v, Value) else Value(v) for v in x]

@@ -61,25 +61,36 @@ def test_check_dataset_refuses_a_generator_before_reading_it():
     assert check_dataset(X, y) == (X, y)
 
 
-@pytest.mark.parametrize("loss, width, target, message", [
-    ("bce", 2, 1, r"loss='bce' .* output width is 2 and a target has 1; for 2 classes use loss='cross_entropy'"),
-    ("bce_with_logits", 3, 0.0, r"output width is 3 and a target has 1"),
-    ("hinge", 1, [1, -1], r"output width is 1 and a target has 2"),
-    ("mse", 2, [1.0, 2.0, 3.0], r"loss='mse' .* output width is 2 and a target has 3$"),
-    ("cross_entropy", 1, 0, r"needs one score per class but the model's output width is 1"),
-    ("cross_entropy", 3, 3, r"class index in \[0, 3\) as the target, got 3"),
-    ("cross_entropy", 3, 1.5, r"got 1.5"),
-])
+@pytest.mark.parametrize(
+    "loss, width, target, message",
+    [
+        ("bce", 2, 1, r"loss='bce' .* output width is 2 and a target has 1; for 2 classes use loss='cross_entropy'"),
+        ("bce_with_logits", 3, 0.0, r"output width is 3 and a target has 1"),
+        ("hinge", 1, [1, -1], r"output width is 1 and a target has 2"),
+        ("mse", 2, [1.0, 2.0, 3.0], r"loss='mse' .* output width is 2 and a target has 3$"),
+        ("cross_entropy", 1, 0, r"needs one score per class but the model's output width is 1"),
+        ("cross_entropy", 3, 3, r"class index in \[0, 3\) as the target, got 3"),
+        ("cross_entropy", 3, 1.5, r"got 1.5"),
+    ],
+)
 def test_check_loss_output_names_the_loss_and_the_output_width(loss, width, target, message):
     with pytest.raises(ValueError, match=message) as error:
         check_loss_output(loss, width, target)
     assert " / " in str(error.value)
 
 
-@pytest.mark.parametrize("loss, width, target", [
-    ("bce", 1, 1), ("bce", 2, [0, 1]), ("mse", 3, [1, 2, 3]), ("cross_entropy", 3, 2), ("cross_entropy", 2, Value(1.0)),
-    ("hinge", 1, -1), ("my_own_loss", 5, "anything"),
-])
+@pytest.mark.parametrize(
+    "loss, width, target",
+    [
+        ("bce", 1, 1),
+        ("bce", 2, [0, 1]),
+        ("mse", 3, [1, 2, 3]),
+        ("cross_entropy", 3, 2),
+        ("cross_entropy", 2, Value(1.0)),
+        ("hinge", 1, -1),
+        ("my_own_loss", 5, "anything"),
+    ],
+)
 def test_check_loss_output_accepts_what_the_loss_can_compare(loss, width, target):
     assert check_loss_output(loss, width, target) is None
 
@@ -97,8 +108,19 @@ def _package_imports(path):
 
 
 def test_the_model_modules_import_each_other_in_a_line_not_a_circle():
-    modules = ["checks", "torch_bridge", "module", "serialize", "nn", "losses", "optim", "init", "datasets",
-               "expression", "cli"]
+    modules = [
+        "checks",
+        "torch_bridge",
+        "module",
+        "serialize",
+        "nn",
+        "losses",
+        "optim",
+        "init",
+        "datasets",
+        "expression",
+        "cli",
+    ]
     graph = {}
     for name in modules:
         top, nested = _package_imports(PACKAGE / f"{name}.py")

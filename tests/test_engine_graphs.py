@@ -185,12 +185,15 @@ def test_random_graphs_match_central_differences(expr, xs):
     check_grads(expr, xs, kinks="skip")
 
 
-# unguarded: micrograd has no sigmoid to guard with; a point outside a domain is left out
+# unguarded: micrograd has no sigmoid to guard with; a point outside a domain is left out.
+# No edge or near-kink values: micrograd sums in the order of a Python set, which changes from
+# run to run, so at a point dominated by cancellation (x0 = -0.999999999999 beside x0**2) its
+# rounding differs from ours by more than any fixed rtol; the edges are tested against torch above.
 @given(
     expr=mst.expressions(
         n_inputs=2, max_nodes=8, rows=["+", "-", "*", "/", "**c", "relu", "neg", "sum", "dot"], guard_domains=False
     ),
-    xs=mst.inputs(2, -3, 3),
+    xs=mst.inputs(2, -3, 3, edges=False, kinks=()),
 )
 def test_random_graphs_match_karpathys_micrograd(expr, xs):
     assume(_evaluates(expr, xs))

@@ -19,7 +19,11 @@ from micrograd_ko.nn import MLP
 
 NAN_MESSAGE = "an input is NaN (was .data set by hand?)"
 INF_MESSAGE = "an input is infinite (was .data set by hand?)"
-BAD = [(math.nan, ValueError, NAN_MESSAGE), (math.inf, OverflowError, INF_MESSAGE), (-math.inf, OverflowError, INF_MESSAGE)]
+BAD = [
+    (math.nan, ValueError, NAN_MESSAGE),
+    (math.inf, OverflowError, INF_MESSAGE),
+    (-math.inf, OverflowError, INF_MESSAGE),
+]
 
 
 def spoiled(number):
@@ -38,34 +42,36 @@ def refuses(make, kind, message):
 
 
 ONE_INPUT = {name: (lambda op: lambda v: getattr(v, op)())(name) for name in UNARY_OPS}
-ONE_INPUT.update({
-    "neg": lambda v: -v,
-    "leaky_relu(2)": lambda v: v.leaky_relu(2.0),
-    "elu(0.5)": lambda v: v.elu(0.5),
-    "v ** 0": lambda v: v**0,
-    "v ** 0.5": lambda v: v**0.5,
-    "v ** 2": lambda v: v**2,
-    "2 ** v": lambda v: 2.0**v,
-    "1 ** v": lambda v: 1.0**v,
-    "v + 1": lambda v: v + 1.0,
-    "1 - v": lambda v: 1.0 - v,
-    "v * 0": lambda v: v * 0.0,
-    "v / 2": lambda v: v / 2.0,
-    "1 / v": lambda v: 1.0 / v,
-    "v - v": lambda v: v - v,
-    "Value(1) ** v": lambda v: Value(1.0) ** v,
-    "v ** Value(0)": lambda v: v ** Value(0.0),
-    "sum": lambda v: ko.sum([Value(1.0), v, Value(-1.0)]),
-    "dot": lambda v: ko.dot([v, Value(1.0)], [Value(0.0), Value(2.0)]),
-    "dot (as x)": lambda v: ko.dot([Value(0.0)], [v]),
-    "softmax": lambda v: ko.softmax([v, Value(1.0)]),
-    "from_op": lambda v: Value.from_op(0.0, ko.Op("zero", lambda inputs, out: (0.0,)), [v]),
-    "mse": lambda v: losses.mse([v, Value(1.0)], [0.0, 0.0]),
-    "bce": lambda v: losses.bce(v, 1.0),
-    "bce_with_logits": lambda v: losses.bce_with_logits(v, 1.0),
-    "cross_entropy": lambda v: losses.cross_entropy([v, Value(1.0)], 1),
-    "hinge": lambda v: losses.hinge(v, 1.0),  # max(0, 1 - nan) was a silent 0.0
-})
+ONE_INPUT.update(
+    {
+        "neg": lambda v: -v,
+        "leaky_relu(2)": lambda v: v.leaky_relu(2.0),
+        "elu(0.5)": lambda v: v.elu(0.5),
+        "v ** 0": lambda v: v**0,
+        "v ** 0.5": lambda v: v**0.5,
+        "v ** 2": lambda v: v**2,
+        "2 ** v": lambda v: 2.0**v,
+        "1 ** v": lambda v: 1.0**v,
+        "v + 1": lambda v: v + 1.0,
+        "1 - v": lambda v: 1.0 - v,
+        "v * 0": lambda v: v * 0.0,
+        "v / 2": lambda v: v / 2.0,
+        "1 / v": lambda v: 1.0 / v,
+        "v - v": lambda v: v - v,
+        "Value(1) ** v": lambda v: Value(1.0) ** v,
+        "v ** Value(0)": lambda v: v ** Value(0.0),
+        "sum": lambda v: ko.sum([Value(1.0), v, Value(-1.0)]),
+        "dot": lambda v: ko.dot([v, Value(1.0)], [Value(0.0), Value(2.0)]),
+        "dot (as x)": lambda v: ko.dot([Value(0.0)], [v]),
+        "softmax": lambda v: ko.softmax([v, Value(1.0)]),
+        "from_op": lambda v: Value.from_op(0.0, ko.Op("zero", lambda inputs, out: (0.0,)), [v]),
+        "mse": lambda v: losses.mse([v, Value(1.0)], [0.0, 0.0]),
+        "bce": lambda v: losses.bce(v, 1.0),
+        "bce_with_logits": lambda v: losses.bce_with_logits(v, 1.0),
+        "cross_entropy": lambda v: losses.cross_entropy([v, Value(1.0)], 1),
+        "hinge": lambda v: losses.hinge(v, 1.0),  # max(0, 1 - nan) was a silent 0.0
+    }
+)
 
 
 @pytest.mark.parametrize("name", sorted(ONE_INPUT))

@@ -72,7 +72,7 @@ def test_bias_gradient_norms_are_the_norms_of_the_bias_grads():
     X, y = datasets.xor()
     model = MLP(2, [3, 3, 1], activation="sigmoid", init="lecun_normal", bias_init="normal", seed=3)
     norms = bias_gradient_norms(model, mean_bce(model, X, y))
-    direct = [math.sqrt(sum(n.b.grad ** 2 for n in layer.neurons)) for layer in model.layers[:-1]]
+    direct = [math.sqrt(sum(n.b.grad**2 for n in layer.neurons)) for layer in model.layers[:-1]]
     assert norms == pytest.approx(direct, rel=1e-12)
     assert all(n > 0 for n in norms)
 
@@ -163,8 +163,15 @@ def test_compose_affine_matches_the_network_for_a_hand_made_case():
 
 @pytest.fixture(scope="module")
 def inits():
-    return init_comparison(seeds=range(6), hist_samples=1000 if FULL else 50, train_seeds=10 if FULL else 3,
-                           train_pairs=(("tanh", "xavier"),), deep_samples=200, lang="en", jobs=JOBS)
+    return init_comparison(
+        seeds=range(6),
+        hist_samples=1000 if FULL else 50,
+        train_seeds=10 if FULL else 3,
+        train_pairs=(("tanh", "xavier"),),
+        deep_samples=200,
+        lang="en",
+        jobs=JOBS,
+    )
 
 
 def test_sigmoid_activation_histograms_as_in_the_book(inits):
@@ -227,8 +234,18 @@ def test_pretrain_refuses_non_sigmoid_layers_and_data_outside_0_1():
 
 
 def test_rbm_experiment_reports_each_initialization():
-    result = rbm_pretraining(seeds=2, steps=200, rbm_epochs=20, digits_seeds=1, digits_train=150, digits_test=100,
-                             digits_epochs=2, digits_rbm_epochs=2, lang="en", jobs=JOBS)
+    result = rbm_pretraining(
+        seeds=2,
+        steps=200,
+        rbm_epochs=20,
+        digits_seeds=1,
+        digits_train=150,
+        digits_test=100,
+        digits_epochs=2,
+        digits_rbm_epochs=2,
+        lang="en",
+        jobs=JOBS,
+    )
     assert set(result.numbers["xor"]) == {"uniform", "xavier", "rbm"}
     assert set(result.numbers["digits"]) == {"uniform", "xavier", "rbm"}
     assert all(len(acc) == 2 for n in result.numbers["digits"].values() for acc in n["test_accuracy"])
@@ -241,7 +258,9 @@ def test_rbm_experiment_reports_each_initialization():
 
 @pytest.fixture(scope="module")
 def output():
-    return output_and_loss(digits_epochs=10 if FULL else 3, moons_epochs=30, regression_epochs=100, lang="en", jobs=JOBS)
+    return output_and_loss(
+        digits_epochs=10 if FULL else 3, moons_epochs=30, regression_epochs=100, lang="en", jobs=JOBS
+    )
 
 
 def test_softmax_cross_entropy_reaches_90_percent_on_digits(output):
@@ -300,7 +319,10 @@ def test_stored_measurements_load_with_their_settings():
     assert set(rbm_full["numbers"]["digits"]) == {"uniform", "xavier", "rbm"}
     digits = measured.load("digits-init")
     assert [len(n["curve"]) for n in digits["numbers"].values()] == [
-        digits["config"]["n_train"] * digits["config"]["epochs"] // (digits["config"]["batch_size"] * digits["config"]["every"])] * 4
+        digits["config"]["n_train"]
+        * digits["config"]["epochs"]
+        // (digits["config"]["batch_size"] * digits["config"]["every"])
+    ] * 4
     with pytest.raises(ValueError, match="no stored measurement"):
         measured.load("nope")
 
@@ -315,7 +337,12 @@ def test_readme_quotes_the_stored_width_init_grid():
     row = next(line for line in readme.splitlines() if "deep-xor-grid" in line)
     quoted = re.findall(r"너비 (5|10) (U\(-1,1\)|He) (\d+)/(\d+)", row)
     grid = measured.load("deep-xor-grid")["numbers"]
-    names = {("5", "U(-1,1)"): "relu", ("5", "He"): "relu_he", ("10", "U(-1,1)"): "relu_wide", ("10", "He"): "relu_he_wide"}
+    names = {
+        ("5", "U(-1,1)"): "relu",
+        ("5", "He"): "relu_he",
+        ("10", "U(-1,1)"): "relu_wide",
+        ("10", "He"): "relu_he_wide",
+    }
     assert len(quoted) == 4
     for width, init, solved, seeds in quoted:
         n = grid[names[width, init]]["solved"]
@@ -379,14 +406,23 @@ def test_readme_quotes_the_stored_vanishing_run():
     stored = measured.load("vanishing")
     numbers = stored["numbers"]
     sigmoid = numbers["ratios"]["sigmoid"]
-    found = re.search(r"비 ≥ (\d+)이 (\d+)/(\d+) 시드 \(중앙값 (\S+), 최소 (\S+)\); "
-                      r"tanh\+Xavier (\S+), ReLU\+He (\S+) \(중앙값\)", row)
+    found = re.search(
+        r"비 ≥ (\d+)이 (\d+)/(\d+) 시드 \(중앙값 (\S+), 최소 (\S+)\); "
+        r"tanh\+Xavier (\S+), ReLU\+He (\S+) \(중앙값\)",
+        row,
+    )
     assert found, row
     threshold, solved, seeds, middle, lowest, tanh, relu = found.groups()
     assert float(threshold) == SIGMOID_RATIO and int(seeds) == len(stored["config"]["seeds"])
     assert int(solved) == sum(r >= SIGMOID_RATIO for r in sigmoid)
-    _assert_quotes([(middle, statistics.median(sigmoid)), (lowest, min(sigmoid)),
-                    (tanh, numbers["median_ratio"]["tanh"]), (relu, numbers["median_ratio"]["relu"])])
+    _assert_quotes(
+        [
+            (middle, statistics.median(sigmoid)),
+            (lowest, min(sigmoid)),
+            (tanh, numbers["median_ratio"]["tanh"]),
+            (relu, numbers["median_ratio"]["relu"]),
+        ]
+    )
     digits = re.search(r"층별 ([\d., ]+) \(Nielsen", row).group(1).split(", ")
     per_layer = [statistics.median(layer) for layer in zip(*numbers["digits_per_layer"])]
     assert len(digits) == len(per_layer) == 4
@@ -403,8 +439,11 @@ def test_readme_quotes_the_stored_deep_xor_run():
 
     row = _readme_row("| 2 deep-xor")
     numbers = measured.load("deep-xor")["numbers"]
-    found = re.search(r"시그모이드 (\d+)/(\d+) \((\d+)개 모두 손실 ln 2\), tanh (\d+)/(\d+), "
-                      r"ReLU\(너비 5\) (\d+)/(\d+), ReLU\+He\(너비 10\) (\d+)/(\d+)", row)
+    found = re.search(
+        r"시그모이드 (\d+)/(\d+) \((\d+)개 모두 손실 ln 2\), tanh (\d+)/(\d+), "
+        r"ReLU\(너비 5\) (\d+)/(\d+), ReLU\+He\(너비 10\) (\d+)/(\d+)",
+        row,
+    )
     assert found, row
     counts = [int(n) for n in found.groups()]
     sigmoid, tanh, relu, relu_he_wide = (numbers[v] for v in ("sigmoid", "tanh", "relu", "relu_he_wide"))
@@ -413,7 +452,7 @@ def test_readme_quotes_the_stored_deep_xor_run():
     for (solved, seeds), n in zip([counts[3:5], counts[5:7], counts[7:9]], (tanh, relu, relu_he_wide)):
         assert (solved, seeds) == (sum(n["solved"]), len(n["solved"]))
     grid = measured.load("deep-xor-grid")["numbers"]  # the same seeds give the same outcomes in both stored runs
-    assert all(grid[v]["solved"] == numbers[v]["solved"][:len(grid[v]["solved"])] for v in grid)
+    assert all(grid[v]["solved"] == numbers[v]["solved"][: len(grid[v]["solved"])] for v in grid)
 
 
 def test_readme_quotes_the_stored_zero_init_run():
@@ -441,8 +480,11 @@ def test_readme_quotes_the_stored_linear_run():
     found = re.search(r"선형 층 (\d+)개 = 아핀 변환 하나 \(점 (\d+)개 × 시드 (\d+)개에서 최대 차이 (\S+)\)", row)
     assert found, row
     depth, points, seeds, difference = found.groups()
-    assert (int(depth), int(points), int(seeds)) == (stored["config"]["depth"], stored["config"]["points"],
-                                                     len(stored["config"]["seeds"]))
+    assert (int(depth), int(points), int(seeds)) == (
+        stored["config"]["depth"],
+        stored["config"]["points"],
+        len(stored["config"]["seeds"]),
+    )
     _assert_quotes([(difference, max(stored["numbers"]["difference"]))])
     assert "XOR 손실은 ln 2 아래로 내려가지 않음" in row
     assert min(stored["numbers"]["min_loss"]) >= math.log(2) - TOLERANCE
@@ -456,8 +498,11 @@ def test_readme_quotes_the_stored_init_run():
     row = _readme_row("| 5 init")
     stored = measured.load("init")
     numbers = stored["numbers"]
-    found = re.search(r"출력의 (\d+)%가 포화; Xavier는 tanh를 돕고\(비 (\S+), (\d+)/(\d+) 해결\) "
-                      r"시그모이드는 악화\(비 (\S+), N\(0,1\)은 (\S+)\); ReLU (\d+)층: Xavier는 신호를 (\S+)으로, He는 (\S+)로", row)
+    found = re.search(
+        r"출력의 (\d+)%가 포화; Xavier는 tanh를 돕고\(비 (\S+), (\d+)/(\d+) 해결\) "
+        r"시그모이드는 악화\(비 (\S+), N\(0,1\)은 (\S+)\); ReLU (\d+)층: Xavier는 신호를 (\S+)으로, He는 (\S+)로",
+        row,
+    )
     assert found, row
     saturated, tanh, solved, seeds, sigmoid, normal, depth, xavier, he = found.groups()
     layers = numbers["histograms"]["sigmoid/normal"]
@@ -465,10 +510,16 @@ def test_readme_quotes_the_stored_init_run():
     tanh_solved = numbers["solved"]["tanh/xavier"]
     assert (int(solved), int(seeds)) == (sum(tanh_solved), len(tanh_solved))
     assert int(depth) == stored["config"]["deep_depth"]
-    _assert_quotes([(saturated, 100 * sum(layer["saturated"] for layer in layers) / len(layers)),
-                    (tanh, ratio["tanh/xavier"]), (sigmoid, ratio["sigmoid/xavier"]), (normal, ratio["sigmoid/normal"]),
-                    (xavier, numbers["deep_relu_std_ratio_median"]["xavier"]),
-                    (he, numbers["deep_relu_std_ratio_median"]["he"])])
+    _assert_quotes(
+        [
+            (saturated, 100 * sum(layer["saturated"] for layer in layers) / len(layers)),
+            (tanh, ratio["tanh/xavier"]),
+            (sigmoid, ratio["sigmoid/xavier"]),
+            (normal, ratio["sigmoid/normal"]),
+            (xavier, numbers["deep_relu_std_ratio_median"]["xavier"]),
+            (he, numbers["deep_relu_std_ratio_median"]["he"]),
+        ]
+    )
 
 
 def test_readme_quotes_the_stored_output_run():
@@ -489,7 +540,9 @@ def test_readme_quotes_the_stored_output_run():
 def test_digits_init_curves_record_every_mini_batch_and_std_001_starts_at_ln_10():
     from micrograd_ko.experiments.digits_init import digits_init_curves
 
-    runs = digits_init_curves(names=("ReLU, std 0.01", "ReLU, He"), n_train=30, n_test=20, epochs=1, batch_size=10, every=1)
+    runs = digits_init_curves(
+        names=("ReLU, std 0.01", "ReLU, He"), n_train=30, n_test=20, epochs=1, batch_size=10, every=1
+    )
     assert [len(r["curve"]) for r in runs.values()] == [3, 3]
     assert abs(runs["ReLU, std 0.01"]["curve"][0] - math.log(10)) < 0.01  # all logits ~0: a tenth for each class
     assert all(0.0 <= r["test_accuracy"] <= 1.0 and r["one_digit_share"] >= 0.1 for r in runs.values())

@@ -9,10 +9,12 @@ beyond the float range means the engine must raise there, a float reference
 means it must return that float.
 
 "Right" is: within 1e-12 relative, or 1e-15 * max(1, |x|) absolute. The
-absolute part is the rounding of saturating ops, whose rules (as PyTorch's)
-subtract a rounded output from 1: 1 - tanh(30)^2 is 0 in floats, not
-3.5e-26, and silu''(30) = x s (1 - s) ... carries 30 times the 1-ulp error
-of 1 - s.
+absolute part is the rounding of differences near 0 (sigmoid''(1e-6) is
+s(-x) - s(x), two roundings of 1/2) and of some pairs of edges of x / y
+and x ** y. It is no longer needed where tanh, sigmoid, silu and gelu
+saturate: their rules avoid subtracting a rounded output from 1 there
+(sech^2, s(x) s(-x), erfc), and `test_saturated_rules_are_exact_to_a_few_roundings`
+holds them (and bce_with_logits) to 1e-12 relative alone.
 """
 
 import math
@@ -419,6 +421,86 @@ def test_create_graph_builds_only_the_branches_the_requested_inputs_need():
     assert [v.data for v in grad(out, [a], create_graph=True)] == [1e290]
     with pytest.raises(OverflowError):
         grad(out, [w], create_graph=True)
+
+
+SATURATED = [
+    -745.0,
+    -300.0,
+    -100.0,
+    -40.0,
+    -36.0,
+    -30.0,
+    -20.0,
+    -10.0,
+    -5.0,
+    5.0,
+    10.0,
+    20.0,
+    30.0,
+    36.0,
+    40.0,
+    100.0,
+    300.0,
+    700.0,
+]
+
+
+# The references without their own cancellation (1 - tanh(300)^2 is 0 even at 60 digits).
+SATURATING = {
+    "tanh": (
+        mpmath.tanh,
+        lambda x: mpmath.sech(x) ** 2,
+        lambda x: -2 * mpmath.tanh(x) * mpmath.sech(x) ** 2,
+    ),
+    "sigmoid": (
+        _sig,
+        lambda x: _sig(x) * _sig(-x),
+        lambda x: _sig(x) * _sig(-x) * (_sig(-x) - _sig(x)),
+    ),
+    "gelu": UNARY["gelu"][1:],
+    "silu": (
+        lambda x: x * _sig(x),
+        lambda x: _sig(x) + x * _sig(x) * _sig(-x),
+        lambda x: _sig(x) * _sig(-x) * (2 + x * (_sig(-x) - _sig(x))),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SATURATING))
+def test_saturated_rules_are_exact_to_a_few_roundings(name):
+    # tanh'(20) was 0.0 (true 1.7e-17), sigmoid'(36) 2.22e-16 (true 2.32e-16), gelu(-10) -0.0 (true -7.6e-23).
+    make = UNARY[name][0]
+    f, d1, d2 = SATURATING[name]
+    for x in SATURATED:
+        value, slope, curvature = expected(f, x), expected(d1, x), expected(d2, x)
+        v = Value(x)
+        out = make(v)
+        first = grad(out, v, create_graph=True)
+        found = [out.data, grad(out, v), first.data, grad(first, v)]
+        wanted = [value, slope, slope, curvature]
+        assert all(map(exact_to_a_few_roundings, found, wanted)), (name, x, found, wanted)
+        compiled = ko.compile(lambda x: make(x), x)  # the compiled step is the backward, bit for bit
+        w = Value(x)
+        make(w).backward()
+        assert compiled(x) == out.data
+        assert grad(out, v) == w.grad
+
+
+@pytest.mark.parametrize("z", [40.0, -40.0, 36.0, 100.0, 700.0, -700.0, 3.0])
+@pytest.mark.parametrize("t", [0.0, 1.0, 0.25])
+def test_bce_with_logits_slope_is_exact_for_confident_logits(z, t):
+    # bce_with_logits(40, 1) had d/dz = sigmoid(40) - 1 = 0.0; the slope is -sigmoid(-40) = -4.25e-18.
+    with mpmath.workdps(60):
+        Z = mpmath.mpf(z)
+        T = mpmath.mpf(t)
+        slope = float((1 - T) * _sig(Z) - T * _sig(-Z))  # sigmoid(z) - t, without its cancellation
+        curvature = float(_sig(Z) * _sig(-Z))
+    x = Value(z)
+    loss = ko.losses.bce_with_logits(x, t)
+    first = grad(loss, x, create_graph=True)
+    assert exact_to_a_few_roundings(grad(loss, x), slope), (grad(loss, x), slope)
+    assert exact_to_a_few_roundings(first.data, slope)
+    assert exact_to_a_few_roundings(grad(first, x), curvature), (grad(first, x), curvature)
 
 
 # -- the issue's cases, as regression tests ----------------------------------------------------

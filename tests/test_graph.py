@@ -180,7 +180,7 @@ def test_colours_follow_grad_on_a_log_scale_zero_and_vanishing_have_their_own():
     assert ZERO not in shades and PENDING not in shades
     red = [colours._rgb(scale.colour(g)) for g in (1e-7, 1e-8)]  # below the threshold: reds
     assert all(r > g and r > b for r, g, b in red)
-    assert GradScale.fit([3e-5, 0.0, -0.2, None]) == GradScale()  # the fixed scale every picture shares
+    assert GradScale().length_axis([3e-5, 0.0, -0.2, None]) == GradScale()  # bars inside it: the scale itself
     assert graph.grad_colour(0.0) == ZERO and graph.grad_colour(1e-7) != graph.grad_colour(
         1.0
     )  # the old name still works

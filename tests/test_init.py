@@ -81,8 +81,13 @@ def test_with_an_int_seed_the_global_random_state_is_never_used():
 
 
 def test_per_layer_initializers_and_callables():
-    model = MLP(4, [6, 3], init=["zeros", lambda rng, fan_in, fan_out: fan_in * 10 + fan_out],
-                bias_init=["normal", "zeros"], seed=0)
+    model = MLP(
+        4,
+        [6, 3],
+        init=["zeros", lambda rng, fan_in, fan_out: fan_in * 10 + fan_out],
+        bias_init=["normal", "zeros"],
+        seed=0,
+    )
     assert all(w.data == 0.0 for n in model.layers[0].neurons for w in n.w)
     assert any(n.b.data != 0.0 for n in model.layers[0].neurons)
     assert all(w.data == 63.0 for n in model.layers[1].neurons for w in n.w)

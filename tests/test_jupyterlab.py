@@ -80,11 +80,13 @@ mg.draw_graph(dead_loss, group="layer", model=dead)""",
     """mg.viz.training_replay({"sigmoid": nn.MLP(2, [8] * 4 + [1], activation="sigmoid", seed=0),
                          "tanh": nn.MLP(2, [8] * 4 + [1], activation="tanh", init="xavier_uniform", seed=0)},
                         X, Y, epochs=30, frames=10)""",
+    """mg.draw_graph(o, style="lecture")  # karpathy's left-to-right records: too wide, scrolls sideways""",
 ]
-PICTURE_CELLS = (0, 1, 2, 4, 6)  # code cells whose output is one picture
+PICTURE_CELLS = (0, 1, 2, 4, 6, 8)  # code cells whose output is one picture
 STEPPER_CELL = 3
 NEURON_CELL = 5  # the lecture's neuron, stepped node by node
 REPLAY_CELL = 7
+LECTURE_CELL = 8  # the lecture style of the neuron: its text readable, the picture scrolling inside its output
 STEPS = 3  # (a*b + c)*f: one step per operation
 
 
@@ -225,13 +227,15 @@ MEASURE = r"""
   const decode = (src) => new TextDecoder().decode(Uint8Array.from(atob(src.split(",")[1]), c => c.charCodeAt(0)));
   const px = (v) => { const m = /^([0-9.]+)(pt|px)?$/.exec(v || ""); return m ? parseFloat(m[1]) * (m[2] === "pt" ? 4 / 3 : 1) : NaN; };
   for (const img of area.querySelectorAll("img")) {
+    const scroller = img.closest(".mgk-scroll");  // a picture kept readable scrolls sideways inside this box
     const box = img.getBoundingClientRect();
     const svg = new DOMParser().parseFromString(decode(img.src), "image/svg+xml").documentElement;
     const natural = px(svg.getAttribute("width"));
     const view = (svg.getAttribute("viewBox") || "").split(/\s+/).map(Number);
     const unit = view.length === 4 ? natural / view[2] : 1;
     const sizes = [...svg.querySelectorAll("text")].map(t => parseFloat(t.getAttribute("font-size") || "14"));
-    found.push({kind: "img", width: box.width, area: width, loaded: img.complete && img.naturalWidth > 0,
+    found.push({kind: "img", width: scroller ? scroller.getBoundingClientRect().width : box.width, area: width,
+                loaded: img.complete && img.naturalWidth > 0, scrolls: !!scroller && scroller.scrollWidth > scroller.clientWidth,
                 text: Math.min(...sizes) * unit * box.width / natural});
   }
   for (const svg of area.querySelectorAll(".mgk-drawing svg:not(svg svg)")) {
@@ -275,6 +279,11 @@ def test_saved_notebook_shows_pictures_and_a_step_list(lab, browser):
     assert "연쇄법칙" in areas.nth(STEPPER_CELL).locator(".mgk-stage").text_content()
     dead = areas.nth(6).locator("img").evaluate(DECODE)
     assert "모든 기울기가 정확히 0입니다" in dead and "backward()를 먼저" not in dead
+    lecture = areas.nth(LECTURE_CELL)
+    lecture.scroll_into_view_if_needed()
+    (picture,) = lecture.evaluate(MEASURE)
+    assert picture["scrolls"] and picture["width"] <= picture["area"] + 0.5 and picture["text"] >= 12, picture
+    screenshot(page, "jupyterlab_saved_lecture.png", lecture)
     screenshot(page, "jupyterlab_saved_stepper.png", areas.nth(NEURON_CELL))
     screenshot(page, "jupyterlab_saved_layer_view.png", areas.nth(2))
     screenshot(page, "jupyterlab_saved_replay.png", areas.nth(REPLAY_CELL))

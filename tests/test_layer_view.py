@@ -13,6 +13,7 @@ from micrograd_ko.diagnostics import gradient_flow
 from micrograd_ko.viz import LayerView, colours, display, fonts
 
 SVG = "{http://www.w3.org/2000/svg}"
+VANISHING = colours.VANISHING_BELOW
 XOR = ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0.0, 1.0, 1.0, 0.0])
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 
@@ -110,7 +111,12 @@ def test_sigma_prime_times_gain_is_the_factor_drawn_and_sigma_prime_is_the_activ
         assert factor == flow[k] / flow[k + 1]
         assert sigma == pytest.approx(math.fsum(sig[k]) / len(sig[k]), rel=1e-9) and sigma <= 0.25
         assert sigma * gain == pytest.approx(factor, rel=1e-12)
-        assert t.text == f"↓ ×{factor:.2g} = σ′ {sigma:.2g} × {'출력층 가중치' if k == 9 else '가중치'} {gain:.2g}"
+        shown = re.fullmatch(
+            rf"↓ ×{factor:.2g} = σ′ ([0-9.]+) × {'출력층 가중치' if k == 9 else '가중치'} ([0-9.]+)", t.text
+        )
+        assert shown and any(
+            shown.groups() == (f"{sigma:.{d}g}", f"{gain:.{d}g}") for d in (2, 3, 4)
+        )  # rounded, not cut
     table = mg.diagnostics.layer_factors(model, loss)
     assert table == view.factors[""]  # the numbers behind the picture, for a notebook's table
     assert [row.gain_layer for row in table] == list(range(1, 11)) + [None]
@@ -126,7 +132,7 @@ def test_the_same_gradient_gets_the_same_colour_in_every_picture(flagship):
         k: v[0] for k, v in alone.items()
     }
     assert (
-        colours.GradScale.fit([3e-5, 0.2]) == colours.GradScale()
+        colours.GradScale().length_axis([3e-5, 0.2]) == colours.GradScale()
     )  # a node view of the same numbers uses this scale too
     shared = colours.GradScale(1e-4, 1.0)  # a scale given once, used by several pictures
     one = cells(LayerView.from_model(flagship, scale=shared).svg())
@@ -145,7 +151,7 @@ def test_dead_relu_net_after_backward_says_every_gradient_is_exactly_zero():
     texts = texts_of(after)
     assert not any("backward()를 먼저" in t for t in texts)
     assert any(t.startswith("모든 기울기가 정확히 0입니다") and "ReLU" in t for t in texts)
-    assert all(fill == colours.ZERO and text == "0 (정확히)" for fill, text in cells(after).values())
+    assert all(fill == colours.ZERO and text == "0 (정확히): 배우지 않음" for fill, text in cells(after).values())
     english = mg.draw_graph(loss, group="layer", model=model, lang="en").svg()
     assert any("every gradient is exactly 0" in t for t in texts_of(english))
 
@@ -173,7 +179,7 @@ def test_extreme_gradients_draw_without_a_raw_error():
         o.backward()
         svg = mg.render_svg(o, embed_font=False)
         assert "<svg" in svg
-        scale = colours.GradScale.fit([tiny, 1.0])
+        scale = colours.GradScale().length_axis([tiny, 1.0])
         assert 0.0 <= scale.position(tiny) <= 1.0
     assert colours.GradScale().colour(5e-324) == colours.GradScale().colour(1e-12)  # below the scale: its deepest red
     with pytest.raises(ValueError, match="low < high"):
@@ -293,17 +299,138 @@ def test_before_backward_the_picture_says_so_instead_of_painting_zeros():
     assert "backward()" not in LayerView.from_model(zero_init).svg()
 
 
-def test_gradients_past_the_fixed_scale_widen_it_so_nothing_is_clamped():
+def test_gradients_past_the_fixed_scale_lengthen_the_axis_but_take_the_end_colour():
     from micrograd_ko.viz.layer_view import LayerRow
 
     values = [10.0**-e for e in range(13, 0, -1)]  # 1e-13 ... 0.1: five decades below the fixed scale
     view = LayerView({"": [LayerRow(k, "sigmoid", 4, v) for k, v in enumerate(values)]})
-    assert view.scale == colours.GradScale(1e-13, 10.0)
+    assert view.scale == colours.GradScale() and view.axis == colours.GradScale(1e-13, 10.0)
     svg = view.svg()
     shown = cells(svg)
     fills = [shown[k][0] for k in range(len(values))]
-    assert len(set(fills)) == len(values) and all(luminance(a) < luminance(b) for a, b in zip(fills, fills[1:]))
+    # colour: one fixed mapping, clamped: everything at or below 10⁻⁸ is the deepest red, above it ordered by size
+    assert set(fills[:6]) == {colours.GRAD_PALETTE[0]}
+    assert len(set(fills[5:])) == 8 and all(luminance(a) < luminance(b) for a, b in zip(fills[5:], fills[6:]))
     root = ET.fromstring(svg.encode("utf-8"))
     bars = [float(g.find(f"{SVG}rect").get("width")) for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or "")]
-    assert all(a > b for a, b in zip(bars, bars[1:]))  # drawn top (last layer) first: longest first
-    assert "10⁻¹³" in texts_of(svg)
+    assert all(
+        a > b for a, b in zip(bars, bars[1:])
+    )  # length is magnitude: drawn top (last layer) first, longest first
+    texts = texts_of(svg)
+    assert "10⁻¹³" in texts and {"≤10⁻⁸", "≥10"} <= set(texts)  # the length axis, and the colour bar's clamped ends
+
+
+def test_the_same_gradient_is_the_same_colour_beside_a_deeper_model_and_in_the_node_view(flagship_pair):
+    model, loss = flagship_pair
+    deeper = after_backward(hidden=20, with_loss=True)
+    alone = cells(mg.draw_graph(loss, group="layer", model=model).svg())
+    both = mg.compare_gradient_flow({"10": model, "20": deeper[0]}, losses={"10": loss, "20": deeper[1]})
+    root = ET.fromstring(both.svg().encode("utf-8"))
+    groups = [g for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or "").split()]
+    beside = {int(g.get("data-layer")): g.get("data-fill") for g in groups[:11]}
+    assert beside == {k: fill for k, (fill, _) in alone.items()}  # 1.8e-06 is one colour in both pictures
+    values = [(float(g.get("data-value")), g.get("data-fill")) for g in groups]
+    assert min(v for v, _ in values) < 1e-8  # the 20-layer model reaches past the scale's low end
+    for (a, fa), (b, fb) in ((x, y) for x in values for y in values):
+        if a < b:  # never a smaller gradient in a lighter colour
+            assert luminance(fa) <= luminance(fb)
+        if a < VANISHING:  # the legend's "deep red: vanishing (< 10⁻⁶)": deep red means a red well over green
+            r, g, _ = colours._rgb(fa)
+            assert r > 120 and g < 60, (a, fa)  # the widened scale drew 1.8e-06 orange (#fc6d33)
+    # the node view colours a node by the same fixed mapping, whatever else the graph holds
+    x = mg.Value(2.0, label="x")
+    y = (x * mg.Value(1e-12, label="tiny")) * mg.Value(1.8e-6 / 1e-12, label="k")
+    y.backward()
+    node_svg = mg.draw_graph(y).svg()
+    assert colours.GradScale().colour(1.8e-6) in node_svg.lower() and x.grad == pytest.approx(1.8e-6)
+    assert "≤10⁻⁸" in node_svg
+
+
+def test_models_of_different_depth_each_label_their_own_output_layer_and_summary():
+    deep = nn.MLP(2, [10] * 10 + [1], "sigmoid", seed=0)
+    shallow = nn.MLP(2, [8, 8, 1], "tanh", seed=0)
+    found = {}
+    for order in (("deep", "shallow"), ("shallow", "deep")):  # the shallow model first, too
+        models = {"deep": deep, "shallow": shallow}
+        models = {k: models[k] for k in order}
+        loss = {k: xor_loss(m) for k, m in models.items()}
+        for v in loss.values():
+            v.backward()
+        svg = mg.compare_gradient_flow(models, losses=loss).svg()
+        root = ET.fromstring(svg.encode("utf-8"))
+        factors = [t for t in root.iter(f"{SVG}text") if t.get("class") == "factor"]
+        outputs = [t for t in factors if "출력층 가중치" in t.text]
+        # each model's last factor names its own output layer's weights: deep's layer 11, shallow's layer 3
+        assert sorted(int(t.get("data-layer")) for t in outputs) == [1, 9]
+        summaries = sorted(t.text for t in root.iter(f"{SVG}text") if t.get("class") == "summary")
+        assert len(summaries) == 2 and all(s.startswith("1층 = 출력층의 ") for s in summaries)
+        labels = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "row-label"]
+        assert len(labels) == 11 and "11층 · linear (출력)" in labels  # every row of the deeper model, any order
+        marks = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "output-mark"]
+        assert marks == ["▼ 출력층 (역전파 시작)"]  # the shallow model's row 3 is its output, in its own column
+        assert "3층" in labels and display.fits(svg)
+        found[order] = summaries
+    assert found[("deep", "shallow")] == found[("shallow", "deep")]
+
+
+def test_one_layer_with_gradient_exactly_zero_is_salient_never_the_longest_bar_and_summarised():
+    z = nn.MLP(2, [4, 4, 4, 1], "tanh", seed=0)
+    for neuron in z.layers[1].neurons:  # layer 2's weights 0: nothing flows back to layer 1
+        for w in neuron.w:
+            w.data = 0.0
+        neuron.b.data = 0.5
+    loss = xor_loss(z)
+    loss.backward()
+    svg = mg.draw_graph(loss, group="layer", model=z).svg()
+    root = ET.fromstring(svg.encode("utf-8"))
+    groups = {int(g.get("data-layer")): g for g in root.iter(f"{SVG}g") if "cell" in (g.get("class") or "").split()}
+    bars = {k: float(g.find(f"{SVG}rect").get("width")) for k, g in groups.items()}
+    values = {k: float(g.get("data-value")) for k, g in groups.items()}
+    assert values[0] == 0.0 and all(values[k] > 0 for k in (1, 2, 3))
+    assert bars[0] == 0.0 and bars[0] < min(bars[k] for k in (1, 2, 3))  # no length: never the longest
+    assert groups[0].find(f"{SVG}rect[@class='zero-mark']").get("fill") == colours.ZERO
+    assert cells(svg)[0] == (colours.ZERO, "0 (정확히): 배우지 않음")
+    factor = next(t for t in root.iter(f"{SVG}text") if t.get("class") == "factor" and t.get("data-layer") == "0")
+    assert factor.text.startswith("↓ ×0 = σ′ ") and factor.text.endswith("× 가중치 0") and "e+00" not in svg
+    summaries = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "summary"]
+    assert summaries == ["1층: 기울기 정확히 0"]
+    # the replay draws a layer of exactly 0 the same way: no length, named
+    from micrograd_ko.viz.replay import TrainingReplay
+
+    history = {"m": {"loss": [0.7], "accuracy": [0.5], "gradient_flow": [[0.0, 1e-3, 2e-2]]}}
+    replay = TrainingReplay(["m"], history, {"m": {0: {"boundary": None}}}, XOR[0], XOR[1], "ko")
+    frame = ET.fromstring(replay.svg(0).encode("utf-8"))
+    first = next(g for g in frame.iter(f"{SVG}g") if g.get("class") == "cell" and g.get("data-layer") == "0")
+    assert float(first.findall(f"{SVG}rect")[0].get("width")) == 0.0
+    assert "0 (정확히)" in "".join(t.text or "" for t in first.iter(f"{SVG}text"))
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        (2, [6] * 5 + [1], "relu", 2),  # drew "×0.28 = σ′ 0.12 × 출력층 가중치 2.2" (0.12 × 2.2 = 0.26)
+        (2, [10] * 10 + [1], "sigmoid", 0),
+        (2, [8, 8, 1], "tanh", 0),
+        (2, [5] * 6 + [1], "tanh", 3),
+        (2, [4] * 8 + [1], "relu", 1),
+    ],
+)
+def test_the_printed_sigma_prime_times_gain_is_the_printed_factor(spec):
+    from micrograd_ko.viz.layer_view import _num
+
+    n_in, sizes, activation, seed = spec
+    model = nn.MLP(n_in, sizes, activation, seed=seed)
+    loss = xor_loss(model)
+    loss.backward()
+    root = ET.fromstring(mg.draw_graph(loss, group="layer", model=model).svg().encode("utf-8"))
+    drawn = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "factor"]
+    checked = 0
+    number = r"([0-9.]+(?:e[+-][0-9]+)?)"
+    for text in drawn:
+        shown = re.fullmatch(rf"↓ ×{number} ([=≈]) σ′ {number} × (?:출력층 )?(?:가중치 )?{number}", text)
+        assert shown, text
+        factor, sign, sigma, gain = shown[1], shown[2], float(shown[3]), float(shown[4])
+        if sign == "=":  # the product of the numbers drawn, rounded as the factor is, is the factor drawn
+            assert _num(sigma * gain) == factor, text
+            checked += 1
+    assert checked == len(drawn) >= 2

@@ -212,3 +212,26 @@ def test_an_op_with_more_inputs_than_fields_allow_is_drawn_without_numbers():
     assert ops_drawn(svg) == ["sum"] and edge_texts(svg) == []
     assert "local derivatives" not in svg  # the caption does not promise numbers that are not drawn
     assert "numbers in op fields" in mg.render_svg(mg.sum(xs[:MAX_LOCAL_FIELDS]), lang="en")
+
+
+def test_the_lectures_neuron_is_shown_readable_in_a_notebook_scrolling_sideways():
+    from micrograd_ko.viz import display
+
+    x1, x2 = mg.Value(2.0, label="x1"), mg.Value(0.0, label="x2")
+    w1, w2 = mg.Value(-3.0, label="w1"), mg.Value(1.0, label="w2")
+    o = (x1 * w1 + x2 * w2 + mg.Value(6.8813735870195432, label="b")).tanh()
+    o.label = "o"
+    o.backward()
+    g = mg.draw_graph(o, style="lecture", lang="en")
+    bundle = g._repr_mimebundle_()
+    svg = bundle["image/svg+xml"]
+    assert svg == g.svg() and not display.fits(svg)  # the lecture's left-to-right records, as drawn, too wide to fit
+    assert ["o", "data 0.7071", "grad 1.0000"] in nodes_of(svg).values()
+    page = bundle["text/html"]
+    box = re.search(r'<div class="mgk-scroll" style="([^"]*)"><img [^>]*width="([0-9]+)" style="([^"]*)"', page)
+    assert box and "overflow-x:auto" in box[1] and "max-width:none" in box[3]  # not scaled down to the output
+    shown = int(box[2])
+    assert shown > display.OUTPUT_WIDTH and display.on_screen_text(svg, shown) >= display.SCROLL_TEXT - 0.1
+    assert "scroll sideways" in page
+    # the default style still fits by turning, never scrolls
+    assert "mgk-scroll" not in mg.draw_graph(o)._repr_mimebundle_()["text/html"]

@@ -44,7 +44,9 @@ def test_an_int_seed_keeps_a_private_generator_and_other_inits_keep_their_rules(
     state = random.getstate()
     seeded = MLP(2, [4, 1], init="he_normal", seed=3)
     assert random.getstate() == state
-    assert [p.data for p in seeded.parameters()] == [p.data for p in MLP(2, [4, 1], init="he_normal", seed=3).parameters()]
+    assert [p.data for p in seeded.parameters()] == [
+        p.data for p in MLP(2, [4, 1], init="he_normal", seed=3).parameters()
+    ]
     # the same rule drawn from the global state: the same numbers when the global state is seeded alike
     random.seed(3)
     from_global = MLP(2, [4, 1], init="he_normal")
@@ -59,7 +61,7 @@ def _karpathy_demo_losses(value_class, model, X, y, steps):
         scores = list(map(model, inputs))
         losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
         data_loss = sum(losses) * (1.0 / len(losses))
-        reg_loss = 1e-4 * sum((p * p for p in model.parameters()))
+        reg_loss = 1e-4 * sum(p * p for p in model.parameters())
         total_loss = data_loss + reg_loss
         model.zero_grad()
         total_loss.backward()
@@ -268,13 +270,16 @@ def test_layer_set_weights_checks_shapes_before_changing_anything():
     assert [p.data for p in layer.parameters()] == before
 
 
-@pytest.mark.parametrize("build, shape", [
-    (lambda: MLP(2, [10**9]), "2 → 1,000,000,000"),
-    (lambda: MLP(784, [100000, 10]), "784 → 100,000 → 10"),
-    (lambda: MLP(1, [1] * 1001), "1001 layers"),
-    (lambda: Layer(784, 100000), "784 → 100,000"),
-    (lambda: Neuron(10**9), "1,000,000,000 → 1"),
-])
+@pytest.mark.parametrize(
+    "build, shape",
+    [
+        (lambda: MLP(2, [10**9]), "2 → 1,000,000,000"),
+        (lambda: MLP(784, [100000, 10]), "784 → 100,000 → 10"),
+        (lambda: MLP(1, [1] * 1001), "1001 layers"),
+        (lambda: Layer(784, 100000), "784 → 100,000"),
+        (lambda: Neuron(10**9), "1,000,000,000 → 1"),
+    ],
+)
 def test_a_network_beyond_the_load_caps_is_refused_before_anything_is_built(build, shape):
     # counted, not allocated: without the check these take minutes and gigabytes (the test would hang)
     with pytest.raises(ValueError) as error:
@@ -304,13 +309,16 @@ def test_a_bad_width_is_named_by_its_place():
         MLP(2, [3, 2.0])
 
 
-@pytest.mark.parametrize("call, error_type, message", [
-    (lambda: Neuron(3, rng=0)(5.0), ValueError, "the input has 1 number, expected nin=3"),
-    (lambda: Neuron(2, rng=0)("ab"), TypeError, "the input must be a list of 2 numbers"),
-    (lambda: Neuron(2, rng=0)(None), TypeError, "the input must be a list of 2 numbers"),
-    (lambda: Layer(2, 2, rng=0)([1.0, "x"]), TypeError, r"input \[1\] is not a number"),
-    (lambda: MLP(2, [1], seed=0)({"a": 1, "b": 2}), TypeError, "the input must be a list of 2 numbers"),
-])
+@pytest.mark.parametrize(
+    "call, error_type, message",
+    [
+        (lambda: Neuron(3, rng=0)(5.0), ValueError, "the input has 1 number, expected nin=3"),
+        (lambda: Neuron(2, rng=0)("ab"), TypeError, "the input must be a list of 2 numbers"),
+        (lambda: Neuron(2, rng=0)(None), TypeError, "the input must be a list of 2 numbers"),
+        (lambda: Layer(2, 2, rng=0)([1.0, "x"]), TypeError, r"input \[1\] is not a number"),
+        (lambda: MLP(2, [1], seed=0)({"a": 1, "b": 2}), TypeError, "the input must be a list of 2 numbers"),
+    ],
+)
 def test_a_neuron_layer_or_mlp_called_on_a_wrong_input_names_it(call, error_type, message):
     with pytest.raises(error_type, match=message) as error:
         call()

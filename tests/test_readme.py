@@ -60,7 +60,12 @@ def test_readme_network_tour_trains_xor(tmp_path, monkeypatch):
 
 def test_readme_compile_tour_runs_and_equals_backward():
     namespace = {}
-    exec(compile(_python_block_after("### 역전파는 한 줄씩 쓴 코드일 뿐: `micrograd_ko.compile`"), "README compile", "exec"), namespace)
+    exec(
+        compile(
+            _python_block_after("### 역전파는 한 줄씩 쓴 코드일 뿐: `micrograd_ko.compile`"), "README compile", "exec"
+        ),
+        namespace,
+    )
     w, b, y, step = namespace["w"], namespace["b"], namespace["y"], namespace["step"]
     assert "def " in step.source and "tanh" in step.source
     from micrograd_ko import Value
@@ -69,3 +74,17 @@ def test_readme_compile_tour_runs_and_equals_backward():
     out = (w2 * x + b2).tanh()
     out.backward()
     assert y == out.data and (w.grad, b.grad) == (w2.grad, b2.grad)
+
+
+def test_readme_states_the_compilers_size_limits_as_the_code_has_them():
+    from micrograd_ko.compiler.generate import MAX_NODES, MAX_TERMS
+
+    assert f"노드 {MAX_NODES:,}개 또는 노드+간선 {MAX_TERMS:,}개 초과" in README
+
+
+def test_readme_states_the_lecture_repr_and_the_dot_expansion_limit():
+    from micrograd_ko import Value
+    from micrograd_ko.viz.options import EXPAND_DOT_UP_TO
+
+    assert f"`{Value(0.16578526021381612)!r}`" in README
+    assert f"입력 {EXPAND_DOT_UP_TO}개 이하 뉴런의 dot 노드" in README

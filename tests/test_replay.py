@@ -124,3 +124,15 @@ def test_the_replay_plays_live_on_one_screen(browser, tmp_path, replay):
     page.screenshot(path=str(SCREENSHOTS / "replay_1280x900.png"))
     assert errors == []
     page.close()
+
+
+def test_a_deeper_model_second_is_inside_every_frame():
+    models = {"shallow": nn.MLP(2, [8, 1], "tanh", seed=0), "deep": nn.MLP(2, [8] * 6 + [1], "sigmoid", seed=0)}
+    replay = mg.viz.training_replay(models, X, Y, epochs=40, frames=8, lang="en")
+    for i in (0, len(replay) - 1):
+        root = ET.fromstring(replay.svg(i).encode("utf-8"))
+        height = float(root.get("viewBox").split()[3])
+        assert float(root.get("height")[:-2]) == height
+        texts = {t.text: float(t.get("y")) for t in root.iter("{http://www.w3.org/2000/svg}text")}
+        assert "L7" in texts and "L1" in texts  # deep's output and first layer
+        assert max(float(t.get("y")) for t in root.iter("{http://www.w3.org/2000/svg}text")) < height

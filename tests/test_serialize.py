@@ -12,8 +12,16 @@ def params(model):
 
 
 def test_save_then_load_reproduces_outputs_exactly(tmp_path):
-    model = MLP(3, [5, 4, 2], activation=["tanh", "gelu"], output_activation="sigmoid", dropout=0.1,
-                init="he_normal", bias_init="normal", seed=4)
+    model = MLP(
+        3,
+        [5, 4, 2],
+        activation=["tanh", "gelu"],
+        output_activation="sigmoid",
+        dropout=0.1,
+        init="he_normal",
+        bias_init="normal",
+        seed=4,
+    )
     path = tmp_path / "model.json"
     model.save(path)
     loaded = MLP.load(path)
@@ -30,8 +38,13 @@ def test_the_file_is_plain_json_with_the_architecture(tmp_path):
     MLP(2, [3, 1], seed=0).save(path)
     document = json.loads(path.read_text(encoding="utf-8"))
     assert document["format"] == "micrograd_ko.MLP" and document["version"] == 1
-    assert document["config"] == {"nin": 2, "nouts": [3, 1], "activation": ["relu"],
-                                  "output_activation": "linear", "dropout": 0.0}
+    assert document["config"] == {
+        "nin": 2,
+        "nouts": [3, 1],
+        "activation": ["relu"],
+        "output_activation": "linear",
+        "dropout": 0.0,
+    }
     assert len(document["state_dict"]["layers.0.neurons.2.w"]) == 2
 
 
@@ -119,10 +132,13 @@ def test_a_tiny_file_cannot_make_us_build_a_huge_model(tmp_path):
         MLP.load(path)
 
 
-@pytest.mark.parametrize("nouts, message", [
-    ([100000, 1], "10,000,200,001 parameters is too large"),
-    ([1] * 1001, "1001 layers and 2,002 parameters is too large"),
-])
+@pytest.mark.parametrize(
+    "nouts, message",
+    [
+        ([100000, 1], "10,000,200,001 parameters is too large"),
+        ([1] * 1001, "1001 layers and 2,002 parameters is too large"),
+    ],
+)
 def test_a_model_beyond_the_stated_caps_is_refused_before_it_is_built(tmp_path, nouts, message):
     path = tmp_path / "m.json"
     MLP(2, [1], seed=0).save(path)

@@ -44,8 +44,15 @@ def assert_close(a, b):
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 def test_outputs_and_gradients_equal_pytorchs(activation):
-    model = MLP(3, [5, 1, 4, 2], activation=activation, output_activation=activation, init="xavier_normal",
-                bias_init="normal", seed=3)
+    model = MLP(
+        3,
+        [5, 1, 4, 2],
+        activation=activation,
+        output_activation=activation,
+        init="xavier_normal",
+        bias_init="normal",
+        seed=3,
+    )
     net = model.to_torch()
     assert isinstance(net, torch.nn.Sequential)
     assert sum(isinstance(m, torch.nn.Linear) for m in net) == 4

@@ -22,7 +22,7 @@ line per node forward, one line per gradient backward, the *Wengert list*:
         _s = _sum((x0, p0, p1, v1, v2,))
         if _s - _s: raise _Bail
         # 역전파 (backward): ...
-        g1 = output_grad * (1.0 - v2 * v2)
+        g1 = output_grad * (1.0 - v2 * v2 if -0.5 < v2 < 0.5 else (_s := 2.0 * (_t := _exp(...)) ...) * _s)
         g_0 = g1 * p1
         ...
         P[0].grad = t0
@@ -100,6 +100,9 @@ record what the engine reports), `generate` (write the source) and `run`
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from .. import engine
 from ..i18n import bilingual
 from .errors import CompileError, GuardError, StructureError
@@ -117,7 +120,13 @@ from .trace import trace_fn
 __all__ = ["compile", "CompiledFunction", "CompileError", "StructureError", "GuardError"]
 
 
-def compile(fn, *example_args, gradients=True, fallback=True, max_terms=None):  # noqa: A001 - the public name is micrograd_ko.compile
+def compile(
+    fn: Callable[..., Any],
+    *example_args: Any,
+    gradients: bool = True,
+    fallback: bool = True,
+    max_terms: int | None = None,
+) -> CompiledFunction:  # noqa: A001 - the public name is micrograd_ko.compile
     """Trace `fn(*example_args)` once and return its forward + backward pass as straight-line code.
 
     `example_args`: numbers or (nested) lists of numbers; each becomes an input

@@ -49,8 +49,18 @@ _INLINE_UNARY = {
     engine.LOG: ("_log({0})", "(1.0 / {0})", True),
     engine.SQRT: ("_sqrt({0})", "(0.5 / {o})", True),
     engine.ABS: ("_abs({0})", "(({0} > 0) - ({0} < 0))", False),
-    engine.TANH: ("_tanh({0})", "(1.0 - {o} * {o})", False),
-    engine.SIGMOID: ("_sigmoid({0})", "({o} * (1.0 - {o}))", False),
+    # tanh and sigmoid: both branches of the row, the saturated one too (sech(x)^2 with t = e^-|x|; s(x) s(-x))
+    engine.TANH: (
+        "_tanh({0})",
+        "(1.0 - {o} * {o} if -0.5 < {o} < 0.5 else "
+        "(_s := 2.0 * (_t := _exp(-{0} if {0} > 0 else {0})) / (1.0 + _t * _t)) * _s)",
+        False,
+    ),
+    engine.SIGMOID: (
+        "_sigmoid({0})",
+        "({o} * ((_e := _exp(-{0})) / (1.0 + _e)) if {0} > 0 else {o} * (1.0 - {o}))",
+        False,
+    ),
     engine.RELU: ("({0} if {0} > 0.0 else 0.0)", "({0} > 0)", False),  # max(0.0, x) without a call
 }
 _INLINE_BINARY = {

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numbers
 import random
 import sys
+from typing import Any
 
 from .. import engine, losses
 from ..engine import Value
@@ -94,7 +95,7 @@ class Tracer:
         self._guards = []
         self._touched = []  # (value, where, wrote)
         self._in_no_grad = None
-        self._watching = None
+        self._watching: Any = None  # the engine.observe(self) context while tracing
 
     def __enter__(self):
         self._watching = engine.observe(self)
@@ -165,7 +166,7 @@ def trace_fn(fn, example_args):
     the caller's random numbers), and fn that drew any is refused.
     """
     structures = [_structure(a, f"args[{i}]") for i, a in enumerate(example_args)]
-    inputs = []
+    inputs: list[Value] = []
     wrapped = [_wrap(a, s, inputs) for a, s in zip(example_args, structures)]
     state = random.getstate()
     try:

@@ -29,11 +29,15 @@ def seed_list(seeds):
     """`seeds` as a list of ints: an int n means seeds 0..n-1."""
     if isinstance(seeds, int) and not isinstance(seeds, bool):
         if seeds < 1:
-            raise ValueError(bilingual(f"seeds는 1 이상이어야 합니다: {seeds}", f"seeds must be at least 1, got {seeds}"))
+            raise ValueError(
+                bilingual(f"seeds는 1 이상이어야 합니다: {seeds}", f"seeds must be at least 1, got {seeds}")
+            )
         return list(range(seeds))
     seeds = list(seeds)
     if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
-        raise ValueError(bilingual(f"seeds는 정수 목록이어야 합니다: {seeds!r}", "seeds must be a non-empty list of ints"))
+        raise ValueError(
+            bilingual(f"seeds는 정수 목록이어야 합니다: {seeds!r}", "seeds must be a non-empty list of ints")
+        )
     return seeds
 
 
@@ -48,8 +52,16 @@ def train_binary(model, X, y, steps, lr):
     Returns the loss of every step (measured before the step) and the final
     {"loss", "accuracy"} after the last step.
     """
-    history = fit(model, X, y, loss="bce_with_logits", optimizer=SGD(model.parameters(), lr=lr),
-                  epochs=steps, shuffle=False, progress=False)
+    history = fit(
+        model,
+        X,
+        y,
+        loss="bce_with_logits",
+        optimizer=SGD(model.parameters(), lr=lr),
+        epochs=steps,
+        shuffle=False,
+        progress=False,
+    )
     return history["loss"], evaluate(model, X, y, loss="bce_with_logits")
 
 

@@ -36,30 +36,49 @@ def _curve(task):
     X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_size=n_test, seed=0)
     X_train, y_train = X_train[:n_train], y_train[:n_train]
     model = MLP(64, [*hidden, 10], activation=activation, init=_initializer(init_key), seed=seed)
-    optimizer, rng, order, curve = optim.SGD(model.parameters(), lr=lr), random.Random(seed), list(range(len(X_train))), []
+    optimizer, rng, order, curve = (
+        optim.SGD(model.parameters(), lr=lr),
+        random.Random(seed),
+        list(range(len(X_train))),
+        [],
+    )
     for _ in range(epochs):
         rng.shuffle(order)
         for start in range(0, len(order), batch_size):
-            batch = order[start:start + batch_size]
+            batch = order[start : start + batch_size]
             loss = value_sum(losses.cross_entropy(model(X_train[i]), y_train[i]) for i in batch) / len(batch)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             curve.append(loss.data)
     with no_grad():
-        predicted = [max(range(10), key=lambda j, out=model(x): out[j].data) for x in X_test]
+        outputs = [model(x) for x in X_test]
+    scores = [[o.data for o in out] for out in outputs]
+    predicted = [max(range(10), key=row.__getitem__) for row in scores]
     return {
-        "curve": [sum(curve[k:k + every]) / len(curve[k:k + every]) for k in range(0, len(curve), every)],
+        "curve": [sum(curve[k : k + every]) / len(curve[k : k + every]) for k in range(0, len(curve), every)],
         "test_accuracy": sum(p == t for p, t in zip(predicted, y_test)) / len(y_test),
         "one_digit_share": max(predicted.count(k) for k in range(10)) / len(predicted),
     }
 
 
-def digits_init_curves(names=tuple(SETTINGS), hidden=(16, 16, 16, 16), n_train=1000, n_test=300, epochs=10, batch_size=10,
-                       lr=0.1, seed=0, every=10, jobs=1):
+def digits_init_curves(
+    names=tuple(SETTINGS),
+    hidden=(16, 16, 16, 16),
+    n_train=1000,
+    n_test=300,
+    epochs=10,
+    batch_size=10,
+    lr=0.1,
+    seed=0,
+    every=10,
+    jobs=1,
+):
     """{name: {"curve", "test_accuracy", "one_digit_share"}}: `curve` holds the mean loss of each `every` mini-batches."""
     unknown = [n for n in names if n not in SETTINGS]
     if unknown:
-        raise ValueError(f"모르는 설정 {unknown}; 가능한 것: {list(SETTINGS)} / unknown settings {unknown}; valid: {list(SETTINGS)}")
+        raise ValueError(
+            f"모르는 설정 {unknown}; 가능한 것: {list(SETTINGS)} / unknown settings {unknown}; valid: {list(SETTINGS)}"
+        )
     tasks = [(n, tuple(hidden), n_train, n_test, epochs, batch_size, lr, seed, every) for n in names]
     return dict(zip(names, run_tasks(_curve, tasks, jobs, False, "digits init")))

@@ -113,8 +113,11 @@ def bar_figure(labels, values, title, ylabel, log_y=False, reference=None, zero_
     fig = _new_figure(figsize=(max(6.4, 0.75 * len(values)), 3.8))
     ax = fig.subplots()
     drawable = [v > 0 and math.isfinite(v) for v in values] if log_y else [math.isfinite(v) for v in values]
-    ax.bar([i for i, ok in enumerate(drawable) if ok], [v for v, ok in zip(values, drawable) if ok],
-           color=[f"C{i}" for i, ok in enumerate(drawable) if ok])
+    ax.bar(
+        [i for i, ok in enumerate(drawable) if ok],
+        [v for v, ok in zip(values, drawable) if ok],
+        color=[f"C{i}" for i, ok in enumerate(drawable) if ok],
+    )
     ax.set_xticks(range(len(values)), labels, fontsize=7)
     if reference is not None:
         ax.axhline(reference, color="black", linestyle="--", linewidth=1.0)
@@ -122,8 +125,18 @@ def bar_figure(labels, values, title, ylabel, log_y=False, reference=None, zero_
         _log_scale(ax)
     for i, (v, ok) in enumerate(zip(values, drawable)):
         if not ok:
-            ax.annotate(zero_label if v == 0 else f"{v:g}", (i, 0), xycoords=("data", "axes fraction"), xytext=(0, 4),
-                        textcoords="offset points", ha="center", va="bottom", rotation=90, fontsize=8, color="C3")
+            ax.annotate(
+                zero_label if v == 0 else f"{v:g}",
+                (i, 0),
+                xycoords=("data", "axes fraction"),
+                xytext=(0, 4),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                rotation=90,
+                fontsize=8,
+                color="C3",
+            )
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     ax.grid(True, axis="y", alpha=0.3)

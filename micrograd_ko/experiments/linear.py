@@ -64,8 +64,13 @@ def linear_collapse(seeds=10, depth=10, width=10, n_points=100, steps=2000, lr=0
     started = time.perf_counter()
     lang = lang or get_language()
     seeds = seed_list(seeds)
-    runs = run_tasks(_run, [(s, depth, width, n_points, steps, lr) for s in seeds], jobs, progress,
-                     tr("4 선형 활성화", "4 linear activations", lang))
+    runs = run_tasks(
+        _run,
+        [(s, depth, width, n_points, steps, lr) for s in seeds],
+        jobs,
+        progress,
+        tr("4 선형 활성화", "4 linear activations", lang),
+    )
     numbers = {
         "difference": [r["difference"] for r in runs],
         "min_loss": [r["min_loss"] for r in runs],
@@ -75,13 +80,26 @@ def linear_collapse(seeds=10, depth=10, width=10, n_points=100, steps=2000, lr=0
     worst = max(numbers["difference"])
     lowest = min(numbers["min_loss"])
     claims = [
-        Claim(tr(f"선형 층 {depth}개 = 가중치를 곱한 아핀 변환 하나", f"{depth} linear layers = one affine map (weights multiplied)", lang),
-              tr(f"최대 차이 {worst:.1e} (점 {n_points}개 × 시드 {len(seeds)}개)",
-                 f"largest difference {worst:.1e} ({n_points} points × {seeds_text(len(seeds))})", lang),
-              f"< {TOLERANCE:g}", worst < TOLERANCE),
-        Claim(tr("XOR 손실이 ln 2 아래로 내려가지 않는다", "the XOR loss never goes below ln 2", lang),
-              tr(f"학습 중 가장 낮은 손실 {lowest:.10f}", f"lowest loss during training {lowest:.10f}", lang),
-              f"≥ ln 2 = {LN2:.10f}", lowest >= LN2 - TOLERANCE),
+        Claim(
+            tr(
+                f"선형 층 {depth}개 = 가중치를 곱한 아핀 변환 하나",
+                f"{depth} linear layers = one affine map (weights multiplied)",
+                lang,
+            ),
+            tr(
+                f"최대 차이 {worst:.1e} (점 {n_points}개 × 시드 {len(seeds)}개)",
+                f"largest difference {worst:.1e} ({n_points} points × {seeds_text(len(seeds))})",
+                lang,
+            ),
+            f"< {TOLERANCE:g}",
+            worst < TOLERANCE,
+        ),
+        Claim(
+            tr("XOR 손실이 ln 2 아래로 내려가지 않는다", "the XOR loss never goes below ln 2", lang),
+            tr(f"학습 중 가장 낮은 손실 {lowest:.10f}", f"lowest loss during training {lowest:.10f}", lang),
+            f"≥ ln 2 = {LN2:.10f}",
+            lowest >= LN2 - TOLERANCE,
+        ),
     ]
     columns = [tr("측정", "measurement", lang), tr("값", "value", lang)]
     rows = [
@@ -91,16 +109,27 @@ def linear_collapse(seeds=10, depth=10, width=10, n_points=100, steps=2000, lr=0
         [tr("XOR을 푼 시드", "seeds solving XOR", lang), rate_text(a == 1.0 for a in numbers["accuracy"])],
     ]
     result = ExperimentResult(
-        name=NAME, title=tr("4. 활성화 함수가 없으면 층을 쌓아도 하나의 선형 변환", "4. Without activations, depth collapses to one affine map", lang),
+        name=NAME,
+        title=tr(
+            "4. 활성화 함수가 없으면 층을 쌓아도 하나의 선형 변환",
+            "4. Without activations, depth collapses to one affine map",
+            lang,
+        ),
         lang=lang,
         config={"seeds": seeds, "depth": depth, "width": width, "points": n_points, "steps": steps, "lr": lr},
-        numbers=numbers, claims=claims, table=Table(columns, rows), seconds=time.perf_counter() - started,
-        notes=[tr(
-            f"활성화 함수 없이 너비 {width}인 층 {depth}개를 쌓은 신경망은 W = W{depth}···W1, b를 곱해 만든 아핀 변환 하나와 "
-            "같은 값을 냅니다. 직선 하나로는 XOR을 나눌 수 없고, XOR에서 BCE의 최솟값은 W = 0, b = 0일 때의 ln 2입니다.",
-            f"A network of {depth} layers of width {width} without activation functions gives the same numbers as the single "
-            f"affine map W = W{depth}···W1, b. One line cannot separate XOR, and the smallest BCE on XOR is ln 2, at W = 0, b = 0.",
-            lang)],
+        numbers=numbers,
+        claims=claims,
+        table=Table(columns, rows),
+        seconds=time.perf_counter() - started,
+        notes=[
+            tr(
+                f"활성화 함수 없이 너비 {width}인 층 {depth}개를 쌓은 신경망은 W = W{depth}···W1, b를 곱해 만든 아핀 변환 하나와 "
+                "같은 값을 냅니다. 직선 하나로는 XOR을 나눌 수 없고, XOR에서 BCE의 최솟값은 W = 0, b = 0일 때의 ln 2입니다.",
+                f"A network of {depth} layers of width {width} without activation functions gives the same numbers as the single "
+                f"affine map W = W{depth}···W1, b. One line cannot separate XOR, and the smallest BCE on XOR is ln 2, at W = 0, b = 0.",
+                lang,
+            )
+        ],
     )
     result.figure_makers["loss_curves"] = lambda: _figure(result)
     return result
@@ -111,7 +140,14 @@ def _figure(result):
 
     lang = result.lang
     return curves_figure(
-        {tr(f"선형 층 {result.config['depth']}개", f"{result.config['depth']} linear layers", lang): result.numbers["curves"]},
+        {
+            tr(f"선형 층 {result.config['depth']}개", f"{result.config['depth']} linear layers", lang): result.numbers[
+                "curves"
+            ]
+        },
         title=tr("선형 신경망의 XOR 학습 곡선", "XOR training loss of a linear network", lang),
-        xlabel=tr("학습 단계", "step", lang), ylabel=tr("손실 (BCE)", "loss (BCE)", lang), hline=LN2, hline_label="ln 2",
+        xlabel=tr("학습 단계", "step", lang),
+        ylabel=tr("손실 (BCE)", "loss (BCE)", lang),
+        hline=LN2,
+        hline_label="ln 2",
     )

@@ -39,29 +39,47 @@ def _rbm():
 def _digits_init():
     from .digits_init import digits_init_curves
 
-    config = {"hidden": [16, 16, 16, 16], "n_train": 1000, "n_test": 300, "epochs": 10, "batch_size": 10, "lr": 0.1,
-              "seed": 0, "every": 10}
+    config = {
+        "hidden": [16, 16, 16, 16],
+        "n_train": 1000,
+        "n_test": 300,
+        "epochs": 10,
+        "batch_size": 10,
+        "lr": 0.1,
+        "seed": 0,
+        "every": 10,
+    }
     return "digits-init", config, digits_init_curves(**config, jobs=2)
 
 
 def _full_size(name):
     """The experiment `name` at its full-size defaults: what `micrograd-ko experiment NAME` runs (one process)."""
+
     def run():
         from .suite import EXPERIMENTS
 
         result = EXPERIMENTS[name](jobs=1)
         return result.name, result.config, result.numbers
+
     return run
 
 
-RUNS = {"deep-xor-grid": _deep_xor_grid, "rbm": _rbm, "digits-init": _digits_init,
-        **{name: _full_size(name) for name in ("vanishing", "deep-xor", "zero-init", "linear", "init", "output")}}
+RUNS = {
+    "deep-xor-grid": _deep_xor_grid,
+    "rbm": _rbm,
+    "digits-init": _digits_init,
+    **{name: _full_size(name) for name in ("vanishing", "deep-xor", "zero-init", "linear", "init", "output")},
+}
 
 
 def path(name):
     if name not in RUNS:
-        raise ValueError(bilingual(f"저장된 측정 {name!r}이(가) 없습니다; 있는 것: {', '.join(RUNS)}",
-                                   f"no stored measurement {name!r}; there are: {', '.join(RUNS)}"))
+        raise ValueError(
+            bilingual(
+                f"저장된 측정 {name!r}이(가) 없습니다; 있는 것: {', '.join(RUNS)}",
+                f"no stored measurement {name!r}; there are: {', '.join(RUNS)}",
+            )
+        )
     return DATA / f"measured-{name}.json"
 
 
@@ -77,8 +95,12 @@ def measure(name):
     experiment, config, numbers = RUNS[name]()
     if name != "digits-init":  # there the curves are the measurement
         numbers = _without_curves(numbers)
-    record = {"experiment": experiment, "config": config, "numbers": numbers,
-              "seconds": round(time.perf_counter() - started)}
+    record = {
+        "experiment": experiment,
+        "config": config,
+        "numbers": numbers,
+        "seconds": round(time.perf_counter() - started),
+    }
     file.write_text(json.dumps(record, ensure_ascii=False, indent=1, default=list) + "\n", encoding="utf-8")
     return record
 

@@ -75,8 +75,12 @@ class ExperimentResult:
         fig = self.figure(key)
         buffer = io.StringIO()
         # no metadata block: no date (the same figure gives the same SVG) and no RDF namespaces
-        fig.savefig(buffer, format="svg", bbox_inches="tight",
-                    metadata={"Creator": None, "Date": None, "Format": None, "Type": None})
+        fig.savefig(
+            buffer,
+            format="svg",
+            bbox_inches="tight",
+            metadata={"Creator": None, "Date": None, "Format": None, "Type": None},
+        )
         return buffer.getvalue()
 
     @property

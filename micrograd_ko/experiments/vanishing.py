@@ -73,13 +73,15 @@ def _digits_norms(task):
     X, y = X[:n_samples], y[:n_samples]
     model = MLP(64, [30, 30, 30, 30, 10], seed=seed, **SETUPS["sigmoid"])
     # Nielsen's cost: sigmoid outputs, cross-entropy summed over the 10 outputs.
-    per_sample = [value_sum(bce_with_logits(z, 1.0 if k == t else 0.0) for k, z in enumerate(model(x)))
-                  for x, t in zip(X, y)]
+    per_sample = [
+        value_sum(bce_with_logits(z, 1.0 if k == t else 0.0) for k, z in enumerate(model(x))) for x, t in zip(X, y)
+    ]
     return bias_gradient_norms(model, value_sum(per_sample) * (1.0 / len(X)))
 
 
-def vanishing_gradient(seeds=50, widths=(30, 30, 30, 30), digits_seeds=3, digits_samples=1000,
-                       lang=None, progress=False, jobs=1):
+def vanishing_gradient(
+    seeds=50, widths=(30, 30, 30, 30), digits_seeds=3, digits_samples=1000, lang=None, progress=False, jobs=1
+):
     """Per-hidden-layer ‖∂L/∂b‖ at initialization, for sigmoid, tanh and ReLU nets.
 
     `seeds`: an int n (seeds 0..n-1) or a list of seeds for the XOR nets;
@@ -105,54 +107,93 @@ def vanishing_gradient(seeds=50, widths=(30, 30, 30, 30), digits_seeds=3, digits
 
     ratios = numbers["ratios"]
     low, high = STABLE_RANGE
-    claims = [Claim(
-        tr(f"시그모이드: 마지막/첫 은닉층 기울기 비 ≥ {SIGMOID_RATIO:g}",
-           f"sigmoid: last/first hidden-layer gradient ratio ≥ {SIGMOID_RATIO:g}", lang),
-        tr(f"{rate_text(r >= SIGMOID_RATIO for r in ratios['sigmoid'])}, 중앙값 {median(ratios['sigmoid']):.0f}",
-           f"{rate_text(r >= SIGMOID_RATIO for r in ratios['sigmoid'])}, median {median(ratios['sigmoid']):.0f}", lang),
-        tr(f"시드의 {RATE:.0%} 이상", f"on ≥ {RATE:.0%} of seeds", lang),
-        fraction(r >= SIGMOID_RATIO for r in ratios["sigmoid"]) >= RATE,
-    )]
+    claims = [
+        Claim(
+            tr(
+                f"시그모이드: 마지막/첫 은닉층 기울기 비 ≥ {SIGMOID_RATIO:g}",
+                f"sigmoid: last/first hidden-layer gradient ratio ≥ {SIGMOID_RATIO:g}",
+                lang,
+            ),
+            tr(
+                f"{rate_text(r >= SIGMOID_RATIO for r in ratios['sigmoid'])}, 중앙값 {median(ratios['sigmoid']):.0f}",
+                f"{rate_text(r >= SIGMOID_RATIO for r in ratios['sigmoid'])}, median {median(ratios['sigmoid']):.0f}",
+                lang,
+            ),
+            tr(f"시드의 {RATE:.0%} 이상", f"on ≥ {RATE:.0%} of seeds", lang),
+            fraction(r >= SIGMOID_RATIO for r in ratios["sigmoid"]) >= RATE,
+        )
+    ]
     for setup in ("tanh", "relu"):
         inside = [low <= r <= high for r in ratios[setup]]
-        claims.append(Claim(
-            tr(f"{SETUP_LABELS[setup]}: 비가 [{low:g}, {high:g}] 안",
-               f"{SETUP_LABELS[setup]}: ratio within [{low:g}, {high:g}]", lang),
-            tr(f"{rate_text(inside)}, 중앙값 {median(ratios[setup]):.2f}",
-               f"{rate_text(inside)}, median {median(ratios[setup]):.2f}", lang),
-            tr(f"시드의 {RATE:.0%} 이상", f"on ≥ {RATE:.0%} of seeds", lang),
-            fraction(inside) >= RATE,
-        ))
+        claims.append(
+            Claim(
+                tr(
+                    f"{SETUP_LABELS[setup]}: 비가 [{low:g}, {high:g}] 안",
+                    f"{SETUP_LABELS[setup]}: ratio within [{low:g}, {high:g}]",
+                    lang,
+                ),
+                tr(
+                    f"{rate_text(inside)}, 중앙값 {median(ratios[setup]):.2f}",
+                    f"{rate_text(inside)}, median {median(ratios[setup]):.2f}",
+                    lang,
+                ),
+                tr(f"시드의 {RATE:.0%} 이상", f"on ≥ {RATE:.0%} of seeds", lang),
+                fraction(inside) >= RATE,
+            )
+        )
 
     n_hidden = len(widths)
     # Every row's ratio is the median over seeds of each seed's own last/first ratio (not the ratio of the
     # per-layer medians shown beside it, which can differ); Nielsen's row is his single measurement.
-    columns = [tr("신경망", "network", lang)] + [tr(f"은닉층 {k + 1} (중앙값)", f"hidden {k + 1} (median)", lang)
-                                              for k in range(n_hidden)]
+    columns = [tr("신경망", "network", lang)] + [
+        tr(f"은닉층 {k + 1} (중앙값)", f"hidden {k + 1} (median)", lang) for k in range(n_hidden)
+    ]
     columns.append(tr("마지막/첫 비 (시드마다 구한 비의 중앙값)", "last/first (median of per-seed ratios)", lang))
-    rows = [[SETUP_LABELS[s]] + [sci(v) for v in numbers["median_per_layer"][s]] + [sci(numbers["median_ratio"][s])]
-            for s in SETUPS]
+    rows = [
+        [SETUP_LABELS[s]] + [sci(v) for v in numbers["median_per_layer"][s]] + [sci(numbers["median_ratio"][s])]
+        for s in SETUPS
+    ]
     if digits_norms:
         layers = _median_layers(digits_norms)
-        rows.append([tr("digits [64,30,30,30,30,10] sigmoid (우리 측정)", "digits [64,30,30,30,30,10] sigmoid (ours)", lang)]
-                    + [sci(v) for v in layers] + [sci(median([last_first_ratio(norms) for norms in digits_norms]))])
+        rows.append(
+            [tr("digits [64,30,30,30,30,10] sigmoid (우리 측정)", "digits [64,30,30,30,30,10] sigmoid (ours)", lang)]
+            + [sci(v) for v in layers]
+            + [sci(median([last_first_ratio(norms) for norms in digits_norms]))]
+        )
     if n_hidden == len(NIELSEN_MNIST):
-        rows.append([tr("Nielsen 5장, MNIST [784,30,30,30,30,10]", "Nielsen ch. 5, MNIST [784,30,30,30,30,10]", lang)]
-                    + [sci(v) for v in NIELSEN_MNIST] + [sci(last_first_ratio(NIELSEN_MNIST))])
+        rows.append(
+            [tr("Nielsen 5장, MNIST [784,30,30,30,30,10]", "Nielsen ch. 5, MNIST [784,30,30,30,30,10]", lang)]
+            + [sci(v) for v in NIELSEN_MNIST]
+            + [sci(last_first_ratio(NIELSEN_MNIST))]
+        )
 
     title = tr("1. 시그모이드를 쌓으면 기울기가 사라진다", "1. The gradient vanishes through stacked sigmoids", lang)
     result = ExperimentResult(
-        name=NAME, title=title, lang=lang,
-        config={"seeds": seeds, "widths": widths, "data": "XOR", "loss": "BCE",
-                "digits_seeds": digits_seeds, "digits_samples": digits_samples},
-        numbers=numbers, claims=claims, table=Table(columns, rows),
+        name=NAME,
+        title=title,
+        lang=lang,
+        config={
+            "seeds": seeds,
+            "widths": widths,
+            "data": "XOR",
+            "loss": "BCE",
+            "digits_seeds": digits_seeds,
+            "digits_samples": digits_samples,
+        },
+        numbers=numbers,
+        claims=claims,
+        table=Table(columns, rows),
         seconds=time.perf_counter() - started,
-        notes=[tr(
-            f"XOR에서 [2,{','.join(map(str, widths))},1] 신경망을 초기화한 직후 한 번 역전파하여 각 은닉층 편향의 기울기 크기 ‖∂L/∂b‖를 잽니다 "
-            f"(시드 {len(seeds)}개의 중앙값). 시그모이드의 국소적 미분은 σ'(z) ≤ 1/4 이므로 입력 쪽 층으로 갈수록 기울기가 작아집니다.",
-            f"Right after initialization, one backward pass on XOR through [2,{','.join(map(str, widths))},1] gives each hidden "
-            f"layer's bias gradient ‖∂L/∂b‖ (median of {seeds_text(len(seeds))}). Sigmoid's local derivative is σ'(z) ≤ 1/4, "
-            "so the gradient shrinks towards the input.", lang)],
+        notes=[
+            tr(
+                f"XOR에서 [2,{','.join(map(str, widths))},1] 신경망을 초기화한 직후 한 번 역전파하여 각 은닉층 편향의 기울기 크기 ‖∂L/∂b‖를 잽니다 "
+                f"(시드 {len(seeds)}개의 중앙값). 시그모이드의 국소적 미분은 σ'(z) ≤ 1/4 이므로 입력 쪽 층으로 갈수록 기울기가 작아집니다.",
+                f"Right after initialization, one backward pass on XOR through [2,{','.join(map(str, widths))},1] gives each hidden "
+                f"layer's bias gradient ‖∂L/∂b‖ (median of {seeds_text(len(seeds))}). Sigmoid's local derivative is σ'(z) ≤ 1/4, "
+                "so the gradient shrinks towards the input.",
+                lang,
+            )
+        ],
     )
     result.figure_makers["gradient_per_layer"] = lambda: _figure(result)
     return result
@@ -168,13 +209,18 @@ def _figure(result):
     lang = result.lang
     series = {SETUP_LABELS[s]: v for s, v in result.numbers["median_per_layer"].items()}
     if result.numbers["digits_per_layer"]:
-        series[tr("digits, sigmoid (우리 측정)", "digits, sigmoid (ours)", lang)] = _median_layers(result.numbers["digits_per_layer"])
+        series[tr("digits, sigmoid (우리 측정)", "digits, sigmoid (ours)", lang)] = _median_layers(
+            result.numbers["digits_per_layer"]
+        )
     if len(result.config["widths"]) == len(NIELSEN_MNIST):
         series[tr("Nielsen, MNIST", "Nielsen, MNIST", lang)] = list(NIELSEN_MNIST)
     return per_layer_figure(
         series,
-        title=tr(r"은닉층별 편향 기울기 크기 $\|\partial L/\partial b\|$ (초기화 직후)",
-                 r"Bias gradient $\|\partial L/\partial b\|$ per hidden layer (at initialization)", lang),
+        title=tr(
+            r"은닉층별 편향 기울기 크기 $\|\partial L/\partial b\|$ (초기화 직후)",
+            r"Bias gradient $\|\partial L/\partial b\|$ per hidden layer (at initialization)",
+            lang,
+        ),
         xlabel=tr("은닉층 (1 = 입력 쪽)", "hidden layer (1 = next to the input)", lang),
         ylabel=r"$\|\partial L/\partial b\|$",
     )

@@ -15,6 +15,7 @@ only when `strategies` is first used.
 """
 
 from importlib import import_module
+from typing import Any
 
 from .check import CheckGradsError, check_grads, derivatives
 from .graphs import Expression, table_rows
@@ -22,7 +23,7 @@ from .graphs import Expression, table_rows
 __all__ = ["check_grads", "CheckGradsError", "derivatives", "Expression", "table_rows", "strategies", "PROFILE"]
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name == "strategies":
         return import_module("micrograd_ko.testing.strategies")
     if name == "PROFILE":

@@ -1,7 +1,12 @@
 """Colours for gradients: one fixed log scale shared by every picture, its colour bar, and the two cases off it.
 
 - A nonzero |grad| sits on a log scale from `FIXED_LOW` to `FIXED_HIGH`
-  (outside it, the end colour). Small is loud: the smaller the gradient,
+  (outside it, the end colour: below 10⁻⁸ the deepest red, above 10 the
+  palest yellow; the colour bar's end labels say so, ≤10⁻⁸ and ≥10). The
+  colours are never rescaled to fit a picture's gradients, so the same
+  gradient is the same colour everywhere and the legend always holds. Bar
+  lengths may reach past the scale (`length_axis`): length is magnitude,
+  colour keeps its meaning. Small is loud: the smaller the gradient,
   the stronger the colour, from a pale yellow for large gradients through
   orange to a deep red for vanishing ones (below `VANISHING_BELOW`). One
   palette, so colour strength is ordered by size everywhere.
@@ -102,20 +107,21 @@ class GradScale:
             )
         )
 
-    @classmethod
-    def fit(cls, grads):
-        """The fixed scale, widened by whole decades only if a nonzero finite |grad| in `grads` lies outside it.
+    def length_axis(self, grads):
+        """The axis for bar LENGTHS: this scale, widened by whole decades only if a nonzero finite |grad| in
+        `grads` lies outside it (denormals such as 5e-324 and 1.5e308 without overflow).
 
-        Gradients inside the default range get the same colour as in every
-        other picture; denormals (5e-324) and huge values (1.5e308) widen
-        it without overflow.
+        Only lengths use it: a bar stays ordered by magnitude, while its
+        colour comes from this scale, clamped at the ends, never rescaled.
         """
         exps = [_log10(g) for g in grads if g is not None and g != 0 and math.isfinite(g)]
         if not exps:
-            return cls()
-        lo = max(_MIN_EXP, min(round(_log10(FIXED_LOW)), math.floor(min(exps))))
-        hi = min(_MAX_EXP, max(round(_log10(FIXED_HIGH)), math.ceil(max(exps))))
-        return cls(10.0**lo, 10.0**hi)
+            return self
+        lo = max(_MIN_EXP, min(round(_log10(self.low)), math.floor(min(exps))))
+        hi = min(_MAX_EXP, max(round(_log10(self.high)), math.ceil(max(exps))))
+        if (10.0**lo, 10.0**hi) == (self.low, self.high):
+            return self
+        return GradScale(10.0**lo, 10.0**hi)
 
     @property
     def vanishing_low(self):
@@ -190,14 +196,17 @@ def colour_bar(scale, *, width, uid, lang=None, zero=True, pending=False, font="
     decades = scale.decades()
     room = max(1, int(width // (fs * 4)))  # labels at least four em apart
     step = -(-len(decades) // room)
-    for value in decades[::step]:
+    shown = decades[::step]
+    for value in shown:
         x = scale.position(value) * width
         anchor = "start" if x < 1 else "end" if x > width - 1 else "middle"
+        # The ends hold everything past them (clamped): ≤10⁻⁸ is the deepest red, ≥10 the palest yellow.
+        label = ("≤" if value == scale.low else "≥" if value == scale.high else "") + decade_label(value)
         parts.append(
             f'<line x1="{x:.1f}" y1="{tick_y}" x2="{x:.1f}" y2="{tick_y + 3}" stroke="#555" stroke-width="0.7"/>'
         )
         parts.append(
-            f'<text x="{x:.1f}" y="{tick_y + 3 + fs}" font-size="{fs}" text-anchor="{anchor}" font-family="{font}">{decade_label(value)}</text>'
+            f'<text x="{x:.1f}" y="{tick_y + 3 + fs}" font-size="{fs}" text-anchor="{anchor}" font-family="{font}">{_e(label)}</text>'
         )
     if scale.vanishing_low:  # the threshold, marked across the bar
         x = scale.position(VANISHING_BELOW) * width

@@ -14,7 +14,10 @@ the page's fonts, and many machines have no Korean font.
 "Fits" means: at the width of a notebook output in a 1280 px window
 (`OUTPUT_WIDTH` px), scaled to fit, the smallest text is still at least
 `MIN_TEXT` px tall. Pictures that do not fit are redrawn in another layout by
-their owner (see `node_view.ComputationGraph`), not shrunk further.
+their owner (see `node_view.ComputationGraph`), not shrunk further; one that
+must keep its layout (the lecture's left-to-right records) is shown wider
+than the output, its text at the notebook's own size (`SCROLL_TEXT` px),
+and scrolls sideways inside the output (`mimebundle(..., scroll=True)`).
 """
 
 from __future__ import annotations
@@ -35,11 +38,13 @@ __all__ = [
     "mimebundle",
     "on_screen_text",
     "readable_width",
+    "scroll_width",
     "size_px",
 ]
 
 OUTPUT_WIDTH = 850  # px: a JupyterLab output area in a 1280 px window
 MIN_TEXT = 10.0  # px on screen
+SCROLL_TEXT = 13.0  # px: a picture that scrolls sideways shows its smallest text as large as a notebook's own
 _UNIT_PX = {"pt": 4 / 3, "px": 1.0, "": 1.0}
 
 _ROOT = re.compile(r"<svg\b[^>]*>", re.DOTALL)
@@ -88,6 +93,14 @@ def readable_width(svg):
     return w * min(1.0, MIN_TEXT / smallest)
 
 
+def scroll_width(svg):
+    """The width in px to show `svg` at inside a sideways-scrolling box: its smallest text `SCROLL_TEXT` px,
+    never wider than its own size."""
+    w, _ = size_px(svg)
+    smallest = _min_font_px(svg) or 14.0
+    return w * min(1.0, SCROLL_TEXT / smallest)
+
+
 def fits(svg, width=OUTPUT_WIDTH):
     return on_screen_text(svg, width) >= MIN_TEXT
 
@@ -101,18 +114,33 @@ def data_uri(svg):
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-def img_tag(svg, alt, css_class="mgk-picture"):
-    """An <img> showing `svg` (with its font embedded) at its own size, scaled down to the width it is given."""
+def img_tag(svg, alt, css_class="mgk-picture", scroll=False):
+    """An <img> showing `svg` (with its font embedded) at its own size, scaled down to the width it is given.
+
+    `scroll`: instead, at `scroll_width(svg)` inside a box that scrolls
+    sideways within the output (JupyterLab keeps `overflow-x` even in an
+    untrusted notebook), so its text stays readable.
+    """
     w, h = size_px(svg)
+    if scroll:
+        shown = round(scroll_width(svg))
+        return (
+            f'<div class="mgk-scroll" style="overflow-x:auto;max-width:100%">'
+            f'<img class="{css_class}" src="{data_uri(fonts.embed(svg))}" alt="{html.escape(alt)}" width="{shown}" '
+            f'style="max-width:none;height:auto" data-width="{round(w)}" data-height="{round(h)}"></div>'
+        )
     return (
         f'<img class="{css_class}" src="{data_uri(fonts.embed(svg))}" alt="{html.escape(alt)}" width="{round(w)}" '
         f'style="max-width:100%;height:auto" data-width="{round(w)}" data-height="{round(h)}">'
     )
 
 
-def mimebundle(svg, alt, note=None, include=None, exclude=None):
-    """The notebook display of `svg`: an untrusted-safe <img> (text/html) and the SVG itself."""
-    body = img_tag(svg, alt)
+def mimebundle(svg, alt, note=None, include=None, exclude=None, scroll=False):
+    """The notebook display of `svg`: an untrusted-safe <img> (text/html) and the SVG itself.
+
+    `scroll`: shown at a readable size, scrolling sideways (see `img_tag`), when it does not fit the output.
+    """
+    body = img_tag(svg, alt, scroll=scroll and not fits(svg))
     if note:
         # The note's own glyphs (live notebooks keep <style>; a saved one drops it and uses the machine's fonts).
         family = "MgkNote" + hashlib.sha1(note.encode("utf-8")).hexdigest()[:8]

@@ -20,7 +20,9 @@ def require(module, feature):
         return importlib.import_module(module)
     except ImportError:
         package = module.split(".")[0]
-        raise ImportError(bilingual(
-            f"{feature}에는 {package} 패키지가 필요합니다: pip install 'micrograd_ko[viz]'",
-            f"{feature} needs the {package} package: pip install 'micrograd_ko[viz]'",
-        )) from None
+        raise ImportError(
+            bilingual(
+                f"{feature}에는 {package} 패키지가 필요합니다: pip install 'micrograd_ko[viz]'",
+                f"{feature} needs the {package} package: pip install 'micrograd_ko[viz]'",
+            )
+        ) from None

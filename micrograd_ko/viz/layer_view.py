@@ -3,15 +3,17 @@
 The picture a learner needs for vanishing gradients (기울기 소실): rows from the
 output layer (top, where backpropagation starts) down to the first layer.
 
-- Small is loud: each layer's bar is as long as log10 of its mean |∂L/∂W|
-  on the shared scale (`colours.GradScale.fit`: fixed, widened only past
-  its ends), and coloured on it: the
+- Small is loud: each layer's bar is coloured by its mean |∂L/∂W| on the
+  fixed colour scale every picture shares (clamped at its ends, never
+  rescaled), and as long as its log10 on an axis that reaches past the
+  scale's ends only when a gradient does (`GradScale.length_axis`): the
   smaller, the shorter and the redder; below `VANISHING_BELOW` a ⚠.
 - The why: between two rows, the factor the gradient was multiplied by on
   its way down, written as the lower layer's mean σ′(z) times the weight
   gain of the layer above (가중치가 곱하는 배수, defined as factor / σ′ so that
-  the product is exactly the factor drawn): `×0.50 = σ′ 0.23 × 2.2`. The
-  table behind it: `LayerView.factors` (or `diagnostics.layer_factors`).
+  the product is exactly the factor): `×0.5 = σ′ 0.23 × 2.17`, σ′ and the
+  gain with as many digits (2 to 4) as it takes for their product, rounded
+  like the factor, to be the factor drawn (else "≈"). The table behind it: `LayerView.factors` (or `diagnostics.layer_factors`).
 - Under each model one line: how the first layer's gradient compares with
   the output layer's ("1층 = 출력층의 1/31,000").
 - Honest states: '?' only when backward() is known not to have run; every
@@ -122,8 +124,27 @@ def _short(x):
 
 
 def _num(x):
-    """A factor or a σ′ as drawn: two significant digits."""
+    """A factor or a σ′ as drawn: two significant digits; exactly 0 is "0"."""
+    if x == 0:
+        return "0"
     return f"{x:.2g}" if 1e-3 <= abs(x) < 1e4 else f"{x:.1e}"
+
+
+def _num_digits(x, digits):
+    if x == 0:
+        return "0"
+    return f"{x:.{digits}g}" if 1e-3 <= abs(x) < 1e4 else f"{x:.{digits - 1}e}"
+
+
+def _product_numbers(factor, sigma, gain):
+    """(factor, σ′, gain, sign) as drawn: σ′ and gain with the fewest digits (2 to 4) whose product, rounded as the
+    factor is, is the factor drawn; sign "=", or "≈" if even four digits do not get there."""
+    shown = _num(factor)
+    for digits in (2, 3, 4):
+        s, g = _num_digits(sigma, digits), _num_digits(gain, digits)
+        if _num(float(s) * float(g)) == shown:
+            return shown, s, g, "="
+    return shown, _num_digits(sigma, 3), _num_digits(gain, 3), "≈"
 
 
 def _e(text):
@@ -150,13 +171,15 @@ def _ratio_words(first, output, lang):
 class LayerView:
     """Models side by side, one row per layer; `svg()`, `save(path)`, `factors`, and a notebook display.
 
-    `scale`: a `GradScale` or (low, high); by default the fixed scale every
-    picture shares (`GradScale.fit`: widened by whole decades only when a
-    gradient lies past its ends), so one gradient has one colour and one bar
-    length in every picture whose gradients lie in 10⁻⁸..10.
+    `scale`: the colour scale, a `GradScale` or (low, high); by default the
+    fixed scale every picture shares, so one gradient has one colour
+    everywhere (past its ends, the end colour). `axis`: the log axis of the
+    bar lengths (a `GradScale`); by default the colour scale, widened by
+    whole decades only when a gradient lies past its ends, so bars stay
+    ordered by size. A player passes one axis to all its frames.
     """
 
-    def __init__(self, columns, *, lang=None, title=None, highlight=(), uid=None, scale=None, states=None):
+    def __init__(self, columns, *, lang=None, title=None, highlight=(), uid=None, scale=None, states=None, axis=None):
         if not columns:
             raise ValueError(bilingual("그릴 모델이 없습니다", "no model to draw"))
         if len(columns) > MAX_MODELS:
@@ -172,9 +195,8 @@ class LayerView:
         self.highlight = set(highlight)
         self.uid = uid or "mgkl" + hashlib.sha1(repr(sorted(self.columns.items())).encode()).hexdigest()[:8]
         values = [r.value for rows in self.columns.values() for r in rows]
-        # Given, or the shared fixed scale, widened by whole decades only if a gradient lies past its ends (so that
-        # bars and colours stay ordered by size: nothing is clamped).
-        self.scale = GradScale.fit(values) if scale is None else GradScale.of(scale)
+        self.scale = GradScale.of(scale)  # colours: fixed, clamped at the ends
+        self.axis = self.scale.length_axis(values) if axis is None else GradScale.of(axis)  # lengths
 
     @classmethod
     def from_model(cls, model, grads=None, loss=None, **kwargs):
@@ -200,13 +222,31 @@ class LayerView:
 
     # -- drawing -------------------------------------------------------------------
 
-    def row_label(self, row, depth, with_activation=True):
-        text = tr(f"{row.layer + 1}층", f"layer {row.layer + 1}", self.lang)
-        if with_activation and row.activation:
-            text += f" · {row.activation}"
-        if row.layer == depth - 1:
+    def depths(self):
+        """{column name: its number of layers}: each model's own output layer is its top one."""
+        return {name: max((r.layer for r in rows), default=-1) + 1 for name, rows in self.columns.items()}
+
+    def row_label(self, layer, activation="", output=False):
+        """The label left of a row: `3층 · tanh (출력)`; '(출력)' when the row is the output of every model having it."""
+        text = tr(f"{layer + 1}층", f"layer {layer + 1}", self.lang)
+        if activation:
+            text += f" · {activation}"
+        if output:
             text += tr(" (출력)", " (output)", self.lang)
         return text
+
+    def _row_labels(self, depth):
+        """{layer: its label}: the activation named when every model having the layer shares it."""
+        depths = self.depths()
+        labels = {}
+        for k in range(depth):
+            having = [(name, r) for name, rows in self.columns.items() for r in rows if r.layer == k]
+            if not having:
+                continue
+            acts = {r.activation for _, r in having}
+            output = all(depths[name] == k + 1 for name, _ in having)
+            labels[k] = self.row_label(k, next(iter(acts)) if len(acts) == 1 else "", output)
+        return labels
 
     def _factor_texts(self, f, output_layer):
         """`↓ ×0.50 = σ′ 0.23 × 가중치 2.2` in ever shorter forms; the output layer's gain always says whose it is."""
@@ -214,14 +254,14 @@ class LayerView:
         if f.gain is None:
             return [head]
         out = f.gain_layer == output_layer
-        sigma, gain = _num(f.mean_local), _num(f.gain)
+        factor, sigma, gain, eq = _product_numbers(f.factor, f.mean_local, f.gain)
         full = tr("출력층 가중치", "output W", self.lang) if out else tr("가중치", "W", self.lang)
         short = tr("출력층 ", "output ", self.lang) if out else ""
         return [
-            f"{head} = σ′ {sigma} × {full} {gain}",
-            f"{head} = σ′ {sigma} × {short if out else full + ' '}{gain}",
-            f"{head} = σ′ {sigma} × {short}{gain}",
-            f"×{_num(f.factor)} = σ′ {sigma} × {short}{gain}",
+            f"{head} {eq} σ′ {sigma} × {full} {gain}",
+            f"{head} {eq} σ′ {sigma} × {short if out else full + ' '}{gain}",
+            f"{head} {eq} σ′ {sigma} × {short}{gain}",
+            f"×{factor} {eq} σ′ {sigma} × {short}{gain}",
             head,
         ]
 
@@ -234,16 +274,12 @@ class LayerView:
         return 4
 
     def svg(self):
-        depth = max(r.layer for rows in self.columns.values() for r in rows) + 1
+        depths = self.depths()
+        depth = max(depths.values())
         n = len(self.columns)
         # A layer's activation is named in its label when every model shares it; otherwise the column names say.
-        shared = {
-            k: len({r.activation for rows in self.columns.values() for r in rows if r.layer == k}) <= 1
-            for k in range(depth)
-        }
-        sample = next(iter(self.columns.values()))
-        labels = [self.row_label(r, depth, shared[r.layer]) for r in sample]
-        label_width = max(_text_width(t, FONT_SIZE) for t in labels) + 14
+        labels = self._row_labels(depth)
+        label_width = max(_text_width(t, FONT_SIZE) for t in labels.values()) + 14
         col_width = (MAX_WIDTH - 2 * MARGIN - label_width) / n
         width = MAX_WIDTH
         title = self.title or tr(
@@ -287,6 +323,11 @@ class LayerView:
         headed = any(self.columns)
         top = y + 10 + (FONT_SIZE + 8 if headed else 0)
         pitch = BAR_HEIGHT + GAP
+        for k, label in labels.items():  # every layer any model has, the deepest model's included
+            parts.append(
+                f'<text x="{MARGIN}" y="{top + (depth - 1 - k) * pitch + BAR_HEIGHT / 2 + 5:.1f}" '
+                f'font-size="{FONT_SIZE}" class="row-label">{_e(label)}</text>'
+            )
         for c, (name, rows) in enumerate(self.columns.items()):
             x = MARGIN + label_width + c * col_width
             track = col_width - 12
@@ -296,22 +337,23 @@ class LayerView:
                 )
             by_layer = {r.layer: r for r in rows}
             by_factor = {f.layer: f for f in factors[name]}
-            level = self._factor_level(factors[name], depth - 1, col_width - 8)
+            output_layer = depths[name] - 1  # this model's own output layer
+            level = self._factor_level(factors[name], output_layer, col_width - 8)
             parts.append(self._grid(x, top, track, depth * pitch - GAP))
             for k in range(depth):
                 row = by_layer.get(depth - 1 - k)
                 if row is None:
                     continue
                 y = top + k * pitch
-                if c == 0:
+                if row.layer == output_layer < depth - 1:  # a shallower model: its output row says so in its column
                     parts.append(
-                        f'<text x="{MARGIN}" y="{y + BAR_HEIGHT / 2 + 5:.1f}" font-size="{FONT_SIZE}">'
-                        f"{_e(self.row_label(row, depth, shared[row.layer]))}</text>"
+                        f'<text x="{x + 2:.1f}" y="{y - 5}" font-size="{SMALL}" font-weight="bold" fill="#333" '
+                        f'class="output-mark">{_e(tr("▼ 출력층 (역전파 시작)", "▼ output layer (backprop starts)", self.lang))}</text>'
                     )
                 parts.append(self._cell(row, x, y, track, self.states.get(name)))
                 f = by_factor.get(row.layer - 1)
                 if f is not None and f.factor is not None:
-                    texts = self._factor_texts(f, depth - 1)
+                    texts = self._factor_texts(f, output_layer)
                     text = texts[min(level, len(texts) - 1)]
                     data = " ".join(
                         f'data-{k}="{"" if v is None else repr(v)}"'
@@ -328,7 +370,7 @@ class LayerView:
                     )
             bottom = top + depth * pitch - GAP
             parts.append(self._axis(x, bottom, track))
-            summary = self._summary(rows, depth)
+            summary = self._summary(rows, depths[name])
             if summary:
                 text, loud = summary
                 parts.append(
@@ -357,10 +399,10 @@ class LayerView:
 
     def _grid(self, x, top, track, height):
         """Faint lines at every power of ten behind the bars, so a bar's length reads as a number of decades."""
-        lo, hi = round(math.log10(self.scale.low)), round(math.log10(self.scale.high))
+        lo, hi = round(math.log10(self.axis.low)), round(math.log10(self.axis.high))
         lines = []
         for e in range(lo, hi + 1):
-            gx = x + self.scale.position(10.0**e) * track
+            gx = x + self.axis.position(10.0**e) * track
             lines.append(
                 f'<line x1="{gx:.1f}" y1="{top - 3}" x2="{gx:.1f}" y2="{top + height + 3}" stroke="#e6e6e6" stroke-width="1"/>'
             )
@@ -369,8 +411,8 @@ class LayerView:
     def _axis(self, x, y, track):
         most = max(2, int(track // (SMALL * 3.6)))  # labels such as 10⁻¹⁰ need about three em and a gap
         parts = []
-        for value in self.scale.decades(most):
-            gx = x + self.scale.position(value) * track
+        for value in self.axis.decades(most):
+            gx = x + self.axis.position(value) * track
             anchor = "start" if gx - x < 1 else "end" if gx > x + track - 1 else "middle"
             parts.append(
                 f'<line x1="{gx:.1f}" y1="{y + 2}" x2="{gx:.1f}" y2="{y + 7}" stroke="#555" stroke-width="0.8"/>'
@@ -384,6 +426,10 @@ class LayerView:
     def _summary(self, rows, depth):
         """(one line comparing the first layer with the output layer, whether it is a warning), or None."""
         by_layer = {r.layer: r for r in rows}
+        zero = [r.layer for r in rows if r.value == 0]
+        if zero and len(zero) < len(rows):  # some layers, not all (that is the column's state line): say which
+            names = "·".join(str(k + 1) for k in sorted(zero))
+            return tr(f"{names}층: 기울기 정확히 0", f"layer {names}: gradient exactly 0", self.lang), True
         first, output = by_layer.get(min(by_layer)), by_layer.get(depth - 1)
         if first is None or output is None or first is output:
             return None
@@ -428,14 +474,29 @@ class LayerView:
         track_rect = (
             f'<rect x="{x:.1f}" y="{y}" width="{track:.1f}" height="{BAR_HEIGHT}" rx="3" fill="none" {stroke}/>'
         )
-        if value is None or value == 0:
-            text = "?" if value is None else tr("0 (정확히)", "0 (exactly)", self.lang) if state == ZERO_STATE else "0"
+        if value is None:
             body = (
-                f'<rect class="bar" x="{x:.1f}" y="{y}" width="{track:.1f}" height="{BAR_HEIGHT}" rx="3" fill="{PENDING if value is None else ZERO}"/>'
-                f'<text x="{x + 6:.1f}" y="{y + BAR_HEIGHT / 2 + 5:.1f}" font-size="{FONT_SIZE}" fill="#000">{_e(text)}</text>'
+                f'<rect class="bar" x="{x:.1f}" y="{y}" width="{track:.1f}" height="{BAR_HEIGHT}" rx="3" fill="{PENDING}"/>'
+                f'<text x="{x + 6:.1f}" y="{y + BAR_HEIGHT / 2 + 5:.1f}" font-size="{FONT_SIZE}" fill="#000">?</text>'
             )
             return f'<g class="{cls}" {data} data-fill="{fill}">{body}{track_rect}</g>'
-        length = max(3.0, self.scale.position(value) * track)
+        if value == 0:
+            # Exactly 0 is no length at all (never longer than a small gradient's bar): a grey marker and its meaning.
+            # Without the loss, an all-zero model may simply be before backward: then only "0".
+            text = (
+                "0"
+                if state == UNKNOWN_ZERO_STATE
+                else tr("0 (정확히): 배우지 않음", "0 (exactly): not learning", self.lang)
+            )
+            body = (
+                f'<rect class="bar" x="{x:.1f}" y="{y}" width="0" height="{BAR_HEIGHT}" fill="{ZERO}"/>'
+                f'<rect class="zero-mark" x="{x + 4:.1f}" y="{y + 4}" width="{BAR_HEIGHT - 8}" height="{BAR_HEIGHT - 8}" '
+                f'fill="{ZERO}" stroke="#555" stroke-width="1"/>'
+                f'<text x="{x + BAR_HEIGHT:.1f}" y="{y + BAR_HEIGHT / 2 + 5:.1f}" font-size="{FONT_SIZE}" fill="#333" '
+                f'font-weight="bold">{_e(text)}</text>'
+            )
+            return f'<g class="{cls}" {data} data-fill="{fill}">{body}{track_rect}</g>'
+        length = max(3.0, self.axis.position(value) * track)
         text = ("⚠ " if abs(value) < VANISHING_BELOW else "") + _short(value)
         tw = _text_width(text, FONT_SIZE)
         if length + 6 + tw <= track:
@@ -476,9 +537,9 @@ def compare_gradient_flow(models, *, losses=None, lang=None, title=None, scale=N
     backward ran from (a Value, or a dict name -> Value): with it every
     factor between rows is written as σ′ × weight gain, and a model with
     every gradient exactly 0 is told apart from one not backpropagated yet.
-    `scale`: a `GradScale` (or (low, high)) shared by every model; by
-    default the fixed scale of every picture (widened past its ends only
-    for gradients outside it). Returns a `LayerView`: it
+    `scale`: the colour scale, a `GradScale` (or (low, high)) shared by
+    every model; by default the fixed scale of every picture (bar lengths
+    reach past its ends when a gradient does; colours never rescale). Returns a `LayerView`: it
     displays in Jupyter (saved notebooks included), `.factors` holds the
     numbers, `.save('flow.svg')` writes it.
     """
@@ -587,14 +648,14 @@ class GradientFlowPlayer:
 def gradient_flow_player(history, model=None, lang=None, max_frames=40):
     """Step through `fit(..., track_gradients=True)`'s epochs as layer views (every k-th epoch past `max_frames`).
 
-    `model` (optional) names each layer's activation. The shared fixed scale
-    for all epochs, so a layer whose gradient grows visibly lengthens.
+    `model` (optional) names each layer's activation. The shared fixed colour
+    scale and one length axis for all epochs, so a layer whose gradient grows visibly lengthens.
     """
     flows = gradient_flow_history(history)
     activations = (
         [activation_name(layer) for _, layer in neuron_layers(model)] if model is not None else [""] * len(flows[0])
     )
-    scale = GradScale.fit(v for row in flows for v in row)  # one scale for every epoch
+    axis = GradScale().length_axis(v for row in flows for v in row)  # one length axis for every epoch
     step = -(-len(flows) // max_frames)
     epochs = list(range(0, len(flows), step))
     if epochs[-1] != len(flows) - 1:
@@ -611,7 +672,7 @@ def gradient_flow_player(history, model=None, lang=None, max_frames=40):
 
         def svg_of(uid, rows=rows, e=e):
             title = tr(f"에폭 {e + 1} 뒤 층별 평균 |∂L/∂W|", f"mean |∂L/∂W| per layer after epoch {e + 1}", lang)
-            return LayerView({"": rows}, lang=lang, title=title, uid=uid, scale=scale).svg()
+            return LayerView({"": rows}, lang=lang, title=title, uid=uid, axis=axis).svg()
 
         frames.append((text, svg_of, f"epoch {e + 1}"))
     return GradientFlowPlayer(frames, lang)

@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ..engine import Value, grad_number, topological_order
 from ..files import write_file
@@ -125,7 +128,9 @@ def _roots(root):
     return roots
 
 
-def draw_graph(root, options=None, /, **kwargs):
+def draw_graph(
+    root: Value | Sequence[Value], options: DrawOptions | None = None, /, **kwargs: Any
+) -> ComputationGraph | LayerView:
     """The computation graph of `root` (a `Value`, or a list of them).
 
     Options come as a `DrawOptions` or as its fields by keyword (see
@@ -179,7 +184,9 @@ def _svg_of(drawing, renderer):
     )
 
 
-def render_svg(obj, options=None, /, *, renderer="auto", embed_font=True, **kwargs):
+def render_svg(
+    obj: Any, options: DrawOptions | None = None, /, *, renderer: str = "auto", embed_font: bool = True, **kwargs: Any
+) -> str:
     """SVG text of a drawing: `obj` is a `Value` (drawn with `draw_graph(obj, options, **kwargs)`) or a drawing.
 
     `renderer`: 'auto' (system `dot` if on PATH, else WebAssembly), 'dot' or 'wasm'.
@@ -191,7 +198,15 @@ def render_svg(obj, options=None, /, *, renderer="auto", embed_font=True, **kwar
     return fonts.embed(svg) if embed_font else svg
 
 
-def save_graph(obj, path, options=None, /, *, renderer="auto", **kwargs):
+def save_graph(
+    obj: Any,
+    path: str | os.PathLike[str],
+    options: DrawOptions | None = None,
+    /,
+    *,
+    renderer: str = "auto",
+    **kwargs: Any,
+) -> Path:
     """Write a drawing to `path`; the suffix picks the format. Returns the path.
 
     .svg always works, and carries the glyphs of its Korean text; .gv / .dot
@@ -290,6 +305,12 @@ class ComputationGraph(graphviz.Digraph):
                     lang,
                 )
             )
+        elif lecture and not display.fits(svg, width):  # the lecture's layout kept: readable, scrolled sideways
+            note = tr(
+                "강의처럼 왼쪽에서 오른쪽으로 그린 그림입니다: 옆으로 스크롤해 보세요 (save_graph로 저장해도 됩니다)",
+                "drawn left to right as in the lecture: scroll sideways (or save_graph it)",
+                lang,
+            )
         elif not display.fits(svg, width):
             note = tr(
                 "이 폭에서는 글자가 작습니다: save_graph(그래프, 'graph.svg')로 저장해 크게 보세요",
@@ -302,7 +323,8 @@ class ComputationGraph(graphviz.Digraph):
         svg, note = self.fitted_svg()
         lang = self._options.lang if self._options else None
         alt = tr("계산 그래프", "computation graph", lang)
-        return display.mimebundle(svg, alt, note=note, include=include, exclude=exclude)
+        lecture = self._options is not None and self._options.style == "lecture"
+        return display.mimebundle(svg, alt, note=note, include=include, exclude=exclude, scroll=lecture)
 
 
 # --------------------------------------------------------------------------
@@ -370,7 +392,7 @@ class _Drawer:
         self.nodes, self.edges, self.numbers = [], [], set()  # ids, for the layout-cost estimate
         self.numbers_shown = True  # local derivatives drawn, unless they would make the layout slow (`draw`)
         self.straight_spine = False
-        self.scale = GradScale.fit(self.grad_of(n) for n in self.order) if self.has_grads else None
+        self.scale = GradScale() if self.has_grads else None  # the fixed colours of every picture, never rescaled
 
     def expanded_order(self):
         """(the nodes to draw, {dot node: how it is drawn}): each `dot` of a few products with its steps

@@ -160,8 +160,10 @@ def plot_gradient_flow_history(history, lang=None, title=None):
     ax.set_facecolor("#bdbdbd")  # exactly 0: masked below, so the background shows
     masked = [[v if v > 0 else float("nan") for v in row] for row in grid]
     # The shared scale and palette of every picture (`colours`): one gradient, one colour, here as in the layer view.
-    scale = GradScale.fit(positive)
+    scale = GradScale()  # fixed: a value past its ends gets the end colour, and the colour bar's arrow says so
     norm = LogNorm(vmin=scale.low, vmax=scale.high)
+    below, above = any(v < scale.low for v in positive), any(v > scale.high for v in positive)
+    extend = "both" if below and above else "min" if below else "max" if above else "neither"
     cmap = LinearSegmentedColormap.from_list("mgk_grad", list(GRAD_PALETTE))
     image = ax.imshow(
         masked,
@@ -172,7 +174,7 @@ def plot_gradient_flow_history(history, lang=None, title=None):
         interpolation="nearest",
         extent=(0.5, len(flows) + 0.5, 0.5, depth + 0.5),
     )
-    bar = fig.colorbar(image, ax=ax)
+    bar = fig.colorbar(image, ax=ax, extend=extend)
     bar.formatter = LogFormatter(labelOnlyBase=True)
     bar.update_ticks()
     bar.set_label(tr(f"평균 {_DLDW} (로그 눈금, 회색 = 0)", f"mean {_DLDW} (log scale, grey = 0)", lang))

@@ -49,7 +49,9 @@ class TrainingReplay:
         self.X, self.y, self.lang = X, y, lang
         self.frames = sorted(snapshots[names[0]])
         self.epochs = len(history[names[0]]["loss"])
-        self.scale = GradScale.fit(v for h in history.values() for flow in h["gradient_flow"] for v in flow)
+        self.scale = GradScale()  # colours: the fixed scale of every picture
+        # lengths: one axis for every frame, past the scale's ends only when a gradient is
+        self.axis = self.scale.length_axis(v for h in history.values() for flow in h["gradient_flow"] for v in flow)
         self.top_loss = max(max(h["loss"]) for h in history.values()) or 1.0
 
     def __len__(self):
@@ -78,7 +80,9 @@ class TrainingReplay:
         n = len(self.names)
         col = (WIDTH - 2 * MARGIN) / n
         side = min(col - 24, 190.0)
-        depth = len(self.history[self.names[0]]["gradient_flow"][0])
+        # The frame is as tall as its tallest column: the deepest model's layers, a boundary if any model has one.
+        depth = max(len(self.history[name]["gradient_flow"][0]) for name in self.names)
+        bounded = any(self.snapshots[name][e]["boundary"] is not None for name in self.names)
         parts = [
             f'<text x="{MARGIN}" y="{MARGIN + 14}" font-size="14" font-weight="bold">'
             f"{_e(tr(f'에폭 {e + 1}/{self.epochs}', f'epoch {e + 1}/{self.epochs}', self.lang))}</text>"
@@ -97,16 +101,7 @@ class TrainingReplay:
                 parts.append(self._boundary(boundary, x, y, side))
                 y += side + 24
             parts.append(self._layers(name, e, x, y, col - 16))
-        height = (
-            top
-            + 26
-            + CHART_HEIGHT
-            + 30
-            + (side + 24 if self.snapshots[self.names[0]][e]["boundary"] is not None else 0)
-            + 20
-            + depth * 17
-            + 48
-        )
+        height = top + 26 + CHART_HEIGHT + 30 + (side + 24 if bounded else 0) + 20 + depth * 17 + 48
         return (
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}px" height="{height:.0f}px" '
             f'viewBox="0 0 {WIDTH} {height:.0f}" font-family="{_e(FONT)}" class="training-replay">\n'
@@ -180,18 +175,18 @@ class TrainingReplay:
             layer = len(flow) - k
             ry = y + k * 17
             fill = self.scale.colour(value)
-            length = track if value == 0 else max(3.0, self.scale.position(value) * track)
+            length = 0.0 if value == 0 else max(3.0, self.axis.position(value) * track)  # exactly 0: no length
             parts.append(
                 f'<g class="cell" data-layer="{layer - 1}" data-value="{value!r}">'
                 f'<text x="{x}" y="{ry + 11}" font-size="{FS - 1}">{_e(tr(f"{layer}층", f"L{layer}", self.lang))}</text>'
                 f'<rect x="{x + label_w}" y="{ry}" width="{length:.1f}" height="13" fill="{fill}"/>'
                 f'<rect x="{x + label_w}" y="{ry}" width="{track:.1f}" height="13" fill="none" stroke="#bbb" stroke-width="0.6"/>'
                 f'<text x="{x + label_w + track - 2:.1f}" y="{ry + 11}" font-size="{FS - 1}" text-anchor="end">'
-                f"{'⚠ ' if 0 < value < VANISHING_BELOW else ''}{value:.1e}</text></g>"
+                f"{'⚠ ' if 0 < value < VANISHING_BELOW else ''}{_e(tr('0 (정확히)', '0 (exactly)', self.lang)) if value == 0 else f'{value:.1e}'}</text></g>"
             )
         axis = y + len(flow) * 17 + 2
-        for value in self.scale.decades(4):
-            gx = x + label_w + self.scale.position(value) * track
+        for value in self.axis.decades(4):
+            gx = x + label_w + self.axis.position(value) * track
             anchor = "start" if gx - x - label_w < 1 else "end" if gx > x + label_w + track - 1 else "middle"
             parts.append(
                 f'<text x="{gx:.1f}" y="{axis + FS}" font-size="{FS - 1}" text-anchor="{anchor}">{decade_label(value)}</text>'

@@ -411,11 +411,11 @@ class BackpropStepper:
         if self.by == "layer":
             done = {self.steps[j].layer for j in range(i + 1)}
             known = {w: self.gradients.get(w, 0.0) for k in done for w in self._groups.weights(k)}
-            # One scale for every frame (the shared one, widened only for the final gradients past its ends):
-            # a layer keeps its colour from step to step.
-            scale = GradScale.fit(s.weight_grad for s in self.steps)
+            # One length axis for every frame (the final gradients'), on the fixed colour scale:
+            # a layer keeps its colour and its length from step to step.
+            axis = GradScale().length_axis(s.weight_grad for s in self.steps)
             return LayerView.from_model(
-                self.model, grads=known, loss=self.root, lang=lang, highlight={self.steps[i].layer}, scale=scale
+                self.model, grads=known, loss=self.root, lang=lang, highlight={self.steps[i].layer}, axis=axis
             )
         step = self.steps[i]
         return draw_graph(
