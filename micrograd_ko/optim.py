@@ -48,7 +48,7 @@ class Optimizer:
     rate too large for the gradient overflows to inf, and inf never comes
     back). A parameter whose `grad` is None has no gradient and is skipped,
     as in PyTorch (`p.grad = None` is how PyTorch code clears a gradient).
-    Subclasses give `_compute(grads)`: the new values and the new state.
+    Subclasses give `_compute(data, grads)`: the new values and the new state.
     """
 
     lr: float  # every optimizer has a learning rate; the messages of `step` name it
@@ -61,19 +61,23 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:
-        grads = [_gradient(p, i) for i, p in enumerate(self.params)]
-        new_values, new_state = self._compute(grads)
-        for i, (p, value) in enumerate(zip(self.params, new_values)):
-            if value is not None and not math.isfinite(value):
-                raise OverflowError(
-                    bilingual(
-                        f"매개변수 {i}의 새 값이 float 범위를 넘어({value}) 아무것도 바꾸지 않았습니다 "
-                        f"(값 {p.data:.6g}, 기울기 {p.grad:.6g}): 학습률 lr={self.lr:g}을(를) 낮추세요",
-                        f"parameter {i} would become {value} (value {p.data:.6g}, gradient {p.grad:.6g}); "
-                        f"nothing was updated: use a smaller learning rate than lr={self.lr:g}",
+        params = self.params
+        grads: list[float | None] = [p.grad for p in params]
+        if not _finite_floats(grads):  # None, another kind of number, or an error naming the parameter
+            grads = [_gradient(p, i) for i, p in enumerate(params)]
+        new_values, new_state = self._compute([p.data for p in params], grads)
+        if not _all_finite(new_values):
+            for i, (p, value) in enumerate(zip(params, new_values)):
+                if value is not None and not math.isfinite(value):
+                    raise OverflowError(
+                        bilingual(
+                            f"매개변수 {i}의 새 값이 float 범위를 넘어({value}) 아무것도 바꾸지 않았습니다 "
+                            f"(값 {p.data:.6g}, 기울기 {p.grad:.6g}): 학습률 lr={self.lr:g}을(를) 낮추세요",
+                            f"parameter {i} would become {value} (value {p.data:.6g}, gradient {p.grad:.6g}); "
+                            f"nothing was updated: use a smaller learning rate than lr={self.lr:g}",
+                        )
                     )
-                )
-        if not all(math.isfinite(x) for row in new_state for x in row if x is not None):
+        if not all(_all_finite(row) for row in new_state):
             raise OverflowError(
                 bilingual(
                     f"기울기가 너무 커서 옵티마이저의 상태가 float 범위를 넘었습니다; 아무것도 바꾸지 않았습니다: "
@@ -82,17 +86,42 @@ class Optimizer:
                     f"use a smaller learning rate than lr={self.lr:g}",
                 )
             )
-        for p, value in zip(self.params, new_values):
+        for p, value in zip(params, new_values):
             if value is not None:
                 p.data = value
         self._commit(new_state)
 
-    def _compute(self, grads: list[float | None]) -> tuple[list[float | None], list[list[Any]]]:
-        """(new value per parameter or None to skip it, new state as lists of floats) for these gradients."""
+    def _compute(self, data: list[float], grads: list[float | None]) -> tuple[list[float | None], list[list[Any]]]:
+        """(new value per parameter or None to skip it, new state as lists of numbers) for these values and gradients."""
         raise NotImplementedError
 
     def _commit(self, state: list[list[Any]]) -> None:
         raise NotImplementedError
+
+
+def _finite_floats(xs: list[Any]) -> bool:
+    """Whether every x is a finite number of type float: the usual gradients, checked in two passes over C loops.
+
+    (A per-parameter Python check cost as much as the update itself.) A sum of
+    finite floats may still overflow to inf: then `_all_finite` looks at each.
+    """
+    return set(map(type, xs)) == {float} and _all_finite(xs)
+
+
+def _all_finite(xs: list[Any]) -> bool:
+    """Whether every number in `xs` is finite (None entries are skipped).
+
+    The fast answer is the sum: finite numbers give a finite sum unless it
+    overflows, and any inf or nan makes it inf or nan (s - s is then nan).
+    """
+    try:
+        total = sum(xs)
+    except TypeError:  # a None among them
+        pass
+    else:
+        if total - total == 0:
+            return True
+    return all(math.isfinite(x) for x in xs if x is not None)
 
 
 _LARGEST = sys.float_info.max
@@ -190,23 +219,21 @@ class SGD(Optimizer):
         self.weight_decay = _check_rate(weight_decay, "weight_decay")
         self.velocity: list[float | None] = [None] * len(self.params)
 
-    def _compute(self, grads: list[float | None]) -> tuple[list[float | None], list[list[Any]]]:
-        values: list[float | None] = []
-        velocity = list(self.velocity)
-        for i, (p, g) in enumerate(zip(self.params, grads)):
-            if g is None:
-                values.append(None)
-                continue
-            if self.weight_decay:
-                g = g + self.weight_decay * p.data
-            if self.momentum:
-                v = velocity[i]
-                g = velocity[i] = g if v is None else self.momentum * v + g
-            values.append(p.data - self.lr * g)
+    def _compute(self, data: list[float], grads: list[float | None]) -> tuple[list[float | None], list[list[Any]]]:
+        # The rule above over whole lists (faster than one parameter at a time), the same float operations in the
+        # same order; a parameter whose gradient is None keeps its value and its velocity.
+        lr, weight_decay, momentum = self.lr, self.weight_decay, self.momentum
+        if weight_decay:
+            grads = [g if g is None else g + weight_decay * d for d, g in zip(data, grads)]
+        if not momentum:
+            return [None if g is None else d - lr * g for d, g in zip(data, grads)], []
+        velocity = [v if g is None else g if v is None else momentum * v + g for v, g in zip(self.velocity, grads)]
+        values = [None if g is None else d - lr * v for d, g, v in zip(data, grads, velocity)]  # type: ignore[operator]
         return values, [velocity]
 
     def _commit(self, state: list[list[Any]]) -> None:
-        (self.velocity,) = state
+        if state:  # no state without momentum: the velocity stays None
+            (self.velocity,) = state
 
 
 class Adam(Optimizer):
@@ -253,22 +280,27 @@ class Adam(Optimizer):
         self.steps = [0] * len(self.params)
         self.t = 0  # step() calls that updated the parameters
 
-    def _compute(self, grads: list[float | None]) -> tuple[list[float | None], list[list[Any]]]:
+    def _compute(self, data: list[float], grads: list[float | None]) -> tuple[list[float | None], list[list[Any]]]:
         beta1, beta2 = self.betas
+        lr, eps, weight_decay = self.lr, self.eps, self.weight_decay
+        one_minus_beta1, one_minus_beta2 = 1.0 - beta1, 1.0 - beta2
+        corrections: dict[int, tuple[float, float]] = {}  # step count -> its two bias corrections, computed once
         values: list[float | None] = []
         m, v, steps = list(self.m), list(self.v), list(self.steps)
-        for i, (p, g) in enumerate(zip(self.params, grads)):
+        for i, (d, g) in enumerate(zip(data, grads)):
             if g is None:
                 values.append(None)
                 continue
-            if self.weight_decay:
-                g = g + self.weight_decay * p.data
-            steps[i] += 1
-            step_size = self.lr / (1.0 - beta1 ** steps[i])
-            correction2_sqrt = math.sqrt(1.0 - beta2 ** steps[i])
-            m[i] = m[i] + (1.0 - beta1) * (g - m[i])  # torch's lerp form
-            v[i] = beta2 * v[i] + (1.0 - beta2) * g * g
-            values.append(p.data - step_size * m[i] / (math.sqrt(v[i]) / correction2_sqrt + self.eps))
+            if weight_decay:
+                g = g + weight_decay * d
+            t = steps[i] = steps[i] + 1
+            correction = corrections.get(t)
+            if correction is None:
+                correction = corrections[t] = (lr / (1.0 - beta1**t), math.sqrt(1.0 - beta2**t))
+            step_size, correction2_sqrt = correction
+            m_i = m[i] = m[i] + one_minus_beta1 * (g - m[i])  # torch's lerp form
+            v_i = v[i] = beta2 * v[i] + one_minus_beta2 * g * g
+            values.append(d - step_size * m_i / (math.sqrt(v_i) / correction2_sqrt + eps))
         return values, [m, v, steps]
 
     def _commit(self, state: list[list[Any]]) -> None:

@@ -18,10 +18,13 @@ interpreted and says why in one line. See `_CompiledSamples`.
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 import struct
 import sys
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from tqdm import tqdm
 
@@ -32,27 +35,28 @@ from .compiler import compile as compile_function
 from .engine import Value, no_grad
 from .engine import sum as value_sum
 from .i18n import bilingual, tr
+from .module import Module
 from .optim import SGD, Optimizer
 
 __all__ = ["fit", "evaluate"]
 
 
 def fit(
-    model,
-    X,
-    y,
-    loss="mse",
-    optimizer=None,
-    epochs=100,
-    batch_size=None,
-    shuffle=True,
-    seed=None,
-    progress=True,
-    validation_data=None,
-    accuracy=None,
-    compile=True,
-    track_gradients=False,
-):
+    model: Module,
+    X: Sequence[Any],
+    y: Sequence[Any],
+    loss: str | Callable[[Any, Any], Value] = "mse",
+    optimizer: Optimizer | None = None,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    seed: int | float | str | None = None,
+    progress: bool = True,
+    validation_data: tuple[Sequence[Any], Sequence[Any]] | None = None,
+    accuracy: Callable[[Any, Any], bool] | None = None,
+    compile: bool = True,
+    track_gradients: bool = False,
+) -> dict[str, list[Any]]:
     """Train `model` on inputs `X` and targets `y`; returns the history per epoch.
 
     - `loss`: a name from `micrograd_ko.losses.LOSSES` or a function
@@ -106,7 +110,7 @@ def fit(
             )
         )
     rng = random.Random(seed)
-    history = {"loss": [], "accuracy": []}
+    history: dict[str, list[Any]] = {"loss": [], "accuracy": []}
     if validation_data is not None:
         history.update(val_loss=[], val_accuracy=[])
     if track_gradients:
@@ -114,7 +118,8 @@ def fit(
 
         history["gradient_flow"] = []
     order = list(range(len(X)))
-    compiled, predict = None, model
+    compiled = None
+    predict: Module | _CompiledForward = model  # what makes the predictions on validation data
     if compile and _compilable(model):
         predict = _CompiledForward(model)
         samples = _CompiledSamples(model, loss, loss_fn)
@@ -393,19 +398,26 @@ class _CompiledSamples:
         Raises CompileError when fit cannot compile this model at all.
         """
         weight = 1.0 / len(batch)  # d(mean)/d(one sample's loss), as backward() computes it
-        parameters = self.parameters
-        held = [p.grad for p in parameters]
-        values, preds = [], []
+        runs = []  # (program, its samples' flat arguments) for each stretch of samples one program serves, in order
         for i in batch:
             program, flat = self._program(X[i], y[i])
-            result = program.fast(flat, weight, accumulate=True) if program is not None else None
-            if result is None:  # a number out of range, a guard: the engine decides this batch
-                for p, g in zip(parameters, held):
+            if program is None:
+                return None
+            if runs and runs[-1][0] is program:
+                runs[-1][1].append(flat)
+            else:
+                runs.append((program, [flat]))
+        parameters = self.parameters
+        held = [p.grad for p in parameters] if len(runs) > 1 else None  # one run writes nothing when it hands over
+        results = []
+        for program, flats in runs:
+            done = program.fast_batch(flats, weight)
+            if done is None:  # a number out of range, a guard: the engine decides this batch
+                for p, g in zip(parameters, held or ()):
                     p.grad = g
                 return None
-            values.append(result[0])
-            preds.append(_as_values(result[1]))
-        return math.fsum(values) / len(batch), preds
+            results.extend(done)
+        return math.fsum([r[0] for r in results]) / len(batch), [_as_values(r[1]) for r in results]
 
     def _program(self, x, t):
         """(program, flattened arguments) for one sample; program None: none for this sample.
@@ -511,9 +523,32 @@ def _default_accuracy(loss, y):
             return (z >= 0.0) == (t >= 0.5)
         if loss == "hinge":
             return (z > 0.0) == (t > 0.0)
-        return min(labels, key=lambda label: abs(label - z)) == t
+        return _nearest(labels, z) == t
 
     return is_correct
+
+
+def _nearest(labels, z):
+    """`min(labels, key=lambda label: abs(label - z))` for sorted `labels`, by bisection instead of a scan.
+
+    (A regression's targets are all different, so the scan looked at every
+    target for every prediction.) Rounded distances grow away from z on each
+    side, so the nearest label is next to z's place; `min` keeps the first of
+    equal distances, so on the left the walk goes back over equal ones, and
+    the left side wins a tie. No labels, or z = nan: the scan itself.
+    """
+    if not labels or z != z:
+        return min(labels, key=lambda label: abs(label - z))
+    i = bisect.bisect_left(labels, z)
+    best, best_distance = None, None
+    if i > 0:
+        j, best_distance = i - 1, abs(labels[i - 1] - z)
+        while j > 0 and abs(labels[j - 1] - z) == best_distance:
+            j -= 1
+        best = labels[j]
+    if i < len(labels) and (best is None or abs(labels[i] - z) < best_distance):
+        best = labels[i]
+    return best
 
 
 def _number(t):

@@ -167,8 +167,9 @@ def test_duplicate_parameters_are_refused_like_torch():
     assert "같은 매개변수가 두 번" in str(error.value)
 
 
-@pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=1e10), lambda ps: SGD(ps, lr=1e10, momentum=0.9),
-                                  lambda ps: Adam(ps, lr=0.1)])
+@pytest.mark.parametrize(
+    "make", [lambda ps: SGD(ps, lr=1e10), lambda ps: SGD(ps, lr=1e10, momentum=0.9), lambda ps: Adam(ps, lr=0.1)]
+)
 def test_a_step_never_writes_a_non_finite_weight_or_state(make):
     ps = [Value(1.0), Value(2.0)]
     ps[0].grad, ps[1].grad = 1.0, 1e300
@@ -195,3 +196,77 @@ def test_a_gradient_that_is_not_a_number_is_named():
 def test_a_learning_rate_that_is_not_a_number_is_a_type_error():
     with pytest.raises(TypeError, match="lr must be a number, got '0.1'"):
         SGD([Value(1.0)], lr="0.1")
+
+
+def _reference_step(opt, ps):
+    """The update rules one parameter at a time, as written in the docstrings: what step() must give bit for bit."""
+    grads = [None if p.grad is None else float(p.grad) for p in ps]
+    if isinstance(opt, SGD):
+        out = []
+        for i, (p, g) in enumerate(zip(ps, grads)):
+            if g is None:
+                out.append(p.data)
+                continue
+            if opt.weight_decay:
+                g = g + opt.weight_decay * p.data
+            if opt.momentum:
+                v = opt.velocity[i]
+                g = g if v is None else opt.momentum * v + g
+            out.append(p.data - opt.lr * g)
+        return out
+    beta1, beta2 = opt.betas
+    out = []
+    for i, (p, g) in enumerate(zip(ps, grads)):
+        if g is None:
+            out.append(p.data)
+            continue
+        if opt.weight_decay:
+            g = g + opt.weight_decay * p.data
+        t = opt.steps[i] + 1
+        m = opt.m[i] + (1.0 - beta1) * (g - opt.m[i])
+        v = beta2 * opt.v[i] + (1.0 - beta2) * g * g
+        out.append(p.data - opt.lr / (1.0 - beta1**t) * m / (math.sqrt(v) / math.sqrt(1.0 - beta2**t) + opt.eps))
+    return out
+
+
+class _FloatSubclass(float):
+    pass
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: SGD(ps, lr=0.1),
+        lambda ps: SGD(ps, lr=0.03, momentum=0.9),
+        lambda ps: SGD(ps, lr=0.03, momentum=0.5, weight_decay=0.01),
+        lambda ps: Adam(ps, lr=0.01),
+        lambda ps: Adam(ps, lr=0.2, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1),
+    ],
+)
+def test_step_over_whole_lists_is_the_rule_one_parameter_at_a_time_bit_for_bit(make):
+    import random
+    import struct
+
+    rng = random.Random(7)
+    ps = [Value(rng.uniform(-2, 2)) for _ in range(40)] + [Value(-0.0), Value(0.0)]
+    opt = make(ps)
+    for step in range(12):
+        for p in ps:
+            kind = rng.random()
+            if step % 3 == 1 and kind < 0.1:
+                p.grad = None  # skipped: keeps its value, velocity and Adam's step count
+            elif step % 3 == 2 and kind < 0.2:
+                p.grad = rng.choice([3, _FloatSubclass(0.25), -0.0, 1e-320])  # not a plain float: the slow path
+            else:
+                p.grad = rng.gauss(0.0, 10.0 ** rng.randint(-8, 3))
+        expected = _reference_step(opt, ps)
+        opt.step()
+        assert [struct.pack("d", p.data) for p in ps] == [struct.pack("d", x) for x in expected]
+        assert all(type(p.data) is float for p in ps)
+
+
+def test_a_sum_of_finite_gradients_that_overflows_still_steps():
+    ps = [Value(0.0), Value(0.0)]
+    ps[0].grad = ps[1].grad = 1e308  # their sum is inf: each is finite
+    SGD(ps, lr=1e-308).step()
+    assert [p.data for p in ps] == [0.0 - 1e-308 * 1e308] * 2

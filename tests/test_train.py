@@ -441,3 +441,72 @@ def test_a_step_that_would_write_an_infinite_weight_is_divergence_said_once():
         "손실이 발산했습니다: 학습률을 낮춰 보세요 / the loss diverged; try a smaller learning rate ["
     )
     assert message.count("the loss diverged") == 1
+
+
+def test_samples_compiled_one_by_one_run_as_one_loop_and_train_like_the_engine(monkeypatch):
+    """Batches too large to compile whole run sample by sample, in one loop of the compiled code per batch."""
+    from micrograd_ko import train
+
+    monkeypatch.setattr(train._CompiledBatches, "MAX_TERMS", 10)  # every batch goes sample by sample
+    X, labels = datasets.moons(23, noise=0.1, seed=2)
+    runs = _twin_runs(
+        lambda: MLP(2, [6, 2], activation="relu", seed=3),
+        X,
+        labels,
+        monkeypatch,
+        loss="cross_entropy",
+        epochs=3,
+        batch_size=6,
+        seed=2,
+    )
+    (interpreted, w_interpreted), (compiled, w_compiled) = runs
+    assert compiled == interpreted
+    assert w_compiled == w_interpreted
+
+
+def test_a_batch_loop_adds_what_one_call_per_sample_adds_or_changes_nothing():
+    import struct
+
+    from micrograd_ko import compile, losses
+
+    model = MLP(3, [4, 2], activation="tanh", seed=0)
+    program = compile(lambda x, t: losses.cross_entropy(model(x), t), [0.1, 0.2, 0.3], 1)
+    flats = [[0.5, -1.0, 2.0, 0.0], [1e-3, 3.0, -0.5, 1.0], [-0.0, 0.0, 7.0, 1.0]]
+    parameters = model.parameters()
+    for p in parameters:
+        p.grad = -0.25
+    one_by_one = [program.fast(f, 0.5, accumulate=True) for f in flats]
+    expected = [struct.pack("d", p.grad) for p in parameters]
+    for p in parameters:
+        p.grad = -0.25
+    assert program.fast_batch(flats, 0.5) == one_by_one
+    assert [struct.pack("d", p.grad) for p in parameters] == expected
+    held = [p.grad for p in parameters]
+    assert program.fast_batch([flats[0], [1e308, 1e308, 1e308, 0.0]], 0.5) is None  # the second sample hands over
+    assert [p.grad for p in parameters] == held  # and nothing was written, not even the first sample's terms
+
+
+def test_the_nearest_label_by_bisection_is_the_scans_choice():
+    import random
+
+    from micrograd_ko.train import _nearest
+
+    rng = random.Random(0)
+    label_sets = [
+        [0, 1],
+        [-1, 1],
+        [0.1, 0.2, 0.3, 0.30000000000000004],
+        sorted({rng.gauss(0, 1) for _ in range(50)}),
+        sorted({1e16 + k for k in range(0, 40, 2)} | {1e16 - 3.0}),  # equal rounded distances on one side
+        [5e-324, 1e-300, 1.0, 1e300],
+    ]
+    for labels in label_sets:
+        points = [*labels, *(a + (b - a) / 2 for a, b in zip(labels, labels[1:]))]
+        points += [rng.uniform(labels[0] - 2, labels[-1] + 2) for _ in range(200)]
+        points += [-math.inf, math.inf, -0.0, 0.0, labels[0] - 1e-9, labels[-1] + 1e-9, 1e16 + 1.0, 1e16 - 1.0]
+        for z in points:
+            scan = min(labels, key=lambda label: abs(label - z))
+            assert _nearest(labels, z) == scan and type(_nearest(labels, z)) is type(scan), (labels, z)
+    assert _nearest([0.0, 1.0], math.nan) == 0.0
+    with pytest.raises(ValueError):
+        _nearest([], 0.5)

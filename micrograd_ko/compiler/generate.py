@@ -402,45 +402,72 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
     aux_source = _aux_source(aux, names) if aux is not None else None
 
     def assemble(variant):
-        """variant: 'full', 'full_acc' (gradients added one term at a time), 'forward', 'forward_locals'."""
+        """variant: 'full', 'full_acc' (gradients added one term at a time), 'forward', 'forward_locals', 'batch'.
+
+        'batch' is 'full_acc' for every sample of a mini-batch, as one loop:
+        `compiled(XS, P, output_grad)` returns a list with one result per X in
+        XS. The parameters' numbers are read and their gradients written once
+        per batch (running sums `a{k}` in between): the same additions in the
+        same order as one 'full_acc' call per sample, and if any sample raises,
+        nothing is written.
+        """
+        batch = variant == "batch"
         with_locals = variant != "forward"
-        lines = ["def compiled(X, P, output_grad):", "    # 순전파 (forward)"]
-        if inputs:
-            lines.append(f"    {', '.join(names[id(leaf)] for leaf in inputs)}, = X")
+        indent = "        " if batch else "    "  # a batch's samples are the body of a loop
+        lines = [f"def compiled({'XS' if batch else 'X'}, P, output_grad):", "    # 순전파 (forward)"]
         for k in range(len(parameters)):
             lines.append(f"    p{k} = P[{k}].data")
+        if batch:
+            lines.extend(f"    a{k} = P[{k}].grad" for k, _ in touched)
+            lines += ["    _results = []", "    for X in XS:"]
+        if inputs:
+            lines.append(f"{indent}{', '.join(names[id(leaf)] for leaf in inputs)}, = X")
         for kind, line in prog.forward:
             if kind == "local" and not with_locals or kind == "end":
                 continue
-            lines.append("    " + line)
+            lines.append(indent + line)
         checked = checked_values + (
             prog.checked_locals if variant == "forward_locals" else unchecked_locals if with_locals else []
         )
-        lines.append("    # 모든 값이 유한한지 확인 (all numbers finite? else the engine decides)")
-        _emit_check(lines, checked)
-        if variant.startswith("full"):
-            lines.append("    # 역전파 (backward): 각 노드의 기울기 = 그 노드를 쓰는 노드들이 보낸 값의 합 (연쇄법칙)")
-            lines.extend("    " + line for line in backward)
+        lines.append(f"{indent}# 모든 값이 유한한지 확인 (all numbers finite? else the engine decides)")
+        _emit_check(lines, checked, indent)
+        if variant.startswith("full") or batch:
+            lines.append(
+                f"{indent}# 역전파 (backward): 각 노드의 기울기 = 그 노드를 쓰는 노드들이 보낸 값의 합 (연쇄법칙)"
+            )
+            lines.extend(indent + line for line in backward)
             totals = []
             for k, terms in touched:
-                if variant == "full_acc":  # one term at a time onto the running sum (a batch's one backward)
-                    chunks = [f"P[{k}].grad"] + terms
-                    lines.append(f"    t{k} = {' + '.join(chunks[:100])}")
+                if variant == "full_acc" or batch:  # one term at a time onto the running sum (a batch's one backward)
+                    chunks = [f"a{k}" if batch else f"P[{k}].grad"] + terms
+                    lines.append(f"{indent}t{k} = {' + '.join(chunks[:100])}")
                     for start in range(100, len(chunks), 100):
-                        lines.append(f"    t{k} = t{k} + {' + '.join(chunks[start : start + 100])}")
+                        lines.append(f"{indent}t{k} = t{k} + {' + '.join(chunks[start : start + 100])}")
                 else:  # the engine's backward: this call's sum first, then what the parameter held
                     _emit_sum(lines, f"s{k}", terms, indent="    ")
                     lines.append(f"    t{k} = P[{k}].grad + s{k}")
                 totals.append(f"t{k}")
-            _emit_check(lines, leaf_grads + totals)
-            lines.append("    # 모두 유한하면 매개변수의 .grad에 쓰기 (written only after every check)")
-            lines.extend(f"    P[{k}].grad = t{k}" for k, _ in touched)
+            _emit_check(lines, leaf_grads + totals, indent)
+            if batch:
+                lines.extend(f"{indent}a{k} = t{k}" for k, _ in touched)
+            else:
+                lines.append("    # 모두 유한하면 매개변수의 .grad에 쓰기 (written only after every check)")
+                lines.extend(f"    P[{k}].grad = t{k}" for k, _ in touched)
         if output is None:
-            lines.append(f"    return {aux_source}")
+            result = aux_source
         elif aux is None:
-            lines.append(f"    return {results[0]}")
+            result = results[0]
         else:
-            lines.append(f"    return {results[0]}, {aux_source}")
+            result = f"{results[0]}, {aux_source}"
+        if batch:
+            lines.append(f"{indent}_results.append(({result}))")
+            lines.append(
+                "    # 모든 샘플이 유한하면 매개변수의 .grad에 쓰기 (written only after every sample's checks)"
+            )
+            lines.extend(f"    P[{k}].grad = a{k}" for k, _ in touched)
+            lines.append("    return _results")
+        else:
+            lines.append(f"    return {result}")
         return "\n".join(lines) + "\n"
 
     return CompiledFunction(
@@ -455,14 +482,14 @@ def _emit_sum(lines, target, terms, indent=""):
         lines.append(f"{indent}{target} = {target} + {' + '.join(terms[start : start + 100])}")
 
 
-def _emit_check(lines, variables):
+def _emit_check(lines, variables, indent="    "):
     """Raise _Bail if any of `variables` is inf or nan (their sum is; a sum that overflows only bails too)."""
     if not variables:
         return
     for start in range(0, len(variables), 250):
         chunk = ", ".join(variables[start : start + 250])
-        lines.append(f"    _s = _sum(({chunk},))" if start == 0 else f"    _s = _s + _sum(({chunk},))")
-    lines.append("    if _s - _s: raise _Bail")  # 0.0 for a finite sum, nan otherwise
+        lines.append(f"{indent}_s = _sum(({chunk},))" if start == 0 else f"{indent}_s = _s + _sum(({chunk},))")
+    lines.append(f"{indent}if _s - _s: raise _Bail")  # 0.0 for a finite sum, nan otherwise
 
 
 def _emit_node(prog, node, names):
