@@ -267,7 +267,7 @@ def _notice(why):
     reason = str(why).splitlines()[0] if str(why) else type(why).__name__
     print(
         bilingual("fit: 컴파일하지 않고 해석 실행으로 학습합니다", "fit: training interpreted, not compiled")
-        + f" ({reason})",
+        + f" — {reason}",
         file=sys.stderr,
     )
 
