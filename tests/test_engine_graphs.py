@@ -173,7 +173,9 @@ def test_random_graphs_match_torch(expr, xs):
     check_grads(expr, xs, against="torch", rtol=1e-9, atol=1e-11, kinks="skip")
 
 
-@given(expr=mst.expressions(n_inputs=2, max_nodes=6), xs=mst.inputs(2, -2, 2))
+# Not at exactly ±0.0, where second derivatives of elu (and leaky_relu) have a jump and PyTorch picks
+# the right-hand side (elu''(0) = 0) where the engine picks the left (alpha); the kink tests cover 0.
+@given(expr=mst.expressions(n_inputs=2, max_nodes=6), xs=mst.inputs(2, -2, 2, avoid=(0.0,), gap=5e-324))
 def test_random_graphs_have_the_second_derivatives_of_torch(expr, xs):
     assume(_evaluates(expr, xs))
     check_grads(expr, xs, order=2, against="torch", rtol=1e-7, atol=1e-9, kinks="skip")
