@@ -410,3 +410,11 @@ def test_an_inline_template_that_differs_from_its_row_is_dropped(monkeypatch):
     generate._verify_inline()
     assert engine.TANH not in generate._INLINE_UNARY and engine.MUL not in generate._INLINE_BINARY
     assert engine.NEG in generate._INLINE_UNARY and engine.ADD in generate._INLINE_BINARY
+
+
+@pytest.mark.parametrize("extra, kind", [("junk", "str"), ([2.0], "float"), ([None], "NoneType")])
+def test_an_extra_return_value_that_is_no_value_is_named_by_its_type(extra, kind):
+    with pytest.raises(CompileError, match=f"beside its output must be Values .*got {kind}") as caught:
+        ko.compile(lambda x: (x * 2.0, extra), 1.0)
+    assert "it returned a Value" not in str(caught.value)  # the old message contradicted itself
+    assert f"받은 자료형: {kind}" in str(caught.value)

@@ -211,10 +211,16 @@ def _op_name(op):
 
 
 def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fallback, max_terms=None):
-    if not (isinstance(output, Value) or output is None and not gradients) or not _all_values(aux):
+    if not (isinstance(output, Value) or output is None and not gradients):
         _refuse(
             f"fn은 Value를 돌려줘야 합니다 ({type(output).__name__}을(를) 돌려줌)",
             f"fn must return a Value (it returned a {type(output).__name__})",
+        )
+    if not _all_values(aux):
+        kinds = ", ".join(sorted({type(a).__name__ for a in _leaves_of(aux) if not isinstance(a, Value)})) or "[]"
+        _refuse(
+            f"fn이 출력 뒤에 함께 돌려주는 값은 Value(또는 Value의 목록)여야 합니다 (받은 자료형: {kinds})",
+            f"what fn returns beside its output must be Values (or lists of Values), got {kinds}",
         )
     if output is not None and output._a is None:
         _refuse(
@@ -612,10 +618,23 @@ def _emit_node(prog, node, names):
 
 
 def _all_values(aux):
-    """Whether `aux` is None, a Value or (nested) lists of Values."""
-    if aux is None or isinstance(aux, Value):
+    """Whether `aux` is None (nothing beside the output), or a Value or (nested, non-empty) lists of Values."""
+    return aux is None or _values_only(aux)
+
+
+def _values_only(aux):
+    if isinstance(aux, Value):
         return True
-    return isinstance(aux, (list, tuple)) and all(_all_values(a) for a in aux) and len(aux) > 0
+    return isinstance(aux, (list, tuple)) and len(aux) > 0 and all(_values_only(a) for a in aux)
+
+
+def _leaves_of(aux):
+    """Everything in `aux` that is not a list or tuple (for naming what is not a Value)."""
+    if isinstance(aux, (list, tuple)):
+        for a in aux:
+            yield from _leaves_of(a)
+    else:
+        yield aux
 
 
 def _aux_values(aux):
