@@ -7,6 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+import test_graph
 
 import micrograd_ko as mg
 from micrograd_ko import nn
@@ -39,21 +40,10 @@ def ops_drawn(svg):
 
 
 def lecture_example():
-    """The first lecture's L = (a*b + c) * f, labelled as in the video."""
-    a, b, c, f = (
-        mg.Value(2.0, label="a"),
-        mg.Value(-3.0, label="b"),
-        mg.Value(10.0, label="c"),
-        mg.Value(-2.0, label="f"),
-    )
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
+    """The first lecture's L = (a*b + c) * f, labelled as in the video, after backward()."""
+    L, nodes = test_graph.lecture_graph()
     L.backward()
-    return L, [a, b, c, f, e, d, L]
+    return L, nodes
 
 
 def test_lecture_style_is_the_lectures_draw_dot():
