@@ -464,26 +464,33 @@ def test_samples_compiled_one_by_one_run_as_one_loop_and_train_like_the_engine(m
     assert w_compiled == w_interpreted
 
 
-def test_a_batch_loop_adds_what_one_call_per_sample_adds_or_changes_nothing():
+def test_a_batch_loop_adds_what_one_backward_over_the_batch_adds_or_changes_nothing():
     import struct
 
     from micrograd_ko import compile, losses
+    from micrograd_ko.train import _mean_loss, _with_prediction
 
     model = MLP(3, [4, 2], activation="tanh", seed=0)
-    program = compile(lambda x, t: losses.cross_entropy(model(x), t), [0.1, 0.2, 0.3], 1)
-    flats = [[0.5, -1.0, 2.0, 0.0], [1e-3, 3.0, -0.5, 1.0], [-0.0, 0.0, 7.0, 1.0]]
+    program = compile(lambda x, t: _with_prediction(model(x), losses.cross_entropy, t), [0.1, 0.2, 0.3], 1)
+    xs, ts = [[0.5, -1.0, 2.0], [1e-3, 3.0, -0.5], [-0.0, 0.0, 7.0]], [0, 1, 1]
+    flats = [[*x, t] for x, t in zip(xs, ts)]
     parameters = model.parameters()
-    for p in parameters:
-        p.grad = -0.25
-    one_by_one = [program.fast(f, 0.5, accumulate=True) for f in flats]
+    model.zero_grad()
+    mean, predictions = _mean_loss(model, losses.cross_entropy, xs, ts)
+    mean.backward()
     expected = [struct.pack("d", p.grad) for p in parameters]
-    for p in parameters:
-        p.grad = -0.25
-    assert program.fast_batch(flats, 0.5) == one_by_one
+    model.zero_grad()
+    results = program.fast_batch(flats, 1.0 / 3)
+    assert [struct.pack("d", p.grad) for p in parameters] == expected
+    assert [[v.data for v in pred] for pred in predictions] == [r[1] for r in results]
+    model.zero_grad()  # a batch split over two calls (fit, when a batch needs two programs) adds the same
+    assert program.fast_batch(flats[:1], 1.0 / 3) + program.fast_batch(flats[1:], 1.0 / 3) == results
     assert [struct.pack("d", p.grad) for p in parameters] == expected
     held = [p.grad for p in parameters]
-    assert program.fast_batch([flats[0], [1e308, 1e308, 1e308, 0.0]], 0.5) is None  # the second sample hands over
+    assert program.fast_batch([flats[0], [1e308, 1e308, 1e308, 0.0]], 0.5) is None  # the second hands over
     assert [p.grad for p in parameters] == held  # and nothing was written, not even the first sample's terms
+    parameters[0].grad = -0.0
+    assert program.fast_batch(flats[:1], 1.0) is None  # a held -0.0: the engine's signs of zero decide
 
 
 def test_the_nearest_label_by_bisection_is_the_scans_choice():

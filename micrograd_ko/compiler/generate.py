@@ -79,6 +79,7 @@ _NAMESPACE = {
     "_sigmoid": engine._sigmoid_float,
     "_fsum": math.fsum,
     "_sum": sum,
+    "_map": map,
     "_Bail": _Bail,
     "_GuardMiss": _GuardMiss,
 }
@@ -339,18 +340,21 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
     backward = []
     param_terms = {}
     leaf_grads = []
+    bound = _LeafBound()
     if output is not None and gradients:
         order = orders[id(output)]
         terms_of = {id(output): ["output_grad"]}
+        factors_of = {}  # id(node) -> per term: (gradient, factor) where the term is gradient * factor of a dot
         for node in reversed(order):
             terms = terms_of.pop(id(node), None)
             if terms is None:
                 continue  # no path from the output reaches it: its gradient is 0 and it passes nothing on
             key = id(node)
+            factors = factors_of.pop(key, None)
             if node._a is None:
                 if names[key].startswith("p"):
                     param_terms[key] = terms
-                else:  # an input or a constant: its gradient only has to be finite, as in the engine
+                elif not bound.take(factors):  # an input or a constant: its gradient only has to be finite
                     g = f"g_{len(leaf_grads)}"
                     _emit_sum(backward, g, terms)
                     leaf_grads.append(g)
@@ -361,8 +365,12 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
                 g = f"g{names[key][1:]}"
                 _emit_sum(backward, g, terms)
             local = locals_of[key]
-            for j, parent in enumerate(node._prev):
+            parents = node._prev
+            half = len(parents) // 2 if node._op is engine.DOT else None
+            for j, parent in enumerate(parents):
                 terms_of.setdefault(id(parent), []).append(local(j, g))
+                factor = None if half is None else names[id(parents[j + half if j < half else j - half])]
+                factors_of.setdefault(id(parent), []).append((g, factor))
 
     # Which numbers are checked for inf and nan. A non-finite number passes
     # through +, -, *, neg, abs, log, sqrt and the sums to the node it feeds
@@ -392,8 +400,9 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
                 leave.add(id(parent))
     leave.update(id(v) for v in roots)
     leave.update(id(n) for n in forward_nodes if id(n) not in consumed)
-    checked_values = [names[id(leaf)] for leaf in inputs] + [f"p{k}" for k in range(len(parameters))]
-    checked_values += [f"v{k}" for k, n in enumerate(forward_nodes) if id(n) in leave]
+    checked_inputs = [names[id(leaf)] for leaf in inputs]
+    checked_parameters = [f"p{k}" for k in range(len(parameters))]
+    checked_nodes = [f"v{k}" for k, n in enumerate(forward_nodes) if id(n) in leave]
     in_backward = (
         {f"v{k}" for k, n in enumerate(forward_nodes)}
         if output is None or not gradients
@@ -408,22 +417,29 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
     aux_source = _aux_source(aux, names) if aux is not None else None
 
     def assemble(variant):
-        """variant: 'full', 'full_acc' (gradients added one term at a time), 'forward', 'forward_locals', 'batch'.
+        """variant: 'full', 'forward', 'forward_locals' or 'batch'.
 
-        'batch' is 'full_acc' for every sample of a mini-batch, as one loop:
+        'batch' runs the samples of a mini-batch as one loop:
         `compiled(XS, P, output_grad)` returns a list with one result per X in
-        XS. The parameters' numbers are read and their gradients written once
-        per batch (running sums `a{k}` in between): the same additions in the
-        same order as one 'full_acc' call per sample, and if any sample raises,
-        nothing is written.
+        XS. Each parameter's gradient is a running sum (`a{k}`) that goes on
+        from what the parameter holds, sample after sample, one term at a time:
+        from zero_grad's 0.0 that is backward() of the batch's mean loss (fit
+        runs a batch that needs several programs as consecutive calls). The
+        parameters' numbers are read and their gradients written once per
+        batch; if any sample raises, nothing is written.
         """
         batch = variant == "batch"
         with_locals = variant != "forward"
+        backward_too = variant.startswith("full") or batch
         indent = "        " if batch else "    "  # a batch's samples are the body of a loop
         lines = [f"def compiled({'XS' if batch else 'X'}, P, output_grad):", "    # 순전파 (forward)"]
         for k in range(len(parameters)):
             lines.append(f"    p{k} = P[{k}].data")
+        if backward_too and bound.gradients:
+            lines.append(bound.weights_line("    "))
         if batch:
+            # the parameters are the same for every sample: checked once
+            _emit_check(lines, checked_parameters)
             lines.extend(f"    a{k} = P[{k}].grad" for k, _ in touched)
             lines += ["    _results = []", "    for X in XS:"]
         if inputs:
@@ -432,31 +448,29 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
             if kind == "local" and not with_locals or kind == "end":
                 continue
             lines.append(indent + line)
-        checked = checked_values + (
-            prog.checked_locals if variant == "forward_locals" else unchecked_locals if with_locals else []
-        )
+        checked = (checked_inputs if batch else checked_inputs + checked_parameters) + checked_nodes
+        checked += prog.checked_locals if variant == "forward_locals" else unchecked_locals if with_locals else []
         lines.append(f"{indent}# 모든 값이 유한한지 확인 (all numbers finite? else the engine decides)")
         _emit_check(lines, checked, indent)
-        if variant.startswith("full") or batch:
+        if backward_too:
             lines.append(
                 f"{indent}# 역전파 (backward): 각 노드의 기울기 = 그 노드를 쓰는 노드들이 보낸 값의 합 (연쇄법칙)"
             )
             lines.extend(indent + line for line in backward)
+            if bound.gradients:
+                lines.extend(bound.check_lines(indent))
             totals = []
             for k, terms in touched:
-                if variant == "full_acc" or batch:  # one term at a time onto the running sum (a batch's one backward)
-                    chunks = [f"a{k}" if batch else f"P[{k}].grad"] + terms
-                    lines.append(f"{indent}t{k} = {' + '.join(chunks[:100])}")
-                    for start in range(100, len(chunks), 100):
-                        lines.append(f"{indent}t{k} = t{k} + {' + '.join(chunks[start : start + 100])}")
+                if batch:  # this sample's terms, one at a time, onto the batch's running sum
+                    _emit_sum(lines, f"a{k}", [f"a{k}", *terms], indent)
                 else:  # the engine's backward: this call's sum first, then what the parameter held
                     _emit_sum(lines, f"s{k}", terms, indent="    ")
                     lines.append(f"    t{k} = P[{k}].grad + s{k}")
                 totals.append(f"t{k}")
-            _emit_check(lines, leaf_grads + totals, indent)
-            if batch:
-                lines.extend(f"{indent}a{k} = t{k}" for k, _ in touched)
-            else:
+            # A batch's running sums are checked once, after its last sample: inf or nan stays inf or nan when
+            # more is added, and nothing is written before the check either way.
+            _emit_check(lines, leaf_grads if batch else leaf_grads + totals, indent)
+            if not batch:
                 lines.append("    # 모두 유한하면 매개변수의 .grad에 쓰기 (written only after every check)")
                 lines.extend(f"    P[{k}].grad = t{k}" for k, _ in touched)
         if output is None:
@@ -470,6 +484,7 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
             lines.append(
                 "    # 모든 샘플이 유한하면 매개변수의 .grad에 쓰기 (written only after every sample's checks)"
             )
+            _emit_check(lines, [f"a{k}" for k, _ in touched])
             lines.extend(f"    P[{k}].grad = a{k}" for k, _ in touched)
             lines.append("    return _results")
         else:
@@ -479,6 +494,49 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
     return CompiledFunction(
         assemble, prog.namespace, parameters, structures, guards, aux, fn, gradients, fallback, nodes=len(forward_nodes)
     )
+
+
+class _LeafBound:
+    """Input and constant leaves whose gradients are bounded instead of computed.
+
+    A call's inputs are numbers, so their gradients leave the call nowhere:
+    the engine computes them only to check that no gradient overflowed (it
+    raises if one did). When every term of such a leaf's gradient is
+    g * w, a dot node's gradient g times a parameter or constant w (the
+    inputs of an MLP's first layer), then
+
+        |leaf gradient| <= m * max|w| * (sum of |g| over those dot nodes)
+
+    where m is the most terms one leaf takes from one g. One such bound per
+    call replaces the sums: at most 1e300 proves every one of those gradients
+    finite (and every g); anything else (inf, nan, a huge bound) hands the
+    call to the engine, which decides.
+    """
+
+    def __init__(self):
+        self.gradients = {}  # the g's, in order (a dict as an ordered set)
+        self.factors = {}  # the w's
+        self.most = 0  # m
+
+    def take(self, factors):
+        """Whether the leaf whose terms are `factors` ([(g, w), ...]) is covered by the bound (then it is added)."""
+        if not factors or any(w is None or w[0] not in "p0123456789(" for _, w in factors):
+            return False
+        counts = {}
+        for g, w in factors:
+            self.gradients[g] = self.factors[w] = None
+            counts[g] = counts.get(g, 0) + 1
+        self.most = max(self.most, *counts.values())
+        return True
+
+    def weights_line(self, indent):
+        return f"{indent}_wm = {self.most} * _max(_map(_abs, ({', '.join(self.factors)},)))"
+
+    def check_lines(self, indent):
+        return [
+            f"{indent}_gb = _sum(_map(_abs, ({', '.join(self.gradients)},)))",
+            f"{indent}if not _gb * _wm <= 1e300: raise _Bail",
+        ]
 
 
 def _emit_sum(lines, target, terms, indent=""):

@@ -103,26 +103,27 @@ class CompiledFunction:
         self.handed_over += 1
         return self._interpreted(args, output_grad, recording)
 
-    def fast(self, flat, output_grad=1.0, accumulate=False):
+    def fast(self, flat, output_grad=1.0):
         """The compiled call alone, on already flattened float arguments; None where it would hand over.
 
-        With `accumulate`, each gradient term is added onto the parameter's
-        `.grad` one at a time, as ONE `backward()` over a sum of such calls
-        (a mini-batch) adds them. Nothing is changed when it returns None.
+        Nothing is changed when it returns None.
         """
         try:
-            return self._variant("full_acc" if accumulate else "full")[0](flat, self.parameters, output_grad)
+            return self._variant("full")[0](flat, self.parameters, output_grad)
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
             return None
 
     def fast_batch(self, flats, output_grad=1.0):
-        """`fast(flat, output_grad, accumulate=True)` for each flat in `flats`, as one call; None where any would hand over.
+        """`fast` for each flat in `flats` as one loop (variant 'batch'): a list of results, or None.
 
-        One loop in the generated code (variant 'batch'): the parameters are
-        read once and their gradients written once per batch instead of once
-        per sample, the same additions in the same order. Nothing is changed
-        when it returns None.
+        Each term is added onto the parameter's `.grad` one at a time, going on
+        from what it holds: from zero_grad's 0.0, with `output_grad` = 1 /
+        batch size, that is what backward() of the batch's mean loss adds, the
+        same additions in the same order (what fit's compiled mini-batch
+        runs). None where any sample would hand over; nothing is changed then.
         """
+        if _holds_negative_zero(self.parameters):
+            return None  # sums going on from -0.0 keep backward()'s signs of zero only in the engine
         try:
             return self._variant("batch")[0](flats, self.parameters, output_grad)
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
