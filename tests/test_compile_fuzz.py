@@ -6,7 +6,7 @@ new parameters, gradients already held, zero_grad, repeats and no_grad."""
 import struct
 
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 import micrograd_ko as ko
@@ -263,3 +263,52 @@ def test_an_input_gradient_that_overflows_hands_the_call_to_the_engine():
     c.data = 1.0  # now every gradient is finite: |input gradient| <= 1 * 1e300, the bound holds
     assert step([1e-300, 1e-300]) == fn([Value(1e-300), Value(1e-300)]).data
     assert step.handed_over == 1  # compiled this time
+
+
+@FUZZ
+@given(batches(), st.sampled_from([0.1, 1.0, 1e300]))
+def test_a_fused_sgd_step_equals_zero_grad_backward_and_the_optimizers_step(case, lr):
+    """The 'sgd' variant (what fit runs for plain SGD) leaves gradients and weights as zero_grad + backward()
+    + optim.SGD.step() leave them, or hands over having changed nothing, or leaves the optimizer's own step
+    to raise (a new weight not finite)."""
+    from micrograd_ko.compiler.run import UPDATE_BY_OPTIMIZER
+    from micrograd_ko.optim import SGD
+    from micrograd_ko.train import _mean_loss
+
+    model, name, xs, ts = case
+    loss_fn = losses.get(name)
+    params = model.parameters()
+    try:
+        program = ko.compile(lambda xs, ts: _mean_loss(model, loss_fn, xs, ts), xs, ts)
+    except (CompileError, ArithmeticError, ValueError):
+        return
+    if {id(p) for p in program.parameters} != {id(p) for p in params}:
+        event("not fused")
+        return  # fit fuses only when the optimizer holds exactly the parameters the loss depends on
+    start = [p.data for p in params]
+    optimizer = SGD(params, lr=lr)
+    optimizer.zero_grad()
+    try:
+        mean, _ = _mean_loss(model, loss_fn, xs, ts)
+        mean.backward()
+        optimizer.step()
+        expected = (bits(mean.data), [bits(p.grad) for p in params], [bits(p.data) for p in params])
+    except (ArithmeticError, ValueError) as error:
+        expected = type(error)
+    for p, v in zip(params, start):
+        p.data, p.grad = v, 0.0
+    got = program.sgd_step([v for x in xs for v in x] + list(ts), lr)
+    event(f"compiled: {'handed over' if got is None else 'optimizer' if got is UPDATE_BY_OPTIMIZER else 'fused'}")
+    if got is None:
+        assert [p.data for p in params] == start and all(p.grad == 0.0 for p in params)
+        return
+    if got is UPDATE_BY_OPTIMIZER:
+        try:
+            optimizer.step()
+        except OverflowError as error:
+            got = type(error)
+    if isinstance(got, type):
+        assert got is expected
+        assert [p.data for p in params] == start
+        return
+    assert (bits(got[0]), [bits(p.grad) for p in params], [bits(p.data) for p in params]) == expected

@@ -19,7 +19,7 @@ import sys
 from .. import engine
 from ..engine import Value, topological_order
 from ..i18n import bilingual
-from .errors import CompileError, _Bail, _GuardMiss
+from .errors import CompileError, _Bail, _GuardMiss, _UpdateByOptimizer
 from .run import CompiledFunction
 
 # Per program (see the module docstring): karpathy's moons step written one node per op (65,177 nodes,
@@ -81,6 +81,7 @@ _NAMESPACE = {
     "_sum": sum,
     "_map": map,
     "_Bail": _Bail,
+    "_UpdateByOptimizer": _UpdateByOptimizer,
     "_GuardMiss": _GuardMiss,
 }
 
@@ -417,7 +418,7 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
     aux_source = _aux_source(aux, names) if aux is not None else None
 
     def assemble(variant):
-        """variant: 'full', 'forward', 'forward_locals' or 'batch'.
+        """variant: 'full', 'forward', 'forward_locals', 'batch' or 'sgd'.
 
         'batch' runs the samples of a mini-batch as one loop:
         `compiled(XS, P, output_grad)` returns a list with one result per X in
@@ -427,12 +428,22 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         runs a batch that needs several programs as consecutive calls). The
         parameters' numbers are read and their gradients written once per
         batch; if any sample raises, nothing is written.
+
+        'sgd' is zero_grad, 'full' and `optim.SGD(lr=lr).step()` in one call,
+        `compiled(X, P, output_grad, lr)`, for a training step whose optimizer
+        holds exactly the parameters the output depends on: each gradient
+        summed from 0.0, written, then `p - lr * gradient`, the update rule of
+        SGD as optim computes it. If a new number would not be finite, only
+        the gradients are written and `_UpdateByOptimizer` says so: the
+        optimizer's own step then raises (or updates), as in the engine.
         """
         batch = variant == "batch"
+        sgd = variant == "sgd"
         with_locals = variant != "forward"
-        backward_too = variant.startswith("full") or batch
+        backward_too = variant in ("full", "batch", "sgd")
         indent = "        " if batch else "    "  # a batch's samples are the body of a loop
-        lines = [f"def compiled({'XS' if batch else 'X'}, P, output_grad):", "    # 순전파 (forward)"]
+        signature = f"{'XS' if batch else 'X'}, P, output_grad" + (", lr" if sgd else "")
+        lines = [f"def compiled({signature}):", "    # 순전파 (forward)"]
         for k in range(len(parameters)):
             lines.append(f"    p{k} = P[{k}].data")
         if backward_too and bound.gradients:
@@ -465,7 +476,7 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
                     _emit_sum(lines, f"a{k}", [f"a{k}", *terms], indent)
                 else:  # the engine's backward: this call's sum first, then what the parameter held
                     _emit_sum(lines, f"s{k}", terms, indent="    ")
-                    lines.append(f"    t{k} = P[{k}].grad + s{k}")
+                    lines.append(f"    t{k} = {'0.0' if sgd else f'P[{k}].grad'} + s{k}")
                 totals.append(f"t{k}")
             # A batch's running sums are checked once, after its last sample: inf or nan stays inf or nan when
             # more is added, and nothing is written before the check either way.
@@ -473,6 +484,11 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
             if not batch:
                 lines.append("    # 모두 유한하면 매개변수의 .grad에 쓰기 (written only after every check)")
                 lines.extend(f"    P[{k}].grad = t{k}" for k, _ in touched)
+            if sgd:
+                lines.append("    # 확률적 경사 하강법 (SGD): 매개변수 ← 매개변수 − 학습률 × 기울기")
+                lines.extend(f"    n{k} = p{k} - lr * t{k}" for k, _ in touched)
+                _emit_check(lines, [f"n{k}" for k, _ in touched], bail="_UpdateByOptimizer")
+                lines.extend(f"    P[{k}].data = n{k}" for k, _ in touched)
         if output is None:
             result = aux_source
         elif aux is None:
@@ -546,14 +562,14 @@ def _emit_sum(lines, target, terms, indent=""):
         lines.append(f"{indent}{target} = {target} + {' + '.join(terms[start : start + 100])}")
 
 
-def _emit_check(lines, variables, indent="    "):
-    """Raise _Bail if any of `variables` is inf or nan (their sum is; a sum that overflows only bails too)."""
+def _emit_check(lines, variables, indent="    ", bail="_Bail"):
+    """Raise `bail` if any of `variables` is inf or nan (their sum is; a sum that overflows only raises too)."""
     if not variables:
         return
     for start in range(0, len(variables), 250):
         chunk = ", ".join(variables[start : start + 250])
         lines.append(f"{indent}_s = _sum(({chunk},))" if start == 0 else f"{indent}_s = _s + _sum(({chunk},))")
-    lines.append(f"{indent}if _s - _s: raise _Bail")  # 0.0 for a finite sum, nan otherwise
+    lines.append(f"{indent}if _s - _s: raise {bail}")  # 0.0 for a finite sum, nan otherwise
 
 
 def _emit_node(prog, node, names):

@@ -13,8 +13,10 @@ import math
 from .. import engine
 from ..engine import Value
 from ..i18n import bilingual
-from .errors import GuardError, StructureError, _Bail, _GuardMiss
+from .errors import GuardError, StructureError, _Bail, _GuardMiss, _UpdateByOptimizer
 from .trace import _describe, _flatten, _wrap
+
+UPDATE_BY_OPTIMIZER = object()  # what `sgd_step` returns when the optimizer's own step must decide
 
 
 def _aux_numbers(aux):
@@ -126,6 +128,22 @@ class CompiledFunction:
             return None  # sums going on from -0.0 keep backward()'s signs of zero only in the engine
         try:
             return self._variant("batch")[0](flats, self.parameters, output_grad)
+        except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
+            return None
+
+    def sgd_step(self, flat, lr, output_grad=1.0):
+        """zero_grad, `fast(flat, output_grad)` and `optim.SGD(..., lr=lr).step()` as one call (variant 'sgd').
+
+        For a training step whose optimizer is plain SGD over exactly the
+        parameters this program's output depends on. Returns the call's result;
+        None where it would hand over (nothing is changed then); `UPDATE_BY_OPTIMIZER`
+        where the gradients are written but a new number would not be finite:
+        then the optimizer's own step decides (it names the parameter and raises).
+        """
+        try:
+            return self._variant("sgd")[0](flat, self.parameters, output_grad, lr)
+        except _UpdateByOptimizer:
+            return UPDATE_BY_OPTIMIZER
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
             return None
 
