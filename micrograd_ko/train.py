@@ -428,7 +428,7 @@ class _SampleNumbers:
     @staticmethod
     def _read(x, t):
         try:
-            structures = (_structure(x), _structure(t))
+            structures = (_sample_structure(x), _sample_structure(t))
         except TypeError:  # a Value inside (or something that is no number: the engine will say so)
             return False
         xs, ts = [], []
@@ -563,10 +563,24 @@ class _CompiledSamples:
         return program, flat
 
 
+def _sample_structure(x):
+    """`_structure(x)`, at once for the usual sample: a float, an int, or a list of floats.
+
+    (`_structure` asks `numbers.Real` about every number, an abstract-class
+    check that cost more than the rest of reading a data set.)
+    """
+    kind = type(x)
+    if kind is float or kind is int:
+        return None
+    if kind is list and not [v for v in x if type(v) is not float]:
+        return (None,) * len(x)
+    return _structure(x)
+
+
 def _flat_or_none(x, structure):
     """`x`'s numbers as `_flatten` reads them against `structure`; None if it cannot, or if a Value is inside."""
     try:
-        if _structure(x) != structure:
+        if _sample_structure(x) != structure:
             return None
     except TypeError:
         return None
