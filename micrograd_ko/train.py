@@ -157,16 +157,18 @@ def fit(
                 correct += sum(bool(is_correct(p, y[i])) for p, i in zip(preds, batch))
         history["loss"].append(total / len(X))
         history["accuracy"].append(correct / len(X))
-        postfix = {
-            tr("손실", "loss"): f"{history['loss'][-1]:.4f}",
-            tr("정확도", "accuracy"): f"{history['accuracy'][-1]:.1%}",
-        }
         if validation_data is not None:
             result = _evaluate(model, *validation_data, loss, is_correct, predict, judge)
             history["val_loss"].append(result["loss"])
             history["val_accuracy"].append(result["accuracy"])
-            postfix[tr("검증 정확도", "val accuracy")] = f"{result['accuracy']:.1%}"
-        bar.set_postfix(postfix, refresh=False)  # drawn at tqdm's own pace, not once per epoch into a log
+        if progress:  # (a full-batch run has an epoch per step: no text made for a bar that is not shown)
+            postfix = {
+                tr("손실", "loss"): f"{history['loss'][-1]:.4f}",
+                tr("정확도", "accuracy"): f"{history['accuracy'][-1]:.1%}",
+            }
+            if validation_data is not None:
+                postfix[tr("검증 정확도", "val accuracy")] = f"{history['val_accuracy'][-1]:.1%}"
+            bar.set_postfix(postfix, refresh=False)  # drawn at tqdm's own pace, not once per epoch into a log
     return history
 
 
