@@ -1,7 +1,7 @@
 """The slow experiments of this checkout against those of a git revision, each run in a fresh process.
 
     python benchmarks/bench_experiments.py                        # against f849488, reduced sizes, 2 rounds
-    python benchmarks/bench_experiments.py --full                 # the sizes measured.py runs (hours)
+    python benchmarks/bench_experiments.py --full                 # the sizes measured.py runs (many times longer)
     python benchmarks/bench_experiments.py HEAD~5 --only output --rounds 1
 
 Issue 14 asks the `deep-xor-grid`, `rbm` and `output` experiments to run at least 3x
@@ -17,7 +17,7 @@ of the `repr` of every top-level entry of its result's `.numbers` (rbm's "xor" a
 its "digits", for example; `.numbers` holds no timings, the result keeps its time in
 `.seconds`), and the table says which entries are equal in the two versions.
 
-Reduced sizes (the default; the full ones take 15-18 minutes a run): deep-xor-grid with
+Reduced sizes (the default; the full ones take many times longer): deep-xor-grid with
 1 seed instead of 10, rbm with 1 XOR seed, 20 RBM epochs, 1 digits seed, 300 training
 and 100 test digits; output at full size either way.
 """
@@ -111,7 +111,10 @@ def measure(name, call, module, trees, rounds, workdir, old_label):
             f"| {r + 1} | {old['seconds']:.2f} s | {new['seconds']:.2f} s | {compare(old['hashes'], new['hashes'])} |"
         )
     medians = [statistics.median(out["seconds"] for out in runs[version]) for version in ("old", "new")]
-    print(f"| median | {medians[0]:.2f} s | {medians[1]:.2f} s | old ÷ new = **{medians[0] / medians[1]:.2f}x** |")
+    print(
+        f"| median | {medians[0]:.2f} s | {medians[1]:.2f} s | old ÷ new = **{medians[0] / medians[1]:.2f}x** |",
+        flush=True,
+    )
     for version in ("old", "new"):
         if any(out["hashes"] != runs[version][0]["hashes"] for out in runs[version]):
             print(f"\n{version}: the numbers differ from round to round (not deterministic).")
@@ -125,12 +128,22 @@ def main(argv=None):
         "rev", nargs="?", default="f849488", help="the git revision to compare against (default f849488)"
     )
     parser.add_argument("--rounds", type=int, default=2, help="runs per experiment and version (default 2)")
-    parser.add_argument("--full", action="store_true", help="the full sizes of measured.py (15-18 minutes a run)")
-    parser.add_argument("--only", nargs="+", choices=list(EXPERIMENTS), default=list(EXPERIMENTS), metavar="NAME")
+    parser.add_argument("--full", action="store_true", help="the full sizes of measured.py (many times longer)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=list(EXPERIMENTS),
+        default=list(EXPERIMENTS),
+        metavar="NAME",
+        help="experiments to run (default all: " + ", ".join(EXPERIMENTS) + ")",
+    )
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
-    old_label = git("rev-parse", "--short", args.rev)
+    try:
+        old_label = git("rev-parse", "--short", "--verify", args.rev + "^{commit}")
+    except subprocess.CalledProcessError:
+        parser.error(f"{args.rev!r} is no commit of this repository")
     start_load = os.getloadavg()
     print(
         f"old = {args.rev} ({old_label}), new = this checkout ({git('describe', '--always', '--dirty')}); "
@@ -157,8 +170,9 @@ def main(argv=None):
     print(f"\nLoad average at end {end_load[0]:.2f} (1 min), {end_load[1]:.2f} (5 min).")
     if any(verdict != "yes" for *_, verdict in summary):
         print(
-            f"Numbers that differ were computed differently by the two versions (a speed-up there is not like for like); "
-            f"the changes in between: `git log {args.rev}..HEAD -- micrograd_ko/engine.py micrograd_ko/losses.py`."
+            "Entries that differ were computed differently by the two versions: to find why, run the experiment's "
+            f"tasks at the commits in between (`git log {args.rev}..HEAD -- micrograd_ko`); benchmarks/README.md "
+            "names the causes found against f849488."
         )
 
 
