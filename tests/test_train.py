@@ -618,3 +618,39 @@ def test_the_default_accuracy_on_numbers_is_the_one_on_values():
                 if isinstance(p, list) != isinstance(t, list) and loss != "cross_entropy":
                     continue
                 assert judge(p, t) == is_correct(as_values, t), (loss, p, t)
+
+
+def test_plain_sgd_fused_into_the_compiled_step_trains_exactly_as_the_engine(monkeypatch):
+    """fit runs plain SGD inside the compiled step (variant 'sgd'): histories, weights and gradients equal the
+    interpreted run bit for bit (full batch and shuffled mini-batches with a shorter last one), and a learning
+    rate that overflows a weight ends in the same error."""
+    import struct
+
+    from micrograd_ko.compiler.run import CompiledFunction
+
+    fused_calls = []
+    sgd_step = CompiledFunction.sgd_step
+    monkeypatch.setattr(CompiledFunction, "sgd_step", lambda self, *a: fused_calls.append(1) or sgd_step(self, *a))
+
+    def run(compile_, X, y, loss, batch_size, lr, activation):
+        model = MLP(len(X[0]), [6, 6, 1], activation=activation, seed=5)
+        try:
+            history = fit(
+                model, X, y, loss=loss, optimizer=SGD(model.parameters(), lr=lr), epochs=4,
+                batch_size=batch_size, seed=1, progress=False, compile=compile_,
+            )  # fmt: skip
+        except ArithmeticError as error:  # diverged
+            return type(error), str(error)
+        return history, [(struct.pack("d", p.data), struct.pack("d", p.grad)) for p in model.parameters()]
+
+    X, labels = datasets.moons(23, noise=0.2, seed=2)
+    cases = [
+        (X, labels, "bce_with_logits", None, 0.5, "relu"),
+        (X, labels, "bce_with_logits", 5, 0.5, "sigmoid"),  # 4 batches of 5 and one of 3
+        (X, [2.0 * t - 1.0 for t in labels], "hinge", 10, 0.1, "tanh"),
+        (X, [float(t) for t in labels], "mse", None, 1e308, "relu"),  # the first update overflows
+    ]
+    for case in cases:
+        fused_calls.clear()
+        assert run(True, *case) == run(False, *case), case[2:]
+        assert fused_calls or case[4] == 1e308, case[2:]  # the fused step did run (not: diverged at once)

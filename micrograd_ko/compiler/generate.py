@@ -19,7 +19,7 @@ import sys
 from .. import engine
 from ..engine import Value, topological_order
 from ..i18n import bilingual
-from .errors import CompileError, _Bail, _GuardMiss, _UpdateByOptimizer
+from .errors import CompileError, _Bail, _GuardMiss
 from .run import CompiledFunction
 
 # Per program (see the module docstring): karpathy's moons step written one node per op (65,177 nodes,
@@ -81,7 +81,6 @@ _NAMESPACE = {
     "_sum": sum,
     "_map": map,
     "_Bail": _Bail,
-    "_UpdateByOptimizer": _UpdateByOptimizer,
     "_GuardMiss": _GuardMiss,
 }
 
@@ -430,11 +429,11 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         batch; if any sample raises, nothing is written.
 
         'sgd' is zero_grad, 'full' and `optim.SGD(lr=lr).step()` in one call,
-        `compiled(X, P, output_grad, lr)`, for a training step whose optimizer
-        holds exactly the parameters the output depends on: each gradient
-        summed from 0.0, written, then `p - lr * gradient`, the update rule of
-        SGD as optim computes it. If a new number would not be finite, only
-        the gradients are written and `_UpdateByOptimizer` says so: the
+        `compiled(X, P, output_grad, lr)` -> (result, updated), for a training
+        step whose optimizer holds exactly the parameters the output depends
+        on: each gradient summed from 0.0, written, then `p - lr * gradient`,
+        the update rule of SGD as optim computes it. If a new number would not
+        be finite, only the gradients are written (updated False): the
         optimizer's own step then raises (or updates), as in the engine.
         """
         batch = variant == "batch"
@@ -461,6 +460,12 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
             lines.append(indent + line)
         checked = (checked_inputs if batch else checked_inputs + checked_parameters) + checked_nodes
         checked += prog.checked_locals if variant == "forward_locals" else unchecked_locals if with_locals else []
+        if output is None:
+            result = aux_source
+        elif aux is None:
+            result = results[0]
+        else:
+            result = f"{results[0]}, {aux_source}"
         lines.append(f"{indent}# 모든 값이 유한한지 확인 (all numbers finite? else the engine decides)")
         _emit_check(lines, checked, indent)
         if backward_too:
@@ -487,14 +492,9 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
             if sgd:
                 lines.append("    # 확률적 경사 하강법 (SGD): 매개변수 ← 매개변수 − 학습률 × 기울기")
                 lines.extend(f"    n{k} = p{k} - lr * t{k}" for k, _ in touched)
-                _emit_check(lines, [f"n{k}" for k, _ in touched], bail="_UpdateByOptimizer")
+                _emit_check(lines, [f"n{k}" for k, _ in touched], bail=f"return ({result}), False")
                 lines.extend(f"    P[{k}].data = n{k}" for k, _ in touched)
-        if output is None:
-            result = aux_source
-        elif aux is None:
-            result = results[0]
-        else:
-            result = f"{results[0]}, {aux_source}"
+                result = f"({result}), True"
         if batch:
             lines.append(f"{indent}_results.append(({result}))")
             lines.append(
@@ -507,8 +507,19 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
             lines.append(f"    return {result}")
         return "\n".join(lines) + "\n"
 
+    written = [parameters[k] for k, _ in touched]
     return CompiledFunction(
-        assemble, prog.namespace, parameters, structures, guards, aux, fn, gradients, fallback, nodes=len(forward_nodes)
+        assemble,
+        prog.namespace,
+        parameters,
+        written,
+        structures,
+        guards,
+        aux,
+        fn,
+        gradients,
+        fallback,
+        len(forward_nodes),
     )
 
 
@@ -562,14 +573,14 @@ def _emit_sum(lines, target, terms, indent=""):
         lines.append(f"{indent}{target} = {target} + {' + '.join(terms[start : start + 100])}")
 
 
-def _emit_check(lines, variables, indent="    ", bail="_Bail"):
-    """Raise `bail` if any of `variables` is inf or nan (their sum is; a sum that overflows only raises too)."""
+def _emit_check(lines, variables, indent="    ", bail="raise _Bail"):
+    """Run `bail` if any of `variables` is inf or nan (their sum is; a sum that overflows only bails too)."""
     if not variables:
         return
     for start in range(0, len(variables), 250):
         chunk = ", ".join(variables[start : start + 250])
         lines.append(f"{indent}_s = _sum(({chunk},))" if start == 0 else f"{indent}_s = _s + _sum(({chunk},))")
-    lines.append(f"{indent}if _s - _s: raise {bail}")  # 0.0 for a finite sum, nan otherwise
+    lines.append(f"{indent}if _s - _s: {bail}")  # 0.0 for a finite sum, nan otherwise
 
 
 def _emit_node(prog, node, names):

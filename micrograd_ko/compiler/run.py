@@ -13,10 +13,8 @@ import math
 from .. import engine
 from ..engine import Value
 from ..i18n import bilingual
-from .errors import GuardError, StructureError, _Bail, _GuardMiss, _UpdateByOptimizer
+from .errors import GuardError, StructureError, _Bail, _GuardMiss
 from .trace import _describe, _flatten, _wrap
-
-UPDATE_BY_OPTIMIZER = object()  # what `sgd_step` returns when the optimizer's own step must decide
 
 
 def _aux_numbers(aux):
@@ -30,14 +28,18 @@ class CompiledFunction:
 
     - `source`: the generated Python code (forward, checks, backward).
     - `parameters`: the leaves read live at each call (`.data`) whose `.grad` it adds into.
+    - `written`: those of them whose `.grad` a call changes (the output depends on them).
     - `nodes`: how many graph nodes the code computes per call.
     - `handed_over`: how many calls were handed to the interpreted engine (see the module docstring).
     """
 
-    def __init__(self, assemble, namespace, parameters, structures, guards, aux, fn, gradients, fallback, nodes):
+    def __init__(
+        self, assemble, namespace, parameters, written, structures, guards, aux, fn, gradients, fallback, nodes
+    ):
         self._assemble, self._namespace = assemble, namespace
         self._variants = {}
         self.parameters = parameters
+        self.written = written
         self._structures = structures
         self._guards = guards
         self._aux = aux
@@ -135,15 +137,14 @@ class CompiledFunction:
         """zero_grad, `fast(flat, output_grad)` and `optim.SGD(..., lr=lr).step()` as one call (variant 'sgd').
 
         For a training step whose optimizer is plain SGD over exactly the
-        parameters this program's output depends on. Returns the call's result;
-        None where it would hand over (nothing is changed then); `UPDATE_BY_OPTIMIZER`
-        where the gradients are written but a new number would not be finite:
-        then the optimizer's own step decides (it names the parameter and raises).
+        parameters in `written`. Returns (the call's result, updated), or None
+        where it would hand over (nothing is changed then). `updated` False:
+        the gradients are written but a new number would not be finite, so
+        the parameters are not: the optimizer's own step decides (it raises,
+        naming the parameter).
         """
         try:
             return self._variant("sgd")[0](flat, self.parameters, output_grad, lr)
-        except _UpdateByOptimizer:
-            return UPDATE_BY_OPTIMIZER
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
             return None
 
