@@ -66,8 +66,8 @@ class RBM:
 
     # The sums below are `sum(map(mul, row, v))` rather than the textbook
     # `sum(w * x for w, x in zip(row, v))`: the same products, added in the same
-    # order by the same `sum()`, so every bit is the same, without a Python-level
-    # generator step per term (about twice as fast).
+    # order by the same `sum()`, so every bit is the same, but without the
+    # Python-level generator step per term that took most of the time.
 
     def hidden_probs(self, v: Sequence[float]) -> list[float]:
         """P(h_j = 1 | v) for every hidden unit."""
@@ -116,6 +116,8 @@ class RBM:
             else:
                 v1 = self._visible_probs(h0_sample, columns)
             h1 = self._hidden_probs(v1)
+            # Plain loops on purpose: each `+=` rounds once, in the textbook's order (sum() would not:
+            # from Python 3.12 it compensates its rounding errors), and a comprehension is no faster.
             for j in range(n_h):
                 row, a, b = dW[j], h0[j], h1[j]
                 for i in range(n_v):
