@@ -287,6 +287,17 @@ def _notice(why):
     )
 
 
+def _restore_gradients(parameters, held):
+    for p, g in zip(parameters, held):
+        p.grad = g
+
+
+def _finite(x):
+    if x - x:
+        raise OverflowError(x)
+    return x
+
+
 class _FusedSGD:
     """Plain SGD run inside the compiled step (variant 'sgd'): zero_grad, forward, backward and update in one call.
 
@@ -616,16 +627,28 @@ class _CompiledSamples:
             else:
                 runs.append((program, [flat]))
         parameters = self.parameters
-        held = [p.grad for p in parameters] if len(runs) > 1 else None  # one run writes nothing when it hands over
+        held = [p.grad for p in parameters]
+        if any(held):  # backward() sums the batch from 0.0 and adds what a gradient held at the end
+            for p, g in zip(parameters, held):
+                if g:
+                    p.grad = 0.0
         results = []
         for program, flats in runs:
             done = program.fast_batch(flats, weight)
             if done is None:  # a number out of range, a guard: the engine decides this batch
-                for p, g in zip(parameters, held or ()):
-                    p.grad = g
+                _restore_gradients(parameters, held)
                 return None
             results.extend(done)
-        return math.fsum([r[0] for r in results]) / len(batch), [r[1] for r in results], True
+        try:
+            if any(held):
+                for p, g in zip(parameters, held):
+                    if g:
+                        p.grad = _finite(p.grad + g)
+            mean = value_sum([r[0] for r in results]).data / len(batch)  # the batch's loss node, as the engine has it
+        except OverflowError:  # beyond the floats: the engine raises, in its own words
+            _restore_gradients(parameters, held)
+            return None
+        return mean, [r[1] for r in results], True
 
     def _held(self, i):
         """`_program(X[i], y[i])` from the numbers read once (`_SampleNumbers`); (None, None): ask `_program`."""

@@ -199,43 +199,39 @@ def batches(draw):
 
 
 @FUZZ
-@given(batches())
-def test_a_compiled_batch_equals_one_backward_over_the_batch_or_hands_over(case):
-    """fit's compiled mini-batch (one loop of generated code, inputs' gradients bounded, not summed) adds
-    after zero_grad exactly what one backward() over the batch's mean loss adds, or hands the batch over
-    (None) having written nothing; where the engine raises, the compiled batch must hand over."""
-    from micrograd_ko.train import _mean_loss, _with_prediction
+@given(batches(), st.sampled_from(["zero", "negative zero", "held"]), mst.values(-2.0, 2.0))
+def test_a_compiled_batch_equals_one_backward_over_the_batch_or_hands_over(case, start, held):
+    """fit's compiled mini-batch, sample by sample (one loop of generated code, the inputs' gradients bounded,
+    not summed), leaves loss, predictions and every gradient as one backward() over the batch's mean loss
+    does, from gradients of zero (either sign) or held ones, or hands the batch over (None) having changed
+    nothing; where the engine raises, the compiled batch must hand over."""
+    from micrograd_ko.train import _CompiledSamples, _interpreted_step, _SampleNumbers
 
     model, name, xs, ts = case
     loss_fn = losses.get(name)
     params = model.parameters()
     note(f"weights {[p.data for p in params]}")
+    before = {"zero": 0.0, "negative zero": -0.0, "held": held}[start]
+    batch = list(range(len(xs)))
+    samples = _CompiledSamples(model, name, loss_fn, _SampleNumbers(xs, ts))
+    for p in params:
+        p.grad = before
     try:
-        program = ko.compile(lambda x, t: _with_prediction(model(x), loss_fn, t), xs[0], ts[0])
-    except (CompileError, ArithmeticError, ValueError):
-        return  # refused, or the engine itself fails on the first sample while tracing
-    model.zero_grad()
-    try:
-        mean, preds = _mean_loss(model, loss_fn, xs, ts)
-        mean.backward()
-        expected = (bits(mean.data), [bits(p.grad) for p in params], [bits(v.data) for v in flat(preds)])
+        loss, preds, _ = _interpreted_step(model, loss_fn, xs, ts, batch)
+        expected = (bits(loss), [bits(p.grad) for p in params], [bits(v.data) for v in flat(preds)])
     except (ArithmeticError, ValueError):
         expected = None  # the engine raises: the compiled batch must hand over
-    model.zero_grad()
-    got = program.fast_batch([[*x, t] for x, t in zip(xs, ts)], 1.0 / len(xs))
+    for p in params:
+        p.grad = before
+    try:
+        got = samples.step(xs, ts, batch)
+    except (CompileError, ArithmeticError, ValueError):  # refused, or the engine's error while tracing:
+        return  # fit trains interpreted then (`_compiled_step`)
     if got is None:
-        assert [bits(p.grad) for p in params] == [bits(0.0)] * len(params)  # handed over having written nothing
+        assert [bits(p.grad) for p in params] == [bits(before)] * len(params)  # handed over, nothing changed
         return
-    try:  # the batch's mean of the samples' losses, computed as fit does (the engine's own sum)
-        got_mean = bits((ko.sum([loss for loss, _ in got]) / len(xs)).data)
-    except (ArithmeticError, ValueError):
-        got_mean = None
-    if expected is None:  # then it must be that sum: everything per sample is the program's to refuse
-        assert got_mean is None, "the engine raises on this batch, the compiled batch did not hand over"
-        return
-    assert got_mean == expected[0]
-    assert [bits(p.grad) for p in params] == expected[1]
-    assert [bits(v) for _, pred in got for v in flat([pred])] == expected[2]
+    assert expected is not None, "the engine raises on this batch, the compiled batch did not hand over"
+    assert (bits(got[0]), [bits(p.grad) for p in params], [bits(v) for v in flat(got[1])]) == expected
 
 
 def flat(predictions):

@@ -9,6 +9,7 @@ or error is then returned: exact either way.
 from __future__ import annotations
 
 import math
+from itertools import repeat
 
 from .. import engine
 from ..engine import Value
@@ -108,10 +109,13 @@ class CompiledFunction:
         return self._interpreted(args, output_grad, recording)
 
     def fast(self, flat, output_grad=1.0):
-        """The compiled call alone, on already flattened float arguments; None where it would hand over.
+        """The compiled call alone, on already flattened float arguments; None where it would hand over (or a
+        gradient is -0.0).
 
         Nothing is changed when it returns None.
         """
+        if _holds_negative_zero(self.parameters):
+            return None
         try:
             return self._variant("full")[0](flat, self.parameters, output_grad)
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
@@ -121,13 +125,15 @@ class CompiledFunction:
         """`fast` for each flat in `flats` as one loop (variant 'batch'): a list of results, or None.
 
         Each term is added onto the parameter's `.grad` one at a time, going on
-        from what it holds: from zero_grad's 0.0, with `output_grad` = 1 /
-        batch size, that is what backward() of the batch's mean loss adds, the
-        same additions in the same order (what fit's compiled mini-batch
-        runs). None where any sample would hand over; nothing is changed then.
+        from what it holds: from 0.0, with `output_grad` = 1 / batch size,
+        that is what backward() of the batch's mean loss adds, the same
+        additions in the same order (what fit's compiled mini-batch runs; fit
+        sets other held gradients aside and adds them at the end, as
+        backward() does). None where any sample would hand over, or a
+        gradient is -0.0; nothing is changed then.
         """
         if _holds_negative_zero(self.parameters):
-            return None  # sums going on from -0.0 keep backward()'s signs of zero only in the engine
+            return None
         try:
             return self._variant("batch")[0](flats, self.parameters, output_grad)
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
@@ -195,9 +201,16 @@ class CompiledFunction:
 
 
 def _holds_negative_zero(parameters):
-    """Whether a gradient was set to -0.0 by hand (backward() keeps it; the generated sums may not)."""
-    for p in parameters:
-        g = p.grad
-        if g == 0.0 and math.copysign(1.0, g) < 0.0:
-            return True
-    return False
+    """Whether a gradient is -0.0 (or no float), which backward() goes on from and the generated sums may not.
+
+    (The generated code computes an inner node's gradient without backward()'s leading 0.0 +, so its
+    zero may have the other sign; that shows only once added onto a held -0.0.) After zero_grad every
+    gradient is +0.0: one pass in C says so.
+    """
+    grads = [p.grad for p in parameters]
+    try:
+        if min(map(math.copysign, repeat(1.0, len(grads)), grads), default=1.0) > 0.0:
+            return False
+    except TypeError:  # None or another kind of number: the engine decides
+        return True
+    return any(g == 0.0 and math.copysign(1.0, g) < 0.0 for g in grads)
