@@ -15,6 +15,7 @@ import math
 import numbers
 import struct
 import sys
+from itertools import filterfalse, islice
 
 from .. import engine
 from ..engine import Value, topological_order
@@ -233,12 +234,10 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
     roots = ([output] if output is not None else []) + list(_aux_values(aux) if aux is not None else [])
     roots += [g[0] for g in tracer._guards] + [g[2] for g in tracer._guards if isinstance(g[2], Value)]
     leaves = {}
-    orders = {}
-    for root in roots:
-        if id(root) in orders:
-            continue
-        orders[id(root)] = topological_order(root)
-        for node in orders[id(root)]:
+    output_order = topological_order(output) if output is not None else []  # backward()'s own order
+    reached = dict.fromkeys(output_order)  # every node a root depends on (an ordered set)
+    for nodes in [output_order, *(_new_ancestors(root, reached) for root in roots)]:
+        for node in nodes:
             if node._a is None:
                 leaves[id(node)] = node
             elif engine.node_kind(node) in ("missing", "closure"):
@@ -317,7 +316,7 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         locals_of[id(node)] = _emit_node(prog, node, names)
 
     guards = []
-    position = {id(n): k for k, n in enumerate(forward_nodes)}
+    position = {id(n): k for k, n in enumerate(forward_nodes)} if tracer._guards else {}
     guard_lines = {}
     for i, (left, symbol, right, result, where) in enumerate(tracer._guards):
         a = names[id(left)]
@@ -325,22 +324,14 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         after = max((position.get(id(v), -1) for v in (left, right) if isinstance(v, Value)), default=-1)
         guard_lines.setdefault(after, []).append(f"if ({a} {symbol} {b}) is not {result}: raise _GuardMiss({i})")
         guards.append((symbol, result, where))
-    # Place each guard right after the last node it reads.
-    placed = [(k, line) for k, line in prog.forward]
-    forward = [("guard", line) for line in guard_lines.get(-1, ())]
-    node_index = 0
-    for kind, line in placed:
-        forward.append((kind, line))
-        if kind == "end":
-            forward.extend(("guard", g) for g in guard_lines.get(node_index, ()))
-            node_index += 1
-    prog.forward = forward
+    if guard_lines:
+        prog.forward = _with_guards(prog.forward, guard_lines)
 
     backward = []
     param_terms = {}
     leaf_grads = []
     if output is not None and gradients:
-        order = orders[id(output)]
+        order = output_order
         terms_of = {id(output): ["output_grad"]}
         for node in reversed(order):
             terms = terms_of.pop(id(node), None)
@@ -397,7 +388,7 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
     in_backward = (
         {f"v{k}" for k, n in enumerate(forward_nodes)}
         if output is None or not gradients
-        else {names[id(n)] for n in orders[id(output)] if n._a is not None}
+        else {names[id(n)] for n in output_order if n._a is not None}
     )
     unchecked_locals = [d for d in prog.checked_locals if d.split("_")[0].replace("d", "v", 1) not in in_backward]
 
@@ -479,6 +470,48 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
     return CompiledFunction(
         assemble, prog.namespace, parameters, structures, guards, aux, fn, gradients, fallback, nodes=len(forward_nodes)
     )
+
+
+def _new_ancestors(root, reached):
+    """`topological_order(root)` without the nodes already in `reached` (a dict used as an ordered set), added to it.
+
+    `reached` holds whole ancestries, so leaving them out changes neither which
+    other nodes are found nor their order; all roots (the output, every guard's
+    node) are then walked in one pass over the graph, not one pass per root.
+    """
+    start = len(reached)
+    stack = [root]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        if node is None:
+            reached[pop()] = None
+        elif node not in reached:
+            a = node._a
+            if a is None:
+                reached[node] = None
+                continue
+            push(node)
+            push(None)
+            if type(a) is tuple:
+                stack.extend(filterfalse(reached.__contains__, a))
+            else:
+                push(a)
+                if node._b is not None:
+                    push(node._b)
+    return list(islice(reached, start, None))
+
+
+def _with_guards(forward, guard_lines):
+    """The forward lines with each guard placed right after the last node it reads (-1: before every node)."""
+    placed = [("guard", line) for line in guard_lines.get(-1, ())]
+    node_index = 0
+    for kind, line in forward:
+        placed.append((kind, line))
+        if kind == "end":
+            placed.extend(("guard", g) for g in guard_lines.get(node_index, ()))
+            node_index += 1
+    return placed
 
 
 def _emit_sum(lines, target, terms, indent=""):
