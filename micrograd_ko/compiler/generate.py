@@ -373,10 +373,13 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         engine.SUM,
         engine.DOT,
     }
-    passing = {op for op in passing if op in _INLINE_BINARY or op in _INLINE_UNARY or op in (engine.SUM, engine.DOT)}
+    # (by identity: an op of the user's may bear the name of a row, and turn inf into a finite number)
+    passing_ids = {
+        id(op) for op in passing if op in _INLINE_BINARY or op in _INLINE_UNARY or op in (engine.SUM, engine.DOT)
+    }
     consumed, leave = set(), set()
     for node in forward_nodes:
-        through = node._op in passing
+        through = id(node._op) in passing_ids
         for parent in node._prev:
             consumed.add(id(parent))
             if not through:
