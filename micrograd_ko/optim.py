@@ -63,9 +63,11 @@ class Optimizer:
     def step(self) -> None:
         params = self.params
         grads: list[float | None] = [p.grad for p in params]
-        if not _finite_floats(grads):  # None, another kind of number, or an error naming the parameter
+        skip = not _finite_floats(grads)  # None, another kind of number, or an error naming the parameter
+        if skip:
             grads = [_gradient(p, i) for i, p in enumerate(params)]
-        new_values, new_state = self._compute([p.data for p in params], grads)
+            skip = None in grads
+        new_values, new_state = self._compute([p.data for p in params], grads, skip)
         if not _all_finite(new_values):
             for i, (p, value) in enumerate(zip(params, new_values)):
                 if value is not None and not math.isfinite(value):
@@ -86,13 +88,22 @@ class Optimizer:
                     f"use a smaller learning rate than lr={self.lr:g}",
                 )
             )
-        for p, value in zip(params, new_values):
-            if value is not None:
-                p.data = value
+        if skip:
+            for p, value in zip(params, new_values):
+                if value is not None:
+                    p.data = value
+        else:  # every parameter moves (the usual step: no test per parameter)
+            for p, value in zip(params, new_values):
+                p.data = value  # type: ignore[assignment]  # no None without skip
         self._commit(new_state)
 
-    def _compute(self, data: list[float], grads: list[float | None]) -> tuple[list[float | None], list[list[Any]]]:
-        """(new value per parameter or None to skip it, new state as lists of numbers) for these values and gradients."""
+    def _compute(
+        self, data: list[float], grads: list[float | None], skip: bool
+    ) -> tuple[list[float | None], list[list[Any]]]:
+        """(new value per parameter or None to skip it, new state as lists of numbers) for these values and gradients.
+
+        `skip`: some gradient is None (its parameter keeps its value and state); when False, every one is a float.
+        """
         raise NotImplementedError
 
     def _commit(self, state: list[list[Any]]) -> None:
@@ -100,12 +111,14 @@ class Optimizer:
 
 
 def _finite_floats(xs: list[Any]) -> bool:
-    """Whether every x is a finite number of type float: the usual gradients, checked in two passes over C loops.
+    """Whether every x is a finite number of type float: the usual gradients, checked in two quick passes.
 
-    (A per-parameter Python check cost as much as the update itself.) A sum of
-    finite floats may still overflow to inf: then `_all_finite` looks at each.
+    (A per-parameter call of `_gradient` cost as much as the update itself; a
+    list comprehension that keeps only the odd ones out is the quickest type
+    test, quicker than `set(map(type, xs))`.) A sum of finite floats may still
+    overflow to inf: then `_all_finite` looks at each.
     """
-    return set(map(type, xs)) == {float} and _all_finite(xs)
+    return not [x for x in xs if type(x) is not float] and _all_finite(xs)
 
 
 def _all_finite(xs: list[Any]) -> bool:
@@ -218,22 +231,36 @@ class SGD(Optimizer):
         self.momentum = _check_rate(momentum, "momentum")
         self.weight_decay = _check_rate(weight_decay, "weight_decay")
         self.velocity: list[float | None] = [None] * len(self.params)
+        self._full_velocity: list[float | None] | None = None  # `velocity` once no entry of it is None
 
-    def _compute(self, data: list[float], grads: list[float | None]) -> tuple[list[float | None], list[list[Any]]]:
+    def _compute(
+        self, data: list[float], grads: list[float | None], skip: bool
+    ) -> tuple[list[float | None], list[list[Any]]]:
         # The rule above over whole lists (faster than one parameter at a time), the same float operations in the
-        # same order; a parameter whose gradient is None keeps its value and its velocity.
+        # same order. The usual step has every gradient (and, after the first step, every velocity): the first
+        # branch, with nothing to test per parameter. Otherwise a parameter whose gradient is None keeps its value
+        # and its velocity, and a velocity still None (the first step) becomes the gradient itself.
         lr, weight_decay, momentum = self.lr, self.weight_decay, self.momentum
+        if not skip and (not momentum or self._full_velocity is self.velocity):  # (it has no None then)
+            if weight_decay:
+                grads = [g + weight_decay * d for d, g in zip(data, grads)]  # type: ignore[operator]
+            if not momentum:
+                return [d - lr * g for d, g in zip(data, grads)], []  # type: ignore[operator]
+            full: list[float | None] = [momentum * v + g for v, g in zip(self.velocity, grads)]  # type: ignore[operator]
+            return [d - lr * v for d, v in zip(data, full)], [full]  # type: ignore[operator]
         if weight_decay:
             grads = [g if g is None else g + weight_decay * d for d, g in zip(data, grads)]
         if not momentum:
             return [None if g is None else d - lr * g for d, g in zip(data, grads)], []
         velocity = [v if g is None else g if v is None else momentum * v + g for v, g in zip(self.velocity, grads)]
-        values = [None if g is None else d - lr * v for d, g, v in zip(data, grads, velocity)]  # type: ignore[operator]
+        values: list[float | None] = [None if g is None else d - lr * v for d, g, v in zip(data, grads, velocity)]  # type: ignore[operator]
         return values, [velocity]
 
     def _commit(self, state: list[list[Any]]) -> None:
         if state:  # no state without momentum: the velocity stays None
+            full = self._full_velocity is self.velocity  # then the new one has no None either
             (self.velocity,) = state
+            self._full_velocity = self.velocity if full or None not in self.velocity else None
 
 
 class Adam(Optimizer):
@@ -278,12 +305,29 @@ class Adam(Optimizer):
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
         self.steps = [0] * len(self.params)
+        self._even_steps: list[int] | None = self.steps  # `steps` while every count in it is the same
         self.t = 0  # step() calls that updated the parameters
 
-    def _compute(self, data: list[float], grads: list[float | None]) -> tuple[list[float | None], list[list[Any]]]:
+    def _compute(
+        self, data: list[float], grads: list[float | None], skip: bool
+    ) -> tuple[list[float | None], list[list[Any]]]:
         beta1, beta2 = self.betas
         lr, eps, weight_decay = self.lr, self.eps, self.weight_decay
         one_minus_beta1, one_minus_beta2 = 1.0 - beta1, 1.0 - beta2
+        if not skip and self._even_steps is self.steps:
+            # The usual step: every parameter has a gradient and the same step count t, so the loop below is the
+            # same float operations in the same order written over whole lists, with one pair of corrections.
+            if weight_decay:
+                grads = [g + weight_decay * d for d, g in zip(data, grads)]  # type: ignore[operator]
+            t = self.steps[0] + 1
+            step_size, correction2_sqrt = lr / (1.0 - beta1**t), math.sqrt(1.0 - beta2**t)
+            sqrt = math.sqrt
+            m = [m_i + one_minus_beta1 * (g - m_i) for m_i, g in zip(self.m, grads)]  # type: ignore[operator]
+            v = [beta2 * v_i + one_minus_beta2 * g * g for v_i, g in zip(self.v, grads)]  # type: ignore[operator]
+            moved: list[float | None] = [
+                d - step_size * m_i / (sqrt(v_i) / correction2_sqrt + eps) for d, m_i, v_i in zip(data, m, v)
+            ]
+            return moved, [m, v, [t] * len(data)]
         corrections: dict[int, tuple[float, float]] = {}  # step count -> its two bias corrections, computed once
         values: list[float | None] = []
         m, v, steps = list(self.m), list(self.v), list(self.steps)
@@ -305,4 +349,5 @@ class Adam(Optimizer):
 
     def _commit(self, state: list[list[Any]]) -> None:
         self.m, self.v, self.steps = state
+        self._even_steps = self.steps if self.steps.count(self.steps[0]) == len(self.steps) else None
         self.t += 1

@@ -122,9 +122,10 @@ def fit(
     predict: Module | _CompiledForward = model  # what makes the predictions on validation data
     if compile and _compilable(model):
         predict = _CompiledForward(model)
-        samples = _CompiledSamples(model, loss, loss_fn)
+        samples = _CompiledSamples(model, loss, loss_fn, _SampleNumbers(X, y))
         steps = epochs * math.ceil(len(X) / batch_size)
         compiled = _CompiledBatches(model, loss_fn, samples, steps) if samples.targets_are_inputs else samples
+    judge = None if accuracy else _numeric_accuracy(loss, y)  # the default accuracy, on compiled predictions' numbers
     parameters = model.parameters()
     bar = tqdm(range(epochs), desc=tr("학습", "training"), unit=tr("에폭", "epoch"), disable=not progress)
     model.train()  # (evaluate puts the mode back as it found it)
@@ -140,7 +141,7 @@ def fit(
                 step, compiled = _compiled_step(compiled, parameters, model, loss_fn, X, y, batch)
             if step is None:  # interpreted (or the compiled code handed this batch over)
                 step = _interpreted_step(model, loss_fn, X, y, batch)
-            batch_loss, preds = step
+            batch_loss, preds, numbers = step
             if track_gradients and start + batch_size >= len(order):
                 history["gradient_flow"].append([r.mean_abs_grad for r in gradient_flow(model)])
             try:
@@ -148,19 +149,26 @@ def fit(
             except OverflowError as error:  # the step would write an infinite weight
                 raise _diverged(error) from error
             total += batch_loss * len(batch)
-            correct += sum(bool(is_correct(p, y[i])) for p, i in zip(preds, batch))
+            if numbers and judge is not None:  # no Value made only to be read back
+                correct += sum([bool(judge(p, y[i])) for p, i in zip(preds, batch)])
+            else:
+                if numbers:
+                    preds = [_as_values(p) for p in preds]
+                correct += sum(bool(is_correct(p, y[i])) for p, i in zip(preds, batch))
         history["loss"].append(total / len(X))
         history["accuracy"].append(correct / len(X))
-        postfix = {
-            tr("손실", "loss"): f"{history['loss'][-1]:.4f}",
-            tr("정확도", "accuracy"): f"{history['accuracy'][-1]:.1%}",
-        }
         if validation_data is not None:
-            result = _evaluate(model, *validation_data, loss, is_correct, predict)
+            result = _evaluate(model, *validation_data, loss, is_correct, predict, judge)
             history["val_loss"].append(result["loss"])
             history["val_accuracy"].append(result["accuracy"])
-            postfix[tr("검증 정확도", "val accuracy")] = f"{result['accuracy']:.1%}"
-        bar.set_postfix(postfix, refresh=False)  # drawn at tqdm's own pace, not once per epoch into a log
+        if progress:  # (a full-batch run has an epoch per step: no text made for a bar that is not shown)
+            postfix = {
+                tr("손실", "loss"): f"{history['loss'][-1]:.4f}",
+                tr("정확도", "accuracy"): f"{history['accuracy'][-1]:.1%}",
+            }
+            if validation_data is not None:
+                postfix[tr("검증 정확도", "val accuracy")] = f"{history['val_accuracy'][-1]:.1%}"
+            bar.set_postfix(postfix, refresh=False)  # drawn at tqdm's own pace, not once per epoch into a log
     return history
 
 
@@ -176,7 +184,11 @@ def _mean_loss(model, loss_fn, xs, ts):
 
 
 def _interpreted_step(model, loss_fn, X, y, batch):
-    """Forward and backward of one batch with the engine (gradients already zeroed by fit); returns (mean loss, predictions)."""
+    """Forward and backward of one batch with the engine (gradients already zeroed by fit).
+
+    Returns (mean loss, predictions, False): the predictions are the graph's
+    Values (a compiled step gives their numbers, and True).
+    """
     try:
         batch_loss, preds = _batch_loss(model, loss_fn, X, y, batch)
     except OverflowError as error:  # the engine refuses to make an inf
@@ -184,7 +196,7 @@ def _interpreted_step(model, loss_fn, X, y, batch):
     if not math.isfinite(batch_loss.data):
         raise _diverged(batch_loss.data)
     batch_loss.backward()
-    return batch_loss.data, preds
+    return batch_loss.data, preds, False
 
 
 def _compilable(model):
@@ -281,6 +293,7 @@ class _CompiledForward:
 
     def __init__(self, model):
         self.model, self.program = model, None
+        self._held = None  # (X, each x's flattened numbers or None) for the validation inputs
 
     def prepare(self, x):
         if self.program is None:
@@ -296,6 +309,30 @@ class _CompiledForward:
             except StructureError:
                 self.program = False
         return self.model(x)
+
+    def numbers(self, X):
+        """The compiled predictions' numbers for each x in X; None where `self(x)` must decide.
+
+        One pass of the generated code per sample, on numbers flattened once
+        per fit, without `__call__`'s checks. From the first x the program
+        cannot take (another structure, a Value inside) on, every answer is
+        None: `self(x)` then turns to the model for that x and the rest, as
+        it always did.
+        """
+        program = self.program
+        if not program:
+            return [None] * len(X)
+        if self._held is None or self._held[0] is not X:
+            flats = []
+            for x in X:
+                flat = _flat_or_none(x, program._structures[0])
+                if flat is None:
+                    break
+                flats.append(flat)
+            self._held = (X, flats)
+        forward = program.fast_forward
+        numbers = [forward(flat) for flat in self._held[1]]
+        return numbers + [None] * (len(X) - len(numbers))
 
 
 class _CompiledBatches:
@@ -336,10 +373,10 @@ class _CompiledBatches:
         return type(self.programs.get(len(batch))) is tuple and not self._unchecked
 
     def step(self, X, y, batch):
-        xs, ts = [X[i] for i in batch], [_plain(y[i]) for i in batch]
         entry = self.programs.get(len(batch), False)
         if entry is False:
             model, loss_fn = self.model, self.loss_fn
+            xs, ts = [X[i] for i in batch], [_plain(y[i]) for i in batch]
             try:
                 structures = (_structure(xs), _structure(ts))
                 program = compile_function(
@@ -358,13 +395,67 @@ class _CompiledBatches:
         if entry is None:
             return self.samples.step(X, y, batch)
         program, structures = entry
-        flat = []
-        if not (_flatten(xs, structures[0], flat) and _flatten(ts, structures[1], flat)):
-            return None
+        flat = self.samples.numbers.batch(batch, structures)
+        if flat is None:  # a sample that is not plain numbers (a Value in it): read the batch as it is now
+            xs, ts = [X[i] for i in batch], [_plain(y[i]) for i in batch]
+            flat = []
+            if not (_flatten(xs, structures[0], flat) and _flatten(ts, structures[1], flat)):
+                return None
         result = program.fast(flat)
         if result is None:  # a number out of range, a guard: the engine decides this batch
             return None
-        return result[0], [_as_values(p) for p in result[1]]
+        return result[0], result[1], True
+
+
+class _SampleNumbers:
+    """Each training sample's structure and numbers, read once per fit instead of once per batch.
+
+    For sample i: the structures of X[i] and y[i] (`_structure`) and the
+    floats `_flatten` appends for them. A sample holding a Value (a number
+    that may change while training) or a number `_flatten` refuses is not
+    held (False): its batches are read from X and y as they are, as before.
+    """
+
+    def __init__(self, X, y):
+        self.X, self.y = X, y
+        self.samples = [None] * len(X)
+
+    def get(self, i):
+        """(input structure, input floats, target structure, target floats), or False."""
+        sample = self.samples[i]
+        if sample is None:
+            sample = self.samples[i] = self._read(self.X[i], self.y[i])
+        return sample
+
+    @staticmethod
+    def _read(x, t):
+        try:
+            structures = (_sample_structure(x), _sample_structure(t))
+        except TypeError:  # a Value inside (or something that is no number: the engine will say so)
+            return False
+        xs, ts = [], []
+        if not (_flatten(x, structures[0], xs) and _flatten(t, structures[1], ts)):
+            return False
+        return structures[0], xs, structures[1], ts
+
+    def batch(self, batch, structures):
+        """The flat arguments `(inputs, targets)` of a whole-batch program, or None: read the batch the old way.
+
+        What `_flatten` makes of `[X[i] for i in batch]` and `[y[i] for i in
+        batch]` against `structures`; None if a sample is not held or has
+        another structure than the program's.
+        """
+        samples = [self.get(i) for i in batch]
+        if not all(samples):
+            return None
+        if tuple([s[0] for s in samples]) != structures[0] or tuple([s[2] for s in samples]) != structures[1]:
+            return None
+        flat = []
+        for sample in samples:
+            flat += sample[1]
+        for sample in samples:
+            flat += sample[3]
+        return flat
 
 
 class _CompiledSamples:
@@ -382,8 +473,8 @@ class _CompiledSamples:
 
     MAX_PROGRAMS = 16
 
-    def __init__(self, model, loss, loss_fn):
-        self.model, self.loss_fn = model, loss_fn
+    def __init__(self, model, loss, loss_fn, numbers):
+        self.model, self.loss_fn, self.numbers = model, loss_fn, numbers
         self.parameters = model.parameters()
         self.targets_are_inputs = loss_fn in losses.LOSSES.values()
         self.programs = {}
@@ -400,7 +491,9 @@ class _CompiledSamples:
         weight = 1.0 / len(batch)  # d(mean)/d(one sample's loss), as backward() computes it
         runs = []  # (program, its samples' flat arguments) for each stretch of samples one program serves, in order
         for i in batch:
-            program, flat = self._program(X[i], y[i])
+            program, flat = self._held(i)
+            if program is None:
+                program, flat = self._program(X[i], y[i])
             if program is None:
                 return None
             if runs and runs[-1][0] is program:
@@ -417,7 +510,19 @@ class _CompiledSamples:
                     p.grad = g
                 return None
             results.extend(done)
-        return math.fsum([r[0] for r in results]) / len(batch), [_as_values(r[1]) for r in results]
+        return math.fsum([r[0] for r in results]) / len(batch), [r[1] for r in results], True
+
+    def _held(self, i):
+        """`_program(X[i], y[i])` from the numbers read once (`_SampleNumbers`); (None, None): ask `_program`."""
+        sample = self.targets_are_inputs and self.numbers.get(i)
+        if not sample:
+            return None, None
+        x_structure, x_numbers, t_structure, t_numbers = sample
+        key = (None if x_structure is None else len(x_structure), None if t_structure is None else len(t_structure))
+        entry = self.programs.get(key)
+        if entry is None or entry[1] != (x_structure, t_structure):
+            return None, None
+        return entry[0], x_numbers + t_numbers
 
     def _program(self, x, t):
         """(program, flattened arguments) for one sample; program None: none for this sample.
@@ -460,6 +565,31 @@ class _CompiledSamples:
         return program, flat
 
 
+def _sample_structure(x):
+    """`_structure(x)`, at once for the usual sample: a float, an int, or a list of floats.
+
+    (`_structure` asks `numbers.Real` about every number, an abstract-class
+    check that cost more than the rest of reading a data set.)
+    """
+    kind = type(x)
+    if kind is float or kind is int:
+        return None
+    if kind is list and not [v for v in x if type(v) is not float]:
+        return (None,) * len(x)
+    return _structure(x)
+
+
+def _flat_or_none(x, structure):
+    """`x`'s numbers as `_flatten` reads them against `structure`; None if it cannot, or if a Value is inside."""
+    try:
+        if _sample_structure(x) != structure:
+            return None
+    except TypeError:
+        return None
+    flat = []
+    return flat if _flatten(x, structure, flat) else None
+
+
 def _with_prediction(prediction, loss_fn, target):
     return loss_fn(prediction, target), prediction
 
@@ -485,20 +615,33 @@ def evaluate(model, X, y, loss="mse", accuracy=None):
     return _evaluate(model, X, y, loss, accuracy, model)
 
 
-def _evaluate(model, X, y, loss, accuracy, predict):
-    """`evaluate` with the predictions made by `predict(x)` (the model, or its compiled forward pass)."""
+def _evaluate(model, X, y, loss, accuracy, predict, judge=None):
+    """`evaluate` with the predictions made by `predict(x)` (the model, or its compiled forward pass).
+
+    `judge`: the default accuracy on numbers (`_numeric_accuracy`), used with `accuracy` None.
+    """
     check_dataset(X, y)
     loss_fn = losses.get(loss)
     is_correct = accuracy or _default_accuracy(loss, y)
     was_training = model.training
     model.eval()
     try:
-        if isinstance(predict, _CompiledForward):
+        compiled = isinstance(predict, _CompiledForward)
+        if compiled:
             predict.prepare(X[0])  # traced outside no_grad, which would freeze every number
         with no_grad():
-            preds = [predict(x) for x in X]
+            if compiled:
+                numbers = predict.numbers(X)  # each prediction's numbers, or None: it came from predict(x)
+                preds = [predict(x) if n is None else _as_values(n) for n, x in zip(numbers, X)]
+            else:
+                preds = [predict(x) for x in X]
             total = math.fsum(loss_fn(p, t).data for p, t in zip(preds, y))
-            correct = sum(bool(is_correct(p, t)) for p, t in zip(preds, y))
+            if compiled and judge is not None and accuracy is None:
+                correct = sum(
+                    bool(judge(n, t) if n is not None else is_correct(p, t)) for n, p, t in zip(numbers, preds, y)
+                )
+            else:
+                correct = sum(bool(is_correct(p, t)) for p, t in zip(preds, y))
     finally:
         model.train(was_training)
     return {"loss": total / len(X), "accuracy": correct / len(X)}
@@ -506,26 +649,33 @@ def _evaluate(model, X, y, loss, accuracy, predict):
 
 def _default_accuracy(loss, y):
     """Whether a prediction is right, judged the way the loss reads predictions."""
-    labels = sorted({_number(_unwrap(t)) for t in y if not isinstance(_unwrap(t), (list, tuple))})
+    judge = _numeric_accuracy(loss, y)
 
     def is_correct(pred, target):
-        if not isinstance(pred, list):
-            target = _unwrap(target)  # one output, its target written as [t]
+        return judge([p.data for p in pred] if isinstance(pred, list) else pred.data, target)
+
+    return is_correct
+
+
+def _numeric_accuracy(loss, y):
+    """`_default_accuracy` on a prediction's numbers (a number, or a list of numbers) instead of its Values."""
+    labels = sorted({_number(_unwrap(t)) for t in y if not isinstance(_unwrap(t), (list, tuple))})
+
+    def judge(pred, target):
         if isinstance(pred, list):
-            scores = [p.data for p in pred]
-            predicted = scores.index(max(scores))
+            predicted = pred.index(max(pred))
             if isinstance(target, (list, tuple)):
                 target_scores = [_number(t) for t in target]
                 return predicted == target_scores.index(max(target_scores))
             return predicted == _number(target)
-        z, t = pred.data, _number(target)
+        z, t = pred, _number(_unwrap(target))  # one output, its target perhaps written as [t]
         if loss == "bce_with_logits":
             return (z >= 0.0) == (t >= 0.5)
         if loss == "hinge":
             return (z > 0.0) == (t > 0.0)
         return _nearest(labels, z) == t
 
-    return is_correct
+    return judge
 
 
 def _nearest(labels, z):

@@ -270,3 +270,30 @@ def test_a_sum_of_finite_gradients_that_overflows_still_steps():
     ps[0].grad = ps[1].grad = 1e308  # their sum is inf: each is finite
     SGD(ps, lr=1e-308).step()
     assert [p.data for p in ps] == [0.0 - 1e-308 * 1e308] * 2
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: SGD(ps, lr=0.03, momentum=0.9),
+        lambda ps: SGD(ps, lr=0.03, momentum=0.5, weight_decay=0.01),
+        lambda ps: Adam(ps, lr=0.01, weight_decay=0.1),
+    ],
+)
+def test_state_set_by_hand_is_read_as_it_is_not_as_the_last_step_left_it(make):
+    """The usual step takes SGD's velocity as complete and Adam's step counts as equal only for the lists it made."""
+    import struct
+
+    ps = [Value(0.1 * k - 0.4) for k in range(9)]
+    opt = make(ps)
+    for step in range(5):
+        for k, p in enumerate(ps):
+            p.grad = 0.3 * k - 1.0 + 0.01 * step
+        if step == 2:
+            if isinstance(opt, SGD):
+                opt.velocity = [None if k % 3 == 0 else 0.5 for k in range(len(ps))]
+            else:
+                opt.steps = [k % 2 + 2 for k in range(len(ps))]
+        expected = _reference_step(opt, ps)
+        opt.step()
+        assert [struct.pack("d", p.data) for p in ps] == [struct.pack("d", x) for x in expected]

@@ -464,26 +464,33 @@ def test_samples_compiled_one_by_one_run_as_one_loop_and_train_like_the_engine(m
     assert w_compiled == w_interpreted
 
 
-def test_a_batch_loop_adds_what_one_call_per_sample_adds_or_changes_nothing():
+def test_a_batch_loop_adds_what_one_backward_over_the_batch_adds_or_changes_nothing():
     import struct
 
     from micrograd_ko import compile, losses
+    from micrograd_ko.train import _mean_loss, _with_prediction
 
     model = MLP(3, [4, 2], activation="tanh", seed=0)
-    program = compile(lambda x, t: losses.cross_entropy(model(x), t), [0.1, 0.2, 0.3], 1)
-    flats = [[0.5, -1.0, 2.0, 0.0], [1e-3, 3.0, -0.5, 1.0], [-0.0, 0.0, 7.0, 1.0]]
+    program = compile(lambda x, t: _with_prediction(model(x), losses.cross_entropy, t), [0.1, 0.2, 0.3], 1)
+    xs, ts = [[0.5, -1.0, 2.0], [1e-3, 3.0, -0.5], [-0.0, 0.0, 7.0]], [0, 1, 1]
+    flats = [[*x, t] for x, t in zip(xs, ts)]
     parameters = model.parameters()
-    for p in parameters:
-        p.grad = -0.25
-    one_by_one = [program.fast(f, 0.5, accumulate=True) for f in flats]
+    model.zero_grad()
+    mean, predictions = _mean_loss(model, losses.cross_entropy, xs, ts)
+    mean.backward()
     expected = [struct.pack("d", p.grad) for p in parameters]
-    for p in parameters:
-        p.grad = -0.25
-    assert program.fast_batch(flats, 0.5) == one_by_one
+    model.zero_grad()
+    results = program.fast_batch(flats, 1.0 / 3)
+    assert [struct.pack("d", p.grad) for p in parameters] == expected
+    assert [[v.data for v in pred] for pred in predictions] == [r[1] for r in results]
+    model.zero_grad()  # a batch split over two calls (fit, when a batch needs two programs) adds the same
+    assert program.fast_batch(flats[:1], 1.0 / 3) + program.fast_batch(flats[1:], 1.0 / 3) == results
     assert [struct.pack("d", p.grad) for p in parameters] == expected
     held = [p.grad for p in parameters]
-    assert program.fast_batch([flats[0], [1e308, 1e308, 1e308, 0.0]], 0.5) is None  # the second sample hands over
+    assert program.fast_batch([flats[0], [1e308, 1e308, 1e308, 0.0]], 0.5) is None  # the second hands over
     assert [p.grad for p in parameters] == held  # and nothing was written, not even the first sample's terms
+    parameters[0].grad = -0.0
+    assert program.fast_batch(flats[:1], 1.0) is None  # a held -0.0: the engine's signs of zero decide
 
 
 def test_the_nearest_label_by_bisection_is_the_scans_choice():
@@ -510,3 +517,104 @@ def test_the_nearest_label_by_bisection_is_the_scans_choice():
     assert _nearest([0.0, 1.0], math.nan) == 0.0
     with pytest.raises(ValueError):
         _nearest([], 0.5)
+
+
+@pytest.mark.parametrize("per_sample", [False, True])
+def test_samples_holding_values_are_read_as_they_are_now_not_once(per_sample, monkeypatch):
+    """fit reads each sample's numbers once; a Value among them (it may change) is read at every batch instead."""
+    from micrograd_ko import train
+    from micrograd_ko.engine import Value
+
+    if per_sample:
+        monkeypatch.setattr(train._CompiledBatches, "MAX_TERMS", 10)
+    X, labels = datasets.moons(20, noise=0.1, seed=4)
+    X = [list(x) for x in X]
+    X[3] = [Value(X[3][0]), X[3][1]]  # an input that is a Value: that batch runs interpreted
+    targets = [float(t) for t in labels]
+    targets[5] = Value(targets[5])  # a target that is a Value, changed by hand below after every step
+    runs = []
+    for compile_ in (False, True):
+        model = MLP(2, [5, 1], activation="tanh", seed=6)
+        optimizer = SGD(model.parameters(), lr=0.1)
+        targets[5].data = 1.0
+        moved = optimizer.step
+
+        def step_and_move_the_target(moved=moved):
+            moved()
+            targets[5].data = 1.0 - targets[5].data
+
+        optimizer.step = step_and_move_the_target
+        history = fit(
+            model,
+            X,
+            targets,
+            loss="mse",
+            optimizer=optimizer,
+            epochs=3,
+            batch_size=4,
+            seed=1,
+            progress=False,
+            compile=compile_,
+            validation_data=(X[:8], targets[:8]),
+        )
+        runs.append((history, [p.data for p in model.parameters()]))
+    assert runs[0] == runs[1]
+
+
+def test_validation_inputs_the_compiled_forward_cannot_take_go_to_the_model_and_agree(monkeypatch):
+    from micrograd_ko.engine import Value
+
+    class Counted(MLP):
+        calls_in_eval = 0
+
+        def __call__(self, x):
+            if not self.training:
+                Counted.calls_in_eval += 1
+            return super().__call__(x)
+
+    X, labels = datasets.moons(30, noise=0.1, seed=5)
+    X_val, y_val = [list(x) for x in X[:12]], labels[:12]
+    X_val[2] = [1, 0]  # ints: read as floats, as the compiled call reads them
+    X_val[7] = [Value(0.5), 0.25]  # a Value: from here on the model itself answers, as before
+    runs = []
+    for compile_ in (False, True):
+        model = Counted(2, [6, 2], activation="relu", seed=7)
+        Counted.calls_in_eval = 0
+        history = fit(
+            model,
+            X,
+            labels,
+            loss="cross_entropy",
+            optimizer=Adam(model.parameters(), lr=0.02),
+            epochs=3,
+            batch_size=8,
+            seed=2,
+            progress=False,
+            compile=compile_,
+            validation_data=(X_val, y_val),
+        )
+        runs.append((history, [p.data for p in model.parameters()]))
+    assert runs[0] == runs[1]
+    # the trace; in epoch 1 samples 7..11 (the compiled forward gives up at 7, as it always did); then every sample
+    assert Counted.calls_in_eval == 1 + (12 - 7) + 2 * 12
+
+
+def test_the_default_accuracy_on_numbers_is_the_one_on_values():
+    from micrograd_ko.engine import Value
+    from micrograd_ko.train import _default_accuracy, _numeric_accuracy
+
+    cases = [
+        ("cross_entropy", [0, 2, 1], [[0.1, 0.5, 0.2], [1.0, 1.0, 3.0], [2.0, 2.0, -1.0]]),
+        ("mse", [[1.0, 0.0], [0.0, 1.0]], [[0.2, 0.9], [0.3, 0.1], [0.5, 0.5]]),
+        ("bce_with_logits", [0, 1, [1]], [0.0, -0.0, -1e-300, 3.0]),
+        ("hinge", [-1, 1], [0.0, 0.5, -2.0]),
+        ("mse", [0.0, 0.5, 1.0, [1.0]], [0.25, 0.75, 0.6, -3.0, 0.5]),
+    ]
+    for loss, ys, preds in cases:
+        judge, is_correct = _numeric_accuracy(loss, ys), _default_accuracy(loss, ys)
+        for p in preds:
+            as_values = [Value(v) for v in p] if isinstance(p, list) else Value(p)
+            for t in ys:
+                if isinstance(p, list) != isinstance(t, list) and loss != "cross_entropy":
+                    continue
+                assert judge(p, t) == is_correct(as_values, t), (loss, p, t)

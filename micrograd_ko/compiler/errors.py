@@ -21,3 +21,7 @@ class _Bail(Exception):
 
 class _GuardMiss(Exception):
     """Raised inside generated code: a Python branch of fn would go another way now."""
+
+
+class _UpdateByOptimizer(Exception):
+    """Raised by a fused SGD step after writing the gradients: a new number would not be finite (see 'sgd')."""

@@ -22,7 +22,7 @@ from itertools import filterfalse, islice
 from .. import engine
 from ..engine import Value, topological_order
 from ..i18n import bilingual
-from .errors import CompileError, _Bail, _GuardMiss
+from .errors import CompileError, _Bail, _GuardMiss, _UpdateByOptimizer
 from .run import CompiledFunction
 
 # Per program (see the module docstring): karpathy's moons step written one node per op (65,177 nodes,
@@ -82,7 +82,9 @@ _NAMESPACE = {
     "_sigmoid": engine._sigmoid_float,
     "_fsum": math.fsum,
     "_sum": sum,
+    "_map": map,
     "_Bail": _Bail,
+    "_UpdateByOptimizer": _UpdateByOptimizer,
     "_GuardMiss": _GuardMiss,
 }
 
@@ -355,18 +357,21 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
     backward = []
     param_terms = {}
     leaf_grads = []
+    bound = _LeafBound()
     if output is not None and gradients:
         order = output_order
         terms_of = {id(output): ["output_grad"]}
+        factors_of = {}  # id(node) -> per term: (gradient, factor) where the term is gradient * factor of a dot
         for node in reversed(order):
             terms = terms_of.pop(id(node), None)
             if terms is None:
                 continue  # no path from the output reaches it: its gradient is 0 and it passes nothing on
             key = id(node)
+            factors = factors_of.pop(key, None)
             if node._a is None:
                 if names[key].startswith("p"):
                     param_terms[key] = terms
-                else:  # an input or a constant: its gradient only has to be finite, as in the engine
+                elif not bound.take(factors):  # an input or a constant: its gradient only has to be finite
                     g = f"g_{len(leaf_grads)}"
                     _emit_sum(backward, g, terms)
                     leaf_grads.append(g)
@@ -377,8 +382,12 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
                 g = f"g{names[key][1:]}"
                 _emit_sum(backward, g, terms)
             local = locals_of[key]
-            for j, parent in enumerate(node._prev):
+            parents = node._prev
+            half = len(parents) // 2 if node._op is engine.DOT else None
+            for j, parent in enumerate(parents):
                 terms_of.setdefault(id(parent), []).append(local(j, g))
+                factor = None if half is None else names[id(parents[j + half if j < half else j - half])]
+                factors_of.setdefault(id(parent), []).append((g, factor))
 
     # Which numbers are checked for inf and nan. A non-finite number passes
     # through +, -, *, neg, abs, log, sqrt and the sums to the node it feeds
@@ -411,8 +420,9 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
                 leave.add(id(parent))
     leave.update(id(v) for v in roots)
     leave.update(id(n) for n in forward_nodes if id(n) not in consumed)
-    checked_values = [names[id(leaf)] for leaf in inputs] + [f"p{k}" for k in range(len(parameters))]
-    checked_values += [f"v{k}" for k, n in enumerate(forward_nodes) if id(n) in leave]
+    checked_inputs = [names[id(leaf)] for leaf in inputs]
+    checked_parameters = [f"p{k}" for k in range(len(parameters))]
+    checked_nodes = [f"v{k}" for k, n in enumerate(forward_nodes) if id(n) in leave]
     in_backward = (
         {f"v{k}" for k, n in enumerate(forward_nodes)}
         if output is None or not gradients
@@ -427,22 +437,39 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
     aux_source = _aux_source(aux, names) if aux is not None else None
 
     def assemble(variant):
-        """variant: 'full', 'full_acc' (gradients added one term at a time), 'forward', 'forward_locals', 'batch'.
+        """variant: 'full', 'forward', 'forward_locals', 'batch' or 'sgd'.
 
-        'batch' is 'full_acc' for every sample of a mini-batch, as one loop:
+        'batch' runs the samples of a mini-batch as one loop:
         `compiled(XS, P, output_grad)` returns a list with one result per X in
-        XS. The parameters' numbers are read and their gradients written once
-        per batch (running sums `a{k}` in between): the same additions in the
-        same order as one 'full_acc' call per sample, and if any sample raises,
-        nothing is written.
+        XS. Each parameter's gradient is a running sum (`a{k}`) that goes on
+        from what the parameter holds, sample after sample, one term at a time:
+        from zero_grad's 0.0 that is backward() of the batch's mean loss (fit
+        runs a batch that needs several programs as consecutive calls). The
+        parameters' numbers are read and their gradients written once per
+        batch; if any sample raises, nothing is written.
+
+        'sgd' is zero_grad, 'full' and `optim.SGD(lr=lr).step()` in one call,
+        `compiled(X, P, output_grad, lr)`, for a training step whose optimizer
+        holds exactly the parameters the output depends on: each gradient
+        summed from 0.0, written, then `p - lr * gradient`, the update rule of
+        SGD as optim computes it. If a new number would not be finite, only
+        the gradients are written and `_UpdateByOptimizer` says so: the
+        optimizer's own step then raises (or updates), as in the engine.
         """
         batch = variant == "batch"
+        sgd = variant == "sgd"
         with_locals = variant != "forward"
+        backward_too = variant in ("full", "batch", "sgd")
         indent = "        " if batch else "    "  # a batch's samples are the body of a loop
-        lines = [f"def compiled({'XS' if batch else 'X'}, P, output_grad):", "    # 순전파 (forward)"]
+        signature = f"{'XS' if batch else 'X'}, P, output_grad" + (", lr" if sgd else "")
+        lines = [f"def compiled({signature}):", "    # 순전파 (forward)"]
         for k in range(len(parameters)):
             lines.append(f"    p{k} = P[{k}].data")
+        if backward_too and bound.gradients:
+            lines.append(bound.weights_line("    "))
         if batch:
+            # the parameters are the same for every sample: checked once
+            _emit_check(lines, checked_parameters)
             lines.extend(f"    a{k} = P[{k}].grad" for k, _ in touched)
             lines += ["    _results = []", "    for X in XS:"]
         if inputs:
@@ -451,33 +478,36 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
             if kind == "local" and not with_locals or kind == "end":
                 continue
             lines.append(indent + line)
-        checked = checked_values + (
-            prog.checked_locals if variant == "forward_locals" else unchecked_locals if with_locals else []
-        )
+        checked = (checked_inputs if batch else checked_inputs + checked_parameters) + checked_nodes
+        checked += prog.checked_locals if variant == "forward_locals" else unchecked_locals if with_locals else []
         lines.append(f"{indent}# 모든 값이 유한한지 확인 (all numbers finite? else the engine decides)")
         _emit_check(lines, checked, indent)
-        if variant.startswith("full") or batch:
+        if backward_too:
             lines.append(
                 f"{indent}# 역전파 (backward): 각 노드의 기울기 = 그 노드를 쓰는 노드들이 보낸 값의 합 (연쇄법칙)"
             )
             lines.extend(indent + line for line in backward)
+            if bound.gradients:
+                lines.extend(bound.check_lines(indent))
             totals = []
             for k, terms in touched:
-                if variant == "full_acc" or batch:  # one term at a time onto the running sum (a batch's one backward)
-                    chunks = [f"a{k}" if batch else f"P[{k}].grad"] + terms
-                    lines.append(f"{indent}t{k} = {' + '.join(chunks[:100])}")
-                    for start in range(100, len(chunks), 100):
-                        lines.append(f"{indent}t{k} = t{k} + {' + '.join(chunks[start : start + 100])}")
+                if batch:  # this sample's terms, one at a time, onto the batch's running sum
+                    _emit_sum(lines, f"a{k}", [f"a{k}", *terms], indent)
                 else:  # the engine's backward: this call's sum first, then what the parameter held
                     _emit_sum(lines, f"s{k}", terms, indent="    ")
-                    lines.append(f"    t{k} = P[{k}].grad + s{k}")
+                    lines.append(f"    t{k} = {'0.0' if sgd else f'P[{k}].grad'} + s{k}")
                 totals.append(f"t{k}")
-            _emit_check(lines, leaf_grads + totals, indent)
-            if batch:
-                lines.extend(f"{indent}a{k} = t{k}" for k, _ in touched)
-            else:
+            # A batch's running sums are checked once, after its last sample: inf or nan stays inf or nan when
+            # more is added, and nothing is written before the check either way.
+            _emit_check(lines, leaf_grads if batch else leaf_grads + totals, indent)
+            if not batch:
                 lines.append("    # 모두 유한하면 매개변수의 .grad에 쓰기 (written only after every check)")
                 lines.extend(f"    P[{k}].grad = t{k}" for k, _ in touched)
+            if sgd:
+                lines.append("    # 확률적 경사 하강법 (SGD): 매개변수 ← 매개변수 − 학습률 × 기울기")
+                lines.extend(f"    n{k} = p{k} - lr * t{k}" for k, _ in touched)
+                _emit_check(lines, [f"n{k}" for k, _ in touched], bail="_UpdateByOptimizer")
+                lines.extend(f"    P[{k}].data = n{k}" for k, _ in touched)
         if output is None:
             result = aux_source
         elif aux is None:
@@ -489,6 +519,7 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
             lines.append(
                 "    # 모든 샘플이 유한하면 매개변수의 .grad에 쓰기 (written only after every sample's checks)"
             )
+            _emit_check(lines, [f"a{k}" for k, _ in touched])
             lines.extend(f"    P[{k}].grad = a{k}" for k, _ in touched)
             lines.append("    return _results")
         else:
@@ -542,6 +573,49 @@ def _with_guards(forward, guard_lines):
     return placed
 
 
+class _LeafBound:
+    """Input and constant leaves whose gradients are bounded instead of computed.
+
+    A call's inputs are numbers, so their gradients leave the call nowhere:
+    the engine computes them only to check that no gradient overflowed (it
+    raises if one did). When every term of such a leaf's gradient is
+    g * w, a dot node's gradient g times a parameter or constant w (the
+    inputs of an MLP's first layer), then
+
+        |leaf gradient| <= m * max|w| * (sum of |g| over those dot nodes)
+
+    where m is the most terms one leaf takes from one g. One such bound per
+    call replaces the sums: at most 1e300 proves every one of those gradients
+    finite (and every g); anything else (inf, nan, a huge bound) hands the
+    call to the engine, which decides.
+    """
+
+    def __init__(self):
+        self.gradients = {}  # the g's, in order (a dict as an ordered set)
+        self.factors = {}  # the w's
+        self.most = 0  # m
+
+    def take(self, factors):
+        """Whether the leaf whose terms are `factors` ([(g, w), ...]) is covered by the bound (then it is added)."""
+        if not factors or any(w is None or w[0] not in "p0123456789(" for _, w in factors):
+            return False
+        counts = {}
+        for g, w in factors:
+            self.gradients[g] = self.factors[w] = None
+            counts[g] = counts.get(g, 0) + 1
+        self.most = max(self.most, *counts.values())
+        return True
+
+    def weights_line(self, indent):
+        return f"{indent}_wm = {self.most} * _max(_map(_abs, ({', '.join(self.factors)},)))"
+
+    def check_lines(self, indent):
+        return [
+            f"{indent}_gb = _sum(_map(_abs, ({', '.join(self.gradients)},)))",
+            f"{indent}if not _gb * _wm <= 1e300: raise _Bail",
+        ]
+
+
 def _emit_sum(lines, target, terms, indent=""):
     """`target = t1 + t2 + ...`, left to right, split so Python's parser never nests too deep."""
     lines.append(f"{indent}{target} = {' + '.join(terms[:100])}")
@@ -549,14 +623,14 @@ def _emit_sum(lines, target, terms, indent=""):
         lines.append(f"{indent}{target} = {target} + {' + '.join(terms[start : start + 100])}")
 
 
-def _emit_check(lines, variables, indent="    "):
-    """Raise _Bail if any of `variables` is inf or nan (their sum is; a sum that overflows only bails too)."""
+def _emit_check(lines, variables, indent="    ", bail="_Bail"):
+    """Raise `bail` if any of `variables` is inf or nan (their sum is; a sum that overflows only raises too)."""
     if not variables:
         return
     for start in range(0, len(variables), 250):
         chunk = ", ".join(variables[start : start + 250])
         lines.append(f"{indent}_s = _sum(({chunk},))" if start == 0 else f"{indent}_s = _s + _sum(({chunk},))")
-    lines.append(f"{indent}if _s - _s: raise _Bail")  # 0.0 for a finite sum, nan otherwise
+    lines.append(f"{indent}if _s - _s: raise {bail}")  # 0.0 for a finite sum, nan otherwise
 
 
 def _emit_node(prog, node, names):

@@ -15,8 +15,10 @@ from types import CodeType
 from .. import engine
 from ..engine import Value
 from ..i18n import bilingual
-from .errors import GuardError, StructureError, _Bail, _GuardMiss
+from .errors import GuardError, StructureError, _Bail, _GuardMiss, _UpdateByOptimizer
 from .trace import _describe, _flatten, _wrap
+
+UPDATE_BY_OPTIMIZER = object()  # what `sgd_step` returns when the optimizer's own step must decide
 
 
 def _aux_numbers(aux):
@@ -59,8 +61,8 @@ class CompiledFunction:
     def _variant(self, name):
         """(function, source) of a variant, written and compiled on its first use.
 
-        A caller uses one or two of the five variants (fit's mini-batches only
-        'batch'), and Python's compile of a long function is most of what
+        A caller uses one or two of the variants (fit's per-sample programs
+        only 'batch'), and Python's compile of a long function is most of what
         `compile` costs, so none is made before it is needed.
         """
         made = self._variants.get(name)
@@ -115,28 +117,57 @@ class CompiledFunction:
         self.handed_over += 1
         return self._interpreted(args, output_grad, recording)
 
-    def fast(self, flat, output_grad=1.0, accumulate=False):
+    def fast(self, flat, output_grad=1.0):
         """The compiled call alone, on already flattened float arguments; None where it would hand over.
 
-        With `accumulate`, each gradient term is added onto the parameter's
-        `.grad` one at a time, as ONE `backward()` over a sum of such calls
-        (a mini-batch) adds them. Nothing is changed when it returns None.
+        Nothing is changed when it returns None.
         """
         try:
-            return self._variant("full_acc" if accumulate else "full")[0](flat, self.parameters, output_grad)
+            return self._variant("full")[0](flat, self.parameters, output_grad)
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
             return None
 
     def fast_batch(self, flats, output_grad=1.0):
-        """`fast(flat, output_grad, accumulate=True)` for each flat in `flats`, as one call; None where any would hand over.
+        """`fast` for each flat in `flats` as one loop (variant 'batch'): a list of results, or None.
 
-        One loop in the generated code (variant 'batch'): the parameters are
-        read once and their gradients written once per batch instead of once
-        per sample, the same additions in the same order. Nothing is changed
-        when it returns None.
+        Each term is added onto the parameter's `.grad` one at a time, going on
+        from what it holds: from zero_grad's 0.0, with `output_grad` = 1 /
+        batch size, that is what backward() of the batch's mean loss adds, the
+        same additions in the same order (what fit's compiled mini-batch
+        runs). None where any sample would hand over; nothing is changed then.
         """
+        if _holds_negative_zero(self.parameters):
+            return None  # sums going on from -0.0 keep backward()'s signs of zero only in the engine
         try:
             return self._variant("batch")[0](flats, self.parameters, output_grad)
+        except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
+            return None
+
+    def sgd_step(self, flat, lr, output_grad=1.0):
+        """zero_grad, `fast(flat, output_grad)` and `optim.SGD(..., lr=lr).step()` as one call (variant 'sgd').
+
+        For a training step whose optimizer is plain SGD over exactly the
+        parameters this program's output depends on. Returns the call's result;
+        None where it would hand over (nothing is changed then); `UPDATE_BY_OPTIMIZER`
+        where the gradients are written but a new number would not be finite:
+        then the optimizer's own step decides (it names the parameter and raises).
+        """
+        try:
+            return self._variant("sgd")[0](flat, self.parameters, output_grad, lr)
+        except _UpdateByOptimizer:
+            return UPDATE_BY_OPTIMIZER
+        except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
+            return None
+
+    def fast_forward(self, flat):
+        """The 'forward' variant alone on already flattened float arguments; None where it would hand over.
+
+        What a call inside `no_grad()` computes (the value, and what fn returns
+        beside it), without flattening or checking the arguments again: for a
+        caller that flattened them once for many calls. Writes nothing.
+        """
+        try:
+            return self._variant("forward")[0](flat, self.parameters, 1.0)
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
             return None
 
