@@ -11,10 +11,13 @@ code is written. Returns a `run.CompiledFunction`.
 
 from __future__ import annotations
 
+import functools
+import gc
 import math
 import numbers
 import struct
 import sys
+from itertools import filterfalse, islice
 
 from .. import engine
 from ..engine import Value, topological_order
@@ -211,6 +214,29 @@ def _op_name(op):
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _without_gc_pauses(generate):
+    """`generate` with Python's cyclic garbage collector off while it runs (left as it was found).
+
+    Writing a program allocates a few objects per node and term and frees
+    almost none, so the collector would only walk the whole traced graph
+    again and again: for karpathy's moons step written one node per op
+    (65,177 nodes) that was more than half of the time.
+    """
+
+    @functools.wraps(generate)
+    def run(*args, **kwargs):
+        if not gc.isenabled():
+            return generate(*args, **kwargs)
+        gc.disable()
+        try:
+            return generate(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return run
+
+
+@_without_gc_pauses
 def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fallback, max_terms=None):
     if not (isinstance(output, Value) or output is None and not gradients):
         _refuse(
@@ -234,12 +260,10 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
     roots = ([output] if output is not None else []) + list(_aux_values(aux) if aux is not None else [])
     roots += [g[0] for g in tracer._guards] + [g[2] for g in tracer._guards if isinstance(g[2], Value)]
     leaves = {}
-    orders = {}
-    for root in roots:
-        if id(root) in orders:
-            continue
-        orders[id(root)] = topological_order(root)
-        for node in orders[id(root)]:
+    output_order = topological_order(output) if output is not None else []  # backward()'s own order
+    reached = dict.fromkeys(output_order)  # every node a root depends on (an ordered set)
+    for nodes in [output_order, *(_new_ancestors(root, reached) for root in roots)]:
+        for node in nodes:
             if node._a is None:
                 leaves[id(node)] = node
             elif engine.node_kind(node) in ("missing", "closure"):
@@ -318,7 +342,7 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         locals_of[id(node)] = _emit_node(prog, node, names)
 
     guards = []
-    position = {id(n): k for k, n in enumerate(forward_nodes)}
+    position = {id(n): k for k, n in enumerate(forward_nodes)} if tracer._guards else {}
     guard_lines = {}
     for i, (left, symbol, right, result, where) in enumerate(tracer._guards):
         a = names[id(left)]
@@ -326,23 +350,15 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         after = max((position.get(id(v), -1) for v in (left, right) if isinstance(v, Value)), default=-1)
         guard_lines.setdefault(after, []).append(f"if ({a} {symbol} {b}) is not {result}: raise _GuardMiss({i})")
         guards.append((symbol, result, where))
-    # Place each guard right after the last node it reads.
-    placed = [(k, line) for k, line in prog.forward]
-    forward = [("guard", line) for line in guard_lines.get(-1, ())]
-    node_index = 0
-    for kind, line in placed:
-        forward.append((kind, line))
-        if kind == "end":
-            forward.extend(("guard", g) for g in guard_lines.get(node_index, ()))
-            node_index += 1
-    prog.forward = forward
+    if guard_lines:
+        prog.forward = _with_guards(prog.forward, guard_lines)
 
     backward = []
     param_terms = {}
     leaf_grads = []
     bound = _LeafBound()
     if output is not None and gradients:
-        order = orders[id(output)]
+        order = output_order
         terms_of = {id(output): ["output_grad"]}
         factors_of = {}  # id(node) -> per term: (gradient, factor) where the term is gradient * factor of a dot
         for node in reversed(order):
@@ -390,10 +406,13 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         engine.SUM,
         engine.DOT,
     }
-    passing = {op for op in passing if op in _INLINE_BINARY or op in _INLINE_UNARY or op in (engine.SUM, engine.DOT)}
+    # (by identity: an op of the user's may bear the name of a row, and turn inf into a finite number)
+    passing_ids = {
+        id(op) for op in passing if op in _INLINE_BINARY or op in _INLINE_UNARY or op in (engine.SUM, engine.DOT)
+    }
     consumed, leave = set(), set()
     for node in forward_nodes:
-        through = node._op in passing
+        through = id(node._op) in passing_ids
         for parent in node._prev:
             consumed.add(id(parent))
             if not through:
@@ -406,7 +425,7 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
     in_backward = (
         {f"v{k}" for k, n in enumerate(forward_nodes)}
         if output is None or not gradients
-        else {names[id(n)] for n in orders[id(output)] if n._a is not None}
+        else {names[id(n)] for n in output_order if n._a is not None}
     )
     unchecked_locals = [d for d in prog.checked_locals if d.split("_")[0].replace("d", "v", 1) not in in_backward]
 
@@ -521,6 +540,48 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         fallback,
         len(forward_nodes),
     )
+
+
+def _new_ancestors(root, reached):
+    """`topological_order(root)` without the nodes already in `reached` (a dict used as an ordered set), added to it.
+
+    `reached` holds whole ancestries, so leaving them out changes neither which
+    other nodes are found nor their order; all roots (the output, every guard's
+    node) are then walked in one pass over the graph, not one pass per root.
+    """
+    start = len(reached)
+    stack = [root]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        if node is None:
+            reached[pop()] = None
+        elif node not in reached:
+            a = node._a
+            if a is None:
+                reached[node] = None
+                continue
+            push(node)
+            push(None)
+            if type(a) is tuple:
+                stack.extend(filterfalse(reached.__contains__, a))
+            else:
+                push(a)
+                if node._b is not None:
+                    push(node._b)
+    return list(islice(reached, start, None))
+
+
+def _with_guards(forward, guard_lines):
+    """The forward lines with each guard placed right after the last node it reads (-1: before every node)."""
+    placed = [("guard", line) for line in guard_lines.get(-1, ())]
+    node_index = 0
+    for kind, line in forward:
+        placed.append((kind, line))
+        if kind == "end":
+            placed.extend(("guard", g) for g in guard_lines.get(node_index, ()))
+            node_index += 1
+    return placed
 
 
 class _LeafBound:

@@ -9,7 +9,9 @@ or error is then returned: exact either way.
 from __future__ import annotations
 
 import math
+import threading
 from itertools import repeat
+from types import CodeType
 
 from .. import engine
 from ..engine import Value
@@ -49,18 +51,28 @@ class CompiledFunction:
         self._fallback = fallback
         self.nodes = nodes
         self.handed_over = 0
-        self._main = self._variant("full" if gradients else "forward")
+
+    @property
+    def _main(self):
+        """(function, source) of the variant `__call__` runs outside no_grad()."""
+        return self._variant("full" if self._gradients else "forward")
 
     @property
     def source(self):
         return self._main[1]
 
     def _variant(self, name):
+        """(function, source) of a variant, written and compiled on its first use.
+
+        A caller uses one or two of the variants (fit's per-sample programs
+        only 'batch'), and Python's compile of a long function is most of what
+        `compile` costs, so none is made before it is needed.
+        """
         made = self._variants.get(name)
         if made is None:
             source = self._assemble(name)
             namespace = dict(self._namespace)
-            exec(compile(source, "<micrograd_ko.compile>", "exec"), namespace)  # noqa: S102 - our own code
+            exec(_code_of(source), namespace)  # noqa: S102 - our own code
             made = self._variants[name] = (namespace["compiled"], source)
         return made
 
@@ -198,6 +210,34 @@ class CompiledFunction:
 
     def __repr__(self):
         return f"<compiled function: {self.nodes} nodes, {len(self.parameters)} parameters>"
+
+
+# Python's compile of the last source texts compiled: fit and the experiments compile
+# the same model shape again and again (one run per seed), and the text depends only
+# on the graph's shape and constants (parameters are read live, rules and guards'
+# numbers are names in the namespace).
+# Bounded by the texts' length (a code object takes about 6 bytes per character).
+_CODE_CACHE: dict[str, CodeType] = {}  # source -> code, the one used longest ago first
+_CODE_CACHE_CHARS = 4_000_000
+_code_cache_lock = threading.Lock()
+
+
+def _code_of(source):
+    """The code object of `source`, compiled once while the text is among the last ones used."""
+    with _code_cache_lock:
+        code = _CODE_CACHE.pop(source, None)
+    if code is None:
+        code = compile(source, "<micrograd_ko.compile>", "exec")
+    if len(source) > _CODE_CACHE_CHARS:
+        return code
+    with _code_cache_lock:
+        _CODE_CACHE[source] = code  # (re)inserted last: the one used most recently
+        held = sum(map(len, _CODE_CACHE))
+        while held > _CODE_CACHE_CHARS:
+            oldest = next(iter(_CODE_CACHE))
+            held -= len(oldest)
+            del _CODE_CACHE[oldest]
+    return code
 
 
 def _holds_negative_zero(parameters):
