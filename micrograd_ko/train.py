@@ -122,7 +122,7 @@ def fit(
     predict: Module | _CompiledForward = model  # what makes the predictions on validation data
     if compile and _compilable(model):
         predict = _CompiledForward(model)
-        samples = _CompiledSamples(model, loss, loss_fn, _SampleNumbers(X, y))
+        samples = _CompiledSamples(model, loss, loss_fn, _SampleNumbers(X, y), _trained(model, optimizer))
         steps = epochs * math.ceil(len(X) / batch_size)
         compiled = _CompiledBatches(model, loss_fn, samples, steps) if samples.targets_are_inputs else samples
     fused = (
@@ -131,7 +131,7 @@ def fit(
         else None
     )
     judge = None if accuracy else _numeric_accuracy(loss, y)  # the default accuracy, on compiled predictions' numbers
-    parameters = model.parameters()
+    parameters = _trained(model, optimizer)  # every Value whose gradient a step may change
     bar = tqdm(range(epochs), desc=tr("학습", "training"), unit=tr("에폭", "epoch"), disable=not progress)
     model.train()  # (evaluate puts the mode back as it found it)
     for _ in bar:
@@ -287,6 +287,41 @@ def _notice(why):
     )
 
 
+def _trained(model, optimizer):
+    """The model's parameters and the optimizer's (a loss may hold a weight of its own), each once."""
+    seen, trained = set(), []
+    for p in model.parameters() + optimizer.params:
+        if id(p) not in seen:
+            seen.add(id(p))
+            trained.append(p)
+    return trained
+
+
+def _reads_only(program, trained):
+    """The program, if every Value it reads live is among `trained`; else CompileError (fit trains interpreted).
+
+    fit keeps the gradients of `trained` aside while it checks a step; a
+    gradient elsewhere (a Value of the loss's own, a private attribute the
+    model does not list) could not be put back.
+    """
+    known = {id(p) for p in trained}
+    if all(id(p) in known for p in program.parameters):
+        return program
+    raise CompileError(
+        bilingual(
+            "손실이 model.parameters()에도 옵티마이저에도 없는 Value를 씁니다",
+            "the loss uses a Value that is neither in model.parameters() nor in the optimizer",
+        )
+    )
+
+
+def _holds_value(t):
+    """Whether a target (or input) holds a Value: the engine may differentiate through it, so it is no number."""
+    if isinstance(t, (list, tuple)):
+        return any(map(_holds_value, t))
+    return isinstance(t, Value)
+
+
 def _restore_gradients(parameters, held):
     for p, g in zip(parameters, held):
         p.grad = g
@@ -315,11 +350,23 @@ class _FusedSGD:
         self.held = {id(p) for p in optimizer.params}
         self.trusted = {}  # id(program) -> whether its fused step is used
 
+    # The methods of SGD whose work the fused code does, as optim defines them.
+    OWN = {
+        "step": "Optimizer.step",
+        "zero_grad": "Optimizer.zero_grad",
+        "_compute": "SGD._compute",
+        "_commit": "SGD._commit",
+    }
+
     @staticmethod
     def applies(optimizer, track_gradients):
-        """Plain SGD as optim defines it (no subclass, no method replaced on the object), each parameter once."""
+        """Plain SGD as optim defines it (no subclass, no method replaced on the class or the object), each parameter once."""
         plain = type(optimizer) is SGD and not optimizer.momentum and not optimizer.weight_decay
-        own = not {"step", "zero_grad", "_compute", "_commit"} & set(vars(optimizer))
+        own = not set(_FusedSGD.OWN) & set(vars(optimizer)) and all(
+            getattr(getattr(SGD, name), "__qualname__", None) == qualname
+            and getattr(getattr(SGD, name), "__module__", None) == SGD.__module__
+            for name, qualname in _FusedSGD.OWN.items()
+        )
         once = len({id(p) for p in optimizer.params}) == len(optimizer.params)
         return plain and own and once and not track_gradients
 
@@ -412,9 +459,16 @@ class _CompiledForward:
     def prepare(self, x):
         if self.program is None:
             try:
-                self.program = compile_function(self.model, x, gradients=False)
+                self.program = compile_function(self._forward, x, gradients=False)
             except (CompileError, TypeError):
                 self.program = False
+
+    def _forward(self, x):
+        """The model's output, which must be a Value or a list of them (compile reads a pair as (output, extra))."""
+        out = self.model(x)
+        if not isinstance(out, (Value, list)):
+            raise CompileError(f"the model returns a {type(out).__name__}")
+        return out
 
     def __call__(self, x):
         if self.program:
@@ -490,12 +544,13 @@ class _CompiledBatches:
         entry = self.programs.get(len(batch), False)
         if entry is False:
             model, loss_fn = self.model, self.loss_fn
-            xs, ts = [X[i] for i in batch], [_plain(y[i]) for i in batch]
+            xs, ts = [X[i] for i in batch], [y[i] for i in batch]
             try:
                 structures = (_structure(xs), _structure(ts))
                 program = compile_function(
                     lambda xs, ts: _mean_loss(model, loss_fn, xs, ts), xs, ts, max_terms=self.max_terms
                 )
+                _reads_only(program, self.samples.trained)
             except CompileError as refusal:
                 if "too large" not in str(refusal):
                     raise
@@ -526,7 +581,7 @@ class _CompiledBatches:
     def _arguments(self, X, y, batch, structures):
         flat = self.samples.numbers.batch(batch, structures)
         if flat is None:  # a sample that is not plain numbers (a Value in it): read the batch as it is now
-            xs, ts = [X[i] for i in batch], [_plain(y[i]) for i in batch]
+            xs, ts = [X[i] for i in batch], [y[i] for i in batch]
             flat = []
             if not (_flatten(xs, structures[0], flat) and _flatten(ts, structures[1], flat)):
                 return None
@@ -599,9 +654,9 @@ class _CompiledSamples:
 
     MAX_PROGRAMS = 16
 
-    def __init__(self, model, loss, loss_fn, numbers):
+    def __init__(self, model, loss, loss_fn, numbers, trained):
         self.model, self.loss_fn, self.numbers = model, loss_fn, numbers
-        self.parameters = model.parameters()
+        self.parameters = self.trained = trained
         self.targets_are_inputs = loss_fn in losses.LOSSES.values()
         self.programs = {}
         self.unchecked = False
@@ -670,8 +725,10 @@ class _CompiledSamples:
         batch interpreted.
         """
         model, loss_fn = self.model, self.loss_fn
+        if _holds_value(t):  # a target the engine may differentiate through: this batch runs interpreted
+            return None, None
         if self.targets_are_inputs:
-            args = (x, _plain(t))
+            args = (x, t)
             key = tuple(len(a) if isinstance(a, (list, tuple)) else None for a in args)
         else:
             args = (x,)
@@ -693,6 +750,7 @@ class _CompiledSamples:
                 program = compile_function(lambda x, t: _with_prediction(model(x), loss_fn, t), *args)
             else:
                 program = compile_function(lambda x: _with_prediction(model(x), loss_fn, t), x)
+            _reads_only(program, self.trained)
             entry = self.programs[key] = (program, structures)
             self.unchecked = True
         program, structures = entry
@@ -732,16 +790,13 @@ def _with_prediction(prediction, loss_fn, target):
     return loss_fn(prediction, target), prediction
 
 
-def _plain(t):
-    """A target as numbers (Values read as their number), the way the losses read it."""
-    if isinstance(t, (list, tuple)):
-        return [_plain(v) for v in t]
-    return _number(t)
-
-
 def _target_key(t):
-    t = _plain(t)
-    return tuple(t) if isinstance(t, list) else t
+    """A target as a key that tells apart what a loss function of the user's may tell apart: 1, 1.0, True, -0.0."""
+    if isinstance(t, (list, tuple)):
+        return type(t), tuple(map(_target_key, t))
+    if isinstance(t, float):
+        return type(t), struct.pack("d", t)
+    return type(t), t
 
 
 def _as_values(pred):

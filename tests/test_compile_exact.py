@@ -443,3 +443,14 @@ def test_an_extra_return_value_that_is_no_value_is_named_by_its_type(extra, kind
         ko.compile(lambda x: (x * 2.0, extra), 1.0)
     assert "it returned a Value" not in str(caught.value)  # the old message contradicted itself
     assert f"받은 자료형: {kind}" in str(caught.value)
+
+
+def test_fn_that_changes_the_lists_it_is_given_is_refused():
+    """Interpreted, such an fn changes the caller's data at every call; compiled calls would not."""
+
+    def halve_first(x):
+        x[0] = x[0] * 0.5
+        return x[0] + x[1]
+
+    with pytest.raises(CompileError, match="changes the lists it is given"):
+        ko.compile(halve_first, [1.0, 2.0])

@@ -213,7 +213,7 @@ def test_a_compiled_batch_equals_one_backward_over_the_batch_or_hands_over(case,
     note(f"weights {[p.data for p in params]}")
     before = {"zero": 0.0, "negative zero": -0.0, "held": held}[start]
     batch = list(range(len(xs)))
-    samples = _CompiledSamples(model, name, loss_fn, _SampleNumbers(xs, ts))
+    samples = _CompiledSamples(model, name, loss_fn, _SampleNumbers(xs, ts), params)
     for p in params:
         p.grad = before
     try:

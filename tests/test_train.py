@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from micrograd_ko import datasets, nn, optim
+from micrograd_ko import Value, datasets, nn, optim
 from micrograd_ko.nn import MLP
 from micrograd_ko.optim import SGD, Adam
 from micrograd_ko.train import evaluate, fit
@@ -652,3 +652,133 @@ def test_plain_sgd_fused_into_the_compiled_step_trains_exactly_as_the_engine(mon
         fused_calls.clear()
         assert run(True, *case) == run(False, *case), case[2:]
         assert fused_calls or case[4] == 1e308, case[2:]  # the fused step did run (not: diverged at once)
+
+
+class _Scaled(nn.Module):
+    """An MLP times a Value kept in a private attribute (model.parameters() does not list it)."""
+
+    def __init__(self):
+        self.m = MLP(2, [3, 1], seed=4)
+        self._scale = Value(1.5)
+
+    def __call__(self, x):
+        return self.m(x) * self._scale
+
+
+def _fit_both_ways(make, **options):
+    """fit(compile=True) and fit(compile=False) from the same start: (history or error, every Value's bits) each."""
+    import struct
+
+    runs = []
+    for compile_ in (True, False):
+        model, extra, kwargs = make()
+        try:
+            result = fit(model, progress=False, compile=compile_, **kwargs, **options)
+        except Exception as error:  # noqa: BLE001 - the error is part of what must agree
+            result = (type(error), str(error))
+        values = model.parameters() + extra
+        runs.append((result, [(struct.pack("d", v.data), struct.pack("d", v.grad)) for v in values]))
+    return runs
+
+
+X4 = [[0.5, 1.0], [0.1, -1.0], [0.3, 0.2], [-1.2, 0.4]]
+
+
+@pytest.mark.parametrize("batch_size", [None, 2])
+def test_fit_compiled_equals_interpreted_for_values_outside_the_models_parameters(batch_size):
+    """A Value the loss reads that model.parameters() does not list (a private attribute, trained or not; a weight
+    of a loss function of the user's that the optimizer holds); targets that are Values the loss differentiates
+    through; a loss function of the user's with distinct Value targets of equal number: compiled fit equals
+    interpreted fit bit for bit, or trains interpreted."""
+
+    def private(trained):
+        def make():
+            model = _Scaled()
+            params = model.parameters() + ([model._scale] if trained else [])
+            return model, [model._scale], {"X": X4, "y": [1.0, -1.0, 0.5, 0.0], "optimizer": SGD(params, lr=0.1)}
+
+        return make
+
+    def loss_weight():
+        model, k = MLP(2, [3, 1], seed=4), Value(2.0)
+        kwargs = {"X": X4, "y": [1.0, -1.0, 0.5, 0.0], "loss": lambda p, t: k * (p - t) ** 2}
+        return model, [k], {**kwargs, "optimizer": SGD(model.parameters() + [k], lr=0.05)}
+
+    def learnable_target():
+        model, t = MLP(2, [3, 1], seed=4), Value(0.8)
+        return model, [t], {"X": X4, "y": [t, 0.0, t, 1.0], "optimizer": SGD(model.parameters() + [t], lr=0.1)}
+
+    def value_targets_of_a_user_loss():
+        model, ta, tb = MLP(2, [3, 1], seed=4), Value(1.0), Value(1.0)
+        kwargs = {"X": X4, "y": [ta, tb, ta, tb], "loss": lambda p, t: (p - t) ** 2}
+        return model, [ta, tb], {**kwargs, "optimizer": SGD(model.parameters() + [ta, tb], lr=0.1)}
+
+    for make in (private(False), private(True), loss_weight, learnable_target, value_targets_of_a_user_loss):
+        compiled, interpreted = _fit_both_ways(make, epochs=3, seed=0, batch_size=batch_size)
+        assert compiled == interpreted, make
+
+
+def test_fit_compiled_equals_interpreted_for_odd_targets_models_and_optimizers(monkeypatch):
+    """Targets 1, 1.0 and True for a loss function of the user's (it may index with them); a model that changes
+    its input list in place; a model returning a tuple, with validation data; SGD's step replaced on the class."""
+
+    def indexing_loss():
+        model = MLP(2, [3, 2], seed=1)
+        kwargs = {"X": X4[:3], "y": [1, 0, 1.0], "loss": lambda p, t: (p[t] - 1.0) ** 2, "batch_size": 1}
+        return model, [], {**kwargs, "shuffle": False, "optimizer": SGD(model.parameters(), lr=0.1)}
+
+    class Halving(nn.Module):
+        def __init__(self):
+            self.m = MLP(2, [3, 1], seed=2)
+
+        def __call__(self, x):
+            x[0] = x[0] * 0.5  # changes the caller's data on every call
+            return self.m(x)
+
+        def parameters(self):
+            return self.m.parameters()
+
+    def in_place():
+        model = Halving()
+        data = [list(x) for x in X4]
+        return model, [], {"X": data, "y": [1.0, -1.0, 0.5, 0.0], "optimizer": SGD(model.parameters(), lr=0.1)}
+
+    class Pair(nn.Module):
+        def __init__(self):
+            self.m = MLP(2, [3, 1], seed=3)
+
+        def __call__(self, x):
+            out = self.m(x)
+            return out, out
+
+        def parameters(self):
+            return self.m.parameters()
+
+    def tuple_output():
+        model = Pair()
+        kwargs = {"X": X4, "y": [1.0, 0.0, 1.0, 0.0], "loss": lambda p, t: (p[0] - t) ** 2}
+        return model, [], {**kwargs, "validation_data": (X4, [1.0, 0.0, 1.0, 0.0]), "accuracy": lambda p, t: True,
+                           "optimizer": SGD(model.parameters(), lr=0.1)}  # fmt: skip
+
+    for make in (indexing_loss, in_place, tuple_output):
+        compiled, interpreted = _fit_both_ways(make, epochs=2, seed=0)
+        assert compiled == interpreted, make
+
+    clipped_steps = []
+    original = SGD.step
+
+    def clipping_step(self):
+        clipped_steps.append(1)
+        for p in self.params:
+            p.grad = max(-0.5, min(0.5, p.grad))
+        original(self)
+
+    monkeypatch.setattr(SGD, "step", clipping_step)
+
+    def plain():
+        model = MLP(2, [3, 1], seed=4)
+        return model, [], {"X": X4, "y": [1.0, -1.0, 0.5, 0.0], "optimizer": SGD(model.parameters(), lr=0.5)}
+
+    compiled, interpreted = _fit_both_ways(plain, epochs=4, seed=0)
+    assert compiled == interpreted
+    assert len(clipped_steps) == 8  # the class's own step ran at every step, fused or not

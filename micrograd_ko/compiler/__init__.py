@@ -99,6 +99,9 @@ against the engine by fit before it is trusted (see `train.py`).
 
 The engine reports node building, `.data` reads and comparisons of the
 tracing thread only (`engine.observe`), so other threads may go on computing.
+Tracing (and fit's check of a new program) puts the `random` module's state
+back as it found it: another thread drawing from the `random` module
+meanwhile gets some of its numbers again (give it a `random.Random` of its own).
 
 What the trace cannot see, so neither guard nor refusal covers it: numbers
 read through the engine's own helpers (`repr`, `local_grads()`, `grad()`),

@@ -57,6 +57,13 @@ def _flatten(arg, structure, out):
     return all(_flatten(item, s, out) for item, s in zip(arg, structure))
 
 
+def _contents(wrapped):
+    """What the wrapped arguments hold (every list and leaf, by identity), to see whether fn changed them."""
+    if isinstance(wrapped, list):
+        return id(wrapped), len(wrapped), [_contents(item) for item in wrapped]
+    return id(wrapped)
+
+
 def _wrap(arg, structure, leaves):
     """`arg` with every number replaced by a new leaf (appended to `leaves`)."""
     if structure is None:
@@ -168,6 +175,7 @@ def trace_fn(fn, example_args):
     structures = [_structure(a, f"args[{i}]") for i, a in enumerate(example_args)]
     inputs: list[Value] = []
     wrapped = [_wrap(a, s, inputs) for a, s in zip(example_args, structures)]
+    contents = _contents(wrapped)
     state = random.getstate()
     try:
         with Tracer() as tracer:
@@ -175,6 +183,15 @@ def trace_fn(fn, example_args):
     finally:
         drew = random.getstate() != state
         random.setstate(state)
+    if _contents(wrapped) != contents:
+        raise CompileError(
+            bilingual(
+                "compile: fn이 받은 인자(목록)를 바꿉니다: 해석 실행에서는 호출할 때마다 데이터가 바뀌지만 컴파일된 "
+                "코드에서는 아닙니다. 목록을 바꾸지 말고 새로 만드세요",
+                "compile: fn changes the lists it is given; run interpreted, every call changes the caller's data, "
+                "compiled calls would not: build a new list instead",
+            )
+        )
     if drew:
         raise CompileError(
             bilingual(
