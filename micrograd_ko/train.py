@@ -618,7 +618,7 @@ def evaluate(model, X, y, loss="mse", accuracy=None):
 def _evaluate(model, X, y, loss, accuracy, predict, judge=None):
     """`evaluate` with the predictions made by `predict(x)` (the model, or its compiled forward pass).
 
-    `judge`: the default accuracy on numbers (`_numeric_accuracy`), used with `accuracy` None.
+    `judge`: fit's default accuracy on numbers (`_numeric_accuracy`), None when `accuracy` is the user's.
     """
     check_dataset(X, y)
     loss_fn = losses.get(loss)
@@ -636,7 +636,7 @@ def _evaluate(model, X, y, loss, accuracy, predict, judge=None):
             else:
                 preds = [predict(x) for x in X]
             total = math.fsum(loss_fn(p, t).data for p, t in zip(preds, y))
-            if compiled and judge is not None and accuracy is None:
+            if compiled and judge is not None:
                 correct = sum(
                     bool(judge(n, t) if n is not None else is_correct(p, t)) for n, p, t in zip(numbers, preds, y)
                 )
