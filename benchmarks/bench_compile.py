@@ -57,6 +57,7 @@ def compiled_w2(system, base, X, Y):
     gc.collect()
     start = time.perf_counter()
     compiled = ko.compile(loss, X, Y)
+    compiled._main  # noqa: B018 - Python's compile of the generated source, done on first use: it counts too
     seconds = time.perf_counter() - start
 
     def step(lr=0.0):

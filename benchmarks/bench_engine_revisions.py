@@ -30,11 +30,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def import_revision(rev, folder):
-    """micrograd_ko as it was at `rev`, imported as the module `micrograd_ko_<rev>`."""
+def extract_revision(rev, folder):
+    """Write the package micrograd_ko as it was at `rev` to `folder`/micrograd_ko (`git archive`)."""
     archive = subprocess.run(["git", "archive", rev, "micrograd_ko"], cwd=ROOT, check=True, capture_output=True).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(folder, filter="data")
+
+
+def import_revision(rev, folder):
+    """micrograd_ko as it was at `rev`, imported as the module `micrograd_ko_<rev>`."""
+    extract_revision(rev, folder)
     name = "micrograd_ko_" + "".join(c if c.isalnum() else "_" for c in rev)
     (Path(folder) / "micrograd_ko").rename(Path(folder) / name)  # the package uses relative imports only
     sys.path.insert(0, str(folder))

@@ -40,14 +40,15 @@ if TYPE_CHECKING:  # the lazy names below, for editors and mypy (at run time eac
     from .viz.node_view import save_graph as save_graph
     from .viz.stepper import BackpropStepper as BackpropStepper
 
-# public name -> module that defines it, imported lazily
+# public name -> module that defines it, imported lazily (relative: a copy of the package under another
+# name, as benchmarks/bench_engine_revisions.py imports an old revision, loads its own modules)
 _LAZY = {
-    "draw_graph": "micrograd_ko.viz.node_view",
-    "render_svg": "micrograd_ko.viz.node_view",
-    "save_graph": "micrograd_ko.viz.node_view",
-    "BackpropStepper": "micrograd_ko.viz.stepper",
-    "compare_gradient_flow": "micrograd_ko.viz.layer_view",
-    "compile": "micrograd_ko.compiler",
+    "draw_graph": ".viz.node_view",
+    "render_svg": ".viz.node_view",
+    "save_graph": ".viz.node_view",
+    "BackpropStepper": ".viz.stepper",
+    "compare_gradient_flow": ".viz.layer_view",
+    "compile": ".compiler",
 }
 _SUBMODULES = {
     "nn",
@@ -89,7 +90,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
+        return getattr(import_module(_LAZY[name], __name__), name)
     if name in _SUBMODULES:
-        return import_module(f"micrograd_ko.{name}")
+        return import_module(f".{name}", __name__)
     raise AttributeError(f"module 'micrograd_ko' has no attribute {name!r}")

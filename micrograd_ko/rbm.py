@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Sequence
+from itertools import chain, compress
+from math import isfinite
+from operator import mul
 from typing import TYPE_CHECKING
 
 from .engine import sigmoid_of as _sigmoid
@@ -61,14 +64,27 @@ class RBM:
     def n_hidden(self) -> int:
         return len(self.b_hidden)
 
+    # The sums below are `sum(map(mul, row, v))` rather than the textbook
+    # `sum(w * x for w, x in zip(row, v))`: the same products, added in the same
+    # order by the same `sum()`, so every bit is the same, but without the
+    # Python-level generator step per term that took most of the time.
+
     def hidden_probs(self, v: Sequence[float]) -> list[float]:
         """P(h_j = 1 | v) for every hidden unit."""
-        return [_sigmoid(sum(w * x for w, x in zip(row, v)) + c) for row, c in zip(self.W, self.b_hidden)]
+        _check_length(v, self.n_visible, "v")
+        return self._hidden_probs(v)
 
     def visible_probs(self, h: Sequence[float]) -> list[float]:
         """P(v_i = 1 | h) for every visible unit."""
-        W = self.W
-        return [_sigmoid(sum(W[j][i] * h[j] for j in range(len(h))) + b) for i, b in enumerate(self.b_visible)]
+        _check_length(h, self.n_hidden, "h")
+        return self._visible_probs(h, list(zip(*self.W)))
+
+    def _hidden_probs(self, v: Sequence[float]) -> list[float]:
+        return [_sigmoid(sum(map(mul, row, v)) + c) for row, c in zip(self.W, self.b_hidden)]
+
+    def _visible_probs(self, h: Sequence[float], columns: Sequence[Sequence[float]]) -> list[float]:
+        # columns[i] = (W[0][i], W[1][i], ...) are unit i's weights: row i of W^T.
+        return [_sigmoid(sum(map(mul, column, h)) + b) for column, b in zip(columns, self.b_visible)]
 
     def cd1_step(self, batch: Sequence[Sequence[float]], lr: float, rng: random.Random) -> float:
         """One contrastive-divergence (CD-1) update on a mini-batch.
@@ -77,15 +93,31 @@ class RBM:
         (rough) sign that the RBM is learning.
         """
         n_h, n_v = self.n_hidden, self.n_visible
+        if not batch:
+            raise ValueError("RBM: " + bilingual("미니배치가 비어 있습니다", "the mini-batch is empty"))
+        for v0 in batch:
+            _check_length(v0, n_v, "v")
+        columns = list(zip(*self.W))  # W^T, taken once: W changes only at the end of the step
+        # h0_sample is all 0.0 and 1.0, so W^T h0_sample is the sum of the weights of the hidden
+        # units that fired: w * 1.0 is w, and the textbook's w * 0.0 terms are zeros, which change
+        # a sum at most in the sign of a zero result (lost in `+ b` and the sigmoid). Bit for bit
+        # the same and no multiplications, for finite weights: inf * 0.0 is nan, so a weight that
+        # is inf or nan keeps the products.
+        only_fired = all(map(isfinite, chain.from_iterable(self.W)))
         dW = [[0.0] * n_v for _ in range(n_h)]
         db_v = [0.0] * n_v
         db_h = [0.0] * n_h
         error = 0.0
         for v0 in batch:
-            h0 = self.hidden_probs(v0)
+            h0 = self._hidden_probs(v0)
             h0_sample = [1.0 if rng.random() < p else 0.0 for p in h0]
-            v1 = self.visible_probs(h0_sample)
-            h1 = self.hidden_probs(v1)
+            if only_fired:
+                v1 = [_sigmoid(sum(compress(column, h0_sample)) + b) for column, b in zip(columns, self.b_visible)]
+            else:
+                v1 = self._visible_probs(h0_sample, columns)
+            h1 = self._hidden_probs(v1)
+            # Plain loops on purpose: each `+=` rounds once, in the textbook's order (sum() would not:
+            # from Python 3.12 it compensates its rounding errors), and a comprehension is no faster.
             for j in range(n_h):
                 row, a, b = dW[j], h0[j], h1[j]
                 for i in range(n_v):
@@ -128,6 +160,17 @@ class RBM:
                 total += self.cd1_step(batch, lr, rng) * len(batch)
             history.append(total / len(data))
         return history
+
+
+def _check_length(values: Sequence[float], n: int, name: str) -> None:
+    if len(values) != n:
+        raise ValueError(
+            "RBM: "
+            + bilingual(
+                f"{name}의 길이 {len(values)}이(가) 유닛 수 {n}와 다릅니다",
+                f"{name} has length {len(values)}, expected {n}",
+            )
+        )
 
 
 def _check_data(data: Iterable[Iterable[float]], n_visible: int) -> list[list[float]]:

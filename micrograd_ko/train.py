@@ -125,6 +125,11 @@ def fit(
         samples = _CompiledSamples(model, loss, loss_fn, _SampleNumbers(X, y))
         steps = epochs * math.ceil(len(X) / batch_size)
         compiled = _CompiledBatches(model, loss_fn, samples, steps) if samples.targets_are_inputs else samples
+    fused = (
+        _FusedSGD(optimizer)
+        if isinstance(compiled, _CompiledBatches) and _FusedSGD.applies(optimizer, track_gradients)
+        else None
+    )
     judge = None if accuracy else _numeric_accuracy(loss, y)  # the default accuracy, on compiled predictions' numbers
     parameters = model.parameters()
     bar = tqdm(range(epochs), desc=tr("학습", "training"), unit=tr("에폭", "epoch"), disable=not progress)
@@ -135,19 +140,17 @@ def fit(
         total, correct = 0.0, 0
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
-            optimizer.zero_grad()
-            step = None
-            if compiled is not None:
-                step, compiled = _compiled_step(compiled, parameters, model, loss_fn, X, y, batch)
-            if step is None:  # interpreted (or the compiled code handed this batch over)
-                step = _interpreted_step(model, loss_fn, X, y, batch)
+            step = fused.step(compiled, X, y, batch) if fused is not None and compiled is not None else None
+            if step is None:  # zero_grad, forward + backward, optimizer step
+                optimizer.zero_grad()
+                if compiled is not None:
+                    step, compiled = _compiled_step(compiled, parameters, model, loss_fn, X, y, batch)
+                if step is None:  # interpreted (or the compiled code handed this batch over)
+                    step = _interpreted_step(model, loss_fn, X, y, batch)
+                if track_gradients and start + batch_size >= len(order):
+                    history["gradient_flow"].append([r.mean_abs_grad for r in gradient_flow(model)])
+                _optimizer_step(optimizer)
             batch_loss, preds, numbers = step
-            if track_gradients and start + batch_size >= len(order):
-                history["gradient_flow"].append([r.mean_abs_grad for r in gradient_flow(model)])
-            try:
-                optimizer.step()
-            except OverflowError as error:  # the step would write an infinite weight
-                raise _diverged(error) from error
             total += batch_loss * len(batch)
             if numbers and judge is not None:  # no Value made only to be read back
                 correct += sum([bool(judge(p, y[i])) for p, i in zip(preds, batch)])
@@ -284,6 +287,117 @@ def _notice(why):
     )
 
 
+def _restore_gradients(parameters, held):
+    for p, g in zip(parameters, held):
+        p.grad = g
+
+
+def _finite(x):
+    if x - x:
+        raise OverflowError(x)
+    return x
+
+
+class _FusedSGD:
+    """Plain SGD run inside the compiled step (variant 'sgd'): zero_grad, forward, backward and update in one call.
+
+    A step then reads and writes every weight once, instead of zero_grad,
+    the compiled call and the optimizer each going over all of them. Only
+    for `SGD` without momentum or weight decay over exactly the parameters
+    whose gradients the batch's program writes, and only after the first
+    fused step of each program agreed bit for bit (loss, predictions,
+    gradients, weights) with zero_grad + the compiled step + optimizer.step()
+    from the same state; else fit goes on unfused, saying why in one line.
+    """
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+        self.held = {id(p) for p in optimizer.params}
+        self.trusted = {}  # id(program) -> whether its fused step is used
+
+    @staticmethod
+    def applies(optimizer, track_gradients):
+        """Plain SGD as optim defines it (no subclass, no method replaced on the object), each parameter once."""
+        plain = type(optimizer) is SGD and not optimizer.momentum and not optimizer.weight_decay
+        own = not {"step", "zero_grad", "_compute", "_commit"} & set(vars(optimizer))
+        once = len({id(p) for p in optimizer.params}) == len(optimizer.params)
+        return plain and own and once and not track_gradients
+
+    def step(self, compiled, X, y, batch):
+        """The batch's (loss, predictions, numbers) with the optimizer's step done; None: nothing done, step as usual."""
+        found = compiled.checked_program(X, y, batch)
+        if found is None:
+            return None
+        program, flat = found
+        trusted = self.trusted.get(id(program))
+        if trusted is None:
+            if {id(p) for p in program.written} != self.held or len(program.written) != len(self.held):
+                trusted = self.trusted[id(program)] = False
+            else:
+                return self._first_step(program, flat, compiled, X, y, batch)
+        if not trusted:
+            return None
+        return self._finish(program.sgd_step(flat, self.optimizer.lr))
+
+    def _finish(self, fused):
+        if fused is None:  # handed over: nothing was changed
+            return None
+        (loss, predictions), updated = fused
+        if not updated:  # a new weight would not be finite: the optimizer's own step raises (or updates)
+            _optimizer_step(self.optimizer)
+        return loss, predictions, True
+
+    def _first_step(self, program, flat, compiled, X, y, batch):
+        """The program's first fused step, compared with the unfused one from the same state."""
+        params = self.optimizer.params
+        before = [(p.data, p.grad) for p in params]
+        self.optimizer.zero_grad()
+        usual = compiled.step(X, y, batch)
+        if usual is None:
+            _restore(params, before)
+            return None
+        try:
+            _optimizer_step(self.optimizer)
+        except Exception:  # noqa: BLE001 - the usual path will raise it again
+            _restore(params, before)
+            return None
+        want = [(_bits(p.data), _bits(p.grad)) for p in params]
+        _restore(params, before)
+        fused = program.sgd_step(flat, self.optimizer.lr)
+        got = [(_bits(p.data), _bits(p.grad)) for p in params]
+        same = fused is not None and fused[1] and got == want
+        if not (same and _bits(fused[0][0]) == _bits(usual[0]) and _bits(fused[0][1]) == _bits(usual[1])):
+            _restore(params, before)
+            self.trusted[id(program)] = False
+            if fused is not None:
+                _notice_unfused()
+            return None
+        self.trusted[id(program)] = True
+        return usual
+
+
+def _restore(params, state):
+    for p, (data, grad) in zip(params, state):
+        p.data, p.grad = data, grad
+
+
+def _optimizer_step(optimizer):
+    try:
+        optimizer.step()
+    except OverflowError as error:  # the step would write an infinite weight
+        raise _diverged(error) from error
+
+
+def _notice_unfused():
+    print(
+        bilingual(
+            "fit: SGD 갱신을 컴파일된 코드에 합치지 않습니다 — 합친 단계가 따로 한 단계와 다릅니다",
+            "fit: SGD's update is not fused into the compiled code — the fused step differs from the separate one",
+        ),
+        file=sys.stderr,
+    )
+
+
 class _CompiledForward:
     """The model's forward pass alone as compiled code, for evaluating on validation data every epoch.
 
@@ -395,16 +509,28 @@ class _CompiledBatches:
         if entry is None:
             return self.samples.step(X, y, batch)
         program, structures = entry
+        flat = self._arguments(X, y, batch, structures)
+        result = None if flat is None else program.fast(flat)
+        if result is None:  # a number out of range, a guard: the engine decides this batch
+            return None
+        return result[0], result[1], True
+
+    def checked_program(self, X, y, batch):
+        """(the checked whole-batch program for this batch, its flat arguments), or None."""
+        if not self.ready(batch):
+            return None
+        program, structures = self.programs[len(batch)]
+        flat = self._arguments(X, y, batch, structures)
+        return None if flat is None else (program, flat)
+
+    def _arguments(self, X, y, batch, structures):
         flat = self.samples.numbers.batch(batch, structures)
         if flat is None:  # a sample that is not plain numbers (a Value in it): read the batch as it is now
             xs, ts = [X[i] for i in batch], [_plain(y[i]) for i in batch]
             flat = []
             if not (_flatten(xs, structures[0], flat) and _flatten(ts, structures[1], flat)):
                 return None
-        result = program.fast(flat)
-        if result is None:  # a number out of range, a guard: the engine decides this batch
-            return None
-        return result[0], result[1], True
+        return flat
 
 
 class _SampleNumbers:
@@ -501,16 +627,28 @@ class _CompiledSamples:
             else:
                 runs.append((program, [flat]))
         parameters = self.parameters
-        held = [p.grad for p in parameters] if len(runs) > 1 else None  # one run writes nothing when it hands over
+        held = [p.grad for p in parameters]
+        if any(held):  # backward() sums the batch from 0.0 and adds what a gradient held at the end
+            for p, g in zip(parameters, held):
+                if g:
+                    p.grad = 0.0
         results = []
         for program, flats in runs:
             done = program.fast_batch(flats, weight)
             if done is None:  # a number out of range, a guard: the engine decides this batch
-                for p, g in zip(parameters, held or ()):
-                    p.grad = g
+                _restore_gradients(parameters, held)
                 return None
             results.extend(done)
-        return math.fsum([r[0] for r in results]) / len(batch), [r[1] for r in results], True
+        try:
+            if any(held):
+                for p, g in zip(parameters, held):
+                    if g:
+                        p.grad = _finite(p.grad + g)
+            mean = value_sum([r[0] for r in results]).data / len(batch)  # the batch's loss node, as the engine has it
+        except OverflowError:  # beyond the floats: the engine raises, in its own words
+            _restore_gradients(parameters, held)
+            return None
+        return mean, [r[1] for r in results], True
 
     def _held(self, i):
         """`_program(X[i], y[i])` from the numbers read once (`_SampleNumbers`); (None, None): ask `_program`."""

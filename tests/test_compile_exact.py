@@ -116,6 +116,31 @@ def test_user_ops_with_row_names_compile_as_their_rules(name):
     check(lambda x: _by_rule(cube, [a * x, x]), (1.0,), [(1.0,), (-0.5,), (2.0,)], [a])
 
 
+def test_an_op_named_like_a_row_that_makes_inf_finite_still_has_its_input_checked():
+    """A step function named "+": the engine refuses the inf that enters it; compiled code must not return 1.0."""
+    w = Value(1.0)
+    step_named_plus = Op("+", lambda xs, out: (0.0,), forward=lambda xs: 1.0 if xs[0] > 0 else 0.0)
+    step = check(lambda x: _by_rule(step_named_plus, [x * x]) * w, (2.0,), [(2.0,), (1e200,), (-3.0,)], [w])
+    with pytest.raises(OverflowError):
+        step(1e200)
+
+
+def test_guards_on_nodes_that_share_ancestors_and_one_off_the_output_path():
+    """Roots are the output and every compared node: parameters reached only through a guard are parameters too."""
+    a, b, c = Value(0.5), Value(-1.5), Value(2.0)
+
+    def fn(x):
+        h = a * x + b
+        hs = [h * k for k in (1.0, 2.0, 3.0)]
+        gate = c * x  # compared, never part of the output
+        out = sum(v if v > 0 else v * 0.0 for v in hs)
+        return out * a if gate > 1.0 else out
+
+    step = check(fn, (3.0,), [(3.0,), (4.0,), (2.9,)], [a, b, c])
+    assert step.parameters == [a, b, c]
+    assert step(1.0) == fn(Value(1.0)).data  # other branches: handed over to the engine
+
+
 def test_stored_local_derivatives_are_used_straight_through():
     w = Value(0.3)
     sign = Op("sign", None)

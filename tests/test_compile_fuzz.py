@@ -5,7 +5,8 @@ new parameters, gradients already held, zero_grad, repeats and no_grad."""
 
 import struct
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 import micrograd_ko as ko
@@ -171,3 +172,138 @@ def test_every_loss_takes_its_targets_as_inputs(name, weights, labels):
         assert run(lambda: step(x, target(k)), w) == expected
         for p in w:
             p.grad = 0.0
+
+
+TARGETS = {
+    "mse": st.floats(-3, 3),
+    "bce_with_logits": st.sampled_from([0.0, 1.0]),
+    "hinge": st.sampled_from([-1.0, 1.0]),
+}
+
+
+@st.composite
+def batches(draw):
+    """(model, loss name, inputs, targets): an MLP batch at the float edges."""
+    name = draw(st.sampled_from(["mse", "bce_with_logits", "hinge", "cross_entropy"]))
+    n_outputs = 3 if name == "cross_entropy" else 1
+    model = draw(mst.mlps(n_inputs=(1, 4), widths=(1, 4), depth=(1, 3), n_outputs=n_outputs))
+    scale = draw(st.sampled_from([1.0, 1e150, 1e-300, 1e300]))
+    for p in model.parameters():
+        p.data = draw(st.one_of(st.just(p.data * scale), mst.values()))
+    n_in = len(model.layers[0].neurons[0].w)
+    size = draw(st.integers(1, 4))
+    xs = [draw(st.lists(mst.values(), min_size=n_in, max_size=n_in)) for _ in range(size)]
+    target = st.integers(0, 2) if name == "cross_entropy" else TARGETS[name]
+    ts = [draw(target) for _ in range(size)]
+    return model, name, xs, ts
+
+
+@FUZZ
+@given(batches(), st.sampled_from(["zero", "negative zero", "held"]), mst.values(-2.0, 2.0))
+def test_a_compiled_batch_equals_one_backward_over_the_batch_or_hands_over(case, start, held):
+    """fit's compiled mini-batch, sample by sample (one loop of generated code, the inputs' gradients bounded,
+    not summed), leaves loss, predictions and every gradient as one backward() over the batch's mean loss
+    does, from gradients of zero (either sign) or held ones, or hands the batch over (None) having changed
+    nothing; where the engine raises, the compiled batch must hand over."""
+    from micrograd_ko.train import _CompiledSamples, _interpreted_step, _SampleNumbers
+
+    model, name, xs, ts = case
+    loss_fn = losses.get(name)
+    params = model.parameters()
+    note(f"weights {[p.data for p in params]}")
+    before = {"zero": 0.0, "negative zero": -0.0, "held": held}[start]
+    batch = list(range(len(xs)))
+    samples = _CompiledSamples(model, name, loss_fn, _SampleNumbers(xs, ts))
+    for p in params:
+        p.grad = before
+    try:
+        loss, preds, _ = _interpreted_step(model, loss_fn, xs, ts, batch)
+        expected = (bits(loss), [bits(p.grad) for p in params], [bits(v.data) for v in flat(preds)])
+    except (ArithmeticError, ValueError):
+        expected = None  # the engine raises: the compiled batch must hand over
+    for p in params:
+        p.grad = before
+    try:
+        got = samples.step(xs, ts, batch)
+    except (CompileError, ArithmeticError, ValueError):  # refused, or the engine's error while tracing:
+        return  # fit trains interpreted then (`_compiled_step`)
+    if got is None:
+        assert [bits(p.grad) for p in params] == [bits(before)] * len(params)  # handed over, nothing changed
+        return
+    assert expected is not None, "the engine raises on this batch, the compiled batch did not hand over"
+    assert (bits(got[0]), [bits(p.grad) for p in params], [bits(v) for v in flat(got[1])]) == expected
+
+
+def flat(predictions):
+    return [v for p in predictions for v in (p if isinstance(p, list) else [p])]
+
+
+def test_an_input_gradient_that_overflows_hands_the_call_to_the_engine():
+    """An MLP's input gradients are bounded, not computed (generate._LeafBound): one that overflows while every
+    weight's gradient is finite must still end in the engine's own error."""
+    w = Value(1e300)
+    c = Value(1e10)
+
+    def fn(x):
+        return ko.dot([w, w], [x[0], x[1]]) * c
+
+    step = ko.compile(fn, [1e-300, 1e-300])
+    with pytest.raises(OverflowError) as compiled_error:
+        step([1e-300, 1e-300])
+    w.grad = c.grad = 0.0
+    with pytest.raises(OverflowError) as engine_error:
+        fn([Value(1e-300), Value(1e-300)]).backward()
+    assert type(compiled_error.value) is type(engine_error.value)
+    assert step.handed_over == 1
+    assert step.fast([1e-300, 1e-300]) is None
+    c.data = 1.0  # now every gradient is finite: |input gradient| <= 1 * 1e300, the bound holds
+    assert step([1e-300, 1e-300]) == fn([Value(1e-300), Value(1e-300)]).data
+    assert step.handed_over == 1  # compiled this time
+
+
+@FUZZ
+@given(batches(), st.sampled_from([0.1, 1.0, 1e300]))
+def test_a_fused_sgd_step_equals_zero_grad_backward_and_the_optimizers_step(case, lr):
+    """The 'sgd' variant (what fit runs for plain SGD) leaves gradients and weights as zero_grad + backward()
+    + optim.SGD.step() leave them, or hands over having changed nothing, or leaves the optimizer's own step
+    to raise (a new weight not finite)."""
+    from micrograd_ko.optim import SGD
+    from micrograd_ko.train import _mean_loss
+
+    model, name, xs, ts = case
+    loss_fn = losses.get(name)
+    params = model.parameters()
+    try:
+        program = ko.compile(lambda xs, ts: _mean_loss(model, loss_fn, xs, ts), xs, ts)
+    except (CompileError, ArithmeticError, ValueError):
+        return
+    if {id(p) for p in program.parameters} != {id(p) for p in params}:
+        event("not fused")
+        return  # fit fuses only when the optimizer holds exactly the parameters the loss depends on
+    start = [p.data for p in params]
+    optimizer = SGD(params, lr=lr)
+    optimizer.zero_grad()
+    try:
+        mean, _ = _mean_loss(model, loss_fn, xs, ts)
+        mean.backward()
+        optimizer.step()
+        expected = (bits(mean.data), [bits(p.grad) for p in params], [bits(p.data) for p in params])
+    except (ArithmeticError, ValueError) as error:
+        expected = type(error)
+    for p, v in zip(params, start):
+        p.data, p.grad = v, 0.0
+    got = program.sgd_step([v for x in xs for v in x] + list(ts), lr)
+    event(f"compiled: {'handed over' if got is None else 'updated' if got[1] else 'optimizer decides'}")
+    if got is None:
+        assert [p.data for p in params] == start and all(p.grad == 0.0 for p in params)
+        return
+    (value, _), updated = got
+    if not updated:  # gradients written, weights not: the optimizer's own step decides
+        assert [p.data for p in params] == start
+        try:
+            optimizer.step()
+        except OverflowError as error:
+            assert expected is type(error)
+            assert [p.data for p in params] == start
+            return
+    assert (bits(value), [bits(p.grad) for p in params], [bits(p.data) for p in params]) == expected

@@ -464,25 +464,30 @@ def test_samples_compiled_one_by_one_run_as_one_loop_and_train_like_the_engine(m
     assert w_compiled == w_interpreted
 
 
-def test_a_batch_loop_adds_what_one_call_per_sample_adds_or_changes_nothing():
+def test_a_batch_loop_adds_what_one_backward_over_the_batch_adds_or_changes_nothing():
     import struct
 
     from micrograd_ko import compile, losses
+    from micrograd_ko.train import _mean_loss, _with_prediction
 
     model = MLP(3, [4, 2], activation="tanh", seed=0)
-    program = compile(lambda x, t: losses.cross_entropy(model(x), t), [0.1, 0.2, 0.3], 1)
-    flats = [[0.5, -1.0, 2.0, 0.0], [1e-3, 3.0, -0.5, 1.0], [-0.0, 0.0, 7.0, 1.0]]
+    program = compile(lambda x, t: _with_prediction(model(x), losses.cross_entropy, t), [0.1, 0.2, 0.3], 1)
+    xs, ts = [[0.5, -1.0, 2.0], [1e-3, 3.0, -0.5], [-0.0, 0.0, 7.0]], [0, 1, 1]
+    flats = [[*x, t] for x, t in zip(xs, ts)]
     parameters = model.parameters()
-    for p in parameters:
-        p.grad = -0.25
-    one_by_one = [program.fast(f, 0.5, accumulate=True) for f in flats]
+    model.zero_grad()
+    mean, predictions = _mean_loss(model, losses.cross_entropy, xs, ts)
+    mean.backward()
     expected = [struct.pack("d", p.grad) for p in parameters]
-    for p in parameters:
-        p.grad = -0.25
-    assert program.fast_batch(flats, 0.5) == one_by_one
+    model.zero_grad()
+    results = program.fast_batch(flats, 1.0 / 3)
+    assert [struct.pack("d", p.grad) for p in parameters] == expected
+    assert [[v.data for v in pred] for pred in predictions] == [r[1] for r in results]
+    model.zero_grad()  # a batch split over two calls (fit, when a batch needs two programs) adds the same
+    assert program.fast_batch(flats[:1], 1.0 / 3) + program.fast_batch(flats[1:], 1.0 / 3) == results
     assert [struct.pack("d", p.grad) for p in parameters] == expected
     held = [p.grad for p in parameters]
-    assert program.fast_batch([flats[0], [1e308, 1e308, 1e308, 0.0]], 0.5) is None  # the second sample hands over
+    assert program.fast_batch([flats[0], [1e308, 1e308, 1e308, 0.0]], 0.5) is None  # the second hands over
     assert [p.grad for p in parameters] == held  # and nothing was written, not even the first sample's terms
 
 
@@ -611,3 +616,39 @@ def test_the_default_accuracy_on_numbers_is_the_one_on_values():
                 if isinstance(p, list) != isinstance(t, list) and loss != "cross_entropy":
                     continue
                 assert judge(p, t) == is_correct(as_values, t), (loss, p, t)
+
+
+def test_plain_sgd_fused_into_the_compiled_step_trains_exactly_as_the_engine(monkeypatch):
+    """fit runs plain SGD inside the compiled step (variant 'sgd'): histories, weights and gradients equal the
+    interpreted run bit for bit (full batch and shuffled mini-batches with a shorter last one), and a learning
+    rate that overflows a weight ends in the same error."""
+    import struct
+
+    from micrograd_ko.compiler.run import CompiledFunction
+
+    fused_calls = []
+    sgd_step = CompiledFunction.sgd_step
+    monkeypatch.setattr(CompiledFunction, "sgd_step", lambda self, *a: fused_calls.append(1) or sgd_step(self, *a))
+
+    def run(compile_, X, y, loss, batch_size, lr, activation):
+        model = MLP(len(X[0]), [6, 6, 1], activation=activation, seed=5)
+        try:
+            history = fit(
+                model, X, y, loss=loss, optimizer=SGD(model.parameters(), lr=lr), epochs=4,
+                batch_size=batch_size, seed=1, progress=False, compile=compile_,
+            )  # fmt: skip
+        except ArithmeticError as error:  # diverged
+            return type(error), str(error)
+        return history, [(struct.pack("d", p.data), struct.pack("d", p.grad)) for p in model.parameters()]
+
+    X, labels = datasets.moons(23, noise=0.2, seed=2)
+    cases = [
+        (X, labels, "bce_with_logits", None, 0.5, "relu"),
+        (X, labels, "bce_with_logits", 5, 0.5, "sigmoid"),  # 4 batches of 5 and one of 3
+        (X, [2.0 * t - 1.0 for t in labels], "hinge", 10, 0.1, "tanh"),
+        (X, [float(t) for t in labels], "mse", None, 1e308, "relu"),  # the first update overflows
+    ]
+    for case in cases:
+        fused_calls.clear()
+        assert run(True, *case) == run(False, *case), case[2:]
+        assert fused_calls or case[4] == 1e308, case[2:]  # the fused step did run (not: diverged at once)

@@ -83,6 +83,20 @@ the line of `fn`) instead, for learners who want to see what the trace froze.
 Inside `no_grad()` a call computes the forward pass only and touches no `.grad`,
 as the interpreted call does.
 
+The inputs' gradients: a call's inputs are numbers, so their gradients
+leave the call nowhere; backward() computes them only to raise if one
+overflows. Where every term of an input's gradient is a dot node's gradient
+times a weight (an MLP's first layer), the code checks one bound instead of
+summing them all (`generate._LeafBound`), and where the bound cannot prove
+them finite the engine decides.
+
+What `fit` runs: a mini-batch too large to compile whole goes sample by
+sample through one generated loop (`fast_batch`, variant 'batch': the
+weights read and their gradients written once per batch), and plain SGD is
+fused into a whole batch's program (`sgd_step`, variant 'sgd': zero_grad,
+forward, backward and `p - lr * gradient` in one function). Each is checked
+against the engine by fit before it is trusted (see `train.py`).
+
 The engine reports node building, `.data` reads and comparisons of the
 tracing thread only (`engine.observe`), so other threads may go on computing.
 

@@ -11,10 +11,13 @@ code is written. Returns a `run.CompiledFunction`.
 
 from __future__ import annotations
 
+import functools
+import gc
 import math
 import numbers
 import struct
 import sys
+from itertools import filterfalse, islice
 
 from .. import engine
 from ..engine import Value, topological_order
@@ -79,6 +82,7 @@ _NAMESPACE = {
     "_sigmoid": engine._sigmoid_float,
     "_fsum": math.fsum,
     "_sum": sum,
+    "_map": map,
     "_Bail": _Bail,
     "_GuardMiss": _GuardMiss,
 }
@@ -210,6 +214,29 @@ def _op_name(op):
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _without_gc_pauses(generate):
+    """`generate` with Python's cyclic garbage collector off while it runs (left as it was found).
+
+    Writing a program allocates a few objects per node and term and frees
+    almost none, so the collector would only walk the whole traced graph
+    again and again: for karpathy's moons step written one node per op
+    (65,177 nodes) that was more than half of the time.
+    """
+
+    @functools.wraps(generate)
+    def run(*args, **kwargs):
+        if not gc.isenabled():
+            return generate(*args, **kwargs)
+        gc.disable()
+        try:
+            return generate(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return run
+
+
+@_without_gc_pauses
 def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fallback, max_terms=None):
     if not (isinstance(output, Value) or output is None and not gradients):
         _refuse(
@@ -233,12 +260,10 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
     roots = ([output] if output is not None else []) + list(_aux_values(aux) if aux is not None else [])
     roots += [g[0] for g in tracer._guards] + [g[2] for g in tracer._guards if isinstance(g[2], Value)]
     leaves = {}
-    orders = {}
-    for root in roots:
-        if id(root) in orders:
-            continue
-        orders[id(root)] = topological_order(root)
-        for node in orders[id(root)]:
+    output_order = topological_order(output) if output is not None else []  # backward()'s own order
+    reached = dict.fromkeys(output_order)  # every node a root depends on (an ordered set)
+    for nodes in [output_order, *(_new_ancestors(root, reached) for root in roots)]:
+        for node in nodes:
             if node._a is None:
                 leaves[id(node)] = node
             elif engine.node_kind(node) in ("missing", "closure"):
@@ -317,7 +342,7 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         locals_of[id(node)] = _emit_node(prog, node, names)
 
     guards = []
-    position = {id(n): k for k, n in enumerate(forward_nodes)}
+    position = {id(n): k for k, n in enumerate(forward_nodes)} if tracer._guards else {}
     guard_lines = {}
     for i, (left, symbol, right, result, where) in enumerate(tracer._guards):
         a = names[id(left)]
@@ -325,32 +350,27 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         after = max((position.get(id(v), -1) for v in (left, right) if isinstance(v, Value)), default=-1)
         guard_lines.setdefault(after, []).append(f"if ({a} {symbol} {b}) is not {result}: raise _GuardMiss({i})")
         guards.append((symbol, result, where))
-    # Place each guard right after the last node it reads.
-    placed = [(k, line) for k, line in prog.forward]
-    forward = [("guard", line) for line in guard_lines.get(-1, ())]
-    node_index = 0
-    for kind, line in placed:
-        forward.append((kind, line))
-        if kind == "end":
-            forward.extend(("guard", g) for g in guard_lines.get(node_index, ()))
-            node_index += 1
-    prog.forward = forward
+    if guard_lines:
+        prog.forward = _with_guards(prog.forward, guard_lines)
 
     backward = []
     param_terms = {}
     leaf_grads = []
+    bound = _LeafBound()
     if output is not None and gradients:
-        order = orders[id(output)]
+        order = output_order
         terms_of = {id(output): ["output_grad"]}
+        factors_of = {}  # id(node) -> per term: (gradient, factor) where the term is gradient * factor of a dot
         for node in reversed(order):
             terms = terms_of.pop(id(node), None)
             if terms is None:
                 continue  # no path from the output reaches it: its gradient is 0 and it passes nothing on
             key = id(node)
+            factors = factors_of.pop(key, None)
             if node._a is None:
                 if names[key].startswith("p"):
                     param_terms[key] = terms
-                else:  # an input or a constant: its gradient only has to be finite, as in the engine
+                elif not bound.take(factors):  # an input or a constant: its gradient only has to be finite
                     g = f"g_{len(leaf_grads)}"
                     _emit_sum(backward, g, terms)
                     leaf_grads.append(g)
@@ -361,8 +381,12 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
                 g = f"g{names[key][1:]}"
                 _emit_sum(backward, g, terms)
             local = locals_of[key]
-            for j, parent in enumerate(node._prev):
+            parents = node._prev
+            half = len(parents) // 2 if node._op is engine.DOT else None
+            for j, parent in enumerate(parents):
                 terms_of.setdefault(id(parent), []).append(local(j, g))
+                factor = None if half is None else names[id(parents[j + half if j < half else j - half])]
+                factors_of.setdefault(id(parent), []).append((g, factor))
 
     # Which numbers are checked for inf and nan. A non-finite number passes
     # through +, -, *, neg, abs, log, sqrt and the sums to the node it feeds
@@ -382,22 +406,26 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         engine.SUM,
         engine.DOT,
     }
-    passing = {op for op in passing if op in _INLINE_BINARY or op in _INLINE_UNARY or op in (engine.SUM, engine.DOT)}
+    # (by identity: an op of the user's may bear the name of a row, and turn inf into a finite number)
+    passing_ids = {
+        id(op) for op in passing if op in _INLINE_BINARY or op in _INLINE_UNARY or op in (engine.SUM, engine.DOT)
+    }
     consumed, leave = set(), set()
     for node in forward_nodes:
-        through = node._op in passing
+        through = id(node._op) in passing_ids
         for parent in node._prev:
             consumed.add(id(parent))
             if not through:
                 leave.add(id(parent))
     leave.update(id(v) for v in roots)
     leave.update(id(n) for n in forward_nodes if id(n) not in consumed)
-    checked_values = [names[id(leaf)] for leaf in inputs] + [f"p{k}" for k in range(len(parameters))]
-    checked_values += [f"v{k}" for k, n in enumerate(forward_nodes) if id(n) in leave]
+    checked_inputs = [names[id(leaf)] for leaf in inputs]
+    checked_parameters = [f"p{k}" for k in range(len(parameters))]
+    checked_nodes = [f"v{k}" for k, n in enumerate(forward_nodes) if id(n) in leave]
     in_backward = (
         {f"v{k}" for k, n in enumerate(forward_nodes)}
         if output is None or not gradients
-        else {names[id(n)] for n in orders[id(output)] if n._a is not None}
+        else {names[id(n)] for n in output_order if n._a is not None}
     )
     unchecked_locals = [d for d in prog.checked_locals if d.split("_")[0].replace("d", "v", 1) not in in_backward]
 
@@ -408,22 +436,39 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
     aux_source = _aux_source(aux, names) if aux is not None else None
 
     def assemble(variant):
-        """variant: 'full', 'full_acc' (gradients added one term at a time), 'forward', 'forward_locals', 'batch'.
+        """variant: 'full', 'forward', 'forward_locals', 'batch' or 'sgd'.
 
-        'batch' is 'full_acc' for every sample of a mini-batch, as one loop:
+        'batch' runs the samples of a mini-batch as one loop:
         `compiled(XS, P, output_grad)` returns a list with one result per X in
-        XS. The parameters' numbers are read and their gradients written once
-        per batch (running sums `a{k}` in between): the same additions in the
-        same order as one 'full_acc' call per sample, and if any sample raises,
-        nothing is written.
+        XS. Each parameter's gradient is a running sum (`a{k}`) that goes on
+        from what the parameter holds, sample after sample, one term at a time:
+        from zero_grad's 0.0 that is backward() of the batch's mean loss (fit
+        runs a batch that needs several programs as consecutive calls). The
+        parameters' numbers are read and their gradients written once per
+        batch; if any sample raises, nothing is written.
+
+        'sgd' is zero_grad, 'full' and `optim.SGD(lr=lr).step()` in one call,
+        `compiled(X, P, output_grad, lr)` -> (result, updated), for a training
+        step whose optimizer holds exactly the parameters the output depends
+        on: each gradient summed from 0.0, written, then `p - lr * gradient`,
+        the update rule of SGD as optim computes it. If a new number would not
+        be finite, only the gradients are written (updated False): the
+        optimizer's own step then raises (or updates), as in the engine.
         """
         batch = variant == "batch"
+        sgd = variant == "sgd"
         with_locals = variant != "forward"
+        backward_too = variant in ("full", "batch", "sgd")
         indent = "        " if batch else "    "  # a batch's samples are the body of a loop
-        lines = [f"def compiled({'XS' if batch else 'X'}, P, output_grad):", "    # 순전파 (forward)"]
+        signature = f"{'XS' if batch else 'X'}, P, output_grad" + (", lr" if sgd else "")
+        lines = [f"def compiled({signature}):", "    # 순전파 (forward)"]
         for k in range(len(parameters)):
             lines.append(f"    p{k} = P[{k}].data")
+        if backward_too and bound.gradients:
+            lines.append(bound.weights_line("    "))
         if batch:
+            # the parameters are the same for every sample: checked once
+            _emit_check(lines, checked_parameters)
             lines.extend(f"    a{k} = P[{k}].grad" for k, _ in touched)
             lines += ["    _results = []", "    for X in XS:"]
         if inputs:
@@ -432,53 +477,154 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
             if kind == "local" and not with_locals or kind == "end":
                 continue
             lines.append(indent + line)
-        checked = checked_values + (
-            prog.checked_locals if variant == "forward_locals" else unchecked_locals if with_locals else []
-        )
-        lines.append(f"{indent}# 모든 값이 유한한지 확인 (all numbers finite? else the engine decides)")
-        _emit_check(lines, checked, indent)
-        if variant.startswith("full") or batch:
-            lines.append(
-                f"{indent}# 역전파 (backward): 각 노드의 기울기 = 그 노드를 쓰는 노드들이 보낸 값의 합 (연쇄법칙)"
-            )
-            lines.extend(indent + line for line in backward)
-            totals = []
-            for k, terms in touched:
-                if variant == "full_acc" or batch:  # one term at a time onto the running sum (a batch's one backward)
-                    chunks = [f"a{k}" if batch else f"P[{k}].grad"] + terms
-                    lines.append(f"{indent}t{k} = {' + '.join(chunks[:100])}")
-                    for start in range(100, len(chunks), 100):
-                        lines.append(f"{indent}t{k} = t{k} + {' + '.join(chunks[start : start + 100])}")
-                else:  # the engine's backward: this call's sum first, then what the parameter held
-                    _emit_sum(lines, f"s{k}", terms, indent="    ")
-                    lines.append(f"    t{k} = P[{k}].grad + s{k}")
-                totals.append(f"t{k}")
-            _emit_check(lines, leaf_grads + totals, indent)
-            if batch:
-                lines.extend(f"{indent}a{k} = t{k}" for k, _ in touched)
-            else:
-                lines.append("    # 모두 유한하면 매개변수의 .grad에 쓰기 (written only after every check)")
-                lines.extend(f"    P[{k}].grad = t{k}" for k, _ in touched)
+        checked = (checked_inputs if batch else checked_inputs + checked_parameters) + checked_nodes
+        checked += prog.checked_locals if variant == "forward_locals" else unchecked_locals if with_locals else []
         if output is None:
             result = aux_source
         elif aux is None:
             result = results[0]
         else:
             result = f"{results[0]}, {aux_source}"
+        lines.append(f"{indent}# 모든 값이 유한한지 확인 (all numbers finite? else the engine decides)")
+        _emit_check(lines, checked, indent)
+        if backward_too:
+            lines.append(
+                f"{indent}# 역전파 (backward): 각 노드의 기울기 = 그 노드를 쓰는 노드들이 보낸 값의 합 (연쇄법칙)"
+            )
+            lines.extend(indent + line for line in backward)
+            if bound.gradients:
+                lines.extend(bound.check_lines(indent))
+            totals = []
+            for k, terms in touched:
+                if batch:  # this sample's terms, one at a time, onto the batch's running sum
+                    _emit_sum(lines, f"a{k}", [f"a{k}", *terms], indent)
+                else:  # the engine's backward: this call's sum first, then what the parameter held
+                    _emit_sum(lines, f"s{k}", terms, indent="    ")
+                    lines.append(f"    t{k} = {'0.0' if sgd else f'P[{k}].grad'} + s{k}")
+                totals.append(f"t{k}")
+            # A batch's running sums are checked once, after its last sample: inf or nan stays inf or nan when
+            # more is added, and nothing is written before the check either way.
+            _emit_check(lines, leaf_grads if batch else leaf_grads + totals, indent)
+            if not batch:
+                lines.append("    # 모두 유한하면 매개변수의 .grad에 쓰기 (written only after every check)")
+                lines.extend(f"    P[{k}].grad = t{k}" for k, _ in touched)
+            if sgd:
+                lines.append("    # 확률적 경사 하강법 (SGD): 매개변수 ← 매개변수 − 학습률 × 기울기")
+                lines.extend(f"    n{k} = p{k} - lr * t{k}" for k, _ in touched)
+                _emit_check(lines, [f"n{k}" for k, _ in touched], bail=f"return ({result}), False")
+                lines.extend(f"    P[{k}].data = n{k}" for k, _ in touched)
+                result = f"({result}), True"
         if batch:
             lines.append(f"{indent}_results.append(({result}))")
             lines.append(
                 "    # 모든 샘플이 유한하면 매개변수의 .grad에 쓰기 (written only after every sample's checks)"
             )
+            _emit_check(lines, [f"a{k}" for k, _ in touched])
             lines.extend(f"    P[{k}].grad = a{k}" for k, _ in touched)
             lines.append("    return _results")
         else:
             lines.append(f"    return {result}")
         return "\n".join(lines) + "\n"
 
+    written = [parameters[k] for k, _ in touched]
     return CompiledFunction(
-        assemble, prog.namespace, parameters, structures, guards, aux, fn, gradients, fallback, nodes=len(forward_nodes)
+        assemble,
+        prog.namespace,
+        parameters,
+        written,
+        structures,
+        guards,
+        aux,
+        fn,
+        gradients,
+        fallback,
+        len(forward_nodes),
     )
+
+
+def _new_ancestors(root, reached):
+    """`topological_order(root)` without the nodes already in `reached` (a dict used as an ordered set), added to it.
+
+    `reached` holds whole ancestries, so leaving them out changes neither which
+    other nodes are found nor their order; all roots (the output, every guard's
+    node) are then walked in one pass over the graph, not one pass per root.
+    """
+    start = len(reached)
+    stack = [root]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        if node is None:
+            reached[pop()] = None
+        elif node not in reached:
+            a = node._a
+            if a is None:
+                reached[node] = None
+                continue
+            push(node)
+            push(None)
+            if type(a) is tuple:
+                stack.extend(filterfalse(reached.__contains__, a))
+            else:
+                push(a)
+                if node._b is not None:
+                    push(node._b)
+    return list(islice(reached, start, None))
+
+
+def _with_guards(forward, guard_lines):
+    """The forward lines with each guard placed right after the last node it reads (-1: before every node)."""
+    placed = [("guard", line) for line in guard_lines.get(-1, ())]
+    node_index = 0
+    for kind, line in forward:
+        placed.append((kind, line))
+        if kind == "end":
+            placed.extend(("guard", g) for g in guard_lines.get(node_index, ()))
+            node_index += 1
+    return placed
+
+
+class _LeafBound:
+    """Input and constant leaves whose gradients are bounded instead of computed.
+
+    A call's inputs are numbers, so their gradients leave the call nowhere:
+    the engine computes them only to check that no gradient overflowed (it
+    raises if one did). When every term of such a leaf's gradient is
+    g * w, a dot node's gradient g times a parameter or constant w (the
+    inputs of an MLP's first layer), then
+
+        |leaf gradient| <= m * max|w| * (sum of |g| over those dot nodes)
+
+    where m is the most terms one leaf takes from one g. One such bound per
+    call replaces the sums: at most 1e300 proves every one of those gradients
+    finite (and every g); anything else (inf, nan, a huge bound) hands the
+    call to the engine, which decides.
+    """
+
+    def __init__(self):
+        self.gradients = {}  # the g's, in order (a dict as an ordered set)
+        self.factors = {}  # the w's
+        self.most = 0  # m
+
+    def take(self, factors):
+        """Whether the leaf whose terms are `factors` ([(g, w), ...]) is covered by the bound (then it is added)."""
+        if not factors or any(w is None or w[0] not in "p0123456789(" for _, w in factors):
+            return False
+        counts = {}
+        for g, w in factors:
+            self.gradients[g] = self.factors[w] = None
+            counts[g] = counts.get(g, 0) + 1
+        self.most = max(self.most, *counts.values())
+        return True
+
+    def weights_line(self, indent):
+        return f"{indent}_wm = {self.most} * _max(_map(_abs, ({', '.join(self.factors)},)))"
+
+    def check_lines(self, indent):
+        return [
+            f"{indent}_gb = _sum(_map(_abs, ({', '.join(self.gradients)},)))",
+            f"{indent}if not _gb * _wm <= 1e300: raise _Bail",
+        ]
 
 
 def _emit_sum(lines, target, terms, indent=""):
@@ -488,14 +634,14 @@ def _emit_sum(lines, target, terms, indent=""):
         lines.append(f"{indent}{target} = {target} + {' + '.join(terms[start : start + 100])}")
 
 
-def _emit_check(lines, variables, indent="    "):
-    """Raise _Bail if any of `variables` is inf or nan (their sum is; a sum that overflows only bails too)."""
+def _emit_check(lines, variables, indent="    ", bail="raise _Bail"):
+    """Run `bail` if any of `variables` is inf or nan (their sum is; a sum that overflows only bails too)."""
     if not variables:
         return
     for start in range(0, len(variables), 250):
         chunk = ", ".join(variables[start : start + 250])
         lines.append(f"{indent}_s = _sum(({chunk},))" if start == 0 else f"{indent}_s = _s + _sum(({chunk},))")
-    lines.append(f"{indent}if _s - _s: raise _Bail")  # 0.0 for a finite sum, nan otherwise
+    lines.append(f"{indent}if _s - _s: {bail}")  # 0.0 for a finite sum, nan otherwise
 
 
 def _emit_node(prog, node, names):

@@ -9,6 +9,9 @@ or error is then returned: exact either way.
 from __future__ import annotations
 
 import math
+import threading
+from itertools import repeat
+from types import CodeType
 
 from .. import engine
 from ..engine import Value
@@ -28,14 +31,18 @@ class CompiledFunction:
 
     - `source`: the generated Python code (forward, checks, backward).
     - `parameters`: the leaves read live at each call (`.data`) whose `.grad` it adds into.
+    - `written`: those of them whose `.grad` a call changes (the output depends on them).
     - `nodes`: how many graph nodes the code computes per call.
     - `handed_over`: how many calls were handed to the interpreted engine (see the module docstring).
     """
 
-    def __init__(self, assemble, namespace, parameters, structures, guards, aux, fn, gradients, fallback, nodes):
+    def __init__(
+        self, assemble, namespace, parameters, written, structures, guards, aux, fn, gradients, fallback, nodes
+    ):
         self._assemble, self._namespace = assemble, namespace
         self._variants = {}
         self.parameters = parameters
+        self.written = written
         self._structures = structures
         self._guards = guards
         self._aux = aux
@@ -44,18 +51,28 @@ class CompiledFunction:
         self._fallback = fallback
         self.nodes = nodes
         self.handed_over = 0
-        self._main = self._variant("full" if gradients else "forward")
+
+    @property
+    def _main(self):
+        """(function, source) of the variant `__call__` runs outside no_grad()."""
+        return self._variant("full" if self._gradients else "forward")
 
     @property
     def source(self):
         return self._main[1]
 
     def _variant(self, name):
+        """(function, source) of a variant, written and compiled on its first use.
+
+        A caller uses one or two of the variants (fit's per-sample programs
+        only 'batch'), and Python's compile of a long function is most of what
+        `compile` costs, so none is made before it is needed.
+        """
         made = self._variants.get(name)
         if made is None:
             source = self._assemble(name)
             namespace = dict(self._namespace)
-            exec(compile(source, "<micrograd_ko.compile>", "exec"), namespace)  # noqa: S102 - our own code
+            exec(_code_of(source), namespace)  # noqa: S102 - our own code
             made = self._variants[name] = (namespace["compiled"], source)
         return made
 
@@ -103,28 +120,49 @@ class CompiledFunction:
         self.handed_over += 1
         return self._interpreted(args, output_grad, recording)
 
-    def fast(self, flat, output_grad=1.0, accumulate=False):
-        """The compiled call alone, on already flattened float arguments; None where it would hand over.
+    def fast(self, flat, output_grad=1.0):
+        """The compiled call alone, on already flattened float arguments; None where it would hand over (or a
+        gradient is -0.0).
 
-        With `accumulate`, each gradient term is added onto the parameter's
-        `.grad` one at a time, as ONE `backward()` over a sum of such calls
-        (a mini-batch) adds them. Nothing is changed when it returns None.
+        Nothing is changed when it returns None.
         """
+        if _holds_negative_zero(self.parameters):
+            return None
         try:
-            return self._variant("full_acc" if accumulate else "full")[0](flat, self.parameters, output_grad)
+            return self._variant("full")[0](flat, self.parameters, output_grad)
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
             return None
 
     def fast_batch(self, flats, output_grad=1.0):
-        """`fast(flat, output_grad, accumulate=True)` for each flat in `flats`, as one call; None where any would hand over.
+        """`fast` for each flat in `flats` as one loop (variant 'batch'): a list of results, or None.
 
-        One loop in the generated code (variant 'batch'): the parameters are
-        read once and their gradients written once per batch instead of once
-        per sample, the same additions in the same order. Nothing is changed
-        when it returns None.
+        Each term is added onto the parameter's `.grad` one at a time, going on
+        from what it holds: from 0.0, with `output_grad` = 1 / batch size,
+        that is what backward() of the batch's mean loss adds, the same
+        additions in the same order (what fit's compiled mini-batch runs; fit
+        sets other held gradients aside and adds them at the end, as
+        backward() does). None where any sample would hand over, or a
+        gradient is -0.0; nothing is changed then.
         """
+        if _holds_negative_zero(self.parameters):
+            return None
         try:
             return self._variant("batch")[0](flats, self.parameters, output_grad)
+        except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
+            return None
+
+    def sgd_step(self, flat, lr, output_grad=1.0):
+        """zero_grad, `fast(flat, output_grad)` and `optim.SGD(..., lr=lr).step()` as one call (variant 'sgd').
+
+        For a training step whose optimizer is plain SGD over exactly the
+        parameters in `written`. Returns (the call's result, updated), or None
+        where it would hand over (nothing is changed then). `updated` False:
+        the gradients are written but a new number would not be finite, so
+        the parameters are not: the optimizer's own step decides (it raises,
+        naming the parameter).
+        """
+        try:
+            return self._variant("sgd")[0](flat, self.parameters, output_grad, lr)
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
             return None
 
@@ -174,10 +212,45 @@ class CompiledFunction:
         return f"<compiled function: {self.nodes} nodes, {len(self.parameters)} parameters>"
 
 
+# Python's compile of the last source texts compiled: fit and the experiments compile
+# the same model shape again and again (one run per seed), and the text depends only
+# on the graph's shape and constants (parameters are read live, rules and guards'
+# numbers are names in the namespace).
+# Bounded by the texts' length (a code object takes about 6 bytes per character).
+_CODE_CACHE: dict[str, CodeType] = {}  # source -> code, the one used longest ago first
+_CODE_CACHE_CHARS = 4_000_000
+_code_cache_lock = threading.Lock()
+
+
+def _code_of(source):
+    """The code object of `source`, compiled once while the text is among the last ones used."""
+    with _code_cache_lock:
+        code = _CODE_CACHE.pop(source, None)
+    if code is None:
+        code = compile(source, "<micrograd_ko.compile>", "exec")
+    if len(source) > _CODE_CACHE_CHARS:
+        return code
+    with _code_cache_lock:
+        _CODE_CACHE[source] = code  # (re)inserted last: the one used most recently
+        held = sum(map(len, _CODE_CACHE))
+        while held > _CODE_CACHE_CHARS:
+            oldest = next(iter(_CODE_CACHE))
+            held -= len(oldest)
+            del _CODE_CACHE[oldest]
+    return code
+
+
 def _holds_negative_zero(parameters):
-    """Whether a gradient was set to -0.0 by hand (backward() keeps it; the generated sums may not)."""
-    for p in parameters:
-        g = p.grad
-        if g == 0.0 and math.copysign(1.0, g) < 0.0:
-            return True
-    return False
+    """Whether a gradient is -0.0 (or no float), which backward() goes on from and the generated sums may not.
+
+    (The generated code computes an inner node's gradient without backward()'s leading 0.0 +, so its
+    zero may have the other sign; that shows only once added onto a held -0.0.) After zero_grad every
+    gradient is +0.0: one pass in C says so.
+    """
+    grads = [p.grad for p in parameters]
+    try:
+        if min(map(math.copysign, repeat(1.0, len(grads)), grads), default=1.0) > 0.0:
+            return False
+    except TypeError:  # None or another kind of number: the engine decides
+        return True
+    return any(g == 0.0 and math.copysign(1.0, g) < 0.0 for g in grads)
