@@ -231,36 +231,38 @@ class SGD(Optimizer):
         self.momentum = _check_rate(momentum, "momentum")
         self.weight_decay = _check_rate(weight_decay, "weight_decay")
         self.velocity: list[float | None] = [None] * len(self.params)
-        self._full_velocity: list[float | None] | None = None  # `velocity` once no entry of it is None
 
     def _compute(
         self, data: list[float], grads: list[float | None], skip: bool
     ) -> tuple[list[float | None], list[list[Any]]]:
         # The rule above over whole lists (faster than one parameter at a time), the same float operations in the
-        # same order. The usual step has every gradient (and, after the first step, every velocity): the first
-        # branch, with nothing to test per parameter. Otherwise a parameter whose gradient is None keeps its value
+        # same order. The usual step has every gradient (skip False) and, after the first step, every velocity: the
+        # comprehensions without a test per parameter. Otherwise a parameter whose gradient is None keeps its value
         # and its velocity, and a velocity still None (the first step) becomes the gradient itself.
         lr, weight_decay, momentum = self.lr, self.weight_decay, self.momentum
-        if not skip and (not momentum or self._full_velocity is self.velocity):  # (it has no None then)
-            if weight_decay:
-                grads = [g + weight_decay * d for d, g in zip(data, grads)]  # type: ignore[operator]
-            if not momentum:
-                return [d - lr * g for d, g in zip(data, grads)], []  # type: ignore[operator]
-            full: list[float | None] = [momentum * v + g for v, g in zip(self.velocity, grads)]  # type: ignore[operator]
-            return [d - lr * v for d, v in zip(data, full)], [full]  # type: ignore[operator]
         if weight_decay:
-            grads = [g if g is None else g + weight_decay * d for d, g in zip(data, grads)]
+            if skip:
+                grads = [g if g is None else g + weight_decay * d for d, g in zip(data, grads)]
+            else:
+                grads = [g + weight_decay * d for d, g in zip(data, grads)]  # type: ignore[operator]
         if not momentum:
-            return [None if g is None else d - lr * g for d, g in zip(data, grads)], []
+            if skip:
+                return [None if g is None else d - lr * g for d, g in zip(data, grads)], []
+            return [d - lr * g for d, g in zip(data, grads)], []  # type: ignore[operator]
+        if not skip:
+            try:
+                full: list[float | None] = [momentum * v + g for v, g in zip(self.velocity, grads)]  # type: ignore[operator]
+            except TypeError:  # a velocity is still None (the first step): the general rule below
+                pass
+            else:
+                return [d - lr * v for d, v in zip(data, full)], [full]  # type: ignore[operator]
         velocity = [v if g is None else g if v is None else momentum * v + g for v, g in zip(self.velocity, grads)]
         values: list[float | None] = [None if g is None else d - lr * v for d, g, v in zip(data, grads, velocity)]  # type: ignore[operator]
         return values, [velocity]
 
     def _commit(self, state: list[list[Any]]) -> None:
         if state:  # no state without momentum: the velocity stays None
-            full = self._full_velocity is self.velocity  # then the new one has no None either
             (self.velocity,) = state
-            self._full_velocity = self.velocity if full or None not in self.velocity else None
 
 
 class Adam(Optimizer):
@@ -305,7 +307,6 @@ class Adam(Optimizer):
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
         self.steps = [0] * len(self.params)
-        self._even_steps: list[int] | None = self.steps  # `steps` while every count in it is the same
         self.t = 0  # step() calls that updated the parameters
 
     def _compute(
@@ -314,12 +315,13 @@ class Adam(Optimizer):
         beta1, beta2 = self.betas
         lr, eps, weight_decay = self.lr, self.eps, self.weight_decay
         one_minus_beta1, one_minus_beta2 = 1.0 - beta1, 1.0 - beta2
-        if not skip and self._even_steps is self.steps:
+        steps = self.steps
+        if not skip and steps.count(steps[0]) == len(steps):
             # The usual step: every parameter has a gradient and the same step count t, so the loop below is the
             # same float operations in the same order written over whole lists, with one pair of corrections.
             if weight_decay:
                 grads = [g + weight_decay * d for d, g in zip(data, grads)]  # type: ignore[operator]
-            t = self.steps[0] + 1
+            t = steps[0] + 1
             step_size, correction2_sqrt = lr / (1.0 - beta1**t), math.sqrt(1.0 - beta2**t)
             sqrt = math.sqrt
             m = [m_i + one_minus_beta1 * (g - m_i) for m_i, g in zip(self.m, grads)]  # type: ignore[operator]
@@ -349,5 +351,4 @@ class Adam(Optimizer):
 
     def _commit(self, state: list[list[Any]]) -> None:
         self.m, self.v, self.steps = state
-        self._even_steps = self.steps if self.steps.count(self.steps[0]) == len(self.steps) else None
         self.t += 1

@@ -237,13 +237,23 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
     for p, g in zip(parameters, held):
         p.grad = g
     random.setstate(state)
+    data = _batch_numbers(X, y, batch)
     expected = _interpreted_step(model, loss_fn, X, y, batch)
     why = _difference(step, expected, got, [p.grad for p in parameters], state != random.getstate())
+    if why is None and _batch_numbers(X, y, batch) != data:  # the compiled code would not repeat that change
+        why = bilingual(
+            "모델이 학습 중에 입력이나 목표값을 바꿉니다", "the model changes its inputs or targets while training"
+        )
     if why is not None:
         _notice(why)
         return expected, None
     compiled.unchecked = False
     return expected, compiled
+
+
+def _batch_numbers(X, y, batch):
+    """The batch's inputs and targets as text (`repr` of their numbers: exact, -0.0 and nan included)."""
+    return repr([_numbers(X[i]) for i in batch]) + repr([_numbers(y[i]) for i in batch])
 
 
 def _difference(step, expected, got, want, drew):
@@ -490,6 +500,8 @@ class _CompiledForward:
         program = self.program
         if not program:
             return [None] * len(X)
+        if type(X) not in (list, tuple):  # a Sequence of the user's may give another x each time
+            return [None] * len(X)
         if self._held is None or self._held[0] is not X:
             flats = []
             for x in X:
@@ -594,12 +606,16 @@ class _SampleNumbers:
     For sample i: the structures of X[i] and y[i] (`_structure`) and the
     floats `_flatten` appends for them. A sample holding a Value (a number
     that may change while training) or a number `_flatten` refuses is not
-    held (False): its batches are read from X and y as they are, as before.
+    held (False): its batches are read from X and y as they are, as before;
+    so are all samples of X and y that are not lists or tuples. (A model that
+    changes its inputs in place is caught by fit's check, `_compiled_step`.)
     """
 
     def __init__(self, X, y):
         self.X, self.y = X, y
-        self.samples = [None] * len(X)
+        # A list or tuple gives the same sample every time; a Sequence of the user's may not (augmentation)
+        held = type(X) in (list, tuple) and type(y) in (list, tuple)
+        self.samples = [None if held else False] * len(X)
 
     def get(self, i):
         """(input structure, input floats, target structure, target floats), or False."""
@@ -811,7 +827,7 @@ def evaluate(model, X, y, loss="mse", accuracy=None):
 def _evaluate(model, X, y, loss, accuracy, predict, judge=None):
     """`evaluate` with the predictions made by `predict(x)` (the model, or its compiled forward pass).
 
-    `judge`: the default accuracy on numbers (`_numeric_accuracy`), used with `accuracy` None.
+    `judge`: fit's default accuracy on numbers (`_numeric_accuracy`), None when `accuracy` is the user's.
     """
     check_dataset(X, y)
     loss_fn = losses.get(loss)
@@ -829,7 +845,7 @@ def _evaluate(model, X, y, loss, accuracy, predict, judge=None):
             else:
                 preds = [predict(x) for x in X]
             total = math.fsum(loss_fn(p, t).data for p, t in zip(preds, y))
-            if compiled and judge is not None and accuracy is None:
+            if compiled and judge is not None:
                 correct = sum(
                     bool(judge(n, t) if n is not None else is_correct(p, t)) for n, p, t in zip(numbers, preds, y)
                 )

@@ -782,3 +782,81 @@ def test_fit_compiled_equals_interpreted_for_odd_targets_models_and_optimizers(m
     compiled, interpreted = _fit_both_ways(plain, epochs=4, seed=0)
     assert compiled == interpreted
     assert len(clipped_steps) == 8  # the class's own step ran at every step, fused or not
+
+
+def test_a_model_that_changes_its_inputs_in_place_trains_interpreted_with_a_notice(capsys):
+    class Rescaling(nn.Module):  # divides its input list in place: the compiled code would not repeat that
+        def __init__(self):
+            self.net = MLP(2, [4, 1], activation="tanh", seed=8)
+
+        def __call__(self, x):
+            x[0] = x[0] * 0.5
+            return self.net(x)
+
+        def parameters(self):
+            return self.net.parameters()
+
+    X, labels = datasets.moons(16, noise=0.1, seed=6)
+    runs = []
+    for compile_ in (False, True):
+        data = [list(x) for x in X]
+        model = Rescaling()
+        history = fit(
+            model,
+            data,
+            labels,
+            loss="bce_with_logits",
+            optimizer=SGD(model.parameters(), lr=0.1),
+            epochs=3,
+            batch_size=4,
+            seed=0,
+            progress=False,
+            compile=compile_,
+        )
+        runs.append((history, [p.data for p in model.parameters()], data))
+    assert runs[0] == runs[1]
+    notice = capsys.readouterr().err  # the trace sees its own argument lists change (compile refuses)
+    assert "training interpreted, not compiled" in notice and "compile: fn changes the lists it is given" in notice
+
+
+def test_a_sequence_of_the_users_is_read_at_every_batch_not_once():
+    from collections.abc import Sequence
+
+    class Scaled(Sequence):  # gives other numbers after every step (set below): not a list fit may read once
+        def __init__(self, rows):
+            self.rows, self.scale = rows, 1.0
+
+        def __len__(self):
+            return len(self.rows)
+
+        def __getitem__(self, i):
+            return [v * self.scale for v in self.rows[i]]
+
+    X, labels = datasets.moons(20, noise=0.1, seed=7)
+    runs = []
+    for compile_ in (False, True):
+        data = Scaled([list(x) for x in X])
+        model = MLP(2, [5, 1], activation="tanh", seed=9)
+        optimizer = SGD(model.parameters(), lr=0.1)
+        moved = optimizer.step
+
+        def step_and_rescale(moved=moved, data=data):
+            moved()
+            data.scale *= 1.1
+
+        optimizer.step = step_and_rescale
+        history = fit(
+            model,
+            data,
+            labels,
+            loss="bce_with_logits",
+            optimizer=optimizer,
+            epochs=3,
+            batch_size=5,
+            seed=1,
+            progress=False,
+            compile=compile_,
+            validation_data=(data, labels),
+        )
+        runs.append((history, [p.data for p in model.parameters()]))
+    assert runs[0] == runs[1]
