@@ -554,6 +554,8 @@ class _CompiledBatches:
 
     def step(self, X, y, batch):
         entry = self.programs.get(len(batch), False)
+        if entry is False and self.max_terms is not None and self._too_large(X, y, batch):
+            entry = self.programs[len(batch)] = None  # known from one sample's program, without tracing the batch
         if entry is False:
             model, loss_fn = self.model, self.loss_fn
             xs, ts = [X[i] for i in batch], [y[i] for i in batch]
@@ -581,6 +583,17 @@ class _CompiledBatches:
         if result is None:  # a number out of range, a guard: the engine decides this batch
             return None
         return result[0], result[1], True
+
+    def _too_large(self, X, y, batch):
+        """Whether the whole batch's graph would pass `max_terms`, judged by its first sample's program.
+
+        (The batch's graph is its samples' graphs and a mean over them, so it
+        is at least that many times as large.)
+        """
+        program, _ = self.samples._held(batch[0])
+        if program is None:
+            program, _ = self.samples._program(X[batch[0]], y[batch[0]])
+        return program is not None and program.size * len(batch) > self.max_terms
 
     def checked_program(self, X, y, batch):
         """(the checked whole-batch program for this batch, its flat arguments), or None."""

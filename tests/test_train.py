@@ -860,3 +860,23 @@ def test_a_sequence_of_the_users_is_read_at_every_batch_not_once():
         )
         runs.append((history, [p.data for p in model.parameters()]))
     assert runs[0] == runs[1]
+
+
+def test_a_batch_too_large_to_compile_whole_is_known_from_one_samples_program(monkeypatch):
+    """fit does not trace a whole mini-batch only to have it refused as too large: one sample's program tells."""
+    from micrograd_ko import train
+
+    monkeypatch.setattr(train._CompiledBatches, "MAX_TERMS", 400)
+    traced = []
+    compile_function = train.compile_function
+    monkeypatch.setattr(train, "compile_function", lambda *a, **k: traced.append(a[1:]) or compile_function(*a, **k))
+    X, labels = datasets.moons(24, noise=0.2, seed=1)
+    runs = []
+    for compile_ in (True, False):
+        model = MLP(2, [8, 1], activation="tanh", seed=0)
+        history = fit(model, X, labels, loss="bce_with_logits", optimizer=SGD(model.parameters(), lr=0.3),
+                      epochs=2, batch_size=8, seed=0, progress=False, compile=compile_)  # fmt: skip
+        runs.append((history, [(p.data, p.grad) for p in model.parameters()]))
+    assert runs[0] == runs[1]
+    whole = [isinstance(args[0][0], list) for args in traced]  # (xs, ts) of a batch, or (x, t) of a sample
+    assert whole == [False]  # one sample's program: the batch of 8 was never traced whole

@@ -538,7 +538,7 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         fn,
         gradients,
         fallback,
-        len(forward_nodes),
+        (len(forward_nodes), size),
     )
 
 

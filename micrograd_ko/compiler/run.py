@@ -32,12 +32,12 @@ class CompiledFunction:
     - `source`: the generated Python code (forward, checks, backward).
     - `parameters`: the leaves read live at each call (`.data`) whose `.grad` it adds into.
     - `written`: those of them whose `.grad` a call changes (the output depends on them).
-    - `nodes`: how many graph nodes the code computes per call.
+    - `nodes`: how many graph nodes the code computes per call; `size`: nodes + edges (what the limits count).
     - `handed_over`: how many calls were handed to the interpreted engine (see the module docstring).
     """
 
     def __init__(
-        self, assemble, namespace, parameters, written, structures, guards, aux, fn, gradients, fallback, nodes
+        self, assemble, namespace, parameters, written, structures, guards, aux, fn, gradients, fallback, sizes
     ):
         self._assemble, self._namespace = assemble, namespace
         self._variants = {}
@@ -49,7 +49,7 @@ class CompiledFunction:
         self._fn = fn
         self._gradients = gradients
         self._fallback = fallback
-        self.nodes = nodes
+        self.nodes, self.size = sizes
         self.handed_over = 0
 
     @property
