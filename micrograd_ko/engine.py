@@ -92,7 +92,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from fractions import Fraction
 from functools import lru_cache, partial
-from itertools import filterfalse
+from itertools import filterfalse, islice
 from operator import mul
 from typing import Any, Literal, NoReturn, overload
 
@@ -1426,7 +1426,7 @@ def softmax(xs: Iterable[Value | float]) -> list[Value]:
 # --------------------------------------------------------------------------
 
 
-def topological_order(root):
+def topological_order(root, done=None):
     """Every node `root` depends on, each after all of its parents.
 
     Depth-first search with an explicit stack (no recursion, so a chain of a
@@ -1440,8 +1440,15 @@ def topological_order(root):
     answers "already finished?" in one lookup. No node can be reached again
     while it is in progress (that would need a cycle), so finished nodes
     are the only ones to skip.
+
+    `done` may be passed in, holding whole ancestries already ordered (the
+    compiler walks its output and every guard's node this way, in one pass
+    over the graph): they are skipped, which changes neither which other
+    nodes are found nor their order, and only the new ones are returned.
     """
-    done = {}
+    if done is None:
+        done = {}
+    start = len(done)
     stack = [root]
     pop, push = stack.pop, stack.append
     while stack:
@@ -1461,7 +1468,7 @@ def topological_order(root):
                 push(a)
                 if node._b is not None:
                     push(node._b)
-    return list(done)
+    return list(islice(done, start, None)) if start else list(done)
 
 
 def _propagate(order):

@@ -17,7 +17,6 @@ import math
 import numbers
 import struct
 import sys
-from itertools import filterfalse, islice
 
 from .. import engine
 from ..engine import Value, topological_order
@@ -262,7 +261,7 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
     leaves = {}
     output_order = topological_order(output) if output is not None else []  # backward()'s own order
     reached = dict.fromkeys(output_order)  # every node a root depends on (an ordered set)
-    for nodes in [output_order, *(_new_ancestors(root, reached) for root in roots)]:
+    for nodes in [output_order, *(topological_order(root, reached) for root in roots)]:
         for node in nodes:
             if node._a is None:
                 leaves[id(node)] = node
@@ -540,36 +539,6 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         fallback,
         (len(forward_nodes), size),
     )
-
-
-def _new_ancestors(root, reached):
-    """`topological_order(root)` without the nodes already in `reached` (a dict used as an ordered set), added to it.
-
-    `reached` holds whole ancestries, so leaving them out changes neither which
-    other nodes are found nor their order; all roots (the output, every guard's
-    node) are then walked in one pass over the graph, not one pass per root.
-    """
-    start = len(reached)
-    stack = [root]
-    pop, push = stack.pop, stack.append
-    while stack:
-        node = pop()
-        if node is None:
-            reached[pop()] = None
-        elif node not in reached:
-            a = node._a
-            if a is None:
-                reached[node] = None
-                continue
-            push(node)
-            push(None)
-            if type(a) is tuple:
-                stack.extend(filterfalse(reached.__contains__, a))
-            else:
-                push(a)
-                if node._b is not None:
-                    push(node._b)
-    return list(islice(reached, start, None))
 
 
 def _with_guards(forward, guard_lines):
