@@ -226,16 +226,14 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
     try:
         step = compiled.step(X, y, batch)
     except Exception as refusal:  # noqa: BLE001 - a refusal, or an error while tracing: the engine takes over
-        for p, g in zip(parameters, held):
-            p.grad = g
+        _restore_gradients(parameters, held)
         random.setstate(state)
         _notice(refusal)
         return None, None
     if step is None or not compiled.unchecked:
         return step, compiled
     got = [p.grad for p in parameters]
-    for p, g in zip(parameters, held):
-        p.grad = g
+    _restore_gradients(parameters, held)
     random.setstate(state)
     data = _batch_numbers(X, y, batch)
     expected = _interpreted_step(model, loss_fn, X, y, batch)
@@ -355,11 +353,6 @@ class _FusedSGD:
     from the same state; else fit goes on unfused, saying why in one line.
     """
 
-    def __init__(self, optimizer):
-        self.optimizer = optimizer
-        self.held = {id(p) for p in optimizer.params}
-        self.trusted = {}  # id(program) -> whether its fused step is used
-
     # The methods of SGD whose work the fused code does, as optim defines them.
     OWN = {
         "step": "Optimizer.step",
@@ -367,6 +360,11 @@ class _FusedSGD:
         "_compute": "SGD._compute",
         "_commit": "SGD._commit",
     }
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+        self.optimized = {id(p) for p in optimizer.params}
+        self.trusted = {}  # id(program) -> whether its fused step is used
 
     @staticmethod
     def applies(optimizer, track_gradients):
@@ -388,7 +386,7 @@ class _FusedSGD:
         program, flat = found
         trusted = self.trusted.get(id(program))
         if trusted is None:
-            if {id(p) for p in program.written} != self.held or len(program.written) != len(self.held):
+            if {id(p) for p in program.written} != self.optimized or len(program.written) != len(self.optimized):
                 trusted = self.trusted[id(program)] = False
             else:
                 return self._first_step(program, flat, compiled, X, y, batch)
