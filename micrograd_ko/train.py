@@ -120,9 +120,10 @@ def fit(
     order = list(range(len(X)))
     compiled = None
     predict: Module | _CompiledForward = model  # what makes the predictions on validation data
+    parameters = _trained(model, optimizer)  # every Value whose gradient a step may change
     if compile and _compilable(model):
         predict = _CompiledForward(model)
-        samples = _CompiledSamples(model, loss, loss_fn, _SampleNumbers(X, y), _trained(model, optimizer))
+        samples = _CompiledSamples(model, loss, loss_fn, _SampleNumbers(X, y), parameters)
         steps = epochs * math.ceil(len(X) / batch_size)
         compiled = _CompiledBatches(model, loss_fn, samples, steps) if samples.targets_are_inputs else samples
     fused = (
@@ -131,7 +132,6 @@ def fit(
         else None
     )
     judge = None if accuracy else _numeric_accuracy(loss, y)  # the default accuracy, on compiled predictions' numbers
-    parameters = _trained(model, optimizer)  # every Value whose gradient a step may change
     bar = tqdm(range(epochs), desc=tr("학습", "training"), unit=tr("에폭", "epoch"), disable=not progress)
     model.train()  # (evaluate puts the mode back as it found it)
     for _ in bar:
@@ -710,7 +710,8 @@ class _CompiledSamples:
                 runs.append((program, [flat]))
         parameters = self.parameters
         held = [p.grad for p in parameters]
-        if any(held):  # backward() sums the batch from 0.0 and adds what a gradient held at the end
+        set_aside = any(held)  # backward() sums the batch from 0.0 and adds what a gradient held at the end
+        if set_aside:
             for p, g in zip(parameters, held):
                 if g:
                     p.grad = 0.0
@@ -722,7 +723,7 @@ class _CompiledSamples:
                 return None
             results.extend(done)
         try:
-            if any(held):
+            if set_aside:
                 for p, g in zip(parameters, held):
                     if g:
                         p.grad = _finite(p.grad + g)

@@ -357,10 +357,9 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
     leaf_grads = []
     bound = _LeafBound()
     if output is not None and gradients:
-        order = output_order
         terms_of = {id(output): ["output_grad"]}
         factors_of = {}  # id(node) -> per term: (gradient, factor) where the term is gradient * factor of a dot
-        for node in reversed(order):
+        for node in reversed(output_order):
             terms = terms_of.pop(id(node), None)
             if terms is None:
                 continue  # no path from the output reaches it: its gradient is 0 and it passes nothing on
