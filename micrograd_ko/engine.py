@@ -910,7 +910,8 @@ class Value:
         The public way to add an operation (a loss, say) to the engine. The
         local derivatives are `local_grads` (one float per parent) if given,
         else the op's rule applied to the parents' numbers. Inside
-        `no_grad()` the node is a leaf.
+        `no_grad()` the node is a leaf, and no derivative is computed (as
+        for the built-in ops: nothing will ever ask for it).
         """
         if not isinstance(op, Op):
             raise TypeError(
@@ -928,6 +929,8 @@ class Value:
             )
         _check_finite_inputs(op, [p.data for p in parents])
         data = _check_number(data, str(op))
+        if _paused_threads and not _recording():
+            return _leaf(data)
         if local_grads is None:
             if op.derivative is None:
                 raise _unknown_derivative(op)

@@ -110,6 +110,27 @@ def test_no_grad_records_no_graph():
     assert w.grad == 0.0 and y.grad == 1.0
 
 
+
+def test_from_op_inside_no_grad_makes_a_leaf_without_asking_the_rule():
+    # As sqrt(0.0) inside no_grad (whose slope 0.5 / 0 is never needed), an Op's derivative is not computed.
+    asked = []
+
+    def derivative(inputs, out):
+        asked.append(inputs)
+        return (float("inf"),)  # a rule that would be refused if it were asked
+
+    op = Op("spy", derivative, lambda inputs: 2.0 * inputs[0])
+    x = Value(3.0)
+    with ko.no_grad():
+        y = Value.from_op(6.0, op, [x])
+        loss = ko.losses.cross_entropy([x, Value(1.0)], 0)
+        root = Value(0.0).sqrt()
+    assert (y.data, y._prev, asked) == (6.0, (), [])
+    assert loss._prev == () and root.data == 0.0
+    with pytest.raises(OverflowError):  # outside no_grad the rule is asked, and its inf refused
+        Value.from_op(6.0, op, [x])
+    assert asked == [[3.0]]
+
 def test_no_grad_is_restored_after_an_error_and_nests():
     with pytest.raises(ValueError), ko.no_grad():
         Value(-1.0).log()
