@@ -110,7 +110,6 @@ def test_no_grad_records_no_graph():
     assert w.grad == 0.0 and y.grad == 1.0
 
 
-
 def test_from_op_inside_no_grad_makes_a_leaf_without_asking_the_rule():
     # As sqrt(0.0) inside no_grad (whose slope 0.5 / 0 is never needed), an Op's derivative is not computed.
     asked = []
@@ -130,6 +129,7 @@ def test_from_op_inside_no_grad_makes_a_leaf_without_asking_the_rule():
     with pytest.raises(OverflowError):  # outside no_grad the rule is asked, and its inf refused
         Value.from_op(6.0, op, [x])
     assert asked == [[3.0]]
+
 
 def test_no_grad_is_restored_after_an_error_and_nests():
     with pytest.raises(ValueError), ko.no_grad():

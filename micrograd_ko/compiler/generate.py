@@ -50,7 +50,7 @@ _INLINE_UNARY = {
     engine.EXP: ("_exp({0})", "{o}", False),
     engine.LOG: ("_log({0})", "(1.0 / {0})", True),
     engine.SQRT: ("_sqrt({0})", "(0.5 / {o})", True),
-    engine.ABS: ("_abs({0})", "(({0} > 0) - ({0} < 0))", False),
+    engine.ABS: ("_abs({0})", "(1.0 if {0} > 0.0 else -1.0 if {0} < 0.0 else 0.0)", False),
     # tanh and sigmoid: both branches of the row, the saturated one too (sech(x)^2 with t = e^-|x|; s(x) s(-x))
     engine.TANH: (
         "_tanh({0})",
@@ -63,7 +63,8 @@ _INLINE_UNARY = {
         "({o} * ((_e := _exp(-{0})) / (1.0 + _e)) if {0} > 0 else {o} * (1.0 - {o}))",
         False,
     ),
-    engine.RELU: ("({0} if {0} > 0.0 else 0.0)", "({0} > 0)", False),  # max(0.0, x) without a call
+    # (the slopes as floats: g * 1.0 is g exactly, and a float times a float skips the conversion of a bool)
+    engine.RELU: ("({0} if {0} > 0.0 else 0.0)", "(1.0 if {0} > 0.0 else 0.0)", False),  # max(0.0, x) without a call
 }
 _INLINE_BINARY = {
     engine.ADD: ("{0} + {1}", ("1.0", "1.0"), False),
@@ -382,9 +383,11 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
             parents = node._prev
             half = len(parents) // 2 if node._op is engine.DOT else None
             for j, parent in enumerate(parents):
-                terms_of.setdefault(id(parent), []).append(local(j, g))
-                factor = None if half is None else names[id(parents[j + half if j < half else j - half])]
-                factors_of.setdefault(id(parent), []).append((g, factor))
+                parent_key = id(parent)
+                terms_of.setdefault(parent_key, []).append(local(j, g))
+                if parent._a is None and not names[parent_key].startswith("p"):  # an input or constant: bounded?
+                    factor = None if half is None else names[id(parents[j + half if j < half else j - half])]
+                    factors_of.setdefault(parent_key, []).append((g, factor))
 
     # Which numbers are checked for inf and nan. A non-finite number passes
     # through +, -, *, neg, abs, log, sqrt and the sums to the node it feeds
@@ -497,8 +500,12 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
                 if batch:  # this sample's terms, one at a time, onto the batch's running sum
                     _emit_sum(lines, f"a{k}", [f"a{k}", *terms], indent)
                 else:  # the engine's backward: this call's sum first, then what the parameter held
-                    _emit_sum(lines, f"s{k}", terms, indent="    ")
-                    lines.append(f"    t{k} = {'0.0' if sgd else f'P[{k}].grad'} + s{k}")
+                    held = "0.0" if sgd else f"P[{k}].grad"
+                    if len(terms) <= 100:  # one line: the sum in parentheses is computed first all the same
+                        lines.append(f"    t{k} = {held} + ({' + '.join(terms)})")
+                    else:
+                        _emit_sum(lines, f"s{k}", terms, indent="    ")
+                        lines.append(f"    t{k} = {held} + s{k}")
                 totals.append(f"t{k}")
             # A batch's running sums are checked once, after its last sample: inf or nan stays inf or nan when
             # more is added, and nothing is written before the check either way.
