@@ -489,8 +489,8 @@ class _CompiledForward:
     def numbers(self, X):
         """The compiled predictions' numbers for each x in X; None where `self(x)` must decide.
 
-        One pass of the generated code per sample, on numbers flattened once
-        per fit, without `__call__`'s checks. From the first x the program
+        One loop of the generated code over the samples (the weights read
+        once), on numbers flattened once per fit, without `__call__`'s checks. From the first x the program
         cannot take (another structure, a Value inside) on, every answer is
         None: `self(x)` then turns to the model for that x and the rest, as
         it always did.
@@ -508,8 +508,10 @@ class _CompiledForward:
                     break
                 flats.append(flat)
             self._held = (X, flats)
-        forward = program.fast_forward
-        numbers = [forward(flat) for flat in self._held[1]]
+        flats = self._held[1]
+        numbers = program.fast_forward_batch(flats)
+        if numbers is None:  # some x hands over: each on its own
+            numbers = list(map(program.fast_forward, flats))
         return numbers + [None] * (len(X) - len(numbers))
 
 

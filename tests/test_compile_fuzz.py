@@ -307,3 +307,28 @@ def test_a_fused_sgd_step_equals_zero_grad_backward_and_the_optimizers_step(case
             assert [p.data for p in params] == start
             return
     assert (bits(value), [bits(p.grad) for p in params], [bits(p.data) for p in params]) == expected
+
+
+@FUZZ
+@given(batches())
+def test_a_forward_batch_equals_the_forward_pass_of_each_sample(case):
+    """fit's validation runs the forward pass over all samples as one loop (variant 'forward_batch', the weights
+    read and checked once): the same numbers as the forward pass of each sample and as the engine's own
+    (inside no_grad), or None, handing every sample over to be asked one by one."""
+    model, _, xs, _ = case
+    try:
+        program = ko.compile(lambda x: model(x), xs[0], gradients=False)
+    except (CompileError, ArithmeticError, ValueError):
+        return
+    each = [program.fast_forward(x) for x in xs]
+    together = program.fast_forward_batch(xs)
+    note(f"each {each!r}, together {together!r}")
+    event(f"batch: {'handed over' if together is None else 'compiled'}")
+    if together is None:  # some sample hands over (or the check's sum of finite numbers overflowed): fit asks each
+        return
+    for one, alone in zip(together, each):  # (a sum of finite numbers that overflows hands one sample over alone)
+        if alone is not None:
+            assert [bits(v) for v in flat([one])] == [bits(v) for v in flat([alone])]
+    with ko.no_grad():
+        engine = [model(x) for x in xs]
+    assert [bits(v) for v in flat(together)] == [bits(v.data) for v in flat(engine)]

@@ -437,7 +437,7 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
     aux_source = _aux_source(aux, names) if aux is not None else None
 
     def assemble(variant):
-        """variant: 'full', 'forward', 'forward_locals', 'batch' or 'sgd'.
+        """variant: 'full', 'forward', 'forward_locals', 'batch', 'forward_batch' or 'sgd'.
 
         'batch' runs the samples of a mini-batch as one loop:
         `compiled(XS, P, output_grad)` returns a list with one result per X in
@@ -448,6 +448,10 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         parameters' numbers are read and their gradients written once per
         batch; if any sample raises, nothing is written.
 
+        'forward_batch' is 'forward' for each X in XS as one loop (the
+        parameters read and checked once): a list of results. It writes
+        nothing, so a sample that raises leaves nothing to undo.
+
         'sgd' is zero_grad, 'full' and `optim.SGD(lr=lr).step()` in one call,
         `compiled(X, P, output_grad, lr)` -> (result, updated), for a training
         step whose optimizer holds exactly the parameters the output depends
@@ -457,20 +461,22 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         optimizer's own step then raises (or updates), as in the engine.
         """
         batch = variant == "batch"
+        loop = variant in ("batch", "forward_batch")
         sgd = variant == "sgd"
-        with_locals = variant != "forward"
+        with_locals = variant not in ("forward", "forward_batch")
         backward_too = variant in ("full", "batch", "sgd")
-        indent = "        " if batch else "    "  # a batch's samples are the body of a loop
-        signature = f"{'XS' if batch else 'X'}, P, output_grad" + (", lr" if sgd else "")
+        indent = "        " if loop else "    "  # a batch's samples are the body of a loop
+        signature = f"{'XS' if loop else 'X'}, P, output_grad" + (", lr" if sgd else "")
         lines = [f"def compiled({signature}):", "    # 순전파 (forward)"]
         for k in range(len(parameters)):
             lines.append(f"    p{k} = P[{k}].data")
         if backward_too and bound.gradients:
             lines.append(bound.weights_line("    "))
-        if batch:
+        if loop:
             # the parameters are the same for every sample: checked once
             _emit_check(lines, checked_parameters)
-            lines.extend(f"    a{k} = P[{k}].grad" for k, _ in touched)
+            if batch:
+                lines.extend(f"    a{k} = P[{k}].grad" for k, _ in touched)
             lines += ["    _results = []", "    for X in XS:"]
         if inputs:
             lines.append(f"{indent}{', '.join(names[id(leaf)] for leaf in inputs)}, = X")
@@ -478,7 +484,7 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
             if kind == "local" and not with_locals or kind == "end":
                 continue
             lines.append(indent + line)
-        checked = (checked_inputs if batch else checked_inputs + checked_parameters) + checked_nodes
+        checked = (checked_inputs if loop else checked_inputs + checked_parameters) + checked_nodes
         checked += prog.checked_locals if variant == "forward_locals" else unchecked_locals if with_locals else []
         if output is None:
             result = aux_source
@@ -519,13 +525,15 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
                 _emit_check(lines, [f"n{k}" for k, _ in touched], bail=f"return ({result}), False")
                 lines.extend(f"    P[{k}].data = n{k}" for k, _ in touched)
                 result = f"({result}), True"
-        if batch:
+        if loop:
             lines.append(f"{indent}_results.append(({result}))")
+        if batch:
             lines.append(
                 "    # 모든 샘플이 유한하면 매개변수의 .grad에 쓰기 (written only after every sample's checks)"
             )
             _emit_check(lines, [f"a{k}" for k, _ in touched])
             lines.extend(f"    P[{k}].grad = a{k}" for k, _ in touched)
+        if loop:
             lines.append("    return _results")
         else:
             lines.append(f"    return {result}")

@@ -178,6 +178,15 @@ class CompiledFunction:
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
             return None
 
+    def fast_forward_batch(self, flats):
+        """`fast_forward` for each flat in `flats` as one loop (variant 'forward_batch'): a list of results, or
+        None where any of them would hand over (then ask `fast_forward` for each: it writes nothing either way).
+        """
+        try:
+            return self._variant("forward_batch")[0](flats, self.parameters, 1.0)
+        except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
+            return None
+
     def _interpreted(self, args, output_grad, recording):
         wrapped = []
         leaves = []
