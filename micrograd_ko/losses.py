@@ -40,7 +40,7 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .engine import Op, Value, _check_finite_inputs, sigmoid_of, softmax_of
+from .engine import Op, Value, _check_data, _check_finite_inputs, sigmoid_of, softmax_of
 from .i18n import bilingual
 
 __all__ = ["mse", "bce", "bce_with_logits", "cross_entropy", "hinge", "LOSSES", "get"]
@@ -137,9 +137,13 @@ def _apply(op: Op, parents: list[Value]) -> Value:
     hinge(nan, 1) would be max(0, nan) = 0.0.
     """
     data = list(map(_data, parents))
-    _check_finite_inputs(op, data)
-    assert op.forward is not None  # every loss op is made with its forward
-    return Value.from_op(op.forward(data), op, parents)
+    try:
+        _check_finite_inputs(op, data)
+        assert op.forward is not None  # every loss op is made with its forward
+        return Value.from_op(op.forward(data), op, parents)
+    except (TypeError, OverflowError):
+        _check_data(parents)  # a .data set by hand to something that is no float: say so
+        raise
 
 
 def _elementwise_op(name, korean, term, slope, check=None):

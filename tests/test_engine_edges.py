@@ -391,3 +391,42 @@ def test_a_label_set_by_hand_to_a_number_still_draws():
     x = Value(1.0)
     x.label = 5
     assert node_name(x, 0) == "5"
+
+
+@pytest.mark.parametrize("bad", ["a", None, [1.0], 1j, 10**400, float("nan") * 1j])
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda x: x.tanh(),
+        lambda x: x + 1.0,
+        lambda x: 2.0 * x,
+        lambda x: ko.sum([x, 1.0]),
+        lambda x: ko.dot([x], [2.0]),
+        lambda x: ko.losses.mse([x], [1.0]),
+    ],
+)
+def test_a_data_set_by_hand_to_no_number_is_named_by_the_next_op(bad, use):
+    x = Value(1.0, label="w")
+    x.data = bad
+    with pytest.raises(TypeError, match=r"the \.data of 'w' is not a finite float \(") as error:
+        use(x)
+    assert ".data에는 숫자만" in str(error.value)
+
+
+def test_a_value_kept_in_data_by_p_data_equals_p_minus_lr_grad_is_explained():
+    """The learner's slip `p.data = p - lr * p.grad`: whichever op or backward() meets it says what happened."""
+    hint = r"did you write p\.data = p - lr \* p\.grad\?"
+    w, b = Value(0.5, label="w"), Value(0.1)
+    w.data = w - 0.1
+    y = (w + b) * (w + b)  # Value arithmetic on the inner Value goes through
+    with pytest.raises(TypeError, match=hint):
+        y.backward()
+    assert (w.grad, b.grad) == (0.0, 0.0)  # nothing changed
+    for use in (lambda v: v.tanh(), lambda v: ko.dot([v], [1.0]), lambda v: ko.losses.mse([v], [1.0])):
+        with pytest.raises(TypeError, match=hint):
+            use(w)
+    model = ko.nn.MLP(2, [2, 1], seed=0)
+    first = model.parameters()[0]
+    first.data = first - 0.1
+    with pytest.raises(TypeError, match=hint):
+        model([1.0, 2.0])
