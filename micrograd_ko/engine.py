@@ -1389,6 +1389,8 @@ def _as_list(xs: Iterable[Any], what: str) -> list[Any]:
     """`xs` as a list, or a clear error if it is not a sequence (softmax(5), dot(1, 2))."""
     if type(xs) is list:
         return xs
+    if isinstance(xs, (set, frozenset)):
+        raise _unordered(what)
     if isinstance(xs, (str, bytes, Value)) or not hasattr(xs, "__iter__"):
         raise TypeError(
             f"{what}: "
@@ -1398,6 +1400,17 @@ def _as_list(xs: Iterable[Any], what: str) -> list[Any]:
             )
         )
     return list(xs)
+
+
+def _unordered(what):
+    """The error for a set given where the order of the numbers matters (which weight meets which input)."""
+    return TypeError(
+        f"{what}: "
+        + bilingual(
+            "집합(set)에는 순서가 없어 어느 숫자가 몇 번째인지 정해지지 않습니다: 리스트로 주세요",
+            "a set has no order, so which number comes where is undefined: pass a list",
+        )
+    )
 
 
 def _checked_local_grads(op, local_grads, n):

@@ -430,3 +430,12 @@ def test_a_value_kept_in_data_by_p_data_equals_p_minus_lr_grad_is_explained():
     first.data = first - 0.1
     with pytest.raises(TypeError, match=hint):
         model([1.0, 2.0])
+
+
+def test_a_set_is_refused_where_the_order_of_the_numbers_matters():
+    model = ko.nn.MLP(2, [3, 1], seed=0)
+    for call in (lambda: model({5.0, 1.0}), lambda: ko.dot({1.0, 2.0}, [1.0, 2.0]), lambda: ko.sum(frozenset([1.0]))):
+        with pytest.raises(TypeError, match="a set has no order") as error:
+            call()
+        assert "순서가 없어" in str(error.value)
+    assert model([5.0, 1.0]).data == model((5.0, 1.0)).data  # lists and tuples keep their order
