@@ -83,6 +83,7 @@ from inside the library. In detail:
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 import operator
@@ -94,7 +95,7 @@ from fractions import Fraction
 from functools import lru_cache, partial
 from itertools import filterfalse, islice
 from operator import mul
-from typing import Any, Literal, NoReturn, overload
+from typing import Any, Literal, NoReturn, cast, overload
 
 from .i18n import bilingual
 
@@ -1218,6 +1219,29 @@ class Value:
         if hasattr(self, "__dict__"):  # a subclass without __slots__
             copied.__dict__.update(self.__dict__)
         return copied
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        # copy.deepcopy's own walk recurses once per parent (a RecursionError from ~100 ops deep):
+        # the graph is copied here in topological order instead, each node after its parents.
+        for node in topological_order(self):
+            if id(node) in memo:
+                continue
+            if type(node._da) is _Closure:
+                raise _closure_copy_error()
+            copied = object.__new__(type(node))
+            for slot in Value.__slots__:
+                setattr(copied, slot, getattr(node, slot))
+            a = node._a
+            if type(a) is tuple:
+                copied._a = tuple(memo.get(id(p), p) for p in a)
+            elif a is not None:
+                copied._a = memo.get(id(a), a)
+            if node._b is not None:
+                copied._b = memo.get(id(node._b), node._b)
+            if hasattr(node, "__dict__"):  # a subclass without __slots__
+                copied.__dict__.update(copy.deepcopy(node.__dict__, memo))
+            memo[id(node)] = copied
+        return cast(Value, memo[id(self)])
 
     @property
     def _backward(self) -> Callable[[], object]:

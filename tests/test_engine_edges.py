@@ -439,3 +439,23 @@ def test_a_set_is_refused_where_the_order_of_the_numbers_matters():
             call()
         assert "순서가 없어" in str(error.value)
     assert model([5.0, 1.0]).data == model((5.0, 1.0)).data  # lists and tuples keep their order
+
+
+def test_deepcopy_of_a_deep_graph_copies_it_without_recursion_and_apart_from_the_original():
+    import copy
+
+    from micrograd_ko.engine import topological_order
+
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(5000):  # copy.deepcopy's own walk failed from about 100 ops deep
+        y = (y * 1.0001).tanh() + x
+    z = copy.deepcopy(y)
+    copied_x = next(n for n in topological_order(z) if n.label == "x")
+    assert z.data == y.data and copied_x is not x and len(topological_order(z)) == len(topological_order(y))
+    z.backward()
+    assert x.grad == 0.0 and copied_x.grad != 0.0  # the copy's gradients are its own
+    y.backward()
+    assert copied_x.grad == x.grad
+    pair = copy.deepcopy([y, x])  # one memo: the copied output still reaches the copied leaf
+    assert pair[1] in topological_order(pair[0])
