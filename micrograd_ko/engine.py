@@ -118,12 +118,18 @@ class GradientOverflowError(OverflowError):
     """A gradient that backward would hand back is beyond the float range (rule (b) of the policy)."""
 
 
+# The errors an op raises are made by these functions (and the except clauses of _apply1 and _apply2 for
+# errors of math itself); each tells a tracer, since fn may catch it (see _tell_tracer).
+
+
 def _domain_error(op, value, ko, en, kind=MathDomainError):
+    _note_op_raised()
     return kind(f"{op}({value!r}): {bilingual(ko, en)}")
 
 
 def _overflow(op, *inputs):
     """The error for an op whose result is not a float: a NaN or infinite input (set by hand), or too large a result."""
+    _note_op_raised()
     shown = ", ".join(f"{x!r}" for x in inputs)
     if any(x != x for x in inputs):  # NaN can only come from a .data set by hand
         return ValueError(
@@ -143,6 +149,7 @@ def _overflow(op, *inputs):
 
 
 def _slope_overflow(op, *inputs):
+    _note_op_raised()
     shown = ", ".join(f"{x!r}" for x in inputs)
     return OverflowError(
         f"d/dx {op}({shown}): "
@@ -170,7 +177,29 @@ _pause_lock = threading.Lock()
 
 def is_grad_enabled() -> bool:
     """True unless this thread is inside `no_grad()`."""
+    if _observed_threads:  # compile: fn may branch on the answer, so a call inside no_grad() must not replay it
+        _tell_tracer("asked_grad_mode")
     return getattr(_thread_state, "enabled", True)
+
+
+def _note_op_raised():
+    """An op is raising: tell a tracer (a no-op when nothing traces). For the ops built outside this module."""
+    if _observed_threads:
+        _tell_tracer("op_raised")
+
+
+def _tell_tracer(event, *details):
+    """Report to this thread's tracer (compile) something fn did that the graph does not show.
+
+    `event` names the tracer's method: "op_raised" (an op raised: if fn
+    catches it, the trace holds only the branch it took), "unfaithful" (the
+    engine chose by a number, outside the graph), "asked_grad_mode". The
+    tracer finds fn's own line from the caller's frames.
+    """
+    observer = getattr(_thread_state, "observer", None)
+    method = getattr(observer, event, None)
+    if method is not None:
+        method(sys._getframe(2), *details)
 
 
 def _recording():
@@ -240,16 +269,15 @@ def observe(observer):
 
 
 _watchers = 0
-_SLOT_DATA = None  # Value's own `data` slot, kept aside while it is replaced by a watching property
+_SLOTS: dict[str, Any] = {}  # Value's own `data` and `grad` slots, kept aside while watching properties replace them
 
 
 def _watch_nodes(change):
-    """Install (first watcher) or remove (last one) the hooks that report node building and `.data` access."""
-    global _watchers, _new, _SLOT_DATA
+    """Install (first watcher) or remove (last one) the hooks that report node building and `.data` / `.grad` access."""
+    global _watchers, _new
     _watchers += change
     if _watchers == 1 and change > 0:
-        _SLOT_DATA = Value.__dict__["data"]
-        get, put, build = _SLOT_DATA.__get__, _SLOT_DATA.__set__, object.__new__
+        build = object.__new__
 
         def watched_new(cls):
             node = build(cls)
@@ -258,27 +286,37 @@ def _watch_nodes(change):
                 observer.made(node)
             return node
 
-        def read(value):
-            frame = sys._getframe(1)
-            if frame.f_code.co_filename != __file__:  # the engine's own reads (most of them) first, cheaply
-                observer = getattr(_thread_state, "observer", None)
-                if observer is not None:
-                    observer.touched(value, frame, False)
-            return get(value)
-
-        def write(value, data):
-            observer = getattr(_thread_state, "observer", None)
-            if observer is not None:
-                frame = sys._getframe(1)
-                if frame.f_code.co_filename != __file__:
-                    observer.touched(value, frame, True)
-            put(value, data)
-
         _new = watched_new
-        Value.data = property(read, write)
+        for name in ("data", "grad"):
+            _SLOTS[name] = Value.__dict__[name]
+            setattr(Value, name, _watching_property(_SLOTS[name], name))
     elif _watchers == 0:
         _new = object.__new__
-        Value.data = _SLOT_DATA
+        for name, slot in _SLOTS.items():
+            setattr(Value, name, slot)
+
+
+def _watching_property(slot, name):
+    """A property over the slot `name` that reports reads and writes made outside the engine to this thread's tracer."""
+    get, put = slot.__get__, slot.__set__
+
+    def read(value):
+        frame = sys._getframe(1)
+        if frame.f_code.co_filename != __file__:  # the engine's own reads (most of them) first, cheaply
+            observer = getattr(_thread_state, "observer", None)
+            if observer is not None:
+                observer.touched(value, frame, False, name)
+        return get(value)
+
+    def write(value, number):
+        observer = getattr(_thread_state, "observer", None)
+        if observer is not None:
+            frame = sys._getframe(1)
+            if frame.f_code.co_filename != __file__:
+                observer.touched(value, frame, True, name)
+        put(value, number)
+
+    return property(read, write)
 
 
 def _compared(left, symbol, right, result):
@@ -319,6 +357,18 @@ class Op(str):
     params: dict[str, Any]
 
     def __new__(cls, name, derivative, forward=None, korean="", **params):
+        for role, rule in (("derivative", derivative), ("forward", forward)):
+            if rule is not None and not callable(rule):
+                raise TypeError(
+                    bilingual(
+                        f"Op({name!r}): {role}은(는) 함수(또는 None)여야 합니다 (받은 자료형: {type(rule).__name__})",
+                        f"Op({name!r}): {role} must be a function (or None), got {type(rule).__name__}",
+                    )
+                )
+        if not isinstance(name, str) or not isinstance(korean, str):
+            raise TypeError(
+                bilingual(f"Op: 이름은 문자열이어야 합니다: {name!r}", f"Op: names must be str, got {name!r}")
+            )
         op = super().__new__(cls, name)
         op.derivative = derivative
         op.forward = forward
@@ -772,6 +822,9 @@ def softmax_of(xs):
     So the Values' version never builds x - max where that subtraction
     overflows ([1e308, -1e308]), and its derivatives stay finite.
     """
+    if _observed_threads and any(map(_is_value, xs)):  # compile: the shift and the underflow test read numbers
+        _tell_tracer("unfaithful", "softmax의 규칙을 Value로 계산합니다 (grad(..., create_graph=True))",
+                     "softmax's rule is computed on Values (grad(..., create_graph=True))")  # fmt: skip
     shift = max(x.data if _is_value(x) else x for x in xs)
     exps = [0.0 if (x.data if _is_value(x) else x) - shift < _EXP_UNDERFLOW else _exp(x - shift) for x in xs]
     total = exps[0]
@@ -964,15 +1017,19 @@ class Value:
                     f"from_op({op}): 부모는 모두 Value여야 합니다", f"from_op({op}): every parent must be a Value"
                 )
             )
-        _check_finite_inputs(op, [p.data for p in parents])
-        data = _check_number(data, str(op))
-        if _paused_threads and not _recording():
-            return _leaf(data)
-        if local_grads is None:
-            if op.derivative is None:
-                raise _unknown_derivative(op)
-            local_grads = op.derivative([p.data for p in parents], data)
-        return _node_n(data, op, parents, local_grads=_checked_local_grads(op, local_grads, len(parents)))
+        try:
+            _check_finite_inputs(op, [p.data for p in parents])
+            data = _check_number(data, str(op))
+            if _paused_threads and not _recording():
+                return _leaf(data)
+            if local_grads is None:
+                if op.derivative is None:
+                    raise _unknown_derivative(op)
+                local_grads = op.derivative([p.data for p in parents], data)
+            return _node_n(data, op, parents, local_grads=_checked_local_grads(op, local_grads, len(parents)))
+        except Exception:
+            _note_op_raised()
+            raise
 
     # -- inspecting --------------------------------------------------------
 
@@ -1321,17 +1378,21 @@ def _apply1(op, x):
         if op.check is not None:
             op.check(xd)
         data = op.f(xd)
-    except (TypeError, OverflowError):
+    except (TypeError, OverflowError, ValueError, ZeroDivisionError):
+        if _observed_threads:
+            _tell_tracer("op_raised")
         _check_data([x])  # a .data set by hand to something that is no float: say so
         raise
     if _paused_threads and not _recording():
         return _leaf(data)
     try:
         local = op.df(xd, data)
+        if not -_LARGEST <= local <= _LARGEST:  # 1 / 5e-324 is a silent inf
+            raise _slope_overflow(op, xd)
     except (OverflowError, ZeroDivisionError):  # 1e-300 ** -2, sqrt'(0) = 0.5 / 0
+        if _observed_threads:
+            _tell_tracer("op_raised")
         raise _slope_overflow(op, xd) from None
-    if not -_LARGEST <= local <= _LARGEST:  # 1 / 5e-324 is a silent inf
-        raise _slope_overflow(op, xd)
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -1353,7 +1414,9 @@ def _apply2(op, x, y):
         data = op.f(xd, yd)
         if not -_LARGEST <= data <= _LARGEST:  # 1e308 * 10 would silently be inf
             raise _overflow(op, xd, yd)
-    except (TypeError, OverflowError):
+    except (TypeError, OverflowError, ValueError, ZeroDivisionError):
+        if _observed_threads:
+            _tell_tracer("op_raised")
         _check_data([x, y])
         raise
     out = _new(Value)
@@ -1391,7 +1454,12 @@ def _node_n(data, op, inputs, floats=None, local_grads=None):
     if _paused_threads and not _recording():
         return _leaf(data)
     if local_grads is None:
-        local_grads = op.derivative([x.data for x in inputs] if floats is None else floats, data)
+        try:
+            local_grads = op.derivative([x.data for x in inputs] if floats is None else floats, data)
+        except Exception:
+            if _observed_threads:
+                _tell_tracer("op_raised")
+            raise
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -1439,6 +1507,15 @@ def _unordered(what):
 
 def _checked_local_grads(op, local_grads, n):
     """One finite float per parent, or a clear error naming the op."""
+    if isinstance(local_grads, (numbers.Real, Value)):  # `return d` where the rule meant `return (d,)`
+        raise TypeError(
+            f"from_op({op}): "
+            + bilingual(
+                f"국소적 미분은 부모마다 하나씩인 튜플이어야 합니다 (숫자 하나 {local_grads!r}를 받음): (d,)처럼 돌려주세요",
+                f"the local derivatives must be a tuple with one per parent, got the single number {local_grads!r}; "
+                "return (d,)",
+            )
+        )
     try:
         local_grads = tuple(local_grads)
     except TypeError:
@@ -1485,7 +1562,9 @@ def sum(values: Iterable[Value | float]) -> Value:  # the public name mirrors Py
     inputs, data = _values_and_data(values)
     try:
         total = _sum_of_floats(data)
-    except (TypeError, OverflowError):
+    except (TypeError, OverflowError, ValueError):
+        if _observed_threads:
+            _tell_tracer("op_raised")
         _check_data(inputs)
         raise
     return _node_n(total, SUM, inputs, data)
@@ -1501,7 +1580,9 @@ def dot(ws: Iterable[Value | float], xs: Iterable[Value | float]) -> Value:
         )
     try:
         total = _dot_of_floats(w_data, x_data)
-    except (TypeError, OverflowError):
+    except (TypeError, OverflowError, ValueError):
+        if _observed_threads:
+            _tell_tracer("op_raised")
         _check_data(ws + xs)
         raise
     return _node_n(total, DOT, ws + xs, w_data + x_data)
@@ -1512,7 +1593,12 @@ def softmax(xs: Iterable[Value | float]) -> list[Value]:
     inputs, data = _values_and_data(xs, "softmax")
     if not inputs:
         raise ValueError("softmax: " + bilingual("빈 목록입니다", "empty list"))
-    _check_finite_inputs("softmax", data)  # softmax([-inf, 1]) would be a finite [0, 1]
+    try:
+        _check_finite_inputs("softmax", data)  # softmax([-inf, 1]) would be a finite [0, 1]
+    except (OverflowError, ValueError):
+        if _observed_threads:
+            _tell_tracer("op_raised")
+        raise
     return [_node_n(p, _softmax_op(i), inputs, data) for i, p in enumerate(softmax_of(data))]
 
 
@@ -1728,6 +1814,7 @@ def _describe(node):
 
 
 def _gradient_overflow(node):
+    _note_op_raised()
     _check_data(topological_order(node))  # a Value kept in a .data makes every gradient after it a Value
     what = _describe(node)
     return GradientOverflowError(

@@ -40,7 +40,7 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .engine import Op, Value, _check_data, _check_finite_inputs, sigmoid_of, softmax_of
+from .engine import Op, Value, _check_data, _check_finite_inputs, _note_op_raised, sigmoid_of, softmax_of
 from .i18n import bilingual
 
 __all__ = ["mse", "bce", "bce_with_logits", "cross_entropy", "hinge", "LOSSES", "get"]
@@ -150,8 +150,10 @@ def _apply(op: Op, parents: list[Value]) -> Value:
         _check_finite_inputs(op, data)
         assert op.forward is not None  # every loss op is made with its forward
         return Value.from_op(op.forward(data), op, parents)
-    except (TypeError, OverflowError):
-        _check_data(parents)  # a .data set by hand to something that is no float: say so
+    except Exception as error:
+        _note_op_raised()  # compile: fn may catch it (see engine._tell_tracer)
+        if isinstance(error, (TypeError, OverflowError)):
+            _check_data(parents)  # a .data set by hand to something that is no float: say so
         raise
 
 

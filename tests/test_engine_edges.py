@@ -276,7 +276,8 @@ def test_power_with_a_value_exponent_refuses_an_infinite_slope():
         ([Value(2.0)], TypeError, "local derivative 0 is not a plain number"),
         (["a"], TypeError, "local derivative 0 is not a plain number"),
         ([1.0, 2.0, 3.0], ValueError, "1 parents but 3 local derivatives"),
-        (2.0, ValueError, "1 parents but \\? local derivatives"),
+        (2.0, TypeError, "got the single number 2.0"),
+        (object(), ValueError, "1 parents but \\? local derivatives"),
     ],
 )
 def test_from_op_checks_the_local_derivatives_it_is_given(local_grads, error, message):
@@ -459,3 +460,17 @@ def test_deepcopy_of_a_deep_graph_copies_it_without_recursion_and_apart_from_the
     assert copied_x.grad == x.grad
     pair = copy.deepcopy([y, x])  # one memo: the copied output still reaches the copied leaf
     assert pair[1] in topological_order(pair[0])
+
+
+def test_an_op_is_checked_when_made_and_a_bare_number_as_derivatives_is_explained():
+    from micrograd_ko.engine import Op
+
+    with pytest.raises(TypeError, match="derivative must be a function"):
+        Op("f", 3)
+    with pytest.raises(TypeError, match="forward must be a function"):
+        Op("f", None, "x")
+    with pytest.raises(TypeError, match="names must be str"):
+        Op(3, None)
+    bare = Op("twice", lambda inputs, out: 2.0)  # meant (2.0,)
+    with pytest.raises(TypeError, match=r"got the single number 2\.0; return \(d,\)"):
+        Value.from_op(2.0, bare, [Value(1.0)])

@@ -174,4 +174,6 @@ def compile(
         result, aux = result
     elif not gradients and isinstance(result, list):  # forward only: a list of outputs
         result, aux = None, result
-    return generate_program(tracer, result, inputs, fn, tuple(structures), aux, gradients, fallback, max_terms)
+    program = generate_program(tracer, result, inputs, fn, tuple(structures), aux, gradients, fallback, max_terms)
+    program.asks_grad_mode = tracer.asks_grad_mode
+    return program

@@ -37,6 +37,9 @@ class CompiledFunction:
     - `handed_over`: how many calls were handed to the interpreted engine (see the module docstring).
     """
 
+    # fn asked is_grad_enabled() while traced (with gradients on): a call inside no_grad() runs interpreted
+    asks_grad_mode = False
+
     def __init__(
         self, assemble, namespace, parameters, written, structures, guards, aux, fn, gradients, fallback, sizes
     ):
@@ -106,6 +109,9 @@ class CompiledFunction:
         """
         flat = self._flat(args)
         recording = engine.is_grad_enabled()
+        if self.asks_grad_mode and not recording:  # fn would take its no_grad branch: the engine runs it
+            self.handed_over += 1
+            return self._interpreted(args, output_grad, recording)
         if not self._gradients:
             variant = "forward_locals" if recording else "forward"
         else:
@@ -175,6 +181,8 @@ class CompiledFunction:
         beside it), without flattening or checking the arguments again: for a
         caller that flattened them once for many calls. Writes nothing.
         """
+        if self.asks_grad_mode:  # traced with gradients on, asked inside no_grad()
+            return None
         try:
             return self._variant("forward")[0](flat, self.parameters, 1.0)
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
@@ -184,6 +192,8 @@ class CompiledFunction:
         """`fast_forward` for each flat in `flats` as one loop (variant 'forward_batch'): a list of results, or
         None where any of them would hand over (then ask `fast_forward` for each: it writes nothing either way).
         """
+        if self.asks_grad_mode:
+            return None
         try:
             return self._variant("forward_batch")[0](flats, self.parameters, 1.0)
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
