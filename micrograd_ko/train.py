@@ -35,6 +35,7 @@ from .compiler import compile as compile_function
 from .engine import Value, no_grad
 from .engine import sum as value_sum
 from .i18n import bilingual, tr
+from .model_state import ModelState
 from .module import Module
 from .optim import SGD, Optimizer
 
@@ -223,11 +224,21 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
         return compiled.step(X, y, batch), compiled
     state = random.getstate()
     held = [p.grad for p in parameters]
+    kept = ModelState(model, parameters)  # what tracing the model could change besides the graph
     try:
         step = compiled.step(X, y, batch)
+        changed = kept.changed()
+        if changed is not None:  # a counter, a running number, a generator of its own: compiled code would not
+            raise CompileError(
+                bilingual(
+                    f"모델이 호출될 때마다 '{changed}'을(를) 바꿉니다: 컴파일된 코드는 그렇게 하지 않습니다",
+                    f"the model changes '{changed}' when it is called; compiled code would not",
+                )
+            )
     except Exception as refusal:  # noqa: BLE001 - a refusal, or an error while tracing: the engine takes over
         _restore_gradients(parameters, held)
         random.setstate(state)
+        kept.restore()
         _notice(refusal)
         return None, None
     if step is None or not compiled.unchecked:
@@ -462,14 +473,22 @@ class _CompiledForward:
 
     def __init__(self, model):
         self.model, self.program = model, None
+        self.traced = None  # the model's Python state when the forward pass was traced
         self._held = None  # (X, each x's flattened numbers or None) for the validation inputs
 
     def prepare(self, x):
         if self.program is None:
+            kept = ModelState(self.model, [])
             try:
                 self.program = compile_function(self._forward, x, gradients=False)
-            except (CompileError, TypeError):
+            except (CompileError, TypeError, ArithmeticError, ValueError):  # traced with gradients on: sqrt'(0)
                 self.program = False
+            if kept.changed() is not None:  # the model changed something of its own when called
+                kept.restore()
+                self.program = False
+            self.traced = kept
+        elif self.program and self.traced.changed() is not None:
+            self.program = False  # a number the model keeps (a running mean) moved since: the trace holds the old one
 
     def _forward(self, x):
         """The model's output, which must be a Value or a list of them (compile reads a pair as (output, extra))."""
@@ -830,7 +849,8 @@ def _target_key(t):
 
 
 def _as_values(pred):
-    return [Value(p) for p in pred] if isinstance(pred, list) else Value(pred)
+    """Compiled predictions (numbers, or nested lists of them) as Values, nested the same way."""
+    return [_as_values(p) for p in pred] if isinstance(pred, list) else Value(pred)
 
 
 def evaluate(model, X, y, loss="mse", accuracy=None):

@@ -547,7 +547,6 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         written,
         structures,
         guards,
-        aux,
         fn,
         gradients,
         fallback,

@@ -40,16 +40,13 @@ class CompiledFunction:
     # fn asked is_grad_enabled() while traced (with gradients on): a call inside no_grad() runs interpreted
     asks_grad_mode = False
 
-    def __init__(
-        self, assemble, namespace, parameters, written, structures, guards, aux, fn, gradients, fallback, sizes
-    ):
+    def __init__(self, assemble, namespace, parameters, written, structures, guards, fn, gradients, fallback, sizes):
         self._assemble, self._namespace = assemble, namespace
         self._variants = {}
         self.parameters = parameters
         self.written = written
         self._structures = structures
         self._guards = guards
-        self._aux = aux
         self._fn = fn
         self._gradients = gradients
         self._fallback = fallback
@@ -205,12 +202,18 @@ class CompiledFunction:
         for a, s in zip(args, self._structures):
             wrapped.append(_wrap(a, s, leaves))
         result = self._fn(*wrapped)
-        aux = None
-        if self._aux is not None:
-            if self._gradients or isinstance(result, tuple):
-                result, aux = result
-            else:
-                result, aux = None, result
+        aux = None  # what fn returned this time, read as compile read the traced call (a branch may differ)
+        if isinstance(result, tuple) and len(result) == 2:
+            result, aux = result
+        elif not self._gradients and isinstance(result, list):
+            result, aux = None, result
+        if result is not None and not isinstance(result, Value):
+            raise TypeError(
+                bilingual(
+                    f"fn이 이번 호출에서 Value가 아닌 {type(result).__name__}을(를) 돌려주었습니다",
+                    f"fn returned a {type(result).__name__} on this call, not a Value",
+                )
+            )
         if result is not None and self._gradients and recording:
             (result if output_grad == 1.0 else result * output_grad).backward()
         if result is None:

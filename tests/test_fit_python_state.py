@@ -1,0 +1,162 @@
+"""fit(compile=True) equals fit(compile=False) for models whose Python does what compiled code cannot replay:
+a counter, a generator of their own, a weight changed in place, a running number used in validation, an error
+they catch, a nested output. Each case was seen training differently, silently, before fit learned to see it."""
+
+import random
+import struct
+
+import pytest
+
+import micrograd_ko as ko
+from micrograd_ko import Value, losses, nn
+from micrograd_ko.model_state import ModelState
+from micrograd_ko.module import Module
+from micrograd_ko.train import fit
+
+X = [[(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12)]
+Y = [1.0 if a * b > 0 else -1.0 for a, b in X]
+
+
+def bits(x):
+    return struct.pack("d", x)
+
+
+def both_ways(make, *args, **kwargs):
+    """(history, weights) of fit with compile=True and with compile=False, each on a new model."""
+    runs = []
+    for compile_ in (True, False):
+        model = make()
+        history = fit(model, *args, progress=False, seed=0, compile=compile_, **kwargs)
+        runs.append((history, [bits(p.data) for p in model.parameters()], model))
+    return runs
+
+
+class WarmUp(Module):
+    """A schedule kept in the module: a call counter."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+        self.calls = 0
+
+    def __call__(self, x):
+        self.calls += 1
+        return self.net(x) * (1.0 if self.calls < 40 else 0.5)
+
+
+class Noisy(Module):
+    """A random generator of its own (not the random module)."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+        self._rng = random.Random(5)
+
+    def __call__(self, x):
+        out = self.net(x)
+        return out + self._rng.gauss(0, 0.1) if self.training else out
+
+
+class SelfDecay(Module):
+    """Weight decay done inside the forward pass, in place."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [3, 1], seed=1)
+
+    def __call__(self, x):
+        for p in self.net.parameters():
+            p.data *= 0.999
+        return self.net(x)
+
+
+@pytest.mark.parametrize("make", [WarmUp, Noisy, SelfDecay])
+def test_a_model_whose_python_changes_when_called_trains_as_interpreted(make, capsys):
+    (compiled, weights_c, model_c), (interpreted, weights_i, model_i) = both_ways(make, X, Y, epochs=5, batch_size=4)
+    assert compiled == interpreted and weights_c == weights_i
+    assert "training interpreted, not compiled" in capsys.readouterr().err
+    if make is WarmUp:
+        assert model_c.calls == model_i.calls  # the trace's own call was undone
+
+
+class RunningScale(Module):
+    """A running number updated while training and used in evaluation (as BatchNorm's running mean)."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+        self.scale = 1.0
+
+    def __call__(self, x):
+        h = self.net(x)
+        if self.training:
+            self.scale = max(self.scale, abs(h.data))
+            return h
+        return h / self.scale
+
+
+class SqrtFeatures(Module):
+    """sqrt at 0 has no finite slope: tracing (gradients on) raises where evaluating (no_grad) does not."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        return self.net([(v if isinstance(v, Value) else Value(v)).abs().sqrt() for v in x])
+
+
+@pytest.mark.parametrize("make", [RunningScale, SqrtFeatures])
+def test_validation_by_compiled_code_equals_the_models_own(make):
+    data = [[0.5 + i, 1.0 + i] for i in range(6)]
+    targets = [1.0 if i % 2 else 0.0 for i in range(6)]
+    validation = ([[0.0, 1.0], [2.0, 3.0]], [0.0, 1.0])
+    (compiled, weights_c, _), (interpreted, weights_i, _) = both_ways(
+        make, data, targets, epochs=4, validation_data=validation
+    )
+    assert compiled == interpreted and weights_c == weights_i
+
+
+def test_a_model_with_a_nested_output_trains_compiled_as_interpreted():
+    class TwoHeads(Module):
+        def __init__(self):
+            self.a = nn.MLP(2, [3, 2], seed=1)
+            self.b = nn.MLP(2, [3, 1], seed=2)
+
+        def __call__(self, x):
+            return [self.a(x), [self.b(x)]]
+
+    def loss(p, t):
+        return losses.mse(p[0] + p[1], t)
+
+    def accuracy(p, t):
+        return (p[0][0].data > 0) == (t[0] > 0)
+
+    targets = [[a, b, a * b] for a, b in X[:8]]
+    (compiled, weights_c, _), (interpreted, weights_i, _) = both_ways(
+        TwoHeads, X[:8], targets, loss=loss, accuracy=accuracy, epochs=2, batch_size=4
+    )
+    assert compiled == interpreted and weights_c == weights_i
+
+
+def test_model_state_names_what_changed_and_puts_it_back():
+    model = Noisy()
+    model.counts = [1, 2.5]
+    kept = ModelState(model, model.parameters())
+    assert kept.changed() is None
+    model._rng.random()
+    model.counts.append(3)
+    model.parameters()[0].data += 1.0
+    assert kept.changed() == "parameters"
+    kept.restore()
+    assert kept.changed() is None and model.counts == [1, 2.5]
+    model.training = False  # train() and eval() are no change of state
+    assert kept.changed() is None
+
+
+def test_a_guard_that_fails_into_a_branch_of_another_shape_returns_what_fn_returns():
+    w = Value(0.5)
+
+    def fn(x):
+        y = x * w
+        if y > 0:
+            return y.tanh(), y  # the value, and the pre-activation beside it
+        return y * 0.01  # no extra on this branch
+
+    step = ko.compile(fn, 1.0)
+    assert step(-1.0) == fn(Value(-1.0)).data == -0.005
