@@ -87,7 +87,11 @@ def check_numbers(value: Any, shape: tuple[int, ...], name: str) -> Any:
     if not shape:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(
-                f"{name}: " + bilingual("숫자가 필요합니다", f"expected a number, got {type(value).__name__}")
+                f"{name}: "
+                + bilingual(
+                    f"숫자가 필요합니다 (받은 것: {type(value).__name__})",
+                    f"expected a number, got {type(value).__name__}",
+                )
             )
         try:
             number = float(value)
@@ -97,14 +101,16 @@ def check_numbers(value: Any, shape: tuple[int, ...], name: str) -> Any:
             digits = str(value)
             shown = digits if len(digits) <= 24 else f"{digits[:10]}… ({len(digits)} digits)"
             raise ValueError(
-                f"{name}: " + bilingual("유한한 float가 필요합니다", f"expected a finite float, got {shown}")
+                f"{name}: "
+                + bilingual(f"유한한 float가 필요합니다 (받은 값: {shown})", f"expected a finite float, got {shown}")
             )
         return number
     if not isinstance(value, (list, tuple)):
         raise TypeError(
             f"{name}: "
             + bilingual(
-                f"길이 {shape[0]}의 목록이 필요합니다", f"expected a list of {shape[0]}, got {type(value).__name__}"
+                f"길이 {shape[0]}의 목록이 필요합니다 (받은 것: {type(value).__name__})",
+                f"expected a list of {shape[0]}, got {type(value).__name__}",
             )
         )
     if len(value) != shape[0]:

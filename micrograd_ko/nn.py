@@ -437,7 +437,10 @@ def _per_layer(spec, count, what, single_types, layers, callable_ok=False):
     if isinstance(spec, single_types) or (callable_ok and callable(spec)):
         return [spec] * count
     raise TypeError(
-        bilingual(f"{what}: 이름 또는 목록이 필요합니다", f"{what}: expected a name or a list, got {spec!r}")
+        bilingual(
+            f"{what}: 이름 또는 목록이 필요합니다 (받은 값: {spec!r})",
+            f"{what}: expected a name or a list, got {spec!r}",
+        )
     )
 
 
