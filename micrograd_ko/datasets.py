@@ -186,7 +186,7 @@ def train_test_split(
     if n_test >= n:  # a fraction rounded up to every sample
         raise ValueError(
             bilingual(
-                f"test_size={test_size!r}이면 샘플 {n}개가 모두 시험용이 되어 학습용이 남지 않습니다: "
+                f"test_size={test_size!r}이면 샘플 {n}개 중 {n_test}개가 시험용이 되어 학습용이 남지 않습니다: "
                 f"test_size를 줄이세요 (예: 1..{n - 1}의 개수)",
                 f"test_size={test_size!r} of {n} samples leaves no training sample (all {n_test} go to the test "
                 f"set): use a smaller test_size (e.g. a count in 1..{n - 1})",
