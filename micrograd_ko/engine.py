@@ -83,6 +83,7 @@ from inside the library. In detail:
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 import operator
@@ -94,7 +95,7 @@ from fractions import Fraction
 from functools import lru_cache, partial
 from itertools import filterfalse, islice
 from operator import mul
-from typing import Any, Literal, NoReturn, overload
+from typing import Any, Literal, NoReturn, cast, overload
 
 from .i18n import bilingual
 
@@ -799,6 +800,42 @@ def _finite(x, op):
 # --------------------------------------------------------------------------
 
 
+def _check_data(nodes):
+    """Raise a clear TypeError if some node's `.data` (set by hand) is not a float; else return.
+
+    Looked at only once an op has failed or a gradient went wrong, so a
+    correct computation pays nothing for it.
+    """
+    for node in nodes:
+        data = node.data
+        if type(data) is float:
+            continue
+        label = f"'{node.label}'" if node.label else "Value"
+        if isinstance(data, Value):
+            raise TypeError(
+                bilingual(
+                    f"{label}의 .data에 Value({data.data!r})가 들어 있습니다: p.data = p - lr * p.grad라고 썼나요? "
+                    "숫자를 쓰려면 p.data -= lr * p.grad (또는 p.data = p.data - lr * p.grad)",
+                    f"the .data of {label} holds a Value ({data.data!r}): did you write p.data = p - lr * p.grad? "
+                    "write p.data -= lr * p.grad (or p.data = p.data - lr * p.grad) to keep a number",
+                )
+            )
+        if isinstance(data, numbers.Real) and not isinstance(data, bool):
+            try:
+                if -_LARGEST <= float(data) <= _LARGEST:
+                    continue  # an int or a numpy float: a number all the same
+            except OverflowError:  # an int beyond the floats
+                pass
+        raise TypeError(
+            bilingual(
+                f"{label}의 .data가 유한한 float가 아닙니다 ({type(data).__name__}: {data!r:.60}): "
+                ".data에는 숫자만 넣으세요",
+                f"the .data of {label} is not a finite float ({type(data).__name__}: {data!r:.60}); "
+                "set .data to a number",
+            )
+        )
+
+
 def _check_number(data, what="Value"):
     if type(data) is float and math.isfinite(data):  # the common case, checked first
         return data
@@ -1150,7 +1187,8 @@ class Value:
             self.grad = 1.0
             try:
                 _propagate(order)
-            except TypeError:  # a .grad set to None (or to something else) by hand
+            except TypeError:  # a .grad set to None (or to something else) by hand, or a .data
+                _check_data(order)
                 _clear_gradients(order, self)
                 _propagate(order)
             for node, previous in held:
@@ -1181,6 +1219,29 @@ class Value:
         if hasattr(self, "__dict__"):  # a subclass without __slots__
             copied.__dict__.update(self.__dict__)
         return copied
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        # copy.deepcopy's own walk recurses once per parent (a RecursionError from ~100 ops deep):
+        # the graph is copied here in topological order instead, each node after its parents.
+        for node in topological_order(self):
+            if id(node) in memo:
+                continue
+            if type(node._da) is _Closure:
+                raise _closure_copy_error()
+            copied = object.__new__(type(node))
+            for slot in Value.__slots__:
+                setattr(copied, slot, getattr(node, slot))
+            a = node._a
+            if type(a) is tuple:
+                copied._a = tuple(memo.get(id(p), p) for p in a)
+            elif a is not None:
+                copied._a = memo.get(id(a), a)
+            if node._b is not None:
+                copied._b = memo.get(id(node._b), node._b)
+            if hasattr(node, "__dict__"):  # a subclass without __slots__
+                copied.__dict__.update(copy.deepcopy(node.__dict__, memo))
+            memo[id(node)] = copied
+        return cast(Value, memo[id(self)])
 
     @property
     def _backward(self) -> Callable[[], object]:
@@ -1254,11 +1315,15 @@ _new = object.__new__
 def _apply1(op, x):
     """The node op(x): forward on the float, then the local derivative."""
     xd = x.data
-    if not -_LARGEST <= xd <= _LARGEST:  # tanh(inf) = 1.0, relu(nan) = 0.0: the input itself must be checked
-        raise _overflow(op, xd)
-    if op.check is not None:
-        op.check(xd)
-    data = op.f(xd)
+    try:  # (a try costs nothing until it catches: the errors are looked into only then)
+        if not -_LARGEST <= xd <= _LARGEST:  # tanh(inf) = 1.0, relu(nan) = 0.0: the input itself must be checked
+            raise _overflow(op, xd)
+        if op.check is not None:
+            op.check(xd)
+        data = op.f(xd)
+    except (TypeError, OverflowError):
+        _check_data([x])  # a .data set by hand to something that is no float: say so
+        raise
     if _paused_threads and not _recording():
         return _leaf(data)
     try:
@@ -1284,9 +1349,13 @@ def _apply2(op, x, y):
     if type(y) is not Value:
         y = _as_value(y)
     xd, yd = x.data, y.data
-    data = op.f(xd, yd)
-    if not -_LARGEST <= data <= _LARGEST:  # 1e308 * 10 would silently be inf
-        raise _overflow(op, xd, yd)
+    try:
+        data = op.f(xd, yd)
+        if not -_LARGEST <= data <= _LARGEST:  # 1e308 * 10 would silently be inf
+            raise _overflow(op, xd, yd)
+    except (TypeError, OverflowError):
+        _check_data([x, y])
+        raise
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -1344,6 +1413,8 @@ def _as_list(xs: Iterable[Any], what: str) -> list[Any]:
     """`xs` as a list, or a clear error if it is not a sequence (softmax(5), dot(1, 2))."""
     if type(xs) is list:
         return xs
+    if isinstance(xs, (set, frozenset)):
+        raise _unordered(what)
     if isinstance(xs, (str, bytes, Value)) or not hasattr(xs, "__iter__"):
         raise TypeError(
             f"{what}: "
@@ -1353,6 +1424,17 @@ def _as_list(xs: Iterable[Any], what: str) -> list[Any]:
             )
         )
     return list(xs)
+
+
+def _unordered(what):
+    """The error for a set given where the order of the numbers matters (which weight meets which input)."""
+    return TypeError(
+        f"{what}: "
+        + bilingual(
+            "집합(set)에는 순서가 없어 어느 숫자가 몇 번째인지 정해지지 않습니다: 리스트로 주세요",
+            "a set has no order, so which number comes where is undefined: pass a list",
+        )
+    )
 
 
 def _checked_local_grads(op, local_grads, n):
@@ -1401,7 +1483,12 @@ def _values_and_data(xs: Any, what: str = "sum") -> tuple[list[Value], list[floa
 def sum(values: Iterable[Value | float]) -> Value:  # the public name mirrors Python's sum, on purpose
     """The sum of `values` as ONE node (Python's sum would build a chain)."""
     inputs, data = _values_and_data(values)
-    return _node_n(_sum_of_floats(data), SUM, inputs, data)
+    try:
+        total = _sum_of_floats(data)
+    except (TypeError, OverflowError):
+        _check_data(inputs)
+        raise
+    return _node_n(total, SUM, inputs, data)
 
 
 def dot(ws: Iterable[Value | float], xs: Iterable[Value | float]) -> Value:
@@ -1412,7 +1499,12 @@ def dot(ws: Iterable[Value | float], xs: Iterable[Value | float]) -> Value:
         raise ValueError(
             "dot: " + bilingual(f"길이가 다릅니다 ({len(ws)} != {len(xs)})", f"lengths differ ({len(ws)} != {len(xs)})")
         )
-    return _node_n(_dot_of_floats(w_data, x_data), DOT, ws + xs, w_data + x_data)
+    try:
+        total = _dot_of_floats(w_data, x_data)
+    except (TypeError, OverflowError):
+        _check_data(ws + xs)
+        raise
+    return _node_n(total, DOT, ws + xs, w_data + x_data)
 
 
 def softmax(xs: Iterable[Value | float]) -> list[Value]:
@@ -1636,6 +1728,7 @@ def _describe(node):
 
 
 def _gradient_overflow(node):
+    _check_data(topological_order(node))  # a Value kept in a .data makes every gradient after it a Value
     what = _describe(node)
     return GradientOverflowError(
         bilingual(

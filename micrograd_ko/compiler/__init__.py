@@ -48,7 +48,9 @@ Leaves:
 - *inputs*: every number in `example_args` (numbers or nested lists of them;
   inputs, targets, class indices alike) becomes an input leaf; each call
   replaces them with the new arguments, which must have the same structure
-  (same nesting and lengths), else `StructureError`.
+  (same nesting and lengths), else `StructureError`; so is an item that is
+  no int or float (a bool, a str, a Value), named by its place. A number no
+  float can hold (10**400) gets the engine's own error, as interpreted.
 - *parameters*: leaves that existed before tracing (a model's weights),
   read live (`.data`) at every call; the call adds into their `.grad`.
 - *constants*: leaves `fn` made with `Value(...)`; their numbers are frozen.

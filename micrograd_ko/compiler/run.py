@@ -9,6 +9,7 @@ or error is then returned: exact either way.
 from __future__ import annotations
 
 import math
+import numbers
 import threading
 from itertools import repeat
 from types import CodeType
@@ -87,6 +88,7 @@ class CompiledFunction:
         flat = []
         for i, (arg, structure) in enumerate(zip(args, self._structures)):
             if not _flatten(arg, structure, flat):
+                _check_numbers(arg, structure, f"args[{i}]")  # the same nesting, but an item is no plain number
                 raise StructureError(
                     bilingual(
                         f"args[{i}]의 구조가 추적할 때와 다릅니다 (추적: {_describe(structure)}): "
@@ -229,6 +231,32 @@ class CompiledFunction:
 _CODE_CACHE: dict[str, CodeType] = {}  # source -> code, the one used longest ago first
 _CODE_CACHE_CHARS = 4_000_000
 _code_cache_lock = threading.Lock()
+
+
+def _check_numbers(arg, structure, where):
+    """If `arg` has the nesting of `structure`, raise the error for its first item that is no plain number.
+
+    A number beyond the floats (10**400) gets the engine's own error, the
+    one the interpreted call raises; anything else that is not an int or a
+    float (a bool, a str, a Value) a StructureError naming it: compile
+    takes numbers only, so compiling again would not help.
+    """
+    if structure is None:
+        if isinstance(arg, (list, tuple)):
+            return  # another nesting: the caller's StructureError says so
+        if isinstance(arg, numbers.Real) and not isinstance(arg, (bool, Value)):
+            Value(arg)  # raises for what no float can hold (10**400), as Value(x) in the interpreted call
+            return
+        raise StructureError(
+            bilingual(
+                f"{where}는 숫자가 아닙니다 ({type(arg).__name__}: {arg!r:.40}): 컴파일한 함수는 int와 float만 받습니다",
+                f"{where} is not a number ({type(arg).__name__}: {arg!r:.40}); a compiled function takes ints and "
+                "floats only",
+            )
+        )
+    if isinstance(arg, (list, tuple)) and len(arg) == len(structure):
+        for k, (item, s) in enumerate(zip(arg, structure)):
+            _check_numbers(item, s, f"{where}[{k}]")
 
 
 def _code_of(source):
