@@ -60,17 +60,33 @@ def make_rng(seed: Seed) -> random.Random:
     )
 
 
+def is_integer(n: object) -> bool:
+    """Whether `n` is an integer: an int or another integral type (numpy.int64, ...), but not a bool."""
+    return isinstance(n, numbers.Integral) and not isinstance(n, bool)
+
+
 def check_positive_int(n: object, what: str) -> int:
-    """`n` if it is a positive int (bools are not), else a ValueError naming `what`."""
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+    """`n` as an int if it is a positive integer (see `is_integer`; bools are not), else a ValueError naming `what`."""
+    if not is_integer(n) or n < 1:  # type: ignore[operator]
         raise ValueError(
             bilingual(f"{what}은(는) 양의 정수여야 합니다: {n!r}", f"{what} must be a positive int, got {n!r}")
         )
-    return n
+    return int(n)  # type: ignore[call-overload]
 
 
 def check_activation(name: object) -> str:
     """`name` if it is one of the engine's `ACTIVATIONS`, else a ValueError listing them."""
+    if name == "softmax":
+        raise ValueError(
+            bilingual(
+                "softmax는 한 유닛의 활성화 함수가 아니라 층 전체를 확률로 바꾸는 함수이고, 손실에 들어 있습니다: "
+                "출력층은 선형(output_activation=None)으로 두고 loss='cross_entropy'를 쓰세요 "
+                "(cross_entropy가 softmax를 적용합니다)",
+                "softmax is not an activation of one unit: it turns a whole layer into probabilities, and it "
+                "belongs to the loss: keep the output layer linear (output_activation=None) and use "
+                "loss='cross_entropy' (which applies softmax)",
+            )
+        )
     if not isinstance(name, str) or name not in ACTIVATIONS:
         names = ", ".join(ACTIVATIONS)
         raise ValueError(
@@ -87,7 +103,11 @@ def check_numbers(value: Any, shape: tuple[int, ...], name: str) -> Any:
     if not shape:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(
-                f"{name}: " + bilingual("숫자가 필요합니다", f"expected a number, got {type(value).__name__}")
+                f"{name}: "
+                + bilingual(
+                    f"숫자가 필요합니다 (받은 것: {type(value).__name__})",
+                    f"expected a number, got {type(value).__name__}",
+                )
             )
         try:
             number = float(value)
@@ -97,14 +117,16 @@ def check_numbers(value: Any, shape: tuple[int, ...], name: str) -> Any:
             digits = str(value)
             shown = digits if len(digits) <= 24 else f"{digits[:10]}… ({len(digits)} digits)"
             raise ValueError(
-                f"{name}: " + bilingual("유한한 float가 필요합니다", f"expected a finite float, got {shown}")
+                f"{name}: "
+                + bilingual(f"유한한 float가 필요합니다 (받은 값: {shown})", f"expected a finite float, got {shown}")
             )
         return number
     if not isinstance(value, (list, tuple)):
         raise TypeError(
             f"{name}: "
             + bilingual(
-                f"길이 {shape[0]}의 목록이 필요합니다", f"expected a list of {shape[0]}, got {type(value).__name__}"
+                f"길이 {shape[0]}의 목록이 필요합니다 (받은 것: {type(value).__name__})",
+                f"expected a list of {shape[0]}, got {type(value).__name__}",
             )
         )
     if len(value) != shape[0]:

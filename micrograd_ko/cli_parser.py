@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from . import i18n
+from . import __version__, i18n
 from .cli_commands import DEFAULT_REPORT_DIR, command_demo, command_experiment, command_graph
 from .cli_messages import gettext
 from .expression import FUNCTIONS
@@ -109,6 +109,8 @@ def build_parser(lang: str = "ko") -> argparse.ArgumentParser:
         "역전파를 눈으로 보는 스칼라 자동미분 엔진 micrograd_ko.\n처음이라면: micrograd-ko demo",
         "micrograd_ko, a scalar autodiff engine for seeing backpropagation.\nStart with: micrograd-ko demo", lang))  # fmt: skip
     main.add_argument("--lang", choices=i18n.LANGUAGES, default=lang, help=lang_help)
+    version_help = tr("버전을 보이고 끝냅니다", "show the version and exit", lang)
+    main.add_argument("--version", action="version", version=f"{PROG} {__version__}", help=version_help)
     title = tr("명령", "commands", lang)
     commands = main.add_subparsers(
         title=title, dest="command", metavar="{demo,graph,experiment}", parser_class=_CommandParser
@@ -142,10 +144,10 @@ def build_parser(lang: str = "ko") -> argparse.ArgumentParser:
         "식의 계산 그래프를 역전파 후 SVG로 그립니다", "draw an expression's computation graph after backward, as SVG", lang
     ), tr(
         f'예: {PROG} graph "tanh(x*w + b)" x=1.0 w=-2 b=0.5 -o graph.svg\n'
-        f"쓸 수 있는 것: 숫자, 변수, + - * / **, 함수 {', '.join(FUNCTIONS)}\n"
+        f"쓸 수 있는 것: 숫자, 변수, + - * / ** (· ×는 *, ÷는 /, −는 -로 읽음), 함수 {', '.join(FUNCTIONS)}\n"
         f'식은 -로 시작해도 됩니다: {PROG} graph "-x*w" x=1 w=2',
         f'example: {PROG} graph "tanh(x*w + b)" x=1.0 w=-2 b=0.5 -o graph.svg\n'
-        f"allowed: numbers, names, + - * / **, functions {', '.join(FUNCTIONS)}\n"
+        f"allowed: numbers, names, + - * / ** (· and × read as *, ÷ as /, − as -), functions {', '.join(FUNCTIONS)}\n"
         f'an expression may start with -: {PROG} graph "-x*w" x=1 w=2', lang))  # fmt: skip
     expression_help = tr('예: "tanh(x*w + b)"', 'e.g. "tanh(x*w + b)"', lang)
     graph.add_argument("expression", metavar=tr("식", "EXPRESSION", lang), help=expression_help)

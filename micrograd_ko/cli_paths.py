@@ -75,10 +75,30 @@ def writable_file(path: Path) -> Path:
 
 
 def writable_dir(name: str) -> Path:
-    """The folder `name`, made if missing, if files can be written in it; else a UsageError saying why."""
+    """The folder `name`, made if missing, if files can be written in it; else a UsageError saying why.
+
+    Only the folder itself is made, in a folder that exists: a missing parent
+    is refused, not created, as `graph -o` refuses a file in a missing folder
+    (`--out reprot/run1` with a typo would otherwise make a tree of folders).
+    """
     path = Path(name).expanduser().resolve()
+    if not os.path.isdir(path.parent):
+        if os.path.exists(path.parent):
+            raise UsageError(
+                bilingual(
+                    f"{path}: {path.parent}는 폴더가 아니라 파일입니다",
+                    f"{path}: {path.parent} is a file, not a folder",
+                )
+            )
+        raise UsageError(
+            bilingual(
+                f"{path}: 폴더 {path.parent}가 없습니다 (출력 폴더는 있는 폴더 안에만 만듭니다)",
+                f"{path}: the folder {path.parent} does not exist (the output folder is made only inside an "
+                "existing one)",
+            )
+        )
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(exist_ok=True)
     except OSError as error:
         ko, en = os_error_reason(error)
         raise UsageError(

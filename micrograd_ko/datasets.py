@@ -12,6 +12,10 @@ Labels are ints 0, 1, ...; for the hinge loss use `[2 * t - 1 for t in y]`.
 `seed`: an int for a private generator (the same data every time), or None
 for Python's global `random` (so `random.seed(0)` makes a notebook repeatable).
 `train_test_split(X, y, test_size, seed)` splits any of them.
+
+The generators make at most `MAX_SAMPLES` (1,000,000) points: that many take
+about 400 MB and a few seconds as Python lists, far more than scalar autodiff
+trains on, so a larger `n` is a typo (moons(10**8) would fill the memory).
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import TypeVar
 
-from .checks import Seed, check_dataset, make_rng
+from .checks import Seed, check_dataset, is_integer, make_rng
 from .i18n import bilingual
 
-__all__ = ["xor", "moons", "circles", "spiral", "digits", "train_test_split"]
+__all__ = ["xor", "moons", "circles", "spiral", "digits", "train_test_split", "MAX_SAMPLES"]
+
+MAX_SAMPLES = 1_000_000  # points per generated data set (see the module docstring)
 
 Dataset = tuple[list[list[float]], list[int]]  # (X, y): points as lists of floats, labels as ints
 Sample = TypeVar("Sample")
@@ -36,11 +42,20 @@ Label = TypeVar("Label")
 
 
 def _check_count(n: object, what: str = "n", low: int = 1) -> int:
-    if not isinstance(n, int) or isinstance(n, bool) or n < low:
+    if not is_integer(n) or n < low:  # type: ignore[operator]
         raise ValueError(
             bilingual(f"{what}은(는) {low} 이상의 정수여야 합니다: {n!r}", f"{what} must be an int >= {low}, got {n!r}")
         )
-    return n
+    if n > MAX_SAMPLES:  # type: ignore[operator]
+        raise ValueError(
+            bilingual(
+                f"{what}={n:,}개는 너무 많습니다: 데이터 생성기는 최대 {MAX_SAMPLES:,}개까지 만듭니다 "
+                "(파이썬 목록으로 수백 MB, 스칼라 자동미분으로 학습하기에는 이미 아주 많은 양입니다)",
+                f"{what}={n:,} is too many: the generators make at most {MAX_SAMPLES:,} points "
+                "(hundreds of MB as Python lists, already far more than scalar autodiff trains on)",
+            )
+        )
+    return int(n)  # type: ignore[call-overload]
 
 
 def _check_noise(noise: object) -> float:
@@ -73,7 +88,7 @@ def xor() -> Dataset:
 
 def moons(n: int = 100, noise: float = 0.1, seed: Seed = None) -> Dataset:
     """Two interleaving half circles, `n` points; label 0 = upper moon, 1 = lower."""
-    _check_count(n, low=2)
+    n = _check_count(n, low=2)
     noise, rng = _check_noise(noise), make_rng(seed)
     n_upper = n // 2
     n_lower = n - n_upper
@@ -84,7 +99,7 @@ def moons(n: int = 100, noise: float = 0.1, seed: Seed = None) -> Dataset:
 
 def circles(n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: Seed = None) -> Dataset:
     """A circle of radius `factor` (label 1) inside one of radius 1 (label 0), `n` points."""
-    _check_count(n, low=2)
+    n = _check_count(n, low=2)
     if not isinstance(factor, (int, float)) or not 0 < factor < 1:
         raise ValueError(
             bilingual(f"factor는 0과 1 사이여야 합니다: {factor!r}", f"factor must be in (0, 1), got {factor!r}")
@@ -103,8 +118,8 @@ def spiral(n: int = 300, classes: int = 3, noise: float = 0.2, seed: Seed = None
     Arm k has radii from 0 to 1 and angles from 4k to 4(k+1) radians, plus
     N(0, noise^2) on the angle.
     """
-    _check_count(classes, "classes", low=2)
-    _check_count(n, low=classes)
+    classes = _check_count(classes, "classes", low=2)
+    n = _check_count(n, low=classes)
     noise, rng = _check_noise(noise), make_rng(seed)
     points, labels = [], []
     for k in range(classes):
@@ -125,6 +140,13 @@ def digits(scale: bool = True) -> Dataset:
     https://doi.org/10.24432/C50P49 (test set, as scikit-learn ships it; see
     micrograd_ko/data/digits_CITATION.txt).
     """
+    if not isinstance(scale, bool):  # a string such as 'no' would otherwise count as True
+        raise TypeError(
+            bilingual(
+                f"digits(scale=...)는 True 또는 False여야 합니다 (받은 값: {scale!r})",
+                f"digits(scale=...) must be True or False, got {scale!r}",
+            )
+        )
     raw = (resources.files("micrograd_ko") / "data" / "digits.csv.gz").read_bytes()
     X, y = [], []
     for row in csv.reader(io.StringIO(gzip.decompress(raw).decode("ascii"))):
@@ -143,10 +165,17 @@ def train_test_split(
     """
     check_dataset(X, y)
     n = len(X)
+    if n < 2:
+        raise ValueError(
+            bilingual(
+                f"나눌 데이터가 너무 적습니다: 샘플 {n}개 (적어도 2개 필요)",
+                f"too few samples to split: {n} (at least 2 needed)",
+            )
+        )
     if isinstance(test_size, float) and 0.0 < test_size < 1.0:
         n_test = math.ceil(test_size * n)
-    elif isinstance(test_size, int) and not isinstance(test_size, bool) and 0 < test_size < n:
-        n_test = test_size
+    elif is_integer(test_size) and 0 < test_size < n:
+        n_test = int(test_size)
     else:
         raise ValueError(
             bilingual(
@@ -154,8 +183,15 @@ def train_test_split(
                 f"test_size must be a fraction in (0, 1) or a count in 1..{n - 1}, got {test_size!r}",
             )
         )
-    if not 0 < n_test < n:
-        raise ValueError(bilingual(f"나눌 데이터가 너무 적습니다 ({n}개)", f"too few samples to split ({n})"))
+    if n_test >= n:  # a fraction rounded up to every sample
+        raise ValueError(
+            bilingual(
+                f"test_size={test_size!r}이면 샘플 {n}개 중 {n_test}개가 시험용이 되어 학습용이 남지 않습니다: "
+                f"test_size를 줄이세요 (예: 1..{n - 1}의 개수)",
+                f"test_size={test_size!r} of {n} samples leaves no training sample (all {n_test} go to the test "
+                f"set): use a smaller test_size (e.g. a count in 1..{n - 1})",
+            )
+        )
     order = list(range(n))
     make_rng(seed).shuffle(order)
     test, train = order[:n_test], order[n_test:]

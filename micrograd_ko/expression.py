@@ -6,6 +6,12 @@ tanh, exp, log, abs, ...) are allowed; anything else is refused with a
 message naming it. The text is never evaluated as Python, so an expression
 cannot import, call, read or write anything.
 
+The operator signs of maths texts (and of this project's README) are read
+as Python's: the middle dot · (U+00B7) and the dot operator ⋅ and × as *,
+÷ as /, the minus sign − (U+2212) as -. Each is one character for one, so
+positions in messages stay those of the text as typed. (Python itself would
+read "x·w" as one name, the middle dot being a letter of names, and refuse ×.)
+
 The tree is walked with an explicit stack, not recursion, so an expression
 of thousands of terms builds like a short one.
 """
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 import unicodedata
 
 from .engine import UNARY_OPS, Value
@@ -24,6 +31,24 @@ __all__ = ["FUNCTIONS", "ExpressionError", "parse_assignments", "build_expressio
 # The functions an expression may call: the engine's one-input ops that are Value methods.
 FUNCTIONS = tuple(name for name in UNARY_OPS if callable(getattr(Value, name, None)))
 _BINARY = {ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__", ast.Div: "__truediv__", ast.Pow: "__pow__"}
+# maths signs read as Python's operators (see the module docstring)
+_SIGNS = str.maketrans({"·": "*", "⋅": "*", "×": "*", "÷": "/", "−": "-"})
+
+# Python's parse errors (3.10-3.13 wording) in Korean; any other reads as "문법에 맞지 않습니다" (invalid syntax).
+_KOREAN_REASONS = (
+    (r"invalid character '(.+)' \((U\+[0-9A-F]+)\)", "쓸 수 없는 글자 '{0}' ({1})"),
+    (r"invalid non-printable character (U\+[0-9A-F]+)", "보이지 않는 글자 {0}"),
+    (r"'(.)' was never closed", "'{0}'이(가) 닫히지 않았습니다"),
+    (r"unmatched '(.)'", "'{0}'의 짝이 되는 여는 괄호가 없습니다"),
+    (
+        r"closing parenthesis '(.)' does not match opening parenthesis '(.)'",
+        "닫는 괄호 '{0}'이(가) 여는 괄호 '{1}'와(과) 맞지 않습니다",
+    ),
+    (r"unterminated (?:triple-quoted )?string literal", "문자열이 닫히지 않았습니다"),
+    (r"invalid \w*\s?(?:decimal|hexadecimal|octal|binary|digit)", "숫자를 잘못 썼습니다"),
+    (r"leading zeros in decimal integer literals", "0으로 시작하는 정수는 쓸 수 없습니다"),
+    (r"unexpected indent", "들여쓰기가 있습니다"),
+)
 
 
 class ExpressionError(ValueError):
@@ -98,14 +123,37 @@ def _signed_number(node, text):
     return None
 
 
-def _parse(text):
+def _korean_reason(message):
+    """Python's parse error `message` in Korean (its values kept), or a general "not grammatical"."""
+    for pattern, korean in _KOREAN_REASONS:
+        found = re.match(pattern, message)
+        if found:
+            return korean.format(*found.groups())
+    return "문법에 맞지 않습니다"
+
+
+def _where(error, text):
+    """Where a SyntaxError points, as (Korean, English): "3번째 글자 '⊗'" / "character 3 ('⊗')", or the end."""
+    lines = text.split("\n")
+    line = error.lineno or 1
+    index = sum(len(previous) + 1 for previous in lines[: line - 1]) + (error.offset or 0)
+    if not 1 <= index <= len(text):
+        return "식의 끝", "the end"
+    return f"{index}번째 글자 {text[index - 1]!r}", f"character {index} ({text[index - 1]!r})"
+
+
+def _parse(text, written):
+    """The tree of `text` (`written` with the maths signs replaced); a parse error names its place in `written`."""
+    if not text:
+        raise ExpressionError(bilingual("식이 비어 있습니다", "the expression is empty"))
     try:
         return ast.parse(text, mode="eval").body
     except SyntaxError as error:
+        where_ko, where_en = _where(error, written)
         raise ExpressionError(
             bilingual(
-                f"식을 읽을 수 없습니다 ({error.msg}): {text[:80]!r}",
-                f"cannot parse the expression ({error.msg}): {text[:80]!r}",
+                f"식을 읽을 수 없습니다: {where_ko}에서 {_korean_reason(error.msg)}: {written[:80]!r}",
+                f"cannot parse the expression at {where_en}: {error.msg}: {written[:80]!r}",
             )
         ) from None
     except (RecursionError, MemoryError):  # Python's own parser recurses on very deep nesting
@@ -185,8 +233,9 @@ def build_expression(text, values):
     Post-order with an explicit stack: a node is pushed twice, first to push
     its operands, then (once they are built) to combine them.
     """
-    text = text.strip()
-    root = _parse(text)
+    written = text.strip()
+    text = written.translate(_SIGNS)
+    root = _parse(text, written)
     values = {unicodedata.normalize("NFKC", name): number for name, number in values.items()}
     spellings = _spellings(root, text)
     leaves = {name: Value(number, label=spellings.get(name, name)) for name, number in values.items()}

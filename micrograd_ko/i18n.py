@@ -53,7 +53,10 @@ def check_language(lang: object) -> str:
     """`lang` itself if it is a known language, else a ValueError naming it."""
     if not isinstance(lang, str) or lang not in LANGUAGES:
         raise ValueError(
-            bilingual("언어는 'ko' 또는 'en'이어야 합니다", f"language must be 'ko' or 'en', got {lang!r}")
+            bilingual(
+                f"언어는 'ko' 또는 'en'이어야 합니다 (받은 값: {lang!r})",
+                f"language must be 'ko' or 'en', got {lang!r}",
+            )
         )
     return lang
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 import random
 from collections.abc import Callable, Mapping
 
@@ -82,7 +83,35 @@ def zeros() -> Initializer:
     return Initializer("zeros", lambda rng, fan_in, fan_out: 0.0, lambda fan_in, fan_out: 0.0)
 
 
+def _real(value: object, name: str, positive: bool = False) -> float:
+    """`value` as a float if it is a finite real number (and > 0 when `positive`), else an error naming `name`.
+
+    Checked when the initializer is made, so a typo is named at once, not when
+    a model is built from it later (where `std='a'` failed inside `random`).
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            bilingual(
+                f"{name}은(는) 실수여야 합니다 (받은 값: {value!r})",
+                f"{name} must be a real number, got {value!r}",
+            )
+        )
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(
+            bilingual(
+                f"{name}은(는) 유한한 수여야 합니다 (받은 값: {value!r})", f"{name} must be finite, got {value!r}"
+            )
+        )
+    if positive and number <= 0:
+        raise ValueError(
+            bilingual(f"{name}은(는) 0보다 커야 합니다 (받은 값: {value!r})", f"{name} must be positive, got {value!r}")
+        )
+    return number
+
+
 def normal(std: float = 1.0, mean: float = 0.0) -> Initializer:
+    std, mean = _real(std, "std", positive=True), _real(mean, "mean")
     return Initializer(
         "normal",
         lambda rng, fan_in, fan_out: rng.gauss(mean, std),
@@ -92,6 +121,14 @@ def normal(std: float = 1.0, mean: float = 0.0) -> Initializer:
 
 
 def uniform(a: float = -1.0, b: float = 1.0) -> Initializer:
+    a, b = _real(a, "a"), _real(b, "b")
+    if not a < b:
+        raise ValueError(
+            bilingual(
+                f"uniform(a, b)는 a < b여야 합니다 (받은 값: a={a!r}, b={b!r})",
+                f"uniform(a, b) needs a < b, got a={a!r}, b={b!r}",
+            )
+        )
     # U(a, b) has standard deviation (b - a) / sqrt(12).
     return Initializer(
         "uniform",
@@ -115,12 +152,14 @@ def _scaled_normal(name: str, std: Spread) -> Initializer:
 
 
 def xavier_uniform(gain: float = 1.0) -> Initializer:
+    gain = _real(gain, "gain", positive=True)
     init = _scaled_uniform("xavier_uniform", lambda fan_in, fan_out: gain * math.sqrt(6.0 / (fan_in + fan_out)))
     init.params["gain"] = gain
     return init
 
 
 def xavier_normal(gain: float = 1.0) -> Initializer:
+    gain = _real(gain, "gain", positive=True)
     init = _scaled_normal("xavier_normal", lambda fan_in, fan_out: gain * math.sqrt(2.0 / (fan_in + fan_out)))
     init.params["gain"] = gain
     return init

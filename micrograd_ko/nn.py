@@ -63,7 +63,7 @@ class Neuron(Module):
         fan_out: int = 1,
         rng: Seed = None,
     ) -> None:
-        check_positive_int(nin, "nin")
+        nin = check_positive_int(nin, "nin")
         _check_size([nin, 1])
         self.activation = check_activation(activation)
         draw_w, draw_b = _initializer(init), _initializer(bias_init)
@@ -94,8 +94,7 @@ class Layer(Module):
         bias_init: InitSpec = "zeros",
         rng: Seed = None,
     ) -> None:
-        check_positive_int(nin, "nin")
-        check_positive_int(nout, "nout")
+        nin, nout = check_positive_int(nin, "nin"), check_positive_int(nout, "nout")
         _check_size([nin, nout])
         rng = make_rng(rng)
         init, bias_init = _initializer(init), _initializer(bias_init)  # resolve names once per layer
@@ -244,7 +243,7 @@ class MLP(Module):
         dropout: float = 0.0,
         seed: Seed = None,
     ) -> None:
-        check_positive_int(nin, "nin")
+        nin = check_positive_int(nin, "nin")
         if not isinstance(nouts, Sequence) or isinstance(nouts, str):
             raise TypeError(
                 bilingual(
@@ -437,7 +436,10 @@ def _per_layer(spec, count, what, single_types, layers, callable_ok=False):
     if isinstance(spec, single_types) or (callable_ok and callable(spec)):
         return [spec] * count
     raise TypeError(
-        bilingual(f"{what}: 이름 또는 목록이 필요합니다", f"{what}: expected a name or a list, got {spec!r}")
+        bilingual(
+            f"{what}: 이름 또는 목록이 필요합니다 (받은 값: {spec!r})",
+            f"{what}: expected a name or a list, got {spec!r}",
+        )
     )
 
 

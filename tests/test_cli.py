@@ -529,3 +529,75 @@ def test_an_argument_error_is_worded_by_the_catalogue_on_every_python():
     assert read_error_message(argparse.ArgumentError(None, "unrecognized arguments: --frob")) == (
         "unrecognized arguments: --frob"
     )
+
+
+# -- maths signs, parse errors in Korean, --version, output folders ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "python"),
+    [("x·w", "x*w"), ("x × w", "x*w"), ("x⋅w + 1", "x*w + 1"), ("w·(1 − x)", "w*(1 - x)"), ("x ÷ w", "x/w")],
+)
+def test_maths_signs_are_read_as_pythons_operators(typed, python):
+    values = {"x": 0.5, "w": -2.0}
+    out, leaves = build_expression(typed, values)
+    expected, expected_leaves = build_expression(python, values)
+    out.backward()
+    expected.backward()
+    assert out.data == expected.data and out._op == expected._op
+    assert {n: v.grad for n, v in leaves.items()} == {n: v.grad for n, v in expected_leaves.items()}
+
+
+def test_graph_of_x_middle_dot_w_multiplies(tmp_path, capsys):
+    code, stdout, stderr = graph_in_process(capsys, "x·w", "x=3", "w=2", "-o", str(tmp_path / "g.svg"))
+    assert code == 0, stderr
+    assert "x·w = 6" in stdout and "∂출력/∂x = 2" in stdout and "∂출력/∂w = 3" in stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "korean", "english"),
+    [
+        ("x ⊗ w", "3번째 글자 '⊗'에서 쓸 수 없는 글자 '⊗' (U+2297)", "at character 3 ('⊗'): invalid character"),
+        ("한글 ⊗ w", "4번째 글자 '⊗'에서", "at character 4 ('⊗')"),
+        ("tanh(x", "5번째 글자 '('에서 '('이(가) 닫히지 않았습니다", "'(' was never closed"),
+        ("x +", "식의 끝에서 문법에 맞지 않습니다", "at the end: invalid syntax"),
+        ("x 2", "3번째 글자 '2'에서 문법에 맞지 않습니다", "at character 3 ('2')"),
+        ("(x]", "닫는 괄호 ']'이(가) 여는 괄호 '('와(과) 맞지 않습니다", "does not match"),
+        ("1a * x", "숫자를 잘못 썼습니다", "invalid decimal literal"),
+        ("   ", "식이 비어 있습니다", "the expression is empty"),
+    ],
+)
+def test_a_parse_error_is_described_in_korean_with_its_place(text, korean, english):
+    with pytest.raises(ExpressionError) as error:
+        build_expression(text, {"x": 1.0, "w": 1.0})
+    korean_half, english_half = str(error.value).split(" / ")
+    assert korean in korean_half and english in english_half
+    assert not any("a" <= ch <= "z" for ch in korean_half.replace(repr(text.strip()), "")), korean_half
+
+
+def test_version_prints_the_package_version():
+    from micrograd_ko import __version__
+
+    proc = run("--version")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"micrograd-ko {__version__}"
+    assert "--version" in run("--help").stdout
+
+
+def test_demo_refuses_a_missing_parent_folder_as_graph_does(tmp_path, capsys):
+    target = tmp_path / "a" / "b" / "c"
+    code = main(["demo", "--quick", "--out", str(target)])
+    stderr = capsys.readouterr().err
+    assert code == 2 and len(stderr.strip().splitlines()) == 1
+    assert f"the folder {target.parent} does not exist" in stderr and f"폴더 {target.parent}가 없습니다" in stderr
+    assert not (tmp_path / "a").exists()
+    code = main(["experiment", "linear", "--out", str(target)])
+    assert code == 2 and not (tmp_path / "a").exists()
+
+
+def test_the_output_folder_itself_is_made_inside_an_existing_one(tmp_path):
+    from micrograd_ko.cli_paths import writable_dir
+
+    assert writable_dir(str(tmp_path / "new")) == (tmp_path / "new").resolve()
+    assert (tmp_path / "new").is_dir()
+    assert writable_dir(str(tmp_path / "new")) == (tmp_path / "new").resolve()  # and an existing one is taken

@@ -291,3 +291,12 @@ def test_tracing_watches_only_its_own_thread():
     others[0].data = 8.0
     assert step(3.0) == 0.5 * 3.0 + 8.0
     assert not any(step._guards) and any(p is others[0] for p in step.parameters)
+
+
+@pytest.mark.parametrize("fallback", ["no", 0, 1, None])
+def test_fallback_must_be_true_or_false(fallback):
+    with pytest.raises(TypeError) as error:
+        ko.compile(lambda x: x * 2.0, 1.0, fallback=fallback)
+    korean, english = str(error.value).split(" / ")
+    assert "fallback" in korean and repr(fallback) in korean
+    assert f"fallback must be True or False, got {fallback!r}" in english

@@ -103,3 +103,53 @@ def test_train_test_split_refuses_a_generator_with_a_clear_message():
     X, y = datasets.xor()
     with pytest.raises(TypeError, match=r"X must be a list \(got generator\)"):
         datasets.train_test_split((x for x in X), y)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda n: datasets.moons(n),
+        lambda n: datasets.circles(n),
+        lambda n: datasets.spiral(n),
+        lambda n: datasets.spiral(n, classes=n),
+    ],
+)
+def test_every_generator_refuses_more_than_max_samples_before_making_any(call):
+    with pytest.raises(ValueError) as error:
+        call(datasets.MAX_SAMPLES + 1)
+    korean, english = str(error.value).split(" / ")
+    assert "1,000,001" in korean and "1,000,000" in korean
+    assert "at most 1,000,000" in english
+    with pytest.raises(ValueError, match="at most 1,000,000"):
+        call(10**12)  # refused at once: 10**12 points could never be made
+
+
+def test_counts_of_any_integer_type_are_taken_as_ints():
+    np = pytest.importorskip("numpy")
+    X, y = datasets.moons(np.int64(10), seed=0)
+    assert (X, y) == datasets.moons(10, seed=0)
+    X, y = datasets.spiral(np.int32(9), classes=np.int64(3), seed=0)
+    assert sorted(set(y)) == [0, 1, 2] and len(X) == 9
+    assert len(datasets.train_test_split(X, y, test_size=np.int64(2), seed=0)[1]) == 2
+    with pytest.raises(ValueError):
+        datasets.moons(True)
+
+
+@pytest.mark.parametrize("scale", ["no", 0, 1, None, "False"])
+def test_digits_scale_must_be_true_or_false(scale):
+    with pytest.raises(TypeError) as error:
+        datasets.digits(scale=scale)
+    korean, english = str(error.value).split(" / ")
+    assert repr(scale) in korean and repr(scale) in english and "scale" in english
+
+
+def test_a_test_size_that_leaves_no_training_sample_says_so():
+    X, y = [[0.0], [1.0], [2.0], [3.0]], [0, 1, 0, 1]
+    with pytest.raises(ValueError) as error:
+        datasets.train_test_split(X, y, test_size=0.99)
+    message = str(error.value)
+    assert "test_size=0.99 of 4 samples leaves no training sample" in message
+    assert "too few" not in message
+    with pytest.raises(ValueError, match="too few samples to split: 1"):
+        datasets.train_test_split([[0.0]], [0], test_size=0.5)
+    assert len(datasets.train_test_split(X, y, test_size=0.75, seed=0)[0]) == 1

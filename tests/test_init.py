@@ -2,6 +2,7 @@
 
 import math
 import random
+import re
 import statistics
 
 import pytest
@@ -109,3 +110,38 @@ def test_a_callable_returning_a_non_number_is_rejected():
         Layer(2, 2, init=lambda rng, fan_in, fan_out: "0.1")
     with pytest.raises(ValueError):
         Layer(2, 2, init=lambda rng, fan_in, fan_out: math.nan)
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "named"),
+    [
+        (lambda: init.normal(std="a"), TypeError, "std"),
+        (lambda: init.normal(std=True), TypeError, "std"),
+        (lambda: init.normal(std=-1), ValueError, "std"),
+        (lambda: init.normal(std=0), ValueError, "std"),
+        (lambda: init.normal(std=math.nan), ValueError, "std"),
+        (lambda: init.normal(mean=math.inf), ValueError, "mean"),
+        (lambda: init.normal(mean="0"), TypeError, "mean"),
+        (lambda: init.uniform(1, -1), ValueError, "a < b"),
+        (lambda: init.uniform(0.5, 0.5), ValueError, "a < b"),
+        (lambda: init.uniform("a", 1), TypeError, "a"),
+        (lambda: init.uniform(-1, math.inf), ValueError, "b"),
+        (lambda: init.xavier_uniform(gain="a"), TypeError, "gain"),
+        (lambda: init.xavier_uniform(gain=0), ValueError, "gain"),
+        (lambda: init.xavier_normal(gain=-2.0), ValueError, "gain"),
+        (lambda: init.xavier_normal(gain=False), TypeError, "gain"),
+    ],
+)
+def test_bad_initializer_arguments_are_refused_when_the_initializer_is_made(make, error, named):
+    with pytest.raises(error, match=re.escape(named)) as caught:
+        make()
+    korean, english = str(caught.value).split(" / ")
+    assert named.split()[0] in korean and named.split()[0] in english
+
+
+def test_initializer_arguments_take_any_real_number_as_a_float():
+    import fractions
+
+    assert init.normal(std=fractions.Fraction(1, 4)).params == {"std": 0.25, "mean": 0.0}
+    assert init.uniform(-2, 3).std(1, 1) == pytest.approx(5 / math.sqrt(12.0))
+    assert init.xavier_uniform(gain=2).params["gain"] == 2.0

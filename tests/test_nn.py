@@ -407,3 +407,25 @@ def test_a_list_of_activations_says_it_is_one_per_hidden_layer_and_how_many():
     assert "은닉층마다 하나씩, 2개여야 하는데 1개입니다" in message
     assert "one entry per hidden layer: 2 expected, got 1" in message
     assert MLP(2, [4, 4, 1], activation=["relu", "tanh"], seed=0).config["activation"] == ["relu", "tanh"]
+
+
+def test_integer_types_that_are_not_int_are_sizes_and_become_ints():
+    np = pytest.importorskip("numpy")
+    model = MLP(np.int64(2), [np.int64(3), np.int32(1)], seed=0)
+    assert [layer.nout for layer in model.layers] == [3, 1]
+    config = model.config
+    assert type(config["nin"]) is int and all(type(n) is int for n in config["nouts"])
+    assert Layer(np.int16(2), np.int64(2)).nin == 2
+    with pytest.raises(ValueError, match="nouts\\[0\\]"):
+        MLP(2, [np.bool_(True)])
+    with pytest.raises(ValueError, match="nouts\\[0\\]"):
+        MLP(2, [True])
+
+
+@pytest.mark.parametrize("where", ["output_activation", "activation"])
+def test_softmax_as_an_activation_points_to_the_cross_entropy_loss(where):
+    with pytest.raises(ValueError) as error:
+        MLP(2, [4, 3], **{where: "softmax"})
+    korean, english = str(error.value).split(" / ")
+    assert "loss='cross_entropy'" in korean and "loss='cross_entropy'" in english
+    assert "output_activation=None" in english
