@@ -1890,7 +1890,11 @@ def grad(output: Value, inputs: Any, create_graph: bool = False) -> Any:
     """
     if not isinstance(output, Value):
         raise TypeError(
-            "grad: " + bilingual("output은 Value여야 합니다", f"output must be a Value, got {type(output).__name__}")
+            "grad: "
+            + bilingual(
+                f"output은 Value여야 합니다 (받은 자료형: {type(output).__name__})",
+                f"output must be a Value, got {type(output).__name__}",
+            )
         )
     single = isinstance(inputs, Value)
     inputs = [inputs] if single else _as_list(inputs, "grad")
@@ -1898,7 +1902,10 @@ def grad(output: Value, inputs: Any, create_graph: bool = False) -> Any:
         if not isinstance(x, Value):
             raise TypeError(
                 "grad: "
-                + bilingual("inputs에는 Value만 넣을 수 있습니다", f"inputs must be Values, got {type(x).__name__}")
+                + bilingual(
+                    f"inputs에는 Value만 넣을 수 있습니다 (받은 자료형: {type(x).__name__})",
+                    f"inputs must be Values, got {type(x).__name__}",
+                )
             )
     order = topological_order(output)
     if create_graph:

@@ -129,7 +129,9 @@ def _targets(targets: Any, n: int, loss: str) -> list[Value]:
             if isinstance(t, bool) or not isinstance(t, numbers.Real) or not math.isfinite(t):
                 raise TypeError(
                     f"{loss}: "
-                    + bilingual("목표값은 유한한 숫자여야 합니다", f"the target must be a finite number, got {t!r}")
+                    + bilingual(
+                        f"목표값은 유한한 숫자여야 합니다: {t!r}", f"the target must be a finite number, got {t!r}"
+                    )
                 )
             t = Value(float(t))
         values.append(t)
@@ -390,7 +392,7 @@ def _hinge_slope(s, t):
 def _plus_or_minus_one(s, t):
     if t not in (-1.0, 1.0):
         raise ValueError(
-            "hinge: " + bilingual("목표는 -1 또는 +1이어야 합니다", f"the target must be -1 or +1, got {t!r}")
+            "hinge: " + bilingual(f"목표는 -1 또는 +1이어야 합니다: {t!r}", f"the target must be -1 or +1, got {t!r}")
         )
 
 

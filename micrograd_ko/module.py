@@ -81,7 +81,10 @@ class Module:
         """Set every parameter from `state`; checks everything first, so a bad state changes nothing."""
         if not isinstance(state, dict):
             raise TypeError(
-                bilingual("state_dict는 dict여야 합니다", f"a state dict must be a dict, got {type(state).__name__}")
+                bilingual(
+                    f"state_dict는 dict여야 합니다 (받은 자료형: {type(state).__name__})",
+                    f"a state dict must be a dict, got {type(state).__name__}",
+                )
             )
         slots = dict(self.parameter_slots())
         missing = [k for k in slots if k not in state]

@@ -192,7 +192,9 @@ class Sequential(Module):
         for m in modules:
             if not isinstance(m, Module) or not callable(m):
                 raise TypeError(
-                    bilingual("Sequential에는 Module만 넣을 수 있습니다", f"Sequential takes Modules, got {m!r}")
+                    bilingual(
+                        f"Sequential에는 Module만 넣을 수 있습니다: {m!r}", f"Sequential takes Modules, got {m!r}"
+                    )
                 )
         self.parts: list[Any] = list(modules)  # Modules, each callable (checked above)
 
@@ -353,7 +355,8 @@ def _check_config(path, config, state):
         raise ValueError(
             f"{path}: "
             + bilingual(
-                f"설정(config)이 올바르지 않습니다: 모르는 키 {unknown}, 'nin'과 'nouts'는 꼭 있어야 합니다",
+                f"설정(config)이 올바르지 않습니다: 모르는 키 {unknown}, 'nin'과 'nouts'는 꼭 있어야 합니다 "
+                f"(쓸 수 있는 키: {sorted(_CONFIG_KEYS)})",
                 f"invalid config: unknown keys {unknown}, 'nin' and 'nouts' are required "
                 f"(allowed: {sorted(_CONFIG_KEYS)})",
             )

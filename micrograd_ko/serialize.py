@@ -39,13 +39,19 @@ def read(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(
             f"{path}: "
-            + bilingual("micrograd_ko MLP 파일이 아닙니다", f"not a micrograd_ko MLP file (format must be {FORMAT!r})")
+            + bilingual(
+                f"micrograd_ko MLP 파일이 아닙니다 (format은 {FORMAT!r}이어야 합니다)",
+                f"not a micrograd_ko MLP file (format must be {FORMAT!r})",
+            )
         )
     version = document.get("version")
     if type(version) is not int or version != VERSION:
         shown = repr(version) if len(repr(version)) < 30 else repr(version)[:20] + "…"
         raise ValueError(
-            f"{path}: " + bilingual(f"지원하지 않는 버전 {shown}", f"unsupported version {shown} (expected {VERSION})")
+            f"{path}: "
+            + bilingual(
+                f"지원하지 않는 버전 {shown} (지원: {VERSION})", f"unsupported version {shown} (expected {VERSION})"
+            )
         )
     config, state = document.get("config"), document.get("state_dict")
     if not isinstance(config, dict) or not isinstance(state, dict):
@@ -61,7 +67,8 @@ def _parse(path: str | os.PathLike[str]) -> Any:
         return json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as error:  # absurd nesting recurses
         raise ValueError(
-            f"{path}: " + bilingual("올바른 JSON이 아닙니다 (손상된 파일?)", f"not valid JSON (corrupt file?): {error}")
+            f"{path}: "
+            + bilingual(f"올바른 JSON이 아닙니다 (손상된 파일?): {error}", f"not valid JSON (corrupt file?): {error}")
         ) from None
 
 
@@ -92,7 +99,11 @@ def _read_text(path: str | os.PathLike[str]) -> str:
         ) from None
     except OSError as error:
         raise OSError(
-            f"{path}: " + bilingual("파일을 읽을 수 없습니다", f"cannot read the file ({error.strerror or error})")
+            f"{path}: "
+            + bilingual(
+                f"파일을 읽을 수 없습니다 ({error.strerror or error})",
+                f"cannot read the file ({error.strerror or error})",
+            )
         ) from None
     if len(text) > MAX_FILE_BYTES:
         raise ValueError(

@@ -36,11 +36,6 @@ BUILTINS = frozenset(dir(builtins))
 # so the entries survive edits elsewhere in the file. Remove an entry when its
 # message is fixed: `test_known_gaps_are_still_gaps` says which ones are stale.
 KNOWN_GAPS = {
-    # engine.py, losses.py: the lead
-    ("engine.py", "output must be a Value, got {type(output).__name__}"),
-    ("engine.py", "inputs must be Values, got {type(x).__name__}"),
-    ("losses.py", "the target must be a finite number, got {t!r}"),
-    ("losses.py", "the target must be -1 or +1, got {t!r}"),
     # drawing, stepper, diagnostics, plots
     ("diagnostics.py", "loss must be a Value, got {type(loss).__name__}"),
     ("diagnostics.py", "X must be a list of samples (lists of numbers): {error}"),
@@ -98,19 +93,6 @@ KNOWN_GAPS = {
     ),
     ("optim.py", "parameters must be a list of Values, got {type(params).__name__}; pass model.parameters()"),
     ("optim.py", "parameters must be Values, got {type(p).__name__}"),
-    # nn.py outside MLP's size and activation checks
-    ("nn.py", "Sequential takes Modules, got {m!r}"),
-    (
-        "nn.py",
-        "invalid config: unknown keys {unknown}, 'nin' and 'nouts' are required (allowed: {sorted(_CONFIG_KEYS)})",
-    ),
-    # files with no owner in this round
-    ("experiments/tasks.py", "jobs must be a positive integer, got {jobs!r}"),
-    ("module.py", "a state dict must be a dict, got {type(state).__name__}"),
-    ("serialize.py", "not a micrograd_ko MLP file (format must be {FORMAT!r})"),
-    ("serialize.py", "unsupported version {shown} (expected {VERSION})"),
-    ("serialize.py", "not valid JSON (corrupt file?): {error}"),
-    ("serialize.py", "cannot read the file ({error.strerror or error})"),
 }
 
 

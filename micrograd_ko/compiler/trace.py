@@ -139,9 +139,9 @@ class Tracer:
         if self._raised is None:
             self._raised = _where(frame)
 
-    def unfaithful(self, frame, korean, english):
+    def unfaithful(self, frame, ko, en):
         if self._unfaithful is None:
-            self._unfaithful = (_where(frame), korean, english)
+            self._unfaithful = (_where(frame), ko, en)
 
     def asked_grad_mode(self, frame):
         if frame.f_code.co_filename not in _OWN_FILES:  # the tracer's own question (made) does not count
@@ -189,11 +189,11 @@ class Tracer:
                 )
             )
         if self._unfaithful is not None:
-            (filename, line), korean, english = self._unfaithful
+            (filename, line), ko, en = self._unfaithful
             raise CompileError(
                 bilingual(
-                    f"compile: {filename}:{line}에서 {korean}: 엔진이 그래프 밖에서 숫자를 보고 고르므로 컴파일할 수 없습니다",
-                    f"compile: {english} at {filename}:{line}; the engine chooses by a number outside the graph "
+                    f"compile: {filename}:{line}에서 {ko}: 엔진이 그래프 밖에서 숫자를 보고 고르므로 컴파일할 수 없습니다",
+                    f"compile: {en} at {filename}:{line}; the engine chooses by a number outside the graph "
                     "there, so it cannot be compiled",
                 )
             )

@@ -27,7 +27,9 @@ def run_tasks(fn, tasks, jobs: int = 1, progress: bool = False, desc: str = ""):
     if jobs is None:
         jobs = default_jobs()
     if not isinstance(jobs, int) or jobs < 1:
-        raise ValueError(bilingual("jobs는 1 이상의 정수여야 합니다", f"jobs must be a positive integer, got {jobs!r}"))
+        raise ValueError(
+            bilingual(f"jobs는 1 이상의 정수여야 합니다: {jobs!r}", f"jobs must be a positive integer, got {jobs!r}")
+        )
     jobs = min(jobs, len(tasks))
     with tqdm(total=len(tasks), desc=desc, disable=not progress, leave=True) as bar:
         if jobs <= 1:
