@@ -1236,6 +1236,15 @@ class Value:
         Follows the module's policy: if any gradient is not finite, nothing
         changes and GradientOverflowError names the node where it started.
         """
+        if self._op is MADE_IN_NO_GRAD:
+            raise RuntimeError(
+                bilingual(
+                    f"backward: 이 값({self.data!r})은 no_grad() 안에서 계산되어 계산 그래프가 없습니다: 기울기가 "
+                    "흐를 곳이 없으니 no_grad() 밖에서 계산하세요",
+                    f"backward: this Value ({self.data!r}) was computed inside no_grad(), so it has no graph and no "
+                    "gradient can flow from it; compute it outside no_grad()",
+                )
+            )
         order = topological_order(self)
         held = [(node, node.grad) for node in order if node.grad]
         try:
@@ -1369,6 +1378,16 @@ def _number_to_compare(x, symbol):
 _new = object.__new__
 
 
+# The `_op` of a node an op made inside no_grad(): equal to "" (a leaf, drawn and compared as one), but known
+# by identity, so that backward() from it can say why no gradient will flow.
+class _NoGradMark(Op):
+    def __reduce_ex__(self, protocol):  # pickled as the one mark it is (a leaf made in no_grad() pickles)
+        return "MADE_IN_NO_GRAD"
+
+
+MADE_IN_NO_GRAD = _NoGradMark("", None, korean="no_grad 안에서 계산됨")
+
+
 def _apply1(op, x):
     """The node op(x): forward on the float, then the local derivative."""
     xd = x.data
@@ -1429,18 +1448,19 @@ def _apply2(op, x, y):
         out._b = y
         out._da, out._db = op.df(xd, yd, data)
     else:
-        out._op = ""
+        out._op = MADE_IN_NO_GRAD
         out._a = out._b = out._da = None
         out._db = 0.0
     return out
 
 
 def _leaf(data):
+    """The number an op computed inside no_grad(): a leaf that remembers where it came from."""
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
-    out._op = ""
+    out._op = MADE_IN_NO_GRAD
     out._a = out._b = out._da = None
     out._db = 0.0
     return out

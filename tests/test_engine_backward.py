@@ -1,5 +1,6 @@
 """backward() and grad(): node reuse, accumulation, depth, no_grad, and the Op contract."""
 
+import pickle
 import sys
 
 import pytest
@@ -106,8 +107,11 @@ def test_no_grad_records_no_graph():
     assert is_grad_enabled()
     for node in (y, s):
         assert node._op == "" and node._prev == ()
-    y.backward()
-    assert w.grad == 0.0 and y.grad == 1.0
+    with pytest.raises(RuntimeError, match=r"was computed inside no_grad\(\), so it has no graph"):
+        y.backward()  # (PyTorch also refuses: a silent zero gradient would mislead)
+    assert w.grad == 0.0 and y.grad == 0.0
+    assert pickle.loads(pickle.dumps(y))._op is y._op  # still the mark after a round trip
+    Value(3.0).backward()  # a leaf made with Value(...) is no such case
 
 
 def test_from_op_inside_no_grad_makes_a_leaf_without_asking_the_rule():
