@@ -35,11 +35,11 @@ def _check_setting(value: object, name: str, positive: bool = False) -> float:
         )
     number = float(value)
     if not (math.isfinite(number) and (number > 0 if positive else number >= 0)):
-        bound, bound_ko = ("above 0", "0보다 큰") if positive else ("at least 0", "0 이상의")
+        bound_en, bound_ko = ("above 0", "0보다 큰") if positive else ("at least 0", "0 이상의")
         raise ValueError(
             bilingual(
                 f"{name}은(는) {bound_ko} 유한한 수여야 합니다: {value!r}",
-                f"{name} must be a finite number {bound}, got {value!r}",
+                f"{name} must be a finite number {bound_en}, got {value!r}",
             )
         )
     return number

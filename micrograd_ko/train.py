@@ -96,7 +96,8 @@ def fit(
     if validation_data is not None and not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
         raise TypeError(
             bilingual(
-                "validation_data는 (X_val, y_val) 두 개짜리 튜플이어야 합니다",
+                f"validation_data는 (X_val, y_val) 두 개짜리 튜플이어야 합니다 (받은 것: {type(validation_data).__name__}"
+                + (f", 길이 {len(validation_data)})" if hasattr(validation_data, "__len__") else ")"),
                 f"validation_data must be a pair (X_val, y_val), got {type(validation_data).__name__}"
                 + (f" of length {len(validation_data)}" if hasattr(validation_data, "__len__") else ""),
             )
