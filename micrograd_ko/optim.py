@@ -65,8 +65,10 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:
-        lr = self.lr
-        if not (type(lr) is float and 0.0 < lr < math.inf):  # once per step: lr may have been set since (o.lr = ...)
+        # Once per step, as lr may have been set since construction (o.lr = ...); an optimizer of the
+        # user's without one gets the error too, not an AttributeError.
+        lr = getattr(self, "lr", None)
+        if not (type(lr) is float and 0.0 < lr < math.inf):
             _check_step_lr(lr)
         params = self.params
         grads: list[float | None] = [p.grad for p in params]

@@ -114,9 +114,8 @@ def fit(
                 f"optimizer must be an optimizer object such as optim.Adam(model.parameters(), lr=0.01), got {optimizer!r}",
             )
         )
-    _check_step_lr(
-        optimizer.lr
-    )  # (it may have been set after construction; a fused step does not read it through step())
+    # lr may have been set after construction, and a fused step does not read it through step()
+    _check_step_lr(getattr(optimizer, "lr", None))
     if validation_data is not None and not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
         raise TypeError(
             bilingual(

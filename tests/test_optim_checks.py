@@ -106,3 +106,20 @@ def test_what_was_passed_as_parameters_is_named_in_both_languages(params, named)
 def test_an_int_beyond_the_floats_is_out_of_range_at_construction():
     with pytest.raises(ValueError, match="out of range"):  # was: a raw OverflowError from math.isfinite
         SGD([Value(1.0)], lr=10**400)
+
+
+def test_an_optimizer_of_the_users_without_a_learning_rate_is_told_so():
+    from micrograd_ko.optim import Optimizer
+
+    class Halving(Optimizer):  # a learner's own rule, which forgot self.lr
+        def _compute(self, data, grads, skip):
+            return [d / 2 for d in data], []
+
+        def _commit(self, state):
+            pass
+
+    p = Value(1.0)
+    p.grad = 0.0
+    with pytest.raises(TypeError, match="lr=None"):
+        Halving([p]).step()
+    assert p.data == 1.0
