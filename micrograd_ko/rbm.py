@@ -296,7 +296,16 @@ def pretrain(
     `epochs=0` trains nothing and changes no weight: one `[]` per hidden layer.
     """
     epochs, lr, batch_size = _check_training(epochs, lr, batch_size)
-    hidden = model.layers[:-1]
+    layers = getattr(model, "layers", None)
+    if not isinstance(layers, list) or not all(hasattr(layer, "neurons") for layer in layers):
+        raise TypeError(
+            "pretrain: "
+            + bilingual(
+                f"nn.MLP(..., activation='sigmoid') 같은 MLP가 필요합니다 (받은 것: {type(model).__name__})",
+                f"expected an MLP such as nn.MLP(..., activation='sigmoid'), got {type(model).__name__}",
+            )
+        )
+    hidden = layers[:-1]
     if not hidden:
         raise ValueError("pretrain: " + bilingual("은닉층이 없는 모델입니다", "the model has no hidden layer"))
     for k, layer in enumerate(hidden):

@@ -231,3 +231,9 @@ def test_a_bad_row_is_named(data, error, named):
     with pytest.raises(error) as info:
         rbm.RBM(4, 3, seed=0).fit(data)
     assert named in str(info.value)
+
+
+@pytest.mark.parametrize("model", [3, "mlp", None])
+def test_pretrain_names_a_model_that_is_not_an_mlp(model):
+    with pytest.raises(TypeError, match="pretrain: .*MLP"):  # was: 'int' object has no attribute 'layers'
+        rbm.pretrain(model, DATA)
