@@ -86,13 +86,7 @@ def fit(
     ):
         _check_flag(flag, name)
     _check_seed(seed)
-    if accuracy is not None and not callable(accuracy):
-        raise TypeError(
-            bilingual(
-                f"accuracy는 (예측, 목표) -> bool 함수이거나 None이어야 합니다 (받은 것: {accuracy!r})",
-                f"accuracy must be a function (prediction, target) -> bool, or None, got {accuracy!r}",
-            )
-        )
+    _check_accuracy(accuracy)
     epochs = check_positive_int(epochs, "epochs")
     batch_size = len(X) if batch_size is None else check_positive_int(batch_size, "batch_size")
     loss_fn = losses.get(loss)
@@ -906,6 +900,7 @@ def _as_values(pred):
 
 def evaluate(model, X, y, loss="mse", accuracy=None):
     """Mean loss and accuracy of `model` on `(X, y)`, in eval mode and without building a graph."""
+    _check_accuracy(accuracy)
     try:
         return _evaluate(model, X, y, loss, accuracy, model)
     except (TypeError, ValueError) as error:  # bad data: say which row (`X[3]: ...`)
@@ -1032,6 +1027,16 @@ def _check_flag(value, name):
             bilingual(
                 f"{name}은(는) True 또는 False여야 합니다 (받은 것: {value!r})",
                 f"{name} must be True or False, got {value!r}",
+            )
+        )
+
+
+def _check_accuracy(accuracy):
+    if accuracy is not None and not callable(accuracy):
+        raise TypeError(
+            bilingual(
+                f"accuracy는 (예측, 목표) -> bool 함수이거나 None이어야 합니다 (받은 것: {accuracy!r})",
+                f"accuracy must be a function (prediction, target) -> bool, or None, got {accuracy!r}",
             )
         )
 

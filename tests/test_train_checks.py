@@ -151,6 +151,8 @@ def test_accuracy_must_be_a_function(accuracy):
         fit(_model(), X, LABELS, loss="cross_entropy", epochs=1, progress=False, accuracy=accuracy)
     korean, english = _halves(str(info.value))
     assert "accuracy" in korean and "accuracy" in english and repr(accuracy) in korean
+    with pytest.raises(TypeError, match="accuracy must be a function"):
+        evaluate(_model(), X, LABELS, loss="cross_entropy", accuracy=accuracy)
 
 
 @pytest.mark.parametrize("seed", [[1], True, {"seed": 1}, 1j])
