@@ -83,6 +83,7 @@ from inside the library. In detail:
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 import operator
@@ -94,7 +95,7 @@ from fractions import Fraction
 from functools import lru_cache, partial
 from itertools import filterfalse, islice
 from operator import mul
-from typing import Any, Literal, NoReturn, overload
+from typing import Any, Literal, NoReturn, cast, overload
 
 from .i18n import bilingual
 
@@ -117,12 +118,18 @@ class GradientOverflowError(OverflowError):
     """A gradient that backward would hand back is beyond the float range (rule (b) of the policy)."""
 
 
+# The errors an op raises are made by these functions (and the except clauses of _apply1 and _apply2 for
+# errors of math itself); each tells a tracer, since fn may catch it (see _tell_tracer).
+
+
 def _domain_error(op, value, ko, en, kind=MathDomainError):
+    _note_op_raised()
     return kind(f"{op}({value!r}): {bilingual(ko, en)}")
 
 
 def _overflow(op, *inputs):
     """The error for an op whose result is not a float: a NaN or infinite input (set by hand), or too large a result."""
+    _note_op_raised()
     shown = ", ".join(f"{x!r}" for x in inputs)
     if any(x != x for x in inputs):  # NaN can only come from a .data set by hand
         return ValueError(
@@ -142,6 +149,7 @@ def _overflow(op, *inputs):
 
 
 def _slope_overflow(op, *inputs):
+    _note_op_raised()
     shown = ", ".join(f"{x!r}" for x in inputs)
     return OverflowError(
         f"d/dx {op}({shown}): "
@@ -169,7 +177,29 @@ _pause_lock = threading.Lock()
 
 def is_grad_enabled() -> bool:
     """True unless this thread is inside `no_grad()`."""
+    if _observed_threads:  # compile: fn may branch on the answer, so a call inside no_grad() must not replay it
+        _tell_tracer("asked_grad_mode")
     return getattr(_thread_state, "enabled", True)
+
+
+def _note_op_raised():
+    """An op is raising: tell a tracer (a no-op when nothing traces). For the ops built outside this module."""
+    if _observed_threads:
+        _tell_tracer("op_raised")
+
+
+def _tell_tracer(event, *details):
+    """Report to this thread's tracer (compile) something fn did that the graph does not show.
+
+    `event` names the tracer's method: "op_raised" (an op raised: if fn
+    catches it, the trace holds only the branch it took), "unfaithful" (the
+    engine chose by a number, outside the graph), "asked_grad_mode". The
+    tracer finds fn's own line from the caller's frames.
+    """
+    observer = getattr(_thread_state, "observer", None)
+    method = getattr(observer, event, None)
+    if method is not None:
+        method(sys._getframe(2), *details)
 
 
 def _recording():
@@ -239,16 +269,15 @@ def observe(observer):
 
 
 _watchers = 0
-_SLOT_DATA = None  # Value's own `data` slot, kept aside while it is replaced by a watching property
+_SLOTS: dict[str, Any] = {}  # Value's own `data` and `grad` slots, kept aside while watching properties replace them
 
 
 def _watch_nodes(change):
-    """Install (first watcher) or remove (last one) the hooks that report node building and `.data` access."""
-    global _watchers, _new, _SLOT_DATA
+    """Install (first watcher) or remove (last one) the hooks that report node building and `.data` / `.grad` access."""
+    global _watchers, _new
     _watchers += change
     if _watchers == 1 and change > 0:
-        _SLOT_DATA = Value.__dict__["data"]
-        get, put, build = _SLOT_DATA.__get__, _SLOT_DATA.__set__, object.__new__
+        build = object.__new__
 
         def watched_new(cls):
             node = build(cls)
@@ -257,27 +286,37 @@ def _watch_nodes(change):
                 observer.made(node)
             return node
 
-        def read(value):
-            frame = sys._getframe(1)
-            if frame.f_code.co_filename != __file__:  # the engine's own reads (most of them) first, cheaply
-                observer = getattr(_thread_state, "observer", None)
-                if observer is not None:
-                    observer.touched(value, frame, False)
-            return get(value)
-
-        def write(value, data):
-            observer = getattr(_thread_state, "observer", None)
-            if observer is not None:
-                frame = sys._getframe(1)
-                if frame.f_code.co_filename != __file__:
-                    observer.touched(value, frame, True)
-            put(value, data)
-
         _new = watched_new
-        Value.data = property(read, write)
+        for name in ("data", "grad"):
+            _SLOTS[name] = Value.__dict__[name]
+            setattr(Value, name, _watching_property(_SLOTS[name], name))
     elif _watchers == 0:
         _new = object.__new__
-        Value.data = _SLOT_DATA
+        for name, slot in _SLOTS.items():
+            setattr(Value, name, slot)
+
+
+def _watching_property(slot, name):
+    """A property over the slot `name` that reports reads and writes made outside the engine to this thread's tracer."""
+    get, put = slot.__get__, slot.__set__
+
+    def read(value):
+        frame = sys._getframe(1)
+        if frame.f_code.co_filename != __file__:  # the engine's own reads (most of them) first, cheaply
+            observer = getattr(_thread_state, "observer", None)
+            if observer is not None:
+                observer.touched(value, frame, False, name)
+        return get(value)
+
+    def write(value, number):
+        observer = getattr(_thread_state, "observer", None)
+        if observer is not None:
+            frame = sys._getframe(1)
+            if frame.f_code.co_filename != __file__:
+                observer.touched(value, frame, True, name)
+        put(value, number)
+
+    return property(read, write)
 
 
 def _compared(left, symbol, right, result):
@@ -318,6 +357,18 @@ class Op(str):
     params: dict[str, Any]
 
     def __new__(cls, name, derivative, forward=None, korean="", **params):
+        for role, rule in (("derivative", derivative), ("forward", forward)):
+            if rule is not None and not callable(rule):
+                raise TypeError(
+                    bilingual(
+                        f"Op({name!r}): {role}은(는) 함수(또는 None)여야 합니다 (받은 자료형: {type(rule).__name__})",
+                        f"Op({name!r}): {role} must be a function (or None), got {type(rule).__name__}",
+                    )
+                )
+        if not isinstance(name, str) or not isinstance(korean, str):
+            raise TypeError(
+                bilingual(f"Op: 이름은 문자열이어야 합니다: {name!r}", f"Op: names must be str, got {name!r}")
+            )
         op = super().__new__(cls, name)
         op.derivative = derivative
         op.forward = forward
@@ -771,6 +822,9 @@ def softmax_of(xs):
     So the Values' version never builds x - max where that subtraction
     overflows ([1e308, -1e308]), and its derivatives stay finite.
     """
+    if _observed_threads and any(map(_is_value, xs)):  # compile: the shift and the underflow test read numbers
+        _tell_tracer("unfaithful", "softmax의 규칙을 Value로 계산합니다 (grad(..., create_graph=True))",
+                     "softmax's rule is computed on Values (grad(..., create_graph=True))")  # fmt: skip
     shift = max(x.data if _is_value(x) else x for x in xs)
     exps = [0.0 if (x.data if _is_value(x) else x) - shift < _EXP_UNDERFLOW else _exp(x - shift) for x in xs]
     total = exps[0]
@@ -797,6 +851,42 @@ def _finite(x, op):
 # --------------------------------------------------------------------------
 # The node
 # --------------------------------------------------------------------------
+
+
+def _check_data(nodes):
+    """Raise a clear TypeError if some node's `.data` (set by hand) is not a float; else return.
+
+    Looked at only once an op has failed or a gradient went wrong, so a
+    correct computation pays nothing for it.
+    """
+    for node in nodes:
+        data = node.data
+        if type(data) is float:
+            continue
+        label = f"'{node.label}'" if node.label else "Value"
+        if isinstance(data, Value):
+            raise TypeError(
+                bilingual(
+                    f"{label}의 .data에 Value({data.data!r})가 들어 있습니다: p.data = p - lr * p.grad라고 썼나요? "
+                    "숫자를 쓰려면 p.data -= lr * p.grad (또는 p.data = p.data - lr * p.grad)",
+                    f"the .data of {label} holds a Value ({data.data!r}): did you write p.data = p - lr * p.grad? "
+                    "write p.data -= lr * p.grad (or p.data = p.data - lr * p.grad) to keep a number",
+                )
+            )
+        if isinstance(data, numbers.Real) and not isinstance(data, bool):
+            try:
+                if -_LARGEST <= float(data) <= _LARGEST:
+                    continue  # an int or a numpy float: a number all the same
+            except OverflowError:  # an int beyond the floats
+                pass
+        raise TypeError(
+            bilingual(
+                f"{label}의 .data가 유한한 float가 아닙니다 ({type(data).__name__}: {data!r:.60}): "
+                ".data에는 숫자만 넣으세요",
+                f"the .data of {label} is not a finite float ({type(data).__name__}: {data!r:.60}); "
+                "set .data to a number",
+            )
+        )
 
 
 def _check_number(data, what="Value"):
@@ -927,15 +1017,19 @@ class Value:
                     f"from_op({op}): 부모는 모두 Value여야 합니다", f"from_op({op}): every parent must be a Value"
                 )
             )
-        _check_finite_inputs(op, [p.data for p in parents])
-        data = _check_number(data, str(op))
-        if _paused_threads and not _recording():
-            return _leaf(data)
-        if local_grads is None:
-            if op.derivative is None:
-                raise _unknown_derivative(op)
-            local_grads = op.derivative([p.data for p in parents], data)
-        return _node_n(data, op, parents, local_grads=_checked_local_grads(op, local_grads, len(parents)))
+        try:
+            _check_finite_inputs(op, [p.data for p in parents])
+            data = _check_number(data, str(op))
+            if _paused_threads and not _recording():
+                return _leaf(data)
+            if local_grads is None:
+                if op.derivative is None:
+                    raise _unknown_derivative(op)
+                local_grads = op.derivative([p.data for p in parents], data)
+            return _node_n(data, op, parents, local_grads=_checked_local_grads(op, local_grads, len(parents)))
+        except Exception:
+            _note_op_raised()
+            raise
 
     # -- inspecting --------------------------------------------------------
 
@@ -1150,7 +1244,8 @@ class Value:
             self.grad = 1.0
             try:
                 _propagate(order)
-            except TypeError:  # a .grad set to None (or to something else) by hand
+            except TypeError:  # a .grad set to None (or to something else) by hand, or a .data
+                _check_data(order)
                 _clear_gradients(order, self)
                 _propagate(order)
             for node, previous in held:
@@ -1181,6 +1276,29 @@ class Value:
         if hasattr(self, "__dict__"):  # a subclass without __slots__
             copied.__dict__.update(self.__dict__)
         return copied
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        # copy.deepcopy's own walk recurses once per parent (a RecursionError from ~100 ops deep):
+        # the graph is copied here in topological order instead, each node after its parents.
+        for node in topological_order(self):
+            if id(node) in memo:
+                continue
+            if type(node._da) is _Closure:
+                raise _closure_copy_error()
+            copied = object.__new__(type(node))
+            for slot in Value.__slots__:
+                setattr(copied, slot, getattr(node, slot))
+            a = node._a
+            if type(a) is tuple:
+                copied._a = tuple(memo.get(id(p), p) for p in a)
+            elif a is not None:
+                copied._a = memo.get(id(a), a)
+            if node._b is not None:
+                copied._b = memo.get(id(node._b), node._b)
+            if hasattr(node, "__dict__"):  # a subclass without __slots__
+                copied.__dict__.update(copy.deepcopy(node.__dict__, memo))
+            memo[id(node)] = copied
+        return cast(Value, memo[id(self)])
 
     @property
     def _backward(self) -> Callable[[], object]:
@@ -1254,19 +1372,27 @@ _new = object.__new__
 def _apply1(op, x):
     """The node op(x): forward on the float, then the local derivative."""
     xd = x.data
-    if not -_LARGEST <= xd <= _LARGEST:  # tanh(inf) = 1.0, relu(nan) = 0.0: the input itself must be checked
-        raise _overflow(op, xd)
-    if op.check is not None:
-        op.check(xd)
-    data = op.f(xd)
+    try:  # (a try costs nothing until it catches: the errors are looked into only then)
+        if not -_LARGEST <= xd <= _LARGEST:  # tanh(inf) = 1.0, relu(nan) = 0.0: the input itself must be checked
+            raise _overflow(op, xd)
+        if op.check is not None:
+            op.check(xd)
+        data = op.f(xd)
+    except (TypeError, OverflowError, ValueError, ZeroDivisionError):
+        if _observed_threads:
+            _tell_tracer("op_raised")
+        _check_data([x])  # a .data set by hand to something that is no float: say so
+        raise
     if _paused_threads and not _recording():
         return _leaf(data)
     try:
         local = op.df(xd, data)
+        if not -_LARGEST <= local <= _LARGEST:  # 1 / 5e-324 is a silent inf
+            raise _slope_overflow(op, xd)
     except (OverflowError, ZeroDivisionError):  # 1e-300 ** -2, sqrt'(0) = 0.5 / 0
+        if _observed_threads:
+            _tell_tracer("op_raised")
         raise _slope_overflow(op, xd) from None
-    if not -_LARGEST <= local <= _LARGEST:  # 1 / 5e-324 is a silent inf
-        raise _slope_overflow(op, xd)
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -1284,9 +1410,15 @@ def _apply2(op, x, y):
     if type(y) is not Value:
         y = _as_value(y)
     xd, yd = x.data, y.data
-    data = op.f(xd, yd)
-    if not -_LARGEST <= data <= _LARGEST:  # 1e308 * 10 would silently be inf
-        raise _overflow(op, xd, yd)
+    try:
+        data = op.f(xd, yd)
+        if not -_LARGEST <= data <= _LARGEST:  # 1e308 * 10 would silently be inf
+            raise _overflow(op, xd, yd)
+    except (TypeError, OverflowError, ValueError, ZeroDivisionError):
+        if _observed_threads:
+            _tell_tracer("op_raised")
+        _check_data([x, y])
+        raise
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -1322,7 +1454,12 @@ def _node_n(data, op, inputs, floats=None, local_grads=None):
     if _paused_threads and not _recording():
         return _leaf(data)
     if local_grads is None:
-        local_grads = op.derivative([x.data for x in inputs] if floats is None else floats, data)
+        try:
+            local_grads = op.derivative([x.data for x in inputs] if floats is None else floats, data)
+        except Exception:
+            if _observed_threads:
+                _tell_tracer("op_raised")
+            raise
     out = _new(Value)
     out.data = data
     out.grad = 0.0
@@ -1344,6 +1481,8 @@ def _as_list(xs: Iterable[Any], what: str) -> list[Any]:
     """`xs` as a list, or a clear error if it is not a sequence (softmax(5), dot(1, 2))."""
     if type(xs) is list:
         return xs
+    if isinstance(xs, (set, frozenset)):
+        raise _unordered(what)
     if isinstance(xs, (str, bytes, Value)) or not hasattr(xs, "__iter__"):
         raise TypeError(
             f"{what}: "
@@ -1355,8 +1494,28 @@ def _as_list(xs: Iterable[Any], what: str) -> list[Any]:
     return list(xs)
 
 
+def _unordered(what):
+    """The error for a set given where the order of the numbers matters (which weight meets which input)."""
+    return TypeError(
+        f"{what}: "
+        + bilingual(
+            "집합(set)에는 순서가 없어 어느 숫자가 몇 번째인지 정해지지 않습니다: 리스트로 주세요",
+            "a set has no order, so which number comes where is undefined: pass a list",
+        )
+    )
+
+
 def _checked_local_grads(op, local_grads, n):
     """One finite float per parent, or a clear error naming the op."""
+    if isinstance(local_grads, (numbers.Real, Value)):  # `return d` where the rule meant `return (d,)`
+        raise TypeError(
+            f"from_op({op}): "
+            + bilingual(
+                f"국소적 미분은 부모마다 하나씩인 튜플이어야 합니다 (숫자 하나 {local_grads!r}를 받음): (d,)처럼 돌려주세요",
+                f"the local derivatives must be a tuple with one per parent, got the single number {local_grads!r}; "
+                "return (d,)",
+            )
+        )
     try:
         local_grads = tuple(local_grads)
     except TypeError:
@@ -1401,7 +1560,14 @@ def _values_and_data(xs: Any, what: str = "sum") -> tuple[list[Value], list[floa
 def sum(values: Iterable[Value | float]) -> Value:  # the public name mirrors Python's sum, on purpose
     """The sum of `values` as ONE node (Python's sum would build a chain)."""
     inputs, data = _values_and_data(values)
-    return _node_n(_sum_of_floats(data), SUM, inputs, data)
+    try:
+        total = _sum_of_floats(data)
+    except (TypeError, OverflowError, ValueError):
+        if _observed_threads:
+            _tell_tracer("op_raised")
+        _check_data(inputs)
+        raise
+    return _node_n(total, SUM, inputs, data)
 
 
 def dot(ws: Iterable[Value | float], xs: Iterable[Value | float]) -> Value:
@@ -1412,7 +1578,14 @@ def dot(ws: Iterable[Value | float], xs: Iterable[Value | float]) -> Value:
         raise ValueError(
             "dot: " + bilingual(f"길이가 다릅니다 ({len(ws)} != {len(xs)})", f"lengths differ ({len(ws)} != {len(xs)})")
         )
-    return _node_n(_dot_of_floats(w_data, x_data), DOT, ws + xs, w_data + x_data)
+    try:
+        total = _dot_of_floats(w_data, x_data)
+    except (TypeError, OverflowError, ValueError):
+        if _observed_threads:
+            _tell_tracer("op_raised")
+        _check_data(ws + xs)
+        raise
+    return _node_n(total, DOT, ws + xs, w_data + x_data)
 
 
 def softmax(xs: Iterable[Value | float]) -> list[Value]:
@@ -1420,7 +1593,12 @@ def softmax(xs: Iterable[Value | float]) -> list[Value]:
     inputs, data = _values_and_data(xs, "softmax")
     if not inputs:
         raise ValueError("softmax: " + bilingual("빈 목록입니다", "empty list"))
-    _check_finite_inputs("softmax", data)  # softmax([-inf, 1]) would be a finite [0, 1]
+    try:
+        _check_finite_inputs("softmax", data)  # softmax([-inf, 1]) would be a finite [0, 1]
+    except (OverflowError, ValueError):
+        if _observed_threads:
+            _tell_tracer("op_raised")
+        raise
     return [_node_n(p, _softmax_op(i), inputs, data) for i, p in enumerate(softmax_of(data))]
 
 
@@ -1636,6 +1814,8 @@ def _describe(node):
 
 
 def _gradient_overflow(node):
+    _note_op_raised()
+    _check_data(topological_order(node))  # a Value kept in a .data makes every gradient after it a Value
     what = _describe(node)
     return GradientOverflowError(
         bilingual(

@@ -40,7 +40,7 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .engine import Op, Value, _check_finite_inputs, sigmoid_of, softmax_of
+from .engine import Op, Value, _check_data, _check_finite_inputs, _note_op_raised, sigmoid_of, softmax_of
 from .i18n import bilingual
 
 __all__ = ["mse", "bce", "bce_with_logits", "cross_entropy", "hinge", "LOSSES", "get"]
@@ -89,9 +89,18 @@ def _mean(terms, loss, square=False):
         raise _overflow(loss) from None
 
 
+def _items(x: Any) -> list[Any]:
+    """A list, a tuple or an array (numpy's, as 밑바닥부터 시작하는 딥러닝 uses) as a list of its items; one number as [x]."""
+    if isinstance(x, (list, tuple)):
+        return list(x)
+    if getattr(x, "ndim", 0) >= 1 and callable(getattr(x, "tolist", None)):
+        return list(x.tolist())  # numpy's numbers become Python floats and ints
+    return [x]
+
+
 def _predictions(preds: Any, loss: str) -> list[Value]:
     """`preds` (a number, a Value or a list of them) as a non-empty list of Values."""
-    preds = list(preds) if isinstance(preds, (list, tuple)) else [preds]
+    preds = _items(preds)
     if not preds:
         raise ValueError(f"{loss}: " + bilingual("예측이 비어 있습니다", "no predictions"))
     return [p if isinstance(p, Value) else Value(p) for p in preds]
@@ -105,7 +114,7 @@ def _targets(targets: Any, n: int, loss: str) -> list[Value]:
     the graph, so compiled code takes targets as inputs. Its range is
     checked by the op's forward, on every call.
     """
-    targets = list(targets) if isinstance(targets, (list, tuple)) else [targets]
+    targets = _items(targets)
     if len(targets) != n:
         raise ValueError(
             f"{loss}: "
@@ -137,9 +146,15 @@ def _apply(op: Op, parents: list[Value]) -> Value:
     hinge(nan, 1) would be max(0, nan) = 0.0.
     """
     data = list(map(_data, parents))
-    _check_finite_inputs(op, data)
-    assert op.forward is not None  # every loss op is made with its forward
-    return Value.from_op(op.forward(data), op, parents)
+    try:
+        _check_finite_inputs(op, data)
+        assert op.forward is not None  # every loss op is made with its forward
+        return Value.from_op(op.forward(data), op, parents)
+    except Exception as error:
+        _note_op_raised()  # compile: fn may catch it (see engine._tell_tracer)
+        if isinstance(error, (TypeError, OverflowError)):
+            _check_data(parents)  # a .data set by hand to something that is no float: say so
+        raise
 
 
 def _elementwise_op(name, korean, term, slope, check=None):
@@ -187,7 +202,7 @@ MSE = Op("mse", _mse_derivative, _mse_forward, "평균 제곱 오차")
 def mse(preds: Value | float | Sequence[Value | float], targets: Value | float | Sequence[Value | float]) -> Value:
     """Mean of (pred - target)^2 over two equally long lists (or two numbers); targets may be Values."""
     preds = _predictions(preds, "mse")
-    target_list: list[Any] = list(targets) if isinstance(targets, (list, tuple)) else [targets]
+    target_list = _items(targets)
     if len(preds) != len(target_list):
         raise ValueError(
             "mse: "
@@ -354,7 +369,7 @@ def _exp_of_difference(x, shift):
 
 def cross_entropy(logits: Sequence[Value | float], target_index: int | Value) -> Value:
     """-log softmax(logits)[k] for one sample, via log-sum-exp (as torch's CrossEntropyLoss)."""
-    items: list[Any] = list(logits) if isinstance(logits, (list, tuple)) else [logits]
+    items = _items(logits)
     nodes = [x if isinstance(x, Value) else Value(x) for x in items]
     if not isinstance(target_index, Value):
         target_index = Value(_class_index(target_index, len(nodes), target_index))

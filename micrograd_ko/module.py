@@ -1,8 +1,10 @@
 """`Module`: what every network part shares.
 
 A module finds its parameters by looking at its own attributes (no
-registration step): a `Value` or a list of `Value`s is a parameter slot; a
-`Module` or a list of `Module`s is a part whose parameters belong to it too.
+registration step): a `Value` or a list (or tuple) of `Value`s is a parameter
+slot; a `Module` is a part whose parameters belong to it too; lists, tuples
+and dicts are looked into, however nested (a weight matrix kept as a list of
+rows, layers kept in a dict), their items named by position or key.
 On top of that: `parameters()`, `zero_grad()`, train/eval modes,
 `state_dict()` / `load_state_dict()` and `to_torch()`.
 
@@ -35,20 +37,7 @@ class Module:
 
     def parameter_slots(self, prefix: str = "") -> Iterator[tuple[str, Value | list[Value]]]:
         """(name, Value or list of Values) for every slot, in a fixed order."""
-        for name, attr in vars(self).items():
-            if name.startswith("_"):
-                continue
-            full = prefix + name
-            if isinstance(attr, Value):
-                yield full, attr
-            elif isinstance(attr, Module):
-                yield from attr.parameter_slots(full + ".")
-            elif isinstance(attr, list) and attr:
-                if all(isinstance(a, Value) for a in attr):
-                    yield full, attr
-                elif all(isinstance(a, Module) for a in attr):
-                    for i, module in enumerate(attr):
-                        yield from module.parameter_slots(f"{full}.{i}.")
+        yield from _slots(self, prefix, set())
 
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
         """(name, Value) for every parameter, e.g. ('layers.0.neurons.1.w.0', Value)."""
@@ -68,13 +57,8 @@ class Module:
             p.grad = 0.0
 
     def modules(self) -> Iterator[Module]:
-        """This module and every module inside it."""
-        yield self
-        for attr in vars(self).values():
-            children = attr if isinstance(attr, list) else [attr]
-            for child in children:
-                if isinstance(child, Module):
-                    yield from child.modules()
+        """This module and every module inside it (each once)."""
+        yield from _modules(self, set())
 
     def train(self: _M, mode: bool = True) -> _M:
         """Training mode (Dropout drops units); returns the module."""
@@ -152,6 +136,48 @@ class Module:
 
     def _count(self) -> str:
         return tr(f"매개변수 {len(self.parameters())}개", f"{len(self.parameters())} parameters")
+
+
+def _slots(module: Module, prefix: str, seen: set[int]) -> Iterator[tuple[str, Value | list[Value]]]:
+    """`parameter_slots` of `module`; a module met again (one part referring to another) is not walked twice."""
+    if id(module) in seen:
+        return
+    seen.add(id(module))
+    for name, attr in vars(module).items():
+        if not name.startswith("_"):
+            yield from _slots_in(attr, prefix + name, seen)
+
+
+def _slots_in(attr: Any, name: str, seen: set[int]) -> Iterator[tuple[str, Value | list[Value]]]:
+    if isinstance(attr, Value):
+        yield name, attr
+    elif isinstance(attr, Module):
+        yield from _slots(attr, name + ".", seen)
+    elif isinstance(attr, (list, tuple)) and attr:
+        if all(isinstance(a, Value) for a in attr):
+            yield name, list(attr)  # one slot: a weight vector
+        else:
+            for i, item in enumerate(attr):
+                yield from _slots_in(item, f"{name}.{i}", seen)
+    elif isinstance(attr, dict):
+        for key, item in attr.items():
+            yield from _slots_in(item, f"{name}.{key}", seen)
+
+
+def _modules(module: Module, seen: set[int]) -> Iterator[Module]:
+    if id(module) in seen:
+        return
+    seen.add(id(module))
+    yield module
+    pending = list(vars(module).values())  # private attributes too: a Dropout kept aside still switches modes
+    while pending:
+        attr = pending.pop(0)
+        if isinstance(attr, Module):
+            yield from _modules(attr, seen)
+        elif isinstance(attr, (list, tuple)):
+            pending[:0] = attr
+        elif isinstance(attr, dict):
+            pending[:0] = attr.values()
 
 
 def _names(keys: list[str], limit: int = 6) -> str:

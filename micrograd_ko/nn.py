@@ -23,7 +23,7 @@ from typing import Any
 
 from . import init, serialize
 from .checks import Seed, check_activation, check_numbers, check_positive_int, make_rng
-from .engine import ACTIVATIONS, Value, dot
+from .engine import ACTIVATIONS, Value, _unordered, dot
 from .i18n import bilingual
 from .init import InitSpec
 from .module import Module
@@ -445,6 +445,8 @@ def _as_inputs(x, nin):
     """`x` as a list of `nin` Values (numbers are wrapped once, here)."""
     if isinstance(x, (Value, numbers.Real)):
         x = [x]
+    if isinstance(x, (set, frozenset)):
+        raise _unordered("input")
     if isinstance(x, (str, bytes, dict)) or not hasattr(x, "__iter__"):
         raise TypeError(
             bilingual(

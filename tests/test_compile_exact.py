@@ -454,3 +454,126 @@ def test_fn_that_changes_the_lists_it_is_given_is_refused():
 
     with pytest.raises(CompileError, match="changes the lists it is given"):
         ko.compile(halve_first, [1.0, 2.0])
+
+
+# -- what the graph does not show (a second review): errors fn catches, the engine's own choices, grad mode, .grad
+
+
+def test_softmax_rule_on_values_is_refused_where_it_would_freeze_its_shift():
+    """softmax's derivative on Values (a gradient penalty through grad(create_graph=True)) shifts by the max and
+    drops terms that underflow, choices made from numbers outside the graph: compile refuses."""
+    w = Value(1.0)
+
+    def penalty(a, b):
+        s = ko.softmax([w * a, b])[0]
+        (g,) = ko.grad(s, [a], create_graph=True)
+        return s + g
+
+    with pytest.raises(CompileError, match="softmax's rule is computed on Values") as error:
+        ko.compile(penalty, 0.0, -800.0)
+    assert "test_compile_exact.py" in str(error.value)
+    assert ko.compile(lambda a, b: ko.softmax([w * a, b])[0], 0.0, -800.0)(0.0, -1.0) == pytest.approx(0.7310585786)
+
+
+@pytest.mark.parametrize("trace_at", [(-1.0, 1.0), (1.0, 0.0)])
+def test_an_engine_error_that_fn_catches_is_refused(trace_at):
+    """Traced where log or / raised and fn caught it, the trace holds only the except branch: refused."""
+    w = Value(2.0)
+
+    def safe(p, q):
+        try:
+            return -(p * w).log() + (p * w) / q
+        except (ValueError, ZeroDivisionError):
+            return (p * w) * 0.0 + 100.0
+
+    with pytest.raises(CompileError, match="the engine raised an error at .* and fn caught it"):
+        ko.compile(safe, *trace_at)
+    step = ko.compile(safe, 0.5, 4.0)  # traced where nothing raised: a later call that raises hands over
+    assert step(0.5, 4.0) == safe(Value(0.5), Value(4.0)).data
+    w.grad = 0.0
+    assert step(-1.0, 1.0) == 100.0 and step.handed_over == 1
+
+
+def test_fit_trains_a_module_that_catches_an_engine_error_as_it_would_interpreted():
+    class LogFeature(nn.Module):
+        def __init__(self):
+            self.net = nn.MLP(2, [4, 1], seed=1)
+
+        def __call__(self, x):
+            x0 = x[0] if isinstance(x[0], Value) else Value(x[0])
+            try:
+                feature = x0.log()
+            except ValueError:  # log of 0 or less: the raw input instead
+                feature = x0
+            return self.net([feature, x[1]])
+
+    X = [[(-1.0) ** i * (0.5 + i / 10), i / 10] for i in range(12)]
+    y = [1.0 if i % 3 else 0.0 for i in range(12)]
+    runs = []
+    for compile_ in (True, False):
+        model = LogFeature()
+        history = fit(model, X, y, epochs=4, batch_size=4, seed=0, progress=False, compile=compile_)
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
+
+
+def test_a_call_inside_no_grad_runs_the_branch_fn_takes_there():
+    w = Value(0.5)
+
+    def fn(x):
+        y = w * x
+        if ko.is_grad_enabled():  # a term only while training
+            y = y + (w * w) * 0.1
+        return y.tanh()
+
+    step = ko.compile(fn, 1.0)
+    assert step.asks_grad_mode
+    with ko.no_grad():
+        assert step(2.0) == fn(Value(2.0)).data == math.tanh(1.0)
+    w.grad = 0.0
+    assert step(2.0) == fn(Value(2.0)).data  # with gradients on: compiled, as traced
+    assert step.fast_forward([2.0]) is None  # the forward pass alone is asked inside no_grad(): the engine's
+
+
+def test_fit_validates_a_model_that_asks_the_grad_mode_as_it_would_interpreted():
+    class Shrunk(nn.Module):
+        def __init__(self):
+            self.net = nn.MLP(2, [4, 1], seed=1)
+
+        def __call__(self, x):
+            h = self.net(x)
+            return h * 0.9 if ko.is_grad_enabled() else h
+
+    X = [[(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(8)]
+    y = [a * b for a, b in X]
+    histories = [
+        fit(Shrunk(), X, y, epochs=2, seed=0, progress=False, compile=c, validation_data=(X, y)) for c in (True, False)
+    ]
+    assert histories[0] == histories[1]
+
+
+def test_fn_that_reads_or_clears_gradients_is_refused():
+    w = Value(0.5)
+
+    def inner_step(x, t):  # first-order MAML: backward inside fn, then w.grad
+        w.grad = 0.0
+        inner = (w * x - t) ** 2
+        inner.backward()
+        return ((w - 0.1 * w.grad) * x - t) ** 2
+
+    with pytest.raises(CompileError, match=r"fn writes a \.grad at .*test_compile_exact\.py"):
+        ko.compile(inner_step, 1.0, 2.0)
+    model = nn.MLP(2, [3, 1], seed=0)
+
+    def closure(x, t):  # PyTorch's closure habit: zero_grad, then the loss
+        model.zero_grad()
+        return losses.mse(model(x), t)
+
+    with pytest.raises(CompileError, match=r"fn writes a \.grad"):
+        ko.compile(closure, [0.5, -1.0], 1.0)
+
+    def reads(x):
+        return w * x + w.grad
+
+    with pytest.raises(CompileError, match=r"fn reads a \.grad"):
+        ko.compile(reads, 1.0)

@@ -276,7 +276,8 @@ def test_power_with_a_value_exponent_refuses_an_infinite_slope():
         ([Value(2.0)], TypeError, "local derivative 0 is not a plain number"),
         (["a"], TypeError, "local derivative 0 is not a plain number"),
         ([1.0, 2.0, 3.0], ValueError, "1 parents but 3 local derivatives"),
-        (2.0, ValueError, "1 parents but \\? local derivatives"),
+        (2.0, TypeError, "got the single number 2.0"),
+        (object(), ValueError, "1 parents but \\? local derivatives"),
     ],
 )
 def test_from_op_checks_the_local_derivatives_it_is_given(local_grads, error, message):
@@ -391,3 +392,85 @@ def test_a_label_set_by_hand_to_a_number_still_draws():
     x = Value(1.0)
     x.label = 5
     assert node_name(x, 0) == "5"
+
+
+@pytest.mark.parametrize("bad", ["a", None, [1.0], 1j, 10**400, float("nan") * 1j])
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda x: x.tanh(),
+        lambda x: x + 1.0,
+        lambda x: 2.0 * x,
+        lambda x: ko.sum([x, 1.0]),
+        lambda x: ko.dot([x], [2.0]),
+        lambda x: ko.losses.mse([x], [1.0]),
+    ],
+)
+def test_a_data_set_by_hand_to_no_number_is_named_by_the_next_op(bad, use):
+    x = Value(1.0, label="w")
+    x.data = bad
+    with pytest.raises(TypeError, match=r"the \.data of 'w' is not a finite float \(") as error:
+        use(x)
+    assert ".data에는 숫자만" in str(error.value)
+
+
+def test_a_value_kept_in_data_by_p_data_equals_p_minus_lr_grad_is_explained():
+    """The learner's slip `p.data = p - lr * p.grad`: whichever op or backward() meets it says what happened."""
+    hint = r"did you write p\.data = p - lr \* p\.grad\?"
+    w, b = Value(0.5, label="w"), Value(0.1)
+    w.data = w - 0.1
+    y = (w + b) * (w + b)  # Value arithmetic on the inner Value goes through
+    with pytest.raises(TypeError, match=hint):
+        y.backward()
+    assert (w.grad, b.grad) == (0.0, 0.0)  # nothing changed
+    for use in (lambda v: v.tanh(), lambda v: ko.dot([v], [1.0]), lambda v: ko.losses.mse([v], [1.0])):
+        with pytest.raises(TypeError, match=hint):
+            use(w)
+    model = ko.nn.MLP(2, [2, 1], seed=0)
+    first = model.parameters()[0]
+    first.data = first - 0.1
+    with pytest.raises(TypeError, match=hint):
+        model([1.0, 2.0])
+
+
+def test_a_set_is_refused_where_the_order_of_the_numbers_matters():
+    model = ko.nn.MLP(2, [3, 1], seed=0)
+    for call in (lambda: model({5.0, 1.0}), lambda: ko.dot({1.0, 2.0}, [1.0, 2.0]), lambda: ko.sum(frozenset([1.0]))):
+        with pytest.raises(TypeError, match="a set has no order") as error:
+            call()
+        assert "순서가 없어" in str(error.value)
+    assert model([5.0, 1.0]).data == model((5.0, 1.0)).data  # lists and tuples keep their order
+
+
+def test_deepcopy_of_a_deep_graph_copies_it_without_recursion_and_apart_from_the_original():
+    import copy
+
+    from micrograd_ko.engine import topological_order
+
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(5000):  # copy.deepcopy's own walk failed from about 100 ops deep
+        y = (y * 1.0001).tanh() + x
+    z = copy.deepcopy(y)
+    copied_x = next(n for n in topological_order(z) if n.label == "x")
+    assert z.data == y.data and copied_x is not x and len(topological_order(z)) == len(topological_order(y))
+    z.backward()
+    assert x.grad == 0.0 and copied_x.grad != 0.0  # the copy's gradients are its own
+    y.backward()
+    assert copied_x.grad == x.grad
+    pair = copy.deepcopy([y, x])  # one memo: the copied output still reaches the copied leaf
+    assert pair[1] in topological_order(pair[0])
+
+
+def test_an_op_is_checked_when_made_and_a_bare_number_as_derivatives_is_explained():
+    from micrograd_ko.engine import Op
+
+    with pytest.raises(TypeError, match="derivative must be a function"):
+        Op("f", 3)
+    with pytest.raises(TypeError, match="forward must be a function"):
+        Op("f", None, "x")
+    with pytest.raises(TypeError, match="names must be str"):
+        Op(3, None)
+    bare = Op("twice", lambda inputs, out: 2.0)  # meant (2.0,)
+    with pytest.raises(TypeError, match=r"got the single number 2\.0; return \(d,\)"):
+        Value.from_op(2.0, bare, [Value(1.0)])

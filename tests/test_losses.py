@@ -225,3 +225,20 @@ def test_every_loss_op_has_a_forward_and_a_korean_name():
     for out in outs:
         assert out._op.forward([p.data for p in out._prev]) == out.data
         assert out._op.korean and out._op.korean != out._op.name
+
+
+def test_numpy_arrays_of_predictions_and_targets_are_taken_item_by_item():
+    """밑바닥부터 시작하는 딥러닝 keeps data in numpy arrays: an array of targets is n targets, not one."""
+    import numpy as np
+
+    preds = [Value(0.2), Value(0.7), Value(-0.4)]
+    targets = [0.0, 1.0, 1.0]
+    for name in ("mse", "bce_with_logits", "hinge"):
+        loss = losses.get(name)
+        ts = [2 * t - 1 for t in targets] if name == "hinge" else targets
+        assert loss(preds, np.array(ts)).data == loss(preds, ts).data
+    assert losses.mse(np.array([0.5, 1.5]), np.array([1.0, 1.0])).data == losses.mse([0.5, 1.5], [1.0, 1.0]).data
+    logits = np.array([1.0, 2.0, 3.0])
+    assert losses.cross_entropy(logits, np.int64(2)).data == losses.cross_entropy([1.0, 2.0, 3.0], 2).data
+    with pytest.raises(ValueError, match="3 predictions and 2 targets"):
+        losses.mse(preds, np.array([1.0, 2.0]))

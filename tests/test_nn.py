@@ -211,6 +211,61 @@ def test_a_custom_module_finds_the_parameters_of_its_parts():
     assert isinstance(net([1.0, 2.0]), Value)
 
 
+class _Linear(Module):
+    """A learner's layer: the weight matrix as a list of rows (nested lists of Values)."""
+
+    def __init__(self, nin, nout, rng):
+        self.W = [[Value(rng.uniform(-1, 1)) for _ in range(nin)] for _ in range(nout)]
+        self.b = [Value(0.0) for _ in range(nout)]
+
+    def __call__(self, x):
+        return [sum((w * xi for w, xi in zip(row, x)), b) for row, b in zip(self.W, self.b)]
+
+
+class _NestedNet(Module):
+    def __init__(self):
+        rng = random.Random(0)
+        self.parts = {"hidden": _Linear(2, 4, rng), "out": _Linear(4, 1, rng)}  # parts in a dict
+        self.gain = (Value(1.0), Value(0.5))  # a tuple of Values
+        self.drops = {"input": [Dropout(0.0, rng=0)]}
+        self.itself = self  # a part referring back: walked once
+
+    def __call__(self, x):
+        hidden = [v.tanh() for v in self.parts["hidden"](self.drops["input"][0](x))]
+        return self.parts["out"](hidden)[0] * self.gain[0] + self.gain[1]
+
+
+def test_parameters_kept_in_nested_lists_tuples_and_dicts_are_found_trained_and_saved():
+    from micrograd_ko import datasets, optim
+    from micrograd_ko.train import fit
+
+    net = _NestedNet()
+    names = [name for name, _ in net.named_parameters()]
+    assert len(net.parameters()) == 8 + 4 + 4 + 1 + 2 == len(set(map(id, net.parameters())))
+    assert names[:3] == ["parts.hidden.W.0.0", "parts.hidden.W.0.1", "parts.hidden.W.1.0"]
+    assert "gain.0" in names and "parts.out.b.0" in names
+    assert list(net.state_dict())[:2] == ["parts.hidden.W.0", "parts.hidden.W.1"]
+    net.eval()
+    assert net.drops["input"][0].training is False
+    net.train()
+
+    X, y = datasets.xor()
+    histories, weights = [], []
+    for compile_ in (True, False):
+        net = _NestedNet()
+        before = [p.data for p in net.parameters()]
+        history = fit(net, X, y, loss="mse", optimizer=optim.SGD(net.parameters(), lr=0.1), epochs=5,
+                      progress=False, compile=compile_, seed=0)  # fmt: skip
+        after = [p.data for p in net.parameters()]
+        assert all(a != b for a, b in zip(after[:8], before[:8]))  # the matrix rows moved: they are trained
+        histories.append(history)
+        weights.append(after)
+    assert histories[0] == histories[1] and weights[0] == weights[1]
+    copy = _NestedNet()
+    copy.load_state_dict(net.state_dict())
+    assert [p.data for p in copy.parameters()] == weights[1]
+
+
 def test_repr_is_readable_in_both_languages():
     model = MLP(2, [16, 16, 1], dropout=0.1, seed=0)
     with language("ko"):

@@ -48,7 +48,9 @@ Leaves:
 - *inputs*: every number in `example_args` (numbers or nested lists of them;
   inputs, targets, class indices alike) becomes an input leaf; each call
   replaces them with the new arguments, which must have the same structure
-  (same nesting and lengths), else `StructureError`.
+  (same nesting and lengths), else `StructureError`; so is an item that is
+  no int or float (a bool, a str, a Value), named by its place. A number no
+  float can hold (10**400) gets the engine's own error, as interpreted.
 - *parameters*: leaves that existed before tracing (a model's weights),
   read live (`.data`) at every call; the call adds into their `.grad`.
 - *constants*: leaves `fn` made with `Value(...)`; their numbers are frozen.
@@ -57,6 +59,13 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
 - a read or write of a traced node's `.data` inside `fn` (the engine's
   `observe` hook reports it): the Python code that used the number is not in
   the trace. Reading a constant `fn` made itself is fine;
+- a read or write of a `.grad` inside `fn` (`zero_grad`, an inner
+  `backward()` whose gradient `fn` uses): compiled calls would not do it again;
+- an engine error that `fn` caught (`try: x.log() except ValueError: ...`):
+  the trace holds only the branch taken, and nothing says when the op raises;
+- softmax's (or cross-entropy's) rule computed on Values, as
+  `grad(..., create_graph=True)` does: it shifts by the max and drops terms
+  that underflow, choices made from numbers outside the graph;
 - `fn` drew random numbers from `random` (the state is put back after tracing);
 - a `no_grad()` block inside `fn`, a node computed before `fn` ran (its
   number would be stale in the engine and live here), a node made with
@@ -81,7 +90,9 @@ every check, so a call that hands over has changed nothing. With
 `compile(..., fallback=False)` a failing guard raises `GuardError` (naming
 the line of `fn`) instead, for learners who want to see what the trace froze.
 Inside `no_grad()` a call computes the forward pass only and touches no `.grad`,
-as the interpreted call does.
+as the interpreted call does; if `fn` asked `is_grad_enabled()` while traced
+(with gradients on), such a call runs interpreted, so `fn` takes the branch
+it takes there.
 
 The inputs' gradients: a call's inputs are numbers, so their gradients
 leave the call nowhere; backward() computes them only to raise if one
@@ -172,4 +183,6 @@ def compile(
         result, aux = result
     elif not gradients and isinstance(result, list):  # forward only: a list of outputs
         result, aux = None, result
-    return generate_program(tracer, result, inputs, fn, tuple(structures), aux, gradients, fallback, max_terms)
+    program = generate_program(tracer, result, inputs, fn, tuple(structures), aux, gradients, fallback, max_terms)
+    program.asks_grad_mode = tracer.asks_grad_mode
+    return program

@@ -9,6 +9,7 @@ or error is then returned: exact either way.
 from __future__ import annotations
 
 import math
+import numbers
 import threading
 from itertools import repeat
 from types import CodeType
@@ -35,6 +36,9 @@ class CompiledFunction:
     - `nodes`: how many graph nodes the code computes per call; `size`: nodes + edges (what the limits count).
     - `handed_over`: how many calls were handed to the interpreted engine (see the module docstring).
     """
+
+    # fn asked is_grad_enabled() while traced (with gradients on): a call inside no_grad() runs interpreted
+    asks_grad_mode = False
 
     def __init__(
         self, assemble, namespace, parameters, written, structures, guards, aux, fn, gradients, fallback, sizes
@@ -87,6 +91,7 @@ class CompiledFunction:
         flat = []
         for i, (arg, structure) in enumerate(zip(args, self._structures)):
             if not _flatten(arg, structure, flat):
+                _check_numbers(arg, structure, f"args[{i}]")  # the same nesting, but an item is no plain number
                 raise StructureError(
                     bilingual(
                         f"args[{i}]의 구조가 추적할 때와 다릅니다 (추적: {_describe(structure)}): "
@@ -104,6 +109,9 @@ class CompiledFunction:
         """
         flat = self._flat(args)
         recording = engine.is_grad_enabled()
+        if self.asks_grad_mode and not recording:  # fn would take its no_grad branch: the engine runs it
+            self.handed_over += 1
+            return self._interpreted(args, output_grad, recording)
         if not self._gradients:
             variant = "forward_locals" if recording else "forward"
         else:
@@ -173,6 +181,8 @@ class CompiledFunction:
         beside it), without flattening or checking the arguments again: for a
         caller that flattened them once for many calls. Writes nothing.
         """
+        if self.asks_grad_mode:  # traced with gradients on, asked inside no_grad()
+            return None
         try:
             return self._variant("forward")[0](flat, self.parameters, 1.0)
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
@@ -182,6 +192,8 @@ class CompiledFunction:
         """`fast_forward` for each flat in `flats` as one loop (variant 'forward_batch'): a list of results, or
         None where any of them would hand over (then ask `fast_forward` for each: it writes nothing either way).
         """
+        if self.asks_grad_mode:
+            return None
         try:
             return self._variant("forward_batch")[0](flats, self.parameters, 1.0)
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
@@ -229,6 +241,32 @@ class CompiledFunction:
 _CODE_CACHE: dict[str, CodeType] = {}  # source -> code, the one used longest ago first
 _CODE_CACHE_CHARS = 4_000_000
 _code_cache_lock = threading.Lock()
+
+
+def _check_numbers(arg, structure, where):
+    """If `arg` has the nesting of `structure`, raise the error for its first item that is no plain number.
+
+    A number beyond the floats (10**400) gets the engine's own error, the
+    one the interpreted call raises; anything else that is not an int or a
+    float (a bool, a str, a Value) a StructureError naming it: compile
+    takes numbers only, so compiling again would not help.
+    """
+    if structure is None:
+        if isinstance(arg, (list, tuple)):
+            return  # another nesting: the caller's StructureError says so
+        if isinstance(arg, numbers.Real) and not isinstance(arg, (bool, Value)):
+            Value(arg)  # raises for what no float can hold (10**400), as Value(x) in the interpreted call
+            return
+        raise StructureError(
+            bilingual(
+                f"{where}는 숫자가 아닙니다 ({type(arg).__name__}: {arg!r:.40}): 컴파일한 함수는 int와 float만 받습니다",
+                f"{where} is not a number ({type(arg).__name__}: {arg!r:.40}); a compiled function takes ints and "
+                "floats only",
+            )
+        )
+    if isinstance(arg, (list, tuple)) and len(arg) == len(structure):
+        for k, (item, s) in enumerate(zip(arg, structure)):
+            _check_numbers(item, s, f"{where}[{k}]")
 
 
 def _code_of(source):

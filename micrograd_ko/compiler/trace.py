@@ -11,6 +11,7 @@ faithfully: reads of traced numbers, no_grad() inside fn, random numbers.
 from __future__ import annotations
 
 import numbers
+import os
 import random
 import sys
 from typing import Any
@@ -100,7 +101,10 @@ class Tracer:
         self._created = {}  # id -> the Value itself, kept alive so no later Value reuses the id
         self._made = []  # the nodes the engine built, in the order fn built them
         self._guards = []
-        self._touched = []  # (value, where, wrote)
+        self._touched = []  # (value, where, wrote, attribute)
+        self._raised = None  # where an op raised (fn went on: it caught the error)
+        self._unfaithful = None  # (where, Korean, English): the engine chose by a number outside the graph
+        self.asks_grad_mode = False  # fn asked is_grad_enabled(): a call inside no_grad() must run interpreted
         self._in_no_grad = None
         self._watching: Any = None  # the engine.observe(self) context while tracing
 
@@ -122,21 +126,45 @@ class Tracer:
         if self._in_no_grad is None and not engine.is_grad_enabled():
             self._in_no_grad = _where(sys._getframe(2))
 
-    def touched(self, value, frame, wrote):
-        if frame.f_code in _FAITHFUL_READERS and not wrote:
-            return
-        if not wrote and id(value) in self._created and value._a is None:
-            return  # a constant fn made itself: its number is frozen anyway
+    def touched(self, value, frame, wrote, attribute="data"):
+        if attribute == "data":
+            if frame.f_code in _FAITHFUL_READERS and not wrote:
+                return
+            if not wrote and id(value) in self._created and value._a is None:
+                return  # a constant fn made itself: its number is frozen anyway
         if not self._touched:  # the first one is enough to refuse
-            self._touched.append((value, _where(frame), wrote))
+            self._touched.append((value, _where(frame), wrote, attribute))
+
+    def op_raised(self, frame):
+        if self._raised is None:
+            self._raised = _where(frame)
+
+    def unfaithful(self, frame, korean, english):
+        if self._unfaithful is None:
+            self._unfaithful = (_where(frame), korean, english)
+
+    def asked_grad_mode(self, frame):
+        if frame.f_code.co_filename not in _OWN_FILES:  # the tracer's own question (made) does not count
+            self.asks_grad_mode = True
 
     def compared(self, left, symbol, right, result):
         self._guards.append((left, symbol, right, result, _where(sys._getframe(2))))
 
     def _refuse_unfaithful(self):
         if self._touched:
-            _, (filename, line), wrote = self._touched[0]
+            _, (filename, line), wrote, attribute = self._touched[0]
             verb_ko, verb_en = ("바꿉니다", "writes") if wrote else ("읽습니다", "reads")
+            if attribute == "grad":
+                raise CompileError(
+                    bilingual(
+                        f"compile: fn이 {filename}:{line}에서 .grad를 {verb_ko} (zero_grad, backward의 결과 등). "
+                        "컴파일된 호출은 그 일을 되풀이하지 않으므로 다른 숫자가 나옵니다. 기울기는 fn 밖에서 다루거나 "
+                        "컴파일하지 말고 실행하세요",
+                        f"compile: fn {verb_en} a .grad at {filename}:{line} (zero_grad, a result of backward, ...); "
+                        "compiled calls would not do that again, so they would give other numbers. Handle gradients "
+                        "outside fn, or run fn interpreted",
+                    )
+                )
             raise CompileError(
                 bilingual(
                     f"compile: fn이 {filename}:{line}에서 추적 중인 노드의 .data를 {verb_ko}. 그 숫자로 한 파이썬 계산은 "
@@ -145,6 +173,28 @@ class Tracer:
                     f"compile: fn {verb_en} the .data of a traced node at {filename}:{line}; what Python computes from "
                     "that number is not in the trace, so compiled code could give other numbers. Use engine ops "
                     "(relu, abs, comparisons, ...) or run fn interpreted",
+                )
+            )
+        if self._raised is not None:
+            filename, line = self._raised
+            raise CompileError(
+                bilingual(
+                    f"compile: {filename}:{line}에서 엔진이 오류를 냈고 fn이 그 오류를 잡아 계속했습니다 (try/except). "
+                    "컴파일된 코드는 언제 그 오류가 나는지 모르고 추적할 때의 가지만 되풀이합니다. 조건을 엔진의 연산"
+                    "(비교, relu 등)으로 계산하거나 컴파일하지 말고 실행하세요",
+                    f"compile: the engine raised an error at {filename}:{line} and fn caught it and went on "
+                    "(try/except); compiled code cannot know when that error happens and would replay the branch "
+                    "taken while tracing. Compute the condition with engine ops (a comparison, relu, ...) or run fn "
+                    "interpreted",
+                )
+            )
+        if self._unfaithful is not None:
+            (filename, line), korean, english = self._unfaithful
+            raise CompileError(
+                bilingual(
+                    f"compile: {filename}:{line}에서 {korean}: 엔진이 그래프 밖에서 숫자를 보고 고르므로 컴파일할 수 없습니다",
+                    f"compile: {english} at {filename}:{line}; the engine chooses by a number outside the graph "
+                    "there, so it cannot be compiled",
                 )
             )
         if self._in_no_grad is not None:
@@ -156,6 +206,9 @@ class Tracer:
                     "depends on the inputs, so it cannot be compiled",
                 )
             )
+
+
+_OWN_FILES = {os.path.join(os.path.dirname(__file__), name) for name in os.listdir(os.path.dirname(__file__))}
 
 
 def _where(frame):
