@@ -119,6 +119,12 @@ def fit(
                 + (f" of length {len(validation_data)}" if hasattr(validation_data, "__len__") else ""),
             )
         )
+    if validation_data is not None:
+        try:
+            check_dataset(*validation_data)  # now, not after the first epoch
+        except (TypeError, ValueError) as error:  # its X and y are validation_data's
+            error.args = (f"validation_data: {error.args[0]}",)
+            raise
     owned = {id(p) for p in model.parameters()}
     if not any(id(p) in owned for p in optimizer.params):
         raise ValueError(
@@ -900,11 +906,13 @@ def _as_values(pred):
 
 def evaluate(model, X, y, loss="mse", accuracy=None):
     """Mean loss and accuracy of `model` on `(X, y)`, in eval mode and without building a graph."""
+    check_dataset(X, y)
     _check_accuracy(accuracy)
+    loss_fn = losses.get(loss)
     try:
         return _evaluate(model, X, y, loss, accuracy, model)
     except (TypeError, ValueError) as error:  # bad data: say which row (`X[3]: ...`)
-        _name_row(error, model, losses.get(loss), X, y, range(len(X)))
+        _name_row(error, model, loss_fn, X, y, range(len(X)))
         raise
 
 

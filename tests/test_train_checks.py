@@ -179,3 +179,27 @@ def test_a_learning_rate_changed_after_construction_is_refused_before_training(l
     with pytest.raises((TypeError, ValueError), match="nothing was updated"):
         fit(model, X, LABELS, loss="cross_entropy", optimizer=opt, epochs=2, progress=False, compile=compile_)
     assert [p.data for p in model.parameters()] == before
+
+
+def test_bad_validation_data_is_refused_at_the_call_and_named():
+    model = _model()
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(TypeError, match="^validation_data: .*generator"):  # was: after the first epoch
+        fit(model, X, LABELS, loss="cross_entropy", epochs=2, progress=False, validation_data=((x for x in X), LABELS))
+    with pytest.raises(ValueError, match="^validation_data: "):
+        fit(model, X, LABELS, loss="cross_entropy", epochs=2, progress=False, validation_data=(X, LABELS[:5]))
+    assert [p.data for p in model.parameters()] == before
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda: evaluate(_model(), (x for x in X), LABELS, loss="cross_entropy"), TypeError),
+        (lambda: evaluate(_model(), X, LABELS[:5], loss="cross_entropy"), ValueError),
+        (lambda: evaluate(_model(), X, LABELS, loss="nll"), ValueError),
+    ],
+)
+def test_evaluate_refuses_bad_arguments_with_one_error(call, error):
+    with pytest.raises(error) as info:
+        call()
+    assert info.value.__context__ is None  # not "during handling of the above exception, another exception occurred"
