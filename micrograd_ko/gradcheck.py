@@ -10,6 +10,7 @@ for a large x a fixed step would be lost in rounding (x + 1e-6 == x once
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,6 +20,29 @@ from .i18n import bilingual
 
 class GradcheckError(AssertionError):
     """backward and the numerical derivative disagree; the message lists where."""
+
+
+def _check_setting(value: object, name: str, positive: bool = False) -> float:
+    """`value` as a float if it is a finite number >= 0 (> 0 when `positive`), else an error naming `name`.
+
+    gradcheck's eps must be above 0 (a step of 0 divides by zero), its atol
+    and rtol at least 0 (a negative or nan tolerance would blame a correct
+    gradient).
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            bilingual(f"{name}은(는) 숫자여야 합니다: {value!r}", f"{name} must be a number, got {value!r}")
+        )
+    number = float(value)
+    if not (math.isfinite(number) and (number > 0 if positive else number >= 0)):
+        bound_en, bound_ko = ("above 0", "0보다 큰") if positive else ("at least 0", "0 이상의")
+        raise ValueError(
+            bilingual(
+                f"{name}은(는) {bound_ko} 유한한 수여야 합니다: {value!r}",
+                f"{name} must be a finite number {bound_en}, got {value!r}",
+            )
+        )
+    return number
 
 
 def step(x: float, eps: float = 1e-6) -> float:
@@ -36,7 +60,7 @@ def shifted_values(
     leaves f's domain (log near 0) raises a ValueError naming the input.
     """
     x = values[i]
-    h = step(x, eps)
+    h = step(x, _check_setting(eps, "eps", positive=True))
     if not (math.isfinite(x + h) and math.isfinite(x - h)):  # near the largest float x * (1 + eps) is inf
         raise ValueError(
             bilingual(
@@ -66,6 +90,7 @@ def shifted_values(
 
 def numerical_grad(fn: Callable[..., Value | float], inputs: Sequence[Value | float], eps: float = 1e-6) -> list[float]:
     """Central differences of `fn(*inputs)` with respect to each input."""
+    eps = _check_setting(eps, "eps", positive=True)
     values = [x.data if isinstance(x, Value) else float(x) for x in inputs]
 
     def f(floats: list[float]) -> float:
@@ -93,14 +118,35 @@ def gradcheck(
     whose analytic and numerical gradients differ by more than
     atol + rtol * |numerical|.
     """
+    if not callable(fn):
+        raise TypeError(
+            "gradcheck: "
+            + bilingual(
+                f"fn은 Value를 받아 Value를 돌려주는 함수여야 합니다: {fn!r}",
+                f"fn must be a function of Values that returns a Value, got {fn!r}",
+            )
+        )
+    eps = _check_setting(eps, "eps", positive=True)
+    atol, rtol = _check_setting(atol, "atol"), _check_setting(rtol, "rtol")
     items: Any = [inputs] if isinstance(inputs, (Value, int, float)) else inputs  # gradcheck(f, 0.3): one input
-    nodes = [x if isinstance(x, Value) else Value(x) for x in items]
+    if isinstance(items, (str, bytes)) or not isinstance(items, Sequence):
+        raise TypeError(
+            "gradcheck: "
+            + bilingual(
+                f"inputs는 숫자나 Value, 또는 그 목록이어야 합니다 (받은 것: {type(inputs).__name__})",
+                f"inputs must be a number, a Value or a list of them, got {type(inputs).__name__}",
+            )
+        )
+    nodes = [_as_input(x, i) for i, x in enumerate(items)]
     leaves = [Value(x.data) for x in nodes]
     out = fn(*leaves)
     if not isinstance(out, Value):
         raise TypeError(
             "gradcheck: "
-            + bilingual("fn은 Value 하나를 돌려줘야 합니다", f"fn must return one Value, got {type(out).__name__}")
+            + bilingual(
+                f"fn은 Value 하나를 돌려줘야 합니다 (받은 것: {type(out).__name__})",
+                f"fn must return one Value, got {type(out).__name__}",
+            )
         )
     out.backward()
     analytic = [x.grad for x in leaves]
@@ -123,6 +169,15 @@ def gradcheck(
             + f":\n{lines}"
         )
     return True
+
+
+def _as_input(x: object, i: int) -> Value:
+    if isinstance(x, Value):
+        return x
+    try:
+        return Value(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as error:  # the engine's words, with the input's place
+        raise type(error)(f"gradcheck: input[{i}]: {error}") from None
 
 
 def _as_float(x: Value | float) -> float:

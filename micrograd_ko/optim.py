@@ -29,7 +29,11 @@ def _check_rate(value: object, name: str, low: float = 0.0, high: float = math.i
         raise TypeError(
             bilingual(f"{name}은(는) 숫자여야 합니다: {value!r}", f"{name} must be a number, got {value!r}")
         )
-    ok = math.isfinite(value) and (low <= value if include_low else low < value) and value < high  # type: ignore[operator]
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond the floats
+        number = math.inf
+    ok = math.isfinite(number) and (low <= number if include_low else low < number) and number < high
     if not ok:
         bounds = f"{low}{' <=' if include_low else ' <'} {name} < {high}"
         raise ValueError(
@@ -37,7 +41,7 @@ def _check_rate(value: object, name: str, low: float = 0.0, high: float = math.i
                 f"{name}={value!r}: 범위를 벗어났습니다 ({bounds})", f"{name}={value!r} is out of range ({bounds})"
             )
         )
-    return float(value)
+    return number
 
 
 class Optimizer:
@@ -61,6 +65,11 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:
+        # Once per step, as lr may have been set since construction (o.lr = ...); an optimizer of the
+        # user's without one gets the error too, not an AttributeError.
+        lr = getattr(self, "lr", None)
+        if not (type(lr) is float and 0.0 < lr < math.inf):
+            _check_step_lr(lr)
         params = self.params
         grads: list[float | None] = [p.grad for p in params]
         skip = not _finite_floats(grads)  # None, another kind of number, or an error naming the parameter
@@ -68,6 +77,19 @@ class Optimizer:
             grads = [_gradient(p, i) for i, p in enumerate(params)]
             skip = None in grads
         new_values, new_state = self._compute([p.data for p in params], grads, skip)
+        for row, entries in enumerate(new_state):  # the state first: an infinite state makes the new value infinite
+            if not _all_finite(entries):
+                i = next(i for i, x in enumerate(entries) if x is not None and not math.isfinite(x))
+                g = params[i].grad
+                what_ko, what_en = self._state_overflow(row, i, f"{g:.6g}" if isinstance(g, float) else repr(g))
+                raise OverflowError(
+                    bilingual(
+                        f"{what_ko} 기울기를 작게 하세요: 손실에 작은 수를 곱하거나 (예: loss * 1e-3) step() 전에 "
+                        "기울기를 자르세요 (p.grad = max(-c, min(c, p.grad)))",
+                        f"{what_en} Make the gradients smaller: scale the loss down (e.g. loss * 1e-3) or clip the "
+                        "gradients before step() (p.grad = max(-c, min(c, p.grad)))",
+                    )
+                )
         if not _all_finite(new_values):
             for i, (p, value) in enumerate(zip(params, new_values)):
                 if value is not None and not math.isfinite(value):
@@ -79,15 +101,6 @@ class Optimizer:
                             f"nothing was updated: use a smaller learning rate than lr={self.lr:g}",
                         )
                     )
-        if not all(_all_finite(row) for row in new_state):
-            raise OverflowError(
-                bilingual(
-                    f"기울기가 너무 커서 옵티마이저의 상태가 float 범위를 넘었습니다; 아무것도 바꾸지 않았습니다: "
-                    f"학습률 lr={self.lr:g}을(를) 낮추세요",
-                    f"the optimizer's running state would overflow (gradients too large); nothing was updated: "
-                    f"use a smaller learning rate than lr={self.lr:g}",
-                )
-            )
         if skip:
             for p, value in zip(params, new_values):
                 if value is not None:
@@ -96,6 +109,13 @@ class Optimizer:
             for p, value in zip(params, new_values):
                 p.data = value  # type: ignore[assignment]  # no None without skip
         self._commit(new_state)
+
+    def _state_overflow(self, row: int, index: int, grad: str) -> tuple[str, str]:
+        """What overflowed, (Korean, English): row `row` of the new state at parameter `index` (`grad`: its gradient, as text)."""
+        return (
+            f"매개변수 {index}의 옵티마이저 상태가 float 범위를 넘어 아무것도 바꾸지 않았습니다 (기울기 {grad}).",
+            f"the optimizer's state for parameter {index} would overflow (gradient {grad}); nothing was updated.",
+        )
 
     def _compute(
         self, data: list[float], grads: list[float | None], skip: bool
@@ -108,6 +128,28 @@ class Optimizer:
 
     def _commit(self, state: list[list[Any]]) -> None:
         raise NotImplementedError
+
+
+def _check_step_lr(lr: object) -> None:
+    """The learning rate read by `step()` (it may have been changed after construction): an error if it is no rate."""
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
+        raise TypeError(
+            bilingual(
+                f"학습률 lr이 숫자가 아니어서 아무것도 바꾸지 않았습니다: lr={lr!r}",
+                f"the learning rate is not a number: lr={lr!r}; nothing was updated",
+            )
+        )
+    try:
+        rate = float(lr)
+    except OverflowError:  # an int beyond the floats
+        rate = math.inf
+    if not (math.isfinite(rate) and rate > 0):
+        raise ValueError(
+            bilingual(
+                f"학습률 lr={lr!r}은(는) 0보다 큰 유한한 수여야 해서 아무것도 바꾸지 않았습니다",
+                f"the learning rate must be a finite number above 0, got lr={lr!r}; nothing was updated",
+            )
+        )
 
 
 def _finite_floats(xs: list[Any]) -> bool:
@@ -173,7 +215,8 @@ def _parameter_list(params: Any) -> list[Value]:
     if hasattr(params, "parameters") and callable(params.parameters):
         raise TypeError(
             bilingual(
-                "옵티마이저에는 모델이 아니라 매개변수 목록을 주세요: optim.SGD(model.parameters(), ...)",
+                "옵티마이저에는 모델이 아니라 매개변수 목록을 주세요: optim.SGD(model.parameters(), ...) "
+                f"(받은 것: {type(params).__name__})",
                 "pass the model's parameters, not the model: optim.SGD(model.parameters(), ...) "
                 f"(got a {type(params).__name__})",
             )
@@ -190,7 +233,7 @@ def _parameter_list(params: Any) -> list[Value]:
     except TypeError:
         raise TypeError(
             bilingual(
-                "매개변수는 Value의 목록이어야 합니다: model.parameters()를 주세요",
+                f"매개변수는 Value의 목록이어야 합니다 (받은 것: {type(params).__name__}): model.parameters()를 주세요",
                 f"parameters must be a list of Values, got {type(params).__name__}; pass model.parameters()",
             )
         ) from None
@@ -200,7 +243,10 @@ def _parameter_list(params: Any) -> list[Value]:
     for i, p in enumerate(params):
         if not isinstance(p, Value):
             raise TypeError(
-                bilingual("매개변수는 Value여야 합니다", f"parameters must be Values, got {type(p).__name__}")
+                bilingual(
+                    f"매개변수는 Value여야 합니다 (매개변수 {i}: {type(p).__name__})",
+                    f"parameters must be Values, got {type(p).__name__} (parameter {i})",
+                )
             )
         if id(p) in first_place:  # it would be moved twice per step
             raise ValueError(
@@ -259,6 +305,17 @@ class SGD(Optimizer):
         velocity = [v if g is None else g if v is None else momentum * v + g for v, g in zip(self.velocity, grads)]
         values: list[float | None] = [None if g is None else d - lr * v for d, g, v in zip(data, grads, velocity)]  # type: ignore[operator]
         return values, [velocity]
+
+    def _state_overflow(self, row: int, index: int, grad: str) -> tuple[str, str]:
+        # The only state is the velocity v = momentum * v + g; lr multiplies it only afterwards, so no lr can help.
+        return (
+            f"매개변수 {index}의 모멘텀 속도 v = momentum·v + g가 float 범위를 넘어 아무것도 바꾸지 않았습니다 "
+            f"(기울기 {grad}, momentum={self.momentum:g}). 학습률은 v를 다 구한 뒤에 곱하므로 "
+            f"lr={self.lr:g}을(를) 낮춰도 소용없습니다.",
+            f"the momentum velocity v = momentum*v + g of parameter {index} would overflow (gradient {grad}, "
+            f"momentum={self.momentum:g}); nothing was updated. The learning rate multiplies v only afterwards, "
+            f"so a smaller lr than {self.lr:g} would not help.",
+        )
 
     def _commit(self, state: list[list[Any]]) -> None:
         if state:  # no state without momentum: the velocity stays None
@@ -348,6 +405,22 @@ class Adam(Optimizer):
             v_i = v[i] = beta2 * v[i] + one_minus_beta2 * g * g
             values.append(d - step_size * m_i / (math.sqrt(v_i) / correction2_sqrt + eps))
         return values, [m, v, steps]
+
+    def _state_overflow(self, row: int, index: int, grad: str) -> tuple[str, str]:
+        # Adam's step is about lr whatever the gradient's size (m / sqrt(v)): a smaller lr cannot help.
+        if row == 1:
+            what_ko, what_en = (
+                "기울기 제곱의 이동 평균 v = beta2·v + (1 - beta2)·g²",
+                "the running average of g², v = beta2*v + (1 - beta2)*g²,",
+            )
+        else:
+            what_ko, what_en = "기울기의 이동 평균 m", "the running average of the gradient, m,"
+        return (
+            f"매개변수 {index}의 {what_ko}이(가) float 범위를 넘어 아무것도 바꾸지 않았습니다 (기울기 {grad}). "
+            f"Adam의 한 걸음은 기울기의 크기와 상관없이 lr 정도이므로 lr={self.lr:g}을(를) 낮춰도 소용없습니다.",
+            f"{what_en} of parameter {index} would overflow (gradient {grad}); nothing was updated. "
+            f"Adam's step is about lr whatever the gradient's size, so a smaller lr than {self.lr:g} would not help.",
+        )
 
     def _commit(self, state: list[list[Any]]) -> None:
         self.m, self.v, self.steps = state

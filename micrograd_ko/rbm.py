@@ -17,6 +17,7 @@ reconstruction, so this module works on plain floats, not on `Value`s.
 
 from __future__ import annotations
 
+import numbers
 import random
 from collections.abc import Iterable, Sequence
 from itertools import chain, compress
@@ -43,14 +44,8 @@ class RBM:
     """
 
     def __init__(self, n_visible: int, n_hidden: int, seed: float | None = None, std: float = 0.01) -> None:
-        for name, n in (("n_visible", n_visible), ("n_hidden", n_hidden)):
-            if not isinstance(n, int) or n < 1:
-                raise ValueError(
-                    "RBM: "
-                    + bilingual(
-                        f"{name}은(는) 1 이상의 정수여야 합니다", f"{name} must be a positive integer, got {n!r}"
-                    )
-                )
+        n_visible, n_hidden = _count(n_visible, "n_visible"), _count(n_hidden, "n_hidden")
+        std = _positive(std, "std")
         rng = random.Random(seed)
         self.W = [[rng.gauss(0.0, std) for _ in range(n_visible)] for _ in range(n_hidden)]
         self.b_visible = [0.0] * n_visible
@@ -93,6 +88,7 @@ class RBM:
         (rough) sign that the RBM is learning.
         """
         n_h, n_v = self.n_hidden, self.n_visible
+        lr = _positive(lr, "lr")
         if not batch:
             raise ValueError("RBM: " + bilingual("미니배치가 비어 있습니다", "the mini-batch is empty"))
         for v0 in batch:
@@ -146,8 +142,10 @@ class RBM:
     ) -> list[float]:
         """Train with CD-1 on `data` (rows of numbers in [0, 1]).
 
-        Returns the mean reconstruction error of each epoch.
+        Returns the mean reconstruction error of each epoch: `epochs=0`
+        trains nothing and returns `[]` (the data is still checked).
         """
+        epochs, lr, batch_size = _check_training(epochs, lr, batch_size)
         data = _check_data(data, self.n_visible)
         rng = random.Random(seed)
         order = list(range(len(data)))
@@ -162,6 +160,51 @@ class RBM:
         return history
 
 
+def _count(n: object, name: str) -> int:
+    """`n` if it is a positive int (a bool is not: RBM(True, 3) is a slip), else a bilingual error naming `name`."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(
+            "RBM: " + bilingual(f"{name}은(는) 정수여야 합니다: {n!r}", f"{name} must be an int, got {n!r}")
+        )
+    if n < 1:
+        raise ValueError(
+            "RBM: " + bilingual(f"{name}은(는) 1 이상이어야 합니다: {n!r}", f"{name} must be at least 1, got {n!r}")
+        )
+    return n
+
+
+def _positive(x: object, name: str) -> float:
+    """`x` as a float if it is a finite number above 0 (a learning rate, a standard deviation), else an error."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(
+            "RBM: " + bilingual(f"{name}은(는) 숫자여야 합니다: {x!r}", f"{name} must be a number, got {x!r}")
+        )
+    number = float(x)
+    if not (isfinite(number) and number > 0):
+        raise ValueError(
+            "RBM: "
+            + bilingual(
+                f"{name}은(는) 0보다 큰 유한한 수여야 합니다: {x!r}",
+                f"{name} must be a finite number above 0, got {x!r}",
+            )
+        )
+    return number
+
+
+def _check_training(epochs: object, lr: object, batch_size: object) -> tuple[int, float, int]:
+    """The training settings of `RBM.fit` and `pretrain`, checked before anything is trained."""
+    if isinstance(epochs, bool) or not isinstance(epochs, int):
+        raise TypeError(
+            "RBM: " + bilingual(f"epochs는 정수여야 합니다: {epochs!r}", f"epochs must be an int, got {epochs!r}")
+        )
+    if epochs < 0:
+        raise ValueError(
+            "RBM: "
+            + bilingual(f"epochs는 0 이상이어야 합니다: {epochs!r}", f"epochs must be at least 0, got {epochs!r}")
+        )
+    return epochs, _positive(lr, "lr"), _count(batch_size, "batch_size")
+
+
 def _check_length(values: Sequence[float], n: int, name: str) -> None:
     if len(values) != n:
         raise ValueError(
@@ -174,27 +217,64 @@ def _check_length(values: Sequence[float], n: int, name: str) -> None:
 
 
 def _check_data(data: Iterable[Iterable[float]], n_visible: int) -> list[list[float]]:
-    rows = [list(map(float, row)) for row in data]
+    try:
+        data = list(data)  # read once (a generator too), so a bad row can be looked for again
+    except TypeError:
+        raise TypeError(
+            "RBM: "
+            + bilingual(
+                f"데이터는 숫자 목록들의 목록이어야 합니다 (받은 것: {type(data).__name__})",
+                f"the data must be a list of rows of numbers, got {type(data).__name__}",
+            )
+        ) from None
+    try:
+        rows = [list(map(float, row)) for row in data]
+    except (TypeError, ValueError):  # not numbers: find the row, to name it
+        rows = [_row(row, k) for k, row in enumerate(data)]
     if not rows:
         raise ValueError("RBM: " + bilingual("데이터가 비어 있습니다", "no data"))
-    for row in rows:
+    for k, row in enumerate(rows):
         if len(row) != n_visible:
             raise ValueError(
-                "RBM: "
+                f"RBM: data[{k}]: "
                 + bilingual(
                     f"입력 길이 {len(row)}이(가) 가시 유닛 수 {n_visible}와 다릅니다",
                     f"input length {len(row)} != n_visible {n_visible}",
                 )
             )
         if any(not 0.0 <= x <= 1.0 for x in row):
+            bad = next(x for x in row if not 0.0 <= x <= 1.0)
             raise ValueError(
-                "RBM: "
+                f"RBM: data[{k}]: "
                 + bilingual(
-                    "입력은 0과 1 사이의 값(확률)이어야 합니다; 먼저 [0, 1]로 조정하세요",
-                    "inputs must lie in [0, 1] (probabilities); rescale them first",
+                    f"입력은 0과 1 사이의 값(확률)이어야 합니다 (받은 값 {bad!r}); 먼저 [0, 1]로 조정하세요",
+                    f"inputs must lie in [0, 1] (probabilities), got {bad!r}; rescale them first",
                 )
             )
     return rows
+
+
+def _row(row: object, k: int) -> list[float]:
+    """Row `k` of the data as floats, or an error naming the row, or the entry, that is not a number."""
+    try:
+        entries = list(row)  # type: ignore[call-overload]
+    except TypeError:
+        raise TypeError(
+            f"RBM: data[{k}]: "
+            + bilingual(
+                f"숫자의 목록이어야 합니다 (받은 것: {type(row).__name__})",
+                f"expected a list of numbers, got {type(row).__name__}",
+            )
+        ) from None
+    floats = []
+    for i, x in enumerate(entries):
+        try:
+            floats.append(float(x))
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"RBM: data[{k}][{i}]: " + bilingual(f"숫자가 아닙니다: {x!r}", f"expected a number, got {x!r}")
+            ) from None
+    return floats
 
 
 def pretrain(
@@ -213,8 +293,19 @@ def pretrain(
     initial values: it is learned afterwards by backpropagation (fine-tuning).
 
     Returns one list of per-epoch reconstruction errors per hidden layer.
+    `epochs=0` trains nothing and changes no weight: one `[]` per hidden layer.
     """
-    hidden = model.layers[:-1]
+    epochs, lr, batch_size = _check_training(epochs, lr, batch_size)
+    layers = getattr(model, "layers", None)
+    if not isinstance(layers, list) or not all(hasattr(layer, "neurons") for layer in layers):
+        raise TypeError(
+            "pretrain: "
+            + bilingual(
+                f"nn.MLP(..., activation='sigmoid') 같은 MLP가 필요합니다 (받은 것: {type(model).__name__})",
+                f"expected an MLP such as nn.MLP(..., activation='sigmoid'), got {type(model).__name__}",
+            )
+        )
+    hidden = layers[:-1]
     if not hidden:
         raise ValueError("pretrain: " + bilingual("은닉층이 없는 모델입니다", "the model has no hidden layer"))
     for k, layer in enumerate(hidden):
@@ -226,6 +317,9 @@ def pretrain(
                     f"RBM pretraining needs sigmoid hidden layers (hidden layer {k} is {layer.activation!r})",
                 )
             )
+    if epochs == 0:  # the RBMs' untrained starting weights would only replace the model's own
+        _check_data(X, len(hidden[0].neurons[0].w))
+        return [[] for _ in hidden]
     rng = random.Random(seed)  # one generator: the same seed gives the same weights
     data = X
     histories = []

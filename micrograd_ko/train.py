@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import numbers
 import random
 import struct
 import sys
@@ -37,7 +38,7 @@ from .engine import sum as value_sum
 from .i18n import bilingual, tr
 from .model_state import ModelState
 from .module import Module
-from .optim import SGD, Optimizer
+from .optim import SGD, Optimizer, _check_step_lr
 
 __all__ = ["fit", "evaluate"]
 
@@ -78,12 +79,26 @@ def fit(
     """
     check_dataset(X, y)
     _check_model(model)
+    for name, flag in (
+        ("shuffle", shuffle),
+        ("progress", progress),
+        ("compile", compile),
+        ("track_gradients", track_gradients),
+    ):
+        _check_flag(flag, name)
+    _check_seed(seed)
+    _check_accuracy(accuracy)
     epochs = check_positive_int(epochs, "epochs")
     batch_size = len(X) if batch_size is None else check_positive_int(batch_size, "batch_size")
     loss_fn = losses.get(loss)
     width = _output_width(model)
     if isinstance(loss, str) and width is not None:
-        check_loss_output(loss, width, y[0])
+        try:
+            check_loss_output(loss, width, y[0])
+        except ValueError as error:  # about the first target, unless cross_entropy has too few outputs for any
+            if not (loss == "cross_entropy" and width < 2):
+                error.args = (f"y[0]: {error.args[0]}",)
+            raise
     _check_loss_function(model, loss, loss_fn, X[0], y[0])
     is_correct = accuracy or _default_accuracy(loss, y)
     optimizer = optimizer or SGD(model.parameters(), lr=0.1)
@@ -94,14 +109,23 @@ def fit(
                 f"optimizer must be an optimizer object such as optim.Adam(model.parameters(), lr=0.01), got {optimizer!r}",
             )
         )
+    # lr may have been set after construction, and a fused step does not read it through step()
+    _check_step_lr(getattr(optimizer, "lr", None))
     if validation_data is not None and not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
         raise TypeError(
             bilingual(
-                "validation_data는 (X_val, y_val) 두 개짜리 튜플이어야 합니다",
+                f"validation_data는 (X_val, y_val) 두 개짜리 튜플이어야 합니다 (받은 것: {type(validation_data).__name__}"
+                + (f", 길이 {len(validation_data)})" if hasattr(validation_data, "__len__") else ")"),
                 f"validation_data must be a pair (X_val, y_val), got {type(validation_data).__name__}"
                 + (f" of length {len(validation_data)}" if hasattr(validation_data, "__len__") else ""),
             )
         )
+    if validation_data is not None:
+        try:
+            check_dataset(*validation_data)  # now, not after the first epoch
+        except (TypeError, ValueError) as error:  # its X and y are validation_data's
+            error.args = (f"validation_data: {error.args[0]}",)
+            raise
     owned = {id(p) for p in model.parameters()}
     if not any(id(p) in owned for p in optimizer.params):
         raise ValueError(
@@ -162,7 +186,11 @@ def fit(
         history["loss"].append(total / len(X))
         history["accuracy"].append(correct / len(X))
         if validation_data is not None:
-            result = _evaluate(model, *validation_data, loss, is_correct, predict, judge)
+            try:
+                result = _evaluate(model, *validation_data, loss, is_correct, predict, judge)
+            except (TypeError, ValueError) as error:  # bad validation data: say which row (`X_val[3]: ...`)
+                _name_row(error, model, loss_fn, *validation_data, range(len(validation_data[0])), ("X_val", "y_val"))
+                raise
             history["val_loss"].append(result["loss"])
             history["val_accuracy"].append(result["accuracy"])
         if progress:  # (a full-batch run has an epoch per step: no text made for a bar that is not shown)
@@ -197,10 +225,52 @@ def _interpreted_step(model, loss_fn, X, y, batch):
         batch_loss, preds = _batch_loss(model, loss_fn, X, y, batch)
     except OverflowError as error:  # the engine refuses to make an inf
         raise _diverged(error) from error
+    except (TypeError, ValueError) as error:  # bad data: say which row, as `X[37]: ...` (looked for only now)
+        _name_row(error, model, loss_fn, X, y, batch)
+        raise
     if not math.isfinite(batch_loss.data):
         raise _diverged(batch_loss.data)
     batch_loss.backward()
     return batch_loss.data, preds, False
+
+
+def _name_row(error, model, loss_fn, X, y, batch, names=("X", "y")):
+    """Put the row a batch's error comes from in front of its message (`X[37]: ...`), when one sample raises it alone."""
+    where = _failing_row(error, model, loss_fn, X, y, batch, names)
+    if where is not None:
+        error.args = (f"{where}: {error.args[0]}",)
+
+
+def _failing_row(error, model, loss_fn, X, y, batch, names=("X", "y")):
+    """Where a batch's error comes from, `"X[i]"` or `"y[i]"`, or None if no one sample raises it alone.
+
+    The batch is gone over again one sample at a time, in the order in which
+    the batch's graph is built (every prediction, then every loss), until a
+    sample raises the same error (type and text). Only on the error path: the
+    random module's state is put back (dropout draws), no gradient is touched.
+    """
+    if len(error.args) != 1 or not isinstance(error.args[0], str):
+        return None
+    state = random.getstate()
+    try:
+        preds = []
+        for i in batch:
+            try:
+                preds.append(model(X[i]))
+            except Exception as again:  # noqa: BLE001 - compared with the error, then dropped
+                return f"{names[0]}[{i}]" if _same_error(again, error) else None
+        for i, pred in zip(batch, preds):
+            try:
+                loss_fn(pred, y[i])
+            except Exception as again:  # noqa: BLE001 - compared with the error, then dropped
+                return f"{names[1]}[{i}]" if _same_error(again, error) else None
+    finally:
+        random.setstate(state)
+    return None
+
+
+def _same_error(one, other):
+    return type(one) is type(other) and one.args == other.args
 
 
 def _compilable(model):
@@ -239,8 +309,9 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
         _restore_gradients(parameters, held)
         random.setstate(state)
         kept.restore()
-        _notice(refusal)
-        return None, None
+        step = _interpreted_step(model, loss_fn, X, y, batch)  # an error of the data is raised here, alone
+        _notice(refusal)  # the batch trained: from now on interpreted, and why
+        return step, None
     if step is None or not compiled.unchecked:
         return step, compiled
     got = [p.grad for p in parameters]
@@ -855,7 +926,14 @@ def _as_values(pred):
 
 def evaluate(model, X, y, loss="mse", accuracy=None):
     """Mean loss and accuracy of `model` on `(X, y)`, in eval mode and without building a graph."""
-    return _evaluate(model, X, y, loss, accuracy, model)
+    check_dataset(X, y)
+    _check_accuracy(accuracy)
+    loss_fn = losses.get(loss)
+    try:
+        return _evaluate(model, X, y, loss, accuracy, model)
+    except (TypeError, ValueError) as error:  # bad data: say which row (`X[3]: ...`)
+        _name_row(error, model, loss_fn, X, y, range(len(X)))
+        raise
 
 
 def _evaluate(model, X, y, loss, accuracy, predict, judge=None):
@@ -902,7 +980,10 @@ def _default_accuracy(loss, y):
 
 def _numeric_accuracy(loss, y):
     """`_default_accuracy` on a prediction's numbers (a number, or a list of numbers) instead of its Values."""
-    labels = sorted({_number(_unwrap(t)) for t in y if not isinstance(_unwrap(t), (list, tuple))})
+    try:
+        labels = sorted({_number(_unwrap(t)) for t in y if not isinstance(_unwrap(t), (list, tuple))})
+    except TypeError:  # a label that is no number among numbers ('b' among 0 and 1): name it
+        raise _label_error(y) from None
 
     def judge(pred, target):
         if isinstance(pred, list):
@@ -919,6 +1000,21 @@ def _numeric_accuracy(loss, y):
         return _nearest(labels, z) == t
 
     return judge
+
+
+def _label_error(y):
+    """The error for the first label of `y` that is not a number (the labels could not be sorted)."""
+    for i, t in enumerate(y):
+        label = _number(_unwrap(t))
+        if not isinstance(label, (list, tuple, numbers.Real)):
+            return TypeError(
+                f"y[{i}]: "
+                + bilingual(
+                    f"목표값(레이블)은 숫자여야 합니다 (받은 값 {label!r}, 자료형 {type(label).__name__})",
+                    f"a target (label) must be a number, got {label!r} of type {type(label).__name__}",
+                )
+            )
+    return TypeError(bilingual("목표값(레이블)을 서로 비교할 수 없습니다", "the targets (labels) cannot be compared"))
 
 
 def _nearest(labels, z):
@@ -950,6 +1046,38 @@ def _number(t):
 
 def _unwrap(t):
     return t[0] if isinstance(t, (list, tuple)) and len(t) == 1 else t
+
+
+def _check_flag(value, name):
+    """A True/False option: anything else (the string 'no' is truthy) is refused, naming the option."""
+    if not isinstance(value, bool):
+        raise TypeError(
+            bilingual(
+                f"{name}은(는) True 또는 False여야 합니다 (받은 것: {value!r})",
+                f"{name} must be True or False, got {value!r}",
+            )
+        )
+
+
+def _check_accuracy(accuracy):
+    if accuracy is not None and not callable(accuracy):
+        raise TypeError(
+            bilingual(
+                f"accuracy는 (예측, 목표) -> bool 함수이거나 None이어야 합니다 (받은 것: {accuracy!r})",
+                f"accuracy must be a function (prediction, target) -> bool, or None, got {accuracy!r}",
+            )
+        )
+
+
+def _check_seed(seed):
+    """What `random.Random(seed)` takes (None, an int, a float, a str or bytes); a bool is a slip."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, float, str, bytes, bytearray))):
+        raise TypeError(
+            bilingual(
+                f"seed는 정수, 실수, 문자열 또는 None이어야 합니다 (받은 것: {seed!r})",
+                f"seed must be an int, a float, a str or None, got {seed!r}",
+            )
+        )
 
 
 def _check_model(model):

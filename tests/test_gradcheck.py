@@ -98,3 +98,64 @@ def test_gradcheck_and_check_grads_agree(x, y):
         assert passed
     except GradcheckError:  # CheckGradsError is a GradcheckError
         assert not passed
+
+
+@pytest.mark.parametrize(
+    ("setting", "error", "named"),
+    [
+        ({"eps": 0}, ValueError, "eps"),
+        ({"eps": -1e-6}, ValueError, "eps"),
+        ({"eps": float("nan")}, ValueError, "eps"),
+        ({"eps": "a"}, TypeError, "eps"),
+        ({"eps": True}, TypeError, "eps"),
+        ({"atol": "a"}, TypeError, "atol"),
+        ({"atol": -1}, ValueError, "atol"),
+        ({"rtol": float("nan")}, ValueError, "rtol"),
+        ({"rtol": float("inf")}, ValueError, "rtol"),
+    ],
+)
+def test_bad_settings_are_named_in_both_languages(setting, error, named):
+    """eps=0 divided by zero, eps=nan blamed the input, and atol=-1 or rtol=nan blamed a correct gradient."""
+    with pytest.raises(error) as info:
+        gradcheck(lambda x: x * x, [0.3], **setting)
+    message = str(info.value)
+    (value,) = setting.values()
+    korean, english = message.split(" / ")
+    assert named in korean and named in english
+    assert repr(value) in korean and repr(value) in english
+    assert not isinstance(info.value, GradcheckError)
+
+
+def test_numerical_grad_and_shifted_values_check_eps_too():
+    with pytest.raises(ValueError, match="eps"):
+        numerical_grad(lambda x: x * 2.0, [Value(1.0)], eps=0.0)
+    with pytest.raises(ValueError, match="eps"):
+        shifted_values(lambda xs: xs[0], [1.0], 0, eps=float("nan"))
+
+
+def test_a_tolerance_of_zero_is_allowed():
+    assert gradcheck(lambda x: x * 3.0, [0.5], atol=0, rtol=1e-6)
+    assert gradcheck(lambda x: x * 3.0, [0.5], atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize(
+    ("fn", "inputs", "error", "named"),
+    [
+        (3, [1.0], TypeError, "fn"),
+        (lambda x: x, "ab", TypeError, "inputs"),
+        (lambda x: x, {1: 2}, TypeError, "inputs"),
+        (lambda x, y: x * y, [1.0, "a"], TypeError, "input[1]"),
+        (lambda x, y: x * y, [1.0, float("nan")], ValueError, "input[1]"),
+    ],
+)
+def test_a_bad_function_or_input_is_named(fn, inputs, error, named):
+    with pytest.raises(error) as info:
+        gradcheck(fn, inputs)
+    assert named in str(info.value) and "gradcheck" in str(info.value)
+
+
+def test_the_type_fn_returned_is_named_in_both_languages():
+    with pytest.raises(TypeError) as info:
+        gradcheck(lambda x: 3.0, [1.0])
+    korean, english = str(info.value).removeprefix("gradcheck: ").split(" / ")
+    assert "float" in korean and "float" in english

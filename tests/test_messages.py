@@ -78,21 +78,6 @@ KNOWN_GAPS = {
     ("viz/replay.py", "lr must be a positive finite number, got {lr!r}"),
     ("viz/stepper.py", "BackpropStepper needs a Value, got {type(root).__name__}"),
     ("viz/stepper.py", "by must be 'node' or 'layer', got {by!r}"),
-    # rbm.py, gradcheck.py, train.py, optim.py
-    ("rbm.py", "{name} must be a positive integer, got {n!r}"),
-    ("gradcheck.py", "fn must return one Value, got {type(out).__name__}"),
-    (
-        "train.py",
-        "f'validation_data must be a pair (X_val, y_val), got {type(validation_data).__name__}'"
-        " + (f' of length {len(validation_data)}' if hasattr(validation_data, '__len__') else '')",
-    ),
-    (
-        "optim.py",
-        "pass the model's parameters, not the model: optim.SGD(model.parameters(), ...) "
-        "(got a {type(params).__name__})",
-    ),
-    ("optim.py", "parameters must be a list of Values, got {type(params).__name__}; pass model.parameters()"),
-    ("optim.py", "parameters must be Values, got {type(p).__name__}"),
 }
 
 

@@ -115,3 +115,125 @@ def test_wrong_lengths_and_an_empty_batch_are_named():
         machine.cd1_step([[0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0]], 0.1, random.Random(0))
     with pytest.raises(ValueError, match="mini-batch is empty"):
         machine.cd1_step([], 0.1, random.Random(0))
+
+
+DATA = [[0.0, 1.0, 0.5, 1.0], [1.0, 0.0, 0.25, 0.0]] * 3
+
+
+def both_halves(message):
+    """The Korean and the English half of a bilingual message (after the 'RBM: ' prefix)."""
+    korean, english = message.split(": ", 1)[1].split(" / ")
+    return korean, english
+
+
+@pytest.mark.parametrize(
+    ("setting", "error"),
+    [
+        ({"batch_size": -1}, ValueError),  # was: no training, and a reported error of 0.0 every epoch
+        ({"batch_size": 0}, ValueError),  # was: range() arg 3 must not be zero
+        ({"batch_size": True}, TypeError),
+        ({"batch_size": 2.0}, TypeError),
+        ({"epochs": -3}, ValueError),  # was: [] as if it had trained
+        ({"epochs": 1.5}, TypeError),
+        ({"epochs": True}, TypeError),
+        ({"lr": float("nan")}, ValueError),  # was: nan weights, silently
+        ({"lr": float("inf")}, ValueError),
+        ({"lr": 0.0}, ValueError),
+        ({"lr": -0.1}, ValueError),
+        ({"lr": "a"}, TypeError),
+    ],
+)
+def test_bad_training_settings_are_refused_at_the_call(setting, error):
+    machine = rbm.RBM(4, 3, seed=0)
+    before = repr((machine.W, machine.b_visible, machine.b_hidden))
+    with pytest.raises(error) as info:
+        machine.fit(DATA, **setting)
+    ((name, value),) = setting.items()
+    korean, english = both_halves(str(info.value))
+    assert name in korean and name in english and repr(value) in korean and repr(value) in english
+    assert repr((machine.W, machine.b_visible, machine.b_hidden)) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error", "named"),
+    [
+        ((True, 3), {}, TypeError, "n_visible"),
+        ((4, False), {}, TypeError, "n_hidden"),
+        ((4, 3.0), {}, TypeError, "n_hidden"),
+        ((0, 3), {}, ValueError, "n_visible"),
+        ((4, 3), {"std": float("nan")}, ValueError, "std"),  # was: nan weights, silently
+        ((4, 3), {"std": -1.0}, ValueError, "std"),
+        ((4, 3), {"std": "x"}, TypeError, "std"),
+    ],
+)
+def test_bad_sizes_and_std_are_refused(args, kwargs, error, named):
+    with pytest.raises(error) as info:
+        rbm.RBM(*args, **kwargs)
+    korean, english = both_halves(str(info.value))
+    assert named in korean and named in english
+
+
+def test_zero_epochs_trains_nothing_and_returns_an_empty_history():
+    machine = rbm.RBM(4, 3, seed=0)
+    before = repr((machine.W, machine.b_visible, machine.b_hidden))
+    assert machine.fit(DATA, epochs=0) == []
+    assert repr((machine.W, machine.b_visible, machine.b_hidden)) == before
+    with pytest.raises(ValueError, match="data"):  # the data is still checked
+        machine.fit([[0.0, 2.0, 0.0, 0.0]], epochs=0)
+
+
+def sigmoid_mlp():
+    from micrograd_ko import nn
+
+    return nn.MLP(4, [3, 2, 1], activation="sigmoid", seed=0)
+
+
+@pytest.mark.parametrize(
+    "setting", [{"batch_size": -1}, {"batch_size": 0}, {"epochs": -1}, {"lr": float("nan")}, {"lr": "a"}]
+)
+def test_pretrain_refuses_bad_settings_before_changing_any_weight(setting):
+    model = sigmoid_mlp()
+    before = [p.data for p in model.parameters()]
+    with pytest.raises((TypeError, ValueError)) as info:
+        rbm.pretrain(model, DATA, **setting)
+    assert next(iter(setting)) in str(info.value)  # was, for lr=nan: "weights[0][0]: expected a finite float"
+    assert [p.data for p in model.parameters()] == before
+
+
+def test_pretrain_with_zero_epochs_keeps_the_models_weights():
+    model = sigmoid_mlp()
+    before = [p.data for p in model.parameters()]
+    assert rbm.pretrain(model, DATA, epochs=0) == [[], []]
+    assert [p.data for p in model.parameters()] == before
+
+
+def test_pretrain_still_trains_and_writes_the_hidden_layers():
+    model = sigmoid_mlp()
+    before = [p.data for p in model.parameters()]
+    histories = rbm.pretrain(model, DATA, epochs=2, batch_size=2, seed=0)
+    assert [len(h) for h in histories] == [2, 2]
+    assert [p.data for p in model.layers[0].parameters()] != before[: len(model.layers[0].parameters())]
+
+
+@pytest.mark.parametrize(
+    ("data", "error", "named"),
+    [
+        ([[0.0, 1.0, 0.5, 1.0], [0, 1, "a", 1]], TypeError, "data[1][2]"),
+        ([[0.0, 1.0, 0.5, 1.0], 5], TypeError, "data[1]"),
+        ([[0.0, 1.0, 0.5, 1.0], [0, 1, 2, 1]], ValueError, "data[1]"),
+        ([[0.0, 1.0, 0.5, 1.0], [0, 1, float("nan"), 1]], ValueError, "data[1]"),
+        ([[0.0, 1.0, 0.5, 1.0], [0, 1]], ValueError, "data[1]"),
+        ((row for row in [[0.0, 1.0, 0.5, 1.0], [0, "b", 1, 1]]), TypeError, "data[1][1]"),  # a generator, read once
+        (5, TypeError, "int"),
+    ],
+)
+def test_a_bad_row_is_named(data, error, named):
+    with pytest.raises(error) as info:
+        rbm.RBM(4, 3, seed=0).fit(data)
+    assert named in str(info.value)
+
+
+@pytest.mark.parametrize("model", [3, "mlp", None])
+def test_pretrain_names_a_model_that_is_not_an_mlp(model):
+    with pytest.raises(TypeError, match="pretrain: .*MLP"):  # was: 'int' object has no attribute 'layers'
+        rbm.pretrain(model, DATA)
