@@ -247,12 +247,17 @@ class LayerView:
         return text
 
     def _row_labels(self, depth):
-        """{layer: its label}: the activation named when every model having the layer shares it."""
+        """{layer: its label}: the activation named when every model having the layer shares it.
+
+        A place no model has a row for is a part without weights (a Dropout in
+        a Sequential keeps its place in `parts`): its label says so, so the gap reads.
+        """
         depths = self.depths()
         labels = {}
         for k in range(depth):
             having = [(name, r) for name, rows in self.columns.items() for r in rows if r.layer == k]
             if not having:
+                labels[k] = tr(f"{k + 1}층 · 가중치 없음", f"layer {k + 1} · no weights", self.lang)
                 continue
             acts = {r.activation for _, r in having}
             output = all(depths[name] == k + 1 for name, _ in having)
@@ -347,7 +352,9 @@ class LayerView:
                     f'<text x="{x:.1f}" y="{top - 10}" font-size="{FONT_SIZE}" font-weight="bold" class="model">{_e(name)}</text>'
                 )
             by_layer = {r.layer: r for r in rows}
-            by_factor = {f.layer: f for f in factors[name]}
+            # The factor written under a row is the one into the layer below it (not always row - 1: a Dropout
+            # in a Sequential keeps its place in `parts` and draws no row).
+            below = {f.gain_layer: f for f in factors[name] if f.gain_layer is not None}
             output_layer = depths[name] - 1  # this model's own output layer
             level = self._factor_level(factors[name], output_layer, col_width - 8)
             parts.append(self._grid(x, top, track, depth * pitch - GAP))
@@ -362,7 +369,7 @@ class LayerView:
                         f'class="output-mark">{_e(tr("▼ 출력층 (역전파 시작)", "▼ output layer (backprop starts)", self.lang))}</text>'
                     )
                 parts.append(self._cell(row, x, y, track, self.states.get(name)))
-                f = by_factor.get(row.layer - 1)
+                f = below.get(row.layer)
                 if f is not None and f.factor is not None:
                     texts = self._factor_texts(f, output_layer)
                     text = texts[min(level, len(texts) - 1)]

@@ -29,10 +29,12 @@ def check_bool(name, value, optional=False):
     """A TypeError naming `name` unless `value` is True or False (or None when `optional`): the string 'no' is not False."""
     if isinstance(value, bool) or (optional and value is None):
         return value
-    allowed = ("True, False 또는 None", "True, False or None") if optional else ("True 또는 False", "True or False")
+    allowed = (
+        ("True, False 또는 None이어야", "True, False or None") if optional else ("True 또는 False여야", "True or False")
+    )
     raise TypeError(
         bilingual(
-            f"{name}는 {allowed[0]}여야 합니다 (받은 것: {value!r})",
+            f"{name}는 {allowed[0]} 합니다 (받은 것: {value!r})",
             f"{name} must be {allowed[1]}, got {value!r}",
         )
     )
