@@ -382,3 +382,10 @@ def test_the_korean_message_names_the_bad_value(korean_only, call, shown):
     message = str(caught.value)
     assert not re.search(r"\b(got|must)\b", message)  # the Korean half only
     assert shown in message
+
+
+def test_the_report_section_refuses_a_figures_flag_that_is_not_a_bool():
+    from micrograd_ko.viz.report import section_html
+
+    with pytest.raises(TypeError, match="figures must be True or False, got 'no'"):
+        section_html(None, figures="no")
