@@ -389,3 +389,15 @@ def test_the_report_section_refuses_a_figures_flag_that_is_not_a_bool():
 
     with pytest.raises(TypeError, match="figures must be True or False, got 'no'"):
         section_html(None, figures="no")
+
+
+def test_records_lists_are_checked_and_take_no_loss():
+    model = nn.MLP(2, [3, 1], seed=0)
+    loss = mse(model)
+    loss.backward()
+    records = gradient_flow(model)
+    with pytest.raises(ValueError, match="'r' is a list of records, which cannot use a loss"):
+        compare_gradient_flow({"r": records}, losses={"r": loss})
+    with pytest.raises(TypeError, match=r"the list for 'm' must be diagnostics.gradient_flow\(model\) records"):
+        plots.plot_gradient_flow({"m": [1, 2]})
+    assert plots.plot_gradient_flow({"m": records}).axes

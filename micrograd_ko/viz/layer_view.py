@@ -602,6 +602,13 @@ def compare_gradient_flow(models, *, losses=None, lang=None, title=None, scale=N
                 )
             )
         if isinstance(model, (list, tuple)):
+            if loss is not None:
+                raise ValueError(
+                    bilingual(
+                        f"'{name}'은(는) 기록 목록이라 손실을 쓸 수 없습니다: losses=에는 모델 자체를 주세요",
+                        f"{name!r} is a list of records, which cannot use a loss: pass the model itself with losses=",
+                    )
+                )
             if not all(hasattr(r, "mean_abs_grad") for r in model):
                 raise TypeError(
                     bilingual(

@@ -20,7 +20,7 @@ from matplotlib import font_manager  # noqa: E402 (after the check that matplotl
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import LogFormatter  # noqa: E402
 
-from ..diagnostics import gradient_flow
+from ..diagnostics import LayerGradient, gradient_flow
 from ..engine import ACTIVATIONS, Value
 from ..i18n import bilingual, tr
 from .colours import GRAD_PALETTE, GradScale
@@ -69,10 +69,18 @@ _METRICS = {
 }
 
 
-def _records(model_or_records):
-    if isinstance(model_or_records, (list, tuple)):
-        return list(model_or_records)
-    return gradient_flow(model_or_records)
+def _records(name, model_or_records):
+    """`gradient_flow` records: given (checked), or read from a model."""
+    if not isinstance(model_or_records, (list, tuple)):
+        return gradient_flow(model_or_records)
+    if not model_or_records or not all(isinstance(r, LayerGradient) for r in model_or_records):
+        raise TypeError(
+            bilingual(
+                f"'{name}'의 목록은 diagnostics.gradient_flow(모델)의 결과여야 합니다 (받은 것: {model_or_records!r})",
+                f"the list for {name!r} must be diagnostics.gradient_flow(model) records, got {model_or_records!r}",
+            )
+        )
+    return list(model_or_records)
 
 
 def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
@@ -94,7 +102,7 @@ def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
         models = {tr("모델", "model", lang): models}
     if not models:
         raise ValueError(bilingual("그릴 모델이 없습니다", "no model to plot"))
-    series = {name: [r[metric] for r in _records(m)] for name, m in models.items()}
+    series = {name: [r[metric] for r in _records(name, m)] for name, m in models.items()}
 
     fig = Figure(figsize=(7.0, 4.0), layout="constrained")
     ax = fig.subplots()
