@@ -19,16 +19,23 @@ and `record.to_dict()`), ready for `micrograd_ko.plots`.
 
 The model only needs the shape of `micrograd_ko.nn.MLP`: `model.layers`, each
 layer with `.neurons` (each neuron with a list of weights `.w` and a bias `.b`)
-and the name of its activation in `.activation`.
+and the name of its activation in `.activation`. An `nn.Sequential` of
+`nn.Layer`s (and parameterless parts such as `nn.Dropout`) is read the same
+way from `model.parts`; a part with parameters but no neurons (a nested MLP
+or Sequential, a lone Neuron) is refused, as it has no one place in the list.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 
 from .engine import Value, no_grad, topological_order
 from .i18n import bilingual
+from .module import Module
+from .nn import Dropout, Sequential
 
 __all__ = [
     "LayerActivations",
@@ -40,6 +47,7 @@ __all__ = [
     "factor_table",
     "layer_factors",
     "layer_parameters",
+    "layers_attribute",
     "mean_local_derivatives",
     "neuron_layers",
 ]
@@ -50,24 +58,99 @@ __all__ = [
 # --------------------------------------------------------------------------
 
 
+def layers_attribute(model):
+    """The name of the list holding `model`'s layers: 'parts' for an `nn.Sequential`, else 'layers'."""
+    return "parts" if isinstance(model, Sequential) else "layers"
+
+
+_SUPPORTED = (
+    "micrograd_ko.nn.MLP 같은 모델(layers 속성), 또는 nn.Layer(와 nn.Dropout)로 만든 nn.Sequential",
+    "a model like micrograd_ko.nn.MLP (a `layers` attribute), or an nn.Sequential of nn.Layer (and nn.Dropout) parts",
+)
+
+
 def neuron_layers(model):
-    """The (index, layer) pairs of `model.layers` that hold neurons.
+    """The (index, layer) pairs of `model.layers` (of `model.parts` for an `nn.Sequential`) that hold neurons.
 
     Layers without neurons (a dropout, say) have no weights to diagnose; the
     index still counts them, so `index` is always a valid `model.layers[index]`.
+    A layer with parameters but no neurons would be left out silently, so it is refused.
     """
-    layers = getattr(model, "layers", None)
-    if layers is None:
+    where = layers_attribute(model)
+    layers = getattr(model, where, None)
+    if not isinstance(layers, (list, tuple)):
+        name = type(model).__name__
         raise TypeError(
             bilingual(
-                f"모델에 layers 속성이 없습니다 ({type(model).__name__}); micrograd_ko.nn.MLP 같은 모델이 필요합니다",
-                f"the model has no `layers` attribute ({type(model).__name__}); expected a model like micrograd_ko.nn.MLP",
+                f"모델({name})에서 층 목록을 찾을 수 없습니다: {_SUPPORTED[0]}이 필요합니다",
+                f"cannot find the layers of the model ({name}): expected {_SUPPORTED[1]}",
             )
         )
-    found = [(i, layer) for i, layer in enumerate(layers) if getattr(layer, "neurons", None)]
+    found = []
+    for i, layer in enumerate(layers):
+        if getattr(layer, "neurons", None):
+            found.append((i, layer))
+        elif isinstance(layer, Module) and layer.parameters():
+            kind = type(layer).__name__
+            raise TypeError(
+                bilingual(
+                    f"model.{where}[{i}]({kind})에는 매개변수가 있지만 뉴런(neurons)이 없어 층으로 읽을 수 없습니다; "
+                    f"{_SUPPORTED[0]}을 쓰세요 (안에 든 MLP나 Sequential은 풀어서 층을 바로 넣으세요)",
+                    f"model.{where}[{i}] ({kind}) has parameters but no `neurons`, so it cannot be read as a layer; "
+                    f"use {_SUPPORTED[1]} (put the layers of a nested MLP or Sequential in directly)",
+                )
+            )
     if not found:
         raise ValueError(bilingual("모델에 뉴런이 있는 층이 없습니다", "the model has no layer with neurons"))
     return found
+
+
+def check_loss_reaches(model, loss, name=None):
+    """A ValueError unless the graph of `loss` uses at least one of `model`'s weights or biases.
+
+    A loss from another model (two losses swapped in a dict, say) would
+    otherwise give silently empty or wrong numbers for this one.
+    """
+    params = {p for _, layer in neuron_layers(model) for p in sum(layer_parameters(layer), [])}
+    if any(node in params for node in topological_order(loss)):
+        return
+    which_ko, which_en = (f" '{name}'", f" {name!r}") if name is not None else ("", "")
+    raise ValueError(
+        bilingual(
+            f"손실의 그래프에 모델{which_ko}의 매개변수가 하나도 없습니다: 이 모델의 손실이 맞나요? (손실을 서로 바꿔 주지 않았는지 보세요)",
+            f"the loss's graph uses none of the parameters of the model{which_en}: is it this model's loss? "
+            "(check that the losses are not swapped)",
+        )
+    )
+
+
+def check_grads(grads, what="grads"):
+    """`grads` itself if it is a mapping node -> real number (a gradient), else a TypeError naming what is wrong."""
+    if grads is None:
+        return None
+    if not isinstance(grads, Mapping):
+        raise TypeError(
+            bilingual(
+                f"{what}는 노드 → 기울기 사전이어야 합니다 (받은 자료형: {type(grads).__name__})",
+                f"{what} must be a dict node -> gradient, got {type(grads).__name__}",
+            )
+        )
+    for node, grad in grads.items():
+        if not isinstance(node, Value):
+            raise TypeError(
+                bilingual(
+                    f"{what}의 키는 Value여야 합니다 (받은 것: {type(node).__name__} {node!r})",
+                    f"the keys of {what} must be Values, got {type(node).__name__} {node!r}",
+                )
+            )
+        if isinstance(grad, bool) or not isinstance(grad, numbers.Real):
+            raise TypeError(
+                bilingual(
+                    f"{what}[{node!r}]는 실수(기울기)여야 합니다 (받은 것: {grad!r})",
+                    f"{what}[{node!r}] must be a real number (a gradient), got {grad!r}",
+                )
+            )
+    return grads
 
 
 def layer_parameters(layer):
@@ -224,7 +307,13 @@ def mean_local_derivatives(model, loss):
     whose activation nodes are not in the graph is left out.
     """
     if not isinstance(loss, Value):
-        raise TypeError(bilingual("loss는 Value여야 합니다", f"loss must be a Value, got {type(loss).__name__}"))
+        raise TypeError(
+            bilingual(
+                f"loss는 Value여야 합니다 (받은 자료형: {type(loss).__name__})",
+                f"loss must be a Value, got {type(loss).__name__}",
+            )
+        )
+    check_loss_reaches(model, loss)
     children = {}
     for node in topological_order(loss):
         for parent in node._prev:
@@ -276,6 +365,7 @@ def layer_factors(model, loss=None, grads=None):
         for row in layer_factors(model, loss):
             print(row.layer + 1, row.mean_local, row.gain, row.factor)
     """
+    check_grads(grads)
     local = mean_local_derivatives(model, loss) if loss is not None else {}
     entries = []
     for index, layer in neuron_layers(model):
@@ -287,31 +377,93 @@ def layer_factors(model, loss=None, grads=None):
     return factor_table(entries)
 
 
-def _samples(X):
+def _items(obj):
+    """`obj` as a list if it is a sequence of items (a list, a tuple, an array), else None (a number, a str)."""
+    if isinstance(obj, (str, bytes)):
+        return None
     try:
-        rows = [[float(v.data if isinstance(v, Value) else v) for v in x] for x in X]
-    except TypeError as error:
+        return list(obj)
+    except TypeError:
+        return None
+
+
+def _samples(X):
+    """`X` as rows of floats; a row that is not numbers, or a number that is not finite, named by its place."""
+    rows = _items(X)
+    if rows is None:
         raise TypeError(
             bilingual(
-                "X는 샘플(숫자 목록)의 목록이어야 합니다", f"X must be a list of samples (lists of numbers): {error}"
+                f"X는 샘플(숫자 목록)의 목록이어야 합니다 (받은 자료형: {type(X).__name__})",
+                f"X must be a list of samples (lists of numbers), got {type(X).__name__}",
             )
-        ) from None
+        )
     if not rows:
         raise ValueError(bilingual("X가 비어 있습니다", "X is empty"))
-    return rows
+    samples = []
+    for i, row in enumerate(rows):
+        row = _items(row)
+        if row is None:
+            raise TypeError(
+                bilingual(
+                    f"X는 샘플(숫자 목록)의 목록이어야 하는데 X[{i}] = {rows[i]!r}입니다",
+                    f"X must be a list of samples (lists of numbers), but X[{i}] = {rows[i]!r}",
+                )
+            )
+        sample = []
+        for j, v in enumerate(row):
+            number = v.data if isinstance(v, Value) else v
+            if isinstance(number, bool) or not isinstance(number, numbers.Real):
+                raise TypeError(
+                    bilingual(f"X[{i}][{j}] = {v!r}: 숫자여야 합니다", f"X[{i}][{j}] = {v!r}: expected a number")
+                )
+            number = float(number)
+            if not math.isfinite(number):
+                raise ValueError(
+                    bilingual(
+                        f"X[{i}][{j}] = {number!r}: 유한한 숫자여야 합니다",
+                        f"X[{i}][{j}] = {number!r}: expected a finite number",
+                    )
+                )
+            sample.append(number)
+        samples.append(sample)
+    return samples
+
+
+def _check_thresholds(low, high):
+    for name, value in (("low", low), ("high", high)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            raise TypeError(
+                bilingual(
+                    f"{name}는 유한한 실수여야 합니다 (받은 것: {value!r})",
+                    f"{name} must be a finite real number, got {value!r}",
+                )
+            )
+    if not low < high:
+        raise ValueError(
+            bilingual(
+                f"low는 high보다 작아야 합니다 (low={low!r}, high={high!r})",
+                f"low must be below high, got low={low!r}, high={high!r}",
+            )
+        )
 
 
 def activation_stats(model, X, low=0.1, high=0.9):
     """One `LayerActivations` per layer: the model's outputs, layer by layer, on the samples `X`.
 
     The forward pass runs under `no_grad()`: nothing is recorded for backward.
+    A Dropout passes everything through, as in evaluation mode (an MLP's
+    dropout is not one of its `layers` either).
     """
+    _check_thresholds(low, high)
     chosen = dict(neuron_layers(model))
     outputs = {index: [] for index in chosen}
+    layers = getattr(model, layers_attribute(model))
     with no_grad():
         for x in _samples(X):
             h = x
-            for index, layer in enumerate(model.layers):
+            for index, layer in enumerate(layers):
+                if isinstance(layer, Dropout):
+                    continue
                 out = layer(h)
                 h = [
                     v.data if isinstance(v, Value) else float(v)
@@ -322,17 +474,33 @@ def activation_stats(model, X, low=0.1, high=0.9):
     return [_layer_activations(index, chosen[index], rows, low, high) for index, rows in outputs.items()]
 
 
+def _mean_std(values):
+    """The mean and the standard deviation of finite `values`, without overflow.
+
+    Past 1e150 a square (or a sum) could overflow although the answer is
+    finite: the values are then scaled by a power of two (exact) first.
+    Below that, the plain formulas, so ordinary numbers are unchanged.
+    """
+    n = len(values)
+    largest = max(abs(a) for a in values)
+    exponent = 0 if largest < 1e150 else math.frexp(largest)[1]
+    scaled = [math.ldexp(a, -exponent) for a in values] if exponent else values
+    mean = math.fsum(scaled) / n
+    std = math.sqrt(math.fsum((a - mean) ** 2 for a in scaled) / n)
+    return math.ldexp(mean, exponent), math.ldexp(std, exponent)
+
+
 def _layer_activations(index, layer, rows, low, high):
     flat = [a for row in rows for a in row]
     n = len(flat)
-    mean = math.fsum(flat) / n
+    mean, std = _mean_std(flat)
     n_units = len(rows[0])
     dead = sum(1 for u in range(n_units) if all(row[u] == 0.0 for row in rows))
     return LayerActivations(
         layer=index,
         activation=activation_name(layer),
         mean=mean,
-        std=math.sqrt(math.fsum((a - mean) ** 2 for a in flat) / n),
+        std=std,
         saturated_low=sum(1 for a in flat if a < low) / n,
         saturated_high=sum(1 for a in flat if a > high) / n,
         dead_fraction=dead / n_units,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numbers
 import os
 import random
+import reprlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -171,6 +172,7 @@ class Dropout(Module):
         self._rng = make_rng(rng)
 
     def __call__(self, x: Any) -> Any:  # a Value or a list of them, as given
+        _check_dropout_input(x)
         if not self.training or self.p == 0.0:
             return x
         scale = 1.0 / (1.0 - self.p)
@@ -183,6 +185,22 @@ class Dropout(Module):
 
     def __repr__(self) -> str:
         return f"Dropout(p={self.p})"
+
+
+def _check_dropout_input(x: Any) -> None:
+    """A TypeError unless `x` is a Value or a list (tuple) of Values and numbers: "ab" is not two inputs."""
+    if isinstance(x, Value):
+        return
+    if isinstance(x, (list, tuple)) and all(
+        isinstance(v, Value) or (isinstance(v, numbers.Real) and not isinstance(v, bool)) for v in x
+    ):
+        return
+    raise TypeError(
+        bilingual(
+            f"Dropout의 입력은 Value, 또는 Value(나 숫자)의 목록이어야 합니다 (받은 것: {reprlib.repr(x)})",
+            f"Dropout takes a Value, or a list of Values (or numbers), got {reprlib.repr(x)}",
+        )
+    )
 
 
 class Sequential(Module):

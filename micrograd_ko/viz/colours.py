@@ -102,7 +102,7 @@ class GradScale:
             return cls(*scale)
         raise TypeError(
             bilingual(
-                "scale은 GradScale 또는 (low, high)입니다",
+                f"scale은 GradScale 또는 (low, high)입니다 (받은 것: {scale!r})",
                 f"scale must be a GradScale or a pair (low, high), got {scale!r}",
             )
         )

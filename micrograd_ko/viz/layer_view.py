@@ -34,8 +34,11 @@ import html
 import math
 from dataclasses import dataclass
 
+from ..checks import check_positive_int
 from ..diagnostics import (
     activation_name,
+    check_grads,
+    check_loss_reaches,
     factor_table,
     gradient_flow,
     layer_parameters,
@@ -44,7 +47,7 @@ from ..diagnostics import (
 )
 from ..engine import Value
 from ..files import write_file
-from ..i18n import bilingual, tr
+from ..i18n import bilingual, check_language, tr
 from . import display, fonts, player
 from .colours import HIGHLIGHT, PENDING, VANISHING_BELOW, ZERO, GradScale, colour_bar, decade_label, text_colour
 
@@ -189,6 +192,8 @@ class LayerView:
                     f"{len(columns)} models are too many for one picture (at most {MAX_MODELS})",
                 )
             )
+        if lang is not None:
+            check_language(lang)
         self.columns = {str(name): list(rows) for name, rows in columns.items()}
         self.states = {str(k): v for k, v in (states or {}).items() if v}
         self.lang, self.title = lang, title
@@ -206,7 +211,13 @@ class LayerView:
         tells "before backward" from "every gradient exactly 0".
         """
         if loss is not None and not isinstance(loss, Value):
-            raise TypeError(bilingual("loss는 Value여야 합니다", f"loss must be a Value, got {type(loss).__name__}"))
+            raise TypeError(
+                bilingual(
+                    f"loss는 Value여야 합니다 (받은 자료형: {type(loss).__name__})",
+                    f"loss must be a Value, got {type(loss).__name__}",
+                )
+            )
+        check_grads(grads)
         state = _state(model, loss, grads)
         return cls({"": _rows_of(model, loss, grads, state)}, states={"": state}, **kwargs)
 
@@ -236,12 +247,17 @@ class LayerView:
         return text
 
     def _row_labels(self, depth):
-        """{layer: its label}: the activation named when every model having the layer shares it."""
+        """{layer: its label}: the activation named when every model having the layer shares it.
+
+        A place no model has a row for is a part without weights (a Dropout in
+        a Sequential keeps its place in `parts`): its label says so, so the gap reads.
+        """
         depths = self.depths()
         labels = {}
         for k in range(depth):
             having = [(name, r) for name, rows in self.columns.items() for r in rows if r.layer == k]
             if not having:
+                labels[k] = tr(f"{k + 1}층 · 가중치 없음", f"layer {k + 1} · no weights", self.lang)
                 continue
             acts = {r.activation for _, r in having}
             output = all(depths[name] == k + 1 for name, _ in having)
@@ -336,7 +352,9 @@ class LayerView:
                     f'<text x="{x:.1f}" y="{top - 10}" font-size="{FONT_SIZE}" font-weight="bold" class="model">{_e(name)}</text>'
                 )
             by_layer = {r.layer: r for r in rows}
-            by_factor = {f.layer: f for f in factors[name]}
+            # The factor written under a row is the one into the layer below it (not always row - 1: a Dropout
+            # in a Sequential keeps its place in `parts` and draws no row).
+            below = {f.gain_layer: f for f in factors[name] if f.gain_layer is not None}
             output_layer = depths[name] - 1  # this model's own output layer
             level = self._factor_level(factors[name], output_layer, col_width - 8)
             parts.append(self._grid(x, top, track, depth * pitch - GAP))
@@ -351,7 +369,7 @@ class LayerView:
                         f'class="output-mark">{_e(tr("▼ 출력층 (역전파 시작)", "▼ output layer (backprop starts)", self.lang))}</text>'
                     )
                 parts.append(self._cell(row, x, y, track, self.states.get(name)))
-                f = by_factor.get(row.layer - 1)
+                f = below.get(row.layer)
                 if f is not None and f.factor is not None:
                     texts = self._factor_texts(f, output_layer)
                     text = texts[min(level, len(texts) - 1)]
@@ -521,7 +539,11 @@ class LayerView:
     def save(self, path):
         """Write the SVG, with the glyphs of its text, to `path` (.svg); returns the path."""
         if not str(path).lower().endswith(".svg"):
-            raise ValueError(bilingual("층 보기는 .svg로 저장합니다", f"a layer view is saved as .svg, got {path}"))
+            raise ValueError(
+                bilingual(
+                    f"층 보기는 .svg로 저장합니다 (받은 것: {path})", f"a layer view is saved as .svg, got {path}"
+                )
+            )
         return write_file(path, fonts.embed(self.svg()))  # with its glyphs: the Korean reads on any machine
 
     def __repr__(self):
@@ -546,7 +568,8 @@ def compare_gradient_flow(models, *, losses=None, lang=None, title=None, scale=N
     if isinstance(models, (list, tuple, set)):
         raise TypeError(
             bilingual(
-                "compare_gradient_flow에는 이름 → 모델 사전을 주세요: compare_gradient_flow({'sigmoid': m1, 'relu': m2})",
+                f"compare_gradient_flow에는 이름 → 모델 사전을 주세요 (받은 것: {type(models).__name__}): "
+                "compare_gradient_flow({'sigmoid': m1, 'relu': m2})",
                 f"compare_gradient_flow takes a dict name -> model, got a {type(models).__name__}: "
                 "compare_gradient_flow({'sigmoid': m1, 'relu': m2})",
             )
@@ -556,7 +579,8 @@ def compare_gradient_flow(models, *, losses=None, lang=None, title=None, scale=N
     if losses is not None and not isinstance(losses, dict):
         raise TypeError(
             bilingual(
-                "losses는 이름 → 손실 사전입니다", f"losses must be a dict name -> loss, got {type(losses).__name__}"
+                f"losses는 이름 → 손실 사전입니다 (받은 자료형: {type(losses).__name__})",
+                f"losses must be a dict name -> loss, got {type(losses).__name__}",
             )
         )
     unknown = set(losses or {}) - set(models)
@@ -573,11 +597,18 @@ def compare_gradient_flow(models, *, losses=None, lang=None, title=None, scale=N
         if loss is not None and not isinstance(loss, Value):
             raise TypeError(
                 bilingual(
-                    f"'{name}'의 손실은 Value여야 합니다",
+                    f"'{name}'의 손실은 Value여야 합니다 (받은 자료형: {type(loss).__name__})",
                     f"the loss for {name!r} must be a Value, got {type(loss).__name__}",
                 )
             )
         if isinstance(model, (list, tuple)):
+            if loss is not None:
+                raise ValueError(
+                    bilingual(
+                        f"'{name}'은(는) 기록 목록이라 손실을 쓸 수 없습니다: losses=에는 모델 자체를 주세요",
+                        f"{name!r} is a list of records, which cannot use a loss: pass the model itself with losses=",
+                    )
+                )
             if not all(hasattr(r, "mean_abs_grad") for r in model):
                 raise TypeError(
                     bilingual(
@@ -591,6 +622,8 @@ def compare_gradient_flow(models, *, losses=None, lang=None, title=None, scale=N
             columns[name] = [LayerRow(r.layer, r.activation, r.n_weights, r.mean_abs_grad) for r in records]
         else:
             gradient_flow(model)  # the model's shape, checked with its own message
+            if loss is not None:
+                check_loss_reaches(model, loss, name)  # losses swapped between models
             states[name] = _state(model, loss, None)
             columns[name] = _rows_of(model, loss, None, states[name])
     return LayerView(columns, lang=lang, title=title, states=states, scale=scale)
@@ -611,6 +644,17 @@ def gradient_flow_history(history):
                 "history has no 'gradient_flow': train with fit(..., track_gradients=True)",
             )
         )
+    for e, row in enumerate(flows):
+        numeric = isinstance(row, (list, tuple)) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0 for v in row
+        )
+        if not numeric:
+            raise ValueError(
+                bilingual(
+                    f"gradient_flow[{e}]는 층마다 평균 |∂L/∂W|(0 이상의 유한한 수)의 목록이어야 합니다 (받은 것: {row!r})",
+                    f"gradient_flow[{e}] must be a list of each layer's mean |∂L/∂W| (finite numbers >= 0), got {row!r}",
+                )
+            )
     depth = len(flows[0])
     if depth == 0 or any(len(row) != depth for row in flows):
         raise ValueError(
@@ -641,6 +685,8 @@ class GradientFlowPlayer:
         return player.fragment(self.frames, title=title, lang=self.lang, shown=-1, saved_note=note)
 
     def to_html(self, path=None):
+        """One self-contained HTML page with every epoch (works offline); written to `path` (.html) if given."""
+        player.check_html_path(path)
         title = tr("학습 중 층별 기울기 흐름", "gradient flow per layer during training", self.lang)
         return player.page(self._repr_html_(), title, self.lang, path)
 
@@ -652,9 +698,20 @@ def gradient_flow_player(history, model=None, lang=None, max_frames=40):
     scale and one length axis for all epochs, so a layer whose gradient grows visibly lengthens.
     """
     flows = gradient_flow_history(history)
-    activations = (
-        [activation_name(layer) for _, layer in neuron_layers(model)] if model is not None else [""] * len(flows[0])
-    )
+    max_frames = check_positive_int(max_frames, "max_frames")
+    if lang is not None:
+        check_language(lang)
+    activations = [activation_name(layer) for _, layer in neuron_layers(model)] if model is not None else None
+    if activations is not None and len(activations) != len(flows[0]):
+        raise ValueError(
+            bilingual(
+                f"모델의 층은 {len(activations)}개인데 history의 gradient_flow는 층 {len(flows[0])}개를 기록했습니다: "
+                "history를 만든 그 모델을 주세요",
+                f"the model has {len(activations)} layers but history's gradient_flow records {len(flows[0])}: "
+                "pass the model the history was trained with",
+            )
+        )
+    activations = activations or [""] * len(flows[0])
     axis = GradScale().length_axis(v for row in flows for v in row)  # one length axis for every epoch
     step = -(-len(flows) // max_frames)
     epochs = list(range(0, len(flows), step))

@@ -37,7 +37,7 @@ def parameter_names(model):
     """A short name for every weight and bias of `model`, written as its place in code (counted from 0).
 
     `w[1][2][0]` is `model.layers[1].neurons[2].w[0]` (layer, neuron, input) and
-    `b[1][2]` that neuron's bias. `draw_graph(..., model=)` and
+    `b[1][2]` that neuron's bias (for an `nn.Sequential`, `model.parts[1]...`). `draw_graph(..., model=)` and
     `BackpropStepper(..., model=)` both call the parameters by these names.
     """
     names = {}
@@ -67,7 +67,10 @@ def assign_layers(order, model):
         activations[index] = activation_name(layer)
     if not any(node in param_layer for node in order):
         raise ValueError(
-            bilingual("이 그래프에는 모델의 매개변수가 없습니다", "the graph contains none of the model's parameters")
+            bilingual(
+                "이 그래프에는 모델의 매개변수가 하나도 없습니다: 이 모델의 그래프(손실)가 맞나요?",
+                "the graph contains none of the model's parameters: is it this model's graph (loss)?",
+            )
         )
 
     group = {}

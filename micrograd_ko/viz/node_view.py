@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..diagnostics import layers_attribute
 from ..engine import Value, grad_number, topological_order
 from ..files import write_file
 from ..i18n import bilingual, tr
@@ -36,8 +37,8 @@ from .dot_parts import Part, expand
 from .extra import require
 from .layer_view import LayerView
 from .layers import INPUT, LOSS, assign_layers, parameter_names
-from .options import EXPAND_DOT_UP_TO, DrawOptions
-from .render import GraphRenderError, render
+from .options import EXPAND_DOT_UP_TO, DrawOptions, check_bool
+from .render import GraphRenderError, check_renderer, render
 
 graphviz = require("graphviz", "draw_graph")
 
@@ -121,7 +122,7 @@ def _roots(root):
     if not roots or not all(isinstance(r, Value) for r in roots):
         raise TypeError(
             bilingual(
-                "draw_graph에는 Value(또는 Value 목록)가 필요합니다",
+                f"draw_graph에는 Value(또는 Value 목록)가 필요합니다 (받은 자료형: {type(root).__name__})",
                 f"draw_graph needs a Value or a list of Values, got {type(root).__name__}",
             )
         )
@@ -165,7 +166,7 @@ def _drawing(obj, options, kwargs):
     if options is not None or kwargs:
         raise TypeError(
             bilingual(
-                "이미 그린 그림에는 그리기 옵션을 줄 수 없습니다",
+                f"이미 그린 그림에는 그리기 옵션을 줄 수 없습니다: {sorted(kwargs) or 'options'}",
                 f"drawing options need a Value, not a drawing: {sorted(kwargs) or 'options'}",
             )
         )
@@ -180,7 +181,10 @@ def _svg_of(drawing, renderer):
     if hasattr(drawing, "svg"):  # a LayerView
         return drawing.svg()
     raise TypeError(
-        bilingual("그릴 수 없는 객체입니다", f"cannot draw a {type(drawing).__name__}: pass a Value or a drawing")
+        bilingual(
+            f"{type(drawing).__name__}은(는) 그릴 수 없습니다: Value나 그림을 주세요",
+            f"cannot draw a {type(drawing).__name__}: pass a Value or a drawing",
+        )
     )
 
 
@@ -194,6 +198,8 @@ def render_svg(
     few kB), so that the Korean in a saved file reads on machines without a
     Korean font (CI, containers) too.
     """
+    check_bool("embed_font", embed_font)
+    check_renderer(renderer)
     svg = _svg_of(_drawing(obj, options, kwargs), renderer)
     return fonts.embed(svg) if embed_font else svg
 
@@ -213,18 +219,31 @@ def save_graph(
     write the DOT source of a node view; other formats (.png, .pdf, ...)
     need the system Graphviz.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            bilingual(
+                f"path는 파일 이름(str 또는 Path)이어야 합니다 (받은 것: {path!r})",
+                f"path must be a file name (a str or a Path), got {path!r}",
+            )
+        )
+    check_renderer(renderer)
     path = Path(path)
     fmt_ = path.suffix.lower().lstrip(".")
     if not fmt_:
         raise ValueError(
-            bilingual("파일 확장자로 형식을 정합니다 (.svg, .png, ...)", f"the file suffix picks the format: {path}")
+            bilingual(
+                f"파일 확장자로 형식을 정합니다 (.svg, .png, ...): {path}", f"the file suffix picks the format: {path}"
+            )
         )
     drawing = _drawing(obj, options, kwargs)
     if fmt_ == "svg":  # with its glyphs (`fonts.embed`): the Korean reads on any machine
         return write_file(path, fonts.embed(_svg_of(drawing, renderer)))
     if not hasattr(drawing, "source"):
         raise GraphRenderError(
-            bilingual("층 보기는 .svg로만 저장합니다", f"a layer view is saved as .svg only, not .{fmt_}")
+            bilingual(
+                f"층 보기는 .svg로만 저장합니다 (.{fmt_}은 안 됩니다)",
+                f"a layer view is saved as .svg only, not .{fmt_}",
+            )
         )
     if fmt_ in ("gv", "dot"):
         return write_file(path, drawing.source)
@@ -363,13 +382,7 @@ class _Drawer:
         self.order = _order(roots)
         self.index = {node: i for i, node in enumerate(self.order)}
         self.param_names = parameter_names(opts.model) if opts.model is not None else {}
-        self.highlight = (
-            set()
-            if opts.highlight is None
-            else {opts.highlight}
-            if isinstance(opts.highlight, Value)
-            else set(opts.highlight)
-        )
+        self.highlight = self.highlighted(opts.highlight)
         # Before any backward every gradient is 0: colouring all of them "0" would mislead.
         self.has_grads = opts.grads is not None or any(node.grad != 0.0 for node in self.order)
         self.grouped = opts.group == "layer"
@@ -408,6 +421,35 @@ class _Drawer:
                 shown[node] = steps[1]
             drawn.append(node)
         return drawn, shown
+
+    def highlighted(self, highlight):
+        """The nodes `highlight` names (see `DrawOptions`); a node not in the graph, or a name that is
+        not exactly one node's, is refused: nothing would be marked, and nothing would say why."""
+        if highlight is None:
+            return set()
+        marked = set()
+        for item in [highlight] if isinstance(highlight, (Value, str)) else highlight:
+            if isinstance(item, Value):
+                if item not in self.index:
+                    raise ValueError(
+                        bilingual(
+                            f"highlight의 노드 {item!r}는 이 그래프에 없습니다",
+                            f"the highlight node {item!r} is not in this graph",
+                        )
+                    )
+                marked.add(item)
+                continue
+            named = [node for node in self.order if self.name(node) == item]
+            if len(named) != 1:
+                ko, en = ("없습니다", "no node") if not named else (f"{len(named)}개입니다", f"{len(named)} nodes")
+                raise ValueError(
+                    bilingual(
+                        f"highlight={item!r}: 이 그래프에서 그 이름의 노드가 {ko}; 노드(Value) 자체를 주세요",
+                        f"highlight={item!r}: {en} in this graph go by that name; pass the node (the Value) itself",
+                    )
+                )
+            marked.add(named[0])
+        return marked
 
     # -- helpers -----------------------------------------------------------------
 
@@ -642,7 +684,8 @@ class _Drawer:
         names = ", ".join(f"{self.name(n)} ({self.uses[n]}x)" for n in shared) or "-"
         raise GraphTooComplexError(
             bilingual(
-                f"이 그래프는 배치에 몇 분이 걸립니다: 여러 번 쓰인 노드({names})의 간선이 그림 전체를 가로지릅니다; "
+                f"이 그래프는 배치에 몇 분이 걸립니다: 여러 번 쓰인 노드({names})의 간선이 그림 전체를 가로지릅니다 "
+                f"(긴 간선 노드 {hidden}개 > {MAX_LONG_EDGE_NODES}); "
                 "repeat_shared_leaves=True(공유 잎 노드를 쓰일 때마다 따로 그림), 더 짧은 그래프, 또는 MLP라면 group='layer'를 쓰세요",
                 f"this graph would take minutes to lay out: edges of reused nodes ({names}) cross the whole picture "
                 f"({hidden} long-edge nodes > {MAX_LONG_EDGE_NODES}); use repeat_shared_leaves=True (a copy of each shared "
@@ -685,8 +728,9 @@ class _Drawer:
             return tr("입력", "input", self.lang)
         if key == LOSS:
             return tr("손실 함수", "loss function", self.lang)
-        # Counted from 1 as in the books; layers[i] is the name in code.
-        return tr(f"{key + 1}층", f"layer {key + 1}", self.lang) + f" · layers[{key}] · {self.layers.activations[key]}"
+        # Counted from 1 as in the books; layers[i] (parts[i] of a Sequential) is the name in code.
+        where = layers_attribute(self.opts.model)
+        return tr(f"{key + 1}층", f"layer {key + 1}", self.lang) + f" · {where}[{key}] · {self.layers.activations[key]}"
 
     def add_nodes(self, container, nodes):
         for node in nodes:

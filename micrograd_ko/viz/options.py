@@ -11,14 +11,48 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
+from ..diagnostics import check_grads, neuron_layers
+from ..engine import Value
 from ..i18n import bilingual, check_language
 
-__all__ = ["DETAILS", "DrawOptions", "EXPAND_DOT_UP_TO", "RANKDIRS", "STYLES"]
+__all__ = ["DETAILS", "DrawOptions", "EXPAND_DOT_UP_TO", "RANKDIRS", "STYLES", "check_bool"]
 
 RANKDIRS = ("LR", "TB", "RL", "BT")
 DETAILS = (None, "neurons", "layers")
 STYLES = ("default", "lecture")
 EXPAND_DOT_UP_TO = 8  # a `dot` of at most this many products is drawn as the lecture writes it
+_BOOLS = ("show_grad", "collapse_params", "legend", "repeat_shared_leaves", "fit")
+_OPTIONAL_BOOLS = ("show_local", "compact", "name_unlabeled", "expand_dot")  # None: the default picks
+
+
+def check_bool(name, value, optional=False):
+    """A TypeError naming `name` unless `value` is True or False (or None when `optional`): the string 'no' is not False."""
+    if isinstance(value, bool) or (optional and value is None):
+        return value
+    allowed = (
+        ("True, False 또는 None이어야", "True, False or None") if optional else ("True 또는 False여야", "True or False")
+    )
+    raise TypeError(
+        bilingual(
+            f"{name}는 {allowed[0]} 합니다 (받은 것: {value!r})",
+            f"{name} must be {allowed[1]}, got {value!r}",
+        )
+    )
+
+
+def _check_highlight(highlight):
+    """`highlight` is None, a Value or a name (str), or a list of those: which nodes they are is known when drawing."""
+    if highlight is None:
+        return
+    items = [highlight] if isinstance(highlight, (Value, str)) else highlight
+    if isinstance(items, (list, tuple, set, frozenset)) and all(isinstance(h, (Value, str)) for h in items):
+        return
+    raise TypeError(
+        bilingual(
+            f"highlight는 Value나 노드 이름(str), 또는 그 목록이어야 합니다 (받은 것: {highlight!r})",
+            f"highlight must be a Value or a node's name (str), or a list of them, got {highlight!r}",
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -30,7 +64,7 @@ class DrawOptions:
       the edges) or 'lecture' (what karpathy's lecture `draw_dot` draws: one
       strip `label | data %.4f | grad %.4f` per value, op ellipses, no
       colours, no edge numbers, left to right even when wide; the words follow `lang`).
-    - `rankdir`: 'LR' (inputs left), 'TB' (inputs on top), 'RL', 'BT'.
+    - `rankdir`: 'LR' (inputs left), 'TB' (inputs on top), 'RL', 'BT' (in any case: 'tb' is 'TB').
     - `show_grad`: show each node's gradient and colour it by |grad| (log scale).
     - `show_local`: write the local derivative d out / d input on each input
       edge, or for an op of 3 to 32 inputs in a field of the op where the
@@ -49,9 +83,13 @@ class DrawOptions:
       default). `detail='neurons'` draws one cluster per layer instead, every
       node in it; `collapse_params`: each layer's parameters become one box
       with their mean |grad|.
-    - `highlight`: a node (or nodes) to mark, with the edges its gradient flows along.
-    - `grads`: a mapping node -> gradient to show instead of `.grad`; a node
-      missing from it shows '?' (used by `BackpropStepper`).
+    - `highlight`: a node (or nodes) to mark, with the edges its gradient flows
+      along: a `Value` of the graph, or a name as the drawing writes it (its
+      label, a parameter's `w[0][1][2]`, or '#i'). A node not in the graph, or a
+      name no node (or several) goes by, is refused when drawing.
+    - `grads`: a mapping node -> gradient (a real number) to show instead of
+      `.grad`; a node missing from it shows '?' (used by `BackpropStepper`).
+    - The yes/no options take True or False only (the string 'no' is refused, not read as True).
     - `legend`: draw the colour bar under the graph.
     - `compact`: write each operation inside its result's box instead of a
       separate ellipse (half the nodes); the default is compact for `group='layer'`.
@@ -88,9 +126,16 @@ class DrawOptions:
     expand_dot: bool | None = None
 
     def __post_init__(self):
+        for name in _BOOLS:
+            check_bool(name, getattr(self, name), optional=False)
+        for name in _OPTIONAL_BOOLS:
+            check_bool(name, getattr(self, name), optional=True)
         if self.style not in STYLES:
             raise ValueError(
-                bilingual(f"style은 {STYLES} 중 하나입니다", f"style must be one of {STYLES}, got {self.style!r}")
+                bilingual(
+                    f"style은 {STYLES} 중 하나입니다 (받은 것: {self.style!r})",
+                    f"style must be one of {STYLES}, got {self.style!r}",
+                )
             )
         if self.style == "lecture" and self.group is not None:
             raise ValueError(
@@ -99,19 +144,29 @@ class DrawOptions:
                     "style='lecture' draws every node; it does not combine with group='layer'",
                 )
             )
-        if self.rankdir not in RANKDIRS:
+        # 'tb' is 'TB': Graphviz's names, in any case.
+        rankdir = self.rankdir.upper() if isinstance(self.rankdir, str) else self.rankdir
+        if rankdir not in RANKDIRS:
             raise ValueError(
                 bilingual(
-                    f"rankdir는 {RANKDIRS} 중 하나입니다", f"rankdir must be one of {RANKDIRS}, got {self.rankdir!r}"
+                    f"rankdir는 {RANKDIRS} 중 하나입니다 (받은 것: {self.rankdir!r})",
+                    f"rankdir must be one of {RANKDIRS}, got {self.rankdir!r}",
                 )
             )
+        object.__setattr__(self, "rankdir", rankdir)  # frozen: the checked value replaces the given one
         if self.group not in (None, "layer"):
             raise ValueError(
-                bilingual("group은 None 또는 'layer'입니다", f"group must be None or 'layer', got {self.group!r}")
+                bilingual(
+                    f"group은 None 또는 'layer'입니다 (받은 것: {self.group!r})",
+                    f"group must be None or 'layer', got {self.group!r}",
+                )
             )
         if self.detail not in DETAILS:
             raise ValueError(
-                bilingual(f"detail은 {DETAILS} 중 하나입니다", f"detail must be one of {DETAILS}, got {self.detail!r}")
+                bilingual(
+                    f"detail은 {DETAILS} 중 하나입니다 (받은 것: {self.detail!r})",
+                    f"detail must be one of {DETAILS}, got {self.detail!r}",
+                )
             )
         if self.group == "layer" and self.model is None:
             raise ValueError(
@@ -120,11 +175,25 @@ class DrawOptions:
                     "group='layer' needs model= (to know each layer's parameters)",
                 )
             )
+        if self.model is not None:
+            neuron_layers(self.model)  # the model's shape, checked now with its own message
         if self.lang is not None:
             check_language(self.lang)
-        if not isinstance(self.max_nodes, int) or self.max_nodes < 1:
+        if isinstance(self.max_nodes, bool) or not isinstance(self.max_nodes, int) or self.max_nodes < 1:
             raise ValueError(
-                bilingual("max_nodes는 양의 정수입니다", f"max_nodes must be a positive int, got {self.max_nodes!r}")
+                bilingual(
+                    f"max_nodes는 양의 정수입니다 (받은 것: {self.max_nodes!r})",
+                    f"max_nodes must be a positive int, got {self.max_nodes!r}",
+                )
+            )
+        check_grads(self.grads)
+        _check_highlight(self.highlight)
+        if self.highlight is not None and self.group == "layer" and self.detail != "neurons":
+            raise ValueError(
+                bilingual(
+                    "highlight는 노드를 표시합니다: 층 보기(group='layer')에는 노드가 없으니 detail='neurons'와 함께 쓰세요",
+                    "highlight marks nodes, and the layer view (group='layer') draws none: add detail='neurons'",
+                )
             )
 
     @classmethod
@@ -135,7 +204,8 @@ class DrawOptions:
         if unknown:
             raise TypeError(
                 bilingual(
-                    f"모르는 그리기 옵션: {unknown}", f"unknown drawing option(s) {unknown}; known: {sorted(known)}"
+                    f"모르는 그리기 옵션: {unknown}; 아는 옵션: {sorted(known)}",
+                    f"unknown drawing option(s) {unknown}; known: {sorted(known)}",
                 )
             )
         if options is None:
@@ -143,7 +213,8 @@ class DrawOptions:
         if not isinstance(options, cls):
             raise TypeError(
                 bilingual(
-                    "options는 DrawOptions여야 합니다", f"options must be a DrawOptions, got {type(options).__name__}"
+                    f"options는 DrawOptions여야 합니다 (받은 자료형: {type(options).__name__})",
+                    f"options must be a DrawOptions, got {type(options).__name__}",
                 )
             )
         return replace(options, **changes) if changes else options

@@ -23,15 +23,17 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..files import write_file
-from ..i18n import tr
+from ..i18n import bilingual, tr
 from . import display, drawing_states, fonts
 
-__all__ = ["DRAWING_ID", "SharedDrawing", "fragment", "page"]
+__all__ = ["DRAWING_ID", "SharedDrawing", "check_html_path", "fragment", "page"]
 
 DRAWING_ID = "mgkDRAWING"  # the id prefix a shared drawing is made with; each player renames it
 SAVED_HEIGHT = "62vh"  # the saved picture's most height: its text above it and the title stay on the same screen
@@ -136,6 +138,31 @@ def fragment(frames, *, title, lang=None, drawing=None, note=None, shown=0, save
 PAGE_FONT = "MicrogradKoPage"
 
 
+def check_html_path(path):
+    """`path` if it is None or a file name ending in .html (or .htm), else an error saying so.
+
+    `to_html("steps.png")` would write HTML under a picture's name, which no
+    image viewer opens (`save_graph` picks the format from the suffix; a player is HTML only).
+    """
+    if path is None:
+        return None
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            bilingual(
+                f"path는 파일 이름(str 또는 Path)이어야 합니다 (받은 것: {path!r})",
+                f"path must be a file name (a str or a Path), got {path!r}",
+            )
+        )
+    if Path(path).suffix.lower() not in (".html", ".htm"):
+        raise ValueError(
+            bilingual(
+                f"플레이어는 HTML 파일로 저장합니다: 이름이 .html로 끝나야 합니다 (받은 것: {os.fspath(path)!r})",
+                f"a player is saved as an HTML file: the name must end in .html, got {os.fspath(path)!r}",
+            )
+        )
+    return path
+
+
 def page(fragment_html, title, lang=None, path=None):
     """One self-contained HTML page around a player (works offline); written to `path` if given.
 
@@ -149,7 +176,7 @@ def page(fragment_html, title, lang=None, path=None):
         f'<!DOCTYPE html>\n<html lang="{tr("ko", "en", lang)}">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(title)}</title>\n<style>\n{css}\n</style>\n</head>\n<body>\n{fragment_html}\n</body>\n</html>\n"
     )
-    if path is not None:
+    if check_html_path(path) is not None:
         write_file(path, text)
     return text
 

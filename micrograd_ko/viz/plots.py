@@ -20,7 +20,7 @@ from matplotlib import font_manager  # noqa: E402 (after the check that matplotl
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import LogFormatter  # noqa: E402
 
-from ..diagnostics import gradient_flow
+from ..diagnostics import LayerGradient, gradient_flow
 from ..engine import ACTIVATIONS, Value
 from ..i18n import bilingual, tr
 from .colours import GRAD_PALETTE, GradScale
@@ -69,10 +69,18 @@ _METRICS = {
 }
 
 
-def _records(model_or_records):
-    if isinstance(model_or_records, (list, tuple)):
-        return list(model_or_records)
-    return gradient_flow(model_or_records)
+def _records(name, model_or_records):
+    """`gradient_flow` records: given (checked), or read from a model."""
+    if not isinstance(model_or_records, (list, tuple)):
+        return gradient_flow(model_or_records)
+    if not model_or_records or not all(isinstance(r, LayerGradient) for r in model_or_records):
+        raise TypeError(
+            bilingual(
+                f"'{name}'의 목록은 diagnostics.gradient_flow(모델)의 결과여야 합니다 (받은 것: {model_or_records!r})",
+                f"the list for {name!r} must be diagnostics.gradient_flow(model) records, got {model_or_records!r}",
+            )
+        )
+    return list(model_or_records)
 
 
 def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
@@ -86,14 +94,15 @@ def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
     if metric not in _METRICS:
         raise ValueError(
             bilingual(
-                f"metric은 {list(_METRICS)} 중 하나입니다", f"metric must be one of {list(_METRICS)}, got {metric!r}"
+                f"metric은 {list(_METRICS)} 중 하나입니다 (받은 것: {metric!r})",
+                f"metric must be one of {list(_METRICS)}, got {metric!r}",
             )
         )
     if not isinstance(models, dict):
         models = {tr("모델", "model", lang): models}
     if not models:
         raise ValueError(bilingual("그릴 모델이 없습니다", "no model to plot"))
-    series = {name: [r[metric] for r in _records(m)] for name, m in models.items()}
+    series = {name: [r[metric] for r in _records(name, m)] for name, m in models.items()}
 
     fig = Figure(figsize=(7.0, 4.0), layout="constrained")
     ax = fig.subplots()
@@ -205,6 +214,13 @@ def plot_activation_histograms(stats, bins=30, lang=None, title=None):
     `stats`: a list of records (one row), or a dict name -> list (one row per name).
     Each panel notes the saturated fraction (sigmoid) or the dead units (ReLU).
     """
+    if isinstance(bins, bool) or not isinstance(bins, int) or not 1 <= bins <= MAX_POINTS:
+        raise ValueError(
+            bilingual(
+                f"bins는 1 이상 {MAX_POINTS:,} 이하의 정수입니다 (받은 것: {bins!r})",
+                f"bins must be an int from 1 to {MAX_POINTS:,}, got {bins!r}",
+            )
+        )
     rows = stats if isinstance(stats, dict) else {"": stats}
     if not rows or not all(rows.values()):
         raise ValueError(bilingual("그릴 활성화 통계가 없습니다", "no activation statistics to plot"))
@@ -255,6 +271,32 @@ def _curve(name, xs):
     return ys, ds
 
 
+MAX_POINTS = 100_000  # far more than a figure can show; a typo such as 10**9 would run for hours
+# matplotlib cannot lay out axes that reach the float limit (relu up to 1e308: a singular transform);
+# every activation has long settled into its asymptote well before this.
+MAX_ABS_X = 1e100
+
+
+def _check_range(x_range):
+    """(low, high) from `x_range`: two finite real numbers, low < high."""
+    pair = tuple(x_range) if isinstance(x_range, (list, tuple)) else None
+    ok = (
+        pair is not None
+        and len(pair) == 2
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= MAX_ABS_X for v in pair)
+        and pair[0] < pair[1]
+    )
+    if not ok:
+        raise ValueError(
+            bilingual(
+                f"x_range는 -{MAX_ABS_X:g}과 {MAX_ABS_X:g} 사이의 두 수 (작은 값, 큰 값)입니다 (받은 것: {x_range!r})",
+                f"x_range must be two numbers (low, high), low < high, between -{MAX_ABS_X:g} and {MAX_ABS_X:g}, "
+                f"got {x_range!r}",
+            )
+        )
+    return float(pair[0]), float(pair[1])
+
+
 def plot_activation_functions(names=None, x_range=(-5.0, 5.0), points=201, lang=None, title=None):
     """Each activation function (활성화 함수) with its derivative, both computed by the engine.
 
@@ -270,11 +312,12 @@ def plot_activation_functions(names=None, x_range=(-5.0, 5.0), points=201, lang=
     names = [check_activation(n) for n in ([names] if isinstance(names, str) else names)]
     if not names:
         raise ValueError(bilingual("그릴 활성화 함수가 없습니다", "no activation function to plot"))
-    lo, hi = x_range
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi) or points < 2:
+    lo, hi = _check_range(x_range)
+    if isinstance(points, bool) or not isinstance(points, int) or not 2 <= points <= MAX_POINTS:
         raise ValueError(
             bilingual(
-                "x_range는 (작은 값, 큰 값), points >= 2", "x_range must be (low, high) with low < high and points >= 2"
+                f"points는 2 이상 {MAX_POINTS:,} 이하의 정수입니다 (받은 것: {points!r})",
+                f"points must be an int from 2 to {MAX_POINTS:,}, got {points!r}",
             )
         )
     xs = [lo + (hi - lo) * i / (points - 1) for i in range(points)]

@@ -48,15 +48,21 @@ def _timeout_message(seconds):
     )
 
 
-def render(source, fmt="svg", renderer="auto", time_limit=TIME_LIMIT):
-    """The rendered bytes of a DOT `source`, within `time_limit` seconds."""
-    if renderer not in RENDERERS:
+def check_renderer(renderer):
+    """`renderer` if it is one of `RENDERERS`, else a ValueError naming it."""
+    if not isinstance(renderer, str) or renderer not in RENDERERS:
         raise ValueError(
             bilingual(
-                "renderer는 'auto', 'dot', 'wasm' 중 하나입니다",
+                f"renderer는 'auto', 'dot', 'wasm' 중 하나입니다 (받은 것: {renderer!r})",
                 f"renderer must be 'auto', 'dot' or 'wasm', got {renderer!r}",
             )
         )
+    return renderer
+
+
+def render(source, fmt="svg", renderer="auto", time_limit=TIME_LIMIT):
+    """The rendered bytes of a DOT `source`, within `time_limit` seconds."""
+    check_renderer(renderer)
     if renderer == "auto":
         renderer = "dot" if shutil.which("dot") else "wasm"
     if renderer == "dot":
@@ -110,7 +116,10 @@ def _render_dot(source, fmt, time_limit):
     if proc.returncode != 0:
         detail = err.decode("utf-8", "replace").strip().splitlines()
         raise GraphRenderError(
-            bilingual("Graphviz dot이 실패했습니다", f"Graphviz dot failed: {detail[0] if detail else proc.returncode}")
+            bilingual(
+                f"Graphviz dot이 실패했습니다: {detail[0] if detail else proc.returncode}",
+                f"Graphviz dot failed: {detail[0] if detail else proc.returncode}",
+            )
         )
     return out
 

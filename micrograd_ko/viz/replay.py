@@ -209,7 +209,8 @@ class TrainingReplay:
         return self._fragment()
 
     def to_html(self, path=None):
-        """One self-contained HTML page (no server, no Graphviz); written to `path` if given."""
+        """One self-contained HTML page (no server, no Graphviz); written to `path` (.html) if given."""
+        player.check_html_path(path)
         return player.page(self._fragment(), tr("학습 재생", "training replay", self.lang), self.lang, path)
 
     def __repr__(self):
@@ -243,7 +244,7 @@ def _output(model, x):
         if len(out) != 1:
             raise ValueError(
                 bilingual(
-                    "학습 재생은 출력이 하나인 모델(이진 분류)만 그립니다",
+                    f"학습 재생은 출력이 하나인 모델(이진 분류)만 그립니다 (출력 {len(out)}개)",
                     f"the training replay draws models with one output (binary classification), got {len(out)}",
                 )
             )
@@ -310,11 +311,21 @@ def training_replay(models, X, y, *, epochs=200, lr=0.3, frames=20, loss="bce_wi
     epoch shows saved and the slider plays once the cell runs;
     `to_html(path)` writes one file that plays offline.
     """
-    if not isinstance(models, dict) or not models:
+    if not isinstance(models, dict):
         raise TypeError(
             bilingual(
-                "training_replay에는 이름 → 모델 사전을 주세요: training_replay({'sigmoid': m1, 'tanh': m2}, X, y)",
-                "training_replay takes a dict name -> model: training_replay({'sigmoid': m1, 'tanh': m2}, X, y)",
+                f"training_replay에는 이름 → 모델 사전을 주세요 (받은 자료형: {type(models).__name__}): "
+                "training_replay({'sigmoid': m1, 'tanh': m2}, X, y)",
+                f"training_replay takes a dict name -> model, got {type(models).__name__}: "
+                "training_replay({'sigmoid': m1, 'tanh': m2}, X, y)",
+            )
+        )
+    if not models:
+        raise ValueError(
+            bilingual(
+                "models 사전이 비어 있습니다: 이름 → 모델을 하나 이상 넣으세요, 예: training_replay({'sigmoid': m1, 'tanh': m2}, X, y)",
+                "the models dict is empty: it must map at least one name to a model, e.g. "
+                "training_replay({'sigmoid': m1, 'tanh': m2}, X, y)",
             )
         )
     if len(models) > MAX_MODELS:
@@ -329,18 +340,24 @@ def training_replay(models, X, y, *, epochs=200, lr=0.3, frames=20, loss="bce_wi
     if loss not in ("bce_with_logits", "mse"):
         raise ValueError(
             bilingual(
-                "loss는 'bce_with_logits' 또는 'mse'입니다", f"loss must be 'bce_with_logits' or 'mse', got {loss!r}"
+                f"loss는 'bce_with_logits' 또는 'mse'입니다 (받은 것: {loss!r})",
+                f"loss must be 'bce_with_logits' or 'mse', got {loss!r}",
             )
         )
     check_dataset(X, y)
     epochs, frames = check_positive_int(epochs, "epochs"), check_positive_int(frames, "frames")
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-        raise ValueError(bilingual("lr은 양의 유한한 수입니다", f"lr must be a positive finite number, got {lr!r}"))
+    if isinstance(lr, bool) or not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(
+            bilingual(
+                f"lr은 양의 유한한 수입니다 (받은 것: {lr!r})", f"lr must be a positive finite number, got {lr!r}"
+            )
+        )
     X = [[float(v) for v in x] for x in X]
     keep = sorted({round(k * (epochs - 1) / max(1, frames - 1)) for k in range(min(frames, epochs))})
+    for model in models.values():
+        neuron_layers(model)  # an MLP-shaped model, checked with its own message before any training
     history, snapshots = {}, {}
     for name, model in models.items():
-        neuron_layers(model)  # an MLP-shaped model, checked with its own message
         history[str(name)], snapshots[str(name)] = _train(
             model, X, list(y), loss, losses.get(loss), epochs, lr, set(keep)
         )

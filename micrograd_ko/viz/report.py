@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..i18n import get_language, tr
 from . import display, fonts
+from .options import check_bool
 
 __all__ = ["render_report", "section_html", "small_network_graph", "write_report"]
 
@@ -137,6 +138,7 @@ def _graph_section(svg, lang):
 
 def section_html(result, lang=None, figures=True):
     """One experiment as an HTML section: notes, claims with verdicts, table, figures (inline SVG), settings."""
+    check_bool("figures", figures)
     lang = lang or result.lang
     parts = [f"<section id='{_e(result.name)}'><h2>{_e(result.title)}</h2>"]
     parts += [f"<p>{_e(note)}</p>" for note in result.notes]

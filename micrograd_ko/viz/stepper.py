@@ -24,7 +24,8 @@ import math
 import numbers
 from dataclasses import dataclass
 
-from ..diagnostics import layer_factors
+from ..checks import check_positive_int
+from ..diagnostics import check_loss_reaches, layer_factors, layers_attribute
 from ..engine import Value, topological_order
 from ..i18n import bilingual, check_language, tr
 from . import display, drawing_states, player
@@ -66,7 +67,7 @@ class LayerStep:
     """One layer of an MLP passing the gradient down (means of absolute values over the layer)."""
 
     index: int
-    layer: int  # model.layers[layer]
+    layer: int  # model.layers[layer] (model.parts[layer] of a Sequential)
     activation: str
     upstream: float  # mean |∂L/∂output| over the layer's outputs: what enters the layer
     local: float  # mean |f'| of the activation at the outputs: the factor lost in it (1 for linear)
@@ -120,18 +121,27 @@ class BackpropStepper:
         if not isinstance(root, Value):
             raise TypeError(
                 bilingual(
-                    "BackpropStepper에는 Value가 필요합니다",
+                    f"BackpropStepper에는 Value가 필요합니다 (받은 자료형: {type(root).__name__})",
                     f"BackpropStepper needs a Value, got {type(root).__name__}",
                 )
             )
         if lang is not None:
             check_language(lang)
         if by not in (None, "node", "layer"):
-            raise ValueError(bilingual("by는 'node' 또는 'layer'입니다", f"by must be 'node' or 'layer', got {by!r}"))
+            raise ValueError(
+                bilingual(
+                    f"by는 'node' 또는 'layer'입니다 (받은 것: {by!r})", f"by must be 'node' or 'layer', got {by!r}"
+                )
+            )
         if by == "layer" and model is None:
             raise ValueError(
                 bilingual("by='layer'에는 model=이 필요합니다", "by='layer' needs model= (to know the layers)")
             )
+        max_steps, max_nodes = check_positive_int(max_steps, "max_steps"), check_positive_int(max_nodes, "max_nodes")
+        if rankdir is not None:
+            rankdir = DrawOptions(rankdir=rankdir).rankdir  # checked now ('tb' is 'TB'), not when first drawn
+        if model is not None:
+            check_loss_reaches(model, root)  # the model's shape, and that this graph is the model's
         self.by = by or ("node" if model is None else "layer")
         self.root, self.lang, self.model = root, lang, model
         self.order = topological_order(root)
@@ -296,21 +306,27 @@ class BackpropStepper:
         return len(self.steps)
 
     def __getitem__(self, i):
-        if not isinstance(i, (numbers.Integral, slice)):
+        if isinstance(i, slice):
+            return self.steps[i]
+        return self.steps[self._index(i)]
+
+    def _index(self, i):
+        """Step number `i` counted from 0 (a negative `i` from the end, as for a list), checked."""
+        if isinstance(i, bool) or not isinstance(i, numbers.Integral):
             raise TypeError(
                 bilingual(
-                    f"단계 번호는 정수여야 합니다 (받은 자료형: {type(i).__name__})",
-                    f"a step number must be an integer, got {type(i).__name__}",
+                    f"단계 번호는 정수여야 합니다 (받은 것: {i!r})",
+                    f"a step number must be an integer, got {i!r}",
                 )
             )
-        if isinstance(i, numbers.Integral) and not -len(self.steps) <= i < len(self.steps):
+        if not -len(self.steps) <= i < len(self.steps):
             raise IndexError(
                 bilingual(
                     f"{i}단계는 없습니다: 단계는 0부터 {len(self.steps) - 1}까지입니다 (len = {len(self.steps)})",
                     f"there is no step {i}: steps run from 0 to {len(self.steps) - 1} (len = {len(self.steps)})",
                 )
             )
-        return self.steps[i]
+        return int(i) % len(self.steps)
 
     def __iter__(self):
         return iter(self.steps)
@@ -326,6 +342,7 @@ class BackpropStepper:
     def text(self, i, lang=None):
         """Step `i` written out: node by node, the chain rule with numbers; layer by layer, the means."""
         lang = lang or self.lang
+        i = self._index(i)
         if self.by == "layer":
             return self._layer_text(i, lang)
         step = self.steps[i]
@@ -361,10 +378,11 @@ class BackpropStepper:
         s = self.steps[i]
         factor = f"×{s.downstream / s.upstream:.2g}" if s.upstream else "-"
         name = tr(f"{s.layer + 1}층", f"layer {s.layer + 1}", lang)
+        where = f"{layers_attribute(self.model)}[{s.layer}]"  # layers[i], or parts[i] of a Sequential
         lines = [
             tr(
-                f"{i + 1}/{len(self)}단계: {name} (layers[{s.layer}], 활성화 함수 {s.activation})",
-                f"step {i + 1}/{len(self)}: {name} (layers[{s.layer}], activation {s.activation})",
+                f"{i + 1}/{len(self)}단계: {name} ({where}, 활성화 함수 {s.activation})",
+                f"step {i + 1}/{len(self)}: {name} ({where}, activation {s.activation})",
                 lang,
             ),
             tr(
@@ -408,6 +426,7 @@ class BackpropStepper:
         """Step `i` drawn: node by node, the graph with the current node highlighted and '?' for gradients
         not known yet; layer by layer, the layer view with the current layer highlighted."""
         lang = lang or self.lang
+        i = self._index(i)
         if self.by == "layer":
             done = {self.steps[j].layer for j in range(i + 1)}
             known = {w: self.gradients.get(w, 0.0) for k in done for w in self._groups.weights(k)}
@@ -432,6 +451,7 @@ class BackpropStepper:
     def svg(self, i, lang=None):
         """Step `i` as SVG: node by node, the shared drawing in the state of step `i` (no new layout)."""
         lang = lang or self.lang
+        i = self._index(i)
         if self.by == "layer":
             return self.graph(i, lang).svg()
         return drawing_states.apply(self._drawing(lang)[0], self._state(i, lang))
@@ -443,7 +463,11 @@ class BackpropStepper:
         title = tr("역전파 단계별 보기", "backpropagation step by step", lang)
         if self.by == "layer":
             frames = [
-                (self.text(i, lang), lambda uid, i=i: self._layer_svg(i, lang, uid), f"layers[{s.layer}]")
+                (
+                    self.text(i, lang),
+                    lambda uid, i=i: self._layer_svg(i, lang, uid),
+                    f"{layers_attribute(self.model)}[{s.layer}]",
+                )
                 for i, s in enumerate(self.steps)
             ]
             return player.fragment(frames, title=title, lang=lang)
@@ -488,7 +512,8 @@ class BackpropStepper:
         return self._fragment(self.lang)
 
     def to_html(self, path=None, lang=None):
-        """One self-contained HTML page with every step (works offline); written to `path` if given."""
+        """One self-contained HTML page with every step (works offline); written to `path` (.html) if given."""
+        player.check_html_path(path)
         lang = lang or self.lang
         return player.page(
             self._fragment(lang), tr("역전파 단계별 보기", "backpropagation step by step", lang), lang, path
