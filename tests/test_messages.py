@@ -31,55 +31,6 @@ import micrograd_ko
 PACKAGE = Path(micrograd_ko.__file__).parent
 BUILTINS = frozenset(dir(builtins))
 
-# Messages whose Korean half still leaves out a value, in files this change does
-# not own (other people fix them). Keyed by file and the English half's text,
-# so the entries survive edits elsewhere in the file. Remove an entry when its
-# message is fixed: `test_known_gaps_are_still_gaps` says which ones are stale.
-KNOWN_GAPS = {
-    # drawing, stepper, diagnostics, plots
-    ("diagnostics.py", "loss must be a Value, got {type(loss).__name__}"),
-    ("diagnostics.py", "X must be a list of samples (lists of numbers): {error}"),
-    ("viz/colours.py", "scale must be a GradScale or a pair (low, high), got {scale!r}"),
-    (
-        "viz/layer_view.py",
-        "compare_gradient_flow takes a dict name -> model, got a {type(models).__name__}: "
-        "compare_gradient_flow({{'sigmoid': m1, 'relu': m2}})",
-    ),
-    ("viz/layer_view.py", "losses must be a dict name -> loss, got {type(losses).__name__}"),
-    ("viz/layer_view.py", "loss must be a Value, got {type(loss).__name__}"),
-    ("viz/layer_view.py", "a layer view is saved as .svg, got {path}"),
-    ("viz/layer_view.py", "the loss for {name!r} must be a Value, got {type(loss).__name__}"),
-    ("viz/node_view.py", "draw_graph needs a Value or a list of Values, got {type(root).__name__}"),
-    ("viz/node_view.py", "drawing options need a Value, not a drawing: {sorted(kwargs) or 'options'}"),
-    ("viz/node_view.py", "cannot draw a {type(drawing).__name__}: pass a Value or a drawing"),
-    ("viz/node_view.py", "the file suffix picks the format: {path}"),
-    ("viz/node_view.py", "a layer view is saved as .svg only, not .{fmt_}"),
-    (
-        "viz/node_view.py",
-        "this graph would take minutes to lay out: edges of reused nodes ({names}) cross the whole picture "
-        "({hidden} long-edge nodes > {MAX_LONG_EDGE_NODES}); use repeat_shared_leaves=True (a copy of each "
-        "shared leaf per use), a shorter graph, or group='layer' for an MLP",
-    ),
-    ("viz/options.py", "style must be one of {STYLES}, got {self.style!r}"),
-    ("viz/options.py", "rankdir must be one of {RANKDIRS}, got {self.rankdir!r}"),
-    ("viz/options.py", "group must be None or 'layer', got {self.group!r}"),
-    ("viz/options.py", "detail must be one of {DETAILS}, got {self.detail!r}"),
-    ("viz/options.py", "max_nodes must be a positive int, got {self.max_nodes!r}"),
-    ("viz/options.py", "unknown drawing option(s) {unknown}; known: {sorted(known)}"),
-    ("viz/options.py", "options must be a DrawOptions, got {type(options).__name__}"),
-    ("viz/plots.py", "metric must be one of {list(_METRICS)}, got {metric!r}"),
-    ("viz/render.py", "renderer must be 'auto', 'dot' or 'wasm', got {renderer!r}"),
-    ("viz/render.py", "Graphviz dot failed: {(detail[0] if detail else proc.returncode)}"),
-    (
-        "viz/replay.py",
-        "the training replay draws models with one output (binary classification), got {len(out)}",
-    ),
-    ("viz/replay.py", "loss must be 'bce_with_logits' or 'mse', got {loss!r}"),
-    ("viz/replay.py", "lr must be a positive finite number, got {lr!r}"),
-    ("viz/stepper.py", "BackpropStepper needs a Value, got {type(root).__name__}"),
-    ("viz/stepper.py", "by must be 'node' or 'layer', got {by!r}"),
-}
-
 
 def _language_twin(name: str) -> str:
     """The Korean variable that goes with an English one: en -> ko, hint_en -> hint_ko, en_ref -> ko_ref."""
@@ -183,14 +134,8 @@ def message_gaps(package: Path = PACKAGE) -> tuple[set[tuple[str, str]], int]:
 def test_every_message_names_its_values_in_both_languages():
     gaps, checked = message_gaps()
     assert checked > 200  # the scan found the package's messages
-    new = sorted(gaps - KNOWN_GAPS)
+    new = sorted(gaps)
     assert not new, "Korean half leaves out a value the English half shows:\n" + "\n".join(map(str, new))
-
-
-def test_known_gaps_are_still_gaps():
-    gaps, _ = message_gaps()
-    stale = sorted(KNOWN_GAPS - gaps)
-    assert not stale, "fixed (or reworded): remove from KNOWN_GAPS:\n" + "\n".join(map(str, stale))
 
 
 @pytest.mark.parametrize(
