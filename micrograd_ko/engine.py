@@ -188,6 +188,12 @@ def _note_op_raised():
         _tell_tracer("op_raised")
 
 
+def _note_unfaithful(ko, en):
+    """Code outside the engine chose by something the graph does not hold: tell a tracer (compile refuses)."""
+    if _observed_threads:
+        _tell_tracer("unfaithful", ko, en)
+
+
 def _tell_tracer(event, *details):
     """Report to this thread's tracer (compile) something fn did that the graph does not show.
 

@@ -29,12 +29,15 @@ class ModelState:
     def __init__(self, model: Any, parameters: list[Value]) -> None:
         self.model, self.parameters = model, parameters
         self.numbers = [p.data for p in parameters]
+        self.owned = _owned(model)
         self.kept = _snapshot(model)
 
     def changed(self) -> str | None:
         """The name of the first attribute (or 'parameters') that differs from the snapshot, or None."""
         if [_bits(p.data) for p in self.parameters] != [_bits(x) for x in self.numbers]:
             return "parameters"
+        if _owned(self.model) != self.owned:  # a parameter made (or replaced) on the first call
+            return "parameters()"
         now = _snapshot(self.model)
         for key, (_, _, print_) in self.kept.items():
             if key not in now or now[key][2] != print_:
@@ -53,6 +56,11 @@ class ModelState:
                 _set_numpy_state(value, kept)
             else:
                 setattr(module, name, _copy(kept))
+
+
+def _owned(model: Any) -> list[int]:
+    """Which Values `model.parameters()` lists (by identity)."""
+    return [id(p) for p in model.parameters()] if callable(getattr(model, "parameters", None)) else []
 
 
 def _snapshot(model: Any) -> dict[tuple[int, str], tuple[Any, Any, Any]]:

@@ -160,3 +160,31 @@ def test_a_guard_that_fails_into_a_branch_of_another_shape_returns_what_fn_retur
 
     step = ko.compile(fn, 1.0)
     assert step(-1.0) == fn(Value(-1.0)).data == -0.005
+
+
+class LazyBias(Module):
+    """A part that makes its bias on the first call ('lazy' layers)."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [3, 1], seed=1)
+        self.b = None
+
+    def __call__(self, x):
+        if self.b is None:
+            self.b = Value(0.25)
+        return self.net(x) + self.b
+
+
+def test_a_parameter_made_on_the_first_call_trains_as_interpreted(capsys):
+    (compiled, weights_c, _), (interpreted, weights_i, _) = both_ways(LazyBias, X, Y, epochs=3, batch_size=4)
+    assert compiled == interpreted and weights_c == weights_i
+    assert "parameters()" in capsys.readouterr().err
+
+
+def test_compile_refuses_dropout_that_draws_its_mask():
+    model = nn.MLP(2, [8, 1], dropout=0.5, seed=0)
+    with pytest.raises(ko.compiler.CompileError, match="Dropout draws its mask from its own random generator"):
+        ko.compile(model, [0.5, -1.0])
+    model.eval()  # no mask in eval mode: nothing drawn, nothing refused
+    step = ko.compile(model, [0.5, -1.0])
+    assert step([0.5, -1.0]) == model([0.5, -1.0]).data

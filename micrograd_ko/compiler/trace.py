@@ -103,7 +103,9 @@ class Tracer:
         self._guards = []
         self._touched = []  # (value, where, wrote, attribute)
         self._raised = None  # where an op raised (fn went on: it caught the error)
-        self._unfaithful = None  # (where, Korean, English): the engine chose by a number outside the graph
+        self._unfaithful = (
+            None  # (where, Korean, English): a choice made outside the graph (softmax on Values, Dropout)
+        )
         self.asks_grad_mode = False  # fn asked is_grad_enabled(): a call inside no_grad() must run interpreted
         self._in_no_grad = None
         self._watching: Any = None  # the engine.observe(self) context while tracing
@@ -192,9 +194,8 @@ class Tracer:
             (filename, line), ko, en = self._unfaithful
             raise CompileError(
                 bilingual(
-                    f"compile: {filename}:{line}에서 {ko}: 엔진이 그래프 밖에서 숫자를 보고 고르므로 컴파일할 수 없습니다",
-                    f"compile: {en} at {filename}:{line}; the engine chooses by a number outside the graph "
-                    "there, so it cannot be compiled",
+                    f"compile: {filename}:{line}에서 {ko}: 그래프 밖에서 정해지는 것이라 컴파일할 수 없습니다",
+                    f"compile: {en} at {filename}:{line}; that is decided outside the graph, so it cannot be compiled",
                 )
             )
         if self._in_no_grad is not None:
