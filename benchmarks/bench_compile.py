@@ -141,8 +141,12 @@ def main(argv=None):
     base = be.init_mlp([2, 16, 16, 1], seed=3)
     steps, traces, programs = {}, {}, {}
     systems = {"compiled (dot)": "ko dot", "compiled (elem)": "ko"}
+    refused = {}
     for name, system in systems.items():
-        steps[name], traces[name], programs[name] = compiled_w2(system, base, X, Y)
+        try:
+            steps[name], traces[name], programs[name] = compiled_w2(system, base, X, Y)
+        except ko.compiler.CompileError as refusal:  # over a size limit: the row says so
+            refused[name] = str(refusal).split(" / ")[-1]
 
     floor_model = [([list(r) for r in W], list(bs)) for W, bs in base]
     models = {s: be.to_params(s, base) for s in ("ko dot", "micrograd") if be.LEAF.get(s)}
@@ -166,6 +170,8 @@ def main(argv=None):
         nodes = f"{programs[s].nodes:,}" if s in programs else "—"
         lines = f"{len(programs[s].source.splitlines()):,}" if s in programs else "—"
         print(f"| {s} | {be.fmt_time(med[s])} | {ratio:.2f} | {vs_mg} | {trace} | {nodes} | {lines} |")
+    for s, why in refused.items():
+        print(f"| {s} | refused: {why} | | | | | |")
 
     print("\nMemory of the compiled step:")
     for s in steps:

@@ -326,6 +326,19 @@ def test_a_graph_too_large_is_refused_before_code_is_generated():
         ko.compile(chain, 0.3)
 
 
+def test_code_too_long_for_pythons_compile_is_refused_before_python_compiles_it():
+    """One dot of 20,000 weights is 2 nodes, within the graph limits, but 3.1 million characters of code: Python's
+    compile of it took 350 MB. Refused with the size named; the engine runs it interpreted."""
+    from micrograd_ko.compiler import MAX_SOURCE
+
+    weights = [Value(0.001 * (i % 7)) for i in range(20_000)]
+    with pytest.raises(CompileError, match=r"the graph is too large \([\d,]+ characters of code > the limit of") as e:
+        ko.compile(lambda xs: ko.dot(weights, xs), [0.5] * 20_000)
+    assert f"{MAX_SOURCE:,}" in str(e.value) and "MB" in str(e.value)
+    step = ko.compile(lambda xs: ko.dot(weights[:2_000], xs), [0.5] * 2_000)  # a tenth: compiled
+    assert step([0.5] * 2_000) == ko.dot(weights[:2_000], [0.5] * 2_000).data
+
+
 # -- 2. fit checks itself: learners' modules with .data branches or random noise ------------
 
 

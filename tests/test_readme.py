@@ -77,9 +77,10 @@ def test_readme_compile_tour_runs_and_equals_backward():
 
 
 def test_readme_states_the_compilers_size_limits_as_the_code_has_them():
-    from micrograd_ko.compiler.generate import MAX_NODES, MAX_TERMS
+    from micrograd_ko.compiler.generate import MAX_NODES, MAX_SOURCE, MAX_TERMS
 
     assert f"노드 {MAX_NODES:,}개 또는 노드+간선 {MAX_TERMS:,}개 초과" in README
+    assert f"생성한 코드가\n  {MAX_SOURCE:,}자를 넘어도" in README
 
 
 def test_readme_states_the_lecture_repr_and_the_dot_expansion_limit():

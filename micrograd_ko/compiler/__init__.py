@@ -77,8 +77,10 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
   handed to `from_op` otherwise (without reading any traced `.data`) are
   frozen, like constants (a straight-through estimator's 1.0);
 - a graph of more than `MAX_NODES` nodes or `MAX_TERMS` nodes + edges, before
-  any code is written (Python's own compile of a huge function is the
-  cost; the interpreted engine is the fallback).
+  any code is written, and code of more than `MAX_SOURCE` characters before
+  Python compiles it (Python's own compile of a huge function is the cost:
+  100-120 bytes of memory per character; the interpreted engine is the
+  fallback).
 
 Python control flow is frozen: a comparison of Values (`<`, `<=`, `>`, `>=`,
 hence `max`, `min`, `sorted`) becomes a *guard*. When a call would branch
@@ -137,6 +139,7 @@ from .errors import CompileError, GuardError, StructureError
 from .generate import _INLINE_BINARY as _INLINE_BINARY  # (for tests: the rows written inline)
 from .generate import _INLINE_UNARY as _INLINE_UNARY
 from .generate import MAX_NODES as MAX_NODES
+from .generate import MAX_SOURCE as MAX_SOURCE
 from .generate import MAX_TERMS as MAX_TERMS
 from .generate import generate_program
 from .run import CompiledFunction

@@ -6,7 +6,8 @@ at import), a user `Op` through its own forward and derivative. Then the
 checks for inf and nan, the backward lines (each gradient the sum of its
 consumers' terms, in the order `backward()` adds them), and the writes into
 the parameters' `.grad`. Graphs over the size limits are refused before any
-code is written. Returns a `run.CompiledFunction`.
+code is written, and code longer than `MAX_SOURCE` before Python compiles
+it. Returns a `run.CompiledFunction`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ from .run import CompiledFunction
 # 126,954 edges) fits; a graph of 100,000 nodes does not, whatever its edges.
 MAX_NODES = 80_000
 MAX_TERMS = 200_000  # nodes + edges
+# Characters of the main function's source. Python's compile of it needs 100-120 bytes of memory per
+# character (measured: 190 MB for W2's 1.9 million with a node per neuron, 308 MB for a tanh chain's 2.5
+# million, 1.9 GB for one dot of 99,000 weights: 16 million): 2.4 million keeps it under 300 MB. W2 written
+# one node per op (3.2 million) is over.
+MAX_SOURCE = 2_400_000
 _LARGEST = sys.float_info.max
 
 
@@ -540,6 +546,16 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         return "\n".join(lines) + "\n"
 
     written = [parameters[k] for k, _ in touched]
+    main = "full" if gradients else "forward"
+    source = assemble(main)  # (a few % of what Python's compile of it costs)
+    if len(source) > MAX_SOURCE:
+        megabytes = len(source) * 120 // 1_000_000
+        _refuse(
+            f"그래프가 너무 큽니다 (코드 {len(source):,}자 > 한도 {MAX_SOURCE:,}자): 파이썬이 그 코드를 컴파일하는 데 "
+            f"메모리가 약 {megabytes:,} MB 듭니다. 해석 실행(fn을 그대로)이나 더 작은 묶음을 쓰세요",
+            f"the graph is too large ({len(source):,} characters of code > the limit of {MAX_SOURCE:,}): Python's "
+            f"compile of it would take about {megabytes:,} MB; run fn interpreted, or on smaller batches",
+        )
     return CompiledFunction(
         assemble,
         prog.namespace,
@@ -551,6 +567,7 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         gradients,
         fallback,
         (len(forward_nodes), size),
+        {main: source},
     )
 
 

@@ -40,8 +40,11 @@ class CompiledFunction:
     # fn asked is_grad_enabled() while traced (with gradients on): a call inside no_grad() runs interpreted
     asks_grad_mode = False
 
-    def __init__(self, assemble, namespace, parameters, written, structures, guards, fn, gradients, fallback, sizes):
+    def __init__(
+        self, assemble, namespace, parameters, written, structures, guards, fn, gradients, fallback, sizes, sources
+    ):
         self._assemble, self._namespace = assemble, namespace
+        self._sources = sources  # variants already written (the main one: compile measured its size)
         self._variants = {}
         self.parameters = parameters
         self.written = written
@@ -71,7 +74,7 @@ class CompiledFunction:
         """
         made = self._variants.get(name)
         if made is None:
-            source = self._assemble(name)
+            source = self._sources.pop(name, None) or self._assemble(name)
             namespace = dict(self._namespace)
             exec(_code_of(source), namespace)  # noqa: S102 - our own code
             made = self._variants[name] = (namespace["compiled"], source)
