@@ -300,3 +300,11 @@ def test_fallback_must_be_true_or_false(fallback):
     korean, english = str(error.value).split(" / ")
     assert "fallback" in korean and repr(fallback) in korean
     assert f"fallback must be True or False, got {fallback!r}" in english
+
+
+def test_arguments_nested_too_deep_are_a_clear_error_not_a_recursion_error():
+    deep = 1.0
+    for _ in range(1200):
+        deep = [deep]
+    with pytest.raises(TypeError, match="the arguments are nested more than 100 deep"):
+        ko.compile(lambda x: Value(2.0) * 3, deep)

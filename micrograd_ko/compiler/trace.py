@@ -26,10 +26,21 @@ from .errors import CompileError
 # --------------------------------------------------------------------------
 
 
-def _structure(arg, where="args"):
+_DEEPEST = 100  # nesting of the arguments: deeper is refused (not a RecursionError)
+
+
+def _structure(arg, where="args", depth=0):
     """The nesting of `arg`: None for a number, else a tuple of the items' structures."""
     if isinstance(arg, (list, tuple)):
-        return tuple(_structure(a, f"{where}[{i}]") for i, a in enumerate(arg))
+        if depth >= _DEEPEST:
+            where = where if len(where) <= 40 else where[:40] + "…"
+            raise TypeError(
+                bilingual(
+                    f"compile: 인자가 {_DEEPEST}겹보다 깊게 중첩되어 있습니다 ({where})",
+                    f"compile: the arguments are nested more than {_DEEPEST} deep ({where})",
+                )
+            )
+        return tuple(_structure(a, f"{where}[{i}]", depth + 1) for i, a in enumerate(arg))
     if isinstance(arg, numbers.Real) and not isinstance(arg, bool) and not isinstance(arg, Value):
         return None
     raise TypeError(
