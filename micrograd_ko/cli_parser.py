@@ -158,7 +158,7 @@ def build_parser(lang: str = "ko") -> argparse.ArgumentParser:
     graph.add_argument("-o", "--output", default="graph.svg", metavar=tr("파일", "FILE", lang), help=output_help)
     rankdir_help = tr("방향: LR 왼쪽→오른쪽 (기본), TB 위→아래, RL, BT",
                       "direction: LR left to right (default), TB top to bottom, RL, BT", lang)  # fmt: skip
-    graph.add_argument("--rankdir", choices=RANKDIRS, default="LR", help=rankdir_help)
+    graph.add_argument("--rankdir", type=str.upper, choices=RANKDIRS, default="LR", help=rankdir_help)
     repeat_help = tr("여러 번 쓰인 변수를 쓰일 때마다 따로 그립니다 (긴 간선이 없어 배치가 빨라집니다)",
                      "draw a name used many times once per use (no long edges, so the layout is fast)", lang)  # fmt: skip
     graph.add_argument("--repeat-shared-leaves", action="store_true", help=repeat_help)

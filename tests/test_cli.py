@@ -305,6 +305,7 @@ def test_an_expression_starting_with_minus_is_an_expression_not_an_option(tmp_pa
         ["--out={out}", "-x*w", "x=1", "w=2"],  # an abbreviation of --output, as argparse allows
         ["-x*w", "--output", "{out}", "x=1", "w=2", "--lang", "en"],
         ["-(x)*w", "x=1", "w=2", "-o", "{out}", "--rankdir", "TB"],
+        ["-(x)*w", "x=1", "w=2", "-o", "{out}", "--rankdir", "tb"],  # any case, as DrawOptions takes it
     ],
 )
 def test_options_stay_options_around_an_expression_starting_with_minus(tmp_path, capsys, args):
