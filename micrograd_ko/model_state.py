@@ -45,17 +45,23 @@ class ModelState:
         return next((key[1] for key in now if key not in self.kept), None)
 
     def restore(self) -> None:
-        """Put every number and attribute of the snapshot back (a generator's state included)."""
+        """Put back every number and attribute that changed (a generator's state included); drop the ones added."""
         for p, x in zip(self.parameters, self.numbers):
             p.data = x
-        for (_, name), (module, kept, _) in self.kept.items():
-            value = getattr(module, name, None)
+        now = _snapshot(self.model)
+        for key, (module, kept, print_) in self.kept.items():
+            if key in now and now[key][2] == print_:
+                continue  # unchanged: left as it is (the same object)
+            value = getattr(module, key[1], None)
             if isinstance(value, random.Random):
                 value.setstate(kept)
             elif _numpy_state(value) is not None:
                 _set_numpy_state(value, kept)
             else:
-                setattr(module, name, _copy(kept))
+                setattr(module, key[1], _copy(kept))
+        for key, (module, _, _) in now.items():
+            if key not in self.kept:
+                delattr(module, key[1])  # made by the call
 
 
 def _owned(model: Any) -> list[int]:
@@ -95,6 +101,8 @@ def _fingerprint(value: Any) -> Any:
     numpy_state = _numpy_state(value)
     if numpy_state is not None:
         return ("numpy", repr(numpy_state))
+    if _is_array(value):  # a numpy array of numbers (running statistics, say)
+        return ("array", value.dtype.str, value.shape, value.tobytes())
     if isinstance(value, (list, tuple)):
         items = [_fingerprint(item) for item in value]
         if all(item is None for item in items) and value:
@@ -125,12 +133,18 @@ def _set_numpy_state(value: Any, state: Any) -> None:
         value.set_state(state)
 
 
+def _is_array(value: Any) -> bool:
+    return callable(getattr(value, "tobytes", None)) and hasattr(value, "dtype") and hasattr(value, "shape")
+
+
 def _copy(value: Any) -> Any:
-    """A copy deep enough for numbers kept in (nested) lists and dicts."""
+    """A copy deep enough for numbers kept in (nested) lists, dicts and arrays."""
     if isinstance(value, list):
         return [_copy(item) for item in value]
     if isinstance(value, dict):
         return {k: _copy(v) for k, v in value.items()}
+    if _is_array(value):
+        return value.copy()
     return value
 
 

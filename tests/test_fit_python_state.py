@@ -188,3 +188,19 @@ def test_compile_refuses_dropout_that_draws_its_mask():
     model.eval()  # no mask in eval mode: nothing drawn, nothing refused
     step = ko.compile(model, [0.5, -1.0])
     assert step([0.5, -1.0]) == model([0.5, -1.0]).data
+
+
+def test_model_state_restores_only_what_changed_and_drops_what_the_call_added():
+    import numpy as np
+
+    model = Noisy()
+    model.log = []  # a list someone else also holds: kept as the same object when it did not change
+    model.stats = np.zeros(3)
+    outside = model.log
+    kept = ModelState(model, [])
+    model.stats += 1.0  # a running statistic updated in place
+    model.cache = 5  # an attribute the call made
+    assert kept.changed() in ("stats", "cache")
+    kept.restore()
+    assert kept.changed() is None and model.log is outside and not hasattr(model, "cache")
+    assert model.stats.tolist() == [0.0, 0.0, 0.0]
