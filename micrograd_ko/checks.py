@@ -216,3 +216,18 @@ def check_loss_output(loss_name: str, output_width: int, target: Any) -> None:
                 f"{output_width} and a target has {target_width}{hint_en}",
             )
         )
+
+
+def check_bool(name: str, value: Any, optional: bool = False) -> Any:
+    """A TypeError naming `name` unless `value` is True or False (or None when `optional`): the string 'no' is not False."""
+    if isinstance(value, bool) or (optional and value is None):
+        return value
+    allowed = (
+        ("True, False 또는 None이어야", "True, False or None") if optional else ("True 또는 False여야", "True or False")
+    )
+    raise TypeError(
+        bilingual(
+            f"{name}는 {allowed[0]} 합니다 (받은 것: {value!r})",
+            f"{name} must be {allowed[1]}, got {value!r}",
+        )
+    )

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from importlib import resources
 from typing import TypeVar
 
-from .checks import Seed, check_dataset, is_integer, make_rng
+from .checks import Seed, check_bool, check_dataset, is_integer, make_rng
 from .i18n import bilingual
 
 __all__ = ["xor", "moons", "circles", "spiral", "digits", "train_test_split", "MAX_SAMPLES"]
@@ -140,13 +140,7 @@ def digits(scale: bool = True) -> Dataset:
     https://doi.org/10.24432/C50P49 (test set, as scikit-learn ships it; see
     micrograd_ko/data/digits_CITATION.txt).
     """
-    if not isinstance(scale, bool):  # a string such as 'no' would otherwise count as True
-        raise TypeError(
-            bilingual(
-                f"digits(scale=...)는 True 또는 False여야 합니다 (받은 값: {scale!r})",
-                f"digits(scale=...) must be True or False, got {scale!r}",
-            )
-        )
+    check_bool("digits(scale=...)", scale)  # a string such as 'no' would otherwise count as True
     raw = (resources.files("micrograd_ko") / "data" / "digits.csv.gz").read_bytes()
     X, y = [], []
     for row in csv.reader(io.StringIO(gzip.decompress(raw).decode("ascii"))):

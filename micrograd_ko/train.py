@@ -30,7 +30,7 @@ from typing import Any
 from tqdm import tqdm
 
 from . import losses
-from .checks import check_dataset, check_loss_output, check_positive_int
+from .checks import check_bool, check_dataset, check_loss_output, check_positive_int
 from .compiler import CompileError, StructureError, _flatten, _structure
 from .compiler import compile as compile_function
 from .engine import Value, no_grad
@@ -85,7 +85,7 @@ def fit(
         ("compile", compile),
         ("track_gradients", track_gradients),
     ):
-        _check_flag(flag, name)
+        check_bool(name, flag)
     _check_seed(seed)
     _check_accuracy(accuracy)
     epochs = check_positive_int(epochs, "epochs")
@@ -1046,17 +1046,6 @@ def _number(t):
 
 def _unwrap(t):
     return t[0] if isinstance(t, (list, tuple)) and len(t) == 1 else t
-
-
-def _check_flag(value, name):
-    """A True/False option: anything else (the string 'no' is truthy) is refused, naming the option."""
-    if not isinstance(value, bool):
-        raise TypeError(
-            bilingual(
-                f"{name}은(는) True 또는 False여야 합니다 (받은 것: {value!r})",
-                f"{name} must be True or False, got {value!r}",
-            )
-        )
 
 
 def _check_accuracy(accuracy):

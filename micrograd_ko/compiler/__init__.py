@@ -134,6 +134,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import engine
+from ..checks import check_bool
 from ..i18n import bilingual
 from .errors import CompileError, GuardError, StructureError
 from .generate import _INLINE_BINARY as _INLINE_BINARY  # (for tests: the rows written inline)
@@ -176,13 +177,8 @@ def compile(
     """
     if not callable(fn):
         raise TypeError(bilingual("compile: fn은 함수여야 합니다", "compile: fn must be callable"))
-    if not isinstance(fallback, bool):  # a string such as 'no' would otherwise turn the fallback on
-        raise TypeError(
-            bilingual(
-                f"compile: fallback은 True 또는 False여야 합니다 (받은 값: {fallback!r})",
-                f"compile: fallback must be True or False, got {fallback!r}",
-            )
-        )
+    check_bool("compile: fallback", fallback)  # a string such as 'no' would otherwise turn the fallback on
+    check_bool("compile: gradients", gradients)
     if not engine.is_grad_enabled():  # the trace would be leaves only: every number frozen
         raise CompileError(
             bilingual("compile는 no_grad() 안에서 쓸 수 없습니다", "compile cannot trace inside no_grad()")

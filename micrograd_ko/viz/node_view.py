@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..checks import check_bool
 from ..diagnostics import layers_attribute
 from ..engine import Value, grad_number, topological_order
 from ..files import write_file
@@ -37,7 +38,7 @@ from .dot_parts import Part, expand
 from .extra import require
 from .layer_view import LayerView
 from .layers import INPUT, LOSS, assign_layers, parameter_names
-from .options import EXPAND_DOT_UP_TO, DrawOptions, check_bool
+from .options import EXPAND_DOT_UP_TO, DrawOptions
 from .render import GraphRenderError, check_renderer, render
 
 graphviz = require("graphviz", "draw_graph")

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
+from ..checks import check_bool
 from ..diagnostics import check_grads, neuron_layers
 from ..engine import Value
 from ..i18n import bilingual, check_language
 
-__all__ = ["DETAILS", "DrawOptions", "EXPAND_DOT_UP_TO", "RANKDIRS", "STYLES", "check_bool"]
+__all__ = ["DETAILS", "DrawOptions", "EXPAND_DOT_UP_TO", "RANKDIRS", "STYLES"]
 
 RANKDIRS = ("LR", "TB", "RL", "BT")
 DETAILS = (None, "neurons", "layers")
@@ -23,21 +24,6 @@ STYLES = ("default", "lecture")
 EXPAND_DOT_UP_TO = 8  # a `dot` of at most this many products is drawn as the lecture writes it
 _BOOLS = ("show_grad", "collapse_params", "legend", "repeat_shared_leaves", "fit")
 _OPTIONAL_BOOLS = ("show_local", "compact", "name_unlabeled", "expand_dot")  # None: the default picks
-
-
-def check_bool(name, value, optional=False):
-    """A TypeError naming `name` unless `value` is True or False (or None when `optional`): the string 'no' is not False."""
-    if isinstance(value, bool) or (optional and value is None):
-        return value
-    allowed = (
-        ("True, False 또는 None이어야", "True, False or None") if optional else ("True 또는 False여야", "True or False")
-    )
-    raise TypeError(
-        bilingual(
-            f"{name}는 {allowed[0]} 합니다 (받은 것: {value!r})",
-            f"{name} must be {allowed[1]}, got {value!r}",
-        )
-    )
 
 
 def _check_highlight(highlight):

@@ -13,9 +13,9 @@ import platform
 from datetime import datetime
 from pathlib import Path
 
+from ..checks import check_bool
 from ..i18n import get_language, tr
 from . import display, fonts
-from .options import check_bool
 
 __all__ = ["render_report", "section_html", "small_network_graph", "write_report"]
 
