@@ -1,21 +1,25 @@
-"""What a model keeps besides its parameters' gradients, seen from outside: for fit's compiled steps.
+"""What a model keeps besides its graph, seen from outside: for fit, around each trace of the model.
 
 Compiled code replays a model's arithmetic, not its Python: a call counter,
 a running mean kept in a float, a random generator of its own or a weight
 changed in place inside `__call__` would all go on changing when the model
 runs interpreted, and stay as they were in compiled code. `ModelState`
-takes a snapshot of every such thing a model's modules hold (numbers,
-strings, lists and tuples of them, the state of a `random.Random` or of a
-numpy generator) and of the parameters' numbers, says which one a call
-changed, and puts everything back.
+takes a snapshot of what a model can reach through its modules' attributes
+(numbers, strings, lists, tuples, dicts and numpy arrays of them, helper
+objects holding such things, a `random.Random` or numpy generator), of
+numpy's global generator and of the parameters' numbers; `changed()` names
+what a call changed, and `restore()` puts it back in place (the same list,
+dict or array objects, so whoever else holds them sees the old contents).
 
-The `training` flag is left out: train() and eval() switch it on purpose.
+Not seen: module-level globals and closures. The `training` flag is left
+out: train() and eval() switch it on purpose.
 """
 
 from __future__ import annotations
 
 import random
 import struct
+import sys
 from typing import Any
 
 from .engine import Value
@@ -24,44 +28,53 @@ _SKIP = ("training",)
 
 
 class ModelState:
-    """A snapshot of `model`'s Python state and of the numbers of `parameters`."""
+    """A snapshot of `model`'s Python state, of numpy's global generator and of the numbers of `parameters`."""
 
     def __init__(self, model: Any, parameters: list[Value]) -> None:
         self.model, self.parameters = model, parameters
         self.numbers = [p.data for p in parameters]
         self.owned = _owned(model)
-        self.kept = _snapshot(model)
+        self.module_ids = {id(m) for m in _modules_of(model)} | {id(type(m)) for m in _modules_of(model)}
+        self.numpy = _numpy_global_state()
+        self.kept = _attributes(model)
+        self.contents = {key: _contents(value, set()) for key, (_, value) in self.kept.items()}
+        self.prints = {key: _fingerprint(value, set()) for key, (_, value) in self.kept.items()}
 
     def changed(self) -> str | None:
-        """The name of the first attribute (or 'parameters') that differs from the snapshot, or None."""
+        """The name of the first thing that differs from the snapshot ('parameters', an attribute...), or None."""
         if [_bits(p.data) for p in self.parameters] != [_bits(x) for x in self.numbers]:
             return "parameters"
         if _owned(self.model) != self.owned:  # a parameter made (or replaced) on the first call
             return "parameters()"
-        now = _snapshot(self.model)
-        for key, (_, _, print_) in self.kept.items():
-            if key not in now or now[key][2] != print_:
+        if repr(_numpy_global_state()) != repr(self.numpy):
+            return "numpy.random"
+        now = _attributes(self.model)
+        for key, (_, value) in self.kept.items():
+            if key not in now or now[key][1] is not value or _fingerprint(value, set()) != self.prints[key]:
                 return key[1]
-        return next((key[1] for key in now if key not in self.kept), None)
+        return next((key[1] for key in now if key not in self.kept and key[0] in self.module_ids), None)
 
     def restore(self) -> None:
-        """Put back every number and attribute that changed (a generator's state included); drop the ones added."""
+        """Put back what changed, in place; drop attributes a call added to the modules that were there."""
         for p, x in zip(self.parameters, self.numbers):
             p.data = x
-        now = _snapshot(self.model)
-        for key, (module, kept, print_) in self.kept.items():
-            if key in now and now[key][2] == print_:
-                continue  # unchanged: left as it is (the same object)
-            value = getattr(module, key[1], None)
-            if isinstance(value, random.Random):
-                value.setstate(kept)
-            elif _numpy_state(value) is not None:
-                _set_numpy_state(value, kept)
-            else:
-                setattr(module, key[1], _copy(kept))
-        for key, (module, _, _) in now.items():
-            if key not in self.kept:
-                delattr(module, key[1])  # made by the call
+        if self.numpy is not None and repr(_numpy_global_state()) != repr(self.numpy):
+            sys.modules["numpy"].random.set_state(self.numpy)
+        now = _attributes(self.model)
+        for key, (owner, value) in self.kept.items():
+            if getattr(owner, key[1], _MISSING) is not value:
+                setattr(owner, key[1], value)  # the object it held, not a copy
+            _put_back(value, self.contents[key], set())
+        for key, (owner, _) in now.items():
+            if key not in self.kept and key[0] in self.module_ids and hasattr(owner, key[1]):
+                delattr(owner, key[1])  # an attribute the call added to a module that was there
+
+
+_MISSING = object()
+
+
+def _modules_of(model: Any) -> list[Any]:
+    return list(model.modules()) if callable(getattr(model, "modules", None)) else [model]
 
 
 def _owned(model: Any) -> list[int]:
@@ -69,51 +82,107 @@ def _owned(model: Any) -> list[int]:
     return [id(p) for p in model.parameters()] if callable(getattr(model, "parameters", None)) else []
 
 
-def _snapshot(model: Any) -> dict[tuple[int, str], tuple[Any, Any, Any]]:
-    """{(id(module), attribute): (module, what to restore, a fingerprint to compare)} over `model`'s modules."""
-    modules = model.modules() if hasattr(model, "modules") else [model]
-    kept = {}
-    for module in modules:
-        for name, value in vars(module).items():
-            if name in _SKIP:
-                continue
-            print_ = _fingerprint(value)
-            if print_ is None:
-                continue  # a parameter, a part, or an object not looked into
-            if isinstance(value, random.Random):
-                restore = value.getstate()
-            elif _numpy_state(value) is not None:
-                restore = _numpy_state(value)
-            else:
-                restore = _copy(value)
-            kept[(id(module), name)] = (module, restore, print_)
-    return kept
+def _numpy_global_state() -> Any:
+    """numpy's global generator state (`np.random.seed` and friends), if numpy is imported."""
+    numpy = sys.modules.get("numpy")
+    return numpy.random.get_state() if numpy is not None else None
 
 
-def _fingerprint(value: Any) -> Any:
-    """A comparable picture of `value`, or None for what is not Python state (Values, modules, other objects)."""
-    if value is None or isinstance(value, (bool, int, str)):
+def _attributes(model: Any) -> dict[tuple[int, str], tuple[Any, Any]]:
+    """{(id(owner), attribute): (owner, value)} for the attributes that hold Python state of `model`'s modules
+    and of their classes (a counter kept as `type(self).calls`)."""
+    found = {}
+    owners = _modules_of(model)
+    owners += list({id(type(m)): type(m) for m in owners}.values())
+    for owner in owners:
+        for name, value in list(vars(owner).items()) if hasattr(owner, "__dict__") else ():
+            if name not in _SKIP and not name.startswith("__") and _fingerprint(value, set()) is not None:
+                found[(id(owner), name)] = (owner, value)
+    return found
+
+
+def _fingerprint(value: Any, seen: set[int]) -> Any:
+    """A comparable picture of the state `value` holds, or None for what holds none (Values, modules, functions)."""
+    from .module import Module
+
+    if value is None or isinstance(value, (bool, int, str, bytes)):
         return ("=", value)
     if isinstance(value, float):
         return ("f", _bits(value))
+    if isinstance(value, (Value, Module)) or callable(value) and not isinstance(value, random.Random):
+        return None
+    if id(value) in seen:
+        return ("seen",)  # a cycle: its contents are pictured where it was met first
+    seen.add(id(value))
     if isinstance(value, random.Random):
         return ("random", value.getstate())
     numpy_state = _numpy_state(value)
     if numpy_state is not None:
         return ("numpy", repr(numpy_state))
-    if _is_array(value):  # a numpy array of numbers (running statistics, say)
+    if _is_array(value):
         return ("array", value.dtype.str, value.shape, value.tobytes())
     if isinstance(value, (list, tuple)):
-        items = [_fingerprint(item) for item in value]
-        if all(item is None for item in items) and value:
-            return None  # parameters or parts: not Python state
-        return (type(value).__name__, tuple(items))
+        items = [_fingerprint(item, seen) for item in value]
+        return None if value and all(i is None for i in items) else (type(value).__name__, tuple(items))
     if isinstance(value, dict):
-        items = [(repr(k), _fingerprint(v)) for k, v in value.items()]
-        if all(v is None for _, v in items) and value:
-            return None
-        return ("dict", tuple(items))
+        items = [(repr(k), _fingerprint(v, seen)) for k, v in value.items()]
+        return None if value and all(v is None for _, v in items) else ("dict", tuple(items))
+    fields = getattr(value, "__dict__", None)  # a helper object (a counter kept in an object of its own)
+    if isinstance(fields, dict) and fields:
+        return _fingerprint(fields, seen)
     return None
+
+
+def _contents(value: Any, seen: set[int]) -> Any:
+    """What `_put_back` needs to restore `value` in place: its items (and theirs), a generator's state, a copy."""
+    if id(value) in seen or isinstance(value, (Value, bool, int, float, str, bytes)) or value is None:
+        return None
+    seen.add(id(value))
+    if isinstance(value, random.Random):
+        return value.getstate()
+    if _numpy_state(value) is not None:
+        return _numpy_state(value)
+    if _is_array(value):
+        return value.copy()
+    if isinstance(value, (list, tuple)):
+        return [(item, _contents(item, seen)) for item in value]
+    if isinstance(value, dict):
+        return [(k, item, _contents(item, seen)) for k, item in value.items()]
+    fields = getattr(value, "__dict__", None)
+    if isinstance(fields, dict) and not callable(value):
+        return [(k, item, _contents(item, seen)) for k, item in fields.items()]
+    return None
+
+
+def _put_back(value: Any, contents: Any, seen: set[int]) -> None:
+    """Restore `value` in place from `_contents(value)`."""
+    if contents is None or id(value) in seen:
+        return
+    seen.add(id(value))
+    if isinstance(value, random.Random):
+        value.setstate(contents)
+    elif _numpy_state(value) is not None:
+        _set_numpy_state(value, contents)
+    elif _is_array(value):
+        value[...] = contents
+    elif isinstance(value, list):
+        value[:] = [item for item, _ in contents]
+        for item, inner in contents:
+            _put_back(item, inner, seen)
+    elif isinstance(value, tuple):
+        for item, inner in contents:
+            _put_back(item, inner, seen)
+    elif isinstance(value, dict):
+        value.clear()
+        value.update((k, item) for k, item, _ in contents)
+        for _, item, inner in contents:
+            _put_back(item, inner, seen)
+    else:  # a helper object: its attributes
+        fields = value.__dict__
+        fields.clear()
+        fields.update((k, item) for k, item, _ in contents)
+        for _, item, inner in contents:
+            _put_back(item, inner, seen)
 
 
 def _numpy_state(value: Any) -> Any:
@@ -135,17 +204,6 @@ def _set_numpy_state(value: Any, state: Any) -> None:
 
 def _is_array(value: Any) -> bool:
     return callable(getattr(value, "tobytes", None)) and hasattr(value, "dtype") and hasattr(value, "shape")
-
-
-def _copy(value: Any) -> Any:
-    """A copy deep enough for numbers kept in (nested) lists, dicts and arrays."""
-    if isinstance(value, list):
-        return [_copy(item) for item in value]
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if _is_array(value):
-        return value.copy()
-    return value
 
 
 def _bits(x: Any) -> Any:

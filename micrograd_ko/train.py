@@ -294,21 +294,11 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
         return compiled.step(X, y, batch), compiled
     state = random.getstate()
     held = [p.grad for p in parameters]
-    kept = ModelState(model, parameters)  # what tracing the model could change besides the graph
     try:
         step = compiled.step(X, y, batch)
-        changed = kept.changed()
-        if changed is not None:  # a counter, a running number, a generator of its own: compiled code would not
-            raise CompileError(
-                bilingual(
-                    f"모델이 호출될 때마다 '{changed}'을(를) 바꿉니다: 컴파일된 코드는 그렇게 하지 않습니다",
-                    f"the model changes '{changed}' when it is called; compiled code would not",
-                )
-            )
     except Exception as refusal:  # noqa: BLE001 - a refusal, or an error while tracing: the engine takes over
         _restore_gradients(parameters, held)
         random.setstate(state)
-        kept.restore()
         step = _interpreted_step(model, loss_fn, X, y, batch)  # an error of the data is raised here, alone
         _notice(refusal)  # the batch trained: from now on interpreted, and why
         return step, None
@@ -329,6 +319,31 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
         return expected, None
     compiled.unchecked = False
     return expected, compiled
+
+
+def _traced(model, parameters, trace):
+    """`trace()`, a compile that runs `model`, or a CompileError if the call changed the model's Python state.
+
+    Whatever the trace changed (a counter, a generator's state, a weight
+    changed in place, an attribute made) is put back when it is refused, so
+    the interpreted run that follows starts where it would have.
+    """
+    kept = ModelState(model, parameters)
+    try:
+        program = trace()
+    except BaseException:
+        kept.restore()
+        raise
+    changed = kept.changed()
+    if changed is not None:  # compiled code would not change it again
+        kept.restore()
+        raise CompileError(
+            bilingual(
+                f"모델이 호출될 때마다 '{changed}'을(를) 바꿉니다: 컴파일된 코드는 그렇게 하지 않습니다",
+                f"the model changes '{changed}' when it is called; compiled code would not",
+            )
+        )
+    return program
 
 
 def _batch_numbers(X, y, batch):
@@ -549,15 +564,13 @@ class _CompiledForward:
 
     def prepare(self, x):
         if self.program is None:
-            kept = ModelState(self.model, [])
             try:
-                self.program = compile_function(self._forward, x, gradients=False)
-            except (CompileError, TypeError, ArithmeticError, ValueError):  # traced with gradients on: sqrt'(0)
+                self.program = _traced(
+                    self.model, self.model.parameters(), lambda: compile_function(self._forward, x, gradients=False)
+                )
+            except Exception:  # noqa: BLE001 - refused, or the trace itself failed (sqrt'(0), a lookup): the model decides
                 self.program = False
-            if kept.changed() is not None:  # the model changed something of its own when called
-                kept.restore()
-                self.program = False
-            self.traced = kept
+            self.traced = ModelState(self.model, [])
         elif self.program and self.traced.changed() is not None:
             self.program = False  # a number the model keeps (a running mean) moved since: the trace holds the old one
 
@@ -651,8 +664,12 @@ class _CompiledBatches:
             xs, ts = [X[i] for i in batch], [y[i] for i in batch]
             try:
                 structures = (_structure(xs), _structure(ts))
-                program = compile_function(
-                    lambda xs, ts: _mean_loss(model, loss_fn, xs, ts), xs, ts, max_terms=self.max_terms
+                program = _traced(
+                    model,
+                    self.samples.trained,
+                    lambda: compile_function(
+                        lambda xs, ts: _mean_loss(model, loss_fn, xs, ts), xs, ts, max_terms=self.max_terms
+                    ),
                 )
                 _reads_only(program, self.samples.trained)
             except CompileError as refusal:
@@ -867,9 +884,10 @@ class _CompiledSamples:
             except TypeError as error:  # a target that is not a number: the loss itself will say so
                 raise CompileError(error) from None
             if self.targets_are_inputs:
-                program = compile_function(lambda x, t: _with_prediction(model(x), loss_fn, t), *args)
+                trace = lambda: compile_function(lambda x, t: _with_prediction(model(x), loss_fn, t), *args)  # noqa: E731
             else:
-                program = compile_function(lambda x: _with_prediction(model(x), loss_fn, t), x)
+                trace = lambda: compile_function(lambda x: _with_prediction(model(x), loss_fn, t), x)  # noqa: E731
+            program = _traced(model, self.trained, trace)
             _reads_only(program, self.trained)
             entry = self.programs[key] = (program, structures)
             self.unchecked = True

@@ -204,3 +204,105 @@ def test_model_state_restores_only_what_changed_and_drops_what_the_call_added():
     kept.restore()
     assert kept.changed() is None and model.log is outside and not hasattr(model, "cache")
     assert model.stats.tolist() == [0.0, 0.0, 0.0]
+
+
+class _Counter:
+    """A helper object that is no Module."""
+
+    def __init__(self):
+        self.n = 0
+
+
+class ClassCounted(Module):
+    calls = 0  # a counter kept on the class
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=0)
+        type(self).calls = 0
+
+    def __call__(self, x):
+        type(self).calls += 1
+        return self.net(x) * (0.5 if type(self).calls <= 12 else 1.0)
+
+
+class HelperCounted(Module):
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=0)
+        self.helper = _Counter()
+
+    def __call__(self, x):
+        self.helper.n += 1
+        return self.net(x) * (0.5 if self.helper.n <= 12 else 1.0)
+
+
+class NumpyNoise(Module):
+    """Noise from numpy's global generator (np.random.normal)."""
+
+    def __init__(self):
+        import numpy as np
+
+        np.random.seed(0)
+        self.net = nn.MLP(2, [4, 1], activation="tanh", seed=0)
+
+    def __call__(self, x):
+        import numpy as np
+
+        return self.net([v + 0.1 * np.random.normal() for v in x])
+
+
+class LazyHead(Module):
+    """A layer built on the first call (as lazy layers are)."""
+
+    def __init__(self):
+        self.body = nn.Layer(2, 4, "tanh", rng=0)
+
+    def __call__(self, x):
+        h = self.body(x)
+        if not hasattr(self, "head"):
+            self.head = nn.Layer(len(h), 1, "linear", rng=1)
+        return self.head(h)[0]
+
+
+class Logged(Module):
+    """Counts what it sees in a Counter, and appends to a list its caller also holds."""
+
+    shared_log: list = []
+
+    def __init__(self):
+        from collections import Counter
+
+        self.net = nn.MLP(2, [3, 1], activation="tanh", seed=0)
+        self.seen = Counter()
+        self.log = Logged.shared_log
+
+    def __call__(self, x):
+        self.seen["calls"] += 1
+        self.log.append(len(x))
+        return self.net(x)
+
+
+@pytest.mark.parametrize("make", [ClassCounted, HelperCounted, NumpyNoise, LazyHead, Logged])
+def test_state_beyond_the_modules_own_numbers_is_seen_and_put_back_in_place(make):
+    Logged.shared_log.clear()
+    (compiled, weights_c, model_c), (interpreted, weights_i, model_i) = both_ways(make, X, Y, epochs=8, batch_size=3)
+    assert compiled == interpreted and weights_c == weights_i
+    if make is Logged:
+        assert model_c.log is Logged.shared_log and type(model_c.seen).__name__ == "Counter"
+
+
+def test_validation_of_a_model_whose_trace_fails_runs_the_model():
+    class Embedding(Module):
+        """x = [a category]: a number per category, looked up by the input (a traced Value is no key)."""
+
+        def __init__(self):
+            self.table = {0: Value(0.1), 1: Value(-0.2), 2: Value(0.3)}
+
+        def __call__(self, x):
+            return self.table[x[0]].tanh()
+
+    data = [[i % 3] for i in range(6)]
+    targets = [0.5, -0.5, 0.2, 0.5, -0.5, 0.2]
+    (compiled, _, _), (interpreted, _, _) = both_ways(
+        Embedding, data, targets, epochs=2, validation_data=(data, targets)
+    )
+    assert compiled == interpreted
