@@ -21,7 +21,7 @@ import numbers
 import random
 from typing import Any
 
-from .engine import ACTIVATIONS
+from .engine import ACTIVATIONS, Value
 from .i18n import bilingual
 
 __all__ = [
@@ -189,7 +189,7 @@ def check_loss_output(loss_name: str, output_width: int, target: Any) -> None:
                     "give the last layer one unit per class (e.g. MLP(2, [8, 3])), or use loss='bce_with_logits' for two classes",
                 )
             )
-        label: Any = target.data if hasattr(target, "data") else target
+        label: Any = target.data if isinstance(target, Value) else target  # (a numpy number has a .data too)
         is_number = isinstance(label, numbers.Real) and not isinstance(label, bool)
         is_index = is_number and math.isfinite(label) and label == int(label) and 0 <= label < output_width
         if not is_index:

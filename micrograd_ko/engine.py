@@ -188,6 +188,12 @@ def _note_op_raised():
         _tell_tracer("op_raised")
 
 
+def _note_depends_on(owner, attribute, value):
+    """Code outside the engine chose by `owner.attribute` being `value` (Dropout by its mode): compile guards it."""
+    if _observed_threads:
+        _tell_tracer("depends_on", owner, attribute, value)
+
+
 def _note_unfaithful(ko, en):
     """Code outside the engine chose by something the graph does not hold: tell a tracer (compile refuses)."""
     if _observed_threads:
@@ -1243,14 +1249,9 @@ class Value:
         changes and GradientOverflowError names the node where it started.
         """
         if self._op is MADE_IN_NO_GRAD:
-            raise RuntimeError(
-                bilingual(
-                    f"backward: 이 값({self.data!r})은 no_grad() 안에서 계산되어 계산 그래프가 없습니다: 기울기가 "
-                    "흐를 곳이 없으니 no_grad() 밖에서 계산하세요",
-                    f"backward: this Value ({self.data!r}) was computed inside no_grad(), so it has no graph and no "
-                    "gradient can flow from it; compute it outside no_grad()",
-                )
-            )
+            raise _no_graph("backward", self)
+        if _observed_threads:  # compile: fn computes gradients itself; a compiled call would not do it again
+            _tell_tracer("unfaithful", "fn이 backward()를 부릅니다", "fn calls backward()")
         order = topological_order(self)
         held = [(node, node.grad) for node in order if node.grad]
         try:
@@ -1933,6 +1934,12 @@ def grad(output: Value, inputs: Any, create_graph: bool = False) -> Any:
                     f"inputs must be Values, got {type(x).__name__}",
                 )
             )
+    if output._op is MADE_IN_NO_GRAD:
+        raise _no_graph("grad", output)
+    if _observed_threads and not create_graph:  # compile: numbers read from the graph, frozen in a trace
+        _tell_tracer(
+            "unfaithful", "fn이 grad(...)로 기울기를 숫자로 받습니다", "fn takes gradients as numbers with grad(...)"
+        )
     order = topological_order(output)
     if create_graph:
         grads = _symbolic_gradients(output, order, inputs)
@@ -1940,6 +1947,17 @@ def grad(output: Value, inputs: Any, create_graph: bool = False) -> Any:
     else:
         result = _float_gradients(output, order, inputs)
     return result[0] if single else result
+
+
+def _no_graph(what, node):
+    return RuntimeError(
+        bilingual(
+            f"{what}: 이 값({node.data!r})은 no_grad() 안에서 계산되어 계산 그래프가 없습니다: 기울기가 "
+            "흐를 곳이 없으니 no_grad() 밖에서 계산하세요",
+            f"{what}: this Value ({node.data!r}) was computed inside no_grad(), so it has no graph and no "
+            "gradient can flow from it; compute it outside no_grad()",
+        )
+    )
 
 
 def _float_gradients(output, order, inputs):

@@ -1,10 +1,11 @@
 """`Module`: what every network part shares.
 
 A module finds its parameters by looking at its own attributes (no
-registration step): a `Value` or a list (or tuple) of `Value`s is a parameter
-slot; a `Module` is a part whose parameters belong to it too; lists, tuples
-and dicts are looked into, however nested (a weight matrix kept as a list of
-rows, layers kept in a dict), their items named by position or key.
+registration step): a leaf `Value` (one no op made) or a list (or tuple) of
+them is a parameter slot; a `Module` is a part whose parameters belong to it
+too; lists, tuples and dicts are looked into, however nested (a weight matrix
+kept as a list of rows, layers kept in a dict), their items named by position
+or key. A Value an op made (an activation kept for a plot) is no parameter.
 On top of that: `parameters()`, `zero_grad()`, train/eval modes,
 `state_dict()` / `load_state_dict()` and `to_torch()`.
 
@@ -153,18 +154,18 @@ def _slots(module: Module, prefix: str, seen: set[int]) -> Iterator[tuple[str, V
 
 def _slots_in(attr: Any, name: str, seen: set[int]) -> Iterator[tuple[str, Value | list[Value]]]:
     if isinstance(attr, Value):
-        yield name, attr
+        if attr._a is None:  # a leaf: a parameter (a node an op made is an activation kept aside)
+            yield name, attr
     elif isinstance(attr, Module):
         yield from _slots(attr, name + ".", seen)
-    elif isinstance(attr, (list, tuple)) and attr:
-        if all(isinstance(a, Value) for a in attr):
+    elif isinstance(attr, (list, tuple, dict)) and attr and id(attr) not in seen:
+        seen.add(id(attr))  # a container met again (a cycle) is not walked twice
+        if not isinstance(attr, dict) and all(isinstance(a, Value) and a._a is None for a in attr):
             yield name, list(attr)  # one slot: a weight vector
         else:
-            for i, item in enumerate(attr):
-                yield from _slots_in(item, f"{name}.{i}", seen)
-    elif isinstance(attr, dict):
-        for key, item in attr.items():
-            yield from _slots_in(item, f"{name}.{key}", seen)
+            items = attr.items() if isinstance(attr, dict) else enumerate(attr)
+            for key, item in items:
+                yield from _slots_in(item, f"{name}.{key}", seen)
 
 
 def _modules(module: Module, seen: set[int]) -> Iterator[Module]:
@@ -172,15 +173,17 @@ def _modules(module: Module, seen: set[int]) -> Iterator[Module]:
         return
     seen.add(id(module))
     yield module
-    pending = list(vars(module).values())  # private attributes too: a Dropout kept aside still switches modes
+    # private attributes too (a Dropout kept aside still switches modes); a stack, in the attributes' order
+    pending = list(reversed(vars(module).values()))
     while pending:
-        attr = pending.pop(0)
+        attr = pending.pop()
         if isinstance(attr, Module):
             yield from _modules(attr, seen)
-        elif isinstance(attr, (list, tuple)):
-            pending[:0] = attr
-        elif isinstance(attr, dict):
-            pending[:0] = attr.values()
+        elif isinstance(attr, (list, tuple, dict)) and id(attr) not in seen:
+            seen.add(id(attr))
+            items = list(attr.values() if isinstance(attr, dict) else attr)
+            if any(isinstance(item, (Module, list, tuple, dict)) for item in items):  # a list of numbers: no parts
+                pending.extend(reversed(items))
 
 
 def _names(keys: list[str], limit: int = 6) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 
 from . import init, serialize
 from .checks import Seed, check_activation, check_numbers, check_positive_int, make_rng
-from .engine import ACTIVATIONS, Value, _note_unfaithful, _unordered, dot
+from .engine import ACTIVATIONS, Value, _note_depends_on, _note_unfaithful, _unordered, dot
 from .i18n import bilingual
 from .init import InitSpec
 from .module import Module
@@ -173,7 +173,10 @@ class Dropout(Module):
 
     def __call__(self, x: Any) -> Any:  # a Value or a list of them, as given
         _check_dropout_input(x)
-        if not self.training or self.p == 0.0:
+        if self.p == 0.0:
+            return x
+        if not self.training:
+            _note_depends_on(self, "training", False)  # compile: a call after train() must drop units again
             return x
         _note_unfaithful(  # compile: the mask comes from this module's own generator, which no trace replays
             "Dropout이 자기 난수로 마스크를 고릅니다 (model.eval()로 끄거나 컴파일하지 마세요)",

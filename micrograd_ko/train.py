@@ -371,7 +371,7 @@ def _difference(step, expected, got, want, drew):
 
 
 def _numbers(pred):
-    if isinstance(pred, list):
+    if isinstance(pred, (list, tuple)):
         return [_numbers(p) for p in pred]
     return pred.data if isinstance(pred, Value) else pred
 

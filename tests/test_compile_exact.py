@@ -592,3 +592,55 @@ def test_fn_that_reads_or_clears_gradients_is_refused():
 
     with pytest.raises(CompileError, match=r"fn reads a \.grad"):
         ko.compile(reads, 1.0)
+
+
+def test_fn_that_runs_backward_or_takes_gradients_as_numbers_is_refused():
+    w = Value(0.5)
+
+    def closure(x):  # torch's optimizer.step(closure) habit: backward inside, the loss returned
+        loss = (w * x - 1.0) ** 2
+        loss.backward()
+        return loss
+
+    with pytest.raises(CompileError, match=r"fn calls backward\(\)"):
+        ko.compile(closure, 2.0)
+
+    def penalty(x):
+        y = (w * x).tanh()
+        return y + ko.grad(y, w)  # a number read from the graph: frozen in a trace
+
+    with pytest.raises(CompileError, match=r"fn takes gradients as numbers with grad"):
+        ko.compile(penalty, 2.0)
+    step = ko.compile(lambda x: (w * x).tanh() + ko.grad((w * x).tanh(), w, create_graph=True), 2.0)
+    w.grad = 0.0
+    assert step(3.0) == penalty(Value(3.0)).data  # with create_graph the gradient is a graph: compiled
+
+
+def test_a_dropout_compiled_in_eval_mode_runs_interpreted_after_train():
+    model = nn.MLP(3, [8, 1], dropout=0.5, seed=0)
+    model.eval()
+    step = ko.compile(model, [0.5, -1.0, 2.0])
+    assert step([0.5, -1.0, 2.0]) == model([0.5, -1.0, 2.0]).data and step.handed_over == 0
+    model.train()
+    twin = nn.MLP(3, [8, 1], dropout=0.5, seed=0)  # the same dropout stream, run by the engine
+    assert step([0.5, -1.0, 2.0]) == twin([0.5, -1.0, 2.0]).data and step.handed_over == 1
+
+
+def test_a_hand_over_reads_what_fn_returns_beside_its_output_on_that_branch():
+    w = Value(0.5)
+
+    def fn(x):
+        z = w * x
+        return z * z, (z if z > 0 else 0.0)
+
+    step = ko.compile(fn, 1.0)
+    w.grad = 0.0
+    assert step(-2.0) == (1.0, 0.0) and step.handed_over == 1
+
+
+def test_an_item_that_is_no_number_is_a_type_error_as_interpreted():
+    step = ko.compile(lambda xs: xs[0] * Value(2.0), [1.0])
+    with pytest.raises(TypeError):
+        step(["a"])
+    with pytest.raises(TypeError):
+        Value("a")

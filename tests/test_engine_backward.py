@@ -248,3 +248,12 @@ def test_the_output_gradient_is_one_after_every_backward_even_if_it_held_one():
     h.backward()  # h already held 2.0 from the first pass
     assert h.grad == 1.0
     assert x.grad == pytest.approx(3 * (1 - h.data**2))
+
+
+def test_grad_from_a_value_computed_inside_no_grad_says_it_has_no_graph_as_backward_does():
+    a = Value(2.0)
+    with ko.no_grad():
+        c = a * 3.0
+    for create_graph in (False, True):
+        with pytest.raises(RuntimeError, match=r"grad: this Value \(6\.0\) was computed inside no_grad\(\)"):
+            ko.grad(c, [a], create_graph=create_graph)

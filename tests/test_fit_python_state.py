@@ -306,3 +306,33 @@ def test_validation_of_a_model_whose_trace_fails_runs_the_model():
         Embedding, data, targets, epochs=2, validation_data=(data, targets)
     )
     assert compiled == interpreted
+
+
+def test_numpy_class_labels_and_tuple_outputs_train_compiled_as_interpreted(capsys):
+    import numpy as np
+
+    labels = np.array([0, 1, 1, 0, 2, 1])
+    data = [[0.1, 0.2], [0.3, -0.1], [-0.2, 0.4], [0.0, 0.1], [0.5, 0.5], [-0.3, -0.3]]
+    for y in (labels, list(labels)):
+        (compiled, w_c, _), (interpreted, w_i, _) = both_ways(
+            lambda: nn.MLP(2, [4, 3], seed=0), data, y, loss="cross_entropy", epochs=2
+        )
+        assert compiled == interpreted and w_c == w_i
+
+    class Pair(Module):
+        def __init__(self):
+            self.net = nn.MLP(2, [3, 1], seed=0)
+
+        def __call__(self, x):
+            return (self.net(x),)  # a tuple of one output
+
+    def loss(p, t):
+        return losses.mse(p[0], t)
+
+    def accuracy(p, t):
+        return True
+
+    capsys.readouterr()
+    (compiled, w_c, _), (interpreted, w_i, _) = both_ways(Pair, data, [0.5] * 6, loss=loss, accuracy=accuracy, epochs=2)
+    assert compiled == interpreted and w_c == w_i
+    assert "predictions differ" not in capsys.readouterr().err

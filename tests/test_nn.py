@@ -429,3 +429,25 @@ def test_softmax_as_an_activation_points_to_the_cross_entropy_loss(where):
     korean, english = str(error.value).split(" / ")
     assert "loss='cross_entropy'" in korean and "loss='cross_entropy'" in english
     assert "output_activation=None" in english
+
+
+def test_activations_kept_for_a_plot_are_no_parameters_and_cycles_are_walked_once():
+    class Recording(Module):
+        def __init__(self):
+            self.l1 = Layer(2, 3, "tanh", rng=0)
+            self.acts = []  # the last call's activations, for a plot
+            a = {"value": 1.0}
+            self.schedule = {"first": a, "next": {"value": 2.0, "prev": a}}
+            a["next"] = self.schedule  # a small cyclic structure of numbers
+
+        def __call__(self, x):
+            h = self.l1(x)
+            self.acts = [h]
+            return h[0]
+
+    model = Recording()
+    before = [name for name, _ in model.named_parameters()]
+    model([0.5, -1.0])
+    assert [name for name, _ in model.named_parameters()] == before and len(before) == 9
+    assert "acts" not in " ".join(model.state_dict())
+    assert len(list(model.modules())) == 1 + 1 + 3  # itself, the layer and its neurons

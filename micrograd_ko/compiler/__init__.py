@@ -49,7 +49,8 @@ Leaves:
   inputs, targets, class indices alike) becomes an input leaf; each call
   replaces them with the new arguments, which must have the same structure
   (same nesting and lengths), else `StructureError`; so is an item that is
-  no int or float (a bool, a str, a Value), named by its place. A number no
+  no int or float (a bool, a str, a Value), named by its place (a
+  StructureError that is also a TypeError, as the interpreted call's error is). A number no
   float can hold (10**400) gets the engine's own error, as interpreted.
 - *parameters*: leaves that existed before tracing (a model's weights),
   read live (`.data`) at every call; the call adds into their `.grad`.
@@ -59,8 +60,9 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
 - a read or write of a traced node's `.data` inside `fn` (the engine's
   `observe` hook reports it): the Python code that used the number is not in
   the trace. Reading a constant `fn` made itself is fine;
-- a read or write of a `.grad` inside `fn` (`zero_grad`, an inner
-  `backward()` whose gradient `fn` uses): compiled calls would not do it again;
+- a read or write of a `.grad` inside `fn` (`zero_grad`), a `backward()`
+  inside `fn`, or `grad(...)` taken as numbers (without `create_graph`):
+  compiled calls would not do it again, and the numbers would be frozen;
 - an engine error that `fn` caught (`try: x.log() except ValueError: ...`):
   the trace holds only the branch taken, and nothing says when the op raises;
 - softmax's (or cross-entropy's) rule computed on Values, as
@@ -94,7 +96,9 @@ the line of `fn`) instead, for learners who want to see what the trace froze.
 Inside `no_grad()` a call computes the forward pass only and touches no `.grad`,
 as the interpreted call does; if `fn` asked `is_grad_enabled()` while traced
 (with gradients on), such a call runs interpreted, so `fn` takes the branch
-it takes there.
+it takes there. Likewise a `Dropout` traced in eval mode (passing everything
+through): a call after `train()` runs interpreted, dropping units again; one
+traced in training mode is refused (its mask comes from its own generator).
 
 The inputs' gradients: a call's inputs are numbers, so their gradients
 leave the call nowhere; backward() computes them only to raise if one
@@ -191,4 +195,5 @@ def compile(
         result, aux = None, result
     program = generate_program(tracer, result, inputs, fn, tuple(structures), aux, gradients, fallback, max_terms)
     program.asks_grad_mode = tracer.asks_grad_mode
+    program.depends_on = tuple(tracer.depends_on_state.values())
     return program

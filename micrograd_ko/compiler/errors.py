@@ -11,6 +11,10 @@ class StructureError(CompileError, ValueError):
     """The arguments of a call have another structure than the example arguments."""
 
 
+class ArgumentTypeError(StructureError, TypeError):
+    """An argument of a call holds an item that is no number (a str, a bool, a Value): a TypeError, as interpreted."""
+
+
 class GuardError(CompileError):
     """A Python branch inside `fn` would now go the other way than while tracing (with fallback=False)."""
 

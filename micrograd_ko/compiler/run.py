@@ -17,14 +17,17 @@ from types import CodeType
 from .. import engine
 from ..engine import Value
 from ..i18n import bilingual
-from .errors import GuardError, StructureError, _Bail, _GuardMiss
+from .errors import ArgumentTypeError, GuardError, StructureError, _Bail, _GuardMiss
 from .trace import _describe, _flatten, _wrap
 
 
 def _aux_numbers(aux):
+    """What fn returned beside its output, as numbers (nested as it was)."""
     if isinstance(aux, Value):
         return aux.data
-    return [_aux_numbers(a) for a in aux]
+    if isinstance(aux, (list, tuple)):
+        return [_aux_numbers(a) for a in aux]
+    return aux  # a plain number on this call's branch
 
 
 class CompiledFunction:
@@ -39,6 +42,11 @@ class CompiledFunction:
 
     # fn asked is_grad_enabled() while traced (with gradients on): a call inside no_grad() runs interpreted
     asks_grad_mode = False
+    # (owner, attribute, value) the trace chose by (a Dropout's mode): a call that finds another value runs interpreted
+    depends_on: tuple = ()
+
+    def _state_holds(self):
+        return all(getattr(owner, attribute, _GONE) == value for owner, attribute, value in self.depends_on)
 
     def __init__(
         self, assemble, namespace, parameters, written, structures, guards, fn, gradients, fallback, sizes, sources
@@ -109,7 +117,7 @@ class CompiledFunction:
         """
         flat = self._flat(args)
         recording = engine.is_grad_enabled()
-        if self.asks_grad_mode and not recording:  # fn would take its no_grad branch: the engine runs it
+        if self.asks_grad_mode and not recording or not self._state_holds():  # fn would branch otherwise now
             self.handed_over += 1
             return self._interpreted(args, output_grad, recording)
         if not self._gradients:
@@ -134,7 +142,7 @@ class CompiledFunction:
 
         Nothing is changed when it returns None.
         """
-        if _holds_negative_zero(self.parameters):
+        if _holds_negative_zero(self.parameters) or not self._state_holds():
             return None
         try:
             return self._variant("full")[0](flat, self.parameters, output_grad)
@@ -152,7 +160,7 @@ class CompiledFunction:
         backward() does). None where any sample would hand over, or a
         gradient is -0.0; nothing is changed then.
         """
-        if _holds_negative_zero(self.parameters):
+        if _holds_negative_zero(self.parameters) or not self._state_holds():
             return None
         try:
             return self._variant("batch")[0](flats, self.parameters, output_grad)
@@ -169,6 +177,8 @@ class CompiledFunction:
         the parameters are not: the optimizer's own step decides (it raises,
         naming the parameter).
         """
+        if not self._state_holds():
+            return None
         try:
             return self._variant("sgd")[0](flat, self.parameters, output_grad, lr)
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
@@ -181,7 +191,7 @@ class CompiledFunction:
         beside it), without flattening or checking the arguments again: for a
         caller that flattened them once for many calls. Writes nothing.
         """
-        if self.asks_grad_mode:  # traced with gradients on, asked inside no_grad()
+        if self.asks_grad_mode or not self._state_holds():  # traced with gradients on, asked inside no_grad()
             return None
         try:
             return self._variant("forward")[0](flat, self.parameters, 1.0)
@@ -192,7 +202,7 @@ class CompiledFunction:
         """`fast_forward` for each flat in `flats` as one loop (variant 'forward_batch'): a list of results, or
         None where any of them would hand over (then ask `fast_forward` for each: it writes nothing either way).
         """
-        if self.asks_grad_mode:
+        if self.asks_grad_mode or not self._state_holds():
             return None
         try:
             return self._variant("forward_batch")[0](flats, self.parameters, 1.0)
@@ -249,6 +259,9 @@ _CODE_CACHE_CHARS = 4_000_000
 _code_cache_lock = threading.Lock()
 
 
+_GONE = object()
+
+
 def _check_numbers(arg, structure, where):
     """If `arg` has the nesting of `structure`, raise the error for its first item that is no plain number.
 
@@ -263,7 +276,7 @@ def _check_numbers(arg, structure, where):
         if isinstance(arg, numbers.Real) and not isinstance(arg, (bool, Value)):
             Value(arg)  # raises for what no float can hold (10**400), as Value(x) in the interpreted call
             return
-        raise StructureError(
+        raise ArgumentTypeError(
             bilingual(
                 f"{where}는 숫자가 아닙니다 ({type(arg).__name__}: {arg!r:.40}): 컴파일한 함수는 int와 float만 받습니다",
                 f"{where} is not a number ({type(arg).__name__}: {arg!r:.40}); a compiled function takes ints and "

@@ -118,6 +118,7 @@ class Tracer:
             None  # (where, Korean, English): a choice made outside the graph (softmax on Values, Dropout)
         )
         self.asks_grad_mode = False  # fn asked is_grad_enabled(): a call inside no_grad() must run interpreted
+        self.depends_on_state = {}  # (id(owner), attribute) -> (owner, attribute, value): a call must find them so
         self._in_no_grad = None
         self._watching: Any = None  # the engine.observe(self) context while tracing
 
@@ -155,6 +156,9 @@ class Tracer:
     def unfaithful(self, frame, ko, en):
         if self._unfaithful is None:
             self._unfaithful = (_where(frame), ko, en)
+
+    def depends_on(self, frame, owner, attribute, value):
+        self.depends_on_state[(id(owner), attribute)] = (owner, attribute, value)
 
     def asked_grad_mode(self, frame):
         if frame.f_code.co_filename not in _OWN_FILES:  # the tracer's own question (made) does not count
