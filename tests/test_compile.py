@@ -308,3 +308,11 @@ def test_arguments_nested_too_deep_are_a_clear_error_not_a_recursion_error():
         deep = [deep]
     with pytest.raises(TypeError, match="the arguments are nested more than 100 deep"):
         ko.compile(lambda x: Value(2.0) * 3, deep)
+
+
+def test_a_numpy_array_argument_is_refused_with_the_way_to_pass_it():
+    import numpy as np
+
+    with pytest.raises(TypeError, match=r"args\[0\] is a ndarray \(for an array, pass \.tolist\(\)\)"):
+        ko.compile(lambda x: Value(2.0) * x[0], np.array([1.0]))
+    assert ko.compile(lambda x: Value(2.0) * x[0], np.array([1.0]).tolist())([3.0]) == 6.0

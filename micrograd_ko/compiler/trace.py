@@ -43,10 +43,13 @@ def _structure(arg, where="args", depth=0):
         return tuple(_structure(a, f"{where}[{i}]", depth + 1) for i, a in enumerate(arg))
     if isinstance(arg, numbers.Real) and not isinstance(arg, bool) and not isinstance(arg, Value):
         return None
+    array = callable(getattr(arg, "tolist", None))  # a numpy array: its numbers as a list compile
     raise TypeError(
         bilingual(
-            f"compile: 인자는 숫자나 숫자의 (중첩) 목록이어야 합니다: {where}는 {type(arg).__name__}입니다",
-            f"compile: arguments must be numbers or (nested) lists of numbers; {where} is a {type(arg).__name__}",
+            f"compile: 인자는 숫자나 숫자의 (중첩) 목록이어야 합니다: {where}는 {type(arg).__name__}입니다"
+            + (" (배열이면 .tolist()로 넘기세요)" if array else ""),
+            f"compile: arguments must be numbers or (nested) lists of numbers; {where} is a {type(arg).__name__}"
+            + (" (for an array, pass .tolist())" if array else ""),
         )
     )
 
