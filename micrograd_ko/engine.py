@@ -204,9 +204,12 @@ def _tell_tracer(event, *details):
     """Report to this thread's tracer (compile) something fn did that the graph does not show.
 
     `event` names the tracer's method: "op_raised" (an op raised: if fn
-    catches it, the trace holds only the branch it took), "unfaithful" (the
-    engine chose by a number, outside the graph), "asked_grad_mode". The
-    tracer finds fn's own line from the caller's frames.
+    catches it, the trace holds only the branch it took), "unfaithful" (a
+    choice made outside the graph: softmax's rule on Values, a backward()
+    inside fn, a Dropout mask; compile refuses), "asked_grad_mode" and
+    "depends_on" (Python state the trace chose by; a call that finds it
+    otherwise runs interpreted). The tracer finds fn's own line from the
+    caller's frames. A no-op when nothing traces this thread.
     """
     observer = getattr(_thread_state, "observer", None)
     method = getattr(observer, event, None)
