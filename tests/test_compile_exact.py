@@ -644,3 +644,18 @@ def test_an_item_that_is_no_number_is_a_type_error_as_interpreted():
         step(["a"])
     with pytest.raises(TypeError):
         Value("a")
+
+
+def test_a_branch_on_a_number_that_overflowed_gets_the_engines_error_even_without_fallback():
+    def fn(x):
+        d = x * x - x * x  # inf - inf at x = 1e200: the engine raises at the product
+        return d.tanh() if d > -1.0 else x * 0.0
+
+    step = ko.compile(fn, 1.0, fallback=False)
+    with pytest.raises(OverflowError) as compiled:
+        step(1e200)
+    with pytest.raises(OverflowError) as interpreted:
+        fn(Value(1e200))
+    assert str(compiled.value) == str(interpreted.value)
+    with pytest.raises(ko.compiler.GuardError):  # a finite number on the other side of the branch: GuardError
+        ko.compile(lambda x: x.tanh() if x > 0.0 else x * 0.5, 1.0, fallback=False)(-1.0)

@@ -92,7 +92,9 @@ call's arguments and backward() is called): the result, or the error, is
 then the engine's own. Only gradients are added at the end of a call, after
 every check, so a call that hands over has changed nothing. With
 `compile(..., fallback=False)` a failing guard raises `GuardError` (naming
-the line of `fn`) instead, for learners who want to see what the trace froze.
+the line of `fn`) instead, for learners who want to see what the trace froze
+(unless a number it compares is not finite: then the engine raises its own
+overflow, as interpreted).
 Inside `no_grad()` a call computes the forward pass only and touches no `.grad`,
 as the interpreted call does; if `fn` asked `is_grad_enabled()` while traced
 (with gradients on), such a call runs interpreted, so `fn` takes the branch

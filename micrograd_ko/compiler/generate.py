@@ -354,7 +354,11 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         a = names[id(left)]
         b = names[id(right)] if isinstance(right, Value) else prog.constant(right, "k")
         after = max((position.get(id(v), -1) for v in (left, right) if isinstance(v, Value)), default=-1)
-        guard_lines.setdefault(after, []).append(f"if ({a} {symbol} {b}) is not {result}: raise _GuardMiss({i})")
+        # a branch that turns on a number that is not finite (an overflow on the way) is the engine's to decide:
+        # it raises that overflow where it happened, before any branch
+        guard_lines.setdefault(after, []).append(
+            f"if ({a} {symbol} {b}) is not {result}: raise _GuardMiss({i}) if {a} - {a} == 0.0 == {b} - {b} else _Bail"
+        )
         guards.append((symbol, result, where))
     if guard_lines:
         prog.forward = _with_guards(prog.forward, guard_lines)
