@@ -23,6 +23,7 @@ import sys
 from typing import Any
 
 from .engine import Value
+from .module import Module
 
 _SKIP = ("training",)
 
@@ -103,8 +104,6 @@ def _attributes(model: Any) -> dict[tuple[int, str], tuple[Any, Any]]:
 
 def _fingerprint(value: Any, seen: set[int]) -> Any:
     """A comparable picture of the state `value` holds, or None for what holds none (Values, modules, functions)."""
-    from .module import Module
-
     if value is None or isinstance(value, (bool, int, str, bytes)):
         return ("=", value)
     if isinstance(value, float):
