@@ -35,11 +35,11 @@ class ModelState:
         self.model, self.parameters = model, parameters
         self.numbers = [p.data for p in parameters]
         self.owned = _owned(model)
-        self.module_ids = {id(m) for m in _modules_of(model)} | {id(type(m)) for m in _modules_of(model)}
+        modules = _modules_of(model)
+        self.module_ids = {id(m) for m in modules} | {id(type(m)) for m in modules}
         self.numpy = _numpy_global_state()
         self.kept = _attributes(model)
-        self.contents = {key: _contents(value, set()) for key, (_, value) in self.kept.items()}
-        self.prints = {key: _fingerprint(value, set()) for key, (_, value) in self.kept.items()}
+        self.contents = {key: _contents(value, set()) for key, (_, value, _) in self.kept.items()}
 
     def changed(self) -> str | None:
         """The name of the first thing that differs from the snapshot ('parameters', an attribute...), or None."""
@@ -50,8 +50,8 @@ class ModelState:
         if repr(_numpy_global_state()) != repr(self.numpy):
             return "numpy.random"
         now = _attributes(self.model)
-        for key, (_, value) in self.kept.items():
-            if key not in now or now[key][1] is not value or _fingerprint(value, set()) != self.prints[key]:
+        for key, (_, value, print_) in self.kept.items():
+            if key not in now or now[key][1] is not value or now[key][2] != print_:
                 return key[1]
         return next((key[1] for key in now if key not in self.kept and key[0] in self.module_ids), None)
 
@@ -62,11 +62,11 @@ class ModelState:
         if self.numpy is not None and repr(_numpy_global_state()) != repr(self.numpy):
             sys.modules["numpy"].random.set_state(self.numpy)
         now = _attributes(self.model)
-        for key, (owner, value) in self.kept.items():
+        for key, (owner, value, _) in self.kept.items():
             if getattr(owner, key[1], _MISSING) is not value:
                 setattr(owner, key[1], value)  # the object it held, not a copy
             _put_back(value, self.contents[key], set())
-        for key, (owner, _) in now.items():
+        for key, (owner, _, _) in now.items():
             if key not in self.kept and key[0] in self.module_ids and hasattr(owner, key[1]):
                 delattr(owner, key[1])  # an attribute the call added to a module that was there
 
@@ -89,16 +89,17 @@ def _numpy_global_state() -> Any:
     return numpy.random.get_state() if numpy is not None else None
 
 
-def _attributes(model: Any) -> dict[tuple[int, str], tuple[Any, Any]]:
-    """{(id(owner), attribute): (owner, value)} for the attributes that hold Python state of `model`'s modules
-    and of their classes (a counter kept as `type(self).calls`)."""
+def _attributes(model: Any) -> dict[tuple[int, str], tuple[Any, Any, Any]]:
+    """{(id(owner), attribute): (owner, value, its fingerprint)} for the attributes that hold Python state of
+    `model`'s modules and of their classes (a counter kept as `type(self).calls`)."""
     found = {}
     owners = _modules_of(model)
     owners += list({id(type(m)): type(m) for m in owners}.values())
     for owner in owners:
         for name, value in list(vars(owner).items()) if hasattr(owner, "__dict__") else ():
-            if name not in _SKIP and not name.startswith("__") and _fingerprint(value, set()) is not None:
-                found[(id(owner), name)] = (owner, value)
+            print_ = None if name in _SKIP or name.startswith("__") else _fingerprint(value, set())
+            if print_ is not None:
+                found[(id(owner), name)] = (owner, value, print_)
     return found
 
 

@@ -9,7 +9,6 @@ or error is then returned: exact either way.
 from __future__ import annotations
 
 import math
-import numbers
 import threading
 from itertools import repeat
 from types import CodeType
@@ -18,7 +17,7 @@ from .. import engine
 from ..engine import Value
 from ..i18n import bilingual
 from .errors import ArgumentTypeError, GuardError, StructureError, _Bail, _GuardMiss
-from .trace import _describe, _flatten, _wrap
+from .trace import _describe, _flatten, _wrap, is_number
 
 
 def _aux_numbers(aux):
@@ -273,7 +272,7 @@ def _check_numbers(arg, structure, where):
     if structure is None:
         if isinstance(arg, (list, tuple)):
             return  # another nesting: the caller's StructureError says so
-        if isinstance(arg, numbers.Real) and not isinstance(arg, (bool, Value)):
+        if is_number(arg):
             Value(arg)  # raises for what no float can hold (10**400), as Value(x) in the interpreted call
             return
         raise ArgumentTypeError(

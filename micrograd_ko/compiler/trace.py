@@ -11,7 +11,6 @@ faithfully: reads of traced numbers, no_grad() inside fn, random numbers.
 from __future__ import annotations
 
 import numbers
-import os
 import random
 import sys
 from typing import Any
@@ -29,6 +28,11 @@ from .errors import CompileError
 _DEEPEST = 100  # nesting of the arguments: deeper is refused (not a RecursionError)
 
 
+def is_number(arg):
+    """What an argument item may be: an int or a float (any real number), not a bool, not a Value."""
+    return isinstance(arg, numbers.Real) and not isinstance(arg, (bool, Value))
+
+
 def _structure(arg, where="args", depth=0):
     """The nesting of `arg`: None for a number, else a tuple of the items' structures."""
     if isinstance(arg, (list, tuple)):
@@ -41,7 +45,7 @@ def _structure(arg, where="args", depth=0):
                 )
             )
         return tuple(_structure(a, f"{where}[{i}]", depth + 1) for i, a in enumerate(arg))
-    if isinstance(arg, numbers.Real) and not isinstance(arg, bool) and not isinstance(arg, Value):
+    if is_number(arg):
         return None
     array = callable(getattr(arg, "tolist", None))  # a numpy array: its numbers as a list compile
     raise TypeError(
@@ -57,7 +61,7 @@ def _structure(arg, where="args", depth=0):
 def _flatten(arg, structure, out):
     """Append the numbers of `arg` to `out` as floats; False if `arg` has another structure or a number is odd."""
     if structure is None:
-        if type(arg) is float or isinstance(arg, numbers.Real) and not isinstance(arg, (bool, Value)):
+        if type(arg) is float or is_number(arg):
             try:
                 out.append(float(arg))
             except (OverflowError, TypeError, ValueError):
@@ -164,7 +168,7 @@ class Tracer:
         self.depends_on_state[(id(owner), attribute)] = (owner, attribute, value)
 
     def asked_grad_mode(self, frame):
-        if frame.f_code.co_filename not in _OWN_FILES:  # the tracer's own question (made) does not count
+        if frame.f_code.co_filename != __file__:  # the tracer's own question (made) does not count
             self.asks_grad_mode = True
 
     def compared(self, left, symbol, right, result):
@@ -225,9 +229,6 @@ class Tracer:
                     "depends on the inputs, so it cannot be compiled",
                 )
             )
-
-
-_OWN_FILES = {os.path.join(os.path.dirname(__file__), name) for name in os.listdir(os.path.dirname(__file__))}
 
 
 def _where(frame):
