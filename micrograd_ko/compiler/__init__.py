@@ -153,7 +153,7 @@ from .run import CompiledFunction
 from .trace import Tracer as Tracer
 from .trace import _flatten as _flatten  # (for fit: its batches are flattened as calls are)
 from .trace import _structure as _structure
-from .trace import trace_fn
+from .trace import split_result, trace_fn
 
 __all__ = ["compile", "CompiledFunction", "CompileError", "StructureError", "GuardError"]
 
@@ -190,11 +190,7 @@ def compile(
             bilingual("compile는 no_grad() 안에서 쓸 수 없습니다", "compile cannot trace inside no_grad()")
         )
     tracer, result, inputs, structures = trace_fn(fn, example_args)
-    aux = None
-    if isinstance(result, tuple) and len(result) == 2:
-        result, aux = result
-    elif not gradients and isinstance(result, list):  # forward only: a list of outputs
-        result, aux = None, result
+    result, aux = split_result(result, gradients)
     program = generate_program(tracer, result, inputs, fn, tuple(structures), aux, gradients, fallback, max_terms)
     program.asks_grad_mode = tracer.asks_grad_mode
     program.depends_on = tuple(tracer.depends_on_state.values())

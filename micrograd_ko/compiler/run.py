@@ -17,7 +17,7 @@ from .. import engine
 from ..engine import Value
 from ..i18n import bilingual
 from .errors import ArgumentTypeError, GuardError, StructureError, _Bail, _GuardMiss
-from .trace import _describe, _flatten, _wrap, is_number
+from .trace import _describe, _flatten, _wrap, is_number, split_result
 
 
 def _aux_numbers(aux):
@@ -214,11 +214,7 @@ class CompiledFunction:
         for a, s in zip(args, self._structures):
             wrapped.append(_wrap(a, s, leaves))
         result = self._fn(*wrapped)
-        aux = None  # what fn returned this time, read as compile read the traced call (a branch may differ)
-        if isinstance(result, tuple) and len(result) == 2:
-            result, aux = result
-        elif not self._gradients and isinstance(result, list):
-            result, aux = None, result
+        result, aux = split_result(result, self._gradients)  # what fn returned this time (a branch may differ)
         if result is not None and not isinstance(result, Value):
             raise TypeError(
                 bilingual(

@@ -33,6 +33,15 @@ def is_number(arg):
     return isinstance(arg, numbers.Real) and not isinstance(arg, (bool, Value))
 
 
+def split_result(result, gradients):
+    """What fn returned, as (output, extra): a pair is (output, extra); without gradients a list is all extra."""
+    if isinstance(result, tuple) and len(result) == 2:
+        return result
+    if not gradients and isinstance(result, list):  # forward only: a list of outputs
+        return None, result
+    return result, None
+
+
 def _structure(arg, where="args", depth=0):
     """The nesting of `arg`: None for a number, else a tuple of the items' structures."""
     if isinstance(arg, (list, tuple)):
