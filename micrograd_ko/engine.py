@@ -1408,8 +1408,7 @@ def _apply1(op, x):
             op.check(xd)
         data = op.f(xd)
     except (TypeError, OverflowError, ValueError, ZeroDivisionError):
-        if _observed_threads:
-            _tell_tracer("op_raised")
+        _note_op_raised()
         _check_data([x])  # a .data set by hand to something that is no float: say so
         raise
     if _paused_threads and not _recording():
@@ -1419,8 +1418,7 @@ def _apply1(op, x):
         if not -_LARGEST <= local <= _LARGEST:  # 1 / 5e-324 is a silent inf
             raise _slope_overflow(op, xd)
     except (OverflowError, ZeroDivisionError):  # 1e-300 ** -2, sqrt'(0) = 0.5 / 0
-        if _observed_threads:
-            _tell_tracer("op_raised")
+        _note_op_raised()
         raise _slope_overflow(op, xd) from None
     out = _new(Value)
     out.data = data
@@ -1444,8 +1442,7 @@ def _apply2(op, x, y):
         if not -_LARGEST <= data <= _LARGEST:  # 1e308 * 10 would silently be inf
             raise _overflow(op, xd, yd)
     except (TypeError, OverflowError, ValueError, ZeroDivisionError):
-        if _observed_threads:
-            _tell_tracer("op_raised")
+        _note_op_raised()
         _check_data([x, y])
         raise
     out = _new(Value)
@@ -1487,8 +1484,7 @@ def _node_n(data, op, inputs, floats=None, local_grads=None):
         try:
             local_grads = op.derivative([x.data for x in inputs] if floats is None else floats, data)
         except Exception:
-            if _observed_threads:
-                _tell_tracer("op_raised")
+            _note_op_raised()
             raise
     out = _new(Value)
     out.data = data
@@ -1593,8 +1589,7 @@ def sum(values: Iterable[Value | float]) -> Value:  # the public name mirrors Py
     try:
         total = _sum_of_floats(data)
     except (TypeError, OverflowError, ValueError):
-        if _observed_threads:
-            _tell_tracer("op_raised")
+        _note_op_raised()
         _check_data(inputs)
         raise
     return _node_n(total, SUM, inputs, data)
@@ -1611,8 +1606,7 @@ def dot(ws: Iterable[Value | float], xs: Iterable[Value | float]) -> Value:
     try:
         total = _dot_of_floats(w_data, x_data)
     except (TypeError, OverflowError, ValueError):
-        if _observed_threads:
-            _tell_tracer("op_raised")
+        _note_op_raised()
         _check_data(ws + xs)
         raise
     return _node_n(total, DOT, ws + xs, w_data + x_data)
@@ -1626,8 +1620,7 @@ def softmax(xs: Iterable[Value | float]) -> list[Value]:
     try:
         _check_finite_inputs("softmax", data)  # softmax([-inf, 1]) would be a finite [0, 1]
     except (OverflowError, ValueError):
-        if _observed_threads:
-            _tell_tracer("op_raised")
+        _note_op_raised()
         raise
     return [_node_n(p, _softmax_op(i), inputs, data) for i, p in enumerate(softmax_of(data))]
 
