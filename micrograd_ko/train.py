@@ -321,14 +321,14 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
     return expected, compiled
 
 
-def _traced(model, parameters, trace):
+def _traced(model, parameters, trace, functions=()):
     """`trace()`, a compile that runs `model`, or a CompileError if the call changed the model's Python state.
 
     Whatever the trace changed (a counter, a generator's state, a weight
     changed in place, an attribute made) is put back when it is refused, so
     the interpreted run that follows starts where it would have.
     """
-    kept = ModelState(model, parameters)
+    kept = ModelState(model, parameters, functions)
     try:
         program = trace()
     except BaseException:
@@ -670,6 +670,7 @@ class _CompiledBatches:
                     lambda: compile_function(
                         lambda xs, ts: _mean_loss(model, loss_fn, xs, ts), xs, ts, max_terms=self.max_terms
                     ),
+                    (loss_fn,),
                 )
                 _reads_only(program, self.samples.trained)
             except CompileError as refusal:
@@ -887,7 +888,7 @@ class _CompiledSamples:
                 trace = lambda: compile_function(lambda x, t: _with_prediction(model(x), loss_fn, t), *args)  # noqa: E731
             else:
                 trace = lambda: compile_function(lambda x: _with_prediction(model(x), loss_fn, t), x)  # noqa: E731
-            program = _traced(model, self.trained, trace)
+            program = _traced(model, self.trained, trace, (loss_fn,))
             _reads_only(program, self.trained)
             entry = self.programs[key] = (program, structures)
             self.unchecked = True

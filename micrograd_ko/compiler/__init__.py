@@ -127,7 +127,10 @@ read through the engine's own helpers (`repr`, `local_grads()`, `grad()`),
 random generators other than the `random` module's, Python state that changes
 between calls (a counter in a module). `fit(compile=True)` runs the first
 batch of each new program both ways and compares them bit for bit, which
-catches these where they change that batch.
+catches these where they change that batch, and looks at the model's Python
+state around each trace (`model_state`: its modules' attributes, generators
+of their own, and the globals and closure variables the learner's code
+reads): a trace that changes any of it means training interpreted.
 
 The compiler works in three stages, one module each: `trace` (run fn once,
 record what the engine reports), `generate` (write the source) and `run`
