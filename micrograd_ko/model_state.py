@@ -99,6 +99,33 @@ class ModelState:
 _MISSING = object()
 
 
+class LearnersState:
+    """The state only the learner's own code keeps, pictured once, and cheap to look at again before every step.
+
+    The attributes of the modules whose classes the learner wrote, and the
+    globals and closure variables the learner's code reads (`ModelState`
+    holds them all). fit asks `moved()` before each compiled step: code of
+    the learner's that runs between steps (an optimizer or an accuracy
+    function that anneals a temperature the model reads) may change what the
+    traces froze into the code. For a model made only of micrograd_ko's
+    modules (an `nn.MLP`) there is nothing to look at, and it costs nothing.
+    """
+
+    def __init__(self, model: Any, functions: tuple[Any, ...] = ()) -> None:
+        state = ModelState(model, [], functions)
+        self.kept = list(state.read.values())
+        for (_, name), (owner, value, print_) in state.kept.items():
+            if _is_learners(owner.__module__ if isinstance(owner, type) else type(owner).__module__):
+                self.kept.append((owner, name, value, print_))
+
+    def moved(self) -> str | None:
+        """The name of the first of these that is not what it was, or None."""
+        for holder, name, value, print_ in self.kept:
+            if _read(holder, name) is not value or _picture(value) != print_:
+                return name
+        return None
+
+
 def _modules_of(model: Any) -> list[Any]:
     return list(model.modules()) if callable(getattr(model, "modules", None)) else [model]
 
@@ -210,14 +237,17 @@ def _picture(value: Any) -> Any:
 
 
 def _read(holder: Any, name: str) -> Any:
+    """What `name` is bound to in `holder`: a globals dict, a closure cell, a bound method (its object) or an object."""
     if isinstance(holder, dict):
         return holder.get(name, _MISSING)
     if isinstance(holder, types.MethodType):
         return holder.__self__
-    try:
-        return holder.cell_contents
-    except ValueError:
-        return _MISSING
+    if isinstance(holder, types.CellType):
+        try:
+            return holder.cell_contents
+        except ValueError:
+            return _MISSING
+    return getattr(holder, name, _MISSING)
 
 
 def _write(holder: Any, name: str, value: Any) -> None:

@@ -506,3 +506,68 @@ def test_state_in_a_deque_a_set_or_a_bytearray_is_seen_and_put_back(kind, capsys
     assert compiled == interpreted and weights_c == weights_i
     assert model_c.log == model_i.log and type(model_c.log) is type(model_i.log)
     assert "training interpreted, not compiled" in capsys.readouterr().err
+
+
+# State the model reads but that other code of the learner's changes between steps: the compiled code would keep
+# the value the trace saw.
+TEMPERATURE = 1.0
+
+
+class Tempered(Module):
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+        self.sharpness = 1.0
+
+    def __call__(self, x):
+        return self.net(x) * (self.sharpness / TEMPERATURE)
+
+
+class AnnealingSGD(ko.optim.SGD):
+    """An optimizer of the learner's that also anneals a global temperature and a model attribute each step."""
+
+    def __init__(self, params, model, what):
+        super().__init__(params, lr=0.05)
+        self.model, self.what = model, what
+
+    def step(self):
+        global TEMPERATURE
+        super().step()
+        if self.what == "global":
+            TEMPERATURE *= 0.9
+        else:
+            self.model.sharpness *= 1.1
+
+
+@pytest.mark.parametrize("what", ["global", "attribute"])
+def test_state_the_learners_optimizer_changes_between_steps_stops_compiled_training(what, capsys):
+    global TEMPERATURE
+    runs = []
+    for compile_ in (True, False):
+        TEMPERATURE = 1.0
+        model = Tempered()
+        optimizer = AnnealingSGD(model.parameters(), model, what)
+        history = fit(
+            model, X, Y, optimizer=optimizer, epochs=3, batch_size=4, progress=False, seed=0, compile=compile_
+        )
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
+    err = capsys.readouterr().err
+    assert "changed between steps" in err and ("TEMPERATURE" if what == "global" else "sharpness") in err
+
+
+def test_state_an_accuracy_function_changes_stops_compiled_training(capsys):
+    global TEMPERATURE
+    runs = []
+    for compile_ in (True, False):
+        TEMPERATURE = 1.0
+
+        def accuracy(pred, t):
+            global TEMPERATURE
+            TEMPERATURE += 0.01
+            return (pred.data > 0) == (t > 0)
+
+        model = Tempered()
+        history = fit(model, X, Y, accuracy=accuracy, epochs=2, batch_size=6, progress=False, seed=0, compile=compile_)
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
+    assert "TEMPERATURE" in capsys.readouterr().err

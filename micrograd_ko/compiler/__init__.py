@@ -130,7 +130,10 @@ batch of each new program both ways and compares them bit for bit, which
 catches these where they change that batch, and looks at the model's Python
 state around each trace (`model_state`: its modules' attributes, generators
 of their own, and the globals and closure variables the learner's code
-reads): a trace that changes any of it means training interpreted.
+reads): a trace that changes any of it means training interpreted, and so
+does a change of what the learner's own code keeps, seen before each step
+(an optimizer or accuracy function of the learner's that anneals a number
+the model reads: `model_state.LearnersState`).
 
 The compiler works in three stages, one module each: `trace` (run fn once,
 record what the engine reports), `generate` (write the source) and `run`
