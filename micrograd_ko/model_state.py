@@ -42,7 +42,7 @@ class ModelState:
 
     def __init__(self, model: Any, parameters: list[Value], functions: tuple[Any, ...] = ()) -> None:
         """`functions`: more of the learner's code the call runs (a loss function), whose globals count too."""
-        self.model, self.parameters, self.functions = model, parameters, functions
+        self.model, self.parameters = model, parameters
         self.numbers = [p.data for p in parameters]
         self.owned = _owned(model)
         modules = _modules_of(model)
@@ -191,12 +191,21 @@ def _variables_read(model: Any, functions: tuple[Any, ...]) -> dict[tuple[int, s
             keep(item, "__self__", item.__self__)  # a bound method of a generator: `noise = rng.gauss`
         elif isinstance(item, type):
             if _is_learners(item.__module__):
-                todo += list(vars(item).values())
+                for name, value in list(vars(item).items()):
+                    if isinstance(value, _CODE_HOLDERS):
+                        todo.append(value)
+                    elif not name.startswith("__"):
+                        keep(item, name, value)  # a counter kept on a helper class: `Stats.calls += 1`
         elif _is_learners(item.__globals__.get("__name__")):
             namespace = item.__globals__
-            for name in _names_read(item.__code__):
+            names = _names_read(item.__code__)
+            for name in names:
                 if name in namespace or not hasattr(builtins, name):
                     keep(namespace, name, namespace.get(name, _MISSING))
+                value = namespace.get(name)
+                if isinstance(value, types.ModuleType) and _is_learners(value.__name__):
+                    for attribute in names & set(vars(value)):  # a module of the learner's: `config.step += 1`
+                        keep(vars(value), attribute, vars(value)[attribute])
             for name, cell in zip(item.__code__.co_freevars, item.__closure__ or ()):
                 try:
                     keep(cell, name, cell.cell_contents)
@@ -251,16 +260,21 @@ def _read(holder: Any, name: str) -> Any:
 
 
 def _write(holder: Any, name: str, value: Any) -> None:
-    """Bind `name` in `holder` (globals or a closure cell) to `value` again; unbind it if it was `_MISSING`."""
+    """Bind `name` in `holder` (globals, a closure cell or a class) to `value` again; unbind it if it was `_MISSING`."""
     if isinstance(holder, dict):
         if value is _MISSING:
             holder.pop(name, None)  # a global the call made
         else:
             holder[name] = value
+    elif isinstance(holder, types.CellType):
+        if value is _MISSING:
+            del holder.cell_contents
+        else:
+            holder.cell_contents = value
     elif value is _MISSING:
-        del holder.cell_contents
+        delattr(holder, name)
     else:
-        holder.cell_contents = value
+        setattr(holder, name, value)
 
 
 def _fingerprint(value: Any, seen: set[int]) -> Any:

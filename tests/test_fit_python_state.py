@@ -4,6 +4,8 @@ they catch, a nested output. Each case was seen training differently, silently, 
 
 import random
 import struct
+import sys
+import types
 from collections import deque
 
 import pytest
@@ -571,3 +573,43 @@ def test_state_an_accuracy_function_changes_stops_compiled_training(capsys):
         runs.append((history, [bits(p.data) for p in model.parameters()]))
     assert runs[0] == runs[1]
     assert "TEMPERATURE" in capsys.readouterr().err
+
+
+class _Stats:
+    calls = 0  # a counter kept on a helper class of the learner's
+
+
+class ClassCounter(Module):
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        _Stats.calls += 1
+        return self.net(x) * (1.0 if _Stats.calls < 25 else 0.5)
+
+
+class ModuleCounter(Module):
+    """A counter kept in a module of the learner's (`config.step`), here a module made on the fly."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        config.step += 1
+        return self.net(x) * (1.0 if config.step < 25 else 0.5)
+
+
+config = types.ModuleType("learners_config")
+sys.modules["learners_config"] = config
+
+
+@pytest.mark.parametrize("make", [ClassCounter, ModuleCounter])
+def test_a_counter_on_a_helper_class_or_in_a_module_of_the_learners_is_seen(make, capsys):
+    runs = []
+    for compile_ in (True, False):
+        _Stats.calls = config.step = 0
+        model = make()
+        history = fit(model, X, Y, epochs=4, batch_size=4, progress=False, seed=0, compile=compile_)
+        runs.append((history, [bits(p.data) for p in model.parameters()], _Stats.calls, config.step))
+    assert runs[0] == runs[1]
+    assert "training interpreted, not compiled" in capsys.readouterr().err
