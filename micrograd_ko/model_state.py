@@ -112,11 +112,18 @@ class LearnersState:
     """
 
     def __init__(self, model: Any, functions: tuple[Any, ...] = ()) -> None:
-        state = ModelState(model, [], functions)
-        self.kept = list(state.read.values())
-        for (_, name), (owner, value, print_) in state.kept.items():
-            if _is_learners(owner.__module__ if isinstance(owner, type) else type(owner).__module__):
-                self.kept.append((owner, name, value, print_))
+        """`model` None: only `functions` (what `compile` traces), and the modules their variables hold."""
+        read = _variables_read(model, functions)
+        roots = [] if model is None else [model]
+        for _, _, value, _ in list(read.values()):
+            if isinstance(value, Module) and all(value is not root for root in roots):
+                roots.append(value)  # a model that fn reads as a global or a closure variable
+                read.update(_variables_read(value, ()))
+        self.kept = list(read.values())
+        for root in roots:
+            for (_, name), (owner, value, print_) in _attributes(root).items():
+                if _is_learners(owner.__module__ if isinstance(owner, type) else type(owner).__module__):
+                    self.kept.append((owner, name, value, print_))
 
     def moved(self) -> str | None:
         """The name of the first of these that is not what it was, or None."""
@@ -165,7 +172,7 @@ def _variables_read(model: Any, functions: tuple[Any, ...]) -> dict[tuple[int, s
     can picture (a function, a module object) is kept by identity; a global not
     yet bound as `_MISSING`, so a call that binds it is seen.
     """
-    modules = _modules_of(model)
+    modules = [] if model is None else _modules_of(model)
     classes = {id(c): c for m in modules for c in type(m).__mro__ if _is_learners(c.__module__)}
     todo: list[Any] = [*functions, *classes.values()]
     for m in modules:

@@ -148,6 +148,7 @@ from typing import Any
 from .. import engine
 from ..checks import check_bool
 from ..i18n import bilingual
+from ..model_state import LearnersState
 from .errors import CompileError, GuardError, StructureError
 from .generate import _INLINE_BINARY as _INLINE_BINARY  # (for tests: the rows written inline)
 from .generate import _INLINE_UNARY as _INLINE_UNARY
@@ -195,9 +196,19 @@ def compile(
         raise CompileError(
             bilingual("compile는 no_grad() 안에서 쓸 수 없습니다", "compile cannot trace inside no_grad()")
         )
+    learners = LearnersState(None, (fn,))
     tracer, result, inputs, structures = trace_fn(fn, example_args)
+    moved = learners.moved()
+    if moved is not None:
+        raise CompileError(
+            bilingual(
+                f"compile: fn이 호출될 때마다 '{moved}'을(를) 바꿉니다: 컴파일된 코드는 그렇게 하지 않습니다",
+                f"compile: fn changes '{moved}' when it is called; compiled code would not",
+            )
+        )
     result, aux = split_result(result, gradients)
     program = generate_program(tracer, result, inputs, fn, tuple(structures), aux, gradients, fallback, max_terms)
     program.asks_grad_mode = tracer.asks_grad_mode
     program.depends_on = tuple(tracer.depends_on_state.values())
+    program.learners = learners if learners.kept else None
     return program
