@@ -303,6 +303,8 @@ def _fingerprint(value: Any, seen: set[int]) -> Any:
     if _is_array(value):
         return ("array", value.dtype.str, value.shape, value.tobytes())
     if isinstance(value, (list, tuple, deque)):
+        if value and all(type(item) is Value for item in value):  # a layer's weights: no state, found fast
+            return None
         items = [_fingerprint(item, seen) for item in value]
         return None if value and all(i is None for i in items) else (type(value).__name__, tuple(items))
     if isinstance(value, (set, frozenset)):  # its items are hashable, so they hold no state of their own
