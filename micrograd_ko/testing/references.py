@@ -16,6 +16,7 @@ relu'(0) = 0).
 
 from __future__ import annotations
 
+import warnings
 from importlib import import_module
 
 from ..engine import Value, topological_order
@@ -188,7 +189,9 @@ def _torch_apply(torch):
             if name in unary:
                 return unary[name](args[0])
             if name.isidentifier() and callable(getattr(torch, name, None)) and name not in _NOT_ELEMENTWISE:
-                result = getattr(torch, name)(args[0])  # sin, cos, atan, ...
+                with warnings.catch_warnings():  # torch.tensor(x) warns before we say it is no function of x
+                    warnings.simplefilter("ignore")
+                    result = getattr(torch, name)(args[0])  # sin, cos, atan, ...
                 if not (isinstance(result, torch.Tensor) and result.requires_grad == args[0].requires_grad):
                     raise _unknown("PyTorch", name, node)  # torch.tensor(x), torch.rand(...): no function of x
                 return result
