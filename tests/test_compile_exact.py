@@ -725,3 +725,17 @@ def test_compile_refuses_a_function_that_changes_a_global_or_a_closure_variable_
 
     with pytest.raises(CompileError, match="'calls'"):
         ko.compile(counted, 1.0)
+
+
+def test_a_module_compiled_itself_is_watched_like_one_a_function_reads():
+    class Tempered(Module):
+        def __init__(self):
+            self.net, self.temperature = nn.MLP(2, [3, 1], seed=4), 1.0
+
+        def __call__(self, x):
+            return self.net(x) / self.temperature
+
+    model = Tempered()
+    f = ko.compile(model, [0.25, 0.5])
+    model.temperature = 4.0
+    assert bits(f([0.25, 0.5])) == bits(model([0.25, 0.5]).data) and f.handed_over == 1

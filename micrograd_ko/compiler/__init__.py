@@ -149,6 +149,7 @@ from .. import engine
 from ..checks import check_bool
 from ..i18n import bilingual
 from ..model_state import LearnersState
+from ..module import Module
 from .errors import CompileError, GuardError, StructureError
 from .generate import _INLINE_BINARY as _INLINE_BINARY  # (for tests: the rows written inline)
 from .generate import _INLINE_UNARY as _INLINE_UNARY
@@ -196,7 +197,7 @@ def compile(
         raise CompileError(
             bilingual("compile는 no_grad() 안에서 쓸 수 없습니다", "compile cannot trace inside no_grad()")
         )
-    learners = LearnersState(None, (fn,))
+    learners = LearnersState(fn, ()) if isinstance(fn, Module) else LearnersState(None, (fn,))
     tracer, result, inputs, structures = trace_fn(fn, example_args)
     moved = learners.moved()
     if moved is not None:
