@@ -122,18 +122,29 @@ Tracing (and fit's check of a new program) puts the `random` module's state
 back as it found it: another thread drawing from the `random` module
 meanwhile gets some of its numbers again (give it a `random.Random` of its own).
 
+Python state the learner's code keeps (`model_state.LearnersState`): the
+globals and closure variables that `fn` and the learner's functions and
+classes it reaches read, and the attributes of the learner's modules among
+them (or of `fn` itself, a Module). A `fn` whose trace changes any of them
+(a call counter, a log list) is refused: compiled calls would not change
+them. A call made after one of them changed (a global `PENALTY` set to
+another number, `model.temperature` annealed) runs interpreted: the trace
+froze the old number into the code. "The learner's code" is code outside
+micrograd_ko, the standard library and installed packages.
+
 What the trace cannot see, so neither guard nor refusal covers it: numbers
 read through the engine's own helpers (`repr`, `local_grads()`, `grad()`),
-random generators other than the `random` module's, Python state that changes
-between calls (a counter in a module). `fit(compile=True)` runs the first
+random generators other than the `random` module's, state kept where the
+watch does not look (an attribute of a library object, a parameter Value
+replaced in a list after the trace). `fit(compile=True)` runs the first
 batch of each new program both ways and compares them bit for bit, which
 catches these where they change that batch, and looks at the model's Python
-state around each trace (`model_state`: its modules' attributes, generators
-of their own, and the globals and closure variables the learner's code
-reads): a trace that changes any of it means training interpreted, and so
-does a change of what the learner's own code keeps, seen before each step
-(an optimizer or accuracy function of the learner's that anneals a number
-the model reads: `model_state.LearnersState`).
+state around each trace (`model_state.ModelState`: its modules' attributes,
+generators of their own, and the globals and closure variables the
+learner's code reads): a trace that changes any of it means training
+interpreted, and so does a change of what the learner's own code keeps,
+seen before each step (an optimizer or accuracy function of the learner's
+that anneals a number the model reads).
 
 The compiler works in three stages, one module each: `trace` (run fn once,
 record what the engine reports), `generate` (write the source) and `run`
