@@ -295,13 +295,6 @@ def _fingerprint(value: Any, seen: set[int]) -> Any:
     if id(value) in seen:
         return ("seen",)  # a cycle: its contents are pictured where it was met first
     seen.add(id(value))
-    if isinstance(value, random.Random):
-        return ("random", value.getstate())
-    numpy_state = _numpy_state(value)
-    if numpy_state is not None:
-        return ("numpy", repr(numpy_state))
-    if _is_array(value):
-        return ("array", value.dtype.str, value.shape, value.tobytes())
     if isinstance(value, (list, tuple, deque)):
         if value and all(type(item) is Value for item in value):  # a layer's weights: no state, found fast
             return None
@@ -314,6 +307,13 @@ def _fingerprint(value: Any, seen: set[int]) -> Any:
     if isinstance(value, dict):
         items = [(repr(k), _fingerprint(v, seen)) for k, v in value.items()]
         return None if value and all(v is None for _, v in items) else ("dict", tuple(items))
+    if isinstance(value, random.Random):
+        return ("random", value.getstate())
+    numpy_state = _numpy_state(value)
+    if numpy_state is not None:
+        return ("numpy", repr(numpy_state))
+    if _is_array(value):
+        return ("array", value.dtype.str, value.shape, value.tobytes())
     fields = getattr(value, "__dict__", None)  # a helper object (a counter kept in an object of its own)
     if isinstance(fields, dict) and fields:
         return _fingerprint(fields, seen)
