@@ -7,7 +7,7 @@ its exercise cells (notebooks/run_notebook.py does the filling, as when the
 notebooks are saved). Every check below reads that one run:
 
 - it ran without an error, and every check cell passed with the solutions;
-- every code cell prints what the committed file shows (the prose quotes it);
+- every code cell prints what the committed file shows (the prose quotes it), fit's notices included;
 - every exercise stub, run with its check cell, is reported by the check
   (in Korean, saying what to do) without raising, so Run All goes on;
 - no ordinary cell after an exercise uses a name only the exercise or its
@@ -50,11 +50,14 @@ def code_cells(nb):
 
 
 def printed_text(cell):
-    """What a cell printed (stdout) or showed as text or Markdown; figures, HTML and stderr are left out."""
+    """What a cell printed (stdout) or showed as text or Markdown, and fit's one-line notices (stderr); figures,
+    HTML and other stderr (warnings of other libraries) are left out."""
     parts = []
     for output in cell.get("outputs", []):
         if output.output_type == "stream" and output.name == "stdout":
             parts.append(output.text)
+        elif output.output_type == "stream" and output.name == "stderr":
+            parts += [line for line in output.text.splitlines(keepends=True) if line.startswith("fit:")]
         elif output.output_type in ("execute_result", "display_data"):
             if "text/markdown" in output.data:
                 parts.append(output.data["text/markdown"] + "\n")
