@@ -226,7 +226,7 @@ MEASURE = r"""
   const found = [];
   const decode = (src) => new TextDecoder().decode(Uint8Array.from(atob(src.split(",")[1]), c => c.charCodeAt(0)));
   const px = (v) => { const m = /^([0-9.]+)(pt|px)?$/.exec(v || ""); return m ? parseFloat(m[1]) * (m[2] === "pt" ? 4 / 3 : 1) : NaN; };
-  for (const img of area.querySelectorAll("img")) {
+  for (const img of area.querySelectorAll("img:not(.mgk-drawn)")) {  // a drawn text is not a picture
     const scroller = img.closest(".mgk-scroll");  // a picture kept readable scrolls sideways inside this box
     const box = img.getBoundingClientRect();
     const svg = new DOMParser().parseFromString(decode(img.src), "image/svg+xml").documentElement;
@@ -267,7 +267,7 @@ def test_saved_notebook_shows_pictures_and_a_step_list(lab, browser):
         assert pictures and all(p["loaded"] for p in pictures)
     for cell in (STEPPER_CELL, NEURON_CELL, REPLAY_CELL):
         player = areas.nth(cell)
-        assert player.locator(".mgk-frame").count() >= STEPS and player.locator(".mgk-stage img").count() == 1
+        assert player.locator(".mgk-frame").count() >= STEPS and player.locator(".mgk-stage .mgk-stage-img").count() == 1
         assert player.locator("button").count() == 0 and player.locator("input").count() == 0  # nothing dead
         assert "셀을 실행하면" in player.text_content()
         player.evaluate("e => e.scrollIntoView({block: 'start'})")
@@ -382,7 +382,7 @@ def test_committed_notebook_unrun_shows_pictures(lab, browser, path):
     assert not re.search(r"<micrograd_ko\.[\w.]+ (object )?at 0x", text)
     for stepper in page.locator(".mgk-stepper").all():
         assert stepper.locator("button").count() == 0
-        assert stepper.locator(".mgk-stage img").count() == 1 and stepper.locator(".mgk-frame").count() > 0
+        assert stepper.locator(".mgk-stage .mgk-stage-img").count() == 1 and stepper.locator(".mgk-frame").count() > 0
     images = page.locator(".mgk-output img").all()
     for img in images:
         img.scroll_into_view_if_needed()
