@@ -36,6 +36,10 @@ if shutil.which("jupyter-lab", path=str(Path(sys.executable).parent)) is None:
     pytest.skip("jupyterlab is not installed (it is in the test extra)", allow_module_level=True)
 
 ROOT = Path(__file__).resolve().parent.parent
+# Whether Chromium here could draw Hangul without the glyphs a drawn text carries (CI has no Korean font).
+KOREAN_SYSTEM_FONT = bool(
+    shutil.which("fc-list") and subprocess.run(["fc-list", ":lang=ko"], capture_output=True, text=True).stdout.strip()
+)
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 TOKEN = "micrograd-ko-test"
 
@@ -267,15 +271,27 @@ def test_saved_notebook_shows_pictures_and_a_step_list(lab, browser):
         assert pictures and all(p["loaded"] for p in pictures)
     for cell in (STEPPER_CELL, NEURON_CELL, REPLAY_CELL):
         player = areas.nth(cell)
-        assert player.locator(".mgk-frame").count() >= STEPS and player.locator(".mgk-stage .mgk-stage-img").count() == 1
+        assert (
+            player.locator(".mgk-frame").count() >= STEPS and player.locator(".mgk-stage .mgk-stage-img").count() == 1
+        )
         assert player.locator("button").count() == 0 and player.locator("input").count() == 0  # nothing dead
         assert "셀을 실행하면" in player.text_content()
         player.evaluate("e => e.scrollIntoView({block: 'start'})")
         page.wait_for_timeout(500)
         height = player.evaluate("e => e.getBoundingClientRect().height")
         assert height <= 1800, (cell, height)  # a small graph's saved player: within two screens
-        shown = [player.locator(".mgk-stage .mgk-text"), player.locator(".mgk-stage img")]
+        shown = [player.locator(".mgk-stage .mgk-drawn"), player.locator(".mgk-stage .mgk-stage-img")]
         assert all(visible(page, part) for part in shown), cell  # the step's text and its picture, on one screen
+        player.locator(".mgk-all summary").first.click()  # every step's text too
+        assert not re.search("[\u1100-\u11ff\uac00-\ud7af]", player.evaluate(SHOWN_TEXT)), cell  # no Hangul as text
+        drawn = player.locator(".mgk-drawn").all()
+        assert len(drawn) >= 4, cell  # title, how to play, the step's text, the list's heading, the steps' texts
+        for text in drawn:
+            ink = text.evaluate(DRAWN_INK)
+            assert ink["loaded"] and ink["shown"] == ink["width"], (cell, ink)  # whole, at its own size
+            if not KOREAN_SYSTEM_FONT:  # its own glyphs, not the boxes the machine would draw
+                assert ink["differ"] > 0.02, (cell, text.get_attribute("alt"), ink)
+        player.locator(".mgk-all summary").first.click()
     assert "연쇄법칙" in areas.nth(STEPPER_CELL).locator(".mgk-stage").text_content()
     dead = areas.nth(6).locator("img").evaluate(DECODE)
     assert "모든 기울기가 정확히 0입니다" in dead and "backward()를 먼저" not in dead
@@ -289,6 +305,40 @@ def test_saved_notebook_shows_pictures_and_a_step_list(lab, browser):
     screenshot(page, "jupyterlab_saved_replay.png", areas.nth(REPLAY_CELL))
     page.close()
 
+
+# The text a saved player shows as HTML text (a hidden element's text is not shown).
+SHOWN_TEXT = r"""
+(root) => {
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  let text = "";
+  for (let node = walker.nextNode(); node; node = walker.nextNode())
+    if (node.parentElement.getClientRects().length > 0) text += node.textContent;
+  return text;
+}
+"""
+
+# A drawn text (an <img> of an SVG with its own @font-face) against the same SVG without its fonts: the share of
+# pixels that differ. On a machine without a Korean font the second draws boxes, so 0 means the glyphs did not load.
+DRAWN_INK = r"""
+async (img) => {
+  const load = (src) => new Promise((ok, fail) => { const i = new Image(); i.onload = () => ok(i); i.onerror = fail; i.src = src; });
+  const pixels = (i) => {
+    const c = document.createElement("canvas");
+    c.width = i.naturalWidth; c.height = i.naturalHeight;
+    const g = c.getContext("2d");
+    g.drawImage(i, 0, 0);
+    return g.getImageData(0, 0, c.width, c.height).data;
+  };
+  const svg = decodeURIComponent(img.src.slice(img.src.indexOf(",") + 1));
+  const bare = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(svg.replace(/<style>[\s\S]*?<\/style>/, ""));
+  const [own, machine] = [pixels(await load(img.src)), pixels(await load(bare))];
+  let differ = 0;
+  for (let k = 0; k < own.length; k += 4)
+    if ([0, 1, 2, 3].some(c => own[k + c] !== machine[k + c])) differ++;
+  return {loaded: img.complete && img.naturalWidth > 0, width: img.naturalWidth,
+          shown: Math.round(img.getBoundingClientRect().width), differ: differ / (own.length / 4)};
+}
+"""
 
 DECODE = "img => new TextDecoder().decode(Uint8Array.from(atob(img.src.split(',')[1]), c => c.charCodeAt(0)))"
 

@@ -65,12 +65,15 @@ NOTE_TEXT = {"italic": True, "colour": "#444"}
 
 def _text(tag, css_class, text, **drawing):
     """`text` in a <tag>; text beyond ASCII also drawn (`drawn_text.img(text, **drawing)`) and the element
-    `hidden`: a saved notebook shows the drawing, the player's stylesheet the text (`.mgk-live[hidden]`)."""
+    hidden: a saved notebook shows the drawing, the player's stylesheet the text (`.mgk-live[hidden]`).
+
+    `hidden="hidden"`, not a bare `hidden`: JupyterLab's sanitizer drops an attribute with an empty value.
+    """
     if not drawn_text.needs_drawing(text):
         attrs = f' class="{css_class}"' if css_class else ""
         return f"<{tag}{attrs}>{html.escape(text)}</{tag}>"
     live = f"{css_class} mgk-live".strip()
-    return drawn_text.img(text, **drawing) + f'<{tag} class="{live}" hidden>{html.escape(text)}</{tag}>'
+    return drawn_text.img(text, **drawing) + f'<{tag} class="{live}" hidden="hidden">{html.escape(text)}</{tag}>'
 
 
 def _steps(frames, pictures):
@@ -90,7 +93,7 @@ def _steps(frames, pictures):
     )
     texts = [text for text, _, _ in frames]
     if pictures is None and drawn_text.needs_drawing("".join(texts)):
-        return drawn_text.img(texts, **STEP_TEXT) + f'<ol class="mgk-steps mgk-live" hidden>\n{items}\n</ol>'
+        return drawn_text.img(texts, **STEP_TEXT) + f'<ol class="mgk-steps mgk-live" hidden="hidden">\n{items}\n</ol>'
     return f'<ol class="mgk-steps">\n{items}\n</ol>'
 
 
