@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 import pytest
 
 import micrograd_ko as mg
-from micrograd_ko.viz import drawn_text, fonts
+from micrograd_ko.viz import display, drawn_text, fonts
 
 SVG = "{http://www.w3.org/2000/svg}"
 STEP = "1/3단계: 노드 #6 (연산 *, 데이터 -8)\n연쇄법칙:\n  ∂#6/∂#5 += ∂#6/∂#6 × ∂#6/∂#5 = 1 × -2 = -2   (이제 ∂#6/∂#5 = -2)"
@@ -135,6 +135,21 @@ def test_the_saved_view_shows_no_korean_as_text_and_draws_it_all(make):
         drawn = "".join(t.text or "" for t in ET.fromstring(svg).iter(f"{SVG}text"))
         assert set(drawn) - {" "} <= set(glyphs(svg)), attrs["alt"]
         assert set(attrs["alt"]) - set("\n ") == set(drawn) - {" "}  # the alt is the text drawn
+
+
+def test_a_graph_note_is_drawn_too():
+    """A graph's note ("save_graph(...) to view it large") reads in a saved notebook; live, it is text."""
+    note = "이 폭에서는 글자가 작습니다: save_graph(그래프, 'graph.svg')로 저장해 크게 보세요"
+    picture = '<svg xmlns="http://www.w3.org/2000/svg" width="90pt" height="30pt"><text font-size="14">a</text></svg>'
+    bundle = display.mimebundle(picture, "graph", note=note)
+    shown = saved_view(bundle["text/html"])
+    assert not re.search(r"[^\x00-\x7f]", "".join(shown.text))
+    (drawn,) = shown.drawn
+    assert drawn["alt"] == note == shown.live[0]
+    svg = drawing_of(drawn["src"])
+    assert set(note) - {" "} <= set(glyphs(svg))
+    live = re.search(r"<style>(.*?)</style>", bundle["text/html"], re.S).group(1)
+    assert f".{drawn_text.CLASS} {{ display: none; }}" in live  # where the <style> stays, the text shows
 
 
 def test_english_text_is_not_drawn():

@@ -283,14 +283,8 @@ def test_saved_notebook_shows_pictures_and_a_step_list(lab, browser):
         shown = [player.locator(".mgk-stage .mgk-drawn"), player.locator(".mgk-stage .mgk-stage-img")]
         assert all(visible(page, part) for part in shown), cell  # the step's text and its picture, on one screen
         player.locator(".mgk-all summary").first.click()  # every step's text too
-        assert not re.search("[\u1100-\u11ff\uac00-\ud7af]", player.evaluate(SHOWN_TEXT)), cell  # no Hangul as text
-        drawn = player.locator(".mgk-drawn").all()
-        assert len(drawn) >= 4, cell  # title, how to play, the step's text, the list's heading, the steps' texts
-        for text in drawn:
-            ink = text.evaluate(DRAWN_INK)
-            assert ink["loaded"] and ink["shown"] == ink["width"], (cell, ink)  # whole, at its own size
-            if not KOREAN_SYSTEM_FONT:  # its own glyphs, not the boxes the machine would draw
-                assert ink["differ"] > 0.02, (cell, text.get_attribute("alt"), ink)
+        # title, how to play, the step's text, the list's heading, the steps' texts
+        assert_prose_drawn(player, cell, least=4)
         player.locator(".mgk-all summary").first.click()
     assert "연쇄법칙" in areas.nth(STEPPER_CELL).locator(".mgk-stage").text_content()
     dead = areas.nth(6).locator("img").evaluate(DECODE)
@@ -298,6 +292,7 @@ def test_saved_notebook_shows_pictures_and_a_step_list(lab, browser):
     lecture = areas.nth(LECTURE_CELL)
     lecture.scroll_into_view_if_needed()
     (picture,) = lecture.evaluate(MEASURE)
+    assert_prose_drawn(lecture, LECTURE_CELL, least=1)  # its note ("scroll sideways")
     assert picture["scrolls"] and picture["width"] <= picture["area"] + 0.5 and picture["text"] >= 12, picture
     screenshot(page, "jupyterlab_saved_lecture.png", lecture)
     screenshot(page, "jupyterlab_saved_stepper.png", areas.nth(NEURON_CELL))
@@ -339,6 +334,19 @@ async (img) => {
           shown: Math.round(img.getBoundingClientRect().width), differ: differ / (own.length / 4)};
 }
 """
+
+
+def assert_prose_drawn(area, label, least):
+    """The Korean prose of a saved output: none of it HTML text; drawn, each drawing whole and in its own glyphs."""
+    assert not re.search("[\u1100-\u11ff\uac00-\ud7af]", area.evaluate(SHOWN_TEXT)), label  # no Hangul as text
+    drawn = area.locator(".mgk-drawn").all()
+    assert len(drawn) >= least, label
+    for text in drawn:
+        ink = text.evaluate(DRAWN_INK)
+        assert ink["loaded"] and ink["shown"] == ink["width"], (label, ink)  # whole, at its own size
+        if not KOREAN_SYSTEM_FONT:  # its own glyphs, not the boxes the machine would draw
+            assert ink["differ"] > 0.02, (label, text.get_attribute("alt"), ink)
+
 
 DECODE = "img => new TextDecoder().decode(Uint8Array.from(atob(img.src.split(',')[1]), c => c.charCodeAt(0)))"
 

@@ -8,6 +8,11 @@ SVG keeps the @font-face inside it, as the pictures do (`fonts.embed`).
 only the characters it shows), its lines laid out and wrapped with those
 fonts' own advance widths, so the picture is as wide as its text on every
 machine, and `text` itself as the alt text.
+
+`element(...)` puts the text itself after its drawing, hidden; a <style>
+that gives the text a font adds `stylesheet(scope)`, which hides the
+drawing and shows the text (selectable, in the page's own font). Where the
+<style> is dropped, so are those rules: the drawing shows.
 """
 
 from __future__ import annotations
@@ -17,9 +22,22 @@ import re
 
 from . import fonts
 
-__all__ = ["CLASS", "FAMILY", "MAX_WIDTH", "img", "lines", "needs_drawing", "svg", "without_drawings"]
+__all__ = [
+    "CLASS",
+    "FAMILY",
+    "LIVE",
+    "MAX_WIDTH",
+    "element",
+    "img",
+    "lines",
+    "needs_drawing",
+    "stylesheet",
+    "svg",
+    "without_drawings",
+]
 
 CLASS = "mgk-drawn"  # every <img> of `img` has this class: a stylesheet hides them where it gives the text a font
+LIVE = "mgk-live"  # the class of a text `element` hid after its drawing
 
 FAMILY = "MicrogradKoText"
 MAX_WIDTH = 800  # px: wider lines wrap, as `white-space: pre-wrap` would in a notebook output (850 px)
@@ -116,3 +134,27 @@ _IMG = re.compile(rf'<img class="{CLASS}"[^>]*>')  # its attributes are escaped:
 def without_drawings(markup):
     """`markup` without the <img>s of `img`: for a page whose own stylesheet always gives its text a font."""
     return _IMG.sub("", markup)
+
+
+def element(tag, css_class, text, *, body=None, attrs="", **options):
+    """<tag class="css_class"{attrs}> holding `body` (default: `text`, escaped), after `img(text, **options)`
+    and hidden when `text` (a text or a list of texts) needs drawing; else the element alone.
+
+    `hidden="hidden"`, not a bare `hidden`: JupyterLab's sanitizer drops an attribute with an empty value.
+    """
+    joined = text if isinstance(text, str) else "".join(text)
+    body = html.escape(joined) if body is None else body
+    if not needs_drawing(joined):
+        classes = f' class="{css_class}"' if css_class else ""
+        return f"<{tag}{classes}{attrs}>{body}</{tag}>"
+    classes = f"{css_class} {LIVE}".strip()
+    return img(text, **options) + f'<{tag} class="{classes}"{attrs} hidden="hidden">{body}</{tag}>'
+
+
+def stylesheet(scope):
+    """CSS rules that undo `element` inside `scope` (a selector): for a <style> that gives the text its font."""
+    return (
+        f"{scope} .{CLASS} {{ display: none; }}\n"
+        f"{scope} .{LIVE}[hidden] {{ display: block; }}\n"
+        f"{scope} span.{LIVE}[hidden] {{ display: inline; }}"
+    )

@@ -63,19 +63,6 @@ STEP_TEXT = {"size": 13.0, "background": "#f6f8fa"}  # a step's text drawn as th
 NOTE_TEXT = {"italic": True, "colour": "#444"}
 
 
-def _text(tag, css_class, text, **drawing):
-    """`text` in a <tag>; text beyond ASCII also drawn (`drawn_text.img(text, **drawing)`) and the element
-    hidden: a saved notebook shows the drawing, the player's stylesheet the text (`.mgk-live[hidden]`).
-
-    `hidden="hidden"`, not a bare `hidden`: JupyterLab's sanitizer drops an attribute with an empty value.
-    """
-    if not drawn_text.needs_drawing(text):
-        attrs = f' class="{css_class}"' if css_class else ""
-        return f"<{tag}{attrs}>{html.escape(text)}</{tag}>"
-    live = f"{css_class} mgk-live".strip()
-    return drawn_text.img(text, **drawing) + f'<{tag} class="{live}" hidden="hidden">{html.escape(text)}</{tag}>'
-
-
 def _steps(frames, pictures):
     """The folded list of every step: its text, and its picture from `pictures` (an <img> per frame) if given.
 
@@ -86,14 +73,14 @@ def _steps(frames, pictures):
         + (
             f'<pre class="mgk-text">{html.escape(text)}</pre>'
             if pictures is None
-            else _text("pre", "mgk-text", text, **STEP_TEXT) + pictures[i]
+            else drawn_text.element("pre", "mgk-text", text, **STEP_TEXT) + pictures[i]
         )
         + "</li>"
         for i, (text, _, name) in enumerate(frames)
     )
-    texts = [text for text, _, _ in frames]
-    if pictures is None and drawn_text.needs_drawing("".join(texts)):
-        return drawn_text.img(texts, **STEP_TEXT) + f'<ol class="mgk-steps mgk-live" hidden="hidden">\n{items}\n</ol>'
+    if pictures is None:
+        texts = [text for text, _, _ in frames]
+        return drawn_text.element("ol", "mgk-steps", texts, body=f"\n{items}\n", **STEP_TEXT)
     return f'<ol class="mgk-steps">\n{items}\n</ol>'
 
 
@@ -119,9 +106,13 @@ def fragment(frames, *, title, lang=None, drawing=None, note=None, shown=0, save
     )  # the live text box's height: the longest text, up to 8 lines
     stage = (
         f'<div class="mgk-stage" data-shown="{shown}" data-lines="{lines}">'
-        + _text("pre", "mgk-text mgk-current", text, **STEP_TEXT)
+        + drawn_text.element("pre", "mgk-text mgk-current", text, **STEP_TEXT)
         + _img(svg_of(f"{uid}_s"), alt, "mgk-img mgk-stage-img")
-        + (f'<p class="mgk-saved-note">{_text("i", "", saved_note, **NOTE_TEXT)}</p>' if saved_note else "")
+        + (
+            f'<p class="mgk-saved-note">{drawn_text.element("i", "", saved_note, **NOTE_TEXT)}</p>'
+            if saved_note
+            else ""
+        )
         + "</div>"
     )
     data = ""
@@ -130,7 +121,7 @@ def fragment(frames, *, title, lang=None, drawing=None, note=None, shown=0, save
             f' data-drawing="{html.escape(json.dumps(drawing.states, ensure_ascii=False, separators=(",", ":")))}"'
             f' data-min-width="{drawing.min_width or 0}"'
         )
-    extra = f'<p class="mgk-fit">{_text("i", "", note, **NOTE_TEXT)}</p>' if note else ""
+    extra = f'<p class="mgk-fit">{drawn_text.element("i", "", note, **NOTE_TEXT)}</p>' if note else ""
     notice = tr(
         "셀을 실행하면(저장된 노트북은 다시 실행하면) 이전/다음 버튼, 슬라이더, ←/→ 키로 한 단계씩 봅니다. 아래는 "
         f"{shown + 1}단계입니다.",
@@ -161,10 +152,10 @@ def fragment(frames, *, title, lang=None, drawing=None, note=None, shown=0, save
     return _TEMPLATE.format(
         fonts=fonts.font_face_css(shown_text, f"{uid}text"),
         family=f"{uid}text",
-        title=_text("b", "mgk-heading", title, bold=True),
-        note=_text("i", "", notice, **NOTE_TEXT),
+        title=drawn_text.element("b", "mgk-heading", title, bold=True),
+        note=drawn_text.element("i", "", notice, **NOTE_TEXT),
         labels=html.escape(json.dumps(labels, ensure_ascii=False)),
-        summary=_text("span", "", summary),
+        summary=drawn_text.element("span", "", summary),
         uid=uid,
         steps=_steps(frames, pictures),
         uid_json=json.dumps(uid),
@@ -172,7 +163,7 @@ def fragment(frames, *, title, lang=None, drawing=None, note=None, shown=0, save
         stage=stage,
         extra=extra,
         script=drawing_states.SCRIPT,
-        drawn=drawn_text.CLASS,
+        swap=drawn_text.stylesheet(f"#{uid}"),
     )
 
 
@@ -238,9 +229,7 @@ _TEMPLATE = """<div class="mgk-stepper" id="{uid}" data-labels="{labels}"{data}>
 #{uid} .mgk-drawing {{ overflow: auto; }}
 #{uid} .mgk-drawing svg {{ display: block; }}
 #{uid}.mgk-js .mgk-all, #{uid}.mgk-js .mgk-saved-note {{ display: none; }}
-#{uid} .{drawn} {{ display: none; }}
-#{uid} .mgk-live[hidden] {{ display: block; }}
-#{uid} summary .mgk-live[hidden] {{ display: inline; }}
+{swap}
 </style>
 <div class="mgk-title">{title}</div>
 <p class="mgk-note">{note}</p>
