@@ -263,12 +263,13 @@ def test_saved_notebook_shows_pictures_and_a_step_list(lab, browser):
     for i in PICTURE_CELLS:
         area = areas.nth(i)
         area.scroll_into_view_if_needed()
-        assert area.locator(".jp-OutputArea-output img").count() == 1
+        assert area.locator(".jp-OutputArea-output img:not(.mgk-drawn)").count() == 1  # (a note is drawn too)
         assert (
             area.locator(".jp-OutputArea-output svg").count() == 0
         )  # untrusted: JupyterLab kept no SVG, the <img> is what shows
         pictures = area.evaluate(MEASURE)
         assert pictures and all(p["loaded"] for p in pictures)
+        assert_prose_drawn(area, i, least=0)  # a note under the picture, if any: drawn
     for cell in (STEPPER_CELL, NEURON_CELL, REPLAY_CELL):
         player = areas.nth(cell)
         assert (
