@@ -5,21 +5,30 @@ a running mean kept in a float, a random generator of its own or a weight
 changed in place inside `__call__` would all go on changing when the model
 runs interpreted, and stay as they were in compiled code. `ModelState`
 takes a snapshot of what a model can reach through its modules' attributes
-(numbers, strings, lists, tuples, dicts and numpy arrays of them, helper
+(numbers, strings, lists, tuples, deques, sets, dicts and numpy arrays of them, helper
 objects holding such things, a `random.Random` or numpy generator), of
 numpy's global generator and of the parameters' numbers; `changed()` names
 what a call changed, and `restore()` puts it back in place (the same list,
 dict or array objects, so whoever else holds them sees the old contents).
 
-Not seen: module-level globals and closures. The `training` flag is left
-out: train() and eval() switch it on purpose.
+The learner's own code is followed too: the module-level globals and the
+closure variables that the methods of the model's classes (and the
+functions they call, and a loss function of the learner's) read, such as a
+`global step` counter or a list a factory function closes over. "Own code"
+is code outside micrograd_ko, the standard library and installed packages;
+those hold caches and settings that are no state of the model.
+
+The `training` flag is left out: train() and eval() switch it on purpose.
 """
 
 from __future__ import annotations
 
+import builtins
 import random
 import struct
 import sys
+import types
+from collections import deque
 from typing import Any
 
 from .engine import Value
@@ -31,7 +40,8 @@ _SKIP = ("training",)
 class ModelState:
     """A snapshot of `model`'s Python state, of numpy's global generator and of the numbers of `parameters`."""
 
-    def __init__(self, model: Any, parameters: list[Value]) -> None:
+    def __init__(self, model: Any, parameters: list[Value], functions: tuple[Any, ...] = ()) -> None:
+        """`functions`: more of the learner's code the call runs (a loss function), whose globals count too."""
         self.model, self.parameters = model, parameters
         self.numbers = [p.data for p in parameters]
         self.owned = _owned(model)
@@ -40,6 +50,11 @@ class ModelState:
         self.numpy = _numpy_global_state()
         self.kept = _attributes(model)
         self.contents = {key: _contents(value, set()) for key, (_, value, _) in self.kept.items()}
+        self.read = _variables_read(model, functions)
+        self.read_contents = {  # what is kept by identity only is not gone through (a module object)
+            key: None if print_ == ("object",) else _contents(value, set())
+            for key, (_, _, value, print_) in self.read.items()
+        }
 
     def changed(self) -> str | None:
         """The name of the first thing that differs from the snapshot ('parameters', an attribute...), or None."""
@@ -53,7 +68,13 @@ class ModelState:
         for key, (_, value, print_) in self.kept.items():
             if key not in now or now[key][1] is not value or now[key][2] != print_:
                 return key[1]
-        return next((key[1] for key in now if key not in self.kept and key[0] in self.module_ids), None)
+        added = next((key[1] for key in now if key not in self.kept and key[0] in self.module_ids), None)
+        if added is not None:
+            return added
+        for holder, name, value, print_ in self.read.values():
+            if _read(holder, name) is not value or _picture(value) != print_:
+                return name
+        return None
 
     def restore(self) -> None:
         """Put back what changed, in place; drop attributes a call added to the modules that were there."""
@@ -69,9 +90,47 @@ class ModelState:
         for key, (owner, _, _) in now.items():
             if key not in self.kept and key[0] in self.module_ids and hasattr(owner, key[1]):
                 delattr(owner, key[1])  # an attribute the call added to a module that was there
+        for key, (holder, name, value, _) in self.read.items():
+            if _read(holder, name) is not value:
+                _write(holder, name, value)  # a global or closure variable rebound: the object it held
+            _put_back(value, self.read_contents[key], set())
 
 
 _MISSING = object()
+
+
+class LearnersState:
+    """The state only the learner's own code keeps, pictured once, and cheap to look at again before every step.
+
+    The attributes of the modules whose classes the learner wrote, and the
+    globals and closure variables the learner's code reads (`ModelState`
+    holds them all). fit asks `moved()` before each compiled step: code of
+    the learner's that runs between steps (an optimizer or an accuracy
+    function that anneals a temperature the model reads) may change what the
+    traces froze into the code. For a model made only of micrograd_ko's
+    modules (an `nn.MLP`) there is nothing to look at, and it costs nothing.
+    """
+
+    def __init__(self, model: Any, functions: tuple[Any, ...] = ()) -> None:
+        """`model` None: only `functions` (what `compile` traces), and the modules their variables hold."""
+        read = _variables_read(model, functions)
+        roots = [] if model is None else [model]
+        for _, _, value, _ in list(read.values()):
+            if isinstance(value, Module) and all(value is not root for root in roots):
+                roots.append(value)  # a model that fn reads as a global or a closure variable
+                read.update(_variables_read(value, ()))
+        self.kept = list(read.values())
+        for root in roots:
+            for (_, name), (owner, value, print_) in _attributes(root).items():
+                if _is_learners(owner.__module__ if isinstance(owner, type) else type(owner).__module__):
+                    self.kept.append((owner, name, value, print_))
+
+    def moved(self) -> str | None:
+        """The name of the first of these that is not what it was, or None."""
+        for holder, name, value, print_ in self.kept:
+            if _read(holder, name) is not value or _picture(value) != print_:
+                return name
+        return None
 
 
 def _modules_of(model: Any) -> list[Any]:
@@ -103,13 +162,135 @@ def _attributes(model: Any) -> dict[tuple[int, str], tuple[Any, Any, Any]]:
     return found
 
 
+def _variables_read(model: Any, functions: tuple[Any, ...]) -> dict[tuple[int, str], tuple[Any, str, Any, Any]]:
+    """{(id(holder), name): (holder, name, value, its fingerprint)} for the globals and closure variables that
+    the learner's code run by `model` (and `functions`) can read: a globals dict or a closure cell as holder.
+
+    Followed from the methods of the modules' classes, functions kept in the
+    modules' attributes and `functions`, on through the functions and classes
+    their globals and closures name. A value that holds no state `_fingerprint`
+    can picture (a function, a module object) is kept by identity; a global not
+    yet bound as `_MISSING`, so a call that binds it is seen.
+    """
+    modules = [] if model is None else _modules_of(model)
+    classes = {id(c): c for m in modules for c in type(m).__mro__ if _is_learners(c.__module__)}
+    todo: list[Any] = [*functions, *classes.values()]
+    for m in modules:
+        todo += [f for f in vars(m).values() if isinstance(f, _CODE_HOLDERS)] if hasattr(m, "__dict__") else []
+    found: dict[tuple[int, str], tuple[Any, str, Any, Any]] = {}
+    visited: set[int] = set()
+
+    def keep(holder: Any, name: str, value: Any) -> None:
+        todo.append(value)
+        found[(id(holder), name)] = (holder, name, value, _picture(value))
+
+    while todo and len(visited) < _MAX_FUNCTIONS:
+        item = todo.pop()
+        if id(item) in visited or not isinstance(item, _CODE_HOLDERS):
+            continue
+        visited.add(id(item))
+        if isinstance(item, (staticmethod, classmethod)):
+            todo.append(item.__func__)
+        elif isinstance(item, property):
+            todo += [item.fget, item.fset, item.fdel]
+        elif isinstance(item, types.MethodType):
+            todo.append(item.__func__)
+            keep(item, "__self__", item.__self__)  # a bound method of a generator: `noise = rng.gauss`
+        elif isinstance(item, type):
+            if _is_learners(item.__module__):
+                for name, value in list(vars(item).items()):
+                    if isinstance(value, _CODE_HOLDERS):
+                        todo.append(value)
+                    elif not name.startswith("__"):
+                        keep(item, name, value)  # a counter kept on a helper class: `Stats.calls += 1`
+        elif _is_learners(item.__globals__.get("__name__")):
+            namespace = item.__globals__
+            names = _names_read(item.__code__)
+            for name in names:
+                if name in namespace or not hasattr(builtins, name):
+                    keep(namespace, name, namespace.get(name, _MISSING))
+                value = namespace.get(name)
+                if isinstance(value, types.ModuleType) and _is_learners(value.__name__):
+                    for attribute in names & set(vars(value)):  # a module of the learner's: `config.step += 1`
+                        keep(vars(value), attribute, vars(value)[attribute])
+            for name, cell in zip(item.__code__.co_freevars, item.__closure__ or ()):
+                try:
+                    keep(cell, name, cell.cell_contents)
+                except ValueError:  # a closure variable not yet assigned
+                    keep(cell, name, _MISSING)
+    return found
+
+
+_CODE_HOLDERS = (types.FunctionType, types.MethodType, type, staticmethod, classmethod, property)
+_MAX_FUNCTIONS = 2000  # a bound on the walk through the learner's code
+
+
+def _names_read(code: types.CodeType) -> set[str]:
+    """The global names `code` and the functions defined in it may read (attribute names among them)."""
+    names = set(code.co_names)
+    for inner in code.co_consts:
+        if isinstance(inner, types.CodeType):
+            names |= _names_read(inner)
+    return names
+
+
+def _is_learners(module: str | None) -> bool:
+    """Whether code of `module` is the learner's: not micrograd_ko's, the standard library's or an installed
+    package's (a notebook's `__main__`, a test file, a file of the learner's beside it)."""
+    top = (module or "").partition(".")[0]
+    if top == "micrograd_ko" or top in sys.stdlib_module_names:
+        return False
+    filename = getattr(sys.modules.get(top), "__file__", None) or ""
+    return "site-packages" not in filename and "dist-packages" not in filename
+
+
+def _picture(value: Any) -> Any:
+    """`_fingerprint(value)`, or a mark for what is kept by identity only (`_MISSING`, a function, a module)."""
+    if value is _MISSING:
+        return ("missing",)
+    print_ = _fingerprint(value, set())
+    return ("object",) if print_ is None else print_
+
+
+def _read(holder: Any, name: str) -> Any:
+    """What `name` is bound to in `holder`: a globals dict, a closure cell, a bound method (its object) or an object."""
+    if isinstance(holder, dict):
+        return holder.get(name, _MISSING)
+    if isinstance(holder, types.MethodType):
+        return holder.__self__
+    if isinstance(holder, types.CellType):
+        try:
+            return holder.cell_contents
+        except ValueError:
+            return _MISSING
+    return getattr(holder, name, _MISSING)
+
+
+def _write(holder: Any, name: str, value: Any) -> None:
+    """Bind `name` in `holder` (globals, a closure cell or a class) to `value` again; unbind it if it was `_MISSING`."""
+    if isinstance(holder, dict):
+        if value is _MISSING:
+            holder.pop(name, None)  # a global the call made
+        else:
+            holder[name] = value
+    elif isinstance(holder, types.CellType):
+        if value is _MISSING:
+            del holder.cell_contents
+        else:
+            holder.cell_contents = value
+    elif value is _MISSING:
+        delattr(holder, name)
+    else:
+        setattr(holder, name, value)
+
+
 def _fingerprint(value: Any, seen: set[int]) -> Any:
     """A comparable picture of the state `value` holds, or None for what holds none (Values, modules, functions)."""
     if value is None or isinstance(value, (bool, int, str, bytes)):
         return ("=", value)
     if isinstance(value, float):
         return ("f", _bits(value))
-    if isinstance(value, (Value, Module)) or callable(value) and not isinstance(value, random.Random):
+    if isinstance(value, (Value, Module, types.ModuleType)) or callable(value) and not isinstance(value, random.Random):
         return None
     if id(value) in seen:
         return ("seen",)  # a cycle: its contents are pictured where it was met first
@@ -121,9 +302,15 @@ def _fingerprint(value: Any, seen: set[int]) -> Any:
         return ("numpy", repr(numpy_state))
     if _is_array(value):
         return ("array", value.dtype.str, value.shape, value.tobytes())
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, deque)):
+        if value and all(type(item) is Value for item in value):  # a layer's weights: no state, found fast
+            return None
         items = [_fingerprint(item, seen) for item in value]
         return None if value and all(i is None for i in items) else (type(value).__name__, tuple(items))
+    if isinstance(value, (set, frozenset)):  # its items are hashable, so they hold no state of their own
+        return ("set", tuple(sorted(repr(item) for item in value)))
+    if isinstance(value, bytearray):
+        return ("bytearray", bytes(value))
     if isinstance(value, dict):
         items = [(repr(k), _fingerprint(v, seen)) for k, v in value.items()]
         return None if value and all(v is None for _, v in items) else ("dict", tuple(items))
@@ -144,8 +331,10 @@ def _contents(value: Any, seen: set[int]) -> Any:
         return _numpy_state(value)
     if _is_array(value):
         return value.copy()
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, deque)):
         return [(item, _contents(item, seen)) for item in value]
+    if isinstance(value, (set, bytearray)):
+        return value.copy()
     if isinstance(value, dict):
         return [(k, item, _contents(item, seen)) for k, item in value.items()]
     fields = getattr(value, "__dict__", None)
@@ -165,10 +354,16 @@ def _put_back(value: Any, contents: Any, seen: set[int]) -> None:
         _set_numpy_state(value, contents)
     elif _is_array(value):
         value[...] = contents
-    elif isinstance(value, list):
-        value[:] = [item for item, _ in contents]
+    elif isinstance(value, (list, deque)):
+        value.clear()
+        value.extend(item for item, _ in contents)
         for item, inner in contents:
             _put_back(item, inner, seen)
+    elif isinstance(value, bytearray):
+        value[:] = contents
+    elif isinstance(value, set):
+        value.clear()
+        value.update(contents)
     elif isinstance(value, tuple):
         for item, inner in contents:
             _put_back(item, inner, seen)

@@ -36,7 +36,7 @@ from .compiler import compile as compile_function
 from .engine import Value, no_grad
 from .engine import sum as value_sum
 from .i18n import bilingual, tr
-from .model_state import ModelState
+from .model_state import LearnersState, ModelState
 from .module import Module
 from .optim import SGD, Optimizer, _check_step_lr
 
@@ -156,6 +156,8 @@ def fit(
         if isinstance(compiled, _CompiledBatches) and _FusedSGD.applies(optimizer, track_gradients)
         else None
     )
+    learners = LearnersState(model, (loss_fn,)) if compiled is not None else None
+    moved_since_traced = learners.moved if learners is not None and learners.kept else None
     judge = None if accuracy else _numeric_accuracy(loss, y)  # the default accuracy, on compiled predictions' numbers
     bar = tqdm(range(epochs), desc=tr("학습", "training"), unit=tr("에폭", "epoch"), disable=not progress)
     model.train()  # (evaluate puts the mode back as it found it)
@@ -165,6 +167,14 @@ def fit(
         total, correct = 0.0, 0
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
+            if compiled is not None and moved_since_traced is not None and (moved := moved_since_traced()) is not None:
+                compiled = None  # the traces froze the old value into the code
+                _notice(
+                    bilingual(
+                        f"모델이 읽는 '{moved}'이(가) 단계 사이에 바뀌었습니다 (모델 호출 밖에서)",
+                        f"'{moved}', which the model reads, changed between steps (outside the model's call)",
+                    )
+                )
             step = fused.step(compiled, X, y, batch) if fused is not None and compiled is not None else None
             if step is None:  # zero_grad, forward + backward, optimizer step
                 optimizer.zero_grad()
@@ -321,14 +331,14 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
     return expected, compiled
 
 
-def _traced(model, parameters, trace):
+def _traced(model, parameters, trace, functions=()):
     """`trace()`, a compile that runs `model`, or a CompileError if the call changed the model's Python state.
 
     Whatever the trace changed (a counter, a generator's state, a weight
     changed in place, an attribute made) is put back when it is refused, so
     the interpreted run that follows starts where it would have.
     """
-    kept = ModelState(model, parameters)
+    kept = ModelState(model, parameters, functions)
     try:
         program = trace()
     except BaseException:
@@ -670,6 +680,7 @@ class _CompiledBatches:
                     lambda: compile_function(
                         lambda xs, ts: _mean_loss(model, loss_fn, xs, ts), xs, ts, max_terms=self.max_terms
                     ),
+                    (loss_fn,),
                 )
                 _reads_only(program, self.samples.trained)
             except CompileError as refusal:
@@ -887,7 +898,7 @@ class _CompiledSamples:
                 trace = lambda: compile_function(lambda x, t: _with_prediction(model(x), loss_fn, t), *args)  # noqa: E731
             else:
                 trace = lambda: compile_function(lambda x: _with_prediction(model(x), loss_fn, t), x)  # noqa: E731
-            program = _traced(model, self.trained, trace)
+            program = _traced(model, self.trained, trace, (loss_fn,))
             _reads_only(program, self.trained)
             entry = self.programs[key] = (program, structures)
             self.unchecked = True

@@ -280,7 +280,9 @@ def test_tracing_watches_only_its_own_thread():
     t = threading.Thread(target=other_thread)
     t.start()
 
-    def fn(x):
+    # The events and the list reach fn as default arguments, not as closure variables: compile refuses a fn whose
+    # closure variables change while it runs (the other thread appends to the list, sets the event).
+    def fn(x, started=started, go_on=go_on, others=others):
         started.set()
         go_on.wait(10)
         return w * x + others[0]  # the other thread's leaf: a parameter, read live

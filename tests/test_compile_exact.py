@@ -11,6 +11,7 @@ import micrograd_ko as ko
 from micrograd_ko import Value, datasets, losses, nn
 from micrograd_ko.compiler import CompileError
 from micrograd_ko.engine import Op
+from micrograd_ko.module import Module
 from micrograd_ko.train import fit
 
 
@@ -659,3 +660,68 @@ def test_a_branch_on_a_number_that_overflowed_gets_the_engines_error_even_withou
     assert str(compiled.value) == str(interpreted.value)
     with pytest.raises(ko.compiler.GuardError):  # a finite number on the other side of the branch: GuardError
         ko.compile(lambda x: x.tanh() if x > 0.0 else x * 0.5, 1.0, fallback=False)(-1.0)
+
+
+# Python numbers the learner's code reads while traced are frozen into the code: a call made after one of them
+# changed runs interpreted (or compile refuses a fn that changes them itself).
+PENALTY = 0.5
+
+
+def _penalized(x, w):
+    return (x * w - 1.0) ** 2 + PENALTY * w**2
+
+
+def test_a_global_the_function_reads_changed_between_calls_hands_the_call_to_the_engine():
+    global PENALTY
+    w = Value(0.3)
+    f = ko.compile(lambda x: _penalized(x, w), 2.0)
+    try:
+        for penalty in (0.5, 0.0, 2.0):
+            PENALTY = penalty
+            w.grad = 0.0
+            got = f(2.0)
+            compiled_grad = w.grad
+            w.grad = 0.0
+            want = _penalized(Value(2.0), w)
+            want.backward()
+            assert bits(got) == bits(want.data) and bits(compiled_grad) == bits(w.grad)
+        assert f.handed_over == 2  # the calls with another PENALTY than the trace's
+    finally:
+        PENALTY = 0.5
+
+
+def test_a_closure_variable_or_a_learners_module_attribute_changed_between_calls_is_seen():
+    temperature = 1.0
+
+    def set_temperature(t):
+        nonlocal temperature
+        temperature = t
+
+    net = nn.MLP(2, [3, 1], seed=2)
+
+    class Scaled(Module):
+        def __init__(self):
+            self.net, self.scale = net, 1.0
+
+        def __call__(self, x):
+            return self.net(x) * self.scale
+
+    model = Scaled()
+    f = ko.compile(lambda x: model(x) / temperature, [0.5, -0.5])
+    first = f([0.5, -0.5])
+    set_temperature(2.0)
+    assert bits(f([0.5, -0.5])) == bits(first / 2.0) and f.handed_over == 1
+    set_temperature(1.0)
+    model.scale = 3.0
+    assert bits(f([0.5, -0.5])) == bits(model([0.5, -0.5]).data) and f.handed_over == 2
+
+
+def test_compile_refuses_a_function_that_changes_a_global_or_a_closure_variable_when_called():
+    calls = []
+
+    def counted(x):
+        calls.append(1)
+        return x * 2.0
+
+    with pytest.raises(CompileError, match="'calls'"):
+        ko.compile(counted, 1.0)

@@ -4,6 +4,9 @@ they catch, a nested output. Each case was seen training differently, silently, 
 
 import random
 import struct
+import sys
+import types
+from collections import deque
 
 import pytest
 
@@ -336,3 +339,277 @@ def test_numpy_class_labels_and_tuple_outputs_train_compiled_as_interpreted(caps
     (compiled, w_c, _), (interpreted, w_i, _) = both_ways(Pair, data, [0.5] * 6, loss=loss, accuracy=accuracy, epochs=2)
     assert compiled == interpreted and w_c == w_i
     assert "predictions differ" not in capsys.readouterr().err
+
+
+# The learner's own code beyond the modules' attributes: module-level globals and closure variables.
+_STEPS_SEEN = 0
+_NOISE = random.Random(11)
+_noise = _NOISE.gauss  # a bound method of a generator kept as a global
+SCALE = 0.5  # a setting read on every call and never changed
+
+
+class GlobalWarmUp(Module):
+    """A warm-up counted in a module-level global (`global`)."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        global _STEPS_SEEN
+        _STEPS_SEEN += 1
+        return self.net(x) * min(1.0, _STEPS_SEEN / 20)
+
+
+class GlobalNoise(Module):
+    """Noise from a generator reached through a global bound method."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        return self.net(x) + _noise(0, 0.1)
+
+
+def closure_counted():
+    """A model made by a factory: its counter is a closure variable, rebound with `nonlocal`."""
+    calls = 0
+
+    def scale():
+        nonlocal calls
+        calls += 1
+        return 1.0 if calls < 30 else 0.25
+
+    class Counted(Module):
+        def __init__(self):
+            self.net = nn.MLP(2, [4, 1], seed=1)
+
+        def __call__(self, x):
+            return self.net(x) * scale()
+
+    return Counted()
+
+
+def _counted_loss():
+    """A loss function of the learner's that weights later calls less, counting them in a list it closes over."""
+    seen = []
+
+    def loss(pred, t):
+        seen.append(1)
+        return losses.mse(pred, t) * (1.0 / len(seen) ** 0.5)
+
+    return loss
+
+
+class Scaled(Module):
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        return self.net(x) * SCALE
+
+
+def _fresh_globals():
+    global _STEPS_SEEN
+    _STEPS_SEEN = 0
+    _NOISE.seed(11)
+
+
+@pytest.mark.parametrize("make", [GlobalWarmUp, GlobalNoise, closure_counted])
+def test_globals_and_closure_variables_the_models_code_changes_are_seen(make, capsys):
+    runs = []
+    for compile_ in (True, False):
+        _fresh_globals()
+        model = make()
+        history = fit(model, X, Y, epochs=4, batch_size=4, progress=False, seed=0, compile=compile_)
+        runs.append((history, [bits(p.data) for p in model.parameters()], _STEPS_SEEN, _NOISE.getstate()))
+    assert runs[0] == runs[1]  # the trace's calls were undone: the counters and the generator agree too
+    assert "training interpreted, not compiled" in capsys.readouterr().err
+
+
+def test_a_loss_function_of_the_learners_with_state_is_seen(capsys):
+    runs = []
+    for compile_ in (True, False):
+        model = nn.MLP(2, [4, 1], seed=1)
+        history = fit(
+            model, X, Y, loss=_counted_loss(), epochs=3, batch_size=4, progress=False, seed=0, compile=compile_
+        )
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
+    assert "'seen'" in capsys.readouterr().err
+
+
+def test_a_global_the_code_only_reads_keeps_training_compiled(capsys):
+    (compiled, weights_c, _), (interpreted, weights_i, _) = both_ways(Scaled, X, Y, epochs=3, batch_size=4)
+    assert compiled == interpreted and weights_c == weights_i
+    assert "training interpreted" not in capsys.readouterr().err
+
+
+class MakesAGlobal(Module):
+    def __init__(self):
+        self.net = nn.MLP(2, [2, 1], seed=1)
+
+    def __call__(self, x):
+        global _MADE_BY_A_CALL
+        _MADE_BY_A_CALL = True
+        return self.net(x)
+
+
+def _closure_variable(function, name):
+    return dict(zip(function.__code__.co_freevars, function.__closure__))[name]
+
+
+def test_model_state_puts_back_a_global_a_closure_variable_and_a_global_the_call_made():
+    _fresh_globals()
+    state = ModelState(GlobalWarmUp(), [])
+    GlobalWarmUp()([0.1, 0.2])
+    assert state.changed() == "_STEPS_SEEN" and _STEPS_SEEN == 1
+    state.restore()
+    assert _STEPS_SEEN == 0 and state.changed() is None
+
+    model = closure_counted()
+    calls = _closure_variable(_closure_variable(type(model).__call__, "scale").cell_contents, "calls")
+    state = ModelState(model, [])
+    model([0.1, 0.2])
+    assert state.changed() == "calls" and calls.cell_contents == 1
+    state.restore()
+    assert calls.cell_contents == 0 and state.changed() is None
+
+    state = ModelState(MakesAGlobal(), [])
+    MakesAGlobal()([0.1, 0.2])
+    assert state.changed() == "_MADE_BY_A_CALL"
+    state.restore()
+    assert "_MADE_BY_A_CALL" not in globals() and state.changed() is None
+
+
+class KeepsALog(Module):
+    """State in containers beyond lists and dicts: a deque of recent outputs, a set of seen inputs, a bytearray."""
+
+    def __init__(self, kind):
+        self.net = nn.MLP(2, [3, 1], seed=1)
+        self.log = {"deque": deque(maxlen=3), "set": set(), "bytearray": bytearray()}[kind]
+
+    def __call__(self, x):
+        out = self.net(x)
+        if isinstance(self.log, deque):
+            self.log.append(out.data)
+            return out * (1.0 + sum(self.log))
+        if isinstance(self.log, set):
+            self.log.add(round(x[0], 1))
+            return out * len(self.log)
+        self.log.append(7)
+        return out * (len(self.log) % 3)
+
+
+@pytest.mark.parametrize("kind", ["deque", "set", "bytearray"])
+def test_state_in_a_deque_a_set_or_a_bytearray_is_seen_and_put_back(kind, capsys):
+    (compiled, weights_c, model_c), (interpreted, weights_i, model_i) = both_ways(
+        lambda: KeepsALog(kind), X, Y, epochs=3, batch_size=4
+    )
+    assert compiled == interpreted and weights_c == weights_i
+    assert model_c.log == model_i.log and type(model_c.log) is type(model_i.log)
+    assert "training interpreted, not compiled" in capsys.readouterr().err
+
+
+# State the model reads but that other code of the learner's changes between steps: the compiled code would keep
+# the value the trace saw.
+TEMPERATURE = 1.0
+
+
+class Tempered(Module):
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+        self.sharpness = 1.0
+
+    def __call__(self, x):
+        return self.net(x) * (self.sharpness / TEMPERATURE)
+
+
+class AnnealingSGD(ko.optim.SGD):
+    """An optimizer of the learner's that also anneals a global temperature and a model attribute each step."""
+
+    def __init__(self, params, model, what):
+        super().__init__(params, lr=0.05)
+        self.model, self.what = model, what
+
+    def step(self):
+        global TEMPERATURE
+        super().step()
+        if self.what == "global":
+            TEMPERATURE *= 0.9
+        else:
+            self.model.sharpness *= 1.1
+
+
+@pytest.mark.parametrize("what", ["global", "attribute"])
+def test_state_the_learners_optimizer_changes_between_steps_stops_compiled_training(what, capsys):
+    global TEMPERATURE
+    runs = []
+    for compile_ in (True, False):
+        TEMPERATURE = 1.0
+        model = Tempered()
+        optimizer = AnnealingSGD(model.parameters(), model, what)
+        history = fit(
+            model, X, Y, optimizer=optimizer, epochs=3, batch_size=4, progress=False, seed=0, compile=compile_
+        )
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
+    err = capsys.readouterr().err
+    assert "changed between steps" in err and ("TEMPERATURE" if what == "global" else "sharpness") in err
+
+
+def test_state_an_accuracy_function_changes_stops_compiled_training(capsys):
+    global TEMPERATURE
+    runs = []
+    for compile_ in (True, False):
+        TEMPERATURE = 1.0
+
+        def accuracy(pred, t):
+            global TEMPERATURE
+            TEMPERATURE += 0.01
+            return (pred.data > 0) == (t > 0)
+
+        model = Tempered()
+        history = fit(model, X, Y, accuracy=accuracy, epochs=2, batch_size=6, progress=False, seed=0, compile=compile_)
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
+    assert "TEMPERATURE" in capsys.readouterr().err
+
+
+class _Stats:
+    calls = 0  # a counter kept on a helper class of the learner's
+
+
+class ClassCounter(Module):
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        _Stats.calls += 1
+        return self.net(x) * (1.0 if _Stats.calls < 25 else 0.5)
+
+
+class ModuleCounter(Module):
+    """A counter kept in a module of the learner's (`config.step`), here a module made on the fly."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        config.step += 1
+        return self.net(x) * (1.0 if config.step < 25 else 0.5)
+
+
+config = types.ModuleType("learners_config")
+sys.modules["learners_config"] = config
+
+
+@pytest.mark.parametrize("make", [ClassCounter, ModuleCounter])
+def test_a_counter_on_a_helper_class_or_in_a_module_of_the_learners_is_seen(make, capsys):
+    runs = []
+    for compile_ in (True, False):
+        _Stats.calls = config.step = 0
+        model = make()
+        history = fit(model, X, Y, epochs=4, batch_size=4, progress=False, seed=0, compile=compile_)
+        runs.append((history, [bits(p.data) for p in model.parameters()], _Stats.calls, config.step))
+    assert runs[0] == runs[1]
+    assert "training interpreted, not compiled" in capsys.readouterr().err

@@ -127,7 +127,13 @@ read through the engine's own helpers (`repr`, `local_grads()`, `grad()`),
 random generators other than the `random` module's, Python state that changes
 between calls (a counter in a module). `fit(compile=True)` runs the first
 batch of each new program both ways and compares them bit for bit, which
-catches these where they change that batch.
+catches these where they change that batch, and looks at the model's Python
+state around each trace (`model_state`: its modules' attributes, generators
+of their own, and the globals and closure variables the learner's code
+reads): a trace that changes any of it means training interpreted, and so
+does a change of what the learner's own code keeps, seen before each step
+(an optimizer or accuracy function of the learner's that anneals a number
+the model reads: `model_state.LearnersState`).
 
 The compiler works in three stages, one module each: `trace` (run fn once,
 record what the engine reports), `generate` (write the source) and `run`
@@ -142,6 +148,7 @@ from typing import Any
 from .. import engine
 from ..checks import check_bool
 from ..i18n import bilingual
+from ..model_state import LearnersState
 from .errors import CompileError, GuardError, StructureError
 from .generate import _INLINE_BINARY as _INLINE_BINARY  # (for tests: the rows written inline)
 from .generate import _INLINE_UNARY as _INLINE_UNARY
@@ -189,9 +196,19 @@ def compile(
         raise CompileError(
             bilingual("compile는 no_grad() 안에서 쓸 수 없습니다", "compile cannot trace inside no_grad()")
         )
+    learners = LearnersState(None, (fn,))
     tracer, result, inputs, structures = trace_fn(fn, example_args)
+    moved = learners.moved()
+    if moved is not None:
+        raise CompileError(
+            bilingual(
+                f"compile: fn이 호출될 때마다 '{moved}'을(를) 바꿉니다: 컴파일된 코드는 그렇게 하지 않습니다",
+                f"compile: fn changes '{moved}' when it is called; compiled code would not",
+            )
+        )
     result, aux = split_result(result, gradients)
     program = generate_program(tracer, result, inputs, fn, tuple(structures), aux, gradients, fallback, max_terms)
     program.asks_grad_mode = tracer.asks_grad_mode
     program.depends_on = tuple(tracer.depends_on_state.values())
+    program.learners = learners if learners.kept else None
     return program

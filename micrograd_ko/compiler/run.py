@@ -44,8 +44,14 @@ class CompiledFunction:
     # (owner, attribute, value) the trace chose by (a Dropout's mode): a call that finds another value runs interpreted
     depends_on: tuple = ()
 
+    # what the learner's code that fn runs keeps (globals, closure variables, attributes), as traced; None: nothing
+    learners = None
+
     def _state_holds(self):
-        return all(getattr(owner, attribute, _GONE) == value for owner, attribute, value in self.depends_on)
+        """Whether what the trace chose by is as it was: else a call runs interpreted."""
+        return all(getattr(owner, attribute, _GONE) == value for owner, attribute, value in self.depends_on) and (
+            self.learners is None or self.learners.moved() is None
+        )
 
     def __init__(
         self, assemble, namespace, parameters, written, structures, guards, fn, gradients, fallback, sizes, sources
