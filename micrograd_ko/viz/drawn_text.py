@@ -84,11 +84,13 @@ def lines(text, size, max_width=MAX_WIDTH):
     return out
 
 
-def svg(text, size=14.0, *, bold=False, italic=False, colour="#1f2328", background=None, max_width=MAX_WIDTH):
+def svg(text, size=14.0, *, bold=False, italic=False, colour="#1f2328", background="white", max_width=MAX_WIDTH):
     """(SVG drawing `text` with its own glyphs, its width, its height), in px.
 
     `text` may be a list of texts: they are drawn one under the other, each
     on its own `background` box (one font for them all, not one per text).
+    The box is white by default, as the pictures are: dark text stays
+    readable in a dark notebook theme.
     """
     blocks = [text] if isinstance(text, str) else list(text)
     laid = [lines(block, size, max_width) for block in blocks]
@@ -97,7 +99,7 @@ def svg(text, size=14.0, *, bold=False, italic=False, colour="#1f2328", backgrou
     parts, top = [], 0.0
     for rows in laid:
         height = len(rows) * size * LINE + 2 * PAD
-        if background:
+        if background:  # None: transparent
             parts.append(f'<rect y="{top:.2f}" width="{width}" height="{height:.2f}" rx="3" fill="{background}"/>')
         parts += [
             f'<text xml:space="preserve" x="{PAD}" y="{top + first + k * size * LINE:.2f}">{html.escape(row, quote=False)}</text>'
