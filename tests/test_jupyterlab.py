@@ -36,6 +36,10 @@ if shutil.which("jupyter-lab", path=str(Path(sys.executable).parent)) is None:
     pytest.skip("jupyterlab is not installed (it is in the test extra)", allow_module_level=True)
 
 ROOT = Path(__file__).resolve().parent.parent
+# Whether Chromium here could draw Hangul without the glyphs a drawn text carries (CI has no Korean font).
+KOREAN_SYSTEM_FONT = bool(
+    shutil.which("fc-list") and subprocess.run(["fc-list", ":lang=ko"], capture_output=True, text=True).stdout.strip()
+)
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 TOKEN = "micrograd-ko-test"
 
@@ -226,7 +230,7 @@ MEASURE = r"""
   const found = [];
   const decode = (src) => new TextDecoder().decode(Uint8Array.from(atob(src.split(",")[1]), c => c.charCodeAt(0)));
   const px = (v) => { const m = /^([0-9.]+)(pt|px)?$/.exec(v || ""); return m ? parseFloat(m[1]) * (m[2] === "pt" ? 4 / 3 : 1) : NaN; };
-  for (const img of area.querySelectorAll("img")) {
+  for (const img of area.querySelectorAll("img:not(.mgk-drawn)")) {  // a drawn text is not a picture
     const scroller = img.closest(".mgk-scroll");  // a picture kept readable scrolls sideways inside this box
     const box = img.getBoundingClientRect();
     const svg = new DOMParser().parseFromString(decode(img.src), "image/svg+xml").documentElement;
@@ -259,35 +263,90 @@ def test_saved_notebook_shows_pictures_and_a_step_list(lab, browser):
     for i in PICTURE_CELLS:
         area = areas.nth(i)
         area.scroll_into_view_if_needed()
-        assert area.locator(".jp-OutputArea-output img").count() == 1
+        assert area.locator(".jp-OutputArea-output img:not(.mgk-drawn)").count() == 1  # (a note is drawn too)
         assert (
             area.locator(".jp-OutputArea-output svg").count() == 0
         )  # untrusted: JupyterLab kept no SVG, the <img> is what shows
         pictures = area.evaluate(MEASURE)
         assert pictures and all(p["loaded"] for p in pictures)
+        assert_prose_drawn(area, i, least=0)  # a note under the picture, if any: drawn
     for cell in (STEPPER_CELL, NEURON_CELL, REPLAY_CELL):
         player = areas.nth(cell)
-        assert player.locator(".mgk-frame").count() >= STEPS and player.locator(".mgk-stage img").count() == 1
+        assert (
+            player.locator(".mgk-frame").count() >= STEPS and player.locator(".mgk-stage .mgk-stage-img").count() == 1
+        )
         assert player.locator("button").count() == 0 and player.locator("input").count() == 0  # nothing dead
         assert "셀을 실행하면" in player.text_content()
         player.evaluate("e => e.scrollIntoView({block: 'start'})")
         page.wait_for_timeout(500)
         height = player.evaluate("e => e.getBoundingClientRect().height")
         assert height <= 1800, (cell, height)  # a small graph's saved player: within two screens
-        shown = [player.locator(".mgk-stage .mgk-text"), player.locator(".mgk-stage img")]
+        shown = [player.locator(".mgk-stage .mgk-drawn"), player.locator(".mgk-stage .mgk-stage-img")]
         assert all(visible(page, part) for part in shown), cell  # the step's text and its picture, on one screen
+        player.locator(".mgk-all summary").first.click()  # every step's text too
+        # title, how to play, the step's text, the list's heading, the steps' texts
+        assert_prose_drawn(player, cell, least=4)
+        player.locator(".mgk-all summary").first.click()
     assert "연쇄법칙" in areas.nth(STEPPER_CELL).locator(".mgk-stage").text_content()
     dead = areas.nth(6).locator("img").evaluate(DECODE)
     assert "모든 기울기가 정확히 0입니다" in dead and "backward()를 먼저" not in dead
     lecture = areas.nth(LECTURE_CELL)
     lecture.scroll_into_view_if_needed()
     (picture,) = lecture.evaluate(MEASURE)
+    assert_prose_drawn(lecture, LECTURE_CELL, least=1)  # its note ("scroll sideways")
     assert picture["scrolls"] and picture["width"] <= picture["area"] + 0.5 and picture["text"] >= 12, picture
     screenshot(page, "jupyterlab_saved_lecture.png", lecture)
     screenshot(page, "jupyterlab_saved_stepper.png", areas.nth(NEURON_CELL))
     screenshot(page, "jupyterlab_saved_layer_view.png", areas.nth(2))
     screenshot(page, "jupyterlab_saved_replay.png", areas.nth(REPLAY_CELL))
     page.close()
+
+
+# The text a saved player shows as HTML text (a hidden element's text is not shown).
+SHOWN_TEXT = r"""
+(root) => {
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  let text = "";
+  for (let node = walker.nextNode(); node; node = walker.nextNode())
+    if (node.parentElement.getClientRects().length > 0) text += node.textContent;
+  return text;
+}
+"""
+
+# A drawn text (an <img> of an SVG with its own @font-face) against the same SVG without its fonts: the share of
+# pixels that differ. On a machine without a Korean font the second draws boxes, so 0 means the glyphs did not load.
+DRAWN_INK = r"""
+async (img) => {
+  const load = (src) => new Promise((ok, fail) => { const i = new Image(); i.onload = () => ok(i); i.onerror = fail; i.src = src; });
+  const pixels = (i) => {
+    const c = document.createElement("canvas");
+    c.width = i.naturalWidth; c.height = i.naturalHeight;
+    const g = c.getContext("2d");
+    g.drawImage(i, 0, 0);
+    return g.getImageData(0, 0, c.width, c.height).data;
+  };
+  const svg = decodeURIComponent(img.src.slice(img.src.indexOf(",") + 1));
+  const bare = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(svg.replace(/<style>[\s\S]*?<\/style>/, ""));
+  const [own, machine] = [pixels(await load(img.src)), pixels(await load(bare))];
+  let differ = 0;
+  for (let k = 0; k < own.length; k += 4)
+    if ([0, 1, 2, 3].some(c => own[k + c] !== machine[k + c])) differ++;
+  return {loaded: img.complete && img.naturalWidth > 0, width: img.naturalWidth,
+          shown: Math.round(img.getBoundingClientRect().width), differ: differ / (own.length / 4)};
+}
+"""
+
+
+def assert_prose_drawn(area, label, least):
+    """The Korean prose of a saved output: none of it HTML text; drawn, each drawing whole and in its own glyphs."""
+    assert not re.search("[\u1100-\u11ff\uac00-\ud7af]", area.evaluate(SHOWN_TEXT)), label  # no Hangul as text
+    drawn = area.locator(".mgk-drawn").all()
+    assert len(drawn) >= least, label
+    for text in drawn:
+        ink = text.evaluate(DRAWN_INK)
+        assert ink["loaded"] and ink["shown"] == ink["width"], (label, ink)  # whole, at its own size
+        if not KOREAN_SYSTEM_FONT:  # its own glyphs, not the boxes the machine would draw
+            assert ink["differ"] > 0.02, (label, text.get_attribute("alt"), ink)
 
 
 DECODE = "img => new TextDecoder().decode(Uint8Array.from(atob(img.src.split(',')[1]), c => c.charCodeAt(0)))"
@@ -382,7 +441,7 @@ def test_committed_notebook_unrun_shows_pictures(lab, browser, path):
     assert not re.search(r"<micrograd_ko\.[\w.]+ (object )?at 0x", text)
     for stepper in page.locator(".mgk-stepper").all():
         assert stepper.locator("button").count() == 0
-        assert stepper.locator(".mgk-stage img").count() == 1 and stepper.locator(".mgk-frame").count() > 0
+        assert stepper.locator(".mgk-stage .mgk-stage-img").count() == 1 and stepper.locator(".mgk-frame").count() > 0
     images = page.locator(".mgk-output img").all()
     for img in images:
         img.scroll_into_view_if_needed()

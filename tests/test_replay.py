@@ -79,7 +79,8 @@ def test_one_offline_file_and_a_saved_view_of_the_last_epoch(replay, tmp_path):
     saved = re.sub(r"<script>.*?</script>|<style>.*?</style>", "", replay._repr_html_(), flags=re.S)
     stage = re.search(r'<div class="mgk-stage" data-shown="(\d+)".*?</div>', saved, re.S)
     assert int(stage.group(1)) == len(replay) - 1 and "마지막 에폭" in stage.group(0)
-    shown = base64.b64decode(re.search(r'base64,([^"]+)"', stage.group(0)).group(1)).decode("utf-8")
+    picture = re.search(r'class="mgk-img mgk-stage-img" src="data:image/svg\+xml;base64,([^"]+)"', stage.group(0))
+    shown = base64.b64decode(picture.group(1)).decode("utf-8")
     assert "에폭 60/60" in shown
     assert "<button" not in saved and "<input" not in saved
 

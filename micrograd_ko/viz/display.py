@@ -27,7 +27,7 @@ import hashlib
 import html
 import re
 
-from . import fonts
+from . import drawn_text, fonts
 
 __all__ = [
     "OUTPUT_WIDTH",
@@ -142,11 +142,14 @@ def mimebundle(svg, alt, note=None, include=None, exclude=None, scroll=False):
     """
     body = img_tag(svg, alt, scroll=scroll and not fits(svg))
     if note:
-        # The note's own glyphs (live notebooks keep <style>; a saved one drops it and uses the machine's fonts).
+        # The note's own glyphs: a live notebook keeps the <style> (the text shows, in that font); a saved one
+        # drops it, and with it the rules that hide the note's drawing (`drawn_text`): the drawing shows.
         family = "MgkNote" + hashlib.sha1(note.encode("utf-8")).hexdigest()[:8]
+        style = f' style="font-size:0.85em;color:#555;font-family:{family}, sans-serif"'
+        text = drawn_text.element("div", "mgk-note", note, attrs=style, size=12.0, colour="#555")
         body += (
-            f"<style>{fonts.font_face_css(note, family)}</style>"
-            f'<div class="mgk-note" style="font-size:0.85em;color:#555;font-family:{family}, sans-serif">{html.escape(note)}</div>'
+            f"<style>{fonts.font_face_css(note, family)}\n{drawn_text.stylesheet('.' + family)}</style>"
+            f'<div class="{family}">{text}</div>'
         )
     bundle = {"text/html": f'<div class="mgk-output">{body}</div>', "image/svg+xml": svg}
     if include is not None:

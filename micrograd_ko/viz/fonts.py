@@ -21,11 +21,20 @@ from pathlib import Path
 from ..i18n import bilingual
 from .extra import require
 
-__all__ = ["EMBEDDED_FAMILY", "KOREAN_FONT", "embed", "font_face_css", "korean_font_file"]
+__all__ = [
+    "EMBEDDED_FAMILY",
+    "KOREAN_FONT",
+    "advance",
+    "embed",
+    "font_face_css",
+    "korean_font_file",
+    "own_faces",
+]
 
 KOREAN_FONT = "NanumGothic"
 # Symbols (< = >, ², Greek, arrows, math) come from DejaVu Sans, which draws ∂ ‖ ≥ → < clearly; the rest from NanumGothic.
-_SYMBOL_RANGE = "U+003C-003E, U+00B2-00B3, U+00D7, U+0370-03FF, U+2010-2BFF"
+_SYMBOLS = ((0x3C, 0x3E), (0xB2, 0xB3), (0xD7, 0xD7), (0x370, 0x3FF), (0x2010, 0x2BFF))
+_SYMBOL_RANGE = ", ".join(f"U+{a:04X}-{b:04X}" if a != b else f"U+{a:04X}" for a, b in _SYMBOLS)
 _WIDE = re.compile("[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")  # Hangul, CJK, full width
 
 
@@ -142,3 +151,46 @@ def embed(svg):
     else:
         head = svg[: end - 1] + f' font-family="{EMBEDDED_FAMILY}, sans-serif">'
     return head + style + body
+
+
+# -- every glyph of a text, for a picture that must not use the machine's fonts at all ------------
+
+
+@functools.lru_cache(maxsize=2)
+def _advances(font_path):
+    """{code point: advance width in em} of the font at `font_path`."""
+    ttLib = require("fontTools.ttLib", "fonts.advance")
+    font = ttLib.TTFont(io.BytesIO(Path(font_path).read_bytes()), lazy=True)
+    hmtx, em = font["hmtx"], font["head"].unitsPerEm
+    advances = {code: hmtx[glyph][0] / em for code, glyph in font.getBestCmap().items()}
+    font.close()
+    return advances
+
+
+@functools.lru_cache(maxsize=4096)
+def _source(c):
+    """The font file that draws `c` in `own_faces`: a symbol from DejaVu Sans when it has it, the rest
+    from NanumGothic (Latin too), else whichever has it; None when neither does."""
+    symbol = any(a <= ord(c) <= b for a, b in _SYMBOLS)
+    files = (_symbol_font_file(), korean_font_file()) if symbol else (korean_font_file(), _symbol_font_file())
+    return next((path for path in files if ord(c) in _advances(path)), None)
+
+
+def advance(c):
+    """The width of `c` drawn with `own_faces`, in em; None when neither font has it (the machine's font draws it)."""
+    path = _source(c)
+    return None if path is None else _advances(path)[ord(c)]
+
+
+def own_faces(text, family):
+    """@font-face rules for `family` with every character of `text` that the two fonts have, ASCII included.
+
+    Unlike `embed`, nothing is left to the machine's fonts: a text laid out
+    with `advance` is then exactly as wide on every machine.
+    """
+    by_file = {}
+    for c in sorted(set(text) - {"\n"}):
+        path = _source(c)
+        if path is not None:
+            by_file[path] = by_file.get(path, "") + c
+    return "\n".join(_face(family, path, characters) for path, characters in by_file.items())

@@ -5,7 +5,10 @@ fragment is then a title, one line saying how to make it play, the shown
 frame (its text above its picture, scaled to the window's height), and
 every frame's text folded in a <details> (with its picture when the frames
 have their own). No control exists in that markup, so none can sit there
-dead, and a small graph's saved player stays within a screen.
+dead, and a small graph's saved player stays within a screen. Without a
+<style> no font comes with the text either: its Korean prose is also drawn
+as pictures that carry their glyphs (`drawn_text`), shown only there; where
+the stylesheet applies, it hides them and shows the text itself.
 
 Once the cell runs, the script puts the controls (이전/다음, a slider, keys
 ←/→) above a stage: the current frame's text, then its picture scaled to
@@ -31,7 +34,7 @@ from pathlib import Path
 
 from ..files import write_file
 from ..i18n import bilingual, tr
-from . import display, drawing_states, fonts
+from . import display, drawing_states, drawn_text, fonts
 
 __all__ = ["DRAWING_ID", "SharedDrawing", "check_html_path", "fragment", "page"]
 
@@ -56,6 +59,31 @@ def _img(svg, alt, css_class):
     )
 
 
+STEP_TEXT = {"size": 13.0, "background": "#f6f8fa"}  # a step's text drawn as the live player's text box looks
+NOTE_TEXT = {"italic": True, "colour": "#444"}
+
+
+def _steps(frames, pictures):
+    """The folded list of every step: its text, and its picture from `pictures` (an <img> per frame) if given.
+
+    Without pictures the steps' texts are drawn as one picture (one font for them all), not one each.
+    """
+    items = "\n".join(
+        f'<li class="mgk-frame" data-step="{i}" data-node="{html.escape(name)}">'
+        + (
+            f'<pre class="mgk-text">{html.escape(text)}</pre>'
+            if pictures is None
+            else drawn_text.element("pre", "mgk-text", text, **STEP_TEXT) + pictures[i]
+        )
+        + "</li>"
+        for i, (text, _, name) in enumerate(frames)
+    )
+    if pictures is None:
+        texts = [text for text, _, _ in frames]
+        return drawn_text.element("ol", "mgk-steps", texts, body=f"\n{items}\n", **STEP_TEXT)
+    return f'<ol class="mgk-steps">\n{items}\n</ol>'
+
+
 def fragment(frames, *, title, lang=None, drawing=None, note=None, shown=0, saved_note=None):
     """The player for `frames`: (text, svg_of(uid) -> SVG, name) per frame; `svg_of` gets an id prefix to use.
 
@@ -65,23 +93,26 @@ def fragment(frames, *, title, lang=None, drawing=None, note=None, shown=0, save
     """
     uid = "mgk" + uuid.uuid4().hex[:10]
     shown = range(len(frames))[shown]
-    items = []
-    for i, (text, svg_of, name) in enumerate(frames):
-        alt = tr(f"{i + 1}단계 그림", f"picture of step {i + 1}", lang)
-        picture = _img(svg_of(f"{uid}_f{i}"), alt, "mgk-img") if drawing is None else ""
-        items.append(
-            f'<li class="mgk-frame" data-step="{i}" data-node="{html.escape(name)}">'
-            f'<pre class="mgk-text">{html.escape(text)}</pre>{picture}</li>'
-        )
+    pictures = None
+    if drawing is None:
+        pictures = [
+            _img(svg_of(f"{uid}_f{i}"), tr(f"{i + 1}단계 그림", f"picture of step {i + 1}", lang), "mgk-img")
+            for i, (_, svg_of, _) in enumerate(frames)
+        ]
     text, svg_of, _ = frames[shown]
     alt = tr(f"{shown + 1}단계 그림", f"picture of step {shown + 1}", lang)
     lines = min(
         8, max(t.count("\n") + 1 for t, _, _ in frames)
     )  # the live text box's height: the longest text, up to 8 lines
     stage = (
-        f'<div class="mgk-stage" data-shown="{shown}" data-lines="{lines}"><pre class="mgk-text mgk-current">{html.escape(text)}</pre>'
-        f"{_img(svg_of(f'{uid}_s'), alt, 'mgk-img mgk-stage-img')}"
-        + (f'<p class="mgk-saved-note"><i>{html.escape(saved_note)}</i></p>' if saved_note else "")
+        f'<div class="mgk-stage" data-shown="{shown}" data-lines="{lines}">'
+        + drawn_text.element("pre", "mgk-text mgk-current", text, **STEP_TEXT)
+        + _img(svg_of(f"{uid}_s"), alt, "mgk-img mgk-stage-img")
+        + (
+            f'<p class="mgk-saved-note">{drawn_text.element("i", "", saved_note, **NOTE_TEXT)}</p>'
+            if saved_note
+            else ""
+        )
         + "</div>"
     )
     data = ""
@@ -90,7 +121,7 @@ def fragment(frames, *, title, lang=None, drawing=None, note=None, shown=0, save
             f' data-drawing="{html.escape(json.dumps(drawing.states, ensure_ascii=False, separators=(",", ":")))}"'
             f' data-min-width="{drawing.min_width or 0}"'
         )
-    extra = f'<p class="mgk-fit"><i>{html.escape(note)}</i></p>' if note else ""
+    extra = f'<p class="mgk-fit">{drawn_text.element("i", "", note, **NOTE_TEXT)}</p>' if note else ""
     notice = tr(
         "셀을 실행하면(저장된 노트북은 다시 실행하면) 이전/다음 버튼, 슬라이더, ←/→ 키로 한 단계씩 봅니다. 아래는 "
         f"{shown + 1}단계입니다.",
@@ -121,17 +152,18 @@ def fragment(frames, *, title, lang=None, drawing=None, note=None, shown=0, save
     return _TEMPLATE.format(
         fonts=fonts.font_face_css(shown_text, f"{uid}text"),
         family=f"{uid}text",
-        note=html.escape(notice),
+        title=drawn_text.element("b", "mgk-heading", title, bold=True),
+        note=drawn_text.element("i", "", notice, **NOTE_TEXT),
         labels=html.escape(json.dumps(labels, ensure_ascii=False)),
-        summary=html.escape(summary),
+        summary=drawn_text.element("span", "", summary),
         uid=uid,
-        frames="\n".join(items),
+        steps=_steps(frames, pictures),
         uid_json=json.dumps(uid),
-        title=html.escape(title),
         data=data,
         stage=stage,
         extra=extra,
         script=drawing_states.SCRIPT,
+        swap=drawn_text.stylesheet(f"#{uid}"),
     )
 
 
@@ -169,6 +201,7 @@ def page(fragment_html, title, lang=None, path=None):
     The page carries the glyphs of its own text (`fonts.font_face_css`), so
     the steps' Korean text reads on a machine without a Korean font too.
     """
+    fragment_html = drawn_text.without_drawings(fragment_html)  # the page's stylesheet always applies
     shown = html.unescape(re.sub(r"<script.*?</script>|<style.*?</style>|<[^>]+>", " ", fragment_html, flags=re.S))
     # The player's text asks for var(--mgk-font) first; the pictures carry their own glyphs (`fonts.embed`).
     css = fonts.font_face_css(shown + title, PAGE_FONT) + f"\n:root {{ --mgk-font: '{PAGE_FONT}'; }}"
@@ -196,15 +229,14 @@ _TEMPLATE = """<div class="mgk-stepper" id="{uid}" data-labels="{labels}"{data}>
 #{uid} .mgk-drawing {{ overflow: auto; }}
 #{uid} .mgk-drawing svg {{ display: block; }}
 #{uid}.mgk-js .mgk-all, #{uid}.mgk-js .mgk-saved-note {{ display: none; }}
+{swap}
 </style>
-<div class="mgk-title"><b>{title}</b></div>
-<p class="mgk-note"><i>{note}</i></p>
+<div class="mgk-title">{title}</div>
+<p class="mgk-note">{note}</p>
 {extra}
 {stage}
 <details class="mgk-all"><summary>{summary}</summary>
-<ol class="mgk-steps">
-{frames}
-</ol>
+{steps}
 </details>
 <script>
 {script}
@@ -228,7 +260,7 @@ _TEMPLATE = """<div class="mgk-stepper" id="{uid}" data-labels="{labels}"{data}>
   }}
   var box = document.createElement("div");
   box.className = "mgk-drawing";
-  var stageImg = stage.querySelector("img");
+  var stageImg = stage.querySelector(".mgk-stage-img");
   var states = root.hasAttribute("data-drawing") ? JSON.parse(root.getAttribute("data-drawing")) : null;
   var least = parseInt(root.getAttribute("data-min-width") || "0", 10);
   var pictures, showState = null;
@@ -237,7 +269,7 @@ _TEMPLATE = """<div class="mgk-stepper" id="{uid}" data-labels="{labels}"{data}>
     showState = mgkDrawingStates(pictures[0], states);
   }} else {{
     pictures = Array.prototype.map.call(frames, function (f) {{
-      var img = f.querySelector("img");
+      var img = f.querySelector(".mgk-img");
       if (!img) return null;
       var svg = parse(img);
       img.remove();  // shown on the stage from now on
