@@ -200,6 +200,20 @@ def _note_unfaithful(ko, en):
         _tell_tracer("unfaithful", ko, en)
 
 
+def _note_copied():
+    """A Value is being copied (copy.copy, copy.deepcopy): tell a tracer, which refuses.
+
+    The copy is a new object the engine did not build as a node or a leaf, holding the number the
+    original has now: compiled code would read it as a weight and keep that number on every call.
+    """
+    if _observed_threads:
+        _tell_tracer(
+            "unfaithful",
+            "fn이 Value를 복사합니다 (copy.copy, copy.deepcopy): 복사본의 숫자는 추적에 남지 않습니다",
+            "fn copies a Value (copy.copy, copy.deepcopy); the copy's number is not in the trace",
+        )
+
+
 def _tell_tracer(event, *details):
     """Report to this thread's tracer (compile) something fn did that the graph does not show.
 
@@ -1289,6 +1303,7 @@ class Value:
         # a node whose parents have closures is fine: it shares those parents).
         if type(self._da) is _Closure:
             raise _closure_copy_error()
+        _note_copied()
         copied = object.__new__(type(self))
         for slot in Value.__slots__:
             setattr(copied, slot, getattr(self, slot))
@@ -1299,6 +1314,7 @@ class Value:
     def __deepcopy__(self, memo: dict[int, Any]) -> Value:
         # copy.deepcopy's own walk recurses once per parent (a RecursionError from ~100 ops deep):
         # the graph is copied here in topological order instead, each node after its parents.
+        _note_copied()
         for node in topological_order(self):
             if id(node) in memo:
                 continue

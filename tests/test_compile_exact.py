@@ -1,6 +1,7 @@
 """compile is exact or it refuses: each case of the issue "compile is exact or it refuses" (targets are
 inputs, ops by identity, `.data` reads, labels, engine errors, raw text, cost), and fit checking itself."""
 
+import copy
 import math
 import random
 import struct
@@ -218,6 +219,38 @@ def test_no_grad_inside_fn_is_refused():
 
     with pytest.raises(CompileError, match="no_grad"):
         ko.compile(fn, 1.0)
+
+
+@pytest.mark.parametrize("copier", [copy.copy, copy.deepcopy, lambda x: copy.deepcopy([x])[0]])
+def test_a_copy_of_a_value_inside_fn_is_refused_naming_the_line(copier):
+    """A copy is an object the engine did not build: compiled code read it as a weight, frozen at the example."""
+    w = Value(0.7)
+    with pytest.raises(CompileError, match=r"copies a Value .*test_compile_exact\.py:\d+"):
+        ko.compile(lambda x: copier(x) * w, 1.0)
+    with pytest.raises(CompileError, match="copies a Value"):
+        ko.compile(lambda x: copier(w) * x, 1.0)  # a weight copied: its number would be frozen too
+
+
+def test_fit_validates_a_model_that_copies_its_input_as_interpreted():
+    """The compiled forward pass of validation has no check of its own: it gave the example's number for every x."""
+
+    class Defensive(nn.Module):
+        def __init__(self):
+            self.mlp = nn.MLP(2, [4, 1], seed=1)
+
+        def __call__(self, x):
+            return self.mlp(copy.deepcopy(x))  # leave the caller's list alone
+
+    X = [[(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12)]
+    y = [1.0 if a * b > 0 else -1.0 for a, b in X]
+    runs = []
+    for compile_ in (True, False):
+        model = Defensive()
+        history = fit(
+            model, X, y, epochs=2, batch_size=4, seed=0, progress=False, compile=compile_, validation_data=(X, y)
+        )
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
 
 
 # -- 4. and 6.: labels and other user text never reach the source -----------------------

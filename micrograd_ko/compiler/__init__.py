@@ -69,6 +69,9 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
   `grad(..., create_graph=True)` does: it shifts by the max and drops terms
   that underflow, choices made from numbers outside the graph;
 - `fn` drew random numbers from `random` (the state is put back after tracing);
+- a copy of a Value made inside `fn` (`copy.copy`, `copy.deepcopy`, say of its
+  input list): the copy is an object the engine did not build, so compiled
+  code would read it like a weight and keep the example's number;
 - a `no_grad()` block inside `fn`, a node computed before `fn` ran (its
   number would be stale in the engine and live here), a node made with
   micrograd's constructor `Value(data, children, op)` (whatever `backward()`

@@ -10,6 +10,7 @@ faithfully: reads of traced numbers, no_grad() inside fn, random numbers.
 
 from __future__ import annotations
 
+import copy
 import numbers
 import random
 import sys
@@ -241,8 +242,8 @@ class Tracer:
 
 
 def _where(frame):
-    """(file, line) of the first frame outside this module, the engine and the losses' node builder."""
-    skip = (__file__, engine.__file__)
+    """(file, line) of the first frame outside this module, the engine, the losses' node builder and `copy`."""
+    skip = (__file__, engine.__file__, copy.__file__)  # (copy.deepcopy of a list reaches a Value through copy's frames)
     while frame is not None and (frame.f_code.co_filename in skip or frame.f_code in _FAITHFUL_READERS):
         frame = frame.f_back
     return (frame.f_code.co_filename, frame.f_lineno) if frame is not None else ("?", 0)
