@@ -555,12 +555,16 @@ class _CompiledForward:
 
     Made on the first call (in eval mode, so dropout is off); a call the code
     cannot follow is handed to the engine by the compiled function itself.
+    The first time it predicts for a set of inputs, the model predicts for
+    them too, and the compiled predictions are used only if they agree bit
+    for bit (`verify`).
     """
 
     def __init__(self, model):
         self.model, self.program = model, None
         self.traced = None  # the model's Python state when the forward pass was traced
         self._held = None  # (X, each x's flattened numbers or None) for the validation inputs
+        self._verified = None  # the X whose compiled predictions equalled the model's own
 
     def prepare(self, x):
         if self.program is None:
@@ -588,6 +592,36 @@ class _CompiledForward:
             except StructureError:
                 self.program = False
         return self.model(x)
+
+    def verify(self, X, preds):
+        """None if `preds` (made by `numbers` and `self(x)`) equal the model's own predictions for X bit for bit,
+        else the model's own predictions (and the compiled code is not used again).
+
+        Done once per X, as fit checks the first batch of each training
+        program: it catches what shows in the first validation pass. Fit
+        calls the model with raw numbers, the trace saw Values, and Python
+        treats them differently where no guard looks (`x == -1.0`, `if x:`,
+        `sum(x)` on Python 3.12, numpy's pairwise sums). That starts in the
+        inputs, which are the same every epoch, but whether it reaches the
+        output can depend on the weights (a unit that is off hides it), so a
+        difference that shows only in a later epoch is not caught.
+        """
+        if self._verified is X or not self.program:
+            return None
+        own = [self.model(x) for x in X]
+        if all(_bits(_numbers(a)) == _bits(_numbers(b)) for a, b in zip(preds, own)):
+            self._verified = X
+            return None
+        self.program = False
+        print(
+            bilingual(
+                "fit: 검증 데이터는 해석 실행으로 평가합니다 — 컴파일된 순전파의 예측이 모델의 예측과 다릅니다",
+                "fit: evaluating the validation data interpreted — the compiled forward pass predicts other numbers "
+                "than the model",
+            ),
+            file=sys.stderr,
+        )
+        return own
 
     def numbers(self, X):
         """The compiled predictions' numbers for each x in X; None where `self(x)` must decide.
@@ -972,6 +1006,9 @@ def _evaluate(model, X, y, loss, accuracy, predict, judge=None):
             if compiled:
                 numbers = predict.numbers(X)  # each prediction's numbers, or None: it came from predict(x)
                 preds = [predict(x) if n is None else _as_values(n) for n, x in zip(numbers, X)]
+                own = predict.verify(X, preds)
+                if own is not None:  # the compiled predictions differ: the model's own, as interpreted
+                    preds, numbers = own, [None] * len(X)
             else:
                 preds = [predict(x) for x in X]
             total = math.fsum(loss_fn(p, t).data for p, t in zip(preds, y))

@@ -112,6 +112,27 @@ def test_validation_by_compiled_code_equals_the_models_own(make):
     assert compiled == interpreted and weights_c == weights_i
 
 
+class Imputing(Module):
+    """x[1] == -1.0 means 'not measured'. Fit calls the model with raw numbers, the trace saw Values (which are
+    never == a number), and no guard looks at ==: the compiled forward pass took the measured branch for every x."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+        self.default = Value(0.25)
+
+    def __call__(self, x):
+        return self.net([x[0], self.default if x[1] == -1.0 else x[1]])
+
+
+def test_validation_whose_compiled_predictions_differ_from_the_models_is_evaluated_interpreted(capsys):
+    validation = ([[0.5, -1.0], [-0.5, -1.0], [0.3, 0.1]], [0.0, 0.0, 0.0])  # (targets 0: loss = p^2)
+    (compiled, weights_c, _), (interpreted, weights_i, _) = both_ways(
+        Imputing, X, Y, epochs=3, batch_size=4, validation_data=validation
+    )  # (no x[1] of the training data is -1.0: training compiles exactly)
+    assert compiled == interpreted and weights_c == weights_i
+    assert "evaluating the validation data interpreted" in capsys.readouterr().err
+
+
 def test_a_model_with_a_nested_output_trains_compiled_as_interpreted():
     class TwoHeads(Module):
         def __init__(self):
