@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from . import losses
 from .checks import check_bool, check_dataset, check_loss_output, check_positive_int
-from .compiler import CompileError, StructureError, _flatten, _structure
+from .compiler import CompileError, _flatten, _structure
 from .compiler import compile as compile_function
 from .engine import Value, no_grad
 from .engine import sum as value_sum
@@ -586,16 +586,21 @@ class _CompiledForward:
         return out
 
     def __call__(self, x):
-        if self.program:
-            try:
-                return _as_values(self.program(x))
-            except StructureError:
-                self.program = False
+        """The compiled prediction for x, or the model's own where the code would hand x over.
+
+        (The model, not the compiled function's hand-over: that runs the model
+        on Values, and fit runs it on the numbers themselves.)
+        """
+        flat = _flat_or_none(x, self.program._structures[0]) if self.program else None
+        numbers = None if flat is None else self.program.fast_forward(flat)
+        if numbers is not None:
+            return _as_values(numbers)
         return self.model(x)
 
-    def verify(self, X, preds):
-        """None if `preds` (made by `numbers` and `self(x)`) equal the model's own predictions for X bit for bit,
-        else the model's own predictions (and the compiled code is not used again).
+    def verify(self, X, numbers):
+        """None once X has passed; else (the first pass over X) the model's own predictions for X, with which
+        the compiled `numbers` (None where the code would hand x over) are compared bit for bit: if any differs,
+        the compiled code is not used again.
 
         Done once per X, as fit checks the first batch of each training
         program: it catches what shows in the first validation pass. Fit
@@ -608,10 +613,10 @@ class _CompiledForward:
         """
         if self._verified is X or not self.program:
             return None
-        own = [self.model(x) for x in X]
-        if all(_bits(_numbers(a)) == _bits(_numbers(b)) for a, b in zip(preds, own)):
+        own = [self.model(x) for x in X]  # (once per x, as interpreted: a model with Python state sees each once)
+        if all(n is None or _bits(n) == _bits(_numbers(p)) for n, p in zip(numbers, own)):
             self._verified = X
-            return None
+            return own
         self.program = False
         print(
             bilingual(
@@ -1004,11 +1009,12 @@ def _evaluate(model, X, y, loss, accuracy, predict, judge=None):
             predict.prepare(X[0])  # traced outside no_grad, which would freeze every number
         with no_grad():
             if compiled:
-                numbers = predict.numbers(X)  # each prediction's numbers, or None: it came from predict(x)
-                preds = [predict(x) if n is None else _as_values(n) for n, x in zip(numbers, X)]
-                own = predict.verify(X, preds)
-                if own is not None:  # the compiled predictions differ: the model's own, as interpreted
+                numbers = predict.numbers(X)  # each prediction's numbers, or None: it comes from predict(x)
+                own = predict.verify(X, numbers)
+                if own is not None:  # the first pass over X: the model's own predictions, compared with the numbers
                     preds, numbers = own, [None] * len(X)
+                else:
+                    preds = [predict(x) if n is None else _as_values(n) for n, x in zip(numbers, X)]
             else:
                 preds = [predict(x) for x in X]
             total = math.fsum(loss_fn(p, t).data for p, t in zip(preds, y))
