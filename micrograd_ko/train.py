@@ -13,7 +13,8 @@ code (`micrograd_ko.compile`): the same floats as the interpreted engine,
 several times faster. `fit` does not take that on trust: the first batch a
 compiled program serves is also run interpreted from the same state (weights,
 gradients, random numbers), and unless the two agree bit for bit `fit` goes on
-interpreted and says why in one line. See `_CompiledSamples`.
+interpreted and says why in one line. So it does when the model's Python
+state changes (`_unless_changed`). See `_CompiledSamples`.
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ def fit(
         history["gradient_flow"] = []
     order = list(range(len(X)))
     compiled = None
+    kept = None  # the model's Python state, which every compiled program traced
     predict: Module | _CompiledForward = model  # what makes the predictions on validation data
     parameters = _trained(model, optimizer)  # every Value whose gradient a step may change
     if compile and _compilable(model):
@@ -151,6 +153,8 @@ def fit(
         samples = _CompiledSamples(model, loss, loss_fn, _SampleNumbers(X, y), parameters)
         steps = epochs * math.ceil(len(X) / batch_size)
         compiled = _CompiledBatches(model, loss_fn, samples, steps) if samples.targets_are_inputs else samples
+        kept = ModelState(model, [])
+    learners_step = _runs_learners_code(optimizer)
     fused = (
         _FusedSGD(optimizer)
         if isinstance(compiled, _CompiledBatches) and _FusedSGD.applies(optimizer, track_gradients)
@@ -176,6 +180,8 @@ def fit(
                     history["gradient_flow"].append([r.mean_abs_grad for r in gradient_flow(model)])
                 _optimizer_step(optimizer)
             batch_loss, preds, numbers = step
+            if compiled is not None and (not numbers or learners_step):  # the learner's Python ran: did it change?
+                compiled = _unless_changed(compiled, kept)
             total += batch_loss * len(batch)
             if numbers and judge is not None:  # no Value made only to be read back
                 correct += sum([bool(judge(p, y[i])) for p, i in zip(preds, batch)])
@@ -193,6 +199,9 @@ def fit(
                 raise
             history["val_loss"].append(result["loss"])
             history["val_accuracy"].append(result["accuracy"])
+        if compiled is not None and isinstance(predict, _CompiledForward) and predict.ran_model:
+            predict.ran_model = False  # the model itself ran for validation: did its Python state change?
+            compiled = _unless_changed(compiled, kept)
         if progress:  # (a full-batch run has an epoch per step: no text made for a bar that is not shown)
             postfix = {
                 tr("손실", "loss"): f"{history['loss'][-1]:.4f}",
@@ -319,6 +328,37 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
         return expected, None
     compiled.unchecked = False
     return expected, compiled
+
+
+def _unless_changed(compiled, kept):
+    """`compiled`, or None (fit goes on interpreted, saying why) if the model's Python state is no longer `kept`.
+
+    A trace that changes it is refused (`_traced`), but the model's Python
+    also runs interpreted: a batch handed to the engine, the check of a new
+    program, validation, an optimizer of the learner's. A number it keeps
+    (the largest input seen so far) may change there, and the compiled
+    programs would go on with the one they traced. Looked at after each
+    such batch and after a validation that ran the model, not before each
+    compiled step (a walk over the whole model: after every step it made
+    a full-batch fit of a 2-16-16-1 net 40 % slower); after an optimizer's
+    step only when that runs the learner's code. Not looked after: an
+    accuracy function that changes the model.
+    """
+    changed = kept.changed()
+    if changed is None:
+        return compiled
+    _notice(
+        bilingual(
+            f"학습 중에 모델의 '{changed}'이(가) 바뀌었습니다: 컴파일된 코드는 추적할 때의 값을 씁니다",
+            f"the model's '{changed}' changed while training; compiled code would go on with the value it traced",
+        )
+    )
+    return None
+
+
+def _runs_learners_code(optimizer):
+    """Whether `optimizer.step()` may run the learner's code (a subclass, or a function set on the object)."""
+    return type(optimizer).__module__ != Optimizer.__module__ or any(map(callable, vars(optimizer).values()))
 
 
 def _traced(model, parameters, trace):
@@ -565,6 +605,7 @@ class _CompiledForward:
         self.traced = None  # the model's Python state when the forward pass was traced
         self._held = None  # (X, each x's flattened numbers or None) for the validation inputs
         self._verified = None  # the X whose compiled predictions equalled the model's own
+        self.ran_model = False  # the model itself ran (not the compiled code) since fit last looked
 
     def prepare(self, x):
         if self.program is None:
@@ -595,6 +636,7 @@ class _CompiledForward:
         numbers = None if flat is None else self.program.fast_forward(flat)
         if numbers is not None:
             return _as_values(numbers)
+        self.ran_model = True
         return self.model(x)
 
     def verify(self, X, numbers):
@@ -613,6 +655,7 @@ class _CompiledForward:
         """
         if self._verified is X or not self.program:
             return None
+        self.ran_model = True
         own = [self.model(x) for x in X]  # (once per x, as interpreted: a model with Python state sees each once)
         if all(n is None or _bits(n) == _bits(_numbers(p)) for n, p in zip(numbers, own)):
             self._verified = X

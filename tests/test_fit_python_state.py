@@ -133,6 +133,73 @@ def test_validation_whose_compiled_predictions_differ_from_the_models_is_evaluat
     assert "evaluating the validation data interpreted" in capsys.readouterr().err
 
 
+class MaxNorm(Module):
+    """Divides by the largest |x| seen while training: the first batches raise it only through a guard that holds
+    while tracing, so no trace changes it; a batch handed to the engine later does."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+        self.scale = 1.0
+
+    def __call__(self, x):
+        if self.training:
+            for v in x:
+                if abs(v) > self.scale:
+                    self.scale = abs(v)
+        return self.net([v / self.scale for v in x])
+
+
+class EvalMaxNorm(MaxNorm):
+    """MaxNorm that learns its scale while evaluating (validation raises it; training reads it)."""
+
+    def __call__(self, x):
+        self.training = not self.training  # (MaxNorm's update, on the other mode)
+        try:
+            return super().__call__(x)
+        finally:
+            self.training = not self.training
+
+
+class Tempered(Module):
+    """A temperature the optimizer (a subclass of the learner's) anneals after each step, between calls."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+        self.temperature = 1.0
+
+    def __call__(self, x):
+        return self.net(x) * (1.0 / self.temperature)
+
+
+class Annealing(ko.optim.SGD):
+    def __init__(self, model):
+        super().__init__(model.parameters(), lr=0.3)
+        self.model = model
+
+    def step(self):
+        super().step()
+        self.model.temperature *= 0.9
+
+
+@pytest.mark.parametrize("make", [MaxNorm, EvalMaxNorm, Tempered])
+def test_python_state_changed_outside_a_trace_stops_the_compiled_steps(make, capsys):
+    data = [[(i % 4) / 4 - 0.4, (i % 3) / 3 - 0.3] for i in range(16)]
+    data[11] = [2.5, 0.5]  # (not in the first batch with seed 0)
+    targets = [1.0 if a * b > 0 else -1.0 for a, b in data]
+    validation = ([[0.1, 0.2], [3.0, -0.5]], [1.0, -1.0])  # (the first is traced: no |x| > 1)
+    runs = []
+    for compile_ in (True, False):
+        model = make()
+        optimizer = Annealing(model) if make is Tempered else None
+        history = fit(
+            model, data, targets, optimizer=optimizer, epochs=3, batch_size=4, seed=0, progress=False,
+            compile=compile_, validation_data=validation if make is EvalMaxNorm else None,
+        )  # fmt: skip
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
+    assert "changed while training" in capsys.readouterr().err
+
+
 def test_a_model_with_a_nested_output_trains_compiled_as_interpreted():
     class TwoHeads(Module):
         def __init__(self):

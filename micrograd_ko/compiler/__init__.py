@@ -130,7 +130,9 @@ read through the engine's own helpers (`repr`, `local_grads()`, `grad()`),
 random generators other than the `random` module's, Python state that changes
 between calls (a counter in a module). `fit(compile=True)` runs the first
 batch of each new program both ways and compares them bit for bit, which
-catches these where they change that batch.
+catches these where they change that batch; it refuses a trace that changes
+the model's Python state, and stops compiling when that state changes later
+(in a batch handed to the engine, validation, an optimizer of the learner's).
 
 The compiler works in three stages, one module each: `trace` (run fn once,
 record what the engine reports), `generate` (write the source) and `run`
