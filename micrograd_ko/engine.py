@@ -319,10 +319,42 @@ def _watch_nodes(change):
         for name in ("data", "grad"):
             _SLOTS[name] = Value.__dict__[name]
             setattr(Value, name, _watching_property(_SLOTS[name], name))
+        for name, hook in _IDENTITY_HOOKS.items():
+            setattr(Value, name, hook)
     elif _watchers == 0:
         _new = object.__new__
         for name, slot in _SLOTS.items():
             setattr(Value, name, slot)
+        for name in _IDENTITY_HOOKS:
+            delattr(Value, name)
+
+
+def _identity_used(ko, en):
+    """fn asked a Value what Python answers by identity, not by its number: this thread's tracer refuses at once
+    (it raises: a loop on the answer, `while n != 0`, would never end)."""
+    if _observed_threads and sys._getframe(2).f_code.co_filename != __file__:
+        _tell_tracer("identity_used", ko, en)
+
+
+def _value_eq(self, other):
+    if isinstance(other, numbers.Number):
+        _identity_used("Value를 숫자와 ==로 비교합니다", "compares a Value with a number by ==")
+    return NotImplemented  # (then Python compares by identity, as without this hook)
+
+
+def _value_ne(self, other):
+    if isinstance(other, numbers.Number):
+        _identity_used("Value를 숫자와 !=로 비교합니다", "compares a Value with a number by !=")
+    return NotImplemented
+
+
+def _value_bool(self):
+    _identity_used("Value를 참/거짓으로 씁니다 (if x:, while x:)", "tests a Value for truth (if x:, while x:)")
+    return True
+
+
+# While tracing: `==` and `!=` with a number and truth tests, which Python answers for a Value by identity.
+_IDENTITY_HOOKS = {"__eq__": _value_eq, "__ne__": _value_ne, "__bool__": _value_bool}
 
 
 def _watching_property(slot, name):

@@ -231,6 +231,56 @@ def test_a_copy_of_a_value_inside_fn_is_refused_naming_the_line(copier):
         ko.compile(lambda x: copier(w) * x, 1.0)  # a weight copied: its number would be frozen too
 
 
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x, w: w if x == 0.0 else x * w,
+        lambda x, w: w if 0 == x else x * w,  # noqa: SIM300 - the number first: Python asks the Value reflected
+        lambda x, w: x * w if x != -1 else w,
+        lambda x, w: w if x in (0.0, 1.0) else x * w,
+        lambda x, w: x * w if x else w,
+        lambda x, w: x * w if any([x]) else w,
+    ],
+)
+def test_equality_with_a_number_and_truth_tests_of_a_value_are_refused_naming_the_line(fn):
+    """Python answers them for a Value by identity (never equal, always true): the branch turns on no number,
+    where fit's interpreted run gives the model numbers (a missing-value code, `while n != 0` never ending)."""
+    w = Value(0.5)
+    with pytest.raises(CompileError, match=r"(by ==|by !=|while x:\)) at .*test_compile_exact\.py:\d+"):
+        ko.compile(lambda x: fn(x, w), 1.0)
+
+
+def test_identity_questions_python_asks_of_values_themselves_still_compile():
+    w = Value(0.5)
+    for fn in (lambda x: [w, x].index(x) * x * w, lambda x: {x: 2.0}[x] * x * w, lambda x: x * w if x is not w else w):
+        assert ko.compile(fn, 1.0)(3.0) == fn(Value(3.0)).data
+    assert {Value(1.0): 1} and Value.__eq__ is object.__eq__  # the hooks are gone after tracing
+
+
+def test_fit_trains_a_model_that_loops_while_an_input_is_not_zero_as_interpreted(capsys):
+    """Traced, `n != 0` on a Value was always true: the trace never ended (fit's default hung)."""
+
+    class Repeat(nn.Module):
+        def __init__(self):
+            self.w, self.b = Value(0.9), Value(0.1)
+
+        def __call__(self, x):
+            h, n = self.w * x[0], x[1]
+            while n != 0:
+                h = (self.w * h + self.b).tanh()
+                n -= 1
+            return h
+
+    X = [[0.1 * i, float(i % 3)] for i in range(9)]
+    runs = []
+    for compile_ in (True, False):
+        model = Repeat()
+        history = fit(model, X, [0.5] * 9, epochs=2, batch_size=3, seed=0, progress=False, compile=compile_)
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
+    assert "by !=" in capsys.readouterr().err
+
+
 def test_fit_validates_a_model_that_copies_its_input_as_interpreted():
     """The compiled forward pass of validation has no check of its own: it gave the example's number for every x."""
 

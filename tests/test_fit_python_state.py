@@ -113,22 +113,22 @@ def test_validation_by_compiled_code_equals_the_models_own(make):
 
 
 class Imputing(Module):
-    """x[1] == -1.0 means 'not measured'. Fit calls the model with raw numbers, the trace saw Values (which are
-    never == a number), and no guard looks at ==: the compiled forward pass took the measured branch for every x."""
+    """x[1] given as an int means 'not measured'. Fit calls the model with raw numbers, the trace saw Values (no
+    int), and nothing guards an isinstance: the compiled forward pass took the measured branch for every x."""
 
     def __init__(self):
         self.net = nn.MLP(2, [4, 1], seed=1)
         self.default = Value(0.25)
 
     def __call__(self, x):
-        return self.net([x[0], self.default if x[1] == -1.0 else x[1]])
+        return self.net([x[0], self.default if isinstance(x[1], int) else x[1]])
 
 
 def test_validation_whose_compiled_predictions_differ_from_the_models_is_evaluated_interpreted(capsys):
-    validation = ([[0.5, -1.0], [-0.5, -1.0], [0.3, 0.1]], [0.0, 0.0, 0.0])  # (targets 0: loss = p^2)
+    validation = ([[0.5, -1], [-0.5, -1], [0.3, 0.1]], [0.0, 0.0, 0.0])  # (targets 0: loss = p^2)
     (compiled, weights_c, _), (interpreted, weights_i, _) = both_ways(
         Imputing, X, Y, epochs=3, batch_size=4, validation_data=validation
-    )  # (no x[1] of the training data is -1.0: training compiles exactly)
+    )  # (no x[1] of the training data is an int: training compiles exactly)
     assert compiled == interpreted and weights_c == weights_i
     assert "evaluating the validation data interpreted" in capsys.readouterr().err
 

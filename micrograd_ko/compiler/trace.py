@@ -174,6 +174,21 @@ class Tracer:
         if self._unfaithful is None:
             self._unfaithful = (_where(frame), ko, en)
 
+    def identity_used(self, frame, ko, en):
+        """fn asked a Value what Python answers by identity (== or != with a number, a truth test): refused here
+        and now, by raising inside fn, since a loop on the answer (`while n != 0`) would never end."""
+        filename, line = _where(frame)
+        raise CompileError(
+            bilingual(
+                f"compile: fn이 {filename}:{line}에서 {ko}. Value는 어떤 숫자와도 같지 않고 언제나 참이라서 그 분기는 "
+                "숫자와 상관없습니다 (fit의 해석 실행은 모델에 숫자 자체를 넘깁니다). 숫자를 보려면 x.data를 쓰고 "
+                "해석 실행하세요",
+                f"compile: fn {en} at {filename}:{line}; a Value is never equal to a number and always true, so the "
+                "branch turns on no number (fit's interpreted run gives the model the numbers themselves). To test "
+                "the number, use x.data and run interpreted",
+            )
+        )
+
     def depends_on(self, frame, owner, attribute, value):
         self.depends_on_state[(id(owner), attribute)] = (owner, attribute, value)
 
