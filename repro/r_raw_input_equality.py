@@ -1,6 +1,9 @@
 """fit gives a learner's model raw numbers when interpreted but Value leaves when compiled. A model that tests an
 input with `==` (a missing-value code) or truthiness takes another branch on a Value (identity equality, always
-truthy), and nothing guards it. fit's bit-for-bit check looks at the first batch only; validation has no check."""
+truthy), and nothing guards it. fit's bit-for-bit check looks at the first batch only; validation has no check.
+
+Before e472797/2c7fd13: loss [0.8358744834874469, 0.555032871010145, 0.4429280683539818] vs [0.8211987895979337, 0.5471573547366879, 0.41651862658833333], val_loss [1.006925155436115, 0.9091544100690102, 0.6738123630472975] vs [0.5887953827127289, 0.619078935073243, 0.5195393037521719], nothing printed. Since 2c7fd13: refused at the trace (== with a number), equal histories.
+"""
 import io, contextlib
 from micrograd_ko import Value, nn
 from micrograd_ko.module import Module

@@ -2,7 +2,10 @@
 The trace sees no change (the first batch holds no |x| > 1: the comparison is a guard, and it holds), so fit trusts
 the program. A later batch with |x| > 1 fails the guard and runs interpreted, which raises `scale` to 2.5; every
 compiled step after it still divides by the 1.0 it traced. Nothing is printed. (ModelState is only consulted around
-a trace; a hand-over to the engine may change the model's Python state and nothing looks again.)"""
+a trace; a hand-over to the engine may change the model's Python state and nothing looks again.)
+
+Before c6629ee: loss [1.0119632479652183, 0.9723622937011414, 0.9519486507435915] vs [1.076568124808801, 1.0256822287048049, 1.0732121296646648], nothing printed. Since c6629ee: equal, one line printed.
+"""
 import io, contextlib
 from micrograd_ko import nn
 from micrograd_ko.module import Module

@@ -2,7 +2,10 @@
 path gives the model raw numbers, the compiled trace gives Value leaves, so a model that centres its input with
 sum(x) / len(x) computes other bits compiled. fit's check of the first batch catches it when that batch shows it;
 validation (the compiled forward pass) has no check: val_loss differs silently.
-Run with Python 3.12+ (the project allows >= 3.10); on 3.11 both sums are the same."""
+Run with Python 3.12+ (the project allows >= 3.10); on 3.11 both sums are the same.
+
+NOT fixed: on 3.12.1, val_loss [..., 0.131260475385025] compiled vs [..., 0.13126047538502497] interpreted (epoch 2; epoch 1 agreed, so 86f78e3's first-pass check passed).
+"""
 import io, contextlib, sys
 from micrograd_ko import nn
 from micrograd_ko.module import Module

@@ -1,6 +1,9 @@
 """A learner's model that uses an input as a loop count with `while n != 0`: interpreted (raw numbers) it loops n
 times; traced, n is a Value, `n != 0` is always True (identity), and the trace never ends: fit(compile=True), the
-default, hangs on its first batch (memory grows with every node). Run with a timeout."""
+default, hangs on its first batch (memory grows with every node). Run with a timeout.
+
+Before 2c7fd13: compile=True still tracing after 20 s (hang); compile=False loss [0.0264807913504687, 0.02289818741970746]. Since 2c7fd13: refused at the trace, equal histories.
+"""
 import signal, sys
 from micrograd_ko import Value, nn
 from micrograd_ko.module import Module
