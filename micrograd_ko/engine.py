@@ -329,31 +329,31 @@ def _watch_nodes(change):
             delattr(Value, name)
 
 
-def _identity_used(ko, en):
-    """fn asked a Value what Python answers by identity, not by its number: this thread's tracer refuses at once
-    (it raises: a loop on the answer, `while n != 0`, would never end)."""
+def _identity_used(ko, en, *values):
+    """fn asked Values what Python answers by identity, not by their numbers: this thread's tracer decides (it
+    raises, at once, where they would be numbers in fit's own run: a loop on the answer would never end)."""
     if _observed_threads and sys._getframe(2).f_code.co_filename != __file__:
-        _tell_tracer("identity_used", ko, en)
+        _tell_tracer("identity_used", ko, en, values)
 
 
 def _value_eq(self, other):
-    if isinstance(other, numbers.Number):
-        _identity_used("Value를 숫자와 ==로 비교합니다", "compares a Value with a number by ==")
+    if isinstance(other, (numbers.Number, Value)):
+        _identity_used("Value를 ==로 비교합니다", "compares a Value by ==", *(v for v in (self, other) if _is_value(v)))
     return NotImplemented  # (then Python compares by identity, as without this hook)
 
 
 def _value_ne(self, other):
-    if isinstance(other, numbers.Number):
-        _identity_used("Value를 숫자와 !=로 비교합니다", "compares a Value with a number by !=")
+    if isinstance(other, (numbers.Number, Value)):
+        _identity_used("Value를 !=로 비교합니다", "compares a Value by !=", *(v for v in (self, other) if _is_value(v)))
     return NotImplemented
 
 
 def _value_bool(self):
-    _identity_used("Value를 참/거짓으로 씁니다 (if x:, while x:)", "tests a Value for truth (if x:, while x:)")
+    _identity_used("Value를 참/거짓으로 씁니다 (if x:, while x:)", "tests a Value for truth (if x:, while x:)", self)
     return True
 
 
-# While tracing: `==` and `!=` with a number and truth tests, which Python answers for a Value by identity.
+# While tracing: `==`, `!=` and truth tests, which Python answers for a Value by identity.
 _IDENTITY_HOOKS = {"__eq__": _value_eq, "__ne__": _value_ne, "__bool__": _value_bool}
 
 

@@ -240,6 +240,8 @@ def test_a_copy_of_a_value_inside_fn_is_refused_naming_the_line(copier):
         lambda x, w: w if x in (0.0, 1.0) else x * w,
         lambda x, w: x * w if x else w,
         lambda x, w: x * w if any([x]) else w,
+        lambda x, w: x * w if x * 2.0 + 1.0 != 0 else w,  # computed from the argument alone: a number in fit's run
+        lambda x, w: (lambda xs: xs.index(xs[1]) * w)([x, x * 1.0]),  # two such: compared by their numbers there
     ],
 )
 def test_equality_with_a_number_and_truth_tests_of_a_value_are_refused_naming_the_line(fn):
@@ -251,8 +253,15 @@ def test_equality_with_a_number_and_truth_tests_of_a_value_are_refused_naming_th
 
 
 def test_identity_questions_python_asks_of_values_themselves_still_compile():
+    """A weight is a Value in fit's own run too: there Python asks the same question and gets the same answer."""
     w = Value(0.5)
-    for fn in (lambda x: [w, x].index(x) * x * w, lambda x: {x: 2.0}[x] * x * w, lambda x: x * w if x is not w else w):
+    for fn in (
+        lambda x: [w, x].index(x) * x * w,
+        lambda x: {x: 2.0}[x] * x * w,
+        lambda x: x * w if x is not w else w,
+        lambda x: x * w + w if w else x,  # an optional bias: `if self.bias:`
+        lambda x: x * w if x * w != 0 else w,
+    ):
         assert ko.compile(fn, 1.0)(3.0) == fn(Value(3.0)).data
     assert {Value(1.0): 1} and Value.__eq__ is object.__eq__  # the hooks are gone after tracing
 

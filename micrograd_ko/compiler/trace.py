@@ -125,7 +125,8 @@ class Tracer:
     read or write outside the engine, and every comparison of Values.
     """
 
-    def __init__(self):
+    def __init__(self, inputs=()):
+        self._inputs = {id(leaf) for leaf in inputs}  # the leaves made from fn's arguments (numbers, in fit's own run)
         self._created = {}  # id -> the Value itself, kept alive so no later Value reuses the id
         self._made = []  # the nodes the engine built, in the order fn built them
         self._guards = []
@@ -174,20 +175,35 @@ class Tracer:
         if self._unfaithful is None:
             self._unfaithful = (_where(frame), ko, en)
 
-    def identity_used(self, frame, ko, en):
-        """fn asked a Value what Python answers by identity (== or != with a number, a truth test): refused here
-        and now, by raising inside fn, since a loop on the answer (`while n != 0`) would never end."""
+    def identity_used(self, frame, ko, en, values):
+        """fn asked Values what Python answers by identity (== or != with a number, a truth test).
+
+        Refused, here and now by raising inside fn (a loop on the answer,
+        `while n != 0`, would never end), where each of `values` is computed
+        from the arguments and constants alone: fit's interpreted run gives
+        the model its numbers, so there it would be a number, and Python
+        answers by its value. Where a weight is in it, it is a Value in both
+        runs, and the answer the same (`if self.bias:`).
+        """
+        if not all(map(self._from_arguments_alone, values)):
+            return
         filename, line = _where(frame)
         raise CompileError(
             bilingual(
-                f"compile: fn이 {filename}:{line}에서 {ko}. Value는 어떤 숫자와도 같지 않고 언제나 참이라서 그 분기는 "
-                "숫자와 상관없습니다 (fit의 해석 실행은 모델에 숫자 자체를 넘깁니다). 숫자를 보려면 x.data를 쓰고 "
-                "해석 실행하세요",
-                f"compile: fn {en} at {filename}:{line}; a Value is never equal to a number and always true, so the "
-                "branch turns on no number (fit's interpreted run gives the model the numbers themselves). To test "
-                "the number, use x.data and run interpreted",
+                f"compile: fn이 {filename}:{line}에서 {ko}. 파이썬은 Value에 대해 이것을 숫자가 아니라 정체성으로 "
+                "답합니다 (다른 것과 같지 않고 언제나 참): 인자로만 계산한 값이므로 fit의 해석 실행에서는 숫자이고, "
+                "그 답은 숫자에 따라 달라집니다. 숫자를 보려면 x.data를 쓰고 해석 실행하세요",
+                f"compile: fn {en} at {filename}:{line}; Python answers that for a Value by identity (equal to "
+                "nothing else, always true), but this one is computed from the arguments alone, so in fit's "
+                "interpreted run it is a number and the answer depends on it. To test the number, use x.data and "
+                "run interpreted",
             )
         )
+
+    def _from_arguments_alone(self, value):
+        """Whether every leaf `value` depends on is an input or a constant fn made (no weight)."""
+        known = self._inputs.union(self._created)
+        return all(id(node) in known for node in engine.topological_order(value) if node._a is None)
 
     def depends_on(self, frame, owner, attribute, value):
         self.depends_on_state[(id(owner), attribute)] = (owner, attribute, value)
@@ -276,7 +292,7 @@ def trace_fn(fn, example_args):
     contents = _contents(wrapped)
     state = random.getstate()
     try:
-        with Tracer() as tracer:
+        with Tracer(inputs) as tracer:
             result = fn(*wrapped)
     finally:
         drew = random.getstate() != state
