@@ -647,8 +647,9 @@ class _CompiledForward:
         Done once per X, as fit checks the first batch of each training
         program: it catches what shows in the first validation pass. Fit
         calls the model with raw numbers, the trace saw Values, and Python
-        treats them differently where no guard looks (`x == -1.0`, `if x:`,
-        `sum(x)` on Python 3.12, numpy's pairwise sums). That starts in the
+        treats them differently where neither a guard nor the trace looks
+        (`isinstance(x, int)`, `sum(x)` on Python 3.12, numpy's pairwise
+        sums; `==` and truth tests the trace refuses). That starts in the
         inputs, which are the same every epoch, but whether it reaches the
         output can depend on the weights (a unit that is off hides it), so a
         difference that shows only in a later epoch is not caught.
