@@ -200,6 +200,20 @@ def _note_unfaithful(ko, en):
         _tell_tracer("unfaithful", ko, en)
 
 
+def _note_copied():
+    """A Value is being copied (copy.copy, copy.deepcopy): tell a tracer, which refuses.
+
+    The copy is a new object the engine did not build as a node or a leaf, holding the number the
+    original has now: compiled code would read it as a weight and keep that number on every call.
+    """
+    if _observed_threads:
+        _tell_tracer(
+            "unfaithful",
+            "fn이 Value를 복사합니다 (copy.copy, copy.deepcopy): 복사본의 숫자는 추적에 남지 않습니다",
+            "fn copies a Value (copy.copy, copy.deepcopy); the copy's number is not in the trace",
+        )
+
+
 def _tell_tracer(event, *details):
     """Report to this thread's tracer (compile) something fn did that the graph does not show.
 
@@ -305,10 +319,42 @@ def _watch_nodes(change):
         for name in ("data", "grad"):
             _SLOTS[name] = Value.__dict__[name]
             setattr(Value, name, _watching_property(_SLOTS[name], name))
+        for name, hook in _IDENTITY_HOOKS.items():
+            setattr(Value, name, hook)
     elif _watchers == 0:
         _new = object.__new__
         for name, slot in _SLOTS.items():
             setattr(Value, name, slot)
+        for name in _IDENTITY_HOOKS:
+            delattr(Value, name)
+
+
+def _identity_used(ko, en, *values):
+    """fn asked Values what Python answers by identity, not by their numbers: this thread's tracer decides (it
+    raises, at once, where they would be numbers in fit's own run: a loop on the answer would never end)."""
+    if _observed_threads and sys._getframe(2).f_code.co_filename != __file__:
+        _tell_tracer("identity_used", ko, en, values)
+
+
+def _value_eq(self, other):
+    if isinstance(other, (numbers.Number, Value)):
+        _identity_used("Value를 ==로 비교합니다", "compares a Value by ==", *(v for v in (self, other) if _is_value(v)))
+    return NotImplemented  # (then Python compares by identity, as without this hook)
+
+
+def _value_ne(self, other):
+    if isinstance(other, (numbers.Number, Value)):
+        _identity_used("Value를 !=로 비교합니다", "compares a Value by !=", *(v for v in (self, other) if _is_value(v)))
+    return NotImplemented
+
+
+def _value_bool(self):
+    _identity_used("Value를 참/거짓으로 씁니다 (if x:, while x:)", "tests a Value for truth (if x:, while x:)", self)
+    return True
+
+
+# While tracing: `==`, `!=` and truth tests, which Python answers for a Value by identity.
+_IDENTITY_HOOKS = {"__eq__": _value_eq, "__ne__": _value_ne, "__bool__": _value_bool}
 
 
 def _watching_property(slot, name):
@@ -1289,6 +1335,7 @@ class Value:
         # a node whose parents have closures is fine: it shares those parents).
         if type(self._da) is _Closure:
             raise _closure_copy_error()
+        _note_copied()
         copied = object.__new__(type(self))
         for slot in Value.__slots__:
             setattr(copied, slot, getattr(self, slot))
@@ -1299,6 +1346,7 @@ class Value:
     def __deepcopy__(self, memo: dict[int, Any]) -> Value:
         # copy.deepcopy's own walk recurses once per parent (a RecursionError from ~100 ops deep):
         # the graph is copied here in topological order instead, each node after its parents.
+        _note_copied()
         for node in topological_order(self):
             if id(node) in memo:
                 continue

@@ -13,7 +13,9 @@ code (`micrograd_ko.compile`): the same floats as the interpreted engine,
 several times faster. `fit` does not take that on trust: the first batch a
 compiled program serves is also run interpreted from the same state (weights,
 gradients, random numbers), and unless the two agree bit for bit `fit` goes on
-interpreted and says why in one line. See `_CompiledSamples`.
+interpreted and says why in one line. So it does when what the learner's
+own code keeps changes between steps (`model_state.LearnersState`). See
+`_CompiledSamples`.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from tqdm import tqdm
 
 from . import losses
 from .checks import check_bool, check_dataset, check_loss_output, check_positive_int
-from .compiler import CompileError, StructureError, _flatten, _structure
+from .compiler import CompileError, _flatten, _structure
 from .compiler import compile as compile_function
 from .engine import Value, no_grad
 from .engine import sum as value_sum
@@ -171,8 +173,9 @@ def fit(
                 compiled = None  # the traces froze the old value into the code
                 _notice(
                     bilingual(
-                        f"모델이 읽는 '{moved}'이(가) 단계 사이에 바뀌었습니다 (모델 호출 밖에서)",
-                        f"'{moved}', which the model reads, changed between steps (outside the model's call)",
+                        f"모델이 읽는 '{moved}'이(가) 단계 사이에 바뀌었습니다: 컴파일된 코드는 추적할 때의 값을 씁니다",
+                        f"'{moved}', which the model reads, changed between steps; compiled code would go on with the "
+                        "value it traced",
                     )
                 )
             step = fused.step(compiled, X, y, batch) if fused is not None and compiled is not None else None
@@ -565,12 +568,16 @@ class _CompiledForward:
 
     Made on the first call (in eval mode, so dropout is off); a call the code
     cannot follow is handed to the engine by the compiled function itself.
+    The first time it predicts for a set of inputs, the model predicts for
+    them too, and the compiled predictions are used only if they agree bit
+    for bit (`verify`).
     """
 
     def __init__(self, model):
         self.model, self.program = model, None
         self.traced = None  # the model's Python state when the forward pass was traced
         self._held = None  # (X, each x's flattened numbers or None) for the validation inputs
+        self._verified = None  # the X whose compiled predictions equalled the model's own
 
     def prepare(self, x):
         if self.program is None:
@@ -592,12 +599,48 @@ class _CompiledForward:
         return out
 
     def __call__(self, x):
-        if self.program:
-            try:
-                return _as_values(self.program(x))
-            except StructureError:
-                self.program = False
+        """The compiled prediction for x, or the model's own where the code would hand x over.
+
+        (The model, not the compiled function's hand-over: that runs the model
+        on Values, and fit runs it on the numbers themselves.)
+        """
+        flat = _flat_or_none(x, self.program._structures[0]) if self.program else None
+        numbers = None if flat is None else self.program.fast_forward(flat)
+        if numbers is not None:
+            return _as_values(numbers)
         return self.model(x)
+
+    def verify(self, X, numbers):
+        """None once X has passed; else (the first pass over X) the model's own predictions for X, with which
+        the compiled `numbers` (None where the code would hand x over) are compared bit for bit: if any differs,
+        the compiled code is not used again.
+
+        Done once per X, as fit checks the first batch of each training
+        program: it catches what shows in the first validation pass. Fit
+        calls the model with raw numbers, the trace saw Values, and Python
+        treats them differently where neither a guard nor the trace looks
+        (`isinstance(x, int)`, `sum(x)` on Python 3.12, numpy's pairwise
+        sums; `==` and truth tests the trace refuses). That starts in the
+        inputs, which are the same every epoch, but whether it reaches the
+        output can depend on the weights (a unit that is off hides it), so a
+        difference that shows only in a later epoch is not caught.
+        """
+        if self._verified is X or not self.program:
+            return None
+        own = [self.model(x) for x in X]  # (once per x, as interpreted: a model with Python state sees each once)
+        if all(n is None or _bits(n) == _bits(_numbers(p)) for n, p in zip(numbers, own)):
+            self._verified = X
+            return own
+        self.program = False
+        print(
+            bilingual(
+                "fit: 검증 데이터는 해석 실행으로 평가합니다 — 컴파일된 순전파의 예측이 모델의 예측과 다릅니다",
+                "fit: evaluating the validation data interpreted — the compiled forward pass predicts other numbers "
+                "than the model",
+            ),
+            file=sys.stderr,
+        )
+        return own
 
     def numbers(self, X):
         """The compiled predictions' numbers for each x in X; None where `self(x)` must decide.
@@ -981,8 +1024,12 @@ def _evaluate(model, X, y, loss, accuracy, predict, judge=None):
             predict.prepare(X[0])  # traced outside no_grad, which would freeze every number
         with no_grad():
             if compiled:
-                numbers = predict.numbers(X)  # each prediction's numbers, or None: it came from predict(x)
-                preds = [predict(x) if n is None else _as_values(n) for n, x in zip(numbers, X)]
+                numbers = predict.numbers(X)  # each prediction's numbers, or None: it comes from predict(x)
+                own = predict.verify(X, numbers)
+                if own is not None:  # the first pass over X: the model's own predictions, compared with the numbers
+                    preds, numbers = own, [None] * len(X)
+                else:
+                    preds = [predict(x) if n is None else _as_values(n) for n, x in zip(numbers, X)]
             else:
                 preds = [predict(x) for x in X]
             total = math.fsum(loss_fn(p, t).data for p, t in zip(preds, y))

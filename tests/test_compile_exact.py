@@ -1,6 +1,7 @@
 """compile is exact or it refuses: each case of the issue "compile is exact or it refuses" (targets are
 inputs, ops by identity, `.data` reads, labels, engine errors, raw text, cost), and fit checking itself."""
 
+import copy
 import math
 import random
 import struct
@@ -219,6 +220,97 @@ def test_no_grad_inside_fn_is_refused():
 
     with pytest.raises(CompileError, match="no_grad"):
         ko.compile(fn, 1.0)
+
+
+@pytest.mark.parametrize("copier", [copy.copy, copy.deepcopy, lambda x: copy.deepcopy([x])[0]])
+def test_a_copy_of_a_value_inside_fn_is_refused_naming_the_line(copier):
+    """A copy is an object the engine did not build: compiled code read it as a weight, frozen at the example."""
+    w = Value(0.7)
+    with pytest.raises(CompileError, match=r"copies a Value .*test_compile_exact\.py:\d+"):
+        ko.compile(lambda x: copier(x) * w, 1.0)
+    with pytest.raises(CompileError, match="copies a Value"):
+        ko.compile(lambda x: copier(w) * x, 1.0)  # a weight copied: its number would be frozen too
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x, w: w if x == 0.0 else x * w,
+        lambda x, w: w if 0 == x else x * w,  # noqa: SIM300 - the number first: Python asks the Value reflected
+        lambda x, w: x * w if x != -1 else w,
+        lambda x, w: w if x in (0.0, 1.0) else x * w,
+        lambda x, w: x * w if x else w,
+        lambda x, w: x * w if any([x]) else w,
+        lambda x, w: x * w if x * 2.0 + 1.0 != 0 else w,  # computed from the argument alone: a number in fit's run
+        lambda x, w: (lambda xs: xs.index(xs[1]) * w)([x, x * 1.0]),  # two such: compared by their numbers there
+    ],
+)
+def test_equality_with_a_number_and_truth_tests_of_a_value_are_refused_naming_the_line(fn):
+    """Python answers them for a Value by identity (never equal, always true): the branch turns on no number,
+    where fit's interpreted run gives the model numbers (a missing-value code, `while n != 0` never ending)."""
+    w = Value(0.5)
+    with pytest.raises(CompileError, match=r"(by ==|by !=|while x:\)) at .*test_compile_exact\.py:\d+"):
+        ko.compile(lambda x: fn(x, w), 1.0)
+
+
+def test_identity_questions_python_asks_of_values_themselves_still_compile():
+    """A weight is a Value in fit's own run too: there Python asks the same question and gets the same answer."""
+    w = Value(0.5)
+    for fn in (
+        lambda x: [w, x].index(x) * x * w,
+        lambda x: {x: 2.0}[x] * x * w,
+        lambda x: x * w if x is not w else w,
+        lambda x: x * w + w if w else x,  # an optional bias: `if self.bias:`
+        lambda x: x * w if x * w != 0 else w,
+    ):
+        assert ko.compile(fn, 1.0)(3.0) == fn(Value(3.0)).data
+    assert {Value(1.0): 1} and Value.__eq__ is object.__eq__  # the hooks are gone after tracing
+
+
+def test_fit_trains_a_model_that_loops_while_an_input_is_not_zero_as_interpreted(capsys):
+    """Traced, `n != 0` on a Value was always true: the trace never ended (fit's default hung)."""
+
+    class Repeat(nn.Module):
+        def __init__(self):
+            self.w, self.b = Value(0.9), Value(0.1)
+
+        def __call__(self, x):
+            h, n = self.w * x[0], x[1]
+            while n != 0:
+                h = (self.w * h + self.b).tanh()
+                n -= 1
+            return h
+
+    X = [[0.1 * i, float(i % 3)] for i in range(9)]
+    runs = []
+    for compile_ in (True, False):
+        model = Repeat()
+        history = fit(model, X, [0.5] * 9, epochs=2, batch_size=3, seed=0, progress=False, compile=compile_)
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
+    assert "by !=" in capsys.readouterr().err
+
+
+def test_fit_validates_a_model_that_copies_its_input_as_interpreted():
+    """The compiled forward pass of validation has no check of its own: it gave the example's number for every x."""
+
+    class Defensive(nn.Module):
+        def __init__(self):
+            self.mlp = nn.MLP(2, [4, 1], seed=1)
+
+        def __call__(self, x):
+            return self.mlp(copy.deepcopy(x))  # leave the caller's list alone
+
+    X = [[(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12)]
+    y = [1.0 if a * b > 0 else -1.0 for a, b in X]
+    runs = []
+    for compile_ in (True, False):
+        model = Defensive()
+        history = fit(
+            model, X, y, epochs=2, batch_size=4, seed=0, progress=False, compile=compile_, validation_data=(X, y)
+        )
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
 
 
 # -- 4. and 6.: labels and other user text never reach the source -----------------------

@@ -115,6 +115,94 @@ def test_validation_by_compiled_code_equals_the_models_own(make):
     assert compiled == interpreted and weights_c == weights_i
 
 
+class Imputing(Module):
+    """x[1] given as an int means 'not measured'. Fit calls the model with raw numbers, the trace saw Values (no
+    int), and nothing guards an isinstance: the compiled forward pass took the measured branch for every x."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+        self.default = Value(0.25)
+
+    def __call__(self, x):
+        return self.net([x[0], self.default if isinstance(x[1], int) else x[1]])
+
+
+def test_validation_whose_compiled_predictions_differ_from_the_models_is_evaluated_interpreted(capsys):
+    validation = ([[0.5, -1], [-0.5, -1], [0.3, 0.1]], [0.0, 0.0, 0.0])  # (targets 0: loss = p^2)
+    (compiled, weights_c, _), (interpreted, weights_i, _) = both_ways(
+        Imputing, X, Y, epochs=3, batch_size=4, validation_data=validation
+    )  # (no x[1] of the training data is an int: training compiles exactly)
+    assert compiled == interpreted and weights_c == weights_i
+    assert "evaluating the validation data interpreted" in capsys.readouterr().err
+
+
+class MaxNorm(Module):
+    """Divides by the largest |x| seen while training: the first batches raise it only through a guard that holds
+    while tracing, so no trace changes it; a batch handed to the engine later does."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+        self.scale = 1.0
+
+    def __call__(self, x):
+        if self.training:
+            for v in x:
+                if abs(v) > self.scale:
+                    self.scale = abs(v)
+        return self.net([v / self.scale for v in x])
+
+
+class EvalMaxNorm(MaxNorm):
+    """MaxNorm that learns its scale while evaluating (validation raises it; training reads it)."""
+
+    def __call__(self, x):
+        self.training = not self.training  # (MaxNorm's update, on the other mode)
+        try:
+            return super().__call__(x)
+        finally:
+            self.training = not self.training
+
+
+class Tempered(Module):
+    """A temperature the optimizer (a subclass of the learner's) anneals after each step, between calls."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+        self.temperature = 1.0
+
+    def __call__(self, x):
+        return self.net(x) * (1.0 / self.temperature)
+
+
+class Annealing(ko.optim.SGD):
+    def __init__(self, model):
+        super().__init__(model.parameters(), lr=0.3)
+        self.model = model
+
+    def step(self):
+        super().step()
+        self.model.temperature *= 0.9
+
+
+@pytest.mark.parametrize("make", [MaxNorm, EvalMaxNorm, Tempered])
+def test_python_state_changed_outside_a_trace_stops_the_compiled_steps(make, capsys):
+    data = [[(i % 4) / 4 - 0.4, (i % 3) / 3 - 0.3] for i in range(16)]
+    data[11] = [2.5, 0.5]  # (not in the first batch with seed 0)
+    targets = [1.0 if a * b > 0 else -1.0 for a, b in data]
+    validation = ([[0.1, 0.2], [3.0, -0.5]], [1.0, -1.0])  # (the first is traced: no |x| > 1)
+    runs = []
+    for compile_ in (True, False):
+        model = make()
+        optimizer = Annealing(model) if make is Tempered else None
+        history = fit(
+            model, data, targets, optimizer=optimizer, epochs=3, batch_size=4, seed=0, progress=False,
+            compile=compile_, validation_data=validation if make is EvalMaxNorm else None,
+        )  # fmt: skip
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
+    assert "changed between steps" in capsys.readouterr().err
+
+
 def test_a_model_with_a_nested_output_trains_compiled_as_interpreted():
     class TwoHeads(Module):
         def __init__(self):
@@ -515,7 +603,7 @@ def test_state_in_a_deque_a_set_or_a_bytearray_is_seen_and_put_back(kind, capsys
 TEMPERATURE = 1.0
 
 
-class Tempered(Module):
+class ReadsATemperature(Module):
     def __init__(self):
         self.net = nn.MLP(2, [4, 1], seed=1)
         self.sharpness = 1.0
@@ -546,7 +634,7 @@ def test_state_the_learners_optimizer_changes_between_steps_stops_compiled_train
     runs = []
     for compile_ in (True, False):
         TEMPERATURE = 1.0
-        model = Tempered()
+        model = ReadsATemperature()
         optimizer = AnnealingSGD(model.parameters(), model, what)
         history = fit(
             model, X, Y, optimizer=optimizer, epochs=3, batch_size=4, progress=False, seed=0, compile=compile_
@@ -568,7 +656,7 @@ def test_state_an_accuracy_function_changes_stops_compiled_training(capsys):
             TEMPERATURE += 0.01
             return (pred.data > 0) == (t > 0)
 
-        model = Tempered()
+        model = ReadsATemperature()
         history = fit(model, X, Y, accuracy=accuracy, epochs=2, batch_size=6, progress=False, seed=0, compile=compile_)
         runs.append((history, [bits(p.data) for p in model.parameters()]))
     assert runs[0] == runs[1]

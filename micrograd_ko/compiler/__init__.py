@@ -69,6 +69,17 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
   `grad(..., create_graph=True)` does: it shifts by the max and drops terms
   that underflow, choices made from numbers outside the graph;
 - `fn` drew random numbers from `random` (the state is put back after tracing);
+- a question Python answers for a Value by identity, not by its number,
+  asked of a Value computed from the arguments (and constants) alone: `==`
+  or `!=` (`x == -1.0`, `x in (0, 1)`, `xs.index(...)`) and a truth test
+  (`if x:`, `while n != 0`). A Value is equal to nothing else and always
+  true, but in `fit`'s interpreted run such a value is a plain number, and
+  the answer depends on it. Refused at once (it raises inside `fn`): a loop
+  on the answer would never end. Where a weight is in it (`if self.bias:`),
+  it is a Value in both runs, and compiles;
+- a copy of a Value made inside `fn` (`copy.copy`, `copy.deepcopy`, say of its
+  input list): the copy is an object the engine did not build, so compiled
+  code would read it like a weight and keep the example's number;
 - a `no_grad()` block inside `fn`, a node computed before `fn` ran (its
   number would be stale in the engine and live here), a node made with
   micrograd's constructor `Value(data, children, op)` (whatever `backward()`

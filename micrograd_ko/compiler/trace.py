@@ -10,6 +10,7 @@ faithfully: reads of traced numbers, no_grad() inside fn, random numbers.
 
 from __future__ import annotations
 
+import copy
 import numbers
 import random
 import sys
@@ -124,7 +125,8 @@ class Tracer:
     read or write outside the engine, and every comparison of Values.
     """
 
-    def __init__(self):
+    def __init__(self, inputs=()):
+        self._inputs = {id(leaf) for leaf in inputs}  # the leaves made from fn's arguments (numbers, in fit's own run)
         self._created = {}  # id -> the Value itself, kept alive so no later Value reuses the id
         self._made = []  # the nodes the engine built, in the order fn built them
         self._guards = []
@@ -172,6 +174,36 @@ class Tracer:
     def unfaithful(self, frame, ko, en):
         if self._unfaithful is None:
             self._unfaithful = (_where(frame), ko, en)
+
+    def identity_used(self, frame, ko, en, values):
+        """fn asked Values what Python answers by identity (== or != with a number, a truth test).
+
+        Refused, here and now by raising inside fn (a loop on the answer,
+        `while n != 0`, would never end), where each of `values` is computed
+        from the arguments and constants alone: fit's interpreted run gives
+        the model its numbers, so there it would be a number, and Python
+        answers by its value. Where a weight is in it, it is a Value in both
+        runs, and the answer the same (`if self.bias:`).
+        """
+        if not all(map(self._from_arguments_alone, values)):
+            return
+        filename, line = _where(frame)
+        raise CompileError(
+            bilingual(
+                f"compile: fn이 {filename}:{line}에서 {ko}. 파이썬은 Value에 대해 이것을 숫자가 아니라 정체성으로 "
+                "답합니다 (다른 것과 같지 않고 언제나 참): 인자로만 계산한 값이므로 fit의 해석 실행에서는 숫자이고, "
+                "그 답은 숫자에 따라 달라집니다. 숫자를 보려면 x.data를 쓰고 해석 실행하세요",
+                f"compile: fn {en} at {filename}:{line}; Python answers that for a Value by identity (equal to "
+                "nothing else, always true), but this one is computed from the arguments alone, so in fit's "
+                "interpreted run it is a number and the answer depends on it. To test the number, use x.data and "
+                "run interpreted",
+            )
+        )
+
+    def _from_arguments_alone(self, value):
+        """Whether every leaf `value` depends on is an input or a constant fn made (no weight)."""
+        known = self._inputs.union(self._created)
+        return all(id(node) in known for node in engine.topological_order(value) if node._a is None)
 
     def depends_on(self, frame, owner, attribute, value):
         self.depends_on_state[(id(owner), attribute)] = (owner, attribute, value)
@@ -241,8 +273,8 @@ class Tracer:
 
 
 def _where(frame):
-    """(file, line) of the first frame outside this module, the engine and the losses' node builder."""
-    skip = (__file__, engine.__file__)
+    """(file, line) of the first frame outside this module, the engine, the losses' node builder and `copy`."""
+    skip = (__file__, engine.__file__, copy.__file__)  # (copy.deepcopy of a list reaches a Value through copy's frames)
     while frame is not None and (frame.f_code.co_filename in skip or frame.f_code in _FAITHFUL_READERS):
         frame = frame.f_back
     return (frame.f_code.co_filename, frame.f_lineno) if frame is not None else ("?", 0)
@@ -260,7 +292,7 @@ def trace_fn(fn, example_args):
     contents = _contents(wrapped)
     state = random.getstate()
     try:
-        with Tracer() as tracer:
+        with Tracer(inputs) as tracer:
             result = fn(*wrapped)
     finally:
         drew = random.getstate() != state
