@@ -5,7 +5,7 @@ a running mean kept in a float, a random generator of its own or a weight
 changed in place inside `__call__` would all go on changing when the model
 runs interpreted, and stay as they were in compiled code. `ModelState`
 takes a snapshot of what a model can reach through its modules' attributes
-(numbers, strings, lists, tuples, deques, sets, dicts and numpy arrays of them, helper
+(numbers, strings, Values by identity, lists, tuples, deques, sets, dicts and numpy arrays of them, helper
 objects holding such things, a `random.Random` or numpy generator), of
 numpy's global generator and of the parameters' numbers; `changed()` names
 what a call changed, and `restore()` puts it back in place (the same list,
@@ -43,12 +43,13 @@ class ModelState:
     def __init__(self, model: Any, parameters: list[Value], functions: tuple[Any, ...] = ()) -> None:
         """`functions`: more of the learner's code the call runs (a loss function), whose globals count too."""
         self.model, self.parameters = model, parameters
+        self.objects = _state_objects(functions)
         self.numbers = [p.data for p in parameters]
         self.owned = _owned(model)
-        modules = _modules_of(model)
-        self.module_ids = {id(m) for m in modules} | {id(type(m)) for m in modules}
+        owners = [*_modules_of(model), *self.objects]
+        self.module_ids = {id(m) for m in owners} | {id(type(m)) for m in owners}
         self.numpy = _numpy_global_state()
-        self.kept = _attributes(model)
+        self.kept = _attributes(model, self.objects)
         self.contents = {key: _contents(value, set()) for key, (_, value, _) in self.kept.items()}
         self.read = _variables_read(model, functions)
         self.read_contents = {  # what is kept by identity only is not gone through (a module object)
@@ -64,7 +65,7 @@ class ModelState:
             return "parameters()"
         if repr(_numpy_global_state()) != repr(self.numpy):
             return "numpy.random"
-        now = _attributes(self.model)
+        now = _attributes(self.model, self.objects)
         for key, (_, value, print_) in self.kept.items():
             if key not in now or now[key][1] is not value or now[key][2] != print_:
                 return key[1]
@@ -82,7 +83,7 @@ class ModelState:
             p.data = x
         if self.numpy is not None and repr(_numpy_global_state()) != repr(self.numpy):
             sys.modules["numpy"].random.set_state(self.numpy)
-        now = _attributes(self.model)
+        now = _attributes(self.model, self.objects)
         for key, (owner, value, _) in self.kept.items():
             if getattr(owner, key[1], _MISSING) is not value:
                 setattr(owner, key[1], value)  # the object it held, not a copy
@@ -120,8 +121,9 @@ class LearnersState:
                 roots.append(value)  # a model that fn reads as a global or a closure variable
                 read.update(_variables_read(value, ()))
         self.kept = list(read.values())
-        for root in roots:
-            for (_, name), (owner, value, print_) in _attributes(root).items():
+        for root in [*roots, None]:
+            objects = _state_objects(functions) if root is None else ()
+            for (_, name), (owner, value, print_) in _attributes(root, objects).items():
                 if _is_learners(owner.__module__ if isinstance(owner, type) else type(owner).__module__):
                     self.kept.append((owner, name, value, print_))
 
@@ -148,11 +150,12 @@ def _numpy_global_state() -> Any:
     return numpy.random.get_state() if numpy is not None else None
 
 
-def _attributes(model: Any) -> dict[tuple[int, str], tuple[Any, Any, Any]]:
+def _attributes(model: Any, objects: tuple[Any, ...] = ()) -> dict[tuple[int, str], tuple[Any, Any, Any]]:
     """{(id(owner), attribute): (owner, value, its fingerprint)} for the attributes that hold Python state of
-    `model`'s modules and of their classes (a counter kept as `type(self).calls`)."""
+    `model`'s modules, of `objects` (a loss object of the learner's) and of their classes (a counter kept as
+    `type(self).calls`)."""
     found = {}
-    owners = _modules_of(model)
+    owners = [*([] if model is None else _modules_of(model)), *objects]
     owners += list({id(type(m)): type(m) for m in owners}.values())
     for owner in owners:
         for name, value in list(vars(owner).items()) if hasattr(owner, "__dict__") else ():
@@ -174,7 +177,7 @@ def _variables_read(model: Any, functions: tuple[Any, ...]) -> dict[tuple[int, s
     """
     modules = [] if model is None else _modules_of(model)
     classes = {id(c): c for m in modules for c in type(m).__mro__ if _is_learners(c.__module__)}
-    todo: list[Any] = [*functions, *classes.values()]
+    todo: list[Any] = [*functions, *classes.values(), *(type(f) for f in _state_objects(functions))]
     for m in modules:
         todo += [f for f in vars(m).values() if isinstance(f, _CODE_HOLDERS)] if hasattr(m, "__dict__") else []
     found: dict[tuple[int, str], tuple[Any, str, Any, Any]] = {}
@@ -222,6 +225,17 @@ def _variables_read(model: Any, functions: tuple[Any, ...]) -> dict[tuple[int, s
 
 
 _CODE_HOLDERS = (types.FunctionType, types.MethodType, type, staticmethod, classmethod, property)
+
+
+def _state_objects(functions: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The callables among `functions` that are objects of the learner's classes (a loss with a call counter)."""
+    return tuple(
+        f
+        for f in functions
+        if not isinstance(f, (*_CODE_HOLDERS, Module)) and hasattr(f, "__dict__") and _is_learners(type(f).__module__)
+    )
+
+
 _MAX_FUNCTIONS = 2000  # a bound on the walk through the learner's code
 
 
@@ -285,19 +299,26 @@ def _write(holder: Any, name: str, value: Any) -> None:
 
 
 def _fingerprint(value: Any, seen: set[int]) -> Any:
-    """A comparable picture of the state `value` holds, or None for what holds none (Values, modules, functions)."""
+    """A comparable picture of the state `value` holds, or None for what holds none (modules, functions).
+
+    A Value is pictured by itself (equal only to itself): which node an
+    attribute holds is state (`self.out = h`, kept for a plot, is a new node
+    every call); its number is the engine's business.
+    """
     if value is None or isinstance(value, (bool, int, str, bytes)):
         return ("=", value)
     if isinstance(value, float):
         return ("f", _bits(value))
-    if isinstance(value, (Value, Module, types.ModuleType)) or callable(value) and not isinstance(value, random.Random):
+    if isinstance(value, Value):  # by identity: an activation kept for a plot (`self.out = h`) is new every call
+        return ("value", value)
+    if isinstance(value, (Module, types.ModuleType)) or callable(value) and not isinstance(value, random.Random):
         return None
     if id(value) in seen:
         return ("seen",)  # a cycle: its contents are pictured where it was met first
     seen.add(id(value))
     if isinstance(value, (list, tuple, deque)):
-        if value and all(type(item) is Value for item in value):  # a layer's weights: no state, found fast
-            return None
+        if value and all(type(item) is Value for item in value):  # a layer's weights, found fast
+            return ("values", tuple(value))
         items = [_fingerprint(item, seen) for item in value]
         return None if value and all(i is None for i in items) else (type(value).__name__, tuple(items))
     if isinstance(value, (set, frozenset)):  # its items are hashable, so they hold no state of their own

@@ -701,3 +701,44 @@ def test_a_counter_on_a_helper_class_or_in_a_module_of_the_learners_is_seen(make
         runs.append((history, [bits(p.data) for p in model.parameters()], _Stats.calls, config.step))
     assert runs[0] == runs[1]
     assert "training interpreted, not compiled" in capsys.readouterr().err
+
+
+class CurriculumLoss:
+    """A loss written as an object of the learner's: squared error for its first calls, then absolute error."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, pred, t):
+        self.calls += 1
+        return losses.mse(pred, t) if self.calls <= 30 else (pred - t).abs()
+
+
+def test_a_loss_object_of_the_learners_with_state_is_seen_and_put_back(capsys):
+    runs = []
+    for compile_ in (True, False):
+        model, loss = nn.MLP(2, [4, 1], seed=1), CurriculumLoss()
+        history = fit(model, X, Y, loss=loss, epochs=5, batch_size=4, progress=False, seed=0, compile=compile_)
+        runs.append((history, [bits(p.data) for p in model.parameters()], loss.calls))
+    assert runs[0] == runs[1]  # the trace's own calls were undone: the counts agree too
+    assert "'calls'" in capsys.readouterr().err
+
+
+class KeepsItsOutput(Module):
+    """A layer that keeps its last output for a plot (`self.out`, as in makemore), made on the first call."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        self.out = self.net(x)
+        return self.out
+
+
+def test_an_activation_kept_for_a_plot_holds_the_last_batchs_node_after_fit():
+    kept = []
+    for compile_ in (True, False):
+        model = KeepsItsOutput()
+        fit(model, X, Y, epochs=3, batch_size=4, progress=False, seed=0, compile=compile_)
+        kept.append(bits(model.out.data))
+    assert kept[0] == kept[1]  # not the trace's node, computed from the first weights
