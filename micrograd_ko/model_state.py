@@ -298,7 +298,10 @@ def _write(holder: Any, name: str, value: Any) -> None:
         setattr(holder, name, value)
 
 
-def _fingerprint(value: Any, seen: set[int]) -> Any:
+_DEEPEST = 100  # containers nested deeper are pictured by identity (no RecursionError), and not put back
+
+
+def _fingerprint(value: Any, seen: set[int], depth: int = 0) -> Any:
     """A comparable picture of the state `value` holds, or None for what holds none (modules, functions).
 
     A Value is pictured by itself (equal only to itself): which node an
@@ -315,18 +318,20 @@ def _fingerprint(value: Any, seen: set[int]) -> Any:
         return None
     if id(value) in seen:
         return ("seen",)  # a cycle: its contents are pictured where it was met first
+    if depth > _DEEPEST:
+        return ("deep", id(value))
     seen.add(id(value))
     if isinstance(value, (list, tuple, deque)):
         if value and all(type(item) is Value for item in value):  # a layer's weights, found fast
             return ("values", tuple(value))
-        items = [_fingerprint(item, seen) for item in value]
+        items = [_fingerprint(item, seen, depth + 1) for item in value]
         return None if value and all(i is None for i in items) else (type(value).__name__, tuple(items))
     if isinstance(value, (set, frozenset)):  # its items are hashable, so they hold no state of their own
         return ("set", tuple(sorted(repr(item) for item in value)))
     if isinstance(value, bytearray):
         return ("bytearray", bytes(value))
     if isinstance(value, dict):
-        items = [(repr(k), _fingerprint(v, seen)) for k, v in value.items()]
+        items = [(repr(k), _fingerprint(v, seen, depth + 1)) for k, v in value.items()]
         return None if value and all(v is None for _, v in items) else ("dict", tuple(items))
     if isinstance(value, random.Random):
         return ("random", value.getstate())
@@ -337,13 +342,15 @@ def _fingerprint(value: Any, seen: set[int]) -> Any:
         return ("array", value.dtype.str, value.shape, value.tobytes())
     fields = getattr(value, "__dict__", None)  # a helper object (a counter kept in an object of its own)
     if isinstance(fields, dict) and fields:
-        return _fingerprint(fields, seen)
+        return _fingerprint(fields, seen, depth + 1)
     return None
 
 
-def _contents(value: Any, seen: set[int]) -> Any:
+def _contents(value: Any, seen: set[int], depth: int = 0) -> Any:
     """What `_put_back` needs to restore `value` in place: its items (and theirs), a generator's state, a copy."""
     if id(value) in seen or isinstance(value, (Value, bool, int, float, str, bytes)) or value is None:
+        return None
+    if depth > _DEEPEST:
         return None
     seen.add(id(value))
     if isinstance(value, random.Random):
@@ -353,14 +360,14 @@ def _contents(value: Any, seen: set[int]) -> Any:
     if _is_array(value):
         return value.copy()
     if isinstance(value, (list, tuple, deque)):
-        return [(item, _contents(item, seen)) for item in value]
+        return [(item, _contents(item, seen, depth + 1)) for item in value]
     if isinstance(value, (set, bytearray)):
         return value.copy()
     if isinstance(value, dict):
-        return [(k, item, _contents(item, seen)) for k, item in value.items()]
+        return [(k, item, _contents(item, seen, depth + 1)) for k, item in value.items()]
     fields = getattr(value, "__dict__", None)
     if isinstance(fields, dict) and not callable(value):
-        return [(k, item, _contents(item, seen)) for k, item in fields.items()]
+        return [(k, item, _contents(item, seen, depth + 1)) for k, item in fields.items()]
     return None
 
 

@@ -41,13 +41,20 @@ class Module:
         yield from _slots(self, prefix, set())
 
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
-        """(name, Value) for every parameter, e.g. ('layers.0.neurons.1.w.0', Value)."""
+        """(name, Value) for every parameter, e.g. ('layers.0.neurons.1.w.0', Value).
+
+        A parameter kept in two places (tied weights, `self.out_w = self.in_w`)
+        comes once, under its first name, as in PyTorch: an optimizer would
+        otherwise step it twice.
+        """
+        given = set()
         for name, slot in self.parameter_slots():
-            if isinstance(slot, list):
-                for i, p in enumerate(slot):
-                    yield f"{name}.{i}", p
-            else:
-                yield name, slot
+            for p_name, p in (
+                [(f"{name}.{i}", p) for i, p in enumerate(slot)] if isinstance(slot, list) else [(name, slot)]
+            ):
+                if id(p) not in given:
+                    given.add(id(p))
+                    yield p_name, p
 
     def parameters(self) -> list[Value]:
         return [p for _, p in self.named_parameters()]
@@ -153,19 +160,23 @@ def _slots(module: Module, prefix: str, seen: set[int]) -> Iterator[tuple[str, V
 
 
 def _slots_in(attr: Any, name: str, seen: set[int]) -> Iterator[tuple[str, Value | list[Value]]]:
-    if isinstance(attr, Value):
-        if attr._a is None:  # a leaf: a parameter (a node an op made is an activation kept aside)
-            yield name, attr
-    elif isinstance(attr, Module):
-        yield from _slots(attr, name + ".", seen)
-    elif isinstance(attr, (list, tuple, dict)) and attr and id(attr) not in seen:
-        seen.add(id(attr))  # a container met again (a cycle) is not walked twice
-        if not isinstance(attr, dict) and all(isinstance(a, Value) and a._a is None for a in attr):
-            yield name, list(attr)  # one slot: a weight vector
-        else:
-            items = attr.items() if isinstance(attr, dict) else enumerate(attr)
-            for key, item in items:
-                yield from _slots_in(item, f"{name}.{key}", seen)
+    """The slots in one attribute, in order; nested containers are walked with a stack of this function's own
+    (a list nested 5,000 deep is no RecursionError)."""
+    pending = [(attr, name)]
+    while pending:
+        attr, name = pending.pop()
+        if isinstance(attr, Value):
+            if attr._a is None:  # a leaf: a parameter (a node an op made is an activation kept aside)
+                yield name, attr
+        elif isinstance(attr, Module):
+            yield from _slots(attr, name + ".", seen)
+        elif isinstance(attr, (list, tuple, dict)) and attr and id(attr) not in seen:
+            seen.add(id(attr))  # a container met again (a cycle) is not walked twice
+            if not isinstance(attr, dict) and all(isinstance(a, Value) and a._a is None for a in attr):
+                yield name, list(attr)  # one slot: a weight vector
+            else:
+                items = attr.items() if isinstance(attr, dict) else enumerate(attr)
+                pending += reversed([(item, f"{name}.{key}") for key, item in items])
 
 
 def _modules(module: Module, seen: set[int]) -> Iterator[Module]:

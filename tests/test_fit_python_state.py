@@ -742,3 +742,28 @@ def test_an_activation_kept_for_a_plot_holds_the_last_batchs_node_after_fit():
         fit(model, X, Y, epochs=3, batch_size=4, progress=False, seed=0, compile=compile_)
         kept.append(bits(model.out.data))
     assert kept[0] == kept[1]  # not the trace's node, computed from the first weights
+
+
+class DeeplyNested(Module):
+    """An attribute nested 5,000 lists deep (a linked list kept as [rest, item]), with a weight at the bottom."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [3, 1], seed=1)
+        self.bottom = Value(0.5)
+        chain = [self.bottom]
+        for k in range(5000):
+            chain = [chain, float(k)]
+        self.chain = chain
+        self.calls = [0]
+
+    def __call__(self, x):
+        self.calls[0] += 1
+        return self.net(x) * self.bottom
+
+
+def test_a_deeply_nested_attribute_is_no_recursion_error_and_its_state_is_still_seen(capsys):
+    model = DeeplyNested()
+    assert any(p is model.bottom for p in model.parameters())  # found 5,000 lists down
+    (compiled, weights_c, model_c), (interpreted, weights_i, model_i) = both_ways(DeeplyNested, X, Y, epochs=2)
+    assert compiled == interpreted and weights_c == weights_i and model_c.calls == model_i.calls
+    assert "'calls'" in capsys.readouterr().err

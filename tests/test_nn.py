@@ -451,3 +451,28 @@ def test_activations_kept_for_a_plot_are_no_parameters_and_cycles_are_walked_onc
     assert [name for name, _ in model.named_parameters()] == before and len(before) == 9
     assert "acts" not in " ".join(model.state_dict())
     assert len(list(model.modules())) == 1 + 1 + 3  # itself, the layer and its neurons
+
+
+def test_a_parameter_kept_in_two_places_is_listed_once_and_trains_once():
+    from micrograd_ko.module import Module
+    from micrograd_ko.train import fit
+
+    class Tied(Module):
+        """The same weight vector used twice (tied weights): listed once, as PyTorch's parameters() does."""
+
+        def __init__(self):
+            self.net = MLP(2, [3, 2], seed=3)
+            self.tied = [self.net.layers[0].neurons[0].w, self.net.layers[0].neurons[0].b]
+
+        def __call__(self, x):
+            return self.net(x)
+
+    model = Tied()
+    names = [name for name, _ in model.named_parameters()]
+    assert len(model.parameters()) == len({id(p) for p in model.parameters()}) == len(MLP(2, [3, 2]).parameters())
+    assert not any(name.startswith("tied") for name in names)  # its first name is the one given
+    runs = [
+        fit(Tied(), [[0.1, 0.2], [0.4, -0.3]], [[1.0, 0.0], [0.0, 1.0]], epochs=3, progress=False, compile=c)
+        for c in (True, False)
+    ]
+    assert runs[0] == runs[1]
