@@ -198,7 +198,13 @@ def _variables_read(model: Any, functions: tuple[Any, ...]) -> dict[tuple[int, s
             todo += [item.fget, item.fset, item.fdel]
         elif isinstance(item, types.MethodType):
             todo.append(item.__func__)
-            keep(item, "__self__", item.__self__)  # a bound method of a generator: `noise = rng.gauss`
+            owner = item.__self__
+            if (
+                isinstance(owner, random.Random)
+                or _numpy_state(owner) is not None
+                or _is_learners(type(owner).__module__)
+            ):
+                keep(item, "__self__", owner)  # a bound method of a generator (`noise = rng.gauss`) or of the learner's
         elif isinstance(item, type):
             if _is_learners(item.__module__):
                 for name, value in list(vars(item).items()):

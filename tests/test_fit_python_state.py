@@ -767,3 +767,22 @@ def test_a_deeply_nested_attribute_is_no_recursion_error_and_its_state_is_still_
     (compiled, weights_c, model_c), (interpreted, weights_i, model_i) = both_ways(DeeplyNested, X, Y, epochs=2)
     assert compiled == interpreted and weights_c == weights_i and model_c.calls == model_i.calls
     assert "'calls'" in capsys.readouterr().err
+
+
+def test_fits_own_validation_program_watches_nothing_of_fits_own(monkeypatch):
+    """The compiled forward pass for validation is a bound method of fit's own helper: nothing of the learner's to
+    watch, so its calls stay compiled (a watch on the helper saw it change and sent every validation to the model)."""
+    import micrograd_ko.train as train
+
+    made = []
+    prepare = train._CompiledForward.prepare
+
+    def spy(self, x):
+        prepare(self, x)
+        made.append(self)
+
+    monkeypatch.setattr(train._CompiledForward, "prepare", spy)
+    model = nn.MLP(2, [4, 1], seed=1)
+    fit(model, X, Y, epochs=3, batch_size=4, progress=False, seed=0, validation_data=(X[:5], Y[:5]))
+    program = made[-1].program
+    assert program and program.learners is None and program._state_holds()
