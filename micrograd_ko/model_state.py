@@ -48,6 +48,9 @@ class ModelState:
         self.owned = _owned(model)
         owners = [*_modules_of(model), *self.objects]
         self.module_ids = {id(m) for m in owners} | {id(type(m)) for m in owners}
+        self.present = {  # every attribute there was, pictured or not: only the others are dropped by restore()
+            (id(m), name): value for m in owners if hasattr(m, "__dict__") for name, value in list(vars(m).items())
+        }
         self.numpy = _numpy_global_state()
         self.kept = _attributes(model, self.objects)
         self.contents = {key: _contents(value, set()) for key, (_, value, _) in self.kept.items()}
@@ -89,8 +92,12 @@ class ModelState:
                 setattr(owner, key[1], value)  # the object it held, not a copy
             _put_back(value, self.contents[key], set())
         for key, (owner, _, _) in now.items():
-            if key not in self.kept and key[0] in self.module_ids and hasattr(owner, key[1]):
+            if key in self.kept or key[0] not in self.module_ids:
+                continue
+            if key not in self.present:
                 delattr(owner, key[1])  # an attribute the call added to a module that was there
+            elif getattr(owner, key[1]) is not self.present[key]:
+                setattr(owner, key[1], self.present[key])  # one that held nothing pictured, rebound by the call
         for key, (holder, name, value, _) in self.read.items():
             if _read(holder, name) is not value:
                 _write(holder, name, value)  # a global or closure variable rebound: the object it held
@@ -330,15 +337,14 @@ def _fingerprint(value: Any, seen: set[int], depth: int = 0) -> Any:
     if isinstance(value, (list, tuple, deque)):
         if value and all(type(item) is Value for item in value):  # a layer's weights, found fast
             return ("values", tuple(value))
-        items = [_fingerprint(item, seen, depth + 1) for item in value]
-        return None if value and all(i is None for i in items) else (type(value).__name__, tuple(items))
+        items = [_item(item, seen, depth) for item in value]
+        return (type(value).__name__, tuple(items))
     if isinstance(value, (set, frozenset)):  # its items are hashable, so they hold no state of their own
         return ("set", tuple(sorted(repr(item) for item in value)))
     if isinstance(value, bytearray):
         return ("bytearray", bytes(value))
     if isinstance(value, dict):
-        items = [(repr(k), _fingerprint(v, seen, depth + 1)) for k, v in value.items()]
-        return None if value and all(v is None for _, v in items) else ("dict", tuple(items))
+        return ("dict", tuple((repr(k), _item(v, seen, depth)) for k, v in value.items()))
     if isinstance(value, random.Random):
         return ("random", value.getstate())
     numpy_state = _numpy_state(value)
@@ -347,9 +353,19 @@ def _fingerprint(value: Any, seen: set[int], depth: int = 0) -> Any:
     if _is_array(value):
         return ("array", value.dtype.str, value.shape, value.tobytes())
     fields = getattr(value, "__dict__", None)  # a helper object (a counter kept in an object of its own)
-    if isinstance(fields, dict) and fields:
+    if isinstance(fields, dict):  # (an empty one too: `self.stats = SimpleNamespace()`, filled by a call)
         return _fingerprint(fields, seen, depth + 1)
     return None
+
+
+def _item(value: Any, seen: set[int], depth: int) -> Any:
+    """An item of a container: pictured, or by identity (a module or a function in `self.parts = {"net": net}`).
+
+    A container of modules holds no number, but a call that puts one in it
+    (`self.parts["calls"] = 1`) or replaces a module changes it all the same.
+    """
+    print_ = _fingerprint(value, seen, depth + 1)
+    return ("is", value) if print_ is None else print_
 
 
 def _contents(value: Any, seen: set[int], depth: int = 0) -> Any:

@@ -786,3 +786,39 @@ def test_fits_own_validation_program_watches_nothing_of_fits_own(monkeypatch):
     fit(model, X, Y, epochs=3, batch_size=4, progress=False, seed=0, validation_data=(X[:5], Y[:5]))
     program = made[-1].program
     assert program and program.learners is None and program._state_holds()
+
+
+class FillsAnEmptyHelper(Module):
+    """An empty helper object that each call fills (`self.stats.last = out`)."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+        self.stats = types.SimpleNamespace()
+
+    def __call__(self, x):
+        self.stats.last = self.net(x)
+        return self.stats.last
+
+
+class CountsAmongModules(Module):
+    """A dict that holds only a module until a call puts a counter in it."""
+
+    def __init__(self):
+        self.parts = {"net": nn.MLP(2, [4, 1], seed=1)}
+
+    def __call__(self, x):
+        self.parts["calls"] = self.parts.get("calls", 0) + 1
+        return self.parts["net"](x) * (1.0 if self.parts["calls"] < 30 else 0.5)
+
+
+@pytest.mark.parametrize("make", [FillsAnEmptyHelper, CountsAmongModules])
+def test_an_attribute_that_held_no_number_before_the_trace_is_put_back_not_deleted(make, capsys):
+    # both were pictured as nothing before the trace and as state after it: the refused trace's restore()
+    # took them for attributes the call had made and deleted them (an AttributeError in the interpreted run)
+    (compiled, weights_c, model_c), (interpreted, weights_i, model_i) = both_ways(make, X, Y, epochs=5, batch_size=4)
+    assert compiled == interpreted and weights_c == weights_i
+    if make is CountsAmongModules:
+        assert model_c.parts["calls"] == model_i.parts["calls"] == 60
+    else:
+        assert bits(model_c.stats.last.data) == bits(model_i.stats.last.data)
+    assert "training interpreted, not compiled" in capsys.readouterr().err
