@@ -6,7 +6,8 @@ changed in place inside `__call__` would all go on changing when the model
 runs interpreted, and stay as they were in compiled code. `ModelState`
 takes a snapshot of what a model can reach through its modules' attributes
 (numbers, strings, Values by identity, lists, tuples, deques, sets, dicts and numpy arrays of them, helper
-objects holding such things, a `random.Random` or numpy generator), of
+objects holding such things, callable ones of the learner's among them (`class Tanh:` with a `__call__`, as
+in makemore), a `functools.partial`'s arguments, a `random.Random` or numpy generator), of
 numpy's global generator and of the parameters' numbers; `changed()` names
 what a call changed, and `restore()` puts it back in place (the same list,
 dict or array objects, so whoever else holds them sees the old contents).
@@ -14,7 +15,9 @@ dict or array objects, so whoever else holds them sees the old contents).
 The learner's own code is followed too: the module-level globals and the
 closure variables that the methods of the model's classes (and the
 functions they call, and a loss function of the learner's) read, such as a
-`global step` counter or a list a factory function closes over. "Own code"
+`global step` counter or a list a factory function closes over, through
+functions kept in lists, partials and the learner's helper objects, and the
+attributes a decorator keeps on its function (`counted.calls += 1`). "Own code"
 is code outside micrograd_ko, the standard library and installed packages;
 those hold caches and settings that are no state of the model.
 
@@ -24,6 +27,7 @@ The `training` flag is left out: train() and eval() switch it on purpose.
 from __future__ import annotations
 
 import builtins
+import functools
 import random
 import struct
 import sys
@@ -186,7 +190,7 @@ def _variables_read(model: Any, functions: tuple[Any, ...]) -> dict[tuple[int, s
     classes = {id(c): c for m in modules for c in type(m).__mro__ if _is_learners(c.__module__)}
     todo: list[Any] = [*functions, *classes.values(), *(type(f) for f in _state_objects(functions))]
     for m in modules:
-        todo += [f for f in vars(m).values() if isinstance(f, _CODE_HOLDERS)] if hasattr(m, "__dict__") else []
+        todo += [v for v in vars(m).values() if _holds_code(v) or _is_container(v)] if hasattr(m, "__dict__") else []
     found: dict[tuple[int, str], tuple[Any, str, Any, Any]] = {}
     visited: set[int] = set()
 
@@ -196,10 +200,17 @@ def _variables_read(model: Any, functions: tuple[Any, ...]) -> dict[tuple[int, s
 
     while todo and len(visited) < _MAX_FUNCTIONS:
         item = todo.pop()
-        if id(item) in visited or not isinstance(item, _CODE_HOLDERS):
+        if id(item) in visited or not (_holds_code(item) or _is_container(item)):
             continue
         visited.add(id(item))
-        if isinstance(item, (staticmethod, classmethod)):
+        if _is_container(item):  # `ACTS = [lambda v: v * ALPHA]`, `layers = [Linear(), Tanh()]`: code kept in one
+            items = item.values() if isinstance(item, dict) else item
+            todo += [type(v) if _learners_object(v) else v for v in items if _holds_code(v)]  # (a class once)
+        elif isinstance(item, functools.partial):  # `self.act = partial(scaled, k=2.0)`: the function it calls
+            todo += [item.func, *item.args, *item.keywords.values()]
+        elif not isinstance(item, _CODE_HOLDERS):  # an object of the learner's (`self.act = Tanh()`): its class
+            todo += [type(item), *vars(item).values()] if hasattr(item, "__dict__") else [type(item)]
+        elif isinstance(item, (staticmethod, classmethod)):
             todo.append(item.__func__)
         elif isinstance(item, property):
             todo += [item.fget, item.fset, item.fdel]
@@ -220,6 +231,9 @@ def _variables_read(model: Any, functions: tuple[Any, ...]) -> dict[tuple[int, s
                     elif not name.startswith("__"):
                         keep(item, name, value)  # a counter kept on a helper class: `Stats.calls += 1`
         elif _is_learners(item.__globals__.get("__name__")):
+            for attribute, value in list(vars(item).items()):  # a decorator's counter: `wrapper.calls += 1`
+                if not attribute.startswith("__"):
+                    keep(vars(item), attribute, value)
             namespace = item.__globals__
             names = _names_read(item.__code__)
             for name in names:
@@ -238,6 +252,24 @@ def _variables_read(model: Any, functions: tuple[Any, ...]) -> dict[tuple[int, s
 
 
 _CODE_HOLDERS = (types.FunctionType, types.MethodType, type, staticmethod, classmethod, property)
+
+
+def _holds_code(value: Any) -> bool:
+    """Whether the walk goes through `value`: code, a `functools.partial`, or an object of the learner's."""
+    return isinstance(value, (*_CODE_HOLDERS, functools.partial)) or _learners_object(value)
+
+
+def _is_container(value: Any) -> bool:
+    return type(value) in (list, tuple, dict)
+
+
+def _learners_object(value: Any) -> bool:
+    """Whether `value` is an object of a class of the learner's (not code, not a Module, which are walked as such).
+
+    It may be callable (`class Tanh: def __call__(...)`, as in makemore):
+    its attributes are its state all the same (`self.out`, a counter).
+    """
+    return not isinstance(value, (*_CODE_HOLDERS, Module, types.ModuleType)) and _is_learners(type(value).__module__)
 
 
 def _state_objects(functions: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -327,13 +359,17 @@ def _fingerprint(value: Any, seen: set[int], depth: int = 0) -> Any:
         return ("f", _bits(value))
     if isinstance(value, Value):  # by identity: an activation kept for a plot (`self.out = h`) is new every call
         return ("value", value)
-    if isinstance(value, (Module, types.ModuleType)) or callable(value) and not isinstance(value, random.Random):
+    if isinstance(value, (Module, types.ModuleType)):
         return None
+    if callable(value) and not isinstance(value, (random.Random, functools.partial)) and not _learners_object(value):
+        return None  # a function; a callable object of the learner's is pictured by its attributes, below
     if id(value) in seen:
         return ("seen",)  # a cycle: its contents are pictured where it was met first
     if depth > _DEEPEST:
         return ("deep", id(value))
     seen.add(id(value))
+    if isinstance(value, functools.partial):  # its arguments may hold state: `partial(scaled, counts=[0])`
+        return ("partial", _fingerprint(value.args, seen, depth + 1), _fingerprint(value.keywords, seen, depth + 1))
     if isinstance(value, (list, tuple, deque)):
         if value and all(type(item) is Value for item in value):  # a layer's weights, found fast
             return ("values", tuple(value))
@@ -383,12 +419,14 @@ def _contents(value: Any, seen: set[int], depth: int = 0) -> Any:
         return value.copy()
     if isinstance(value, (list, tuple, deque)):
         return [(item, _contents(item, seen, depth + 1)) for item in value]
+    if isinstance(value, functools.partial):
+        return [(item, _contents(item, seen, depth + 1)) for item in (value.args, value.keywords)]
     if isinstance(value, (set, bytearray)):
         return value.copy()
     if isinstance(value, dict):
         return [(k, item, _contents(item, seen, depth + 1)) for k, item in value.items()]
     fields = getattr(value, "__dict__", None)
-    if isinstance(fields, dict) and not callable(value):
+    if isinstance(fields, dict) and (not callable(value) or _learners_object(value)):
         return [(k, item, _contents(item, seen, depth + 1)) for k, item in fields.items()]
     return None
 
@@ -414,7 +452,7 @@ def _put_back(value: Any, contents: Any, seen: set[int]) -> None:
     elif isinstance(value, set):
         value.clear()
         value.update(contents)
-    elif isinstance(value, tuple):
+    elif isinstance(value, (tuple, functools.partial)):
         for item, inner in contents:
             _put_back(item, inner, seen)
     elif isinstance(value, dict):

@@ -2,6 +2,7 @@
 inputs, ops by identity, `.data` reads, labels, engine errors, raw text, cost), and fit checking itself."""
 
 import copy
+import functools
 import math
 import random
 import struct
@@ -831,3 +832,40 @@ def test_a_module_compiled_itself_is_watched_like_one_a_function_reads():
     f = ko.compile(model, [0.25, 0.5])
     model.temperature = 4.0
     assert bits(f([0.25, 0.5])) == bits(model([0.25, 0.5]).data) and f.handed_over == 1
+
+
+class _PlainModel:
+    """A model written as in the micrograd lecture, with no Module base: a temperature kept in an attribute."""
+
+    def __init__(self):
+        self.w, self.temperature = [Value(0.5), Value(-0.3)], 1.0
+
+    def __call__(self, x):
+        return (self.w[0] * x[0] + self.w[1] * x[1]) / self.temperature
+
+    def forward(self, x):
+        return self(x)
+
+
+TEMPERATURE = 1.0
+
+
+def _tempered(x, k):
+    return (x[0] * 0.5 + x[1]) * k / TEMPERATURE
+
+
+@pytest.mark.parametrize("how", ["bound method", "closure", "partial"])
+def test_a_plain_objects_attribute_or_a_global_behind_a_partial_changed_between_calls_is_seen(how):
+    global TEMPERATURE
+    net = _PlainModel()
+    fn = {
+        "bound method": net.forward,
+        "closure": lambda x: net(x),
+        "partial": functools.partial(_tempered, k=2.0),
+    }[how]
+    f = ko.compile(fn, [1.0, 2.0], gradients=False)
+    try:
+        net.temperature = TEMPERATURE = 4.0  # the trace saw 1.0
+        assert bits(f([1.0, 2.0])) == bits(fn([Value(1.0), Value(2.0)]).data) and f.handed_over == 1
+    finally:
+        TEMPERATURE = 1.0

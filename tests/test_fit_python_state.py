@@ -2,6 +2,7 @@
 a counter, a generator of their own, a weight changed in place, a running number used in validation, an error
 they catch, a nested output. Each case was seen training differently, silently, before fit learned to see it."""
 
+import functools
 import random
 import struct
 import sys
@@ -822,3 +823,109 @@ def test_an_attribute_that_held_no_number_before_the_trace_is_put_back_not_delet
     else:
         assert bits(model_c.stats.last.data) == bits(model_i.stats.last.data)
     assert "training interpreted, not compiled" in capsys.readouterr().err
+
+
+class _Warm:
+    """A plain callable helper of the learner's (no Module), as makemore's layers: a schedule kept in a counter."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, v):
+        self.calls += 1
+        return v * (1.0 if self.calls < 30 else 0.5)
+
+
+def _scaled(v, k, counts):
+    counts[0] += 1
+    return v * (k if counts[0] < 30 else k / 2)
+
+
+def _count_calls(f):
+    @functools.wraps(f)
+    def counted(*args):
+        counted.calls += 1
+        return f(*args)
+
+    counted.calls = 0
+    return counted
+
+
+@_count_calls
+def _halved_later(v):
+    return v * (1.0 if _halved_later.calls < 30 else 0.5)
+
+
+class HelperObject(Module):
+    def __init__(self):
+        self.net, self.warm = nn.MLP(2, [4, 1], seed=1), _Warm()
+
+    def __call__(self, x):
+        return self.warm(self.net(x))
+
+
+class PartialWithState(Module):
+    def __init__(self):
+        self.net, self.act = nn.MLP(2, [4, 1], seed=1), functools.partial(_scaled, k=1.0, counts=[0])
+
+    def __call__(self, x):
+        return self.act(self.net(x))
+
+
+class DecoratedHelper(Module):
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        return _halved_later(self.net(x))
+
+
+def _counter_of(model):
+    if isinstance(model, HelperObject):
+        return model.warm.calls
+    if isinstance(model, PartialWithState):
+        return model.act.keywords["counts"][0]
+    return _halved_later.calls
+
+
+@pytest.mark.parametrize("make", [HelperObject, PartialWithState, DecoratedHelper])
+def test_state_in_a_callable_helper_a_partial_or_a_decorators_attribute_is_seen(make, capsys):
+    # each was pictured as a function (no state): the compiled steps went on with the trace's scale of 1.0
+    counts = []
+    for compile_ in (True, False):
+        _halved_later.calls = 0
+        model = make()
+        history = fit(model, X, Y, epochs=5, batch_size=4, progress=False, seed=0, compile=compile_)
+        counts.append((history, [bits(p.data) for p in model.parameters()], _counter_of(model)))
+    assert counts[0] == counts[1] and counts[1][2] == 60
+    assert "training interpreted, not compiled" in capsys.readouterr().err
+
+
+_ALPHA = [1.0]
+_ACTIVATIONS = [lambda v: v * _ALPHA[0]]
+
+
+class ListedLambda(Module):
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        return _ACTIVATIONS[0](self.net(x))
+
+
+def _anneals_alpha(p, t):
+    _ALPHA[0] *= 0.99
+    return (p.data > 0) == (t > 0)
+
+
+def test_a_global_read_by_a_lambda_kept_in_a_list_and_annealed_between_steps_is_seen(capsys):
+    runs = []
+    for compile_ in (True, False):
+        _ALPHA[0] = 1.0
+        model = ListedLambda()
+        history = fit(
+            model, X, Y, epochs=5, batch_size=4, progress=False, seed=0, compile=compile_, accuracy=_anneals_alpha
+        )
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
+    assert "'_ALPHA'" in capsys.readouterr().err
