@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import marshal
 import random
 import struct
 import sys
@@ -80,7 +81,7 @@ class ModelState:
         if added is not None:
             return added
         for holder, name, value, print_ in self.read.values():
-            if _read(holder, name) is not value or _picture(value) != print_:
+            if _read(holder, name) is not value or print_ not in _BY_IDENTITY and _picture(value) != print_:
                 return name
         return None
 
@@ -141,7 +142,7 @@ class LearnersState:
     def moved(self) -> str | None:
         """The name of the first of these that is not what it was, or None."""
         for holder, name, value, print_ in self.kept:
-            if _read(holder, name) is not value or _picture(value) != print_:
+            if _read(holder, name) is not value or print_ not in _BY_IDENTITY and _picture(value) != print_:
                 return name
         return None
 
@@ -303,6 +304,9 @@ def _is_learners(module: str | None) -> bool:
     return "site-packages" not in filename and "dist-packages" not in filename
 
 
+_BY_IDENTITY = (("missing",), ("object",))  # pictures of what is kept by identity only: nothing to look into
+
+
 def _picture(value: Any) -> Any:
     """`_fingerprint(value)`, or a mark for what is kept by identity only (`_MISSING`, a function, a module)."""
     if value is _MISSING:
@@ -343,6 +347,10 @@ def _write(holder: Any, name: str, value: Any) -> None:
         setattr(holder, name, value)
 
 
+# marshal's format 2: floats as their 8 bytes (-0.0 and nan's bits kept), and no back references, whose
+# placement depends on reference counts (format 3 on), so the same data always gives the same bytes
+_NO_REFERENCES = 2
+
 _DEEPEST = 100  # containers nested deeper are pictured by identity (no RecursionError), and not put back
 
 
@@ -370,6 +378,11 @@ def _fingerprint(value: Any, seen: set[int], depth: int = 0) -> Any:
     seen.add(id(value))
     if isinstance(value, functools.partial):  # its arguments may hold state: `partial(scaled, counts=[0])`
         return ("partial", _fingerprint(value.args, seen, depth + 1), _fingerprint(value.keywords, seen, depth + 1))
+    if type(value) in (list, tuple, dict):  # plain data (a dataset the code names), at C speed; else item by item
+        try:
+            return ("marshal", type(value).__name__, marshal.dumps(value, _NO_REFERENCES))
+        except ValueError:  # it holds something else (a Value, an object), or is nested too deep for marshal
+            pass
     if isinstance(value, (list, tuple, deque)):
         if value and all(type(item) is Value for item in value):  # a layer's weights, found fast
             return ("values", tuple(value))

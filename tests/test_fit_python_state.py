@@ -929,3 +929,31 @@ def test_a_global_read_by_a_lambda_kept_in_a_list_and_annealed_between_steps_is_
         runs.append((history, [bits(p.data) for p in model.parameters()]))
     assert runs[0] == runs[1]
     assert "'_ALPHA'" in capsys.readouterr().err
+
+
+_TABLE = [[0.0, float(k)] for k in range(3000)]  # plain data the model's code names (pictured by marshal)
+
+
+class ReadsATable(Module):
+    def __init__(self):
+        self.net = nn.MLP(2, [3, 1], seed=1)
+
+    def __call__(self, x):
+        return self.net(x) * (1.0 + _TABLE[-1][0])
+
+
+@pytest.mark.parametrize(
+    "change", [lambda t: t[-1].__setitem__(0, -0.0), lambda t: t[-1].__setitem__(0, False), lambda t: t.append(1.0)]
+)
+def test_a_change_deep_in_a_large_global_of_plain_numbers_is_seen(change):
+    from micrograd_ko.model_state import LearnersState
+
+    state = LearnersState(ReadsATable(), ())
+    assert state.moved() is None
+    kept = [row[:] for row in _TABLE]
+    try:
+        change(_TABLE)  # -0.0 == 0.0 and False == 0.0 in Python: the picture tells them apart all the same
+        assert state.moved() == "_TABLE"
+    finally:
+        _TABLE[:] = kept
+    assert state.moved() is None
