@@ -27,6 +27,7 @@ The `training` flag is left out: train() and eval() switch it on purpose.
 from __future__ import annotations
 
 import builtins
+import dis
 import functools
 import marshal
 import random
@@ -237,7 +238,7 @@ def _variables_read(model: Any, functions: tuple[Any, ...]) -> dict[tuple[int, s
                     keep(vars(item), attribute, value)
             namespace = item.__globals__
             names = _names_read(item.__code__)
-            for name in names:
+            for name in _globals_named(item.__code__):
                 if name in namespace or not hasattr(builtins, name):
                     keep(namespace, name, namespace.get(name, _MISSING))
                 value = namespace.get(name)
@@ -286,12 +287,26 @@ _MAX_FUNCTIONS = 2000  # a bound on the walk through the learner's code
 
 
 def _names_read(code: types.CodeType) -> set[str]:
-    """The global names `code` and the functions defined in it may read (attribute names among them)."""
+    """The names `code` and the functions defined in it may read: globals and attributes (`config.step`)."""
     names = set(code.co_names)
     for inner in code.co_consts:
         if isinstance(inner, types.CodeType):
             names |= _names_read(inner)
     return names
+
+
+@functools.lru_cache(maxsize=4096)
+def _globals_named(code: types.CodeType) -> frozenset[str]:
+    """The global names `code` and the functions defined in it load, store or delete: not its attribute names,
+    which `co_names` lists too (`v.log()` reads no global `log`, the list a learner may keep predictions in)."""
+    names = {i.argval for i in dis.get_instructions(code) if i.opname in _GLOBAL_OPS}
+    for inner in code.co_consts:
+        if isinstance(inner, types.CodeType):
+            names |= _globals_named(inner)
+    return frozenset(names)
+
+
+_GLOBAL_OPS = {"LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL", "LOAD_NAME", "STORE_NAME", "DELETE_NAME"}
 
 
 def _is_learners(module: str | None) -> bool:
