@@ -21,6 +21,10 @@ attributes a decorator keeps on its function (`counted.calls += 1`). "Own code"
 is code outside micrograd_ko, the standard library and installed packages;
 those hold caches and settings that are no state of the model.
 
+State the watch cannot read without changing it (an iterator, a generator)
+or at all (an object of the learner's with `__slots__`) is named by `opaque`:
+fit and compile then trace nothing, since a trace would advance it for good.
+
 The `training` flag is left out: train() and eval() switch it on purpose.
 """
 
@@ -65,6 +69,8 @@ class ModelState:
             key: None if print_ == ("object",) else _contents(value, set())
             for key, (_, _, value, print_) in self.read.items()
         }
+        pictures = [(key[1], print_) for key, (_, _, print_) in self.kept.items()]
+        self.opaque = _opaque([*pictures, *((name, print_) for _, name, _, print_ in self.read.values())])
 
     def changed(self) -> str | None:
         """The name of the first thing that differs from the snapshot ('parameters', an attribute...), or None."""
@@ -139,6 +145,7 @@ class LearnersState:
             for (_, name), (owner, value, print_) in _attributes(root, objects).items():
                 if _is_learners(owner.__module__ if isinstance(owner, type) else type(owner).__module__):
                     self.kept.append((owner, name, value, print_))
+        self.opaque = _opaque([(name, print_) for _, name, _, print_ in self.kept])
 
     def moved(self) -> str | None:
         """The name of the first of these that is not what it was, or None."""
@@ -419,7 +426,33 @@ def _fingerprint(value: Any, seen: set[int], depth: int = 0) -> Any:
     fields = getattr(value, "__dict__", None)  # a helper object (a counter kept in an object of its own)
     if isinstance(fields, dict):  # (an empty one too: `self.stats = SimpleNamespace()`, filled by a call)
         return _fingerprint(fields, seen, depth + 1)
+    if hasattr(type(value), "__next__") or _learners_object(value):  # `next(self.steps)`, a dataclass(slots=True)
+        return ("opaque", _Opaque())
     return None
+
+
+class _Opaque:
+    """The picture of state the watch cannot read: an iterator or a generator (reading it would advance it), an
+    object of the learner's with `__slots__`. Equal to no other picture, so it always counts as changed; and
+    `opaque` names it, so that nothing is traced (a trace would advance it, and it cannot be put back)."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    __hash__ = object.__hash__
+
+
+def _opaque(pictures: list[tuple[str, Any]]) -> str | None:
+    """The name of the first of (name, picture) whose picture holds an `_Opaque`, or None."""
+    return next((name for name, print_ in pictures if _holds_opaque(print_)), None)
+
+
+def _holds_opaque(print_: Any) -> bool:
+    if isinstance(print_, _Opaque):
+        return True
+    return type(print_) is tuple and any(_holds_opaque(item) for item in print_)
 
 
 def _item(value: Any, seen: set[int], depth: int) -> Any:

@@ -159,6 +159,9 @@ def fit(
         else None
     )
     learners = LearnersState(model, (loss_fn,)) if compiled is not None else None
+    if learners is not None and learners.opaque is not None:  # nothing traced: a trace would advance it
+        _notice(_opaque_state(learners.opaque))
+        compiled = fused = learners = None
     moved_since_traced = learners.moved if learners is not None and learners.kept else None
     judge = None if accuracy else _numeric_accuracy(loss, y)  # the default accuracy, on compiled predictions' numbers
     bar = tqdm(range(epochs), desc=tr("학습", "training"), unit=tr("에폭", "epoch"), disable=not progress)
@@ -342,6 +345,8 @@ def _traced(model, parameters, trace, functions=()):
     the interpreted run that follows starts where it would have.
     """
     kept = ModelState(model, parameters, functions)
+    if kept.opaque is not None:  # a trace would advance it, and it could not be put back
+        raise _opaque_state(kept.opaque)
     try:
         program = trace()
     except BaseException:
@@ -357,6 +362,16 @@ def _traced(model, parameters, trace, functions=()):
             )
         )
     return program
+
+
+def _opaque_state(name):
+    """The refusal of a model (or fn) that keeps an iterator, a generator or a `__slots__` object: not traced."""
+    return CompileError(
+        bilingual(
+            f"'{name}'에는 컴파일된 코드가 따라갈 수 없는 상태가 있습니다 (반복자, 제너레이터, __slots__ 객체)",
+            f"'{name}' holds state compiled code cannot follow (an iterator, a generator, an object with __slots__)",
+        )
+    )
 
 
 def _batch_numbers(X, y, batch):

@@ -2,7 +2,9 @@
 a counter, a generator of their own, a weight changed in place, a running number used in validation, an error
 they catch, a nested output. Each case was seen training differently, silently, before fit learned to see it."""
 
+import dataclasses
 import functools
+import itertools
 import random
 import struct
 import sys
@@ -13,6 +15,7 @@ import pytest
 
 import micrograd_ko as ko
 from micrograd_ko import Value, losses, nn
+from micrograd_ko.compiler import CompileError
 from micrograd_ko.model_state import ModelState
 from micrograd_ko.module import Module
 from micrograd_ko.train import fit
@@ -981,3 +984,55 @@ def test_a_global_named_like_an_attribute_the_code_reads_keeps_training_compiled
     )
     assert compiled == interpreted and weights_c == weights_i
     assert "training interpreted" not in capsys.readouterr().err  # it was: "'log', which the model reads, changed"
+
+
+@dataclasses.dataclass(slots=True)
+class _SlotCounter:
+    calls: int = 0
+
+
+def _later_noise():
+    k = 0
+    while True:
+        k += 1
+        yield 0.0 if k < 30 else 0.1
+
+
+class KeepsAnIterator(Module):
+    """State the watch cannot read without changing it (an iterator, a generator) or at all (`__slots__`)."""
+
+    def __init__(self, kind):
+        self.net, self.kind = nn.MLP(2, [4, 1], seed=1), kind
+        self.steps = {"count": itertools.count(), "generator": _later_noise(), "slots": _SlotCounter()}[kind]
+
+    def __call__(self, x):
+        if self.kind == "count":
+            return self.net(x) * (1.0 if next(self.steps) < 30 else 0.5)
+        if self.kind == "generator":
+            return self.net(x) + next(self.steps)
+        self.steps.calls += 1
+        return self.net(x) * (1.0 if self.steps.calls < 30 else 0.5)
+
+
+@pytest.mark.parametrize("kind", ["count", "generator", "slots"])
+def test_a_model_keeping_an_iterator_a_generator_or_a_slots_object_is_not_traced(kind, capsys):
+    # pictured as nothing, they trained with the trace's scale; a trace, refused after the fact, would still
+    # have advanced them: the model is not traced at all
+    (compiled, weights_c, model_c), (interpreted, weights_i, model_i) = both_ways(
+        lambda: KeepsAnIterator(kind), X, Y, epochs=5, batch_size=4, validation_data=(X, Y)
+    )
+    assert compiled == interpreted and weights_c == weights_i
+    if kind == "count":
+        assert next(model_c.steps) == next(model_i.steps) == 60 + 5 * len(X)  # training, then validation calls
+    assert "'steps' holds state compiled code cannot follow" in capsys.readouterr().err
+
+
+def test_compile_refuses_fn_reading_an_iterator_before_tracing_it():
+    steps = itertools.count()
+
+    def scheduled(x):
+        return x * (1.0 if next(steps) < 3 else 0.5)
+
+    with pytest.raises(CompileError, match="'steps' holds state"):
+        ko.compile(scheduled, 1.0)
+    assert next(steps) == 0  # not traced

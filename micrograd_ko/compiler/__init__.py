@@ -140,8 +140,11 @@ them (or of `fn` itself, a Module). A `fn` whose trace changes any of them
 (a call counter, a log list) is refused: compiled calls would not change
 them. A call made after one of them changed (a global `PENALTY` set to
 another number, `model.temperature` annealed) runs interpreted: the trace
-froze the old number into the code. "The learner's code" is code outside
-micrograd_ko, the standard library and installed packages.
+froze the old number into the code. State the watch cannot read without
+changing it (an iterator, a generator) or at all (an object of the
+learner's with `__slots__`) means no trace: compile refuses before calling fn.
+"The learner's code" is code outside micrograd_ko, the standard library and
+installed packages.
 
 What the trace cannot see, so neither guard nor refusal covers it: numbers
 read through the engine's own helpers (`repr`, `local_grads()`, `grad()`),
@@ -220,6 +223,15 @@ def compile(
             bilingual("compile는 no_grad() 안에서 쓸 수 없습니다", "compile cannot trace inside no_grad()")
         )
     learners = LearnersState(fn, ()) if isinstance(fn, Module) else LearnersState(None, (fn,))
+    if learners.opaque is not None:  # not traced: the trace would advance it
+        raise CompileError(
+            bilingual(
+                f"compile: '{learners.opaque}'에는 컴파일된 코드가 따라갈 수 없는 상태가 있습니다 "
+                "(반복자, 제너레이터, __slots__ 객체)",
+                f"compile: '{learners.opaque}' holds state compiled code cannot follow "
+                "(an iterator, a generator, an object with __slots__)",
+            )
+        )
     tracer, result, inputs, structures = trace_fn(fn, example_args)
     moved = learners.moved()
     if moved is not None:
