@@ -174,6 +174,7 @@ class Dropout(Module):
     def __call__(self, x: Any) -> Any:  # a Value or a list of them, as given
         _check_dropout_input(x)
         if self.p == 0.0:
+            _note_depends_on(self, "p", 0.0)  # compile: a call after p is raised (a dropout warm-up) must drop units
             return x
         if not self.training:
             _note_depends_on(self, "training", False)  # compile: a call after train() must drop units again

@@ -869,3 +869,55 @@ def test_a_plain_objects_attribute_or_a_global_behind_a_partial_changed_between_
         assert bits(f([1.0, 2.0])) == bits(fn([Value(1.0), Value(2.0)]).data) and f.handed_over == 1
     finally:
         TEMPERATURE = 1.0
+
+
+class _WarmDropout(Module):
+    def __init__(self):
+        self.net, self.drop = nn.MLP(2, [6, 1], seed=1), nn.Dropout(0.0, rng=3)
+
+    def __call__(self, x):
+        return self.net(self.drop(x))
+
+
+class _RaisesDropout(ko.optim.SGD):
+    """A dropout warm-up: p goes from 0 to 0.3 after the fifth step."""
+
+    def __init__(self, model):
+        super().__init__(model.parameters(), lr=0.1)
+        self.model, self.steps = model, 0
+
+    def step(self):
+        super().step()
+        self.steps += 1
+        if self.steps == 5:
+            self.model.drop.p = 0.3
+
+
+_X12 = [[(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12)]
+_Y12 = [1.0 if a * b > 0 else -1.0 for a, b in _X12]
+
+
+def test_a_dropout_traced_at_p_0_drops_units_once_p_is_raised():
+    # the trace took `if self.p == 0.0: return x`, and nothing watched p: compiled code never dropped a unit
+    model = _WarmDropout()
+    f = ko.compile(model, [0.5, -0.25])
+    model.drop.p = 0.5
+    want = _WarmDropout()
+    want.drop.p = 0.5
+    assert bits(f([0.5, -0.25])) == bits(want([0.5, -0.25]).data) and f.handed_over == 1
+    runs = []
+    for compile_ in (True, False):
+        model = _WarmDropout()
+        history = fit(
+            model,
+            _X12,
+            _Y12,
+            optimizer=_RaisesDropout(model),
+            epochs=6,
+            batch_size=4,
+            progress=False,
+            seed=0,
+            compile=compile_,
+        )
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
