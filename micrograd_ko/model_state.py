@@ -53,7 +53,9 @@ class ModelState:
     def __init__(self, model: Any, parameters: list[Value], functions: tuple[Any, ...] = ()) -> None:
         """`functions`: more of the learner's code the call runs (a loss function), whose globals count too."""
         self.model, self.parameters = model, parameters
-        self.objects = _state_objects(functions)
+        self.read, roots = _read_with_modules(model, functions)
+        # a loss object of the learner's, and the modules of another model the code reads (a teacher)
+        self.objects = (*_state_objects(functions), *(m for root in roots[1:] for m in _modules_of(root)))
         self.numbers = [p.data for p in parameters]
         self.owned = _owned(model)
         owners = [*_modules_of(model), *self.objects]
@@ -64,7 +66,6 @@ class ModelState:
         self.numpy = _numpy_global_state()
         self.kept = _attributes(model, self.objects)
         self.contents = {key: _contents(value, set()) for key, (_, value, _) in self.kept.items()}
-        self.read = _variables_read(model, functions)
         self.read_contents = {  # what is kept by identity only is not gone through (a module object)
             key: None if print_ == ("object",) else _contents(value, set())
             for key, (_, _, value, print_) in self.read.items()
@@ -133,12 +134,7 @@ class LearnersState:
 
     def __init__(self, model: Any, functions: tuple[Any, ...] = ()) -> None:
         """`model` None: only `functions` (what `compile` traces), and the modules their variables hold."""
-        read = _variables_read(model, functions)
-        roots = [] if model is None else [model]
-        for _, _, value, _ in list(read.values()):
-            if isinstance(value, Module) and all(value is not root for root in roots):
-                roots.append(value)  # a model that fn reads as a global or a closure variable
-                read.update(_variables_read(value, ()))
+        read, roots = _read_with_modules(model, functions)
         self.kept = list(read.values())
         for root in [*roots, None]:
             objects = _state_objects(functions) if root is None else ()
@@ -153,6 +149,18 @@ class LearnersState:
             if _read(holder, name) is not value or print_ not in _BY_IDENTITY and _picture(value) != print_:
                 return name
         return None
+
+
+def _read_with_modules(model: Any, functions: tuple[Any, ...]) -> tuple[dict[Any, Any], list[Any]]:
+    """`_variables_read(model, functions)` and [model, other models that code reads as a global or a closure
+    variable (a teacher, what `compile(lambda x: model(x))` runs)], with what their classes' code reads too."""
+    read = _variables_read(model, functions)
+    roots = [] if model is None else [model]
+    for _, _, value, _ in list(read.values()):
+        if isinstance(value, Module) and all(value is not root for root in roots):
+            roots.append(value)
+            read.update(_variables_read(value, ()))
+    return read, roots
 
 
 def _modules_of(model: Any) -> list[Any]:

@@ -1036,3 +1036,37 @@ def test_compile_refuses_fn_reading_an_iterator_before_tracing_it():
     with pytest.raises(CompileError, match="'steps' holds state"):
         ko.compile(scheduled, 1.0)
     assert next(steps) == 0  # not traced
+
+
+class _Teacher(Module):
+    """Another model of the learner's that the model reads as a global, counting its calls (not trained)."""
+
+    def __init__(self):
+        self._net, self.calls = nn.MLP(2, [3, 1], seed=7), 0
+
+    def __call__(self, x):
+        self.calls += 1
+        return self._net(x) * (1.0 if self.calls < 30 else 0.5)
+
+
+_TEACHER = _Teacher()
+
+
+class Student(Module):
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        return self.net(x) + _TEACHER(x)
+
+
+def test_a_module_the_model_reads_as_a_global_is_put_back_after_the_trace(capsys):
+    # its counter was not looked at around the trace: the trace's call stayed counted (61 calls, not 60)
+    runs = []
+    for compile_ in (True, False):
+        _TEACHER.calls = 0
+        model = Student()
+        history = fit(model, X, Y, epochs=5, batch_size=4, progress=False, seed=0, compile=compile_)
+        runs.append((history, [bits(p.data) for p in model.parameters()], _TEACHER.calls))
+    assert runs[0] == runs[1] and runs[1][2] == 60
+    assert "training interpreted, not compiled" in capsys.readouterr().err
