@@ -132,10 +132,18 @@ class LearnersState:
     modules (an `nn.MLP`) there is nothing to look at, and it costs nothing.
     """
 
-    def __init__(self, model: Any, functions: tuple[Any, ...] = ()) -> None:
-        """`model` None: only `functions` (what `compile` traces), and the modules their variables hold."""
+    def __init__(self, model: Any, functions: tuple[Any, ...] = (), modes: bool = False) -> None:
+        """`model` None: only `functions` (what `compile` traces), and the modules their variables hold.
+
+        `modes`: the `training` flag of the modules whose class's code reads
+        it (`out * 0.9 if self.training else out`) counts too: compile's calls
+        may come after train() or eval(); fit switches modes on purpose.
+        """
         read, roots = _read_with_modules(model, functions)
         self.kept = list(read.values())
+        if modes:
+            for module in (m for root in roots for m in _modules_of(root) if _reads_training(type(m))):
+                self.kept.append((module, "training", module.training, _picture(module.training)))
         for root in [*roots, None]:
             objects = _state_objects(functions) if root is None else ()
             for (_, name), (owner, value, print_) in _attributes(root, objects).items():
@@ -161,6 +169,17 @@ def _read_with_modules(model: Any, functions: tuple[Any, ...]) -> tuple[dict[Any
             roots.append(value)
             read.update(_variables_read(value, ()))
     return read, roots
+
+
+def _reads_training(cls: type) -> bool:
+    """Whether the methods of the learner's classes among `cls` and its bases name `training`."""
+    return any(
+        "training" in _names_read(f.__code__)
+        for c in cls.__mro__
+        if _is_learners(c.__module__)
+        for f in vars(c).values()
+        if isinstance(f, types.FunctionType)
+    )
 
 
 def _modules_of(model: Any) -> list[Any]:

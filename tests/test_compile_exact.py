@@ -921,3 +921,26 @@ def test_a_dropout_traced_at_p_0_drops_units_once_p_is_raised():
         )
         runs.append((history, [bits(p.data) for p in model.parameters()]))
     assert runs[0] == runs[1]
+
+
+class _DampedWhileTraining(Module):
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        out = self.net(x)
+        return out * 0.9 if self.training else out
+
+
+def test_a_module_that_branches_on_its_mode_runs_interpreted_after_train_or_eval():
+    # the trace froze the mode's branch: after eval(), the compiled call still damped the output
+    model = _DampedWhileTraining()
+    f = ko.compile(model, [0.5, -0.25], gradients=False)
+    model.eval()
+    assert bits(f([0.5, -0.25])) == bits(model([0.5, -0.25]).data) and f.handed_over == 1
+    model.train()
+    assert bits(f([0.5, -0.25])) == bits(model([0.5, -0.25]).data) and f.handed_over == 1  # its own mode again
+    plain = nn.MLP(2, [4, 1], seed=1)  # reads no mode: stays compiled in eval mode
+    g = ko.compile(plain, [0.5, -0.25], gradients=False)
+    plain.eval()
+    assert bits(g([0.5, -0.25])) == bits(plain([0.5, -0.25]).data) and g.handed_over == 0

@@ -140,7 +140,8 @@ them (or of `fn` itself, a Module). A `fn` whose trace changes any of them
 (a call counter, a log list) is refused: compiled calls would not change
 them. A call made after one of them changed (a global `PENALTY` set to
 another number, `model.temperature` annealed) runs interpreted: the trace
-froze the old number into the code. State the watch cannot read without
+froze the old number into the code; so does a call after train() or eval()
+of a module of the learner's whose code reads `self.training`. State the watch cannot read without
 changing it (an iterator, a generator) or at all (an object of the
 learner's with `__slots__`) means no trace: compile refuses before calling fn.
 "The learner's code" is code outside micrograd_ko, the standard library and
@@ -222,7 +223,7 @@ def compile(
         raise CompileError(
             bilingual("compile는 no_grad() 안에서 쓸 수 없습니다", "compile cannot trace inside no_grad()")
         )
-    learners = LearnersState(fn, ()) if isinstance(fn, Module) else LearnersState(None, (fn,))
+    learners = LearnersState(fn, (), modes=True) if isinstance(fn, Module) else LearnersState(None, (fn,), modes=True)
     if learners.opaque is not None:  # not traced: the trace would advance it
         raise CompileError(
             bilingual(
