@@ -165,9 +165,11 @@ def _read_with_modules(model: Any, functions: tuple[Any, ...]) -> tuple[dict[Any
     read = _variables_read(model, functions)
     roots = [] if model is None else [model]
     for _, _, value, _ in list(read.values()):
-        if isinstance(value, Module) and all(value is not root for root in roots):
-            roots.append(value)
-            read.update(_variables_read(value, ()))
+        items = (value.values() if isinstance(value, dict) else value) if _is_container(value) else [value]
+        for module in items:  # a model, or one in a list (an ensemble: `models = [Net() for _ in range(5)]`)
+            if isinstance(module, Module) and all(module is not root for root in roots):
+                roots.append(module)
+                read.update(_variables_read(module, ()))
     return read, roots
 
 
@@ -243,7 +245,9 @@ def _variables_read(model: Any, functions: tuple[Any, ...]) -> dict[tuple[int, s
             items = item.values() if isinstance(item, dict) else item
             todo += [type(v) if _learners_object(v) else v for v in items if _holds_code(v)]  # (a class once)
         elif isinstance(item, functools.partial):  # `self.act = partial(scaled, k=2.0)`: the function it calls
-            todo += [item.func, *item.args, *item.keywords.values()]
+            todo.append(item.func)
+            keep(item, "args", item.args)  # (a model among them: `partial(predict, model)`)
+            keep(item, "keywords", item.keywords)
         elif not isinstance(item, _CODE_HOLDERS):  # an object of the learner's (`self.act = Tanh()`): its class
             todo += [type(item), *vars(item).values()] if hasattr(item, "__dict__") else [type(item)]
         elif isinstance(item, (staticmethod, classmethod)):

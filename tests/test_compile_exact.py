@@ -944,3 +944,31 @@ def test_a_module_that_branches_on_its_mode_runs_interpreted_after_train_or_eval
     g = ko.compile(plain, [0.5, -0.25], gradients=False)
     plain.eval()
     assert bits(g([0.5, -0.25])) == bits(plain([0.5, -0.25]).data) and g.handed_over == 0
+
+
+class _Tempered(Module):
+    def __init__(self):
+        self.net, self.temperature = nn.MLP(2, [3, 1], seed=1), 1.0
+
+    def __call__(self, x):
+        return self.net(x) / self.temperature
+
+
+def _predict(model, x):
+    return model(x)
+
+
+_ENSEMBLE = [_Tempered(), _Tempered()]
+
+
+@pytest.mark.parametrize("how", ["partial", "ensemble"])
+def test_a_model_bound_by_a_partial_or_kept_in_a_list_global_is_watched(how):
+    # neither was found as a model fn reads: a temperature set after compile was not seen
+    model = _Tempered() if how == "partial" else _ENSEMBLE[1]
+    fn = functools.partial(_predict, model) if how == "partial" else lambda x: _ENSEMBLE[0](x) + _ENSEMBLE[1](x)
+    f = ko.compile(fn, [1.0, -2.0], gradients=False)
+    try:
+        model.temperature = 4.0
+        assert bits(f([1.0, -2.0])) == bits(fn([Value(1.0), Value(-2.0)]).data) and f.handed_over == 1
+    finally:
+        model.temperature = 1.0
