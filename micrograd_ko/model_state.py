@@ -227,8 +227,11 @@ def _variables_read(model: Any, functions: tuple[Any, ...]) -> dict[tuple[int, s
     modules = [] if model is None else _modules_of(model)
     classes = {id(c): c for m in modules for c in type(m).__mro__ if _is_learners(c.__module__)}
     todo: list[Any] = [*functions, *classes.values(), *(type(f) for f in _state_objects(functions))]
-    for m in modules:
-        todo += [v for v in vars(m).values() if _holds_code(v) or _is_container(v)] if hasattr(m, "__dict__") else []
+    for m in modules:  # code kept in attributes; in containers only in the learner's modules (not nn's weights)
+        mine = _is_learners(type(m).__module__)
+        for v in vars(m).values() if hasattr(m, "__dict__") else ():
+            if _holds_code(v) or mine and _is_container(v):
+                todo.append(v)
     found: dict[tuple[int, str], tuple[Any, str, Any, Any]] = {}
     visited: set[int] = set()
 
@@ -309,7 +312,12 @@ def _learners_object(value: Any) -> bool:
     It may be callable (`class Tanh: def __call__(...)`, as in makemore):
     its attributes are its state all the same (`self.out`, a counter).
     """
+    if type(value) in _PLAIN:
+        return False
     return not isinstance(value, (*_CODE_HOLDERS, Module, types.ModuleType)) and _is_learners(type(value).__module__)
+
+
+_PLAIN = {Value, float, int, bool, str, list, tuple, dict, type(None)}  # (met most, and never the learner's)
 
 
 def _state_objects(functions: tuple[Any, ...]) -> tuple[Any, ...]:
