@@ -37,6 +37,7 @@ import marshal
 import random
 import struct
 import sys
+import sysconfig
 import types
 from collections import deque
 from typing import Any
@@ -359,10 +360,16 @@ def _is_learners(module: str | None) -> bool:
     """Whether code of `module` is the learner's: not micrograd_ko's, the standard library's or an installed
     package's (a notebook's `__main__`, a test file, a file of the learner's beside it)."""
     top = (module or "").partition(".")[0]
-    if top == "micrograd_ko" or top in sys.stdlib_module_names:
+    if top == "micrograd_ko":
         return False
-    filename = getattr(sys.modules.get(top), "__file__", None) or ""
-    return "site-packages" not in filename and "dist-packages" not in filename
+    filename = getattr(sys.modules.get(top), "__file__", None)
+    if not filename:  # a notebook's __main__, or a module built into Python (sys, itertools)
+        return top not in sys.stdlib_module_names
+    # where the file is, not its name: a learner's calendar.py or queue.py is the learner's
+    return not filename.startswith(_STDLIB) and "site-packages" not in filename and "dist-packages" not in filename
+
+
+_STDLIB = tuple({sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib")})
 
 
 _BY_IDENTITY = (("missing",), ("object",))  # pictures of what is kept by identity only: nothing to look into

@@ -1070,3 +1070,46 @@ def test_a_module_the_model_reads_as_a_global_is_put_back_after_the_trace(capsys
         runs.append((history, [bits(p.data) for p in model.parameters()], _TEACHER.calls))
     assert runs[0] == runs[1] and runs[1][2] == 60
     assert "training interpreted, not compiled" in capsys.readouterr().err
+
+
+_NAMED_LIKE_THE_STDLIB = """
+from micrograd_ko import nn
+from micrograd_ko.module import Module
+
+TEMPERATURE = [1.0]
+
+
+class Tempered(Module):
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        return self.net(x) * TEMPERATURE[0]
+
+
+def anneal(p, t):
+    TEMPERATURE[0] *= 0.99
+    return (p.data > 0) == (t > 0)
+"""
+
+
+def test_a_learners_file_named_like_a_standard_module_is_the_learners(tmp_path, monkeypatch, capsys):
+    # turtle.py beside a notebook: told from the standard library's by where the file is, not by its name
+    import importlib.util
+
+    path = tmp_path / "turtle.py"
+    path.write_text(_NAMED_LIKE_THE_STDLIB)
+    spec = importlib.util.spec_from_file_location("turtle", path)
+    mine = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "turtle", mine)
+    spec.loader.exec_module(mine)
+    runs = []
+    for compile_ in (True, False):
+        mine.TEMPERATURE[0] = 1.0
+        model = mine.Tempered()
+        history = fit(
+            model, X, Y, epochs=5, batch_size=4, progress=False, seed=0, compile=compile_, accuracy=mine.anneal
+        )
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
+    assert "'TEMPERATURE'" in capsys.readouterr().err
