@@ -140,7 +140,8 @@ class LearnersState:
         it (`out * 0.9 if self.training else out`) counts too: compile's calls
         may come after train() or eval(); fit switches modes on purpose.
         """
-        read, roots = _read_with_modules(model, functions)
+        names: set[str] = set()  # the names the learner's code mentions (attributes among them)
+        read, roots = _read_with_modules(model, functions, names)
         self.kept = list(read.values())
         if modes:
             for module in (m for root in roots for m in _modules_of(root) if _reads_training(type(m))):
@@ -148,7 +149,9 @@ class LearnersState:
         for root in [*roots, None]:
             objects = _state_objects(functions) if root is None else ()
             for (_, name), (owner, value, print_) in _attributes(root, objects).items():
-                if _is_learners(owner.__module__ if isinstance(owner, type) else type(owner).__module__):
+                if _is_learners(owner.__module__ if isinstance(owner, type) else type(owner).__module__) and (
+                    _may_be_read(name, names, owner)
+                ):
                     self.kept.append((owner, name, value, print_))
         self.opaque = _opaque([(name, print_) for _, name, _, print_ in self.kept])
 
@@ -160,17 +163,41 @@ class LearnersState:
         return None
 
 
-def _read_with_modules(model: Any, functions: tuple[Any, ...]) -> tuple[dict[Any, Any], list[Any]]:
+def _may_be_read(attribute: str, names: set[str], owner: Any) -> bool:
+    """Whether code may read `owner.attribute`: the learner's code or the code of its classes (micrograd_ko's
+    bases among them) reads an attribute of that name, or reads attributes by a name it computes
+    (`getattr(self, f"layer{i}")`).
+
+    An attribute no code names is no input of the model: a history the
+    learner keeps on it (`model.history.append(loss)` between compiled calls).
+    """
+    if attribute in names or names & _BY_COMPUTED_NAME:
+        return True
+    cls = owner if isinstance(owner, type) else type(owner)
+    return any(
+        attribute in _attributes_loaded(f.__code__)
+        for c in cls.__mro__
+        for f in vars(c).values()
+        if isinstance(f, types.FunctionType)
+    )
+
+
+_BY_COMPUTED_NAME = {"getattr", "hasattr", "vars", "__dict__", "__getattribute__"}
+
+
+def _read_with_modules(
+    model: Any, functions: tuple[Any, ...], names: set[str] | None = None
+) -> tuple[dict[Any, Any], list[Any]]:
     """`_variables_read(model, functions)` and [model, other models that code reads as a global or a closure
     variable (a teacher, what `compile(lambda x: model(x))` runs)], with what their classes' code reads too."""
-    read = _variables_read(model, functions)
+    read = _variables_read(model, functions, names)
     roots = [] if model is None else [model]
     for _, _, value, _ in list(read.values()):
         items = (value.values() if isinstance(value, dict) else value) if _is_container(value) else [value]
         for module in items:  # a model, or one in a list (an ensemble: `models = [Net() for _ in range(5)]`)
             if isinstance(module, Module) and all(module is not root for root in roots):
                 roots.append(module)
-                read.update(_variables_read(module, ()))
+                read.update(_variables_read(module, (), names))
     return read, roots
 
 
@@ -215,7 +242,9 @@ def _attributes(model: Any, objects: tuple[Any, ...] = ()) -> dict[tuple[int, st
     return found
 
 
-def _variables_read(model: Any, functions: tuple[Any, ...]) -> dict[tuple[int, str], tuple[Any, str, Any, Any]]:
+def _variables_read(
+    model: Any, functions: tuple[Any, ...], names_seen: set[str] | None = None
+) -> dict[tuple[int, str], tuple[Any, str, Any, Any]]:
     """{(id(holder), name): (holder, name, value, its fingerprint)} for the globals and closure variables that
     the learner's code run by `model` (and `functions`) can read: a globals dict or a closure cell as holder.
 
@@ -280,6 +309,8 @@ def _variables_read(model: Any, functions: tuple[Any, ...]) -> dict[tuple[int, s
                     keep(vars(item), attribute, value)
             namespace = item.__globals__
             names = _names_read(item.__code__)
+            if names_seen is not None:
+                names_seen |= _attributes_loaded(item.__code__)
             for name in _globals_named(item.__code__):
                 if name in namespace or not hasattr(builtins, name):
                     keep(namespace, name, namespace.get(name, _MISSING))
@@ -353,6 +384,18 @@ def _globals_named(code: types.CodeType) -> frozenset[str]:
     return frozenset(names)
 
 
+@functools.lru_cache(maxsize=4096)
+def _attributes_loaded(code: types.CodeType) -> frozenset[str]:
+    """The attribute names `code` and the functions defined in it read, and the globals they load (`getattr`):
+    not those only stored (`self.history = []` in `__init__`)."""
+    names = {i.argval for i in dis.get_instructions(code) if i.opname in _LOADING_OPS}
+    for inner in code.co_consts:
+        if isinstance(inner, types.CodeType):
+            names |= _attributes_loaded(inner)
+    return frozenset(names)
+
+
+_LOADING_OPS = {"LOAD_ATTR", "LOAD_METHOD", "LOAD_SUPER_ATTR", "LOAD_GLOBAL", "LOAD_NAME"}
 _GLOBAL_OPS = {"LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL", "LOAD_NAME", "STORE_NAME", "DELETE_NAME"}
 
 

@@ -972,3 +972,23 @@ def test_a_model_bound_by_a_partial_or_kept_in_a_list_global_is_watched(how):
         assert bits(f([1.0, -2.0])) == bits(fn([Value(1.0), Value(-2.0)]).data) and f.handed_over == 1
     finally:
         model.temperature = 1.0
+
+
+class _KeepsAHistory(Module):
+    def __init__(self):
+        self.net, self.history, self.scale = nn.MLP(2, [4, 1], seed=1), [], 1.0
+
+    def __call__(self, x):
+        return self.net(x) * self.scale
+
+
+def test_an_attribute_no_code_reads_changed_between_calls_keeps_them_compiled():
+    # a loss history kept on the model by the learner's own loop sent every call after the first to the engine
+    model = _KeepsAHistory()
+    f = ko.compile(lambda x, t: (model(x) - t) ** 2, [0.5, -0.25], 1.0)
+    for _ in range(3):
+        model.history.append(f([0.5, -0.25], 1.0))
+    assert f.handed_over == 0
+    model.scale = 2.0  # read by the model: the next call runs interpreted
+    want = (model([Value(0.5), Value(-0.25)]) - 1.0) ** 2
+    assert bits(f([0.5, -0.25], 1.0)) == bits(want.data) and f.handed_over == 1
