@@ -65,6 +65,7 @@ class ModelState:
             (id(m), name): value for m in owners if hasattr(m, "__dict__") for name, value in list(vars(m).items())
         }
         self.numpy = _numpy_global_state()
+        self.numpy_picture = _state_picture(self.numpy)
         self.kept = _attributes(model, self.objects)
         self.contents = {key: _contents(value, set()) for key, (_, value, _) in self.kept.items()}
         self.read_contents = {  # what is kept by identity only is not gone through (a module object)
@@ -80,7 +81,7 @@ class ModelState:
             return "parameters"
         if _owned(self.model) != self.owned:  # a parameter made (or replaced) on the first call
             return "parameters()"
-        if repr(_numpy_global_state()) != repr(self.numpy):
+        if _state_picture(_numpy_global_state()) != self.numpy_picture:
             return "numpy.random"
         now = _attributes(self.model, self.objects)
         for key, (_, value, print_) in self.kept.items():
@@ -98,7 +99,7 @@ class ModelState:
         """Put back what changed, in place; drop attributes a call added to the modules that were there."""
         for p, x in zip(self.parameters, self.numbers):
             p.data = x
-        if self.numpy is not None and repr(_numpy_global_state()) != repr(self.numpy):
+        if self.numpy is not None and _state_picture(_numpy_global_state()) != self.numpy_picture:
             sys.modules["numpy"].random.set_state(self.numpy)
         now = _attributes(self.model, self.objects)
         for key, (owner, value, _) in self.kept.items():
@@ -219,6 +220,18 @@ def _modules_of(model: Any) -> list[Any]:
 def _owned(model: Any) -> list[int]:
     """Which Values `model.parameters()` lists (by identity)."""
     return [id(p) for p in model.parameters()] if callable(getattr(model, "parameters", None)) else []
+
+
+def _state_picture(state: Any) -> Any:
+    """A numpy generator's state, comparable with `==` and fast to make: its arrays as bytes (the global
+    generator's 624 words took milliseconds to `repr`, twice per look)."""
+    if isinstance(state, tuple):
+        return tuple(_state_picture(item) for item in state)
+    if isinstance(state, dict):
+        return tuple((key, _state_picture(item)) for key, item in state.items())
+    if _is_array(state):
+        return ("array", state.dtype.str, state.shape, state.tobytes())
+    return ("f", _bits(state)) if type(state) is float else state
 
 
 def _numpy_global_state() -> Any:
@@ -509,7 +522,7 @@ def _fingerprint(value: Any, seen: set[int], depth: int = 0) -> Any:
         return ("random", value.getstate())
     numpy_state = _numpy_state(value)
     if numpy_state is not None:
-        return ("numpy", repr(numpy_state))
+        return ("numpy", _state_picture(numpy_state))
     if _is_array(value):
         return ("array", value.dtype.str, value.shape, value.tobytes())
     fields = getattr(value, "__dict__", None)  # a helper object (a counter kept in an object of its own)

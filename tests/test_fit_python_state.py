@@ -1113,3 +1113,25 @@ def test_a_learners_file_named_like_a_standard_module_is_the_learners(tmp_path, 
         runs.append((history, [bits(p.data) for p in model.parameters()]))
     assert runs[0] == runs[1]
     assert "'TEMPERATURE'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["RandomState", "Generator", "global"])
+def test_a_numpy_generator_a_call_draws_from_is_seen_and_put_back(kind):
+    np = pytest.importorskip("numpy")
+
+    class DrawsNoise(Module):
+        def __init__(self):
+            self.net = nn.MLP(2, [3, 1], seed=1)
+            self.rng = np.random.RandomState(0) if kind == "RandomState" else np.random.default_rng(0)
+
+        def __call__(self, x):
+            noise = np.random.normal() if kind == "global" else self.rng.normal()
+            return self.net([v + 0.1 * noise for v in x])
+
+    model = DrawsNoise()
+    np.random.seed(1)
+    state = ModelState(model, [])
+    first = model([0.1, 0.2]).data
+    assert state.changed() == ("numpy.random" if kind == "global" else "rng")
+    state.restore()
+    assert state.changed() is None and bits(model([0.1, 0.2]).data) == bits(first)  # the same draw again
