@@ -314,6 +314,9 @@ def _fingerprint(value: Any, seen: set[int], depth: int = 0) -> Any:
     attribute holds is state (`self.out = h`, kept for a plot, is a new node
     every call); its number is the engine's business.
     """
+    kind = type(value)
+    if (kind is list or kind is tuple) and value and all(type(item) is Value for item in value):
+        return ("values", tuple(value))  # a layer's weights: first, as fit and compile ask again and again
     if value is None or isinstance(value, (bool, int, str, bytes)):
         return ("=", value)
     if isinstance(value, float):
@@ -328,7 +331,7 @@ def _fingerprint(value: Any, seen: set[int], depth: int = 0) -> Any:
         return ("deep", id(value))
     seen.add(id(value))
     if isinstance(value, (list, tuple, deque)):
-        if value and all(type(item) is Value for item in value):  # a layer's weights, found fast
+        if value and all(type(item) is Value for item in value):  # (a deque or a list subclass of Values)
             return ("values", tuple(value))
         items = [_fingerprint(item, seen, depth + 1) for item in value]
         return None if value and all(i is None for i in items) else (type(value).__name__, tuple(items))
