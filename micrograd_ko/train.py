@@ -490,6 +490,8 @@ class _FusedSGD:
 
     def step(self, compiled, X, y, batch):
         """The batch's (loss, predictions, numbers) with the optimizer's step done; None: nothing done, step as usual."""
+        if self.optimizer.momentum or self.optimizer.weight_decay:  # set since fit began (by the learner's code)
+            return None
         found = compiled.checked_program(X, y, batch)
         if found is None:
             return None
