@@ -126,13 +126,44 @@ class LearnersState:
             for (_, name), (owner, value, print_) in _attributes(root, objects).items():
                 if _is_learners(owner.__module__ if isinstance(owner, type) else type(owner).__module__):
                     self.kept.append((owner, name, value, print_))
+        # A model's weights kept as nested lists (what fn reads most): each list's items, compared by identity.
+        self.trees = {id(value): _value_tree(value) for _, _, value, _ in self.kept}
 
     def moved(self) -> str | None:
         """The name of the first of these that is not what it was, or None."""
         for holder, name, value, print_ in self.kept:
-            if _read(holder, name) is not value or _picture(value) != print_:
+            if _read(holder, name) is not value:
+                return name
+            tree = self.trees[id(value)]
+            if tree is None and _picture(value) != print_ or tree is not None and _tree_moved(tree):
                 return name
         return None
+
+
+def _value_tree(value: Any) -> list[tuple[Any, tuple[Any, ...]]] | None:
+    """[(list, its items)] for `value` and every list or tuple in it, if those hold nothing but Values and such
+    lists; else None. (A number is left to `_picture`: 0.0 == -0.0, but they are different numbers.)"""
+    if type(value) not in (list, tuple):
+        return None
+    found, pending, seen = [], [value], set()
+    while pending:
+        container = pending.pop()
+        if id(container) in seen:
+            return None  # a cycle: `_picture` handles it
+        seen.add(id(container))
+        items = tuple(container)
+        found.append((container, items))
+        for item in items:
+            if type(item) in (list, tuple):
+                pending.append(item)
+            elif type(item) is not Value:
+                return None
+    return found
+
+
+def _tree_moved(tree: list[tuple[Any, tuple[Any, ...]]]) -> bool:
+    # (tuples compare item by item, identity first: the same Values are equal without asking them)
+    return any(tuple(container) != items for container, items in tree)
 
 
 def _modules_of(model: Any) -> list[Any]:
