@@ -74,6 +74,13 @@ def fit(
     - `accuracy`: a function `(prediction, target) -> bool`; by default it is
       chosen from the loss (argmax for lists of scores, the sign of a logit
       for bce_with_logits and hinge, else the nearest label).
+    - `compile`: train with compiled code (`micrograd_ko.compile`), the same
+      numbers as `compile=False` bit for bit; where fit cannot be sure of that
+      (a program whose first batch differs, Python state the learner's code
+      keeps that a trace or a step changes) it trains interpreted and says why
+      in one line.
+    - `track_gradients`: keep each epoch's mean |∂L/∂W| per layer in
+      `history["gradient_flow"]`.
 
     Returns `{"loss": [...], "accuracy": [...]}` (plus "val_loss" and
     "val_accuracy" with validation data). The training loss and accuracy of
