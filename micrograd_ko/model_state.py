@@ -155,11 +155,19 @@ class LearnersState:
                 ):
                     self.kept.append((owner, name, value, print_))
         self.opaque = _opaque([(name, print_) for _, name, _, print_ in self.kept])
+        # A model's weights kept as nested lists (what fn reads most): each list's items, compared by identity.
+        self.trees = {id(value): _value_tree(value) for _, _, value, _ in self.kept}
 
     def moved(self) -> str | None:
         """The name of the first of these that is not what it was, or None."""
         for holder, name, value, print_ in self.kept:
-            if _read(holder, name) is not value or print_ not in _BY_IDENTITY and _picture(value) != print_:
+            if _read(holder, name) is not value:
+                return name
+            tree = self.trees[id(value)]
+            if tree is not None:
+                if _tree_moved(tree):
+                    return name
+            elif print_ not in _BY_IDENTITY and _picture(value) != print_:
                 return name
         return None
 
@@ -211,6 +219,32 @@ def _reads_training(cls: type) -> bool:
         for f in vars(c).values()
         if isinstance(f, types.FunctionType)
     )
+
+
+def _value_tree(value: Any) -> list[tuple[Any, tuple[Any, ...]]] | None:
+    """[(list, its items)] for `value` and every list or tuple in it, if those hold nothing but Values and such
+    lists; else None. (A number is left to `_picture`: 0.0 == -0.0, but they are different numbers.)"""
+    if type(value) not in (list, tuple):
+        return None
+    found, pending, seen = [], [value], set()
+    while pending:
+        container = pending.pop()
+        if id(container) in seen:
+            return None  # a cycle: `_picture` handles it
+        seen.add(id(container))
+        items = tuple(container)
+        found.append((container, items))
+        for item in items:
+            if type(item) in (list, tuple):
+                pending.append(item)
+            elif type(item) is not Value:
+                return None
+    return found
+
+
+def _tree_moved(tree: list[tuple[Any, tuple[Any, ...]]]) -> bool:
+    # (tuples compare item by item, identity first: the same Values are equal without asking them)
+    return any(tuple(container) != items for container, items in tree)
 
 
 def _modules_of(model: Any) -> list[Any]:
@@ -485,6 +519,9 @@ def _fingerprint(value: Any, seen: set[int], depth: int = 0) -> Any:
     attribute holds is state (`self.out = h`, kept for a plot, is a new node
     every call); its number is the engine's business.
     """
+    kind = type(value)
+    if (kind is list or kind is tuple) and value and all(type(item) is Value for item in value):
+        return ("values", tuple(value))  # a layer's weights: first, as fit and compile ask again and again
     if value is None or isinstance(value, (bool, int, str, bytes)):
         return ("=", value)
     if isinstance(value, float):
@@ -508,7 +545,7 @@ def _fingerprint(value: Any, seen: set[int], depth: int = 0) -> Any:
         except ValueError:  # it holds something else (a Value, an object), or is nested too deep for marshal
             pass
     if isinstance(value, (list, tuple, deque)):
-        if value and all(type(item) is Value for item in value):  # a layer's weights, found fast
+        if value and all(type(item) is Value for item in value):  # (a deque or a list subclass of Values)
             return ("values", tuple(value))
         items = [_item(item, seen, depth) for item in value]
         return (type(value).__name__, tuple(items))

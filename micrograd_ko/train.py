@@ -74,6 +74,13 @@ def fit(
     - `accuracy`: a function `(prediction, target) -> bool`; by default it is
       chosen from the loss (argmax for lists of scores, the sign of a logit
       for bce_with_logits and hinge, else the nearest label).
+    - `compile`: train with compiled code (`micrograd_ko.compile`), the same
+      numbers as `compile=False` bit for bit; where fit cannot be sure of that
+      (a program whose first batch differs, Python state the learner's code
+      keeps that a trace or a step changes) it trains interpreted and says why
+      in one line.
+    - `track_gradients`: keep each epoch's mean |∂L/∂W| per layer in
+      `history["gradient_flow"]`.
 
     Returns `{"loss": [...], "accuracy": [...]}` (plus "val_loss" and
     "val_accuracy" with validation data). The training loss and accuracy of
@@ -505,6 +512,8 @@ class _FusedSGD:
 
     def step(self, compiled, X, y, batch):
         """The batch's (loss, predictions, numbers) with the optimizer's step done; None: nothing done, step as usual."""
+        if self.optimizer.momentum or self.optimizer.weight_decay:  # set since fit began (by the learner's code)
+            return None
         found = compiled.checked_program(X, y, batch)
         if found is None:
             return None

@@ -992,3 +992,21 @@ def test_an_attribute_no_code_reads_changed_between_calls_keeps_them_compiled():
     model.scale = 2.0  # read by the model: the next call runs interpreted
     want = (model([Value(0.5), Value(-0.25)]) - 1.0) ** 2
     assert bits(f([0.5, -0.25], 1.0)) == bits(want.data) and f.handed_over == 1
+
+
+def test_a_weight_replaced_in_a_list_the_function_reads_hands_the_call_to_the_engine():
+    rows = [[Value(0.5), Value(-0.25)], [Value(1.5), Value(0.75)]]
+    scale = [1.0, -0.0]  # numbers beside the weights: looked at by their bits (0.0 and -0.0 differ)
+
+    def fn(x):
+        return ko.dot(rows[0], x) * ko.dot(rows[1], x) + scale[1] * x[0]
+
+    f = ko.compile(fn, [1.0, 2.0])
+    assert f([1.0, 2.0]) == fn([Value(1.0), Value(2.0)]).data and f.handed_over == 0
+    rows[1][0] = Value(-3.0)  # a new weight: the trace read the old one
+    assert bits(f([1.0, 2.0])) == bits(fn([Value(1.0), Value(2.0)]).data) and f.handed_over == 1
+    g = ko.compile(fn, [1.0, 2.0])
+    g([1.0, 2.0])
+    scale[1] = 0.0  # equal to -0.0, but another number
+    g([1.0, 2.0])
+    assert g.handed_over == 1

@@ -1135,3 +1135,21 @@ def test_a_numpy_generator_a_call_draws_from_is_seen_and_put_back(kind):
     assert state.changed() == ("numpy.random" if kind == "global" else "rng")
     state.restore()
     assert state.changed() is None and bits(model([0.1, 0.2]).data) == bits(first)  # the same draw again
+
+
+def test_momentum_switched_on_during_fit_is_not_left_out_of_the_fused_step():
+    """Plain SGD is fused into the compiled step; momentum set later (here by an accuracy function) is not fused."""
+    runs = []
+    for compile_ in (True, False):
+        model = nn.MLP(2, [4, 1], seed=1)
+        optimizer = ko.optim.SGD(model.parameters(), lr=0.1)
+
+        def accuracy(pred, t, optimizer=optimizer):
+            optimizer.momentum = 0.9  # from the first batch's accuracy on
+            return (pred.data > 0) == (t > 0)
+
+        history = fit(
+            model, X, Y, optimizer=optimizer, accuracy=accuracy, epochs=3, progress=False, seed=0, compile=compile_
+        )
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
