@@ -26,24 +26,47 @@ or at all (an object of the learner's with `__slots__`) is named by `opaque`:
 fit and compile then trace nothing, since a trace would advance it for good.
 
 The `training` flag is left out: train() and eval() switch it on purpose.
+Whose code is the learner's and what it reads: `learners_code`; the
+pictures and the putting back: `state_pictures`.
 """
 
 from __future__ import annotations
 
 import builtins
-import dis
 import functools
-import marshal
 import random
-import struct
 import sys
-import sysconfig
 import types
-from collections import deque
 from typing import Any
 
 from .engine import Value
+from .learners_code import (
+    _CODE_HOLDERS,
+    _MAX_FUNCTIONS,
+    _attributes_loaded,
+    _globals_named,
+    _holds_code,
+    _is_container,
+    _is_learners,
+    _learners_object,
+    _names_read,
+    _state_objects,
+)
 from .module import Module
+from .state_pictures import (
+    _BY_IDENTITY,
+    _MISSING,
+    _bits,
+    _contents,
+    _fingerprint,
+    _numpy_state,
+    _opaque,
+    _picture,
+    _put_back,
+    _read,
+    _state_picture,
+    _write,
+)
 
 _SKIP = ("training",)
 
@@ -117,9 +140,6 @@ class ModelState:
             if _read(holder, name) is not value:
                 _write(holder, name, value)  # a global or closure variable rebound: the object it held
             _put_back(value, self.read_contents[key], set())
-
-
-_MISSING = object()
 
 
 class LearnersState:
@@ -256,18 +276,6 @@ def _owned(model: Any) -> list[int]:
     return [id(p) for p in model.parameters()] if callable(getattr(model, "parameters", None)) else []
 
 
-def _state_picture(state: Any) -> Any:
-    """A numpy generator's state, comparable with `==` and fast to make: its arrays as bytes (the global
-    generator's 624 words took milliseconds to `repr`, twice per look)."""
-    if isinstance(state, tuple):
-        return tuple(_state_picture(item) for item in state)
-    if isinstance(state, dict):
-        return tuple((key, _state_picture(item)) for key, item in state.items())
-    if _is_array(state):
-        return ("array", state.dtype.str, state.shape, state.tobytes())
-    return ("f", _bits(state)) if type(state) is float else state
-
-
 def _numpy_global_state() -> Any:
     """numpy's global generator state (`np.random.seed` and friends), if numpy is imported."""
     numpy = sys.modules.get("numpy")
@@ -371,323 +379,3 @@ def _variables_read(
                 except ValueError:  # a closure variable not yet assigned
                     keep(cell, name, _MISSING)
     return found
-
-
-_CODE_HOLDERS = (types.FunctionType, types.MethodType, type, staticmethod, classmethod, property)
-
-
-def _holds_code(value: Any) -> bool:
-    """Whether the walk goes through `value`: code, a `functools.partial`, or an object of the learner's."""
-    return isinstance(value, (*_CODE_HOLDERS, functools.partial)) or _learners_object(value)
-
-
-def _is_container(value: Any) -> bool:
-    return type(value) in (list, tuple, dict)
-
-
-def _learners_object(value: Any) -> bool:
-    """Whether `value` is an object of a class of the learner's (not code, not a Module, which are walked as such).
-
-    It may be callable (`class Tanh: def __call__(...)`, as in makemore):
-    its attributes are its state all the same (`self.out`, a counter).
-    """
-    if type(value) in _PLAIN:
-        return False
-    return not isinstance(value, (*_CODE_HOLDERS, Module, types.ModuleType)) and _is_learners(type(value).__module__)
-
-
-_PLAIN = {Value, float, int, bool, str, list, tuple, dict, type(None)}  # (met most, and never the learner's)
-
-
-def _state_objects(functions: tuple[Any, ...]) -> tuple[Any, ...]:
-    """The callables among `functions` that are objects of the learner's classes (a loss with a call counter)."""
-    return tuple(
-        f
-        for f in functions
-        if not isinstance(f, (*_CODE_HOLDERS, Module)) and hasattr(f, "__dict__") and _is_learners(type(f).__module__)
-    )
-
-
-_MAX_FUNCTIONS = 2000  # a bound on the walk through the learner's code
-
-
-def _names_read(code: types.CodeType) -> set[str]:
-    """The names `code` and the functions defined in it may read: globals and attributes (`config.step`)."""
-    names = set(code.co_names)
-    for inner in code.co_consts:
-        if isinstance(inner, types.CodeType):
-            names |= _names_read(inner)
-    return names
-
-
-@functools.lru_cache(maxsize=4096)
-def _globals_named(code: types.CodeType) -> frozenset[str]:
-    """The global names `code` and the functions defined in it load, store or delete: not its attribute names,
-    which `co_names` lists too (`v.log()` reads no global `log`, the list a learner may keep predictions in)."""
-    names = {i.argval for i in dis.get_instructions(code) if i.opname in _GLOBAL_OPS}
-    for inner in code.co_consts:
-        if isinstance(inner, types.CodeType):
-            names |= _globals_named(inner)
-    return frozenset(names)
-
-
-@functools.lru_cache(maxsize=4096)
-def _attributes_loaded(code: types.CodeType) -> frozenset[str]:
-    """The attribute names `code` and the functions defined in it read, and the globals they load (`getattr`):
-    not those only stored (`self.history = []` in `__init__`)."""
-    names = {i.argval for i in dis.get_instructions(code) if i.opname in _LOADING_OPS}
-    for inner in code.co_consts:
-        if isinstance(inner, types.CodeType):
-            names |= _attributes_loaded(inner)
-    return frozenset(names)
-
-
-_LOADING_OPS = {"LOAD_ATTR", "LOAD_METHOD", "LOAD_SUPER_ATTR", "LOAD_GLOBAL", "LOAD_NAME"}
-_GLOBAL_OPS = {"LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL", "LOAD_NAME", "STORE_NAME", "DELETE_NAME"}
-
-
-def _is_learners(module: str | None) -> bool:
-    """Whether code of `module` is the learner's: not micrograd_ko's, the standard library's or an installed
-    package's (a notebook's `__main__`, a test file, a file of the learner's beside it)."""
-    top = (module or "").partition(".")[0]
-    if top == "micrograd_ko":
-        return False
-    filename = getattr(sys.modules.get(top), "__file__", None)
-    if not filename:  # a notebook's __main__, or a module built into Python (sys, itertools)
-        return top not in sys.stdlib_module_names
-    # where the file is, not its name: a learner's calendar.py or queue.py is the learner's
-    return not filename.startswith(_STDLIB) and "site-packages" not in filename and "dist-packages" not in filename
-
-
-_STDLIB = tuple({sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib")})
-
-
-_BY_IDENTITY = (("missing",), ("object",))  # pictures of what is kept by identity only: nothing to look into
-
-
-def _picture(value: Any) -> Any:
-    """`_fingerprint(value)`, or a mark for what is kept by identity only (`_MISSING`, a function, a module)."""
-    if value is _MISSING:
-        return ("missing",)
-    print_ = _fingerprint(value, set())
-    return ("object",) if print_ is None else print_
-
-
-def _read(holder: Any, name: str) -> Any:
-    """What `name` is bound to in `holder`: a globals dict, a closure cell, a bound method (its object) or an object."""
-    if isinstance(holder, dict):
-        return holder.get(name, _MISSING)
-    if isinstance(holder, types.MethodType):
-        return holder.__self__
-    if isinstance(holder, types.CellType):
-        try:
-            return holder.cell_contents
-        except ValueError:
-            return _MISSING
-    return getattr(holder, name, _MISSING)
-
-
-def _write(holder: Any, name: str, value: Any) -> None:
-    """Bind `name` in `holder` (globals, a closure cell or a class) to `value` again; unbind it if it was `_MISSING`."""
-    if isinstance(holder, dict):
-        if value is _MISSING:
-            holder.pop(name, None)  # a global the call made
-        else:
-            holder[name] = value
-    elif isinstance(holder, types.CellType):
-        if value is _MISSING:
-            del holder.cell_contents
-        else:
-            holder.cell_contents = value
-    elif value is _MISSING:
-        delattr(holder, name)
-    else:
-        setattr(holder, name, value)
-
-
-# marshal's format 2: floats as their 8 bytes (-0.0 and nan's bits kept), and no back references, whose
-# placement depends on reference counts (format 3 on), so the same data always gives the same bytes
-_NO_REFERENCES = 2
-
-_DEEPEST = 100  # containers nested deeper are pictured by identity (no RecursionError), and not put back
-
-
-def _fingerprint(value: Any, seen: set[int], depth: int = 0) -> Any:
-    """A comparable picture of the state `value` holds, or None for what holds none (modules, functions).
-
-    A Value is pictured by itself (equal only to itself): which node an
-    attribute holds is state (`self.out = h`, kept for a plot, is a new node
-    every call); its number is the engine's business.
-    """
-    kind = type(value)
-    if (kind is list or kind is tuple) and value and all(type(item) is Value for item in value):
-        return ("values", tuple(value))  # a layer's weights: first, as fit and compile ask again and again
-    if value is None or isinstance(value, (bool, int, str, bytes)):
-        return ("=", value)
-    if isinstance(value, float):
-        return ("f", _bits(value))
-    if isinstance(value, Value):  # by identity: an activation kept for a plot (`self.out = h`) is new every call
-        return ("value", value)
-    if isinstance(value, (Module, types.ModuleType)):
-        return None
-    if callable(value) and not isinstance(value, (random.Random, functools.partial)) and not _learners_object(value):
-        return None  # a function; a callable object of the learner's is pictured by its attributes, below
-    if id(value) in seen:
-        return ("seen",)  # a cycle: its contents are pictured where it was met first
-    if depth > _DEEPEST:
-        return ("deep", id(value))
-    seen.add(id(value))
-    if isinstance(value, functools.partial):  # its arguments may hold state: `partial(scaled, counts=[0])`
-        return ("partial", _fingerprint(value.args, seen, depth + 1), _fingerprint(value.keywords, seen, depth + 1))
-    if type(value) in (list, tuple, dict):  # plain data (a dataset the code names), at C speed; else item by item
-        try:
-            return ("marshal", type(value).__name__, marshal.dumps(value, _NO_REFERENCES))
-        except ValueError:  # it holds something else (a Value, an object), or is nested too deep for marshal
-            pass
-    if isinstance(value, (list, tuple, deque)):
-        if value and all(type(item) is Value for item in value):  # (a deque or a list subclass of Values)
-            return ("values", tuple(value))
-        items = [_item(item, seen, depth) for item in value]
-        return (type(value).__name__, tuple(items))
-    if isinstance(value, (set, frozenset)):  # its items are hashable, so they hold no state of their own
-        return ("set", tuple(sorted(repr(item) for item in value)))
-    if isinstance(value, bytearray):
-        return ("bytearray", bytes(value))
-    if isinstance(value, dict):
-        return ("dict", tuple((repr(k), _item(v, seen, depth)) for k, v in value.items()))
-    if isinstance(value, random.Random):
-        return ("random", value.getstate())
-    numpy_state = _numpy_state(value)
-    if numpy_state is not None:
-        return ("numpy", _state_picture(numpy_state))
-    if _is_array(value):
-        return ("array", value.dtype.str, value.shape, value.tobytes())
-    fields = getattr(value, "__dict__", None)  # a helper object (a counter kept in an object of its own)
-    if isinstance(fields, dict):  # (an empty one too: `self.stats = SimpleNamespace()`, filled by a call)
-        return _fingerprint(fields, seen, depth + 1)
-    if hasattr(type(value), "__next__") or _learners_object(value):  # `next(self.steps)`, a dataclass(slots=True)
-        return ("opaque", _Opaque())
-    return None
-
-
-class _Opaque:
-    """The picture of state the watch cannot read: an iterator or a generator (reading it would advance it), an
-    object of the learner's with `__slots__`. Equal to no other picture, so it always counts as changed; and
-    `opaque` names it, so that nothing is traced (a trace would advance it, and it cannot be put back)."""
-
-    __slots__ = ()
-
-    def __eq__(self, other: object) -> bool:
-        return False
-
-    __hash__ = object.__hash__
-
-
-def _opaque(pictures: list[tuple[str, Any]]) -> str | None:
-    """The name of the first of (name, picture) whose picture holds an `_Opaque`, or None."""
-    return next((name for name, print_ in pictures if _holds_opaque(print_)), None)
-
-
-def _holds_opaque(print_: Any) -> bool:
-    if isinstance(print_, _Opaque):
-        return True
-    return type(print_) is tuple and any(_holds_opaque(item) for item in print_)
-
-
-def _item(value: Any, seen: set[int], depth: int) -> Any:
-    """An item of a container: pictured, or by identity (a module or a function in `self.parts = {"net": net}`).
-
-    A container of modules holds no number, but a call that puts one in it
-    (`self.parts["calls"] = 1`) or replaces a module changes it all the same.
-    """
-    print_ = _fingerprint(value, seen, depth + 1)
-    return ("is", value) if print_ is None else print_
-
-
-def _contents(value: Any, seen: set[int], depth: int = 0) -> Any:
-    """What `_put_back` needs to restore `value` in place: its items (and theirs), a generator's state, a copy."""
-    if id(value) in seen or isinstance(value, (Value, bool, int, float, str, bytes)) or value is None:
-        return None
-    if depth > _DEEPEST:
-        return None
-    seen.add(id(value))
-    if isinstance(value, random.Random):
-        return value.getstate()
-    if _numpy_state(value) is not None:
-        return _numpy_state(value)
-    if _is_array(value):
-        return value.copy()
-    if isinstance(value, (list, tuple, deque)):
-        return [(item, _contents(item, seen, depth + 1)) for item in value]
-    if isinstance(value, functools.partial):
-        return [(item, _contents(item, seen, depth + 1)) for item in (value.args, value.keywords)]
-    if isinstance(value, (set, bytearray)):
-        return value.copy()
-    if isinstance(value, dict):
-        return [(k, item, _contents(item, seen, depth + 1)) for k, item in value.items()]
-    fields = getattr(value, "__dict__", None)
-    if isinstance(fields, dict) and (not callable(value) or _learners_object(value)):
-        return [(k, item, _contents(item, seen, depth + 1)) for k, item in fields.items()]
-    return None
-
-
-def _put_back(value: Any, contents: Any, seen: set[int]) -> None:
-    """Restore `value` in place from `_contents(value)`."""
-    if contents is None or id(value) in seen:
-        return
-    seen.add(id(value))
-    if isinstance(value, random.Random):
-        value.setstate(contents)
-    elif _numpy_state(value) is not None:
-        _set_numpy_state(value, contents)
-    elif _is_array(value):
-        value[...] = contents
-    elif isinstance(value, (list, deque)):
-        value.clear()
-        value.extend(item for item, _ in contents)
-        for item, inner in contents:
-            _put_back(item, inner, seen)
-    elif isinstance(value, bytearray):
-        value[:] = contents
-    elif isinstance(value, set):
-        value.clear()
-        value.update(contents)
-    elif isinstance(value, (tuple, functools.partial)):
-        for item, inner in contents:
-            _put_back(item, inner, seen)
-    elif isinstance(value, dict):
-        value.clear()
-        value.update((k, item) for k, item, _ in contents)
-        for _, item, inner in contents:
-            _put_back(item, inner, seen)
-    else:  # a helper object: its attributes
-        fields = value.__dict__
-        fields.clear()
-        fields.update((k, item) for k, item, _ in contents)
-        for _, item, inner in contents:
-            _put_back(item, inner, seen)
-
-
-def _numpy_state(value: Any) -> Any:
-    """The state of a numpy random generator (Generator or RandomState), or None for anything else."""
-    bit_generator = getattr(value, "bit_generator", None)
-    if bit_generator is not None and hasattr(bit_generator, "state"):
-        return bit_generator.state
-    if type(value).__name__ == "RandomState" and callable(getattr(value, "get_state", None)):
-        return value.get_state()
-    return None
-
-
-def _set_numpy_state(value: Any, state: Any) -> None:
-    if getattr(value, "bit_generator", None) is not None:
-        value.bit_generator.state = state
-    else:
-        value.set_state(state)
-
-
-def _is_array(value: Any) -> bool:
-    return callable(getattr(value, "tobytes", None)) and hasattr(value, "dtype") and hasattr(value, "shape")
-
-
-def _bits(x: Any) -> Any:
-    return struct.pack("d", x) if type(x) is float else x

@@ -1,0 +1,110 @@
+"""Whose code is the learner's, and which names it reads: what the state watch (`model_state`) walks.
+
+"The learner's code" is code outside micrograd_ko, the standard library and
+installed packages (a notebook's `__main__`, a test file, a file of the
+learner's beside it), decided by where its file is, not by its name. The
+names a function reads come from its bytecode: the globals it loads, stores
+or deletes, and the attributes it loads.
+"""
+
+from __future__ import annotations
+
+import dis
+import functools
+import sys
+import sysconfig
+import types
+from typing import Any
+
+from .engine import Value
+from .module import Module
+
+_CODE_HOLDERS = (types.FunctionType, types.MethodType, type, staticmethod, classmethod, property)
+
+
+def _holds_code(value: Any) -> bool:
+    """Whether the walk goes through `value`: code, a `functools.partial`, or an object of the learner's."""
+    return isinstance(value, (*_CODE_HOLDERS, functools.partial)) or _learners_object(value)
+
+
+def _is_container(value: Any) -> bool:
+    return type(value) in (list, tuple, dict)
+
+
+def _learners_object(value: Any) -> bool:
+    """Whether `value` is an object of a class of the learner's (not code, not a Module, which are walked as such).
+
+    It may be callable (`class Tanh: def __call__(...)`, as in makemore):
+    its attributes are its state all the same (`self.out`, a counter).
+    """
+    if type(value) in _PLAIN:
+        return False
+    return not isinstance(value, (*_CODE_HOLDERS, Module, types.ModuleType)) and _is_learners(type(value).__module__)
+
+
+_PLAIN = {Value, float, int, bool, str, list, tuple, dict, type(None)}  # (met most, and never the learner's)
+
+
+def _state_objects(functions: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The callables among `functions` that are objects of the learner's classes (a loss with a call counter)."""
+    return tuple(
+        f
+        for f in functions
+        if not isinstance(f, (*_CODE_HOLDERS, Module)) and hasattr(f, "__dict__") and _is_learners(type(f).__module__)
+    )
+
+
+_MAX_FUNCTIONS = 2000  # a bound on the walk through the learner's code
+
+
+def _names_read(code: types.CodeType) -> set[str]:
+    """The names `code` and the functions defined in it may read: globals and attributes (`config.step`)."""
+    names = set(code.co_names)
+    for inner in code.co_consts:
+        if isinstance(inner, types.CodeType):
+            names |= _names_read(inner)
+    return names
+
+
+@functools.lru_cache(maxsize=4096)
+def _globals_named(code: types.CodeType) -> frozenset[str]:
+    """The global names `code` and the functions defined in it load, store or delete: not its attribute names,
+    which `co_names` lists too (`v.log()` reads no global `log`, the list a learner may keep predictions in)."""
+    names = {i.argval for i in dis.get_instructions(code) if i.opname in _GLOBAL_OPS}
+    for inner in code.co_consts:
+        if isinstance(inner, types.CodeType):
+            names |= _globals_named(inner)
+    return frozenset(names)
+
+
+@functools.lru_cache(maxsize=4096)
+def _attributes_loaded(code: types.CodeType) -> frozenset[str]:
+    """The attribute names `code` and the functions defined in it read, and the globals they load (`getattr`):
+    not those only stored (`self.history = []` in `__init__`)."""
+    names = {i.argval for i in dis.get_instructions(code) if i.opname in _LOADING_OPS}
+    for inner in code.co_consts:
+        if isinstance(inner, types.CodeType):
+            names |= _attributes_loaded(inner)
+    return frozenset(names)
+
+
+_LOADING_OPS = {"LOAD_ATTR", "LOAD_METHOD", "LOAD_SUPER_ATTR", "LOAD_GLOBAL", "LOAD_NAME"}
+
+
+_GLOBAL_OPS = {"LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL", "LOAD_NAME", "STORE_NAME", "DELETE_NAME"}
+
+
+def _is_learners(module: str | None) -> bool:
+    """Whether code of `module` is the learner's: not micrograd_ko's, the standard library's or an installed
+    package's (a notebook's `__main__`, a test file, a file of the learner's beside it)."""
+    top = (module or "").partition(".")[0]
+    if top == "micrograd_ko":
+        return False
+    filename = getattr(sys.modules.get(top), "__file__", None)
+    if not filename:  # a notebook's __main__, or a module built into Python (sys, itertools)
+        return top not in sys.stdlib_module_names
+    # where the file is, not its name: a learner's calendar.py or queue.py is the learner's
+    return not filename.startswith(_STDLIB) and "site-packages" not in filename and "dist-packages" not in filename
+
+
+_STDLIB = tuple({sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib")})
