@@ -60,6 +60,7 @@ from .state_pictures import (
     _contents,
     _fingerprint,
     _numpy_state,
+    _Opaque,
     _opaque,
     _picture,
     _put_back,
@@ -378,4 +379,8 @@ def _variables_read(
                     keep(cell, name, cell.cell_contents)
                 except ValueError:  # a closure variable not yet assigned
                     keep(cell, name, _MISSING)
+    if any(id(item) not in visited and (_holds_code(item) or _is_container(item)) for item in todo):
+        # the walk stopped at its bound with code left: what that code keeps is unknown, so nothing is traced
+        beyond = f"{_MAX_FUNCTIONS:,}+ functions and objects of the learner's code"
+        found[(0, beyond)] = ({}, beyond, _MISSING, ("opaque", _Opaque()))
     return found

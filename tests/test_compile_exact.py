@@ -1010,3 +1010,22 @@ def test_a_weight_replaced_in_a_list_the_function_reads_hands_the_call_to_the_en
     scale[1] = 0.0  # equal to -0.0, but another number
     g([1.0, 2.0])
     assert g.handed_over == 1
+
+
+def test_a_walk_through_the_learners_code_that_stops_at_its_bound_traces_nothing(monkeypatch):
+    import micrograd_ko.model_state as model_state
+
+    def first(x):
+        return second(x) * 2.0
+
+    def second(x):
+        return third(x) + 1.0
+
+    def third(x):
+        return x * PENALTY
+
+    monkeypatch.setattr(model_state, "_MAX_FUNCTIONS", 2)  # (2,000 in use: a learner's code rarely comes near)
+    with pytest.raises(CompileError, match="functions and objects of the learner's code"):
+        ko.compile(first, 1.0)
+    monkeypatch.undo()
+    assert ko.compile(first, 1.0)(3.0) == first(Value(3.0)).data  # the whole walk: compiled as before

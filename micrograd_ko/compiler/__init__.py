@@ -143,7 +143,9 @@ another number, `model.temperature` annealed) runs interpreted: the trace
 froze the old number into the code; so does a call after train() or eval()
 of a module of the learner's whose code reads `self.training`. State the watch cannot read without
 changing it (an iterator, a generator) or at all (an object of the
-learner's with `__slots__`) means no trace: compile refuses before calling fn.
+learner's with `__slots__`) means no trace: compile refuses before calling fn;
+so does learner's code too large for the walk to follow (2,000 functions
+and objects), whose state would be unknown.
 "The learner's code" is code outside micrograd_ko, the standard library and
 installed packages.
 
