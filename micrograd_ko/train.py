@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from . import losses
 from .checks import check_bool, check_dataset, check_loss_output, check_positive_int
-from .compiler import CompileError, _flatten, _structure
+from .compiler import CompileError, _flatten, _structure, cannot_follow
 from .compiler import compile as compile_function
 from .engine import Value, no_grad
 from .engine import sum as value_sum
@@ -167,7 +167,7 @@ def fit(
     )
     learners = LearnersState(model, (loss_fn,)) if compiled is not None else None
     if learners is not None and learners.opaque is not None:  # nothing traced: a trace would advance it
-        _notice(_opaque_state(learners.opaque))
+        _notice(cannot_follow(learners.opaque))
         compiled = fused = learners = None
     moved_since_traced = learners.moved if learners is not None and learners.kept else None
     judge = None if accuracy else _numeric_accuracy(loss, y)  # the default accuracy, on compiled predictions' numbers
@@ -353,7 +353,7 @@ def _traced(model, parameters, trace, functions=()):
     """
     kept = ModelState(model, parameters, functions)
     if kept.opaque is not None:  # a trace would advance it, and it could not be put back
-        raise _opaque_state(kept.opaque)
+        raise cannot_follow(kept.opaque)
     try:
         program = trace()
     except BaseException:
@@ -369,16 +369,6 @@ def _traced(model, parameters, trace, functions=()):
             )
         )
     return program
-
-
-def _opaque_state(name):
-    """The refusal of a model (or fn) that keeps an iterator, a generator or a `__slots__` object: not traced."""
-    return CompileError(
-        bilingual(
-            f"'{name}'에는 컴파일된 코드가 따라갈 수 없는 상태가 있습니다 (반복자, 제너레이터, __slots__ 객체)",
-            f"'{name}' holds state compiled code cannot follow (an iterator, a generator, an object with __slots__)",
-        )
-    )
 
 
 def _batch_numbers(X, y, batch):

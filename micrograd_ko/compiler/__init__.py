@@ -194,6 +194,17 @@ from .trace import split_result, trace_fn
 __all__ = ["compile", "CompiledFunction", "CompileError", "StructureError", "GuardError"]
 
 
+def cannot_follow(name: str, prefix: str = "") -> CompileError:
+    """The refusal of a model (or fn) that keeps an iterator, a generator or a `__slots__` object: not traced."""
+    return CompileError(
+        bilingual(
+            f"{prefix}'{name}'에는 컴파일된 코드가 따라갈 수 없는 상태가 있습니다 (반복자, 제너레이터, __slots__ 객체)",
+            f"{prefix}'{name}' holds state compiled code cannot follow (an iterator, a generator, an object with "
+            "__slots__)",
+        )
+    )
+
+
 def compile(
     fn: Callable[..., Any],
     *example_args: Any,
@@ -227,14 +238,7 @@ def compile(
         )
     learners = LearnersState(fn, (), modes=True) if isinstance(fn, Module) else LearnersState(None, (fn,), modes=True)
     if learners.opaque is not None:  # not traced: the trace would advance it
-        raise CompileError(
-            bilingual(
-                f"compile: '{learners.opaque}'에는 컴파일된 코드가 따라갈 수 없는 상태가 있습니다 "
-                "(반복자, 제너레이터, __slots__ 객체)",
-                f"compile: '{learners.opaque}' holds state compiled code cannot follow "
-                "(an iterator, a generator, an object with __slots__)",
-            )
-        )
+        raise cannot_follow(learners.opaque, "compile: ")
     tracer, result, inputs, structures = trace_fn(fn, example_args)
     moved = learners.moved()
     if moved is not None:
