@@ -114,10 +114,9 @@ class ModelState:
         added = next((key[1] for key in now if key not in self.kept and key[0] in self.module_ids), None)
         if added is not None:
             return added
-        for holder, name, value, print_ in self.read.values():
-            if _read(holder, name) is not value or print_ not in _BY_IDENTITY and _picture(value) != print_:
-                return name
-        return None
+        return next(
+            (name for holder, name, value, print_ in self.read.values() if _moved(holder, name, value, print_)), None
+        )
 
     def restore(self) -> None:
         """Put back what changed, in place; drop attributes a call added to the modules that were there."""
@@ -182,15 +181,19 @@ class LearnersState:
     def moved(self) -> str | None:
         """The name of the first of these that is not what it was, or None."""
         for holder, name, value, print_ in self.kept:
-            if _read(holder, name) is not value:
-                return name
-            tree = self.trees[id(value)]
-            if tree is not None:
-                if _tree_moved(tree):
-                    return name
-            elif print_ not in _BY_IDENTITY and _picture(value) != print_:
+            if _moved(holder, name, value, print_, self.trees[id(value)]):
                 return name
         return None
+
+
+def _moved(holder: Any, name: str, value: Any, print_: Any, tree: Any = None) -> bool:
+    """Whether `name` in `holder` is bound to another object than `value`, or `value` no longer pictures as
+    `print_` (a `_value_tree` of it, if given, compared item by item instead)."""
+    if _read(holder, name) is not value:
+        return True
+    if tree is not None:
+        return _tree_moved(tree)
+    return print_ not in _BY_IDENTITY and _picture(value) != print_
 
 
 def _may_be_read(attribute: str, names: set[str], owner: Any) -> bool:
