@@ -52,6 +52,7 @@ from .learners_code import (
     _names_read,
     _state_objects,
 )
+from .library_state import LibraryState
 from .module import Module
 from .state_pictures import (
     _BY_IDENTITY,
@@ -150,8 +151,9 @@ class LearnersState:
     holds them all). fit asks `moved()` before each compiled step: code of
     the learner's that runs between steps (an optimizer or an accuracy
     function that anneals a temperature the model reads) may change what the
-    traces froze into the code. For a model made only of micrograd_ko's
-    modules (an `nn.MLP`) there is nothing to look at, and it costs nothing.
+    traces froze into the code. The attributes of micrograd_ko's own modules
+    and classes are looked at too, by identity (`library_state`): a weight
+    swapped for a new Value, another activation, a patched method.
     """
 
     def __init__(self, model: Any, functions: tuple[Any, ...] = (), modes: bool = False) -> None:
@@ -177,9 +179,13 @@ class LearnersState:
         self.opaque = _opaque([(name, print_) for _, name, _, print_ in self.kept])
         # A model's weights kept as nested lists (what fn reads most): each list's items, compared by identity.
         self.trees = {id(value): _value_tree(value) for _, _, value, _ in self.kept}
+        self.library = LibraryState([m for root in roots for m in _modules_of(root)])
 
     def moved(self) -> str | None:
         """The name of the first of these that is not what it was, or None."""
+        moved = self.library.moved()
+        if moved is not None:
+            return moved
         for holder, name, value, print_ in self.kept:
             if _moved(holder, name, value, print_, self.trees[id(value)]):
                 return name

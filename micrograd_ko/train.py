@@ -14,7 +14,8 @@ several times faster. `fit` does not take that on trust: the first batch a
 compiled program serves is also run interpreted from the same state (weights,
 gradients, random numbers), and unless the two agree bit for bit `fit` goes on
 interpreted and says why in one line. So it does when what the learner's
-own code keeps changes between steps (`model_state.LearnersState`). See
+own code keeps, or what micrograd_ko's modules hold (a weight swapped for a new
+Value), changes between steps (`model_state.LearnersState`). See
 `_CompiledSamples`.
 """
 
@@ -169,7 +170,7 @@ def fit(
     if learners is not None and learners.opaque is not None:  # nothing traced: a trace would advance it
         _notice(cannot_follow(learners.opaque))
         compiled = fused = learners = None
-    moved_since_traced = learners.moved if learners is not None and learners.kept else None
+    moved_since_traced = learners.moved if learners is not None else None
     judge = None if accuracy else _numeric_accuracy(loss, y)  # the default accuracy, on compiled predictions' numbers
     bar = tqdm(range(epochs), desc=tr("학습", "training"), unit=tr("에폭", "epoch"), disable=not progress)
     model.train()  # (evaluate puts the mode back as it found it)

@@ -147,13 +147,15 @@ learner's with `__slots__`) means no trace: compile refuses before calling fn;
 so does learner's code too large for the walk to follow (2,000 functions
 and objects), whose state would be unknown.
 "The learner's code" is code outside micrograd_ko, the standard library and
-installed packages.
+installed packages. micrograd_ko's own modules and classes are looked at
+before every call as well (`library_state.LibraryState`): a call after a
+weight was swapped for a new Value, an activation changed, a layer
+appended or a method patched onto `nn.Neuron` runs interpreted.
 
 What the trace cannot see, so neither guard nor refusal covers it: numbers
 read through the engine's own helpers (`repr`, `local_grads()`, `grad()`),
 random generators other than the `random` module's, state kept where the
-watch does not look (an attribute of a library object, a parameter Value
-replaced in a list after the trace). `fit(compile=True)` runs the first
+watch does not look (an attribute of an installed package's object). `fit(compile=True)` runs the first
 batch of each new program both ways and compares them bit for bit, which
 catches these where they change that batch, and looks at the model's Python
 state around each trace (`model_state.ModelState`: its modules' attributes,
@@ -252,5 +254,5 @@ def compile(
     program = generate_program(tracer, result, inputs, fn, tuple(structures), aux, gradients, fallback, max_terms)
     program.asks_grad_mode = tracer.asks_grad_mode
     program.depends_on = tuple(tracer.depends_on_state.values())
-    program.learners = learners if learners.kept else None
+    program.learners = learners
     return program

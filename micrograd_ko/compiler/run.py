@@ -44,7 +44,7 @@ class CompiledFunction:
     # (owner, attribute, value) the trace chose by (a Dropout's mode): a call that finds another value runs interpreted
     depends_on: tuple = ()
 
-    # what the learner's code that fn runs keeps (globals, closure variables, attributes), as traced; None: nothing
+    # what fn's code keeps and reads (globals, closure variables, modules' attributes), as traced; None: not watched
     learners = None
 
     def _state_holds(self):
