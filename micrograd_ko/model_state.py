@@ -415,18 +415,23 @@ def _variables_read(
             names = _names_read(item.__code__)
             if names_seen is not None:
                 names_seen |= _attributes_loaded(item.__code__)
+            variables = []
             for name in _globals_named(item.__code__):
                 if name in namespace or not hasattr(builtins, name):
                     keep(namespace, name, namespace.get(name, _MISSING))
-                value = namespace.get(name)
-                if isinstance(value, types.ModuleType) and _is_learners(value.__name__):
-                    for attribute in names & set(vars(value)):  # a module of the learner's: `config.step += 1`
-                        keep(vars(value), attribute, vars(value)[attribute])
+                variables.append(namespace.get(name))
             for name, cell in zip(item.__code__.co_freevars, item.__closure__ or ()):
                 try:
                     keep(cell, name, cell.cell_contents)
+                    variables.append(cell.cell_contents)
                 except ValueError:  # a closure variable not yet assigned
                     keep(cell, name, _MISSING)
+            for value in variables:
+                if isinstance(value, types.ModuleType) and (
+                    _is_learners(value.__name__) or value.__name__.partition(".")[0] == "micrograd_ko"
+                ):  # a module of the learner's (`config.step += 1`), or of ours that the learner patches (`losses.mse`)
+                    for attribute in names & set(vars(value)):
+                        keep(vars(value), attribute, vars(value)[attribute])
     if any(id(item) not in visited and (_holds_code(item) or _is_container(item)) for item in todo):
         # the walk stopped at its bound with code left: what that code keeps is unknown, so nothing is traced
         beyond = f"{_MAX_FUNCTIONS:,}+ functions and objects of the learner's code"
