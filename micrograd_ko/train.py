@@ -486,24 +486,36 @@ class _FusedSGD:
 
     def __init__(self, optimizer):
         self.optimizer = optimizer
+        self.params = list(optimizer.params)  # the list fit began with, its Values by identity
         self.optimized = {id(p) for p in optimizer.params}
         self.trusted = {}  # id(program) -> whether its fused step is used
 
     @staticmethod
     def applies(optimizer, track_gradients):
         """Plain SGD as optim defines it (no subclass, no method replaced on the class or the object), each parameter once."""
+        once = len({id(p) for p in optimizer.params}) == len(optimizer.params)
+        return _FusedSGD._plain(optimizer) and once and not track_gradients
+
+    @staticmethod
+    def _plain(optimizer):
+        """Whether `optimizer.step()` is `p - lr * p.grad` for each of its parameters, with a rate it accepts."""
+        lr = getattr(optimizer, "lr", None)
         plain = type(optimizer) is SGD and not optimizer.momentum and not optimizer.weight_decay
         own = not set(_FusedSGD.OWN) & set(vars(optimizer)) and all(
             getattr(getattr(SGD, name), "__qualname__", None) == qualname
             and getattr(getattr(SGD, name), "__module__", None) == SGD.__module__
             for name, qualname in _FusedSGD.OWN.items()
         )
-        once = len({id(p) for p in optimizer.params}) == len(optimizer.params)
-        return plain and own and once and not track_gradients
+        return plain and own and type(lr) is float and 0.0 < lr < math.inf
 
     def step(self, compiled, X, y, batch):
-        """The batch's (loss, predictions, numbers) with the optimizer's step done; None: nothing done, step as usual."""
-        if self.optimizer.momentum or self.optimizer.weight_decay:  # set since fit began (by the learner's code)
+        """The batch's (loss, predictions, numbers) with the optimizer's step done; None: nothing done, step as usual.
+
+        What `applies` found may have changed since fit began (the learner's code runs between steps: a schedule
+        in an accuracy function that sets `lr` to 0, momentum, parameters taken out of `params`): the usual
+        step then takes this batch, and `optimizer.step()` does what it does with them (or raises).
+        """
+        if not self._plain(self.optimizer) or self.optimizer.params != self.params:
             return None
         found = compiled.checked_program(X, y, batch)
         if found is None:

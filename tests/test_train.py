@@ -664,6 +664,42 @@ def test_plain_sgd_fused_into_the_compiled_step_trains_exactly_as_the_engine(mon
         assert fused_calls or case[4] == 1e308, case[2:]  # the fused step did run (not: diverged at once)
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("lr", 0.0),  # a schedule that decays to 0: the optimizer refuses the rate
+        ("lr", -0.1),
+        ("lr", True),
+        ("lr", 0.05),  # a rate it accepts: trained with it either way
+        ("momentum", 0.9),
+        ("params", slice(0, 4)),  # parameters taken out of the optimizer: frozen from then on
+    ],
+)
+def test_an_optimizer_changed_between_fused_steps_updates_as_its_own_step_does(change):
+    """The learner's code runs between fit's steps (here an accuracy function, as a schedule would): whatever it
+    changes on a plain SGD after fit began (the rate, momentum, the parameters) is what the next step uses, fused
+    or not, and a rate the optimizer refuses ends in its own error."""
+    name, value = change
+
+    def make():
+        model = MLP(2, [4, 1], seed=1)
+        optimizer = SGD(model.parameters(), lr=0.1)
+        calls = []
+
+        def accuracy(p, t):
+            calls.append(1)
+            if len(calls) == 6:  # after a few fused steps
+                new = optimizer.params[value] if name == "params" else value
+                setattr(optimizer, name, new)
+            return (p.data > 0.5) == (t > 0.5)
+
+        kwargs = {"X": X4 * 3, "y": [1.0, 0.0, 1.0, 0.0] * 3, "optimizer": optimizer, "accuracy": accuracy}
+        return model, [], kwargs
+
+    compiled, interpreted = _fit_both_ways(make, epochs=4, seed=0, batch_size=4, loss="mse")
+    assert compiled == interpreted
+
+
 class _Scaled(nn.Module):
     """An MLP times a Value kept in a private attribute (model.parameters() does not list it)."""
 
