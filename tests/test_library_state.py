@@ -8,7 +8,7 @@ import struct
 
 import pytest
 
-from micrograd_ko import Value, compile, nn
+from micrograd_ko import Value, compile, engine, nn
 from micrograd_ko.library_state import LibraryState
 from micrograd_ko.train import fit
 
@@ -93,6 +93,49 @@ def test_a_compiled_call_after_the_model_was_changed_gives_the_models_numbers(ch
         assert bits(got) == bits(out.data)
         assert list(map(bits, compiled_grads)) == [bits(p.grad) for p in model.parameters()]
     assert f.handed_over == 2
+
+
+def rebind_nn_dot(monkeypatch):
+    dot = nn.dot
+    monkeypatch.setattr(nn, "dot", lambda w, x: dot(w, x) * 2.0)
+
+
+def replace_an_entry_of_the_activation_table(monkeypatch):
+    monkeypatch.setitem(nn._ACTIVATION_FUNCTIONS, "relu", Value.tanh)
+
+
+def replace_a_rule_of_an_op_row(monkeypatch):
+    monkeypatch.setattr(engine.RELU, "f", lambda x: max(0.0, x) * 3.0)
+
+
+def rebind_an_engine_helper(monkeypatch):
+    apply1 = engine._apply1
+    monkeypatch.setattr(engine, "_apply1", lambda op, v: apply1(op, v) * 0.5)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [rebind_nn_dot, replace_an_entry_of_the_activation_table, replace_a_rule_of_an_op_row, rebind_an_engine_helper],
+)
+def test_a_compiled_call_after_a_name_of_micrograd_kos_modules_was_rebound_gives_the_models_numbers(
+    change, monkeypatch
+):
+    """What the classes' methods read from their modules (nn's `dot` and activation table, the engine's op rows
+    and helpers) is code the interpreted engine runs, as a method is: rebinding it changes the numbers."""
+    model = nn.MLP(2, [4, 1], seed=3)
+    f = compile(model, [0.3, -0.8])
+    change(monkeypatch)
+    for p in model.parameters():
+        p.grad = 0.0
+    got = f([0.3, -0.8])
+    compiled_grads = [bits(p.grad) for p in model.parameters()]
+    for p in model.parameters():
+        p.grad = 0.0
+    out = model([0.3, -0.8])
+    out.backward()
+    assert bits(got) == bits(out.data)
+    assert compiled_grads == [bits(p.grad) for p in model.parameters()]
+    assert f.handed_over == 1
 
 
 def test_train_and_eval_and_new_data_hand_nothing_over():

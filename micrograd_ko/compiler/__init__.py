@@ -150,7 +150,8 @@ and objects), whose state would be unknown.
 installed packages. micrograd_ko's own modules and classes are looked at
 before every call as well (`library_state.LibraryState`): a call after a
 weight was swapped for a new Value, an activation changed, a layer
-appended or a method patched onto `nn.Neuron` runs interpreted.
+appended, a method patched onto `nn.Neuron` or a name their methods read
+rebound (`nn.dot`, an op row's rule) runs interpreted.
 
 What the trace cannot see, so neither guard nor refusal covers it: numbers
 read through the engine's own helpers (`repr`, `local_grads()`, `grad()`),
