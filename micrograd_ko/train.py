@@ -387,12 +387,25 @@ def _difference(step, expected, got, want, drew):
         )
     if _bits(_numbers(step[1])) != _bits(_numbers(expected[1])):
         return bilingual("예측이 다릅니다", "the predictions differ")
+    if _kinds(step[1]) != _kinds(expected[1]):
+        return bilingual(
+            "모델이 예측을 list가 아닌 것(tuple 등)에 담아 돌려줍니다: 컴파일된 예측은 list입니다",
+            "the model returns its predictions in something other than lists (a tuple); compiled predictions are lists",
+        )
     for k, (a, b) in enumerate(zip(got, want)):
         if _bits(a) != _bits(b):
             return bilingual(
                 f"매개변수 {k}의 기울기가 다릅니다 ({a!r} != {b!r})",
                 f"the gradient of parameter {k} differs ({a!r} != {b!r})",
             )
+    return None
+
+
+def _kinds(pred):
+    """The containers of a prediction, nested as they are: compiled predictions are rebuilt as lists, and an
+    accuracy function of the learner's may tell a tuple (or a list subclass) from a list."""
+    if isinstance(pred, (list, tuple)):
+        return type(pred), [_kinds(p) for p in pred]
     return None
 
 
@@ -655,7 +668,7 @@ class _CompiledForward:
         if self._verified is X or not self.program:
             return None
         own = [self.model(x) for x in X]  # (once per x, as interpreted: a model with Python state sees each once)
-        if all(n is None or _bits(n) == _bits(_numbers(p)) for n, p in zip(numbers, own)):
+        if all(n is None or _bits(n) == _bits(_numbers(p)) and _kinds(n) == _kinds(p) for n, p in zip(numbers, own)):
             self._verified = X
             return own
         self.program = False

@@ -700,6 +700,40 @@ def test_an_optimizer_changed_between_fused_steps_updates_as_its_own_step_does(c
     assert compiled == interpreted
 
 
+class _Scores(list):
+    """A list of scores a model of the learner's returns (a list subclass, as a named result type would be)."""
+
+
+class _Containers(nn.Module):
+    """Two scores in a tuple (training) or in a `_Scores` (what validation sees too)."""
+
+    def __init__(self, kind):
+        self.m, self.kind = MLP(2, [3, 2], activation="tanh", seed=6), kind
+
+    def __call__(self, x):
+        return self.kind(self.m(x))
+
+    def parameters(self):
+        return self.m.parameters()
+
+
+@pytest.mark.parametrize("kind", [tuple, _Scores])
+def test_predictions_in_a_tuple_or_a_list_subclass_reach_the_accuracy_function_as_the_model_made_them(kind):
+    """Compiled predictions are rebuilt as lists: an accuracy function that tells a tuple (or the learner's list
+    subclass) from a list counted other samples compiled than interpreted. fit compares the containers too."""
+
+    def make():
+        model = _Containers(kind)
+        kwargs = {"X": X4 * 2, "y": [0, 1, 1, 0] * 2, "loss": "cross_entropy", "batch_size": 3}
+        kwargs["accuracy"] = lambda p, t: type(p) is kind
+        kwargs["validation_data"] = (X4, [0, 1, 1, 0])
+        return model, [], {**kwargs, "optimizer": SGD(model.parameters(), lr=0.1)}
+
+    compiled, interpreted = _fit_both_ways(make, epochs=3, seed=0)
+    assert compiled == interpreted
+    assert interpreted[0]["accuracy"] == [1.0] * 3 and interpreted[0]["val_accuracy"] == [1.0] * 3
+
+
 class _Scaled(nn.Module):
     """An MLP times a Value kept in a private attribute (model.parameters() does not list it)."""
 
