@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import math
 import numbers
+import operator
 import random
 import struct
 import sys
@@ -616,7 +617,7 @@ class _CompiledForward:
     def __init__(self, model):
         self.model, self.program = model, None
         self.traced = None  # the model's Python state when the forward pass was traced
-        self._held = None  # (X, each x's flattened numbers or None) for the validation inputs
+        self._held = None  # (X, each x's flattened numbers, `_snapshot(X)`) for the validation inputs
         self._verified = None  # the X whose compiled predictions equalled the model's own
 
     def prepare(self, x):
@@ -686,7 +687,7 @@ class _CompiledForward:
         """The compiled predictions' numbers for each x in X; None where `self(x)` must decide.
 
         One loop of the generated code over the samples (the weights read
-        once), on numbers flattened once per fit, without `__call__`'s checks. From the first x the program
+        once), on numbers flattened once per fit (again if X changed in place), without `__call__`'s checks. From the first x the program
         cannot take (another structure, a Value inside) on, every answer is
         None: `self(x)` then turns to the model for that x and the rest, as
         it always did.
@@ -696,14 +697,14 @@ class _CompiledForward:
             return [None] * len(X)
         if type(X) not in (list, tuple):  # a Sequence of the user's may give another x each time
             return [None] * len(X)
-        if self._held is None or self._held[0] is not X:
+        if self._held is None or self._held[0] is not X or not _all_unchanged(X, self._held[2]):
             flats = []
             for x in X:
                 flat = _flat_or_none(x, program._structures[0])
                 if flat is None:
                     break
                 flats.append(flat)
-            self._held = (X, flats)
+            self._held = (X, flats, _snapshot(X))
         flats = self._held[1]
         numbers = program.fast_forward_batch(flats)
         if numbers is None:  # some x hands over: each on its own
@@ -815,7 +816,8 @@ class _CompiledBatches:
 
 
 class _SampleNumbers:
-    """Each training sample's structure and numbers, read once per fit instead of once per batch.
+    """Each training sample's structure and numbers, read once per fit instead of once per batch (and again
+    when the sample no longer holds the objects it held then: see `get`).
 
     For sample i: the structures of X[i] and y[i] (`_structure`) and the
     floats `_flatten` appends for them. A sample holding a Value (a number
@@ -832,9 +834,15 @@ class _SampleNumbers:
         self.samples = [None if held else False] * len(X)
 
     def get(self, i):
-        """(input structure, input floats, target structure, target floats), or False."""
+        """(input structure, input floats, target structure, target floats, what was read), or False.
+
+        Read again when X[i] or y[i] no longer holds the objects it held when
+        read: the learner's code (an accuracy or loss function, an optimizer
+        of its own) may change the data in place between steps, and the
+        interpreted step reads it as it is then.
+        """
         sample = self.samples[i]
-        if sample is None:
+        if sample is None or sample and not _all_unchanged((self.X[i], self.y[i]), sample[4]):
             sample = self.samples[i] = self._read(self.X[i], self.y[i])
         return sample
 
@@ -847,7 +855,7 @@ class _SampleNumbers:
         xs, ts = [], []
         if not (_flatten(x, structures[0], xs) and _flatten(t, structures[1], ts)):
             return False
-        return structures[0], xs, structures[1], ts
+        return structures[0], xs, structures[1], ts, _snapshot((x, t))
 
     def batch(self, batch, structures):
         """The flat arguments `(inputs, targets)` of a whole-batch program, or None: read the batch the old way.
@@ -941,7 +949,7 @@ class _CompiledSamples:
         sample = self.targets_are_inputs and self.numbers.get(i)
         if not sample:
             return None, None
-        x_structure, x_numbers, t_structure, t_numbers = sample
+        x_structure, x_numbers, t_structure, t_numbers, _ = sample
         key = (None if x_structure is None else len(x_structure), None if t_structure is None else len(t_structure))
         entry = self.programs.get(key)
         if entry is None or entry[1] != (x_structure, t_structure):
@@ -1016,6 +1024,25 @@ def _flat_or_none(x, structure):
         return None
     flat = []
     return flat if _flatten(x, structure, flat) else None
+
+
+def _snapshot(value):
+    """The objects a list or tuple holds, and theirs in turn (`_all_unchanged` compares them by identity)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(value), [(k, _snapshot(v)) for k, v in enumerate(value) if isinstance(v, (list, tuple))]
+    return None
+
+
+def _all_unchanged(value, snapshot):
+    """Whether `value` (a list or tuple) holds the very objects it held at `_snapshot(value)`, all the way down.
+
+    By identity, not by equality: -0.0 == 0.0, and a number put in place of
+    an equal one is another float only when it is a zero of the other sign.
+    """
+    items, inner = snapshot
+    if len(value) != len(items) or not all(map(operator.is_, value, items)):
+        return False
+    return all(_all_unchanged(value[k], held) for k, held in inner)
 
 
 def _with_prediction(prediction, loss_fn, target):

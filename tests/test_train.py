@@ -734,6 +734,40 @@ def test_predictions_in_a_tuple_or_a_list_subclass_reach_the_accuracy_function_a
     assert interpreted[0]["accuracy"] == [1.0] * 3 and interpreted[0]["val_accuracy"] == [1.0] * 3
 
 
+@pytest.mark.parametrize("batch_size", [None, 3])
+@pytest.mark.parametrize("change", ["an input", "a target", "a row", "a validation input"])
+def test_data_changed_in_place_between_steps_is_read_as_it_is_then(change, batch_size):
+    """fit reads each sample's numbers once (`_SampleNumbers`, and the validation inputs): the learner's code that
+    runs between steps (here an accuracy function) may change X, y or X_val in place, and the interpreted steps
+    read them as they are then. Compiled steps used the numbers read at the start."""
+
+    def make():
+        X = [list(x) for x in X4 * 2]
+        y = [1.0, 0.0, 1.0, 0.0] * 2
+        X_val = [list(x) for x in X4]
+        calls = []
+
+        def accuracy(p, t):
+            calls.append(1)
+            if len(calls) == 12:  # after the first programs were checked
+                if change == "an input":
+                    X[3][0] *= 0.5
+                elif change == "a target":
+                    y[3] = 1.0 - y[3]
+                elif change == "a row":
+                    X[3] = [1.0, 1.0]
+                else:
+                    X_val[1][0] = 5.0
+            return True
+
+        model = MLP(2, [4, 1], activation="relu", seed=1)
+        kwargs = {"X": X, "y": y, "accuracy": accuracy, "validation_data": (X_val, [1.0, 0.0, 1.0, 0.0])}
+        return model, [], {**kwargs, "optimizer": SGD(model.parameters(), lr=0.1)}
+
+    compiled, interpreted = _fit_both_ways(make, epochs=3, seed=0, batch_size=batch_size, loss="mse")
+    assert compiled == interpreted
+
+
 class _Scaled(nn.Module):
     """An MLP times a Value kept in a private attribute (model.parameters() does not list it)."""
 
