@@ -687,7 +687,8 @@ class _CompiledForward:
         """The compiled predictions' numbers for each x in X; None where `self(x)` must decide.
 
         One loop of the generated code over the samples (the weights read
-        once), on numbers flattened once per fit (again if X changed in place), without `__call__`'s checks. From the first x the program
+        once), on numbers flattened once per fit (again if X changed in
+        place), without `__call__`'s checks. From the first x the program
         cannot take (another structure, a Value inside) on, every answer is
         None: `self(x)` then turns to the model for that x and the rest, as
         it always did.
