@@ -20,6 +20,9 @@ alive, so no id is reused while compared. The `training` flag is left out:
 train() and eval() switch it on purpose (a Dropout notes it for compile
 itself).
 
+Every module's class is compared too (the learner's modules among them):
+`layer.__class__ = MyLayer` changes no dict, but which methods run.
+
 The classes' methods also read names of their modules (`nn.Neuron.forward`
 reads nn's `dot` and `_ACTIVATION_FUNCTIONS`, Value's methods the engine's op
 rows such as `TANH`): a function rebound there (`nn.dot = my_dot`), an entry
@@ -52,6 +55,9 @@ class LibraryState:
     """The attributes of micrograd_ko's modules among `modules`, and the dicts of their classes and of Value."""
 
     def __init__(self, modules: list[Any]) -> None:
+        # Every module's class, the learner's among them: `layer.__class__ = MyLayer` changes no dict
+        self.modules = list({id(m): m for m in modules}.values())
+        self.module_types = list(map(type, self.modules))
         self.owners = list({id(m): m for m in modules if _library(type(m)) and hasattr(m, "__dict__")}.values())
         self.dicts = [vars(m) for m in self.owners]
         self.copies = [dict(d) for d in self.dicts]
@@ -83,7 +89,8 @@ class LibraryState:
     def moved(self) -> str | None:
         """'Neuron.w' (the class and attribute) of the first thing rebound or changed, or None."""
         if (
-            self.dicts == self.copies
+            list(map(type, self.modules)) == self.module_types
+            and self.dicts == self.copies
             and self.containers == self.container_copies
             and self.class_dicts == self.class_copies
             and self._slot_ids() == self.slot_ids  # (the dicts are equal: every key is there)
@@ -95,6 +102,9 @@ class LibraryState:
     def _which(self) -> str | None:
         """The name of what moved; None if only the `training` flags did (the copies then take them)."""
         copied = {id(c): copy for c, copy in zip(self.containers, self.container_copies)}
+        for module, cls in zip(self.modules, self.module_types):
+            if type(module) is not cls:
+                return f"{cls.__name__}.__class__"
         for owner, d, copy in zip(self.owners, self.dicts, self.copies):
             for name in sorted({*d, *copy} - {_LEFT_OUT}):
                 value = copy.get(name, _GONE)

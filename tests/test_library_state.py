@@ -191,3 +191,59 @@ def test_fit_of_an_unchanged_mlp_stays_compiled(capsys):
     model = nn.MLP(2, [4, 1], seed=1)
     fit(model, X, Y, epochs=3, batch_size=4, progress=False, seed=0, validation_data=(X[:6], Y[:6]))
     assert "fit:" not in capsys.readouterr().err
+
+
+class _HalfLayer(nn.Layer):
+    def forward(self, x):
+        return [v * 0.5 for v in super().forward(x)]
+
+
+class _Tanh:
+    def __call__(self, v):
+        return v.tanh()
+
+
+class _Sigmoid(_Tanh):
+    def __call__(self, v):
+        return v.sigmoid()
+
+
+class _Net(nn.Module):
+    def __init__(self):
+        self.m, self.act = nn.MLP(2, [3, 1], seed=1), _Tanh()
+
+    def __call__(self, x):
+        return self.act(self.m(x))
+
+
+class _DoubledNet(_Net):
+    def __call__(self, x):
+        return super().__call__(x) * 2.0
+
+
+def reclass_a_layer(net):
+    net.m.layers[0].__class__ = _HalfLayer
+
+
+def reclass_the_learners_module(net):
+    net.__class__ = _DoubledNet
+
+
+def reclass_a_helper_object(net):
+    net.act.__class__ = _Sigmoid
+
+
+@pytest.mark.parametrize("change", [reclass_a_layer, reclass_the_learners_module, reclass_a_helper_object])
+def test_an_object_given_another_class_between_calls_is_seen(change):
+    """`obj.__class__ = Other` changes no attribute, but which methods run: a module of nn's, the learner's
+    module, a helper object of the learner's."""
+    net = _Net()
+
+    def fn(a, b):
+        return net([a, b])
+
+    f = compile(fn, 0.3, -0.8)
+    change(net)
+    got = f(0.3, -0.8)
+    assert bits(got) == bits(fn(0.3, -0.8).data)
+    assert f.handed_over == 1
