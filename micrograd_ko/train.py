@@ -490,12 +490,13 @@ class _FusedSGD:
     from the same state; else fit goes on unfused, saying why in one line.
     """
 
-    # The methods of SGD whose work the fused code does, as optim defines them.
+    # The methods of SGD whose work the fused code does, as optim defines them: the functions themselves,
+    # taken when this module is imported (a replacement made with functools.wraps has their names).
     OWN = {
-        "step": "Optimizer.step",
-        "zero_grad": "Optimizer.zero_grad",
-        "_compute": "SGD._compute",
-        "_commit": "SGD._commit",
+        "step": Optimizer.step,
+        "zero_grad": Optimizer.zero_grad,
+        "_compute": SGD._compute,
+        "_commit": SGD._commit,
     }
 
     def __init__(self, optimizer):
@@ -516,9 +517,7 @@ class _FusedSGD:
         lr = getattr(optimizer, "lr", None)
         plain = type(optimizer) is SGD and not optimizer.momentum and not optimizer.weight_decay
         own = not set(_FusedSGD.OWN) & set(vars(optimizer)) and all(
-            getattr(getattr(SGD, name), "__qualname__", None) == qualname
-            and getattr(getattr(SGD, name), "__module__", None) == SGD.__module__
-            for name, qualname in _FusedSGD.OWN.items()
+            getattr(SGD, name) is function for name, function in _FusedSGD.OWN.items()
         )
         return plain and own and type(lr) is float and 0.0 < lr < math.inf
 

@@ -700,6 +700,33 @@ def test_an_optimizer_changed_between_fused_steps_updates_as_its_own_step_does(c
     assert compiled == interpreted
 
 
+def test_sgds_step_replaced_with_functools_wraps_is_not_fused_away(monkeypatch):
+    """A replacement of SGD.step made with functools.wraps carries the original's name and module: fit took it
+    for optim's own step and fused it away, once its first step (before the warm-up ended) agreed."""
+    import functools
+
+    original = SGD.step
+    steps = []
+
+    @functools.wraps(original)
+    def clipped_after_warm_up(self):
+        steps.append(1)
+        if len(steps) > 2:  # two steps of warm-up, then clipped gradients
+            for p in self.params:
+                p.grad = max(-0.01, min(0.01, p.grad))
+        original(self)
+
+    monkeypatch.setattr(SGD, "step", clipped_after_warm_up)
+
+    def make():
+        steps.clear()
+        model = MLP(2, [4, 1], seed=3)
+        return model, [], {"X": X4, "y": [1.0, 0.0, 1.0, 0.0], "optimizer": SGD(model.parameters(), lr=0.5)}
+
+    compiled, interpreted = _fit_both_ways(make, epochs=6, seed=0)
+    assert compiled == interpreted
+
+
 class _Scores(list):
     """A list of scores a model of the learner's returns (a list subclass, as a named result type would be)."""
 
