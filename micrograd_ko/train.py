@@ -627,6 +627,10 @@ class _CompiledForward:
                 )
             except Exception:  # noqa: BLE001 - refused, or the trace itself failed (sqrt'(0), a lookup): the model decides
                 self.program = False
+            else:
+                # compile watched what `_forward` (fit's own code) reads, not the model: the model's state, nn's
+                # modules and classes (a method patched between epochs) are looked at before every call
+                self.program.learners = LearnersState(self.model, (), modes=True)
             self.traced = ModelState(self.model, [])
         elif self.program and self.traced.changed() is not None:
             self.program = False  # a number the model keeps (a running mean) moved since: the trace holds the old one

@@ -247,3 +247,29 @@ def test_an_object_given_another_class_between_calls_is_seen(change):
     got = f(0.3, -0.8)
     assert bits(got) == bits(fn(0.3, -0.8).data)
     assert f.handed_over == 1
+
+
+def test_fits_compiled_validation_pass_sees_a_method_patched_between_epochs(neuron_forward):
+    """The validation pass's compiled forward watched only fit's own wrapper around the model: after the
+    learner's code patched nn.Neuron.forward, training went on interpreted but validation kept the old forward."""
+    forward = nn.Neuron.forward
+    runs = []
+    for compile_ in (True, False):
+        model = nn.MLP(2, [4, 1], seed=3)
+        calls = []
+
+        def accuracy(p, t, calls=calls):
+            calls.append(1)
+            if len(calls) == 15:  # in the second epoch
+                nn.Neuron.forward = lambda self, x: forward(self, x) * 0.5
+            return (p.data > 0) == (t > 0)
+
+        try:
+            history = fit(
+                model, X, Y, epochs=3, batch_size=5, progress=False, seed=0, compile=compile_, accuracy=accuracy,
+                validation_data=(X[:4], Y[:4]),
+            )  # fmt: skip
+        finally:
+            nn.Neuron.forward = forward
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
