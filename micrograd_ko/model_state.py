@@ -346,6 +346,8 @@ def _variables_read(
             todo.append(item.func)
             keep(item, "args", item.args)  # (a model among them: `partial(predict, model)`)
             keep(item, "keywords", item.keywords)
+            if isinstance(item.func, Module):  # `partial(model)`: the model it calls
+                keep(item, "func", item.func)
         elif not isinstance(item, _CODE_HOLDERS):  # an object of the learner's (`self.act = Tanh()`): its class
             todo += [type(item), *vars(item).values()] if hasattr(item, "__dict__") else [type(item)]
         elif isinstance(item, (staticmethod, classmethod)):
@@ -356,11 +358,13 @@ def _variables_read(
             todo.append(item.__func__)
             owner = item.__self__
             if (
-                isinstance(owner, random.Random)
+                isinstance(owner, (random.Random, Module))
                 or _numpy_state(owner) is not None
                 or _is_learners(type(owner).__module__)
             ):
-                keep(item, "__self__", owner)  # a bound method of a generator (`noise = rng.gauss`) or of the learner's
+                # a bound method of a generator (`noise = rng.gauss`), of a model (`compile(layer.forward, x)`,
+                # nn's too: then its modules are watched) or of the learner's
+                keep(item, "__self__", owner)
         elif isinstance(item, type):
             if _is_learners(item.__module__):
                 for name, value in list(vars(item).items()):

@@ -273,3 +273,25 @@ def test_fits_compiled_validation_pass_sees_a_method_patched_between_epochs(neur
             nn.Neuron.forward = forward
         runs.append((history, [bits(p.data) for p in model.parameters()]))
     assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize(
+    "bind",
+    [
+        lambda model: model.__call__,
+        lambda model: model.layers[0].neurons[0].forward,
+        lambda model: __import__("functools").partial(model),
+    ],
+    ids=["bound __call__", "a neuron's bound forward", "partial(model)"],
+)
+def test_a_compiled_bound_method_or_partial_of_nns_module_watches_that_module(bind):
+    """compile(model.__call__, x) and compile(neuron.forward, x) watched nothing of the module they are bound to
+    (only a learner's object was followed through a bound method), nor partial(model): a swapped weight was
+    never seen."""
+    model = nn.MLP(2, [3, 1], seed=1)
+    fn = bind(model)
+    f = compile(fn, [0.3, 0.2])
+    model.layers[0].neurons[0].w[0] = Value(2.0)
+    got = f([0.3, 0.2])
+    assert bits(got) == bits(fn([Value(0.3), Value(0.2)]).data)
+    assert f.handed_over == 1
