@@ -16,7 +16,8 @@ The learner's own code is followed too: the module-level globals and the
 closure variables that the methods of the model's classes (and the
 functions they call, and a loss function of the learner's) read, such as a
 `global step` counter or a list a factory function closes over, through
-functions kept in lists, partials and the learner's helper objects, and the
+functions kept in lists, partials and the learner's helper objects, their
+default arguments (`lambda x, net=net: net(x)`, `def f(x, log=[])`), and the
 attributes a decorator keeps on its function (`counted.calls += 1`). "Own code"
 is code outside micrograd_ko, the standard library and installed packages;
 those hold caches and settings that are no state of the model.
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import marshal
 import random
 import sys
 import types
@@ -231,13 +233,52 @@ def _read_with_modules(
     variable (a teacher, what `compile(lambda x: model(x))` runs)], with what their classes' code reads too."""
     read = _variables_read(model, functions, names)
     roots = [] if model is None else [model]
-    for _, _, value, _ in list(read.values()):
-        items = (value.values() if isinstance(value, dict) else value) if _is_container(value) else [value]
-        for module in items:  # a model, or one in a list (an ensemble: `models = [Net() for _ in range(5)]`)
-            if isinstance(module, Module) and all(module is not root for root in roots):
-                roots.append(module)
-                read.update(_variables_read(module, (), names))
+    # a model, one in a list (an ensemble: `models = [Net() for _ in range(5)]`), in a dict of lists, in a
+    # helper object (`h.net`) or a default argument (`lambda x, net=net: net(x)`)
+    for module in _modules_within([value for _, _, value, _ in list(read.values())]):
+        if all(module is not root for root in roots):
+            roots.append(module)
+            read.update(_variables_read(module, (), names))
     return read, roots
+
+
+_MAX_WALK = 10_000  # objects looked into for models
+
+
+def _modules_within(values: list[Any]) -> list[Any]:
+    """The Modules among `values`, in their lists, tuples, dicts and sets (nested), and in the attributes of the
+    objects there that are no code (a helper object, a SimpleNamespace); up to `_MAX_WALK` objects.
+
+    Plain data (numbers and strings, however nested) is passed over at once: marshal takes nothing else.
+    """
+    found: list[Any] = []
+    pending, seen = list(values), set[int]()
+    while pending and len(seen) < _MAX_WALK:
+        value = pending.pop()
+        kind = type(value)
+        if kind in _PLAIN_KINDS or id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, Module):
+            found.append(value)
+        elif isinstance(value, (list, tuple, dict, set, frozenset)):
+            if kind in (list, tuple, dict, set, frozenset):
+                try:
+                    marshal.dumps(value)
+                    continue  # plain data: no model inside
+                except ValueError:
+                    pass
+            items = list(value.values() if isinstance(value, dict) else value)
+            if not [item for item in items if type(item) is not Value]:
+                continue  # a layer's weights
+            pending += items
+        elif hasattr(value, "__dict__") and not isinstance(value, _NOT_HOLDERS):
+            pending += list(vars(value).values())
+    return found
+
+
+_PLAIN_KINDS = {Value, float, int, bool, str, bytes, type(None)}
+_NOT_HOLDERS = (type, types.ModuleType, types.FunctionType, types.MethodType, functools.partial)
 
 
 def _reads_training(cls: type) -> bool:
@@ -376,6 +417,9 @@ def _variables_read(
             for attribute, value in list(vars(item).items()):  # a decorator's counter: `wrapper.calls += 1`
                 if not attribute.startswith("__"):
                     keep(vars(item), attribute, value)
+            for attribute in ("__defaults__", "__kwdefaults__"):  # `lambda x, net=net: ...`, `def f(x, log=[])`
+                if getattr(item, attribute) is not None:
+                    keep(item, attribute, getattr(item, attribute))
             namespace = item.__globals__
             names = _names_read(item.__code__)
             if names_seen is not None:

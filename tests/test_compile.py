@@ -280,12 +280,13 @@ def test_tracing_watches_only_its_own_thread():
     t = threading.Thread(target=other_thread)
     t.start()
 
-    # The events and the list reach fn as default arguments, not as closure variables: compile refuses a fn whose
-    # closure variables change while it runs (the other thread appends to the list, sets the event).
-    def fn(x, started=started, go_on=go_on, others=others):
-        started.set()
-        go_on.wait(10)
-        return w * x + others[0]  # the other thread's leaf: a parameter, read live
+    # The events and the list reach fn as bound methods, which the watch keeps by identity: compile refuses a fn
+    # whose closure variables or default arguments change while it runs (the other thread appends to the list,
+    # sets the event).
+    def fn(x, start=started.set, wait=go_on.wait, other=others.__getitem__):
+        start()
+        wait(10)
+        return w * x + other(0)  # the other thread's leaf: a parameter, read live
 
     step = compile_fn(fn, 2.0)
     t.join()

@@ -295,3 +295,71 @@ def test_a_compiled_bound_method_or_partial_of_nns_module_watches_that_module(bi
     got = f([0.3, 0.2])
     assert bits(got) == bits(fn([Value(0.3), Value(0.2)]).data)
     assert f.handed_over == 1
+
+
+class _Holder:
+    """A helper object of the learner's that keeps the model."""
+
+
+def _through_a_helper_object(net):
+    holder = _Holder()
+    holder.net = net
+    return lambda x: holder.net(x)
+
+
+def _through_a_namespace(net):
+    import types
+
+    space = types.SimpleNamespace(net=net)
+    return lambda x: space.net(x)
+
+
+def _through_a_dict_of_lists(net):
+    nets = {"a": [net]}
+    return lambda x: nets["a"][0](x)
+
+
+def _through_a_default_argument(net):
+    return lambda x, net=net: net(x)
+
+
+def _through_a_keyword_only_default(net):
+    def fn(x, *, model=net):
+        return model(x)
+
+    return fn
+
+
+@pytest.mark.parametrize(
+    "reach",
+    [
+        _through_a_helper_object,
+        _through_a_namespace,
+        _through_a_dict_of_lists,
+        _through_a_default_argument,
+        _through_a_keyword_only_default,
+    ],
+)
+def test_a_model_fn_reaches_through_an_object_a_nested_container_or_a_default_argument_is_watched(reach):
+    """Models were looked for only as a global or closure variable, or in a list or dict of them; a default
+    argument was not followed at all."""
+    net = nn.MLP(2, [3, 1], seed=1)
+    fn = reach(net)
+    f = compile(fn, [0.3, 0.2])
+    net.layers[0].neurons[0].w[0] = Value(2.0)
+    got = f([0.3, 0.2])
+    assert bits(got) == bits(fn([0.3, 0.2]).data)
+    assert f.handed_over == 1
+
+
+def test_a_default_argument_fn_changes_is_refused_as_a_closure_variable_is():
+    from micrograd_ko.compiler import CompileError
+
+    w = Value(0.5)
+
+    def fn(x, log=[]):  # noqa: B006 - the learner's classic: the list is kept between calls
+        log.append(x)
+        return w * x
+
+    with pytest.raises(CompileError, match="__defaults__"):
+        compile(fn, 1.0)
