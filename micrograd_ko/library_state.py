@@ -100,7 +100,8 @@ class LibraryState:
         return self._which()
 
     def _which(self) -> str | None:
-        """The name of what moved; None if only the `training` flags did (the copies then take them)."""
+        """The name of what moved; None if only the `training` flags or Python's caches in a class (`_CACHES`) did
+        (the copies then take them)."""
         copied = {id(c): copy for c, copy in zip(self.containers, self.container_copies)}
         for module, cls in zip(self.modules, self.module_types):
             if type(module) is not cls:
@@ -111,7 +112,7 @@ class LibraryState:
                 if d.get(name, _GONE) is not value or any(c != copied[id(c)] for c in _containers([value])):
                     return f"{type(owner).__name__}.{name}"
         for cls, d, copy in zip(self.classes, self.class_dicts, self.class_copies):
-            changed = sorted(n for n in {*d, *copy} if d.get(n, _GONE) is not copy.get(n, _GONE))
+            changed = sorted(n for n in {*d, *copy} - _CACHES if d.get(n, _GONE) is not copy.get(n, _GONE))
             if changed:
                 return f"{cls.__name__}.{changed[0]}"
         for d, name, value in zip(self.global_dicts, self.global_names, self.global_values):
@@ -121,10 +122,19 @@ class LibraryState:
             copy.pop(_LEFT_OUT, None)
             if _LEFT_OUT in d:
                 copy[_LEFT_OUT] = d[_LEFT_OUT]
+        for d, copy in zip(self.class_dicts, self.class_copies):
+            for name in _CACHES:
+                copy.pop(name, None)
+                if name in d:
+                    copy[name] = d[name]
         return None
 
 
 _GONE = object()
+# What Python itself stores in a class's dict on first use, which changes no computation: copy.deepcopy and
+# pickle cache the slot names (a learner keeping `best = copy.deepcopy(model)`), and reading a class's
+# annotations makes an empty dict of them.
+_CACHES = {"__slotnames__", "__annotations__"}
 _CONTAINERS = (list, dict, tuple)
 _WATCHED = (types.FunctionType, type, Op, functools.partial, *_CONTAINERS)
 

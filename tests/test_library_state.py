@@ -363,3 +363,33 @@ def test_a_default_argument_fn_changes_is_refused_as_a_closure_variable_is():
 
     with pytest.raises(CompileError, match="__defaults__"):
         compile(fn, 1.0)
+
+
+def test_a_deepcopy_of_the_model_hands_nothing_over(monkeypatch, capsys):
+    """copy.deepcopy caches `__slotnames__` in each class it copies an object of, on first use: a learner keeping
+    the best model so far (`best = copy.deepcopy(model)`) sent every later compiled call, and fit, interpreted."""
+    import copy
+
+    model = nn.MLP(2, [4, 1], seed=1)
+
+    def as_in_a_fresh_process():  # (an earlier test's copy may have cached them)
+        for cls in {c for m in model.modules() for c in type(m).__mro__}:
+            monkeypatch.delattr(cls, "__slotnames__", raising=False)
+
+    as_in_a_fresh_process()
+    f = compile(model, [0.3, -0.8])
+    copy.deepcopy(model)
+    assert "__slotnames__" in vars(nn.MLP)  # what the copy cached
+    assert f([0.3, -0.8]) == model([0.3, -0.8]).data and f.handed_over == 0
+
+    as_in_a_fresh_process()
+    best = []
+
+    def accuracy(p, t):
+        if len(best) < 3:
+            best.append(copy.deepcopy(model))  # between steps
+        return True
+
+    capsys.readouterr()
+    fit(model, X, Y, epochs=3, batch_size=4, progress=False, seed=0, accuracy=accuracy)
+    assert "fit:" not in capsys.readouterr().err
