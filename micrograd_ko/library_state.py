@@ -19,14 +19,30 @@ first comparison, and then change unseen). The copies keep the objects
 alive, so no id is reused while compared. The `training` flag is left out:
 train() and eval() switch it on purpose (a Dropout notes it for compile
 itself).
+
+Every module's class is compared too (the learner's modules among them):
+`layer.__class__ = MyLayer` changes no dict, but which methods run.
+
+The classes' methods also read names of their modules (`nn.Neuron.forward`
+reads nn's `dot` and `_ACTIVATION_FUNCTIONS`, Value's methods the engine's op
+rows such as `TANH`): a function rebound there (`nn.dot = my_dot`), an entry
+of such a table replaced, or a rule of an op row (`TANH.f`) changes what the
+interpreted engine computes just as a patched method does. So those module
+names are compared by identity too (their containers item by item, an op
+row's attributes as a module's are), if they hold code, a class, an op or a
+container: numbers there are the engine's own counters, which it changes
+itself (and `_new`, which tracing rebinds, is a builtin).
 """
 
 from __future__ import annotations
 
+import functools
 import operator
+import types
 from typing import Any
 
-from .engine import Value
+from .engine import Op, Value
+from .learners_code import _globals_named
 
 _LEFT_OUT = "training"
 
@@ -39,11 +55,12 @@ class LibraryState:
     """The attributes of micrograd_ko's modules among `modules`, and the dicts of their classes and of Value."""
 
     def __init__(self, modules: list[Any]) -> None:
+        # Every module's class, the learner's among them: `layer.__class__ = MyLayer` changes no dict
+        self.modules = list({id(m): m for m in modules}.values())
+        self.module_types = list(map(type, self.modules))
         self.owners = list({id(m): m for m in modules if _library(type(m)) and hasattr(m, "__dict__")}.values())
         self.dicts = [vars(m) for m in self.owners]
         self.copies = [dict(d) for d in self.dicts]
-        self.containers = _containers([v for copy in self.copies for k, v in copy.items() if k != _LEFT_OUT])
-        self.container_copies = [type(c)(c) for c in self.containers]
         slots = [(d, k) for d, copy in zip(self.dicts, self.copies) for k, v in copy.items() if type(v) in _CONTAINERS]
         self.slot_dicts, self.slot_names = [d for d, _ in slots], [k for _, k in slots]
         self.slot_ids = self._slot_ids()
@@ -52,6 +69,19 @@ class LibraryState:
         self.classes = list(classes.values())
         self.class_dicts = [vars(c) for c in self.classes]
         self.class_copies = [dict(d) for d in self.class_dicts]
+        names = [(namespace, name) for c in self.classes for namespace, name in _module_names(c)]
+        self.global_dicts, self.global_names = [d for d, _ in names], [n for _, n in names]
+        self.global_values = list(map(dict.get, self.global_dicts, self.global_names))  # (kept: no id reused)
+        self.global_ids = list(map(id, self.global_values))
+        rows = {id(v): v for v in self.global_values if isinstance(v, Op)}  # an op row's rules: `TANH.f`
+        for row in rows.values():
+            self.owners.append(row)
+            self.dicts.append(vars(row))
+            self.copies.append(dict(vars(row)))
+        self.containers = _containers(
+            [v for copy in self.copies for k, v in copy.items() if k != _LEFT_OUT] + self.global_values
+        )
+        self.container_copies = [type(c)(c) for c in self.containers]
 
     def _slot_ids(self) -> list[int]:
         return list(map(id, map(operator.getitem, self.slot_dicts, self.slot_names)))
@@ -59,35 +89,87 @@ class LibraryState:
     def moved(self) -> str | None:
         """'Neuron.w' (the class and attribute) of the first thing rebound or changed, or None."""
         if (
-            self.dicts == self.copies
+            list(map(type, self.modules)) == self.module_types
+            and self.dicts == self.copies
             and self.containers == self.container_copies
             and self.class_dicts == self.class_copies
             and self._slot_ids() == self.slot_ids  # (the dicts are equal: every key is there)
+            and list(map(id, map(dict.get, self.global_dicts, self.global_names))) == self.global_ids
         ):
             return None
         return self._which()
 
     def _which(self) -> str | None:
-        """The name of what moved; None if only the `training` flags did (the copies then take them)."""
+        """The name of what moved; None if only the `training` flags or Python's caches in a class (`_CACHES`) did
+        (the copies then take them)."""
         copied = {id(c): copy for c, copy in zip(self.containers, self.container_copies)}
+        for module, cls in zip(self.modules, self.module_types):
+            if type(module) is not cls:
+                return f"{cls.__name__}.__class__"
         for owner, d, copy in zip(self.owners, self.dicts, self.copies):
             for name in sorted({*d, *copy} - {_LEFT_OUT}):
                 value = copy.get(name, _GONE)
                 if d.get(name, _GONE) is not value or any(c != copied[id(c)] for c in _containers([value])):
                     return f"{type(owner).__name__}.{name}"
         for cls, d, copy in zip(self.classes, self.class_dicts, self.class_copies):
-            changed = sorted(n for n in {*d, *copy} if d.get(n, _GONE) is not copy.get(n, _GONE))
+            changed = sorted(n for n in {*d, *copy} - _CACHES if d.get(n, _GONE) is not copy.get(n, _GONE))
             if changed:
                 return f"{cls.__name__}.{changed[0]}"
+        for d, name, value in zip(self.global_dicts, self.global_names, self.global_values):
+            if d.get(name) is not value or any(c != copied[id(c)] for c in _containers([value])):
+                return f"{d['__name__']}.{name}"
         for d, copy in zip(self.dicts, self.copies):
             copy.pop(_LEFT_OUT, None)
             if _LEFT_OUT in d:
                 copy[_LEFT_OUT] = d[_LEFT_OUT]
+        for d, copy in zip(self.class_dicts, self.class_copies):
+            for name in _CACHES:
+                copy.pop(name, None)
+                if name in d:
+                    copy[name] = d[name]
         return None
 
 
 _GONE = object()
+# What Python itself stores in a class's dict on first use, which changes no computation: copy.deepcopy and
+# pickle cache the slot names (a learner keeping `best = copy.deepcopy(model)`), and reading a class's
+# annotations makes an empty dict of them.
+_CACHES = {"__slotnames__", "__annotations__"}
 _CONTAINERS = (list, dict, tuple)
+_WATCHED = (types.FunctionType, type, Op, functools.partial, *_CONTAINERS)
+
+
+def _names_of_class(cls: type) -> list[str]:
+    """The global names the methods (and properties) that `cls` itself defines read, each once (looked up
+    again each time: a method patched on since reads others)."""
+    names: set[str] = set()
+    for member in vars(cls).values():
+        if isinstance(member, (staticmethod, classmethod)):
+            member = member.__func__
+        functions = [member.fget, member.fset, member.fdel] if isinstance(member, property) else [member]
+        for f in functions:
+            if isinstance(f, types.FunctionType):
+                names |= _globals_named(f.__code__)
+    return sorted(names)
+
+
+def _module_names(cls: type) -> list[tuple[dict[str, Any], str]]:
+    """(the module's namespace, name) for the names of micrograd_ko's modules that `cls`'s methods read, where
+    they hold code, a class, an op row or a container (`nn.dot`, `nn._ACTIVATION_FUNCTIONS`, `engine.TANH`)."""
+    found: list[tuple[dict[str, Any], str]] = []
+    for member in vars(cls).values():
+        f = getattr(member, "__func__", member)
+        if isinstance(f, types.FunctionType):
+            namespace = f.__globals__
+            break
+    else:
+        return found
+    if not str(namespace.get("__name__", "")).startswith("micrograd_ko"):
+        return found
+    for name in _names_of_class(cls):
+        if isinstance(namespace.get(name), _WATCHED):
+            found.append((namespace, name))
+    return found
 
 
 def _containers(values: list[Any]) -> list[Any]:

@@ -16,9 +16,9 @@ The learner's own code is followed too: the module-level globals and the
 closure variables that the methods of the model's classes (and the
 functions they call, and a loss function of the learner's) read, such as a
 `global step` counter or a list a factory function closes over, through
-functions kept in lists, partials and the learner's helper objects, the
-attributes a decorator keeps on its function (`counted.calls += 1`) and
-functions' default arguments (`def f(x, seen=[])`). "Own code"
+functions kept in lists, partials and the learner's helper objects, their
+default arguments (`lambda x, net=net: net(x)`, `def f(x, log=[])`), and the
+attributes a decorator keeps on its function (`counted.calls += 1`). "Own code"
 is code outside micrograd_ko, the standard library and installed packages;
 those hold caches and settings that are no state of the model.
 
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import marshal
 import random
 import sys
 import types
@@ -235,8 +236,11 @@ def _read_with_modules(
     read = _variables_read(model, functions, names)
     roots = [] if model is None else [model]
     known = {id(m) for root in roots for m in _modules_of(root)}
+    # a model, one in a list (an ensemble: `models = [Net() for _ in range(5)]`), in a dict of lists, in a helper
+    # object (`h.net`), a SimpleNamespace or a default argument (`lambda x, net=net: net(x)`); and the models those
+    # models' code reads in turn
     pending = [*roots, *functions, *(value for _, _, value, _ in read.values())]
-    while pending:  # a model found may read globals that hold another
+    while pending:
         modules, pending = _modules_within(pending), []
         for module in modules:
             if id(module) not in known:
@@ -249,31 +253,44 @@ def _read_with_modules(
 
 
 def _modules_within(values: list[Any]) -> list[Any]:
-    """The Modules among `values` and inside them: in lists, tuples, dicts, partials, the attributes of
-    Modules and of helper objects (a `SimpleNamespace`, an object of the learner's). Not in code, classes or
-    the objects of installed packages, whose state is theirs."""
+    """The Modules among `values` and inside them: in lists, tuples, dicts and sets (nested), partials, and the
+    attributes of Modules and of helper objects (a `SimpleNamespace`, an object of the learner's). Not in code,
+    classes or the objects of installed packages, whose state is theirs.
+
+    Plain data (numbers and strings, however nested) is passed over at once: marshal takes nothing else.
+    """
     found: list[Any] = []
-    pending, seen = list(values), set()
+    pending, seen = list(values), set[int]()
     while pending:
         value = pending.pop()
-        if type(value) in _NO_MODULES or id(value) in seen:
+        kind = type(value)
+        if kind in _PLAIN_KINDS or id(value) in seen:
             continue
         seen.add(id(value))
         if isinstance(value, Module):
             found.append(value)
-            pending.extend(vars(value).values())
-        elif isinstance(value, (list, tuple, set, frozenset)) or type(value) is deque:
-            pending.extend(value)
-        elif isinstance(value, dict):
-            pending.extend(value.values())
+            pending += list(vars(value).values())
+        elif isinstance(value, deque):
+            pending += list(value)
+        elif isinstance(value, (list, tuple, dict, set, frozenset)):
+            if kind in (list, tuple, dict, set, frozenset):
+                try:
+                    marshal.dumps(value)
+                    continue  # plain data: no model inside
+                except ValueError:
+                    pass
+            items = list(value.values() if isinstance(value, dict) else value)
+            if not [item for item in items if type(item) is not Value]:
+                continue  # a layer's weights
+            pending += items
         elif isinstance(value, functools.partial):
             pending += [*value.args, *value.keywords.values()]
-        elif type(value) is types.SimpleNamespace or _learners_object(value):
-            pending.extend(getattr(value, "__dict__", {}).values())
+        elif isinstance(value, types.SimpleNamespace) or _learners_object(value):
+            pending += list(getattr(value, "__dict__", {}).values())
     return found
 
 
-_NO_MODULES = {Value, float, int, bool, str, bytes, type(None)}  # (met most: skipped before anything is asked)
+_PLAIN_KINDS = {Value, float, int, bool, str, bytes, type(None)}  # (met most: passed over before anything is asked)
 
 
 def _reads_training(cls: type) -> bool:
@@ -382,6 +399,8 @@ def _variables_read(
             todo.append(item.func)
             keep(item, "args", item.args)  # (a model among them: `partial(predict, model)`)
             keep(item, "keywords", item.keywords)
+            if isinstance(item.func, Module):  # `partial(model)`: the model it calls
+                keep(item, "func", item.func)
         elif not isinstance(item, _CODE_HOLDERS):  # an object of the learner's (`self.act = Tanh()`): its class
             todo += [type(item), *vars(item).values()] if hasattr(item, "__dict__") else [type(item)]
         elif isinstance(item, (staticmethod, classmethod)):
@@ -392,11 +411,13 @@ def _variables_read(
             todo.append(item.__func__)
             owner = item.__self__
             if (
-                isinstance(owner, random.Random)
+                isinstance(owner, (random.Random, Module))
                 or _numpy_state(owner) is not None
                 or _is_learners(type(owner).__module__)
             ):
-                keep(item, "__self__", owner)  # a bound method of a generator (`noise = rng.gauss`) or of the learner's
+                # a bound method of a generator (`noise = rng.gauss`), of a model (`compile(layer.forward, x)`,
+                # nn's too: then its modules are watched) or of the learner's
+                keep(item, "__self__", owner)
         elif isinstance(item, type):
             if _is_learners(item.__module__):
                 for name, value in list(vars(item).items()):
@@ -408,8 +429,8 @@ def _variables_read(
             for attribute, value in list(vars(item).items()):  # a decorator's counter: `wrapper.calls += 1`
                 if not attribute.startswith("__"):
                     keep(vars(item), attribute, value)
-            for attribute in ("__defaults__", "__kwdefaults__"):  # `def f(x, seen=[])`, `lambda x, net=net: ...`
-                if getattr(item, attribute):
+            for attribute in ("__defaults__", "__kwdefaults__"):  # `lambda x, net=net: ...`, `def f(x, log=[])`
+                if getattr(item, attribute) is not None:
                     keep(item, attribute, getattr(item, attribute))
             namespace = item.__globals__
             names = _names_read(item.__code__)

@@ -141,7 +141,8 @@ def _fingerprint(value: Any, seen: set[int], depth: int = 0) -> Any:
         return ("array", value.dtype.str, value.shape, value.tobytes())
     fields = getattr(value, "__dict__", None)  # a helper object (a counter kept in an object of its own)
     if isinstance(fields, dict):  # (an empty one too: `self.stats = SimpleNamespace()`, filled by a call)
-        return _fingerprint(fields, seen, depth + 1)
+        # its class too: `self.act.__class__ = Sigmoid` changes no attribute, but what its methods do
+        return ("fields", type(value), _fingerprint(fields, seen, depth + 1))
     if hasattr(type(value), "__next__") or _learners_object(value):  # `next(self.steps)`, a dataclass(slots=True)
         return ("opaque", _Opaque())
     return None

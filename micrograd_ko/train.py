@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import math
 import numbers
+import operator
 import random
 import struct
 import sys
@@ -387,12 +388,25 @@ def _difference(step, expected, got, want, drew):
         )
     if _bits(_numbers(step[1])) != _bits(_numbers(expected[1])):
         return bilingual("예측이 다릅니다", "the predictions differ")
+    if _kinds(step[1]) != _kinds(expected[1]):
+        return bilingual(
+            "모델이 예측을 list가 아닌 것(tuple 등)에 담아 돌려줍니다: 컴파일된 예측은 list입니다",
+            "the model returns its predictions in something other than lists (a tuple); compiled predictions are lists",
+        )
     for k, (a, b) in enumerate(zip(got, want)):
         if _bits(a) != _bits(b):
             return bilingual(
                 f"매개변수 {k}의 기울기가 다릅니다 ({a!r} != {b!r})",
                 f"the gradient of parameter {k} differs ({a!r} != {b!r})",
             )
+    return None
+
+
+def _kinds(pred):
+    """The containers of a prediction, nested as they are: compiled predictions are rebuilt as lists, and an
+    accuracy function of the learner's may tell a tuple (or a list subclass) from a list."""
+    if isinstance(pred, (list, tuple)):
+        return type(pred), [_kinds(p) for p in pred]
     return None
 
 
@@ -476,34 +490,45 @@ class _FusedSGD:
     from the same state; else fit goes on unfused, saying why in one line.
     """
 
-    # The methods of SGD whose work the fused code does, as optim defines them.
+    # The methods of SGD whose work the fused code does, as optim defines them: the functions themselves,
+    # taken when this module is imported (a replacement made with functools.wraps has their names).
     OWN = {
-        "step": "Optimizer.step",
-        "zero_grad": "Optimizer.zero_grad",
-        "_compute": "SGD._compute",
-        "_commit": "SGD._commit",
+        "step": Optimizer.step,
+        "zero_grad": Optimizer.zero_grad,
+        "_compute": SGD._compute,
+        "_commit": SGD._commit,
     }
 
     def __init__(self, optimizer):
         self.optimizer = optimizer
+        self.params = list(optimizer.params)  # the list fit began with, its Values by identity
         self.optimized = {id(p) for p in optimizer.params}
         self.trusted = {}  # id(program) -> whether its fused step is used
 
     @staticmethod
     def applies(optimizer, track_gradients):
         """Plain SGD as optim defines it (no subclass, no method replaced on the class or the object), each parameter once."""
+        once = len({id(p) for p in optimizer.params}) == len(optimizer.params)
+        return _FusedSGD._plain(optimizer) and once and not track_gradients
+
+    @staticmethod
+    def _plain(optimizer):
+        """Whether `optimizer.step()` is `p - lr * p.grad` for each of its parameters, with a rate it accepts."""
+        lr = getattr(optimizer, "lr", None)
         plain = type(optimizer) is SGD and not optimizer.momentum and not optimizer.weight_decay
         own = not set(_FusedSGD.OWN) & set(vars(optimizer)) and all(
-            getattr(getattr(SGD, name), "__qualname__", None) == qualname
-            and getattr(getattr(SGD, name), "__module__", None) == SGD.__module__
-            for name, qualname in _FusedSGD.OWN.items()
+            getattr(SGD, name) is function for name, function in _FusedSGD.OWN.items()
         )
-        once = len({id(p) for p in optimizer.params}) == len(optimizer.params)
-        return plain and own and once and not track_gradients
+        return plain and own and type(lr) is float and 0.0 < lr < math.inf
 
     def step(self, compiled, X, y, batch):
-        """The batch's (loss, predictions, numbers) with the optimizer's step done; None: nothing done, step as usual."""
-        if self.optimizer.momentum or self.optimizer.weight_decay:  # set since fit began (by the learner's code)
+        """The batch's (loss, predictions, numbers) with the optimizer's step done; None: nothing done, step as usual.
+
+        What `applies` found may have changed since fit began (the learner's code runs between steps: a schedule
+        in an accuracy function that sets `lr` to 0, momentum, parameters taken out of `params`): the usual
+        step then takes this batch, and `optimizer.step()` does what it does with them (or raises).
+        """
+        if not self._plain(self.optimizer) or self.optimizer.params != self.params:
             return None
         found = compiled.checked_program(X, y, batch)
         if found is None:
@@ -591,7 +616,7 @@ class _CompiledForward:
     def __init__(self, model):
         self.model, self.program = model, None
         self.traced = None  # the model's Python state when the forward pass was traced
-        self._held = None  # (X, each x's flattened numbers or None) for the validation inputs
+        self._held = None  # (X, each x's flattened numbers, `_snapshot(X)`) for the validation inputs
         self._verified = None  # the X whose compiled predictions equalled the model's own
 
     def prepare(self, x):
@@ -602,6 +627,10 @@ class _CompiledForward:
                 )
             except Exception:  # noqa: BLE001 - refused, or the trace itself failed (sqrt'(0), a lookup): the model decides
                 self.program = False
+            else:
+                # compile watched what `_forward` (fit's own code) reads, not the model: the model's state, nn's
+                # modules and classes (a method patched between epochs) are looked at before every call
+                self.program.learners = LearnersState(self.model, (), modes=True)
             self.traced = ModelState(self.model, [])
         elif self.program and self.traced.changed() is not None:
             self.program = False  # a number the model keeps (a running mean) moved since: the trace holds the old one
@@ -643,7 +672,7 @@ class _CompiledForward:
         if self._verified is X or not self.program:
             return None
         own = [self.model(x) for x in X]  # (once per x, as interpreted: a model with Python state sees each once)
-        if all(n is None or _bits(n) == _bits(_numbers(p)) for n, p in zip(numbers, own)):
+        if all(n is None or _bits(n) == _bits(_numbers(p)) and _kinds(n) == _kinds(p) for n, p in zip(numbers, own)):
             self._verified = X
             return own
         self.program = False
@@ -661,7 +690,8 @@ class _CompiledForward:
         """The compiled predictions' numbers for each x in X; None where `self(x)` must decide.
 
         One loop of the generated code over the samples (the weights read
-        once), on numbers flattened once per fit, without `__call__`'s checks. From the first x the program
+        once), on numbers flattened once per fit (again if X changed in
+        place), without `__call__`'s checks. From the first x the program
         cannot take (another structure, a Value inside) on, every answer is
         None: `self(x)` then turns to the model for that x and the rest, as
         it always did.
@@ -671,14 +701,14 @@ class _CompiledForward:
             return [None] * len(X)
         if type(X) not in (list, tuple):  # a Sequence of the user's may give another x each time
             return [None] * len(X)
-        if self._held is None or self._held[0] is not X:
+        if self._held is None or self._held[0] is not X or not _all_unchanged(X, self._held[2]):
             flats = []
             for x in X:
                 flat = _flat_or_none(x, program._structures[0])
                 if flat is None:
                     break
                 flats.append(flat)
-            self._held = (X, flats)
+            self._held = (X, flats, _snapshot(X))
         flats = self._held[1]
         numbers = program.fast_forward_batch(flats)
         if numbers is None:  # some x hands over: each on its own
@@ -790,7 +820,8 @@ class _CompiledBatches:
 
 
 class _SampleNumbers:
-    """Each training sample's structure and numbers, read once per fit instead of once per batch.
+    """Each training sample's structure and numbers, read once per fit instead of once per batch (and again
+    when the sample no longer holds the objects it held then: see `get`).
 
     For sample i: the structures of X[i] and y[i] (`_structure`) and the
     floats `_flatten` appends for them. A sample holding a Value (a number
@@ -807,9 +838,15 @@ class _SampleNumbers:
         self.samples = [None if held else False] * len(X)
 
     def get(self, i):
-        """(input structure, input floats, target structure, target floats), or False."""
+        """(input structure, input floats, target structure, target floats, what was read), or False.
+
+        Read again when X[i] or y[i] no longer holds the objects it held when
+        read: the learner's code (an accuracy or loss function, an optimizer
+        of its own) may change the data in place between steps, and the
+        interpreted step reads it as it is then.
+        """
         sample = self.samples[i]
-        if sample is None:
+        if sample is None or sample and not _all_unchanged((self.X[i], self.y[i]), sample[4]):
             sample = self.samples[i] = self._read(self.X[i], self.y[i])
         return sample
 
@@ -822,7 +859,7 @@ class _SampleNumbers:
         xs, ts = [], []
         if not (_flatten(x, structures[0], xs) and _flatten(t, structures[1], ts)):
             return False
-        return structures[0], xs, structures[1], ts
+        return structures[0], xs, structures[1], ts, _snapshot((x, t))
 
     def batch(self, batch, structures):
         """The flat arguments `(inputs, targets)` of a whole-batch program, or None: read the batch the old way.
@@ -916,7 +953,7 @@ class _CompiledSamples:
         sample = self.targets_are_inputs and self.numbers.get(i)
         if not sample:
             return None, None
-        x_structure, x_numbers, t_structure, t_numbers = sample
+        x_structure, x_numbers, t_structure, t_numbers, _ = sample
         key = (None if x_structure is None else len(x_structure), None if t_structure is None else len(t_structure))
         entry = self.programs.get(key)
         if entry is None or entry[1] != (x_structure, t_structure):
@@ -991,6 +1028,25 @@ def _flat_or_none(x, structure):
         return None
     flat = []
     return flat if _flatten(x, structure, flat) else None
+
+
+def _snapshot(value):
+    """The objects a list or tuple holds, and theirs in turn (`_all_unchanged` compares them by identity)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(value), [(k, _snapshot(v)) for k, v in enumerate(value) if isinstance(v, (list, tuple))]
+    return None
+
+
+def _all_unchanged(value, snapshot):
+    """Whether `value` (a list or tuple) holds the very objects it held at `_snapshot(value)`, all the way down.
+
+    By identity, not by equality: -0.0 == 0.0, and a number put in place of
+    an equal one is another float only when it is a zero of the other sign.
+    """
+    items, inner = snapshot
+    if len(value) != len(items) or not all(map(operator.is_, value, items)):
+        return False
+    return all(_all_unchanged(value[k], held) for k, held in inner)
 
 
 def _with_prediction(prediction, loss_fn, target):

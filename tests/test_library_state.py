@@ -9,7 +9,7 @@ import types
 
 import pytest
 
-from micrograd_ko import Value, compile, nn
+from micrograd_ko import Value, compile, engine, nn
 from micrograd_ko.library_state import LibraryState
 from micrograd_ko.train import fit
 
@@ -96,6 +96,49 @@ def test_a_compiled_call_after_the_model_was_changed_gives_the_models_numbers(ch
     assert f.handed_over == 2
 
 
+def rebind_nn_dot(monkeypatch):
+    dot = nn.dot
+    monkeypatch.setattr(nn, "dot", lambda w, x: dot(w, x) * 2.0)
+
+
+def replace_an_entry_of_the_activation_table(monkeypatch):
+    monkeypatch.setitem(nn._ACTIVATION_FUNCTIONS, "relu", Value.tanh)
+
+
+def replace_a_rule_of_an_op_row(monkeypatch):
+    monkeypatch.setattr(engine.RELU, "f", lambda x: max(0.0, x) * 3.0)
+
+
+def rebind_an_engine_helper(monkeypatch):
+    apply1 = engine._apply1
+    monkeypatch.setattr(engine, "_apply1", lambda op, v: apply1(op, v) * 0.5)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [rebind_nn_dot, replace_an_entry_of_the_activation_table, replace_a_rule_of_an_op_row, rebind_an_engine_helper],
+)
+def test_a_compiled_call_after_a_name_of_micrograd_kos_modules_was_rebound_gives_the_models_numbers(
+    change, monkeypatch
+):
+    """What the classes' methods read from their modules (nn's `dot` and activation table, the engine's op rows
+    and helpers) is code the interpreted engine runs, as a method is: rebinding it changes the numbers."""
+    model = nn.MLP(2, [4, 1], seed=3)
+    f = compile(model, [0.3, -0.8])
+    change(monkeypatch)
+    for p in model.parameters():
+        p.grad = 0.0
+    got = f([0.3, -0.8])
+    compiled_grads = [bits(p.grad) for p in model.parameters()]
+    for p in model.parameters():
+        p.grad = 0.0
+    out = model([0.3, -0.8])
+    out.backward()
+    assert bits(got) == bits(out.data)
+    assert compiled_grads == [bits(p.grad) for p in model.parameters()]
+    assert f.handed_over == 1
+
+
 def test_train_and_eval_and_new_data_hand_nothing_over():
     """What fit and a learner do to a model between calls without changing what it computes."""
     model = nn.MLP(2, [4, 4, 1], seed=3, dropout=0.0)
@@ -151,39 +194,205 @@ def test_fit_of_an_unchanged_mlp_stays_compiled(capsys):
     assert "fit:" not in capsys.readouterr().err
 
 
-class Holder:
-    """An object of the learner's that keeps a layer."""
+class _HalfLayer(nn.Layer):
+    def forward(self, x):
+        return [v * 0.5 for v in super().forward(x)]
 
+
+class _Tanh:
+    def __call__(self, v):
+        return v.tanh()
+
+
+class _Sigmoid(_Tanh):
+    def __call__(self, v):
+        return v.sigmoid()
+
+
+class _Net(nn.Module):
     def __init__(self):
-        self.layer = nn.Layer(2, 1, "tanh", rng=0)
+        self.m, self.act = nn.MLP(2, [3, 1], seed=1), _Tanh()
+
+    def __call__(self, x):
+        return self.act(self.m(x))
 
 
-HOLDER = Holder()
-NAMESPACE = types.SimpleNamespace(layer=nn.Layer(2, 1, "tanh", rng=1))
-LAYERS = {"first": [nn.Layer(2, 1, "tanh", rng=2)]}
-DEFAULT = nn.Layer(2, 1, "tanh", rng=3)
+class _DoubledNet(_Net):
+    def __call__(self, x):
+        return super().__call__(x) * 2.0
+
+
+def reclass_a_layer(net):
+    net.m.layers[0].__class__ = _HalfLayer
+
+
+def reclass_the_learners_module(net):
+    net.__class__ = _DoubledNet
+
+
+def reclass_a_helper_object(net):
+    net.act.__class__ = _Sigmoid
+
+
+@pytest.mark.parametrize("change", [reclass_a_layer, reclass_the_learners_module, reclass_a_helper_object])
+def test_an_object_given_another_class_between_calls_is_seen(change):
+    """`obj.__class__ = Other` changes no attribute, but which methods run: a module of nn's, the learner's
+    module, a helper object of the learner's."""
+    net = _Net()
+
+    def fn(a, b):
+        return net([a, b])
+
+    f = compile(fn, 0.3, -0.8)
+    change(net)
+    got = f(0.3, -0.8)
+    assert bits(got) == bits(fn(0.3, -0.8).data)
+    assert f.handed_over == 1
+
+
+def test_fits_compiled_validation_pass_sees_a_method_patched_between_epochs(neuron_forward):
+    """The validation pass's compiled forward watched only fit's own wrapper around the model: after the
+    learner's code patched nn.Neuron.forward, training went on interpreted but validation kept the old forward."""
+    forward = nn.Neuron.forward
+    runs = []
+    for compile_ in (True, False):
+        model = nn.MLP(2, [4, 1], seed=3)
+        calls = []
+
+        def accuracy(p, t, calls=calls):
+            calls.append(1)
+            if len(calls) == 15:  # in the second epoch
+                nn.Neuron.forward = lambda self, x: forward(self, x) * 0.5
+            return (p.data > 0) == (t > 0)
+
+        try:
+            history = fit(
+                model, X, Y, epochs=3, batch_size=5, progress=False, seed=0, compile=compile_, accuracy=accuracy,
+                validation_data=(X[:4], Y[:4]),
+            )  # fmt: skip
+        finally:
+            nn.Neuron.forward = forward
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
 
 
 @pytest.mark.parametrize(
-    "get",
-    [lambda: HOLDER.layer, lambda: NAMESPACE.layer, lambda: LAYERS["first"][0], lambda layer=DEFAULT: layer],
-    ids=["learners-object", "namespace", "dict-of-lists", "default-argument"],
+    "bind",
+    [
+        lambda model: model.__call__,
+        lambda model: model.layers[0].neurons[0].forward,
+        lambda model: __import__("functools").partial(model),
+    ],
+    ids=["bound __call__", "a neuron's bound forward", "partial(model)"],
 )
-def test_a_layer_kept_anywhere_fn_reaches_is_watched(get):
-    """fn reaches the layer through a helper function: by a global kept in an object, a namespace, a dict of
-    lists, or the helper's default argument."""
+def test_a_compiled_bound_method_or_partial_of_nns_module_watches_that_module(bind):
+    """compile(model.__call__, x) and compile(neuron.forward, x) watched nothing of the module they are bound to
+    (only a learner's object was followed through a bound method), nor partial(model): a swapped weight was
+    never seen."""
+    model = nn.MLP(2, [3, 1], seed=1)
+    fn = bind(model)
+    f = compile(fn, [0.3, 0.2])
+    model.layers[0].neurons[0].w[0] = Value(2.0)
+    got = f([0.3, 0.2])
+    assert bits(got) == bits(fn([Value(0.3), Value(0.2)]).data)
+    assert f.handed_over == 1
 
-    def fn(a, b, get=get):
-        return get()([a, b])[0]
 
-    f = compile(fn, 0.3, -0.8)
-    layer = get()
-    old = layer.neurons[0].w[0]
-    try:
-        layer.neurons[0].w[0] = Value(2.0)
-        assert bits(f(0.3, -0.8)) == bits(fn(0.3, -0.8).data) and f.handed_over == 1
-    finally:
-        layer.neurons[0].w[0] = old
+class _Holder:
+    """A helper object of the learner's that keeps the model."""
+
+
+def _through_a_helper_object(net):
+    holder = _Holder()
+    holder.net = net
+    return lambda x: holder.net(x)
+
+
+def _through_a_namespace(net):
+
+    space = types.SimpleNamespace(net=net)
+    return lambda x: space.net(x)
+
+
+def _through_a_dict_of_lists(net):
+    nets = {"a": [net]}
+    return lambda x: nets["a"][0](x)
+
+
+def _through_a_default_argument(net):
+    return lambda x, net=net: net(x)
+
+
+def _through_a_keyword_only_default(net):
+    def fn(x, *, model=net):
+        return model(x)
+
+    return fn
+
+
+@pytest.mark.parametrize(
+    "reach",
+    [
+        _through_a_helper_object,
+        _through_a_namespace,
+        _through_a_dict_of_lists,
+        _through_a_default_argument,
+        _through_a_keyword_only_default,
+    ],
+)
+def test_a_model_fn_reaches_through_an_object_a_nested_container_or_a_default_argument_is_watched(reach):
+    """Models were looked for only as a global or closure variable, or in a list or dict of them; a default
+    argument was not followed at all."""
+    net = nn.MLP(2, [3, 1], seed=1)
+    fn = reach(net)
+    f = compile(fn, [0.3, 0.2])
+    net.layers[0].neurons[0].w[0] = Value(2.0)
+    got = f([0.3, 0.2])
+    assert bits(got) == bits(fn([0.3, 0.2]).data)
+    assert f.handed_over == 1
+
+
+def test_a_default_argument_fn_changes_is_refused_as_a_closure_variable_is():
+    from micrograd_ko.compiler import CompileError
+
+    w = Value(0.5)
+
+    def fn(x, log=[]):  # noqa: B006 - the learner's classic: the list is kept between calls
+        log.append(x)
+        return w * x
+
+    with pytest.raises(CompileError, match="__defaults__"):
+        compile(fn, 1.0)
+
+
+def test_a_deepcopy_of_the_model_hands_nothing_over(monkeypatch, capsys):
+    """copy.deepcopy caches `__slotnames__` in each class it copies an object of, on first use: a learner keeping
+    the best model so far (`best = copy.deepcopy(model)`) sent every later compiled call, and fit, interpreted."""
+    import copy
+
+    model = nn.MLP(2, [4, 1], seed=1)
+
+    def as_in_a_fresh_process():  # (an earlier test's copy may have cached them)
+        for cls in {c for m in model.modules() for c in type(m).__mro__}:
+            monkeypatch.delattr(cls, "__slotnames__", raising=False)
+
+    as_in_a_fresh_process()
+    f = compile(model, [0.3, -0.8])
+    copy.deepcopy(model)
+    assert "__slotnames__" in vars(nn.MLP)  # what the copy cached
+    assert f([0.3, -0.8]) == model([0.3, -0.8]).data and f.handed_over == 0
+
+    as_in_a_fresh_process()
+    best = []
+
+    def accuracy(p, t):
+        if len(best) < 3:
+            best.append(copy.deepcopy(model))  # between steps
+        return True
+
+    capsys.readouterr()
+    fit(model, X, Y, epochs=3, batch_size=4, progress=False, seed=0, accuracy=accuracy)
+    assert "fit:" not in capsys.readouterr().err
 
 
 def test_a_library_function_the_learner_patches_after_compile_is_seen(monkeypatch):

@@ -664,6 +664,137 @@ def test_plain_sgd_fused_into_the_compiled_step_trains_exactly_as_the_engine(mon
         assert fused_calls or case[4] == 1e308, case[2:]  # the fused step did run (not: diverged at once)
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("lr", 0.0),  # a schedule that decays to 0: the optimizer refuses the rate
+        ("lr", -0.1),
+        ("lr", True),
+        ("lr", 0.05),  # a rate it accepts: trained with it either way
+        ("momentum", 0.9),
+        ("params", slice(0, 4)),  # parameters taken out of the optimizer: frozen from then on
+    ],
+)
+def test_an_optimizer_changed_between_fused_steps_updates_as_its_own_step_does(change):
+    """The learner's code runs between fit's steps (here an accuracy function, as a schedule would): whatever it
+    changes on a plain SGD after fit began (the rate, momentum, the parameters) is what the next step uses, fused
+    or not, and a rate the optimizer refuses ends in its own error."""
+    name, value = change
+
+    def make():
+        model = MLP(2, [4, 1], seed=1)
+        optimizer = SGD(model.parameters(), lr=0.1)
+        calls = []
+
+        def accuracy(p, t):
+            calls.append(1)
+            if len(calls) == 6:  # after a few fused steps
+                new = optimizer.params[value] if name == "params" else value
+                setattr(optimizer, name, new)
+            return (p.data > 0.5) == (t > 0.5)
+
+        kwargs = {"X": X4 * 3, "y": [1.0, 0.0, 1.0, 0.0] * 3, "optimizer": optimizer, "accuracy": accuracy}
+        return model, [], kwargs
+
+    compiled, interpreted = _fit_both_ways(make, epochs=4, seed=0, batch_size=4, loss="mse")
+    assert compiled == interpreted
+
+
+def test_sgds_step_replaced_with_functools_wraps_is_not_fused_away(monkeypatch):
+    """A replacement of SGD.step made with functools.wraps carries the original's name and module: fit took it
+    for optim's own step and fused it away, once its first step (before the warm-up ended) agreed."""
+    import functools
+
+    original = SGD.step
+    steps = []
+
+    @functools.wraps(original)
+    def clipped_after_warm_up(self):
+        steps.append(1)
+        if len(steps) > 2:  # two steps of warm-up, then clipped gradients
+            for p in self.params:
+                p.grad = max(-0.01, min(0.01, p.grad))
+        original(self)
+
+    monkeypatch.setattr(SGD, "step", clipped_after_warm_up)
+
+    def make():
+        steps.clear()
+        model = MLP(2, [4, 1], seed=3)
+        return model, [], {"X": X4, "y": [1.0, 0.0, 1.0, 0.0], "optimizer": SGD(model.parameters(), lr=0.5)}
+
+    compiled, interpreted = _fit_both_ways(make, epochs=6, seed=0)
+    assert compiled == interpreted
+
+
+class _Scores(list):
+    """A list of scores a model of the learner's returns (a list subclass, as a named result type would be)."""
+
+
+class _Containers(nn.Module):
+    """Two scores in a tuple (training) or in a `_Scores` (what validation sees too)."""
+
+    def __init__(self, kind):
+        self.m, self.kind = MLP(2, [3, 2], activation="tanh", seed=6), kind
+
+    def __call__(self, x):
+        return self.kind(self.m(x))
+
+    def parameters(self):
+        return self.m.parameters()
+
+
+@pytest.mark.parametrize("kind", [tuple, _Scores])
+def test_predictions_in_a_tuple_or_a_list_subclass_reach_the_accuracy_function_as_the_model_made_them(kind):
+    """Compiled predictions are rebuilt as lists: an accuracy function that tells a tuple (or the learner's list
+    subclass) from a list counted other samples compiled than interpreted. fit compares the containers too."""
+
+    def make():
+        model = _Containers(kind)
+        kwargs = {"X": X4 * 2, "y": [0, 1, 1, 0] * 2, "loss": "cross_entropy", "batch_size": 3}
+        kwargs["accuracy"] = lambda p, t: type(p) is kind
+        kwargs["validation_data"] = (X4, [0, 1, 1, 0])
+        return model, [], {**kwargs, "optimizer": SGD(model.parameters(), lr=0.1)}
+
+    compiled, interpreted = _fit_both_ways(make, epochs=3, seed=0)
+    assert compiled == interpreted
+    assert interpreted[0]["accuracy"] == [1.0] * 3 and interpreted[0]["val_accuracy"] == [1.0] * 3
+
+
+@pytest.mark.parametrize("batch_size", [None, 3])
+@pytest.mark.parametrize("change", ["an input", "a target", "a row", "a validation input"])
+def test_data_changed_in_place_between_steps_is_read_as_it_is_then(change, batch_size):
+    """fit reads each sample's numbers once (`_SampleNumbers`, and the validation inputs): the learner's code that
+    runs between steps (here an accuracy function) may change X, y or X_val in place, and the interpreted steps
+    read them as they are then. Compiled steps used the numbers read at the start."""
+
+    def make():
+        X = [list(x) for x in X4 * 2]
+        y = [1.0, 0.0, 1.0, 0.0] * 2
+        X_val = [list(x) for x in X4]
+        calls = []
+
+        def accuracy(p, t):
+            calls.append(1)
+            if len(calls) == 12:  # after the first programs were checked
+                if change == "an input":
+                    X[3][0] *= 0.5
+                elif change == "a target":
+                    y[3] = 1.0 - y[3]
+                elif change == "a row":
+                    X[3] = [1.0, 1.0]
+                else:
+                    X_val[1][0] = 5.0
+            return True
+
+        model = MLP(2, [4, 1], activation="relu", seed=1)
+        kwargs = {"X": X, "y": y, "accuracy": accuracy, "validation_data": (X_val, [1.0, 0.0, 1.0, 0.0])}
+        return model, [], {**kwargs, "optimizer": SGD(model.parameters(), lr=0.1)}
+
+    compiled, interpreted = _fit_both_ways(make, epochs=3, seed=0, batch_size=batch_size, loss="mse")
+    assert compiled == interpreted
+
+
 class _Scaled(nn.Module):
     """An MLP times a Value kept in a private attribute (model.parameters() does not list it)."""
 

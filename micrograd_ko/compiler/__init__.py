@@ -136,12 +136,12 @@ meanwhile gets some of its numbers again (give it a `random.Random` of its own).
 Python state the learner's code keeps (`model_state.LearnersState`): the
 globals, closure variables and default arguments that `fn` and the
 learner's functions and classes it reaches read, and the attributes of the
-learner's modules among them (or of `fn` itself, a Module), however deep a
-model is kept (in a dict, a `SimpleNamespace`, an object of the learner's).
-The attributes of micrograd_ko's modules that such code reads
-(`losses.mse`, which a learner may replace by their own) count too.
-A `fn` whose trace changes any of them (a call counter, a log list, a
-mutable default `seen=[]`) is refused: compiled calls would not change
+learner's modules among them (or of `fn` itself, a Module; the models are
+found in containers, helper objects and default arguments too, and behind
+a bound method or a partial). The attributes of micrograd_ko's modules that
+such code reads (`losses.mse`, which a learner may replace by their own)
+count too. A `fn` whose trace changes any of them (a call counter, a log
+list, a mutable default `seen=[]`) is refused: compiled calls would not change
 them. A call made after one of them changed (a global `PENALTY` set to
 another number, `model.temperature` annealed) runs interpreted: the trace
 froze the old number into the code; so does a call after train() or eval()
@@ -154,7 +154,8 @@ and objects), whose state would be unknown.
 installed packages. micrograd_ko's own modules and classes are looked at
 before every call as well (`library_state.LibraryState`): a call after a
 weight was swapped for a new Value, an activation changed, a layer
-appended or a method patched onto `nn.Neuron` runs interpreted.
+appended, a method patched onto `nn.Neuron` or a name their methods read
+rebound (`nn.dot`, an op row's rule) runs interpreted.
 
 What the trace cannot see, so neither guard nor refusal covers it: numbers
 read through the engine's own helpers (`repr`, `local_grads()`, `grad()`),
