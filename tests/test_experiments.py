@@ -466,7 +466,7 @@ def test_readme_quotes_the_stored_zero_init_run():
     assert count == len(numbers["xor_grads"]) and numbers["xor_nonzero_grads"] == 0
     assert "출력 0.5" in row and set(numbers["xor_outputs"]) == {0.5}
     assert "손실 ln 2" in row and numbers["xor_loss"] == pytest.approx(math.log(2), abs=1e-12)
-    assert "은닉 유닛이 모두 같음" in row and set(numbers["unbalanced_zeros"]["distinct_units"]) == {1}
+    assert "은닉 뉴런이 모두 같음" in row and set(numbers["unbalanced_zeros"]["distinct_units"]) == {1}
 
 
 def test_readme_quotes_the_stored_linear_run():

@@ -192,3 +192,18 @@ def test_korean_messages_name_what_was_passed(korean_messages):
     assert "nan" in _korean_error(checks.check_numbers, float("nan"), (), "x")
     assert "dict" in _korean_error(checks.check_numbers, {}, (2,), "x")
     assert "42" in _korean_error(nn.MLP, 2, [3, 1], activation=42)
+
+
+# -- the words: notebooks/README.md's term table ("유닛" 대신 "뉴런") --
+
+
+def test_korean_text_says_neuron_where_the_term_table_says_so():
+    """The term table (notebooks/README.md) says the Korean output writes 뉴런, not 유닛, for a neuron (unit)."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and "유닛" in node.value:
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno}: {node.value.strip()[:60]}")
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    found += [f"README.md: {line.strip()[:60]}" for line in readme.splitlines() if "유닛" in line]
+    assert not found, "\n".join(found)
