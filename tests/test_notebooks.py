@@ -285,6 +285,17 @@ def test_korean_notebooks_ask_for_korean_only_messages(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_sentences_a_cell_writes_show_no_python_list(path):
+    """A list put into a Markdown sentence reads as code: "시드 [2]는" (and its particle fits one number only)."""
+    nb = nbformat.read(path, as_version=4)
+    sentences = [
+        o.data["text/markdown"] for cell in code_cells(nb) for o in cell.outputs if "text/markdown" in o.get("data", {})
+    ]
+    found = [m.group(0) for text in sentences for m in re.finditer(r"\S*\[\d+(?:, \d+)*\][가-힣]+", text)]
+    assert not found, f"{path.name}: {found}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_committed_with_outputs_and_exercises(path):
     assert path.stat().st_size < MAX_BYTES
     nb = nbformat.read(path, as_version=4)
