@@ -464,3 +464,15 @@ def test_the_notebooks_extra_installs_everything_the_notebooks_import():
         assert 'pip install ".[notebooks]"' in readme.read_text(encoding="utf-8"), (
             f"{readme} documents the install line"
         )
+
+
+def test_the_saving_script_has_help_and_names_a_missing_notebook_without_a_traceback(tmp_path):
+    """notebooks/README.md tells a reader to run it; `--help` was taken for a file name (a traceback)."""
+    import subprocess
+
+    script = [sys.executable, str(NOTEBOOK_DIR / "run_notebook.py")]
+    helped = subprocess.run([*script, "--help"], capture_output=True, text=True, timeout=60)
+    assert helped.returncode == 0 and "NN_" in helped.stdout and "저장" in helped.stdout, helped.stderr
+    missing = subprocess.run([*script, str(tmp_path / "99_nope.ipynb")], capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert "99_nope.ipynb" in missing.stderr and "없습니다" in missing.stderr and "no such notebook" in missing.stderr
