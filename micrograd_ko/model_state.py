@@ -16,8 +16,9 @@ The learner's own code is followed too: the module-level globals and the
 closure variables that the methods of the model's classes (and the
 functions they call, and a loss function of the learner's) read, such as a
 `global step` counter or a list a factory function closes over, through
-functions kept in lists, partials and the learner's helper objects, and the
-attributes a decorator keeps on its function (`counted.calls += 1`). "Own code"
+functions kept in lists, partials and the learner's helper objects, the
+attributes a decorator keeps on its function (`counted.calls += 1`) and
+functions' default arguments (`def f(x, seen=[])`). "Own code"
 is code outside micrograd_ko, the standard library and installed packages;
 those hold caches and settings that are no state of the model.
 
@@ -37,6 +38,7 @@ import functools
 import random
 import sys
 import types
+from collections import deque
 from typing import Any
 
 from .engine import Value
@@ -227,17 +229,51 @@ _BY_COMPUTED_NAME = {"getattr", "hasattr", "vars", "__dict__", "__getattribute__
 def _read_with_modules(
     model: Any, functions: tuple[Any, ...], names: set[str] | None = None
 ) -> tuple[dict[Any, Any], list[Any]]:
-    """`_variables_read(model, functions)` and [model, other models that code reads as a global or a closure
-    variable (a teacher, what `compile(lambda x: model(x))` runs)], with what their classes' code reads too."""
+    """`_variables_read(model, functions)` and [model, other models that code reads (a teacher, what
+    `compile(lambda x: model(x))` runs), however deep they are kept: in a list (an ensemble), a dict, a
+    `SimpleNamespace` or an object of the learner's], with what their classes' code reads too."""
     read = _variables_read(model, functions, names)
     roots = [] if model is None else [model]
-    for _, _, value, _ in list(read.values()):
-        items = (value.values() if isinstance(value, dict) else value) if _is_container(value) else [value]
-        for module in items:  # a model, or one in a list (an ensemble: `models = [Net() for _ in range(5)]`)
-            if isinstance(module, Module) and all(module is not root for root in roots):
+    known = {id(m) for root in roots for m in _modules_of(root)}
+    pending = [*roots, *functions, *(value for _, _, value, _ in read.values())]
+    while pending:  # a model found may read globals that hold another
+        modules, pending = _modules_within(pending), []
+        for module in modules:
+            if id(module) not in known:
                 roots.append(module)
-                read.update(_variables_read(module, (), names))
+                known.update(id(m) for m in _modules_of(module))
+                more = _variables_read(module, (), names)
+                pending += [value for key, (_, _, value, _) in more.items() if key not in read]
+                read.update(more)
     return read, roots
+
+
+def _modules_within(values: list[Any]) -> list[Any]:
+    """The Modules among `values` and inside them: in lists, tuples, dicts, partials, the attributes of
+    Modules and of helper objects (a `SimpleNamespace`, an object of the learner's). Not in code, classes or
+    the objects of installed packages, whose state is theirs."""
+    found: list[Any] = []
+    pending, seen = list(values), set()
+    while pending:
+        value = pending.pop()
+        if type(value) in _NO_MODULES or id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, Module):
+            found.append(value)
+            pending.extend(vars(value).values())
+        elif isinstance(value, (list, tuple, set, frozenset)) or type(value) is deque:
+            pending.extend(value)
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, functools.partial):
+            pending += [*value.args, *value.keywords.values()]
+        elif type(value) is types.SimpleNamespace or _learners_object(value):
+            pending.extend(getattr(value, "__dict__", {}).values())
+    return found
+
+
+_NO_MODULES = {Value, float, int, bool, str, bytes, type(None)}  # (met most: skipped before anything is asked)
 
 
 def _reads_training(cls: type) -> bool:
@@ -372,22 +408,30 @@ def _variables_read(
             for attribute, value in list(vars(item).items()):  # a decorator's counter: `wrapper.calls += 1`
                 if not attribute.startswith("__"):
                     keep(vars(item), attribute, value)
+            for attribute in ("__defaults__", "__kwdefaults__"):  # `def f(x, seen=[])`, `lambda x, net=net: ...`
+                if getattr(item, attribute):
+                    keep(item, attribute, getattr(item, attribute))
             namespace = item.__globals__
             names = _names_read(item.__code__)
             if names_seen is not None:
                 names_seen |= _attributes_loaded(item.__code__)
+            variables = []
             for name in _globals_named(item.__code__):
                 if name in namespace or not hasattr(builtins, name):
                     keep(namespace, name, namespace.get(name, _MISSING))
-                value = namespace.get(name)
-                if isinstance(value, types.ModuleType) and _is_learners(value.__name__):
-                    for attribute in names & set(vars(value)):  # a module of the learner's: `config.step += 1`
-                        keep(vars(value), attribute, vars(value)[attribute])
+                variables.append(namespace.get(name))
             for name, cell in zip(item.__code__.co_freevars, item.__closure__ or ()):
                 try:
                     keep(cell, name, cell.cell_contents)
+                    variables.append(cell.cell_contents)
                 except ValueError:  # a closure variable not yet assigned
                     keep(cell, name, _MISSING)
+            for value in variables:
+                if isinstance(value, types.ModuleType) and (
+                    _is_learners(value.__name__) or value.__name__.partition(".")[0] == "micrograd_ko"
+                ):  # a module of the learner's (`config.step += 1`), or of ours that the learner patches (`losses.mse`)
+                    for attribute in names & set(vars(value)):
+                        keep(vars(value), attribute, vars(value)[attribute])
     if any(id(item) not in visited and (_holds_code(item) or _is_container(item)) for item in todo):
         # the walk stopped at its bound with code left: what that code keeps is unknown, so nothing is traced
         beyond = f"{_MAX_FUNCTIONS:,}+ functions and objects of the learner's code"

@@ -1153,3 +1153,14 @@ def test_momentum_switched_on_during_fit_is_not_left_out_of_the_fused_step():
         )
         runs.append((history, [bits(p.data) for p in model.parameters()]))
     assert runs[0] == runs[1]
+
+
+def test_a_mutable_default_argument_the_trace_changes_is_refused():
+    """`def fn(x, seen=[])`: every call appends; compiled code would not, and would go on with the trace's count."""
+
+    def fn(x, seen=[]):  # noqa: B006 - the learner's classic mistake, on purpose
+        seen.append(1)
+        return x * len(seen)
+
+    with pytest.raises(CompileError, match="__defaults__"):
+        ko.compile(fn, 2.0)

@@ -134,10 +134,14 @@ back as it found it: another thread drawing from the `random` module
 meanwhile gets some of its numbers again (give it a `random.Random` of its own).
 
 Python state the learner's code keeps (`model_state.LearnersState`): the
-globals and closure variables that `fn` and the learner's functions and
-classes it reaches read, and the attributes of the learner's modules among
-them (or of `fn` itself, a Module). A `fn` whose trace changes any of them
-(a call counter, a log list) is refused: compiled calls would not change
+globals, closure variables and default arguments that `fn` and the
+learner's functions and classes it reaches read, and the attributes of the
+learner's modules among them (or of `fn` itself, a Module), however deep a
+model is kept (in a dict, a `SimpleNamespace`, an object of the learner's).
+The attributes of micrograd_ko's modules that such code reads
+(`losses.mse`, which a learner may replace by their own) count too.
+A `fn` whose trace changes any of them (a call counter, a log list, a
+mutable default `seen=[]`) is refused: compiled calls would not change
 them. A call made after one of them changed (a global `PENALTY` set to
 another number, `model.temperature` annealed) runs interpreted: the trace
 froze the old number into the code; so does a call after train() or eval()
