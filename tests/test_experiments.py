@@ -562,7 +562,7 @@ def test_bad_seeds_are_refused():
 
 
 def test_the_measuring_command_has_help_and_names_a_wrong_name_without_a_traceback():
-    """README says `python -m micrograd_ko.experiments.measured NAME`; '--help' was taken for a name (a traceback)."""
+    """README gives `python -m micrograd_ko.experiments.measured NAME`; '--help' was taken for a name (a traceback)."""
     import subprocess
     import sys
 

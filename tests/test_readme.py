@@ -93,7 +93,7 @@ def test_readme_states_the_lecture_repr_and_the_dot_expansion_limit():
 
 def test_the_commands_after_the_main_command_say_which_environment_they_run_in():
     """The main command installs into .venv without activating it: a bare `micrograd-ko`, `pip install` or `python`
-    after it is 'command not found', or installs into the system Python. README says to activate first, before any."""
+    after it is 'command not found', or installs into the system Python. README tells to activate first, before any."""
     activate = README.find("source .venv/bin/activate")
     after_main = README.index("<!-- /test-command -->")
     assert after_main < activate, "no `source .venv/bin/activate` right after the two commands"
