@@ -51,7 +51,8 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         if action.help is not argparse.SUPPRESS:  # the help column must clear the widest invocation as shown
             invocations = [self._format_action_invocation(action)]
             invocations += [self._format_action_invocation(sub) for sub in self._iter_indented_subactions(action)]
-            widest = max(map(_width, invocations)) + self._current_indent
+            plain = getattr(self, "_decolor", str)  # Python 3.14 colours a terminal's help: count the text only
+            widest = max(_width(plain(text)) for text in invocations) + self._current_indent
             self._action_max_length = max(self._action_max_length, widest)
 
     def _format_action(self, action: argparse.Action) -> str:

@@ -1150,6 +1150,17 @@ class Value:
     def __int__(self) -> NoReturn:
         raise _leaves_the_graph("int")
 
+    def __xor__(self, other: object) -> NoReturn:
+        # x ^ 2 for a square: in Python ^ is the bitwise XOR, which a Value does not have
+        raise TypeError(
+            bilingual(
+                "^는 거듭제곱이 아닙니다 (파이썬에서는 비트 XOR): 거듭제곱은 x ** 2처럼 **로 쓰세요",
+                "^ is not a power (in Python it is the bitwise XOR): write a power with **, as in x ** 2",
+            )
+        )
+
+    __rxor__ = __xor__
+
     def __round__(self, ndigits: int | None = None) -> NoReturn:
         raise _leaves_the_graph("round")
 

@@ -185,6 +185,14 @@ def _operands(node, text):
             raise ExpressionError(bilingual(f"{name}()는 인자 하나를 받습니다", f"{name}() takes exactly one argument"))
         return [node.args[0]]
     snippet = ast.get_source_segment(text, node) or type(node).__name__
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitXor):  # x^2 for a square: ^ is XOR in Python
+        fixed = snippet.replace("^", "**")
+        raise ExpressionError(
+            bilingual(
+                f"^는 거듭제곱이 아닙니다 (파이썬에서는 비트 XOR): 거듭제곱은 **로 쓰세요, {snippet!r} 대신 {fixed!r}",
+                f"^ is not a power (in Python it is the bitwise XOR): write ** for a power, {fixed!r} for {snippet!r}",
+            )
+        )
     raise ExpressionError(
         bilingual(
             f"식에 쓸 수 없는 부분: {snippet[:80]!r} (숫자, 변수, + - * / **, 함수 {', '.join(FUNCTIONS)}만 됩니다)",

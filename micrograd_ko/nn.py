@@ -472,6 +472,11 @@ def _per_layer(spec, count, what, single_types, layers, callable_ok=False):
     )
 
 
+def _is_row(v):
+    """A list, tuple or array of numbers: what one input is, found where one number should be."""
+    return not isinstance(v, (Value, numbers.Real, str, bytes, dict)) and hasattr(v, "__iter__")
+
+
 def _as_inputs(x, nin):
     """`x` as a list of `nin` Values (numbers are wrapped once, here)."""
     if isinstance(x, (Value, numbers.Real)):
@@ -486,7 +491,7 @@ def _as_inputs(x, nin):
             )
         )
     x = list(x)
-    if x and all(isinstance(v, (list, tuple)) for v in x):  # model(X) on a data set, or an 8×8 image as rows
+    if x and all(_is_row(v) for v in x):  # model(X) on a data set, or an 8×8 image as rows
         raise TypeError(
             bilingual(
                 f"입력은 숫자 {nin}개의 목록인데 목록 {len(x)}개의 목록을 받았습니다: 데이터 전체라면 입력마다 "

@@ -637,3 +637,12 @@ def test_help_lines_up_its_columns_on_a_terminal_where_korean_is_two_columns_wid
     assert len(rows) >= 3, proc.stdout
     assert len({column for _, column, _ in rows}) == 1, "\n".join(f"{column:>3} {line}" for line, column, _ in rows)
     assert all(width <= 80 for _, _, width in rows), "\n".join(line for line, _, width in rows if width > 80)
+
+
+@pytest.mark.parametrize("text, fixed", [("x^2", "x**2"), ("tanh(x*w + b)^2", "tanh(x*w + b)**2")])
+def test_a_caret_for_a_power_is_answered_with_the_power_operator(text, fixed):
+    """Many write x^2 for a square (in Python ^ is the bitwise XOR): the error says ** and shows the expression with it."""
+    with pytest.raises(ExpressionError) as error:
+        build_expression(text, {"x": 3.0, "w": 1.0, "b": 0.5})
+    ko, en = str(error.value).split(" / ")
+    assert "**" in ko and repr(fixed) in ko and repr(fixed) in en and "power" in en

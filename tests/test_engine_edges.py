@@ -489,3 +489,12 @@ def test_a_format_spec_on_a_value_says_to_format_its_data():
         f"{loss:.4f}"
     assert " / " in str(error.value) and "x.data:.4f" in str(error.value).split(" / ")[0]
     assert f"{loss}" == str(loss) == repr(loss)  # no spec: printing a Value stays as it was
+
+
+@pytest.mark.parametrize("power", [lambda x: x ^ 2, lambda x: 2 ^ x, lambda x: x ^ x])
+def test_a_caret_on_a_value_says_to_write_the_power_operator(power):
+    """x ^ 2 for a square was Python's "unsupported operand type(s) for ^": ^ is the bitwise XOR."""
+    with pytest.raises(TypeError) as error:
+        power(Value(3.0))
+    ko, en = str(error.value).split(" / ")
+    assert "**" in ko and "XOR" in ko and "**" in en and "power" in en

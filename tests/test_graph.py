@@ -582,3 +582,20 @@ def test_the_layer_view_note_only_when_the_switch_was_automatic():
         assert 'class="layer-view"' in bundle["image/svg+xml"]  # every node would be unreadable at 850 px
     assert "mgk-note" not in asked["text/html"]  # group='layer' asked for layers: nothing to explain
     assert "층 보기로 그렸습니다" in automatic["text/html"]
+
+
+def test_the_words_about_the_colours_say_small_is_strong_as_the_palette_draws_it():
+    """README said "진할수록 큼" and the demo report "작을수록 옅게" (paler when smaller): the palette is the other way
+    round, pale yellow for large gradients and deep red for vanishing ones."""
+    from pathlib import Path
+
+    from micrograd_ko.viz import colours, report
+
+    scale = colours.GradScale()
+    small, large = (sum(colours._rgb(scale.colour(g))) for g in (1e-7, 1.0))
+    assert small < large  # the smaller gradient is the darker colour
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    ko, en = report._graph_section("<svg/>", "ko"), report._graph_section("<svg/>", "en")
+    assert "진할수록 큼" not in readme and "작을수록 진" in readme
+    assert "작을수록 옅" not in ko and "작을수록 진" in ko
+    assert "the paler" not in en and "the stronger the colour" in en

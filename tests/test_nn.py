@@ -484,9 +484,13 @@ def test_a_parameter_kept_in_two_places_is_listed_once_and_trains_once():
         [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]],  # model(X): the whole XOR data set at once
         [[0.0, 1.0], [1.0, 0.0]],  # as many samples as inputs: it read "input [0] is not a number"
         [[0.5] * 2],  # one sample, one list too deep
+        [(0.0, 1.0), (1.0, 0.0), (1.0, 1.0)],  # rows as tuples
+        "numpy",  # a 2-D numpy array: its rows are arrays, not lists
     ],
 )
 def test_a_list_of_lists_is_called_a_list_of_lists_with_both_ways_out(batch):
+    if batch == "numpy":
+        batch = __import__("numpy").array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     """model(X) on a data set, or an input nested like an 8×8 image, used to read as 'the input has 4 numbers'."""
     with pytest.raises(TypeError) as error:
         MLP(2, [3, 1], seed=0)(batch)

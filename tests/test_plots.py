@@ -93,6 +93,31 @@ def test_zero_gradients_are_marked_not_dropped(tmp_path, caplog):
     save_cleanly(fig, tmp_path, caplog)
 
 
+def test_the_notebooks_name_the_zero_marker_by_the_colour_it_is_drawn_in():
+    """Notebook 05 told readers to look for a red × where plot_gradient_flow draws a grey one."""
+    import json
+    from pathlib import Path
+
+    from matplotlib.colors import to_rgb
+
+    model = nn.MLP(2, [3, 3, 1], activation="sigmoid", init="zeros", seed=0)
+    (model([1.0, 0.0]) - 1.0).backward()
+    (marker,) = [line for line in plots.plot_gradient_flow({"zeros": model}).axes[0].lines if line.get_marker() == "x"]
+    r, g, b = to_rgb(marker.get_color())
+    drawn = "회색" if max(r, g, b) - min(r, g, b) < 0.05 else "빨간" if r > 2 * max(g, b) else None
+    notebooks = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    sentences = [
+        line
+        for path in notebooks
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]
+        if cell["cell_type"] == "markdown"
+        for line in "".join(cell["source"]).splitlines()
+        if "×로 표시" in line
+    ]
+    assert drawn and sentences
+    assert all(f"{drawn} ×" in line for line in sentences), sentences
+
+
 def test_activation_histograms_count_every_activation(tmp_path, caplog):
     rng = random.Random(0)
     X = [[rng.gauss(0, 1) for _ in range(20)] for _ in range(40)]

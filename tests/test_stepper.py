@@ -350,3 +350,22 @@ def test_layer_steps_explain_the_pictures_factor_as_sigma_prime_times_gain():
             continue
         f = table[step.layer]
         assert f"×{f.factor:.2g} = 아래층 σ′ {f.mean_local:.2g} × 이 층 가중치가 곱하는 배수 {f.gain:.2g}" in text
+
+
+def test_notebook_01_names_the_current_nodes_border_by_the_colour_it_is_drawn_in():
+    """Notebook 01 told readers the visited node has an orange border; the stepper draws it in HIGHLIGHT."""
+    import json
+    from pathlib import Path
+
+    from matplotlib.colors import to_rgb
+
+    from micrograd_ko.viz.colours import HIGHLIGHT
+
+    r, g, b = to_rgb(HIGHLIGHT)
+    drawn = "파란색" if b > max(r, g) else "주황색" if r > g > b else None
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "01_value_and_chain_rule.ipynb"
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    (sentence,) = [
+        "".join(c["source"]) for c in cells if c["cell_type"] == "markdown" and "테두리가 지금" in "".join(c["source"])
+    ]
+    assert drawn and f"{drawn} 테두리가 지금 방문한 노드" in sentence

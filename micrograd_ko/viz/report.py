@@ -123,10 +123,10 @@ def _summary(results, lang):
 def _graph_section(svg, lang):
     note = tr(
         "x1 = 1, x2 = 0, 정답 1인 점 하나에 대한 2-2-1 시그모이드 신경망의 계산 그래프입니다. 역전파 후 각 노드에 "
-        "값(data)과 기울기(grad)가, 각 간선에 국소적 미분이 적혀 있고, 기울기가 작을수록 옅게, 정확히 0이면 "
+        "값(data)과 기울기(grad)가, 각 간선에 국소적 미분이 적혀 있고, 기울기가 작을수록 진하게(연한 노랑 → 주황 → 진한 빨강), 정확히 0이면 "
         "(x2 = 0에 곱해지는 가중치) 회색으로 칠해집니다.",
         "The computation graph of a 2-2-1 sigmoid network on one point (x1 = 1, x2 = 0, label 1), after backward: "
-        "each node shows its data and grad, each edge its local derivative; the smaller the gradient, the paler the node, "
+        "each node shows its data and grad, each edge its local derivative; the smaller the gradient, the stronger the colour (pale yellow, orange, deep red), "
         "and exactly 0 (the weights multiplied by x2 = 0) is grey.",
         lang,
     )
