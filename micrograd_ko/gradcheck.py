@@ -118,7 +118,12 @@ def check_arity(fn: Callable[..., Any], n: int, who: str) -> None:
             f"{who}: "
             + bilingual(
                 f"fn을 입력 {n}개로 부를 수 없습니다 ({error}): 입력의 개수를 fn의 인자 수와 맞추세요",
-                f"fn cannot be called with {n} input{'s' * (n != 1)} ({error}): give as many inputs as fn takes",
+                (
+                    f"fn cannot be called with 1 input ({error})"
+                    if n == 1
+                    else f"fn cannot be called with {n} inputs ({error})"
+                )
+                + ": give as many inputs as fn takes",
             )
         ) from None
 
