@@ -88,15 +88,18 @@ class LibraryState:
 
     def moved(self) -> str | None:
         """'Neuron.w' (the class and attribute) of the first thing rebound or changed, or None."""
-        if (
-            list(map(type, self.modules)) == self.module_types
-            and self.dicts == self.copies
-            and self.containers == self.container_copies
-            and self.class_dicts == self.class_copies
-            and self._slot_ids() == self.slot_ids  # (the dicts are equal: every key is there)
-            and list(map(id, map(dict.get, self.global_dicts, self.global_names))) == self.global_ids
-        ):
-            return None
+        try:
+            if (
+                list(map(type, self.modules)) == self.module_types
+                and self.dicts == self.copies
+                and self.containers == self.container_copies
+                and self.class_dicts == self.class_copies
+                and self._slot_ids() == self.slot_ids  # (the dicts are equal: every key is there)
+                and list(map(id, map(dict.get, self.global_dicts, self.global_names))) == self.global_ids
+            ):
+                return None
+        except Exception:  # noqa: BLE001,S110 - an `==` that answers no bool (numpy arrays kept on a layer): below
+            pass
         return self._which()
 
     def _which(self) -> str | None:
@@ -109,14 +112,14 @@ class LibraryState:
         for owner, d, copy in zip(self.owners, self.dicts, self.copies):
             for name in sorted({*d, *copy} - {_LEFT_OUT}):
                 value = copy.get(name, _GONE)
-                if d.get(name, _GONE) is not value or any(c != copied[id(c)] for c in _containers([value])):
+                if d.get(name, _GONE) is not value or any(_changed(c, copied[id(c)]) for c in _containers([value])):
                     return f"{type(owner).__name__}.{name}"
         for cls, d, copy in zip(self.classes, self.class_dicts, self.class_copies):
             changed = sorted(n for n in {*d, *copy} - _CACHES if d.get(n, _GONE) is not copy.get(n, _GONE))
             if changed:
                 return f"{cls.__name__}.{changed[0]}"
         for d, name, value in zip(self.global_dicts, self.global_names, self.global_values):
-            if d.get(name) is not value or any(c != copied[id(c)] for c in _containers([value])):
+            if d.get(name) is not value or any(_changed(c, copied[id(c)]) for c in _containers([value])):
                 return f"{d['__name__']}.{name}"
         for d, copy in zip(self.dicts, self.copies):
             copy.pop(_LEFT_OUT, None)
@@ -170,6 +173,23 @@ def _module_names(cls: type) -> list[tuple[dict[str, Any], str]]:
         if isinstance(namespace.get(name), _WATCHED):
             found.append((namespace, name))
     return found
+
+
+def _changed(container: Any, copy: Any) -> bool:
+    """Whether a list or dict holds other items than its copy: the same objects, or equal numbers and strings
+    (what `==` said in `moved`, without asking `==` of objects that may answer no bool: a numpy array)."""
+    if type(container) is dict:
+        if container.keys() != copy.keys():
+            return True
+        pairs = [(container[k], copy[k]) for k in copy]
+    else:
+        if len(container) != len(copy):
+            return True
+        pairs = list(zip(container, copy))
+    return not all(a is b or type(a) is type(b) and type(a) in _EQUAL_BY_VALUE and a == b for a, b in pairs)
+
+
+_EQUAL_BY_VALUE = {int, float, str, bool, bytes}
 
 
 def _containers(values: list[Any]) -> list[Any]:

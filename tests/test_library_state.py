@@ -393,3 +393,20 @@ def test_a_deepcopy_of_the_model_hands_nothing_over(monkeypatch, capsys):
     capsys.readouterr()
     fit(model, X, Y, epochs=3, batch_size=4, progress=False, seed=0, accuracy=accuracy)
     assert "fit:" not in capsys.readouterr().err
+
+
+def test_a_numpy_array_kept_on_a_layer_does_not_break_the_look():
+    """`==` of two numpy arrays answers an array, not a bool: the look raised numpy's own ValueError out of the
+    compiled call when the learner kept a new array on a module (`layer.last_input = np.array(x)`)."""
+    np = pytest.importorskip("numpy")
+    model = nn.MLP(2, [3, 1], seed=1)
+    model.layers[0].last_input = np.zeros(2)
+    model.layers[1].kept = [np.zeros(2)]
+    f = compile(model, [0.3, 0.2])
+    model.layers[0].last_input = np.ones(2)  # another array: looked at by identity
+    assert bits(f([0.3, 0.2])) == bits(model([0.3, 0.2]).data)
+    assert f.handed_over == 1
+    g = compile(model, [0.3, 0.2])
+    model.layers[1].kept[0] = np.ones(2)  # in a list
+    assert bits(g([0.3, 0.2])) == bits(model([0.3, 0.2]).data)
+    assert g.handed_over == 1
