@@ -25,17 +25,20 @@ Every module's class is compared too (the learner's modules among them):
 
 The classes' methods also read names of their modules (`nn.Neuron.forward`
 reads nn's `dot` and `_ACTIVATION_FUNCTIONS`, Value's methods the engine's op
-rows such as `TANH`): a function rebound there (`nn.dot = my_dot`), an entry
-of such a table replaced, or a rule of an op row (`TANH.f`) changes what the
-interpreted engine computes just as a patched method does. So those module
-names are compared by identity too (their containers item by item, an op
-row's attributes as a module's are), if they hold code, a class, an op or a
-container: numbers there are the engine's own counters, which it changes
-itself (and `_new`, which tracing rebinds, is a builtin).
+rows such as `TANH`), and the functions those hold read more (the engine's
+`dot` reads its `DOT` row): a function rebound there (`nn.dot = my_dot`), an
+entry of such a table replaced, a row rebound (`engine.DOT = ...`) or a rule
+of an op row (`TANH.f`) changes what the interpreted engine computes just as
+a patched method does. So those module names are compared by identity too
+(their containers item by item, an op row's attributes as a module's are),
+if they hold code, a class, an op or a container; names a module's own
+functions assign (`global _new`: counters and the tracing hooks) are its
+state, and left out.
 """
 
 from __future__ import annotations
 
+import dis
 import functools
 import operator
 import types
@@ -69,7 +72,7 @@ class LibraryState:
         self.classes = list(classes.values())
         self.class_dicts = [vars(c) for c in self.classes]
         self.class_copies = [dict(d) for d in self.class_dicts]
-        names = [(namespace, name) for c in self.classes for namespace, name in _module_names(c)]
+        names = _module_names(self.classes)
         self.global_dicts, self.global_names = [d for d, _ in names], [n for _, n in names]
         self.global_values = list(map(dict.get, self.global_dicts, self.global_names))  # (kept: no id reused)
         self.global_ids = list(map(id, self.global_values))
@@ -142,37 +145,67 @@ _CONTAINERS = (list, dict, tuple)
 _WATCHED = (types.FunctionType, type, Op, functools.partial, *_CONTAINERS)
 
 
-def _names_of_class(cls: type) -> list[str]:
-    """The global names the methods (and properties) that `cls` itself defines read, each once (looked up
-    again each time: a method patched on since reads others)."""
+def _module_names(classes: list[type]) -> list[tuple[dict[str, Any], str]]:
+    """(a module's namespace, name) for the names of micrograd_ko's modules that the methods of `classes` read,
+    and the functions of micrograd_ko those names hold in turn (`nn.Neuron.forward` -> `nn.dot` -> the
+    engine's `DOT` row -> its rules), where they hold code, a class, an op row or a container (`nn.dot`,
+    `nn._ACTIVATION_FUNCTIONS`, `engine.TANH`). Looked up again for every new watch: a method patched on
+    since reads other names.
+
+    Names a module's own functions assign (`global _new`: the engine's counters and hooks) are its state, not
+    its code, and are left out.
+    """
+    functions: list[Any] = []
+    for cls in classes:
+        for member in vars(cls).values():
+            if isinstance(member, (staticmethod, classmethod)):
+                member = member.__func__
+            functions += [member.fget, member.fset, member.fdel] if isinstance(member, property) else [member]
+    found: dict[tuple[int, str], tuple[dict[str, Any], str]] = {}
+    seen: set[int] = set()
+    pending = [f for f in functions if isinstance(f, types.FunctionType)]
+    while pending and len(seen) < _MAX_FUNCTIONS:
+        f = pending.pop()
+        namespace = f.__globals__
+        if id(f) in seen or not str(namespace.get("__name__", "")).startswith("micrograd_ko"):
+            continue
+        seen.add(id(f))
+        for name in _globals_named(f.__code__) - _globals_assigned(f.__code__):
+            value = namespace.get(name)
+            if not isinstance(value, _WATCHED) or (id(namespace), name) in found:
+                continue
+            found[(id(namespace), name)] = (namespace, name)
+            rules: list[Any] = list(vars(value).values()) if isinstance(value, Op) else [value]
+            rules = [r.func if isinstance(r, functools.partial) else r for r in rules]
+            pending += [r for r in rules if isinstance(r, types.FunctionType)]
+    namespaces = {id(namespace): namespace for namespace, _ in found.values()}
+    assigned = {key: _assigned_in(namespace) for key, namespace in namespaces.items()}
+    return [(namespace, name) for namespace, name in found.values() if name not in assigned[id(namespace)]]
+
+
+def _assigned_in(namespace: dict[str, Any]) -> set[str]:
+    """The global names that the functions and methods defined in a module assign (its own state)."""
     names: set[str] = set()
-    for member in vars(cls).values():
-        if isinstance(member, (staticmethod, classmethod)):
-            member = member.__func__
-        functions = [member.fget, member.fset, member.fdel] if isinstance(member, property) else [member]
-        for f in functions:
-            if isinstance(f, types.FunctionType):
-                names |= _globals_named(f.__code__)
-    return sorted(names)
+    for value in list(namespace.values()):
+        members = vars(value).values() if isinstance(value, type) else [value]
+        for f in members:
+            f = getattr(f, "__func__", f)
+            if isinstance(f, types.FunctionType) and f.__globals__ is namespace:
+                names |= _globals_assigned(f.__code__)
+    return names
 
 
-def _module_names(cls: type) -> list[tuple[dict[str, Any], str]]:
-    """(the module's namespace, name) for the names of micrograd_ko's modules that `cls`'s methods read, where
-    they hold code, a class, an op row or a container (`nn.dot`, `nn._ACTIVATION_FUNCTIONS`, `engine.TANH`)."""
-    found: list[tuple[dict[str, Any], str]] = []
-    for member in vars(cls).values():
-        f = getattr(member, "__func__", member)
-        if isinstance(f, types.FunctionType):
-            namespace = f.__globals__
-            break
-    else:
-        return found
-    if not str(namespace.get("__name__", "")).startswith("micrograd_ko"):
-        return found
-    for name in _names_of_class(cls):
-        if isinstance(namespace.get(name), _WATCHED):
-            found.append((namespace, name))
-    return found
+_MAX_FUNCTIONS = 2_000
+
+
+@functools.lru_cache(maxsize=4096)
+def _globals_assigned(code: types.CodeType) -> frozenset[str]:
+    """The global names `code` (and the functions defined in it) assign or delete (`global _watchers`)."""
+    names = {i.argval for i in dis.get_instructions(code) if i.opname in ("STORE_GLOBAL", "DELETE_GLOBAL")}
+    for inner in code.co_consts:
+        if isinstance(inner, types.CodeType):
+            names |= _globals_assigned(inner)
+    return frozenset(names)
 
 
 def _changed(container: Any, copy: Any) -> bool:

@@ -113,9 +113,22 @@ def rebind_an_engine_helper(monkeypatch):
     monkeypatch.setattr(engine, "_apply1", lambda op, v: apply1(op, v) * 0.5)
 
 
+def rebind_the_op_row_engine_dot_reads(monkeypatch):
+    """Two steps away: Neuron.forward calls nn's `dot`, the engine's function, which reads the engine's `DOT`."""
+    row = engine.DOT
+    twice = engine.Op("dot", lambda inputs, out: [2.0 * d for d in row.derivative(inputs, out)], row.forward, "내적")
+    monkeypatch.setattr(engine, "DOT", twice)
+
+
 @pytest.mark.parametrize(
     "change",
-    [rebind_nn_dot, replace_an_entry_of_the_activation_table, replace_a_rule_of_an_op_row, rebind_an_engine_helper],
+    [
+        rebind_nn_dot,
+        replace_an_entry_of_the_activation_table,
+        replace_a_rule_of_an_op_row,
+        rebind_an_engine_helper,
+        rebind_the_op_row_engine_dot_reads,
+    ],
 )
 def test_a_compiled_call_after_a_name_of_micrograd_kos_modules_was_rebound_gives_the_models_numbers(
     change, monkeypatch
