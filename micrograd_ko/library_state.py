@@ -20,6 +20,11 @@ alive, so no id is reused while compared. The `training` flag is left out:
 train() and eval() switch it on purpose (a Dropout notes it for compile
 itself).
 
+An attribute added since that holds plain data (numbers, strings, lists and
+dicts of them) and that no code the calls run reads (`model.note = "xor"`, a
+history kept on the model) is no change: the watch of the learner's code
+says which names that code reads (`unread`).
+
 Every module's class is compared too (the learner's modules among them):
 `layer.__class__ = MyLayer` changes no dict, but which methods run.
 
@@ -40,8 +45,10 @@ from __future__ import annotations
 
 import dis
 import functools
+import marshal
 import operator
 import types
+from collections.abc import Callable
 from typing import Any
 
 from .engine import Op, Value
@@ -57,7 +64,11 @@ def _library(cls: type) -> bool:
 class LibraryState:
     """The attributes of micrograd_ko's modules among `modules`, and the dicts of their classes and of Value."""
 
-    def __init__(self, modules: list[Any]) -> None:
+    def __init__(self, modules: list[Any], unread: Callable[[Any, str], bool] | None = None) -> None:
+        """`unread(owner, name)`: whether no code that the watched calls run reads that attribute (the watch of the
+        learner's code knows); an attribute added later that holds plain data and is unread is then no change
+        (`model.note = "xor"`, a history dict kept on the model)."""
+        self.unread = unread
         # Every module's class, the learner's among them: `layer.__class__ = MyLayer` changes no dict
         self.modules = list({id(m): m for m in modules}.values())
         self.module_types = list(map(type, self.modules))
@@ -85,6 +96,17 @@ class LibraryState:
             [v for copy in self.copies for k, v in copy.items() if k != _LEFT_OUT] + self.global_values
         )
         self.container_copies = [type(c)(c) for c in self.containers]
+
+    def _unread_data(self, owner: Any, name: str, value: Any) -> bool:
+        """Whether an attribute added to `owner` since holds plain data (numbers, strings, and lists, tuples and
+        dicts of them: no Value or module that `parameters()` would list) that no code reads."""
+        if self.unread is None or isinstance(owner, Op) or not self.unread(owner, name):
+            return False
+        try:
+            marshal.dumps(value)
+        except ValueError:  # something else in it
+            return False
+        return True
 
     def _slot_ids(self) -> list[int]:
         return list(map(id, map(operator.getitem, self.slot_dicts, self.slot_names)))
@@ -115,6 +137,9 @@ class LibraryState:
         for owner, d, copy in zip(self.owners, self.dicts, self.copies):
             for name in sorted({*d, *copy} - {_LEFT_OUT}):
                 value = copy.get(name, _GONE)
+                if value is _GONE and self._unread_data(owner, name, d[name]):
+                    copy[name] = d[name]  # (from now on compared as the others are)
+                    continue
                 if d.get(name, _GONE) is not value or any(_changed(c, copied[id(c)]) for c in _containers([value])):
                     return f"{type(owner).__name__}.{name}"
         for cls, d, copy in zip(self.classes, self.class_dicts, self.class_copies):

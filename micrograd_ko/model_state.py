@@ -181,7 +181,10 @@ class LearnersState:
         self.opaque = _opaque([(name, print_) for _, name, _, print_ in self.kept])
         # A model's weights kept as nested lists (what fn reads most): each list's items, compared by identity.
         self.trees = {id(value): _value_tree(value) for _, _, value, _ in self.kept}
-        self.library = LibraryState([m for root in roots for m in _modules_of(root)])
+        self.library = LibraryState(
+            [m for root in roots for m in _modules_of(root)],
+            lambda owner, attribute: not _may_be_read(attribute, names, owner),
+        )
 
     def moved(self) -> str | None:
         """The name of the first of these that is not what it was, or None."""

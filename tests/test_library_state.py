@@ -423,3 +423,35 @@ def test_a_numpy_array_kept_on_a_layer_does_not_break_the_look():
     model.layers[1].kept[0] = np.ones(2)  # in a list
     assert bits(g([0.3, 0.2])) == bits(model([0.3, 0.2]).data)
     assert g.handed_over == 1
+
+
+def test_plain_data_kept_on_a_model_that_no_code_reads_hands_nothing_over():
+    """`model.note = "xor"` or a history dict kept on an nn module after compile changed nothing the calls
+    compute, but every later call ran interpreted."""
+    model = nn.MLP(2, [3, 1], seed=1)
+    f = compile(lambda x: model(x), [0.3, 0.2])
+    model.note = "xor"
+    model.layers[0].history = {"loss": [0.5, 0.25]}
+    assert bits(f([0.3, 0.2])) == bits(model([0.3, 0.2]).data)
+    model.layers[0].history["loss"].append(0.125)
+    assert bits(f([0.3, 0.2])) == bits(model([0.3, 0.2]).data)
+    assert f.handed_over == 0
+
+
+def test_an_added_attribute_that_code_may_read_is_still_a_change():
+    """What fn reads by a computed name, and a Value that model.parameters() would list, count."""
+    model = nn.MLP(2, [3, 1], seed=1)
+    f = compile(lambda x: model(x) * getattr(model, "scale", 1.0), [0.3, 0.2])
+    model.scale = 2.0
+    assert bits(f([0.3, 0.2])) == bits((model([0.3, 0.2]) * 2.0).data)
+    assert f.handed_over == 1
+
+    other = nn.MLP(2, [3, 1], seed=1)
+
+    def penalized(x):
+        return other(x) + 0.01 * engine.sum(p * p for p in other.parameters())
+
+    g = compile(penalized, [0.3, 0.2])
+    other.layers[0].extra = Value(3.0)  # a parameter now: in the penalty
+    assert bits(g([0.3, 0.2])) == bits(penalized([0.3, 0.2]).data)
+    assert g.handed_over == 1
