@@ -100,8 +100,8 @@ class LibraryState:
     def _unread_data(self, owner: Any, name: str, value: Any) -> bool:
         """Whether an attribute added to `owner` since holds plain data (numbers, strings, and lists, tuples and
         dicts of them: no Value or module that `parameters()` would list) that no code reads."""
-        if self.unread is None or isinstance(owner, Op) or not self.unread(owner, name):
-            return False
+        if self.unread is None or isinstance(owner, Op) or hasattr(type(owner), name) or not self.unread(owner, name):
+            return False  # (one the class has, a method say, is shadowed for every caller)
         try:
             marshal.dumps(value)
         except ValueError:  # something else in it

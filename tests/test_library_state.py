@@ -455,3 +455,12 @@ def test_an_added_attribute_that_code_may_read_is_still_a_change():
     other.layers[0].extra = Value(3.0)  # a parameter now: in the penalty
     assert bits(g([0.3, 0.2])) == bits(penalized([0.3, 0.2]).data)
     assert g.handed_over == 1
+
+
+def test_plain_data_that_shadows_a_method_is_a_change():
+    model = nn.MLP(2, [3, 1], seed=1)
+    f = compile(lambda x: model(x), [0.3, 0.2])
+    model.layers[1].neurons[0].forward = "not a method any more"
+    with pytest.raises(TypeError):
+        f([0.3, 0.2])  # handed over: the model's own error
+    assert f.handed_over == 1
