@@ -79,7 +79,7 @@ def check_activation(name: object) -> str:
     if name == "softmax":
         raise ValueError(
             bilingual(
-                "softmax는 한 유닛의 활성화 함수가 아니라 층 전체를 확률로 바꾸는 함수이고, 손실에 들어 있습니다: "
+                "softmax는 뉴런 하나의 활성화 함수가 아니라 층 전체를 확률로 바꾸는 함수이고, 손실에 들어 있습니다: "
                 "출력층은 선형(output_activation=None)으로 두고 loss='cross_entropy'를 쓰세요 "
                 "(cross_entropy가 softmax를 적용합니다)",
                 "softmax is not an activation of one unit: it turns a whole layer into probabilities, and it "

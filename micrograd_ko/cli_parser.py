@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import __version__, i18n
-from .cli_commands import DEFAULT_REPORT_DIR, command_demo, command_experiment, command_graph
+from .cli_commands import DEFAULT_REPORT_DIR, _width, command_demo, command_experiment, command_graph
 from .cli_messages import gettext
 from .expression import FUNCTIONS
 from .i18n import tr
@@ -37,6 +37,45 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> Any:
         raise ReadError(message)
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's help, its columns counted as a terminal shows them: a Korean character takes two.
+
+    argparse pads and wraps by characters, so '--out 폴더' pushed its help two
+    columns right of the others and Korean help ran past the terminal's width.
+    """
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if action.help is not argparse.SUPPRESS:  # the help column must clear the widest invocation as shown
+            invocations = [self._format_action_invocation(action)]
+            invocations += [self._format_action_invocation(sub) for sub in self._iter_indented_subactions(action)]
+            widest = max(map(_width, invocations)) + self._current_indent
+            self._action_max_length = max(self._action_max_length, widest)
+
+    def _format_action(self, action: argparse.Action) -> str:
+        text = super()._format_action(action)
+        lead = " " * self._current_indent + self._format_action_invocation(action)
+        extra = _width(lead) - len(lead)  # columns argparse did not count
+        if not (extra and action.help and text.startswith(lead + "  ")):  # not help on the invocation's line
+            return text
+        first, _, rest = text.partition("\n")
+        help_first = first[len(lead) :].lstrip(" ")
+        gap = len(first) - len(lead) - len(help_first)
+        if gap - extra >= 2:
+            return lead + " " * (gap - extra) + help_first + "\n" + rest
+        help_position = min(self._action_max_length + 2, self._max_help_position)  # as argparse places it
+        return lead + "\n" + " " * help_position + help_first + "\n" + rest
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        lines: list[str] = []
+        for word in self._whitespace_matcher.sub(" ", text).strip().split(" "):
+            if lines and _width(lines[-1]) + 1 + _width(word) <= width:
+                lines[-1] += " " + word
+            else:
+                lines.append(word)
+        return lines
 
 
 def read_error_message(error: ReadError | argparse.ArgumentError) -> str:
@@ -98,7 +137,7 @@ def build_parser(lang: str = "ko") -> argparse.ArgumentParser:
     """The whole command line, its help in `lang`; build it inside `argparse_language(lang)` for argparse's own words."""
     from .experiments import EXPERIMENTS, describe
 
-    formatter = argparse.RawDescriptionHelpFormatter
+    formatter = _HelpFormatter
     lang_help = tr("출력 언어 (기본: ko)", "output language (default: ko)", lang)
     folder = tr("폴더", "DIR", lang)
     out_help = tr(

@@ -1147,6 +1147,23 @@ class Value:
             )
         )
 
+    def __int__(self) -> NoReturn:
+        raise _leaves_the_graph("int")
+
+    def __round__(self, ndigits: int | None = None) -> NoReturn:
+        raise _leaves_the_graph("round")
+
+    def __format__(self, spec: str) -> str:
+        # f"{loss:.4f}" in a training loop: the number to show is loss.data (printing with no spec is repr).
+        if not spec:
+            return str(self)
+        raise TypeError(
+            bilingual(
+                f"Value에는 형식 지정(:{spec})을 쓸 수 없습니다: 숫자를 보이려면 f'{{x.data:{spec}}}'처럼 .data를 쓰세요",
+                f"a Value takes no format spec (:{spec}); to show its number, format x.data: f'{{x.data:{spec}}}'",
+            )
+        )
+
     # -- operations: each applies a row of the op table --------------------
 
     def __add__(self, other: Value | float) -> Value:
@@ -1314,6 +1331,8 @@ class Value:
                 _clear_gradients(order, self)
                 _propagate(order)
             for node, previous in held:
+                if isinstance(previous, Value):  # always truthy, so the overflow test below would blame the lr
+                    raise _not_a_number(node, previous)
                 try:
                     node.grad += previous
                 except TypeError:
@@ -1858,6 +1877,17 @@ def _clear_gradients(order, output):
         else:
             node.grad = 0.0
     output.grad = 1.0
+
+
+def _leaves_the_graph(name):
+    """The error of int(x) or round(x) on a Value: like float(x), the number would leave the graph."""
+    return TypeError(
+        bilingual(
+            f"{name}(x)에는 Value를 쓸 수 없습니다 (계산 그래프가 끊깁니다): 숫자가 필요하면 {name}(x.data)처럼 .data를 쓰세요",
+            f"{name}(x) does not take a Value (it would cut the computation graph): for the number use x.data, "
+            f"as in {name}(x.data)",
+        )
+    )
 
 
 def _not_a_number(node, g):

@@ -30,13 +30,29 @@ def os_error_reason(error: OSError) -> tuple[str, str]:
     return words, words
 
 
+def check_file_name(path: object) -> str | os.PathLike[str]:
+    """`path` if it is a file name (a str or a Path), else a bilingual TypeError.
+
+    A number is not a name: open(0) would read the terminal (a load that waits
+    for input) and open(1) would write to stdout, then close it.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            bilingual(
+                f"path는 파일 이름(str 또는 Path)이어야 합니다 (받은 것: {path!r})",
+                f"path must be a file name (a str or a Path), got {path!r}",
+            )
+        )
+    return path
+
+
 def write_file(path: str | os.PathLike[str], content: str | bytes) -> Path:
     """Write `content` (str as UTF-8, or bytes) to `path`.
 
     A missing folder or a place we may not write is reported in Korean and
     English, naming the path, instead of a bare OSError.
     """
-    path = Path(path)
+    path = Path(check_file_name(path))
     try:
         if isinstance(content, bytes):
             path.write_bytes(content)

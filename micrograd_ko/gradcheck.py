@@ -9,6 +9,7 @@ for a large x a fixed step would be lost in rounding (x + 1e-6 == x once
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -104,6 +105,24 @@ def numerical_grad(fn: Callable[..., Value | float], inputs: Sequence[Value | fl
     return grads
 
 
+def check_arity(fn: Callable[..., Any], n: int, who: str) -> None:
+    """A bilingual TypeError when `fn(*inputs)` cannot take `n` inputs, instead of Python's own words from inside."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin without a signature: the call itself will tell
+        return
+    try:
+        signature.bind(*range(n))
+    except TypeError as error:
+        raise TypeError(
+            f"{who}: "
+            + bilingual(
+                f"fn을 입력 {n}개로 부를 수 없습니다 ({error}): 입력의 개수를 fn의 인자 수와 맞추세요",
+                f"fn cannot be called with {n} input{'s' * (n != 1)} ({error}): give as many inputs as fn takes",
+            )
+        ) from None
+
+
 def gradcheck(
     fn: Callable[..., Value],
     inputs: Value | float | Sequence[Value | float],
@@ -138,6 +157,7 @@ def gradcheck(
             )
         )
     nodes = [_as_input(x, i) for i, x in enumerate(items)]
+    check_arity(fn, len(nodes), "gradcheck")
     leaves = [Value(x.data) for x in nodes]
     out = fn(*leaves)
     if not isinstance(out, Value):

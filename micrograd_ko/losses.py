@@ -370,7 +370,21 @@ def _exp_of_difference(x, shift):
 
 
 def cross_entropy(logits: Sequence[Value | float], target_index: int | Value) -> Value:
-    """-log softmax(logits)[k] for one sample, via log-sum-exp (as torch's CrossEntropyLoss)."""
+    """-log softmax(logits)[k] for one sample, via log-sum-exp (as torch's CrossEntropyLoss).
+
+    `logits` is a list, one per class: one bare score (a model with one output) would be a single class, whose
+    loss is 0 whatever the weights, so it is refused as torch refuses a 0-d input.
+    """
+    if isinstance(logits, (Value, numbers.Real)):
+        raise TypeError(
+            "cross_entropy: "
+            + bilingual(
+                f"로짓은 클래스마다 하나씩인 목록이어야 하는데 점수 하나를 받았습니다 ({logits!r}): 출력을 클래스 수만큼 "
+                "두거나 (예: MLP(2, [8, 3])), 두 클래스라면 출력 하나에 bce_with_logits를 쓰세요",
+                f"the logits are a list with one logit per class, got one score ({logits!r}): give the model one "
+                "output per class (e.g. MLP(2, [8, 3])), or for two classes use one output with bce_with_logits",
+            )
+        )
     items = _items(logits)
     nodes = [x if isinstance(x, Value) else Value(x) for x in items]
     if not isinstance(target_index, Value):

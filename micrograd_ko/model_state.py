@@ -39,6 +39,7 @@ import marshal
 import random
 import sys
 import types
+from collections import deque
 from typing import Any
 
 from .engine import Value
@@ -232,31 +233,38 @@ _BY_COMPUTED_NAME = {"getattr", "hasattr", "vars", "__dict__", "__getattribute__
 def _read_with_modules(
     model: Any, functions: tuple[Any, ...], names: set[str] | None = None
 ) -> tuple[dict[Any, Any], list[Any]]:
-    """`_variables_read(model, functions)` and [model, other models that code reads as a global or a closure
-    variable (a teacher, what `compile(lambda x: model(x))` runs)], with what their classes' code reads too."""
+    """`_variables_read(model, functions)` and [model, other models that code reads (a teacher, what
+    `compile(lambda x: model(x))` runs), however deep they are kept: in a list (an ensemble), a dict, a
+    `SimpleNamespace` or an object of the learner's], with what their classes' code reads too."""
     read = _variables_read(model, functions, names)
     roots = [] if model is None else [model]
-    # a model, one in a list (an ensemble: `models = [Net() for _ in range(5)]`), in a dict of lists, in a
-    # helper object (`h.net`) or a default argument (`lambda x, net=net: net(x)`)
-    for module in _modules_within([value for _, _, value, _ in list(read.values())]):
-        if all(module is not root for root in roots):
-            roots.append(module)
-            read.update(_variables_read(module, (), names))
+    known = {id(m) for root in roots for m in _modules_of(root)}
+    # a model, one in a list (an ensemble: `models = [Net() for _ in range(5)]`), in a dict of lists, in a helper
+    # object (`h.net`), a SimpleNamespace or a default argument (`lambda x, net=net: net(x)`); and the models those
+    # models' code reads in turn
+    pending = [*roots, *functions, *(value for _, _, value, _ in read.values())]
+    while pending:
+        modules, pending = _modules_within(pending), []
+        for module in modules:
+            if id(module) not in known:
+                roots.append(module)
+                known.update(id(m) for m in _modules_of(module))
+                more = _variables_read(module, (), names)
+                pending += [value for key, (_, _, value, _) in more.items() if key not in read]
+                read.update(more)
     return read, roots
 
 
-_MAX_WALK = 10_000  # objects looked into for models
-
-
 def _modules_within(values: list[Any]) -> list[Any]:
-    """The Modules among `values`, in their lists, tuples, dicts and sets (nested), and in the attributes of the
-    objects there that are no code (a helper object, a SimpleNamespace); up to `_MAX_WALK` objects.
+    """The Modules among `values` and inside them: in lists, tuples, dicts and sets (nested), partials, and the
+    attributes of Modules and of helper objects (a `SimpleNamespace`, an object of the learner's). Not in code,
+    classes or the objects of installed packages, whose state is theirs.
 
     Plain data (numbers and strings, however nested) is passed over at once: marshal takes nothing else.
     """
     found: list[Any] = []
     pending, seen = list(values), set[int]()
-    while pending and len(seen) < _MAX_WALK:
+    while pending:
         value = pending.pop()
         kind = type(value)
         if kind in _PLAIN_KINDS or id(value) in seen:
@@ -264,6 +272,9 @@ def _modules_within(values: list[Any]) -> list[Any]:
         seen.add(id(value))
         if isinstance(value, Module):
             found.append(value)
+            pending += list(vars(value).values())
+        elif isinstance(value, deque):
+            pending += list(value)
         elif isinstance(value, (list, tuple, dict, set, frozenset)):
             if kind in (list, tuple, dict, set, frozenset):
                 try:
@@ -275,13 +286,14 @@ def _modules_within(values: list[Any]) -> list[Any]:
             if not [item for item in items if type(item) is not Value]:
                 continue  # a layer's weights
             pending += items
-        elif hasattr(value, "__dict__") and not isinstance(value, _NOT_HOLDERS):
-            pending += list(vars(value).values())
+        elif isinstance(value, functools.partial):
+            pending += [*value.args, *value.keywords.values()]
+        elif isinstance(value, types.SimpleNamespace) or _learners_object(value):
+            pending += list(getattr(value, "__dict__", {}).values())
     return found
 
 
-_PLAIN_KINDS = {Value, float, int, bool, str, bytes, type(None)}
-_NOT_HOLDERS = (type, types.ModuleType, types.FunctionType, types.MethodType, functools.partial)
+_PLAIN_KINDS = {Value, float, int, bool, str, bytes, type(None)}  # (met most: passed over before anything is asked)
 
 
 def _reads_training(cls: type) -> bool:
@@ -427,18 +439,23 @@ def _variables_read(
             names = _names_read(item.__code__)
             if names_seen is not None:
                 names_seen |= _attributes_loaded(item.__code__)
+            variables = []
             for name in _globals_named(item.__code__):
                 if name in namespace or not hasattr(builtins, name):
                     keep(namespace, name, namespace.get(name, _MISSING))
-                value = namespace.get(name)
-                if isinstance(value, types.ModuleType) and _is_learners(value.__name__):
-                    for attribute in names & set(vars(value)):  # a module of the learner's: `config.step += 1`
-                        keep(vars(value), attribute, vars(value)[attribute])
+                variables.append(namespace.get(name))
             for name, cell in zip(item.__code__.co_freevars, item.__closure__ or ()):
                 try:
                     keep(cell, name, cell.cell_contents)
+                    variables.append(cell.cell_contents)
                 except ValueError:  # a closure variable not yet assigned
                     keep(cell, name, _MISSING)
+            for value in variables:
+                if isinstance(value, types.ModuleType) and (
+                    _is_learners(value.__name__) or value.__name__.partition(".")[0] == "micrograd_ko"
+                ):  # a module of the learner's (`config.step += 1`), or of ours that the learner patches (`losses.mse`)
+                    for attribute in names & set(vars(value)):
+                        keep(vars(value), attribute, vars(value)[attribute])
     if any(id(item) not in visited and (_holds_code(item) or _is_container(item)) for item in todo):
         # the walk stopped at its bound with code left: what that code keeps is unknown, so nothing is traced
         beyond = f"{_MAX_FUNCTIONS:,}+ functions and objects of the learner's code"

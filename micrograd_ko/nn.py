@@ -486,6 +486,17 @@ def _as_inputs(x, nin):
             )
         )
     x = list(x)
+    if x and all(isinstance(v, (list, tuple)) for v in x):  # model(X) on a data set, or an 8×8 image as rows
+        raise TypeError(
+            bilingual(
+                f"입력은 숫자 {nin}개의 목록인데 목록 {len(x)}개의 목록을 받았습니다: 데이터 전체라면 입력마다 "
+                "부르고 ([model(x) for x in X]), 한 입력이 여러 줄(예: 8×8 이미지)이라면 한 줄로 펴세요 "
+                "([v for row in x for v in row])",
+                f"an input is a list of {nin} numbers, got a list of {len(x)} lists: for a whole data set call "
+                "the model on each input ([model(x) for x in X]); for an input in rows (an 8×8 image) flatten it "
+                "([v for row in x for v in row])",
+            )
+        )
     if len(x) != nin:
         raise ValueError(
             bilingual(

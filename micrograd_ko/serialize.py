@@ -17,7 +17,7 @@ import json
 import os
 from typing import Any
 
-from .files import write_file
+from .files import check_file_name, write_file
 from .i18n import bilingual
 
 __all__ = ["write", "read", "FORMAT", "VERSION", "MAX_FILE_BYTES"]
@@ -73,6 +73,7 @@ def _parse(path: str | os.PathLike[str]) -> Any:
 
 
 def _read_text(path: str | os.PathLike[str]) -> str:
+    check_file_name(path)
     try:
         size = os.stat(path).st_size
         if os.path.isdir(path):

@@ -21,8 +21,8 @@ which prints that report to stderr under a marker line read by `check_report`.
 
 from __future__ import annotations
 
+import argparse
 import re
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -132,6 +132,20 @@ def save(path):
     return sum(timing["seconds"].values())
 
 
-if __name__ == "__main__":
-    for name in sys.argv[1:]:
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description="노트북을 참고 답안으로 실행하고, 연습 셀은 빈칸으로 되돌려 출력과 함께 저장합니다 / "
+        "run a notebook with the reference solutions and save it with its outputs, the exercises left blank",
+        epilog="예 / e.g.: PYTHONPATH=. python notebooks/run_notebook.py notebooks/NN_name.ipynb",
+    )
+    parser.add_argument("notebooks", nargs="+", metavar="NN_name.ipynb")
+    args = parser.parse_args(argv)
+    for name in args.notebooks:
+        if not Path(name).is_file():
+            parser.error(f"{name}: 노트북 파일이 없습니다 / no such notebook file")
+    for name in args.notebooks:
         print(f"{name}: {save(name):.1f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

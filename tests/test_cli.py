@@ -1,6 +1,7 @@
 """The `micrograd-ko` command end to end: real processes, exit codes, files written, bad input."""
 
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -602,3 +603,37 @@ def test_the_output_folder_itself_is_made_inside_an_existing_one(tmp_path):
     assert writable_dir(str(tmp_path / "new")) == (tmp_path / "new").resolve()
     assert (tmp_path / "new").is_dir()
     assert writable_dir(str(tmp_path / "new")) == (tmp_path / "new").resolve()  # and an existing one is taken
+
+
+def _help_columns(text):
+    """(line, column where its help starts, width) for each row of the option, argument and command sections."""
+    rows, in_section = [], False
+    for line in text.splitlines():
+        if not line.strip():
+            in_section = False
+        elif not line.startswith(" ") and line.rstrip().endswith(":"):
+            in_section = True
+        elif in_section:
+            invocation = re.match(r"^( +)(\S.*?)(?: {2,}|$)", line)
+            help_start = invocation.end() if invocation.end() < len(line) else None
+            if invocation.group(2) and help_start is None and line.startswith(" " * 8):  # a wrapped help line
+                help_start = len(line) - len(line.lstrip())
+            if help_start is not None:
+                rows.append((line, _width(line[:help_start]), _width(line)))
+    return rows
+
+
+@pytest.mark.parametrize("args", [["--help"], ["demo", "--help"], ["graph", "--help"], ["experiment", "--help"]])
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_help_lines_up_its_columns_on_a_terminal_where_korean_is_two_columns_wide(args, lang):
+    """argparse pads by characters; a Hangul syllable takes two columns, so '--out 폴더' pushed its help two
+    columns right of the others, and Korean help ran past the 80-column terminal it was wrapped for."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "micrograd_ko", *args, "--lang", lang],
+        check=False, capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "80"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    rows = _help_columns(proc.stdout)
+    assert len(rows) >= 3, proc.stdout
+    assert len({column for _, column, _ in rows}) == 1, "\n".join(f"{column:>3} {line}" for line, column, _ in rows)
+    assert all(width <= 80 for _, _, width in rows), "\n".join(line for line, _, width in rows if width > 80)

@@ -263,37 +263,42 @@ def test_forward_only_returns_the_numbers_and_touches_no_gradient():
 
 def test_tracing_watches_only_its_own_thread():
     """A Value made by another thread while one thread traces is not taken for a constant of fn."""
+    import queue
     import threading
 
     from micrograd_ko import compile as compile_fn
 
-    started, go_on = threading.Event(), threading.Event()
-    others = []
+    # Locks and a SimpleQueue hold no state compile pictures (fn's state must not change while traced), so the
+    # other thread can wait for the trace, make its Value and hand it over while fn waits.
+    started, made, box = threading.Lock(), threading.Lock(), queue.SimpleQueue()
+    started.acquire()
+    made.acquire()
 
     def other_thread():
-        started.wait(10)
-        others.append(Value(7.0))  # made while the main thread traces
-        others.append(others[0] > 1.0)  # a comparison there is no guard here
-        go_on.set()
+        started.acquire(timeout=10)
+        leaf = Value(7.0)  # made while the main thread traces
+        assert leaf > 1.0  # a comparison there is no guard here
+        box.put(leaf)
+        made.release()
 
     w = Value(0.5)
     t = threading.Thread(target=other_thread)
     t.start()
 
-    # The events and the list reach fn as bound methods, which the watch keeps by identity: compile refuses a fn
-    # whose closure variables or default arguments change while it runs (the other thread appends to the list,
-    # sets the event).
-    def fn(x, start=started.set, wait=go_on.wait, other=others.__getitem__):
-        start()
-        wait(10)
-        return w * x + other(0)  # the other thread's leaf: a parameter, read live
+    def fn(x):
+        started.release()
+        made.acquire(timeout=10)
+        leaf = box.get(timeout=10)
+        box.put(leaf)  # kept for the test
+        return w * x + leaf  # the other thread's leaf: a parameter, read live
 
     step = compile_fn(fn, 2.0)
     t.join()
+    leaf = box.get_nowait()
     assert step(3.0) == 0.5 * 3.0 + 7.0
-    others[0].data = 8.0
+    leaf.data = 8.0
     assert step(3.0) == 0.5 * 3.0 + 8.0
-    assert not any(step._guards) and any(p is others[0] for p in step.parameters)
+    assert not any(step._guards) and any(p is leaf for p in step.parameters)
 
 
 @pytest.mark.parametrize("fallback", ["no", 0, 1, None])

@@ -257,3 +257,15 @@ def test_grad_from_a_value_computed_inside_no_grad_says_it_has_no_graph_as_backw
     for create_graph in (False, True):
         with pytest.raises(RuntimeError, match=r"grad: this Value \(6\.0\) was computed inside no_grad\(\)"):
             ko.grad(c, [a], create_graph=create_graph)
+
+
+def test_a_gradient_set_to_a_value_by_hand_is_named_not_called_an_overflow():
+    """`x.grad = grad(y, [x], create_graph=True)[0]` puts a Value in .grad; backward() then must say so, not
+    blame exploding gradients and the learning rate (a Value is always truthy, so `g - g` looked non-zero)."""
+    x = Value(2.0)
+    out = (x * 3).tanh()
+    x.grad = Value(0.5)
+    with pytest.raises(TypeError, match=r"the \.grad of node .* is not a number \(Value\)") as error:
+        out.backward()
+    assert "기울기 폭발" not in str(error.value) and " / " in str(error.value)
+    assert isinstance(x.grad, Value) and x.grad.data == 0.5  # left as it was

@@ -474,3 +474,18 @@ def test_an_op_is_checked_when_made_and_a_bare_number_as_derivatives_is_explaine
     bare = Op("twice", lambda inputs, out: 2.0)  # meant (2.0,)
     with pytest.raises(TypeError, match=r"got the single number 2\.0; return \(d,\)"):
         Value.from_op(2.0, bare, [Value(1.0)])
+
+
+@pytest.mark.parametrize("convert, name", [(int, "int"), (round, "round"), (lambda v: round(v, 2), "round")])
+def test_int_and_round_of_a_value_say_to_use_data_in_both_languages(convert, name):
+    with pytest.raises(TypeError, match=rf"{name}\(x\) .* x\.data") as error:
+        convert(Value(1.7))
+    assert f"{name}(x.data)" in str(error.value).split(" / ")[0]  # the Korean half shows the fix too
+
+
+def test_a_format_spec_on_a_value_says_to_format_its_data():
+    loss = Value(0.123456)
+    with pytest.raises(TypeError, match=r"loss\.data:\.4f|x\.data:\.4f") as error:
+        f"{loss:.4f}"
+    assert " / " in str(error.value) and "x.data:.4f" in str(error.value).split(" / ")[0]
+    assert f"{loss}" == str(loss) == repr(loss)  # no spec: printing a Value stays as it was

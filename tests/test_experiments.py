@@ -466,7 +466,7 @@ def test_readme_quotes_the_stored_zero_init_run():
     assert count == len(numbers["xor_grads"]) and numbers["xor_nonzero_grads"] == 0
     assert "출력 0.5" in row and set(numbers["xor_outputs"]) == {0.5}
     assert "손실 ln 2" in row and numbers["xor_loss"] == pytest.approx(math.log(2), abs=1e-12)
-    assert "은닉 유닛이 모두 같음" in row and set(numbers["unbalanced_zeros"]["distinct_units"]) == {1}
+    assert "은닉 뉴런이 모두 같음" in row and set(numbers["unbalanced_zeros"]["distinct_units"]) == {1}
 
 
 def test_readme_quotes_the_stored_linear_run():
@@ -559,3 +559,17 @@ def test_bad_seeds_are_refused():
         vanishing_gradient(seeds=0)
     with pytest.raises(ValueError, match="seeds"):
         vanishing_gradient(seeds=["a"])
+
+
+def test_the_measuring_command_has_help_and_names_a_wrong_name_without_a_traceback():
+    """README gives `python -m micrograd_ko.experiments.measured NAME`; '--help' was taken for a name (a traceback)."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "micrograd_ko.experiments.measured"]
+    helped = subprocess.run([*command, "--help"], capture_output=True, text=True, timeout=60)
+    assert helped.returncode == 0 and "deep-xor-grid" in helped.stdout and "저장" in helped.stdout, helped.stderr
+    for wrong in (["nope"], []):
+        proc = subprocess.run([*command, *wrong], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert proc.stderr.strip().splitlines()[-1].count(" / ") >= 1  # Korean / English

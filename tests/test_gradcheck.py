@@ -159,3 +159,15 @@ def test_the_type_fn_returned_is_named_in_both_languages():
         gradcheck(lambda x: 3.0, [1.0])
     korean, english = str(info.value).removeprefix("gradcheck: ").split(" / ")
     assert "float" in korean and "float" in english
+
+
+@pytest.mark.parametrize(
+    "fn, inputs", [(lambda a, b: a * b, [1.0]), (lambda a: a.tanh(), [1.0, 2.0]), (lambda: Value(1.0), [0.5])]
+)
+def test_inputs_that_do_not_fit_fns_arguments_are_named_in_both_languages(fn, inputs):
+    for check in (gradcheck, check_grads):
+        with pytest.raises(TypeError) as error:
+            check(fn, inputs)
+        ko, en = str(error.value).split(" / ", 1)
+        n = len(inputs)
+        assert f"입력 {n}개" in ko and f"called with {n} input" in en, str(error.value)

@@ -5,6 +5,7 @@ compiled code kept reading a weight the model no longer held, or applying an
 activation the neuron no longer had."""
 
 import struct
+import types
 
 import pytest
 
@@ -321,7 +322,6 @@ def _through_a_helper_object(net):
 
 
 def _through_a_namespace(net):
-    import types
 
     space = types.SimpleNamespace(net=net)
     return lambda x: space.net(x)
@@ -464,3 +464,17 @@ def test_plain_data_that_shadows_a_method_is_a_change():
     with pytest.raises(TypeError):
         f([0.3, 0.2])  # handed over: the model's own error
     assert f.handed_over == 1
+
+
+def test_a_library_function_the_learner_patches_after_compile_is_seen(monkeypatch):
+    """fn calls `losses.mse`; the learner then puts an own loss in its place (an exercise: "write your MSE")."""
+    from micrograd_ko import losses
+
+    w = Value(0.5)
+
+    def fn(x, t):
+        return losses.mse(w * x, t)
+
+    f = compile(fn, 2.0, 1.0)
+    monkeypatch.setattr(losses, "mse", lambda p, t: (p - t).abs())
+    assert f(3.0, 1.0) == fn(3.0, 1.0).data == 0.5 and f.handed_over == 1

@@ -242,3 +242,15 @@ def test_numpy_arrays_of_predictions_and_targets_are_taken_item_by_item():
     assert losses.cross_entropy(logits, np.int64(2)).data == losses.cross_entropy([1.0, 2.0, 3.0], 2).data
     with pytest.raises(ValueError, match="3 predictions and 2 targets"):
         losses.mse(preds, np.array([1.0, 2.0]))
+
+
+@pytest.mark.parametrize("logit", [Value(0.7), 0.7])
+def test_cross_entropy_of_one_score_instead_of_a_list_says_so(logit):
+    """A model with one output gives one Value; cross_entropy made it a single class, whose loss is 0 whatever the
+    weights (nothing to learn, no error), or blamed the label. torch refuses a 0-d input too; a list of one stays."""
+    with pytest.raises(TypeError) as error:
+        losses.cross_entropy(logit, 0)
+    ko, en = str(error.value).split(" / ")
+    assert "로짓" in ko and "bce_with_logits" in ko and "MLP(2, [8, 3])" in ko
+    assert "one logit per class" in en and "bce_with_logits" in en
+    assert losses.cross_entropy([logit], 0).data == 0.0  # as torch's F.cross_entropy on one class

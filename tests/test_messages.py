@@ -192,3 +192,30 @@ def test_korean_messages_name_what_was_passed(korean_messages):
     assert "nan" in _korean_error(checks.check_numbers, float("nan"), (), "x")
     assert "dict" in _korean_error(checks.check_numbers, {}, (2,), "x")
     assert "42" in _korean_error(nn.MLP, 2, [3, 1], activation=42)
+
+
+# -- the words: notebooks/README.md's term table --
+
+# words the term table replaces: 뉴런 ("유닛" 대신 "뉴런"), 층 (layer), 미니배치 크기 (mini-batch size)
+NOT_THE_TERMS = {r"유닛": "뉴런", r"계층": "층", r"(?<!미니)배치 크기": "미니배치 크기"}
+
+
+def test_korean_text_uses_the_words_of_the_term_table():
+    """The term table (notebooks/README.md) says which Korean word the output and README use for each term."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found += [
+                    f"{path.relative_to(PACKAGE)}:{node.lineno}: {word} → {term}: {node.value.strip()[:60]}"
+                    for word, term in NOT_THE_TERMS.items()
+                    if re.search(word, node.value)
+                ]
+    readme = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    found += [
+        f"README.md: {word} → {term}: {line.strip()[:60]}"
+        for line in readme.splitlines()
+        for word, term in NOT_THE_TERMS.items()
+        if re.search(word, line)
+    ]
+    assert not found, "\n".join(found)

@@ -476,3 +476,22 @@ def test_a_parameter_kept_in_two_places_is_listed_once_and_trains_once():
         for c in (True, False)
     ]
     assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [
+        [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]],  # model(X): the whole XOR data set at once
+        [[0.0, 1.0], [1.0, 0.0]],  # as many samples as inputs: it read "input [0] is not a number"
+        [[0.5] * 2],  # one sample, one list too deep
+    ],
+)
+def test_a_list_of_lists_is_called_a_list_of_lists_with_both_ways_out(batch):
+    """model(X) on a data set, or an input nested like an 8×8 image, used to read as 'the input has 4 numbers'."""
+    with pytest.raises(TypeError) as error:
+        MLP(2, [3, 1], seed=0)(batch)
+    ko, en = str(error.value).split(" / ")
+    assert (
+        f"목록 {len(batch)}개의 목록" in ko and "[model(x) for x in X]" in ko and "[v for row in x for v in row]" in ko
+    )
+    assert f"a list of {len(batch)} lists" in en and "[model(x) for x in X]" in en and "expected nin" not in en

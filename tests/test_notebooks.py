@@ -285,6 +285,17 @@ def test_korean_notebooks_ask_for_korean_only_messages(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_sentences_a_cell_writes_show_no_python_list(path):
+    """A list put into a Markdown sentence reads as code: "시드 [2]는" (and its particle fits one number only)."""
+    nb = nbformat.read(path, as_version=4)
+    sentences = [
+        o.data["text/markdown"] for cell in code_cells(nb) for o in cell.outputs if "text/markdown" in o.get("data", {})
+    ]
+    found = [m.group(0) for text in sentences for m in re.finditer(r"\S*\[\d+(?:, \d+)*\][가-힣]+", text)]
+    assert not found, f"{path.name}: {found}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_committed_with_outputs_and_exercises(path):
     assert path.stat().st_size < MAX_BYTES
     nb = nbformat.read(path, as_version=4)
@@ -453,3 +464,15 @@ def test_the_notebooks_extra_installs_everything_the_notebooks_import():
         assert 'pip install ".[notebooks]"' in readme.read_text(encoding="utf-8"), (
             f"{readme} documents the install line"
         )
+
+
+def test_the_saving_script_has_help_and_names_a_missing_notebook_without_a_traceback(tmp_path):
+    """notebooks/README.md tells a reader to run it; `--help` was taken for a file name (a traceback)."""
+    import subprocess
+
+    script = [sys.executable, str(NOTEBOOK_DIR / "run_notebook.py")]
+    helped = subprocess.run([*script, "--help"], capture_output=True, text=True, timeout=60)
+    assert helped.returncode == 0 and "NN_" in helped.stdout and "저장" in helped.stdout, helped.stderr
+    missing = subprocess.run([*script, str(tmp_path / "99_nope.ipynb")], capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert "99_nope.ipynb" in missing.stderr and "없습니다" in missing.stderr and "no such notebook" in missing.stderr

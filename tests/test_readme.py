@@ -89,3 +89,19 @@ def test_readme_states_the_lecture_repr_and_the_dot_expansion_limit():
 
     assert f"`{Value(0.16578526021381612)!r}`" in README
     assert f"입력 {EXPAND_DOT_UP_TO}개 이하 뉴런의 dot 노드" in README
+
+
+def test_the_commands_after_the_main_command_say_which_environment_they_run_in():
+    """The main command installs into .venv without activating it: a bare `micrograd-ko`, `pip install` or `python`
+    after it is 'command not found', or installs into the system Python. README tells to activate first, before any."""
+    activate = README.find("source .venv/bin/activate")
+    after_main = README.index("<!-- /test-command -->")
+    assert after_main < activate, "no `source .venv/bin/activate` right after the two commands"
+    first_bare = min(README.find(word, after_main) for word in ("\nmicrograd-ko ", "pip install", "`python "))
+    assert activate < first_bare
+
+
+def test_the_network_tour_says_to_torch_needs_the_torch_extra():
+    """The main command installs .[viz], without PyTorch: the tour's last line would stop with an ImportError."""
+    line = next(line for line in _python_block_after("### 작은 신경망").splitlines() if "to_torch()" in line)
+    assert '".[torch]"' in line

@@ -224,3 +224,20 @@ def test_the_readme_states_the_caps_the_code_uses():
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert f"최대 {nn.MAX_LAYERS:,}층·매개변수 {nn.MAX_PARAMETERS:,}개" in readme
+
+
+@pytest.mark.parametrize("bad", [0, 1, None, 3.5])
+def test_a_file_name_that_is_not_a_name_is_refused_before_any_file_is_opened(bad, monkeypatch):
+    """open(0) reads the terminal (load would wait for input: a hang) and open(1) writes to, then closes, stdout:
+    a number is not a file name, for save as for load."""
+    import builtins
+
+    opened = []
+    monkeypatch.setattr(builtins, "open", lambda *args, **kwargs: opened.append(args) or 1 / 0)
+    for call in (lambda: MLP.load(bad), lambda: MLP(2, [1], seed=0).save(bad)):
+        with pytest.raises(TypeError) as error:
+            call()
+        message = str(error.value)
+        assert f"파일 이름(str 또는 Path)이어야 합니다 (받은 것: {bad!r})" in message
+        assert f"must be a file name (a str or a Path), got {bad!r}" in message
+    assert opened == []

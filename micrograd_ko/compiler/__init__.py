@@ -138,8 +138,10 @@ globals, closure variables and default arguments that `fn` and the
 learner's functions and classes it reaches read, and the attributes of the
 learner's modules among them (or of `fn` itself, a Module; the models are
 found in containers, helper objects and default arguments too, and behind
-a bound method or a partial). A `fn` whose trace changes any of them
-(a call counter, a log list) is refused: compiled calls would not change
+a bound method or a partial). The attributes of micrograd_ko's modules that
+such code reads (`losses.mse`, which a learner may replace by their own)
+count too. A `fn` whose trace changes any of them (a call counter, a log
+list, a mutable default `seen=[]`) is refused: compiled calls would not change
 them. A call made after one of them changed (a global `PENALTY` set to
 another number, `model.temperature` annealed) runs interpreted: the trace
 froze the old number into the code; so does a call after train() or eval()

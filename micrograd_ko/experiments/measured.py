@@ -12,8 +12,8 @@ checks README's table of measured numbers against them the same way.
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -111,7 +111,28 @@ def _without_curves(value):
     return value
 
 
-if __name__ == "__main__":
-    for name in sys.argv[1:]:
+def main(argv=None):
+    """`python -m micrograd_ko.experiments.measured NAME...`: measure again and store (minutes each)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m micrograd_ko.experiments.measured",
+        description=bilingual(
+            f"저장된 측정을 다시 재서 저장합니다 (하나에 몇 분). 이름: {', '.join(RUNS)}",
+            f"measure the stored results again and store them (minutes each). Names: {', '.join(RUNS)}",
+        ),
+    )
+    parser.add_argument("names", nargs="*", metavar="NAME")
+    names = parser.parse_args(argv).names
+    if not names:
+        parser.error(bilingual("다시 잴 측정의 이름을 주세요", "give the names of the measurements to run again"))
+    for name in names:
+        try:
+            path(name)  # every name before the first run, which takes minutes
+        except ValueError as error:
+            parser.error(str(error))
+    for name in names:
         measure(name)
         print(name, "done", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -33,7 +33,7 @@ import math
 import numbers
 
 from ..engine import Value, grad, no_grad
-from ..gradcheck import GradcheckError
+from ..gradcheck import GradcheckError, check_arity
 from ..i18n import bilingual
 from .blame import first_wrong_node, local_derivatives_note
 from .differences import Ladder
@@ -230,6 +230,7 @@ def check_grads(fn, args, order=1, against="numeric", rtol=None, atol=None, eps=
     atol = default_atol if atol is None else _tolerance("atol", atol)
     eps = _step_size(eps)
     point = _point(args)
+    check_arity(fn, len(point), "check_grads")
     analytic = derivatives(fn, point, order)
     reference = None
     if against == "torch":

@@ -29,7 +29,7 @@ from typing import Any
 from ..checks import check_bool
 from ..diagnostics import layers_attribute
 from ..engine import Value, grad_number, topological_order
-from ..files import write_file
+from ..files import check_file_name, write_file
 from ..i18n import bilingual, tr
 from . import display, fonts
 from .colours import HIGHLIGHT, PENDING, GradScale, colour_bar, text_colour
@@ -220,13 +220,7 @@ def save_graph(
     write the DOT source of a node view; other formats (.png, .pdf, ...)
     need the system Graphviz.
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(
-            bilingual(
-                f"path는 파일 이름(str 또는 Path)이어야 합니다 (받은 것: {path!r})",
-                f"path must be a file name (a str or a Path), got {path!r}",
-            )
-        )
+    check_file_name(path)
     check_renderer(renderer)
     path = Path(path)
     fmt_ = path.suffix.lower().lstrip(".")

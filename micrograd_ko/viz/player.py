@@ -32,7 +32,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..files import write_file
+from ..files import check_file_name, write_file
 from ..i18n import bilingual, tr
 from . import display, drawing_states, drawn_text, fonts
 
@@ -178,13 +178,7 @@ def check_html_path(path):
     """
     if path is None:
         return None
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(
-            bilingual(
-                f"path는 파일 이름(str 또는 Path)이어야 합니다 (받은 것: {path!r})",
-                f"path must be a file name (a str or a Path), got {path!r}",
-            )
-        )
+    check_file_name(path)
     if Path(path).suffix.lower() not in (".html", ".htm"):
         raise ValueError(
             bilingual(
