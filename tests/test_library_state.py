@@ -478,3 +478,24 @@ def test_a_library_function_the_learner_patches_after_compile_is_seen(monkeypatc
     f = compile(fn, 2.0, 1.0)
     monkeypatch.setattr(losses, "mse", lambda p, t: (p - t).abs())
     assert f(3.0, 1.0) == fn(3.0, 1.0).data == 0.5 and f.handed_over == 1
+
+
+@pytest.mark.parametrize("path", ["package attribute", "getattr"])
+def test_a_library_function_reached_through_the_package_or_getattr_is_seen(path, monkeypatch):
+    """`mk.losses.mse` (a submodule reached through the package) and `getattr(losses, "mse")` were not looked
+    at: only an attribute named in code of a module held in a variable."""
+    import micrograd_ko as mk
+    from micrograd_ko import losses
+
+    w = Value(0.5)
+
+    def through_the_package(x, t):
+        return mk.losses.mse(w * x, t)
+
+    def through_getattr(x, t):
+        return getattr(losses, "mse")(w * x, t)  # noqa: B009 - the point of the test
+
+    fn = through_the_package if path == "package attribute" else through_getattr
+    f = compile(fn, 2.0, 1.0)
+    monkeypatch.setattr(losses, "mse", lambda p, t: (p - t).abs())
+    assert f(3.0, 1.0) == fn(3.0, 1.0).data == 0.5 and f.handed_over == 1
