@@ -20,25 +20,35 @@ alive, so no id is reused while compared. The `training` flag is left out:
 train() and eval() switch it on purpose (a Dropout notes it for compile
 itself).
 
+An attribute added since that holds plain data (numbers, strings, lists and
+dicts of them) and that no code the calls run reads (`model.note = "xor"`, a
+history kept on the model) is no change: the watch of the learner's code
+says which names that code reads (`unread`).
+
 Every module's class is compared too (the learner's modules among them):
 `layer.__class__ = MyLayer` changes no dict, but which methods run.
 
 The classes' methods also read names of their modules (`nn.Neuron.forward`
 reads nn's `dot` and `_ACTIVATION_FUNCTIONS`, Value's methods the engine's op
-rows such as `TANH`): a function rebound there (`nn.dot = my_dot`), an entry
-of such a table replaced, or a rule of an op row (`TANH.f`) changes what the
-interpreted engine computes just as a patched method does. So those module
-names are compared by identity too (their containers item by item, an op
-row's attributes as a module's are), if they hold code, a class, an op or a
-container: numbers there are the engine's own counters, which it changes
-itself (and `_new`, which tracing rebinds, is a builtin).
+rows such as `TANH`), and the functions those hold read more (the engine's
+`dot` reads its `DOT` row): a function rebound there (`nn.dot = my_dot`), an
+entry of such a table replaced, a row rebound (`engine.DOT = ...`) or a rule
+of an op row (`TANH.f`) changes what the interpreted engine computes just as
+a patched method does. So those module names are compared by identity too
+(their containers item by item, an op row's attributes as a module's are),
+if they hold code, a class, an op or a container; names a module's own
+functions assign (`global _new`: counters and the tracing hooks) are its
+state, and left out.
 """
 
 from __future__ import annotations
 
+import dis
 import functools
+import marshal
 import operator
 import types
+from collections.abc import Callable
 from typing import Any
 
 from .engine import Op, Value
@@ -54,7 +64,11 @@ def _library(cls: type) -> bool:
 class LibraryState:
     """The attributes of micrograd_ko's modules among `modules`, and the dicts of their classes and of Value."""
 
-    def __init__(self, modules: list[Any]) -> None:
+    def __init__(self, modules: list[Any], unread: Callable[[Any, str], bool] | None = None) -> None:
+        """`unread(owner, name)`: whether no code that the watched calls run reads that attribute (the watch of the
+        learner's code knows); an attribute added later that holds plain data and is unread is then no change
+        (`model.note = "xor"`, a history dict kept on the model)."""
+        self.unread = unread
         # Every module's class, the learner's among them: `layer.__class__ = MyLayer` changes no dict
         self.modules = list({id(m): m for m in modules}.values())
         self.module_types = list(map(type, self.modules))
@@ -69,7 +83,7 @@ class LibraryState:
         self.classes = list(classes.values())
         self.class_dicts = [vars(c) for c in self.classes]
         self.class_copies = [dict(d) for d in self.class_dicts]
-        names = [(namespace, name) for c in self.classes for namespace, name in _module_names(c)]
+        names = _module_names(self.classes)
         self.global_dicts, self.global_names = [d for d, _ in names], [n for _, n in names]
         self.global_values = list(map(dict.get, self.global_dicts, self.global_names))  # (kept: no id reused)
         self.global_ids = list(map(id, self.global_values))
@@ -83,20 +97,34 @@ class LibraryState:
         )
         self.container_copies = [type(c)(c) for c in self.containers]
 
+    def _unread_data(self, owner: Any, name: str, value: Any) -> bool:
+        """Whether an attribute added to `owner` since holds plain data (numbers, strings, and lists, tuples and
+        dicts of them: no Value or module that `parameters()` would list) that no code reads."""
+        if self.unread is None or isinstance(owner, Op) or hasattr(type(owner), name) or not self.unread(owner, name):
+            return False  # (one the class has, a method say, is shadowed for every caller)
+        try:
+            marshal.dumps(value)
+        except ValueError:  # something else in it
+            return False
+        return True
+
     def _slot_ids(self) -> list[int]:
         return list(map(id, map(operator.getitem, self.slot_dicts, self.slot_names)))
 
     def moved(self) -> str | None:
         """'Neuron.w' (the class and attribute) of the first thing rebound or changed, or None."""
-        if (
-            list(map(type, self.modules)) == self.module_types
-            and self.dicts == self.copies
-            and self.containers == self.container_copies
-            and self.class_dicts == self.class_copies
-            and self._slot_ids() == self.slot_ids  # (the dicts are equal: every key is there)
-            and list(map(id, map(dict.get, self.global_dicts, self.global_names))) == self.global_ids
-        ):
-            return None
+        try:
+            if (
+                list(map(type, self.modules)) == self.module_types
+                and self.dicts == self.copies
+                and self.containers == self.container_copies
+                and self.class_dicts == self.class_copies
+                and self._slot_ids() == self.slot_ids  # (the dicts are equal: every key is there)
+                and list(map(id, map(dict.get, self.global_dicts, self.global_names))) == self.global_ids
+            ):
+                return None
+        except Exception:  # noqa: BLE001,S110 - an `==` that answers no bool (numpy arrays kept on a layer): below
+            pass
         return self._which()
 
     def _which(self) -> str | None:
@@ -109,14 +137,17 @@ class LibraryState:
         for owner, d, copy in zip(self.owners, self.dicts, self.copies):
             for name in sorted({*d, *copy} - {_LEFT_OUT}):
                 value = copy.get(name, _GONE)
-                if d.get(name, _GONE) is not value or any(c != copied[id(c)] for c in _containers([value])):
+                if value is _GONE and self._unread_data(owner, name, d[name]):
+                    copy[name] = d[name]  # (from now on compared as the others are)
+                    continue
+                if d.get(name, _GONE) is not value or any(_changed(c, copied[id(c)]) for c in _containers([value])):
                     return f"{type(owner).__name__}.{name}"
         for cls, d, copy in zip(self.classes, self.class_dicts, self.class_copies):
             changed = sorted(n for n in {*d, *copy} - _CACHES if d.get(n, _GONE) is not copy.get(n, _GONE))
             if changed:
                 return f"{cls.__name__}.{changed[0]}"
         for d, name, value in zip(self.global_dicts, self.global_names, self.global_values):
-            if d.get(name) is not value or any(c != copied[id(c)] for c in _containers([value])):
+            if d.get(name) is not value or any(_changed(c, copied[id(c)]) for c in _containers([value])):
                 return f"{d['__name__']}.{name}"
         for d, copy in zip(self.dicts, self.copies):
             copy.pop(_LEFT_OUT, None)
@@ -139,37 +170,84 @@ _CONTAINERS = (list, dict, tuple)
 _WATCHED = (types.FunctionType, type, Op, functools.partial, *_CONTAINERS)
 
 
-def _names_of_class(cls: type) -> list[str]:
-    """The global names the methods (and properties) that `cls` itself defines read, each once (looked up
-    again each time: a method patched on since reads others)."""
+def _module_names(classes: list[type]) -> list[tuple[dict[str, Any], str]]:
+    """(a module's namespace, name) for the names of micrograd_ko's modules that the methods of `classes` read,
+    and the functions of micrograd_ko those names hold in turn (`nn.Neuron.forward` -> `nn.dot` -> the
+    engine's `DOT` row -> its rules), where they hold code, a class, an op row or a container (`nn.dot`,
+    `nn._ACTIVATION_FUNCTIONS`, `engine.TANH`). Looked up again for every new watch: a method patched on
+    since reads other names.
+
+    Names a module's own functions assign (`global _new`: the engine's counters and hooks) are its state, not
+    its code, and are left out.
+    """
+    functions: list[Any] = []
+    for cls in classes:
+        for member in vars(cls).values():
+            if isinstance(member, (staticmethod, classmethod)):
+                member = member.__func__
+            functions += [member.fget, member.fset, member.fdel] if isinstance(member, property) else [member]
+    found: dict[tuple[int, str], tuple[dict[str, Any], str]] = {}
+    seen: set[int] = set()
+    pending = [f for f in functions if isinstance(f, types.FunctionType)]
+    while pending and len(seen) < _MAX_FUNCTIONS:
+        f = pending.pop()
+        namespace = f.__globals__
+        if id(f) in seen or not str(namespace.get("__name__", "")).startswith("micrograd_ko"):
+            continue
+        seen.add(id(f))
+        for name in _globals_named(f.__code__) - _globals_assigned(f.__code__):
+            value = namespace.get(name)
+            if not isinstance(value, _WATCHED) or (id(namespace), name) in found:
+                continue
+            found[(id(namespace), name)] = (namespace, name)
+            rules: list[Any] = list(vars(value).values()) if isinstance(value, Op) else [value]
+            rules = [r.func if isinstance(r, functools.partial) else r for r in rules]
+            pending += [r for r in rules if isinstance(r, types.FunctionType)]
+    namespaces = {id(namespace): namespace for namespace, _ in found.values()}
+    assigned = {key: _assigned_in(namespace) for key, namespace in namespaces.items()}
+    return [(namespace, name) for namespace, name in found.values() if name not in assigned[id(namespace)]]
+
+
+def _assigned_in(namespace: dict[str, Any]) -> set[str]:
+    """The global names that the functions and methods defined in a module assign (its own state)."""
     names: set[str] = set()
-    for member in vars(cls).values():
-        if isinstance(member, (staticmethod, classmethod)):
-            member = member.__func__
-        functions = [member.fget, member.fset, member.fdel] if isinstance(member, property) else [member]
-        for f in functions:
-            if isinstance(f, types.FunctionType):
-                names |= _globals_named(f.__code__)
-    return sorted(names)
+    for value in list(namespace.values()):
+        members = vars(value).values() if isinstance(value, type) else [value]
+        for f in members:
+            f = getattr(f, "__func__", f)
+            if isinstance(f, types.FunctionType) and f.__globals__ is namespace:
+                names |= _globals_assigned(f.__code__)
+    return names
 
 
-def _module_names(cls: type) -> list[tuple[dict[str, Any], str]]:
-    """(the module's namespace, name) for the names of micrograd_ko's modules that `cls`'s methods read, where
-    they hold code, a class, an op row or a container (`nn.dot`, `nn._ACTIVATION_FUNCTIONS`, `engine.TANH`)."""
-    found: list[tuple[dict[str, Any], str]] = []
-    for member in vars(cls).values():
-        f = getattr(member, "__func__", member)
-        if isinstance(f, types.FunctionType):
-            namespace = f.__globals__
-            break
+_MAX_FUNCTIONS = 2_000
+
+
+@functools.lru_cache(maxsize=4096)
+def _globals_assigned(code: types.CodeType) -> frozenset[str]:
+    """The global names `code` (and the functions defined in it) assign or delete (`global _watchers`)."""
+    names = {i.argval for i in dis.get_instructions(code) if i.opname in ("STORE_GLOBAL", "DELETE_GLOBAL")}
+    for inner in code.co_consts:
+        if isinstance(inner, types.CodeType):
+            names |= _globals_assigned(inner)
+    return frozenset(names)
+
+
+def _changed(container: Any, copy: Any) -> bool:
+    """Whether a list or dict holds other items than its copy: the same objects, or equal numbers and strings
+    (what `==` said in `moved`, without asking `==` of objects that may answer no bool: a numpy array)."""
+    if type(container) is dict:
+        if container.keys() != copy.keys():
+            return True
+        pairs = [(container[k], copy[k]) for k in copy]
     else:
-        return found
-    if not str(namespace.get("__name__", "")).startswith("micrograd_ko"):
-        return found
-    for name in _names_of_class(cls):
-        if isinstance(namespace.get(name), _WATCHED):
-            found.append((namespace, name))
-    return found
+        if len(container) != len(copy):
+            return True
+        pairs = list(zip(container, copy))
+    return not all(a is b or type(a) is type(b) and type(a) in _EQUAL_BY_VALUE and a == b for a, b in pairs)
+
+
+_EQUAL_BY_VALUE = {int, float, str, bool, bytes}
 
 
 def _containers(values: list[Any]) -> list[Any]:

@@ -182,7 +182,10 @@ class LearnersState:
         self.opaque = _opaque([(name, print_) for _, name, _, print_ in self.kept])
         # A model's weights kept as nested lists (what fn reads most): each list's items, compared by identity.
         self.trees = {id(value): _value_tree(value) for _, _, value, _ in self.kept}
-        self.library = LibraryState([m for root in roots for m in _modules_of(root)])
+        self.library = LibraryState(
+            [m for root in roots for m in _modules_of(root)],
+            lambda owner, attribute: not _may_be_read(attribute, names, owner),
+        )
 
     def moved(self) -> str | None:
         """The name of the first of these that is not what it was, or None."""
@@ -291,6 +294,16 @@ def _modules_within(values: list[Any]) -> list[Any]:
 
 
 _PLAIN_KINDS = {Value, float, int, bool, str, bytes, type(None)}  # (met most: passed over before anything is asked)
+
+
+@functools.lru_cache(maxsize=4096)
+def _strings_in(code: types.CodeType) -> frozenset[str]:
+    """The string constants of `code` (and of the functions defined in it) that could name an attribute."""
+    found = {c for c in code.co_consts if isinstance(c, str) and c.isidentifier()}
+    for inner in code.co_consts:
+        if isinstance(inner, types.CodeType):
+            found |= _strings_in(inner)
+    return frozenset(found)
 
 
 def _reads_training(cls: type) -> bool:
@@ -447,12 +460,22 @@ def _variables_read(
                     variables.append(cell.cell_contents)
                 except ValueError:  # a closure variable not yet assigned
                     keep(cell, name, _MISSING)
-            for value in variables:
-                if isinstance(value, types.ModuleType) and (
+            # a module of the learner's (`config.step += 1`), or of ours that the learner patches (`losses.mse`),
+            # and its submodules so named (`mk.losses.mse`); a name given as a string counts (`getattr(losses, "mse")`)
+            names = names | _strings_in(item.__code__)
+            modules = [value for value in variables if isinstance(value, types.ModuleType)]
+            looked: set[int] = set()
+            while modules:
+                value = modules.pop()
+                if id(value) in looked or not (
                     _is_learners(value.__name__) or value.__name__.partition(".")[0] == "micrograd_ko"
-                ):  # a module of the learner's (`config.step += 1`), or of ours that the learner patches (`losses.mse`)
-                    for attribute in names & set(vars(value)):
-                        keep(vars(value), attribute, vars(value)[attribute])
+                ):
+                    continue
+                looked.add(id(value))
+                for attribute in names & set(vars(value)):
+                    keep(vars(value), attribute, vars(value)[attribute])
+                    if isinstance(vars(value)[attribute], types.ModuleType):
+                        modules.append(vars(value)[attribute])
     if any(id(item) not in visited and (_holds_code(item) or _is_container(item)) for item in todo):
         # the walk stopped at its bound with code left: what that code keeps is unknown, so nothing is traced
         beyond = f"{_MAX_FUNCTIONS:,}+ functions and objects of the learner's code"

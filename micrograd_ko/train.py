@@ -190,13 +190,17 @@ def fit(
                         "value it traced",
                     )
                 )
-            step = fused.step(compiled, X, y, batch) if fused is not None and compiled is not None else None
+            Xb: Any = X
+            yb: Any = y
+            if compiled is not None and not (type(X) in (list, tuple) and type(y) in (list, tuple)):
+                Xb, yb = _Rows(X, batch), _Rows(y, batch)  # a Sequence of the user's: read once, as interpreted
+            step = fused.step(compiled, Xb, yb, batch) if fused is not None and compiled is not None else None
             if step is None:  # zero_grad, forward + backward, optimizer step
                 optimizer.zero_grad()
                 if compiled is not None:
-                    step, compiled = _compiled_step(compiled, parameters, model, loss_fn, X, y, batch)
+                    step, compiled = _compiled_step(compiled, parameters, model, loss_fn, Xb, yb, batch)
                 if step is None:  # interpreted (or the compiled code handed this batch over)
-                    step = _interpreted_step(model, loss_fn, X, y, batch)
+                    step = _interpreted_step(model, loss_fn, Xb, yb, batch)
                 if track_gradients and start + batch_size >= len(order):
                     history["gradient_flow"].append([r.mean_abs_grad for r in gradient_flow(model)])
                 _optimizer_step(optimizer)
@@ -476,6 +480,27 @@ def _finite(x):
     if x - x:
         raise OverflowError(x)
     return x
+
+
+class _Rows:
+    """`data[i]` for the indices of one batch, read from a Sequence of the user's once, in the batch's order.
+
+    Reading a sample may do something: an augmenting data set draws random
+    numbers, a counter counts. The interpreted step reads each sample of a
+    batch once; a compiled step reads them more often (to trace, to check
+    itself against the engine, to run), so it reads them from here instead,
+    and the random numbers drawn are the interpreted step's.
+    """
+
+    def __init__(self, data, batch):
+        self.items = {i: data[i] for i in batch}
+        self.length = len(data)
+
+    def __getitem__(self, i):
+        return self.items[i]
+
+    def __len__(self):
+        return self.length
 
 
 class _FusedSGD:
@@ -1090,7 +1115,8 @@ def _evaluate(model, X, y, loss, accuracy, predict, judge=None):
     was_training = model.training
     model.eval()
     try:
-        compiled = isinstance(predict, _CompiledForward)
+        # (a Sequence of the user's is read once per pass, as interpreted: no extra read to trace, no numbers held)
+        compiled = isinstance(predict, _CompiledForward) and type(X) in (list, tuple)
         if compiled:
             predict.prepare(X[0])  # traced outside no_grad, which would freeze every number
         with no_grad():

@@ -114,9 +114,22 @@ def rebind_an_engine_helper(monkeypatch):
     monkeypatch.setattr(engine, "_apply1", lambda op, v: apply1(op, v) * 0.5)
 
 
+def rebind_the_op_row_engine_dot_reads(monkeypatch):
+    """Two steps away: Neuron.forward calls nn's `dot`, the engine's function, which reads the engine's `DOT`."""
+    row = engine.DOT
+    twice = engine.Op("dot", lambda inputs, out: [2.0 * d for d in row.derivative(inputs, out)], row.forward, "내적")
+    monkeypatch.setattr(engine, "DOT", twice)
+
+
 @pytest.mark.parametrize(
     "change",
-    [rebind_nn_dot, replace_an_entry_of_the_activation_table, replace_a_rule_of_an_op_row, rebind_an_engine_helper],
+    [
+        rebind_nn_dot,
+        replace_an_entry_of_the_activation_table,
+        replace_a_rule_of_an_op_row,
+        rebind_an_engine_helper,
+        rebind_the_op_row_engine_dot_reads,
+    ],
 )
 def test_a_compiled_call_after_a_name_of_micrograd_kos_modules_was_rebound_gives_the_models_numbers(
     change, monkeypatch
@@ -395,6 +408,64 @@ def test_a_deepcopy_of_the_model_hands_nothing_over(monkeypatch, capsys):
     assert "fit:" not in capsys.readouterr().err
 
 
+def test_a_numpy_array_kept_on_a_layer_does_not_break_the_look():
+    """`==` of two numpy arrays answers an array, not a bool: the look raised numpy's own ValueError out of the
+    compiled call when the learner kept a new array on a module (`layer.last_input = np.array(x)`)."""
+    np = pytest.importorskip("numpy")
+    model = nn.MLP(2, [3, 1], seed=1)
+    model.layers[0].last_input = np.zeros(2)
+    model.layers[1].kept = [np.zeros(2)]
+    f = compile(model, [0.3, 0.2])
+    model.layers[0].last_input = np.ones(2)  # another array: looked at by identity
+    assert bits(f([0.3, 0.2])) == bits(model([0.3, 0.2]).data)
+    assert f.handed_over == 1
+    g = compile(model, [0.3, 0.2])
+    model.layers[1].kept[0] = np.ones(2)  # in a list
+    assert bits(g([0.3, 0.2])) == bits(model([0.3, 0.2]).data)
+    assert g.handed_over == 1
+
+
+def test_plain_data_kept_on_a_model_that_no_code_reads_hands_nothing_over():
+    """`model.note = "xor"` or a history dict kept on an nn module after compile changed nothing the calls
+    compute, but every later call ran interpreted."""
+    model = nn.MLP(2, [3, 1], seed=1)
+    f = compile(lambda x: model(x), [0.3, 0.2])
+    model.note = "xor"
+    model.layers[0].history = {"loss": [0.5, 0.25]}
+    assert bits(f([0.3, 0.2])) == bits(model([0.3, 0.2]).data)
+    model.layers[0].history["loss"].append(0.125)
+    assert bits(f([0.3, 0.2])) == bits(model([0.3, 0.2]).data)
+    assert f.handed_over == 0
+
+
+def test_an_added_attribute_that_code_may_read_is_still_a_change():
+    """What fn reads by a computed name, and a Value that model.parameters() would list, count."""
+    model = nn.MLP(2, [3, 1], seed=1)
+    f = compile(lambda x: model(x) * getattr(model, "scale", 1.0), [0.3, 0.2])
+    model.scale = 2.0
+    assert bits(f([0.3, 0.2])) == bits((model([0.3, 0.2]) * 2.0).data)
+    assert f.handed_over == 1
+
+    other = nn.MLP(2, [3, 1], seed=1)
+
+    def penalized(x):
+        return other(x) + 0.01 * engine.sum(p * p for p in other.parameters())
+
+    g = compile(penalized, [0.3, 0.2])
+    other.layers[0].extra = Value(3.0)  # a parameter now: in the penalty
+    assert bits(g([0.3, 0.2])) == bits(penalized([0.3, 0.2]).data)
+    assert g.handed_over == 1
+
+
+def test_plain_data_that_shadows_a_method_is_a_change():
+    model = nn.MLP(2, [3, 1], seed=1)
+    f = compile(lambda x: model(x), [0.3, 0.2])
+    model.layers[1].neurons[0].forward = "not a method any more"
+    with pytest.raises(TypeError):
+        f([0.3, 0.2])  # handed over: the model's own error
+    assert f.handed_over == 1
+
+
 def test_a_library_function_the_learner_patches_after_compile_is_seen(monkeypatch):
     """fn calls `losses.mse`; the learner then puts an own loss in its place (an exercise: "write your MSE")."""
     from micrograd_ko import losses
@@ -404,6 +475,27 @@ def test_a_library_function_the_learner_patches_after_compile_is_seen(monkeypatc
     def fn(x, t):
         return losses.mse(w * x, t)
 
+    f = compile(fn, 2.0, 1.0)
+    monkeypatch.setattr(losses, "mse", lambda p, t: (p - t).abs())
+    assert f(3.0, 1.0) == fn(3.0, 1.0).data == 0.5 and f.handed_over == 1
+
+
+@pytest.mark.parametrize("path", ["package attribute", "getattr"])
+def test_a_library_function_reached_through_the_package_or_getattr_is_seen(path, monkeypatch):
+    """`mk.losses.mse` (a submodule reached through the package) and `getattr(losses, "mse")` were not looked
+    at: only an attribute named in code of a module held in a variable."""
+    import micrograd_ko as mk
+    from micrograd_ko import losses
+
+    w = Value(0.5)
+
+    def through_the_package(x, t):
+        return mk.losses.mse(w * x, t)
+
+    def through_getattr(x, t):
+        return getattr(losses, "mse")(w * x, t)  # noqa: B009 - the point of the test
+
+    fn = through_the_package if path == "package attribute" else through_getattr
     f = compile(fn, 2.0, 1.0)
     monkeypatch.setattr(losses, "mse", lambda p, t: (p - t).abs())
     assert f(3.0, 1.0) == fn(3.0, 1.0).data == 0.5 and f.handed_over == 1

@@ -1,7 +1,9 @@
 """fit/evaluate: small networks really learn; history, progress bar and errors."""
 
 import math
+import random
 import sys
+from collections.abc import Sequence
 
 import pytest
 
@@ -724,6 +726,39 @@ def test_sgds_step_replaced_with_functools_wraps_is_not_fused_away(monkeypatch):
         return model, [], {"X": X4, "y": [1.0, 0.0, 1.0, 0.0], "optimizer": SGD(model.parameters(), lr=0.5)}
 
     compiled, interpreted = _fit_both_ways(make, epochs=6, seed=0)
+    assert compiled == interpreted
+
+
+class _Jittered(Sequence):
+    """An augmenting data set of the learner's: each read of a sample adds noise from the random module."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, i):
+        return [v + random.gauss(0.0, 0.1) for v in self.rows[i]]
+
+
+@pytest.mark.parametrize("batch_size", [None, 3])
+def test_an_augmenting_sequence_is_read_once_per_batch_compiled_as_interpreted(batch_size):
+    """Compiled steps read a batch's samples again (to trace, to check themselves, to run), and a compiled
+    validation pass read X_val[0] once more to trace: with a data set that draws random numbers on every read,
+    compile=True trained (and validated) on other noise than compile=False, notice or not."""
+
+    def make():
+        random.seed(7)
+        model = MLP(2, [4, 1], activation="tanh", seed=1)
+        kwargs = {
+            "X": _Jittered(X4 * 2),
+            "y": [1.0, 0.0, 1.0, 0.0] * 2,
+            "validation_data": (_Jittered(X4), [1.0, 0.0] * 2),
+        }
+        return model, [], {**kwargs, "optimizer": SGD(model.parameters(), lr=0.1)}
+
+    compiled, interpreted = _fit_both_ways(make, epochs=3, seed=0, batch_size=batch_size)
     assert compiled == interpreted
 
 
