@@ -52,7 +52,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .engine import Op, Value
-from .learners_code import _globals_named
+from .learners_code import _names_read
 
 _LEFT_OUT = "training"
 
@@ -195,7 +195,8 @@ def _module_names(classes: list[type]) -> list[tuple[dict[str, Any], str]]:
         if id(f) in seen or not str(namespace.get("__name__", "")).startswith("micrograd_ko"):
             continue
         seen.add(id(f))
-        for name in _globals_named(f.__code__) - _globals_assigned(f.__code__):
+        # every name the code mentions (globals, and attribute names that may shadow none): no dis, which is slow
+        for name in _names_read(f.__code__) - _globals_assigned(f.__code__):
             value = namespace.get(name)
             if not isinstance(value, _WATCHED) or (id(namespace), name) in found:
                 continue
@@ -223,10 +224,15 @@ def _assigned_in(namespace: dict[str, Any]) -> set[str]:
 _MAX_FUNCTIONS = 2_000
 
 
+_ASSIGNING = {dis.opmap["STORE_GLOBAL"], dis.opmap["DELETE_GLOBAL"]}
+
+
 @functools.lru_cache(maxsize=4096)
 def _globals_assigned(code: types.CodeType) -> frozenset[str]:
     """The global names `code` (and the functions defined in it) assign or delete (`global _watchers`)."""
-    names = {i.argval for i in dis.get_instructions(code) if i.opname in ("STORE_GLOBAL", "DELETE_GLOBAL")}
+    names: set[str] = set()
+    if _ASSIGNING & set(code.co_code[::2]):  # (an opcode every two bytes: most code assigns none, and dis is slow)
+        names = {i.argval for i in dis.get_instructions(code) if i.opname in ("STORE_GLOBAL", "DELETE_GLOBAL")}
     for inner in code.co_consts:
         if isinstance(inner, types.CodeType):
             names |= _globals_assigned(inner)

@@ -75,7 +75,11 @@ def fit(
     - `validation_data`: `(X_val, y_val)`, evaluated after every epoch.
     - `accuracy`: a function `(prediction, target) -> bool`; by default it is
       chosen from the loss (argmax for lists of scores, the sign of a logit
-      for bce_with_logits and hinge, else the nearest label).
+      for bce_with_logits and hinge, else the nearest label). It should read
+      a prediction's `.data`: compiled steps hand it new leaves holding the
+      same numbers, without the `.grad` and graph `compile=False` leaves on
+      them (an accuracy that reads those is the one case `compile=True`
+      does not see).
     - `compile`: train with compiled code (`micrograd_ko.compile`), the same
       numbers as `compile=False` bit for bit; where fit cannot be sure of that
       (a program whose first batch differs, Python state the learner's code

@@ -105,3 +105,17 @@ def test_the_network_tour_says_to_torch_needs_the_torch_extra():
     """The main command installs .[viz], without PyTorch: the tour's last line would stop with an ImportError."""
     line = next(line for line in _python_block_after("### 작은 신경망").splitlines() if "to_torch()" in line)
     assert '".[torch]"' in line
+
+
+def _numbers(text):
+    return set(re.findall(r"\d[\d,]*\.?\d*", text))
+
+
+def test_every_speed_figure_in_the_readme_is_in_the_benchmark_record():
+    """The speed section and the English performance paragraphs quote benchmark runs: each number there is in
+    benchmarks/README.md, where the runs are recorded with their commands (no figure typed by hand that can drift)."""
+    record = _numbers((ROOT / "benchmarks" / "README.md").read_text(encoding="utf-8"))
+    korean = re.search(r"## 속도와 메모리.*?(?=\n## )", README, re.S).group(0)
+    english = re.search(r"Performance \(measured by.*?Details: `benchmarks/README.md`", README, re.S).group(0)
+    for name, section in [("속도와 메모리", korean), ("English performance", english)]:
+        assert sorted(_numbers(section) - record) == [], f"README's {name} quotes numbers no recorded run has"
