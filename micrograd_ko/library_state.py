@@ -65,11 +65,17 @@ def _library(cls: type) -> bool:
 class LibraryState:
     """The attributes of micrograd_ko's modules among `modules`, and the dicts of their classes and of Value."""
 
-    def __init__(self, modules: list[Any], unread: Callable[[Any, str], bool] | None = None) -> None:
+    def __init__(
+        self, modules: list[Any], unread: Callable[[Any, str], bool] | None = None, functions: Iterable[Any] = ()
+    ) -> None:
         """`unread(owner, name)`: whether no code that the watched calls run reads that attribute (the watch of the
         learner's code knows); an attribute added later that holds plain data and is unread is then no change
-        (`model.note = "xor"`, a history dict kept on the model)."""
+        (`model.note = "xor"`, a history dict kept on the model).
+
+        `functions`: micrograd_ko's functions the calls run besides the classes' methods (`losses.mse`, which
+        the learner's code calls or fit was given): the names they read are watched as the methods' are."""
         self.unread = unread
+        self.added: set[tuple[int, str]] = set()  # (id(owner), name) of the plain data added since that no code reads
         # Every module's class, the learner's among them: `layer.__class__ = MyLayer` changes no dict
         self.modules = list({id(m): m for m in modules}.values())
         self.module_types = list(map(type, self.modules))
@@ -84,7 +90,7 @@ class LibraryState:
         self.classes = list(classes.values())
         self.class_dicts = [vars(c) for c in self.classes]
         self.class_copies = [dict(d) for d in self.class_dicts]
-        names = _module_names(self.classes)
+        names = _module_names(self.classes, functions)
         self.global_dicts, self.global_names = [d for d, _ in names], [n for _, n in names]
         self.global_values = list(map(dict.get, self.global_dicts, self.global_names))  # (kept: no id reused)
         by_module: dict[int, tuple[dict[str, Any], list[str]]] = {}
@@ -146,10 +152,17 @@ class LibraryState:
         for owner, d, copy in zip(self.owners, self.dicts, self.copies):
             for name in sorted({*d, *copy} - {_LEFT_OUT}):
                 value = copy.get(name, _GONE)
-                if value is _GONE and self._unread_data(owner, name, d[name]):
-                    copy[name] = d[name]  # (from now on compared as the others are)
-                    continue
-                if d.get(name, _GONE) is not value or any(_changed(c, copied[id(c)]) for c in _containers([value])):
+                if value is _GONE or (id(owner), name) in self.added:  # added since: plain data no code reads?
+                    if name not in d:  # (one that was, deleted again)
+                        del copy[name]
+                        continue
+                    if self._unread_data(owner, name, d[name]):
+                        copy[name] = d[name]  # (from now on compared as the others are)
+                        self.added.add((id(owner), name))
+                        continue
+                # (the containers of plain data added since have no copy: no code reads them)
+                inside = [c for c in _containers([value]) if id(c) in copied]
+                if d.get(name, _GONE) is not value or any(_changed(c, copied[id(c)]) for c in inside):
                     return f"{type(owner).__name__}.{name}"
         for cls, d, copy in zip(self.classes, self.class_dicts, self.class_copies):
             changed = sorted(n for n in {*d, *copy} - _CACHES if d.get(n, _GONE) is not copy.get(n, _GONE))
@@ -192,8 +205,9 @@ _CONTAINERS = (list, dict, tuple)
 _WATCHED = (types.FunctionType, type, Op, functools.partial, *_CONTAINERS)
 
 
-def _module_names(classes: list[type]) -> list[tuple[dict[str, Any], str]]:
-    """(a module's namespace, name) for the names of micrograd_ko's modules that the methods of `classes` read,
+def _module_names(classes: list[type], called: Iterable[Any] = ()) -> list[tuple[dict[str, Any], str]]:
+    """(a module's namespace, name) for the names of micrograd_ko's modules that the methods of `classes` (and
+    the functions `called`: `losses.mse` -> its `MSE` row and helpers) read,
     and the functions of micrograd_ko those names hold in turn (`nn.Neuron.forward` -> `nn.dot` -> the
     engine's `DOT` row -> its rules), where they hold code, a class, an op row or a container (`nn.dot`,
     `nn._ACTIVATION_FUNCTIONS`, `engine.TANH`). Looked up again for every new watch: a method patched on
@@ -202,7 +216,7 @@ def _module_names(classes: list[type]) -> list[tuple[dict[str, Any], str]]:
     Names a module's own functions assign (`global _new`: the engine's counters and hooks) are its state, not
     its code, and are left out.
     """
-    functions: list[Any] = []
+    functions: list[Any] = [f.func if isinstance(f, functools.partial) else f for f in called]
     for cls in classes:
         for member in vars(cls).values():
             if isinstance(member, (staticmethod, classmethod)):

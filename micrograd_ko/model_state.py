@@ -185,6 +185,7 @@ class LearnersState:
         self.library = LibraryState(
             [m for root in roots for m in _modules_of(root)],
             lambda owner, attribute: not _may_be_read(attribute, names, owner),
+            [*functions, *(value for _, _, value, _ in self.kept)],  # (`losses.mse`: what it reads in turn)
         )
 
     def moved(self) -> str | None:

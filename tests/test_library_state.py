@@ -499,3 +499,78 @@ def test_a_library_function_reached_through_the_package_or_getattr_is_seen(path,
     f = compile(fn, 2.0, 1.0)
     monkeypatch.setattr(losses, "mse", lambda p, t: (p - t).abs())
     assert f(3.0, 1.0) == fn(3.0, 1.0).data == 0.5 and f.handed_over == 1
+
+
+def _double_mse_forward(losses, monkeypatch):
+    forward = losses.MSE.forward
+    monkeypatch.setattr(losses.MSE, "forward", lambda xs: 2 * forward(xs))
+
+
+def _another_mse_row(losses, monkeypatch):
+    forward = losses.MSE.forward
+    monkeypatch.setattr(losses, "MSE", engine.Op("mse", losses.MSE.derivative, lambda xs: 2 * forward(xs)))
+
+
+def _patch_a_helper(losses, monkeypatch):
+    items = losses._items
+    monkeypatch.setattr(losses, "_items", lambda t: [x * 0.5 for x in items(t)])
+
+
+@pytest.mark.parametrize("change", [_double_mse_forward, _another_mse_row, _patch_a_helper])
+@pytest.mark.parametrize("called", ["by fn", "as fn"])
+def test_what_a_library_function_fn_calls_reads_is_watched(change, called, monkeypatch):
+    """fn calls `losses.mse`, which reads its `MSE` row and helpers: a rule of the row, the row or a helper
+    replaced after compile was not seen (only the methods of nn's classes and of Value were followed), and
+    compiled calls gave the old loss (0.76 where the engine gave 1.52)."""
+    from micrograd_ko import losses
+
+    model = nn.MLP(2, [3, 1], seed=1)
+    fn = (lambda x, t: losses.mse(model(x), t)) if called == "by fn" else losses.mse
+    args = ([0.5, -0.2], 1.0) if called == "by fn" else (0.5, 1.0)
+    f = compile(fn, *args)
+    change(losses, monkeypatch)
+    got = f(*args)
+    assert bits(got) == bits(fn(*args).data) and f.handed_over == 1
+
+
+def test_fit_sees_a_rule_of_its_losss_row_replaced_between_steps(monkeypatch, capsys):
+    """fit(loss="mse") runs `losses.mse`: its `MSE` row's forward replaced by an accuracy function between
+    steps trained compiled on the old loss."""
+    from micrograd_ko import losses
+
+    forward = losses.MSE.forward
+
+    def accuracy(pred, target):
+        monkeypatch.setattr(losses.MSE, "forward", lambda xs: 2 * forward(xs))
+        return True
+
+    histories = []
+    for compiled in (True, False):
+        monkeypatch.setattr(losses.MSE, "forward", forward)
+        model = nn.MLP(2, [3, 1], seed=1)
+        histories.append(fit(model, X, Y, epochs=3, seed=0, progress=False, accuracy=accuracy, compile=compiled))
+    assert histories[0] == histories[1]
+    assert "'Op.forward'" in capsys.readouterr().err
+
+
+def test_plain_data_added_to_a_model_does_not_break_the_look_when_something_else_moves():
+    """An unread history kept on the model, then a swapped bias: the look raised a raw KeyError out of the
+    compiled call (the added list had no copy to be compared with)."""
+    model = nn.MLP(2, [3, 1], seed=1)
+    f = compile(lambda x: model(x), [0.3, 0.2])
+    model.history = [1.0]
+    f([0.3, 0.2])
+    swap_bias(model)
+    assert bits(f([0.3, 0.2])) == bits(model([0.3, 0.2]).data) and f.handed_over == 1
+
+
+def test_plain_data_added_to_a_model_and_then_rebound_or_deleted_hands_nothing_over():
+    model = nn.MLP(2, [3, 1], seed=1)
+    f = compile(lambda x: model(x), [0.3, 0.2])
+    model.history = [1.0]
+    f([0.3, 0.2])
+    model.history = [*model.history, 2.0]  # `history = history + [loss]`
+    f([0.3, 0.2])
+    del model.history
+    f([0.3, 0.2])
+    assert f.handed_over == 0
