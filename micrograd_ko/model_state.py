@@ -39,7 +39,8 @@ import marshal
 import random
 import sys
 import types
-from collections import deque
+import weakref
+from collections import ChainMap, deque
 from typing import Any
 
 from .engine import Value
@@ -257,8 +258,9 @@ def _read_with_modules(
 
 
 def _modules_within(values: list[Any]) -> list[Any]:
-    """The Modules among `values` and inside them: in lists, tuples, dicts and sets (nested), partials, and the
-    attributes of Modules and of helper objects (a `SimpleNamespace`, an object of the learner's). Not in code,
+    """The Modules among `values` and inside them: in lists, tuples, dicts and sets (nested), partials, views of
+    dicts (a `ChainMap`), behind weak references and bound methods, and the attributes of Modules and of helper
+    objects (a `SimpleNamespace`, an object of the learner's). Not in code,
     classes or the objects of installed packages, whose state is theirs.
 
     Plain data (numbers and strings, however nested) is passed over at once: marshal takes nothing else.
@@ -289,11 +291,19 @@ def _modules_within(values: list[Any]) -> list[Any]:
             pending += items
         elif isinstance(value, functools.partial):
             pending += [*value.args, *value.keywords.values()]
+        elif isinstance(value, _VIEWS):  # `ChainMap({"net": net})`, `MappingProxyType(...)`: a dict seen through
+            pending += list(value.values())
+        elif isinstance(value, weakref.ref):  # `r = weakref.ref(net)`, fn calls `r()(x)`; a WeakMethod's method
+            pending.append(value())
+        elif isinstance(value, types.MethodType):
+            pending.append(value.__self__)
         elif isinstance(value, types.SimpleNamespace) or _learners_object(value):
             pending += list(getattr(value, "__dict__", {}).values())
     return found
 
 
+_CACHED = type(functools.cache(len))  # what functools.cache and lru_cache make of a function
+_VIEWS = (ChainMap, types.MappingProxyType, weakref.WeakValueDictionary)
 _PLAIN_KINDS = {Value, float, int, bool, str, bytes, type(None)}  # (met most: passed over before anything is asked)
 
 
@@ -403,6 +413,9 @@ def _variables_read(
 
     while todo and len(visited) < _MAX_FUNCTIONS:
         item = todo.pop()
+        if type(item) is _CACHED and id(item) not in visited:  # `@functools.cache`: the function it calls
+            visited.add(id(item))
+            todo.append(item.__wrapped__)
         if id(item) in visited or not (_holds_code(item) or _is_container(item)):
             continue
         visited.add(id(item))
