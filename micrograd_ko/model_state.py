@@ -180,7 +180,10 @@ class LearnersState:
                     _may_be_read(name, names, owner)
                 ):
                     self.kept.append((owner, name, value, print_))
-        self.opaque = _opaque([(name, print_) for _, name, _, print_ in self.kept])
+        slotted = [m for root in roots for m in _modules_of(root) if _slots_of_learners(type(m))]
+        # (a module of the learner's that keeps state in __slots__: neither modules() nor the watch read them)
+        self.opaque = f"{type(slotted[0]).__name__}.__slots__" if slotted else None
+        self.opaque = self.opaque or _opaque([(name, print_) for _, name, _, print_ in self.kept])
         # A model's weights kept as nested lists (what fn reads most): each list's items, compared by identity.
         self.trees = {id(value): _value_tree(value) for _, _, value, _ in self.kept}
         self.library = LibraryState(
@@ -315,6 +318,19 @@ def _strings_in(code: types.CodeType) -> frozenset[str]:
         if isinstance(inner, types.CodeType):
             found |= _strings_in(inner)
     return frozenset(found)
+
+
+def _slots_of_learners(cls: type) -> bool:
+    """Whether one of the learner's classes among `cls` and its bases declares `__slots__` that hold something
+    (a submodule or a number kept in a slot is in no `__dict__`: `modules()` and the watch do not see it)."""
+    for c in cls.__mro__:
+        slots = vars(c).get("__slots__", ())
+        if _is_learners(c.__module__) and set([slots] if isinstance(slots, str) else slots) - _NO_STATE_SLOTS:
+            return True
+    return False
+
+
+_NO_STATE_SLOTS = {"__dict__", "__weakref__"}
 
 
 def _reads_training(cls: type) -> bool:
