@@ -112,8 +112,10 @@ class LibraryState:
     def _unread_data(self, owner: Any, name: str, value: Any) -> bool:
         """Whether an attribute added to `owner` since holds plain data (numbers, strings, and lists, tuples and
         dicts of them: no Value or module that `parameters()` would list) that no code reads."""
-        if self.unread is None or isinstance(owner, Op) or hasattr(type(owner), name) or not self.unread(owner, name):
+        if self.unread is None or isinstance(owner, Op) or type(name) is not str or hasattr(type(owner), name):
             return False  # (one the class has, a method say, is shadowed for every caller)
+        if not self.unread(owner, name):
+            return False
         try:
             marshal.dumps(value)
         except ValueError:  # something else in it
@@ -150,7 +152,7 @@ class LibraryState:
             if type(module) is not cls:
                 return f"{cls.__name__}.__class__"
         for owner, d, copy in zip(self.owners, self.dicts, self.copies):
-            for name in sorted({*d, *copy} - {_LEFT_OUT}):
+            for name in sorted({*d, *copy} - {_LEFT_OUT}, key=str):  # (a key put in by hand may be no str)
                 value = copy.get(name, _GONE)
                 if value is _GONE or (id(owner), name) in self.added:  # added since: plain data no code reads?
                     if name not in d:  # (one that was, deleted again)

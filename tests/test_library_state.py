@@ -651,3 +651,12 @@ def test_a_module_of_the_learners_with_slots_is_refused():
     model = _Slotted(nn.MLP(2, [3, 1], seed=1))
     with pytest.raises(CompileError, match="__slots__"):
         compile(lambda x: model(x), [0.3, 0.2])
+
+
+def test_a_key_that_is_no_string_put_into_a_modules_dict_hands_the_call_over():
+    """`vars(layer)[0] = "x"`: sorting the names raised a raw TypeError ('<' between str and int) out of the
+    compiled call."""
+    model = nn.MLP(2, [3, 1], seed=1)
+    f = compile(lambda x: model(x), [0.3, 0.2])
+    vars(model.layers[0])[0] = "x"
+    assert bits(f([0.3, 0.2])) == bits(model([0.3, 0.2]).data) and f.handed_over == 1
