@@ -26,7 +26,10 @@ history kept on the model) is no change: the watch of the learner's code
 says which names that code reads (`unread`).
 
 Every module's class is compared too (the learner's modules among them):
-`layer.__class__ = MyLayer` changes no dict, but which methods run.
+`layer.__class__ = MyLayer` changes no dict, but which methods run. And the
+code the learner's modules and classes hold, by identity (`_LearnersCode`):
+a method of the learner's class patched (`Net.act = other`) or shadowed on
+the module (`net.act = other`); their data is `model_state`'s.
 
 The classes' methods also read names of their modules (`nn.Neuron.forward`
 reads nn's `dot` and `_ACTIVATION_FUNCTIONS`, Value's methods the engine's op
@@ -53,7 +56,7 @@ from itertools import chain
 from typing import Any
 
 from .engine import Op, Value
-from .learners_code import _names_read
+from .learners_code import _is_learners, _names_read
 
 _LEFT_OUT = "training"
 
@@ -108,6 +111,7 @@ class LibraryState:
             [v for copy in self.copies for k, v in copy.items() if k != _LEFT_OUT] + self.global_values
         )
         self.container_copies = [type(c)(c) for c in self.containers]
+        self.learners_code = _LearnersCode(self.modules)
 
     def _unread_data(self, owner: Any, name: str, value: Any) -> bool:
         """Whether an attribute added to `owner` since holds plain data (numbers, strings, and lists, tuples and
@@ -138,6 +142,7 @@ class LibraryState:
                 and self.class_dicts == self.class_copies
                 and _all_same(self._slot_values(), self.slot_values)  # (the dicts are equal: every key is there)
                 and _all_same(self._global_values(), self.global_held)
+                and self.learners_code.same()
             ):
                 return None
         except Exception:  # noqa: BLE001,S110 - an `==` that answers no bool (numpy arrays kept on a layer): below
@@ -173,6 +178,9 @@ class LibraryState:
         for d, name, value in zip(self.global_dicts, self.global_names, self.global_values):
             if d.get(name) is not value or any(_changed(c, copied[id(c)]) for c in _containers([value])):
                 return f"{d['__name__']}.{name}"
+        moved = self.learners_code.which()
+        if moved is not None:
+            return moved
         for d, copy in zip(self.dicts, self.copies):
             copy.pop(_LEFT_OUT, None)
             if _LEFT_OUT in d:
@@ -183,6 +191,63 @@ class LibraryState:
                 if name in d:
                     copy[name] = d[name]
         return None
+
+
+class _LearnersCode:
+    """The code that the learner's modules and their classes (of the learner's) hold, by identity.
+
+    A method patched onto the learner's class (`Net.act = other`) or put on
+    one of its modules (`net.act = other`, shadowing the class's) changes
+    what the interpreted call runs; their data is pictured elsewhere
+    (`model_state`), which passes code over. Names added that hold no code
+    (`self.out = h`, kept for a plot) are no change.
+    """
+
+    def __init__(self, modules: list[Any]) -> None:
+        classes = {id(c): c for m in modules for c in type(m).__mro__ if _is_learners(c.__module__)}
+        owners = [m for m in modules if _is_learners(type(m).__module__) and hasattr(m, "__dict__")]
+        self.owners = [*classes.values(), *owners]
+        self.dicts = [vars(o) for o in self.owners]  # (a class's is a mappingproxy)
+        self.keys = [set(d) for d in self.dicts]
+        held = [(o, d, name) for o, d in zip(self.owners, self.dicts) for name, value in d.items() if _is_code(value)]
+        self.code_owners = [o for o, _, _ in held]
+        self.code_dicts, self.code_names = [d for _, d, _ in held], [name for _, _, name in held]
+        self.code = list(self._code())
+
+    def _code(self) -> Iterator[Any]:
+        return map(_get, self.code_dicts, self.code_names)
+
+    def same(self) -> bool:
+        return _all_same(self._code(), self.code) and all(map(operator.eq, map(set, self.dicts), self.keys))
+
+    def which(self) -> str | None:
+        """'Net.act' for code rebound, deleted or added (on a module: shadowing its class's code); None if only
+        names holding no code came or went (the key sets then take them)."""
+        for owner, d, name, value in zip(self.code_owners, self.code_dicts, self.code_names, self.code):
+            if d.get(name) is not value:
+                return f"{_label(owner)}.{name}"
+        for owner, d, keys in zip(self.owners, self.dicts, self.keys):
+            for name in set(d) - keys:
+                if _is_code(d[name]) or not isinstance(owner, type) and _is_code(getattr(type(owner), name, None)):
+                    return f"{_label(owner)}.{name}"
+            keys.clear()
+            keys.update(d)
+        return None
+
+
+def _get(d: Any, name: str) -> Any:
+    return d.get(name)
+
+
+def _label(owner: Any) -> str:
+    return owner.__name__ if isinstance(owner, type) else type(owner).__name__
+
+
+def _is_code(value: Any) -> bool:
+    return isinstance(value, (*_CODE, functools.partial))
+
+
+_CODE = (types.FunctionType, types.MethodType, type, staticmethod, classmethod, property)
 
 
 def _all_same(now: Iterable[Any], then: list[Any]) -> bool:

@@ -660,3 +660,70 @@ def test_a_key_that_is_no_string_put_into_a_modules_dict_hands_the_call_over():
     f = compile(lambda x: model(x), [0.3, 0.2])
     vars(model.layers[0])[0] = "x"
     assert bits(f([0.3, 0.2])) == bits(model([0.3, 0.2]).data) and f.handed_over == 1
+
+
+class _ActNet(nn.Module):
+    """A module of the learner's whose forward calls a method of its own (`act`)."""
+
+    def __init__(self):
+        self.a = nn.Layer(2, 3, activation="tanh", rng=1)
+        self.b = nn.Layer(3, 1, activation="linear", rng=2)
+
+    def __call__(self, x):
+        return self.b(self.act(self.a(x)))[0]
+
+    def act(self, h):
+        return h
+
+
+def _patch_the_learners_class(net, monkeypatch):
+    monkeypatch.setattr(_ActNet, "act", lambda self, h: [v * 2 for v in h])
+
+
+def _shadow_on_the_module(net, monkeypatch):
+    net.act = lambda h: [v * 3 for v in h]
+
+
+def _add_a_method_on_a_subclass(net, monkeypatch):
+    monkeypatch.setattr(type(net), "act", lambda self, h: [v * 4 for v in h], raising=False)
+
+
+class _SubNet(_ActNet):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("make", "change"),
+    [
+        (_ActNet, _patch_the_learners_class),
+        (_ActNet, _shadow_on_the_module),
+        (_SubNet, _add_a_method_on_a_subclass),
+    ],
+)
+@pytest.mark.parametrize("called", ["module", "lambda"])
+def test_a_method_of_the_learners_module_patched_after_compile_is_seen(make, change, called, monkeypatch):
+    """Only micrograd_ko's classes were compared: a method of the learner's class patched (or shadowed on the
+    module, or added to a subclass) ran the traced one (0.0011 compiled, 0.0022 the engine's)."""
+    net = make()
+    fn = net if called == "module" else (lambda x: net(x))
+    f = compile(fn, [0.3, 0.2])
+    net.note = "names holding no code come and go freely"
+    f([0.3, 0.2])
+    assert f.handed_over == 0
+    change(net, monkeypatch)
+    assert bits(f([0.3, 0.2])) == bits(fn([0.3, 0.2]).data) and f.handed_over == 1
+
+
+def test_fit_sees_a_method_of_the_learners_module_patched_between_steps(monkeypatch, capsys):
+    act = _ActNet.act
+
+    def accuracy(pred, target):
+        monkeypatch.setattr(_ActNet, "act", lambda self, h: [v * 2 for v in h])
+        return True
+
+    histories = []
+    for compiled in (True, False):
+        monkeypatch.setattr(_ActNet, "act", act)
+        histories.append(fit(_ActNet(), X, Y, epochs=3, seed=0, progress=False, accuracy=accuracy, compile=compiled))
+    assert histories[0] == histories[1]
+    assert "'_ActNet.act'" in capsys.readouterr().err
