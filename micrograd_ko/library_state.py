@@ -223,16 +223,29 @@ class _LearnersCode:
     def which(self) -> str | None:
         """'Net.act' for code rebound, deleted or added (on a module: shadowing its class's code); None if only
         names holding no code came or went (the key sets then take them)."""
-        for owner, d, name, value in zip(self.code_owners, self.code_dicts, self.code_names, self.code):
-            if d.get(name) is not value:
-                return f"{_label(owner)}.{name}"
+        for i, (owner, d, name, value) in enumerate(zip(self.code_owners, self.code_dicts, self.code_names, self.code)):
+            now = d.get(name)
+            if now is not value:
+                if self._code_now(owner, name, now) or self._code_now(owner, name, value):
+                    return f"{_label(owner)}.{name}"
+                self.code[i] = now  # (a name added since that holds no code, rebound to no code)
         for owner, d, keys in zip(self.owners, self.dicts, self.keys):
             for name in set(d) - keys:
-                if _is_code(d[name]) or not isinstance(owner, type) and _is_code(getattr(type(owner), name, None)):
+                if self._code_now(owner, name, d[name]):
                     return f"{_label(owner)}.{name}"
+                # from now on looked at as code is: it may be rebound to code later
+                self.code_owners.append(owner)
+                self.code_dicts.append(d)
+                self.code_names.append(name)
+                self.code.append(d[name])
             keys.clear()
             keys.update(d)
         return None
+
+    @staticmethod
+    def _code_now(owner: Any, name: str, value: Any) -> bool:
+        """Whether `value` at `owner.name` is code, or shadows the class's code (on a module)."""
+        return _is_code(value) or not isinstance(owner, type) and _is_code(getattr(type(owner), name, None))
 
 
 def _get(d: Any, name: str) -> Any:

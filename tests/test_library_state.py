@@ -727,3 +727,26 @@ def test_fit_sees_a_method_of_the_learners_module_patched_between_steps(monkeypa
         histories.append(fit(_ActNet(), X, Y, epochs=3, seed=0, progress=False, accuracy=accuracy, compile=compiled))
     assert histories[0] == histories[1]
     assert "'_ActNet.act'" in capsys.readouterr().err
+
+
+class _PostNet(_ActNet):
+    """Applies `self.post` to its output when it is set to a function (`getattr` with a default)."""
+
+    def __call__(self, x):
+        out = super().__call__(x)
+        post = getattr(self, "post", None)
+        return post(out) if callable(post) else out
+
+
+def test_a_name_added_to_the_learners_module_and_later_given_code_is_seen():
+    """A name added that held no code was taken once (no change), and no longer looked at: given a function
+    later, compiled calls ran without it."""
+    net = _PostNet()
+    f = compile(net, [0.3, 0.2])
+    net.post = None
+    f([0.3, 0.2])
+    net.post = 1.0
+    f([0.3, 0.2])
+    assert f.handed_over == 0
+    net.post = lambda v: v * 3
+    assert bits(f([0.3, 0.2])) == bits(net([0.3, 0.2]).data) and f.handed_over == 1
