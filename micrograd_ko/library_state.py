@@ -245,7 +245,10 @@ class _LearnersCode:
     @staticmethod
     def _code_now(owner: Any, name: str, value: Any) -> bool:
         """Whether `value` at `owner.name` is code, or shadows the class's code (on a module)."""
-        return _is_code(value) or not isinstance(owner, type) and _is_code(getattr(type(owner), name, None))
+        if _is_code(value) or isinstance(owner, type):
+            return _is_code(value)
+        # the class's own entry, as Python finds it (no metaclass __getattr__ asked; a key may be no str)
+        return _is_code(next((vars(c)[name] for c in type(owner).__mro__ if name in vars(c)), None))
 
 
 def _get(d: Any, name: str) -> Any:

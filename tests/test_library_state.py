@@ -750,3 +750,12 @@ def test_a_name_added_to_the_learners_module_and_later_given_code_is_seen():
     assert f.handed_over == 0
     net.post = lambda v: v * 3
     assert bits(f([0.3, 0.2])) == bits(net([0.3, 0.2]).data) and f.handed_over == 1
+
+
+def test_a_key_that_is_no_string_put_into_the_learners_modules_dict_hands_nothing_over():
+    """`vars(net)[0] = "x"` on a module of the learner's: looking the key up on the class raised a raw
+    TypeError ('attribute name must be string') out of the compiled call."""
+    net = _ActNet()
+    f = compile(net, [0.3, 0.2])
+    vars(net)[0] = "x"
+    assert bits(f([0.3, 0.2])) == bits(net([0.3, 0.2]).data) and f.handed_over == 0
