@@ -464,7 +464,9 @@ def _variables_read(
         elif isinstance(item, type):
             if _is_learners(item.__module__):
                 for name, value in list(vars(item).items()):
-                    if isinstance(value, _CODE_HOLDERS):
+                    if isinstance(value, types.FunctionType):  # by identity: `Scaler.__call__ = other` after
+                        keep(item, name, value)
+                    elif isinstance(value, _CODE_HOLDERS):
                         todo.append(value)
                     elif not name.startswith("__"):
                         keep(item, name, value)  # a counter kept on a helper class: `Stats.calls += 1`

@@ -759,3 +759,27 @@ def test_a_key_that_is_no_string_put_into_the_learners_modules_dict_hands_nothin
     f = compile(net, [0.3, 0.2])
     vars(net)[0] = "x"
     assert bits(f([0.3, 0.2])) == bits(net([0.3, 0.2]).data) and f.handed_over == 0
+
+
+class _Scaler:
+    """A helper object of the learner's that fn calls."""
+
+    def __call__(self, v):
+        return v * 2
+
+    def apply(self, v):
+        return v * 2
+
+
+@pytest.mark.parametrize("method", ["__call__", "apply"])
+def test_a_method_of_a_helper_objects_class_patched_after_compile_is_seen(method, monkeypatch):
+    """The helper's class was walked for the code it runs, but its methods were not kept: patched after compile
+    (`Scaler.apply = other`), compiled calls ran the old one (0.070 where the engine gave 0.174)."""
+    model = nn.MLP(2, [3, 1], seed=1)
+    scaler = _Scaler()
+    fn = (lambda x: scaler(model(x))) if method == "__call__" else (lambda x: scaler.apply(model(x)))
+    f = compile(fn, [0.3, 0.2])
+    f([0.3, 0.2])
+    assert f.handed_over == 0
+    monkeypatch.setattr(_Scaler, method, lambda self, v: v * 5)
+    assert bits(f([0.3, 0.2])) == bits(fn([0.3, 0.2]).data) and f.handed_over == 1
