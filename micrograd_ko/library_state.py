@@ -20,10 +20,10 @@ alive, so no id is reused while compared. The `training` flag is left out:
 train() and eval() switch it on purpose (a Dropout notes it for compile
 itself).
 
-An attribute added since that holds plain data (numbers, strings, lists and
-dicts of them) and that no code the calls run reads (`model.note = "xor"`, a
-history kept on the model) is no change: the watch of the learner's code
-says which names that code reads (`unread`).
+An attribute that holds plain data (numbers, strings, lists and dicts of
+them) and that no code the calls run reads (`model.note = "xor"`, a history
+kept on the model, added since or held already) is no change: the watch of
+the learner's code says which names that code reads (`unread`).
 
 Every module's class is compared too (the learner's modules among them):
 `layer.__class__ = MyLayer` changes no dict, but which methods run. And the
@@ -78,14 +78,26 @@ class LibraryState:
         `functions`: micrograd_ko's functions the calls run besides the classes' methods (`losses.mse`, which
         the learner's code calls or fit was given): the names they read are watched as the methods' are."""
         self.unread = unread
-        self.added: set[tuple[int, str]] = set()  # (id(owner), name) of the plain data added since that no code reads
         # Every module's class, the learner's among them: `layer.__class__ = MyLayer` changes no dict
         self.modules = list({id(m): m for m in modules}.values())
         self.module_types = list(map(type, self.modules))
         self.owners = list({id(m): m for m in modules if _library(type(m)) and hasattr(m, "__dict__")}.values())
         self.dicts = [vars(m) for m in self.owners]
         self.copies = [dict(d) for d in self.dicts]
-        slots = [(d, k) for d, copy in zip(self.dicts, self.copies) for k, v in copy.items() if type(v) in _CONTAINERS]
+        # (id(owner), name) of plain data no code reads, held already (`model.log = []` before fit) or added
+        # since: a history appended to, or rebound to other plain data, is no change
+        self.added = {
+            (id(m), k)
+            for m, copy in zip(self.owners, self.copies)
+            for k, v in copy.items()
+            if k != _LEFT_OUT and self._unread_data(m, k, v)
+        }
+        slots = [
+            (d, k)
+            for m, d, copy in zip(self.owners, self.dicts, self.copies)
+            for k, v in copy.items()
+            if type(v) in _CONTAINERS and (id(m), k) not in self.added
+        ]
         self.slot_dicts, self.slot_names = [d for d, _ in slots], [k for _, k in slots]
         self.slot_values = list(self._slot_values())  # (kept: compared by identity)
         classes = {id(c): c for m in self.owners for c in type(m).__mro__ if _library(c)}
@@ -108,7 +120,13 @@ class LibraryState:
             self.dicts.append(vars(row))
             self.copies.append(dict(vars(row)))
         self.containers = _containers(
-            [v for copy in self.copies for k, v in copy.items() if k != _LEFT_OUT] + self.global_values
+            [
+                v
+                for m, copy in zip(self.owners, self.copies)
+                for k, v in copy.items()
+                if k != _LEFT_OUT and (id(m), k) not in self.added
+            ]
+            + self.global_values
         )
         self.container_copies = [type(c)(c) for c in self.containers]
         self.learners_code = _LearnersCode(self.modules)
@@ -116,15 +134,14 @@ class LibraryState:
     def _unread_data(self, owner: Any, name: str, value: Any) -> bool:
         """Whether an attribute added to `owner` since holds plain data (numbers, strings, and lists, tuples and
         dicts of them: no Value or module that `parameters()` would list) that no code reads."""
-        if self.unread is None or isinstance(owner, Op) or type(name) is not str or hasattr(type(owner), name):
-            return False  # (one the class has, a method say, is shadowed for every caller)
-        if not self.unread(owner, name):
+        if self.unread is None or isinstance(owner, Op) or type(name) is not str:
             return False
         try:
-            marshal.dumps(value)
+            marshal.dumps(value)  # (first: most attributes, a Value or a list of them, fail at once)
         except ValueError:  # something else in it
             return False
-        return True
+        # (one the class has, a method say, is shadowed for every caller)
+        return not hasattr(type(owner), name) and self.unread(owner, name)
 
     def _global_values(self) -> Iterator[Any]:
         return chain.from_iterable(get(d) for d, get in self.global_getters)

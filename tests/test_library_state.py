@@ -410,19 +410,31 @@ def test_a_deepcopy_of_the_model_hands_nothing_over(monkeypatch, capsys):
 
 def test_a_numpy_array_kept_on_a_layer_does_not_break_the_look():
     """`==` of two numpy arrays answers an array, not a bool: the look raised numpy's own ValueError out of the
-    compiled call when the learner kept a new array on a module (`layer.last_input = np.array(x)`)."""
+    compiled call when the learner kept a new array on a module (`layer.last_input = np.array(x)`).
+
+    Arrays no code reads are plain data (no change); fn here reads them, so a new one hands the call over."""
     np = pytest.importorskip("numpy")
     model = nn.MLP(2, [3, 1], seed=1)
     model.layers[0].last_input = np.zeros(2)
     model.layers[1].kept = [np.zeros(2)]
-    f = compile(model, [0.3, 0.2])
+
+    def fn(x):
+        assert model.layers[0].last_input is not None and model.layers[1].kept
+        return model(x)
+
+    f = compile(fn, [0.3, 0.2])
     model.layers[0].last_input = np.ones(2)  # another array: looked at by identity
     assert bits(f([0.3, 0.2])) == bits(model([0.3, 0.2]).data)
     assert f.handed_over == 1
-    g = compile(model, [0.3, 0.2])
+    g = compile(fn, [0.3, 0.2])
     model.layers[1].kept[0] = np.ones(2)  # in a list
     assert bits(g([0.3, 0.2])) == bits(model([0.3, 0.2]).data)
     assert g.handed_over == 1
+    h = compile(model, [0.3, 0.2])  # model's code reads neither
+    model.layers[0].last_input = np.zeros(2)
+    model.layers[1].kept[0] = np.zeros(2)
+    assert bits(h([0.3, 0.2])) == bits(model([0.3, 0.2]).data)
+    assert h.handed_over == 0
 
 
 def test_plain_data_kept_on_a_model_that_no_code_reads_hands_nothing_over():
@@ -783,3 +795,27 @@ def test_a_method_of_a_helper_objects_class_patched_after_compile_is_seen(method
     assert f.handed_over == 0
     monkeypatch.setattr(_Scaler, method, lambda self, v: v * 5)
     assert bits(f([0.3, 0.2])) == bits(fn([0.3, 0.2]).data) and f.handed_over == 1
+
+
+def test_plain_data_a_model_held_before_compile_that_no_code_reads_hands_nothing_over():
+    """`model.history = fit(...)` before compile, appended to afterwards: only data added after compile was
+    taken for no change, so every later compiled call ran interpreted."""
+    model = nn.MLP(2, [3, 1], seed=1)
+    model.history = {"loss": [0.5]}
+    model.epochs = 1
+    f = compile(lambda x: model(x), [0.3, 0.2])
+    model.history["loss"].append(0.25)
+    model.epochs += 1
+    f([0.3, 0.2])
+    assert f.handed_over == 0
+    swap_bias(model)  # a real change is still one
+    assert bits(f([0.3, 0.2])) == bits(model([0.3, 0.2]).data) and f.handed_over == 1
+
+
+def test_fit_of_a_model_holding_a_log_its_accuracy_appends_to_stays_compiled(capsys):
+    """`model.log = []` kept before fit, appended to by the accuracy function: fit trained interpreted
+    ("'MLP.log', which the model reads, changed between steps")."""
+    model = nn.MLP(2, [3, 1], seed=1)
+    model.log = []
+    fit(model, X, Y, epochs=3, seed=0, progress=False, accuracy=lambda p, t: (model.log.append(1), True)[1])
+    assert "fit:" not in capsys.readouterr().err
