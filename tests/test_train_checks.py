@@ -203,3 +203,22 @@ def test_evaluate_refuses_bad_arguments_with_one_error(call, error):
     with pytest.raises(error) as info:
         call()
     assert info.value.__context__ is None  # not "during handling of the above exception, another exception occurred"
+
+
+@pytest.mark.parametrize(
+    "options, korean, english",
+    [
+        ({"lr": 0.1}, "학습률은 옵티마이저가", "optimizer=SGD(model.parameters(), lr=0.1)"),
+        ({"epoch": 5}, "epochs을(를) 뜻했나요?", "did you mean epochs?"),
+        ({"verbosity": 0}, "받는 인자: model, X, y", "it takes: model, X, y, loss"),
+    ],
+)
+def test_an_option_fit_does_not_take_is_named_with_where_it_belongs(options, korean, english):
+    """A learner coming from Keras or PyTorch writes fit(..., lr=0.1): Python's own 'unexpected keyword argument'
+    said neither where the learning rate goes nor in Korean."""
+    model = nn.MLP(2, [2, 1], seed=0)
+    with pytest.raises(TypeError) as error:
+        fit(model, [[0.0, 1.0]], [1.0], **options)
+    message = str(error.value)
+    assert korean in message.split(" / ")[0] and english in message.split(" / ")[1]
+    assert f"'{next(iter(options))}'" in message
