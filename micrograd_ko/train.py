@@ -74,6 +74,9 @@ def fit(
       `SGD(model.parameters(), lr=0.1)`.
     - `batch_size`: samples per update (default: all of them, full batch).
     - `seed`: the order of samples in each epoch (`random.Random(seed)`).
+      One batch of all the samples (the default) is not shuffled: its order
+      would change only the last bits of the sums, and make two runs of
+      the same script differ.
     - `progress`: show a tqdm progress bar; `False` for none.
     - `validation_data`: `(X_val, y_val)`, evaluated after every epoch.
     - `accuracy`: a function `(prediction, target) -> bool`; by default it is
@@ -185,7 +188,7 @@ def fit(
     bar = tqdm(range(epochs), desc=tr("학습", "training"), unit=tr("에폭", "epoch"), disable=not progress)
     model.train()  # (evaluate puts the mode back as it found it)
     for _ in bar:
-        if shuffle:
+        if shuffle and batch_size < len(order):  # one batch of everything: its order would change the last bits only
             rng.shuffle(order)
         total, correct = 0.0, 0
         for start in range(0, len(order), batch_size):

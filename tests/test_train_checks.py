@@ -222,3 +222,16 @@ def test_an_option_fit_does_not_take_is_named_with_where_it_belongs(options, kor
     message = str(error.value)
     assert korean in message.split(" / ")[0] and english in message.split(" / ")[1]
     assert f"'{next(iter(options))}'" in message
+
+
+def test_one_batch_of_everything_is_not_shuffled():
+    """Full-batch gradient descent gives the same numbers on every run: shuffling one batch changed only the order
+    of the sums, and so the last bits (two runs of the same notebook cell differed)."""
+    X = [[(i % 5) / 3 - 0.6, (i % 7) / 4 - 0.8] for i in range(20)]
+    y = [1.0 if a * b > 0 else 0.0 for a, b in X]
+    runs = []
+    for seed in (0, 1, None):
+        model = nn.MLP(2, [8, 8, 1], seed=0)
+        history = fit(model, X, y, loss="bce_with_logits", epochs=20, progress=False, seed=seed)
+        runs.append((history["loss"], [p.data for p in model.parameters()]))
+    assert runs[0] == runs[1] == runs[2]
