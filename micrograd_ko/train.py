@@ -22,6 +22,8 @@ Value), changes between steps (`model_state.LearnersState`). See
 from __future__ import annotations
 
 import bisect
+import difflib
+import inspect
 import math
 import numbers
 import operator
@@ -62,6 +64,7 @@ def fit(
     accuracy: Callable[[Any, Any], bool] | None = None,
     compile: bool = True,
     track_gradients: bool = False,
+    **unknown: Any,
 ) -> dict[str, list[Any]]:
     """Train `model` on inputs `X` and targets `y`; returns the history per epoch.
 
@@ -71,6 +74,9 @@ def fit(
       `SGD(model.parameters(), lr=0.1)`.
     - `batch_size`: samples per update (default: all of them, full batch).
     - `seed`: the order of samples in each epoch (`random.Random(seed)`).
+      One batch of all the samples (the default) is not shuffled: its order
+      would change only the last bits of the sums, and make two runs of
+      the same script differ.
     - `progress`: show a tqdm progress bar; `False` for none.
     - `validation_data`: `(X_val, y_val)`, evaluated after every epoch.
     - `accuracy`: a function `(prediction, target) -> bool`; by default it is
@@ -92,6 +98,8 @@ def fit(
     "val_accuracy" with validation data). The training loss and accuracy of
     an epoch are measured on the predictions made while training on it.
     """
+    if unknown:
+        raise TypeError(_unknown_options(unknown))
     check_dataset(X, y)
     _check_model(model)
     for name, flag in (
@@ -180,7 +188,7 @@ def fit(
     bar = tqdm(range(epochs), desc=tr("학습", "training"), unit=tr("에폭", "epoch"), disable=not progress)
     model.train()  # (evaluate puts the mode back as it found it)
     for _ in bar:
-        if shuffle:
+        if shuffle and batch_size < len(order):  # one batch of everything: its order would change the last bits only
             rng.shuffle(order)
         total, correct = 0.0, 0
         for start in range(0, len(order), batch_size):
@@ -1232,6 +1240,30 @@ def _number(t):
 
 def _unwrap(t):
     return t[0] if isinstance(t, (list, tuple)) and len(t) == 1 else t
+
+
+# Options learners bring from other libraries: where each lives here
+_ELSEWHERE = {
+    "lr": ("학습률은 옵티마이저가 받습니다", "the learning rate belongs to the optimizer"),
+    "learning_rate": ("학습률은 옵티마이저가 받습니다", "the learning rate belongs to the optimizer"),
+    "momentum": ("모멘텀은 옵티마이저가 받습니다", "momentum belongs to the optimizer"),
+    "weight_decay": ("가중치 감쇠는 옵티마이저가 받습니다", "weight decay belongs to the optimizer"),
+}
+
+
+def _unknown_options(unknown: dict[str, Any]) -> str:
+    """A bilingual message for keyword arguments fit does not take, with where each belongs or the name meant."""
+    known = [p for p in inspect.signature(fit).parameters if p != "unknown"]
+    name = next(iter(unknown))
+    if name in _ELSEWHERE:
+        where_ko, where_en = _ELSEWHERE[name]
+        example = f"optimizer=SGD(model.parameters(), {name}={unknown[name]!r})"
+        hint_ko, hint_en = f"{where_ko}: {example}", f"{where_en}: {example}"
+    elif close := difflib.get_close_matches(name, known, n=1):
+        hint_ko, hint_en = f"{close[0]}을(를) 뜻했나요?", f"did you mean {close[0]}?"
+    else:
+        hint_ko, hint_en = f"받는 인자: {', '.join(known)}", f"it takes: {', '.join(known)}"
+    return bilingual(f"fit에는 '{name}' 인자가 없습니다 — {hint_ko}", f"fit() has no argument '{name}' — {hint_en}")
 
 
 def _check_accuracy(accuracy):

@@ -203,3 +203,35 @@ def test_evaluate_refuses_bad_arguments_with_one_error(call, error):
     with pytest.raises(error) as info:
         call()
     assert info.value.__context__ is None  # not "during handling of the above exception, another exception occurred"
+
+
+@pytest.mark.parametrize(
+    "options, korean, english",
+    [
+        ({"lr": 0.1}, "학습률은 옵티마이저가", "optimizer=SGD(model.parameters(), lr=0.1)"),
+        ({"epoch": 5}, "epochs을(를) 뜻했나요?", "did you mean epochs?"),
+        ({"verbosity": 0}, "받는 인자: model, X, y", "it takes: model, X, y, loss"),
+    ],
+)
+def test_an_option_fit_does_not_take_is_named_with_where_it_belongs(options, korean, english):
+    """A learner coming from Keras or PyTorch writes fit(..., lr=0.1): Python's own 'unexpected keyword argument'
+    said neither where the learning rate goes nor in Korean."""
+    model = nn.MLP(2, [2, 1], seed=0)
+    with pytest.raises(TypeError) as error:
+        fit(model, [[0.0, 1.0]], [1.0], **options)
+    message = str(error.value)
+    assert korean in message.split(" / ")[0] and english in message.split(" / ")[1]
+    assert f"'{next(iter(options))}'" in message
+
+
+def test_one_batch_of_everything_is_not_shuffled():
+    """Full-batch gradient descent gives the same numbers on every run: shuffling one batch changed only the order
+    of the sums, and so the last bits (two runs of the same notebook cell differed)."""
+    X = [[(i % 5) / 3 - 0.6, (i % 7) / 4 - 0.8] for i in range(20)]
+    y = [1.0 if a * b > 0 else 0.0 for a, b in X]
+    runs = []
+    for seed in (0, 1, None):
+        model = nn.MLP(2, [8, 8, 1], seed=0)
+        history = fit(model, X, y, loss="bce_with_logits", epochs=20, progress=False, seed=seed)
+        runs.append((history["loss"], [p.data for p in model.parameters()]))
+    assert runs[0] == runs[1] == runs[2]
