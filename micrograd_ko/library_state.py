@@ -20,13 +20,16 @@ alive, so no id is reused while compared. The `training` flag is left out:
 train() and eval() switch it on purpose (a Dropout notes it for compile
 itself).
 
-An attribute added since that holds plain data (numbers, strings, lists and
-dicts of them) and that no code the calls run reads (`model.note = "xor"`, a
-history kept on the model) is no change: the watch of the learner's code
-says which names that code reads (`unread`).
+An attribute that holds plain data (numbers, strings, lists and dicts of
+them) and that no code the calls run reads (`model.note = "xor"`, a history
+kept on the model, added since or held already) is no change: the watch of
+the learner's code says which names that code reads (`unread`).
 
 Every module's class is compared too (the learner's modules among them):
-`layer.__class__ = MyLayer` changes no dict, but which methods run.
+`layer.__class__ = MyLayer` changes no dict, but which methods run. And the
+code the learner's modules and classes hold, by identity (`_LearnersCode`):
+a method of the learner's class patched (`Net.act = other`) or shadowed on
+the module (`net.act = other`); their data is `model_state`'s.
 
 The classes' methods also read names of their modules (`nn.Neuron.forward`
 reads nn's `dot` and `_ACTIVATION_FUNCTIONS`, Value's methods the engine's op
@@ -53,7 +56,7 @@ from itertools import chain
 from typing import Any
 
 from .engine import Op, Value
-from .learners_code import _names_read
+from .learners_code import _is_learners, _names_read
 
 _LEFT_OUT = "training"
 
@@ -65,10 +68,15 @@ def _library(cls: type) -> bool:
 class LibraryState:
     """The attributes of micrograd_ko's modules among `modules`, and the dicts of their classes and of Value."""
 
-    def __init__(self, modules: list[Any], unread: Callable[[Any, str], bool] | None = None) -> None:
+    def __init__(
+        self, modules: list[Any], unread: Callable[[Any, str], bool] | None = None, functions: Iterable[Any] = ()
+    ) -> None:
         """`unread(owner, name)`: whether no code that the watched calls run reads that attribute (the watch of the
         learner's code knows); an attribute added later that holds plain data and is unread is then no change
-        (`model.note = "xor"`, a history dict kept on the model)."""
+        (`model.note = "xor"`, a history dict kept on the model).
+
+        `functions`: micrograd_ko's functions the calls run besides the classes' methods (`losses.mse`, which
+        the learner's code calls or fit was given): the names they read are watched as the methods' are."""
         self.unread = unread
         # Every module's class, the learner's among them: `layer.__class__ = MyLayer` changes no dict
         self.modules = list({id(m): m for m in modules}.values())
@@ -76,7 +84,20 @@ class LibraryState:
         self.owners = list({id(m): m for m in modules if _library(type(m)) and hasattr(m, "__dict__")}.values())
         self.dicts = [vars(m) for m in self.owners]
         self.copies = [dict(d) for d in self.dicts]
-        slots = [(d, k) for d, copy in zip(self.dicts, self.copies) for k, v in copy.items() if type(v) in _CONTAINERS]
+        # (id(owner), name) of plain data no code reads, held already (`model.log = []` before fit) or added
+        # since: a history appended to, or rebound to other plain data, is no change
+        self.added = {
+            (id(m), k)
+            for m, copy in zip(self.owners, self.copies)
+            for k, v in copy.items()
+            if k != _LEFT_OUT and self._unread_data(m, k, v)
+        }
+        slots = [
+            (d, k)
+            for m, d, copy in zip(self.owners, self.dicts, self.copies)
+            for k, v in copy.items()
+            if type(v) in _CONTAINERS and (id(m), k) not in self.added
+        ]
         self.slot_dicts, self.slot_names = [d for d, _ in slots], [k for _, k in slots]
         self.slot_values = list(self._slot_values())  # (kept: compared by identity)
         classes = {id(c): c for m in self.owners for c in type(m).__mro__ if _library(c)}
@@ -84,7 +105,7 @@ class LibraryState:
         self.classes = list(classes.values())
         self.class_dicts = [vars(c) for c in self.classes]
         self.class_copies = [dict(d) for d in self.class_dicts]
-        names = _module_names(self.classes)
+        names = _module_names(self.classes, functions)
         self.global_dicts, self.global_names = [d for d, _ in names], [n for _, n in names]
         self.global_values = list(map(dict.get, self.global_dicts, self.global_names))  # (kept: no id reused)
         by_module: dict[int, tuple[dict[str, Any], list[str]]] = {}
@@ -99,20 +120,28 @@ class LibraryState:
             self.dicts.append(vars(row))
             self.copies.append(dict(vars(row)))
         self.containers = _containers(
-            [v for copy in self.copies for k, v in copy.items() if k != _LEFT_OUT] + self.global_values
+            [
+                v
+                for m, copy in zip(self.owners, self.copies)
+                for k, v in copy.items()
+                if k != _LEFT_OUT and (id(m), k) not in self.added
+            ]
+            + self.global_values
         )
         self.container_copies = [type(c)(c) for c in self.containers]
+        self.learners_code = _LearnersCode(self.modules)
 
     def _unread_data(self, owner: Any, name: str, value: Any) -> bool:
         """Whether an attribute added to `owner` since holds plain data (numbers, strings, and lists, tuples and
         dicts of them: no Value or module that `parameters()` would list) that no code reads."""
-        if self.unread is None or isinstance(owner, Op) or hasattr(type(owner), name) or not self.unread(owner, name):
-            return False  # (one the class has, a method say, is shadowed for every caller)
+        if self.unread is None or isinstance(owner, Op) or type(name) is not str:
+            return False
         try:
-            marshal.dumps(value)
+            marshal.dumps(value)  # (first: most attributes, a Value or a list of them, fail at once)
         except ValueError:  # something else in it
             return False
-        return True
+        # (one the class has, a method say, is shadowed for every caller)
+        return not hasattr(type(owner), name) and self.unread(owner, name)
 
     def _global_values(self) -> Iterator[Any]:
         return chain.from_iterable(get(d) for d, get in self.global_getters)
@@ -130,6 +159,7 @@ class LibraryState:
                 and self.class_dicts == self.class_copies
                 and _all_same(self._slot_values(), self.slot_values)  # (the dicts are equal: every key is there)
                 and _all_same(self._global_values(), self.global_held)
+                and self.learners_code.same()
             ):
                 return None
         except Exception:  # noqa: BLE001,S110 - an `==` that answers no bool (numpy arrays kept on a layer): below
@@ -144,12 +174,19 @@ class LibraryState:
             if type(module) is not cls:
                 return f"{cls.__name__}.__class__"
         for owner, d, copy in zip(self.owners, self.dicts, self.copies):
-            for name in sorted({*d, *copy} - {_LEFT_OUT}):
+            for name in sorted({*d, *copy} - {_LEFT_OUT}, key=str):  # (a key put in by hand may be no str)
                 value = copy.get(name, _GONE)
-                if value is _GONE and self._unread_data(owner, name, d[name]):
-                    copy[name] = d[name]  # (from now on compared as the others are)
-                    continue
-                if d.get(name, _GONE) is not value or any(_changed(c, copied[id(c)]) for c in _containers([value])):
+                if value is _GONE or (id(owner), name) in self.added:  # added since: plain data no code reads?
+                    if name not in d:  # (one that was, deleted again)
+                        del copy[name]
+                        continue
+                    if self._unread_data(owner, name, d[name]):
+                        copy[name] = d[name]  # (from now on compared as the others are)
+                        self.added.add((id(owner), name))
+                        continue
+                # (the containers of plain data added since have no copy: no code reads them)
+                inside = [c for c in _containers([value]) if id(c) in copied]
+                if d.get(name, _GONE) is not value or any(_changed(c, copied[id(c)]) for c in inside):
                     return f"{type(owner).__name__}.{name}"
         for cls, d, copy in zip(self.classes, self.class_dicts, self.class_copies):
             changed = sorted(n for n in {*d, *copy} - _CACHES if d.get(n, _GONE) is not copy.get(n, _GONE))
@@ -158,6 +195,9 @@ class LibraryState:
         for d, name, value in zip(self.global_dicts, self.global_names, self.global_values):
             if d.get(name) is not value or any(_changed(c, copied[id(c)]) for c in _containers([value])):
                 return f"{d['__name__']}.{name}"
+        moved = self.learners_code.which()
+        if moved is not None:
+            return moved
         for d, copy in zip(self.dicts, self.copies):
             copy.pop(_LEFT_OUT, None)
             if _LEFT_OUT in d:
@@ -168,6 +208,79 @@ class LibraryState:
                 if name in d:
                     copy[name] = d[name]
         return None
+
+
+class _LearnersCode:
+    """The code that the learner's modules and their classes (of the learner's) hold, by identity.
+
+    A method patched onto the learner's class (`Net.act = other`) or put on
+    one of its modules (`net.act = other`, shadowing the class's) changes
+    what the interpreted call runs; their data is pictured elsewhere
+    (`model_state`), which passes code over. Names added that hold no code
+    (`self.out = h`, kept for a plot) are no change.
+    """
+
+    def __init__(self, modules: list[Any]) -> None:
+        classes = {id(c): c for m in modules for c in type(m).__mro__ if _is_learners(c.__module__)}
+        owners = [m for m in modules if _is_learners(type(m).__module__) and hasattr(m, "__dict__")]
+        self.owners = [*classes.values(), *owners]
+        self.dicts = [vars(o) for o in self.owners]  # (a class's is a mappingproxy)
+        self.keys = [set(d) for d in self.dicts]
+        held = [(o, d, name) for o, d in zip(self.owners, self.dicts) for name, value in d.items() if _is_code(value)]
+        self.code_owners = [o for o, _, _ in held]
+        self.code_dicts, self.code_names = [d for _, d, _ in held], [name for _, _, name in held]
+        self.code = list(self._code())
+
+    def _code(self) -> Iterator[Any]:
+        return map(_get, self.code_dicts, self.code_names)
+
+    def same(self) -> bool:
+        return _all_same(self._code(), self.code) and all(map(operator.eq, map(set, self.dicts), self.keys))
+
+    def which(self) -> str | None:
+        """'Net.act' for code rebound, deleted or added (on a module: shadowing its class's code); None if only
+        names holding no code came or went (the key sets then take them)."""
+        for i, (owner, d, name, value) in enumerate(zip(self.code_owners, self.code_dicts, self.code_names, self.code)):
+            now = d.get(name)
+            if now is not value:
+                if self._code_now(owner, name, now) or self._code_now(owner, name, value):
+                    return f"{_label(owner)}.{name}"
+                self.code[i] = now  # (a name added since that holds no code, rebound to no code)
+        for owner, d, keys in zip(self.owners, self.dicts, self.keys):
+            for name in set(d) - keys:
+                if self._code_now(owner, name, d[name]):
+                    return f"{_label(owner)}.{name}"
+                # from now on looked at as code is: it may be rebound to code later
+                self.code_owners.append(owner)
+                self.code_dicts.append(d)
+                self.code_names.append(name)
+                self.code.append(d[name])
+            keys.clear()
+            keys.update(d)
+        return None
+
+    @staticmethod
+    def _code_now(owner: Any, name: str, value: Any) -> bool:
+        """Whether `value` at `owner.name` is code, or shadows the class's code (on a module)."""
+        if _is_code(value) or isinstance(owner, type):
+            return _is_code(value)
+        # the class's own entry, as Python finds it (no metaclass __getattr__ asked; a key may be no str)
+        return _is_code(next((vars(c)[name] for c in type(owner).__mro__ if name in vars(c)), None))
+
+
+def _get(d: Any, name: str) -> Any:
+    return d.get(name)
+
+
+def _label(owner: Any) -> str:
+    return owner.__name__ if isinstance(owner, type) else type(owner).__name__
+
+
+def _is_code(value: Any) -> bool:
+    return isinstance(value, (*_CODE, functools.partial))
+
+
+_CODE = (types.FunctionType, types.MethodType, type, staticmethod, classmethod, property)
 
 
 def _all_same(now: Iterable[Any], then: list[Any]) -> bool:
@@ -192,8 +305,9 @@ _CONTAINERS = (list, dict, tuple)
 _WATCHED = (types.FunctionType, type, Op, functools.partial, *_CONTAINERS)
 
 
-def _module_names(classes: list[type]) -> list[tuple[dict[str, Any], str]]:
-    """(a module's namespace, name) for the names of micrograd_ko's modules that the methods of `classes` read,
+def _module_names(classes: list[type], called: Iterable[Any] = ()) -> list[tuple[dict[str, Any], str]]:
+    """(a module's namespace, name) for the names of micrograd_ko's modules that the methods of `classes` (and
+    the functions `called`: `losses.mse` -> its `MSE` row and helpers) read,
     and the functions of micrograd_ko those names hold in turn (`nn.Neuron.forward` -> `nn.dot` -> the
     engine's `DOT` row -> its rules), where they hold code, a class, an op row or a container (`nn.dot`,
     `nn._ACTIVATION_FUNCTIONS`, `engine.TANH`). Looked up again for every new watch: a method patched on
@@ -202,7 +316,7 @@ def _module_names(classes: list[type]) -> list[tuple[dict[str, Any], str]]:
     Names a module's own functions assign (`global _new`: the engine's counters and hooks) are its state, not
     its code, and are left out.
     """
-    functions: list[Any] = []
+    functions: list[Any] = [f.func if isinstance(f, functools.partial) else f for f in called]
     for cls in classes:
         for member in vars(cls).values():
             if isinstance(member, (staticmethod, classmethod)):

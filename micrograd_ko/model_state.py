@@ -39,7 +39,8 @@ import marshal
 import random
 import sys
 import types
-from collections import deque
+import weakref
+from collections import ChainMap, deque
 from typing import Any
 
 from .engine import Value
@@ -179,12 +180,16 @@ class LearnersState:
                     _may_be_read(name, names, owner)
                 ):
                     self.kept.append((owner, name, value, print_))
-        self.opaque = _opaque([(name, print_) for _, name, _, print_ in self.kept])
+        slotted = [m for root in roots for m in _modules_of(root) if _slots_of_learners(type(m))]
+        # (a module of the learner's that keeps state in __slots__: neither modules() nor the watch read them)
+        self.opaque = f"{type(slotted[0]).__name__}.__slots__" if slotted else None
+        self.opaque = self.opaque or _opaque([(name, print_) for _, name, _, print_ in self.kept])
         # A model's weights kept as nested lists (what fn reads most): each list's items, compared by identity.
         self.trees = {id(value): _value_tree(value) for _, _, value, _ in self.kept}
         self.library = LibraryState(
             [m for root in roots for m in _modules_of(root)],
             lambda owner, attribute: not _may_be_read(attribute, names, owner),
+            [*functions, *(value for _, _, value, _ in self.kept)],  # (`losses.mse`: what it reads in turn)
         )
 
     def moved(self) -> str | None:
@@ -256,8 +261,9 @@ def _read_with_modules(
 
 
 def _modules_within(values: list[Any]) -> list[Any]:
-    """The Modules among `values` and inside them: in lists, tuples, dicts and sets (nested), partials, and the
-    attributes of Modules and of helper objects (a `SimpleNamespace`, an object of the learner's). Not in code,
+    """The Modules among `values` and inside them: in lists, tuples, dicts and sets (nested), partials, views of
+    dicts (a `ChainMap`), behind weak references and bound methods, and the attributes of Modules and of helper
+    objects (a `SimpleNamespace`, an object of the learner's). Not in code,
     classes or the objects of installed packages, whose state is theirs.
 
     Plain data (numbers and strings, however nested) is passed over at once: marshal takes nothing else.
@@ -288,11 +294,19 @@ def _modules_within(values: list[Any]) -> list[Any]:
             pending += items
         elif isinstance(value, functools.partial):
             pending += [*value.args, *value.keywords.values()]
+        elif isinstance(value, _VIEWS):  # `ChainMap({"net": net})`, `MappingProxyType(...)`: a dict seen through
+            pending += list(value.values())
+        elif isinstance(value, weakref.ref):  # `r = weakref.ref(net)`, fn calls `r()(x)`; a WeakMethod's method
+            pending.append(value())
+        elif isinstance(value, types.MethodType):
+            pending.append(value.__self__)
         elif isinstance(value, types.SimpleNamespace) or _learners_object(value):
             pending += list(getattr(value, "__dict__", {}).values())
     return found
 
 
+_CACHED = type(functools.cache(len))  # what functools.cache and lru_cache make of a function
+_VIEWS = (ChainMap, types.MappingProxyType, weakref.WeakValueDictionary)
 _PLAIN_KINDS = {Value, float, int, bool, str, bytes, type(None)}  # (met most: passed over before anything is asked)
 
 
@@ -304,6 +318,19 @@ def _strings_in(code: types.CodeType) -> frozenset[str]:
         if isinstance(inner, types.CodeType):
             found |= _strings_in(inner)
     return frozenset(found)
+
+
+def _slots_of_learners(cls: type) -> bool:
+    """Whether one of the learner's classes among `cls` and its bases declares `__slots__` that hold something
+    (a submodule or a number kept in a slot is in no `__dict__`: `modules()` and the watch do not see it)."""
+    for c in cls.__mro__:
+        slots = vars(c).get("__slots__", ())
+        if _is_learners(c.__module__) and set([slots] if isinstance(slots, str) else slots) - _NO_STATE_SLOTS:
+            return True
+    return False
+
+
+_NO_STATE_SLOTS = {"__dict__", "__weakref__"}
 
 
 def _reads_training(cls: type) -> bool:
@@ -402,6 +429,9 @@ def _variables_read(
 
     while todo and len(visited) < _MAX_FUNCTIONS:
         item = todo.pop()
+        if type(item) is _CACHED and id(item) not in visited:  # `@functools.cache`: the function it calls
+            visited.add(id(item))
+            todo.append(item.__wrapped__)
         if id(item) in visited or not (_holds_code(item) or _is_container(item)):
             continue
         visited.add(id(item))
@@ -434,7 +464,9 @@ def _variables_read(
         elif isinstance(item, type):
             if _is_learners(item.__module__):
                 for name, value in list(vars(item).items()):
-                    if isinstance(value, _CODE_HOLDERS):
+                    if isinstance(value, types.FunctionType):  # by identity: `Scaler.__call__ = other` after
+                        keep(item, name, value)
+                    elif isinstance(value, _CODE_HOLDERS):
                         todo.append(value)
                     elif not name.startswith("__"):
                         keep(item, name, value)  # a counter kept on a helper class: `Stats.calls += 1`

@@ -205,7 +205,7 @@ def fit(
             Xb: Any = X
             yb: Any = y
             if compiled is not None and not (type(X) in (list, tuple) and type(y) in (list, tuple)):
-                Xb, yb = _Rows(X, batch), _Rows(y, batch)  # a Sequence of the user's: read once, as interpreted
+                Xb, yb = _rows(model, loss_fn, X, y, batch)  # a Sequence of the user's: read once, as interpreted
             step = fused.step(compiled, Xb, yb, batch) if fused is not None and compiled is not None else None
             if step is None:  # zero_grad, forward + backward, optimizer step
                 optimizer.zero_grad()
@@ -492,6 +492,15 @@ def _finite(x):
     if x - x:
         raise OverflowError(x)
     return x
+
+
+def _rows(model, loss_fn, X, y, batch):
+    """`_Rows` of X and y for one batch; a row that raises is named as the interpreted step names it (`X[7]: ...`)."""
+    try:
+        return _Rows(X, batch), _Rows(y, batch)
+    except (TypeError, ValueError) as error:
+        _name_row(error, model, loss_fn, X, y, batch)
+        raise
 
 
 class _Rows:

@@ -410,19 +410,31 @@ def test_a_deepcopy_of_the_model_hands_nothing_over(monkeypatch, capsys):
 
 def test_a_numpy_array_kept_on_a_layer_does_not_break_the_look():
     """`==` of two numpy arrays answers an array, not a bool: the look raised numpy's own ValueError out of the
-    compiled call when the learner kept a new array on a module (`layer.last_input = np.array(x)`)."""
+    compiled call when the learner kept a new array on a module (`layer.last_input = np.array(x)`).
+
+    Arrays no code reads are plain data (no change); fn here reads them, so a new one hands the call over."""
     np = pytest.importorskip("numpy")
     model = nn.MLP(2, [3, 1], seed=1)
     model.layers[0].last_input = np.zeros(2)
     model.layers[1].kept = [np.zeros(2)]
-    f = compile(model, [0.3, 0.2])
+
+    def fn(x):
+        assert model.layers[0].last_input is not None and model.layers[1].kept
+        return model(x)
+
+    f = compile(fn, [0.3, 0.2])
     model.layers[0].last_input = np.ones(2)  # another array: looked at by identity
     assert bits(f([0.3, 0.2])) == bits(model([0.3, 0.2]).data)
     assert f.handed_over == 1
-    g = compile(model, [0.3, 0.2])
+    g = compile(fn, [0.3, 0.2])
     model.layers[1].kept[0] = np.ones(2)  # in a list
     assert bits(g([0.3, 0.2])) == bits(model([0.3, 0.2]).data)
     assert g.handed_over == 1
+    h = compile(model, [0.3, 0.2])  # model's code reads neither
+    model.layers[0].last_input = np.zeros(2)
+    model.layers[1].kept[0] = np.zeros(2)
+    assert bits(h([0.3, 0.2])) == bits(model([0.3, 0.2]).data)
+    assert h.handed_over == 0
 
 
 def test_plain_data_kept_on_a_model_that_no_code_reads_hands_nothing_over():
@@ -499,3 +511,311 @@ def test_a_library_function_reached_through_the_package_or_getattr_is_seen(path,
     f = compile(fn, 2.0, 1.0)
     monkeypatch.setattr(losses, "mse", lambda p, t: (p - t).abs())
     assert f(3.0, 1.0) == fn(3.0, 1.0).data == 0.5 and f.handed_over == 1
+
+
+def _double_mse_forward(losses, monkeypatch):
+    forward = losses.MSE.forward
+    monkeypatch.setattr(losses.MSE, "forward", lambda xs: 2 * forward(xs))
+
+
+def _another_mse_row(losses, monkeypatch):
+    forward = losses.MSE.forward
+    monkeypatch.setattr(losses, "MSE", engine.Op("mse", losses.MSE.derivative, lambda xs: 2 * forward(xs)))
+
+
+def _patch_a_helper(losses, monkeypatch):
+    items = losses._items
+    monkeypatch.setattr(losses, "_items", lambda t: [x * 0.5 for x in items(t)])
+
+
+@pytest.mark.parametrize("change", [_double_mse_forward, _another_mse_row, _patch_a_helper])
+@pytest.mark.parametrize("called", ["by fn", "as fn"])
+def test_what_a_library_function_fn_calls_reads_is_watched(change, called, monkeypatch):
+    """fn calls `losses.mse`, which reads its `MSE` row and helpers: a rule of the row, the row or a helper
+    replaced after compile was not seen (only the methods of nn's classes and of Value were followed), and
+    compiled calls gave the old loss (0.76 where the engine gave 1.52)."""
+    from micrograd_ko import losses
+
+    model = nn.MLP(2, [3, 1], seed=1)
+    fn = (lambda x, t: losses.mse(model(x), t)) if called == "by fn" else losses.mse
+    args = ([0.5, -0.2], 1.0) if called == "by fn" else (0.5, 1.0)
+    f = compile(fn, *args)
+    change(losses, monkeypatch)
+    got = f(*args)
+    assert bits(got) == bits(fn(*args).data) and f.handed_over == 1
+
+
+def test_fit_sees_a_rule_of_its_losss_row_replaced_between_steps(monkeypatch, capsys):
+    """fit(loss="mse") runs `losses.mse`: its `MSE` row's forward replaced by an accuracy function between
+    steps trained compiled on the old loss."""
+    from micrograd_ko import losses
+
+    forward = losses.MSE.forward
+
+    def accuracy(pred, target):
+        monkeypatch.setattr(losses.MSE, "forward", lambda xs: 2 * forward(xs))
+        return True
+
+    histories = []
+    for compiled in (True, False):
+        monkeypatch.setattr(losses.MSE, "forward", forward)
+        model = nn.MLP(2, [3, 1], seed=1)
+        histories.append(fit(model, X, Y, epochs=3, seed=0, progress=False, accuracy=accuracy, compile=compiled))
+    assert histories[0] == histories[1]
+    assert "'Op.forward'" in capsys.readouterr().err
+
+
+def test_plain_data_added_to_a_model_does_not_break_the_look_when_something_else_moves():
+    """An unread history kept on the model, then a swapped bias: the look raised a raw KeyError out of the
+    compiled call (the added list had no copy to be compared with)."""
+    model = nn.MLP(2, [3, 1], seed=1)
+    f = compile(lambda x: model(x), [0.3, 0.2])
+    model.history = [1.0]
+    f([0.3, 0.2])
+    swap_bias(model)
+    assert bits(f([0.3, 0.2])) == bits(model([0.3, 0.2]).data) and f.handed_over == 1
+
+
+def test_plain_data_added_to_a_model_and_then_rebound_or_deleted_hands_nothing_over():
+    model = nn.MLP(2, [3, 1], seed=1)
+    f = compile(lambda x: model(x), [0.3, 0.2])
+    model.history = [1.0]
+    f([0.3, 0.2])
+    model.history = [*model.history, 2.0]  # `history = history + [loss]`
+    f([0.3, 0.2])
+    del model.history
+    f([0.3, 0.2])
+    assert f.handed_over == 0
+
+
+def _through_a_weak_reference(model):
+    import weakref
+
+    ref = weakref.ref(model)
+    return lambda x: ref()(x)
+
+
+def _through_a_weak_method(model):
+    import weakref
+
+    call = weakref.WeakMethod(model.__call__)
+    return lambda x: call()(x)
+
+
+def _through_a_chain_map(model):
+    import collections
+
+    nets = collections.ChainMap({"net": model})
+    return lambda x: nets["net"](x)
+
+
+def _through_a_mapping_proxy(model):
+    nets = types.MappingProxyType({"net": model})
+    return lambda x: nets["net"](x)
+
+
+def _through_a_cached_function(model):
+    import functools
+
+    net = functools.cache(lambda: model)
+    return lambda x: net()(x)
+
+
+@pytest.mark.parametrize(
+    "reach",
+    [
+        _through_a_weak_reference,
+        _through_a_weak_method,
+        _through_a_chain_map,
+        _through_a_mapping_proxy,
+        _through_a_cached_function,
+    ],
+)
+def test_a_model_behind_a_weak_reference_a_dict_view_or_a_cache_is_watched(reach):
+    """The model was not found behind these, so a swapped bias was never seen (0.035 compiled, -0.715 the
+    engine's)."""
+    model = nn.MLP(2, [3, 1], seed=1)
+    fn = reach(model)
+    f = compile(fn, [0.3, 0.2])
+    swap_bias(model)
+    assert bits(f([0.3, 0.2])) == bits(fn([0.3, 0.2]).data) and f.handed_over == 1
+
+
+class _Slotted(nn.Module):
+    """A module of the learner's that keeps its network in a slot (no `__dict__` entry: modules() misses it)."""
+
+    __slots__ = ("net",)
+
+    def __init__(self, net):
+        self.net = net
+
+    def __call__(self, x):
+        return self.net(x)
+
+
+def test_a_module_of_the_learners_with_slots_is_refused():
+    """Its network was neither listed nor watched: a bias swapped, or another network put in the slot, went
+    unseen (compiled 0.035, the engine -0.715)."""
+    from micrograd_ko.compiler import CompileError
+
+    with pytest.raises(CompileError, match="__slots__"):
+        compile(_Slotted(nn.MLP(2, [3, 1], seed=1)), [0.3, 0.2])
+    model = _Slotted(nn.MLP(2, [3, 1], seed=1))
+    with pytest.raises(CompileError, match="__slots__"):
+        compile(lambda x: model(x), [0.3, 0.2])
+
+
+def test_a_key_that_is_no_string_put_into_a_modules_dict_hands_the_call_over():
+    """`vars(layer)[0] = "x"`: sorting the names raised a raw TypeError ('<' between str and int) out of the
+    compiled call."""
+    model = nn.MLP(2, [3, 1], seed=1)
+    f = compile(lambda x: model(x), [0.3, 0.2])
+    vars(model.layers[0])[0] = "x"
+    assert bits(f([0.3, 0.2])) == bits(model([0.3, 0.2]).data) and f.handed_over == 1
+
+
+class _ActNet(nn.Module):
+    """A module of the learner's whose forward calls a method of its own (`act`)."""
+
+    def __init__(self):
+        self.a = nn.Layer(2, 3, activation="tanh", rng=1)
+        self.b = nn.Layer(3, 1, activation="linear", rng=2)
+
+    def __call__(self, x):
+        return self.b(self.act(self.a(x)))[0]
+
+    def act(self, h):
+        return h
+
+
+def _patch_the_learners_class(net, monkeypatch):
+    monkeypatch.setattr(_ActNet, "act", lambda self, h: [v * 2 for v in h])
+
+
+def _shadow_on_the_module(net, monkeypatch):
+    net.act = lambda h: [v * 3 for v in h]
+
+
+def _add_a_method_on_a_subclass(net, monkeypatch):
+    monkeypatch.setattr(type(net), "act", lambda self, h: [v * 4 for v in h], raising=False)
+
+
+class _SubNet(_ActNet):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("make", "change"),
+    [
+        (_ActNet, _patch_the_learners_class),
+        (_ActNet, _shadow_on_the_module),
+        (_SubNet, _add_a_method_on_a_subclass),
+    ],
+)
+@pytest.mark.parametrize("called", ["module", "lambda"])
+def test_a_method_of_the_learners_module_patched_after_compile_is_seen(make, change, called, monkeypatch):
+    """Only micrograd_ko's classes were compared: a method of the learner's class patched (or shadowed on the
+    module, or added to a subclass) ran the traced one (0.0011 compiled, 0.0022 the engine's)."""
+    net = make()
+    fn = net if called == "module" else (lambda x: net(x))
+    f = compile(fn, [0.3, 0.2])
+    net.note = "names holding no code come and go freely"
+    f([0.3, 0.2])
+    assert f.handed_over == 0
+    change(net, monkeypatch)
+    assert bits(f([0.3, 0.2])) == bits(fn([0.3, 0.2]).data) and f.handed_over == 1
+
+
+def test_fit_sees_a_method_of_the_learners_module_patched_between_steps(monkeypatch, capsys):
+    act = _ActNet.act
+
+    def accuracy(pred, target):
+        monkeypatch.setattr(_ActNet, "act", lambda self, h: [v * 2 for v in h])
+        return True
+
+    histories = []
+    for compiled in (True, False):
+        monkeypatch.setattr(_ActNet, "act", act)
+        histories.append(fit(_ActNet(), X, Y, epochs=3, seed=0, progress=False, accuracy=accuracy, compile=compiled))
+    assert histories[0] == histories[1]
+    assert "'_ActNet.act'" in capsys.readouterr().err
+
+
+class _PostNet(_ActNet):
+    """Applies `self.post` to its output when it is set to a function (`getattr` with a default)."""
+
+    def __call__(self, x):
+        out = super().__call__(x)
+        post = getattr(self, "post", None)
+        return post(out) if callable(post) else out
+
+
+def test_a_name_added_to_the_learners_module_and_later_given_code_is_seen():
+    """A name added that held no code was taken once (no change), and no longer looked at: given a function
+    later, compiled calls ran without it."""
+    net = _PostNet()
+    f = compile(net, [0.3, 0.2])
+    net.post = None
+    f([0.3, 0.2])
+    net.post = 1.0
+    f([0.3, 0.2])
+    assert f.handed_over == 0
+    net.post = lambda v: v * 3
+    assert bits(f([0.3, 0.2])) == bits(net([0.3, 0.2]).data) and f.handed_over == 1
+
+
+def test_a_key_that_is_no_string_put_into_the_learners_modules_dict_hands_nothing_over():
+    """`vars(net)[0] = "x"` on a module of the learner's: looking the key up on the class raised a raw
+    TypeError ('attribute name must be string') out of the compiled call."""
+    net = _ActNet()
+    f = compile(net, [0.3, 0.2])
+    vars(net)[0] = "x"
+    assert bits(f([0.3, 0.2])) == bits(net([0.3, 0.2]).data) and f.handed_over == 0
+
+
+class _Scaler:
+    """A helper object of the learner's that fn calls."""
+
+    def __call__(self, v):
+        return v * 2
+
+    def apply(self, v):
+        return v * 2
+
+
+@pytest.mark.parametrize("method", ["__call__", "apply"])
+def test_a_method_of_a_helper_objects_class_patched_after_compile_is_seen(method, monkeypatch):
+    """The helper's class was walked for the code it runs, but its methods were not kept: patched after compile
+    (`Scaler.apply = other`), compiled calls ran the old one (0.070 where the engine gave 0.174)."""
+    model = nn.MLP(2, [3, 1], seed=1)
+    scaler = _Scaler()
+    fn = (lambda x: scaler(model(x))) if method == "__call__" else (lambda x: scaler.apply(model(x)))
+    f = compile(fn, [0.3, 0.2])
+    f([0.3, 0.2])
+    assert f.handed_over == 0
+    monkeypatch.setattr(_Scaler, method, lambda self, v: v * 5)
+    assert bits(f([0.3, 0.2])) == bits(fn([0.3, 0.2]).data) and f.handed_over == 1
+
+
+def test_plain_data_a_model_held_before_compile_that_no_code_reads_hands_nothing_over():
+    """`model.history = fit(...)` before compile, appended to afterwards: only data added after compile was
+    taken for no change, so every later compiled call ran interpreted."""
+    model = nn.MLP(2, [3, 1], seed=1)
+    model.history = {"loss": [0.5]}
+    model.epochs = 1
+    f = compile(lambda x: model(x), [0.3, 0.2])
+    model.history["loss"].append(0.25)
+    model.epochs += 1
+    f([0.3, 0.2])
+    assert f.handed_over == 0
+    swap_bias(model)  # a real change is still one
+    assert bits(f([0.3, 0.2])) == bits(model([0.3, 0.2]).data) and f.handed_over == 1
+
+
+def test_fit_of_a_model_holding_a_log_its_accuracy_appends_to_stays_compiled(capsys):
+    """`model.log = []` kept before fit, appended to by the accuracy function: fit trained interpreted
+    ("'MLP.log', which the model reads, changed between steps")."""
+    model = nn.MLP(2, [3, 1], seed=1)
+    model.log = []
+    fit(model, X, Y, epochs=3, seed=0, progress=False, accuracy=lambda p, t: (model.log.append(1), True)[1])
+    assert "fit:" not in capsys.readouterr().err

@@ -762,6 +762,24 @@ def test_an_augmenting_sequence_is_read_once_per_batch_compiled_as_interpreted(b
     assert compiled == interpreted
 
 
+class _Corrupt(_Jittered):
+    """A data set of the learner's one of whose rows cannot be read."""
+
+    def __getitem__(self, i):
+        if i == 3:
+            raise ValueError("row 3 is corrupt")
+        return self.rows[i]
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_a_row_of_a_sequence_that_raises_is_named_compiled_as_interpreted(compiled):
+    """The compiled step reads a Sequence's rows outside the interpreted step's naming of the row: its error
+    said 'row 3 is corrupt' where compile=False said 'X[3]: row 3 is corrupt'."""
+    model = MLP(2, [3, 1], seed=1)
+    with pytest.raises(ValueError, match=r"^X\[3\]: row 3 is corrupt$"):
+        fit(model, _Corrupt(X4 * 2), [1.0, 0.0] * 4, epochs=1, seed=0, progress=False, compile=compiled)
+
+
 class _Scores(list):
     """A list of scores a model of the learner's returns (a list subclass, as a named result type would be)."""
 
