@@ -1,4 +1,7 @@
-"""The message-language policy of micrograd_ko/i18n.py: errors in both languages unless a reader chose one."""
+"""micrograd_ko/i18n.py: errors in both languages unless a reader chose one, and the particle after a run-time number."""
+
+import re
+from pathlib import Path
 
 import pytest
 
@@ -134,3 +137,26 @@ def test_an_end_that_cannot_be_read_gets_both_forms():
 def test_an_unknown_particle_pair_is_named():
     with pytest.raises(ValueError, match="'을/를/이'"):
         i18n.particle("3", "을/를/이")
+
+
+# A number formatted by the library (`{x:.2f}`, `{n:g}`, `{len(xs)}`) followed by a typed particle fits some values
+# only: the messages choose it with particle(format(x, '.2f'), '으로/로'). Fields that name code ({name}은(는)) are
+# left alone: their particle depends on a name, not on a measured value.
+NUMBER_THEN_PARTICLE = re.compile(
+    r"\{(?:[^{}:]*:[^{}]*[defgn%]|len\([^{}]*\))\}(?:와|과|로|으로|는|은|가|이|를|을)(?![가-힣])"
+)
+PACKAGE = Path(i18n.__file__).parent
+
+
+def test_number_then_particle_check_catches_a_typed_particle():
+    source = "f\"배율 {x:.2f}로 {n:g}과 {len(xs)}이(가) {name}은(는) {k:d}개 {y:.1e}입니다 {particle(format(x, 'g'), '과/와')}\""
+    assert [m.group(0) for m in NUMBER_THEN_PARTICLE.finditer(source)] == ["{x:.2f}로", "{n:g}과", "{len(xs)}이"]
+
+
+def test_library_messages_choose_the_particle_after_a_number():
+    found = [
+        f"{path.relative_to(PACKAGE)}: {m.group(0)}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for m in NUMBER_THEN_PARTICLE.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert not found, found
