@@ -97,7 +97,7 @@ from itertools import filterfalse, islice
 from operator import mul
 from typing import Any, Literal, NoReturn, cast, overload
 
-from .i18n import bilingual
+from .i18n import bilingual, particle
 
 _builtin_sum = sum
 
@@ -1615,7 +1615,7 @@ def _checked_local_grads(op, local_grads, n):
         raise TypeError(
             f"from_op({op}): "
             + bilingual(
-                f"국소적 미분은 부모마다 하나씩인 튜플이어야 합니다 (숫자 하나 {local_grads!r}를 받음): (d,)처럼 돌려주세요",
+                f"국소적 미분은 부모마다 하나씩인 튜플이어야 합니다 (숫자 하나 {particle(repr(local_grads), '을/를')} 받음): (d,)처럼 돌려주세요",
                 f"the local derivatives must be a tuple with one per parent, got the single number {local_grads!r}; "
                 "return (d,)",
             )

@@ -24,7 +24,7 @@ import re
 import unicodedata
 
 from .engine import UNARY_OPS, Value
-from .i18n import bilingual
+from .i18n import bilingual, particle
 
 __all__ = ["FUNCTIONS", "ExpressionError", "parse_assignments", "build_expression"]
 
@@ -107,7 +107,10 @@ def _literal(node, text):
         written = ast.get_source_segment(text, node) or str(node.value)
         shown = written if len(written) <= 24 else f"{written[:12]}… ({len(written)} digits)"
         raise ExpressionError(
-            bilingual(f"숫자 {shown}은(는) float 범위를 넘습니다", f"the number {shown} is beyond the float range")
+            bilingual(
+                f"숫자 {particle(shown, '은/는')} float 범위를 넘습니다",
+                f"the number {shown} is beyond the float range",
+            )
         )
     return number
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .engine import MathDomainError, Value, no_grad
-from .i18n import bilingual
+from .i18n import bilingual, particle
 
 
 class GradcheckError(AssertionError):
@@ -65,7 +65,7 @@ def shifted_values(
     if not (math.isfinite(x + h) and math.isfinite(x - h)):  # near the largest float x * (1 + eps) is inf
         raise ValueError(
             bilingual(
-                f"수치 미분의 한 걸음이 실수(float) 범위를 벗어납니다: input[{i}] = {x!r}에서 x ± {h!r}는 무한대입니다. "
+                f"수치 미분의 한 걸음이 실수(float) 범위를 벗어납니다: input[{i}] = {x!r}에서 x ± {particle(repr(h), '은/는')} 무한대입니다. "
                 f"더 작은 입력을 쓰세요",
                 f"a numerical-differentiation step leaves the float range: input[{i}] = {x!r} shifted by ± {h!r} "
                 f"is infinite; use a smaller input",
@@ -80,7 +80,7 @@ def shifted_values(
     except MathDomainError as error:  # log near 0: x - h is already outside the domain
         raise ValueError(
             bilingual(
-                f"수치 미분의 한 걸음이 정의역을 벗어났습니다: input[{i}] = {x!r}에서 {shifted[i]!r}을(를) 계산하다가 ({error}). "
+                f"수치 미분의 한 걸음이 정의역을 벗어났습니다: input[{i}] = {x!r}에서 {particle(repr(shifted[i]), '을/를')} 계산하다가 ({error}). "
                 f"eps를 줄이거나 정의역 경계에서 더 떨어진 점을 고르세요",
                 f"a numerical-differentiation step left the domain: input[{i}] = {x!r} stepped to {shifted[i]!r}; "
                 f"use a smaller eps or a point further from the domain's edge",

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .engine import Value
-from .i18n import bilingual
+from .i18n import bilingual, particle
 
 __all__ = ["Optimizer", "SGD", "Adam"]
 
@@ -96,7 +96,7 @@ class Optimizer:
                     raise OverflowError(
                         bilingual(
                             f"매개변수 {i}의 새 값이 float 범위를 넘어({value}) 아무것도 바꾸지 않았습니다 "
-                            f"(값 {p.data:.6g}, 기울기 {p.grad:.6g}): 학습률 lr={self.lr:g}을(를) 낮추세요",
+                            f"(값 {p.data:.6g}, 기울기 {p.grad:.6g}): 학습률 lr={particle(format(self.lr, 'g'), '을/를')} 낮추세요",
                             f"parameter {i} would become {value} (value {p.data:.6g}, gradient {p.grad:.6g}); "
                             f"nothing was updated: use a smaller learning rate than lr={self.lr:g}",
                         )
@@ -146,7 +146,7 @@ def _check_step_lr(lr: object) -> None:
     if not (math.isfinite(rate) and rate > 0):
         raise ValueError(
             bilingual(
-                f"학습률 lr={lr!r}은(는) 0보다 큰 유한한 수여야 해서 아무것도 바꾸지 않았습니다",
+                f"학습률 lr={particle(repr(lr), '은/는')} 0보다 큰 유한한 수여야 해서 아무것도 바꾸지 않았습니다",
                 f"the learning rate must be a finite number above 0, got lr={lr!r}; nothing was updated",
             )
         )
@@ -311,7 +311,7 @@ class SGD(Optimizer):
         return (
             f"매개변수 {index}의 모멘텀 속도 v = momentum·v + g가 float 범위를 넘어 아무것도 바꾸지 않았습니다 "
             f"(기울기 {grad}, momentum={self.momentum:g}). 학습률은 v를 다 구한 뒤에 곱하므로 "
-            f"lr={self.lr:g}을(를) 낮춰도 소용없습니다.",
+            f"lr={particle(format(self.lr, 'g'), '을/를')} 낮춰도 소용없습니다.",
             f"the momentum velocity v = momentum*v + g of parameter {index} would overflow (gradient {grad}, "
             f"momentum={self.momentum:g}); nothing was updated. The learning rate multiplies v only afterwards, "
             f"so a smaller lr than {self.lr:g} would not help.",
@@ -417,7 +417,7 @@ class Adam(Optimizer):
             what_ko, what_en = "기울기의 이동 평균 m", "the running average of the gradient, m,"
         return (
             f"매개변수 {index}의 {what_ko}이(가) float 범위를 넘어 아무것도 바꾸지 않았습니다 (기울기 {grad}). "
-            f"Adam의 한 걸음은 기울기의 크기와 상관없이 lr 정도이므로 lr={self.lr:g}을(를) 낮춰도 소용없습니다.",
+            f"Adam의 한 걸음은 기울기의 크기와 상관없이 lr 정도이므로 lr={particle(format(self.lr, 'g'), '을/를')} 낮춰도 소용없습니다.",
             f"{what_en} of parameter {index} would overflow (gradient {grad}); nothing was updated. "
             f"Adam's step is about lr whatever the gradient's size, so a smaller lr than {self.lr:g} would not help.",
         )

@@ -26,7 +26,7 @@ from operator import mul
 from typing import TYPE_CHECKING
 
 from .engine import sigmoid_of as _sigmoid
-from .i18n import bilingual
+from .i18n import bilingual, particle
 
 if TYPE_CHECKING:
     from .nn import MLP
@@ -210,7 +210,7 @@ def _check_length(values: Sequence[float], n: int, name: str) -> None:
         raise ValueError(
             "RBM: "
             + bilingual(
-                f"{name}의 길이 {len(values)}이(가) 뉴런 수({n})와 다릅니다",
+                f"{name}의 길이 {particle(str(len(values)), '이/가')} 뉴런 수({n})와 다릅니다",
                 f"{name} has length {len(values)}, expected {n}",
             )
         )
@@ -238,7 +238,7 @@ def _check_data(data: Iterable[Iterable[float]], n_visible: int) -> list[list[fl
             raise ValueError(
                 f"RBM: data[{k}]: "
                 + bilingual(
-                    f"입력 길이 {len(row)}이(가) 보이는 뉴런 수({n_visible})와 다릅니다",
+                    f"입력 길이 {particle(str(len(row)), '이/가')} 보이는 뉴런 수({n_visible})와 다릅니다",
                     f"input length {len(row)} != n_visible {n_visible}",
                 )
             )

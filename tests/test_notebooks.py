@@ -284,6 +284,40 @@ def test_korean_notebooks_ask_for_korean_only_messages(path):
     )
 
 
+# A particle typed after a replacement field fits some values only ("1.28와", "0.23로"): a number's particle is
+# chosen by micrograd_ko.i18n.particle, which reads the number aloud. The fields left here are not numbers, and the
+# particle typed fits every value they take.
+PARTICLE_AFTER_FIELD = re.compile(r"\{(?:[^{}]|\{[^{}]*\})*\}(?:와|과|로|으로|는|은|가|이|를|을)(?![가-힣])")
+NOT_NUMBERS = {
+    "03_linear_activation_and_xor": ["{', '.join(sorted(kinds))}가"],  # type names: Value가, int가 (밸류, 인트)
+}
+
+
+def particles_after_fields(nb):
+    """Every replacement field of a code cell followed directly by a particle: ['{x:.2f}로', ...]."""
+    return [m.group(0) for cell in code_cells(nb) for m in PARTICLE_AFTER_FIELD.finditer(cell.source)]
+
+
+def test_the_particle_check_catches_a_typed_particle():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "print(f\"배율은 {x:.2f}로 1에 가깝고, {a:.2f}와 {b['c']:.1f}는 측정값, {n}개, {y:.1f}이고 {z}의\")\n"
+            "print(f\"{particle(format(x, '.2f'), '으로/로')} 그리고 {w}을(를)\")"
+        )
+    ]
+    assert particles_after_fields(nb) == ["{x:.2f}로", "{a:.2f}와", "{b['c']:.1f}는", "{w}을"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_a_particle_after_a_number_is_chosen_by_how_it_is_read(path):
+    found = particles_after_fields(nbformat.read(path, as_version=4))
+    assert found == NOT_NUMBERS.get(path.stem, []), (
+        f"{path.name}: a particle typed after a replacement field fits some numbers only; "
+        f"write {{particle(format(x, '.2f'), '으로/로')}} (micrograd_ko.i18n.particle): {found}"
+    )
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_sentences_a_cell_writes_show_no_python_list(path):
     """A list put into a Markdown sentence reads as code: "시드 [2]는" (and its particle fits one number only)."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from ..engine import Value, grad, topological_order
 from ..gradcheck import shifted_values
-from ..i18n import bilingual
+from ..i18n import bilingual, particle
 from .differences import Ladder
 
 __all__ = ["Culprit", "first_wrong_node", "local_derivatives_note"]
@@ -68,7 +68,7 @@ class Culprit:
                 f"first derivative rule to disagree: '{self.op}' (op node {n} of {of}, {shown})",
             )
             numbers = bilingual(
-                f"국소적 미분 {a}을(를) 부모 {b}로 미분한 값: create_graph {self.backward!r}, 수치 미분 {self.numeric!r}",
+                f"국소적 미분 {particle(str(a), '을/를')} 부모 {particle(str(b), '으로/로')} 미분한 값: create_graph {self.backward!r}, 수치 미분 {self.numeric!r}",
                 f"local derivative {a} differentiated by parent {b}: create_graph {self.backward!r}, "
                 f"numerical {self.numeric!r}",
             )

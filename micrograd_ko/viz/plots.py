@@ -22,7 +22,7 @@ from matplotlib.ticker import LogFormatter  # noqa: E402
 
 from ..diagnostics import LayerGradient, gradient_flow
 from ..engine import ACTIVATIONS, Value
-from ..i18n import bilingual, tr
+from ..i18n import bilingual, particle, tr
 from .colours import GRAD_PALETTE, GradScale
 from .fonts import KOREAN_FONT, korean_font_file
 from .layer_view import gradient_flow_history
@@ -289,7 +289,7 @@ def _check_range(x_range):
     if not ok:
         raise ValueError(
             bilingual(
-                f"x_range는 -{MAX_ABS_X:g}과 {MAX_ABS_X:g} 사이의 두 수 (작은 값, 큰 값)입니다 (받은 것: {x_range!r})",
+                f"x_range는 -{particle(format(MAX_ABS_X, 'g'), '과/와')} {MAX_ABS_X:g} 사이의 두 수 (작은 값, 큰 값)입니다 (받은 것: {x_range!r})",
                 f"x_range must be two numbers (low, high), low < high, between -{MAX_ABS_X:g} and {MAX_ABS_X:g}, "
                 f"got {x_range!r}",
             )
