@@ -162,7 +162,7 @@ def build_parser(lang: str = "ko") -> argparse.ArgumentParser:
         return parser
 
     demo = command("demo", tr(
-        "실험 1-4를 돌리고 HTML 보고서를 만듭니다 (약 1분)", "run experiments 1-4 and write an HTML report (about a minute)", lang
+        "실험 1-4를 돌리고 HTML 보고서를 만듭니다", "run experiments 1-4 and write an HTML report", lang
     ), tr(
         "기울기 소실, 깊은 시그모이드 신경망과 XOR, 0 초깃값, 선형 활성화 실험을 돌려 요약 표를 보이고,\n"
         f"그림이 든 HTML 보고서를 ./{DEFAULT_REPORT_DIR}/index.html에 씁니다.",
