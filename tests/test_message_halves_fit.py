@@ -22,7 +22,7 @@ FILES = ["rbm.py", "gradcheck.py", "train.py", "optim.py"]
 def interpolated(node):
     """The expressions formatted into a string expression (f-strings, their sums, a conditional between two)."""
     if isinstance(node, ast.JoinedStr):
-        return {_same(ast.unparse(v.value)) for v in node.values if isinstance(v, ast.FormattedValue)}
+        return set().union(*(_named(v.value) for v in node.values if isinstance(v, ast.FormattedValue)))
     if isinstance(node, ast.BinOp):
         return interpolated(node.left) | interpolated(node.right)
     if isinstance(node, ast.IfExp):
@@ -30,6 +30,17 @@ def interpolated(node):
     if isinstance(node, ast.Constant):
         return set()
     return {_same(ast.unparse(node))}
+
+
+def _named(expression):
+    """What one replacement field names: `particle(f"{lr!r}", "으로/로")` (the Korean particle after a number) names
+    what its word names."""
+    if isinstance(expression, ast.Call) and getattr(expression.func, "id", None) == "particle" and expression.args:
+        word = expression.args[0]
+        while isinstance(word, ast.Call) and getattr(word.func, "id", None) in ("repr", "str", "format") and word.args:
+            word = word.args[0]  # particle(repr(h), ...) names h, as f"{h!r}" does
+        return interpolated(word)
+    return {_same(ast.unparse(expression))}
 
 
 def _same(expression):
@@ -58,3 +69,12 @@ def test_the_check_finds_a_value_named_only_in_english():
     assert hidden_from_korean(source) == [(1, ["type(p).__name__"])]
     both = 'bilingual(f"lr={lr!r}: 범위", f"lr={lr!r} out of range")'
     assert hidden_from_korean(both) == []
+
+
+def test_a_particle_call_names_what_its_word_names():
+    both = "bilingual(f\"학습률 {particle(f'{lr!r}', '으로/로')} 범위\", f\"lr={lr!r} out of range\")"
+    assert hidden_from_korean(both) == []
+    through_repr = 'bilingual(f"± {particle(repr(h), \'은/는\')} 무한대", f"shifted by ± {h!r}")'
+    assert hidden_from_korean(through_repr) == []
+    hidden = "bilingual(f\"{particle('값', '이/가')} 범위\", f\"lr={lr!r} out of range\")"
+    assert hidden_from_korean(hidden) == [(1, ["lr"])]
