@@ -66,32 +66,46 @@ def _names_read(code: types.CodeType) -> set[str]:
     return names
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=8192)
+def _names_by(code: types.CodeType, opnames: frozenset[str]) -> frozenset[str]:
+    """The names that the instructions `opnames` of `code` and of the functions defined in it take.
+
+    dis is slow, so code holding none of those opcodes (an opcode every two
+    bytes of `co_code`) is not disassembled.
+    """
+    names: set[str] = set()
+    if _OPCODES[opnames] & set(code.co_code[::2]):
+        names = {i.argval for i in dis.get_instructions(code) if i.opname in opnames}
+    for inner in code.co_consts:
+        if isinstance(inner, types.CodeType):
+            names |= _names_by(inner, opnames)
+    return frozenset(names)
+
+
 def _globals_named(code: types.CodeType) -> frozenset[str]:
     """The global names `code` and the functions defined in it load, store or delete: not its attribute names,
     which `co_names` lists too (`v.log()` reads no global `log`, the list a learner may keep predictions in)."""
-    names = {i.argval for i in dis.get_instructions(code) if i.opname in _GLOBAL_OPS}
-    for inner in code.co_consts:
-        if isinstance(inner, types.CodeType):
-            names |= _globals_named(inner)
-    return frozenset(names)
+    return _names_by(code, _GLOBAL_OPS)
 
 
-@functools.lru_cache(maxsize=4096)
 def _attributes_loaded(code: types.CodeType) -> frozenset[str]:
     """The attribute names `code` and the functions defined in it read, and the globals they load (`getattr`):
     not those only stored (`self.history = []` in `__init__`)."""
-    names = {i.argval for i in dis.get_instructions(code) if i.opname in _LOADING_OPS}
-    for inner in code.co_consts:
-        if isinstance(inner, types.CodeType):
-            names |= _attributes_loaded(inner)
-    return frozenset(names)
+    return _names_by(code, _LOADING_OPS)
 
 
-_LOADING_OPS = {"LOAD_ATTR", "LOAD_METHOD", "LOAD_SUPER_ATTR", "LOAD_GLOBAL", "LOAD_NAME"}
+def _globals_assigned(code: types.CodeType) -> frozenset[str]:
+    """The global names `code` and the functions defined in it assign or delete (`global _watchers`)."""
+    return _names_by(code, _ASSIGNING_OPS)
 
 
-_GLOBAL_OPS = {"LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL", "LOAD_NAME", "STORE_NAME", "DELETE_NAME"}
+_LOADING_OPS = frozenset({"LOAD_ATTR", "LOAD_METHOD", "LOAD_SUPER_ATTR", "LOAD_GLOBAL", "LOAD_NAME"})
+_GLOBAL_OPS = frozenset({"LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL", "LOAD_NAME", "STORE_NAME", "DELETE_NAME"})
+_ASSIGNING_OPS = frozenset({"STORE_GLOBAL", "DELETE_GLOBAL"})
+# each set's opcodes in this Python (LOAD_METHOD is gone in 3.12, LOAD_SUPER_ATTR new there)
+_OPCODES = {
+    ops: {dis.opmap[name] for name in ops if name in dis.opmap} for ops in (_LOADING_OPS, _GLOBAL_OPS, _ASSIGNING_OPS)
+}
 
 
 def _is_learners(module: str | None) -> bool:

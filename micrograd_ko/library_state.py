@@ -46,7 +46,6 @@ state, and left out.
 
 from __future__ import annotations
 
-import dis
 import functools
 import marshal
 import operator
@@ -56,7 +55,7 @@ from itertools import chain
 from typing import Any
 
 from .engine import Op, Value
-from .learners_code import _is_learners, _names_read
+from .learners_code import _CODE_HOLDERS, _globals_assigned, _is_learners, _names_read
 
 _LEFT_OUT = "training"
 
@@ -277,10 +276,7 @@ def _label(owner: Any) -> str:
 
 
 def _is_code(value: Any) -> bool:
-    return isinstance(value, (*_CODE, functools.partial))
-
-
-_CODE = (types.FunctionType, types.MethodType, type, staticmethod, classmethod, property)
+    return isinstance(value, (*_CODE_HOLDERS, functools.partial))
 
 
 def _all_same(now: Iterable[Any], then: list[Any]) -> bool:
@@ -358,21 +354,6 @@ def _assigned_in(namespace: dict[str, Any]) -> set[str]:
 
 
 _MAX_FUNCTIONS = 2_000
-
-
-_ASSIGNING = {dis.opmap["STORE_GLOBAL"], dis.opmap["DELETE_GLOBAL"]}
-
-
-@functools.lru_cache(maxsize=4096)
-def _globals_assigned(code: types.CodeType) -> frozenset[str]:
-    """The global names `code` (and the functions defined in it) assign or delete (`global _watchers`)."""
-    names: set[str] = set()
-    if _ASSIGNING & set(code.co_code[::2]):  # (an opcode every two bytes: most code assigns none, and dis is slow)
-        names = {i.argval for i in dis.get_instructions(code) if i.opname in ("STORE_GLOBAL", "DELETE_GLOBAL")}
-    for inner in code.co_consts:
-        if isinstance(inner, types.CodeType):
-            names |= _globals_assigned(inner)
-    return frozenset(names)
 
 
 def _changed(container: Any, copy: Any) -> bool:
