@@ -104,15 +104,15 @@ class LibraryState:
         self.classes = list(classes.values())
         self.class_dicts = [vars(c) for c in self.classes]
         self.class_copies = [dict(d) for d in self.class_dicts]
-        names = _module_names(self.classes, functions)
-        self.global_dicts, self.global_names = [d for d, _ in names], [n for _, n in names]
-        self.global_values = list(map(dict.get, self.global_dicts, self.global_names))  # (kept: no id reused)
         by_module: dict[int, tuple[dict[str, Any], list[str]]] = {}
-        for d, name in names:
+        for d, name in _module_names(self.classes, functions):
             by_module.setdefault(id(d), (d, []))[1].append(name)
-        # one itemgetter per module: the names' values read in C (dict.get name by name took 10 µs for 128 names)
+        # module by module, so one itemgetter per module reads the names' values in C (dict.get name by name
+        # took 10 µs for 128 names), in the order of these lists
+        self.global_dicts = [d for d, module_names in by_module.values() for _ in module_names]
+        self.global_names = [name for _, module_names in by_module.values() for name in module_names]
         self.global_getters = [(d, _getter(module_names)) for d, module_names in by_module.values()]
-        self.global_held = list(self._global_values())
+        self.global_values = list(self._global_values())  # (kept: compared by identity, no id reused)
         rows = {id(v): v for v in self.global_values if isinstance(v, Op)}  # an op row's rules: `TANH.f`
         for row in rows.values():
             self.owners.append(row)
@@ -157,7 +157,7 @@ class LibraryState:
                 and self.containers == self.container_copies
                 and self.class_dicts == self.class_copies
                 and _all_same(self._slot_values(), self.slot_values)  # (the dicts are equal: every key is there)
-                and _all_same(self._global_values(), self.global_held)
+                and _all_same(self._global_values(), self.global_values)
                 and self.learners_code.same()
             ):
                 return None
