@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from . import i18n
 from .cli_commands import format_summary
 from .cli_messages import CommandFailure, UsageError, argparse_language
-from .cli_parser import PROG, ReadError, build_parser, language_of, read_error_message
+from .cli_parser import PROG, ReadError, build_parser, language_of
 from .files import os_error_reason
 from .i18n import bilingual, tr
 
@@ -44,7 +44,7 @@ def parse(words: Sequence[str], lang: str) -> tuple[argparse.ArgumentParser, arg
             try:
                 return parser, parser.parse_args(words)
             except (ReadError, argparse.ArgumentError) as error:
-                messages[language] = read_error_message(error)
+                messages[language] = str(error)  # argparse words 'argument X: ...' through its (patched) gettext
     raise UsageError(bilingual(messages["ko"], messages["en"]) + f" ({PROG} --help)")
 
 

@@ -24,7 +24,7 @@ class CommandFailure(Exception):
     """A command that could not finish, with a message for the user: one line, exit code 1."""
 
 
-# argparse's message ids (the same text in Python 3.10-3.13), then the command line's own (cli.py's `type=` checks).
+# argparse's message ids (the same text in Python 3.11-3.13), then the command line's own (cli.py's `type=` checks).
 KOREAN = {
     "usage: ": "사용법: ",
     "positional arguments": "인자",

@@ -79,14 +79,6 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return lines
 
 
-def read_error_message(error: ReadError | argparse.ArgumentError) -> str:
-    """The message of a mistake, in argparse's current language (3.10 leaves 'argument X: ' untranslated itself)."""
-    if isinstance(error, argparse.ArgumentError) and error.argument_name is not None:
-        message = gettext("argument %(argument_name)s: %(message)s")
-        return message % {"argument_name": error.argument_name, "message": error.message}
-    return str(error)
-
-
 class _CommandParser(_Parser):
     """A command's parser: options and arguments in any order (argparse's intermixed parsing).
 

@@ -34,7 +34,7 @@ _BINARY = {ast.Add: "__add__", ast.Sub: "__sub__", ast.Mult: "__mul__", ast.Div:
 # maths signs read as Python's operators (see the module docstring)
 _SIGNS = str.maketrans({"·": "*", "⋅": "*", "×": "*", "÷": "/", "−": "-"})
 
-# Python's parse errors (3.10-3.13 wording) in Korean; any other reads as "문법에 맞지 않습니다" (invalid syntax).
+# Python's parse errors (3.11-3.13 wording) in Korean; any other reads as "문법에 맞지 않습니다" (invalid syntax).
 _KOREAN_REASONS = (
     (r"invalid character '(.+)' \((U\+[0-9A-F]+)\)", "쓸 수 없는 글자 '{0}' ({1})"),
     (r"invalid non-printable character (U\+[0-9A-F]+)", "보이지 않는 글자 {0}"),

