@@ -99,12 +99,19 @@ def _globals_assigned(code: types.CodeType) -> frozenset[str]:
     return _names_by(code, _ASSIGNING_OPS)
 
 
+def _modules_imported(code: types.CodeType) -> frozenset[str]:
+    """The modules that `code` and the functions defined in it import (`import config` inside a function)."""
+    return _names_by(code, _IMPORTING_OPS)
+
+
 _LOADING_OPS = frozenset({"LOAD_ATTR", "LOAD_METHOD", "LOAD_SUPER_ATTR", "LOAD_GLOBAL", "LOAD_NAME"})
 _GLOBAL_OPS = frozenset({"LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL", "LOAD_NAME", "STORE_NAME", "DELETE_NAME"})
 _ASSIGNING_OPS = frozenset({"STORE_GLOBAL", "DELETE_GLOBAL"})
+_IMPORTING_OPS = frozenset({"IMPORT_NAME"})
 # each set's opcodes in this Python (LOAD_METHOD is gone in 3.12, LOAD_SUPER_ATTR new there)
 _OPCODES = {
-    ops: {dis.opmap[name] for name in ops if name in dis.opmap} for ops in (_LOADING_OPS, _GLOBAL_OPS, _ASSIGNING_OPS)
+    ops: {dis.opmap[name] for name in ops if name in dis.opmap}
+    for ops in (_LOADING_OPS, _GLOBAL_OPS, _ASSIGNING_OPS, _IMPORTING_OPS)
 }
 
 

@@ -18,7 +18,10 @@ functions they call, and a loss function of the learner's) read, such as a
 `global step` counter or a list a factory function closes over, through
 functions kept in lists, partials and the learner's helper objects, their
 default arguments (`lambda x, net=net: net(x)`, `def f(x, log=[])`), and the
-attributes a decorator keeps on its function (`counted.calls += 1`). "Own code"
+attributes a decorator keeps on its function (`counted.calls += 1`). Code that
+finds a name at run time (`globals()["net"]`, `eval`, `sys.modules[...]`, an
+`import` inside a function) may read any global of its module, and any
+module's attribute its code names: all of those are watched. "Own code"
 is code outside micrograd_ko, the standard library and installed packages;
 those hold caches and settings that are no state of the model.
 
@@ -53,6 +56,7 @@ from .learners_code import (
     _is_container,
     _is_learners,
     _learners_object,
+    _modules_imported,
     _names_read,
     _state_objects,
 )
@@ -305,6 +309,10 @@ def _modules_within(values: list[Any]) -> list[Any]:
     return found
 
 
+# builtins that read a namespace by a name computed at run time, and functions that find a module so
+# (`sys.modules[name]` too)
+_NAMESPACE_READERS = frozenset({"globals", "vars", "eval", "exec"})
+_MODULE_FINDERS = frozenset({"__import__", "import_module"})
 _CACHED = type(functools.cache(len))  # what functools.cache and lru_cache make of a function
 _VIEWS = (ChainMap, types.MappingProxyType, weakref.WeakValueDictionary)
 _PLAIN_KINDS = {Value, float, int, bool, str, bytes, type(None)}  # (met most: passed over before anything is asked)
@@ -482,10 +490,19 @@ def _variables_read(
             if names_seen is not None:
                 names_seen |= _attributes_loaded(item.__code__)
             variables = []
-            for name in _globals_named(item.__code__):
+            named = _globals_named(item.__code__)
+            if {n for n in named & _NAMESPACE_READERS if n not in namespace}:  # `globals()["net"]`, `eval("net")`
+                named = named | {n for n in namespace if not n.startswith("__")}  # any global may be read
+            for name in named:
                 if name in namespace or not hasattr(builtins, name):
                     keep(namespace, name, namespace.get(name, _MISSING))
                 variables.append(namespace.get(name))
+            # modules found at run time: `import config` inside a function, `sys.modules["__main__"]`
+            imported = _modules_imported(item.__code__)
+            for module_name in imported:  # (`import a.b` binds `a`)
+                variables += [sys.modules.get(module_name), sys.modules.get(module_name.partition(".")[0])]
+            if names & _MODULE_FINDERS or "modules" in names and "sys" in named | imported:
+                variables += [m for m in list(sys.modules.values()) if isinstance(m, types.ModuleType)]
             for name, cell in zip(item.__code__.co_freevars, item.__closure__ or ()):
                 try:
                     keep(cell, name, cell.cell_contents)
@@ -499,8 +516,11 @@ def _variables_read(
             looked: set[int] = set()
             while modules:
                 value = modules.pop()
-                if id(value) in looked or not (
-                    _is_learners(value.__name__) or value.__name__.partition(".")[0] == "micrograd_ko"
+                name = getattr(value, "__name__", None)
+                if (
+                    id(value) in looked
+                    or not isinstance(name, str)
+                    or not (_is_learners(name) or name.partition(".")[0] == "micrograd_ko")
                 ):
                     continue
                 looked.add(id(value))
