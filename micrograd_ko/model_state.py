@@ -516,11 +516,11 @@ def _variables_read(
             looked: set[int] = set()
             while modules:
                 value = modules.pop()
-                name = getattr(value, "__name__", None)
+                dotted = getattr(value, "__name__", None)
                 if (
                     id(value) in looked
-                    or not isinstance(name, str)
-                    or not (_is_learners(name) or name.partition(".")[0] == "micrograd_ko")
+                    or not isinstance(dotted, str)
+                    or not (_is_learners(dotted) or dotted.partition(".")[0] == "micrograd_ko")
                 ):
                     continue
                 looked.add(id(value))
