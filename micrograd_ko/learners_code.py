@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dis
 import functools
+import operator
 import sys
 import sysconfig
 import types
@@ -23,8 +24,12 @@ _CODE_HOLDERS = (types.FunctionType, types.MethodType, type, staticmethod, class
 
 
 def _holds_code(value: Any) -> bool:
-    """Whether the walk goes through `value`: code, a `functools.partial`, or an object of the learner's."""
-    return isinstance(value, (*_CODE_HOLDERS, functools.partial)) or _learners_object(value)
+    """Whether the walk goes through `value`: code, a `functools.partial`, an `operator.attrgetter` or
+    `methodcaller` (the names it reads), or an object of the learner's."""
+    return isinstance(value, (*_CODE_HOLDERS, *_GETTERS)) or _learners_object(value)
+
+
+_GETTERS = (functools.partial, operator.attrgetter, operator.methodcaller)
 
 
 def _is_container(value: Any) -> bool:

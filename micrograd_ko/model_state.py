@@ -19,8 +19,8 @@ functions they call, and a loss function of the learner's) read, such as a
 functions kept in lists, partials and the learner's helper objects, their
 default arguments (`lambda x, net=net: net(x)`, `def f(x, log=[])`), and the
 attributes a decorator keeps on its function (`counted.calls += 1`). Code that
-finds a name at run time (`globals()["net"]`, `eval`, `sys.modules[...]`, an
-`import` inside a function) may read any global of its module, and any
+finds a name at run time (`globals()["net"]`, `eval` under any name, a frame's
+`f_globals`, `sys.modules[...]`, an `import` inside a function) may read any global of its module, and any
 module's attribute its code names: all of those are watched. "Own code"
 is code outside micrograd_ko, the standard library and installed packages;
 those hold caches and settings that are no state of the model.
@@ -39,6 +39,7 @@ from __future__ import annotations
 import builtins
 import functools
 import marshal
+import operator
 import random
 import sys
 import types
@@ -309,9 +310,21 @@ def _modules_within(values: list[Any]) -> list[Any]:
     return found
 
 
+def _reads_globals_by_name(code: types.CodeType, named: frozenset[str], namespace: dict[str, Any]) -> bool:
+    """Whether `code` may read any global of its module by a name computed at run time: it calls `globals()`,
+    `vars()`, `eval` or `exec` (by those names, or another bound to them: `ev = eval`, `builtins.eval`), or
+    reads a frame's or a function's globals (`sys._getframe().f_globals`, `f.__globals__`)."""
+    if named & _NAMESPACE_READERS - namespace.keys() or _names_read(code) & _GLOBALS_HOLDERS:
+        return True
+    values = [namespace.get(name, vars(builtins).get(name)) for name in named]
+    return any(id(v) in _READER_FUNCTIONS or v is builtins and _names_read(code) & _NAMESPACE_READERS for v in values)
+
+
 # builtins that read a namespace by a name computed at run time, and functions that find a module so
 # (`sys.modules[name]` too)
 _NAMESPACE_READERS = frozenset({"globals", "vars", "eval", "exec"})
+_READER_FUNCTIONS = {id(vars(builtins)[name]) for name in _NAMESPACE_READERS}  # (by identity: `==` may be an array's)
+_GLOBALS_HOLDERS = frozenset({"f_globals", "f_locals", "__globals__"})  # attributes that hold a module's globals
 _MODULE_FINDERS = frozenset({"__import__", "import_module"})
 _CACHED = type(functools.cache(len))  # what functools.cache and lru_cache make of a function
 _VIEWS = (ChainMap, types.MappingProxyType, weakref.WeakValueDictionary)
@@ -320,12 +333,32 @@ _PLAIN_KINDS = {Value, float, int, bool, str, bytes, type(None)}  # (met most: p
 
 @functools.lru_cache(maxsize=4096)
 def _strings_in(code: types.CodeType) -> frozenset[str]:
-    """The string constants of `code` (and of the functions defined in it) that could name an attribute."""
-    found = {c for c in code.co_consts if isinstance(c, str) and c.isidentifier()}
+    """The string constants of `code` (and of the functions defined in it) that could name an attribute, those in
+    tuples among them (a match statement's `case Net(scale=s)` keeps `('scale',)`)."""
+    consts = [*code.co_consts, *(c for t in code.co_consts if type(t) is tuple for c in t)]
+    found = {c for c in consts if isinstance(c, str) and c.isidentifier()}
     for inner in code.co_consts:
         if isinstance(inner, types.CodeType):
             found |= _strings_in(inner)
     return frozenset(found)
+
+
+def _getter_names(getter: Any) -> set[str]:
+    """The attribute (or method) names an `operator.attrgetter` or `methodcaller` looks up (`'a.b'`: both)."""
+    maker, args = getter.__reduce__()  # (methodcaller with keywords: a partial of it, holding the name)
+    strings = [*args, *(maker.args if isinstance(maker, functools.partial) else ())]
+    return {part for s in strings if isinstance(s, str) for part in s.split(".")}
+
+
+def _is_learners_function(value: Any) -> bool:
+    return isinstance(value, types.FunctionType) and _is_learners(value.__globals__.get("__name__"))
+
+
+def _items(container: Any) -> list[Any]:
+    return list(container.values() if isinstance(container, dict) else container)
+
+
+_NAME_GETTERS = (operator.attrgetter, operator.methodcaller)
 
 
 def _slots_of_learners(cls: type) -> bool:
@@ -452,6 +485,9 @@ def _variables_read(
             keep(item, "keywords", item.keywords)
             if isinstance(item.func, Module):  # `partial(model)`: the model it calls
                 keep(item, "func", item.func)
+        elif type(item) in _NAME_GETTERS:  # `attrgetter("scale")`: names attributes in data, not in code
+            if names_seen is not None:
+                names_seen |= _getter_names(item)
         elif not isinstance(item, _CODE_HOLDERS):  # an object of the learner's (`self.act = Tanh()`): its class
             todo += [type(item), *vars(item).values()] if hasattr(item, "__dict__") else [type(item)]
         elif isinstance(item, (staticmethod, classmethod)):
@@ -471,6 +507,7 @@ def _variables_read(
                 keep(item, "__self__", owner)
         elif isinstance(item, type):
             if _is_learners(item.__module__):
+                todo.append(type(item))  # its metaclass: `type(self).factor` may be read there
                 for name, value in list(vars(item).items()):
                     if isinstance(value, types.FunctionType):  # by identity: `Scaler.__call__ = other` after
                         keep(item, name, value)
@@ -487,11 +524,11 @@ def _variables_read(
                     keep(item, attribute, getattr(item, attribute))
             namespace = item.__globals__
             names = _names_read(item.__code__)
-            if names_seen is not None:
-                names_seen |= _attributes_loaded(item.__code__)
+            if names_seen is not None:  # (and names given as strings: `attrgetter("scale")`, `case Net(scale=s)`)
+                names_seen |= _attributes_loaded(item.__code__) | _strings_in(item.__code__)
             variables = []
             named = _globals_named(item.__code__)
-            if {n for n in named & _NAMESPACE_READERS if n not in namespace}:  # `globals()["net"]`, `eval("net")`
+            if _reads_globals_by_name(item.__code__, named, namespace):  # `globals()["net"]`, `eval("net")`
                 named = named | {n for n in namespace if not n.startswith("__")}  # any global may be read
             for name in named:
                 if name in namespace or not hasattr(builtins, name):
@@ -528,6 +565,13 @@ def _variables_read(
                     keep(vars(value), attribute, vars(value)[attribute])
                     if isinstance(vars(value)[attribute], types.ModuleType):
                         modules.append(vars(value)[attribute])
+        else:  # a function of a library wrapping the learner's (`functools.singledispatch`, a package's decorator)
+            todo.append(getattr(item, "__wrapped__", None))
+            for name, cell in zip(item.__code__.co_freevars, item.__closure__ or ()):
+                held = _read(cell, name)
+                todo.append(held)
+                if _is_container(held) and any(map(_is_learners_function, _items(held))):
+                    keep(cell, name, held)  # (singledispatch's registry: an implementation registered later)
     if any(id(item) not in visited and (_holds_code(item) or _is_container(item)) for item in todo):
         # the walk stopped at its bound with code left: what that code keeps is unknown, so nothing is traced
         beyond = f"{_MAX_FUNCTIONS:,}+ functions and objects of the learner's code"

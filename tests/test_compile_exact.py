@@ -4,6 +4,7 @@ inputs, ops by identity, `.data` reads, labels, engine errors, raw text, cost), 
 import copy
 import functools
 import math
+import operator
 import random
 import struct
 
@@ -869,6 +870,90 @@ def test_a_plain_objects_attribute_or_a_global_behind_a_partial_changed_between_
         assert bits(f([1.0, 2.0])) == bits(fn([Value(1.0), Value(2.0)]).data) and f.handed_over == 1
     finally:
         TEMPERATURE = 1.0
+
+
+SCALE = 2.0
+
+
+def _dispatched():
+    """A new `functools.singledispatch` function reading the global SCALE (registrations stay on it)."""
+
+    @functools.singledispatch
+    def scaled(x):
+        return x * SCALE
+
+    return scaled
+
+
+class _Scaled(Module):
+    """A scale kept on the model, read where no attribute name is in the bytecode."""
+
+    def __init__(self):
+        self.w, self.scale = Value(0.5), 2.0
+
+    def parameters(self):
+        return [self.w]
+
+
+_GET_SCALE = operator.attrgetter("scale")
+
+
+class _ByGetter(_Scaled):
+    def __call__(self, x):
+        return self.w * x * _GET_SCALE(self)
+
+
+class _ByGetterMadeInside(_Scaled):
+    def __call__(self, x):
+        return self.w * x * operator.attrgetter("scale")(self)
+
+
+class _ByMatch(_Scaled):
+    def __call__(self, x):
+        match self:
+            case _ByMatch(scale=s):
+                return self.w * x * s
+        raise AssertionError
+
+
+class _Factor(type):
+    factor = 2.0
+
+
+class _ByMetaclass(_Scaled, metaclass=_Factor):
+    def __call__(self, x):
+        return self.w * x * type(self).factor
+
+
+@pytest.mark.parametrize(
+    "how", ["singledispatch", "registered later", "attrgetter", "attrgetter made inside", "match", "metaclass"]
+)
+def test_a_number_read_through_a_library_wrapper_a_getter_or_a_metaclass_changed_between_calls_is_seen(how):
+    """Each kept the trace's 1.0 (w.grad 2.0) where the engine gave 1.5 (3.0): a global read by a function
+    behind `functools.singledispatch` (or an implementation registered after compile), an attribute named only
+    in data (`operator.attrgetter("scale")`, a match pattern) and a class attribute kept on the metaclass."""
+    global SCALE
+    models = {"attrgetter": _ByGetter, "attrgetter made inside": _ByGetterMadeInside, "match": _ByMatch}
+    model = models.get(how, _ByMetaclass)()
+    if how in ("singledispatch", "registered later"):
+        scaled = _dispatched()
+        fn = lambda x: scaled(model.w * x)  # noqa: E731
+    else:
+        fn = model
+    f = ko.compile(fn, 1.0)
+    try:
+        if how == "singledispatch":
+            SCALE = 3.0
+        elif how == "registered later":
+            scaled.register(Value, lambda x: x * 3.0)
+        elif how == "metaclass":
+            _Factor.factor = 3.0
+        else:
+            model.scale = 3.0
+        assert compiled(f, [1.0], [model.w]) == interpreted(fn, [1.0], [model.w]) == (1.5, [3.0])
+        assert f.handed_over == 1
+    finally:
+        SCALE = _Factor.factor = 2.0
 
 
 class _WarmDropout(Module):

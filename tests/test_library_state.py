@@ -4,6 +4,8 @@ Each case was seen to give the trace's old numbers before `library_state`:
 compiled code kept reading a weight the model no longer held, or applying an
 activation the neuron no longer had."""
 
+import builtins
+import inspect
 import struct
 import sys
 import types
@@ -847,10 +849,49 @@ def _by_sys_modules(x):
     return sys.modules[__name__]._NET(x)
 
 
-@pytest.mark.parametrize("fn", [_by_globals, _by_eval, _by_module_dict, _by_import_inside, _by_sys_modules])
+def _by_frame_globals(x):
+    return sys._getframe().f_globals["_NET"](x)
+
+
+def _by_inspect_frame(x):
+    return inspect.currentframe().f_globals["_NET"](x)  # type: ignore[union-attr]
+
+
+def _by_function_globals(x):
+    return bits.__globals__["_NET"](x)
+
+
+_EVALUATE = eval  # the builtin under another name
+
+
+def _by_eval_under_another_name(x):
+    return _EVALUATE("_NET")(x)
+
+
+def _by_builtins_eval(x):
+    return builtins.eval("_NET")(x)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        _by_globals,
+        _by_eval,
+        _by_module_dict,
+        _by_import_inside,
+        _by_sys_modules,
+        _by_frame_globals,
+        _by_inspect_frame,
+        _by_function_globals,
+        _by_eval_under_another_name,
+        _by_builtins_eval,
+    ],
+)
 def test_a_model_fn_finds_by_a_name_at_run_time_is_watched(fn, monkeypatch):
     """`globals()["net"]` and the like name no global in the bytecode: a bias swapped or another model bound
-    to the name after compile went unseen (compiled 0.977, the engine 3.815 and 0.200)."""
+    to the name after compile went unseen (compiled 0.977, the engine 3.815 and 0.200). So did a frame's or a
+    function's globals (`sys._getframe().f_globals`, `f.__globals__`) and eval under another name
+    (`ev = eval`, `builtins.eval`)."""
     monkeypatch.setattr(sys.modules[__name__], "_NET", nn.MLP(2, [3, 1], seed=1))
     f = compile(fn, [0.3, 0.2])
     assert bits(f([0.3, 0.2])) == bits(fn([0.3, 0.2]).data) and f.handed_over == 0
