@@ -168,16 +168,17 @@ class LearnersState:
     def __init__(self, model: Any, functions: tuple[Any, ...] = (), modes: bool = False) -> None:
         """`model` None: only `functions` (what `compile` traces), and the modules their variables hold.
 
-        `modes`: the `training` flag of the modules whose class's code reads
-        it (`out * 0.9 if self.training else out`) counts too: compile's calls
-        may come after train() or eval(); fit switches modes on purpose.
+        `modes`: the modules' `training` flags count too, if the learner's code
+        reads one (`out * 0.9 if self.training else out`, `model.training` in a
+        function): compile's calls may come after train() or eval(), and fit's
+        steps after an accuracy function of the learner's called `model.eval()`.
         """
         names: set[str] = set()  # the names the learner's code mentions (attributes among them)
         read, roots = _read_with_modules(model, functions, names)
         self.kept = list(read.values())
-        if modes:
-            for module in (m for root in roots for m in _modules_of(root) if _reads_training(type(m))):
-                self.kept.append((module, "training", module.training, _picture(module.training)))
+        reads_modes = modes and ("training" in names or bool(names & _BY_COMPUTED_NAME))
+        self.modes = [m for root in roots for m in _modules_of(root)] if reads_modes else []
+        self.flags = self._flags()
         for root in [*roots, None]:
             objects = _state_objects(functions) if root is None else ()
             for (_, name), (owner, value, print_) in _attributes(root, objects).items():
@@ -197,11 +198,16 @@ class LearnersState:
             [*functions, *(value for _, _, value, _ in self.kept)],  # (`losses.mse`: what it reads in turn)
         )
 
+    def _flags(self) -> list[Any]:
+        return [getattr(m, "training", None) for m in self.modes]
+
     def moved(self) -> str | None:
         """The name of the first of these that is not what it was, or None."""
         moved = self.library.moved()
         if moved is not None:
             return moved
+        if self.flags != self._flags():
+            return next(f"{type(m).__name__}.training" for m, a, b in zip(self.modes, self.flags, self._flags()) if a != b)
         for holder, name, value, print_ in self.kept:
             if _moved(holder, name, value, print_, self.trees[id(value)]):
                 return name
@@ -372,17 +378,6 @@ def _slots_of_learners(cls: type) -> bool:
 
 
 _NO_STATE_SLOTS = {"__dict__", "__weakref__"}
-
-
-def _reads_training(cls: type) -> bool:
-    """Whether the methods of the learner's classes among `cls` and its bases name `training`."""
-    return any(
-        "training" in _names_read(f.__code__)
-        for c in cls.__mro__
-        if _is_learners(c.__module__)
-        for f in vars(c).values()
-        if isinstance(f, types.FunctionType)
-    )
 
 
 def _value_tree(value: Any) -> list[tuple[Any, tuple[Any, ...]]] | None:

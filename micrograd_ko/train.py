@@ -179,14 +179,14 @@ def fit(
         if isinstance(compiled, _CompiledBatches) and _FusedSGD.applies(optimizer, track_gradients)
         else None
     )
-    learners = LearnersState(model, (loss_fn,)) if compiled is not None else None
+    model.train()  # (evaluate puts the mode back as it found it; an accuracy function of the learner's may not)
+    learners = LearnersState(model, (loss_fn,), modes=True) if compiled is not None else None
     if learners is not None and learners.opaque is not None:  # nothing traced: a trace would advance it
         _notice(cannot_follow(learners.opaque))
         compiled = fused = learners = None
     moved_since_traced = learners.moved if learners is not None else None
     judge = None if accuracy else _numeric_accuracy(loss, y)  # the default accuracy, on compiled predictions' numbers
     bar = tqdm(range(epochs), desc=tr("학습", "training"), unit=tr("에폭", "epoch"), disable=not progress)
-    model.train()  # (evaluate puts the mode back as it found it)
     for _ in bar:
         if shuffle and batch_size < len(order):  # one batch of everything: its order would change the last bits only
             rng.shuffle(order)

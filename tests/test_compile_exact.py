@@ -1031,6 +1031,20 @@ def test_a_module_that_branches_on_its_mode_runs_interpreted_after_train_or_eval
     assert bits(g([0.5, -0.25])) == bits(plain([0.5, -0.25]).data) and g.handed_over == 0
 
 
+def _damped(model, out):
+    return out * 0.9 if model.training else out
+
+
+def test_a_mode_read_by_a_function_of_the_learners_runs_interpreted_after_eval():
+    # `model.training` read outside the model's class: compiled 0.9 times the engine's number after eval()
+    model = nn.MLP(2, [4, 1], seed=1)
+    for fn in (lambda x: _damped(model, model(x)), lambda x: model(x) * (0.9 if model.training else 1.0)):
+        model.train()
+        f = ko.compile(fn, [0.5, -0.25], gradients=False)
+        model.eval()
+        assert bits(f([0.5, -0.25])) == bits(fn([0.5, -0.25]).data) and f.handed_over == 1
+
+
 class _Tempered(Module):
     def __init__(self):
         self.net, self.temperature = nn.MLP(2, [3, 1], seed=1), 1.0

@@ -667,6 +667,32 @@ def test_state_an_accuracy_function_changes_stops_compiled_training(capsys):
     assert "TEMPERATURE" in capsys.readouterr().err
 
 
+class DampedWhileTraining(Module):
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        out = self.net(x)
+        return out * 0.5 if self.training else out
+
+
+def test_a_mode_an_accuracy_function_switches_stops_compiled_training(capsys):
+    # the accuracy function calls model.eval() and does not switch back: compiled steps went on damping the
+    # output as traced (losses 0.899, 0.883; the engine 0.894, 0.784)
+    runs = []
+    for compile_ in (True, False):
+        model = DampedWhileTraining()
+
+        def accuracy(pred, t, model=model):
+            model.eval()
+            return (pred.data > 0) == (t > 0)
+
+        history = fit(model, X, Y, accuracy=accuracy, epochs=2, batch_size=6, progress=False, seed=0, compile=compile_)
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
+    assert "DampedWhileTraining.training" in capsys.readouterr().err
+
+
 class _Stats:
     calls = 0  # a counter kept on a helper class of the learner's
 

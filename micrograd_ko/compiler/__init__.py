@@ -145,7 +145,7 @@ list, a mutable default `seen=[]`) is refused: compiled calls would not change
 them. A call made after one of them changed (a global `PENALTY` set to
 another number, `model.temperature` annealed) runs interpreted: the trace
 froze the old number into the code; so does a call after train() or eval()
-of a module of the learner's whose code reads `self.training`. State the watch cannot read without
+where the learner's code reads a `training` flag (`self.training`, `model.training`). State the watch cannot read without
 changing it (an iterator, a generator) or at all (an object of the
 learner's with `__slots__`) means no trace: compile refuses before calling fn;
 so does learner's code too large for the walk to follow (2,000 functions
