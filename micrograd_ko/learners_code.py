@@ -15,6 +15,8 @@ import operator
 import sys
 import sysconfig
 import types
+import weakref
+from collections import ChainMap, deque
 from typing import Any
 
 from .engine import Value
@@ -33,7 +35,24 @@ _GETTERS = (functools.partial, operator.attrgetter, operator.methodcaller)
 
 
 def _is_container(value: Any) -> bool:
-    return type(value) in (list, tuple, dict)
+    """Whether `value` holds other objects the walk goes through: a list, tuple, dict, set or deque (their
+    subclasses too), a view of dicts (a `ChainMap`), a `SimpleNamespace` or a weak reference."""
+    return isinstance(value, _CONTAINERS)
+
+
+_CONTAINERS = (
+    list,
+    tuple,
+    dict,
+    set,
+    frozenset,
+    deque,
+    ChainMap,
+    types.MappingProxyType,
+    weakref.WeakValueDictionary,
+    weakref.ref,
+    types.SimpleNamespace,
+)
 
 
 def _learners_object(value: Any) -> bool:

@@ -290,30 +290,33 @@ def _modules_within(values: list[Any]) -> list[Any]:
         if isinstance(value, Module):
             found.append(value)
             pending += list(vars(value).values())
-        elif isinstance(value, deque):
-            pending += list(value)
-        elif isinstance(value, (list, tuple, dict, set, frozenset)):
-            if kind in (list, tuple, dict, set, frozenset):
-                try:
-                    marshal.dumps(value)
-                    continue  # plain data: no model inside
-                except ValueError:
-                    pass
-            items = list(value.values() if isinstance(value, dict) else value)
-            if not [item for item in items if type(item) is not Value]:
-                continue  # a layer's weights
-            pending += items
+        elif _is_container(value):
+            pending += _inner(value)
         elif isinstance(value, functools.partial):
             pending += [*value.args, *value.keywords.values()]
-        elif isinstance(value, _VIEWS):  # `ChainMap({"net": net})`, `MappingProxyType(...)`: a dict seen through
-            pending += list(value.values())
-        elif isinstance(value, weakref.ref):  # `r = weakref.ref(net)`, fn calls `r()(x)`; a WeakMethod's method
-            pending.append(value())
         elif isinstance(value, types.MethodType):
             pending.append(value.__self__)
-        elif isinstance(value, types.SimpleNamespace) or _learners_object(value):
+        elif _learners_object(value):
             pending += list(getattr(value, "__dict__", {}).values())
     return found
+
+
+def _inner(container: Any) -> list[Any]:
+    """What a container (`_is_container`) holds that may hold code or a model: its items, a dict's or a view's
+    (a `ChainMap`) values, a `SimpleNamespace`'s attributes, a weak reference's object. Nothing for plain data
+    (numbers and strings, however nested: marshal takes nothing else) or a layer's weights (Values only)."""
+    if isinstance(container, weakref.ref):  # `r = weakref.ref(net)`, fn calls `r()(x)`; a WeakMethod's method
+        return [container()]
+    if isinstance(container, types.SimpleNamespace):
+        return list(vars(container).values())
+    if type(container) in _MARSHALLED:
+        try:
+            marshal.dumps(container)
+            return []
+        except ValueError:  # something else in it
+            pass
+    items = list(container.values() if isinstance(container, (dict, *_VIEWS)) else container)
+    return [item for item in items if type(item) not in _PLAIN_KINDS]
 
 
 def _reads_globals_by_name(code: types.CodeType, named: frozenset[str], namespace: dict[str, Any]) -> bool:
@@ -334,6 +337,7 @@ _GLOBALS_HOLDERS = frozenset({"f_globals", "f_locals", "__globals__"})  # attrib
 _MODULE_FINDERS = frozenset({"__import__", "import_module"})
 _CACHED = type(functools.cache(len))  # what functools.cache and lru_cache make of a function
 _VIEWS = (ChainMap, types.MappingProxyType, weakref.WeakValueDictionary)
+_MARSHALLED = {list, tuple, dict, set, frozenset}
 _PLAIN_KINDS = {Value, float, int, bool, str, bytes, type(None)}  # (met most: passed over before anything is asked)
 
 
@@ -358,10 +362,6 @@ def _getter_names(getter: Any) -> set[str]:
 
 def _is_learners_function(value: Any) -> bool:
     return isinstance(value, types.FunctionType) and _is_learners(value.__globals__.get("__name__"))
-
-
-def _items(container: Any) -> list[Any]:
-    return list(container.values() if isinstance(container, dict) else container)
 
 
 _NAME_GETTERS = (operator.attrgetter, operator.methodcaller)
@@ -458,12 +458,13 @@ def _variables_read(
                 todo.append(v)
     found: dict[tuple[int, str], tuple[Any, str, Any, Any]] = {}
     visited: set[int] = set()
+    containers = 0  # (walked too, but no code: a data set of Values the code names is not the bound's business)
 
     def keep(holder: Any, name: str, value: Any) -> None:
         todo.append(value)
         found[(id(holder), name)] = (holder, name, value, _picture(value))
 
-    while todo and len(visited) < _MAX_FUNCTIONS:
+    while todo and len(visited) - containers < _MAX_FUNCTIONS:
         item = todo.pop()
         if type(item) is _CACHED and id(item) not in visited:  # `@functools.cache`: the function it calls
             visited.add(id(item))
@@ -471,9 +472,11 @@ def _variables_read(
         if id(item) in visited or not (_holds_code(item) or _is_container(item)):
             continue
         visited.add(id(item))
-        if _is_container(item):  # `ACTS = [lambda v: v * ALPHA]`, `layers = [Linear(), Tanh()]`: code kept in one
-            items = item.values() if isinstance(item, dict) else item
-            todo += [type(v) if _learners_object(v) else v for v in items if _holds_code(v)]  # (a class once)
+        if _is_container(item):  # `ACTS = [lambda v: v * ALPHA]`, `layers = [Linear(), Tanh()]`, nested too
+            containers += 1
+            todo += [type(v) if _learners_object(v) else v for v in _inner(item)]  # (a class once)
+            if _learners_object(item):  # `class Acts(list)` of the learner's: its methods too
+                todo += [type(item), *getattr(item, "__dict__", {}).values()]
         elif isinstance(item, functools.partial):  # `self.act = partial(scaled, k=2.0)`: the function it calls
             todo.append(item.func)
             keep(item, "args", item.args)  # (a model among them: `partial(predict, model)`)
@@ -565,7 +568,7 @@ def _variables_read(
             for name, cell in zip(item.__code__.co_freevars, item.__closure__ or ()):
                 held = _read(cell, name)
                 todo.append(held)
-                if _is_container(held) and any(map(_is_learners_function, _items(held))):
+                if _is_container(held) and any(map(_is_learners_function, _inner(held))):
                     keep(cell, name, held)  # (singledispatch's registry: an implementation registered later)
     if any(id(item) not in visited and (_holds_code(item) or _is_container(item)) for item in todo):
         # the walk stopped at its bound with code left: what that code keeps is unknown, so nothing is traced
