@@ -16,9 +16,11 @@ equal without being asked), the lists and dicts they hold item by item with
 copies of them, and the attributes that hold a list, dict or tuple also by
 identity (an equal new list, `neuron.w = list(neuron.w)`, would pass the
 first comparison, and then change unseen). The copies keep the objects
-alive, so no id is reused while compared. The `training` flag is left out:
-train() and eval() switch it on purpose (a Dropout notes it for compile
-itself).
+alive, so no id is reused while compared. Numbers among them are compared by
+identity too, since `==` finds 0.0 and -0.0 equal (a new object with the same
+bits, a schedule writing 1.0 each step, is no change). The `training` flag is
+left out: train() and eval() switch it on purpose (a Dropout notes it for
+compile itself).
 
 An attribute that holds plain data (numbers, strings, lists and dicts of
 them) and that no code the calls run reads (`model.note = "xor"`, a history
@@ -48,10 +50,12 @@ from __future__ import annotations
 
 import functools
 import marshal
+import math
 import operator
 import types
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
+from numbers import Number
 from typing import Any
 
 from .engine import Op, Value
@@ -128,6 +132,13 @@ class LibraryState:
             + self.global_values
         )
         self.container_copies = [type(c)(c) for c in self.containers]
+        # numbers that `==` finds equal may be other numbers (0.0 == -0.0 == False): those the dicts and containers
+        # hold are compared by identity too, and `_which` tells another number from the same one written again
+        held = [(d, k) for d, copy in zip(self.dicts, self.copies) for k in copy if k != _LEFT_OUT]
+        held += [(c, k) for c in self.containers for k in (c if type(c) is dict else range(len(c)))]
+        numbers = [(h, k) for h, k in held if isinstance(h[k], Number)]
+        self.number_holders, self.number_keys = [h for h, _ in numbers], [k for _, k in numbers]
+        self.number_values = list(self._numbers())
         self.learners_code = _LearnersCode(self.modules)
 
     def _unread_data(self, owner: Any, name: str, value: Any) -> bool:
@@ -148,6 +159,9 @@ class LibraryState:
     def _slot_values(self) -> Iterator[Any]:
         return map(operator.getitem, self.slot_dicts, self.slot_names)
 
+    def _numbers(self) -> Iterator[Any]:
+        return map(operator.getitem, self.number_holders, self.number_keys)
+
     def moved(self) -> str | None:
         """'Neuron.w' (the class and attribute) of the first thing rebound or changed, or None."""
         try:
@@ -155,6 +169,7 @@ class LibraryState:
                 _all_same(map(type, self.modules), self.module_types)
                 and self.dicts == self.copies
                 and self.containers == self.container_copies
+                and _all_same(self._numbers(), self.number_values)
                 and self.class_dicts == self.class_copies
                 and _all_same(self._slot_values(), self.slot_values)  # (the dicts are equal: every key is there)
                 and _all_same(self._global_values(), self.global_values)
@@ -185,8 +200,9 @@ class LibraryState:
                         continue
                 # (the containers of plain data added since have no copy: no code reads them)
                 inside = [c for c in _containers([value]) if id(c) in copied]
-                if d.get(name, _GONE) is not value or any(_changed(c, copied[id(c)]) for c in inside):
+                if not _same(d.get(name, _GONE), value) or any(_changed(c, copied[id(c)]) for c in inside):
                     return f"{type(owner).__name__}.{name}"
+                copy[name] = d[name]  # (the same number, written again: a schedule setting 1.0 each step)
         for cls, d, copy in zip(self.classes, self.class_dicts, self.class_copies):
             changed = sorted(n for n in {*d, *copy} - _CACHES if d.get(n, _GONE) is not copy.get(n, _GONE))
             if changed:
@@ -206,6 +222,7 @@ class LibraryState:
                 copy.pop(name, None)
                 if name in d:
                     copy[name] = d[name]
+        self.number_values = list(self._numbers())  # (the same numbers, some of them written again)
         return None
 
 
@@ -367,7 +384,16 @@ def _changed(container: Any, copy: Any) -> bool:
         if len(container) != len(copy):
             return True
         pairs = list(zip(container, copy))
-    return not all(a is b or type(a) is type(b) and type(a) in _EQUAL_BY_VALUE and a == b for a, b in pairs)
+    return not all(map(_same, *zip(*pairs))) if pairs else False
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether `a` is `b`, or the same number or string (-0.0 is not 0.0)."""
+    if a is b:
+        return True
+    if type(a) is not type(b) or type(a) not in _EQUAL_BY_VALUE or a != b:
+        return False
+    return type(a) is not float or math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
 _EQUAL_BY_VALUE = {int, float, str, bool, bytes}
