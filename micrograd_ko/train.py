@@ -39,6 +39,7 @@ from . import losses
 from .checks import check_bool, check_dataset, check_loss_output, check_positive_int
 from .compiler import CompileError, _flatten, _structure, cannot_follow
 from .compiler import compile as compile_function
+from .compiler.trace import numbers_given
 from .engine import Value, no_grad
 from .engine import sum as value_sum
 from .i18n import bilingual, tr
@@ -373,7 +374,8 @@ def _traced(model, parameters, trace, functions=()):
     if kept.opaque is not None:  # a trace would advance it, and it could not be put back
         raise cannot_follow(kept.opaque)
     try:
-        program = trace()
+        with numbers_given():  # (the model gets plain numbers in fit's interpreted run)
+            program = trace()
     except BaseException:
         kept.restore()
         raise
@@ -709,8 +711,8 @@ class _CompiledForward:
         program: it catches what shows in the first validation pass. Fit
         calls the model with raw numbers, the trace saw Values, and Python
         treats them differently where neither a guard nor the trace looks
-        (`isinstance(x, int)`, `sum(x)` on Python 3.12, numpy's pairwise
-        sums; `==` and truth tests the trace refuses). That starts in the
+        (`isinstance(x, int)`; `sum(x)`, numpy, `==` and truth tests on
+        the inputs alone the trace refuses). That starts in the
         inputs, which are the same every epoch, but whether it reaches the
         output can depend on the weights (a unit that is off hides it), so a
         difference that shows only in a later epoch is not caught.

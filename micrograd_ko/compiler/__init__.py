@@ -77,6 +77,12 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
   the answer depends on it. Refused at once (it raises inside `fn`): a loop
   on the answer would never end. Where a weight is in it (`if self.bias:`),
   it is a Value in both runs, and compiles;
+- in fit's traces only (`trace.numbers_given`): a number computed from the
+  model's inputs alone through a call that reaches a Value's method from C
+  (`sum(x)`, numpy's `np.tanh(a)`, `a.sum()`, `a @ a`) rather than through a
+  Python operator (`x * x`, `-x`): fit's interpreted run gives the model
+  plain numbers, which such a call may compute otherwise (since Python 3.12
+  `sum` compensates the rounding of floats; numpy has routines of its own);
 - a copy of a Value made inside `fn` (`copy.copy`, `copy.deepcopy`, say of its
   input list): the copy is an object the engine did not build, so compiled
   code would read it like a weight and keep the example's number;

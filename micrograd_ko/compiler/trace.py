@@ -11,14 +11,20 @@ faithfully: reads of traced numbers, no_grad() inside fn, random numbers.
 from __future__ import annotations
 
 import copy
+import dis
+import functools
 import numbers
 import random
 import sys
+import threading
+import types
+from contextlib import contextmanager
 from typing import Any
 
 from .. import engine, losses
 from ..engine import Value
 from ..i18n import bilingual
+from ..learners_code import _is_learners
 from .errors import CompileError
 
 # --------------------------------------------------------------------------
@@ -116,6 +122,51 @@ def _describe(structure):
 # itself (the losses compute a node's number with its op's own forward).
 _FAITHFUL_READERS = {losses._apply.__code__}
 
+# fit gives the model plain numbers in its interpreted run, Values while it traces (`numbers_given`). Python
+# computes the same floats for both where fn's code applies an operator (`x + y`, `-x`); but a call that
+# reaches a Value's method from C (builtin sum(), which compensates rounding for floats since Python 3.12,
+# numpy's sums and its own tanh) may compute a plain number otherwise. (abs() and - are exact either way.)
+_given = threading.local()
+_EXACT = {"__abs__", "__neg__", "__pos__"}  # (a sign cleared or flipped: the same float however it is called)
+_VALUE_METHODS = {f.__code__ for k, f in vars(Value).items() if isinstance(f, types.FunctionType) and k not in _EXACT}
+
+
+@contextmanager
+def numbers_given():
+    """Traces made inside (this thread's) refuse a node computed from the arguments alone by a call from C."""
+    _given.numbers = True
+    try:
+        yield
+    finally:
+        _given.numbers = False
+
+
+def _called_from_c(frame):
+    """(file, line) of the code outside micrograd_ko that made a node through a Value method without applying
+    a Python operator there (sum(xs), numpy); None for an operator, or for micrograd_ko's own code."""
+    entry = None
+    while frame is not None and frame.f_code.co_filename == engine.__file__:
+        entry, frame = frame.f_code, frame.f_back
+    if frame is None or entry not in _VALUE_METHODS or frame.f_globals.get("__name__", "").startswith(_LIBRARY):
+        return None
+    if _operators(frame.f_code).get(frame.f_lasti, "@") not in ("@", "@="):  # (numpy's @ sums as it likes)
+        return None
+    where = frame
+    while where is not None and not _is_learners(where.f_globals.get("__name__")):  # (numpy's own frames)
+        where = where.f_back
+    where = where or frame
+    return where.f_code.co_filename, where.f_lineno
+
+
+@functools.lru_cache(maxsize=1024)
+def _operators(code):
+    """{offset: the operator ('+', '-', '@=')} of the Python operators in `code` that call a Value's methods."""
+    return {i.offset: i.argrepr or "-" for i in dis.get_instructions(code) if i.opname in _OPERATOR_OPS}
+
+
+_OPERATOR_OPS = {"BINARY_OP", "UNARY_NEGATIVE"}
+_LIBRARY = __name__.partition(".")[0] + "."
+
 
 class Tracer:
     """A tracing session: `with Tracer() as t: out = fn(...)` (see `trace`).
@@ -139,6 +190,7 @@ class Tracer:
         self.depends_on_state = {}  # (id(owner), attribute) -> (owner, attribute, value): a call must find them so
         self._in_no_grad = None
         self._watching: Any = None  # the engine.observe(self) context while tracing
+        self._callers: list[Any] | None = [] if getattr(_given, "numbers", False) else None  # (see numbers_given)
 
     def __enter__(self):
         self._watching = engine.observe(self)
@@ -157,6 +209,8 @@ class Tracer:
         self._made.append(node)
         if self._in_no_grad is None and not engine.is_grad_enabled():
             self._in_no_grad = _where(sys._getframe(2))
+        if self._callers is not None:
+            self._callers.append(_called_from_c(sys._getframe(2)))
 
     def touched(self, value, frame, wrote, attribute="data"):
         if attribute == "data":
@@ -261,6 +315,20 @@ class Tracer:
                     f"compile: {en} at {filename}:{line}; that is decided outside the graph, so it cannot be compiled",
                 )
             )
+        computed = self._computed_from_c()
+        if computed is not None:
+            filename, line = computed
+            raise CompileError(
+                bilingual(
+                    f"compile: 모델이 {filename}:{line}에서 입력만으로 계산하는 값을 파이썬 연산자가 아닌 호출(sum(), "
+                    "numpy 등)로 만듭니다. fit의 해석 실행에서는 모델이 보통 숫자를 받는데, 그런 호출은 숫자를 "
+                    "다르게 계산할 수 있습니다 (파이썬 3.12부터 sum()은 float의 반올림 오차를 보정합니다)",
+                    f"compile: the model computes a number from its inputs alone at {filename}:{line} through a call "
+                    "(sum(), numpy, ...), not a Python operator; in fit's interpreted run it gets plain "
+                    "numbers, which such a call may compute otherwise (since Python 3.12 sum() compensates the "
+                    "rounding of floats)",
+                )
+            )
         if self._in_no_grad is not None:
             filename, line = self._in_no_grad
             raise CompileError(
@@ -270,6 +338,20 @@ class Tracer:
                     "depends on the inputs, so it cannot be compiled",
                 )
             )
+
+
+    def _computed_from_c(self):
+        """Where a node computed from the arguments and constants alone was made by a call from C, or None."""
+        if not self._callers or not any(self._callers):
+            return None
+        alone = self._inputs.union(self._created)
+        for node, where in zip(self._made, self._callers):
+            parents = node._prev
+            if parents and all(id(p) in alone for p in parents):
+                alone.add(id(node))
+                if where is not None:
+                    return where
+        return None
 
 
 def _where(frame):
