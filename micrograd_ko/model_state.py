@@ -521,6 +521,9 @@ def _variables_read(
                 if getattr(item, attribute) is not None:
                     keep(item, attribute, getattr(item, attribute))
             namespace = item.__globals__
+            if type(namespace) is not dict:  # `exec(source, Namespace())`: its own code may find a name anywhere
+                opaque = f"{item.__qualname__}.__globals__"
+                found[(id(item), opaque)] = ({}, opaque, _MISSING, ("opaque", _Opaque()))
             names = _names_read(item.__code__)
             if names_seen is not None:  # (and names given as strings: `attrgetter("scale")`, `case Net(scale=s)`)
                 names_seen |= _attributes_loaded(item.__code__) | _strings_in(item.__code__)

@@ -1179,3 +1179,22 @@ def test_a_walk_through_the_learners_code_that_stops_at_its_bound_traces_nothing
         ko.compile(first, 1.0)
     monkeypatch.undo()
     assert ko.compile(first, 1.0)(3.0) == first(Value(3.0)).data  # the whole walk: compiled as before
+
+
+class _Namespace(dict):
+    """Globals whose lookups run code: a name missing from the dict is read from `scales`."""
+
+    scales = {"SCALE": 2.0}
+
+    def __missing__(self, name):
+        return self.scales[name]
+
+
+def test_a_function_whose_globals_are_no_dict_is_refused_before_tracing():
+    # `exec` into a dict subclass with __missing__: SCALE is found by its own code, which the watch cannot see
+    # (compiled 1.0 and w.grad 2.0 after scales["SCALE"] = 3.0; the engine 1.5 and 3.0)
+    namespace = _Namespace(__builtins__=__builtins__)
+    exec("def scaled(x):\n    return x * SCALE\n", namespace)  # noqa: S102 - the point of the test
+    w = Value(0.5)
+    with pytest.raises(CompileError, match="globals that are no dict"):
+        ko.compile(lambda x: namespace["scaled"](w * x), 1.0)
