@@ -11,6 +11,7 @@ globals dict, a closure cell, a bound method's object or an object.
 
 from __future__ import annotations
 
+import array
 import functools
 import marshal
 import random
@@ -128,8 +129,6 @@ def _fingerprint(value: Any, seen: set[int], depth: int = 0) -> Any:
         return (type(value).__name__, tuple(items))
     if isinstance(value, (set, frozenset)):  # its items are hashable, so they hold no state of their own
         return ("set", tuple(sorted(repr(item) for item in value)))
-    if isinstance(value, bytearray):
-        return ("bytearray", bytes(value))
     if isinstance(value, dict):
         return ("dict", tuple((repr(k), _item(v, seen, depth)) for k, v in value.items()))
     if isinstance(value, random.Random):
@@ -139,6 +138,9 @@ def _fingerprint(value: Any, seen: set[int], depth: int = 0) -> Any:
         return ("numpy", _state_picture(numpy_state))
     if _is_array(value):
         return ("array", value.dtype.str, value.shape, value.tobytes())
+    buffer = _buffer(value)
+    if buffer is not None:  # a bytearray, an array.array, a ctypes array or number, a memoryview: its bytes
+        return ("buffer", type(value), buffer.tobytes())
     fields = getattr(value, "__dict__", None)  # a helper object (a counter kept in an object of its own)
     if isinstance(fields, dict):  # (an empty one too: `self.stats = SimpleNamespace()`, filled by a call)
         # its class too: `self.act.__class__ = Sigmoid` changes no attribute, but what its methods do
@@ -199,8 +201,10 @@ def _contents(value: Any, seen: set[int], depth: int = 0) -> Any:
         return [(item, _contents(item, seen, depth + 1)) for item in value]
     if isinstance(value, functools.partial):
         return [(item, _contents(item, seen, depth + 1)) for item in (value.args, value.keywords)]
-    if isinstance(value, (set, bytearray)):
+    if isinstance(value, set):
         return value.copy()
+    if _buffer(value) is not None:
+        return _buffer(value).tobytes()
     if isinstance(value, dict):
         return [(k, item, _contents(item, seen, depth + 1)) for k, item in value.items()]
     fields = getattr(value, "__dict__", None)
@@ -225,8 +229,12 @@ def _put_back(value: Any, contents: Any, seen: set[int]) -> None:
         value.extend(item for item, _ in contents)
         for item, inner in contents:
             _put_back(item, inner, seen)
-    elif isinstance(value, bytearray):
+    elif isinstance(value, bytearray):  # (the call may have made it longer: its own slice assignment)
         value[:] = contents
+    elif isinstance(value, array.array):
+        value[:] = array.array(value.typecode, contents)
+    elif _buffer(value) is not None:  # a ctypes array or number, a memoryview: fixed in size
+        _buffer(value)[:] = contents
     elif isinstance(value, set):
         value.clear()
         value.update(contents)
@@ -261,6 +269,15 @@ def _set_numpy_state(value: Any, state: Any) -> None:
         value.bit_generator.state = state
     else:
         value.set_state(state)
+
+
+def _buffer(value: Any) -> memoryview | None:
+    """The bytes of a writable buffer (a bytearray, an array.array, a ctypes array, a memoryview), or None."""
+    try:
+        view = memoryview(value)
+        return None if view.readonly else view.cast("B")
+    except TypeError:  # no buffer, or one whose bytes are not in one piece
+        return None
 
 
 def _is_array(value: Any) -> bool:

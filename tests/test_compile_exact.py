@@ -1,6 +1,7 @@
 """compile is exact or it refuses: each case of the issue "compile is exact or it refuses" (targets are
 inputs, ops by identity, `.data` reads, labels, engine errors, raw text, cost), and fit checking itself."""
 
+import array
 import collections
 import copy
 import functools
@@ -1198,3 +1199,19 @@ def test_a_function_whose_globals_are_no_dict_is_refused_before_tracing():
     w = Value(0.5)
     with pytest.raises(CompileError, match="globals that are no dict"):
         ko.compile(lambda x: namespace["scaled"](w * x), 1.0)
+
+
+_GAINS = array.array("d", [2.0])
+
+
+def test_a_buffer_of_numbers_changed_in_place_between_calls_is_seen():
+    # an array.array (or a ctypes array, a memoryview) was kept by identity only: compiled 1.0 and w.grad 2.0
+    # after _GAINS[0] = 3.0; the engine 1.5 and 3.0
+    w = Value(0.5)
+    fn = lambda x: w * x * _GAINS[0]  # noqa: E731
+    f = ko.compile(fn, 1.0)
+    try:
+        _GAINS[0] = 3.0
+        assert compiled(f, [1.0], [w]) == interpreted(fn, [1.0], [w]) == (1.5, [3.0]) and f.handed_over == 1
+    finally:
+        _GAINS[0] = 2.0

@@ -2,6 +2,8 @@
 a counter, a generator of their own, a weight changed in place, a running number used in validation, an error
 they catch, a nested output. Each case was seen training differently, silently, before fit learned to see it."""
 
+import array
+import ctypes
 import dataclasses
 import functools
 import itertools
@@ -599,6 +601,29 @@ def test_state_in_a_deque_a_set_or_a_bytearray_is_seen_and_put_back(kind, capsys
     )
     assert compiled == interpreted and weights_c == weights_i
     assert model_c.log == model_i.log and type(model_c.log) is type(model_i.log)
+    assert "training interpreted, not compiled" in capsys.readouterr().err
+
+
+class KeepsABuffer(Module):
+    """A running gain kept in a buffer of numbers (an array.array, a ctypes array), changed in place when called."""
+
+    def __init__(self, kind):
+        self.net = nn.MLP(2, [3, 1], seed=1)
+        self.gain = array.array("d", [1.0]) if kind == "array" else (ctypes.c_double * 1)(1.0)
+
+    def __call__(self, x):
+        self.gain[0] *= 0.99
+        return self.net(x) * self.gain[0]
+
+
+@pytest.mark.parametrize("kind", ["array", "ctypes"])
+def test_state_in_a_buffer_of_numbers_is_seen_and_put_back(kind, capsys):
+    # buffers were pictured as nothing: the trace's change went unseen and was not put back (fit's check then fell
+    # back, one gain update ahead): losses 1.1616, 1.0729, 1.0488 vs 1.1726, 1.0752, 1.0497; gains 0.6623 vs 0.6964
+    (compiled, weights_c, model_c), (interpreted, weights_i, model_i) = both_ways(
+        lambda: KeepsABuffer(kind), X, Y, epochs=3, batch_size=4
+    )
+    assert compiled == interpreted and weights_c == weights_i and bits(model_c.gain[0]) == bits(model_i.gain[0])
     assert "training interpreted, not compiled" in capsys.readouterr().err
 
 
