@@ -44,7 +44,7 @@ import random
 import sys
 import types
 import weakref
-from collections import ChainMap, deque
+from collections import ChainMap
 from typing import Any
 
 from .engine import Value
@@ -207,7 +207,9 @@ class LearnersState:
         if moved is not None:
             return moved
         if self.flags != self._flags():
-            return next(f"{type(m).__name__}.training" for m, a, b in zip(self.modes, self.flags, self._flags()) if a != b)
+            return next(
+                f"{type(m).__name__}.training" for m, a, b in zip(self.modes, self.flags, self._flags()) if a != b
+            )
         for holder, name, value, print_ in self.kept:
             if _moved(holder, name, value, print_, self.trees[id(value)]):
                 return name

@@ -203,8 +203,9 @@ def _contents(value: Any, seen: set[int], depth: int = 0) -> Any:
         return [(item, _contents(item, seen, depth + 1)) for item in (value.args, value.keywords)]
     if isinstance(value, set):
         return value.copy()
-    if _buffer(value) is not None:
-        return _buffer(value).tobytes()
+    buffer = _buffer(value)
+    if buffer is not None:
+        return buffer.tobytes()
     if isinstance(value, dict):
         return [(k, item, _contents(item, seen, depth + 1)) for k, item in value.items()]
     fields = getattr(value, "__dict__", None)
@@ -233,8 +234,8 @@ def _put_back(value: Any, contents: Any, seen: set[int]) -> None:
         value[:] = contents
     elif isinstance(value, array.array):
         value[:] = array.array(value.typecode, contents)
-    elif _buffer(value) is not None:  # a ctypes array or number, a memoryview: fixed in size
-        _buffer(value)[:] = contents
+    elif (buffer := _buffer(value)) is not None:  # a ctypes array or number, a memoryview: fixed in size
+        buffer[:] = contents
     elif isinstance(value, set):
         value.clear()
         value.update(contents)

@@ -339,7 +339,6 @@ class Tracer:
                 )
             )
 
-
     def _computed_from_c(self):
         """Where a node computed from the arguments and constants alone was made by a call from C, or None."""
         if not self._callers or not any(self._callers):
