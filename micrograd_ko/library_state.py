@@ -139,7 +139,7 @@ class LibraryState:
         numbers = [(h, k) for h, k in held if isinstance(h[k], Number)]
         self.number_holders, self.number_keys = [h for h, _ in numbers], [k for _, k in numbers]
         self.number_values = list(self._numbers())
-        self.learners_code = _LearnersCode(self.modules)
+        self.learners_code = _LearnersCode(self.modules, unread)
 
     def _unread_data(self, owner: Any, name: str, value: Any) -> bool:
         """Whether an attribute added to `owner` since holds plain data (numbers, strings, and lists, tuples and
@@ -227,16 +227,20 @@ class LibraryState:
 
 
 class _LearnersCode:
-    """The code that the learner's modules and their classes (of the learner's) hold, by identity.
+    """The code that the learner's modules and their classes (of the learner's) hold, by identity, and the names
+    added to them.
 
     A method patched onto the learner's class (`Net.act = other`) or put on
     one of its modules (`net.act = other`, shadowing the class's) changes
     what the interpreted call runs; their data is pictured elsewhere
-    (`model_state`), which passes code over. Names added that hold no code
-    (`self.out = h`, kept for a plot) are no change.
+    (`model_state`), which passes code over. A name added since that holds
+    data is a change where code may read it (`unread` says: `net.scale = 3.0`
+    shadowing the class's `scale = 1.0`, `getattr(self, "temperature", 1.0)`),
+    and none where no code does (`self.note = "xor"`).
     """
 
-    def __init__(self, modules: list[Any]) -> None:
+    def __init__(self, modules: list[Any], unread: Callable[[Any, str], bool] | None = None) -> None:
+        self.unread = unread
         classes = {id(c): c for m in modules for c in type(m).__mro__ if _is_learners(c.__module__)}
         owners = [m for m in modules if _is_learners(type(m).__module__) and hasattr(m, "__dict__")]
         self.owners = [*classes.values(), *owners]
@@ -264,7 +268,8 @@ class _LearnersCode:
                 self.code[i] = now  # (a name added since that holds no code, rebound to no code)
         for owner, d, keys in zip(self.owners, self.dicts, self.keys):
             for name in set(d) - keys:
-                if self._code_now(owner, name, d[name]):
+                read = self.unread is not None and name != _LEFT_OUT and isinstance(name, str)
+                if read and not self.unread(owner, name) or self._code_now(owner, name, d[name]):
                     return f"{_label(owner)}.{name}"
                 # from now on looked at as code is: it may be rebound to code later
                 self.code_owners.append(owner)

@@ -750,6 +750,33 @@ def test_a_model_computing_on_its_inputs_through_a_call_from_c_trains_interprete
     assert "through a call" in err and "test_fit_python_state.py" in err
 
 
+class ScaledByDefault(Module):
+    scale = 1.0  # a class attribute: the default an instance attribute may shadow
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        return self.net(x) * self.scale
+
+
+def test_an_attribute_an_accuracy_function_adds_to_the_model_stops_compiled_training(capsys):
+    # `model.scale = 0.5` made an instance attribute where there was none: taken as a name holding no code, so
+    # compiled steps went on with the class's 1.0 (losses 0.847, 0.779 vs 0.866, 0.874 interpreted)
+    runs = []
+    for compile_ in (True, False):
+        model = ScaledByDefault()
+
+        def accuracy(pred, t, model=model):
+            model.scale = 0.5
+            return (pred.data > 0) == (t > 0)
+
+        history = fit(model, X, Y, accuracy=accuracy, epochs=2, batch_size=6, progress=False, seed=0, compile=compile_)
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
+    assert "ScaledByDefault.scale" in capsys.readouterr().err
+
+
 class _Stats:
     calls = 0  # a counter kept on a helper class of the learner's
 
