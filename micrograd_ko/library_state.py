@@ -37,9 +37,10 @@ The classes' methods also read names of their modules (`nn.Neuron.forward`
 reads nn's `dot` and `_ACTIVATION_FUNCTIONS`, Value's methods the engine's op
 rows such as `TANH`), and the functions those hold read more (the engine's
 `dot` reads its `DOT` row): a function rebound there (`nn.dot = my_dot`), an
-entry of such a table replaced, a row rebound (`engine.DOT = ...`) or a rule
-of an op row (`TANH.f`) changes what the interpreted engine computes just as
-a patched method does. So those module names are compared by identity too
+entry of such a table replaced, a row rebound (`engine.DOT = ...`), a rule
+of an op row (`TANH.f`) or a function of another module the code names
+(`math.exp`, which the engine's `_exp` calls) changes what the interpreted
+engine computes just as a patched method does. So those module names are compared by identity too
 (their containers item by item, an op row's attributes as a module's are),
 if they hold code, a class, an op or a container; names a module's own
 functions assign (`global _new`: counters and the tracing hooks) are its
@@ -320,7 +321,7 @@ _GONE = object()
 # annotations makes an empty dict of them.
 _CACHES = {"__slotnames__", "__annotations__"}
 _CONTAINERS = (list, dict, tuple)
-_WATCHED = (types.FunctionType, type, Op, functools.partial, *_CONTAINERS)
+_WATCHED = (types.FunctionType, types.BuiltinFunctionType, type, Op, functools.partial, *_CONTAINERS)
 
 
 def _module_names(classes: list[type], called: Iterable[Any] = ()) -> list[tuple[dict[str, Any], str]]:
@@ -350,11 +351,17 @@ def _module_names(classes: list[type], called: Iterable[Any] = ()) -> list[tuple
             continue
         seen.add(id(f))
         # every name the code mentions (globals, and attribute names that may shadow none): no dis, which is slow
-        for name in _names_read(f.__code__) - _globals_assigned(f.__code__):
-            value = namespace.get(name)
-            if not isinstance(value, _WATCHED) or (id(namespace), name) in found:
+        names = _names_read(f.__code__)
+        held = [(namespace, name) for name in names - _globals_assigned(f.__code__)]
+        # and the attributes it names of the modules those names hold: `math.exp` (the engine's `_exp` reads it
+        # when called), `engine.dot`
+        modules = {id(m): m for m in map(namespace.get, names) if isinstance(m, types.ModuleType)}
+        held += [(vars(m), name) for m in modules.values() for name in names & vars(m).keys()]
+        for where, name in held:
+            value = where.get(name)
+            if not isinstance(value, _WATCHED) or (id(where), name) in found:
                 continue
-            found[(id(namespace), name)] = (namespace, name)
+            found[(id(where), name)] = (where, name)
             rules: list[Any] = list(vars(value).values()) if isinstance(value, Op) else [value]
             rules = [r.func if isinstance(r, functools.partial) else r for r in rules]
             pending += [r for r in rules if isinstance(r, types.FunctionType)]
