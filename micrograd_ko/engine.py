@@ -1083,11 +1083,15 @@ class Value:
             data = _check_number(data, str(op))
             if _paused_threads and not _recording():
                 return _leaf(data)
-            if local_grads is None:
+            given = local_grads is not None
+            if not given:
                 if op.derivative is None:
                     raise _unknown_derivative(op)
                 local_grads = op.derivative([p.data for p in parents], data)
-            return _node_n(data, op, parents, local_grads=_checked_local_grads(op, local_grads, len(parents)))
+            node = _node_n(data, op, parents, local_grads=_checked_local_grads(op, local_grads, len(parents)))
+            if _observed_threads:  # compile: the number (and the slopes, if given) are the caller's
+                _tell_tracer("given_to_from_op", node, given)
+            return node
         except Exception:
             _note_op_raised()
             raise

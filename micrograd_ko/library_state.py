@@ -269,8 +269,9 @@ class _LearnersCode:
                 self.code[i] = now  # (a name added since that holds no code, rebound to no code)
         for owner, d, keys in zip(self.owners, self.dicts, self.keys):
             for name in set(d) - keys:
-                read = self.unread is not None and name != _LEFT_OUT and isinstance(name, str)
-                if read and not self.unread(owner, name) or self._code_now(owner, name, d[name]):
+                unread = self.unread
+                read = unread is not None and name != _LEFT_OUT and isinstance(name, str) and not unread(owner, name)
+                if read or self._code_now(owner, name, d[name]):
                     return f"{_label(owner)}.{name}"
                 # from now on looked at as code is: it may be rebound to code later
                 self.code_owners.append(owner)

@@ -164,6 +164,26 @@ def test_stored_local_derivatives_are_used_straight_through():
     assert w.grad == 1.3 * 1.3
 
 
+_STEP = Op("step", lambda inputs, out: [1.0 if inputs[0] > 0 else 0.0], forward=lambda inputs: max(inputs[0], 0.0))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda h: Value.from_op(0.5, _STEP, [h]),  # a number equal to the forward rule's at the traced point
+        lambda h: Value.from_op(1.0, _STEP, [h], local_grads=[1.0]),  # a slope equal to the rule's there
+        lambda h: Value.from_op(1.0, _STEP, [h]),  # a number of fn's; from_op computes the slope from h
+    ],
+)
+def test_a_number_or_slope_fn_gives_from_op_stays_fns_even_where_the_rule_agreed_while_tracing(make):
+    """The compiler replayed an op's forward (or derivative) wherever it gave the traced node's number (or
+    slope): but what fn hands from_op without reading a traced `.data` is fn's own, the same at every call.
+    At x = -1: compiled 0.0 (w.grad 0.0) and 0.5 (w.grad 1.0); the engine 0.25 (0.5) and 0.5 (0.5)."""
+    w = Value(0.5)
+    fn = lambda x: make(w * x) * w  # noqa: E731
+    check(fn, (1.0,), [(1.0,), (-1.0,)], [w])
+
+
 def test_micrograd_style_nodes_are_refused():
     a, b = Value(2.0), Value(3.0)
     with pytest.raises(CompileError):  # (refused already for reading .data)

@@ -90,11 +90,12 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
   number would be stale in the engine and live here), a node made with
   micrograd's constructor `Value(data, children, op)` (whatever `backward()`
   refuses or treats specially), a subclass of Value, a node whose op is
-  not an `Op`. A user `Op` is replayed through its own `forward` and
-  `derivative` wherever they give the traced node's numbers bit for bit (as
-  `Value.from_op` computes them); a number or local derivatives that `fn`
-  handed to `from_op` otherwise (without reading any traced `.data`) are
-  frozen, like constants (a straight-through estimator's 1.0);
+  not an `Op`. A number `fn` hands to `Value.from_op` is fn's own (it read
+  no traced `.data` to make it), the same at every call: a constant, even
+  where the op's `forward` agreed while tracing; so are local derivatives it
+  hands over (a straight-through estimator's 1.0), while those `from_op`
+  computes with the op's `derivative` are computed so at every call. An op
+  micrograd_ko's own code applies (the losses) is replayed through its rules;
 - a graph of more than `MAX_NODES` nodes or `MAX_TERMS` nodes + edges, before
   any code is written, and code of more than `MAX_SOURCE` characters before
   Python compiles it (Python's own compile of a huge function is the cost:

@@ -198,6 +198,7 @@ class _Program:
     def __init__(self):
         self.forward = []  # (kind, line)
         self.checked_locals = []
+        self.given_to_from_op = {}  # the tracer's: id(node) -> whether fn gave from_op its slopes too
         self.namespace = dict(_NAMESPACE)
         self._objects = {}
 
@@ -309,6 +310,7 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         )
 
     prog = _Program()
+    prog.given_to_from_op = tracer.numbers_given_to_from_op
     names = {}  # id(node) -> variable or literal
     parameters = []
     for i, leaf in enumerate(inputs):
@@ -739,7 +741,11 @@ def _emit_node(prog, node, names):
         )
     floats = [p.data for p in parents]
     frozen_data = frozen_locals = None
-    if not callable(op.forward):
+    given = prog.given_to_from_op.get(id(node))
+    if given is not None:  # fn's number for from_op (and its slopes, if given): constants, as in the engine
+        frozen_data = node.data
+        frozen_locals = list(node._da) if given else None
+    elif not callable(op.forward):
         frozen_data = node.data
     else:
         try:

@@ -188,6 +188,7 @@ class Tracer:
         )
         self.asks_grad_mode = False  # fn asked is_grad_enabled(): a call inside no_grad() must run interpreted
         self.depends_on_state = {}  # (id(owner), attribute) -> (owner, attribute, value): a call must find them so
+        self.numbers_given_to_from_op = {}  # id(node) -> whether its slopes were given too (see given_to_from_op)
         self._in_no_grad = None
         self._watching: Any = None  # the engine.observe(self) context while tracing
         self._callers: list[Any] | None = [] if getattr(_given, "numbers", False) else None  # (see numbers_given)
@@ -258,6 +259,13 @@ class Tracer:
         """Whether every leaf `value` depends on is an input or a constant fn made (no weight)."""
         known = self._inputs.union(self._created)
         return all(id(node) in known for node in engine.topological_order(value) if node._a is None)
+
+    def given_to_from_op(self, frame, node, slopes_given):
+        """`Value.from_op` made `node` from a number its caller computed (and slopes, if given): unless the
+        caller is micrograd_ko's own (the losses compute it with the op's forward), fn made that number
+        without reading any traced `.data`, so calls run interpreted get it again: a constant."""
+        if frame.f_code not in _FAITHFUL_READERS:
+            self.numbers_given_to_from_op[id(node)] = slopes_given
 
     def depends_on(self, frame, owner, attribute, value):
         self.depends_on_state[(id(owner), attribute)] = (owner, attribute, value)
