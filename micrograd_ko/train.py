@@ -1024,7 +1024,15 @@ class _CompiledSamples:
         else:
             args = (x,)
             key = ("target", _target_key(t))
-        entry = self.programs.get(key)
+        try:
+            entry = self.programs.get(key)
+        except TypeError:  # a target no key can hold (a dict): the loss function of the user's gets it interpreted
+            raise CompileError(
+                bilingual(
+                    f"목표값({type(t).__name__})을 구별할 수 없어 목표값마다 프로그램을 만들 수 없습니다",
+                    f"a target ({type(t).__name__}) cannot be told apart from others, so no program per target",
+                )
+            ) from None
         if entry is None:
             if len(self.programs) >= self.MAX_PROGRAMS:
                 raise CompileError(

@@ -132,6 +132,21 @@ def test_a_refused_compile_still_says_so_once_and_trains(monkeypatch, capsys):
     assert compiled == plain
 
 
+def test_a_target_no_key_can_hold_is_named_in_both_languages_and_trains_interpreted(capsys):
+    """A loss function of the user's with dict targets: fit's notice was Python's own 'unhashable type: 'dict''."""
+    targets = [{"y": 1.0 if a > 0 else -1.0} for a, _ in X]
+    runs = []
+    for compile_ in (True, False):
+        model = nn.MLP(2, [3, 1], seed=0)
+        loss = lambda p, t: (p - t["y"]) ** 2  # noqa: E731
+        runs.append(fit(model, X, targets, loss=loss, accuracy=lambda p, t: True, epochs=2, seed=0, progress=False,
+                        compile=compile_))  # fmt: skip
+    assert runs[0] == runs[1]
+    err = capsys.readouterr().err
+    assert "목표값(dict)을 구별할 수 없어" in err and "a target (dict) cannot be told apart" in err
+    assert "unhashable" not in err
+
+
 @pytest.mark.parametrize("option", ["shuffle", "progress", "compile", "track_gradients"])
 @pytest.mark.parametrize("value", ["no", 1, 0, None, "False"])
 def test_a_true_false_option_takes_only_true_or_false(option, value):
