@@ -324,3 +324,19 @@ def test_a_numpy_array_argument_is_refused_with_the_way_to_pass_it():
     with pytest.raises(TypeError, match=r"args\[0\] is a ndarray \(for an array, pass \.tolist\(\)\)"):
         ko.compile(lambda x: Value(2.0) * x[0], np.array([1.0]))
     assert ko.compile(lambda x: Value(2.0) * x[0], np.array([1.0]).tolist())([3.0]) == 6.0
+
+
+def test_a_compiled_function_refuses_pickle_and_deepcopy_in_both_languages():
+    """Python's own errors came out of the library ('cannot pickle 'module' object', 'Can't pickle local
+    object'); a shallow copy is the same function."""
+    import copy
+    import pickle
+
+    w = Value(0.5)
+    f = ko.compile(lambda x: w * x, 1.0)
+    for how in (copy.deepcopy, pickle.dumps):
+        with pytest.raises(TypeError, match="cannot be pickled or deep-copied") as error:
+            how(f)
+        assert "pickle하거나 deepcopy할 수 없습니다" in str(error.value)
+    w.grad = 0.0
+    assert copy.copy(f)(3.0) == 1.5 and w.grad == 3.0

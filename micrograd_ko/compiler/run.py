@@ -249,6 +249,21 @@ class CompiledFunction:
     def __repr__(self):
         return f"<compiled function: {self.nodes} nodes, {len(self.parameters)} parameters>"
 
+    def __copy__(self):
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)  # the same code, reading and writing the same parameters
+        return twin
+
+    def __reduce_ex__(self, protocol):
+        # (pickle and copy.deepcopy: a copy of the parameters would be other Values, not the model's)
+        raise TypeError(
+            bilingual(
+                "컴파일한 함수는 pickle하거나 deepcopy할 수 없습니다: 모델을 저장하고, 불러온 뒤 다시 compile하세요",
+                "a compiled function cannot be pickled or deep-copied; save the model, and compile again after "
+                "loading it",
+            )
+        )
+
 
 # Python's compile of the last source texts compiled: fit and the experiments compile
 # the same model shape again and again (one run per seed), and the text depends only
