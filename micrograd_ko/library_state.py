@@ -104,7 +104,8 @@ class LibraryState:
         ]
         self.slot_dicts, self.slot_names = [d for d, _ in slots], [k for _, k in slots]
         self.slot_values = list(self._slot_values())  # (kept: compared by identity)
-        classes = {id(c): c for m in self.owners for c in type(m).__mro__ if _library(c)}
+        # (micrograd_ko's classes among the learner's modules' bases too: `class Net(nn.MLP)`)
+        classes = {id(c): c for m in self.modules for c in type(m).__mro__ if _library(c)}
         classes[id(Value)] = Value
         self.classes = list(classes.values())
         self.class_dicts = [vars(c) for c in self.classes]
