@@ -1235,3 +1235,19 @@ def test_a_buffer_of_numbers_changed_in_place_between_calls_is_seen():
         assert compiled(f, [1.0], [w]) == interpreted(fn, [1.0], [w]) == (1.5, [3.0]) and f.handed_over == 1
     finally:
         _GAINS[0] = 2.0
+
+
+class _LazyWeight(Module):
+    """Makes its weight on the first call (lazy initialization)."""
+
+    def __call__(self, x):
+        if not hasattr(self, "w"):
+            self.w = Value(0.5)
+        return self.w * x
+
+
+def test_a_module_that_makes_its_weight_on_the_first_call_is_refused():
+    # the trace made the weight, so compiled code froze it as a constant: with w.data = 2.0, f(3.0) gave 1.5 and
+    # w.grad 0.0 where the engine gives 6.0 and 3.0
+    with pytest.raises(CompileError, match="_LazyWeight.w"):
+        ko.compile(_LazyWeight(), 1.0)
