@@ -144,15 +144,20 @@ Python state the learner's code keeps (`model_state.LearnersState`): the
 globals, closure variables and default arguments that `fn` and the
 learner's functions and classes it reaches read, and the attributes of the
 learner's modules among them (or of `fn` itself, a Module; the models are
-found in containers, helper objects and default arguments too, and behind
-a bound method or a partial). The attributes of micrograd_ko's modules that
+found in containers of any kind, helper objects and default arguments too,
+and behind a bound method or a partial; code behind a library's wrapper,
+`functools.singledispatch`, and on a metaclass is followed). An attribute
+added later counts where code may read it (`net.scale = 3.0` shadowing the
+class's, `getattr(self, "t", 1.0)`; names given as strings count as read,
+`operator.attrgetter("scale")`). The attributes of micrograd_ko's modules that
 such code reads (`losses.mse`, which a learner may replace by their own)
 count too. A `fn` whose trace changes any of them (a call counter, a log
-list, a mutable default `seen=[]`) is refused: compiled calls would not change
-them. A call made after one of them changed (a global `PENALTY` set to
-another number, `model.temperature` annealed) runs interpreted: the trace
-froze the old number into the code; so does a call after train() or eval()
-where the learner's code reads a `training` flag (`self.training`, `model.training`). State the watch cannot read without
+list, a mutable default `seen=[]`, a weight made on the first call) is
+refused: compiled calls would not change them. A call made after one of them
+changed (a global `PENALTY` set to another number, `model.temperature`
+annealed) runs interpreted: the trace froze the old number into the code; so
+does a call after train() or eval() where the learner's code reads a
+`training` flag (`self.training`, `model.training`). State the watch cannot read without
 changing it (an iterator, a generator) or at all (an object of the
 learner's with `__slots__`, globals that are a dict subclass, whose lookups
 may run code of their own) means no trace: compile refuses before calling fn;
@@ -163,7 +168,8 @@ installed packages. micrograd_ko's own modules and classes are looked at
 before every call as well (`library_state.LibraryState`): a call after a
 weight was swapped for a new Value, an activation changed, a layer
 appended, a method patched onto `nn.Neuron` or a name their methods read
-rebound (`nn.dot`, an op row's rule) runs interpreted.
+rebound (`nn.dot`, an op row's rule, `math.exp`, which the engine calls)
+runs interpreted.
 
 What the trace cannot see, so neither guard nor refusal covers it: numbers
 read through the engine's own helpers (`repr`, `local_grads()`, `grad()`),
