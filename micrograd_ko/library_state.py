@@ -137,6 +137,7 @@ class LibraryState:
         # numbers that `==` finds equal may be other numbers (0.0 == -0.0 == False): those the dicts and containers
         # hold are compared by identity too, and `_which` tells another number from the same one written again
         held = [(d, k) for d, copy in zip(self.dicts, self.copies) for k in copy if k != _LEFT_OUT]
+        held += [(d, k) for d in self.class_dicts for k in d if k != _LEFT_OUT]  # (`nn.MLP.offset = 0.0`)
         held += [(c, k) for c in self.containers for k in (c if type(c) is dict else range(len(c)))]
         numbers = [(h, k) for h, k in held if isinstance(h[k], Number)]
         self.number_holders, self.number_keys = [h for h, _ in numbers], [k for _, k in numbers]
@@ -206,7 +207,7 @@ class LibraryState:
                     return f"{type(owner).__name__}.{name}"
                 copy[name] = d[name]  # (the same number, written again: a schedule setting 1.0 each step)
         for cls, d, copy in zip(self.classes, self.class_dicts, self.class_copies):
-            changed = sorted(n for n in {*d, *copy} - _CACHES if d.get(n, _GONE) is not copy.get(n, _GONE))
+            changed = sorted(n for n in {*d, *copy} - _CACHES if not _same(d.get(n, _GONE), copy.get(n, _GONE)))
             if changed:
                 return f"{cls.__name__}.{changed[0]}"
         for d, name, value in zip(self.global_dicts, self.global_names, self.global_values):

@@ -921,21 +921,24 @@ def test_a_model_fn_finds_by_a_name_at_run_time_is_watched(fn, monkeypatch):
     assert bits(f([0.3, 0.2])) == bits(fn([0.3, 0.2]).data) and f.handed_over == 2
 
 
-def test_a_number_on_nns_module_turned_into_a_zero_of_the_other_sign_is_seen():
+def test_a_number_on_nns_module_turned_into_a_zero_of_the_other_sign_is_seen(monkeypatch):
     """0.0 == -0.0, so comparing the module's attributes by `==` missed it: compiled 0.0, the engine -0.0."""
     model = nn.MLP(1, [1], seed=0)
     model.layers[0].neurons[0].b.data = 5.0  # a positive output
     model.offset, model.layers[0].gains = 0.0, [0.0]
+    monkeypatch.setattr(nn.Layer, "gain", 0.0, raising=False)  # (a class attribute of nn's)
     for fn, flip in (
         (lambda x: model.offset * model([x]), lambda: setattr(model, "offset", -0.0)),
         (lambda x: model.layers[0].gains[0] * model([x]), lambda: model.layers[0].gains.__setitem__(0, -0.0)),
+        (lambda x: model.layers[0].gain * model([x]), lambda: setattr(nn.Layer, "gain", -0.0)),
     ):
         f = compile(fn, 1.0)
         model.offset = float("0.0")  # the same number written again (a new object): stays compiled
+        nn.Layer.gain = float("0.0")
         assert bits(f(1.0)) == bits(fn(1.0).data) and f.handed_over == 0
         flip()
         assert bits(f(1.0)) == bits(fn(1.0).data) == bits(-0.0) and f.handed_over == 1
-        model.offset, model.layers[0].gains[0] = 0.0, 0.0
+        model.offset, model.layers[0].gains[0], nn.Layer.gain = 0.0, 0.0, 0.0
 
 
 def test_a_function_of_the_standard_library_the_engine_calls_patched_after_compile_is_seen(monkeypatch):
