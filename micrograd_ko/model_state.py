@@ -245,7 +245,17 @@ def _may_be_read(attribute: str, names: set[str], owner: Any) -> bool:
     )
 
 
-_BY_COMPUTED_NAME = {"getattr", "hasattr", "vars", "__dict__", "__getattribute__"}
+_BY_COMPUTED_NAME = {  # (`inspect.getmembers(self)`, `attrgetter(name)(self)` read attributes by names computed too)
+    "getattr",
+    "hasattr",
+    "vars",
+    "__dict__",
+    "__getattribute__",
+    "getattr_static",
+    "getmembers",
+    "attrgetter",
+    "methodcaller",
+}
 
 
 def _read_with_modules(

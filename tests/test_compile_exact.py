@@ -5,6 +5,7 @@ import array
 import collections
 import copy
 import functools
+import inspect
 import math
 import operator
 import random
@@ -1251,3 +1252,26 @@ def test_a_module_that_makes_its_weight_on_the_first_call_is_refused():
     # w.grad 0.0 where the engine gives 6.0 and 3.0
     with pytest.raises(CompileError, match="_LazyWeight.w"):
         ko.compile(_LazyWeight(), 1.0)
+
+
+_GAIN_NAME = "gain_" + "a"  # (a name computed outside the code that reads it)
+
+
+class _ByComputedName(Module):
+    def __init__(self, how):
+        self.w, self.gain_a, self.how = Value(0.5), 2.0, how
+
+    def __call__(self, x):
+        if self.how == "getmembers":
+            return self.w * x * [v for k, v in inspect.getmembers(self) if k.startswith("gain_")][0]
+        return self.w * x * operator.attrgetter(_GAIN_NAME)(self)
+
+
+@pytest.mark.parametrize("how", ["getmembers", "attrgetter"])
+def test_an_attribute_read_by_a_name_computed_through_inspect_or_operator_is_watched(how):
+    # inspect.getmembers(self) and attrgetter(name) read attributes no code names: gain_a = 3.0 after compile
+    # left the compiled call at 1.0 (w.grad 2.0); the engine 1.5 (3.0)
+    model = _ByComputedName(how)
+    f = ko.compile(model, 1.0)
+    model.gain_a = 3.0
+    assert compiled(f, [1.0], [model.w]) == interpreted(model, [1.0], [model.w]) == (1.5, [3.0])
