@@ -518,6 +518,8 @@ def _variables_read(
         elif isinstance(item, type):
             if _is_learners(item.__module__):
                 todo.append(type(item))  # its metaclass: `type(self).factor` may be read there
+                if names_seen is not None:  # `case Net(s)` reads the attributes `__match_args__` names
+                    names_seen |= {n for n in vars(item).get("__match_args__", ()) if isinstance(n, str)}
                 for name, value in list(vars(item).items()):
                     if isinstance(value, types.FunctionType):  # by identity: `Scaler.__call__ = other` after
                         keep(item, name, value)

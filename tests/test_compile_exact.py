@@ -989,6 +989,16 @@ class _ByMatch(_Scaled):
         raise AssertionError
 
 
+class _ByPositionalMatch(_Scaled):
+    __match_args__ = ("scale",)
+
+    def __call__(self, x):
+        match self:
+            case _ByPositionalMatch(s):
+                return self.w * x * s
+        raise AssertionError
+
+
 class _Factor(type):
     factor = 2.0
 
@@ -999,14 +1009,29 @@ class _ByMetaclass(_Scaled, metaclass=_Factor):
 
 
 @pytest.mark.parametrize(
-    "how", ["singledispatch", "registered later", "attrgetter", "attrgetter made inside", "match", "metaclass"]
+    "how",
+    [
+        "singledispatch",
+        "registered later",
+        "attrgetter",
+        "attrgetter made inside",
+        "match",
+        "match by position",
+        "metaclass",
+    ],
 )
 def test_a_number_read_through_a_library_wrapper_a_getter_or_a_metaclass_changed_between_calls_is_seen(how):
     """Each kept the trace's 1.0 (w.grad 2.0) where the engine gave 1.5 (3.0): a global read by a function
     behind `functools.singledispatch` (or an implementation registered after compile), an attribute named only
-    in data (`operator.attrgetter("scale")`, a match pattern) and a class attribute kept on the metaclass."""
+    in data (`operator.attrgetter("scale")`, a match pattern, `__match_args__`) and a class attribute kept on
+    the metaclass."""
     global SCALE
-    models = {"attrgetter": _ByGetter, "attrgetter made inside": _ByGetterMadeInside, "match": _ByMatch}
+    models = {
+        "attrgetter": _ByGetter,
+        "attrgetter made inside": _ByGetterMadeInside,
+        "match": _ByMatch,
+        "match by position": _ByPositionalMatch,
+    }
     model = models.get(how, _ByMetaclass)()
     if how in ("singledispatch", "registered later"):
         scaled = _dispatched()
