@@ -6,6 +6,7 @@ import functools
 import math
 import random
 import struct
+import sys
 
 import pytest
 
@@ -1029,3 +1030,75 @@ def test_a_walk_through_the_learners_code_that_stops_at_its_bound_traces_nothing
         ko.compile(first, 1.0)
     monkeypatch.undo()
     assert ko.compile(first, 1.0)(3.0) == first(Value(3.0)).data  # the whole walk: compiled as before
+
+
+# -- Python's sum() of numbers from the arguments alone (Python 3.12 compensates its rounding) -------------------
+
+
+SUMS = [[0.1, 0.2, 0.3], [1e16, 1.0, -1e16], [0.7, 0.1, 0.2], [0.5, 0.25, 0.125]]
+
+
+def on_numbers(fn, x, params):
+    """(bits of fn(x).data, bits of the gradients) with x a list of numbers, as fit's interpreted run calls a model."""
+    held = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    out = fn(x)
+    out.backward()
+    result = (bits(out.data), [bits(p.grad) for p in params])
+    for p, g in zip(params, held):
+        p.grad = g
+    return result
+
+
+def on_compiled(step, x, params):
+    held = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    result = (bits(step(x)), [bits(p.grad) for p in params])
+    for p, g in zip(params, held):
+        p.grad = g
+    return result
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda w: lambda x: w * sum(x),
+        lambda w: lambda x: w * sum(x, 0.0),
+        lambda w: lambda x: (w * sum(v * v for v in x)).tanh(),
+    ],
+    ids=["sum(x)", "sum(x, 0.0)", "sum(v * v for v in x)"],
+)
+def test_pythons_sum_of_the_arguments_is_compiled_exactly_or_refused(fn):
+    """From Python 3.12, sum([0.1, 0.2, 0.3]) of floats is 0.6 (compensated); of Values, one + after another,
+    0.6000000000000001. Seen on 3.12.1 and 3.13.0: compile(lambda x: w * sum(x)) returned 0.30000000000000004
+    where fn([0.1, 0.2, 0.3]) gave 0.3. Now the trace refuses there, naming sum(); before 3.12 both add in order."""
+    w = Value(0.5)
+    f = fn(w)
+    try:
+        step = ko.compile(f, [1.0, 2.0, 3.0])
+    except CompileError as error:
+        assert "sum()" in str(error) and "3.12" in str(error) and __file__ in str(error)
+        assert sys.version_info >= (3, 12)
+        return
+    for x in SUMS:
+        assert on_compiled(step, x, [w]) == on_numbers(f, x, [w]), x
+
+
+def test_a_sum_whose_first_term_holds_a_weight_still_compiles():
+    """karpathy's Neuron, `sum((wi * xi for ...), b)`, and `sum(w * x for ...)`: Values in both runs, added in order."""
+    ws, b = [Value(0.3), Value(-0.2), Value(0.9)], Value(0.1)
+    neurons = [lambda x: sum((wi * xi for wi, xi in zip(ws, x)), b), lambda x: sum(wi * xi for wi, xi in zip(ws, x))]
+    for f in neurons:
+        step = ko.compile(f, [1.0, 2.0, 3.0])
+        for x in SUMS:
+            assert on_compiled(step, x, [*ws, b]) == on_numbers(f, x, [*ws, b]), x
+
+
+def test_a_plus_written_in_python_is_not_taken_for_sum():
+    w = Value(0.5)
+    f = lambda x: w * (0 + x[0] + x[1] + x[2])  # noqa: E731
+    step = ko.compile(f, [1.0, 2.0, 3.0])
+    for x in SUMS:
+        assert on_compiled(step, x, [w]) == on_numbers(f, x, [w]), x

@@ -1153,3 +1153,33 @@ def test_momentum_switched_on_during_fit_is_not_left_out_of_the_fused_step():
         )
         runs.append((history, [bits(p.data) for p in model.parameters()]))
     assert runs[0] == runs[1]
+
+
+class SumOfInputs(Module):
+    """A learner's model that adds its raw inputs with Python's sum() (a feature: the row's total)."""
+
+    def __init__(self):
+        self.net = nn.MLP(3, [4, 1], seed=2)
+
+    def __call__(self, x):
+        return self.net([x[0], x[1], sum(x)])
+
+    def parameters(self):
+        return self.net.parameters()
+
+
+@pytest.mark.parametrize("batch_size", [None, 2, 4])
+def test_a_model_that_sums_its_inputs_with_pythons_sum_trains_as_interpreted(batch_size, capsys):
+    """From Python 3.12, sum() of floats compensates its rounding: sum([0.1, 0.2, 0.3]) is 0.6, not the
+    0.6000000000000001 of one + after another, which is how the trace adds Values. Seen on 3.12.1 and 3.13.0:
+    in batches of 2 or 4, unshuffled, the first batch (rows that add exactly) passed fit's check, and the later
+    rows trained compiled on other numbers than compile=False. Now the trace refuses sum() there, so fit trains
+    interpreted and says why; before 3.12 sum() adds in order and compiled training is exact."""
+    rows = [[0.5, 0.25, 0.125]] * 4 + [[0.1, 0.2, 0.3], [1e16, 1.0, -1e16], [0.7, 0.1, 0.2], [0.3, 0.6, 0.1]]
+    targets = [0.5, -0.5, 0.2, 0.1, 0.3, -0.2, 0.4, 0.0]
+    assert sys.version_info < (3, 12) or sum(rows[4]) != rows[4][0] + rows[4][1] + rows[4][2]  # what this is about
+    capsys.readouterr()
+    compiled, interpreted = both_ways(SumOfInputs, rows, targets, epochs=2, batch_size=batch_size, shuffle=False)
+    assert compiled[:2] == interpreted[:2]  # the histories and the weights' bits
+    said = capsys.readouterr()
+    assert ("sum()" in said.out + said.err) == (sys.version_info >= (3, 12))
