@@ -206,26 +206,28 @@ class Tracer:
         return all(id(node) in known for node in engine.topological_order(value) if node._a is None)
 
     def summed(self, frame, value):
-        """Python's sum() added `value`, its first term: refused on Python 3.12+ where that term comes from the
-        arguments alone.
+        """Python's sum() (or math.sumprod) added `value`, its first term: refused on Python 3.12+ where that
+        term comes from the arguments alone.
 
         From Python 3.12, sum() of floats compensates its rounding errors
         (Neumaier), so in fit's interpreted run, where such terms are
         numbers, sum([0.1, 0.2, 0.3]) is 0.6; the trace holds Values added
-        one after another, 0.6000000000000001. Where the first term holds a
-        weight (`sum(w * x for ...)`), sum() adds Values in both runs, in order.
+        one after another, 0.6000000000000001 (math.sumprod, new in 3.12,
+        likewise). Where the first term holds a weight (`sum(w * x for ...)`),
+        sum() adds Values in both runs, in order.
         """
         if sys.version_info < (3, 12) or not self._from_arguments_alone(value):
             return
         filename, line = _where(frame)
         raise CompileError(
             bilingual(
-                f"compile: fn이 {filename}:{line}에서 인자로만 계산한 숫자들을 파이썬의 sum()으로 더합니다. 파이썬 3.12부터 "
-                "sum()은 float의 반올림 오차를 보정하므로 해석 실행(숫자)과 컴파일된 코드(Value를 차례로 더함)의 결과가 "
-                "마지막 자리에서 다를 수 있습니다. micrograd_ko.sum(...)을 쓰거나 +로 차례로 더하세요",
-                f"compile: fn adds numbers computed from its arguments alone with Python's sum() at {filename}:{line}; "
-                "from Python 3.12 sum() compensates the rounding of floats, so the interpreted run (numbers) and "
-                "compiled code (Values added one after another) could differ in the last bits. Use "
+                f"compile: fn이 {filename}:{line}에서 인자로만 계산한 숫자들을 파이썬의 sum()(또는 math.sumprod())으로 "
+                "더합니다. 파이썬 3.12부터 이 함수들은 float의 반올림 오차를 보정하므로 해석 실행(숫자)과 컴파일된 "
+                "코드(Value를 차례로 더함)의 결과가 마지막 자리에서 다를 수 있습니다. micrograd_ko.sum(...)을 쓰거나 "
+                "+로 차례로 더하세요",
+                f"compile: fn adds numbers computed from its arguments alone with Python's sum() (or math.sumprod()) "
+                f"at {filename}:{line}; from Python 3.12 these compensate the rounding of floats, so the interpreted "
+                "run (numbers) and compiled code (Values added one after another) could differ in the last bits. Use "
                 "micrograd_ko.sum(...) or add them one after another with +",
             )
         )
