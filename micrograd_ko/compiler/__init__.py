@@ -77,6 +77,14 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
   the answer depends on it. Refused at once (it raises inside `fn`): a loop
   on the answer would never end. Where a weight is in it (`if self.bias:`),
   it is a Value in both runs, and compiles;
+- on Python 3.12 and later, Python's `sum()` (or `math.sumprod()`) whose
+  first term is computed from the arguments alone (`sum(x)` of the inputs):
+  there `sum()` of floats compensates its rounding, so fit's interpreted
+  run, where those terms are numbers, gets other last bits than the trace's
+  Values added one after another (`sum([0.1, 0.2, 0.3])` is 0.6, not
+  0.6000000000000001). The engine tells the tracer of a `number + Value`
+  asked for by a call rather than by a `+` in Python code. With a weight in
+  the first term (`sum(w * x for ...)`, karpathy's Neuron) it compiles;
 - a copy of a Value made inside `fn` (`copy.copy`, `copy.deepcopy`, say of its
   input list): the copy is an object the engine did not build, so compiled
   code would read it like a weight and keep the example's number;
