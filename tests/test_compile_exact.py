@@ -1100,9 +1100,13 @@ def test_a_sum_whose_first_term_holds_a_weight_still_compiles():
             assert on_compiled(step, x, [*ws, b]) == on_numbers(f, x, [*ws, b]), x
 
 
-def test_a_plus_written_in_python_is_not_taken_for_sum():
+@pytest.mark.parametrize(
+    "add", [lambda x: 0 + x[0] + x[1] + x[2], lambda x: ko.sum(x)], ids=["0 + x[0] + x[1] + x[2]", "ko.sum(x)"]
+)
+def test_what_the_refusal_suggests_compiles_exactly(add):
+    """A + written in Python is not taken for sum(); micrograd_ko.sum rounds once, numbers or Values."""
     w = Value(0.5)
-    f = lambda x: w * (0 + x[0] + x[1] + x[2])  # noqa: E731
+    f = lambda x: w * add(x)  # noqa: E731
     step = ko.compile(f, [1.0, 2.0, 3.0])
     for x in SUMS:
         assert on_compiled(step, x, [w]) == on_numbers(f, x, [w]), x
