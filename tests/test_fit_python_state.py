@@ -1183,3 +1183,36 @@ def test_a_model_that_sums_its_inputs_with_pythons_sum_trains_as_interpreted(bat
     assert compiled[:2] == interpreted[:2]  # the histories and the weights' bits
     said = capsys.readouterr()
     assert ("sum()" in said.out + said.err) == (sys.version_info >= (3, 12))
+
+
+def _gradient_of(p):
+    return p.grad
+
+
+@pytest.mark.parametrize(
+    "accuracy",
+    [
+        lambda p, t: (_gradient_of(p) < 0) == (t > 0),  # through a helper of the learner's
+        lambda p, t: (getattr(p, "grad") < 0) == (t > 0),  # noqa: B009 - a name given as a string
+        lambda p, t: len(p._prev) > 0,
+    ],
+)
+def test_an_accuracy_that_reads_a_predictions_gradient_or_graph_trains_interpreted(accuracy, capsys):
+    """Compiled steps hand the accuracy new leaves with the same numbers: one that read `.grad` got 0.0 and
+    reported [0.5, 0.33, 0.33] where interpreted training gave [0.92, 0.83, 0.83]."""
+    X = [[(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12)]
+    Y = [1.0 if a * b > 0 else -1.0 for a, b in X]
+    runs = [
+        fit(nn.MLP(2, [4, 1], seed=1), X, Y, epochs=3, batch_size=4, progress=False, seed=0, compile=c,
+            accuracy=accuracy)
+        for c in (True, False)
+    ]  # fmt: skip
+    assert runs[0] == runs[1]
+    assert "reads a prediction's .grad or graph" in capsys.readouterr().err
+
+
+def test_an_accuracy_that_reads_only_numbers_stays_compiled(capsys):
+    X = [[(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12)]
+    Y = [1.0 if a * b > 0 else -1.0 for a, b in X]
+    fit(nn.MLP(2, [4, 1], seed=1), X, Y, epochs=2, batch_size=4, progress=False, accuracy=lambda p, t: p.data * t > 0)
+    assert capsys.readouterr().err == ""
