@@ -702,3 +702,19 @@ def test_a_caret_for_a_power_is_answered_with_the_power_operator(text, fixed):
         build_expression(text, {"x": 3.0, "w": 1.0, "b": 0.5})
     ko, en = str(error.value).split(" / ")
     assert "**" in ko and repr(fixed) in ko and repr(fixed) in en and "power" in en
+
+
+@pytest.mark.parametrize("args", [["--help"], ["demo", "--help"], ["graph", "--help"], ["experiment", "--help"]])
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_a_wrapped_usage_line_goes_on_under_its_first_option_within_the_terminal(args, lang):
+    """argparse indents a usage's wrapped lines by the characters of 'usage: micrograd-ko ...'; '사용법: ' is 5
+    characters and 8 columns, so the Korean lines went on 3 columns left of the options they continue, and
+    demo's first line ran to column 81."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "micrograd_ko", *args, "--lang", lang],
+        check=False, capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "80"},
+    )  # fmt: skip
+    first, *more = proc.stdout.split("\n\n", 1)[0].splitlines()
+    assert more, proc.stdout  # (the usage wraps at 80 columns)
+    assert {len(line) - len(line.lstrip()) for line in more} == {_width(first[: first.index(" [")]) + 1}
+    assert max(map(_width, [first, *more])) <= 80
