@@ -55,6 +55,23 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
             widest = max(_width(plain(text)) for text in invocations) + self._current_indent
             self._action_max_length = max(self._action_max_length, widest)
 
+    def _format_usage(self, usage: Any, actions: Any, groups: Any, prefix: Any) -> str:
+        if usage is not None:  # given whole: as it was first made (a command's parser keeps that one)
+            return super()._format_usage(usage, actions, groups, prefix)
+        shown = gettext("usage: ") if prefix is None else prefix
+        extra = _width(shown) - len(shown)  # '사용법: ' is 5 characters and 8 columns: wrapped lines move right
+        width = self._width
+        try:
+            while True:  # wrapped narrower while a line runs past the terminal (Korean words count two columns)
+                first, *rest = super()._format_usage(usage, actions, groups, prefix).split("\n")
+                lines = [first, *(" " * extra + line if line.strip() else line for line in rest)]
+                over = max(map(_width, lines)) - width
+                if over <= 0 or self._width <= width // 2:
+                    return "\n".join(lines)
+                self._width -= over
+        finally:
+            self._width = width
+
     def _format_action(self, action: argparse.Action) -> str:
         text = super()._format_action(action)
         lead = " " * self._current_indent + self._format_action_invocation(action)

@@ -86,6 +86,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+import opcode
 import operator
 import sys
 import threading
@@ -355,6 +356,20 @@ def _value_bool(self):
 
 # While tracing: `==`, `!=` and truth tests, which Python answers for a Value by identity.
 _IDENTITY_HOOKS = {"__eq__": _value_eq, "__ne__": _value_ne, "__bool__": _value_bool}
+
+
+_BINARY_OP = opcode.opmap["BINARY_OP"]  # the instruction of every `a + b` and `s += b` in Python code (3.11+)
+
+
+def _note_added_by_a_call(value):
+    """`number + value` asked for by a call, not by a `+` in Python code: Python's sum(xs) starts so (0 + xs[0]).
+
+    This thread's tracer decides: from Python 3.12, sum() adds floats another
+    way than one `+` after another, which is how it adds Values.
+    """
+    frame = sys._getframe(2)  # the code that asked for the addition (when sum() did, the line calling it)
+    if frame.f_code.co_code[frame.f_lasti] != _BINARY_OP:
+        _tell_tracer("summed", value)
 
 
 def _watching_property(slot, name):
@@ -1204,6 +1219,8 @@ class Value:
         return out
 
     def __radd__(self, other: float) -> Value:
+        if _observed_threads:  # compile is tracing: was it sum() that added? (see _note_added_by_a_call)
+            _note_added_by_a_call(self)
         return _apply2(ADD, _as_value(other), self)
 
     def __rsub__(self, other: float) -> Value:

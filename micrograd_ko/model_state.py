@@ -216,6 +216,14 @@ class LearnersState:
         return None
 
 
+def names_mentioned(functions: tuple[Any, ...]) -> set[str]:
+    """The attribute names that the learner's code among `functions`, and the learner's code it reaches, reads,
+    and the names it gives as strings (`getattr(p, "grad")`, `attrgetter("grad")`)."""
+    names: set[str] = set()
+    _variables_read(None, functions, names)
+    return names
+
+
 def _moved(holder: Any, name: str, value: Any, print_: Any, tree: Any = None) -> bool:
     """Whether `name` in `holder` is bound to another object than `value`, or `value` no longer pictures as
     `print_` (a `_value_tree` of it, if given, compared item by item instead)."""
@@ -539,7 +547,7 @@ def _variables_read(
                 opaque = f"{item.__qualname__}.__globals__"
                 found[(id(item), opaque)] = ({}, opaque, _MISSING, ("opaque", _Opaque()))
             names = _names_read(item.__code__)
-            if names_seen is not None:  # (and names given as strings: `attrgetter("scale")`, `case Net(scale=s)`)
+            if names_seen is not None:  # (a string may name an attribute: `attrgetter("w")`, `case Net(scale=s)`)
                 names_seen |= _attributes_loaded(item.__code__) | _strings_in(item.__code__)
             variables = []
             named = _globals_named(item.__code__)

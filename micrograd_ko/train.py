@@ -43,7 +43,7 @@ from .compiler.trace import numbers_given
 from .engine import Value, no_grad
 from .engine import sum as value_sum
 from .i18n import bilingual, tr
-from .model_state import LearnersState, ModelState
+from .model_state import LearnersState, ModelState, names_mentioned
 from .module import Module
 from .optim import SGD, Optimizer, _check_step_lr
 
@@ -85,8 +85,8 @@ def fit(
       for bce_with_logits and hinge, else the nearest label). It should read
       a prediction's `.data`: compiled steps hand it new leaves holding the
       same numbers, without the `.grad` and graph `compile=False` leaves on
-      them (an accuracy that reads those is the one case `compile=True`
-      does not see).
+      them. An accuracy whose code reads those (`p.grad`, `p.backward()`,
+      `p._prev`) is trained interpreted, with a one-line notice.
     - `compile`: train with compiled code (`micrograd_ko.compile`), the same
       numbers as `compile=False` bit for bit; where fit cannot be sure of that
       (a program whose first batch differs, Python state the learner's code
@@ -184,6 +184,15 @@ def fit(
     learners = LearnersState(model, (loss_fn,), modes=True) if compiled is not None else None
     if learners is not None and learners.opaque is not None:  # nothing traced: a trace would advance it
         _notice(cannot_follow(learners.opaque))
+        compiled = fused = learners = None
+    if compiled is not None and accuracy is not None and names_mentioned((accuracy,)) & _GRAPH_ATTRIBUTES:
+        _notice(  # compiled steps' predictions are new leaves holding the same numbers
+            bilingual(
+                "accuracy 함수가 예측의 .grad나 그래프를 읽습니다: 컴파일된 단계의 예측은 같은 숫자만 가진 새 잎 노드입니다",
+                "the accuracy function reads a prediction's .grad or graph: compiled steps' predictions are new "
+                "leaves holding the same numbers",
+            )
+        )
         compiled = fused = learners = None
     moved_since_traced = learners.moved if learners is not None else None
     judge = None if accuracy else _numeric_accuracy(loss, y)  # the default accuracy, on compiled predictions' numbers
@@ -313,6 +322,10 @@ def _failing_row(error, model, loss_fn, X, y, batch, names=("X", "y")):
 
 def _same_error(one, other):
     return type(one) is type(other) and one.args == other.args
+
+
+# What a Value made by the engine holds and a compiled step's prediction (a new leaf) does not.
+_GRAPH_ATTRIBUTES = frozenset({"grad", "_prev", "_op", "op", "local_grads", "backward", "_a", "_b", "_da", "_db"})
 
 
 def _compilable(model):

@@ -10,6 +10,7 @@ import math
 import operator
 import random
 import struct
+import sys
 import types
 import weakref
 
@@ -1300,3 +1301,83 @@ def test_an_attribute_read_by_a_name_computed_through_inspect_or_operator_is_wat
     f = ko.compile(model, 1.0)
     model.gain_a = 3.0
     assert compiled(f, [1.0], [model.w]) == interpreted(model, [1.0], [model.w]) == (1.5, [3.0])
+
+
+# -- Python's sum() of numbers from the arguments alone (Python 3.12 compensates its rounding) -------------------
+
+
+SUMS = [[0.1, 0.2, 0.3], [1e16, 1.0, -1e16], [0.7, 0.1, 0.2], [0.5, 0.25, 0.125]]
+
+
+def on_numbers(fn, x, params):
+    """(bits of fn(x).data, bits of the gradients) with x a list of numbers, as fit's interpreted run calls a model."""
+    held = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    out = fn(x)
+    out.backward()
+    result = (bits(out.data), [bits(p.grad) for p in params])
+    for p, g in zip(params, held):
+        p.grad = g
+    return result
+
+
+def on_compiled(step, x, params):
+    held = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    result = (bits(step(x)), [bits(p.grad) for p in params])
+    for p, g in zip(params, held):
+        p.grad = g
+    return result
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda w: lambda x: w * sum(x),
+        lambda w: lambda x: w * sum(x, 0.0),
+        lambda w: lambda x: (w * sum(v * v for v in x)).tanh(),
+        lambda w: lambda x: w * math.sumprod(x, x),
+    ],
+    ids=["sum(x)", "sum(x, 0.0)", "sum(v * v for v in x)", "math.sumprod(x, x)"],
+)
+def test_pythons_sum_of_the_arguments_is_compiled_exactly_or_refused(fn):
+    """From Python 3.12, sum([0.1, 0.2, 0.3]) of floats is 0.6 (compensated); of Values, one + after another,
+    0.6000000000000001. Seen on 3.12.1 and 3.13.0: compile(lambda x: w * sum(x)) returned 0.30000000000000004
+    where fn([0.1, 0.2, 0.3]) gave 0.3 (math.sumprod(x, x): 0.07 against 0.06999999999999999). Now the trace
+    refuses there, naming sum(); before 3.12 sum() adds in order and compiled code is exact."""
+    if not hasattr(math, "sumprod") and "sumprod" in fn(None).__code__.co_names:
+        pytest.skip("math.sumprod is new in Python 3.12")
+    w = Value(0.5)
+    f = fn(w)
+    try:
+        step = ko.compile(f, [1.0, 2.0, 3.0])
+    except CompileError as error:
+        assert "sum()" in str(error) and "3.12" in str(error) and __file__ in str(error)
+        assert sys.version_info >= (3, 12)
+        return
+    for x in SUMS:
+        assert on_compiled(step, x, [w]) == on_numbers(f, x, [w]), x
+
+
+def test_a_sum_whose_first_term_holds_a_weight_still_compiles():
+    """karpathy's Neuron, `sum((wi * xi for ...), b)`, and `sum(w * x for ...)`: Values in both runs, added in order."""
+    ws, b = [Value(0.3), Value(-0.2), Value(0.9)], Value(0.1)
+    neurons = [lambda x: sum((wi * xi for wi, xi in zip(ws, x)), b), lambda x: sum(wi * xi for wi, xi in zip(ws, x))]
+    for f in neurons:
+        step = ko.compile(f, [1.0, 2.0, 3.0])
+        for x in SUMS:
+            assert on_compiled(step, x, [*ws, b]) == on_numbers(f, x, [*ws, b]), x
+
+
+@pytest.mark.parametrize(
+    "add", [lambda x: 0 + x[0] + x[1] + x[2], lambda x: ko.sum(x)], ids=["0 + x[0] + x[1] + x[2]", "ko.sum(x)"]
+)
+def test_what_the_refusal_suggests_compiles_exactly(add):
+    """A + written in Python is not taken for sum(); micrograd_ko.sum rounds once, numbers or Values."""
+    w = Value(0.5)
+    f = lambda x: w * add(x)  # noqa: E731
+    step = ko.compile(f, [1.0, 2.0, 3.0])
+    for x in SUMS:
+        assert on_compiled(step, x, [w]) == on_numbers(f, x, [w]), x

@@ -77,12 +77,20 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
   the answer depends on it. Refused at once (it raises inside `fn`): a loop
   on the answer would never end. Where a weight is in it (`if self.bias:`),
   it is a Value in both runs, and compiles;
-- in fit's traces only (`trace.numbers_given`): a number computed from the
-  model's inputs alone through a call that reaches a Value's method from C
-  (`sum(x)`, numpy's `np.tanh(a)`, `a.sum()`, `a @ a`) rather than through a
-  Python operator (`x * x`, `-x`): fit's interpreted run gives the model
-  plain numbers, which such a call may compute otherwise (since Python 3.12
-  `sum` compensates the rounding of floats; numpy has routines of its own);
+- on Python 3.12 and later, Python's `sum()` (or `math.sumprod()`) whose
+  first term is computed from the arguments alone (`sum(x)` of the inputs):
+  there `sum()` of floats compensates its rounding, so fit's interpreted
+  run, where those terms are numbers, gets other last bits than the trace's
+  Values added one after another (`sum([0.1, 0.2, 0.3])` is 0.6, not
+  0.6000000000000001). The engine tells the tracer of a `number + Value`
+  asked for by a call rather than by a `+` in Python code. With a weight in
+  the first term (`sum(w * x for ...)`, karpathy's Neuron) it compiles;
+- in fit's traces only (`trace.numbers_given`), on any Python: a number
+  computed from the model's inputs alone through a call that reaches a
+  Value's method from C (numpy's `np.tanh(a)`, `a.sum()`, `a @ a`,
+  `functools.reduce`, and `sum(x)` too) rather than through a Python operator
+  (`x * x`, `-x`): fit's interpreted run gives the model plain numbers, which
+  such a call may compute otherwise (numpy has routines of its own);
 - a copy of a Value made inside `fn` (`copy.copy`, `copy.deepcopy`, say of its
   input list): the copy is an object the engine did not build, so compiled
   code would read it like a weight and keep the example's number;

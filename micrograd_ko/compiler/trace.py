@@ -124,8 +124,9 @@ _FAITHFUL_READERS = {losses._apply.__code__}
 
 # fit gives the model plain numbers in its interpreted run, Values while it traces (`numbers_given`). Python
 # computes the same floats for both where fn's code applies an operator (`x + y`, `-x`); but a call that
-# reaches a Value's method from C (builtin sum(), which compensates rounding for floats since Python 3.12,
-# numpy's sums and its own tanh) may compute a plain number otherwise. (abs() and - are exact either way.)
+# reaches a Value's method from C (numpy's sums, which add in pairs, and its own tanh) may compute a plain
+# number otherwise. (abs() and - are exact either way; so is builtin sum() before Python 3.12, which adds
+# floats one after another from its start, as it adds Values: from 3.12 `Tracer.summed` refuses it.)
 _given = threading.local()
 _EXACT = {"__abs__", "__neg__", "__pos__"}  # (a sign cleared or flipped: the same float however it is called)
 _VALUE_METHODS = {f.__code__ for k, f in vars(Value).items() if isinstance(f, types.FunctionType) and k not in _EXACT}
@@ -141,21 +142,31 @@ def numbers_given():
         _given.numbers = False
 
 
-def _called_from_c(frame):
+def _called_from_c(frame, sums):
     """(file, line) of the code outside micrograd_ko that made a node through a Value method without applying
-    a Python operator there (sum(xs), numpy); None for an operator, or for micrograd_ko's own code."""
+    a Python operator there (numpy); None for an operator, or for micrograd_ko's own code; SUMMED for a step
+    of builtin sum() (`start + x0`, then `+ x1` onto the node before, whose id is among `sums`)."""
     entry = None
     while frame is not None and frame.f_code.co_filename == engine.__file__:
-        entry, frame = frame.f_code, frame.f_back
+        entry, frame, called = frame.f_code, frame.f_back, frame
     if frame is None or entry not in _VALUE_METHODS or frame.f_globals.get("__name__", "").startswith(_LIBRARY):
         return None
     if _operators(frame.f_code).get(frame.f_lasti, "@") not in ("@", "@="):  # (numpy's @ sums as it likes)
         return None
+    if (
+        entry.co_name == "__radd__"
+        and is_number(called.f_locals["other"])
+        or (entry.co_name == "__add__" and id(called.f_locals["self"]) in sums)
+    ):
+        return SUMMED
     where = frame
     while where is not None and not _is_learners(where.f_globals.get("__name__")):  # (numpy's own frames)
         where = where.f_back
     where = where or frame
     return where.f_code.co_filename, where.f_lineno
+
+
+SUMMED = "sum"
 
 
 @functools.lru_cache(maxsize=1024)
@@ -192,6 +203,7 @@ class Tracer:
         self._in_no_grad = None
         self._watching: Any = None  # the engine.observe(self) context while tracing
         self._callers: list[Any] | None = [] if getattr(_given, "numbers", False) else None  # (see numbers_given)
+        self._sums: set[int] = set()  # the nodes builtin sum() made (see _called_from_c)
 
     def __enter__(self):
         self._watching = engine.observe(self)
@@ -211,7 +223,10 @@ class Tracer:
         if self._in_no_grad is None and not engine.is_grad_enabled():
             self._in_no_grad = _where(sys._getframe(2))
         if self._callers is not None:
-            self._callers.append(_called_from_c(sys._getframe(2)))
+            where = _called_from_c(sys._getframe(2), self._sums)
+            if where is SUMMED:
+                self._sums.add(id(node))
+            self._callers.append(None if where is SUMMED else where)
 
     def touched(self, value, frame, wrote, attribute="data"):
         if attribute == "data":
@@ -266,6 +281,33 @@ class Tracer:
         without reading any traced `.data`, so calls run interpreted get it again: a constant."""
         if frame.f_code not in _FAITHFUL_READERS:
             self.numbers_given_to_from_op[id(node)] = slopes_given
+
+    def summed(self, frame, value):
+        """Python's sum() (or math.sumprod) added `value`, its first term: refused on Python 3.12+ where that
+        term comes from the arguments alone.
+
+        From Python 3.12, sum() of floats compensates its rounding errors
+        (Neumaier), so in fit's interpreted run, where such terms are
+        numbers, sum([0.1, 0.2, 0.3]) is 0.6; the trace holds Values added
+        one after another, 0.6000000000000001 (math.sumprod, new in 3.12,
+        likewise). Where the first term holds a weight (`sum(w * x for ...)`),
+        sum() adds Values in both runs, in order.
+        """
+        if sys.version_info < (3, 12) or not self._from_arguments_alone(value):
+            return
+        filename, line = _where(frame)
+        raise CompileError(
+            bilingual(
+                f"compile: fn이 {filename}:{line}에서 인자로만 계산한 숫자들을 파이썬의 sum()(또는 math.sumprod())으로 "
+                "더합니다. 파이썬 3.12부터 이 함수들은 float의 반올림 오차를 보정하므로 해석 실행(숫자)과 컴파일된 "
+                "코드(Value를 차례로 더함)의 결과가 마지막 자리에서 다를 수 있습니다. micrograd_ko.sum(...)을 쓰거나 "
+                "+로 차례로 더하세요",
+                f"compile: fn adds numbers computed from its arguments alone with Python's sum() (or math.sumprod()) "
+                f"at {filename}:{line}; from Python 3.12 these compensate the rounding of floats, so the interpreted "
+                "run (numbers) and compiled code (Values added one after another) could differ in the last bits. Use "
+                "micrograd_ko.sum(...) or add them one after another with +",
+            )
+        )
 
     def depends_on(self, frame, owner, attribute, value):
         self.depends_on_state[(id(owner), attribute)] = (owner, attribute, value)
