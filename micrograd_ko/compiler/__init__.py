@@ -88,9 +88,10 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
 - in fit's traces only (`trace.numbers_given`), on any Python: a number
   computed from the model's inputs alone through a call that reaches a
   Value's method from C (numpy's `np.tanh(a)`, `a.sum()`, `a @ a`,
-  `functools.reduce`, and `sum(x)` too) rather than through a Python operator
-  (`x * x`, `-x`): fit's interpreted run gives the model plain numbers, which
-  such a call may compute otherwise (numpy has routines of its own);
+  `functools.reduce`; builtin `sum` is the item above) rather than through a
+  Python operator (`x * x`, `-x`): fit's interpreted run gives the model plain
+  numbers, which such a call may compute otherwise (numpy adds floats in
+  pairs and has a tanh of its own);
 - a copy of a Value made inside `fn` (`copy.copy`, `copy.deepcopy`, say of its
   input list): the copy is an object the engine did not build, so compiled
   code would read it like a weight and keep the example's number;

@@ -144,7 +144,7 @@ def numbers_given():
 
 def _called_from_c(frame, sums):
     """(file, line) of the code outside micrograd_ko that made a node through a Value method without applying
-    a Python operator there (numpy); None for an operator, or for micrograd_ko's own code; SUMMED for a step
+    a Python operator there (numpy); None for an operator, or for micrograd_ko's own code; _SUMMED for a step
     of builtin sum() (`start + x0`, then `+ x1` onto the node before, whose id is among `sums`)."""
     entry = None
     while frame is not None and frame.f_code.co_filename == engine.__file__:
@@ -158,7 +158,7 @@ def _called_from_c(frame, sums):
         and is_number(called.f_locals["other"])
         or (entry.co_name == "__add__" and id(called.f_locals["self"]) in sums)
     ):
-        return SUMMED
+        return _SUMMED
     where = frame
     while where is not None and not _is_learners(where.f_globals.get("__name__")):  # (numpy's own frames)
         where = where.f_back
@@ -166,7 +166,7 @@ def _called_from_c(frame, sums):
     return where.f_code.co_filename, where.f_lineno
 
 
-SUMMED = "sum"
+_SUMMED = object()  # (what _called_from_c says of a step of builtin sum())
 
 
 @functools.lru_cache(maxsize=1024)
@@ -224,9 +224,9 @@ class Tracer:
             self._in_no_grad = _where(sys._getframe(2))
         if self._callers is not None:
             where = _called_from_c(sys._getframe(2), self._sums)
-            if where is SUMMED:
+            if where is _SUMMED:
                 self._sums.add(id(node))
-            self._callers.append(None if where is SUMMED else where)
+            self._callers.append(None if where is _SUMMED else where)
 
     def touched(self, value, frame, wrote, attribute="data"):
         if attribute == "data":
@@ -370,13 +370,14 @@ class Tracer:
             filename, line = computed
             raise CompileError(
                 bilingual(
-                    f"compile: 모델이 {filename}:{line}에서 입력만으로 계산하는 값을 파이썬 연산자가 아닌 호출(sum(), "
-                    "numpy 등)로 만듭니다. fit의 해석 실행에서는 모델이 보통 숫자를 받는데, 그런 호출은 숫자를 "
-                    "다르게 계산할 수 있습니다 (파이썬 3.12부터 sum()은 float의 반올림 오차를 보정합니다)",
+                    f"compile: 모델이 {filename}:{line}에서 입력만으로 계산하는 값을 파이썬 연산자가 아닌 호출(numpy, "
+                    "functools.reduce 등)로 만듭니다. fit의 해석 실행에서는 모델이 보통 숫자를 받는데, 그런 호출은 "
+                    "숫자를 다르게 계산할 수 있습니다 (numpy는 float을 짝지어 더하고 tanh도 따로 계산합니다). "
+                    "파이썬 연산자(+, *)나 micrograd_ko의 함수로 계산하세요",
                     f"compile: the model computes a number from its inputs alone at {filename}:{line} through a call "
-                    "(sum(), numpy, ...), not a Python operator; in fit's interpreted run it gets plain "
-                    "numbers, which such a call may compute otherwise (since Python 3.12 sum() compensates the "
-                    "rounding of floats)",
+                    "(numpy, functools.reduce, ...), not a Python operator; in fit's interpreted run it gets plain "
+                    "numbers, which such a call may compute otherwise (numpy adds floats in pairs and has a tanh of "
+                    "its own). Compute it with Python's operators (+, *) or micrograd_ko's functions",
                 )
             )
         if self._in_no_grad is not None:
