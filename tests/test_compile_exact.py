@@ -1381,3 +1381,16 @@ def test_what_the_refusal_suggests_compiles_exactly(add):
     step = ko.compile(f, [1.0, 2.0, 3.0])
     for x in SUMS:
         assert on_compiled(step, x, [w]) == on_numbers(f, x, [w]), x
+
+
+def test_a_number_fn_finds_among_the_builtins_changed_between_calls_is_seen(monkeypatch):
+    # a name missing from the module's globals was looked for nowhere else: `builtins.GAIN = 3.0` after compile
+    # left the compiled call at 1.0 (w.grad 2.0); the engine 1.5 (3.0)
+    import builtins
+
+    monkeypatch.setattr(builtins, "GAIN", 2.0, raising=False)
+    w = Value(0.5)
+    fn = lambda x: w * x * GAIN  # type: ignore[name-defined] # noqa: E731, F821
+    f = ko.compile(fn, 1.0)
+    monkeypatch.setattr(builtins, "GAIN", 3.0)
+    assert compiled(f, [1.0], [w]) == interpreted(fn, [1.0], [w]) == (1.5, [3.0]) and f.handed_over == 1
