@@ -91,7 +91,9 @@ def fit(
       numbers as `compile=False` bit for bit; where fit cannot be sure of that
       (a program whose first batch differs, Python state the learner's code
       keeps that a trace or a step changes) it trains interpreted and says why
-      in one line.
+      in one line. A batch holding an input whose numbers are of other types
+      than the first input's (an int where it had a float) runs interpreted:
+      the model may tell them apart, and the trace saw Values.
     - `track_gradients`: keep each epoch's mean |∂L/∂W| per layer in
       `history["gradient_flow"]`.
 
@@ -874,6 +876,8 @@ class _CompiledBatches:
         flat = self.samples.numbers.batch(batch, structures)
         if flat is None:  # a sample that is not plain numbers (a Value in it): read the batch as it is now
             xs, ts = [X[i] for i in batch], [y[i] for i in batch]
+            if not all(map(self.samples.numbers.same_kinds, xs)):
+                return None
             flat = []
             if not (_flatten(xs, structures[0], flat) and _flatten(ts, structures[1], flat)):
                 return None
@@ -897,6 +901,21 @@ class _SampleNumbers:
         # A list or tuple gives the same sample every time; a Sequence of the user's may not (augmentation)
         held = type(X) in (list, tuple) and type(y) in (list, tuple)
         self.samples = [None if held else False] * len(X)
+        self.kinds = _NOT_YET  # the types of the first input's numbers (`_number_kinds`)
+
+    def same_kinds(self, x):
+        """Whether the numbers of input `x` are of the types, place by place, of the first input read.
+
+        The model gets the numbers themselves when interpreted, Values when
+        traced: code of the learner's that tells an int from a float
+        (`isinstance(x[0], int)`) takes one branch for all inputs of the
+        same types, which fit's check of a program's first batch sees. A
+        batch holding an input of other types runs interpreted.
+        """
+        kinds = _number_kinds(x)
+        if self.kinds is _NOT_YET:
+            self.kinds = kinds
+        return kinds == self.kinds
 
     def get(self, i):
         """(input structure, input floats, target structure, target floats, what was read), or False.
@@ -911,11 +930,12 @@ class _SampleNumbers:
             sample = self.samples[i] = self._read(self.X[i], self.y[i])
         return sample
 
-    @staticmethod
-    def _read(x, t):
+    def _read(self, x, t):
         try:
             structures = (_sample_structure(x), _sample_structure(t))
         except TypeError:  # a Value inside (or something that is no number: the engine will say so)
+            return False
+        if not self.same_kinds(x):
             return False
         xs, ts = [], []
         if not (_flatten(x, structures[0], xs) and _flatten(t, structures[1], ts)):
@@ -1031,6 +1051,8 @@ class _CompiledSamples:
         model, loss_fn = self.model, self.loss_fn
         if _holds_value(t):  # a target the engine may differentiate through: this batch runs interpreted
             return None, None
+        if not self.numbers.same_kinds(x):
+            return None, None
         if self.targets_are_inputs:
             args = (x, t)
             key = tuple(len(a) if isinstance(a, (list, tuple)) else None for a in args)
@@ -1072,6 +1094,24 @@ class _CompiledSamples:
             if not _flatten(a, structure, flat):
                 return None, None
         return program, flat
+
+
+_NOT_YET = object()
+
+
+def _number_kinds(x):
+    """The exact types of the numbers in `x`, in order; None when all are floats (the usual input: at once)."""
+    if type(x) is float or type(x) is list and not [v for v in x if type(v) is not float]:
+        return None
+    kinds: list[type] = []
+    pending = [x]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, (list, tuple)):
+            pending += reversed(item)
+        else:
+            kinds.append(type(item))
+    return None if kinds.count(float) == len(kinds) else tuple(kinds)
 
 
 def _sample_structure(x):
