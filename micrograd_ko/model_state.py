@@ -355,7 +355,6 @@ _NAMESPACE_READERS = frozenset({"globals", "vars", "eval", "exec"})
 _READER_FUNCTIONS = {id(vars(builtins)[name]) for name in _NAMESPACE_READERS}  # (by identity: `==` may be an array's)
 _GLOBALS_HOLDERS = frozenset({"f_globals", "f_locals", "__globals__"})  # attributes that hold a module's globals
 _MODULE_FINDERS = frozenset({"__import__", "import_module"})
-_BUILTIN_KINDS = (types.BuiltinFunctionType, type, type(None), bool, type(Ellipsis), type(NotImplemented), str)
 _CACHED = type(functools.cache(len))  # what functools.cache and lru_cache make of a function
 _VIEWS = (ChainMap, types.MappingProxyType, weakref.WeakValueDictionary)
 _MARSHALLED = {list, tuple, dict, set, frozenset}
@@ -555,9 +554,8 @@ def _variables_read(
             if _reads_globals_by_name(item.__code__, named, namespace):  # `globals()["net"]`, `eval("net")`
                 named = named | {n for n in namespace if not n.startswith("__")}  # any global may be read
             for name in named:
-                if name in namespace or not hasattr(builtins, name):
-                    keep(namespace, name, namespace.get(name, _MISSING))
-                elif not isinstance(vars(builtins)[name], _BUILTIN_KINDS):  # `builtins.SCALE = 2.0`: found there
+                keep(namespace, name, namespace.get(name, _MISSING))  # (a global defined later may hide a builtin)
+                if name not in namespace and hasattr(builtins, name):  # `builtins.SCALE = 2.0`, `builtins.sum = f`
                     keep(vars(builtins), name, vars(builtins)[name])
                 variables.append(namespace.get(name))
             # modules found at run time: `import config` inside a function, `sys.modules["__main__"]`

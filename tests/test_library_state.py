@@ -972,3 +972,23 @@ def test_a_method_patched_onto_a_library_base_of_the_learners_module_is_seen(mon
     call = nn.MLP.__call__
     monkeypatch.setattr(nn.MLP, "__call__", lambda self, x: call(self, x) * 2.0)
     assert bits(f([0.3, 0.2])) == bits(net([0.3, 0.2]).data) and f.handed_over == 1
+
+
+def _scaled_by_a_builtin(x):
+    return _NET(x) * abs(-2.0)
+
+
+def test_a_builtin_fn_calls_hidden_by_a_global_or_patched_after_compile_is_seen(monkeypatch):
+    """A module global defined after compile under a builtin's name, or the builtin patched (`builtins.abs = f`),
+    changes what fn computes; neither was watched (compiled calls went on with the traced abs)."""
+    import builtins
+
+    monkeypatch.setattr(sys.modules[__name__], "_NET", nn.MLP(2, [3, 1], seed=1))
+    f = compile(_scaled_by_a_builtin, [0.3, 0.2])
+    assert bits(f([0.3, 0.2])) == bits(_scaled_by_a_builtin([0.3, 0.2]).data) and f.handed_over == 0
+    monkeypatch.setattr(sys.modules[__name__], "abs", lambda v: 3.0, raising=False)
+    assert bits(f([0.3, 0.2])) == bits(_scaled_by_a_builtin([0.3, 0.2]).data) and f.handed_over == 1
+    monkeypatch.delattr(sys.modules[__name__], "abs")
+    assert bits(f([0.3, 0.2])) == bits(_scaled_by_a_builtin([0.3, 0.2]).data) and f.handed_over == 1
+    monkeypatch.setattr(builtins, "abs", lambda v: 4.0)
+    assert bits(f([0.3, 0.2])) == bits(_scaled_by_a_builtin([0.3, 0.2]).data) and f.handed_over == 2
