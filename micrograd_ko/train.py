@@ -378,8 +378,11 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
     return expected, compiled
 
 
-def _traced(model, parameters, trace, functions=()):
+def _traced(model, parameters, trace, functions=(), inputs=()):
     """`trace()`, a compile that runs `model`, or a CompileError if the call changed the model's Python state.
+
+    `inputs`: the inputs the trace gives the model; unless their numbers are all floats, the model may not
+    compute from them alone (see `numbers_given`).
 
     Whatever the trace changed (a counter, a generator's state, a weight
     changed in place, an attribute made) is put back when it is refused, so
@@ -389,7 +392,7 @@ def _traced(model, parameters, trace, functions=()):
     if kept.opaque is not None:  # a trace would advance it, and it could not be put back
         raise cannot_follow(kept.opaque)
     try:
-        with numbers_given():  # (the model gets plain numbers in fit's interpreted run)
+        with numbers_given(all(_number_kinds(x) is None for x in inputs)):  # (plain numbers, interpreted)
             program = trace()
     except BaseException:
         kept.restore()
@@ -686,7 +689,10 @@ class _CompiledForward:
         if self.program is None:
             try:
                 self.program = _traced(
-                    self.model, self.model.parameters(), lambda: compile_function(self._forward, x, gradients=False)
+                    self.model,
+                    self.model.parameters(),
+                    lambda: compile_function(self._forward, x, gradients=False),
+                    inputs=[x],
                 )
             except Exception:  # noqa: BLE001 - refused, or the trace itself failed (sqrt'(0), a lookup): the model decides
                 self.program = False
@@ -832,6 +838,7 @@ class _CompiledBatches:
                         lambda xs, ts: _mean_loss(model, loss_fn, xs, ts), xs, ts, max_terms=self.max_terms
                     ),
                     (loss_fn,),
+                    xs,
                 )
                 _reads_only(program, self.samples.trained)
             except CompileError as refusal:
@@ -1084,7 +1091,7 @@ class _CompiledSamples:
                 trace = lambda: compile_function(lambda x, t: _with_prediction(model(x), loss_fn, t), *args)  # noqa: E731
             else:
                 trace = lambda: compile_function(lambda x: _with_prediction(model(x), loss_fn, t), x)  # noqa: E731
-            program = _traced(model, self.trained, trace, (loss_fn,))
+            program = _traced(model, self.trained, trace, (loss_fn,), [x])
             _reads_only(program, self.trained)
             entry = self.programs[key] = (program, structures)
             self.unchecked = True

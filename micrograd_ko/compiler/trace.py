@@ -133,13 +133,18 @@ _VALUE_METHODS = {f.__code__ for k, f in vars(Value).items() if isinstance(f, ty
 
 
 @contextmanager
-def numbers_given():
-    """Traces made inside (this thread's) refuse a node computed from the arguments alone by a call from C."""
-    _given.numbers = True
+def numbers_given(floats=True):
+    """Traces made inside (this thread's) refuse a node computed from the arguments alone by a call from C, and,
+    unless the arguments' numbers are all floats (`floats`), one the learner's code computes at all.
+
+    Python computes an int or a Fraction of the inputs' exactly (2**53 + 1 - 2**53 is 1, and a Fraction's
+    1/10 + 2/10 is 3/10); the trace, like the compiled code, adds floats (0.0, and 0.30000000000000004).
+    """
+    _given.numbers, _given.floats = True, floats
     try:
         yield
     finally:
-        _given.numbers = False
+        _given.numbers, _given.floats = False, True
 
 
 def _called_from_c(frame, sums):
@@ -204,6 +209,8 @@ class Tracer:
         self._watching: Any = None  # the engine.observe(self) context while tracing
         self._callers: list[Any] | None = [] if getattr(_given, "numbers", False) else None  # (see numbers_given)
         self._sums: set[int] = set()  # the nodes builtin sum() made (see _called_from_c)
+        # where the learner's code made each node, if the arguments are numbers but not all floats (numbers_given)
+        self._makers: list[Any] | None = None if getattr(_given, "floats", True) else []
 
     def __enter__(self):
         self._watching = engine.observe(self)
@@ -227,6 +234,8 @@ class Tracer:
             if where is _SUMMED:
                 self._sums.add(id(node))
             self._callers.append(None if where is _SUMMED else where)
+        if self._makers is not None:
+            self._makers.append(_learners_line(sys._getframe(2)))
 
     def touched(self, value, frame, wrote, attribute="data"):
         if attribute == "data":
@@ -365,9 +374,22 @@ class Tracer:
                     f"compile: {en} at {filename}:{line}; that is decided outside the graph, so it cannot be compiled",
                 )
             )
-        computed = self._computed_from_c()
+        computed = self._computed_from_inputs_alone()
+        if computed is not None and computed[0] == "exact":
+            _, filename, line = computed
+            raise CompileError(
+                bilingual(
+                    f"compile: 모델이 {filename}:{line}에서 입력만으로 값을 계산하는데, 입력의 숫자가 float이 아닙니다 "
+                    "(int, Fraction 등). fit의 해석 실행에서 파이썬은 그 숫자 그대로 정확히 계산하고 (2**53 + 1 - 2**53은 1) "
+                    "컴파일된 코드는 float으로 계산하므로 (0.0) 결과가 다를 수 있습니다. 입력을 float으로 주세요",
+                    f"compile: the model computes a number from its inputs alone at {filename}:{line}, and the inputs "
+                    "are not all floats (ints, Fractions, ...): in fit's interpreted run Python computes with those "
+                    "numbers exactly (2**53 + 1 - 2**53 is 1), compiled code with floats (0.0), so the results could "
+                    "differ. Give the inputs as floats",
+                )
+            )
         if computed is not None:
-            filename, line = computed
+            _, filename, line = computed
             raise CompileError(
                 bilingual(
                     f"compile: 모델이 {filename}:{line}에서 입력만으로 계산하는 값을 파이썬 연산자가 아닌 호출(numpy, "
@@ -390,18 +412,31 @@ class Tracer:
                 )
             )
 
-    def _computed_from_c(self):
-        """Where a node computed from the arguments and constants alone was made by a call from C, or None."""
-        if not self._callers or not any(self._callers):
+    def _computed_from_inputs_alone(self):
+        """("c", file, line) where a node computed from the arguments and constants alone was made by a call from
+        C; ("exact", file, line) where the learner's code made one from arguments that are not all floats; or None."""
+        makers = self._makers or [None] * len(self._made)
+        if not self._callers or not any(self._callers) and not any(makers):
             return None
         alone = self._inputs.union(self._created)
-        for node, where in zip(self._made, self._callers):
+        for node, where, maker in zip(self._made, self._callers, makers):
             parents = node._prev
             if parents and all(id(p) in alone for p in parents):
                 alone.add(id(node))
                 if where is not None:
-                    return where
+                    return ("c", *where)
+                if maker is not None:
+                    return ("exact", *maker)
         return None
+
+
+def _learners_line(frame):
+    """(file, line) of the code that asked the engine for a node, or None if that is micrograd_ko's own."""
+    while frame is not None and frame.f_code.co_filename == engine.__file__:
+        frame = frame.f_back
+    if frame is None or frame.f_globals.get("__name__", "").startswith(_LIBRARY):
+        return None
+    return frame.f_code.co_filename, frame.f_lineno
 
 
 def _where(frame):
