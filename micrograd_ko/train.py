@@ -43,7 +43,7 @@ from .compiler.trace import numbers_given
 from .engine import Value, no_grad
 from .engine import sum as value_sum
 from .i18n import bilingual, tr
-from .model_state import LearnersState, ModelState, names_mentioned
+from .model_state import _BY_COMPUTED_NAME, LearnersState, ModelState, names_mentioned
 from .module import Module
 from .optim import SGD, Optimizer, _check_step_lr
 
@@ -326,8 +326,15 @@ def _same_error(one, other):
     return type(one) is type(other) and one.args == other.args
 
 
-# What a Value made by the engine holds and a compiled step's prediction (a new leaf) does not.
-_GRAPH_ATTRIBUTES = frozenset({"grad", "_prev", "_op", "op", "local_grads", "backward", "_a", "_b", "_da", "_db"})
+# What a Value made by the engine holds and a compiled step's prediction (a new leaf) does not, and the names by
+# which code reaches it otherwise: an attribute named at run time (`getattr(p, name)`), a Value's text (its repr
+# shows the grad) and micrograd_ko's functions that walk a node's graph.
+_GRAPH_ATTRIBUTES = frozenset(
+    {"grad", "_prev", "_op", "op", "local_grads", "backward", "_backward", "_a", "_b", "_da", "_db"}
+    | _BY_COMPUTED_NAME
+    | {"repr", "str", "format", "__repr__", "__str__", "__format__"}
+    | {"topological_order", "grad_number", "node_kind"}
+)
 
 
 def _compilable(model):
