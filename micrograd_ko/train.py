@@ -91,9 +91,11 @@ def fit(
       numbers as `compile=False` bit for bit; where fit cannot be sure of that
       (a program whose first batch differs, Python state the learner's code
       keeps that a trace or a step changes) it trains interpreted and says why
-      in one line. A batch holding an input whose numbers are of other types
-      than the first input's (an int where it had a float) runs interpreted:
-      the model may tell them apart, and the trace saw Values.
+      in one line. A batch holding an input whose numbers or lists are of
+      other types than the first input's (an int where it had a float, a
+      tuple where it had a list) runs interpreted: the model may tell them
+      apart, and the trace saw Values; a model that computes from inputs that
+      are not floats alone (`x[0] - x[1]` of ints) trains interpreted.
     - `track_gradients`: keep each epoch's mean |∂L/∂W| per layer in
       `history["gradient_flow"]`.
 
@@ -399,7 +401,7 @@ def _traced(model, parameters, trace, functions=(), inputs=()):
     if kept.opaque is not None:  # a trace would advance it, and it could not be put back
         raise cannot_follow(kept.opaque)
     try:
-        with numbers_given(all(_number_kinds(x) is None for x in inputs)):  # (plain numbers, interpreted)
+        with numbers_given(all(_all_floats(_number_kinds(x)) for x in inputs)):  # (plain numbers, interpreted)
             program = trace()
     except BaseException:
         kept.restore()
@@ -918,7 +920,8 @@ class _SampleNumbers:
         self.kinds = _NOT_YET  # the types of the first input's numbers (`_number_kinds`)
 
     def same_kinds(self, x):
-        """Whether the numbers of input `x` are of the types, place by place, of the first input read.
+        """Whether the numbers of input `x`, and its lists and tuples, are of the types, place by place, of the
+        first input read.
 
         The model gets the numbers themselves when interpreted, Values when
         traced: code of the learner's that tells an int from a float
@@ -1114,18 +1117,26 @@ _NOT_YET = object()
 
 
 def _number_kinds(x):
-    """The exact types of the numbers in `x`, in order; None when all are floats (the usual input: at once)."""
+    """The exact types of `x`, of the lists and tuples in it (with their lengths) and of its numbers, in order;
+    None for a float or a list of floats (the usual input: at once). A model may tell them apart
+    (`isinstance(x, tuple)`, `isinstance(x[0], int)`); the trace saw Values in the containers it was given."""
     if type(x) is float or type(x) is list and not [v for v in x if type(v) is not float]:
         return None
-    kinds: list[type] = []
+    kinds: list[Any] = []
     pending = [x]
     while pending:
         item = pending.pop()
         if isinstance(item, (list, tuple)):
+            kinds.append((type(item), len(item)))
             pending += reversed(item)
         else:
             kinds.append(type(item))
-    return None if kinds.count(float) == len(kinds) else tuple(kinds)
+    return tuple(kinds)
+
+
+def _all_floats(kinds):
+    """Whether the numbers `_number_kinds` found are all floats."""
+    return kinds is None or all(k is float for k in kinds if type(k) is not tuple)
 
 
 def _sample_structure(x):
