@@ -691,6 +691,7 @@ class _CompiledForward:
     def __init__(self, model):
         self.model, self.program = model, None
         self.traced = None  # the model's Python state when the forward pass was traced
+        self.kinds = None  # `_number_kinds` of the input it was traced with: an x of others goes to the model
         self._held = None  # (X, each x's flattened numbers, `_snapshot(X)`) for the validation inputs
         self._verified = None  # the X whose compiled predictions equalled the model's own
 
@@ -710,6 +711,7 @@ class _CompiledForward:
                 # modules and classes (a method patched between epochs) are looked at before every call
                 self.program.learners = LearnersState(self.model, (), modes=True)
             self.traced = ModelState(self.model, [])
+            self.kinds = _number_kinds(x)
         elif self.program and self.traced.changed() is not None:
             self.program = False  # a number the model keeps (a running mean) moved since: the trace holds the old one
 
@@ -726,11 +728,15 @@ class _CompiledForward:
         (The model, not the compiled function's hand-over: that runs the model
         on Values, and fit runs it on the numbers themselves.)
         """
-        flat = _flat_or_none(x, self.program._structures[0]) if self.program else None
+        flat = _flat_or_none(x, self.program._structures[0]) if self._takes(x) else None
         numbers = None if flat is None else self.program.fast_forward(flat)
         if numbers is not None:
             return _as_values(numbers)
         return self.model(x)
+
+    def _takes(self, x):
+        """Whether the program may predict for `x`: its lists and numbers are of the types of the traced input's."""
+        return bool(self.program) and _number_kinds(x) == self.kinds
 
     def verify(self, X, numbers):
         """None once X has passed; else (the first pass over X) the model's own predictions for X, with which
@@ -740,9 +746,11 @@ class _CompiledForward:
         Done once per X, as fit checks the first batch of each training
         program: it catches what shows in the first validation pass. Fit
         calls the model with raw numbers, the trace saw Values, and Python
-        treats them differently where neither a guard nor the trace looks
-        (`isinstance(x, int)`; `sum(x)`, numpy, `==` and truth tests on
-        the inputs alone the trace refuses). That starts in the
+        may treat them differently where neither a guard nor the trace looks
+        (an x whose lists or numbers are of other types than the traced
+        input's goes to the model; `sum(x)`, numpy, `==`, truth tests and,
+        for inputs that are not floats, any arithmetic on the inputs alone
+        the trace refuses). Such a difference starts in the
         inputs, which are the same every epoch, but whether it reaches the
         output can depend on the weights (a unit that is off hides it), so a
         difference that shows only in a later epoch is not caught.
@@ -770,7 +778,8 @@ class _CompiledForward:
         One loop of the generated code over the samples (the weights read
         once), on numbers flattened once per fit (again if X changed in
         place), without `__call__`'s checks. From the first x the program
-        cannot take (another structure, a Value inside) on, every answer is
+        cannot take (another structure, lists or numbers of
+        other types than the traced input's, a Value inside) on, every answer is
         None: `self(x)` then turns to the model for that x and the rest, as
         it always did.
         """
@@ -782,7 +791,7 @@ class _CompiledForward:
         if self._held is None or self._held[0] is not X or not _all_unchanged(X, self._held[2]):
             flats = []
             for x in X:
-                flat = _flat_or_none(x, program._structures[0])
+                flat = _flat_or_none(x, program._structures[0]) if self._takes(x) else None
                 if flat is None:
                     break
                 flats.append(flat)
