@@ -555,7 +555,7 @@ def _variables_read(
                 named = named | {n for n in namespace if not n.startswith("__")}  # any global may be read
             for name in named:
                 keep(namespace, name, namespace.get(name, _MISSING))  # (a global defined later may hide a builtin)
-                if name not in namespace and hasattr(builtins, name):  # `builtins.SCALE = 2.0`, `builtins.sum = f`
+                if name not in namespace and name in vars(builtins):  # `builtins.SCALE = 2.0`, `builtins.sum = f`
                     keep(vars(builtins), name, vars(builtins)[name])
                 variables.append(namespace.get(name))
             # modules found at run time: `import config` inside a function, `sys.modules["__main__"]`
