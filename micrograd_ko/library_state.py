@@ -364,6 +364,8 @@ def _module_names(classes: list[type], called: Iterable[Any] = ()) -> list[tuple
             value = where.get(name)
             if not isinstance(value, _WATCHED) or (id(where), name) in found:
                 continue
+            if isinstance(value, _CONTAINERS) and not _in_library(where):  # (`sys.modules`: Python's, not the model's)
+                continue
             found[(id(where), name)] = (where, name)
             rules: list[Any] = list(vars(value).values()) if isinstance(value, Op) else [value]
             rules = [r.func if isinstance(r, functools.partial) else r for r in rules]
@@ -371,6 +373,10 @@ def _module_names(classes: list[type], called: Iterable[Any] = ()) -> list[tuple
     namespaces = {id(namespace): namespace for namespace, _ in found.values()}
     assigned = {key: _assigned_in(namespace) for key, namespace in namespaces.items()}
     return [(namespace, name) for namespace, name in found.values() if name not in assigned[id(namespace)]]
+
+
+def _in_library(namespace: dict[str, Any]) -> bool:
+    return str(namespace.get("__name__", "")).partition(".")[0] == "micrograd_ko"
 
 
 def _assigned_in(namespace: dict[str, Any]) -> set[str]:

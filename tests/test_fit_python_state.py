@@ -1480,3 +1480,56 @@ def test_validation_inputs_of_other_types_than_the_first_are_predicted_by_the_mo
                       validation_data=(X_val, [1.0, 1.0]), compile=compile_)  # fmt: skip
         runs.append((history, model.w.data))
     assert runs[0] == runs[1]
+
+
+def _loss_reading_globals(p, t):
+    return (p - t) ** 2 * globals().get("_LOSS_SCALE", 1.0)  # (code that may read any global of this module)
+
+
+def test_a_module_imported_between_steps_leaves_training_compiled(capsys):
+    """micrograd_ko's own code reads sys.modules (which module is the learner's): it is Python's table of modules,
+    no state of the model. A module imported between steps (here by the accuracy function; tqdm's first bar
+    imports multiprocessing) stopped compiled training of a loss that calls globals(): "'sys.modules' ... changed"."""
+    imported = []
+
+    def accuracy(p, t):
+        name = f"_imported_between_steps_{len(imported)}"
+        sys.modules[name] = imported.append(name) or types.ModuleType(name)
+        return (p.data > 0) == (t > 0)
+
+    X = [[(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12)]
+    Y = [1.0 if a * b > 0 else -1.0 for a, b in X]
+    try:
+        runs = [
+            fit(nn.MLP(2, [4, 1], seed=1), X, Y, loss=_loss_reading_globals, accuracy=accuracy, epochs=2, batch_size=4,
+                progress=False, seed=0, compile=c)
+            for c in (True, False)
+        ]  # fmt: skip
+    finally:
+        for name in imported:
+            del sys.modules[name]
+    assert runs[0] == runs[1]
+    assert capsys.readouterr().err == ""
+
+
+def _loss_with_a_class_inside(p, t):
+    class Weighted:  # (its body stores __init__, a name `builtins` has as an attribute and not in its dict)
+        def __init__(self):
+            self.k = 1.0
+
+    return (p - t) ** 2 * Weighted().k
+
+
+def test_a_loss_function_that_defines_a_class_is_watched_without_error():
+    """The watch of builtins asked hasattr(builtins, '__init__') (True: every module has it) and then read
+    vars(builtins)['__init__']: fit and compile raised a raw KeyError: '__init__' from inside the library."""
+    X = [[(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12)]
+    Y = [1.0 if a * b > 0 else -1.0 for a, b in X]
+    runs = [
+        fit(nn.MLP(2, [4, 1], seed=1), X, Y, loss=_loss_with_a_class_inside, epochs=2, batch_size=4, progress=False,
+            seed=0, compile=c)
+        for c in (True, False)
+    ]  # fmt: skip
+    assert runs[0] == runs[1]
+    w = Value(2.0)
+    assert ko.compile(lambda x: _loss_with_a_class_inside(w * x, 1.0), 3.0)(3.0) == 25.0
