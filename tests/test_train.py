@@ -579,7 +579,7 @@ def test_validation_inputs_the_compiled_forward_cannot_take_go_to_the_model_and_
 
     X, labels = datasets.moons(30, noise=0.1, seed=5)
     X_val, y_val = [list(x) for x in X[:12]], labels[:12]
-    X_val[2] = [1, 0]  # ints: read as floats, as the compiled call reads them
+    X_val[2] = [1, 0]  # ints where X_val[0] has floats: the model answers (it may tell an int from a float)
     X_val[7] = [Value(0.5), 0.25]  # a Value: from here on the model itself answers, as before
     runs = []
     for compile_ in (False, True):
@@ -605,8 +605,8 @@ def test_validation_inputs_the_compiled_forward_cannot_take_go_to_the_model_and_
         runs.append((history, [p.data for p in model.parameters()]))
     assert runs[0] == runs[1]
     # the trace; in epoch 1 every sample (the model's own predictions, which the compiled ones are checked
-    # against); then only sample 7, whose Value the compiled forward cannot take
-    assert len(calls_in_eval) == 1 + 12 + 2 * 1
+    # against); then only samples 2 and 7, whose ints and Value the compiled forward does not take
+    assert len(calls_in_eval) == 1 + 12 + 2 * 2
 
 
 def test_the_default_accuracy_on_numbers_is_the_one_on_values():
