@@ -142,7 +142,7 @@ _OPCODES = {
 def _is_learners(module: str | None) -> bool:
     """Whether code of `module` is the learner's: not micrograd_ko's, the standard library's or an installed
     package's (a notebook's `__main__`, a test file, a file of the learner's beside it)."""
-    top = (module or "").partition(".")[0]
+    top = module.partition(".")[0] if isinstance(module, str) else ""  # (a class may hold anything as __module__)
     if top == "micrograd_ko":
         return False
     filename = getattr(sys.modules.get(top), "__file__", None)

@@ -457,7 +457,7 @@ def _attributes(model: Any, objects: tuple[Any, ...] = ()) -> dict[tuple[int, st
 
 
 def _variables_read(
-    model: Any, functions: tuple[Any, ...], names_seen: set[str] | None = None
+    model: Any, functions: tuple[Any, ...], names_seen: set[str] | None = None, by_name: bool = False
 ) -> dict[tuple[int, str], tuple[Any, str, Any, Any]]:
     """{(id(holder), name): (holder, name, value, its fingerprint)} for the globals and closure variables that
     the learner's code run by `model` (and `functions`) can read: a globals dict or a closure cell as holder.
@@ -484,8 +484,11 @@ def _variables_read(
         todo.append(value)
         found[(id(holder), name)] = (holder, name, value, _picture(value))
 
+    readers_held = False  # `eval` or `globals` kept as data (`partial(eval, "SCALE")`, `h.read = eval`): see below
     while todo and len(visited) - containers < _MAX_FUNCTIONS:
         item = todo.pop()
+        if id(item) in _READER_FUNCTIONS:
+            readers_held = True
         if type(item) is _CACHED and id(item) not in visited:  # `@functools.cache`: the function it calls
             visited.add(id(item))
             todo.append(item.__wrapped__)
@@ -551,7 +554,7 @@ def _variables_read(
                 names_seen |= _attributes_loaded(item.__code__) | _strings_in(item.__code__)
             variables = []
             named = _globals_named(item.__code__)
-            if _reads_globals_by_name(item.__code__, named, namespace):  # `globals()["net"]`, `eval("net")`
+            if by_name or _reads_globals_by_name(item.__code__, named, namespace):  # `globals()["net"]`, `eval("net")`
                 named = named | {n for n in namespace if not n.startswith("__")}  # any global may be read
             for name in named:
                 keep(namespace, name, namespace.get(name, _MISSING))  # (a global defined later may hide a builtin)
@@ -600,4 +603,6 @@ def _variables_read(
         # the walk stopped at its bound with code left: what that code keeps is unknown, so nothing is traced
         beyond = f"{_MAX_FUNCTIONS:,}+ functions and objects of the learner's code"
         found[(0, beyond)] = ({}, beyond, _MISSING, ("opaque", _Opaque()))
+    if readers_held and not by_name:  # called by any of that code, they read the globals of the code calling them
+        return _variables_read(model, functions, names_seen, by_name=True)
     return found

@@ -5,6 +5,7 @@ compiled code kept reading a weight the model no longer held, or applying an
 activation the neuron no longer had."""
 
 import builtins
+import functools
 import inspect
 import struct
 import sys
@@ -892,11 +893,35 @@ def _by_builtins_eval(x):
     return builtins.eval("_NET")(x)
 
 
+_READ_NET = functools.partial(eval, "_NET")  # eval and globals kept as data: they read the calling code's globals
+_READERS = types.SimpleNamespace(read=eval, names=[globals])
+
+
+def _by_eval_in_a_partial(x):
+    return _READ_NET()(x)
+
+
+def _by_eval_on_an_object(x):
+    return _READERS.read("_NET")(x)
+
+
+def _by_globals_in_a_list(x):
+    return _READERS.names[0]()["_NET"](x)
+
+
+def _by_builtins_dict(x):
+    return __builtins__["eval"]("_NET")(x)  # type: ignore[index]  # (a module's __builtins__ is a dict)
+
+
 @pytest.mark.parametrize(
     "fn",
     [
         _by_globals,
         _by_eval,
+        _by_eval_in_a_partial,
+        _by_eval_on_an_object,
+        _by_globals_in_a_list,
+        _by_builtins_dict,
         _by_module_dict,
         _by_import_inside,
         _by_sys_modules,
@@ -911,7 +936,8 @@ def test_a_model_fn_finds_by_a_name_at_run_time_is_watched(fn, monkeypatch):
     """`globals()["net"]` and the like name no global in the bytecode: a bias swapped or another model bound
     to the name after compile went unseen (compiled 0.977, the engine 3.815 and 0.200). So did a frame's or a
     function's globals (`sys._getframe().f_globals`, `f.__globals__`) and eval under another name
-    (`ev = eval`, `builtins.eval`)."""
+    (`ev = eval`, `builtins.eval`), and eval or globals kept as data (in a partial, on an object, in a list,
+    `__builtins__["eval"]`)."""
     monkeypatch.setattr(sys.modules[__name__], "_NET", nn.MLP(2, [3, 1], seed=1))
     f = compile(fn, [0.3, 0.2])
     assert bits(f([0.3, 0.2])) == bits(fn([0.3, 0.2]).data) and f.handed_over == 0
@@ -992,3 +1018,22 @@ def test_a_builtin_fn_calls_hidden_by_a_global_or_patched_after_compile_is_seen(
     assert bits(f([0.3, 0.2])) == bits(_scaled_by_a_builtin([0.3, 0.2]).data) and f.handed_over == 1
     monkeypatch.setattr(builtins, "abs", lambda v: 4.0)
     assert bits(f([0.3, 0.2])) == bits(_scaled_by_a_builtin([0.3, 0.2]).data) and f.handed_over == 2
+
+
+class _ModuleNamedByAProperty:
+    __module__ = property(lambda self: "elsewhere")  # type: ignore[assignment]  # (no string: the class's own)
+    gain = 1.0
+
+
+def test_a_class_whose_module_name_is_no_string_is_watched_as_the_learners():
+    """`_is_learners(cls.__module__)` called .partition on it: compile raised a raw AttributeError ('property'
+    object has no attribute 'partition') from inside the library."""
+    net = nn.MLP(1, [1], seed=0)
+    fn = lambda x: net([x * _ModuleNamedByAProperty.gain])  # noqa: E731
+    f = compile(fn, 1.0)
+    assert bits(f(1.0)) == bits(fn(1.0).data) and f.handed_over == 0
+    _ModuleNamedByAProperty.gain = 3.0
+    try:
+        assert bits(f(1.0)) == bits(fn(1.0).data) and f.handed_over == 1
+    finally:
+        _ModuleNamedByAProperty.gain = 1.0
