@@ -328,11 +328,11 @@ def _same_error(one, other):
     return type(one) is type(other) and one.args == other.args
 
 
-# What a Value made by the engine holds and a compiled step's prediction (a new leaf) does not, and the names by
-# which code reaches it otherwise: an attribute named at run time (`getattr(p, name)`), a Value's text (its repr
-# shows the grad) and micrograd_ko's functions that walk a node's graph.
+# What a Value made by the engine holds (a label the model gave it too) and a compiled step's prediction (a new
+# leaf) does not, and the names by which code reaches it otherwise: an attribute named at run time
+# (`getattr(p, name)`), a Value's text (its repr shows the grad) and micrograd_ko's functions that walk a graph.
 _GRAPH_ATTRIBUTES = frozenset(
-    {"grad", "_prev", "_op", "op", "local_grads", "backward", "_backward", "_a", "_b", "_da", "_db"}
+    {"grad", "_prev", "_op", "op", "local_grads", "backward", "_backward", "_a", "_b", "_da", "_db", "label"}
     | _BY_COMPUTED_NAME
     | {"repr", "str", "format", "__repr__", "__str__", "__format__"}
     | {"topological_order", "grad_number", "node_kind"}

@@ -1533,3 +1533,30 @@ def test_a_loss_function_that_defines_a_class_is_watched_without_error():
     assert runs[0] == runs[1]
     w = Value(2.0)
     assert ko.compile(lambda x: _loss_with_a_class_inside(w * x, 1.0), 3.0)(3.0) == 25.0
+
+
+class _LabelsItsOutput(Module):
+    def __init__(self):
+        self.net = nn.MLP(2, [3, 1], seed=1)
+
+    def __call__(self, x):
+        out = self.net(x)
+        out.label = "score"  # (for a drawing of the graph)
+        return out
+
+    def parameters(self):
+        return self.net.parameters()
+
+
+def test_an_accuracy_that_reads_a_label_the_model_gave_its_output_trains_interpreted(capsys):
+    """Compiled steps' predictions are new leaves without the label: accuracy [0.33, 0.0] compiled against
+    [1.0, 1.0] interpreted."""
+    X = [[0.5, 0.1], [0.2, -0.3], [0.9, 0.4], [-0.4, -0.2], [0.7, 0.3], [0.1, 0.9]]
+    Y = [1.0, -1.0, 1.0, -1.0, 1.0, -1.0]
+    runs = [
+        fit(_LabelsItsOutput(), X, Y, epochs=2, batch_size=2, shuffle=False, progress=False, compile=c,
+            accuracy=lambda p, t: p.label == "score")
+        for c in (True, False)
+    ]  # fmt: skip
+    assert runs[0] == runs[1]
+    assert "reads a prediction's .grad or graph" in capsys.readouterr().err
