@@ -1560,3 +1560,18 @@ def test_an_accuracy_that_reads_a_label_the_model_gave_its_output_trains_interpr
     ]  # fmt: skip
     assert runs[0] == runs[1]
     assert "reads a prediction's .grad or graph" in capsys.readouterr().err
+
+
+def test_int_inputs_stay_compiled_with_a_loss_that_makes_nodes_from_its_constants(monkeypatch):
+    """Only nodes an input reaches are computed otherwise by Python from ints: `Value(t) * 1.0` in a loss function
+    of the learner's (t a constant of its program) is the same node either way."""
+    import micrograd_ko.train as train
+
+    calls = []
+    real = train._interpreted_step
+    monkeypatch.setattr(train, "_interpreted_step", lambda *a: calls.append(1) or real(*a))
+    X = [[0, 0], [0, 1], [1, 0], [1, 1]] * 2  # XOR as a learner types it: ints
+    Y = [-1.0, 1.0, 1.0, -1.0] * 2
+    fit(nn.MLP(2, [4, 1], seed=1), X, Y, loss=lambda p, t: (p - Value(t) * 1.0) ** 2, epochs=3, batch_size=2,
+        shuffle=False, progress=False)  # fmt: skip
+    assert len(calls) == 1  # the first batch's check (its two targets made both programs)

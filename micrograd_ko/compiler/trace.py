@@ -419,14 +419,17 @@ class Tracer:
         if not self._callers or not any(self._callers) and not any(makers):
             return None
         alone = self._inputs.union(self._created)
+        of_inputs = set(self._inputs)  # (those among them that an input reaches: constants alone are no inputs)
         for node, where, maker in zip(self._made, self._callers, makers):
             parents = node._prev
             if parents and all(id(p) in alone for p in parents):
                 alone.add(id(node))
                 if where is not None:
                     return ("c", *where)
-                if maker is not None:
-                    return ("exact", *maker)
+                if any(id(p) in of_inputs for p in parents):
+                    of_inputs.add(id(node))
+                    if maker is not None:
+                        return ("exact", *maker)
         return None
 
 
