@@ -91,7 +91,10 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
   `functools.reduce`; builtin `sum` is the item above) rather than through a
   Python operator (`x * x`, `-x`): fit's interpreted run gives the model plain
   numbers, which such a call may compute otherwise (numpy adds floats in
-  pairs and has a tanh of its own);
+  pairs and has a tanh of its own); and, when those inputs are not all
+  floats, any number the learner's code computes from them alone: Python
+  computes ints and Fractions exactly (`2**53 + 1 - 2**53` is 1, the
+  trace's floats give 0.0);
 - a copy of a Value made inside `fn` (`copy.copy`, `copy.deepcopy`, say of its
   input list): the copy is an object the engine did not build, so compiled
   code would read it like a weight and keep the example's number;
