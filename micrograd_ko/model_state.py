@@ -588,7 +588,8 @@ def _variables_read(
                 ):
                     continue
                 looked.add(id(value))
-                for attribute in names & set(vars(value)):
+                # (a module's `__getattr__` answers the names it does not hold: `config.SCALE` from a dict)
+                for attribute in names & set(vars(value)) | {"__getattr__"} & set(vars(value)):
                     keep(vars(value), attribute, vars(value)[attribute])
                     if isinstance(vars(value)[attribute], types.ModuleType):
                         modules.append(vars(value)[attribute])

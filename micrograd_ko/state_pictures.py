@@ -257,16 +257,24 @@ def _put_back(value: Any, contents: Any, seen: set[int]) -> None:
 
 def _numpy_state(value: Any) -> Any:
     """The state of a numpy random generator (Generator or RandomState), or None for anything else."""
-    bit_generator = getattr(value, "bit_generator", None)
-    if bit_generator is not None and hasattr(bit_generator, "state"):
-        return bit_generator.state
-    if type(value).__name__ == "RandomState" and callable(getattr(value, "get_state", None)):
+    kind = type(value)
+    if _class_has(kind, "bit_generator"):
+        bit_generator = value.bit_generator
+        if bit_generator is not None and hasattr(bit_generator, "state"):
+            return bit_generator.state
+    if kind.__name__ == "RandomState" and _class_has(kind, "get_state"):
         return value.get_state()
     return None
 
 
+def _class_has(kind: type, name: str) -> bool:
+    """Whether `kind` or a base defines `name`: asked of the classes' dicts, not of an object, whose `__getattr__`
+    (the learner's) may answer any name, raise KeyError for it or count the question."""
+    return any(name in vars(c) for c in kind.__mro__)
+
+
 def _set_numpy_state(value: Any, state: Any) -> None:
-    if getattr(value, "bit_generator", None) is not None:
+    if _class_has(type(value), "bit_generator"):
         value.bit_generator.state = state
     else:
         value.set_state(state)
@@ -282,7 +290,8 @@ def _buffer(value: Any) -> memoryview | None:
 
 
 def _is_array(value: Any) -> bool:
-    return callable(getattr(value, "tobytes", None)) and hasattr(value, "dtype") and hasattr(value, "shape")
+    kind = type(value)
+    return _class_has(kind, "tobytes") and _class_has(kind, "dtype") and _class_has(kind, "shape")
 
 
 def _bits(x: Any) -> Any:

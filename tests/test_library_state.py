@@ -1037,3 +1037,44 @@ def test_a_class_whose_module_name_is_no_string_is_watched_as_the_learners():
         assert bits(f(1.0)) == bits(fn(1.0).data) and f.handed_over == 1
     finally:
         _ModuleNamedByAProperty.gain = 1.0
+
+
+_CONFIG = types.ModuleType("_learners_config")  # a module of the learner's answering names through __getattr__
+exec("_settings = {'SCALE': 1.0}\n\ndef __getattr__(name):\n    return _settings[name]\n", vars(_CONFIG))
+
+
+class _Settings:
+    """An object of the learner's whose __getattr__ reads a dict (and raises KeyError for a name it lacks)."""
+
+    def __init__(self):
+        self._d = {"scale": 1.0}
+
+    def __getattr__(self, name):
+        return self._d[name]
+
+
+_SETTINGS = _Settings()
+
+
+@pytest.mark.parametrize(
+    ("read", "change"),
+    [
+        (lambda: _CONFIG.SCALE, lambda v: vars(_CONFIG)["_settings"].__setitem__("SCALE", v)),
+        (lambda: _SETTINGS.scale, lambda v: _SETTINGS._d.__setitem__("scale", v)),
+    ],
+    ids=["module", "object"],
+)
+def test_a_number_read_through_a_learners_getattr_is_watched(read, change):
+    """A module's __getattr__ (PEP 562) answers `config.SCALE` from a dict: SCALE = 3.0 after compile left the
+    compiled call at 6.0, the engine 18.0. An object's __getattr__ raising KeyError for names it lacks made
+    compile raise that KeyError ('bit_generator', from the watch asking whether it is numpy's generator)."""
+    w = Value(2.0)
+    fn = lambda x: w * x * read()  # noqa: E731
+    change(1.0)
+    try:
+        f = compile(fn, 3.0)
+        assert f(3.0) == 6.0 and f.handed_over == 0
+        change(3.0)
+        assert f(3.0) == fn(3.0).data == 18.0 and f.handed_over == 1
+    finally:
+        change(1.0)
