@@ -341,8 +341,9 @@ def _inner(container: Any) -> list[Any]:
 
 def _reads_globals_by_name(code: types.CodeType, named: frozenset[str], namespace: dict[str, Any]) -> bool:
     """Whether `code` may read any global of its module by a name computed at run time: it calls `globals()`,
-    `vars()`, `eval` or `exec` (by those names, or another bound to them: `ev = eval`, `builtins.eval`), or
-    reads a frame's or a function's globals (`sys._getframe().f_globals`, `f.__globals__`)."""
+    `eval` or `exec` (by those names, or another bound to them: `ev = eval`, `builtins.eval`), or reads a
+    frame's or a function's globals (`sys._getframe().f_globals`, `f.__globals__`). (`vars(x)` reads x's
+    attributes, and in a function `vars()` its locals: `vars(module)` is a module's attributes by name, below.)"""
     if named & _NAMESPACE_READERS - namespace.keys() or _names_read(code) & _GLOBALS_HOLDERS:
         return True
     values = [namespace.get(name, vars(builtins).get(name)) for name in named]
@@ -351,7 +352,7 @@ def _reads_globals_by_name(code: types.CodeType, named: frozenset[str], namespac
 
 # builtins that read a namespace by a name computed at run time, and functions that find a module so
 # (`sys.modules[name]` too)
-_NAMESPACE_READERS = frozenset({"globals", "vars", "eval", "exec"})
+_NAMESPACE_READERS = frozenset({"globals", "eval", "exec"})
 _READER_FUNCTIONS = {id(vars(builtins)[name]) for name in _NAMESPACE_READERS}  # (by identity: `==` may be an array's)
 _GLOBALS_HOLDERS = frozenset({"f_globals", "f_locals", "__globals__"})  # attributes that hold a module's globals
 _MODULE_FINDERS = frozenset({"__import__", "import_module"})
@@ -588,8 +589,11 @@ def _variables_read(
                 ):
                     continue
                 looked.add(id(value))
-                # (a module's `__getattr__` answers the names it does not hold: `config.SCALE` from a dict)
-                for attribute in names & set(vars(value)) | {"__getattr__"} & set(vars(value)):
+                # (a module's `__getattr__` answers the names it does not hold: `config.SCALE` from a dict; code
+                # that reads attributes by computed names, `getattr(config, key)`, `vars(config)[key]`, any of them)
+                every = names & _BY_COMPUTED_NAME and _is_learners(dotted)
+                read = {n for n in vars(value) if not n.startswith("__")} if every else names & set(vars(value))
+                for attribute in read | {"__getattr__"} & set(vars(value)):
                     keep(vars(value), attribute, vars(value)[attribute])
                     if isinstance(vars(value)[attribute], types.ModuleType):
                         modules.append(vars(value)[attribute])

@@ -1575,3 +1575,36 @@ def test_int_inputs_stay_compiled_with_a_loss_that_makes_nodes_from_its_constant
     fit(nn.MLP(2, [4, 1], seed=1), X, Y, loss=lambda p, t: (p - Value(t) * 1.0) ** 2, epochs=3, batch_size=2,
         shuffle=False, progress=False)  # fmt: skip
     assert len(calls) == 1  # the first batch's check (its two targets made both programs)
+
+
+class _PartsByVars(Module):
+    """A module of the learner's that lists its parts with vars(self): that reads its attributes, not globals."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        return self.net(x)
+
+    def parameters(self):
+        return [p for part in vars(self).values() if isinstance(part, Module) for p in part.parameters()]
+
+
+_OPTIMIZER = None  # (a notebook keeps its optimizer in a global too)
+
+
+def test_a_module_that_calls_vars_on_itself_stays_compiled(monkeypatch, capsys):
+    """vars counted as a reader of its module's globals: every global of the learner's module was watched, and
+    Adam's state, which every step changes, stopped compiled training ("'_OPTIMIZER' ... changed")."""
+    X = [[(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12)]
+    Y = [1.0 if a * b > 0 else -1.0 for a, b in X]
+    runs = []
+    for compile_ in (True, False):
+        model = _PartsByVars()
+        monkeypatch.setattr(sys.modules[__name__], "_OPTIMIZER", ko.optim.Adam(model.parameters(), lr=0.01))
+        history = fit(
+            model, X, Y, optimizer=_OPTIMIZER, epochs=3, batch_size=4, progress=False, seed=0, compile=compile_
+        )
+        runs.append((history, [struct.pack("d", p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
+    assert capsys.readouterr().err == ""

@@ -1078,3 +1078,29 @@ def test_a_number_read_through_a_learners_getattr_is_watched(read, change):
         assert f(3.0) == fn(3.0).data == 18.0 and f.handed_over == 1
     finally:
         change(1.0)
+
+
+_SETTINGS_MODULE = types.ModuleType("_learners_settings")  # a module of the learner's holding a setting
+_SETTINGS_MODULE.SCALE = 1.0  # type: ignore[attr-defined]
+_KEY = "".join(["SC", "ALE"])  # (a name computed at run time: no string constant says SCALE)
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda: getattr(_SETTINGS_MODULE, _KEY),
+        lambda: vars(_SETTINGS_MODULE)[_KEY],
+        lambda: _SETTINGS_MODULE.__dict__[_KEY],
+    ],
+    ids=["getattr", "vars", "__dict__"],
+)
+def test_a_modules_attribute_read_by_a_computed_name_is_watched(read, monkeypatch):
+    """Only the module attributes the code names were watched: SCALE = 3.0 after compile left the compiled call
+    at 6.0, the engine 18.0 (getattr and __dict__ here; vars too, where vars() did not count as reading this test
+    module's globals)."""
+    w = Value(2.0)
+    fn = lambda x: w * x * read()  # noqa: E731
+    f = compile(fn, 3.0)
+    assert f(3.0) == 6.0 and f.handed_over == 0
+    monkeypatch.setattr(_SETTINGS_MODULE, "SCALE", 3.0)
+    assert f(3.0) == fn(3.0).data == 18.0 and f.handed_over == 1
