@@ -1366,15 +1366,21 @@ def test_inputs_of_other_number_types_than_the_first_train_as_interpreted(batch_
     assert runs[0] == runs[1]
 
 
-def test_inputs_all_of_one_number_type_stay_compiled(monkeypatch):
+@pytest.fixture
+def interpreted_steps(monkeypatch):
+    """The list of fit's interpreted steps taken while the test runs (one entry per step)."""
     import micrograd_ko.train as train
 
     calls = []
     real = train._interpreted_step
     monkeypatch.setattr(train, "_interpreted_step", lambda *a: calls.append(1) or real(*a))
+    return calls
+
+
+def test_inputs_all_of_one_number_type_stay_compiled(interpreted_steps):
     X = [[1, 0.5], [0, -0.5], [1, 0.25], [0, 0.0]] * 3  # an int, then a float, in every input
     fit(nn.MLP(2, [3, 1], seed=1), X, [1.0, 1.0, -1.0, -1.0] * 3, epochs=3, batch_size=4, progress=False)
-    assert len(calls) == 1  # the first batch's check only
+    assert len(interpreted_steps) == 1  # the first batch's check only
 
 
 class _AddsItsInputs(Module):
@@ -1440,16 +1446,11 @@ def test_inputs_in_other_containers_than_the_first_train_as_interpreted(batch_si
     assert runs[0] == runs[1]
 
 
-def test_inputs_all_in_tuples_stay_compiled(monkeypatch):
+def test_inputs_all_in_tuples_stay_compiled(interpreted_steps):
     """Each batch holds the same containers and number types as the first: its program serves them all."""
-    import micrograd_ko.train as train
-
-    calls = []
-    real = train._interpreted_step
-    monkeypatch.setattr(train, "_interpreted_step", lambda *a: calls.append(1) or real(*a))
     X = [(0.5, 0.25), (0.0, -0.5), (1.0, 0.75), (-0.5, 0.0)] * 3
     fit(nn.MLP(2, [3, 1], seed=1), X, [1.0, 1.0, -1.0, -1.0] * 3, epochs=3, batch_size=4, progress=False)
-    assert len(calls) == 1  # the first batch's check only
+    assert len(interpreted_steps) == 1  # the first batch's check only
 
 
 class _LateBranch(Module):
@@ -1562,19 +1563,14 @@ def test_an_accuracy_that_reads_a_label_the_model_gave_its_output_trains_interpr
     assert "reads a prediction's .grad or graph" in capsys.readouterr().err
 
 
-def test_int_inputs_stay_compiled_with_a_loss_that_makes_nodes_from_its_constants(monkeypatch):
+def test_int_inputs_stay_compiled_with_a_loss_that_makes_nodes_from_its_constants(interpreted_steps):
     """Only nodes an input reaches are computed otherwise by Python from ints: `Value(t) * 1.0` in a loss function
     of the learner's (t a constant of its program) is the same node either way."""
-    import micrograd_ko.train as train
-
-    calls = []
-    real = train._interpreted_step
-    monkeypatch.setattr(train, "_interpreted_step", lambda *a: calls.append(1) or real(*a))
     X = [[0, 0], [0, 1], [1, 0], [1, 1]] * 2  # XOR as a learner types it: ints
     Y = [-1.0, 1.0, 1.0, -1.0] * 2
     fit(nn.MLP(2, [4, 1], seed=1), X, Y, loss=lambda p, t: (p - Value(t) * 1.0) ** 2, epochs=3, batch_size=2,
         shuffle=False, progress=False)  # fmt: skip
-    assert len(calls) == 1  # the first batch's check (its two targets made both programs)
+    assert len(interpreted_steps) == 1  # the first batch's check (its two targets made both programs)
 
 
 class _PartsByVars(Module):
