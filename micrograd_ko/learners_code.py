@@ -145,7 +145,9 @@ def _is_learners(module: str | None) -> bool:
     top = module.partition(".")[0] if isinstance(module, str) else ""  # (a class may hold anything as __module__)
     if top == "micrograd_ko":
         return False
-    filename = getattr(sys.modules.get(top), "__file__", None)
+    package = sys.modules.get(top)
+    # (a namespace package, `mpl_toolkits`, has no file of its own: where it lies is its path)
+    filename = getattr(package, "__file__", None) or next(iter(getattr(package, "__path__", None) or ()), None)
     if not filename:  # a notebook's __main__, or a module built into Python (sys, itertools)
         return top not in sys.stdlib_module_names
     # where the file is, not its name: a learner's calendar.py or queue.py is the learner's

@@ -350,6 +350,18 @@ def _reads_globals_by_name(code: types.CodeType, named: frozenset[str], namespac
     return any(id(v) in _READER_FUNCTIONS or v is builtins and _names_read(code) & _NAMESPACE_READERS for v in values)
 
 
+def _modules_found_by_name(function: types.FunctionType, names: set[str]) -> list[Any]:
+    """The modules `function` may find by name at run time (`sys.modules[name]`, `import_module(name)`): its own
+    module if it reads `__name__`, those its code names in strings, and every module if it names neither (the
+    name is computed)."""
+    strings = _strings_in(function.__code__)
+    loaded = list(sys.modules.items())
+    found: list[Any] = [m for name, m in loaded if name in strings]
+    if "__name__" in names:
+        found.append(sys.modules.get(str(function.__globals__.get("__name__"))))
+    return found or [m for _, m in loaded]
+
+
 # builtins that read a namespace by a name computed at run time, and functions that find a module so
 # (`sys.modules[name]` too)
 _NAMESPACE_READERS = frozenset({"globals", "eval", "exec"})
@@ -566,8 +578,8 @@ def _variables_read(
             imported = _modules_imported(item.__code__)
             for module_name in imported:  # (`import a.b` binds `a`)
                 variables += [sys.modules.get(module_name), sys.modules.get(module_name.partition(".")[0])]
-            if names & _MODULE_FINDERS or "modules" in names and "sys" in named | imported:
-                variables += [m for m in list(sys.modules.values()) if isinstance(m, types.ModuleType)]
+            if names & _MODULE_FINDERS or "modules" in names and "sys" in _globals_named(item.__code__) | imported:
+                variables += _modules_found_by_name(item, names)
             for name, cell in zip(item.__code__.co_freevars, item.__closure__ or ()):
                 try:
                     keep(cell, name, cell.cell_contents)

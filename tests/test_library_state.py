@@ -1104,3 +1104,30 @@ def test_a_modules_attribute_read_by_a_computed_name_is_watched(read, monkeypatc
     assert f(3.0) == 6.0 and f.handed_over == 0
     monkeypatch.setattr(_SETTINGS_MODULE, "SCALE", 3.0)
     assert f(3.0) == fn(3.0).data == 18.0 and f.handed_over == 1
+
+
+def test_a_namespace_package_of_an_installed_library_is_not_the_learners():
+    """`mpl_toolkits` (matplotlib's) has no file of its own: it was taken for the learner's code, and the watch
+    walked matplotlib's 3-D module."""
+    pytest.importorskip("mpl_toolkits.mplot3d")
+    from micrograd_ko.learners_code import _is_learners
+
+    assert not _is_learners("mpl_toolkits.mplot3d.art3d") and _is_learners(__name__)
+
+
+def _reaches_every_module_by_name(x):
+    return sys.modules[x.label]._NET(x)
+
+
+def test_a_module_found_by_name_is_the_functions_own_or_one_it_names(monkeypatch):
+    """`sys.modules[__name__]` finds its own module; only a name computed otherwise may find any module. With all of
+    the test suite's files loaded (each the learner's), taking every module for `sys.modules[__name__]` (or for a
+    `model.modules()` call in a module that imports sys) walked past the watch's bound, and compile refused."""
+    from micrograd_ko.model_state import _modules_found_by_name
+
+    own = _modules_found_by_name(_by_sys_modules, {"sys", "modules", "__name__", "_NET"})
+    assert own == [sys.modules[__name__]]
+    named = _modules_found_by_name(_by_module_dict, {"sys", "modules", "__name__", "vars"})
+    assert named == [sys.modules[__name__]]
+    anywhere = _modules_found_by_name(_reaches_every_module_by_name, {"sys", "modules", "label", "_NET"})
+    assert len(anywhere) == len(sys.modules)
