@@ -149,6 +149,15 @@ def _parse(text, written):
     """The tree of `text` (`written` with the maths signs replaced); a parse error names its place in `written`."""
     if not text:
         raise ExpressionError(bilingual("식이 비어 있습니다", "the expression is empty"))
+    if "\0" in text:  # Python's parser refuses a NUL without saying where
+        at = text.index("\0") + 1
+        raise ExpressionError(
+            bilingual(
+                f"식을 읽을 수 없습니다: {at}번째 글자 '\\x00'에서 보이지 않는 글자 U+0000: {written[:80]!r}",
+                f"cannot parse the expression at character {at} ('\\x00'): invalid non-printable character U+0000: "
+                f"{written[:80]!r}",
+            )
+        )
     try:
         return ast.parse(text, mode="eval").body
     except SyntaxError as error:

@@ -718,3 +718,12 @@ def test_a_wrapped_usage_line_goes_on_under_its_first_option_within_the_terminal
     assert more, proc.stdout  # (the usage wraps at 80 columns)
     assert {len(line) - len(line.lstrip()) for line in more} == {_width(first[: first.index(" [")]) + 1}
     assert max(map(_width, [first, *more])) <= 80
+
+
+def test_a_nul_in_an_expression_is_named_where_it_is():
+    """Python's parser refuses a NUL without a place ('source code string cannot contain null bytes'): the message
+    said "at the end" and gave the Korean half no reason."""
+    with pytest.raises(ExpressionError) as error:
+        build_expression("x*\x002 + w", {"x": 1.0, "w": 2.0})
+    ko, en = str(error.value).split(" / ")
+    assert "3번째 글자" in ko and "U+0000" in ko and "character 3" in en and "U+0000" in en
