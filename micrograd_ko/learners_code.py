@@ -31,7 +31,8 @@ def _holds_code(value: Any) -> bool:
     return isinstance(value, (*_CODE_HOLDERS, *_GETTERS)) or _learners_object(value)
 
 
-_GETTERS = (functools.partial, operator.attrgetter, operator.methodcaller)
+_NAME_GETTERS = (operator.attrgetter, operator.methodcaller)  # (they name attributes in data, not in code)
+_GETTERS = (functools.partial, *_NAME_GETTERS)
 
 
 def _is_container(value: Any) -> bool:
@@ -142,9 +143,9 @@ _OPCODES = {
 def _is_learners(module: str | None) -> bool:
     """Whether code of `module` is the learner's: not micrograd_ko's, the standard library's or an installed
     package's (a notebook's `__main__`, a test file, a file of the learner's beside it)."""
-    top = module.partition(".")[0] if isinstance(module, str) else ""  # (a class may hold anything as __module__)
-    if top == "micrograd_ko":
+    if _is_library(module):
         return False
+    top = module.partition(".")[0] if isinstance(module, str) else ""  # (a class may hold anything as __module__)
     package = sys.modules.get(top)
     # (a namespace package, `mpl_toolkits`, has no file of its own: where it lies is its path)
     filename = getattr(package, "__file__", None) or next(iter(getattr(package, "__path__", None) or ()), None)
@@ -152,6 +153,11 @@ def _is_learners(module: str | None) -> bool:
         return top not in sys.stdlib_module_names
     # where the file is, not its name: a learner's calendar.py or queue.py is the learner's
     return not filename.startswith(_STDLIB) and "site-packages" not in filename and "dist-packages" not in filename
+
+
+def _is_library(module: Any) -> bool:
+    """Whether `module` (a module's name) is micrograd_ko or one of its modules."""
+    return isinstance(module, str) and module.partition(".")[0] == "micrograd_ko"
 
 
 _STDLIB = tuple({sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib")})

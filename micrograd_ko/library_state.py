@@ -60,13 +60,20 @@ from numbers import Number
 from typing import Any
 
 from .engine import Op, Value
-from .learners_code import _CODE_HOLDERS, _globals_assigned, _is_learners, _names_read
+from .learners_code import (
+    _CODE_HOLDERS,
+    _MAX_FUNCTIONS,
+    _globals_assigned,
+    _is_learners,
+    _is_library,
+    _names_read,
+)
 
 _LEFT_OUT = "training"
 
 
 def _library(cls: type) -> bool:
-    return cls.__module__.partition(".")[0] == "micrograd_ko"
+    return _is_library(cls.__module__)
 
 
 class LibraryState:
@@ -350,7 +357,7 @@ def _module_names(classes: list[type], called: Iterable[Any] = ()) -> list[tuple
     while pending and len(seen) < _MAX_FUNCTIONS:
         f = pending.pop()
         namespace = f.__globals__
-        if id(f) in seen or not str(namespace.get("__name__", "")).startswith("micrograd_ko"):
+        if id(f) in seen or not _is_library(namespace.get("__name__")):
             continue
         seen.add(id(f))
         # every name the code mentions (globals, and attribute names that may shadow none): no dis, which is slow
@@ -364,7 +371,9 @@ def _module_names(classes: list[type], called: Iterable[Any] = ()) -> list[tuple
             value = where.get(name)
             if not isinstance(value, _WATCHED) or (id(where), name) in found:
                 continue
-            if isinstance(value, _CONTAINERS) and not _in_library(where):  # (`sys.modules`: Python's, not the model's)
+            if isinstance(value, _CONTAINERS) and not _is_library(
+                where.get("__name__")
+            ):  # (`sys.modules`: Python's, not the model's)
                 continue
             found[(id(where), name)] = (where, name)
             rules: list[Any] = list(vars(value).values()) if isinstance(value, Op) else [value]
@@ -373,10 +382,6 @@ def _module_names(classes: list[type], called: Iterable[Any] = ()) -> list[tuple
     namespaces = {id(namespace): namespace for namespace, _ in found.values()}
     assigned = {key: _assigned_in(namespace) for key, namespace in namespaces.items()}
     return [(namespace, name) for namespace, name in found.values() if name not in assigned[id(namespace)]]
-
-
-def _in_library(namespace: dict[str, Any]) -> bool:
-    return str(namespace.get("__name__", "")).partition(".")[0] == "micrograd_ko"
 
 
 def _assigned_in(namespace: dict[str, Any]) -> set[str]:
@@ -389,9 +394,6 @@ def _assigned_in(namespace: dict[str, Any]) -> set[str]:
             if isinstance(f, types.FunctionType) and f.__globals__ is namespace:
                 names |= _globals_assigned(f.__code__)
     return names
-
-
-_MAX_FUNCTIONS = 2_000
 
 
 def _changed(container: Any, copy: Any) -> bool:

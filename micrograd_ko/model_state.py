@@ -39,7 +39,6 @@ from __future__ import annotations
 import builtins
 import functools
 import marshal
-import operator
 import random
 import sys
 import types
@@ -51,11 +50,13 @@ from .engine import Value
 from .learners_code import (
     _CODE_HOLDERS,
     _MAX_FUNCTIONS,
+    _NAME_GETTERS,
     _attributes_loaded,
     _globals_named,
     _holds_code,
     _is_container,
     _is_learners,
+    _is_library,
     _learners_object,
     _modules_imported,
     _names_read,
@@ -397,9 +398,6 @@ def _is_learners_function(value: Any) -> bool:
     return isinstance(value, types.FunctionType) and _is_learners(value.__globals__.get("__name__"))
 
 
-_NAME_GETTERS = (operator.attrgetter, operator.methodcaller)
-
-
 def _slots_of_learners(cls: type) -> bool:
     """Whether one of the learner's classes among `cls` and its bases declares `__slots__` that hold something
     (a submodule or a number kept in a slot is in no `__dict__`: `modules()` and the watch do not see it)."""
@@ -597,7 +595,7 @@ def _variables_read(
                 if (
                     id(value) in looked
                     or not isinstance(dotted, str)
-                    or not (_is_learners(dotted) or dotted.partition(".")[0] == "micrograd_ko")
+                    or not (_is_learners(dotted) or _is_library(dotted))
                 ):
                     continue
                 looked.add(id(value))
