@@ -151,9 +151,8 @@ def _called_from_c(frame, sums):
     """(file, line) of the code outside micrograd_ko that made a node through a Value method without applying
     a Python operator there (numpy); None for an operator, or for micrograd_ko's own code; _SUMMED for a step
     of builtin sum() (`start + x0`, then `+ x1` onto the node before, whose id is among `sums`)."""
-    entry = None
-    while frame is not None and frame.f_code.co_filename == engine.__file__:
-        entry, frame, called = frame.f_code, frame.f_back, frame
+    frame, called = _outside_engine(frame)
+    entry = called.f_code if called is not None else None
     if frame is None or entry not in _VALUE_METHODS or frame.f_globals.get("__name__", "").startswith(_LIBRARY):
         return None
     if _operators(frame.f_code).get(frame.f_lasti, "@") not in ("@", "@="):  # (numpy's @ sums as it likes)
@@ -169,6 +168,14 @@ def _called_from_c(frame, sums):
         where = where.f_back
     where = where or frame
     return where.f_code.co_filename, where.f_lineno
+
+
+def _outside_engine(frame):
+    """(the first frame, from `frame` outward, that is not engine.py's; the engine's frame it called, or None)."""
+    called = None
+    while frame is not None and frame.f_code.co_filename == engine.__file__:
+        called, frame = frame, frame.f_back
+    return frame, called
 
 
 _SUMMED = object()  # (what _called_from_c says of a step of builtin sum())
@@ -435,8 +442,7 @@ class Tracer:
 
 def _learners_line(frame):
     """(file, line) of the code that asked the engine for a node, or None if that is micrograd_ko's own."""
-    while frame is not None and frame.f_code.co_filename == engine.__file__:
-        frame = frame.f_back
+    frame, _ = _outside_engine(frame)
     if frame is None or frame.f_globals.get("__name__", "").startswith(_LIBRARY):
         return None
     return frame.f_code.co_filename, frame.f_lineno
