@@ -1129,7 +1129,7 @@ def _number_kinds(x):
     """The exact types of `x`, of the lists and tuples in it (with their lengths) and of its numbers, in order;
     None for a float or a list of floats (the usual input: at once). A model may tell them apart
     (`isinstance(x, tuple)`, `isinstance(x[0], int)`); the trace saw Values in the containers it was given."""
-    if type(x) is float or type(x) is list and not [v for v in x if type(v) is not float]:
+    if type(x) is float or _list_of_floats(x):
         return None
     kinds: list[Any] = []
     pending = [x]
@@ -1148,6 +1148,11 @@ def _all_floats(kinds):
     return kinds is None or all(k is float for k in kinds if type(k) is not tuple)
 
 
+def _list_of_floats(x):
+    """Whether `x` is a list of floats (the usual input), found at once."""
+    return type(x) is list and not [v for v in x if type(v) is not float]
+
+
 def _sample_structure(x):
     """`_structure(x)`, at once for the usual sample: a float, an int, or a list of floats.
 
@@ -1157,7 +1162,7 @@ def _sample_structure(x):
     kind = type(x)
     if kind is float or kind is int:
         return None
-    if kind is list and not [v for v in x if type(v) is not float]:
+    if _list_of_floats(x):
         return (None,) * len(x)
     return _structure(x)
 
