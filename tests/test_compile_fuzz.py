@@ -174,6 +174,35 @@ def test_every_loss_takes_its_targets_as_inputs(name, weights, labels):
             p.grad = 0.0
 
 
+# targets at and beyond the edges of each loss's domain ([0, 1], {-1, 1}), and anywhere
+ANY_TARGET = st.one_of(
+    st.sampled_from([-1.0, -0.5, -5e-324, -0.0, 0.0, 5e-324, 0.5, 1.0 - 2**-53, 1.0, 1.5, 2.0]), mst.values()
+)
+
+
+@FUZZ
+@given(st.sampled_from(["mse", "bce", "bce_with_logits", "hinge"]), mst.values(), ANY_TARGET, mst.values(-3.0, 3.0))
+def test_a_loss_of_one_prediction_written_out_equals_the_engine(name, z, t, scale):
+    """fit's per-sample losses are written into the code (`generate._INLINE_LOSS`), not called through their
+    rows: value, gradient and error class equal the engine's for any prediction and target, in or out of the
+    loss's domain (there the compiled call hands over, and the engine raises)."""
+    w = Value(scale)
+    loss = losses.LOSSES[name]
+
+    def fn(x, target):
+        return loss(w * x, target)
+
+    try:
+        step = ko.compile(fn, 0.5, 1.0)  # traced inside every loss's domain
+    except (CompileError, ArithmeticError, ValueError):
+        return
+    assert "_replay" not in step.source  # written out, not called
+    expected = run(interpreted(lambda xs: fn(xs[0], Value(t)), [z]), [w])
+    w.grad = 0.0
+    assert run(lambda: step(z, t), [w]) == expected
+    event("handed over" if step.handed_over else "compiled")
+
+
 TARGETS = {
     "mse": st.floats(-3, 3),
     "bce_with_logits": st.sampled_from([0.0, 1.0]),

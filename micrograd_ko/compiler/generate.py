@@ -1,8 +1,9 @@
 """Stage 2 of compile, *generate*: write the traced graph out as Python source, one line per node.
 
 Forward lines apply each node's rule, chosen by the identity of its op (the
-op table's rows; the hot ones inline, each template checked against its row
-at import), a user `Op` through its own forward and derivative. Then the
+op table's rows; the hot ones inline, as are the losses of one prediction and
+its target, each template checked against its row at import), a user `Op`
+through its own forward and derivative. Then the
 checks for inf and nan, the backward lines (each gradient the sum of its
 consumers' terms, in the order `backward()` adds them), and the writes into
 the parameters' `.grad`. Graphs over the size limits are refused before any
@@ -19,7 +20,7 @@ import numbers
 import struct
 import sys
 
-from .. import engine
+from .. import engine, losses
 from ..engine import Value, topological_order
 from ..i18n import bilingual
 from .errors import CompileError, _Bail, _GuardMiss
@@ -65,7 +66,7 @@ _INLINE_UNARY = {
         False,
     ),
     engine.SIGMOID: (
-        "_sigmoid({0})",
+        "(1.0 / (1.0 + _exp(-{0})) if {0} >= 0 else (_e := _exp({0})) / (1.0 + _e))",
         "({o} * ((_e := _exp(-{0})) / (1.0 + _e)) if {0} > 0 else {o} * (1.0 - {o}))",
         False,
     ),
@@ -81,17 +82,57 @@ _INLINE_BINARY = {
 _NAMESPACE = {
     "_exp": math.exp,
     "_log": math.log,
+    "_log1p": math.log1p,
+    "_frexp": math.frexp,
+    "_ldexp": math.ldexp,
     "_sqrt": math.sqrt,
     "_tanh": math.tanh,
     "_abs": abs,
     "_max": max,
-    "_sigmoid": engine._sigmoid_float,
     "_fsum": math.fsum,
     "_sum": sum,
     "_map": map,
     "_Bail": _Bail,
     "_GuardMiss": _GuardMiss,
 }
+
+
+def _sigmoid_text(x):
+    """engine's sigmoid of a float, written out (1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below)."""
+    return f"(1.0 / (1.0 + _exp(-{x})) if {x} >= 0 else (_e := _exp({x})) / (1.0 + _e))"
+
+
+# The losses fit applies to one prediction {0} and its target {1} (one sample: the mean of one term is the term,
+# and 0.0 for -0.0), written out so a sample's step calls no Python function. Each is checked against its row
+# at import like the templates above; a row whose rules were replaced since is called through them.
+# row: (line that refuses a target (or prediction) outside the loss's domain, or None, forward,
+#       (local derivative for the prediction, for the target))
+_LOG_MIN, _EPS = _float_text(losses._BCE_LOG_MIN), _float_text(losses._BCE_EPS)
+_INLINE_LOSS = {
+    losses.BCE_WITH_LOGITS: (
+        "if not 0.0 <= {1} <= 1.0: raise _Bail",
+        "(_x if (_x := _max({0}, 0.0) - {0} * {1} + _log1p(_exp(-_abs({0})))) else 0.0)",
+        (f"(1.0 - {{1}}) * {_sigmoid_text('{0}')} - {{1}} * {_sigmoid_text('(-{0})')}", "0.0"),
+    ),
+    losses.BCE: (
+        "if not (0.0 <= {1} <= 1.0 and 0.0 <= {0} <= 1.0): raise _Bail",
+        f"(_x if (_x := ({{1}} - 1.0) * (_max(_log1p(-{{0}}), {_LOG_MIN}) if {{0}} < 1.0 else {_LOG_MIN})"
+        f" - {{1}} * (_max(_log({{0}}), {_LOG_MIN}) if {{0}} > 0.0 else {_LOG_MIN})) else 0.0)",
+        (f"({{0}} - {{1}}) / (_q if (_q := {{0}} * (1.0 - {{0}})) > {_EPS} else {_EPS})", "0.0"),
+    ),
+    losses.MSE: (  # (p - t)^2 as the mean squares it: the mantissa squared, then scaled back (subnormals alike)
+        None,
+        "(_ldexp((_f := _frexp(_d))[0] * _f[0], 2 * _f[1]) if (_d := {0} - {1}) else 0.0)",
+        ("({0} - {1}) * 2.0", "-(({0} - {1}) * 2.0)"),
+    ),
+    losses.HINGE: (
+        "if {1} != 1.0 and {1} != -1.0: raise _Bail",
+        "(_x if (_x := _max(0.0, 1.0 - {1} * {0})) else 0.0)",
+        ("(-{1} if 1.0 - {1} * {0} > 0 else 0.0)", "0.0"),
+    ),
+}
+# the rules each template was checked against: a row's `forward` and `derivative` replaced later is not inlined
+_LOSS_RULES = {row: (row.forward, row.derivative) for row in _INLINE_LOSS}
 
 
 def _outcome(f, *args):
@@ -127,6 +168,24 @@ def _unary_agrees(row, f, d, x):
     return _outcome(d, x, o) == _outcome(row.df, x, o)
 
 
+def _finite_outcome(f, *args):
+    """`_outcome`, with inf and nan as None too: compiled code hands a call over on either (so does replay)."""
+    out = _outcome(f, *args)
+    return out if out is not None and math.isfinite(struct.unpack("d", out)[0]) else None
+
+
+def _loss_agrees(row, f, ds, p, t):
+    out = _finite_outcome(row.forward, [p, t])
+    if _finite_outcome(f, p, t) != out:
+        return False
+    if out is None:
+        return True
+    o = struct.unpack("d", out)[0]
+    return all(
+        _finite_outcome(d, p, t) == _finite_outcome(_local_of, row.derivative, j, [p, t], o) for j, d in enumerate(ds)
+    )
+
+
 def _verify_inline():
     """Drop any inline template that does not give the row's own floats (bit for bit) on probe values."""
     probes = [-1e308, -710.0, -3.5, -1.0, -0.5, -1e-300, -5e-324, -0.0, 0.0, 5e-324, 1e-300, 0.5, 1.0, 2.0, 3.5,
@@ -141,6 +200,17 @@ def _verify_inline():
         ds = [eval("lambda x0, x1, o: " + t.format("x0", "x1", o="o"), dict(_NAMESPACE)) for t in locals_]
         if not all(_binary_agrees(row, f, ds, x, y) for x in probes for y in probes[::3]):
             del _INLINE_BINARY[row]
+    predictions = probes + [0.25, 1.0 - 2**-53]
+    # targets: the edges of [0, 1] and of {-1, 1}, beyond them, and far out
+    targets = [-1e308, -710.0, -1.0, -0.5, -5e-324, -0.0, 0.0, 5e-324, 0.25, 0.5, 1.0 - 2**-53, 1.0, 1.5, 2.0, 3.5,
+               1e308]  # fmt: skip
+    for row, (check, forward, locals_) in list(_INLINE_LOSS.items()):
+        body = "" if check is None else check.format("x0", "x1") + "\n    "
+        namespace = dict(_NAMESPACE)
+        exec(f"def f(x0, x1):\n    {body}return {forward.format('x0', 'x1')}\n", namespace)  # noqa: S102 - our own
+        ds = [eval("lambda x0, x1: " + t.format("x0", "x1"), dict(_NAMESPACE)) for t in locals_]
+        if not all(_loss_agrees(row, namespace["f"], ds, p, t) for p in predictions for t in targets):
+            del _INLINE_LOSS[row]
 
 
 _verify_inline()
@@ -765,11 +835,26 @@ def _emit_node(prog, node, names):
             same = False
         if not same:
             frozen_locals = stored
+    if frozen_data is None and frozen_locals is None and n == 2 and _LOSS_RULES.get(op) == (op.forward, op.derivative):
+        return _emit_loss(prog, out, args, *_INLINE_LOSS[op])
     replay = prog.constant(_replayer(op, frozen_data, frozen_locals), "replay")
     d = f"d{out[1:]}"
     emit(("value", f"{out}, {d} = {replay}([{', '.join(args)}])"))
     emit(("end", ""))
     return lambda j, g: f"{g} * {d}[{j}]"
+
+
+def _emit_loss(prog, out, args, check, forward, locals_):
+    """A loss of one prediction and its target, written out (`_INLINE_LOSS`)."""
+    if check is not None:
+        prog.forward.append(("value", check.format(*args)))
+    prog.forward.append(("value", f"{out} = {forward.format(*args)}"))
+    d = [f"d{out[1:]}_{j}" for j in range(2)]
+    for j in range(2):
+        prog.forward.append(("local", f"{d[j]} = {locals_[j].format(*args)}"))
+    prog.checked_locals.extend(d)
+    prog.forward.append(("end", ""))
+    return lambda j, g: f"{g} * {d[j]}"
 
 
 def _all_values(aux):
