@@ -3,6 +3,7 @@
     python benchmarks/bench_experiments.py                        # against f849488, reduced sizes, 2 rounds
     python benchmarks/bench_experiments.py --full                 # the sizes measured.py runs (many times longer)
     python benchmarks/bench_experiments.py HEAD~5 --only output --rounds 1
+    python benchmarks/bench_experiments.py --in-code              # and the time spent in the generated code
 
 Issue 14 asks the `deep-xor-grid`, `rbm` and `output` experiments to run at least 3x
 faster than at f849488, the commit before the compile work. The old package is taken out
@@ -65,13 +66,34 @@ hashes = {key: hashlib.sha1(repr(value).encode()).hexdigest() for key, value in 
 print(json.dumps({"seconds": seconds, "file": module.__file__, "hashes": hashes}))
 """
 
+# With --in-code, one more run of this checkout with every generated function timed: "in_code" is the time
+# spent inside the code compile wrote (what is left if fit, the watches, the optimizers' own steps and the
+# evaluations took no time at all). The wrapper adds one perf_counter pair per call.
+IN_CODE = """
+import time
+from micrograd_ko.compiler import run as _run
+_spent = [0.0]
+_variant = _run.CompiledFunction._variant
+def _timed_variant(self, name):
+    function, source = _variant(self, name)
+    def timed(*args):
+        start = time.perf_counter()
+        try:
+            return function(*args)
+        finally:
+            _spent[0] += time.perf_counter() - start
+    return timed, source
+_run.CompiledFunction._variant = _timed_variant
+"""
+CHILD_IN_CODE = IN_CODE + CHILD.replace('"hashes": hashes', '"hashes": hashes, "in_code": _spent[0]')
 
-def run(tree, module, call, workdir):
+
+def run(tree, module, call, workdir, child=CHILD):
     """One experiment in a new process importing micrograd_ko from `tree`: {"seconds", "file", "hashes"}."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     # cwd is an empty folder: `python -c` puts the working directory first on sys.path
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, module, call], cwd=workdir, env=env, capture_output=True, text=True
+        [sys.executable, "-c", child, module, call], cwd=workdir, env=env, capture_output=True, text=True
     )
     if done.returncode != 0:
         raise RuntimeError(f"{call} failed with the package in {tree}:\n{done.stderr[-3000:]}")
@@ -95,8 +117,11 @@ def git(*args):
     return subprocess.run(["git", *args], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
 
 
-def measure(name, call, module, trees, rounds, workdir, old_label):
-    """Time `name` in `rounds` alternating rounds; print its table and return (old median, new median, equal)."""
+def measure(name, call, module, trees, rounds, workdir, old_label, in_code=False):
+    """Time `name` in `rounds` alternating rounds; print its table and return (old median, new median, equal).
+
+    `in_code`: then one more run of this checkout, timing what is spent inside the generated code.
+    """
     runs = {"old": [], "new": []}
     for r in range(rounds):
         for version in ("old", "new") if r % 2 == 0 else ("new", "old"):
@@ -119,6 +144,14 @@ def measure(name, call, module, trees, rounds, workdir, old_label):
         if any(out["hashes"] != runs[version][0]["hashes"] for out in runs[version]):
             print(f"\n{version}: the numbers differ from round to round (not deterministic).")
     verdict = compare(runs["old"][0]["hashes"], runs["new"][0]["hashes"])
+    if in_code:
+        timed = run(trees["new"], module, call, workdir, CHILD_IN_CODE)
+        print(
+            f"\nOne more run of this checkout with the generated code timed: {timed['seconds']:.2f} s, of which "
+            f"{timed['in_code']:.2f} s ({timed['in_code'] / timed['seconds']:.0%}) inside the generated code. "
+            f"Were everything else free: old ÷ generated code alone = {medians[0] / timed['in_code']:.2f}x.",
+            flush=True,
+        )
     return medians, verdict
 
 
@@ -129,6 +162,11 @@ def main(argv=None):
     )
     parser.add_argument("--rounds", type=int, default=2, help="runs per experiment and version (default 2)")
     parser.add_argument("--full", action="store_true", help="the full sizes of measured.py (many times longer)")
+    parser.add_argument(
+        "--in-code",
+        action="store_true",
+        help="one more run of this checkout timing the generated code alone (the most a cut of overhead gives)",
+    )
     parser.add_argument(
         "--only",
         nargs="+",
@@ -158,7 +196,7 @@ def main(argv=None):
         for name in args.only:
             module, reduced, full = EXPERIMENTS[name]
             call = full if args.full else reduced
-            medians, verdict = measure(name, call, module, trees, args.rounds, workdir, old_label)
+            medians, verdict = measure(name, call, module, trees, args.rounds, workdir, old_label, args.in_code)
             summary.append((name, *medians, verdict))
     end_load = os.getloadavg()
     print(f"\n## Summary (medians of {args.rounds})\n")
