@@ -186,6 +186,68 @@ def test_a_number_or_slope_fn_gives_from_op_stays_fns_even_where_the_rule_agreed
     check(fn, (1.0,), [(1.0,), (-1.0,)], [w])
 
 
+class _EqualToEveryFunction:
+    """A rule that says it is equal to any function (`__eq__` always True): Op's rules are compared by identity."""
+
+    def __init__(self, rule):
+        self.rule = rule
+
+    def __call__(self, *args):
+        return self.rule(*args)
+
+    def __eq__(self, other):
+        return True
+
+    __hash__ = object.__hash__
+
+
+def test_an_op_named_like_a_loss_whose_rule_claims_equality_is_replayed_not_written_out():
+    """The losses of one prediction are written out only for the row itself with the rules its template was
+    checked against: an op named "mse" whose forward is 'equal' to the row's compiled as mse (1.0 where the
+    engine gave 2.0)."""
+    w = Value(0.5)
+    shifted = Op("mse", losses.MSE.derivative, _EqualToEveryFunction(lambda xs: (xs[0] - xs[1]) ** 2 + 1.0))
+    step = check(lambda x, t: _by_rule(shifted, [w * x, t]), (0.5, 1.0), [(2.0, 0.0), (0.5, 1.0), (-3.0, 2.0)], [w])
+    assert "_replay" in step.source
+
+
+def test_a_loss_rows_rule_that_claims_equality_set_before_compile_is_replayed(monkeypatch):
+    w = Value(0.5)
+    forward = losses.MSE.forward
+    monkeypatch.setattr(losses.MSE, "forward", _EqualToEveryFunction(lambda xs: forward(xs) + 1.0))
+    step = check(lambda x, t: losses.mse(w * x, t), (0.5, 1.0), [(2.0, 0.0), (0.5, 1.0)], [w])
+    assert "_replay" in step.source
+
+
+def _at_most_three_quarters(x):
+    if x > 0.75:
+        raise ValueError("a log of the learner's own, for x <= 0.75")
+
+
+@pytest.mark.parametrize(
+    "row, attribute, rule, fn",
+    [
+        ("SIGMOID", "f", lambda x: 0.25, lambda w, x: (w * x).sigmoid()),
+        ("TANH", "f", lambda x: 0.25, lambda w, x: (w * x).tanh()),
+        ("TANH", "df", lambda x, out: 3.0, lambda w, x: (w * x).tanh()),
+        ("EXP", "f", lambda x: 0.25, lambda w, x: (w * x).exp()),
+        ("LOG", "check", _at_most_three_quarters, lambda w, x: (w * x).log()),
+        ("MUL", "f", lambda x, y: x + y, lambda w, x: w * x),
+    ],
+)
+def test_a_rule_of_a_hot_row_set_before_compile_is_the_one_compiled_code_computes_with(
+    row, attribute, rule, fn, monkeypatch
+):
+    """The hot rows are written inline from templates checked against their rules when the compiler was
+    imported; a learner's own rule set on the row later (`engine.SIGMOID.f = mine`) is what the engine computes
+    with: compiled 0.731 (the template's sigmoid) where the engine gave 0.25."""
+    from micrograd_ko import engine
+
+    w = Value(0.5)
+    monkeypatch.setattr(getattr(engine, row), attribute, rule)
+    check(lambda x: fn(w, x), (0.5,), [(2.0,), (-1.0,), (0.0,)], [w])
+
+
 def test_micrograd_style_nodes_are_refused():
     a, b = Value(2.0), Value(3.0)
     with pytest.raises(CompileError):  # (refused already for reading .data)

@@ -36,7 +36,8 @@ Calling `step(3.0)` returns exactly what `out = fn(3.0); out.backward();
 out.data` returns, and adds into every parameter's `.grad` exactly what that
 `backward()` adds: the generated lines apply the engine's own rules (chosen
 by the identity of the op table's rows, never by an op's name) to the same
-floats in the same order.
+floats in the same order. A row whose rule the learner set to one of their
+own before compiling (`engine.SIGMOID.f = mine`) is called through that rule.
 
 The rule: exact or it refuses
 -----------------------------

@@ -17,6 +17,7 @@ import functools
 import gc
 import math
 import numbers
+import operator
 import struct
 import sys
 
@@ -48,7 +49,8 @@ def _float_text(x):
 # The hot rows of the op table written out inline, so a step costs no function
 # call per node. Each must compute exactly what its row computes; every entry
 # is checked against the row when this module is imported (`_verify_inline`),
-# and a row whose check fails is called through its own functions instead.
+# and a row whose check fails is called through its own functions instead, as
+# is a row whose rules were set to others since (`_CHECKED_RULES`).
 # {0}, {1}: the inputs' variables, {o}: the output's. Local derivative None:
 # the term needs no multiplication ("g", "-g"); "1", "-1" spelled as such.
 _INLINE_UNARY = {
@@ -131,8 +133,30 @@ _INLINE_LOSS = {
         ("(-{1} if 1.0 - {1} * {0} > 0 else 0.0)", "0.0"),
     ),
 }
-# the rules each template was checked against: a row's `forward` and `derivative` replaced later is not inlined
-_LOSS_RULES = {row: (row.forward, row.derivative) for row in _INLINE_LOSS}
+
+
+def _rules(row):
+    """The functions a row computes with: `f`, `df` and `check` of the table's rows, `forward` and `derivative`."""
+    return tuple(getattr(row, name, None) for name in ("f", "df", "check", "forward", "derivative"))
+
+
+# The rows whose templates are checked (below), by identity, with the rules they are checked against. A learner
+# may set a row's rule to one of their own before compiling (`engine.SIGMOID.f = mine`, `losses.MSE.forward`):
+# the engine computes with it, so that row is then called through its rules, not written out. (A rule is
+# compared with `is`: an object of the learner's may say it is equal to any function.)
+_CHECKED_RULES = {
+    id(row): (row, _rules(row)) for table in (_INLINE_UNARY, _INLINE_BINARY, _INLINE_LOSS) for row in table
+}
+
+
+def _rows_as_checked():
+    """The ids of the rows that may be written out now: template kept, the row's rules the ones checked."""
+    return {
+        key
+        for key, (row, rules) in _CHECKED_RULES.items()
+        if (row in _INLINE_UNARY or row in _INLINE_BINARY or row in _INLINE_LOSS)
+        and all(map(operator.is_, _rules(row), rules))
+    }
 
 
 def _outcome(f, *args):
@@ -269,6 +293,7 @@ class _Program:
         self.forward = []  # (kind, line)
         self.checked_locals = []
         self.given_to_from_op = {}  # the tracer's: id(node) -> whether fn gave from_op its slopes too
+        self.inline = _rows_as_checked()  # ids of the rows written out in this program
         self.namespace = dict(_NAMESPACE)
         self._objects = {}
 
@@ -490,9 +515,7 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         engine.DOT,
     }
     # (by identity: an op of the user's may bear the name of a row, and turn inf into a finite number)
-    passing_ids = {
-        id(op) for op in passing if op in _INLINE_BINARY or op in _INLINE_UNARY or op in (engine.SUM, engine.DOT)
-    }
+    passing_ids = {id(op) for op in passing if id(op) in prog.inline or op in (engine.SUM, engine.DOT)}
     consumed, leave = set(), set()
     for node in forward_nodes:
         through = id(node._op) in passing_ids
@@ -739,7 +762,7 @@ def _emit_node(prog, node, names):
             f"a subclass of Value ({type(node).__name__}) cannot be compiled",
         )
     if type(node._a) is not tuple:  # one or two parents: built by a Value method from a row of the table
-        if len(parents) == 2 and op in _INLINE_BINARY:
+        if len(parents) == 2 and id(op) in prog.inline and op in _INLINE_BINARY:
             forward, locals_, check = _INLINE_BINARY[op]
             emit(("value", f"{out} = {forward.format(*args)}"))
             if check:  # d0, d1 as variables: they are checked
@@ -752,7 +775,7 @@ def _emit_node(prog, node, names):
             emit(("end", ""))
             terms = [times(t.format(*args, o=out)) for t in locals_]
             return lambda j, g: terms[j](j, g)
-        if len(parents) == 1 and op in _INLINE_UNARY:
+        if len(parents) == 1 and id(op) in prog.inline and op in _INLINE_UNARY:
             forward, local, check = _INLINE_UNARY[op]
             emit(("value", f"{out} = {forward.format(*args)}"))
             local = local.format(*args, o=out)
@@ -835,7 +858,7 @@ def _emit_node(prog, node, names):
             same = False
         if not same:
             frozen_locals = stored
-    if frozen_data is None and frozen_locals is None and n == 2 and _LOSS_RULES.get(op) == (op.forward, op.derivative):
+    if frozen_data is None and frozen_locals is None and n == 2 and id(op) in prog.inline and op in _INLINE_LOSS:
         return _emit_loss(prog, out, args, *_INLINE_LOSS[op])
     replay = prog.constant(_replayer(op, frozen_data, frozen_locals), "replay")
     d = f"d{out[1:]}"
