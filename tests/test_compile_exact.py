@@ -473,6 +473,40 @@ def test_errors_and_edge_values_are_the_engines(name, fn, calls):
     check(f, example, calls, [p])
 
 
+@pytest.mark.parametrize("name", ["mse", "bce", "bce_with_logits", "hinge"])
+def test_a_loss_of_a_weight_holding_a_numpy_float_is_the_engines_python_float(name):
+    """A weight's `.data` may be a numpy float; the engine makes a loss node's number and slopes Python floats
+    (`from_op`), and what follows computes in doubles. The loss written out kept numpy's float32, so
+    `bce_with_logits(w * x, t) + x` compiled 0.7783 rounded to float32 (a numpy float32) where the engine
+    gave another double."""
+    np = pytest.importorskip("numpy")
+    w = Value(0.3)
+    loss = losses.LOSSES[name]
+
+    def fn(x, t):
+        return loss(w * x, t) * x + x
+
+    step = ko.compile(fn, 0.5, 1.0)
+    for kind in (np.float32, np.float64):
+        w.data = kind(0.3)
+        for args in [(0.1, 1.0), (0.7, -1.0 if name == "hinge" else 0.0)]:
+            got, got_grads = compiled(step, args, [w])
+            expected, expected_grads = interpreted(fn, args, [w])
+            assert (type(got), bits(got)) == (type(expected), bits(expected)), (kind, args)
+            assert [(type(g), bits(g)) for g in got_grads] == [(type(g), bits(g)) for g in expected_grads]
+
+
+@pytest.mark.parametrize("kind", ["float32", "float64"])
+def test_a_loss_traced_while_a_weight_holds_a_numpy_float_is_differentiated_at_every_call(kind):
+    """The engine stores a rule's slopes as floats (`from_op`); compile took slopes that were numpy floats while
+    tracing for slopes fn had given from_op, and froze them: mse(w * x, t) traced at (0.5, 1.0) gave w.grad
+    -3.4 at (2.0, 0.0), where the engine gives 2.4."""
+    np = pytest.importorskip("numpy")
+    w = Value(0.3)
+    w.data = getattr(np, kind)(0.3)
+    check(lambda x, t: losses.mse(w * x, t), (0.5, 1.0), [(2.0, 0.0), (0.5, 1.0), (-1.0, 3.0)], [w])
+
+
 def test_a_call_inside_no_grad_adds_nothing():
     w = Value(2.0)
     step = ko.compile(lambda x: (w * x).tanh(), 1.0)

@@ -90,6 +90,8 @@ _NAMESPACE = {
     "_sqrt": math.sqrt,
     "_tanh": math.tanh,
     "_abs": abs,
+    "_type": type,
+    "_float": float,
     "_max": max,
     "_fsum": math.fsum,
     "_sum": sum,
@@ -278,7 +280,12 @@ def _bits(x):
 
 
 def _same_floats(a, b):
-    return len(a) == len(b) and all(type(x) in (float, int) and _bits(float(x)) == _bits(y) for x, y in zip(a, b))
+    """Whether a rule's slopes `a` are the stored `b`, as from_op stores them: any real number (a numpy float
+    too) as its float."""
+    return len(a) == len(b) and all(
+        isinstance(x, numbers.Real) and not isinstance(x, (bool, Value)) and _bits(float(x)) == _bits(y)
+        for x, y in zip(a, b)
+    )
 
 
 class _Program:
@@ -868,7 +875,16 @@ def _emit_node(prog, node, names):
 
 
 def _emit_loss(prog, out, args, check, forward, locals_):
-    """A loss of one prediction and its target, written out (`_INLINE_LOSS`)."""
+    """A loss of one prediction and its target, written out (`_INLINE_LOSS`).
+
+    The templates are checked on floats, and the engine makes a loss node's number and slopes Python floats
+    (`from_op`) whatever its parents hold: a weight's `.data` may be an int or a numpy float32, whose arithmetic
+    the template would carry on. So a parent that is a weight or a node (inputs and constants are floats) and
+    holds no float hands the call to the engine.
+    """
+    typed = [a for a in args if a[0] in "pv"]
+    if typed:
+        prog.forward.append(("value", f"if {' or '.join(f'_type({a}) is not _float' for a in typed)}: raise _Bail"))
     if check is not None:
         prog.forward.append(("value", check.format(*args)))
     prog.forward.append(("value", f"{out} = {forward.format(*args)}"))
