@@ -248,6 +248,25 @@ def test_a_rule_of_a_hot_row_set_before_compile_is_the_one_compiled_code_compute
     check(lambda x: fn(w, x), (0.5,), [(2.0,), (-1.0,), (0.0,)], [w])
 
 
+@pytest.mark.parametrize("when", ["before compile", "after compile"])
+@pytest.mark.parametrize("name, number", [("_BCE_EPS", 0.3), ("_BCE_LOG_MIN", -0.5)])
+def test_a_clamp_of_bce_set_to_another_number_is_the_one_compiled_calls_use(name, number, when, monkeypatch):
+    """bce's written-out template holds the clamps its row reads from the losses module when it runs; set to
+    another number, compiled calls went on with the old one: w.grad -0.219 where the engine gave -0.180."""
+    w = Value(0.5)
+
+    def fn(x, t):
+        return losses.bce((w * x).sigmoid(), t)
+
+    if when == "before compile":
+        monkeypatch.setattr(losses, name, number)
+    step = ko.compile(fn, 0.5, 1.0)
+    if when == "after compile":
+        monkeypatch.setattr(losses, name, number)
+    for args in [(0.5, 1.0), (-80.0, 1.0), (80.0, 0.0)]:
+        assert_same(compiled(step, args, [w]), interpreted(fn, args, [w]))
+
+
 def test_micrograd_style_nodes_are_refused():
     a, b = Value(2.0), Value(3.0)
     with pytest.raises(CompileError):  # (refused already for reading .data)

@@ -111,6 +111,9 @@ def _sigmoid_text(x):
 # at import like the templates above; a row whose rules were replaced since is called through them.
 # row: (line that refuses a target (or prediction) outside the loss's domain, or None, forward,
 #       (local derivative for the prediction, for the target))
+# bce's clamps, which its row reads from the losses module when it runs: written into the template, so a program
+# that writes bce out holds only while they are these (`CompiledFunction.depends_on`)
+_BCE_NUMBERS = ((losses, "_BCE_LOG_MIN", losses._BCE_LOG_MIN), (losses, "_BCE_EPS", losses._BCE_EPS))
 _LOG_MIN, _EPS = _float_text(losses._BCE_LOG_MIN), _float_text(losses._BCE_EPS)
 _INLINE_LOSS = {
     losses.BCE_WITH_LOGITS: (
@@ -158,6 +161,7 @@ def _rows_as_checked():
         for key, (row, rules) in _CHECKED_RULES.items()
         if (row in _INLINE_UNARY or row in _INLINE_BINARY or row in _INLINE_LOSS)
         and all(map(operator.is_, _rules(row), rules))
+        and (row is not losses.BCE or all(getattr(m, name) is number for m, name, number in _BCE_NUMBERS))
     }
 
 
@@ -301,6 +305,7 @@ class _Program:
         self.checked_locals = []
         self.given_to_from_op = {}  # the tracer's: id(node) -> whether fn gave from_op its slopes too
         self.inline = _rows_as_checked()  # ids of the rows written out in this program
+        self.depends_on = []  # (owner, attribute, value): what the code holds, as a call must find it
         self.namespace = dict(_NAMESPACE)
         self._objects = {}
 
@@ -651,6 +656,8 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
             lines.append(f"    return {result}")
         return "\n".join(lines) + "\n"
 
+    for owner, attribute, value in prog.depends_on:  # compile makes them the program's `depends_on`, with the trace's
+        tracer.depends_on_state[(id(owner), attribute)] = (owner, attribute, value)
     written = [parameters[k] for k, _ in touched]
     main = "full" if gradients else "forward"
     source = assemble(main)  # (a few % of what Python's compile of it costs)
@@ -866,6 +873,8 @@ def _emit_node(prog, node, names):
         if not same:
             frozen_locals = stored
     if frozen_data is None and frozen_locals is None and n == 2 and id(op) in prog.inline and op in _INLINE_LOSS:
+        if op is losses.BCE:
+            prog.depends_on.extend(_BCE_NUMBERS)
         return _emit_loss(prog, out, args, *_INLINE_LOSS[op])
     replay = prog.constant(_replayer(op, frozen_data, frozen_locals), "replay")
     d = f"d{out[1:]}"
