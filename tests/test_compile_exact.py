@@ -267,6 +267,45 @@ def test_a_clamp_of_bce_set_to_another_number_is_the_one_compiled_calls_use(name
         assert_same(compiled(step, args, [w]), interpreted(fn, args, [w]))
 
 
+_EXP = math.exp
+
+
+def _exp_of_the_learners(x):
+    return _EXP(x) * 0.5 if x < 0.0 else _EXP(x)
+
+
+@pytest.mark.parametrize("when", ["before compile", "after compile"])
+@pytest.mark.parametrize(
+    "module, name, function, fn",
+    [
+        ("math", "exp", _exp_of_the_learners, lambda w, x, t: losses.bce_with_logits(w * x, t)),
+        ("math", "exp", _exp_of_the_learners, lambda w, x, t: (w * x).sigmoid() * t),
+        ("math", "log1p", lambda x: 0.5 * x, lambda w, x, t: losses.bce_with_logits(w * x, t)),
+        ("losses", "_mean", lambda terms, loss, square=False: 2.0 * sum(terms), lambda w, x, t: losses.mse(w * x, t)),
+        ("losses", "sigmoid_of", lambda x: 0.5, lambda w, x, t: losses.bce_with_logits(w * x, t)),
+        ("engine", "_sigmoid_float", lambda x: 0.5, lambda w, x, t: (w * x).sigmoid() * t),
+    ],
+)
+def test_a_function_the_rows_call_set_to_the_learners_is_the_one_compiled_calls_use(
+    module, name, function, fn, when, monkeypatch
+):
+    """The rows written out call functions of other modules by name when they run (`math.exp`, losses' `_mean`,
+    `sigmoid_of`): one set to the learner's own before compiling was not seen by the templates, which call the
+    ones checked at import: bce_with_logits(w * x, t) gave the real exp's loss where the engine used the
+    learner's."""
+    from micrograd_ko import engine
+
+    owner = {"math": math, "losses": losses, "engine": engine}[module]
+    w = Value(0.5)
+    if when == "before compile":
+        monkeypatch.setattr(owner, name, function)
+    step = ko.compile(lambda x, t: fn(w, x, t), 0.5, 1.0)
+    if when == "after compile":
+        monkeypatch.setattr(owner, name, function)
+    for args in [(0.5, 1.0), (-3.0, 0.0), (4.0, 0.5)]:
+        assert_same(compiled(step, args, [w]), interpreted(lambda x, t: fn(w, x, t), args, [w]))
+
+
 def test_micrograd_style_nodes_are_refused():
     a, b = Value(2.0), Value(3.0)
     with pytest.raises(CompileError):  # (refused already for reading .data)

@@ -106,15 +106,17 @@ def _sigmoid_text(x):
     return f"(1.0 / (1.0 + _exp(-{x})) if {x} >= 0 else (_e := _exp({x})) / (1.0 + _e))"
 
 
+# bce's clamps, which its row reads from the losses module when it runs: written into the template, so bce is
+# written out only while they are these objects (`_rows_as_checked`), and a program holds only while they are
+# these numbers (`_HELD`)
+_BCE_NUMBERS = ((losses, "_BCE_LOG_MIN", losses._BCE_LOG_MIN), (losses, "_BCE_EPS", losses._BCE_EPS))
+_LOG_MIN, _EPS = _float_text(losses._BCE_LOG_MIN), _float_text(losses._BCE_EPS)
+
 # The losses fit applies to one prediction {0} and its target {1} (one sample: the mean of one term is the term,
 # and 0.0 for -0.0), written out so a sample's step calls no Python function. Each is checked against its row
 # at import like the templates above; a row whose rules were replaced since is called through them.
 # row: (line that refuses a target (or prediction) outside the loss's domain, or None, forward,
 #       (local derivative for the prediction, for the target))
-# bce's clamps, which its row reads from the losses module when it runs: written into the template, so a program
-# that writes bce out holds only while they are these (`CompiledFunction.depends_on`)
-_BCE_NUMBERS = ((losses, "_BCE_LOG_MIN", losses._BCE_LOG_MIN), (losses, "_BCE_EPS", losses._BCE_EPS))
-_LOG_MIN, _EPS = _float_text(losses._BCE_LOG_MIN), _float_text(losses._BCE_EPS)
 _INLINE_LOSS = {
     losses.BCE_WITH_LOGITS: (
         "if not 0.0 <= {1} <= 1.0: raise _Bail",
@@ -154,8 +156,34 @@ _CHECKED_RULES = {
 }
 
 
+# Functions of other modules the rows call by name when they run, as they were when the templates were checked
+# against the rows: one set to the learner's own before compiling (`math.exp = mine`, losses' `_mean`) is what
+# the engine calls, so then no row is written out. (Set after compiling: see `_HELD`.)
+_CALLED = tuple(
+    (module, name, getattr(module, name))
+    for module, names in (
+        (math, ("exp", "log", "log1p", "frexp", "ldexp", "fsum")),
+        (engine, ("_exp", "sigmoid_of", "_sigmoid_float")),
+        (losses, ("_mean", "sigmoid_of")),
+    )
+    for name in names
+)
+
+# What a program that writes a loss out holds only while it is so (`CompiledFunction.depends_on`: a call that
+# finds another runs interpreted), beyond what the watch of micrograd_ko's own modules sees after compiling
+# (`library_state`: the rows, and the names their module functions read): the name bce_with_logits' slope reads
+# (it is reached through the row's closure, which the watch does not follow), and bce's clamps (numbers).
+_HELD = {
+    losses.BCE_WITH_LOGITS: ((losses, "sigmoid_of", losses.sigmoid_of),),
+    losses.BCE: _BCE_NUMBERS,
+}
+
+
 def _rows_as_checked():
-    """The ids of the rows that may be written out now: template kept, the row's rules the ones checked."""
+    """The ids of the rows that may be written out now: template kept, the row's rules the ones checked, and the
+    functions they call the same."""
+    if not all(getattr(module, name) is function for module, name, function in _CALLED):
+        return set()
     return {
         key
         for key, (row, rules) in _CHECKED_RULES.items()
@@ -873,8 +901,7 @@ def _emit_node(prog, node, names):
         if not same:
             frozen_locals = stored
     if frozen_data is None and frozen_locals is None and n == 2 and id(op) in prog.inline and op in _INLINE_LOSS:
-        if op is losses.BCE:
-            prog.depends_on.extend(_BCE_NUMBERS)
+        prog.depends_on.extend(_HELD.get(op, ()))
         return _emit_loss(prog, out, args, *_INLINE_LOSS[op])
     replay = prog.constant(_replayer(op, frozen_data, frozen_locals), "replay")
     d = f"d{out[1:]}"
