@@ -306,6 +306,13 @@ def test_a_function_the_rows_call_set_to_the_learners_is_the_one_compiled_calls_
         assert_same(compiled(step, args, [w]), interpreted(lambda x, t: fn(w, x, t), args, [w]))
 
 
+def test_a_function_the_rows_call_deleted_is_no_raw_error_of_compile(monkeypatch):
+    """(`del math.log1p`: compile looked it up to compare it with the one checked, and raised AttributeError.)"""
+    monkeypatch.delattr(math, "log1p")
+    w = Value(0.5)
+    check(lambda x: (w * x).tanh(), (1.0,), [(2.0,), (-0.5,)], [w])
+
+
 def test_micrograd_style_nodes_are_refused():
     a, b = Value(2.0), Value(3.0)
     with pytest.raises(CompileError):  # (refused already for reading .data)

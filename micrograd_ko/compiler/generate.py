@@ -182,14 +182,14 @@ _HELD = {
 def _rows_as_checked():
     """The ids of the rows that may be written out now: template kept, the row's rules the ones checked, and the
     functions they call the same."""
-    if not all(getattr(module, name) is function for module, name, function in _CALLED):
+    if not all(getattr(module, name, None) is function for module, name, function in _CALLED):
         return set()
     return {
         key
         for key, (row, rules) in _CHECKED_RULES.items()
         if (row in _INLINE_UNARY or row in _INLINE_BINARY or row in _INLINE_LOSS)
         and all(map(operator.is_, _rules(row), rules))
-        and (row is not losses.BCE or all(getattr(m, name) is number for m, name, number in _BCE_NUMBERS))
+        and (row is not losses.BCE or all(getattr(m, name, None) is number for m, name, number in _BCE_NUMBERS))
     }
 
 
