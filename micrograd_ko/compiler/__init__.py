@@ -37,7 +37,9 @@ out.data` returns, and adds into every parameter's `.grad` exactly what that
 `backward()` adds: the generated lines apply the engine's own rules (chosen
 by the identity of the op table's rows, never by an op's name) to the same
 floats in the same order. A row whose rule the learner set to one of their
-own before compiling (`engine.SIGMOID.f = mine`) is called through that rule.
+own before compiling (`engine.SIGMOID.f = mine`) is called through that rule,
+and while a function the rows call by name is the learner's (`math.exp =
+mine`), every row is.
 
 The rule: exact or it refuses
 -----------------------------
