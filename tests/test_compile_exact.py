@@ -538,6 +538,7 @@ def test_errors_and_edge_values_are_the_engines(name, fn, calls):
     check(f, example, calls, [p])
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast")  # (the engine compares float32 with 1.8e308)
 @pytest.mark.parametrize("name", ["mse", "bce", "bce_with_logits", "hinge"])
 def test_a_loss_of_a_weight_holding_a_numpy_float_is_the_engines_python_float(name):
     """A weight's `.data` may be a numpy float; the engine makes a loss node's number and slopes Python floats
@@ -561,6 +562,7 @@ def test_a_loss_of_a_weight_holding_a_numpy_float_is_the_engines_python_float(na
             assert [(type(g), bits(g)) for g in got_grads] == [(type(g), bits(g)) for g in expected_grads]
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast")  # (the engine compares float32 with 1.8e308)
 @pytest.mark.parametrize("kind", ["float32", "float64"])
 def test_a_loss_traced_while_a_weight_holds_a_numpy_float_is_differentiated_at_every_call(kind):
     """The engine stores a rule's slopes as floats (`from_op`); compile took slopes that were numpy floats while
