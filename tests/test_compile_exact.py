@@ -12,6 +12,7 @@ import random
 import struct
 import sys
 import types
+import warnings
 import weakref
 
 import pytest
@@ -1557,3 +1558,35 @@ def test_a_number_fn_finds_among_the_builtins_changed_between_calls_is_seen(monk
     f = ko.compile(fn, 1.0)
     monkeypatch.setattr(builtins, "GAIN", 3.0)
     assert compiled(f, [1.0], [w]) == interpreted(fn, [1.0], [w]) == (1.5, [3.0]) and f.handed_over == 1
+
+
+def test_a_handed_over_call_starts_backward_from_output_grad_without_multiplying_the_output():
+    """output_grad = 2 on an output of 1e308: the gradients are finite, the product output * 2 is not. The
+    compiled call and its own hand-over (what runs when the compiled code cannot vouch for a call) agree."""
+    w = ko.Value(0.5)
+    step = ko.compile(lambda x, t: losses.mse(w * x, t), 0.5, 1.0)
+    args = (3.5, -1e154)
+    value = step(*args, output_grad=2.0)
+    compiled = (value.hex(), w.grad.hex())
+    w.grad = 0.0
+    value = step._interpreted(args, 2.0, True)
+    assert (value.hex(), w.grad.hex()) == compiled
+    assert step.handed_over == 0
+
+
+def test_weights_holding_numpy_floats_hand_a_two_term_dot_to_the_engine():
+    """A dot of two terms is written `0.0 + a*b + c*d`, which goes on in float32 for float32 weights, where the
+    engine's dot (an exact sum) returns a float: the call is handed over."""
+    np = pytest.importorskip("numpy")
+    w1, w2 = ko.Value(0.3), ko.Value(0.7)
+    step = ko.compile(lambda x, y: ko.dot([w1, w2], [x, y]) * x, 0.1, 0.2)
+    w1.data, w2.data = np.float32(0.3), np.float32(0.7)
+    value = step(0.1, 0.2)
+    got = (type(value), value, type(w1.grad), w1.grad, w2.grad)
+    w1.grad = w2.grad = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = ko.dot([w1, w2], [ko.Value(0.1), ko.Value(0.2)]) * ko.Value(0.1)
+        out.backward()
+    assert got == (type(out.data), out.data, type(w1.grad), w1.grad, w2.grad)
+    assert type(value) is float

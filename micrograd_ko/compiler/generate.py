@@ -775,13 +775,15 @@ def _emit_sum(lines, target, terms, indent=""):
 
 
 def _emit_check(lines, variables, indent="    ", bail="raise _Bail"):
-    """Run `bail` if any of `variables` is inf or nan (their sum is; a sum that overflows only bails too)."""
+    """Run `bail` if any of `variables` is inf or nan (their sum is; a sum that overflows only bails too), or
+    is a number of another type than float: a weight holding a numpy float32, say, whose arithmetic this code
+    would carry on where some of the engine's rules (dot, sum, the losses) return floats."""
     if not variables:
         return
     for start in range(0, len(variables), 250):
         chunk = ", ".join(variables[start : start + 250])
         lines.append(f"{indent}_s = _sum(({chunk},))" if start == 0 else f"{indent}_s = _s + _sum(({chunk},))")
-    lines.append(f"{indent}if _s - _s: {bail}")  # 0.0 for a finite sum, nan otherwise
+    lines.append(f"{indent}if _s - _s or _type(_s) is not _float: {bail}")  # (_s - _s: 0.0 finite, else nan)
 
 
 def _emit_node(prog, node, names):

@@ -19,6 +19,11 @@ from ..i18n import bilingual
 from .errors import ArgumentTypeError, GuardError, StructureError, _Bail, _GuardMiss
 from .trace import _describe, _flatten, _wrap, is_number, split_result
 
+# The top of a handed-over call's backward for an `output_grad` other than 1.0: a node holding the output's own
+# number, with output_grad as its local derivative, so backward starts from output_grad as the compiled code
+# does, without the product output * output_grad (which can overflow where every gradient is finite).
+_OUTPUT_GRAD = engine.Op("output_grad", None)
+
 
 def _aux_numbers(aux):
     """What fn returned beside its output, as numbers (nested as it was)."""
@@ -230,7 +235,12 @@ class CompiledFunction:
                 )
             )
         if result is not None and self._gradients and recording:
-            (result if output_grad == 1.0 else result * output_grad).backward()
+            if output_grad == 1.0:
+                result.backward()
+            elif type(output_grad) in (int, float):  # backward from output_grad, as the compiled code starts
+                Value.from_op(result.data, _OUTPUT_GRAD, [result], local_grads=[output_grad]).backward()
+            else:
+                (result * output_grad).backward()
         if result is None:
             return _aux_numbers(aux)
         return result.data if aux is None else (result.data, _aux_numbers(aux))
