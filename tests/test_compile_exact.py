@@ -1590,3 +1590,37 @@ def test_weights_holding_numpy_floats_hand_a_two_term_dot_to_the_engine():
         out.backward()
     assert got == (type(out.data), out.data, type(w1.grad), w1.grad, w2.grad)
     assert type(value) is float
+
+
+@pytest.mark.parametrize("where", ["builtins", "losses module"])
+@pytest.mark.parametrize("when", ["before compile", "after compile"])
+def test_a_max_the_losses_call_set_to_the_learners_is_what_a_compiled_call_computes_with(monkeypatch, where, when):
+    """hinge's row calls max() by name when it runs; its written-out template called the max of import time."""
+    import builtins
+
+    real_max = builtins.max
+
+    def doubled_max(*args, **kwargs):  # hinge's max(0.0, margin) doubled; every other call as Python's
+        if len(args) == 2 and args[0] == 0.0 and type(args[1]) is float and not kwargs:
+            return 2.0 * real_max(*args)
+        return real_max(*args, **kwargs)
+
+    def replace():
+        if where == "builtins":
+            monkeypatch.setattr(builtins, "max", doubled_max)
+        else:
+            monkeypatch.setattr(losses, "max", doubled_max, raising=False)
+
+    w = ko.Value(0.5)
+    if when == "before compile":
+        replace()
+    step = ko.compile(lambda x, t: losses.hinge(w * x, t), 0.5, 1.0)
+    if when == "after compile":
+        replace()
+    value = step(0.5, 1.0)
+    compiled = (value, w.grad)
+    w.grad = 0.0
+    out = losses.hinge(w * ko.Value(0.5), 1.0)
+    out.backward()
+    monkeypatch.undo()
+    assert compiled == (out.data, w.grad) == (1.5, -0.5)

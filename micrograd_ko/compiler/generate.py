@@ -13,6 +13,7 @@ it. Returns a `run.CompiledFunction`.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import gc
 import math
@@ -25,7 +26,7 @@ from .. import engine, losses
 from ..engine import Value, topological_order
 from ..i18n import bilingual
 from .errors import CompileError, _Bail, _GuardMiss
-from .run import CompiledFunction
+from .run import _GONE, CompiledFunction
 
 # Per program (see the module docstring): karpathy's moons step written one node per op (65,177 nodes,
 # 126,954 edges) fits; a graph of 100,000 nodes does not, whatever its edges.
@@ -160,29 +161,34 @@ _CHECKED_RULES = {
 # against the rows: one set to the learner's own before compiling (`math.exp = mine`, losses' `_mean`) is what
 # the engine calls, so then no row is written out. (Set after compiling: see `_HELD`.)
 _CALLED = tuple(
-    (module, name, getattr(module, name))
+    (module, name, getattr(module, name, _GONE))
     for module, names in (
         (math, ("exp", "log", "log1p", "frexp", "ldexp", "fsum")),
         (engine, ("_exp", "sigmoid_of", "_sigmoid_float")),
-        (losses, ("_mean", "sigmoid_of")),
+        (losses, ("_mean", "sigmoid_of", "max", "abs")),  # (max and abs: builtins, unless losses defines its own)
+        (builtins, ("max", "abs")),
     )
     for name in names
 )
+# the builtins the loss rows call by name, and their modules' globals that would shadow them
+_BUILTINS_HELD = tuple((module, name, value) for module, name, value in _CALLED if name in ("max", "abs"))
 
 # What a program that writes a loss out holds only while it is so (`CompiledFunction.depends_on`: a call that
 # finds another runs interpreted), beyond what the watch of micrograd_ko's own modules sees after compiling
 # (`library_state`: the rows, and the names their module functions read): the name bce_with_logits' slope reads
-# (it is reached through the row's closure, which the watch does not follow), and bce's clamps (numbers).
+# (it is reached through the row's closure, which the watch does not follow), bce's clamps (numbers), and the
+# builtins max and abs the rows call (rebound, or shadowed by a global of their module).
 _HELD = {
-    losses.BCE_WITH_LOGITS: ((losses, "sigmoid_of", losses.sigmoid_of),),
-    losses.BCE: _BCE_NUMBERS,
+    losses.BCE_WITH_LOGITS: ((losses, "sigmoid_of", losses.sigmoid_of), *_BUILTINS_HELD),
+    losses.BCE: _BCE_NUMBERS + _BUILTINS_HELD,
+    losses.HINGE: _BUILTINS_HELD,
 }
 
 
 def _rows_as_checked():
     """The ids of the rows that may be written out now: template kept, the row's rules the ones checked, and the
     functions they call the same."""
-    if not all(getattr(module, name, None) is function for module, name, function in _CALLED):
+    if not all(getattr(module, name, _GONE) is function for module, name, function in _CALLED):
         return set()
     return {
         key
