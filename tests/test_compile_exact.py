@@ -202,10 +202,9 @@ class _EqualToEveryFunction:
     __hash__ = object.__hash__
 
 
-def test_an_op_named_like_a_loss_whose_rule_claims_equality_is_replayed_not_written_out():
-    """The losses of one prediction are written out only for the row itself with the rules its template was
-    checked against: an op named "mse" whose forward is 'equal' to the row's compiled as mse (1.0 where the
-    engine gave 2.0)."""
+def test_an_op_named_like_a_loss_whose_rule_claims_equality_is_replayed():
+    """An op named "mse" whose forward says it is equal to every function runs through its own rule (a loss
+    chosen by name and its rules compared with == compiled it as mse: 1.0 where the engine gave 2.0)."""
     w = Value(0.5)
     shifted = Op("mse", losses.MSE.derivative, _EqualToEveryFunction(lambda xs: (xs[0] - xs[1]) ** 2 + 1.0))
     step = check(lambda x, t: _by_rule(shifted, [w * x, t]), (0.5, 1.0), [(2.0, 0.0), (0.5, 1.0), (-3.0, 2.0)], [w])
@@ -252,8 +251,9 @@ def test_a_rule_of_a_hot_row_set_before_compile_is_the_one_compiled_code_compute
 @pytest.mark.parametrize("when", ["before compile", "after compile"])
 @pytest.mark.parametrize("name, number", [("_BCE_EPS", 0.3), ("_BCE_LOG_MIN", -0.5)])
 def test_a_clamp_of_bce_set_to_another_number_is_the_one_compiled_calls_use(name, number, when, monkeypatch):
-    """bce's written-out template holds the clamps its row reads from the losses module when it runs; set to
-    another number, compiled calls went on with the old one: w.grad -0.219 where the engine gave -0.180."""
+    """bce's row reads its clamps from the losses module when it runs; set to another number before or after
+    compile, compiled calls use it (a template holding the old ones gave w.grad -0.219 where the engine gave
+    -0.180)."""
     w = Value(0.5)
 
     def fn(x, t):
@@ -290,10 +290,10 @@ def _exp_of_the_learners(x):
 def test_a_function_the_rows_call_set_to_the_learners_is_the_one_compiled_calls_use(
     module, name, function, fn, when, monkeypatch
 ):
-    """The rows written out call functions of other modules by name when they run (`math.exp`, losses' `_mean`,
-    `sigmoid_of`): one set to the learner's own before compiling was not seen by the templates, which call the
-    ones checked at import: bce_with_logits(w * x, t) gave the real exp's loss where the engine used the
-    learner's."""
+    """The rows call functions of other modules by name when they run (`math.exp`, losses' `_mean`,
+    `sigmoid_of`): one set to the learner's own before or after compiling is the one compiled calls use
+    (templates calling the ones of import time gave bce_with_logits(w * x, t) with the real exp where the
+    engine used the learner's)."""
     from micrograd_ko import engine
 
     owner = {"math": math, "losses": losses, "engine": engine}[module]
@@ -308,7 +308,7 @@ def test_a_function_the_rows_call_set_to_the_learners_is_the_one_compiled_calls_
 
 
 def test_a_function_the_rows_call_deleted_is_no_raw_error_of_compile(monkeypatch):
-    """(`del math.log1p`: compile looked it up to compare it with the one checked, and raised AttributeError.)"""
+    """(`del math.log1p`: no raw AttributeError from compile.)"""
     monkeypatch.delattr(math, "log1p")
     w = Value(0.5)
     check(lambda x: (w * x).tanh(), (1.0,), [(2.0,), (-0.5,)], [w])
@@ -543,9 +543,9 @@ def test_errors_and_edge_values_are_the_engines(name, fn, calls):
 @pytest.mark.parametrize("name", ["mse", "bce", "bce_with_logits", "hinge"])
 def test_a_loss_of_a_weight_holding_a_numpy_float_is_the_engines_python_float(name):
     """A weight's `.data` may be a numpy float; the engine makes a loss node's number and slopes Python floats
-    (`from_op`), and what follows computes in doubles. The loss written out kept numpy's float32, so
-    `bce_with_logits(w * x, t) + x` compiled 0.7783 rounded to float32 (a numpy float32) where the engine
-    gave another double."""
+    (`from_op`), and what follows computes in doubles. A loss template in the generated code kept numpy's
+    float32, so `bce_with_logits(w * x, t) + x` compiled 0.7783 rounded to float32 (a numpy float32) where the
+    engine gave another double."""
     np = pytest.importorskip("numpy")
     w = Value(0.3)
     loss = losses.LOSSES[name]
@@ -1595,7 +1595,8 @@ def test_weights_holding_numpy_floats_hand_a_two_term_dot_to_the_engine():
 @pytest.mark.parametrize("where", ["builtins", "losses module"])
 @pytest.mark.parametrize("when", ["before compile", "after compile"])
 def test_a_max_the_losses_call_set_to_the_learners_is_what_a_compiled_call_computes_with(monkeypatch, where, when):
-    """hinge's row calls max() by name when it runs; its written-out template called the max of import time."""
+    """hinge's row calls max() by name when it runs: rebound or shadowed before or after compile, compiled calls
+    use it (a template calling the max of import time did not)."""
     import builtins
 
     real_max = builtins.max

@@ -1,9 +1,8 @@
 """Stage 2 of compile, *generate*: write the traced graph out as Python source, one line per node.
 
 Forward lines apply each node's rule, chosen by the identity of its op (the
-op table's rows; the hot ones inline, as are the losses of one prediction and
-its target, each template checked against its row at import), a user `Op`
-through its own forward and derivative. Then the
+op table's rows; the hot ones inline, each template checked against its row
+at import), a user `Op` through its own forward and derivative. Then the
 checks for inf and nan, the backward lines (each gradient the sum of its
 consumers' terms, in the order `backward()` adds them), and the writes into
 the parameters' `.grad`. Graphs over the size limits are refused before any
@@ -13,7 +12,6 @@ it. Returns a `run.CompiledFunction`.
 
 from __future__ import annotations
 
-import builtins
 import functools
 import gc
 import math
@@ -22,7 +20,7 @@ import operator
 import struct
 import sys
 
-from .. import engine, losses
+from .. import engine
 from ..engine import Value, topological_order
 from ..i18n import bilingual
 from .errors import CompileError, _Bail, _GuardMiss
@@ -85,9 +83,6 @@ _INLINE_BINARY = {
 _NAMESPACE = {
     "_exp": math.exp,
     "_log": math.log,
-    "_log1p": math.log1p,
-    "_frexp": math.frexp,
-    "_ldexp": math.ldexp,
     "_sqrt": math.sqrt,
     "_tanh": math.tanh,
     "_abs": abs,
@@ -102,87 +97,26 @@ _NAMESPACE = {
 }
 
 
-def _sigmoid_text(x):
-    """engine's sigmoid of a float, written out (1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below)."""
-    return f"(1.0 / (1.0 + _exp(-{x})) if {x} >= 0 else (_e := _exp({x})) / (1.0 + _e))"
-
-
-# bce's clamps, which its row reads from the losses module when it runs: written into the template, so bce is
-# written out only while they are these objects (`_rows_as_checked`), and a program holds only while they are
-# these numbers (`_HELD`)
-_BCE_NUMBERS = ((losses, "_BCE_LOG_MIN", losses._BCE_LOG_MIN), (losses, "_BCE_EPS", losses._BCE_EPS))
-_LOG_MIN, _EPS = _float_text(losses._BCE_LOG_MIN), _float_text(losses._BCE_EPS)
-
-# The losses fit applies to one prediction {0} and its target {1} (one sample: the mean of one term is the term,
-# and 0.0 for -0.0), written out so a sample's step calls no Python function. Each is checked against its row
-# at import like the templates above; a row whose rules were replaced since is called through them.
-# row: (line that refuses a target (or prediction) outside the loss's domain, or None, forward,
-#       (local derivative for the prediction, for the target))
-_INLINE_LOSS = {
-    losses.BCE_WITH_LOGITS: (
-        "if not 0.0 <= {1} <= 1.0: raise _Bail",
-        "(_x if (_x := _max({0}, 0.0) - {0} * {1} + _log1p(_exp(-_abs({0})))) else 0.0)",
-        (f"(1.0 - {{1}}) * {_sigmoid_text('{0}')} - {{1}} * {_sigmoid_text('(-{0})')}", "0.0"),
-    ),
-    losses.BCE: (
-        "if not (0.0 <= {1} <= 1.0 and 0.0 <= {0} <= 1.0): raise _Bail",
-        f"(_x if (_x := ({{1}} - 1.0) * (_max(_log1p(-{{0}}), {_LOG_MIN}) if {{0}} < 1.0 else {_LOG_MIN})"
-        f" - {{1}} * (_max(_log({{0}}), {_LOG_MIN}) if {{0}} > 0.0 else {_LOG_MIN})) else 0.0)",
-        (f"({{0}} - {{1}}) / (_q if (_q := {{0}} * (1.0 - {{0}})) > {_EPS} else {_EPS})", "0.0"),
-    ),
-    losses.MSE: (  # (p - t)^2 as the mean squares it: the mantissa squared, then scaled back (subnormals alike)
-        None,
-        "(_ldexp((_f := _frexp(_d))[0] * _f[0], 2 * _f[1]) if (_d := {0} - {1}) else 0.0)",
-        ("({0} - {1}) * 2.0", "-(({0} - {1}) * 2.0)"),
-    ),
-    losses.HINGE: (
-        "if {1} != 1.0 and {1} != -1.0: raise _Bail",
-        "(_x if (_x := _max(0.0, 1.0 - {1} * {0})) else 0.0)",
-        ("(-{1} if 1.0 - {1} * {0} > 0 else 0.0)", "0.0"),
-    ),
-}
-
-
 def _rules(row):
     """The functions a row computes with: `f`, `df` and `check` of the table's rows, `forward` and `derivative`."""
     return tuple(getattr(row, name, None) for name in ("f", "df", "check", "forward", "derivative"))
 
 
 # The rows whose templates are checked (below), by identity, with the rules they are checked against. A learner
-# may set a row's rule to one of their own before compiling (`engine.SIGMOID.f = mine`, `losses.MSE.forward`):
+# may set a row's rule to one of their own before compiling (`engine.SIGMOID.f = mine`, `engine.MUL.f`):
 # the engine computes with it, so that row is then called through its rules, not written out. (A rule is
 # compared with `is`: an object of the learner's may say it is equal to any function.)
-_CHECKED_RULES = {
-    id(row): (row, _rules(row)) for table in (_INLINE_UNARY, _INLINE_BINARY, _INLINE_LOSS) for row in table
-}
+_CHECKED_RULES = {id(row): (row, _rules(row)) for table in (_INLINE_UNARY, _INLINE_BINARY) for row in table}
 
 
 # Functions of other modules the rows call by name when they run, as they were when the templates were checked
-# against the rows: one set to the learner's own before compiling (`math.exp = mine`, losses' `_mean`) is what
-# the engine calls, so then no row is written out. (Set after compiling: see `_HELD`.)
+# against the rows: one set to the learner's own before compiling (`math.exp = mine`) is what the engine calls,
+# so then no row is written out. (Set after compiling: the watch of micrograd_ko's own modules sees it.)
 _CALLED = tuple(
     (module, name, getattr(module, name, _GONE))
-    for module, names in (
-        (math, ("exp", "log", "log1p", "frexp", "ldexp", "fsum")),
-        (engine, ("_exp", "sigmoid_of", "_sigmoid_float")),
-        (losses, ("_mean", "sigmoid_of", "max", "abs")),  # (max and abs: builtins, unless losses defines its own)
-        (builtins, ("max", "abs")),
-    )
+    for module, names in ((math, ("exp", "log", "fsum")), (engine, ("_exp", "_sign", "sigmoid_of", "_sigmoid_float")))
     for name in names
 )
-# the builtins the loss rows call by name, and their modules' globals that would shadow them
-_BUILTINS_HELD = tuple((module, name, value) for module, name, value in _CALLED if name in ("max", "abs"))
-
-# What a program that writes a loss out holds only while it is so (`CompiledFunction.depends_on`: a call that
-# finds another runs interpreted), beyond what the watch of micrograd_ko's own modules sees after compiling
-# (`library_state`: the rows, and the names their module functions read): the name bce_with_logits' slope reads
-# (it is reached through the row's closure, which the watch does not follow), bce's clamps (numbers), and the
-# builtins max and abs the rows call (rebound, or shadowed by a global of their module).
-_HELD = {
-    losses.BCE_WITH_LOGITS: ((losses, "sigmoid_of", losses.sigmoid_of), *_BUILTINS_HELD),
-    losses.BCE: _BCE_NUMBERS + _BUILTINS_HELD,
-    losses.HINGE: _BUILTINS_HELD,
-}
 
 
 def _rows_as_checked():
@@ -193,9 +127,7 @@ def _rows_as_checked():
     return {
         key
         for key, (row, rules) in _CHECKED_RULES.items()
-        if (row in _INLINE_UNARY or row in _INLINE_BINARY or row in _INLINE_LOSS)
-        and all(map(operator.is_, _rules(row), rules))
-        and (row is not losses.BCE or all(getattr(m, name, None) is number for m, name, number in _BCE_NUMBERS))
+        if (row in _INLINE_UNARY or row in _INLINE_BINARY) and all(map(operator.is_, _rules(row), rules))
     }
 
 
@@ -232,24 +164,6 @@ def _unary_agrees(row, f, d, x):
     return _outcome(d, x, o) == _outcome(row.df, x, o)
 
 
-def _finite_outcome(f, *args):
-    """`_outcome`, with inf and nan as None too: compiled code hands a call over on either (so does replay)."""
-    out = _outcome(f, *args)
-    return out if out is not None and math.isfinite(struct.unpack("d", out)[0]) else None
-
-
-def _loss_agrees(row, f, ds, p, t):
-    out = _finite_outcome(row.forward, [p, t])
-    if _finite_outcome(f, p, t) != out:
-        return False
-    if out is None:
-        return True
-    o = struct.unpack("d", out)[0]
-    return all(
-        _finite_outcome(d, p, t) == _finite_outcome(_local_of, row.derivative, j, [p, t], o) for j, d in enumerate(ds)
-    )
-
-
 def _verify_inline():
     """Drop any inline template that does not give the row's own floats (bit for bit) on probe values."""
     probes = [-1e308, -710.0, -3.5, -1.0, -0.5, -1e-300, -5e-324, -0.0, 0.0, 5e-324, 1e-300, 0.5, 1.0, 2.0, 3.5,
@@ -264,17 +178,6 @@ def _verify_inline():
         ds = [eval("lambda x0, x1, o: " + t.format("x0", "x1", o="o"), dict(_NAMESPACE)) for t in locals_]
         if not all(_binary_agrees(row, f, ds, x, y) for x in probes for y in probes[::3]):
             del _INLINE_BINARY[row]
-    predictions = probes + [0.25, 1.0 - 2**-53]
-    # targets: the edges of [0, 1] and of {-1, 1}, beyond them, and far out
-    targets = [-1e308, -710.0, -1.0, -0.5, -5e-324, -0.0, 0.0, 5e-324, 0.25, 0.5, 1.0 - 2**-53, 1.0, 1.5, 2.0, 3.5,
-               1e308]  # fmt: skip
-    for row, (check, forward, locals_) in list(_INLINE_LOSS.items()):
-        body = "" if check is None else check.format("x0", "x1") + "\n    "
-        namespace = dict(_NAMESPACE)
-        exec(f"def f(x0, x1):\n    {body}return {forward.format('x0', 'x1')}\n", namespace)  # noqa: S102 - our own
-        ds = [eval("lambda x0, x1: " + t.format("x0", "x1"), dict(_NAMESPACE)) for t in locals_]
-        if not all(_loss_agrees(row, namespace["f"], ds, p, t) for p in predictions for t in targets):
-            del _INLINE_LOSS[row]
 
 
 _verify_inline()
@@ -339,7 +242,6 @@ class _Program:
         self.checked_locals = []
         self.given_to_from_op = {}  # the tracer's: id(node) -> whether fn gave from_op its slopes too
         self.inline = _rows_as_checked()  # ids of the rows written out in this program
-        self.depends_on = []  # (owner, attribute, value): what the code holds, as a call must find it
         self.namespace = dict(_NAMESPACE)
         self._objects = {}
 
@@ -690,8 +592,6 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
             lines.append(f"    return {result}")
         return "\n".join(lines) + "\n"
 
-    for owner, attribute, value in prog.depends_on:  # compile makes them the program's `depends_on`, with the trace's
-        tracer.depends_on_state[(id(owner), attribute)] = (owner, attribute, value)
     written = [parameters[k] for k, _ in touched]
     main = "full" if gradients else "forward"
     source = assemble(main)  # (a few % of what Python's compile of it costs)
@@ -783,7 +683,7 @@ def _emit_sum(lines, target, terms, indent=""):
 def _emit_check(lines, variables, indent="    ", bail="raise _Bail"):
     """Run `bail` if any of `variables` is inf or nan (their sum is; a sum that overflows only bails too), or
     is a number of another type than float: a weight holding a numpy float32, say, whose arithmetic this code
-    would carry on where some of the engine's rules (dot, sum, the losses) return floats."""
+    would carry on where some of the engine's rules (dot, sum) return floats."""
     if not variables:
         return
     for start in range(0, len(variables), 250):
@@ -908,36 +808,11 @@ def _emit_node(prog, node, names):
             same = False
         if not same:
             frozen_locals = stored
-    if frozen_data is None and frozen_locals is None and n == 2 and id(op) in prog.inline and op in _INLINE_LOSS:
-        prog.depends_on.extend(_HELD.get(op, ()))
-        return _emit_loss(prog, out, args, *_INLINE_LOSS[op])
     replay = prog.constant(_replayer(op, frozen_data, frozen_locals), "replay")
     d = f"d{out[1:]}"
     emit(("value", f"{out}, {d} = {replay}([{', '.join(args)}])"))
     emit(("end", ""))
     return lambda j, g: f"{g} * {d}[{j}]"
-
-
-def _emit_loss(prog, out, args, check, forward, locals_):
-    """A loss of one prediction and its target, written out (`_INLINE_LOSS`).
-
-    The templates are checked on floats, and the engine makes a loss node's number and slopes Python floats
-    (`from_op`) whatever its parents hold: a weight's `.data` may be an int or a numpy float32, whose arithmetic
-    the template would carry on. So a parent that is a weight or a node (inputs and constants are floats) and
-    holds no float hands the call to the engine.
-    """
-    typed = [a for a in args if a[0] in "pv"]
-    if typed:
-        prog.forward.append(("value", f"if {' or '.join(f'_type({a}) is not _float' for a in typed)}: raise _Bail"))
-    if check is not None:
-        prog.forward.append(("value", check.format(*args)))
-    prog.forward.append(("value", f"{out} = {forward.format(*args)}"))
-    d = [f"d{out[1:]}_{j}" for j in range(2)]
-    for j in range(2):
-        prog.forward.append(("local", f"{d[j]} = {locals_[j].format(*args)}"))
-    prog.checked_locals.extend(d)
-    prog.forward.append(("end", ""))
-    return lambda j, g: f"{g} * {d[j]}"
 
 
 def _all_values(aux):
