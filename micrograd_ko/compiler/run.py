@@ -9,6 +9,7 @@ or error is then returned: exact either way.
 from __future__ import annotations
 
 import math
+import sys
 import threading
 from itertools import repeat
 from types import CodeType
@@ -23,6 +24,7 @@ from .trace import _describe, _flatten, _wrap, is_number, split_result
 # number, with output_grad as its local derivative, so backward starts from output_grad as the compiled code
 # does, without the product output * output_grad (which can overflow where every gradient is finite).
 _OUTPUT_GRAD = engine.Op("output_grad", None)
+_LARGEST = sys.float_info.max
 
 
 def _aux_numbers(aux):
@@ -237,9 +239,9 @@ class CompiledFunction:
         if result is not None and self._gradients and recording:
             if output_grad == 1.0:
                 result.backward()
-            elif type(output_grad) in (int, float):  # backward from output_grad, as the compiled code starts
+            elif type(output_grad) in (int, float) and -_LARGEST <= output_grad <= _LARGEST:  # as compiled code starts
                 Value.from_op(result.data, _OUTPUT_GRAD, [result], local_grads=[output_grad]).backward()
-            else:
+            else:  # (a Value, a Fraction, inf, nan, an int beyond the floats: output * output_grad, or its error)
                 (result * output_grad).backward()
         if result is None:
             return _aux_numbers(aux)
