@@ -1625,3 +1625,14 @@ def test_a_max_the_losses_call_set_to_the_learners_is_what_a_compiled_call_compu
     out.backward()
     monkeypatch.undo()
     assert compiled == (out.data, w.grad) == (1.5, -0.5)
+
+
+@pytest.mark.parametrize("output_grad", [10**400, math.nan, math.inf])
+def test_an_output_grad_that_is_no_finite_float_is_named_by_the_engine(output_grad):
+    """(Started from as a slope, an int of 401 digits raised Python's own OverflowError, and inf or nan an
+    error about a node the learner never made.)"""
+    w = ko.Value(0.5)
+    step = ko.compile(lambda x, t: losses.mse(w * x, t), 0.5, 1.0)
+    with pytest.raises(ValueError, match="float|finite"):
+        step(3.0, 1.0, output_grad=output_grad)
+    assert w.grad == 0.0
