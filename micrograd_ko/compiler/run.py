@@ -48,8 +48,7 @@ class CompiledFunction:
 
     # fn asked is_grad_enabled() while traced (with gradients on): a call inside no_grad() runs interpreted
     asks_grad_mode = False
-    # (owner, attribute, value) the trace chose by (a Dropout's mode), or the code holds (bce's clamps, written
-    # into it): a call that finds another value runs interpreted
+    # (owner, attribute, value) the trace chose by (a Dropout's mode): a call that finds another value runs interpreted
     depends_on: tuple = ()
 
     # what fn's code keeps and reads (globals, closure variables, modules' attributes), as traced; None: not watched
