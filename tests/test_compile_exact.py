@@ -4,6 +4,7 @@ inputs, ops by identity, `.data` reads, labels, engine errors, raw text, cost), 
 import array
 import collections
 import copy
+import fractions
 import functools
 import inspect
 import math
@@ -1636,3 +1637,37 @@ def test_an_output_grad_that_is_no_finite_float_is_named_by_the_engine(output_gr
     with pytest.raises(ValueError, match="float|finite"):
         step(3.0, 1.0, output_grad=output_grad)
     assert w.grad == 0.0
+
+
+def _from_output_grad(step, args, output_grad, w, held):
+    """(value, w.grad as its type and bits) of a compiled call and of its own hand-over, or the error class."""
+    outcomes = []
+    for call in (lambda: step(*args, output_grad=output_grad), lambda: step._interpreted(args, output_grad, True)):
+        w.grad = held
+        try:
+            value = call()
+            outcomes.append((value.hex(), type(w.grad), float(w.grad).hex()))
+        except Exception as error:  # noqa: BLE001 - the error class is part of the result
+            outcomes.append(type(error))
+    return outcomes
+
+
+@pytest.mark.parametrize("output_grad", [2, 1, True, fractions.Fraction(1, 10), fractions.Fraction(7, 3)])
+@pytest.mark.parametrize("held", [0.0, 0, fractions.Fraction(1, 3)])
+def test_an_output_grad_that_is_no_float_starts_backward_as_the_engine_does(output_grad, held):
+    """backward() starts from output_grad as a float: the compiled code had carried an int, a bool or a Fraction
+    on, writing an int gradient (0 + 2) or summing three Fraction(1, 10) exactly (a last bit off the engine's)."""
+    w = ko.Value(0.5)
+    step = ko.compile(lambda x: (w + x) + (w + x) * 1.0 + (w + x), 0.7)
+    compiled, handed_over = _from_output_grad(step, (0.7,), output_grad, w, held)
+    assert compiled == handed_over
+    assert compiled[1] is float
+
+
+def test_an_int_output_grad_just_above_the_largest_float_is_started_from_as_its_float():
+    """2**1024 - 2**971 + 1 becomes the largest float, as Python's int * float rounds it: the compiled call and
+    its hand-over both start from that float (the hand-over multiplied the output by it, which overflows)."""
+    w = ko.Value(0.5)
+    step = ko.compile(lambda x: (w * x + 4.0).sqrt(), 0.25)
+    as_int = _from_output_grad(step, (0.25,), 2**1024 - 2**971 + 1, w, 0.0)
+    assert as_int[0] == as_int[1] == _from_output_grad(step, (0.25,), sys.float_info.max, w, 0.0)[0]

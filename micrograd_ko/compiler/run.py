@@ -27,6 +27,20 @@ _OUTPUT_GRAD = engine.Op("output_grad", None)
 _LARGEST = sys.float_info.max
 
 
+def _start_of(output_grad):
+    """The float backward() starts from for `output_grad`: a finite float as itself, an int as its float (as
+    Python's int * float rounds it); None for anything else (a bool, a Fraction, a numpy number, inf, nan, an
+    int beyond the floats), whose call the engine runs: output * output_grad, or its error."""
+    if type(output_grad) is int:
+        try:
+            output_grad = float(output_grad)
+        except OverflowError:
+            return None
+    if type(output_grad) is float and -_LARGEST <= output_grad <= _LARGEST:
+        return output_grad
+    return None
+
+
 def _aux_numbers(aux):
     """What fn returned beside its output, as numbers (nested as it was)."""
     if isinstance(aux, Value):
@@ -129,7 +143,8 @@ class CompiledFunction:
         """
         flat = self._flat(args)
         recording = engine.is_grad_enabled()
-        if self.asks_grad_mode and not recording or not self._state_holds():  # fn would branch otherwise now
+        start = _start_of(output_grad)  # (the code would carry an int or a Fraction on where backward() has a float)
+        if start is None or self.asks_grad_mode and not recording or not self._state_holds():  # or fn would branch
             self.handed_over += 1
             return self._interpreted(args, output_grad, recording)
         if not self._gradients:
@@ -139,7 +154,7 @@ class CompiledFunction:
         try:
             if variant == "full" and _holds_negative_zero(self.parameters):
                 raise _Bail  # -0.0 + a zero keeps the engine's exact signs of zero only in the engine
-            return self._variant(variant)[0](flat, self.parameters, output_grad)
+            return self._variant(variant)[0](flat, self.parameters, start)
         except _GuardMiss as miss:
             if not self._fallback:
                 self._guard_failed(miss.args[0])
@@ -154,10 +169,11 @@ class CompiledFunction:
 
         Nothing is changed when it returns None.
         """
-        if _holds_negative_zero(self.parameters) or not self._state_holds():
+        start = _start_of(output_grad)
+        if start is None or _holds_negative_zero(self.parameters) or not self._state_holds():
             return None
         try:
-            return self._variant("full")[0](flat, self.parameters, output_grad)
+            return self._variant("full")[0](flat, self.parameters, start)
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
             return None
 
@@ -172,10 +188,11 @@ class CompiledFunction:
         backward() does). None where any sample would hand over, or a
         gradient is -0.0; nothing is changed then.
         """
-        if _holds_negative_zero(self.parameters) or not self._state_holds():
+        start = _start_of(output_grad)
+        if start is None or _holds_negative_zero(self.parameters) or not self._state_holds():
             return None
         try:
-            return self._variant("batch")[0](flats, self.parameters, output_grad)
+            return self._variant("batch")[0](flats, self.parameters, start)
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
             return None
 
@@ -189,10 +206,11 @@ class CompiledFunction:
         the parameters are not: the optimizer's own step decides (it raises,
         naming the parameter).
         """
-        if not self._state_holds():
+        start = _start_of(output_grad)
+        if start is None or not self._state_holds():
             return None
         try:
-            return self._variant("sgd")[0](flat, self.parameters, output_grad, lr)
+            return self._variant("sgd")[0](flat, self.parameters, start, lr)
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
             return None
 
@@ -238,8 +256,8 @@ class CompiledFunction:
         if result is not None and self._gradients and recording:
             if output_grad == 1.0:
                 result.backward()
-            elif type(output_grad) in (int, float) and -_LARGEST <= output_grad <= _LARGEST:  # as compiled code starts
-                Value.from_op(result.data, _OUTPUT_GRAD, [result], local_grads=[output_grad]).backward()
+            elif (start := _start_of(output_grad)) is not None:  # as compiled code starts
+                Value.from_op(result.data, _OUTPUT_GRAD, [result], local_grads=[start]).backward()
             else:  # (a Value, a Fraction, inf, nan, an int beyond the floats: output * output_grad, or its error)
                 (result * output_grad).backward()
         if result is None:
