@@ -1664,7 +1664,10 @@ def _checked_local_grads(op, local_grads, n):
                     f"local derivative {i} is not a plain number ({type(d).__name__})",
                 )
             )
-        d = float(d)
+        try:
+            d = float(d)
+        except OverflowError:  # an int beyond the floats
+            raise _slope_overflow(op, i) from None
         if not -_LARGEST <= d <= _LARGEST:
             raise _slope_overflow(op, i)
         checked.append(d)

@@ -273,6 +273,7 @@ def test_power_with_a_value_exponent_refuses_an_infinite_slope():
     [
         ([math.nan], OverflowError, "the local derivative"),
         ([math.inf], OverflowError, "the local derivative"),
+        ([10**400], OverflowError, "the local derivative"),  # (an int beyond the floats: Python's own error before)
         ([Value(2.0)], TypeError, "local derivative 0 is not a plain number"),
         (["a"], TypeError, "local derivative 0 is not a plain number"),
         ([1.0, 2.0, 3.0], ValueError, "1 parents but 3 local derivatives"),
