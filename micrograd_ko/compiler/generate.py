@@ -18,10 +18,9 @@ import math
 import numbers
 import operator
 import struct
-import sys
 
 from .. import engine
-from ..engine import Value, topological_order
+from ..engine import _LARGEST, Value, topological_order
 from ..i18n import bilingual
 from .errors import CompileError, _Bail, _GuardMiss
 from .run import _GONE, CompiledFunction
@@ -35,7 +34,6 @@ MAX_TERMS = 200_000  # nodes + edges
 # million, 1.9 GB for one dot of 99,000 weights: 16 million): 2.4 million keeps it under 300 MB. W2 written
 # one node per op (3.2 million) is over.
 MAX_SOURCE = 2_400_000
-_LARGEST = sys.float_info.max
 
 
 def _float_text(x):
@@ -102,35 +100,6 @@ def _rules(row):
     return tuple(getattr(row, name, None) for name in ("f", "df", "check", "forward", "derivative"))
 
 
-# The rows whose templates are checked (below), by identity, with the rules they are checked against. A learner
-# may set a row's rule to one of their own before compiling (`engine.SIGMOID.f = mine`, `engine.MUL.f`):
-# the engine computes with it, so that row is then called through its rules, not written out. (A rule is
-# compared with `is`: an object of the learner's may say it is equal to any function.)
-_CHECKED_RULES = {id(row): (row, _rules(row)) for table in (_INLINE_UNARY, _INLINE_BINARY) for row in table}
-
-
-# Functions of other modules the rows call by name when they run, as they were when the templates were checked
-# against the rows: one set to the learner's own before compiling (`math.exp = mine`) is what the engine calls,
-# so then no row is written out. (Set after compiling: the watch of micrograd_ko's own modules sees it.)
-_CALLED = tuple(
-    (module, name, getattr(module, name, _GONE))
-    for module, names in ((math, ("exp", "log", "fsum")), (engine, ("_exp", "_sign", "sigmoid_of", "_sigmoid_float")))
-    for name in names
-)
-
-
-def _rows_as_checked():
-    """The ids of the rows that may be written out now: template kept, the row's rules the ones checked, and the
-    functions they call the same."""
-    if not all(getattr(module, name, _GONE) is function for module, name, function in _CALLED):
-        return set()
-    return {
-        key
-        for key, (row, rules) in _CHECKED_RULES.items()
-        if (row in _INLINE_UNARY or row in _INLINE_BINARY) and all(map(operator.is_, _rules(row), rules))
-    }
-
-
 def _outcome(f, *args):
     """The bits of f(*args) as a float, or None where it raises (a template must raise where its row does)."""
     try:
@@ -181,6 +150,31 @@ def _verify_inline():
 
 
 _verify_inline()
+
+
+# The rows whose templates passed that check, by identity, with the rules they were checked against. A learner
+# may set a row's rule to one of their own before compiling (`engine.SIGMOID.f = mine`, `engine.MUL.f`):
+# the engine computes with it, so that row is then called through its rules, not written out. (A rule is
+# compared with `is`: an object of the learner's may say it is equal to any function.)
+_CHECKED_RULES = {id(row): (row, _rules(row)) for table in (_INLINE_UNARY, _INLINE_BINARY) for row in table}
+
+
+# Functions of other modules the rows call by name when they run, as they were when the templates were checked
+# against the rows: one set to the learner's own before compiling (`math.exp = mine`) is what the engine calls,
+# so then no row is written out. (Set after compiling: the watch of micrograd_ko's own modules sees it.)
+_CALLED = tuple(
+    (module, name, getattr(module, name, _GONE))
+    for module, names in ((math, ("exp", "log", "fsum")), (engine, ("_exp", "_sign", "sigmoid_of", "_sigmoid_float")))
+    for name in names
+)
+
+
+def _rows_as_checked():
+    """The ids of the rows that may be written out now: the row's rules the ones checked, and the functions they
+    call the same."""
+    if not all(getattr(module, name, _GONE) is function for module, name, function in _CALLED):
+        return set()
+    return {key for key, (row, rules) in _CHECKED_RULES.items() if all(map(operator.is_, _rules(row), rules))}
 
 
 def _replayer(op, frozen_data, frozen_locals):

@@ -9,13 +9,12 @@ or error is then returned: exact either way.
 from __future__ import annotations
 
 import math
-import sys
 import threading
 from itertools import repeat
 from types import CodeType
 
 from .. import engine
-from ..engine import Value
+from ..engine import _LARGEST, Value
 from ..i18n import bilingual
 from .errors import ArgumentTypeError, GuardError, StructureError, _Bail, _GuardMiss
 from .trace import _describe, _flatten, _wrap, is_number, split_result
@@ -24,7 +23,6 @@ from .trace import _describe, _flatten, _wrap, is_number, split_result
 # number, with output_grad as its local derivative, so backward starts from output_grad as the compiled code
 # does, without the product output * output_grad (which can overflow where every gradient is finite).
 _OUTPUT_GRAD = engine.Op("output_grad", None)
-_LARGEST = sys.float_info.max
 
 
 def _start_of(output_grad):
