@@ -276,7 +276,7 @@ def observe(observer):
     An observer that also has `made(node)` and `touched(value, frame, wrote)`
     is told of every node the engine builds (including no_grad leaves) and of
     every read or write of `.data` made outside this module (`frame` is the
-    reader's): while any such observer is active, `Value.data` is a property
+    reader's; a Value's text, `repr`, counts as a read): while any such observer is active, `Value.data` is a property
     and node building goes through a recording function (slower, for tracing only).
     """
     global _observed_threads
@@ -354,8 +354,18 @@ def _value_bool(self):
     return True
 
 
-# While tracing: `==`, `!=` and truth tests, which Python answers for a Value by identity.
-_IDENTITY_HOOKS = {"__eq__": _value_eq, "__ne__": _value_ne, "__bool__": _value_bool}
+def _value_hash(self):
+    _identity_used(
+        "Value의 해시를 씁니다 (hash(x), dict의 키, set의 원소)", "hashes a Value (hash(x), a dict key, a set member)", self
+    )
+    return _identity_hash(self)
+
+
+_identity_hash = object.__hash__
+
+# While tracing: `==`, `!=`, truth tests and hashes (a dict or set lookup), which Python answers for a Value by
+# identity.
+_IDENTITY_HOOKS = {"__eq__": _value_eq, "__ne__": _value_ne, "__bool__": _value_bool, "__hash__": _value_hash}
 
 
 _BINARY_OP = opcode.opmap["BINARY_OP"]  # the instruction of every `a + b` and `s += b` in Python code (3.11+)
@@ -393,6 +403,19 @@ def _watching_property(slot, name):
         put(value, number)
 
     return property(read, write)
+
+
+def _text_read(value):
+    """A Value's text was asked for (repr, and through it str, f"{x}", print): tell this thread's tracer, as a
+    `.data` read by the first caller outside the engine (the text holds the number; Python code may branch on it)."""
+    touched = getattr(getattr(_thread_state, "observer", None), "touched", None)
+    if touched is None:
+        return
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename == __file__:  # (f"{x}" asks __format__, which asks repr)
+        frame = frame.f_back
+    if frame is not None:
+        touched(value, frame, False, "text")
 
 
 def _compared(left, symbol, right, result):
@@ -1138,6 +1161,8 @@ class Value:
         return self._op
 
     def __repr__(self) -> str:
+        if _watchers:  # compile is tracing: text made of the number (str(x), f"{x}", print(x)) is a read of it
+            _text_read(self)
         # Every digit (Python's shortest repr), as the lecture prints: 0.16578526021381612, not 0.165785.
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"  # grad None: PyTorch's habit of clearing it

@@ -400,13 +400,17 @@ def test_a_copy_of_a_value_inside_fn_is_refused_naming_the_line(copier):
         lambda x, w: x * w if any([x]) else w,
         lambda x, w: x * w if x * 2.0 + 1.0 != 0 else w,  # computed from the argument alone: a number in fit's run
         lambda x, w: (lambda xs: xs.index(xs[1]) * w)([x, x * 1.0]),  # two such: compared by their numbers there
+        lambda x, w: w if x in {0.0, 1.0} else x * w,  # a set asks the hash, which for a Value is its identity
+        lambda x, w: x * w * {0.0: 2.0, 1.0: 3.0}.get(x, 1.0),
+        lambda x, w: x * w if hash(x) % 2 else w,
+        lambda x, w: {x: 2.0}[x] * x * w,  # (the same object: found either way, but a hash is a hash)
     ],
 )
 def test_equality_with_a_number_and_truth_tests_of_a_value_are_refused_naming_the_line(fn):
     """Python answers them for a Value by identity (never equal, always true): the branch turns on no number,
     where fit's interpreted run gives the model numbers (a missing-value code, `while n != 0` never ending)."""
     w = Value(0.5)
-    with pytest.raises(CompileError, match=r"(by ==|by !=|while x:\)) at .*test_compile_exact\.py:\d+"):
+    with pytest.raises(CompileError, match=r"(by ==|by !=|while x:\)|a set member\)) at .*test_compile_exact\.py:\d+"):
         ko.compile(lambda x: fn(x, w), 1.0)
 
 
@@ -415,13 +419,41 @@ def test_identity_questions_python_asks_of_values_themselves_still_compile():
     w = Value(0.5)
     for fn in (
         lambda x: [w, x].index(x) * x * w,
-        lambda x: {x: 2.0}[x] * x * w,
+        lambda x: {w: 2.0}[w] * x * w,  # a weight's hash: its identity in fit's own run too
         lambda x: x * w if x is not w else w,
         lambda x: x * w + w if w else x,  # an optional bias: `if self.bias:`
         lambda x: x * w if x * w != 0 else w,
     ):
         assert ko.compile(fn, 1.0)(3.0) == fn(Value(3.0)).data
     assert {Value(1.0): 1} and Value.__eq__ is object.__eq__  # the hooks are gone after tracing
+    assert Value.__hash__ is object.__hash__
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x, w: x * w if "-" in str(x) else w,
+        lambda x, w: x * w if len(f"{x}") > 25 else w,
+        lambda x, w: x * w if "0.5" in "%s" % (x * 0.5,) else w,
+        lambda x, w: x * w if repr(w).startswith("Value(data=0.5") else w,  # a weight's text holds its number too
+    ],
+)
+def test_the_text_of_a_traced_value_is_refused_as_a_read_of_its_number(fn):
+    """A Value's text (repr, str, an f-string, print) holds its number: Python code that branches on it branched
+    once while tracing, unseen, and compiled calls kept that branch for every number."""
+    w = Value(0.5)
+    with pytest.raises(CompileError, match=r"text of a traced node .* at .*test_compile_exact\.py:\d+"):
+        ko.compile(lambda x: fn(x, w), 1.0)
+
+
+def test_the_text_of_a_constant_fn_made_itself_still_compiles():
+    w = Value(0.5)
+
+    def fn(x):
+        c = Value(2.0)
+        return x * w * c if str(c).startswith("Value(data=2.0") else x
+
+    assert ko.compile(fn, 1.0)(3.0) == fn(Value(3.0)).data == 3.0
 
 
 def test_fit_trains_a_model_that_loops_while_an_input_is_not_zero_as_interpreted(capsys):

@@ -1604,3 +1604,47 @@ def test_a_module_that_calls_vars_on_itself_stays_compiled(monkeypatch, capsys):
         runs.append((history, [struct.pack("d", p.data) for p in model.parameters()]))
     assert runs[0] == runs[1]
     assert capsys.readouterr().err == ""
+
+
+class _ByTheText(Module):
+    """A learner's model that scales the rows whose first input reads '0.8' (the text of the number)."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        out = self.net(x)
+        return out * 0.5 if "0.8" in f"{x[0]}" else out
+
+    def parameters(self):
+        return self.net.parameters()
+
+
+class _ByALookup(Module):
+    """A learner's model that looks its first input up in a table of its own (a dict: the input's hash)."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+        self.table = {0.8: 2.0}
+
+    def __call__(self, x):
+        return self.net(x) * self.table.get(x[0], 1.0)
+
+    def parameters(self):
+        return self.net.parameters()
+
+
+@pytest.mark.parametrize("make", [_ByTheText, _ByALookup])
+def test_a_model_that_reads_an_inputs_text_or_hash_trains_as_interpreted(make, capsys):
+    """Traced, an input is a Value: its text is 'Value(data=0.8, grad=0.0)' and its hash its identity, so the
+    trace took the branch (the table's miss) that fit's interpreted run, given the numbers, takes only for the
+    other rows. Unshuffled, the first batch held no row of 0.8 and passed fit's check; later batches trained
+    compiled on the traced branch (first epoch's loss 0.8992 against 0.8746 and 0.9982). Now the trace refuses
+    the text (as a read of .data) and the hash (as == of such a Value), and fit trains interpreted and says so."""
+    rows = sorted([(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12))
+    targets = [1.0 if a * b > 0 else -1.0 for a, b in rows]
+    capsys.readouterr()
+    compiled, interpreted = both_ways(make, rows, targets, epochs=2, batch_size=4, shuffle=False)
+    assert compiled[:2] == interpreted[:2]  # the histories and the weights' bits
+    said = capsys.readouterr().err
+    assert said.count("fit: training interpreted") == 1 and ("text of a traced node" in said or "hashes a Value" in said)

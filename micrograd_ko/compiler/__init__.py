@@ -61,8 +61,9 @@ Leaves:
 
 Refused at compile time (`CompileError`, naming the line of `fn` where known):
 - a read or write of a traced node's `.data` inside `fn` (the engine's
-  `observe` hook reports it): the Python code that used the number is not in
-  the trace. Reading a constant `fn` made itself is fine;
+  `observe` hook reports it), and so its text (`repr`, `str`, an f-string,
+  `print`), which holds the number: the Python code that used the number is
+  not in the trace. Reading a constant `fn` made itself is fine;
 - a read or write of a `.grad` inside `fn` (`zero_grad`), a `backward()`
   inside `fn`, or `grad(...)` taken as numbers (without `create_graph`):
   compiled calls would not do it again, and the numbers would be frozen;
@@ -74,8 +75,9 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
 - `fn` drew random numbers from `random` (the state is put back after tracing);
 - a question Python answers for a Value by identity, not by its number,
   asked of a Value computed from the arguments (and constants) alone: `==`
-  or `!=` (`x == -1.0`, `x in (0, 1)`, `xs.index(...)`) and a truth test
-  (`if x:`, `while n != 0`). A Value is equal to nothing else and always
+  or `!=` (`x == -1.0`, `x in (0, 1)`, `xs.index(...)`), a truth test
+  (`if x:`, `while n != 0`) and a hash (`hash(x)`, `x in {0.0, 1.0}`, a dict
+  looked up by x). A Value is equal to nothing else and always
   true, but in `fit`'s interpreted run such a value is a plain number, and
   the answer depends on it. Refused at once (it raises inside `fn`): a loop
   on the answer would never end. Where a weight is in it (`if self.bias:`),
@@ -187,7 +189,7 @@ rebound (`nn.dot`, an op row's rule, `math.exp`, which the engine calls)
 runs interpreted.
 
 What the trace cannot see, so neither guard nor refusal covers it: numbers
-read through the engine's own helpers (`repr`, `local_grads()`, `grad()`),
+read through the engine's own helpers (`local_grads()`, `grad()`),
 random generators other than the `random` module's, state kept where the
 watch does not look (an attribute of an installed package's object). `fit(compile=True)` runs the first
 batch of each new program both ways and compares them bit for bit, which

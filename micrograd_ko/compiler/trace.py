@@ -245,7 +245,8 @@ class Tracer:
             self._makers.append(_learners_line(sys._getframe(2)))
 
     def touched(self, value, frame, wrote, attribute="data"):
-        if attribute == "data":
+        """fn read or wrote a Value's `attribute` ("data", "grad", or "text": its repr) outside the engine."""
+        if attribute != "grad":
             if frame.f_code in _FAITHFUL_READERS and not wrote:
                 return
             if not wrote and id(value) in self._created and value._a is None:
@@ -348,6 +349,18 @@ class Tracer:
                         f"compile: fn {verb_en} a .grad at {filename}:{line} (zero_grad, a result of backward, ...); "
                         "compiled calls would not do that again, so they would give other numbers. Handle gradients "
                         "outside fn, or run fn interpreted",
+                    )
+                )
+            if attribute == "text":
+                raise CompileError(
+                    bilingual(
+                        f"compile: fn이 {filename}:{line}에서 추적 중인 노드의 글(repr, str, f-문자열, print)을 만듭니다. "
+                        "그 글에는 숫자가 들어 있고 그 글로 한 파이썬 계산은 추적에 남지 않으므로 컴파일하면 다른 숫자가 "
+                        "나올 수 있습니다. 숫자는 fn 밖에서 보이거나 컴파일하지 말고 실행하세요",
+                        f"compile: fn makes the text of a traced node (repr, str, an f-string, print) at "
+                        f"{filename}:{line}; the text holds its number, and what Python computes from it is not in "
+                        "the trace, so compiled code could give other numbers. Show numbers outside fn, or run fn "
+                        "interpreted",
                     )
                 )
             raise CompileError(
