@@ -1648,3 +1648,33 @@ def test_a_model_that_reads_an_inputs_text_or_hash_trains_as_interpreted(make, c
     assert compiled[:2] == interpreted[:2]  # the histories and the weights' bits
     said = capsys.readouterr().err
     assert said.count("fit: training interpreted") == 1 and ("text of a traced node" in said or "hashes a Value" in said)
+
+
+class _ScalesWhatItCanRead(Module):
+    """A learner's model that reads its first input as a number where it can (`float(x)` raises for a Value)."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        try:
+            scale = 2.0 if float(x[0]) > 0.5 else 1.0
+        except TypeError:
+            scale = 1.0
+        return self.net(x) * scale
+
+    def parameters(self):
+        return self.net.parameters()
+
+
+def test_a_model_that_catches_float_of_an_input_trains_as_interpreted(capsys):
+    """Traced, float(x[0]) raised and the model took its except branch for every row; fit's interpreted run
+    scales the rows above 0.5. Unshuffled, the first batch held none and passed fit's check (first epoch's loss
+    0.8992 compiled against 0.9982). The trace now refuses an engine error fn catches, float(x)'s included."""
+    rows = sorted([(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12))
+    targets = [1.0 if a * b > 0 else -1.0 for a, b in rows]
+    capsys.readouterr()
+    compiled, interpreted = both_ways(_ScalesWhatItCanRead, rows, targets, epochs=2, batch_size=4, shuffle=False)
+    assert compiled[:2] == interpreted[:2]
+    said = capsys.readouterr().err
+    assert said.count("fit: training interpreted") == 1 and "fn caught it" in said

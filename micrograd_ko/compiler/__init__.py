@@ -67,7 +67,9 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
 - a read or write of a `.grad` inside `fn` (`zero_grad`), a `backward()`
   inside `fn`, or `grad(...)` taken as numbers (without `create_graph`):
   compiled calls would not do it again, and the numbers would be frozen;
-- an engine error that `fn` caught (`try: x.log() except ValueError: ...`):
+- an engine error that `fn` caught (`try: x.log() except ValueError: ...`,
+  and the TypeError of `float(x)`, `int(x)`, `round(x)`, `math.floor(x)` or a
+  format spec on a Value, whose number fit's interpreted run has):
   the trace holds only the branch taken, and nothing says when the op raises;
 - softmax's (or cross-entropy's) rule computed on Values, as
   `grad(..., create_graph=True)` does: it shifts by the max and drops terms
