@@ -375,7 +375,7 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
     random.setstate(state)
     data = _batch_numbers(X, y, batch)
     expected = _interpreted_step(model, loss_fn, X, y, batch)
-    why = _difference(step, expected, got, [p.grad for p in parameters], state != random.getstate())
+    why = _difference(step, expected, got, [p.grad for p in parameters], state != random.getstate(), parameters)
     if why is None and _batch_numbers(X, y, batch) != data:  # the compiled code would not repeat that change
         why = bilingual(
             "모델이 학습 중에 입력이나 목표값을 바꿉니다", "the model changes its inputs or targets while training"
@@ -423,8 +423,11 @@ def _batch_numbers(X, y, batch):
     return repr([_numbers(X[i]) for i in batch]) + repr([_numbers(y[i]) for i in batch])
 
 
-def _difference(step, expected, got, want, drew):
-    """Why the compiled step differs from the interpreted one (None: bit for bit the same)."""
+def _difference(step, expected, got, want, drew, weights=()):
+    """Why the compiled step differs from the interpreted one (None: bit for bit the same).
+
+    `weights`: the Values the optimizer may move (a prediction that is one of them moves with the step).
+    """
     if drew:
         return bilingual("모델이 학습 중에 난수를 뽑습니다", "the model draws random numbers while training")
     if _bits(step[0]) != _bits(expected[0]):
@@ -437,6 +440,12 @@ def _difference(step, expected, got, want, drew):
         return bilingual(
             "모델이 예측을 list가 아닌 것(tuple 등)에 담아 돌려줍니다: 컴파일된 예측은 list입니다",
             "the model returns its predictions in something other than lists (a tuple); compiled predictions are lists",
+        )
+    if not _all_new_values(expected[1], {id(w) for w in weights}):
+        return bilingual(
+            "모델의 예측에 Value가 아닌 숫자나 가중치 자체가 들어 있습니다: 컴파일된 예측은 그 숫자를 가진 새 Value입니다",
+            "the model's predictions hold a plain number or a weight itself; compiled predictions are new Values "
+            "holding the numbers",
         )
     for k, (a, b) in enumerate(zip(got, want)):
         if _bits(a) != _bits(b):
@@ -453,6 +462,16 @@ def _kinds(pred):
     if isinstance(pred, (list, tuple)):
         return type(pred), [_kinds(p) for p in pred]
     return None
+
+
+def _all_new_values(pred, weights):
+    """Whether each number of the model's own prediction is a Value other than those of `weights`, as every
+    number of a compiled prediction is (a new leaf): an accuracy function of the learner's may tell a plain
+    number from a Value (`isinstance(p[1], float)`), and a weight moves with the optimizer's step, which comes
+    before the accuracy function sees it (a bias-only model: `p.data` after the step, the stand-in's before)."""
+    if isinstance(pred, (list, tuple)):
+        return all(_all_new_values(p, weights) for p in pred)
+    return isinstance(pred, Value) and id(pred) not in weights
 
 
 def _numbers(pred):
@@ -758,7 +777,10 @@ class _CompiledForward:
         if self._verified is X or not self.program:
             return None
         own = [self.model(x) for x in X]  # (once per x, as interpreted: a model with Python state sees each once)
-        if all(n is None or _bits(n) == _bits(_numbers(p)) and _kinds(n) == _kinds(p) for n, p in zip(numbers, own)):
+        if all(
+            n is None or _bits(n) == _bits(_numbers(p)) and _kinds(n) == _kinds(p) and _all_new_values(p, ())
+            for n, p in zip(numbers, own)
+        ):
             self._verified = X
             return own
         self.program = False

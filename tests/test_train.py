@@ -1074,3 +1074,58 @@ def test_a_batch_too_large_to_compile_whole_is_known_from_one_samples_program(mo
     assert runs[0] == runs[1]
     whole = [isinstance(args[0][0], list) for args in traced]  # (xs, ts) of a batch, or (x, t) of a sample
     assert whole == [False]  # one sample's program: the batch of 8 was never traced whole
+
+
+class _Constant(nn.Module):
+    """The simplest model of a lesson: one number, the same prediction for every input (the weight itself)."""
+
+    def __init__(self):
+        self.b = Value(0.3)
+
+    def __call__(self, x):
+        return self.b
+
+    def parameters(self):
+        return [self.b]
+
+
+class _WithItsInput(nn.Module):
+    """A model that returns its first input beside its output (a plain number where fit runs it interpreted)."""
+
+    def __init__(self):
+        self.m = MLP(2, [3, 1], seed=1)
+
+    def __call__(self, x):
+        return [self.m(x), x[0]]
+
+    def parameters(self):
+        return self.m.parameters()
+
+
+@pytest.mark.parametrize("batch_size", [None, 4])
+def test_predictions_holding_a_weight_itself_or_a_plain_number_reach_the_accuracy_function_as_they_are(batch_size):
+    """Compiled predictions reach an accuracy function as new Values holding the forward pass's numbers. A model
+    whose prediction is its weight itself gave the interpreted accuracy that weight after the optimizer's step
+    (p.data 0.212 in the second batch, the stand-in 0.14); one returning an input beside its output gave a plain
+    float (`isinstance(p[1], float)`: accuracy 1.0 interpreted, 0.0 compiled). fit's check of a program's first
+    batch now says so, and trains interpreted."""
+    X = [[(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12)]
+    y = [1.0 if a * b > 0 else -1.0 for a, b in X]
+
+    def first_loss(p, t):
+        return (p[0] - t) ** 2
+
+    cases = [
+        (_Constant, {"loss": "mse", "accuracy": lambda p, t: p.data > 0.2}),
+        (_Constant, {"loss": "mse"}),  # the default accuracy reads p.data too
+        (_WithItsInput, {"loss": first_loss, "accuracy": lambda p, t: isinstance(p[1], float)}),
+        (_WithItsInput, {"loss": first_loss, "accuracy": lambda p, t: isinstance(p[1], float), "validation_data": (X[:4], y[:4])}),
+    ]
+    for make_model, options in cases:
+
+        def make():
+            model = make_model()
+            return model, [], {"X": X, "y": y, "optimizer": SGD(model.parameters(), lr=0.1), **options}
+
+        compiled, interpreted = _fit_both_ways(make, epochs=3, seed=0, batch_size=batch_size)
+        assert compiled == interpreted, (make_model.__name__, options)
