@@ -185,7 +185,9 @@ def fit(
         else None
     )
     model.train()  # (evaluate puts the mode back as it found it; an accuracy function of the learner's may not)
-    learners = LearnersState(model, (loss_fn,), modes=True) if compiled is not None else None
+    # (_batch_loss: what an interpreted step runs and, through _mean_loss, what the compiled batches trace: the
+    # programs' own watches then see nothing this one does not, and a fused step need not ask them again)
+    learners = LearnersState(model, (loss_fn, _batch_loss), modes=True) if compiled is not None else None
     if learners is not None and learners.opaque is not None:  # nothing traced: a trace would advance it
         _notice(cannot_follow(learners.opaque))
         compiled = fused = learners = None
@@ -207,23 +209,19 @@ def fit(
         total, correct = 0.0, 0
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
-            if compiled is not None and moved_since_traced is not None and (moved := moved_since_traced()) is not None:
-                compiled = None  # the traces froze the old value into the code
-                _notice(
-                    bilingual(
-                        f"모델이 읽는 '{moved}'이(가) 단계 사이에 바뀌었습니다: 컴파일된 코드는 추적할 때의 값을 씁니다",
-                        f"'{moved}', which the model reads, changed between steps; compiled code would go on with the "
-                        "value it traced",
-                    )
-                )
             Xb: Any = X
             yb: Any = y
             if compiled is not None and not (type(X) in (list, tuple) and type(y) in (list, tuple)):
                 Xb, yb = _rows(model, loss_fn, X, y, batch)  # a Sequence of the user's: read once, as interpreted
-            step = fused.step(compiled, Xb, yb, batch) if fused is not None and compiled is not None else None
+            # The learner's code that runs in a step before the forward pass (a Sequence's reads just above, an
+            # optimizer's zero_grad below) may change what the traces froze into the code: fit's watch looks
+            # after it, just before the compiled code runs
+            step = None
+            if fused is not None and (compiled := _unmoved(compiled, moved_since_traced)) is not None:
+                step = fused.step(compiled, Xb, yb, batch)
             if step is None:  # zero_grad, forward + backward, optimizer step
                 optimizer.zero_grad()
-                if compiled is not None:
+                if (compiled := _unmoved(compiled, moved_since_traced)) is not None:
                     step, compiled = _compiled_step(compiled, parameters, model, loss_fn, Xb, yb, batch)
                 if step is None:  # interpreted (or the compiled code handed this batch over)
                     step = _interpreted_step(model, loss_fn, Xb, yb, batch)
@@ -257,6 +255,20 @@ def fit(
                 postfix[tr("검증 정확도", "val accuracy")] = f"{history['val_accuracy'][-1]:.1%}"
             bar.set_postfix(postfix, refresh=False)  # drawn at tqdm's own pace, not once per epoch into a log
     return history
+
+
+def _unmoved(compiled, moved_since_traced):
+    """`compiled`, or None (saying why) if what the model reads has changed since the traces."""
+    if compiled is None or moved_since_traced is None or (moved := moved_since_traced()) is None:
+        return compiled
+    _notice(  # the traces froze the old value into the code
+        bilingual(
+            f"모델이 읽는 '{moved}'이(가) 단계 사이에 바뀌었습니다: 컴파일된 코드는 추적할 때의 값을 씁니다",
+            f"'{moved}', which the model reads, changed between steps; compiled code would go on with the value it "
+            "traced",
+        )
+    )
+    return None
 
 
 def _batch_loss(model, loss_fn, X, y, batch):
@@ -618,6 +630,9 @@ class _FusedSGD:
     def step(self, compiled, X, y, batch):
         """The batch's (loss, predictions, numbers) with the optimizer's step done; None: nothing done, step as usual.
 
+        fit's watch has just found unmoved what the model reads, and no code
+        of the learner's runs from there to the fused call.
+
         What `applies` found may have changed since fit began (the learner's code runs between steps: a schedule
         in an accuracy function that sets `lr` to 0, momentum, parameters taken out of `params`): the usual
         step then takes this batch, and `optimizer.step()` does what it does with them (or raises).
@@ -636,7 +651,7 @@ class _FusedSGD:
                 return self._first_step(program, flat, compiled, X, y, batch)
         if not trusted:
             return None
-        return self._finish(program.sgd_step(flat, self.optimizer.lr))
+        return self._finish(program._sgd_step_watched(flat, self.optimizer.lr))
 
     def _finish(self, fused):
         if fused is None:  # handed over: nothing was changed

@@ -1606,6 +1606,98 @@ def test_a_module_that_calls_vars_on_itself_stays_compiled(monkeypatch, capsys):
     assert capsys.readouterr().err == ""
 
 
+class _AnnealingRows:
+    """A Sequence of the learner's whose reads anneal the model it feeds (augmentation with a schedule)."""
+
+    def __init__(self, rows, model):
+        self.rows, self.model, self.reads = rows, model, 0
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, i):
+        self.reads += 1
+        if self.reads == 30:  # in the third epoch, after fused steps began
+            self.model.sharpness *= 1.5
+        return self.rows[i]
+
+
+def test_state_a_sequence_of_the_learners_changes_while_read_stops_fused_steps(capsys):
+    """fit's fused SGD step skips the program's own look at the model only when nothing of the learner's ran since
+    fit's look: a Sequence's reads come after it, so the program looks again and hands the batch over."""
+    runs = []
+    for compile_ in (True, False):
+        model = ReadsATemperature()
+        optimizer = ko.optim.SGD(model.parameters(), lr=0.05)
+        history = fit(
+            model, _AnnealingRows(X, model), Y, optimizer=optimizer, epochs=3, batch_size=4, progress=False, seed=0,
+            compile=compile_,
+        )  # fmt: skip
+        runs.append((history, [bits(p.data) for p in model.parameters()], bits(model.sharpness)))
+    assert runs[0] == runs[1]
+    assert "sharpness" in capsys.readouterr().err
+
+
+def test_the_training_loss_function_rebound_between_steps_stops_fused_steps(monkeypatch, capsys):
+    """The batches' programs trace `train._mean_loss`; fit's own watch covers it, so a fused step that does not ask
+    the program's watch still sees it rebound (here by an accuracy function, after three steps)."""
+    import micrograd_ko.train as train
+
+    mean_loss = train._mean_loss
+
+    def halved(model, loss_fn, xs, ts):
+        loss, preds = mean_loss(model, loss_fn, xs, ts)
+        return loss * 0.5, preds
+
+    runs = []
+    for compile_ in (True, False):
+        monkeypatch.setattr(train, "_mean_loss", mean_loss)
+        calls = []
+
+        def accuracy(p, t):
+            calls.append(1)
+            if len(calls) == 3 * len(X):
+                train._mean_loss = halved
+            return (p.data > 0) == (t > 0)
+
+        model = nn.MLP(2, [4, 1], seed=1)
+        optimizer = ko.optim.SGD(model.parameters(), lr=0.05)
+        history = fit(model, X, Y, optimizer=optimizer, accuracy=accuracy, epochs=6, progress=False, compile=compile_)
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
+    assert runs[0][0]["loss"][3] != runs[0][0]["loss"][2]  # (the halved loss did train: the check could fail)
+    assert "_mean_loss" in capsys.readouterr().err
+
+
+class ZeroGradAnneals(ko.optim.SGD):
+    """An optimizer of the learner's whose zero_grad (run before each forward pass) sharpens the model, once."""
+
+    def __init__(self, params, model):
+        super().__init__(params, lr=0.05, momentum=0.5)
+        self.model, self.calls = model, 0
+
+    def zero_grad(self):
+        super().zero_grad()
+        self.calls += 1
+        if self.calls == 7:  # in the second epoch, after compiled steps began
+            self.model.sharpness *= 1.5
+
+
+def test_state_an_optimizers_zero_grad_changes_is_seen_before_the_compiled_step(capsys):
+    """zero_grad runs after fit's look at the model's state in the step before and before the forward pass: fit
+    looks again after it (once the compiled code would have used the traced sharpness for the rest of training)."""
+    runs = []
+    for compile_ in (True, False):
+        model = ReadsATemperature()
+        optimizer = ZeroGradAnneals(model.parameters(), model)
+        history = fit(
+            model, X, Y, optimizer=optimizer, epochs=3, batch_size=4, progress=False, seed=0, compile=compile_
+        )
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    assert runs[0] == runs[1]
+    assert "sharpness" in capsys.readouterr().err
+
+
 class _ByTheText(Module):
     """A learner's model that scales the rows whose first input reads '0.8' (the text of the number)."""
 

@@ -68,9 +68,11 @@ class CompiledFunction:
 
     def _state_holds(self):
         """Whether what the trace chose by is as it was: else a call runs interpreted."""
-        return all(getattr(owner, attribute, _GONE) == value for owner, attribute, value in self.depends_on) and (
-            self.learners is None or self.learners.moved() is None
-        )
+        return self._modes_hold() and (self.learners is None or self.learners.moved() is None)
+
+    def _modes_hold(self):
+        """Whether the attributes the trace chose by (`depends_on`) hold what they held."""
+        return all(getattr(owner, attribute, _GONE) == value for owner, attribute, value in self.depends_on)
 
     def __init__(
         self, assemble, namespace, parameters, written, structures, guards, fn, gradients, fallback, sizes, sources
@@ -207,6 +209,20 @@ class CompiledFunction:
         start = _start_of(output_grad)
         if start is None or not self._state_holds():
             return None
+        return self._sgd(flat, lr, start)
+
+    def _sgd_step_watched(self, flat, lr):
+        """`sgd_step(flat, lr)` for fit, whose own watch has just found unmoved all that `learners` watches.
+
+        fit looks at the model's state just before every fused call, with a
+        watch of the model that also covers what this program's traced `fn`
+        calls (`train._batch_loss`, `train._mean_loss`); nothing of the
+        learner's runs between that look and this call, so a second look
+        would only repeat it (about a tenth of a deep XOR net's step).
+        """
+        return self._sgd(flat, lr, 1.0) if self._modes_hold() else None
+
+    def _sgd(self, flat, lr, start):
         try:
             return self._variant("sgd")[0](flat, self.parameters, start, lr)
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
