@@ -405,6 +405,11 @@ def _watching_property(slot, name):
     return property(read, write)
 
 
+# fit, while an accuracy function of the learner's judges real predictions: told of each Value whose text is
+# asked for (a compiled step's predictions are new leaves, whose text shows another .grad)
+_text_watch = None
+
+
 def _text_read(value):
     """A Value's text was asked for (repr, and through it str, f"{x}", print): tell this thread's tracer, as a
     `.data` read by the first caller outside the engine (the text holds the number; Python code may branch on it)."""
@@ -1163,6 +1168,8 @@ class Value:
     def __repr__(self) -> str:
         if _watchers:  # compile is tracing: text made of the number (str(x), f"{x}", print(x)) is a read of it
             _text_read(self)
+        if _text_watch is not None:
+            _text_watch(self)
         # Every digit (Python's shortest repr), as the lecture prints: 0.16578526021381612, not 0.165785.
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"  # grad None: PyTorch's habit of clearing it

@@ -35,7 +35,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from . import losses
+from . import engine, losses
 from .checks import check_bool, check_dataset, check_loss_output, check_positive_int
 from .compiler import CompileError, _flatten, _structure, cannot_follow
 from .compiler import compile as compile_function
@@ -86,7 +86,9 @@ def fit(
       a prediction's `.data`: compiled steps hand it new leaves holding the
       same numbers, without the `.grad` and graph `compile=False` leaves on
       them. An accuracy whose code reads those (`p.grad`, `p.backward()`,
-      `p._prev`) is trained interpreted, with a one-line notice.
+      `p._prev`) is trained interpreted, with a one-line notice; so is one
+      that makes a prediction's text (`f"{p}"`, `print(p)`: it shows the
+      `.grad`) on the real predictions of a compiled program's first batch.
     - `compile`: train with compiled code (`micrograd_ko.compile`), the same
       numbers as `compile=False` bit for bit; where fit cannot be sure of that
       (a program whose first batch differs, Python state the learner's code
@@ -232,6 +234,19 @@ def fit(
             total += batch_loss * len(batch)
             if numbers and judge is not None:  # no Value made only to be read back
                 correct += sum([bool(judge(p, y[i])) for p, i in zip(preds, batch)])
+            elif compiled is not None and accuracy is not None and not numbers:  # a program's first batch, say
+                counted, read = _judged_watching_text(is_correct, preds, y, batch)
+                correct += counted
+                if read:
+                    compiled = fused = None
+                    _notice(
+                        bilingual(
+                            "accuracy 함수가 예측의 글(repr, str, f-문자열, print)을 만듭니다: 컴파일된 단계의 예측은 "
+                            "같은 숫자만 가진 새 잎 노드라서 글의 grad가 다릅니다",
+                            "the accuracy function makes a prediction's text (repr, str, an f-string, print): compiled "
+                            "steps' predictions are new leaves holding the same numbers, whose text shows another grad",
+                        )
+                    )
             else:
                 if numbers:
                     preds = [_as_values(p) for p in preds]
@@ -280,6 +295,30 @@ def _mean_loss(model, loss_fn, xs, ts):
     """The mean loss over the pairs (xs[k], ts[k]) as one graph, and the predictions (what compiled batches trace)."""
     preds = [model(x) for x in xs]
     return value_sum(loss_fn(p, t) for p, t in zip(preds, ts)) / len(xs), preds
+
+
+def _judged_watching_text(is_correct, preds, y, batch):
+    """(how many of the batch's predictions `is_correct` accepts, whether it asked for a prediction's text).
+
+    For the real predictions of a batch run interpreted while compiled steps go
+    on (a program's first batch): a Value's text shows its `.grad`, which a
+    compiled step's prediction (a new leaf) does not have.
+    """
+    watched = {id(v) for v in _values_in(preds)}
+    asked = []
+    previous = engine._text_watch
+    engine._text_watch = lambda value: asked.append(id(value) in watched)
+    try:
+        return sum(bool(is_correct(p, y[i])) for p, i in zip(preds, batch)), any(asked)
+    finally:
+        engine._text_watch = previous
+
+
+def _values_in(pred):
+    """The Values in a prediction (or a list of them), however nested."""
+    if isinstance(pred, (list, tuple)):
+        return [v for p in pred for v in _values_in(p)]
+    return [pred] if isinstance(pred, Value) else []
 
 
 def _interpreted_step(model, loss_fn, X, y, batch):

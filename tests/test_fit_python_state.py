@@ -6,6 +6,7 @@ import array
 import ctypes
 import dataclasses
 import functools
+import io
 import itertools
 import random
 import struct
@@ -1327,6 +1328,34 @@ def test_an_accuracy_that_reads_a_predictions_gradient_or_graph_trains_interpret
     ]  # fmt: skip
     assert runs[0] == runs[1]
     assert "reads a prediction's .grad or graph" in capsys.readouterr().err
+
+
+_SHOWN = io.StringIO()
+
+
+@pytest.mark.parametrize(
+    "accuracy",
+    [
+        lambda p, t: "grad=0.0" in f"{p}",
+        lambda p, t: "grad=0.0" in "%s" % p,
+        lambda p, t: print(p, file=_SHOWN) or "grad=0.0" in _SHOWN.getvalue().splitlines()[-1],
+    ],
+)
+def test_an_accuracy_that_makes_a_predictions_text_trains_interpreted(accuracy, capsys):
+    """A Value's text shows its .grad: a compiled step's prediction (a new leaf) reads 'grad=0.0', the
+    interpreted one the gradient of the loss. An accuracy that judged by the text (an f-string, % or print: no
+    name the static look finds) counted [0.67, 1.0, 1.0] compiled against [0.0, 0.0, 0.0]. fit now watches the
+    text asked of the real predictions of a program's first batch, and trains interpreted if it is."""
+    X = [[(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12)]
+    Y = [1.0 if a * b > 0 else -1.0 for a, b in X]
+    runs = [
+        fit(nn.MLP(2, [4, 1], seed=1), X, Y, epochs=3, batch_size=batch_size, progress=False, seed=0, compile=c,
+            accuracy=accuracy)
+        for batch_size in (4, None)
+        for c in (True, False)
+    ]  # fmt: skip
+    assert runs[0] == runs[1] and runs[2] == runs[3]
+    assert capsys.readouterr().err.count("makes a prediction's text") == 2
 
 
 def test_an_accuracy_that_reads_only_numbers_stays_compiled(capsys):
