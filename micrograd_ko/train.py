@@ -223,8 +223,12 @@ def fit(
                 step = fused.step(compiled, Xb, yb, batch)
             if step is None:  # zero_grad, forward + backward, optimizer step
                 optimizer.zero_grad()
-                if (compiled := _unmoved(compiled, moved_since_traced)) is not None:
-                    step, compiled = _compiled_step(compiled, parameters, model, loss_fn, Xb, yb, batch)
+                if (checked := _unmoved(compiled, moved_since_traced)) is not None:
+                    step, compiled = _compiled_step(checked, parameters, model, loss_fn, Xb, yb, batch)
+                    if checked.traced_otherwise:  # the forward pass traced for validation would be, too
+                        predict = model
+                else:
+                    compiled = None
                 if step is None:  # interpreted (or the compiled code handed this batch over)
                     step = _interpreted_step(model, loss_fn, Xb, yb, batch)
                 if track_gradients and start + batch_size >= len(order):
@@ -403,7 +407,8 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
 
     A batch served by a program not yet checked is run both ways from the
     same state; the compiled result is trusted only if the two agree bit for
-    bit (loss, predictions, every gradient, the random module's state), and
+    bit (loss, predictions, every gradient, the random module's state) and
+    the predictions' graphs have the traced shapes (`_shapes`), and
     from then on. Otherwise fit goes on interpreted, with one line saying why.
     `step` None: run this batch interpreted (the gradients are as zero_grad left them).
     """
@@ -427,6 +432,13 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
     data = _batch_numbers(X, y, batch)
     expected = _interpreted_step(model, loss_fn, X, y, batch)
     why = _difference(step, expected, got, [p.grad for p in parameters], state != random.getstate(), parameters)
+    if why is None and compiled.last_shapes != _shapes(expected[1], parameters):
+        compiled.traced_otherwise = True
+        why = bilingual(
+            "모델의 계산 그래프가 추적할 때와 다릅니다: 모델이 추적에서 보지 못한 것(입력의 자료형 등)으로 분기합니다",
+            "the model's graph differs from the traced one: it branches on something the trace saw otherwise "
+            "(the type of an input)",
+        )
     if why is None and _batch_numbers(X, y, batch) != data:  # the compiled code would not repeat that change
         why = bilingual(
             "모델이 학습 중에 입력이나 목표값을 바꿉니다", "the model changes its inputs or targets while training"
@@ -436,6 +448,36 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
         return expected, None
     compiled.unchecked = False
     return expected, compiled
+
+
+def _kept(made, result, one=False):
+    """`result` (loss, predictions), its predictions kept in `made` (`one`: a single sample's prediction)."""
+    made.append([result[1]] if one else result[1])
+    return result
+
+
+def _shapes(predictions, weights):
+    """For each prediction, the ops of the nodes of its graph that depend on a weight, in topological order.
+
+    A trace freezes the branches the model's Python took on Values; some it
+    takes otherwise on the numbers of fit's interpreted run (`isinstance(x[0],
+    float)`), and the numbers agree where the branch made no difference for
+    the check's batch (a relu of a positive output). The graphs' shapes
+    differ. Nodes computed from the inputs alone are numbers there, not nodes:
+    left out, as leaves are.
+    """
+    weights = {id(w) for w in weights}
+    shapes = []
+    for prediction in predictions:
+        done: dict = {}
+        order = [node for v in _values_in(prediction) for node in engine.topological_order(v, done)]
+        live, ops = set(weights), []
+        for node in order:
+            if node._a is not None and any(id(parent) in live for parent in node._prev):
+                live.add(id(node))
+                ops.append(getattr(node._op, "name", node._op))
+        shapes.append(tuple(ops))
+    return shapes
 
 
 def _traced(model, parameters, trace, functions=(), inputs=()):
@@ -897,6 +939,8 @@ class _CompiledBatches:
     # full-batch steps, write every weight once per step instead of once per sample).
     MAX_TERMS = 30_000
     LONG_RUN = 1_000
+    last_shapes: list = []  # the traced shape of each prediction of the last step (`_shapes`)
+    traced_otherwise = False  # fit's check found the model's graph otherwise than traced
 
     def __init__(self, model, loss_fn, samples, steps=0):
         self.model, self.loss_fn, self.samples = model, loss_fn, samples
@@ -925,16 +969,18 @@ class _CompiledBatches:
             xs, ts = [X[i] for i in batch], [y[i] for i in batch]
             try:
                 structures = (_structure(xs), _structure(ts))
+                made = []  # the traced predictions, for their graphs' shapes
                 program = _traced(
                     model,
                     self.samples.trained,
                     lambda: compile_function(
-                        lambda xs, ts: _mean_loss(model, loss_fn, xs, ts), xs, ts, max_terms=self.max_terms
+                        lambda xs, ts: _kept(made, _mean_loss(model, loss_fn, xs, ts)), xs, ts, max_terms=self.max_terms
                     ),
                     (loss_fn,),
                     xs,
                 )
                 _reads_only(program, self.samples.trained)
+                program.shapes = _shapes(made[-1], program.parameters)
             except CompileError as refusal:
                 if "too large" not in str(refusal):
                     raise
@@ -946,12 +992,15 @@ class _CompiledBatches:
                 self._unchecked = True
             self.programs[len(batch)] = entry
         if entry is None:
-            return self.samples.step(X, y, batch)
+            step = self.samples.step(X, y, batch)
+            self.last_shapes = self.samples.last_shapes
+            return step
         program, structures = entry
         flat = self._arguments(X, y, batch, structures)
         result = None if flat is None else program.fast(flat)
         if result is None:  # a number out of range, a guard: the engine decides this batch
             return None
+        self.last_shapes = program.shapes
         return result[0], result[1], True
 
     def _too_large(self, X, y, batch):
@@ -1078,6 +1127,8 @@ class _CompiledSamples:
     """
 
     MAX_PROGRAMS = 16
+    last_shapes: list = []  # the traced shape of each prediction of the last step (`_shapes`)
+    traced_otherwise = False  # fit's check found the model's graph otherwise than traced
 
     def __init__(self, model, loss, loss_fn, numbers, trained):
         self.model, self.loss_fn, self.numbers = model, loss_fn, numbers
@@ -1096,12 +1147,14 @@ class _CompiledSamples:
         """
         weight = 1.0 / len(batch)  # d(mean)/d(one sample's loss), as backward() computes it
         runs = []  # (program, its samples' flat arguments) for each stretch of samples one program serves, in order
+        self.last_shapes = []
         for i in batch:
             program, flat = self._held(i)
             if program is None:
                 program, flat = self._program(X[i], y[i])
             if program is None:
                 return None
+            self.last_shapes.append(program.shapes[0])
             if runs and runs[-1][0] is program:
                 runs[-1][1].append(flat)
             else:
@@ -1182,12 +1235,18 @@ class _CompiledSamples:
                 structures = tuple(_structure(a) for a in args)
             except TypeError as error:  # a target that is not a number: the loss itself will say so
                 raise CompileError(error) from None
+            made = []  # the traced prediction, for its graph's shape
             if self.targets_are_inputs:
-                trace = lambda: compile_function(lambda x, t: _with_prediction(model(x), loss_fn, t), *args)  # noqa: E731
+                trace = lambda: compile_function(  # noqa: E731
+                    lambda x, t: _kept(made, _with_prediction(model(x), loss_fn, t), one=True), *args
+                )
             else:
-                trace = lambda: compile_function(lambda x: _with_prediction(model(x), loss_fn, t), x)  # noqa: E731
+                trace = lambda: compile_function(  # noqa: E731
+                    lambda x: _kept(made, _with_prediction(model(x), loss_fn, t), one=True), x
+                )
             program = _traced(model, self.trained, trace, (loss_fn,), [x])
             _reads_only(program, self.trained)
+            program.shapes = _shapes(made[-1], program.parameters)
             entry = self.programs[key] = (program, structures)
             self.unchecked = True
         program, structures = entry

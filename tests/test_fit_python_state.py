@@ -1799,3 +1799,33 @@ def test_a_model_that_catches_float_of_an_input_trains_as_interpreted(capsys):
     assert compiled[:2] == interpreted[:2]
     said = capsys.readouterr().err
     assert said.count("fit: training interpreted") == 1 and "fn caught it" in said
+
+
+class _ReluForFloats(Module):
+    """A learner's model that clips its output at 0 for inputs given as floats (`isinstance`: the trace saw Values)."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+        self.net.layers[-1].neurons[0].b.data = 2.0  # every output positive at first: the relu changes nothing
+
+    def __call__(self, x):
+        out = self.net(x)
+        return out.relu() if isinstance(x[0], float) else out
+
+    def parameters(self):
+        return self.net.parameters()
+
+
+@pytest.mark.parametrize("options", [{"batch_size": 4}, {}, {"batch_size": 4, "loss": lambda p, t: (p - t) ** 2}])
+def test_a_branch_the_trace_saw_otherwise_that_changed_no_number_of_the_first_batch_is_caught(options, capsys):
+    """Traced, x[0] is a Value, so the model skipped its relu; fit's interpreted run, given floats, takes it. While
+    every output was positive the relu changed no number, and the first batch passed fit's check; once outputs
+    went below 0 the compiled steps trained another model (second epoch's loss 0.9086 compiled vs 0.9980, and
+    the validation predictions too). fit's check now compares the shapes of the predictions' graphs as well."""
+    X = [[(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12)]
+    Y = [1.0 if a * b > 0 else -1.0 for a, b in X]
+    options = {"loss": "mse", **options, "validation_data": (X[:5], Y[:5])}
+    compiled, interpreted = both_ways(_ReluForFloats, X, Y, epochs=30, **options)
+    assert compiled[:2] == interpreted[:2]
+    said = capsys.readouterr().err
+    assert said.count("fit: training interpreted") == 1 and "the model's graph differs from the traced one" in said

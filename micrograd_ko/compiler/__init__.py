@@ -193,8 +193,11 @@ runs interpreted.
 What the trace cannot see, so neither guard nor refusal covers it: numbers
 read through the engine's own helpers (`local_grads()`, `grad()`),
 random generators other than the `random` module's, state kept where the
-watch does not look (an attribute of an installed package's object). `fit(compile=True)` runs the first
-batch of each new program both ways and compares them bit for bit, which
+watch does not look (an attribute of an installed package's object), a
+branch on a Python answer a Value gives otherwise than a number (`isinstance(x,
+float)`). `fit(compile=True)` runs the first
+batch of each new program both ways and compares them bit for bit (and the
+shapes of the predictions' graphs with the traced ones), which
 catches these where they change that batch, and looks at the model's Python
 state around each trace (`model_state.ModelState`: its modules' attributes,
 generators of their own, and the globals and closure variables the
