@@ -457,7 +457,8 @@ def _kept(made, result, one=False):
 
 
 def _shapes(predictions, weights):
-    """For each prediction, the ops of the nodes of its graph that depend on a weight, in topological order.
+    """For each prediction, the nodes of its graph that depend on a weight, in topological order: each as its
+    op and its parents among them (a weight by its place in `weights`, a node by its place in the shape).
 
     A trace freezes the branches the model's Python took on Values; some it
     takes otherwise on the numbers of fit's interpreted run (`isinstance(x[0],
@@ -466,16 +467,17 @@ def _shapes(predictions, weights):
     differ. Nodes computed from the inputs alone are numbers there, not nodes:
     left out, as leaves are.
     """
-    weights = {id(w) for w in weights}
+    weights = {id(w): ("w", k) for k, w in enumerate(weights)}
     shapes = []
     for prediction in predictions:
         done: dict = {}
         order = [node for v in _values_in(prediction) for node in engine.topological_order(v, done)]
-        live, ops = set(weights), []
+        live, ops = dict(weights), []  # id -> how the shape names it: a weight by its place, a node by its row
         for node in order:
-            if node._a is not None and any(id(parent) in live for parent in node._prev):
-                live.add(id(node))
-                ops.append(getattr(node._op, "name", node._op))
+            parents = [live.get(id(parent)) for parent in node._prev]
+            if node._a is not None and any(parents):
+                live[id(node)] = ("v", len(ops))
+                ops.append((getattr(node._op, "name", node._op), tuple(parents)))
         shapes.append(tuple(ops))
     return shapes
 
@@ -980,7 +982,7 @@ class _CompiledBatches:
                     xs,
                 )
                 _reads_only(program, self.samples.trained)
-                program.shapes = _shapes(made[-1], program.parameters)
+                program.shapes = _shapes(made[-1], self.samples.trained)
             except CompileError as refusal:
                 if "too large" not in str(refusal):
                     raise
@@ -1246,7 +1248,7 @@ class _CompiledSamples:
                 )
             program = _traced(model, self.trained, trace, (loss_fn,), [x])
             _reads_only(program, self.trained)
-            program.shapes = _shapes(made[-1], program.parameters)
+            program.shapes = _shapes(made[-1], self.trained)
             entry = self.programs[key] = (program, structures)
             self.unchecked = True
         program, structures = entry
