@@ -795,6 +795,15 @@ def _notice_unfused():
     )
 
 
+def _notice_validation(why):
+    """One line: the validation data is evaluated interpreted, and why."""
+    print(
+        bilingual("fit: 검증 데이터는 해석 실행으로 평가합니다", "fit: evaluating the validation data interpreted")
+        + f" — {why}",
+        file=sys.stderr,
+    )
+
+
 class _CompiledForward:
     """The model's forward pass alone as compiled code, for evaluating on validation data every epoch.
 
@@ -814,16 +823,25 @@ class _CompiledForward:
 
     def prepare(self, x):
         if self.program is None:
+            made = []  # the traced output, for its graph's shape
             try:
                 self.program = _traced(
                     self.model,
                     self.model.parameters(),
-                    lambda: compile_function(self._forward, x, gradients=False),
+                    lambda: compile_function(lambda x: _kept(made, (None, self._forward(x)))[1], x, gradients=False),
                     inputs=[x],
                 )
             except Exception:  # noqa: BLE001 - refused, or the trace itself failed (sqrt'(0), a lookup): the model decides
                 self.program = False
             else:
+                if _shapes(made, self.model.parameters()) != self._own_shape(x):
+                    self.program = False  # it branches on something the trace saw otherwise (the type of an input)
+                    _notice_validation(
+                        bilingual(
+                            "모델의 계산 그래프가 추적할 때와 다릅니다", "the model's graph differs from the traced one"
+                        )
+                    )
+            if self.program:
                 # compile watched what `_forward` (fit's own code) reads, not the model: the model's state, nn's
                 # modules and classes (a method patched between epochs) are looked at before every call
                 self.program.learners = LearnersState(self.model, (), modes=True)
@@ -831,6 +849,24 @@ class _CompiledForward:
             self.kinds = _number_kinds(x)
         elif self.program and self.traced.changed() is not None:
             self.program = False  # a number the model keeps (a running mean) moved since: the trace holds the old one
+
+    def _own_shape(self, x):
+        """The shape (`_shapes`) of the graph the model builds for the numbers `x` themselves, as fit's evaluation
+        gives them, or None if it raises; whatever the call changed (its Python state, random numbers) is put back.
+
+        The validation inputs' numbers are the same every epoch, but whether a
+        branch the trace saw otherwise shows in them can depend on the weights
+        (a relu of a positive output changes nothing), so `verify` alone misses
+        it: the shape does not depend on them.
+        """
+        kept, state = ModelState(self.model, []), random.getstate()
+        try:
+            return _shapes([self.model(x)], self.model.parameters())
+        except Exception:  # noqa: BLE001 - no shape to compare: the model decides
+            return None
+        finally:
+            kept.restore()
+            random.setstate(state)
 
     def _forward(self, x):
         """The model's output, which must be a Value or a list of them (compile reads a pair as (output, extra))."""
@@ -869,8 +905,10 @@ class _CompiledForward:
         for inputs that are not floats, any arithmetic on the inputs alone
         the trace refuses). Such a difference starts in the
         inputs, which are the same every epoch, but whether it reaches the
-        output can depend on the weights (a unit that is off hides it), so a
-        difference that shows only in a later epoch is not caught.
+        output can depend on the weights (a unit that is off hides it): a
+        branch taken otherwise shows in the graph's shape, which `prepare`
+        compared with the trace's; a difference in numbers alone that shows
+        only in a later epoch is not caught.
         """
         if self._verified is X or not self.program:
             return None
@@ -882,13 +920,11 @@ class _CompiledForward:
             self._verified = X
             return own
         self.program = False
-        print(
+        _notice_validation(
             bilingual(
-                "fit: 검증 데이터는 해석 실행으로 평가합니다 — 컴파일된 순전파의 예측이 모델의 예측과 다릅니다",
-                "fit: evaluating the validation data interpreted — the compiled forward pass predicts other numbers "
-                "than the model",
-            ),
-            file=sys.stderr,
+                "컴파일된 순전파의 예측이 모델의 예측과 다릅니다",
+                "the compiled forward pass predicts other numbers than the model",
+            )
         )
         return own
 

@@ -1829,3 +1829,25 @@ def test_a_branch_the_trace_saw_otherwise_that_changed_no_number_of_the_first_ba
     assert compiled[:2] == interpreted[:2]
     said = capsys.readouterr().err
     assert said.count("fit: training interpreted") == 1 and "the model's graph differs from the traced one" in said
+
+
+class _ReluForFloatsInEval(_ReluForFloats):
+    """The same branch in eval mode only: training never takes it, the validation's forward pass does."""
+
+    def __call__(self, x):
+        out = self.net(x)
+        return out.relu() if not self.training and isinstance(x[0], float) else out
+
+
+def test_a_branch_the_validation_trace_saw_otherwise_is_caught_before_any_epoch(capsys):
+    """The compiled forward pass for validation skipped the relu (the trace saw a Value); the model's own
+    predictions, compared once in the first epoch, were all positive, so the relu changed nothing then. Later
+    epochs evaluated another model (second epoch's val_loss 0.8854 compiled vs 0.9632). The validation trace's
+    graph is now compared with the one the model builds for the numbers themselves."""
+    X = [[(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12)]
+    Y = [1.0 if a * b > 0 else -1.0 for a, b in X]
+    compiled, interpreted = both_ways(_ReluForFloatsInEval, X, Y, epochs=30, batch_size=4, validation_data=(X[:5], Y[:5]))
+    assert compiled[:2] == interpreted[:2]
+    said = capsys.readouterr().err
+    assert said.count("fit: evaluating the validation data interpreted") == 1 and "graph differs" in said
+    assert "fit: training interpreted" not in said  # training never takes the branch: it stays compiled
