@@ -859,7 +859,7 @@ class _CompiledForward:
         (a relu of a positive output changes nothing), so `verify` alone misses
         it: the shape does not depend on them.
         """
-        kept, state = ModelState(self.model, []), random.getstate()
+        kept, state = ModelState(self.model, self.model.parameters()), random.getstate()
         try:
             return _shapes([self.model(x)], self.model.parameters())
         except Exception:  # noqa: BLE001 - no shape to compare: the model decides
