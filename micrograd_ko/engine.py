@@ -189,6 +189,13 @@ def _note_op_raised():
         _tell_tracer("op_raised")
 
 
+def _note_no_number(value):
+    """`value` refuses to become a number (float(x), int(x), round(x), a format spec, ^): tell a tracer, which
+    counts it as an op that raised where `value` is computed from the arguments alone (a number in fit's run)."""
+    if _observed_threads:
+        _tell_tracer("no_number", value)
+
+
 def _note_depends_on(owner, attribute, value):
     """Code outside the engine chose by `owner.attribute` being `value` (Dropout by its mode): compile guards it."""
     if _observed_threads:
@@ -1190,7 +1197,7 @@ class Value:
 
     def __float__(self) -> NoReturn:
         # math.exp(x) would call this and quietly leave the graph: its gradient would be 0.
-        _note_op_raised()  # (fn may catch it, `try: float(x) except TypeError:`, where fit's run has a number)
+        _note_no_number(self)  # (fn may catch it, `try: float(x) except TypeError:`, where fit's run has a number)
         raise TypeError(
             bilingual(
                 "Value를 float로 바꾸면 계산 그래프가 끊겨 기울기가 0이 됩니다: math.exp(x) 대신 x.exp()를 쓰고, 숫자만 필요하면 x.data를 쓰세요",
@@ -1200,12 +1207,12 @@ class Value:
         )
 
     def __int__(self) -> NoReturn:
-        _note_op_raised()
+        _note_no_number(self)
         raise _leaves_the_graph("int")
 
     def __xor__(self, other: object) -> NoReturn:
         # x ^ 2 for a square: in Python ^ is the bitwise XOR, which a Value does not have
-        _note_op_raised()
+        _note_no_number(self)
         raise TypeError(
             bilingual(
                 "^는 거듭제곱이 아닙니다 (파이썬에서는 비트 XOR): 거듭제곱은 x ** 2처럼 **로 쓰세요",
@@ -1216,14 +1223,14 @@ class Value:
     __rxor__ = __xor__
 
     def __round__(self, ndigits: int | None = None) -> NoReturn:
-        _note_op_raised()
+        _note_no_number(self)
         raise _leaves_the_graph("round")
 
     def __format__(self, spec: str) -> str:
         # f"{loss:.4f}" in a training loop: the number to show is loss.data (printing with no spec is repr).
         if not spec:
             return str(self)
-        _note_op_raised()
+        _note_no_number(self)
         raise TypeError(
             bilingual(
                 f"Value에는 형식 지정(:{spec})을 쓸 수 없습니다: 숫자를 보이려면 f'{{x.data:{spec}}}'처럼 .data를 쓰세요",

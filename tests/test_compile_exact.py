@@ -856,6 +856,20 @@ def test_a_value_that_refuses_to_become_a_number_where_fn_catches_it_is_refused(
         ko.compile(fn, 1.0)
 
 
+def test_a_weight_that_refuses_to_become_a_number_where_fn_catches_it_still_compiles():
+    """A weight is a Value in fit's own run too: float(w) raises there as well, and the trace took that branch."""
+    w = Value(2.0)
+
+    def fn(x):
+        try:
+            scale = float(w)
+        except TypeError:
+            scale = 3.0
+        return x * w * scale
+
+    assert ko.compile(fn, 1.0)(5.0) == fn(Value(5.0)).data == 30.0
+
+
 def test_fit_trains_a_module_that_catches_an_engine_error_as_it_would_interpreted():
     class LogFeature(nn.Module):
         def __init__(self):

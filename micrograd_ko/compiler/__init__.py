@@ -69,7 +69,8 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
   compiled calls would not do it again, and the numbers would be frozen;
 - an engine error that `fn` caught (`try: x.log() except ValueError: ...`,
   and the TypeError of `float(x)`, `int(x)`, `round(x)`, `math.floor(x)` or a
-  format spec on a Value, whose number fit's interpreted run has):
+  format spec on a Value computed from the arguments alone, whose number
+  fit's interpreted run has):
   the trace holds only the branch taken, and nothing says when the op raises;
 - softmax's (or cross-entropy's) rule computed on Values, as
   `grad(..., create_graph=True)` does: it shifts by the max and drops terms

@@ -258,6 +258,13 @@ class Tracer:
         if self._raised is None:
             self._raised = _where(frame)
 
+    def no_number(self, frame, value):
+        """float(x), int(x), round(x), a format spec or ^ raised TypeError for `value`: as an op that raised (if fn
+        catches it and goes on, refused) where `value` is computed from the arguments alone, which fit's
+        interpreted run gives the model as numbers, which do not raise. (A weight raises there too.)"""
+        if self._from_arguments_alone(value):
+            self.op_raised(frame)
+
     def unfaithful(self, frame, ko, en):
         if self._unfaithful is None:
             self._unfaithful = (_where(frame), ko, en)
