@@ -408,7 +408,7 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
     A batch served by a program not yet checked is run both ways from the
     same state; the compiled result is trusted only if the two agree bit for
     bit (loss, predictions, every gradient, the random module's state) and
-    the predictions' graphs have the traced shapes (`_shapes`), and
+    the first prediction's graph has the traced shape (`_shape`), and
     from then on. Otherwise fit goes on interpreted, with one line saying why.
     `step` None: run this batch interpreted (the gradients are as zero_grad left them).
     """
@@ -432,7 +432,7 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
     data = _batch_numbers(X, y, batch)
     expected = _interpreted_step(model, loss_fn, X, y, batch)
     why = _difference(step, expected, got, [p.grad for p in parameters], state != random.getstate(), parameters)
-    if why is None and compiled.last_shapes != _shapes(expected[1], parameters):
+    if why is None and compiled.last_shape != _shape(expected[1][0], parameters):
         compiled.traced_otherwise = True
         why = bilingual(
             "모델의 계산 그래프가 추적할 때와 다릅니다: 모델이 추적에서 보지 못한 것(입력의 자료형 등)으로 분기합니다",
@@ -456,30 +456,28 @@ def _kept(made, result, one=False):
     return result
 
 
-def _shapes(predictions, weights):
-    """For each prediction, the nodes of its graph that depend on a weight, in topological order: each as its
-    op and its parents among them (a weight by its place in `weights`, a node by its place in the shape).
+def _shape(prediction, weights):
+    """The ops of the nodes of a prediction's graph that depend on a weight, in topological order.
 
     A trace freezes the branches the model's Python took on Values; some it
     takes otherwise on the numbers of fit's interpreted run (`isinstance(x[0],
-    float)`), and the numbers agree where the branch made no difference for
-    the check's batch (a relu of a positive output). The graphs' shapes
-    differ. Nodes computed from the inputs alone are numbers there, not nodes:
-    left out, as leaves are.
+    float)`, `hasattr(x[0], "is_integer")`), and the numbers agree where the
+    branch made no difference for the check's batch (a relu of a positive
+    output). The graphs' shapes differ. Such a branch turns on the inputs'
+    types, which are the same for every sample of a compiled batch, so one
+    prediction tells. Nodes computed from the inputs alone are numbers there,
+    not nodes: left out, as leaves are. (Which weight a node reads shows in
+    the gradients, which the check compares.)
     """
-    weights = {id(w): ("w", k) for k, w in enumerate(weights)}
-    shapes = []
-    for prediction in predictions:
-        done: dict = {}
-        order = [node for v in _values_in(prediction) for node in engine.topological_order(v, done)]
-        live, ops = dict(weights), []  # id -> how the shape names it: a weight by its place, a node by its row
-        for node in order:
-            parents = [live.get(id(parent)) for parent in node._prev]
-            if node._a is not None and any(parents):
-                live[id(node)] = ("v", len(ops))
-                ops.append((getattr(node._op, "name", node._op), tuple(parents)))
-        shapes.append(tuple(ops))
-    return shapes
+    live = {id(w) for w in weights}
+    done: dict = {}
+    ops = []
+    for value in _values_in(prediction):
+        for node in engine.topological_order(value, done):
+            if node._a is not None and any(id(parent) in live for parent in node._prev):
+                live.add(id(node))
+                ops.append(getattr(node._op, "name", node._op))
+    return tuple(ops)
 
 
 def _traced(model, parameters, trace, functions=(), inputs=()):
@@ -834,7 +832,7 @@ class _CompiledForward:
             except Exception:  # noqa: BLE001 - refused, or the trace itself failed (sqrt'(0), a lookup): the model decides
                 self.program = False
             else:
-                if _shapes(made, self.model.parameters()) != self._own_shape(x):
+                if _shape(made[-1], self.model.parameters()) != self._own_shape(x):
                     self.program = False  # it branches on something the trace saw otherwise (the type of an input)
                     _notice_validation(
                         bilingual(
@@ -851,7 +849,7 @@ class _CompiledForward:
             self.program = False  # a number the model keeps (a running mean) moved since: the trace holds the old one
 
     def _own_shape(self, x):
-        """The shape (`_shapes`) of the graph the model builds for the numbers `x` themselves, as fit's evaluation
+        """The shape (`_shape`) of the graph the model builds for the numbers `x` themselves, as fit's evaluation
         gives them, or None if it raises; whatever the call changed (its Python state, random numbers) is put back.
 
         The validation inputs' numbers are the same every epoch, but whether a
@@ -861,7 +859,7 @@ class _CompiledForward:
         """
         kept, state = ModelState(self.model, self.model.parameters()), random.getstate()
         try:
-            return _shapes([self.model(x)], self.model.parameters())
+            return _shape(self.model(x), self.model.parameters())
         except Exception:  # noqa: BLE001 - no shape to compare: the model decides
             return None
         finally:
@@ -977,7 +975,7 @@ class _CompiledBatches:
     # full-batch steps, write every weight once per step instead of once per sample).
     MAX_TERMS = 30_000
     LONG_RUN = 1_000
-    last_shapes: list = []  # the traced shape of each prediction of the last step (`_shapes`)
+    last_shape: tuple = ()  # the traced shape of the last step's first prediction (`_shape`)
     traced_otherwise = False  # fit's check found the model's graph otherwise than traced
 
     def __init__(self, model, loss_fn, samples, steps=0):
@@ -1018,7 +1016,7 @@ class _CompiledBatches:
                     xs,
                 )
                 _reads_only(program, self.samples.trained)
-                program.shapes = _shapes(made[-1], self.samples.trained)
+                program.shape = _shape(made[-1][0], self.samples.trained)
             except CompileError as refusal:
                 if "too large" not in str(refusal):
                     raise
@@ -1031,14 +1029,14 @@ class _CompiledBatches:
             self.programs[len(batch)] = entry
         if entry is None:
             step = self.samples.step(X, y, batch)
-            self.last_shapes = self.samples.last_shapes
+            self.last_shape = self.samples.last_shape
             return step
         program, structures = entry
         flat = self._arguments(X, y, batch, structures)
         result = None if flat is None else program.fast(flat)
         if result is None:  # a number out of range, a guard: the engine decides this batch
             return None
-        self.last_shapes = program.shapes
+        self.last_shape = program.shape
         return result[0], result[1], True
 
     def _too_large(self, X, y, batch):
@@ -1165,7 +1163,7 @@ class _CompiledSamples:
     """
 
     MAX_PROGRAMS = 16
-    last_shapes: list = []  # the traced shape of each prediction of the last step (`_shapes`)
+    last_shape: tuple = ()  # the traced shape of the last step's first prediction (`_shape`)
     traced_otherwise = False  # fit's check found the model's graph otherwise than traced
 
     def __init__(self, model, loss, loss_fn, numbers, trained):
@@ -1185,14 +1183,14 @@ class _CompiledSamples:
         """
         weight = 1.0 / len(batch)  # d(mean)/d(one sample's loss), as backward() computes it
         runs = []  # (program, its samples' flat arguments) for each stretch of samples one program serves, in order
-        self.last_shapes = []
         for i in batch:
             program, flat = self._held(i)
             if program is None:
                 program, flat = self._program(X[i], y[i])
             if program is None:
                 return None
-            self.last_shapes.append(program.shapes[0])
+            if i == batch[0]:
+                self.last_shape = program.shape
             if runs and runs[-1][0] is program:
                 runs[-1][1].append(flat)
             else:
@@ -1284,7 +1282,7 @@ class _CompiledSamples:
                 )
             program = _traced(model, self.trained, trace, (loss_fn,), [x])
             _reads_only(program, self.trained)
-            program.shapes = _shapes(made[-1], self.trained)
+            program.shape = _shape(made[-1][0], self.trained)
             entry = self.programs[key] = (program, structures)
             self.unchecked = True
         program, structures = entry
