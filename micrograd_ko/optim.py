@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import math
 import numbers
-import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .engine import Value
+from .engine import _LARGEST, Value
 from .i18n import bilingual, particle
 
 __all__ = ["Optimizer", "SGD", "Adam"]
@@ -177,9 +176,6 @@ def _all_finite(xs: list[Any]) -> bool:
         if total - total == 0:
             return True
     return all(math.isfinite(x) for x in xs if x is not None)
-
-
-_LARGEST = sys.float_info.max
 
 
 def _gradient(p: Value, index: int) -> float | None:
