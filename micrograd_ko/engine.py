@@ -363,7 +363,9 @@ def _value_bool(self):
 
 def _value_hash(self):
     _identity_used(
-        "Value의 해시를 씁니다 (hash(x), dict의 키, set의 원소)", "hashes a Value (hash(x), a dict key, a set member)", self
+        "Value의 해시를 씁니다 (hash(x), dict의 키, set의 원소)",
+        "hashes a Value (hash(x), a dict key, a set member)",
+        self,
     )
     return _identity_hash(self)
 

@@ -470,7 +470,7 @@ def _shape(prediction, weights):
     the gradients, which the check compares.)
     """
     live = {id(w) for w in weights}
-    done: dict = {}
+    done = {}
     ops = []
     for value in _values_in(prediction):
         for node in engine.topological_order(value, done):

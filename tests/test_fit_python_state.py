@@ -1337,7 +1337,7 @@ _SHOWN = io.StringIO()
     "accuracy",
     [
         lambda p, t: "grad=0.0" in f"{p}",
-        lambda p, t: "grad=0.0" in "%s" % p,
+        lambda p, t: "grad=0.0" in "%s" % p,  # noqa: UP031 - % asks for the text too
         lambda p, t: print(p, file=_SHOWN) or "grad=0.0" in _SHOWN.getvalue().splitlines()[-1],
     ],
 )
@@ -1768,7 +1768,9 @@ def test_a_model_that_reads_an_inputs_text_or_hash_trains_as_interpreted(make, c
     compiled, interpreted = both_ways(make, rows, targets, epochs=2, batch_size=4, shuffle=False)
     assert compiled[:2] == interpreted[:2]  # the histories and the weights' bits
     said = capsys.readouterr().err
-    assert said.count("fit: training interpreted") == 1 and ("text of a traced node" in said or "hashes a Value" in said)
+    assert said.count("fit: training interpreted") == 1 and (
+        "text of a traced node" in said or "hashes a Value" in said
+    )
 
 
 class _ScalesWhatItCanRead(Module):
@@ -1846,7 +1848,9 @@ def test_a_branch_the_validation_trace_saw_otherwise_is_caught_before_any_epoch(
     graph is now compared with the one the model builds for the numbers themselves."""
     X = [[(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12)]
     Y = [1.0 if a * b > 0 else -1.0 for a, b in X]
-    compiled, interpreted = both_ways(_ReluForFloatsInEval, X, Y, epochs=30, batch_size=4, validation_data=(X[:5], Y[:5]))
+    compiled, interpreted = both_ways(
+        _ReluForFloatsInEval, X, Y, epochs=30, batch_size=4, validation_data=(X[:5], Y[:5])
+    )
     assert compiled[:2] == interpreted[:2]
     said = capsys.readouterr().err
     assert said.count("fit: evaluating the validation data interpreted") == 1 and "graph differs" in said

@@ -1120,7 +1120,10 @@ def test_predictions_holding_a_weight_itself_or_a_plain_number_reach_the_accurac
         (_Constant, {"loss": "mse", "accuracy": lambda p, t: p.data > 0.2}),
         (_Constant, {"loss": "mse"}),  # the default accuracy reads p.data too
         (_WithItsInput, {"loss": first_loss, "accuracy": lambda p, t: isinstance(p[1], float)}),
-        (_WithItsInput, {"loss": first_loss, "accuracy": lambda p, t: isinstance(p[1], float), "validation_data": (X[:4], y[:4])}),
+        (
+            _WithItsInput,
+            {"loss": first_loss, "accuracy": lambda p, t: isinstance(p[1], float), "validation_data": (X[:4], y[:4])},
+        ),
     ]
     for make_model, options in cases:
 
