@@ -22,6 +22,7 @@ Value), changes between steps (`model_state.LearnersState`). See
 from __future__ import annotations
 
 import bisect
+import copy
 import difflib
 import inspect
 import math
@@ -39,7 +40,7 @@ from . import engine, losses
 from .checks import check_bool, check_dataset, check_loss_output, check_positive_int
 from .compiler import CompileError, _flatten, _structure, cannot_follow
 from .compiler import compile as compile_function
-from .compiler.trace import numbers_given
+from .compiler.trace import _wrap, numbers_given
 from .engine import Value, no_grad
 from .engine import sum as value_sum
 from .i18n import bilingual, tr
@@ -408,7 +409,7 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
     A batch served by a program not yet checked is run both ways from the
     same state; the compiled result is trusted only if the two agree bit for
     bit (loss, predictions, every gradient, the random module's state) and
-    the first prediction's graph has the traced shape (`_shape`), and
+    the model decides for the batch's first input as the trace did (`_decisions`), and
     from then on. Otherwise fit goes on interpreted, with one line saying why.
     `step` None: run this batch interpreted (the gradients are as zero_grad left them).
     """
@@ -432,16 +433,17 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
     data = _batch_numbers(X, y, batch)
     expected = _interpreted_step(model, loss_fn, X, y, batch)
     why = _difference(step, expected, got, [p.grad for p in parameters], state != random.getstate(), parameters)
-    if why is None and compiled.last_shape != _shape(expected[1][0], parameters):
-        compiled.traced_otherwise = True
-        why = bilingual(
-            "모델의 계산 그래프가 추적할 때와 다릅니다: 모델이 추적에서 보지 못한 것(입력의 자료형 등)으로 분기합니다",
-            "the model's graph differs from the traced one: it branches on something the trace saw otherwise "
-            "(the type of an input)",
-        )
     if why is None and _batch_numbers(X, y, batch) != data:  # the compiled code would not repeat that change
         why = bilingual(
             "모델이 학습 중에 입력이나 목표값을 바꿉니다", "the model changes its inputs or targets while training"
+        )
+    if why is None and _decided_otherwise(model, X[batch[0]], parameters):
+        compiled.traced_otherwise = True
+        why = bilingual(
+            "모델이 숫자를 받을 때와 추적할 때(Value) 다르게 계산합니다 (그래프나 비교): 추적에서 보지 못한 것"
+            "(입력의 자료형 등)으로 분기합니다",
+            "the model computes otherwise for numbers than for the traced Values (its graph or its comparisons): it "
+            "branches on something the trace saw otherwise (the type of an input)",
         )
     if why is not None:
         _notice(why)
@@ -450,27 +452,63 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
     return expected, compiled
 
 
-def _kept(made, result, one=False):
-    """`result` (loss, predictions), its predictions kept in `made` (`one`: a single sample's prediction)."""
-    made.append([result[1]] if one else result[1])
-    return result
+class _Comparisons:
+    """An observer of the engine (`engine.observe`) that keeps the comparisons of Values a call makes."""
+
+    def __init__(self):
+        self.made = []
+
+    def created(self, value):
+        pass
+
+    def compared(self, left, symbol, right, result):
+        self.made.append((left, symbol, right, result))
 
 
-def _shape(prediction, weights):
-    """The ops of the nodes of a prediction's graph that depend on a weight, in topological order.
+def _decided_otherwise(model, x, weights):
+    """Whether the model decides otherwise for input `x` as a trace sees it (Values) than for its numbers (a copy:
+    the call must not change the data)."""
+    return _decisions(model, x, weights, True) != _decisions(model, copy.deepcopy(x), weights)
+
+
+def _decisions(model, x, weights, as_values=False):
+    """What the model's Python decides for input `x`, given as numbers (fit's interpreted run) or as Values
+    (`as_values`: what a trace sees): the graph of its output and the comparisons of Values computed from a
+    weight, as `_shape` and (symbol, result) in order; None if the call raises. One call of the model, whose
+    Python state, weights and random numbers are put back.
 
     A trace freezes the branches the model's Python took on Values; some it
-    takes otherwise on the numbers of fit's interpreted run (`isinstance(x[0],
-    float)`, `hasattr(x[0], "is_integer")`), and the numbers agree where the
-    branch made no difference for the check's batch (a relu of a positive
-    output). The graphs' shapes differ. Such a branch turns on the inputs'
-    types, which are the same for every sample of a compiled batch, so one
-    prediction tells. Nodes computed from the inputs alone are numbers there,
-    not nodes: left out, as leaves are. (Which weight a node reads shows in
-    the gradients, which the check compares.)
+    takes otherwise on numbers (`isinstance(x[0], float)`), and the numbers
+    agree where the branch made no difference for the check's batch: a relu
+    of a positive output, a `max(out, 0.0)` that returned `out`. Such a branch
+    turns on the inputs' types, the same for every input of a compiled batch
+    (`_SampleNumbers.same_kinds`), so one input tells.
     """
-    live = {id(w) for w in weights}
-    done = {}
+    kept, state, seen = ModelState(model, weights), random.getstate(), _Comparisons()
+    try:
+        with engine.observe(seen):
+            out = model(_wrap(x, _structure(x), []) if as_values else x)
+        live, done = {id(w) for w in weights}, {}
+        shape = _shape(out, live, done)
+        _shape([v for left, _, right, _ in seen.made for v in (left, right)], live, done)  # (live: theirs too)
+        compared = [
+            (symbol, result) for left, symbol, right, result in seen.made if id(left) in live or id(right) in live
+        ]
+        return shape, compared
+    except Exception:  # noqa: BLE001 - nothing to compare: the model decides
+        return None
+    finally:
+        kept.restore()
+        random.setstate(state)
+
+
+def _shape(prediction, live, done):
+    """The ops of the nodes of a prediction's graph that depend on a weight, in topological order.
+
+    `live`: the ids of the weights, to which those nodes' are added; `done`: the nodes already walked (skipped).
+    Nodes computed from the inputs alone are numbers in fit's interpreted run, not nodes: left out, as leaves
+    are. (Which weight a node reads shows in the gradients, which fit's check compares.)
+    """
     ops = []
     for value in _values_in(prediction):
         for node in engine.topological_order(value, done):
@@ -821,22 +859,23 @@ class _CompiledForward:
 
     def prepare(self, x):
         if self.program is None:
-            made = []  # the traced output, for its graph's shape
             try:
                 self.program = _traced(
                     self.model,
                     self.model.parameters(),
-                    lambda: compile_function(lambda x: _kept(made, (None, self._forward(x)))[1], x, gradients=False),
+                    lambda: compile_function(self._forward, x, gradients=False),
                     inputs=[x],
                 )
             except Exception:  # noqa: BLE001 - refused, or the trace itself failed (sqrt'(0), a lookup): the model decides
                 self.program = False
             else:
-                if _shape(made[-1], self.model.parameters()) != self._own_shape(x):
+                if _decided_otherwise(self.model, x, self.model.parameters()):
                     self.program = False  # it branches on something the trace saw otherwise (the type of an input)
                     _notice_validation(
                         bilingual(
-                            "모델의 계산 그래프가 추적할 때와 다릅니다", "the model's graph differs from the traced one"
+                            "모델이 숫자를 받을 때와 추적할 때(Value) 다르게 계산합니다 (그래프나 비교)",
+                            "the model computes otherwise for numbers than for the traced Values (its graph or its "
+                            "comparisons)",
                         )
                     )
             if self.program:
@@ -847,24 +886,6 @@ class _CompiledForward:
             self.kinds = _number_kinds(x)
         elif self.program and self.traced.changed() is not None:
             self.program = False  # a number the model keeps (a running mean) moved since: the trace holds the old one
-
-    def _own_shape(self, x):
-        """The shape (`_shape`) of the graph the model builds for the numbers `x` themselves, as fit's evaluation
-        gives them, or None if it raises; whatever the call changed (its Python state, random numbers) is put back.
-
-        The validation inputs' numbers are the same every epoch, but whether a
-        branch the trace saw otherwise shows in them can depend on the weights
-        (a relu of a positive output changes nothing), so `verify` alone misses
-        it: the shape does not depend on them.
-        """
-        kept, state = ModelState(self.model, self.model.parameters()), random.getstate()
-        try:
-            return _shape(self.model(x), self.model.parameters())
-        except Exception:  # noqa: BLE001 - no shape to compare: the model decides
-            return None
-        finally:
-            kept.restore()
-            random.setstate(state)
 
     def _forward(self, x):
         """The model's output, which must be a Value or a list of them (compile reads a pair as (output, extra))."""
@@ -975,8 +996,7 @@ class _CompiledBatches:
     # full-batch steps, write every weight once per step instead of once per sample).
     MAX_TERMS = 30_000
     LONG_RUN = 1_000
-    last_shape: tuple = ()  # the traced shape of the last step's first prediction (`_shape`)
-    traced_otherwise = False  # fit's check found the model's graph otherwise than traced
+    traced_otherwise = False  # fit's check found the model deciding otherwise than traced
 
     def __init__(self, model, loss_fn, samples, steps=0):
         self.model, self.loss_fn, self.samples = model, loss_fn, samples
@@ -1005,18 +1025,16 @@ class _CompiledBatches:
             xs, ts = [X[i] for i in batch], [y[i] for i in batch]
             try:
                 structures = (_structure(xs), _structure(ts))
-                made = []  # the traced predictions, for their graphs' shapes
                 program = _traced(
                     model,
                     self.samples.trained,
                     lambda: compile_function(
-                        lambda xs, ts: _kept(made, _mean_loss(model, loss_fn, xs, ts)), xs, ts, max_terms=self.max_terms
+                        lambda xs, ts: _mean_loss(model, loss_fn, xs, ts), xs, ts, max_terms=self.max_terms
                     ),
                     (loss_fn,),
                     xs,
                 )
                 _reads_only(program, self.samples.trained)
-                program.shape = _shape(made[-1][0], self.samples.trained)
             except CompileError as refusal:
                 if "too large" not in str(refusal):
                     raise
@@ -1028,15 +1046,12 @@ class _CompiledBatches:
                 self._unchecked = True
             self.programs[len(batch)] = entry
         if entry is None:
-            step = self.samples.step(X, y, batch)
-            self.last_shape = self.samples.last_shape
-            return step
+            return self.samples.step(X, y, batch)
         program, structures = entry
         flat = self._arguments(X, y, batch, structures)
         result = None if flat is None else program.fast(flat)
         if result is None:  # a number out of range, a guard: the engine decides this batch
             return None
-        self.last_shape = program.shape
         return result[0], result[1], True
 
     def _too_large(self, X, y, batch):
@@ -1163,8 +1178,7 @@ class _CompiledSamples:
     """
 
     MAX_PROGRAMS = 16
-    last_shape: tuple = ()  # the traced shape of the last step's first prediction (`_shape`)
-    traced_otherwise = False  # fit's check found the model's graph otherwise than traced
+    traced_otherwise = False  # fit's check found the model deciding otherwise than traced
 
     def __init__(self, model, loss, loss_fn, numbers, trained):
         self.model, self.loss_fn, self.numbers = model, loss_fn, numbers
@@ -1189,8 +1203,6 @@ class _CompiledSamples:
                 program, flat = self._program(X[i], y[i])
             if program is None:
                 return None
-            if i == batch[0]:
-                self.last_shape = program.shape
             if runs and runs[-1][0] is program:
                 runs[-1][1].append(flat)
             else:
@@ -1271,18 +1283,12 @@ class _CompiledSamples:
                 structures = tuple(_structure(a) for a in args)
             except TypeError as error:  # a target that is not a number: the loss itself will say so
                 raise CompileError(error) from None
-            made = []  # the traced prediction, for its graph's shape
             if self.targets_are_inputs:
-                trace = lambda: compile_function(  # noqa: E731
-                    lambda x, t: _kept(made, _with_prediction(model(x), loss_fn, t), one=True), *args
-                )
+                trace = lambda: compile_function(lambda x, t: _with_prediction(model(x), loss_fn, t), *args)  # noqa: E731
             else:
-                trace = lambda: compile_function(  # noqa: E731
-                    lambda x: _kept(made, _with_prediction(model(x), loss_fn, t), one=True), x
-                )
+                trace = lambda: compile_function(lambda x: _with_prediction(model(x), loss_fn, t), x)  # noqa: E731
             program = _traced(model, self.trained, trace, (loss_fn,), [x])
             _reads_only(program, self.trained)
-            program.shape = _shape(made[-1][0], self.trained)
             entry = self.programs[key] = (program, structures)
             self.unchecked = True
         program, structures = entry

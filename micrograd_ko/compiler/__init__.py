@@ -197,8 +197,9 @@ random generators other than the `random` module's, state kept where the
 watch does not look (an attribute of an installed package's object), a
 branch on a Python answer a Value gives otherwise than a number (`isinstance(x,
 float)`). `fit(compile=True)` runs the first
-batch of each new program both ways and compares them bit for bit (and the
-shapes of the predictions' graphs with the traced ones), which
+batch of each new program both ways and compares them bit for bit (and asks
+the model what it decides for that batch's first input given as Values and as
+numbers: its graph's shape, its comparisons of Values), which
 catches these where they change that batch, and looks at the model's Python
 state around each trace (`model_state.ModelState`: its modules' attributes,
 generators of their own, and the globals and closure variables the
