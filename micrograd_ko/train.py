@@ -408,8 +408,9 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
 
     A batch served by a program not yet checked is run both ways from the
     same state; the compiled result is trusted only if the two agree bit for
-    bit (loss, predictions, every gradient, the random module's state) and
-    the model decides for the batch's first input as the trace did (`_decisions`), and
+    bit (loss, predictions, every gradient, the random module's state),
+    the model decides for the batch's first input as the trace did (`_decisions`)
+    and its numbers do not turn on a random state it puts back (`_reads_random_state`), and
     from then on. Otherwise fit goes on interpreted, with one line saying why.
     `step` None: run this batch interpreted (the gradients are as zero_grad left them).
     """
@@ -445,6 +446,8 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
             "the model computes otherwise for numbers than for the traced Values (its graph or its comparisons): it "
             "branches on something the trace saw otherwise (the type of an input)",
         )
+    if why is None and _reads_random_state(model, X[batch[0]], parameters):
+        why = _READS_RANDOM_STATE
     if why is not None:
         _notice(why)
         return expected, None
@@ -469,6 +472,37 @@ def _decided_otherwise(model, x, weights):
     """Whether the model decides otherwise for input `x` as a trace sees it (Values) than for its numbers (a copy:
     the call must not change the data)."""
     return _decisions(model, x, weights, True) != _decisions(model, copy.deepcopy(x), weights)
+
+
+def _reads_random_state(model, x, weights):
+    """Whether the model's numbers for input `x` change with the random module's state although the model leaves
+    that state as it found it (drawing, then `random.setstate`): a trace keeps what it drew then, while fit's
+    interpreted run draws from the state of each step, which the learner's code may move between steps.
+
+    Two calls of the model on copies of `x`, from the state as it is and from another one (a seed of its own),
+    each with the model's Python state, weights and random numbers put back; False if a call raises.
+    """
+    outputs = []
+    for seed in (None, _OTHER_SEED):
+        kept, state = ModelState(model, weights), random.getstate()
+        try:
+            if seed is not None:
+                random.seed(seed)
+            outputs.append(_bits(_numbers(model(copy.deepcopy(x)))))
+        except Exception:  # noqa: BLE001 - nothing to compare: the model decides
+            return False
+        finally:
+            kept.restore()
+            random.setstate(state)
+    return outputs[0] != outputs[1]
+
+
+_OTHER_SEED = 20_261_206  # (any seed: a state other than the learner's)
+_READS_RANDOM_STATE = bilingual(
+    "모델의 숫자가 random 모듈의 상태에 따라 달라집니다 (뽑은 뒤 상태를 되돌려 놓습니다): 컴파일된 코드는 추적할 때 뽑은 수를 씁니다",
+    "the model's numbers depend on the random module's state, which it puts back after drawing; compiled code would "
+    "go on with the numbers drawn when traced",
+)
 
 
 def _decisions(model, x, weights, as_values=False):
@@ -878,6 +912,9 @@ class _CompiledForward:
                             "comparisons)",
                         )
                     )
+                elif _reads_random_state(self.model, x, self.model.parameters()):
+                    self.program = False
+                    _notice_validation(_READS_RANDOM_STATE)
             if self.program:
                 # compile watched what `_forward` (fit's own code) reads, not the model: the model's state, nn's
                 # modules and classes (a method patched between epochs) are looked at before every call

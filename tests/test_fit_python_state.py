@@ -1870,3 +1870,37 @@ def test_a_branch_the_validation_trace_saw_otherwise_is_caught_before_any_epoch(
         said.count("fit: evaluating the validation data interpreted") == 1 and "computes otherwise for numbers" in said
     )
     assert "fit: training interpreted" not in said  # training never takes the branch: it stays compiled
+
+
+class NoiseLeavingTheStateAsFound(Module):
+    """Noise drawn from the random module, whose state is then put back: each call draws the same noise until
+    something else draws (an accuracy function, here), so the trace's noise holds only until then."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        state = random.getstate()
+        noise = random.gauss(0.0, 0.3)
+        random.setstate(state)
+        return self.net([x[0] + noise, x[1]])
+
+
+@pytest.mark.parametrize("validation", [False, True])
+def test_noise_from_a_random_state_the_model_puts_back_trains_as_interpreted(validation, capsys):
+    runs = []
+    for compile_ in (True, False):
+        random.seed(3)
+
+        def accuracy(p, t):
+            random.random()  # the learner's code draws between steps
+            return (p.data > 0) == (t > 0)
+
+        model = NoiseLeavingTheStateAsFound()
+        history = fit(
+            model, X, Y, accuracy=accuracy, epochs=3, batch_size=4, progress=False, seed=0, compile=compile_,
+            validation_data=(X[:5], Y[:5]) if validation else None,
+        )  # fmt: skip
+        runs.append((history, [bits(p.data) for p in model.parameters()], random.getstate()))
+    assert runs[0] == runs[1]
+    assert "random" in capsys.readouterr().err

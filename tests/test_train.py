@@ -604,10 +604,10 @@ def test_validation_inputs_the_compiled_forward_cannot_take_go_to_the_model_and_
             sys.setprofile(None)
         runs.append((history, [p.data for p in model.parameters()]))
     assert runs[0] == runs[1]
-    # the trace and what the model decides for X_val[0] as Values and as numbers (compared); in epoch 1 every
-    # sample (the model's own predictions, which the compiled ones are checked against); then only samples 2 and
-    # 7, whose ints and Value the compiled forward does not take
-    assert len(calls_in_eval) == 3 + 12 + 2 * 2
+    # the trace, what the model decides for X_val[0] as Values and as numbers (compared) and its numbers from two
+    # random states (compared); in epoch 1 every sample (the model's own predictions, which the compiled ones are
+    # checked against); then only samples 2 and 7, whose ints and Value the compiled forward does not take
+    assert len(calls_in_eval) == 5 + 12 + 2 * 2
 
 
 def test_the_default_accuracy_on_numbers_is_the_one_on_values():
