@@ -475,11 +475,12 @@ def _decided_otherwise(model, x, weights):
 
 
 def _reads_random_state(model, x, weights):
-    """Whether the model's numbers for input `x` change with the random module's state although the model leaves
-    that state as it found it (drawing, then `random.setstate`): a trace keeps what it drew then, while fit's
-    interpreted run draws from the state of each step, which the learner's code may move between steps.
+    """Whether the model's numbers for input `x` change with the random module's state (or numpy's global
+    generator's) although the model leaves that state as it found it (drawing, then `random.setstate`): a trace
+    keeps what it drew then, while fit's interpreted run draws from the state of each step, which the learner's
+    code may move between steps.
 
-    Two calls of the model on copies of `x`, from the state as it is and from another one (a seed of its own),
+    Two calls of the model on copies of `x`, from the states as they are and from others (a seed of its own),
     each with the model's Python state, weights and random numbers put back; False if a call raises.
     """
     outputs = []
@@ -488,6 +489,8 @@ def _reads_random_state(model, x, weights):
         try:
             if seed is not None:
                 random.seed(seed)
+                if (numpy := sys.modules.get("numpy")) is not None:  # (ModelState puts its global generator back)
+                    numpy.random.seed(seed)
             outputs.append(_bits(_numbers(model(copy.deepcopy(x)))))
         except Exception:  # noqa: BLE001 - nothing to compare: the model decides
             return False

@@ -1886,17 +1886,33 @@ class NoiseLeavingTheStateAsFound(Module):
         return self.net([x[0] + noise, x[1]])
 
 
+class NumpyNoiseLeavingTheStateAsFound(NoiseLeavingTheStateAsFound):
+    """The same with numpy's global generator (np.random.get_state / set_state)."""
+
+    def __call__(self, x):
+        import numpy as np
+
+        state = np.random.get_state()
+        noise = float(np.random.normal(0.0, 0.3))
+        np.random.set_state(state)
+        return self.net([x[0] + noise, x[1]])
+
+
 @pytest.mark.parametrize("validation", [False, True])
-def test_noise_from_a_random_state_the_model_puts_back_trains_as_interpreted(validation, capsys):
+@pytest.mark.parametrize("make", [NoiseLeavingTheStateAsFound, NumpyNoiseLeavingTheStateAsFound])
+def test_noise_from_a_random_state_the_model_puts_back_trains_as_interpreted(make, validation, capsys):
+    np = pytest.importorskip("numpy")
     runs = []
     for compile_ in (True, False):
         random.seed(3)
+        np.random.seed(3)
 
         def accuracy(p, t):
             random.random()  # the learner's code draws between steps
+            np.random.random()
             return (p.data > 0) == (t > 0)
 
-        model = NoiseLeavingTheStateAsFound()
+        model = make()
         history = fit(
             model, X, Y, accuracy=accuracy, epochs=3, batch_size=4, progress=False, seed=0, compile=compile_,
             validation_data=(X[:5], Y[:5]) if validation else None,
