@@ -597,6 +597,11 @@ class _Drawer:
             parts.reverse()
         return graphviz.nohtml("{" + "|".join(parts) + "}")
 
+    def op_drawn(self, node):
+        """Whether `node`'s op is drawn as its own node: when not compact, for a named op, and for every
+        node with inputs, whose edges arrive there (micrograd's `Value(data, children)` leaves the name '')."""
+        return not self.compact and bool(self.op(node) or self.parents(node))
+
     def repeated(self, node):
         """Whether `node` is a shared leaf drawn once per use."""
         return self.opts.repeat_shared_leaves and not self.parents(node) and self.uses.get(node, 0) > 1
@@ -741,7 +746,7 @@ class _Drawer:
                     self.add_node(container, f"{vid}_u{k}", self.value_label(node), **attrs)
             else:
                 self.add_node(container, vid, self.value_label(node), **attrs)
-            if self.op(node) and not self.compact:
+            if self.op_drawn(node):
                 # ordering='in': the inputs in the order of their fields, so that no two edges cross there.
                 shape = {"shape": "Mrecord", "ordering": "in"} if self.ported(node) else {"shape": "ellipse"}
                 if self.ported(node):
