@@ -39,7 +39,7 @@ from .extra import require
 from .layer_view import LayerView
 from .layers import INPUT, LOSS, assign_layers, parameter_names
 from .options import EXPAND_DOT_UP_TO, DrawOptions
-from .render import GraphRenderError, check_renderer, render
+from .render import GraphRenderError, StackExhaustedError, check_renderer, render
 
 graphviz = require("graphviz", "draw_graph")
 
@@ -259,9 +259,17 @@ class ComputationGraph(graphviz.Digraph):
     _pending = False  # the bar also explains '?'
     _options = None
     _roots = None
+    _numbered = False  # local derivatives drawn because the default chose to (see `svg`)
 
     def svg(self, renderer="auto"):
-        drawn = render(self.source, "svg", renderer).decode("utf-8")
+        try:
+            drawn = render(self.source, "svg", renderer).decode("utf-8")
+        except StackExhaustedError:
+            # The cost estimate kept the numbers, but their ranks are too deep for the WebAssembly
+            # Graphviz's stack: left out, as the default does where they would be slow.
+            if not self._numbered:
+                raise
+            return self._without_numbers().svg(renderer)
         if self._scale is None:
             return drawn
         lang = self._options.lang if self._options else None
@@ -271,6 +279,12 @@ class ComputationGraph(graphviz.Digraph):
             self._scale, width=width, uid=uid, lang=lang, pending=self._pending, font=FONTNAME, font_size=10
         )
         return display.compose(drawn, bar, height, width, FONTNAME)
+
+    def _without_numbers(self):
+        """This drawing with its local derivatives left out (the caption says so)."""
+        plain = _Drawer(self._roots, self._options).draw(numbers=False)
+        plain.graph_attr.update({k: v for k, v in self.graph_attr.items() if k == "id"})
+        return plain
 
     def _repr_image_svg_xml(self):
         return self.svg()
@@ -608,8 +622,8 @@ class _Drawer:
 
     # -- the graph ---------------------------------------------------------------
 
-    def draw(self):
-        """The Digraph; refused if its layout would be slow.
+    def draw(self, numbers=True):
+        """The Digraph; refused if its layout would be slow. `numbers=False`: without local derivatives.
 
         Edges between computed nodes weigh more when nothing crosses the
         picture: dot then keeps a long chain straight with its leaves beside
@@ -623,7 +637,7 @@ class _Drawer:
         self.build(_Sketch())  # the node and edge ids only, for the estimate
         cost = layout_cost(self.nodes, self.edges)
         numbered = layout_cost(self.nodes, self.edges, labels=True) if "edges" in self.numbers else cost
-        if self.numbers and numbered.too_slow(numbers=True):
+        if self.numbers and (not numbers or numbered.too_slow(numbers=True)):
             # The numbers are most of the work (an edge label doubles every rank; a record of
             # many fields is placed field by field): without them the layout may be quick.
             if self.opts.show_local:
@@ -675,6 +689,7 @@ class _Drawer:
         if self.opts.show_grad and self.has_grads and self.opts.legend and not self.lecture:
             g._scale, g._pending = self.scale, self.opts.grads is not None
         g._options, g._roots = self.opts, self.roots
+        g._numbered = bool(self.numbers) and self.opts.show_local is None
         return g
 
     def refuse_long_edges(self, hidden):
@@ -824,8 +839,8 @@ class _Drawer:
         if self.show_local and not self.numbers_shown:
             lines.append(
                 tr(
-                    "국소적 미분 숫자는 생략: 이 그래프에 쓰면 배치가 오래 걸립니다",
-                    "local derivatives left out: with them this graph would take long to lay out",
+                    "국소적 미분 숫자는 생략: 이 그래프에 쓰면 배치가 오래 걸리거나 실패합니다",
+                    "local derivatives left out: with them this graph would take long to lay out, or fail",
                     self.lang,
                 )
             )
