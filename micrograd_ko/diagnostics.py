@@ -32,7 +32,7 @@ import numbers
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 
-from .engine import Value, no_grad, topological_order
+from .engine import Value, grad_number, no_grad, topological_order
 from .i18n import bilingual
 from .module import Module
 from .nn import Dropout, Sequential
@@ -243,7 +243,25 @@ class LayerActivations(_Record):
 
 
 def _l2(xs):
-    return math.sqrt(math.fsum(x * x for x in xs))
+    """The L2 norm of `xs`; by `math.hypot` where the squares would overflow or underflow (|x| beyond 1e±150)."""
+    largest = max((abs(x) for x in xs), default=0.0)
+    if largest == 0.0 or 1e-150 <= largest <= 1e150:
+        return math.sqrt(math.fsum(x * x for x in xs))
+    return math.hypot(*xs)
+
+
+def _grads(model, index, params):
+    """The `.grad` of `params` (of layer `index`) as numbers; a parameter without one (None) is named."""
+    values = [grad_number(p) for p in params]
+    if None in values:
+        where = f"{layers_attribute(model)}[{index}]"
+        raise ValueError(
+            bilingual(
+                f"{where}의 매개변수에 기울기가 없습니다 (grad가 None): loss.backward()를 먼저 호출하세요",
+                f"a parameter of {where} has no gradient (its grad is None): call loss.backward() first",
+            )
+        )
+    return values
 
 
 def gradient_flow(model):
@@ -256,7 +274,7 @@ def gradient_flow(model):
     records = []
     for index, layer in neuron_layers(model):
         weights, biases = layer_parameters(layer)
-        grads = [abs(w.grad) for w in weights]
+        grads = [abs(g) for g in _grads(model, index, weights)]
         records.append(
             LayerGradient(
                 layer=index,
@@ -265,7 +283,7 @@ def gradient_flow(model):
                 mean_abs_grad=math.fsum(grads) / len(grads),
                 max_abs_grad=max(grads),
                 grad_norm=_l2(grads),
-                bias_grad_norm=_l2([b.grad for b in biases]),
+                bias_grad_norm=_l2(_grads(model, index, biases)),
             )
         )
     return records
@@ -370,7 +388,7 @@ def layer_factors(model, loss=None, grads=None):
     entries = []
     for index, layer in neuron_layers(model):
         weights, _ = layer_parameters(layer)
-        values = [w.grad if grads is None else grads.get(w, 0.0) for w in weights]
+        values = _grads(model, index, weights) if grads is None else [grads.get(w, 0.0) for w in weights]
         entries.append(
             (index, activation_name(layer), math.fsum(abs(v) for v in values) / len(values), local.get(index))
         )
