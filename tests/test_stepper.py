@@ -369,3 +369,21 @@ def test_notebook_01_names_the_current_nodes_border_by_the_colour_it_is_drawn_in
         "".join(c["source"]) for c in cells if c["cell_type"] == "markdown" and "테두리가 지금" in "".join(c["source"])
     ]
     assert drawn and f"{drawn} 테두리가 지금 방문한 노드" in sentence
+
+
+@pytest.mark.parametrize("by", ["node", "layer"])
+def test_a_graph_changed_after_the_stepper_was_made_is_named_not_drawn_half_new(by):
+    # In a notebook: the stepper is made, an optimizer step changes the weights, the stepper is shown again.
+    # Its gradients and local derivatives are those of the old numbers: shown beside the new ones, they lie.
+    model, loss = xor_batch()
+    stepper = BackpropStepper(loss, model=model, by=by)
+    stepper.text(0)
+    weight = model.layers[0].neurons[0].w[0]
+    before = weight.data
+    weight.data += 0.5
+    for show in (lambda: stepper.text(0), lambda: stepper.svg(0), lambda: stepper.to_html(), stepper._repr_html_):
+        with pytest.raises(RuntimeError, match=r"BackpropStepper\(loss\)") as error:
+            show()
+        assert "바뀌었습니다" in str(error.value)
+    weight.data = before  # the same numbers again: shown as before
+    assert stepper.text(0)

@@ -91,6 +91,11 @@ def _d(a, b):
     return f"∂{a}/∂{b}"
 
 
+def _numbers(order):
+    """What a stepper's steps are computed from, node by node: its data, and its label (the texts' names)."""
+    return [(node.data, node.label) for node in order]
+
+
 def _mean_abs(values):
     values = list(values)
     return math.fsum(abs(v) for v in values) / len(values) if values else 0.0
@@ -147,6 +152,7 @@ class BackpropStepper:
         self.order = topological_order(root)
         known = parameter_names(model) if model is not None else {}
         self.names = {node: node_name(node, i, known) for i, node in enumerate(self.order)}
+        self._made_from = _numbers(self.order)  # see `_check_unchanged`
         inner = sum(1 for node in self.order if node._prev)
         if inner == 0:
             raise ValueError(
@@ -209,6 +215,23 @@ class BackpropStepper:
                 steps.append(Step(len(steps), node, upstream, tuple(contributions)))
                 states.append(dict(grads))
         return (steps, states) if keep_states else (steps, grads)
+
+    def _check_unchanged(self):
+        """Refuse to show the steps once a node's data (or label) has changed: an optimizer step, say.
+        Their gradients and local derivatives are the old numbers'; beside the new ones they would lie."""
+        now = _numbers(self.order)
+        if now == self._made_from:
+            return
+        k = next(i for i, (new, old) in enumerate(zip(now, self._made_from)) if new != old)
+        name, (old, new) = self.names[self.order[k]], (self._made_from[k][0], now[k][0])
+        raise RuntimeError(
+            bilingual(
+                f"이 BackpropStepper를 만든 뒤 그래프가 바뀌었습니다 (노드 {name}: 데이터 {old!r} → {new!r}, 또는 이름): "
+                "단계의 기울기는 예전 숫자의 것입니다. BackpropStepper(loss)를 다시 만드세요",
+                f"the graph changed after this BackpropStepper was made (node {name}: data {old!r} -> {new!r}, or its label): "
+                "the steps hold the old numbers' gradients. Make a new BackpropStepper(loss)",
+            )
+        )
 
     def _layer_steps(self):
         groups = assign_layers(self.order, self.model)
@@ -341,6 +364,10 @@ class BackpropStepper:
 
     def text(self, i, lang=None):
         """Step `i` written out: node by node, the chain rule with numbers; layer by layer, the means."""
+        self._check_unchanged()
+        return self._text(i, lang)
+
+    def _text(self, i, lang=None):
         lang = lang or self.lang
         i = self._index(i)
         if self.by == "layer":
@@ -425,6 +452,10 @@ class BackpropStepper:
     def graph(self, i, lang=None, rankdir=None):
         """Step `i` drawn: node by node, the graph with the current node highlighted and '?' for gradients
         not known yet; layer by layer, the layer view with the current layer highlighted."""
+        self._check_unchanged()
+        return self._graph(i, lang, rankdir)
+
+    def _graph(self, i, lang=None, rankdir=None):
         lang = lang or self.lang
         i = self._index(i)
         if self.by == "layer":
@@ -450,21 +481,23 @@ class BackpropStepper:
 
     def svg(self, i, lang=None):
         """Step `i` as SVG: node by node, the shared drawing in the state of step `i` (no new layout)."""
+        self._check_unchanged()
         lang = lang or self.lang
         i = self._index(i)
         if self.by == "layer":
-            return self.graph(i, lang).svg()
+            return self._graph(i, lang).svg()
         return drawing_states.apply(self._drawing(lang)[0], self._state(i, lang))
 
     # -- the player ----------------------------------------------------------------------
 
     def _fragment(self, lang):
         """The player as an HTML fragment (ids scoped to it: safe to embed twice in a page)."""
+        self._check_unchanged()
         title = tr("역전파 단계별 보기", "backpropagation step by step", lang)
         if self.by == "layer":
             frames = [
                 (
-                    self.text(i, lang),
+                    self._text(i, lang),
                     lambda uid, i=i: self._layer_svg(i, lang, uid),
                     f"{layers_attribute(self.model)}[{s.layer}]",
                 )
@@ -475,7 +508,7 @@ class BackpropStepper:
         states = [self._state(i, lang) for i in range(len(self))]
         frames = [
             (
-                self.text(i, lang),
+                self._text(i, lang),
                 lambda uid, i=i: drawing_states.apply(svg, states[i]).replace(player.DRAWING_ID, uid),
                 self.names[step.node],
             )
@@ -504,7 +537,7 @@ class BackpropStepper:
         )
 
     def _layer_svg(self, i, lang, uid):
-        picture = self.graph(i, lang)
+        picture = self._graph(i, lang)
         picture.uid = uid
         return picture.svg()
 
