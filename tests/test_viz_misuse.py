@@ -401,3 +401,17 @@ def test_records_lists_are_checked_and_take_no_loss():
     with pytest.raises(TypeError, match=r"the list for 'm' must be diagnostics.gradient_flow\(model\) records"):
         plots.plot_gradient_flow({"m": [1, 2]})
     assert plots.plot_gradient_flow({"m": records}).axes
+
+
+def test_what_draw_graph_cannot_draw_is_named_with_what_to_do():
+    x = mg.Value(1.0, label="x")
+    with pytest.raises(TypeError, match=r"\[1\].*float") as error:
+        mg.draw_graph([x, 2.0])  # a list is drawn: the item that is not a Value is the problem
+    assert "[1]" in str(error.value).split(" / ")[0]
+    with pytest.raises(TypeError, match="empty"):
+        mg.draw_graph([])
+    model = mg.nn.MLP(2, [3, 1], seed=0)
+    for call in (mg.draw_graph, mg.render_svg):
+        with pytest.raises(TypeError, match=r"group='layer', model=model") as error:
+            call(model)  # a model is not a graph: the layer view is drawn from its loss
+        assert "손실" in str(error.value)

@@ -31,6 +31,7 @@ from ..diagnostics import layers_attribute
 from ..engine import Value, grad_number, topological_order
 from ..files import check_file_name, write_file
 from ..i18n import bilingual, tr
+from ..module import Module
 from . import display, fonts
 from .colours import HIGHLIGHT, PENDING, GradScale, colour_bar, text_colour
 from .cost import MAX_CROSSING_WORK, MAX_EDGES, MAX_LONG_EDGE_NODES, layout_cost
@@ -119,15 +120,42 @@ def plain_text(text):
 
 
 def _roots(root):
-    roots = [root] if isinstance(root, Value) else list(root) if isinstance(root, (list, tuple)) else None
-    if not roots or not all(isinstance(r, Value) for r in roots):
+    """`root` as a list of Values; anything else is a TypeError naming what is wrong with it."""
+    if isinstance(root, Value):
+        return [root]
+    if not isinstance(root, (list, tuple)):
+        raise TypeError(_not_drawable(root))
+    if not root:
         raise TypeError(
             bilingual(
-                f"draw_graph에는 Value(또는 Value 목록)가 필요합니다 (받은 자료형: {type(root).__name__})",
-                f"draw_graph needs a Value or a list of Values, got {type(root).__name__}",
+                "draw_graph에 빈 목록을 주었습니다: 그릴 Value가 없습니다",
+                "draw_graph got an empty list: no Value to draw",
             )
         )
-    return roots
+    bad = next((i for i, r in enumerate(root) if not isinstance(r, Value)), None)
+    if bad is not None:
+        kind = type(root[bad]).__name__
+        raise TypeError(
+            bilingual(
+                f"draw_graph는 Value 목록을 그리는데 [{bad}]이(가) {kind}입니다",
+                f"draw_graph draws a list of Values, but item [{bad}] is a {kind}",
+            )
+        )
+    return list(root)
+
+
+def _not_drawable(obj):
+    """Why `obj` cannot be drawn; a model (a `Module`) is drawn from its loss, and the message says how."""
+    kind = type(obj).__name__
+    if isinstance(obj, Module):
+        return bilingual(
+            f"{kind}은(는) 모델입니다: 그래프는 손실에서 그립니다 (draw_graph(loss, group='layer', model=model))",
+            f"a {kind} is a model: its graph is drawn from a loss (draw_graph(loss, group='layer', model=model))",
+        )
+    return bilingual(
+        f"draw_graph에는 Value(또는 Value 목록)가 필요합니다 (받은 자료형: {kind})",
+        f"draw_graph needs a Value or a list of Values, got {kind}",
+    )
 
 
 def draw_graph(
@@ -181,6 +209,8 @@ def _svg_of(drawing, renderer):
         return render(drawing.source, "svg", renderer).decode("utf-8")
     if hasattr(drawing, "svg"):  # a LayerView
         return drawing.svg()
+    if isinstance(drawing, Module):
+        raise TypeError(_not_drawable(drawing))
     raise TypeError(
         bilingual(
             f"{type(drawing).__name__}은(는) 그릴 수 없습니다: Value나 그림을 주세요",
