@@ -387,3 +387,18 @@ def test_a_graph_changed_after_the_stepper_was_made_is_named_not_drawn_half_new(
         assert "바뀌었습니다" in str(error.value)
     weight.data = before  # the same numbers again: shown as before
     assert stepper.text(0)
+
+
+def test_a_lecture_closure_node_is_refused_with_the_way_to_step_through_it():
+    # The lecture's way to add an op (a _backward function) backpropagates, but holds no local derivative to show.
+    x = mg.Value(0.5, label="x")
+    out = mg.Value(math.tanh(0.5), (x,), "tanh")
+
+    def _backward():
+        x.grad += (1 - out.data**2) * out.grad
+
+    out._backward = _backward
+    with pytest.raises(ValueError, match="local derivative") as error:
+        BackpropStepper(out)
+    message = str(error.value)
+    assert "_backward" in message and "Op" in message and "from_op" in message and " / " in message

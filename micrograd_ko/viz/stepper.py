@@ -201,8 +201,11 @@ class BackpropStepper:
             if len(locals_) != len(parents):
                 raise ValueError(
                     bilingual(
-                        f"노드 {self.names[node]}('{node._op}')의 국소적 미분을 모릅니다",
-                        f"node {self.names[node]} ('{node._op}') has no known local derivative",
+                        f"노드 {self.names[node]}('{node._op}')의 국소적 미분을 모릅니다: 규칙이 없거나 강의처럼 _backward "
+                        "함수로 역전파하는 노드는 단계마다 보여 줄 수 없습니다. Op와 Value.from_op로 만들면 국소적 미분이 노드에 저장됩니다",
+                        f"node {self.names[node]} ('{node._op}') has no known local derivative: a node without a rule, or "
+                        "backpropagated by a _backward function (the lecture's way), cannot be shown step by step. Made with Op and "
+                        "Value.from_op, it stores its local derivatives",
                     )
                 )
             upstream = grads.get(node, 0.0)  # every node that uses this one came earlier: the sum is complete
