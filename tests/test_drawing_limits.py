@@ -282,3 +282,15 @@ def test_numbers_that_exhaust_the_webassembly_stack_are_left_out_and_the_caption
     assert "local derivatives left out" in svg and "<svg" in svg
     with pytest.raises(render.GraphRenderError, match="call stack"):
         mg.render_svg(y, renderer="wasm", show_local=True)  # asked for: the error, not a picture without them
+
+
+def test_a_long_chain_over_the_edge_limit_is_refused_as_large_not_dense():
+    # With max_nodes raised, a chain of 6,000 sums has 12,000 edges: too many, though no node reads more than 2.
+    y = mg.Value(0.5, label="x")
+    for _ in range(6000):
+        y = y + 0.001
+    with pytest.raises(GraphTooComplexError, match=r"12000 edges > 10000") as refused:
+        mg.draw_graph(y, max_nodes=10**6)
+    message = str(refused.value)
+    assert "too large" in message and "너무 큽니다" in message
+    assert "many inputs" not in message and "입력이 많습니다" not in message

@@ -750,6 +750,8 @@ class _Drawer:
     def refuse_dense(self, edges, cost=None):
         """Refuse a graph whose nodes each read many others (softmax, all-to-all layers)."""
         widest = max(self.order, key=lambda n: len(n._prev))
+        if cost is None and len(widest._prev) <= 2:  # a long chain: many edges, none of them dense
+            self.refuse_large(edges)
         fan_in = f"{self.name(widest)} ({widest._op}): {len(widest._prev)}"
         if cost is None:
             ko, en = f"간선 {edges}개 > {MAX_EDGES}", f"{edges} edges > {MAX_EDGES}"
@@ -765,6 +767,16 @@ class _Drawer:
                 "입력을 줄인 더 작은 그래프를 그리거나, MLP라면 group='layer'를 쓰세요",
                 f"this graph is too dense to lay out in seconds: its nodes read many inputs each (most: {fan_in}; {en}); "
                 "draw a smaller graph with fewer inputs, or use group='layer' for an MLP",
+            )
+        )
+
+    def refuse_large(self, edges):
+        raise GraphTooComplexError(
+            bilingual(
+                f"이 그래프는 몇 초 안에 배치하기에 너무 큽니다 (간선 {edges}개 > {MAX_EDGES}); "
+                "더 작은 그래프를 그리거나, MLP라면 group='layer'를 쓰세요",
+                f"this graph is too large to lay out in seconds ({edges} edges > {MAX_EDGES}); "
+                "draw a smaller graph, or use group='layer' for an MLP",
             )
         )
 
