@@ -415,3 +415,18 @@ def test_what_draw_graph_cannot_draw_is_named_with_what_to_do():
         with pytest.raises(TypeError, match=r"group='layer', model=model") as error:
             call(model)  # a model is not a graph: the layer view is drawn from its loss
         assert "손실" in str(error.value)
+
+
+def test_activation_histograms_of_a_model_or_of_other_records_say_what_to_pass():
+    model = nn.MLP(2, [3, 1], seed=0)
+    # plot_gradient_flow takes a model; its neighbour takes activation_stats(model, X): a model is named, with the call
+    for call in (
+        lambda: plots.plot_activation_histograms(model),
+        lambda: plots.plot_activation_histograms(model, XOR_X),
+    ):
+        with pytest.raises(TypeError, match=r"activation_stats\(model, X\)") as error:
+            call()
+        assert "MLP" in str(error.value) and "activation_stats(모델, X)" in str(error.value)
+    with pytest.raises(TypeError, match=r"activation_stats\(model, X\)"):
+        plots.plot_activation_histograms({"m": [1, 2]})
+    assert plots.plot_activation_histograms(activation_stats(model, XOR_X)).axes

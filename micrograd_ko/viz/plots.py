@@ -20,7 +20,7 @@ from matplotlib import font_manager  # noqa: E402 (after the check that matplotl
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import LogFormatter  # noqa: E402
 
-from ..diagnostics import LayerGradient, gradient_flow
+from ..diagnostics import LayerActivations, LayerGradient, gradient_flow
 from ..engine import ACTIVATIONS, Value
 from ..i18n import bilingual, particle, tr
 from .colours import GRAD_PALETTE, GradScale
@@ -214,6 +214,11 @@ def plot_activation_histograms(stats, bins=30, lang=None, title=None):
     `stats`: a list of records (one row), or a dict name -> list (one row per name).
     Each panel notes the saturated fraction (sigmoid) or the dead units (ReLU).
     """
+    rows = stats if isinstance(stats, dict) else {"": stats}
+    if not rows or not all(rows.values()):
+        raise ValueError(bilingual("그릴 활성화 통계가 없습니다", "no activation statistics to plot"))
+    for records in rows.values():
+        _check_activation_records(records)
     if isinstance(bins, bool) or not isinstance(bins, int) or not 1 <= bins <= MAX_POINTS:
         raise ValueError(
             bilingual(
@@ -221,9 +226,6 @@ def plot_activation_histograms(stats, bins=30, lang=None, title=None):
                 f"bins must be an int from 1 to {MAX_POINTS:,}, got {bins!r}",
             )
         )
-    rows = stats if isinstance(stats, dict) else {"": stats}
-    if not rows or not all(rows.values()):
-        raise ValueError(bilingual("그릴 활성화 통계가 없습니다", "no activation statistics to plot"))
     n_cols = max(len(r) for r in rows.values())
     fig = Figure(figsize=(2.4 * n_cols, 2.4 * len(rows) + 0.6), layout="constrained")
     axes = fig.subplots(len(rows), n_cols, squeeze=False, sharey="row")
@@ -244,6 +246,21 @@ def plot_activation_histograms(stats, bins=30, lang=None, title=None):
             axes[r][0].set_ylabel(name, fontsize=9)
     fig.suptitle(title or tr("층별 활성화 값 분포", "activation values per layer", lang))
     return fig
+
+
+def _check_activation_records(records):
+    """`records` is a list of `activation_stats` records; anything else (a model, say) is named with the call to make."""
+    if isinstance(records, (list, tuple)) and all(isinstance(r, LayerActivations) for r in records):
+        return
+    kind = type(records).__name__
+    raise TypeError(
+        bilingual(
+            f"plot_activation_histograms는 diagnostics.activation_stats(모델, X)의 결과(또는 이름 → 그 결과)를 그립니다 "
+            f"(받은 것: {kind})",
+            f"plot_activation_histograms draws diagnostics.activation_stats(model, X) records (or a dict name -> "
+            f"those), got {kind}",
+        )
+    )
 
 
 def _note(s, lang):
