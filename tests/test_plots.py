@@ -200,3 +200,20 @@ def test_gradient_flow_history_is_a_layer_by_epoch_heatmap(tmp_path, caplog):
         plots.plot_gradient_flow_history({"loss": [1.0]})
     with pytest.raises(ValueError, match="same number of layers"):
         plots.plot_gradient_flow_history({"gradient_flow": [[1.0, 2.0], [1.0]]})
+
+
+def test_a_model_with_every_gradient_zero_is_not_explained_as_a_zero_input(tmp_path, caplog):
+    # Before backward every gradient is 0: "input was 0 or no path" would be a wrong explanation.
+    fresh = nn.MLP(2, [3, 3, 1], activation="sigmoid", seed=0)
+    zeros = nn.MLP(2, [3, 3, 1], activation="sigmoid", init="zeros", seed=0)
+    (zeros([1.0, 0.0]) - 1.0).backward()  # after backward: its two hidden layers exactly 0, the output not
+    fig = plots.plot_gradient_flow({"fresh": fresh, "zeros": zeros}, lang="en")
+    labels = {line.get_label() for line in fig.axes[0].lines if line.get_marker() == "x"}
+    assert labels == {
+        "every gradient is 0: call backward() first if you have not",
+        "gradient = 0 (input was 0 or no path)",
+    }
+    korean = plots.plot_gradient_flow(fresh)
+    (marker,) = [line for line in korean.axes[0].lines if line.get_marker() == "x"]
+    assert "backward()" in marker.get_label() and "기울기" in marker.get_label()
+    save_cleanly(fig, tmp_path, caplog)

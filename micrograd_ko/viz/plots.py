@@ -102,7 +102,8 @@ def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
         models = {tr("모델", "model", lang): models}
     if not models:
         raise ValueError(bilingual("그릴 모델이 없습니다", "no model to plot"))
-    series = {name: [r[metric] for r in _records(name, m)] for name, m in models.items()}
+    records = {name: _records(name, m) for name, m in models.items()}
+    series = {name: [r[metric] for r in rs] for name, rs in records.items()}
 
     fig = Figure(figsize=(7.0, 4.0), layout="constrained")
     ax = fig.subplots()
@@ -114,12 +115,13 @@ def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
         LogFormatter(labelOnlyBase=False)
     )  # labels between decades (a narrow range): plain too
     width = 0.8 / len(series)
-    zero_marked = False
+    marked = set()  # the zero markers' explanations already in the legend
     for k, (name, values) in enumerate(series.items()):
         xs = [i + 1 + (k - (len(series) - 1) / 2) * width for i in range(len(values))]
         ax.bar([x for x, v in zip(xs, values) if v > 0], [v for v in values if v > 0], width=width, label=name)
         zeros = [x for x, v in zip(xs, values) if v <= 0]
         if zeros:
+            why = _zero_meaning(records[name], lang)
             ax.plot(
                 zeros,
                 [0.0] * len(zeros),
@@ -128,11 +130,9 @@ def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
                 markersize=9,
                 clip_on=False,
                 transform=ax.get_xaxis_transform(),
-                label=None
-                if zero_marked
-                else tr("기울기 = 0 (입력이 0이거나 연결이 끊김)", "gradient = 0 (input was 0 or no path)", lang),
+                label=None if why in marked else why,
             )
-            zero_marked = True
+            marked.add(why)
     depth = max(len(v) for v in series.values())
     ax.set_xticks(range(1, depth + 1))
     ax.set_xlabel(tr("층 (1 = 입력 쪽)", "layer (1 = input side)", lang))
@@ -148,6 +148,17 @@ def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
     ax.grid(True, which="major", axis="y", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
+
+
+def _zero_meaning(records, lang):
+    """What a zero marker means: a model with every gradient exactly 0 may simply be before backward."""
+    if all(r.mean_abs_grad == 0 and r.bias_grad_norm == 0 for r in records):
+        return tr(
+            "모든 기울기가 0: backward()를 아직 부르지 않았다면 먼저 부르세요",
+            "every gradient is 0: call backward() first if you have not",
+            lang,
+        )
+    return tr("기울기 = 0 (입력이 0이거나 연결이 끊김)", "gradient = 0 (input was 0 or no path)", lang)
 
 
 def plot_gradient_flow_history(history, lang=None, title=None):
