@@ -154,8 +154,8 @@ def _zero_meaning(records, lang):
     """What a zero marker means: a model with every gradient exactly 0 may simply be before backward."""
     if all(r.mean_abs_grad == 0 and r.bias_grad_norm == 0 for r in records):
         return tr(
-            "모든 기울기가 0: backward()를 아직 부르지 않았다면 먼저 부르세요",
-            "every gradient is 0: call backward() first if you have not",
+            "모든 기울기가 0:\nbackward() 전이라면 먼저 부르세요",
+            "every gradient is 0:\ncall backward() first if you have not",
             lang,
         )
     return tr("기울기 = 0 (입력이 0이거나 연결이 끊김)", "gradient = 0 (input was 0 or no path)", lang)
