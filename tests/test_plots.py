@@ -217,3 +217,13 @@ def test_a_model_with_every_gradient_zero_is_not_explained_as_a_zero_input(tmp_p
     (marker,) = [line for line in korean.axes[0].lines if line.get_marker() == "x"]
     assert "backward()" in marker.get_label() and "기울기" in marker.get_label()
     save_cleanly(fig, tmp_path, caplog)
+
+
+@pytest.mark.parametrize("epochs", [1, 3])
+def test_the_heatmaps_epochs_are_whole_numbers(epochs):
+    fig = plots.plot_gradient_flow_history({"gradient_flow": [[0.1, 0.01]] * epochs})
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    low, high = ax.get_xlim()
+    shown = [t for t in ax.get_xticks() if low <= t <= high]
+    assert shown and all(t == int(t) and 1 <= t <= epochs for t in shown)  # no epoch 0.6 or 1.5

@@ -18,7 +18,7 @@ from .extra import require
 matplotlib = require("matplotlib", "micrograd_ko.plots")
 from matplotlib import font_manager  # noqa: E402 (after the check that matplotlib is there)
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import LogFormatter  # noqa: E402
+from matplotlib.ticker import LogFormatter, MaxNLocator  # noqa: E402
 
 from ..diagnostics import LayerActivations, LayerGradient, gradient_flow
 from ..engine import ACTIVATIONS, Value
@@ -199,6 +199,7 @@ def plot_gradient_flow_history(history, lang=None, title=None):
     bar.update_ticks()
     bar.set_label(tr(f"평균 {_DLDW} (로그 눈금, 회색 = 0)", f"mean {_DLDW} (log scale, grey = 0)", lang))
     ax.set_yticks(range(1, depth + 1))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # epochs are counted: no epoch 1.5
     ax.set_xlabel(tr("에폭", "epoch", lang))
     ax.set_ylabel(tr("층 (1 = 입력 쪽)", "layer (1 = input side)", lang))
     ax.set_title(
