@@ -48,6 +48,7 @@ __all__ = [
     "layer_factors",
     "layer_parameters",
     "layers_attribute",
+    "mean_abs",
     "mean_local_derivatives",
     "neuron_layers",
 ]
@@ -242,6 +243,18 @@ class LayerActivations(_Record):
 # --------------------------------------------------------------------------
 
 
+def mean_abs(values):
+    """The mean of |v| over `values` (not empty): fsum / n, or where the sum passes the largest float
+    although the mean does not (two gradients of 1e308), the same of values scaled by a power of two (exact)."""
+    magnitudes = [abs(v) for v in values]
+    try:
+        return math.fsum(magnitudes) / len(magnitudes)
+    except OverflowError:
+        exponent = math.frexp(max(magnitudes))[1]
+        scaled = math.fsum(math.ldexp(v, -exponent) for v in magnitudes)
+        return math.ldexp(scaled / len(magnitudes), exponent)
+
+
 def _l2(xs):
     """The L2 norm of `xs`; by `math.hypot` where the squares would overflow or underflow (|x| beyond 1e±150)."""
     largest = max((abs(x) for x in xs), default=0.0)
@@ -280,7 +293,7 @@ def gradient_flow(model):
                 layer=index,
                 activation=activation_name(layer),
                 n_weights=len(grads),
-                mean_abs_grad=math.fsum(grads) / len(grads),
+                mean_abs_grad=mean_abs(grads),
                 max_abs_grad=max(grads),
                 grad_norm=_l2(grads),
                 bias_grad_norm=_l2(_grads(model, index, biases)),
@@ -389,9 +402,7 @@ def layer_factors(model, loss=None, grads=None):
     for index, layer in neuron_layers(model):
         weights, _ = layer_parameters(layer)
         values = _grads(model, index, weights) if grads is None else [grads.get(w, 0.0) for w in weights]
-        entries.append(
-            (index, activation_name(layer), math.fsum(abs(v) for v in values) / len(values), local.get(index))
-        )
+        entries.append((index, activation_name(layer), mean_abs(values), local.get(index)))
     return factor_table(entries)
 
 

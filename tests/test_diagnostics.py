@@ -1,5 +1,6 @@
 """gradient_flow and activation_stats against independent computations (PyTorch, numpy)."""
 
+import math
 import random
 
 import numpy as np
@@ -172,3 +173,23 @@ def test_gradient_norms_stay_finite_and_nonzero_where_the_math_is():
     for p in model.parameters():
         p.grad = 5e-324  # the smallest float: its layer's norms are not 0 (0 means "exactly no gradient")
     assert gradient_flow(model)[0].grad_norm > 0 and gradient_flow(model)[0].bias_grad_norm > 0
+
+
+def test_mean_gradients_near_the_largest_float_stay_finite():
+    # Two weights of gradient 1e308 sum past the floats, but their mean is 1e308: before, fsum's OverflowError.
+    from micrograd_ko import plots
+    from micrograd_ko.diagnostics import layer_factors
+    from micrograd_ko.viz.layer_view import LayerView
+
+    model = nn.MLP(2, [2, 1], seed=0)
+    for p in model.parameters():
+        p.grad = 1e308
+    assert [r.mean_abs_grad for r in gradient_flow(model)] == [1e308, 1e308]
+    assert [r.mean_abs_grad for r in layer_factors(model)] == [1e308, 1e308]
+    assert "1e+308" in LayerView.from_model(model).svg()
+    assert plots.plot_gradient_flow(model).axes
+    ordinary = nn.MLP(2, [3, 1], seed=1)  # below that, the mean is fsum / n, as before
+    loss, _, _ = xor_loss(ordinary)
+    loss.backward()
+    weights = [w for n in ordinary.layers[0].neurons for w in n.w]
+    assert gradient_flow(ordinary)[0].mean_abs_grad == math.fsum(abs(w.grad) for w in weights) / len(weights)

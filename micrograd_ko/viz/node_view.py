@@ -19,7 +19,6 @@ view (`viz.layer_view`), the same picture for every size of MLP;
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import re
 from collections.abc import Sequence
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..checks import check_bool
-from ..diagnostics import layers_attribute
+from ..diagnostics import layers_attribute, mean_abs
 from ..engine import Value, grad_number, topological_order
 from ..files import check_file_name, write_file
 from ..i18n import bilingual, tr
@@ -534,7 +533,7 @@ class _Drawer:
         grads = [self.grad_of(n) for n in nodes]
         if not grads or any(g is None for g in grads):
             return None
-        return math.fsum(abs(g) for g in grads) / len(grads)
+        return mean_abs(grads)
 
     def fill(self, grad):
         if not self.opts.show_grad or not self.has_grads or grad is None:

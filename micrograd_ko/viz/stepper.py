@@ -20,12 +20,11 @@ at a time with 이전/다음 buttons and a slider once the cell runs.
 
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass
 
 from ..checks import check_positive_int
-from ..diagnostics import check_loss_reaches, layer_factors, layers_attribute
+from ..diagnostics import check_loss_reaches, layer_factors, layers_attribute, mean_abs
 from ..engine import Value, topological_order
 from ..i18n import bilingual, check_language, tr
 from . import display, drawing_states, player
@@ -98,7 +97,7 @@ def _numbers(order):
 
 def _mean_abs(values):
     values = list(values)
-    return math.fsum(abs(v) for v in values) / len(values) if values else 0.0
+    return mean_abs(values) if values else 0.0
 
 
 class BackpropStepper:
