@@ -1,5 +1,6 @@
 """Plots: Korean text drawn with real glyphs, the numbers the figures show, the engine's derivatives."""
 
+import io
 import logging
 import math
 import random
@@ -227,3 +228,22 @@ def test_the_heatmaps_epochs_are_whole_numbers(epochs):
     low, high = ax.get_xlim()
     shown = [t for t in ax.get_xticks() if low <= t <= high]
     assert shown and all(t == int(t) and 1 <= t <= epochs for t in shown)  # no epoch 0.6 or 1.5
+
+
+@pytest.mark.parametrize("huge", [1e300, 1e308])
+def test_gradient_bars_near_the_ends_of_the_floats_stay_inside_the_axis(huge):
+    # matplotlib's log autoscale overflows past ~1e290 and falls back to 1..10: bars of 1e300 were cut at 10.
+    model = nn.MLP(2, [2, 2, 1], seed=0)
+    for p, grad in zip(model.parameters(), [huge] * 6 + [1.0] * 6 + [5e-324] * 3):
+        p.grad = grad
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plots.plot_gradient_flow(model)
+        fig.savefig(io.BytesIO(), format="png")  # drawn: tick labels are made
+    low, high = fig.axes[0].get_ylim()
+    heights = [bar.get_height() for bar in fig.axes[0].patches]
+    assert sorted(heights) == [5e-324, 1.0, huge] and low <= 5e-324 and high >= huge
+    for p in model.parameters():
+        p.grad = huge
+    low, high = plots.plot_gradient_flow(model).axes[0].get_ylim()
+    assert low < huge <= high  # every bar has a length

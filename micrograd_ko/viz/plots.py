@@ -12,13 +12,14 @@ so Korean text is drawn with glyphs, not boxes.
 from __future__ import annotations
 
 import math
+import sys
 
 from .extra import require
 
 matplotlib = require("matplotlib", "micrograd_ko.plots")
 from matplotlib import font_manager  # noqa: E402 (after the check that matplotlib is there)
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import LogFormatter, MaxNLocator  # noqa: E402
+from matplotlib.ticker import LogFormatter, MaxNLocator, NullLocator  # noqa: E402
 
 from ..diagnostics import LayerActivations, LayerGradient, gradient_flow
 from ..engine import ACTIVATIONS, Value
@@ -114,6 +115,9 @@ def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
     ax.yaxis.set_minor_formatter(
         LogFormatter(labelOnlyBase=False)
     )  # labels between decades (a narrow range): plain too
+    positive = [v for values in series.values() for v in values if 0 < v < math.inf]
+    if positive and max(positive) > _AUTOSCALE_UP_TO:
+        _fix_log_axis(ax, positive)  # before the bars: with limits set, matplotlib does not autoscale
     width = 0.8 / len(series)
     marked = set()  # the zero markers' explanations already in the legend
     for k, (name, values) in enumerate(series.items()):
@@ -148,6 +152,20 @@ def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
     ax.grid(True, which="major", axis="y", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
+
+
+_AUTOSCALE_UP_TO = 1e250  # above, matplotlib's log autoscale and tick locator overflow (seen from ~1e280)
+
+
+def _fix_log_axis(ax, values):
+    """The log y axis from a decade below the positive `values` (a bar needs length) to the decade above
+    (within the floats), with decade ticks: matplotlib's own margins overflow there and it falls back to
+    1..10, cutting a bar of 1e300 at 10 (or its tick labels raise OverflowError when the figure is drawn)."""
+    low, high = math.floor(math.log10(min(values))) - 1, math.floor(math.log10(max(values))) + 1
+    limits = max(10.0**low, 5e-324), sys.float_info.max if high > 308 else 10.0**high
+    ax.set_ylim(limits)
+    ax.set_yticks(GradScale(*limits).decades())
+    ax.yaxis.set_minor_locator(NullLocator())
 
 
 def _zero_meaning(records, lang):
