@@ -264,14 +264,25 @@ def _l2(xs):
 
 
 def _grads(model, index, params):
-    """The `.grad` of `params` (of layer `index`) as numbers; a parameter without one (None) is named."""
+    """The `.grad` of `params` (of layer `index`) as numbers; a parameter without one (None), or with one
+    that is not finite (never left by backward, which refuses to overflow: set by hand), is named."""
     values = [grad_number(p) for p in params]
+    where = f"{layers_attribute(model)}[{index}]"
     if None in values:
-        where = f"{layers_attribute(model)}[{index}]"
         raise ValueError(
             bilingual(
                 f"{where}의 매개변수에 기울기가 없습니다 (grad가 None): loss.backward()를 먼저 호출하세요",
                 f"a parameter of {where} has no gradient (its grad is None): call loss.backward() first",
+            )
+        )
+    bad = next((v for v in values if not math.isfinite(v)), None)
+    if bad is not None:
+        raise ValueError(
+            bilingual(
+                f"{where}의 매개변수 기울기가 유한한 수가 아닙니다 ({bad!r}): 손으로 넣은 값이라면 "
+                "zero_grad()와 loss.backward()로 다시 계산하세요",
+                f"a parameter of {where} has a gradient that is not finite ({bad!r}): if it was set by hand, "
+                "compute it again with zero_grad() and loss.backward()",
             )
         )
     return values

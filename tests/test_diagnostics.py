@@ -193,3 +193,18 @@ def test_mean_gradients_near_the_largest_float_stay_finite():
     loss.backward()
     weights = [w for n in ordinary.layers[0].neurons for w in n.w]
     assert gradient_flow(ordinary)[0].mean_abs_grad == math.fsum(abs(w.grad) for w in weights) / len(weights)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_a_gradient_that_is_not_finite_is_named_not_plotted_as_a_missing_bar(bad):
+    # backward() never leaves one (it refuses to overflow); set by hand, a nan bar was silently left out of the plot.
+    from micrograd_ko import plots
+
+    model = nn.MLP(2, [3, 1], seed=0)
+    loss, _, _ = xor_loss(model)
+    loss.backward()
+    model.layers[0].neurons[1].b.grad = bad
+    for call in (gradient_flow, plots.plot_gradient_flow):
+        with pytest.raises(ValueError, match=r"layers\[0\].*not finite") as error:
+            call(model)
+        assert repr(bad) in str(error.value) and "유한" in str(error.value)
