@@ -402,3 +402,14 @@ def test_a_lecture_closure_node_is_refused_with_the_way_to_step_through_it():
         BackpropStepper(out)
     message = str(error.value)
     assert "_backward" in message and "Op" in message and "from_op" in message and " / " in message
+
+
+def test_a_gradient_past_the_floats_is_refused_as_backward_refuses_it():
+    # The forward pass is finite (1e-100), dy/dx = 1e400 is not: backward() raises, and the stepper showed "= inf".
+    x = mg.Value(1e-300, label="x")
+    y = (x * 1e200) * 1e200
+    with pytest.raises(mg.engine.GradientOverflowError):
+        y.backward()
+    with pytest.raises(mg.engine.GradientOverflowError, match="'x'") as error:
+        BackpropStepper(y)
+    assert "float 범위" in str(error.value) and "float range" in str(error.value)

@@ -20,12 +20,13 @@ at a time with 이전/다음 buttons and a slider once the cell runs.
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import dataclass
 
 from ..checks import check_positive_int
 from ..diagnostics import check_loss_reaches, layer_factors, layers_attribute, mean_abs
-from ..engine import Value, topological_order
+from ..engine import GradientOverflowError, Value, topological_order
 from ..i18n import bilingual, check_language, tr
 from . import display, drawing_states, player
 from .colours import PENDING, GradScale
@@ -212,11 +213,23 @@ class BackpropStepper:
             for parent, local in zip(parents, locals_):
                 product = upstream * local
                 grads[parent] = grads.get(parent, 0.0) + product
+                if not (math.isfinite(product) and math.isfinite(grads[parent])):
+                    raise self._overflow(parent)
                 contributions.append(Contribution(parent, local, product, grads[parent]))
             if keep_states:
                 steps.append(Step(len(steps), node, upstream, tuple(contributions)))
                 states.append(dict(grads))
         return (steps, states) if keep_states else (steps, grads)
+
+    def _overflow(self, node):
+        """What backward() says of this graph: a gradient beyond the floats is an error, not a step showing inf."""
+        name = self.names[node]
+        return GradientOverflowError(
+            bilingual(
+                f"역전파: 노드 '{name}'의 기울기가 float 범위를 넘었습니다 (backward()도 이 그래프를 거절합니다)",
+                f"backward: the gradient of node '{name}' is beyond the float range (backward() refuses this graph too)",
+            )
+        )
 
     def _check_unchanged(self):
         """Refuse to show the steps once a node's data (or label) has changed: an optimizer step, say.
