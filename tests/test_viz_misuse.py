@@ -430,3 +430,16 @@ def test_activation_histograms_of_a_model_or_of_other_records_say_what_to_pass()
     with pytest.raises(TypeError, match=r"activation_stats\(model, X\)"):
         plots.plot_activation_histograms({"m": [1, 2]})
     assert plots.plot_activation_histograms(activation_stats(model, XOR_X)).axes
+
+
+def test_options_that_the_drawing_would_ignore_are_refused():
+    # detail= only means something in a layer grouping, expand_dot=True only node by node: silently dropped before.
+    model = nn.MLP(2, [3, 1], seed=0)
+    for detail in ("neurons", "layers"):
+        with pytest.raises(ValueError, match="group='layer'") as error:
+            DrawOptions(detail=detail, model=model)
+        assert "층" in str(error.value) and repr(detail) in str(error.value)
+    with pytest.raises(ValueError, match="expand_dot=True") as error:
+        DrawOptions(group="layer", model=model, expand_dot=True)
+    assert "group='layer'" in str(error.value)
+    assert DrawOptions(group="layer", model=model, detail="neurons", expand_dot=False).detail == "neurons"
