@@ -611,11 +611,16 @@ class _Drawer:
 
         Not in a grouped view for a neuron's dot (2n inputs: n labels per neuron
         would bury the picture), nor for an op of more than `MAX_LOCAL_FIELDS`
-        inputs (a softmax of 40 would write 1,600 numbers in 40 columns of 40).
+        inputs (a softmax of 40 would write 1,600 numbers in 40 columns of 40),
+        nor for a node that stores none (the lecture's `_backward` function).
         """
         inputs = len(self.parents(node))
         return (
-            self.show_local and self.numbers_shown and not (self.grouped and inputs > 2) and inputs <= MAX_LOCAL_FIELDS
+            self.show_local
+            and self.numbers_shown
+            and not (self.grouped and inputs > 2)
+            and inputs <= MAX_LOCAL_FIELDS
+            and len(self.local_grads(node)) == inputs
         )
 
     def ported(self, node):
