@@ -32,7 +32,7 @@ import numbers
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 
-from .engine import Value, no_grad, topological_order
+from .engine import Value, grad_number, no_grad, topological_order
 from .i18n import bilingual
 from .module import Module
 from .nn import Dropout, Sequential
@@ -48,6 +48,7 @@ __all__ = [
     "layer_factors",
     "layer_parameters",
     "layers_attribute",
+    "mean_abs",
     "mean_local_derivatives",
     "neuron_layers",
 ]
@@ -242,8 +243,49 @@ class LayerActivations(_Record):
 # --------------------------------------------------------------------------
 
 
+def mean_abs(values):
+    """The mean of |v| over `values` (not empty): fsum / n, or where the sum passes the largest float
+    although the mean does not (two gradients of 1e308), the same of values scaled by a power of two (exact)."""
+    magnitudes = [abs(v) for v in values]
+    try:
+        return math.fsum(magnitudes) / len(magnitudes)
+    except OverflowError:
+        exponent = math.frexp(max(magnitudes))[1]
+        scaled = math.fsum(math.ldexp(v, -exponent) for v in magnitudes)
+        return math.ldexp(scaled / len(magnitudes), exponent)
+
+
 def _l2(xs):
-    return math.sqrt(math.fsum(x * x for x in xs))
+    """The L2 norm of `xs`; by `math.hypot` where the squares would overflow or underflow (|x| beyond 1e±150)."""
+    largest = max((abs(x) for x in xs), default=0.0)
+    if largest == 0.0 or 1e-150 <= largest <= 1e150:
+        return math.sqrt(math.fsum(x * x for x in xs))
+    return math.hypot(*xs)
+
+
+def _grads(model, index, params):
+    """The `.grad` of `params` (of layer `index`) as numbers; a parameter without one (None), or with one
+    that is not finite (never left by backward, which refuses to overflow: set by hand), is named."""
+    values = [grad_number(p) for p in params]
+    where = f"{layers_attribute(model)}[{index}]"
+    if None in values:
+        raise ValueError(
+            bilingual(
+                f"{where}의 매개변수에 기울기가 없습니다 (grad가 None): loss.backward()를 먼저 호출하세요",
+                f"a parameter of {where} has no gradient (its grad is None): call loss.backward() first",
+            )
+        )
+    bad = next((v for v in values if not math.isfinite(v)), None)
+    if bad is not None:
+        raise ValueError(
+            bilingual(
+                f"{where}의 매개변수 기울기가 유한한 수가 아닙니다 ({bad!r}): 손으로 넣은 값이라면 "
+                "zero_grad()와 loss.backward()로 다시 계산하세요",
+                f"a parameter of {where} has a gradient that is not finite ({bad!r}): if it was set by hand, "
+                "compute it again with zero_grad() and loss.backward()",
+            )
+        )
+    return values
 
 
 def gradient_flow(model):
@@ -256,16 +298,16 @@ def gradient_flow(model):
     records = []
     for index, layer in neuron_layers(model):
         weights, biases = layer_parameters(layer)
-        grads = [abs(w.grad) for w in weights]
+        grads = [abs(g) for g in _grads(model, index, weights)]
         records.append(
             LayerGradient(
                 layer=index,
                 activation=activation_name(layer),
                 n_weights=len(grads),
-                mean_abs_grad=math.fsum(grads) / len(grads),
+                mean_abs_grad=mean_abs(grads),
                 max_abs_grad=max(grads),
                 grad_norm=_l2(grads),
-                bias_grad_norm=_l2([b.grad for b in biases]),
+                bias_grad_norm=_l2(_grads(model, index, biases)),
             )
         )
     return records
@@ -370,10 +412,8 @@ def layer_factors(model, loss=None, grads=None):
     entries = []
     for index, layer in neuron_layers(model):
         weights, _ = layer_parameters(layer)
-        values = [w.grad if grads is None else grads.get(w, 0.0) for w in weights]
-        entries.append(
-            (index, activation_name(layer), math.fsum(abs(v) for v in values) / len(values), local.get(index))
-        )
+        values = _grads(model, index, weights) if grads is None else [grads.get(w, 0.0) for w in weights]
+        entries.append((index, activation_name(layer), mean_abs(values), local.get(index)))
     return factor_table(entries)
 
 

@@ -1,5 +1,6 @@
 """gradient_flow and activation_stats against independent computations (PyTorch, numpy)."""
 
+import math
 import random
 
 import numpy as np
@@ -144,3 +145,66 @@ def test_layer_factors_sigma_prime_is_pytorchs_and_sigma_prime_times_gain_is_the
     )
     with pytest.raises(TypeError, match="Value"):
         layer_factors(model, loss=3.0)
+
+
+def test_parameters_whose_grad_is_none_are_named_not_a_raw_type_error():
+    # p.grad = None is how PyTorch code clears a gradient (the optimizers skip such parameters).
+    from micrograd_ko import plots
+    from micrograd_ko.diagnostics import layer_factors
+
+    model = nn.MLP(2, [3, 1], seed=0)
+    loss, _, _ = xor_loss(model)
+    loss.backward()
+    model.layers[1].neurons[0].w[2].grad = None
+    for call in (gradient_flow, layer_factors, plots.plot_gradient_flow):
+        with pytest.raises(ValueError, match=r"layers\[1\].*backward") as error:
+            call(model)
+        assert "기울기" in str(error.value) and "None" in str(error.value)
+
+
+def test_gradient_norms_stay_finite_and_nonzero_where_the_math_is():
+    # The squares of 1e200 overflow and those of 1e-200 underflow; the norms themselves are floats.
+    model = nn.MLP(2, [2, 1], seed=0)
+    for grad in (1e200, 1e-200):
+        for p in model.parameters():
+            p.grad = grad
+        record = gradient_flow(model)[0]
+        assert record.grad_norm == pytest.approx(2.0 * grad) and record.bias_grad_norm == pytest.approx(2**0.5 * grad)
+    for p in model.parameters():
+        p.grad = 5e-324  # the smallest float: its layer's norms are not 0 (0 means "exactly no gradient")
+    assert gradient_flow(model)[0].grad_norm > 0 and gradient_flow(model)[0].bias_grad_norm > 0
+
+
+def test_mean_gradients_near_the_largest_float_stay_finite():
+    # Two weights of gradient 1e308 sum past the floats, but their mean is 1e308: before, fsum's OverflowError.
+    from micrograd_ko import plots
+    from micrograd_ko.diagnostics import layer_factors
+    from micrograd_ko.viz.layer_view import LayerView
+
+    model = nn.MLP(2, [2, 1], seed=0)
+    for p in model.parameters():
+        p.grad = 1e308
+    assert [r.mean_abs_grad for r in gradient_flow(model)] == [1e308, 1e308]
+    assert [r.mean_abs_grad for r in layer_factors(model)] == [1e308, 1e308]
+    assert "1e+308" in LayerView.from_model(model).svg()
+    assert plots.plot_gradient_flow(model).axes
+    ordinary = nn.MLP(2, [3, 1], seed=1)  # below that, the mean is fsum / n, as before
+    loss, _, _ = xor_loss(ordinary)
+    loss.backward()
+    weights = [w for n in ordinary.layers[0].neurons for w in n.w]
+    assert gradient_flow(ordinary)[0].mean_abs_grad == math.fsum(abs(w.grad) for w in weights) / len(weights)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_a_gradient_that_is_not_finite_is_named_not_plotted_as_a_missing_bar(bad):
+    # backward() never leaves one (it refuses to overflow); set by hand, a nan bar was silently left out of the plot.
+    from micrograd_ko import plots
+
+    model = nn.MLP(2, [3, 1], seed=0)
+    loss, _, _ = xor_loss(model)
+    loss.backward()
+    model.layers[0].neurons[1].b.grad = bad
+    for call in (gradient_flow, plots.plot_gradient_flow):
+        with pytest.raises(ValueError, match=r"layers\[0\].*not finite") as error:
+            call(model)
+        assert repr(bad) in str(error.value) and "유한" in str(error.value)

@@ -264,3 +264,33 @@ def test_numbers_that_would_make_the_layout_slow_are_left_out_and_the_caption_sa
     with pytest.raises(GraphTooComplexError, match="show_local=False"):
         mg.draw_graph(root, show_local=True)  # asked for: refused with what to do instead
     assert "local derivatives" not in mg.draw_graph(root, show_local=False, lang="en").source
+
+
+def test_numbers_that_exhaust_the_webassembly_stack_are_left_out_and_the_caption_says_so():
+    # A chain of 400 ops passes the layout-cost check with its numbers, but their label ranks exhaust
+    # the WebAssembly Graphviz's call stack (without them it is drawn in a fraction of a second).
+    x = mg.Value(0.5, label="x")
+    y = x
+    for i in range(400):
+        y = (y * 0.999).tanh() if i % 2 else y + 0.001
+    y.backward()
+    numbered = mg.draw_graph(y, lang="en")
+    assert "label=1" in numbered.source  # the estimate keeps the numbers...
+    with pytest.raises(render.GraphRenderError, match="call stack"):
+        render.render(numbered.source, renderer="wasm")  # ...and this Graphviz cannot lay them out
+    svg = mg.render_svg(y, renderer="wasm", lang="en")
+    assert "local derivatives left out" in svg and "<svg" in svg
+    with pytest.raises(render.GraphRenderError, match="call stack"):
+        mg.render_svg(y, renderer="wasm", show_local=True)  # asked for: the error, not a picture without them
+
+
+def test_a_long_chain_over_the_edge_limit_is_refused_as_large_not_dense():
+    # With max_nodes raised, a chain of 6,000 sums has 12,000 edges: too many, though no node reads more than 2.
+    y = mg.Value(0.5, label="x")
+    for _ in range(6000):
+        y = y + 0.001
+    with pytest.raises(GraphTooComplexError, match=r"12000 edges > 10000") as refused:
+        mg.draw_graph(y, max_nodes=10**6)
+    message = str(refused.value)
+    assert "too large" in message and "너무 큽니다" in message
+    assert "many inputs" not in message and "입력이 많습니다" not in message

@@ -599,3 +599,44 @@ def test_the_words_about_the_colours_say_small_is_strong_as_the_palette_draws_it
     assert "진할수록 큼" not in readme and "작을수록 진" in readme
     assert "작을수록 옅" not in ko and "작을수록 진" in ko
     assert "the paler" not in en and "the stronger the colour" in en
+
+
+@pytest.mark.parametrize("style", ["default", "lecture"])
+def test_a_node_made_with_children_but_no_op_name_is_drawn_connected(style):
+    # micrograd's constructor leaves _op '' by default: Value(data, (a, b)) with a _backward closure.
+    # Its inputs' edges must reach the box through a drawn op, not through an undeclared id shown as text.
+    a, b = mg.Value(2.0, label="a"), mg.Value(-3.0, label="b")
+    out = mg.Value(a.data * b.data, (a, b))
+    out.label = "out"
+
+    def _backward():
+        a.grad += b.data * out.grad
+        b.grad += a.data * out.grad
+
+    out._backward = _backward
+    out.backward()
+    svg = render_svg(out, style=style)
+    assert not [t for t in texts(svg) if t.endswith("_op")]
+    root = ET.fromstring(svg.encode("utf-8"))
+    edges = [g.find(f"{SVG}title").text for g in root.iter(f"{SVG}g") if g.get("class") == "edge"]
+    box = next(name for name, g in node_groups(svg).items() if "out" in [t.text for t in g.iter(f"{SVG}text")])
+    assert any(e.endswith("->" + box) for e in edges)  # the result is joined to what made it
+
+
+def test_an_op_whose_local_derivatives_are_unknown_writes_no_fields_of_question_marks():
+    # The lecture's way (Value(data, children) and a _backward function) stores no local derivatives:
+    # an op of 3 inputs was drawn with a field '?' per input under the caption "numbers in op fields: local derivatives".
+    a, b, c = mg.Value(1.0, label="a"), mg.Value(2.0, label="b"), mg.Value(3.0, label="c")
+    out = mg.Value(6.0, (a, b, c), "abc")
+    out.label = "out"
+
+    def _backward():
+        a.grad += 6.0 * out.grad
+        b.grad += 3.0 * out.grad
+        c.grad += 2.0 * out.grad
+
+    out._backward = _backward
+    out.backward()
+    shown = texts(render_svg(out, lang="en"))
+    assert "?" not in shown and not [t for t in shown if "local derivatives" in t]
+    assert "abc" in shown

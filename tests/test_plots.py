@@ -1,5 +1,6 @@
 """Plots: Korean text drawn with real glyphs, the numbers the figures show, the engine's derivatives."""
 
+import io
 import logging
 import math
 import random
@@ -200,3 +201,49 @@ def test_gradient_flow_history_is_a_layer_by_epoch_heatmap(tmp_path, caplog):
         plots.plot_gradient_flow_history({"loss": [1.0]})
     with pytest.raises(ValueError, match="same number of layers"):
         plots.plot_gradient_flow_history({"gradient_flow": [[1.0, 2.0], [1.0]]})
+
+
+def test_a_model_with_every_gradient_zero_is_not_explained_as_a_zero_input(tmp_path, caplog):
+    # Before backward every gradient is 0: "input was 0 or no path" would be a wrong explanation.
+    fresh = nn.MLP(2, [3, 3, 1], activation="sigmoid", seed=0)
+    zeros = nn.MLP(2, [3, 3, 1], activation="sigmoid", init="zeros", seed=0)
+    (zeros([1.0, 0.0]) - 1.0).backward()  # after backward: its two hidden layers exactly 0, the output not
+    fig = plots.plot_gradient_flow({"fresh": fresh, "zeros": zeros}, lang="en")
+    labels = {line.get_label() for line in fig.axes[0].lines if line.get_marker() == "x"}
+    assert labels == {
+        "every gradient is 0:\ncall backward() first if you have not",
+        "gradient = 0 (input was 0 or no path)",
+    }
+    korean = plots.plot_gradient_flow(fresh)
+    (marker,) = [line for line in korean.axes[0].lines if line.get_marker() == "x"]
+    assert "backward()" in marker.get_label() and "기울기" in marker.get_label()
+    save_cleanly(fig, tmp_path, caplog)
+
+
+@pytest.mark.parametrize("epochs", [1, 3])
+def test_the_heatmaps_epochs_are_whole_numbers(epochs):
+    fig = plots.plot_gradient_flow_history({"gradient_flow": [[0.1, 0.01]] * epochs})
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    low, high = ax.get_xlim()
+    shown = [t for t in ax.get_xticks() if low <= t <= high]
+    assert shown and all(t == int(t) and 1 <= t <= epochs for t in shown)  # no epoch 0.6 or 1.5
+
+
+@pytest.mark.parametrize("huge", [1e300, 1e308])
+def test_gradient_bars_near_the_ends_of_the_floats_stay_inside_the_axis(huge):
+    # matplotlib's log autoscale overflows past ~1e290 and falls back to 1..10: bars of 1e300 were cut at 10.
+    model = nn.MLP(2, [2, 2, 1], seed=0)
+    for p, grad in zip(model.parameters(), [huge] * 6 + [1.0] * 6 + [5e-324] * 3):
+        p.grad = grad
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plots.plot_gradient_flow(model)
+        fig.savefig(io.BytesIO(), format="png")  # drawn: tick labels are made
+    low, high = fig.axes[0].get_ylim()
+    heights = [bar.get_height() for bar in fig.axes[0].patches]
+    assert sorted(heights) == [5e-324, 1.0, huge] and low <= 5e-324 and high >= huge
+    for p in model.parameters():
+        p.grad = huge
+    low, high = plots.plot_gradient_flow(model).axes[0].get_ylim()
+    assert low < huge <= high  # every bar has a length

@@ -369,3 +369,47 @@ def test_notebook_01_names_the_current_nodes_border_by_the_colour_it_is_drawn_in
         "".join(c["source"]) for c in cells if c["cell_type"] == "markdown" and "테두리가 지금" in "".join(c["source"])
     ]
     assert drawn and f"{drawn} 테두리가 지금 방문한 노드" in sentence
+
+
+@pytest.mark.parametrize("by", ["node", "layer"])
+def test_a_graph_changed_after_the_stepper_was_made_is_named_not_drawn_half_new(by):
+    # In a notebook: the stepper is made, an optimizer step changes the weights, the stepper is shown again.
+    # Its gradients and local derivatives are those of the old numbers: shown beside the new ones, they lie.
+    model, loss = xor_batch()
+    stepper = BackpropStepper(loss, model=model, by=by)
+    stepper.text(0)
+    weight = model.layers[0].neurons[0].w[0]
+    before = weight.data
+    weight.data += 0.5
+    for show in (lambda: stepper.text(0), lambda: stepper.svg(0), lambda: stepper.to_html(), stepper._repr_html_):
+        with pytest.raises(RuntimeError, match=r"BackpropStepper\(loss\)") as error:
+            show()
+        assert "바뀌었습니다" in str(error.value)
+    weight.data = before  # the same numbers again: shown as before
+    assert stepper.text(0)
+
+
+def test_a_lecture_closure_node_is_refused_with_the_way_to_step_through_it():
+    # The lecture's way to add an op (a _backward function) backpropagates, but holds no local derivative to show.
+    x = mg.Value(0.5, label="x")
+    out = mg.Value(math.tanh(0.5), (x,), "tanh")
+
+    def _backward():
+        x.grad += (1 - out.data**2) * out.grad
+
+    out._backward = _backward
+    with pytest.raises(ValueError, match="local derivative") as error:
+        BackpropStepper(out)
+    message = str(error.value)
+    assert "_backward" in message and "Op" in message and "from_op" in message and " / " in message
+
+
+def test_a_gradient_past_the_floats_is_refused_as_backward_refuses_it():
+    # The forward pass is finite (1e-100), dy/dx = 1e400 is not: backward() raises, and the stepper showed "= inf".
+    x = mg.Value(1e-300, label="x")
+    y = (x * 1e200) * 1e200
+    with pytest.raises(mg.engine.GradientOverflowError):
+        y.backward()
+    with pytest.raises(mg.engine.GradientOverflowError, match="'x'") as error:
+        BackpropStepper(y)
+    assert "float 범위" in str(error.value) and "float range" in str(error.value)

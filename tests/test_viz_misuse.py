@@ -401,3 +401,45 @@ def test_records_lists_are_checked_and_take_no_loss():
     with pytest.raises(TypeError, match=r"the list for 'm' must be diagnostics.gradient_flow\(model\) records"):
         plots.plot_gradient_flow({"m": [1, 2]})
     assert plots.plot_gradient_flow({"m": records}).axes
+
+
+def test_what_draw_graph_cannot_draw_is_named_with_what_to_do():
+    x = mg.Value(1.0, label="x")
+    with pytest.raises(TypeError, match=r"\[1\].*float") as error:
+        mg.draw_graph([x, 2.0])  # a list is drawn: the item that is not a Value is the problem
+    assert "[1]" in str(error.value).split(" / ")[0]
+    with pytest.raises(TypeError, match="empty"):
+        mg.draw_graph([])
+    model = mg.nn.MLP(2, [3, 1], seed=0)
+    for call in (mg.draw_graph, mg.render_svg):
+        with pytest.raises(TypeError, match=r"group='layer', model=model") as error:
+            call(model)  # a model is not a graph: the layer view is drawn from its loss
+        assert "손실" in str(error.value)
+
+
+def test_activation_histograms_of_a_model_or_of_other_records_say_what_to_pass():
+    model = nn.MLP(2, [3, 1], seed=0)
+    # plot_gradient_flow takes a model; its neighbour takes activation_stats(model, X): a model is named, with the call
+    for call in (
+        lambda: plots.plot_activation_histograms(model),
+        lambda: plots.plot_activation_histograms(model, XOR_X),
+    ):
+        with pytest.raises(TypeError, match=r"activation_stats\(model, X\)") as error:
+            call()
+        assert "MLP" in str(error.value) and "activation_stats(모델, X)" in str(error.value)
+    with pytest.raises(TypeError, match=r"activation_stats\(model, X\)"):
+        plots.plot_activation_histograms({"m": [1, 2]})
+    assert plots.plot_activation_histograms(activation_stats(model, XOR_X)).axes
+
+
+def test_options_that_the_drawing_would_ignore_are_refused():
+    # detail= only means something in a layer grouping, expand_dot=True only node by node: silently dropped before.
+    model = nn.MLP(2, [3, 1], seed=0)
+    for detail in ("neurons", "layers"):
+        with pytest.raises(ValueError, match="group='layer'") as error:
+            DrawOptions(detail=detail, model=model)
+        assert "층" in str(error.value) and repr(detail) in str(error.value)
+    with pytest.raises(ValueError, match="expand_dot=True") as error:
+        DrawOptions(group="layer", model=model, expand_dot=True)
+    assert "group='layer'" in str(error.value)
+    assert DrawOptions(group="layer", model=model, detail="neurons", expand_dot=False).detail == "neurons"

@@ -42,6 +42,7 @@ from ..diagnostics import (
     factor_table,
     gradient_flow,
     layer_parameters,
+    mean_abs,
     mean_local_derivatives,
     neuron_layers,
 )
@@ -115,7 +116,7 @@ def _rows_of(model, loss=None, grads=None, state=None):
             value = None
         else:
             values = [w.grad if grads is None else grads.get(w) for w in weights]
-            value = None if any(v is None for v in values) else math.fsum(abs(v) for v in values) / len(values)
+            value = None if any(v is None for v in values) else mean_abs(values)
         rows.append(LayerRow(index, activation_name(layer), len(weights), value, local.get(index)))
     return rows
 

@@ -19,7 +19,6 @@ view (`viz.layer_view`), the same picture for every size of MLP;
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import re
 from collections.abc import Sequence
@@ -27,10 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from ..checks import check_bool
-from ..diagnostics import layers_attribute
+from ..diagnostics import layers_attribute, mean_abs
 from ..engine import Value, grad_number, topological_order
 from ..files import check_file_name, write_file
 from ..i18n import bilingual, tr
+from ..module import Module
 from . import display, fonts
 from .colours import HIGHLIGHT, PENDING, GradScale, colour_bar, text_colour
 from .cost import MAX_CROSSING_WORK, MAX_EDGES, MAX_LONG_EDGE_NODES, layout_cost
@@ -39,7 +39,7 @@ from .extra import require
 from .layer_view import LayerView
 from .layers import INPUT, LOSS, assign_layers, parameter_names
 from .options import EXPAND_DOT_UP_TO, DrawOptions
-from .render import GraphRenderError, check_renderer, render
+from .render import GraphRenderError, StackExhaustedError, check_renderer, render
 
 graphviz = require("graphviz", "draw_graph")
 
@@ -119,15 +119,42 @@ def plain_text(text):
 
 
 def _roots(root):
-    roots = [root] if isinstance(root, Value) else list(root) if isinstance(root, (list, tuple)) else None
-    if not roots or not all(isinstance(r, Value) for r in roots):
+    """`root` as a list of Values; anything else is a TypeError naming what is wrong with it."""
+    if isinstance(root, Value):
+        return [root]
+    if not isinstance(root, (list, tuple)):
+        raise TypeError(_not_drawable(root))
+    if not root:
         raise TypeError(
             bilingual(
-                f"draw_graph에는 Value(또는 Value 목록)가 필요합니다 (받은 자료형: {type(root).__name__})",
-                f"draw_graph needs a Value or a list of Values, got {type(root).__name__}",
+                "draw_graph에 빈 목록을 주었습니다: 그릴 Value가 없습니다",
+                "draw_graph got an empty list: no Value to draw",
             )
         )
-    return roots
+    bad = next((i for i, r in enumerate(root) if not isinstance(r, Value)), None)
+    if bad is not None:
+        kind = type(root[bad]).__name__
+        raise TypeError(
+            bilingual(
+                f"draw_graph는 Value 목록을 그리는데 [{bad}]이(가) {kind}입니다",
+                f"draw_graph draws a list of Values, but item [{bad}] is a {kind}",
+            )
+        )
+    return list(root)
+
+
+def _not_drawable(obj):
+    """Why `obj` cannot be drawn; a model (a `Module`) is drawn from its loss, and the message says how."""
+    kind = type(obj).__name__
+    if isinstance(obj, Module):
+        return bilingual(
+            f"{kind}은(는) 모델입니다: 그래프는 손실에서 그립니다 (draw_graph(loss, group='layer', model=model))",
+            f"a {kind} is a model: its graph is drawn from a loss (draw_graph(loss, group='layer', model=model))",
+        )
+    return bilingual(
+        f"draw_graph에는 Value(또는 Value 목록)가 필요합니다 (받은 자료형: {kind})",
+        f"draw_graph needs a Value or a list of Values, got {kind}",
+    )
 
 
 def draw_graph(
@@ -181,6 +208,8 @@ def _svg_of(drawing, renderer):
         return render(drawing.source, "svg", renderer).decode("utf-8")
     if hasattr(drawing, "svg"):  # a LayerView
         return drawing.svg()
+    if isinstance(drawing, Module):
+        raise TypeError(_not_drawable(drawing))
     raise TypeError(
         bilingual(
             f"{type(drawing).__name__}은(는) 그릴 수 없습니다: Value나 그림을 주세요",
@@ -259,9 +288,17 @@ class ComputationGraph(graphviz.Digraph):
     _pending = False  # the bar also explains '?'
     _options = None
     _roots = None
+    _numbered = False  # local derivatives drawn because the default chose to (see `svg`)
 
     def svg(self, renderer="auto"):
-        drawn = render(self.source, "svg", renderer).decode("utf-8")
+        try:
+            drawn = render(self.source, "svg", renderer).decode("utf-8")
+        except StackExhaustedError:
+            # The cost estimate kept the numbers, but their ranks are too deep for the WebAssembly
+            # Graphviz's stack: left out, as the default does where they would be slow.
+            if not self._numbered:
+                raise
+            return self._without_numbers().svg(renderer)
         if self._scale is None:
             return drawn
         lang = self._options.lang if self._options else None
@@ -271,6 +308,12 @@ class ComputationGraph(graphviz.Digraph):
             self._scale, width=width, uid=uid, lang=lang, pending=self._pending, font=FONTNAME, font_size=10
         )
         return display.compose(drawn, bar, height, width, FONTNAME)
+
+    def _without_numbers(self):
+        """This drawing with its local derivatives left out (the caption says so)."""
+        plain = _Drawer(self._roots, self._options).draw(numbers=False)
+        plain.graph_attr.update({k: v for k, v in self.graph_attr.items() if k == "id"})
+        return plain
 
     def _repr_image_svg_xml(self):
         return self.svg()
@@ -490,7 +533,7 @@ class _Drawer:
         grads = [self.grad_of(n) for n in nodes]
         if not grads or any(g is None for g in grads):
             return None
-        return math.fsum(abs(g) for g in grads) / len(grads)
+        return mean_abs(grads)
 
     def fill(self, grad):
         if not self.opts.show_grad or not self.has_grads or grad is None:
@@ -568,11 +611,16 @@ class _Drawer:
 
         Not in a grouped view for a neuron's dot (2n inputs: n labels per neuron
         would bury the picture), nor for an op of more than `MAX_LOCAL_FIELDS`
-        inputs (a softmax of 40 would write 1,600 numbers in 40 columns of 40).
+        inputs (a softmax of 40 would write 1,600 numbers in 40 columns of 40),
+        nor for a node that stores none (the lecture's `_backward` function).
         """
         inputs = len(self.parents(node))
         return (
-            self.show_local and self.numbers_shown and not (self.grouped and inputs > 2) and inputs <= MAX_LOCAL_FIELDS
+            self.show_local
+            and self.numbers_shown
+            and not (self.grouped and inputs > 2)
+            and inputs <= MAX_LOCAL_FIELDS
+            and len(self.local_grads(node)) == inputs
         )
 
     def ported(self, node):
@@ -597,14 +645,19 @@ class _Drawer:
             parts.reverse()
         return graphviz.nohtml("{" + "|".join(parts) + "}")
 
+    def op_drawn(self, node):
+        """Whether `node`'s op is drawn as its own node: when not compact, for a named op, and for every
+        node with inputs, whose edges arrive there (micrograd's `Value(data, children)` leaves the name '')."""
+        return not self.compact and bool(self.op(node) or self.parents(node))
+
     def repeated(self, node):
         """Whether `node` is a shared leaf drawn once per use."""
         return self.opts.repeat_shared_leaves and not self.parents(node) and self.uses.get(node, 0) > 1
 
     # -- the graph ---------------------------------------------------------------
 
-    def draw(self):
-        """The Digraph; refused if its layout would be slow.
+    def draw(self, numbers=True):
+        """The Digraph; refused if its layout would be slow. `numbers=False`: without local derivatives.
 
         Edges between computed nodes weigh more when nothing crosses the
         picture: dot then keeps a long chain straight with its leaves beside
@@ -618,7 +671,7 @@ class _Drawer:
         self.build(_Sketch())  # the node and edge ids only, for the estimate
         cost = layout_cost(self.nodes, self.edges)
         numbered = layout_cost(self.nodes, self.edges, labels=True) if "edges" in self.numbers else cost
-        if self.numbers and numbered.too_slow(numbers=True):
+        if self.numbers and (not numbers or numbered.too_slow(numbers=True)):
             # The numbers are most of the work (an edge label doubles every rank; a record of
             # many fields is placed field by field): without them the layout may be quick.
             if self.opts.show_local:
@@ -670,6 +723,7 @@ class _Drawer:
         if self.opts.show_grad and self.has_grads and self.opts.legend and not self.lecture:
             g._scale, g._pending = self.scale, self.opts.grads is not None
         g._options, g._roots = self.opts, self.roots
+        g._numbered = bool(self.numbers) and self.opts.show_local is None
         return g
 
     def refuse_long_edges(self, hidden):
@@ -700,6 +754,8 @@ class _Drawer:
     def refuse_dense(self, edges, cost=None):
         """Refuse a graph whose nodes each read many others (softmax, all-to-all layers)."""
         widest = max(self.order, key=lambda n: len(n._prev))
+        if cost is None and len(widest._prev) <= 2:  # a long chain: many edges, none of them dense
+            self.refuse_large(edges)
         fan_in = f"{self.name(widest)} ({widest._op}): {len(widest._prev)}"
         if cost is None:
             ko, en = f"간선 {edges}개 > {MAX_EDGES}", f"{edges} edges > {MAX_EDGES}"
@@ -715,6 +771,16 @@ class _Drawer:
                 "입력을 줄인 더 작은 그래프를 그리거나, MLP라면 group='layer'를 쓰세요",
                 f"this graph is too dense to lay out in seconds: its nodes read many inputs each (most: {fan_in}; {en}); "
                 "draw a smaller graph with fewer inputs, or use group='layer' for an MLP",
+            )
+        )
+
+    def refuse_large(self, edges):
+        raise GraphTooComplexError(
+            bilingual(
+                f"이 그래프는 몇 초 안에 배치하기에 너무 큽니다 (간선 {edges}개 > {MAX_EDGES}); "
+                "더 작은 그래프를 그리거나, MLP라면 group='layer'를 쓰세요",
+                f"this graph is too large to lay out in seconds ({edges} edges > {MAX_EDGES}); "
+                "draw a smaller graph, or use group='layer' for an MLP",
             )
         )
 
@@ -741,7 +807,7 @@ class _Drawer:
                     self.add_node(container, f"{vid}_u{k}", self.value_label(node), **attrs)
             else:
                 self.add_node(container, vid, self.value_label(node), **attrs)
-            if self.op(node) and not self.compact:
+            if self.op_drawn(node):
                 # ordering='in': the inputs in the order of their fields, so that no two edges cross there.
                 shape = {"shape": "Mrecord", "ordering": "in"} if self.ported(node) else {"shape": "ellipse"}
                 if self.ported(node):
@@ -819,8 +885,8 @@ class _Drawer:
         if self.show_local and not self.numbers_shown:
             lines.append(
                 tr(
-                    "국소적 미분 숫자는 생략: 이 그래프에 쓰면 배치가 오래 걸립니다",
-                    "local derivatives left out: with them this graph would take long to lay out",
+                    "국소적 미분 숫자는 생략: 이 그래프에 쓰면 배치가 오래 걸리거나 실패합니다",
+                    "local derivatives left out: with them this graph would take long to lay out, or fail",
                     self.lang,
                 )
             )

@@ -62,13 +62,13 @@ class DrawOptions:
       a chain of `+`; each drawn product and partial sum carries the `dot`
       node's gradient (d dot / d product = 1). The default expands when the
       drawing shows the graph's own gradients, not for `grads=` (the stepper
-      steps through the engine's nodes, one `dot` per step). Not in `group='layer'`.
+      steps through the engine's nodes, one `dot` per step). Not in `group='layer'` (True is refused there).
     - `lang`: 'ko' or 'en' (default: `micrograd_ko.set_language`).
     - `group='layer'` with `model=`: the layer view (one row per layer,
       `viz.layer_view`) for every size of MLP (`detail='layers'`, the
       default). `detail='neurons'` draws one cluster per layer instead, every
-      node in it; `collapse_params`: each layer's parameters become one box
-      with their mean |grad|.
+      node in it (`detail` without `group='layer'` is refused); `collapse_params`:
+      each layer's parameters become one box with their mean |grad|.
     - `highlight`: a node (or nodes) to mark, with the edges its gradient flows
       along: a `Value` of the graph, or a name as the drawing writes it (its
       label, a parameter's `w[0][1][2]`, or '#i'). A node not in the graph, or a
@@ -152,6 +152,21 @@ class DrawOptions:
                 bilingual(
                     f"detail은 {DETAILS} 중 하나입니다 (받은 것: {self.detail!r})",
                     f"detail must be one of {DETAILS}, got {self.detail!r}",
+                )
+            )
+        if self.detail is not None and self.group != "layer":
+            raise ValueError(
+                bilingual(
+                    f"detail={self.detail!r}는 층으로 묶어 그릴 때의 옵션입니다: group='layer', model=모델과 함께 쓰세요",
+                    f"detail={self.detail!r} is an option of the layer grouping: use it with group='layer', model=model",
+                )
+            )
+        if self.expand_dot and self.group == "layer":
+            raise ValueError(
+                bilingual(
+                    "expand_dot=True는 뉴런의 곱을 하나씩 그리는데, 층으로 묶은 그림(group='layer')은 그러지 않습니다",
+                    "expand_dot=True draws a neuron's products one by one, which the layer grouping (group='layer') "
+                    "does not",
                 )
             )
         if self.group == "layer" and self.model is None:

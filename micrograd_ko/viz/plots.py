@@ -12,15 +12,16 @@ so Korean text is drawn with glyphs, not boxes.
 from __future__ import annotations
 
 import math
+import sys
 
 from .extra import require
 
 matplotlib = require("matplotlib", "micrograd_ko.plots")
 from matplotlib import font_manager  # noqa: E402 (after the check that matplotlib is there)
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import LogFormatter  # noqa: E402
+from matplotlib.ticker import LogFormatter, MaxNLocator, NullLocator  # noqa: E402
 
-from ..diagnostics import LayerGradient, gradient_flow
+from ..diagnostics import LayerActivations, LayerGradient, gradient_flow
 from ..engine import ACTIVATIONS, Value
 from ..i18n import bilingual, particle, tr
 from .colours import GRAD_PALETTE, GradScale
@@ -102,7 +103,8 @@ def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
         models = {tr("모델", "model", lang): models}
     if not models:
         raise ValueError(bilingual("그릴 모델이 없습니다", "no model to plot"))
-    series = {name: [r[metric] for r in _records(name, m)] for name, m in models.items()}
+    records = {name: _records(name, m) for name, m in models.items()}
+    series = {name: [r[metric] for r in rs] for name, rs in records.items()}
 
     fig = Figure(figsize=(7.0, 4.0), layout="constrained")
     ax = fig.subplots()
@@ -113,13 +115,17 @@ def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
     ax.yaxis.set_minor_formatter(
         LogFormatter(labelOnlyBase=False)
     )  # labels between decades (a narrow range): plain too
+    positive = [v for values in series.values() for v in values if 0 < v < math.inf]
+    if positive and max(positive) > _AUTOSCALE_UP_TO:
+        _fix_log_axis(ax, positive)  # before the bars: with limits set, matplotlib does not autoscale
     width = 0.8 / len(series)
-    zero_marked = False
+    marked = set()  # the zero markers' explanations already in the legend
     for k, (name, values) in enumerate(series.items()):
         xs = [i + 1 + (k - (len(series) - 1) / 2) * width for i in range(len(values))]
         ax.bar([x for x, v in zip(xs, values) if v > 0], [v for v in values if v > 0], width=width, label=name)
         zeros = [x for x, v in zip(xs, values) if v <= 0]
         if zeros:
+            why = _zero_meaning(records[name], lang)
             ax.plot(
                 zeros,
                 [0.0] * len(zeros),
@@ -128,11 +134,9 @@ def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
                 markersize=9,
                 clip_on=False,
                 transform=ax.get_xaxis_transform(),
-                label=None
-                if zero_marked
-                else tr("기울기 = 0 (입력이 0이거나 연결이 끊김)", "gradient = 0 (input was 0 or no path)", lang),
+                label=None if why in marked else why,
             )
-            zero_marked = True
+            marked.add(why)
     depth = max(len(v) for v in series.values())
     ax.set_xticks(range(1, depth + 1))
     ax.set_xlabel(tr("층 (1 = 입력 쪽)", "layer (1 = input side)", lang))
@@ -148,6 +152,31 @@ def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
     ax.grid(True, which="major", axis="y", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
+
+
+_AUTOSCALE_UP_TO = 1e250  # above, matplotlib's log autoscale and tick locator overflow (seen from ~1e280)
+
+
+def _fix_log_axis(ax, values):
+    """The log y axis from a decade below the positive `values` (a bar needs length) to the decade above
+    (within the floats), with decade ticks: matplotlib's own margins overflow there and it falls back to
+    1..10, cutting a bar of 1e300 at 10 (or its tick labels raise OverflowError when the figure is drawn)."""
+    low, high = math.floor(math.log10(min(values))) - 1, math.floor(math.log10(max(values))) + 1
+    limits = max(10.0**low, 5e-324), sys.float_info.max if high > 308 else 10.0**high
+    ax.set_ylim(limits)
+    ax.set_yticks(GradScale(*limits).decades())
+    ax.yaxis.set_minor_locator(NullLocator())
+
+
+def _zero_meaning(records, lang):
+    """What a zero marker means: a model with every gradient exactly 0 may simply be before backward."""
+    if all(r.mean_abs_grad == 0 and r.bias_grad_norm == 0 for r in records):
+        return tr(
+            "모든 기울기가 0:\nbackward() 전이라면 먼저 부르세요",
+            "every gradient is 0:\ncall backward() first if you have not",
+            lang,
+        )
+    return tr("기울기 = 0 (입력이 0이거나 연결이 끊김)", "gradient = 0 (input was 0 or no path)", lang)
 
 
 def plot_gradient_flow_history(history, lang=None, title=None):
@@ -188,6 +217,7 @@ def plot_gradient_flow_history(history, lang=None, title=None):
     bar.update_ticks()
     bar.set_label(tr(f"평균 {_DLDW} (로그 눈금, 회색 = 0)", f"mean {_DLDW} (log scale, grey = 0)", lang))
     ax.set_yticks(range(1, depth + 1))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # epochs are counted: no epoch 1.5
     ax.set_xlabel(tr("에폭", "epoch", lang))
     ax.set_ylabel(tr("층 (1 = 입력 쪽)", "layer (1 = input side)", lang))
     ax.set_title(
@@ -214,6 +244,11 @@ def plot_activation_histograms(stats, bins=30, lang=None, title=None):
     `stats`: a list of records (one row), or a dict name -> list (one row per name).
     Each panel notes the saturated fraction (sigmoid) or the dead units (ReLU).
     """
+    rows = stats if isinstance(stats, dict) else {"": stats}
+    if not rows or not all(rows.values()):
+        raise ValueError(bilingual("그릴 활성화 통계가 없습니다", "no activation statistics to plot"))
+    for records in rows.values():
+        _check_activation_records(records)
     if isinstance(bins, bool) or not isinstance(bins, int) or not 1 <= bins <= MAX_POINTS:
         raise ValueError(
             bilingual(
@@ -221,9 +256,6 @@ def plot_activation_histograms(stats, bins=30, lang=None, title=None):
                 f"bins must be an int from 1 to {MAX_POINTS:,}, got {bins!r}",
             )
         )
-    rows = stats if isinstance(stats, dict) else {"": stats}
-    if not rows or not all(rows.values()):
-        raise ValueError(bilingual("그릴 활성화 통계가 없습니다", "no activation statistics to plot"))
     n_cols = max(len(r) for r in rows.values())
     fig = Figure(figsize=(2.4 * n_cols, 2.4 * len(rows) + 0.6), layout="constrained")
     axes = fig.subplots(len(rows), n_cols, squeeze=False, sharey="row")
@@ -244,6 +276,21 @@ def plot_activation_histograms(stats, bins=30, lang=None, title=None):
             axes[r][0].set_ylabel(name, fontsize=9)
     fig.suptitle(title or tr("층별 활성화 값 분포", "activation values per layer", lang))
     return fig
+
+
+def _check_activation_records(records):
+    """`records` is a list of `activation_stats` records; anything else (a model, say) is named with the call to make."""
+    if isinstance(records, (list, tuple)) and all(isinstance(r, LayerActivations) for r in records):
+        return
+    kind = type(records).__name__
+    raise TypeError(
+        bilingual(
+            f"plot_activation_histograms는 diagnostics.activation_stats(모델, X)의 결과(또는 이름 → 그 결과)를 그립니다 "
+            f"(받은 것: {kind})",
+            f"plot_activation_histograms draws diagnostics.activation_stats(model, X) records (or a dict name -> "
+            f"those), got {kind}",
+        )
+    )
 
 
 def _note(s, lang):

@@ -29,7 +29,7 @@ from pathlib import Path
 from ..i18n import bilingual
 from .extra import require
 
-__all__ = ["GraphRenderError", "TIME_LIMIT", "render"]
+__all__ = ["GraphRenderError", "StackExhaustedError", "TIME_LIMIT", "render"]
 
 TIME_LIMIT = 20.0  # seconds; what the layout-cost check lets through takes a few seconds at most
 RENDERERS = ("auto", "dot", "wasm")
@@ -37,6 +37,10 @@ RENDERERS = ("auto", "dot", "wasm")
 
 class GraphRenderError(RuntimeError):
     """Graphviz could not render a graph (failed, timed out, or was interrupted)."""
+
+
+class StackExhaustedError(GraphRenderError):
+    """The WebAssembly Graphviz ran out of call stack: the layout is too deep for it (a smaller one may fit)."""
 
 
 def _timeout_message(seconds):
@@ -214,8 +218,13 @@ def _render_wasm(source, time_limit):
         if isinstance(error, GraphRenderError):
             raise error
         if isinstance(error, (RenderError, wasmtime.Trap, wasmtime.WasmtimeError)):
-            raise GraphRenderError(_wasm_failure(error, wasmtime)) from None
+            kind = StackExhaustedError if _stack_exhausted(error, wasmtime) else GraphRenderError
+            raise kind(_wasm_failure(error, wasmtime)) from None
         raise error
+
+
+def _stack_exhausted(error, wasmtime):
+    return isinstance(error, wasmtime.Trap) and error.trap_code == wasmtime.TrapCode.STACK_OVERFLOW
 
 
 def _wasm_failure(error, wasmtime):
@@ -229,7 +238,7 @@ def _wasm_failure(error, wasmtime):
         cause = lines[-1]
     else:
         cause = lines[0] if lines else type(error).__name__
-    if isinstance(error, wasmtime.Trap) and error.trap_code == wasmtime.TrapCode.STACK_OVERFLOW:
+    if _stack_exhausted(error, wasmtime):
         return bilingual(
             f"Graphviz(WebAssembly)의 호출 스택이 바닥났습니다({cause}): 그래프가 너무 조밀하거나 깊습니다; "
             "더 작은 그래프, 또는 MLP라면 group='layer'를 쓰세요",

@@ -25,8 +25,8 @@ import numbers
 from dataclasses import dataclass
 
 from ..checks import check_positive_int
-from ..diagnostics import check_loss_reaches, layer_factors, layers_attribute
-from ..engine import Value, topological_order
+from ..diagnostics import check_loss_reaches, layer_factors, layers_attribute, mean_abs
+from ..engine import GradientOverflowError, Value, topological_order
 from ..i18n import bilingual, check_language, tr
 from . import display, drawing_states, player
 from .colours import PENDING, GradScale
@@ -91,9 +91,14 @@ def _d(a, b):
     return f"∂{a}/∂{b}"
 
 
+def _numbers(order):
+    """What a stepper's steps are computed from, node by node: its data, and its label (the texts' names)."""
+    return [(node.data, node.label) for node in order]
+
+
 def _mean_abs(values):
     values = list(values)
-    return math.fsum(abs(v) for v in values) / len(values) if values else 0.0
+    return mean_abs(values) if values else 0.0
 
 
 class BackpropStepper:
@@ -147,6 +152,7 @@ class BackpropStepper:
         self.order = topological_order(root)
         known = parameter_names(model) if model is not None else {}
         self.names = {node: node_name(node, i, known) for i, node in enumerate(self.order)}
+        self._made_from = _numbers(self.order)  # see `_check_unchanged`
         inner = sum(1 for node in self.order if node._prev)
         if inner == 0:
             raise ValueError(
@@ -195,8 +201,11 @@ class BackpropStepper:
             if len(locals_) != len(parents):
                 raise ValueError(
                     bilingual(
-                        f"노드 {self.names[node]}('{node._op}')의 국소적 미분을 모릅니다",
-                        f"node {self.names[node]} ('{node._op}') has no known local derivative",
+                        f"노드 {self.names[node]}('{node._op}')의 국소적 미분을 모릅니다: 규칙이 없거나 강의처럼 _backward "
+                        "함수로 역전파하는 노드는 단계마다 보여 줄 수 없습니다. Op와 Value.from_op로 만들면 국소적 미분이 노드에 저장됩니다",
+                        f"node {self.names[node]} ('{node._op}') has no known local derivative: a node without a rule, or "
+                        "backpropagated by a _backward function (the lecture's way), cannot be shown step by step. Made with Op and "
+                        "Value.from_op, it stores its local derivatives",
                     )
                 )
             upstream = grads.get(node, 0.0)  # every node that uses this one came earlier: the sum is complete
@@ -204,11 +213,40 @@ class BackpropStepper:
             for parent, local in zip(parents, locals_):
                 product = upstream * local
                 grads[parent] = grads.get(parent, 0.0) + product
+                if not (math.isfinite(product) and math.isfinite(grads[parent])):
+                    raise self._overflow(parent)
                 contributions.append(Contribution(parent, local, product, grads[parent]))
             if keep_states:
                 steps.append(Step(len(steps), node, upstream, tuple(contributions)))
                 states.append(dict(grads))
         return (steps, states) if keep_states else (steps, grads)
+
+    def _overflow(self, node):
+        """What backward() says of this graph: a gradient beyond the floats is an error, not a step showing inf."""
+        name = self.names[node]
+        return GradientOverflowError(
+            bilingual(
+                f"역전파: 노드 '{name}'의 기울기가 float 범위를 넘었습니다 (backward()도 이 그래프를 거절합니다)",
+                f"backward: the gradient of node '{name}' is beyond the float range (backward() refuses this graph too)",
+            )
+        )
+
+    def _check_unchanged(self):
+        """Refuse to show the steps once a node's data (or label) has changed: an optimizer step, say.
+        Their gradients and local derivatives are the old numbers'; beside the new ones they would lie."""
+        now = _numbers(self.order)
+        if now == self._made_from:
+            return
+        k = next(i for i, (new, old) in enumerate(zip(now, self._made_from)) if new != old)
+        name, (old, new) = self.names[self.order[k]], (self._made_from[k][0], now[k][0])
+        raise RuntimeError(
+            bilingual(
+                f"이 BackpropStepper를 만든 뒤 그래프가 바뀌었습니다 (노드 {name}: 데이터 {old!r} → {new!r}, 또는 이름): "
+                "단계의 기울기는 예전 숫자의 것입니다. BackpropStepper(loss)를 다시 만드세요",
+                f"the graph changed after this BackpropStepper was made (node {name}: data {old!r} -> {new!r}, or its label): "
+                "the steps hold the old numbers' gradients. Make a new BackpropStepper(loss)",
+            )
+        )
 
     def _layer_steps(self):
         groups = assign_layers(self.order, self.model)
@@ -341,6 +379,10 @@ class BackpropStepper:
 
     def text(self, i, lang=None):
         """Step `i` written out: node by node, the chain rule with numbers; layer by layer, the means."""
+        self._check_unchanged()
+        return self._text(i, lang)
+
+    def _text(self, i, lang=None):
         lang = lang or self.lang
         i = self._index(i)
         if self.by == "layer":
@@ -425,6 +467,10 @@ class BackpropStepper:
     def graph(self, i, lang=None, rankdir=None):
         """Step `i` drawn: node by node, the graph with the current node highlighted and '?' for gradients
         not known yet; layer by layer, the layer view with the current layer highlighted."""
+        self._check_unchanged()
+        return self._graph(i, lang, rankdir)
+
+    def _graph(self, i, lang=None, rankdir=None):
         lang = lang or self.lang
         i = self._index(i)
         if self.by == "layer":
@@ -450,21 +496,23 @@ class BackpropStepper:
 
     def svg(self, i, lang=None):
         """Step `i` as SVG: node by node, the shared drawing in the state of step `i` (no new layout)."""
+        self._check_unchanged()
         lang = lang or self.lang
         i = self._index(i)
         if self.by == "layer":
-            return self.graph(i, lang).svg()
+            return self._graph(i, lang).svg()
         return drawing_states.apply(self._drawing(lang)[0], self._state(i, lang))
 
     # -- the player ----------------------------------------------------------------------
 
     def _fragment(self, lang):
         """The player as an HTML fragment (ids scoped to it: safe to embed twice in a page)."""
+        self._check_unchanged()
         title = tr("역전파 단계별 보기", "backpropagation step by step", lang)
         if self.by == "layer":
             frames = [
                 (
-                    self.text(i, lang),
+                    self._text(i, lang),
                     lambda uid, i=i: self._layer_svg(i, lang, uid),
                     f"{layers_attribute(self.model)}[{s.layer}]",
                 )
@@ -475,7 +523,7 @@ class BackpropStepper:
         states = [self._state(i, lang) for i in range(len(self))]
         frames = [
             (
-                self.text(i, lang),
+                self._text(i, lang),
                 lambda uid, i=i: drawing_states.apply(svg, states[i]).replace(player.DRAWING_ID, uid),
                 self.names[step.node],
             )
@@ -504,7 +552,7 @@ class BackpropStepper:
         )
 
     def _layer_svg(self, i, lang, uid):
-        picture = self.graph(i, lang)
+        picture = self._graph(i, lang)
         picture.uid = uid
         return picture.svg()
 
