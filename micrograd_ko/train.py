@@ -409,8 +409,8 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
     A batch served by a program not yet checked is run both ways from the
     same state; the compiled result is trusted only if the two agree bit for
     bit (loss, predictions, every gradient, the random module's state),
-    the model decides for the batch's first input as the trace did (`_decisions`)
-    and its numbers do not turn on a random state it puts back (`_reads_random_state`), and
+    the model decides for the batch's first input as the trace did and what it computes does not turn on a
+    random state it puts back (`_traced_otherwise`), and
     from then on. Otherwise fit goes on interpreted, with one line saying why.
     `step` None: run this batch interpreted (the gradients are as zero_grad left them).
     """
@@ -438,16 +438,8 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
         why = bilingual(
             "모델이 학습 중에 입력이나 목표값을 바꿉니다", "the model changes its inputs or targets while training"
         )
-    if why is None and _decided_otherwise(model, X[batch[0]], parameters):
+    if why is None and (why := _traced_otherwise(model, X[batch[0]], parameters)) is _DECIDED_OTHERWISE:
         compiled.traced_otherwise = True
-        why = bilingual(
-            "모델이 숫자를 받을 때와 추적할 때(Value) 다르게 계산합니다 (그래프나 비교): 추적에서 보지 못한 것"
-            "(입력의 자료형 등)으로 분기합니다",
-            "the model computes otherwise for numbers than for the traced Values (its graph or its comparisons): it "
-            "branches on something the trace saw otherwise (the type of an input)",
-        )
-    if why is None and _reads_random_state(model, X[batch[0]], parameters):
-        why = _READS_RANDOM_STATE
     if why is not None:
         _notice(why)
         return expected, None
@@ -468,39 +460,55 @@ class _Comparisons:
         self.made.append((left, symbol, right, result))
 
 
-def _decided_otherwise(model, x, weights):
-    """Whether the model decides otherwise for input `x` as a trace sees it (Values) than for its numbers (a copy:
-    the call must not change the data)."""
-    return _decisions(model, x, weights, True) != _decisions(model, copy.deepcopy(x), weights)
+def _traced_otherwise(model, x, weights):
+    """Why fit's interpreted run may compute otherwise than a trace of the model, judged on input `x`:
+    `_DECIDED_OTHERWISE`, `_READS_RANDOM_STATE`, or None.
 
+    - The model decides otherwise for `x` as a trace sees it (Values) than for its numbers (a copy: fit's run):
+      its graph's shape or its comparisons of Values (`_decisions`).
+    - What a trace of it keeps (`_frozen`: the graph it builds for Values, with every number) or its numbers
+      turn on the random module's state, or numpy's global generator's, although it leaves that state as it
+      found it (drawing, then `random.setstate`): a trace keeps what it drew then, while fit's interpreted run
+      draws from the state of each step, which the learner's code may move between steps. The graph tells
+      where the numbers for `x` alone may not: noise scaled by an input that is 0 in `x`.
 
-def _reads_random_state(model, x, weights):
-    """Whether the model's numbers for input `x` change with the random module's state (or numpy's global
-    generator's) although the model leaves that state as it found it (drawing, then `random.setstate`): a trace
-    keeps what it drew then, while fit's interpreted run draws from the state of each step, which the learner's
-    code may move between steps.
-
-    Two calls of the model on copies of `x`, from the states as they are and from others (a seed of its own),
-    each with the model's Python state, weights and random numbers put back; False if a call raises.
+    Four calls of the model, for `x` as Values and as numbers, from the random states as they are and from
+    others (a seed of its own); after each, the model's Python state, weights and random numbers are put back
+    from one snapshot (taking it costs more than a call of a small model).
     """
-    outputs = []
-    for seed in (None, _OTHER_SEED):
-        kept, state = ModelState(model, weights), random.getstate()
+    snapshot, state = ModelState(model, weights), random.getstate()
+
+    def call(as_values, seed=None):
         try:
             if seed is not None:
                 random.seed(seed)
-                if (numpy := sys.modules.get("numpy")) is not None:  # (ModelState puts its global generator back)
+                if (numpy := sys.modules.get("numpy")) is not None:  # (the snapshot puts its global generator back)
                     numpy.random.seed(seed)
-            outputs.append(_bits(_numbers(model(copy.deepcopy(x)))))
-        except Exception:  # noqa: BLE001 - nothing to compare: the model decides
-            return False
+            return _decisions(model, x, weights, as_values)
         finally:
-            kept.restore()
+            snapshot.restore()
             random.setstate(state)
-    return outputs[0] != outputs[1]
+
+    traced, run = call(True), call(False)
+    if _part(traced, 0) != _part(run, 0):
+        return _DECIDED_OTHERWISE
+    if _part(call(True, _OTHER_SEED), 1) != _part(traced, 1) or _part(call(False, _OTHER_SEED), 1) != _part(run, 1):
+        return _READS_RANDOM_STATE
+    return None
+
+
+def _part(decisions, k):
+    """Part k of what `_decisions` returned; None if the call raised."""
+    return None if decisions is None else decisions[k]
 
 
 _OTHER_SEED = 20_261_206  # (any seed: a state other than the learner's)
+_DECIDED_OTHERWISE = bilingual(
+    "모델이 숫자를 받을 때와 추적할 때(Value) 다르게 계산합니다 (그래프나 비교): 추적에서 보지 못한 것"
+    "(입력의 자료형 등)으로 분기합니다",
+    "the model computes otherwise for numbers than for the traced Values (its graph or its comparisons): it "
+    "branches on something the trace saw otherwise (the type of an input)",
+)
 _READS_RANDOM_STATE = bilingual(
     "모델의 숫자가 random 모듈의 상태에 따라 달라집니다 (뽑은 뒤 상태를 되돌려 놓습니다): 컴파일된 코드는 추적할 때 뽑은 수를 씁니다",
     "the model's numbers depend on the random module's state, which it puts back after drawing; compiled code would "
@@ -509,10 +517,10 @@ _READS_RANDOM_STATE = bilingual(
 
 
 def _decisions(model, x, weights, as_values=False):
-    """What the model's Python decides for input `x`, given as numbers (fit's interpreted run) or as Values
-    (`as_values`: what a trace sees): the graph of its output and the comparisons of Values computed from a
-    weight, as `_shape` and (symbol, result) in order; None if the call raises. One call of the model, whose
-    Python state, weights and random numbers are put back.
+    """What the model's Python decides for input `x`, given as numbers (fit's interpreted run, on a copy) or as
+    Values (`as_values`: what a trace sees), and what it computes: ((the graph of its output as `_shape`, the
+    comparisons of Values computed from a weight as (symbol, result) in order), for Values `_frozen` of its
+    output, else its numbers as bits); None if the call raises. The caller puts back the model's state.
 
     A trace freezes the branches the model's Python took on Values; some it
     takes otherwise on numbers (`isinstance(x[0], float)`), and the numbers
@@ -521,22 +529,39 @@ def _decisions(model, x, weights, as_values=False):
     turns on the inputs' types, the same for every input of a compiled batch
     (`_SampleNumbers.same_kinds`), so one input tells.
     """
-    kept, state, seen = ModelState(model, weights), random.getstate(), _Comparisons()
+    seen, inputs = _Comparisons(), []
     try:
         with engine.observe(seen):
-            out = model(_wrap(x, _structure(x), []) if as_values else x)
+            out = model(_wrap(x, _structure(x), inputs) if as_values else copy.deepcopy(x))
         live, done = {id(w) for w in weights}, {}
         shape = _shape(out, live, done)
         _shape([v for left, _, right, _ in seen.made for v in (left, right)], live, done)  # (live: theirs too)
         compared = [
             (symbol, result) for left, symbol, right, result in seen.made if id(left) in live or id(right) in live
         ]
-        return shape, compared
+        return (shape, compared), _frozen(out, weights, inputs) if as_values else _bits(_numbers(out))
     except Exception:  # noqa: BLE001 - nothing to compare: the model decides
         return None
-    finally:
-        kept.restore()
-        random.setstate(state)
+
+
+def _frozen(prediction, weights, inputs):
+    """What a trace of the call that made `prediction` keeps: each node of its graph in topological order, as
+    its op, its parents (a weight or an input by its place, a node by its place here, any other leaf by its
+    number) and its numbers (value and local derivatives) as bits; then the prediction's numbers."""
+    places = {id(v): ("input", k) for k, v in enumerate(inputs)}
+    places.update((id(w), ("weight", k)) for k, w in enumerate(weights))
+    done, nodes = {}, []
+    for value in _values_in(prediction):
+        for node in engine.topological_order(value, done):
+            if id(node) in places:
+                continue
+            if node._a is None:  # a leaf the model made: a constant of the trace
+                places[id(node)] = ("constant", _bits(node.data))
+                continue
+            places[id(node)] = ("node", len(nodes))
+            parents = tuple(places[id(parent)] for parent in node._prev)
+            nodes.append((getattr(node._op, "name", node._op), parents, _bits([node.data, *node.local_grads()])))
+    return nodes, _bits(_numbers(prediction))
 
 
 def _shape(prediction, live, done):
@@ -906,18 +931,10 @@ class _CompiledForward:
             except Exception:  # noqa: BLE001 - refused, or the trace itself failed (sqrt'(0), a lookup): the model decides
                 self.program = False
             else:
-                if _decided_otherwise(self.model, x, self.model.parameters()):
-                    self.program = False  # it branches on something the trace saw otherwise (the type of an input)
-                    _notice_validation(
-                        bilingual(
-                            "모델이 숫자를 받을 때와 추적할 때(Value) 다르게 계산합니다 (그래프나 비교)",
-                            "the model computes otherwise for numbers than for the traced Values (its graph or its "
-                            "comparisons)",
-                        )
-                    )
-                elif _reads_random_state(self.model, x, self.model.parameters()):
+                why = _traced_otherwise(self.model, x, self.model.parameters())
+                if why is not None:  # it branches on something the trace saw otherwise, or noise the trace froze
                     self.program = False
-                    _notice_validation(_READS_RANDOM_STATE)
+                    _notice_validation(why)
             if self.program:
                 # compile watched what `_forward` (fit's own code) reads, not the model: the model's state, nn's
                 # modules and classes (a method patched between epochs) are looked at before every call
