@@ -239,10 +239,12 @@ def fit(
             total += batch_loss * len(batch)
             if numbers and judge is not None:  # no Value made only to be read back
                 correct += sum([bool(judge(p, y[i])) for p, i in zip(preds, batch)])
-            elif compiled is not None and accuracy is not None and not numbers:  # a program's first batch, say
+            elif accuracy is not None and (numbers or compiled is not None):  # (compiled, or a program's check)
+                if numbers:  # stand-ins: new leaves holding the compiled predictions' numbers
+                    preds = [_as_values(p) for p in preds]
                 counted, read = _judged_watching_text(is_correct, preds, y, batch)
                 correct += counted
-                if read:
+                if read and compiled is not None:  # (asked of a stand-in: this batch's count is the stand-ins')
                     compiled = fused = None
                     _notice(
                         bilingual(
@@ -253,8 +255,6 @@ def fit(
                         )
                     )
             else:
-                if numbers:
-                    preds = [_as_values(p) for p in preds]
                 correct += sum(bool(is_correct(p, y[i])) for p, i in zip(preds, batch))
         history["loss"].append(total / len(X))
         history["accuracy"].append(correct / len(X))
@@ -305,9 +305,12 @@ def _mean_loss(model, loss_fn, xs, ts):
 def _judged_watching_text(is_correct, preds, y, batch):
     """(how many of the batch's predictions `is_correct` accepts, whether it asked for a prediction's text).
 
-    For the real predictions of a batch run interpreted while compiled steps go
-    on (a program's first batch): a Value's text shows its `.grad`, which a
-    compiled step's prediction (a new leaf) does not have.
+    For the predictions of every batch while compiled steps go on: the real
+    ones of a batch run interpreted (a program's first batch), and a compiled
+    step's stand-ins (new leaves holding its numbers). A Value's text shows
+    its `.grad`, which a stand-in does not have; an accuracy function that
+    asks for it first on a stand-in (after a program's first batch) has judged
+    that batch by another text, and fit trains interpreted from the next step.
     """
     watched = {id(v) for v in _values_in(preds)}
     asked = []
@@ -560,7 +563,8 @@ def _frozen(prediction, weights, inputs):
                 continue
             places[id(node)] = ("node", len(nodes))
             parents = tuple(places[id(parent)] for parent in node._prev)
-            nodes.append((getattr(node._op, "name", node._op), parents, _bits([node.data, *node.local_grads()])))
+            numbers = (node.data, *node.local_grads())
+            nodes.append((getattr(node._op, "name", node._op), parents, struct.pack(f"{len(numbers)}d", *numbers)))
     return nodes, _bits(_numbers(prediction))
 
 

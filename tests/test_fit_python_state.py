@@ -1962,3 +1962,30 @@ def test_noise_from_a_put_back_random_state_that_the_first_input_hides_trains_as
     assert runs[0] == runs[1]
     said = capsys.readouterr().err
     assert "random" in said and len(said.splitlines()) == (2 if "validation_data" in options else 1)
+
+
+def test_an_accuracy_that_makes_a_predictions_text_only_after_the_first_batch_is_seen(capsys):
+    """fit watched the text asked of the real predictions of a program's first batch only: an accuracy that
+    starts making it later (here from its fifth call: a schedule, a print every so often) judged the compiled
+    steps' stand-ins by their text, 'grad=0.0', and counted [0.83, 1.0, 1.0] against [0.17, 0.0, 0.08]
+    interpreted, without a word. The stand-ins are watched too now: fit says so and trains interpreted from the
+    next step, so only the batch on which it was first seen (in the first epoch) is judged by another text."""
+    X = [[(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12)]
+    Y = [1.0 if a * b > 0 else -1.0 for a, b in X]
+    runs = []
+    for compile_ in (True, False):
+        calls = itertools.count(1)
+
+        def accuracy(p, t, calls=calls):
+            if next(calls) > 4:
+                return "grad=0.0" in "%s" % p  # noqa: UP031 - % asks for the text
+            return (p.data > 0) == (t > 0)
+
+        model = nn.MLP(2, [4, 1], seed=1)
+        history = fit(model, X, Y, epochs=3, batch_size=4, shuffle=False, progress=False, compile=compile_,
+                      accuracy=accuracy)  # fmt: skip
+        runs.append((history, [bits(p.data) for p in model.parameters()]))
+    (compiled, weights), (interpreted, want) = runs
+    assert weights == want and compiled["loss"] == interpreted["loss"]
+    assert compiled["accuracy"][1:] == interpreted["accuracy"][1:]
+    assert capsys.readouterr().err.count("makes a prediction's text") == 1
