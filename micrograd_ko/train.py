@@ -522,8 +522,8 @@ _READS_RANDOM_STATE = bilingual(
 def _decisions(model, x, weights, as_values=False):
     """What the model's Python decides for input `x`, given as numbers (fit's interpreted run, on a copy) or as
     Values (`as_values`: what a trace sees), and what it computes: ((the graph of its output as `_shape`, the
-    comparisons of Values computed from a weight as (symbol, result) in order), for Values `_frozen` of its
-    output, else its numbers as bits); None if the call raises. The caller puts back the model's state.
+    comparisons of Values computed from a weight as (symbol, result) in order, each as the Value computed from a
+    weight asks it), for Values `_frozen` of its output, else its numbers as bits); None if the call raises. The caller puts back the model's state.
 
     A trace freezes the branches the model's Python took on Values; some it
     takes otherwise on numbers (`isinstance(x[0], float)`), and the numbers
@@ -539,12 +539,17 @@ def _decisions(model, x, weights, as_values=False):
         live, done = {id(w) for w in weights}, {}
         shape = _shape(out, live, done)
         _shape([v for left, _, right, _ in seen.made for v in (left, right)], live, done)  # (live: theirs too)
-        compared = [
-            (symbol, result) for left, symbol, right, result in seen.made if id(left) in live or id(right) in live
+        compared = [  # (a number on the left asks the Value on the right: `x[0] < out` is `out > x[0]` for numbers)
+            (symbol if id(left) in live else _REFLECTED[symbol], result)
+            for left, symbol, right, result in seen.made
+            if id(left) in live or id(right) in live
         ]
         return (shape, compared), _frozen(out, weights, inputs) if as_values else _bits(_numbers(out))
     except Exception:  # noqa: BLE001 - nothing to compare: the model decides
         return None
+
+
+_REFLECTED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
 def _frozen(prediction, weights, inputs):

@@ -1989,3 +1989,38 @@ def test_an_accuracy_that_makes_a_predictions_text_only_after_the_first_batch_is
     assert weights == want and compiled["loss"] == interpreted["loss"]
     assert compiled["accuracy"][1:] == interpreted["accuracy"][1:]
     assert capsys.readouterr().err.count("makes a prediction's text") == 1
+
+
+class ComparesAnInputToItsOutput(Module):
+    """A comparison with the number computed from an input on the left: for Values the input's node asks
+    (`x0 < out`), for numbers Python asks the output the reflected question (`out > x0`)."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        out = self.net(x)
+        return out * 2.0 if x[0] - 9.0 < out else out
+
+
+class FloorsItsOutputByAnInput(ComparesAnInputToItsOutput):
+    """Python's max(out, x0) asks `x0 > out`: the output the reflected question when x0 is a number."""
+
+    def __call__(self, x):
+        return max(self.net(x), x[0] * 0.5 - 50.0)
+
+
+@pytest.mark.parametrize("make", [ComparesAnInputToItsOutput, FloorsItsOutputByAnInput])
+def test_a_comparison_between_an_input_and_the_output_stays_compiled(make, interpreted_steps, capsys):
+    """The program check compared the comparisons made for Values and for numbers symbol by symbol: `x0 < out`
+    with x0 a number is asked of the output as `out > x0`, so a model comparing a number computed from an input
+    with its output (`max(out, x0)` too) trained interpreted with the notice 'computes otherwise for
+    numbers', which was not so. Each comparison is now read as the side computed from a weight asks it."""
+    options = dict(epochs=3, batch_size=4, progress=False, seed=0, validation_data=(X[:5], Y[:5]))
+    compiled = make()
+    history = fit(compiled, X, Y, **options)
+    assert len(interpreted_steps) == 1  # the program's check, then compiled steps
+    interpreted = make()
+    assert history == fit(interpreted, X, Y, compile=False, **options)
+    assert [bits(p.data) for p in compiled.parameters()] == [bits(p.data) for p in interpreted.parameters()]
+    assert capsys.readouterr().err == ""
