@@ -441,7 +441,8 @@ def _compiled_step(compiled, parameters, model, loss_fn, X, y, batch):
         why = bilingual(
             "모델이 학습 중에 입력이나 목표값을 바꿉니다", "the model changes its inputs or targets while training"
         )
-    if why is None and (why := _traced_otherwise(model, X[batch[0]], parameters)) is _DECIDED_OTHERWISE:
+    first = (X[batch[0]], y[batch[0]])
+    if why is None and (why := _traced_otherwise(model, *first, parameters, loss_fn)) is _DECIDED_OTHERWISE:
         compiled.traced_otherwise = True
     if why is not None:
         _notice(why)
@@ -463,9 +464,9 @@ class _Comparisons:
         self.made.append((left, symbol, right, result))
 
 
-def _traced_otherwise(model, x, weights):
-    """Why fit's interpreted run may compute otherwise than a trace of the model, judged on input `x`:
-    `_DECIDED_OTHERWISE`, `_READS_RANDOM_STATE`, or None.
+def _traced_otherwise(model, x, t, weights, loss_fn=None):
+    """Why fit's interpreted run may compute otherwise than a trace of the model (and of `loss_fn`), judged on
+    input `x`: `_DECIDED_OTHERWISE`, `_READS_RANDOM_STATE`, or None.
 
     - The model decides otherwise for `x` as a trace sees it (Values) than for its numbers (a copy: fit's run):
       its graph's shape or its comparisons of Values (`_decisions`).
@@ -475,9 +476,12 @@ def _traced_otherwise(model, x, weights):
       draws from the state of each step, which the learner's code may move between steps. The graph tells
       where the numbers for `x` alone may not: noise scaled by an input that is 0 in `x`.
 
-    Four calls of the model, for `x` as Values and as numbers, from the random states as they are and from
-    others (a seed of its own); after each, the model's Python state, weights and random numbers are put back
-    from one snapshot (taking it costs more than a call of a small model).
+    `t`, `loss_fn`: the target of `x` and the training loss, which the programs trace too (a loss function of
+    the learner's may draw as well); None for the forward pass alone (the validation trace).
+
+    Four calls of the model (and the loss), for `x` as Values and as numbers, from the random states as they
+    are and from others (a seed of its own); after each, the model's Python state, weights and random numbers
+    are put back from one snapshot (taking it costs more than a call of a small model).
     """
     snapshot, state = ModelState(model, weights), random.getstate()
 
@@ -487,7 +491,7 @@ def _traced_otherwise(model, x, weights):
                 random.seed(seed)
                 if (numpy := sys.modules.get("numpy")) is not None:  # (the snapshot puts its global generator back)
                     numpy.random.seed(seed)
-            return _decisions(model, x, weights, as_values)
+            return _decisions(model, x, t, weights, loss_fn, as_values)
         finally:
             snapshot.restore()
             random.setstate(state)
@@ -519,11 +523,12 @@ _READS_RANDOM_STATE = bilingual(
 )
 
 
-def _decisions(model, x, weights, as_values=False):
+def _decisions(model, x, t, weights, loss_fn=None, as_values=False):
     """What the model's Python decides for input `x`, given as numbers (fit's interpreted run, on a copy) or as
-    Values (`as_values`: what a trace sees), and what it computes: ((the graph of its output as `_shape`, the
-    comparisons of Values computed from a weight as (symbol, result) in order, each as the Value computed from a
-    weight asks it), for Values `_frozen` of its output, else its numbers as bits); None if the call raises. The caller puts back the model's state.
+    Values (`as_values`: what a trace sees), and what it computes; with `loss_fn`, the training loss's for
+    target `t` too. ((the graph of its output as `_shape`, the comparisons of Values computed from a weight as
+    (symbol, result) in order, each as the Value computed from a weight asks it), then for Values `_frozen` of
+    its output, else its numbers as bits); None if the call raises. The caller puts back the model's state.
 
     A trace freezes the branches the model's Python took on Values; some it
     takes otherwise on numbers (`isinstance(x[0], float)`), and the numbers
@@ -536,6 +541,8 @@ def _decisions(model, x, weights, as_values=False):
     try:
         with engine.observe(seen):
             out = model(_wrap(x, _structure(x), inputs) if as_values else copy.deepcopy(x))
+            if loss_fn is not None:  # (a loss of the learner's may decide, or draw, too)
+                out = [loss_fn(out, copy.deepcopy(t)), out]
         live, done = {id(w) for w in weights}, {}
         shape = _shape(out, live, done)
         _shape([v for left, _, right, _ in seen.made for v in (left, right)], live, done)  # (live: theirs too)
@@ -940,7 +947,7 @@ class _CompiledForward:
             except Exception:  # noqa: BLE001 - refused, or the trace itself failed (sqrt'(0), a lookup): the model decides
                 self.program = False
             else:
-                why = _traced_otherwise(self.model, x, self.model.parameters())
+                why = _traced_otherwise(self.model, x, None, self.model.parameters())
                 if why is not None:  # it branches on something the trace saw otherwise, or noise the trace froze
                     self.program = False
                     _notice_validation(why)
