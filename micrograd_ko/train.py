@@ -203,6 +203,7 @@ def fit(
             )
         )
         compiled = fused = learners = None
+        predict = model  # (the compiled forward pass's predictions on validation data are such leaves too)
     moved_since_traced = learners.moved if learners is not None else None
     judge = None if accuracy else _numeric_accuracy(loss, y)  # the default accuracy, on compiled predictions' numbers
     bar = tqdm(range(epochs), desc=tr("학습", "training"), unit=tr("에폭", "epoch"), disable=not progress)
@@ -246,6 +247,7 @@ def fit(
                 correct += counted
                 if read and compiled is not None:  # (asked of a stand-in: this batch's count is the stand-ins')
                     compiled = fused = None
+                    predict = model  # (and on validation data: a stand-in's text has no label the model gave)
                     _notice(
                         bilingual(
                             "accuracy 함수가 예측의 글(repr, str, f-문자열, print)을 만듭니다: 컴파일된 단계의 예측은 "

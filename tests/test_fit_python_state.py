@@ -2055,3 +2055,36 @@ def test_noise_from_a_put_back_random_state_in_the_learners_loss_trains_as_inter
     assert runs[0] == runs[1]
     said = capsys.readouterr().err
     assert "random" in said and len(said.splitlines()) == 1
+
+
+class LabelsItsOutput(Module):
+    """A model that names its output for drawings: the name shows in the output's text."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        out = self.net(x)
+        out.label = "out"
+        return out
+
+
+@pytest.mark.parametrize(
+    "accuracy",
+    [
+        lambda p, t: ("out" in "%s" % p) == (p.data * t > 0),  # noqa: UP031 - % asks for the text
+        lambda p, t: (p.label == "out") == (p.data * t > 0),
+    ],
+)
+def test_an_accuracy_that_reads_a_predictions_text_or_label_evaluates_validation_data_interpreted(accuracy, capsys):
+    """An accuracy that reads a prediction's text or label trained interpreted with a notice, but the validation
+    data went on being predicted by the compiled forward pass, whose stand-ins (new leaves) have no label: the
+    val_accuracy was [0.83, 0.33, 0.33] compiled vs [0.83, 0.67, 0.67], with a notice that spoke of training
+    only. The validation data is now evaluated by the model too."""
+    runs = [
+        fit(LabelsItsOutput(), X, Y, accuracy=accuracy, epochs=3, batch_size=4, progress=False, seed=0, compile=c,
+            validation_data=(X[:6], Y[:6]))
+        for c in (True, False)
+    ]  # fmt: skip
+    assert runs[0] == runs[1]
+    assert capsys.readouterr().err.count("fit: training interpreted") == 1
