@@ -22,6 +22,7 @@ Value), changes between steps (`model_state.LearnersState`). See
 from __future__ import annotations
 
 import bisect
+import contextlib
 import copy
 import difflib
 import inspect
@@ -476,7 +477,8 @@ def _traced_otherwise(model, x, t, weights, loss_fn=None):
       turn on the random module's state, or numpy's global generator's, although it leaves that state as it
       found it (drawing, then `random.setstate`): a trace keeps what it drew then, while fit's interpreted run
       draws from the state of each step, which the learner's code may move between steps. The graph tells
-      where the numbers for `x` alone may not: noise scaled by an input that is 0 in `x`.
+      where the numbers for `x` alone may not: noise scaled by an input that is 0 in `x`; and a call that puts
+      the state back through the random module (`_PutBack`) tells where both states give alike.
 
     `t`, `loss_fn`: the target of `x` and the training loss, which the programs trace too (a loss function of
     the learner's may draw as well); None for the forward pass alone (the validation trace).
@@ -485,7 +487,7 @@ def _traced_otherwise(model, x, t, weights, loss_fn=None):
     are and from others (a seed of its own); after each, the model's Python state, weights and random numbers
     are put back from one snapshot (taking it costs more than a call of a small model).
     """
-    snapshot, state = ModelState(model, weights), random.getstate()
+    snapshot, state, put_back = ModelState(model, weights), random.getstate(), _PutBack()
 
     def call(as_values, seed=None):
         try:
@@ -493,7 +495,8 @@ def _traced_otherwise(model, x, t, weights, loss_fn=None):
                 random.seed(seed)
                 if (numpy := sys.modules.get("numpy")) is not None:  # (the snapshot puts its global generator back)
                     numpy.random.seed(seed)
-            return _decisions(model, x, t, weights, loss_fn, as_values)
+            with put_back.watching():
+                return _decisions(model, x, t, weights, loss_fn, as_values)
         finally:
             snapshot.restore()
             random.setstate(state)
@@ -501,9 +504,40 @@ def _traced_otherwise(model, x, t, weights, loss_fn=None):
     traced, run = call(True), call(False)
     if _part(traced, 0) != _part(run, 0):
         return _DECIDED_OTHERWISE
+    if put_back.seen:
+        return _READS_RANDOM_STATE
     if _part(call(True, _OTHER_SEED), 1) != _part(traced, 1) or _part(call(False, _OTHER_SEED), 1) != _part(run, 1):
         return _READS_RANDOM_STATE
     return None
+
+
+class _PutBack:
+    """Whether the model put a random state back while fit's check called it (`random.setstate`, numpy's
+    `np.random.set_state`, called through their modules): it drew, and hid it. Two random states may give the
+    numbers alike where a draw decides a branch (a coin flip that lands the same both times)."""
+
+    def __init__(self):
+        self.seen = False
+
+    @contextlib.contextmanager
+    def watching(self):
+        numpy = sys.modules.get("numpy")
+        functions = [(random, "setstate")] + ([(numpy.random, "set_state")] if numpy is not None else [])
+        originals = [(owner, name, getattr(owner, name)) for owner, name in functions]
+        for owner, name, original in originals:
+            setattr(owner, name, self._telling(original))
+        try:
+            yield
+        finally:
+            for owner, name, original in originals:
+                setattr(owner, name, original)
+
+    def _telling(self, original):
+        def put_back(*args, **kwargs):
+            self.seen = True
+            return original(*args, **kwargs)
+
+        return put_back
 
 
 def _part(decisions, k):
