@@ -8,6 +8,7 @@ import dataclasses
 import functools
 import io
 import itertools
+import math
 import random
 import struct
 import sys
@@ -2138,3 +2139,69 @@ def test_a_coin_flipped_from_a_put_back_random_state_trains_as_interpreted(make,
         runs.append((history, [bits(p.data) for p in model.parameters()]))
     assert runs[0] == runs[1]
     assert "random" in capsys.readouterr().err
+
+
+class _HandMadeNet(Module):
+    """Weights drawn by a generator of its own at construction only, a hidden layer written by hand."""
+
+    def __init__(self):
+        rng = random.Random(0)
+        self.w1 = [[Value(rng.uniform(-1, 1)) for _ in range(2)] for _ in range(3)]
+        self.b1 = [Value(0.0) for _ in range(3)]
+        self.w2 = [Value(rng.uniform(-1, 1)) for _ in range(3)]
+        self.b2 = Value(0.0)
+
+    def __call__(self, x):
+        h = [sum((wi * xi for wi, xi in zip(w, x)), b).tanh() for w, b in zip(self.w1, self.b1)]
+        return sum((wi * hi for wi, hi in zip(self.w2, h)), self.b2)
+
+
+class _WrapsItsInputs(Module):
+    """micrograd's habit: inputs made Values unless they are."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [3, 1], seed=1)
+
+    def __call__(self, x):
+        return self.net([xi if isinstance(xi, Value) else Value(xi) for xi in x])
+
+
+class _Standardizes(Module):
+    """Statistics of the data computed with math at construction, applied to the inputs in the forward pass."""
+
+    def __init__(self):
+        columns = list(zip(*X))
+        self.mean = [math.fsum(c) / len(c) for c in columns]
+        self.std = [math.sqrt(math.fsum((v - m) ** 2 for v in c) / len(c)) for c, m in zip(columns, self.mean)]
+        self.net = nn.MLP(2, [3, 1], activation="tanh", seed=1)
+
+    def __call__(self, x):
+        return self.net([(xi - m) / s for xi, m, s in zip(x, self.mean, self.std)])
+
+
+class _Residual(Module):
+    def __init__(self):
+        self.inner = nn.Layer(2, 2, activation="relu", rng=1)
+        self.out = nn.Layer(2, 1, rng=2)
+
+    def __call__(self, x):
+        return self.out([h + xi for h, xi in zip(self.inner(x), x)])[0]
+
+
+def _squared_error(p, t):
+    return (p - t) ** 2
+
+
+@pytest.mark.parametrize("make", [_HandMadeNet, _WrapsItsInputs, _Standardizes, _Residual])
+@pytest.mark.parametrize("loss", ["mse", _squared_error])
+def test_learners_modules_written_as_the_notebooks_write_them_stay_compiled(make, loss, interpreted_steps, capsys):
+    """None of fit's checks of a program (the model as Values and as numbers, from two random states) fires
+    for ordinary modules: one interpreted step (the program's check), no notice, the same numbers."""
+    options = dict(loss=loss, epochs=3, batch_size=4, progress=False, seed=0, validation_data=(X[:5], Y[:5]))
+    compiled = make()
+    history = fit(compiled, X, Y, **options)
+    assert len(interpreted_steps) == 1  # the check of the first batch (its programs: one per target for _squared_error)
+    interpreted = make()
+    assert history == fit(interpreted, X, Y, compile=False, **options)
+    assert [bits(p.data) for p in compiled.parameters()] == [bits(p.data) for p in interpreted.parameters()]
+    assert capsys.readouterr().err == ""
