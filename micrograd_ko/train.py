@@ -487,7 +487,8 @@ def _traced_otherwise(model, x, t, weights, loss_fn=None):
     are and from others (a seed of its own); after each, the model's Python state, weights and random numbers
     are put back from one snapshot (taking it costs more than a call of a small model).
     """
-    snapshot, state, put_back = ModelState(model, weights), random.getstate(), _PutBack()
+    functions = () if loss_fn is None else (loss_fn,)  # (the loss's globals are put back too)
+    snapshot, state, put_back = ModelState(model, weights, functions), random.getstate(), _PutBack()
 
     def call(as_values, seed=None):
         try:
