@@ -1020,10 +1020,12 @@ class _CompiledForward:
         """Whether the program may predict for `x`: its lists and numbers are of the types of the traced input's."""
         return bool(self.program) and _number_kinds(x) == self.kinds
 
-    def verify(self, X, numbers):
+    def verify(self, X, numbers, names_matter=False):
         """None once X has passed; else (the first pass over X) the model's own predictions for X, with which
         the compiled `numbers` (None where the code would hand x over) are compared bit for bit: if any differs,
-        the compiled code is not used again.
+        the compiled code is not used again. So it is if `names_matter` (an accuracy function of the learner's
+        judges the predictions) and the model names a prediction (`out.label = ...`): a Value's text shows its
+        label, which the compiled predictions (new Values) do not have.
 
         Done once per X, as fit checks the first batch of each training
         program: it catches what shows in the first validation pass. Fit
@@ -1042,19 +1044,25 @@ class _CompiledForward:
         if self._verified is X or not self.program:
             return None
         own = [self.model(x) for x in X]  # (once per x, as interpreted: a model with Python state sees each once)
-        if all(
+        if not all(
             n is None or _bits(n) == _bits(_numbers(p)) and _kinds(n) == _kinds(p) and _all_new_values(p, ())
             for n, p in zip(numbers, own)
         ):
-            self._verified = X
-            return own
-        self.program = False
-        _notice_validation(
-            bilingual(
+            why = bilingual(
                 "컴파일된 순전파의 예측이 모델의 예측과 다릅니다",
                 "the compiled forward pass predicts other numbers than the model",
             )
-        )
+        elif names_matter and any(v.label for p in own for v in _values_in(p)):
+            why = bilingual(
+                "모델이 예측에 이름(label)을 붙이고 accuracy 함수가 사용자의 것입니다: 컴파일된 예측에는 이름이 없습니다",
+                "the model names its predictions (label) and the accuracy function is the learner's; compiled "
+                "predictions have no name",
+            )
+        else:
+            self._verified = X
+            return own
+        self.program = False
+        _notice_validation(why)
         return own
 
     def numbers(self, X):
@@ -1532,7 +1540,7 @@ def _evaluate(model, X, y, loss, accuracy, predict, judge=None):
         with no_grad():
             if compiled:
                 numbers = predict.numbers(X)  # each prediction's numbers, or None: it comes from predict(x)
-                own = predict.verify(X, numbers)
+                own = predict.verify(X, numbers, names_matter=judge is None)
                 if own is not None:  # the first pass over X: the model's own predictions, compared with the numbers
                     preds, numbers = own, [None] * len(X)
                 else:

@@ -2205,3 +2205,38 @@ def test_learners_modules_written_as_the_notebooks_write_them_stay_compiled(make
     assert history == fit(interpreted, X, Y, compile=False, **options)
     assert [bits(p.data) for p in compiled.parameters()] == [bits(p.data) for p in interpreted.parameters()]
     assert capsys.readouterr().err == ""
+
+
+def test_an_accuracy_that_makes_a_predictions_text_in_eval_mode_only_sees_the_models_name(capsys):
+    """An accuracy that makes a prediction's text only in eval mode (on validation data) never asks it while
+    training, so training stays compiled; the validation data was predicted by the compiled forward pass from
+    the second epoch on, whose predictions lack the label the model gives its output: val_accuracy [0.83, 0.33,
+    0.33] compiled vs [0.83, 0.67, 0.67]. A model naming its predictions has them made by the model when the
+    accuracy is the learner's."""
+    runs = []
+    for compile_ in (True, False):
+        model = LabelsItsOutput()
+
+        def accuracy(p, t, model=model):
+            if not model.training:
+                return ("out" in "%s" % p) == (p.data * t > 0)  # noqa: UP031 - % asks for the text
+            return p.data * t > 0
+
+        runs.append(
+            fit(model, X, Y, accuracy=accuracy, epochs=3, batch_size=4, progress=False, seed=0, compile=compile_,
+                validation_data=(X[:6], Y[:6]))
+        )  # fmt: skip
+    assert runs[0] == runs[1]
+    said = capsys.readouterr().err
+    assert said.count("fit: evaluating the validation data interpreted") == 1 and "names its predictions" in said
+    assert "training interpreted" not in said
+
+
+def test_a_model_naming_its_predictions_stays_compiled_with_the_default_accuracy(capsys):
+    runs = [
+        fit(LabelsItsOutput(), X, Y, epochs=3, batch_size=4, progress=False, seed=0, compile=c,
+            validation_data=(X[:6], Y[:6]))
+        for c in (True, False)
+    ]  # fmt: skip
+    assert runs[0] == runs[1]
+    assert capsys.readouterr().err == ""
