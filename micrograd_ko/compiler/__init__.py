@@ -198,15 +198,20 @@ watch does not look (an attribute of an installed package's object), a
 branch on a Python answer a Value gives otherwise than a number (`isinstance(x,
 float)`). `fit(compile=True)` runs the first
 batch of each new program both ways and compares them bit for bit (and asks
-the model what it decides for that batch's first input given as Values and as
-numbers: its graph's shape, its comparisons of Values), which
+the model, and the loss, what they decide for that batch's first input given
+as Values and as numbers: the graph's shape, the comparisons of Values; and
+whether what a trace keeps, the graph with its numbers, turns on a random
+state the model puts back), which
 catches these where they change that batch, and looks at the model's Python
 state around each trace (`model_state.ModelState`: its modules' attributes,
 generators of their own, and the globals and closure variables the
 learner's code reads): a trace that changes any of it means training
 interpreted, and so does a change of what the learner's own code keeps,
 seen before each step (an optimizer or accuracy function of the learner's
-that anneals a number the model reads).
+that anneals a number the model reads). Not caught: a branch on the type of
+an input that changes only numbers computed from the inputs alone, where the
+first batch of a program does not show it (`if isinstance(x[0], float): x =
+[abs(v) for v in x]`, unshuffled batches whose first holds no negative input).
 
 The compiler works in three stages, one module each: `trace` (run fn once,
 record what the engine reports), `generate` (write the source) and `run`
