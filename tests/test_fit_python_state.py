@@ -33,11 +33,14 @@ def bits(x):
     return struct.pack("d", x)
 
 
-def both_ways(make, *args, **kwargs):
-    """(history, weights) of fit with compile=True and with compile=False, each on a new model."""
+def both_ways(make, *args, optimizer=None, **kwargs):
+    """(history, weights) of fit with compile=True and with compile=False, each on a new model (`optimizer`: a
+    function of that model giving the optimizer to train it with)."""
     runs = []
     for compile_ in (True, False):
         model = make()
+        if optimizer is not None:
+            kwargs["optimizer"] = optimizer(model)
         history = fit(model, *args, progress=False, seed=0, compile=compile_, **kwargs)
         runs.append((history, [bits(p.data) for p in model.parameters()], model))
     return runs
@@ -1716,15 +1719,10 @@ class ZeroGradAnneals(ko.optim.SGD):
 def test_state_an_optimizers_zero_grad_changes_is_seen_before_the_compiled_step(capsys):
     """zero_grad runs after fit's look at the model's state in the step before and before the forward pass: fit
     looks again after it (once the compiled code would have used the traced sharpness for the rest of training)."""
-    runs = []
-    for compile_ in (True, False):
-        model = ReadsATemperature()
-        optimizer = ZeroGradAnneals(model.parameters(), model)
-        history = fit(
-            model, X, Y, optimizer=optimizer, epochs=3, batch_size=4, progress=False, seed=0, compile=compile_
-        )
-        runs.append((history, [bits(p.data) for p in model.parameters()]))
-    assert runs[0] == runs[1]
+    runs = both_ways(
+        ReadsATemperature, X, Y, optimizer=lambda m: ZeroGradAnneals(m.parameters(), m), epochs=3, batch_size=4
+    )
+    assert runs[0][:2] == runs[1][:2]
     assert "sharpness" in capsys.readouterr().err
 
 
