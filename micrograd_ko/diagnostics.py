@@ -245,7 +245,8 @@ class LayerActivations(_Record):
 
 def mean_abs(values):
     """The mean of |v| over `values` (not empty): fsum / n, or where the sum passes the largest float
-    although the mean does not (two gradients of 1e308), the same of values scaled by a power of two (exact)."""
+    although the mean does not (two gradients of 1e308), the same of values scaled by a power of two (exact but
+    for values below 1e-308 times the largest, which underflow and do not change such a mean)."""
     magnitudes = [abs(v) for v in values]
     try:
         return math.fsum(magnitudes) / len(magnitudes)

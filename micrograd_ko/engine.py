@@ -414,7 +414,7 @@ def _watching_property(slot, name):
     return property(read, write)
 
 
-# fit, while an accuracy function of the learner's judges real predictions: told of each Value whose text is
+# fit, while an accuracy function of the learner's judges a batch's predictions: told of each Value whose text is
 # asked for (a compiled step's predictions are new leaves, whose text shows another .grad)
 _text_watch = None
 

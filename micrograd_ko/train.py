@@ -90,7 +90,8 @@ def fit(
       them. An accuracy whose code reads those (`p.grad`, `p.backward()`,
       `p._prev`) is trained interpreted, with a one-line notice; so is one
       that makes a prediction's text (`f"{p}"`, `print(p)`: it shows the
-      `.grad`) on the real predictions of a compiled program's first batch.
+      `.grad`), from the step after the one where it first does (if that
+      step was compiled, its accuracy is counted on the compiled predictions).
     - `compile`: train with compiled code (`micrograd_ko.compile`), the same
       numbers as `compile=False` bit for bit; where fit cannot be sure of that
       (a program whose first batch differs, Python state the learner's code
@@ -669,7 +670,7 @@ def _batch_numbers(X, y, batch):
     return repr([_numbers(X[i]) for i in batch]) + repr([_numbers(y[i]) for i in batch])
 
 
-def _difference(step, expected, got, want, drew, weights=()):
+def _difference(step, expected, got, want, drew, weights):
     """Why the compiled step differs from the interpreted one (None: bit for bit the same).
 
     `weights`: the Values the optimizer may move (a prediction that is one of them moves with the step).
