@@ -35,12 +35,14 @@ def parse(words: Sequence[str], lang: str) -> tuple[argparse.ArgumentParser, arg
     """The parser (help in `lang`) and what it read from `words`, or a UsageError in Korean and English.
 
     A line argparse cannot read is read once more in the other language, for
-    the other half of the message (argparse words one language at a time).
+    the other half of the message (argparse words one language at a time); that
+    parser is built in the other language too, so each half names the argument as
+    its own help does ('식' in Korean, 'EXPRESSION' in English).
     """
     messages = {}
     for language in (lang, "en" if lang == "ko" else "ko"):
         with argparse_language(language):
-            parser = build_parser(lang)
+            parser = build_parser(language)
             try:
                 return parser, parser.parse_args(words)
             except (ReadError, argparse.ArgumentError) as error:

@@ -22,6 +22,7 @@ import ast
 import math
 import re
 import unicodedata
+import warnings
 
 from .engine import UNARY_OPS, Value
 from .i18n import bilingual, particle
@@ -159,7 +160,9 @@ def _parse(text, written):
             )
         )
     try:
-        return ast.parse(text, mode="eval").body
+        with warnings.catch_warnings():  # '1if' is a SyntaxWarning printed on stderr: the error below says it all
+            warnings.simplefilter("ignore", SyntaxWarning)
+            return ast.parse(text, mode="eval").body
     except SyntaxError as error:
         where_ko, where_en = _where(error, written)
         raise ExpressionError(

@@ -388,6 +388,19 @@ def test_argparse_errors_have_a_korean_half_in_korean(args, korean):
     for english in ("invalid", "required", "unrecognized", "expected", "argument"):
         assert english not in korean_half
     assert english_half.startswith(("argument", "the following", "unrecognized", "ambiguous"))
+    assert not any("\uac00" <= ch <= "\ud7a3" for ch in english_half)  # 'EXPRESSION', not the Korean help's '식'
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_each_half_of_a_usage_error_names_the_argument_in_its_own_language(lang):
+    line = assert_one_line_error(run("graph", "--lang", lang))
+    assert "인자가 빠졌습니다: 식 / " in line and line.endswith("required: EXPRESSION (micrograd-ko --help)")
+
+
+def test_an_expression_python_warns_about_is_still_one_line():
+    """'1if' makes Python's parser print a SyntaxWarning on stderr before the error: a second line, not ours."""
+    line = assert_one_line_error(run("graph", "1if1else2", "x=1"))
+    assert "SyntaxWarning" not in line
 
 
 def test_a_drawing_that_fails_to_render_is_one_line_without_the_class_name(capsys, monkeypatch, tmp_path):
