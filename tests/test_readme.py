@@ -128,3 +128,37 @@ def test_every_speed_figure_in_the_readme_is_in_the_benchmark_record():
     english = re.search(r"Performance \(measured by.*?Details: `benchmarks/README.md`", README, re.S).group(0)
     for name, section in [("속도와 메모리", korean), ("English performance", english)]:
         assert sorted(_numbers(section) - record) == [], f"README's {name} quotes numbers no recorded run has"
+
+
+def test_the_ten_line_examples_comment_shows_the_numbers_it_prints():
+    """The comment under the print gives y and the three gradients rounded to four places: each must be what runs."""
+    example = re.search(r"## 10줄 예제\s+```python\n(.*?)```", README, re.S).group(1)
+    namespace = {}
+    exec(compile(example, "README example", "exec"), namespace)
+    comment = example.strip().splitlines()[-1]
+    typed = [float(n) for n in re.findall(r"-?\d+\.\d{4}\b", comment)]
+    x, w, b, y = (namespace[k] for k in "xwby")
+    assert typed == [round(v, 4) for v in (y.data, x.grad, w.grad, b.grad)], comment
+
+
+def test_the_op_table_row_the_readme_quotes_is_in_engine_py():
+    """A learner opens engine.py to find the quoted row: it must be there as written (a row rewritten in the
+    engine, as tanh's derivative was, leaves a quote nobody can find)."""
+    quoted = re.search(r"\(`(\w+ = Unary\(.*?\))`\)", README).group(1)
+    engine = (ROOT / "micrograd_ko" / "engine.py").read_text(encoding="utf-8")
+    assert quoted in engine
+
+
+def test_the_readme_lists_every_unary_method_of_value():
+    from micrograd_ko.expression import FUNCTIONS
+
+    listed = re.search(r"메서드 `([^`]*)`", README).group(1).replace("(alpha=0.01)", "").replace("(alpha=1.0)", "")
+    operations = set(listed.split()) | {"abs"}  # abs is listed with the operators (abs(x))
+    assert set(FUNCTIONS) <= operations, sorted(set(FUNCTIONS) - operations)
+
+
+def test_the_model_size_caps_the_network_tour_states_are_the_libraries():
+    from micrograd_ko.nn import MAX_LAYERS, MAX_PARAMETERS
+
+    line = next(line for line in _python_block_after("### 작은 신경망").splitlines() if "save(" in line)
+    assert f"최대 {MAX_LAYERS:,}층·매개변수 {MAX_PARAMETERS:,}개" in line
