@@ -162,3 +162,12 @@ def test_the_model_size_caps_the_network_tour_states_are_the_libraries():
 
     line = next(line for line in _python_block_after("### 작은 신경망").splitlines() if "save(" in line)
     assert f"최대 {MAX_LAYERS:,}층·매개변수 {MAX_PARAMETERS:,}개" in line
+
+
+def test_the_drawing_thresholds_the_readme_states_are_the_libraries():
+    from micrograd_ko.viz.colours import VANISHING_BELOW
+    from micrograd_ko.viz.render import TIME_LIMIT
+
+    written = f"{VANISHING_BELOW:.0e}".replace("e-0", "e-")  # 1e-6, as prose writes it
+    assert f"0이 아닌데 {written}보다 작은 기울기(기울기 소실)" in README
+    assert f"시간 제한({TIME_LIMIT:g}초)" in README
