@@ -444,6 +444,51 @@ def test_no_tilde_pair_renders_as_strikethrough(path):
     assert not risky, f"{path.name}: use '에서 … 사이' or '–' instead of a second '~': {risky}"
 
 
+# ---- sentences about the code next to them ----------------------------------------------------
+
+KOREAN_COUNTS = {"한": 1, "두": 2, "세": 3, "네": 4}
+
+
+def asserts_of(cell):
+    """The assert statements of a code cell, in order, as their source text (magics like %matplotlib left out)."""
+    source = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    return [ast.get_source_segment(source, node) for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Assert)]
+
+
+def assert_claims(nb):
+    """(claim, asserts of the code cell above) for each markdown '(위 셀의 첫 assert가 확인합니다)' or
+    '(위의 두 assert가 …)': the first names the sentence it follows, the second a count."""
+    found, above = [], None
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            above = cell
+            continue
+        for m in re.finditer(r"\*\*: ([^(\n]*?) \(위 셀의 첫 assert가 확인합니다\)", cell.source):
+            found.append(("first", m.group(1), asserts_of(above)))
+        for m in re.finditer(r"위의 (한|두|세|네) assert", cell.source):
+            found.append(("count", KOREAN_COUNTS[m.group(1)], asserts_of(above)))
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_a_sentence_that_names_the_assert_checking_it_is_checked_by_that_assert(path):
+    """06 said '(위의 두 assert가 확인합니다)' of a cell with three asserts, one per bullet: the tanh + Xavier
+    sentence is checked by the first, whose message is that sentence."""
+    for kind, claim, asserts in assert_claims(nbformat.read(path, as_version=4)):
+        if kind == "first":
+            assert asserts and claim.rstrip(".") in asserts[0], f"{path.name}: {claim!r} is not the first assert above"
+        else:
+            assert len(asserts) == claim, f"{path.name}: the prose counts {claim} asserts, the cell above has {len(asserts)}"
+
+
+def test_notebook_02_says_whose_maximum_is_a_quarter():
+    """σ'(x), not the sigmoid, peaks at 1/4 (the sigmoid itself goes up to 1): the sentence must name the derivative."""
+    nb = nbformat.read(NOTEBOOK_DIR / "02_activations_and_local_derivatives.ipynb", as_version=4)
+    sentences = [s for cell in nb.cells if cell.cell_type == "markdown" for s in re.split(r"(?<=다\.)\s", cell.source)]
+    quarter = [s for s in sentences if "최댓값" in s and "0.25" in s]
+    assert quarter and all("σ'" in s or "미분" in s for s in quarter), quarter
+
+
 # ---- one install line -------------------------------------------------------------------------
 
 # The distribution that provides each top-level module a notebook may import (the standard library aside).
