@@ -489,6 +489,18 @@ def test_notebook_02_says_whose_maximum_is_a_quarter():
     assert quarter and all("σ'" in s or "미분" in s for s in quarter), quarter
 
 
+def test_notebook_04_says_why_the_variance_prediction_misses_for_tanh_and_relu():
+    """04 said only that σ′ × √(n·Var(W)) 'fits sometimes, and misses as here' for tanh + Xavier and ReLU + He,
+    leaving a 'weight multiplier' of 1.36 for Xavier weights that multiply by about 1. The reasons are measured:
+    the factor of mean |∂L/∂W| carries the layers' input sizes (δ alone fits the prediction), and ReLU's zeros
+    make it √(p · n·Var(W)); the cell's asserts check both numbers when the notebook runs."""
+    nb = nbformat.read(NOTEBOOK_DIR / "04_vanishing_gradient.ipynb", as_version=4)
+    cell = next(cell for cell in nb.cells if cell.get("id") == "04-factor-words")
+    shown = "".join(o.data.get("text/markdown", "") for o in cell.outputs if o.output_type in ("display_data", "execute_result"))
+    assert "편향의 기울기(δ만)로 재면 tanh의 배율은" in shown and "√(p · n·Var(W))" in shown
+    assert "assert math.isclose(tanh_delta_factor" in cell.source and "assert math.isclose(relu_delta_factor" in cell.source
+
+
 # ---- one install line -------------------------------------------------------------------------
 
 # The distribution that provides each top-level module a notebook may import (the standard library aside).
