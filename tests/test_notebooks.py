@@ -501,6 +501,15 @@ def test_notebook_04_says_why_the_variance_prediction_misses_for_tanh_and_relu()
     assert "assert math.isclose(tanh_delta_factor" in cell.source and "assert math.isclose(relu_delta_factor" in cell.source
 
 
+def test_notebook_03_states_every_learning_rate_its_xor_training_uses():
+    """03 said 'every training: full batch, learning rate 0.5', then trained the deep linear net at 0.05."""
+    nb = nbformat.read(NOTEBOOK_DIR / "03_linear_activation_and_xor.ipynb", as_version=4)
+    code = "\n".join(cell.source for cell in code_cells(nb))
+    rates = set(re.findall(r"def fit_xor\([^)]*lr=([\d.]+)", code)) | set(re.findall(r"fit_xor\([^)]*lr=([\d.]+)\)", code))
+    intro = next(cell.source for cell in nb.cells if cell.get("id") == "03-02")
+    assert len(rates) > 1 and all(rate in intro for rate in rates), (sorted(rates), intro)
+
+
 # ---- one install line -------------------------------------------------------------------------
 
 # The distribution that provides each top-level module a notebook may import (the standard library aside).
