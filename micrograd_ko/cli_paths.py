@@ -18,6 +18,7 @@ def svg_file(name: str) -> Path:
     without a suffix is refused the same way (`save_graph` needs the suffix
     too). A device or pipe that exists, such as /dev/stdout, is taken as is.
     """
+    _not_empty(name, "-o", "graph.svg")
     path = Path(name).expanduser()
     suffix = path.suffix
     if suffix.lower() != ".svg" and not _is_device(path):
@@ -32,6 +33,17 @@ def svg_file(name: str) -> Path:
             )
         )
     return writable_file(path)
+
+
+def _not_empty(name: str, option: str, example: str) -> None:
+    """An empty name (`-o ""`, or `--out $DIR` with DIR unset) is the current folder to Path: refused, not used."""
+    if not name.strip():
+        raise UsageError(
+            bilingual(
+                f"{option}에 준 이름이 비어 있습니다 (예: {option} {example})",
+                f"{option} is given an empty name (e.g. {option} {example})",
+            )
+        )
 
 
 def _is_device(path: Path) -> bool:
@@ -81,6 +93,7 @@ def writable_dir(name: str) -> Path:
     is refused, not created, as `graph -o` refuses a file in a missing folder
     (`--out reprot/run1` with a typo would otherwise make a tree of folders).
     """
+    _not_empty(name, "--out", "report")
     path = Path(name).expanduser().resolve()
     if not os.path.isdir(path.parent):
         if os.path.exists(path.parent):

@@ -740,3 +740,18 @@ def test_a_nul_in_an_expression_is_named_where_it_is():
         build_expression("x*\x002 + w", {"x": 1.0, "w": 2.0})
     ko, en = str(error.value).split(" / ")
     assert "3번째 글자" in ko and "U+0000" in ko and "character 3" in en and "U+0000" in en
+
+
+@pytest.mark.parametrize(
+    "args, option",
+    [(["demo", "--quick", "--out", ""], "--out"), (["experiment", "linear", "--out", " "], "--out"),
+     (["graph", "x", "x=1", "-o", ""], "-o")],
+)
+def test_an_empty_output_name_is_refused_not_read_as_the_current_folder(args, option, tmp_path, monkeypatch, capsys):
+    """Path("") is '.': `--out ""` (or `--out $DIR` with DIR unset) wrote the report into the current folder,
+    and `-o ""` was answered with '. has no suffix'."""
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    error = capsys.readouterr().err
+    assert f"{option}에 준 이름이 비어 있습니다" in error and f"{option} is given an empty name" in error
+    assert list(tmp_path.iterdir()) == []
