@@ -1002,6 +1002,26 @@ def _check_data(nodes):
         )
 
 
+def _not_a_number_hint(data):
+    """What a learner most likely meant, for the two non-numbers met first: a number typed as text ('3',
+    read from a file or input()) and None (a function that computes the number but does not return it)."""
+    if data is None:
+        return (
+            " (None: 값을 계산한 함수에 return이 빠지지 않았나요?)",
+            " (None: does the function that computes the number lack a return?)",
+        )
+    if isinstance(data, str):
+        try:
+            float(data)
+        except ValueError:
+            return f" ({data[:20]!r})", f" ({data[:20]!r})"
+        return (
+            f" ({data[:20]!r}: 글자로 쓴 숫자입니다. float({data[:20]!r})처럼 숫자로 바꿔서 넣으세요)",
+            f" ({data[:20]!r} is a number written as text: pass float({data[:20]!r}))",
+        )
+    return "", ""
+
+
 def _check_number(data, what="Value"):
     if type(data) is float and math.isfinite(data):  # the common case, checked first
         return data
@@ -1011,11 +1031,12 @@ def _check_number(data, what="Value"):
             + bilingual("Value 안에 Value를 넣을 수 없습니다", "a Value cannot hold another Value; use it directly")
         )
     if not isinstance(data, numbers.Real):
+        hint_ko, hint_en = _not_a_number_hint(data)
         raise TypeError(
             f"{what}: "
             + bilingual(
-                f"숫자가 필요하지만 받은 값의 자료형은 {type(data).__name__}입니다",
-                f"expected a real number, got {type(data).__name__}",
+                f"숫자가 필요하지만 받은 값의 자료형은 {type(data).__name__}입니다{hint_ko}",
+                f"expected a real number, got {type(data).__name__}{hint_en}",
             )
         )
     try:

@@ -21,6 +21,22 @@ def test_value_of_a_non_number_names_the_type(data, type_name):
     assert " / " in str(info.value)  # Korean / English
 
 
+@pytest.mark.parametrize(
+    "data, korean, english",
+    [
+        ("3", "float('3')처럼 숫자로 바꿔서 넣으세요", "'3' is a number written as text: pass float('3')"),
+        (None, "return이 빠지지 않았나요?", "lack a return?"),
+        ("a", "str입니다 ('a')", "got str ('a')"),
+    ],
+)
+def test_the_non_numbers_a_learner_meets_first_get_a_hint(data, korean, english):
+    """Value("3") (a number read as text) and Value(None) (a helper without a return) say what to do."""
+    with pytest.raises(TypeError) as info:
+        Value(data)
+    ko, en = str(info.value).split(" / ")
+    assert korean in ko and english in en
+
+
 def test_value_of_a_value_or_a_non_finite_number_is_refused():
     with pytest.raises(TypeError, match="Value"):
         Value(Value(1.0))
