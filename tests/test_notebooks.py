@@ -510,6 +510,17 @@ def test_notebook_03_states_every_learning_rate_its_xor_training_uses():
     assert len(rates) > 1 and all(rate in intro for rate in rates), (sorted(rates), intro)
 
 
+def test_notebook_08_states_how_many_inputs_hypothesis_tries():
+    """08 said hypothesis tries 'hundreds of inputs' while its cells print '100개의 입력에서' (the profile's count)."""
+    hypothesis = pytest.importorskip("hypothesis")
+    from micrograd_ko.testing import PROFILE
+
+    examples = hypothesis.settings.get_profile(PROFILE).max_examples
+    nb = nbformat.read(NOTEBOOK_DIR / "08_testing_derivatives.ipynb", as_version=4)
+    prose = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    assert "수백 개의 입력" not in prose and prose.count(f"{examples}개") >= 2
+
+
 # ---- one install line -------------------------------------------------------------------------
 
 # The distribution that provides each top-level module a notebook may import (the standard library aside).
