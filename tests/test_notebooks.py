@@ -521,6 +521,20 @@ def test_notebook_08_states_how_many_inputs_hypothesis_tries():
     assert "수백 개의 입력" not in prose and prose.count(f"{examples}개") >= 2
 
 
+def test_notebook_06_says_how_each_relu_curve_starts_from_its_own_numbers():
+    """06 said 'both curves first stay on the flat stretch near ln 10' of ReLU + Xavier and ReLU + He, but He's
+    curve starts above ln 10 (2.46 over its first mini-batches) and falls with no flat stretch. Each curve's
+    start is now described from its opening loss, which the sentence shows: flat means within 0.1 of ln 10."""
+    nb = nbformat.read(NOTEBOOK_DIR / "06_weight_initialization.ipynb", as_version=4)
+    cell = next(cell for cell in nb.cells if cell.get("id") == "06-digits-text")
+    shown = "".join(o.data.get("text/markdown", "") for o in cell.outputs if o.output_type in ("display_data", "execute_result"))
+    starts = re.findall(r"처음 미니배치 \d+개의 평균 손실이 ([\d.]+)(?:으로|로) ln 10 ?(근처|보다 위|보다 아래)", shown)
+    assert len(starts) == 2, shown
+    for opening, where in starts:
+        gap = float(opening) - math.log(10)
+        assert where == ("근처" if abs(gap) < 0.1 else "보다 위" if gap > 0 else "보다 아래"), (opening, where)
+
+
 # ---- one install line -------------------------------------------------------------------------
 
 # The distribution that provides each top-level module a notebook may import (the standard library aside).
