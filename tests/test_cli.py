@@ -744,8 +744,11 @@ def test_a_nul_in_an_expression_is_named_where_it_is():
 
 @pytest.mark.parametrize(
     "args, option",
-    [(["demo", "--quick", "--out", ""], "--out"), (["experiment", "linear", "--out", " "], "--out"),
-     (["graph", "x", "x=1", "-o", ""], "-o")],
+    [
+        (["demo", "--quick", "--out", ""], "--out"),
+        (["experiment", "linear", "--out", " "], "--out"),
+        (["graph", "x", "x=1", "-o", ""], "-o"),
+    ],
 )
 def test_an_empty_output_name_is_refused_not_read_as_the_current_folder(args, option, tmp_path, monkeypatch, capsys):
     """Path("") is '.': `--out ""` (or `--out $DIR` with DIR unset) wrote the report into the current folder,

@@ -452,7 +452,9 @@ KOREAN_COUNTS = {"한": 1, "두": 2, "세": 3, "네": 4}
 def asserts_of(cell):
     """The assert statements of a code cell, in order, as their source text (magics like %matplotlib left out)."""
     source = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
-    return [ast.get_source_segment(source, node) for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Assert)]
+    return [
+        ast.get_source_segment(source, node) for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Assert)
+    ]
 
 
 def assert_claims(nb):
@@ -478,7 +480,9 @@ def test_a_sentence_that_names_the_assert_checking_it_is_checked_by_that_assert(
         if kind == "first":
             assert asserts and claim.rstrip(".") in asserts[0], f"{path.name}: {claim!r} is not the first assert above"
         else:
-            assert len(asserts) == claim, f"{path.name}: the prose counts {claim} asserts, the cell above has {len(asserts)}"
+            assert len(asserts) == claim, (
+                f"{path.name}: the prose counts {claim} asserts, the cell above has {len(asserts)}"
+            )
 
 
 def test_notebook_02_says_whose_maximum_is_a_quarter():
@@ -496,16 +500,23 @@ def test_notebook_04_says_why_the_variance_prediction_misses_for_tanh_and_relu()
     make it √(p · n·Var(W)); the cell's asserts check both numbers when the notebook runs."""
     nb = nbformat.read(NOTEBOOK_DIR / "04_vanishing_gradient.ipynb", as_version=4)
     cell = next(cell for cell in nb.cells if cell.get("id") == "04-factor-words")
-    shown = "".join(o.data.get("text/markdown", "") for o in cell.outputs if o.output_type in ("display_data", "execute_result"))
+    shown = "".join(
+        o.data.get("text/markdown", "") for o in cell.outputs if o.output_type in ("display_data", "execute_result")
+    )
     assert "편향의 기울기(δ만)로 재면 tanh의 배율은" in shown and "√(p · n·Var(W))" in shown
-    assert "assert math.isclose(tanh_delta_factor" in cell.source and "assert math.isclose(relu_delta_factor" in cell.source
+    assert (
+        "assert math.isclose(tanh_delta_factor" in cell.source
+        and "assert math.isclose(relu_delta_factor" in cell.source
+    )
 
 
 def test_notebook_03_states_every_learning_rate_its_xor_training_uses():
     """03 said 'every training: full batch, learning rate 0.5', then trained the deep linear net at 0.05."""
     nb = nbformat.read(NOTEBOOK_DIR / "03_linear_activation_and_xor.ipynb", as_version=4)
     code = "\n".join(cell.source for cell in code_cells(nb))
-    rates = set(re.findall(r"def fit_xor\([^)]*lr=([\d.]+)", code)) | set(re.findall(r"fit_xor\([^)]*lr=([\d.]+)\)", code))
+    rates = set(re.findall(r"def fit_xor\([^)]*lr=([\d.]+)", code)) | set(
+        re.findall(r"fit_xor\([^)]*lr=([\d.]+)\)", code)
+    )
     intro = next(cell.source for cell in nb.cells if cell.get("id") == "03-02")
     assert len(rates) > 1 and all(rate in intro for rate in rates), (sorted(rates), intro)
 
@@ -527,7 +538,9 @@ def test_notebook_06_says_how_each_relu_curve_starts_from_its_own_numbers():
     start is now described from its opening loss, which the sentence shows: flat means within 0.1 of ln 10."""
     nb = nbformat.read(NOTEBOOK_DIR / "06_weight_initialization.ipynb", as_version=4)
     cell = next(cell for cell in nb.cells if cell.get("id") == "06-digits-text")
-    shown = "".join(o.data.get("text/markdown", "") for o in cell.outputs if o.output_type in ("display_data", "execute_result"))
+    shown = "".join(
+        o.data.get("text/markdown", "") for o in cell.outputs if o.output_type in ("display_data", "execute_result")
+    )
     starts = re.findall(r"처음 미니배치 \d+개의 평균 손실이 ([\d.]+)(?:으로|로) ln 10 ?(근처|보다 위|보다 아래)", shown)
     assert len(starts) == 2, shown
     for opening, where in starts:
