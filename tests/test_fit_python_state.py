@@ -15,6 +15,7 @@ import sys
 import types
 from collections import deque
 from fractions import Fraction as F
+from random import setstate as _setstate
 
 import pytest
 
@@ -2120,13 +2121,29 @@ class FlipsANumpyCoinAndPutsTheStateBack(FlipsACoinAndPutsTheStateBack):
         return out * 0.5 if flip else out
 
 
+class FlipsACoinAndPutsTheStateBackByAName(FlipsACoinAndPutsTheStateBack):
+    """The same, with `setstate` bound by `from random import setstate` before fit began."""
+
+    def __call__(self, x):
+        state = random.getstate()
+        flip = random.random() < 0.5
+        _setstate(state)
+        out = self.net(x)
+        return out * 0.5 if flip else out
+
+
 @pytest.mark.parametrize("seed", [0, 2, 5])
-@pytest.mark.parametrize("make", [FlipsACoinAndPutsTheStateBack, FlipsANumpyCoinAndPutsTheStateBack])
+@pytest.mark.parametrize(
+    "make",
+    [FlipsACoinAndPutsTheStateBack, FlipsANumpyCoinAndPutsTheStateBack, FlipsACoinAndPutsTheStateBackByAName],
+)
 def test_a_coin_flipped_from_a_put_back_random_state_trains_as_interpreted(make, seed, capsys):
     """The check compared the model's numbers from the learner's random state and from one other: a coin that
     landed the same from both passed it, and the trace froze the side it landed on, while the interpreted run
     flipped anew once an accuracy function had moved the state (learner's seed 0: first epoch's loss 0.8740
-    compiled vs 0.8993). A model that puts a random state back through its module is now seen doing so."""
+    compiled vs 0.8993). A model that puts a random state back through its module is now seen doing so; one
+    that calls a `setstate` bound before fit began (`from random import setstate`) reads the module's
+    generator (the bound method's `__self__`), whose state fit's watch sees move between steps."""
     np = pytest.importorskip("numpy")
     runs = []
     for compile_ in (True, False):
@@ -2142,7 +2159,8 @@ def test_a_coin_flipped_from_a_put_back_random_state_trains_as_interpreted(make,
         history = fit(model, X, Y, accuracy=accuracy, epochs=3, batch_size=4, progress=False, seed=0, compile=compile_)
         runs.append((history, [bits(p.data) for p in model.parameters()]))
     assert runs[0] == runs[1]
-    assert "random" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert ("'__self__'" if make is FlipsACoinAndPutsTheStateBackByAName else "random") in said
 
 
 class _HandMadeNet(Module):
