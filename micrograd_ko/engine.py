@@ -444,6 +444,19 @@ def _text_read(value):
         touched(value, frame, False, "text")
 
 
+def _type_asked(value):
+    """Code asked `value` its class (isinstance): tell this thread's tracer, with the asking code's frame
+    (isinstance's caller; for an abstract class such as numbers.Real, the caller of its `__instancecheck__`)."""
+    method = getattr(getattr(_thread_state, "observer", None), "type_asked", None)
+    if method is None:
+        return
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__") == "abc":
+        frame = frame.f_back
+    if frame is not None:
+        method(frame, value)
+
+
 def _compared(left, symbol, right, result):
     if _observed_threads:
         observer = getattr(_thread_state, "observer", None)
@@ -1185,6 +1198,14 @@ class Value:
     @property
     def op(self) -> str:
         return self._op
+
+    # isinstance(x, float) asks this of a Value (whose type is not float): a number would answer otherwise, so
+    # while compile traces, a tracer hears of it (it refuses where x is computed from fn's arguments alone)
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # noqa: PLE0202 - read only, as object's own is for a Value
+        if _observed_threads:
+            _type_asked(self)
+        return Value
 
     def __repr__(self) -> str:
         if _watchers:  # compile is tracing: text made of the number (str(x), f"{x}", print(x)) is a read of it

@@ -638,7 +638,7 @@ def _decisions(model, x, t, weights, loss_fn=None, as_values=False):
     its output, else its numbers as bits); None if the call raises. The caller puts back the model's state.
 
     A trace freezes the branches the model's Python took on Values; some it
-    takes otherwise on numbers (`isinstance(x[0], float)`), and the numbers
+    takes otherwise on numbers (`type(x[0]) is float`), and the numbers
     agree where the branch made no difference for the check's batch: a relu
     of a positive output, a `max(out, 0.0)` that returned `out`. Such a branch
     turns on the inputs' types, the same for every input of a compiled batch
@@ -1298,7 +1298,7 @@ class _SampleNumbers:
 
         The model gets the numbers themselves when interpreted, Values when
         traced: code of the learner's that tells an int from a float
-        (`isinstance(x[0], int)`) takes one branch for all inputs of the
+        (`type(x[0]) is int`) takes one branch for all inputs of the
         same types, which fit's check of a program's first batch sees. A
         batch holding an input of other types runs interpreted.
         """
@@ -1493,7 +1493,7 @@ _NOT_YET = object()
 def _number_kinds(x):
     """The exact types of `x`, of the lists and tuples in it (with their lengths) and of its numbers, in order;
     None for a float or a list of floats (the usual input: at once). A model may tell them apart
-    (`isinstance(x, tuple)`, `isinstance(x[0], int)`); the trace saw Values in the containers it was given."""
+    (`isinstance(x, tuple)`, `type(x[0]) is int`); the trace saw Values in the containers it was given."""
     if type(x) is float or _list_of_floats(x):
         return None
     kinds: list[Any] = []
