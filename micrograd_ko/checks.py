@@ -22,7 +22,7 @@ import random
 from typing import Any
 
 from .engine import ACTIVATIONS, Value
-from .i18n import bilingual
+from .i18n import bilingual, did_you_mean
 
 __all__ = [
     "Seed",
@@ -89,10 +89,11 @@ def check_activation(name: object) -> str:
         )
     if not isinstance(name, str) or name not in ACTIVATIONS:
         names = ", ".join(ACTIVATIONS)
+        hint_ko, hint_en = did_you_mean(name, ACTIVATIONS)
         raise ValueError(
             bilingual(
-                f"알 수 없는 활성화 함수 {name!r}: 가능한 이름은 {names}",
-                f"unknown activation {name!r}; valid names: {names}",
+                f"알 수 없는 활성화 함수 {name!r}{hint_ko}: 가능한 이름은 {names}",
+                f"unknown activation {name!r}{hint_en}; valid names: {names}",
             )
         )
     return name

@@ -26,8 +26,9 @@ Policy (one way to say things):
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 LANGUAGES = ("ko", "en")
@@ -42,6 +43,29 @@ def bilingual(ko: str, en: str) -> str:
     if _message_language == "en":
         return en
     return f"{ko} / {en}"
+
+
+def did_you_mean(name: object, choices: Iterable[str]) -> tuple[str, str]:
+    """(Korean, English) hint naming the choice `name` most likely meant, or ("", "") if none is close.
+
+    A learner types the names of other libraries and books: 'Sigmoid' or
+    'ReLU' (PyTorch's classes), 'MSE', 'crossentropy', 'leaky-relu', or a typo
+    ('sigmod'). Case, '_', '-' and spaces are ignored first; then a close
+    spelling (difflib) is offered. The hint goes inside an error message that
+    still lists every valid name.
+    """
+    if not isinstance(name, str):
+        return "", ""
+    choices = list(choices)
+    folded = {re.sub(r"[\s_-]", "", choice.lower()): choice for choice in choices}
+    match = folded.get(re.sub(r"[\s_-]", "", name.lower()))
+    if match is None:
+        # 0.9: 'sigmod' is close to 'sigmoid', 'relu6' (another function) is not offered 'relu'
+        close = difflib.get_close_matches(name.lower(), choices, n=1, cutoff=0.9)
+        match = close[0] if close else None
+    if match is None or match == name:
+        return "", ""
+    return f" (혹시 {match!r}인가요?)", f" (did you mean {match!r}?)"
 
 
 def set_message_language(lang: str | None) -> None:

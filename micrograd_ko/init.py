@@ -31,7 +31,7 @@ import numbers
 import random
 from collections.abc import Callable, Mapping
 
-from .i18n import bilingual
+from .i18n import bilingual, did_you_mean
 
 __all__ = [
     "Initializer",
@@ -195,10 +195,11 @@ def get(spec: InitSpec) -> Draw:
     if isinstance(spec, str):
         if spec not in _FACTORIES:
             names = ", ".join(NAMES)
+            hint_ko, hint_en = did_you_mean(spec, NAMES)
             raise ValueError(
                 bilingual(
-                    f"알 수 없는 초기화 방법 {spec!r}: 가능한 이름은 {names}",
-                    f"unknown initializer {spec!r}; valid names: {names}",
+                    f"알 수 없는 초기화 방법 {spec!r}{hint_ko}: 가능한 이름은 {names}",
+                    f"unknown initializer {spec!r}{hint_en}; valid names: {names}",
                 )
             )
         return _FACTORIES[spec]()

@@ -41,7 +41,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .engine import Op, Value, _check_data, _check_finite_inputs, _note_op_raised, sigmoid_of, softmax_of
-from .i18n import bilingual
+from .i18n import bilingual, did_you_mean
 
 __all__ = ["mse", "bce", "bce_with_logits", "cross_entropy", "hinge", "LOSSES", "get"]
 
@@ -428,9 +428,11 @@ def get(spec: str | Callable[..., Value]) -> Callable[..., Value]:
         return spec
     if spec not in LOSSES:
         names = ", ".join(LOSSES)
+        hint_ko, hint_en = did_you_mean(spec, LOSSES)
         raise ValueError(
             bilingual(
-                f"알 수 없는 손실 함수 {spec!r}: 가능한 이름은 {names}", f"unknown loss {spec!r}; valid names: {names}"
+                f"알 수 없는 손실 함수 {spec!r}{hint_ko}: 가능한 이름은 {names}",
+                f"unknown loss {spec!r}{hint_en}; valid names: {names}",
             )
         )
     return LOSSES[spec]

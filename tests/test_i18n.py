@@ -160,3 +160,30 @@ def test_library_messages_choose_the_particle_after_a_number():
         for m in NUMBER_THEN_PARTICLE.finditer(path.read_text(encoding="utf-8"))
     ]
     assert not found, found
+
+
+@pytest.mark.parametrize(
+    "make, meant",
+    [
+        (lambda: __import__("micrograd_ko").nn.MLP(2, [3, 1], activation="ReLU"), "relu"),
+        (lambda: __import__("micrograd_ko").nn.MLP(2, [3, 1], activation="sigmod"), "sigmoid"),
+        (lambda: __import__("micrograd_ko").nn.MLP(2, [3, 1], activation="leaky-relu"), "leaky_relu"),
+        (lambda: __import__("micrograd_ko").losses.get("crossentropy"), "cross_entropy"),
+        (lambda: __import__("micrograd_ko").losses.get("MSE"), "mse"),
+        (lambda: __import__("micrograd_ko").init.get("He_Normal"), "he_normal"),
+    ],
+)
+def test_a_name_from_another_library_or_a_typo_gets_the_name_it_meant(make, meant):
+    """PyTorch's class names (ReLU, MSE), a missing '_' and a typo are what a learner types first."""
+    with pytest.raises(ValueError) as info:
+        make()
+    ko, en = str(info.value).split(" / ")
+    assert f"혹시 {meant!r}인가요?" in ko and f"did you mean {meant!r}?" in en
+
+
+def test_no_hint_where_no_name_is_close():
+    from micrograd_ko.i18n import did_you_mean
+
+    assert did_you_mean("relu6", ["relu", "sigmoid"]) == ("", "")  # another function, not a typo
+    assert did_you_mean("xavier", ["xavier_uniform", "xavier_normal"]) == ("", "")  # two fit: the list says
+    assert did_you_mean(3, ["relu"]) == ("", "")
