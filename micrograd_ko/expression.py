@@ -25,7 +25,7 @@ import unicodedata
 import warnings
 
 from .engine import UNARY_OPS, Value
-from .i18n import bilingual, particle
+from .i18n import bilingual, closest, did_you_mean, particle
 
 __all__ = ["FUNCTIONS", "ExpressionError", "parse_assignments", "build_expression"]
 
@@ -190,10 +190,11 @@ def _operands(node, text):
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
         name = node.func.id
         if name not in FUNCTIONS:
+            hint_ko, hint_en = did_you_mean(name, FUNCTIONS)  # ReLU, Sigmoid, leaky-relu as other libraries spell them
             raise ExpressionError(
                 bilingual(
-                    f"모르는 함수 {name!r}; 쓸 수 있는 함수: {', '.join(FUNCTIONS)}",
-                    f"unknown function {name!r}; available: {', '.join(FUNCTIONS)}",
+                    f"모르는 함수 {name!r}{hint_ko}; 쓸 수 있는 함수: {', '.join(FUNCTIONS)}",
+                    f"unknown function {name!r}{hint_en}; available: {', '.join(FUNCTIONS)}",
                 )
             )
         if len(node.args) != 1:
@@ -223,10 +224,16 @@ def _combine(node, operands, leaves, text):
         return Value(_literal(node, text))
     if isinstance(node, ast.Name):
         if node.id not in leaves:
+            given = closest(node.id, leaves)  # X=1 given for x
+            hint_ko, hint_en = (
+                (f" (주어진 것은 {given!r}입니다: 식의 이름과 글자 그대로 같아야 합니다)",
+                 f" (the values name {given!r}: a name must match the expression exactly)")
+                if given else ("", "")
+            )  # fmt: skip
             raise ExpressionError(
                 bilingual(
-                    f"{node.id!r}의 값이 없습니다: {node.id}=1.0 처럼 주세요",
-                    f"no value for {node.id!r}: give it like {node.id}=1.0",
+                    f"{node.id!r}의 값이 없습니다{hint_ko}: {node.id}=1.0 처럼 주세요",
+                    f"no value for {node.id!r}{hint_en}: give it like {node.id}=1.0",
                 )
             )
         return leaves[node.id]

@@ -45,17 +45,16 @@ def bilingual(ko: str, en: str) -> str:
     return f"{ko} / {en}"
 
 
-def did_you_mean(name: object, choices: Iterable[str]) -> tuple[str, str]:
-    """(Korean, English) hint naming the choice `name` most likely meant, or ("", "") if none is close.
+def closest(name: object, choices: Iterable[str]) -> str | None:
+    """The choice `name` most likely meant, or None if none is close.
 
     A learner types the names of other libraries and books: 'Sigmoid' or
     'ReLU' (PyTorch's classes), 'MSE', 'crossentropy', 'leaky-relu', or a typo
     ('sigmod'). Case, '_', '-' and spaces are ignored first; then a close
-    spelling (difflib) is offered. The hint goes inside an error message that
-    still lists every valid name.
+    spelling (difflib) is taken.
     """
     if not isinstance(name, str):
-        return "", ""
+        return None
     choices = list(choices)
     folded = {re.sub(r"[\s_-]", "", choice.lower()): choice for choice in choices}
     match = folded.get(re.sub(r"[\s_-]", "", name.lower()))
@@ -63,7 +62,14 @@ def did_you_mean(name: object, choices: Iterable[str]) -> tuple[str, str]:
         # 0.9: 'sigmod' is close to 'sigmoid', 'relu6' (another function) is not offered 'relu'
         close = difflib.get_close_matches(name.lower(), choices, n=1, cutoff=0.9)
         match = close[0] if close else None
-    if match is None or match == name:
+    return None if match == name else match
+
+
+def did_you_mean(name: object, choices: Iterable[str]) -> tuple[str, str]:
+    """(Korean, English) hint naming `closest(name, choices)`, or ("", ""): for an error message that still
+    lists every valid name."""
+    match = closest(name, choices)
+    if match is None:
         return "", ""
     return f" (혹시 {match!r}인가요?)", f" (did you mean {match!r}?)"
 

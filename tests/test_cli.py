@@ -758,3 +758,22 @@ def test_an_empty_output_name_is_refused_not_read_as_the_current_folder(args, op
     error = capsys.readouterr().err
     assert f"{option}에 준 이름이 비어 있습니다" in error and f"{option} is given an empty name" in error
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args, korean, english",
+    [
+        (
+            ["ReLU(x)", "x=1"],
+            "모르는 함수 'ReLU' (혹시 'relu'인가요?)",
+            "unknown function 'ReLU' (did you mean 'relu'?)",
+        ),
+        (["tanh(x)", "X=1"], "'x'의 값이 없습니다 (주어진 것은 'X'입니다", "no value for 'x' (the values name 'X'"),
+        (["x_1 * 2", "x1=1"], "(주어진 것은 'x1'입니다", "(the values name 'x1'"),
+    ],
+)
+def test_a_function_or_name_spelled_another_way_is_pointed_at(args, korean, english, tmp_path, capsys):
+    """ReLU as PyTorch spells it, X=1 for x: the line says which name was meant, not only the list."""
+    code, _, stderr = graph_in_process(capsys, *args, "-o", str(tmp_path / "g.svg"))
+    assert code == 2 and korean in stderr and english in stderr
+    assert not (tmp_path / "g.svg").exists()
