@@ -1354,7 +1354,7 @@ def test_an_accuracy_that_makes_a_predictions_text_sees_the_real_text(accuracy, 
     interpreted one the gradient of the loss. An accuracy that judged by the text (an f-string, % or print: no
     name the static look finds) counted [0.67, 1.0, 1.0] compiled against [0.0, 0.0, 0.0]; then fit trained
     interpreted once it saw the text asked. Now the stand-ins are given the real predictions' gradients before
-    their text is made (`_GradientsGiven`): the text is the same, and the steps stay compiled."""
+    their text is made (`_give_gradients`): the text is the same, and the steps stay compiled."""
     X = [[(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12)]
     Y = [1.0 if a * b > 0 else -1.0 for a, b in X]
     runs = [
@@ -2335,3 +2335,17 @@ def test_a_model_that_asks_an_inputs_type_by_isinstance_trains_as_interpreted(ca
     assert compiled[:2] == interpreted[:2]
     said = capsys.readouterr().err
     assert said.count("fit: training interpreted") == 1 and "asks the type of a value" in said
+
+
+def test_predictions_an_accuracy_keeps_show_the_real_gradients_after_fit(interpreted_steps):
+    """An accuracy function that keeps the predictions it judged (to print them after training): a compiled
+    step's stand-ins showed grad=0.0 there, where compile=False's show the gradients the loss sent them. They
+    are given those gradients when made, so what the learner prints is the same either way."""
+    texts = []
+    for compile_ in (True, False):
+        kept = []
+        fit(nn.MLP(2, [4, 3], seed=1), X, [i % 3 for i in range(12)], loss="cross_entropy", epochs=2, batch_size=4,
+            shuffle=False, progress=False, compile=compile_, accuracy=lambda p, t, kept=kept: kept.append(p) or True)  # fmt: skip
+        texts.append([[repr(v) for v in p] for p in kept])
+    assert texts[0] == texts[1] and len(texts[0]) == 24
+    assert len(interpreted_steps) == 1 + 6
