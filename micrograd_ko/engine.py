@@ -220,6 +220,18 @@ def no_grad() -> Iterator[None]:
             _paused_threads -= 1
 
 
+@contextmanager
+def _recording_anyway() -> Iterator[None]:
+    """Inside this block this thread records its graph, even within no_grad() (fit differentiates a compiled
+    step's stand-ins when the learner's accuracy function, maybe inside a no_grad() block, asks their text)."""
+    previous = getattr(_thread_state, "enabled", True)
+    _thread_state.enabled = True
+    try:
+        yield
+    finally:
+        _thread_state.enabled = previous
+
+
 # --------------------------------------------------------------------------
 # Operations: what an op is
 # --------------------------------------------------------------------------

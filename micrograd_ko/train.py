@@ -25,6 +25,7 @@ import bisect
 import contextlib
 import copy
 import difflib
+import functools
 import inspect
 import math
 import numbers
@@ -248,13 +249,14 @@ def fit(
             if numbers and judge is not None:  # no Value made only to be read back
                 correct += sum([bool(judge(p, y[i])) for p, i in zip(preds, batch)])
             elif accuracy is not None and (numbers or compiled is not None):  # (compiled, or a program's check)
+                give = None
                 if numbers:  # stand-ins: new leaves holding the compiled predictions' numbers
                     preds = [_as_values(p) for p in preds]
                     if tails_apart:
-                        _give_gradients(preds, loss_fn, [yb[i] for i in batch])
+                        give = functools.partial(_give_gradients, preds, loss_fn, [yb[i] for i in batch])
                 elif tails_apart is None:  # the first real predictions: may the stand-ins be given their .grad?
                     tails_apart = loss_fn in losses.LOSSES.values() and _predictions_apart(preds)
-                counted, read = _judged_watching_text(is_correct, preds, y, batch)
+                counted, read = _judged_watching_text(is_correct, preds, y, batch, give)
                 correct += counted
                 if read and compiled is not None and not tails_apart:  # (this batch's count is the stand-ins')
                     compiled = fused = None
@@ -319,25 +321,47 @@ def _mean_of_losses(loss_fn, preds, ts):
     return value_sum(loss_fn(p, t) for p, t in zip(preds, ts)) / len(preds)
 
 
-def _judged_watching_text(is_correct, preds, y, batch):
-    """(how many of the batch's predictions `is_correct` accepts, whether it asked for a prediction's text).
+def _judged_watching_text(is_correct, preds, y, batch, give=None):
+    """(how many of the batch's predictions `is_correct` accepts, whether it asked for a stand-in's text).
 
     For the predictions of every batch while compiled steps go on: the real
     ones of a batch run interpreted (a program's first batch), and a compiled
     step's stand-ins (new leaves holding its numbers). A Value's text shows
-    its `.grad`: a stand-in holds the real prediction's where fit could give
-    it (`_give_gradients`); elsewhere an accuracy function that asks for the
-    text of a stand-in has judged that batch by another text, and fit trains
-    interpreted from the next step.
+    its `.grad`. `give`: where fit can give the stand-ins the real
+    predictions' `.grad` (`_give_gradients`), it does so before the text of
+    one is made, or after the judging if the accuracy function kept one (it
+    may show it later); that costs a small graph, so only then. Without
+    `give`, an accuracy function that asks for the text of a stand-in has
+    judged that batch by another text, and fit trains interpreted from the
+    next step.
     """
-    watched = {id(v) for v in _values_in(preds)}
-    asked = []
+    values = _values_in(preds)
+    watched = {id(v) for v in values}
+    asked, given = [], []
+
+    def watch(value):
+        if id(value) in watched:
+            if give is None:
+                asked.append(True)
+            elif not given:
+                given.append(give())
+
+    parts = _parts(preds) if give is not None else []  # (a prediction may be kept as the list of its Values)
+    held = [sys.getrefcount(part) for part in parts]
     previous = engine._text_watch
-    engine._text_watch = lambda value: asked.append(id(value) in watched)
+    engine._text_watch = watch
     try:
-        return sum(bool(is_correct(p, y[i])) for p, i in zip(preds, batch)), any(asked)
+        counted = sum(bool(is_correct(p, y[i])) for p, i in zip(preds, batch))
     finally:
         engine._text_watch = previous
+    if give is not None and not given and [sys.getrefcount(part) for part in parts] != held:
+        give()  # (a reference more than before: the accuracy function kept one)
+    return counted, any(asked)
+
+
+def _parts(preds):
+    """The predictions of a batch, and every list and Value in them."""
+    return [part for p in preds for part in ([p, *_parts(p)] if isinstance(p, list) else [p])]
 
 
 def _give_gradients(stand_ins, loss_fn, targets):
@@ -348,10 +372,10 @@ def _give_gradients(stand_ins, loss_fn, targets):
     pure, so calling it again changes nothing), so its gradient is that of
     the batch's tail, `_mean_of_losses` on the predictions: built again on
     the stand-ins, the same nodes in the same order give the same
-    gradients, bit for bit. (Then their text, which shows the `.grad`, and
-    the `.grad` itself are the real ones, during fit and after it.)
+    gradients, bit for bit.
     """
-    _mean_of_losses(loss_fn, stand_ins, targets).backward()
+    with engine._recording_anyway():  # (the accuracy function may make a text inside no_grad())
+        _mean_of_losses(loss_fn, stand_ins, targets).backward()
 
 
 def _predictions_apart(preds):

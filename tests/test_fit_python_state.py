@@ -2337,15 +2337,25 @@ def test_a_model_that_asks_an_inputs_type_by_isinstance_trains_as_interpreted(ca
     assert said.count("fit: training interpreted") == 1 and "asks the type of a value" in said
 
 
-def test_predictions_an_accuracy_keeps_show_the_real_gradients_after_fit(interpreted_steps):
+@pytest.mark.parametrize(
+    "width, targets, loss, keep",
+    [
+        (3, [i % 3 for i in range(12)], "cross_entropy", lambda p: p),  # the list of scores
+        (3, [i % 3 for i in range(12)], "cross_entropy", lambda p: p[1]),  # one score of it
+        (1, Y, "mse", lambda p: p),
+    ],
+)
+def test_predictions_an_accuracy_keeps_show_the_real_gradients_after_fit(width, targets, loss, keep,
+                                                                          interpreted_steps):  # fmt: skip
     """An accuracy function that keeps the predictions it judged (to print them after training): a compiled
     step's stand-ins showed grad=0.0 there, where compile=False's show the gradients the loss sent them. They
-    are given those gradients when made, so what the learner prints is the same either way."""
+    are given those gradients when the accuracy function keeps one (a reference more than before), so what the
+    learner prints is the same either way."""
     texts = []
     for compile_ in (True, False):
         kept = []
-        fit(nn.MLP(2, [4, 3], seed=1), X, [i % 3 for i in range(12)], loss="cross_entropy", epochs=2, batch_size=4,
-            shuffle=False, progress=False, compile=compile_, accuracy=lambda p, t, kept=kept: kept.append(p) or True)  # fmt: skip
-        texts.append([[repr(v) for v in p] for p in kept])
-    assert texts[0] == texts[1] and len(texts[0]) == 24
+        fit(nn.MLP(2, [4, width], seed=1), X, targets, loss=loss, epochs=2, batch_size=4, shuffle=False,
+            progress=False, compile=compile_, accuracy=lambda p, t, kept=kept: kept.append(keep(p)) or True)  # fmt: skip
+        texts.append(repr(kept))
+    assert texts[0] == texts[1]
     assert len(interpreted_steps) == 1 + 6
