@@ -2178,16 +2178,10 @@ def _text_read(value):
 
 
 def _type_asked(value):
-    """Code asked `value` its class (isinstance): tell this thread's tracer, with the asking code's frame
-    (isinstance's caller; for an abstract class such as numbers.Real, the caller of its `__instancecheck__`)."""
+    """Code asked `value` its class (isinstance): tell this thread's tracer, with the asking code's frame."""
     method = getattr(getattr(_thread_state, "observer", None), "type_asked", None)
-    if method is None:
-        return
-    frame = sys._getframe(2)
-    while frame is not None and frame.f_globals.get("__name__") == "abc":
-        frame = frame.f_back
-    if frame is not None:
-        method(frame, value)
+    if method is not None:
+        method(sys._getframe(2), value)
 
 
 def _compared(left, symbol, right, result):
