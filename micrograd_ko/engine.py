@@ -223,7 +223,7 @@ def no_grad() -> Iterator[None]:
 @contextmanager
 def _recording_anyway() -> Iterator[None]:
     """Inside this block this thread records its graph, even within no_grad() (fit differentiates a compiled
-    step's stand-ins while the learner's accuracy function may be inside a no_grad() block)."""
+    step's stand-ins when the learner's accuracy function, maybe inside a no_grad() block, asks their text)."""
     previous = getattr(_thread_state, "enabled", True)
     _thread_state.enabled = True
     try:
@@ -2199,16 +2199,10 @@ def _text_read(value):
 
 
 def _type_asked(value):
-    """Code asked `value` its class (isinstance): tell this thread's tracer, with the asking code's frame
-    (isinstance's caller; for an abstract class such as numbers.Real, the caller of its `__instancecheck__`)."""
+    """Code asked `value` its class (isinstance): tell this thread's tracer, with the asking code's frame."""
     method = getattr(getattr(_thread_state, "observer", None), "type_asked", None)
-    if method is None:
-        return
-    frame = sys._getframe(2)
-    while frame is not None and frame.f_globals.get("__name__") == "abc":
-        frame = frame.f_back
-    if frame is not None:
-        method(frame, value)
+    if method is not None:
+        method(sys._getframe(2), value)
 
 
 def _compared(left, symbol, right, result):
