@@ -76,6 +76,8 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
   `grad(..., create_graph=True)` does: it shifts by the max and drops terms
   that underflow, choices made from numbers outside the graph;
 - `fn` drew random numbers from `random` (the state is put back after tracing);
+- `fn` printed (`print()`, in the tracing thread): compiled calls would not
+  print again. The text is not shown (fit's interpreted run prints it);
 - a question Python answers for a Value by identity, not by its number,
   asked of a Value computed from the arguments (and constants) alone: `==`
   or `!=` (`x == -1.0`, `x in (0, 1)`, `xs.index(...)`), a truth test

@@ -10,6 +10,7 @@ faithfully: reads of traced numbers, no_grad() inside fn, random numbers.
 
 from __future__ import annotations
 
+import builtins
 import copy
 import dis
 import functools
@@ -476,6 +477,29 @@ def _where(frame):
     return (frame.f_code.co_filename, frame.f_lineno) if frame is not None else ("?", 0)
 
 
+@contextmanager
+def _prints_kept(printed):
+    """While fn is traced, the tracing thread's `print()` calls are kept in `printed` (as text) and not shown.
+
+    Compiled calls would not print again, so a fn that prints is refused;
+    the text is not shown either: fit then runs the model interpreted,
+    which prints it. Other threads print as usual.
+    """
+    original, tracing = builtins.print, threading.get_ident()
+
+    def kept(*args, **kwargs):
+        if threading.get_ident() != tracing:
+            return original(*args, **kwargs)
+        printed.append(" ".join(map(str, args)))
+        return None
+
+    builtins.print = kept
+    try:
+        yield
+    finally:
+        builtins.print = original
+
+
 def trace_fn(fn, example_args):
     """Run fn on input leaves made from `example_args`: (tracer, result, inputs, structures).
 
@@ -487,8 +511,9 @@ def trace_fn(fn, example_args):
     wrapped = [_wrap(a, s, inputs) for a, s in zip(example_args, structures)]
     contents = _contents(wrapped)
     state = random.getstate()
+    printed: list[str] = []
     try:
-        with Tracer(inputs) as tracer:
+        with Tracer(inputs) as tracer, _prints_kept(printed):
             result = fn(*wrapped)
     finally:
         drew = random.getstate() != state
@@ -500,6 +525,14 @@ def trace_fn(fn, example_args):
                 "코드에서는 아닙니다. 목록을 바꾸지 말고 새로 만드세요",
                 "compile: fn changes the lists it is given; run interpreted, every call changes the caller's data, "
                 "compiled calls would not: build a new list instead",
+            )
+        )
+    if printed:
+        raise CompileError(
+            bilingual(
+                "compile: fn이 print()로 글을 출력합니다: 컴파일된 호출은 fn의 파이썬 코드를 다시 실행하지 않으므로 "
+                "출력하지 않습니다",
+                "compile: fn prints (print()); compiled calls do not run fn's Python again, so they would not print",
             )
         )
     if drew:

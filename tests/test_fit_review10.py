@@ -1,0 +1,50 @@
+"""fit(compile=True) equals fit(compile=False) (the tenth review): what the learner's code does besides
+computing numbers, seen the way a run interpreted would show it."""
+
+from test_fit_python_state import X, Y, both_ways
+
+from micrograd_ko import nn
+from micrograd_ko.module import Module
+from micrograd_ko.train import fit
+
+
+class SaysWhenCalled(Module):
+    """A learner's model that prints a line on every forward pass, to see how often fit calls it."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        print("forward")
+        return self.net(x)
+
+
+def test_a_model_that_prints_trains_as_interpreted_and_prints_as_often(capsys):
+    """Compiled code does not run the model's Python, so its print() ran only while fit traced and checked:
+    13 lines compiled against 36 interpreted (12 rows, 3 epochs), under no notice."""
+    (compiled, weights_c, _), (interpreted, weights_i, _) = both_ways(SaysWhenCalled, X, Y, epochs=3, batch_size=4)
+    assert compiled == interpreted and weights_c == weights_i
+    said = capsys.readouterr()
+    assert said.out.count("forward") == 2 * 36
+    assert said.err.count("training interpreted, not compiled") == 1 and "print" in said.err
+
+
+def test_a_model_that_prints_in_eval_mode_only_is_evaluated_by_the_model(capsys):
+    """The forward pass traced for the validation data runs in eval mode: a print there keeps the model
+    predicting the validation data every epoch, training stays compiled."""
+
+    class SaysWhenEvaluated(SaysWhenCalled):
+        def __call__(self, x):
+            if not self.training:
+                print("evaluated")
+            return self.net(x)
+
+    runs = [
+        fit(SaysWhenEvaluated(), X, Y, epochs=3, batch_size=4, progress=False, seed=0, compile=c,
+            validation_data=(X[:5], Y[:5]))
+        for c in (True, False)
+    ]  # fmt: skip
+    assert runs[0] == runs[1]
+    said = capsys.readouterr()
+    assert said.out.count("evaluated") == 2 * 3 * 5
+    assert "training interpreted" not in said.err
