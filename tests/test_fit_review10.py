@@ -48,3 +48,48 @@ def test_a_model_that_prints_in_eval_mode_only_is_evaluated_by_the_model(capsys)
     said = capsys.readouterr()
     assert said.out.count("evaluated") == 2 * 3 * 5
     assert "training interpreted" not in said.err
+
+
+class Halving(Module):
+    """A learner's model whose output passes through a method of its own class."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def act(self, v):
+        return v
+
+    def __call__(self, x):
+        return self.act(self.net(x))
+
+
+def test_a_method_whose_code_is_replaced_between_steps_stops_compiled_training(capsys):
+    """An accuracy function that puts other code into the model's method (`act.__code__ = ...`, what a reload
+    in place does) on its 14th call: compiled steps went on with the traced code, silently (loss [0.8740,
+    0.7738, 0.7458] compiled against [0.8740, 0.8589, 0.8477] interpreted, val_loss too)."""
+    original = Halving.act.__code__
+
+    def make_accuracy(model, optimizer):
+        calls = []
+
+        def accuracy(p, t):
+            calls.append(1)
+            if len(calls) == 14:
+                Halving.act.__code__ = (lambda self, v: v * 0.5).__code__
+            return (p.data > 0) == (t > 0)
+
+        return accuracy
+
+    runs = []
+    try:
+        for compile_ in (True, False):
+            Halving.act.__code__ = original
+            model = Halving()
+            runs.append(
+                fit(model, X, Y, accuracy=make_accuracy(model, None), epochs=3, batch_size=4, progress=False,
+                    seed=0, compile=compile_, validation_data=(X[:4], Y[:4]))
+            )  # fmt: skip
+    finally:
+        Halving.act.__code__ = original
+    assert runs[0] == runs[1]
+    assert capsys.readouterr().err.count("training interpreted, not compiled") == 1
