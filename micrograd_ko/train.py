@@ -746,7 +746,7 @@ def _notice(why):
 def _trained(model, optimizer):
     """The model's parameters and the optimizer's (a loss may hold a weight of its own), each once."""
     seen, trained = set(), []
-    for p in model.parameters() + optimizer.params:
+    for p in [*model.parameters(), *optimizer.params]:  # (a model's parameters() may be a generator, as torch's)
         if id(p) not in seen:
             seen.add(id(p))
             trained.append(p)
@@ -975,17 +975,18 @@ class _CompiledForward:
 
     def prepare(self, x):
         if self.program is None:
+            weights = list(self.model.parameters())  # (read more than once: a generator would be used up)
             try:
                 self.program = _traced(
                     self.model,
-                    self.model.parameters(),
+                    weights,
                     lambda: compile_function(self._forward, x, gradients=False),
                     inputs=[x],
                 )
             except Exception:  # noqa: BLE001 - refused, or the trace itself failed (sqrt'(0), a lookup): the model decides
                 self.program = False
             else:
-                why = _traced_otherwise(self.model, x, None, self.model.parameters())
+                why = _traced_otherwise(self.model, x, None, weights)
                 if why is not None:  # it branches on something the trace saw otherwise, or noise the trace froze
                     self.program = False
                     _notice_validation(why)

@@ -1,6 +1,7 @@
 """fit(compile=True) equals fit(compile=False) (the tenth review): what the learner's code does besides
 computing numbers, seen the way a run interpreted would show it."""
 
+import pytest
 from test_fit_python_state import X, Y, both_ways
 
 from micrograd_ko import nn
@@ -93,3 +94,32 @@ def test_a_method_whose_code_is_replaced_between_steps_stops_compiled_training(c
         Halving.act.__code__ = original
     assert runs[0] == runs[1]
     assert capsys.readouterr().err.count("training interpreted, not compiled") == 1
+
+
+class YieldsItsParameters(Module):
+    """PyTorch's habit: parameters() is a generator (or a tuple)."""
+
+    def __init__(self, kind=None):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+        self.kind = kind
+
+    def __call__(self, x):
+        return self.net(x)
+
+    def parameters(self):
+        if self.kind is tuple:
+            return tuple(self.net.parameters())
+        return (p for p in self.net.parameters())
+
+
+@pytest.mark.parametrize("kind", [None, tuple])
+def test_a_model_whose_parameters_are_a_generator_or_a_tuple_trains_compiled_as_interpreted(kind, capsys):
+    """fit added the model's parameters() to the optimizer's list: a raw TypeError from inside fit ("unsupported
+    operand type(s) for +: 'generator' and 'list'")."""
+    runs = [
+        fit(YieldsItsParameters(kind), X, Y, epochs=3, batch_size=4, progress=False, seed=0, compile=c,
+            validation_data=(X[:5], Y[:5]))
+        for c in (True, False)
+    ]  # fmt: skip
+    assert runs[0] == runs[1]
+    assert capsys.readouterr().err == ""
