@@ -514,9 +514,12 @@ def _traced_otherwise(model, x, t, weights, loss_fn=None):
 
 
 class _PutBack:
-    """Whether the model put a random state back while fit's check called it (`random.setstate`, numpy's
-    `np.random.set_state`, called through their modules): it drew, and hid it. Two random states may give the
-    numbers alike where a draw decides a branch (a coin flip that lands the same both times)."""
+    """Whether the model set a random state while fit's check called it (`random.setstate`, `random.seed`,
+    numpy's `np.random.set_state` and `np.random.seed`, called through their modules): it drew, and hid it, or
+    seeded anew (`random.seed(42)` before each draw, the same noise every call). Two random states may give the
+    numbers alike where a draw decides a branch (a coin flip that lands the same both times); and a trace that
+    seeds and draws leaves the state as the model's previous call left it, so it was not seen drawing, while
+    the compiled steps would not set the state the learner's other code draws from."""
 
     def __init__(self):
         self.seen = False
@@ -524,7 +527,9 @@ class _PutBack:
     @contextlib.contextmanager
     def watching(self):
         numpy = sys.modules.get("numpy")
-        functions = [(random, "setstate")] + ([(numpy.random, "set_state")] if numpy is not None else [])
+        functions = [(random, "setstate"), (random, "seed")]
+        if numpy is not None:
+            functions += [(numpy.random, "set_state"), (numpy.random, "seed")]
         originals = [(owner, name, getattr(owner, name)) for owner, name in functions]
         for owner, name, original in originals:
             setattr(owner, name, self._telling(original))
@@ -555,9 +560,10 @@ _DECIDED_OTHERWISE = bilingual(
     "branches on something the trace saw otherwise (the type of an input)",
 )
 _READS_RANDOM_STATE = bilingual(
-    "모델의 숫자가 random 모듈의 상태에 따라 달라집니다 (뽑은 뒤 상태를 되돌려 놓습니다): 컴파일된 코드는 추적할 때 뽑은 수를 씁니다",
-    "the model's numbers depend on the random module's state, which it puts back after drawing; compiled code would "
-    "go on with the numbers drawn when traced",
+    "모델의 숫자가 random 모듈의 상태에 따라 달라집니다 (뽑은 뒤 상태를 되돌려 놓거나 시드를 다시 정합니다): 컴파일된 코드는 "
+    "추적할 때 뽑은 수를 쓰고 상태를 정하지 않습니다",
+    "the model's numbers depend on the random module's state, which it puts back after drawing (or seeds anew); "
+    "compiled code would go on with the numbers drawn when traced, and set no state",
 )
 
 

@@ -1,9 +1,12 @@
 """fit(compile=True) equals fit(compile=False) (the tenth review): what the learner's code does besides
 computing numbers, seen the way a run interpreted would show it."""
 
+import random
+
 import pytest
 from test_fit_python_state import X, Y, both_ways
 
+import micrograd_ko as ko
 from micrograd_ko import nn
 from micrograd_ko.module import Module
 from micrograd_ko.train import fit
@@ -123,3 +126,67 @@ def test_a_model_whose_parameters_are_a_generator_or_a_tuple_trains_compiled_as_
     ]  # fmt: skip
     assert runs[0] == runs[1]
     assert capsys.readouterr().err == ""
+
+
+class SeedsItsNoise(Module):
+    """Noise the same on every call: the model seeds the random module before drawing (`random.seed(42)`)."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        random.seed(42)
+        return self.net(x) + random.gauss(0.0, 0.1)
+
+
+class SeedsItsNumpyNoise(SeedsItsNoise):
+    def __call__(self, x):
+        import numpy as np
+
+        np.random.seed(42)
+        return self.net(x) + float(np.random.normal(0.0, 0.1))
+
+
+class NoisySGD(ko.optim.SGD):
+    """Gradient noise from the random module (and numpy's global generator) at each step."""
+
+    def step(self):
+        import numpy as np
+
+        for p in self.params:
+            p.grad += random.gauss(0.0, 0.01) + float(np.random.normal(0.0, 0.01))
+        super().step()
+
+
+def _drawing_accuracy(p, t):
+    import numpy as np
+
+    return (p.data + random.gauss(0.0, 0.3) + float(np.random.normal(0.0, 0.3)) > 0) == (t > 0)
+
+
+@pytest.mark.parametrize("make", [SeedsItsNoise, SeedsItsNumpyNoise])
+@pytest.mark.parametrize("draws", ["optimizer", "accuracy"])
+def test_a_model_that_seeds_the_random_module_trains_as_interpreted(make, draws, capsys):
+    """Seeding and drawing leaves the random state as the previous call of the model left it, so the trace was
+    not seen drawing once fit had called the model before (its check that a loss of the learner's gives a
+    Value): compiled steps did not seed, and the learner's code that draws between steps (a noisy SGD, an
+    accuracy breaking ties at random) drew other numbers (third epoch's loss 0.74787 compiled vs 0.74879 with the
+    noisy SGD, 0.74216 vs 0.74591 seeding numpy; accuracy [0.5, 0.5, 0.67] vs [0.42, 0.5, 0.67] with the
+    drawing accuracy, [0.67, 0.75, 0.75] vs [0.67, 0.67, 0.58] seeding numpy)."""
+    np = pytest.importorskip("numpy")
+    runs = []
+    for compile_ in (True, False):
+        random.seed(3)
+        np.random.seed(3)
+        model = make()
+        options = (
+            dict(optimizer=NoisySGD(model.parameters(), lr=0.1))
+            if draws == "optimizer"
+            else dict(accuracy=_drawing_accuracy)
+        )
+        history = fit(model, X, Y, loss=lambda p, t: (p - t) ** 2, epochs=3, batch_size=4, progress=False, seed=0,
+                      compile=compile_, validation_data=(X[:5], Y[:5]), **options)  # fmt: skip
+        runs.append((history, [p.data for p in model.parameters()], random.getstate(), repr(np.random.get_state())))
+    assert runs[0] == runs[1]
+    said = capsys.readouterr().err
+    assert "random" in said and "training interpreted" in said

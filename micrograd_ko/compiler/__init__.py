@@ -203,7 +203,7 @@ batch of each new program both ways and compares them bit for bit (and asks
 the model, and the loss, what they decide for that batch's first input given
 as Values and as numbers: the graph's shape, the comparisons of Values; and
 whether what a trace keeps, the graph with its numbers, turns on a random
-state the model puts back), which
+state the model puts back or seeds anew, `random.seed(42)` before a draw), which
 catches these where they change that batch, and looks at the model's Python
 state around each trace (`model_state.ModelState`: its modules' attributes,
 generators of their own, and the globals and closure variables the
