@@ -45,7 +45,8 @@ from .compiler.trace import _wrap, numbers_given
 from .engine import Value, no_grad
 from .engine import sum as value_sum
 from .i18n import bilingual, tr
-from .model_state import _BY_COMPUTED_NAME, LearnersState, ModelState, names_mentioned
+from .model_state import _BY_COMPUTED_NAME, LearnersState, ModelState, _numpy_global_state, names_mentioned
+from .state_pictures import _state_picture
 from .module import Module
 from .optim import SGD, Optimizer, _check_step_lr
 
@@ -480,6 +481,10 @@ def _traced_otherwise(model, x, t, weights, loss_fn=None):
       draws from the state of each step, which the learner's code may move between steps. The graph tells
       where the numbers for `x` alone may not: noise scaled by an input that is 0 in `x`; and a call that puts
       the state back through the random module (`_PutBack`) tells where both states give alike.
+    - The model sets a random state (`random.seed(42)` before each draw, the same noise every call, through
+      any name): calls that start from other states leave the same one. Such a trace leaves the state as the
+      model's previous call left it, so it is not seen drawing, while compiled steps would set no state for
+      the learner's other code (a noisy optimizer, an accuracy breaking ties at random) to draw from.
 
     `t`, `loss_fn`: the target of `x` and the training loss, which the programs trace too (a loss function of
     the learner's may draw as well); None for the forward pass alone (the validation trace).
@@ -490,6 +495,7 @@ def _traced_otherwise(model, x, t, weights, loss_fn=None):
     """
     functions = () if loss_fn is None else (loss_fn,)  # (the loss's globals are put back too)
     snapshot, state, put_back = ModelState(model, weights, functions), random.getstate(), _PutBack()
+    states = {}  # (as_values, seed) -> (the random states a call started from, those it left)
 
     def call(as_values, seed=None):
         try:
@@ -497,8 +503,11 @@ def _traced_otherwise(model, x, t, weights, loss_fn=None):
                 random.seed(seed)
                 if (numpy := sys.modules.get("numpy")) is not None:  # (the snapshot puts its global generator back)
                     numpy.random.seed(seed)
+            started = _random_states()
             with put_back.watching():
-                return _decisions(model, x, t, weights, loss_fn, as_values)
+                decided = _decisions(model, x, t, weights, loss_fn, as_values)
+            states[as_values, seed] = started, _random_states()
+            return decided
         finally:
             snapshot.restore()
             random.setstate(state)
@@ -508,18 +517,25 @@ def _traced_otherwise(model, x, t, weights, loss_fn=None):
         return _DECIDED_OTHERWISE
     if put_back.seen:
         return _READS_RANDOM_STATE
-    if _part(call(True, _OTHER_SEED), 1) != _part(traced, 1) or _part(call(False, _OTHER_SEED), 1) != _part(run, 1):
+    traced_elsewhere, run_elsewhere = call(True, _OTHER_SEED), call(False, _OTHER_SEED)
+    if _part(traced_elsewhere, 1) != _part(traced, 1) or _part(run_elsewhere, 1) != _part(run, 1):
         return _READS_RANDOM_STATE
+    for as_values in (True, False):
+        (started, left), (started_elsewhere, left_elsewhere) = states[as_values, None], states[as_values, _OTHER_SEED]
+        if any(a != b and c == d for a, b, c, d in zip(started, started_elsewhere, left, left_elsewhere)):
+            return _READS_RANDOM_STATE  # (per generator: the random module's, numpy's global one)
     return None
 
 
+def _random_states():
+    """The random module's state and a picture of numpy's global generator's (None without numpy)."""
+    return random.getstate(), _state_picture(_numpy_global_state())
+
+
 class _PutBack:
-    """Whether the model set a random state while fit's check called it (`random.setstate`, `random.seed`,
-    numpy's `np.random.set_state` and `np.random.seed`, called through their modules): it drew, and hid it, or
-    seeded anew (`random.seed(42)` before each draw, the same noise every call). Two random states may give the
-    numbers alike where a draw decides a branch (a coin flip that lands the same both times); and a trace that
-    seeds and draws leaves the state as the model's previous call left it, so it was not seen drawing, while
-    the compiled steps would not set the state the learner's other code draws from."""
+    """Whether the model put a random state back while fit's check called it (`random.setstate`, numpy's
+    `np.random.set_state`, called through their modules): it drew, and hid it. Two random states may give the
+    numbers alike where a draw decides a branch (a coin flip that lands the same both times)."""
 
     def __init__(self):
         self.seen = False
@@ -527,9 +543,7 @@ class _PutBack:
     @contextlib.contextmanager
     def watching(self):
         numpy = sys.modules.get("numpy")
-        functions = [(random, "setstate"), (random, "seed")]
-        if numpy is not None:
-            functions += [(numpy.random, "set_state"), (numpy.random, "seed")]
+        functions = [(random, "setstate")] + ([(numpy.random, "set_state")] if numpy is not None else [])
         originals = [(owner, name, getattr(owner, name)) for owner, name in functions]
         for owner, name, original in originals:
             setattr(owner, name, self._telling(original))

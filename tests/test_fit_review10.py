@@ -190,3 +190,38 @@ def test_a_model_that_seeds_the_random_module_trains_as_interpreted(make, draws,
     assert runs[0] == runs[1]
     said = capsys.readouterr().err
     assert "random" in said and "training interpreted" in said
+
+
+def _numpy_seed():
+    """numpy's `seed`, bound before fit, as `from numpy.random import seed` binds it."""
+    np = pytest.importorskip("numpy")
+    return np.random.seed
+
+
+class SeedsThroughAName(SeedsItsNoise):
+    def __init__(self, seed):
+        super().__init__()
+        self.seed = seed
+
+    def __call__(self, x):
+        import numpy as np
+
+        self.seed(42)
+        return self.net(x) + float(np.random.normal(0.0, 0.1))
+
+
+def test_a_model_that_seeds_through_a_name_bound_before_fit_trains_as_interpreted(capsys):
+    """fit's check watched `random.setstate` and `random.seed` (and numpy's) by their modules' attributes, which
+    a name bound earlier does not go through (with a noisy SGD, third epoch's loss 0.74158 compiled vs 0.74591).
+    What shows, whatever the name: calls that start from other random states leave the same one."""
+    np = pytest.importorskip("numpy")
+    runs = []
+    for compile_ in (True, False):
+        random.seed(3)
+        np.random.seed(3)
+        model = SeedsThroughAName(_numpy_seed())
+        history = fit(model, X, Y, loss=lambda p, t: (p - t) ** 2, optimizer=NoisySGD(model.parameters(), lr=0.1),
+                      epochs=3, batch_size=4, progress=False, seed=0, compile=compile_)  # fmt: skip
+        runs.append((history, [p.data for p in model.parameters()], random.getstate(), repr(np.random.get_state())))
+    assert runs[0] == runs[1]
+    assert "training interpreted" in capsys.readouterr().err
