@@ -75,7 +75,9 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
 - softmax's (or cross-entropy's) rule computed on Values, as
   `grad(..., create_graph=True)` does: it shifts by the max and drops terms
   that underflow, choices made from numbers outside the graph;
-- `fn` drew random numbers from `random` (the state is put back after tracing);
+- `fn` drew random numbers from `random` (the state is put back after tracing),
+  seen by the state it leaves: a fn that seeds before drawing (`random.seed(42)`)
+  leaves the state its previous call left, and is not seen (fit's check is);
 - `fn` printed (`print()`, in the tracing thread): compiled calls would not
   print again. The text is not shown (fit's interpreted run prints it);
 - a question Python answers for a Value by identity, not by its number,
