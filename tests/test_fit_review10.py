@@ -1,13 +1,15 @@
 """fit(compile=True) equals fit(compile=False) (the tenth review): what the learner's code does besides
 computing numbers, seen the way a run interpreted would show it."""
 
+import collections
 import random
 
 import pytest
-from test_fit_python_state import X, Y, both_ways
+from test_fit_python_state import X, Y, both_ways, interpreted_steps  # noqa: F401 - a fixture
 
 import micrograd_ko as ko
-from micrograd_ko import nn
+from micrograd_ko import Value, nn
+from micrograd_ko.compiler import CompileError
 from micrograd_ko.module import Module
 from micrograd_ko.train import fit
 
@@ -225,3 +227,48 @@ def test_a_model_that_seeds_through_a_name_bound_before_fit_trains_as_interprete
         runs.append((history, [p.data for p in model.parameters()], random.getstate(), repr(np.random.get_state())))
     assert runs[0] == runs[1]
     assert "training interpreted" in capsys.readouterr().err
+
+
+Point = collections.namedtuple("Point", "a b")
+
+
+class ReadsFields(Module):
+    """A learner's model that reads its input's fields by name (rows given as namedtuples)."""
+
+    def __init__(self):
+        self.net = nn.MLP(3, [4, 1], seed=1)
+
+    def __call__(self, x):
+        return self.net([x.a, x.b, 1.0])
+
+
+class AddsABias(ReadsFields):
+    """A learner's model that appends a constant input to its row, a tuple (`x + (1.0,)`)."""
+
+    def __call__(self, x):
+        return self.net(x + (1.0,))
+
+
+@pytest.mark.parametrize("make, rows", [(ReadsFields, Point), (AddsABias, tuple), (AddsABias, Point)])
+def test_rows_in_tuples_reach_the_trace_as_tuples(make, rows, interpreted_steps, capsys):
+    """The trace gave the model every row as a list: a namedtuple's fields ("'list' object has no attribute 'a'")
+    and tuple arithmetic (`x + (1.0,)`: can only concatenate list) failed there, and fit trained interpreted with
+    that notice; fit's check and the programs now trace a row in the containers it comes in."""
+    data = [rows(*r) if rows is Point else tuple(r) for r in X]
+    (compiled, weights_c, _), (interpreted, weights_i, _) = both_ways(make, data, Y, epochs=3, batch_size=4)
+    assert compiled == interpreted and weights_c == weights_i
+    assert capsys.readouterr().err == ""
+    assert len(interpreted_steps) == 1 + 9  # the check of the first batch, then the run with compile=False
+
+
+def test_compile_sees_a_list_inside_a_tuple_argument_changed():
+    """A tuple argument reaches fn as a tuple now; a list inside it that fn changes is still seen."""
+    w = Value(0.5)
+
+    def fn(xs):
+        xs[0].append(xs[0][0])
+        return w * xs[0][0]
+
+    with pytest.raises(CompileError, match="changes the lists"):
+        ko.compile(fn, ([1.0, 2.0],))
+    assert ko.compile(lambda xs: w * xs[0] + xs[1], (1.0, 2.0))((3.0, 4.0)) == 5.5

@@ -55,6 +55,9 @@ Leaves:
   no int or float (a bool, a str, a Value), named by its place (a
   StructureError that is also a TypeError, as the interpreted call's error is). A number no
   float can hold (10**400) gets the engine's own error, as interpreted.
+  fn gets them in the containers they came in where it may tell: a tuple
+  as a tuple, a namedtuple as itself (`x + (1.0,)`, `x.age`); any other
+  sequence as a list.
 - *parameters*: leaves that existed before tracing (a model's weights),
   read live (`.data`) at every call; the call adds into their `.grad`.
 - *constants*: leaves `fn` made with `Value(...)`; their numbers are frozen.

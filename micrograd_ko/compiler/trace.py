@@ -94,19 +94,30 @@ def _flatten(arg, structure, out):
 
 
 def _contents(wrapped):
-    """What the wrapped arguments hold (every list and leaf, by identity), to see whether fn changed them."""
-    if isinstance(wrapped, list):
+    """What the wrapped arguments hold (every list, tuple and leaf, by identity), to see whether fn changed them."""
+    if isinstance(wrapped, (list, tuple)):
         return id(wrapped), len(wrapped), [_contents(item) for item in wrapped]
     return id(wrapped)
 
 
 def _wrap(arg, structure, leaves):
-    """`arg` with every number replaced by a new leaf (appended to `leaves`)."""
+    """`arg` with every number replaced by a new leaf (appended to `leaves`).
+
+    In the containers `arg` has: a tuple stays a tuple and a namedtuple the
+    same namedtuple (fn may add tuples, `x + (1.0,)`, or read a field,
+    `x.age`, as it does with the arguments themselves); any other sequence
+    becomes a list.
+    """
     if structure is None:
         leaf = Value(arg)
         leaves.append(leaf)
         return leaf
-    return [_wrap(item, s, leaves) for item, s in zip(arg, structure)]
+    items = [_wrap(item, s, leaves) for item, s in zip(arg, structure)]
+    if type(arg) is tuple:
+        return tuple(items)
+    if isinstance(arg, tuple) and isinstance(getattr(type(arg), "_fields", None), tuple):  # a namedtuple
+        return type(arg)._make(items)
+    return items
 
 
 def _describe(structure):
