@@ -5,13 +5,24 @@ import collections
 import random
 
 import pytest
-from test_fit_python_state import X, Y, both_ways, interpreted_steps  # noqa: F401 - a fixture
+from test_fit_python_state import X, Y, both_ways
 
 import micrograd_ko as ko
 from micrograd_ko import Value, nn
 from micrograd_ko.compiler import CompileError
 from micrograd_ko.module import Module
 from micrograd_ko.train import fit
+
+
+@pytest.fixture
+def interpreted_steps(monkeypatch):
+    """The list of fit's interpreted steps taken while the test runs (one entry per step)."""
+    import micrograd_ko.train as train
+
+    calls = []
+    real = train._interpreted_step
+    monkeypatch.setattr(train, "_interpreted_step", lambda *a: calls.append(1) or real(*a))
+    return calls
 
 
 class SaysWhenCalled(Module):

@@ -25,7 +25,7 @@ from typing import Any
 from .. import engine, losses
 from ..engine import Value
 from ..i18n import bilingual
-from ..learners_code import _is_learners
+from ..learners_code import _is_learners, _is_library
 from .errors import CompileError
 
 # --------------------------------------------------------------------------
@@ -303,6 +303,32 @@ class Tracer:
                 "nothing else, always true), but this one is computed from the arguments alone, so in fit's "
                 "interpreted run it is a number and the answer depends on it. To test the number, use x.data and "
                 "run interpreted",
+            )
+        )
+
+    def type_asked(self, frame, value):
+        """The learner's code asked a Value its type other than by `type(x)` (`isinstance(x, float)`, which a
+        Value answers False): refused where `value` is computed from the arguments (and constants) alone, a
+        number in the interpreted call, whose answer differs (`abs(x) if isinstance(x, float) else x`).
+
+        `frame` asked: code of the standard library or of an installed package may ask on the learner's
+        behalf (`numbers.Real`'s `__instancecheck__` in abc, `functools.singledispatch`), so the first caller
+        that is not decides: the learner's, or micrograd_ko's own (told the truth)."""
+        while frame is not None and not _is_learners(name := frame.f_globals.get("__name__")):
+            if _is_library(name):
+                return
+            frame = frame.f_back
+        if frame is None or not self._from_arguments_alone(value):
+            return
+        filename, line = _where(frame)
+        raise CompileError(
+            bilingual(
+                f"compile: fn이 {filename}:{line}에서 인자로만 계산한 값의 자료형을 묻습니다 (isinstance(x, float) 등). "
+                "추적에서는 Value이지만 해석 실행에서는 숫자라서 답이 다릅니다. 자료형에 따라 가르지 말거나 "
+                "해석 실행하세요",
+                f"compile: fn asks the type of a value computed from its arguments alone at {filename}:{line} "
+                "(isinstance(x, float), ...): traced it is a Value, in the interpreted call a number, and the answer "
+                "differs. Do not branch on the type, or run interpreted",
             )
         )
 
