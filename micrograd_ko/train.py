@@ -92,7 +92,8 @@ def fit(
       them. An accuracy whose code reads those (`p.grad`, `p.backward()`,
       `p._prev`) is trained interpreted, with a one-line notice. One that
       makes a prediction's text (`repr(p)`, `f"{p}"`, `print(p)`: it shows
-      the `.grad`) gets the same text from compiled steps: their predictions
+      the `.grad`) or a copy (`copy.copy(p)`, which holds it) gets the same
+      text and copy from compiled steps: their predictions
       are given the gradients the loss sends them. Where those would not be
       the real ones (a prediction with a label, or computed from another, a
       loss function of the learner's), fit trains interpreted from the step
@@ -264,10 +265,11 @@ def fit(
                     predict = model  # (and on validation data: a stand-in's text has no label the model gave)
                     _notice(
                         bilingual(
-                            "accuracy 함수가 예측의 글(repr, str, f-문자열, print)을 만듭니다: 컴파일된 단계의 예측은 "
-                            "같은 숫자만 가진 새 잎 노드라서 글의 grad가 다릅니다",
-                            "the accuracy function makes a prediction's text (repr, str, an f-string, print): compiled "
-                            "steps' predictions are new leaves holding the same numbers, whose text shows another grad",
+                            "accuracy 함수가 예측의 글(repr, str, f-문자열, print)이나 복사본을 만듭니다: 컴파일된 단계의 "
+                            "예측은 같은 숫자만 가진 새 잎 노드라서 글과 복사본의 grad가 다릅니다",
+                            "the accuracy function makes a prediction's text (repr, str, an f-string, print) or a copy: "
+                            "compiled steps' predictions are new leaves holding the same numbers, whose text and copies "
+                            "show another grad",
                         )
                     )
             else:
