@@ -87,7 +87,7 @@ def test_a_method_whose_code_is_replaced_between_steps_stops_compiled_training(c
     0.7738, 0.7458] compiled against [0.8740, 0.8589, 0.8477] interpreted, val_loss too)."""
     original = Halving.act.__code__
 
-    def make_accuracy(model, optimizer):
+    def make_accuracy():
         calls = []
 
         def accuracy(p, t):
@@ -104,7 +104,7 @@ def test_a_method_whose_code_is_replaced_between_steps_stops_compiled_training(c
             Halving.act.__code__ = original
             model = Halving()
             runs.append(
-                fit(model, X, Y, accuracy=make_accuracy(model, None), epochs=3, batch_size=4, progress=False,
+                fit(model, X, Y, accuracy=make_accuracy(), epochs=3, batch_size=4, progress=False,
                     seed=0, compile=compile_, validation_data=(X[:4], Y[:4]))
             )  # fmt: skip
     finally:
@@ -225,9 +225,10 @@ class SeedsThroughAName(SeedsItsNoise):
 
 
 def test_a_model_that_seeds_through_a_name_bound_before_fit_trains_as_interpreted(capsys):
-    """fit's check watched `random.setstate` and `random.seed` (and numpy's) by their modules' attributes, which
-    a name bound earlier does not go through (with a noisy SGD, third epoch's loss 0.74158 compiled vs 0.74591).
-    What shows, whatever the name: calls that start from other random states leave the same one."""
+    """A seed through a name bound before fit (numpy's `seed`, kept by the model) goes through no module
+    attribute a watch could replace (with a noisy SGD, third epoch's loss 0.74158 compiled vs 0.74591, when fit
+    watched `random.seed` and `np.random.seed` by name). What shows, whatever the name: calls of the model that
+    start from other random states leave the same one."""
     np = pytest.importorskip("numpy")
     runs = []
     for compile_ in (True, False):
