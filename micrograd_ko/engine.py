@@ -192,7 +192,8 @@ _observed_threads = 0
 _watchers = 0
 _SLOTS: dict[str, Any] = {}  # Value's own `data` and `grad` slots, kept aside while watching properties replace them
 # fit, while an accuracy function of the learner's judges a batch's predictions: told of each Value whose text is
-# asked for (a compiled step's predictions are new leaves, whose text shows another .grad)
+# asked for, or which is copied (a compiled step's predictions are new leaves, whose text and copies show another
+# .grad)
 _text_watch = None
 
 
@@ -1254,6 +1255,8 @@ class Value:
         if type(self._da) is _Closure:
             raise _closure_copy_error()
         _note_copied()
+        if _text_watch is not None:  # (a copy holds the .grad, as the text shows it)
+            _text_watch(self)
         copied = object.__new__(type(self))
         for slot in Value.__slots__:
             setattr(copied, slot, getattr(self, slot))
@@ -1265,6 +1268,8 @@ class Value:
         # copy.deepcopy's own walk recurses once per parent (a RecursionError from ~100 ops deep):
         # the graph is copied here in topological order instead, each node after its parents.
         _note_copied()
+        if _text_watch is not None:  # (a copy holds the .grad, as the text shows it)
+            _text_watch(self)
         for node in topological_order(self):
             if id(node) in memo:
                 continue

@@ -554,7 +554,8 @@ def _variables_read(
             for attribute, value in list(vars(item).items()):  # a decorator's counter: `wrapper.calls += 1`
                 if not attribute.startswith("__"):
                     keep(vars(item), attribute, value)
-            for attribute in ("__defaults__", "__kwdefaults__"):  # `lambda x, net=net: ...`, `def f(x, log=[])`
+            # `lambda x, net=net: ...`, `def f(x, log=[])`, and the code itself (by identity: a reload in place)
+            for attribute in ("__defaults__", "__kwdefaults__", "__code__"):
                 if getattr(item, attribute) is not None:
                     keep(item, attribute, getattr(item, attribute))
             namespace = item.__globals__

@@ -46,9 +46,10 @@ from .compiler.trace import _wrap, numbers_given
 from .engine import Value, no_grad
 from .engine import sum as value_sum
 from .i18n import bilingual, tr
-from .model_state import _BY_COMPUTED_NAME, LearnersState, ModelState, names_mentioned
+from .model_state import _BY_COMPUTED_NAME, LearnersState, ModelState, _numpy_global_state, names_mentioned
 from .module import Module
 from .optim import SGD, Optimizer, _check_step_lr
+from .state_pictures import _state_picture
 
 __all__ = ["fit", "evaluate"]
 
@@ -91,7 +92,8 @@ def fit(
       them. An accuracy whose code reads those (`p.grad`, `p.backward()`,
       `p._prev`) is trained interpreted, with a one-line notice. One that
       makes a prediction's text (`repr(p)`, `f"{p}"`, `print(p)`: it shows
-      the `.grad`) gets the same text from compiled steps: their predictions
+      the `.grad`) or a copy (`copy.copy(p)`, which holds it) gets the same
+      text and copy from compiled steps: their predictions
       are given the gradients the loss sends them. Where those would not be
       the real ones (a prediction with a label, or computed from another, a
       loss function of the learner's), fit trains interpreted from the step
@@ -263,10 +265,11 @@ def fit(
                     predict = model  # (and on validation data: a stand-in's text has no label the model gave)
                     _notice(
                         bilingual(
-                            "accuracy 함수가 예측의 글(repr, str, f-문자열, print)을 만듭니다: 컴파일된 단계의 예측은 "
-                            "같은 숫자만 가진 새 잎 노드라서 글의 grad가 다릅니다",
-                            "the accuracy function makes a prediction's text (repr, str, an f-string, print): compiled "
-                            "steps' predictions are new leaves holding the same numbers, whose text shows another grad",
+                            "accuracy 함수가 예측의 글(repr, str, f-문자열, print)이나 복사본을 만듭니다: 컴파일된 단계의 "
+                            "예측은 같은 숫자만 가진 새 잎 노드라서 글과 복사본의 grad가 다릅니다",
+                            "the accuracy function makes a prediction's text (repr, str, an f-string, print) or a copy: "
+                            "compiled steps' predictions are new leaves holding the same numbers, whose text and copies "
+                            "show another grad",
                         )
                     )
             else:
@@ -551,6 +554,10 @@ def _traced_otherwise(model, x, t, weights, loss_fn=None):
       draws from the state of each step, which the learner's code may move between steps. The graph tells
       where the numbers for `x` alone may not: noise scaled by an input that is 0 in `x`; and a call that puts
       the state back through the random module (`_PutBack`) tells where both states give alike.
+    - The model sets a random state (`random.seed(42)` before each draw, the same noise every call, through
+      any name): calls that start from other states leave the same one. Such a trace leaves the state as the
+      model's previous call left it, so it is not seen drawing, while compiled steps would set no state for
+      the learner's other code (a noisy optimizer, an accuracy breaking ties at random) to draw from.
 
     `t`, `loss_fn`: the target of `x` and the training loss, which the programs trace too (a loss function of
     the learner's may draw as well); None for the forward pass alone (the validation trace).
@@ -561,6 +568,7 @@ def _traced_otherwise(model, x, t, weights, loss_fn=None):
     """
     functions = () if loss_fn is None else (loss_fn,)  # (the loss's globals are put back too)
     snapshot, state, put_back = ModelState(model, weights, functions), random.getstate(), _PutBack()
+    states = {}  # (as_values, seed) -> (the random states a call started from, those it left)
 
     def call(as_values, seed=None):
         try:
@@ -568,8 +576,11 @@ def _traced_otherwise(model, x, t, weights, loss_fn=None):
                 random.seed(seed)
                 if (numpy := sys.modules.get("numpy")) is not None:  # (the snapshot puts its global generator back)
                     numpy.random.seed(seed)
+            started = _random_states()
             with put_back.watching():
-                return _decisions(model, x, t, weights, loss_fn, as_values)
+                decided = _decisions(model, x, t, weights, loss_fn, as_values)
+            states[as_values, seed] = started, _random_states()
+            return decided
         finally:
             snapshot.restore()
             random.setstate(state)
@@ -579,9 +590,19 @@ def _traced_otherwise(model, x, t, weights, loss_fn=None):
         return _DECIDED_OTHERWISE
     if put_back.seen:
         return _READS_RANDOM_STATE
-    if _part(call(True, _OTHER_SEED), 1) != _part(traced, 1) or _part(call(False, _OTHER_SEED), 1) != _part(run, 1):
+    traced_elsewhere, run_elsewhere = call(True, _OTHER_SEED), call(False, _OTHER_SEED)
+    if _part(traced_elsewhere, 1) != _part(traced, 1) or _part(run_elsewhere, 1) != _part(run, 1):
         return _READS_RANDOM_STATE
+    for as_values in (True, False):
+        (started, left), (started_elsewhere, left_elsewhere) = states[as_values, None], states[as_values, _OTHER_SEED]
+        if any(a != b and c == d for a, b, c, d in zip(started, started_elsewhere, left, left_elsewhere)):
+            return _READS_RANDOM_STATE  # (per generator: the random module's, numpy's global one)
     return None
+
+
+def _random_states():
+    """The random module's state and a picture of numpy's global generator's (None without numpy)."""
+    return random.getstate(), _state_picture(_numpy_global_state())
 
 
 class _PutBack:
@@ -626,9 +647,10 @@ _DECIDED_OTHERWISE = bilingual(
     "branches on something the trace saw otherwise (the type of an input)",
 )
 _READS_RANDOM_STATE = bilingual(
-    "모델의 숫자가 random 모듈의 상태에 따라 달라집니다 (뽑은 뒤 상태를 되돌려 놓습니다): 컴파일된 코드는 추적할 때 뽑은 수를 씁니다",
-    "the model's numbers depend on the random module's state, which it puts back after drawing; compiled code would "
-    "go on with the numbers drawn when traced",
+    "모델의 숫자가 random 모듈의 상태에 따라 달라집니다 (뽑은 뒤 상태를 되돌려 놓거나 시드를 다시 정합니다): 컴파일된 코드는 "
+    "추적할 때 뽑은 수를 쓰고 상태를 정하지 않습니다",
+    "the model's numbers depend on the random module's state, which it puts back after drawing (or seeds anew); "
+    "compiled code would go on with the numbers drawn when traced, and set no state",
 )
 
 
@@ -817,7 +839,7 @@ def _notice(why):
 def _trained(model, optimizer):
     """The model's parameters and the optimizer's (a loss may hold a weight of its own), each once."""
     seen, trained = set(), []
-    for p in model.parameters() + optimizer.params:
+    for p in [*model.parameters(), *optimizer.params]:  # (a model's parameters() may be a generator, as torch's)
         if id(p) not in seen:
             seen.add(id(p))
             trained.append(p)
@@ -1046,17 +1068,18 @@ class _CompiledForward:
 
     def prepare(self, x):
         if self.program is None:
+            weights = list(self.model.parameters())  # (read more than once: a generator would be used up)
             try:
                 self.program = _traced(
                     self.model,
-                    self.model.parameters(),
+                    weights,
                     lambda: compile_function(self._forward, x, gradients=False),
                     inputs=[x],
                 )
             except Exception:  # noqa: BLE001 - refused, or the trace itself failed (sqrt'(0), a lookup): the model decides
                 self.program = False
             else:
-                why = _traced_otherwise(self.model, x, None, self.model.parameters())
+                why = _traced_otherwise(self.model, x, None, weights)
                 if why is not None:  # it branches on something the trace saw otherwise, or noise the trace froze
                     self.program = False
                     _notice_validation(why)

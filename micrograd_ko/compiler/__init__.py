@@ -55,6 +55,9 @@ Leaves:
   no int or float (a bool, a str, a Value), named by its place (a
   StructureError that is also a TypeError, as the interpreted call's error is). A number no
   float can hold (10**400) gets the engine's own error, as interpreted.
+  fn gets them in the containers they came in where it may tell: a tuple
+  as a tuple, a namedtuple as itself (`x + (1.0,)`, `x.age`); any other
+  sequence as a list.
 - *parameters*: leaves that existed before tracing (a model's weights),
   read live (`.data`) at every call; the call adds into their `.grad`.
 - *constants*: leaves `fn` made with `Value(...)`; their numbers are frozen.
@@ -75,7 +78,11 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
 - softmax's (or cross-entropy's) rule computed on Values, as
   `grad(..., create_graph=True)` does: it shifts by the max and drops terms
   that underflow, choices made from numbers outside the graph;
-- `fn` drew random numbers from `random` (the state is put back after tracing);
+- `fn` drew random numbers from `random` (the state is put back after tracing),
+  seen by the state it leaves: a fn that seeds before drawing (`random.seed(42)`)
+  leaves the state its previous call left, and is not seen (fit's check is);
+- `fn` printed (`print()`, in the tracing thread): compiled calls would not
+  print again. The text is not shown (fit's interpreted run prints it);
 - a question Python answers for a Value by identity, not by its number,
   asked of a Value computed from the arguments (and constants) alone: `==`
   or `!=` (`x == -1.0`, `x in (0, 1)`, `xs.index(...)`), a truth test
@@ -210,7 +217,7 @@ batch of each new program both ways and compares them bit for bit (and asks
 the model, and the loss, what they decide for that batch's first input given
 as Values and as numbers: the graph's shape, the comparisons of Values; and
 whether what a trace keeps, the graph with its numbers, turns on a random
-state the model puts back), which
+state the model puts back or seeds anew, `random.seed(42)` before a draw), which
 catches these where they change that batch, and looks at the model's Python
 state around each trace (`model_state.ModelState`: its modules' attributes,
 generators of their own, and the globals and closure variables the

@@ -10,6 +10,7 @@ faithfully: reads of traced numbers, no_grad() inside fn, random numbers.
 
 from __future__ import annotations
 
+import builtins
 import copy
 import dis
 import functools
@@ -93,19 +94,30 @@ def _flatten(arg, structure, out):
 
 
 def _contents(wrapped):
-    """What the wrapped arguments hold (every list and leaf, by identity), to see whether fn changed them."""
-    if isinstance(wrapped, list):
+    """What the wrapped arguments hold (every list, tuple and leaf, by identity), to see whether fn changed them."""
+    if isinstance(wrapped, (list, tuple)):
         return id(wrapped), len(wrapped), [_contents(item) for item in wrapped]
     return id(wrapped)
 
 
 def _wrap(arg, structure, leaves):
-    """`arg` with every number replaced by a new leaf (appended to `leaves`)."""
+    """`arg` with every number replaced by a new leaf (appended to `leaves`).
+
+    In the containers `arg` has: a tuple stays a tuple and a namedtuple the
+    same namedtuple (fn may add tuples, `x + (1.0,)`, or read a field,
+    `x.age`, as it does with the arguments themselves); any other sequence
+    becomes a list.
+    """
     if structure is None:
         leaf = Value(arg)
         leaves.append(leaf)
         return leaf
-    return [_wrap(item, s, leaves) for item, s in zip(arg, structure)]
+    items = [_wrap(item, s, leaves) for item, s in zip(arg, structure)]
+    if type(arg) is tuple:
+        return tuple(items)
+    if isinstance(arg, tuple) and isinstance(getattr(type(arg), "_fields", None), tuple):  # a namedtuple
+        return type(arg)._make(items)
+    return items
 
 
 def _describe(structure):
@@ -502,6 +514,29 @@ def _where(frame):
     return (frame.f_code.co_filename, frame.f_lineno) if frame is not None else ("?", 0)
 
 
+@contextmanager
+def _prints_kept(printed):
+    """While fn is traced, the tracing thread's `print()` calls are kept in `printed` (as text) and not shown.
+
+    Compiled calls would not print again, so a fn that prints is refused;
+    the text is not shown either: fit then runs the model interpreted,
+    which prints it. Other threads print as usual.
+    """
+    original, tracing = builtins.print, threading.get_ident()
+
+    def kept(*args, **kwargs):
+        if threading.get_ident() != tracing:
+            return original(*args, **kwargs)
+        printed.append(" ".join(map(str, args)))
+        return None
+
+    builtins.print = kept
+    try:
+        yield
+    finally:
+        builtins.print = original
+
+
 def trace_fn(fn, example_args):
     """Run fn on input leaves made from `example_args`: (tracer, result, inputs, structures).
 
@@ -513,8 +548,9 @@ def trace_fn(fn, example_args):
     wrapped = [_wrap(a, s, inputs) for a, s in zip(example_args, structures)]
     contents = _contents(wrapped)
     state = random.getstate()
+    printed: list[str] = []
     try:
-        with Tracer(inputs) as tracer:
+        with Tracer(inputs) as tracer, _prints_kept(printed):
             result = fn(*wrapped)
     finally:
         drew = random.getstate() != state
@@ -526,6 +562,14 @@ def trace_fn(fn, example_args):
                 "코드에서는 아닙니다. 목록을 바꾸지 말고 새로 만드세요",
                 "compile: fn changes the lists it is given; run interpreted, every call changes the caller's data, "
                 "compiled calls would not: build a new list instead",
+            )
+        )
+    if printed:
+        raise CompileError(
+            bilingual(
+                "compile: fn이 print()로 글을 출력합니다: 컴파일된 호출은 fn의 파이썬 코드를 다시 실행하지 않으므로 "
+                "출력하지 않습니다",
+                "compile: fn prints (print()); compiled calls do not run fn's Python again, so they would not print",
             )
         )
     if drew:
