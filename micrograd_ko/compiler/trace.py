@@ -116,7 +116,7 @@ def _wrap(arg, structure, leaves):
     if type(arg) is tuple:
         return tuple(items)
     if isinstance(arg, tuple) and isinstance(getattr(type(arg), "_fields", None), tuple):  # a namedtuple
-        return type(arg)._make(items)
+        return type(arg)._make(items)  # type: ignore[attr-defined]
     return items
 
 
