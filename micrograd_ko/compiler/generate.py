@@ -395,8 +395,9 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         after = max((position.get(id(v), -1) for v in (left, right) if isinstance(v, Value)), default=-1)
         # a branch that turns on a number that is not finite (an overflow on the way) is the engine's to decide:
         # it raises that overflow where it happened, before any branch
+        miss = "not " if _truth(result) else ""
         guard_lines.setdefault(after, []).append(
-            f"if ({a} {symbol} {b}) is not {result}: raise _GuardMiss({i}) if {a} - {a} == 0.0 == {b} - {b} else _Bail"
+            f"if {miss}({a} {symbol} {b}): raise _GuardMiss({i}) if {a} - {a} == 0.0 == {b} - {b} else _Bail"
         )
         guards.append((symbol, result, where))
     if guard_lines:
@@ -610,6 +611,23 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         (len(forward_nodes), size),
         {main: source},
     )
+
+
+def _truth(result):
+    """What a traced comparison told fn's `if`: its truth, tested the way `if` tests it.
+
+    The answer is `True` or `False` for floats, numpy's own bool where a
+    numpy number was compared (never `True` itself, so `is True` would miss),
+    and whatever a number type of the learner's returns: the guard tests its
+    truth, and never pastes its text into the source.
+    """
+    try:
+        return bool(result)
+    except Exception:  # noqa: BLE001 - an answer with no truth: fn's branch cannot be known
+        _refuse(
+            f"비교의 결과({type(result).__name__})가 참/거짓이 아닙니다",
+            f"a comparison's result ({type(result).__name__}) is neither true nor false",
+        )
 
 
 def _with_guards(forward, guard_lines):

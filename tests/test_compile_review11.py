@@ -1,0 +1,112 @@
+"""compile called directly, and the engine it stands for: cases a fresh-eyes review found that no test covered.
+
+Each test states the case and what went wrong before its fix.
+"""
+
+import struct
+
+import pytest
+
+import micrograd_ko as ko
+from micrograd_ko.compiler import GuardError
+from micrograd_ko import Value
+
+
+def bits(x):
+    return struct.pack("d", x)
+
+
+def _call(step, args, params):
+    """(value or error class, gradients' bits) of a compiled call, the gradients reset afterwards."""
+    try:
+        result = bits(step(*args))
+    except Exception as error:  # noqa: BLE001 - the error class is part of the result
+        result = type(error)
+    grads = [bits(p.grad) for p in params]
+    for p in params:
+        p.grad = 0.0
+    return result, grads
+
+
+def _run(fn, args, params):
+    """The same for `fn(*leaves).backward()`, interpreted."""
+    try:
+        out = fn(*[Value(a) for a in args])
+        out.backward()
+        result = bits(out.data)
+    except Exception as error:  # noqa: BLE001
+        result = type(error)
+    grads = [bits(p.grad) for p in params]
+    for p in params:
+        p.grad = 0.0
+    return result, grads
+
+
+# -- guards: the truth of a comparison, never its text -----------------------------------------------------
+
+
+def _threshold_step(threshold, fallback):
+    w = Value(0.7)
+
+    def fn(x):
+        y = w * x
+        return y.tanh() if y > threshold else y * 2.0
+
+    return fn, w, ko.compile(fn, 1.0, fallback=fallback)
+
+
+@pytest.mark.parametrize("kind", ["float64", "float32", "int64"])
+def test_a_guard_against_a_numpy_number_holds_while_the_branch_does(kind):
+    """`y > np.float64(0.5)` is numpy's own bool, never `True` itself: the guard `(y > k) is not True` missed
+    on every call, so with fallback=False a call whose branch had not changed raised GuardError, and with the
+    fallback every call ran interpreted (handed_over 3 of 3)."""
+    np = pytest.importorskip("numpy")
+    threshold = getattr(np, kind)(0)
+    fn, w, step = _threshold_step(threshold, fallback=False)
+    for x in (1.0, 0.3, 2.0):  # the branch taken while tracing, every time
+        assert _call(step, (x,), [w]) == _run(fn, (x,), [w])
+    assert step.handed_over == 0
+    with pytest.raises(GuardError):  # the other branch still raises
+        step(-1.0)
+    fn, w, step = _threshold_step(threshold, fallback=True)
+    for x in (1.0, -1.0, 0.3):
+        assert _call(step, (x,), [w]) == _run(fn, (x,), [w])
+    assert step.handed_over == 1  # only the call that branches the other way
+
+
+def test_a_guard_on_a_weight_set_to_a_numpy_float_after_compiling_does_not_miss():
+    """A weight's `.data` may be a numpy float; compared with a node, Python gives numpy's bool, which the
+    guard's `is not True` took for the other branch (a false GuardError with fallback=False)."""
+    np = pytest.importorskip("numpy")
+    w, t = Value(0.7), Value(0.1)
+    step = ko.compile(lambda x: (w * x).relu() if w * x > t else w * x, 1.0, fallback=False)
+    t.data = np.float64(0.2)
+    assert step(1.0) == (w * 1.0).relu().data
+
+
+def test_the_text_of_a_comparisons_result_never_reaches_the_source():
+    """A number type of the learner's may answer a comparison with an object of its own: its text was pasted
+    into the guard's line (`... is not True or print('INJECTED') or True:`) and ran at every call."""
+
+    class Answer:
+        def __bool__(self):
+            return True
+
+        def __str__(self):
+            return "True or print('INJECTED') or True"
+
+        __repr__ = __str__
+
+    class Sneaky(float):
+        def __lt__(self, other):
+            return Answer()
+
+    w = Value(0.7)
+
+    def fn(x):
+        y = w * x
+        return y.tanh() if y > Sneaky(0.5) else y * 2.0
+
+    step = ko.compile(fn, 1.0)
+    assert "INJECTED" not in step.source
+    assert _call(step, (1.0,), [w]) == _run(fn, (1.0,), [w])
