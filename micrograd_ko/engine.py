@@ -93,7 +93,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from fractions import Fraction
-from functools import lru_cache, partial
+from functools import lru_cache, partial, wraps
 from itertools import filterfalse, islice
 from operator import mul
 from typing import Any, Literal, NoReturn, cast, overload
@@ -785,7 +785,22 @@ def _check_constant(op, c):
     return c
 
 
-@lru_cache(maxsize=256)
+def _row_per_slope(make):
+    """`make(alpha)`, cached per alpha, -0.0 apart from 0.0: the two are equal (one key to a plain cache) but
+    their rows give other signs of zero (alpha * x), and a row must not depend on which was made first."""
+
+    @lru_cache(maxsize=256)
+    def cached(alpha, sign):
+        return make(alpha)
+
+    @wraps(make)
+    def row(alpha):
+        return cached(alpha, math.copysign(1.0, alpha))
+
+    return row
+
+
+@_row_per_slope
 def _leaky_relu_op(alpha):
     def forward(x):
         if x > 0:
@@ -798,7 +813,7 @@ def _leaky_relu_op(alpha):
     return Unary("leaky_relu", "Leaky ReLU", forward, lambda x, out: 1.0 if x > 0 else alpha, alpha=alpha)
 
 
-@lru_cache(maxsize=256)
+@_row_per_slope
 def _elu_op(alpha):
     # elu(x) = alpha (e^x - 1) for x <= 0, so elu'(x) = alpha e^x. That equals
     # out + alpha, but alpha e^x stays exact where out + alpha would round to 0.
@@ -1086,7 +1101,18 @@ class Value:
         self._op = _op
         # micrograd's constructor form: parents without a known local
         # derivative, until a `_backward` closure is assigned (the lecture's way).
-        children = tuple(_children)
+        try:
+            children = iter(_children)
+        except TypeError:  # Value(data, (x), 'tanh'): (x) is x itself, not a tuple
+            raise TypeError(
+                bilingual(
+                    f"Value(data, _children, _op): _children은 Value의 튜플이어야 합니다 (받은 자료형: "
+                    f"{type(_children).__name__}): 부모가 하나면 (x)가 아니라 (x,)로 쓰세요",
+                    f"Value(data, _children, _op): _children must be a tuple of Values, got "
+                    f"{type(_children).__name__}; for one parent write (x,), not (x)",
+                )
+            ) from None
+        children = tuple(children)
         if children:
             for child in children:
                 if not isinstance(child, Value):

@@ -6,6 +6,8 @@ second order, and random graphs of every op: tests/test_engine_graphs.py
 (with micrograd_ko.testing).
 """
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -86,3 +88,14 @@ def test_softmax_local_derivatives_are_s_i_times_delta_minus_s_j():
 def test_softmax_of_large_inputs_does_not_overflow():
     probs = [p.data for p in ko.softmax([1000.0, 1000.0, -1000.0])]
     assert probs == [0.5, 0.5, 0.0]
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "elu"])
+def test_a_slope_of_minus_zero_gives_pytorchs_sign_whichever_slope_came_first(name):
+    """The rows are cached per slope, and -0.0 == 0.0: leaky_relu(-0.0) at x = -3 returned the -0.0 of the
+    row made first for 0.0 (and the other way round), a sign that depended on the process's history."""
+    torch_fn = getattr(F, name)
+    for alpha in (0.0, -0.0, 0.0):
+        mine = getattr(Value(-3.0), name)(alpha).data
+        theirs = torch_fn(torch.tensor(-3.0, dtype=torch.float64), alpha).item()
+        assert (mine, math.copysign(1.0, mine)) == (theirs, math.copysign(1.0, theirs))
