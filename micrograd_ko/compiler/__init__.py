@@ -65,7 +65,8 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
   `print`), which holds the number: the Python code that used the number is
   not in the trace. Reading a constant `fn` made itself is fine;
 - a read or write of a `.grad` inside `fn` (`zero_grad`), a `backward()`
-  inside `fn`, or `grad(...)` taken as numbers (without `create_graph`):
+  inside `fn`, `grad(...)` taken as numbers (without `create_graph`), or a
+  call of a compiled function (which returns a number and adds into `.grad`):
   compiled calls would not do it again, and the numbers would be frozen;
 - an engine error that `fn` caught (`try: x.log() except ValueError: ...`,
   and the TypeError of `float(x)`, `int(x)`, `round(x)`, `math.floor(x)` or a

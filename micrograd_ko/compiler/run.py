@@ -9,6 +9,7 @@ or error is then returned: exact either way.
 from __future__ import annotations
 
 import math
+import sys
 import threading
 from itertools import repeat
 from types import CodeType
@@ -16,7 +17,7 @@ from types import CodeType
 from .. import engine
 from ..engine import _LARGEST, Value
 from ..i18n import bilingual
-from .errors import ArgumentTypeError, GuardError, StructureError, _Bail, _GuardMiss
+from .errors import ArgumentTypeError, CompileError, GuardError, StructureError, _Bail, _GuardMiss
 from .trace import _describe, _flatten, _wrap, is_number, split_result
 
 # The top of a handed-over call's backward for an `output_grad` other than 1.0: a node holding the output's own
@@ -141,6 +142,8 @@ class CompiledFunction:
 
         `output_grad` is what `backward()` starts from at the output: 1.0.
         """
+        if engine._observed_threads:
+            _refuse_inside_a_trace()
         flat = self._flat(args)
         recording = engine.is_grad_enabled()
         start = _start_of(output_grad)  # (the code would carry an int or a Fraction on where backward() has a float)
@@ -320,6 +323,30 @@ _code_cache_lock = threading.Lock()
 
 
 _GONE = object()
+
+
+def _refuse_inside_a_trace():
+    """A compiled function called by a fn that compile is tracing (this thread's): refused, at fn's line.
+
+    The call adds into the weights' `.grad` and returns a plain number, which
+    the outer trace would freeze; compiled code of the outer fn would do neither
+    again. Raised at once, so the call changes nothing, and told to the tracer,
+    so a fn that catches the error is refused all the same.
+    """
+    unfaithful = getattr(getattr(engine._thread_state, "observer", None), "unfaithful", None)
+    if unfaithful is None:  # (no trace here: fit's own watch of a model's comparisons, say)
+        return
+    ko = "fn이 컴파일한 함수를 부릅니다 (그 호출은 숫자를 돌려주고 .grad에 더합니다)"
+    en = "fn calls a compiled function (which returns a number and adds into .grad)"
+    caller = sys._getframe(2)  # fn's frame, which called __call__
+    unfaithful(caller, ko, en)
+    where = f"{caller.f_code.co_filename}:{caller.f_lineno}"
+    raise CompileError(
+        bilingual(
+            f"compile: {where}에서 {ko}: 안쪽 함수는 컴파일하지 말고 그대로 부르세요",
+            f"compile: at {where}, {en}; call the inner function itself, not its compiled form",
+        )
+    )
 
 
 def _check_numbers(arg, structure, where):
