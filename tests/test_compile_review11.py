@@ -8,7 +8,7 @@ import struct
 import pytest
 
 import micrograd_ko as ko
-from micrograd_ko.compiler import GuardError
+from micrograd_ko.compiler import CompileError, GuardError
 from micrograd_ko import Value
 
 
@@ -110,3 +110,55 @@ def test_the_text_of_a_comparisons_result_never_reaches_the_source():
     step = ko.compile(fn, 1.0)
     assert "INJECTED" not in step.source
     assert _call(step, (1.0,), [w]) == _run(fn, (1.0,), [w])
+
+
+# -- a compiled function inside a traced fn -------------------------------------------------------------
+
+
+def test_a_compiled_function_called_inside_a_traced_fn_is_refused_at_fns_line():
+    """The inner call returns a number and adds into `.grad`, neither of which the outer code would do again.
+    It was refused, but as "fn reads the .data of a traced node at .../compiler/run.py:279": a line of the
+    library, and a read fn never wrote. Now the refusal names the call and fn's line, and the inner call
+    changes nothing; a fn that catches the error is refused all the same."""
+    w = Value(0.7)
+    inner = ko.compile(lambda x: (w * x).tanh(), 0.5)
+
+    def outer(x):
+        return w * x + inner(0.3)
+
+    with pytest.raises(CompileError, match="fn calls a compiled function") as caught:
+        ko.compile(outer, 0.5)
+    assert f"{__file__}:{outer.__code__.co_firstlineno + 1}" in str(caught.value)
+    assert "run.py" not in str(caught.value) and w.grad == 0.0
+
+    def catches(x):
+        try:
+            return w * x + inner(0.3)
+        except CompileError:
+            return w * x
+
+    with pytest.raises(CompileError, match="fn calls a compiled function"):
+        ko.compile(catches, 0.5)
+    assert inner(0.3) == (w * 0.3).tanh().data  # outside a trace, a call as ever
+
+
+# -- what fn returns beside its output ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gradients", [True, False])
+def test_extras_nested_too_deep_or_holding_themselves_are_refused_without_recursion_error(gradients):
+    """Arguments nested more than 100 deep were refused; what fn returns beside its output was walked by
+    recursion, so 500 lists deep (or a list holding itself) raised RecursionError from inside compile."""
+    w = Value(0.5)
+    deep = w
+    for _ in range(500):
+        deep = [deep]
+    cyclic = [w]
+    cyclic.append(cyclic)
+    for extra in (deep, cyclic):
+        fn = (lambda x, extra=extra: (w * x, extra)) if gradients else (lambda x, extra=extra: [w * x, extra])
+        with pytest.raises(CompileError, match="nested more than 100 deep"):
+            ko.compile(fn, 0.5, gradients=gradients)
+    shallow = [[w]] * 3
+    step = ko.compile(lambda x: (w * x, shallow), 0.5, gradients=gradients)
+    assert step(0.25) == (0.125, [[0.5]] * 3)

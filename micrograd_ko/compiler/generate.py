@@ -24,6 +24,7 @@ from ..engine import _LARGEST, Value, topological_order
 from ..i18n import bilingual
 from .errors import CompileError, _Bail, _GuardMiss
 from .run import _GONE, CompiledFunction
+from .trace import _DEEPEST
 
 # Per program (see the module docstring): karpathy's moons step written one node per op (65,177 nodes,
 # 126,954 edges) fits; a graph of 100,000 nodes does not, whatever its edges.
@@ -286,6 +287,11 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         _refuse(
             f"fn은 Value를 돌려줘야 합니다 ({type(output).__name__}을(를) 돌려줌)",
             f"fn must return a Value (it returned a {type(output).__name__})",
+        )
+    if _nested_deeper_than(aux, _DEEPEST):  # (before the walks below, which recurse)
+        _refuse(
+            f"fn이 출력 뒤에 함께 돌려주는 목록이 {_DEEPEST}겹보다 깊게 중첩되어 있습니다 (또는 자기 자신을 담습니다)",
+            f"what fn returns beside its output is nested more than {_DEEPEST} deep (or holds itself)",
         )
     if not _all_values(aux):
         kinds = ", ".join(sorted({type(a).__name__ for a in _leaves_of(aux) if not isinstance(a, Value)})) or "[]"
@@ -825,6 +831,17 @@ def _emit_node(prog, node, names):
     emit(("value", f"{out}, {d} = {replay}([{', '.join(args)}])"))
     emit(("end", ""))
     return lambda j, g: f"{g} * {d}[{j}]"
+
+
+def _nested_deeper_than(aux, limit):
+    """Whether the lists and tuples in `aux` nest more than `limit` deep, or hold themselves (a cycle is
+    deeper than any limit): level by level, each list once per level, without recursion."""
+    level = [aux]
+    for _ in range(limit + 1):
+        level = list({id(x): x for item in level if isinstance(item, (list, tuple)) for x in item}.values())
+        if not any(isinstance(x, (list, tuple)) for x in level):
+            return False
+    return True
 
 
 def _all_values(aux):
