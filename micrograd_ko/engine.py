@@ -841,9 +841,9 @@ ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softpl
 # --------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=256, typed=True)  # (typed: x ** 2 is drawn '**2', x ** 2.0 '**2.0')
 def _power_op(exponent):
-    # x ** c with a constant c: d/dx = c x^(c-1), and 0 for c = 0 (as PyTorch).
+    # x ** c with a constant c (an int or a float): d/dx = c x^(c-1), and 0 for c = 0 (as PyTorch).
     return Unary(
         f"**{exponent}",
         "거듭제곱",
@@ -1388,7 +1388,10 @@ class Value:
                 "a negative number to a non-integer power is not real",
             )
         _checked_pow(name, x, c)
-        return _apply1(_power_op(other), self)
+        # The row computes with an int as it is, any other number as its float: numpy's float32 would compute
+        # the slope in float32 (1.5732132 for 1.1 ** 1.5, not 1.5732132722552274), and, being equal to 1.5,
+        # leave that row in the cache for every later x ** 1.5.
+        return _apply1(_power_op(other if type(other) is int else c), self)
 
     def __rpow__(self, other: float) -> Value:  # c ** x: the base is a constant
         base = _check_number(other, "**")
