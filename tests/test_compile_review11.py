@@ -162,3 +162,20 @@ def test_extras_nested_too_deep_or_holding_themselves_are_refused_without_recurs
     shallow = [[w]] * 3
     step = ko.compile(lambda x: (w * x, shallow), 0.5, gradients=gradients)
     assert step(0.25) == (0.125, [[0.5]] * 3)
+
+
+# -- compile's own arguments ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("max_terms", ["a", -1, 0, 2.5, True, float("nan")])
+def test_max_terms_that_is_no_positive_int_is_refused_before_fn_runs(max_terms):
+    """`max_terms='a'` raised Python's "'<' not supported between instances of 'int' and 'str'" after tracing;
+    -1, 0, 2.5 and True became limits ("3 nodes + edges > the limit of -1"), and NaN turned the limit off."""
+    w = Value(0.5)
+
+    def fn(x):
+        raise AssertionError("fn ran")  # (the check comes first)
+
+    with pytest.raises(ValueError, match="compile: max_terms must be a positive int"):
+        ko.compile(fn, 0.5, max_terms=max_terms)
+    assert ko.compile(lambda x: w * x, 0.5, max_terms=10)(2.0) == 1.0

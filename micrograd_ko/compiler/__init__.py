@@ -225,7 +225,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import engine
-from ..checks import check_bool
+from ..checks import check_bool, check_positive_int
 from ..i18n import bilingual
 from ..model_state import LearnersState
 from ..module import Module
@@ -284,6 +284,8 @@ def compile(
         raise TypeError(bilingual("compile: fn은 함수여야 합니다", "compile: fn must be callable"))
     check_bool("compile: fallback", fallback)  # a string such as 'no' would otherwise turn the fallback on
     check_bool("compile: gradients", gradients)
+    if max_terms is not None:  # (checked before fn runs: 'a' was a raw TypeError after the trace, -1 a limit)
+        max_terms = check_positive_int(max_terms, "compile: max_terms")
     if not engine.is_grad_enabled():  # the trace would be leaves only: every number frozen
         raise CompileError(
             bilingual("compile는 no_grad() 안에서 쓸 수 없습니다", "compile cannot trace inside no_grad()")
