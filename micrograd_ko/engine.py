@@ -2107,6 +2107,14 @@ def grad(output: Value, inputs: Any, create_graph: bool = False) -> Any:
                 f"output must be a Value, got {type(output).__name__}",
             )
         )
+    if not isinstance(create_graph, bool):  # the string "False" is true: it would return Values
+        raise TypeError(
+            "grad: "
+            + bilingual(
+                f"create_graph는 True 또는 False여야 합니다 (받은 것: {create_graph!r:.40})",
+                f"create_graph must be True or False, got {create_graph!r:.40}",
+            )
+        )
     single = isinstance(inputs, Value)
     inputs = [inputs] if single else _as_list(inputs, "grad")
     for x in inputs:

@@ -211,3 +211,14 @@ def test_star_import_keeps_pythons_sum():
     namespace = {}
     exec("from micrograd_ko import *\nresult = sum((x for x in [1, 2]), 10)", namespace)
     assert namespace["result"] == 13
+
+
+@pytest.mark.parametrize("flag", ["False", "no", 1, None])
+def test_grad_takes_create_graph_as_a_bool_only(flag):
+    """`grad(y, x, create_graph="False")`: the string is true, so it returned a Value where a float was
+    meant (and None, 0 or 1 passed as it happened); a flag that is no bool is now a TypeError naming it."""
+    x = Value(3.0)
+    with pytest.raises(TypeError, match="create_graph must be True or False"):
+        micrograd_ko.grad(x * x, x, create_graph=flag)
+    assert micrograd_ko.grad(x * x, x, create_graph=False) == 6.0
+    assert micrograd_ko.grad(x * x, x, create_graph=True).data == 6.0
