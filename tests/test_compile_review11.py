@@ -179,3 +179,21 @@ def test_max_terms_that_is_no_positive_int_is_refused_before_fn_runs(max_terms):
     with pytest.raises(ValueError, match="compile: max_terms must be a positive int"):
         ko.compile(fn, 0.5, max_terms=max_terms)
     assert ko.compile(lambda x: w * x, 0.5, max_terms=10)(2.0) == 1.0
+
+
+def test_the_source_shown_in_compiles_docstring_is_what_compile_writes():
+    """The module docstring's example had drifted from the code compile writes (the input line before the
+    parameters' lines, and a finiteness check without its type test): its lines are checked here, in order."""
+    import micrograd_ko.compiler as compiler
+
+    w, b = Value(0.5, label="w"), Value(0.1, label="b")
+    step = ko.compile(lambda x: (w * x + b).tanh(), 2.0)
+    doc = compiler.__doc__
+    shown = doc[doc.index("def compiled(") : doc.index("return v2") + len("return v2")]
+    written = [line.strip() for line in step.source.splitlines()]
+    at = 0
+    for line in (line.strip() for line in shown.splitlines()):
+        if "..." in line:  # elided in the docstring
+            continue
+        assert line in written[at:], line
+        at = written.index(line, at) + 1

@@ -12,15 +12,15 @@ line per node forward, one line per gradient backward, the *Wengert list*:
     >>> print(step.source)
     def compiled(X, P, output_grad):
         # 순전파 (forward)
-        x0, = X
         p0 = P[0].data
         p1 = P[1].data
+        x0, = X
         v0 = p1 * x0
         v1 = v0 + p0
         v2 = _tanh(v1)
         # 모든 값이 유한한지 확인 (all numbers finite? else the engine decides)
         _s = _sum((x0, p0, p1, v1, v2,))
-        if _s - _s: raise _Bail
+        if _s - _s or _type(_s) is not _float: raise _Bail
         # 역전파 (backward): ...
         g1 = output_grad * (1.0 - v2 * v2 if -0.5 < v2 < 0.5 else (_s := 2.0 * (_t := _exp(...)) ...) * _s)
         g_0 = g1 * p1
