@@ -3,6 +3,7 @@
 Each test states the case and what went wrong before its fix.
 """
 
+import re
 import struct
 
 import pytest
@@ -197,3 +198,18 @@ def test_the_source_shown_in_compiles_docstring_is_what_compile_writes():
             continue
         assert line in written[at:], line
         at = written.index(line, at) + 1
+
+
+def test_a_call_with_a_numpy_row_says_to_pass_a_list_not_to_compile_again():
+    """A dataset's row as a numpy array, given where a list was traced, got "args[0] has another structure
+    than when traced ...; call micrograd_ko.compile again for the new structure", and compiling again with
+    the array is refused ("for an array, pass .tolist()"). The call now says the same, naming the place."""
+    np = pytest.importorskip("numpy")
+    w = [Value(0.5), Value(0.1)]
+    step = ko.compile(lambda xs, t: ko.dot(w, xs) + t[0], [0.1, 0.2], [0.0])
+    for args, where in [((np.array([0.3, 0.4]), [0.0]), "args[0]"), (([0.3, 0.4], np.array([0.0])), "args[1]")]:
+        with pytest.raises(TypeError, match=rf"{re.escape(where)} is a ndarray.*pass \.tolist\(\)"):
+            step(*args)
+    assert step([0.3, 0.4], [0.0]) == ko.dot(w, [0.3, 0.4]).data
+    with pytest.raises(ko.compiler.StructureError, match="call micrograd_ko.compile again"):
+        step([0.3], [0.0])  # another length: another structure, as before

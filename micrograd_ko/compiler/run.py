@@ -127,6 +127,16 @@ class CompiledFunction:
         for i, (arg, structure) in enumerate(zip(args, self._structures)):
             if not _flatten(arg, structure, flat):
                 _check_numbers(arg, structure, f"args[{i}]")  # the same nesting, but an item is no plain number
+                where, item = _first_difference(arg, structure, f"args[{i}]")
+                if callable(getattr(item, "tolist", None)):  # a numpy array (a dataset's row): not another shape
+                    raise ArgumentTypeError(
+                        bilingual(
+                            f"{where}는 {type(item).__name__}입니다: 컴파일한 함수는 숫자의 목록을 받습니다 "
+                            "(배열이면 .tolist()로 넘기세요)",
+                            f"{where} is a {type(item).__name__}; a compiled function takes lists of numbers "
+                            "(for an array, pass .tolist())",
+                        )
+                    )
                 raise StructureError(
                     bilingual(
                         f"args[{i}]의 구조가 추적할 때와 다릅니다 (추적: {_describe(structure)}): "
@@ -347,6 +357,19 @@ def _refuse_inside_a_trace():
             f"compile: at {where}, {en}; call the inner function itself, not its compiled form",
         )
     )
+
+
+def _first_difference(arg, structure, where):
+    """(where, item): the first place where `arg` has not the nesting of `structure` (a list where a number
+    was, or something else where a list was), or (where, arg) if there is none."""
+    while structure is not None and isinstance(arg, (list, tuple)) and len(arg) == len(structure):
+        for k, (item, s) in enumerate(zip(arg, structure)):
+            if (s is None) == isinstance(item, (list, tuple)) or s is not None and len(item) != len(s):
+                arg, structure, where = item, s, f"{where}[{k}]"
+                break
+        else:
+            return where, arg
+    return where, arg
 
 
 def _check_numbers(arg, structure, where):
