@@ -125,13 +125,13 @@ class GradientOverflowError(OverflowError):
 
 def _domain_error(op, value, ko, en, kind=MathDomainError):
     _note_op_raised()
-    return kind(f"{op}({value!r}): {bilingual(ko, en)}")
+    return kind(f"{op}({_shown(value)}): {bilingual(ko, en)}")
 
 
 def _overflow(op, *inputs):
     """The error for an op whose result is not a float: a NaN or infinite input (set by hand), or too large a result."""
     _note_op_raised()
-    shown = ", ".join(f"{x!r}" for x in inputs)
+    shown = ", ".join(map(_shown, inputs))
     if any(x != x for x in inputs):  # NaN can only come from a .data set by hand
         return ValueError(
             f"{op}({shown}): "
@@ -151,7 +151,7 @@ def _overflow(op, *inputs):
 
 def _slope_overflow(op, *inputs):
     _note_op_raised()
-    shown = ", ".join(f"{x!r}" for x in inputs)
+    shown = ", ".join(map(_shown, inputs))
     return OverflowError(
         f"d/dx {op}({shown}): "
         + bilingual(
@@ -1009,9 +1009,9 @@ def _check_data(nodes):
                 pass
         raise TypeError(
             bilingual(
-                f"{label}의 .data가 유한한 float가 아닙니다 ({type(data).__name__}: {data!r:.60}): "
+                f"{label}의 .data가 유한한 float가 아닙니다 ({type(data).__name__}: {_shown(data):.60}): "
                 ".data에는 숫자만 넣으세요",
-                f"the .data of {label} is not a finite float ({type(data).__name__}: {data!r:.60}); "
+                f"the .data of {label} is not a finite float ({type(data).__name__}: {_shown(data):.60}); "
                 "set .data to a number",
             )
         )
@@ -1046,6 +1046,15 @@ def _check_number(data, what="Value"):
     if not math.isfinite(data):
         raise ValueError(f"{what}({data}): " + bilingual("유한한 숫자가 필요합니다", "expected a finite number"))
     return data
+
+
+def _shown(x):
+    """repr(x), the text errors and Value's repr show; an int set by hand past str()'s 4300 digits (whose repr
+    raises ValueError) by its length."""
+    try:
+        return repr(x)
+    except ValueError:
+        return f"<int: {_digits(x)} digits>"
 
 
 def _digits(number):
@@ -1207,7 +1216,7 @@ class Value:
             _text_watch(self)
         # Every digit (Python's shortest repr), as the lecture prints: 0.16578526021381612, not 0.165785.
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"  # grad None: PyTorch's habit of clearing it
+        return f"Value(data={_shown(self.data)}, grad={_shown(self.grad)}{label})"  # grad None: PyTorch's habit of clearing it
 
     # Values compare by their numbers (handy in rules and in user code).
     # __eq__ is left alone on purpose: nodes are hashed by identity.
@@ -1444,6 +1453,8 @@ class Value:
                     node.grad += previous
                 except TypeError:
                     raise _not_a_number(node, previous) from None
+                except OverflowError:  # an int beyond the floats, set by hand
+                    raise _gradient_overflow(node) from None
                 if node.grad - node.grad:  # the sum with what it held is beyond the floats
                     raise _gradient_overflow(node)
             self.grad = 1.0
@@ -2021,7 +2032,7 @@ def grad_number(node):
 def _describe(node):
     name = f"'{node.label}' " if node.label else ""
     op = f"'{node._op}'" if node._op else "leaf" if node._a is None else "?"
-    return f"{name}({op}, data={node.data!r})"
+    return f"{name}({op}, data={_shown(node.data)})"
 
 
 def _gradient_overflow(node):

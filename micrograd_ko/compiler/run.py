@@ -427,6 +427,6 @@ def _holds_negative_zero(parameters):
     try:
         if min(map(math.copysign, repeat(1.0, len(grads)), grads), default=1.0) > 0.0:
             return False
-    except TypeError:  # None or another kind of number: the engine decides
+    except (TypeError, OverflowError):  # None, another kind of number, an int beyond the floats: the engine decides
         return True
     return any(g == 0.0 and math.copysign(1.0, g) < 0.0 for g in grads)
