@@ -263,6 +263,18 @@ def no_grad() -> Iterator[None]:
             _paused_threads -= 1
 
 
+@contextmanager
+def _recording_anyway() -> Iterator[None]:
+    """Inside this block this thread records its graph, even within no_grad() (fit differentiates a compiled
+    step's stand-ins while the learner's accuracy function may be inside a no_grad() block)."""
+    previous = getattr(_thread_state, "enabled", True)
+    _thread_state.enabled = True
+    try:
+        yield
+    finally:
+        _thread_state.enabled = previous
+
+
 # --------------------------------------------------------------------------
 # Watching a computation (what `micrograd_ko.compile` needs while it traces)
 # --------------------------------------------------------------------------
@@ -430,6 +442,19 @@ def _text_read(value):
         frame = frame.f_back
     if frame is not None:
         touched(value, frame, False, "text")
+
+
+def _type_asked(value):
+    """Code asked `value` its class (isinstance): tell this thread's tracer, with the asking code's frame
+    (isinstance's caller; for an abstract class such as numbers.Real, the caller of its `__instancecheck__`)."""
+    method = getattr(getattr(_thread_state, "observer", None), "type_asked", None)
+    if method is None:
+        return
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__") == "abc":
+        frame = frame.f_back
+    if frame is not None:
+        method(frame, value)
 
 
 def _compared(left, symbol, right, result):
@@ -1208,6 +1233,14 @@ class Value:
     @property
     def op(self) -> str:
         return self._op
+
+    # isinstance(x, float) asks this of a Value (whose type is not float): a number would answer otherwise, so
+    # while compile traces, a tracer hears of it (it refuses where x is computed from fn's arguments alone)
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # noqa: PLE0202 - read only, as object's own is for a Value
+        if _observed_threads:
+            _type_asked(self)
+        return Value
 
     def __repr__(self) -> str:
         if _watchers:  # compile is tracing: text made of the number (str(x), f"{x}", print(x)) is a read of it

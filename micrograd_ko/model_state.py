@@ -213,7 +213,8 @@ class LearnersState:
             )
         for holder, name, value, print_ in self.kept:
             if _moved(holder, name, value, print_, self.trees[id(value)]):
-                return name
+                # (a bound method's owner: `Random.setstate.__self__`, the random module's generator, say)
+                return f"{holder.__qualname__}.__self__" if name == "__self__" else name
         return None
 
 

@@ -88,10 +88,14 @@ def fit(
       a prediction's `.data`: compiled steps hand it new leaves holding the
       same numbers, without the `.grad` and graph `compile=False` leaves on
       them. An accuracy whose code reads those (`p.grad`, `p.backward()`,
-      `p._prev`) is trained interpreted, with a one-line notice; so is one
-      that makes a prediction's text (`f"{p}"`, `print(p)`: it shows the
-      `.grad`), from the step after the one where it first does (if that
-      step was compiled, its accuracy is counted on the compiled predictions).
+      `p._prev`) is trained interpreted, with a one-line notice. One that
+      makes a prediction's text (`repr(p)`, `f"{p}"`, `print(p)`: it shows
+      the `.grad`) gets the same text from compiled steps: their predictions
+      are given the gradients the loss sends them. Where those would not be
+      the real ones (a prediction with a label, or computed from another, a
+      loss function of the learner's), fit trains interpreted from the step
+      after the one where the text is first made, with a notice (if that
+      step was compiled, its accuracy is counted on its predictions' text).
     - `compile`: train with compiled code (`micrograd_ko.compile`), the same
       numbers as `compile=False` bit for bit; where fit cannot be sure of that
       (a program whose first batch differs, Python state the learner's code
@@ -208,6 +212,7 @@ def fit(
         predict = model  # (the compiled forward pass's predictions on validation data are such leaves too)
     moved_since_traced = learners.moved if learners is not None else None
     judge = None if accuracy else _numeric_accuracy(loss, y)  # the default accuracy, on compiled predictions' numbers
+    tails_apart = None  # whether each prediction's .grad comes from its own loss term alone (`_GradientsGiven`)
     bar = tqdm(range(epochs), desc=tr("학습", "training"), unit=tr("에폭", "epoch"), disable=not progress)
     for _ in bar:
         if shuffle and batch_size < len(order):  # one batch of everything: its order would change the last bits only
@@ -243,11 +248,16 @@ def fit(
             if numbers and judge is not None:  # no Value made only to be read back
                 correct += sum([bool(judge(p, y[i])) for p, i in zip(preds, batch)])
             elif accuracy is not None and (numbers or compiled is not None):  # (compiled, or a program's check)
+                given = None
                 if numbers:  # stand-ins: new leaves holding the compiled predictions' numbers
                     preds = [_as_values(p) for p in preds]
-                counted, read = _judged_watching_text(is_correct, preds, y, batch)
+                    if tails_apart:
+                        given = _GradientsGiven(preds, loss_fn, [yb[i] for i in batch])
+                elif tails_apart is None:  # the first real predictions: may the stand-ins be given their .grad?
+                    tails_apart = loss_fn in losses.LOSSES.values() and _predictions_apart(preds)
+                counted, read = _judged_watching_text(is_correct, preds, y, batch, given)
                 correct += counted
-                if read and compiled is not None:  # (asked of a stand-in: this batch's count is the stand-ins')
+                if read and compiled is not None and not tails_apart:  # (this batch's count is the stand-ins')
                     compiled = fused = None
                     predict = model  # (and on validation data: a stand-in's text has no label the model gave)
                     _notice(
@@ -303,27 +313,86 @@ def _batch_loss(model, loss_fn, X, y, batch):
 def _mean_loss(model, loss_fn, xs, ts):
     """The mean loss over the pairs (xs[k], ts[k]) as one graph, and the predictions (what compiled batches trace)."""
     preds = [model(x) for x in xs]
-    return value_sum(loss_fn(p, t) for p, t in zip(preds, ts)) / len(xs), preds
+    return _mean_of_losses(loss_fn, preds, ts), preds
 
 
-def _judged_watching_text(is_correct, preds, y, batch):
+def _mean_of_losses(loss_fn, preds, ts):
+    return value_sum(loss_fn(p, t) for p, t in zip(preds, ts)) / len(preds)
+
+
+def _judged_watching_text(is_correct, preds, y, batch, given=None):
     """(how many of the batch's predictions `is_correct` accepts, whether it asked for a prediction's text).
 
     For the predictions of every batch while compiled steps go on: the real
     ones of a batch run interpreted (a program's first batch), and a compiled
     step's stand-ins (new leaves holding its numbers). A Value's text shows
-    its `.grad`, which a stand-in does not have; an accuracy function that
-    asks for it first on a stand-in (after a program's first batch) has judged
-    that batch by another text, and fit trains interpreted from the next step.
+    its `.grad`. `given`: the stand-ins' `_GradientsGiven`, which gives them
+    the real predictions' .grad before their text is made; without it, an
+    accuracy function that asks for the text of a stand-in has judged that
+    batch by another text, and fit trains interpreted from the next step.
     """
     watched = {id(v) for v in _values_in(preds)}
     asked = []
+
+    def watch(value):
+        if id(value) in watched:
+            if given is None:
+                asked.append(True)
+            else:
+                given()
+
     previous = engine._text_watch
-    engine._text_watch = lambda value: asked.append(id(value) in watched)
+    engine._text_watch = watch
     try:
         return sum(bool(is_correct(p, y[i])) for p, i in zip(preds, batch)), any(asked)
     finally:
         engine._text_watch = previous
+
+
+class _GradientsGiven:
+    """Gives a compiled step's stand-ins the `.grad` the real predictions hold after the step's backward.
+
+    The real prediction of row k is used by the loss's term for row k alone
+    (`_predictions_apart` checked that on real predictions; a library loss is
+    pure, so calling it again changes nothing), so its gradient is that of
+    the batch's tail, `_mean_of_losses` on the predictions: built again on
+    the stand-ins, the same nodes in the same order give the same
+    gradients, bit for bit. Given when first needed (a text asked of one).
+    """
+
+    def __init__(self, stand_ins, loss_fn, targets):
+        self._stand_ins, self._loss_fn, self._targets = stand_ins, loss_fn, targets
+        self._done = False
+
+    def __call__(self):
+        if self._done:
+            return
+        self._done = True
+        watch, engine._text_watch = engine._text_watch, None
+        try:
+            with engine._recording_anyway():  # (the accuracy function may ask inside no_grad())
+                _mean_of_losses(self._loss_fn, self._stand_ins, self._targets).backward()
+        finally:
+            engine._text_watch = watch
+
+
+def _predictions_apart(preds):
+    """Whether each real prediction's Values are used by its own loss term alone: none is another's (or
+    another prediction's) ancestor or the same Value twice, and none has a label (a stand-in has none)."""
+    values = [v for p in preds for v in _values_in(p)]
+    if len({id(v) for v in values}) != len(values) or any(v.label for v in values):
+        return False
+    ids, below = {id(v) for v in values}, set()  # below: the predictions and the nodes computed from one
+    done: dict = {}
+    for v in values:
+        for node in engine.topological_order(v, done):
+            if any(id(parent) in below for parent in node._prev):
+                if id(node) in ids:
+                    return False
+                below.add(id(node))
+            elif id(node) in ids:
+                below.add(id(node))
+    return True
 
 
 def _values_in(pred):
@@ -393,11 +462,11 @@ def _same_error(one, other):
 
 # What a Value made by the engine holds (a label the model gave it too) and a compiled step's prediction (a new
 # leaf) does not, and the names by which code reaches it otherwise: an attribute named at run time
-# (`getattr(p, name)`), a Value's text (its repr shows the grad) and micrograd_ko's functions that walk a graph.
+# (`getattr(p, name)`) and micrograd_ko's functions that walk a graph. (A Value's text, which shows the grad, is
+# watched while the accuracy judges: `_judged_watching_text`.)
 _GRAPH_ATTRIBUTES = frozenset(
     {"grad", "_prev", "_op", "op", "local_grads", "backward", "_backward", "_a", "_b", "_da", "_db", "label"}
     | _BY_COMPUTED_NAME
-    | {"repr", "str", "format", "__repr__", "__str__", "__format__"}
     | {"topological_order", "grad_number", "node_kind"}
 )
 
@@ -569,7 +638,7 @@ def _decisions(model, x, t, weights, loss_fn=None, as_values=False):
     its output, else its numbers as bits); None if the call raises. The caller puts back the model's state.
 
     A trace freezes the branches the model's Python took on Values; some it
-    takes otherwise on numbers (`isinstance(x[0], float)`), and the numbers
+    takes otherwise on numbers (`type(x[0]) is float`), and the numbers
     agree where the branch made no difference for the check's batch: a relu
     of a positive output, a `max(out, 0.0)` that returned `out`. Such a branch
     turns on the inputs' types, the same for every input of a compiled batch
@@ -1229,7 +1298,7 @@ class _SampleNumbers:
 
         The model gets the numbers themselves when interpreted, Values when
         traced: code of the learner's that tells an int from a float
-        (`isinstance(x[0], int)`) takes one branch for all inputs of the
+        (`type(x[0]) is int`) takes one branch for all inputs of the
         same types, which fit's check of a program's first batch sees. A
         batch holding an input of other types runs interpreted.
         """
@@ -1424,7 +1493,7 @@ _NOT_YET = object()
 def _number_kinds(x):
     """The exact types of `x`, of the lists and tuples in it (with their lengths) and of its numbers, in order;
     None for a float or a list of floats (the usual input: at once). A model may tell them apart
-    (`isinstance(x, tuple)`, `isinstance(x[0], int)`); the trace saw Values in the containers it was given."""
+    (`isinstance(x, tuple)`, `type(x[0]) is int`); the trace saw Values in the containers it was given."""
     if type(x) is float or _list_of_floats(x):
         return None
     kinds: list[Any] = []

@@ -8,6 +8,7 @@ import fractions
 import functools
 import inspect
 import math
+import numbers
 import operator
 import random
 import struct
@@ -427,6 +428,40 @@ def test_identity_questions_python_asks_of_values_themselves_still_compile():
         assert ko.compile(fn, 1.0)(3.0) == fn(Value(3.0)).data
     assert {Value(1.0): 1} and Value.__eq__ is object.__eq__  # the hooks are gone after tracing
     assert Value.__hash__ is object.__hash__
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x, w: (abs(x) if isinstance(x, float) else x) * w,
+        lambda x, w: (x if isinstance(x, int) else x * 2.0) * w,
+        lambda x, w: (x * 3.0 if isinstance(x * 3.0, numbers.Real) else x) * w,
+        lambda x, w: (x if isinstance(x, (list, tuple)) else x * 2.0) * w,  # (a number answers alike: refused too)
+    ],
+)
+def test_asking_the_type_of_a_value_computed_from_the_arguments_is_refused_naming_the_line(fn):
+    """`isinstance(x, float)` is False for a Value, True for the number the interpreted call is given: compiled
+    at 2.0 (where abs changes nothing), f(-3.0) returned -4.5 where fn(-3.0) gives 4.5, without a word. isinstance
+    asks a Value its `__class__` (its type is not float), which tells the tracer: refused where x is computed
+    from the arguments alone, whatever the class asked about (a `type(x)` is not seen: see the docstring)."""
+    w = Value(1.5)
+    with pytest.raises(CompileError, match=r"asks the type of a value computed from its arguments alone at .*"
+                       r"test_compile_exact\.py:\d+"):  # fmt: skip
+        ko.compile(lambda x: fn(x, w), 2.0)
+
+
+def test_asking_the_type_of_a_weight_or_inside_micrograd_ko_still_compiles():
+    """A weight is a Value in the interpreted call too; micrograd_ko's own isinstance checks are told the truth."""
+    w = Value(1.5)
+    for fn in (
+        lambda x: (x * w if isinstance(w, numbers.Real) else x) * w,
+        lambda x: x * w if isinstance(x * w, (int, float)) else x * w * 2.0,
+        lambda x: ko.losses.mse(x * w, 1.0),
+        lambda x: ko.losses.cross_entropy([x * w, x], 1),
+    ):
+        f = ko.compile(fn, 2.0)
+        assert f(-3.0) == fn(-3.0).data
+    assert isinstance(Value(1.0), Value) and not isinstance(Value(1.0), float) and Value(1.0).__class__ is Value
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """Computation graphs: what the SVG shows, escaping, colours, the layer view, and rendering without system Graphviz."""
 
 import base64
+import math
 import os
 import re
 import shutil
@@ -205,6 +206,21 @@ def test_colours_follow_grad_on_a_log_scale_zero_and_vanishing_have_their_own():
     }
     assert any(colours._rgb(f)[0] > 2 * max(colours._rgb(f)[1:]) for f in fills)  # |grad| 1e-8 < 1e-6: red
     assert any("기울기 소실" in t for t in texts(render_svg(tiny)))
+
+
+def test_a_gradient_set_to_nan_by_hand_has_its_own_colour_not_the_largest_ones():
+    """A nan sits nowhere on the scale: it was drawn in the colour of gradients of 10 and more."""
+    scale = GradScale()
+    assert scale.colour(math.nan) == colours.NOT_A_NUMBER
+    assert colours.NOT_A_NUMBER not in {scale.colour(g) for g in (1e3, math.inf, 1.0, 1e-9, 0.0, None)}
+    out = mg.Value(2.0, label="a") * mg.Value(3.0, label="b")
+    out.label = "out"
+    out.backward()
+    out._a.grad = math.nan  # a learner's hand
+    groups = node_groups(render_svg(out))
+    ids = {n.label: f"v{i}" for i, n in enumerate(mg.engine.topological_order(out))}
+    assert fill_of(groups[ids["a"]]) == colours.NOT_A_NUMBER
+    assert fill_of(groups[ids["b"]]) not in (colours.NOT_A_NUMBER, ZERO, PENDING)
 
 
 def test_before_backward_nothing_is_coloured_and_the_caption_says_why():

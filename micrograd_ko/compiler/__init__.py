@@ -86,6 +86,14 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
   the answer depends on it. Refused at once (it raises inside `fn`): a loop
   on the answer would never end. Where a weight is in it (`if self.bias:`),
   it is a Value in both runs, and compiles;
+- the learner's code asking the type of a Value computed from the
+  arguments (and constants) alone by `isinstance` (`abs(x) if
+  isinstance(x, float) else x`): False for the Value, True for the number
+  the interpreted call is given. isinstance asks a Value its `__class__`,
+  which tells the tracer (refused at once, whatever class it asks about:
+  a number might answer `isinstance(x, (list, tuple))` alike, but the
+  tracer does not see the class). micrograd_ko's own checks, and questions
+  about weights, compile;
 - on Python 3.12 and later, Python's `sum()` (or `math.sumprod()`) whose
   first term is computed from the arguments alone (`sum(x)` of the inputs):
   there `sum()` of floats compensates its rounding, so fit's interpreted
@@ -196,8 +204,9 @@ What the trace cannot see, so neither guard nor refusal covers it: numbers
 read through the engine's own helpers (`local_grads()`, `grad()`),
 random generators other than the `random` module's, state kept where the
 watch does not look (an attribute of an installed package's object), a
-branch on a Python answer a Value gives otherwise than a number (`isinstance(x,
-float)`). `fit(compile=True)` runs the first
+branch on a Python answer a Value gives otherwise than a number without
+asking the Value (`type(x) is float`, `isinstance(x, Value)`, which Python
+answers from the type alone). `fit(compile=True)` runs the first
 batch of each new program both ways and compares them bit for bit (and asks
 the model, and the loss, what they decide for that batch's first input given
 as Values and as numbers: the graph's shape, the comparisons of Values; and
@@ -209,10 +218,11 @@ generators of their own, and the globals and closure variables the
 learner's code reads): a trace that changes any of it means training
 interpreted, and so does a change of what the learner's own code keeps,
 seen before each step (an optimizer or accuracy function of the learner's
-that anneals a number the model reads). Not caught: a branch on the type of
+that anneals a number the model reads). Not caught: a branch on `type()` of
 an input that changes only numbers computed from the inputs alone, where the
-first batch of a program does not show it (`if isinstance(x[0], float): x =
-[abs(v) for v in x]`, unshuffled batches whose first holds no negative input).
+first batch of a program does not show it (`if type(x[0]) is float: x =
+[abs(v) for v in x]`, unshuffled batches whose first holds no negative
+input; the same branch on `isinstance` is refused while tracing).
 
 The compiler works in three stages, one module each: `trace` (run fn once,
 record what the engine reports), `generate` (write the source) and `run`

@@ -294,6 +294,24 @@ class Tracer:
             )
         )
 
+    def type_asked(self, frame, value):
+        """The learner's code asked a Value its type other than by `type(x)` (`isinstance(x, float)`, which a
+        Value answers False): refused where `value` is computed from the arguments (and constants) alone, a
+        number in the interpreted call, whose answer differs (`abs(x) if isinstance(x, float) else x`)."""
+        if not _is_learners(frame.f_globals.get("__name__")) or not self._from_arguments_alone(value):
+            return
+        filename, line = _where(frame)
+        raise CompileError(
+            bilingual(
+                f"compile: fn이 {filename}:{line}에서 인자로만 계산한 값의 자료형을 묻습니다 (isinstance(x, float) 등). "
+                "추적에서는 Value이지만 해석 실행에서는 숫자라서 답이 다릅니다. 자료형에 따라 가르지 말거나 "
+                "해석 실행하세요",
+                f"compile: fn asks the type of a value computed from its arguments alone at {filename}:{line} "
+                "(isinstance(x, float), ...): traced it is a Value, in the interpreted call a number, and the answer "
+                "differs. Do not branch on the type, or run interpreted",
+            )
+        )
+
     def _from_arguments_alone(self, value):
         """Whether every leaf `value` depends on is an input or a constant fn made (no weight)."""
         known = self._inputs.union(self._created)

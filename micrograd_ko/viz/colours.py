@@ -16,6 +16,9 @@
 - A gradient that is exactly 0 is not "very small": an input was 0, a ReLU was
   off, or the node does not reach the loss. It gets its own grey.
 - No gradient yet (before backward, or not reached by a stepper): white.
+- A gradient that is not a number (nan, set by hand: backward never hands
+  one back) sits nowhere on the scale: its own purple, not the colour of
+  the largest gradients.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ __all__ = [
     "GRAD_PALETTE",
     "GradScale",
     "HIGHLIGHT",
+    "NOT_A_NUMBER",
     "PENDING",
     "VANISHING_BELOW",
     "ZERO",
@@ -41,6 +45,7 @@ __all__ = [
 
 PENDING = "#ffffff"
 ZERO = "#bdbdbd"
+NOT_A_NUMBER = "#7b3294"
 HIGHLIGHT = "#1f77b4"
 VANISHING_BELOW = 1e-6
 FIXED_LOW, FIXED_HIGH = 1e-8, 1e1  # the default scale: nine decades, the same in every picture
@@ -139,6 +144,8 @@ class GradScale:
             return PENDING
         if grad == 0:
             return ZERO
+        if grad != grad:  # nan
+            return NOT_A_NUMBER
         return self._colour_at(self.position(grad))
 
     def _colour_at(self, t):
