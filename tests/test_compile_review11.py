@@ -9,8 +9,8 @@ import struct
 import pytest
 
 import micrograd_ko as ko
-from micrograd_ko.compiler import CompileError, GuardError
 from micrograd_ko import Value
+from micrograd_ko.compiler import CompileError, GuardError
 
 
 def bits(x):
