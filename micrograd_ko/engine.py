@@ -403,6 +403,10 @@ def _note_added_by_a_call(value):
         _tell_tracer("summed", value)
 
 
+class _WatchingProperty(property):
+    """The property that stands for a slot of Value while compile traces (known by its type: `library_state`)."""
+
+
 def _watching_property(slot, name):
     """A property over the slot `name` that reports reads and writes made outside the engine to this thread's tracer."""
     get, put = slot.__get__, slot.__set__
@@ -423,7 +427,7 @@ def _watching_property(slot, name):
                 observer.touched(value, frame, True, name)
         put(value, number)
 
-    return property(read, write)
+    return _WatchingProperty(read, write)
 
 
 # fit, while an accuracy function of the learner's judges a batch's predictions: told of each Value whose text is

@@ -5,12 +5,13 @@ Each test states the case and what went wrong before its fix.
 
 import re
 import struct
+import threading
 
 import pytest
 
 import micrograd_ko as ko
-from micrograd_ko import Value
-from micrograd_ko.compiler import CompileError, GuardError
+from micrograd_ko import Value, compiler
+from micrograd_ko.compiler import CompileError, GuardError, Tracer
 
 
 def bits(x):
@@ -213,3 +214,59 @@ def test_a_call_with_a_numpy_row_says_to_pass_a_list_not_to_compile_again():
     assert step([0.3, 0.4], [0.0]) == ko.dot(w, [0.3, 0.4]).data
     with pytest.raises(ko.compiler.StructureError, match="call micrograd_ko.compile again"):
         step([0.3], [0.0])  # another length: another structure, as before
+
+
+# -- two threads ----------------------------------------------------------------------------------------
+
+
+def _another_thread_tracing():
+    """(start, stop): a trace open in another thread between the two calls (its hooks are on Value meanwhile)."""
+    started, release = threading.Event(), threading.Event()
+
+    def trace():
+        with Tracer():
+            started.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=trace)
+
+    def start():
+        thread.start()
+        assert started.wait(10)
+
+    def stop():
+        release.set()
+        thread.join()
+
+    return start, stop
+
+
+def test_a_function_compiled_while_another_thread_traces_stays_compiled():
+    """A trace puts its hooks on Value (the properties for `.data` and `.grad`, `__eq__`, `__bool__`, ...) for
+    as long as any thread traces. The watch of micrograd_ko's classes took them for a patched Value: a
+    function compiled while another thread traced ran interpreted at every later call (handed_over 1 of 1),
+    and a compile during which another thread began to trace was refused ("fn changes 'Value.__bool__')."""
+    start, stop = _another_thread_tracing()
+    w = Value(0.5)
+    start()
+    step = ko.compile(lambda x: (w * x).tanh(), 1.0)
+    stop()
+    assert _call(step, (2.0,), [w]) == _run(lambda x: (w * x).tanh(), (2.0,), [w])
+    assert step.handed_over == 0
+
+
+def test_a_compile_during_which_another_thread_begins_to_trace_is_not_refused(monkeypatch):
+    start, stop = _another_thread_tracing()
+    traced = compiler.trace_fn
+
+    def trace_after_the_other_thread_began(fn, args):
+        start()  # (after compile pictured the state, before its own trace)
+        return traced(fn, args)
+
+    monkeypatch.setattr(compiler, "trace_fn", trace_after_the_other_thread_began)
+    w = Value(0.5)
+    try:
+        step = ko.compile(lambda x: (w * x).tanh(), 1.0)
+    finally:
+        stop()
+    assert step(2.0) == (w * 2.0).tanh().data and step.handed_over == 0
