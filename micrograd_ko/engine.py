@@ -340,13 +340,15 @@ def _watch_nodes(change):
             _SLOTS[name] = Value.__dict__[name]
             setattr(Value, name, _watching_property(_SLOTS[name], name))
         for name, hook in _IDENTITY_HOOKS.items():
-            setattr(Value, name, hook)
+            if name not in Value.__dict__:  # (a learner's own, `Value.__eq__ = mine`, is what runs interpreted: kept)
+                setattr(Value, name, hook)
     elif _watchers == 0:
         _new = object.__new__
         for name, slot in _SLOTS.items():
             setattr(Value, name, slot)
-        for name in _IDENTITY_HOOKS:
-            delattr(Value, name)
+        for name, hook in _IDENTITY_HOOKS.items():
+            if Value.__dict__.get(name) is hook:
+                delattr(Value, name)
 
 
 def _identity_used(ko, en, *values):

@@ -270,3 +270,24 @@ def test_a_compile_during_which_another_thread_begins_to_trace_is_not_refused(mo
     finally:
         stop()
     assert step(2.0) == (w * 2.0).tanh().data and step.handed_over == 0
+
+
+def test_a_learners_own_value_eq_survives_compile_and_is_what_the_trace_runs(monkeypatch):
+    """A trace puts identity hooks on Value (`__eq__`, `__hash__`, ...) and took them off with delattr: a
+    learner's own `Value.__eq__` (comparing numbers, as some tutorials add) was deleted by compile, so
+    `Value(1.0) == Value(1.0)` went from True to False for the rest of the program, and compile was refused
+    as "fn changes 'Value.__eq__'". The learner's method now stays, during the trace too (it is what runs
+    interpreted: here it reads `.data`, so an `==` in fn is refused as such a read)."""
+
+    def equal_numbers(a, b):
+        return isinstance(b, Value) and a.data == b.data
+
+    monkeypatch.setattr(Value, "__eq__", equal_numbers, raising=False)
+    monkeypatch.setattr(Value, "__hash__", lambda self: id(self), raising=False)
+    w = Value(0.5)
+    step = ko.compile(lambda x: w * x, 1.0)
+    assert step(2.0) == 1.0 and step.handed_over == 0
+    assert Value.__eq__ is equal_numbers and Value(1.0) == Value(1.0)
+    with pytest.raises(CompileError, match=r"reads the \.data of a traced node"):
+        ko.compile(lambda x: w * x if x == w else w + x, 1.0)
+    assert Value.__eq__ is equal_numbers
