@@ -291,3 +291,13 @@ def test_a_learners_own_value_eq_survives_compile_and_is_what_the_trace_runs(mon
     with pytest.raises(CompileError, match=r"reads the \.data of a traced node"):
         ko.compile(lambda x: w * x if x == w else w + x, 1.0)
     assert Value.__eq__ is equal_numbers
+
+
+def test_compiling_a_compiled_function_says_so():
+    """compile(step, 1.0) traced the compiled function's call, and was refused as "at .../compiler/trace.py:510,
+    fn calls a compiled function": a line of the library. It now says fn is compiled already."""
+    w = Value(0.5)
+    step = ko.compile(lambda x: (w * x).tanh(), 1.0)
+    with pytest.raises(CompileError, match="fn is already compiled; call it as it is"):
+        ko.compile(step, 1.0)
+    assert w.grad == 0.0

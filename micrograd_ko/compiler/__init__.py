@@ -292,6 +292,13 @@ def compile(
     """
     if not callable(fn):
         raise TypeError(bilingual("compile: fn은 함수여야 합니다", "compile: fn must be callable"))
+    if isinstance(fn, CompiledFunction):  # (its calls return numbers: a trace of them would be refused, at our line)
+        raise CompileError(
+            bilingual(
+                "compile: fn이 이미 컴파일한 함수입니다: 그대로 부르세요",
+                "compile: fn is already compiled; call it as it is",
+            )
+        )
     check_bool("compile: fallback", fallback)  # a string such as 'no' would otherwise turn the fallback on
     check_bool("compile: gradients", gradients)
     if max_terms is not None:  # (checked before fn runs: 'a' was a raw TypeError after the trace, -1 a limit)
