@@ -301,3 +301,19 @@ def test_compiling_a_compiled_function_says_so():
     with pytest.raises(CompileError, match="fn is already compiled; call it as it is"):
         ko.compile(step, 1.0)
     assert w.grad == 0.0
+
+
+def test_an_argument_given_by_name_is_named_in_both_languages():
+    """`step(x=1.0)` got Python's own "CompiledFunction.__call__() got an unexpected keyword argument 'x'"."""
+    w = Value(0.5)
+
+    def fn(x, scale=2.0):
+        return w * x * scale
+
+    step = ko.compile(fn, 1.0)
+    with pytest.raises(TypeError, match=r"by position only \(given by name: x\)") as caught:
+        step(x=1.0)
+    assert "위치로만" in str(caught.value)
+    with pytest.raises(TypeError, match=r"given by name: scale"):
+        step(1.0, scale=3.0)
+    assert step(1.0, output_grad=2.0) == 1.0 and w.grad == 4.0

@@ -147,11 +147,19 @@ class CompiledFunction:
                 )
         return flat
 
-    def __call__(self, *args, output_grad=1.0):
+    def __call__(self, *args, output_grad=1.0, **named):
         """The output's value for `args`; adds `output_grad` * d(output)/d(p) into each parameter's `.grad`.
 
         `output_grad` is what `backward()` starts from at the output: 1.0.
         """
+        if named:  # step(x=1.0): compile was given its example arguments by position, and so is each call
+            raise ArgumentTypeError(
+                bilingual(
+                    f"컴파일한 함수는 인자를 위치로만 받습니다 (이름으로 받은 인자: {', '.join(map(str, named))})",
+                    f"a compiled function takes its arguments by position only (given by name: "
+                    f"{', '.join(map(str, named))})",
+                )
+            )
         if engine._observed_threads:
             _refuse_inside_a_trace()
         flat = self._flat(args)
