@@ -2238,7 +2238,8 @@ def _symbolic_gradients(output, order, inputs):
     cannot be differentiated again) does not matter, and no rule builds a
     branch whose own slope overflows where nobody asked for it. A node with
     no rule at all is refused wherever it is, as `grad()` without
-    create_graph and `backward()` refuse it.
+    create_graph and `backward()` refuse it; so is one whose stored slopes
+    are not its rule's (given to `from_op`): backward() uses the stored ones.
 
     A local derivative that is a plain 0.0 (relu at x < 0) adds nothing, as
     in backward; one that is a Value, even of value 0, is kept: its own
@@ -2274,6 +2275,20 @@ def _symbolic_gradients(output, order, inputs):
         op = node._op
         if not isinstance(op, Op) or op.derivative is None:
             raise _unknown_derivative(node)
+        if type(node._a) is tuple and not _slopes_from_rule(node, op):
+            raise RuntimeError(
+                "grad(create_graph=True): "
+                + bilingual(
+                    f"'{node._op}' 노드에 저장된 국소적 미분이 그 연산의 미분 규칙이 지금의 숫자로 주는 값과 다릅니다 "
+                    "(from_op에 local_grads로 직접 주었거나, 노드를 만든 뒤 .data를 바꾸었습니다): 규칙을 다시 미분하면 "
+                    "backward()와 다른 1계 도함수가 나오므로 미분할 수 없습니다. 그 값을 계산하는 규칙을 Op에 주거나 "
+                    "create_graph=False로 쓰세요",
+                    f"the local derivatives stored on the node '{node._op}' are not what its op's rule gives for "
+                    "its numbers now (they were given to from_op as local_grads=..., or a .data changed since the "
+                    "node was made); differentiating the rule would give other first derivatives than backward() "
+                    "uses. Give the Op a rule that computes them, or use create_graph=False",
+                )
+            )
         parents = node._prev
         wanted = [parent in needed for parent in parents]
         chain = getattr(op, "chain", None)
@@ -2290,6 +2305,20 @@ def _symbolic_gradients(output, order, inputs):
             previous = grads.get(parent)
             grads[parent] = contribution if previous is None else previous + contribution
     return grads
+
+
+def _slopes_from_rule(node, op):
+    """Whether a node's stored local derivatives are what its op's rule gives for its numbers, as `from_op`
+    computes them: not so where they were handed to `from_op` (`local_grads=`, a straight-through
+    estimator's 1.0 where the rule says 0), and then the rule stands for other slopes than backward() uses."""
+    try:
+        ruled = [float(d) for d in op.derivative([p.data for p in node._prev], node.data)]
+    except Exception:  # noqa: BLE001 - a rule that fails on these numbers did not make these slopes
+        return False
+    stored = node._da
+    return len(ruled) == len(stored) and all(
+        a == b and math.copysign(1.0, a) == math.copysign(1.0, b) for a, b in zip(ruled, stored)
+    )
 
 
 def _leading_to(order, inputs):
