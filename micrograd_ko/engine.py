@@ -36,6 +36,10 @@ Design notes (why the code looks the way it does):
   Only such nodes hold and run a closure (and pay for its reference
   cycle); every node made by the op table stays closure-free.
   `node_kind(node)` tells the two apart ('op', 'closure', 'missing', 'leaf').
+- The last section of this file ("Watching a computation") holds the hooks
+  that `micrograd_ko.compile` installs while it traces a function; the
+  engine only calls them (`_tell_tracer`, `_compared`), and backprop needs
+  none of them.
 
 The numerical policy (one policy for forward, backward and `grad`):
 finite and right where the math is finite; one clear bilingual error where
@@ -183,60 +187,13 @@ def is_grad_enabled() -> bool:
     return getattr(_thread_state, "enabled", True)
 
 
-def _note_op_raised():
-    """An op is raising: tell a tracer (a no-op when nothing traces). For the ops built outside this module."""
-    if _observed_threads:
-        _tell_tracer("op_raised")
-
-
-def _note_no_number(value):
-    """`value` refuses to become a number (float(x), int(x), round(x), a format spec, ^): tell a tracer, which
-    counts it as an op that raised where `value` is computed from the arguments alone (a number in fit's run)."""
-    if _observed_threads:
-        _tell_tracer("no_number", value)
-
-
-def _note_depends_on(owner, attribute, value):
-    """Code outside the engine chose by `owner.attribute` being `value` (Dropout by its mode): compile guards it."""
-    if _observed_threads:
-        _tell_tracer("depends_on", owner, attribute, value)
-
-
-def _note_unfaithful(ko, en):
-    """Code outside the engine chose by something the graph does not hold: tell a tracer (compile refuses)."""
-    if _observed_threads:
-        _tell_tracer("unfaithful", ko, en)
-
-
-def _note_copied():
-    """A Value is being copied (copy.copy, copy.deepcopy): tell a tracer, which refuses.
-
-    The copy is a new object the engine did not build as a node or a leaf, holding the number the
-    original has now: compiled code would read it as a weight and keep that number on every call.
-    """
-    if _observed_threads:
-        _tell_tracer(
-            "unfaithful",
-            "fn이 Value를 복사합니다 (copy.copy, copy.deepcopy): 복사본의 숫자는 추적에 남지 않습니다",
-            "fn copies a Value (copy.copy, copy.deepcopy); the copy's number is not in the trace",
-        )
-
-
-def _tell_tracer(event, *details):
-    """Report to this thread's tracer (compile) something fn did that the graph does not show.
-
-    `event` names the tracer's method: "op_raised" (an op raised: if fn
-    catches it, the trace holds only the branch it took), "unfaithful" (a
-    choice made outside the graph: softmax's rule on Values, a backward()
-    inside fn, a Dropout mask; compile refuses), "asked_grad_mode" and
-    "depends_on" (Python state the trace chose by; a call that finds it
-    otherwise runs interpreted). The tracer finds fn's own line from the
-    caller's frames. A no-op when nothing traces this thread.
-    """
-    observer = getattr(_thread_state, "observer", None)
-    method = getattr(observer, event, None)
-    if method is not None:
-        method(sys._getframe(2), *details)
+# What compile and fit install while they watch (the hooks themselves are at the end of this file)
+_observed_threads = 0
+_watchers = 0
+_SLOTS: dict[str, Any] = {}  # Value's own `data` and `grad` slots, kept aside while watching properties replace them
+# fit, while an accuracy function of the learner's judges a batch's predictions: told of each Value whose text is
+# asked for (a compiled step's predictions are new leaves, whose text shows another .grad)
+_text_watch = None
 
 
 def _recording():
@@ -266,209 +223,13 @@ def no_grad() -> Iterator[None]:
 @contextmanager
 def _recording_anyway() -> Iterator[None]:
     """Inside this block this thread records its graph, even within no_grad() (fit differentiates a compiled
-    step's stand-ins while the learner's accuracy function may be inside a no_grad() block)."""
+    step's stand-ins when the learner's accuracy function, maybe inside a no_grad() block, asks their text)."""
     previous = getattr(_thread_state, "enabled", True)
     _thread_state.enabled = True
     try:
         yield
     finally:
         _thread_state.enabled = previous
-
-
-# --------------------------------------------------------------------------
-# Watching a computation (what `micrograd_ko.compile` needs while it traces)
-# --------------------------------------------------------------------------
-# Tracing a function has to know which leaves the function made itself (its
-# constants) and which Python decisions it took on Values (`if x > 0`). The
-# engine reports both to this thread's observer, if any; like no_grad, other
-# threads are not affected, and a global count keeps the common case cheap.
-
-_observed_threads = 0
-
-
-@contextmanager
-def observe(observer):
-    """Report this thread's `Value(...)` calls and comparisons of Values to `observer`.
-
-    `observer.created(value)` is called for each new `Value(...)`, and
-    `observer.compared(left, symbol, right, result)` for each `<`, `<=`, `>`, `>=`.
-    An observer that also has `made(node)` and `touched(value, frame, wrote)`
-    is told of every node the engine builds (including no_grad leaves) and of
-    every read or write of `.data` made outside this module (`frame` is the
-    reader's; a Value's text, `repr`, counts as a read): while any such observer is active, `Value.data` is a property
-    and node building goes through a recording function (slower, for tracing only).
-    """
-    global _observed_threads
-    if getattr(_thread_state, "observer", None) is not None:
-        raise RuntimeError(bilingual("이미 이 스레드를 추적하는 중입니다", "this thread is already being traced"))
-    watching = callable(getattr(observer, "made", None)) and callable(getattr(observer, "touched", None))
-    _thread_state.observer = observer
-    with _pause_lock:
-        _observed_threads += 1
-        if watching:
-            _watch_nodes(+1)
-    try:
-        yield observer
-    finally:
-        _thread_state.observer = None
-        with _pause_lock:
-            _observed_threads -= 1
-            if watching:
-                _watch_nodes(-1)
-
-
-_watchers = 0
-_SLOTS: dict[str, Any] = {}  # Value's own `data` and `grad` slots, kept aside while watching properties replace them
-
-
-def _watch_nodes(change):
-    """Install (first watcher) or remove (last one) the hooks that report node building and `.data` / `.grad` access."""
-    global _watchers, _new
-    _watchers += change
-    if _watchers == 1 and change > 0:
-        build = object.__new__
-
-        def watched_new(cls):
-            node = build(cls)
-            observer = getattr(_thread_state, "observer", None)
-            if observer is not None:
-                observer.made(node)
-            return node
-
-        _new = watched_new
-        for name in ("data", "grad"):
-            _SLOTS[name] = Value.__dict__[name]
-            setattr(Value, name, _watching_property(_SLOTS[name], name))
-        for name, hook in _IDENTITY_HOOKS.items():
-            if name not in Value.__dict__:  # (a learner's own, `Value.__eq__ = mine`, is what runs interpreted: kept)
-                setattr(Value, name, hook)
-    elif _watchers == 0:
-        _new = object.__new__
-        for name, slot in _SLOTS.items():
-            setattr(Value, name, slot)
-        for name, hook in _IDENTITY_HOOKS.items():
-            if Value.__dict__.get(name) is hook:
-                delattr(Value, name)
-
-
-def _identity_used(ko, en, *values):
-    """fn asked Values what Python answers by identity, not by their numbers: this thread's tracer decides (it
-    raises, at once, where they would be numbers in fit's own run: a loop on the answer would never end)."""
-    if _observed_threads and sys._getframe(2).f_code.co_filename != __file__:
-        _tell_tracer("identity_used", ko, en, values)
-
-
-def _value_eq(self, other):
-    if isinstance(other, (numbers.Number, Value)):
-        _identity_used("Value를 ==로 비교합니다", "compares a Value by ==", *(v for v in (self, other) if _is_value(v)))
-    return NotImplemented  # (then Python compares by identity, as without this hook)
-
-
-def _value_ne(self, other):
-    if isinstance(other, (numbers.Number, Value)):
-        _identity_used("Value를 !=로 비교합니다", "compares a Value by !=", *(v for v in (self, other) if _is_value(v)))
-    return NotImplemented
-
-
-def _value_bool(self):
-    _identity_used("Value를 참/거짓으로 씁니다 (if x:, while x:)", "tests a Value for truth (if x:, while x:)", self)
-    return True
-
-
-def _value_hash(self):
-    _identity_used(
-        "Value의 해시를 씁니다 (hash(x), dict의 키, set의 원소)",
-        "hashes a Value (hash(x), a dict key, a set member)",
-        self,
-    )
-    return _identity_hash(self)
-
-
-_identity_hash = object.__hash__
-
-# While tracing: `==`, `!=`, truth tests and hashes (a dict or set lookup), which Python answers for a Value by
-# identity.
-_IDENTITY_HOOKS = {"__eq__": _value_eq, "__ne__": _value_ne, "__bool__": _value_bool, "__hash__": _value_hash}
-
-
-_BINARY_OP = opcode.opmap["BINARY_OP"]  # the instruction of every `a + b` and `s += b` in Python code (3.11+)
-
-
-def _note_added_by_a_call(value):
-    """`number + value` asked for by a call, not by a `+` in Python code: Python's sum(xs) starts so (0 + xs[0]).
-
-    This thread's tracer decides: from Python 3.12, sum() adds floats another
-    way than one `+` after another, which is how it adds Values.
-    """
-    frame = sys._getframe(2)  # the code that asked for the addition (when sum() did, the line calling it)
-    if frame.f_code.co_code[frame.f_lasti] != _BINARY_OP:
-        _tell_tracer("summed", value)
-
-
-class _WatchingProperty(property):
-    """The property that stands for a slot of Value while compile traces (known by its type: `library_state`)."""
-
-
-def _watching_property(slot, name):
-    """A property over the slot `name` that reports reads and writes made outside the engine to this thread's tracer."""
-    get, put = slot.__get__, slot.__set__
-
-    def read(value):
-        frame = sys._getframe(1)
-        if frame.f_code.co_filename != __file__:  # the engine's own reads (most of them) first, cheaply
-            observer = getattr(_thread_state, "observer", None)
-            if observer is not None:
-                observer.touched(value, frame, False, name)
-        return get(value)
-
-    def write(value, number):
-        observer = getattr(_thread_state, "observer", None)
-        if observer is not None:
-            frame = sys._getframe(1)
-            if frame.f_code.co_filename != __file__:
-                observer.touched(value, frame, True, name)
-        put(value, number)
-
-    return _WatchingProperty(read, write)
-
-
-# fit, while an accuracy function of the learner's judges a batch's predictions: told of each Value whose text is
-# asked for (a compiled step's predictions are new leaves, whose text shows another .grad)
-_text_watch = None
-
-
-def _text_read(value):
-    """A Value's text was asked for (repr, and through it str, f"{x}", print): tell this thread's tracer, as a
-    `.data` read by the first caller outside the engine (the text holds the number; Python code may branch on it)."""
-    touched = getattr(getattr(_thread_state, "observer", None), "touched", None)
-    if touched is None:
-        return
-    frame = sys._getframe(2)
-    while frame is not None and frame.f_code.co_filename == __file__:  # (f"{x}" asks __format__, which asks repr)
-        frame = frame.f_back
-    if frame is not None:
-        touched(value, frame, False, "text")
-
-
-def _type_asked(value):
-    """Code asked `value` its class (isinstance): tell this thread's tracer, with the asking code's frame
-    (isinstance's caller; for an abstract class such as numbers.Real, the caller of its `__instancecheck__`)."""
-    method = getattr(getattr(_thread_state, "observer", None), "type_asked", None)
-    if method is None:
-        return
-    frame = sys._getframe(2)
-    while frame is not None and frame.f_globals.get("__name__") == "abc":
-        frame = frame.f_back
-    if frame is not None:
-        method(frame, value)
-
-
-def _compared(left, symbol, right, result):
-    if _observed_threads:
-        observer = getattr(_thread_state, "observer", None)
-        if observer is not None:
-            observer.compared(left, symbol, right, result)
-    return result
 
 
 # --------------------------------------------------------------------------
@@ -2337,3 +2098,239 @@ def _leading_to(order, inputs):
 
 def _is_zero(local):
     return type(local) is float and local == 0.0
+
+
+# --------------------------------------------------------------------------
+# Watching a computation (what `micrograd_ko.compile` needs while it traces;
+# backprop does not need any of it)
+# --------------------------------------------------------------------------
+# Tracing a function has to know which leaves the function made itself (its
+# constants) and which Python decisions it took on Values (`if x > 0`). The
+# engine reports both to this thread's observer, if any; like no_grad, other
+# threads are not affected, and a global count keeps the common case cheap.
+
+
+@contextmanager
+def observe(observer):
+    """Report this thread's `Value(...)` calls and comparisons of Values to `observer`.
+
+    `observer.created(value)` is called for each new `Value(...)`, and
+    `observer.compared(left, symbol, right, result)` for each `<`, `<=`, `>`, `>=`.
+    An observer that also has `made(node)` and `touched(value, frame, wrote)`
+    is told of every node the engine builds (including no_grad leaves) and of
+    every read or write of `.data` made outside this module (`frame` is the
+    reader's; a Value's text, `repr`, counts as a read): while any such observer is active, `Value.data` is a property
+    and node building goes through a recording function (slower, for tracing only).
+    """
+    global _observed_threads
+    if getattr(_thread_state, "observer", None) is not None:
+        raise RuntimeError(bilingual("이미 이 스레드를 추적하는 중입니다", "this thread is already being traced"))
+    watching = callable(getattr(observer, "made", None)) and callable(getattr(observer, "touched", None))
+    _thread_state.observer = observer
+    with _pause_lock:
+        _observed_threads += 1
+        if watching:
+            _watch_nodes(+1)
+    try:
+        yield observer
+    finally:
+        _thread_state.observer = None
+        with _pause_lock:
+            _observed_threads -= 1
+            if watching:
+                _watch_nodes(-1)
+
+
+def _watch_nodes(change):
+    """Install (first watcher) or remove (last one) the hooks that report node building and `.data` / `.grad` access."""
+    global _watchers, _new
+    _watchers += change
+    if _watchers == 1 and change > 0:
+        build = object.__new__
+
+        def watched_new(cls):
+            node = build(cls)
+            observer = getattr(_thread_state, "observer", None)
+            if observer is not None:
+                observer.made(node)
+            return node
+
+        _new = watched_new
+        for name in ("data", "grad"):
+            _SLOTS[name] = Value.__dict__[name]
+            setattr(Value, name, _watching_property(_SLOTS[name], name))
+        for name, hook in _IDENTITY_HOOKS.items():
+            if name not in Value.__dict__:  # (a learner's own, `Value.__eq__ = mine`, is what runs interpreted: kept)
+                setattr(Value, name, hook)
+    elif _watchers == 0:
+        _new = object.__new__
+        for name, slot in _SLOTS.items():
+            setattr(Value, name, slot)
+        for name, hook in _IDENTITY_HOOKS.items():
+            if Value.__dict__.get(name) is hook:
+                delattr(Value, name)
+
+
+def _identity_used(ko, en, *values):
+    """fn asked Values what Python answers by identity, not by their numbers: this thread's tracer decides (it
+    raises, at once, where they would be numbers in fit's own run: a loop on the answer would never end)."""
+    if _observed_threads and sys._getframe(2).f_code.co_filename != __file__:
+        _tell_tracer("identity_used", ko, en, values)
+
+
+def _value_eq(self, other):
+    if isinstance(other, (numbers.Number, Value)):
+        _identity_used("Value를 ==로 비교합니다", "compares a Value by ==", *(v for v in (self, other) if _is_value(v)))
+    return NotImplemented  # (then Python compares by identity, as without this hook)
+
+
+def _value_ne(self, other):
+    if isinstance(other, (numbers.Number, Value)):
+        _identity_used("Value를 !=로 비교합니다", "compares a Value by !=", *(v for v in (self, other) if _is_value(v)))
+    return NotImplemented
+
+
+def _value_bool(self):
+    _identity_used("Value를 참/거짓으로 씁니다 (if x:, while x:)", "tests a Value for truth (if x:, while x:)", self)
+    return True
+
+
+def _value_hash(self):
+    _identity_used(
+        "Value의 해시를 씁니다 (hash(x), dict의 키, set의 원소)",
+        "hashes a Value (hash(x), a dict key, a set member)",
+        self,
+    )
+    return _identity_hash(self)
+
+
+_identity_hash = object.__hash__
+
+# While tracing: `==`, `!=`, truth tests and hashes (a dict or set lookup), which Python answers for a Value by
+# identity.
+_IDENTITY_HOOKS = {"__eq__": _value_eq, "__ne__": _value_ne, "__bool__": _value_bool, "__hash__": _value_hash}
+
+
+_BINARY_OP = opcode.opmap["BINARY_OP"]  # the instruction of every `a + b` and `s += b` in Python code (3.11+)
+
+
+def _note_added_by_a_call(value):
+    """`number + value` asked for by a call, not by a `+` in Python code: Python's sum(xs) starts so (0 + xs[0]).
+
+    This thread's tracer decides: from Python 3.12, sum() adds floats another
+    way than one `+` after another, which is how it adds Values.
+    """
+    frame = sys._getframe(2)  # the code that asked for the addition (when sum() did, the line calling it)
+    if frame.f_code.co_code[frame.f_lasti] != _BINARY_OP:
+        _tell_tracer("summed", value)
+
+
+class _WatchingProperty(property):
+    """The property that stands for a slot of Value while compile traces (known by its type: `library_state`)."""
+
+
+def _watching_property(slot, name):
+    """A property over the slot `name` that reports reads and writes made outside the engine to this thread's tracer."""
+    get, put = slot.__get__, slot.__set__
+
+    def read(value):
+        frame = sys._getframe(1)
+        if frame.f_code.co_filename != __file__:  # the engine's own reads (most of them) first, cheaply
+            observer = getattr(_thread_state, "observer", None)
+            if observer is not None:
+                observer.touched(value, frame, False, name)
+        return get(value)
+
+    def write(value, number):
+        observer = getattr(_thread_state, "observer", None)
+        if observer is not None:
+            frame = sys._getframe(1)
+            if frame.f_code.co_filename != __file__:
+                observer.touched(value, frame, True, name)
+        put(value, number)
+
+    return _WatchingProperty(read, write)
+
+
+def _text_read(value):
+    """A Value's text was asked for (repr, and through it str, f"{x}", print): tell this thread's tracer, as a
+    `.data` read by the first caller outside the engine (the text holds the number; Python code may branch on it)."""
+    touched = getattr(getattr(_thread_state, "observer", None), "touched", None)
+    if touched is None:
+        return
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename == __file__:  # (f"{x}" asks __format__, which asks repr)
+        frame = frame.f_back
+    if frame is not None:
+        touched(value, frame, False, "text")
+
+
+def _type_asked(value):
+    """Code asked `value` its class (isinstance): tell this thread's tracer, with the asking code's frame."""
+    method = getattr(getattr(_thread_state, "observer", None), "type_asked", None)
+    if method is not None:
+        method(sys._getframe(2), value)
+
+
+def _compared(left, symbol, right, result):
+    if _observed_threads:
+        observer = getattr(_thread_state, "observer", None)
+        if observer is not None:
+            observer.compared(left, symbol, right, result)
+    return result
+
+
+def _note_op_raised():
+    """An op is raising: tell a tracer (a no-op when nothing traces). For the ops built outside this module."""
+    if _observed_threads:
+        _tell_tracer("op_raised")
+
+
+def _note_no_number(value):
+    """`value` refuses to become a number (float(x), int(x), round(x), a format spec, ^): tell a tracer, which
+    counts it as an op that raised where `value` is computed from the arguments alone (a number in fit's run)."""
+    if _observed_threads:
+        _tell_tracer("no_number", value)
+
+
+def _note_depends_on(owner, attribute, value):
+    """Code outside the engine chose by `owner.attribute` being `value` (Dropout by its mode): compile guards it."""
+    if _observed_threads:
+        _tell_tracer("depends_on", owner, attribute, value)
+
+
+def _note_unfaithful(ko, en):
+    """Code outside the engine chose by something the graph does not hold: tell a tracer (compile refuses)."""
+    if _observed_threads:
+        _tell_tracer("unfaithful", ko, en)
+
+
+def _note_copied():
+    """A Value is being copied (copy.copy, copy.deepcopy): tell a tracer, which refuses.
+
+    The copy is a new object the engine did not build as a node or a leaf, holding the number the
+    original has now: compiled code would read it as a weight and keep that number on every call.
+    """
+    if _observed_threads:
+        _tell_tracer(
+            "unfaithful",
+            "fn이 Value를 복사합니다 (copy.copy, copy.deepcopy): 복사본의 숫자는 추적에 남지 않습니다",
+            "fn copies a Value (copy.copy, copy.deepcopy); the copy's number is not in the trace",
+        )
+
+
+def _tell_tracer(event, *details):
+    """Report to this thread's tracer (compile) something fn did that the graph does not show.
+
+    `event` names the tracer's method: "op_raised" (an op raised: if fn
+    catches it, the trace holds only the branch it took), "unfaithful" (a
+    choice made outside the graph: softmax's rule on Values, a backward()
+    inside fn, a Dropout mask; compile refuses), "asked_grad_mode" and
+    "depends_on" (Python state the trace chose by; a call that finds it
+    otherwise runs interpreted). The tracer finds fn's own line from the
+    caller's frames. A no-op when nothing traces this thread.
+    """
+    observer = getattr(_thread_state, "observer", None)
+    method = getattr(observer, event, None)
+    if method is not None:
+        method(sys._getframe(2), *details)

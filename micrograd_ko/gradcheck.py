@@ -183,7 +183,9 @@ def gradcheck(
     ]
     if bad:
         lines = "\n".join(
-            f"  input[{i}] = {x!r}: " + bilingual(f"역전파 {a!r}, 수치 미분 {n!r}", f"backward {a!r}, numerical {n!r}")
+            f"  input[{i}] = {x!r}: "
+            + bilingual(f"역전파 {a!r}, 수치 미분 {n!r}", f"backward {a!r}, numerical {n!r}")
+            + _kink_note(fn, leaves, i, eps, out.data, atol, rtol)
             for i, x, a, n in bad
         )
         raise GradcheckError(
@@ -194,6 +196,28 @@ def gradcheck(
             + f":\n{lines}"
         )
     return True
+
+
+def _kink_note(
+    fn: Callable[..., Value], leaves: list[Value], i: int, eps: float, at: float, atol: float, rtol: float
+) -> str:
+    """A note for a disagreement at a kink (relu or abs at 0): the slopes left and right of input i differ, so
+    the central difference is their mean, and no derivative exists there for backward to match; '' elsewhere."""
+
+    def f(floats: list[float]) -> float:
+        return _as_float(fn(*[Value(v) for v in floats]))
+
+    with no_grad():
+        down, up, h = shifted_values(f, [x.data for x in leaves], i, eps)
+    left, right = (at - down) / h, (up - at) / h
+    if abs(left - right) <= atol + rtol * max(abs(left), abs(right)):
+        return ""
+    return " — " + bilingual(
+        f"꺾이는 점입니다: 왼쪽 기울기 {left:.6g}, 오른쪽 기울기 {right:.6g}. 여기서는 미분이 없고 역전파는 "
+        "한쪽 값을 씁니다 (중앙 차분은 두 기울기의 평균). 꺾이지 않는 점에서 확인하세요",
+        f"a kink: slope {left:.6g} on the left, {right:.6g} on the right. No derivative exists here and backward "
+        "uses one side's (the central difference is their mean); check at a point off the kink",
+    )
 
 
 def _as_input(x: object, i: int) -> Value:

@@ -25,6 +25,7 @@ import bisect
 import contextlib
 import copy
 import difflib
+import functools
 import inspect
 import math
 import numbers
@@ -212,7 +213,7 @@ def fit(
         predict = model  # (the compiled forward pass's predictions on validation data are such leaves too)
     moved_since_traced = learners.moved if learners is not None else None
     judge = None if accuracy else _numeric_accuracy(loss, y)  # the default accuracy, on compiled predictions' numbers
-    tails_apart = None  # whether each prediction's .grad comes from its own loss term alone (`_GradientsGiven`)
+    tails_apart = None  # whether each prediction's .grad comes from its own loss term alone (`_give_gradients`)
     bar = tqdm(range(epochs), desc=tr("학습", "training"), unit=tr("에폭", "epoch"), disable=not progress)
     for _ in bar:
         if shuffle and batch_size < len(order):  # one batch of everything: its order would change the last bits only
@@ -248,14 +249,14 @@ def fit(
             if numbers and judge is not None:  # no Value made only to be read back
                 correct += sum([bool(judge(p, y[i])) for p, i in zip(preds, batch)])
             elif accuracy is not None and (numbers or compiled is not None):  # (compiled, or a program's check)
-                given = None
+                give = None
                 if numbers:  # stand-ins: new leaves holding the compiled predictions' numbers
                     preds = [_as_values(p) for p in preds]
                     if tails_apart:
-                        given = _GradientsGiven(preds, loss_fn, [yb[i] for i in batch])
+                        give = functools.partial(_give_gradients, preds, loss_fn, [yb[i] for i in batch])
                 elif tails_apart is None:  # the first real predictions: may the stand-ins be given their .grad?
                     tails_apart = loss_fn in losses.LOSSES.values() and _predictions_apart(preds)
-                counted, read = _judged_watching_text(is_correct, preds, y, batch, given)
+                counted, read = _judged_watching_text(is_correct, preds, y, batch, give)
                 correct += counted
                 if read and compiled is not None and not tails_apart:  # (this batch's count is the stand-ins')
                     compiled = fused = None
@@ -320,60 +321,61 @@ def _mean_of_losses(loss_fn, preds, ts):
     return value_sum(loss_fn(p, t) for p, t in zip(preds, ts)) / len(preds)
 
 
-def _judged_watching_text(is_correct, preds, y, batch, given=None):
-    """(how many of the batch's predictions `is_correct` accepts, whether it asked for a prediction's text).
+def _judged_watching_text(is_correct, preds, y, batch, give=None):
+    """(how many of the batch's predictions `is_correct` accepts, whether it asked for a stand-in's text).
 
     For the predictions of every batch while compiled steps go on: the real
     ones of a batch run interpreted (a program's first batch), and a compiled
     step's stand-ins (new leaves holding its numbers). A Value's text shows
-    its `.grad`. `given`: the stand-ins' `_GradientsGiven`, which gives them
-    the real predictions' .grad before their text is made; without it, an
-    accuracy function that asks for the text of a stand-in has judged that
-    batch by another text, and fit trains interpreted from the next step.
+    its `.grad`. `give`: where fit can give the stand-ins the real
+    predictions' `.grad` (`_give_gradients`), it does so before the text of
+    one is made, or after the judging if the accuracy function kept one (it
+    may show it later); that costs a small graph, so only then. Without
+    `give`, an accuracy function that asks for the text of a stand-in has
+    judged that batch by another text, and fit trains interpreted from the
+    next step.
     """
-    watched = {id(v) for v in _values_in(preds)}
-    asked = []
+    values = _values_in(preds)
+    watched = {id(v) for v in values}
+    asked, given = [], []
 
     def watch(value):
         if id(value) in watched:
-            if given is None:
+            if give is None:
                 asked.append(True)
-            else:
-                given()
+            elif not given:
+                given.append(give())
 
+    parts = _parts(preds) if give is not None else []  # (a prediction may be kept as the list of its Values)
+    held = [sys.getrefcount(part) for part in parts]
     previous = engine._text_watch
     engine._text_watch = watch
     try:
-        return sum(bool(is_correct(p, y[i])) for p, i in zip(preds, batch)), any(asked)
+        counted = sum(bool(is_correct(p, y[i])) for p, i in zip(preds, batch))
     finally:
         engine._text_watch = previous
+    if give is not None and not given and [sys.getrefcount(part) for part in parts] != held:
+        give()  # (a reference more than before: the accuracy function kept one)
+    return counted, any(asked)
 
 
-class _GradientsGiven:
-    """Gives a compiled step's stand-ins the `.grad` the real predictions hold after the step's backward.
+def _parts(preds):
+    """The predictions of a batch, and every list and Value in them."""
+    return [part for p in preds for part in ([p, *_parts(p)] if isinstance(p, list) else [p])]
+
+
+def _give_gradients(stand_ins, loss_fn, targets):
+    """Give a compiled step's stand-ins the `.grad` the real predictions hold after the step's backward.
 
     The real prediction of row k is used by the loss's term for row k alone
     (`_predictions_apart` checked that on real predictions; a library loss is
     pure, so calling it again changes nothing), so its gradient is that of
     the batch's tail, `_mean_of_losses` on the predictions: built again on
     the stand-ins, the same nodes in the same order give the same
-    gradients, bit for bit. Given when first needed (a text asked of one).
+    gradients, bit for bit.
     """
-
-    def __init__(self, stand_ins, loss_fn, targets):
-        self._stand_ins, self._loss_fn, self._targets = stand_ins, loss_fn, targets
-        self._done = False
-
-    def __call__(self):
-        if self._done:
-            return
-        self._done = True
-        watch, engine._text_watch = engine._text_watch, None
-        try:
-            with engine._recording_anyway():  # (the accuracy function may ask inside no_grad())
-                _mean_of_losses(self._loss_fn, self._stand_ins, self._targets).backward()
-        finally:
-            engine._text_watch = watch
+    with engine._recording_anyway():  # (the accuracy function may make a text inside no_grad())
+        _mean_of_losses(loss_fn, stand_ins, targets).backward()
 
 
 def _predictions_apart(preds):

@@ -1783,3 +1783,21 @@ def test_an_int_output_grad_just_above_the_largest_float_is_started_from_as_its_
     step = ko.compile(lambda x: (w * x + 4.0).sqrt(), 0.25)
     as_int = _from_output_grad(step, (0.25,), 2**1024 - 2**971 + 1, w, 0.0)
     assert as_int[0] == as_int[1] == _from_output_grad(step, (0.25,), sys.float_info.max, w, 0.0)[0]
+
+
+def test_asking_the_type_through_the_standard_library_is_refused_too():
+    """functools.singledispatch picks by `x.__class__`: a number's function in the interpreted call, the
+    Value's (or the default) while traced. The tracer looks past the standard library's frames to the learner's."""
+    import functools
+
+    @functools.singledispatch
+    def scaled(x):
+        return x
+
+    @scaled.register
+    def _(x: float):
+        return abs(x)
+
+    w = Value(1.5)
+    with pytest.raises(CompileError, match="asks the type of a value computed from its arguments alone"):
+        ko.compile(lambda x: scaled(x) * w, 2.0)

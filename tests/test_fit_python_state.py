@@ -1354,7 +1354,7 @@ def test_an_accuracy_that_makes_a_predictions_text_sees_the_real_text(accuracy, 
     interpreted one the gradient of the loss. An accuracy that judged by the text (an f-string, % or print: no
     name the static look finds) counted [0.67, 1.0, 1.0] compiled against [0.0, 0.0, 0.0]; then fit trained
     interpreted once it saw the text asked. Now the stand-ins are given the real predictions' gradients before
-    their text is made (`_GradientsGiven`): the text is the same, and the steps stay compiled."""
+    their text is made (`_give_gradients`): the text is the same, and the steps stay compiled."""
     X = [[(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12)]
     Y = [1.0 if a * b > 0 else -1.0 for a, b in X]
     runs = [
@@ -2335,3 +2335,27 @@ def test_a_model_that_asks_an_inputs_type_by_isinstance_trains_as_interpreted(ca
     assert compiled[:2] == interpreted[:2]
     said = capsys.readouterr().err
     assert said.count("fit: training interpreted") == 1 and "asks the type of a value" in said
+
+
+@pytest.mark.parametrize(
+    "width, targets, loss, keep",
+    [
+        (3, [i % 3 for i in range(12)], "cross_entropy", lambda p: p),  # the list of scores
+        (3, [i % 3 for i in range(12)], "cross_entropy", lambda p: p[1]),  # one score of it
+        (1, Y, "mse", lambda p: p),
+    ],
+)
+def test_predictions_an_accuracy_keeps_show_the_real_gradients_after_fit(width, targets, loss, keep,
+                                                                          interpreted_steps):  # fmt: skip
+    """An accuracy function that keeps the predictions it judged (to print them after training): a compiled
+    step's stand-ins showed grad=0.0 there, where compile=False's show the gradients the loss sent them. They
+    are given those gradients when the accuracy function keeps one (a reference more than before), so what the
+    learner prints is the same either way."""
+    texts = []
+    for compile_ in (True, False):
+        kept = []
+        fit(nn.MLP(2, [4, width], seed=1), X, targets, loss=loss, epochs=2, batch_size=4, shuffle=False,
+            progress=False, compile=compile_, accuracy=lambda p, t, kept=kept: kept.append(keep(p)) or True)  # fmt: skip
+        texts.append(repr(kept))
+    assert texts[0] == texts[1]
+    assert len(interpreted_steps) == 1 + 6

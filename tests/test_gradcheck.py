@@ -171,3 +171,21 @@ def test_inputs_that_do_not_fit_fns_arguments_are_named_in_both_languages(fn, in
         ko, en = str(error.value).split(" / ", 1)
         n = len(inputs)
         assert f"입력 {n}개" in ko and f"called with {n} input" in en, str(error.value)
+
+
+@pytest.mark.parametrize("fn", [lambda x: x.relu(), lambda x: (x * 2.0).leaky_relu(0.1), lambda x: abs(x) + x.relu()])
+def test_a_disagreement_at_a_kink_says_so_with_both_slopes(fn):
+    """relu at 0: backward 0.0 against a central difference of 0.5, which looked like a wrong rule. The
+    message now says the point is a kink and gives the slope on each side (0 and 1 for relu)."""
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(fn, [0.0])
+    message = str(caught.value)
+    assert "꺾이는 점" in message and "a kink" in message
+    left, right = re.search(r"slope (\S+) on the left, (\S+) on the right", message).groups()
+    assert float(left) != float(right)
+
+
+def test_a_wrong_rule_away_from_a_kink_is_not_called_a_kink():
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(bad_square, [1.5])
+    assert "kink" not in str(caught.value) and "꺾이는" not in str(caught.value)

@@ -24,7 +24,7 @@ from typing import Any
 from .. import engine, losses
 from ..engine import Value
 from ..i18n import bilingual
-from ..learners_code import _is_learners
+from ..learners_code import _is_learners, _is_library
 from .errors import CompileError
 
 # --------------------------------------------------------------------------
@@ -297,8 +297,16 @@ class Tracer:
     def type_asked(self, frame, value):
         """The learner's code asked a Value its type other than by `type(x)` (`isinstance(x, float)`, which a
         Value answers False): refused where `value` is computed from the arguments (and constants) alone, a
-        number in the interpreted call, whose answer differs (`abs(x) if isinstance(x, float) else x`)."""
-        if not _is_learners(frame.f_globals.get("__name__")) or not self._from_arguments_alone(value):
+        number in the interpreted call, whose answer differs (`abs(x) if isinstance(x, float) else x`).
+
+        `frame` asked: code of the standard library or of an installed package may ask on the learner's
+        behalf (`numbers.Real`'s `__instancecheck__` in abc, `functools.singledispatch`), so the first caller
+        that is not decides: the learner's, or micrograd_ko's own (told the truth)."""
+        while frame is not None and not _is_learners(name := frame.f_globals.get("__name__")):
+            if _is_library(name):
+                return
+            frame = frame.f_back
+        if frame is None or not self._from_arguments_alone(value):
             return
         filename, line = _where(frame)
         raise CompileError(
