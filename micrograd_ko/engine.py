@@ -1007,7 +1007,7 @@ class Value:
     def __class__(self) -> type:  # noqa: PLE0202 - read only, as object's own is for a Value
         if _observed_threads:
             _type_asked(self)
-        return Value
+        return type(self)  # (a subclass's own: pickle and copyreg build the copy from it)
 
     def __repr__(self) -> str:
         if _watchers:  # compile is tracing: text made of the number (str(x), f"{x}", print(x)) is a read of it
