@@ -59,7 +59,7 @@ from itertools import chain
 from numbers import Number
 from typing import Any
 
-from .engine import Op, Value
+from .engine import _IDENTITY_HOOKS, Op, Value, _WatchingProperty
 from .learners_code import (
     _CODE_HOLDERS,
     _MAX_FUNCTIONS,
@@ -214,7 +214,12 @@ class LibraryState:
                     return f"{type(owner).__name__}.{name}"
                 copy[name] = d[name]  # (the same number, written again: a schedule setting 1.0 each step)
         for cls, d, copy in zip(self.classes, self.class_dicts, self.class_copies):
-            changed = sorted(n for n in {*d, *copy} - _CACHES if not _same(d.get(n, _GONE), copy.get(n, _GONE)))
+            changed = sorted(
+                n
+                for n in {*d, *copy} - _CACHES
+                if not _same(d.get(n, _GONE), copy.get(n, _GONE))
+                and not (cls is Value and _tracing_hook(n, d.get(n, _GONE)) and _tracing_hook(n, copy.get(n, _GONE)))
+            )
             if changed:
                 return f"{cls.__name__}.{changed[0]}"
         for d, name, value in zip(self.global_dicts, self.global_names, self.global_values):
@@ -227,8 +232,8 @@ class LibraryState:
             copy.pop(_LEFT_OUT, None)
             if _LEFT_OUT in d:
                 copy[_LEFT_OUT] = d[_LEFT_OUT]
-        for d, copy in zip(self.class_dicts, self.class_copies):
-            for name in _CACHES:
+        for cls, d, copy in zip(self.classes, self.class_dicts, self.class_copies):
+            for name in _CACHES | _HOOKED if cls is Value else _CACHES:
                 copy.pop(name, None)
                 if name in d:
                     copy[name] = d[name]
@@ -408,6 +413,21 @@ def _changed(container: Any, copy: Any) -> bool:
             return True
         pairs = list(zip(container, copy))
     return not all(map(_same, *zip(*pairs))) if pairs else False
+
+
+# What compile's trace puts on Value while it runs (engine.observe), in any thread: the properties that stand for
+# the `data` and `grad` slots and the identity hooks. Another thread's trace puts them on and takes them off at
+# any moment, and they change nothing a call computes: passed over (else a compile, or every call of a function
+# compiled while another thread traced, would find Value changed).
+_HOOKED = {"data", "grad", *_IDENTITY_HOOKS}
+
+
+def _tracing_hook(name: str, value: Any) -> bool:
+    """Whether `Value.<name>` holding `value` (_GONE: nothing) is the engine's own, traced or not."""
+    if name in ("data", "grad"):
+        slot = type(value) is types.MemberDescriptorType and value.__objclass__ is Value
+        return slot or type(value) is _WatchingProperty
+    return name in _IDENTITY_HOOKS and (value is _GONE or value is _IDENTITY_HOOKS[name])
 
 
 def _same(a: Any, b: Any) -> bool:

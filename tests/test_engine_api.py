@@ -227,3 +227,35 @@ def test_star_import_keeps_pythons_sum():
     namespace = {}
     exec("from micrograd_ko import *\nresult = sum((x for x in [1, 2]), 10)", namespace)
     assert namespace["result"] == 13
+
+
+@pytest.mark.parametrize("flag", ["False", "no", 1, None])
+def test_grad_takes_create_graph_as_a_bool_only(flag):
+    """`grad(y, x, create_graph="False")`: the string is true, so it returned a Value where a float was
+    meant (and None, 0 or 1 passed as it happened); a flag that is no bool is now a TypeError naming it."""
+    x = Value(3.0)
+    with pytest.raises(TypeError, match="create_graph must be True or False"):
+        micrograd_ko.grad(x * x, x, create_graph=flag)
+    assert micrograd_ko.grad(x * x, x, create_graph=False) == 6.0
+    assert micrograd_ko.grad(x * x, x, create_graph=True).data == 6.0
+
+
+def test_a_subclass_of_value_says_its_own_class_and_pickles():
+    """A Value's `__class__` became a property (so compile's tracer hears isinstance) that answered Value for
+    every Value: a learner's `class Param(Value)` then failed to pickle ("args[0] from __newobj__ args has
+    the wrong class"), where it had pickled and copied as a Param."""
+    import copy
+    import pickle
+
+    class Param(Value):
+        pass
+
+    globals()["Param"] = Param  # (pickle finds a class by its module's name)
+    Param.__qualname__ = "Param"
+    try:
+        p = Param(1.5, label="p")
+        assert p.__class__ is Param and isinstance(p, Value) and not isinstance(p, float)
+        for twin in (pickle.loads(pickle.dumps(p)), copy.copy(p), copy.deepcopy(p)):
+            assert type(twin) is Param and twin.data == 1.5 and twin.label == "p"
+    finally:
+        del globals()["Param"]

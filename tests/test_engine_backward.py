@@ -269,3 +269,50 @@ def test_a_gradient_set_to_a_value_by_hand_is_named_not_called_an_overflow():
         out.backward()
     assert "기울기 폭발" not in str(error.value) and " / " in str(error.value)
     assert isinstance(x.grad, Value) and x.grad.data == 0.5  # left as it was
+
+
+def test_create_graph_refuses_slopes_given_to_from_op_that_its_rule_would_not_give():
+    """A straight-through estimator: `from_op(1.0, sign, [x], local_grads=[1.0])` where sign's rule says 0.
+    backward() and grad() use the given 1.0 (d/dx of s * x at 0.3 is 1.3), but grad(create_graph=True)
+    differentiated the rule and returned 1.0: two first derivatives for one node. Now it refuses; slopes
+    given that equal the rule's (a cube's 3x², computed by hand) are differentiated again as before."""
+    sign = Op("sign", lambda xs, out: (0.0,), forward=lambda xs: 1.0 if xs[0] > 0 else -1.0)
+    x = Value(0.3)
+    y = Value.from_op(1.0, sign, [x], local_grads=[1.0]) * x
+    assert ko.grad(y, x) == 1.3
+    with pytest.raises(RuntimeError, match=r"given to from_op as local_grads=.*create_graph=False"):
+        ko.grad(y, x, create_graph=True)
+    cube = Op("cube", lambda xs, out: (3.0 * xs[0] ** 2,), forward=lambda xs: xs[0] ** 3)
+    z = Value.from_op(0.3**3, cube, [x], local_grads=[3.0 * 0.3**2])
+    first = ko.grad(z, x, create_graph=True)
+    assert first.data == ko.grad(z, x) and ko.grad(first, x) == 6.0 * 0.3
+
+
+def test_walking_many_roots_through_one_done_reads_only_what_each_adds():
+    """`topological_order(root, done)` returned its new nodes as `islice(done, start, None)`, which steps
+    over every node already in `done`: compile walks each guard's node so, and 10,000 comparisons in fn
+    cost 10,000 walks over a growing `done` (quadratic: 4.4 s of compiling). Counted here, not timed."""
+
+    class Counting(dict):
+        read = 0
+
+        def __iter__(self):
+            for key in super().__iter__():
+                Counting.read += 1
+                yield key
+
+        def __reversed__(self):
+            for key in super().__reversed__():
+                Counting.read += 1
+                yield key
+
+    x = Value(1.0)
+    chain, y = [], x
+    for _ in range(2000):
+        y = -y  # (one parent: each walk adds one node)
+        chain.append(y)
+    done = Counting()
+    walked = [topological_order(node, done) for node in chain]
+    assert walked[0] == [x, chain[0]] and all(new == [node] for new, node in zip(walked[1:], chain[1:]))
+    assert list(done) == [x, *chain]
+    assert Counting.read <= 3 * len(done)  # (before: about 2,000 * 2,000 / 2)

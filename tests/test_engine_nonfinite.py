@@ -120,3 +120,26 @@ def test_compiled_code_refuses_a_spoiled_weight_as_the_engine_does():
         w.data = number
         refuses(lambda: step(2.0), kind, message)
         refuses(lambda: (w * 2.0 + b).tanh(), kind, message)
+
+
+def test_an_int_too_long_for_str_set_by_hand_is_named_not_a_raw_python_error():
+    """A `.data` set by hand to an int past str()'s 4300 digits made every error about it, and the Value's
+    own repr, raise Python's "Exceeds the limit (4300 digits) for integer string conversion"; a `.grad` set
+    to an int beyond the floats made backward() raise "int too large to convert to float", compiled or not."""
+    v = Value(1.0)
+    v.data = 10**5000
+    assert repr(v) == "Value(data=<int: 5001 digits>, grad=0.0)"
+    for op in (lambda: v * 2.0, lambda: v.tanh(), lambda: ko.sum([v, 1.0])):
+        with pytest.raises(TypeError, match=r"the \.data of Value is not a finite float \(int: <int: 5001 digits>\)"):
+            op()
+    for held in (10**400, 10**5000):
+        w = Value(1.0)
+        y = w * 3.0
+        w.grad = held
+        with pytest.raises(ko.engine.GradientOverflowError):
+            y.backward()
+        assert w.grad is held  # left as it was
+        step = ko.compile(lambda x, w=w: w * x, 3.0)
+        with pytest.raises(ko.engine.GradientOverflowError):
+            step(3.0)
+        assert w.grad is held

@@ -6,6 +6,8 @@ second order, and random graphs of every op: tests/test_engine_graphs.py
 (with micrograd_ko.testing).
 """
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -86,3 +88,28 @@ def test_softmax_local_derivatives_are_s_i_times_delta_minus_s_j():
 def test_softmax_of_large_inputs_does_not_overflow():
     probs = [p.data for p in ko.softmax([1000.0, 1000.0, -1000.0])]
     assert probs == [0.5, 0.5, 0.0]
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "elu"])
+def test_a_slope_of_minus_zero_gives_pytorchs_sign_whichever_slope_came_first(name):
+    """The rows are cached per slope, and -0.0 == 0.0: leaky_relu(-0.0) at x = -3 returned the -0.0 of the
+    row made first for 0.0 (and the other way round), a sign that depended on the process's history."""
+    torch_fn = getattr(F, name)
+    for alpha in (0.0, -0.0, 0.0):
+        mine = getattr(Value(-3.0), name)(alpha).data
+        theirs = torch_fn(torch.tensor(-3.0, dtype=torch.float64), alpha).item()
+        assert (mine, math.copysign(1.0, mine)) == (theirs, math.copysign(1.0, theirs))
+
+
+def test_a_numpy_exponent_gives_the_float_exponents_slope_and_leaves_no_row_behind():
+    """`x ** np.float32(1.5)` made the power row with numpy's float32 as its exponent, so its slope was
+    computed in float32 (1.5732132, PyTorch 1.5732132722552274) and stored as a numpy number; and since
+    np.float32(1.5) == 1.5, that row stayed in the cache for every later `x ** 1.5` of the process."""
+    np = pytest.importorskip("numpy")
+    expected = torch_value_and_grads(lambda x: x**1.5, [1.1])
+    for exponent in (np.float32(1.5), 1.5, np.float64(1.5)):
+        x = Value(1.1)
+        y = x**exponent
+        y.backward()
+        assert type(y.local_grads()[0]) is float and type(x.grad) is float
+        assert (y.data, [x.grad]) == expected  # (a float32 would equal 1.5732132722552274 rounded: types first)

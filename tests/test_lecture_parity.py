@@ -338,3 +338,13 @@ def test_backward_twice_on_a_deeper_graph_adds_true_gradients_on_every_node_but_
     m_e.backward()
     m_e.backward()
     assert (m_a.grad, m_e.grad) == (9.0, 1)
+
+
+def test_one_parent_without_the_tuple_comma_gets_the_way_to_write_it():
+    """`Value(data, (x), 'tanh')`: `(x)` is x itself, not a tuple. Python's own "'Value' object is not
+    iterable" came from inside the constructor; the error now says to write (x,)."""
+    x = Value(0.5)
+    for children in (x, 2.0, None):
+        with pytest.raises(TypeError, match=r"write \(x,\), not \(x\)") as caught:
+            Value(1.0, children, "tanh")
+        assert "부모가 하나면" in str(caught.value)

@@ -12,15 +12,15 @@ line per node forward, one line per gradient backward, the *Wengert list*:
     >>> print(step.source)
     def compiled(X, P, output_grad):
         # 순전파 (forward)
-        x0, = X
         p0 = P[0].data
         p1 = P[1].data
+        x0, = X
         v0 = p1 * x0
         v1 = v0 + p0
         v2 = _tanh(v1)
         # 모든 값이 유한한지 확인 (all numbers finite? else the engine decides)
         _s = _sum((x0, p0, p1, v1, v2,))
-        if _s - _s: raise _Bail
+        if _s - _s or _type(_s) is not _float: raise _Bail
         # 역전파 (backward): ...
         g1 = output_grad * (1.0 - v2 * v2 if -0.5 < v2 < 0.5 else (_s := 2.0 * (_t := _exp(...)) ...) * _s)
         g_0 = g1 * p1
@@ -68,7 +68,8 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
   `print`), which holds the number: the Python code that used the number is
   not in the trace. Reading a constant `fn` made itself is fine;
 - a read or write of a `.grad` inside `fn` (`zero_grad`), a `backward()`
-  inside `fn`, or `grad(...)` taken as numbers (without `create_graph`):
+  inside `fn`, `grad(...)` taken as numbers (without `create_graph`), or a
+  call of a compiled function (which returns a number and adds into `.grad`):
   compiled calls would not do it again, and the numbers would be frozen;
 - an engine error that `fn` caught (`try: x.log() except ValueError: ...`,
   and the TypeError of `float(x)`, `int(x)`, `round(x)`, `math.floor(x)` or a
@@ -241,7 +242,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import engine
-from ..checks import check_bool
+from ..checks import check_bool, check_positive_int
 from ..i18n import bilingual
 from ..model_state import LearnersState
 from ..module import Module
@@ -298,8 +299,17 @@ def compile(
     """
     if not callable(fn):
         raise TypeError(bilingual("compile: fn은 함수여야 합니다", "compile: fn must be callable"))
+    if isinstance(fn, CompiledFunction):  # (its calls return numbers: a trace of them would be refused, at our line)
+        raise CompileError(
+            bilingual(
+                "compile: fn이 이미 컴파일한 함수입니다: 그대로 부르세요",
+                "compile: fn is already compiled; call it as it is",
+            )
+        )
     check_bool("compile: fallback", fallback)  # a string such as 'no' would otherwise turn the fallback on
     check_bool("compile: gradients", gradients)
+    if max_terms is not None:  # (checked before fn runs: 'a' was a raw TypeError after the trace, -1 a limit)
+        max_terms = check_positive_int(max_terms, "compile: max_terms")
     if not engine.is_grad_enabled():  # the trace would be leaves only: every number frozen
         raise CompileError(
             bilingual("compile는 no_grad() 안에서 쓸 수 없습니다", "compile cannot trace inside no_grad()")

@@ -24,6 +24,7 @@ from ..engine import _LARGEST, Value, topological_order
 from ..i18n import bilingual
 from .errors import CompileError, _Bail, _GuardMiss
 from .run import _GONE, CompiledFunction
+from .trace import _DEEPEST
 
 # Per program (see the module docstring): karpathy's moons step written one node per op (65,177 nodes,
 # 126,954 edges) fits; a graph of 100,000 nodes does not, whatever its edges.
@@ -287,6 +288,11 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
             f"fn은 Value를 돌려줘야 합니다 ({type(output).__name__}을(를) 돌려줌)",
             f"fn must return a Value (it returned a {type(output).__name__})",
         )
+    if _nested_deeper_than(aux, _DEEPEST):  # (before the walks below, which recurse)
+        _refuse(
+            f"fn이 출력 뒤에 함께 돌려주는 목록이 {_DEEPEST}겹보다 깊게 중첩되어 있습니다 (또는 자기 자신을 담습니다)",
+            f"what fn returns beside its output is nested more than {_DEEPEST} deep (or holds itself)",
+        )
     if not _all_values(aux):
         kinds = ", ".join(sorted({type(a).__name__ for a in _leaves_of(aux) if not isinstance(a, Value)})) or "[]"
         _refuse(
@@ -395,8 +401,9 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         after = max((position.get(id(v), -1) for v in (left, right) if isinstance(v, Value)), default=-1)
         # a branch that turns on a number that is not finite (an overflow on the way) is the engine's to decide:
         # it raises that overflow where it happened, before any branch
+        miss = "not " if _truth(result) else ""
         guard_lines.setdefault(after, []).append(
-            f"if ({a} {symbol} {b}) is not {result}: raise _GuardMiss({i}) if {a} - {a} == 0.0 == {b} - {b} else _Bail"
+            f"if {miss}({a} {symbol} {b}): raise _GuardMiss({i}) if {a} - {a} == 0.0 == {b} - {b} else _Bail"
         )
         guards.append((symbol, result, where))
     if guard_lines:
@@ -612,6 +619,23 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
     )
 
 
+def _truth(result):
+    """What a traced comparison told fn's `if`: its truth, tested the way `if` tests it.
+
+    The answer is `True` or `False` for floats, numpy's own bool where a
+    numpy number was compared (never `True` itself, so `is True` would miss),
+    and whatever a number type of the learner's returns: the guard tests its
+    truth, and never pastes its text into the source.
+    """
+    try:
+        return bool(result)
+    except Exception:  # noqa: BLE001 - an answer with no truth: fn's branch cannot be known
+        _refuse(
+            f"비교의 결과({type(result).__name__})가 참/거짓이 아닙니다",
+            f"a comparison's result ({type(result).__name__}) is neither true nor false",
+        )
+
+
 def _with_guards(forward, guard_lines):
     """The forward lines with each guard placed right after the last node it reads (-1: before every node)."""
     placed = [("guard", line) for line in guard_lines.get(-1, ())]
@@ -807,6 +831,17 @@ def _emit_node(prog, node, names):
     emit(("value", f"{out}, {d} = {replay}([{', '.join(args)}])"))
     emit(("end", ""))
     return lambda j, g: f"{g} * {d}[{j}]"
+
+
+def _nested_deeper_than(aux, limit):
+    """Whether the lists and tuples in `aux` nest more than `limit` deep, or hold themselves (a cycle is
+    deeper than any limit): level by level, each list once per level, without recursion."""
+    level = [aux]
+    for _ in range(limit + 1):
+        level = list({id(x): x for item in level if isinstance(item, (list, tuple)) for x in item}.values())
+        if not any(isinstance(x, (list, tuple)) for x in level):
+            return False
+    return True
 
 
 def _all_values(aux):

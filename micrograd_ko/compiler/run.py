@@ -9,6 +9,7 @@ or error is then returned: exact either way.
 from __future__ import annotations
 
 import math
+import sys
 import threading
 from itertools import repeat
 from types import CodeType
@@ -16,7 +17,7 @@ from types import CodeType
 from .. import engine
 from ..engine import _LARGEST, Value
 from ..i18n import bilingual
-from .errors import ArgumentTypeError, GuardError, StructureError, _Bail, _GuardMiss
+from .errors import ArgumentTypeError, CompileError, GuardError, StructureError, _Bail, _GuardMiss
 from .trace import _describe, _flatten, _wrap, is_number, split_result
 
 # The top of a handed-over call's backward for an `output_grad` other than 1.0: a node holding the output's own
@@ -126,6 +127,16 @@ class CompiledFunction:
         for i, (arg, structure) in enumerate(zip(args, self._structures)):
             if not _flatten(arg, structure, flat):
                 _check_numbers(arg, structure, f"args[{i}]")  # the same nesting, but an item is no plain number
+                where, item = _first_difference(arg, structure, f"args[{i}]")
+                if callable(getattr(item, "tolist", None)):  # a numpy array (a dataset's row): not another shape
+                    raise ArgumentTypeError(
+                        bilingual(
+                            f"{where}는 {type(item).__name__}입니다: 컴파일한 함수는 숫자의 목록을 받습니다 "
+                            "(배열이면 .tolist()로 넘기세요)",
+                            f"{where} is a {type(item).__name__}; a compiled function takes lists of numbers "
+                            "(for an array, pass .tolist())",
+                        )
+                    )
                 raise StructureError(
                     bilingual(
                         f"args[{i}]의 구조가 추적할 때와 다릅니다 (추적: {_describe(structure)}): "
@@ -136,11 +147,21 @@ class CompiledFunction:
                 )
         return flat
 
-    def __call__(self, *args, output_grad=1.0):
+    def __call__(self, *args, output_grad=1.0, **named):
         """The output's value for `args`; adds `output_grad` * d(output)/d(p) into each parameter's `.grad`.
 
         `output_grad` is what `backward()` starts from at the output: 1.0.
         """
+        if named:  # step(x=1.0): compile was given its example arguments by position, and so is each call
+            raise ArgumentTypeError(
+                bilingual(
+                    f"컴파일한 함수는 인자를 위치로만 받습니다 (이름으로 받은 인자: {', '.join(map(str, named))})",
+                    f"a compiled function takes its arguments by position only (given by name: "
+                    f"{', '.join(map(str, named))})",
+                )
+            )
+        if engine._observed_threads:
+            _refuse_inside_a_trace()
         flat = self._flat(args)
         recording = engine.is_grad_enabled()
         start = _start_of(output_grad)  # (the code would carry an int or a Fraction on where backward() has a float)
@@ -322,6 +343,43 @@ _code_cache_lock = threading.Lock()
 _GONE = object()
 
 
+def _refuse_inside_a_trace():
+    """A compiled function called by a fn that compile is tracing (this thread's): refused, at fn's line.
+
+    The call adds into the weights' `.grad` and returns a plain number, which
+    the outer trace would freeze; compiled code of the outer fn would do neither
+    again. Raised at once, so the call changes nothing, and told to the tracer,
+    so a fn that catches the error is refused all the same.
+    """
+    unfaithful = getattr(getattr(engine._thread_state, "observer", None), "unfaithful", None)
+    if unfaithful is None:  # (no trace here: fit's own watch of a model's comparisons, say)
+        return
+    ko = "fn이 컴파일한 함수를 부릅니다 (그 호출은 숫자를 돌려주고 .grad에 더합니다)"
+    en = "fn calls a compiled function (which returns a number and adds into .grad)"
+    caller = sys._getframe(2)  # fn's frame, which called __call__
+    unfaithful(caller, ko, en)
+    where = f"{caller.f_code.co_filename}:{caller.f_lineno}"
+    raise CompileError(
+        bilingual(
+            f"compile: {where}에서 {ko}: 안쪽 함수는 컴파일하지 말고 그대로 부르세요",
+            f"compile: at {where}, {en}; call the inner function itself, not its compiled form",
+        )
+    )
+
+
+def _first_difference(arg, structure, where):
+    """(where, item): the first place where `arg` has not the nesting of `structure` (a list where a number
+    was, or something else where a list was), or (where, arg) if there is none."""
+    while structure is not None and isinstance(arg, (list, tuple)) and len(arg) == len(structure):
+        for k, (item, s) in enumerate(zip(arg, structure)):
+            if (s is None) == isinstance(item, (list, tuple)) or s is not None and len(item) != len(s):
+                arg, structure, where = item, s, f"{where}[{k}]"
+                break
+        else:
+            return where, arg
+    return where, arg
+
+
 def _check_numbers(arg, structure, where):
     """If `arg` has the nesting of `structure`, raise the error for its first item that is no plain number.
 
@@ -377,6 +435,6 @@ def _holds_negative_zero(parameters):
     try:
         if min(map(math.copysign, repeat(1.0, len(grads)), grads), default=1.0) > 0.0:
             return False
-    except TypeError:  # None or another kind of number: the engine decides
+    except (TypeError, OverflowError):  # None, another kind of number, an int beyond the floats: the engine decides
         return True
     return any(g == 0.0 and math.copysign(1.0, g) < 0.0 for g in grads)
