@@ -925,7 +925,7 @@ class Value:
         # micrograd's constructor form: parents without a known local
         # derivative, until a `_backward` closure is assigned (the lecture's way).
         try:
-            children = iter(_children)
+            parents = iter(_children)
         except TypeError:  # Value(data, (x), 'tanh'): (x) is x itself, not a tuple
             raise TypeError(
                 bilingual(
@@ -935,7 +935,7 @@ class Value:
                     f"{type(_children).__name__}; for one parent write (x,), not (x)",
                 )
             ) from None
-        children = tuple(children)
+        children = tuple(parents)
         if children:
             for child in children:
                 if not isinstance(child, Value):
