@@ -82,7 +82,8 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
 - `fn` drew random numbers from `random` (the state is put back after tracing),
   seen by the state it leaves: a fn that seeds before drawing (`random.seed(42)`)
   leaves the state its previous call left, and is not seen (fit's check is);
-- `fn` printed (`print()`, in the tracing thread): compiled calls would not
+- `fn` printed (`print()`, or a write to `sys.stdout` / `sys.stderr`:
+  `pprint`, `tqdm.write`; in the tracing thread): compiled calls would not
   print again. The text is not shown (fit's interpreted run prints it);
 - a question Python answers for a Value by identity, not by its number,
   asked of a Value computed from the arguments (and constants) alone: `==`

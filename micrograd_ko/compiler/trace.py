@@ -516,7 +516,8 @@ def _where(frame):
 
 @contextmanager
 def _prints_kept(printed):
-    """While fn is traced, the tracing thread's `print()` calls are kept in `printed` (as text) and not shown.
+    """While fn is traced, the tracing thread's `print()` calls and writes to `sys.stdout` / `sys.stderr`
+    (`sys.stdout.write`, `pprint`, `tqdm.write`) are kept in `printed` (as text) and not shown.
 
     Compiled calls would not print again, so a fn that prints is refused;
     the text is not shown either: fit then runs the model interpreted,
@@ -530,11 +531,30 @@ def _prints_kept(printed):
         printed.append(" ".join(map(str, args)))
         return None
 
+    streams = sys.stdout, sys.stderr
     builtins.print = kept
+    sys.stdout, sys.stderr = (_KeptStream(stream, printed, tracing) for stream in streams)
     try:
         yield
     finally:
         builtins.print = original
+        sys.stdout, sys.stderr = streams
+
+
+class _KeptStream:
+    """`sys.stdout` or `sys.stderr` while fn is traced: the tracing thread's writes are kept, not shown."""
+
+    def __init__(self, stream, printed, tracing):
+        self._stream, self._printed, self._tracing = stream, printed, tracing
+
+    def write(self, text):
+        if threading.get_ident() != self._tracing:
+            return self._stream.write(text)
+        self._printed.append(text)
+        return len(text)
+
+    def __getattr__(self, name):  # flush, encoding, isatty, ...: the stream's own
+        return getattr(self._stream, name)
 
 
 def trace_fn(fn, example_args):
@@ -567,9 +587,10 @@ def trace_fn(fn, example_args):
     if printed:
         raise CompileError(
             bilingual(
-                "compile: fn이 print()로 글을 출력합니다: 컴파일된 호출은 fn의 파이썬 코드를 다시 실행하지 않으므로 "
-                "출력하지 않습니다",
-                "compile: fn prints (print()); compiled calls do not run fn's Python again, so they would not print",
+                "compile: fn이 글을 출력합니다 (print(), sys.stdout.write 등): 컴파일된 호출은 fn의 파이썬 코드를 다시 "
+                "실행하지 않으므로 출력하지 않습니다",
+                "compile: fn prints (print(), sys.stdout.write, ...); compiled calls do not run fn's Python again, so "
+                "they would not print",
             )
         )
     if drew:
