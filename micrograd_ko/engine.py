@@ -254,7 +254,8 @@ class Op(str):
     - `op.params`: the constants of the op (an exponent, a slope), for display.
 
     New ops (a loss, say) are made with `Op(...)` and applied with
-    `Value.from_op(data, op, parents)`.
+    `op.apply(parents)` (the number from `forward`), or with
+    `Value.from_op(data, op, parents)` (a number computed otherwise).
     """
 
     derivative: Callable[..., Any] | None
@@ -285,6 +286,40 @@ class Op(str):
     @property
     def name(self):
         return str(self)
+
+    def apply(self, parents: Sequence[Value]) -> Value:
+        """The node this op makes from the Values `parents`, its number from the op's own `forward`.
+
+        `Value.from_op(op.forward([p.data for p in parents]), op, parents)`,
+        but the `.data` is read here, by the engine: `micrograd_ko.compile`
+        then replays the op through its rules at every call (code of the
+        learner's that reads `.data` itself is refused there). The losses
+        are applied so. A NaN or infinite number (a .data set by hand) is
+        refused before `forward` sees it: hinge(nan, 1) would be max(0, nan) = 0.0.
+        """
+        if self.forward is None:
+            raise TypeError(
+                bilingual(
+                    f"연산 '{self}'에는 forward가 없습니다: Op(..., forward=함수)로 만들거나 "
+                    "Value.from_op(숫자, op, 부모)로 숫자를 주세요",
+                    f"the op '{self}' has no forward: make it with Op(..., forward=function), or give the number "
+                    "with Value.from_op(number, op, parents)",
+                )
+            )
+        parents = _as_list(parents, f"{self}.apply")
+        if not all(isinstance(p, Value) for p in parents):
+            raise TypeError(
+                bilingual(f"{self}.apply: 부모는 모두 Value여야 합니다", f"{self}.apply: every parent must be a Value")
+            )
+        try:
+            data = [p.data for p in parents]
+            _check_finite_inputs(self, data)
+            return Value.from_op(self.forward(data), self, parents)
+        except Exception as error:
+            _note_op_raised()  # compile: fn may catch it (see _tell_tracer)
+            if isinstance(error, (TypeError, OverflowError)):
+                _check_data(parents)  # a .data set by hand to something that is no float: say so
+            raise
 
     # An op is immutable: a copied graph shares its ops. Its rules are
     # functions, which pickle cannot store, so pickling says what to do instead.

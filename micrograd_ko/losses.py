@@ -36,11 +36,10 @@ from __future__ import annotations
 
 import math
 import numbers
-import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .engine import Op, Value, _check_data, _check_finite_inputs, _note_op_raised, sigmoid_of, softmax_of
+from .engine import Op, Value, sigmoid_of, softmax_of
 from .i18n import bilingual, did_you_mean
 
 __all__ = ["mse", "bce", "bce_with_logits", "cross_entropy", "hinge", "LOSSES", "get"]
@@ -138,27 +137,6 @@ def _targets(targets: Any, n: int, loss: str) -> list[Value]:
     return values
 
 
-_data = operator.attrgetter("data")
-
-
-def _apply(op: Op, parents: list[Value]) -> Value:
-    """The node `op(parents)`: its value is the op's own forward, so the two can never disagree.
-
-    A NaN or infinite number (a .data set by hand) is refused before the forward sees it:
-    hinge(nan, 1) would be max(0, nan) = 0.0.
-    """
-    data = list(map(_data, parents))
-    try:
-        _check_finite_inputs(op, data)
-        assert op.forward is not None  # every loss op is made with its forward
-        return Value.from_op(op.forward(data), op, parents)
-    except Exception as error:
-        _note_op_raised()  # compile: fn may catch it (see engine._tell_tracer)
-        if isinstance(error, (TypeError, OverflowError)):
-            _check_data(parents)  # a .data set by hand to something that is no float: say so
-        raise
-
-
 def _elementwise_op(name, korean, term, slope, check=None):
     """The mean over i of term(p_i, t_i) over parents (p_1..p_n, t_1..t_n).
 
@@ -213,7 +191,7 @@ def mse(preds: Value | float | Sequence[Value | float], targets: Value | float |
                 f"{len(preds)} predictions and {len(target_list)} targets: they must be equally many",
             )
         )
-    return _apply(MSE, preds + [t if isinstance(t, Value) else Value(t) for t in target_list])
+    return MSE.apply(preds + [t if isinstance(t, Value) else Value(t) for t in target_list])
 
 
 # -- binary cross-entropy (이진 교차 엔트로피) --------------------------------
@@ -263,7 +241,7 @@ BCE = _elementwise_op("bce", "이진 교차 엔트로피", _bce_term, _bce_slope
 def bce(p: Value | float | Sequence[Value | float], target: Value | float | Sequence[Value | float]) -> Value:
     """-(t log p + (1 - t) log(1 - p)) for probabilities p in [0, 1]; logs clamped at -100. Lists: the mean."""
     preds = _predictions(p, "bce")
-    return _apply(BCE, preds + _targets(target, len(preds), "bce"))
+    return BCE.apply(preds + _targets(target, len(preds), "bce"))
 
 
 def _bce_logits_term(z, t):
@@ -290,7 +268,7 @@ def bce_with_logits(
 ) -> Value:
     """bce(sigmoid(z), t) computed from the logit z, exact even for z = ±1e308. Lists: the mean."""
     preds = _predictions(z, "bce_with_logits")
-    return _apply(BCE_WITH_LOGITS, preds + _targets(target, len(preds), "bce_with_logits"))
+    return BCE_WITH_LOGITS.apply(preds + _targets(target, len(preds), "bce_with_logits"))
 
 
 # -- softmax cross-entropy (교차 엔트로피 오차) -------------------------------
@@ -389,7 +367,7 @@ def cross_entropy(logits: Sequence[Value | float], target_index: int | Value) ->
     nodes = [x if isinstance(x, Value) else Value(x) for x in items]
     if not isinstance(target_index, Value):
         target_index = Value(_class_index(target_index, len(nodes), target_index))
-    return _apply(CROSS_ENTROPY, nodes + [target_index])
+    return CROSS_ENTROPY.apply(nodes + [target_index])
 
 
 # -- hinge (max-margin) ------------------------------------------------------
@@ -416,7 +394,7 @@ HINGE = _elementwise_op("hinge", "힌지 손실", _hinge_term, _hinge_slope, _pl
 def hinge(score: Value | float | Sequence[Value | float], target: Value | float | Sequence[Value | float]) -> Value:
     """max(0, 1 - t * score) for a label t of -1 or +1 (micrograd's SVM loss). Lists: the mean."""
     preds = _predictions(score, "hinge")
-    return _apply(HINGE, preds + _targets(target, len(preds), "hinge"))
+    return HINGE.apply(preds + _targets(target, len(preds), "hinge"))
 
 
 LOSSES = {"mse": mse, "bce": bce, "bce_with_logits": bce_with_logits, "cross_entropy": cross_entropy, "hinge": hinge}

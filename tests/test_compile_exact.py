@@ -119,7 +119,7 @@ def test_an_op_named_like_a_row_is_replayed_through_its_own_rule():
 
 def _by_rule(op, parents):
     """A user op applied as losses do it: the number is the op's own forward (a library read, replayed)."""
-    return losses._apply(op, parents)
+    return op.apply(parents)
 
 
 @pytest.mark.parametrize("name", ["+", "exp", "sum", "tanh"])
@@ -1801,3 +1801,25 @@ def test_asking_the_type_through_the_standard_library_is_refused_too():
     w = Value(1.5)
     with pytest.raises(CompileError, match="asks the type of a value computed from its arguments alone"):
         ko.compile(lambda x: scaled(x) * w, 2.0)
+
+
+def test_a_learners_own_op_applied_by_its_forward_compiles_and_the_documented_from_op_route_is_refused():
+    """`Value.from_op(op.forward([x.data]), op, [x])` reads `.data` in the learner's code, so compile refused
+    every learner's op made the documented way. `op.apply(parents)` computes the number with the op's own
+    forward inside the engine: the op is replayed through its rules at every call."""
+    cube = ko.Op("cube", lambda inputs, out: (3.0 * inputs[0] ** 2,), forward=lambda inputs: inputs[0] ** 3)
+    w = Value(0.5)
+    f = ko.compile(lambda x: cube.apply([x * w]), 2.0)
+    for x in (2.0, -3.0, 0.25):
+        w.grad = 0.0
+        got = f(x), w.grad
+        w.grad = 0.0
+        out = cube.apply([Value(x) * w])
+        out.backward()
+        assert got == (out.data, w.grad)
+    with pytest.raises(CompileError, match="reads"):
+        ko.compile(lambda x: Value.from_op(cube.forward([(x * w).data]), cube, [x * w]), 2.0)
+    with pytest.raises(TypeError, match="has no forward"):
+        ko.Op("nameless", lambda inputs, out: (1.0,)).apply([w])
+    with pytest.raises(TypeError, match="every parent must be a Value"):
+        cube.apply([1.0])

@@ -132,7 +132,8 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
   where the op's `forward` agreed while tracing; so are local derivatives it
   hands over (a straight-through estimator's 1.0), while those `from_op`
   computes with the op's `derivative` are computed so at every call. An op
-  micrograd_ko's own code applies (the losses) is replayed through its rules;
+  applied with `op.apply(parents)` (the losses' way, open to the learner's
+  own ops: the engine reads the numbers) is replayed through its rules;
 - a graph of more than `MAX_NODES` nodes or `MAX_TERMS` nodes + edges, before
   any code is written, and code of more than `MAX_SOURCE` characters before
   Python compiles it (Python's own compile of a huge function is the cost:

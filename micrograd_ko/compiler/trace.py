@@ -22,7 +22,7 @@ import types
 from contextlib import contextmanager
 from typing import Any
 
-from .. import engine, losses
+from .. import engine
 from ..engine import Value
 from ..i18n import bilingual
 from ..learners_code import _is_learners, _is_library
@@ -131,8 +131,8 @@ def _describe(structure):
 # --------------------------------------------------------------------------
 
 # Library code that reads `.data` only to compute what the compiler replays
-# itself (the losses compute a node's number with its op's own forward).
-_FAITHFUL_READERS = {losses._apply.__code__}
+# itself (`Op.apply`, which the losses use: a node's number from its op's own forward).
+_FAITHFUL_READERS = {engine.Op.apply.__code__}
 
 # fit gives the model plain numbers in its interpreted run, Values while it traces (`numbers_given`). Python
 # computes the same floats for both where fn's code applies an operator (`x + y`, `-x`); but a call that
