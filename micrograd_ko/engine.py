@@ -49,7 +49,7 @@ from inside the library. In detail:
 - Forward: a value beyond the float range raises OverflowError, an input
   outside an op's domain MathDomainError (ZeroDivisionMathError for x / 0).
   A local derivative is stored only if it is a finite float; where it is
-  not (sqrt at 0, x / 1e-320), building the node raises OverflowError
+  not (sqrt at 0, 0 / 1e-320), building the node raises OverflowError
   ("d/dx ..."): the value alone can still be had inside `no_grad()`.
 - A NaN or ±inf in an input's `.data` (set by hand, or left by a diverged
   manual step `p.data += -lr * p.grad`) is refused by every op, with a
@@ -397,10 +397,6 @@ def _is_value(x):
 # Functions that serve floats and Values alike, so one rule does both.
 def _exp(x):
     return x.exp() if _is_value(x) else math.exp(x)
-
-
-def _erf(x):
-    return x.erf() if _is_value(x) else math.erf(x)
 
 
 def _log(x):
