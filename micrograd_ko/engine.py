@@ -1487,19 +1487,16 @@ def _apply2(op, x, y):
         _note_op_raised()
         _check_data([x, y])
         raise
+    if _paused_threads and not _recording():
+        return _leaf(data)
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
-    if not _paused_threads or _recording():
-        out._op = op
-        out._a = x
-        out._b = y
-        out._da, out._db = op.df(xd, yd, data)
-    else:
-        out._op = MADE_IN_NO_GRAD
-        out._a = out._b = out._da = None
-        out._db = 0.0
+    out._op = op
+    out._a = x
+    out._b = y
+    out._da, out._db = op.df(xd, yd, data)
     return out
 
 
@@ -1852,13 +1849,8 @@ def _chain_step(node):
 def _clear_gradients(order, output):
     """After a pass met a .grad that is not a number: None counts as 0.0, anything else is an error."""
     for node in order:
-        g = node.grad
-        if g is None:
-            node.grad = 0.0
-        elif isinstance(g, bool) or not isinstance(g, numbers.Real):
-            raise _not_a_number(node, g)
-        else:
-            node.grad = 0.0
+        grad_number(node)  # the error for a .grad that is neither a number nor None
+        node.grad = 0.0
     output.grad = 1.0
 
 
