@@ -37,9 +37,10 @@ Design notes (why the code looks the way it does):
   cycle); every node made by the op table stays closure-free.
   `node_kind(node)` tells the two apart ('op', 'closure', 'missing', 'leaf').
 - The last section of this file ("Watching a computation") holds the hooks
-  that `micrograd_ko.compile` installs while it traces a function; the
-  engine only calls them (`_tell_tracer`, `_compared`), and backprop needs
-  none of them.
+  that `micrograd_ko.compile` installs while it traces a function (and `fit`
+  while it checks compiled steps), with the counters that switch them on;
+  the engine only calls them (`_tell_tracer`, `_compared`), and backprop
+  needs none of them.
 
 The numerical policy (one policy for forward, backward and `grad`):
 finite and right where the math is finite; one clear bilingual error where
@@ -187,16 +188,6 @@ def is_grad_enabled() -> bool:
     return getattr(_thread_state, "enabled", True)
 
 
-# What compile and fit install while they watch (the hooks themselves are at the end of this file)
-_observed_threads = 0
-_watchers = 0
-_SLOTS: dict[str, Any] = {}  # Value's own `data` and `grad` slots, kept aside while watching properties replace them
-# fit, while an accuracy function of the learner's judges a batch's predictions: told of each Value whose text is
-# asked for, or which is copied (a compiled step's predictions are new leaves, whose text and copies show another
-# .grad)
-_text_watch = None
-
-
 def _recording():
     return _paused_threads == 0 or getattr(_thread_state, "enabled", True)
 
@@ -219,18 +210,6 @@ def no_grad() -> Iterator[None]:
         _thread_state.enabled = previous
         with _pause_lock:
             _paused_threads -= 1
-
-
-@contextmanager
-def _recording_anyway() -> Iterator[None]:
-    """Inside this block this thread records its graph, even within no_grad() (fit differentiates a compiled
-    step's stand-ins when the learner's accuracy function, maybe inside a no_grad() block, asks their text)."""
-    previous = getattr(_thread_state, "enabled", True)
-    _thread_state.enabled = True
-    try:
-        yield
-    finally:
-        _thread_state.enabled = previous
 
 
 # --------------------------------------------------------------------------
@@ -2150,13 +2129,33 @@ def _is_zero(local):
 
 
 # --------------------------------------------------------------------------
-# Watching a computation (what `micrograd_ko.compile` needs while it traces;
-# backprop does not need any of it)
+# Watching a computation (what `micrograd_ko.compile` needs while it traces,
+# and `fit` while it checks compiled steps; backprop does not need any of it)
 # --------------------------------------------------------------------------
 # Tracing a function has to know which leaves the function made itself (its
 # constants) and which Python decisions it took on Values (`if x > 0`). The
 # engine reports both to this thread's observer, if any; like no_grad, other
 # threads are not affected, and a global count keeps the common case cheap.
+
+_observed_threads = 0  # how many threads an `observe` block watches (the engine's hooks test it first)
+_watchers = 0
+_SLOTS: dict[str, Any] = {}  # Value's own `data` and `grad` slots, kept aside while watching properties replace them
+# fit, while an accuracy function of the learner's judges a batch's predictions: told of each Value whose text is
+# asked for, or which is copied (a compiled step's predictions are new leaves, whose text and copies show another
+# .grad)
+_text_watch = None
+
+
+@contextmanager
+def _recording_anyway() -> Iterator[None]:
+    """Inside this block this thread records its graph, even within no_grad() (fit differentiates a compiled
+    step's stand-ins when the learner's accuracy function, maybe inside a no_grad() block, asks their text)."""
+    previous = getattr(_thread_state, "enabled", True)
+    _thread_state.enabled = True
+    try:
+        yield
+    finally:
+        _thread_state.enabled = previous
 
 
 @contextmanager
