@@ -969,9 +969,10 @@ class Value:
     def from_op(data: float, op: Op, parents: Sequence[Value], local_grads: Iterable[float] | None = None) -> Value:
         """A new node made by the `Op` `op` from the `Value`s `parents`, holding `data`.
 
-        The public way to add an operation (a loss, say) to the engine. The
-        local derivatives are `local_grads` (one float per parent) if given,
-        else the op's rule applied to the parents' numbers. Inside
+        The public way to add an operation whose number is computed outside
+        the engine (`op.apply(parents)` computes it with the op's own
+        `forward`). The local derivatives are `local_grads` (one float per
+        parent) if given, else the op's rule applied to the parents' numbers. Inside
         `no_grad()` the node is a leaf, and no derivative is computed (as
         for the built-in ops: nothing will ever ask for it).
         """
@@ -1655,10 +1656,11 @@ def topological_order(root, done=None):
     """Every node `root` depends on, each after all of its parents.
 
     Depth-first search with an explicit stack (no recursion, so a chain of a
-    million operations is fine). A node is pushed, then later a `None`
-    marker on top of it; when the marker is popped again, everything pushed
-    after it (the node's parents and their ancestors) is finished, so the
-    node itself is finished too. A leaf is finished as soon as it is popped.
+    million operations is fine). A node with parents, when first popped,
+    goes back on the stack with a `None` marker above it and its parents
+    above that. When the marker is popped, everything pushed after it (the
+    node's parents and their ancestors) is finished, so the node under the
+    marker is finished too. A leaf is finished as soon as it is popped.
 
     `done` is a dict used as an ordered set: it keeps the finished nodes in
     the order they were finished, which is the topological order, and

@@ -1,4 +1,4 @@
-"""Small neural networks built from `Value`s: Neuron, Layer, MLP, Dropout.
+"""Small neural networks built from `Value`s: Neuron, Layer, MLP, Dropout, Sequential.
 
 A neuron computes act(w · x + b): ONE `dot` node for w · x (not 2n nodes
 of multiplications and additions), one `+` node for the bias and one node
