@@ -1294,49 +1294,6 @@ class Value:
                 node.grad = previous
             raise
 
-    def __copy__(self) -> Value:
-        # A shallow copy shares the closure, which updates the ORIGINAL node's
-        # parents from the ORIGINAL node's .grad: the copy's gradient would be
-        # lost. So a node with a closure refuses, as deepcopy does (a copy of
-        # a node whose parents have closures is fine: it shares those parents).
-        if type(self._da) is _Closure:
-            raise _closure_copy_error()
-        _note_copied()
-        if _text_watch is not None:  # (a copy holds the .grad, as the text shows it)
-            _text_watch(self)
-        copied = object.__new__(type(self))
-        for slot in Value.__slots__:
-            setattr(copied, slot, getattr(self, slot))
-        if hasattr(self, "__dict__"):  # a subclass without __slots__
-            copied.__dict__.update(self.__dict__)
-        return copied
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
-        # copy.deepcopy's own walk recurses once per parent (a RecursionError from ~100 ops deep):
-        # the graph is copied here in topological order instead, each node after its parents.
-        _note_copied()
-        if _text_watch is not None:  # (a copy holds the .grad, as the text shows it)
-            _text_watch(self)
-        for node in topological_order(self):
-            if id(node) in memo:
-                continue
-            if type(node._da) is _Closure:
-                raise _closure_copy_error()
-            copied = object.__new__(type(node))
-            for slot in Value.__slots__:
-                setattr(copied, slot, getattr(node, slot))
-            a = node._a
-            if type(a) is tuple:
-                copied._a = tuple(memo.get(id(p), p) for p in a)
-            elif a is not None:
-                copied._a = memo.get(id(a), a)
-            if node._b is not None:
-                copied._b = memo.get(id(node._b), node._b)
-            if hasattr(node, "__dict__"):  # a subclass without __slots__
-                copied.__dict__.update(copy.deepcopy(node.__dict__, memo))
-            memo[id(node)] = copied
-        return cast(Value, memo[id(self)])
-
     @property
     def _backward(self) -> Callable[[], object]:
         """One step of the chain rule: a function that passes this node's gradient on to its parents.
@@ -1380,6 +1337,51 @@ class Value:
         """Set the gradient of this node and every node it depends on to 0."""
         for node in topological_order(self):
             node.grad = 0.0
+
+    # -- copying ------------------------------------------------------------
+
+    def __copy__(self) -> Value:
+        # A shallow copy shares the closure, which updates the ORIGINAL node's
+        # parents from the ORIGINAL node's .grad: the copy's gradient would be
+        # lost. So a node with a closure refuses, as deepcopy does (a copy of
+        # a node whose parents have closures is fine: it shares those parents).
+        if type(self._da) is _Closure:
+            raise _closure_copy_error()
+        _note_copied()
+        if _text_watch is not None:  # (a copy holds the .grad, as the text shows it)
+            _text_watch(self)
+        copied = object.__new__(type(self))
+        for slot in Value.__slots__:
+            setattr(copied, slot, getattr(self, slot))
+        if hasattr(self, "__dict__"):  # a subclass without __slots__
+            copied.__dict__.update(self.__dict__)
+        return copied
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        # copy.deepcopy's own walk recurses once per parent (a RecursionError from ~100 ops deep):
+        # the graph is copied here in topological order instead, each node after its parents.
+        _note_copied()
+        if _text_watch is not None:  # (a copy holds the .grad, as the text shows it)
+            _text_watch(self)
+        for node in topological_order(self):
+            if id(node) in memo:
+                continue
+            if type(node._da) is _Closure:
+                raise _closure_copy_error()
+            copied = object.__new__(type(node))
+            for slot in Value.__slots__:
+                setattr(copied, slot, getattr(node, slot))
+            a = node._a
+            if type(a) is tuple:
+                copied._a = tuple(memo.get(id(p), p) for p in a)
+            elif a is not None:
+                copied._a = memo.get(id(a), a)
+            if node._b is not None:
+                copied._b = memo.get(id(node._b), node._b)
+            if hasattr(node, "__dict__"):  # a subclass without __slots__
+                copied.__dict__.update(copy.deepcopy(node.__dict__, memo))
+            memo[id(node)] = copied
+        return cast(Value, memo[id(self)])
 
 
 def _number_to_compare(x, symbol):
