@@ -189,6 +189,8 @@ def is_grad_enabled() -> bool:
 
 
 def _recording():
+    """`is_grad_enabled()` as every op asks it: no thread-local read while no thread is inside no_grad(), and
+    nothing told to a tracer (fn did not ask)."""
     return _paused_threads == 0 or getattr(_thread_state, "enabled", True)
 
 
