@@ -189,8 +189,8 @@ def is_grad_enabled() -> bool:
 
 
 def _recording():
-    """`is_grad_enabled()` as every op asks it: no thread-local read while no thread is inside no_grad(), and
-    nothing told to a tracer (fn did not ask)."""
+    """`is_grad_enabled()` as the ops ask it, telling no tracer (fn did not ask); each op asks only once some
+    thread is inside no_grad() (`if _paused_threads and not _recording()`), so the usual op reads no thread-local."""
     return _paused_threads == 0 or getattr(_thread_state, "enabled", True)
 
 
