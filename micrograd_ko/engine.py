@@ -936,30 +936,8 @@ class Value:
         self._op = _op
         # micrograd's constructor form: parents without a known local
         # derivative, until a `_backward` closure is assigned (the lecture's way).
-        try:
-            parents = iter(_children)
-        except TypeError:  # Value(data, (x), 'tanh'): (x) is x itself, not a tuple
-            raise TypeError(
-                bilingual(
-                    f"Value(data, _children, _op): _children은 Value의 튜플이어야 합니다 (받은 자료형: "
-                    f"{type(_children).__name__}): 부모가 하나면 (x)가 아니라 (x,)로 쓰세요",
-                    f"Value(data, _children, _op): _children must be a tuple of Values, got "
-                    f"{type(_children).__name__}; for one parent write (x,), not (x)",
-                )
-            ) from None
-        children = tuple(parents)
-        if children:
-            for child in children:
-                if not isinstance(child, Value):
-                    raise TypeError(
-                        bilingual(
-                            f"Value(data, _children, _op): 자식은 모두 Value여야 합니다 (받은 자료형: {type(child).__name__})",
-                            f"Value(data, _children, _op): every child must be a Value, got {type(child).__name__}",
-                        )
-                    )
-            self._a, self._da = children, None
-        else:
-            self._a = self._da = None
+        self._a = _children_given(_children) or None
+        self._da = None
         self._b = None
         self._db = 0.0
         if _observed_threads:
@@ -1384,6 +1362,31 @@ class Value:
                 copied.__dict__.update(copy.deepcopy(node.__dict__, memo))
             memo[id(node)] = copied
         return cast(Value, memo[id(self)])
+
+
+def _children_given(children):
+    """The `_children` of micrograd's constructor `Value(data, _children, _op)` as a tuple of Values, or a clear error."""
+    try:
+        parents = iter(children)
+    except TypeError:  # Value(data, (x), 'tanh'): (x) is x itself, not a tuple
+        raise TypeError(
+            bilingual(
+                f"Value(data, _children, _op): _children은 Value의 튜플이어야 합니다 (받은 자료형: "
+                f"{type(children).__name__}): 부모가 하나면 (x)가 아니라 (x,)로 쓰세요",
+                f"Value(data, _children, _op): _children must be a tuple of Values, got "
+                f"{type(children).__name__}; for one parent write (x,), not (x)",
+            )
+        ) from None
+    parents = tuple(parents)
+    for parent in parents:
+        if not isinstance(parent, Value):
+            raise TypeError(
+                bilingual(
+                    f"Value(data, _children, _op): 자식은 모두 Value여야 합니다 (받은 자료형: {type(parent).__name__})",
+                    f"Value(data, _children, _op): every child must be a Value, got {type(parent).__name__}",
+                )
+            )
+    return parents
 
 
 def _number_to_compare(x, symbol):
