@@ -1255,17 +1255,7 @@ class Value:
                 _check_data(order)
                 _clear_gradients(order, self)
                 _propagate(order)
-            for node, previous in held:
-                if isinstance(previous, Value):  # always truthy, so the overflow test below would blame the lr
-                    raise _not_a_number(node, previous)
-                try:
-                    node.grad += previous
-                except TypeError:
-                    raise _not_a_number(node, previous) from None
-                except OverflowError:  # an int beyond the floats, set by hand
-                    raise _gradient_overflow(node) from None
-                if node.grad - node.grad:  # the sum with what it held is beyond the floats
-                    raise _gradient_overflow(node)
+            _add_held_gradients(held)
             self.grad = 1.0
         except BaseException:  # leave every gradient as it was
             for node in order:
@@ -1828,6 +1818,24 @@ def _chain_step(node):
             parent.grad += g * local
             if not -_LARGEST <= parent.grad <= _LARGEST:
                 raise _gradient_overflow(parent)
+
+
+def _add_held_gradients(held):
+    """Add to each node's new gradient the one it held before backward() (pairs (node, held gradient)).
+
+    A held .grad set by hand to something that is no number, or a sum beyond the floats, raises.
+    """
+    for node, previous in held:
+        if isinstance(previous, Value):  # always truthy, so the overflow test below would blame the lr
+            raise _not_a_number(node, previous)
+        try:
+            node.grad += previous
+        except TypeError:
+            raise _not_a_number(node, previous) from None
+        except OverflowError:  # an int beyond the floats, set by hand
+            raise _gradient_overflow(node) from None
+        if node.grad - node.grad:  # the sum with what it held is beyond the floats
+            raise _gradient_overflow(node)
 
 
 def _clear_gradients(order, output):
