@@ -18,17 +18,6 @@ from micrograd_ko.module import Module
 from micrograd_ko.train import fit
 
 
-@pytest.fixture
-def interpreted_steps(monkeypatch):
-    """The list of fit's interpreted steps taken while the test runs (one entry per step)."""
-    import micrograd_ko.train as train
-
-    calls = []
-    real = train._interpreted_step
-    monkeypatch.setattr(train, "_interpreted_step", lambda *a: calls.append(1) or real(*a))
-    return calls
-
-
 class SaysWhenCalled(Module):
     """A learner's model that prints a line on every forward pass, to see how often fit calls it."""
 
