@@ -932,6 +932,13 @@ class Value:
             raise TypeError(
                 bilingual(f"label은 문자열이어야 합니다: {label!r}", f"label must be a str, got {type(label).__name__}")
             )
+        if not isinstance(_op, str):  # (an Op is a str)
+            raise TypeError(
+                bilingual(
+                    f"Value(data, _children, _op): _op은 연산의 이름(문자열)이어야 합니다: {_op!r}",
+                    f"Value(data, _children, _op): _op must be the op's name (a str), got {type(_op).__name__}",
+                )
+            )
         self.label = label
         self._op = _op
         # micrograd's constructor form: parents without a known local

@@ -357,6 +357,14 @@ def cross_entropy(logits: Sequence[Value | float], target_index: int | Value) ->
             )
         )
     items = _items(logits)
+    if not items:
+        raise ValueError(
+            "cross_entropy: "
+            + bilingual(
+                "로짓 목록이 비어 있습니다: 클래스마다 로짓이 하나씩 있어야 합니다",
+                "the list of logits is empty: give one logit per class",
+            )
+        )
     nodes = [x if isinstance(x, Value) else Value(x) for x in items]
     if not isinstance(target_index, Value):
         target_index = Value(_class_index(target_index, len(nodes), target_index))
