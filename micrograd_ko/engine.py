@@ -1034,7 +1034,7 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={_shown(self.data)}, grad={_shown(self.grad)}{label})"  # grad None: PyTorch's habit of clearing it
 
-    # -- comparing, and refusing to become a plain number ----------------------
+    # -- comparing, and refusing to become a plain number ------------------
     # Values compare by their numbers (handy in rules and in user code).
     # __eq__ is left alone on purpose: nodes are hashed by identity.
     def __lt__(self, other: Value | float) -> bool:
