@@ -442,7 +442,7 @@ def _same_error(one, other):
 # (`getattr(p, name)`) and micrograd_ko's functions that walk a graph. (A Value's text, which shows the grad, is
 # watched while the accuracy judges: `_judged_watching_text`.)
 _GRAPH_ATTRIBUTES = frozenset(
-    {"grad", "_prev", "_op", "local_grads", "backward", "_backward", "_a", "_b", "_da", "_db", "label"}
+    {"grad", "_prev", "_op", "op", "local_grads", "backward", "_backward", "_a", "_b", "_da", "_db", "label"}
     | _BY_COMPUTED_NAME
     | {"topological_order", "grad_number", "node_kind"}
 )
