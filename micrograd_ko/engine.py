@@ -1017,6 +1017,10 @@ class Value:
             return self._da if type(self._da) is tuple else ()
         return (self._da,) if self._b is None else (self._da, self._db)
 
+    @property
+    def op(self) -> str:
+        return self._op
+
     # isinstance(x, float) asks this of a Value (whose type is not float): a number would answer otherwise, so
     # while compile traces, a tracer hears of it (it refuses where x is computed from fn's arguments alone)
     @property  # type: ignore[misc]
