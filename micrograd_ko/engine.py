@@ -1019,6 +1019,7 @@ class Value:
 
     @property
     def op(self) -> str:
+        """The operation that made this node ('' for a leaf): `_op`, read only (micrograd's name is `_op`)."""
         return self._op
 
     # isinstance(x, float) asks this of a Value (whose type is not float): a number would answer otherwise, so
