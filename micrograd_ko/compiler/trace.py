@@ -19,6 +19,7 @@ import random
 import sys
 import threading
 import types
+import warnings
 from contextlib import contextmanager
 from typing import Any
 
@@ -521,7 +522,13 @@ def _prints_kept(printed):
 
     Compiled calls would not print again, so a fn that prints is refused;
     the text is not shown either: fit then runs the model interpreted,
-    which prints it. Other threads print as usual.
+    which prints it. Other threads print as usual. The console's stream
+    objects themselves are watched too, not only the names in `sys`: a
+    logging handler, `sys.__stdout__` or an `OUT = sys.stdout` bound before
+    write to the object. So are warnings shown (`warnings.warn`, wherever
+    they would go: a `catch_warnings(record=True)` list too); Python counts
+    a warning shown once as shown, so the trace's are forgotten afterwards
+    (fit's interpreted run shows them, as it would have).
     """
     original, tracing = builtins.print, threading.get_ident()
 
@@ -532,13 +539,57 @@ def _prints_kept(printed):
         return None
 
     streams = sys.stdout, sys.stderr
-    builtins.print = kept
-    sys.stdout, sys.stderr = (_KeptStream(stream, printed, tracing) for stream in streams)
+    consoles = {id(s): s for s in (*streams, sys.__stdout__, sys.__stderr__) if s is not None}.values()
+    # (leaving catch_warnings puts back the filters and makes Python forget which warnings it showed)
+    with warnings.catch_warnings():
+        show = warnings.showwarning
+
+        def kept_warning(message, category, *args, **kwargs):
+            if threading.get_ident() != tracing:
+                return show(message, category, *args, **kwargs)
+            printed.append(f"{category.__name__}: {message}")
+            return None
+
+        warnings.showwarning = kept_warning
+        builtins.print = kept
+        sys.stdout, sys.stderr = (_KeptStream(stream, printed, tracing) for stream in streams)
+        watched = [_watch_writes(stream, printed, tracing) for stream in consoles]
+        try:
+            yield
+        finally:
+            builtins.print = original
+            sys.stdout, sys.stderr = streams
+            for put_back in reversed(watched):
+                put_back()
+
+
+def _watch_writes(stream, printed, tracing):
+    """Make the stream object's own `write` keep the tracing thread's text in `printed`; return what undoes it
+    (nothing for a stream whose attributes are fixed: the names in `sys` are watched all the same)."""
+    held = vars(stream).get("write", _NOTHING) if hasattr(stream, "__dict__") else _NOTHING
+    write = stream.write
+
+    def kept(text):
+        if threading.get_ident() != tracing:
+            return write(text)
+        printed.append(text)
+        return len(text)
+
     try:
-        yield
-    finally:
-        builtins.print = original
-        sys.stdout, sys.stderr = streams
+        stream.write = kept
+    except (AttributeError, TypeError):
+        return lambda: None
+
+    def put_back():
+        if held is _NOTHING:
+            del stream.write
+        else:
+            stream.write = held
+
+    return put_back
+
+
+_NOTHING = object()
 
 
 class _KeptStream:

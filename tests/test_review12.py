@@ -1,0 +1,139 @@
+"""fit(compile=True) equals fit(compile=False), and a trace hides nothing a learner sees (the twelfth review):
+what a learner's accuracy function does with a compiled step's stand-in predictions through micrograd_ko's own
+graph walks, and what a traced model writes or warns through other routes than print() and sys.stdout."""
+
+import io
+import logging
+import sys
+import warnings
+
+from test_fit_python_state import X, Y, bits
+
+from micrograd_ko import nn
+from micrograd_ko.module import Module
+from micrograd_ko.train import fit
+
+
+def _runs(make, accuracy=None, **kwargs):
+    """[(history, weights' (data, grad) bits)] for compile=True and compile=False, each on a new model."""
+    runs = []
+    for compile_ in (True, False):
+        model = make()
+        history = fit(model, X, Y, epochs=3, batch_size=4, progress=False, seed=0, compile=compile_,
+                      accuracy=accuracy() if accuracy else None, **kwargs)  # fmt: skip
+        runs.append((history, [(bits(p.data), bits(p.grad)) for p in model.parameters()]))
+    return runs
+
+
+def _mlp():
+    return nn.MLP(2, [4, 1], seed=1)
+
+
+class Logs(Module):
+    """A learner's model that logs a line on every forward pass through a handler made before fit."""
+
+    def __init__(self, log):
+        self.net, self.log = nn.MLP(2, [4, 1], seed=1), log
+
+    def __call__(self, x):
+        self.log.warning("forward")
+        return self.net(x)
+
+
+def test_a_model_that_logs_to_a_handler_of_the_console_logs_as_often(capsys):
+    """logging's StreamHandler holds the sys.stderr object it was given: the trace's line went past the watch of
+    sys.stderr, so the model compiled and logged 13 lines against 24 interpreted (12 rows, 2 epochs)."""
+    log = logging.getLogger("micrograd_ko.tests.review12")
+    handler = logging.StreamHandler(sys.stderr)
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        log.warning("warm")  # (the logger's own caches filled before fit)
+        capsys.readouterr()
+        for compile_ in (True, False):
+            fit(Logs(log), X, Y, epochs=2, batch_size=4, progress=False, seed=0, compile=compile_)
+            assert capsys.readouterr().err.count("forward") == 24
+    finally:
+        log.removeHandler(handler)
+
+
+class LogsByName(Module):
+    """A learner's model that logs through `logging.getLogger(name)` at each call (no logger kept in the model)."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        logging.getLogger("micrograd_ko.tests.review12.by_name").warning("forward")
+        return self.net(x)
+
+
+def test_a_model_that_logs_by_a_loggers_name_logs_as_often(capsys):
+    """The logger is looked up by name in each call, so nothing the model keeps holds the handler's stream:
+    the trace's line went to the stream object itself, past the watch of the name sys.stderr (13 against 24)."""
+    log = logging.getLogger("micrograd_ko.tests.review12.by_name")
+    handler = logging.StreamHandler(sys.stderr)
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        log.warning("warm")
+        capsys.readouterr()
+        for compile_ in (True, False):
+            fit(LogsByName(), X, Y, epochs=2, batch_size=4, progress=False, seed=0, compile=compile_)
+            assert capsys.readouterr().err.count("forward") == 24
+    finally:
+        log.removeHandler(handler)
+
+
+class WritesTo(Module):
+    """A learner's model that writes a line on every forward pass to a stream it was given."""
+
+    def __init__(self, stream):
+        self.net, self.stream = nn.MLP(2, [4, 1], seed=1), stream
+
+    def __call__(self, x):
+        self.stream.write("forward\n")
+        return self.net(x)
+
+
+def test_a_model_that_writes_to_the_console_object_it_holds_writes_as_often(capsys):
+    """sys.__stdout__, or sys.stdout bound before fit (`OUT = sys.stdout`): 13 lines compiled, 24 interpreted."""
+    for compile_ in (True, False):
+        fit(WritesTo(sys.stdout), X, Y, epochs=2, batch_size=4, progress=False, seed=0, compile=compile_)
+        assert capsys.readouterr().out.count("forward") == 24
+
+
+def test_a_model_that_writes_to_a_file_or_a_buffer_writes_as_often():
+    """A log file or an io.StringIO the model writes to: 13 lines compiled, 24 interpreted, under no notice."""
+    for compile_ in (True, False):
+        buffer = io.StringIO()
+        fit(WritesTo(buffer), X, Y, epochs=2, batch_size=4, progress=False, seed=0, compile=compile_)
+        assert buffer.getvalue().count("forward") == 24
+
+
+class Warns(Module):
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        warnings.warn("a warning of the learner's model", UserWarning, stacklevel=1)
+        return self.net(x)
+
+
+def test_a_model_that_warns_shows_its_warning_compiled_too(capsys):
+    """The trace kept the warning's text back, and Python's registry then counted it as shown: compiled, the
+    learner never saw it (interpreted, once). Where warnings are recorded (`catch_warnings(record=True)`, as
+    pytest does) the trace's went into the record and the model compiled: 1 warning against 24 with the filter
+    "always"."""
+    for action, times in (("default", 1), ("always", 24)):
+        for compile_ in (True, False):
+            with warnings.catch_warnings(record=True) as caught:  # (a fresh registry for each run)
+                warnings.simplefilter(action)
+                fit(Warns(), X, Y, epochs=2, batch_size=4, progress=False, seed=0, compile=compile_)
+            assert sum("of the learner's model" in str(w.message) for w in caught) == times
+    for compile_ in (True, False):  # shown on sys.stderr
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = lambda message, *rest: print(f"shown: {message}", file=sys.stderr)
+            fit(Warns(), X, Y, epochs=2, batch_size=4, progress=False, seed=0, compile=compile_)
+        assert capsys.readouterr().err.count("a warning of the learner's model") == 1
