@@ -195,6 +195,9 @@ _SLOTS: dict[str, Any] = {}  # Value's own `data` and `grad` slots, kept aside w
 # asked for, or which is copied (a compiled step's predictions are new leaves, whose text and copies show another
 # .grad)
 _text_watch = None
+# ... and told of the nodes every walk of a graph reaches (`topological_order`, which drawings, `grad()`,
+# `zero_grad()` and `backward()` take, and `_prev`, `local_grads()`): a compiled step's predictions have no graph
+_graph_watch = None
 
 
 def _recording():
@@ -1037,6 +1040,8 @@ class Value:
     @property
     def _prev(self) -> tuple[Value, ...]:
         """The parents, in the order of `local_grads()`."""
+        if _graph_watch is not None:
+            _graph_watch((self,))
         a = self._a
         if a is None:
             return ()
@@ -1047,6 +1052,8 @@ class Value:
     def local_grads(self) -> tuple[float, ...]:
         """d self / d parent for each parent in `_prev` (floats); () for a leaf, and for a node
         made with Value(data, children, op), whose rule (if any) is a `_backward` closure."""
+        if _graph_watch is not None:
+            _graph_watch((self,))
         a = self._a
         if a is None:
             return ()
@@ -1332,6 +1339,8 @@ class Value:
         _note_copied()
         if _text_watch is not None:  # (a copy holds the .grad, as the text shows it)
             _text_watch(self)
+        if _graph_watch is not None:  # (and the parents: the graph)
+            _graph_watch((self,))
         copied = object.__new__(type(self))
         for slot in Value.__slots__:
             setattr(copied, slot, getattr(self, slot))
@@ -1721,12 +1730,13 @@ def topological_order(root, done=None):
                 push(a)
                 if node._b is not None:
                     push(node._b)
-    if not start:
-        return list(done)
     # (the new nodes are the last ones: read from the end, so that walking many roots through one `done`
     # costs what they add, not all of `done` again each time: compile walks every guard's node so, and a fn
     # with 10,000 comparisons took 4.4 s to compile, 0.7 s with this)
-    return list(islice(reversed(done), len(done) - start))[::-1]
+    found = list(done) if not start else list(islice(reversed(done), len(done) - start))[::-1]
+    if _graph_watch is not None:
+        _graph_watch(found)
+    return found
 
 
 def _propagate(order):
