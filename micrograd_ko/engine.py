@@ -189,6 +189,7 @@ def is_grad_enabled() -> bool:
 
 # What compile and fit install while they watch (the hooks themselves are at the end of this file)
 _observed_threads = 0
+_OBJECTS_CLASS = object.__dict__["__class__"]  # (Value's __class__ is a property: the setter is object's own)
 _watchers = 0
 _SLOTS: dict[str, Any] = {}  # Value's own `data` and `grad` slots, kept aside while watching properties replace them
 # fit, while an accuracy function of the learner's judges a batch's predictions: told of each Value whose text is
@@ -1067,11 +1068,15 @@ class Value:
 
     # isinstance(x, float) asks this of a Value (whose type is not float): a number would answer otherwise, so
     # while compile traces, a tracer hears of it (it refuses where x is computed from fn's arguments alone)
-    @property  # type: ignore[misc]
-    def __class__(self) -> type:  # noqa: PLE0202 - read only, as object's own is for a Value
+    @property
+    def __class__(self) -> type:  # noqa: PLE0202 - a property over object's own, which it answers
         if _observed_threads:
             _type_asked(self)
         return type(self)  # (a subclass's own: pickle and copyreg build the copy from it)
+
+    @__class__.setter
+    def __class__(self, cls: type) -> None:  # noqa: PLE0202 - `v.__class__ = Mine` as object allows it
+        _OBJECTS_CLASS.__set__(self, cls)
 
     def __repr__(self) -> str:
         if _watchers:  # compile is tracing: text made of the number (str(x), f"{x}", print(x)) is a read of it

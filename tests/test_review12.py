@@ -163,3 +163,18 @@ def test_a_model_that_warns_shows_its_warning_compiled_too(capsys):
             warnings.showwarning = lambda message, *rest: print(f"shown: {message}", file=sys.stderr)
             fit(Warns(), X, Y, epochs=2, batch_size=4, progress=False, seed=0, compile=compile_)
         assert capsys.readouterr().err.count("a warning of the learner's model") == 1
+
+
+def test_a_value_can_be_given_a_subclass_of_the_same_layout():
+    """`v.__class__ = Mine` (a subclass adding no slots) worked before Value's __class__ became a property for the
+    tracer; the property had no setter: AttributeError "property '__class__' of 'Value' object has no setter"."""
+
+    class Mine(ko.Value):
+        __slots__ = ()
+
+    v = ko.Value(1.5)
+    v.__class__ = Mine
+    assert type(v) is Mine and v.__class__ is Mine and (v * 2).data == 3.0
+    v.__class__ = ko.Value
+    assert type(v) is ko.Value
+
