@@ -99,8 +99,9 @@ def fit(
       sends them. Where those would not be
       the real ones (a prediction with a label, or computed from another, a
       loss function of the learner's), fit trains interpreted from the step
-      after the one where the text is first made, with a notice (if that
-      step was compiled, its accuracy is counted on its predictions' text).
+      after the one where the text is first made or a prediction kept, with
+      a notice (if that step was compiled, its accuracy is counted on its
+      predictions' text, and what it kept is a stand-in).
     - `compile`: train with compiled code (`micrograd_ko.compile`), the same
       numbers as `compile=False` bit for bit; where fit cannot be sure of that
       (a program whose first batch differs, Python state the learner's code
@@ -260,7 +261,7 @@ def fit(
                         give = functools.partial(_give_gradients, preds, loss_fn, [yb[i] for i in batch])
                 elif tails_apart is None:  # the first real predictions: may the stand-ins be given their .grad?
                     tails_apart = loss_fn in losses.LOSSES.values() and _predictions_apart(preds)
-                counted, read, walked = _judged_watching_text(is_correct, preds, y, batch, give)
+                counted, read, walked = _judged_watching_text(is_correct, preds, y, batch, give, numbers)
                 correct += counted
                 if walked and compiled is not None:  # (if this batch's predictions were stand-ins, so is its count)
                     compiled = fused = None
@@ -278,10 +279,11 @@ def fit(
                     predict = model  # (and on validation data: a stand-in's text has no label the model gave)
                     _notice(
                         bilingual(
-                            "accuracy 함수가 예측의 글(repr, str, f-문자열, print)을 만듭니다: 컴파일된 단계의 예측은 같은 "
-                            "숫자만 가진 새 잎 노드라서 글의 grad가 다릅니다",
-                            "the accuracy function makes a prediction's text (repr, str, an f-string, print): compiled "
-                            "steps' predictions are new leaves holding the same numbers, whose text shows another grad",
+                            "accuracy 함수가 예측의 글(repr, str, f-문자열, print)을 만들거나 예측을 간직합니다: 컴파일된 "
+                            "단계의 예측은 같은 숫자만 가진 새 잎 노드라서 grad가 다릅니다",
+                            "the accuracy function makes a prediction's text (repr, str, an f-string, print) or keeps a "
+                            "prediction: compiled steps' predictions are new leaves holding the same numbers, with another "
+                            "grad",
                         )
                     )
             else:
@@ -336,9 +338,9 @@ def _mean_of_losses(loss_fn, preds, ts):
     return value_sum(loss_fn(p, t) for p, t in zip(preds, ts)) / len(preds)
 
 
-def _judged_watching_text(is_correct, preds, y, batch, give=None):
-    """(how many of the batch's predictions `is_correct` accepts, whether it asked for a stand-in's text,
-    whether it walked a prediction's graph).
+def _judged_watching_text(is_correct, preds, y, batch, give=None, stand_ins=False):
+    """(how many of the batch's predictions `is_correct` accepts, whether it asked for a prediction's text or
+    kept one, whether it walked a prediction's graph).
 
     For the predictions of every batch while compiled steps go on: the real
     ones of a batch run interpreted (a program's first batch), and a compiled
@@ -348,8 +350,10 @@ def _judged_watching_text(is_correct, preds, y, batch, give=None):
     one is made, or after the judging if the accuracy function kept one (it
     may show it later); that costs a small graph, so only then. Without
     `give`, an accuracy function that asks for the text of a stand-in has
-    judged that batch by another text, and fit trains interpreted from the
-    next step. So it does after an accuracy function walked the graph of a
+    judged that batch by another text, and one that kept a stand-in (a
+    reference more than before) keeps another `.grad`: fit trains
+    interpreted from the next step (on a program's first batch, judged on
+    the real predictions, before any stand-in is judged). So it does after an accuracy function walked the graph of a
     prediction through micrograd_ko's code (`render_svg(p)`, `p.zero_grad()`,
     which zeroes the weights' `.grad` too): a stand-in has none to give.
     """
@@ -376,7 +380,8 @@ def _judged_watching_text(is_correct, preds, y, batch, give=None):
         if not giving and not walked and any(id(node) in watched for node in nodes):
             walked.append(True)
 
-    parts = _parts(preds) if give is not None else []  # (a prediction may be kept as the list of its Values)
+    # (a prediction may be kept as the list of its Values; a real one kept matters where no stand-in can be given)
+    parts = _parts(preds) if give is not None or not stand_ins else []
     held = [sys.getrefcount(part) for part in parts]
     previous = engine._text_watch, engine._graph_watch
     engine._text_watch, engine._graph_watch = watch, walk
@@ -384,8 +389,11 @@ def _judged_watching_text(is_correct, preds, y, batch, give=None):
         counted = sum(bool(is_correct(p, y[i])) for p, i in zip(preds, batch))
     finally:
         engine._text_watch, engine._graph_watch = previous
-    if give is not None and not given and [sys.getrefcount(part) for part in parts] != held:
-        give()  # (a reference more than before: the accuracy function kept one)
+    if not given and [sys.getrefcount(part) for part in parts] != held:  # (the accuracy function kept one)
+        if give is None:
+            asked.append(True)
+        else:
+            give()
     return counted, any(asked), bool(walked)
 
 
