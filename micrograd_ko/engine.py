@@ -1353,6 +1353,11 @@ class Value:
             copied.__dict__.update(self.__dict__)
         return copied
 
+    def __getstate__(self) -> Any:
+        if _graph_watch is not None:  # (pickle stores the parents too, as a copy holds them)
+            _graph_watch((self,))
+        return object.__getstate__(self)
+
     def __deepcopy__(self, memo: dict[int, Any]) -> Value:
         # copy.deepcopy's own walk recurses once per parent (a RecursionError from ~100 ops deep):
         # the graph is copied here in topological order instead, each node after its parents.
