@@ -153,7 +153,7 @@ def test_a_model_that_warns_shows_its_warning_compiled_too(capsys):
     learner never saw it (interpreted, once). Where warnings are recorded (`catch_warnings(record=True)`, as
     pytest does) the trace's went into the record and the model compiled: 1 warning against 24 with the filter
     "always"."""
-    for action, times in (("default", 1), ("always", 24)):
+    for action, times in (("default", 1), ("once", 1), ("module", 1), ("always", 24)):
         for compile_ in (True, False):
             with warnings.catch_warnings(record=True) as caught:  # (a fresh registry for each run)
                 warnings.simplefilter(action)
@@ -231,3 +231,19 @@ def test_an_accuracy_that_pickles_predictions_pickles_what_interpreted_pickles()
     assert compiled == interpreted
     assert len(saved[0]) == len(saved[1]) == 0
 
+
+def test_a_warning_of_the_accuracy_function_is_shown_as_often():
+    """The trace forgets the warnings it kept back and no other: leaving a catch_warnings() around every trace
+    made Python forget them all, and a warning of the accuracy function (not traced) was shown again after each
+    of fit's traces (3 times against once: batches of 5 and the last of 2, and the validation forward pass)."""
+
+    def accuracy(p, t):
+        warnings.warn("a warning of the learner's accuracy function", UserWarning, stacklevel=1)
+        return (p.data > 0) == (t > 0)
+
+    for compile_ in (True, False):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            fit(_mlp(), X, Y, epochs=3, batch_size=5, progress=False, seed=0, compile=compile_, accuracy=accuracy,
+                validation_data=(X[:5], Y[:5]))  # fmt: skip
+        assert len(caught) == 1

@@ -527,8 +527,8 @@ def _prints_kept(printed):
     logging handler, `sys.__stdout__` or an `OUT = sys.stdout` bound before
     write to the object. So are warnings shown (`warnings.warn`, wherever
     they would go: a `catch_warnings(record=True)` list too); Python counts
-    a warning shown once as shown, so the trace's are forgotten afterwards
-    (fit's interpreted run shows them, as it would have).
+    a warning shown once as shown, so a kept one is taken out of its
+    registry (fit's interpreted run shows it, as it would have).
     """
     original, tracing = builtins.print, threading.get_ident()
 
@@ -540,27 +540,43 @@ def _prints_kept(printed):
 
     streams = sys.stdout, sys.stderr
     consoles = {id(s): s for s in (*streams, sys.__stdout__, sys.__stderr__) if s is not None}.values()
-    # (leaving catch_warnings puts back the filters and makes Python forget which warnings it showed)
-    with warnings.catch_warnings():
-        show = warnings.showwarning
+    show = warnings.showwarning
 
-        def kept_warning(message, category, *args, **kwargs):
-            if threading.get_ident() != tracing:
-                return show(message, category, *args, **kwargs)
-            printed.append(f"{category.__name__}: {message}")
-            return None
+    def kept_warning(message, category, filename, lineno, *args, **kwargs):
+        if threading.get_ident() != tracing:
+            return show(message, category, filename, lineno, *args, **kwargs)
+        printed.append(f"{category.__name__}: {message}")
+        _forget_shown(str(message), category, filename, lineno)
+        return None
 
-        warnings.showwarning = kept_warning
-        builtins.print = kept
-        sys.stdout, sys.stderr = (_KeptStream(stream, printed, tracing) for stream in streams)
-        watched = [_watch_writes(stream, printed, tracing) for stream in consoles]
-        try:
-            yield
-        finally:
-            builtins.print = original
-            sys.stdout, sys.stderr = streams
-            for put_back in reversed(watched):
-                put_back()
+    warnings.showwarning = kept_warning
+    builtins.print = kept
+    sys.stdout, sys.stderr = (_KeptStream(stream, printed, tracing) for stream in streams)
+    watched = [_watch_writes(stream, printed, tracing) for stream in consoles]
+    try:
+        yield
+    finally:
+        builtins.print = original
+        warnings.showwarning = show
+        sys.stdout, sys.stderr = streams
+        for put_back in reversed(watched):
+            put_back()
+
+
+def _forget_shown(text, category, filename, lineno):
+    """Take a warning the trace kept back out of Python's registries, which count it as shown (`warn` notes it
+    before showing it): in the globals of the frame it is shown for, and the registry of the filter "once".
+    The keys are `(text, category, lineno)`, and for the filters "once" and "module" `(text, category)` in C
+    (`(text, category, 0)` in the module's Python twin)."""
+    keys = ((text, category, lineno), (text, category), (text, category, 0))
+    frame = sys._getframe(2)
+    while frame is not None and not (frame.f_code.co_filename == filename and frame.f_lineno == lineno):
+        frame = frame.f_back
+    registry = frame.f_globals.get("__warningregistry__") if frame is not None else None
+    for held in (registry, warnings.onceregistry):
+        if isinstance(held, dict):
+            for key in keys:
+                held.pop(key, None)
 
 
 def _watch_writes(stream, printed, tracing):
