@@ -258,7 +258,8 @@ def fit(
                 if numbers:  # stand-ins: new leaves holding the compiled predictions' numbers
                     preds = [_as_values(p) for p in preds]
                     if tails_apart:
-                        give = functools.partial(_give_gradients, preds, loss_fn, [yb[i] for i in batch])
+                        # (the lists as they are now: the accuracy function may take a Value out of one)
+                        give = functools.partial(_give_gradients, _lists_copied(preds), loss_fn, [yb[i] for i in batch])
                 elif tails_apart is None:  # the first real predictions: may the stand-ins be given their .grad?
                     tails_apart = loss_fn in losses.LOSSES.values() and _predictions_apart(preds)
                 counted, read, walked = _judged_watching_text(is_correct, preds, y, batch, give, numbers)
@@ -382,19 +383,30 @@ def _judged_watching_text(is_correct, preds, y, batch, give=None, stand_ins=Fals
 
     # (a prediction may be kept as the list of its Values; a real one kept matters where no stand-in can be given)
     parts = _parts(preds) if give is not None or not stand_ins else []
-    held = [sys.getrefcount(part) for part in parts]
+    held = _references(parts)
     previous = engine._text_watch, engine._graph_watch
     engine._text_watch, engine._graph_watch = watch, walk
     try:
         counted = sum(bool(is_correct(p, y[i])) for p, i in zip(preds, batch))
     finally:
         engine._text_watch, engine._graph_watch = previous
-    if not given and [sys.getrefcount(part) for part in parts] != held:  # (the accuracy function kept one)
+    if not given and _references(parts) != held:  # (the accuracy function kept one)
         if give is None:
             asked.append(True)
         else:
             give()
     return counted, any(asked), bool(walked)
+
+
+def _references(parts):
+    """How many references each part has, and what a list of Values holds: an accuracy function that keeps a
+    Value it takes out of a prediction's list (`p.pop()`, `p[0] = None`) adds no reference in all."""
+    return [(sys.getrefcount(part), tuple(map(id, part)) if type(part) is list else None) for part in parts]
+
+
+def _lists_copied(pred):
+    """`pred` with each list in it copied (the Values are the same)."""
+    return [_lists_copied(p) for p in pred] if isinstance(pred, list) else pred
 
 
 def _parts(preds):
