@@ -569,11 +569,11 @@ def _forget_shown(text, category, filename, lineno):
     The keys are `(text, category, lineno)`, and for the filters "once" and "module" `(text, category)` in C
     (`(text, category, 0)` in the module's Python twin)."""
     keys = ((text, category, lineno), (text, category), (text, category, 0))
-    frame = sys._getframe(2)
+    frame: types.FrameType | None = sys._getframe(2)
     while frame is not None and not (frame.f_code.co_filename == filename and frame.f_lineno == lineno):
         frame = frame.f_back
     registry = frame.f_globals.get("__warningregistry__") if frame is not None else None
-    for held in (registry, warnings.onceregistry):
+    for held in (registry, getattr(warnings, "onceregistry", None)):  # (a module attribute typeshed leaves out)
         if isinstance(held, dict):
             for key in keys:
                 held.pop(key, None)
