@@ -1000,6 +1000,8 @@ class Value:
     @property
     def _prev(self) -> tuple[Value, ...]:
         """The parents, in the order of `local_grads()`."""
+        if _graph_watch is not None:
+            _graph_watch((self,))
         a = self._a
         if a is None:
             return ()
@@ -1010,6 +1012,8 @@ class Value:
     def local_grads(self) -> tuple[float, ...]:
         """d self / d parent for each parent in `_prev` (floats); () for a leaf, and for a node
         made with Value(data, children, op), whose rule (if any) is a `_backward` closure."""
+        if _graph_watch is not None:
+            _graph_watch((self,))
         a = self._a
         if a is None:
             return ()
@@ -1024,11 +1028,15 @@ class Value:
 
     # isinstance(x, float) asks this of a Value (whose type is not float): a number would answer otherwise, so
     # while compile traces, a tracer hears of it (it refuses where x is computed from fn's arguments alone)
-    @property  # type: ignore[misc]
-    def __class__(self) -> type:  # noqa: PLE0202 - read only, as object's own is for a Value
+    @property
+    def __class__(self) -> type:  # noqa: PLE0202 - a property over object's own, which it answers
         if _observed_threads:
             _type_asked(self)
         return type(self)  # (a subclass's own: pickle and copyreg build the copy from it)
+
+    @__class__.setter
+    def __class__(self, cls: type) -> None:  # noqa: PLE0202 - `v.__class__ = Mine` as object allows it
+        _OBJECTS_CLASS.__set__(self, cls)
 
     def __repr__(self) -> str:
         if _watchers:  # compile is tracing: text made of the number (str(x), f"{x}", print(x)) is a read of it
@@ -1333,12 +1341,19 @@ class Value:
         _note_copied()
         if _text_watch is not None:  # (a copy holds the .grad, as the text shows it)
             _text_watch(self)
+        if _graph_watch is not None:  # (and the parents: the graph)
+            _graph_watch((self,))
         copied = object.__new__(type(self))
         for slot in Value.__slots__:
             setattr(copied, slot, getattr(self, slot))
         if hasattr(self, "__dict__"):  # a subclass without __slots__
             copied.__dict__.update(self.__dict__)
         return copied
+
+    def __getstate__(self) -> Any:
+        if _graph_watch is not None:  # (pickle stores the parents too, as a copy holds them)
+            _graph_watch((self,))
+        return object.__getstate__(self)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Value:
         # copy.deepcopy's own walk recurses once per parent (a RecursionError from ~100 ops deep):
@@ -1701,12 +1716,13 @@ def topological_order(root, done=None):
                 push(a)
                 if node._b is not None:
                     push(node._b)
-    if not start:
-        return list(done)
     # (the new nodes are the last ones: read from the end, so that walking many roots through one `done`
     # costs what they add, not all of `done` again each time: compile walks every guard's node so, and a fn
     # with 10,000 comparisons took 4.4 s to compile, 0.7 s with this)
-    return list(islice(reversed(done), len(done) - start))[::-1]
+    found = list(done) if not start else list(islice(reversed(done), len(done) - start))[::-1]
+    if _graph_watch is not None:
+        _graph_watch(found)
+    return found
 
 
 def _propagate(order):
@@ -2164,12 +2180,16 @@ def _is_zero(local):
 # threads are not affected, and a global count keeps the common case cheap.
 
 _observed_threads = 0  # how many threads an `observe` block watches (the engine's hooks test it first)
+_OBJECTS_CLASS = object.__dict__["__class__"]  # (Value's __class__ is a property: the setter is object's own)
 _watchers = 0
 _SLOTS: dict[str, Any] = {}  # Value's own `data` and `grad` slots, kept aside while watching properties replace them
 # fit, while an accuracy function of the learner's judges a batch's predictions: told of each Value whose text is
 # asked for, or which is copied (a compiled step's predictions are new leaves, whose text and copies show another
 # .grad)
 _text_watch = None
+# ... and told of the nodes every walk of a graph reaches (`topological_order`, which drawings, `grad()`,
+# `zero_grad()` and `backward()` take, and `_prev`, `local_grads()`): a compiled step's predictions have no graph
+_graph_watch = None
 
 
 @contextmanager

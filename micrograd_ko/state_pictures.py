@@ -2,8 +2,8 @@
 
 `_fingerprint(value)` is a picture that compares equal when the state
 `value` holds is the same (numbers by their bits, Values by identity, plain
-data through marshal, generators by their state, an iterator as "opaque":
-reading it would advance it); `_contents` and `_put_back` restore a value
+data through marshal, generators by their state, an iterator or a stream as
+"opaque": reading it would advance it, and what is written to it is gone); `_contents` and `_put_back` restore a value
 in place (the same list, dict or array object, so whoever else holds it
 sees the old contents). `_read` and `_write` get and bind a name in a
 globals dict, a closure cell, a bound method's object or an object.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import array
 import functools
+import io
 import marshal
 import random
 import struct
@@ -141,6 +142,8 @@ def _fingerprint(value: Any, seen: set[int], depth: int = 0) -> Any:
     buffer = _buffer(value)
     if buffer is not None:  # a bytearray, an array.array, a ctypes array or number, a memoryview: its bytes
         return ("buffer", type(value), buffer.tobytes())
+    if isinstance(value, io.IOBase):  # a file, an io.StringIO, sys.stdout held (a logging handler's): a write to
+        return ("opaque", _Opaque())  # it shows in no attribute, and compiled calls would not write again
     fields = getattr(value, "__dict__", None)  # a helper object (a counter kept in an object of its own)
     if isinstance(fields, dict):  # (an empty one too: `self.stats = SimpleNamespace()`, filled by a call)
         # its class too: `self.act.__class__ = Sigmoid` changes no attribute, but what its methods do
@@ -151,8 +154,9 @@ def _fingerprint(value: Any, seen: set[int], depth: int = 0) -> Any:
 
 
 class _Opaque:
-    """The picture of state the watch cannot read: an iterator or a generator (reading it would advance it), an
-    object of the learner's with `__slots__`. Equal to no other picture, so it always counts as changed; and
+    """The picture of state the watch cannot read: an iterator or a generator (reading it would advance it), a
+    stream (a file, `io.StringIO`: what the code writes to it shows nowhere), an object of the learner's with
+    `__slots__`. Equal to no other picture, so it always counts as changed; and
     `opaque` names it, so that nothing is traced (a trace would advance it, and it cannot be put back)."""
 
     __slots__ = ()

@@ -90,15 +90,18 @@ def fit(
       a prediction's `.data`: compiled steps hand it new leaves holding the
       same numbers, without the `.grad` and graph `compile=False` leaves on
       them. An accuracy whose code reads those (`p.grad`, `p.backward()`,
-      `p._prev`) is trained interpreted, with a one-line notice. One that
-      makes a prediction's text (`repr(p)`, `f"{p}"`, `print(p)`: it shows
-      the `.grad`) or a copy (`copy.copy(p)`, which holds it) gets the same
-      text and copy from compiled steps: their predictions
-      are given the gradients the loss sends them. Where those would not be
+      `p._prev`) is trained interpreted, with a one-line notice; so is one
+      that walks a prediction's graph through micrograd_ko's code
+      (`render_svg(p)`, `p.zero_grad()`, a copy, which holds the parents),
+      from the step after. One that makes a prediction's text (`repr(p)`,
+      `f"{p}"`, `print(p)`: it shows the `.grad`) gets the same text from
+      compiled steps: their predictions are given the gradients the loss
+      sends them. Where those would not be
       the real ones (a prediction with a label, or computed from another, a
       loss function of the learner's), fit trains interpreted from the step
-      after the one where the text is first made, with a notice (if that
-      step was compiled, its accuracy is counted on its predictions' text).
+      after the one where the text is first made or a prediction kept, with
+      a notice (if that step was compiled, its accuracy is counted on its
+      predictions' text, and what it kept is a stand-in).
     - `compile`: train with compiled code (`micrograd_ko.compile`), the same
       numbers as `compile=False` bit for bit; where fit cannot be sure of that
       (a program whose first batch differs, Python state the learner's code
@@ -227,21 +230,33 @@ def fit(
                 if numbers:  # stand-ins: new leaves holding the compiled predictions' numbers
                     preds = [_as_values(p) for p in preds]
                     if tails_apart:
-                        give = functools.partial(_give_gradients, preds, loss_fn, [yb[i] for i in batch])
+                        # (the lists as they are now: the accuracy function may take a Value out of one)
+                        give = functools.partial(_give_gradients, _lists_copied(preds), loss_fn, [yb[i] for i in batch])
                 elif tails_apart is None:  # the first real predictions: may the stand-ins be given their .grad?
                     tails_apart = loss_fn in losses.LOSSES.values() and _predictions_apart(preds)
-                counted, read = _judged_watching_text(is_correct, preds, y, batch, give)
+                counted, read, walked = _judged_watching_text(is_correct, preds, y, batch, give, numbers)
                 correct += counted
-                if read and compiled is not None and not tails_apart:  # (this batch's count is the stand-ins')
+                if walked and compiled is not None:  # (if this batch's predictions were stand-ins, so is its count)
+                    compiled = fused = None
+                    predict = model
+                    _notice(
+                        bilingual(
+                            "accuracy 함수가 예측의 그래프를 따라갑니다 (그리기, zero_grad() 등): 컴파일된 단계의 예측은 "
+                            "같은 숫자만 가진 새 잎 노드라서 그래프가 없습니다",
+                            "the accuracy function walks a prediction's graph (a drawing, zero_grad(), ...): compiled "
+                            "steps' predictions are new leaves holding the same numbers, with no graph",
+                        )
+                    )
+                elif read and compiled is not None and not tails_apart:  # (this batch's count is the stand-ins')
                     compiled = fused = None
                     predict = model  # (and on validation data: a stand-in's text has no label the model gave)
                     _notice(
                         bilingual(
-                            "accuracy 함수가 예측의 글(repr, str, f-문자열, print)이나 복사본을 만듭니다: 컴파일된 단계의 "
-                            "예측은 같은 숫자만 가진 새 잎 노드라서 글과 복사본의 grad가 다릅니다",
-                            "the accuracy function makes a prediction's text (repr, str, an f-string, print) or a copy: "
-                            "compiled steps' predictions are new leaves holding the same numbers, whose text and copies "
-                            "show another grad",
+                            "accuracy 함수가 예측의 글(repr, str, f-문자열, print)을 만들거나 예측을 간직합니다: 컴파일된 "
+                            "단계의 예측은 같은 숫자만 가진 새 잎 노드라서 grad가 다릅니다",
+                            "the accuracy function makes a prediction's text (repr, str, an f-string, print) or keeps a "
+                            "prediction: compiled steps' predictions are new leaves holding the same numbers, with another "
+                            "grad",
                         )
                     )
             else:
@@ -296,8 +311,9 @@ def _mean_of_losses(loss_fn, preds, ts):
     return value_sum(loss_fn(p, t) for p, t in zip(preds, ts)) / len(preds)
 
 
-def _judged_watching_text(is_correct, preds, y, batch, give=None):
-    """(how many of the batch's predictions `is_correct` accepts, whether it asked for a stand-in's text).
+def _judged_watching_text(is_correct, preds, y, batch, give=None, stand_ins=False):
+    """(how many of the batch's predictions `is_correct` accepts, whether it asked for a prediction's text or
+    kept one, whether it walked a prediction's graph).
 
     For the predictions of every batch while compiled steps go on: the real
     ones of a batch run interpreted (a program's first batch), and a compiled
@@ -307,31 +323,62 @@ def _judged_watching_text(is_correct, preds, y, batch, give=None):
     one is made, or after the judging if the accuracy function kept one (it
     may show it later); that costs a small graph, so only then. Without
     `give`, an accuracy function that asks for the text of a stand-in has
-    judged that batch by another text, and fit trains interpreted from the
-    next step.
+    judged that batch by another text, and one that kept a stand-in (a
+    reference more than before) keeps another `.grad`: fit trains
+    interpreted from the next step (on a program's first batch, judged on
+    the real predictions, before any stand-in is judged). So it does after an accuracy function walked the graph of a
+    prediction through micrograd_ko's code (`render_svg(p)`, `p.zero_grad()`,
+    which zeroes the weights' `.grad` too): a stand-in has none to give.
     """
     values = _values_in(preds)
     watched = {id(v) for v in values}
-    asked, given = [], []
+    asked, given, walked, giving = [], [], [], []
 
     def watch(value):
         if id(value) in watched:
             if give is None:
                 asked.append(True)
             elif not given:
-                given.append(give())
+                given.append(True)
+                give_now()
 
-    parts = _parts(preds) if give is not None else []  # (a prediction may be kept as the list of its Values)
-    held = [sys.getrefcount(part) for part in parts]
-    previous = engine._text_watch
-    engine._text_watch = watch
+    def give_now():
+        giving.append(True)  # (the tail's backward walks the stand-ins: that is fit's walk, not the learner's)
+        try:
+            give()
+        finally:
+            giving.pop()
+
+    def walk(nodes):
+        if not giving and not walked and any(id(node) in watched for node in nodes):
+            walked.append(True)
+
+    # (a prediction may be kept as the list of its Values; a real one kept matters where no stand-in can be given)
+    parts = _parts(preds) if give is not None or not stand_ins else []
+    held = _references(parts)
+    previous = engine._text_watch, engine._graph_watch
+    engine._text_watch, engine._graph_watch = watch, walk
     try:
         counted = sum(bool(is_correct(p, y[i])) for p, i in zip(preds, batch))
     finally:
-        engine._text_watch = previous
-    if give is not None and not given and [sys.getrefcount(part) for part in parts] != held:
-        give()  # (a reference more than before: the accuracy function kept one)
-    return counted, any(asked)
+        engine._text_watch, engine._graph_watch = previous
+    if not given and _references(parts) != held:  # (the accuracy function kept one)
+        if give is None:
+            asked.append(True)
+        else:
+            give()
+    return counted, any(asked), bool(walked)
+
+
+def _references(parts):
+    """How many references each part has, and what a list of Values holds: an accuracy function that keeps a
+    Value it takes out of a prediction's list (`p.pop()`, `p[0] = None`) adds no reference in all."""
+    return [(sys.getrefcount(part), tuple(map(id, part)) if type(part) is list else None) for part in parts]
+
+
+def _lists_copied(pred):
+    """`pred` with each list in it copied (the Values are the same)."""
+    return [_lists_copied(p) for p in pred] if isinstance(pred, list) else pred
 
 
 def _parts(preds):

@@ -199,7 +199,8 @@ changed (a global `PENALTY` set to another number, `model.temperature`
 annealed) runs interpreted: the trace froze the old number into the code; so
 does a call after train() or eval() where the learner's code reads a
 `training` flag (`self.training`, `model.training`). State the watch cannot read without
-changing it (an iterator, a generator) or at all (an object of the
+changing it (an iterator, a generator, a stream: a file, an `io.StringIO`, the console a logging
+handler holds, whose writes show in no attribute) or at all (an object of the
 learner's with `__slots__`, globals that are a dict subclass, whose lookups
 may run code of their own) means no trace: compile refuses before calling fn;
 so does learner's code too large for the walk to follow (2,000 functions
@@ -268,13 +269,14 @@ __all__ = ["compile", "CompiledFunction", "CompileError", "StructureError", "Gua
 
 
 def cannot_follow(name: str, prefix: str = "") -> CompileError:
-    """The refusal of a model (or fn) that keeps an iterator, a generator or a `__slots__` object: not traced."""
+    """The refusal of a model (or fn) that keeps an iterator, a generator, a stream or a `__slots__` object: not
+    traced."""
     return CompileError(
         bilingual(
-            f"{prefix}'{name}'에는 컴파일된 코드가 따라갈 수 없는 상태가 있습니다 (반복자, 제너레이터, __slots__ 객체, "
-            "dict가 아닌 전역 이름공간)",
-            f"{prefix}'{name}' holds state compiled code cannot follow (an iterator, a generator, an object with "
-            "__slots__, globals that are no dict)",
+            f"{prefix}'{name}'에는 컴파일된 코드가 따라갈 수 없는 상태가 있습니다 (반복자, 제너레이터, 파일 같은 "
+            "스트림, __slots__ 객체, dict가 아닌 전역 이름공간)",
+            f"{prefix}'{name}' holds state compiled code cannot follow (an iterator, a generator, a stream such "
+            "as a file, an object with __slots__, globals that are no dict)",
         )
     )
 

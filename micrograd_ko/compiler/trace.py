@@ -19,6 +19,7 @@ import random
 import sys
 import threading
 import types
+import warnings
 from contextlib import contextmanager
 from typing import Any
 
@@ -524,7 +525,13 @@ def _prints_kept(printed):
 
     Compiled calls would not print again, so a fn that prints is refused;
     the text is not shown either: fit then runs the model interpreted,
-    which prints it. Other threads print as usual.
+    which prints it. Other threads print as usual. The console's stream
+    objects themselves are watched too, not only the names in `sys`: a
+    logging handler, `sys.__stdout__` or an `OUT = sys.stdout` bound before
+    write to the object. So are warnings shown (`warnings.warn`, wherever
+    they would go: a `catch_warnings(record=True)` list too); Python counts
+    a warning shown once as shown, so a kept one is taken out of its
+    registry (fit's interpreted run shows it, as it would have).
     """
     original, tracing = builtins.print, threading.get_ident()
 
@@ -535,13 +542,73 @@ def _prints_kept(printed):
         return None
 
     streams = sys.stdout, sys.stderr
+    consoles = {id(s): s for s in (*streams, sys.__stdout__, sys.__stderr__) if s is not None}.values()
+    show = warnings.showwarning
+
+    def kept_warning(message, category, filename, lineno, *args, **kwargs):
+        if threading.get_ident() != tracing:
+            return show(message, category, filename, lineno, *args, **kwargs)
+        printed.append(f"{category.__name__}: {message}")
+        _forget_shown(str(message), category, filename, lineno)
+        return None
+
+    warnings.showwarning = kept_warning
     builtins.print = kept
     sys.stdout, sys.stderr = (_KeptStream(stream, printed, tracing) for stream in streams)
+    watched = [_watch_writes(stream, printed, tracing) for stream in consoles]
     try:
         yield
     finally:
         builtins.print = original
+        warnings.showwarning = show
         sys.stdout, sys.stderr = streams
+        for put_back in reversed(watched):
+            put_back()
+
+
+def _forget_shown(text, category, filename, lineno):
+    """Take a warning the trace kept back out of Python's registries, which count it as shown (`warn` notes it
+    before showing it): in the globals of the frame it is shown for, and the registry of the filter "once".
+    The keys are `(text, category, lineno)`, and for the filters "once" and "module" `(text, category)` in C
+    (`(text, category, 0)` in the module's Python twin)."""
+    keys = ((text, category, lineno), (text, category), (text, category, 0))
+    frame: types.FrameType | None = sys._getframe(2)
+    while frame is not None and not (frame.f_code.co_filename == filename and frame.f_lineno == lineno):
+        frame = frame.f_back
+    registry = frame.f_globals.get("__warningregistry__") if frame is not None else None
+    for held in (registry, getattr(warnings, "onceregistry", None)):  # (a module attribute typeshed leaves out)
+        if isinstance(held, dict):
+            for key in keys:
+                held.pop(key, None)
+
+
+def _watch_writes(stream, printed, tracing):
+    """Make the stream object's own `write` keep the tracing thread's text in `printed`; return what undoes it
+    (nothing for a stream whose attributes are fixed: the names in `sys` are watched all the same)."""
+    held = vars(stream).get("write", _NOTHING) if hasattr(stream, "__dict__") else _NOTHING
+    write = stream.write
+
+    def kept(text):
+        if threading.get_ident() != tracing:
+            return write(text)
+        printed.append(text)
+        return len(text)
+
+    try:
+        stream.write = kept
+    except (AttributeError, TypeError):
+        return lambda: None
+
+    def put_back():
+        if held is _NOTHING:
+            del stream.write
+        else:
+            stream.write = held
+
+    return put_back
+
+
+_NOTHING = object()
 
 
 class _KeptStream:
