@@ -2300,9 +2300,24 @@ def _value_hash(self):
 
 _identity_hash = object.__hash__
 
+
+def _value_getattr(self, name):
+    """An attribute a Value lacks: a number may have it (`hasattr(x, "is_integer")`, `x.real`). While tracing
+    only: a class's `__getattr__` slows every attribute read of its instances."""
+    if hasattr(float, name) or hasattr(int, name):
+        _tell_tracer("attribute_missed", self, name)
+    raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self)
+
+
 # While tracing: `==`, `!=`, truth tests and hashes (a dict or set lookup), which Python answers for a Value by
-# identity.
-_IDENTITY_HOOKS = {"__eq__": _value_eq, "__ne__": _value_ne, "__bool__": _value_bool, "__hash__": _value_hash}
+# identity, and attributes a number has that a Value lacks.
+_IDENTITY_HOOKS = {
+    "__eq__": _value_eq,
+    "__ne__": _value_ne,
+    "__bool__": _value_bool,
+    "__hash__": _value_hash,
+    "__getattr__": _value_getattr,
+}
 
 
 _BINARY_OP = opcode.opmap["BINARY_OP"]  # the instruction of every `a + b` and `s += b` in Python code (3.11+)

@@ -1837,3 +1837,31 @@ def test_a_number_asked_of_a_value_computed_from_the_arguments_is_a_refusal_not_
     with pytest.raises(TypeError, match="cuts the computation graph|cut the computation graph") as raised:
         ko.compile(lambda x: convert(x * w), 2.0)
     assert not isinstance(raised.value, CompileError)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x, w: (abs(x) if hasattr(x, "is_integer") else x) * w,
+        lambda x, w: (x * getattr(x, "real", 2.0)) * w,
+        lambda x, w: (abs(x) if callable(getattr(x, "conjugate", None)) else x) * w,
+    ],
+)
+def test_asking_an_argument_for_an_attribute_a_number_has_is_refused(fn):
+    """`hasattr(x, "is_integer")` is True for the interpreted call's number, False for the traced Value:
+    compiled at 2.0, f(-3.0) returned -4.5 where fn gives 4.5 (review 12 found it). While tracing, Value has a
+    `__getattr__` (only then: it slows every attribute read) that tells the tracer of a missing attribute a
+    number has."""
+    w = Value(1.5)
+    with pytest.raises(CompileError, match=r"which a number has and a Value does not"):
+        ko.compile(lambda x: fn(x, w), 2.0)
+    assert "__getattr__" not in Value.__dict__  # gone after the trace
+
+
+def test_attributes_a_number_lacks_too_or_asked_of_a_weight_still_compile():
+    w = Value(1.5)
+    for fn in (
+        lambda x: (x if hasattr(x, "no_such_thing") else x * 2.0) * w,  # a number lacks it too: the same answer
+        lambda x: x * w * (2.0 if hasattr(w, "is_integer") else 1.0),  # a weight is a Value both ways
+    ):
+        assert ko.compile(fn, 2.0)(-3.0) == fn(-3.0).data

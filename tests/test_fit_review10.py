@@ -331,3 +331,24 @@ def test_a_model_that_writes_to_the_standard_streams_trains_as_interpreted_and_w
     said = capsys.readouterr()
     assert (said.out + said.err).count("forward") == 2 * 36
     assert said.err.count("training interpreted, not compiled") == 1
+
+
+class _AbsIfItIsANumber(Module):
+    """A learner's model that tells numbers by an attribute they have (`is_integer`)."""
+
+    def __init__(self):
+        self.net = nn.MLP(2, [4, 1], seed=1)
+
+    def __call__(self, x):
+        return self.net([abs(x[0]) if hasattr(x[0], "is_integer") else x[0], x[1]])
+
+
+def test_a_model_that_asks_an_input_for_a_numbers_attribute_trains_as_interpreted(capsys):
+    """Unshuffled batches whose first holds no negative x[0]: losses [1.3887, 0.7648, 0.6511] compiled against
+    [1.5730, 1.0697, 1.0079], with no notice (review 12's repro, batches of 8)."""
+    rows = [[0.5, 0.2], [0.9, -0.4], [0.1, 0.3], [0.3, -0.1], [-0.6, 0.4], [-0.2, -0.3], [-0.9, 0.1], [-0.4, -0.2]]
+    targets = [1.0, -1.0, 1.0, -1.0, -1.0, 1.0, -1.0, 1.0]
+    compiled, interpreted = both_ways(_AbsIfItIsANumber, rows, targets, epochs=3, batch_size=4, shuffle=False)
+    assert compiled[:2] == interpreted[:2]
+    said = capsys.readouterr().err
+    assert said.count("fit: training interpreted") == 1 and "which a number has" in said

@@ -104,7 +104,9 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
   which tells the tracer (refused at once, whatever class it asks about:
   a number might answer `isinstance(x, (list, tuple))` alike, but the
   tracer does not see the class). micrograd_ko's own checks, and questions
-  about weights, compile;
+  about weights, compile. Likewise an attribute a number has and a Value
+  lacks (`hasattr(x, "is_integer")`, `x.real`): while tracing only, Value
+  has a `__getattr__` that tells the tracer;
 - on Python 3.12 and later, Python's `sum()` (or `math.sumprod()`) whose
   first term is computed from the arguments alone (`sum(x)` of the inputs):
   there `sum()` of floats compensates its rounding, so fit's interpreted

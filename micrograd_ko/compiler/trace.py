@@ -318,10 +318,7 @@ class Tracer:
         `frame` asked: code of the standard library or of an installed package may ask on the learner's
         behalf (`numbers.Real`'s `__instancecheck__` in abc, `functools.singledispatch`), so the first caller
         that is not decides: the learner's, or micrograd_ko's own (told the truth)."""
-        while frame is not None and not _is_learners(name := frame.f_globals.get("__name__")):
-            if _is_library(name):
-                return
-            frame = frame.f_back
+        frame = _learners_asking(frame)
         if frame is None or not self._from_arguments_alone(value):
             return
         filename, line = _where(frame)
@@ -333,6 +330,24 @@ class Tracer:
                 f"compile: fn asks the type of a value computed from its arguments alone at {filename}:{line} "
                 "(isinstance(x, float), ...): traced it is a Value, in the interpreted call a number, and the answer "
                 "differs. Do not branch on the type, or run interpreted",
+            )
+        )
+
+    def attribute_missed(self, frame, value, name):
+        """The learner's code asked a Value for an attribute a number has and a Value does not (`hasattr(x,
+        "is_integer")`, `x.real`): refused where `value` is computed from the arguments alone, a number in the
+        interpreted call, which has it (`abs(x) if hasattr(x, "is_integer") else x`)."""
+        frame = _learners_asking(frame)
+        if frame is None or not self._from_arguments_alone(value):
+            return
+        filename, line = _where(frame)
+        raise CompileError(
+            bilingual(
+                f"compile: fn이 {filename}:{line}에서 인자로만 계산한 값에 숫자에는 있고 Value에는 없는 속성 "
+                f"{name!r}을(를) 묻습니다 (hasattr, getattr). 해석 실행에서는 숫자라서 답이 다릅니다: 해석 실행하세요",
+                f"compile: fn asks a value computed from its arguments alone for {name!r} at {filename}:{line} "
+                "(hasattr, getattr), which a number has and a Value does not: in the interpreted call it is a "
+                "number, and the answer differs. Run interpreted",
             )
         )
 
@@ -625,6 +640,17 @@ class _KeptStream:
 
     def __getattr__(self, name):  # flush, encoding, isatty, ...: the stream's own
         return getattr(self._stream, name)
+
+
+def _learners_asking(frame):
+    """The frame of the learner's code on whose behalf `frame` asks (past the standard library's and installed
+    packages' frames: `numbers.Real`'s `__instancecheck__`, `functools.singledispatch`); None where
+    micrograd_ko's own code asks (it is told the truth)."""
+    while frame is not None and not _is_learners(name := frame.f_globals.get("__name__")):
+        if _is_library(name):
+            return None
+        frame = frame.f_back
+    return frame
 
 
 def _unnumbered(filename, line):
