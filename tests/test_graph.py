@@ -223,6 +223,19 @@ def test_a_gradient_set_to_nan_by_hand_has_its_own_colour_not_the_largest_ones()
     assert fill_of(groups[ids["b"]]) not in (colours.NOT_A_NUMBER, ZERO, PENDING)
 
 
+def test_the_colour_bar_says_what_purple_means_when_a_gradient_is_nan():
+    """The purple of a nan gradient was in the picture but not in its legend (only the grey of 0 was)."""
+    out = mg.Value(2.0, label="a") * mg.Value(3.0, label="b")
+    out.backward()
+    assert not any("nan" in t for t in texts(render_svg(out)))  # no nan drawn: no entry for it
+    out._a.grad = math.nan
+    svg = render_svg(out)
+    assert any("nan: 숫자가 아님" in t for t in texts(svg))
+    assert any("nan: not a number" in t for t in texts(render_svg(out, lang="en")))
+    swatches = {r.get("fill") for r in ET.fromstring(svg.encode("utf-8")).iter(f"{SVG}rect")}
+    assert colours.NOT_A_NUMBER in swatches
+
+
 def test_before_backward_nothing_is_coloured_and_the_caption_says_why():
     L, _ = lecture_graph()
     svg = render_svg(L)

@@ -286,6 +286,7 @@ class ComputationGraph(graphviz.Digraph):
 
     _scale = None  # the GradScale of the colour bar, or None for no bar
     _pending = False  # the bar also explains '?'
+    _not_a_number = False  # the bar also explains the purple of a nan gradient
     _options = None
     _roots = None
     _numbered = False  # local derivatives drawn because the default chose to (see `svg`)
@@ -305,7 +306,14 @@ class ComputationGraph(graphviz.Digraph):
         width = min(max(360.0, display.size_px(drawn)[0] * 0.75 - 16), 480.0)  # pt
         uid = (self.graph_attr.get("id") or "mgk") + "_legend"
         bar, height = colour_bar(
-            self._scale, width=width, uid=uid, lang=lang, pending=self._pending, font=FONTNAME, font_size=10
+            self._scale,
+            width=width,
+            uid=uid,
+            lang=lang,
+            pending=self._pending,
+            not_a_number=self._not_a_number,
+            font=FONTNAME,
+            font_size=10,
         )
         return display.compose(drawn, bar, height, width, FONTNAME)
 
@@ -722,6 +730,7 @@ class _Drawer:
             g.attr(label=plain_text(caption), labelloc="b")
         if self.opts.show_grad and self.has_grads and self.opts.legend and not self.lecture:
             g._scale, g._pending = self.scale, self.opts.grads is not None
+            g._not_a_number = any(grad != grad for grad in map(self.grad_of, self.drawn))  # nan, set by hand
         g._options, g._roots = self.opts, self.roots
         g._numbered = bool(self.numbers) and self.opts.show_local is None
         return g
