@@ -669,3 +669,25 @@ def test_an_op_whose_local_derivatives_are_unknown_writes_no_fields_of_question_
     shown = texts(render_svg(out, lang="en"))
     assert "?" not in shown and not [t for t in shown if "local derivatives" in t]
     assert "abc" in shown
+
+
+def test_a_saturated_value_is_not_drawn_as_the_whole_number_it_rounds_to():
+    """tanh(-6) = -0.9999877 was drawn 'data -1': its local derivative 1 - tanh² then reads 0, beside the
+    gradient 2.458e-05 it passes on. A whole number drawn is that number; float noise stays rounded."""
+    a, b = mg.Value(2.0, label="a"), mg.Value(-3.0, label="b")
+    L = (a * b).tanh()
+    L.label = "L"
+    L.backward()
+    shown = texts(render_svg(L))
+    assert "데이터 -0.99999" in shown and "데이터 -1" not in shown
+    assert [fmt(x) for x in (math.tanh(10), 1.0, 0.1 * 3, 3.0000000000000004, 1000.4, 12345.6, 0.25)] == [
+        "0.999999996",
+        "1",
+        "0.3",
+        "3",
+        "1000.4",
+        "1.235e+04",
+        "0.25",
+    ]
+    for x in (math.nan, math.inf, -math.inf, -0.0):
+        assert fmt(x) in ("nan", "inf", "-inf", "0")
