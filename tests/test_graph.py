@@ -691,3 +691,21 @@ def test_a_saturated_value_is_not_drawn_as_the_whole_number_it_rounds_to():
     ]
     for x in (math.nan, math.inf, -math.inf, -0.0):
         assert fmt(x) in ("nan", "inf", "-inf", "0")
+
+
+def test_a_leaf_drawn_once_per_use_says_its_gradient_is_the_sum_over_every_use():
+    """With repeat_shared_leaves each copy of w showed the whole 6.246e-12: nothing said they were one node, and a
+    learner adding the copies' gradients got 300 times the gradient."""
+    w, x = mg.Value(0.9, label="w"), mg.Value(1.0, label="x")
+    out = x
+    for _ in range(5):
+        out = out * w
+    out.label = "out"
+    out.backward()
+    shown = " ".join(texts(render_svg(out, repeat_shared_leaves=True)))
+    assert shown.count(f"기울기 {fmt(w.grad)}") == 5  # every copy: the one gradient of w
+    assert "w: 여러 번 쓰인 한 노드를 쓰일 때마다 그림, 기울기는 모든 쓰임의 합" in shown
+    assert "w: one node drawn once per use, its grad the sum over every use" in " ".join(
+        texts(render_svg(out, repeat_shared_leaves=True, lang="en"))
+    )
+    assert "여러 번 쓰인" not in " ".join(texts(render_svg(out)))  # drawn once: nothing to say

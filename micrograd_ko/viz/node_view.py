@@ -911,6 +911,17 @@ class _Drawer:
                     self.lang,
                 )
             )
+        repeated = [self.name(node) for node in self.drawn if self.repeated(node)]
+        if repeated and self.opts.show_grad and self.has_grads:
+            # Each copy shows the node's one gradient, summed over its uses: not this use's share.
+            names = ", ".join(repeated[:3]) + (" …" if len(repeated) > 3 else "")
+            lines.append(
+                tr(
+                    f"{names}: 여러 번 쓰인 한 노드를 쓰일 때마다 그림, 기울기는 모든 쓰임의 합",
+                    f"{names}: one node drawn once per use, its grad the sum over every use",
+                    self.lang,
+                )
+            )
         if self.opts.show_grad and not self.has_grads:
             lines.append(
                 tr(
