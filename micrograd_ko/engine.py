@@ -37,9 +37,10 @@ Design notes (why the code looks the way it does):
   cycle); every node made by the op table stays closure-free.
   `node_kind(node)` tells the two apart ('op', 'closure', 'missing', 'leaf').
 - The last section of this file ("Watching a computation") holds the hooks
-  that `micrograd_ko.compile` installs while it traces a function; the
-  engine only calls them (`_tell_tracer`, `_compared`), and backprop needs
-  none of them.
+  that `micrograd_ko.compile` installs while it traces a function (and `fit`
+  while it checks compiled steps), with the counters that switch them on;
+  the engine only calls them (`_tell_tracer`, `_compared`), and backprop
+  needs none of them.
 
 The numerical policy (one policy for forward, backward and `grad`):
 finite and right where the math is finite; one clear bilingual error where
@@ -49,7 +50,7 @@ from inside the library. In detail:
 - Forward: a value beyond the float range raises OverflowError, an input
   outside an op's domain MathDomainError (ZeroDivisionMathError for x / 0).
   A local derivative is stored only if it is a finite float; where it is
-  not (sqrt at 0, x / 1e-320), building the node raises OverflowError
+  not (sqrt at 0, 0 / 1e-320), building the node raises OverflowError
   ("d/dx ..."): the value alone can still be had inside `no_grad()`.
 - A NaN or ±inf in an input's `.data` (set by hand, or left by a diverged
   manual step `p.data += -lr * p.grad`) is refused by every op, with a
@@ -187,17 +188,9 @@ def is_grad_enabled() -> bool:
     return getattr(_thread_state, "enabled", True)
 
 
-# What compile and fit install while they watch (the hooks themselves are at the end of this file)
-_observed_threads = 0
-_watchers = 0
-_SLOTS: dict[str, Any] = {}  # Value's own `data` and `grad` slots, kept aside while watching properties replace them
-# fit, while an accuracy function of the learner's judges a batch's predictions: told of each Value whose text is
-# asked for, or which is copied (a compiled step's predictions are new leaves, whose text and copies show another
-# .grad)
-_text_watch = None
-
-
 def _recording():
+    """`is_grad_enabled()` as the ops ask it, telling no tracer (fn did not ask); each op asks only once some
+    thread is inside no_grad() (`if _paused_threads and not _recording()`), so the usual op reads no thread-local."""
     return _paused_threads == 0 or getattr(_thread_state, "enabled", True)
 
 
@@ -219,18 +212,6 @@ def no_grad() -> Iterator[None]:
         _thread_state.enabled = previous
         with _pause_lock:
             _paused_threads -= 1
-
-
-@contextmanager
-def _recording_anyway() -> Iterator[None]:
-    """Inside this block this thread records its graph, even within no_grad() (fit differentiates a compiled
-    step's stand-ins when the learner's accuracy function, maybe inside a no_grad() block, asks their text)."""
-    previous = getattr(_thread_state, "enabled", True)
-    _thread_state.enabled = True
-    try:
-        yield
-    finally:
-        _thread_state.enabled = previous
 
 
 # --------------------------------------------------------------------------
@@ -397,10 +378,6 @@ def _is_value(x):
 # Functions that serve floats and Values alike, so one rule does both.
 def _exp(x):
     return x.exp() if _is_value(x) else math.exp(x)
-
-
-def _erf(x):
-    return x.erf() if _is_value(x) else math.erf(x)
 
 
 def _log(x):
@@ -955,34 +932,19 @@ class Value:
             raise TypeError(
                 bilingual(f"label은 문자열이어야 합니다: {label!r}", f"label must be a str, got {type(label).__name__}")
             )
+        if not isinstance(_op, str):  # (an Op is a str)
+            raise TypeError(
+                bilingual(
+                    f"Value(data, _children, _op): _op은 연산의 이름(문자열)이어야 합니다: {_op!r}",
+                    f"Value(data, _children, _op): _op must be the op's name (a str), got {type(_op).__name__}",
+                )
+            )
         self.label = label
         self._op = _op
         # micrograd's constructor form: parents without a known local
         # derivative, until a `_backward` closure is assigned (the lecture's way).
-        try:
-            parents = iter(_children)
-        except TypeError:  # Value(data, (x), 'tanh'): (x) is x itself, not a tuple
-            raise TypeError(
-                bilingual(
-                    f"Value(data, _children, _op): _children은 Value의 튜플이어야 합니다 (받은 자료형: "
-                    f"{type(_children).__name__}): 부모가 하나면 (x)가 아니라 (x,)로 쓰세요",
-                    f"Value(data, _children, _op): _children must be a tuple of Values, got "
-                    f"{type(_children).__name__}; for one parent write (x,), not (x)",
-                )
-            ) from None
-        children = tuple(parents)
-        if children:
-            for child in children:
-                if not isinstance(child, Value):
-                    raise TypeError(
-                        bilingual(
-                            f"Value(data, _children, _op): 자식은 모두 Value여야 합니다 (받은 자료형: {type(child).__name__})",
-                            f"Value(data, _children, _op): every child must be a Value, got {type(child).__name__}",
-                        )
-                    )
-            self._a, self._da = children, None
-        else:
-            self._a = self._da = None
+        self._a = _children_given(_children) or None
+        self._da = None
         self._b = None
         self._db = 0.0
         if _observed_threads:
@@ -994,9 +956,10 @@ class Value:
     def from_op(data: float, op: Op, parents: Sequence[Value], local_grads: Iterable[float] | None = None) -> Value:
         """A new node made by the `Op` `op` from the `Value`s `parents`, holding `data`.
 
-        The public way to add an operation (a loss, say) to the engine. The
-        local derivatives are `local_grads` (one float per parent) if given,
-        else the op's rule applied to the parents' numbers. Inside
+        The public way to add an operation whose number is computed outside
+        the engine (`op.apply(parents)` computes it with the op's own
+        `forward`). The local derivatives are `local_grads` (one float per
+        parent) if given, else the op's rule applied to the parents' numbers. Inside
         `no_grad()` the node is a leaf, and no derivative is computed (as
         for the built-in ops: nothing will ever ask for it).
         """
@@ -1056,6 +1019,7 @@ class Value:
 
     @property
     def op(self) -> str:
+        """The operation that made this node ('' for a leaf): `_op`, read only (micrograd's name is `_op`)."""
         return self._op
 
     # isinstance(x, float) asks this of a Value (whose type is not float): a number would answer otherwise, so
@@ -1075,6 +1039,7 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={_shown(self.data)}, grad={_shown(self.grad)}{label})"  # grad None: PyTorch's habit of clearing it
 
+    # -- comparing, and refusing to become a plain number ------------------
     # Values compare by their numbers (handy in rules and in user code).
     # __eq__ is left alone on purpose: nodes are hashed by identity.
     def __lt__(self, other: Value | float) -> bool:
@@ -1303,17 +1268,7 @@ class Value:
                 _check_data(order)
                 _clear_gradients(order, self)
                 _propagate(order)
-            for node, previous in held:
-                if isinstance(previous, Value):  # always truthy, so the overflow test below would blame the lr
-                    raise _not_a_number(node, previous)
-                try:
-                    node.grad += previous
-                except TypeError:
-                    raise _not_a_number(node, previous) from None
-                except OverflowError:  # an int beyond the floats, set by hand
-                    raise _gradient_overflow(node) from None
-                if node.grad - node.grad:  # the sum with what it held is beyond the floats
-                    raise _gradient_overflow(node)
+            _add_held_gradients(held)
             self.grad = 1.0
         except BaseException:  # leave every gradient as it was
             for node in order:
@@ -1321,49 +1276,6 @@ class Value:
             for node, previous in held:
                 node.grad = previous
             raise
-
-    def __copy__(self) -> Value:
-        # A shallow copy shares the closure, which updates the ORIGINAL node's
-        # parents from the ORIGINAL node's .grad: the copy's gradient would be
-        # lost. So a node with a closure refuses, as deepcopy does (a copy of
-        # a node whose parents have closures is fine: it shares those parents).
-        if type(self._da) is _Closure:
-            raise _closure_copy_error()
-        _note_copied()
-        if _text_watch is not None:  # (a copy holds the .grad, as the text shows it)
-            _text_watch(self)
-        copied = object.__new__(type(self))
-        for slot in Value.__slots__:
-            setattr(copied, slot, getattr(self, slot))
-        if hasattr(self, "__dict__"):  # a subclass without __slots__
-            copied.__dict__.update(self.__dict__)
-        return copied
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
-        # copy.deepcopy's own walk recurses once per parent (a RecursionError from ~100 ops deep):
-        # the graph is copied here in topological order instead, each node after its parents.
-        _note_copied()
-        if _text_watch is not None:  # (a copy holds the .grad, as the text shows it)
-            _text_watch(self)
-        for node in topological_order(self):
-            if id(node) in memo:
-                continue
-            if type(node._da) is _Closure:
-                raise _closure_copy_error()
-            copied = object.__new__(type(node))
-            for slot in Value.__slots__:
-                setattr(copied, slot, getattr(node, slot))
-            a = node._a
-            if type(a) is tuple:
-                copied._a = tuple(memo.get(id(p), p) for p in a)
-            elif a is not None:
-                copied._a = memo.get(id(a), a)
-            if node._b is not None:
-                copied._b = memo.get(id(node._b), node._b)
-            if hasattr(node, "__dict__"):  # a subclass without __slots__
-                copied.__dict__.update(copy.deepcopy(node.__dict__, memo))
-            memo[id(node)] = copied
-        return cast(Value, memo[id(self)])
 
     @property
     def _backward(self) -> Callable[[], object]:
@@ -1408,6 +1320,76 @@ class Value:
         """Set the gradient of this node and every node it depends on to 0."""
         for node in topological_order(self):
             node.grad = 0.0
+
+    # -- copying ------------------------------------------------------------
+
+    def __copy__(self) -> Value:
+        # A shallow copy shares the closure, which updates the ORIGINAL node's
+        # parents from the ORIGINAL node's .grad: the copy's gradient would be
+        # lost. So a node with a closure refuses, as deepcopy does (a copy of
+        # a node whose parents have closures is fine: it shares those parents).
+        if type(self._da) is _Closure:
+            raise _closure_copy_error()
+        _note_copied()
+        if _text_watch is not None:  # (a copy holds the .grad, as the text shows it)
+            _text_watch(self)
+        copied = object.__new__(type(self))
+        for slot in Value.__slots__:
+            setattr(copied, slot, getattr(self, slot))
+        if hasattr(self, "__dict__"):  # a subclass without __slots__
+            copied.__dict__.update(self.__dict__)
+        return copied
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        # copy.deepcopy's own walk recurses once per parent (a RecursionError from ~100 ops deep):
+        # the graph is copied here in topological order instead, each node after its parents.
+        _note_copied()
+        if _text_watch is not None:  # (a copy holds the .grad, as the text shows it)
+            _text_watch(self)
+        for node in topological_order(self):
+            if id(node) in memo:
+                continue
+            if type(node._da) is _Closure:
+                raise _closure_copy_error()
+            copied = object.__new__(type(node))
+            for slot in Value.__slots__:
+                setattr(copied, slot, getattr(node, slot))
+            a = node._a
+            if type(a) is tuple:
+                copied._a = tuple(memo.get(id(p), p) for p in a)
+            elif a is not None:
+                copied._a = memo.get(id(a), a)
+            if node._b is not None:
+                copied._b = memo.get(id(node._b), node._b)
+            if hasattr(node, "__dict__"):  # a subclass without __slots__
+                copied.__dict__.update(copy.deepcopy(node.__dict__, memo))
+            memo[id(node)] = copied
+        return cast(Value, memo[id(self)])
+
+
+def _children_given(children):
+    """The `_children` of micrograd's constructor `Value(data, _children, _op)` as a tuple of Values, or a clear error."""
+    try:
+        parents = iter(children)
+    except TypeError:  # Value(data, (x), 'tanh'): (x) is x itself, not a tuple
+        raise TypeError(
+            bilingual(
+                f"Value(data, _children, _op): _children은 Value의 튜플이어야 합니다 (받은 자료형: "
+                f"{type(children).__name__}): 부모가 하나면 (x)가 아니라 (x,)로 쓰세요",
+                f"Value(data, _children, _op): _children must be a tuple of Values, got "
+                f"{type(children).__name__}; for one parent write (x,), not (x)",
+            )
+        ) from None
+    parents = tuple(parents)
+    for parent in parents:
+        if not isinstance(parent, Value):
+            raise TypeError(
+                bilingual(
+                    f"Value(data, _children, _op): 자식은 모두 Value여야 합니다 (받은 자료형: {type(parent).__name__})",
+                    f"Value(data, _children, _op): every child must be a Value, got {type(parent).__name__}",
+                )
+            )
+    return parents
 
 
 def _number_to_compare(x, symbol):
@@ -1491,19 +1473,16 @@ def _apply2(op, x, y):
         _note_op_raised()
         _check_data([x, y])
         raise
+    if _paused_threads and not _recording():
+        return _leaf(data)
     out = _new(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
-    if not _paused_threads or _recording():
-        out._op = op
-        out._a = x
-        out._b = y
-        out._da, out._db = op.df(xd, yd, data)
-    else:
-        out._op = MADE_IN_NO_GRAD
-        out._a = out._b = out._da = None
-        out._db = 0.0
+    out._op = op
+    out._a = x
+    out._b = y
+    out._da, out._db = op.df(xd, yd, data)
     return out
 
 
@@ -1683,10 +1662,11 @@ def topological_order(root, done=None):
     """Every node `root` depends on, each after all of its parents.
 
     Depth-first search with an explicit stack (no recursion, so a chain of a
-    million operations is fine). A node is pushed, then later a `None`
-    marker on top of it; when the marker is popped again, everything pushed
-    after it (the node's parents and their ancestors) is finished, so the
-    node itself is finished too. A leaf is finished as soon as it is popped.
+    million operations is fine). A node with parents, when first popped,
+    goes back on the stack with a `None` marker above it and its parents
+    above that. When the marker is popped, everything pushed after it (the
+    node's parents and their ancestors) is finished, so the node under the
+    marker is finished too. A leaf is finished as soon as it is popped.
 
     `done` is a dict used as an ordered set: it keeps the finished nodes in
     the order they were finished, which is the topological order, and
@@ -1853,16 +1833,29 @@ def _chain_step(node):
                 raise _gradient_overflow(parent)
 
 
+def _add_held_gradients(held):
+    """Add to each node's new gradient the one it held before backward() (pairs (node, held gradient)).
+
+    A held .grad set by hand to something that is no number, or a sum beyond the floats, raises.
+    """
+    for node, previous in held:
+        if isinstance(previous, Value):  # always truthy, so the overflow test below would blame the lr
+            raise _not_a_number(node, previous)
+        try:
+            node.grad += previous
+        except TypeError:
+            raise _not_a_number(node, previous) from None
+        except OverflowError:  # an int beyond the floats, set by hand
+            raise _gradient_overflow(node) from None
+        if node.grad - node.grad:  # the sum with what it held is beyond the floats
+            raise _gradient_overflow(node)
+
+
 def _clear_gradients(order, output):
     """After a pass met a .grad that is not a number: None counts as 0.0, anything else is an error."""
     for node in order:
-        g = node.grad
-        if g is None:
-            node.grad = 0.0
-        elif isinstance(g, bool) or not isinstance(g, numbers.Real):
-            raise _not_a_number(node, g)
-        else:
-            node.grad = 0.0
+        grad_number(node)  # the error for a .grad that is neither a number nor None
+        node.grad = 0.0
     output.grad = 1.0
 
 
@@ -2162,13 +2155,33 @@ def _is_zero(local):
 
 
 # --------------------------------------------------------------------------
-# Watching a computation (what `micrograd_ko.compile` needs while it traces;
-# backprop does not need any of it)
+# Watching a computation (what `micrograd_ko.compile` needs while it traces,
+# and `fit` while it checks compiled steps; backprop does not need any of it)
 # --------------------------------------------------------------------------
 # Tracing a function has to know which leaves the function made itself (its
 # constants) and which Python decisions it took on Values (`if x > 0`). The
 # engine reports both to this thread's observer, if any; like no_grad, other
 # threads are not affected, and a global count keeps the common case cheap.
+
+_observed_threads = 0  # how many threads an `observe` block watches (the engine's hooks test it first)
+_watchers = 0
+_SLOTS: dict[str, Any] = {}  # Value's own `data` and `grad` slots, kept aside while watching properties replace them
+# fit, while an accuracy function of the learner's judges a batch's predictions: told of each Value whose text is
+# asked for, or which is copied (a compiled step's predictions are new leaves, whose text and copies show another
+# .grad)
+_text_watch = None
+
+
+@contextmanager
+def _recording_anyway() -> Iterator[None]:
+    """Inside this block this thread records its graph, even within no_grad() (fit differentiates a compiled
+    step's stand-ins when the learner's accuracy function, maybe inside a no_grad() block, asks their text)."""
+    previous = getattr(_thread_state, "enabled", True)
+    _thread_state.enabled = True
+    try:
+        yield
+    finally:
+        _thread_state.enabled = previous
 
 
 @contextmanager

@@ -3,7 +3,7 @@
 Writing a loss as many small operations works, but it draws a big graph and
 can overflow (exp(1000)) or take log(0). Here each loss is a single
 operation (an `Op` with a `forward` on floats and a hand-written local
-derivative, 국소적 미분), applied with `Value.from_op`:
+derivative, 국소적 미분), applied with `Op.apply`:
 
     loss                 value                                   d loss / d input
     mse(p, t)            mean (p_i - t_i)^2                       2 (p_i - t_i) / n
@@ -39,7 +39,7 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .engine import Op, Value, sigmoid_of, softmax_of
+from .engine import _EXP_UNDERFLOW, Op, Value, _sum_of_terms, sigmoid_of, softmax_of
 from .i18n import bilingual, did_you_mean
 
 __all__ = ["mse", "bce", "bce_with_logits", "cross_entropy", "hinge", "LOSSES", "get"]
@@ -113,17 +113,8 @@ def _targets(targets: Any, n: int, loss: str) -> list[Value]:
     the graph, so compiled code takes targets as inputs. Its range is
     checked by the op's forward, on every call.
     """
-    targets = _items(targets)
-    if len(targets) != n:
-        raise ValueError(
-            f"{loss}: "
-            + bilingual(
-                f"예측 {n}개와 목표 {len(targets)}개: 개수가 같아야 합니다",
-                f"{n} predictions and {len(targets)} targets: they must be equally many",
-            )
-        )
     values = []
-    for t in targets:
+    for t in _as_many_targets(targets, n, loss):
         if not isinstance(t, Value):
             if isinstance(t, bool) or not isinstance(t, numbers.Real) or not math.isfinite(t):
                 raise TypeError(
@@ -135,6 +126,20 @@ def _targets(targets: Any, n: int, loss: str) -> list[Value]:
             t = Value(float(t))
         values.append(t)
     return values
+
+
+def _as_many_targets(targets: Any, n: int, loss: str) -> list[Any]:
+    """`targets` as a list (see `_items`), or a clear error unless it holds one target per prediction."""
+    targets = _items(targets)
+    if len(targets) != n:
+        raise ValueError(
+            f"{loss}: "
+            + bilingual(
+                f"예측 {n}개와 목표 {len(targets)}개: 개수가 같아야 합니다",
+                f"{n} predictions and {len(targets)} targets: they must be equally many",
+            )
+        )
+    return targets
 
 
 def _elementwise_op(name, korean, term, slope, check=None):
@@ -182,15 +187,7 @@ MSE = Op("mse", _mse_derivative, _mse_forward, "평균 제곱 오차")
 def mse(preds: Value | float | Sequence[Value | float], targets: Value | float | Sequence[Value | float]) -> Value:
     """Mean of (pred - target)^2 over two equally long lists (or two numbers); targets may be Values."""
     preds = _predictions(preds, "mse")
-    target_list = _items(targets)
-    if len(preds) != len(target_list):
-        raise ValueError(
-            "mse: "
-            + bilingual(
-                f"예측 {len(preds)}개와 목표 {len(target_list)}개: 개수가 같아야 합니다",
-                f"{len(preds)} predictions and {len(target_list)} targets: they must be equally many",
-            )
-        )
+    target_list = _as_many_targets(targets, len(preds), "mse")
     return MSE.apply(preds + [t if isinstance(t, Value) else Value(t) for t in target_list])
 
 
@@ -294,7 +291,7 @@ def _cross_entropy_slopes(xs, k):
     # which stays exact where s_k - 1 would round a confident 1 - 4e-18 to 0.
     s = softmax_of(xs)
     others = [s[j] for j in range(len(xs)) if j != k]
-    total = math.fsum(others) if not any(map(_is_value, others)) else sum(others[1:], others[0])
+    total = _sum_of_terms(others)
     return tuple(-total if j == k else s[j] for j in range(len(xs))) if others else (0.0,)
 
 
@@ -328,10 +325,6 @@ def _cross_entropy_derivative(inputs, out):
 CROSS_ENTROPY = Op("cross_entropy", _cross_entropy_derivative, _cross_entropy_forward, "교차 엔트로피 오차")
 
 
-def _is_value(x):
-    return isinstance(x, Value)
-
-
 def _exp_of_difference(x, shift):
     """e^(x - shift) for x <= shift, with the rounding of the subtraction undone.
 
@@ -339,7 +332,7 @@ def _exp_of_difference(x, shift):
     e^(d + e) = e^d (1 + e) to within a rounding.
     """
     d = x - shift
-    if d < -746.0:  # e^d underflows to 0 (also for x - shift = -inf)
+    if d < _EXP_UNDERFLOW:  # e^d underflows to 0 (also for x - shift = -inf)
         return 0.0
     back = d + shift
     error = (x - back) - (shift - (back - d))  # x - shift - d, exactly
@@ -364,6 +357,14 @@ def cross_entropy(logits: Sequence[Value | float], target_index: int | Value) ->
             )
         )
     items = _items(logits)
+    if not items:
+        raise ValueError(
+            "cross_entropy: "
+            + bilingual(
+                "로짓 목록이 비어 있습니다: 클래스마다 로짓이 하나씩 있어야 합니다",
+                "the list of logits is empty: give one logit per class",
+            )
+        )
     nodes = [x if isinstance(x, Value) else Value(x) for x in items]
     if not isinstance(target_index, Value):
         target_index = Value(_class_index(target_index, len(nodes), target_index))

@@ -1,9 +1,10 @@
-"""Small neural networks built from `Value`s: Neuron, Layer, MLP, Dropout.
+"""Small neural networks built from `Value`s: Neuron, Layer, MLP, Dropout, Sequential.
 
 A neuron computes act(w · x + b): ONE `dot` node for w · x (not 2n nodes
 of multiplications and additions), one `+` node for the bias and one node
-for the activation function (활성화 함수). A layer is a list of neurons that
-read the same inputs; an MLP is a list of layers.
+for the activation function (활성화 함수; none for 'linear', the identity).
+A layer is a list of neurons that read the same inputs; an MLP is a list of
+layers.
 
     model = MLP(2, [16, 16, 1])            # karpathy's micrograd network
     model = MLP(2, [8, 1], activation='tanh', init='xavier_uniform', seed=0)

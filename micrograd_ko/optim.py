@@ -360,7 +360,7 @@ class Adam(Optimizer):
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
         self.steps = [0] * len(self.params)
-        self.t = 0  # step() calls that updated the parameters
+        self.t = 0  # step() calls that completed, even one whose every gradient was None (per parameter: `steps`)
 
     def _compute(
         self, data: list[float], grads: list[float | None], skip: bool

@@ -142,38 +142,10 @@ def fit(
     _check_loss_function(model, loss, loss_fn, X[0], y[0])
     is_correct = accuracy or _default_accuracy(loss, y)
     optimizer = optimizer or SGD(model.parameters(), lr=0.1)
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(
-            bilingual(
-                f"optimizer는 optim.Adam(model.parameters(), lr=0.01)처럼 만든 옵티마이저여야 합니다 (받은 것: {optimizer!r})",
-                f"optimizer must be an optimizer object such as optim.Adam(model.parameters(), lr=0.01), got {optimizer!r}",
-            )
-        )
-    # lr may have been set after construction, and a fused step does not read it through step()
-    _check_step_lr(getattr(optimizer, "lr", None))
-    if validation_data is not None and not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
-        raise TypeError(
-            bilingual(
-                f"validation_data는 (X_val, y_val) 두 개짜리 튜플이어야 합니다 (받은 것: {type(validation_data).__name__}"
-                + (f", 길이 {len(validation_data)})" if hasattr(validation_data, "__len__") else ")"),
-                f"validation_data must be a pair (X_val, y_val), got {type(validation_data).__name__}"
-                + (f" of length {len(validation_data)}" if hasattr(validation_data, "__len__") else ""),
-            )
-        )
+    _check_optimizer(optimizer)
     if validation_data is not None:
-        try:
-            check_dataset(*validation_data)  # now, not after the first epoch
-        except (TypeError, ValueError) as error:  # its X and y are validation_data's
-            error.args = (f"validation_data: {error.args[0]}",)
-            raise
-    owned = {id(p) for p in model.parameters()}
-    if not any(id(p) in owned for p in optimizer.params):
-        raise ValueError(
-            bilingual(
-                "옵티마이저가 이 모델의 매개변수를 갖고 있지 않습니다: optim.SGD(model.parameters(), ...)처럼 만드세요",
-                "the optimizer holds none of this model's parameters: build it with model.parameters()",
-            )
-        )
+        _check_validation_data(validation_data)  # now, not after the first epoch
+    _check_optimizer_holds(optimizer, model)
     rng = random.Random(seed)
     history: dict[str, list[Any]] = {"loss": [], "accuracy": []}
     if validation_data is not None:
@@ -1775,6 +1747,48 @@ def _check_seed(seed):
             bilingual(
                 f"seed는 정수, 실수, 문자열 또는 None이어야 합니다 (받은 것: {seed!r})",
                 f"seed must be an int, a float, a str or None, got {seed!r}",
+            )
+        )
+
+
+def _check_optimizer(optimizer):
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(
+            bilingual(
+                f"optimizer는 optim.Adam(model.parameters(), lr=0.01)처럼 만든 옵티마이저여야 합니다 (받은 것: {optimizer!r})",
+                f"optimizer must be an optimizer object such as optim.Adam(model.parameters(), lr=0.01), got {optimizer!r}",
+            )
+        )
+    # lr may have been set after construction, and a fused step does not read it through step()
+    _check_step_lr(getattr(optimizer, "lr", None))
+
+
+def _check_validation_data(validation_data):
+    """A pair (X_val, y_val) that `check_dataset` accepts, or its error, naming validation_data."""
+    if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+        raise TypeError(
+            bilingual(
+                f"validation_data는 (X_val, y_val) 두 개짜리 튜플이어야 합니다 (받은 것: {type(validation_data).__name__}"
+                + (f", 길이 {len(validation_data)})" if hasattr(validation_data, "__len__") else ")"),
+                f"validation_data must be a pair (X_val, y_val), got {type(validation_data).__name__}"
+                + (f" of length {len(validation_data)}" if hasattr(validation_data, "__len__") else ""),
+            )
+        )
+    try:
+        check_dataset(*validation_data)
+    except (TypeError, ValueError) as error:  # its X and y are validation_data's
+        error.args = (f"validation_data: {error.args[0]}",)
+        raise
+
+
+def _check_optimizer_holds(optimizer, model):
+    """An optimizer built over another model's parameters would train nothing of this one, silently."""
+    owned = {id(p) for p in model.parameters()}
+    if not any(id(p) in owned for p in optimizer.params):
+        raise ValueError(
+            bilingual(
+                "옵티마이저가 이 모델의 매개변수를 갖고 있지 않습니다: optim.SGD(model.parameters(), ...)처럼 만드세요",
+                "the optimizer holds none of this model's parameters: build it with model.parameters()",
             )
         )
 

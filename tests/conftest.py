@@ -57,3 +57,14 @@ def fake_dot(tmp_path, monkeypatch):
         return dot
 
     return install
+
+
+@pytest.fixture
+def interpreted_steps(monkeypatch):
+    """The list of fit's interpreted steps taken while the test runs (one entry per step)."""
+    import micrograd_ko.train as train
+
+    calls = []
+    real = train._interpreted_step
+    monkeypatch.setattr(train, "_interpreted_step", lambda *a: calls.append(1) or real(*a))
+    return calls

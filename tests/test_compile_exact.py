@@ -1823,3 +1823,17 @@ def test_a_learners_own_op_applied_by_its_forward_compiles_and_the_documented_fr
         ko.Op("nameless", lambda inputs, out: (1.0,)).apply([w])
     with pytest.raises(TypeError, match="every parent must be a Value"):
         cube.apply([1.0])
+
+
+@pytest.mark.parametrize("convert", [math.sqrt, float, math.exp, round])
+def test_a_number_asked_of_a_value_computed_from_the_arguments_is_a_refusal_not_the_engines_advice(convert):
+    """`math.sqrt(x)` of an argument works in the interpreted call (x is a number); traced, x is a Value, which
+    refuses with the engine's advice for a Value in the learner's own graph ("use x.exp() instead of
+    math.exp(x)"): compile raised that TypeError, as if fn were wrong, and fit repeated its advice. It is a
+    refusal now, naming the line; with a weight in it, the interpreted call raises too, and so does compile."""
+    w = Value(0.5)
+    with pytest.raises(CompileError, match=r"into a number at .*test_compile_exact\.py:\d+"):
+        ko.compile(lambda x: convert(x) * w, 2.0)
+    with pytest.raises(TypeError, match="cuts the computation graph|cut the computation graph") as raised:
+        ko.compile(lambda x: convert(x * w), 2.0)
+    assert not isinstance(raised.value, CompileError)

@@ -259,3 +259,10 @@ def test_a_subclass_of_value_says_its_own_class_and_pickles():
             assert type(twin) is Param and twin.data == 1.5 and twin.label == "p"
     finally:
         del globals()["Param"]
+
+
+def test_the_micrograd_constructor_names_an_op_that_is_no_str():
+    """`Value(1.0, (x,), 3)` was accepted, and the node drawn with the name 3."""
+    with pytest.raises(TypeError, match="_op must be the op's name"):
+        Value(1.0, (Value(2.0),), 3)
+    assert Value(1.0, (Value(2.0),), "tanh")._op == "tanh"

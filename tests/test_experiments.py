@@ -588,3 +588,15 @@ def test_the_measuring_command_has_help_and_names_a_wrong_name_without_a_traceba
         proc = subprocess.run([*command, *wrong], capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
         assert proc.stderr.strip().splitlines()[-1].count(" / ") >= 1  # Korean / English
+
+
+def test_the_progress_bar_of_an_experiment_counts_runs_in_the_language_chosen(capsys):
+    """The bars showed tqdm's English 'it/s' in Korean mode, where fit's show '에폭/s'."""
+    from micrograd_ko import i18n
+    from micrograd_ko.experiments.tasks import run_tasks
+
+    for lang, unit in (("ko", "회/s"), ("en", "run/s")):
+        with i18n.language(lang):
+            assert run_tasks(abs, [-1, -2], 1, progress=True, desc="x") == [1, 2]
+        bar = capsys.readouterr().err
+        assert unit in bar and "it/s" not in bar

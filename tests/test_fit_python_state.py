@@ -1405,17 +1405,6 @@ def test_inputs_of_other_number_types_than_the_first_train_as_interpreted(batch_
     assert runs[0] == runs[1]
 
 
-@pytest.fixture
-def interpreted_steps(monkeypatch):
-    """The list of fit's interpreted steps taken while the test runs (one entry per step)."""
-    import micrograd_ko.train as train
-
-    calls = []
-    real = train._interpreted_step
-    monkeypatch.setattr(train, "_interpreted_step", lambda *a: calls.append(1) or real(*a))
-    return calls
-
-
 def test_inputs_all_of_one_number_type_stay_compiled(interpreted_steps):
     X = [[1, 0.5], [0, -0.5], [1, 0.25], [0, 0.0]] * 3  # an int, then a float, in every input
     fit(nn.MLP(2, [3, 1], seed=1), X, [1.0, 1.0, -1.0, -1.0] * 3, epochs=3, batch_size=4, progress=False)

@@ -18,17 +18,6 @@ from micrograd_ko.module import Module
 from micrograd_ko.train import fit
 
 
-@pytest.fixture
-def interpreted_steps(monkeypatch):
-    """The list of fit's interpreted steps taken while the test runs (one entry per step)."""
-    import micrograd_ko.train as train
-
-    calls = []
-    real = train._interpreted_step
-    monkeypatch.setattr(train, "_interpreted_step", lambda *a: calls.append(1) or real(*a))
-    return calls
-
-
 class SaysWhenCalled(Module):
     """A learner's model that prints a line on every forward pass, to see how often fit calls it."""
 
@@ -136,12 +125,10 @@ class YieldsItsParameters(Module):
 def test_a_model_whose_parameters_are_a_generator_or_a_tuple_trains_compiled_as_interpreted(kind, capsys):
     """fit added the model's parameters() to the optimizer's list: a raw TypeError from inside fit ("unsupported
     operand type(s) for +: 'generator' and 'list'")."""
-    runs = [
-        fit(YieldsItsParameters(kind), X, Y, epochs=3, batch_size=4, progress=False, seed=0, compile=c,
-            validation_data=(X[:5], Y[:5]))
-        for c in (True, False)
-    ]  # fmt: skip
-    assert runs[0] == runs[1]
+    compiled, interpreted = both_ways(
+        lambda: YieldsItsParameters(kind), X, Y, epochs=3, batch_size=4, validation_data=(X[:5], Y[:5])
+    )
+    assert compiled[:2] == interpreted[:2]
     assert capsys.readouterr().err == ""
 
 

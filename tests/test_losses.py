@@ -254,3 +254,10 @@ def test_cross_entropy_of_one_score_instead_of_a_list_says_so(logit):
     assert "로짓" in ko and "bce_with_logits" in ko and "MLP(2, [8, 3])" in ko
     assert "one logit per class" in en and "bce_with_logits" in en
     assert losses.cross_entropy([logit], 0).data == 0.0  # as torch's F.cross_entropy on one class
+
+
+def test_an_empty_list_of_logits_is_named_as_such():
+    """It said 'the target index must be an int in [0, 0), got 0', naming the index for the missing logits."""
+    with pytest.raises(ValueError, match="the list of logits is empty") as error:
+        losses.cross_entropy([], 0)
+    assert "비어 있습니다" in str(error.value)

@@ -76,6 +76,9 @@ Refused at compile time (`CompileError`, naming the line of `fn` where known):
   format spec on a Value computed from the arguments alone, whose number
   fit's interpreted run has):
   the trace holds only the branch taken, and nothing says when the op raises;
+- such a conversion that fn does not catch (`math.sqrt(x)` of an input):
+  the interpreted call converts the number and goes on, so compile refuses
+  naming the line instead of raising the engine's TypeError;
 - softmax's (or cross-entropy's) rule computed on Values, as
   `grad(..., create_graph=True)` does: it shifts by the max and drops terms
   that underflow, choices made from numbers outside the graph;

@@ -218,6 +218,7 @@ class Tracer:
         self._guards = []
         self._touched = []  # (value, where, wrote, attribute)
         self._raised = None  # where an op raised (fn went on: it caught the error)
+        self.unnumbered = None  # where fn asked a Value computed from the arguments alone for its number
         self._unfaithful = (
             None  # (where, Korean, English): a choice made outside the graph (softmax on Values, Dropout)
         )
@@ -276,6 +277,8 @@ class Tracer:
         interpreted run gives the model as numbers, which do not raise. (A weight raises there too.)"""
         if self._from_arguments_alone(value):
             self.op_raised(frame)
+            if self.unnumbered is None:
+                self.unnumbered = _where(frame)
 
     def unfaithful(self, frame, ko, en):
         if self._unfaithful is None:
@@ -557,6 +560,22 @@ class _KeptStream:
         return getattr(self._stream, name)
 
 
+def _unnumbered(filename, line):
+    """The refusal of a fn that asks a Value computed from its arguments alone for its number (float(x),
+    math.sqrt(x)): the interpreted call gives fn that number, which converts, and fn is right; traced it is a
+    Value, which refuses (the engine's TypeError, whose advice is for a Value in the learner's own graph)."""
+    return CompileError(
+        bilingual(
+            f"compile: fn이 {filename}:{line}에서 인자로만 계산한 값을 숫자로 바꿉니다 (float(x), math.sqrt(x) 등). "
+            "해석 실행에서는 이미 숫자라서 되지만 추적할 때는 Value입니다: Value의 연산(x.sqrt())으로 쓰거나 해석 "
+            "실행하세요",
+            f"compile: fn turns a value computed from its arguments alone into a number at {filename}:{line} "
+            "(float(x), math.sqrt(x), ...): the interpreted call gives fn that number, which works, but traced it "
+            "is a Value. Use the Value's own operations (x.sqrt()), or run interpreted",
+        )
+    )
+
+
 def trace_fn(fn, example_args):
     """Run fn on input leaves made from `example_args`: (tracer, result, inputs, structures).
 
@@ -571,7 +590,12 @@ def trace_fn(fn, example_args):
     printed: list[str] = []
     try:
         with Tracer(inputs) as tracer, _prints_kept(printed):
-            result = fn(*wrapped)
+            try:
+                result = fn(*wrapped)
+            except TypeError as error:
+                if tracer.unnumbered is None:
+                    raise
+                raise _unnumbered(*tracer.unnumbered) from error
     finally:
         drew = random.getstate() != state
         random.setstate(state)

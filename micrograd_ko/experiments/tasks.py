@@ -13,7 +13,7 @@ import os
 
 from tqdm import tqdm
 
-from ..i18n import bilingual
+from ..i18n import bilingual, tr
 
 
 def default_jobs() -> int:
@@ -31,7 +31,7 @@ def run_tasks(fn, tasks, jobs: int = 1, progress: bool = False, desc: str = ""):
             bilingual(f"jobs는 1 이상의 정수여야 합니다: {jobs!r}", f"jobs must be a positive integer, got {jobs!r}")
         )
     jobs = min(jobs, len(tasks))
-    with tqdm(total=len(tasks), desc=desc, disable=not progress, leave=True) as bar:
+    with tqdm(total=len(tasks), desc=desc, unit=tr("회", "run"), disable=not progress, leave=True) as bar:
         if jobs <= 1:
             results = []
             for task in tasks:
