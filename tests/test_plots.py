@@ -273,3 +273,19 @@ def test_a_long_model_name_is_wrapped_in_the_legend_and_leaves_the_bars_their_ro
     assert ax.get_position().width > 0.5  # of the figure's width: the bars keep most of it
     assert ax.get_legend().get_window_extent().x1 <= fig.bbox.x1 + 1  # the legend inside the figure
     save_cleanly(fig, tmp_path, caplog)
+
+
+def test_a_long_row_name_of_the_activation_histograms_is_wrapped_inside_the_figure(tmp_path, caplog):
+    """The row name is the first panel's y label: a 48-character one ran off the top of the figure."""
+    name = "sigmoid, N(0,1/n), b~N(0,1), 폭 30, 시드 0, 학습률 0.1"
+    rows = {
+        name: activation_stats(nn.MLP(2, [8, 8, 1], activation="sigmoid", seed=0), [[0.0, 1.0], [1.0, 0.0]]),
+        "ReLU": activation_stats(nn.MLP(2, [8, 8, 1], activation="relu", seed=0), [[0.0, 1.0], [1.0, 0.0]]),
+    }
+    fig = plots.plot_activation_histograms(rows)
+    fig.savefig(io.BytesIO(), format="png")
+    label = fig.axes[0].yaxis.label
+    assert label.get_text().replace("\n", " ") == name
+    box = label.get_window_extent()
+    assert 0 <= box.y0 and box.y1 <= fig.bbox.y1  # inside the figure, top to bottom
+    save_cleanly(fig, tmp_path, caplog)

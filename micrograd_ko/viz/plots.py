@@ -309,7 +309,7 @@ def plot_activation_histograms(stats, bins=30, lang=None, title=None):
             ax.text(0.97, 0.95, _note(s, lang), transform=ax.transAxes, ha="right", va="top", fontsize=8)
             ax.tick_params(labelsize=7)
         if name:
-            axes[r][0].set_ylabel(name, fontsize=9)
+            axes[r][0].set_ylabel(_legend_label(name), fontsize=9, linespacing=1.5)  # wrapped, not run off the figure
     fig.suptitle(title or tr("층별 활성화 값 분포", "activation values per layer", lang))
     return fig
 
