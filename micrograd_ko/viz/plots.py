@@ -85,7 +85,7 @@ def _records(name, model_or_records):
     return list(model_or_records)
 
 
-LEGEND_COLUMNS = 24  # a legend line's most width, in columns (a Hangul syllable takes two)
+LEGEND_COLUMNS = 28  # a legend line's most width, in columns (a Hangul syllable takes two)
 
 
 def _columns(text):
@@ -186,7 +186,8 @@ def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
     ax.grid(True, which="major", axis="y", alpha=0.3)
     legend = ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     for text in legend.get_texts():
-        text.set_linespacing(1.5)  # a wrapped name's lines apart (NanumGothic's Hangul touch at the default)
+        if "\n" in text.get_text():
+            text.set_linespacing(1.5)  # a wrapped name's lines apart (NanumGothic's Hangul touch at the default)
     return fig
 
 
@@ -309,7 +310,8 @@ def plot_activation_histograms(stats, bins=30, lang=None, title=None):
             ax.text(0.97, 0.95, _note(s, lang), transform=ax.transAxes, ha="right", va="top", fontsize=8)
             ax.tick_params(labelsize=7)
         if name:
-            axes[r][0].set_ylabel(_legend_label(name), fontsize=9, linespacing=1.5)  # wrapped, not run off the figure
+            label = _legend_label(name)  # wrapped, not run off the figure
+            axes[r][0].set_ylabel(label, fontsize=9, **({"linespacing": 1.5} if "\n" in label else {}))
     fig.suptitle(title or tr("층별 활성화 값 분포", "activation values per layer", lang))
     return fig
 
