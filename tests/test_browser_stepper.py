@@ -220,3 +220,32 @@ def test_controls_text_and_highlight_are_on_one_1280x900_screen_at_every_step(pa
     page.keyboard.press("ArrowLeft")
     assert player.locator(".mgk-counter").text_content() == f"2 / {len(stepper)}"
     assert page.errors == []
+
+
+def test_every_steps_text_shows_whole_where_its_lines_wrap(page, tmp_path):
+    """The text box was as tall as the longest text's line count: at a notebook's narrower width the chain rule's
+    long lines wrap, and a dot node's last contributions hid under the drawing (seen at 700 px: 7 lines wrap to 11)."""
+    names = [mg.Value(0.5 + k, label=f"w{k}") for k in range(4)]
+    inputs = [mg.Value(-1.5 - k, label=f"x{k}") for k in range(4)]
+    out = mg.dot(names, inputs)
+    out.label = "z"
+    loss = out.tanh()
+    loss.label = "L"
+    stepper = BackpropStepper(loss)
+    path = tmp_path / "player.html"
+    stepper.to_html(path)
+    page.set_viewport_size({"width": 520, "height": 800})
+    page.goto(path.as_uri())
+    player = page.locator(".mgk-stepper")
+    box = player.locator(".mgk-current")
+    wrapped = False
+    for i in range(len(stepper)):
+        if i:
+            player.locator(".mgk-next").click()
+        assert box.text_content() == stepper.text(i)
+        lines = stepper.text(i).count("\n") + 1
+        sizes = box.evaluate("e => [e.scrollHeight, e.clientHeight, parseFloat(getComputedStyle(e).lineHeight)]")
+        wrapped |= sizes[0] > (lines + 1) * sizes[2]  # more lines drawn than the text has: it wrapped
+        assert sizes[0] <= sizes[1] + 1, (i, sizes)  # nothing hidden below the box's edge
+    assert wrapped  # the case the test is about did happen
+    assert page.errors == []

@@ -308,6 +308,21 @@ def test_histograms_share_the_books_fixed_height():
     assert {ax.get_ylim() for ax in fig.axes} == {(0.0, 70.0)}
 
 
+def test_a_histogram_bin_cut_by_the_fixed_height_is_marked_and_the_title_says_so():
+    """A bin taller than ylim was cut with nothing to say so: notebook 06's sigmoid Xavier and He towers read as
+    flat-topped plateaus, and 0.01·N(0,1)'s single bin of every value as one no taller than the others."""
+    from micrograd_ko.experiments.figures import histogram_grid
+
+    fig = histogram_grid({"x": [[5, 900, 10], [1, 2, 3]], "y": [[0, 0, 50], [70, 71, 7]]}, (0.0, 1.0), "t", "x", ylim=70)
+    marks = [[tuple(xy) for line in ax.get_lines() for xy in line.get_xydata()] for ax in fig.axes]
+    assert marks == [[(0.5, 70.0)], [], [], [(0.5, 70.0)]]  # the bins of 900 and 71; 70 fits exactly
+    assert "▲ 세로축보다 높아 위가 잘린 칸" in fig._suptitle.get_text()
+    english = histogram_grid({"x": [[900]]}, (0.0, 1.0), "t", "x", ylim=70, lang="en")
+    assert "▲ bin taller than the axis, cut at the top" in english._suptitle.get_text()
+    whole = histogram_grid({"x": [[5, 9]]}, (0.0, 1.0), "t", "x", ylim=70)
+    assert whole._suptitle.get_text() == "t" and not whole.axes[0].get_lines()
+
+
 def test_stored_measurements_load_with_their_settings():
     from micrograd_ko.experiments import measured
     from micrograd_ko.experiments.deep_xor import WIDTH_INIT_GRID

@@ -223,6 +223,19 @@ def test_a_gradient_set_to_nan_by_hand_has_its_own_colour_not_the_largest_ones()
     assert fill_of(groups[ids["b"]]) not in (colours.NOT_A_NUMBER, ZERO, PENDING)
 
 
+def test_the_colour_bar_says_what_purple_means_when_a_gradient_is_nan():
+    """The purple of a nan gradient was in the picture but not in its legend (only the grey of 0 was)."""
+    out = mg.Value(2.0, label="a") * mg.Value(3.0, label="b")
+    out.backward()
+    assert not any("nan" in t for t in texts(render_svg(out)))  # no nan drawn: no entry for it
+    out._a.grad = math.nan
+    svg = render_svg(out)
+    assert any("nan: 숫자가 아님" in t for t in texts(svg))
+    assert any("nan: not a number" in t for t in texts(render_svg(out, lang="en")))
+    swatches = {r.get("fill") for r in ET.fromstring(svg.encode("utf-8")).iter(f"{SVG}rect")}
+    assert colours.NOT_A_NUMBER in swatches
+
+
 def test_before_backward_nothing_is_coloured_and_the_caption_says_why():
     L, _ = lecture_graph()
     svg = render_svg(L)
@@ -656,3 +669,43 @@ def test_an_op_whose_local_derivatives_are_unknown_writes_no_fields_of_question_
     shown = texts(render_svg(out, lang="en"))
     assert "?" not in shown and not [t for t in shown if "local derivatives" in t]
     assert "abc" in shown
+
+
+def test_a_saturated_value_is_not_drawn_as_the_whole_number_it_rounds_to():
+    """tanh(-6) = -0.9999877 was drawn 'data -1': its local derivative 1 - tanh² then reads 0, beside the
+    gradient 2.458e-05 it passes on. A whole number drawn is that number; float noise stays rounded."""
+    a, b = mg.Value(2.0, label="a"), mg.Value(-3.0, label="b")
+    L = (a * b).tanh()
+    L.label = "L"
+    L.backward()
+    shown = texts(render_svg(L))
+    assert "데이터 -0.99999" in shown and "데이터 -1" not in shown
+    assert [fmt(x) for x in (math.tanh(10), 1.0, 0.1 * 3, 3.0000000000000004, 1000.4, 12345.6, 0.25)] == [
+        "0.999999996",
+        "1",
+        "0.3",
+        "3",
+        "1000.4",
+        "1.235e+04",
+        "0.25",
+    ]
+    for x in (math.nan, math.inf, -math.inf, -0.0):
+        assert fmt(x) in ("nan", "inf", "-inf", "0")
+
+
+def test_a_leaf_drawn_once_per_use_says_its_gradient_is_the_sum_over_every_use():
+    """With repeat_shared_leaves each copy of w showed the whole 6.246e-12: nothing said they were one node, and a
+    learner adding the copies' gradients got 300 times the gradient."""
+    w, x = mg.Value(0.9, label="w"), mg.Value(1.0, label="x")
+    out = x
+    for _ in range(5):
+        out = out * w
+    out.label = "out"
+    out.backward()
+    shown = " ".join(texts(render_svg(out, repeat_shared_leaves=True)))
+    assert shown.count(f"기울기 {fmt(w.grad)}") == 5  # every copy: the one gradient of w
+    assert "w: 여러 번 쓰인 한 노드를 쓰일 때마다 그림, 기울기는 모든 쓰임의 합" in shown
+    assert "w: one node drawn once per use, its grad the sum over every use" in " ".join(
+        texts(render_svg(out, repeat_shared_leaves=True, lang="en"))
+    )
+    assert "여러 번 쓰인" not in " ".join(texts(render_svg(out)))  # drawn once: nothing to say

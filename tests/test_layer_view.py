@@ -434,3 +434,16 @@ def test_the_printed_sigma_prime_times_gain_is_the_printed_factor(spec):
             assert _num(sigma * gain) == factor, text
             checked += 1
     assert checked == len(drawn) >= 2
+
+
+def test_a_nan_gradient_is_refused_by_the_layer_view_of_draw_graph_as_by_compare_gradient_flow():
+    """draw_graph(group='layer') drew a nan set by hand as a full purple bar, '×nan = σ′ 0.24 × 가중치 nan' and
+    '1층 = 출력층의 nan배', while compare_gradient_flow and plot_gradient_flow refused the same model."""
+    model, loss = after_backward(hidden=2, width=3, with_loss=True)
+    model.layers[0].neurons[0].w[0].grad = float("nan")
+    with pytest.raises(ValueError, match=r"layers\[0\].*nan") as refused:
+        mg.compare_gradient_flow(model)
+    for draw in (lambda: mg.draw_graph(loss, group="layer", model=model), lambda: LayerView.from_model(model)):
+        with pytest.raises(ValueError) as caught:
+            draw()
+        assert str(caught.value) == str(refused.value)

@@ -14,6 +14,7 @@ import micrograd_ko as mg
 from micrograd_ko import nn, plots
 from micrograd_ko.diagnostics import activation_stats, gradient_flow
 from micrograd_ko.viz import colours
+from micrograd_ko.viz import plots as viz_plots
 
 
 def save_cleanly(fig, tmp_path, caplog):
@@ -247,3 +248,44 @@ def test_gradient_bars_near_the_ends_of_the_floats_stay_inside_the_axis(huge):
         p.grad = huge
     low, high = plots.plot_gradient_flow(model).axes[0].get_ylim()
     assert low < huge <= high  # every bar has a length
+
+
+def test_a_long_model_name_is_wrapped_in_the_legend_and_leaves_the_bars_their_room(tmp_path, caplog):
+    """A 120-character name made constrained layout give up ('axes sizes collapsed to zero'): the legend ran off the
+    figure with every name cut to 3 letters; a 50-character one squeezed the bars to half the width."""
+    models = {}
+    for name in ("x" * 120, "sigmoid, N(0,1/n), b~N(0,1), 폭 30, 시드 0, 학습률 0.1", "ReLU, He"):
+        model = nn.MLP(2, [4, 4, 1], activation="sigmoid", seed=0)
+        model([1.0, -1.0]).backward()
+        models[name] = model
+    fig = plots.plot_gradient_flow(models)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 'constrained_layout not applied' fails
+        fig.savefig(io.BytesIO(), format="png")  # as a notebook draws it; measured below in its pixels
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    names = list(models)
+    assert labels[0].replace("\n", "") == names[0]  # cut inside the one long word
+    assert [label.replace("\n", " ") for label in labels[1:]] == names[1:]  # broken at spaces
+    assert "\n" in labels[1] and "\n" not in labels[2]
+    widest = max(viz_plots._columns(line) for label in labels for line in label.split("\n"))
+    assert widest <= viz_plots.LEGEND_COLUMNS
+    assert ax.get_position().width > 0.5  # of the figure's width: the bars keep most of it
+    assert ax.get_legend().get_window_extent().x1 <= fig.bbox.x1 + 1  # the legend inside the figure
+    save_cleanly(fig, tmp_path, caplog)
+
+
+def test_a_long_row_name_of_the_activation_histograms_is_wrapped_inside_the_figure(tmp_path, caplog):
+    """The row name is the first panel's y label: a 48-character one ran off the top of the figure."""
+    name = "sigmoid, N(0,1/n), b~N(0,1), 폭 30, 시드 0, 학습률 0.1"
+    rows = {
+        name: activation_stats(nn.MLP(2, [8, 8, 1], activation="sigmoid", seed=0), [[0.0, 1.0], [1.0, 0.0]]),
+        "ReLU": activation_stats(nn.MLP(2, [8, 8, 1], activation="relu", seed=0), [[0.0, 1.0], [1.0, 0.0]]),
+    }
+    fig = plots.plot_activation_histograms(rows)
+    fig.savefig(io.BytesIO(), format="png")
+    label = fig.axes[0].yaxis.label
+    assert label.get_text().replace("\n", " ") == name
+    box = label.get_window_extent()
+    assert 0 <= box.y0 and box.y1 <= fig.bbox.y1  # inside the figure, top to bottom
+    save_cleanly(fig, tmp_path, caplog)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from ..i18n import tr
 from .common import median
 
 
@@ -72,18 +73,20 @@ def curves_figure(groups, title, xlabel, ylabel, hline=None, hline_label=None, l
     return _finish(fig, ax, title, xlabel, ylabel)
 
 
-def histogram_grid(rows, value_range, title, xlabel, ylim=None):
+def histogram_grid(rows, value_range, title, xlabel, ylim=None, lang=None):
     """Histograms already counted: `rows` maps a row name to per-layer lists of bin counts over `value_range`.
 
     With `ylim` every panel shares that height (as 밑바닥부터 시작하는 딥러닝 ch. 6 fixes it), so a
     spread that shrinks from layer to layer is seen as a shape, not hidden by each panel's own scale;
-    a bin taller than `ylim` is cut at the top. Without it each panel scales to its own tallest bin.
+    a bin taller than `ylim` is cut at the top, and marked there with a ▲ that the title explains
+    (a cut bin otherwise reads as a flat-topped shape). Without it each panel scales to its own tallest bin.
     """
     n_rows = len(rows)
     n_cols = max(len(layers) for layers in rows.values())
     fig = _new_figure(figsize=(2.0 * n_cols, 1.6 * n_rows + 0.6))
     axes = fig.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey=ylim is not None)
     low, high = value_range
+    any_cut = False
     for r, (name, layers) in enumerate(rows.items()):
         for c, counts in enumerate(layers):
             edges = [low + (high - low) * k / len(counts) for k in range(len(counts) + 1)]
@@ -93,6 +96,10 @@ def histogram_grid(rows, value_range, title, xlabel, ylim=None):
                 ax.set_yticks([])
             else:
                 ax.set_ylim(0, ylim)
+                cut = [(edges[k] + edges[k + 1]) / 2 for k, n in enumerate(counts) if n > ylim]
+                if cut:
+                    ax.plot(cut, [ylim] * len(cut), "^", color="black", markersize=4, clip_on=False, label="cut")
+                    any_cut = True
                 if c > 0:
                     ax.tick_params(labelleft=False)
             if r == 0:
@@ -101,6 +108,8 @@ def histogram_grid(rows, value_range, title, xlabel, ylim=None):
                 ax.set_ylabel(name, fontsize=8)
             if r == n_rows - 1:
                 ax.set_xlabel(xlabel, fontsize=8)
+    if any_cut:
+        title += tr("\n▲ 세로축보다 높아 위가 잘린 칸", "\n▲ bin taller than the axis, cut at the top", lang)
     fig.suptitle(title)
     fig.tight_layout()
     return fig

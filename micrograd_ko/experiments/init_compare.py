@@ -362,6 +362,7 @@ def _histogram_figure(result, histograms, activation):
         ),
         xlabel=tr("출력", "output", lang),
         ylim=HISTOGRAM_YLIM * values_per_layer,
+        lang=lang,
     )
 
 

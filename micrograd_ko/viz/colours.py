@@ -173,12 +173,24 @@ def _e(text):
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-def colour_bar(scale, *, width, uid, lang=None, zero=True, pending=False, font="sans-serif", font_size=12, title=None):
+def colour_bar(
+    scale,
+    *,
+    width,
+    uid,
+    lang=None,
+    zero=True,
+    pending=False,
+    not_a_number=False,
+    font="sans-serif",
+    font_size=12,
+    title=None,
+):
     """SVG elements (no <svg> wrapper) drawing the scale as a horizontal bar, `width` user units wide.
 
     Returns (markup, height): a title, the bar with decade ticks under it,
-    and under those the swatches for exactly 0 and (for a stepper) 'not
-    computed yet'.
+    and under those the swatches for exactly 0, (for a stepper) 'not
+    computed yet' and (when the picture shows one) a gradient that is nan.
     """
     fs = font_size
     title = title or tr("|기울기| (로그 눈금)", "|grad| (log scale)", lang)
@@ -193,6 +205,8 @@ def colour_bar(scale, *, width, uid, lang=None, zero=True, pending=False, font="
         swatches.append((ZERO, tr("0: 입력이 0이거나 연결이 끊김", "0: input was 0 or no path", lang)))
     if pending:
         swatches.append((PENDING, tr("? = 아직 계산 전", "? = not computed yet", lang)))
+    if not_a_number:
+        swatches.append((NOT_A_NUMBER, tr("nan: 숫자가 아님 (손으로 넣은 값)", "nan: not a number (set by hand)", lang)))
     stops = "".join(f'<stop offset="{k / 20:.2f}" stop-color="{scale._colour_at(k / 20)}"/>' for k in range(21))
     parts = [
         f'<defs><linearGradient id="{uid}_bar">{stops}</linearGradient></defs>',

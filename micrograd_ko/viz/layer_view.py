@@ -219,6 +219,8 @@ class LayerView:
                 )
             )
         check_grads(grads)
+        if grads is None:
+            gradient_flow(model)  # a gradient that is missing or not finite refused, as compare_gradient_flow does
         state = _state(model, loss, grads)
         return cls({"": _rows_of(model, loss, grads, state)}, states={"": state}, **kwargs)
 

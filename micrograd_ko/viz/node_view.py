@@ -19,6 +19,7 @@ view (`viz.layer_view`), the same picture for every size of MLP;
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 from collections.abc import Sequence
@@ -55,8 +56,19 @@ class GraphTooComplexError(ValueError):
 
 
 def fmt(x):
-    """A number as drawn: 4 significant digits, so 1e-07 stays visible; -0.0 is written 0."""
-    return f"{x + 0.0:.4g}" if x == 0 else f"{x:.4g}"
+    """A number as drawn: 4 significant digits, so 1e-07 stays visible; -0.0 is written 0.
+
+    A whole number drawn is that number: where 4 digits would round to one it is not, the fewest digits
+    (up to 12) that tell them apart are drawn. A saturated tanh's -0.9999877 drawn as '-1' made its local
+    derivative 1 - tanh² read 0 beside the gradient 2.458e-05 it passes on; it is drawn -0.99999. Float
+    noise (3.0000000000000004, 12 digits still read 3) stays 3.
+    """
+    if x == 0:
+        return f"{x + 0.0:.4g}"
+    text = f"{x:.4g}"
+    if not math.isfinite(x) or "." in text or "e" in text or float(text) == x:
+        return text
+    return next((f"{x:.{d}g}" for d in range(5, 13) if f"{x:.{d}g}" != text), text)
 
 
 def lecture_number(x):
@@ -286,6 +298,7 @@ class ComputationGraph(graphviz.Digraph):
 
     _scale = None  # the GradScale of the colour bar, or None for no bar
     _pending = False  # the bar also explains '?'
+    _not_a_number = False  # the bar also explains the purple of a nan gradient
     _options = None
     _roots = None
     _numbered = False  # local derivatives drawn because the default chose to (see `svg`)
@@ -305,7 +318,14 @@ class ComputationGraph(graphviz.Digraph):
         width = min(max(360.0, display.size_px(drawn)[0] * 0.75 - 16), 480.0)  # pt
         uid = (self.graph_attr.get("id") or "mgk") + "_legend"
         bar, height = colour_bar(
-            self._scale, width=width, uid=uid, lang=lang, pending=self._pending, font=FONTNAME, font_size=10
+            self._scale,
+            width=width,
+            uid=uid,
+            lang=lang,
+            pending=self._pending,
+            not_a_number=self._not_a_number,
+            font=FONTNAME,
+            font_size=10,
         )
         return display.compose(drawn, bar, height, width, FONTNAME)
 
@@ -722,6 +742,7 @@ class _Drawer:
             g.attr(label=plain_text(caption), labelloc="b")
         if self.opts.show_grad and self.has_grads and self.opts.legend and not self.lecture:
             g._scale, g._pending = self.scale, self.opts.grads is not None
+            g._not_a_number = any(grad != grad for grad in map(self.grad_of, self.drawn))  # nan, set by hand
         g._options, g._roots = self.opts, self.roots
         g._numbered = bool(self.numbers) and self.opts.show_local is None
         return g
@@ -887,6 +908,17 @@ class _Drawer:
                 tr(
                     "국소적 미분 숫자는 생략: 이 그래프에 쓰면 배치가 오래 걸리거나 실패합니다",
                     "local derivatives left out: with them this graph would take long to lay out, or fail",
+                    self.lang,
+                )
+            )
+        repeated = [self.name(node) for node in self.drawn if self.repeated(node)]
+        if repeated and self.opts.show_grad and self.has_grads:
+            # Each copy shows the node's one gradient, summed over its uses: not this use's share.
+            names = ", ".join(repeated[:3]) + (" …" if len(repeated) > 3 else "")
+            lines.append(
+                tr(
+                    f"{names}: 여러 번 쓰인 한 노드를 쓰일 때마다 그림, 기울기는 모든 쓰임의 합",
+                    f"{names}: one node drawn once per use, its grad the sum over every use",
                     self.lang,
                 )
             )

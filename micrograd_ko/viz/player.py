@@ -39,6 +39,7 @@ from . import display, drawing_states, drawn_text, fonts
 __all__ = ["DRAWING_ID", "SharedDrawing", "check_html_path", "fragment", "page"]
 
 DRAWING_ID = "mgkDRAWING"  # the id prefix a shared drawing is made with; each player renames it
+MAX_TEXT_LINES = 8  # the live step text's least cap in lines (else half the screen's height); a longer one scrolls
 SAVED_HEIGHT = "62vh"  # the saved picture's most height: its text above it and the title stay on the same screen
 
 
@@ -101,11 +102,8 @@ def fragment(frames, *, title, lang=None, drawing=None, note=None, shown=0, save
         ]
     text, svg_of, _ = frames[shown]
     alt = tr(f"{shown + 1}단계 그림", f"picture of step {shown + 1}", lang)
-    lines = min(
-        8, max(t.count("\n") + 1 for t, _, _ in frames)
-    )  # the live text box's height: the longest text, up to 8 lines
     stage = (
-        f'<div class="mgk-stage" data-shown="{shown}" data-lines="{lines}">'
+        f'<div class="mgk-stage" data-shown="{shown}" data-max-lines="{MAX_TEXT_LINES}">'
         + drawn_text.element("pre", "mgk-text mgk-current", text, **STEP_TEXT)
         + _img(svg_of(f"{uid}_s"), alt, "mgk-img mgk-stage-img")
         + (
@@ -242,7 +240,26 @@ _TEMPLATE = """<div class="mgk-stepper" id="{uid}" data-labels="{labels}"{data}>
   var frames = root.querySelectorAll(".mgk-frame");
   var stage = root.querySelector(".mgk-stage");
   var textBox = stage.querySelector(".mgk-current");
-  textBox.style.height = (1.3 * parseInt(stage.getAttribute("data-lines"), 10)) + "em";  // the same for every step: nothing jumps
+  function sizeTextBox() {{
+    // As tall as the longest step's text wrapped at this width: the same for every step, so nothing jumps, and no
+    // step's last lines hide under the drawing. At most data-max-lines lines, or when wrapping makes more, half
+    // the screen, in whole lines (then it scrolls).
+    var shown = textBox.textContent;
+    textBox.style.boxSizing = "border-box";
+    textBox.style.height = "auto";
+    var style = getComputedStyle(textBox);
+    var padding = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
+    var line = parseFloat(style.lineHeight);
+    var lines = Math.max(parseInt(stage.getAttribute("data-max-lines"), 10), Math.floor(viewportHeight() / 2 / line));
+    var most = lines * line + padding;
+    var tallest = 0;
+    for (var k = 0; k < frames.length; k++) {{
+      textBox.textContent = frames[k].querySelector(".mgk-text").textContent;
+      tallest = Math.max(tallest, textBox.scrollHeight);
+    }}
+    textBox.textContent = shown;
+    textBox.style.height = Math.ceil(Math.min(tallest, most)) + "px";
+  }}
   function parse(img) {{
     var bytes = Uint8Array.from(atob(img.src.split(",")[1]), function (c) {{ return c.charCodeAt(0); }});
     var doc = new DOMParser().parseFromString(new TextDecoder().decode(bytes), "image/svg+xml");
@@ -355,8 +372,9 @@ _TEMPLATE = """<div class="mgk-stepper" id="{uid}" data-labels="{labels}"{data}>
     e.stopPropagation();
   }});
   root.addEventListener("click", function (e) {{ if (e.target.tagName !== "INPUT") root.focus({{preventScroll: true}}); }});
-  window.addEventListener("resize", function () {{ show(current); }});
+  window.addEventListener("resize", function () {{ sizeTextBox(); show(current); }});
   root.classList.add("mgk-js");
+  sizeTextBox();
   show(0);
 }})();
 </script>

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import sys
+import unicodedata
 
 from .extra import require
 
@@ -84,6 +85,34 @@ def _records(name, model_or_records):
     return list(model_or_records)
 
 
+LEGEND_COLUMNS = 28  # a legend line's most width, in columns (a Hangul syllable takes two)
+
+
+def _columns(text):
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _legend_label(name):
+    """`name` in lines of at most `LEGEND_COLUMNS` columns, broken at spaces where it can, inside a word where it
+    must: one long model name in the legend beside the plot squeezed the bars to a sliver, or to nothing."""
+    lines = [""]
+    for word in str(name).split():
+        while word:
+            line = lines[-1]
+            if _columns(line + " " + word) <= LEGEND_COLUMNS or (not line and _columns(word) <= LEGEND_COLUMNS):
+                lines[-1] = f"{line} {word}" if line else word
+                word = ""
+            elif line:
+                lines.append("")
+            else:  # one word wider than a line: cut it
+                k = 1
+                while _columns(word[: k + 1]) <= LEGEND_COLUMNS:
+                    k += 1
+                lines[-1], word = word[:k], word[k:]
+                lines.append("")
+    return "\n".join(line for line in lines if line)
+
+
 def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
     """Per-layer gradient size on a log scale, several models side by side.
 
@@ -122,7 +151,12 @@ def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
     marked = set()  # the zero markers' explanations already in the legend
     for k, (name, values) in enumerate(series.items()):
         xs = [i + 1 + (k - (len(series) - 1) / 2) * width for i in range(len(values))]
-        ax.bar([x for x, v in zip(xs, values) if v > 0], [v for v in values if v > 0], width=width, label=name)
+        ax.bar(
+            [x for x, v in zip(xs, values) if v > 0],
+            [v for v in values if v > 0],
+            width=width,
+            label=_legend_label(name),
+        )
         zeros = [x for x, v in zip(xs, values) if v <= 0]
         if zeros:
             why = _zero_meaning(records[name], lang)
@@ -150,7 +184,10 @@ def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
         )
     )
     ax.grid(True, which="major", axis="y", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    legend = ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    for text in legend.get_texts():
+        if "\n" in text.get_text():
+            text.set_linespacing(1.5)  # a wrapped name's lines apart (NanumGothic's Hangul touch at the default)
     return fig
 
 
@@ -273,7 +310,8 @@ def plot_activation_histograms(stats, bins=30, lang=None, title=None):
             ax.text(0.97, 0.95, _note(s, lang), transform=ax.transAxes, ha="right", va="top", fontsize=8)
             ax.tick_params(labelsize=7)
         if name:
-            axes[r][0].set_ylabel(name, fontsize=9)
+            label = _legend_label(name)  # wrapped, not run off the figure
+            axes[r][0].set_ylabel(label, fontsize=9, **({"linespacing": 1.5} if "\n" in label else {}))
     fig.suptitle(title or tr("층별 활성화 값 분포", "activation values per layer", lang))
     return fig
 
