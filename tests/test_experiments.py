@@ -313,7 +313,9 @@ def test_a_histogram_bin_cut_by_the_fixed_height_is_marked_and_the_title_says_so
     flat-topped plateaus, and 0.01·N(0,1)'s single bin of every value as one no taller than the others."""
     from micrograd_ko.experiments.figures import histogram_grid
 
-    fig = histogram_grid({"x": [[5, 900, 10], [1, 2, 3]], "y": [[0, 0, 50], [70, 71, 7]]}, (0.0, 1.0), "t", "x", ylim=70)
+    fig = histogram_grid(
+        {"x": [[5, 900, 10], [1, 2, 3]], "y": [[0, 0, 50], [70, 71, 7]]}, (0.0, 1.0), "t", "x", ylim=70
+    )
     marks = [[tuple(xy) for line in ax.get_lines() for xy in line.get_xydata()] for ax in fig.axes]
     assert marks == [[(0.5, 70.0)], [], [], [(0.5, 70.0)]]  # the bins of 900 and 71; 70 fits exactly
     assert "▲ 세로축보다 높아 위가 잘린 칸" in fig._suptitle.get_text()

@@ -287,5 +287,5 @@ def test_a_long_row_name_of_the_activation_histograms_is_wrapped_inside_the_figu
     label = fig.axes[0].yaxis.label
     assert label.get_text().replace("\n", " ") == name
     box = label.get_window_extent()
-    assert 0 <= box.y0 and box.y1 <= fig.bbox.y1  # inside the figure, top to bottom
+    assert box.y0 >= 0 and box.y1 <= fig.bbox.y1  # inside the figure, top to bottom
     save_cleanly(fig, tmp_path, caplog)

@@ -206,7 +206,9 @@ def colour_bar(
     if pending:
         swatches.append((PENDING, tr("? = 아직 계산 전", "? = not computed yet", lang)))
     if not_a_number:
-        swatches.append((NOT_A_NUMBER, tr("nan: 숫자가 아님 (손으로 넣은 값)", "nan: not a number (set by hand)", lang)))
+        swatches.append(
+            (NOT_A_NUMBER, tr("nan: 숫자가 아님 (손으로 넣은 값)", "nan: not a number (set by hand)", lang))
+        )
     stops = "".join(f'<stop offset="{k / 20:.2f}" stop-color="{scale._colour_at(k / 20)}"/>' for k in range(21))
     parts = [
         f'<defs><linearGradient id="{uid}_bar">{stops}</linearGradient></defs>',
