@@ -289,3 +289,15 @@ def test_a_long_row_name_of_the_activation_histograms_is_wrapped_inside_the_figu
     box = label.get_window_extent()
     assert box.y0 >= 0 and box.y1 <= fig.bbox.y1  # inside the figure, top to bottom
     save_cleanly(fig, tmp_path, caplog)
+
+
+def test_a_model_whose_name_starts_with_an_underscore_keeps_its_legend_entry():
+    """matplotlib leaves out of a legend every label starting with '_': a model named '_base' was drawn with no
+    name beside its bars (the pictures review found it)."""
+    models = {}
+    for name in ("_base", "wide"):
+        model = nn.MLP(2, [4, 1], seed=0)
+        model([1.0, -1.0]).backward()
+        models[name] = model
+    labels = [t.get_text() for t in plots.plot_gradient_flow(models).axes[0].get_legend().get_texts()]
+    assert [label.lstrip("\u200b") for label in labels] == ["_base", "wide"]

@@ -110,7 +110,8 @@ def _legend_label(name):
                     k += 1
                 lines[-1], word = word[:k], word[k:]
                 lines.append("")
-    return "\n".join(line for line in lines if line)
+    text = "\n".join(line for line in lines if line)
+    return "\u200b" + text if text.startswith("_") else text  # (matplotlib leaves out labels starting with "_")
 
 
 def plot_gradient_flow(models, metric="mean_abs_grad", lang=None, title=None):
