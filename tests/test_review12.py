@@ -9,7 +9,7 @@ import pickle
 import sys
 import warnings
 
-from test_fit_python_state import X, Y, bits
+from test_fit_python_state import LabelsItsOutput, X, Y, bits
 
 import micrograd_ko as ko
 from micrograd_ko import nn
@@ -181,18 +181,6 @@ def test_a_value_can_be_given_a_subclass_of_the_same_layout():
     assert type(v) is ko.Value
 
 
-class Labelled(Module):
-    """A learner's model that names its output (a stand-in has no label: its .grad cannot be given)."""
-
-    def __init__(self):
-        self.net = nn.MLP(2, [4, 1], seed=1)
-
-    def __call__(self, x):
-        out = self.net(x)
-        out.label = "out"
-        return out
-
-
 def _squared(p, t):
     return (p - t) ** 2
 
@@ -201,7 +189,7 @@ def test_predictions_an_accuracy_keeps_show_their_gradient_where_a_stand_in_cann
     """Where fit cannot give the stand-ins the real .grad (a loss function of the learner's, a labelled
     prediction), predictions an accuracy function kept to look at after fit held grad 0.0 compiled against
     the real gradients interpreted (the last three: -0.4147, 0.1980, 0.3634), under no notice."""
-    for make, loss in ((_mlp, _squared), (Labelled, "mse")):
+    for make, loss in ((_mlp, _squared), (LabelsItsOutput, "mse")):
         runs = []
         for compile_ in (True, False):
             kept = []

@@ -318,10 +318,9 @@ class Tracer:
         `frame` asked: code of the standard library or of an installed package may ask on the learner's
         behalf (`numbers.Real`'s `__instancecheck__` in abc, `functools.singledispatch`), so the first caller
         that is not decides: the learner's, or micrograd_ko's own (told the truth)."""
-        frame = _learners_asking(frame)
-        if frame is None or not self._from_arguments_alone(value):
+        if (where := self._learners_question(frame, value)) is None:
             return
-        filename, line = _where(frame)
+        filename, line = where
         raise CompileError(
             bilingual(
                 f"compile: fn이 {filename}:{line}에서 인자로만 계산한 값의 자료형을 묻습니다 (isinstance(x, float) 등). "
@@ -337,10 +336,9 @@ class Tracer:
         """The learner's code asked a Value for an attribute a number has and a Value does not (`hasattr(x,
         "is_integer")`, `x.real`): refused where `value` is computed from the arguments alone, a number in the
         interpreted call, which has it (`abs(x) if hasattr(x, "is_integer") else x`)."""
-        frame = _learners_asking(frame)
-        if frame is None or not self._from_arguments_alone(value):
+        if (where := self._learners_question(frame, value)) is None:
             return
-        filename, line = _where(frame)
+        filename, line = where
         raise CompileError(
             bilingual(
                 f"compile: fn이 {filename}:{line}에서 인자로만 계산한 값에 숫자에는 있고 Value에는 없는 속성 "
@@ -350,6 +348,15 @@ class Tracer:
                 "number, and the answer differs. Run interpreted",
             )
         )
+
+    def _learners_question(self, frame, value):
+        """(file, line) where the learner's code asked a question of `value` that a number answers otherwise, if
+        `value` is computed from the arguments alone (a number in the interpreted call); None where
+        micrograd_ko's own code asked, or where a weight is in it (a Value in the interpreted call too)."""
+        frame = _learners_asking(frame)
+        if frame is None or not self._from_arguments_alone(value):
+            return None
+        return _where(frame)
 
     def _from_arguments_alone(self, value):
         """Whether every leaf `value` depends on is an input or a constant fn made (no weight)."""
