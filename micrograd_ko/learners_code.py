@@ -28,6 +28,8 @@ _CODE_HOLDERS = (types.FunctionType, types.MethodType, type, staticmethod, class
 def _holds_code(value: Any) -> bool:
     """Whether the walk goes through `value`: code, a `functools.partial`, an `operator.attrgetter` or
     `methodcaller` (the names it reads), or an object of the learner's."""
+    if type(value) is Value:  # (a weight: by its type, as asking a Value its class runs Python)
+        return False
     return isinstance(value, (*_CODE_HOLDERS, *_GETTERS)) or _learners_object(value)
 
 

@@ -188,13 +188,15 @@ def _modules(module: Module, seen: set[int]) -> Iterator[Module]:
     pending = list(reversed(vars(module).values()))
     while pending:
         attr = pending.pop()
+        if type(attr) is Value:  # (the usual attribute: by its type, as asking a Value its class runs Python)
+            continue
         if isinstance(attr, Module):
             yield from _modules(attr, seen)
         elif isinstance(attr, (list, tuple, dict)) and id(attr) not in seen:
             seen.add(id(attr))
             items = list(attr.values() if isinstance(attr, dict) else attr)
-            if any(isinstance(item, (Module, list, tuple, dict)) for item in items):  # a list of numbers: no parts
-                pending.extend(reversed(items))
+            if any(type(item) is not Value and isinstance(item, (Module, list, tuple, dict)) for item in items):
+                pending.extend(reversed(items))  # (a list of numbers has no parts)
 
 
 def _names(keys: list[str], limit: int = 6) -> str:

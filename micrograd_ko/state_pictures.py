@@ -101,6 +101,8 @@ def _fingerprint(value: Any, seen: set[int], depth: int = 0) -> Any:
     kind = type(value)
     if (kind is list or kind is tuple) and value and all(type(item) is Value for item in value):
         return ("values", tuple(value))  # a layer's weights: first, as fit and compile ask again and again
+    if kind is Value:  # (a bias: by its type, as asking a Value its class runs Python)
+        return ("value", value)
     if value is None or isinstance(value, (bool, int, str, bytes)):
         return ("=", value)
     if isinstance(value, float):
@@ -173,6 +175,8 @@ def _opaque(pictures: list[tuple[str, Any]]) -> str | None:
 
 
 def _holds_opaque(print_: Any) -> bool:
+    if type(print_) is Value:
+        return False
     if isinstance(print_, _Opaque):
         return True
     return type(print_) is tuple and any(_holds_opaque(item) for item in print_)
