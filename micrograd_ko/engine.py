@@ -1031,7 +1031,7 @@ class Value:
     @property
     def __class__(self) -> type:  # noqa: PLE0202 - a property over object's own, which it answers
         if _observed_threads:
-            _type_asked(self)
+            _tell_tracer("type_asked", self)  # (with the frame of the code that asked)
         return type(self)  # (a subclass's own: pickle and copyreg build the copy from it)
 
     @__class__.setter
@@ -2372,13 +2372,6 @@ def _text_read(value):
         frame = frame.f_back
     if frame is not None:
         touched(value, frame, False, "text")
-
-
-def _type_asked(value):
-    """Code asked `value` its class (isinstance): tell this thread's tracer, with the asking code's frame."""
-    method = getattr(getattr(_thread_state, "observer", None), "type_asked", None)
-    if method is not None:
-        method(sys._getframe(2), value)
 
 
 def _compared(left, symbol, right, result):
