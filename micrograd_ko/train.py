@@ -326,9 +326,10 @@ def _judged_watching_text(is_correct, preds, y, batch, give=None, stand_ins=Fals
     judged that batch by another text, and one that kept a stand-in (a
     reference more than before) keeps another `.grad`: fit trains
     interpreted from the next step (on a program's first batch, judged on
-    the real predictions, before any stand-in is judged). So it does after an accuracy function walked the graph of a
-    prediction through micrograd_ko's code (`render_svg(p)`, `p.zero_grad()`,
-    which zeroes the weights' `.grad` too): a stand-in has none to give.
+    the real predictions, before any stand-in is judged). It does so too
+    after an accuracy function walked a prediction's graph through
+    micrograd_ko's code (`render_svg(p)`, `p.zero_grad()`, which zeroes the
+    weights' `.grad` too): a stand-in has no graph to walk.
     """
     values = _values_in(preds)
     watched = {id(v) for v in values}
@@ -410,11 +411,10 @@ def _predictions_apart(preds):
     done: dict = {}
     for v in values:
         for node in engine.topological_order(v, done):
-            if any(id(parent) in below for parent in node._prev):
-                if id(node) in ids:
-                    return False
-                below.add(id(node))
-            elif id(node) in ids:
+            computed_from_one = any(id(parent) in below for parent in node._prev)
+            if computed_from_one and id(node) in ids:
+                return False
+            if computed_from_one or id(node) in ids:
                 below.add(id(node))
     return True
 
