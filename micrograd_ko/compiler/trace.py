@@ -608,16 +608,8 @@ def _watch_writes(stream, printed, tracing):
     """Make the stream object's own `write` keep the tracing thread's text in `printed`; return what undoes it
     (nothing for a stream whose attributes are fixed: the names in `sys` are watched all the same)."""
     held = vars(stream).get("write", _NOTHING) if hasattr(stream, "__dict__") else _NOTHING
-    write = stream.write
-
-    def kept(text):
-        if threading.get_ident() != tracing:
-            return write(text)
-        printed.append(text)
-        return len(text)
-
     try:
-        stream.write = kept
+        stream.write = _kept_writes(stream.write, printed, tracing)
     except (AttributeError, TypeError):
         return lambda: None
 
@@ -633,17 +625,24 @@ def _watch_writes(stream, printed, tracing):
 _NOTHING = object()
 
 
+def _kept_writes(write, printed, tracing):
+    """`write`, except that the tracing thread's text is kept in `printed`, not shown."""
+
+    def kept(text):
+        if threading.get_ident() != tracing:
+            return write(text)
+        printed.append(text)
+        return len(text)
+
+    return kept
+
+
 class _KeptStream:
     """`sys.stdout` or `sys.stderr` while fn is traced: the tracing thread's writes are kept, not shown."""
 
     def __init__(self, stream, printed, tracing):
-        self._stream, self._printed, self._tracing = stream, printed, tracing
-
-    def write(self, text):
-        if threading.get_ident() != self._tracing:
-            return self._stream.write(text)
-        self._printed.append(text)
-        return len(text)
+        self._stream = stream
+        self.write = _kept_writes(stream.write, printed, tracing)
 
     def __getattr__(self, name):  # flush, encoding, isatty, ...: the stream's own
         return getattr(self._stream, name)
