@@ -17,6 +17,7 @@ from types import CodeType
 from .. import engine
 from ..engine import _LARGEST, Value
 from ..i18n import bilingual
+from . import native
 from .errors import ArgumentTypeError, CompileError, GuardError, StructureError, _Bail, _GuardMiss
 from .trace import _describe, _flatten, _wrap, is_number, split_result
 
@@ -81,6 +82,7 @@ class CompiledFunction:
         self._assemble, self._namespace = assemble, namespace
         self._sources = sources  # variants already written (the main one: compile measured its size)
         self._variants = {}
+        self._calls_before_c = {}  # variant -> calls left before its C code is made
         self.parameters = parameters
         self.written = written
         self._structures = structures
@@ -113,6 +115,15 @@ class CompiledFunction:
             namespace = dict(self._namespace)
             exec(_code_of(source), namespace)  # noqa: S102 - our own code
             made = self._variants[name] = (namespace["compiled"], source)
+            self._calls_before_c[name] = native.CALLS_BEFORE_BUILD
+        left = self._calls_before_c.get(name)
+        if left is not None:  # called often enough: the same lines as C (see native.py), once they are built
+            if left > 0 and not native.built(made[1]):
+                self._calls_before_c[name] = left - 1
+            else:
+                del self._calls_before_c[name]
+                function, source = made
+                native.faster(function, source, self._namespace, lambda c: self._variants.__setitem__(name, (c, source)))
         return made
 
     def _flat(self, args):
