@@ -12,6 +12,11 @@ settings.register_profile("dev", max_examples=40, deadline=None)
 settings.register_profile("thorough", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
+# compile's C form (micrograd_ko/compiler/native.py) is built in the background for programs called often: in
+# the suite that would be gcc running beside the tests at moments no test chooses. It is off here, and
+# tests/test_native.py turns it on, built at once, where it is what is tested.
+os.environ.setdefault("MICROGRAD_KO_NATIVE", "0")
+
 
 # -- a real browser for the tests that look at pages: Debian's chromium, driven by Playwright --
 

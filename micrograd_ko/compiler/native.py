@@ -40,6 +40,7 @@ import importlib.machinery
 import importlib.util
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -70,7 +71,7 @@ def _pure(obj):
     if code is None or not module.startswith("micrograd_ko."):
         return False
     if code.co_freevars:  # a closure (a replay): the rules it holds must be the library's too
-        for name, cell in zip(code.co_freevars, obj.__closure__ or ()):
+        for cell in obj.__closure__ or ():
             value = cell.cell_contents
             if callable(value) and not _pure(value):
                 return False
@@ -261,6 +262,7 @@ class _Translator:
         self.reads_grad = False
         self.temp = 0
         self.inputs = 0
+        self.ordered = True  # the line being translated holds a `:=`: its parts are evaluated in Python's order
         tree = ast.parse(source)
         (self.function,) = tree.body
         if not isinstance(self.function, ast.FunctionDef):
@@ -305,7 +307,7 @@ class _Translator:
             symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}.get(type(node.op))
             if symbol is None:
                 raise _Untranslatable("operator")
-            if not _assigns(node):  # C may evaluate the two sides in either order: the same, with no `:=` in them
+            if not self.ordered:  # C may evaluate the two sides in either order: the same, with no `:=` in the line
                 return f"({left} {symbol} {right})"
             a, b = self.fresh(), self.fresh()  # left before right, as Python evaluates
             return f"({{ double {a} = {left}; double {b} = {right}; {a} {symbol} {b}; }})"
@@ -347,10 +349,27 @@ class _Translator:
             array, n = self.terms(args[0])
             t = self.fresh()
             return f"({{ double {t} = mk_fsum({array}, {n}); if (isnan({t})) goto unsure; {t}; }})"
+        if re.fullmatch(r"_(f|df)\d+", name):  # a row's own rule, called: its answer must be a float
+            return self.rule_call(node, "mk_call_float")
         if name == "_max" and self.namespace.get("_max") is max and len(args) == 1:
             array, n = self.terms(self._abs_terms(args[0]))
             return f"mk_maxabs({array}, {n})"
         raise _Untranslatable(f"call {name}")
+
+    def rule_call(self, node, getter, size=1, into="NULL"):
+        """A call of micrograd_ko's own rule (a row's f, df or check) with floats: C for its answer."""
+        function = self.namespace.get(node.func.id)
+        if not _pure(function) or node.keywords:
+            raise _Untranslatable(f"call {node.func.id}")
+        if node.func.id not in self.objects:
+            self.objects.append(node.func.id)
+        k = self.objects.index(node.func.id)
+        arguments = ", ".join(f"PyFloat_FromDouble({self.expr(a)})" for a in node.args)
+        call = f"mk_call(PyTuple_GET_ITEM(K, {k}), mk_tuple({len(node.args)}, {arguments}))"
+        if getter == "mk_call_float":
+            t = self.fresh()
+            return f"({{ double {t}; if (!mk_call_float({call}, &{t})) goto unsure; {t}; }})"
+        return f"if (!{getter}({call}, {into}, {size})) goto unsure;"
 
     def _abs_terms(self, node):
         """The tuple of `_map(_abs, (...))`."""
@@ -372,14 +391,9 @@ class _Translator:
         if isinstance(node, ast.Compare):
             symbols = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
             operands = [self.expr(node.left)] + [self.expr(c) for c in node.comparators]
-            if len(node.ops) == 1 and type(node.ops[0]) in symbols and not _assigns(node):
+            if len(node.ops) == 1 and type(node.ops[0]) in symbols and not self.ordered:
                 return f"({operands[0]} {symbols[type(node.ops[0])]} {operands[1]})"
-            names = []
-            parts = []
-            for k, operand in enumerate(operands):
-                t = self.fresh()
-                names.append(t)
-                parts.append((t, operand))
+            names = [self.fresh() for _ in operands]
             # a < b < c: b once, c only if a < b holds (as Python evaluates a chain)
             code = f"double {names[0]} = {operands[0]}; double {names[1]} = {operands[1]}; "
             result = f"({names[0]} {symbols[type(node.ops[0])]} {names[1]})"
@@ -418,6 +432,7 @@ class _Translator:
             self.statement(statement, depth)
 
     def statement(self, node, depth):
+        self.ordered = _assigns(node)
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             return self.assign(node.targets[0], node.value, depth)
         if isinstance(node, ast.If) and not node.orelse:
@@ -439,6 +454,9 @@ class _Translator:
             return None
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             call = node.value
+            if isinstance(call.func, ast.Name) and re.fullmatch(r"_check\d+", call.func.id):
+                self.emit(self.rule_call(call, "mk_call_none"), depth)
+                return None
             if (
                 isinstance(call.func, ast.Attribute)
                 and isinstance(call.func.value, ast.Name)
@@ -497,6 +515,19 @@ class _Translator:
             names = [e.id for e in target.elts]
             if isinstance(value, ast.Name) and value.id == "X":
                 return self.unpack_inputs(names, depth)
+            if (
+                isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Name)
+                and re.fullmatch(r"_df\d+", value.func.id)
+            ):
+                array = self.fresh()
+                self.emit(f"{{ double {array}[{len(names)}];", depth)
+                self.emit("  " + self.rule_call(value, "mk_call_floats", len(names), array), depth)
+                for k, name in enumerate(names):
+                    self.doubles[name] = None
+                    self.emit(f"  {name} = {array}[{k}];", depth)
+                self.emit("}", depth)
+                return None
             if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
                 return self.callback(names, value, depth)
         raise _Untranslatable("assignment")
@@ -588,7 +619,11 @@ class _Translator:
         )
 
     def _is_check(self, node):
-        return ast.dump(node) == _CHECK_TEST and self.namespace.get("_type") is type and self.namespace.get("_float") is float
+        return (
+            ast.dump(node) == _CHECK_TEST
+            and self.namespace.get("_type") is type
+            and self.namespace.get("_float") is float
+        )
 
     def _is_bound(self, node):
         return ast.dump(node) == _BOUND_TEST and "_gb" in self.doubles and "_wm" in self.doubles
@@ -616,7 +651,7 @@ class _Translator:
         head = [
             f"static PyObject *{self.name}(PyObject *module, PyObject *const *args, Py_ssize_t nargs)",
             "{",
-            f"    if (nargs != {len(self.params) + 1}) {{ PyErr_SetString(PyExc_TypeError, \"arguments\"); return NULL; }}",
+            f'    if (nargs != {len(self.params) + 1}) {{ PyErr_SetString(PyExc_TypeError, "arguments"); return NULL; }}',
             f"    PyObject *K = args[0], *{self.params[0]} = args[1], *P = args[2];",
             "    PyObject *result = NULL, *_results = NULL;",
             "    double output_grad, lr = 0.0;",
@@ -630,7 +665,7 @@ class _Translator:
             head.append("    if (!PyList_CheckExact(XS)) goto unsure;")
         head.append(f"    if (!PyTuple_CheckExact(K) || PyTuple_GET_SIZE(K) != {len(self.objects)}) goto unsure;")
         for k, name in enumerate(self.objects):
-            if not name.startswith("_replay"):
+            if type(self.namespace.get(name)) is float:
                 head.append(f"    double _K{k}; if (!mk_float(PyTuple_GET_ITEM(K, {k}), &_K{k})) goto unsure;")
         head.append(f"    Py_ssize_t _od, _og; mk_slots(P, {highest + 1}, &_od, &_og);")
         if highest >= 0:
@@ -718,6 +753,37 @@ static int mk_floats(PyObject *o, double *out, Py_ssize_t n)
     return 1;
 }
 
+/* f(*args) (args a new tuple, stolen); NULL with no error set where it raised (the caller hands over). */
+static PyObject *mk_call(PyObject *f, PyObject *args)
+{
+    if (args == NULL) { PyErr_Clear(); return NULL; }
+    PyObject *r = PyObject_Call(f, args, NULL);
+    Py_DECREF(args);
+    if (r == NULL) PyErr_Clear();
+    return r;
+}
+
+static int mk_call_float(PyObject *r, double *out)
+{
+    int ok = mk_float(r, out);
+    Py_XDECREF(r);
+    return ok;
+}
+
+static int mk_call_none(PyObject *r, double *unused, Py_ssize_t n)
+{
+    (void)unused; (void)n;
+    Py_XDECREF(r);
+    return r != NULL;
+}
+
+static int mk_call_floats(PyObject *r, double *out, Py_ssize_t n)
+{
+    int ok = r != NULL && mk_floats(r, out, n);
+    Py_XDECREF(r);
+    return ok;
+}
+
 /* A check the Python code passes for sure: every number finite and below 1e300 in size. */
 static int mk_small(const double *v, Py_ssize_t n)
 {
@@ -740,7 +806,9 @@ static int mk_finite(const double *v, Py_ssize_t n)
 
 def _module_text(module_name, functions):
     """The whole C file: the prelude, the helpers, the functions, and the module's table."""
-    table = "\n".join(f'    {{"{name}", (PyCFunction)(void (*)(void)){name}, METH_FASTCALL, NULL}},' for name, _ in functions)
+    table = "\n".join(
+        f'    {{"{name}", (PyCFunction)(void (*)(void)){name}, METH_FASTCALL, NULL}},' for name, _ in functions
+    )
     return (
         _PRELUDE
         + _HELPERS
@@ -850,36 +918,51 @@ def _build(text, module_name):
     return module
 
 
-def faster(python_function, source, namespace, install):
-    """Start making C code for `python_function` (whose text is `source`); `install(f)` is called with the
-    faster function when it is ready (at once with MICROGRAD_KO_NATIVE=sync). Nothing happens where there is no
-    compiler or the text has a line this translator does not know."""
+def c_function(python_function, source, namespace):
+    """The C form of `python_function` (whose text is `source`), built now; None where there is none (no
+    compiler, a line this translator does not know, a rule that is not micrograd_ko's own, a failed build).
+
+    It takes the Python function's arguments and returns its answer: the C
+    code's where that is sure, else the Python function's own (`answered`
+    counts the calls the C code answered)."""
     if _compiler() is None:
-        return
+        return None
     translated = translate(source, namespace)
     if translated is None:
-        return
+        return None
     text, module_name, object_names = translated
     objects = tuple(namespace[name] for name in object_names)
     if not all(type(o) is float or _pure(o) for o in objects):  # (this program's own rules, not the first one's)
+        return None
+    module = _build(text, module_name)
+    if module is None:
+        return None
+    kernel = module.compiled
+
+    def compiled(first, P, output_grad, *lr):
+        result = kernel(objects, first, P, output_grad, *lr)
+        if result is NotImplemented:
+            return python_function(first, P, output_grad, *lr)
+        compiled.answered += 1
+        return result
+
+    compiled.answered = 0
+    return compiled
+
+
+def faster(python_function, source, namespace, install):
+    """Make `c_function(python_function, source, namespace)` in the background (at once if it is built already,
+    or with MICROGRAD_KO_NATIVE=sync), then `install` it. Nothing happens where there is no compiler."""
+    if _compiler() is None:
         return
 
     def make():
-        module = _build(text, module_name)
-        if module is None:
-            return
-        kernel = module.compiled
+        made = c_function(python_function, source, namespace)
+        if made is not None:
+            install(made)
 
-        def compiled(first, P, output_grad, *lr):
-            result = kernel(objects, first, P, output_grad, *lr)
-            if result is NotImplemented:
-                return python_function(first, P, output_grad, *lr)
-            return result
-
-        compiled.native = True
-        install(compiled)
-
-    if os.environ.get(_ENV) == "sync" or module_name in _built:
+    translated = translate(source, namespace)
+    if os.environ.get(_ENV) == "sync" or translated is not None and translated[1] in _built:
         make()
-    else:
-        threading.Thread(target=make, name="micrograd_ko native build", daemon=True).start()
+    elif translated is not None:
+        threading.Thread(target=make, name="micrograd_ko C build", daemon=True).start()

@@ -123,7 +123,9 @@ class CompiledFunction:
             else:
                 del self._calls_before_c[name]
                 function, source = made
-                native.faster(function, source, self._namespace, lambda c: self._variants.__setitem__(name, (c, source)))
+                native.faster(
+                    function, source, self._namespace, lambda c: self._variants.__setitem__(name, (c, source))
+                )
         return made
 
     def _flat(self, args):

@@ -1,0 +1,223 @@
+"""The C form of compiled programs (`micrograd_ko/compiler/native.py`): it answers exactly what the generated
+Python function answers (the value, every parameter's `.data` and `.grad` bit for bit, the error class) or hands
+the call to it. Random graphs over every op of the table and every loss, numbers at the float edges, and the
+variants fit runs (a fused SGD step, a mini-batch); then fit itself with the C code built at once."""
+
+import math
+import struct
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import micrograd_ko as ko
+from micrograd_ko import Value, datasets, losses, nn, optim
+from micrograd_ko.compiler import CompileError, native
+from micrograd_ko.testing import strategies as mst
+from micrograd_ko.train import fit
+
+
+@pytest.fixture(autouse=True)
+def c_code_on(monkeypatch):
+    """The suite runs with MICROGRAD_KO_NATIVE=0 (conftest); here the C code is built at once, from the first call."""
+    monkeypatch.setenv("MICROGRAD_KO_NATIVE", "sync")
+    monkeypatch.setattr(native, "CALLS_BEFORE_BUILD", 0)
+    if native._compiler() is None:
+        pytest.skip("no C compiler or no Python headers here")
+
+
+def bits(x):
+    return struct.pack("d", x) if type(x) is float else repr(x)
+
+
+def outcome(call, params):
+    """(result or error class, every parameter's data and grad as bits) after `call()`."""
+    try:
+        result = call()
+        result = repr(result) if not isinstance(result, float) else bits(result)
+    except Exception as error:  # noqa: BLE001 - the error class is part of what must agree
+        result = type(error)
+    return result, [(bits(p.data), bits(p.grad)) for p in params]
+
+
+def both(step, variant):
+    """(the generated Python function, its C form) of a compiled function's variant."""
+    python_function, source = step._variant(variant)
+    c = native.c_function(python_function, source, step._namespace)
+    return python_function, c
+
+
+def agree(python_function, c, args, params, state):
+    """Run both on the same parameter state; they must agree. Returns whether the C code answered."""
+
+    def restore():
+        for p, (d, g) in zip(params, state):
+            p.data, p.grad = d, g
+
+    restore()
+    expected = outcome(lambda: python_function(*args), params)
+    restore()
+    before = c.answered
+    got = outcome(lambda: c(*args), params)
+    assert got == expected
+    return c.answered > before
+
+
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+
+
+@st.composite
+def cases(draw):
+    n_inputs = draw(st.integers(1, 2))
+    n_params = draw(st.integers(1, 3))
+    expr = draw(mst.expressions(n_inputs=n_inputs + n_params, max_nodes=8, guard_domains=draw(st.booleans())))
+    numbers = mst.values(-3.0, 3.0) if draw(st.booleans()) else mst.values()
+    example = draw(st.lists(numbers, min_size=n_inputs, max_size=n_inputs))
+    params = draw(st.lists(numbers, min_size=n_params, max_size=n_params))
+    calls = draw(
+        st.lists(
+            st.tuples(
+                st.lists(numbers, min_size=n_inputs, max_size=n_inputs),
+                st.lists(numbers, min_size=n_params, max_size=n_params),
+                st.lists(st.sampled_from([0.0, -0.0, 0.5, -2.0, 1e308]), min_size=n_params, max_size=n_params),
+            ),
+            min_size=3,
+            max_size=6,
+        )
+    )
+    return expr, n_inputs, example, params, calls
+
+
+@FUZZ
+@given(cases())
+def test_c_code_answers_what_the_generated_python_answers(case):
+    expr, n_inputs, example, param_values, calls = case
+    params = [Value(v) for v in param_values]
+    try:
+        step = ko.compile(lambda xs: expr(*xs, *params), example)
+    except (CompileError, ArithmeticError, ValueError, TypeError, RuntimeError):
+        return
+    for variant, extra in (("full", ()), ("forward", ()), ("sgd", (0.25,))):
+        python_function, c = both(step, variant)
+        if c is None:
+            continue
+        for xs, data, grads in calls:
+            state = list(zip(data, grads))
+            agree(python_function, c, (xs, step.parameters, 1.0, *extra), step.parameters, state)
+
+
+def xor_step(activation="relu", width=5, loss=losses.bce_with_logits):
+    model = nn.MLP(2, [width] * 4 + [1], activation=activation, init="he_normal", seed=3)
+    X, y = datasets.xor()
+    targets = [2.0 * t - 1.0 if loss is losses.hinge else float(t) for t in y]  # hinge: labels -1 and +1
+    step = ko.compile(lambda xs, ts: ko.train._mean_loss(model, loss, xs, ts)[0], X, targets)
+    flat = [v for row in X for v in row] + targets
+    return step, flat
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh", "leaky_relu"])
+@pytest.mark.parametrize("loss", [losses.bce_with_logits, losses.mse, losses.hinge])
+def test_a_deep_xor_step_in_c_equals_the_python_step(activation, loss):
+    step, flat = xor_step(activation, loss=loss)
+    params = step.parameters
+    start = [(p.data, p.grad) for p in params]
+    answered = 0
+    for variant, extra in (("sgd", (0.1,)), ("full", ()), ("forward", ())):
+        python_function, c = both(step, variant)
+        if c is None:
+            continue
+        for scale, held in ((1.0, 0.0), (-3.0, 0.25), (1e150, 0.0), (0.0, -0.0), (math.inf, 0.0)):
+            state = [(d * scale, held) for d, _ in start]
+            answered += agree(python_function, c, (flat, params, 1.0, *extra), params, state)
+    assert answered >= 6  # the C code answered the ordinary calls itself (it may hand over the edge ones)
+
+
+def test_the_batch_variant_in_c_equals_the_python_batch():
+    step, flat = xor_step()
+    python_function, c = both(step, "batch")
+    if c is None:
+        pytest.skip("not translated")
+    params = step.parameters
+    state = [(p.data, 0.0) for p in params]
+    assert agree(python_function, c, ([flat, flat], params, 0.5), params, state)
+
+
+@pytest.mark.parametrize(
+    "activation, loss, batch_size, optimizer",
+    [
+        ("relu", "bce_with_logits", None, "sgd"),
+        ("sigmoid", "mse", 2, "sgd"),
+        ("tanh", "bce_with_logits", None, "adam"),
+    ],
+)
+def test_fit_with_the_c_code_built_at_once_gives_the_interpreted_history(activation, loss, batch_size, optimizer):
+    X, y = datasets.xor()
+    runs = {}
+    built_before = len(native._built)
+    for compiled in (False, True):
+        model = nn.MLP(2, [5, 5, 5, 1], activation=activation, init="he_normal", seed=1)
+        opt = optim.SGD(model.parameters(), lr=0.1) if optimizer == "sgd" else optim.Adam(model.parameters(), lr=0.01)
+        history = fit(
+            model,
+            X,
+            y,
+            loss=loss,
+            optimizer=opt,
+            epochs=60,
+            batch_size=batch_size,
+            seed=5,
+            compile=compiled,
+            progress=False,
+        )
+        runs[compiled] = (history["loss"], [bits(p.data) for p in model.parameters()])
+    assert runs[True] == runs[False]
+    assert len(native._built) > built_before or native._built  # the C code was built (or found built)
+
+
+def test_the_c_code_is_used_in_fit(monkeypatch):
+    """fit's steps after the first are answered by the C code (a spy on the C functions made)."""
+    made = []
+    real = native.c_function
+
+    def spy(*args):
+        c = real(*args)
+        made.append(c)
+        return c
+
+    monkeypatch.setattr(native, "c_function", spy)
+    X, y = datasets.xor()
+    model = nn.MLP(2, [5, 5, 1], activation="relu", init="he_normal", seed=2)
+    fit(model, X, y, loss="bce_with_logits", optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=40,
+           compile=True, progress=False)  # fmt: skip
+    assert any(c is not None and c.answered >= 30 for c in made)
+
+
+def test_a_learners_own_rule_keeps_the_program_in_python():
+    """A rule that is not micrograd_ko's own may do anything (print, draw random numbers); the C code, which may
+    call it and then hand the call over, would call it twice: no C form."""
+    from micrograd_ko.engine import Op
+
+    twice = Op("twice", lambda xs, out: (2.0,), forward=lambda xs: 2.0 * xs[0])
+    w = Value(0.5)
+    step = ko.compile(lambda x: twice.apply([w * x]), 1.0)
+    _, c = both(step, "full")
+    assert c is None
+
+
+def test_fsum_in_c_is_math_fsum():
+    """mk_fsum against math.fsum on sums that need the half-even correction and many partials."""
+    w = [Value(1.0) for _ in range(6)]
+    step = ko.compile(lambda xs: ko.engine.dot(w, [x * 1.0 for x in xs]), [1.0] * 6)
+    python_function, c = both(step, "forward")
+    if c is None:
+        pytest.skip("not translated")
+    cases_ = [[1e-16, 1.0, 1e16, 0.0, 0.0, 0.0], [1e100, 1.0, -1e100, 1e-100, 1e50, -1.0], [0.1] * 6, [-0.0] * 6,
+              [2.0**53, 1.0, -(2.0**-53), 0.0, 0.0, 1.0], [1e308, 1e308, -1e308, 0.0, 0.0, 0.0]]  # fmt: skip
+    for xs in cases_:
+        agree(python_function, c, (xs, step.parameters, 1.0), step.parameters, [(p.data, p.grad) for p in w])
