@@ -35,11 +35,13 @@ numbers; the C code, which may call it and then hand over, would call it twice).
 from __future__ import annotations
 
 import ast
+import atexit
 import hashlib
 import importlib.machinery
 import importlib.util
 import math
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -250,9 +252,8 @@ static int mk_set(PyObject *P, Py_ssize_t k, PyObject *name, Py_ssize_t slot, do
 class _Translator:
     """The C text of one generated function (a variant), or `_Untranslatable`."""
 
-    def __init__(self, source, namespace, name):
+    def __init__(self, source, namespace):
         self.namespace = namespace
-        self.name = name
         self.doubles = {}  # C double locals (an ordered set)
         self.arrays = {}  # name -> size: the slopes a replay or a two-input rule returns
         self.objects = []  # namespace names handed to the C function (callables), in order
@@ -263,6 +264,9 @@ class _Translator:
         self.temp = 0
         self.inputs = 0
         self.ordered = True  # the line being translated holds a `:=`: its parts are evaluated in Python's order
+        # (the generator writes every statement on a line of its own, a loop's body on the lines below it)
+        self.walrus_lines = {n for n, line in enumerate(source.splitlines(), 1) if ":=" in line}
+        self.highest = -1  # the largest k of the P[k] read or written
         tree = ast.parse(source)
         (self.function,) = tree.body
         if not isinstance(self.function, ast.FunctionDef):
@@ -432,7 +436,9 @@ class _Translator:
             self.statement(statement, depth)
 
     def statement(self, node, depth):
-        self.ordered = _assigns(node)
+        self.ordered = node.lineno in self.walrus_lines
+        if not isinstance(node, (ast.For, ast.If)) and node.end_lineno != node.lineno:
+            raise _Untranslatable("a statement over several lines")
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             return self.assign(node.targets[0], node.value, depth)
         if isinstance(node, ast.If) and not node.orelse:
@@ -628,15 +634,18 @@ class _Translator:
     def _is_bound(self, node):
         return ast.dump(node) == _BOUND_TEST and "_gb" in self.doubles and "_wm" in self.doubles
 
-    @staticmethod
-    def _is_parameter(node):
-        return (
+    def _is_parameter(self, node):
+        """Whether `node` is `P[k]` (then k is counted among the parameters the function reads or writes)."""
+        if (
             isinstance(node, ast.Subscript)
             and isinstance(node.value, ast.Name)
             and node.value.id == "P"
             and isinstance(node.slice, ast.Constant)
             and type(node.slice.value) is int
-        )
+        ):
+            self.highest = max(self.highest, node.slice.value)
+            return True
+        return False
 
     def _is_data_read(self, node):
         return isinstance(node, ast.Attribute) and node.attr == "data" and self._is_parameter(node.value)
@@ -644,12 +653,9 @@ class _Translator:
     # -- the whole function -------------------------------------------------------------------------------------
     def c_function(self):
         self.body(self.function.body, 1)
-        highest = max(
-            (int(n.slice.value) for n in ast.walk(self.function) if self._is_parameter(n)),
-            default=-1,
-        )
+        highest = self.highest
         head = [
-            f"static PyObject *{self.name}(PyObject *module, PyObject *const *args, Py_ssize_t nargs)",
+            "static PyObject *compiled(PyObject *module, PyObject *const *args, Py_ssize_t nargs)",
             "{",
             f'    if (nargs != {len(self.params) + 1}) {{ PyErr_SetString(PyExc_TypeError, "arguments"); return NULL; }}',
             f"    PyObject *K = args[0], *{self.params[0]} = args[1], *P = args[2];",
@@ -691,11 +697,6 @@ class _Translator:
             "}",
         ]
         return "\n".join(head + self.lines + tail) + "\n"
-
-
-def _assigns(node):
-    """Whether an expression holds a `:=` (then the order in which C evaluates its parts matters)."""
-    return any(isinstance(n, ast.NamedExpr) for n in ast.walk(node))
 
 
 _BUILTINS = {"_exp": math.exp, "_log": math.log, "_sqrt": math.sqrt, "_tanh": math.tanh, "_abs": abs}
@@ -804,18 +805,15 @@ static int mk_finite(const double *v, Py_ssize_t n)
 """
 
 
-def _module_text(module_name, functions):
-    """The whole C file: the prelude, the helpers, the functions, and the module's table."""
-    table = "\n".join(
-        f'    {{"{name}", (PyCFunction)(void (*)(void)){name}, METH_FASTCALL, NULL}},' for name, _ in functions
-    )
+def _module_text(module_name, function):
+    """The whole C file: the prelude, the helpers, the function `compiled`, and the module's table."""
     return (
         _PRELUDE
         + _HELPERS
-        + "\n".join(text for _, text in functions)
+        + function
         + f"""
 static PyMethodDef methods[] = {{
-{table}
+    {{"compiled", (PyCFunction)(void (*)(void))compiled, METH_FASTCALL, NULL}},
     {{NULL, NULL, 0, NULL}}
 }};
 
@@ -832,14 +830,20 @@ PyMODINIT_FUNC PyInit_{module_name}(void)
     )
 
 
-_translated: dict[str, object] = {}  # source -> translate(source) (programs of one shape share their text)
+_translated: dict[str, object] = {}  # source -> translate(source): programs of one shape share their text
+_TRANSLATED_KEPT = 64  # (the ones used longest ago are dropped first)
+_MISSING = object()
 
 
 def translate(source, namespace):
     """(C text of the module, module name, names of the namespace objects the function takes) or None."""
-    if source in _translated:
-        return _translated[source]
-    _translated[source] = made = _translate(source, namespace)
+    made = _translated.get(source, _MISSING)
+    if made is _MISSING:
+        made = _translate(source, namespace)
+        with _lock:
+            _translated[source] = made
+            while len(_translated) > _TRANSLATED_KEPT:
+                del _translated[next(iter(_translated))]
     return made
 
 
@@ -851,21 +855,23 @@ def built(source):
 
 def _translate(source, namespace):
     try:
-        translator = _Translator(source, namespace, "compiled")
+        translator = _Translator(source, namespace)
         function = translator.c_function()
     except (_Untranslatable, ValueError, TypeError, AttributeError, KeyError):
         return None
-    digest = hashlib.sha1(function.encode()).hexdigest()[:20]
-    module_name = f"_mk_native_{digest}"
-    return _module_text(module_name, [("compiled", function)]), module_name, tuple(translator.objects)
+    module_name = "_mk_native_" + hashlib.sha1(function.encode()).hexdigest()[:20]
+    return _module_text(module_name, function), module_name, tuple(translator.objects)
 
 
 # -- building -------------------------------------------------------------------------------------------------------
 
 
 def _compiler():
-    """The C compiler and Python's include directory, or None (no compiler, no headers, turned off)."""
+    """The C compiler and Python's include directory, or None (no compiler, no headers, turned off, or a machine
+    whose C doubles might be computed otherwise than Python's: only x86-64, with SSE2, and 64-bit ARM)."""
     if os.environ.get(_ENV) == "0" or sys.platform == "win32":
+        return None
+    if platform.machine().lower() not in ("x86_64", "amd64", "aarch64", "arm64"):
         return None
     include = sysconfig.get_paths().get("include")
     cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
@@ -875,47 +881,62 @@ def _compiler():
     return cc, include
 
 
-_FLAGS = [os.environ.get("MICROGRAD_KO_NATIVE_OPT", "-O0"), "-shared", "-fPIC", "-fwrapv", "-fno-strict-aliasing", "-ffp-contract=off", "-fno-fast-math",
-          "-fexcess-precision=standard", "-w"]  # fmt: skip
-_built: dict[str, object] = {}  # module name -> module (or None: the build failed)
+# -O0: a large program's C builds in about a second (-O1 takes ten times as long, for a program that runs
+# about 1.5x as fast); -ffp-contract=off: no multiply-add fused into one rounding, as no Python float op is.
+_FLAGS = ["-O0", "-shared", "-fPIC", "-fwrapv", "-fno-strict-aliasing", "-ffp-contract=off", "-fno-fast-math", "-w"]
+_built: dict[str, object] = {}  # module name -> module (None: the build failed)
+_building: dict[str, threading.Event] = {}  # module name -> set when its build is done
 _lock = threading.Lock()
-_directory = None
+_directory: list[str] = []  # where this process's builds are written (removed at exit)
 
 
 def _build(text, module_name):
-    """The module built from `text` (cached by name), or None if the build fails."""
-    global _directory
+    """The module built from `text` (once per process and name), or None if the build fails."""
     with _lock:
         if module_name in _built:
             return _built[module_name]
-        if _directory is None:
-            _directory = tempfile.mkdtemp(prefix="micrograd_ko_native_")
-    found = _compiler()
+        waiting = _building.get(module_name)
+        if waiting is None:
+            _building[module_name] = threading.Event()
+        if not _directory:
+            _directory.append(tempfile.mkdtemp(prefix="micrograd_ko_c_"))
+            atexit.register(shutil.rmtree, _directory[0], True)
+    if waiting is not None:  # another thread is building it
+        waiting.wait()
+        return _built.get(module_name)
     module = None
-    if found is not None:
-        cc, include = found
-        base = os.path.join(_directory, module_name)
-        path = base + (sysconfig.get_config_var("EXT_SUFFIX") or ".so")
-        with open(base + ".c", "w") as file:
-            file.write(text)
-        try:
-            done = subprocess.run(
-                [cc, *_FLAGS, f"-I{include}", base + ".c", "-o", path, "-lm"],
-                capture_output=True,
-                timeout=600,
-                check=False,
-            )
-            if done.returncode == 0:
-                loader = importlib.machinery.ExtensionFileLoader(module_name, path)
-                spec = importlib.util.spec_from_file_location(module_name, path, loader=loader)
-                if spec is not None:
-                    module = importlib.util.module_from_spec(spec)
-                    loader.exec_module(module)
-        except (OSError, subprocess.SubprocessError, ImportError):
-            module = None
-    with _lock:
-        _built[module_name] = module
+    found = _compiler()
+    try:
+        if found is not None:
+            module = _compile_and_load(found, text, module_name)
+    finally:
+        with _lock:
+            _built[module_name] = module
+            _building.pop(module_name).set()
     return module
+
+
+def _compile_and_load(found, text, module_name):
+    cc, include = found
+    base = os.path.join(_directory[0], module_name)
+    path = base + (sysconfig.get_config_var("EXT_SUFFIX") or ".so")
+    with open(base + ".c", "w") as file:
+        file.write(text)
+    try:
+        done = subprocess.run(
+            [cc, *_FLAGS, f"-I{include}", base + ".c", "-o", path, "-lm"], capture_output=True, timeout=600, check=False
+        )
+        if done.returncode != 0:
+            return None
+        loader = importlib.machinery.ExtensionFileLoader(module_name, path)
+        spec = importlib.util.spec_from_file_location(module_name, path, loader=loader)
+        if spec is None:
+            return None
+        module = importlib.util.module_from_spec(spec)
+        loader.exec_module(module)
+        return module
+    except (OSError, subprocess.SubprocessError, ImportError):
+        return None
 
 
 def c_function(python_function, source, namespace):
@@ -951,8 +972,8 @@ def c_function(python_function, source, namespace):
 
 
 def faster(python_function, source, namespace, install):
-    """Make `c_function(python_function, source, namespace)` in the background (at once if it is built already,
-    or with MICROGRAD_KO_NATIVE=sync), then `install` it. Nothing happens where there is no compiler."""
+    """`install(c_function(python_function, source, namespace))`, made in a thread of its own (at once where it
+    is built already, or with MICROGRAD_KO_NATIVE=sync); nothing where there is no C form."""
     if _compiler() is None:
         return
 
@@ -961,8 +982,7 @@ def faster(python_function, source, namespace, install):
         if made is not None:
             install(made)
 
-    translated = translate(source, namespace)
-    if os.environ.get(_ENV) == "sync" or translated is not None and translated[1] in _built:
+    if os.environ.get(_ENV) == "sync" or built(source):
         make()
-    elif translated is not None:
+    else:
         threading.Thread(target=make, name="micrograd_ko C build", daemon=True).start()
