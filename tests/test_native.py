@@ -41,9 +41,12 @@ def outcome(call, params):
 
 
 def both(step, variant):
-    """(the generated Python function, its C form) of a compiled function's variant."""
+    """(the generated Python function, its C form) of a compiled function's variant; the C form trusted from
+    its first call (these tests are its check, not the one it makes of itself on its first answer)."""
     python_function, source = step._variant(variant)
     c = native.c_function(python_function, source, step._namespace)
+    if c is not None:
+        c.trusted = True
     return python_function, c
 
 
@@ -221,3 +224,40 @@ def test_fsum_in_c_is_math_fsum():
               [2.0**53, 1.0, -(2.0**-53), 0.0, 0.0, 1.0], [1e308, 1e308, -1e308, 0.0, 0.0, 0.0]]  # fmt: skip
     for xs in cases_:
         agree(python_function, c, (xs, step.parameters, 1.0), step.parameters, [(p.data, p.grad) for p in w])
+
+
+def test_a_c_form_that_disagrees_on_its_first_answer_is_never_used():
+    """The C form checks itself: its first answer is compared with the Python function's, from the same state.
+    Here the Python function is made to differ in the last bit: the C form answers as Python does, then and
+    on every later call, and never answers itself."""
+    step, flat = xor_step()
+    python_function, source = step._variant("sgd")
+
+    def off_by_a_bit(*args):
+        result, updated = python_function(*args)
+        return math.nextafter(result, math.inf), updated
+
+    c = native.c_function(off_by_a_bit, source, step._namespace)
+    assert c is not None
+    params = step.parameters
+    start = [(p.data, p.grad) for p in params]
+    for _ in range(3):
+        expected = outcome(lambda: off_by_a_bit(flat, params, 1.0, 0.1), params)
+        for p, (d, g) in zip(params, start):
+            p.data, p.grad = d, g
+        assert outcome(lambda: c(flat, params, 1.0, 0.1), params) == expected
+        for p, (d, g) in zip(params, start):
+            p.data, p.grad = d, g
+    assert c.disagreed and not c.trusted and c.answered == 0
+
+
+def test_a_c_form_that_agrees_on_its_first_answer_answers_from_then_on():
+    step, flat = xor_step()
+    python_function, source = step._variant("sgd")
+    c = native.c_function(python_function, source, step._namespace)
+    params = step.parameters
+    start = [(p.data, p.grad) for p in params]
+    state = [(d, 0.0) for d, _ in start]
+    for _ in range(3):
+        agree(python_function, c, (flat, params, 1.0, 0.1), params, state)
+    assert c.trusted and c.answered == 2  # (the first answer was the Python function's, checked against it)
