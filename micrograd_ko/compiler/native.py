@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import ast
 import atexit
+import functools
 import hashlib
 import importlib.machinery
 import importlib.util
@@ -51,7 +52,10 @@ import sysconfig
 import tempfile
 import threading
 
-CALLS_BEFORE_BUILD = 200  # a program called this often is built as C (unless its C is built already)
+# A program's text called this often (all programs of that text together: fit makes one per run, and an
+# experiment trains the same network shape once per seed) is built as C. Translating and building cost about
+# as much as a thousand or two calls of a large program; fewer calls than this would not pay for it.
+CALLS_BEFORE_BUILD = 2000
 _LIMIT = 1e300  # numbers below this in size cannot make a check's sum overflow (fewer than 1e8 of them)
 _ENV = "MICROGRAD_KO_NATIVE"  # "0": never build C code; "sync": build at once, in the calling thread (tests)
 
@@ -848,6 +852,22 @@ def translate(source, namespace):
     return made
 
 
+_calls: dict[str, int] = {}  # source -> calls so far, while under CALLS_BEFORE_BUILD
+
+
+def wanted(source):
+    """Count a call of a program with this text; whether its C form is wanted now (called often enough, or
+    built already)."""
+    calls = _calls.get(source, 0) + 1
+    if calls < CALLS_BEFORE_BUILD and not built(source):
+        _calls[source] = calls
+        if calls == 1 and len(_calls) > _TRANSLATED_KEPT:  # (the texts counted longest ago are forgotten)
+            del _calls[next(iter(_calls))]
+        return False
+    _calls.pop(source, None)
+    return True
+
+
 def built(source):
     """Whether the C code of this source text is built already (then it is used from the first call)."""
     made = _translated.get(source)
@@ -874,6 +894,11 @@ def _compiler():
         return None
     if platform.machine().lower() not in ("x86_64", "amd64", "aarch64", "arm64"):
         return None
+    return _found_compiler()
+
+
+@functools.lru_cache(maxsize=1)
+def _found_compiler():
     include = sysconfig.get_paths().get("include")
     cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
     cc = shutil.which(cc) or shutil.which("cc") or shutil.which("gcc")

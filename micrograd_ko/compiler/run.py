@@ -82,7 +82,7 @@ class CompiledFunction:
         self._assemble, self._namespace = assemble, namespace
         self._sources = sources  # variants already written (the main one: compile measured its size)
         self._variants = {}
-        self._calls_before_c = {}  # variant -> calls left before its C code is made
+        self._without_c = set()  # variants not yet handed to native.faster
         self.parameters = parameters
         self.written = written
         self._structures = structures
@@ -115,17 +115,11 @@ class CompiledFunction:
             namespace = dict(self._namespace)
             exec(_code_of(source), namespace)  # noqa: S102 - our own code
             made = self._variants[name] = (namespace["compiled"], source)
-            self._calls_before_c[name] = native.CALLS_BEFORE_BUILD
-        left = self._calls_before_c.get(name)
-        if left is not None:  # called often enough: the same lines as C (see native.py), once they are built
-            if left > 0 and not native.built(made[1]):
-                self._calls_before_c[name] = left - 1
-            else:
-                del self._calls_before_c[name]
-                function, source = made
-                native.faster(
-                    function, source, self._namespace, lambda c: self._variants.__setitem__(name, (c, source))
-                )
+            self._without_c.add(name)
+        if name in self._without_c and native.wanted(made[1]):  # run often: the same lines as C (native.py)
+            self._without_c.discard(name)
+            function, source = made
+            native.faster(function, source, self._namespace, lambda c: self._variants.__setitem__(name, (c, source)))
         return made
 
     def _flat(self, args):
