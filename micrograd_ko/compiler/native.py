@@ -54,8 +54,9 @@ import threading
 
 # A program's text called this often (all programs of that text together: fit makes one per run, and an
 # experiment trains the same network shape once per seed) is built as C. Translating and building cost about
-# as much as a thousand or two calls of a large program; fewer calls than this would not pay for it.
-CALLS_BEFORE_BUILD = 2000
+# as much as a thousand or two calls of a large program, and the build runs beside them: a text called fewer
+# times than this would rarely pay for it (the output experiment trains each of its networks 2,000 steps).
+CALLS_BEFORE_BUILD = 3000
 _LIMIT = 1e300  # numbers below this in size cannot make a check's sum overflow (fewer than 1e8 of them)
 _ENV = "MICROGRAD_KO_NATIVE"  # "0": never build C code; "sync": build at once, in the calling thread (tests)
 
