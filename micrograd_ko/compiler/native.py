@@ -95,9 +95,13 @@ _PRELUDE = r"""
 
 static PyObject *s_data, *s_grad;
 
+/* The helpers are few and short: built optimized (the one long function, the program itself, is built with
+   -O0, which is quick to build); no contraction of a multiply and an add into one rounding there either. */
+#define OPTIMIZED __attribute__((optimize("O2", "fp-contract=off")))
+
 /* CPython's math.fsum for finite terms (Shewchuk's partials, then the half-even correction);
    nan where CPython would raise or the sum is not finite (the caller hands over). */
-static double mk_fsum(const double *terms, Py_ssize_t count)
+OPTIMIZED static double mk_fsum(const double *terms, Py_ssize_t count)
 {
     double partials[64], *p = partials;
     Py_ssize_t n = 0, limit = 64;
@@ -155,7 +159,7 @@ static double mk_fsum(const double *terms, Py_ssize_t count)
 }
 
 /* max(map(abs, terms)) as Python's max() finds it: the first item, replaced by every later one greater. */
-static double mk_maxabs(const double *terms, Py_ssize_t count)
+OPTIMIZED static double mk_maxabs(const double *terms, Py_ssize_t count)
 {
     double m = fabs(terms[0]);
     for (Py_ssize_t k = 1; k < count; k++) {
@@ -166,7 +170,7 @@ static double mk_maxabs(const double *terms, Py_ssize_t count)
 }
 
 /* A float's number, or 0 if `o` is no float (an int, a numpy number: the Python code decides). */
-static int mk_float(PyObject *o, double *out)
+OPTIMIZED static int mk_float(PyObject *o, double *out)
 {
     if (o == NULL || !PyFloat_CheckExact(o)) return 0;
     *out = PyFloat_AS_DOUBLE(o);
@@ -178,7 +182,7 @@ static int mk_float(PyObject *o, double *out)
    (member descriptors of objects, not read-only, no audit). Then *slot is what `p.data` reads and
    `p.data = x` writes, and reading it costs a load, not a lookup. Else the offsets are -1 and every
    read and write goes through PyObject_GetAttr / PyObject_SetAttr, as Python's would. */
-static void mk_slots(PyObject *P, Py_ssize_t n, Py_ssize_t *data, Py_ssize_t *grad)
+OPTIMIZED static void mk_slots(PyObject *P, Py_ssize_t n, Py_ssize_t *data, Py_ssize_t *grad)
 {
     *data = *grad = -1;
     if (n == 0) return;
@@ -199,7 +203,7 @@ static void mk_slots(PyObject *P, Py_ssize_t n, Py_ssize_t *data, Py_ssize_t *gr
 }
 
 /* P[0..n-1].data as floats into `out`, or 0 (an error, a number that is no float). */
-static int mk_data(PyObject *P, Py_ssize_t n, double *out, Py_ssize_t slot)
+OPTIMIZED static int mk_data(PyObject *P, Py_ssize_t n, double *out, Py_ssize_t slot)
 {
     for (Py_ssize_t k = 0; k < n; k++) {
         PyObject *p = PyList_GET_ITEM(P, k);
@@ -217,7 +221,7 @@ static int mk_data(PyObject *P, Py_ssize_t n, double *out, Py_ssize_t slot)
 }
 
 /* P[k].grad as a float, or 0. */
-static int mk_grad(PyObject *P, Py_ssize_t k, double *out, Py_ssize_t slot)
+OPTIMIZED static int mk_grad(PyObject *P, Py_ssize_t k, double *out, Py_ssize_t slot)
 {
     PyObject *p = PyList_GET_ITEM(P, k);
     if (slot >= 0) return mk_float(*(PyObject **)((char *)p + slot), out);
@@ -229,7 +233,7 @@ static int mk_grad(PyObject *P, Py_ssize_t k, double *out, Py_ssize_t slot)
 }
 
 /* P[k].<name> = value; -1 with the error set if that raises. */
-static int mk_set(PyObject *P, Py_ssize_t k, PyObject *name, Py_ssize_t slot, double value)
+OPTIMIZED static int mk_set(PyObject *P, Py_ssize_t k, PyObject *name, Py_ssize_t slot, double value)
 {
     PyObject *f = PyFloat_FromDouble(value);
     if (f == NULL) return -1;
@@ -711,7 +715,7 @@ _BOUND_TEST = ast.dump(ast.parse("not _gb * _wm <= 1e300", mode="eval").body)
 
 _HELPERS = r"""
 /* A new list or tuple of the n new references given (stolen); NULL if any of them is NULL (a memory error). */
-static PyObject *mk_sequence(int tuple, Py_ssize_t n, va_list items)
+OPTIMIZED static PyObject *mk_sequence(int tuple, Py_ssize_t n, va_list items)
 {
     PyObject *made = tuple ? PyTuple_New(n) : PyList_New(n);
     int failed = made == NULL;
@@ -725,7 +729,7 @@ static PyObject *mk_sequence(int tuple, Py_ssize_t n, va_list items)
     return made;
 }
 
-static PyObject *mk_list(Py_ssize_t n, ...)
+OPTIMIZED static PyObject *mk_list(Py_ssize_t n, ...)
 {
     va_list items;
     va_start(items, n);
@@ -734,7 +738,7 @@ static PyObject *mk_list(Py_ssize_t n, ...)
     return made;
 }
 
-static PyObject *mk_tuple(Py_ssize_t n, ...)
+OPTIMIZED static PyObject *mk_tuple(Py_ssize_t n, ...)
 {
     va_list items;
     va_start(items, n);
@@ -743,7 +747,7 @@ static PyObject *mk_tuple(Py_ssize_t n, ...)
     return made;
 }
 
-static int mk_append(PyObject *list, PyObject *item)
+OPTIMIZED static int mk_append(PyObject *list, PyObject *item)
 {
     if (item == NULL) return -1;
     int r = PyList_Append(list, item);
@@ -752,7 +756,7 @@ static int mk_append(PyObject *list, PyObject *item)
 }
 
 /* The slopes a replay returned (a list or tuple of floats) into `out`. */
-static int mk_floats(PyObject *o, double *out, Py_ssize_t n)
+OPTIMIZED static int mk_floats(PyObject *o, double *out, Py_ssize_t n)
 {
     if (!(PyList_CheckExact(o) || PyTuple_CheckExact(o)) || PySequence_Fast_GET_SIZE(o) != n) return 0;
     PyObject **items = PySequence_Fast_ITEMS(o);
@@ -761,7 +765,7 @@ static int mk_floats(PyObject *o, double *out, Py_ssize_t n)
 }
 
 /* f(*args) (args a new tuple, stolen); NULL with no error set where it raised (the caller hands over). */
-static PyObject *mk_call(PyObject *f, PyObject *args)
+OPTIMIZED static PyObject *mk_call(PyObject *f, PyObject *args)
 {
     if (args == NULL) { PyErr_Clear(); return NULL; }
     PyObject *r = PyObject_Call(f, args, NULL);
@@ -770,21 +774,21 @@ static PyObject *mk_call(PyObject *f, PyObject *args)
     return r;
 }
 
-static int mk_call_float(PyObject *r, double *out)
+OPTIMIZED static int mk_call_float(PyObject *r, double *out)
 {
     int ok = mk_float(r, out);
     Py_XDECREF(r);
     return ok;
 }
 
-static int mk_call_none(PyObject *r, double *unused, Py_ssize_t n)
+OPTIMIZED static int mk_call_none(PyObject *r, double *unused, Py_ssize_t n)
 {
     (void)unused; (void)n;
     Py_XDECREF(r);
     return r != NULL;
 }
 
-static int mk_call_floats(PyObject *r, double *out, Py_ssize_t n)
+OPTIMIZED static int mk_call_floats(PyObject *r, double *out, Py_ssize_t n)
 {
     int ok = r != NULL && mk_floats(r, out, n);
     Py_XDECREF(r);
@@ -792,14 +796,14 @@ static int mk_call_floats(PyObject *r, double *out, Py_ssize_t n)
 }
 
 /* A check the Python code passes for sure: every number finite and below 1e300 in size. */
-static int mk_small(const double *v, Py_ssize_t n)
+OPTIMIZED static int mk_small(const double *v, Py_ssize_t n)
 {
     for (Py_ssize_t k = 0; k < n; k++) if (!(fabs(v[k]) < 1e300)) return 0;
     return 1;
 }
 
 /* 1: the check passes for sure; 0: it fails for sure (a number not finite); 2: not sure (a huge number). */
-static int mk_finite(const double *v, Py_ssize_t n)
+OPTIMIZED static int mk_finite(const double *v, Py_ssize_t n)
 {
     int answer = 1;
     for (Py_ssize_t k = 0; k < n; k++) {
