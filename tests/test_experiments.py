@@ -602,3 +602,19 @@ def test_the_progress_bar_of_an_experiment_counts_runs_in_the_language_chosen(ca
             assert run_tasks(abs, [-1, -2], 1, progress=True, desc="x") == [1, 2]
         bar = capsys.readouterr().err
         assert unit in bar and "it/s" not in bar
+
+
+def test_readme_quotes_the_stored_run_times():
+    """README's sentences on the stored full-size run times quote the `seconds` of measured-*.json (both languages)."""
+    import re
+    from pathlib import Path
+
+    from micrograd_ko.experiments import measured
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    seconds = {name: measured.load(name)["seconds"] for name in ("deep-xor-grid", "rbm", "output")}
+    korean = re.search(r"`deep-xor-grid` (\d+)초, `rbm` (\d+)초,\s*`output` (\d+)초", readme)
+    english = re.search(r"(\d+) s \(`deep-xor-grid`\), (\d+) s \(`rbm`\) and (\d+) s \(`output`\)", readme)
+    expected = (seconds["deep-xor-grid"], seconds["rbm"], seconds["output"])
+    assert korean and tuple(map(int, korean.groups())) == expected
+    assert english and tuple(map(int, english.groups())) == expected
