@@ -57,6 +57,7 @@ import threading
 # as much as a thousand or two calls of a large program, and the build runs beside them: a text called fewer
 # times than this would rarely pay for it (the output experiment trains each of its networks 2,000 steps).
 CALLS_BEFORE_BUILD = 3000
+_LARGEST_FRAME = 256 * 1024  # bytes of the C function's locals (an upper bound): what a thread's stack surely holds
 _LIMIT = 1e300  # numbers below this in size cannot make a check's sum overflow (fewer than 1e8 of them)
 _ENV = "MICROGRAD_KO_NATIVE"  # "0": never build C code; "sync": build at once, in the calling thread (tests)
 
@@ -277,6 +278,7 @@ class _Translator:
         # (the generator writes every statement on a line of its own, a loop's body on the lines below it)
         self.walrus_lines = {n for n, line in enumerate(source.splitlines(), 1) if ":=" in line}
         self.highest = -1  # the largest k of the P[k] read or written
+        self.scratch = 0  # the most numbers a sum or a check writes into the scratch array `_t`
         tree = ast.parse(source)
         (self.function,) = tree.body
         if not isinstance(self.function, ast.FunctionDef):
@@ -348,10 +350,22 @@ class _Translator:
         raise _Untranslatable(type(node).__name__)
 
     def terms(self, node):
-        """C for a literal tuple of floats, as a compound-literal array, and its length."""
+        """C for a literal tuple of floats, and its length."""
         if not isinstance(node, ast.Tuple) or not node.elts:
             raise _Untranslatable("terms")
-        return f"((double[]){{{', '.join(self.expr(e) for e in node.elts)}}})", len(node.elts)
+        if any(isinstance(n, (ast.Call, ast.NamedExpr)) for e in node.elts for n in ast.walk(e)):
+            raise _Untranslatable("a call among the terms")  # (it might want the scratch array too)
+        return self.scratch_array([self.expr(e) for e in node.elts]), len(node.elts)
+
+    def scratch_array(self, items):
+        """C that writes `items` into the one scratch array `_t`, left to right, and is `_t`.
+
+        (One array for every sum and check, not an array each: at -O0 each would keep a stack slot of its
+        own for the whole call, hundreds of kilobytes for a large program, more than a thread may have.)
+        """
+        self.scratch = max(self.scratch, len(items))
+        writes = " ".join(f"_t[{k}] = {item};" for k, item in enumerate(items))
+        return f"({{ {writes} _t; }})"
 
     def call(self, node):
         name = node.func.id
@@ -592,7 +606,7 @@ class _Translator:
             names, self.pending = self.pending, []
             if not names:
                 raise _Untranslatable("empty check")
-            array = f"((double[]){{{', '.join(names)}}})"
+            array = self.scratch_array(names)
             if isinstance(action, ast.Raise):
                 self.unsure_point()
                 self.emit(f"if (!mk_small({array}, {len(names)})) goto unsure;", depth)
@@ -693,6 +707,10 @@ class _Translator:
             head.append(f"    double {', '.join(declared[start : start + 50])};")
         for name, size in self.arrays.items():
             head.append(f"    double {name}[{size}];")
+        head.append(f"    double _t[{max(self.scratch, 1)}];")
+        numbers = len(declared) + sum(self.arrays.values()) + self.scratch + 2 * self.temp + highest + 1 + self.inputs
+        if 8 * numbers > _LARGEST_FRAME:
+            raise _Untranslatable("a frame larger than a thread's stack may hold")
         tail = [
             "    goto unsure;",  # (a function that falls off its end: the Python code decides)
             "done:",
