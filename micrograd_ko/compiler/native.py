@@ -252,11 +252,11 @@ OPTIMIZED static int mk_set(PyObject *P, Py_ssize_t k, PyObject *name, Py_ssize_
 }
 
 #define UNSURE do { goto unsure; } while (0)
-#define MK_EXP(a) ({ double _v = exp(a); if (!isfinite(_v)) goto unsure; _v; })
-#define MK_LOG(a) ({ double _a = (a); if (!(_a > 0.0 && isfinite(_a))) goto unsure; log(_a); })
-#define MK_SQRT(a) ({ double _a = (a); if (!(_a >= 0.0 && isfinite(_a))) goto unsure; sqrt(_a); })
-#define MK_TANH(a) ({ double _a = (a); if (!isfinite(_a)) goto unsure; tanh(_a); })
-#define MK_DIV(a, b) ({ double _n = (a); double _d = (b); if (_d == 0.0) goto unsure; _n / _d; })
+#define MK_EXP(a) ({ double mk_v = exp(a); if (!isfinite(mk_v)) goto unsure; mk_v; })
+#define MK_LOG(a) ({ double mk_v = (a); if (!(mk_v > 0.0 && isfinite(mk_v))) goto unsure; log(mk_v); })
+#define MK_SQRT(a) ({ double mk_v = (a); if (!(mk_v >= 0.0 && isfinite(mk_v))) goto unsure; sqrt(mk_v); })
+#define MK_TANH(a) ({ double mk_v = (a); if (!isfinite(mk_v)) goto unsure; tanh(mk_v); })
+#define MK_DIV(a, b) ({ double mk_n = (a); double mk_d = (b); if (mk_d == 0.0) goto unsure; mk_n / mk_d; })
 """
 
 
@@ -277,6 +277,8 @@ class _Translator:
         self.ordered = True  # the line being translated holds a `:=`: its parts are evaluated in Python's order
         # (the generator writes every statement on a line of its own, a loop's body on the lines below it)
         self.walrus_lines = {n for n, line in enumerate(source.splitlines(), 1) if ":=" in line}
+        if "mk_" in source:  # (the C side's own names all start so: the generated code's must not)
+            raise _Untranslatable("a name of the C side's")
         self.highest = -1  # the largest k of the P[k] read or written
         self.scratch = 0  # the most numbers a sum or a check writes into the scratch array `_t`
         tree = ast.parse(source)
@@ -294,7 +296,7 @@ class _Translator:
     # -- expressions ------------------------------------------------------------------------------------------
     def fresh(self):
         self.temp += 1
-        return f"_k{self.temp}"
+        return f"mk_k{self.temp}"
 
     def var(self, name):
         if name in ("output_grad", "lr") or name in self.doubles:
@@ -303,7 +305,7 @@ class _Translator:
         if type(value) is float:  # a guard's number: handed in with the call (another program may hold another)
             if name not in self.objects:
                 self.objects.append(name)
-            return f"_K{self.objects.index(name)}"
+            return f"mk_K{self.objects.index(name)}"
         raise _Untranslatable(f"name {name}")
 
     def expr(self, node):
@@ -346,7 +348,7 @@ class _Translator:
         if isinstance(node, ast.Attribute) and node.attr == "grad" and self._is_parameter(node.value):
             self.reads_grad = True
             t = self.fresh()
-            return f"({{ double {t}; if (!mk_grad(P, {node.value.slice.value}, &{t}, _og)) goto unsure; {t}; }})"
+            return f"({{ double {t}; if (!mk_grad(P, {node.value.slice.value}, &{t}, mk_og)) goto unsure; {t}; }})"
         raise _Untranslatable(type(node).__name__)
 
     def terms(self, node):
@@ -364,8 +366,8 @@ class _Translator:
         own for the whole call, hundreds of kilobytes for a large program, more than a thread may have.)
         """
         self.scratch = max(self.scratch, len(items))
-        writes = " ".join(f"_t[{k}] = {item};" for k, item in enumerate(items))
-        return f"({{ {writes} _t; }})"
+        writes = " ".join(f"mk_scratch[{k}] = {item};" for k, item in enumerate(items))
+        return f"({{ {writes} mk_scratch; }})"
 
     def call(self, node):
         name = node.func.id
@@ -428,9 +430,9 @@ class _Translator:
             for k in range(1, len(node.ops)):
                 if type(node.ops[k]) not in symbols:
                     raise _Untranslatable("comparison")
-                code += f"int _c{k} = {result}; "
+                code += f"int mk_c{k} = {result}; "
                 result = (
-                    f"(_c{k} && ({{ double {names[k + 1]} = {operands[k + 1]}; "
+                    f"(mk_c{k} && ({{ double {names[k + 1]} = {operands[k + 1]}; "
                     f"{names[k]} {symbols[type(node.ops[k])]} {names[k + 1]}; }}))"
                 )
             if type(node.ops[0]) not in symbols:
@@ -477,8 +479,8 @@ class _Translator:
                 and not node.orelse
             ):
                 raise _Untranslatable("loop")
-            self.emit("for (Py_ssize_t _i = 0; _i < PyList_GET_SIZE(XS); _i++) {", depth)
-            self.emit("PyObject *X = PyList_GET_ITEM(XS, _i);", depth + 1)
+            self.emit("for (Py_ssize_t mk_i = 0; mk_i < PyList_GET_SIZE(XS); mk_i++) {", depth)
+            self.emit("PyObject *X = PyList_GET_ITEM(XS, mk_i);", depth + 1)
             self.body(node.body, depth + 1)
             self.emit("}", depth)
             return None
@@ -525,11 +527,11 @@ class _Translator:
             if name == "_gb" and self._is_sum_call(value):  # the leaf bound's sum (checked with a margin)
                 array, n = self.terms(self._abs_terms(value.args[0]))
                 self.doubles["_gb"] = None
-                self.emit(f"_gb = 0.0; for (int _j = 0; _j < {n}; _j++) _gb += fabs({array}[_j]);", depth)
+                self.emit(f"_gb = 0.0; for (int mk_j = 0; mk_j < {n}; mk_j++) _gb += fabs({array}[mk_j]);", depth)
                 return
             if self._is_data_read(value):  # (all of them come first: read in one pass, into `_pd`)
                 self.doubles[name] = None
-                self.emit(f"{name} = _pd[{value.value.slice.value}];", depth)
+                self.emit(f"{name} = mk_pd[{value.value.slice.value}];", depth)
                 return
             code = self.expr(value)  # (before the name is known: `g = g + ...` reads the old one)
             self.doubles[name] = None
@@ -538,7 +540,7 @@ class _Translator:
         if isinstance(target, ast.Attribute) and self._is_parameter(target.value) and target.attr in ("grad", "data"):
             k = target.value.slice.value
             self.wrote = True
-            slot = "_od" if target.attr == "data" else "_og"
+            slot = "mk_od" if target.attr == "data" else "mk_og"
             self.emit(f"if (mk_set(P, {k}, s_{target.attr}, {slot}, {self.expr(value)}) < 0) goto error;", depth)
             return
         if isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
@@ -568,11 +570,11 @@ class _Translator:
             f"if (!(PyList_CheckExact(X) || PyTuple_CheckExact(X)) || PySequence_Fast_GET_SIZE(X) != {n}) goto unsure;",
             depth,
         )
-        self.emit(f"if (!mk_floats(X, _xd, {n})) goto unsure;", depth)
+        self.emit(f"if (!mk_floats(X, mk_xd, {n})) goto unsure;", depth)
         self.inputs = n
         for k, name in enumerate(names):
             self.doubles[name] = None
-            self.emit(f"{name} = _xd[{k}];", depth)
+            self.emit(f"{name} = mk_xd[{k}];", depth)
 
     def callback(self, names, call, depth):
         """`v, d = _replay([...])`: micrograd_ko's own rule, called with the floats; its slopes kept in an array."""
@@ -588,15 +590,15 @@ class _Translator:
         self.doubles[value] = None
         self.arrays[slopes] = size
         self.emit("{", depth)
-        self.emit(f"  PyObject *_a = {self.obj(call.args[0])}; if (_a == NULL) goto error;", depth)
-        self.emit(f"  PyObject *_r = PyObject_CallOneArg(PyTuple_GET_ITEM(K, {k}), _a); Py_DECREF(_a);", depth)
-        self.emit("  if (_r == NULL) { PyErr_Clear(); goto unsure; }", depth)
+        self.emit(f"  PyObject *mk_a = {self.obj(call.args[0])}; if (mk_a == NULL) goto error;", depth)
+        self.emit(f"  PyObject *mk_r = PyObject_CallOneArg(PyTuple_GET_ITEM(K, {k}), mk_a); Py_DECREF(mk_a);", depth)
+        self.emit("  if (mk_r == NULL) { PyErr_Clear(); goto unsure; }", depth)
         self.emit(
-            f"  int _ok = PyTuple_CheckExact(_r) && PyTuple_GET_SIZE(_r) == 2"
-            f" && mk_float(PyTuple_GET_ITEM(_r, 0), &{value}) && mk_floats(PyTuple_GET_ITEM(_r, 1), {slopes}, {size});",
+            f"  int mk_ok = PyTuple_CheckExact(mk_r) && PyTuple_GET_SIZE(mk_r) == 2"
+            f" && mk_float(PyTuple_GET_ITEM(mk_r, 0), &{value}) && mk_floats(PyTuple_GET_ITEM(mk_r, 1), {slopes}, {size});",
             depth,
         )
-        self.emit("  Py_DECREF(_r); if (!_ok) goto unsure;", depth)
+        self.emit("  Py_DECREF(mk_r); if (!mk_ok) goto unsure;", depth)
         self.emit("}", depth)
 
     def branch(self, node, depth):
@@ -696,18 +698,18 @@ class _Translator:
         head.append(f"    if (!PyTuple_CheckExact(K) || PyTuple_GET_SIZE(K) != {len(self.objects)}) goto unsure;")
         for k, name in enumerate(self.objects):
             if type(self.namespace.get(name)) is float:
-                head.append(f"    double _K{k}; if (!mk_float(PyTuple_GET_ITEM(K, {k}), &_K{k})) goto unsure;")
-        head.append(f"    Py_ssize_t _od, _og; mk_slots(P, {highest + 1}, &_od, &_og);")
+                head.append(f"    double mk_K{k}; if (!mk_float(PyTuple_GET_ITEM(K, {k}), &mk_K{k})) goto unsure;")
+        head.append(f"    Py_ssize_t mk_od, mk_og; mk_slots(P, {highest + 1}, &mk_od, &mk_og);")
         if highest >= 0:
-            head.append(f"    double _pd[{highest + 1}]; if (!mk_data(P, {highest + 1}, _pd, _od)) goto unsure;")
+            head.append(f"    double mk_pd[{highest + 1}]; if (!mk_data(P, {highest + 1}, mk_pd, mk_od)) goto unsure;")
         if self.inputs:
-            head.append(f"    double _xd[{self.inputs}];")
+            head.append(f"    double mk_xd[{self.inputs}];")
         declared = [n for n in self.doubles if n not in ("output_grad", "lr")]
         for start in range(0, len(declared), 50):
             head.append(f"    double {', '.join(declared[start : start + 50])};")
         for name, size in self.arrays.items():
             head.append(f"    double {name}[{size}];")
-        head.append(f"    double _t[{max(self.scratch, 1)}];")
+        head.append(f"    double mk_scratch[{max(self.scratch, 1)}];")
         numbers = len(declared) + sum(self.arrays.values()) + self.scratch + 2 * self.temp + highest + 1 + self.inputs
         if 8 * numbers > _LARGEST_FRAME:
             raise _Untranslatable("a frame larger than a thread's stack may hold")
