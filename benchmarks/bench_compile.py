@@ -156,6 +156,7 @@ def main(argv=None):
     c_form = native.c_function(python_function, source, program._namespace)
     if c_form is not None:
         program._variants["full"] = (c_form, source)
+        program._without_c.discard("full")  # (it has its C form: none is made again after 3,000 calls)
         steps["compiled (dot, C)"] = step
 
     floor_model = [([list(r) for r in W], list(bs)) for W, bs in base]
