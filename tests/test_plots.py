@@ -212,7 +212,7 @@ def test_a_model_with_every_gradient_zero_is_not_explained_as_a_zero_input(tmp_p
     fig = plots.plot_gradient_flow({"fresh": fresh, "zeros": zeros}, lang="en")
     labels = {line.get_label() for line in fig.axes[0].lines if line.get_marker() == "x"}
     assert labels == {
-        "every gradient is 0:\ncall backward() first if you have not",
+        "every gradient is 0: before backward(),\nor every path multiplies by 0 (all ReLUs off)",
         "gradient = 0 (input was 0 or no path)",
     }
     korean = plots.plot_gradient_flow(fresh)

@@ -207,11 +207,12 @@ def _fix_log_axis(ax, values):
 
 
 def _zero_meaning(records, lang):
-    """What a zero marker means: a model with every gradient exactly 0 may simply be before backward."""
+    """What a zero marker means: a model with every gradient exactly 0 may simply be before backward, or dead
+    (every ReLU off: the notebooks' dead network), as the layer view says too."""
     if all(r.mean_abs_grad == 0 and r.bias_grad_norm == 0 for r in records):
         return tr(
-            "모든 기울기가 0:\nbackward() 전이라면 먼저 부르세요",
-            "every gradient is 0:\ncall backward() first if you have not",
+            "모든 기울기가 0: backward() 전이거나\n모든 길이 0을 곱함 (예: ReLU가 모두 꺼짐)",
+            "every gradient is 0: before backward(),\nor every path multiplies by 0 (all ReLUs off)",
             lang,
         )
     return tr("기울기 = 0 (입력이 0이거나 연결이 끊김)", "gradient = 0 (input was 0 or no path)", lang)
