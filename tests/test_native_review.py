@@ -1,0 +1,203 @@
+"""compile's C form (native.py) where its answer differed from the generated Python function's, or where it
+crashed: each test holds one case a review found, with the Python function's answer as the expected one."""
+
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+import micrograd_ko as ko
+from micrograd_ko import Value, losses
+from micrograd_ko.compiler import native
+
+
+@pytest.fixture(autouse=True)
+def c_code_on(monkeypatch):
+    monkeypatch.setenv("MICROGRAD_KO_NATIVE", "sync")
+    monkeypatch.setattr(native, "CALLS_BEFORE_BUILD", 0)
+    if native._compiler() is None:
+        pytest.skip("no C compiler or no Python headers here")
+
+
+def kernel_of(source, namespace):
+    """The built C function itself and the tuple of namespace objects it takes first."""
+    text, module_name, names = native.translate(source, namespace)
+    return native._build(text, module_name).compiled, tuple(namespace[name] for name in names)
+
+
+def test_a_finalizer_that_empties_the_parameter_list_mid_step_raises_index_error_as_python_does():
+    """The SGD step does not read the old gradients, so one may be any object; the write that drops it runs its
+    __del__, which here empties P. Python's next `P[1].grad = ...` raises IndexError; the C code read P[1] from
+    memory the list no longer has (a segmentation fault). Run in a child process: a crash must not end the run."""
+    program = textwrap.dedent(
+        """
+        import micrograd_ko as ko
+        from micrograd_ko import Value
+        from micrograd_ko.compiler import native
+        native.CALLS_BEFORE_BUILD = 0
+        w = [Value(0.5), Value(-1.5)]
+        step = ko.compile(lambda xs: (w[0] * xs[0] + w[1] * xs[1]).tanh(), [1.0, 2.0])
+        python_function, source = step._variant("sgd")
+        c = native.c_function(python_function, source, step._namespace)
+        c.trusted = True
+        P = list(step.parameters)
+
+        class EmptiesP:
+            def __del__(self):
+                P.clear()
+
+        for f in (python_function, c):
+            P[:] = step.parameters
+            for p in P:
+                p.data, p.grad = 0.5, 0.0
+            P[0].grad = EmptiesP()
+            try:
+                print(f([1.0, 2.0], P, 1.0, 0.1))
+            except Exception as error:
+                print(type(error).__name__)
+        """
+    )
+    env = {"MICROGRAD_KO_NATIVE": "sync", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env, timeout=300,
+                          cwd=Path(__file__).parent.parent)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["IndexError", "IndexError"]
+
+
+def test_a_value_class_changed_by_a_finalizer_mid_step_is_written_as_python_writes():
+    """The fast path writes `.data` and `.grad` straight into the slots. A finalizer run by the first write that
+    gives the class a __setattr__ must see the later writes go through it, as Python's own writes do."""
+    w = [Value(0.5), Value(-1.5)]
+    step = ko.compile(lambda xs: (w[0] * xs[0] + w[1] * xs[1]).tanh(), [1.0, 2.0])
+    python_function, source = step._variant("sgd")
+    c = native.c_function(python_function, source, step._namespace)
+    assert c is not None
+    c.trusted = True
+    seen = []
+
+    class Watched(Value):
+        __slots__ = ()
+
+    def watching(self, name, value):
+        seen.append(name)
+        object.__setattr__(self, name, value)
+
+    class PatchesTheClass:
+        def __del__(self):
+            Watched.__setattr__ = watching
+
+    params = [Watched(0.5), Watched(-1.5)]
+    runs = []
+    for f in (python_function, c):
+        if "__setattr__" in Watched.__dict__:
+            del Watched.__setattr__
+        for p in params:
+            p.data, p.grad = 0.5, 0.0
+        params[0].grad = PatchesTheClass()
+        seen.clear()
+        result = f([1.0, 2.0], params, 1.0, 0.1)
+        runs.append((result, list(seen), [(p.data, p.grad) for p in params]))
+    assert runs[1] == runs[0]
+    assert runs[0][1] == ["grad", "data", "data"]  # P[1].grad, then both .data, through the new __setattr__
+
+
+def test_a_keyboard_interrupt_in_a_rule_is_raised_not_swallowed():
+    """A Ctrl-C that lands while the C code calls a rule (hinge's replay, every step) must stop the program, as
+    it does when the Python function calls that rule; the C code cleared it and handed the call over."""
+    w = [Value(0.5), Value(-1.5)]
+    step = ko.compile(lambda xs, t: losses.hinge(w[0] * xs[0] + w[1] * xs[1], t), [1.0, 2.0], 1.0)
+    python_function, source = step._variant("full")
+    namespace = dict(step._namespace)
+
+    def interrupted(floats):
+        raise KeyboardInterrupt
+
+    replays = [name for name in namespace if name.startswith("_replay")]
+    assert replays
+    namespace.update(dict.fromkeys(replays, interrupted))
+    kernel, objects = kernel_of(source, namespace)
+    exec(source, namespace)  # noqa: S102 - the generated source, with the interrupting rule
+    for f, first in ((namespace["compiled"], ()), (kernel, (objects,))):
+        with pytest.raises(KeyboardInterrupt):
+            f(*first, [1.0, 2.0, 1.0], step.parameters, 1.0)
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("return -0 * x0", 0.0),  # the int -0 is 0: 0 * 1.0 is +0.0 (C's -0.0 * 1.0 is -0.0)
+        ("return 2 - 2", 0),  # an int, not the float 0.0
+        ("y = 3\n    return y", 3),
+    ],
+)
+def test_int_constants_are_translated_only_where_python_makes_them_floats(body, expected):
+    source = f"def compiled(X, P, output_grad):\n    x0, = X\n    {body}\n"
+    namespace = {}
+    exec(source, namespace)  # noqa: S102
+    python_function = namespace.pop("compiled")
+    assert repr(python_function([1.0], [], 1.0)) == repr(expected)
+    c = native.c_function(python_function, source, namespace)
+    if c is not None:
+        c.trusted = True
+        got = c([1.0], [], 1.0)
+        assert (type(got), repr(got)) == (type(expected), repr(expected))
+
+
+def test_no_hand_over_after_a_write_of_what_the_function_reads():
+    """A line that may hand over (here a division by zero) after `P[0].grad` was written: the Python function,
+    run again, would add onto the gradient written already. Such a program stays Python."""
+    source = (
+        "def compiled(X, P, output_grad):\n"
+        "    p0 = P[0].data\n"
+        "    x0, = X\n"
+        "    t0 = P[0].grad + x0\n"
+        "    P[0].grad = t0\n"
+        "    v0 = 1.0 / p0\n"
+        "    return v0\n"
+    )
+    namespace = {}
+    exec(source, namespace)  # noqa: S102
+    python_function = namespace.pop("compiled")
+    w = Value(0.0)
+    w.grad = 1.0
+    with pytest.raises(ZeroDivisionError):
+        python_function([2.0], [w], 1.0)
+    expected = w.grad
+    c = native.c_function(python_function, source, namespace)
+    if c is not None:
+        c.trusted = True
+        w.grad = 1.0
+        with pytest.raises(ZeroDivisionError):
+            c([2.0], [w], 1.0)
+        assert w.grad == expected == 3.0
+
+
+def test_counting_calls_from_many_threads_raises_nothing(monkeypatch):
+    """`wanted` forgets the oldest counted text once it counts more than it keeps: two threads forgetting the
+    same one raised KeyError (from the compiled function's call, which then ran interpreted)."""
+    monkeypatch.setattr(native, "CALLS_BEFORE_BUILD", 10**9)
+    monkeypatch.setattr(native, "_calls", {})
+    interval = sys.getswitchinterval()
+    errors = []
+
+    def count(thread):
+        try:
+            for i in range(30000):
+                native.wanted(f"text {thread} {i}")
+        except Exception as error:  # noqa: BLE001 - what the test looks for
+            errors.append(error)
+
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=count, args=(t,)) for t in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+    assert len(native._calls) <= native._TRANSLATED_KEPT + 1
