@@ -201,3 +201,24 @@ def test_counting_calls_from_many_threads_raises_nothing(monkeypatch):
         sys.setswitchinterval(interval)
     assert errors == []
     assert len(native._calls) <= native._TRANSLATED_KEPT + 1
+
+
+@pytest.mark.parametrize(
+    "op, number",
+    [("exp", "0x1.14d290ea7ad14p+8"), ("log", "0x1.65fbdc0224de1p+0"), ("tanh", "0x1.2266e4b4458dp+0")],
+)
+def test_a_function_of_a_constant_is_the_c_librarys_as_in_python(op, number):
+    """`Value(c).exp()` inside fn is written `_exp(276.8225237417075)`: gcc computed exp of that constant while
+    building, correctly rounded (0x1.4af3f2d9baafap+399), where math.exp gives the C library's
+    0x1.4af3f2d9baaf9p+399. (The numbers: ones where the C library's last bit is not the correctly rounded one.)"""
+    c = float.fromhex(number)
+    w = Value(1.0)
+    step = ko.compile(lambda xs: w * xs[0] * getattr(Value(c), op)(), [1.0])
+    python_function, source = step._variant("forward")
+    assert f"_{op}({c!r})" in source
+    compiled = native.c_function(python_function, source, step._namespace)
+    assert compiled is not None
+    compiled.trusted = True
+    expected = python_function([1.0], step.parameters, 1.0)
+    assert compiled([1.0], step.parameters, 1.0).hex() == expected.hex()
+    assert compiled.answered == 1

@@ -13,7 +13,8 @@ Why the numbers are the same, bit for bit:
   `+ - * /` round it the same way (built without `-ffast-math` and with
   `-ffp-contract=off`, so no two operations are fused into one);
 - `exp`, `log`, `tanh` and `sqrt` are the C library functions Python's `math`
-  module calls itself; `fsum` is CPython's algorithm (Shewchuk's partials),
+  module calls itself (called when the program runs, also on a constant: gcc
+  does not compute them while building); `fsum` is CPython's algorithm (Shewchuk's partials),
   which rounds the exact sum correctly, so any correct implementation agrees;
 - every operation is the generated line's own, in the same order (operands
   are evaluated left to right, as Python does).
@@ -987,8 +988,12 @@ def _found_compiler():
 
 
 # -O0: a large program's C builds in about a second (-O1 takes ten times as long, for a program that runs
-# about 1.5x as fast); -ffp-contract=off: no multiply-add fused into one rounding, as no Python float op is.
-_FLAGS = ["-O0", "-shared", "-fPIC", "-fwrapv", "-fno-strict-aliasing", "-ffp-contract=off", "-fno-fast-math", "-w"]
+# about 1.5x as fast); -ffp-contract=off: no multiply-add fused into one rounding, as no Python float op is;
+# -fno-builtin-exp, -log, -tanh: exp(276.8225237417075) of a constant is computed by the C library when the
+# program runs, as Python's math.exp computes it, not by gcc while building (correctly rounded, with MPFR: the
+# last bit differs from the C library's for some numbers, e.g. this one, and a quarter of tanh's).
+_FLAGS = ["-O0", "-shared", "-fPIC", "-fwrapv", "-fno-strict-aliasing", "-ffp-contract=off", "-fno-fast-math", "-w",
+          "-fno-builtin-exp", "-fno-builtin-log", "-fno-builtin-tanh"]  # fmt: skip
 _built: dict[str, object] = {}  # module name -> module (None: the build failed)
 _building: dict[str, threading.Event] = {}  # module name -> set when its build is done
 _lock = threading.Lock()
