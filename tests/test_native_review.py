@@ -222,3 +222,18 @@ def test_a_function_of_a_constant_is_the_c_librarys_as_in_python(op, number):
     expected = python_function([1.0], step.parameters, 1.0)
     assert compiled([1.0], step.parameters, 1.0).hex() == expected.hex()
     assert compiled.answered == 1
+
+
+@pytest.mark.parametrize("body", ["return [1.0 / x0, x0 * 3.0]", "return (x0 * 2.0, 1.0 / x0)"])
+def test_a_hand_over_while_making_the_answer_leaves_no_object_behind(body):
+    """`[1.0 / x0, x0 * 3.0]` with x0 zero: the C code made the float of x0 * 3.0 (C evaluates a call's
+    arguments in any order), then handed over at the division: one float lost per call."""
+    source = f"def compiled(X, P, output_grad):\n    x0, = X\n    {body}\n"
+    namespace = {}
+    kernel, objects = kernel_of(source, namespace)
+    for _ in range(100):
+        assert kernel(objects, [0.0], [], 1.0) is NotImplemented
+    before = sys.getallocatedblocks()
+    for _ in range(10000):
+        kernel(objects, [0.0], [], 1.0)
+    assert sys.getallocatedblocks() - before < 1000

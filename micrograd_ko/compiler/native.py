@@ -448,8 +448,8 @@ class _Translator:
         if node.func.id not in self.objects:
             self.objects.append(node.func.id)
         k = self.objects.index(node.func.id)
-        arguments = ", ".join(f"PyFloat_FromDouble({self.expr(a)})" for a in node.args)
-        call = f"mk_call(PyTuple_GET_ITEM(K, {k}), mk_tuple({len(node.args)}, {arguments}))"
+        arguments = self.obj(ast.Tuple(elts=list(node.args), ctx=ast.Load()))
+        call = f"mk_call(PyTuple_GET_ITEM(K, {k}), {arguments})"
         if getter == "mk_call_float":
             t = self.fresh()
             return f"({{ double {t}; if (!mk_call_float({call}, &{t})) goto unsure; {t}; }})"
@@ -499,14 +499,26 @@ class _Translator:
 
     # -- objects (what a call returns) --------------------------------------------------------------------------
     def obj(self, node):
-        """C for a new reference to the Python object of `node` (NULL on a memory error)."""
+        """C for a new reference to the Python object of `node` (NULL on a memory error).
+
+        Its numbers are computed first, in Python's order, and only then are objects made: a number that hands
+        over (`1.0 / x0` with x0 zero) must not leave the objects made before it behind (one float per call)."""
+        numbers = []
+        made = self._made(node, numbers)
+        if not numbers:
+            return made
+        return f"({{ {' '.join(f'double {t} = {code};' for t, code in numbers)} {made}; }})"
+
+    def _made(self, node, numbers):
         if isinstance(node, (ast.Tuple, ast.List)):
-            items = [self.obj(e) for e in node.elts]
+            items = [self._made(e, numbers) for e in node.elts]
             maker = "mk_tuple" if isinstance(node, ast.Tuple) else "mk_list"
             return f"{maker}({len(items)}{''.join(', ' + item for item in items)})"
         if isinstance(node, ast.Constant) and type(node.value) is bool:
             return "Py_NewRef(Py_True)" if node.value else "Py_NewRef(Py_False)"
-        return f"PyFloat_FromDouble({self.expr(node)})"
+        t = self.fresh()
+        numbers.append((t, self.expr(node)))
+        return f"PyFloat_FromDouble({t})"
 
     # -- statements ---------------------------------------------------------------------------------------------
     def emit(self, line, depth):
