@@ -1,6 +1,7 @@
 """compile's C form (native.py) where its answer differed from the generated Python function's, or where it
 crashed: each test holds one case a review found, with the Python function's answer as the expected one."""
 
+import math
 import subprocess
 import sys
 import textwrap
@@ -237,3 +238,26 @@ def test_a_hand_over_while_making_the_answer_leaves_no_object_behind(body):
     for _ in range(10000):
         kernel(objects, [0.0], [], 1.0)
     assert sys.getallocatedblocks() - before < 1000
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "mk_n = x0 + 1.0\n    return x0 / mk_n",
+        "mk_v = x0 + 1.0\n    return _log(mk_v)",
+        "_n = x0 + 1.0\n    return x0 / _n",
+        "_a = x0 + 1.0\n    return _log(_a)",
+    ],
+)
+def test_a_python_name_that_is_a_name_of_the_c_code_keeps_the_program_python(body):
+    """The Python function's variables are the C function's: one named as the C code's own was hidden by it.
+    Before the C side's names all began with mk_, `x0 / _n` read MK_DIV's own _n (1.0 for 0.75) and `_log(_a)`
+    an uninitialized number; now a text holding mk_ stays Python."""
+    source = f"def compiled(X, P, output_grad):\n    x0, = X\n    {body}\n"
+    namespace = {"_log": math.log, "_exp": math.exp}
+    exec(source, namespace)  # noqa: S102
+    python_function = namespace.pop("compiled")
+    c = native.c_function(python_function, source, namespace)
+    if c is not None:
+        c.trusted = True
+        assert c([3.0], [], 1.0) == python_function([3.0], [], 1.0)
