@@ -261,3 +261,19 @@ def test_a_python_name_that_is_a_name_of_the_c_code_keeps_the_program_python(bod
     if c is not None:
         c.trusted = True
         assert c([3.0], [], 1.0) == python_function([3.0], [], 1.0)
+
+
+def test_programs_of_one_text_each_get_a_c_form_if_their_own_rules_are_micrograd_kos():
+    """erf's program and softplus's have one text (`v1 = _f0(v0)`); erf's rule is math.erf, not micrograd_ko's
+    own, and the translation of the shared text was refused for it: softplus, compiled after it, then had no C
+    form either. Each program's rules are now asked for that program."""
+    u = [Value(0.3), Value(0.4)]
+    steps = {op: ko.compile(lambda xs, op=op: getattr(u[0] * xs[0], op)() * u[1], [1.0]) for op in ("erf", "softplus")}
+    (erf_function, erf_source), (softplus_function, softplus_source) = (s._variant("forward") for s in steps.values())
+    assert erf_source == softplus_source
+    assert native.c_function(erf_function, erf_source, steps["erf"]._namespace) is None
+    c = native.c_function(softplus_function, softplus_source, steps["softplus"]._namespace)
+    assert c is not None
+    c.trusted = True
+    assert c([0.7], steps["softplus"].parameters, 1.0) == softplus_function([0.7], steps["softplus"].parameters, 1.0)
+    assert c.answered == 1

@@ -443,7 +443,7 @@ class _Translator:
     def rule_call(self, node, getter, size=1, into="NULL"):
         """A call of micrograd_ko's own rule (a row's f, df or check) with floats: C for its answer."""
         function = self.namespace.get(node.func.id)
-        if not _pure(function) or node.keywords:
+        if not callable(function) or node.keywords:  # (whether it is micrograd_ko's own: c_function asks)
             raise _Untranslatable(f"call {node.func.id}")
         if node.func.id not in self.objects:
             self.objects.append(node.func.id)
@@ -648,7 +648,7 @@ class _Translator:
     def callback(self, names, call, depth):
         """`v, d = _replay([...])`: micrograd_ko's own rule, called with the floats; its slopes kept in an array."""
         function = self.namespace.get(call.func.id)
-        if not (call.func.id.startswith("_replay") and _pure(function)) or call.keywords or len(call.args) != 1:
+        if not (call.func.id.startswith("_replay") and callable(function)) or call.keywords or len(call.args) != 1:
             raise _Untranslatable(f"callback {call.func.id}")
         if len(names) != 2 or not isinstance(call.args[0], ast.List):
             raise _Untranslatable("callback form")
@@ -1075,7 +1075,9 @@ def c_function(python_function, source, namespace):
         return None
     text, module_name, object_names = translated
     objects = tuple(namespace[name] for name in object_names)
-    if not all(type(o) is float or _pure(o) for o in objects):  # (this program's own rules, not the first one's)
+    # Asked of each program, not when the text is translated: programs of one text share the translation, and
+    # their rules may differ (erf's math.erf, not micrograd_ko's own, where softplus has _softplus_float).
+    if not all(type(o) is float or _pure(o) for o in objects):
         return None
     module = _build(text, module_name)
     if module is None:
