@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import micrograd_ko as ko
-from micrograd_ko import Value, losses
+from micrograd_ko import Value, losses, nn
 from micrograd_ko.compiler import native
 
 
@@ -277,3 +277,35 @@ def test_programs_of_one_text_each_get_a_c_form_if_their_own_rules_are_micrograd
     c.trusted = True
     assert c([0.7], steps["softplus"].parameters, 1.0) == softplus_function([0.7], steps["softplus"].parameters, 1.0)
     assert c.answered == 1
+
+
+def test_two_threads_building_the_c_form_of_one_text_at_once_both_answer_as_python(monkeypatch):
+    """Two programs of one text (two networks of one shape), each compiled and called in a thread of its own,
+    their C form built at once in both threads (one builds, the other waits for it): every answer and every
+    parameter as the generated Python function gives them, and both programs answered by the C code."""
+    monkeypatch.setattr(native, "_built", {})  # (built anew here, by the two threads together)
+    X, y = [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [1.0, 1.0, 0.0]
+    flat = [v for row in X for v in row] + y
+    runs = {}
+
+    def train(seed, with_c):
+        model = nn.MLP(2, [4, 1], activation="tanh", init="he_normal", seed=seed)
+        step = ko.compile(lambda xs, ts: ko.train._mean_loss(model, losses.mse, xs, ts)[0], X, y)
+        python_function, source = step._variant("sgd")
+        c = native.c_function(python_function, source, step._namespace) if with_c else python_function
+        if with_c:
+            c.trusted = True
+        results = [c(flat, step.parameters, 1.0, 0.1) for _ in range(50)]
+        runs[seed, with_c] = (results, [(p.data, p.grad) for p in step.parameters], getattr(c, "answered", 50))
+
+    for seed in (1, 2):
+        train(seed, False)
+    threads = [threading.Thread(target=train, args=(seed, True)) for seed in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for seed in (1, 2):
+        assert runs[seed, True][:2] == runs[seed, False][:2]
+        assert runs[seed, True][2] == 50
+    assert len(native._built) == 1 and None not in native._built.values()
