@@ -13,7 +13,8 @@ Why the numbers are the same, bit for bit:
   `+ - * /` round it the same way (built without `-ffast-math` and with
   `-ffp-contract=off`, so no two operations are fused into one);
 - `exp`, `log`, `tanh` and `sqrt` are the C library functions Python's `math`
-  module calls itself; `fsum` is CPython's algorithm (Shewchuk's partials),
+  module calls itself (called when the program runs, also on a constant: gcc
+  does not compute them while building); `fsum` is CPython's algorithm (Shewchuk's partials),
   which rounds the exact sum correctly, so any correct implementation agrees;
 - every operation is the generated line's own, in the same order (operands
   are evaluated left to right, as Python does).
@@ -71,6 +72,10 @@ def _hex(x):
     if not math.isfinite(x):
         raise _Untranslatable("non-finite literal")
     return float.hex(float(x))
+
+
+def _is_int(node):
+    return isinstance(node, ast.Constant) and type(node.value) is int
 
 
 def _pure(obj):
@@ -178,14 +183,39 @@ OPTIMIZED static int mk_float(PyObject *o, double *out)
     return 1;
 }
 
+/* An error raised by a read or a call the C code made: cleared if it is an Exception (the Python code, which
+   the call is then handed to, makes the same read or call and raises it itself); kept if it is not (a
+   KeyboardInterrupt: the Python code would not catch it, and run again it would not meet it again). An error
+   still set where the code hands over is raised instead (see `unsure:`). */
+OPTIMIZED static void mk_clear(void)
+{
+    if (PyErr_ExceptionMatches(PyExc_Exception)) PyErr_Clear();
+}
+
+/* P[k] as Python's `P[k]` finds it now; NULL, with Python's IndexError, past the end. (Code the C function
+   runs, a finalizer of an old `.grad` it replaces or a property it reads, may have changed the list.) */
+OPTIMIZED static PyObject *mk_item(PyObject *P, Py_ssize_t k)
+{
+    if (k < PyList_GET_SIZE(P)) return PyList_GET_ITEM(P, k);
+    PyErr_SetString(PyExc_IndexError, "list index out of range");
+    return NULL;
+}
+
 /* Where P's Values keep `data` and `grad`, if Python would read and write them there directly: every
    parameter of one type, with Python's own attribute lookup, and `data` and `grad` plain slots of it
    (member descriptors of objects, not read-only, no audit). Then *slot is what `p.data` reads and
    `p.data = x` writes, and reading it costs a load, not a lookup. Else the offsets are -1 and every
    read and write goes through PyObject_GetAttr / PyObject_SetAttr, as Python's would. */
-OPTIMIZED static void mk_slots(PyObject *P, Py_ssize_t n, Py_ssize_t *data, Py_ssize_t *grad)
+typedef struct {
+    PyTypeObject *type;
+    unsigned int version; /* the type's version tag then: any change of the type or its bases changes it */
+    Py_ssize_t data, grad;
+} mk_layout;
+
+OPTIMIZED static void mk_slots(PyObject *P, Py_ssize_t n, mk_layout *layout)
 {
-    *data = *grad = -1;
+    layout->type = NULL;
+    layout->data = layout->grad = -1;
     if (n == 0) return;
     PyTypeObject *type = Py_TYPE(PyList_GET_ITEM(P, 0));
     if (type->tp_getattro != PyObject_GenericGetAttr || type->tp_setattro != PyObject_GenericSetAttr) return;
@@ -199,59 +229,76 @@ OPTIMIZED static void mk_slots(PyObject *P, Py_ssize_t n, Py_ssize_t *data, Py_s
         if (member->type != 16 /* T_OBJECT_EX */ || member->flags != 0) return;
         offsets[i] = member->offset;
     }
-    *data = offsets[0];
-    *grad = offsets[1];
+    if (type->tp_version_tag == 0) return; /* (no version to watch the type by) */
+    layout->type = type;
+    layout->version = type->tp_version_tag;
+    layout->data = offsets[0];
+    layout->grad = offsets[1];
 }
 
-/* P[0..n-1].data as floats into `out`, or 0 (an error, a number that is no float). */
-OPTIMIZED static int mk_data(PyObject *P, Py_ssize_t n, double *out, Py_ssize_t slot)
+/* The slot `name` of p, if mk_slots found one and p is still of that type, unchanged since (code run in
+   between may have given the class a __setattr__ or a property); else NULL: go through the attribute. */
+OPTIMIZED static PyObject **mk_slot(PyObject *p, const mk_layout *layout, PyObject *name)
 {
-    for (Py_ssize_t k = 0; k < n; k++) {
-        PyObject *p = PyList_GET_ITEM(P, k);
-        if (slot >= 0) {
-            if (!mk_float(*(PyObject **)((char *)p + slot), &out[k])) return 0;
-            continue;
-        }
-        PyObject *o = PyObject_GetAttr(p, s_data);
-        if (o == NULL) { PyErr_Clear(); return 0; }
-        int ok = mk_float(o, &out[k]);
-        Py_DECREF(o);
-        if (!ok) return 0;
-    }
-    return 1;
+    Py_ssize_t offset = name == s_data ? layout->data : layout->grad;
+    if (offset < 0 || Py_TYPE(p) != layout->type || layout->type->tp_version_tag != layout->version) return NULL;
+    return (PyObject **)((char *)p + offset);
 }
 
-/* P[k].grad as a float, or 0. */
-OPTIMIZED static int mk_grad(PyObject *P, Py_ssize_t k, double *out, Py_ssize_t slot)
+/* p.<name> as a float into *out, or 0 (an error, a number that is no float). */
+OPTIMIZED static int mk_read(PyObject *p, const mk_layout *layout, PyObject *name, double *out)
 {
-    PyObject *p = PyList_GET_ITEM(P, k);
-    if (slot >= 0) return mk_float(*(PyObject **)((char *)p + slot), out);
-    PyObject *o = PyObject_GetAttr(p, s_grad);
-    if (o == NULL) { PyErr_Clear(); return 0; }
+    PyObject **slot = mk_slot(p, layout, name);
+    if (slot != NULL) return mk_float(*slot, out);
+    Py_INCREF(p); /* (a property run by the read may drop the list's reference to p) */
+    PyObject *o = PyObject_GetAttr(p, name);
+    Py_DECREF(p);
+    if (o == NULL) { mk_clear(); return 0; }
     int ok = mk_float(o, out);
     Py_DECREF(o);
     return ok;
 }
 
-/* P[k].<name> = value; -1 with the error set if that raises. */
-OPTIMIZED static int mk_set(PyObject *P, Py_ssize_t k, PyObject *name, Py_ssize_t slot, double value)
+/* P[0..n-1].data as floats into `out`, or 0. */
+OPTIMIZED static int mk_data(PyObject *P, Py_ssize_t n, double *out, const mk_layout *layout)
 {
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *p = mk_item(P, k);
+        if (p == NULL) { mk_clear(); return 0; }
+        if (!mk_read(p, layout, s_data, &out[k])) return 0;
+    }
+    return 1;
+}
+
+/* P[k].grad as a float, or 0. */
+OPTIMIZED static int mk_grad(PyObject *P, Py_ssize_t k, double *out, const mk_layout *layout)
+{
+    PyObject *p = mk_item(P, k);
+    if (p == NULL) { mk_clear(); return 0; }
+    return mk_read(p, layout, s_grad, out);
+}
+
+/* P[k].<name> = value; -1 with the error set if that raises (as Python's `P[k].<name> = value` would). */
+OPTIMIZED static int mk_set(PyObject *P, Py_ssize_t k, PyObject *name, const mk_layout *layout, double value)
+{
+    PyObject *p = mk_item(P, k);
+    if (p == NULL) return -1;
     PyObject *f = PyFloat_FromDouble(value);
     if (f == NULL) return -1;
-    PyObject *p = PyList_GET_ITEM(P, k);
-    if (slot >= 0) {
-        PyObject **place = (PyObject **)((char *)p + slot);
-        PyObject *old = *place;
-        *place = f;
-        Py_XDECREF(old);
+    PyObject **slot = mk_slot(p, layout, name);
+    if (slot != NULL) {
+        PyObject *old = *slot;
+        *slot = f;
+        Py_XDECREF(old); /* (last: its finalizer, if it runs, finds the new number in place) */
         return 0;
     }
+    Py_INCREF(p); /* (the write may drop the list's last reference to p) */
     int r = PyObject_SetAttr(p, name, f);
     Py_DECREF(f);
+    Py_DECREF(p);
     return r;
 }
 
-#define UNSURE do { goto unsure; } while (0)
 #define MK_EXP(a) ({ double mk_v = exp(a); if (!isfinite(mk_v)) goto unsure; mk_v; })
 #define MK_LOG(a) ({ double mk_v = (a); if (!(mk_v > 0.0 && isfinite(mk_v))) goto unsure; log(mk_v); })
 #define MK_SQRT(a) ({ double mk_v = (a); if (!(mk_v >= 0.0 && isfinite(mk_v))) goto unsure; sqrt(mk_v); })
@@ -270,8 +317,10 @@ class _Translator:
         self.objects = []  # namespace names handed to the C function (callables), in order
         self.lines = []
         self.pending = []  # the variables of the check being summed (`_s = _sum(...)`)
-        self.wrote = False  # a parameter was written: handing over now would repeat the writes
-        self.reads_grad = False
+        # A call handed over after a write runs the Python function from the start: it must not read what the C
+        # code wrote (it would add onto a gradient already added to). What is written so far, what is written
+        # before a place that may hand over, and what is read ("data", "grad"):
+        self.written, self.written_before_hand_over, self.read = set(), set(), set()
         self.temp = 0
         self.inputs = 0
         self.ordered = True  # the line being translated holds a `:=`: its parts are evaluated in Python's order
@@ -308,10 +357,14 @@ class _Translator:
             return f"mk_K{self.objects.index(name)}"
         raise _Untranslatable(f"name {name}")
 
-    def expr(self, node):
-        """C for a float-valued expression (a double)."""
+    def expr(self, node, beside_float=False):
+        """C for a float-valued expression (a double).
+
+        An int constant is taken only `beside_float`: one side of an operation whose other side is a float,
+        which Python turns it into, exactly (up to 2**53). Alone it stays an int (`return 2 - 2` returns 0,
+        `-0 * x` is +0.0 where C's -0.0 * x is -0.0)."""
         if isinstance(node, ast.Constant):
-            if type(node.value) is float or type(node.value) is int and abs(node.value) <= 2**53:
+            if type(node.value) is float or beside_float and type(node.value) is int and abs(node.value) <= 2**53:
                 return _hex(float(node.value))
             raise _Untranslatable("constant")
         if isinstance(node, ast.Name):
@@ -319,7 +372,8 @@ class _Translator:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             return f"(-{self.expr(node.operand)})"
         if isinstance(node, ast.BinOp):
-            left, right = self.expr(node.left), self.expr(node.right)
+            left = self.expr(node.left, beside_float=not _is_int(node.right))
+            right = self.expr(node.right, beside_float=not _is_int(node.left))
             if isinstance(node.op, ast.Div):
                 return f"MK_DIV({left}, {right})"
             symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}.get(type(node.op))
@@ -346,9 +400,9 @@ class _Translator:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             return self.call(node)
         if isinstance(node, ast.Attribute) and node.attr == "grad" and self._is_parameter(node.value):
-            self.reads_grad = True
+            self.read.add("grad")
             t = self.fresh()
-            return f"({{ double {t}; if (!mk_grad(P, {node.value.slice.value}, &{t}, mk_og)) goto unsure; {t}; }})"
+            return f"({{ double {t}; if (!mk_grad(P, {node.value.slice.value}, &{t}, &mk_L)) goto unsure; {t}; }})"
         raise _Untranslatable(type(node).__name__)
 
     def terms(self, node):
@@ -389,13 +443,13 @@ class _Translator:
     def rule_call(self, node, getter, size=1, into="NULL"):
         """A call of micrograd_ko's own rule (a row's f, df or check) with floats: C for its answer."""
         function = self.namespace.get(node.func.id)
-        if not _pure(function) or node.keywords:
+        if not callable(function) or node.keywords:  # (whether it is micrograd_ko's own: c_function asks)
             raise _Untranslatable(f"call {node.func.id}")
         if node.func.id not in self.objects:
             self.objects.append(node.func.id)
         k = self.objects.index(node.func.id)
-        arguments = ", ".join(f"PyFloat_FromDouble({self.expr(a)})" for a in node.args)
-        call = f"mk_call(PyTuple_GET_ITEM(K, {k}), mk_tuple({len(node.args)}, {arguments}))"
+        arguments = self.obj(ast.Tuple(elts=list(node.args), ctx=ast.Load()))
+        call = f"mk_call(PyTuple_GET_ITEM(K, {k}), {arguments})"
         if getter == "mk_call_float":
             t = self.fresh()
             return f"({{ double {t}; if (!mk_call_float({call}, &{t})) goto unsure; {t}; }})"
@@ -420,7 +474,8 @@ class _Translator:
         """C for a condition (an int)."""
         if isinstance(node, ast.Compare):
             symbols = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
-            operands = [self.expr(node.left)] + [self.expr(c) for c in node.comparators]
+            # (an int constant compared with a float: Python compares the numbers exactly, as C does up to 2**53)
+            operands = [self.expr(x, beside_float=True) for x in [node.left, *node.comparators]]
             if len(node.ops) == 1 and type(node.ops[0]) in symbols and not self.ordered:
                 return f"({operands[0]} {symbols[type(node.ops[0])]} {operands[1]})"
             names = [self.fresh() for _ in operands]
@@ -444,17 +499,31 @@ class _Translator:
 
     # -- objects (what a call returns) --------------------------------------------------------------------------
     def obj(self, node):
-        """C for a new reference to the Python object of `node` (NULL on a memory error)."""
+        """C for a new reference to the Python object of `node` (NULL on a memory error).
+
+        Its numbers are computed first, in Python's order, and only then are objects made: a number that hands
+        over (`1.0 / x0` with x0 zero) must not leave the objects made before it behind (one float per call)."""
+        numbers = []
+        made = self._made(node, numbers)
+        if not numbers:
+            return made
+        return f"({{ {' '.join(f'double {t} = {code};' for t, code in numbers)} {made}; }})"
+
+    def _made(self, node, numbers):
         if isinstance(node, (ast.Tuple, ast.List)):
-            items = [self.obj(e) for e in node.elts]
+            items = [self._made(e, numbers) for e in node.elts]
             maker = "mk_tuple" if isinstance(node, ast.Tuple) else "mk_list"
             return f"{maker}({len(items)}{''.join(', ' + item for item in items)})"
         if isinstance(node, ast.Constant) and type(node.value) is bool:
             return "Py_NewRef(Py_True)" if node.value else "Py_NewRef(Py_False)"
-        return f"PyFloat_FromDouble({self.expr(node)})"
+        t = self.fresh()
+        numbers.append((t, self.expr(node)))
+        return f"PyFloat_FromDouble({t})"
 
     # -- statements ---------------------------------------------------------------------------------------------
     def emit(self, line, depth):
+        if "goto unsure" in line or "MK_" in line:  # a place that may hand over (the MK_ macros' `goto unsure`)
+            self.written_before_hand_over |= self.written
         self.lines.append("    " * depth + line)
 
     def body(self, statements, depth):
@@ -529,7 +598,8 @@ class _Translator:
                 self.doubles["_gb"] = None
                 self.emit(f"_gb = 0.0; for (int mk_j = 0; mk_j < {n}; mk_j++) _gb += fabs({array}[mk_j]);", depth)
                 return
-            if self._is_data_read(value):  # (all of them come first: read in one pass, into `_pd`)
+            if self._is_data_read(value):  # (all of them come first: read in one pass, into `mk_pd`)
+                self.read.add("data")
                 self.doubles[name] = None
                 self.emit(f"{name} = mk_pd[{value.value.slice.value}];", depth)
                 return
@@ -539,9 +609,8 @@ class _Translator:
             return
         if isinstance(target, ast.Attribute) and self._is_parameter(target.value) and target.attr in ("grad", "data"):
             k = target.value.slice.value
-            self.wrote = True
-            slot = "mk_od" if target.attr == "data" else "mk_og"
-            self.emit(f"if (mk_set(P, {k}, s_{target.attr}, {slot}, {self.expr(value)}) < 0) goto error;", depth)
+            self.written.add(target.attr)
+            self.emit(f"if (mk_set(P, {k}, s_{target.attr}, &mk_L, {self.expr(value)}) < 0) goto error;", depth)
             return
         if isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
             names = [e.id for e in target.elts]
@@ -579,7 +648,7 @@ class _Translator:
     def callback(self, names, call, depth):
         """`v, d = _replay([...])`: micrograd_ko's own rule, called with the floats; its slopes kept in an array."""
         function = self.namespace.get(call.func.id)
-        if not (call.func.id.startswith("_replay") and _pure(function)) or call.keywords or len(call.args) != 1:
+        if not (call.func.id.startswith("_replay") and callable(function)) or call.keywords or len(call.args) != 1:
             raise _Untranslatable(f"callback {call.func.id}")
         if len(names) != 2 or not isinstance(call.args[0], ast.List):
             raise _Untranslatable("callback form")
@@ -592,7 +661,7 @@ class _Translator:
         self.emit("{", depth)
         self.emit(f"  PyObject *mk_a = {self.obj(call.args[0])}; if (mk_a == NULL) goto error;", depth)
         self.emit(f"  PyObject *mk_r = PyObject_CallOneArg(PyTuple_GET_ITEM(K, {k}), mk_a); Py_DECREF(mk_a);", depth)
-        self.emit("  if (mk_r == NULL) { PyErr_Clear(); goto unsure; }", depth)
+        self.emit("  if (mk_r == NULL) { mk_clear(); goto unsure; }", depth)
         self.emit(
             f"  int mk_ok = PyTuple_CheckExact(mk_r) && PyTuple_GET_SIZE(mk_r) == 2"
             f" && mk_float(PyTuple_GET_ITEM(mk_r, 0), &{value}) && mk_floats(PyTuple_GET_ITEM(mk_r, 1), {slopes}, {size});",
@@ -610,7 +679,6 @@ class _Translator:
                 raise _Untranslatable("empty check")
             array = self.scratch_array(names)
             if isinstance(action, ast.Raise):
-                self.unsure_point()
                 self.emit(f"if (!mk_small({array}, {len(names)})) goto unsure;", depth)
                 return
             if isinstance(action, ast.Return):  # the SGD step's: a new number not finite keeps the old ones
@@ -619,23 +687,16 @@ class _Translator:
                 self.statement(action, depth + 1)
                 self.emit("}", depth)
                 self.emit("case 1: break;", depth)
-                self.unsure_point()
                 self.emit("default: goto unsure;", depth)
                 self.emit("}", depth)
                 return
         if isinstance(action, ast.Raise):  # a guard, the leaf bound: hand over where it would raise
-            self.unsure_point()
             if self._is_bound(test):
                 self.emit(f"if (!(_gb * _wm <= {_hex(_LIMIT / 10)})) goto unsure;", depth)
                 return
             self.emit(f"if ({self.test(test)}) goto unsure;", depth)
             return
         raise _Untranslatable("if")
-
-    def unsure_point(self):
-        """A place that may hand over: only before any write, or where the Python code would write the same again."""
-        if self.wrote and self.reads_grad:
-            raise _Untranslatable("hand-over after a write")
 
     # -- the generator's own patterns ---------------------------------------------------------------------------
     def _is_sum(self, node):
@@ -679,6 +740,10 @@ class _Translator:
     # -- the whole function -------------------------------------------------------------------------------------
     def c_function(self):
         self.body(self.function.body, 1)
+        if not isinstance(self.function.body[-1], ast.Return):  # (falling off the end hands over too)
+            self.written_before_hand_over |= self.written
+        if self.written_before_hand_over & self.read:
+            raise _Untranslatable("a hand-over after a write of what the function reads")
         highest = self.highest
         head = [
             "static PyObject *compiled(PyObject *module, PyObject *const *args, Py_ssize_t nargs)",
@@ -699,9 +764,9 @@ class _Translator:
         for k, name in enumerate(self.objects):
             if type(self.namespace.get(name)) is float:
                 head.append(f"    double mk_K{k}; if (!mk_float(PyTuple_GET_ITEM(K, {k}), &mk_K{k})) goto unsure;")
-        head.append(f"    Py_ssize_t mk_od, mk_og; mk_slots(P, {highest + 1}, &mk_od, &mk_og);")
+        head.append(f"    mk_layout mk_L; mk_slots(P, {highest + 1}, &mk_L);")
         if highest >= 0:
-            head.append(f"    double mk_pd[{highest + 1}]; if (!mk_data(P, {highest + 1}, mk_pd, mk_od)) goto unsure;")
+            head.append(f"    double mk_pd[{highest + 1}]; if (!mk_data(P, {highest + 1}, mk_pd, &mk_L)) goto unsure;")
         if self.inputs:
             head.append(f"    double mk_xd[{self.inputs}];")
         declared = [n for n in self.doubles if n not in ("output_grad", "lr")]
@@ -720,6 +785,7 @@ class _Translator:
             "    return result;",
             "unsure:",
             "    Py_XDECREF(_results);",
+            "    if (PyErr_Occurred()) return NULL;  /* (an error mk_clear kept: raised, as by the Python code) */",
             "    Py_RETURN_NOTIMPLEMENTED;",
             "error:",
             "    Py_XDECREF(_results);",
@@ -784,13 +850,13 @@ OPTIMIZED static int mk_floats(PyObject *o, double *out, Py_ssize_t n)
     return 1;
 }
 
-/* f(*args) (args a new tuple, stolen); NULL with no error set where it raised (the caller hands over). */
+/* f(*args) (args a new tuple, stolen); NULL where it raised (the caller hands over; see mk_clear). */
 OPTIMIZED static PyObject *mk_call(PyObject *f, PyObject *args)
 {
-    if (args == NULL) { PyErr_Clear(); return NULL; }
+    if (args == NULL) { mk_clear(); return NULL; }
     PyObject *r = PyObject_Call(f, args, NULL);
     Py_DECREF(args);
-    if (r == NULL) PyErr_Clear();
+    if (r == NULL) mk_clear();
     return r;
 }
 
@@ -883,14 +949,15 @@ _calls: dict[str, int] = {}  # source -> calls so far, while under CALLS_BEFORE_
 def wanted(source):
     """Count a call of a program with this text; whether its C form is wanted now (called often enough, or
     built already)."""
-    calls = _calls.get(source, 0) + 1
-    if calls < CALLS_BEFORE_BUILD and not built(source):
-        _calls[source] = calls
-        if calls == 1 and len(_calls) > _TRANSLATED_KEPT:  # (the texts counted longest ago are forgotten)
-            del _calls[next(iter(_calls))]
-        return False
-    _calls.pop(source, None)
-    return True
+    with _lock:  # (fit in one thread, an experiment in another: the oldest text must be forgotten once)
+        calls = _calls.get(source, 0) + 1
+        if calls < CALLS_BEFORE_BUILD and not built(source):
+            _calls[source] = calls
+            if calls == 1 and len(_calls) > _TRANSLATED_KEPT:  # (the texts counted longest ago are forgotten)
+                del _calls[next(iter(_calls))]
+            return False
+        _calls.pop(source, None)
+        return True
 
 
 def built(source):
@@ -933,8 +1000,12 @@ def _found_compiler():
 
 
 # -O0: a large program's C builds in about a second (-O1 takes ten times as long, for a program that runs
-# about 1.5x as fast); -ffp-contract=off: no multiply-add fused into one rounding, as no Python float op is.
-_FLAGS = ["-O0", "-shared", "-fPIC", "-fwrapv", "-fno-strict-aliasing", "-ffp-contract=off", "-fno-fast-math", "-w"]
+# about 1.5x as fast); -ffp-contract=off: no multiply-add fused into one rounding, as no Python float op is;
+# -fno-builtin-exp, -log, -tanh: exp(276.8225237417075) of a constant is computed by the C library when the
+# program runs, as Python's math.exp computes it, not by gcc while building (correctly rounded, with MPFR: the
+# last bit differs from the C library's for some numbers, e.g. this one, and a quarter of tanh's).
+_FLAGS = ["-O0", "-shared", "-fPIC", "-fwrapv", "-fno-strict-aliasing", "-ffp-contract=off", "-fno-fast-math", "-w",
+          "-fno-builtin-exp", "-fno-builtin-log", "-fno-builtin-tanh"]  # fmt: skip
 _built: dict[str, object] = {}  # module name -> module (None: the build failed)
 _building: dict[str, threading.Event] = {}  # module name -> set when its build is done
 _lock = threading.Lock()
@@ -1004,7 +1075,9 @@ def c_function(python_function, source, namespace):
         return None
     text, module_name, object_names = translated
     objects = tuple(namespace[name] for name in object_names)
-    if not all(type(o) is float or _pure(o) for o in objects):  # (this program's own rules, not the first one's)
+    # Asked of each program, not when the text is translated: programs of one text share the translation, and
+    # their rules may differ (erf's math.erf, not micrograd_ko's own, where softplus has _softplus_float).
+    if not all(type(o) is float or _pure(o) for o in objects):
         return None
     module = _build(text, module_name)
     if module is None:
