@@ -73,3 +73,15 @@ def interpreted_steps(monkeypatch):
     real = train._interpreted_step
     monkeypatch.setattr(train, "_interpreted_step", lambda *a: calls.append(1) or real(*a))
     return calls
+
+
+@pytest.fixture
+def c_code_on(monkeypatch):
+    """compile's C form built at once, from a program's first call (tests/test_native*.py); skipped where this
+    machine has no C compiler or no Python headers."""
+    from micrograd_ko.compiler import native
+
+    monkeypatch.setenv("MICROGRAD_KO_NATIVE", "sync")
+    monkeypatch.setattr(native, "CALLS_BEFORE_BUILD", 0)
+    if native._compiler() is None:
+        pytest.skip("no C compiler or no Python headers here")

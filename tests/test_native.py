@@ -16,14 +16,7 @@ from micrograd_ko.compiler import CompileError, native
 from micrograd_ko.testing import strategies as mst
 from micrograd_ko.train import fit
 
-
-@pytest.fixture(autouse=True)
-def c_code_on(monkeypatch):
-    """The suite runs with MICROGRAD_KO_NATIVE=0 (conftest); here the C code is built at once, from the first call."""
-    monkeypatch.setenv("MICROGRAD_KO_NATIVE", "sync")
-    monkeypatch.setattr(native, "CALLS_BEFORE_BUILD", 0)
-    if native._compiler() is None:
-        pytest.skip("no C compiler or no Python headers here")
+pytestmark = pytest.mark.usefixtures("c_code_on")  # (conftest: the C form built at once; the suite runs without)
 
 
 def bits(x):

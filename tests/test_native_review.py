@@ -14,13 +14,7 @@ import micrograd_ko as ko
 from micrograd_ko import Value, losses, nn
 from micrograd_ko.compiler import native
 
-
-@pytest.fixture(autouse=True)
-def c_code_on(monkeypatch):
-    monkeypatch.setenv("MICROGRAD_KO_NATIVE", "sync")
-    monkeypatch.setattr(native, "CALLS_BEFORE_BUILD", 0)
-    if native._compiler() is None:
-        pytest.skip("no C compiler or no Python headers here")
+pytestmark = pytest.mark.usefixtures("c_code_on")  # (conftest: the C form built at once; the suite runs without)
 
 
 def kernel_of(source, namespace):
