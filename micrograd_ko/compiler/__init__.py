@@ -250,7 +250,8 @@ operations in the same order (C doubles are Python's floats; `exp`, `log`,
 `tanh` are the C library's, as Python's `math` calls; fsum is CPython's
 algorithm) and answers only where it is sure to give the Python function's
 answer: anything else (a number not finite, a guard, an argument that is no
-float) it hands to the Python function before writing anything. Its first
+float) it hands to the Python function before writing anything that function
+reads (a program that could not is not translated). Its first
 answer is computed by the Python function too, from the same state, and the
 C code is used only if the two agree bit for bit. MICROGRAD_KO_NATIVE=0
 turns it off.

@@ -23,8 +23,10 @@ Where the C code is not *sure* to give what the Python code gives, it does not
 guess: an argument or a parameter's number that is not a plain float, a
 number that is not finite or so large that a sum of checks might overflow, a
 division by zero, a guard, an error of a rule: it returns `NotImplemented`
-before it has written anything, and the Python function runs the call (and
-does what it does: raises, hands the call to the engine). So the C is never a
+before it has written anything the Python function reads (the fused SGD step
+may have written gradients, which it never reads: the Python function writes
+the same numbers again), and the Python function runs the call (and does what
+it does: raises, hands the call to the engine). So the C is never a
 third opinion, only a faster way to the Python function's answer.
 
 What is not translated (the Python function is used as it is): any line
