@@ -42,6 +42,7 @@ from . import engine, losses
 from .checks import check_bool, check_dataset, check_loss_output, check_positive_int
 from .compiler import CompileError, _flatten, _structure, cannot_follow
 from .compiler import compile as compile_function
+from .compiler.native import parameter_state, restore_parameters
 from .compiler.trace import _wrap, numbers_given
 from .engine import Value, no_grad
 from .engine import sum as value_sum
@@ -1011,35 +1012,30 @@ class _FusedSGD:
     def _first_step(self, program, flat, compiled, X, y, batch):
         """The program's first fused step, compared with the unfused one from the same state."""
         params = self.optimizer.params
-        before = [(p.data, p.grad) for p in params]
+        before = parameter_state(params)
         self.optimizer.zero_grad()
         usual = compiled.step(X, y, batch)
         if usual is None:
-            _restore(params, before)
+            restore_parameters(params, before)
             return None
         try:
             _optimizer_step(self.optimizer)
         except Exception:  # noqa: BLE001 - the usual path will raise it again
-            _restore(params, before)
+            restore_parameters(params, before)
             return None
         want = [(_bits(p.data), _bits(p.grad)) for p in params]
-        _restore(params, before)
+        restore_parameters(params, before)
         fused = program.sgd_step(flat, self.optimizer.lr)
         got = [(_bits(p.data), _bits(p.grad)) for p in params]
         same = fused is not None and fused[1] and got == want
         if not (same and _bits(fused[0][0]) == _bits(usual[0]) and _bits(fused[0][1]) == _bits(usual[1])):
-            _restore(params, before)
+            restore_parameters(params, before)
             self.trusted[id(program)] = False
             if fused is not None:
                 _notice_unfused()
             return None
         self.trusted[id(program)] = True
         return usual
-
-
-def _restore(params, state):
-    for p, (data, grad) in zip(params, state):
-        p.data, p.grad = data, grad
 
 
 def _optimizer_step(optimizer):

@@ -514,8 +514,8 @@ class _Translator:
     def _made(self, node, numbers):
         if isinstance(node, (ast.Tuple, ast.List)):
             items = [self._made(e, numbers) for e in node.elts]
-            maker = "mk_tuple" if isinstance(node, ast.Tuple) else "mk_list"
-            return f"{maker}({len(items)}{''.join(', ' + item for item in items)})"
+            tuple_ = int(isinstance(node, ast.Tuple))
+            return f"mk_new({tuple_}, {len(items)}{''.join(', ' + item for item in items)})"
         if isinstance(node, ast.Constant) and type(node.value) is bool:
             return "Py_NewRef(Py_True)" if node.value else "Py_NewRef(Py_False)"
         t = self.fresh()
@@ -802,36 +802,22 @@ _CHECK_TEST = ast.dump(ast.parse("_s - _s or _type(_s) is not _float", mode="eva
 _BOUND_TEST = ast.dump(ast.parse("not _gb * _wm <= 1e300", mode="eval").body)
 
 _HELPERS = r"""
-/* A new list or tuple of the n new references given (stolen); NULL if any of them is NULL (a memory error). */
-OPTIMIZED static PyObject *mk_sequence(int tuple, Py_ssize_t n, va_list items)
+/* A new tuple (tuple 1) or list (tuple 0) of the n new references given (stolen); NULL if any of them is NULL
+   (a memory error). */
+OPTIMIZED static PyObject *mk_new(int tuple, Py_ssize_t n, ...)
 {
     PyObject *made = tuple ? PyTuple_New(n) : PyList_New(n);
     int failed = made == NULL;
+    va_list items;
+    va_start(items, n);
     for (Py_ssize_t k = 0; k < n; k++) {
         PyObject *item = va_arg(items, PyObject *);
         if (item == NULL) failed = 1;
-        if (failed || made == NULL) { Py_XDECREF(item); continue; }
+        if (failed) { Py_XDECREF(item); continue; }
         if (tuple) PyTuple_SET_ITEM(made, k, item); else PyList_SET_ITEM(made, k, item);
     }
+    va_end(items);
     if (failed) { Py_XDECREF(made); return NULL; }
-    return made;
-}
-
-OPTIMIZED static PyObject *mk_list(Py_ssize_t n, ...)
-{
-    va_list items;
-    va_start(items, n);
-    PyObject *made = mk_sequence(0, n, items);
-    va_end(items);
-    return made;
-}
-
-OPTIMIZED static PyObject *mk_tuple(Py_ssize_t n, ...)
-{
-    va_list items;
-    va_start(items, n);
-    PyObject *made = mk_sequence(1, n, items);
-    va_end(items);
     return made;
 }
 
@@ -1102,18 +1088,18 @@ def c_function(python_function, source, namespace):
         only if the two agree bit for bit (the answer, every parameter's .data and .grad) is the C code used
         from then on; else never. The Python function's answer is the one returned, either way."""
         P = args[1]
-        before = _state(P)
+        before = parameter_state(P)
         expected = python_function(*args)
-        after = _state(P)
-        _restore(P, before)
+        after = parameter_state(P)
+        restore_parameters(P, before)
         try:
             result = kernel(objects, *args)
         except Exception:  # noqa: BLE001 - an error where the Python function had an answer: they disagree
             result = _FAILED
         if result is not NotImplemented:  # (not sure this time: asked again on the next call)
-            agreed = result is not _FAILED and _same(result, expected) and _same(_state(P), after)
+            agreed = result is not _FAILED and _same(result, expected) and _same(parameter_state(P), after)
             compiled.trusted, compiled.disagreed = agreed, not agreed
-        _restore(P, after)
+        restore_parameters(P, after)
         return expected
 
     compiled.answered = 0  # calls the C code answered
@@ -1124,11 +1110,12 @@ def c_function(python_function, source, namespace):
 _FAILED = object()
 
 
-def _state(P):
+def parameter_state(P):
+    """Each parameter's (.data, .grad), to be put back by `restore_parameters` (fit's fused step does so too)."""
     return [(p.data, p.grad) for p in P]
 
 
-def _restore(P, state):
+def restore_parameters(P, state):
     for p, (data, grad) in zip(P, state):
         p.data, p.grad = data, grad
 
