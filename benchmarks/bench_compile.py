@@ -151,7 +151,7 @@ def main(argv=None):
 
     for program in programs.values():  # these rows time the generated Python: no C form for them
         program._without_c.clear()
-    # The same compiled step with its C form (micrograd_ko/compiler/native.py) built now, as fit builds it for a
+    # The same compiled step with its C form (micrograd_ko/compiler/native/) built now, as fit builds it for a
     # program text called 3,000 times: a row of its own, where a C compiler is at hand.
     step, _, program = compiled_w2("ko dot", base, X, Y)
     python_function, source = program._variant("full")

@@ -12,7 +12,7 @@ settings.register_profile("dev", max_examples=40, deadline=None)
 settings.register_profile("thorough", max_examples=2000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
-# compile's C form (micrograd_ko/compiler/native.py) is built in the background for programs called often: in
+# compile's C form (micrograd_ko/compiler/native/) is built in the background for programs called often: in
 # the suite that would be gcc running beside the tests at moments no test chooses. It is off here, and
 # tests/test_native.py turns it on, built at once, where it is what is tested.
 os.environ.setdefault("MICROGRAD_KO_NATIVE", "0")
@@ -83,5 +83,5 @@ def c_code_on(monkeypatch):
 
     monkeypatch.setenv("MICROGRAD_KO_NATIVE", "sync")
     monkeypatch.setattr(native, "CALLS_BEFORE_BUILD", 0)
-    if native._compiler() is None:
+    if native.build.compiler() is None:
         pytest.skip("no C compiler or no Python headers here")

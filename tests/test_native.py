@@ -1,4 +1,4 @@
-"""The C form of compiled programs (`micrograd_ko/compiler/native.py`): it answers exactly what the generated
+"""The C form of compiled programs (`micrograd_ko/compiler/native/`): it answers exactly what the generated
 Python function answers (the value, every parameter's `.data` and `.grad` bit for bit, the error class) or hands
 the call to it. Random graphs over every op of the table and every loss, numbers at the float edges, and the
 variants fit runs (a fused SGD step, a mini-batch); then fit itself with the C code built at once."""
@@ -155,7 +155,7 @@ def test_the_batch_variant_in_c_equals_the_python_batch():
 def test_fit_with_the_c_code_built_at_once_gives_the_interpreted_history(activation, loss, batch_size, optimizer):
     X, y = datasets.xor()
     runs = {}
-    built_before = len(native._built)
+    built_before = len(native.build.modules)
     for compiled in (False, True):
         model = nn.MLP(2, [5, 5, 5, 1], activation=activation, init="he_normal", seed=1)
         opt = optim.SGD(model.parameters(), lr=0.1) if optimizer == "sgd" else optim.Adam(model.parameters(), lr=0.01)
@@ -173,7 +173,7 @@ def test_fit_with_the_c_code_built_at_once_gives_the_interpreted_history(activat
         )
         runs[compiled] = (history["loss"], [bits(p.data) for p in model.parameters()])
     assert runs[True] == runs[False]
-    assert len(native._built) > built_before or native._built  # the C code was built (or found built)
+    assert len(native.build.modules) > built_before or native.build.modules  # the C code was built (or found built)
 
 
 def test_the_c_code_is_used_in_fit(monkeypatch):
@@ -254,3 +254,19 @@ def test_a_c_form_that_agrees_on_its_first_answer_answers_from_then_on():
     for _ in range(3):
         agree(python_function, c, (flat, params, 1.0, 0.1), params, state)
     assert c.trusted and c.answered == 2  # (the first answer was the Python function's, checked against it)
+
+
+def test_a_mini_batch_call_counts_once_per_sample(monkeypatch):
+    """A batch variant runs the per-sample lines once per sample: fit's mini-batch of 32 digits is 32 calls'
+    work, so a text is built after CALLS_BEFORE_BUILD samples, not that many batches."""
+    monkeypatch.setattr(native, "CALLS_BEFORE_BUILD", 100)
+    asked = []
+    monkeypatch.setattr(native, "faster", lambda function, source, namespace, install: asked.append(source))
+    w = Value(0.5)
+    step = ko.compile(lambda x: (w * x).tanh(), 1.0)
+    flats = [[0.25 * k] for k in range(40)]
+    for _ in range(2):
+        assert step.fast_batch(flats) is not None
+    assert asked == []  # 80 samples
+    step.fast_batch(flats)
+    assert len(asked) == 1  # 120 samples: its C form is asked for

@@ -1,4 +1,4 @@
-"""compile's C form (native.py) where its answer differed from the generated Python function's, or where it
+"""compile's C form (native/) where its answer differed from the generated Python function's, or where it
 crashed: each test holds one case a review found, with the Python function's answer as the expected one."""
 
 import math
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("c_code_on")  # (conftest: the C form built
 def kernel_of(source, namespace):
     """The built C function itself and the tuple of namespace objects it takes first."""
     text, module_name, names = native.translate(source, namespace)
-    return native._build(text, module_name).compiled, tuple(namespace[name] for name in names)
+    return native.build.module(text, module_name).compiled, tuple(namespace[name] for name in names)
 
 
 def test_a_finalizer_that_empties_the_parameter_list_mid_step_raises_index_error_as_python_does():
@@ -277,7 +277,7 @@ def test_two_threads_building_the_c_form_of_one_text_at_once_both_answer_as_pyth
     """Two programs of one text (two networks of one shape), each compiled and called in a thread of its own,
     their C form built at once in both threads (one builds, the other waits for it): every answer and every
     parameter as the generated Python function gives them, and both programs answered by the C code."""
-    monkeypatch.setattr(native, "_built", {})  # (built anew here, by the two threads together)
+    monkeypatch.setattr(native.build, "modules", {})  # (built anew here, by the two threads together)
     X, y = [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [1.0, 1.0, 0.0]
     flat = [v for row in X for v in row] + y
     runs = {}
@@ -302,4 +302,4 @@ def test_two_threads_building_the_c_form_of_one_text_at_once_both_answer_as_pyth
     for seed in (1, 2):
         assert runs[seed, True][:2] == runs[seed, False][:2]
         assert runs[seed, True][2] == 50
-    assert len(native._built) == 1 and None not in native._built.values()
+    assert len(native.build.modules) == 1 and None not in native.build.modules.values()

@@ -102,8 +102,9 @@ class CompiledFunction:
     def source(self):
         return self._main[1]
 
-    def _variant(self, name):
-        """(function, source) of a variant, written and compiled on its first use.
+    def _variant(self, name, samples=1):
+        """(function, source) of a variant, written and compiled on its first use (for a call over `samples`
+        samples: a batch variant's).
 
         A caller uses one or two of the variants (fit's per-sample programs
         only 'batch'), and Python's compile of a long function is most of what
@@ -116,7 +117,7 @@ class CompiledFunction:
             exec(_code_of(source), namespace)  # noqa: S102 - our own code
             made = self._variants[name] = (namespace["compiled"], source)
             self._without_c.add(name)
-        if name in self._without_c and native.wanted(made[1]):  # run often: the same lines as C (native.py)
+        if name in self._without_c and native.wanted(made[1], samples):  # run often: the same lines as C (native/)
             self._without_c.discard(name)
             function, source = made
             native.faster(function, source, self._namespace, lambda c: self._variants.__setitem__(name, (c, source)))
@@ -220,7 +221,7 @@ class CompiledFunction:
         if start is None or _holds_negative_zero(self.parameters) or not self._state_holds():
             return None
         try:
-            return self._variant("batch")[0](flats, self.parameters, start)
+            return self._variant("batch", len(flats))[0](flats, self.parameters, start)
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
             return None
 
@@ -277,7 +278,7 @@ class CompiledFunction:
         if self.asks_grad_mode or not self._state_holds():
             return None
         try:
-            return self._variant("forward_batch")[0](flats, self.parameters, 1.0)
+            return self._variant("forward_batch", len(flats))[0](flats, self.parameters, 1.0)
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
             return None
 

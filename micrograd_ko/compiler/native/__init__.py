@@ -1,0 +1,211 @@
+"""Stage 4 of compile, optional: the generated Python function once more, as C.
+
+The generated code is a list of float operations, one line per node. Python
+spends most of a step's time not on the operations but around them: a new
+float object for every result, a bytecode dispatch for every name. The same
+lines in C cost a few nanoseconds each. So, where a C compiler and Python's
+headers are at hand, a program that is called many times (`fit`'s steps) is
+translated, line by line, from its generated Python source to C, built in the
+background, and used from then on.
+
+Why the numbers are the same, bit for bit:
+- a C `double` is the same IEEE 754 binary64 number as a Python float, and
+  `+ - * /` round it the same way (built without `-ffast-math` and with
+  `-ffp-contract=off`, so no two operations are fused into one);
+- `exp`, `log`, `tanh` and `sqrt` are the C library functions Python's `math`
+  module calls itself (called when the program runs, also on a constant: gcc
+  does not compute them while building); `fsum` is CPython's algorithm (Shewchuk's partials),
+  which rounds the exact sum correctly, so any correct implementation agrees;
+- every operation is the generated line's own, in the same order (operands
+  are evaluated left to right, as Python does).
+
+Where the C code is not *sure* to give what the Python code gives, it does not
+guess: an argument or a parameter's number that is not a plain float, a
+number that is not finite or so large that a sum of checks might overflow, a
+division by zero, a guard, an error of a rule: it returns `NotImplemented`
+before it has written anything the Python function reads (the fused SGD step
+may have written gradients, which it never reads: the Python function writes
+the same numbers again), and the Python function runs the call (and does what
+it does: raises, hands the call to the engine). So the C is never a
+third opinion, only a faster way to the Python function's answer.
+
+What is not translated (the Python function is used as it is): any line
+outside the forms the generator writes, and any call of a function that is
+not micrograd_ko's own (a rule of the learner's may print or draw random
+numbers; the C code, which may call it and then hand over, would call it twice).
+
+The package: `translate.py` writes a generated function's text as C (after
+`runtime.c`, the C side's own helpers), `build.py` builds and loads it, and
+this module decides when a program is worth it and makes sure of its first
+answer (`c_function`).
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import threading
+
+from . import build
+from .build import ENV
+from .translate import c_text
+
+# A program's text called this often (all programs of that text together: fit makes one per run, and an
+# experiment trains the same network shape once per seed) is built as C. Translating and building cost about
+# as much as a thousand or two calls of a large program, and the build runs beside them: a text called fewer
+# times than this would rarely pay for it (the output experiment trains each of its networks 2,000 steps).
+# A batch variant's call counts once per sample: it runs the per-sample lines that many times.
+CALLS_BEFORE_BUILD = 3000
+
+
+def _pure(obj):
+    """Whether `obj` is micrograd_ko's own function (a rule of a library op, a replay of one), safe to call twice."""
+    code = getattr(obj, "__code__", None)
+    module = getattr(obj, "__module__", None) or ""
+    if code is None or not module.startswith("micrograd_ko."):
+        return False
+    if code.co_freevars:  # a closure (a replay): the rules it holds must be the library's too
+        for cell in obj.__closure__ or ():
+            value = cell.cell_contents
+            if callable(value) and not _pure(value):
+                return False
+    return True
+
+
+_lock = threading.Lock()
+_translated: dict[str, object] = {}  # source -> translate(source): programs of one shape share their text
+_TRANSLATED_KEPT = 64  # (the ones used longest ago are dropped first)
+_MISSING = object()
+
+
+def translate(source, namespace):
+    """(C text of the module, module name, names of the namespace objects the function takes) or None."""
+    made = _translated.get(source, _MISSING)
+    if made is _MISSING:
+        made = c_text(source, namespace)
+        with _lock:
+            _translated[source] = made
+            while len(_translated) > _TRANSLATED_KEPT:
+                del _translated[next(iter(_translated))]
+    return made
+
+
+_calls: dict[str, int] = {}  # source -> calls so far, while under CALLS_BEFORE_BUILD
+
+
+def wanted(source, samples=1):
+    """Count a call of a program with this text (`samples` calls: a batch variant's loop over that many);
+    whether its C form is wanted now (called often enough, or built already)."""
+    with _lock:  # (fit in one thread, an experiment in another: the oldest text must be forgotten once)
+        counted = source in _calls
+        calls = _calls.get(source, 0) + samples
+        if calls < CALLS_BEFORE_BUILD and not built(source):
+            _calls[source] = calls
+            if not counted and len(_calls) > _TRANSLATED_KEPT:  # (the texts counted longest ago are forgotten)
+                del _calls[next(iter(_calls))]
+            return False
+        _calls.pop(source, None)
+        return True
+
+
+def built(source):
+    """Whether the C code of this source text is built already (then it is used from the first call)."""
+    made = _translated.get(source)
+    return made is not None and build.modules.get(made[1]) is not None
+
+
+def c_function(python_function, source, namespace):
+    """The C form of `python_function` (whose text is `source`), built now; None where there is none (no
+    compiler, a line this translator does not know, a rule that is not micrograd_ko's own, a failed build).
+
+    It takes the Python function's arguments and returns its answer: the C
+    code's where that is sure, else the Python function's own (`answered`
+    counts the calls the C code answered)."""
+    if build.compiler() is None:
+        return None
+    translated = translate(source, namespace)
+    if translated is None:
+        return None
+    text, module_name, object_names = translated
+    objects = tuple(namespace[name] for name in object_names)
+    # Asked of each program, not when the text is translated: programs of one text share the translation, and
+    # their rules may differ (erf's math.erf, not micrograd_ko's own, where softplus has _softplus_float).
+    if not all(type(o) is float or _pure(o) for o in objects):
+        return None
+    module = build.module(text, module_name)
+    if module is None:
+        return None
+    kernel = module.compiled
+
+    def compiled(*args):
+        if compiled.trusted:
+            result = kernel(objects, *args)
+            if result is NotImplemented:
+                return python_function(*args)
+            compiled.answered += 1
+            return result
+        if compiled.disagreed:
+            return python_function(*args)
+        return first_answer(args)
+
+    def first_answer(args):
+        """The first call the C code would answer is run by the Python function as well, from the same state:
+        only if the two agree bit for bit (the answer, every parameter's .data and .grad) is the C code used
+        from then on; else never. The Python function's answer is the one returned, either way."""
+        P = args[1]
+        before = parameter_state(P)
+        expected = python_function(*args)
+        after = parameter_state(P)
+        restore_parameters(P, before)
+        try:
+            result = kernel(objects, *args)
+        except Exception:  # noqa: BLE001 - an error where the Python function had an answer: they disagree
+            result = _FAILED
+        if result is not NotImplemented:  # (not sure this time: asked again on the next call)
+            agreed = result is not _FAILED and _same(result, expected) and _same(parameter_state(P), after)
+            compiled.trusted, compiled.disagreed = agreed, not agreed
+        restore_parameters(P, after)
+        return expected
+
+    compiled.answered = 0  # calls the C code answered
+    compiled.trusted = compiled.disagreed = False
+    return compiled
+
+
+_FAILED = object()
+
+
+def parameter_state(P):
+    """Each parameter's (.data, .grad), to be put back by `restore_parameters` (fit's fused step does so too)."""
+    return [(p.data, p.grad) for p in P]
+
+
+def restore_parameters(P, state):
+    for p, (data, grad) in zip(P, state):
+        p.data, p.grad = data, grad
+
+
+def _same(a, b):
+    """Whether a and b are the same answer: floats with the same bits, in lists and tuples of the same shape."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is float:
+        return struct.pack("d", a) == struct.pack("d", b)
+    if type(a) in (list, tuple):
+        return len(a) == len(b) and all(map(_same, a, b))
+    return a is b or type(a) is bool and a == b
+
+
+def faster(python_function, source, namespace, install):
+    """`install(c_function(python_function, source, namespace))`, made in a thread of its own (at once where it
+    is built already, or with MICROGRAD_KO_NATIVE=sync); nothing where there is no C form."""
+    if build.compiler() is None:
+        return
+
+    def make():
+        made = c_function(python_function, source, namespace)
+        if made is not None:
+            install(made)
+
+    if os.environ.get(ENV) == "sync" or built(source):
+        make()
