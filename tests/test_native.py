@@ -5,6 +5,7 @@ variants fit runs (a fused SGD step, a mini-batch); then fit itself with the C c
 
 import math
 import struct
+import threading
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -270,3 +271,18 @@ def test_a_mini_batch_call_counts_once_per_sample(monkeypatch):
     assert asked == []  # 80 samples
     step.fast_batch(flats)
     assert len(asked) == 1  # 120 samples: its C form is asked for
+
+
+def test_the_c_form_is_built_in_a_thread_of_its_own(monkeypatch):
+    """Outside the tests' `sync` setting the build runs in a background thread, and its C form is then used."""
+    monkeypatch.delenv(native.ENV, raising=False)
+    w = Value(0.5)
+    step = ko.compile(lambda x: (w * x).tanh(), 1.0)
+    step(0.25)  # (counted: asks for the C form, built in a thread of its own)
+    builds = [t for t in threading.enumerate() if t.name == "micrograd_ko C build"]
+    for t in builds:
+        t.join(timeout=120)
+    for x in (0.5, 0.75, 1.0):
+        assert step(x) == (w * x).tanh().data
+    function = step._variant("full")[0]
+    assert getattr(function, "answered", 0) >= 2  # the C form answered after its first (checked) answer

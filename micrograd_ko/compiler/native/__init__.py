@@ -209,3 +209,5 @@ def faster(python_function, source, namespace, install):
 
     if os.environ.get(ENV) == "sync" or built(source):
         make()
+    else:
+        threading.Thread(target=make, name="micrograd_ko C build", daemon=True).start()
