@@ -16,6 +16,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 # the suite that would be gcc running beside the tests at moments no test chooses. It is off here, and
 # tests/test_native.py turns it on, built at once, where it is what is tested.
 os.environ.setdefault("MICROGRAD_KO_NATIVE", "0")
+# Where it is on, what it builds is kept in a directory of this run's own (not the user's cache; removed at exit).
+import atexit  # noqa: E402
+import tempfile  # noqa: E402
+
+os.environ["MICROGRAD_KO_CACHE"] = tempfile.mkdtemp(prefix="micrograd_ko_test_cache_")
+atexit.register(__import__("shutil").rmtree, os.environ["MICROGRAD_KO_CACHE"], True)
 
 
 # -- a real browser for the tests that look at pages: Debian's chromium, driven by Playwright --

@@ -3,8 +3,12 @@ Python function answers (the value, every parameter's `.data` and `.grad` bit fo
 the call to it. Random graphs over every op of the table and every loss, numbers at the float edges, and the
 variants fit runs (a fused SGD step, a mini-batch); then fit itself with the C code built at once."""
 
+import json
 import math
+import os
 import struct
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -286,3 +290,67 @@ def test_the_c_form_is_built_in_a_thread_of_its_own(monkeypatch):
         assert step(x) == (w * x).tanh().data
     function = step._variant("full")[0]
     assert getattr(function, "answered", 0) >= 2  # the C form answered after its first (checked) answer
+
+
+# -- built modules kept on disk (native/build.py) --
+
+NEXT_PROCESS = """
+import json
+import sys
+from micrograd_ko.compiler import native
+from micrograd_ko.compiler.native import build
+import micrograd_ko as ko
+from micrograd_ko import Value
+
+if sys.argv[1] == "first":
+    native.CALLS_BEFORE_BUILD = 0
+runs = []
+real = build._compile
+build._compile = lambda *args: runs.append(1) or real(*args)
+w = Value(0.5)
+step = ko.compile(lambda x: (w * x).tanh(), 1.0)
+out = [step(0.1 * k) for k in range(20)]
+print(json.dumps([len(runs), getattr(step._variant("full")[0], "answered", 0), [x.hex() for x in out]]))
+"""
+
+
+def test_a_built_module_is_kept_on_disk_and_loaded_by_the_next_process(tmp_path):
+    """The next run of a program built before uses its C form from the first call, loaded from the cache
+    directory without running the compiler, with the same numbers (its default threshold of calls unmet)."""
+    env = {**os.environ, native.ENV: "sync", "MICROGRAD_KO_CACHE": str(tmp_path / "cache")}
+    runs = []
+    for which in ("first", "next"):
+        done = subprocess.run([sys.executable, "-c", NEXT_PROCESS, which], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        runs.append(json.loads(done.stdout))
+    (first_builds, first_answered, first_out), (next_builds, next_answered, next_out) = runs
+    assert first_builds == 1 and first_answered >= 15
+    assert next_builds == 0 and next_answered >= 15  # loaded, not built; wanted from its first call
+    assert next_out == first_out == [math.tanh(0.5 * (0.1 * k)).hex() for k in range(20)]
+    kept = os.listdir(tmp_path / "cache")
+    assert sum(name.startswith("_mk_native_") for name in kept) == 1
+    assert not [name for name in kept if name.startswith("building-")]
+
+
+def test_with_the_cache_off_nothing_is_kept(monkeypatch, tmp_path):
+    monkeypatch.setenv("MICROGRAD_KO_CACHE", "0")
+    assert not native.build.directory().startswith(str(tmp_path))
+    monkeypatch.setenv("MICROGRAD_KO_CACHE", str(tmp_path))
+    assert native.build.directory() == str(tmp_path)
+
+
+def test_a_failed_build_leaves_nothing_on_disk(monkeypatch, tmp_path):
+    monkeypatch.setenv("MICROGRAD_KO_CACHE", str(tmp_path))
+    assert native.build.module("this is not C;", "_mk_native_broken") is None
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_modules_used_longest_ago_are_removed(monkeypatch, tmp_path):
+    monkeypatch.setattr(native.build, "KEPT_ON_DISK", 2)
+    for k in range(4):
+        for kind in ("_mk_native_", "source-", "building-"):
+            path = tmp_path / f"{kind}{k}"
+            path.write_text("")
+            os.utime(path, (10_000 * k, 10_000 * k))  # (old: the building- files are stale)
+    native.build._forget_the_oldest(str(tmp_path))
+    assert sorted(os.listdir(tmp_path)) == ["_mk_native_2", "_mk_native_3", "source-2", "source-3"]

@@ -98,8 +98,10 @@ def wanted(source, samples=1):
     whether its C form is wanted now (called often enough, or built already)."""
     with _lock:  # (fit in one thread, an experiment in another: the oldest text must be forgotten once)
         counted = source in _calls
+        if not counted and build.compiler() is not None and (built(source) or build.remembered(source)):
+            return True  # built before: by this process, or by an earlier one (found on disk)
         calls = _calls.get(source, 0) + samples
-        if calls < CALLS_BEFORE_BUILD and not built(source):
+        if calls < CALLS_BEFORE_BUILD:
             _calls[source] = calls
             if not counted and len(_calls) > _TRANSLATED_KEPT:  # (the texts counted longest ago are forgotten)
                 del _calls[next(iter(_calls))]
@@ -135,6 +137,7 @@ def c_function(python_function, source, namespace):
     module = build.module(text, module_name)
     if module is None:
         return None
+    build.remember(source)
     kernel = module.compiled
 
     def compiled(*args):

@@ -1,13 +1,21 @@
 """Stage 4b: a module's C text built with the machine's C compiler, and loaded.
 
-Each module is built once per process (`module`), into a temporary
-directory removed when Python exits.
+Each module is built once per process (`module`) and kept on disk, so the
+next run of the same program (a notebook run again, the next seed's
+process) loads it at once instead of building it: in
+`$XDG_CACHE_HOME/micrograd_ko/c` (`~/.cache/micrograd_ko/c`), or the
+directory named by MICROGRAD_KO_CACHE; MICROGRAD_KO_CACHE=0 keeps nothing
+(a temporary directory, removed when Python exits). A file's name holds a
+hash of everything that made it (the C text, the compiler and its flags,
+Python's version and headers), so a file is only ever loaded for the text it
+was built from; the ones used longest ago are removed beyond `KEPT_ON_DISK`.
 """
 
 from __future__ import annotations
 
 import atexit
 import functools
+import hashlib
 import importlib.machinery
 import importlib.util
 import os
@@ -18,8 +26,11 @@ import sys
 import sysconfig
 import tempfile
 import threading
+import time
 
 ENV = "MICROGRAD_KO_NATIVE"  # "0": never build C code; "sync": build at once, in the calling thread (tests)
+CACHE_ENV = "MICROGRAD_KO_CACHE"  # the directory of built modules; "0": none (a temporary one per process)
+KEPT_ON_DISK = 200  # built modules kept (about 0.1-1 MB each)
 
 
 def compiler():
@@ -52,20 +63,48 @@ _FLAGS = ["-O0", "-shared", "-fPIC", "-fwrapv", "-fno-strict-aliasing", "-ffp-co
 modules: dict[str, object] = {}  # module name -> module (None: the build failed)
 _building: dict[str, threading.Event] = {}  # module name -> set when its build is done
 _lock = threading.Lock()
-_directory: list[str] = []  # where this process's builds are written (removed at exit)
+_temporary: list[str] = []  # this process's own directory, where there is no cache (removed at exit)
+
+
+def directory():
+    """Where built modules are written: the cache directory, or (none, or not writable) a temporary one."""
+    chosen = os.environ.get(CACHE_ENV)
+    if chosen != "0":
+        if not chosen:
+            home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+            chosen = os.path.join(home, "micrograd_ko", "c")
+        try:
+            os.makedirs(chosen, mode=0o700, exist_ok=True)
+            if os.access(chosen, os.W_OK):
+                return chosen
+        except OSError:
+            pass
+    with _lock:
+        if not _temporary:
+            _temporary.append(tempfile.mkdtemp(prefix="micrograd_ko_c_"))
+            atexit.register(shutil.rmtree, _temporary[0], True)
+        return _temporary[0]
+
+
+def _file_name(found, text, module_name):
+    """The built module's file name: the module's name and a hash of everything that made it."""
+    made_of = "\0".join([text, *found, *_FLAGS, sys.version, platform.machine(), _suffix()])
+    return f"{module_name}-{hashlib.sha256(made_of.encode()).hexdigest()[:16]}{_suffix()}"
+
+
+def _suffix():
+    return sysconfig.get_config_var("EXT_SUFFIX") or ".so"
 
 
 def module(text, module_name):
-    """The module built from `text` (once per process and name), or None if the build fails."""
+    """The module built from `text` (once per process and name, loaded from disk where it was built before), or
+    None if the build fails."""
     with _lock:
         if module_name in modules:
             return modules[module_name]
         waiting = _building.get(module_name)
         if waiting is None:
             _building[module_name] = threading.Event()
-        if not _directory:
-            _directory.append(tempfile.mkdtemp(prefix="micrograd_ko_c_"))
-            atexit.register(shutil.rmtree, _directory[0], True)
     if waiting is not None:  # another thread is building it
         waiting.wait()
         return modules.get(module_name)
@@ -83,22 +122,83 @@ def module(text, module_name):
 
 def _compile_and_load(found, text, module_name):
     cc, include = found
-    base = os.path.join(_directory[0], module_name)
-    path = base + (sysconfig.get_config_var("EXT_SUFFIX") or ".so")
-    with open(base + ".c", "w") as file:
-        file.write(text)
     try:
-        done = subprocess.run(
-            [cc, *_FLAGS, f"-I{include}", base + ".c", "-o", path, "-lm"], capture_output=True, timeout=600, check=False
-        )
-        if done.returncode != 0:
+        folder = directory()
+        path = os.path.join(folder, _file_name(found, text, module_name))
+        if os.path.exists(path):
+            os.utime(path)  # (used now: kept longer)
+        elif not _compile(cc, include, text, path):
             return None
-        loader = importlib.machinery.ExtensionFileLoader(module_name, path)
-        spec = importlib.util.spec_from_file_location(module_name, path, loader=loader)
-        if spec is None:
-            return None
-        loaded = importlib.util.module_from_spec(spec)
-        loader.exec_module(loaded)
-        return loaded
+        return _load(module_name, path)
     except (OSError, subprocess.SubprocessError, ImportError):
         return None
+
+
+def remember(source):
+    """Note on disk that the program text `source` was built (see `remembered`)."""
+    try:
+        with open(_mark(source), "w"):
+            pass
+    except OSError:
+        pass
+
+
+def remembered(source):
+    """Whether a program of this text was built before, by this process or an earlier one: then the next
+    program of the text is built (or found built on disk) from its first call."""
+    try:
+        os.utime(_mark(source))
+        return True
+    except OSError:
+        return False
+
+
+def _mark(source):
+    return os.path.join(directory(), "source-" + hashlib.sha256(source.encode()).hexdigest()[:32])
+
+
+def _compile(cc, include, text, path):
+    """Build `text` into `path`, whole or not at all: written beside it under another name, then renamed (another
+    process may be loading or building the same file)."""
+    handle, source = tempfile.mkstemp(suffix=".c", prefix="building-", dir=os.path.dirname(path))
+    output = source[:-2] + _suffix()
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+        done = subprocess.run(
+            [cc, *_FLAGS, f"-I{include}", source, "-o", output, "-lm"], capture_output=True, timeout=600, check=False
+        )
+        if done.returncode != 0:
+            return False
+        os.replace(output, path)
+    finally:
+        for leftover in (source, output):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+    _forget_the_oldest(os.path.dirname(path))
+    return True
+
+
+def _forget_the_oldest(folder):
+    """Remove the built modules used longest ago beyond KEPT_ON_DISK (a loaded one stays loaded: the system keeps
+    a removed file's pages), and what a build killed midway left an hour ago or more."""
+    try:
+        entries = list(os.scandir(folder))
+        stale = [e for e in entries if e.name.startswith("building-") and time.time() - e.stat().st_mtime > 3600]
+        for kind in ("_mk_native_", "source-"):
+            kept = sorted((e for e in entries if e.name.startswith(kind)), key=lambda e: e.stat().st_mtime)
+            stale += kept[: max(0, len(kept) - KEPT_ON_DISK)]
+        for entry in stale:
+            os.remove(entry.path)
+    except OSError:  # (another process removed it first)
+        pass
+
+
+def _load(module_name, path):
+    loader = importlib.machinery.ExtensionFileLoader(module_name, path)
+    spec = importlib.util.spec_from_file_location(module_name, path, loader=loader)
+    if spec is None:
+        return None
+    loaded = importlib.util.module_from_spec(spec)
+    loader.exec_module(loaded)
+    return loaded
