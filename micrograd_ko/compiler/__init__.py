@@ -242,8 +242,9 @@ input; the same branch on `isinstance` is refused while tracing).
 The compiler works in three stages, one module each: `trace` (run fn once,
 record what the engine reports), `generate` (write the source) and `run`
 (the compiled function, with its hand-over to the engine). A fourth,
-`native`, is optional: where a C compiler and Python's headers are at hand
-(x86-64 or 64-bit ARM), a program text called 3,000 times (fit's steps, an
+`native` (a package: translate, build), is optional: where a C compiler and
+Python's headers are at hand (x86-64 or 64-bit ARM), a program text called
+3,000 times (a mini-batch's call counts once per sample; fit's steps, an
 experiment's seeds) is translated line by line from its generated Python to
 C and built in a thread of its own. The C code computes the same float
 operations in the same order (C doubles are Python's floats; `exp`, `log`,
@@ -253,8 +254,10 @@ answer: anything else (a number not finite, a guard, an argument that is no
 float) it hands to the Python function before writing anything that function
 reads (a program that could not is not translated). Its first
 answer is computed by the Python function too, from the same state, and the
-C code is used only if the two agree bit for bit. MICROGRAD_KO_NATIVE=0
-turns it off.
+C code is used only if the two agree bit for bit. Built modules are kept on
+disk (`~/.cache/micrograd_ko/c`; MICROGRAD_KO_CACHE names another directory,
+=0 none), so the next run of a program built before uses its C code from the
+first call. MICROGRAD_KO_NATIVE=0 turns it off.
 """
 
 from __future__ import annotations
