@@ -354,3 +354,23 @@ def test_the_modules_used_longest_ago_are_removed(monkeypatch, tmp_path):
             os.utime(path, (10_000 * k, 10_000 * k))  # (old: the building- files are stale)
     native.build._forget_the_oldest(str(tmp_path))
     assert sorted(os.listdir(tmp_path)) == ["_mk_native_2", "_mk_native_3", "source-2", "source-3"]
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_a_program_too_large_for_the_stack_keeps_its_numbers_in_memory_of_its_own(monkeypatch, activation):
+    """A program whose numbers would not surely fit on a thread's stack (fit's mini-batch of ten digits through
+    a 64-32-32-32-10 network: 28,000 lines) keeps them in a block of memory taken per call; the same answers."""
+    step, flat = xor_step(activation)
+    params = step.parameters
+    start = [(p.data, p.grad) for p in params]
+    answered = 0
+    monkeypatch.setattr(native.translator, "_LARGEST_FRAME", 8)  # (every program is too large for it now)
+    monkeypatch.setattr(native, "_translated", {})
+    for variant, extra in (("sgd", (0.1,)), ("full", ()), ("forward", ())):
+        python_function, source = step._variant(variant)
+        assert "PyMem_Free(mk_F)" in native.translate(source, step._namespace)[0]
+        python_function, c = both(step, variant)
+        for scale, held in ((1.0, 0.0), (-3.0, 0.25), (1e150, 0.0), (math.inf, 0.0)):
+            state = [(d * scale, held) for d, _ in start]
+            answered += agree(python_function, c, (flat, params, 1.0, *extra), params, state)
+    assert answered >= 6

@@ -34,7 +34,7 @@ outside the forms the generator writes, and any call of a function that is
 not micrograd_ko's own (a rule of the learner's may print or draw random
 numbers; the C code, which may call it and then hand over, would call it twice).
 
-The package: `translate.py` writes a generated function's text as C (after
+The package: `translator.py` writes a generated function's text as C (after
 `runtime.c`, the C side's own helpers), `build.py` builds and loads it, and
 this module decides when a program is worth it and makes sure of its first
 answer (`c_function`).
@@ -48,7 +48,7 @@ import threading
 
 from . import build
 from .build import ENV
-from .translate import c_text
+from .translator import c_text
 
 # A program's text called this often (all programs of that text together: fit makes one per run, and an
 # experiment trains the same network shape once per seed) is built as C. Translating and building cost about

@@ -1,4 +1,4 @@
-/* The C side's own code, put before every translated function (see translate.py): reading and writing
+/* The C side's own code, put before every translated function (see translator.py): reading and writing
    `.data` and `.grad`, CPython's fsum, the checks, and the macros that hand a call over (`goto unsure`). */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

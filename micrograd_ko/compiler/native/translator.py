@@ -15,7 +15,7 @@ import math
 import re
 from importlib import resources
 
-_LARGEST_FRAME = 256 * 1024  # bytes of the C function's locals (an upper bound): what a thread's stack surely holds
+_LARGEST_FRAME = 256 * 1024  # bytes of numbers a thread's stack surely holds: more are kept in memory taken per call
 _LIMIT = 1e300  # numbers below this in size cannot make a check's sum overflow (fewer than 1e8 of them)
 
 
@@ -49,6 +49,7 @@ class _Translator:
         # before a place that may hand over, and what is read ("data", "grad"):
         self.written, self.written_before_hand_over, self.read = set(), set(), set()
         self.temp = 0
+        self.temporaries = {}  # mk_k names -> None (a number) or an array's size
         self.inputs = 0
         self.ordered = True  # the line being translated holds a `:=`: its parts are evaluated in Python's order
         # (the generator writes every statement on a line of its own, a loop's body on the lines below it)
@@ -70,9 +71,12 @@ class _Translator:
         self.loop = self.params[0] == "XS"
 
     # -- expressions ------------------------------------------------------------------------------------------
-    def fresh(self):
+    def fresh(self, size=None):
+        """A new name for a number (or an array of `size`) that one expression or statement keeps for a moment."""
         self.temp += 1
-        return f"mk_k{self.temp}"
+        name = f"mk_k{self.temp}"
+        self.temporaries[name] = size
+        return name
 
     def var(self, name):
         if name in ("output_grad", "lr") or name in self.doubles:
@@ -109,7 +113,7 @@ class _Translator:
             if not self.ordered:  # C may evaluate the two sides in either order: the same, with no `:=` in the line
                 return f"({left} {symbol} {right})"
             a, b = self.fresh(), self.fresh()  # left before right, as Python evaluates
-            return f"({{ double {a} = {left}; double {b} = {right}; {a} {symbol} {b}; }})"
+            return f"({{ {a} = {left}; {b} = {right}; {a} {symbol} {b}; }})"
         if isinstance(node, ast.IfExp):
             return f"(({self.test(node.test)}) ? ({self.expr(node.body)}) : ({self.expr(node.orelse)}))"
         if isinstance(node, ast.NamedExpr):
@@ -129,7 +133,7 @@ class _Translator:
         if isinstance(node, ast.Attribute) and node.attr == "grad" and self._is_parameter(node.value):
             self.read.add("grad")
             t = self.fresh()
-            return f"({{ double {t}; if (!mk_grad(P, {node.value.slice.value}, &{t}, &mk_L)) goto unsure; {t}; }})"
+            return f"({{ if (!mk_grad(P, {node.value.slice.value}, &{t}, &mk_L)) goto unsure; {t}; }})"
         raise _Untranslatable(type(node).__name__)
 
     def terms(self, node):
@@ -159,7 +163,7 @@ class _Translator:
         if name == "_fsum" and len(args) == 1 and self.namespace.get(name) is math.fsum:
             array, n = self.terms(args[0])
             t = self.fresh()
-            return f"({{ double {t} = mk_fsum({array}, {n}); if (isnan({t})) goto unsure; {t}; }})"
+            return f"({{ {t} = mk_fsum({array}, {n}); if (isnan({t})) goto unsure; {t}; }})"
         if re.fullmatch(r"_(f|df)\d+", name):  # a row's own rule, called: its answer must be a float
             return self.rule_call(node, "mk_call_float")
         if name == "_max" and self.namespace.get("_max") is max and len(args) == 1:
@@ -179,7 +183,7 @@ class _Translator:
         call = f"mk_call(PyTuple_GET_ITEM(K, {k}), {arguments})"
         if getter == "mk_call_float":
             t = self.fresh()
-            return f"({{ double {t}; if (!mk_call_float({call}, &{t})) goto unsure; {t}; }})"
+            return f"({{ if (!mk_call_float({call}, &{t})) goto unsure; {t}; }})"
         return f"if (!{getter}({call}, {into}, {size})) goto unsure;"
 
     def _abs_terms(self, node):
@@ -207,14 +211,14 @@ class _Translator:
                 return f"({operands[0]} {symbols[type(node.ops[0])]} {operands[1]})"
             names = [self.fresh() for _ in operands]
             # a < b < c: b once, c only if a < b holds (as Python evaluates a chain)
-            code = f"double {names[0]} = {operands[0]}; double {names[1]} = {operands[1]}; "
+            code = f"{names[0]} = {operands[0]}; {names[1]} = {operands[1]}; "
             result = f"({names[0]} {symbols[type(node.ops[0])]} {names[1]})"
             for k in range(1, len(node.ops)):
                 if type(node.ops[k]) not in symbols:
                     raise _Untranslatable("comparison")
                 code += f"int mk_c{k} = {result}; "
                 result = (
-                    f"(mk_c{k} && ({{ double {names[k + 1]} = {operands[k + 1]}; "
+                    f"(mk_c{k} && ({{ {names[k + 1]} = {operands[k + 1]}; "
                     f"{names[k]} {symbols[type(node.ops[k])]} {names[k + 1]}; }}))"
                 )
             if type(node.ops[0]) not in symbols:
@@ -234,7 +238,7 @@ class _Translator:
         made = self._made(node, numbers)
         if not numbers:
             return made
-        return f"({{ {' '.join(f'double {t} = {code};' for t, code in numbers)} {made}; }})"
+        return f"({{ {' '.join(f'{t} = {code};' for t, code in numbers)} {made}; }})"
 
     def _made(self, node, numbers):
         if isinstance(node, (ast.Tuple, ast.List)):
@@ -348,8 +352,8 @@ class _Translator:
                 and isinstance(value.func, ast.Name)
                 and re.fullmatch(r"_df\d+", value.func.id)
             ):
-                array = self.fresh()
-                self.emit(f"{{ double {array}[{len(names)}];", depth)
+                array = self.fresh(len(names))
+                self.emit("{", depth)
                 self.emit("  " + self.rule_call(value, "mk_call_floats", len(names), array), depth)
                 for k, name in enumerate(names):
                     self.doubles[name] = None
@@ -472,12 +476,35 @@ class _Translator:
         if self.written_before_hand_over & self.read:
             raise _Untranslatable("a hand-over after a write of what the function reads")
         highest = self.highest
+        # The numbers the function keeps: on the stack, or (more than a thread's stack surely holds) in a block
+        # of memory taken at the start and given back at every exit, each name #defined as its place there.
+        declared = [n for n in self.doubles if n not in ("output_grad", "lr")]
+        kept = [(name, None) for name in declared] + list(self.arrays.items()) + list(self.temporaries.items())
+        kept.append(("mk_scratch", max(self.scratch, 1)))
+        if highest >= 0:
+            kept.append(("mk_pd", highest + 1))
+        if self.inputs:
+            kept.append(("mk_xd", self.inputs))
+        numbers = sum(1 if size is None else size for _, size in kept)
+        on_heap = 8 * numbers > _LARGEST_FRAME
+        members = [name if size is None else f"{name}[{size}]" for name, size in kept]
+        declarations = [f"    double {', '.join(members[k : k + 50])};" for k in range(0, len(members), 50)]
         head = [
             "static PyObject *compiled(PyObject *module, PyObject *const *args, Py_ssize_t nargs)",
             "{",
             f'    if (nargs != {len(self.params) + 1}) {{ PyErr_SetString(PyExc_TypeError, "arguments"); return NULL; }}',
             f"    PyObject *K = args[0], *{self.params[0]} = args[1], *P = args[2];",
             "    PyObject *result = NULL, *_results = NULL;",
+        ]
+        if on_heap:  # (taken before any exit, each of which gives it back)
+            head.append("    struct mk_frame {")
+            head.extend("    " + line for line in declarations)
+            head.append("    } *mk_F = PyMem_Malloc(sizeof(struct mk_frame));")
+            head.append("    if (mk_F == NULL) Py_RETURN_NOTIMPLEMENTED;  /* (no memory: the Python code decides) */")
+            head.extend(f"#define {name} (mk_F->{name})" for name, _ in kept)
+        else:
+            head.extend(declarations)
+        head += [
             "    double output_grad, lr = 0.0;",
             "    (void)K; (void)lr;",
             "    if (!mk_float(args[3], &output_grad)) goto unsure;",
@@ -493,28 +520,21 @@ class _Translator:
                 head.append(f"    double mk_K{k}; if (!mk_float(PyTuple_GET_ITEM(K, {k}), &mk_K{k})) goto unsure;")
         head.append(f"    mk_layout mk_L; mk_slots(P, {highest + 1}, &mk_L);")
         if highest >= 0:
-            head.append(f"    double mk_pd[{highest + 1}]; if (!mk_data(P, {highest + 1}, mk_pd, &mk_L)) goto unsure;")
-        if self.inputs:
-            head.append(f"    double mk_xd[{self.inputs}];")
-        declared = [n for n in self.doubles if n not in ("output_grad", "lr")]
-        for start in range(0, len(declared), 50):
-            head.append(f"    double {', '.join(declared[start : start + 50])};")
-        for name, size in self.arrays.items():
-            head.append(f"    double {name}[{size}];")
-        head.append(f"    double mk_scratch[{max(self.scratch, 1)}];")
-        numbers = len(declared) + sum(self.arrays.values()) + self.scratch + 2 * self.temp + highest + 1 + self.inputs
-        if 8 * numbers > _LARGEST_FRAME:
-            raise _Untranslatable("a frame larger than a thread's stack may hold")
+            head.append(f"    if (!mk_data(P, {highest + 1}, mk_pd, &mk_L)) goto unsure;")
+        release = ["    PyMem_Free(mk_F);"] if on_heap else []
         tail = [
             "    goto unsure;",  # (a function that falls off its end: the Python code decides)
             "done:",
+            *release,
             "    Py_XDECREF(_results);",
             "    return result;",
             "unsure:",
+            *release,
             "    Py_XDECREF(_results);",
             "    if (PyErr_Occurred()) return NULL;  /* (an error mk_clear kept: raised, as by the Python code) */",
             "    Py_RETURN_NOTIMPLEMENTED;",
             "error:",
+            *release,
             "    Py_XDECREF(_results);",
             "    return NULL;",
             "}",
