@@ -374,3 +374,14 @@ def test_a_program_too_large_for_the_stack_keeps_its_numbers_in_memory_of_its_ow
             state = [(d * scale, held) for d, _ in start]
             answered += agree(python_function, c, (flat, params, 1.0, *extra), params, state)
     assert answered >= 6
+
+
+def test_a_program_too_long_to_build_quickly_stays_python(monkeypatch):
+    step, _ = xor_step()
+    python_function, source = step._variant("full")
+    monkeypatch.setattr(native, "_translated", {})
+    monkeypatch.setattr(native.translator, "_LARGEST_SOURCE", len(source) - 1)
+    assert native.c_function(python_function, source, step._namespace) is None
+    monkeypatch.setattr(native.translator, "_LARGEST_SOURCE", len(source))
+    monkeypatch.setattr(native, "_translated", {})
+    assert native.c_function(python_function, source, step._namespace) is not None

@@ -15,6 +15,10 @@ import math
 import re
 from importlib import resources
 
+# Past this many characters of generated Python a build costs more than most runs could win back: gcc took
+# 40 s and 1.2 GB to build the 6 MB of C of one SGD step over a batch of ten digits through a 64-32-32-32-10
+# network (2.3 MB of Python), where 1.7 MB of C (a sample at a time) took 6 s.
+_LARGEST_SOURCE = 1_500_000
 _LARGEST_FRAME = 256 * 1024  # bytes of numbers a thread's stack surely holds: more are kept in memory taken per call
 _LIMIT = 1e300  # numbers below this in size cannot make a check's sum overflow (fewer than 1e8 of them)
 
@@ -549,6 +553,8 @@ _BOUND_TEST = ast.dump(ast.parse("not _gb * _wm <= 1e300", mode="eval").body)
 
 def c_text(source, namespace):
     """(C text of the module, module name, names of the namespace objects the function takes) or None."""
+    if len(source) > _LARGEST_SOURCE:
+        return None
     try:
         translator = _Translator(source, namespace)
         function = translator.c_function()
