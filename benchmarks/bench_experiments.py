@@ -4,12 +4,14 @@
     python benchmarks/bench_experiments.py --full                 # the sizes measured.py runs (many times longer)
     python benchmarks/bench_experiments.py HEAD~5 --only output --rounds 1
     python benchmarks/bench_experiments.py --in-code              # and the time spent in the generated code
+    python benchmarks/bench_experiments.py --warm                 # C builds kept from a run before (a second run)
 
 Issue 14 asks the `deep-xor-grid`, `rbm` and `output` experiments to run at least 3x
 faster than at f849488, the commit before the compile work. The old package is taken out
 of git (`git archive REV micrograd_ko`) and every run is a new `python -c` process with
 PYTHONPATH set to that tree or to this checkout, so neither version warms the other's
-caches. The runs alternate: old then new in odd rounds, new then old in even ones, so the
+caches; each run of this checkout starts with an empty directory of C builds (MICROGRAD_KO_CACHE), as a
+first run does, unless --warm. The runs alternate: old then new in odd rounds, new then old in even ones, so the
 machine's load drifts over both alike. A run's time is `time.perf_counter` around the
 experiment's call only (imports left out).
 
@@ -74,8 +76,8 @@ import time
 from micrograd_ko.compiler import run as _run
 _spent = [0.0]
 _variant = _run.CompiledFunction._variant
-def _timed_variant(self, name):
-    function, source = _variant(self, name)
+def _timed_variant(self, name, samples=1):
+    function, source = _variant(self, name, samples)
     def timed(*args):
         start = time.perf_counter()
         try:
@@ -88,9 +90,18 @@ _run.CompiledFunction._variant = _timed_variant
 CHILD_IN_CODE = IN_CODE + CHILD.replace('"hashes": hashes', '"hashes": hashes, "in_code": _spent[0]')
 
 
-def run(tree, module, call, workdir, child=CHILD):
-    """One experiment in a new process importing micrograd_ko from `tree`: {"seconds", "file", "hashes"}."""
-    env = {**os.environ, "PYTHONPATH": str(tree)}
+def run(tree, module, call, workdir, child=CHILD, cache=None):
+    """One experiment in a new process importing micrograd_ko from `tree`: {"seconds", "file", "hashes"}.
+
+    `cache`: the directory the C form's builds are kept in (MICROGRAD_KO_CACHE); None: an empty one of this run's
+    own, so the run builds what it uses, as on a first run.
+    """
+    with tempfile.TemporaryDirectory() as empty:
+        env = {**os.environ, "PYTHONPATH": str(tree), "MICROGRAD_KO_CACHE": cache or empty}
+        return _run(tree, module, call, workdir, child, env)
+
+
+def _run(tree, module, call, workdir, child, env):
     # cwd is an empty folder: `python -c` puts the working directory first on sys.path
     done = subprocess.run(
         [sys.executable, "-c", child, module, call], cwd=workdir, env=env, capture_output=True, text=True
@@ -117,15 +128,18 @@ def git(*args):
     return subprocess.run(["git", *args], cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip()
 
 
-def measure(name, call, module, trees, rounds, workdir, old_label, in_code=False):
+def measure(name, call, module, trees, rounds, workdir, old_label, in_code=False, warm=None):
     """Time `name` in `rounds` alternating rounds; print its table and return (old median, new median, equal).
 
     `in_code`: then one more run of this checkout, timing what is spent inside the generated code.
+    `warm`: a directory of C builds this checkout's runs share, filled by one run first (not timed).
     """
     runs = {"old": [], "new": []}
+    if warm is not None:
+        run(trees["new"], module, call, workdir, cache=warm)
     for r in range(rounds):
         for version in ("old", "new") if r % 2 == 0 else ("new", "old"):
-            runs[version].append(run(trees[version], module, call, workdir))
+            runs[version].append(run(trees[version], module, call, workdir, cache=warm if version == "new" else None))
             print(
                 f"  {name} round {r + 1} {version}: {runs[version][-1]['seconds']:.2f} s", file=sys.stderr, flush=True
             )
@@ -145,7 +159,7 @@ def measure(name, call, module, trees, rounds, workdir, old_label, in_code=False
             print(f"\n{version}: the numbers differ from round to round (not deterministic).")
     verdict = compare(runs["old"][0]["hashes"], runs["new"][0]["hashes"])
     if in_code:
-        timed = run(trees["new"], module, call, workdir, CHILD_IN_CODE)
+        timed = run(trees["new"], module, call, workdir, CHILD_IN_CODE, warm)
         print(
             f"\nOne more run of this checkout with the generated code timed: {timed['seconds']:.2f} s, of which "
             f"{timed['in_code']:.2f} s ({timed['in_code'] / timed['seconds']:.0%}) inside the generated code. "
@@ -168,6 +182,12 @@ def main(argv=None):
         help="one more run of this checkout timing the generated code alone (the most a cut of overhead gives)",
     )
     parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="this checkout's runs load the C builds of one run before (kept on disk, as a second run finds them); "
+        "default: each run starts with no builds",
+    )
+    parser.add_argument(
         "--only",
         nargs="+",
         choices=list(EXPERIMENTS),
@@ -186,7 +206,8 @@ def main(argv=None):
     print(
         f"old = {args.rev} ({old_label}), new = this checkout ({git('describe', '--always', '--dirty')}); "
         f"Python {platform.python_version()}, {os.cpu_count()} cores; {args.rounds} rounds, "
-        f"{'full' if args.full else 'reduced'} sizes; load average at start {start_load[0]:.2f} "
+        f"{'full' if args.full else 'reduced'} sizes, C builds {'kept from a run before' if args.warm else 'made anew'}; "
+        f"load average at start {start_load[0]:.2f} "
         f"(1 min), {start_load[1]:.2f} (5 min)"
     )
     summary = []
@@ -196,7 +217,18 @@ def main(argv=None):
         for name in args.only:
             module, reduced, full = EXPERIMENTS[name]
             call = full if args.full else reduced
-            medians, verdict = measure(name, call, module, trees, args.rounds, workdir, old_label, args.in_code)
+            with tempfile.TemporaryDirectory() as warm:
+                medians, verdict = measure(
+                    name,
+                    call,
+                    module,
+                    trees,
+                    args.rounds,
+                    workdir,
+                    old_label,
+                    args.in_code,
+                    warm if args.warm else None,
+                )
             summary.append((name, *medians, verdict))
     end_load = os.getloadavg()
     print(f"\n## Summary (medians of {args.rounds})\n")
