@@ -99,7 +99,7 @@ def wanted(source, samples=1):
     with _lock:  # (fit in one thread, an experiment in another: the oldest text must be forgotten once)
         counted = source in _calls
         if not counted and build.compiler() is not None and (built(source) or build.remembered(source)):
-            return True  # built before: by this process, or by an earlier one (found on disk)
+            return True  # built before, or called often enough before: by this process, or by an earlier one
         calls = _calls.get(source, 0) + samples
         if calls < CALLS_BEFORE_BUILD:
             _calls[source] = calls
@@ -107,6 +107,8 @@ def wanted(source, samples=1):
                 del _calls[next(iter(_calls))]
             return False
         _calls.pop(source, None)
+        if build.compiler() is not None:
+            build.remember(source)  # (for the next run: built from its first call)
         return True
 
 
@@ -137,7 +139,6 @@ def c_function(python_function, source, namespace):
     module = build.module(text, module_name)
     if module is None:
         return None
-    build.remember(source)
     kernel = module.compiled
 
     def compiled(*args):

@@ -135,7 +135,7 @@ def _compile_and_load(found, text, module_name):
 
 
 def remember(source):
-    """Note on disk that the program text `source` was built (see `remembered`)."""
+    """Note on disk that a program of the text `source` was called often enough to be built (see `remembered`)."""
     try:
         with open(_mark(source), "w"):
             pass
@@ -144,8 +144,8 @@ def remember(source):
 
 
 def remembered(source):
-    """Whether a program of this text was built before, by this process or an earlier one: then the next
-    program of the text is built (or found built on disk) from its first call."""
+    """Whether a program of this text was called often enough to be built, by this process or an earlier one:
+    then the next program of the text is built (or found built on disk) from its first call."""
     try:
         os.utime(_mark(source))
         return True
@@ -157,24 +157,29 @@ def _mark(source):
     return os.path.join(directory(), "source-" + hashlib.sha256(source.encode()).hexdigest()[:32])
 
 
+# The compiler's run and the rename into place, as one process of their own: a build still running when Python
+# exits (a short run, which asked for it near its end) finishes all the same, for the next run to load.
+_BUILD_AND_RENAME = '"$@" && mv -f "$MK_OUTPUT" "$MK_FINAL"; status=$?; rm -f "$MK_SOURCE" "$MK_OUTPUT"; exit $status'
+
+
 def _compile(cc, include, text, path):
     """Build `text` into `path`, whole or not at all: written beside it under another name, then renamed (another
     process may be loading or building the same file)."""
     handle, source = tempfile.mkstemp(suffix=".c", prefix="building-", dir=os.path.dirname(path))
     output = source[:-2] + _suffix()
-    try:
-        with os.fdopen(handle, "w") as file:
-            file.write(text)
-        done = subprocess.run(
-            [cc, *_FLAGS, f"-I{include}", source, "-o", output, "-lm"], capture_output=True, timeout=600, check=False
-        )
-        if done.returncode != 0:
-            return False
-        os.replace(output, path)
-    finally:
-        for leftover in (source, output):
-            if os.path.exists(leftover):
-                os.remove(leftover)
+    with os.fdopen(handle, "w") as file:
+        file.write(text)
+    names = {"MK_OUTPUT": output, "MK_FINAL": path, "MK_SOURCE": source}
+    command = [cc, *_FLAGS, f"-I{include}", source, "-o", output, "-lm"]
+    done = subprocess.run(
+        ["/bin/sh", "-c", _BUILD_AND_RENAME, "sh", *command],
+        env={**os.environ, **names},
+        capture_output=True,
+        timeout=600,
+        check=False,
+    )
+    if done.returncode != 0 or not os.path.exists(path):
+        return False
     _forget_the_oldest(os.path.dirname(path))
     return True
 
