@@ -410,3 +410,27 @@ def test_a_build_still_running_when_python_exits_is_finished_for_the_next_run(tm
     done = subprocess.run([sys.executable, "-c", script, "next"], env=env, capture_output=True, text=True)
     builds, answered, _ = json.loads(done.stdout)
     assert builds == 0 and answered >= 15
+
+
+@pytest.mark.parametrize("c_compiler", [True, False])
+def test_a_long_runs_batch_too_long_for_the_c_form_goes_sample_by_sample(monkeypatch, c_compiler):
+    """Where a C compiler is at hand, a long run's whole batch past NATIVE_MAX_TERMS trains sample by sample (one
+    sample's program gets a C form; the whole batch's would be too long); the history is the interpreted one."""
+    from micrograd_ko import train
+
+    if not c_compiler:
+        monkeypatch.setenv(native.ENV, "0")
+    monkeypatch.setattr(train._CompiledBatches, "LONG_RUN", 10)
+    monkeypatch.setattr(train._CompiledBatches, "NATIVE_MAX_TERMS", 100)
+    per_sample = []
+    real = train._CompiledSamples.step
+    monkeypatch.setattr(train._CompiledSamples, "step", lambda self, *a: per_sample.append(1) or real(self, *a))
+    X, y = datasets.xor()
+    histories = []
+    for compiled in (True, False):
+        model = nn.MLP(2, [4, 4, 1], activation="tanh", init="xavier_uniform", seed=4)
+        history = fit(model, X, y, loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=15,
+                      batch_size=4, compile=compiled, progress=False)  # fmt: skip
+        histories.append((history["loss"], [bits(p.data) for p in model.parameters()]))
+    assert histories[0] == histories[1]
+    assert (len(per_sample) >= 10) == c_compiler
