@@ -388,18 +388,26 @@ def test_a_program_too_long_to_build_quickly_stays_python(monkeypatch):
     assert native.c_function(python_function, source, step._namespace) is not None
 
 
+# (the build thread ends the process the moment the compiler's process is started, as a run ending then would)
+EXIT_ONCE_THE_COMPILER_RUNS = """
+import os, subprocess, threading, types
+if sys.argv[1] == "exit at once":
+    def start_and_exit(args, **options):
+        subprocess.Popen(args, env=options["env"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os._exit(0)
+    build.subprocess = types.SimpleNamespace(run=start_and_exit, SubprocessError=subprocess.SubprocessError)
+"""
+
+
 def test_a_build_still_running_when_python_exits_is_finished_for_the_next_run(tmp_path):
     """A short run asks for a build near its end and exits: the compiler's run and the rename into place go on
     without it, and the next run loads the module from its first call."""
     cache = tmp_path / "cache"
     env = {**os.environ, native.ENV: "1", "MICROGRAD_KO_CACHE": str(cache)}  # (built in a thread of its own)
     script = NEXT_PROCESS.replace('if sys.argv[1] == "first":', 'if sys.argv[1] == "exit at once":')
+    script = script.replace("runs = []", EXIT_ONCE_THE_COMPILER_RUNS + "runs = []")
     script = script.replace("out = [step(0.1 * k) for k in range(20)]", "out = [step(0.1 * k) for k in range(20)]\n"
-                            "if sys.argv[1] == 'exit at once':\n"
-                            "    import os, time\n"
-                            "    while not any(n.startswith('building-') for n in os.listdir(build.directory())):\n"
-                            "        time.sleep(0.001)\n"
-                            "    os._exit(0)  # (while the compiler runs)")  # fmt: skip
+                            "if sys.argv[1] == 'exit at once':\n    threading.Event().wait(60)")  # fmt: skip
     done = subprocess.run([sys.executable, "-c", script, "exit at once"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     for _ in range(300):  # (the build goes on in a process of its own)
