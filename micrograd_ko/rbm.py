@@ -17,9 +17,12 @@ reconstruction, so this module works on plain floats, not on `Value`s.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import numbers
 import random
 from collections.abc import Iterable, Sequence
+from importlib import resources
 from itertools import chain, compress
 from math import isfinite
 from operator import mul
@@ -93,6 +96,13 @@ class RBM:
             raise ValueError("RBM: " + bilingual("미니배치가 비어 있습니다", "the mini-batch is empty"))
         for v0 in batch:
             _check_length(v0, n_v, "v")
+        draws = [rng.random() for _ in range(len(batch) * n_h)]  # h0's samples, in the order the loop uses them
+        kernel = _cd1_in_c()
+        if kernel is not None:  # the same arithmetic in C (rbm_cd1.c); NotImplemented where this loop must decide
+            error = kernel.cd1(self.W, self.b_visible, self.b_hidden, batch, draws, lr)
+            if error is not NotImplemented:
+                return error
+        uniform = iter(draws)
         columns = list(zip(*self.W))  # W^T, taken once: W changes only at the end of the step
         # h0_sample is all 0.0 and 1.0, so W^T h0_sample is the sum of the weights of the hidden
         # units that fired: w * 1.0 is w, and the textbook's w * 0.0 terms are zeros, which change
@@ -106,7 +116,7 @@ class RBM:
         error = 0.0
         for v0 in batch:
             h0 = self._hidden_probs(v0)
-            h0_sample = [1.0 if rng.random() < p else 0.0 for p in h0]
+            h0_sample = [1.0 if next(uniform) < p else 0.0 for p in h0]
             if only_fired:
                 v1 = [_sigmoid(sum(compress(column, h0_sample)) + b) for column, b in zip(columns, self.b_visible)]
             else:
@@ -158,6 +168,25 @@ class RBM:
                 total += self.cd1_step(batch, lr, rng) * len(batch)
             history.append(total / len(data))
         return history
+
+
+@functools.lru_cache(maxsize=1)
+def _cd1_text() -> tuple[str, str]:
+    """(module name, C text) of rbm_cd1.c."""
+    text = resources.files(__package__).joinpath("rbm_cd1.c").read_text(encoding="utf-8")
+    name = "_mk_native_rbm_" + hashlib.sha1(text.encode()).hexdigest()[:16]
+    return name, f'#define MODULE_NAME "{name}"\n#define INIT_FUNCTION PyInit_{name}\n' + text
+
+
+def _cd1_in_c():
+    """The module of rbm_cd1.c: `cd1_step`'s arithmetic in C, built (or loaded from disk) once, as compile's C
+    form is; None where that is off (MICROGRAD_KO_NATIVE=0) or there is no C compiler."""
+    from .compiler.native import build
+
+    if build.compiler() is None:
+        return None
+    name, text = _cd1_text()
+    return build.module(text, name)
 
 
 def _count(n: object, name: str) -> int:

@@ -55,11 +55,11 @@ def _found_compiler():
 
 # -O0: a large program's C builds in about a second (-O1 takes ten times as long, for a program that runs
 # about 1.5x as fast); -ffp-contract=off: no multiply-add fused into one rounding, as no Python float op is;
-# -fno-builtin-exp, -log, -tanh: exp(276.8225237417075) of a constant is computed by the C library when the
+# -fno-builtin-exp, -log, -tanh, -pow: exp(276.8225237417075) of a constant is computed by the C library when the
 # program runs, as Python's math.exp computes it, not by gcc while building (correctly rounded, with MPFR: the
 # last bit differs from the C library's for some numbers, e.g. this one, and a quarter of tanh's).
 _FLAGS = ["-O0", "-shared", "-fPIC", "-fwrapv", "-fno-strict-aliasing", "-ffp-contract=off", "-fno-fast-math", "-w",
-          "-fno-builtin-exp", "-fno-builtin-log", "-fno-builtin-tanh"]  # fmt: skip
+          "-fno-builtin-exp", "-fno-builtin-log", "-fno-builtin-tanh", "-fno-builtin-pow"]  # fmt: skip
 modules: dict[str, object] = {}  # module name -> module (None: the build failed)
 _building: dict[str, threading.Event] = {}  # module name -> set when its build is done
 _lock = threading.Lock()
