@@ -393,9 +393,10 @@ EXIT_ONCE_THE_COMPILER_RUNS = """
 import os, subprocess, threading, types
 if sys.argv[1] == "exit at once":
     def start_and_exit(args, **options):
-        subprocess.Popen(args, env=options["env"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os._exit(0)
-    build.subprocess = types.SimpleNamespace(run=start_and_exit, SubprocessError=subprocess.SubprocessError)
+    build.subprocess = types.SimpleNamespace(run=start_and_exit, SubprocessError=subprocess.SubprocessError,
+                                             DEVNULL=subprocess.DEVNULL)
 """
 
 

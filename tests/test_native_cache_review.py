@@ -4,16 +4,179 @@ use of the cache. Each test holds a case a review found (it failed before the fi
 review checked (a leak, threads, random graphs)."""
 
 import ast
+import json
+import os
 import pathlib
+import subprocess
+import sys
 
 import pytest
 
+from micrograd_ko.compiler import native
 from micrograd_ko.compiler.native import build
 
 pytestmark = pytest.mark.usefixtures("c_code_on")  # (conftest: the C form built at once; the suite runs without)
 
 
+def text_of(k):
+    """(C text, module name, objects) of a small program of its own for each k: x0 * (k + 0.5)."""
+    return native.translate(f"def compiled(X, P, output_grad):\n    x0, = X\n    return x0 * {k}.5\n", {})
+
+
+# A process of its own (a bus error in it must not end the test run): loads or builds the programs 0..n-1.
+LOADS = """
+import json, sys
+from micrograd_ko.compiler import native
+answers = []
+for k in range(int(sys.argv[1])):
+    text, name, _ = native.translate(f"def compiled(X, P, output_grad):\\n    x0, = X\\n    return x0 * {k}.5\\n", {})
+    module = native.build.module(text, name)
+    answers.append(module and module.compiled((), [2.0], [], 1.0))
+print(json.dumps(answers))
+"""
+
+
+def run_loads(cache, n):
+    env = {**os.environ, "MICROGRAD_KO_CACHE": str(cache), native.ENV: "sync"}
+    return subprocess.Popen([sys.executable, "-c", LOADS, str(n)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+DAMAGES = {
+    "cut in half": lambda content: content[: len(content) // 2],
+    "cut before its end": lambda content: content[:-1],
+    "empty": lambda content: b"",
+    "garbage": lambda content: b"\x7fELF" + bytes(100),
+}
+
+
+def test_a_damaged_module_in_the_cache_is_built_again_not_loaded(tmp_path):
+    """A built file cut short in the cache (power lost before its last pages reached the disk, a full disk, a
+    copy of ~/.cache stopped midway) was loaded as it was: the system maps a shared object's pages and a page
+    past the end of the file is a bus error (SIGBUS): the process ended with no exception. An empty or
+    garbage file of the right name left its text without a C form for good. Each is now built again."""
+    found = build.compiler()
+    paths, sizes = [], []
+    for k, damage in enumerate(DAMAGES.values()):
+        text, name, _ = text_of(k)
+        path = tmp_path / build._file_name(found, text, name)
+        assert build._compile(*found, text, str(path))  # (built, not loaded here)
+        content = path.read_bytes()
+        damaged = tmp_path / "damaged"
+        damaged.write_bytes(damage(content))
+        os.replace(damaged, path)
+        paths.append(path)
+        sizes.append(len(content))
+    child = run_loads(tmp_path, len(DAMAGES))
+    out, err = child.communicate(timeout=300)
+    assert child.returncode == 0, err[-2000:]  # (-7: the bus error)
+    assert json.loads(out) == [2.0 * k + 1.0 for k in range(len(DAMAGES))]
+    assert [path.stat().st_size for path in paths] == sizes  # built again, whole
+
+
+def test_a_module_removed_by_another_process_just_before_it_is_loaded_is_built_again(monkeypatch, tmp_path):
+    """Another process's pruning may remove the file between the look at it and its load: that was no C form
+    for this process (an OSError taken for a failed build); now it is built again."""
+    monkeypatch.setenv("MICROGRAD_KO_CACHE", str(tmp_path))
+    monkeypatch.setattr(build, "modules", {})
+    text, name, _ = text_of(11)
+    path = tmp_path / build._file_name(build.compiler(), text, name)
+    assert build._compile(*build.compiler(), text, str(path))
+    real_utime = os.utime
+
+    def removed_first(target, *args, **kwargs):
+        if os.fspath(target) == str(path) and path.exists():
+            path.unlink()  # (the other process)
+        return real_utime(target, *args, **kwargs)
+
+    monkeypatch.setattr(build.os, "utime", removed_first)
+    module = build.module(text, name)
+    assert module is not None and module.compiled((), [2.0], [], 1.0) == 23.0
+    assert path.exists()
+
+
+def test_processes_building_one_text_at_once_in_one_cache_all_answer(tmp_path):
+    """Three processes build the same two texts at once into one cache directory: each gets its C form, the
+    directory ends with one whole file per text and nothing half-made."""
+    children = [run_loads(tmp_path, 2) for _ in range(3)]
+    for child in children:
+        out, err = child.communicate(timeout=300)
+        assert child.returncode == 0, err[-2000:]
+        assert json.loads(out) == [1.0, 3.0]
+    names = sorted(os.listdir(tmp_path))
+    assert len(names) == 2 and all(name.startswith("_mk_native_") for name in names)
+    assert all(build._whole(str(tmp_path / name)) for name in names)
+
+
+def test_pruning_goes_on_past_a_file_another_process_removed(monkeypatch, tmp_path):
+    """Many processes prune one directory at once: a file one of them removed between the listing and the look
+    at its age stopped the others' pruning altogether (the directory grew past KEPT_ON_DISK)."""
+    monkeypatch.setattr(build, "KEPT_ON_DISK", 1)
+    for k in range(4):
+        path = tmp_path / f"_mk_native_{k}"
+        path.write_text("")
+        os.utime(path, (10_000 * k, 10_000 * k))
+    real_scandir = os.scandir
+
+    def listed_then_one_removed(folder):
+        entries = list(real_scandir(folder))
+        (tmp_path / "_mk_native_0").unlink()  # (another process, just after this one listed the directory)
+        return iter(entries)
+
+    monkeypatch.setattr(build.os, "scandir", listed_then_one_removed)
+    build._forget_the_oldest(str(tmp_path))
+    assert sorted(os.listdir(tmp_path)) == ["_mk_native_3"]
+
+
 # -- where the cache is --
+
+
+def test_without_a_home_directory_no_directory_named_tilde_is_made(monkeypatch, tmp_path):
+    """HOME unset and a user with no entry in the password database (a container run with `-u 1234`): Python's
+    expanduser leaves `~` as it is, and the cache was made at ./~/.cache/micrograd_ko/c in the working
+    directory (a directory named `~`, which `rm -rf ~` would not remove). Now there is no cache there."""
+    import pwd
+
+    def no_entry(uid):
+        raise KeyError(uid)
+
+    for name in ("HOME", "XDG_CACHE_HOME", build.CACHE_ENV):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(pwd, "getpwuid", no_entry)
+    monkeypatch.chdir(tmp_path)
+    chosen = build.directory()
+    assert os.listdir(tmp_path) == []
+    assert os.path.isabs(chosen) and os.path.isdir(chosen)
+
+
+def test_a_relative_cache_directory_stays_where_it_was_first_used(monkeypatch, tmp_path):
+    """MICROGRAD_KO_CACHE=cache: the directory was looked up from each call's working directory, so a program
+    that changed directory kept its markers in one place and its modules in another; now it is the one below
+    the working directory where it was first used. A relative XDG_CACHE_HOME is ignored (the XDG rules)."""
+    monkeypatch.setattr(build, "_absolute", {}, raising=False)
+    for where in ("a", "b"):
+        (tmp_path / where).mkdir()
+    monkeypatch.setenv(build.CACHE_ENV, "relative-cache")
+    monkeypatch.chdir(tmp_path / "a")
+    assert build.directory() == str(tmp_path / "a" / "relative-cache")
+    monkeypatch.chdir(tmp_path / "b")
+    assert build.directory() == str(tmp_path / "a" / "relative-cache")
+    monkeypatch.delenv(build.CACHE_ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative-xdg")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert build.directory() == str(tmp_path / "home" / ".cache" / "micrograd_ko" / "c")
+
+
+@pytest.mark.parametrize("where", ["a file", "below a file"])
+def test_a_cache_path_that_is_no_directory_builds_in_a_temporary_one(monkeypatch, tmp_path, where):
+    (tmp_path / "file").write_text("not a directory")
+    chosen = tmp_path / "file" if where == "a file" else tmp_path / "file" / "c"
+    monkeypatch.setenv(build.CACHE_ENV, str(chosen))
+    assert not build.directory().startswith(str(tmp_path))
+    monkeypatch.setattr(build, "modules", {})
+    text, name, _ = text_of(12)
+    assert build.module(text, name).compiled((), [2.0], [], 1.0) == 25.0
+    assert (tmp_path / "file").read_text() == "not a directory"
 
 
 def test_the_tests_child_processes_use_the_tests_cache():
