@@ -7,13 +7,21 @@ import ast
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
+import threading
+import time
+import tracemalloc
 
 import pytest
+from hypothesis import given, settings
+from test_native import FUZZ, agree, both, cases  # (the random graphs, and the bit-for-bit comparison)
 
-from micrograd_ko.compiler import native
-from micrograd_ko.compiler.native import build
+import micrograd_ko as ko
+from micrograd_ko import Value
+from micrograd_ko.compiler import CompileError, native
+from micrograd_ko.compiler.native import build, translator
 
 pytestmark = pytest.mark.usefixtures("c_code_on")  # (conftest: the C form built at once; the suite runs without)
 
@@ -199,3 +207,205 @@ def test_the_tests_child_processes_use_the_tests_cache():
                 if None not in keys and build.CACHE_ENV not in keys:  # (None: a **mapping)
                     missing.append(f"{path.name}:{env.lineno}")
     assert missing == []
+
+
+# -- a large program's numbers in memory of its own (translator.py) --
+
+
+def many_calls_source(n):
+    """A program of n exps and n divisions (each a hand-over point of the C code)."""
+    lines = ["def compiled(X, P, output_grad):", "    x0, = X", "    v0 = x0"]
+    for k in range(n):
+        lines += [f"    e{k} = _exp(v{k})", f"    v{k + 1} = 1.0 / e{k}"]
+    lines.append(f"    return v{n}")
+    return "\n".join(lines) + "\n"
+
+
+def stack_bytes(text, folder):
+    """The stack frame gcc gives the C function `compiled` (-fstack-usage), in bytes; None where it cannot say."""
+    cc, include = build.compiler()
+    source = folder / "frame.c"
+    source.write_text(text)
+    done = subprocess.run([cc, *build._FLAGS, f"-I{include}", "-fstack-usage", "-c", str(source), "-o",
+                           str(folder / "frame.o")], cwd=folder, capture_output=True, text=True)  # fmt: skip
+    usages = list(folder.glob("*.su"))
+    if done.returncode != 0 or not usages:
+        return None
+    for line in usages[0].read_text().splitlines():
+        if ":compiled\t" in line:
+            return int(line.split("\t")[1])
+    return None
+
+
+def test_the_numbers_counted_for_the_frame_are_all_the_numbers_on_the_stack(monkeypatch, tmp_path):
+    """The choice of the heap counts the function's numbers; the macros of exp, log, tanh, sqrt and division
+    each kept one or two more of their own, uncounted, on the stack (gcc -O0 gives every one its own slot):
+    a program counted below 256 KB took up to a quarter more (sigmoid's XOR step: 45,600 bytes for 36,056
+    counted), and a program on the heap still took 8-16 bytes of stack per exp or division (9.5 KB for that
+    step). They are now the translator's temporaries: counted, and on the heap with the rest."""
+    from math import exp
+
+    source = many_calls_source(300)
+    namespace = {"_exp": exp}
+    used, stack_text = {}, None
+    for frame, on_heap in ((10**9, False), (8, True)):
+        monkeypatch.setattr(translator, "_LARGEST_FRAME", frame)
+        monkeypatch.setattr(native, "_translated", {})
+        text, _, _ = native.translate(source, namespace)
+        assert ("PyMem_Free(mk_F)" in text) == on_heap
+        (tmp_path / str(frame)).mkdir()
+        used[on_heap] = stack_bytes(text, tmp_path / str(frame))
+        if used[on_heap] is None:
+            pytest.skip("this compiler does not report stack usage")
+        stack_text = stack_text if on_heap else text
+    assert used[False] <= declared_bytes(stack_text) + 1024
+    assert used[True] <= 1024
+
+
+def declared_bytes(text):
+    """The bytes of the numbers the C function declares at its start (what the choice of the heap counts)."""
+    body = text[text.index("static PyObject *compiled(") :]
+    total = 0
+    for line in body.splitlines():
+        if re.fullmatch(r"    double [A-Za-z0-9_\[\], ]+;", line):
+            for member in line[len("    double ") : -1].split(", "):
+                total += 8 * (int(member[member.index("[") + 1 : -1]) if "[" in member else 1)
+    return total
+
+
+@pytest.fixture
+def all_on_the_heap(monkeypatch):
+    monkeypatch.setattr(translator, "_LARGEST_FRAME", 8)  # (every program's numbers are kept on the heap)
+    monkeypatch.setattr(native, "_translated", {})
+
+
+@settings(FUZZ, max_examples=12)
+@given(cases())
+def test_random_graphs_with_their_numbers_on_the_heap_answer_what_python_answers(case):
+    """test_native.py's random graphs, every program's numbers kept on the heap (the temporaries of `:=` lines,
+    which keep Python's order of evaluation, among them)."""
+    expr, n_inputs, example, param_values, calls = case
+    params = [Value(v) for v in param_values]
+    try:
+        step = ko.compile(lambda xs: expr(*xs, *params), example)
+    except (CompileError, ArithmeticError, ValueError, TypeError, RuntimeError):
+        return
+    saved = translator._LARGEST_FRAME, native._translated
+    translator._LARGEST_FRAME, native._translated = 8, {}  # (hypothesis's examples share no fixture)
+    try:
+        for variant, extra in (("full", ()), ("sgd", (0.25,))):
+            python_function, c = both(step, variant)
+            if c is None:
+                continue
+            assert "PyMem_Free(mk_F)" in native.translate(step._variant(variant)[1], step._namespace)[0]
+            for xs, data, grads in calls:
+                agree(python_function, c, (xs, step.parameters, 1.0, *extra), step.parameters, list(zip(data, grads)))
+    finally:
+        translator._LARGEST_FRAME, native._translated = saved
+
+
+class Slots:
+    __slots__ = ("data", "grad")
+
+    def __init__(self, data):
+        self.data, self.grad = data, 0.0
+
+
+class RefusesGradients:
+    __slots__ = ("data",)
+
+    def __init__(self, data):
+        self.data = data
+
+    @property
+    def grad(self):
+        return 0.0
+
+    @grad.setter
+    def grad(self, value):
+        raise ValueError("no")
+
+
+HEAP_SOURCE = """def compiled(X, P, output_grad):
+    x0, x1 = X
+    v0 = P[0].data
+    v1 = v0 * x0
+    v2 = _f0(v1)
+    v3 = v2 / x1
+    P[0].grad = v3 + v1
+    return v3 * output_grad
+"""
+
+
+def heap_kernel(rule):
+    namespace = {"_f0": rule}
+    text, name, names = native.translate(HEAP_SOURCE, namespace)
+    assert "PyMem_Free(mk_F)" in text
+    exec(HEAP_SOURCE, namespace)  # noqa: S102
+    return build.module(text, name).compiled, tuple(namespace[n] for n in names), namespace["compiled"]
+
+
+@pytest.mark.usefixtures("all_on_the_heap")
+def test_the_heap_frame_is_given_back_at_every_exit():
+    """20,000 calls through each way out (an answer, a hand-over at a division by zero, an error of a `.grad`
+    write): the memory traced by tracemalloc (PyMem_Malloc's too) does not grow."""
+    kernel, objects, _ = heap_kernel(lambda a: a * 3.0)
+    P, refusing = [Slots(0.5)], [RefusesGradients(0.5)]
+
+    def answer():
+        assert kernel(objects, [2.0, 4.0], P, 1.0) == 0.75
+
+    def hand_over():
+        assert kernel(objects, [2.0, 0.0], P, 1.0) is NotImplemented
+
+    def error():
+        with pytest.raises(ValueError):
+            kernel(objects, [2.0, 4.0], refusing, 1.0)
+
+    for way_out in (answer, hand_over, error):
+        for _ in range(100):
+            way_out()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            for _ in range(20_000):
+                way_out()
+            grown = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        assert grown < 100_000, way_out.__name__  # (a frame kept per call: 20,000 x 80 bytes and more)
+
+
+@pytest.mark.usefixtures("all_on_the_heap")
+def test_six_threads_on_one_program_with_its_numbers_on_the_heap_answer_as_python():
+    """Its rule lets other threads run in the middle of each call (time.sleep(0)): each call's numbers are its
+    own, so every thread gets the Python function's answers and gradients."""
+
+    def rule(a):
+        time.sleep(0)
+        return a * 3.0
+
+    kernel, objects, python_function = heap_kernel(rule)
+    failures, answered = [], []
+
+    def work(k):
+        try:
+            mine, theirs = [Slots(0.25 * k + 0.1)], [Slots(0.25 * k + 0.1)]
+            count = 0
+            for i in range(300):
+                xs = [1.0 + i % 7, (i % 3 - 1) * 0.5]
+                result = kernel(objects, xs, mine, 1.0)
+                expected = python_function(xs, theirs, 1.0) if xs[1] else NotImplemented
+                assert result == expected and mine[0].grad == theirs[0].grad
+                count += result is not NotImplemented
+            answered.append(count)
+        except Exception as error:  # noqa: BLE001 - reported by the main thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert answered == [200] * 6

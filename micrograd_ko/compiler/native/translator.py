@@ -110,7 +110,7 @@ class _Translator:
             left = self.expr(node.left, beside_float=not _is_int(node.right))
             right = self.expr(node.right, beside_float=not _is_int(node.left))
             if isinstance(node.op, ast.Div):
-                return f"MK_DIV({left}, {right})"
+                return f"MK_DIV({self.fresh()}, {self.fresh()}, {left}, {right})"
             symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}.get(type(node.op))
             if symbol is None:
                 raise _Untranslatable("operator")
@@ -161,9 +161,11 @@ class _Translator:
     def call(self, node):
         name = node.func.id
         args = node.args
-        simple = {"_exp": "MK_EXP", "_log": "MK_LOG", "_sqrt": "MK_SQRT", "_tanh": "MK_TANH", "_abs": "fabs"}
-        if name in simple and len(args) == 1 and self.namespace.get(name) is _BUILTINS.get(name):
-            return f"{simple[name]}({self.expr(args[0])})"
+        simple = {"_exp": "MK_EXP", "_log": "MK_LOG", "_sqrt": "MK_SQRT", "_tanh": "MK_TANH"}
+        if name in _BUILTINS and len(args) == 1 and self.namespace.get(name) is _BUILTINS[name]:
+            if name == "_abs":
+                return f"fabs({self.expr(args[0])})"
+            return f"{simple[name]}({self.fresh()}, {self.expr(args[0])})"
         if name == "_fsum" and len(args) == 1 and self.namespace.get(name) is math.fsum:
             array, n = self.terms(args[0])
             t = self.fresh()
