@@ -187,6 +187,19 @@ def test_a_cache_path_that_is_no_directory_builds_in_a_temporary_one(monkeypatch
     assert (tmp_path / "file").read_text() == "not a directory"
 
 
+@pytest.mark.parametrize("mode", [0o777, 0o1777, 0o770])
+def test_a_cache_directory_others_may_write_into_is_not_used(monkeypatch, tmp_path, mode):
+    """MICROGRAD_KO_CACHE=/tmp/mk on a shared machine: another user could put a module of the right name there
+    (the name is a hash of things all users share), and this process would load and run it."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(mode)
+    monkeypatch.setenv(build.CACHE_ENV, str(shared))
+    assert not build.directory().startswith(str(shared))
+    shared.chmod(0o700)
+    assert build.directory() == str(shared)
+
+
 def test_the_tests_child_processes_use_the_tests_cache():
     """A test that starts Python with an environment of its own must hand it the tests' cache directory (or all
     of os.environ): test_native_review.py's child, given only MICROGRAD_KO_NATIVE and PATH, built its module in
