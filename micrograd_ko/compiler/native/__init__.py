@@ -73,6 +73,16 @@ def _pure(obj):
 
 
 _lock = threading.Lock()
+
+
+def _after_fork():
+    """(A child made by fork while another thread held the lock: see build._after_fork.)"""
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 _translated: dict[str, object] = {}  # source -> translate(source): programs of one shape share their text
 _TRANSLATED_KEPT = 64  # (the ones used longest ago are dropped first)
 _MISSING = object()

@@ -70,6 +70,19 @@ _lock = threading.Lock()
 _temporary: list[str] = []  # this process's own directory, where there is no cache (removed at exit)
 
 
+def _after_fork():
+    """In a child made by fork (an experiment's workers): the threads of the parent are not there, so a build
+    one of them was making never ends, and a lock one of them held is never released. The child starts with
+    no build under way (it builds what it needs itself) and a lock of its own."""
+    global _lock
+    _lock = threading.Lock()
+    _building.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
+
 def directory():
     """Where built modules are written: the cache directory, or (none, or not usable) a temporary one.
 
