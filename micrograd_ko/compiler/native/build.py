@@ -89,13 +89,14 @@ def directory():
     A relative MICROGRAD_KO_CACHE is taken from the working directory where it is first used (a later
     os.chdir does not move it); without HOME, or with a home directory Python cannot find (a container's
     user that has none), there is no cache: `~` is not made a directory of the working directory. Nor is a
-    directory others may write into used (MICROGRAD_KO_CACHE=/tmp on a shared machine): a module one of them
-    put there under the right name would be loaded, and run, by this process."""
+    directory every user may write into used (MICROGRAD_KO_CACHE=/tmp on a shared machine): a module one of
+    them put there under the right name would be loaded, and run, by this process. (One the user's group may
+    write into is used: with a group of one's own, usual on Debian and Ubuntu, `mkdir` makes it so.)"""
     chosen = _resolved(os.environ.get(CACHE_ENV))
     if chosen is not None:
         try:
             os.makedirs(chosen, mode=0o700, exist_ok=True)
-            if os.access(chosen, os.R_OK | os.W_OK | os.X_OK) and not os.stat(chosen).st_mode & 0o022:
+            if os.access(chosen, os.R_OK | os.W_OK | os.X_OK) and not os.stat(chosen).st_mode & 0o002:
                 return chosen
         except OSError:
             pass
