@@ -160,7 +160,9 @@ def test_without_a_home_directory_no_directory_named_tilde_is_made(monkeypatch, 
 def test_a_relative_cache_directory_stays_where_it_was_first_used(monkeypatch, tmp_path):
     """MICROGRAD_KO_CACHE=cache: the directory was looked up from each call's working directory, so a program
     that changed directory kept its markers in one place and its modules in another; now it is the one below
-    the working directory where it was first used. A relative XDG_CACHE_HOME is ignored (the XDG rules)."""
+    the working directory where it was first used. `~/mk-cache` (os.environ set in a notebook) made a
+    directory named ~ in the working directory; now it is in the home directory. A relative XDG_CACHE_HOME
+    is ignored (the XDG rules)."""
     monkeypatch.setattr(build, "_absolute", {}, raising=False)
     for where in ("a", "b"):
         (tmp_path / where).mkdir()
@@ -169,9 +171,12 @@ def test_a_relative_cache_directory_stays_where_it_was_first_used(monkeypatch, t
     assert build.directory() == str(tmp_path / "a" / "relative-cache")
     monkeypatch.chdir(tmp_path / "b")
     assert build.directory() == str(tmp_path / "a" / "relative-cache")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv(build.CACHE_ENV, "~/mk-cache")  # (set from Python: no shell expanded the ~)
+    assert build.directory() == str(tmp_path / "home" / "mk-cache")
+    assert os.listdir(tmp_path / "b") == []  # (no directory named ~ in the working directory)
     monkeypatch.delenv(build.CACHE_ENV)
     monkeypatch.setenv("XDG_CACHE_HOME", "relative-xdg")
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert build.directory() == str(tmp_path / "home" / ".cache" / "micrograd_ko" / "c")
 
 

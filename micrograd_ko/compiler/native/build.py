@@ -87,7 +87,7 @@ def directory():
     """Where built modules are written: the cache directory, or (none, or not usable) a temporary one.
 
     A relative MICROGRAD_KO_CACHE is taken from the working directory where it is first used (a later
-    os.chdir does not move it); without HOME, or with a home directory Python cannot find (a container's
+    os.chdir does not move it), and a `~` at its start is the home directory; without HOME, or with a home directory Python cannot find (a container's
     user that has none), there is no cache: `~` is not made a directory of the working directory. Nor is a
     directory every user may write into used (MICROGRAD_KO_CACHE=/tmp on a shared machine): a module one of
     them put there under the right name would be loaded, and run, by this process. (One the user's group may
@@ -115,8 +115,11 @@ def _resolved(chosen):
     if chosen == "0":
         return None
     if chosen:
+        expanded = os.path.expanduser(chosen)  # (`~/mk`, set from Python or a .env file, where no shell expands it)
+        if expanded.startswith("~"):
+            return None
         with _lock:
-            return _absolute.setdefault(chosen, os.path.abspath(chosen))
+            return _absolute.setdefault(chosen, os.path.abspath(expanded))
     home = os.environ.get("XDG_CACHE_HOME", "")
     if not os.path.isabs(home):  # (unset, or relative: ignored, as the XDG rules say)
         home = os.path.join(os.path.expanduser("~"), ".cache")
