@@ -231,10 +231,10 @@ def test_the_tests_child_processes_use_the_tests_cache():
 
 
 def many_calls_source(n):
-    """A program of n exps and n divisions (each a hand-over point of the C code)."""
+    """A program of n exps, n divisions (each a hand-over point of the C code) and n guards' numbers (`_k`)."""
     lines = ["def compiled(X, P, output_grad):", "    x0, = X", "    v0 = x0"]
     for k in range(n):
-        lines += [f"    e{k} = _exp(v{k})", f"    v{k + 1} = 1.0 / e{k}"]
+        lines += [f"    e{k} = _exp(v{k})", f"    v{k + 1} = _k{k} / e{k}"]
     lines.append(f"    return v{n}")
     return "\n".join(lines) + "\n"
 
@@ -260,11 +260,12 @@ def test_the_numbers_counted_for_the_frame_are_all_the_numbers_on_the_stack(monk
     each kept one or two more of their own, uncounted, on the stack (gcc -O0 gives every one its own slot):
     a program counted below 256 KB took up to a quarter more (sigmoid's XOR step: 45,600 bytes for 36,056
     counted), and a program on the heap still took 8-16 bytes of stack per exp or division (9.5 KB for that
-    step). They are now the translator's temporaries: counted, and on the heap with the rest."""
+    step). They are now the translator's temporaries: counted, and on the heap with the rest. So are the
+    guards' numbers (`_k0`), each a number of the C function's."""
     from math import exp
 
     source = many_calls_source(300)
-    namespace = {"_exp": exp}
+    namespace = {"_exp": exp, **{f"_k{k}": 1.0 + k for k in range(300)}}
     used, stack_text = {}, None
     for frame, on_heap in ((10**9, False), (8, True)):
         monkeypatch.setattr(translator, "_LARGEST_FRAME", frame)
@@ -485,3 +486,24 @@ def test_a_process_forked_while_a_build_is_under_way_builds_for_itself(tmp_path)
     done = subprocess.run([sys.executable, "-c", FORKS], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout) == [41.0, 43.0]
+
+
+@pytest.mark.usefixtures("all_on_the_heap")
+def test_a_guards_number_kept_on_the_heap_is_the_programs_own():
+    """`if` on a Value against a float in fn: the guard's number is handed in with the call (another program of
+    the same text may hold another), now kept with the other numbers; the same answers on both sides of it,
+    for two programs of one text with different numbers."""
+    answered = 0
+    for threshold in (0.5, 1.5):
+        w = Value(0.75)
+
+        def fn(xs, threshold=threshold):
+            y = w * xs[0]
+            return y.tanh() if y > threshold else y * 3.0
+
+        step = ko.compile(fn, [1.0])
+        python_function, c = both(step, "full")
+        assert "_k" in step._variant("full")[1] and c is not None
+        for x in (0.5, 1.0, 1.9, 2.5, -4.0):
+            answered += agree(python_function, c, ([x], step.parameters, 1.0), step.parameters, [(0.75, 0.0)])
+    assert answered >= 4  # (the other side of a guard hands over)

@@ -486,6 +486,8 @@ class _Translator:
         # of memory taken at the start and given back at every exit, each name #defined as its place there.
         declared = [n for n in self.doubles if n not in ("output_grad", "lr")]
         kept = [(name, None) for name in declared] + list(self.arrays.items()) + list(self.temporaries.items())
+        floats = [k for k, name in enumerate(self.objects) if type(self.namespace.get(name)) is float]
+        kept += [(f"mk_K{k}", None) for k in floats]  # (the guards' numbers, handed in with the call)
         kept.append(("mk_scratch", max(self.scratch, 1)))
         if highest >= 0:
             kept.append(("mk_pd", highest + 1))
@@ -521,9 +523,8 @@ class _Translator:
         if self.loop:
             head.append("    if (!PyList_CheckExact(XS)) goto unsure;")
         head.append(f"    if (!PyTuple_CheckExact(K) || PyTuple_GET_SIZE(K) != {len(self.objects)}) goto unsure;")
-        for k, name in enumerate(self.objects):
-            if type(self.namespace.get(name)) is float:
-                head.append(f"    double mk_K{k}; if (!mk_float(PyTuple_GET_ITEM(K, {k}), &mk_K{k})) goto unsure;")
+        for k in floats:
+            head.append(f"    if (!mk_float(PyTuple_GET_ITEM(K, {k}), &mk_K{k})) goto unsure;")
         head.append(f"    mk_layout mk_L; mk_slots(P, {highest + 1}, &mk_L);")
         if highest >= 0:
             head.append(f"    if (!mk_data(P, {highest + 1}, mk_pd, &mk_L)) goto unsure;")
