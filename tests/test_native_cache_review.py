@@ -231,10 +231,15 @@ def test_the_tests_child_processes_use_the_tests_cache():
 
 
 def many_calls_source(n):
-    """A program of n exps, n divisions (each a hand-over point of the C code) and n guards' numbers (`_k`)."""
+    """A program of n exps, n divisions (each a hand-over point of the C code), n guards' numbers (`_k`) and n
+    chained comparisons (tanh's derivative has one)."""
     lines = ["def compiled(X, P, output_grad):", "    x0, = X", "    v0 = x0"]
     for k in range(n):
-        lines += [f"    e{k} = _exp(v{k})", f"    v{k + 1} = _k{k} / e{k}"]
+        lines += [
+            f"    e{k} = _exp(v{k})",
+            f"    d{k} = _k{k} / e{k}",
+            f"    v{k + 1} = d{k} if -0.5 < d{k} < 0.5 else e{k}",
+        ]
     lines.append(f"    return v{n}")
     return "\n".join(lines) + "\n"
 
@@ -261,7 +266,8 @@ def test_the_numbers_counted_for_the_frame_are_all_the_numbers_on_the_stack(monk
     a program counted below 256 KB took up to a quarter more (sigmoid's XOR step: 45,600 bytes for 36,056
     counted), and a program on the heap still took 8-16 bytes of stack per exp or division (9.5 KB for that
     step). They are now the translator's temporaries: counted, and on the heap with the rest. So are the
-    guards' numbers (`_k0`), each a number of the C function's."""
+    guards' numbers (`_k0`), each a number of the C function's; a chained comparison (`-0.5 < v < 0.5`) no
+    longer keeps an int of its own."""
     from math import exp
 
     source = many_calls_source(300)

@@ -222,9 +222,8 @@ class _Translator:
             for k in range(1, len(node.ops)):
                 if type(node.ops[k]) not in symbols:
                     raise _Untranslatable("comparison")
-                code += f"int mk_c{k} = {result}; "
-                result = (
-                    f"(mk_c{k} && ({{ {names[k + 1]} = {operands[k + 1]}; "
+                result = (  # (no int of its own for the part so far: one more stack slot per chain at -O0)
+                    f"({result} && ({{ {names[k + 1]} = {operands[k + 1]}; "
                     f"{names[k]} {symbols[type(node.ops[k])]} {names[k + 1]}; }}))"
                 )
             if type(node.ops[0]) not in symbols:
