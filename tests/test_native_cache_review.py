@@ -513,3 +513,35 @@ def test_a_guards_number_kept_on_the_heap_is_the_programs_own():
         for x in (0.5, 1.0, 1.9, 2.5, -4.0):
             answered += agree(python_function, c, ([x], step.parameters, 1.0), step.parameters, [(0.75, 0.0)])
     assert answered >= 4  # (the other side of a guard hands over)
+
+
+# A process of its own that ends (os._exit, as a killed notebook kernel) while its build runs in the background.
+ENDS_MIDWAY = """
+import os
+from micrograd_ko.compiler import native
+from micrograd_ko.compiler.native import build
+
+native.CALLS_BEFORE_BUILD = 0
+text, name, _ = native.translate("def compiled(X, P, output_grad):\\n    x0, = X\\n    return _exp(x0)\\n",
+                                 {"_exp": __import__("math").exp})
+import threading
+threading.Thread(target=build.module, args=(text, name), daemon=True).start()
+while not any(n.endswith(".c") for n in os.listdir(build.directory())):
+    pass
+os._exit(0)
+"""
+
+
+def test_a_build_left_running_at_exit_is_sealed_and_leaves_nothing_else(tmp_path):
+    """The build goes on in a process of its own after Python exits (for the next run): what it leaves is the
+    sealed module, and not its source or its output under a temporary name."""
+    env = {**os.environ, "MICROGRAD_KO_CACHE": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", ENDS_MIDWAY], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for _ in range(600):
+        names = os.listdir(tmp_path)
+        if not any(name.startswith("building-") for name in names):
+            break
+        time.sleep(0.1)
+    assert len(names) == 1 and names[0].startswith("_mk_native_"), names
+    assert build._whole(str(tmp_path / names[0]))
