@@ -545,3 +545,27 @@ def test_a_build_left_running_at_exit_is_sealed_and_leaves_nothing_else(tmp_path
         time.sleep(0.1)
     assert len(names) == 1 and names[0].startswith("_mk_native_"), names
     assert build._whole(str(tmp_path / names[0]))
+
+
+@pytest.mark.parametrize("why", ["a learner's own rule", "a failed build"])
+def test_a_text_that_gets_no_c_form_is_not_remembered_for_the_next_run(monkeypatch, tmp_path, why):
+    """A text called often enough is remembered on disk, so that the next run asks for its C form from its
+    first call. One that then gets none (a rule of the learner's; a build that fails) was remembered all the
+    same: every later run translated it again at its first call (1.2 s of a thread holding the GIL for a
+    17,000-line program), or ran the compiler again, for nothing. It is now forgotten."""
+    from micrograd_ko.engine import Op
+
+    monkeypatch.setenv(build.CACHE_ENV, str(tmp_path))
+    w = Value(0.5)
+    if why == "a failed build":
+        monkeypatch.setattr(build, "_compile", lambda *args: False)
+        monkeypatch.setattr(build, "modules", {})
+        monkeypatch.setattr(native, "_translated", {})
+        step = ko.compile(lambda x: (w * x).exp() * 7.25, 1.0)
+    else:
+        twice = Op("twice", lambda xs, out: (2.0,), forward=lambda xs: 2.0 * xs[0])
+        step = ko.compile(lambda x: twice.apply([w * x]), 1.0)
+    step(0.25)  # (CALLS_BEFORE_BUILD is 0: called often enough, and its C form asked for at once)
+    source = step._variant("full")[1]
+    assert not hasattr(step._variant("full")[0], "answered")  # (the Python function: no C form)
+    assert not build.remembered(source)

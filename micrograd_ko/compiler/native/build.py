@@ -225,6 +225,13 @@ def remembered(source):
         return False
 
 
+def forget(source):
+    """Undo `remember`: the text got no C form (a rule of the learner's, a failed build), and a later run would
+    translate or build it again at its first call for nothing."""
+    with contextlib.suppress(OSError):
+        os.remove(_mark(source))
+
+
 def _mark(source):
     return os.path.join(directory(), "source-" + hashlib.sha256(source.encode()).hexdigest()[:32])
 
