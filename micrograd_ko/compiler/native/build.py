@@ -236,15 +236,25 @@ def _mark(source):
     return os.path.join(directory(), "source-" + hashlib.sha256(source.encode()).hexdigest()[:32])
 
 
-# The compiler's run, the seal and the rename into place, as one process of their own (Python, started bare): a
-# build still running when Python exits (a short run, which asked for it near its end) finishes all the same,
-# for the next run to load. The seal `_whole` looks for is appended, and the file is on the disk (fsync) before
-# it takes its name.
+# The build, as one process of its own (Python, started bare), from the C text handed to it on its input to the
+# sealed file in place: a build still running when Python exits (a short run, which asked for it near its end)
+# finishes all the same, for the next run to load, and leaves nothing else behind. It writes the text to a file
+# itself (one written by this process before the builder started would stay behind if this process ended in
+# between), and only a text whose sha256 is the one it was given (this process may end while handing it over).
+# The seal `_whole` looks for is appended, and the file is on the disk (fsync) before it takes its name.
 _BUILDER = """
-import hashlib, os, subprocess, sys
-source, output, final, *command = sys.argv[1:]
+import hashlib, os, subprocess, sys, tempfile
+final, expected, suffix, *command = sys.argv[1:]
+text = sys.stdin.buffer.read()
+if hashlib.sha256(text).hexdigest() != expected:
+    sys.exit(3)
+handle, source = tempfile.mkstemp(suffix=".c", prefix="building-", dir=os.path.dirname(final))
+output = source[:-2] + suffix
 status = 1
 try:
+    with os.fdopen(handle, "wb") as file:
+        file.write(text)
+    command = [source if part == "MK_SOURCE" else output if part == "MK_OUTPUT" else part for part in command]
     status = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600).returncode
     if status == 0:
         with open(output, "r+b") as file:
@@ -264,19 +274,13 @@ sys.exit(status)
 
 def _compile(cc, include, text, path):
     """Build `text` into `path`, whole or not at all: written beside it under another name, sealed, then renamed
-    (another process may be loading or building the same file)."""
-    handle, source = tempfile.mkstemp(suffix=".c", prefix="building-", dir=os.path.dirname(path))
-    output = source[:-2] + _suffix()
-    try:
-        with os.fdopen(handle, "w") as file:
-            file.write(text)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.remove(source)
-        raise
-    command = [cc, *_FLAGS, f"-I{include}", source, "-o", output, "-lm"]
+    (another process may be loading or building the same file), by a process of its own (`_BUILDER`)."""
+    content = text.encode()
+    command = [cc, *_FLAGS, f"-I{include}", "MK_SOURCE", "-o", "MK_OUTPUT", "-lm"]
+    expected = hashlib.sha256(content).hexdigest()
     done = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", _BUILDER, source, output, path, *command],
+        [sys.executable, "-I", "-S", "-c", _BUILDER, path, expected, _suffix(), *command],
+        input=content,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         timeout=660,
