@@ -87,11 +87,12 @@ def directory():
     """Where built modules are written: the cache directory, or (none, or not usable) a temporary one.
 
     A relative MICROGRAD_KO_CACHE is taken from the working directory where it is first used (a later
-    os.chdir does not move it), and a `~` at its start is the home directory; without HOME, or with a home directory Python cannot find (a container's
-    user that has none), there is no cache: `~` is not made a directory of the working directory. Nor is a
-    directory every user may write into used (MICROGRAD_KO_CACHE=/tmp on a shared machine): a module one of
-    them put there under the right name would be loaded, and run, by this process. (One the user's group may
-    write into is used: with a group of one's own, usual on Debian and Ubuntu, `mkdir` makes it so.)"""
+    os.chdir does not move it), and a `~` at its start is the home directory. Without HOME, or with a home
+    directory Python cannot find (a container's user that has none), there is no cache: `~` is not made a
+    directory of the working directory. Nor is a directory every user may write into used
+    (MICROGRAD_KO_CACHE=/tmp on a shared machine): a module one of them put there under the right name would
+    be loaded, and run, by this process. (One the user's group may write into is used: with a group of one's
+    own, usual on Debian and Ubuntu, `mkdir` makes it so.)"""
     chosen = _resolved(os.environ.get(CACHE_ENV))
     if chosen is not None:
         try:
