@@ -392,10 +392,13 @@ def test_a_program_too_long_to_build_quickly_stays_python(monkeypatch):
 EXIT_ONCE_THE_COMPILER_RUNS = """
 import os, subprocess, threading, types
 if sys.argv[1] == "exit at once":
-    def start_and_exit(args, **options):
-        subprocess.Popen(args, env=options["env"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def start_and_exit(args, **options):  # (the builder, handed its C text, then the end)
+        builder = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        builder.stdin.write(options["input"])
+        builder.stdin.close()
         os._exit(0)
-    build.subprocess = types.SimpleNamespace(run=start_and_exit, SubprocessError=subprocess.SubprocessError)
+    build.subprocess = types.SimpleNamespace(run=start_and_exit, SubprocessError=subprocess.SubprocessError,
+                                             DEVNULL=subprocess.DEVNULL)
 """
 
 

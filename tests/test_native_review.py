@@ -2,6 +2,7 @@
 crashed: each test holds one case a review found, with the Python function's answer as the expected one."""
 
 import math
+import os
 import subprocess
 import sys
 import textwrap
@@ -55,7 +56,11 @@ def test_a_finalizer_that_empties_the_parameter_list_mid_step_raises_index_error
                 print(type(error).__name__)
         """
     )
-    env = {"MICROGRAD_KO_NATIVE": "sync", "PATH": "/usr/bin:/bin"}
+    env = {
+        "MICROGRAD_KO_NATIVE": "sync",
+        "PATH": "/usr/bin:/bin",
+        "MICROGRAD_KO_CACHE": os.environ["MICROGRAD_KO_CACHE"],
+    }
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env, timeout=300,
                           cwd=Path(__file__).parent.parent)  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]

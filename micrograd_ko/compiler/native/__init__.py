@@ -73,6 +73,16 @@ def _pure(obj):
 
 
 _lock = threading.Lock()
+
+
+def _after_fork():
+    """(A child made by fork while another thread held the lock: see build._after_fork.)"""
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 _translated: dict[str, object] = {}  # source -> translate(source): programs of one shape share their text
 _TRANSLATED_KEPT = 64  # (the ones used longest ago are dropped first)
 _MISSING = object()
@@ -129,15 +139,18 @@ def c_function(python_function, source, namespace):
         return None
     translated = translate(source, namespace)
     if translated is None:
+        build.forget(source)  # (the next run need not ask for it from its first call: it would get none)
         return None
     text, module_name, object_names = translated
     objects = tuple(namespace[name] for name in object_names)
     # Asked of each program, not when the text is translated: programs of one text share the translation, and
     # their rules may differ (erf's math.erf, not micrograd_ko's own, where softplus has _softplus_float).
     if not all(type(o) is float or _pure(o) for o in objects):
+        build.forget(source)
         return None
     module = build.module(text, module_name)
     if module is None:
+        build.forget(source)
         return None
     kernel = module.compiled
 

@@ -9,11 +9,15 @@ directory named by MICROGRAD_KO_CACHE; MICROGRAD_KO_CACHE=0 keeps nothing
 hash of everything that made it (the C text, the compiler and its flags,
 Python's version and headers), so a file is only ever loaded for the text it
 was built from; the ones used longest ago are removed beyond `KEPT_ON_DISK`.
+A file ends with the sha256 of the rest and is loaded only if it holds: one
+cut short (power lost, a full disk) would be a bus error that ends the process,
+and is built again instead. Without a home directory there is no cache.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import hashlib
 import importlib.machinery
@@ -66,16 +70,34 @@ _lock = threading.Lock()
 _temporary: list[str] = []  # this process's own directory, where there is no cache (removed at exit)
 
 
+def _after_fork():
+    """In a child made by fork (an experiment's workers): the threads of the parent are not there, so a build
+    one of them was making never ends, and a lock one of them held is never released. The child starts with
+    no build under way (it builds what it needs itself) and a lock of its own."""
+    global _lock
+    _lock = threading.Lock()
+    _building.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
+
 def directory():
-    """Where built modules are written: the cache directory, or (none, or not writable) a temporary one."""
-    chosen = os.environ.get(CACHE_ENV)
-    if chosen != "0":
-        if not chosen:
-            home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-            chosen = os.path.join(home, "micrograd_ko", "c")
+    """Where built modules are written: the cache directory, or (none, or not usable) a temporary one.
+
+    A relative MICROGRAD_KO_CACHE is taken from the working directory where it is first used (a later
+    os.chdir does not move it), and a `~` at its start is the home directory. Without HOME, or with a home
+    directory Python cannot find (a container's user that has none), there is no cache: `~` is not made a
+    directory of the working directory. Nor is a directory every user may write into used
+    (MICROGRAD_KO_CACHE=/tmp on a shared machine): a module one of them put there under the right name would
+    be loaded, and run, by this process. (One the user's group may write into is used: with a group of one's
+    own, usual on Debian and Ubuntu, `mkdir` makes it so.)"""
+    chosen = _resolved(os.environ.get(CACHE_ENV))
+    if chosen is not None:
         try:
             os.makedirs(chosen, mode=0o700, exist_ok=True)
-            if os.access(chosen, os.W_OK):
+            if os.access(chosen, os.R_OK | os.W_OK | os.X_OK) and not os.stat(chosen).st_mode & 0o002:
                 return chosen
         except OSError:
             pass
@@ -84,6 +106,27 @@ def directory():
             _temporary.append(tempfile.mkdtemp(prefix="micrograd_ko_c_"))
             atexit.register(shutil.rmtree, _temporary[0], True)
         return _temporary[0]
+
+
+_absolute: dict[str, str] = {}  # MICROGRAD_KO_CACHE as set -> the absolute directory it named when first used
+
+
+def _resolved(chosen):
+    """The absolute cache directory, or None (turned off, or no home directory to put it in)."""
+    if chosen == "0":
+        return None
+    if chosen:
+        expanded = os.path.expanduser(chosen)  # (`~/mk`, set from Python or a .env file, where no shell expands it)
+        if expanded.startswith("~"):
+            return None
+        with _lock:
+            return _absolute.setdefault(chosen, os.path.abspath(expanded))
+    home = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(home):  # (unset, or relative: ignored, as the XDG rules say)
+        home = os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(home):  # (expanduser found no home directory and left the `~` as it was)
+        return None
+    return os.path.join(home, "micrograd_ko", "c")
 
 
 def _file_name(found, text, module_name):
@@ -125,13 +168,43 @@ def _compile_and_load(found, text, module_name):
     try:
         folder = directory()
         path = os.path.join(folder, _file_name(found, text, module_name))
-        if os.path.exists(path):
-            os.utime(path)  # (used now: kept longer)
-        elif not _compile(cc, include, text, path):
+        if _whole(path):
+            try:
+                os.utime(path)  # (used now: kept longer)
+                return _load(module_name, path)
+            except (OSError, ImportError):
+                if os.path.exists(path):  # (whole, but not loadable here: building it again would not help)
+                    return None
+            # (another process removed it just now: built again)
+        if not _compile(cc, include, text, path):
             return None
-        return _load(module_name, path)
+        loaded = _load(module_name, path)
+        _forget_the_oldest(folder)  # (after the load: never the file this process is about to load)
+        return loaded
     except (OSError, subprocess.SubprocessError, ImportError):
         return None
+
+
+# A built file ends with the sha256 of all that comes before it (the system's loader reads only what the
+# file's headers point to, and ignores it). A file cut short (a machine that lost power before the file's
+# last pages reached the disk, a full disk, a copy stopped midway) is loaded by no one: the system maps a
+# shared object's pages without reading them, and a page past the end of the file is a bus error, which
+# ends the process (SIGBUS), no exception.
+_SEAL = 32
+
+
+def _whole(path):
+    """Whether the built file at `path` is there, and whole (sealed); a damaged one is removed (built again)."""
+    try:
+        with open(path, "rb") as file:
+            content = file.read()
+    except OSError:  # (not there)
+        return False
+    if len(content) > _SEAL and hashlib.sha256(content[:-_SEAL]).digest() == content[-_SEAL:]:
+        return True
+    with contextlib.suppress(OSError):
+        os.remove(path)
+    return False
 
 
 def remember(source):
@@ -153,50 +226,91 @@ def remembered(source):
         return False
 
 
+def forget(source):
+    """Undo `remember`: the text got no C form (a rule of the learner's, a failed build), and a later run would
+    translate or build it again at its first call for nothing."""
+    with contextlib.suppress(OSError):
+        os.remove(_mark(source))
+
+
 def _mark(source):
     return os.path.join(directory(), "source-" + hashlib.sha256(source.encode()).hexdigest()[:32])
 
 
-# The compiler's run and the rename into place, as one process of their own: a build still running when Python
-# exits (a short run, which asked for it near its end) finishes all the same, for the next run to load.
-_BUILD_AND_RENAME = '"$@" && mv -f "$MK_OUTPUT" "$MK_FINAL"; status=$?; rm -f "$MK_SOURCE" "$MK_OUTPUT"; exit $status'
+# The build, as one process of its own (Python, started bare), from the C text handed to it on its input to the
+# sealed file in place: a build still running when Python exits (a short run, which asked for it near its end)
+# finishes all the same, for the next run to load, and leaves nothing else behind. It writes the text to a file
+# itself (one written by this process before the builder started would stay behind if this process ended in
+# between), and only a text whose sha256 is the one it was given (this process may end while handing it over).
+# The seal `_whole` looks for is appended, and the file is on the disk (fsync) before it takes its name.
+_BUILDER = """
+import hashlib, os, subprocess, sys, tempfile
+final, expected, suffix, *command = sys.argv[1:]
+text = sys.stdin.buffer.read()
+if hashlib.sha256(text).hexdigest() != expected:
+    sys.exit(3)
+handle, source = tempfile.mkstemp(suffix=".c", prefix="building-", dir=os.path.dirname(final))
+output = source[:-2] + suffix
+status = 1
+try:
+    with os.fdopen(handle, "wb") as file:
+        file.write(text)
+    command = [source if part == "MK_SOURCE" else output if part == "MK_OUTPUT" else part for part in command]
+    status = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600).returncode
+    if status == 0:
+        with open(output, "r+b") as file:
+            file.write(hashlib.sha256(file.read()).digest())
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(output, final)
+finally:
+    for leftover in (source, output):
+        try:
+            os.remove(leftover)
+        except OSError:
+            pass
+sys.exit(status)
+"""
 
 
 def _compile(cc, include, text, path):
-    """Build `text` into `path`, whole or not at all: written beside it under another name, then renamed (another
-    process may be loading or building the same file)."""
-    handle, source = tempfile.mkstemp(suffix=".c", prefix="building-", dir=os.path.dirname(path))
-    output = source[:-2] + _suffix()
-    with os.fdopen(handle, "w") as file:
-        file.write(text)
-    names = {"MK_OUTPUT": output, "MK_FINAL": path, "MK_SOURCE": source}
-    command = [cc, *_FLAGS, f"-I{include}", source, "-o", output, "-lm"]
+    """Build `text` into `path`, whole or not at all: written beside it under another name, sealed, then renamed
+    (another process may be loading or building the same file), by a process of its own (`_BUILDER`)."""
+    content = text.encode()
+    command = [cc, *_FLAGS, f"-I{include}", "MK_SOURCE", "-o", "MK_OUTPUT", "-lm"]
+    expected = hashlib.sha256(content).hexdigest()
     done = subprocess.run(
-        ["/bin/sh", "-c", _BUILD_AND_RENAME, "sh", *command],
-        env={**os.environ, **names},
-        capture_output=True,
-        timeout=600,
+        [sys.executable, "-I", "-S", "-c", _BUILDER, path, expected, _suffix(), *command],
+        input=content,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=660,
         check=False,
     )
-    if done.returncode != 0 or not os.path.exists(path):
-        return False
-    _forget_the_oldest(os.path.dirname(path))
-    return True
+    return done.returncode == 0 and os.path.exists(path)
 
 
 def _forget_the_oldest(folder):
     """Remove the built modules used longest ago beyond KEPT_ON_DISK (a loaded one stays loaded: the system keeps
-    a removed file's pages), and what a build killed midway left an hour ago or more."""
+    a removed file's pages), and what a build killed midway left an hour ago or more. Other processes may be
+    removing the same files at once: one already gone is passed over."""
     try:
         entries = list(os.scandir(folder))
-        stale = [e for e in entries if e.name.startswith("building-") and time.time() - e.stat().st_mtime > 3600]
-        for kind in ("_mk_native_", "source-"):
-            kept = sorted((e for e in entries if e.name.startswith(kind)), key=lambda e: e.stat().st_mtime)
-            stale += kept[: max(0, len(kept) - KEPT_ON_DISK)]
-        for entry in stale:
-            os.remove(entry.path)
-    except OSError:  # (another process removed it first)
-        pass
+    except OSError:
+        return
+    ages = {}
+    for entry in entries:
+        if entry.name.startswith(("building-", "_mk_native_", "source-")):
+            with contextlib.suppress(OSError):  # (gone already)
+                ages[entry.name] = entry.stat().st_mtime
+    now = time.time()
+    stale = [name for name, mtime in ages.items() if name.startswith("building-") and now - mtime > 3600]
+    for kind in ("_mk_native_", "source-"):
+        kept = sorted((name for name in ages if name.startswith(kind)), key=ages.__getitem__)
+        stale += kept[: max(0, len(kept) - KEPT_ON_DISK)]
+    for name in stale:
+        with contextlib.suppress(OSError):
+            os.remove(os.path.join(folder, name))
 
 
 def _load(module_name, path):

@@ -206,11 +206,15 @@ OPTIMIZED static int mk_set(PyObject *P, Py_ssize_t k, PyObject *name, const mk_
     return r;
 }
 
-#define MK_EXP(a) ({ double mk_v = exp(a); if (!isfinite(mk_v)) goto unsure; mk_v; })
-#define MK_LOG(a) ({ double mk_v = (a); if (!(mk_v > 0.0 && isfinite(mk_v))) goto unsure; log(mk_v); })
-#define MK_SQRT(a) ({ double mk_v = (a); if (!(mk_v >= 0.0 && isfinite(mk_v))) goto unsure; sqrt(mk_v); })
-#define MK_TANH(a) ({ double mk_v = (a); if (!isfinite(mk_v)) goto unsure; tanh(mk_v); })
-#define MK_DIV(a, b) ({ double mk_n = (a); double mk_d = (b); if (mk_d == 0.0) goto unsure; mk_n / mk_d; })
+/* Each takes the names of the numbers it keeps (the translator's temporaries, `mk_k...`: counted with the
+   function's other numbers, and kept where they are; a local of the macro's own would be one more stack slot
+   per use at -O0, uncounted). */
+#define MK_EXP(t, a) ({ t = exp(a); if (!isfinite(t)) goto unsure; t; })
+#define MK_LOG(t, a) ({ t = (a); if (!(t > 0.0 && isfinite(t))) goto unsure; log(t); })
+#define MK_SQRT(t, a) ({ t = (a); if (!(t >= 0.0 && isfinite(t))) goto unsure; sqrt(t); })
+#define MK_TANH(t, a) ({ t = (a); if (!isfinite(t)) goto unsure; tanh(t); })
+#define MK_DIV(n, d, a, b) ({ n = (a); d = (b); if (d == 0.0) goto unsure; n / d; })
+
 /* A new tuple (tuple 1) or list (tuple 0) of the n new references given (stolen); NULL if any of them is NULL
    (a memory error). */
 OPTIMIZED static PyObject *mk_new(int tuple, Py_ssize_t n, ...)

@@ -110,7 +110,7 @@ class _Translator:
             left = self.expr(node.left, beside_float=not _is_int(node.right))
             right = self.expr(node.right, beside_float=not _is_int(node.left))
             if isinstance(node.op, ast.Div):
-                return f"MK_DIV({left}, {right})"
+                return f"MK_DIV({self.fresh()}, {self.fresh()}, {left}, {right})"
             symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}.get(type(node.op))
             if symbol is None:
                 raise _Untranslatable("operator")
@@ -161,9 +161,11 @@ class _Translator:
     def call(self, node):
         name = node.func.id
         args = node.args
-        simple = {"_exp": "MK_EXP", "_log": "MK_LOG", "_sqrt": "MK_SQRT", "_tanh": "MK_TANH", "_abs": "fabs"}
-        if name in simple and len(args) == 1 and self.namespace.get(name) is _BUILTINS.get(name):
-            return f"{simple[name]}({self.expr(args[0])})"
+        simple = {"_exp": "MK_EXP", "_log": "MK_LOG", "_sqrt": "MK_SQRT", "_tanh": "MK_TANH"}
+        if name in _BUILTINS and len(args) == 1 and self.namespace.get(name) is _BUILTINS[name]:
+            if name == "_abs":
+                return f"fabs({self.expr(args[0])})"
+            return f"{simple[name]}({self.fresh()}, {self.expr(args[0])})"
         if name == "_fsum" and len(args) == 1 and self.namespace.get(name) is math.fsum:
             array, n = self.terms(args[0])
             t = self.fresh()
@@ -220,9 +222,8 @@ class _Translator:
             for k in range(1, len(node.ops)):
                 if type(node.ops[k]) not in symbols:
                     raise _Untranslatable("comparison")
-                code += f"int mk_c{k} = {result}; "
-                result = (
-                    f"(mk_c{k} && ({{ {names[k + 1]} = {operands[k + 1]}; "
+                result = (  # (no int of its own for the part so far: one more stack slot per chain at -O0)
+                    f"({result} && ({{ {names[k + 1]} = {operands[k + 1]}; "
                     f"{names[k]} {symbols[type(node.ops[k])]} {names[k + 1]}; }}))"
                 )
             if type(node.ops[0]) not in symbols:
@@ -484,6 +485,8 @@ class _Translator:
         # of memory taken at the start and given back at every exit, each name #defined as its place there.
         declared = [n for n in self.doubles if n not in ("output_grad", "lr")]
         kept = [(name, None) for name in declared] + list(self.arrays.items()) + list(self.temporaries.items())
+        floats = [k for k, name in enumerate(self.objects) if type(self.namespace.get(name)) is float]
+        kept += [(f"mk_K{k}", None) for k in floats]  # (the guards' numbers, handed in with the call)
         kept.append(("mk_scratch", max(self.scratch, 1)))
         if highest >= 0:
             kept.append(("mk_pd", highest + 1))
@@ -519,9 +522,8 @@ class _Translator:
         if self.loop:
             head.append("    if (!PyList_CheckExact(XS)) goto unsure;")
         head.append(f"    if (!PyTuple_CheckExact(K) || PyTuple_GET_SIZE(K) != {len(self.objects)}) goto unsure;")
-        for k, name in enumerate(self.objects):
-            if type(self.namespace.get(name)) is float:
-                head.append(f"    double mk_K{k}; if (!mk_float(PyTuple_GET_ITEM(K, {k}), &mk_K{k})) goto unsure;")
+        for k in floats:
+            head.append(f"    if (!mk_float(PyTuple_GET_ITEM(K, {k}), &mk_K{k})) goto unsure;")
         head.append(f"    mk_layout mk_L; mk_slots(P, {highest + 1}, &mk_L);")
         if highest >= 0:
             head.append(f"    if (!mk_data(P, {highest + 1}, mk_pd, &mk_L)) goto unsure;")
