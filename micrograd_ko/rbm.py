@@ -26,7 +26,7 @@ from importlib import resources
 from itertools import chain, compress
 from math import isfinite
 from operator import mul
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .engine import sigmoid_of as _sigmoid
 from .i18n import bilingual, particle
@@ -178,7 +178,7 @@ def _cd1_text() -> tuple[str, str]:
     return name, f'#define MODULE_NAME "{name}"\n#define INIT_FUNCTION PyInit_{name}\n' + text
 
 
-def _cd1_in_c():
+def _cd1_in_c() -> Any:
     """The module of rbm_cd1.c: `cd1_step`'s arithmetic in C, built (or loaded from disk) once, as compile's C
     form is; None where that is off (MICROGRAD_KO_NATIVE=0) or there is no C compiler."""
     from .compiler.native import build
