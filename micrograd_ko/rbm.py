@@ -10,6 +10,10 @@ the 초깃값 (initial values) of the MLP, which is trained by 역전파 as usua
 An RBM is not trained by backpropagation: contrastive divergence (CD-1)
 compares the correlations <v h> of the data with those of a one-step
 reconstruction, so this module works on plain floats, not on `Value`s.
+Where compile's C form is on (a C compiler at hand), `cd1_step`'s arithmetic
+runs as C (`rbm_cd1.c`: the same operations in the same order, so the same
+bits, for finite numbers); the loop here is the reference it is tested
+against, and runs whatever the C code is not sure of.
 
     v0 --W--> h0 (sampled) --W^T--> v1 (probabilities) --W--> h1
     dW = lr * (h0 v0^T - h1 v1^T) / batch
