@@ -43,6 +43,21 @@ def both(weights, b_visible, b_hidden, batch, lr, seed, monkeypatch):
     return outcomes
 
 
+def watch_the_c_code(monkeypatch):
+    """A list that gets, for each call of the C code, whether it answered (not NotImplemented)."""
+    answered = []
+    real = rbm._cd1_in_c()
+
+    class Spy:
+        def cd1(self, *args):
+            answer = real.cd1(*args)
+            answered.append(answer is not NotImplemented)
+            return answer
+
+    monkeypatch.setattr(rbm, "_cd1_in_c", Spy)
+    return answered
+
+
 numbers = st.one_of(st.floats(-3.0, 3.0), st.sampled_from(EDGES), st.floats(allow_nan=True, allow_infinity=True))
 probabilities = st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, -0.0, 1.0, 5e-324]))
 
@@ -82,16 +97,7 @@ def finite_machines(draw):
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(finite_machines())
 def test_with_finite_numbers_the_c_code_answers_and_equals_the_loop(monkeypatch, case):
-    answered = []
-    real = rbm._cd1_in_c()
-
-    class Spy:
-        def cd1(self, *args):
-            answer = real.cd1(*args)
-            answered.append(answer is not NotImplemented)
-            return answer
-
-    monkeypatch.setattr(rbm, "_cd1_in_c", Spy)
+    answered = watch_the_c_code(monkeypatch)
     in_c, in_python = both(*case, monkeypatch=monkeypatch)
     assert in_c == in_python
     assert answered == [True]
@@ -99,16 +105,7 @@ def test_with_finite_numbers_the_c_code_answers_and_equals_the_loop(monkeypatch,
 
 def test_it_is_the_c_code_that_answers(monkeypatch):
     assert rbm._cd1_in_c() is not None
-    calls = []
-    real = rbm._cd1_in_c()
-
-    class Spy:
-        def cd1(self, *args):
-            answer = real.cd1(*args)
-            calls.append(answer is not NotImplemented)
-            return answer
-
-    monkeypatch.setattr(rbm, "_cd1_in_c", Spy)
+    calls = watch_the_c_code(monkeypatch)
     machine = rbm.RBM(4, 3, seed=1)
     machine.fit([[0.0, 1.0, 0.5, 0.25]] * 12, epochs=2, batch_size=5, seed=2)
     assert calls and all(calls)
