@@ -445,12 +445,3 @@ def test_a_long_runs_batch_too_long_for_the_c_form_goes_sample_by_sample(monkeyp
         histories.append((history["loss"], [bits(p.data) for p in model.parameters()]))
     assert histories[0] == histories[1]
     assert (len(per_sample) >= 10) == c_compiler
-
-
-def test_one_large_batch_call_made_once_is_not_built(monkeypatch):
-    """One prediction over a grid of 10,000 points (a decision boundary, drawn once) counts 10,000 samples but a
-    single call: no build for it; calls that go on (fit's batches) get one."""
-    monkeypatch.setattr(native, "CALLS_BEFORE_BUILD", 3000)
-    monkeypatch.setattr(native, "_calls", {})
-    assert not native.wanted("a grid's text", 10_000)
-    assert [native.wanted("fit's text", 32) for _ in range(94)][-1] and not native.wanted("fit's other text", 32)

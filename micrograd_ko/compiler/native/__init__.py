@@ -100,24 +100,19 @@ def translate(source, namespace):
     return made
 
 
-_calls: dict[str, tuple[int, int]] = {}  # source -> (calls, samples) so far, while under CALLS_BEFORE_BUILD
+_calls: dict[str, int] = {}  # source -> calls so far, while under CALLS_BEFORE_BUILD
 
 
 def wanted(source, samples=1):
     """Count a call of a program with this text (`samples` calls: a batch variant's loop over that many);
-    whether its C form is wanted now (called often enough, or built already).
-
-    A text is wanted once its calls have run CALLS_BEFORE_BUILD samples in at least a hundredth as many calls:
-    fit's batches of 32 digits after 94 calls, but not one prediction over a grid of 10,000 points, made once.
-    """
+    whether its C form is wanted now (called often enough, or built already)."""
     with _lock:  # (fit in one thread, an experiment in another: the oldest text must be forgotten once)
         counted = source in _calls
         if not counted and build.compiler() is not None and (built(source) or build.remembered(source)):
             return True  # built before, or called often enough before: by this process, or by an earlier one
-        calls, total = _calls.get(source, (0, 0))
-        calls, total = calls + 1, total + samples
-        if total < CALLS_BEFORE_BUILD or calls < CALLS_BEFORE_BUILD // 100:
-            _calls[source] = calls, total
+        calls = _calls.get(source, 0) + samples
+        if calls < CALLS_BEFORE_BUILD:
+            _calls[source] = calls
             if not counted and len(_calls) > _TRANSLATED_KEPT:  # (the texts counted longest ago are forgotten)
                 del _calls[next(iter(_calls))]
             return False
