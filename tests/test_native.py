@@ -96,22 +96,29 @@ def cases(draw):
     return expr, n_inputs, example, params, calls
 
 
-@FUZZ
-@given(cases())
-def test_c_code_answers_what_the_generated_python_answers(case):
+def random_graph_agrees(case, variants, translated=lambda text: None):
+    """Compile a case of `cases()` (unless compile refuses it) and run each variant's calls both ways: they must
+    agree. `translated(C text)` is asked of each variant that has a C form."""
     expr, n_inputs, example, param_values, calls = case
     params = [Value(v) for v in param_values]
     try:
         step = ko.compile(lambda xs: expr(*xs, *params), example)
     except (CompileError, ArithmeticError, ValueError, TypeError, RuntimeError):
         return
-    for variant, extra in (("full", ()), ("forward", ()), ("sgd", (0.25,))):
+    for variant, extra in variants:
         python_function, c = both(step, variant)
         if c is None:
             continue
+        translated(native.translate(step._variant(variant)[1], step._namespace)[0])
         for xs, data, grads in calls:
             state = list(zip(data, grads))
             agree(python_function, c, (xs, step.parameters, 1.0, *extra), step.parameters, state)
+
+
+@FUZZ
+@given(cases())
+def test_c_code_answers_what_the_generated_python_answers(case):
+    random_graph_agrees(case, (("full", ()), ("forward", ()), ("sgd", (0.25,))))
 
 
 def xor_step(activation="relu", width=5, loss=losses.bce_with_logits):

@@ -16,11 +16,11 @@ import tracemalloc
 
 import pytest
 from hypothesis import given, settings
-from test_native import FUZZ, agree, both, cases  # (the random graphs, and the bit-for-bit comparison)
+from test_native import FUZZ, agree, both, cases, random_graph_agrees  # (random graphs; bit-for-bit comparison)
 
 import micrograd_ko as ko
 from micrograd_ko import Value
-from micrograd_ko.compiler import CompileError, native
+from micrograd_ko.compiler import native
 from micrograd_ko.compiler.native import build, translator
 
 pytestmark = pytest.mark.usefixtures("c_code_on")  # (conftest: the C form built at once; the suite runs without)
@@ -308,22 +308,14 @@ def all_on_the_heap(monkeypatch):
 def test_random_graphs_with_their_numbers_on_the_heap_answer_what_python_answers(case):
     """test_native.py's random graphs, every program's numbers kept on the heap (the temporaries of `:=` lines,
     which keep Python's order of evaluation, among them)."""
-    expr, n_inputs, example, param_values, calls = case
-    params = [Value(v) for v in param_values]
-    try:
-        step = ko.compile(lambda xs: expr(*xs, *params), example)
-    except (CompileError, ArithmeticError, ValueError, TypeError, RuntimeError):
-        return
+
+    def on_the_heap(text):
+        assert "PyMem_Free(mk_F)" in text
+
     saved = translator._LARGEST_FRAME, native._translated
     translator._LARGEST_FRAME, native._translated = 8, {}  # (hypothesis's examples share no fixture)
     try:
-        for variant, extra in (("full", ()), ("sgd", (0.25,))):
-            python_function, c = both(step, variant)
-            if c is None:
-                continue
-            assert "PyMem_Free(mk_F)" in native.translate(step._variant(variant)[1], step._namespace)[0]
-            for xs, data, grads in calls:
-                agree(python_function, c, (xs, step.parameters, 1.0, *extra), step.parameters, list(zip(data, grads)))
+        random_graph_agrees(case, (("full", ()), ("sgd", (0.25,))), on_the_heap)
     finally:
         translator._LARGEST_FRAME, native._translated = saved
 
