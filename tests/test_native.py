@@ -452,3 +452,91 @@ def test_a_long_runs_batch_too_long_for_the_c_form_goes_sample_by_sample(monkeyp
         histories.append((history["loss"], [bits(p.data) for p in model.parameters()]))
     assert histories[0] == histories[1]
     assert (len(per_sample) >= 10) == c_compiler
+
+
+def kernel_of(source, namespace):
+    """(the C function of a hand-written generated-style `source`, the Python function) for the tests below."""
+    from micrograd_ko.compiler.native import build
+
+    text, name, names = native.translate(source, namespace)
+    exec(source, namespace)  # noqa: S102
+    kernel = build.module(text, name).compiled
+    objects = tuple(namespace[n] for n in names)
+    return lambda *args: kernel(objects, *args), namespace["compiled"]
+
+
+class Logged:
+    """A parameter whose `.grad` is a property: each read and write is logged, so the order is seen."""
+
+    log: list = []
+
+    def __init__(self, data, grad):
+        self.data, self._grad = data, grad
+
+    @property
+    def grad(self):
+        Logged.log.append(("read", self))
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value == 13.0:
+            raise ValueError("13")
+        Logged.log.append(("write", self, value))
+        self._grad = value
+
+
+READS_THEN_WRITES = """def compiled(X, P, output_grad):
+    x0, = X
+    p0 = P[0].data
+    p1 = P[1].data
+    v0 = p0 * x0
+    v1 = (_s := v0 + p1) * _s + (_s := v0 - p1) * _s
+    t0 = P[0].grad + v1
+    t1 = P[1].grad + v0
+    P[0].grad = t0
+    P[1].grad = t1
+    return v1 * output_grad
+"""
+
+
+@pytest.mark.parametrize("x", [1.5, 18.0, -2.0])
+def test_grads_read_in_one_pass_and_writes_made_by_one_call_keep_pythons_order_and_errors(x):
+    """The C code reads every `.grad` it needs at its start, in the function's order, and makes a run of writes
+    with one call: a property sees the same reads and writes in the same order, and a write that raises
+    (P[1].grad = 13.0 at x = 18.0) leaves what Python's own writes leave. The line with two `:=` of one name is
+    evaluated left to right, as Python does (C's order of the two sides of `+` is its own)."""
+    runs = []
+    for f in kernel_of(READS_THEN_WRITES, {}):
+        P = [Logged(0.5, 1.0), Logged(-1.5, 4.0)]
+        Logged.log = []
+        try:
+            result = f([x], P, 1.0)
+        except ValueError as error:
+            result = repr(error)
+        runs.append((result, [(P.index(e[1]), *e[:1], *e[2:]) for e in Logged.log], [(p.data, p._grad) for p in P]))
+    assert runs[0] == runs[1]
+    assert [e[:2] for e in runs[0][1][:2]] == [(0, "read"), (1, "read")]
+    if x == 18.0:
+        assert runs[0][0] == "ValueError('13')" and runs[0][2][0][1] != 1.0  # P[0] written, then the error
+
+
+@pytest.mark.parametrize(
+    ("expression", "matters"),
+    [
+        ("(_s := a * b) * _s", True),  # the right side reads what the left assigns
+        ("_s * (_s := a * b)", True),  # the left reads the name before the right assigns it
+        ("(_s := a) + (_s := b)", True),
+        ("a * (_t := _exp(b))", False),  # nothing read across: either order gives the same
+        ("_exp(a) + _tanh(b)", False),  # the C library's functions, no Python code
+        ("_f0(a) + _df1(b)", True),  # two rules of Python's: which error is raised first
+        ("a + b", False),
+    ],
+)
+def test_the_two_sides_of_an_operation_keep_pythons_order_only_where_it_can_matter(expression, matters):
+    import ast
+
+    from micrograd_ko.compiler.native.translator import _order_matters
+
+    node = ast.parse(expression, mode="eval").body
+    assert _order_matters(node.left, node.right) is matters

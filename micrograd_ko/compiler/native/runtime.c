@@ -206,6 +206,23 @@ OPTIMIZED static int mk_set(PyObject *P, Py_ssize_t k, PyObject *name, const mk_
     return r;
 }
 
+/* P[index[j]].grad as a float into out[index[j]], for j in order; or 0. */
+OPTIMIZED static int mk_grads(PyObject *P, const Py_ssize_t *index, Py_ssize_t count, double *out, const mk_layout *layout)
+{
+    for (Py_ssize_t j = 0; j < count; j++)
+        if (!mk_grad(P, index[j], &out[index[j]], layout)) return 0;
+    return 1;
+}
+
+/* P[index[j]].<name> = values[j], for j in order; -1 with the error set at the first write that raises. */
+OPTIMIZED static int mk_set_many(PyObject *P, const Py_ssize_t *index, Py_ssize_t count, PyObject *name,
+                                 const mk_layout *layout, const double *values)
+{
+    for (Py_ssize_t j = 0; j < count; j++)
+        if (mk_set(P, index[j], name, layout, values[j]) < 0) return -1;
+    return 0;
+}
+
 /* Each takes the names of the numbers it keeps (the translator's temporaries, `mk_k...`: counted with the
    function's other numbers, and kept where they are; a local of the macro's own would be one more stack slot
    per use at -O0, uncounted). */

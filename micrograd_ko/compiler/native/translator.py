@@ -61,6 +61,16 @@ class _Translator:
         if "mk_" in source:  # (the C side's own names all start so: the generated code's must not)
             raise _Untranslatable("a name of the C side's")
         self.highest = -1  # the largest k of the P[k] read or written
+        # Parameters' `.grad` read before the loop and before any write: all read in one pass at the start, into
+        # `mk_pg`, in the order the function reads them (the code between is the generator's arithmetic and
+        # micrograd_ko's own rules, which touch no parameter). Consecutive writes of one attribute are made by
+        # one call too (`mk_set_many`), in their order. Per-parameter reads and writes as a statement each, with
+        # a branch each, took gcc most of a large program's build (digits 64-32-10: 3.7 s of C against 1.4 s).
+        self.grad_reads = {}  # k -> None, in the order read
+        self.depth = 1  # of the statement being translated (a loop's body is deeper)
+        self.writes = []  # the write group being collected: (k, attribute, C of the number)
+        self.statics = []  # C of the index tables of the one-pass reads and writes
+        self.widest_write = 0
         self.scratch = 0  # the most numbers a sum or a check writes into the scratch array `_t`
         tree = ast.parse(source)
         (self.function,) = tree.body
@@ -114,7 +124,7 @@ class _Translator:
             symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}.get(type(node.op))
             if symbol is None:
                 raise _Untranslatable("operator")
-            if not self.ordered:  # C may evaluate the two sides in either order: the same, with no `:=` in the line
+            if not (self.ordered and _order_matters(node.left, node.right)):  # (C evaluates in either order)
                 return f"({left} {symbol} {right})"
             a, b = self.fresh(), self.fresh()  # left before right, as Python evaluates
             return f"({{ {a} = {left}; {b} = {right}; {a} {symbol} {b}; }})"
@@ -136,6 +146,10 @@ class _Translator:
             return self.call(node)
         if isinstance(node, ast.Attribute) and node.attr == "grad" and self._is_parameter(node.value):
             self.read.add("grad")
+            k = node.value.slice.value
+            if self.depth == 1 and "grad" not in self.written:  # (read in the first pass)
+                self.grad_reads[k] = None
+                return f"mk_pg[{k}]"
             t = self.fresh()
             return f"({{ if (!mk_grad(P, {node.value.slice.value}, &{t}, &mk_L)) goto unsure; {t}; }})"
         raise _Untranslatable(type(node).__name__)
@@ -213,8 +227,13 @@ class _Translator:
             symbols = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
             # (an int constant compared with a float: Python compares the numbers exactly, as C does up to 2**53)
             operands = [self.expr(x, beside_float=True) for x in [node.left, *node.comparators]]
-            if len(node.ops) == 1 and type(node.ops[0]) in symbols and not self.ordered:
+            single = len(node.ops) == 1 and type(node.ops[0]) in symbols
+            if single and not (self.ordered and _order_matters(node.left, node.comparators[0])):
                 return f"({operands[0]} {symbols[type(node.ops[0])]} {operands[1]})"
+            if all(map(_plain, [node.left, *node.comparators])) and all(type(op) in symbols for op in node.ops):
+                # a < b < c over names and constants: b read twice is b once, and && stops where Python's chain stops
+                pairs = zip(operands, [symbols[type(op)] for op in node.ops], operands[1:])
+                return "(" + " && ".join(f"({a} {symbol} {b})" for a, symbol, b in pairs) + ")"
             names = [self.fresh() for _ in operands]
             # a < b < c: b once, c only if a < b holds (as Python evaluates a chain)
             code = f"{names[0]} = {operands[0]}; {names[1]} = {operands[1]}; "
@@ -258,9 +277,22 @@ class _Translator:
 
     # -- statements ---------------------------------------------------------------------------------------------
     def emit(self, line, depth):
+        if self.writes:
+            self.flush_writes(depth)
         if "goto unsure" in line or "MK_" in line:  # a place that may hand over (the MK_ macros' `goto unsure`)
             self.written_before_hand_over |= self.written
         self.lines.append("    " * depth + line)
+
+    def flush_writes(self, depth):
+        """The write group collected: its numbers into `mk_wv`, then one call writes them in order."""
+        writes, self.writes = self.writes, []
+        table = f"mk_wi{len(self.statics)}"
+        self.statics.append(f"static const Py_ssize_t {table}[] = {{{', '.join(str(k) for k, _, _ in writes)}}};")
+        self.widest_write = max(self.widest_write, len(writes))
+        for j, (_, _, number) in enumerate(writes):
+            self.emit(f"mk_wv[{j}] = {number};", depth)
+        attribute = writes[0][1]
+        self.emit(f"if (mk_set_many(P, {table}, {len(writes)}, s_{attribute}, &mk_L, mk_wv) < 0) goto error;", depth)
 
     def body(self, statements, depth):
         for statement in statements:
@@ -268,6 +300,7 @@ class _Translator:
 
     def statement(self, node, depth):
         self.ordered = node.lineno in self.walrus_lines
+        self.depth = depth
         if not isinstance(node, (ast.For, ast.If)) and node.end_lineno != node.lineno:
             raise _Untranslatable("a statement over several lines")
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -345,8 +378,15 @@ class _Translator:
             return
         if isinstance(target, ast.Attribute) and self._is_parameter(target.value) and target.attr in ("grad", "data"):
             k = target.value.slice.value
+            if isinstance(value, ast.Name) and value.id in self.doubles:  # a number computed already: grouped
+                if self.writes and self.writes[-1][1] != target.attr:
+                    self.flush_writes(depth)
+                self.writes.append((k, target.attr, value.id))
+                self.written.add(target.attr)
+                return
+            code = self.expr(value)
             self.written.add(target.attr)
-            self.emit(f"if (mk_set(P, {k}, s_{target.attr}, &mk_L, {self.expr(value)}) < 0) goto error;", depth)
+            self.emit(f"if (mk_set(P, {k}, s_{target.attr}, &mk_L, {code}) < 0) goto error;", depth)
             return
         if isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
             names = [e.id for e in target.elts]
@@ -476,6 +516,8 @@ class _Translator:
     # -- the whole function -------------------------------------------------------------------------------------
     def c_function(self):
         self.body(self.function.body, 1)
+        if self.writes:
+            self.flush_writes(1)
         if not isinstance(self.function.body[-1], ast.Return):  # (falling off the end hands over too)
             self.written_before_hand_over |= self.written
         if self.written_before_hand_over & self.read:
@@ -490,6 +532,10 @@ class _Translator:
         kept.append(("mk_scratch", max(self.scratch, 1)))
         if highest >= 0:
             kept.append(("mk_pd", highest + 1))
+        if self.grad_reads:
+            kept.append(("mk_pg", highest + 1))
+        if self.widest_write:
+            kept.append(("mk_wv", self.widest_write))
         if self.inputs:
             kept.append(("mk_xd", self.inputs))
         numbers = sum(1 if size is None else size for _, size in kept)
@@ -527,6 +573,9 @@ class _Translator:
         head.append(f"    mk_layout mk_L; mk_slots(P, {highest + 1}, &mk_L);")
         if highest >= 0:
             head.append(f"    if (!mk_data(P, {highest + 1}, mk_pd, &mk_L)) goto unsure;")
+        if self.grad_reads:
+            self.statics.append(f"static const Py_ssize_t mk_gi[] = {{{', '.join(map(str, self.grad_reads))}}};")
+            head.append(f"    if (!mk_grads(P, mk_gi, {len(self.grad_reads)}, mk_pg, &mk_L)) goto unsure;")
         release = ["    PyMem_Free(mk_F);"] if on_heap else []
         tail = [
             "    goto unsure;",  # (a function that falls off its end: the Python code decides)
@@ -545,7 +594,35 @@ class _Translator:
             "    return NULL;",
             "}",
         ]
-        return "\n".join(head + self.lines + tail) + "\n"
+        return "\n".join(self.statics + head + self.lines + tail) + "\n"
+
+
+def _effects(node):
+    """(names a `:=` in `node` assigns, names it reads, whether it calls a rule of Python's)."""
+    assigned, read, calls = set(), set(), False
+    for n in ast.walk(node):
+        if isinstance(n, ast.NamedExpr):
+            assigned.add(n.target.id)
+        elif isinstance(n, ast.Name):
+            read.add(n.id)
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id not in _BUILTINS:
+            calls = True
+    return assigned, read, calls
+
+
+def _plain(node):
+    """A name or a number: reading it has no effect and gives the same number every time."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, (ast.Name, ast.Constant))
+
+
+def _order_matters(left, right):
+    """Whether evaluating `right` before `left` could give another answer: a `:=` on one side of a name the
+    other reads, or a call of Python code on each side (an error either raises is kept and raised)."""
+    assigned_left, read_left, calls_left = _effects(left)
+    assigned_right, read_right, calls_right = _effects(right)
+    return bool(assigned_left & read_right or assigned_right & read_left) or calls_left and calls_right
 
 
 _BUILTINS = {"_exp": math.exp, "_log": math.log, "_sqrt": math.sqrt, "_tanh": math.tanh, "_abs": abs}
