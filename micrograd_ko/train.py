@@ -173,6 +173,14 @@ def fit(
         if isinstance(compiled, _CompiledBatches) and _FusedSGD.applies(optimizer, track_gradients)
         else None
     )
+    if compiled is not None:  # how often each program's variant will run: a C form is asked for from the first call
+        full_batches, last = divmod(len(X), batch_size)
+        samples.expected_calls = {"batch_sgd" if fused else "batch": epochs * len(X)}  # (a call counts its samples)
+        if isinstance(compiled, _CompiledBatches):
+            whole = "sgd" if fused else "full"
+            compiled.calls_per_size = {batch_size: {whole: epochs * full_batches}, last: {whole: epochs}}
+        if validation_data is not None:
+            predict.expected_calls = {"forward_batch": epochs * len(validation_data[0])}
     model.train()  # (evaluate puts the mode back as it found it; an accuracy function of the learner's may not)
     # (_batch_loss: what an interpreted step runs and, through _mean_loss, what the compiled batches trace: the
     # programs' own watches then see nothing this one does not, and a fused step need not ask them again)
@@ -991,16 +999,43 @@ class _FusedSGD:
         found = compiled.checked_program(X, y, batch)
         if found is None:
             return None
-        program, flat = found
+        program, flat, per_sample = found
         trusted = self.trusted.get(id(program))
         if trusted is None:
             if {id(p) for p in program.written} != self.optimized or len(program.written) != len(self.optimized):
                 trusted = self.trusted[id(program)] = False
             else:
-                return self._first_step(program, flat, compiled, X, y, batch)
+                return self._first_step(program, flat, per_sample, compiled, X, y, batch)
         if not trusted:
             return None
-        return self._finish(program._sgd_step_watched(flat, self.optimizer.lr))
+        return self._finish(self._fused(program, flat, per_sample, len(batch), watched=True))
+
+    def _fused(self, program, flat, per_sample, size, watched=False):
+        """The fused call: ((mean loss, predictions), updated), or None (nothing changed).
+
+        `flat`: a whole batch's arguments, or a list of each sample's where
+        one program serves the batch sample by sample (`per_sample`, variant 'batch_sgd'):
+        its mean loss is then the engine's mean of the samples' losses, and
+        where that is beyond the floats (the engine raises) the step is undone
+        and handed over.
+        """
+        lr = self.optimizer.lr
+        if not per_sample:
+            return program._sgd_step_watched(flat, lr) if watched else program.sgd_step(flat, lr)
+        params = self.optimizer.params
+        before = [p.data for p in params]
+        call = program._batch_sgd_step_watched if watched else program.batch_sgd_step
+        fused = call(flat, lr, 1.0 / size)
+        if fused is None:
+            return None
+        results, updated = fused
+        try:
+            mean = value_sum([r[0] for r in results]).data / size  # the batch's loss node, as the engine has it
+        except OverflowError:  # the engine's step raises: undone, as zero_grad left it
+            for p, data in zip(params, before):
+                p.data, p.grad = data, 0.0
+            return None
+        return (mean, [r[1] for r in results]), updated
 
     def _finish(self, fused):
         if fused is None:  # handed over: nothing was changed
@@ -1010,7 +1045,7 @@ class _FusedSGD:
             _optimizer_step(self.optimizer)
         return loss, predictions, True
 
-    def _first_step(self, program, flat, compiled, X, y, batch):
+    def _first_step(self, program, flat, per_sample, compiled, X, y, batch):
         """The program's first fused step, compared with the unfused one from the same state."""
         params = self.optimizer.params
         before = parameter_state(params)
@@ -1026,7 +1061,7 @@ class _FusedSGD:
             return None
         want = [(_bits(p.data), _bits(p.grad)) for p in params]
         restore_parameters(params, before)
-        fused = program.sgd_step(flat, self.optimizer.lr)
+        fused = self._fused(program, flat, per_sample, len(batch))
         got = [(_bits(p.data), _bits(p.grad)) for p in params]
         same = fused is not None and fused[1] and got == want
         if not (same and _bits(fused[0][0]) == _bits(usual[0]) and _bits(fused[0][1]) == _bits(usual[1])):
@@ -1075,6 +1110,8 @@ class _CompiledForward:
     for bit (`verify`).
     """
 
+    expected_calls: dict[str, int] = {}  # variant -> the predictions fit will ask of it (each epoch's validation)
+
     def __init__(self, model):
         self.model, self.program = model, None
         self.traced = None  # the model's Python state when the forward pass was traced
@@ -1100,6 +1137,7 @@ class _CompiledForward:
                     self.program = False
                     _notice_validation(why)
             if self.program:
+                self.program.expected_calls = self.expected_calls
                 # compile watched what `_forward` (fit's own code) reads, not the model: the model's state, nn's
                 # modules and classes (a method patched between epochs) are looked at before every call
                 self.program.learners = LearnersState(self.model, (), modes=True)
@@ -1214,10 +1252,16 @@ class _CompiledBatches:
     size runs the same code, shuffled or not: one program, plus one for a
     shorter last batch. It is the batch's own graph, so the gradients are
     backward()'s by construction. A batch larger than `MAX_TERMS` (in a run
-    shorter than `LONG_RUN` steps; in a longer one, `NATIVE_MAX_TERMS` where
-    a C compiler is at hand) or than the compiler's limit goes sample by
+    shorter than `LONG_RUN` steps) or than the compiler's limit goes sample by
     sample (`samples`): one program per sample shape, its terms added onto
-    the gradients in backward()'s order.
+    the gradients in backward()'s order. So does every batch of a long run
+    where a C compiler is at hand: in C a whole batch runs no faster than its
+    samples one after another (the cost per line that a whole batch saves
+    Python is gone either way), and its C code, as many times longer as the
+    batch has samples, takes as many times longer to build (regression
+    1-16-16-1, batches of ten: 2.0 s against 0.4 s; a batch of ten digits
+    through 64-32-32-32-10 would be 6 MB of C). A plain SGD step is fused
+    into the call either way (variant 'sgd' or 'batch_sgd').
     """
 
     # Past this size (nodes + edges) Python's compile of a whole batch costs more than the
@@ -1226,19 +1270,15 @@ class _CompiledBatches:
     # full-batch steps, write every weight once per step instead of once per sample).
     MAX_TERMS = 30_000
     LONG_RUN = 1_000
-    # Where a C compiler is at hand, a long run's whole batch past this size also goes sample by sample: its
-    # generated Python would pass the 1.5 MB the C form translates (a batch of ten digits through a
-    # 64-32-32-32-10 net: 94,614, 2.3 MB), where one sample's program gets a C form (rbm's digits nets: 11.1 s
-    # per net either way in Python, 5.1 s sample by sample in C).
-    NATIVE_MAX_TERMS = 50_000
     traced_otherwise = False  # fit's check found the model deciding otherwise than traced
+    calls_per_size: dict[int, dict[str, int]] = {}  # batch size -> {variant: the calls fit will make of it}
 
     def __init__(self, model, loss_fn, samples, steps=0):
         self.model, self.loss_fn, self.samples = model, loss_fn, samples
         if steps < self.LONG_RUN:
             self.max_terms = self.MAX_TERMS
-        else:
-            self.max_terms = self.NATIVE_MAX_TERMS if native_build.compiler() is not None else None
+        else:  # (0: every batch sample by sample)
+            self.max_terms = 0 if native_build.compiler() is not None else None
         self.programs = {}  # batch size -> (program, structures), or None: per sample
         self._unchecked = False
 
@@ -1281,6 +1321,7 @@ class _CompiledBatches:
                 raise CompileError(error) from None
             else:
                 entry = (program, structures)
+                program.expected_calls = self.calls_per_size.get(len(batch), {})
                 self._unchecked = True
             self.programs[len(batch)] = entry
         if entry is None:
@@ -1304,12 +1345,24 @@ class _CompiledBatches:
         return program is not None and program.size * len(batch) > self.max_terms
 
     def checked_program(self, X, y, batch):
-        """(the checked whole-batch program for this batch, its flat arguments), or None."""
+        """(the checked program for this batch, its arguments, False), or None; or, where the batch goes sample
+        by sample and one checked program serves every sample of it, (that program, each sample's flat
+        arguments, True)."""
+        entry = self.programs.get(len(batch), False)
+        if entry is None and not self.unchecked:
+            program, flats = None, []
+            for i in batch:
+                held, flat = self.samples._held(i)
+                if held is None or program is not None and held is not program:
+                    return None
+                program = held
+                flats.append(flat)
+            return program, flats, True
         if not self.ready(batch):
             return None
-        program, structures = self.programs[len(batch)]
+        program, structures = entry
         flat = self._arguments(X, y, batch, structures)
-        return None if flat is None else (program, flat)
+        return None if flat is None else (program, flat, False)
 
     def _arguments(self, X, y, batch, structures):
         flat = self.samples.numbers.batch(batch, structures)
@@ -1417,6 +1470,7 @@ class _CompiledSamples:
 
     MAX_PROGRAMS = 16
     traced_otherwise = False  # fit's check found the model deciding otherwise than traced
+    expected_calls: dict[str, int] = {}  # variant -> the samples fit will run through it
 
     def __init__(self, model, loss, loss_fn, numbers, trained):
         self.model, self.loss_fn, self.numbers = model, loss_fn, numbers
@@ -1527,6 +1581,7 @@ class _CompiledSamples:
                 trace = lambda: compile_function(lambda x: _with_prediction(model(x), loss_fn, t), x)  # noqa: E731
             program = _traced(model, self.trained, trace, (loss_fn,), [x])
             _reads_only(program, self.trained)
+            program.expected_calls = self.expected_calls
             entry = self.programs[key] = (program, structures)
             self.unchecked = True
         program, structures = entry

@@ -430,28 +430,37 @@ def test_a_build_still_running_when_python_exits_is_finished_for_the_next_run(tm
     assert builds == 0 and answered >= 15
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum"])
 @pytest.mark.parametrize("c_compiler", [True, False])
-def test_a_long_runs_batch_too_long_for_the_c_form_goes_sample_by_sample(monkeypatch, c_compiler):
-    """Where a C compiler is at hand, a long run's whole batch past NATIVE_MAX_TERMS trains sample by sample (one
-    sample's program gets a C form; the whole batch's would be too long); the history is the interpreted one."""
+def test_a_long_run_with_a_c_compiler_goes_sample_by_sample(monkeypatch, c_compiler, optimizer):
+    """Where a C compiler is at hand, every batch of a long run trains sample by sample (one sample's program,
+    a loop over the batch in C), plain SGD fused into the call (variant 'batch_sgd'); without one, whole batches.
+    Either way the history and the weights are the interpreted ones, bit for bit."""
     from micrograd_ko import train
 
     if not c_compiler:
         monkeypatch.setenv(native.ENV, "0")
     monkeypatch.setattr(train._CompiledBatches, "LONG_RUN", 10)
-    monkeypatch.setattr(train._CompiledBatches, "NATIVE_MAX_TERMS", 100)
-    per_sample = []
-    real = train._CompiledSamples.step
-    monkeypatch.setattr(train._CompiledSamples, "step", lambda self, *a: per_sample.append(1) or real(self, *a))
-    X, y = datasets.xor()
+    made, variants = [], []
+    original, variant = train._CompiledBatches.__init__, ko.compiler.CompiledFunction._variant
+    monkeypatch.setattr(train._CompiledBatches, "__init__", lambda self, *a: original(self, *a) or made.append(self))
+    monkeypatch.setattr(
+        ko.compiler.CompiledFunction,
+        "_variant",
+        lambda self, name, *a: variants.append(name) or variant(self, name, *a),
+    )
+    X, y = datasets.moons(30, noise=0.1, seed=3)  # batches of 8: 3 of 8, and one of 6
     histories = []
     for compiled in (True, False):
         model = nn.MLP(2, [4, 4, 1], activation="tanh", init="xavier_uniform", seed=4)
-        history = fit(model, X, y, loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=15,
-                      batch_size=4, compile=compiled, progress=False)  # fmt: skip
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9 if optimizer == "momentum" else 0.0)
+        history = fit(model, X, y, loss="mse", optimizer=opt, epochs=15, batch_size=8, compile=compiled, seed=1,
+                      progress=False)  # fmt: skip
         histories.append((history["loss"], [bits(p.data) for p in model.parameters()]))
     assert histories[0] == histories[1]
-    assert (len(per_sample) >= 10) == c_compiler
+    assert (made[0].programs == {8: None, 6: None}) == c_compiler
+    fused = "batch_sgd" if c_compiler else "sgd"
+    assert (variants.count(fused) >= 50) == (optimizer == "sgd")
 
 
 def kernel_of(source, namespace):

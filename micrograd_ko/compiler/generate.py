@@ -208,6 +208,7 @@ def _replayer(op, frozen_data, frozen_locals):
             raise _Bail
         return out, checked
 
+    replay.op = op if frozen_data is None and frozen_locals is None else None  # (the C form may know its rules)
     return replay
 
 
@@ -491,7 +492,7 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
     aux_source = _aux_source(aux, names) if aux is not None else None
 
     def assemble(variant):
-        """variant: 'full', 'forward', 'forward_locals', 'batch', 'forward_batch' or 'sgd'.
+        """variant: 'full', 'forward', 'forward_locals', 'batch', 'forward_batch', 'sgd' or 'batch_sgd'.
 
         'batch' runs the samples of a mini-batch as one loop:
         `compiled(XS, P, output_grad)` returns a list with one result per X in
@@ -513,12 +514,16 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         the update rule of SGD as optim computes it. If a new number would not
         be finite, only the gradients are written (updated False): the
         optimizer's own step then raises (or updates), as in the engine.
+
+        'batch_sgd' is zero_grad, 'batch' and the same SGD step in one call,
+        `compiled(XS, P, output_grad, lr)` -> (list of results, updated): a
+        mini-batch that one program serves sample by sample, stepped at once.
         """
-        batch = variant == "batch"
-        loop = variant in ("batch", "forward_batch")
-        sgd = variant == "sgd"
+        batch = variant in ("batch", "batch_sgd")
+        loop = variant in ("batch", "batch_sgd", "forward_batch")
+        sgd = variant in ("sgd", "batch_sgd")
         with_locals = variant not in ("forward", "forward_batch")
-        backward_too = variant in ("full", "batch", "sgd")
+        backward_too = variant in ("full", "batch", "sgd", "batch_sgd")
         indent = "        " if loop else "    "  # a batch's samples are the body of a loop
         signature = f"{'XS' if loop else 'X'}, P, output_grad" + (", lr" if sgd else "")
         lines = [f"def compiled({signature}):", "    # 순전파 (forward)"]
@@ -529,8 +534,8 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         if loop:
             # the parameters are the same for every sample: checked once
             _emit_check(lines, checked_parameters)
-            if batch:
-                lines.extend(f"    a{k} = P[{k}].grad" for k, _ in touched)
+            if batch:  # (zero_grad's 0.0 where the step is SGD's too)
+                lines.extend(f"    a{k} = {'0.0' if sgd else f'P[{k}].grad'}" for k, _ in touched)
             lines += ["    _results = []", "    for X in XS:"]
         if inputs:
             lines.append(f"{indent}{', '.join(names[id(leaf)] for leaf in inputs)}, = X")
@@ -573,11 +578,8 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
             if not batch:
                 lines.append("    # 모두 유한하면 매개변수의 .grad에 쓰기 (written only after every check)")
                 lines.extend(f"    P[{k}].grad = t{k}" for k, _ in touched)
-            if sgd:
-                lines.append("    # 확률적 경사 하강법 (SGD): 매개변수 ← 매개변수 − 학습률 × 기울기")
-                lines.extend(f"    n{k} = p{k} - lr * t{k}" for k, _ in touched)
-                _emit_check(lines, [f"n{k}" for k, _ in touched], bail=f"return ({result}), False")
-                lines.extend(f"    P[{k}].data = n{k}" for k, _ in touched)
+            if sgd and not batch:
+                _emit_sgd(lines, "t", touched, f"({result})")
                 result = f"({result}), True"
         if loop:
             lines.append(f"{indent}_results.append(({result}))")
@@ -587,6 +589,10 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
             )
             _emit_check(lines, [f"a{k}" for k, _ in touched])
             lines.extend(f"    P[{k}].grad = a{k}" for k, _ in touched)
+            if sgd:
+                _emit_sgd(lines, "a", touched, "_results")
+                lines.append("    return _results, True")
+                return "\n".join(lines) + "\n"
         if loop:
             lines.append("    return _results")
         else:
@@ -617,6 +623,15 @@ def generate_program(tracer, output, inputs, fn, structures, aux, gradients, fal
         (len(forward_nodes), size),
         {main: source},
     )
+
+
+def _emit_sgd(lines, gradient, touched, result):
+    """SGD's step after the gradients are written: `p - lr * gradient` for each, all checked before any is
+    written; if one is not finite, `return result, False` (the optimizer's own step then raises or updates)."""
+    lines.append("    # 확률적 경사 하강법 (SGD): 매개변수 ← 매개변수 − 학습률 × 기울기")
+    lines.extend(f"    n{k} = p{k} - lr * {gradient}{k}" for k, _ in touched)
+    _emit_check(lines, [f"n{k}" for k, _ in touched], bail=f"return {result}, False")
+    lines.extend(f"    P[{k}].data = n{k}" for k, _ in touched)
 
 
 def _truth(result):

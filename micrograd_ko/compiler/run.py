@@ -68,6 +68,11 @@ class CompiledFunction:
     # what fn's code keeps and reads (globals, closure variables, modules' attributes), as traced; None: not watched
     learners = None
 
+    # How much the caller expects to run each variant, {variant: calls}, counted as native.wanted counts (a batch
+    # variant's call over n samples counts n): fit knows its run's length from the start. Past
+    # native.CALLS_BEFORE_BUILD the C form is asked for at the first call, not once the calls so far add up.
+    expected_calls: dict[str, int] = {}
+
     def _state_holds(self):
         """Whether what the trace chose by is as it was: else a call runs interpreted."""
         return self._modes_hold() and (self.learners is None or self.learners.moved() is None)
@@ -117,7 +122,9 @@ class CompiledFunction:
             exec(_code_of(source), namespace)  # noqa: S102 - our own code
             made = self._variants[name] = (namespace["compiled"], source)
             self._without_c.add(name)
-        if name in self._without_c and native.wanted(made[1], samples):  # run often: the same lines as C (native/)
+        if name in self._without_c and native.wanted(
+            made[1], samples, self.expected_calls.get(name, 0)
+        ):  # run often: the same lines as C (native/)
             self._without_c.discard(name)
             function, source = made
             native.faster(function, source, self._namespace, lambda c: self._variants.__setitem__(name, (c, source)))
@@ -254,6 +261,26 @@ class CompiledFunction:
     def _sgd(self, flat, lr, start):
         try:
             return self._variant("sgd")[0](flat, self.parameters, start, lr)
+        except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
+            return None
+
+    def batch_sgd_step(self, flats, lr, output_grad):
+        """zero_grad, `fast_batch(flats, output_grad)` and `optim.SGD(..., lr=lr).step()` as one call (variant
+        'batch_sgd'): (the list of results, updated) as `sgd_step`, or None where it would hand over (nothing
+        is changed then). For a mini-batch this program serves sample by sample."""
+        start = _start_of(output_grad)
+        if start is None or not self._state_holds():
+            return None
+        return self._batch_sgd(flats, lr, start)
+
+    def _batch_sgd_step_watched(self, flats, lr, output_grad):
+        """`batch_sgd_step` for fit, whose own watch has just looked (see `_sgd_step_watched`)."""
+        start = _start_of(output_grad)
+        return self._batch_sgd(flats, lr, start) if start is not None and self._modes_hold() else None
+
+    def _batch_sgd(self, flats, lr, start):
+        try:
+            return self._variant("batch_sgd", len(flats))[0](flats, self.parameters, start, lr)
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
             return None
 

@@ -46,7 +46,7 @@ import os
 import struct
 import threading
 
-from . import build
+from . import build, translator
 from .build import ENV
 from .translator import c_text
 
@@ -103,9 +103,15 @@ def translate(source, namespace):
 _calls: dict[str, int] = {}  # source -> calls so far, while under CALLS_BEFORE_BUILD
 
 
-def wanted(source, samples=1):
+def wanted(source, samples=1, expected=0):
     """Count a call of a program with this text (`samples` calls: a batch variant's loop over that many);
-    whether its C form is wanted now (called often enough, or built already)."""
+    whether its C form is wanted now (called often enough, or built already, or `expected` to be called
+    often enough: fit knows how long its run is)."""
+    if expected >= CALLS_BEFORE_BUILD and build.compiler() is not None:
+        with _lock:
+            _calls.pop(source, None)
+        build.remember(source)
+        return True
     with _lock:  # (fit in one thread, an experiment in another: the oldest text must be forgotten once)
         counted = source in _calls
         if not counted and build.compiler() is not None and (built(source) or build.remembered(source)):
@@ -128,6 +134,11 @@ def built(source):
     return made is not None and build.modules.get(made[1]) is not None
 
 
+def _recorded(source):
+    """`build.recorded(source)` where the translator would take the text (a record is only a translation kept)."""
+    return build.recorded(source) if len(source) <= translator._LARGEST_SOURCE else None
+
+
 def c_function(python_function, source, namespace):
     """The C form of `python_function` (whose text is `source`), built now; None where there is none (no
     compiler, a line this translator does not know, a rule that is not micrograd_ko's own, a failed build).
@@ -137,10 +148,15 @@ def c_function(python_function, source, namespace):
     counts the calls the C code answered)."""
     if build.compiler() is None:
         return None
-    translated = translate(source, namespace)
+    # (built by an earlier run, which recorded it: its module, loaded without translating the text again)
+    translated = _translated.get(source) or _recorded(source) or translate(source, namespace)
     if translated is None:
         build.forget(source)  # (the next run need not ask for it from its first call: it would get none)
         return None
+    if translated[0] is None and not all(name in namespace for name in translated[2]):  # (a record not of this text)
+        translated = translate(source, namespace)
+        if translated is None:
+            return None
     text, module_name, object_names = translated
     objects = tuple(namespace[name] for name in object_names)
     # Asked of each program, not when the text is translated: programs of one text share the translation, and
@@ -148,6 +164,8 @@ def c_function(python_function, source, namespace):
     if not all(type(o) is float or _pure(o) for o in objects):
         build.forget(source)
         return None
+    if text is not None:  # (translated now: recorded before the build, which a run ending now leaves to finish)
+        build.record(source, text, module_name, object_names)
     module = build.module(text, module_name)
     if module is None:
         build.forget(source)

@@ -22,6 +22,7 @@ import functools
 import hashlib
 import importlib.machinery
 import importlib.util
+import json
 import os
 import platform
 import shutil
@@ -210,10 +211,69 @@ def _whole(path):
 def remember(source):
     """Note on disk that a program of the text `source` was called often enough to be built (see `remembered`)."""
     try:
-        with open(_mark(source), "w"):
+        with open(_mark(source), "a"):  # (kept as it is if it holds a `record` already)
             pass
     except OSError:
         pass
+
+
+def record(source, text, module_name, object_names):
+    """Write into the mark of `source` which built module is its C form (`text`, built and loaded just now), so
+    that the next run loads it from the mark (`recorded`) without translating the source again (a large
+    program's translation takes a quarter of a second, in a thread beside the training)."""
+    found = compiler()
+    if found is None or _resolved(os.environ.get(CACHE_ENV)) is None:  # (no cache: nothing is kept)
+        return
+    entry = {"made_by": _made_by(), "file": _file_name(found, text, module_name), "objects": list(object_names)}
+    mark = _mark(source)
+    try:
+        handle, written = tempfile.mkstemp(prefix="building-", dir=os.path.dirname(mark))
+        with os.fdopen(handle, "w") as file:
+            json.dump(entry, file)
+        os.replace(written, mark)
+    except OSError:
+        with contextlib.suppress(OSError, UnboundLocalError):
+            os.remove(written)
+
+
+def recorded(source):
+    """(None, module name, object names) of the C form `record` wrote for `source`, loaded now; or None (none
+    recorded, recorded by another Python, compiler or version of micrograd_ko, or its file gone or damaged)."""
+    try:
+        with open(_mark(source)) as file:
+            entry = json.load(file)
+        name, objects = entry["file"], entry["objects"]
+        if entry["made_by"] != _made_by() or os.sep in name or not name.startswith("_mk_native_"):
+            return None
+        module_name = name.split("-")[0]
+        if not (module_name.isidentifier() and isinstance(objects, list) and all(isinstance(o, str) for o in objects)):
+            return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    path = os.path.join(directory(), name)
+    with _lock:
+        if module_name in modules:
+            return (None, module_name, tuple(objects)) if modules[module_name] is not None else None
+    if not _whole(path):
+        return None
+    try:
+        loaded = _load(module_name, path)
+    except (OSError, ImportError):
+        return None
+    with _lock:
+        modules.setdefault(module_name, loaded)
+    return None, module_name, tuple(objects)
+
+
+@functools.lru_cache(maxsize=1)
+def _made_by():
+    """A hash of what makes a source's C form: the compiler, its flags, Python, the translator and its runtime."""
+    package = os.path.dirname(__file__)
+    parts = [*(compiler() or ()), *_FLAGS, sys.version, platform.machine(), _suffix()]
+    for name in ("translator.py", "runtime.c"):
+        with open(os.path.join(package, name), "rb") as file:
+            parts.append(hashlib.sha256(file.read()).hexdigest())
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def remembered(source):

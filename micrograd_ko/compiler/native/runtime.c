@@ -223,6 +223,148 @@ OPTIMIZED static int mk_set_many(PyObject *P, const Py_ssize_t *index, Py_ssize_
     return 0;
 }
 
+/* The rules of the built-in losses (losses.py), the same float operations in the same order: a loss node's
+   number into *out and its local derivatives into slopes[0..m-1], from its m parents' numbers; 0 where the
+   Python rule would raise or give a number that is not finite (the Python code then decides). */
+
+/* Python's max(xs): the first item, replaced by every later one greater. */
+OPTIMIZED static double mk_max(const double *xs, Py_ssize_t n)
+{
+    double m = xs[0];
+    for (Py_ssize_t j = 1; j < n; j++)
+        if (xs[j] > m) m = xs[j];
+    return m;
+}
+
+/* math.log1p(x) for x > -1 (CPython keeps the sign of a zero itself). */
+OPTIMIZED static double mk_log1p(double x)
+{
+    return x == 0.0 ? x : log1p(x);
+}
+
+/* losses._mean(terms, square): the terms scaled by a power of two, summed (fsum), scaled back. */
+OPTIMIZED static int mk_mean(double *terms, Py_ssize_t n, int square, double *out)
+{
+    double biggest = fabs(terms[0]);
+    for (Py_ssize_t j = 1; j < n; j++)
+        if (fabs(terms[j]) > biggest) biggest = fabs(terms[j]);
+    if (!isfinite(biggest)) return 0;
+    if (biggest == 0.0) { *out = 0.0; return 1; }
+    int exponent;
+    frexp(biggest, &exponent);
+    for (Py_ssize_t j = 0; j < n; j++) {
+        terms[j] = ldexp(terms[j], -exponent);
+        if (square) terms[j] = terms[j] * terms[j];
+    }
+    if (square) exponent *= 2;
+    double total = mk_fsum(terms, n);
+    if (isnan(total)) return 0;
+    *out = ldexp(total / (double)n, exponent);
+    return isfinite(*out);
+}
+
+/* MSE: mean of (p_i - t_i)^2; slopes 2 (p_i - t_i) / n and their negatives. */
+OPTIMIZED static int mk_mse(const double *in, Py_ssize_t m, double *out, double *slopes, double *scratch)
+{
+    Py_ssize_t n = m / 2;
+    if (n < 1 || m != 2 * n) return 0;
+    for (Py_ssize_t i = 0; i < n; i++) scratch[i] = in[i] - in[n + i];
+    if (!mk_mean(scratch, n, 1, out)) return 0;
+    double two_over_n = 2.0 / (double)n;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double d = (in[i] - in[n + i]) * two_over_n;
+        slopes[i] = d;
+        slopes[n + i] = -d;
+    }
+    return 1;
+}
+
+/* BCE: mean of (t - 1) log(1 - p) - t log p, each log at least log_min; slopes (p - t) / max(p (1 - p), eps) / n. */
+OPTIMIZED static int mk_bce(const double *in, Py_ssize_t m, double *out, double *slopes, double *scratch,
+                            double log_min, double eps)
+{
+    Py_ssize_t n = m / 2;
+    if (n < 1 || m != 2 * n) return 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double p = in[i], t = in[n + i];
+        if (!(0.0 <= t && t <= 1.0 && 0.0 <= p && p <= 1.0)) return 0; /* (the rule's ValueError) */
+        double log_p = log_min, log_q = log_min;
+        if (p > 0.0) { double l = log(p); log_p = log_min > l ? log_min : l; }
+        if (p < 1.0) { double l = mk_log1p(-p); log_q = log_min > l ? log_min : l; }
+        scratch[i] = (t - 1.0) * log_q - t * log_p;
+    }
+    if (!mk_mean(scratch, n, 0, out)) return 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double p = in[i], t = in[n + i];
+        double q = p * (1.0 - p);
+        slopes[i] = (p - t) / (q > eps ? q : eps) / (double)n;
+        slopes[n + i] = 0.0;
+    }
+    for (Py_ssize_t j = 0; j < m; j++)
+        if (!isfinite(slopes[j])) return 0;
+    return 1;
+}
+
+/* losses._exp_of_difference: e^(x - shift) with the rounding of the subtraction undone. */
+OPTIMIZED static double mk_exp_of_difference(double x, double shift, double underflow)
+{
+    double d = x - shift;
+    if (d < underflow) return 0.0;
+    double back = d + shift;
+    double error = (x - back) - (shift - (back - d));
+    double e = exp(d);
+    return e + e * error;
+}
+
+/* Cross-entropy of logits in[0..n-1] and the class index in[n]: (max - x_k) + log1p(the other e^(x - max));
+   slopes softmax(x)_j, and minus the sum of the others at k, then 0 for the index. */
+OPTIMIZED static int mk_cross_entropy(const double *in, Py_ssize_t m, double *out, double *slopes, double *scratch,
+                                      double underflow)
+{
+    Py_ssize_t n = m - 1;
+    if (n < 1) return 0;
+    for (Py_ssize_t j = 0; j < m; j++)
+        if (!isfinite(in[j])) return 0;
+    double index = in[n];
+    if (!(index >= 0.0 && index < (double)n && index == floor(index))) return 0; /* (the rule's ValueError) */
+    Py_ssize_t k = (Py_ssize_t)index;
+    double shift = mk_max(in, n);
+    double gap = shift - in[k];
+    if (!isfinite(gap)) return 0;
+    Py_ssize_t top = k;
+    if (gap != 0.0)
+        for (top = 0; in[top] != shift; top++) {}
+    Py_ssize_t count = 0;
+    for (Py_ssize_t j = 0; j < n; j++)
+        if (j != top) scratch[count++] = mk_exp_of_difference(in[j], shift, underflow);
+    double rest = count ? mk_fsum(scratch, count) : 0.0;
+    if (isnan(rest)) return 0;
+    *out = gap + mk_log1p(rest);
+    if (!isfinite(*out)) return 0;
+    /* softmax_of: e^(x - max) (0 below the underflow), their sum left to right, each divided by it */
+    double total = 0.0;
+    for (Py_ssize_t j = 0; j < n; j++) {
+        double d = in[j] - shift;
+        slopes[j] = d < underflow ? 0.0 : exp(in[j] - shift);
+        total = j == 0 ? slopes[0] : total + slopes[j];
+    }
+    for (Py_ssize_t j = 0; j < n; j++) slopes[j] = slopes[j] / total;
+    if (n == 1) {
+        slopes[0] = 0.0;
+    } else {
+        count = 0;
+        for (Py_ssize_t j = 0; j < n; j++)
+            if (j != k) scratch[count++] = slopes[j];
+        double others = mk_fsum(scratch, count);
+        if (isnan(others)) return 0;
+        slopes[k] = -others;
+    }
+    slopes[n] = 0.0;
+    for (Py_ssize_t j = 0; j < m; j++)
+        if (!isfinite(slopes[j])) return 0;
+    return 1;
+}
+
 /* Each takes the names of the numbers it keeps (the translator's temporaries, `mk_k...`: counted with the
    function's other numbers, and kept where they are; a local of the macro's own would be one more stack slot
    per use at -O0, uncounted). */

@@ -15,6 +15,8 @@ import math
 import re
 from importlib import resources
 
+from ... import engine, losses
+
 # Past this many characters of generated Python a build costs more than most runs could win back: gcc took
 # 40 s and 1.2 GB to build the 6 MB of C of one SGD step over a batch of ten digits through a 64-32-32-32-10
 # network (2.3 MB of Python), where 1.7 MB of C (a sample at a time) took 6 s.
@@ -269,6 +271,8 @@ class _Translator:
             items = [self._made(e, numbers) for e in node.elts]
             tuple_ = int(isinstance(node, ast.Tuple))
             return f"mk_new({tuple_}, {len(items)}{''.join(', ' + item for item in items)})"
+        if isinstance(node, ast.Name) and node.id == "_results":  # (the list the loop appended to)
+            return "Py_NewRef(_results)"
         if isinstance(node, ast.Constant) and type(node.value) is bool:
             return "Py_NewRef(Py_True)" if node.value else "Py_NewRef(Py_False)"
         t = self.fresh()
@@ -422,13 +426,30 @@ class _Translator:
             self.emit(f"{name} = mk_xd[{k}];", depth)
 
     def callback(self, names, call, depth):
-        """`v, d = _replay([...])`: micrograd_ko's own rule, called with the floats; its slopes kept in an array."""
+        """`v, d = _replay([...])`: micrograd_ko's own rule, called with the floats; its slopes kept in an array.
+        A built-in loss's rule is runtime.c's (`_RULES_IN_C`), without a call of Python."""
         function = self.namespace.get(call.func.id)
         if not (call.func.id.startswith("_replay") and callable(function)) or call.keywords or len(call.args) != 1:
             raise _Untranslatable(f"callback {call.func.id}")
         if len(names) != 2 or not isinstance(call.args[0], ast.List):
             raise _Untranslatable("callback form")
         value, slopes = names
+        rule = _rule_in_c(getattr(function, "op", None))
+        if rule is not None:
+            c_rule, constants = rule
+            size = len(call.args[0].elts)
+            self.doubles[value] = None
+            self.arrays[slopes] = size
+            self.scratch = max(self.scratch, size)
+            parents = self.fresh(size)
+            self.emit("{", depth)
+            self.emit(
+                "  " + " ".join(f"{parents}[{k}] = {self.expr(e)};" for k, e in enumerate(call.args[0].elts)), depth
+            )
+            extra = "".join(f", {_hex(c)}" for c in constants)
+            self.emit(f"  if (!{c_rule}({parents}, {size}, &{value}, {slopes}, mk_scratch{extra})) goto unsure;", depth)
+            self.emit("}", depth)
+            return
         self.objects.append(call.func.id)
         k = len(self.objects) - 1
         size = len(call.args[0].elts)
@@ -595,6 +616,29 @@ class _Translator:
             "}",
         ]
         return "\n".join(self.statics + head + self.lines + tail) + "\n"
+
+
+# The built-in losses whose rules runtime.c computes too (mk_mse, ...), with the numbers their Python rules read:
+# a replay of one of these ops whose rules are still the ones losses.py made (taken here, at import) runs them.
+_RULES_IN_C = [
+    (losses.MSE, losses.MSE.forward, losses.MSE.derivative, "mk_mse", ()),
+    (losses.BCE, losses.BCE.forward, losses.BCE.derivative, "mk_bce", (losses._BCE_LOG_MIN, losses._BCE_EPS)),
+    (
+        losses.CROSS_ENTROPY,
+        losses.CROSS_ENTROPY.forward,
+        losses.CROSS_ENTROPY.derivative,
+        "mk_cross_entropy",
+        (engine._EXP_UNDERFLOW,),
+    ),
+]
+
+
+def _rule_in_c(op):
+    """(runtime.c's function, its constants) for the rules of `op`, or None."""
+    for row, forward, derivative, c_rule, constants in _RULES_IN_C:
+        if op is row and op.forward is forward and op.derivative is derivative:
+            return c_rule, constants
+    return None
 
 
 def _effects(node):
