@@ -549,3 +549,41 @@ def test_the_two_sides_of_an_operation_keep_pythons_order_only_where_it_can_matt
 
     node = ast.parse(expression, mode="eval").body
     assert _order_matters(node.left, node.right) is matters
+
+
+def test_a_fused_batch_whose_mean_loss_is_beyond_the_floats_is_undone_and_raised_as_the_engine_raises(monkeypatch):
+    """A batch served sample by sample, SGD fused (variant 'batch_sgd'): each sample's loss fits a float, their
+    sum does not (a bias of 1.2e154, set by the accuracy function after the program was trusted). The fused call
+    has stepped already; fit undoes it, and the engine's step raises. Weights and gradients as compile=False."""
+    from micrograd_ko import train
+
+    monkeypatch.setattr(train._CompiledBatches, "LONG_RUN", 2)
+    undone = []
+    real_sum = train.value_sum
+
+    def summed(values):
+        try:
+            return real_sum(values)
+        except OverflowError:
+            undone.append(sys._getframe(1).f_code.co_name)
+            raise
+
+    monkeypatch.setattr(train, "value_sum", summed)
+    X, y = [[1.0], [0.5], [-0.5], [0.25]] * 2, [0.0] * 8
+    outcomes = []
+    for compiled in (True, False):
+        model = nn.MLP(1, [1], seed=0)
+        calls = []
+
+        def accuracy(p, t):
+            calls.append(1)
+            if len(calls) == 9:  # after the second epoch's (first fused) step
+                model.parameters()[-1].data = 1.2e154
+            return True
+
+        with pytest.raises(FloatingPointError):
+            fit(model, X, y, loss="mse", optimizer=optim.SGD(model.parameters(), lr=1e-160), epochs=3, batch_size=8,
+                shuffle=False, compile=compiled, progress=False, accuracy=accuracy)  # fmt: skip
+        outcomes.append([(bits(p.data), bits(p.grad)) for p in model.parameters()])
+    assert outcomes[0] == outcomes[1]
+    assert undone[0] == "_fused"

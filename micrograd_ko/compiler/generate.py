@@ -19,7 +19,7 @@ import numbers
 import operator
 import struct
 
-from .. import engine
+from .. import engine, losses
 from ..engine import _LARGEST, Value, topological_order
 from ..i18n import bilingual
 from .errors import CompileError, _Bail, _GuardMiss
@@ -176,6 +176,9 @@ def _rows_as_checked():
     if not all(getattr(module, name, _GONE) is function for module, name, function in _CALLED):
         return set()
     return {key for key, (row, rules) in _CHECKED_RULES.items() if all(map(operator.is_, _rules(row), rules))}
+
+
+_LOSS_ROWS = {id(losses.MSE): "mse", id(losses.BCE): "bce", id(losses.CROSS_ENTROPY): "cross_entropy"}
 
 
 def _replayer(op, frozen_data, frozen_locals):
@@ -841,7 +844,10 @@ def _emit_node(prog, node, names):
             same = False
         if not same:
             frozen_locals = stored
-    replay = prog.constant(_replayer(op, frozen_data, frozen_locals), "replay")
+    replayer = _replayer(op, frozen_data, frozen_locals)
+    # (a built-in loss's replay is named after it, `_replay_mse3`: programs of one text then replay the same
+    # rules, which the C form may compute itself; no other op's name reaches the text)
+    replay = prog.constant(replayer, f"replay_{_LOSS_ROWS[id(op)]}_" if id(replayer.op) in _LOSS_ROWS else "replay")
     d = f"d{out[1:]}"
     emit(("value", f"{out}, {d} = {replay}([{', '.join(args)}])"))
     emit(("end", ""))

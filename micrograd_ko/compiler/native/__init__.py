@@ -16,8 +16,12 @@ Why the numbers are the same, bit for bit:
   module calls itself (called when the program runs, also on a constant: gcc
   does not compute them while building); `fsum` is CPython's algorithm (Shewchuk's partials),
   which rounds the exact sum correctly, so any correct implementation agrees;
-- every operation is the generated line's own, in the same order (operands
-  are evaluated left to right, as Python does).
+- every operation is the generated line's own, in the same order (where
+  the order of two operands could change the answer, a `:=` on one side of
+  a name the other reads, they are evaluated left to right, as Python does);
+- the rules of the built-in losses (mse, bce, cross_entropy) are runtime.c's
+  own C functions, the float operations of losses.py in the same order (a
+  replay of any other op calls its Python rule).
 
 Where the C code is not *sure* to give what the Python code gives, it does not
 guess: an argument or a parameter's number that is not a plain float, a
@@ -33,6 +37,12 @@ What is not translated (the Python function is used as it is): any line
 outside the forms the generator writes, and any call of a function that is
 not micrograd_ko's own (a rule of the learner's may print or draw random
 numbers; the C code, which may call it and then hand over, would call it twice).
+
+When: a program called often enough (`CALLS_BEFORE_BUILD`, counted per
+sample), or one its caller expects to call that often (fit knows its run's
+length: a long run's program is built from its first call). A build is kept
+on disk with a record of the text it came from (`build.record`): the next
+run loads it at its first call, without translating again.
 
 The package: `translator.py` writes a generated function's text as C (after
 `runtime.c`, the C side's own helpers), `build.py` builds and loads it, and
@@ -164,6 +174,8 @@ def c_function(python_function, source, namespace):
     if not all(type(o) is float or _pure(o) for o in objects):
         build.forget(source)
         return None
+    if not all(translator.rule_holds(name, o) for name, o in namespace.items() if name.startswith("_replay_")):
+        return None  # (a built-in loss's rules replaced since: its C rule is not this program's)
     if text is not None:  # (translated now: recorded before the build, which a run ending now leaves to finish)
         build.record(source, text, module_name, object_names)
     module = build.module(text, module_name)

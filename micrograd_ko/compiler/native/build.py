@@ -12,6 +12,9 @@ was built from; the ones used longest ago are removed beyond `KEPT_ON_DISK`.
 A file ends with the sha256 of the rest and is loaded only if it holds: one
 cut short (power lost, a full disk) would be a bus error that ends the process,
 and is built again instead. Without a home directory there is no cache.
+Beside the modules, a small file per generated text (`source-<hash>`) notes
+that it was worth building and, once translated, which module is its C form
+(`record`, `recorded`), for the micrograd_ko, Python and compiler that made it.
 """
 
 from __future__ import annotations

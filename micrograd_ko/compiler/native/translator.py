@@ -435,7 +435,7 @@ class _Translator:
             raise _Untranslatable("callback form")
         value, slopes = names
         rule = _rule_in_c(getattr(function, "op", None))
-        if rule is not None:
+        if rule is not None and rule_holds(call.func.id, function):
             c_rule, constants = rule
             size = len(call.args[0].elts)
             self.doubles[value] = None
@@ -639,6 +639,17 @@ def _rule_in_c(op):
         if op is row and op.forward is forward and op.derivative is derivative:
             return c_rule, constants
     return None
+
+
+def rule_holds(name, replay):
+    """Whether a replay named after a built-in loss (`_replay_mse3`) replays that loss with its own rules, which
+    the C text of its program computes itself. Programs of one text share its C text: each program's namespace
+    is asked (`native.c_function`), as the translation saw only the first's."""
+    loss = re.fullmatch(r"_replay_(\w+?)_\d+", name)
+    if loss is None:
+        return True
+    rule = _rule_in_c(getattr(replay, "op", None))
+    return rule is not None and rule[0] == f"mk_{loss.group(1)}"
 
 
 def _effects(node):
