@@ -35,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -114,6 +115,14 @@ def _run(tree, module, call, workdir, child, env):
     return out
 
 
+def _wait_for_builds(folder, limit=120):
+    """Wait until the builds a run left going in the background (`building-*` files) are done: the timed runs of
+    --warm should find them whole on disk, as a run some time after the one before would."""
+    deadline = time.monotonic() + limit
+    while any(name.startswith("building-") for name in os.listdir(folder)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
 def compare(old_hashes, new_hashes):
     """'yes' if every entry of `.numbers` is equal, else which entries differ and which are equal."""
     keys = list(dict.fromkeys([*old_hashes, *new_hashes]))
@@ -137,6 +146,7 @@ def measure(name, call, module, trees, rounds, workdir, old_label, in_code=False
     runs = {"old": [], "new": []}
     if warm is not None:
         run(trees["new"], module, call, workdir, cache=warm)
+        _wait_for_builds(warm)
     for r in range(rounds):
         for version in ("old", "new") if r % 2 == 0 else ("new", "old"):
             runs[version].append(run(trees[version], module, call, workdir, cache=warm if version == "new" else None))

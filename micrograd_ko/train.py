@@ -179,7 +179,7 @@ def fit(
         if isinstance(compiled, _CompiledBatches):
             whole = "sgd" if fused else "full"
             compiled.calls_per_size = {batch_size: {whole: epochs * full_batches}, last: {whole: epochs}}
-        if validation_data is not None:
+        if validation_data is not None and isinstance(predict, _CompiledForward):
             predict.expected_calls = {"forward_batch": epochs * len(validation_data[0])}
     model.train()  # (evaluate puts the mode back as it found it; an accuracy function of the learner's may not)
     # (_batch_loss: what an interpreted step runs and, through _mean_loss, what the compiled batches trace: the

@@ -170,12 +170,14 @@ times a weight (an MLP's first layer), the code checks one bound instead of
 summing them all (`generate._LeafBound`), and where the bound cannot prove
 them finite the engine decides.
 
-What `fit` runs: a mini-batch too large to compile whole goes sample by
-sample through one generated loop (`fast_batch`, variant 'batch': the
-weights read and their gradients written once per batch), and plain SGD is
-fused into a whole batch's program (`sgd_step`, variant 'sgd': zero_grad,
-forward, backward and `p - lr * gradient` in one function). Each is checked
-against the engine by fit before it is trusted (see `train.py`).
+What `fit` runs: a mini-batch too large to compile whole (or any batch of
+a long run where the C form below is at hand) goes sample by sample through
+one generated loop (`fast_batch`, variant 'batch': the weights read and
+their gradients written once per batch), and plain SGD is fused into the
+call (`sgd_step`, variant 'sgd', over a whole batch's program: zero_grad,
+forward, backward and `p - lr * gradient` in one function; `batch_sgd_step`,
+variant 'batch_sgd', over the loop). Each is checked against the engine by
+fit before it is trusted (see `train.py`).
 
 The engine reports node building, `.data` reads and comparisons of the
 tracing thread only (`engine.observe`), so other threads may go on computing.
@@ -245,19 +247,22 @@ record what the engine reports), `generate` (write the source) and `run`
 `native` (a package: translate, build), is optional: where a C compiler and
 Python's headers are at hand (x86-64 or 64-bit ARM), a program text called
 3,000 times (a mini-batch's call counts once per sample; fit's steps, an
-experiment's seeds) is translated line by line from its generated Python to
-C and built in a thread of its own. The C code computes the same float
+experiment's seeds), or that fit expects to call that often (it knows its
+run's length), is translated line by line from its generated Python to C
+and built in a thread of its own. The C code computes the same float
 operations in the same order (C doubles are Python's floats; `exp`, `log`,
 `tanh` are the C library's, as Python's `math` calls; fsum is CPython's
-algorithm) and answers only where it is sure to give the Python function's
+algorithm; the built-in losses' rules are the float operations of
+losses.py) and answers only where it is sure to give the Python function's
 answer: anything else (a number not finite, a guard, an argument that is no
 float) it hands to the Python function before writing anything that function
 reads (a program that could not is not translated). Its first
 answer is computed by the Python function too, from the same state, and the
 C code is used only if the two agree bit for bit. Built modules are kept on
 disk (`~/.cache/micrograd_ko/c`; MICROGRAD_KO_CACHE names another directory,
-=0 none), so the next run of a program built before uses its C code from the
-first call. MICROGRAD_KO_NATIVE=0 turns it off.
+=0 none) with a record of the text each came from, so the next run of a
+program built before loads its C code at the first call, without translating
+it again. MICROGRAD_KO_NATIVE=0 turns it off.
 """
 
 from __future__ import annotations
