@@ -285,6 +285,23 @@ def test_a_mini_batch_call_counts_once_per_sample(monkeypatch):
     assert len(asked) == 1  # 120 samples: its C form is asked for
 
 
+def test_a_program_its_caller_expects_to_run_long_is_built_from_its_first_call(monkeypatch):
+    """fit knows how long its run is: a variant expected to run CALLS_BEFORE_BUILD samples or more asks for its C
+    form at its first call; one expected to run fewer counts its calls as before."""
+    monkeypatch.setattr(native, "CALLS_BEFORE_BUILD", 100)
+    asked = []
+    monkeypatch.setattr(native, "faster", lambda function, source, namespace, install: asked.append(source))
+    for expected, wanted_at_once in ((100, True), (99, False)):
+        w = Value(0.5 + expected)  # (another text each time)
+        step = ko.compile(lambda x, w=w: (w * x * float(expected)).tanh(), 1.0)
+        step.expected_calls = {"batch": expected}
+        asked.clear()
+        step.fast_batch([[0.25]])
+        assert bool(asked) == wanted_at_once
+        step.fast_forward_batch([[0.25]])  # (another variant: not expected to run long)
+        assert len(asked) == int(wanted_at_once)
+
+
 def test_the_c_form_is_built_in_a_thread_of_its_own(monkeypatch):
     """Outside the tests' `sync` setting the build runs in a background thread, and its C form is then used."""
     monkeypatch.delenv(native.ENV, raising=False)
@@ -312,13 +329,17 @@ from micrograd_ko import Value
 
 if sys.argv[1] == "first":
     native.CALLS_BEFORE_BUILD = 0
-runs = []
-real = build._compile
+if sys.argv[1] == "another version":  # (a record made by another micrograd_ko, Python or compiler)
+    build._made_by = lambda: "another"
+runs, translated = [], []
+real, real_text = build._compile, native.c_text
 build._compile = lambda *args: runs.append(1) or real(*args)
+native.c_text = lambda *args: translated.append(1) or real_text(*args)
 w = Value(0.5)
 step = ko.compile(lambda x: (w * x).tanh(), 1.0)
 out = [step(0.1 * k) for k in range(20)]
-print(json.dumps([len(runs), getattr(step._variant("full")[0], "answered", 0), [x.hex() for x in out]]))
+answered = getattr(step._variant("full")[0], "answered", 0)
+print(json.dumps([len(runs), answered, [x.hex() for x in out], len(translated)]))
 """
 
 
@@ -327,14 +348,17 @@ def test_a_built_module_is_kept_on_disk_and_loaded_by_the_next_process(tmp_path)
     directory without running the compiler, with the same numbers (its default threshold of calls unmet)."""
     env = {**os.environ, native.ENV: "sync", "MICROGRAD_KO_CACHE": str(tmp_path / "cache")}
     runs = []
-    for which in ("first", "next"):
+    for which in ("first", "next", "another version"):
         done = subprocess.run([sys.executable, "-c", NEXT_PROCESS, which], env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         runs.append(json.loads(done.stdout))
-    (first_builds, first_answered, first_out), (next_builds, next_answered, next_out) = runs
-    assert first_builds == 1 and first_answered >= 15
-    assert next_builds == 0 and next_answered >= 15  # loaded, not built; wanted from its first call
-    assert next_out == first_out == [math.tanh(0.5 * (0.1 * k)).hex() for k in range(20)]
+    (first_builds, first_answered, first_out, first_translated), next_run, other_run = runs
+    assert first_builds == 1 and first_answered >= 15 and first_translated == 1
+    # loaded, not built, and not translated either (its record names the module); wanted from its first call
+    assert next_run[0] == 0 and next_run[1] >= 15 and next_run[3] == 0
+    # a record another version made is not trusted: translated again (the same C text: loaded, not built)
+    assert other_run[0] == 0 and other_run[1] >= 15 and other_run[3] == 1
+    assert next_run[2] == other_run[2] == first_out == [math.tanh(0.5 * (0.1 * k)).hex() for k in range(20)]
     kept = os.listdir(tmp_path / "cache")
     assert sum(name.startswith("_mk_native_") for name in kept) == 1
     assert not [name for name in kept if name.startswith("building-")]
