@@ -611,3 +611,61 @@ def test_a_fused_batch_whose_mean_loss_is_beyond_the_floats_is_undone_and_raised
         outcomes.append([(bits(p.data), bits(p.grad)) for p in model.parameters()])
     assert outcomes[0] == outcomes[1]
     assert undone[0] == "_fused"
+
+
+EDGES = [0.0, -0.0, 1.0, -1.0, 2.5, 40.0, -40.0, 700.0, -745.5, -746.0, 1e308, -1e308, 5e-324, 1e-320]
+
+
+def loss_program(loss, n):
+    """A compiled `t -> loss(w, t)` whose predictions are the n parameters themselves, with its C form (the loss's
+    rule computed in C: the C text calls runtime.c's function for it, no Python)."""
+    w = [Value(0.1 * k) for k in range(n)]  # (probabilities, for bce)
+    if loss == "cross_entropy":
+        step = ko.compile(lambda t: losses.cross_entropy(w, t), 0)
+    else:
+        step = ko.compile(lambda t: getattr(losses, loss)(w, t), [0.5] * n)
+    python_function, c = both(step, "full")
+    text = native.translate(step._variant("full")[1], step._namespace)[0]
+    assert f"mk_{loss}(" in text and "PyObject_CallOneArg" not in text
+    return step, python_function, c, w
+
+
+@FUZZ
+@given(
+    st.sampled_from(["mse", "bce", "cross_entropy"]),
+    st.integers(1, 8),
+    st.lists(
+        st.lists(st.one_of(st.sampled_from(EDGES), mst.values(-40.0, 3.0)), min_size=8, max_size=8),
+        min_size=3,
+        max_size=6,
+    ),  # fmt: skip
+    st.lists(st.sampled_from([0.0, -0.0, 1.0, 0.25, 1.5, 2.0, 3.0, -1.0, 0.5]), min_size=6, max_size=6),
+)
+def test_a_loss_rule_in_c_answers_what_python_answers(loss, n, rows, targets):
+    """mse, bce and cross-entropy computed by runtime.c (value, every slope, hence every gradient) against the
+    rules of losses.py, at the float edges (ties for the largest logit, ±0, underflowing exponentials,
+    overflowing gaps, targets and class indices out of range or not integers): the same bits, or a hand-over."""
+    step, python_function, c, _ = loss_program(loss, n)
+    for k, row in enumerate(rows):
+        data = row[:n]
+        if loss == "bce":
+            data = [abs(x) / (1.0 + abs(x)) if abs(x) <= 1e300 else 1.0 for x in data]  # probabilities, 0 and 1 too
+        target = targets[k] if loss == "cross_entropy" else [targets[(k + j) % 6] for j in range(n)]
+        flat = [target] if loss == "cross_entropy" else target
+        agree(python_function, c, (flat, step.parameters, 1.0), step.parameters, [(d, 0.0) for d in data])
+
+
+@pytest.mark.parametrize("loss", ["mse", "bce", "cross_entropy"])
+def test_a_loss_rule_in_c_answers_ordinary_calls(loss):
+    """The C rule answers (no hand-over) ordinary calls, and sums as Python does: cross-entropy of [0, 0, -37, -37]
+    for class 0 sums 1 + 8.5e-17 + 8.5e-17 with fsum, 1.0000000000000002 (1.0 added one at a time)."""
+    step, python_function, c, w = loss_program(loss, 4)
+    rows = [([0.1 * k, 0.3, 0.9 - 0.05 * k, 0.2], k % 4) for k in range(10)] + [([0.0, 0.0, -37.0, -37.0], 0)]
+    answered = 0
+    for data, k in rows:
+        if loss == "bce":
+            data = [min(abs(d), 1.0) for d in data]
+        flat = [float(k)] if loss == "cross_entropy" else [0.0, 1.0, 0.5, 1e-16]
+        state = [(data[w.index(p)], 0.0) for p in step.parameters]  # (the parameters in the program's order)
+        answered += agree(python_function, c, (flat, step.parameters, 1.0), step.parameters, state)
+    assert answered == len(rows)
