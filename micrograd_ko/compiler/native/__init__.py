@@ -122,20 +122,23 @@ def wanted(source, samples=1, expected=0):
             _calls.pop(source, None)
         build.remember(source)
         return True
-    with _lock:  # (fit in one thread, an experiment in another: the oldest text must be forgotten once)
+    with _lock:
         counted = source in _calls
-        if not counted and build.compiler() is not None and (built(source) or build.remembered(source)):
-            return True  # built before, or called often enough before: by this process, or by an earlier one
+    # (the disk is asked outside the lock, which other threads' calls wait for: once per text, at its first call)
+    if not counted and build.compiler() is not None and (built(source) or build.remembered(source)):
+        return True  # built before, or called often enough before: by this process, or by an earlier one
+    with _lock:  # (fit in one thread, an experiment in another: the oldest text must be forgotten once)
+        new = source not in _calls
         calls = _calls.get(source, 0) + samples
         if calls < CALLS_BEFORE_BUILD:
             _calls[source] = calls
-            if not counted and len(_calls) > _TRANSLATED_KEPT:  # (the texts counted longest ago are forgotten)
+            if new and len(_calls) > _TRANSLATED_KEPT:  # (the texts counted longest ago are forgotten)
                 del _calls[next(iter(_calls))]
             return False
         _calls.pop(source, None)
-        if build.compiler() is not None:
-            build.remember(source)  # (for the next run: built from its first call)
-        return True
+    if build.compiler() is not None:
+        build.remember(source)  # (for the next run: built from its first call)
+    return True
 
 
 def built(source):
