@@ -439,7 +439,8 @@ def test_a_build_still_running_when_python_exits_is_finished_for_the_next_run(tm
     cache = tmp_path / "cache"
     env = {**os.environ, native.ENV: "1", "MICROGRAD_KO_CACHE": str(cache)}  # (built in a thread of its own)
     script = NEXT_PROCESS.replace('if sys.argv[1] == "first":', 'if sys.argv[1] == "exit at once":')
-    script = script.replace("runs = []", EXIT_ONCE_THE_COMPILER_RUNS + "runs = []")
+    script = script.replace("runs, translated = [], []", EXIT_ONCE_THE_COMPILER_RUNS + "runs, translated = [], []")
+    assert "start_and_exit" in script
     script = script.replace("out = [step(0.1 * k) for k in range(20)]", "out = [step(0.1 * k) for k in range(20)]\n"
                             "if sys.argv[1] == 'exit at once':\n    threading.Event().wait(60)")  # fmt: skip
     done = subprocess.run([sys.executable, "-c", script, "exit at once"], env=env, capture_output=True, text=True)
@@ -450,7 +451,7 @@ def test_a_build_still_running_when_python_exits_is_finished_for_the_next_run(tm
         time.sleep(0.1)
     env[native.ENV] = "sync"
     done = subprocess.run([sys.executable, "-c", script, "next"], env=env, capture_output=True, text=True)
-    builds, answered, _ = json.loads(done.stdout)
+    builds, answered, _, _ = json.loads(done.stdout)
     assert builds == 0 and answered >= 15
 
 
