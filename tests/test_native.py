@@ -285,6 +285,21 @@ def test_a_mini_batch_call_counts_once_per_sample(monkeypatch):
     assert len(asked) == 1  # 120 samples: its C form is asked for
 
 
+def test_one_call_over_many_samples_starts_no_build(monkeypatch):
+    """A single prediction over a large grid (a drawing of the decision boundary) counts its samples but asks
+    for no C form: one call is no sign of more. A second call does."""
+    monkeypatch.setattr(native, "CALLS_BEFORE_BUILD", 100)
+    asked = []
+    monkeypatch.setattr(native, "faster", lambda function, source, namespace, install: asked.append(source))
+    w = Value(0.75)
+    step = ko.compile(lambda x: (w * x).sigmoid(), 1.0, gradients=False)
+    grid = [[0.01 * k] for k in range(300)]
+    assert step.fast_forward_batch(grid) is not None
+    assert asked == []
+    step.fast_forward_batch(grid[:10])
+    assert len(asked) == 1
+
+
 def test_a_program_its_caller_expects_to_run_long_is_built_from_its_first_call(monkeypatch):
     """fit knows how long its run is: a variant expected to run CALLS_BEFORE_BUILD samples or more asks for its C
     form at its first call; one expected to run fewer counts its calls as before."""

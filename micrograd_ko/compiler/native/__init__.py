@@ -64,7 +64,9 @@ from .translator import c_text
 # experiment trains the same network shape once per seed) is built as C. Translating and building cost about
 # as much as a thousand or two calls of a large program, and the build runs beside them: a text called fewer
 # times than this would rarely pay for it (the output experiment trains each of its networks 2,000 steps).
-# A batch variant's call counts once per sample: it runs the per-sample lines that many times.
+# A batch variant's call counts once per sample: it runs the per-sample lines that many times. A text's first
+# call never starts a build on its own (one prediction over a grid of 10,000 points, made once, would not
+# repay it), unless its caller expects many more (`wanted`'s `expected`).
 CALLS_BEFORE_BUILD = 3000
 
 
@@ -130,7 +132,7 @@ def wanted(source, samples=1, expected=0):
     with _lock:  # (fit in one thread, an experiment in another: the oldest text must be forgotten once)
         new = source not in _calls
         calls = _calls.get(source, 0) + samples
-        if calls < CALLS_BEFORE_BUILD:
+        if calls < CALLS_BEFORE_BUILD or new:  # (one call, however many samples, is no sign of more to come)
             _calls[source] = calls
             if new and len(_calls) > _TRANSLATED_KEPT:  # (the texts counted longest ago are forgotten)
                 del _calls[next(iter(_calls))]
