@@ -3,6 +3,7 @@ Python function answers (the value, every parameter's `.data` and `.grad` bit fo
 the call to it. Random graphs over every op of the table and every loss, numbers at the float edges, and the
 variants fit runs (a fused SGD step, a mini-batch); then fit itself with the C code built at once."""
 
+import functools
 import json
 import math
 import os
@@ -335,6 +336,7 @@ def test_the_c_form_is_built_in_a_thread_of_its_own(monkeypatch):
 # -- built modules kept on disk (native/build.py) --
 
 NEXT_PROCESS = """
+import functools
 import json
 import sys
 from micrograd_ko.compiler import native
@@ -685,3 +687,38 @@ def test_a_loss_rule_in_c_answers_ordinary_calls(loss):
         state = [(data[w.index(p)], 0.0) for p in step.parameters]  # (the parameters in the program's order)
         answered += agree(python_function, c, (flat, step.parameters, 1.0), step.parameters, state)
     assert answered == len(rows)
+
+
+def test_a_record_made_before_a_loss_constant_changed_is_not_loaded(monkeypatch, tmp_path):
+    """A record names the module built from the C text the translator wrote then; that text holds numbers the
+    translator took from losses.py and engine.py (bce's clamp 1e-12 and -100, the exponential's underflow), not
+    from translator.py or runtime.c. A later micrograd_ko whose bce clamps p (1 - p) at 1e-6 instead (simulated
+    here: the constant and the translator's table changed, a new process's caches empty) must not load the old
+    module from the record: its C rule would divide by the old clamp where the Python rule divides by the new one.
+    The first call (p = 0.5) agrees either way, so the first-answer check cannot tell."""
+    from micrograd_ko.compiler.native import build, translator
+
+    monkeypatch.setenv("MICROGRAD_KO_CACHE", str(tmp_path))
+    step, python_function, c, _ = loss_program("bce", 1)
+    source = step._variant("full")[1]
+    assert build.recorded(source) is not None  # (recorded by the run before)
+
+    monkeypatch.setattr(losses, "_BCE_EPS", 1e-6)
+    table = [
+        row if row[0] is not losses.BCE else (*row[:4], (losses._BCE_LOG_MIN, 1e-6)) for row in translator._RULES_IN_C
+    ]
+    monkeypatch.setattr(translator, "_RULES_IN_C", table)
+    monkeypatch.setattr(native, "_translated", {})  # (a new process: nothing translated yet)
+    build._made_by.cache_clear()
+    monkeypatch.setattr(build, "_made_by", functools.lru_cache(maxsize=1)(build._made_by.__wrapped__))
+    new = native.c_function(python_function, source, step._namespace)
+    assert new is not None
+    params = step.parameters
+    for p in (0.5, 1e-8):  # the first answer agrees, then p (1 - p) is under the new clamp
+        for p_ in params:
+            p_.data, p_.grad = p, 0.0
+        expected = outcome(lambda: python_function([0.0], params, 1.0), params)
+        for p_ in params:
+            p_.data, p_.grad = p, 0.0
+        got = outcome(lambda: new([0.0], params, 1.0), params)
+        assert got == expected
