@@ -276,6 +276,11 @@ def _made_by():
     for name in ("translator.py", "runtime.c"):
         with open(os.path.join(package, name), "rb") as file:
             parts.append(hashlib.sha256(file.read()).hexdigest())
+    # and the numbers the translator writes into the C text from other modules (the losses' constants, which
+    # losses.py and engine.py may change while translator.py and runtime.c stay as they are)
+    from .translator import _RULES_IN_C
+
+    parts.extend(float.hex(float(c)) for *_, constants in _RULES_IN_C for c in constants)
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
