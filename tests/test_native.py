@@ -722,3 +722,31 @@ def test_a_record_made_before_a_loss_constant_changed_is_not_loaded(monkeypatch,
             p_.data, p_.grad = p, 0.0
         got = outcome(lambda: new([0.0], params, 1.0), params)
         assert got == expected
+
+
+def test_a_record_that_names_another_programs_module_is_not_loaded(monkeypatch, tmp_path):
+    """The record beside a text names the module to load without translating. One that names another text's
+    module (the file edited, or copied from another mark) must not make that module this program's C form: here
+    tanh(w x) would be answered with w x's numbers from the second call on (at x = 0 both give 0 and the slope
+    0, so the first-answer check agrees)."""
+    from micrograd_ko.compiler.native import build
+
+    monkeypatch.setenv("MICROGRAD_KO_CACHE", str(tmp_path))
+    w, v = Value(0.5), Value(0.5)
+    squashed, plain = ko.compile(lambda x: (w * x).tanh(), 0.3), ko.compile(lambda x: v * x, 0.3)
+    python_function, _ = both(squashed, "full")
+    both(plain, "full")
+    source, other = squashed._variant("full")[1], plain._variant("full")[1]
+    with open(build._mark(other)) as file:
+        entry = json.load(file)
+    with open(build._mark(source), "w") as file:
+        json.dump(entry, file)
+    monkeypatch.setattr(native, "_translated", {})  # (a new process: nothing translated yet)
+    c = native.c_function(python_function, source, squashed._namespace)
+    params = squashed.parameters
+    for x in (0.0, 0.7):
+        runs = []
+        for f in (python_function, c):
+            params[0].data, params[0].grad = 0.5, 0.0
+            runs.append(outcome(lambda: f([x], params, 1.0), params))
+        assert runs[0] == runs[1]
