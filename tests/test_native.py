@@ -336,7 +336,6 @@ def test_the_c_form_is_built_in_a_thread_of_its_own(monkeypatch):
 # -- built modules kept on disk (native/build.py) --
 
 NEXT_PROCESS = """
-import functools
 import json
 import sys
 from micrograd_ko.compiler import native
