@@ -253,10 +253,14 @@ def recorded(source):
             return None
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+    from .translator import made_for
+
+    made = made_for(source, objects)  # (the module says which text and objects it is the C form of)
     path = os.path.join(directory(), name)
     with _lock:
         if module_name in modules:
-            return (None, module_name, tuple(objects)) if modules[module_name] is not None else None
+            loaded = modules[module_name]
+            return (None, module_name, tuple(objects)) if getattr(loaded, "made_for", None) == made else None
     if not _whole(path):
         return None
     try:
@@ -264,7 +268,9 @@ def recorded(source):
     except (OSError, ImportError):
         return None
     with _lock:
-        modules.setdefault(module_name, loaded)
+        loaded = modules.setdefault(module_name, loaded)
+    if getattr(loaded, "made_for", None) != made:  # (another text's module: it stays that text's)
+        return None
     return None, module_name, tuple(objects)
 
 

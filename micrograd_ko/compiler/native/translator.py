@@ -694,11 +694,19 @@ def c_text(source, namespace):
         function = translator.c_function()
     except (_Untranslatable, ValueError, TypeError, AttributeError, KeyError):
         return None
-    module_name = "_mk_native_" + hashlib.sha1(function.encode()).hexdigest()[:20]
-    return module_text(module_name, function), module_name, tuple(translator.objects)
+    objects = tuple(translator.objects)
+    made = made_for(source, objects)  # (in the name too: a module is only ever one text's)
+    module_name = "_mk_native_" + hashlib.sha1((function + made).encode()).hexdigest()[:20]
+    return module_text(module_name, function, made), module_name, objects
 
 
-def module_text(module_name, function):
+def made_for(source, objects):
+    """What a module is the C form of: a hash of the generated text and the names of the objects it takes, kept
+    in the module (`made_for`), so that a record naming another text's module is not believed (`build.recorded`)."""
+    return hashlib.sha256("\0".join([source, *objects]).encode()).hexdigest()
+
+
+def module_text(module_name, function, made=""):
     """The whole C file: the prelude, the helpers, the function `compiled`, and the module's table."""
     return (
         _runtime()
@@ -716,7 +724,9 @@ PyMODINIT_FUNC PyInit_{module_name}(void)
     s_data = PyUnicode_InternFromString("data");
     s_grad = PyUnicode_InternFromString("grad");
     if (s_data == NULL || s_grad == NULL) return NULL;
-    return PyModule_Create(&definition);
+    PyObject *made = PyModule_Create(&definition);
+    if (made != NULL && PyModule_AddStringConstant(made, "made_for", "{made}") < 0) {{ Py_DECREF(made); return NULL; }}
+    return made;
 }}
 """
     )
