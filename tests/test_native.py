@@ -749,3 +749,108 @@ def test_a_record_that_names_another_programs_module_is_not_loaded(monkeypatch, 
             params[0].data, params[0].grad = 0.5, 0.0
             runs.append(outcome(lambda: f([x], params, 1.0), params))
         assert runs[0] == runs[1]
+
+
+@FUZZ
+@given(cases(), st.integers(1, 3), st.sampled_from([0.25, 3.0, 1e300, 1e-300]), st.sampled_from([1.0, -0.0, 1e300]))
+def test_the_batch_variants_in_c_answer_what_the_generated_python_answers(case, size, lr, output_grad):
+    """Random graphs through the loop variants: 'batch' (gradients added onto what they hold) and 'batch_sgd'
+    (zero_grad, the loop, SGD's step; a step beyond the floats writes the gradients only), over 1 to 3 samples."""
+    expr, n_inputs, example, param_values, calls = case
+    params = [Value(v) for v in param_values]
+    try:
+        step = ko.compile(lambda xs: expr(*xs, *params), example)
+    except (CompileError, ArithmeticError, ValueError, TypeError, RuntimeError):
+        return
+    for variant, extra in (("batch", ()), ("batch_sgd", (lr,))):
+        python_function, c = both(step, variant)
+        if c is None:
+            continue
+        for k, (_, data, grads) in enumerate(calls):
+            samples = [calls[(k + j) % len(calls)][0] for j in range(size)]
+            args = (samples, step.parameters, output_grad, *extra)
+            agree(python_function, c, args, step.parameters, list(zip(data, grads)))
+
+
+class Watched(Value):
+    """A parameter whose `.data` and `.grad` are properties: each read and write is logged (while `on`), a
+    `.grad` of 13.0 or nan refuses to be written, a `.data` of 7.0 too."""
+
+    __slots__ = ("_g", "_d")
+    log: list = []
+    on = False
+
+    @property
+    def data(self):
+        if Watched.on:
+            Watched.log.append(("read data", self))
+        return self._d
+
+    @data.setter
+    def data(self, value):
+        if Watched.on:
+            Watched.log.append(("write data", self, value))
+        if value == 7.0:
+            raise KeyError("7")
+        self._d = value
+
+    @property
+    def grad(self):
+        if Watched.on:
+            Watched.log.append(("read grad", self))
+        return self._g
+
+    @grad.setter
+    def grad(self, value):
+        if Watched.on:
+            Watched.log.append(("write grad", self, value))
+        if value == 13.0 or value != value:
+            raise ValueError("13")
+        self._g = value
+
+
+@pytest.mark.parametrize("loss", ["mse", "bce", "cross_entropy"])
+@pytest.mark.parametrize("variant", ["full", "sgd", "batch", "batch_sgd"])
+def test_a_loss_in_c_over_parameters_with_properties_keeps_pythons_reads_writes_and_errors(loss, variant):
+    """Parameters whose `.data` and `.grad` are properties, through a loss computed in C, in every variant that
+    writes: the same answer or error, the same writes in the same order (a write refused midway through a run
+    of writes leaves what Python's leaves), the same numbers left in the parameters."""
+    Watched.on = False
+    w = [Watched(0.1 * (k + 1)) for k in range(3)]
+    for p in w:
+        p.grad = 0.0
+    if loss == "cross_entropy":
+        step = ko.compile(lambda t: losses.cross_entropy([p * 2.0 for p in w], t), 0.0)
+        rows = [[0.0], [1.0], [2.0]]
+    else:
+        step = ko.compile(lambda t: getattr(losses, loss)([p * 0.5 for p in w], t), [0.5] * 3)
+        rows = [[0.0, 1.0, 0.5], [1.0, 1.0, 0.0], [0.25, 0.0, 1.0]]
+    extra = (0.5,) if "sgd" in variant else ()
+    python_function, c = both(step, variant)
+    assert c is not None
+    P = step.parameters
+    Watched.on = True
+    try:
+        for grads in ([0.0, 0.0, 0.0], [13.0, 1.0, 2.0], [1.0, 12.0, 3.0], [math.nan, 0.0, 0.0], [1, 0.0, 0.0]):
+            for row in rows:
+                for output_grad in (1.0, 4.0, -2.0):
+                    args = ([row, row] if variant.startswith("batch") else row, P, output_grad, *extra)
+                    runs = []
+                    for f in (python_function, c):
+                        for p, g, d in zip(P, grads, (0.5, 0.25, 1.5)):
+                            p._g, p._d = g, d
+                        Watched.log = []
+                        result = outcome(lambda: f(*args), [])[0]  # noqa: B023 - called at once
+                        writes = [(e[0], P.index(e[1]), *e[2:]) for e in Watched.log if e[0].startswith("write")]
+                        runs.append(
+                            (
+                                result,
+                                [bits(x) for x in writes for x in x[2:]],
+                                writes,
+                                [(bits(p._d), bits(p._g)) for p in P],
+                            )
+                        )
+                    assert runs[0] == runs[1]
+    finally:
+        Watched.on = False
+    assert c.answered > 0
