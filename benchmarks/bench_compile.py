@@ -188,6 +188,8 @@ def main(argv=None):
 
     if c_form is not None:
         print(f"\n(compiled (dot, C): {c_form.answered:,} of its calls answered by the C code, after its first)")
+    else:
+        print("\n(no C form for W2's program: no C compiler, or its text is past the translator's limit)")
     print("\nMemory of the compiled step:")
     for s in (name for name in steps if name in programs):
         print(
