@@ -97,14 +97,21 @@ def cases(draw):
     return expr, n_inputs, example, params, calls
 
 
-def random_graph_agrees(case, variants, translated=lambda text: None):
-    """Compile a case of `cases()` (unless compile refuses it) and run each variant's calls both ways: they must
-    agree. `translated(C text)` is asked of each variant that has a C form."""
+def compiled_case(case):
+    """A case of `cases()` compiled, or None where compile refuses it."""
     expr, n_inputs, example, param_values, calls = case
     params = [Value(v) for v in param_values]
     try:
-        step = ko.compile(lambda xs: expr(*xs, *params), example)
+        return ko.compile(lambda xs: expr(*xs, *params), example)
     except (CompileError, ArithmeticError, ValueError, TypeError, RuntimeError):
+        return None
+
+
+def random_graph_agrees(case, variants, translated=lambda text: None):
+    """Compile a case of `cases()` (unless compile refuses it) and run each variant's calls both ways: they must
+    agree. `translated(C text)` is asked of each variant that has a C form."""
+    step, calls = compiled_case(case), case[-1]
+    if step is None:
         return
     for variant, extra in variants:
         python_function, c = both(step, variant)
@@ -756,11 +763,8 @@ def test_a_record_that_names_another_programs_module_is_not_loaded(monkeypatch, 
 def test_the_batch_variants_in_c_answer_what_the_generated_python_answers(case, size, lr, output_grad):
     """Random graphs through the loop variants: 'batch' (gradients added onto what they hold) and 'batch_sgd'
     (zero_grad, the loop, SGD's step; a step beyond the floats writes the gradients only), over 1 to 3 samples."""
-    expr, n_inputs, example, param_values, calls = case
-    params = [Value(v) for v in param_values]
-    try:
-        step = ko.compile(lambda xs: expr(*xs, *params), example)
-    except (CompileError, ArithmeticError, ValueError, TypeError, RuntimeError):
+    step, calls = compiled_case(case), case[-1]
+    if step is None:
         return
     for variant, extra in (("batch", ()), ("batch_sgd", (lr,))):
         python_function, c = both(step, variant)
@@ -772,41 +776,35 @@ def test_the_batch_variants_in_c_answer_what_the_generated_python_answers(case, 
             agree(python_function, c, args, step.parameters, list(zip(data, grads)))
 
 
+def watched_property(name, refused, error):
+    """A property kept in the slot `_name`, each read and write logged (while `Watched.on`); a write of a number
+    `refused(value)` says no to raises `error`."""
+    slot = "_" + name
+
+    def read(self):
+        if Watched.on:
+            Watched.log.append((f"read {name}", self))
+        return getattr(self, slot)
+
+    def write(self, value):
+        if Watched.on:
+            Watched.log.append((f"write {name}", self, value))
+        if refused(value):
+            raise error(value)
+        setattr(self, slot, value)
+
+    return property(read, write)
+
+
 class Watched(Value):
     """A parameter whose `.data` and `.grad` are properties: each read and write is logged (while `on`), a
     `.grad` of 13.0 or nan refuses to be written, a `.data` of 7.0 too."""
 
-    __slots__ = ("_g", "_d")
+    __slots__ = ("_grad", "_data")
     log: list = []
     on = False
-
-    @property
-    def data(self):
-        if Watched.on:
-            Watched.log.append(("read data", self))
-        return self._d
-
-    @data.setter
-    def data(self, value):
-        if Watched.on:
-            Watched.log.append(("write data", self, value))
-        if value == 7.0:
-            raise KeyError("7")
-        self._d = value
-
-    @property
-    def grad(self):
-        if Watched.on:
-            Watched.log.append(("read grad", self))
-        return self._g
-
-    @grad.setter
-    def grad(self, value):
-        if Watched.on:
-            Watched.log.append(("write grad", self, value))
-        if value == 13.0 or value != value:
-            raise ValueError("13")
-        self._g = value
+    data = watched_property("data", lambda value: value == 7.0, KeyError)
+    grad = watched_property("grad", lambda value: value == 13.0 or value != value, ValueError)
 
 
 @pytest.mark.parametrize("loss", ["mse", "bce", "cross_entropy"])
@@ -838,7 +836,7 @@ def test_a_loss_in_c_over_parameters_with_properties_keeps_pythons_reads_writes_
                     runs = []
                     for f in (python_function, c):
                         for p, g, d in zip(P, grads, (0.5, 0.25, 1.5)):
-                            p._g, p._d = g, d
+                            p._grad, p._data = g, d
                         Watched.log = []
                         result = outcome(lambda: f(*args), [])[0]  # noqa: B023 - called at once
                         writes = [(e[0], P.index(e[1]), *e[2:]) for e in Watched.log if e[0].startswith("write")]
@@ -847,7 +845,7 @@ def test_a_loss_in_c_over_parameters_with_properties_keeps_pythons_reads_writes_
                                 result,
                                 [bits(x) for x in writes for x in x[2:]],
                                 writes,
-                                [(bits(p._d), bits(p._g)) for p in P],
+                                [(bits(p._data), bits(p._grad)) for p in P],
                             )
                         )
                     assert runs[0] == runs[1]
