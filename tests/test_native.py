@@ -710,9 +710,7 @@ def test_a_record_made_before_a_loss_constant_changed_is_not_loaded(monkeypatch,
     assert build.recorded(source) is not None  # (recorded by the run before)
 
     monkeypatch.setattr(losses, "_BCE_EPS", 1e-6)
-    table = [
-        row if row[0] is not losses.BCE else (*row[:4], (losses._BCE_LOG_MIN, 1e-6)) for row in translator._RULES_IN_C
-    ]
+    table = {**translator._RULES_IN_C, "bce": (*translator._RULES_IN_C["bce"][:3], (losses._BCE_LOG_MIN, 1e-6))}
     monkeypatch.setattr(translator, "_RULES_IN_C", table)
     monkeypatch.setattr(native, "_translated", {})  # (a new process: nothing translated yet)
     build._made_by.cache_clear()

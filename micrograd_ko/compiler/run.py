@@ -258,9 +258,9 @@ class CompiledFunction:
         """
         return self._sgd(flat, lr, 1.0) if self._modes_hold() else None
 
-    def _sgd(self, flat, lr, start):
+    def _sgd(self, flat, lr, start, variant="sgd", samples=1):
         try:
-            return self._variant("sgd")[0](flat, self.parameters, start, lr)
+            return self._variant(variant, samples)[0](flat, self.parameters, start, lr)
         except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
             return None
 
@@ -271,18 +271,14 @@ class CompiledFunction:
         start = _start_of(output_grad)
         if start is None or not self._state_holds():
             return None
-        return self._batch_sgd(flats, lr, start)
+        return self._sgd(flats, lr, start, "batch_sgd", len(flats))
 
     def _batch_sgd_step_watched(self, flats, lr, output_grad):
         """`batch_sgd_step` for fit, whose own watch has just looked (see `_sgd_step_watched`)."""
         start = _start_of(output_grad)
-        return self._batch_sgd(flats, lr, start) if start is not None and self._modes_hold() else None
-
-    def _batch_sgd(self, flats, lr, start):
-        try:
-            return self._variant("batch_sgd", len(flats))[0](flats, self.parameters, start, lr)
-        except Exception:  # noqa: BLE001 - a guard, a non-finite number, an op's error
-            return None
+        return (
+            self._sgd(flats, lr, start, "batch_sgd", len(flats)) if start is not None and self._modes_hold() else None
+        )
 
     def fast_forward(self, flat):
         """The 'forward' variant alone on already flattened float arguments; None where it would hand over.

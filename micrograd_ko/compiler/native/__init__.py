@@ -179,7 +179,7 @@ def c_function(python_function, source, namespace):
     if not all(type(o) is float or _pure(o) for o in objects):
         build.forget(source)
         return None
-    if not all(translator.rule_holds(name, o) for name, o in namespace.items() if name.startswith("_replay_")):
+    if not all(translator.rule_holds(name, o) for name, o in namespace.items()):
         return None  # (a built-in loss's rules replaced since: its C rule is not this program's)
     if text is not None:  # (translated now: recorded before the build, which a run ending now leaves to finish)
         build.record(source, text, module_name, object_names)

@@ -239,6 +239,9 @@ def record(source, text, module_name, object_names):
             os.remove(written)
 
 
+_NOT_LOADED = object()
+
+
 def recorded(source):
     """(None, module name, object names) of the C form `record` wrote for `source`, loaded now; or None (none
     recorded, recorded by another Python, compiler or version of micrograd_ko, or its file gone or damaged)."""
@@ -256,20 +259,19 @@ def recorded(source):
     from .translator import made_for
 
     made = made_for(source, objects)  # (the module says which text and objects it is the C form of)
-    path = os.path.join(directory(), name)
     with _lock:
-        if module_name in modules:
-            loaded = modules[module_name]
-            return (None, module_name, tuple(objects)) if getattr(loaded, "made_for", None) == made else None
-    if not _whole(path):
-        return None
-    try:
-        loaded = _load(module_name, path)
-    except (OSError, ImportError):
-        return None
-    with _lock:
-        loaded = modules.setdefault(module_name, loaded)
-    if getattr(loaded, "made_for", None) != made:  # (another text's module: it stays that text's)
+        loaded = modules.get(module_name, _NOT_LOADED)
+    if loaded is _NOT_LOADED:
+        path = os.path.join(directory(), name)
+        if not _whole(path):
+            return None
+        try:
+            loaded = _load(module_name, path)
+        except (OSError, ImportError):
+            return None
+        with _lock:
+            loaded = modules.setdefault(module_name, loaded)
+    if getattr(loaded, "made_for", None) != made:  # (another text's module, or a failed build: not this text's)
         return None
     return None, module_name, tuple(objects)
 
@@ -286,7 +288,7 @@ def _made_by():
     # losses.py and engine.py may change while translator.py and runtime.c stay as they are)
     from .translator import _RULES_IN_C
 
-    parts.extend(float.hex(float(c)) for *_, constants in _RULES_IN_C for c in constants)
+    parts.extend(float.hex(float(c)) for *_, constants in _RULES_IN_C.values() for c in constants)
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 

@@ -435,8 +435,8 @@ class _Translator:
         if len(names) != 2 or not isinstance(call.args[0], ast.List):
             raise _Untranslatable("callback form")
         value, slopes = names
-        rule = _rule_in_c(getattr(function, "op", None))
-        if rule is not None and rule_holds(call.func.id, function):
+        rule = _rule_in_c(call.func.id, function)
+        if rule is not None:
             c_rule, constants = rule
             size = len(call.args[0].elts)
             self.doubles[value] = None
@@ -619,38 +619,37 @@ class _Translator:
         return "\n".join(self.statics + head + self.lines + tail) + "\n"
 
 
-# The built-in losses whose rules runtime.c computes too (mk_mse, ...), with the numbers their Python rules read:
-# a replay of one of these ops whose rules are still the ones losses.py made (taken here, at import) runs them.
-_RULES_IN_C = [
-    (losses.MSE, losses.MSE.forward, losses.MSE.derivative, "mk_mse", ()),
-    (losses.BCE, losses.BCE.forward, losses.BCE.derivative, "mk_bce", (losses._BCE_LOG_MIN, losses._BCE_EPS)),
-    (
+# The built-in losses whose rules runtime.c computes too (`mk_<name>`), by the name a replay of one has in the
+# generated code (`_replay_mse_3`, see generate._LOSS_ROWS): the loss's row, its rules as losses.py made them
+# (taken here, at import), and the numbers those rules read, which the C text is given.
+_RULES_IN_C = {
+    "mse": (losses.MSE, losses.MSE.forward, losses.MSE.derivative, ()),
+    "bce": (losses.BCE, losses.BCE.forward, losses.BCE.derivative, (losses._BCE_LOG_MIN, losses._BCE_EPS)),
+    "cross_entropy": (
         losses.CROSS_ENTROPY,
         losses.CROSS_ENTROPY.forward,
         losses.CROSS_ENTROPY.derivative,
-        "mk_cross_entropy",
         (engine._EXP_UNDERFLOW,),
     ),
-]
+}
 
 
-def _rule_in_c(op):
-    """(runtime.c's function, its constants) for the rules of `op`, or None."""
-    for row, forward, derivative, c_rule, constants in _RULES_IN_C:
-        if op is row and op.forward is forward and op.derivative is derivative:
-            return c_rule, constants
-    return None
+def _rule_in_c(name, replay):
+    """(runtime.c's function, its constants) for a replay named after a built-in loss (`_replay_mse_3`) that
+    replays that loss with its own rules; None for any other."""
+    named = re.fullmatch(r"_replay_(\w+?)_\d+", name)
+    entry = _RULES_IN_C.get(named.group(1)) if named else None
+    op = getattr(replay, "op", None)
+    if entry is None or op is not entry[0] or op.forward is not entry[1] or op.derivative is not entry[2]:
+        return None
+    return f"mk_{named.group(1)}", entry[3]
 
 
 def rule_holds(name, replay):
-    """Whether a replay named after a built-in loss (`_replay_mse3`) replays that loss with its own rules, which
-    the C text of its program computes itself. Programs of one text share its C text: each program's namespace
-    is asked (`native.c_function`), as the translation saw only the first's."""
-    loss = re.fullmatch(r"_replay_(\w+?)_\d+", name)
-    if loss is None:
-        return True
-    rule = _rule_in_c(getattr(replay, "op", None))
-    return rule is not None and rule[0] == f"mk_{loss.group(1)}"
+    """Whether a replay named after a built-in loss still replays that loss with its own rules, which the C text
+    of its program computes itself. Programs of one text share its C text: each program's namespace is asked
+    (`native.c_function`), as the translation saw only the first's."""
+    return not name.startswith("_replay_") or _rule_in_c(name, replay) is not None
 
 
 def _effects(node):
