@@ -52,9 +52,11 @@ answer (`c_function`).
 
 from __future__ import annotations
 
+import collections
 import os
 import struct
 import threading
+import traceback
 
 from . import build, translator
 from .build import ENV
@@ -88,9 +90,11 @@ _lock = threading.Lock()
 
 
 def _after_fork():
-    """(A child made by fork while another thread held the lock: see build._after_fork.)"""
-    global _lock
+    """(A child made by fork while another thread held the lock, or was building: see build._after_fork.)"""
+    global _lock, _worker
     _lock = threading.Lock()
+    _waiting.clear()
+    _worker = None
 
 
 if hasattr(os, "register_at_fork"):
@@ -141,6 +145,22 @@ def wanted(source, samples=1, expected=0):
     if build.compiler() is not None:
         build.remember(source)  # (for the next run: built from its first call)
     return True
+
+
+def runtime_function(name):
+    """runtime.c's function `name` as Python calls it (`sgd_momentum`), from any translated module loaded (every
+    module carries the helpers and offers it); None until one is loaded (no C compiler, or no build done yet)."""
+    found = _runtime_functions.get(name)
+    if found is None:
+        for module in list(build.modules.values()):
+            found = getattr(module, name, None)
+            if found is not None:
+                _runtime_functions[name] = found
+                break
+    return found
+
+
+_runtime_functions: dict[str, object] = {}
 
 
 def built(source):
@@ -248,9 +268,18 @@ def _same(a, b):
     return a is b or type(a) is bool and a == b
 
 
+# Builds asked for and not yet begun, made one after another in one background thread (`_work`), in the order
+# asked: beside the training, which keeps one core busy, two builds at once would share the other and both end
+# late, where one after the other the first (fit asks first for the training step) is in use the sooner.
+_waiting: collections.deque = collections.deque()
+_worker = None  # the thread making them, while there are any
+
+
 def faster(python_function, source, namespace, install):
-    """`install(c_function(python_function, source, namespace))`, made in a thread of its own (at once where it
-    is built already, or with MICROGRAD_KO_NATIVE=sync); nothing where there is no C form."""
+    """`install(c_function(python_function, source, namespace))`, made in the background after the builds asked
+    for before it (at once where it is built already, or with MICROGRAD_KO_NATIVE=sync); nothing where there is
+    no C form."""
+    global _worker
     if build.compiler() is None:
         return
 
@@ -261,5 +290,24 @@ def faster(python_function, source, namespace, install):
 
     if os.environ.get(ENV) == "sync" or built(source):
         make()
-    else:
-        threading.Thread(target=make, name="micrograd_ko C build", daemon=True).start()
+        return
+    with _lock:
+        _waiting.append(make)
+        if _worker is None:
+            _worker = threading.Thread(target=_work, name="micrograd_ko C build", daemon=True)
+            _worker.start()
+
+
+def _work():
+    """Make the waiting builds, in order, until there are none; then end (the next `faster` starts another)."""
+    global _worker
+    while True:
+        with _lock:
+            if not _waiting:
+                _worker = None
+                return
+            make = _waiting.popleft()
+        try:
+            make()
+        except Exception:  # noqa: BLE001 - reported, as an error of a thread is; the builds after it are still made
+            traceback.print_exc()

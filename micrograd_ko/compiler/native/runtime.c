@@ -1,20 +1,13 @@
-/* The C side's own code, put before every translated function (see translator.py): reading and writing
-   `.data` and `.grad`, CPython's fsum, the checks, and the macros that hand a call over (`goto unsure`). */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <math.h>
-#include <stdarg.h>
-#include <structmember.h>
+/* The C side's own helpers (runtime.h declares them): reading and writing `.data` and `.grad`, CPython's fsum,
+   the checks, the rules of the built-in losses. Built once, optimized (-O2; no multiply and add contracted into
+   one rounding either), into the object file every translated module is linked with (build.py); the one long
+   function of a module, the program itself, is built with -O0, which is quick to build. */
 
-static PyObject *s_data, *s_grad;
-
-/* The helpers are few and short: built optimized (the one long function, the program itself, is built with
-   -O0, which is quick to build); no contraction of a multiply and an add into one rounding there either. */
-#define OPTIMIZED __attribute__((optimize("O2", "fp-contract=off")))
+PyObject *s_data, *s_grad;
 
 /* CPython's math.fsum for finite terms (Shewchuk's partials, then the half-even correction);
    nan where CPython would raise or the sum is not finite (the caller hands over). */
-OPTIMIZED static double mk_fsum(const double *terms, Py_ssize_t count)
+double mk_fsum(const double *terms, Py_ssize_t count)
 {
     double partials[64], *p = partials;
     Py_ssize_t n = 0, limit = 64;
@@ -72,7 +65,7 @@ OPTIMIZED static double mk_fsum(const double *terms, Py_ssize_t count)
 }
 
 /* max(map(abs, terms)) as Python's max() finds it: the first item, replaced by every later one greater. */
-OPTIMIZED static double mk_maxabs(const double *terms, Py_ssize_t count)
+double mk_maxabs(const double *terms, Py_ssize_t count)
 {
     double m = fabs(terms[0]);
     for (Py_ssize_t k = 1; k < count; k++) {
@@ -83,7 +76,7 @@ OPTIMIZED static double mk_maxabs(const double *terms, Py_ssize_t count)
 }
 
 /* A float's number, or 0 if `o` is no float (an int, a numpy number: the Python code decides). */
-OPTIMIZED static int mk_float(PyObject *o, double *out)
+int mk_float(PyObject *o, double *out)
 {
     if (o == NULL || !PyFloat_CheckExact(o)) return 0;
     *out = PyFloat_AS_DOUBLE(o);
@@ -94,14 +87,14 @@ OPTIMIZED static int mk_float(PyObject *o, double *out)
    the call is then handed to, makes the same read or call and raises it itself); kept if it is not (a
    KeyboardInterrupt: the Python code would not catch it, and run again it would not meet it again). An error
    still set where the code hands over is raised instead (see `unsure:`). */
-OPTIMIZED static void mk_clear(void)
+void mk_clear(void)
 {
     if (PyErr_ExceptionMatches(PyExc_Exception)) PyErr_Clear();
 }
 
 /* P[k] as Python's `P[k]` finds it now; NULL, with Python's IndexError, past the end. (Code the C function
    runs, a finalizer of an old `.grad` it replaces or a property it reads, may have changed the list.) */
-OPTIMIZED static PyObject *mk_item(PyObject *P, Py_ssize_t k)
+static PyObject *mk_item(PyObject *P, Py_ssize_t k)
 {
     if (k < PyList_GET_SIZE(P)) return PyList_GET_ITEM(P, k);
     PyErr_SetString(PyExc_IndexError, "list index out of range");
@@ -113,13 +106,7 @@ OPTIMIZED static PyObject *mk_item(PyObject *P, Py_ssize_t k)
    (member descriptors of objects, not read-only, no audit). Then *slot is what `p.data` reads and
    `p.data = x` writes, and reading it costs a load, not a lookup. Else the offsets are -1 and every
    read and write goes through PyObject_GetAttr / PyObject_SetAttr, as Python's would. */
-typedef struct {
-    PyTypeObject *type;
-    unsigned int version; /* the type's version tag then: any change of the type or its bases changes it */
-    Py_ssize_t data, grad;
-} mk_layout;
-
-OPTIMIZED static void mk_slots(PyObject *P, Py_ssize_t n, mk_layout *layout)
+void mk_slots(PyObject *P, Py_ssize_t n, mk_layout *layout)
 {
     layout->type = NULL;
     layout->data = layout->grad = -1;
@@ -145,7 +132,7 @@ OPTIMIZED static void mk_slots(PyObject *P, Py_ssize_t n, mk_layout *layout)
 
 /* The slot `name` of p, if mk_slots found one and p is still of that type, unchanged since (code run in
    between may have given the class a __setattr__ or a property); else NULL: go through the attribute. */
-OPTIMIZED static PyObject **mk_slot(PyObject *p, const mk_layout *layout, PyObject *name)
+static PyObject **mk_slot(PyObject *p, const mk_layout *layout, PyObject *name)
 {
     Py_ssize_t offset = name == s_data ? layout->data : layout->grad;
     if (offset < 0 || Py_TYPE(p) != layout->type || layout->type->tp_version_tag != layout->version) return NULL;
@@ -153,7 +140,7 @@ OPTIMIZED static PyObject **mk_slot(PyObject *p, const mk_layout *layout, PyObje
 }
 
 /* p.<name> as a float into *out, or 0 (an error, a number that is no float). */
-OPTIMIZED static int mk_read(PyObject *p, const mk_layout *layout, PyObject *name, double *out)
+static int mk_read(PyObject *p, const mk_layout *layout, PyObject *name, double *out)
 {
     PyObject **slot = mk_slot(p, layout, name);
     if (slot != NULL) return mk_float(*slot, out);
@@ -167,7 +154,7 @@ OPTIMIZED static int mk_read(PyObject *p, const mk_layout *layout, PyObject *nam
 }
 
 /* P[0..n-1].data as floats into `out`, or 0. */
-OPTIMIZED static int mk_data(PyObject *P, Py_ssize_t n, double *out, const mk_layout *layout)
+int mk_data(PyObject *P, Py_ssize_t n, double *out, const mk_layout *layout)
 {
     for (Py_ssize_t k = 0; k < n; k++) {
         PyObject *p = mk_item(P, k);
@@ -178,7 +165,7 @@ OPTIMIZED static int mk_data(PyObject *P, Py_ssize_t n, double *out, const mk_la
 }
 
 /* P[k].grad as a float, or 0. */
-OPTIMIZED static int mk_grad(PyObject *P, Py_ssize_t k, double *out, const mk_layout *layout)
+int mk_grad(PyObject *P, Py_ssize_t k, double *out, const mk_layout *layout)
 {
     PyObject *p = mk_item(P, k);
     if (p == NULL) { mk_clear(); return 0; }
@@ -186,7 +173,7 @@ OPTIMIZED static int mk_grad(PyObject *P, Py_ssize_t k, double *out, const mk_la
 }
 
 /* P[k].<name> = value; -1 with the error set if that raises (as Python's `P[k].<name> = value` would). */
-OPTIMIZED static int mk_set(PyObject *P, Py_ssize_t k, PyObject *name, const mk_layout *layout, double value)
+int mk_set(PyObject *P, Py_ssize_t k, PyObject *name, const mk_layout *layout, double value)
 {
     PyObject *p = mk_item(P, k);
     if (p == NULL) return -1;
@@ -207,7 +194,7 @@ OPTIMIZED static int mk_set(PyObject *P, Py_ssize_t k, PyObject *name, const mk_
 }
 
 /* P[index[j]].grad as a float into out[index[j]], for j in order; or 0. */
-OPTIMIZED static int mk_grads(PyObject *P, const Py_ssize_t *index, Py_ssize_t count, double *out, const mk_layout *layout)
+int mk_grads(PyObject *P, const Py_ssize_t *index, Py_ssize_t count, double *out, const mk_layout *layout)
 {
     for (Py_ssize_t j = 0; j < count; j++)
         if (!mk_grad(P, index[j], &out[index[j]], layout)) return 0;
@@ -215,8 +202,8 @@ OPTIMIZED static int mk_grads(PyObject *P, const Py_ssize_t *index, Py_ssize_t c
 }
 
 /* P[index[j]].<name> = values[j], for j in order; -1 with the error set at the first write that raises. */
-OPTIMIZED static int mk_set_many(PyObject *P, const Py_ssize_t *index, Py_ssize_t count, PyObject *name,
-                                 const mk_layout *layout, const double *values)
+int mk_set_many(PyObject *P, const Py_ssize_t *index, Py_ssize_t count, PyObject *name,
+                const mk_layout *layout, const double *values)
 {
     for (Py_ssize_t j = 0; j < count; j++)
         if (mk_set(P, index[j], name, layout, values[j]) < 0) return -1;
@@ -228,7 +215,7 @@ OPTIMIZED static int mk_set_many(PyObject *P, const Py_ssize_t *index, Py_ssize_
    Python rule would raise or give a number that is not finite (the Python code then decides). */
 
 /* Python's max(xs): the first item, replaced by every later one greater. */
-OPTIMIZED static double mk_max(const double *xs, Py_ssize_t n)
+static double mk_max(const double *xs, Py_ssize_t n)
 {
     double m = xs[0];
     for (Py_ssize_t j = 1; j < n; j++)
@@ -237,13 +224,13 @@ OPTIMIZED static double mk_max(const double *xs, Py_ssize_t n)
 }
 
 /* math.log1p(x) for x > -1 (CPython keeps the sign of a zero itself). */
-OPTIMIZED static double mk_log1p(double x)
+static double mk_log1p(double x)
 {
     return x == 0.0 ? x : log1p(x);
 }
 
 /* losses._mean(terms, square): the terms scaled by a power of two, summed (fsum), scaled back. */
-OPTIMIZED static int mk_mean(double *terms, Py_ssize_t n, int square, double *out)
+static int mk_mean(double *terms, Py_ssize_t n, int square, double *out)
 {
     double biggest = fabs(terms[0]);
     for (Py_ssize_t j = 1; j < n; j++)
@@ -264,7 +251,7 @@ OPTIMIZED static int mk_mean(double *terms, Py_ssize_t n, int square, double *ou
 }
 
 /* MSE: mean of (p_i - t_i)^2; slopes 2 (p_i - t_i) / n and their negatives. */
-OPTIMIZED static int mk_mse(const double *in, Py_ssize_t m, double *out, double *slopes, double *scratch)
+int mk_mse(const double *in, Py_ssize_t m, double *out, double *slopes, double *scratch)
 {
     Py_ssize_t n = m / 2;
     if (n < 1 || m != 2 * n) return 0;
@@ -280,8 +267,8 @@ OPTIMIZED static int mk_mse(const double *in, Py_ssize_t m, double *out, double 
 }
 
 /* BCE: mean of (t - 1) log(1 - p) - t log p, each log at least log_min; slopes (p - t) / max(p (1 - p), eps) / n. */
-OPTIMIZED static int mk_bce(const double *in, Py_ssize_t m, double *out, double *slopes, double *scratch,
-                            double log_min, double eps)
+int mk_bce(const double *in, Py_ssize_t m, double *out, double *slopes, double *scratch,
+           double log_min, double eps)
 {
     Py_ssize_t n = m / 2;
     if (n < 1 || m != 2 * n) return 0;
@@ -306,7 +293,7 @@ OPTIMIZED static int mk_bce(const double *in, Py_ssize_t m, double *out, double 
 }
 
 /* losses._exp_of_difference: e^(x - shift) with the rounding of the subtraction undone. */
-OPTIMIZED static double mk_exp_of_difference(double x, double shift, double underflow)
+static double mk_exp_of_difference(double x, double shift, double underflow)
 {
     double d = x - shift;
     if (d < underflow) return 0.0;
@@ -318,8 +305,8 @@ OPTIMIZED static double mk_exp_of_difference(double x, double shift, double unde
 
 /* Cross-entropy of logits in[0..n-1] and the class index in[n]: (max - x_k) + log1p(the other e^(x - max));
    slopes softmax(x)_j, and minus the sum of the others at k, then 0 for the index. */
-OPTIMIZED static int mk_cross_entropy(const double *in, Py_ssize_t m, double *out, double *slopes, double *scratch,
-                                      double underflow)
+int mk_cross_entropy(const double *in, Py_ssize_t m, double *out, double *slopes, double *scratch,
+                     double underflow)
 {
     Py_ssize_t n = m - 1;
     if (n < 1) return 0;
@@ -365,18 +352,9 @@ OPTIMIZED static int mk_cross_entropy(const double *in, Py_ssize_t m, double *ou
     return 1;
 }
 
-/* Each takes the names of the numbers it keeps (the translator's temporaries, `mk_k...`: counted with the
-   function's other numbers, and kept where they are; a local of the macro's own would be one more stack slot
-   per use at -O0, uncounted). */
-#define MK_EXP(t, a) ({ t = exp(a); if (!isfinite(t)) goto unsure; t; })
-#define MK_LOG(t, a) ({ t = (a); if (!(t > 0.0 && isfinite(t))) goto unsure; log(t); })
-#define MK_SQRT(t, a) ({ t = (a); if (!(t >= 0.0 && isfinite(t))) goto unsure; sqrt(t); })
-#define MK_TANH(t, a) ({ t = (a); if (!isfinite(t)) goto unsure; tanh(t); })
-#define MK_DIV(n, d, a, b) ({ n = (a); d = (b); if (d == 0.0) goto unsure; n / d; })
-
 /* A new tuple (tuple 1) or list (tuple 0) of the n new references given (stolen); NULL if any of them is NULL
    (a memory error). */
-OPTIMIZED static PyObject *mk_new(int tuple, Py_ssize_t n, ...)
+PyObject *mk_new(int tuple, Py_ssize_t n, ...)
 {
     PyObject *made = tuple ? PyTuple_New(n) : PyList_New(n);
     int failed = made == NULL;
@@ -393,7 +371,7 @@ OPTIMIZED static PyObject *mk_new(int tuple, Py_ssize_t n, ...)
     return made;
 }
 
-OPTIMIZED static int mk_append(PyObject *list, PyObject *item)
+int mk_append(PyObject *list, PyObject *item)
 {
     if (item == NULL) return -1;
     int r = PyList_Append(list, item);
@@ -402,7 +380,7 @@ OPTIMIZED static int mk_append(PyObject *list, PyObject *item)
 }
 
 /* The slopes a replay returned (a list or tuple of floats) into `out`. */
-OPTIMIZED static int mk_floats(PyObject *o, double *out, Py_ssize_t n)
+int mk_floats(PyObject *o, double *out, Py_ssize_t n)
 {
     if (!(PyList_CheckExact(o) || PyTuple_CheckExact(o)) || PySequence_Fast_GET_SIZE(o) != n) return 0;
     PyObject **items = PySequence_Fast_ITEMS(o);
@@ -411,7 +389,7 @@ OPTIMIZED static int mk_floats(PyObject *o, double *out, Py_ssize_t n)
 }
 
 /* f(*args) (args a new tuple, stolen); NULL where it raised (the caller hands over; see mk_clear). */
-OPTIMIZED static PyObject *mk_call(PyObject *f, PyObject *args)
+PyObject *mk_call(PyObject *f, PyObject *args)
 {
     if (args == NULL) { mk_clear(); return NULL; }
     PyObject *r = PyObject_Call(f, args, NULL);
@@ -420,21 +398,21 @@ OPTIMIZED static PyObject *mk_call(PyObject *f, PyObject *args)
     return r;
 }
 
-OPTIMIZED static int mk_call_float(PyObject *r, double *out)
+int mk_call_float(PyObject *r, double *out)
 {
     int ok = mk_float(r, out);
     Py_XDECREF(r);
     return ok;
 }
 
-OPTIMIZED static int mk_call_none(PyObject *r, double *unused, Py_ssize_t n)
+int mk_call_none(PyObject *r, double *unused, Py_ssize_t n)
 {
     (void)unused; (void)n;
     Py_XDECREF(r);
     return r != NULL;
 }
 
-OPTIMIZED static int mk_call_floats(PyObject *r, double *out, Py_ssize_t n)
+int mk_call_floats(PyObject *r, double *out, Py_ssize_t n)
 {
     int ok = r != NULL && mk_floats(r, out, n);
     Py_XDECREF(r);
@@ -442,14 +420,14 @@ OPTIMIZED static int mk_call_floats(PyObject *r, double *out, Py_ssize_t n)
 }
 
 /* A check the Python code passes for sure: every number finite and below 1e300 in size. */
-OPTIMIZED static int mk_small(const double *v, Py_ssize_t n)
+int mk_small(const double *v, Py_ssize_t n)
 {
     for (Py_ssize_t k = 0; k < n; k++) if (!(fabs(v[k]) < 1e300)) return 0;
     return 1;
 }
 
 /* 1: the check passes for sure; 0: it fails for sure (a number not finite); 2: not sure (a huge number). */
-OPTIMIZED static int mk_finite(const double *v, Py_ssize_t n)
+int mk_finite(const double *v, Py_ssize_t n)
 {
     int answer = 1;
     for (Py_ssize_t k = 0; k < n; k++) {
@@ -457,4 +435,56 @@ OPTIMIZED static int mk_finite(const double *v, Py_ssize_t n)
         if (!(fabs(v[k]) < 1e300)) answer = 2;
     }
     return answer;
+}
+
+/* optim.SGD's step with momentum and no weight decay, over the parameters P: v = momentum * v + p.grad, then
+   p.data = p.data - lr * v, for every p at once; returns the new velocity list (the optimizer keeps it). The same
+   float operations in the same order as SGD._compute's, called by fit (`sgd_momentum(P, velocity, lr, momentum)`)
+   in place of the optimizer's list comprehensions. NotImplemented, having read nothing through Python code and
+   written nothing, wherever Python's step could do anything else: parameters whose `data` and `grad` are not
+   plain slots (a property runs code), a number that is no float (the first step's velocity None), a gradient or
+   a new number that is not finite (the optimizer raises, naming the parameter). */
+PyObject *mk_sgd_momentum(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    double lr, momentum;
+    if (nargs != 4 || !PyList_CheckExact(args[0]) || !PyList_CheckExact(args[1]) || !mk_float(args[2], &lr) ||
+        !mk_float(args[3], &momentum))
+        Py_RETURN_NOTIMPLEMENTED;
+    PyObject *P = args[0], *V = args[1];
+    Py_ssize_t n = PyList_GET_SIZE(P);
+    mk_layout layout;
+    mk_slots(P, n, &layout);
+    if (n == 0 || PyList_GET_SIZE(V) != n || layout.data < 0) Py_RETURN_NOTIMPLEMENTED;
+    double *numbers = PyMem_Malloc(2 * n * sizeof(double));
+    if (numbers == NULL) return PyErr_NoMemory();
+    double *velocity = numbers, *updated = numbers + n;
+    PyObject *result = NULL;
+    for (Py_ssize_t k = 0; k < n; k++) { /* the gradients, as the optimizer reads them first */
+        PyObject **grad = mk_slot(PyList_GET_ITEM(P, k), &layout, s_grad);
+        if (grad == NULL || !mk_float(*grad, &updated[k]) || !isfinite(updated[k])) goto done;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) { /* v = momentum * v + g */
+        if (!mk_float(PyList_GET_ITEM(V, k), &velocity[k])) goto done;
+        velocity[k] = momentum * velocity[k] + updated[k];
+        if (!isfinite(velocity[k])) goto done;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) { /* p - lr * v */
+        PyObject **data = mk_slot(PyList_GET_ITEM(P, k), &layout, s_data);
+        if (data == NULL || !mk_float(*data, &updated[k])) goto done;
+        updated[k] = updated[k] - lr * velocity[k];
+        if (!isfinite(updated[k])) goto done;
+    }
+    result = PyList_New(n);
+    for (Py_ssize_t k = 0; result != NULL && k < n; k++) {
+        PyObject *v = PyFloat_FromDouble(velocity[k]);
+        if (v == NULL) Py_CLEAR(result); else PyList_SET_ITEM(result, k, v);
+    }
+    for (Py_ssize_t k = 0; result != NULL && k < n; k++) /* every new number written, in order */
+        if (mk_set(P, k, s_data, &layout, updated[k]) < 0) Py_CLEAR(result);
+    PyMem_Free(numbers);
+    return result;
+done:
+    PyMem_Free(numbers);
+    Py_RETURN_NOTIMPLEMENTED;
 }

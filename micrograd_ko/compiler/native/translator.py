@@ -3,19 +3,19 @@
 `c_text(source, namespace)` reads the generated Python function with `ast`
 and writes each line as the same float operations in C, or gives up
 (`None`) at the first line outside the forms the generator writes. The C
-function is put after `runtime.c` (its helpers and macros) in one module.
+function is put after `runtime.h` (the helpers it calls, and the macros) in
+one module, which build.py links with runtime.c's helpers.
 """
 
 from __future__ import annotations
 
 import ast
-import functools
 import hashlib
 import math
 import re
-from importlib import resources
 
 from ... import engine, losses
+from . import build, rolling
 
 # Past this many characters of generated Python a build costs more than most runs could win back: gcc took
 # 40 s and 1.2 GB to build the 6 MB of C of one SGD step over a batch of ten digits through a 64-32-32-32-10
@@ -548,7 +548,12 @@ class _Translator:
         # The numbers the function keeps: on the stack, or (more than a thread's stack surely holds) in a block
         # of memory taken at the start and given back at every exit, each name #defined as its place there.
         declared = [n for n in self.doubles if n not in ("output_grad", "lr")]
-        kept = [(name, None) for name in declared] + list(self.arrays.items()) + list(self.temporaries.items())
+        scalars = declared + [name for name, size in self.temporaries.items() if size is None]
+        elements, families = rolling.family_arrays(scalars)  # (`p7` is `mk_n_p[7]`: see rolling.py)
+        self.lines = rolling.rolled(self.lines, elements, self.statics)
+        kept = [(name, None) for name in scalars if name not in elements] + list(families.items())
+        kept += [(name, size) for name, size in self.arrays.items()]
+        kept += [(name, size) for name, size in self.temporaries.items() if size is not None]
         floats = [k for k, name in enumerate(self.objects) if type(self.namespace.get(name)) is float]
         kept += [(f"mk_K{k}", None) for k in floats]  # (the guards' numbers, handed in with the call)
         kept.append(("mk_scratch", max(self.scratch, 1)))
@@ -709,11 +714,12 @@ def made_for(source, objects):
 def module_text(module_name, function, made=""):
     """The whole C file: the prelude, the helpers, the function `compiled`, and the module's table."""
     return (
-        _runtime()
+        build.runtime_header()
         + function
         + f"""
 static PyMethodDef methods[] = {{
     {{"compiled", (PyCFunction)(void (*)(void))compiled, METH_FASTCALL, NULL}},
+    {{"sgd_momentum", (PyCFunction)(void (*)(void))mk_sgd_momentum, METH_FASTCALL, NULL}},
     {{NULL, NULL, 0, NULL}}
 }};
 
@@ -730,9 +736,3 @@ PyMODINIT_FUNC PyInit_{module_name}(void)
 }}
 """
     )
-
-
-@functools.lru_cache(maxsize=1)
-def _runtime():
-    """runtime.c: the C side's own helpers, the same in every module."""
-    return resources.files(__package__).joinpath("runtime.c").read_text(encoding="utf-8")
