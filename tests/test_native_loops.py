@@ -1,0 +1,282 @@
+"""What makes the C form quick to build and quick to use (micrograd_ko/compiler/native/): repeated statements
+written as loops (rolling.py), runtime.c's helpers built once and linked into every module, builds made one
+after another, and momentum SGD's step in C for a compiled fit. Each must leave every number as it was: the C
+code still answers what the generated Python answers, bit for bit, and fit's history is the interpreted one."""
+
+import os
+import struct
+import threading
+import time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from test_native import FUZZ, agree, both  # (bit-for-bit comparison of the C form with the generated Python)
+
+import micrograd_ko as ko
+from micrograd_ko import Value, datasets, losses, nn, optim
+from micrograd_ko.compiler import native
+from micrograd_ko.compiler.native import build, rolling
+from micrograd_ko.testing import strategies as mst
+from micrograd_ko.train import _mean_loss, fit
+
+pytestmark = pytest.mark.usefixtures("c_code_on")  # (conftest: the C form built at once; skipped without a compiler)
+
+
+def bits(x):
+    return struct.pack("d", x) if type(x) is float else repr(x)
+
+
+# -- repeated statements as loops (rolling.py) ------------------------------------------------------------------
+
+
+def test_a_repeated_block_is_one_loop_over_steps_and_a_table():
+    """Three repetitions of a block of two statements: one loop whose indices are `start + step * mk_row`, or
+    read from a table where they do not move in steps (v's second index: 5, 9, 6)."""
+    lines = [
+        "    v0 = (p0 * x3);",
+        "    g0 = (v0 + v5);",
+        "    v1 = (p2 * x3);",
+        "    g1 = (v1 + v9);",
+        "    v2 = (p4 * x3);",
+        "    g2 = (v2 + v6);",
+    ]
+    names = ["v0", "v1", "v2", "v5", "v6", "v9", "g0", "g1", "g2", "p0", "p2", "p4", "x3"]
+    elements, sizes = rolling.family_arrays(names)
+    assert sizes == {"mk_n_v": 10, "mk_n_g": 3, "mk_n_p": 5, "mk_n_x": 4}
+    statics = []
+    (loop,) = rolling.rolled(lines, elements, statics)
+    assert loop == (
+        "    for (int mk_row = 0; mk_row < 3; mk_row++) { "
+        "mk_n_v[0 + 1 * mk_row] = (mk_n_p[0 + 2 * mk_row] * mk_n_x[3]); "
+        "mk_n_g[0 + 1 * mk_row] = (mk_n_v[0 + 1 * mk_row] + mk_n_v[mk_rows0[mk_row][0]]); }"
+    )
+    assert statics == ["static const int mk_rows0[3][1] = {{5}, {9}, {6}};"]
+
+
+def test_terms_of_one_shape_are_written_by_a_loop():
+    line = "    v0 = mk_fsum(({ mk_scratch[0] = (p7 * x0); mk_scratch[1] = (p6 * x1); mk_scratch[2] = (p5 * x2); mk_scratch; }), 3);"
+    elements, _ = rolling.family_arrays(["v0", "p5", "p6", "p7", "x0", "x1", "x2"])
+    (rolled,) = rolling.rolled([line], elements, [])
+    assert rolled == (
+        "    mk_n_v[0] = mk_fsum(({ for (int mk_term = 0; mk_term < 3; mk_term++) "
+        "mk_scratch[0 + mk_term] = (mk_n_p[7 + -1 * mk_term] * mk_n_x[0 + 1 * mk_term]); mk_scratch; }), 3);"
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "unsure:",  # a label
+        "    case 1: break;",
+        "    double v3;",
+        "    _gb = 0.0; for (int mk_j = 0; mk_j < 3; mk_j++) _gb += fabs(v3);",  # the translator's own loop
+        "    {",
+        "    }",
+    ],
+)
+def test_what_is_not_one_whole_statement_is_never_repeated_by_a_loop(line):
+    lines = [line] * 4
+    elements, _ = rolling.family_arrays(["v3"])
+    assert rolling.rolled(lines, elements, []) == [
+        rolling._NUMBERED.sub(lambda m: elements.get(m[0], m[0]), x) for x in lines
+    ]
+
+
+def mlp_step(sizes, loss):
+    model = nn.MLP(sizes[0], sizes[1:], activation="relu", init="he_normal", seed=2)
+    x = [0.1 * k - 0.3 for k in range(sizes[0])]
+    target = 1 if loss is losses.cross_entropy else [0.5] * sizes[-1]
+    return ko.compile(lambda xs, ts: _mean_loss(model, loss, xs, ts)[0], [x, x], [target, target])
+
+
+@FUZZ
+@given(
+    st.sampled_from([(6, 5, 3), (9, 7, 4, 2), (4, 8, 1)]),
+    st.lists(st.one_of(mst.values(-3.0, 3.0), st.sampled_from([0.0, -0.0, 1e300, 5e-324])), min_size=9, max_size=9),
+    st.sampled_from(["full", "batch", "batch_sgd", "forward_batch"]),
+)
+def test_an_mlps_rolled_c_code_answers_what_its_python_answers(sizes, numbers, variant):
+    """A network's step, whose C text is mostly loops (over a layer's neurons, a neuron's weights) and tables,
+    against the generated Python at random numbers and edges, in every variant fit runs: the same bits."""
+    loss = losses.cross_entropy if sizes[-1] > 2 else losses.mse
+    step = mlp_step(sizes, loss)
+    python_function, c = both(step, variant)
+    text = native.translate(step._variant(variant)[1], step._namespace)[0]
+    assert "for (int mk_row" in text and "for (int mk_term" in text
+    x = [numbers[k % 9] for k in range(sizes[0])]
+    target = 2.0 if loss is losses.cross_entropy else [numbers[1] / 4] * sizes[-1]
+    flat = [*x, *x, target, target] if loss is losses.cross_entropy else [*x, *x, *target, *target]
+    args = ([flat, flat], step.parameters, 0.5) if "batch" in variant else (flat, step.parameters, 0.5)
+    if variant == "batch_sgd":
+        args = (*args, 0.125)
+    state = [(p.data, 0.0) for p in step.parameters]
+    agree(python_function, c, args, step.parameters, state)
+
+
+@pytest.mark.parametrize("variant", ["full", "batch", "batch_sgd", "forward_batch"])
+def test_an_mlps_rolled_c_code_answers_ordinary_calls_itself(variant):
+    """Ordinary numbers: the rolled C code answers (no hand-over), the same bits as the Python."""
+    step = mlp_step((9, 7, 4, 3), losses.cross_entropy)
+    python_function, c = both(step, variant)
+    answered = 0
+    for k in range(5):
+        x = [0.37 * ((j * 7 + k) % 5) - 0.6 for j in range(9)]
+        flat = [*x, *x[::-1], float(k % 3), float((k + 1) % 3)]
+        args = ([flat, flat], step.parameters, 0.5) if "batch" in variant else (flat, step.parameters, 0.5)
+        if variant == "batch_sgd":
+            args = (*args, 0.125)
+        answered += agree(python_function, c, args, step.parameters, [(p.data, 0.0) for p in step.parameters])
+    assert answered == 5
+
+
+def test_a_large_step_is_a_short_c_text():
+    """digits' 64-32-10 network, a sample's step: its C is a tenth of the unrolled text (615 KB before)."""
+    step = mlp_step((64, 32, 10), losses.cross_entropy)
+    python_function, source = step._variant("batch")
+    text = native.translate(source, step._namespace)[0]
+    function = text[text.index("static PyObject *compiled(") :]
+    assert len(function) < 80_000 and len(source) > 300_000
+
+
+# -- runtime.c, built once -------------------------------------------------------------------------------------
+
+
+def test_runtime_c_is_built_once_and_linked_into_every_module(monkeypatch, tmp_path):
+    """Two modules in an empty cache: one object file of runtime.c, built with the first; each module's C text
+    declares the helpers (runtime.h) without their code. A damaged object file is built again."""
+    monkeypatch.setenv("MICROGRAD_KO_CACHE", str(tmp_path))
+    monkeypatch.setattr(build, "modules", {})
+    texts = []
+    for k in (2.0, 3.0):
+        w = Value(k)
+        step = ko.compile(lambda x, w=w: (w * x).tanh() + x * x, 0.5)
+        text, name, _ = native.translate(step._variant("full")[1], step._namespace)
+        assert text.startswith(build.runtime_header()) and "double mk_fsum(const double *terms" not in text.replace(
+            "MK_HELPER double mk_fsum", ""
+        )
+        assert build.module(text, name).compiled is not None
+        texts.append((text, name))
+    objects = [name for name in os.listdir(tmp_path) if name.startswith("_mk_runtime-")]
+    assert len(objects) == 1
+    path = tmp_path / objects[0]
+    path.write_bytes(path.read_bytes()[:-100])  # (cut short: a full disk, a lost power)
+    monkeypatch.setattr(build, "modules", {})
+    for file in tmp_path.iterdir():
+        if file.name.startswith("_mk_native_"):
+            file.unlink()
+    assert build.module(*texts[0]).compiled is not None
+    assert build._whole(str(path))
+
+
+# -- builds one after another ------------------------------------------------------------------------------------
+
+
+def test_builds_are_made_one_after_another_in_the_order_asked(monkeypatch):
+    """Beside the training, which keeps one core busy, builds are made one at a time, the first asked first."""
+    monkeypatch.delenv(native.ENV, raising=False)
+    spans = []
+
+    def slow_build(python_function, source, namespace):
+        start = time.perf_counter()
+        time.sleep(0.05)
+        spans.append((source, start, time.perf_counter()))
+
+    monkeypatch.setattr(native, "c_function", slow_build)
+    for k in range(4):
+        native.faster(None, f"text {k}", {}, lambda made: None)
+    for t in [t for t in threading.enumerate() if t.name == "micrograd_ko C build"]:
+        t.join(timeout=60)
+    assert [source for source, _, _ in spans] == [f"text {k}" for k in range(4)]
+    assert all(spans[k][2] <= spans[k + 1][1] for k in range(3))
+    assert native._worker is None and not native._waiting
+
+
+# -- momentum SGD's step in C -----------------------------------------------------------------------------------
+
+EDGES = [0.0, -0.0, 1.0, -2.5, 1e308, -1e308, 5e-324, 1e-300, 3.0e154]
+
+
+@FUZZ
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(mst.values(-5.0, 5.0), st.sampled_from(EDGES)),
+            st.one_of(mst.values(-5.0, 5.0), st.sampled_from(EDGES + [float("inf"), float("nan"), 2, None])),
+            st.one_of(mst.values(-5.0, 5.0), st.sampled_from(EDGES + [None, 1])),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    st.sampled_from([0.1, 1e-3, 0.5, 1e300]),
+    st.sampled_from([0.9, 0.5, 1.0, 1e300]),
+)
+def test_sgd_momentum_in_c_steps_as_the_optimizer_or_not_at_all(rows, lr, momentum):
+    """runtime.c's `sgd_momentum` against `SGD(momentum=m).step()` from the same state, at the float edges,
+    with gradients and velocities that are not floats or not finite: the same parameters and velocity bit for
+    bit, or NotImplemented with nothing changed (the optimizer then steps, or raises, itself)."""
+    step = mlp_step((2, 2, 1), losses.mse)
+    sgd_momentum = build.module(*native.translate(step._variant("full")[1], step._namespace)[:2]).sgd_momentum
+
+    def fresh():
+        params = [Value(d) for d, _, _ in rows]
+        for p, (_, g, _) in zip(params, rows):
+            p.grad = g
+        opt = optim.SGD(params, lr=lr, momentum=momentum)
+        opt.velocity = [v for _, _, v in rows]
+        return params, opt
+
+    def state(params, opt):
+        return [bits(p.data) for p in params], [bits(v) for v in opt.velocity]
+
+    params, opt = fresh()
+    before = state(params, opt)
+    got = sgd_momentum(opt.params, opt.velocity, opt.lr, opt.momentum)
+    if got is NotImplemented:
+        assert state(params, opt) == before
+        return
+    opt._commit([got])
+    expected_params, expected = fresh()
+    expected.step()
+    assert state(params, opt) == state(expected_params, expected)
+
+
+def test_sgd_momentum_in_c_answers_ordinary_steps():
+    """Floats, finite, a velocity from an earlier step: answered in C, as the optimizer steps."""
+    step = mlp_step((2, 2, 1), losses.mse)
+    sgd_momentum = build.module(*native.translate(step._variant("full")[1], step._namespace)[:2]).sgd_momentum
+    outcomes = []
+    for in_c in (True, False):
+        params = [Value(0.25 * k - 1.0) for k in range(7)]
+        opt = optim.SGD(params, lr=0.1, momentum=0.9)
+        for t in range(4):
+            for k, p in enumerate(params):
+                p.grad = 0.1 * (k - t) + 1e-17 * k
+            if in_c and t:
+                velocity = sgd_momentum(opt.params, opt.velocity, opt.lr, opt.momentum)
+                assert velocity is not NotImplemented
+                opt._commit([velocity])
+            else:
+                opt.step()
+        outcomes.append(([bits(p.data) for p in params], [bits(v) for v in opt.velocity]))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_a_compiled_fit_with_momentum_steps_in_c_and_keeps_the_interpreted_history(monkeypatch):
+    """fit(compile=True) with SGD(momentum=0.9): the steps after the first (whose velocity is still None) are
+    runtime.c's; the history, every weight and the optimizer's velocity equal fit(compile=False)'s bit for bit."""
+    from micrograd_ko import train
+
+    taken = []
+    original = train._momentum_in_c
+    monkeypatch.setattr(train, "_momentum_in_c", lambda optimizer: taken.append(original(optimizer)) or taken[-1])
+    X, y = datasets.moons(40, noise=0.1, seed=5)
+    outcomes = []
+    for compiled in (True, False):
+        model = nn.MLP(2, [6, 6, 1], activation="tanh", init="xavier_uniform", seed=1)
+        opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        history = fit(model, X, y, loss="mse", optimizer=opt, epochs=6, batch_size=8, compile=compiled, seed=2,
+                      progress=False)  # fmt: skip
+        outcomes.append((history, [bits(p.data) for p in model.parameters()], [bits(v) for v in opt.velocity]))
+    assert outcomes[0] == outcomes[1]
+    assert taken.count(True) >= 25
