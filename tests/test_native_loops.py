@@ -55,12 +55,13 @@ def test_a_repeated_block_is_one_loop_over_steps_and_a_table():
 
 
 def test_terms_of_one_shape_are_written_by_a_loop():
-    line = "    v0 = mk_fsum(({ mk_scratch[0] = (p7 * x0); mk_scratch[1] = (p6 * x1); mk_scratch[2] = (p5 * x2); mk_scratch; }), 3);"
-    elements, _ = rolling.family_arrays(["v0", "p5", "p6", "p7", "x0", "x1", "x2"])
-    (rolled,) = rolling.rolled([line], elements, [])
-    assert rolled == (
-        "    mk_n_v[0] = mk_fsum(({ for (int mk_term = 0; mk_term < 3; mk_term++) "
-        "mk_scratch[0 + mk_term] = (mk_n_p[7 + -1 * mk_term] * mk_n_x[0 + 1 * mk_term]); mk_scratch; }), 3);"
+    """Terms written into the scratch array: a run of one shape is a loop, the rest as they are."""
+    scalars = {"p5", "p6", "p7", "x0", "x1", "x2"}
+    items = ["(p7 * x0)", "(p6 * x1)", "(p5 * x2)", "fabs(x1)", "mk_K0"]
+    assert rolling.scratch_writes(items, scalars.__contains__, []) == (
+        "for (int mk_term = 0; mk_term < 3; mk_term++) "
+        "mk_scratch[0 + mk_term] = (mk_n_p[7 + -1 * mk_term] * mk_n_x[0 + 1 * mk_term]); "
+        "mk_scratch[3] = fabs(x1); mk_scratch[4] = mk_K0;"
     )
 
 
@@ -78,9 +79,7 @@ def test_terms_of_one_shape_are_written_by_a_loop():
 def test_what_is_not_one_whole_statement_is_never_repeated_by_a_loop(line):
     lines = [line] * 4
     elements, _ = rolling.family_arrays(["v3"])
-    assert rolling.rolled(lines, elements, []) == [
-        rolling._NUMBERED.sub(lambda m: elements.get(m[0], m[0]), x) for x in lines
-    ]
+    assert rolling.rolled(lines, elements, []) == [x.replace("v3", "mk_n_v[3]") for x in lines]
 
 
 def mlp_step(sizes, loss):

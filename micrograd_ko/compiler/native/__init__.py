@@ -40,14 +40,19 @@ numbers; the C code, which may call it and then hand over, would call it twice).
 
 When: a program called often enough (`CALLS_BEFORE_BUILD`, counted per
 sample), or one its caller expects to call that often (fit knows its run's
-length: a long run's program is built from its first call). A build is kept
-on disk with a record of the text it came from (`build.record`): the next
-run loads it at its first call, without translating again.
+length: a long run's program is built from its first call). Builds are
+made one after another in one background thread (`faster`), the first asked
+first. A build is kept on disk with a record of the text it came from
+(`build.record`): the next run loads it at its first call, without
+translating again.
 
 The package: `translator.py` writes a generated function's text as C (after
-`runtime.c`, the C side's own helpers), `build.py` builds and loads it, and
-this module decides when a program is worth it and makes sure of its first
-answer (`c_function`).
+`runtime.h`, the declarations of the C side's own helpers), `rolling.py`
+writes its repeated statements as loops, `build.py` builds and loads it
+(linked with `runtime.c`'s helpers, built once), and this module decides
+when a program is worth it and makes sure of its first answer
+(`c_function`). Every module also offers `sgd_momentum`, momentum SGD's step
+in C, which a compiled fit uses (`runtime_function`).
 """
 
 from __future__ import annotations

@@ -172,8 +172,11 @@ class _Translator:
         own for the whole call, hundreds of kilobytes for a large program, more than a thread may have.)
         """
         self.scratch = max(self.scratch, len(items))
-        writes = " ".join(f"mk_scratch[{k}] = {item};" for k, item in enumerate(items))
-        return f"({{ {writes} mk_scratch; }})"
+        return f"({{ {rolling.scratch_writes(items, self.is_scalar, self.statics)} mk_scratch; }})"
+
+    def is_scalar(self, name):
+        """Whether `name` is one of the numbers the function keeps (a double, or a temporary that is no array)."""
+        return name in self.doubles and name not in ("output_grad", "lr") or self.temporaries.get(name, 0) is None
 
     def call(self, node):
         name = node.func.id
