@@ -63,7 +63,7 @@ import struct
 import threading
 import traceback
 
-from . import build, translator
+from . import build, elsewhere, translator
 from .build import ENV
 from .translator import c_text
 
@@ -109,11 +109,14 @@ _TRANSLATED_KEPT = 64  # (the ones used longest ago are dropped first)
 _MISSING = object()
 
 
-def translate(source, namespace):
-    """(C text of the module, module name, names of the namespace objects the function takes) or None."""
+def translate(source, namespace, in_background=False):
+    """(C text of the module, module name, names of the namespace objects the function takes) or None.
+    `in_background`: for a build made beside the training, by the translating process (elsewhere.py)."""
     made = _translated.get(source, _MISSING)
     if made is _MISSING:
-        made = c_text(source, namespace)
+        made = elsewhere.translate(source, namespace) if in_background else False
+        if made is False:  # (no translating process: translated here)
+            made = c_text(source, namespace)
         with _lock:
             _translated[source] = made
             while len(_translated) > _TRANSLATED_KEPT:
@@ -179,9 +182,10 @@ def _recorded(source):
     return build.recorded(source) if len(source) <= translator._LARGEST_SOURCE else None
 
 
-def c_function(python_function, source, namespace):
+def c_function(python_function, source, namespace, in_background=False):
     """The C form of `python_function` (whose text is `source`), built now; None where there is none (no
     compiler, a line this translator does not know, a rule that is not micrograd_ko's own, a failed build).
+    `in_background`: made beside the training (`faster`), translated in a process of its own.
 
     It takes the Python function's arguments and returns its answer: the C
     code's where that is sure, else the Python function's own (`answered`
@@ -189,7 +193,7 @@ def c_function(python_function, source, namespace):
     if build.compiler() is None:
         return None
     # (built by an earlier run, which recorded it: its module, loaded without translating the text again)
-    translated = _translated.get(source) or _recorded(source) or translate(source, namespace)
+    translated = _translated.get(source) or _recorded(source) or translate(source, namespace, in_background)
     if translated is None:
         build.forget(source)  # (the next run need not ask for it from its first call: it would get none)
         return None
@@ -288,13 +292,13 @@ def faster(python_function, source, namespace, install):
     if build.compiler() is None:
         return
 
-    def make():
-        made = c_function(python_function, source, namespace)
+    def make(in_background=True):
+        made = c_function(python_function, source, namespace, in_background)
         if made is not None:
             install(made)
 
     if os.environ.get(ENV) == "sync" or built(source):
-        make()
+        make(in_background=False)
         return
     with _lock:
         _waiting.append(make)

@@ -642,15 +642,21 @@ _RULES_IN_C = {
 }
 
 
+def loss_named(name):
+    """The built-in loss whose name a replay's name holds (`_replay_mse_3`: "mse"), or None."""
+    named = re.fullmatch(r"_replay_(\w+?)_\d+", name)
+    return named.group(1) if named else None
+
+
 def _rule_in_c(name, replay):
     """(runtime.c's function, its constants) for a replay named after a built-in loss (`_replay_mse_3`) that
     replays that loss with its own rules; None for any other."""
-    named = re.fullmatch(r"_replay_(\w+?)_\d+", name)
-    entry = _RULES_IN_C.get(named.group(1)) if named else None
+    loss = loss_named(name)
+    entry = _RULES_IN_C.get(loss) if loss else None
     op = getattr(replay, "op", None)
     if entry is None or op is not entry[0] or op.forward is not entry[1] or op.derivative is not entry[2]:
         return None
-    return f"mk_{named.group(1)}", entry[3]
+    return f"mk_{loss}", entry[3]
 
 
 def rule_holds(name, replay):

@@ -1,6 +1,7 @@
 """What makes the C form quick to build and quick to use (micrograd_ko/compiler/native/): repeated statements
 written as loops (rolling.py), runtime.c's helpers built once and linked into every module, builds made one
-after another, and momentum SGD's step in C for a compiled fit. Each must leave every number as it was: the C
+after another, translated in a process of their own (elsewhere.py), and momentum SGD's step in C for a
+compiled fit. Each must leave every number as it was: the C
 code still answers what the generated Python answers, bit for bit, and fit's history is the interpreted one."""
 
 import os
@@ -11,12 +12,12 @@ import time
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from test_native import FUZZ, agree, both  # (bit-for-bit comparison of the C form with the generated Python)
+from test_native import FUZZ, agree, both, cases, compiled_case  # (the C form against the generated Python)
 
 import micrograd_ko as ko
 from micrograd_ko import Value, datasets, losses, nn, optim
 from micrograd_ko.compiler import native
-from micrograd_ko.compiler.native import build, rolling
+from micrograd_ko.compiler.native import build, elsewhere, rolling, translator
 from micrograd_ko.testing import strategies as mst
 from micrograd_ko.train import _mean_loss, fit
 
@@ -176,7 +177,8 @@ def test_builds_are_made_one_after_another_in_the_order_asked(monkeypatch):
     monkeypatch.delenv(native.ENV, raising=False)
     spans = []
 
-    def slow_build(python_function, source, namespace):
+    def slow_build(python_function, source, namespace, in_background):
+        assert in_background  # (translated in a process of its own)
         start = time.perf_counter()
         time.sleep(0.05)
         spans.append((source, start, time.perf_counter()))
@@ -189,6 +191,51 @@ def test_builds_are_made_one_after_another_in_the_order_asked(monkeypatch):
     assert [source for source, _, _ in spans] == [f"text {k}" for k in range(4)]
     assert all(spans[k][2] <= spans[k + 1][1] for k in range(3))
     assert native._worker is None and not native._waiting
+
+
+# -- translated in a process of its own ------------------------------------------------------------------------
+
+
+def translated_both_ways(step, variant):
+    python_function, source = step._variant(variant)
+    here = translator.c_text(source, step._namespace)
+    there = elsewhere.translate(source, step._namespace)
+    assert there == here
+    return here
+
+
+@FUZZ
+@given(cases())
+def test_the_translating_process_writes_what_this_process_writes(case):
+    """Random graphs over every op (rules of micrograd_ko's, replays, guards' numbers): the translating process,
+    which sees only what `summary` tells of the namespace, writes the same C text, or refuses the same lines."""
+    step = compiled_case(case)
+    if step is not None:
+        for variant in ("full", "sgd", "batch", "forward_batch"):
+            translated_both_ways(step, variant)
+
+
+@pytest.mark.parametrize("loss", [losses.mse, losses.bce_with_logits, losses.cross_entropy])
+def test_the_translating_process_computes_the_built_in_losses_in_c_too(loss):
+    step = mlp_step((5, 4, 3) if loss is losses.cross_entropy else (5, 4, 1), loss)
+    text = translated_both_ways(step, "batch")[0]
+    function = text[text.index("static PyObject *compiled(") :]
+    assert (f"mk_{loss.__name__}(" in function) == (loss is not losses.bce_with_logits)  # (its rule is Python's)
+
+
+def test_without_a_translating_process_a_build_is_translated_here(monkeypatch):
+    """A process that cannot be started (or fails): False, and the build translates in its own process."""
+    monkeypatch.setattr(elsewhere, "_process", None)
+    monkeypatch.setattr(elsewhere, "_started", lambda: False)
+    w = Value(0.75)
+    step = ko.compile(lambda x: (w * x).tanh(), 0.5)
+    python_function, source = step._variant("full")
+    assert elsewhere.translate(source, step._namespace) is False
+    monkeypatch.setattr(native, "_translated", {})
+    c = native.c_function(python_function, source, step._namespace, in_background=True)
+    assert c is not None and c(([0.5], step.parameters, 1.0)[0], step.parameters, 1.0) == python_function(
+        [0.5], step.parameters, 1.0
+    )
 
 
 # -- momentum SGD's step in C -----------------------------------------------------------------------------------
