@@ -1744,11 +1744,23 @@ def _evaluate(model, X, y, loss, accuracy, predict, judge=None):
                 own = predict.verify(X, numbers, names_matter=judge is None)
                 if own is not None:  # the first pass over X: the model's own predictions, compared with the numbers
                     preds, numbers = own, [None] * len(X)
-                else:
-                    preds = [predict(x) if n is None else _as_values(n) for n, x in zip(numbers, X)]
+                else:  # (Values made of a prediction's numbers only where a loss or an accuracy of Values reads them)
+                    preds = [predict(x) if n is None else _UNMADE for n, x in zip(numbers, X)]
+                loss_of = _loss_of_numbers(loss_fn)
+                terms = []
+                for k, (n, t) in enumerate(zip(numbers, y)):
+                    term = None if n is None or loss_of is None else loss_of(n, t)
+                    if term is None:
+                        if preds[k] is _UNMADE:
+                            preds[k] = _as_values(n)
+                        term = loss_fn(preds[k], t).data
+                    terms.append(term)
+                total = math.fsum(terms)
+                if judge is None:
+                    preds = [_as_values(n) if p is _UNMADE else p for n, p in zip(numbers, preds)]
             else:
                 preds = [predict(x) for x in X]
-            total = math.fsum(loss_fn(p, t).data for p, t in zip(preds, y))
+                total = math.fsum(loss_fn(p, t).data for p, t in zip(preds, y))
             if compiled and judge is not None:
                 correct = sum(
                     bool(judge(n, t) if n is not None else is_correct(p, t)) for n, p, t in zip(numbers, preds, y)
@@ -1758,6 +1770,46 @@ def _evaluate(model, X, y, loss, accuracy, predict, judge=None):
     finally:
         model.train(was_training)
     return {"loss": total / len(X), "accuracy": correct / len(X)}
+
+
+_UNMADE = object()  # (a compiled prediction not yet made into Values)
+
+# The built-in losses whose number `_loss_of_numbers` computes from a compiled prediction's numbers: the function
+# fit was given, by identity (taken at import: one the learner put in `losses` later is not among them), and its op.
+_LOSSES_OF_NUMBERS = {losses.mse: losses.MSE, losses.bce: losses.BCE, losses.cross_entropy: losses.CROSS_ENTROPY}
+
+
+def _loss_of_numbers(loss_fn):
+    """For mse, bce and cross_entropy: `loss_fn(prediction, target).data` for a compiled prediction's numbers
+    without making a Value, each: the loss's op's own forward on the numbers the loss function would hand it, after
+    the checks it makes. None where anything is otherwise (a target that is no int or float, lengths that differ,
+    a number not finite, an error): that prediction becomes Values and the loss function itself decides (or
+    raises). Validation computes a loss for every sample in every epoch (moons: 6,000 per fit)."""
+    op = _LOSSES_OF_NUMBERS.get(loss_fn)
+    if op is None:
+        return None
+
+    def loss_of(numbers, target):
+        predictions = numbers if type(numbers) is list else [numbers]
+        if not all(type(p) is float for p in predictions):
+            return None
+        try:
+            if op is losses.CROSS_ENTROPY:  # (logits and a class index, which the loss function checks first)
+                if type(numbers) is not list or type(target) not in (int, float):
+                    return None
+                targets = [losses._class_index(target, len(predictions), target)]
+            else:
+                targets = list(target) if type(target) in (list, tuple) else [target]
+                if len(targets) != len(predictions) or not all(type(t) in (int, float) for t in targets):
+                    return None
+            data = [*predictions, *map(float, targets)]
+            if not all(map(math.isfinite, data)):
+                return None
+            return op.forward(data)
+        except Exception:  # noqa: BLE001 - the loss function, given Values, raises it itself
+            return None
+
+    return loss_of
 
 
 def _default_accuracy(loss, y):
