@@ -118,17 +118,29 @@ class CompiledFunction:
         made = self._variants.get(name)
         if made is None:
             source = self._sources.pop(name, None) or self._assemble(name)
+            python = []  # (the generated function, once Python has compiled it)
+            if self._c_wanted(name, source, samples):  # (asked first: its translation starts before Python's compile)
+                self._faster(name, source, lambda *args: python[0](*args))
+            else:
+                self._without_c.add(name)
             namespace = dict(self._namespace)
             exec(_code_of(source), namespace)  # noqa: S102 - our own code
-            made = self._variants[name] = (namespace["compiled"], source)
-            self._without_c.add(name)
-        if name in self._without_c and native.wanted(
-            made[1], samples, self.expected_calls.get(name, 0)
-        ):  # run often: the same lines as C (native/)
+            python.append(namespace["compiled"])
+            made = (namespace["compiled"], source)
+            self._variants.setdefault(name, made)  # (unless its C form is in place already: built before, or at once)
+            return made
+        if name in self._without_c and self._c_wanted(name, made[1], samples):
             self._without_c.discard(name)
-            function, source = made
-            native.faster(function, source, self._namespace, lambda c: self._variants.__setitem__(name, (c, source)))
+            self._faster(name, made[1], made[0])
         return made
+
+    def _c_wanted(self, name, source, samples):
+        """Whether the variant runs often enough to be worth its C form (native.wanted counts this call)."""
+        return native.wanted(source, samples, self.expected_calls.get(name, 0))
+
+    def _faster(self, name, source, python_function):
+        """The same lines as C (native/), installed in place of the Python function once built."""
+        native.faster(python_function, source, self._namespace, lambda c: self._variants.__setitem__(name, (c, source)))
 
     def _flat(self, args):
         if len(args) != len(self._structures):
