@@ -306,6 +306,16 @@ def _unmoved(compiled, moved_since_traced):
     return None
 
 
+def _sum_of_losses(results):
+    """`engine.sum` of the samples' losses (each result's first number), its number: an OverflowError where that
+    is beyond the floats. For finite floats (what compiled code returns) the engine's own sum of floats, without
+    making the node."""
+    losses_ = [r[0] for r in results]
+    if all(type(x) is float for x in losses_) and all(map(math.isfinite, losses_)):
+        return engine._sum_of_floats(losses_)
+    return value_sum(losses_).data
+
+
 def _batch_loss(model, loss_fn, X, y, batch):
     """The batch's mean loss as one graph, and the predictions."""
     return _mean_loss(model, loss_fn, [X[i] for i in batch], [y[i] for i in batch])
@@ -1036,7 +1046,7 @@ class _FusedSGD:
             return None
         results, updated = fused
         try:
-            mean = value_sum([r[0] for r in results]).data / size  # the batch's loss node, as the engine has it
+            mean = _sum_of_losses(results) / size  # the batch's loss node, as the engine has it
         except OverflowError:  # the engine's step raises: undone, as zero_grad left it
             for p, data in zip(params, before):
                 p.data, p.grad = data, 0.0
@@ -1544,7 +1554,7 @@ class _CompiledSamples:
                 for p, g in zip(parameters, held):
                     if g:
                         p.grad = _finite(p.grad + g)
-            mean = value_sum([r[0] for r in results]).data / len(batch)  # the batch's loss node, as the engine has it
+            mean = _sum_of_losses(results) / len(batch)  # the batch's loss node, as the engine has it
         except OverflowError:  # beyond the floats: the engine raises, in its own words
             _restore_gradients(parameters, held)
             return None

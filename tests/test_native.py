@@ -607,16 +607,16 @@ def test_a_fused_batch_whose_mean_loss_is_beyond_the_floats_is_undone_and_raised
 
     monkeypatch.setattr(train._CompiledBatches, "LONG_RUN", 2)
     undone = []
-    real_sum = train.value_sum
+    real_sum = train._sum_of_losses
 
-    def summed(values):
+    def summed(results):
         try:
-            return real_sum(values)
+            return real_sum(results)
         except OverflowError:
             undone.append(sys._getframe(1).f_code.co_name)
             raise
 
-    monkeypatch.setattr(train, "value_sum", summed)
+    monkeypatch.setattr(train, "_sum_of_losses", summed)
     X, y = [[1.0], [0.5], [-0.5], [0.25]] * 2, [0.0] * 8
     outcomes = []
     for compiled in (True, False):

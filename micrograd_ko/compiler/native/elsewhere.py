@@ -16,6 +16,8 @@ be started, or fails, the caller translates in its own process, as before.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import math
 import os
@@ -123,6 +125,7 @@ def translate(source, namespace):
             made = json.loads(_process.stdout.readline())["made"]
         except (OSError, ValueError, KeyError, TypeError):
             _process.kill()
+            _stop(_process)
             _process = False
             return False
     return None if made is None else (made[0], made[1], tuple(made[2]))
@@ -153,8 +156,19 @@ def _started():
             encoding="utf-8",
         )
         if process.stdout.readline() == "ready\n":
+            atexit.register(_stop, process)
             return process
         process.kill()
+        _stop(process)
     except OSError:
         pass
     return False
+
+
+def _stop(process):
+    """At exit: the end of its input ends the translating process."""
+    for pipe in (process.stdin, process.stdout):
+        with contextlib.suppress(OSError):
+            pipe.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
