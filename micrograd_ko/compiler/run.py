@@ -119,20 +119,30 @@ class CompiledFunction:
         if made is None:
             source = self._sources.pop(name, None) or self._assemble(name)
             python = []  # (the generated function, once Python has compiled it)
+
+            def python_function(*args):
+                if not python:  # (Python's compile below was interrupted: made now, for the C form to hand over to)
+                    python.append(self._compiled_python(source))
+                return python[0](*args)
+
             if self._c_wanted(name, source, samples):  # (asked first: its translation starts before Python's compile)
-                self._faster(name, source, lambda *args: python[0](*args))
+                self._faster(name, source, python_function)
             else:
                 self._without_c.add(name)
-            namespace = dict(self._namespace)
-            exec(_code_of(source), namespace)  # noqa: S102 - our own code
-            python.append(namespace["compiled"])
-            made = (namespace["compiled"], source)
+            python.append(self._compiled_python(source))
+            made = (python[0], source)
             self._variants.setdefault(name, made)  # (unless its C form is in place already: built before, or at once)
             return made
         if name in self._without_c and self._c_wanted(name, made[1], samples):
             self._without_c.discard(name)
             self._faster(name, made[1], made[0])
         return made
+
+    def _compiled_python(self, source):
+        """The generated function of `source`, compiled by Python."""
+        namespace = dict(self._namespace)
+        exec(_code_of(source), namespace)  # noqa: S102 - our own code
+        return namespace["compiled"]
 
     def _c_wanted(self, name, source, samples):
         """Whether the variant runs often enough to be worth its C form (native.wanted counts this call)."""
