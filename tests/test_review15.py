@@ -33,3 +33,46 @@ def test_a_variant_whose_python_compile_was_interrupted_is_made_again_and_answer
         assert step(0.5) == expected.data
     assert step.handed_over == 0
     assert step._variants["full"][0].answered >= 2
+
+
+class _Touchy:
+    """An object of the learner's in a program's namespace (a number type of its own, a callable): any attribute
+    it does not have raises something other than AttributeError."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def __getattr__(self, name):
+        raise self.error(name)
+
+    def __call__(self, x):
+        return x
+
+
+@pytest.mark.parametrize("error", [RuntimeError, KeyError])
+@pytest.mark.parametrize("kind", ["_k", "_replay_mse_"])
+def test_the_translating_process_is_told_of_unusual_objects_without_reading_them(error, kind):
+    """`summary` asked every object of the namespace for an `op` attribute (`_rule_in_c`), which the translator
+    asks only of a replay it translates: an object whose attribute lookup raises made the background build raise
+    (RuntimeError: no C form, a traceback) or kill the translating process (KeyError), where this process's
+    translation of the same text is made."""
+    from micrograd_ko.compiler.native import elsewhere, translator
+
+    w = Value(0.75)
+    step = ko.compile(lambda x: (w * x).tanh(), 0.5)
+    source = step._variant("full")[1]
+    namespace = {**step._namespace, f"{kind}99": _Touchy(error)}
+    here = translator.c_text(source, namespace)
+    assert here is not None
+    assert elsewhere.translate(source, namespace) == here
+    assert elsewhere._process  # (still running, for the next build)
+
+
+def test_a_rule_of_the_learners_is_summarized_without_asking_it_for_an_op():
+    """A row's rule (`_f3`) is only called by the translated code: the translator never asks it for `op`."""
+    from micrograd_ko.compiler.native import elsewhere
+
+    assert elsewhere.summary({"_f3": _Touchy(RuntimeError), "_k1": 2.5}, "v0 = _f3(x0) * _k1") == {
+        "_f3": ["callable"],
+        "_k1": ["float", 2.5],
+    }

@@ -21,6 +21,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -43,16 +44,21 @@ _KNOWN = {
 }
 
 
-def summary(namespace):
-    """What the translator may ask of each object of `namespace`, as JSON."""
+def summary(namespace, source):
+    """What the translator may ask of each object of `namespace` that `source` names, as JSON: only what the
+    translator itself would ask (it looks up no other name, and asks for a rule in C only of a callable replay),
+    so that an object of the learner's whose attribute lookup raises is never read here where it is not there."""
+    named = set(re.findall(r"[A-Za-z_]\w*", source))
     told = {}
     for name, value in namespace.items():
+        if name not in named:
+            continue
         known = next((key for key, obj in _KNOWN.items() if value is obj), None)
         if known is not None:
             told[name] = ["known", known]
         elif type(value) is float:
             told[name] = ["float", value]
-        elif translator._rule_in_c(name, value) is not None:
+        elif name.startswith("_replay") and callable(value) and translator._rule_in_c(name, value) is not None:
             told[name] = ["loss"]
         elif callable(value):
             told[name] = ["callable"]
@@ -120,7 +126,7 @@ def translate(source, namespace):
         if not _process:
             return False
         try:
-            _process.stdin.write(json.dumps({"source": source, "namespace": summary(namespace)}) + "\n")
+            _process.stdin.write(json.dumps({"source": source, "namespace": summary(namespace, source)}) + "\n")
             _process.stdin.flush()
             made = json.loads(_process.stdout.readline())["made"]
         except (OSError, ValueError, KeyError, TypeError):
