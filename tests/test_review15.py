@@ -76,3 +76,27 @@ def test_a_rule_of_the_learners_is_summarized_without_asking_it_for_an_op():
         "_f3": ["callable"],
         "_k1": ["float", 2.5],
     }
+
+
+def test_a_record_of_a_translation_is_not_believed_once_rolling_py_has_changed(monkeypatch, tmp_path):
+    """The C text is the translator's and rolling.py's (its loops): a record made by a run whose rolling.py was
+    another (a fix since) must not load that run's module. `_made_by` hashed translator.py, runtime.h and
+    runtime.c only."""
+    import os
+    import shutil
+
+    from micrograd_ko.compiler.native import build
+
+    package = os.path.dirname(build.__file__)
+    for name in os.listdir(package):
+        if name.endswith((".py", ".h", ".c")):
+            shutil.copy(os.path.join(package, name), tmp_path / name)
+    monkeypatch.setattr(build, "__file__", str(tmp_path / "build.py"))
+    build._made_by.cache_clear()
+    before = build._made_by()
+    with open(tmp_path / "rolling.py", "a", encoding="utf-8") as file:
+        file.write("\n_LEAST = 4\n")
+    build._made_by.cache_clear()
+    after = build._made_by()
+    build._made_by.cache_clear()
+    assert after != before

@@ -319,10 +319,10 @@ def recorded(source):
 
 @functools.lru_cache(maxsize=1)
 def _made_by():
-    """A hash of what makes a source's C form: the compiler, its flags, Python, the translator and its runtime."""
+    """A hash of what makes a source's C form: the compiler, its flags, Python, the translator (and its loops) and its runtime."""
     package = os.path.dirname(__file__)
     parts = [*(compiler() or ()), *_FLAGS, *_RUNTIME_FLAGS, sys.version, platform.machine(), _suffix()]
-    for name in ("translator.py", "runtime.h", "runtime.c"):
+    for name in ("translator.py", "rolling.py", "runtime.h", "runtime.c"):  # (rolling.py: the loops of the text)
         with open(os.path.join(package, name), "rb") as file:
             parts.append(hashlib.sha256(file.read()).hexdigest())
     # and the numbers the translator writes into the C text from other modules (the losses' constants, which
