@@ -181,6 +181,8 @@ def fit(
             compiled.calls_per_size = {batch_size: {whole: epochs * full_batches}, last: {whole: epochs}}
         if validation_data is not None and isinstance(predict, _CompiledForward):
             predict.expected_calls = {"forward_batch": epochs * len(validation_data[0])}
+        if epochs * len(X) >= native.CALLS_BEFORE_BUILD:  # (its first program will ask for its C form)
+            native.expect_builds()
     model.train()  # (evaluate puts the mode back as it found it; an accuracy function of the learner's may not)
     # (_batch_loss: what an interpreted step runs and, through _mean_loss, what the compiled batches trace: the
     # programs' own watches then see nothing this one does not, and a fused step need not ask them again)
@@ -1104,7 +1106,7 @@ def _momentum_in_c(optimizer):
     operations as SGD's own in the same order, where a C form of the compiled code is loaded; False where not
     taken (nothing changed: the optimizer steps itself). For a large network most of a compiled step's time
     outside the C code was the optimizer's list comprehensions (digits 64-32-10: 2,410 parameters)."""
-    step = native.runtime_function("sgd_momentum")
+    step = native.sgd_momentum()
     if step is None or not _FusedSGD.own(optimizer) or not optimizer.momentum or optimizer.weight_decay:
         return False
     lr = optimizer.lr

@@ -6,6 +6,8 @@ code still answers what the generated Python answers, bit for bit, and fit's his
 
 import os
 import struct
+import subprocess
+import sys
 import threading
 import time
 
@@ -226,7 +228,7 @@ def test_the_translating_process_computes_the_built_in_losses_in_c_too(loss):
 def test_without_a_translating_process_a_build_is_translated_here(monkeypatch):
     """A process that cannot be started (or fails): False, and the build translates in its own process."""
     monkeypatch.setattr(elsewhere, "_process", None)
-    monkeypatch.setattr(elsewhere, "_started", lambda: False)
+    monkeypatch.setattr(elsewhere._Translating, "started", classmethod(lambda cls: False))
     w = Value(0.75)
     step = ko.compile(lambda x: (w * x).tanh(), 0.5)
     python_function, source = step._variant("full")
@@ -375,3 +377,55 @@ def test_a_validation_loss_from_numbers_answers_ordinary_samples():
     assert _loss_of_numbers(losses.hinge) is None and _loss_of_numbers(lambda p, t: p) is None
     for loss, numbers, target in [(losses.bce, 0.5, True), (losses.bce, 0.5, "1"), (losses.mse, [0.5], [1, 2])]:
         assert _loss_of_numbers(loss)(numbers, target) is None  # (the loss function raises)
+
+
+LATER_FIT = """
+import sys, types
+from micrograd_ko import datasets, nn, optim
+from micrograd_ko.compiler import native
+from micrograd_ko.compiler.native import elsewhere
+from micrograd_ko.train import fit
+
+X, y = datasets.moons(200, noise=0.1, seed=5)  # (1,000 steps: a long run, its programs built from the first call)
+model = nn.MLP(2, [6, 6, 1], activation="tanh", init="xavier_uniform", seed=1)
+fit(model, X, y, loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.05, momentum=0.9), epochs=40,
+    batch_size=8, compile=True, seed=2, progress=False)
+for _ in range(600):  # (its builds made in the background: the state this package keeps, filled)
+    if native.sgd_momentum() is not None and native._worker is None:
+        break
+    __import__("time").sleep(0.1)
+assert native.sgd_momentum() is not None and elsewhere._process
+
+
+def loss_reading_globals(p, t):
+    return (p - t) ** 2 * globals().get("_LOSS_SCALE", 1.0)
+
+
+def later_fit():
+    imported = []
+
+    def accuracy(p, t):
+        name = f"_imported_between_steps_{len(imported)}"
+        sys.modules[name] = imported.append(name) or types.ModuleType(name)
+        return (p.data > 0) == (t > 0)
+
+    X = [[(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12)]
+    Y = [1.0 if a * b > 0 else -1.0 for a, b in X]
+    return [fit(nn.MLP(2, [4, 1], seed=1), X, Y, loss=loss_reading_globals, accuracy=accuracy, epochs=2,
+                batch_size=4, progress=False, seed=0, compile=c) for c in (True, False)]
+
+
+runs = later_fit()
+assert runs[0] == runs[1]
+"""
+
+
+def test_what_this_package_keeps_between_steps_leaves_a_later_fit_compiled(tmp_path):
+    """The translating process, the C form of momentum's step, the builds made: this package's own state, which
+    fills as fits run. A later fit whose loss reads `globals()` and whose accuracy function imports a module
+    between steps (so its watch looks at every module's names the learner's code mentions) still trains compiled,
+    and says nothing. (In a process of its own: this file names the package's state in its own code.)"""
+    env = {**os.environ, "MICROGRAD_KO_CACHE": str(tmp_path), native.ENV: "1"}
+    done = subprocess.run([sys.executable, "-c", LATER_FIT], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stderr == ""

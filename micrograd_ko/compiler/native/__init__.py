@@ -52,12 +52,11 @@ writes its repeated statements as loops, `build.py` builds and loads it
 (linked with `runtime.c`'s helpers, built once), and this module decides
 when a program is worth it and makes sure of its first answer
 (`c_function`). Every module also offers `sgd_momentum`, momentum SGD's step
-in C, which a compiled fit uses (`runtime_function`).
+in C, which a compiled fit uses (`sgd_momentum`).
 """
 
 from __future__ import annotations
 
-import collections
 import os
 import struct
 import threading
@@ -96,9 +95,9 @@ _lock = threading.Lock()
 
 def _after_fork():
     """(A child made by fork while another thread held the lock, or was building: see build._after_fork.)"""
-    global _lock, _worker
+    global _lock, _worker, _waiting
     _lock = threading.Lock()
-    _waiting.clear()
+    _waiting = ()
     _worker = None
 
 
@@ -155,20 +154,22 @@ def wanted(source, samples=1, expected=0):
     return True
 
 
-def runtime_function(name):
-    """runtime.c's function `name` as Python calls it (`sgd_momentum`), from any translated module loaded (every
-    module carries the helpers and offers it); None until one is loaded (no C compiler, or no build done yet)."""
-    found = _runtime_functions.get(name)
-    if found is None:
-        for module in list(build.modules.values()):
-            found = getattr(module, name, None)
-            if found is not None:
-                _runtime_functions[name] = found
-                break
-    return found
+def expect_builds():
+    """A caller that will ask for builds soon (fit, whose run is long enough): the translating process of the
+    background builds is started now, beside the tracing that comes first."""
+    if build.compiler() is not None and os.environ.get(ENV) != "sync":
+        elsewhere.start()
 
 
-_runtime_functions: dict[str, object] = {}
+def sgd_momentum():
+    """runtime.c's `sgd_momentum` (momentum SGD's step in C, see train._momentum_in_c), as every translated
+    module offers it: the first loaded one's; None before one is (no C compiler, or no build done yet)."""
+    return _sgd_momentum
+
+
+# (Rebound, never changed in place, as all this package's state that fit's code reads: the watch of the
+# learner's code takes what a module's functions rebind with `global` for its own state.)
+_sgd_momentum = None
 
 
 def built(source):
@@ -216,6 +217,9 @@ def c_function(python_function, source, namespace, in_background=False):
     if module is None:
         build.forget(source)
         return None
+    global _sgd_momentum
+    if _sgd_momentum is None:
+        _sgd_momentum = module.sgd_momentum
     kernel = module.compiled
 
     def compiled(*args):
@@ -280,7 +284,7 @@ def _same(a, b):
 # Builds asked for and not yet begun, made one after another in one background thread (`_work`), in the order
 # asked: beside the training, which keeps one core busy, two builds at once would share the other and both end
 # late, where one after the other the first (fit asks first for the training step) is in use the sooner.
-_waiting: collections.deque = collections.deque()
+_waiting: tuple = ()  # (rebound, as `_sgd_momentum`)
 _worker = None  # the thread making them, while there are any
 
 
@@ -288,7 +292,7 @@ def faster(python_function, source, namespace, install):
     """`install(c_function(python_function, source, namespace))`, made in the background after the builds asked
     for before it (at once where it is built already, or with MICROGRAD_KO_NATIVE=sync); nothing where there is
     no C form."""
-    global _worker
+    global _worker, _waiting
     if build.compiler() is None:
         return
 
@@ -301,7 +305,7 @@ def faster(python_function, source, namespace, install):
         make(in_background=False)
         return
     with _lock:
-        _waiting.append(make)
+        _waiting = (*_waiting, make)
         if _worker is None:
             _worker = threading.Thread(target=_work, name="micrograd_ko C build", daemon=True)
             _worker.start()
@@ -309,13 +313,14 @@ def faster(python_function, source, namespace, install):
 
 def _work():
     """Make the waiting builds, in order, until there are none; then end (the next `faster` starts another)."""
-    global _worker
+    global _worker, _waiting
     while True:
         with _lock:
             if not _waiting:
                 _worker = None
                 return
-            make = _waiting.popleft()
+            make, *rest = _waiting
+            _waiting = tuple(rest)
         try:
             make()
         except Exception:  # noqa: BLE001 - reported, as an error of a thread is; the builds after it are still made

@@ -103,7 +103,7 @@ def serve():
         print(json.dumps({"made": made}), flush=True)
 
 
-_process = None  # the translating process, once started (False: it could not be, or failed: not tried again)
+_process = None  # the translating process (a `_Translating`), once started (False: it could not be, or failed)
 _lock = threading.Lock()
 
 
@@ -117,24 +117,24 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
 
 
+def start():
+    """Start the translating process now (it takes a tenth of a second to be ready), if it is not running."""
+    global _process
+    with _lock:
+        if _process is None:
+            _process = _Translating.started()
+
+
 def translate(source, namespace):
     """`translator.c_text(source, namespace)` as the translating process makes it; `False` where it cannot."""
     global _process
     with _lock:
         if _process is None:
-            _process = _started()
-        if not _process:
-            return False
-        try:
-            _process.stdin.write(json.dumps({"source": source, "namespace": summary(namespace, source)}) + "\n")
-            _process.stdin.flush()
-            made = json.loads(_process.stdout.readline())["made"]
-        except (OSError, ValueError, KeyError, TypeError):
-            _process.kill()
-            _stop(_process)
+            _process = _Translating.started()
+        made = _process(source, summary(namespace, source)) if _process else False
+        if made is False:
             _process = False
-            return False
-    return None if made is None else (made[0], made[1], tuple(made[2]))
+    return made
 
 
 # The package is imported from where this process imported it (not whatever `micrograd_ko` the process would find
@@ -150,31 +150,53 @@ elsewhere.serve()
 """
 
 
-def _started():
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(translator.__file__)))))
-    try:
-        process = subprocess.Popen(
-            [sys.executable, "-c", _SERVE, root, translator.__file__],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            encoding="utf-8",
-        )
-        if process.stdout.readline() == "ready\n":
-            atexit.register(_stop, process)
-            return process
-        process.kill()
-        _stop(process)
-    except OSError:
-        pass
-    return False
+class _Translating:
+    """The translating process as a function: a text and its namespace's summary in, `c_text`'s answer out.
 
+    (A function, to the watch of the learner's code: what the process's pipes hold is no state of the model's.)"""
 
-def _stop(process):
-    """At exit: the end of its input ends the translating process."""
-    for pipe in (process.stdin, process.stdout):
-        with contextlib.suppress(OSError):
-            pipe.close()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=5)
+    def __init__(self, process):
+        self.process, self.ready = process, False
+
+    @classmethod
+    def started(cls):
+        """The process, started (it says "ready" once it has imported the translator); False if it cannot be."""
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(translator.__file__)))))
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-c", _SERVE, root, translator.__file__],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                encoding="utf-8",
+            )
+        except (OSError, TypeError):  # (no interpreter to start: sys.executable is None in an embedded Python)
+            return False
+        made = cls(process)
+        atexit.register(made.stop)
+        return made
+
+    def __call__(self, source, told):
+        """The translation, or False (the process could not import this translator, or failed: it is ended)."""
+        try:
+            if not self.ready:
+                self.ready = self.process.stdout.readline() == "ready\n"
+            if self.ready:
+                self.process.stdin.write(json.dumps({"source": source, "namespace": told}) + "\n")
+                self.process.stdin.flush()
+                made = json.loads(self.process.stdout.readline())["made"]
+                return None if made is None else (made[0], made[1], tuple(made[2]))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        self.process.kill()
+        self.stop()
+        return False
+
+    def stop(self):
+        """At exit (or failed): the end of its input ends the process."""
+        for pipe in (self.process.stdin, self.process.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
