@@ -373,7 +373,9 @@ class _Translator:
             if name == "_gb" and self._is_sum_call(value):  # the leaf bound's sum (checked with a margin)
                 array, n = self.terms(self._abs_terms(value.args[0]))
                 self.doubles["_gb"] = None
-                self.emit(f"_gb = 0.0; for (int mk_j = 0; mk_j < {n}; mk_j++) _gb += fabs({array}[mk_j]);", depth)
+                # (the terms are written once, before the loop: inside it they were written again for each term)
+                loop = f"for (int mk_j = 0; mk_j < {n}; mk_j++) _gb += fabs(mk_gt[mk_j]);"
+                self.emit(f"{{ const double *mk_gt = {array}; _gb = 0.0; {loop} }}", depth)
                 return
             if self._is_data_read(value):  # (all of them come first: read in one pass, into `mk_pd`)
                 self.read.add("data")
