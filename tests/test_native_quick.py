@@ -141,7 +141,6 @@ def test_a_large_step_is_a_short_c_text():
     assert len(function) < 80_000 and len(source) > 300_000
 
 
-
 def test_the_leaf_bounds_terms_are_written_once_not_once_per_term():
     """The leaf bound (`_gb`, a sum of |gradient| over the step's weights) loops over terms written before the
     loop: written inside it, W2's 1,600 terms were written 1,600 times each (2.6 million writes a step, most of
@@ -150,6 +149,7 @@ def test_the_leaf_bounds_terms_are_written_once_not_once_per_term():
     text = native.translate(step._variant("full")[1], step._namespace)[0]
     loops = [line[line.index("for (int mk_j") :] for line in text.splitlines() if "for (int mk_j" in line]
     assert loops and all("({" not in loop and "mk_scratch" not in loop for loop in loops)
+
 
 # -- runtime.c, built once -------------------------------------------------------------------------------------
 
