@@ -30,6 +30,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
+# No C builds kept from an earlier run: a program recorded on disk would get its C form from its first call, and
+# the rows of the generated Python would time C (MICROGRAD_KO_CACHE=0: a directory of this process's own).
+os.environ["MICROGRAD_KO_CACHE"] = "0"
 
 import bench_engine as be  # noqa: E402  (the shared harness)
 
