@@ -1,9 +1,11 @@
 """What makes the C form quick to build and quick to use (micrograd_ko/compiler/native/): repeated statements
 written as loops (rolling.py), runtime.c's helpers built once and linked into every module, builds made one
 after another, translated in a process of their own (elsewhere.py), and momentum SGD's step in C for a
-compiled fit. Each must leave every number as it was: the C
+compiled fit, and fsum's shorter road where a sum is far from a rounding boundary. Each must leave every number as it was: the C
 code still answers what the generated Python answers, bit for bit, and fit's history is the interpreted one."""
 
+import functools
+import math
 import os
 import struct
 import subprocess
@@ -12,7 +14,7 @@ import threading
 import time
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from test_native import FUZZ, agree, both, cases, compiled_case  # (the C form against the generated Python)
 
@@ -149,6 +151,78 @@ def test_the_leaf_bounds_terms_are_written_once_not_once_per_term():
     text = native.translate(step._variant("full")[1], step._namespace)[0]
     loops = [line[line.index("for (int mk_j") :] for line in text.splitlines() if "for (int mk_j" in line]
     assert loops and all("({" not in loop and "mk_scratch" not in loop for loop in loops)
+
+
+# -- fsum's shorter road (runtime.c's mk_fsum_near) ---------------------------------------------------------------
+
+SUM_TERMS = 8
+
+
+@functools.cache
+def dot_of_inputs():
+    """A compiled dot product of eight weights 1.0 with the inputs: its C form sums the inputs themselves with
+    mk_fsum (each product by 1.0 is exact); the generated Python with math.fsum."""
+    w = [Value(1.0) for _ in range(SUM_TERMS)]
+    step = ko.compile(lambda xs: ko.engine.dot(w, list(xs)), [1.0] * SUM_TERMS)
+    python_function, c = both(step, "forward")
+    return step, python_function, c
+
+
+@st.composite
+def near_a_boundary(draw):
+    """Terms whose exact sum lies on, or within a few units of the 2^-60th part of an ulp of, a point halfway
+    between two floats (a tie, or nearly one), in any order, with terms that cancel."""
+    base = draw(st.floats(min_value=2.0**-900, max_value=2.0**990) | st.sampled_from([1.0, 2.0, 0.75, 2.0**52]))
+    base = base * draw(st.sampled_from([1.0, -1.0]))
+    half = math.ulp(base) / 2
+    if abs(base) == 2.0 ** math.frexp(abs(base))[1] / 2:  # a power of two: the gap below is half the one above
+        half = draw(st.sampled_from([half, half / 2]))
+    nudges = [0.0, half * 2.0**-60, half * 2.0**-30, half * 2.0**-52, half * 2.0**-53, half * 2.0**-54, half]
+    terms = [base, draw(st.sampled_from([half, -half]))]
+    terms += draw(st.lists(st.sampled_from([*nudges, *(-n for n in nudges)]), min_size=1, max_size=3))
+    big = draw(st.floats(min_value=0.0, max_value=2.0**995))
+    terms += [big, -big]
+    terms += [0.0] * (SUM_TERMS - len(terms))
+    return draw(st.permutations(terms[:SUM_TERMS]))
+
+
+ANY_FLOAT = st.floats(allow_nan=False, allow_infinity=False)
+SCALED = st.builds(math.ldexp, st.floats(min_value=-1.0, max_value=1.0), st.integers(min_value=-1080, max_value=1023))
+
+
+# Below a power of two the gap is half the gap above; and where the errors' own sum is rounded (c), the sum by the
+# shorter road sits on a tie that the exact sum misses by 2^-108: the partials must decide.
+@example([1.0, -(2.0**-54), -(2.0**-108), 0.0, 0.0, 0.0, 0.0, 0.0])
+@example([-1.0, 2.0**-54, 2.0**-108, 0.0, 0.0, 0.0, 0.0, 0.0])
+@example([1.0, 2.0**-53, 2.0**-106, 0.0, 0.0, 0.0, 0.0, 0.0])
+@example([1.0, 2.0**-53, -(2.0**-106), 0.0, 0.0, 0.0, 0.0, 0.0])
+@settings(FUZZ, max_examples=600)
+@given(
+    near_a_boundary()
+    | st.lists(ANY_FLOAT | SCALED, min_size=SUM_TERMS, max_size=SUM_TERMS)
+    | st.lists(
+        st.sampled_from([1.0, -1.0, 2.0**-53, -(2.0**-53), 2.0**-54, 3.0 * 2.0**-54, 1e16, -1e16, 0.1]),
+        min_size=SUM_TERMS,
+        max_size=SUM_TERMS,
+    )  # fmt: skip
+)
+def test_fsum_in_c_is_math_fsum_at_ties_and_near_them(terms):
+    """The C sum is math.fsum's, bit for bit (or the call handed over, as math.fsum raises): on the way that
+    stops early where the sum is sure (most sums) and on the partials, which take every sum near a tie."""
+    step, python_function, c = dot_of_inputs()
+    if c is None:
+        pytest.skip("not translated")
+    agree(python_function, c, (list(terms), step.parameters, 1.0), step.parameters, [(1.0, 0.0)] * SUM_TERMS)
+
+
+def test_fsum_in_c_answers_ordinary_sums_itself():
+    """Ordinary sums are answered by the C code (no hand-over), each math.fsum's."""
+    step, python_function, c = dot_of_inputs()
+    answered = 0
+    for k in range(50):
+        terms = [math.sin(k * 7.1 + j) * 10.0 ** (j % 5 - 2) for j in range(SUM_TERMS)]
+        answered += agree(python_function, c, (terms, step.parameters, 1.0), step.parameters, [(1.0, 0.0)] * 8)
+    assert answered == 50
 
 
 # -- runtime.c, built once -------------------------------------------------------------------------------------

@@ -5,10 +5,54 @@
 
 PyObject *s_data, *s_grad;
 
+/* The correctly rounded sum by a shorter road, where it is sure to be that sum; 0 where it is not sure (then
+   mk_fsum takes Shewchuk's partials). A dot product's fsum is most of a translated step's time, and most sums
+   are far from a rounding boundary.
+
+   Each addition t = s + x is followed by its exact error e (Knuth's TwoSum: t + e == s + x exactly, with no
+   overflow), so the exact sum is S = s + (e_1 + ... + e_n). The errors are summed plainly into c, which is off
+   from their exact sum by at most gamma(n-1) * sum |e_i| (Higham, recursive summation; true with gradual
+   underflow, as every addition's is), and their magnitudes into a, which is at least (1 - gamma(n-1)) times
+   the exact sum |e_i|: so |S - (s + c)| <= delta = 2 n u a (u = 2^-53, n <= 2^20; computed with room for its
+   own rounding, a >= 2^-960 so that it does not underflow). r = s + c is rounded, with its exact error f
+   (TwoSum again, -down/2 <= f <= up/2, the gaps from r to its neighbours): S - r = f + (at most delta). Where
+   f + delta < up/2 and f - delta > -down/2 (asked with room for the subtractions' rounding), S is strictly
+   within r's rounding interval, no tie: r is the correctly rounded S, which is what fsum returns. Terms of magnitude 2^996 or more, a sum whose rounding is zero or tiny (its sign of zero, the
+   subnormals), and longer sums are left to the partials; so is every term that is not finite. */
+static int mk_fsum_near(const double *terms, Py_ssize_t count, double *sum)
+{
+    if (count > ((Py_ssize_t)1 << 20))
+        return 0;
+    double s = 0.0, c = 0.0, a = 0.0;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        double x = terms[k];
+        if (!(fabs(x) < 0x1p996))
+            return 0;
+        double t = s + x, z = t - s;
+        double e = (s - (t - z)) + (x - z);
+        s = t;
+        c += e;
+        a += fabs(e);
+    }
+    double r = s + c, z = r - s;
+    double f = (s - (r - z)) + (c - z);
+    if (!(fabs(r) >= 0x1p-900) || !(a == 0.0 || a >= 0x1p-960))
+        return 0;
+    double delta = a * ((double)count * 0x1p-52);
+    double up = nextafter(r, INFINITY) - r, down = r - nextafter(r, -INFINITY);
+    if (!(2.0 * delta < up * 0.5 - f && 2.0 * delta < down * 0.5 + f))
+        return 0;
+    *sum = r;
+    return 1;
+}
+
 /* CPython's math.fsum for finite terms (Shewchuk's partials, then the half-even correction);
    nan where CPython would raise or the sum is not finite (the caller hands over). */
 double mk_fsum(const double *terms, Py_ssize_t count)
 {
+    double near;
+    if (mk_fsum_near(terms, count, &near))
+        return near;
     double partials[64], *p = partials;
     Py_ssize_t n = 0, limit = 64;
     double x, y, t, hi, yr, lo = 0.0;
