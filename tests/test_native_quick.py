@@ -255,6 +255,24 @@ def test_runtime_c_is_built_once_and_linked_into_every_module(monkeypatch, tmp_p
     assert build._whole(str(path))
 
 
+def test_fit_has_runtime_c_built_before_the_first_module_asks(monkeypatch, tmp_path):
+    """`prepare` (fit calls it before it traces) builds runtime.c's object file in a thread of its own; the first
+    module's build then builds the module alone, and links that object."""
+    monkeypatch.setenv("MICROGRAD_KO_CACHE", str(tmp_path))
+    monkeypatch.setattr(build, "modules", {})
+    jobs = []
+    real_build = build._build
+    monkeypatch.setattr(build, "_build", lambda made: jobs.append([job["suffix"] for job in made]) or real_build(made))
+    build.prepare().join()
+    assert jobs == [[".o"]] and [name for name in os.listdir(tmp_path) if name.startswith("_mk_runtime-")]
+    step = ko.compile(lambda x: (Value(2.0) * x).tanh() + x * x, 0.5)
+    python_function, c = both(step, "full")
+    assert jobs == [[".o"], [build._suffix()]]
+    agree(python_function, c, (0.25, step.parameters, 1.0), step.parameters, [(p.data, 0.0) for p in step.parameters])
+    build.prepare().join()  # (there already: nothing built again)
+    assert len(jobs) == 2
+
+
 # -- builds one after another ------------------------------------------------------------------------------------
 
 

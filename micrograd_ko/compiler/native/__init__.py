@@ -158,6 +158,7 @@ def expect_builds():
     """A caller that will ask for builds soon (fit, whose run is long enough): the translating process of the
     background builds is started now, beside the tracing that comes first."""
     if build.compiler() is not None and os.environ.get(ENV) != "sync":
+        build.prepare()
         elsewhere.start()
 
 
