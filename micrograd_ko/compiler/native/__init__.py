@@ -155,8 +155,9 @@ def wanted(source, samples=1, expected=0):
 
 
 def expect_builds():
-    """A caller that will ask for builds soon (fit, whose run is long enough): the translating process of the
-    background builds is started now, beside the tracing that comes first."""
+    """A caller that will ask for builds soon (fit, whose run is long enough): what every build needs
+    (`build.prepare`: runtime.c's object file) is made, and the translating process of the background builds
+    started, now, beside the tracing that comes first."""
     if build.compiler() is not None and os.environ.get(ENV) != "sync":
         build.prepare()
         elsewhere.start()
