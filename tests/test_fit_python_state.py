@@ -17,6 +17,7 @@ from fractions import Fraction as F
 from random import setstate as _setstate
 
 import pytest
+from fits_between_steps import fits_importing_between_steps
 
 import micrograd_ko as ko
 from micrograd_ko import Value, losses, nn
@@ -1522,24 +1523,7 @@ def test_a_module_imported_between_steps_leaves_training_compiled(capsys):
     """micrograd_ko's own code reads sys.modules (which module is the learner's): it is Python's table of modules,
     no state of the model. A module imported between steps (here by the accuracy function; tqdm's first bar
     imports multiprocessing) stopped compiled training of a loss that calls globals(): "'sys.modules' ... changed"."""
-    imported = []
-
-    def accuracy(p, t):
-        name = f"_imported_between_steps_{len(imported)}"
-        sys.modules[name] = imported.append(name) or types.ModuleType(name)
-        return (p.data > 0) == (t > 0)
-
-    X = [[(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12)]
-    Y = [1.0 if a * b > 0 else -1.0 for a, b in X]
-    try:
-        runs = [
-            fit(nn.MLP(2, [4, 1], seed=1), X, Y, loss=_loss_reading_globals, accuracy=accuracy, epochs=2, batch_size=4,
-                progress=False, seed=0, compile=c)
-            for c in (True, False)
-        ]  # fmt: skip
-    finally:
-        for name in imported:
-            del sys.modules[name]
+    runs = fits_importing_between_steps()
     assert runs[0] == runs[1]
     assert capsys.readouterr().err == ""
 

@@ -482,7 +482,6 @@ def test_a_validation_loss_from_numbers_answers_ordinary_samples():
 
 
 LATER_FIT = """
-import sys, types
 from micrograd_ko import datasets, nn, optim
 from micrograd_ko.compiler import native
 from micrograd_ko.compiler.native import elsewhere
@@ -498,26 +497,9 @@ for _ in range(600):  # (its builds made in the background: the state this packa
     __import__("time").sleep(0.1)
 assert native.sgd_momentum() is not None and elsewhere._process
 
+from fits_between_steps import fits_importing_between_steps
 
-def loss_reading_globals(p, t):
-    return (p - t) ** 2 * globals().get("_LOSS_SCALE", 1.0)
-
-
-def later_fit():
-    imported = []
-
-    def accuracy(p, t):
-        name = f"_imported_between_steps_{len(imported)}"
-        sys.modules[name] = imported.append(name) or types.ModuleType(name)
-        return (p.data > 0) == (t > 0)
-
-    X = [[(i % 4) / 2 - 0.7, (i % 3) / 2 - 0.4] for i in range(12)]
-    Y = [1.0 if a * b > 0 else -1.0 for a, b in X]
-    return [fit(nn.MLP(2, [4, 1], seed=1), X, Y, loss=loss_reading_globals, accuracy=accuracy, epochs=2,
-                batch_size=4, progress=False, seed=0, compile=c) for c in (True, False)]
-
-
-runs = later_fit()
+runs = fits_importing_between_steps()
 assert runs[0] == runs[1]
 """
 
@@ -527,7 +509,9 @@ def test_what_this_package_keeps_between_steps_leaves_a_later_fit_compiled(tmp_p
     fills as fits run. A later fit whose loss reads `globals()` and whose accuracy function imports a module
     between steps (so its watch looks at every module's names the learner's code mentions) still trains compiled,
     and says nothing. (In a process of its own: this file names the package's state in its own code.)"""
-    env = {**os.environ, "MICROGRAD_KO_CACHE": str(tmp_path), native.ENV: "1"}
+    tests = os.path.dirname(os.path.abspath(__file__))  # (fits_between_steps.py)
+    path = os.pathsep.join([tests, os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "MICROGRAD_KO_CACHE": str(tmp_path), native.ENV: "1", "PYTHONPATH": path}
     done = subprocess.run([sys.executable, "-c", LATER_FIT], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stderr == ""
