@@ -14,8 +14,9 @@ Why the numbers are the same, bit for bit:
   `-ffp-contract=off`, so no two operations are fused into one);
 - `exp`, `log`, `tanh` and `sqrt` are the C library functions Python's `math`
   module calls itself (called when the program runs, also on a constant: gcc
-  does not compute them while building); `fsum` is CPython's algorithm (Shewchuk's partials),
-  which rounds the exact sum correctly, so any correct implementation agrees;
+  does not compute them while building); `fsum` rounds the exact sum correctly, so any correct
+  implementation agrees: runtime.c's is CPython's algorithm (Shewchuk's partials), after a shorter
+  road that answers only where the sum is surely far from a rounding boundary (its proof is there);
 - every operation is the generated line's own, in the same order (where
   the order of two operands could change the answer, a `:=` on one side of
   a name the other reads, they are evaluated left to right, as Python does);
