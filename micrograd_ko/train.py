@@ -991,7 +991,7 @@ class _FusedSGD:
         """Whether `optimizer.step()` is `p - lr * p.grad` for each of its parameters, with a rate it accepts."""
         lr = getattr(optimizer, "lr", None)
         plain = _FusedSGD.own(optimizer) and not optimizer.momentum and not optimizer.weight_decay
-        return plain and type(lr) is float and 0.0 < lr < math.inf
+        return plain and _rate_taken(lr)
 
     @staticmethod
     def own(optimizer):
@@ -1110,13 +1110,19 @@ def _momentum_in_c(optimizer):
     if step is None or not _FusedSGD.own(optimizer) or not optimizer.momentum or optimizer.weight_decay:
         return False
     lr = optimizer.lr
-    if not (type(lr) is float and 0.0 < lr < math.inf):
+    if not _rate_taken(lr):
         return False
     velocity = step(optimizer.params, optimizer.velocity, lr, optimizer.momentum)
     if velocity is NotImplemented:
         return False
     optimizer._commit([velocity])
     return True
+
+
+def _rate_taken(lr):
+    """Whether SGD's own step takes the learning rate `lr` as it is (a float, positive and finite; else it
+    raises, in its own words): only then may its step be done elsewhere."""
+    return type(lr) is float and 0.0 < lr < math.inf
 
 
 def _notice_unfused():
