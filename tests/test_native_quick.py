@@ -7,6 +7,7 @@ code still answers what the generated Python answers, bit for bit, and fit's his
 import functools
 import math
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -132,6 +133,17 @@ def test_an_mlps_rolled_c_code_answers_ordinary_calls_itself(variant):
             args = (*args, 0.125)
         answered += agree(python_function, c, args, step.parameters, [(p.data, 0.0) for p in step.parameters])
     assert answered == 5
+
+
+@pytest.mark.parametrize("variant", ["full", "forward_batch"])
+def test_a_table_of_indices_is_written_once_and_read_by_every_loop_that_needs_it(variant):
+    """A block repeated in every sample of a batch reads the same indices: one table, not one per loop (W2's step
+    had 102 tables, 4 of them different)."""
+    step = mlp_step((6, 5, 3), losses.cross_entropy)
+    text = native.translate(step._variant(variant)[1], step._namespace)[0]
+    tables = [line.split(" = ")[1] for line in text.splitlines() if line.startswith("static const int mk_rows")]
+    names = {name for name in re.findall(r"\b(mk_rows\d+)\[mk_(?:row|term)\]", text)}
+    assert tables and len(set(tables)) == len(tables) == len(names)
 
 
 def test_a_large_step_is_a_short_c_text():

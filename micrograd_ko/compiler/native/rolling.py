@@ -74,18 +74,29 @@ def _filled(shape, exprs):
 def _indices(columns, counter, statics):
     """C for each column of indices (one index per repetition) in terms of the loop's `counter`."""
     exprs, tabled = [], []
-    table = f"mk_rows{len(statics)}"
     for column in columns:
         step = column[1] - column[0]
         if all(column[i] == column[0] + step * i for i in range(len(column))):
             exprs.append(f"{column[0]}" if step == 0 else f"{column[0]} + {step} * {counter}")
         else:
-            exprs.append(f"{table}[{counter}][{len(tabled)}]")
+            exprs.append(len(tabled))  # (the table's column: named below)
             tabled.append(column)
     if tabled:
         rows = ", ".join("{" + ", ".join(str(c[i]) for c in tabled) + "}" for i in range(len(columns[0])))
-        statics.append(f"static const int {table}[{len(columns[0])}][{len(tabled)}] = {{{rows}}};")
+        table = _table(f"[{len(columns[0])}][{len(tabled)}] = {{{rows}}};", statics)
+        exprs = [f"{table}[{counter}][{e}]" if type(e) is int else e for e in exprs]
     return exprs
+
+
+def _table(definition, statics):
+    """The name of a table of indices of this size and these rows: one in `statics` already (a block repeated in
+    every sample of a batch reads the same indices: W2's step had 102 tables, 4 of them different), or a new one."""
+    for line in statics:
+        if line.startswith("static const int mk_rows") and line.endswith(definition):
+            return line.split()[3].split("[")[0]
+    table = f"mk_rows{len(statics)}"
+    statics.append(f"static const int {table}{definition}")
+    return table
 
 
 def scratch_writes(items, is_scalar, statics):
