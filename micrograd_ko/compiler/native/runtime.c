@@ -17,8 +17,9 @@ PyObject *s_data, *s_grad;
    own rounding, a >= 2^-960 so that it does not underflow). r = s + c is rounded, with its exact error f
    (TwoSum again, -down/2 <= f <= up/2, the gaps from r to its neighbours): S - r = f + (at most delta). Where
    f + delta < up/2 and f - delta > -down/2 (asked with room for the subtractions' rounding), S is strictly
-   within r's rounding interval, no tie: r is the correctly rounded S, which is what fsum returns. Terms of magnitude 2^996 or more, a sum whose rounding is zero or tiny (its sign of zero, the
-   subnormals), and longer sums are left to the partials; so is every term that is not finite. */
+   within r's rounding interval, no tie: r is the correctly rounded S, which is what fsum returns. Terms of
+   magnitude 2^996 or more, a sum whose rounding is zero or tiny (its sign of zero, the subnormals), and longer
+   sums are left to the partials; so is every term that is not finite. */
 static int mk_fsum_near(const double *terms, Py_ssize_t count, double *sum)
 {
     if (count > ((Py_ssize_t)1 << 20))
